@@ -1,0 +1,124 @@
+//! Command-line interface: clap argument types, their resolution into
+//! settings, one file per subcommand, and the single place where errors
+//! become messages and exit codes.
+//!
+//! Exit codes follow `terraform plan -detailed-exitcode`: 0 success / nothing
+//! to do, 1 error, 2 changes (or drift) present.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::printer::{ColorChoice, Printer};
+
+/// Declarative configuration for Genesys Cloud: validate, plan, apply, drift, export.
+#[derive(Debug, Parser)]
+#[command(name = "gcctl", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted by every subcommand.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Target the built-in sandbox org instead of Genesys Cloud. Its state is
+    /// kept under `.gcctl/` in the working directory, so runs build on each other.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+
+    /// When to use colors.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print less on stderr (errors are always printed).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the version (also `--version`).
+    Version,
+}
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to do, or done.
+    Success,
+    /// Changes or drift present (exit 2, only where the command documents it).
+    Changes,
+    /// The command ran but reported failures it already printed (exit 1).
+    Failed,
+}
+
+/// Entry point used by `main.rs`.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap renders help/version to stdout and usage errors to stderr.
+            let code = u8::from(err.use_stderr());
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let printer = Printer::new(cli.global.color, cli.global.quiet);
+    match run(&cli, &printer) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Changes) => ExitCode::from(2),
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(err) => report(&err, &printer),
+    }
+}
+
+fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Version => {
+            printer.data(&format!("gcctl {}\n", env!("CARGO_PKG_VERSION")))?;
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+/// Render an error chain as `error:` / `Caused by:` / `hint:` and pick the exit code.
+fn report(err: &anyhow::Error, printer: &Printer) -> ExitCode {
+    if is_broken_pipe(err) {
+        return ExitCode::SUCCESS;
+    }
+    let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+    let hint = err.chain().find_map(hint_of);
+    printer.error(&err.to_string(), &causes, hint.as_deref());
+    ExitCode::from(1)
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// An error with a suggestion for the user. Library errors that know the fix
+/// are listed in [`hint_of`]; command code can wrap any error with [`hinted`].
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct HintedError {
+    message: String,
+    hint: String,
+}
+
+/// Build an error carrying a hint.
+pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    HintedError { message: message.into(), hint: hint.into() }.into()
+}
+
+fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(e) = err.downcast_ref::<HintedError>() {
+        return Some(e.hint.clone());
+    }
+    None
+}

@@ -1,0 +1,22 @@
+//! gcctl: a declarative reconciler for Genesys Cloud configuration.
+//!
+//! The modules follow the path of the data, from a manifest on disk to the org:
+//!
+//! - [`manifest`]: reading YAML manifests with locations, environments, secrets,
+//!   offline validation and diagnostics.
+//! - [`kinds`]: one file per resource kind: spec type, API mapping, natural key,
+//!   read-only and write-only fields, references.
+//! - [`api`]: the Genesys Cloud Platform API v2 client (auth, regions, transport,
+//!   retries, rate limiting, pagination).
+//! - [`sandbox`]: a faithful local emulation of that API subset (axum server).
+//! - [`cli`]: argument parsing, settings and one file per subcommand.
+//! - [`printer`]: the only place that writes to stdout and stderr.
+//!
+//! The library never exits the process and never sees clap types outside `cli`.
+
+pub mod api;
+pub mod cli;
+pub mod kinds;
+pub mod manifest;
+pub mod printer;
+pub mod sandbox;
