@@ -12,6 +12,9 @@ use clap::{Parser, Subcommand};
 
 use crate::printer::{ColorChoice, Printer};
 
+mod schema;
+mod validate;
+
 /// Declarative configuration for Genesys Cloud: validate, plan, apply, drift, export.
 #[derive(Debug, Parser)]
 #[command(name = "gcctl", version, about, max_term_width = 100)]
@@ -41,8 +44,10 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the version (also `--version`).
-    Version,
+    /// Check manifests offline: syntax, fields, limits, references, secrets.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of the manifest format.
+    Schema(schema::SchemaArgs),
 }
 
 /// How a command ended, when it did not fail.
@@ -77,11 +82,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
-    match cli.command {
-        Command::Version => {
-            printer.data(&format!("gcctl {}\n", env!("CARGO_PKG_VERSION")))?;
-            Ok(Outcome::Success)
-        }
+    match &cli.command {
+        Command::Validate(args) => validate::run(args, &cli.global, printer),
+        Command::Schema(args) => schema::run(args, printer),
     }
 }
 

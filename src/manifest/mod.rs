@@ -1,1 +1,520 @@
-//! manifest (under construction).
+//! Manifests: from files on disk to a validated, ordered [`ManifestSet`].
+//!
+//! The path of a manifest: files are collected ([`files`]), each YAML
+//! document is parsed into a located tree ([`yaml`]), the `Project` (if any)
+//! supplies variables for the selected environment, `${var.NAME}` is
+//! substituted ([`vars`]), each document is deserialized into its kind's spec
+//! ([`crate::kinds`]), and the set is checked as a whole ([`check`]).
+//!
+//! Invariants: loading never panics and never stops at the first problem:
+//! every problem becomes a [`Diagnostic`] at `file:line:column`. A set with
+//! any diagnostic is not returned, so nothing downstream ever sees a
+//! half-valid set. The resulting objects are ordered by kind, then
+//! `metadata.name`, independent of file order.
+
+pub mod check;
+pub mod diag;
+pub mod files;
+pub mod schema;
+pub mod secret;
+pub mod vars;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::kinds::project::ProjectSpec;
+use crate::kinds::{Kind, Spec, downcast};
+pub use diag::Diagnostic;
+use diag::locate;
+use yaml::{Loc, Node, Value};
+
+/// The only manifest format version.
+pub const API_VERSION: &str = "gcctl/v1";
+
+/// One manifest document, parsed and typed.
+#[derive(Debug)]
+pub struct Object {
+    pub kind: Kind,
+    /// `metadata.name`: the handle other manifests use to refer to this object.
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// Refuse to delete this object, even under `--prune`.
+    pub protect: bool,
+    /// JSON pointers into the spec whose differences are ignored.
+    pub ignore_differences: Vec<String>,
+    pub spec: Box<dyn Spec>,
+    pub file: PathBuf,
+    /// Location of the document's start.
+    pub loc: Loc,
+    /// The located tree, after substitution, for pointing at fields later.
+    pub doc: Arc<Node>,
+}
+
+impl Object {
+    /// `Kind/name`, the way objects are named in messages.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// The org-side name (`spec.name`), for kinds that exist in the org.
+    pub fn org_name(&self) -> Option<&str> {
+        self.spec.org_name()
+    }
+
+    /// `file:line:column` of a field of this document.
+    pub fn location_of(&self, pointer: &str) -> String {
+        format!("{}:{}", self.file.display(), locate(&self.doc, pointer))
+    }
+}
+
+/// A validated set of manifests.
+#[derive(Debug)]
+pub struct ManifestSet {
+    pub objects: Vec<Object>,
+    pub project: ProjectSpec,
+    pub env: Option<String>,
+    pub files: Vec<PathBuf>,
+}
+
+impl ManifestSet {
+    pub fn get(&self, kind: Kind, name: &str) -> Option<&Object> {
+        self.objects.iter().find(|o| o.kind == kind && o.name == name)
+    }
+
+    pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Object> {
+        self.objects.iter().filter(move |o| o.kind == kind)
+    }
+
+    /// A digest of the desired state: every object's kind, name, spec,
+    /// protection and ignored fields, and the environment. Secrets are
+    /// references here, so no secret value enters the digest.
+    pub fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.env.as_deref().unwrap_or("").as_bytes());
+        for object in &self.objects {
+            let entry = serde_json::json!({
+                "kind": object.kind,
+                "name": object.name,
+                "spec": object.spec.to_json(),
+                "protect": object.protect,
+                "ignoreDifferences": object.ignore_differences,
+            });
+            hasher.update(entry.to_string().as_bytes());
+            hasher.update(b"\n");
+        }
+        hex::encode(hasher.finalize())
+    }
+
+    /// Count objects per kind, for summaries.
+    pub fn counts(&self) -> BTreeMap<Kind, usize> {
+        let mut counts = BTreeMap::new();
+        for object in &self.objects {
+            *counts.entry(object.kind).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The environment selected with `--env`.
+    pub env: Option<String>,
+}
+
+/// Loading failed: every problem found, sorted by file and position.
+#[derive(Debug, thiserror::Error)]
+#[error("{} problem{} found in the manifests", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
+pub struct LoadError {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A parsed document before typing.
+struct RawDoc {
+    file: PathBuf,
+    node: Node,
+    kind: Kind,
+}
+
+/// Load, substitute and validate a manifest set.
+pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, LoadError> {
+    let mut diags = Vec::new();
+    let files = files::collect(paths, &mut diags);
+    let mut raw = Vec::new();
+    for file in &files {
+        parse_file(file, &mut raw, &mut diags);
+    }
+    check::check_unique_handles(&raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(), &mut diags);
+    let declared: std::collections::HashSet<(Kind, String)> = raw
+        .iter()
+        .filter_map(|d| Some((d.kind, d.node.get("metadata")?.get("name")?.as_str()?.to_string())))
+        .collect();
+    let project = load_project(&raw, &mut diags);
+    let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
+    let mut objects = Vec::new();
+    for doc in raw.into_iter().filter(|d| d.kind != Kind::Project) {
+        if let Some(object) = type_document(doc, &vars, &mut diags) {
+            objects.push(object);
+        }
+    }
+    let project_spec = project.as_ref().map(|(_, spec)| spec.clone()).unwrap_or_default();
+    if let Some((object, _)) = project {
+        objects.push(object);
+    }
+    objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    check::check_set(&objects, &declared, &mut diags);
+    if !diags.is_empty() {
+        diags.sort();
+        diags.dedup();
+        return Err(LoadError { diagnostics: diags });
+    }
+    Ok(ManifestSet { objects, project: project_spec, env: options.env.clone(), files })
+}
+
+fn parse_file(file: &Path, raw: &mut Vec<RawDoc>, diags: &mut Vec<Diagnostic>) {
+    let text = match fs_err::read_to_string(file) {
+        Ok(text) => text,
+        Err(err) => {
+            diags.push(Diagnostic::new(file, Loc::default(), format!("cannot read the file: {err}")));
+            return;
+        }
+    };
+    let docs = match yaml::parse_documents(&text) {
+        Ok(docs) => docs,
+        Err(err) => {
+            diags.push(Diagnostic::new(file, err.loc, err.message));
+            return;
+        }
+    };
+    for node in docs {
+        if let Some(kind) = check_envelope(file, &node, diags) {
+            raw.push(RawDoc { file: file.to_path_buf(), node, kind });
+        }
+    }
+}
+
+const TOP_LEVEL_KEYS: [&str; 6] = ["apiVersion", "kind", "metadata", "spec", "protect", "ignoreDifferences"];
+
+/// Check `apiVersion`, `kind` and the top-level keys; return the kind.
+fn check_envelope(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Kind> {
+    let Value::Map(entries) = &node.value else {
+        diags.push(Diagnostic::new(
+            file,
+            node.loc,
+            format!("a manifest must be a mapping with apiVersion, kind, metadata and spec; found {}", node.value.type_name()),
+        ));
+        return None;
+    };
+    for (key, _) in entries {
+        if !TOP_LEVEL_KEYS.contains(&key.name.as_str()) {
+            diags.push(
+                Diagnostic::new(file, key.loc, format!("unknown field `{}`", key.name))
+                    .with_hint(format!("top-level fields are: {}", TOP_LEVEL_KEYS.join(", "))),
+            );
+        }
+    }
+    match node.get("apiVersion") {
+        Some(v) if v.as_str() == Some(API_VERSION) => {}
+        Some(v) => diags.push(
+            Diagnostic::new(file, v.loc, "unsupported apiVersion")
+                .with_hint(format!("this version of gcctl reads `apiVersion: {API_VERSION}`")),
+        ),
+        None => diags.push(
+            Diagnostic::new(file, node.loc, "missing field `apiVersion`")
+                .with_hint(format!("add `apiVersion: {API_VERSION}`")),
+        ),
+    }
+    let kinds = || Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+    match node.get("kind") {
+        Some(v) => match v.as_str().and_then(Kind::parse) {
+            Some(kind) => Some(kind),
+            None => {
+                let shown = v.as_str().map_or_else(|| v.value.type_name().to_string(), |s| format!("`{s}`"));
+                diags.push(
+                    Diagnostic::new(file, v.loc, format!("unknown kind {shown}"))
+                        .with_hint(format!("the kinds are: {}", kinds())),
+                );
+                None
+            }
+        },
+        None => {
+            diags.push(
+                Diagnostic::new(file, node.loc, "missing field `kind`")
+                    .with_hint(format!("the kinds are: {}", kinds())),
+            );
+            None
+        }
+    }
+}
+
+/// Type the Project document (at most one per set); no substitution in it.
+fn load_project(raw: &[RawDoc], diags: &mut Vec<Diagnostic>) -> Option<(Object, ProjectSpec)> {
+    let mut projects = raw.iter().filter(|d| d.kind == Kind::Project);
+    let first = projects.next()?;
+    for extra in projects {
+        diags.push(
+            Diagnostic::new(&extra.file, extra.node.loc, "a manifest set has at most one Project")
+                .with_hint(format!("another Project is defined in {}", first.file.display())),
+        );
+    }
+    let object = type_node(&first.file, first.node.clone(), first.kind, diags)?;
+    let spec = downcast::<ProjectSpec>(object.spec.as_ref())?.clone();
+    Some((object, spec))
+}
+
+/// The variables for `--env`, with diagnostics for an unknown environment.
+fn select_environment(
+    raw: &[RawDoc],
+    project: Option<&(Object, ProjectSpec)>,
+    env: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, String> {
+    let Some(env) = env else {
+        return project.map(|(_, p)| p.variables_for(None)).unwrap_or_default();
+    };
+    match project {
+        Some((_, spec)) if spec.environments.contains_key(env) => spec.variables_for(Some(env)),
+        Some((object, spec)) => {
+            let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+            let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+            diags.push(
+                Diagnostic::new(&object.file, locate(&object.doc, "/spec/environments"), format!("environment `{env}` is not defined"))
+                    .with_hint(format!("defined environments: {known}")),
+            );
+            BTreeMap::new()
+        }
+        None => {
+            let file = raw.first().map_or_else(|| PathBuf::from("--env"), |d| d.file.clone());
+            diags.push(
+                Diagnostic::new(&file, Loc::default(), format!("--env {env} was given, but no Project defines environments"))
+                    .with_hint("add a Project manifest with spec.environments, or drop --env"),
+            );
+            BTreeMap::new()
+        }
+    }
+}
+
+fn type_document(mut doc: RawDoc, vars: &BTreeMap<String, String>, diags: &mut Vec<Diagnostic>) -> Option<Object> {
+    let unknown = vars::substitute(&mut doc.node, vars);
+    let had_unknown = !unknown.is_empty();
+    for var in unknown {
+        let defined: Vec<&str> = vars.keys().map(String::as_str).collect();
+        let hint = if defined.is_empty() {
+            "define it under spec.variables or spec.environments.<env>.variables of the Project, and select the environment with --env".to_string()
+        } else {
+            format!("defined variables: {}; an environment's variables apply only with --env", defined.join(", "))
+        };
+        diags.push(Diagnostic::new(&doc.file, var.loc, format!("unknown variable `{}`", var.name)).with_hint(hint));
+    }
+    let object = type_node(&doc.file, doc.node, doc.kind, diags)?;
+    (!had_unknown).then_some(object)
+}
+
+/// Deserialize metadata, spec and the object options of one document.
+fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -> Option<Object> {
+    let before = diags.len();
+    let (name, labels) = read_metadata(file, &node, diags)?;
+    let protect = match node.get("protect") {
+        None => false,
+        Some(Node { value: Value::Bool(b), .. }) => *b,
+        Some(other) => {
+            diags.push(Diagnostic::new(file, other.loc, format!("`protect` must be true or false, found {}", other.value.type_name())));
+            false
+        }
+    };
+    let ignore_differences = read_pointer_list(file, &node, diags);
+    let Some(spec_node) = node.get("spec") else {
+        diags.push(Diagnostic::new(file, node.loc, "missing field `spec`"));
+        return None;
+    };
+    let spec = match (kind.def().parse)(spec_node.to_json()) {
+        Ok(spec) => spec,
+        Err(err) => {
+            diags.push(serde_diagnostic(file, &node, &err));
+            return None;
+        }
+    };
+    let mut findings = diag::Findings::default();
+    spec.check(&mut findings);
+    for finding in findings.into_vec() {
+        let mut d = Diagnostic::new(file, locate(&node, &finding.pointer), finding.message);
+        d.hint = finding.hint;
+        diags.push(d);
+    }
+    for (pointer, input) in spec.secrets() {
+        if let secret::SecretInput::Literal(_) = input {
+            let field = pointer.rsplit('/').next().unwrap_or("secret");
+            diags.push(
+                Diagnostic::new(file, locate(&node, &pointer), format!("`{field}` holds a literal secret; secrets never go in manifests"))
+                    .with_hint(format!("write `{field}: {{fromEnv: SOME_VARIABLE}}` (or `{{fromFile: path}}`) and provide the value there; rotate the exposed secret")),
+            );
+        }
+    }
+    (diags.len() == before).then(|| Object {
+        kind,
+        name,
+        labels,
+        protect,
+        ignore_differences,
+        spec,
+        file: file.to_path_buf(),
+        loc: node.loc,
+        doc: Arc::new(node),
+    })
+}
+
+fn read_metadata(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<(String, BTreeMap<String, String>)> {
+    let Some(metadata) = node.get("metadata") else {
+        diags.push(Diagnostic::new(file, node.loc, "missing field `metadata`").with_hint("add `metadata: {name: <handle>}`"));
+        return None;
+    };
+    if let Value::Map(entries) = &metadata.value {
+        for (key, _) in entries {
+            if key.name != "name" && key.name != "labels" {
+                diags.push(Diagnostic::new(file, key.loc, format!("unknown field `{}`", key.name)).with_hint("metadata has `name` and `labels`"));
+            }
+        }
+    }
+    let name = match metadata.get("name") {
+        Some(n) => match n.as_str() {
+            Some(s) if is_handle(s) => s.to_string(),
+            Some(s) => {
+                diags.push(
+                    Diagnostic::new(file, n.loc, format!("`{s}` is not a valid metadata.name"))
+                        .with_hint("use letters, digits, `-`, `_` and `.` (at most 253), starting with a letter or digit; the org-side name goes in spec.name"),
+                );
+                return None;
+            }
+            None => {
+                diags.push(Diagnostic::new(file, n.loc, format!("metadata.name must be a string, found {}", n.value.type_name())));
+                return None;
+            }
+        },
+        None => {
+            diags.push(Diagnostic::new(file, metadata.loc, "missing field `name` in metadata"));
+            return None;
+        }
+    };
+    let mut labels = BTreeMap::new();
+    if let Some(node) = metadata.get("labels") {
+        match &node.value {
+            Value::Map(entries) => {
+                for (key, value) in entries {
+                    match value.as_str() {
+                        Some(v) => {
+                            labels.insert(key.name.clone(), v.to_string());
+                        }
+                        None => diags.push(Diagnostic::new(file, value.loc, "label values must be strings").with_hint("quote the value")),
+                    }
+                }
+            }
+            _ => diags.push(Diagnostic::new(file, node.loc, "metadata.labels must be a mapping of strings")),
+        }
+    }
+    Some((name, labels))
+}
+
+fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let Some(list) = node.get("ignoreDifferences") else { return Vec::new() };
+    let Value::Seq(items) = &list.value else {
+        diags.push(Diagnostic::new(file, list.loc, "ignoreDifferences must be a list of JSON pointers such as /description"));
+        return Vec::new();
+    };
+    let mut pointers = Vec::new();
+    for item in items {
+        match item.as_str() {
+            Some(p) if p.starts_with('/') => pointers.push(p.to_string()),
+            _ => diags.push(
+                Diagnostic::new(file, item.loc, "not a JSON pointer")
+                    .with_hint("write a pointer into the spec, starting with /, such as /mediaSettings/call/serviceLevel"),
+            ),
+        }
+    }
+    pointers
+}
+
+/// Resolve every secret the set references: unresolvable ones are
+/// diagnostics when `require` is set; resolvable ones are checked against the
+/// kind's limits (webhook secrets need at least 16 characters). Messages name
+/// the variable or file, never the value.
+pub fn check_secrets(set: &ManifestSet, env: &dyn Fn(&str) -> Option<String>, require: bool) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for object in &set.objects {
+        let base = object.file.parent().unwrap_or_else(|| Path::new("."));
+        for (pointer, input) in object.spec.secrets() {
+            let loc = locate(&object.doc, &pointer);
+            match input.resolve(base, env) {
+                Ok(secret) if object.kind == Kind::Webhook && secret.len() < MIN_WEBHOOK_SECRET_LEN => diags.push(
+                    Diagnostic::new(&object.file, loc, format!("the signature secret has {} characters; Genesys needs at least {MIN_WEBHOOK_SECRET_LEN}", secret.len()))
+                        .with_hint("generate a longer random secret, for example with `openssl rand -hex 32`"),
+                ),
+                Ok(_) => {}
+                Err(err) if require => diags.push(
+                    Diagnostic::new(&object.file, loc, format!("cannot resolve the secret: {err}"))
+                        .with_hint("set the variable or create the file before running this command"),
+                ),
+                Err(_) => {}
+            }
+        }
+    }
+    diags.sort();
+    diags
+}
+
+/// Genesys requires open messaging signature secrets longer than 15 characters.
+pub const MIN_WEBHOOK_SECRET_LEN: usize = 16;
+
+/// metadata.name: letters, digits, `-`, `_`, `.`; starts with a letter or digit.
+pub fn is_handle(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Turn a serde error with its path into a located diagnostic.
+fn serde_diagnostic(file: &Path, doc: &Node, err: &serde_path_to_error::Error<serde_json::Error>) -> Diagnostic {
+    let mut pointer = String::from("/spec");
+    for segment in err.path().iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            serde_path_to_error::Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let message = err.inner().to_string();
+    let message = strip_serde_position(&message);
+    // Unknown fields: point at the offending key, not at its parent.
+    if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        // The path may or may not already end with the unknown field.
+        let field_pointer = if pointer.ends_with(&format!("/{field}")) { pointer.clone() } else { format!("{pointer}/{field}") };
+        let loc = doc.key_loc(&field_pointer).unwrap_or_else(|| locate(doc, &pointer));
+        let expected = message.split_once(", expected ").map(|(_, e)| e.to_string());
+        let mut d = Diagnostic::new(file, loc, format!("unknown field `{field}`"));
+        if let Some(expected) = expected {
+            d = d.with_hint(format!("expected {expected}"));
+        }
+        return d;
+    }
+    let field = pointer.rsplit('/').next().unwrap_or("spec");
+    let mut d = Diagnostic::new(file, locate(doc, &pointer), format!("{field}: {message}"));
+    if message.contains("expected a boolean") || message.contains("expected bool") {
+        d = d.with_hint("write true or false (YAML 1.2: yes/no/on/off are strings)");
+    }
+    d
+}
+
+/// serde_json appends " at line L column C" of the JSON we built; drop it.
+fn strip_serde_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(" column ") => message[..i].to_string(),
+        _ => message.to_string(),
+    }
+}

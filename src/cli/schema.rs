@@ -1,0 +1,15 @@
+//! `gcctl schema`: print the JSON Schema of the manifest format.
+
+use crate::cli::Outcome;
+use crate::printer::Printer;
+
+/// Print the JSON Schema generated from the manifest types. The checked-in
+/// copy lives in `schemas/gcctl.schema.json`; editors can use it through a
+/// `# yaml-language-server: $schema=...` comment.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {}
+
+pub fn run(_args: &SchemaArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    printer.data(&crate::manifest::schema::render())?;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,79 @@
+//! `gcctl validate`: check manifests offline and report every problem at
+//! `file:line:column`.
+
+use std::path::PathBuf;
+
+use crate::cli::{GlobalArgs, Outcome};
+use crate::manifest::{self, LoadOptions};
+use crate::printer::{Printer, Role};
+
+/// Check manifests without contacting Genesys Cloud: YAML syntax, unknown
+/// fields, types and enums, Genesys limits, duplicate names, references,
+/// dependency cycles, literal secrets and unknown variables. Every problem is
+/// reported in one run; the exit code is 1 if there is any.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Manifest files or directories (read recursively for *.yaml and *.yml).
+    /// Each path is validated as its own manifest set.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// The Project environment whose variables apply.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Also require every referenced secret (environment variable or file) to
+    /// be resolvable, as `apply` will.
+    #[arg(long)]
+    pub require_secrets: bool,
+}
+
+pub fn run(args: &ValidateArgs, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let options = LoadOptions { env: args.env.clone() };
+    let mut diags = Vec::new();
+    let (mut objects, mut files, mut counts) = (0, 0, std::collections::BTreeMap::new());
+    // Each PATH is its own manifest set, so one run can check several
+    // independent repositories or examples (each may have its own Project).
+    for path in &args.paths {
+        match manifest::load(std::slice::from_ref(path), &options) {
+            Ok(set) => {
+                diags.extend(manifest::check_secrets(&set, &|k| std::env::var(k).ok(), args.require_secrets));
+                objects += set.objects.len();
+                files += set.files.len();
+                for (kind, n) in set.counts() {
+                    *counts.entry(kind).or_insert(0) += n;
+                }
+            }
+            Err(err) => diags.extend(err.diagnostics),
+        }
+    }
+    if !diags.is_empty() {
+        print_diagnostics(printer, &diags);
+        return Ok(Outcome::Failed);
+    }
+    let counts: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    let sets = if args.paths.len() > 1 { format!(" across {} manifest sets", args.paths.len()) } else { String::new() };
+    printer.data(&format!(
+        "valid: {objects} object{} in {files} file{}{sets} ({})\n",
+        plural(objects),
+        plural(files),
+        counts.join(", ")
+    ))?;
+    Ok(Outcome::Success)
+}
+
+/// Print diagnostics as `FILE:LINE:COLUMN: error: MESSAGE` plus hints, and a count.
+pub fn print_diagnostics(printer: &Printer, diags: &[manifest::Diagnostic]) {
+    for d in diags {
+        let text = d.to_string();
+        let text = text.replacen(": error: ", &format!(": {} ", printer.paint_stderr("error:", Role::Error)), 1);
+        let text = text.replacen("\n  hint: ", &format!("\n  {} ", printer.paint_stderr("hint:", Role::Hint)), 1);
+        printer.diagnostic(&text);
+    }
+    let n = diags.len();
+    printer.diagnostic(&format!("{} {n} problem{} found", printer.paint_stderr("error:", Role::Error), plural(n)));
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

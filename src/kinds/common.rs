@@ -1,0 +1,98 @@
+//! Checks and small types shared by several kinds.
+
+use crate::manifest::diag::Findings;
+
+/// Genesys object names: non-empty, no surrounding whitespace, at most 256
+/// characters (the Terraform provider's limit for names; longer names are
+/// rejected by most endpoints).
+pub fn check_org_name(findings: &mut Findings, pointer: &str, name: &str) {
+    if name.trim().is_empty() {
+        findings.error(pointer, "the name must not be empty");
+    } else if name.trim() != name {
+        findings.error_with_hint(
+            pointer,
+            "the name has leading or trailing whitespace",
+            "Genesys compares names exactly; remove the surrounding spaces",
+        );
+    } else if name.chars().count() > 256 {
+        findings.error(pointer, "the name is longer than 256 characters");
+    }
+}
+
+/// An integer field within an inclusive range.
+pub fn check_range(findings: &mut Findings, pointer: &str, value: Option<i64>, min: i64, max: i64) {
+    if let Some(v) = value {
+        if v < min || v > max {
+            findings.error(pointer, format!("{v} is out of range: must be between {min} and {max}"));
+        }
+    }
+}
+
+/// A number field within an inclusive range.
+pub fn check_range_f64(findings: &mut Findings, pointer: &str, value: Option<f64>, min: f64, max: f64) {
+    if let Some(v) = value {
+        if !(min..=max).contains(&v) {
+            findings.error(pointer, format!("{v} is out of range: must be between {min} and {max}"));
+        }
+    }
+}
+
+/// An integer field with a lower bound.
+pub fn check_min(findings: &mut Findings, pointer: &str, value: Option<i64>, min: i64) {
+    if let Some(v) = value {
+        if v < min {
+            findings.error(pointer, format!("{v} is too small: must be at least {min}"));
+        }
+    }
+}
+
+/// An RFC 2046 media type such as `image/png`, `image/*` or `*/*`.
+pub fn is_media_type(text: &str) -> bool {
+    let token = |s: &str| {
+        !s.is_empty()
+            && (s == "*"
+                || s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b)))
+    };
+    match text.split_once('/') {
+        Some((top, sub)) => token(top) && token(sub) && !(top == "*" && sub != "*"),
+        None => false,
+    }
+}
+
+/// Flow types as `Flow.type` spells them (uppercase).
+pub const FLOW_TYPES: &[&str] = &[
+    "BOT",
+    "COMMONMODULE",
+    "DIGITALBOT",
+    "INBOUNDCALL",
+    "INBOUNDCHAT",
+    "INBOUNDEMAIL",
+    "INBOUNDSHORTMESSAGE",
+    "INQUEUECALL",
+    "INQUEUEEMAIL",
+    "INQUEUESHORTMESSAGE",
+    "OUTBOUNDCALL",
+    "SECURECALL",
+    "SPEECH",
+    "SURVEYINVITE",
+    "VOICE",
+    "VOICEMAIL",
+    "VOICESURVEY",
+    "WORKFLOW",
+    "WORKITEM",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types() {
+        for ok in ["*/*", "image/*", "image/png", "application/vnd.ms-excel", "text/plain"] {
+            assert!(is_media_type(ok), "{ok}");
+        }
+        for bad in ["image", "*/png", "image/", "/png", "image/png/x", "im age/png", ""] {
+            assert!(!is_media_type(bad), "{bad}");
+        }
+    }
+}

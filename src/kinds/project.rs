@@ -1,0 +1,196 @@
+//! `Project`: settings of a manifest set (at most one per set):
+//! environments and their variables, prune scopes, and default
+//! `ignoreDifferences` per kind. It is not an org object.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
+use crate::manifest::diag::Findings;
+
+/// Project settings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectSpec {
+    /// Variables for every environment (`${var.NAME}` in any string);
+    /// an environment's own variables override these.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, VarValue>,
+    /// Environments selected with `--env NAME`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, Environment>,
+    /// Where `--prune` may delete undeclared live objects. Nothing outside
+    /// these scopes is ever deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prune: Vec<PruneScope>,
+    /// Fields to ignore when diffing every object of a kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_differences: Vec<IgnoreRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Environment {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, VarValue>,
+}
+
+/// A variable's value: text, a number or a boolean, substituted as text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum VarValue {
+    Text(String),
+    Integer(i64),
+    Number(f64),
+    Bool(bool),
+}
+
+impl std::fmt::Display for VarValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VarValue::Text(s) => f.write_str(s),
+            VarValue::Integer(i) => write!(f, "{i}"),
+            VarValue::Number(n) => write!(f, "{n}"),
+            VarValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// A prune scope: a kind and name patterns (`*` matches any run of
+/// characters, `?` one character), matched against org-side names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PruneScope {
+    pub kind: Kind,
+    pub names: Vec<String>,
+}
+
+/// Fields (JSON pointers into the spec, such as `/description`) ignored when
+/// diffing objects of a kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IgnoreRule {
+    pub kind: Kind,
+    pub json_pointers: Vec<String>,
+}
+
+impl ProjectSpec {
+    /// The variables in effect for an environment (`None`: project defaults only).
+    pub fn variables_for(&self, env: Option<&str>) -> BTreeMap<String, String> {
+        let mut vars: BTreeMap<String, String> =
+            self.variables.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        if let Some(env) = env.and_then(|e| self.environments.get(e)) {
+            vars.extend(env.variables.iter().map(|(k, v)| (k.clone(), v.to_string())));
+        }
+        vars
+    }
+
+    /// Whether an org-side name of a kind falls inside a prune scope.
+    pub fn in_prune_scope(&self, kind: Kind, name: &str) -> bool {
+        self.prune
+            .iter()
+            .filter(|s| s.kind == kind)
+            .any(|s| s.names.iter().any(|p| glob_match(p, name)))
+    }
+}
+
+/// Match `*` (any run) and `?` (one character) against a whole name.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+pub fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl Spec for ProjectSpec {
+    fn kind(&self) -> Kind {
+        Kind::Project
+    }
+
+    fn org_name(&self) -> Option<&str> {
+        None
+    }
+
+    fn check(&self, findings: &mut Findings) {
+        let env_vars = self
+            .environments
+            .iter()
+            .flat_map(|(e, env)| env.variables.keys().map(move |k| (format!("/spec/environments/{e}/variables/{k}"), k)));
+        let globals = self.variables.keys().map(|k| (format!("/spec/variables/{k}"), k));
+        for (pointer, name) in globals.chain(env_vars) {
+            if !is_variable_name(name) {
+                findings.error(pointer, format!("`{name}` is not a valid variable name"));
+            }
+        }
+        for (i, scope) in self.prune.iter().enumerate() {
+            if !scope.kind.is_org_object() {
+                findings.error(format!("/spec/prune/{i}/kind"), format!("{} objects cannot be pruned", scope.kind));
+            }
+            if scope.names.is_empty() {
+                findings.error_with_hint(
+                    format!("/spec/prune/{i}/names"),
+                    "a prune scope needs at least one name pattern",
+                    "use [\"*\"] to prune every undeclared object of the kind",
+                );
+            }
+        }
+        for (i, rule) in self.ignore_differences.iter().enumerate() {
+            for (j, pointer) in rule.json_pointers.iter().enumerate() {
+                if !pointer.starts_with('/') {
+                    findings.error(
+                        format!("/spec/ignoreDifferences/{i}/jsonPointers/{j}"),
+                        format!("`{pointer}` is not a JSON pointer (it must start with /)"),
+                    );
+                }
+            }
+        }
+    }
+
+    spec_boilerplate!();
+}
+
+pub const DEF: KindDef = KindDef {
+    kind: Kind::Project,
+    summary: "Settings of a manifest set: environments, prune scopes, ignored differences.",
+    parse: parse_spec::<ProjectSpec>,
+    schema: schema_of::<ProjectSpec>,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("bot-*", "bot-handover"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a?c", "abc"));
+        assert!(glob_match("*-queue-*", "x-queue-y"));
+        assert!(!glob_match("bot-*", "Bot-handover"));
+        assert!(!glob_match("a?c", "ac"));
+    }
+}

@@ -1,0 +1,412 @@
+//! `RoutingQueue`: a routing queue (`/api/v2/routing/queues`). The spec is the
+//! queue request surface of the API (`QueueRequest`) with references by name:
+//! `division` (org division), `queueFlow` / `emailInQueueFlow` /
+//! `messageInQueueFlow` (org flows of the matching in-queue type) and
+//! `outboundMessagingAddresses.openMessagingRecipient` (an
+//! `OpenMessagingIntegration`). Every field but `name` is optional; fields
+//! left out are not managed and keep their live values, because updates are a
+//! PUT of the live queue merged with the declared fields.
+//!
+//! Not covered (they refer to objects gcctl does not manage yet; they are
+//! preserved on update): member groups, conditional group routing and
+//! activation, prompts, scripts, canned responses, email addresses,
+//! `directRouting.backupQueueId`, callback flows, edge groups and sites.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{check_min, check_org_name, check_range, check_range_f64};
+use super::{Kind, KindDef, RefTarget, Reference, Spec, parse_spec, schema_of, spec_boilerplate};
+use crate::manifest::diag::Findings;
+
+/// A routing queue.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoutingQueueSpec {
+    /// The queue's name in the org (its natural key).
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The division, by name (the Home division when created without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Per-media settings: alerting timeout, service level, auto answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_settings: Option<QueueMediaSettings>,
+    /// Preferred agent routing rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_rules: Option<Vec<RoutingRule>>,
+    /// Bullseye routing: 2 to 6 rings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bullseye: Option<Bullseye>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoring_method: Option<ScoringMethod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_agent_routing_mode: Option<LastAgentRoutingMode>,
+    /// After-call work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acw_settings: Option<AcwSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill_evaluation_method: Option<SkillEvaluationMethod>,
+    /// In-queue flow for calls (an `INQUEUECALL` flow, by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_flow: Option<String>,
+    /// In-queue flow for emails (an `INQUEUEEMAIL` flow, by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_in_queue_flow: Option<String>,
+    /// In-queue flow for messages (an `INQUEUESHORTMESSAGE` flow, by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_in_queue_flow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_answer_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_transcription: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_audio_monitoring: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_manual_assignment: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppress_in_queue_call_recording: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_owned_routing: Option<AgentOwnedRouting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_routing: Option<DirectRouting>,
+    /// Caller name for outbound calls from this queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calling_party_name: Option<String>,
+    /// Caller number for outbound calls from this queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calling_party_number: Option<String>,
+    /// Outbound messaging addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound_messaging_addresses: Option<QueueMessagingAddresses>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueueMediaSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<MediaSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<CallbackMediaSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<MediaSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<MediaSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageMediaSettings>,
+}
+
+/// Settings common to every media type.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MediaSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_auto_answer: Option<bool>,
+    /// Seconds an interaction alerts an agent; at least 7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 7))]
+    pub alerting_timeout_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_answer_alert_tone_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_answer_alert_tone_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallbackMediaSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_auto_answer: Option<bool>,
+    /// Seconds a callback alerts an agent; at least 7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 7))]
+    pub alerting_timeout_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_answer_alert_tone_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_answer_alert_tone_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<CallbackMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_auto_dial_and_end: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_dial_delay_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_end_delay_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing_modifier: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retry_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_delay_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageMediaSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_auto_answer: Option<bool>,
+    /// Seconds a message alerts an agent; at least 7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 7))]
+    pub alerting_timeout_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_answer_alert_tone_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_answer_alert_tone_seconds: Option<f64>,
+    /// Per message subtype (`open`, `sms`, `whatsapp`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_type_settings: Option<BTreeMap<String, MessageSubtypeSettings>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_inactivity_timeout: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactivity_timeout_settings: Option<InactivityTimeoutSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageSubtypeSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_auto_answer: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_inactivity_timeout: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InactivityTimeoutSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_type: Option<InactivityAction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceLevel {
+    /// Target fraction answered in time, 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub percentage: Option<f64>,
+    /// Target answer time in milliseconds, at least 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1000))]
+    pub duration_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoutingRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<RoutingRuleOperator>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i64>,
+    /// Seconds to wait before applying the next rule, 2 to 259200.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2.0, max = 259_200.0))]
+    pub wait_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bullseye {
+    /// 2 to 6 rings.
+    pub rings: Vec<Ring>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ring {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expansion_criteria: Option<Vec<ExpansionCriterium>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpansionCriterium {
+    #[serde(rename = "type")]
+    pub criterium_type: ExpansionType,
+    pub threshold: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AcwSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_prompt: Option<WrapupPrompt>,
+    /// After-call work timeout in milliseconds, 0 to 86400000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 86_400_000))]
+    pub timeout_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentOwnedRouting {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_agent_owned_callbacks: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_owned_callback_hours: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_owned_callback_delay_hours: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DirectRouting {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_media_settings: Option<DirectRoutingMediaSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_media_settings: Option<DirectRoutingMediaSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_media_settings: Option<DirectRoutingMediaSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for_agent: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_wait_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DirectRoutingMediaSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_agent_address_outbound: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueueMessagingAddresses {
+    /// The `OpenMessagingIntegration` whose address the queue sends from: a
+    /// manifest name, or else an integration name in the org.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_messaging_recipient: Option<String>,
+}
+
+macro_rules! api_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+    };
+}
+
+api_enum!(ScoringMethod { TimestampAndPriority = "TimestampAndPriority", PriorityOnly = "PriorityOnly" });
+api_enum!(LastAgentRoutingMode { Disabled = "Disabled", QueueMembersOnly = "QueueMembersOnly", AnyAgent = "AnyAgent" });
+api_enum!(SkillEvaluationMethod { None = "NONE", Best = "BEST", All = "ALL" });
+api_enum!(RoutingRuleOperator { MeetsThreshold = "MEETS_THRESHOLD", Any = "ANY" });
+api_enum!(ExpansionType { TimeoutSeconds = "TIMEOUT_SECONDS" });
+api_enum!(CallbackMode { AgentFirst = "AgentFirst", CustomerFirst = "CustomerFirst" });
+api_enum!(InactivityAction { Disconnect = "DISCONNECT", SendToArchitectFlow = "SEND_TO_ARCHITECT_FLOW" });
+api_enum!(WrapupPrompt {
+    Mandatory = "MANDATORY",
+    Optional = "OPTIONAL",
+    MandatoryTimeout = "MANDATORY_TIMEOUT",
+    MandatoryForcedTimeout = "MANDATORY_FORCED_TIMEOUT",
+    AgentRequested = "AGENT_REQUESTED",
+});
+
+/// Flow reference fields and the flow type each needs.
+pub const FLOW_FIELDS: [(&str, &str); 3] = [
+    ("queueFlow", "INQUEUECALL"),
+    ("emailInQueueFlow", "INQUEUEEMAIL"),
+    ("messageInQueueFlow", "INQUEUESHORTMESSAGE"),
+];
+
+impl RoutingQueueSpec {
+    fn flow_fields(&self) -> [(&'static str, &'static str, Option<&String>); 3] {
+        [
+            (FLOW_FIELDS[0].0, FLOW_FIELDS[0].1, self.queue_flow.as_ref()),
+            (FLOW_FIELDS[1].0, FLOW_FIELDS[1].1, self.email_in_queue_flow.as_ref()),
+            (FLOW_FIELDS[2].0, FLOW_FIELDS[2].1, self.message_in_queue_flow.as_ref()),
+        ]
+    }
+
+    fn check_media(&self, findings: &mut Findings) {
+        let Some(media) = &self.media_settings else { return };
+        let common = [
+            ("call", media.call.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
+            ("callback", media.callback.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
+            ("chat", media.chat.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
+            ("email", media.email.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
+            ("message", media.message.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
+        ];
+        for (medium, settings) in common {
+            let Some((timeout, service_level)) = settings else { continue };
+            let base = format!("/spec/mediaSettings/{medium}");
+            check_min(findings, &format!("{base}/alertingTimeoutSeconds"), timeout, 7);
+            if let Some(sl) = service_level {
+                check_range_f64(findings, &format!("{base}/serviceLevel/percentage"), sl.percentage, 0.0, 1.0);
+                check_min(findings, &format!("{base}/serviceLevel/durationMs"), sl.duration_ms, 1000);
+            }
+        }
+    }
+}
+
+impl Spec for RoutingQueueSpec {
+    fn kind(&self) -> Kind {
+        Kind::RoutingQueue
+    }
+
+    fn org_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        let mut refs = Vec::new();
+        if let Some(name) = &self.division {
+            refs.push(Reference { pointer: "/spec/division".into(), target: RefTarget::Division, name: name.clone() });
+        }
+        for (field, flow_type, name) in self.flow_fields() {
+            if let Some(name) = name {
+                refs.push(Reference {
+                    pointer: format!("/spec/{field}"),
+                    target: RefTarget::Flow(flow_type),
+                    name: name.clone(),
+                });
+            }
+        }
+        if let Some(name) = self.outbound_messaging_addresses.as_ref().and_then(|a| a.open_messaging_recipient.as_ref()) {
+            refs.push(Reference {
+                pointer: "/spec/outboundMessagingAddresses/openMessagingRecipient".into(),
+                target: RefTarget::Kind(Kind::OpenMessagingIntegration),
+                name: name.clone(),
+            });
+        }
+        refs
+    }
+
+    fn check(&self, findings: &mut Findings) {
+        check_org_name(findings, "/spec/name", &self.name);
+        self.check_media(findings);
+        for (i, rule) in self.routing_rules.iter().flatten().enumerate() {
+            check_range_f64(findings, &format!("/spec/routingRules/{i}/waitSeconds"), rule.wait_seconds, 2.0, 259_200.0);
+        }
+        if let Some(bullseye) = &self.bullseye {
+            let n = bullseye.rings.len();
+            if !(2..=6).contains(&n) {
+                findings.error("/spec/bullseye/rings", format!("bullseye needs 2 to 6 rings, found {n}"));
+            }
+        }
+        if let Some(acw) = &self.acw_settings {
+            check_range(findings, "/spec/acwSettings/timeoutMs", acw.timeout_ms, 0, 86_400_000);
+        }
+    }
+
+    spec_boilerplate!();
+}
+
+pub const DEF: KindDef = KindDef {
+    kind: Kind::RoutingQueue,
+    summary: "A routing queue, with its media, ACW, routing and messaging-address settings.",
+    parse: parse_spec::<RoutingQueueSpec>,
+    schema: schema_of::<RoutingQueueSpec>,
+};

@@ -1,0 +1,112 @@
+//! `Webhook`: the outbound notification webhook of open messaging
+//! integrations. Genesys has no webhook object of its own; a `Webhook` is
+//! declared once and realized inside every `OpenMessagingIntegration` that
+//! references it (`outboundNotificationWebhookUrl`,
+//! `outboundNotificationWebhookSignatureSecretToken`, `webhookHeaders`).
+//! It exists only in manifests, so references to it must resolve in the set.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
+use crate::manifest::diag::Findings;
+use crate::manifest::secret::SecretInput;
+
+/// Header that carries the applied signature secret version inside the
+/// integration's `webhookHeaders`: the org is the state, so this is where the
+/// rotation counter lives. Receivers may use it to pick the verifying secret.
+pub const SECRET_VERSION_HEADER: &str = "X-Gcctl-Secret-Version";
+
+/// An outbound webhook with an HMAC signature secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookSpec {
+    /// The HTTPS URL Genesys posts outbound messages to. Only port 443 works.
+    pub url: String,
+    /// Reference to the signature secret (`{fromEnv: VAR}` or `{fromFile: PATH}`),
+    /// at least 16 characters. Genesys signs each request with
+    /// `X-Hub-Signature-256: sha256=<base64(HMAC-SHA256(secret, body))>`.
+    pub signature_secret: SecretInput,
+    /// Rotation counter: the secret is sent when an integration is created and
+    /// again whenever this number changes. Defaults to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub signature_secret_version: Option<u32>,
+    /// Extra HTTP headers Genesys sends with each request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+impl WebhookSpec {
+    pub fn secret_version(&self) -> u32 {
+        self.signature_secret_version.unwrap_or(1)
+    }
+}
+
+impl Spec for WebhookSpec {
+    fn kind(&self) -> Kind {
+        Kind::Webhook
+    }
+
+    fn org_name(&self) -> Option<&str> {
+        None
+    }
+
+    fn secrets(&self) -> Vec<(String, &SecretInput)> {
+        vec![("/spec/signatureSecret".to_string(), &self.signature_secret)]
+    }
+
+    fn check(&self, findings: &mut Findings) {
+        check_webhook_url(findings, "/spec/url", &self.url);
+        if self.signature_secret_version == Some(0) {
+            findings.error("/spec/signatureSecretVersion", "the version starts at 1");
+        }
+        for name in self.headers.keys() {
+            let pointer = format!("/spec/headers/{}", name.replace('~', "~0").replace('/', "~1"));
+            if name.is_empty() || !name.bytes().all(is_header_char) {
+                findings.error(pointer, format!("`{name}` is not a valid HTTP header name"));
+            } else if name.eq_ignore_ascii_case(SECRET_VERSION_HEADER) {
+                findings.error_with_hint(
+                    pointer,
+                    format!("`{name}` is managed by gcctl"),
+                    "use signatureSecretVersion to rotate the secret",
+                );
+            }
+        }
+    }
+
+    spec_boilerplate!();
+}
+
+fn is_header_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Genesys only delivers to HTTPS on port 443.
+fn check_webhook_url(findings: &mut Findings, pointer: &str, url: &str) {
+    let hint = "Genesys only delivers to https:// URLs on port 443";
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        findings.error_with_hint(pointer, format!("`{url}` is not a valid URL"), hint);
+        return;
+    };
+    if parsed.scheme() != "https" {
+        findings.error_with_hint(pointer, format!("the URL must use https, not {}", parsed.scheme()), hint);
+    } else if parsed.port().is_some_and(|p| p != 443) {
+        findings.error_with_hint(
+            pointer,
+            format!("port {} is not allowed", parsed.port().unwrap_or_default()),
+            hint,
+        );
+    } else if parsed.host_str().is_none_or(str::is_empty) {
+        findings.error(pointer, "the URL has no host");
+    }
+}
+
+pub const DEF: KindDef = KindDef {
+    kind: Kind::Webhook,
+    summary: "An outbound HTTPS webhook with a signature secret, realized inside open messaging integrations.",
+    parse: parse_spec::<WebhookSpec>,
+    schema: schema_of::<WebhookSpec>,
+};

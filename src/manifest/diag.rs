@@ -1,0 +1,89 @@
+//! Diagnostics: problems found in manifests, each pointing at
+//! `file:line:column`, with an optional hint. Validation collects all of them
+//! in one run instead of stopping at the first.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::manifest::yaml::{Loc, Node};
+
+/// One problem in a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub loc: Loc,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(file: &Path, loc: Loc, message: impl Into<String>) -> Self {
+        Diagnostic { file: file.to_path_buf(), loc, message: message.into(), hint: None }
+    }
+
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.loc.line == 0 {
+            write!(f, "{}: error: {}", self.file.display(), self.message)?;
+        } else {
+            write!(f, "{}:{}: error: {}", self.file.display(), self.loc, self.message)?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A problem found by a semantic check, addressed by JSON pointer into the
+/// document (`/spec/mediaSettings/call/alertingTimeoutSeconds`). The loader
+/// turns it into a [`Diagnostic`] with the location of that field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub pointer: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Collects findings from a kind's checks.
+#[derive(Debug, Default)]
+pub struct Findings {
+    items: Vec<Finding>,
+}
+
+impl Findings {
+    pub fn error(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.items.push(Finding { pointer: pointer.into(), message: message.into(), hint: None });
+    }
+
+    pub fn error_with_hint(
+        &mut self,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.items.push(Finding {
+            pointer: pointer.into(),
+            message: message.into(),
+            hint: Some(hint.into()),
+        });
+    }
+
+    pub fn into_vec(self) -> Vec<Finding> {
+        self.items
+    }
+}
+
+/// Where a field lives: the location of its value when present, else of the
+/// nearest ancestor that exists (errors about a missing field point at the
+/// mapping that should hold it).
+pub fn locate(doc: &Node, pointer: &str) -> Loc {
+    doc.locate(pointer).0.loc
+}

@@ -1,0 +1,129 @@
+//! `${var.NAME}` substitution in every string of a document.
+//!
+//! Variables come from the `Project` (project-wide `variables`, overridden by
+//! the selected environment's). `$${` writes a literal `${`. A plain
+//! (unquoted) scalar that is exactly one `${var.NAME}` is re-typed after
+//! substitution, so `alertingTimeoutSeconds: ${var.alertTimeout}` can be a
+//! number. An unknown variable is reported at its own line and column.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::yaml::{Loc, Node, Value, resolve_plain};
+
+/// A variable that is used but not defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVariable {
+    pub name: String,
+    pub loc: Loc,
+}
+
+/// Substitute variables in place; returns every unknown variable.
+pub fn substitute(node: &mut Node, vars: &BTreeMap<String, String>) -> Vec<UnknownVariable> {
+    let mut unknown = Vec::new();
+    walk(node, vars, &mut unknown);
+    unknown
+}
+
+fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<UnknownVariable>) {
+    match &mut node.value {
+        Value::Str(text) => {
+            if !text.contains("${") {
+                return;
+            }
+            let whole_plain_var = node.plain && is_single_var(text);
+            let (out, missing) = expand(text, vars);
+            for (name, offset) in missing {
+                // Columns are exact for plain one-line scalars and close otherwise.
+                let column = node.loc.column.saturating_add(u32::try_from(offset).unwrap_or(0));
+                unknown.push(UnknownVariable { name, loc: Loc { line: node.loc.line, column } });
+            }
+            node.value = if whole_plain_var { resolve_plain(&out) } else { Value::Str(out) };
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|n| walk(n, vars, unknown)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(_, n)| walk(n, vars, unknown)),
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+    }
+}
+
+fn is_single_var(text: &str) -> bool {
+    text.starts_with("${var.") && text.ends_with('}') && text[2..].find('}') == Some(text.len() - 3)
+}
+
+/// Expand one string; returns the result and the missing variables with the
+/// character offset of each reference.
+fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<(String, usize)>) {
+    let mut out = String::with_capacity(text.len());
+    let mut missing = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(start) = rest.find('$') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        offset += rest[..start].chars().count();
+        if let Some(tail) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = tail;
+            offset += 3;
+        } else if let Some(tail) = after.strip_prefix("${var.") {
+            match tail.find('}') {
+                Some(end) => {
+                    let name = &tail[..end];
+                    match vars.get(name) {
+                        Some(value) => out.push_str(value),
+                        None => {
+                            missing.push((name.to_string(), offset));
+                            out.push_str(&after[..6 + end + 1]);
+                        }
+                    }
+                    let consumed = 6 + end + 1;
+                    offset += after[..consumed].chars().count();
+                    rest = &after[consumed..];
+                }
+                None => {
+                    out.push_str(after);
+                    rest = "";
+                }
+            }
+        } else {
+            out.push('$');
+            rest = &after[1..];
+            offset += 1;
+        }
+    }
+    out.push_str(rest);
+    (out, missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::yaml::parse_documents;
+
+    fn vars() -> BTreeMap<String, String> {
+        [("host", "dev.example.com"), ("timeout", "30")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn substitutes_and_retypes_whole_plain_variables() {
+        let mut doc = parse_documents(
+            "url: https://${var.host}/hook\nt: ${var.timeout}\nq: '${var.timeout}'\ne: $${var.host}\n",
+        )
+        .unwrap()
+        .remove(0);
+        assert!(substitute(&mut doc, &vars()).is_empty());
+        assert_eq!(doc.get("url").unwrap().as_str(), Some("https://dev.example.com/hook"));
+        assert_eq!(doc.get("t").unwrap().value, Value::Int(30));
+        assert_eq!(doc.get("q").unwrap().as_str(), Some("30"));
+        assert_eq!(doc.get("e").unwrap().as_str(), Some("${var.host}"));
+    }
+
+    #[test]
+    fn reports_unknown_variables_at_their_column() {
+        let mut doc = parse_documents("a:\n  url: https://${var.nope}/x\n").unwrap().remove(0);
+        let unknown = substitute(&mut doc, &vars());
+        assert_eq!(unknown, vec![UnknownVariable { name: "nope".into(), loc: Loc { line: 2, column: 16 } }]);
+    }
+}

@@ -1,0 +1,477 @@
+//! YAML → a located value tree.
+//!
+//! This is the one place that knows which YAML crate we use (`saphyr-parser`,
+//! a maintained YAML 1.2 parser; `serde_yaml` is archived). We build our own
+//! small tree instead of deserializing straight from YAML because every later
+//! stage (environment substitution, typed deserialization, semantic checks)
+//! needs to point at `file:line:column`, and a tree with a location on every
+//! node and every key lets all of them do that the same way.
+//!
+//! Scalars are typed with the YAML 1.2 core schema and strict booleans: only
+//! `true`/`false` are booleans, so `yes`, `no`, `on` and `off` stay strings and
+//! a boolean field given `yes` is a type error rather than a silent `true`.
+//!
+//! Invariants: no input makes this module panic; aliases are expanded with a
+//! budget so that "billion laughs" documents fail with an error instead of
+//! exhausting memory; duplicate keys are errors.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// A 1-based line and column in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Loc {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+impl Loc {
+    fn from_span(span: Span) -> Self {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Loc { line: clamp(span.start.line()), column: clamp(span.start.col()).saturating_add(1) }
+    }
+}
+
+/// A YAML node with its location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub loc: Loc,
+    /// For string scalars: whether the scalar was plain (unquoted). A plain
+    /// scalar that is entirely one `${var.X}` is re-typed after substitution.
+    pub plain: bool,
+}
+
+/// A mapping key with its location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+impl Value {
+    /// A short name of the value's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    /// The child of a mapping node by key.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The key entry (with its location) of a mapping node.
+    pub fn key(&self, key: &str) -> Option<&Key> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(k, _)| k),
+            _ => None,
+        }
+    }
+
+    /// The string value, if this is a string scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Follow a JSON pointer (`/spec/mediaSettings/0/name`) and return the
+    /// deepest node reached together with whether the whole path resolved.
+    /// Errors about fields that are absent point at their parent this way.
+    pub fn locate(&self, pointer: &str) -> (&Node, bool) {
+        let mut node = self;
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            let next = match &node.value {
+                Value::Map(_) => node.get(&token),
+                Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            };
+            match next {
+                Some(child) => node = child,
+                None => return (node, false),
+            }
+        }
+        (node, true)
+    }
+
+    /// The location of the key named by the last token of `pointer`, if the
+    /// parent is a mapping that has it: errors about a field point at its key.
+    pub fn key_loc(&self, pointer: &str) -> Option<Loc> {
+        let (parent, last) = pointer.rsplit_once('/')?;
+        let last = last.replace("~1", "/").replace("~0", "~");
+        let (node, found) = self.locate(parent);
+        if !found {
+            return None;
+        }
+        node.key(&last).map(|k| k.loc)
+    }
+
+    /// Convert to JSON for typed deserialization.
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            // Non-finite floats have no JSON form; they become null and the
+            // typed layer reports "expected a number".
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Seq(items) => items.iter().map(Node::to_json).collect(),
+            Value::Map(entries) => {
+                entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect()
+            }
+        }
+    }
+}
+
+/// A YAML syntax or structure error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// How many nodes alias expansion may create in one stream.
+const ALIAS_BUDGET: usize = 100_000;
+/// How deep nesting may go; deeper input is rejected rather than risking the stack.
+const MAX_DEPTH: usize = 128;
+
+/// Parse a YAML stream into its documents. Empty documents are skipped.
+pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    let mut builder = Builder::default();
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| YamlError {
+            loc: Loc {
+                line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
+                column: u32::try_from(e.marker().col()).unwrap_or(u32::MAX).saturating_add(1),
+            },
+            message: format!("invalid YAML: {}", e.info()),
+        })?;
+        builder.event(event, span)?;
+    }
+    Ok(builder.documents)
+}
+
+enum Frame {
+    Seq { items: Vec<Node>, loc: Loc, anchor: usize },
+    Map { entries: Vec<(Key, Node)>, pending_key: Option<Key>, loc: Loc, anchor: usize },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    documents: Vec<Node>,
+    expanded: usize,
+}
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), YamlError> {
+        let loc = Loc::from_span(span);
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let node = scalar(&text, style, tag.as_deref(), loc)?;
+                self.finish(node, anchor)
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.push(Frame::Seq { items: Vec::new(), loc, anchor }, loc)
+            }
+            Event::MappingStart(anchor, _) => {
+                self.push(Frame::Map { entries: Vec::new(), pending_key: None, loc, anchor }, loc)
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Err(YamlError { loc, message: "unbalanced YAML structure".into() });
+                };
+                let (node, anchor) = match frame {
+                    Frame::Seq { items, loc, anchor } => {
+                        (Node { value: Value::Seq(items), loc, plain: false }, anchor)
+                    }
+                    Frame::Map { entries, loc, anchor, .. } => {
+                        (Node { value: Value::Map(entries), loc, plain: false }, anchor)
+                    }
+                };
+                self.finish(node, anchor)
+            }
+            Event::Alias(id) => {
+                let Some(node) = self.anchors.get(&id).cloned() else {
+                    return Err(YamlError { loc, message: "alias to an unknown anchor".into() });
+                };
+                self.expanded = self.expanded.saturating_add(count_nodes(&node));
+                if self.expanded > ALIAS_BUDGET {
+                    return Err(YamlError {
+                        loc,
+                        message: format!(
+                            "aliases expand to more than {ALIAS_BUDGET} nodes; refusing to expand"
+                        ),
+                    });
+                }
+                self.finish(Node { loc, ..node }, 0)
+            }
+            Event::DocumentStart(_) => {
+                self.anchors.clear();
+                Ok(())
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
+        }
+    }
+
+    fn push(&mut self, frame: Frame, loc: Loc) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError { loc, message: format!("nesting deeper than {MAX_DEPTH}") });
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// Attach a completed node to its parent, or end a document.
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => {
+                if node.value != Value::Null {
+                    self.documents.push(node);
+                }
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(())
+            }
+            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
+                None => {
+                    let name = match node.value {
+                        Value::Str(s) => s,
+                        Value::Null => "null".to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Int(i) => i.to_string(),
+                        Value::Float(f) => f.to_string(),
+                        Value::Seq(_) | Value::Map(_) => {
+                            return Err(YamlError {
+                                loc: node.loc,
+                                message: "a mapping key must be a plain value, not a list or mapping"
+                                    .into(),
+                            });
+                        }
+                    };
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                        return Err(YamlError {
+                            loc: node.loc,
+                            message: format!(
+                                "duplicate key `{name}` (first defined at line {})",
+                                first.loc.line
+                            ),
+                        });
+                    }
+                    *pending_key = Some(Key { name, loc: node.loc });
+                    Ok(())
+                }
+                Some(key) => {
+                    entries.push((key, node));
+                    Ok(())
+                }
+            },
+        }
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| count_nodes(v)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>, loc: Loc) -> Result<Node, YamlError> {
+    let plain = style == ScalarStyle::Plain;
+    let value = match tag {
+        None if plain => resolve_plain(text),
+        None => Value::Str(text.to_string()),
+        Some("!!str" | "tag:yaml.org,2002:str") => Value::Str(text.to_string()),
+        Some(other) => {
+            return Err(YamlError {
+                loc,
+                message: format!("YAML tags are not supported here (found `{other}`)"),
+            });
+        }
+    };
+    Ok(Node { value, loc, plain })
+}
+
+/// Type a plain scalar with the YAML 1.2 core schema, strict booleans.
+pub fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(int) = parse_int(text) {
+        return Value::Int(int);
+    }
+    if is_float(text) {
+        if let Ok(f) = text.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(text.to_string())
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    if let Some(hex) = text.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok();
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        return i64::from_str_radix(oct, 8).ok();
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    None
+}
+
+fn is_float(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            (!int.is_empty() || !frac.is_empty())
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        let mut docs = parse_documents(text).expect("parses");
+        assert_eq!(docs.len(), 1);
+        docs.remove(0)
+    }
+
+    #[test]
+    fn types_scalars_with_strict_booleans() {
+        let doc = one("a: yes\nb: true\nc: 12\nd: 1.5\ne: ~\nf: '12'\ng: on\nh: 0x1F\n");
+        assert_eq!(doc.get("a").unwrap().value, Value::Str("yes".into()));
+        assert_eq!(doc.get("b").unwrap().value, Value::Bool(true));
+        assert_eq!(doc.get("c").unwrap().value, Value::Int(12));
+        assert_eq!(doc.get("d").unwrap().value, Value::Float(1.5));
+        assert_eq!(doc.get("e").unwrap().value, Value::Null);
+        assert_eq!(doc.get("f").unwrap().value, Value::Str("12".into()));
+        assert_eq!(doc.get("g").unwrap().value, Value::Str("on".into()));
+        assert_eq!(doc.get("h").unwrap().value, Value::Int(31));
+    }
+
+    #[test]
+    fn records_locations_of_keys_and_values() {
+        let doc = one("spec:\n  name: x\n  list:\n    - a\n    - b\n");
+        assert_eq!(doc.key_loc("/spec/name"), Some(Loc { line: 2, column: 3 }));
+        let (node, found) = doc.locate("/spec/list/1");
+        assert!(found);
+        assert_eq!(node.loc, Loc { line: 5, column: 7 });
+        let (node, found) = doc.locate("/spec/missing/deeper");
+        assert!(!found);
+        assert_eq!(node.loc, Loc { line: 2, column: 3 });
+    }
+
+    #[test]
+    fn splits_documents_and_skips_empty_ones() {
+        let docs = parse_documents("a: 1\n---\n---\nb: 2\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].loc.line, 4);
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_at_the_second_key() {
+        let err = parse_documents("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.loc, Loc { line: 3, column: 1 });
+        assert!(err.message.contains("duplicate key `a`"), "{}", err.message);
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_location() {
+        let err = parse_documents("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+        assert!(err.loc.line >= 1);
+    }
+
+    #[test]
+    fn expands_aliases_within_budget_and_refuses_bombs() {
+        let doc = one("base: &b {x: 1}\ncopy: *b\n");
+        assert_eq!(doc.get("copy").unwrap().get("x").unwrap().value, Value::Int(1));
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for name in ['b', 'c', 'd', 'e', 'f', 'g'] {
+            bomb.push_str(&format!(
+                "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+            prev = name;
+        }
+        let err = parse_documents(&bomb).unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{}", err.message);
+    }
+
+    #[test]
+    fn refuses_deep_nesting_without_overflowing() {
+        let text = "[".repeat(10_000);
+        assert!(parse_documents(&text).is_err());
+    }
+}
