@@ -28,7 +28,11 @@ pub struct ValidateArgs {
     pub require_secrets: bool,
 }
 
-pub fn run(args: &ValidateArgs, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(
+    args: &ValidateArgs,
+    _global: &GlobalArgs,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
     let options = LoadOptions { env: args.env.clone() };
     let mut diags = Vec::new();
     let (mut objects, mut files, mut counts) = (0, 0, std::collections::BTreeMap::new());
@@ -37,7 +41,11 @@ pub fn run(args: &ValidateArgs, _global: &GlobalArgs, printer: &Printer) -> anyh
     for path in &args.paths {
         match manifest::load(std::slice::from_ref(path), &options) {
             Ok(set) => {
-                diags.extend(manifest::check_secrets(&set, &|k| std::env::var(k).ok(), args.require_secrets));
+                diags.extend(manifest::check_secrets(
+                    &set,
+                    &|k| std::env::var(k).ok(),
+                    args.require_secrets,
+                ));
                 objects += set.objects.len();
                 files += set.files.len();
                 for (kind, n) in set.counts() {
@@ -52,7 +60,11 @@ pub fn run(args: &ValidateArgs, _global: &GlobalArgs, printer: &Printer) -> anyh
         return Ok(Outcome::Failed);
     }
     let counts: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
-    let sets = if args.paths.len() > 1 { format!(" across {} manifest sets", args.paths.len()) } else { String::new() };
+    let sets = if args.paths.len() > 1 {
+        format!(" across {} manifest sets", args.paths.len())
+    } else {
+        String::new()
+    };
     printer.data(&format!(
         "valid: {objects} object{} in {files} file{}{sets} ({})\n",
         plural(objects),
@@ -66,12 +78,24 @@ pub fn run(args: &ValidateArgs, _global: &GlobalArgs, printer: &Printer) -> anyh
 pub fn print_diagnostics(printer: &Printer, diags: &[manifest::Diagnostic]) {
     for d in diags {
         let text = d.to_string();
-        let text = text.replacen(": error: ", &format!(": {} ", printer.paint_stderr("error:", Role::Error)), 1);
-        let text = text.replacen("\n  hint: ", &format!("\n  {} ", printer.paint_stderr("hint:", Role::Hint)), 1);
+        let text = text.replacen(
+            ": error: ",
+            &format!(": {} ", printer.paint_stderr("error:", Role::Error)),
+            1,
+        );
+        let text = text.replacen(
+            "\n  hint: ",
+            &format!("\n  {} ", printer.paint_stderr("hint:", Role::Hint)),
+            1,
+        );
         printer.diagnostic(&text);
     }
     let n = diags.len();
-    printer.diagnostic(&format!("{} {n} problem{} found", printer.paint_stderr("error:", Role::Error), plural(n)));
+    printer.diagnostic(&format!(
+        "{} {n} problem{} found",
+        printer.paint_stderr("error:", Role::Error),
+        plural(n)
+    ));
 }
 
 fn plural(n: usize) -> &'static str {

@@ -23,16 +23,24 @@ pub fn check_org_name(findings: &mut Findings, pointer: &str, name: &str) {
 pub fn check_range(findings: &mut Findings, pointer: &str, value: Option<i64>, min: i64, max: i64) {
     if let Some(v) = value {
         if v < min || v > max {
-            findings.error(pointer, format!("{v} is out of range: must be between {min} and {max}"));
+            findings
+                .error(pointer, format!("{v} is out of range: must be between {min} and {max}"));
         }
     }
 }
 
 /// A number field within an inclusive range.
-pub fn check_range_f64(findings: &mut Findings, pointer: &str, value: Option<f64>, min: f64, max: f64) {
+pub fn check_range_f64(
+    findings: &mut Findings,
+    pointer: &str,
+    value: Option<f64>,
+    min: f64,
+    max: f64,
+) {
     if let Some(v) = value {
         if !(min..=max).contains(&v) {
-            findings.error(pointer, format!("{v} is out of range: must be between {min} and {max}"));
+            findings
+                .error(pointer, format!("{v} is out of range: must be between {min} and {max}"));
         }
     }
 }

@@ -144,21 +144,22 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// The result of deserializing a spec: the spec, or the error with its field path.
+pub type ParseResult = Result<Box<dyn Spec>, serde_path_to_error::Error<serde_json::Error>>;
+
 /// Registry entry of a kind.
 pub struct KindDef {
     pub kind: Kind,
     /// One line on what the kind is, for the schema and docs.
     pub summary: &'static str,
     /// Deserialize a spec; errors carry the path of the offending field.
-    pub parse: fn(serde_json::Value) -> Result<Box<dyn Spec>, serde_path_to_error::Error<serde_json::Error>>,
+    pub parse: fn(serde_json::Value) -> ParseResult,
     /// JSON Schema of the spec.
     pub schema: fn(&mut SchemaGenerator) -> Schema,
 }
 
 /// Deserialize a concrete spec type, keeping the error's field path.
-pub fn parse_spec<S: Spec + DeserializeOwned>(
-    value: serde_json::Value,
-) -> Result<Box<dyn Spec>, serde_path_to_error::Error<serde_json::Error>> {
+pub fn parse_spec<S: Spec + DeserializeOwned>(value: serde_json::Value) -> ParseResult {
     serde_path_to_error::deserialize(value).map(|s: S| Box::new(s) as Box<dyn Spec>)
 }
 

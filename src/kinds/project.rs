@@ -136,10 +136,9 @@ impl Spec for ProjectSpec {
     }
 
     fn check(&self, findings: &mut Findings) {
-        let env_vars = self
-            .environments
-            .iter()
-            .flat_map(|(e, env)| env.variables.keys().map(move |k| (format!("/spec/environments/{e}/variables/{k}"), k)));
+        let env_vars = self.environments.iter().flat_map(|(e, env)| {
+            env.variables.keys().map(move |k| (format!("/spec/environments/{e}/variables/{k}"), k))
+        });
         let globals = self.variables.keys().map(|k| (format!("/spec/variables/{k}"), k));
         for (pointer, name) in globals.chain(env_vars) {
             if !is_variable_name(name) {
@@ -148,7 +147,10 @@ impl Spec for ProjectSpec {
         }
         for (i, scope) in self.prune.iter().enumerate() {
             if !scope.kind.is_org_object() {
-                findings.error(format!("/spec/prune/{i}/kind"), format!("{} objects cannot be pruned", scope.kind));
+                findings.error(
+                    format!("/spec/prune/{i}/kind"),
+                    format!("{} objects cannot be pruned", scope.kind),
+                );
             }
             if scope.names.is_empty() {
                 findings.error_with_hint(

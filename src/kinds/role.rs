@@ -42,7 +42,8 @@ pub fn parse_permission(text: &str) -> Option<Permission> {
         return None;
     }
     let word = |s: &str, wildcard: bool| {
-        !s.is_empty() && (s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || (wildcard && s == "*"))
+        !s.is_empty()
+            && (s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || (wildcard && s == "*"))
     };
     (word(domain, false) && word(entity, true) && word(action, true)).then(|| Permission {
         domain: domain.to_string(),

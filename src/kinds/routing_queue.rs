@@ -334,18 +334,35 @@ impl RoutingQueueSpec {
         let Some(media) = &self.media_settings else { return };
         let common = [
             ("call", media.call.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
-            ("callback", media.callback.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
+            (
+                "callback",
+                media.callback.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level)),
+            ),
             ("chat", media.chat.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
             ("email", media.email.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
-            ("message", media.message.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
+            (
+                "message",
+                media.message.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level)),
+            ),
         ];
         for (medium, settings) in common {
             let Some((timeout, service_level)) = settings else { continue };
             let base = format!("/spec/mediaSettings/{medium}");
             check_min(findings, &format!("{base}/alertingTimeoutSeconds"), timeout, 7);
             if let Some(sl) = service_level {
-                check_range_f64(findings, &format!("{base}/serviceLevel/percentage"), sl.percentage, 0.0, 1.0);
-                check_min(findings, &format!("{base}/serviceLevel/durationMs"), sl.duration_ms, 1000);
+                check_range_f64(
+                    findings,
+                    &format!("{base}/serviceLevel/percentage"),
+                    sl.percentage,
+                    0.0,
+                    1.0,
+                );
+                check_min(
+                    findings,
+                    &format!("{base}/serviceLevel/durationMs"),
+                    sl.duration_ms,
+                    1000,
+                );
             }
         }
     }
@@ -363,7 +380,11 @@ impl Spec for RoutingQueueSpec {
     fn references(&self) -> Vec<Reference> {
         let mut refs = Vec::new();
         if let Some(name) = &self.division {
-            refs.push(Reference { pointer: "/spec/division".into(), target: RefTarget::Division, name: name.clone() });
+            refs.push(Reference {
+                pointer: "/spec/division".into(),
+                target: RefTarget::Division,
+                name: name.clone(),
+            });
         }
         for (field, flow_type, name) in self.flow_fields() {
             if let Some(name) = name {
@@ -374,7 +395,11 @@ impl Spec for RoutingQueueSpec {
                 });
             }
         }
-        if let Some(name) = self.outbound_messaging_addresses.as_ref().and_then(|a| a.open_messaging_recipient.as_ref()) {
+        if let Some(name) = self
+            .outbound_messaging_addresses
+            .as_ref()
+            .and_then(|a| a.open_messaging_recipient.as_ref())
+        {
             refs.push(Reference {
                 pointer: "/spec/outboundMessagingAddresses/openMessagingRecipient".into(),
                 target: RefTarget::Kind(Kind::OpenMessagingIntegration),
@@ -388,12 +413,21 @@ impl Spec for RoutingQueueSpec {
         check_org_name(findings, "/spec/name", &self.name);
         self.check_media(findings);
         for (i, rule) in self.routing_rules.iter().flatten().enumerate() {
-            check_range_f64(findings, &format!("/spec/routingRules/{i}/waitSeconds"), rule.wait_seconds, 2.0, 259_200.0);
+            check_range_f64(
+                findings,
+                &format!("/spec/routingRules/{i}/waitSeconds"),
+                rule.wait_seconds,
+                2.0,
+                259_200.0,
+            );
         }
         if let Some(bullseye) = &self.bullseye {
             let n = bullseye.rings.len();
             if !(2..=6).contains(&n) {
-                findings.error("/spec/bullseye/rings", format!("bullseye needs 2 to 6 rings, found {n}"));
+                findings.error(
+                    "/spec/bullseye/rings",
+                    format!("bullseye needs 2 to 6 rings, found {n}"),
+                );
             }
         }
         if let Some(acw) = &self.acw_settings {

@@ -92,7 +92,11 @@ fn check_webhook_url(findings: &mut Findings, pointer: &str, url: &str) {
         return;
     };
     if parsed.scheme() != "https" {
-        findings.error_with_hint(pointer, format!("the URL must use https, not {}", parsed.scheme()), hint);
+        findings.error_with_hint(
+            pointer,
+            format!("the URL must use https, not {}", parsed.scheme()),
+            hint,
+        );
     } else if parsed.port().is_some_and(|p| p != 443) {
         findings.error_with_hint(
             pointer,

@@ -9,8 +9,8 @@ use petgraph::graph::DiGraph;
 
 use crate::kinds::supported_content::SupportedContentProfileSpec;
 use crate::kinds::{Kind, RefTarget, downcast};
-use crate::manifest::diag::{Diagnostic, locate};
 use crate::manifest::Object;
+use crate::manifest::diag::{Diagnostic, locate};
 use crate::manifest::yaml::Node;
 
 /// Find the manifest object a reference to `kind` named `name` resolves to:
@@ -26,7 +26,11 @@ pub fn resolve_in_set<'a>(objects: &'a [Object], kind: Kind, name: &str) -> Opti
 /// Check the typed objects as a set. `declared` holds the (kind,
 /// metadata.name) of every document, including those that failed to type, so
 /// a reference to a broken document is not reported a second time.
-pub fn check_set(objects: &[Object], declared: &HashSet<(Kind, String)>, diags: &mut Vec<Diagnostic>) {
+pub fn check_set(
+    objects: &[Object],
+    declared: &HashSet<(Kind, String)>,
+    diags: &mut Vec<Diagnostic>,
+) {
     check_unique(objects, diags);
     check_references(objects, declared, diags);
     check_org_default(objects, diags);
@@ -67,7 +71,11 @@ fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_references(objects: &[Object], declared: &HashSet<(Kind, String)>, diags: &mut Vec<Diagnostic>) {
+fn check_references(
+    objects: &[Object],
+    declared: &HashSet<(Kind, String)>,
+    diags: &mut Vec<Diagnostic>,
+) {
     for object in objects {
         for reference in object.spec.references() {
             let RefTarget::Kind(kind) = reference.target else { continue };
@@ -77,15 +85,20 @@ fn check_references(objects: &[Object], declared: &HashSet<(Kind, String)>, diag
             {
                 continue;
             }
-            let available: Vec<&str> = objects.iter().filter(|o| o.kind == kind).map(|o| o.name.as_str()).collect();
+            let available: Vec<&str> =
+                objects.iter().filter(|o| o.kind == kind).map(|o| o.name.as_str()).collect();
             let hint = if available.is_empty() {
                 format!("declare a {kind} manifest with metadata.name: {}", reference.name)
             } else {
                 format!("{kind} manifests in this set: {}", available.join(", "))
             };
             diags.push(
-                Diagnostic::new(&object.file, locate(&object.doc, &reference.pointer), format!("no {kind} named `{}` in the manifests", reference.name))
-                    .with_hint(hint),
+                Diagnostic::new(
+                    &object.file,
+                    locate(&object.doc, &reference.pointer),
+                    format!("no {kind} named `{}` in the manifests", reference.name),
+                )
+                .with_hint(hint),
             );
         }
     }
@@ -94,12 +107,19 @@ fn check_references(objects: &[Object], declared: &HashSet<(Kind, String)>, diag
 fn check_org_default(objects: &[Object], diags: &mut Vec<Diagnostic>) {
     let defaults: Vec<&Object> = objects
         .iter()
-        .filter(|o| downcast::<SupportedContentProfileSpec>(o.spec.as_ref()).is_some_and(|s| s.org_default == Some(true)))
+        .filter(|o| {
+            downcast::<SupportedContentProfileSpec>(o.spec.as_ref())
+                .is_some_and(|s| s.org_default == Some(true))
+        })
         .collect();
     for extra in defaults.iter().skip(1) {
         diags.push(
-            Diagnostic::new(&extra.file, locate(&extra.doc, "/spec/orgDefault"), "only one SupportedContentProfile can be the org default")
-                .with_hint(format!("{} is also marked orgDefault", defaults[0].id())),
+            Diagnostic::new(
+                &extra.file,
+                locate(&extra.doc, "/spec/orgDefault"),
+                "only one SupportedContentProfile can be the org default",
+            )
+            .with_hint(format!("{} is also marked orgDefault", defaults[0].id())),
         );
     }
 }
@@ -126,8 +146,14 @@ fn check_cycles(objects: &[Object], diags: &mut Vec<Diagnostic>) {
         let members: Vec<String> = component.iter().map(|n| objects[graph[*n]].id()).collect();
         let first = &objects[graph[component[0]]];
         diags.push(
-            Diagnostic::new(&first.file, first.loc, format!("dependency cycle: {}", members.join(" -> ")))
-                .with_hint("objects in a cycle cannot be created in any order; remove one of the references"),
+            Diagnostic::new(
+                &first.file,
+                first.loc,
+                format!("dependency cycle: {}", members.join(" -> ")),
+            )
+            .with_hint(
+                "objects in a cycle cannot be created in any order; remove one of the references",
+            ),
         );
     }
 }

@@ -16,8 +16,12 @@ pub fn collect(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
             Ok(meta) if meta.is_dir() => walk(path, &mut files, diags),
             Ok(_) => files.push(path.clone()),
             Err(err) => diags.push(
-                Diagnostic::new(path, Loc::default(), format!("cannot read this path: {}", io_reason(&err)))
-                    .with_hint("pass manifest files or directories that contain *.yaml files"),
+                Diagnostic::new(
+                    path,
+                    Loc::default(),
+                    format!("cannot read this path: {}", io_reason(&err)),
+                )
+                .with_hint("pass manifest files or directories that contain *.yaml files"),
             ),
         }
     }
@@ -26,8 +30,12 @@ pub fn collect(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     if files.is_empty() && diags.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         diags.push(
-            Diagnostic::new(Path::new(&shown.join(" ")), Loc::default(), "no manifest files (*.yaml, *.yml) found")
-                .with_hint("pass the files or directories that hold your manifests"),
+            Diagnostic::new(
+                Path::new(&shown.join(" ")),
+                Loc::default(),
+                "no manifest files (*.yaml, *.yml) found",
+            )
+            .with_hint("pass the files or directories that hold your manifests"),
         );
     }
     files
@@ -37,12 +45,18 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
     let entries = match fs_err::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
-            diags.push(Diagnostic::new(dir, Loc::default(), format!("cannot read the directory: {}", io_reason(&err))));
+            diags.push(Diagnostic::new(
+                dir,
+                Loc::default(),
+                format!("cannot read the directory: {}", io_reason(&err)),
+            ));
             return;
         }
     };
     for entry in entries.flatten() {
+        // `gcctl validate .` shows `queue.yaml`, not `./queue.yaml`.
         let path = entry.path();
+        let path = path.strip_prefix(".").map_or_else(|_| path.clone(), Path::to_path_buf);
         let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;

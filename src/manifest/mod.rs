@@ -148,7 +148,10 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     for file in &files {
         parse_file(file, &mut raw, &mut diags);
     }
-    check::check_unique_handles(&raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(), &mut diags);
+    check::check_unique_handles(
+        &raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(),
+        &mut diags,
+    );
     let declared: std::collections::HashSet<(Kind, String)> = raw
         .iter()
         .filter_map(|d| Some((d.kind, d.node.get("metadata")?.get("name")?.as_str()?.to_string())))
@@ -179,7 +182,11 @@ fn parse_file(file: &Path, raw: &mut Vec<RawDoc>, diags: &mut Vec<Diagnostic>) {
     let text = match fs_err::read_to_string(file) {
         Ok(text) => text,
         Err(err) => {
-            diags.push(Diagnostic::new(file, Loc::default(), format!("cannot read the file: {err}")));
+            diags.push(Diagnostic::new(
+                file,
+                Loc::default(),
+                format!("cannot read the file: {err}"),
+            ));
             return;
         }
     };
@@ -197,7 +204,8 @@ fn parse_file(file: &Path, raw: &mut Vec<RawDoc>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 6] = ["apiVersion", "kind", "metadata", "spec", "protect", "ignoreDifferences"];
+const TOP_LEVEL_KEYS: [&str; 6] =
+    ["apiVersion", "kind", "metadata", "spec", "protect", "ignoreDifferences"];
 
 /// Check `apiVersion`, `kind` and the top-level keys; return the kind.
 fn check_envelope(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Kind> {
@@ -205,7 +213,10 @@ fn check_envelope(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Opti
         diags.push(Diagnostic::new(
             file,
             node.loc,
-            format!("a manifest must be a mapping with apiVersion, kind, metadata and spec; found {}", node.value.type_name()),
+            format!(
+                "a manifest must be a mapping with apiVersion, kind, metadata and spec; found {}",
+                node.value.type_name()
+            ),
         ));
         return None;
     };
@@ -233,7 +244,9 @@ fn check_envelope(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Opti
         Some(v) => match v.as_str().and_then(Kind::parse) {
             Some(kind) => Some(kind),
             None => {
-                let shown = v.as_str().map_or_else(|| v.value.type_name().to_string(), |s| format!("`{s}`"));
+                let shown = v
+                    .as_str()
+                    .map_or_else(|| v.value.type_name().to_string(), |s| format!("`{s}`"));
                 diags.push(
                     Diagnostic::new(file, v.loc, format!("unknown kind {shown}"))
                         .with_hint(format!("the kinds are: {}", kinds())),
@@ -282,23 +295,35 @@ fn select_environment(
             let known: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
             let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
             diags.push(
-                Diagnostic::new(&object.file, locate(&object.doc, "/spec/environments"), format!("environment `{env}` is not defined"))
-                    .with_hint(format!("defined environments: {known}")),
+                Diagnostic::new(
+                    &object.file,
+                    locate(&object.doc, "/spec/environments"),
+                    format!("environment `{env}` is not defined"),
+                )
+                .with_hint(format!("defined environments: {known}")),
             );
             BTreeMap::new()
         }
         None => {
             let file = raw.first().map_or_else(|| PathBuf::from("--env"), |d| d.file.clone());
             diags.push(
-                Diagnostic::new(&file, Loc::default(), format!("--env {env} was given, but no Project defines environments"))
-                    .with_hint("add a Project manifest with spec.environments, or drop --env"),
+                Diagnostic::new(
+                    &file,
+                    Loc::default(),
+                    format!("--env {env} was given, but no Project defines environments"),
+                )
+                .with_hint("add a Project manifest with spec.environments, or drop --env"),
             );
             BTreeMap::new()
         }
     }
 }
 
-fn type_document(mut doc: RawDoc, vars: &BTreeMap<String, String>, diags: &mut Vec<Diagnostic>) -> Option<Object> {
+fn type_document(
+    mut doc: RawDoc,
+    vars: &BTreeMap<String, String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Object> {
     let unknown = vars::substitute(&mut doc.node, vars);
     let had_unknown = !unknown.is_empty();
     for var in unknown {
@@ -306,9 +331,15 @@ fn type_document(mut doc: RawDoc, vars: &BTreeMap<String, String>, diags: &mut V
         let hint = if defined.is_empty() {
             "define it under spec.variables or spec.environments.<env>.variables of the Project, and select the environment with --env".to_string()
         } else {
-            format!("defined variables: {}; an environment's variables apply only with --env", defined.join(", "))
+            format!(
+                "defined variables: {}; an environment's variables apply only with --env",
+                defined.join(", ")
+            )
         };
-        diags.push(Diagnostic::new(&doc.file, var.loc, format!("unknown variable `{}`", var.name)).with_hint(hint));
+        diags.push(
+            Diagnostic::new(&doc.file, var.loc, format!("unknown variable `{}`", var.name))
+                .with_hint(hint),
+        );
     }
     let object = type_node(&doc.file, doc.node, doc.kind, diags)?;
     (!had_unknown).then_some(object)
@@ -322,7 +353,11 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
         None => false,
         Some(Node { value: Value::Bool(b), .. }) => *b,
         Some(other) => {
-            diags.push(Diagnostic::new(file, other.loc, format!("`protect` must be true or false, found {}", other.value.type_name())));
+            diags.push(Diagnostic::new(
+                file,
+                other.loc,
+                format!("`protect` must be true or false, found {}", other.value.type_name()),
+            ));
             false
         }
     };
@@ -367,15 +402,25 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
     })
 }
 
-fn read_metadata(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<(String, BTreeMap<String, String>)> {
+fn read_metadata(
+    file: &Path,
+    node: &Node,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(String, BTreeMap<String, String>)> {
     let Some(metadata) = node.get("metadata") else {
-        diags.push(Diagnostic::new(file, node.loc, "missing field `metadata`").with_hint("add `metadata: {name: <handle>}`"));
+        diags.push(
+            Diagnostic::new(file, node.loc, "missing field `metadata`")
+                .with_hint("add `metadata: {name: <handle>}`"),
+        );
         return None;
     };
     if let Value::Map(entries) = &metadata.value {
         for (key, _) in entries {
             if key.name != "name" && key.name != "labels" {
-                diags.push(Diagnostic::new(file, key.loc, format!("unknown field `{}`", key.name)).with_hint("metadata has `name` and `labels`"));
+                diags.push(
+                    Diagnostic::new(file, key.loc, format!("unknown field `{}`", key.name))
+                        .with_hint("metadata has `name` and `labels`"),
+                );
             }
         }
     }
@@ -390,7 +435,11 @@ fn read_metadata(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Optio
                 return None;
             }
             None => {
-                diags.push(Diagnostic::new(file, n.loc, format!("metadata.name must be a string, found {}", n.value.type_name())));
+                diags.push(Diagnostic::new(
+                    file,
+                    n.loc,
+                    format!("metadata.name must be a string, found {}", n.value.type_name()),
+                ));
                 return None;
             }
         },
@@ -408,11 +457,18 @@ fn read_metadata(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Optio
                         Some(v) => {
                             labels.insert(key.name.clone(), v.to_string());
                         }
-                        None => diags.push(Diagnostic::new(file, value.loc, "label values must be strings").with_hint("quote the value")),
+                        None => diags.push(
+                            Diagnostic::new(file, value.loc, "label values must be strings")
+                                .with_hint("quote the value"),
+                        ),
                     }
                 }
             }
-            _ => diags.push(Diagnostic::new(file, node.loc, "metadata.labels must be a mapping of strings")),
+            _ => diags.push(Diagnostic::new(
+                file,
+                node.loc,
+                "metadata.labels must be a mapping of strings",
+            )),
         }
     }
     Some((name, labels))
@@ -421,7 +477,11 @@ fn read_metadata(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Optio
 fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Vec<String> {
     let Some(list) = node.get("ignoreDifferences") else { return Vec::new() };
     let Value::Seq(items) = &list.value else {
-        diags.push(Diagnostic::new(file, list.loc, "ignoreDifferences must be a list of JSON pointers such as /description"));
+        diags.push(Diagnostic::new(
+            file,
+            list.loc,
+            "ignoreDifferences must be a list of JSON pointers such as /description",
+        ));
         return Vec::new();
     };
     let mut pointers = Vec::new();
@@ -441,7 +501,11 @@ fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> V
 /// diagnostics when `require` is set; resolvable ones are checked against the
 /// kind's limits (webhook secrets need at least 16 characters). Messages name
 /// the variable or file, never the value.
-pub fn check_secrets(set: &ManifestSet, env: &dyn Fn(&str) -> Option<String>, require: bool) -> Vec<Diagnostic> {
+pub fn check_secrets(
+    set: &ManifestSet,
+    env: &dyn Fn(&str) -> Option<String>,
+    require: bool,
+) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for object in &set.objects {
         let base = object.file.parent().unwrap_or_else(|| Path::new("."));
@@ -452,12 +516,11 @@ pub fn check_secrets(set: &ManifestSet, env: &dyn Fn(&str) -> Option<String>, re
                     Diagnostic::new(&object.file, loc, format!("the signature secret has {} characters; Genesys needs at least {MIN_WEBHOOK_SECRET_LEN}", secret.len()))
                         .with_hint("generate a longer random secret, for example with `openssl rand -hex 32`"),
                 ),
-                Ok(_) => {}
                 Err(err) if require => diags.push(
                     Diagnostic::new(&object.file, loc, format!("cannot resolve the secret: {err}"))
                         .with_hint("set the variable or create the file before running this command"),
                 ),
-                Err(_) => {}
+                Ok(_) | Err(_) => {}
             }
         }
     }
@@ -477,9 +540,13 @@ pub fn is_handle(s: &str) -> bool {
 }
 
 /// Turn a serde error with its path into a located diagnostic.
-fn serde_diagnostic(file: &Path, doc: &Node, err: &serde_path_to_error::Error<serde_json::Error>) -> Diagnostic {
+fn serde_diagnostic(
+    file: &Path,
+    doc: &Node,
+    err: &serde_path_to_error::Error<serde_json::Error>,
+) -> Diagnostic {
     let mut pointer = String::from("/spec");
-    for segment in err.path().iter() {
+    for segment in err.path() {
         match segment {
             serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
             serde_path_to_error::Segment::Map { key } => {
@@ -494,7 +561,11 @@ fn serde_diagnostic(file: &Path, doc: &Node, err: &serde_path_to_error::Error<se
     // Unknown fields: point at the offending key, not at its parent.
     if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
         // The path may or may not already end with the unknown field.
-        let field_pointer = if pointer.ends_with(&format!("/{field}")) { pointer.clone() } else { format!("{pointer}/{field}") };
+        let field_pointer = if pointer.ends_with(&format!("/{field}")) {
+            pointer.clone()
+        } else {
+            format!("{pointer}/{field}")
+        };
         let loc = doc.key_loc(&field_pointer).unwrap_or_else(|| locate(doc, &pointer));
         let expected = message.split_once(", expected ").map(|(_, e)| e.to_string());
         let mut d = Diagnostic::new(file, loc, format!("unknown field `{field}`"));
@@ -511,7 +582,7 @@ fn serde_diagnostic(file: &Path, doc: &Node, err: &serde_path_to_error::Error<se
     d
 }
 
-/// serde_json appends " at line L column C" of the JSON we built; drop it.
+/// `serde_json` appends " at line L column C" of the JSON we built; drop it.
 fn strip_serde_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) if message[i..].contains(" column ") => message[..i].to_string(),

@@ -72,7 +72,7 @@ fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<(String, 
                         Some(value) => out.push_str(value),
                         None => {
                             missing.push((name.to_string(), offset));
-                            out.push_str(&after[..6 + end + 1]);
+                            out.push_str(&after[..=6 + end]);
                         }
                     }
                     let consumed = 6 + end + 1;
@@ -124,6 +124,9 @@ mod tests {
     fn reports_unknown_variables_at_their_column() {
         let mut doc = parse_documents("a:\n  url: https://${var.nope}/x\n").unwrap().remove(0);
         let unknown = substitute(&mut doc, &vars());
-        assert_eq!(unknown, vec![UnknownVariable { name: "nope".into(), loc: Loc { line: 2, column: 16 } }]);
+        assert_eq!(
+            unknown,
+            vec![UnknownVariable { name: "nope".into(), loc: Loc { line: 2, column: 16 } }]
+        );
     }
 }

@@ -288,8 +288,9 @@ impl Builder {
                         Value::Seq(_) | Value::Map(_) => {
                             return Err(YamlError {
                                 loc: node.loc,
-                                message: "a mapping key must be a plain value, not a list or mapping"
-                                    .into(),
+                                message:
+                                    "a mapping key must be a plain value, not a list or mapping"
+                                        .into(),
                             });
                         }
                     };
@@ -326,8 +327,7 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>, loc: Loc) -> Result
     let plain = style == ScalarStyle::Plain;
     let value = match tag {
         None if plain => resolve_plain(text),
-        None => Value::Str(text.to_string()),
-        Some("!!str" | "tag:yaml.org,2002:str") => Value::Str(text.to_string()),
+        None | Some("!!str" | "tag:yaml.org,2002:str") => Value::Str(text.to_string()),
         Some(other) => {
             return Err(YamlError {
                 loc,

@@ -1,2 +1,8 @@
 //! The one integration-test binary (each extra test binary costs a link on a
-//! 2-core machine). Modules are scenarios grouped by subcommand or subsystem.
+//! 2-core machine). Modules are scenarios grouped by subcommand or subsystem;
+//! `common` holds the test context.
+
+mod common;
+mod loader_props;
+mod schema;
+mod validate;

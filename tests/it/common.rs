@@ -1,0 +1,91 @@
+//! Test context: runs the real `gcctl` binary in a temporary working
+//! directory with a controlled environment, and renders its outcome (exit
+//! code, stdout, stderr) for snapshots with unstable parts filtered out.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (where Cargo.toml is).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct TestContext {
+    pub dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl TestContext {
+    pub fn new() -> Self {
+        TestContext { dir: tempfile::tempdir().expect("temp dir"), env: Vec::new() }
+    }
+
+    #[allow(dead_code)]
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Set an environment variable for every command of this context.
+    pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Write a file under the context's directory.
+    pub fn write(&self, relative: &str, content: &str) -> PathBuf {
+        let path = self.dir.path().join(relative);
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent).expect("create dir");
+        }
+        fs_err::write(&path, content).expect("write file");
+        path
+    }
+
+    /// A `gcctl` command running in the context's directory with a clean environment.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gcctl"));
+        cmd.current_dir(self.dir.path());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("GENESYSCLOUD_") || key.starts_with("GCCTL_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("NO_COLOR", "1");
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        cmd
+    }
+
+    /// Run `gcctl ARGS` and return its output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run gcctl")
+    }
+
+    /// Run and render for a snapshot.
+    pub fn snapshot(&self, args: &[&str]) -> String {
+        render(&self.run(args), &[(self.dir.path(), "[TEMP]"), (&repo_root(), "[REPO]")])
+    }
+}
+
+/// `exit: N`, then stdout and stderr, with the given paths replaced.
+pub fn render(output: &Output, replacements: &[(&Path, &str)]) -> String {
+    let mut text = format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for (path, name) in replacements {
+        text = text.replace(&path.display().to_string(), name);
+    }
+    text
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

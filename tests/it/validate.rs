@@ -1,0 +1,158 @@
+//! `gcctl validate`: the sample repository and every example are valid; a set
+//! full of mistakes yields every mistake in one run, each at its location.
+
+use crate::common::{TestContext, repo_root, stderr, stdout};
+
+fn in_repo(args: &[&str]) -> std::process::Output {
+    let ctx = TestContext::new();
+    ctx.command().current_dir(repo_root()).args(args).output().expect("run gcctl")
+}
+
+#[test]
+fn manifests_and_examples_are_valid() {
+    let out = in_repo(&["validate", "manifests", "examples"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("valid: "), "{}", stdout(&out));
+}
+
+#[test]
+fn every_example_is_valid_on_its_own_and_in_every_environment() {
+    let mut runs = vec![
+        vec!["validate", "manifests", "--env", "dev"],
+        vec!["validate", "manifests", "--env", "prod"],
+    ];
+    runs.push(vec!["validate", "examples/external-bot-sync", "--env", "staging"]);
+    runs.push(vec!["validate", "examples/external-bot-sync", "--env", "prod"]);
+    let examples = fs_err::read_dir(repo_root().join("examples")).unwrap();
+    let mut dirs: Vec<String> = examples
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir() && e.file_name() != "ci")
+        .map(|e| format!("examples/{}", e.file_name().to_string_lossy()))
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 5, "expected the five scenario folders, found {dirs:?}");
+    for dir in &dirs {
+        assert!(repo_root().join(dir).join("README.md").exists(), "{dir} has no README.md");
+        runs.push(vec!["validate", dir]);
+    }
+    for args in runs {
+        let out = in_repo(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn reports_every_problem_in_one_run_at_its_location() {
+    let ctx = TestContext::new();
+    let out = ctx
+        .command()
+        .current_dir(repo_root())
+        .args(["validate", "tests/fixtures/invalid"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for expected in [
+        "tests/fixtures/invalid/broken.yaml:7:1: error: invalid YAML",
+        "tests/fixtures/invalid/queue.yaml:7:3: error: unknown field `colour`",
+        "tests/fixtures/invalid/queue.yaml:12:9: error: duplicate RoutingQueue named `support`",
+        "tests/fixtures/invalid/queue.yaml:15:26: error: skillEvaluationMethod: unknown variant `SOME`",
+        "tests/fixtures/invalid/webhook.yaml:6:8: error: the URL must use https",
+        "tests/fixtures/invalid/webhook.yaml:7:20: error: `signatureSecret` holds a literal secret",
+        "tests/fixtures/invalid/webhook.yaml:15:12: error: no Webhook named `missing-hook`",
+        "error: 7 problems found",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+    }
+    assert!(!err.contains("hunter2-canary-literal"), "a literal secret was printed:\n{err}");
+    assert!(stdout(&out).is_empty());
+    insta::assert_snapshot!(crate::common::render(&out, &[]));
+}
+
+#[test]
+fn limits_variables_and_environments_are_checked() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "project.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    dev:\n      variables: {host: dev.example.com}\n",
+    );
+    ctx.write(
+        "queue.yaml",
+        r"apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: q}
+spec:
+  name: Q ${var.nope}
+  mediaSettings:
+    email:
+      alertingTimeoutSeconds: 5
+      serviceLevel: {percentage: 1.5, durationMs: 10}
+  bullseye:
+    rings: [{}]
+  acwSettings: {timeoutMs: -1}
+  routingRules: [{waitSeconds: 1}]
+---
+apiVersion: gcctl/v1
+kind: OAuthClient
+metadata: {name: c}
+spec:
+  name: C
+  authorizedGrantType: CLIENT-CREDENTIALS
+  accessTokenValiditySeconds: 100
+  scope: [admin]
+  secretVersion: 0
+",
+    );
+    insta::assert_snapshot!(ctx.snapshot(&["validate", "."]));
+    insta::assert_snapshot!("unknown_env", ctx.snapshot(&["validate", ".", "--env", "qa"]));
+}
+
+#[test]
+fn variables_substitute_and_type_per_environment() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {timeout: 30}\n  environments:\n    prod:\n      variables: {timeout: 3}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  mediaSettings:\n    call:\n      alertingTimeoutSeconds: ${var.timeout}\n",
+    );
+    assert_eq!(ctx.run(&["validate", "."]).status.code(), Some(0));
+    let prod = ctx.run(&["validate", ".", "--env", "prod"]);
+    assert_eq!(prod.status.code(), Some(1));
+    assert!(
+        stderr(&prod).contains("set.yaml:17:31: error: 3 is too small: must be at least 7"),
+        "{}",
+        stderr(&prod)
+    );
+}
+
+#[test]
+fn secrets_are_checked_without_being_printed() {
+    let mut ctx = TestContext::new();
+    ctx.write(
+        "hook.yaml",
+        "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: h}\nspec:\n  url: https://example.com/hook\n  signatureSecret: {fromEnv: HOOK_SECRET}\n",
+    );
+    let missing = ctx.run(&["validate", ".", "--require-secrets"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("hook.yaml:6:20: error: cannot resolve the secret: environment variable `HOOK_SECRET` is not set"), "{}", stderr(&missing));
+    assert_eq!(
+        ctx.run(&["validate", "."]).status.code(),
+        Some(0),
+        "secrets are optional without --require-secrets"
+    );
+    ctx.env("HOOK_SECRET", "short-canary");
+    let short = ctx.run(&["validate", "."]);
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        stderr(&short).contains("has 12 characters; Genesys needs at least 16"),
+        "{}",
+        stderr(&short)
+    );
+    assert!(!stderr(&short).contains("short-canary"));
+}
+
+#[test]
+fn missing_paths_and_non_manifests_are_errors() {
+    let ctx = TestContext::new();
+    ctx.write("notes.yaml", "- just\n- a list\n");
+    insta::assert_snapshot!(ctx.snapshot(&["validate", "missing-dir", "notes.yaml"]));
+}
