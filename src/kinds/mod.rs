@@ -18,6 +18,7 @@ use crate::manifest::secret::SecretInput;
 pub mod common;
 pub mod oauth_client;
 pub mod open_messaging;
+pub mod org;
 pub mod project;
 pub mod role;
 pub mod routing_queue;
@@ -104,6 +105,9 @@ pub enum RefTarget {
     MessagingSetting,
     /// A flow of the given type (uppercase `Flow.type`, e.g. `INBOUNDSHORTMESSAGE`).
     Flow(&'static str),
+    /// The message routing recipient of an open messaging integration, by
+    /// the integration's org name (resolved at apply time only).
+    Recipient,
 }
 
 impl fmt::Display for RefTarget {
@@ -113,6 +117,7 @@ impl fmt::Display for RefTarget {
             RefTarget::Division => f.write_str("division"),
             RefTarget::MessagingSetting => f.write_str("messaging setting"),
             RefTarget::Flow(t) => write!(f, "{t} flow"),
+            RefTarget::Recipient => f.write_str("message recipient of the integration"),
         }
     }
 }
@@ -156,6 +161,8 @@ pub struct KindDef {
     pub parse: fn(serde_json::Value) -> ParseResult,
     /// JSON Schema of the spec.
     pub schema: fn(&mut SchemaGenerator) -> Schema,
+    /// How objects of the kind live in the org; `None` for manifest-only kinds.
+    pub org: Option<&'static dyn org::OrgMapping>,
 }
 
 /// Deserialize a concrete spec type, keeping the error's field path.

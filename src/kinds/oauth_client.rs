@@ -154,4 +154,162 @@ pub const DEF: KindDef = KindDef {
     summary: "An OAuth client with its role grants; its secret goes to --secrets-dir only.",
     parse: parse_spec::<OAuthClientSpec>,
     schema: schema_of::<OAuthClientSpec>,
+    org: Some(&Org),
 };
+
+/// The org side of `OAuthClient`.
+pub struct Org;
+
+/// Fields of `OAuthClient` that `OAuthClientRequest` accepts back on PUT.
+const CLIENT_WRITABLE: [&str; 9] = [
+    "name",
+    "accessTokenValiditySeconds",
+    "description",
+    "registeredRedirectUri",
+    "roleIds",
+    "authorizedGrantType",
+    "scope",
+    "roleDivisions",
+    "state",
+];
+
+/// The org is the state: the applied secret version is kept at the end of the
+/// client's description once a secret has been rotated (version 1, the secret
+/// issued at creation, leaves no marker). Visible in the admin UI, on purpose.
+const VERSION_MARKER: &str = "[gcctl:secret-version=";
+
+/// Split a live description into the user's text and the secret version.
+pub fn split_description(description: &str) -> (String, u32) {
+    if let Some(start) = description.rfind(VERSION_MARKER) {
+        let rest = &description[start + VERSION_MARKER.len()..];
+        if let Some(version) = rest.strip_suffix(']').and_then(|v| v.parse::<u32>().ok()) {
+            return (description[..start].trim_end().to_string(), version);
+        }
+    }
+    (description.to_string(), 1)
+}
+
+/// The live description for the user's text and a secret version.
+pub fn join_description(text: Option<&str>, version: u32) -> Option<String> {
+    match (text, version) {
+        (text, 0 | 1) => text.map(str::to_string),
+        (Some(text), v) if !text.is_empty() => Some(format!("{text} {VERSION_MARKER}{v}]")),
+        (_, v) => Some(format!("{VERSION_MARKER}{v}]")),
+    }
+}
+
+impl super::org::OrgMapping for Org {
+    fn paths(&self) -> super::org::ApiPaths {
+        // The list takes no paging parameters: one call returns every client.
+        super::org::ApiPaths { collection: "/api/v2/oauth/clients", page_size: None, update: super::org::UpdateMethod::Put }
+    }
+
+    fn live_to_spec(&self, live: &serde_json::Value, lookups: &super::org::Lookups) -> serde_json::Value {
+        let mut spec = super::org::project::<OAuthClientSpec>(live);
+        let (text, version) = split_description(live.get("description").and_then(|d| d.as_str()).unwrap_or(""));
+        if text.is_empty() {
+            spec.as_object_mut().map(|m| m.remove("description"));
+        } else {
+            spec["description"] = text.into();
+        }
+        spec["secretVersion"] = version.into();
+        let grants: Vec<serde_json::Value> = live
+            .get("roleDivisions")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+            .map(|grant| {
+                let name = |field: &str, target| {
+                    let id = grant.get(field).and_then(|v| v.as_str()).unwrap_or_default();
+                    lookups.name_of(target, id).map_or_else(|| format!("<unknown {target} {id}>"), str::to_string)
+                };
+                serde_json::json!({
+                    "role": name("roleId", RefTarget::Kind(Kind::Role)),
+                    "division": name("divisionId", RefTarget::Division),
+                })
+            })
+            .collect();
+        spec["roleDivisions"] = serde_json::Value::Array(grants);
+        spec
+    }
+
+    fn desired(
+        &self,
+        mut spec: serde_json::Value,
+        _object: &crate::manifest::Object,
+        _set: &crate::manifest::ManifestSet,
+        lookups: &super::org::Lookups,
+    ) -> serde_json::Value {
+        // A grant without a division is a grant in the Home division.
+        let home = lookups.home_division.as_deref().and_then(|id| lookups.name_of(RefTarget::Division, id)).unwrap_or("Home");
+        if let Some(grants) = spec.get_mut("roleDivisions").and_then(|g| g.as_array_mut()) {
+            for grant in grants {
+                if grant.get("division").is_none() {
+                    grant["division"] = home.into();
+                }
+            }
+        }
+        if spec.get("secretVersion").is_none() {
+            spec["secretVersion"] = 1.into();
+        }
+        spec
+    }
+
+    fn body(
+        &self,
+        desired: &serde_json::Value,
+        live: Option<&serde_json::Value>,
+        ids: &dyn super::org::IdResolver,
+    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
+        use super::org::require_id;
+        let mut declared = desired.clone();
+        let map = declared.as_object_mut().expect("a spec is an object");
+        let version = map.remove("secretVersion").and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok()).unwrap_or(1);
+        // Keep the user's text and the applied version in the description.
+        let live_text = live.and_then(|l| l.get("description")).and_then(|d| d.as_str()).map(|d| split_description(d).0);
+        let text = map.get("description").and_then(|d| d.as_str()).map(str::to_string).or(live_text);
+        match join_description(text.as_deref(), version) {
+            Some(description) => map.insert("description".into(), description.into()),
+            None => map.remove("description"),
+        };
+        if let Some(grants) = map.remove("roleDivisions") {
+            let mut out = Vec::new();
+            for (i, grant) in grants.as_array().into_iter().flatten().enumerate() {
+                let role = grant.get("role").and_then(|r| r.as_str()).unwrap_or_default();
+                let division = grant.get("division").and_then(|d| d.as_str()).unwrap_or_default();
+                out.push(serde_json::json!({
+                    "roleId": require_id(ids, RefTarget::Kind(Kind::Role), role, &format!("/roleDivisions/{i}/role"))?,
+                    "divisionId": require_id(ids, RefTarget::Division, division, &format!("/roleDivisions/{i}/division"))?,
+                }));
+            }
+            map.insert("roleDivisions".into(), serde_json::Value::Array(out));
+        }
+        let mut body = live.map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &CLIENT_WRITABLE));
+        super::org::merge(&mut body, &declared);
+        Ok(body)
+    }
+
+    fn set_pointers(&self) -> &'static [&'static str] {
+        &["/roleDivisions", "/scope", "/registeredRedirectUri"]
+    }
+
+    fn write_only_pointers(&self) -> &'static [&'static str] {
+        &["/secretVersion"]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_version_round_trips_through_the_description() {
+        for (text, version) in [(Some("Bot client"), 1), (Some("Bot client"), 3), (None, 2), (None, 1)] {
+            let joined = join_description(text, version);
+            let (back_text, back_version) = split_description(joined.as_deref().unwrap_or(""));
+            assert_eq!(back_version, version);
+            assert_eq!(back_text, text.unwrap_or(""));
+        }
+        assert_eq!(split_description("ends with [gcctl:secret-version=x]").1, 1);
+    }
+}

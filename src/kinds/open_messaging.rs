@@ -113,4 +113,113 @@ pub const DEF: KindDef = KindDef {
     summary: "An open messaging integration, its webhook and the inbound flow its address routes to.",
     parse: parse_spec::<OpenMessagingIntegrationSpec>,
     schema: schema_of::<OpenMessagingIntegrationSpec>,
+    org: Some(&Org),
 };
+
+/// The org side of `OpenMessagingIntegration`.
+pub struct Org;
+
+impl super::org::OrgMapping for Org {
+    fn paths(&self) -> super::org::ApiPaths {
+        // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
+        super::org::ApiPaths {
+            collection: "/api/v2/conversations/messaging/integrations/open",
+            page_size: Some(100),
+            update: super::org::UpdateMethod::Patch,
+        }
+    }
+
+    fn live_to_spec(&self, live: &serde_json::Value, lookups: &super::org::Lookups) -> serde_json::Value {
+        use super::org::ref_name;
+        let mut spec = serde_json::json!({ "name": live.get("name") });
+        if let Some(name) = ref_name(live, "supportedContent", lookups, RefTarget::Kind(Kind::SupportedContentProfile)) {
+            spec["supportedContent"] = name;
+        }
+        if let Some(name) = ref_name(live, "messagingSetting", lookups, RefTarget::MessagingSetting) {
+            spec["messagingSetting"] = name;
+        }
+        let mut webhook = serde_json::json!({});
+        if let Some(url) = live.get("outboundNotificationWebhookUrl").filter(|u| !u.is_null()) {
+            webhook["url"] = url.clone();
+        }
+        let mut headers = live.get("webhookHeaders").and_then(|h| h.as_object()).cloned().unwrap_or_default();
+        let version = headers
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(SECRET_VERSION_HEADER))
+            .cloned()
+            .and_then(|k| headers.remove(&k))
+            .and_then(|v| v.as_str().and_then(|s| s.parse::<u32>().ok()));
+        webhook["headers"] = serde_json::Value::Object(headers);
+        // Unknown (adopted, or set outside gcctl): the secret will be set once.
+        if let Some(version) = version {
+            webhook["signatureSecretVersion"] = version.into();
+        }
+        spec["webhook"] = webhook;
+        let recipient = live.pointer("/recipient/id").and_then(|r| r.as_str());
+        if let Some(flow_id) = recipient.and_then(|r| lookups.recipient_flow.get(r)) {
+            let flow = match lookups.name_of(RefTarget::Flow(INBOUND_MESSAGE_FLOW), flow_id) {
+                Some(name) => serde_json::json!({ "name": name, "type": INBOUND_MESSAGE_FLOW }),
+                None => match lookups.flow_name(flow_id) {
+                    Some((flow_type, name)) => serde_json::json!({ "name": name, "type": flow_type }),
+                    None => serde_json::json!({ "name": format!("<unknown flow {flow_id}>"), "type": INBOUND_MESSAGE_FLOW }),
+                },
+            };
+            spec["inboundFlow"] = flow;
+        }
+        spec
+    }
+
+    fn desired(
+        &self,
+        mut spec: serde_json::Value,
+        object: &crate::manifest::Object,
+        set: &crate::manifest::ManifestSet,
+        _lookups: &super::org::Lookups,
+    ) -> serde_json::Value {
+        // The webhook is another manifest: inline what the org will hold.
+        let handle = super::downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref()).map(|s| s.webhook.clone());
+        let webhook = handle
+            .and_then(|h| crate::manifest::check::resolve_in_set(&set.objects, Kind::Webhook, &h))
+            .and_then(|o| super::downcast::<WebhookSpec>(o.spec.as_ref()));
+        if let Some(webhook) = webhook {
+            spec["webhook"] = serde_json::json!({
+                "url": webhook.url,
+                "headers": webhook.headers,
+                "signatureSecretVersion": webhook.secret_version(),
+            });
+        }
+        spec
+    }
+
+    fn body(
+        &self,
+        desired: &serde_json::Value,
+        _live: Option<&serde_json::Value>,
+        ids: &dyn super::org::IdResolver,
+    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
+        use super::org::{id_ref, require_id};
+        // POST and PATCH: PATCH changes only what is sent, and needs `name`.
+        let mut body = serde_json::json!({ "name": desired["name"] });
+        if let Some(name) = desired.get("supportedContent").and_then(|v| v.as_str()) {
+            let target = RefTarget::Kind(Kind::SupportedContentProfile);
+            body["supportedContent"] = id_ref(require_id(ids, target, name, "/supportedContent")?);
+        }
+        if let Some(name) = desired.get("messagingSetting").and_then(|v| v.as_str()) {
+            body["messagingSetting"] = id_ref(require_id(ids, RefTarget::MessagingSetting, name, "/messagingSetting")?);
+        }
+        if let Some(webhook) = desired.get("webhook") {
+            body["outboundNotificationWebhookUrl"] = webhook["url"].clone();
+            let mut headers = webhook.get("headers").and_then(|h| h.as_object()).cloned().unwrap_or_default();
+            let version = webhook.get("signatureSecretVersion").and_then(serde_json::Value::as_u64).unwrap_or(1);
+            headers.insert(SECRET_VERSION_HEADER.into(), version.to_string().into());
+            body["webhookHeaders"] = serde_json::Value::Object(headers);
+        }
+        Ok(body)
+    }
+
+    fn write_only_pointers(&self) -> &'static [&'static str] {
+        &["/webhook/signatureSecretVersion"]
+    }
+}
+
+use super::webhook::{SECRET_VERSION_HEADER, WebhookSpec};

@@ -180,6 +180,7 @@ pub const DEF: KindDef = KindDef {
     summary: "Settings of a manifest set: environments, prune scopes, ignored differences.",
     parse: parse_spec::<ProjectSpec>,
     schema: schema_of::<ProjectSpec>,
+    org: None,
 };
 
 #[cfg(test)]

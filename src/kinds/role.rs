@@ -104,6 +104,7 @@ pub const DEF: KindDef = KindDef {
     summary: "An authorization role with its permissions.",
     parse: parse_spec::<RoleSpec>,
     schema: schema_of::<RoleSpec>,
+    org: Some(&Org),
 };
 
 #[cfg(test)]
@@ -127,5 +128,78 @@ mod tests {
         assert!(parse_permission("a:b").is_none());
         assert!(parse_permission("*:b:c").is_none());
         assert!(parse_permission("a:b:c:d").is_none());
+    }
+}
+
+/// The org side of `Role`.
+pub struct Org;
+
+const ROLE_WRITABLE: [&str; 4] = ["name", "description", "permissions", "permissionPolicies"];
+
+impl super::org::OrgMapping for Org {
+    fn paths(&self) -> super::org::ApiPaths {
+        // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
+        super::org::ApiPaths {
+            collection: "/api/v2/authorization/roles",
+            page_size: Some(100),
+            update: super::org::UpdateMethod::Put,
+        }
+    }
+
+    fn live_to_spec(&self, live: &serde_json::Value, _lookups: &super::org::Lookups) -> serde_json::Value {
+        let mut permissions: Vec<String> = Vec::new();
+        for policy in live.get("permissionPolicies").and_then(|p| p.as_array()).into_iter().flatten() {
+            let domain = policy.get("domain").and_then(|d| d.as_str()).unwrap_or_default();
+            let entity = policy.get("entityName").and_then(|d| d.as_str()).unwrap_or_default();
+            for action in policy.get("actionSet").and_then(|a| a.as_array()).into_iter().flatten() {
+                if let Some(action) = action.as_str() {
+                    permissions.push(format!("{domain}:{entity}:{action}"));
+                }
+            }
+        }
+        permissions.sort();
+        permissions.dedup();
+        let mut spec = serde_json::json!({ "name": live.get("name"), "permissions": permissions });
+        if let Some(d) = live.get("description").filter(|d| !d.is_null()) {
+            spec["description"] = d.clone();
+        }
+        spec
+    }
+
+    fn body(
+        &self,
+        desired: &serde_json::Value,
+        live: Option<&serde_json::Value>,
+        _ids: &dyn super::org::IdResolver,
+    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
+        let mut body = live.map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &ROLE_WRITABLE));
+        body["name"] = desired["name"].clone();
+        if let Some(d) = desired.get("description") {
+            body["description"] = d.clone();
+        }
+        if let Some(perms) = desired.get("permissions").and_then(|p| p.as_array()) {
+            let spec = RoleSpec {
+                name: String::new(),
+                description: None,
+                permissions: perms.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
+            };
+            let policies: Vec<serde_json::Value> = spec
+                .policies()
+                .into_iter()
+                .map(|((domain, entity), actions)| {
+                    serde_json::json!({"domain": domain, "entityName": entity, "actionSet": actions})
+                })
+                .collect();
+            body["permissionPolicies"] = serde_json::Value::Array(policies);
+            // The deprecated flat list would otherwise keep stale grants.
+            if let Some(map) = body.as_object_mut() {
+                map.remove("permissions");
+            }
+        }
+        Ok(body)
+    }
+
+    fn set_pointers(&self) -> &'static [&'static str] {
+        &["/permissions"]
     }
 }

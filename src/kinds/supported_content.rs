@@ -16,8 +16,8 @@ use crate::manifest::diag::Findings;
 pub struct SupportedContentProfileSpec {
     /// The profile's name in the org (its natural key).
     pub name: String,
-    /// Make this profile the org default (`PUT .../supportedcontent/default`).
-    /// Setting it to false never unsets a default: choose another default instead.
+    /// `true` makes this profile the org default (`PUT .../supportedcontent/default`).
+    /// `false` is rejected: an org always has a default; mark another profile instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_default: Option<bool>,
     /// Allowed media types, as in the API.
@@ -62,6 +62,13 @@ impl Spec for SupportedContentProfileSpec {
 
     fn check(&self, findings: &mut Findings) {
         check_org_name(findings, "/spec/name", &self.name);
+        if self.org_default == Some(false) {
+            findings.error_with_hint(
+                "/spec/orgDefault",
+                "`orgDefault: false` cannot be applied: an org always has a default profile",
+                "to change the default, set `orgDefault: true` on another profile; or remove the field",
+            );
+        }
         let Some(allow) = self.media_types.as_ref().and_then(|m| m.allow.as_ref()) else {
             return;
         };
@@ -86,4 +93,45 @@ pub const DEF: KindDef = KindDef {
     summary: "Media types an open messaging integration accepts and sends.",
     parse: parse_spec::<SupportedContentProfileSpec>,
     schema: schema_of::<SupportedContentProfileSpec>,
+    org: Some(&Org),
 };
+
+/// The org side of `SupportedContentProfile`.
+pub struct Org;
+
+impl super::org::OrgMapping for Org {
+    fn paths(&self) -> super::org::ApiPaths {
+        // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
+        super::org::ApiPaths {
+            collection: "/api/v2/conversations/messaging/supportedcontent",
+            page_size: Some(100),
+            update: super::org::UpdateMethod::Patch,
+        }
+    }
+
+    fn live_to_spec(&self, live: &serde_json::Value, lookups: &super::org::Lookups) -> serde_json::Value {
+        let mut spec = super::org::project::<SupportedContentProfileSpec>(live);
+        let id = live.get("id").and_then(|i| i.as_str());
+        let is_default = id.is_some() && lookups.default_supported_content.as_deref() == id;
+        spec["orgDefault"] = serde_json::Value::Bool(is_default);
+        spec
+    }
+
+    fn body(
+        &self,
+        desired: &serde_json::Value,
+        _live: Option<&serde_json::Value>,
+        _ids: &dyn super::org::IdResolver,
+    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
+        // PATCH and POST both take the SupportedContent model; `name` is required.
+        let mut body = serde_json::json!({ "name": desired["name"] });
+        if let Some(media) = desired.get("mediaTypes") {
+            body["mediaTypes"] = media.clone();
+        }
+        Ok(body)
+    }
+
+    fn set_pointers(&self) -> &'static [&'static str] {
+        &["/mediaTypes/allow/inbound", "/mediaTypes/allow/outbound"]
+    }
+}

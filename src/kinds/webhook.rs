@@ -113,4 +113,5 @@ pub const DEF: KindDef = KindDef {
     summary: "An outbound HTTPS webhook with a signature secret, realized inside open messaging integrations.",
     parse: parse_spec::<WebhookSpec>,
     schema: schema_of::<WebhookSpec>,
+    org: None,
 };

@@ -1,0 +1,311 @@
+//! How a kind maps to the org: where its objects live in the API, how a live
+//! object reads as a spec, and how a desired spec becomes a request body.
+//!
+//! Diffs happen in *spec space*: the live object is turned into the shape of
+//! the kind's spec (`live_to_spec`), references as org-side names, and
+//! compared with the desired spec (references resolved to org-side names too).
+//! So plan output, `ignoreDifferences` and export all speak the manifest's
+//! field paths. Names stand for ids safely because a name that matches more
+//! than one live object is an error before any diff.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde_json::{Map, Value};
+
+use crate::kinds::{Kind, RefTarget};
+
+/// How objects of a kind are read and written.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiPaths {
+    /// The collection: list (GET) and create (POST).
+    pub collection: &'static str,
+    /// Largest page size the list endpoint accepts; `None`: the list is unpaged.
+    pub page_size: Option<u32>,
+    /// How updates are sent.
+    pub update: UpdateMethod,
+}
+
+impl ApiPaths {
+    pub fn item(&self, id: &str) -> String {
+        format!("{}/{}", self.collection, id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateMethod {
+    /// PUT replaces the whole object: read, merge the declared fields, write.
+    Put,
+    /// PATCH changes the fields sent.
+    Patch,
+}
+
+/// Names of org objects by id, and ids by name, read once per run.
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    /// Every referenceable org object: (target, id) → name.
+    names: BTreeMap<(RefTarget, String), String>,
+    /// (target, name) → ids (more than one: ambiguous).
+    ids: BTreeMap<(RefTarget, String), Vec<String>>,
+    /// The org's Home division id.
+    pub home_division: Option<String>,
+    /// Open messaging recipient id → integration id.
+    pub recipient_integration: BTreeMap<String, String>,
+    /// Open messaging integration id → recipient id.
+    pub integration_recipient: BTreeMap<String, String>,
+    /// Recipient id → the id of the flow it routes to.
+    pub recipient_flow: BTreeMap<String, String>,
+    /// The org default supported content profile id.
+    pub default_supported_content: Option<String>,
+}
+
+impl Lookups {
+    pub fn insert(&mut self, target: RefTarget, id: &str, name: &str) {
+        self.names.insert((target, id.to_string()), name.to_string());
+        let ids = self.ids.entry((target, name.to_string())).or_default();
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_string());
+        }
+    }
+
+    pub fn name_of(&self, target: RefTarget, id: &str) -> Option<&str> {
+        self.names.get(&(target, id.to_string())).map(String::as_str)
+    }
+
+    /// The ids of org objects with this exact name.
+    pub fn ids_of(&self, target: RefTarget, name: &str) -> &[String] {
+        self.ids.get(&(target, name.to_string())).map_or(&[], Vec::as_slice)
+    }
+
+    /// The single id of an org object with this name, if exactly one exists.
+    pub fn id_of(&self, target: RefTarget, name: &str) -> Option<&str> {
+        match self.ids_of(target, name) {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// The name of the flow with this id, whatever its type.
+    pub fn flow_name(&self, id: &str) -> Option<(&'static str, &str)> {
+        crate::kinds::common::FLOW_TYPES
+            .iter()
+            .find_map(|t| self.name_of(RefTarget::Flow(t), id).map(|n| (*t, n)))
+    }
+}
+
+/// Resolves a reference to an id while applying (objects created earlier in
+/// the run are included).
+pub trait IdResolver {
+    fn id(&self, target: RefTarget, name: &str) -> Option<String>;
+}
+
+impl IdResolver for Lookups {
+    fn id(&self, target: RefTarget, name: &str) -> Option<String> {
+        self.id_of(target, name).map(str::to_string)
+    }
+}
+
+/// A reference that could not be resolved to an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{target} `{name}` (at {pointer}) does not exist in the org")]
+pub struct UnresolvedRef {
+    pub pointer: String,
+    pub target: RefTarget,
+    pub name: String,
+}
+
+/// Resolve a reference field or fail with its pointer.
+pub fn require_id(
+    ids: &dyn IdResolver,
+    target: RefTarget,
+    name: &str,
+    pointer: &str,
+) -> Result<String, UnresolvedRef> {
+    ids.id(target, name).ok_or_else(|| UnresolvedRef {
+        pointer: pointer.to_string(),
+        target,
+        name: name.to_string(),
+    })
+}
+
+/// `{id}` for a reference field of a request body.
+pub fn id_ref(id: String) -> Value {
+    serde_json::json!({ "id": id })
+}
+
+/// The name of the object an `{id}` reference field of a live object points at.
+pub fn ref_name(live: &Value, field: &str, lookups: &Lookups, target: RefTarget) -> Option<Value> {
+    let id = live.get(field)?.get("id")?.as_str()?;
+    Some(Value::String(
+        lookups.name_of(target, id).map_or_else(|| format!("<unknown {target} {id}>"), str::to_string),
+    ))
+}
+
+/// Keep only the parts of `value` that the JSON Schema of `T` describes: how a
+/// live API object becomes spec-shaped (server read-only and unmanaged fields
+/// dropped). Nulls are dropped too: the API's null and an absent field mean
+/// the same thing.
+pub fn project<T: JsonSchema>(value: &Value) -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let schema = generator.into_root_schema_for::<T>();
+    let root = schema.as_value();
+    project_with(value, root, root)
+}
+
+fn project_with(value: &Value, schema: &Value, root: &Value) -> Value {
+    let schema = resolve_schema(schema, root);
+    match value {
+        Value::Object(map) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            let mut out = Map::new();
+            for (key, v) in map {
+                if v.is_null() {
+                    continue;
+                }
+                let sub = props.and_then(|p| p.get(key)).or(additional);
+                if let Some(sub) = sub {
+                    out.insert(key.clone(), project_with(v, sub, root));
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => {
+            let item_schema = schema.get("items").unwrap_or(&Value::Bool(true));
+            Value::Array(items.iter().map(|v| project_with(v, item_schema, root)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Follow `$ref` and pick the non-null branch of nullable `anyOf`.
+fn resolve_schema<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
+    let mut current = schema;
+    for _ in 0..16 {
+        if let Some(reference) = current.get("$ref").and_then(Value::as_str) {
+            let name = reference.rsplit('/').next().unwrap_or_default();
+            match root.get("$defs").and_then(|d| d.get(name)) {
+                Some(next) => current = next,
+                None => return current,
+            }
+        } else if let Some(branches) = current.get("anyOf").and_then(Value::as_array) {
+            match branches.iter().find(|b| b.get("type").and_then(Value::as_str) != Some("null")) {
+                Some(next) => current = next,
+                None => return current,
+            }
+        } else {
+            return current;
+        }
+    }
+    current
+}
+
+/// Remove `null` members recursively (serialized `Option::None` or API nulls).
+pub fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// Deep-merge `patch` into `base`: objects merge key by key, anything else
+/// replaces. Used before a PUT so that fields the manifest does not declare
+/// keep their live values.
+pub fn merge(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(base), Value::Object(patch)) => {
+            for (key, value) in patch {
+                match base.get_mut(key) {
+                    Some(existing) if existing.is_object() && value.is_object() => merge(existing, value),
+                    _ => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, patch) => *base = patch.clone(),
+    }
+}
+
+/// The kinds whose objects live in the org, in dependency order.
+pub const ORG_KINDS: [Kind; 5] =
+    [Kind::Role, Kind::SupportedContentProfile, Kind::OpenMessagingIntegration, Kind::RoutingQueue, Kind::OAuthClient];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_keeps_undeclared_fields() {
+        let mut live = json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "enableAutoAnswer": true}}, "memberGroups": [1]});
+        merge(&mut live, &json!({"mediaSettings": {"call": {"alertingTimeoutSeconds": 30}}}));
+        assert_eq!(
+            live,
+            json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 30, "enableAutoAnswer": true}}, "memberGroups": [1]})
+        );
+    }
+
+    #[test]
+    fn projection_keeps_only_spec_fields() {
+        let live = json!({
+            "id": "1", "name": "Q", "selfUri": "/x", "memberCount": 3, "description": null,
+            "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "mode": "x"}},
+            "bullseye": {"rings": [{"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 2}], "actions": {}}]}
+        });
+        let spec = project::<crate::kinds::routing_queue::RoutingQueueSpec>(&live);
+        assert_eq!(
+            spec,
+            json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}},
+                   "bullseye": {"rings": [{"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 2}]}]}})
+        );
+    }
+}
+
+/// What the planner and executor need from an org kind.
+pub trait OrgMapping: Sync {
+    fn paths(&self) -> ApiPaths;
+
+    /// A live API object in the shape of the kind's spec, references as org names.
+    fn live_to_spec(&self, live: &Value, lookups: &Lookups) -> Value;
+
+    /// The desired spec-shaped value: the declared spec with references
+    /// already resolved to org names. Kinds that inline other manifests (an
+    /// integration's webhook) or default a reference (Home division) adjust it.
+    fn desired(&self, spec: Value, _object: &crate::manifest::Object, _set: &crate::manifest::ManifestSet, _lookups: &Lookups) -> Value {
+        spec
+    }
+
+    /// The request body for a create (`live` is `None`) or an update. For PUT
+    /// kinds the declared fields are merged into the live object's writable
+    /// fields. Secrets are not included: the executor adds them when due.
+    fn body(&self, desired: &Value, live: Option<&Value>, ids: &dyn IdResolver) -> Result<Value, UnresolvedRef>;
+
+    /// Pointers of lists compared as sets (order does not matter).
+    fn set_pointers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Pointers of write-only values (secret rotation counters): shown as
+    /// sensitive, never with a value.
+    fn write_only_pointers(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
+/// Keep only `fields` of a live object, as the writable base of a PUT body.
+pub fn writable(live: &Value, fields: &[&str]) -> Value {
+    let mut out = Map::new();
+    if let Some(map) = live.as_object() {
+        for field in fields {
+            if let Some(v) = map.get(*field).filter(|v| !v.is_null()) {
+                out.insert((*field).to_string(), v.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,236 @@
+//! Building a plan from a manifest set and the live org: match each declared
+//! object to the org by exact name, resolve references, diff, and add
+//! prunes. Pure: no I/O, so it is tested without HTTP.
+
+use serde_json::Value;
+
+use super::diff::{DiffOptions, diff};
+use super::{Action, Change, LiveOrg, Plan, PlanTarget, fingerprint};
+use crate::kinds::org::{Lookups, ORG_KINDS, drop_nulls};
+use crate::kinds::{Kind, RefTarget};
+use crate::manifest::check::resolve_in_set;
+use crate::manifest::{ManifestSet, Object};
+
+/// Why a plan cannot be computed. Every problem is collected.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot plan: {}", .problems.join("; "))]
+pub struct PlanError {
+    pub problems: Vec<String>,
+}
+
+/// Compute the plan. `prune` adds deletes for undeclared live objects inside
+/// the Project's prune scopes (they are shown in every plan, marked as
+/// prunes, and only executed by `apply --prune`).
+pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Plan, PlanError> {
+    let mut problems = Vec::new();
+    let mut changes = Vec::new();
+    for object in set.objects.iter().filter(|o| o.kind.is_org_object()) {
+        match plan_object(object, set, live) {
+            Ok(change) => changes.push(change),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    changes.extend(prunes(set, live));
+    if !problems.is_empty() {
+        return Err(PlanError { problems });
+    }
+    let summary = Plan::summarize(&changes);
+    Ok(Plan {
+        format_version: super::FORMAT_VERSION.to_string(),
+        gcctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        target,
+        environment: set.env.clone(),
+        inputs_digest: set.digest(),
+        changes,
+        summary,
+    })
+}
+
+/// The desired spec-shaped value of a declared object: references resolved to
+/// org names, the kind's adjustments applied, nulls dropped.
+pub fn desired_of(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Value {
+    let mut spec = object.spec.to_json();
+    for reference in object.spec.references() {
+        if let RefTarget::Kind(kind) = reference.target {
+            if let Some(target) = resolve_in_set(&set.objects, kind, &reference.name).and_then(Object::org_name) {
+                let pointer = reference.pointer.trim_start_matches("/spec");
+                if let Some(slot) = spec.pointer_mut(pointer) {
+                    *slot = Value::String(target.to_string());
+                }
+            }
+        }
+    }
+    let org = object.kind.def().org.expect("org kinds have a mapping");
+    let mut desired = org.desired(spec, object, set, lookups);
+    drop_nulls(&mut desired);
+    desired
+}
+
+fn plan_object(object: &Object, set: &ManifestSet, live: &LiveOrg) -> Result<Change, Vec<String>> {
+    let org = object.kind.def().org.expect("org kinds have a mapping");
+    let org_name = object.org_name().unwrap_or(&object.name).to_string();
+    let mut problems = check_references(object, set, &live.lookups);
+    let matches = live.named(object.kind, &org_name);
+    if matches.len() > 1 {
+        let ids: Vec<&str> = matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
+        problems.push(format!(
+            "{} ({}): {} live {} objects are named `{org_name}` (ids {}); rename or delete all but one",
+            object.id(),
+            object.location_of("/spec/name"),
+            matches.len(),
+            object.kind,
+            ids.join(", ")
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let depends_on = dependencies(object, set);
+    let desired = desired_of(object, set, &live.lookups);
+    let Some(live_object) = matches.first() else {
+        return Ok(Change {
+            kind: object.kind,
+            manifest_name: Some(object.name.clone()),
+            org_name,
+            id: None,
+            action: Action::Create,
+            prune: false,
+            fields: diff(&desired, &Value::Null, &options(object, set, org, &[])),
+            depends_on,
+            live_fingerprint: None,
+        });
+    };
+    let live_spec = org.live_to_spec(live_object, &live.lookups);
+    let ignore = ignored(object, set);
+    let fields = diff(&desired, &live_spec, &options(object, set, org, &ignore));
+    let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
+    Ok(Change {
+        kind: object.kind,
+        manifest_name: Some(object.name.clone()),
+        org_name,
+        action: if fields.is_empty() { Action::NoOp } else { Action::Update },
+        prune: false,
+        fields,
+        depends_on,
+        live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
+        id,
+    })
+}
+
+fn options<'a>(
+    _object: &Object,
+    _set: &ManifestSet,
+    org: &'a dyn crate::kinds::org::OrgMapping,
+    ignore: &'a [String],
+) -> DiffOptions<'a> {
+    DiffOptions { sets: org.set_pointers(), write_only: org.write_only_pointers(), ignore }
+}
+
+/// The object's own ignored pointers plus the Project's for its kind.
+fn ignored(object: &Object, set: &ManifestSet) -> Vec<String> {
+    let mut ignore = object.ignore_differences.clone();
+    for rule in set.project.ignore_differences.iter().filter(|r| r.kind == object.kind) {
+        ignore.extend(rule.json_pointers.iter().cloned());
+    }
+    ignore
+}
+
+/// The fingerprint of a live object, including where its address routes.
+pub fn live_fingerprint(live: &Value, lookups: &Lookups) -> String {
+    let flow = live
+        .pointer("/recipient/id")
+        .and_then(Value::as_str)
+        .and_then(|r| lookups.recipient_flow.get(r))
+        .map(String::as_str);
+    fingerprint(live, flow)
+}
+
+/// `Kind/name` of every manifest object this one references.
+fn dependencies(object: &Object, set: &ManifestSet) -> Vec<String> {
+    let mut deps: Vec<String> = object
+        .spec
+        .references()
+        .iter()
+        .filter_map(|r| match r.target {
+            RefTarget::Kind(kind) => resolve_in_set(&set.objects, kind, &r.name),
+            _ => None,
+        })
+        .filter(|o| o.kind.is_org_object())
+        .map(Object::id)
+        .collect();
+    deps.sort();
+    deps.dedup();
+    deps
+}
+
+/// References to org objects must resolve to exactly one live object.
+fn check_references(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Vec<String> {
+    let mut problems = Vec::new();
+    for reference in object.spec.references() {
+        if let RefTarget::Kind(kind) = reference.target {
+            if resolve_in_set(&set.objects, kind, &reference.name).is_some() || !kind.is_org_object() {
+                continue;
+            }
+        }
+        let ids = lookups.ids_of(reference.target, &reference.name);
+        let at = object.location_of(&reference.pointer);
+        match ids.len() {
+            1 => {}
+            0 => problems.push(format!(
+                "{} ({at}): {} `{}` is neither declared in the manifests nor present in the org",
+                object.id(),
+                reference.target,
+                reference.name
+            )),
+            n => problems.push(format!(
+                "{} ({at}): {n} {} objects in the org are named `{}` (ids {}); the reference is ambiguous",
+                object.id(),
+                reference.target,
+                reference.name,
+                ids.join(", ")
+            )),
+        }
+    }
+    problems
+}
+
+/// Deletes for undeclared live objects inside a prune scope. Org defaults and
+/// built-ins are never candidates.
+fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
+    let mut out = Vec::new();
+    for kind in ORG_KINDS {
+        if !set.project.prune.iter().any(|s| s.kind == kind) {
+            continue;
+        }
+        for object in live.objects.get(&kind).into_iter().flatten() {
+            let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
+            let declared = set.of_kind(kind).any(|o| o.org_name() == Some(name));
+            if declared || !set.project.in_prune_scope(kind, name) || is_builtin(kind, object, &live.lookups) {
+                continue;
+            }
+            out.push(Change {
+                kind,
+                manifest_name: None,
+                org_name: name.to_string(),
+                id: object.get("id").and_then(Value::as_str).map(str::to_string),
+                action: Action::Delete,
+                prune: true,
+                fields: Vec::new(),
+                depends_on: Vec::new(),
+                live_fingerprint: Some(live_fingerprint(object, &live.lookups)),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.kind, &a.org_name, &a.id).cmp(&(b.kind, &b.org_name, &b.id)));
+    out
+}
+
+/// Objects gcctl never deletes: built-in roles and the org's defaults.
+pub fn is_builtin(kind: Kind, object: &Value, lookups: &Lookups) -> bool {
+    let id = object.get("id").and_then(Value::as_str);
+    match kind {
+        Kind::Role => object.get("default").and_then(Value::as_bool) == Some(true) || object.get("base").and_then(Value::as_bool) == Some(true),
+        Kind::SupportedContentProfile => id.is_some() && id == lookups.default_supported_content.as_deref(),
+        _ => false,
+    }
+}

@@ -1,0 +1,178 @@
+//! The plan: what would change in the org, as data. Renderers only read it;
+//! `apply` executes it; `--out` saves it.
+//!
+//! A plan is computed from a validated [`ManifestSet`] and a [`LiveOrg`] read
+//! from the API. Changes are ordered deterministically (kind in dependency
+//! order, then manifest name; prunes last), each with field-level before and
+//! after values in the manifest's own paths, and a fingerprint of the live
+//! object it was computed against so a saved plan can detect staleness.
+//! Secret values never enter a plan: write-only fields appear only as
+//! rotation counters flagged `sensitive`.
+
+pub mod build;
+pub mod diff;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::kinds::Kind;
+use crate::kinds::org::Lookups;
+
+pub use build::{PlanError, build};
+
+/// The version of the plan's JSON format. Bumped on any incompatible change.
+pub const FORMAT_VERSION: &str = "1";
+
+/// What the plan was computed against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanTarget {
+    /// `sandbox` for the built-in sandbox org, else `org`.
+    pub kind: String,
+    /// The region label or base URL.
+    pub location: String,
+}
+
+/// A computed plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub format_version: String,
+    pub gcctl_version: String,
+    pub target: PlanTarget,
+    /// The selected environment, if any.
+    pub environment: Option<String>,
+    /// Digest of the desired state (manifests with the environment applied).
+    pub inputs_digest: String,
+    /// Every declared org object (no-ops included) and every prune, in order.
+    pub changes: Vec<Change>,
+    pub summary: Summary,
+}
+
+/// One object's planned action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    pub kind: Kind,
+    /// `metadata.name` of the manifest; `None` for prunes (undeclared objects).
+    pub manifest_name: Option<String>,
+    /// The org-side name.
+    pub org_name: String,
+    /// The live object's id; `None` for creates.
+    pub id: Option<String>,
+    pub action: Action,
+    /// For deletes: the object is undeclared and inside a prune scope.
+    pub prune: bool,
+    /// Field-level changes (empty for no-ops and deletes).
+    pub fields: Vec<FieldChange>,
+    /// `Kind/name` of the manifest objects this one refers to.
+    pub depends_on: Vec<String>,
+    /// Fingerprint of the live object this change was computed against.
+    pub live_fingerprint: Option<String>,
+}
+
+impl Change {
+    /// `Kind/name` (manifest name, or org name for prunes).
+    pub fn address(&self) -> String {
+        format!("{}/{}", self.kind, self.manifest_name.as_deref().unwrap_or(&self.org_name))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    NoOp,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::NoOp => "no-op",
+        }
+    }
+}
+
+/// One changed field, addressed by JSON pointer into the spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldChange {
+    pub pointer: String,
+    /// The live value (`None`: not set).
+    pub before: Option<Value>,
+    /// The desired value (`None`: removed).
+    pub after: Option<Value>,
+    /// A write-only field: the values are rotation counters, never secrets,
+    /// and the change means the secret will be sent.
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub no_op: usize,
+}
+
+impl Plan {
+    /// Whether applying the plan would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.summary.create + self.summary.update + self.summary.delete > 0
+    }
+
+    pub fn summarize(changes: &[Change]) -> Summary {
+        let mut summary = Summary::default();
+        for change in changes {
+            match change.action {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Delete => summary.delete += 1,
+                Action::NoOp => summary.no_op += 1,
+            }
+        }
+        summary
+    }
+}
+
+/// The live org as read for one run: objects per kind (API JSON) and the
+/// reference lookups.
+#[derive(Debug, Clone, Default)]
+pub struct LiveOrg {
+    pub objects: BTreeMap<Kind, Vec<Value>>,
+    pub lookups: Lookups,
+}
+
+impl LiveOrg {
+    /// Live objects of a kind with exactly this name.
+    pub fn named(&self, kind: Kind, name: &str) -> Vec<&Value> {
+        self.objects
+            .get(&kind)
+            .into_iter()
+            .flatten()
+            .filter(|o| o.get("name").and_then(Value::as_str) == Some(name))
+            .collect()
+    }
+}
+
+/// A stable fingerprint of a live object (and its message routing, for
+/// integrations): any change behind our back changes it.
+pub fn fingerprint(live: &Value, extra: Option<&str>) -> String {
+    let mut hasher = Sha256::new();
+    // serde_json's map is ordered by key, so this text is canonical.
+    hasher.update(live.to_string().as_bytes());
+    if let Some(extra) = extra {
+        hasher.update(b"\0");
+        hasher.update(extra.as_bytes());
+    }
+    format!("sha256:{}", &hex::encode(hasher.finalize())[..32])
+}
