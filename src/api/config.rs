@@ -44,7 +44,7 @@ impl fmt::Debug for Auth {
     }
 }
 
-/// Everything an API client needs.
+/// Everything a [`super::Client`] needs.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Where the API and the token endpoint live.
