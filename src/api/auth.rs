@@ -6,6 +6,7 @@
 //! - a token is refreshed when less than 10% of its lifetime (at most 60 s) remains, and after
 //!   a 401 only if no other request refreshed it meanwhile (tokens carry a generation);
 //! - a ready access token ([`Auth::AccessToken`]) is never refreshed;
+//! - credentials the token endpoint refused (4xx) are not tried again by the same client;
 //! - tokens and the client secret stay in [`SecretString`]s: no `Debug`, no log, no error
 //!   message ever shows them.
 
@@ -42,7 +43,7 @@ pub(super) struct Token {
 /// Where tokens come from.
 pub(super) enum TokenSource {
     Static(SecretString),
-    Minted(Minter),
+    Minted(Box<Minter>),
 }
 
 pub(super) struct Minter {
@@ -56,6 +57,9 @@ pub(super) struct Minter {
 struct Cache {
     current: Option<Cached>,
     minted: u64,
+    /// The token endpoint refused the credentials: they will not become valid during this
+    /// run, so the refusal is returned to every later caller instead of asking again.
+    refused: Option<ApiError>,
 }
 
 struct Cached {
@@ -92,12 +96,12 @@ impl TokenSource {
                 let token_url = login_base.join(TOKEN_PATH).map_err(|e| {
                     ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Auth, e.to_string())
                 })?;
-                TokenSource::Minted(Minter {
+                TokenSource::Minted(Box::new(Minter {
                     client_id: client_id.clone(),
                     client_secret: client_secret.clone(),
                     token_url,
                     cache: Mutex::new(Cache::default()),
-                })
+                }))
             }
         })
     }
@@ -151,7 +155,18 @@ impl Cached {
 
 impl Minter {
     async fn mint_into(&self, cache: &mut Cache, ctx: &MintContext<'_>) -> Result<Token, ApiError> {
-        let (token, lifetime) = self.mint_with_retry(ctx).await?;
+        if let Some(refused) = &cache.refused {
+            return Err(refused.clone());
+        }
+        let (token, lifetime) = match self.mint_with_retry(ctx).await {
+            Ok(minted) => minted,
+            Err(error) => {
+                if error.kind == ApiErrorKind::Auth {
+                    cache.refused = Some(error.clone());
+                }
+                return Err(error);
+            }
+        };
         cache.minted += 1;
         let margin = lifetime.mul_f64(0.1).min(MAX_REFRESH_MARGIN);
         let cached = Cached {

@@ -75,6 +75,23 @@ async fn a_401_refreshes_the_token_once_and_retries_once() {
 }
 
 #[tokio::test]
+async fn concurrent_401s_refresh_the_token_once() {
+    let server = serve(|req, n| match (req.path.as_str(), req.header("authorization")) {
+        ("/oauth/token", _) => token(&format!("tok-{}", n + 1), 3600),
+        (_, Some("Bearer tok-1")) => delayed(json(401, &json!({"message": "revoked"})), 30),
+        _ => json(200, &json!({"auth": req.header("authorization")})),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret"));
+    let results = futures::future::join_all((0..8).map(|_| client.get(THINGS, &[]))).await;
+    for r in results {
+        assert_eq!(r.unwrap()["auth"], "Bearer tok-2");
+    }
+    assert_eq!(server.count("POST", "/oauth/token"), 2);
+    assert_eq!(server.count("GET", THINGS), 16);
+}
+
+#[tokio::test]
 async fn a_persistent_401_is_an_auth_error_after_one_refresh() {
     let server = serve(|req, n| match req.path.as_str() {
         "/oauth/token" => token(&format!("tok-{}", n + 1), 3600),
@@ -156,7 +173,8 @@ async fn a_bad_client_is_an_auth_error_naming_the_token_call() {
     })
     .await;
     let client = server.client(credentials("nobody", "CANARY-SECRET-1"));
-    let err = client.get(THINGS, &[]).await.unwrap_err();
+    let results = futures::future::join_all((0..10).map(|_| client.get(THINGS, &[]))).await;
+    let err = results.into_iter().map(Result::unwrap_err).next_back().unwrap();
     assert_eq!(err.kind, ApiErrorKind::Auth);
     assert_eq!(
         err.to_string(),
@@ -372,7 +390,7 @@ async fn canary_secrets_never_appear_in_errors_or_debug_output() {
 
 #[tokio::test]
 async fn concurrency_is_bounded() {
-    let server = serve(|_, _| delayed(json(200, &json!({})), 60)).await;
+    let server = serve(|_, _| delayed(json(200, &json!({})), 150)).await;
     let mut config = server.config(access_token("t"));
     config.max_concurrency = 2;
     let client = Client::new(config).unwrap();
