@@ -1,0 +1,315 @@
+//! Access tokens: minted with OAuth client credentials, cached, refreshed before expiry.
+//!
+//! Invariants:
+//! - single flight: the cache sits behind an async mutex held while minting, so concurrent
+//!   requests wait for one token instead of minting one each;
+//! - a token is refreshed when less than 10% of its lifetime (at most 60 s) remains, and after
+//!   a 401 only if no other request refreshed it meanwhile (tokens carry a generation);
+//! - a ready access token ([`Auth::AccessToken`]) is never refreshed;
+//! - credentials the token endpoint refused (4xx) are not tried again by the same client;
+//! - tokens and the client secret stay in [`SecretString`]s: no `Debug`, no log, no error
+//!   message ever shows them.
+
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::client::Counters;
+use super::config::Auth;
+use super::error::{ApiError, ApiErrorKind};
+use super::retry::{self, Class, Stop};
+
+const TOKEN_PATH: &str = "/oauth/token";
+/// Lifetime assumed when the token response has no `expires_in` (the documented minimum).
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
+const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// A token to put in one request, with the generation it belongs to.
+pub(super) struct Token {
+    pub(super) secret: SecretString,
+    /// 0 for a ready access token; otherwise 1 for the first minted token, 2 for the next...
+    pub(super) generation: u64,
+}
+
+/// Where tokens come from.
+pub(super) enum TokenSource {
+    Static(SecretString),
+    Minted(Box<Minter>),
+}
+
+pub(super) struct Minter {
+    client_id: String,
+    client_secret: SecretString,
+    token_url: Url,
+    cache: Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    current: Option<Cached>,
+    minted: u64,
+    /// The token endpoint refused the credentials: they will not become valid during this
+    /// run, so the refusal is returned to every later caller instead of asking again.
+    refused: Option<ApiError>,
+}
+
+struct Cached {
+    token: SecretString,
+    refresh_at: Instant,
+    generation: u64,
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::Static(_) => f.write_str("TokenSource::Static([redacted])"),
+            TokenSource::Minted(m) => f
+                .debug_struct("TokenSource::Minted")
+                .field("client_id", &m.client_id)
+                .field("token_url", &m.token_url.as_str())
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// What minting needs from the client.
+pub(super) struct MintContext<'a> {
+    pub(super) http: &'a reqwest::Client,
+    pub(super) counters: &'a Counters,
+    pub(super) deadline: Instant,
+}
+
+impl TokenSource {
+    pub(super) fn new(auth: &Auth, login_base: &Url) -> Result<TokenSource, ApiError> {
+        Ok(match auth {
+            Auth::AccessToken(token) => TokenSource::Static(token.clone()),
+            Auth::ClientCredentials { client_id, client_secret } => {
+                let token_url = login_base.join(TOKEN_PATH).map_err(|e| {
+                    ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Auth, e.to_string())
+                })?;
+                TokenSource::Minted(Box::new(Minter {
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    token_url,
+                    cache: Mutex::new(Cache::default()),
+                }))
+            }
+        })
+    }
+
+    /// Whether a 401 can be answered by minting a new token.
+    pub(super) fn can_refresh(&self) -> bool {
+        matches!(self, TokenSource::Minted(_))
+    }
+
+    /// A token that is valid for a while yet.
+    pub(super) async fn token(&self, ctx: &MintContext<'_>) -> Result<Token, ApiError> {
+        let minter = match self {
+            TokenSource::Static(token) => {
+                return Ok(Token { secret: token.clone(), generation: 0 });
+            }
+            TokenSource::Minted(minter) => minter,
+        };
+        let mut cache = minter.cache.lock().await;
+        if let Some(c) = cache.current.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+            return Ok(c.to_token());
+        }
+        minter.mint_into(&mut cache, ctx).await
+    }
+
+    /// A new token after the API refused the token of `stale_generation` with a 401; if
+    /// another request already replaced that token, its replacement is returned instead.
+    pub(super) async fn refresh(
+        &self,
+        stale_generation: u64,
+        ctx: &MintContext<'_>,
+    ) -> Result<Token, ApiError> {
+        let minter = match self {
+            TokenSource::Static(token) => {
+                return Ok(Token { secret: token.clone(), generation: 0 });
+            }
+            TokenSource::Minted(minter) => minter,
+        };
+        let mut cache = minter.cache.lock().await;
+        if let Some(c) = cache.current.as_ref().filter(|c| c.generation != stale_generation) {
+            return Ok(c.to_token());
+        }
+        minter.mint_into(&mut cache, ctx).await
+    }
+}
+
+impl Cached {
+    fn to_token(&self) -> Token {
+        Token { secret: self.token.clone(), generation: self.generation }
+    }
+}
+
+impl Minter {
+    async fn mint_into(&self, cache: &mut Cache, ctx: &MintContext<'_>) -> Result<Token, ApiError> {
+        if let Some(refused) = &cache.refused {
+            return Err(refused.clone());
+        }
+        let (token, lifetime) = match self.mint_with_retry(ctx).await {
+            Ok(minted) => minted,
+            Err(error) => {
+                if error.kind == ApiErrorKind::Auth {
+                    cache.refused = Some(error.clone());
+                }
+                return Err(error);
+            }
+        };
+        cache.minted += 1;
+        let margin = lifetime.mul_f64(0.1).min(MAX_REFRESH_MARGIN);
+        let cached = Cached {
+            token,
+            refresh_at: Instant::now() + lifetime - margin,
+            generation: cache.minted,
+        };
+        let out = cached.to_token();
+        cache.current = Some(cached);
+        Ok(out)
+    }
+
+    /// POST the token request, retrying 429 (honoring `Retry-After`), 502/503/504 and
+    /// transport failures; minting twice is harmless, so every failure class is retryable.
+    async fn mint_with_retry(
+        &self,
+        ctx: &MintContext<'_>,
+    ) -> Result<(SecretString, Duration), ApiError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (mut error, class) = match self.mint_once(ctx).await {
+                Ok(minted) => {
+                    ctx.counters.tokens_minted.fetch_add(1, Ordering::Relaxed);
+                    return Ok(minted);
+                }
+                Err(failure) => failure,
+            };
+            if matches!(class, Class::Throttled(_)) {
+                ctx.counters.throttled.fetch_add(1, Ordering::Relaxed);
+            }
+            match retry::plan_retry(class, true, attempt, ctx.deadline) {
+                Ok(wait) => {
+                    tracing::debug!(attempt, wait_ms = wait.as_millis(), "retrying token request");
+                    retry::sleep_before_retry(wait).await;
+                }
+                Err(stop) => {
+                    if stop != Stop::NotRetryable {
+                        error.kind = ApiErrorKind::Deadline;
+                        error.message =
+                            format!("{} (gave up after {attempt} attempts)", error.message);
+                    }
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    async fn mint_once(
+        &self,
+        ctx: &MintContext<'_>,
+    ) -> Result<(SecretString, Duration), (ApiError, Class)> {
+        let basic =
+            BASE64.encode(format!("{}:{}", self.client_id, self.client_secret.expose_secret()));
+        let response = ctx
+            .http
+            .post(self.token_url.clone())
+            .header(AUTHORIZATION, format!("Basic {basic}"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => return Err(super::client::transport_failure("POST", TOKEN_PATH, e, true)),
+        };
+        let status = response.status();
+        let throttle = retry::retry_after(response.headers());
+        let correlation = super::client::correlation_header(response.headers());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| super::client::transport_failure("POST", TOKEN_PATH, e, true))?;
+        tracing::debug!(status = status.as_u16(), "token request");
+        if !status.is_success() {
+            let mut error =
+                ApiError::from_response("POST", TOKEN_PATH, status.as_u16(), correlation, &body);
+            let class = super::client::status_class(status.as_u16(), throttle);
+            if class == Class::Final {
+                error.kind = ApiErrorKind::Auth;
+                error.hint = Some(
+                    "check GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET and \
+                     GENESYSCLOUD_REGION: the OAuth client must exist in that region's org, \
+                     be active and use the client-credentials grant"
+                        .to_owned(),
+                );
+            }
+            return Err((error, class));
+        }
+        parse_token(&body).ok_or_else(|| {
+            // Never echo the body: it may hold a token.
+            let message = "the token response has no access_token";
+            (ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Decode, message), Class::Final)
+        })
+    }
+}
+
+/// `{access_token, token_type, expires_in}`; deliberately without `Debug`.
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: Option<u64>,
+}
+
+fn parse_token(body: &[u8]) -> Option<(SecretString, Duration)> {
+    let parsed: TokenResponse = serde_json::from_slice(body).ok()?;
+    if parsed.access_token.is_empty() {
+        return None;
+    }
+    let lifetime = parsed.expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs);
+    Some((SecretString::from(parsed.access_token), lifetime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_response_is_parsed() {
+        let (t, life) =
+            parse_token(br#"{"access_token":"abc","token_type":"bearer","expires_in":86400}"#)
+                .unwrap();
+        assert_eq!((t.expose_secret(), life), ("abc", Duration::from_secs(86400)));
+        let (_, life) = parse_token(br#"{"access_token":"abc"}"#).unwrap();
+        assert_eq!(life, DEFAULT_LIFETIME);
+        assert!(parse_token(br#"{"access_token":""}"#).is_none());
+        assert!(parse_token(br#"{"error":"invalid_client"}"#).is_none());
+        assert!(parse_token(b"<html>").is_none());
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let base = Url::parse("http://127.0.0.1:1/").unwrap();
+        let auth = Auth::ClientCredentials {
+            client_id: "id".into(),
+            client_secret: SecretString::from("CANARY".to_owned()),
+        };
+        let minted = TokenSource::new(&auth, &base).unwrap();
+        let fixed =
+            TokenSource::new(&Auth::AccessToken(SecretString::from("CANARY".to_owned())), &base)
+                .unwrap();
+        let out = format!("{minted:?} {fixed:?}");
+        assert!(!out.contains("CANARY") && out.contains("/oauth/token"), "{out}");
+        assert!(minted.can_refresh() && !fixed.can_refresh());
+    }
+}

@@ -1,0 +1,485 @@
+//! The transport: one HTTP call with auth, retries, the shared rate limiter and the
+//! concurrency bound.
+//!
+//! Order of one attempt: take a concurrency permit, wait out a shared `Retry-After` pause (set
+//! by any 429), take a rate-limiter cell, get a token, send. Retries and 401 refreshes go
+//! through the same steps, so every API request (but not the token call) is paced.
+//!
+//! Invariants: the library never prints (request logs are `tracing::debug!` with method, path,
+//! status and timing only: no query values, no headers, no bodies); the bearer token is only
+//! ever written into the `Authorization` header of the outgoing request.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use reqwest::{Method, Url};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use super::auth::{MintContext, Token, TokenSource};
+use super::config::{Auth, ClientConfig, ENV_ACCESS_TOKEN};
+use super::error::{ApiError, ApiErrorKind};
+use super::region::Target;
+use super::retry::{self, Class, Stop};
+
+/// Header with the server's correlation id.
+const CORRELATION_HEADER: &str = "inin-correlation-id";
+
+/// A Genesys Cloud API client. Cheap to clone; clones share the token cache, the rate limiter,
+/// the concurrency bound and the counters.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: ClientConfig,
+    tokens: TokenSource,
+    limiter: Option<DefaultDirectRateLimiter>,
+    permits: Semaphore,
+    counters: Counters,
+    /// End of a pause requested by a 429's `Retry-After`, shared by all requests.
+    paused_until: std::sync::Mutex<Option<Instant>>,
+}
+
+/// Live counters behind [`ClientStats`].
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub(super) requests: AtomicU64,
+    pub(super) retries: AtomicU64,
+    pub(super) throttled: AtomicU64,
+    pub(super) tokens_minted: AtomicU64,
+}
+
+/// What a client has done so far, for reports and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// API requests sent (each attempt counts; token requests do not).
+    pub requests: u64,
+    /// Attempts that repeated an earlier one (after a 429, 5xx, transport error or 401).
+    pub retries: u64,
+    /// 429 responses received, from the API or the token endpoint.
+    pub throttled: u64,
+    /// Tokens minted with client credentials.
+    pub tokens_minted: u64,
+}
+
+/// One API call to make.
+struct Call<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a [(&'a str, String)],
+    body: Option<&'a Value>,
+}
+
+/// A failed attempt with what the retry loop needs to know.
+struct Failure {
+    error: ApiError,
+    class: Class,
+    /// Generation of the token the attempt used (to refresh it once after a 401).
+    unauthorized_generation: Option<u64>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("target", &self.inner.config.target.label)
+            .field("tokens", &self.inner.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Build a client; no request is sent until the first call.
+    pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
+        let init_error = |e: &dyn std::error::Error| {
+            ApiError::new(
+                "",
+                "",
+                ApiErrorKind::Transport,
+                format!("cannot build the HTTP client: {e}"),
+            )
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .default_headers(headers)
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| init_error(&e))?;
+        let tokens = TokenSource::new(&config.auth, &config.target.login_base)?;
+        let inner = Inner {
+            http,
+            tokens,
+            limiter: rate_limiter(config.rate_limit_per_minute),
+            permits: Semaphore::new(config.max_concurrency.max(1)),
+            counters: Counters::default(),
+            paused_until: std::sync::Mutex::new(None),
+            config,
+        };
+        Ok(Client { inner: Arc::new(inner) })
+    }
+
+    /// Where this client sends requests.
+    pub fn target(&self) -> &Target {
+        &self.inner.config.target
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> ClientStats {
+        let c = &self.inner.counters;
+        ClientStats {
+            requests: c.requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+            tokens_minted: c.tokens_minted.load(Ordering::Relaxed),
+        }
+    }
+
+    /// GET a JSON document (`Null` for an empty body).
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
+        self.call(Call { method: Method::GET, path, query, body: None }).await
+    }
+
+    /// GET a JSON document; a 404 is `None`.
+    pub async fn get_optional(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Option<Value>, ApiError> {
+        match self.get(path, query).await {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// POST (not idempotent: retried only on 429 and when nothing was sent; otherwise a
+    /// failure after sending has [`ApiError::outcome_unknown`] set).
+    pub async fn post(&self, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+        self.call(Call { method: Method::POST, path, query: &[], body }).await
+    }
+
+    /// PUT (replaces the object).
+    pub async fn put(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.call(Call { method: Method::PUT, path, query: &[], body: Some(body) }).await
+    }
+
+    /// PATCH.
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.call(Call { method: Method::PATCH, path, query: &[], body: Some(body) }).await
+    }
+
+    /// DELETE; any response body is ignored.
+    pub async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), ApiError> {
+        self.call(Call { method: Method::DELETE, path, query, body: None }).await.map(drop)
+    }
+
+    /// One call with retries, until success, a final failure or the deadline.
+    async fn call(&self, call: Call<'_>) -> Result<Value, ApiError> {
+        let deadline = Instant::now() + self.inner.config.retry_deadline;
+        let idempotent = call.method != Method::POST;
+        let mut attempt = 0;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            if attempt > 1 {
+                self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            let failure = match self.attempt(&call, idempotent, deadline).await {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            if let Some(generation) = failure.unauthorized_generation {
+                if self.inner.tokens.can_refresh() && !refreshed {
+                    refreshed = true;
+                    self.inner.tokens.refresh(generation, &self.mint_context(deadline)).await?;
+                    continue;
+                }
+                return Err(self.unauthorized(failure.error, refreshed));
+            }
+            match retry::plan_retry(failure.class, idempotent, attempt, deadline) {
+                Ok(wait) => {
+                    tracing::debug!(
+                        method = %call.method, path = call.path, attempt,
+                        wait_ms = wait.as_millis(), "retrying"
+                    );
+                    retry::sleep_before_retry(wait).await;
+                }
+                Err(stop) => return Err(stopped(failure.error, stop, attempt)),
+            }
+        }
+    }
+
+    /// One attempt: permit, shared pause, limiter, token, send, read.
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        idempotent: bool,
+        deadline: Instant,
+    ) -> Result<Value, Failure> {
+        let final_failure =
+            |error| Failure { error, class: Class::Final, unauthorized_generation: None };
+        let url = self.url(call).map_err(final_failure)?;
+        // The semaphore is never closed, so acquiring cannot fail.
+        let _permit = self.inner.permits.acquire().await.ok();
+        self.wait_for_shared_retry_after().await;
+        if let Some(limiter) = &self.inner.limiter {
+            limiter.until_ready().await;
+        }
+        let token: Token =
+            self.inner.tokens.token(&self.mint_context(deadline)).await.map_err(final_failure)?;
+        self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), url)
+            .bearer_auth(token.secret.expose_secret());
+        if let Some(body) = call.body {
+            request = request.json(body);
+        }
+        let method = call.method.as_str();
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(transport(method, call.path, e, idempotent)),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body =
+            response.bytes().await.map_err(|e| transport(method, call.path, e, idempotent))?;
+        tracing::debug!(
+            method,
+            path = call.path,
+            status,
+            elapsed_ms = started.elapsed().as_millis(),
+            "api request"
+        );
+        if (200..300).contains(&status) {
+            return decode(method, call.path, &body).map_err(final_failure);
+        }
+        let mut error =
+            ApiError::from_response(method, call.path, status, correlation_header(&headers), &body);
+        error.outcome_unknown = !idempotent && status >= 500;
+        let class = status_class(status, retry::retry_after(&headers));
+        if let Class::Throttled(after) = class {
+            self.note_throttled(after);
+        }
+        let unauthorized_generation = (status == 401).then_some(token.generation);
+        Err(Failure { error, class, unauthorized_generation })
+    }
+
+    /// The request URL: `path` joined onto the API base. Only absolute paths are accepted, so
+    /// a URL or `//host` can never send the token to another host.
+    fn url(&self, call: &Call<'_>) -> Result<Url, ApiError> {
+        let invalid = |reason: String| {
+            let message = format!("invalid API path: {reason}");
+            ApiError::new(call.method.as_str(), call.path, ApiErrorKind::Transport, message)
+        };
+        if !call.path.starts_with('/') || call.path.starts_with("//") {
+            return Err(invalid("it must start with /api/v2/".to_owned()));
+        }
+        let mut url = self
+            .inner
+            .config
+            .target
+            .api_base
+            .join(call.path)
+            .map_err(|e| invalid(e.to_string()))?;
+        if !call.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (key, value) in call.query {
+                pairs.append_pair(key, value);
+            }
+        }
+        Ok(url)
+    }
+
+    fn mint_context(&self, deadline: Instant) -> MintContext<'_> {
+        MintContext { http: &self.inner.http, counters: &self.inner.counters, deadline }
+    }
+
+    /// Record a 429 and pause every request for its `Retry-After` (when it is one we honor).
+    fn note_throttled(&self, after: Option<std::time::Duration>) {
+        self.inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
+        let wait = after.unwrap_or(retry::DEFAULT_RETRY_AFTER);
+        if wait > retry::MAX_RETRY_AFTER {
+            return;
+        }
+        let until = Instant::now() + wait;
+        if let Ok(mut paused) = self.inner.paused_until.lock() {
+            *paused = Some(paused.map_or(until, |p| p.max(until)));
+        }
+    }
+
+    /// Wait while a 429 elsewhere asked every request to pause.
+    async fn wait_for_shared_retry_after(&self) {
+        let until = self.inner.paused_until.lock().ok().and_then(|p| *p);
+        if let Some(until) = until.filter(|u| *u > Instant::now()) {
+            retry::sleep_until_retry_after(until).await;
+        }
+    }
+
+    /// The final error for a 401: explain what to do about it.
+    fn unauthorized(&self, mut error: ApiError, refreshed: bool) -> ApiError {
+        error.kind = ApiErrorKind::Auth;
+        error.hint = Some(match &self.inner.config.auth {
+            Auth::AccessToken(_) => format!(
+                "the access token in {ENV_ACCESS_TOKEN} expired or was revoked; get a new one, \
+                 or use OAuth client credentials so that gcctl can refresh tokens itself"
+            ),
+            Auth::ClientCredentials { .. } if refreshed => {
+                "a freshly minted token was refused too; check that the OAuth client is active \
+                 and belongs to this region's org"
+                    .to_owned()
+            }
+            Auth::ClientCredentials { .. } => "the token was refused".to_owned(),
+        });
+        error
+    }
+}
+
+/// The error returned when retrying stops.
+fn stopped(mut error: ApiError, stop: Stop, attempts: u32) -> ApiError {
+    match stop {
+        Stop::NotRetryable => {}
+        Stop::Deadline => {
+            error.kind = ApiErrorKind::Deadline;
+            error.message = format!("{} (gave up after {attempts} attempts)", error.message);
+        }
+        Stop::RetryAfterTooLong(wait) => {
+            error.hint = Some(format!(
+                "the server asked to wait {} s before retrying, longer than gcctl waits \
+                 (180 s); a daily or per-resource limit may be exhausted",
+                wait.as_secs()
+            ));
+        }
+    }
+    error
+}
+
+/// Retry class of a non-success status.
+pub(super) fn status_class(status: u16, retry_after: Option<Duration>) -> Class {
+    match status {
+        429 => Class::Throttled(retry_after),
+        502..=504 => Class::Unavailable,
+        _ => Class::Final,
+    }
+}
+
+/// The correlation id response header.
+pub(super) fn correlation_header(headers: &HeaderMap) -> Option<String> {
+    headers.get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// A failure to send or to read a response, classified for retrying.
+pub(super) fn transport_failure(
+    method: &str,
+    path: &str,
+    err: reqwest::Error,
+    idempotent: bool,
+) -> (ApiError, Class) {
+    let not_sent = err.is_connect();
+    let kind = if err.is_timeout() { ApiErrorKind::Timeout } else { ApiErrorKind::Transport };
+    let mut error = ApiError::new(method, path, kind, describe(&err.without_url()));
+    error.outcome_unknown = !idempotent && !not_sent;
+    (error, if not_sent { Class::NotSent } else { Class::MaybeSent })
+}
+
+fn transport(method: &str, path: &str, err: reqwest::Error, idempotent: bool) -> Failure {
+    let (error, class) = transport_failure(method, path, err, idempotent);
+    Failure { error, class, unauthorized_generation: None }
+}
+
+/// An error and its causes on one line (`reqwest`'s own message is terse).
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// A success body as JSON; an empty body is `Null`.
+fn decode(method: &str, path: &str, body: &[u8]) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(method, path, ApiErrorKind::Decode, format!("the response is not JSON: {e}"))
+    })
+}
+
+/// A GCRA limiter that never lets more than `per_minute` requests through in any 60 s window:
+/// a burst of one second's worth of requests, replenished at the rest of the budget, so that
+/// burst + 60 s of replenishment stays within what a server-side bucket of `per_minute` per
+/// minute allows. `0` disables client-side limiting.
+fn rate_limiter(per_minute: u32) -> Option<DefaultDirectRateLimiter> {
+    let quota = quota(per_minute)?;
+    Some(RateLimiter::direct(quota))
+}
+
+fn quota(per_minute: u32) -> Option<Quota> {
+    if per_minute == 0 {
+        return None;
+    }
+    let burst = NonZeroU32::new((per_minute / 60).max(1))?;
+    let replenished = u64::from((per_minute - burst.get()).max(1));
+    // Round the period up, so the sustained rate never exceeds the budget.
+    let period_nanos = 60_000_000_000_u64.div_ceil(replenished);
+    Some(Quota::with_period(Duration::from_nanos(period_nanos))?.allow_burst(burst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Most cells a quota lets through in a window, starting from a full bucket.
+    fn most_in_window(q: &Quota, window: Duration) -> u128 {
+        let period = q.replenish_interval().as_nanos();
+        let extra = (window.as_nanos().saturating_sub(1)) / period;
+        u128::from(q.burst_size().get()) + extra
+    }
+
+    #[test]
+    fn quota_never_exceeds_the_per_minute_budget() {
+        assert!(quota(0).is_none());
+        for per_minute in [1, 2, 59, 60, 61, 100, 300, 1000, 3000, 100_000] {
+            let q = quota(per_minute).unwrap();
+            let most = most_in_window(&q, Duration::from_secs(60));
+            assert!(most <= u128::from(per_minute.max(2)), "{per_minute}: {most}");
+            assert!(most + 2 >= u128::from(per_minute), "{per_minute}: {most}");
+        }
+        let q = quota(300).unwrap();
+        assert_eq!(q.burst_size().get(), 5);
+    }
+
+    #[test]
+    fn empty_success_bodies_are_null() {
+        assert_eq!(decode("DELETE", "/p", b"").unwrap(), Value::Null);
+        assert_eq!(decode("GET", "/p", b" \n").unwrap(), Value::Null);
+        assert_eq!(decode("GET", "/p", br#"{"a":1}"#).unwrap()["a"], 1);
+        let e = decode("GET", "/p", b"<html>").unwrap_err();
+        assert_eq!(e.kind, ApiErrorKind::Decode);
+    }
+}

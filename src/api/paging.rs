@@ -1,0 +1,219 @@
+//! Reading whole collections: offset listings fetched concurrently, cursor listings followed.
+//!
+//! [`Client::list_all`] reads page 1, learns the page count from `pageCount` (else from
+//! `total`/`pageSize`), then fetches the remaining pages concurrently, bounded by the client's
+//! concurrency and rate limiter, and returns the entities in page order. Listings with neither
+//! (cursor listings, queue members) are followed through `nextUri`, one page after another.
+//!
+//! A listing is a snapshot taken while the org may change. Behavior then, by design:
+//! - a page that comes back empty contributes nothing, and the other pages are still returned;
+//! - if the last page announces a larger `pageCount` than page 1 did, the extra pages are read
+//!   too; a smaller count simply leaves later pages empty;
+//! - objects that shift between pages while listing can appear twice: entities are de-duplicated
+//!   by `id` (first occurrence wins); an object can also be missed, as with any offset listing,
+//!   which is why apply re-reads live objects before it mutates them;
+//! - at most [`MAX_PAGES`] pages are read, and a `nextUri` is only followed on the client's own
+//!   API host (its path and query are re-joined onto the API base, so the token never leaves).
+
+use std::collections::HashSet;
+
+use futures::{StreamExt as _, TryStreamExt as _};
+use serde_json::Value;
+
+use super::client::Client;
+use super::error::{ApiError, ApiErrorKind};
+
+/// Upper bound on the pages one listing reads (500 entities a page: 5 million objects).
+pub const MAX_PAGES: u64 = 10_000;
+
+impl Client {
+    /// Every entity of an offset or cursor listing at `path`, in page order.
+    pub async fn list_all(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+    ) -> Result<Vec<Value>, ApiError> {
+        let page_size = page_size.max(1);
+        let first = self.get(path, &page_query(query, page_size, 1)).await?;
+        let mut pages = vec![entities(path, &first)?];
+        match page_count(&first, page_size) {
+            Some(count) => self.fetch_pages(path, query, page_size, count, &mut pages).await?,
+            None => self.follow_next_uri(path, &first, &mut pages).await?,
+        }
+        Ok(dedupe_by_id(pages.into_iter().flatten()))
+    }
+
+    /// The `entities` of a listing that takes no paging parameters (e.g. `/api/v2/oauth/clients`).
+    pub async fn list_unpaged(&self, path: &str) -> Result<Vec<Value>, ApiError> {
+        let body = self.get(path, &[]).await?;
+        entities(path, &body)
+    }
+
+    /// Pages 2..=`count` concurrently, then any pages a growing `pageCount` announces.
+    async fn fetch_pages(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        count: u64,
+        pages: &mut Vec<Vec<Value>>,
+    ) -> Result<(), ApiError> {
+        let mut fetched = 1;
+        let mut wanted = count.min(MAX_PAGES);
+        while fetched < wanted {
+            let bodies: Vec<Value> = futures::stream::iter(fetched + 1..=wanted)
+                .map(|number| {
+                    let q = page_query(query, page_size, number);
+                    async move { self.get(path, &q).await }
+                })
+                .buffered(self.config().max_concurrency.max(1))
+                .try_collect()
+                .await?;
+            fetched = wanted;
+            for body in &bodies {
+                pages.push(entities(path, body)?);
+            }
+            let announced = bodies.last().and_then(|b| page_count(b, page_size)).unwrap_or(0);
+            wanted = wanted.max(announced.min(MAX_PAGES));
+        }
+        Ok(())
+    }
+
+    /// Follow `nextUri` one page at a time, stopping at a repeated or foreign link or an empty
+    /// page.
+    async fn follow_next_uri(
+        &self,
+        path: &str,
+        first: &Value,
+        pages: &mut Vec<Vec<Value>>,
+    ) -> Result<(), ApiError> {
+        let mut seen = HashSet::new();
+        let mut body = first.clone();
+        while let Some((next_path, next_query)) = self.next_link(&body) {
+            let more = u64::try_from(pages.len()).unwrap_or(u64::MAX) < MAX_PAGES;
+            if !more || !seen.insert((next_path.clone(), next_query.clone())) {
+                break;
+            }
+            let query: Vec<(&str, String)> =
+                next_query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            body = self.get(&next_path, &query).await?;
+            let page = entities(path, &body)?;
+            if page.is_empty() {
+                break;
+            }
+            pages.push(page);
+        }
+        Ok(())
+    }
+
+    /// Path and query of a body's `nextUri`, if it points at this client's API host.
+    fn next_link(&self, body: &Value) -> Option<(String, Vec<(String, String)>)> {
+        let next = body.get("nextUri")?.as_str().filter(|s| !s.is_empty())?;
+        let base = &self.target().api_base;
+        let url = base.join(next).ok()?;
+        if url.origin() != base.origin() {
+            return None;
+        }
+        let query = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        Some((url.path().to_owned(), query))
+    }
+}
+
+/// The caller's query plus `pageSize` and `pageNumber` (replacing any the caller gave).
+fn page_query<'a>(
+    query: &[(&'a str, String)],
+    page_size: u32,
+    number: u64,
+) -> Vec<(&'a str, String)> {
+    let mut q: Vec<(&str, String)> =
+        query.iter().filter(|(k, _)| *k != "pageSize" && *k != "pageNumber").cloned().collect();
+    q.push(("pageSize", page_size.to_string()));
+    q.push(("pageNumber", number.to_string()));
+    q
+}
+
+/// The number of pages an offset listing announces: `pageCount`, else `ceil(total/pageSize)`;
+/// `None` when it announces neither (follow `nextUri` instead).
+fn page_count(body: &Value, requested_size: u32) -> Option<u64> {
+    if let Some(count) = body.get("pageCount").and_then(Value::as_u64) {
+        return Some(count);
+    }
+    let total = body.get("total").and_then(Value::as_u64)?;
+    let size = body
+        .get("pageSize")
+        .and_then(Value::as_u64)
+        .filter(|s| *s > 0)
+        .unwrap_or(u64::from(requested_size));
+    Some(total.div_ceil(size))
+}
+
+/// The `entities` array of a listing.
+fn entities(path: &str, body: &Value) -> Result<Vec<Value>, ApiError> {
+    match body.get("entities") {
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(Value::Null) => Ok(Vec::new()),
+        _ => Err(ApiError::new(
+            "GET",
+            path,
+            ApiErrorKind::Decode,
+            "the response is not a listing (no `entities` array)",
+        )),
+    }
+}
+
+/// Drop later copies of an entity with the same `id` (objects shifting between pages).
+fn dedupe_by_id(items: impl Iterator<Item = Value>) -> Vec<Value> {
+    let mut seen = HashSet::new();
+    items
+        .filter(|item| match item.get("id").and_then(Value::as_str) {
+            Some(id) => seen.insert(id.to_owned()),
+            None => true,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn page_count_prefers_page_count_then_total() {
+        assert_eq!(page_count(&json!({"pageCount": 4, "total": 1}), 25), Some(4));
+        assert_eq!(page_count(&json!({"total": 101, "pageSize": 25}), 100), Some(5));
+        assert_eq!(page_count(&json!({"total": 101}), 100), Some(2));
+        assert_eq!(page_count(&json!({"total": 0}), 100), Some(0));
+        assert_eq!(page_count(&json!({"entities": [], "nextUri": "/x"}), 100), None);
+    }
+
+    #[test]
+    fn page_query_replaces_paging_parameters() {
+        let q = page_query(&[("name", "a*".into()), ("pageSize", "9".into())], 500, 3);
+        assert_eq!(
+            q,
+            [
+                ("name", "a*".to_owned()),
+                ("pageSize", "500".to_owned()),
+                ("pageNumber", "3".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn entities_must_be_a_listing() {
+        assert_eq!(entities("/p", &json!({"entities": [1, 2]})).unwrap().len(), 2);
+        assert!(entities("/p", &json!({"entities": null})).unwrap().is_empty());
+        let e = entities("/p", &json!({"id": "x"})).unwrap_err();
+        assert_eq!(e.kind, ApiErrorKind::Decode);
+        assert!(entities("/p", &Value::Null).is_err());
+    }
+
+    #[test]
+    fn duplicates_by_id_are_dropped_in_order() {
+        let items = vec![json!({"id": "a"}), json!({"id": "b"}), json!({"id": "a"}), json!({})];
+        let out = dedupe_by_id(items.into_iter());
+        assert_eq!(out, [json!({"id": "a"}), json!({"id": "b"}), json!({})]);
+    }
+}

@@ -1,0 +1,164 @@
+//! When to retry a failed attempt, and how long to wait first.
+//!
+//! Policy (shared by API calls and the token endpoint):
+//! - 429: wait `Retry-After` seconds (3 s when absent or unreadable, like the official SDKs);
+//!   give up when the server asks for more than 180 s (daily-limit 429s) or the wait would end
+//!   after the call's deadline. A 429 proves the request was not processed, so even a POST is
+//!   retried.
+//! - 502/503/504, timeouts and connection failures: exponential backoff with full jitter
+//!   (0.5 s base, doubling, capped at 30 s) until the deadline, but only for idempotent
+//!   requests, or when the connection was never established (the request cannot have been
+//!   processed).
+//!
+//! Invariant: this module is the only place where the client sleeps (project rule: no fixed
+//! sleeps; every wait is a retry or backoff wait bounded by a deadline).
+
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use tokio::time::Instant;
+
+/// Wait for a 429 without a usable `Retry-After`.
+pub(super) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(3);
+/// Longest `Retry-After` honored; longer ones are daily limits not worth waiting for.
+pub(super) const MAX_RETRY_AFTER: Duration = Duration::from_secs(180);
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
+
+/// How an attempt failed, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Class {
+    /// 429, with the `Retry-After` the server gave.
+    Throttled(Option<Duration>),
+    /// 502, 503 or 504.
+    Unavailable,
+    /// The connection could not be established: nothing was sent.
+    NotSent,
+    /// The request may have reached the server (reset, closed or timed out after sending).
+    MaybeSent,
+    /// Not retryable (other statuses, decode errors, token errors).
+    Final,
+}
+
+/// Why retrying stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stop {
+    /// The failure is not retryable for this request.
+    NotRetryable,
+    /// The server asked to wait longer than [`MAX_RETRY_AFTER`].
+    RetryAfterTooLong(Duration),
+    /// The next wait would end after the deadline.
+    Deadline,
+}
+
+/// The wait before the next attempt, or why there is none. `attempt` counts the attempts made
+/// so far (1 after the first failure).
+pub(super) fn plan_retry(
+    class: Class,
+    idempotent: bool,
+    attempt: u32,
+    deadline: Instant,
+) -> Result<Duration, Stop> {
+    let wait = match class {
+        Class::Throttled(after) => {
+            let after = after.unwrap_or(DEFAULT_RETRY_AFTER);
+            if after > MAX_RETRY_AFTER {
+                return Err(Stop::RetryAfterTooLong(after));
+            }
+            after
+        }
+        Class::NotSent => backoff_delay(attempt),
+        Class::Unavailable | Class::MaybeSent if idempotent => backoff_delay(attempt),
+        Class::Unavailable | Class::MaybeSent | Class::Final => return Err(Stop::NotRetryable),
+    };
+    if Instant::now() + wait > deadline {
+        return Err(Stop::Deadline);
+    }
+    Ok(wait)
+}
+
+/// Full-jitter exponential backoff: uniform in `0..=min(cap, base * 2^(attempt-1))`.
+pub(super) fn backoff_delay(attempt: u32) -> Duration {
+    let exp = attempt.saturating_sub(1).min(16);
+    let ceiling = BACKOFF_BASE.saturating_mul(1 << exp).min(BACKOFF_CAP);
+    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::rng().random_range(0..=millis))
+}
+
+/// `Retry-After` in seconds (integer or decimal). HTTP dates are not used by Genesys and are
+/// treated as absent.
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let secs: f64 = value.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+/// Sleep before a retry. The only sleep of the client.
+pub(super) async fn sleep_before_retry(wait: Duration) {
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Sleep until a shared `Retry-After` pause ends (a 429 seen by another request).
+pub(super) async fn sleep_until_retry_after(until: Instant) {
+    tokio::time::sleep_until(until).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
+    #[test]
+    fn throttled_waits_retry_after_or_default_and_refuses_long_waits() {
+        let d = |s| Some(Duration::from_secs(s));
+        assert_eq!(plan_retry(Class::Throttled(d(7)), false, 1, far()), Ok(Duration::from_secs(7)));
+        assert_eq!(plan_retry(Class::Throttled(None), true, 1, far()), Ok(DEFAULT_RETRY_AFTER));
+        assert_eq!(
+            plan_retry(Class::Throttled(d(181)), true, 1, far()),
+            Err(Stop::RetryAfterTooLong(Duration::from_secs(181)))
+        );
+        let soon = Instant::now() + Duration::from_secs(5);
+        assert_eq!(plan_retry(Class::Throttled(d(10)), true, 1, soon), Err(Stop::Deadline));
+    }
+
+    #[test]
+    fn only_idempotent_requests_retry_after_sending() {
+        for class in [Class::Unavailable, Class::MaybeSent] {
+            assert!(plan_retry(class, true, 1, far()).is_ok());
+            assert_eq!(plan_retry(class, false, 1, far()), Err(Stop::NotRetryable));
+        }
+        assert!(plan_retry(Class::NotSent, false, 1, far()).is_ok());
+        assert_eq!(plan_retry(Class::Final, true, 1, far()), Err(Stop::NotRetryable));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for attempt in 1..40 {
+            let ceiling = BACKOFF_BASE.saturating_mul(1 << (attempt - 1).min(16)).min(BACKOFF_CAP);
+            assert!(backoff_delay(attempt) <= ceiling);
+        }
+        assert!(backoff_delay(1) <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn retry_after_header_is_read() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("42"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(42)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("0.5"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(500)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("-1"));
+        assert_eq!(retry_after(&h), None);
+    }
+}

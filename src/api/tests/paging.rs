@@ -1,0 +1,175 @@
+//! Listing behavior: concurrent offset pages, `total`-only and cursor listings, odd pages.
+
+use serde_json::{Value, json};
+
+use super::{Seen, access_token, delayed, json, page_numbers, serve};
+
+const QUEUES: &str = "/api/v2/routing/queues";
+
+/// Page `number` of `total` entities (`q-0`, `q-1`, ...) in pages of `size`.
+fn offset_page(total: usize, size: usize, number: usize, with_count: bool) -> Value {
+    let start = (number - 1) * size;
+    let entities: Vec<Value> =
+        (start..total.min(start + size)).map(|i| json!({"id": format!("q-{i}")})).collect();
+    let mut page =
+        json!({"entities": entities, "pageSize": size, "pageNumber": number, "total": total});
+    if with_count {
+        page["pageCount"] = json!(total.div_ceil(size));
+    }
+    page
+}
+
+fn params(req: &Seen) -> (usize, usize) {
+    (
+        req.param("pageSize").unwrap().parse().unwrap(),
+        req.param("pageNumber").unwrap().parse().unwrap(),
+    )
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items.iter().map(|v| v["id"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+fn expected(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("q-{i}")).collect()
+}
+
+#[tokio::test]
+async fn pages_are_fetched_concurrently_and_returned_in_order() {
+    let server = serve(|req, _| {
+        let (size, number) = params(req);
+        // Early pages answer last, so arrival order differs from page order.
+        delayed(json(200, &offset_page(23, size, number, true)), 20 * (6 - number as u64))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    let all = client.list_all(QUEUES, &[("name", "q*".into())], 5).await.unwrap();
+    assert_eq!(ids(&all), expected(23));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 5);
+    let counts = page_numbers(&seen, QUEUES);
+    for page in 1..=5 {
+        assert_eq!(counts[&page.to_string()], 1);
+    }
+    assert!(seen.iter().all(|s| s.param("pageSize").as_deref() == Some("5")));
+    assert!(seen.iter().all(|s| s.param("name").as_deref() == Some("q*")));
+    assert!(server.max_in_flight() >= 2, "pages 2..=5 were not fetched concurrently");
+}
+
+#[tokio::test]
+async fn a_single_page_listing_makes_one_request() {
+    let server = serve(|req, _| {
+        let (size, number) = params(req);
+        json(200, &offset_page(3, size, number, true))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    assert_eq!(ids(&client.list_all(QUEUES, &[], 500).await.unwrap()), expected(3));
+    assert_eq!(server.seen().len(), 1);
+    let server =
+        serve(|_, _| json(200, &json!({"entities": [], "pageCount": 0, "total": 0}))).await;
+    let client = server.client(access_token("t"));
+    assert!(client.list_all(QUEUES, &[], 500).await.unwrap().is_empty());
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn total_without_page_count_gives_the_page_count() {
+    let server = serve(|req, _| {
+        let (size, number) = params(req);
+        json(200, &offset_page(10, size, number, false))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    assert_eq!(ids(&client.list_all(QUEUES, &[], 4).await.unwrap()), expected(10));
+    assert_eq!(server.seen().len(), 3);
+}
+
+#[tokio::test]
+async fn cursor_listings_follow_next_uri_on_the_same_host_only() {
+    let server = serve(|req, _| match req.param("after").as_deref() {
+        None => json(200, &json!({"entities": [{"id": "q-0"}], "nextUri": "/api/v2/routing/queues?after=c1&pageSize=1"})),
+        Some("c1") => json(200, &json!({"entities": [{"id": "q-1"}], "nextUri": "http://127.0.0.1:1/api/v2/routing/queues?after=c2"})),
+        Some(_) => json(200, &json!({"entities": [{"id": "never"}]})),
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    assert_eq!(ids(&client.list_all(QUEUES, &[], 1).await.unwrap()), expected(2));
+    assert_eq!(server.seen().len(), 2);
+    assert_eq!(server.seen()[1].param("after").as_deref(), Some("c1"));
+}
+
+#[tokio::test]
+async fn a_repeated_next_uri_stops_the_listing() {
+    let server = serve(|_, _| {
+        json(
+            200,
+            &json!({"entities": [{"id": "q-0"}], "nextUri": "/api/v2/routing/queues?after=same"}),
+        )
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    assert_eq!(ids(&client.list_all(QUEUES, &[], 1).await.unwrap()), expected(1));
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn listings_that_change_while_read_return_what_was_read() {
+    // Page 2 comes back empty, page 3 announces a fourth page, and q-4 shifted onto it too.
+    let server = serve(|req, _| {
+        let (size, number) = params(req);
+        let mut page = offset_page(12, size, number, true);
+        match number {
+            2 => page["entities"] = json!([]),
+            3 => {
+                page["entities"] = json!([{"id": "q-4"}, {"id": "q-8"}]);
+                page["pageCount"] = json!(4);
+            }
+            4 => page["entities"] = json!([{"id": "q-4"}, {"id": "q-9"}]),
+            _ => {}
+        }
+        json(200, &page)
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    let all = client.list_all(QUEUES, &[], 4).await.unwrap();
+    assert_eq!(ids(&all), ["q-0", "q-1", "q-2", "q-3", "q-4", "q-8", "q-9"]);
+    assert_eq!(server.seen().len(), 4);
+}
+
+#[tokio::test]
+async fn a_failed_page_fails_the_listing() {
+    let server = serve(|req, _| {
+        let (size, number) = params(req);
+        if number == 2 {
+            return json(
+                403,
+                &json!({"message": "Missing permission", "code": "missing.permissions"}),
+            );
+        }
+        json(200, &offset_page(10, size, number, true))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    let err = client.list_all(QUEUES, &[], 5).await.unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert!(
+        err.to_string()
+            .starts_with("GET /api/v2/routing/queues: 403 Forbidden (missing.permissions)")
+    );
+}
+
+#[tokio::test]
+async fn unpaged_listings_make_one_plain_request() {
+    let server =
+        serve(|_, _| json(200, &json!({"entities": [{"id": "q-0"}, {"id": "q-1"}]}))).await;
+    let client = server.client(access_token("t"));
+    assert_eq!(ids(&client.list_unpaged("/api/v2/oauth/clients").await.unwrap()), expected(2));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].path.as_str(), seen[0].query.as_str()), ("/api/v2/oauth/clients", ""));
+
+    let server = serve(|_, _| json(200, &json!({"id": "not a listing"}))).await;
+    let err = server.client(access_token("t")).list_unpaged("/api/v2/oauth/clients").await;
+    assert!(err.unwrap_err().to_string().contains("no `entities` array"));
+}
