@@ -18,5 +18,7 @@ pub mod api;
 pub mod cli;
 pub mod kinds;
 pub mod manifest;
+pub mod plan;
 pub mod printer;
+pub mod render;
 pub mod sandbox;

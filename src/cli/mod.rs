@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 
 use crate::printer::{ColorChoice, Printer};
 
+pub mod connect;
+mod plan;
 mod schema;
 mod validate;
 
@@ -40,6 +42,11 @@ pub struct GlobalArgs {
     /// Print less on stderr (errors are always printed).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Client-side limit of API requests per minute (default 300 against
+    /// Genesys Cloud, the per-token limit of a real org; none for --sandbox).
+    #[arg(long, global = true, value_name = "N", env = "GCCTL_RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +55,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of the manifest format.
     Schema(schema::SchemaArgs),
+    /// Show what apply would change in the org.
+    Plan(plan::PlanArgs),
 }
 
 /// How a command ended, when it did not fail.
@@ -85,6 +94,7 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Validate(args) => validate::run(args, &cli.global, printer),
         Command::Schema(args) => schema::run(args, printer),
+        Command::Plan(args) => plan::run(args, &cli.global, printer),
     }
 }
 
@@ -122,6 +132,12 @@ pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Er
 fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(e) = err.downcast_ref::<HintedError>() {
         return Some(e.hint.clone());
+    }
+    if let Some(e) = err.downcast_ref::<crate::api::ConfigError>() {
+        return e.hint();
+    }
+    if let Some(e) = err.downcast_ref::<crate::api::ApiError>() {
+        return e.hint();
     }
     None
 }

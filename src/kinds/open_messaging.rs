@@ -202,10 +202,10 @@ impl super::org::OrgMapping for Org {
         let mut body = serde_json::json!({ "name": desired["name"] });
         if let Some(name) = desired.get("supportedContent").and_then(|v| v.as_str()) {
             let target = RefTarget::Kind(Kind::SupportedContentProfile);
-            body["supportedContent"] = id_ref(require_id(ids, target, name, "/supportedContent")?);
+            body["supportedContent"] = id_ref(&require_id(ids, target, name, "/supportedContent")?);
         }
         if let Some(name) = desired.get("messagingSetting").and_then(|v| v.as_str()) {
-            body["messagingSetting"] = id_ref(require_id(ids, RefTarget::MessagingSetting, name, "/messagingSetting")?);
+            body["messagingSetting"] = id_ref(&require_id(ids, RefTarget::MessagingSetting, name, "/messagingSetting")?);
         }
         if let Some(webhook) = desired.get("webhook") {
             body["outboundNotificationWebhookUrl"] = webhook["url"].clone();

@@ -129,7 +129,7 @@ pub fn require_id(
 }
 
 /// `{id}` for a reference field of a request body.
-pub fn id_ref(id: String) -> Value {
+pub fn id_ref(id: &str) -> Value {
     serde_json::json!({ "id": id })
 }
 
@@ -235,36 +235,7 @@ pub fn merge(base: &mut Value, patch: &Value) {
 pub const ORG_KINDS: [Kind; 5] =
     [Kind::Role, Kind::SupportedContentProfile, Kind::OpenMessagingIntegration, Kind::RoutingQueue, Kind::OAuthClient];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
 
-    #[test]
-    fn merge_keeps_undeclared_fields() {
-        let mut live = json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "enableAutoAnswer": true}}, "memberGroups": [1]});
-        merge(&mut live, &json!({"mediaSettings": {"call": {"alertingTimeoutSeconds": 30}}}));
-        assert_eq!(
-            live,
-            json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 30, "enableAutoAnswer": true}}, "memberGroups": [1]})
-        );
-    }
-
-    #[test]
-    fn projection_keeps_only_spec_fields() {
-        let live = json!({
-            "id": "1", "name": "Q", "selfUri": "/x", "memberCount": 3, "description": null,
-            "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "mode": "x"}},
-            "bullseye": {"rings": [{"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 2}], "actions": {}}]}
-        });
-        let spec = project::<crate::kinds::routing_queue::RoutingQueueSpec>(&live);
-        assert_eq!(
-            spec,
-            json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}},
-                   "bullseye": {"rings": [{"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 2}]}]}})
-        );
-    }
-}
 
 /// What the planner and executor need from an org kind.
 pub trait OrgMapping: Sync {
@@ -308,4 +279,35 @@ pub fn writable(live: &Value, fields: &[&str]) -> Value {
         }
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_keeps_undeclared_fields() {
+        let mut live = json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "enableAutoAnswer": true}}, "memberGroups": [1]});
+        merge(&mut live, &json!({"mediaSettings": {"call": {"alertingTimeoutSeconds": 30}}}));
+        assert_eq!(
+            live,
+            json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 30, "enableAutoAnswer": true}}, "memberGroups": [1]})
+        );
+    }
+
+    #[test]
+    fn projection_keeps_only_spec_fields() {
+        let live = json!({
+            "id": "1", "name": "Q", "selfUri": "/x", "memberCount": 3, "description": null,
+            "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "mode": "x"}},
+            "bullseye": {"rings": [{"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 2}], "actions": {}}]}
+        });
+        let spec = project::<crate::kinds::routing_queue::RoutingQueueSpec>(&live);
+        assert_eq!(
+            spec,
+            json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}},
+                   "bullseye": {"rings": [{"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 2}]}]}})
+        );
+    }
 }

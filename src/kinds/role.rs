@@ -107,29 +107,7 @@ pub const DEF: KindDef = KindDef {
     org: Some(&Org),
 };
 
-#[cfg(test)]
-mod tests {
-    use super::*;
 
-    #[test]
-    fn permissions_group_into_policies() {
-        let role = RoleSpec {
-            name: "r".into(),
-            description: None,
-            permissions: vec![
-                "conversation:message:create".into(),
-                "conversation:message:view".into(),
-                "routing:queue:*".into(),
-            ],
-        };
-        let policies = role.policies();
-        assert_eq!(policies[&("conversation".into(), "message".into())], vec!["create", "view"]);
-        assert_eq!(policies[&("routing".into(), "queue".into())], vec!["*"]);
-        assert!(parse_permission("a:b").is_none());
-        assert!(parse_permission("*:b:c").is_none());
-        assert!(parse_permission("a:b:c:d").is_none());
-    }
-}
 
 /// The org side of `Role`.
 pub struct Org;
@@ -201,5 +179,29 @@ impl super::org::OrgMapping for Org {
 
     fn set_pointers(&self) -> &'static [&'static str] {
         &["/permissions"]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permissions_group_into_policies() {
+        let role = RoleSpec {
+            name: "r".into(),
+            description: None,
+            permissions: vec![
+                "conversation:message:create".into(),
+                "conversation:message:view".into(),
+                "routing:queue:*".into(),
+            ],
+        };
+        let policies = role.policies();
+        assert_eq!(policies[&("conversation".into(), "message".into())], vec!["create", "view"]);
+        assert_eq!(policies[&("routing".into(), "queue".into())], vec!["*"]);
+        assert!(parse_permission("a:b").is_none());
+        assert!(parse_permission("*:b:c").is_none());
+        assert!(parse_permission("a:b:c:d").is_none());
     }
 }

@@ -502,18 +502,18 @@ impl super::org::OrgMapping for Org {
         use super::org::{id_ref, require_id};
         let mut declared = desired.clone();
         if let Some(name) = desired.get("division").and_then(|v| v.as_str()) {
-            declared["division"] = id_ref(require_id(ids, RefTarget::Division, name, "/division")?);
+            declared["division"] = id_ref(&require_id(ids, RefTarget::Division, name, "/division")?);
         }
         for (field, flow_type) in FLOW_FIELDS {
             if let Some(name) = desired.get(field).and_then(|v| v.as_str()) {
-                declared[field] = id_ref(require_id(ids, RefTarget::Flow(flow_type), name, &format!("/{field}"))?);
+                declared[field] = id_ref(&require_id(ids, RefTarget::Flow(flow_type), name, &format!("/{field}"))?);
             }
         }
         let pointer = "/outboundMessagingAddresses/openMessagingRecipient";
         if let Some(name) = desired.pointer(pointer).and_then(|v| v.as_str()) {
             // The queue points at the integration's recipient, not the integration.
             let recipient = require_id(ids, RefTarget::Recipient, name, pointer)?;
-            declared["outboundMessagingAddresses"]["openMessagingRecipient"] = id_ref(recipient);
+            declared["outboundMessagingAddresses"]["openMessagingRecipient"] = id_ref(&recipient);
         }
         let mut body = live.map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &QUEUE_WRITABLE));
         super::org::merge(&mut body, &declared);

@@ -11,6 +11,8 @@
 
 pub mod build;
 pub mod diff;
+pub mod read;
+pub mod saved;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,7 @@ use crate::kinds::Kind;
 use crate::kinds::org::Lookups;
 
 pub use build::{PlanError, build};
+pub use read::{ReadError, ReadScope, read};
 
 /// The version of the plan's JSON format. Bumped on any incompatible change.
 pub const FORMAT_VERSION: &str = "1";

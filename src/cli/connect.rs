@@ -1,0 +1,62 @@
+//! Resolving where commands talk to: Genesys Cloud from the
+//! `GENESYSCLOUD_*` environment variables, or the built-in sandbox org
+//! (`--sandbox`), started in-process on 127.0.0.1 with its state under
+//! `.gcctl/sandbox/` so that consecutive runs see one org.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::api::{Auth, Client, ClientConfig, resolve_region};
+use crate::cli::GlobalArgs;
+use crate::plan::PlanTarget;
+use crate::sandbox::{RunningSandbox, SandboxConfig};
+
+/// Where the in-process sandbox keeps its org, relative to the working directory.
+pub const SANDBOX_STATE: &str = ".gcctl/sandbox/org.json";
+
+/// A ready API client and what it points at. Holds the in-process sandbox,
+/// if any, which stops when this is dropped.
+pub struct Connection {
+    pub client: Client,
+    pub target: PlanTarget,
+    _sandbox: Option<RunningSandbox>,
+}
+
+/// Connect as the global options say.
+pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Connection> {
+    if global.sandbox {
+        return connect_sandbox(global).await;
+    }
+    let mut config = ClientConfig::from_env(|key| std::env::var(key).ok())?;
+    if let Some(limit) = global.rate_limit {
+        config.rate_limit_per_minute = limit;
+    }
+    let target = PlanTarget { kind: "org".into(), location: config.target.label.clone() };
+    let client = Client::new(config)?;
+    Ok(Connection { client, target, _sandbox: None })
+}
+
+async fn connect_sandbox(global: &GlobalArgs) -> anyhow::Result<Connection> {
+    let state = PathBuf::from(SANDBOX_STATE);
+    let config = SandboxConfig { state_file: Some(state.clone()), ..SandboxConfig::default() };
+    let sandbox = crate::sandbox::start(config)
+        .await
+        .with_context(|| format!("cannot start the built-in sandbox org (state in {})", state.display()))?;
+    let target = resolve_region(&sandbox.base_url())?;
+    let auth = Auth::ClientCredentials {
+        client_id: sandbox.client_id().to_string(),
+        client_secret: sandbox.client_secret().to_string().into(),
+    };
+    let mut config = ClientConfig::new(target, auth);
+    // The in-process sandbox has no rate limit unless one is asked for.
+    config.rate_limit_per_minute = global.rate_limit.unwrap_or(0);
+    let client = Client::new(config)?;
+    let target = PlanTarget { kind: "sandbox".into(), location: SANDBOX_STATE.to_string() };
+    Ok(Connection { client, target, _sandbox: Some(sandbox) })
+}
+
+/// A tokio runtime for one command.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")
+}

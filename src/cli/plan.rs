@@ -1,0 +1,75 @@
+//! `gcctl plan`: show exactly what `apply` would change.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::cli::connect::{connect, runtime};
+use crate::cli::validate::print_diagnostics;
+use crate::cli::{GlobalArgs, Outcome};
+use crate::manifest::{self, LoadOptions};
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self, ReadScope};
+use crate::printer::Printer;
+use crate::render::{self, OutputFormat};
+
+/// Compare the manifests with the live org and show what would change:
+/// objects to create, fields to update (before and after), and undeclared
+/// objects inside a prune scope. Changes nothing.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Manifest files or directories, read together as one set.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// The Project environment whose variables apply.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Output format on stdout.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Save the plan for `gcctl apply --plan FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Exit 2 when there are changes (0: none, 1: error), like
+    /// `terraform plan -detailed-exitcode`.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let options = LoadOptions { env: args.env.clone() };
+    let set = match manifest::load(&args.paths, &options) {
+        Ok(set) => set,
+        Err(err) => {
+            print_diagnostics(printer, &err.diagnostics);
+            return Ok(Outcome::Failed);
+        }
+    };
+    let started = Instant::now();
+    let (plan, stats) = runtime()?.block_on(async {
+        let connection = connect(global).await?;
+        let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
+        let plan = plan::build(&set, &live, connection.target.clone())?;
+        anyhow::Ok((plan, connection.client.stats()))
+    })?;
+    printer.status(&format!(
+        "Read the org with {} API request{} in {:.1}s.",
+        stats.requests,
+        if stats.requests == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64()
+    ));
+    let text = match args.output {
+        OutputFormat::Text => render::text::plan(&plan, printer),
+        OutputFormat::Json => render::json::plan(&plan),
+        OutputFormat::Markdown => render::markdown::plan(&plan),
+    };
+    printer.data(&text)?;
+    if let Some(path) = &args.out {
+        SavedPlan::new(&args.paths, plan.clone()).write(path)?;
+        printer.status(&format!("Saved the plan to {}; apply it with `gcctl apply --plan {}`.", path.display(), path.display()));
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() { Outcome::Changes } else { Outcome::Success })
+}

@@ -1,0 +1,63 @@
+//! Markdown output of a plan, fit to paste into a pull-request comment: a
+//! summary line, a table of objects that change, and a collapsible table of
+//! field changes per object. Values are escaped for tables.
+
+use std::fmt::Write;
+
+use super::{inline, write_only_note};
+use crate::plan::{Action, Plan};
+
+pub fn plan(plan: &Plan) -> String {
+    let s = &plan.summary;
+    let mut out = format!(
+        "### gcctl plan: {} to create, {} to update, {} to delete\n\n",
+        s.create, s.update, s.delete
+    );
+    let env = plan.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
+    let _ = writeln!(out, "Target: {} `{}`{env} · {} unchanged\n", plan.target.kind, plan.target.location, s.no_op);
+    let changing: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    if changing.is_empty() {
+        out.push_str("**No changes.** The org matches the manifests.\n");
+        return out;
+    }
+    out.push_str("| action | object | org name | fields |\n|---|---|---|---|\n");
+    for change in &changing {
+        let action = match change.action {
+            Action::Delete if change.prune => "delete (prune)",
+            other => other.as_str(),
+        };
+        let _ = writeln!(
+            out,
+            "| {action} | `{}` | {} | {} |",
+            change.address(),
+            cell(&change.org_name),
+            change.fields.len()
+        );
+    }
+    for change in changing.iter().filter(|c| !c.fields.is_empty()) {
+        let _ = write!(
+            out,
+            "\n<details><summary><code>{}</code> ({})</summary>\n\n| field | before | after |\n|---|---|---|\n",
+            change.address(),
+            change.action.as_str()
+        );
+        for field in &change.fields {
+            let (before, after) = if field.sensitive {
+                ("(write-only)".to_string(), write_only_note(field.before.as_ref(), field.after.as_ref()))
+            } else {
+                (inline(field.before.as_ref()), inline(field.after.as_ref()))
+            };
+            let _ = writeln!(out, "| `{}` | {} | {} |", field.pointer, code(&before), code(&after));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn code(text: &str) -> String {
+    format!("`{}`", cell(text).replace('`', "'"))
+}

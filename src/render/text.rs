@@ -1,0 +1,87 @@
+//! Human output of a plan: one block per object that changes, one line per
+//! field, a summary line. Colors only when the printer allows them; every
+//! line also carries a `+`, `~` or `-` marker so color never carries meaning
+//! alone. Multi-line strings are diffed line by line.
+
+use std::fmt::Write;
+
+use similar::{ChangeTag, TextDiff};
+
+use super::{inline, multiline, write_only_note};
+use crate::plan::{Action, Change, FieldChange, Plan};
+use crate::printer::{Printer, Role};
+
+pub fn plan(plan: &Plan, printer: &Printer) -> String {
+    let mut out = String::new();
+    let env = plan.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
+    let _ = writeln!(out, "Target: {} {}{env}", plan.target.kind, plan.target.location);
+    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    if changing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo changes. The org matches the manifests ({} object{}).",
+            plan.summary.no_op,
+            if plan.summary.no_op == 1 { "" } else { "s" }
+        );
+        return out;
+    }
+    for change in changing {
+        out.push('\n');
+        render_change(&mut out, change, printer);
+    }
+    let s = &plan.summary;
+    let _ = writeln!(
+        out,
+        "\n{} {} to create, {} to update, {} to delete ({} unchanged).",
+        printer.paint_stdout("Plan:", Role::Heading),
+        s.create,
+        s.update,
+        s.delete,
+        s.no_op
+    );
+    out
+}
+
+fn render_change(out: &mut String, change: &Change, printer: &Printer) {
+    let (marker, role, verb) = match change.action {
+        Action::Create => ("+", Role::Add, "will be created".to_string()),
+        Action::Update => ("~", Role::Change, "will be updated in place".to_string()),
+        Action::Delete if change.prune => ("-", Role::Remove, "will be deleted (prune: undeclared, inside a prune scope)".to_string()),
+        Action::Delete => ("-", Role::Remove, "will be deleted".to_string()),
+        Action::NoOp => (" ", Role::Dim, "unchanged".to_string()),
+    };
+    let id = change.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+    let head = format!("{marker} {} \"{}\"", change.address(), change.org_name);
+    let _ = writeln!(out, "{} {verb}{id}", printer.paint_stdout(&head, role));
+    for field in &change.fields {
+        render_field(out, change.action, field, printer);
+    }
+}
+
+fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: &Printer) {
+    if field.sensitive {
+        let line = format!("    ~ {}: {}", field.pointer, write_only_note(field.before.as_ref(), field.after.as_ref()));
+        let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+        return;
+    }
+    if action == Action::Create {
+        let line = format!("    + {}: {}", field.pointer, inline(field.after.as_ref()));
+        let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Add));
+        return;
+    }
+    if let (Some(before), Some(after)) = (multiline(field.before.as_ref()), multiline(field.after.as_ref())) {
+        let _ = writeln!(out, "    ~ {}:", field.pointer);
+        for change in TextDiff::from_lines(before, after).iter_all_changes() {
+            let (sign, role) = match change.tag() {
+                ChangeTag::Delete => ("-", Role::Remove),
+                ChangeTag::Insert => ("+", Role::Add),
+                ChangeTag::Equal => (" ", Role::Dim),
+            };
+            let line = format!("        {sign} {}", change.value().trim_end_matches('\n'));
+            let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
+        }
+        return;
+    }
+    let line = format!("    ~ {}: {} -> {}", field.pointer, inline(field.before.as_ref()), inline(field.after.as_ref()));
+    let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+}
