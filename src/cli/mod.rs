@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 
 use crate::printer::{ColorChoice, Printer};
 
+pub mod sandbox;
+
 /// Declarative configuration for Genesys Cloud: validate, plan, apply, drift, export.
 #[derive(Debug, Parser)]
 #[command(name = "gcctl", version, about, max_term_width = 100)]
@@ -43,6 +45,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Print the version (also `--version`).
     Version,
+    /// Run a local sandbox org that speaks the Genesys Cloud API.
+    Sandbox(Box<sandbox::SandboxArgs>),
 }
 
 /// How a command ended, when it did not fail.
@@ -82,6 +86,7 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
             printer.data(&format!("gcctl {}\n", env!("CARGO_PKG_VERSION")))?;
             Ok(Outcome::Success)
         }
+        Command::Sandbox(ref args) => sandbox::run(args, printer),
     }
 }
 

@@ -1,2 +1,4 @@
 //! The one integration-test binary (each extra test binary costs a link on a
 //! 2-core machine). Modules are scenarios grouped by subcommand or subsystem.
+
+mod sandbox;
