@@ -51,7 +51,8 @@ pub fn prepare(config: &SandboxConfig) -> Result<(Store, (String, String)), Sand
     };
     let admin = ensure_admin(&mut store, config);
     generate(&mut store, config);
-    store.commit()?;
+    // Start from a full snapshot: the state file alone describes the org.
+    store.compact()?;
     Ok((store, admin))
 }
 
