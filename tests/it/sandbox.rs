@@ -270,3 +270,35 @@ async fn errors_have_error_bodies_and_correlation_ids() {
     let size = org.get("/api/v2/routing/queues?pageSize=99999999999999999999999").await;
     assert_error(&size, 400, Some("pageSize"));
 }
+
+#[tokio::test]
+async fn serve_prints_the_address_and_credentials_first() {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gcctl"))
+        .args([
+            "sandbox",
+            "serve",
+            "--no-request-log",
+            "--client-id",
+            "cli-test",
+            "--client-secret",
+            "s3cret",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gcctl runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines: Vec<String> =
+        std::io::BufReader::new(stdout).lines().take(3).map(Result::unwrap).collect();
+    let url = lines[0]
+        .strip_prefix("listening on http://127.0.0.1:")
+        .map(|port| format!("http://127.0.0.1:{port}"));
+    assert!(url.as_deref().is_some_and(|u| u.len() > "http://127.0.0.1:".len()), "{lines:?}");
+    assert_eq!(lines[1..], ["client id: cli-test", "client secret: s3cret"]);
+    let http = reqwest::Client::new();
+    let token = mint(&http, url.as_deref().unwrap(), "cli-test", "s3cret").await;
+    child.kill().expect("stop the child");
+    child.wait().expect("child exits");
+    assert!(token.is_ok(), "the printed credentials work");
+}
