@@ -14,6 +14,7 @@ use crate::printer::{ColorChoice, Printer};
 
 pub mod connect;
 mod plan;
+pub mod sandbox;
 mod schema;
 mod validate;
 
@@ -57,6 +58,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Show what apply would change in the org.
     Plan(plan::PlanArgs),
+    /// Run a local sandbox org that speaks the Genesys Cloud API.
+    Sandbox(Box<sandbox::SandboxArgs>),
 }
 
 /// How a command ended, when it did not fail.
@@ -95,6 +98,7 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Validate(args) => validate::run(args, &cli.global, printer),
         Command::Schema(args) => schema::run(args, printer),
         Command::Plan(args) => plan::run(args, &cli.global, printer),
+        Command::Sandbox(args) => sandbox::run(args, printer),
     }
 }
 

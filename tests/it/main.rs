@@ -4,5 +4,6 @@
 
 mod common;
 mod loader_props;
+mod sandbox;
 mod schema;
 mod validate;

@@ -1,0 +1,189 @@
+//! `gcctl sandbox serve`: run the sandbox org (a local emulation of the
+//! Genesys Cloud API subset gcctl uses) until Ctrl-C or SIGTERM.
+//!
+//! stdout gets only the startup block (first line `listening on
+//! http://HOST:PORT`, then the credentials and the environment to point gcctl
+//! at it); the request log goes to stderr.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+use super::Outcome;
+use crate::printer::Printer;
+use crate::sandbox::{Generate, SandboxConfig};
+
+/// Run a local sandbox org that speaks the Genesys Cloud Platform API v2.
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub command: SandboxCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve the sandbox org over HTTP until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+}
+
+/// Options of `gcctl sandbox serve`; every realism knob is off by default.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback only unless --allow-non-loopback).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+
+    /// Permit a non-loopback --listen address (the sandbox has no TLS).
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+
+    /// Client id accepted at /oauth/token (default: reuse the persisted one, or generate).
+    #[arg(long, env = "GCCTL_SANDBOX_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// Client secret accepted at /oauth/token (default: reuse or generate).
+    #[arg(long, env = "GCCTL_SANDBOX_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+
+    /// Lifetime of the tokens minted for those credentials, in seconds.
+    #[arg(long, default_value_t = 86_400, value_name = "SECONDS")]
+    pub token_lifetime_secs: u64,
+
+    /// Requests per minute per token; over it: 429 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub rate_limit_per_minute: Option<u32>,
+
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+
+    /// Jitter around --latency-ms (plus or minus), in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_jitter_ms: u64,
+
+    /// Read-after-write window: new objects answer 404 and are missing from lists for this long.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub consistency_delay_ms: u64,
+
+    /// How long a new open messaging integration stays in createStatus Initiated.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub create_delay_ms: u64,
+
+    /// Probability (0..=1) per API request of a fault: 500, 503, dropped connection or slow answer.
+    #[arg(long, default_value_t = 0.0, value_name = "F", value_parser = parse_rate)]
+    pub fault_rate: f64,
+
+    /// Seed of the fault generator (same seed and request order, same faults).
+    #[arg(long, default_value_t = 0, value_name = "SEED")]
+    pub fault_seed: u64,
+
+    /// Delay of a slow-answer fault, in milliseconds.
+    #[arg(long, default_value_t = 2_000, value_name = "MS")]
+    pub fault_slow_ms: u64,
+
+    /// Persist the org in this file (loaded at start, saved after each change).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Start from this org snapshot (same format as the state file) when there is no state.
+    #[arg(long, value_name = "FILE")]
+    pub seed_file: Option<PathBuf>,
+
+    /// Generate N queues named queue-00001... (for benchmarks).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub generate_queues: usize,
+
+    /// Generate N open messaging integrations named integration-00001...
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub generate_integrations: usize,
+
+    /// Generate N OAuth clients named client-00001...
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub generate_oauth_clients: usize,
+
+    /// Do not log one line per request on stderr.
+    #[arg(long)]
+    pub no_request_log: bool,
+}
+
+fn parse_rate(raw: &str) -> Result<f64, String> {
+    let rate: f64 = raw.parse().map_err(|_| format!("'{raw}' is not a number"))?;
+    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err("must be between 0 and 1".into()) }
+}
+
+impl ServeArgs {
+    /// Resolve the arguments into the sandbox settings.
+    pub fn to_config(&self) -> SandboxConfig {
+        SandboxConfig {
+            listen: self.listen,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            token_lifetime: Duration::from_secs(self.token_lifetime_secs),
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            latency_ms: self.latency_ms,
+            latency_jitter_ms: self.latency_jitter_ms,
+            consistency_delay: Duration::from_millis(self.consistency_delay_ms),
+            create_delay: Duration::from_millis(self.create_delay_ms),
+            fault_rate: self.fault_rate,
+            fault_seed: self.fault_seed,
+            fault_slow: Duration::from_millis(self.fault_slow_ms),
+            state_file: self.state.clone(),
+            seed_file: self.seed_file.clone(),
+            generate: Generate {
+                queues: self.generate_queues,
+                open_messaging_integrations: self.generate_integrations,
+                oauth_clients: self.generate_oauth_clients,
+            },
+            log_requests: !self.no_request_log,
+            allow_non_loopback: self.allow_non_loopback,
+        }
+    }
+}
+
+/// Run `gcctl sandbox ...`.
+pub fn run(args: &SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let SandboxCommand::Serve(serve) = &args.command;
+    let config = serve.to_config();
+    if config.log_requests {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .try_init();
+    }
+    let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
+    runtime.block_on(async {
+        let sandbox = crate::sandbox::start(config).await.context("failed to start the sandbox")?;
+        let url = sandbox.base_url();
+        let (id, secret) = (sandbox.client_id(), sandbox.client_secret());
+        printer.data(&format!(
+            "listening on {url}\nclient id: {id}\nclient secret: {secret}\n\n\
+             export GENESYSCLOUD_REGION={url}\n\
+             export GENESYSCLOUD_OAUTHCLIENT_ID={id}\n\
+             export GENESYSCLOUD_OAUTHCLIENT_SECRET={secret}\n"
+        ))?;
+        printer.status("sandbox running; stop it with Ctrl-C");
+        wait_for_signal().await;
+        printer.status("stopping the sandbox");
+        sandbox.shutdown().await;
+        Ok(Outcome::Success)
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,83 @@
+//! Sandbox settings: every knob of the emulated org, with defaults that make
+//! tests fast and exact (no latency, no rate limit, no faults, no consistency
+//! window, immediate async completion, loopback on an ephemeral port).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How many objects to generate in memory at start, for benchmarks. Names are
+/// deterministic (`queue-00001`, `integration-00001`, `client-00001`) and
+/// generation is idempotent: names that already exist are skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Generate {
+    pub queues: usize,
+    pub open_messaging_integrations: usize,
+    pub oauth_clients: usize,
+}
+
+/// Everything [`crate::sandbox::start`] needs.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Address to bind. Must be loopback unless `allow_non_loopback`.
+    pub listen: SocketAddr,
+    /// Client id accepted by `POST /oauth/token`. `None`: reuse the admin
+    /// client of a persisted org, else generate one.
+    pub client_id: Option<String>,
+    /// Client secret paired with `client_id`. `None`: reuse or generate.
+    pub client_secret: Option<String>,
+    /// Lifetime of tokens minted for the admin client (clients created through
+    /// the API use their own `accessTokenValiditySeconds`).
+    pub token_lifetime: Duration,
+    /// Requests per minute per token; `None` means unlimited.
+    pub rate_limit_per_minute: Option<u32>,
+    /// Added latency for every API and token request.
+    pub latency_ms: u64,
+    /// Uniform jitter applied to `latency_ms` (plus or minus).
+    pub latency_jitter_ms: u64,
+    /// Read-after-write window: objects younger than this answer 404 by id and
+    /// are left out of lists. Zero disables it.
+    pub consistency_delay: Duration,
+    /// Time an open messaging integration stays in `createStatus: Initiated`.
+    pub create_delay: Duration,
+    /// Probability, per `/api/v2` request, of injecting a fault.
+    pub fault_rate: f64,
+    /// Seed of the fault generator; a seed and a request order give the same faults.
+    pub fault_seed: u64,
+    /// Delay of a "slow answer" fault.
+    pub fault_slow: Duration,
+    /// Persist the org here (snapshot plus journal); `None` keeps it in memory.
+    pub state_file: Option<PathBuf>,
+    /// Initial org snapshot, used when there is no state to load.
+    pub seed_file: Option<PathBuf>,
+    /// Bulk objects to generate at start.
+    pub generate: Generate,
+    /// Emit one `tracing` info line per request.
+    pub log_requests: bool,
+    /// Permit binding a non-loopback address.
+    pub allow_non_loopback: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            client_id: None,
+            client_secret: None,
+            token_lifetime: Duration::from_secs(86_400),
+            rate_limit_per_minute: None,
+            latency_ms: 0,
+            latency_jitter_ms: 0,
+            consistency_delay: Duration::ZERO,
+            create_delay: Duration::ZERO,
+            fault_rate: 0.0,
+            fault_seed: 0,
+            fault_slow: Duration::from_secs(2),
+            state_file: None,
+            seed_file: None,
+            generate: Generate::default(),
+            log_requests: false,
+            allow_non_loopback: false,
+        }
+    }
+}

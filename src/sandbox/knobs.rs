@@ -1,0 +1,123 @@
+//! Realism knobs: the per-token rate limiter, the seeded fault generator and
+//! the request counters served by `/_sandbox/stats`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+use serde::Serialize;
+
+/// Token buckets, one per access token: capacity N, refilled continuously at
+/// N per 60 s. A request that finds its bucket empty is refused.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: f64,
+    buckets: HashMap<String, (f64, Instant)>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter { per_minute: f64::from(per_minute.max(1)), buckets: HashMap::new() }
+    }
+
+    /// Take one request from `token`'s bucket, or return the whole seconds
+    /// (at least 1) until one is available.
+    pub fn take(&mut self, token: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let capacity = self.per_minute;
+        let rate = capacity / 60.0;
+        let (level, last) = self.buckets.entry(token.to_string()).or_insert((capacity, now));
+        *level = (*level + now.duration_since(*last).as_secs_f64() * rate).min(capacity);
+        *last = now;
+        if *level >= 1.0 {
+            *level -= 1.0;
+            return Ok(());
+        }
+        // The value is small and positive: the cast cannot truncate meaningfully.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let wait = ((1.0 - *level) / rate).ceil() as u64;
+        Err(wait.max(1))
+    }
+}
+
+/// A fault injected into one `/api/v2` request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 500 before doing anything.
+    Status500,
+    /// 503 before doing anything.
+    Status503,
+    /// The change is committed, then the connection is dropped unanswered.
+    Dropped,
+    /// A bounded delay before answering normally.
+    Slow,
+}
+
+/// Seeded fault draws: the same seed and request order give the same faults.
+#[derive(Debug)]
+pub struct Faults {
+    rate: f64,
+    rng: StdRng,
+}
+
+impl Faults {
+    pub fn new(rate: f64, seed: u64) -> Faults {
+        Faults { rate: rate.clamp(0.0, 1.0), rng: StdRng::seed_from_u64(seed) }
+    }
+
+    /// Draw for one request.
+    pub fn draw(&mut self) -> Option<Fault> {
+        if self.rate <= 0.0 || self.rng.random::<f64>() >= self.rate {
+            return None;
+        }
+        Some(match self.rng.random_range(0..4u8) {
+            0 => Fault::Status500,
+            1 => Fault::Status503,
+            2 => Fault::Dropped,
+            _ => Fault::Slow,
+        })
+    }
+}
+
+/// Counters of injected faults.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultCounts {
+    pub status500: u64,
+    pub status503: u64,
+    pub dropped: u64,
+    pub slow: u64,
+}
+
+/// The body of `GET /_sandbox/stats`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub total_requests: u64,
+    /// Keyed `METHOD /route/{template}`; unrouted requests count as `METHOD (no route)`.
+    pub by_route: BTreeMap<String, u64>,
+    #[serde(rename = "status429")]
+    pub status_429: u64,
+    pub faults_injected: FaultCounts,
+}
+
+impl Stats {
+    pub fn record(&mut self, route_key: String, status: u16) {
+        self.total_requests += 1;
+        *self.by_route.entry(route_key).or_default() += 1;
+        if status == 429 {
+            self.status_429 += 1;
+        }
+    }
+
+    pub fn record_fault(&mut self, fault: Fault) {
+        let counts = &mut self.faults_injected;
+        match fault {
+            Fault::Status500 => counts.status500 += 1,
+            Fault::Status503 => counts.status503 += 1,
+            Fault::Dropped => counts.dropped += 1,
+            Fault::Slow => counts.slow += 1,
+        }
+    }
+}

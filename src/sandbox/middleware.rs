@@ -1,0 +1,142 @@
+//! Request middleware, outermost first:
+//!
+//! 1. [`observe`] (every route): assigns the correlation id (response header
+//!    `ININ-Correlation-Id`, and `contextId` of any error body, rendered
+//!    here), sleeps the configured latency, counts the request in the stats
+//!    and writes the request log line. `/_sandbox/*` is neither delayed nor
+//!    counted.
+//! 2. [`guard`] (`/api/v2` routes only): bearer token, then the per-token rate
+//!    limit, then fault injection. `/oauth/token` and `/_sandbox/*` are never
+//!    limited nor faulted.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::Rng as _;
+
+use super::auth::authenticate;
+use super::common::new_id;
+use super::error::{ApiError, PendingError};
+use super::knobs::Fault;
+use super::server::Shared;
+
+pub const CORRELATION_HEADER: &str = "ININ-Correlation-Id";
+
+/// Outer middleware: correlation id, latency, error rendering, stats, log.
+pub async fn observe(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let internal = path.starts_with("/_sandbox/");
+    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let correlation = new_id();
+    if !internal {
+        sleep_latency(&state).await;
+    }
+    let mut response = next.run(request).await;
+    if let Some(PendingError(error)) = response.extensions_mut().remove::<PendingError>() {
+        let body = axum::Json(error.body(&correlation));
+        let (parts, _) = response.into_response().into_parts();
+        let mut rendered = body.into_response();
+        *rendered.status_mut() = parts.status;
+        for (name, value) in &parts.headers {
+            rendered.headers_mut().insert(name.clone(), value.clone());
+        }
+        response = rendered;
+    }
+    if let Ok(value) = HeaderValue::from_str(&correlation) {
+        response.headers_mut().insert(CORRELATION_HEADER, value);
+    }
+    let status = response.status().as_u16();
+    if !internal {
+        let key = format!("{method} {}", route.as_deref().unwrap_or("(no route)"));
+        state.stats().record(key, status);
+    }
+    if state.config.log_requests {
+        tracing::info!(
+            target: "gcctl::sandbox",
+            method = %method,
+            path = %path,
+            status,
+            duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            correlation_id = %correlation,
+            "request"
+        );
+    }
+    response
+}
+
+async fn sleep_latency(state: &Shared) {
+    let base = state.config.latency_ms;
+    let jitter = state.config.latency_jitter_ms;
+    if base == 0 && jitter == 0 {
+        return;
+    }
+    let offset = if jitter == 0 { 0 } else { rand::rng().random_range(0..=2 * jitter) };
+    let millis = (base + offset).saturating_sub(jitter);
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+}
+
+/// `/api/v2` middleware: authentication, rate limit, faults.
+pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next) -> Response {
+    let caller = match authenticate(&state, request.headers()) {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    if let Some(limiter) = state.limiter() {
+        let mut limiter = limiter;
+        if let Err(seconds) = limiter.take(&caller.token) {
+            let mut error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too.many.requests.retry.after",
+                format!(
+                    "Rate limit exceeded the maximum. Retry the request in [{seconds}] seconds"
+                ),
+            );
+            error.retry_after = Some(seconds);
+            return error.into_response();
+        }
+    }
+    request.extensions_mut().insert(caller);
+    let fault = state.faults().draw();
+    if let Some(fault) = fault {
+        state.stats().record_fault(fault);
+    }
+    match fault {
+        None => next.run(request).await,
+        Some(Fault::Status500) => ApiError::internal(
+            "The server encountered an internal error (sandbox fault injection).",
+        )
+        .into_response(),
+        Some(Fault::Status503) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service.unavailable",
+            "The service is currently unavailable (sandbox fault injection).",
+        )
+        .into_response(),
+        Some(Fault::Slow) => {
+            tokio::time::sleep(state.config.fault_slow).await;
+            next.run(request).await
+        }
+        Some(Fault::Dropped) => drop_connection(next.run(request).await),
+    }
+}
+
+/// Keep the committed change but lose the answer: a body stream that fails
+/// at once makes hyper abort the connection before the response goes out.
+fn drop_connection(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    parts.extensions.remove::<PendingError>();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let failing = futures::stream::once(async {
+        Err::<Vec<u8>, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "sandbox fault injection: dropped connection",
+        ))
+    });
+    Response::from_parts(parts, Body::from_stream(failing))
+}

@@ -1,0 +1,212 @@
+//! Request input: extractors whose rejections are Genesys `ErrorBody`s, and
+//! field checks that name the offending field. Nothing here panics on input.
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use serde_json::{Map, Value};
+
+use crate::sandbox::error::{ApiError, ApiResult};
+
+/// The query string as ordered pairs (keys may repeat, e.g. `divisionId`).
+#[derive(Debug, Clone, Default)]
+pub struct Params(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map(|Query(pairs)| Params(pairs))
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+    }
+}
+
+impl Params {
+    /// The first value of a parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeatable parameter (also comma-separated values).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(','))
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    /// A non-negative integer parameter.
+    pub fn uint(&self, name: &str, default: u64) -> ApiResult<u64> {
+        match self.get(name) {
+            None | Some("") => Ok(default),
+            Some(raw) => raw.parse().map_err(|_| {
+                ApiError::bad_field(
+                    name,
+                    format!(
+                        "The query parameter '{name}' must be a non-negative integer, not '{raw}'."
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// A boolean parameter (`true`/`false`).
+    pub fn bool(&self, name: &str) -> ApiResult<Option<bool>> {
+        match self.get(name) {
+            None | Some("") => Ok(None),
+            Some(raw) => match raw.to_ascii_lowercase().as_str() {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(ApiError::bad_field(
+                    name,
+                    format!("The query parameter '{name}' must be true or false."),
+                )),
+            },
+        }
+    }
+
+    /// Whether `expand` lists `what`.
+    pub fn expands(&self, what: &str) -> bool {
+        self.all("expand").iter().any(|v| v.eq_ignore_ascii_case(what))
+    }
+}
+
+/// The single path parameter (an object id).
+#[derive(Debug, Clone)]
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Id(id))
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+    }
+}
+
+/// A JSON request body that must be an object.
+#[derive(Debug, Clone)]
+pub struct Body(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<Value>::from_request(req, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        match value {
+            Value::Object(map) => Ok(Body(map)),
+            other => Err(ApiError::bad_request(format!(
+                "The request body must be a JSON object, not {}.",
+                type_name(&other)
+            ))),
+        }
+    }
+}
+
+/// The JSON type of a value, for messages.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The shape a field must have.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    Str,
+    Bool,
+    Int,
+    Object,
+    Array,
+    StrList,
+    Enum(&'static [&'static str]),
+}
+
+/// A non-null field value, checked against `shape`.
+pub fn field<'a>(
+    body: &'a Map<String, Value>,
+    name: &str,
+    shape: Shape,
+) -> ApiResult<Option<&'a Value>> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => check(name, value, shape).map(|()| Some(value)),
+    }
+}
+
+/// Check one value against a shape; the error names `name`.
+pub fn check(name: &str, value: &Value, shape: Shape) -> ApiResult<()> {
+    let ok = match shape {
+        Shape::Str => value.is_string(),
+        Shape::Bool => value.is_boolean(),
+        Shape::Int => value.is_i64() || value.is_u64(),
+        Shape::Object => value.is_object(),
+        Shape::Array => value.is_array(),
+        Shape::StrList => value.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+        Shape::Enum(allowed) => {
+            let Some(s) = value.as_str() else {
+                return Err(ApiError::bad_field(
+                    name,
+                    format!("The field '{name}' must be a string."),
+                ));
+            };
+            if allowed.contains(&s) {
+                true
+            } else {
+                return Err(ApiError::bad_field(
+                    name,
+                    format!("The field '{name}' must be one of {}, not '{s}'.", allowed.join(", ")),
+                ));
+            }
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        let want = match shape {
+            Shape::Str | Shape::Enum(_) => "a string",
+            Shape::Bool => "a boolean",
+            Shape::Int => "an integer",
+            Shape::Object => "an object",
+            Shape::Array => "an array",
+            Shape::StrList => "an array of strings",
+        };
+        Err(ApiError::bad_field(
+            name,
+            format!("The field '{name}' must be {want}, not {}.", type_name(value)),
+        ))
+    }
+}
+
+/// A required, non-blank string field.
+pub fn required_str(body: &Map<String, Value>, name: &str) -> ApiResult<String> {
+    match field(body, name, Shape::Str)? {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        _ => Err(ApiError::missing_field(name)),
+    }
+}
+
+/// An optional string field.
+pub fn optional_str(body: &Map<String, Value>, name: &str) -> ApiResult<Option<String>> {
+    Ok(field(body, name, Shape::Str)?.and_then(Value::as_str).map(str::to_string))
+}
+
+/// An optional reference `{"id": "..."}`; errors name `<name>.id`.
+pub fn optional_ref(body: &Map<String, Value>, name: &str) -> ApiResult<Option<String>> {
+    let Some(value) = field(body, name, Shape::Object)? else { return Ok(None) };
+    match value.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => Ok(Some(id.clone())),
+        _ => Err(ApiError::missing_field(&format!("{name}.id"))),
+    }
+}

@@ -1,0 +1,136 @@
+//! The offset pagination envelope of Genesys listings: `entities`, `pageSize`,
+//! `pageNumber`, `total`, `pageCount`, and path-plus-query URIs (`selfUri`,
+//! `firstUri`, `lastUri`, and `nextUri`/`previousUri` only when such a page
+//! exists). A page past the last one is an empty page with correct totals.
+
+use serde_json::{Map, Value, json};
+
+use super::input::Params;
+use crate::sandbox::error::{ApiError, ApiResult};
+
+/// Default page size of every offset listing in scope.
+pub const DEFAULT_PAGE_SIZE: u64 = 25;
+
+/// A requested page, validated.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub size: u64,
+    pub number: u64,
+}
+
+/// Read `pageSize` (1..=max) and `pageNumber` (>= 1).
+pub fn page(params: &Params, max: u64) -> ApiResult<Page> {
+    let size = params.uint("pageSize", DEFAULT_PAGE_SIZE)?;
+    if size == 0 || size > max {
+        return Err(ApiError::bad_field(
+            "pageSize",
+            format!("The query parameter 'pageSize' must be between 1 and {max}, not {size}."),
+        ));
+    }
+    let number = params.uint("pageNumber", 1)?;
+    if number == 0 {
+        return Err(ApiError::bad_field(
+            "pageNumber",
+            "The query parameter 'pageNumber' must be at least 1.",
+        ));
+    }
+    Ok(Page { size, number })
+}
+
+/// Build the envelope for `items` (already filtered and sorted) at `page`.
+pub fn envelope(path: &str, params: &Params, page: Page, items: Vec<Value>) -> Value {
+    let total = items.len() as u64;
+    let page_count = total.div_ceil(page.size);
+    let skip = usize::try_from(page.number.saturating_sub(1).saturating_mul(page.size))
+        .unwrap_or(usize::MAX);
+    let take = usize::try_from(page.size).unwrap_or(usize::MAX);
+    let entities: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
+    let uri = |number: u64| page_uri(path, params, page.size, number);
+    let mut out = Map::new();
+    out.insert("entities".into(), Value::Array(entities));
+    out.insert("pageSize".into(), json!(page.size));
+    out.insert("pageNumber".into(), json!(page.number));
+    out.insert("total".into(), json!(total));
+    out.insert("pageCount".into(), json!(page_count));
+    out.insert("firstUri".into(), json!(uri(1)));
+    out.insert("selfUri".into(), json!(uri(page.number)));
+    out.insert("lastUri".into(), json!(uri(page_count.max(1))));
+    if page.number < page_count {
+        out.insert("nextUri".into(), json!(uri(page.number + 1)));
+    }
+    if page.number > 1 && page_count > 0 {
+        out.insert("previousUri".into(), json!(uri((page.number - 1).min(page_count))));
+    }
+    Value::Object(out)
+}
+
+/// One envelope holding every item, for the unpaged OAuth client list.
+pub fn unpaged(path: &str, items: Vec<Value>) -> Value {
+    let total = items.len() as u64;
+    json!({
+        "entities": Value::Array(items),
+        "pageSize": total,
+        "pageNumber": 1,
+        "total": total,
+        "pageCount": 1,
+        "firstUri": path,
+        "selfUri": path,
+        "lastUri": path,
+    })
+}
+
+fn page_uri(path: &str, params: &Params, size: u64, number: u64) -> String {
+    let mut uri = format!("{path}?pageSize={size}&pageNumber={number}");
+    for (key, value) in &params.0 {
+        if key != "pageSize" && key != "pageNumber" {
+            uri.push('&');
+            uri.push_str(&encode(key));
+            uri.push('=');
+            uri.push_str(&encode(value));
+        }
+    }
+    uri
+}
+
+/// Percent-encode a query component (unreserved characters and `*` stay).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~*".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Case-insensitive substring match, the "search term" filters.
+pub fn contains_ci(haystack: &str, needle: &str) -> bool {
+    haystack.to_lowercase().contains(&needle.to_lowercase())
+}
+
+/// Sort objects by `name` (case-insensitively, then by id), `desc` reverses.
+pub fn sort_by_name(items: &mut [Value], desc: bool) {
+    let key = |v: &Value| {
+        let name = v.get("name").and_then(Value::as_str).unwrap_or_default().to_lowercase();
+        let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        (name, id)
+    };
+    items.sort_by_key(key);
+    if desc {
+        items.reverse();
+    }
+}
+
+/// Read `sortOrder` (`asc` or `desc`); true means descending.
+pub fn descending(params: &Params) -> ApiResult<bool> {
+    match params.get("sortOrder").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("" | "asc" | "ascending") => Ok(false),
+        Some("desc" | "descending") => Ok(true),
+        Some(_) => Err(ApiError::bad_field(
+            "sortOrder",
+            "The query parameter 'sortOrder' must be asc or desc.",
+        )),
+    }
+}

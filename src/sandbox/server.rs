@@ -1,0 +1,204 @@
+//! The server: shared state, router assembly, start and shutdown.
+//!
+//! Locks are `std::sync::Mutex`es held only for short synchronous sections
+//! (never across an `.await`); a poisoned lock is recovered, since every
+//! section leaves the data consistent before it can fail. Store changes and
+//! their journal append happen under the same lock, so writes are serialized.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::auth::{self, Tokens};
+use super::config::SandboxConfig;
+use super::error::{ApiError, SandboxError};
+use super::knobs::{Faults, RateLimiter, Stats};
+use super::middleware::{guard, observe};
+use super::store::Store;
+use super::{routes, seed};
+
+/// State shared by all handlers.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: SandboxConfig,
+    /// Id of the OAuth client the sandbox was started with.
+    pub admin_id: String,
+    store: Mutex<Store>,
+    tokens: Mutex<Tokens>,
+    limiter: Option<Mutex<RateLimiter>>,
+    faults: Mutex<Faults>,
+    stats: Mutex<Stats>,
+}
+
+pub type Shared = Arc<AppState>;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AppState {
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+    pub fn tokens(&self) -> MutexGuard<'_, Tokens> {
+        lock(&self.tokens)
+    }
+    pub fn limiter(&self) -> Option<MutexGuard<'_, RateLimiter>> {
+        self.limiter.as_ref().map(lock)
+    }
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        lock(&self.faults)
+    }
+    pub fn stats(&self) -> MutexGuard<'_, Stats> {
+        lock(&self.stats)
+    }
+}
+
+/// A sandbox serving on a local port. Dropping it stops the server.
+#[derive(Debug)]
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    client_id: String,
+    client_secret: String,
+    state: Shared,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningSandbox {
+    /// `http://HOST:PORT`, the value for `GENESYSCLOUD_REGION`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Client id accepted by `POST /oauth/token`.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Client secret accepted by `POST /oauth/token`.
+    pub fn client_secret(&self) -> &str {
+        &self.client_secret
+    }
+
+    /// Stop serving (in-flight requests get a short grace period) and fold the
+    /// journal into the state file.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
+                task.abort();
+            }
+        }
+        if let Err(err) = self.state.store().compact() {
+            tracing::warn!(target: "gcctl::sandbox", "failed to compact the sandbox org: {err}");
+        }
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Start the sandbox: load or seed the org, bind, and serve in the background.
+pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
+    if !config.allow_non_loopback && !config.listen.ip().is_loopback() {
+        return Err(SandboxError::NonLoopback(config.listen));
+    }
+    let (store, admin) = seed::prepare(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
+    let state = Arc::new(AppState {
+        limiter: config.rate_limit_per_minute.map(|n| Mutex::new(RateLimiter::new(n))),
+        faults: Mutex::new(Faults::new(config.fault_rate, config.fault_seed)),
+        admin_id: admin.0.clone(),
+        store: Mutex::new(store),
+        tokens: Mutex::new(Tokens::default()),
+        stats: Mutex::new(Stats::default()),
+        config,
+    });
+    let app = router(state.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(err) = serve.await {
+            tracing::error!(target: "gcctl::sandbox", "sandbox server failed: {err}");
+        }
+    });
+    Ok(RunningSandbox {
+        addr,
+        client_id: admin.0,
+        client_secret: admin.1,
+        state,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+fn router(state: Shared) -> Router {
+    let api = routes::api().route_layer(axum::middleware::from_fn_with_state(state.clone(), guard));
+    Router::new()
+        .merge(api)
+        .route("/oauth/token", post(auth::token))
+        .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/reset", post(reset))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn stats(State(state): State<Shared>) -> Response {
+    let snapshot = state.stats().clone();
+    axum::Json(snapshot).into_response()
+}
+
+async fn reset(State(state): State<Shared>) -> Response {
+    *state.stats() = Stats::default();
+    axum::Json(json!({"reset": true})).into_response()
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not.found",
+        format!("No resource found at {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method.not.allowed",
+        format!("The method {method} is not allowed on {}", uri.path()),
+    )
+}

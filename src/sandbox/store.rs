@@ -1,0 +1,362 @@
+//! The org: one collection of JSON objects per kind, keyed by id, plus its
+//! persistence.
+//!
+//! Invariants:
+//! - Stored objects hold only what the API may return. Write-only values
+//!   (OAuth client secrets, open messaging signature tokens) live in the
+//!   separate `secrets` collection, hashed, so a renderer cannot leak them.
+//! - References are stored as `{"id": ...}`; names are resolved when rendering.
+//! - Persistence is a snapshot (`FILE`, the org as JSON, replaced atomically:
+//!   temporary file, fsync, rename) plus an append-only journal (`FILE.journal`,
+//!   one JSON line per changed entry). Every successful change is appended
+//!   before the HTTP answer is sent, so killing the server loses at most the
+//!   request in flight. Journal entries are idempotent (whole entry or
+//!   removal), so replaying a journal over a newer snapshot is harmless; a torn
+//!   last line is ignored. The journal is folded into the snapshot at start, on
+//!   shutdown and every [`COMPACT_EVERY`] entries.
+//! - Creation instants are kept in memory only: they drive the consistency
+//!   window and async `createStatus`; an org loaded from disk is settled.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::error::SandboxError;
+
+/// Version of the snapshot format (`formatVersion`).
+pub const FORMAT_VERSION: u32 = 1;
+/// Journal entries after which the snapshot is rewritten.
+const COMPACT_EVERY: usize = 2_000;
+
+/// Objects of one kind, by id.
+pub type Collection = BTreeMap<String, Value>;
+
+/// The collections of an org, also the names used in the snapshot format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    Divisions,
+    Roles,
+    Flows,
+    Queues,
+    OpenIntegrations,
+    SupportedContent,
+    MessagingSettings,
+    Recipients,
+    OauthClients,
+    /// SHA-256 hex of write-only values, keyed `<kind>:<id>`.
+    Secrets,
+    /// Org-wide settings: `supportedContent`, `messagingSetting` (default ids),
+    /// `adminClientId`, `adminClientSecret`.
+    Defaults,
+}
+
+/// The org snapshot, as written to the state file and read from a seed file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Org {
+    pub format_version: u32,
+    #[serde(default)]
+    pub divisions: Collection,
+    #[serde(default)]
+    pub roles: Collection,
+    #[serde(default)]
+    pub flows: Collection,
+    #[serde(default)]
+    pub queues: Collection,
+    #[serde(default)]
+    pub open_integrations: Collection,
+    #[serde(default)]
+    pub supported_content: Collection,
+    #[serde(default)]
+    pub messaging_settings: Collection,
+    #[serde(default)]
+    pub recipients: Collection,
+    #[serde(default)]
+    pub oauth_clients: Collection,
+    #[serde(default)]
+    pub secrets: Collection,
+    #[serde(default)]
+    pub defaults: Collection,
+}
+
+impl Org {
+    pub fn collection(&self, kind: Kind) -> &Collection {
+        match kind {
+            Kind::Divisions => &self.divisions,
+            Kind::Roles => &self.roles,
+            Kind::Flows => &self.flows,
+            Kind::Queues => &self.queues,
+            Kind::OpenIntegrations => &self.open_integrations,
+            Kind::SupportedContent => &self.supported_content,
+            Kind::MessagingSettings => &self.messaging_settings,
+            Kind::Recipients => &self.recipients,
+            Kind::OauthClients => &self.oauth_clients,
+            Kind::Secrets => &self.secrets,
+            Kind::Defaults => &self.defaults,
+        }
+    }
+
+    fn collection_mut(&mut self, kind: Kind) -> &mut Collection {
+        match kind {
+            Kind::Divisions => &mut self.divisions,
+            Kind::Roles => &mut self.roles,
+            Kind::Flows => &mut self.flows,
+            Kind::Queues => &mut self.queues,
+            Kind::OpenIntegrations => &mut self.open_integrations,
+            Kind::SupportedContent => &mut self.supported_content,
+            Kind::MessagingSettings => &mut self.messaging_settings,
+            Kind::Recipients => &mut self.recipients,
+            Kind::OauthClients => &mut self.oauth_clients,
+            Kind::Secrets => &mut self.secrets,
+            Kind::Defaults => &mut self.defaults,
+        }
+    }
+
+    /// Read an org snapshot (state or seed file).
+    pub fn load(path: &Path) -> Result<Org, SandboxError> {
+        let text = fs_err::read_to_string(path)?;
+        let org: Org = serde_json::from_str(&text)
+            .map_err(|source| SandboxError::Corrupt { path: path.to_path_buf(), source })?;
+        check_shape(&org, path)?;
+        if org.format_version != FORMAT_VERSION {
+            return Err(SandboxError::FormatVersion {
+                path: path.to_path_buf(),
+                found: org.format_version,
+                expected: FORMAT_VERSION,
+            });
+        }
+        Ok(org)
+    }
+
+    /// A default setting (`Kind::Defaults`) as a string.
+    pub fn default_str(&self, key: &str) -> Option<&str> {
+        self.defaults.get(key).and_then(Value::as_str)
+    }
+}
+
+/// Every stored object must be a JSON object (renderers rely on it).
+fn check_shape(org: &Org, path: &Path) -> Result<(), SandboxError> {
+    let kinds = [
+        Kind::Divisions,
+        Kind::Roles,
+        Kind::Flows,
+        Kind::Queues,
+        Kind::OpenIntegrations,
+        Kind::SupportedContent,
+        Kind::MessagingSettings,
+        Kind::Recipients,
+        Kind::OauthClients,
+    ];
+    for kind in kinds {
+        if let Some((id, _)) = org.collection(kind).iter().find(|(_, v)| !v.is_object()) {
+            return Err(SandboxError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("entry {id} of {kind:?} is not a JSON object"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One journal line: the new value of an entry, or `null` for a removal.
+#[derive(Debug, Serialize, Deserialize)]
+struct JournalEntry {
+    kind: Kind,
+    id: String,
+    value: Value,
+}
+
+#[derive(Debug)]
+struct Persister {
+    snapshot: PathBuf,
+    journal: PathBuf,
+    entries: usize,
+}
+
+/// The live org with its change tracking and persistence.
+#[derive(Debug)]
+pub struct Store {
+    org: Org,
+    created: HashMap<(Kind, String), Instant>,
+    consistency_delay: Duration,
+    pending: Vec<JournalEntry>,
+    persister: Option<Persister>,
+}
+
+impl Store {
+    /// An in-memory store (no persistence).
+    pub fn new(org: Org, consistency_delay: Duration) -> Store {
+        Store {
+            org,
+            created: HashMap::new(),
+            consistency_delay,
+            pending: Vec::new(),
+            persister: None,
+        }
+    }
+
+    /// Open the state file: load snapshot and journal if present, else use
+    /// `initial()`; then compact, so the file on disk is a full snapshot.
+    pub fn open(
+        path: &Path,
+        consistency_delay: Duration,
+        initial: impl FnOnce() -> Result<Org, SandboxError>,
+    ) -> Result<Store, SandboxError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs_err::create_dir_all(parent)?;
+        }
+        let journal = journal_path(path);
+        let mut org = if path.exists() { Org::load(path)? } else { initial()? };
+        if journal.exists() {
+            replay(&mut org, &journal)?;
+        }
+        let mut store = Store::new(org, consistency_delay);
+        store.persister = Some(Persister { snapshot: path.to_path_buf(), journal, entries: 0 });
+        store.compact()?;
+        Ok(store)
+    }
+
+    pub fn org(&self) -> &Org {
+        &self.org
+    }
+
+    /// An object by id, ignoring the consistency window.
+    pub fn get(&self, kind: Kind, id: &str) -> Option<&Value> {
+        self.org.collection(kind).get(id)
+    }
+
+    /// An object by id as a reader sees it (hidden inside the consistency window).
+    pub fn visible(&self, kind: Kind, id: &str) -> Option<&Value> {
+        self.get(kind, id).filter(|_| self.settled(kind, id))
+    }
+
+    /// The objects of a kind that readers see, in id order.
+    pub fn list(&self, kind: Kind) -> impl Iterator<Item = &Value> {
+        self.org
+            .collection(kind)
+            .iter()
+            .filter(move |(id, _)| self.settled(kind, id))
+            .map(|(_, v)| v)
+    }
+
+    /// Every object of a kind, including those inside the consistency window
+    /// (for uniqueness and reference checks, which the server does on its side).
+    pub fn all(&self, kind: Kind) -> impl Iterator<Item = &Value> {
+        self.org.collection(kind).values()
+    }
+
+    /// Time since the object was created in this process, if it was.
+    pub fn age(&self, kind: Kind, id: &str) -> Option<Duration> {
+        self.created.get(&(kind, id.to_string())).map(Instant::elapsed)
+    }
+
+    fn settled(&self, kind: Kind, id: &str) -> bool {
+        self.consistency_delay.is_zero()
+            || self.age(kind, id).is_none_or(|age| age >= self.consistency_delay)
+    }
+
+    /// Add a new object and start its consistency window.
+    pub fn insert(&mut self, kind: Kind, id: &str, value: Value) {
+        self.created.insert((kind, id.to_string()), Instant::now());
+        self.put(kind, id, value);
+    }
+
+    /// Set an entry (create or replace).
+    pub fn put(&mut self, kind: Kind, id: &str, value: Value) {
+        self.org.collection_mut(kind).insert(id.to_string(), value.clone());
+        self.pending.push(JournalEntry { kind, id: id.to_string(), value });
+    }
+
+    /// Remove an entry, returning it.
+    pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Value> {
+        let old = self.org.collection_mut(kind).remove(id)?;
+        self.created.remove(&(kind, id.to_string()));
+        self.pending.push(JournalEntry { kind, id: id.to_string(), value: Value::Null });
+        Some(old)
+    }
+
+    /// Make the pending changes durable (append them to the journal).
+    pub fn commit(&mut self) -> Result<(), SandboxError> {
+        let pending = std::mem::take(&mut self.pending);
+        let Some(persister) = self.persister.as_mut() else { return Ok(()) };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for entry in &pending {
+            text.push_str(&serde_json::to_string(entry).map_err(SandboxError::Serialize)?);
+            text.push('\n');
+        }
+        let mut file =
+            fs_err::OpenOptions::new().create(true).append(true).open(&persister.journal)?;
+        file.write_all(text.as_bytes())?;
+        persister.entries += pending.len();
+        if persister.entries >= COMPACT_EVERY {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    /// Rewrite the snapshot atomically and empty the journal.
+    pub fn compact(&mut self) -> Result<(), SandboxError> {
+        self.pending.clear();
+        let Some(persister) = self.persister.as_mut() else { return Ok(()) };
+        write_atomic(&persister.snapshot, &self.org)?;
+        if persister.journal.exists() {
+            fs_err::remove_file(&persister.journal)?;
+        }
+        persister.entries = 0;
+        Ok(())
+    }
+}
+
+fn journal_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".journal");
+    path.with_file_name(name)
+}
+
+fn replay(org: &mut Org, journal: &Path) -> Result<(), SandboxError> {
+    let text = fs_err::read_to_string(journal)?;
+    let lines: Vec<&str> = text.lines().collect();
+    for (index, line) in lines.iter().enumerate() {
+        let entry: JournalEntry = match serde_json::from_str(line) {
+            Ok(entry) => entry,
+            // A torn final line is a write cut short by a kill: drop it.
+            Err(_) if index + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(source) => {
+                return Err(SandboxError::CorruptJournal {
+                    path: journal.to_path_buf(),
+                    line: index + 1,
+                    source,
+                });
+            }
+        };
+        let coll = org.collection_mut(entry.kind);
+        if entry.value.is_null() {
+            coll.remove(&entry.id);
+        } else {
+            coll.insert(entry.id, entry.value);
+        }
+    }
+    Ok(())
+}
+
+/// Write `org` to `path` via a temporary file in the same directory, fsync, rename.
+pub fn write_atomic(path: &Path, org: &Org) -> Result<(), SandboxError> {
+    let bytes = serde_json::to_vec_pretty(org).map_err(SandboxError::Serialize)?;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(name);
+    let mut file = fs_err::File::create(&tmp)?;
+    file.write_all(&bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs_err::rename(&tmp, path)?;
+    Ok(())
+}

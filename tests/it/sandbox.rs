@@ -1,0 +1,304 @@
+//! The sandbox org over real HTTP: every endpoint, pagination edges, auth
+//! failures, the realism knobs, persistence and observability. The model
+//! fidelity check lives in `fidelity`.
+
+mod fidelity;
+mod knobs;
+mod resources;
+
+use std::time::{Duration, Instant};
+
+use gcctl::sandbox::{RunningSandbox, SandboxConfig, start};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A running sandbox plus an HTTP client holding a token for it.
+pub struct TestOrg {
+    pub sandbox: RunningSandbox,
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+/// One answer: status, correlation header and JSON body (`Null` if empty).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub correlation: Option<String>,
+    pub retry_after: Option<String>,
+    pub body: Value,
+}
+
+impl TestOrg {
+    pub async fn start(config: SandboxConfig) -> TestOrg {
+        let sandbox = start(config).await.expect("sandbox starts");
+        let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
+        let token = mint(&http, &sandbox.base_url(), sandbox.client_id(), sandbox.client_secret())
+            .await
+            .expect("admin token");
+        TestOrg { sandbox, http, token }
+    }
+
+    pub async fn default() -> TestOrg {
+        TestOrg::start(SandboxConfig::default()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.base_url())
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        self.try_call(method, path, body).await.expect("request answered")
+    }
+
+    pub async fn try_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Result<Answer> {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await?).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// The id of the first object named `name` in a listing.
+    pub async fn id_named(&self, list_path: &str, name: &str) -> String {
+        let listing = self.get(list_path).await;
+        listing.body["entities"]
+            .as_array()
+            .and_then(|e| e.iter().find(|x| x["name"] == name))
+            .and_then(|x| x["id"].as_str())
+            .unwrap_or_else(|| panic!("no {name} in {list_path}: {}", listing.body))
+            .to_string()
+    }
+
+    pub async fn stats(&self) -> Value {
+        let response = self.http.get(self.url("/_sandbox/stats")).send().await.expect("stats");
+        response.json().await.expect("stats json")
+    }
+}
+
+pub async fn answer(response: reqwest::Response) -> reqwest::Result<Answer> {
+    let status = response.status().as_u16();
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let correlation = header("inin-correlation-id");
+    let retry_after = header("retry-after");
+    let text = response.text().await?;
+    let body =
+        if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON body") };
+    Ok(Answer { status, correlation, retry_after, body })
+}
+
+/// `POST /oauth/token` with HTTP Basic credentials.
+pub async fn mint(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    secret: &str,
+) -> Result<String, Answer> {
+    let response = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token endpoint answers");
+    let answer = answer(response).await.expect("token body");
+    match answer.body["access_token"].as_str() {
+        Some(token) if answer.status == 200 => Ok(token.to_string()),
+        _ => Err(answer),
+    }
+}
+
+/// Poll `check` until it returns true or the deadline passes.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Assert an `ErrorBody` with the given status, the correlation id echoed,
+/// and (if given) a detail naming `field`.
+pub fn assert_error(answer: &Answer, status: u16, field: Option<&str>) {
+    assert_eq!(answer.status, status, "unexpected answer: {answer:?}");
+    let body = &answer.body;
+    assert_eq!(body["status"], json!(status), "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(body["code"].is_string(), "{body}");
+    assert!(body["details"].is_array() && body["errors"].is_array(), "{body}");
+    assert_eq!(
+        body["contextId"].as_str(),
+        answer.correlation.as_deref(),
+        "contextId must match the header"
+    );
+    if let Some(field) = field {
+        let named =
+            body["details"].as_array().into_iter().flatten().any(|d| d["fieldName"] == field);
+        assert!(named, "error should name field {field}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn token_endpoint_and_auth_failures() {
+    let org = TestOrg::default().await;
+    let base = org.sandbox.base_url();
+    // No token, bad token.
+    let missing = answer(org.http.get(org.url("/api/v2/routing/queues")).send().await.unwrap())
+        .await
+        .unwrap();
+    assert_error(&missing, 401, None);
+    assert_eq!(missing.body["code"], "authentication.required");
+    let bad = answer(
+        org.http.get(org.url("/api/v2/routing/queues")).bearer_auth("nope").send().await.unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_error(&bad, 401, None);
+    assert_eq!(bad.body["code"], "bad.credentials");
+    // Bad secret, unknown client, wrong grant.
+    let refused = mint(&org.http, &base, org.sandbox.client_id(), "wrong").await.unwrap_err();
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.body["error"], "invalid_client");
+    assert_eq!(mint(&org.http, &base, "unknown", "x").await.unwrap_err().status, 401);
+    let grant = org
+        .http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(org.sandbox.client_id(), Some(org.sandbox.client_secret()))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(grant.status().as_u16(), 400);
+    // The good token works and the token answer has the real shape.
+    let ok = org
+        .http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(org.sandbox.client_id(), Some(org.sandbox.client_secret()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 86_400);
+    assert_eq!(org.get("/api/v2/routing/queues").await.status, 200);
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused() {
+    let config =
+        SandboxConfig { token_lifetime: Duration::from_millis(150), ..SandboxConfig::default() };
+    let org = TestOrg::start(config).await;
+    assert_eq!(org.get("/api/v2/authorization/divisions/home").await.status, 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let expired = org.get("/api/v2/authorization/divisions/home").await;
+    assert_error(&expired, 401, None);
+    assert_eq!(expired.body["code"], "bad.credentials");
+}
+
+#[tokio::test]
+async fn non_loopback_listen_is_refused() {
+    let config = SandboxConfig { listen: "0.0.0.0:0".parse().unwrap(), ..SandboxConfig::default() };
+    let err = start(config).await.unwrap_err();
+    assert!(err.to_string().contains("non-loopback"), "{err}");
+}
+
+#[tokio::test]
+async fn errors_have_error_bodies_and_correlation_ids() {
+    let org = TestOrg::default().await;
+    let ok = org.get("/api/v2/flows").await;
+    assert!(ok.correlation.as_deref().is_some_and(|c| c.len() == 36), "{ok:?}");
+    assert_error(
+        &org.get("/api/v2/routing/queues/00000000-0000-0000-0000-000000000000").await,
+        404,
+        None,
+    );
+    assert_error(&org.get("/api/v2/no/such/route").await, 404, None);
+    assert_error(&org.call(Method::PATCH, "/api/v2/routing/queues", None).await, 405, None);
+    // Malformed JSON, a non-object body, wrong types, huge numbers.
+    let raw = org
+        .http
+        .post(org.url("/api/v2/routing/queues"))
+        .bearer_auth(&org.token)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    let malformed = answer(raw).await.unwrap();
+    assert_error(&malformed, 400, None);
+    assert_eq!(malformed.body["code"], "bad.request");
+    assert_error(&org.post("/api/v2/routing/queues", json!([1, 2])).await, 400, None);
+    assert_error(&org.post("/api/v2/routing/queues", json!({"name": 5})).await, 400, Some("name"));
+    let types = org
+        .post("/api/v2/routing/queues", json!({"name": "q", "enableTranscription": "yes"}))
+        .await;
+    assert_error(&types, 400, Some("enableTranscription"));
+    let huge = org
+        .post("/api/v2/oauth/clients", json!({"name": "c", "authorizedGrantType": "CLIENT-CREDENTIALS", "accessTokenValiditySeconds": 1e300}))
+        .await;
+    assert_error(&huge, 400, Some("accessTokenValiditySeconds"));
+    let size = org.get("/api/v2/routing/queues?pageSize=99999999999999999999999").await;
+    assert_error(&size, 400, Some("pageSize"));
+}
+
+#[tokio::test]
+async fn serve_prints_the_address_and_credentials_first() {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gcctl"))
+        .args([
+            "sandbox",
+            "serve",
+            "--no-request-log",
+            "--client-id",
+            "cli-test",
+            "--client-secret",
+            "s3cret",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gcctl runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines: Vec<String> =
+        std::io::BufReader::new(stdout).lines().take(3).map(Result::unwrap).collect();
+    let url = lines[0]
+        .strip_prefix("listening on http://127.0.0.1:")
+        .map(|port| format!("http://127.0.0.1:{port}"));
+    assert!(url.as_deref().is_some_and(|u| u.len() > "http://127.0.0.1:".len()), "{lines:?}");
+    assert_eq!(lines[1..], ["client id: cli-test", "client secret: s3cret"]);
+    let http = reqwest::Client::new();
+    let token = mint(&http, url.as_deref().unwrap(), "cli-test", "s3cret").await;
+    child.kill().expect("stop the child");
+    child.wait().expect("child exits");
+    assert!(token.is_ok(), "the printed credentials work");
+}

@@ -1,0 +1,353 @@
+//! Model fidelity: every JSON key the sandbox emits, on every endpoint it
+//! serves, exists in that endpoint's reference model in
+//! `../shared/genesys-api/models.json` (recursively, following the field
+//! types), and every route the sandbox serves is a real endpoint there.
+
+use std::collections::{BTreeSet, HashMap};
+
+use gcctl::sandbox::SandboxConfig;
+use serde_json::{Value, json};
+
+use super::{Answer, TestOrg};
+
+const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/genesys-api/models.json");
+const PRIMITIVES: &[&str] =
+    &["str", "int", "float", "bool", "datetime", "date", "object", "long", "double"];
+
+struct Reference {
+    /// Model name -> JSON key -> field type.
+    models: HashMap<String, HashMap<String, String>>,
+    /// (method, path template) -> response model.
+    endpoints: HashMap<(String, String), Option<String>>,
+}
+
+impl Reference {
+    fn load() -> Reference {
+        let text = fs_err::read_to_string(MODELS)
+            .unwrap_or_else(|e| panic!("the API reference is required for this test: {e}"));
+        let data: Value = serde_json::from_str(&text).expect("models.json is JSON");
+        let mut models = HashMap::new();
+        for model in data["models"].as_array().expect("models") {
+            let fields = model["fields"].as_array().expect("fields").iter().map(|f| {
+                (f["json"].as_str().unwrap().to_string(), f["type"].as_str().unwrap().to_string())
+            });
+            models.insert(model["model"].as_str().unwrap().to_string(), fields.collect());
+        }
+        let endpoints = data["endpoints"]
+            .as_array()
+            .expect("endpoints")
+            .iter()
+            .map(|e| {
+                let key = (
+                    e["method"].as_str().unwrap().to_string(),
+                    e["path"].as_str().unwrap().to_string(),
+                );
+                (key, e["response_model"].as_str().map(str::to_string))
+            })
+            .collect();
+        Reference { models, endpoints }
+    }
+
+    /// Walk `value` as an instance of `ty`, collecting keys the model lacks.
+    fn walk(&self, ty: &str, value: &Value, at: &str, problems: &mut Vec<String>) {
+        if value.is_null() || PRIMITIVES.contains(&ty) {
+            return;
+        }
+        if let Some(inner) = ty.strip_prefix("list[").and_then(|t| t.strip_suffix(']')) {
+            for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+                self.walk(inner, item, &format!("{at}[{i}]"), problems);
+            }
+            return;
+        }
+        if let Some(inner) = ty.strip_prefix("dict(str, ").and_then(|t| t.strip_suffix(')')) {
+            for (key, item) in value.as_object().into_iter().flatten() {
+                self.walk(inner, item, &format!("{at}.{key}"), problems);
+            }
+            return;
+        }
+        let Some(fields) = self.models.get(ty) else {
+            problems.push(format!("{at}: model {ty} is not in the reference"));
+            return;
+        };
+        let Some(object) = value.as_object() else {
+            problems.push(format!("{at}: expected a {ty} object, got {value}"));
+            return;
+        };
+        for (key, item) in object {
+            match fields.get(key) {
+                Some(field_type) => self.walk(field_type, item, &format!("{at}.{key}"), problems),
+                None => problems.push(format!("{at}.{key}: not a field of {ty}")),
+            }
+        }
+    }
+}
+
+/// Exercises every endpoint; records (method, template, answer).
+struct Recorder<'a> {
+    org: &'a TestOrg,
+    calls: Vec<(String, String, Answer)>,
+}
+
+impl Recorder<'_> {
+    async fn call(
+        &mut self,
+        method: &str,
+        template: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let answer = self.org.call(method.parse().unwrap(), path, body).await;
+        let out = answer.body.clone();
+        self.calls.push((method.to_string(), template.to_string(), answer));
+        out
+    }
+}
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_string()
+}
+
+#[tokio::test]
+async fn every_emitted_field_exists_in_the_reference_model() {
+    let reference = Reference::load();
+    let config = SandboxConfig {
+        create_delay: std::time::Duration::from_millis(1),
+        ..SandboxConfig::default()
+    };
+    let org = TestOrg::start(config).await;
+    let mut r = Recorder { org: &org, calls: Vec::new() };
+    exercise(&mut r).await;
+    let mut problems = Vec::new();
+    for (method, template, answer) in &r.calls {
+        let at = format!("{method} {template} ({})", answer.status);
+        let model = if answer.status >= 400 {
+            Some("ErrorBody".to_string())
+        } else {
+            let Some(model) = reference.endpoints.get(&(method.clone(), template.clone())) else {
+                problems.push(format!("{at}: not an endpoint of the reference"));
+                continue;
+            };
+            model.clone()
+        };
+        match model {
+            Some(model) => reference.walk(&model, &answer.body, &at, &mut problems),
+            None if answer.body.is_null() => {}
+            None => problems
+                .push(format!("{at}: the reference has no body, the sandbox sent {}", answer.body)),
+        }
+    }
+    // Every served API route was exercised and is a real endpoint.
+    let exercised: BTreeSet<String> = r.calls.iter().map(|(m, t, _)| format!("{m} {t}")).collect();
+    let stats = org.stats().await;
+    for route in stats["byRoute"].as_object().unwrap().keys() {
+        if route.starts_with("POST /oauth/token") {
+            continue;
+        }
+        let (method, template) = route.split_once(' ').unwrap();
+        if !reference.endpoints.contains_key(&(method.to_string(), template.to_string())) {
+            problems.push(format!("{route}: served but not in the reference"));
+        }
+    }
+    // The sandbox serves 39 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 39, "exercised: {exercised:#?}");
+    assert!(problems.is_empty(), "fields or routes not in the reference:\n{}", problems.join("\n"));
+}
+
+async fn exercise(r: &mut Recorder<'_>) {
+    exercise_org(r).await;
+    exercise_messaging(r).await;
+    exercise_queues(r).await;
+    exercise_oauth(r).await;
+}
+
+async fn exercise_org(r: &mut Recorder<'_>) {
+    let divisions = "/api/v2/authorization/divisions";
+    r.call("GET", divisions, "/api/v2/authorization/divisions?pageSize=1", None).await;
+    let home = r
+        .call(
+            "GET",
+            "/api/v2/authorization/divisions/home",
+            "/api/v2/authorization/divisions/home",
+            None,
+        )
+        .await;
+    r.call(
+        "GET",
+        "/api/v2/authorization/divisions/{divisionId}",
+        &format!("{divisions}/{}", id(&home)),
+        None,
+    )
+    .await;
+    r.call(
+        "GET",
+        "/api/v2/authorization/divisions/{divisionId}",
+        &format!("{divisions}/nope"),
+        None,
+    )
+    .await;
+    let roles = "/api/v2/authorization/roles";
+    r.call("GET", roles, "/api/v2/authorization/roles?name=admin", None).await;
+    let role = r.call("POST", roles, roles, Some(json!({"name": "Fidelity", "permissionPolicies": [{"domain": "routing", "entityName": "queue", "actionSet": ["view"]}]}))).await;
+    let path = format!("{roles}/{}", id(&role));
+    r.call("GET", "/api/v2/authorization/roles/{roleId}", &path, None).await;
+    r.call(
+        "PUT",
+        "/api/v2/authorization/roles/{roleId}",
+        &path,
+        Some(json!({"name": "Fidelity 2"})),
+    )
+    .await;
+    r.call("POST", roles, roles, Some(json!({}))).await;
+    r.call("DELETE", "/api/v2/authorization/roles/{roleId}", &path, None).await;
+    let flows = r.call("GET", "/api/v2/flows", "/api/v2/flows?pageSize=3&pageNumber=2", None).await;
+    let flow = id(&flows["entities"][0]);
+    r.call("GET", "/api/v2/flows/{flowId}", &format!("/api/v2/flows/{flow}"), None).await;
+}
+
+async fn exercise_messaging(r: &mut Recorder<'_>) {
+    let content = "/api/v2/conversations/messaging/supportedcontent";
+    r.call("GET", content, content, None).await;
+    let default = format!("{content}/default");
+    let initial = r
+        .call("GET", "/api/v2/conversations/messaging/supportedcontent/default", &default, None)
+        .await;
+    let created = r
+        .call(
+            "POST",
+            content,
+            content,
+            Some(json!({"name": "F", "mediaTypes": {"allow": {"inbound": [{"type": "image/*"}]}}})),
+        )
+        .await;
+    let path = format!("{content}/{}", id(&created));
+    let by_id = "/api/v2/conversations/messaging/supportedcontent/{supportedContentId}";
+    r.call("GET", by_id, &path, None).await;
+    r.call("PATCH", by_id, &path, Some(json!({"name": "F2"}))).await;
+    r.call(
+        "PUT",
+        "/api/v2/conversations/messaging/supportedcontent/default",
+        &default,
+        Some(json!({"id": id(&created)})),
+    )
+    .await;
+    r.call(
+        "PUT",
+        "/api/v2/conversations/messaging/supportedcontent/default",
+        &default,
+        Some(json!({"id": id(&initial)})),
+    )
+    .await;
+    r.call("DELETE", by_id, &path, None).await;
+    let settings = "/api/v2/conversations/messaging/settings";
+    let list = r.call("GET", settings, settings, None).await;
+    let setting = id(&list["entities"][0]);
+    r.call(
+        "GET",
+        "/api/v2/conversations/messaging/settings/{messageSettingId}",
+        &format!("{settings}/{setting}"),
+        None,
+    )
+    .await;
+    r.call(
+        "GET",
+        "/api/v2/conversations/messaging/settings/default",
+        &format!("{settings}/default"),
+        None,
+    )
+    .await;
+    let open = "/api/v2/conversations/messaging/integrations/open";
+    let body = json!({"name": "F", "outboundNotificationWebhookUrl": "https://x.example.com/h",
+        "outboundNotificationWebhookSignatureSecretToken": "0123456789abcdef", "webhookHeaders": {"A": "b"}});
+    let integration = r.call("POST", open, open, Some(body)).await;
+    let failing = json!({"name": "sandbox-create-error x", "outboundNotificationWebhookUrl": "https://x.example.com/h",
+        "outboundNotificationWebhookSignatureSecretToken": "0123456789abcdef"});
+    let failed = r.call("POST", open, open, Some(failing)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let by_id = "/api/v2/conversations/messaging/integrations/open/{integrationId}";
+    let path = format!("{open}/{}", id(&integration));
+    r.call("GET", by_id, &format!("{path}?expand=supportedContent,messagingSetting"), None).await;
+    r.call("GET", by_id, &format!("{open}/{}", id(&failed)), None).await;
+    r.call(
+        "GET",
+        open,
+        "/api/v2/conversations/messaging/integrations/open?expand=supportedContent",
+        None,
+    )
+    .await;
+    r.call("PATCH", by_id, &path, Some(json!({"name": "F2"}))).await;
+    let recipients = "/api/v2/routing/message/recipients";
+    r.call("GET", recipients, "/api/v2/routing/message/recipients?messengerType=open", None).await;
+    let recipient = format!("{recipients}/{}", id(&integration["recipient"]));
+    let flows =
+        r.call("GET", "/api/v2/flows", "/api/v2/flows?type=inboundshortmessage", None).await;
+    let by_id_r = "/api/v2/routing/message/recipients/{recipientId}";
+    r.call("PUT", by_id_r, &recipient, Some(json!({"flow": {"id": id(&flows["entities"][0])}})))
+        .await;
+    r.call("GET", by_id_r, &recipient, None).await;
+    r.call("PUT", by_id_r, &recipient, Some(json!({"flow": {"id": "nope"}}))).await;
+    r.call("DELETE", by_id, &path, None).await;
+}
+
+async fn exercise_queues(r: &mut Recorder<'_>) {
+    let queues = "/api/v2/routing/queues";
+    let flows = r
+        .call("GET", "/api/v2/flows", "/api/v2/flows?type=inqueueshortmessage&name=Default", None)
+        .await;
+    let open = "/api/v2/conversations/messaging/integrations/open";
+    let body = json!({"name": "Q", "outboundNotificationWebhookUrl": "https://x.example.com/h",
+        "outboundNotificationWebhookSignatureSecretToken": "0123456789abcdef"});
+    let integration = r.call("POST", open, open, Some(body)).await;
+    let queue = json!({"name": "Fidelity", "description": "d", "messageInQueueFlow": {"id": id(&flows["entities"][0])},
+        "outboundMessagingAddresses": {"openMessagingRecipient": {"id": id(&integration["recipient"])}},
+        "mediaSettings": {"message": {"alertingTimeoutSeconds": 30, "serviceLevel": {"percentage": 0.8, "durationMs": 20000}}},
+        "acwSettings": {"wrapupPrompt": "OPTIONAL"}, "enableTranscription": true});
+    let created = r.call("POST", queues, queues, Some(queue)).await;
+    let path = format!("{queues}/{}", id(&created));
+    let by_id = "/api/v2/routing/queues/{queueId}";
+    r.call("GET", by_id, &path, None).await;
+    r.call("PUT", by_id, &path, Some(json!({"name": "Fidelity", "skillEvaluationMethod": "ALL"})))
+        .await;
+    r.call("GET", queues, "/api/v2/routing/queues?name=Fid*", None).await;
+    r.call("GET", queues, "/api/v2/routing/queues?pageSize=501", None).await;
+    r.call("DELETE", by_id, &path, None).await;
+    r.call("GET", by_id, &path, None).await;
+}
+
+async fn exercise_oauth(r: &mut Recorder<'_>) {
+    let clients = "/api/v2/oauth/clients";
+    let roles = r
+        .call(
+            "GET",
+            "/api/v2/authorization/roles",
+            "/api/v2/authorization/roles?name=employee",
+            None,
+        )
+        .await;
+    let home = r
+        .call(
+            "GET",
+            "/api/v2/authorization/divisions/home",
+            "/api/v2/authorization/divisions/home",
+            None,
+        )
+        .await;
+    let body = json!({"name": "F", "authorizedGrantType": "CLIENT-CREDENTIALS", "description": "d",
+        "roleDivisions": [{"roleId": id(&roles["entities"][0]), "divisionId": id(&home)}]});
+    let created = r.call("POST", clients, clients, Some(body)).await;
+    let path = format!("{clients}/{}", id(&created));
+    let by_id = "/api/v2/oauth/clients/{clientId}";
+    r.call("GET", clients, clients, None).await;
+    r.call("GET", by_id, &path, None).await;
+    r.call(
+        "PUT",
+        by_id,
+        &path,
+        Some(
+            json!({"name": "F2", "authorizedGrantType": "CLIENT-CREDENTIALS", "state": "inactive"}),
+        ),
+    )
+    .await;
+    r.call("POST", "/api/v2/oauth/clients/{clientId}/secret", &format!("{path}/secret"), None)
+        .await;
+    r.call("DELETE", by_id, &path, None).await;
+}

@@ -1,0 +1,225 @@
+//! Realism knobs, observability and persistence.
+
+use std::time::Duration;
+
+use gcctl::sandbox::{Generate, SandboxConfig, start};
+use serde_json::{Value, json};
+
+use super::{TestOrg, assert_error, eventually, mint};
+
+const QUEUES: &str = "/api/v2/routing/queues";
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after() {
+    let config = SandboxConfig { rate_limit_per_minute: Some(3), ..SandboxConfig::default() };
+    let org = TestOrg::start(config).await;
+    for _ in 0..3 {
+        assert_eq!(org.get(QUEUES).await.status, 200);
+    }
+    let limited = org.get(QUEUES).await;
+    assert_error(&limited, 429, None);
+    assert_eq!(limited.body["code"], "too.many.requests.retry.after");
+    let seconds: u64 = limited.retry_after.as_deref().expect("Retry-After").parse().unwrap();
+    assert!((1..=20).contains(&seconds), "Retry-After {seconds}");
+    assert_eq!(
+        limited.body["message"],
+        format!("Rate limit exceeded the maximum. Retry the request in [{seconds}] seconds")
+    );
+    // The limit is per token: a fresh token has its own bucket; /oauth/token is not limited.
+    let base = org.sandbox.base_url();
+    let token =
+        mint(&org.http, &base, org.sandbox.client_id(), org.sandbox.client_secret()).await.unwrap();
+    let fresh = org.http.get(org.url(QUEUES)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(fresh.status().as_u16(), 200);
+    assert_eq!(org.stats().await["status429"], 1);
+}
+
+#[tokio::test]
+async fn eventual_consistency_hides_new_objects_for_a_while() {
+    let config =
+        SandboxConfig { consistency_delay: Duration::from_millis(200), ..SandboxConfig::default() };
+    let org = TestOrg::start(config).await;
+    let created = org.post(QUEUES, json!({"name": "Fresh"})).await;
+    assert_eq!(created.status, 200);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_error(&org.get(&format!("{QUEUES}/{id}")).await, 404, None);
+    assert_eq!(org.get(QUEUES).await.body["total"], 0, "lists lag behind");
+    eventually("queue visible", || async {
+        org.get(&format!("{QUEUES}/{id}")).await.status == 200
+    })
+    .await;
+    assert_eq!(org.get(QUEUES).await.body["total"], 1);
+    // Seeded objects are visible at once.
+    assert_eq!(org.get("/api/v2/authorization/divisions/home").await.status, 200);
+}
+
+/// Outcome class of each request under faults: 200, 500, 503 or dropped.
+async fn fault_run(seed: u64) -> (Vec<String>, Value, Vec<String>) {
+    let config = SandboxConfig {
+        fault_rate: 0.5,
+        fault_seed: seed,
+        fault_slow: Duration::from_millis(10),
+        ..SandboxConfig::default()
+    };
+    let org = TestOrg::start(config).await;
+    let mut outcomes = Vec::new();
+    let mut dropped = Vec::new();
+    for n in 0..24 {
+        let name = format!("q{n:02}");
+        let body = Some(json!({"name": name}));
+        if let Ok(answer) = org.try_call(reqwest::Method::POST, QUEUES, body).await {
+            outcomes.push(answer.status.to_string());
+        } else {
+            dropped.push(name);
+            outcomes.push("dropped".to_string());
+        }
+    }
+    let stats = org.stats().await;
+    // A dropped answer still committed the change.
+    let mut present = Vec::new();
+    for name in &dropped {
+        // Reads may be faulted too: retry until a clean answer.
+        for _ in 0..50 {
+            if let Ok(answer) =
+                org.try_call(reqwest::Method::GET, &format!("{QUEUES}?name={name}"), None).await
+            {
+                if answer.status == 200 {
+                    if answer.body["total"] == 1 {
+                        present.push(name.clone());
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(present, dropped, "dropped requests were committed");
+    (outcomes, stats, dropped)
+}
+
+#[tokio::test]
+async fn faults_are_deterministic_for_a_seed() {
+    let (first, stats, dropped) = fault_run(7).await;
+    assert!(!dropped.is_empty(), "seed 7 drops at least one answer: {first:?}");
+    let (second, _, _) = fault_run(7).await;
+    assert_eq!(first, second, "same seed, same faults");
+    let faults = &stats["faultsInjected"];
+    let count = |what: &str| first.iter().filter(|o| *o == what).count() as u64;
+    assert_eq!(faults["status500"].as_u64(), Some(count("500")));
+    assert_eq!(faults["status503"].as_u64(), Some(count("503")));
+    assert_eq!(faults["dropped"].as_u64(), Some(dropped.len() as u64));
+    let injected: u64 = ["status500", "status503", "dropped", "slow"]
+        .iter()
+        .map(|k| faults[k].as_u64().unwrap())
+        .sum();
+    assert!(injected > 0 && injected < 24, "about half the requests are faulted: {faults}");
+    let (other, _, _) = fault_run(8).await;
+    assert_ne!(first, other, "another seed, other faults");
+}
+
+#[tokio::test]
+async fn stats_count_routes_and_reset() {
+    let org = TestOrg::default().await;
+    org.get(QUEUES).await;
+    org.get(QUEUES).await;
+    org.get(&format!("{QUEUES}/nope")).await;
+    let stats = org.stats().await;
+    assert_eq!(stats["byRoute"]["GET /api/v2/routing/queues"], 2);
+    assert_eq!(stats["byRoute"]["GET /api/v2/routing/queues/{queueId}"], 1);
+    assert_eq!(stats["byRoute"]["POST /oauth/token"], 1);
+    assert_eq!(stats["totalRequests"], 4, "stats calls are not counted: {stats}");
+    let reset = org.http.post(org.url("/_sandbox/reset")).send().await.unwrap();
+    assert_eq!(reset.status().as_u16(), 200);
+    let stats = org.stats().await;
+    assert_eq!(stats["totalRequests"], 0);
+    assert_eq!(stats["byRoute"], json!({}));
+    assert_eq!(
+        stats["faultsInjected"],
+        json!({"status500": 0, "status503": 0, "dropped": 0, "slow": 0})
+    );
+    // Reset empties the counters, not the org.
+    assert_eq!(org.get("/api/v2/flows").await.body["total"], 8);
+}
+
+#[tokio::test]
+async fn latency_delays_answers() {
+    let config =
+        SandboxConfig { latency_ms: 60, latency_jitter_ms: 10, ..SandboxConfig::default() };
+    let org = TestOrg::start(config).await;
+    let started = std::time::Instant::now();
+    org.get(QUEUES).await;
+    assert!(started.elapsed() >= Duration::from_millis(50), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn state_persists_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("nested/dir/org.json");
+    let config = || SandboxConfig { state_file: Some(state.clone()), ..SandboxConfig::default() };
+    // Start, create, shut down cleanly.
+    let org = TestOrg::start(config()).await;
+    let (admin_id, admin_secret) =
+        (org.sandbox.client_id().to_string(), org.sandbox.client_secret().to_string());
+    let queue = org.post(QUEUES, json!({"name": "Persisted", "description": "kept"})).await.body;
+    let client = org
+        .post(
+            "/api/v2/oauth/clients",
+            json!({"name": "p", "authorizedGrantType": "CLIENT-CREDENTIALS"}),
+        )
+        .await
+        .body;
+    org.sandbox.shutdown().await;
+    assert!(state.exists());
+    // Start again: same objects, same generated admin credentials, secrets still work.
+    let org = TestOrg::start(config()).await;
+    assert_eq!(org.sandbox.client_id(), admin_id);
+    assert_eq!(org.sandbox.client_secret(), admin_secret);
+    let id = queue["id"].as_str().unwrap();
+    assert_eq!(org.get(&format!("{QUEUES}/{id}")).await.body, queue);
+    let base = org.sandbox.base_url();
+    mint(&org.http, &base, client["id"].as_str().unwrap(), client["secret"].as_str().unwrap())
+        .await
+        .unwrap();
+    // A kill (drop without shutdown) loses nothing that was answered.
+    let killed = org.post(QUEUES, json!({"name": "After kill"})).await.body;
+    drop(org);
+    let org = TestOrg::start(config()).await;
+    let id = killed["id"].as_str().unwrap();
+    assert_eq!(org.get(&format!("{QUEUES}/{id}")).await.body["name"], "After kill");
+    assert_eq!(org.get(QUEUES).await.body["total"], 2);
+    org.sandbox.shutdown().await;
+    // The state file is a full snapshot usable as a seed file.
+    let seeded = TestOrg::start(SandboxConfig {
+        seed_file: Some(state.clone()),
+        ..SandboxConfig::default()
+    })
+    .await;
+    assert_eq!(seeded.get(QUEUES).await.body["total"], 2);
+}
+
+#[tokio::test]
+async fn corrupt_state_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("org.json");
+    fs_err::write(&state, "{not json").unwrap();
+    let err = start(SandboxConfig { state_file: Some(state.clone()), ..SandboxConfig::default() })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(&state.display().to_string()), "{err}");
+    assert_eq!(fs_err::read_to_string(&state).unwrap(), "{not json", "never silently reset");
+}
+
+#[tokio::test]
+async fn generation_creates_named_objects() {
+    let generate = Generate { queues: 3, open_messaging_integrations: 2, oauth_clients: 2 };
+    let org = TestOrg::start(SandboxConfig { generate, ..SandboxConfig::default() }).await;
+    assert_eq!(org.get(QUEUES).await.body["entities"][2]["name"], "queue-00003");
+    let open = org.get("/api/v2/conversations/messaging/integrations/open").await;
+    assert_eq!(open.body["total"], 2);
+    assert_eq!(open.body["entities"][0]["createStatus"], "Completed");
+    assert_eq!(org.get("/api/v2/routing/message/recipients").await.body["total"], 2);
+    assert_eq!(
+        org.get("/api/v2/oauth/clients").await.body["total"],
+        3,
+        "two generated plus the admin"
+    );
+}
