@@ -40,9 +40,9 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Connection> {
 async fn connect_sandbox(global: &GlobalArgs) -> anyhow::Result<Connection> {
     let state = PathBuf::from(SANDBOX_STATE);
     let config = SandboxConfig { state_file: Some(state.clone()), ..SandboxConfig::default() };
-    let sandbox = crate::sandbox::start(config)
-        .await
-        .with_context(|| format!("cannot start the built-in sandbox org (state in {})", state.display()))?;
+    let sandbox = crate::sandbox::start(config).await.with_context(|| {
+        format!("cannot start the built-in sandbox org (state in {})", state.display())
+    })?;
     let target = resolve_region(&sandbox.base_url())?;
     let auth = Auth::ClientCredentials {
         client_id: sandbox.client_id().to_string(),
@@ -58,5 +58,9 @@ async fn connect_sandbox(global: &GlobalArgs) -> anyhow::Result<Connection> {
 
 /// A tokio runtime for one command.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

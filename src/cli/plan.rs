@@ -69,7 +69,15 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     printer.data(&text)?;
     if let Some(path) = &args.out {
         SavedPlan::new(&args.paths, plan.clone()).write(path)?;
-        printer.status(&format!("Saved the plan to {}; apply it with `gcctl apply --plan {}`.", path.display(), path.display()));
+        printer.status(&format!(
+            "Saved the plan to {}; apply it with `gcctl apply --plan {}`.",
+            path.display(),
+            path.display()
+        ));
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { Outcome::Changes } else { Outcome::Success })
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        Outcome::Changes
+    } else {
+        Outcome::Success
+    })
 }

@@ -201,12 +201,21 @@ pub fn join_description(text: Option<&str>, version: u32) -> Option<String> {
 impl super::org::OrgMapping for Org {
     fn paths(&self) -> super::org::ApiPaths {
         // The list takes no paging parameters: one call returns every client.
-        super::org::ApiPaths { collection: "/api/v2/oauth/clients", page_size: None, update: super::org::UpdateMethod::Put }
+        super::org::ApiPaths {
+            collection: "/api/v2/oauth/clients",
+            page_size: None,
+            update: super::org::UpdateMethod::Put,
+        }
     }
 
-    fn live_to_spec(&self, live: &serde_json::Value, lookups: &super::org::Lookups) -> serde_json::Value {
+    fn live_to_spec(
+        &self,
+        live: &serde_json::Value,
+        lookups: &super::org::Lookups,
+    ) -> serde_json::Value {
         let mut spec = super::org::project::<OAuthClientSpec>(live);
-        let (text, version) = split_description(live.get("description").and_then(|d| d.as_str()).unwrap_or(""));
+        let (text, version) =
+            split_description(live.get("description").and_then(|d| d.as_str()).unwrap_or(""));
         if text.is_empty() {
             spec.as_object_mut().map(|m| m.remove("description"));
         } else {
@@ -221,7 +230,9 @@ impl super::org::OrgMapping for Org {
             .map(|grant| {
                 let name = |field: &str, target| {
                     let id = grant.get(field).and_then(|v| v.as_str()).unwrap_or_default();
-                    lookups.name_of(target, id).map_or_else(|| format!("<unknown {target} {id}>"), str::to_string)
+                    lookups
+                        .name_of(target, id)
+                        .map_or_else(|| format!("<unknown {target} {id}>"), str::to_string)
                 };
                 serde_json::json!({
                     "role": name("roleId", RefTarget::Kind(Kind::Role)),
@@ -241,7 +252,11 @@ impl super::org::OrgMapping for Org {
         lookups: &super::org::Lookups,
     ) -> serde_json::Value {
         // A grant without a division is a grant in the Home division.
-        let home = lookups.home_division.as_deref().and_then(|id| lookups.name_of(RefTarget::Division, id)).unwrap_or("Home");
+        let home = lookups
+            .home_division
+            .as_deref()
+            .and_then(|id| lookups.name_of(RefTarget::Division, id))
+            .unwrap_or("Home");
         if let Some(grants) = spec.get_mut("roleDivisions").and_then(|g| g.as_array_mut()) {
             for grant in grants {
                 if grant.get("division").is_none() {
@@ -264,10 +279,18 @@ impl super::org::OrgMapping for Org {
         use super::org::require_id;
         let mut declared = desired.clone();
         let map = declared.as_object_mut().expect("a spec is an object");
-        let version = map.remove("secretVersion").and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok()).unwrap_or(1);
+        let version = map
+            .remove("secretVersion")
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(1);
         // Keep the user's text and the applied version in the description.
-        let live_text = live.and_then(|l| l.get("description")).and_then(|d| d.as_str()).map(|d| split_description(d).0);
-        let text = map.get("description").and_then(|d| d.as_str()).map(str::to_string).or(live_text);
+        let live_text = live
+            .and_then(|l| l.get("description"))
+            .and_then(|d| d.as_str())
+            .map(|d| split_description(d).0);
+        let text =
+            map.get("description").and_then(|d| d.as_str()).map(str::to_string).or(live_text);
         match join_description(text.as_deref(), version) {
             Some(description) => map.insert("description".into(), description.into()),
             None => map.remove("description"),
@@ -284,7 +307,8 @@ impl super::org::OrgMapping for Org {
             }
             map.insert("roleDivisions".into(), serde_json::Value::Array(out));
         }
-        let mut body = live.map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &CLIENT_WRITABLE));
+        let mut body = live
+            .map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &CLIENT_WRITABLE));
         super::org::merge(&mut body, &declared);
         Ok(body)
     }
@@ -304,7 +328,9 @@ mod tests {
 
     #[test]
     fn secret_version_round_trips_through_the_description() {
-        for (text, version) in [(Some("Bot client"), 1), (Some("Bot client"), 3), (None, 2), (None, 1)] {
+        for (text, version) in
+            [(Some("Bot client"), 1), (Some("Bot client"), 3), (None, 2), (None, 1)]
+        {
             let joined = join_description(text, version);
             let (back_text, back_version) = split_description(joined.as_deref().unwrap_or(""));
             assert_eq!(back_version, version);

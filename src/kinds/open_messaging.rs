@@ -129,20 +129,31 @@ impl super::org::OrgMapping for Org {
         }
     }
 
-    fn live_to_spec(&self, live: &serde_json::Value, lookups: &super::org::Lookups) -> serde_json::Value {
+    fn live_to_spec(
+        &self,
+        live: &serde_json::Value,
+        lookups: &super::org::Lookups,
+    ) -> serde_json::Value {
         use super::org::ref_name;
         let mut spec = serde_json::json!({ "name": live.get("name") });
-        if let Some(name) = ref_name(live, "supportedContent", lookups, RefTarget::Kind(Kind::SupportedContentProfile)) {
+        if let Some(name) = ref_name(
+            live,
+            "supportedContent",
+            lookups,
+            RefTarget::Kind(Kind::SupportedContentProfile),
+        ) {
             spec["supportedContent"] = name;
         }
-        if let Some(name) = ref_name(live, "messagingSetting", lookups, RefTarget::MessagingSetting) {
+        if let Some(name) = ref_name(live, "messagingSetting", lookups, RefTarget::MessagingSetting)
+        {
             spec["messagingSetting"] = name;
         }
         let mut webhook = serde_json::json!({});
         if let Some(url) = live.get("outboundNotificationWebhookUrl").filter(|u| !u.is_null()) {
             webhook["url"] = url.clone();
         }
-        let mut headers = live.get("webhookHeaders").and_then(|h| h.as_object()).cloned().unwrap_or_default();
+        let mut headers =
+            live.get("webhookHeaders").and_then(|h| h.as_object()).cloned().unwrap_or_default();
         let version = headers
             .keys()
             .find(|k| k.eq_ignore_ascii_case(SECRET_VERSION_HEADER))
@@ -160,8 +171,12 @@ impl super::org::OrgMapping for Org {
             let flow = match lookups.name_of(RefTarget::Flow(INBOUND_MESSAGE_FLOW), flow_id) {
                 Some(name) => serde_json::json!({ "name": name, "type": INBOUND_MESSAGE_FLOW }),
                 None => match lookups.flow_name(flow_id) {
-                    Some((flow_type, name)) => serde_json::json!({ "name": name, "type": flow_type }),
-                    None => serde_json::json!({ "name": format!("<unknown flow {flow_id}>"), "type": INBOUND_MESSAGE_FLOW }),
+                    Some((flow_type, name)) => {
+                        serde_json::json!({ "name": name, "type": flow_type })
+                    }
+                    None => {
+                        serde_json::json!({ "name": format!("<unknown flow {flow_id}>"), "type": INBOUND_MESSAGE_FLOW })
+                    }
                 },
             };
             spec["inboundFlow"] = flow;
@@ -177,7 +192,8 @@ impl super::org::OrgMapping for Org {
         _lookups: &super::org::Lookups,
     ) -> serde_json::Value {
         // The webhook is another manifest: inline what the org will hold.
-        let handle = super::downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref()).map(|s| s.webhook.clone());
+        let handle = super::downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref())
+            .map(|s| s.webhook.clone());
         let webhook = handle
             .and_then(|h| crate::manifest::check::resolve_in_set(&set.objects, Kind::Webhook, &h))
             .and_then(|o| super::downcast::<WebhookSpec>(o.spec.as_ref()));
@@ -205,12 +221,17 @@ impl super::org::OrgMapping for Org {
             body["supportedContent"] = id_ref(&require_id(ids, target, name, "/supportedContent")?);
         }
         if let Some(name) = desired.get("messagingSetting").and_then(|v| v.as_str()) {
-            body["messagingSetting"] = id_ref(&require_id(ids, RefTarget::MessagingSetting, name, "/messagingSetting")?);
+            body["messagingSetting"] =
+                id_ref(&require_id(ids, RefTarget::MessagingSetting, name, "/messagingSetting")?);
         }
         if let Some(webhook) = desired.get("webhook") {
             body["outboundNotificationWebhookUrl"] = webhook["url"].clone();
-            let mut headers = webhook.get("headers").and_then(|h| h.as_object()).cloned().unwrap_or_default();
-            let version = webhook.get("signatureSecretVersion").and_then(serde_json::Value::as_u64).unwrap_or(1);
+            let mut headers =
+                webhook.get("headers").and_then(|h| h.as_object()).cloned().unwrap_or_default();
+            let version = webhook
+                .get("signatureSecretVersion")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(1);
             headers.insert(SECRET_VERSION_HEADER.into(), version.to_string().into());
             body["webhookHeaders"] = serde_json::Value::Object(headers);
         }

@@ -137,7 +137,9 @@ pub fn id_ref(id: &str) -> Value {
 pub fn ref_name(live: &Value, field: &str, lookups: &Lookups, target: RefTarget) -> Option<Value> {
     let id = live.get(field)?.get("id")?.as_str()?;
     Some(Value::String(
-        lookups.name_of(target, id).map_or_else(|| format!("<unknown {target} {id}>"), str::to_string),
+        lookups
+            .name_of(target, id)
+            .map_or_else(|| format!("<unknown {target} {id}>"), str::to_string),
     ))
 }
 
@@ -220,7 +222,9 @@ pub fn merge(base: &mut Value, patch: &Value) {
         (Value::Object(base), Value::Object(patch)) => {
             for (key, value) in patch {
                 match base.get_mut(key) {
-                    Some(existing) if existing.is_object() && value.is_object() => merge(existing, value),
+                    Some(existing) if existing.is_object() && value.is_object() => {
+                        merge(existing, value)
+                    }
                     _ => {
                         base.insert(key.clone(), value.clone());
                     }
@@ -232,10 +236,13 @@ pub fn merge(base: &mut Value, patch: &Value) {
 }
 
 /// The kinds whose objects live in the org, in dependency order.
-pub const ORG_KINDS: [Kind; 5] =
-    [Kind::Role, Kind::SupportedContentProfile, Kind::OpenMessagingIntegration, Kind::RoutingQueue, Kind::OAuthClient];
-
-
+pub const ORG_KINDS: [Kind; 5] = [
+    Kind::Role,
+    Kind::SupportedContentProfile,
+    Kind::OpenMessagingIntegration,
+    Kind::RoutingQueue,
+    Kind::OAuthClient,
+];
 
 /// What the planner and executor need from an org kind.
 pub trait OrgMapping: Sync {
@@ -247,14 +254,25 @@ pub trait OrgMapping: Sync {
     /// The desired spec-shaped value: the declared spec with references
     /// already resolved to org names. Kinds that inline other manifests (an
     /// integration's webhook) or default a reference (Home division) adjust it.
-    fn desired(&self, spec: Value, _object: &crate::manifest::Object, _set: &crate::manifest::ManifestSet, _lookups: &Lookups) -> Value {
+    fn desired(
+        &self,
+        spec: Value,
+        _object: &crate::manifest::Object,
+        _set: &crate::manifest::ManifestSet,
+        _lookups: &Lookups,
+    ) -> Value {
         spec
     }
 
     /// The request body for a create (`live` is `None`) or an update. For PUT
     /// kinds the declared fields are merged into the live object's writable
     /// fields. Secrets are not included: the executor adds them when due.
-    fn body(&self, desired: &Value, live: Option<&Value>, ids: &dyn IdResolver) -> Result<Value, UnresolvedRef>;
+    fn body(
+        &self,
+        desired: &Value,
+        live: Option<&Value>,
+        ids: &dyn IdResolver,
+    ) -> Result<Value, UnresolvedRef>;
 
     /// Pointers of lists compared as sets (order does not matter).
     fn set_pointers(&self) -> &'static [&'static str] {

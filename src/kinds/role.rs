@@ -107,8 +107,6 @@ pub const DEF: KindDef = KindDef {
     org: Some(&Org),
 };
 
-
-
 /// The org side of `Role`.
 pub struct Org;
 
@@ -124,9 +122,15 @@ impl super::org::OrgMapping for Org {
         }
     }
 
-    fn live_to_spec(&self, live: &serde_json::Value, _lookups: &super::org::Lookups) -> serde_json::Value {
+    fn live_to_spec(
+        &self,
+        live: &serde_json::Value,
+        _lookups: &super::org::Lookups,
+    ) -> serde_json::Value {
         let mut permissions: Vec<String> = Vec::new();
-        for policy in live.get("permissionPolicies").and_then(|p| p.as_array()).into_iter().flatten() {
+        for policy in
+            live.get("permissionPolicies").and_then(|p| p.as_array()).into_iter().flatten()
+        {
             let domain = policy.get("domain").and_then(|d| d.as_str()).unwrap_or_default();
             let entity = policy.get("entityName").and_then(|d| d.as_str()).unwrap_or_default();
             for action in policy.get("actionSet").and_then(|a| a.as_array()).into_iter().flatten() {
@@ -150,7 +154,8 @@ impl super::org::OrgMapping for Org {
         live: Option<&serde_json::Value>,
         _ids: &dyn super::org::IdResolver,
     ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
-        let mut body = live.map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &ROLE_WRITABLE));
+        let mut body =
+            live.map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &ROLE_WRITABLE));
         body["name"] = desired["name"].clone();
         if let Some(d) = desired.get("description") {
             body["description"] = d.clone();

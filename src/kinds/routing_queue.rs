@@ -452,21 +452,55 @@ pub struct Org;
 /// Fields of the `Queue` response that `QueueRequest` accepts back on PUT
 /// (everything except the server's read-only ones).
 const QUEUE_WRITABLE: [&str; 33] = [
-    "name", "division", "description", "mediaSettings", "routingRules", "conditionalGroupRouting",
-    "conditionalGroupActivation", "bullseye", "scoringMethod", "lastAgentRoutingMode", "acwSettings",
-    "skillEvaluationMethod", "memberGroups", "queueFlow", "emailInQueueFlow", "messageInQueueFlow",
-    "whisperPrompt", "onHoldPrompt", "defaultMediaLanguage", "autoAnswerOnly", "cannedResponseLibraries",
-    "enableTranscription", "enableAudioMonitoring", "enableManualAssignment", "agentOwnedRouting",
-    "directRouting", "callingPartyName", "callingPartyNumber", "defaultScripts", "outboundMessagingAddresses",
-    "outboundEmailAddress", "peerId", "suppressInQueueCallRecording",
+    "name",
+    "division",
+    "description",
+    "mediaSettings",
+    "routingRules",
+    "conditionalGroupRouting",
+    "conditionalGroupActivation",
+    "bullseye",
+    "scoringMethod",
+    "lastAgentRoutingMode",
+    "acwSettings",
+    "skillEvaluationMethod",
+    "memberGroups",
+    "queueFlow",
+    "emailInQueueFlow",
+    "messageInQueueFlow",
+    "whisperPrompt",
+    "onHoldPrompt",
+    "defaultMediaLanguage",
+    "autoAnswerOnly",
+    "cannedResponseLibraries",
+    "enableTranscription",
+    "enableAudioMonitoring",
+    "enableManualAssignment",
+    "agentOwnedRouting",
+    "directRouting",
+    "callingPartyName",
+    "callingPartyNumber",
+    "defaultScripts",
+    "outboundMessagingAddresses",
+    "outboundEmailAddress",
+    "peerId",
+    "suppressInQueueCallRecording",
 ];
 
 impl super::org::OrgMapping for Org {
     fn paths(&self) -> super::org::ApiPaths {
-        super::org::ApiPaths { collection: "/api/v2/routing/queues", page_size: Some(500), update: super::org::UpdateMethod::Put }
+        super::org::ApiPaths {
+            collection: "/api/v2/routing/queues",
+            page_size: Some(500),
+            update: super::org::UpdateMethod::Put,
+        }
     }
 
-    fn live_to_spec(&self, live: &serde_json::Value, lookups: &super::org::Lookups) -> serde_json::Value {
+    fn live_to_spec(
+        &self,
+        live: &serde_json::Value,
+        lookups: &super::org::Lookups,
+    ) -> serde_json::Value {
         use super::org::ref_name;
         let mut spec = super::org::project::<RoutingQueueSpec>(live);
         let Some(map) = spec.as_object_mut() else { return spec };
@@ -481,14 +515,19 @@ impl super::org::OrgMapping for Org {
             }
         }
         map.remove("outboundMessagingAddresses");
-        let recipient = live.pointer("/outboundMessagingAddresses/openMessagingRecipient/id").and_then(|v| v.as_str());
+        let recipient = live
+            .pointer("/outboundMessagingAddresses/openMessagingRecipient/id")
+            .and_then(|v| v.as_str());
         if let Some(recipient) = recipient {
             let name = lookups
                 .recipient_integration
                 .get(recipient)
                 .and_then(|id| lookups.name_of(RefTarget::Kind(Kind::OpenMessagingIntegration), id))
                 .map_or_else(|| format!("<unknown recipient {recipient}>"), str::to_string);
-            map.insert("outboundMessagingAddresses".into(), serde_json::json!({ "openMessagingRecipient": name }));
+            map.insert(
+                "outboundMessagingAddresses".into(),
+                serde_json::json!({ "openMessagingRecipient": name }),
+            );
         }
         spec
     }
@@ -502,11 +541,17 @@ impl super::org::OrgMapping for Org {
         use super::org::{id_ref, require_id};
         let mut declared = desired.clone();
         if let Some(name) = desired.get("division").and_then(|v| v.as_str()) {
-            declared["division"] = id_ref(&require_id(ids, RefTarget::Division, name, "/division")?);
+            declared["division"] =
+                id_ref(&require_id(ids, RefTarget::Division, name, "/division")?);
         }
         for (field, flow_type) in FLOW_FIELDS {
             if let Some(name) = desired.get(field).and_then(|v| v.as_str()) {
-                declared[field] = id_ref(&require_id(ids, RefTarget::Flow(flow_type), name, &format!("/{field}"))?);
+                declared[field] = id_ref(&require_id(
+                    ids,
+                    RefTarget::Flow(flow_type),
+                    name,
+                    &format!("/{field}"),
+                )?);
             }
         }
         let pointer = "/outboundMessagingAddresses/openMessagingRecipient";
@@ -515,7 +560,8 @@ impl super::org::OrgMapping for Org {
             let recipient = require_id(ids, RefTarget::Recipient, name, pointer)?;
             declared["outboundMessagingAddresses"]["openMessagingRecipient"] = id_ref(&recipient);
         }
-        let mut body = live.map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &QUEUE_WRITABLE));
+        let mut body = live
+            .map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &QUEUE_WRITABLE));
         super::org::merge(&mut body, &declared);
         Ok(body)
     }

@@ -109,7 +109,11 @@ impl super::org::OrgMapping for Org {
         }
     }
 
-    fn live_to_spec(&self, live: &serde_json::Value, lookups: &super::org::Lookups) -> serde_json::Value {
+    fn live_to_spec(
+        &self,
+        live: &serde_json::Value,
+        lookups: &super::org::Lookups,
+    ) -> serde_json::Value {
         let mut spec = super::org::project::<SupportedContentProfileSpec>(live);
         let id = live.get("id").and_then(|i| i.as_str());
         let is_default = id.is_some() && lookups.default_supported_content.as_deref() == id;

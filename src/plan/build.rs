@@ -52,7 +52,9 @@ pub fn desired_of(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Valu
     let mut spec = object.spec.to_json();
     for reference in object.spec.references() {
         if let RefTarget::Kind(kind) = reference.target {
-            if let Some(target) = resolve_in_set(&set.objects, kind, &reference.name).and_then(Object::org_name) {
+            if let Some(target) =
+                resolve_in_set(&set.objects, kind, &reference.name).and_then(Object::org_name)
+            {
                 let pointer = reference.pointer.trim_start_matches("/spec");
                 if let Some(slot) = spec.pointer_mut(pointer) {
                     *slot = Value::String(target.to_string());
@@ -72,7 +74,8 @@ fn plan_object(object: &Object, set: &ManifestSet, live: &LiveOrg) -> Result<Cha
     let mut problems = check_references(object, set, &live.lookups);
     let matches = live.named(object.kind, &org_name);
     if matches.len() > 1 {
-        let ids: Vec<&str> = matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
+        let ids: Vec<&str> =
+            matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
         problems.push(format!(
             "{} ({}): {} live {} objects are named `{org_name}` (ids {}); rename or delete all but one",
             object.id(),
@@ -168,7 +171,9 @@ fn check_references(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Ve
     let mut problems = Vec::new();
     for reference in object.spec.references() {
         if let RefTarget::Kind(kind) = reference.target {
-            if resolve_in_set(&set.objects, kind, &reference.name).is_some() || !kind.is_org_object() {
+            if resolve_in_set(&set.objects, kind, &reference.name).is_some()
+                || !kind.is_org_object()
+            {
                 continue;
             }
         }
@@ -205,7 +210,10 @@ fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
         for object in live.objects.get(&kind).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
             let declared = set.of_kind(kind).any(|o| o.org_name() == Some(name));
-            if declared || !set.project.in_prune_scope(kind, name) || is_builtin(kind, object, &live.lookups) {
+            if declared
+                || !set.project.in_prune_scope(kind, name)
+                || is_builtin(kind, object, &live.lookups)
+            {
                 continue;
             }
             out.push(Change {
@@ -229,8 +237,13 @@ fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
 pub fn is_builtin(kind: Kind, object: &Value, lookups: &Lookups) -> bool {
     let id = object.get("id").and_then(Value::as_str);
     match kind {
-        Kind::Role => object.get("default").and_then(Value::as_bool) == Some(true) || object.get("base").and_then(Value::as_bool) == Some(true),
-        Kind::SupportedContentProfile => id.is_some() && id == lookups.default_supported_content.as_deref(),
+        Kind::Role => {
+            object.get("default").and_then(Value::as_bool) == Some(true)
+                || object.get("base").and_then(Value::as_bool) == Some(true)
+        }
+        Kind::SupportedContentProfile => {
+            id.is_some() && id == lookups.default_supported_content.as_deref()
+        }
         _ => false,
     }
 }

@@ -25,7 +25,13 @@ pub fn diff(desired: &Value, live: &Value, options: &DiffOptions<'_>) -> Vec<Fie
     changes
 }
 
-fn walk(pointer: &str, desired: &Value, live: Option<&Value>, options: &DiffOptions<'_>, out: &mut Vec<FieldChange>) {
+fn walk(
+    pointer: &str,
+    desired: &Value,
+    live: Option<&Value>,
+    options: &DiffOptions<'_>,
+    out: &mut Vec<FieldChange>,
+) {
     if is_ignored(pointer, options.ignore) {
         return;
     }
@@ -58,7 +64,9 @@ fn walk(pointer: &str, desired: &Value, live: Option<&Value>, options: &DiffOpti
 }
 
 fn is_ignored(pointer: &str, ignore: &[String]) -> bool {
-    ignore.iter().any(|i| pointer == i || pointer.strip_prefix(i.as_str()).is_some_and(|rest| rest.starts_with('/')))
+    ignore.iter().any(|i| {
+        pointer == i || pointer.strip_prefix(i.as_str()).is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 /// JSON pointer escaping of one token.
@@ -73,7 +81,9 @@ pub fn equivalent(a: &Value, b: &Value) -> bool {
             (Some(x), Some(y)) => (x - y).abs() <= f64::EPSILON * x.abs().max(y.abs()).max(1.0),
             _ => x == y,
         },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equivalent(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equivalent(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equivalent(v, w)))
         }
@@ -84,7 +94,8 @@ pub fn equivalent(a: &Value, b: &Value) -> bool {
 /// Equal as sets: same members, order and duplicates aside.
 fn same_set(a: &Value, b: &Value) -> bool {
     let (Some(x), Some(y)) = (a.as_array(), b.as_array()) else { return equivalent(a, b) };
-    x.iter().all(|v| y.iter().any(|w| equivalent(v, w))) && y.iter().all(|w| x.iter().any(|v| equivalent(v, w)))
+    x.iter().all(|v| y.iter().any(|w| equivalent(v, w)))
+        && y.iter().all(|w| x.iter().any(|v| equivalent(v, w)))
 }
 
 #[cfg(test)]
@@ -95,7 +106,8 @@ mod tests {
 
     #[test]
     fn compares_declared_fields_only() {
-        let desired = json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 30}}});
+        let desired =
+            json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 30}}});
         let live = json!({"name": "Q", "description": "x", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "enableAutoAnswer": true}}});
         let changes = diff(&desired, &live, &DiffOptions::default());
         assert_eq!(changes.len(), 1);
@@ -106,7 +118,8 @@ mod tests {
 
     #[test]
     fn numbers_sets_ignores_and_write_only() {
-        let desired = json!({"a": 30, "perms": ["x", "y"], "list": [1, 2], "skip": {"deep": 1}, "secret": 2});
+        let desired =
+            json!({"a": 30, "perms": ["x", "y"], "list": [1, 2], "skip": {"deep": 1}, "secret": 2});
         let live = json!({"a": 30.0, "perms": ["y", "x"], "list": [2, 1], "skip": {"deep": 5}, "secret": 1});
         let ignore = vec!["/skip".to_string()];
         let options = DiffOptions { sets: &["/perms"], write_only: &["/secret"], ignore: &ignore };
@@ -126,7 +139,8 @@ mod tests {
         leaf.prop_recursive(4, 32, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map("[a-z]{1,4}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+                prop::collection::btree_map("[a-z]{1,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }

@@ -45,15 +45,27 @@ const FLOWS: &str = "/api/v2/flows";
 const DEFAULT_SUPPORTED_CONTENT: &str = "/api/v2/conversations/messaging/supportedcontent/default";
 
 /// Read what planning `set` needs.
-pub async fn read(client: &Client, set: &ManifestSet, scope: &ReadScope) -> Result<LiveOrg, ReadError> {
+pub async fn read(
+    client: &Client,
+    set: &ManifestSet,
+    scope: &ReadScope,
+) -> Result<LiveOrg, ReadError> {
     let kinds = kinds_to_read(set, scope);
     let needs = Needs::of(set, &kinds, scope);
     let lists = try_join_all(kinds.iter().map(|kind| list_kind(client, *kind)));
     let divisions = optional(needs.divisions, list(client, DIVISIONS, Some(100), "divisions"));
-    let settings = optional(needs.messaging_settings, list(client, MESSAGING_SETTINGS, Some(100), "messaging settings"));
+    let settings = optional(
+        needs.messaging_settings,
+        list(client, MESSAGING_SETTINGS, Some(100), "messaging settings"),
+    );
     let recipients = optional(needs.recipients, list_recipients(client));
-    let flows = try_join_all(needs.flows.iter().map(|(name, flow_type)| find_flows(client, name, flow_type)));
-    let default_sc = optional(needs.default_supported_content, get(client, DEFAULT_SUPPORTED_CONTENT, "the default supported content profile"));
+    let flows = try_join_all(
+        needs.flows.iter().map(|(name, flow_type)| find_flows(client, name, flow_type)),
+    );
+    let default_sc = optional(
+        needs.default_supported_content,
+        get(client, DEFAULT_SUPPORTED_CONTENT, "the default supported content profile"),
+    );
     let (lists, divisions, settings, recipients, flows, default_sc) =
         futures::try_join!(lists, divisions, settings, recipients, flows, default_sc)?;
 
@@ -69,14 +81,16 @@ pub async fn read(client: &Client, set: &ManifestSet, scope: &ReadScope) -> Resu
         insert(lookups, RefTarget::MessagingSetting, setting);
     }
     for flow in flows.iter().flatten() {
-        if let Some(flow_type) = flow.get("type").and_then(Value::as_str).and_then(static_flow_type) {
+        if let Some(flow_type) = flow.get("type").and_then(Value::as_str).and_then(static_flow_type)
+        {
             insert(lookups, RefTarget::Flow(flow_type), flow);
         }
     }
     for recipient in recipients.iter().flatten() {
         record_recipient(lookups, recipient);
     }
-    lookups.default_supported_content = default_sc.and_then(|d| d.get("id").and_then(Value::as_str).map(str::to_string));
+    lookups.default_supported_content =
+        default_sc.and_then(|d| d.get("id").and_then(Value::as_str).map(str::to_string));
     for (kind, objects) in kinds.iter().zip(lists) {
         for object in &objects {
             record_object(lookups, *kind, object);
@@ -88,7 +102,8 @@ pub async fn read(client: &Client, set: &ManifestSet, scope: &ReadScope) -> Resu
 
 /// Org kinds to list: declared, pruned, or needed to name live references.
 fn kinds_to_read(set: &ManifestSet, scope: &ReadScope) -> Vec<Kind> {
-    let mut kinds: BTreeSet<Kind> = set.objects.iter().map(|o| o.kind).filter(|k| k.is_org_object()).collect();
+    let mut kinds: BTreeSet<Kind> =
+        set.objects.iter().map(|o| o.kind).filter(|k| k.is_org_object()).collect();
     kinds.extend(set.project.prune.iter().map(|p| p.kind));
     if scope.all_kinds {
         kinds.extend(ORG_KINDS);
@@ -132,9 +147,10 @@ impl Needs {
             }
         }
         // Recipients are only needed to show where integrations route.
-        let routes_declared = set
-            .of_kind(Kind::OpenMessagingIntegration)
-            .any(|o| downcast::<OpenMessagingIntegrationSpec>(o.spec.as_ref()).is_some_and(|s| s.inbound_flow.is_some()));
+        let routes_declared = set.of_kind(Kind::OpenMessagingIntegration).any(|o| {
+            downcast::<OpenMessagingIntegrationSpec>(o.spec.as_ref())
+                .is_some_and(|s| s.inbound_flow.is_some())
+        });
         needs.recipients &= routes_declared || scope.all_kinds;
         needs
     }
@@ -152,7 +168,12 @@ async fn list_kind(client: &Client, kind: Kind) -> Result<Vec<Value>, ReadError>
     list(client, paths.collection, paths.page_size, &format!("{kind} objects")).await
 }
 
-async fn list(client: &Client, path: &str, page_size: Option<u32>, what: &str) -> Result<Vec<Value>, ReadError> {
+async fn list(
+    client: &Client,
+    path: &str,
+    page_size: Option<u32>,
+    what: &str,
+) -> Result<Vec<Value>, ReadError> {
     let result = match page_size {
         Some(size) => client.list_all(path, &[], size).await,
         None => client.list_unpaged(path).await,
@@ -174,16 +195,22 @@ async fn list_recipients(client: &Client) -> Result<Vec<Value>, ReadError> {
 
 /// Flows with this name and type. The API's `name` filter is fuzzy, so the
 /// result is matched exactly here.
-async fn find_flows(client: &Client, name: &str, flow_type: &'static str) -> Result<Vec<Value>, ReadError> {
+async fn find_flows(
+    client: &Client,
+    name: &str,
+    flow_type: &'static str,
+) -> Result<Vec<Value>, ReadError> {
     let query = [("name", name.to_string()), ("type", flow_type.to_ascii_lowercase())];
-    let flows = client
-        .list_all(FLOWS, &query, 100)
-        .await
-        .map_err(|source| ReadError { what: format!("{flow_type} flows named `{name}`"), source })?;
+    let flows = client.list_all(FLOWS, &query, 100).await.map_err(|source| ReadError {
+        what: format!("{flow_type} flows named `{name}`"),
+        source,
+    })?;
     Ok(flows
         .into_iter()
         .filter(|f| f.get("name").and_then(Value::as_str) == Some(name))
-        .filter(|f| f.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(flow_type)))
+        .filter(|f| {
+            f.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(flow_type))
+        })
         .collect())
 }
 
@@ -192,7 +219,9 @@ fn static_flow_type(name: &str) -> Option<&'static str> {
 }
 
 fn insert(lookups: &mut Lookups, target: RefTarget, object: &Value) {
-    if let (Some(id), Some(name)) = (object.get("id").and_then(Value::as_str), object.get("name").and_then(Value::as_str)) {
+    if let (Some(id), Some(name)) =
+        (object.get("id").and_then(Value::as_str), object.get("name").and_then(Value::as_str))
+    {
         lookups.insert(target, id, name);
     }
 }
@@ -203,7 +232,11 @@ fn record_recipient(lookups: &mut Lookups, recipient: &Value) {
         if let Some(flow_id) = flow.get("id").and_then(Value::as_str) {
             lookups.recipient_flow.insert(id.to_string(), flow_id.to_string());
             // The recipient embeds the flow's name: no flow lookup needed.
-            let flow_type = flow.get("type").and_then(Value::as_str).and_then(static_flow_type).unwrap_or(INBOUND_MESSAGE_FLOW);
+            let flow_type = flow
+                .get("type")
+                .and_then(Value::as_str)
+                .and_then(static_flow_type)
+                .unwrap_or(INBOUND_MESSAGE_FLOW);
             insert(lookups, RefTarget::Flow(flow_type), flow);
         }
     }

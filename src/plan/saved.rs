@@ -61,14 +61,16 @@ impl SavedPlan {
     }
 
     pub fn read(path: &Path) -> Result<Self, SavedPlanError> {
-        let text =
-            fs_err::read_to_string(path).map_err(|source| SavedPlanError::Read { path: path.to_path_buf(), source })?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|source| SavedPlanError::Parse { path: path.to_path_buf(), source })?;
-        let found = value.get("format_version").and_then(|v| v.as_str()).unwrap_or("unknown").to_string();
+        let text = fs_err::read_to_string(path)
+            .map_err(|source| SavedPlanError::Read { path: path.to_path_buf(), source })?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|source| SavedPlanError::Parse { path: path.to_path_buf(), source })?;
+        let found =
+            value.get("format_version").and_then(|v| v.as_str()).unwrap_or("unknown").to_string();
         if found != FORMAT_VERSION {
             return Err(SavedPlanError::Version { path: path.to_path_buf(), found });
         }
-        serde_json::from_value(value).map_err(|source| SavedPlanError::Parse { path: path.to_path_buf(), source })
+        serde_json::from_value(value)
+            .map_err(|source| SavedPlanError::Parse { path: path.to_path_buf(), source })
     }
 }

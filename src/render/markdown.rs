@@ -13,8 +13,13 @@ pub fn plan(plan: &Plan) -> String {
         "### gcctl plan: {} to create, {} to update, {} to delete\n\n",
         s.create, s.update, s.delete
     );
-    let env = plan.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
-    let _ = writeln!(out, "Target: {} `{}`{env} · {} unchanged\n", plan.target.kind, plan.target.location, s.no_op);
+    let env =
+        plan.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Target: {} `{}`{env} · {} unchanged\n",
+        plan.target.kind, plan.target.location, s.no_op
+    );
     let changing: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if changing.is_empty() {
         out.push_str("**No changes.** The org matches the manifests.\n");
@@ -43,7 +48,10 @@ pub fn plan(plan: &Plan) -> String {
         );
         for field in &change.fields {
             let (before, after) = if field.sensitive {
-                ("(write-only)".to_string(), write_only_note(field.before.as_ref(), field.after.as_ref()))
+                (
+                    "(write-only)".to_string(),
+                    write_only_note(field.before.as_ref(), field.after.as_ref()),
+                )
             } else {
                 (inline(field.before.as_ref()), inline(field.after.as_ref()))
             };

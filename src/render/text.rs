@@ -46,7 +46,11 @@ fn render_change(out: &mut String, change: &Change, printer: &Printer) {
     let (marker, role, verb) = match change.action {
         Action::Create => ("+", Role::Add, "will be created".to_string()),
         Action::Update => ("~", Role::Change, "will be updated in place".to_string()),
-        Action::Delete if change.prune => ("-", Role::Remove, "will be deleted (prune: undeclared, inside a prune scope)".to_string()),
+        Action::Delete if change.prune => (
+            "-",
+            Role::Remove,
+            "will be deleted (prune: undeclared, inside a prune scope)".to_string(),
+        ),
         Action::Delete => ("-", Role::Remove, "will be deleted".to_string()),
         Action::NoOp => (" ", Role::Dim, "unchanged".to_string()),
     };
@@ -60,7 +64,11 @@ fn render_change(out: &mut String, change: &Change, printer: &Printer) {
 
 fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: &Printer) {
     if field.sensitive {
-        let line = format!("    ~ {}: {}", field.pointer, write_only_note(field.before.as_ref(), field.after.as_ref()));
+        let line = format!(
+            "    ~ {}: {}",
+            field.pointer,
+            write_only_note(field.before.as_ref(), field.after.as_ref())
+        );
         let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
         return;
     }
@@ -69,7 +77,9 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Add));
         return;
     }
-    if let (Some(before), Some(after)) = (multiline(field.before.as_ref()), multiline(field.after.as_ref())) {
+    if let (Some(before), Some(after)) =
+        (multiline(field.before.as_ref()), multiline(field.after.as_ref()))
+    {
         let _ = writeln!(out, "    ~ {}:", field.pointer);
         for change in TextDiff::from_lines(before, after).iter_all_changes() {
             let (sign, role) = match change.tag() {
@@ -82,6 +92,11 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         }
         return;
     }
-    let line = format!("    ~ {}: {} -> {}", field.pointer, inline(field.before.as_ref()), inline(field.after.as_ref()));
+    let line = format!(
+        "    ~ {}: {} -> {}",
+        field.pointer,
+        inline(field.before.as_ref()),
+        inline(field.after.as_ref())
+    );
     let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
 }
