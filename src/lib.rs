@@ -15,6 +15,7 @@
 //! The library never exits the process and never sees clap types outside `cli`.
 
 pub mod api;
+pub mod apply;
 pub mod cli;
 pub mod kinds;
 pub mod manifest;

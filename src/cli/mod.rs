@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::printer::{ColorChoice, Printer};
 
+mod apply;
 pub mod connect;
 mod plan;
 pub mod sandbox;
@@ -58,6 +59,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Show what apply would change in the org.
     Plan(plan::PlanArgs),
+    /// Converge the org to the manifests.
+    Apply(Box<apply::ApplyArgs>),
     /// Run a local sandbox org that speaks the Genesys Cloud API.
     Sandbox(Box<sandbox::SandboxArgs>),
 }
@@ -98,6 +101,7 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Validate(args) => validate::run(args, &cli.global, printer),
         Command::Schema(args) => schema::run(args, printer),
         Command::Plan(args) => plan::run(args, &cli.global, printer),
+        Command::Apply(args) => apply::run(args, &cli.global, printer),
         Command::Sandbox(args) => sandbox::run(args, printer),
     }
 }

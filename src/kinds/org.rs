@@ -223,7 +223,7 @@ pub fn merge(base: &mut Value, patch: &Value) {
             for (key, value) in patch {
                 match base.get_mut(key) {
                     Some(existing) if existing.is_object() && value.is_object() => {
-                        merge(existing, value)
+                        merge(existing, value);
                     }
                     _ => {
                         base.insert(key.clone(), value.clone());

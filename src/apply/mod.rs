@@ -1,0 +1,321 @@
+//! Apply: execute a plan against the org, in dependency order, in parallel.
+//!
+//! The changes form a graph (supported content → integration → queue using
+//! its address; role → OAuth client; ...), built from each change's
+//! `depends_on`. Creates and updates run first: a change starts once every
+//! change it depends on has succeeded, under one global bound
+//! (`parallelism`) and the API client's rate limiter. A failed change marks
+//! its dependents "skipped: upstream failed" while independent branches go
+//! on. Deletes run last, in reverse dependency order (by kind), and only
+//! when pruning was asked for.
+//!
+//! Everything that can be checked is checked before the first change:
+//! secrets resolve, OAuth secrets have somewhere to go, the graph has no
+//! cycle, and deletes target neither built-ins nor protected objects.
+
+pub mod ops;
+pub mod secrets;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::api::Client;
+use crate::kinds::Kind;
+use crate::manifest::ManifestSet;
+use crate::plan::{Action, Change, LiveOrg, Plan};
+use ops::{Done, OpContext, RunIds};
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct ApplySettings {
+    /// Execute prune deletes (otherwise they are left out).
+    pub prune: bool,
+    /// How many changes may run at once.
+    pub parallelism: usize,
+    pub secrets_dir: Option<PathBuf>,
+    /// How long to wait for asynchronous creates and eventual consistency.
+    pub deadline: Duration,
+    /// The OAuth client gcctl authenticates with (never deleted).
+    pub own_client_id: Option<String>,
+}
+
+/// What happened to one change: one event of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// `started`, `created`, `updated`, `deleted`, `unchanged`, `failed`, `skipped`.
+    pub event: String,
+    pub object: String,
+    pub org_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ApplySummary {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl ApplySummary {
+    pub fn converged(&self) -> bool {
+        self.failed == 0 && self.skipped == 0
+    }
+
+    fn count(&mut self, event: &Event) {
+        match event.event.as_str() {
+            "created" => self.created += 1,
+            "updated" => self.updated += 1,
+            "deleted" => self.deleted += 1,
+            "unchanged" => self.unchanged += 1,
+            "failed" => self.failed += 1,
+            "skipped" => self.skipped += 1,
+            _ => {}
+        }
+    }
+}
+
+/// Problems found before the first change; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[error("nothing was changed: {}", .problems.join("; "))]
+pub struct PreflightError {
+    pub problems: Vec<String>,
+}
+
+/// Check what can be checked before changing anything.
+pub fn preflight(
+    plan: &Plan,
+    set: &ManifestSet,
+    settings: &ApplySettings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<secrets::RunSecrets, PreflightError> {
+    let mut problems = Vec::new();
+    let run_plan = effective(plan, settings.prune);
+    if let Some(cycle) = find_cycle(&run_plan.changes) {
+        problems.push(format!("dependency cycle: {}", cycle.join(" -> ")));
+    }
+    for change in run_plan.changes.iter().filter(|c| c.action == Action::Delete) {
+        if set.objects.iter().any(|o| {
+            o.protect && o.kind == change.kind && o.org_name() == Some(change.org_name.as_str())
+        }) {
+            problems.push(format!(
+                "{}: refusing to delete a protected object (protect: true)",
+                change.address()
+            ));
+        }
+        if change.kind == Kind::OAuthClient
+            && settings.own_client_id.as_deref() == change.id.as_deref()
+        {
+            problems.push(format!(
+                "{}: refusing to delete the OAuth client gcctl is authenticated with",
+                change.address()
+            ));
+        }
+    }
+    let secrets = secrets::resolve(&run_plan, set, env, settings.secrets_dir.as_deref())
+        .unwrap_or_else(|mut p| {
+            problems.append(&mut p);
+            secrets::RunSecrets::default()
+        });
+    if problems.is_empty() { Ok(secrets) } else { Err(PreflightError { problems }) }
+}
+
+/// The plan as it will run: prunes only when asked for.
+pub fn effective(plan: &Plan, prune: bool) -> Plan {
+    let mut plan = plan.clone();
+    plan.changes.retain(|c| prune || c.action != Action::Delete);
+    plan
+}
+
+/// Execute the plan. Events are sent to `events` as they happen (for
+/// progress and `--output json`); the summary is returned.
+pub async fn execute(
+    plan: &Plan,
+    set: &ManifestSet,
+    live: &LiveOrg,
+    client: &Client,
+    settings: &ApplySettings,
+    secrets: &secrets::RunSecrets,
+    events: &mpsc::UnboundedSender<Event>,
+) -> ApplySummary {
+    let plan = effective(plan, settings.prune);
+    let ids = Mutex::new(RunIds::default());
+    let ctx = OpContext {
+        client,
+        set,
+        lookups: &live.lookups,
+        ids: &ids,
+        secrets,
+        secrets_dir: settings.secrets_dir.clone(),
+        deadline: settings.deadline,
+        own_client_id: settings.own_client_id.clone(),
+    };
+    let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =
+        plan.changes.iter().partition(|c| c.action != Action::Delete);
+    let mut summary = ApplySummary::default();
+    run_graph(&upserts, &ctx, settings.parallelism, events, &mut summary).await;
+    // Deletes last, dependents before what they depend on.
+    deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
+    for wave in deletes.chunk_by(|a, b| a.kind == b.kind) {
+        run_graph(wave, &ctx, settings.parallelism, events, &mut summary).await;
+    }
+    summary
+}
+
+/// Run changes as their dependencies succeed, at most `parallelism` at once.
+async fn run_graph(
+    changes: &[&Change],
+    ctx: &OpContext<'_>,
+    parallelism: usize,
+    events: &mpsc::UnboundedSender<Event>,
+    summary: &mut ApplySummary,
+) {
+    let index: BTreeMap<String, usize> =
+        changes.iter().enumerate().map(|(i, c)| (c.address(), i)).collect();
+    let deps: Vec<Vec<usize>> = changes
+        .iter()
+        .map(|c| c.depends_on.iter().filter_map(|d| index.get(d).copied()).collect())
+        .collect();
+    let mut state = vec![State::Pending; changes.len()];
+    let limit = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut running = futures::stream::FuturesUnordered::new();
+    loop {
+        for i in 0..changes.len() {
+            if state[i] != State::Pending {
+                continue;
+            }
+            if let Some(&blocker) =
+                deps[i].iter().find(|&&d| matches!(state[d], State::Failed | State::Skipped))
+            {
+                state[i] = State::Skipped;
+                let event = event(
+                    changes[i],
+                    "skipped",
+                    Some(format!("upstream failed: {}", changes[blocker].address())),
+                    None,
+                );
+                send(events, summary, event);
+            } else if deps[i].iter().all(|&d| state[d] == State::Succeeded) {
+                state[i] = State::Running;
+                let limit = Arc::clone(&limit);
+                let change = changes[i];
+                if change.action != Action::NoOp {
+                    let _ = events.send(event(change, "started", None, change.id.clone()));
+                }
+                running.push(async move {
+                    let _permit = limit.acquire().await;
+                    (i, ops::execute(change, ctx).await)
+                });
+            }
+        }
+        let Some((i, result)) = futures::StreamExt::next(&mut running).await else { break };
+        let change = changes[i];
+        match result {
+            Ok(done) => {
+                state[i] = State::Succeeded;
+                send(events, summary, done_event(change, &done));
+            }
+            Err(err) => {
+                state[i] = State::Failed;
+                send(
+                    events,
+                    summary,
+                    event(change, "failed", Some(error_chain(&err)), change.id.clone()),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+fn send(events: &mpsc::UnboundedSender<Event>, summary: &mut ApplySummary, event: Event) {
+    summary.count(&event);
+    let _ = events.send(event);
+}
+
+fn event(change: &Change, kind: &str, message: Option<String>, id: Option<String>) -> Event {
+    Event {
+        event: kind.to_string(),
+        object: change.address(),
+        org_name: change.org_name.clone(),
+        id,
+        message,
+    }
+}
+
+fn done_event(change: &Change, done: &Done) -> Event {
+    let kind = match done.action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Delete => "deleted",
+        Action::NoOp => "unchanged",
+    };
+    let message = (!done.notes.is_empty()).then(|| done.notes.join("; "));
+    event(change, kind, message, done.id.clone())
+}
+
+/// The error and its causes on one line: the operation, then the API's answer
+/// (method, path, status, code, message, correlation id).
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A dependency cycle among the changes, if any (validation rejects cycles
+/// in manifests; this guards plans loaded from files).
+fn find_cycle(changes: &[Change]) -> Option<Vec<String>> {
+    let index: BTreeMap<String, usize> =
+        changes.iter().enumerate().map(|(i, c)| (c.address(), i)).collect();
+    let mut graph = petgraph::graph::DiGraph::<usize, ()>::new();
+    let nodes: Vec<_> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
+    for (i, change) in changes.iter().enumerate() {
+        for dep in change.depends_on.iter().filter_map(|d| index.get(d)) {
+            graph.add_edge(nodes[i], nodes[*dep], ());
+        }
+    }
+    petgraph::algo::toposort(&graph, None).err().map(|cycle| {
+        let start = graph[cycle.node_id()];
+        let mut seen = BTreeSet::new();
+        let mut path = vec![changes[start].address()];
+        seen.insert(start);
+        let mut current = start;
+        while let Some(next) = changes[current]
+            .depends_on
+            .iter()
+            .filter_map(|d| index.get(d))
+            .find(|n| !seen.contains(*n) || **n == start)
+        {
+            path.push(changes[*next].address());
+            if *next == start || !seen.insert(*next) {
+                break;
+            }
+            current = *next;
+        }
+        path
+    })
+}

@@ -1,0 +1,155 @@
+//! Secrets during apply: which changes need a secret, resolving them all
+//! before the first change, and writing OAuth client secrets to
+//! `--secrets-dir` (one JSON file per client, mode 0600) and nowhere else.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::kinds::open_messaging::OpenMessagingIntegrationSpec;
+use crate::kinds::webhook::WebhookSpec;
+use crate::kinds::{Kind, downcast};
+use crate::manifest::check::resolve_in_set;
+use crate::manifest::secret::Secret;
+use crate::manifest::{ManifestSet, Object};
+use crate::plan::{Action, Change, Plan};
+
+/// Secrets resolved for this run, by manifest address (`Kind/name`).
+#[derive(Debug, Default)]
+pub struct RunSecrets {
+    webhook: BTreeMap<String, Secret>,
+}
+
+impl RunSecrets {
+    /// The webhook signature secret for an integration's change.
+    pub fn webhook_secret(&self, address: &str) -> Option<&Secret> {
+        self.webhook.get(address)
+    }
+}
+
+/// Whether a change sends the webhook signature secret: on create, and when
+/// the rotation counter differs.
+pub fn sends_webhook_secret(change: &Change) -> bool {
+    change.kind == Kind::OpenMessagingIntegration
+        && (change.action == Action::Create || change.fields.iter().any(|f| f.sensitive))
+}
+
+/// Whether a change yields a new OAuth client secret (create or rotation).
+pub fn yields_client_secret(change: &Change) -> bool {
+    change.kind == Kind::OAuthClient
+        && (change.action == Action::Create || change.fields.iter().any(|f| f.sensitive))
+}
+
+/// Resolve every secret the plan will send. Problems name the object, the
+/// field's location and the variable or file, never a value.
+pub fn resolve(
+    plan: &Plan,
+    set: &ManifestSet,
+    env: &dyn Fn(&str) -> Option<String>,
+    secrets_dir: Option<&Path>,
+) -> Result<RunSecrets, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut secrets = RunSecrets::default();
+    for change in &plan.changes {
+        let Some(object) = change.manifest_name.as_deref().and_then(|n| set.get(change.kind, n))
+        else {
+            continue;
+        };
+        if sends_webhook_secret(change) {
+            match webhook_secret(object, set, env) {
+                Ok(secret) => {
+                    secrets.webhook.insert(change.address(), secret);
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if yields_client_secret(change) && secrets_dir.is_none() {
+            problems.push(format!(
+                "{}: applying creates or rotates an OAuth client secret, and there is nowhere to put it; pass --secrets-dir DIR (the secret is written there, mode 0600, and nowhere else)",
+                change.address()
+            ));
+        }
+    }
+    if problems.is_empty() { Ok(secrets) } else { Err(problems) }
+}
+
+fn webhook_secret(
+    object: &Object,
+    set: &ManifestSet,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, String> {
+    let spec = downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref())
+        .ok_or("not an integration")?;
+    let webhook = resolve_in_set(&set.objects, Kind::Webhook, &spec.webhook).ok_or_else(|| {
+        format!("{}: webhook `{}` is not in the manifests", object.id(), spec.webhook)
+    })?;
+    let webhook_spec = downcast::<WebhookSpec>(webhook.spec.as_ref()).ok_or("not a webhook")?;
+    let base = webhook.file.parent().unwrap_or_else(|| Path::new("."));
+    let secret = webhook_spec.signature_secret.resolve(base, env).map_err(|err| {
+        format!(
+            "{} ({}): cannot resolve the signature secret: {err}",
+            webhook.id(),
+            webhook.location_of("/spec/signatureSecret")
+        )
+    })?;
+    if secret.len() < crate::manifest::MIN_WEBHOOK_SECRET_LEN {
+        return Err(format!(
+            "{} ({}): the signature secret has {} characters; Genesys needs at least {}",
+            webhook.id(),
+            webhook.location_of("/spec/signatureSecret"),
+            secret.len(),
+            crate::manifest::MIN_WEBHOOK_SECRET_LEN
+        ));
+    }
+    Ok(secret)
+}
+
+/// Write an OAuth client's secret to `<dir>/<client name>.json` (mode 0600,
+/// written atomically). Returns the file's path.
+pub fn write_client_secret(
+    dir: &Path,
+    org_name: &str,
+    client_id: &str,
+    secret: &Secret,
+    version: u32,
+) -> std::io::Result<PathBuf> {
+    fs_err::create_dir_all(dir)?;
+    let file = dir.join(format!("{}.json", file_stem(org_name)));
+    let tmp = dir.join(format!(".{}.json.tmp", file_stem(org_name)));
+    let body = json!({
+        "name": org_name,
+        "clientId": client_id,
+        "clientSecret": secret.expose(),
+        "secretVersion": version,
+    });
+    write_private(&tmp, &(serde_json::to_string_pretty(&body).unwrap_or_default() + "\n"))?;
+    fs_err::rename(&tmp, &file)?;
+    Ok(file)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use fs_err::os::unix::fs::OpenOptionsExt;
+    use std::io::Write;
+    let mut file = fs_err::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    fs_err::write(path, text)
+}
+
+/// A file name for a client: letters, digits, `-` and `_`; anything else becomes `_`.
+fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}

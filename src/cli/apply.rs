@@ -1,0 +1,257 @@
+//! `gcctl apply`: converge the org to the manifests (or execute a saved plan).
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::sync::mpsc;
+
+use crate::apply::{self, ApplySettings, ApplySummary, Event};
+use crate::cli::connect::{connect, runtime};
+use crate::cli::validate::print_diagnostics;
+use crate::cli::{GlobalArgs, Outcome, hinted};
+use crate::manifest::{self, LoadOptions};
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self, Action, Plan, ReadScope};
+use crate::printer::{Printer, Role};
+use crate::render;
+
+/// Apply the manifests to the org: compute the plan (or load a saved one),
+/// show it, ask for confirmation, then create, update and (with --prune)
+/// delete objects in dependency order. Safe to re-run after any failure.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// Manifest files or directories, read together as one set.
+    #[arg(value_name = "PATHS", required_unless_present = "plan", conflicts_with = "plan")]
+    pub paths: Vec<PathBuf>,
+
+    /// Apply exactly this saved plan (`gcctl plan --out FILE`); refused if
+    /// the manifests or any live object changed since.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// The Project environment whose variables apply.
+    #[arg(long, value_name = "NAME", conflicts_with = "plan")]
+    pub env: Option<String>,
+
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Also delete undeclared objects inside the Project's prune scopes.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// How many changes may run at once.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub parallelism: u16,
+
+    /// Where new OAuth client secrets are written (one JSON file per client,
+    /// mode 0600). Required when a client is created or its secret rotated.
+    #[arg(long, value_name = "DIR")]
+    pub secrets_dir: Option<PathBuf>,
+
+    /// Output: a readable report, or one JSON event per line.
+    #[arg(long, short, value_enum, default_value_t = ApplyOutput::Text)]
+    pub output: ApplyOutput,
+
+    /// Seconds to wait for asynchronous creates and eventual consistency.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub wait_timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyOutput {
+    Text,
+    Json,
+}
+
+pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let saved = args.plan.as_deref().map(SavedPlan::read).transpose()?;
+    let (paths, env) = match &saved {
+        Some(saved) => (saved.paths.clone(), saved.plan.environment.clone()),
+        None => (args.paths.clone(), args.env.clone()),
+    };
+    let set = match manifest::load(&paths, &LoadOptions { env }) {
+        Ok(set) => set,
+        Err(err) => {
+            print_diagnostics(printer, &err.diagnostics);
+            return Ok(Outcome::Failed);
+        }
+    };
+    runtime()?.block_on(async {
+        let connection = connect(global).await?;
+        let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
+        let fresh = plan::build(&set, &live, connection.target.clone())?;
+        let plan = match saved {
+            Some(saved) => check_fresh(
+                saved.plan,
+                &fresh,
+                args.plan.as_deref().unwrap_or(std::path::Path::new("")),
+            )?,
+            None => fresh,
+        };
+        let settings = ApplySettings {
+            prune: args.prune,
+            parallelism: usize::from(args.parallelism),
+            secrets_dir: args.secrets_dir.clone(),
+            deadline: Duration::from_secs(args.wait_timeout),
+            own_client_id: own_client_id(&connection.client),
+        };
+        show_plan(&plan, args, printer)?;
+        let effective = apply::effective(&plan, args.prune);
+        if !effective.has_changes() {
+            printer.status("Nothing to apply.");
+            return Ok(Outcome::Success);
+        }
+        confirm(args, printer)?;
+        let secrets = apply::preflight(&plan, &set, &settings, &|k| std::env::var(k).ok())?;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let reporter = tokio::spawn(report_events(receiver, args.output, printer.clone()));
+        let summary =
+            apply::execute(&plan, &set, &live, &connection.client, &settings, &secrets, &sender)
+                .await;
+        drop(sender);
+        let failures = reporter.await.unwrap_or_default();
+        finish(&summary, &failures, args.output, printer)
+    })
+}
+
+/// A saved plan applies only if the org and the manifests are as they were.
+fn check_fresh(saved: Plan, fresh: &Plan, path: &std::path::Path) -> anyhow::Result<Plan> {
+    let mut stale = Vec::new();
+    if saved.inputs_digest != fresh.inputs_digest {
+        stale.push("the manifests (or the environment) changed".to_string());
+    }
+    for change in &saved.changes {
+        let now =
+            fresh.changes.iter().find(|c| c.kind == change.kind && c.org_name == change.org_name);
+        let now_fingerprint = now.and_then(|c| c.live_fingerprint.as_deref());
+        if now_fingerprint != change.live_fingerprint.as_deref() {
+            let what = match (change.live_fingerprint.is_some(), now_fingerprint.is_some()) {
+                (false, true) => "now exists in the org",
+                (true, false) => "no longer exists in the org",
+                _ => "was changed in the org",
+            };
+            stale.push(format!("{} \"{}\" {what}", change.address(), change.org_name));
+        }
+    }
+    if stale.is_empty() {
+        return Ok(saved);
+    }
+    Err(hinted(
+        format!("plan is stale: {}", stale.join("; ")),
+        format!(
+            "nothing was changed; run `gcctl plan --out {}` again and review the new plan",
+            path.display()
+        ),
+    ))
+}
+
+fn own_client_id(client: &crate::api::Client) -> Option<String> {
+    match &client.config().auth {
+        crate::api::Auth::ClientCredentials { client_id, .. } => Some(client_id.clone()),
+        crate::api::Auth::AccessToken(_) => None,
+    }
+}
+
+fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
+    if args.output == ApplyOutput::Json {
+        let line = serde_json::json!({ "event": "plan", "summary": plan.summary, "format_version": plan.format_version });
+        printer.data(&format!("{line}\n"))?;
+        return Ok(());
+    }
+    printer.data(&render::text::plan(plan, printer))?;
+    let prunes = plan.changes.iter().filter(|c| c.action == Action::Delete).count();
+    if prunes > 0 && !args.prune {
+        printer.status(&format!(
+            "{prunes} prune{} in the plan will not run without --prune.",
+            if prunes == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(())
+}
+
+/// Ask on a terminal; refuse without one unless --auto-approve.
+fn confirm(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
+    if args.auto_approve {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(hinted(
+            "refusing to apply without confirmation: there is no terminal to ask on",
+            "review the plan, then pass --auto-approve (in CI, apply a reviewed saved plan: gcctl apply --plan FILE --auto-approve)",
+        ));
+    }
+    printer.status("Apply these changes? Only 'yes' is accepted:");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).context("cannot read the answer")?;
+    if answer.trim() != "yes" {
+        bail!("apply cancelled; nothing was changed");
+    }
+    Ok(())
+}
+
+/// Print events as they come; return the failure lines for the end.
+async fn report_events(
+    mut events: mpsc::UnboundedReceiver<Event>,
+    output: ApplyOutput,
+    printer: Printer,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    while let Some(event) = events.recv().await {
+        if output == ApplyOutput::Json {
+            let _ =
+                printer.data(&format!("{}\n", serde_json::to_string(&event).unwrap_or_default()));
+        } else if event.event != "started" || printer.progress_enabled() {
+            let message = event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+            if event.event != "unchanged" {
+                printer.status(&format!(
+                    "{} {} \"{}\"{id}{message}",
+                    event.event, event.object, event.org_name
+                ));
+            }
+        }
+        if matches!(event.event.as_str(), "failed" | "skipped") {
+            failures.push(format!(
+                "{} {}: {}",
+                event.event,
+                event.object,
+                event.message.unwrap_or_default()
+            ));
+        }
+    }
+    failures
+}
+
+fn finish(
+    summary: &ApplySummary,
+    failures: &[String],
+    output: ApplyOutput,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let s = summary;
+    let line = format!(
+        "{} created, {} updated, {} deleted, {} unchanged, {} failed, {} skipped",
+        s.created, s.updated, s.deleted, s.unchanged, s.failed, s.skipped
+    );
+    if output == ApplyOutput::Json {
+        let event = serde_json::json!({ "event": "summary", "summary": summary, "converged": summary.converged() });
+        printer.data(&format!("{event}\n"))?;
+    } else if summary.converged() {
+        printer
+            .status(&format!("{} {line}.", printer.paint_stderr("Apply complete:", Role::Heading)));
+    } else {
+        for failure in failures {
+            printer
+                .diagnostic(&format!("{} {failure}", printer.paint_stderr("error:", Role::Error)));
+        }
+        printer.status(&format!(
+            "{} {line}.",
+            printer.paint_stderr("Apply did not converge:", Role::Error)
+        ));
+    }
+    Ok(if summary.converged() { Outcome::Success } else { Outcome::Failed })
+}
