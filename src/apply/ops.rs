@@ -335,7 +335,7 @@ async fn route_integration(
             Ok(_) => return Ok(()),
             // A recipient can trail its integration: wait for it.
             Err(err) if err.is_not_found() && started.elapsed() < ctx.deadline => {
-                poll_backoff(&mut wait).await
+                poll_backoff(&mut wait).await;
             }
             Err(err) => return Err(OpError::api(what)(err)),
         }
@@ -531,7 +531,9 @@ async fn delete(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
         Ok(()) => {}
         Err(err) if err.is_not_found() => {}
         Err(err) => {
-            return Err(OpError::api(format!("deleting {} (DELETE {path})", change.address()))(err));
+            return Err(OpError::api(format!("deleting {} (DELETE {path})", change.address()))(
+                err,
+            ));
         }
     }
     Ok(Done { action: Action::Delete, id: Some(id), notes: Vec::new() })

@@ -20,7 +20,7 @@ pub mod secret;
 pub mod vars;
 pub mod yaml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -78,6 +78,8 @@ pub struct ManifestSet {
     pub project: ProjectSpec,
     pub env: Option<String>,
     pub files: Vec<PathBuf>,
+    /// (kind, org name) of every `protect: true` object, in every environment.
+    pub protected: BTreeSet<(Kind, String)>,
 }
 
 impl ManifestSet {
@@ -142,6 +144,43 @@ struct RawDoc {
 
 /// Load, substitute and validate a manifest set.
 pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, LoadError> {
+    let mut set = load_one(paths, options)?;
+    set.protected = protected_names(&set, paths, options);
+    Ok(set)
+}
+
+/// The org names that `protect: true` objects have in *every* environment
+/// of the Project: when environments share one org under different names, a
+/// prune in one environment must not delete another environment's protected
+/// object. Environments that fail to load add nothing (their own runs report
+/// their problems).
+fn protected_names(
+    set: &ManifestSet,
+    paths: &[PathBuf],
+    options: &LoadOptions,
+) -> BTreeSet<(Kind, String)> {
+    let collect = |set: &ManifestSet| -> Vec<(Kind, String)> {
+        set.objects
+            .iter()
+            .filter(|o| o.protect)
+            .filter_map(|o| Some((o.kind, o.org_name()?.to_string())))
+            .collect()
+    };
+    let mut names: BTreeSet<(Kind, String)> = collect(set).into_iter().collect();
+    if !set.objects.iter().any(|o| o.protect) {
+        return names;
+    }
+    for env in
+        set.project.environments.keys().filter(|e| Some(e.as_str()) != options.env.as_deref())
+    {
+        if let Ok(other) = load_one(paths, &LoadOptions { env: Some(env.clone()) }) {
+            names.extend(collect(&other));
+        }
+    }
+    names
+}
+
+fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, LoadError> {
     let mut diags = Vec::new();
     let files = files::collect(paths, &mut diags);
     let mut raw = Vec::new();
@@ -175,7 +214,13 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         diags.dedup();
         return Err(LoadError { diagnostics: diags });
     }
-    Ok(ManifestSet { objects, project: project_spec, env: options.env.clone(), files })
+    Ok(ManifestSet {
+        objects,
+        project: project_spec,
+        env: options.env.clone(),
+        files,
+        protected: BTreeSet::new(),
+    })
 }
 
 fn parse_file(file: &Path, raw: &mut Vec<RawDoc>, diags: &mut Vec<Diagnostic>) {

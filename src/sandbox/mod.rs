@@ -1,6 +1,6 @@
 //! The sandbox org: a local emulation, over real HTTP, of the part of the
 //! Genesys Cloud Platform API v2 that gcctl uses (see `../shared/genesys-api/`
-//! and `docs/sandbox.md`).
+//! and `the README's sandbox section`).
 //!
 //! Invariants:
 //! - Fidelity: paths, methods, JSON keys, envelopes and error bodies are those

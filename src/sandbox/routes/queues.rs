@@ -7,7 +7,7 @@
 //!   `division` keeps the current division (UNVERIFIED; the real API's answer
 //!   is not documented).
 //! - Names are unique, case-insensitively: a duplicate is 409 `conflict`
-//!   (UNVERIFIED choice, see docs/sandbox.md).
+//!   (UNVERIFIED choice, see the README's sandbox section).
 //! - Unknown top-level keys are dropped; nested objects are stored as sent.
 
 use axum::Router;
