@@ -45,6 +45,11 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Log to stderr: -v every API request (method, path, status, timing;
+    /// never headers, bodies or secrets), -vv more detail.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     /// Client-side limit of API requests per minute (default 300 against
     /// Genesys Cloud, the per-token limit of a real org; none for --sandbox).
     #[arg(long, global = true, value_name = "N", env = "GCCTL_RATE_LIMIT")]
@@ -88,6 +93,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let printer = Printer::new(cli.global.color, cli.global.quiet);
+    init_logging(cli.global.verbose);
     match run(&cli, &printer) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Changes) => ExitCode::from(2),
@@ -104,6 +110,27 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Apply(args) => apply::run(args, &cli.global, printer),
         Command::Sandbox(args) => sandbox::run(args, printer),
     }
+}
+
+/// Install the stderr logger when asked for (`-v`).
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // Only gcctl's own events: the HTTP stack's are noise at this level.
+    let filter = tracing_subscriber::filter::filter_fn(move |meta| {
+        meta.target().starts_with("gcctl") && *meta.level() <= level
+    });
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false);
+    let _ = tracing_subscriber::registry().with(layer.with_filter(filter)).try_init();
 }
 
 /// Render an error chain as `error:` / `Caused by:` / `hint:` and pick the exit code.
