@@ -114,14 +114,14 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
 
 /// Install the stderr logger when asked for (`-v`).
 fn init_logging(verbose: u8) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let level = match verbose {
         0 => return,
         1 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    use tracing_subscriber::Layer as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
     // Only gcctl's own events: the HTTP stack's are noise at this level.
     let filter = tracing_subscriber::filter::filter_fn(move |meta| {
         meta.target().starts_with("gcctl") && *meta.level() <= level
