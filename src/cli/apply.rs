@@ -105,8 +105,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             printer.status("Nothing to apply.");
             return Ok(Outcome::Success);
         }
-        confirm(args, printer)?;
+        // Everything checkable is checked before asking, and before any change.
         let secrets = apply::preflight(&plan, &set, &settings, &|k| std::env::var(k).ok())?;
+        confirm(args, printer)?;
         let (sender, receiver) = mpsc::unbounded_channel();
         let reporter = tokio::spawn(report_events(receiver, args.output, printer.clone()));
         let summary =
