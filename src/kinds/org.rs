@@ -224,6 +224,26 @@ pub fn drop_nulls(value: &mut Value) {
     }
 }
 
+/// Whole numbers held as floats (`15.0`, from `f64` spec fields) become
+/// integers, so that plans show what the manifest says (`15`). The diff
+/// compares numbers by value either way.
+pub fn whole_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Exactly representable integers only (|f| < 2^53).
+            if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *value = Value::from(whole);
+            }
+        }
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
 /// Deep-merge `patch` into `base`: objects merge key by key, anything else
 /// replaces. Used before a PUT so that fields the manifest does not declare
 /// keep their live values.
@@ -313,6 +333,13 @@ pub fn writable(live: &Value, fields: &[&str]) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn whole_floats_become_integers() {
+        let mut value = json!({"a": [15.0, 0.8, -3.0], "b": 1e300, "c": "15.0", "d": 7});
+        whole_numbers(&mut value);
+        assert_eq!(value, json!({"a": [15, 0.8, -3], "b": 1e300, "c": "15.0", "d": 7}));
+    }
 
     #[test]
     fn merge_keeps_undeclared_fields() {
