@@ -11,9 +11,10 @@ use crate::kinds::{Kind, RefTarget};
 use crate::manifest::check::resolve_in_set;
 use crate::manifest::{ManifestSet, Object};
 
-/// Why a plan cannot be computed. Every problem is collected.
+/// Why a plan cannot be computed. Every problem is collected, and shown one
+/// per line.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot plan: {}", .problems.join("; "))]
+#[error("cannot plan:\n  - {}", .problems.join("\n  - "))]
 pub struct PlanError {
     pub problems: Vec<String>,
 }
