@@ -230,9 +230,7 @@ impl super::org::OrgMapping for Org {
             .map(|grant| {
                 let name = |field: &str, target| {
                     let id = grant.get(field).and_then(|v| v.as_str()).unwrap_or_default();
-                    lookups
-                        .name_of(target, id)
-                        .map_or_else(|| format!("<unknown {target} {id}>"), str::to_string)
+                    super::org::name_or_id(lookups.name_of(target, id), id)
                 };
                 serde_json::json!({
                     "role": name("roleId", RefTarget::Kind(Kind::Role)),

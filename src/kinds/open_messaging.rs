@@ -174,9 +174,10 @@ impl super::org::OrgMapping for Org {
                     Some((flow_type, name)) => {
                         serde_json::json!({ "name": name, "type": flow_type })
                     }
-                    None => {
-                        serde_json::json!({ "name": format!("<unknown flow {flow_id}>"), "type": INBOUND_MESSAGE_FLOW })
-                    }
+                    None => serde_json::json!({
+                        "name": super::org::name_or_id(None, flow_id),
+                        "type": INBOUND_MESSAGE_FLOW,
+                    }),
                 },
             };
             spec["inboundFlow"] = flow;

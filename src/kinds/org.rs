@@ -133,14 +133,24 @@ pub fn id_ref(id: &str) -> Value {
     serde_json::json!({ "id": id })
 }
 
-/// The name of the object an `{id}` reference field of a live object points at.
+/// The name of the object an `{id}` reference field of a live object points
+/// at: from the lookups, else the name the API embeds in the reference. A
+/// reference that cannot be named stays `{"id": ...}`, so it never passes
+/// for a name in plans and always differs from a declared name.
 pub fn ref_name(live: &Value, field: &str, lookups: &Lookups, target: RefTarget) -> Option<Value> {
-    let id = live.get(field)?.get("id")?.as_str()?;
-    Some(Value::String(
-        lookups
-            .name_of(target, id)
-            .map_or_else(|| format!("<unknown {target} {id}>"), str::to_string),
-    ))
+    let reference = live.get(field)?;
+    let id = reference.get("id")?.as_str()?;
+    let embedded = reference.get("name").and_then(Value::as_str);
+    Some(name_or_id(lookups.name_of(target, id).or(embedded), id))
+}
+
+/// A live reference as the spec shows it: the name, or `{"id": ...}` when
+/// the object cannot be named.
+pub fn name_or_id(name: Option<&str>, id: &str) -> Value {
+    match name {
+        Some(name) => Value::String(name.to_string()),
+        None => serde_json::json!({ "id": id }),
+    }
 }
 
 /// Keep only the parts of `value` that the JSON Schema of `T` describes: how a
@@ -210,6 +220,26 @@ pub fn drop_nulls(value: &mut Value) {
             map.values_mut().for_each(drop_nulls);
         }
         Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// Whole numbers held as floats (`15.0`, from `f64` spec fields) become
+/// integers, so that plans show what the manifest says (`15`). The diff
+/// compares numbers by value either way.
+pub fn whole_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Exactly representable integers only (|f| < 2^53).
+            if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *value = Value::from(whole);
+            }
+        }
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
         _ => {}
     }
 }
@@ -305,6 +335,13 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn whole_floats_become_integers() {
+        let mut value = json!({"a": [15.0, 0.8, -3.0], "b": 1e300, "c": "15.0", "d": 7});
+        whole_numbers(&mut value);
+        assert_eq!(value, json!({"a": [15, 0.8, -3], "b": 1e300, "c": "15.0", "d": 7}));
+    }
+
+    #[test]
     fn merge_keeps_undeclared_fields() {
         let mut live = json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8, "enableAutoAnswer": true}}, "memberGroups": [1]});
         merge(&mut live, &json!({"mediaSettings": {"call": {"alertingTimeoutSeconds": 30}}}));
@@ -312,6 +349,29 @@ mod tests {
             live,
             json!({"name": "Q", "mediaSettings": {"call": {"alertingTimeoutSeconds": 30, "enableAutoAnswer": true}}, "memberGroups": [1]})
         );
+    }
+
+    #[test]
+    fn references_are_named_from_lookups_then_the_api_else_left_as_ids() {
+        let mut lookups = Lookups::default();
+        lookups.insert(RefTarget::Division, "d1", "Home");
+        let live = json!({
+            "known": {"id": "d1", "name": "Stale"},
+            "embedded": {"id": "d2", "name": "Operations"},
+            "bare": {"id": "d3"},
+        });
+        let name = |field| ref_name(&live, field, &lookups, RefTarget::Division);
+        assert_eq!(name("known"), Some(json!("Home")));
+        assert_eq!(name("embedded"), Some(json!("Operations")));
+        assert_eq!(name("bare"), Some(json!({"id": "d3"})));
+        assert_eq!(name("missing"), None);
+        // An unnamed reference never equals a declared name.
+        let changes = crate::plan::diff::diff(
+            &json!({"division": "d3"}),
+            &json!({"division": name("bare")}),
+            &crate::plan::diff::DiffOptions::default(),
+        );
+        assert_eq!(changes.len(), 1);
     }
 
     #[test]

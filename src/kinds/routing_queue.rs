@@ -519,11 +519,11 @@ impl super::org::OrgMapping for Org {
             .pointer("/outboundMessagingAddresses/openMessagingRecipient/id")
             .and_then(|v| v.as_str());
         if let Some(recipient) = recipient {
-            let name = lookups
-                .recipient_integration
-                .get(recipient)
-                .and_then(|id| lookups.name_of(RefTarget::Kind(Kind::OpenMessagingIntegration), id))
-                .map_or_else(|| format!("<unknown recipient {recipient}>"), str::to_string);
+            // The queue points at the integration's recipient; the spec names the integration.
+            let name = lookups.recipient_integration.get(recipient).and_then(|id| {
+                lookups.name_of(RefTarget::Kind(Kind::OpenMessagingIntegration), id)
+            });
+            let name = super::org::name_or_id(name, recipient);
             map.insert(
                 "outboundMessagingAddresses".into(),
                 serde_json::json!({ "openMessagingRecipient": name }),

@@ -6,14 +6,15 @@ use serde_json::Value;
 
 use super::diff::{DiffOptions, diff};
 use super::{Action, Change, LiveOrg, Plan, PlanTarget, fingerprint};
-use crate::kinds::org::{Lookups, ORG_KINDS, drop_nulls};
+use crate::kinds::org::{Lookups, ORG_KINDS, drop_nulls, whole_numbers};
 use crate::kinds::{Kind, RefTarget};
 use crate::manifest::check::resolve_in_set;
 use crate::manifest::{ManifestSet, Object};
 
-/// Why a plan cannot be computed. Every problem is collected.
+/// Why a plan cannot be computed. Every problem is collected, and shown one
+/// per line.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot plan: {}", .problems.join("; "))]
+#[error("cannot plan:\n  - {}", .problems.join("\n  - "))]
 pub struct PlanError {
     pub problems: Vec<String>,
 }
@@ -47,7 +48,8 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
 }
 
 /// The desired spec-shaped value of a declared object: references resolved to
-/// org names, the kind's adjustments applied, nulls dropped.
+/// org names, the kind's adjustments applied, nulls dropped, whole numbers
+/// as integers.
 pub fn desired_of(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Value {
     let mut spec = object.spec.to_json();
     for reference in object.spec.references() {
@@ -65,6 +67,7 @@ pub fn desired_of(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Valu
     let org = object.kind.def().org.expect("org kinds have a mapping");
     let mut desired = org.desired(spec, object, set, lookups);
     drop_nulls(&mut desired);
+    whole_numbers(&mut desired);
     desired
 }
 

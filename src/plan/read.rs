@@ -6,9 +6,12 @@
 //! recipient `flow`) fill the lookups without extra calls.
 //!
 //! What is read depends on what is declared: a kind is listed when it is
-//! declared, inside a prune scope, or needed to name the live side of a
-//! declared reference (queues naming integrations, integrations naming
-//! supported content profiles).
+//! declared, inside a prune scope, or the target of a declared reference
+//! (queues naming integrations, integrations naming supported content
+//! profiles, OAuth clients naming roles). Lookups (divisions, messaging
+//! settings, recipients, flows) are made only when a declared field needs
+//! them. Only declared fields are compared, so the live side of an
+//! undeclared reference never needs naming.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,7 +54,7 @@ pub async fn read(
     scope: &ReadScope,
 ) -> Result<LiveOrg, ReadError> {
     let kinds = kinds_to_read(set, scope);
-    let needs = Needs::of(set, &kinds, scope);
+    let needs = Needs::of(set, scope);
     let lists = try_join_all(kinds.iter().map(|kind| list_kind(client, *kind)));
     let divisions = optional(needs.divisions, list(client, DIVISIONS, Some(100), "divisions"));
     let settings = optional(
@@ -100,7 +103,10 @@ pub async fn read(
     Ok(live)
 }
 
-/// Org kinds to list: declared, pruned, or needed to name live references.
+/// Org kinds to list: declared, pruned, or referenced by a declared object
+/// (to check that the target exists and to name the live side of the
+/// reference: a queue's recipient, an integration's profile, a client's
+/// roles). A kind that is only referenced by undeclared fields is not read.
 fn kinds_to_read(set: &ManifestSet, scope: &ReadScope) -> Vec<Kind> {
     let mut kinds: BTreeSet<Kind> =
         set.objects.iter().map(|o| o.kind).filter(|k| k.is_org_object()).collect();
@@ -108,16 +114,19 @@ fn kinds_to_read(set: &ManifestSet, scope: &ReadScope) -> Vec<Kind> {
     if scope.all_kinds {
         kinds.extend(ORG_KINDS);
     }
-    if kinds.contains(&Kind::RoutingQueue) {
-        kinds.insert(Kind::OpenMessagingIntegration);
-    }
-    if kinds.contains(&Kind::OpenMessagingIntegration) {
-        kinds.insert(Kind::SupportedContentProfile);
-    }
-    if kinds.contains(&Kind::OAuthClient) {
-        kinds.insert(Kind::Role);
+    for reference in declared_references(set) {
+        if let RefTarget::Kind(kind) = reference.target {
+            if kind.is_org_object() {
+                kinds.insert(kind);
+            }
+        }
     }
     kinds.into_iter().collect()
+}
+
+/// The references of every declared org object.
+fn declared_references(set: &ManifestSet) -> impl Iterator<Item = crate::kinds::Reference> + '_ {
+    set.objects.iter().filter(|o| o.kind.is_org_object()).flat_map(|o| o.spec.references())
 }
 
 /// Lookups the set needs, each made once.
@@ -131,27 +140,35 @@ struct Needs {
 }
 
 impl Needs {
-    fn of(set: &ManifestSet, kinds: &[Kind], scope: &ReadScope) -> Self {
+    fn of(set: &ManifestSet, scope: &ReadScope) -> Self {
+        let declares = |kind: Kind| set.of_kind(kind).next().is_some();
+        let pruned = |kind: Kind| set.project.prune.iter().any(|p| p.kind == kind);
         let mut needs = Needs {
-            divisions: kinds.iter().any(|k| matches!(k, Kind::RoutingQueue | Kind::OAuthClient)),
-            messaging_settings: kinds.contains(&Kind::OpenMessagingIntegration),
-            recipients: kinds.contains(&Kind::OpenMessagingIntegration),
-            default_supported_content: kinds.contains(&Kind::SupportedContentProfile),
+            // OAuth client grants default to the Home division and name
+            // divisions by id only.
+            divisions: scope.all_kinds || declares(Kind::OAuthClient),
+            messaging_settings: scope.all_kinds,
+            recipients: scope.all_kinds,
+            default_supported_content: scope.all_kinds
+                || declares(Kind::SupportedContentProfile)
+                || pruned(Kind::SupportedContentProfile),
             flows: BTreeSet::new(),
         };
-        for object in &set.objects {
-            for reference in object.spec.references() {
-                if let RefTarget::Flow(flow_type) = reference.target {
+        for reference in declared_references(set) {
+            match reference.target {
+                RefTarget::Flow(flow_type) => {
                     needs.flows.insert((reference.name.clone(), flow_type));
                 }
+                RefTarget::Division => needs.divisions = true,
+                RefTarget::MessagingSetting => needs.messaging_settings = true,
+                _ => {}
             }
         }
         // Recipients are only needed to show where integrations route.
-        let routes_declared = set.of_kind(Kind::OpenMessagingIntegration).any(|o| {
+        needs.recipients |= set.of_kind(Kind::OpenMessagingIntegration).any(|o| {
             downcast::<OpenMessagingIntegrationSpec>(o.spec.as_ref())
                 .is_some_and(|s| s.inbound_flow.is_some())
         });
-        needs.recipients &= routes_declared || scope.all_kinds;
         needs
     }
 }
@@ -255,6 +272,9 @@ fn record_object(lookups: &mut Lookups, kind: Kind, object: &Value) {
             }
             if let Some(setting) = object.get("messagingSetting") {
                 insert(lookups, RefTarget::MessagingSetting, setting);
+            }
+            if let Some(profile) = object.get("supportedContent") {
+                insert(lookups, RefTarget::Kind(Kind::SupportedContentProfile), profile);
             }
         }
         Kind::RoutingQueue => {

@@ -1,11 +1,14 @@
 //! Markdown output of a plan, fit to paste into a pull-request comment: a
 //! summary line, a table of objects that change, and a collapsible table of
-//! field changes per object. Values are escaped for tables.
+//! field changes per object. Values are escaped for tables; multi-line
+//! strings also get a line-by-line `diff` block.
 
 use std::fmt::Write;
 
-use super::{inline, write_only_note};
-use crate::plan::{Action, Plan};
+use similar::{ChangeTag, TextDiff};
+
+use super::{inline, multiline, write_only_note};
+use crate::plan::{Action, FieldChange, Plan};
 
 pub fn plan(plan: &Plan) -> String {
     let s = &plan.summary;
@@ -46,20 +49,47 @@ pub fn plan(plan: &Plan) -> String {
             change.address(),
             change.action.as_str()
         );
+        let mut diffs = String::new();
         for field in &change.fields {
-            let (before, after) = if field.sensitive {
-                (
-                    "(write-only)".to_string(),
-                    write_only_note(field.before.as_ref(), field.after.as_ref()),
-                )
-            } else {
-                (inline(field.before.as_ref()), inline(field.after.as_ref()))
-            };
+            let (before, after) = values(field);
             let _ = writeln!(out, "| `{}` | {} | {} |", field.pointer, code(&before), code(&after));
+            if let (Some(old), Some(new), false) =
+                (multiline(field.before.as_ref()), multiline(field.after.as_ref()), field.sensitive)
+            {
+                diff_block(&mut diffs, &field.pointer, old, new);
+            }
         }
+        out.push_str(&diffs);
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// A line-by-line diff of a multi-line string in a fenced `diff` block whose
+/// fence is longer than any run of backticks in the text.
+fn diff_block(out: &mut String, pointer: &str, old: &str, new: &str) {
+    let longest = |s: &str| s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest(old).max(longest(new)).max(2) + 1);
+    let _ = write!(out, "\n`{pointer}`:\n\n{fence}diff\n");
+    for line in TextDiff::from_lines(old, new).iter_all_changes() {
+        let sign = match line.tag() {
+            ChangeTag::Delete => '-',
+            ChangeTag::Insert => '+',
+            ChangeTag::Equal => ' ',
+        };
+        let _ = writeln!(out, "{sign}{}", line.value().trim_end_matches('\n'));
+    }
+    let _ = writeln!(out, "{fence}");
+}
+
+/// The before and after cells of a field; write-only values are never shown.
+fn values(field: &FieldChange) -> (String, String) {
+    let (before, after) = (field.before.as_ref(), field.after.as_ref());
+    if !field.sensitive {
+        return (inline(before), inline(after));
+    }
+    let shown = if before.is_some() { "(write-only)".to_string() } else { inline(None) };
+    (shown, write_only_note(before, after))
 }
 
 fn cell(text: &str) -> String {

@@ -14,7 +14,8 @@ use crate::printer::{Printer, Role};
 pub fn plan(plan: &Plan, printer: &Printer) -> String {
     let mut out = String::new();
     let env = plan.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
-    let _ = writeln!(out, "Target: {} {}{env}", plan.target.kind, plan.target.location);
+    let header = format!("gcctl plan for {} {}{env}", plan.target.kind, plan.target.location);
+    let _ = writeln!(out, "{}", printer.paint_stdout(&header, Role::Heading));
     let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if changing.is_empty() {
         let _ = writeln!(
@@ -25,6 +26,7 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
         );
         return out;
     }
+    let _ = writeln!(out, "\nSymbols: + create, ~ update in place, - delete");
     for change in changing {
         out.push('\n');
         render_change(&mut out, change, printer);
@@ -44,18 +46,20 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
 
 fn render_change(out: &mut String, change: &Change, printer: &Printer) {
     let (marker, role, verb) = match change.action {
-        Action::Create => ("+", Role::Add, "will be created".to_string()),
-        Action::Update => ("~", Role::Change, "will be updated in place".to_string()),
-        Action::Delete if change.prune => (
-            "-",
-            Role::Remove,
-            "will be deleted (prune: undeclared, inside a prune scope)".to_string(),
-        ),
-        Action::Delete => ("-", Role::Remove, "will be deleted".to_string()),
-        Action::NoOp => (" ", Role::Dim, "unchanged".to_string()),
+        Action::Create => ("+", Role::Add, "will be created"),
+        Action::Update => ("~", Role::Change, "will be updated in place"),
+        Action::Delete if change.prune => {
+            ("-", Role::Remove, "will be deleted (prune: undeclared, inside a prune scope)")
+        }
+        Action::Delete => ("-", Role::Remove, "will be deleted"),
+        Action::NoOp => (" ", Role::Dim, "unchanged"),
     };
     let id = change.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-    let head = format!("{marker} {} \"{}\"", change.address(), change.org_name);
+    // Prunes have no manifest: the org name is all there is to show.
+    let head = match &change.manifest_name {
+        Some(_) => format!("{marker} {} \"{}\"", change.address(), change.org_name),
+        None => format!("{marker} {} \"{}\"", change.kind, change.org_name),
+    };
     let _ = writeln!(out, "{} {verb}{id}", printer.paint_stdout(&head, role));
     for field in &change.fields {
         render_field(out, change.action, field, printer);
@@ -64,12 +68,14 @@ fn render_change(out: &mut String, change: &Change, printer: &Printer) {
 
 fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: &Printer) {
     if field.sensitive {
+        let (sign, role) =
+            if action == Action::Create { ("+", Role::Add) } else { ("~", Role::Change) };
         let line = format!(
-            "    ~ {}: {}",
+            "    {sign} {}: {}",
             field.pointer,
             write_only_note(field.before.as_ref(), field.after.as_ref())
         );
-        let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+        let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
         return;
     }
     if action == Action::Create {

@@ -4,6 +4,7 @@
 
 mod common;
 mod loader_props;
+mod plan;
 mod sandbox;
 mod schema;
 mod validate;

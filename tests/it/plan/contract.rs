@@ -1,0 +1,209 @@
+//! Output contracts: the JSON format as documented (deserialized with
+//! `deny_unknown_fields`), saved plans, secrets never shown, multi-line
+//! strings diffed line by line, and `NO_COLOR`.
+
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{PlanOrg, code, settings};
+use crate::common::repo_root;
+
+/// The plan's JSON format as README.md documents it, written out here
+/// independently of `gcctl::plan::Plan` so that any change to the format
+/// fails this test.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonPlan {
+    format_version: String,
+    gcctl_version: String,
+    target: JsonTarget,
+    environment: Option<String>,
+    inputs_digest: String,
+    changes: Vec<JsonChange>,
+    summary: JsonSummary,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonTarget {
+    kind: String,
+    location: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonChange {
+    kind: String,
+    manifest_name: Option<String>,
+    org_name: String,
+    id: Option<String>,
+    action: String,
+    prune: bool,
+    fields: Vec<JsonField>,
+    depends_on: Vec<String>,
+    live_fingerprint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonField {
+    pointer: String,
+    before: Option<Value>,
+    after: Option<Value>,
+    sensitive: bool,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct JsonSummary {
+    create: usize,
+    update: usize,
+    delete: usize,
+    no_op: usize,
+}
+
+const CANARY: &str = "CANARY-SECRET-0123456789abcdef";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_output_is_the_documented_versioned_format() {
+    let mut org = PlanOrg::default().await;
+    for var in ["COGNIGY_WEBHOOK_SECRET", "BOT_ENGINE_HMAC_SECRET", "SESSION_STORE_WEBHOOK_SECRET"]
+    {
+        org.ctx.env(var, CANARY);
+    }
+    let examples = repo_root().join("examples").display().to_string();
+    let saved = org.ctx.path().join("plan.json").display().to_string();
+    let args = ["plan", &examples, "--env", "prod", "--output", "json", "--out", &saved];
+    let out = org.gcctl(&args).await;
+    assert_eq!(code(&out), Some(0), "{}", org.render(&out));
+    let plan: JsonPlan = serde_json::from_slice(&out.stdout).expect("the documented format");
+    assert_eq!(plan.format_version, "1");
+    assert_eq!(plan.gcctl_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!((plan.target.kind.as_str(), plan.environment.as_deref()), ("org", Some("prod")));
+    assert_eq!(plan.summary, JsonSummary { create: 13, update: 0, delete: 0, no_op: 0 });
+    let write_only: Vec<&str> = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.fields)
+        .filter(|f| f.sensitive)
+        .map(|f| f.pointer.as_str())
+        .collect();
+    assert_eq!(write_only.len(), 7, "3 webhook secrets, 4 client secrets: {write_only:?}");
+    // The library's own type reads it too, and the saved plan holds the same plan.
+    let typed: gcctl::plan::Plan = serde_json::from_slice(&out.stdout).unwrap();
+    let file = gcctl::plan::saved::SavedPlan::read(std::path::Path::new(&saved)).unwrap();
+    assert_eq!(file.plan, typed);
+    // Deterministic: the same inputs give the same bytes.
+    assert_eq!(org.gcctl(&args).await.stdout, out.stdout);
+    let everything = format!("{}{}", org.render(&out), fs_err::read_to_string(&saved).unwrap());
+    assert!(!everything.contains(CANARY), "a secret leaked");
+}
+
+const NOTES: &str = "\
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: notes
+spec:
+  name: Notes
+  description: |
+    Line one
+    Line two
+    Line three
+";
+
+/// A queue whose multi-line description differs in its middle line.
+async fn notes_org() -> (PlanOrg, String) {
+    let org = PlanOrg::default().await;
+    let description = "Line one\nLine 2\nLine three\n";
+    org.create("/api/v2/routing/queues", json!({"name": "Notes", "description": description}))
+        .await;
+    let path = org.manifest("notes.yaml", NOTES);
+    (org, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_line_strings_are_diffed_line_by_line() {
+    let (org, path) = notes_org().await;
+    let text = org.snapshot(&["plan", &path]).await;
+    settings().bind(|| insta::assert_snapshot!("multi_line_text", text));
+    let markdown = org.snapshot(&["plan", &path, "--output", "markdown"]).await;
+    settings().bind(|| insta::assert_snapshot!("multi_line_markdown", markdown));
+    let plan: Value =
+        serde_json::from_slice(&org.gcctl(&["plan", &path, "-o", "json"]).await.stdout).unwrap();
+    assert_eq!(
+        plan["changes"][0]["fields"][0],
+        json!({"pointer": "/description", "before": "Line one\nLine 2\nLine three\n",
+               "after": "Line one\nLine two\nLine three\n", "sensitive": false})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_color_is_honored() {
+    let (org, path) = notes_org().await;
+    let colored = org.gcctl(&["--color", "always", "plan", &path]).await;
+    let colored = String::from_utf8_lossy(&colored.stdout).into_owned();
+    assert!(colored.contains("\u{1b}["), "--color always colors: {colored}");
+    // Color never carries meaning alone: the markers are there either way.
+    let plain = String::from_utf8_lossy(&org.gcctl(&["plan", &path]).await.stdout).into_owned();
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    assert_eq!(strip_ansi(&colored), plain);
+
+    // On a terminal, color is on unless NO_COLOR is set.
+    let Some(tty) = on_a_terminal(&org, &path, None).await else { return };
+    assert!(tty.contains("\u{1b}["), "a terminal gets colors: {tty}");
+    let no_color = on_a_terminal(&org, &path, Some("1")).await.unwrap();
+    assert!(!no_color.contains('\u{1b}'), "NO_COLOR=1 on a terminal: {no_color}");
+    assert!(no_color.contains("- Line 2") && no_color.contains("+ Line two"), "{no_color}");
+}
+
+/// Run the plan with stdout on a pseudo-terminal (util-linux `script`);
+/// `None` when `script` is not installed.
+async fn on_a_terminal(org: &PlanOrg, path: &str, no_color: Option<&str>) -> Option<String> {
+    let gcctl = org.ctx.command();
+    let mut command = Command::new("script");
+    command.current_dir(org.ctx.path()).env_clear();
+    for (key, value) in gcctl.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    command.env("PATH", std::env::var_os("PATH").unwrap_or_default()).env_remove("NO_COLOR");
+    if let Some(value) = no_color {
+        command.env("NO_COLOR", value);
+    }
+    let line = format!("'{}' plan '{path}'", env!("CARGO_BIN_EXE_gcctl"));
+    command.args(["-qec", &line, "/dev/null"]);
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap();
+    match output {
+        Ok(output) => {
+            assert!(output.status.success(), "{output:?}");
+            Some(String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("script: {e}"),
+    }
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,66 @@
+//! Plans that cannot be made: no credentials, an unknown region, a name that
+//! matches several live objects. Each error says what and what to do.
+
+use serde_json::json;
+
+use super::{PlanOrg, code, settings};
+use crate::common::{TestContext, repo_root};
+
+fn examples() -> String {
+    repo_root().join("examples").display().to_string()
+}
+
+#[test]
+fn without_credentials_or_sandbox_the_error_names_the_variables() {
+    let ctx = TestContext::new();
+    let out = ctx.snapshot(&["plan", &examples()]);
+    insta::assert_snapshot!(out);
+    for variable in [
+        "GENESYSCLOUD_OAUTHCLIENT_ID",
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+        "GENESYSCLOUD_ACCESS_TOKEN",
+    ] {
+        assert!(out.contains(variable), "{out}");
+    }
+    assert!(out.contains("hint:") && out.contains("--sandbox"), "{out}");
+}
+
+#[test]
+fn an_unknown_region_lists_the_valid_ones() {
+    let mut ctx = TestContext::new();
+    ctx.env("GENESYSCLOUD_REGION", "mars-north-1").env("GENESYSCLOUD_ACCESS_TOKEN", "t0ken-value");
+    let out = ctx.snapshot(&["plan", &examples()]);
+    insta::assert_snapshot!(out);
+    for region in gcctl::api::REGIONS {
+        assert!(out.contains(region.0) && out.contains(region.1), "{region:?} missing: {out}");
+    }
+    assert!(!out.contains("t0ken-value"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_matching_several_live_objects_is_an_error_listing_their_ids() {
+    let org = PlanOrg::default().await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let client = org
+            .create(
+                "/api/v2/oauth/clients",
+                json!({"name": "Twin Client", "authorizedGrantType": "CLIENT-CREDENTIALS"}),
+            )
+            .await;
+        ids.push(client["id"].as_str().unwrap().to_string());
+    }
+    let path = org.manifest(
+        "client.yaml",
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata:\n  name: twin\n\
+         spec:\n  name: Twin Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n",
+    );
+    let out = org.gcctl(&["plan", &path, "--detailed-exitcode"]).await;
+    assert_eq!(code(&out), Some(1));
+    let text = org.render(&out);
+    for id in &ids {
+        assert!(text.contains(id.as_str()), "{id} not named: {text}");
+    }
+    assert!(out.stdout.is_empty(), "no plan on stdout when planning fails");
+    settings().bind(|| insta::assert_snapshot!(text));
+}

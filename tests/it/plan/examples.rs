@@ -1,0 +1,273 @@
+//! The examples against an org: all creates on an empty org; no changes once
+//! the same objects exist (made through the API, not gcctl); exactly the
+//! changed field, before and after, once one is edited behind our back.
+
+use serde_json::{Value, json};
+
+use super::{PlanOrg, actions, code, json_of, role_body, settings};
+use crate::common::repo_root;
+
+const ROLES: &str = "/api/v2/authorization/roles";
+const CONTENT: &str = "/api/v2/conversations/messaging/supportedcontent";
+const OPEN: &str = "/api/v2/conversations/messaging/integrations/open";
+const QUEUES: &str = "/api/v2/routing/queues";
+const CLIENTS: &str = "/api/v2/oauth/clients";
+/// Where gcctl keeps the applied webhook secret version (see `kinds::webhook`).
+const VERSION_HEADER: &str = "X-Gcctl-Secret-Version";
+
+fn examples() -> String {
+    repo_root().join("examples").display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn examples_on_an_empty_org_are_all_creates() {
+    let org = PlanOrg::default().await;
+    let text = org.snapshot(&["plan", &examples(), "--detailed-exitcode"]).await;
+    settings().bind(|| insta::assert_snapshot!("examples_empty_org_text", text));
+    let markdown = org.snapshot(&["plan", &examples(), "--output", "markdown"]).await;
+    settings().bind(|| insta::assert_snapshot!("examples_empty_org_markdown", markdown));
+    let plan = json_of(&org.gcctl(&["plan", &examples(), "--output", "json"]).await);
+    let summary = &plan["summary"];
+    assert_eq!(*summary, json!({"create": 13, "update": 0, "delete": 0, "no_op": 0}));
+    assert!(actions(&plan).iter().all(|(action, _)| action == "create"), "{plan}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn examples_created_through_the_api_plan_clean_then_show_one_edit() {
+    let org = PlanOrg::default().await;
+    let ids = create_examples(&org).await;
+    let clean = org.gcctl(&["plan", &examples(), "--detailed-exitcode"]).await;
+    assert_eq!(code(&clean), Some(0), "{}", org.render(&clean));
+    let text = org.render(&clean);
+    settings().bind(|| insta::assert_snapshot!("examples_clean_text", text));
+
+    // An admin raises the alerting timeout of one queue in the UI (a PUT of the whole queue).
+    let path = format!("{QUEUES}/{}", ids.guest_queue);
+    let mut queue = org.org.get(&path).await.body;
+    queue["mediaSettings"]["message"]["alertingTimeoutSeconds"] = json!(45);
+    assert_eq!(org.org.put(&path, queue).await.status, 200);
+
+    let edited = org.gcctl(&["plan", &examples(), "--detailed-exitcode"]).await;
+    assert_eq!(code(&edited), Some(2), "{}", org.render(&edited));
+    let text = org.render(&edited);
+    settings().bind(|| insta::assert_snapshot!("examples_one_edit_text", text));
+    let markdown = org.snapshot(&["plan", &examples(), "--output", "markdown"]).await;
+    settings().bind(|| insta::assert_snapshot!("examples_one_edit_markdown", markdown));
+    let plan = json_of(&org.gcctl(&["plan", &examples(), "--output", "json"]).await);
+    assert_eq!(
+        actions(&plan),
+        [("update".to_string(), "RoutingQueue/guest-messaging".to_string())]
+    );
+    let change = plan["changes"].as_array().unwrap().iter().find(|c| c["action"] == "update");
+    assert_eq!(
+        change.unwrap()["fields"],
+        json!([{
+            "pointer": "/mediaSettings/message/alertingTimeoutSeconds",
+            "before": 45, "after": 20, "sensitive": false
+        }])
+    );
+}
+
+/// Ids the edit step needs.
+struct Ids {
+    guest_queue: String,
+}
+
+/// Create every example object with the Genesys API JSON an admin's UI sends.
+async fn create_examples(org: &PlanOrg) -> Ids {
+    let home = org.home().await;
+    create_roles(org).await;
+    let content = org
+        .create(
+            CONTENT,
+            json!({"name": "Cognigy Content", "mediaTypes": {"allow": {
+                "inbound": [{"type": "*/*"}],
+                // The UI lists them in another order than the manifest.
+                "outbound": [{"type": "video/mpeg"}, {"type": "image/*"}],
+            }}}),
+        )
+        .await;
+    let cognigy = integration(
+        org,
+        json!({
+            "name": "Cognigy Handover",
+            "supportedContent": {"id": content["id"]},
+            "outboundNotificationWebhookUrl": "https://endpoint-trial.cognigy.ai/genesys/open-messaging",
+            "webhookHeaders": {},
+        }),
+        "Bot Handover Inbound",
+    )
+    .await;
+    let setting = org.org.id_named("/api/v2/conversations/messaging/settings", "Default").await;
+    integration(
+        org,
+        json!({
+            "name": "External Bot Sync",
+            "messagingSetting": {"id": setting},
+            "outboundNotificationWebhookUrl": "https://bot-engine.staging.example.net/v1/genesys/events",
+            "webhookHeaders": {"X-Bot-Engine-Tenant": "acme"},
+        }),
+        "External Bot Inbound",
+    )
+    .await;
+    integration(
+        org,
+        json!({
+            "name": "Session Persistence",
+            "outboundNotificationWebhookUrl": "https://sessions.example.org/genesys/messages",
+            "webhookHeaders": {"X-Session-Store-Route": "primary"},
+        }),
+        "Session Persistence Inbound",
+    )
+    .await;
+    org.create(
+        QUEUES,
+        json!({
+            "name": "Cognigy Handover Queue",
+            "division": {"id": home},
+            "mediaSettings": {"message": {"alertingTimeoutSeconds": 30,
+                "serviceLevel": {"percentage": 0.8, "durationMs": 30000}}},
+            "outboundMessagingAddresses": {"openMessagingRecipient": {"id": cognigy["recipient"]["id"]}},
+        }),
+    )
+    .await;
+    let support = org.flow("Support", "INQUEUESHORTMESSAGE").await;
+    let guest = org
+        .create(
+            QUEUES,
+            json!({
+                "name": "Guest Messaging",
+                "description": "Conversations from the headless guest messaging front end",
+                "mediaSettings": {"message": {"enableAutoAnswer": false, "alertingTimeoutSeconds": 20,
+                    "serviceLevel": {"percentage": 0.9, "durationMs": 15000}}},
+                "bullseye": {"rings": [
+                    {"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 15}]},
+                    {"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 30}]},
+                    {},
+                ]},
+                "acwSettings": {"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 30000},
+                "messageInQueueFlow": {"id": support},
+            }),
+        )
+        .await;
+    create_clients(org, &home).await;
+    Ids { guest_queue: guest["id"].as_str().unwrap().to_string() }
+}
+
+async fn create_roles(org: &PlanOrg) {
+    let roles = [
+        role_body(
+            "Cognigy Handover",
+            Some("What a bot platform needs to hand conversations over to agents"),
+            &[
+                ("messaging", "integration", &["view"]),
+                ("conversations", "message", &["receive", "create"]),
+                ("conversation", "webmessaging", &["view"]),
+                ("conversation", "message", &["view"]),
+                ("analytics", "conversationDetail", &["view"]),
+            ],
+        ),
+        role_body(
+            "Guest Messaging Backend",
+            None,
+            &[
+                ("routing", "queue", &["view"]),
+                ("conversation", "message", &["view"]),
+                ("conversation", "webmessaging", &["view"]),
+            ],
+        ),
+        role_body(
+            "Message Injector",
+            Some("Create and read conversation messages"),
+            &[
+                ("conversation", "message", &["view", "create"]),
+                ("conversations", "message", &["create"]),
+            ],
+        ),
+    ];
+    for role in roles {
+        org.create(ROLES, role).await;
+    }
+}
+
+/// Create an integration and route its address to an inbound message flow.
+/// The integration carries the secret version header that gcctl's apply
+/// records (the org is the state); `adoption_sets_the_webhook_secret_once`
+/// covers integrations made without it.
+async fn integration(org: &PlanOrg, mut body: Value, flow: &str) -> Value {
+    body["outboundNotificationWebhookSignatureSecretToken"] =
+        json!("a-signature-secret-of-32-chars!!");
+    body["webhookHeaders"][VERSION_HEADER] = json!("1");
+    let created = org.create(OPEN, body).await;
+    let flow = org.flow(flow, "INBOUNDSHORTMESSAGE").await;
+    let recipient = created["recipient"]["id"].as_str().unwrap();
+    let routed = org
+        .org
+        .put(
+            &format!("/api/v2/routing/message/recipients/{recipient}"),
+            json!({"flow": {"id": flow}}),
+        )
+        .await;
+    assert_eq!(routed.status, 200, "{:?}", routed.body);
+    created
+}
+
+async fn create_clients(org: &PlanOrg, home: &str) {
+    let role = |name: &str| {
+        let name = name.to_string();
+        async move { org.org.id_named(&format!("{ROLES}?pageSize=100"), &name).await }
+    };
+    let grant = |role: String| json!([{"roleId": role, "divisionId": home}]);
+    let clients = [
+        json!({"name": "Cognigy Connector", "description": "Cognigy's machine-to-machine access to Genesys Cloud",
+               "authorizedGrantType": "CLIENT-CREDENTIALS", "roleDivisions": grant(role("Cognigy Handover").await)}),
+        json!({"name": "Bot Message Injector", "authorizedGrantType": "CLIENT-CREDENTIALS",
+               "accessTokenValiditySeconds": 7200, "roleDivisions": grant(role("Message Injector").await)}),
+        json!({"name": "Guest Messaging Backend", "authorizedGrantType": "CLIENT-CREDENTIALS",
+               "accessTokenValiditySeconds": 3600, "roleDivisions": grant(role("Guest Messaging Backend").await)}),
+        json!({"name": "Session State Store", "authorizedGrantType": "CLIENT-CREDENTIALS",
+               "roleDivisions": grant(role("employee").await)}),
+    ];
+    for client in clients {
+        org.create(CLIENTS, client).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adoption_sets_the_webhook_secret_once() {
+    // An integration made in the UI carries no record of which secret version
+    // it holds: the plan sends the declared secret once, and says so without
+    // showing it.
+    let org = PlanOrg::default().await;
+    let created = org
+        .create(
+            OPEN,
+            json!({
+                "name": "Session Persistence",
+                "outboundNotificationWebhookUrl": "https://sessions.example.org/genesys/messages",
+                "outboundNotificationWebhookSignatureSecretToken": "a-signature-secret-of-32-chars!!",
+                "webhookHeaders": {"X-Session-Store-Route": "primary"},
+            }),
+        )
+        .await;
+    let flow = org.flow("Session Persistence Inbound", "INBOUNDSHORTMESSAGE").await;
+    let recipient = created["recipient"]["id"].as_str().unwrap();
+    let path = format!("/api/v2/routing/message/recipients/{recipient}");
+    assert_eq!(org.org.put(&path, json!({"flow": {"id": flow}})).await.status, 200);
+    let dir = repo_root().join("examples/session-state-persistence");
+    let out = org.gcctl(&["plan", &dir.display().to_string(), "--output", "json"]).await;
+    let plan = json_of(&out);
+    let change = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "OpenMessagingIntegration")
+        .unwrap()
+        .clone();
+    assert_eq!(change["action"], "update");
+    assert_eq!(
+        change["fields"],
+        json!([{"pointer": "/webhook/signatureSecretVersion", "before": null, "after": 1, "sensitive": true}])
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("a-signature-secret"));
+}
