@@ -161,10 +161,11 @@ impl super::org::OrgMapping for Org {
             .and_then(|k| headers.remove(&k))
             .and_then(|v| v.as_str().and_then(|s| s.parse::<u32>().ok()));
         webhook["headers"] = serde_json::Value::Object(headers);
-        // Unknown (adopted, or set outside gcctl): the secret will be set once.
-        if let Some(version) = version {
-            webhook["signatureSecretVersion"] = version.into();
-        }
+        // Without the header (an integration made outside gcctl, then
+        // adopted) the secret it holds counts as version 1: secrets are sent
+        // on create and on explicit rotation only, never on adoption, so the
+        // receiver's current secret is not replaced behind its back.
+        webhook["signatureSecretVersion"] = version.unwrap_or(1).into();
         spec["webhook"] = webhook;
         let recipient = live.pointer("/recipient/id").and_then(|r| r.as_str());
         if let Some(flow_id) = recipient.and_then(|r| lookups.recipient_flow.get(r)) {

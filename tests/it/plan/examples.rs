@@ -5,7 +5,9 @@
 use serde_json::{Value, json};
 
 use super::{PlanOrg, actions, code, json_of, role_body, settings};
-use crate::common::repo_root;
+use std::process::Output;
+
+use crate::common::{TestContext, repo_root};
 
 const ROLES: &str = "/api/v2/authorization/roles";
 const CONTENT: &str = "/api/v2/conversations/messaging/supportedcontent";
@@ -13,7 +15,6 @@ const OPEN: &str = "/api/v2/conversations/messaging/integrations/open";
 const QUEUES: &str = "/api/v2/routing/queues";
 const CLIENTS: &str = "/api/v2/oauth/clients";
 /// Where gcctl keeps the applied webhook secret version (see `kinds::webhook`).
-const VERSION_HEADER: &str = "X-Gcctl-Secret-Version";
 
 fn examples() -> String {
     repo_root().join("examples").display().to_string()
@@ -190,14 +191,11 @@ async fn create_roles(org: &PlanOrg) {
     }
 }
 
-/// Create an integration and route its address to an inbound message flow.
-/// The integration carries the secret version header that gcctl's apply
-/// records (the org is the state); `adoption_sets_the_webhook_secret_once`
-/// covers integrations made without it.
+/// Create an integration as an admin would (no gcctl header) and route its
+/// address to an inbound message flow.
 async fn integration(org: &PlanOrg, mut body: Value, flow: &str) -> Value {
     body["outboundNotificationWebhookSignatureSecretToken"] =
         json!("a-signature-secret-of-32-chars!!");
-    body["webhookHeaders"][VERSION_HEADER] = json!("1");
     let created = org.create(OPEN, body).await;
     let flow = org.flow(flow, "INBOUNDSHORTMESSAGE").await;
     let recipient = created["recipient"]["id"].as_str().unwrap();
@@ -234,10 +232,10 @@ async fn create_clients(org: &PlanOrg, home: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn adoption_sets_the_webhook_secret_once() {
-    // An integration made in the UI carries no record of which secret version
-    // it holds: the plan sends the declared secret once, and says so without
-    // showing it.
+async fn adoption_keeps_the_webhook_secret_until_rotated() {
+    // An integration made in the UI has a secret gcctl cannot see. Adopting it
+    // keeps that secret (it counts as version 1); bumping the manifest's
+    // signatureSecretVersion sends the declared one, shown without its value.
     let org = PlanOrg::default().await;
     let created = org
         .create(
@@ -254,20 +252,34 @@ async fn adoption_sets_the_webhook_secret_once() {
     let recipient = created["recipient"]["id"].as_str().unwrap();
     let path = format!("/api/v2/routing/message/recipients/{recipient}");
     assert_eq!(org.org.put(&path, json!({"flow": {"id": flow}})).await.status, 200);
-    let dir = repo_root().join("examples/session-state-persistence");
-    let out = org.gcctl(&["plan", &dir.display().to_string(), "--output", "json"]).await;
-    let plan = json_of(&out);
-    let change = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["kind"] == "OpenMessagingIntegration")
-        .unwrap()
-        .clone();
+    let example = repo_root().join("examples/session-state-persistence/session.yaml");
+    let text = fs_err::read_to_string(&example).unwrap();
+    let integration_of = |out: &Output| {
+        json_of(out)["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "OpenMessagingIntegration")
+            .unwrap()
+            .clone()
+    };
+    let ctx = TestContext::new();
+    let adopted = ctx.write("adopt/session.yaml", &text);
+    let out = org.gcctl(&["plan", &adopted.display().to_string(), "--output", "json"]).await;
+    let change = integration_of(&out);
+    assert_eq!(change["action"], "no-op", "{change}");
+    let rotated_text = text.replace(
+        "    fromEnv: SESSION_STORE_WEBHOOK_SECRET\n",
+        "    fromEnv: SESSION_STORE_WEBHOOK_SECRET\n  signatureSecretVersion: 2\n",
+    );
+    assert_ne!(rotated_text, text, "the example's secret reference moved; update this test");
+    let rotated = ctx.write("rotate/session.yaml", &rotated_text);
+    let out = org.gcctl(&["plan", &rotated.display().to_string(), "--output", "json"]).await;
+    let change = integration_of(&out);
     assert_eq!(change["action"], "update");
     assert_eq!(
         change["fields"],
-        json!([{"pointer": "/webhook/signatureSecretVersion", "before": null, "after": 1, "sensitive": true}])
+        json!([{"pointer": "/webhook/signatureSecretVersion", "before": 1, "after": 2, "sensitive": true}])
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("a-signature-secret"));
 }
