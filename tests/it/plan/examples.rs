@@ -14,7 +14,6 @@ const CONTENT: &str = "/api/v2/conversations/messaging/supportedcontent";
 const OPEN: &str = "/api/v2/conversations/messaging/integrations/open";
 const QUEUES: &str = "/api/v2/routing/queues";
 const CLIENTS: &str = "/api/v2/oauth/clients";
-/// Where gcctl keeps the applied webhook secret version (see `kinds::webhook`).
 
 fn examples() -> String {
     repo_root().join("examples").display().to_string()
