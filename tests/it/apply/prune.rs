@@ -71,6 +71,10 @@ async fn prunes_only_with_prune_inside_scopes_and_never_builtins() {
     assert_eq!(org.named(QUEUES, "Acme Stray").await.len(), 1);
     assert_eq!(org.named(ROLES, "Stray Role").await.len(), 1);
     assert_eq!(org.named(CONTENT, "Stray Content").await.len(), 1);
+    // Prunes that will not run are nothing to apply: no confirmation needed.
+    let again = org.gcctl(&["apply", "set"]).await;
+    assert_exit(&again, 0);
+    assert!(stderr(&again).contains("Nothing to apply."), "{}", stderr(&again));
 
     // With --prune: undeclared objects inside the scopes go, and only those.
     let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
@@ -135,4 +139,34 @@ async fn protect_keeps_a_name_of_another_environment_from_pruning() {
     assert_eq!(org.named(QUEUES, "Staging Acme Support").await.len(), 1, "protected in staging");
     assert!(org.named(QUEUES, "Staging Acme Scratch").await.is_empty(), "unprotected: pruned");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "--env", "dev", "set"]).await, 0);
+}
+
+const CLIENT_SCOPE: &str = r#"
+apiVersion: gcctl/v1
+kind: Project
+metadata: {name: clients}
+spec:
+  prune:
+    - kind: OAuthClient
+      names: ["*"]
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: queue}
+spec:
+  name: Client Scope Queue
+"#;
+
+#[tokio::test]
+async fn the_client_gcctl_runs_as_is_never_pruned_and_does_not_block_the_prune() {
+    let org = ApplyOrg::default().await;
+    let stray = json!({"name": "Stray Client", "authorizedGrantType": "CLIENT-CREDENTIALS"});
+    create(&org, "/api/v2/oauth/clients", stray).await;
+    org.ctx.write("set/all.yaml", CLIENT_SCOPE);
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&apply, 0);
+    assert!(org.named(super::CLIENTS, "Stray Client").await.is_empty());
+    let admin = gcctl::sandbox::ADMIN_CLIENT_NAME;
+    assert_eq!(org.named(super::CLIENTS, admin).await.len(), 1);
+    assert_eq!(org.named(QUEUES, "Client Scope Queue").await.len(), 1);
 }
