@@ -101,7 +101,7 @@ pub fn preflight(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<secrets::RunSecrets, PreflightError> {
     let mut problems = Vec::new();
-    let run_plan = effective(plan, settings.prune);
+    let run_plan = effective(plan, settings);
     if let Some(cycle) = find_cycle(&run_plan.changes) {
         problems.push(format!("dependency cycle: {}", cycle.join(" -> ")));
     }
@@ -114,14 +114,6 @@ pub fn preflight(
                 change.address()
             ));
         }
-        if change.kind == Kind::OAuthClient
-            && settings.own_client_id.as_deref() == change.id.as_deref()
-        {
-            problems.push(format!(
-                "{}: refusing to delete the OAuth client gcctl is authenticated with",
-                change.address()
-            ));
-        }
     }
     let secrets = secrets::resolve(&run_plan, set, env, settings.secrets_dir.as_deref())
         .unwrap_or_else(|mut p| {
@@ -131,11 +123,24 @@ pub fn preflight(
     if problems.is_empty() { Ok(secrets) } else { Err(PreflightError { problems }) }
 }
 
-/// The plan as it will run: prunes only when asked for.
-pub fn effective(plan: &Plan, prune: bool) -> Plan {
+/// The plan as it will run: prunes only when asked for, and never of the
+/// OAuth client gcctl is authenticated with (a prune scope such as `*` for
+/// OAuth clients always contains it; it is left alone like a built-in,
+/// rather than failing the whole run).
+pub fn effective(plan: &Plan, settings: &ApplySettings) -> Plan {
     let mut plan = plan.clone();
-    plan.changes.retain(|c| prune || c.action != Action::Delete);
+    plan.changes.retain(|c| {
+        c.action != Action::Delete
+            || (settings.prune && !is_own_client(c, settings.own_client_id.as_deref()))
+    });
+    plan.summary = Plan::summarize(&plan.changes);
     plan
+}
+
+fn is_own_client(change: &Change, own_client_id: Option<&str>) -> bool {
+    change.kind == Kind::OAuthClient
+        && own_client_id.is_some()
+        && change.id.as_deref() == own_client_id
 }
 
 /// Execute the plan. Events are sent to `events` as they happen (for
@@ -149,7 +154,7 @@ pub async fn execute(
     secrets: &secrets::RunSecrets,
     events: &mpsc::UnboundedSender<Event>,
 ) -> ApplySummary {
-    let plan = effective(plan, settings.prune);
+    let plan = effective(plan, settings);
     let ids = Mutex::new(RunIds::default());
     let ctx = OpContext {
         client,

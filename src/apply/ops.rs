@@ -274,13 +274,9 @@ async fn wait_until_created(
         match found.as_ref().and_then(|o| o.get("createStatus")).and_then(Value::as_str) {
             Some("Completed") => return found.ok_or_else(|| OpError::Other("unreachable".into())),
             Some("Error") => {
-                let reason = found
-                    .as_ref()
-                    .and_then(|o| o.pointer("/createError/message"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("no reason given");
+                let reason = create_error(found.as_ref().and_then(|o| o.get("createError")));
                 return Err(OpError::Other(format!(
-                    "{}: Genesys could not create the integration (createStatus Error): {reason}",
+                    "{}: Genesys could not create the integration (GET {path}: createStatus Error): {reason}",
                     change.address()
                 )));
             }
@@ -299,6 +295,20 @@ async fn wait_until_created(
         }
         poll_backoff(&mut wait).await;
     }
+}
+
+/// An integration's `createError` (an `ErrorBody`) as one line: message,
+/// code and the correlation id to quote in a support case.
+fn create_error(error: Option<&Value>) -> String {
+    let field = |key: &str| error.and_then(|e| e.get(key)).and_then(Value::as_str);
+    let mut text = field("message").unwrap_or("no reason given").to_string();
+    if let Some(code) = field("code") {
+        text.push_str(&format!(" ({code})"));
+    }
+    if let Some(id) = field("contextId") {
+        text.push_str(&format!(" [correlation id: {id}]"));
+    }
+    text
 }
 
 /// Attach the integration's recipient to the declared inbound flow.

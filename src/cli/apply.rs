@@ -100,7 +100,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             own_client_id: own_client_id(&connection.client),
         };
         show_plan(&plan, args, printer)?;
-        let effective = apply::effective(&plan, args.prune);
+        let effective = apply::effective(&plan, &settings);
         if !effective.has_changes() {
             printer.status("Nothing to apply.");
             return Ok(Outcome::Success);

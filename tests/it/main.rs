@@ -2,6 +2,7 @@
 //! 2-core machine). Modules are scenarios grouped by subcommand or subsystem;
 //! `common` holds the test context.
 
+mod apply;
 mod common;
 mod loader_props;
 mod plan;

@@ -233,6 +233,15 @@ pub fn build(
     (id, item)
 }
 
+/// The `contextId` of an integration's `createError`: an `ErrorBody` like
+/// any other, recorded once by the asynchronous create, so every read
+/// repeats the same id (derived from the integration's id).
+fn create_error_context(id: &str) -> String {
+    use sha2::Digest as _;
+    let hex = hex::encode(sha2::Sha256::digest(format!("createError:{id}")));
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
 fn rename_recipient(store: &mut Store, item: &Value, name: &str) {
     let Some(id) = ref_id(item.get("recipient")).map(str::to_string) else { return };
     if let Some(mut recipient) = store.get(Kind::Recipients, &id).cloned() {
@@ -283,6 +292,7 @@ fn render(store: &Store, state: &Shared, item: &Value, params: &Params) -> Value
         out["createError"] = json!({
             "message": "The integration could not be created (sandbox test hook).",
             "code": "integration.create.failed", "status": 400,
+            "contextId": create_error_context(id),
             "details": [], "errors": [],
         });
     } else {

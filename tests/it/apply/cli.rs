@@ -1,0 +1,216 @@
+//! The `gcctl apply` command: the README's first run, JSON events,
+//! confirmation without a terminal, refusals before any change, and failures
+//! that skip their dependents while independent branches go on.
+
+use serde_json::{Value, json};
+
+use super::{ApplyOrg, CLIENTS, INTEGRATIONS, QUEUES, ROLES, assert_exit, copy_tree, secret_files};
+use crate::common::{TestContext, repo_root, stderr, stdout};
+
+#[test]
+fn fresh_clone_applies_the_sample_repo_then_plans_clean() {
+    let mut ctx = TestContext::new();
+    copy_tree(&repo_root().join("manifests"), &ctx.path().join("manifests"));
+    ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    let apply = ctx.run(&[
+        "--sandbox",
+        "apply",
+        "--auto-approve",
+        "--secrets-dir",
+        ".gcctl/secrets",
+        "manifests/",
+    ]);
+    assert_eq!(apply.status.code(), Some(0), "{}{}", stdout(&apply), stderr(&apply));
+    assert!(stderr(&apply).contains("Apply complete: 5 created"), "{}", stderr(&apply));
+    let plan = ctx.run(&["--sandbox", "plan", "--detailed-exitcode", "manifests/"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+
+    // One 0600 JSON file per created OAuth client, holding a client of the org.
+    let files = secret_files(&ctx.path().join(".gcctl/secrets"));
+    let state: Value = serde_json::from_str(
+        &fs_err::read_to_string(ctx.path().join(".gcctl/sandbox/org.json")).unwrap(),
+    )
+    .unwrap();
+    let created: Vec<&Value> = state["oauthClients"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|c| c["name"] != gcctl::sandbox::ADMIN_CLIENT_NAME)
+        .collect();
+    assert_eq!(files.len(), created.len(), "{files:?}");
+    for (file, secret, mode) in &files {
+        assert_eq!(*mode, 0o600, "{file}");
+        assert!(created.iter().any(|c| c["id"] == secret["clientId"]), "{file}: {secret:?}");
+        assert!(secret["clientSecret"].as_str().is_some_and(|s| s.len() >= 16), "{file}");
+    }
+}
+
+#[tokio::test]
+async fn json_output_is_one_event_per_line() {
+    let org = ApplyOrg::default().await;
+    copy_tree(&repo_root().join("manifests"), &org.ctx.path().join("manifests"));
+    let args = ["apply", "--auto-approve", "--secrets-dir", "s", "--output", "json", "manifests"];
+    let output = org.gcctl(&args).await;
+    assert_exit(&output, 0);
+    let events: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(kinds.len(), events.len(), "every line has an event: {events:?}");
+    assert_eq!(kinds.first(), Some(&"plan"));
+    assert_eq!(kinds.last(), Some(&"summary"));
+    assert_eq!(kinds.iter().filter(|k| **k == "created").count(), 5, "{kinds:?}");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["converged"], json!(true));
+    assert_eq!(summary["summary"]["created"], json!(5));
+    for created in events.iter().filter(|e| e["event"] == "created") {
+        assert!(created["object"].is_string() && created["id"].is_string(), "{created}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_terminal_and_without_auto_approve_apply_refuses() {
+    let org = ApplyOrg::default().await;
+    copy_tree(&repo_root().join("manifests"), &org.ctx.path().join("manifests"));
+    let output = org.gcctl(&["apply", "--secrets-dir", "s", "manifests"]).await;
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("no terminal") && err.contains("--auto-approve"), "{err}");
+    assert!(org.named(QUEUES, "Acme Support").await.is_empty(), "nothing was changed");
+    assert!(org.named(ROLES, "Acme Bot Handover").await.is_empty(), "nothing was changed");
+}
+
+#[tokio::test]
+async fn creating_an_oauth_client_without_a_secrets_dir_is_refused_before_any_change() {
+    let org = ApplyOrg::default().await;
+    copy_tree(&repo_root().join("manifests"), &org.ctx.path().join("manifests"));
+    let output = org.gcctl(&["apply", "--auto-approve", "manifests"]).await;
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains("OAuthClient/acme-bot-connector") && err.contains("--secrets-dir"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(org.named(QUEUES, "Acme Support").await.is_empty());
+    assert!(org.named(ROLES, "Acme Bot Handover").await.is_empty());
+    assert!(org.named(INTEGRATIONS, "Acme Bot").await.is_empty());
+    assert!(org.named(CLIENTS, "Acme Bot Connector").await.is_empty());
+}
+
+const FAILING_SET: &str = r"
+apiVersion: gcctl/v1
+kind: Webhook
+metadata: {name: hook}
+spec:
+  url: https://bot.example.com/hook
+  signatureSecret: {fromEnv: ACME_BOT_WEBHOOK_SECRET}
+---
+apiVersion: gcctl/v1
+kind: OpenMessagingIntegration
+metadata: {name: broken}
+spec:
+  name: sandbox-create-error Broken
+  webhook: hook
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: replies-through-broken}
+spec:
+  name: Replies Through Broken
+  outboundMessagingAddresses: {openMessagingRecipient: broken}
+---
+apiVersion: gcctl/v1
+kind: Role
+metadata: {name: clashing}
+spec:
+  name: Clashing Role
+  permissions: [routing:queue:view]
+---
+apiVersion: gcctl/v1
+kind: OAuthClient
+metadata: {name: holds-clashing}
+spec:
+  name: Holds Clashing
+  authorizedGrantType: CLIENT-CREDENTIALS
+  roleDivisions: [{role: clashing}]
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: independent}
+spec:
+  name: Independent Queue
+  description: on a branch of its own
+";
+
+#[tokio::test]
+async fn a_failed_change_skips_its_dependents_and_independent_branches_go_on() {
+    let org = ApplyOrg::default().await;
+    // Role names are unique regardless of case: the create of `Clashing Role` is a 409.
+    let clash = org
+        .org
+        .post(
+            "/api/v2/authorization/roles",
+            json!({"name": "CLASHING ROLE", "permissionPolicies": []}),
+        )
+        .await;
+    assert_eq!(clash.status, 200, "{:?}", clash.body);
+    org.ctx.write("set/all.yaml", FAILING_SET);
+    let output = org
+        .gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "--output", "json", "set"])
+        .await;
+    assert_exit(&output, 1);
+    let events: Vec<Value> =
+        stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let last = |object: &str| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e["object"] == object && e["event"] != "started")
+            .unwrap_or_else(|| panic!("no event for {object}: {events:?}"))
+            .clone()
+    };
+    let role = last("Role/clashing");
+    assert_eq!(role["event"], "failed", "{role}");
+    let message = role["message"].as_str().unwrap();
+    for part in ["Role/clashing", "POST /api/v2/authorization/roles", "409", "correlation id"] {
+        assert!(message.contains(part), "{part} missing in: {message}");
+    }
+    let integration = last("OpenMessagingIntegration/broken");
+    assert_eq!(integration["event"], "failed", "{integration}");
+    let message = integration["message"].as_str().unwrap();
+    for part in [
+        "OpenMessagingIntegration/broken",
+        "GET /api/v2/conversations/messaging/integrations/open/",
+        "correlation id",
+    ] {
+        assert!(message.contains(part), "{part} missing in: {message}");
+    }
+    for (dependent, upstream) in [
+        ("OAuthClient/holds-clashing", "Role/clashing"),
+        ("RoutingQueue/replies-through-broken", "OpenMessagingIntegration/broken"),
+    ] {
+        let event = last(dependent);
+        assert_eq!(event["event"], "skipped", "{event}");
+        assert_eq!(event["message"], format!("upstream failed: {upstream}"), "{event}");
+    }
+    assert_eq!(last("RoutingQueue/independent")["event"], "created");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["converged"], json!(false));
+    assert_eq!(summary["summary"]["failed"], json!(2));
+    assert_eq!(summary["summary"]["skipped"], json!(2));
+    assert_eq!(org.named(QUEUES, "Independent Queue").await.len(), 1);
+    assert!(org.named(QUEUES, "Replies Through Broken").await.is_empty());
+    assert!(org.named(CLIENTS, "Holds Clashing").await.is_empty());
+
+    // The text report says the same on stderr, and exits 1.
+    let text = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
+    assert_exit(&text, 1);
+    let err = stderr(&text);
+    assert!(
+        err.contains("skipped OAuthClient/holds-clashing: upstream failed: Role/clashing"),
+        "{err}"
+    );
+    assert!(err.contains("Apply did not converge"), "{err}");
+}

@@ -1,0 +1,144 @@
+//! Applying against a hostile org: 10% faults (500, 503, dropped
+//! connections after the change was made, slow answers) and a per-token rate
+//! limit low enough to answer 429s. Every run is safe to re-run; re-running
+//! converges with zero duplicates, and then plans clean.
+
+use std::time::Duration;
+
+use gcctl::sandbox::SandboxConfig;
+use serde_json::{Value, json};
+
+use super::{ApplyOrg, CLIENTS, CONTENT, INTEGRATIONS, QUEUES, ROLES, assert_exit};
+use crate::common::stderr;
+
+fn doc(kind: &str, name: &str, spec: &Value) -> String {
+    let doc =
+        json!({"apiVersion": "gcctl/v1", "kind": kind, "metadata": {"name": name}, "spec": spec});
+    serde_json::to_string(&doc).unwrap()
+}
+
+/// `count` objects of every kind: (kind, collection, org name) for each, and the manifests.
+pub fn bulk_set(
+    queues: usize,
+    roles: usize,
+    clients: usize,
+    content: usize,
+    integrations: usize,
+) -> (Vec<(&'static str, String)>, String) {
+    let mut objects = Vec::new();
+    let mut docs = vec![doc(
+        "Webhook",
+        "hook",
+        &json!({"url": "https://bot.example.com/hook", "signatureSecret": {"fromEnv": "ACME_BOT_WEBHOOK_SECRET"}}),
+    )];
+    for i in 0..content {
+        let name = format!("Bulk Content {i:03}");
+        docs.push(doc(
+            "SupportedContentProfile",
+            &format!("content-{i}"),
+            &json!({"name": name, "mediaTypes": {"allow": {"inbound": [{"type": "image/*"}]}}}),
+        ));
+        objects.push((CONTENT, name));
+    }
+    for i in 0..integrations {
+        let name = format!("Bulk Integration {i:03}");
+        let mut spec = json!({"name": name, "webhook": "hook"});
+        if content > 0 {
+            spec["supportedContent"] = json!(format!("content-{}", i % content));
+        }
+        if i % 2 == 0 {
+            spec["inboundFlow"] = json!({"name": "Bot Handover Inbound"});
+        }
+        docs.push(doc("OpenMessagingIntegration", &format!("integration-{i}"), &spec));
+        objects.push((INTEGRATIONS, name));
+    }
+    for i in 0..queues {
+        let name = format!("Bulk Queue {i:03}");
+        let mut spec = json!({"name": name, "description": format!("queue {i}"),
+            "mediaSettings": {"message": {"alertingTimeoutSeconds": 7 + i}}});
+        if integrations > 0 && i % 5 == 0 {
+            spec["outboundMessagingAddresses"] =
+                json!({"openMessagingRecipient": format!("integration-{}", i % integrations)});
+        }
+        docs.push(doc("RoutingQueue", &format!("queue-{i}"), &spec));
+        objects.push((QUEUES, name));
+    }
+    for i in 0..roles {
+        let name = format!("Bulk Role {i:03}");
+        docs.push(doc(
+            "Role",
+            &format!("role-{i}"),
+            &json!({"name": name, "permissions": ["routing:queue:view"]}),
+        ));
+        objects.push((ROLES, name));
+    }
+    for i in 0..clients {
+        let name = format!("Bulk Client {i:03}");
+        let mut spec = json!({"name": name, "authorizedGrantType": "CLIENT-CREDENTIALS"});
+        if roles > 0 {
+            spec["roleDivisions"] = json!([{"role": format!("role-{}", i % roles)}]);
+        }
+        docs.push(doc("OAuthClient", &format!("client-{i}"), &spec));
+        objects.push((CLIENTS, name));
+    }
+    (objects, docs.join("\n---\n"))
+}
+
+/// Exactly one live object per declared name, per collection.
+pub async fn assert_no_duplicates(org: &ApplyOrg, objects: &[(&'static str, String)]) {
+    let mut collections: Vec<&str> = objects.iter().map(|(c, _)| *c).collect();
+    collections.dedup();
+    for collection in collections {
+        let live = org.list(collection).await;
+        for (_, name) in objects.iter().filter(|(c, _)| *c == collection) {
+            let count = live.iter().filter(|o| o["name"] == name.as_str()).count();
+            assert_eq!(count, 1, "{name} exists {count} times in {collection}");
+        }
+    }
+}
+
+/// Run `gcctl ARGS` until it exits 0 (at most `runs` times); the number of runs.
+pub async fn until_success(org: &ApplyOrg, args: &[&str], runs: usize) -> usize {
+    let mut failures = String::new();
+    for run in 1..=runs {
+        let output = org.gcctl(args).await;
+        if output.status.code() == Some(0) {
+            return run;
+        }
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        failures.push_str(&format!("--- run {run}\n{}", stderr(&output)));
+    }
+    panic!("`gcctl {}` did not succeed in {runs} runs:\n{failures}", args.join(" "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_objects_converge_under_faults_and_rate_limits() {
+    let config = SandboxConfig {
+        fault_rate: 0.1,
+        fault_seed: 7,
+        fault_slow: Duration::from_millis(300),
+        // A run makes ~260 requests (200 creates, reads, polls, lookups after
+        // lost answers): a bucket of 230 per token must answer 429s, and
+        // refills fast enough (3.8/s) to keep the test under ~30 s.
+        rate_limit_per_minute: Some(230),
+        ..SandboxConfig::default()
+    };
+    let org = ApplyOrg::start(config).await;
+    let (objects, manifests) = bulk_set(140, 25, 10, 10, 15);
+    assert_eq!(objects.len(), 200);
+    org.ctx.write("bulk/all.yaml", &manifests);
+
+    let args = ["apply", "--auto-approve", "--secrets-dir", "secrets", "bulk"];
+    let runs = until_success(&org, &args, 10).await;
+    let stats = org.org.stats().await;
+    let faults: u64 =
+        stats["faultsInjected"].as_object().unwrap().values().filter_map(Value::as_u64).sum();
+    assert!(faults > 0, "faults were injected: {stats}");
+    assert!(stats["status429"].as_u64().unwrap() > 0, "429s were answered: {stats}");
+    assert_no_duplicates(&org, &objects).await;
+    // A plan can itself meet a fault (a 500 on a GET is not retried): it
+    // converges to "no changes", never to exit 2.
+    until_success(&org, &["plan", "--detailed-exitcode", "bulk"], 4).await;
+    assert!(runs <= 10);
+    assert_exit(&org.gcctl(&["validate", "bulk"]).await, 0);
+}

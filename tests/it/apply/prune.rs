@@ -1,0 +1,172 @@
+//! Pruning: only with `--prune`, only inside a Project prune scope, never
+//! built-ins or the org default, never a protected name.
+
+use serde_json::json;
+
+use super::{ApplyOrg, CONTENT, QUEUES, ROLES, assert_exit};
+use crate::common::stderr;
+
+const SET: &str = r#"
+apiVersion: gcctl/v1
+kind: Project
+metadata: {name: pruning}
+spec:
+  prune:
+    - kind: RoutingQueue
+      names: ["Acme *"]
+    - kind: Role
+      names: ["*"]
+    - kind: SupportedContentProfile
+      names: ["*"]
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: declared}
+spec:
+  name: Acme Declared
+---
+apiVersion: gcctl/v1
+kind: Role
+metadata: {name: declared}
+spec:
+  name: Declared Role
+  permissions: [routing:queue:view]
+"#;
+
+async fn create(org: &ApplyOrg, path: &str, body: serde_json::Value) {
+    let answer = org.org.post(path, body).await;
+    assert_eq!(answer.status, 200, "POST {path}: {:?}", answer.body);
+}
+
+#[tokio::test]
+async fn prunes_only_with_prune_inside_scopes_and_never_builtins() {
+    let org = ApplyOrg::default().await;
+    create(&org, "/api/v2/routing/queues", json!({"name": "Acme Stray"})).await;
+    create(&org, "/api/v2/routing/queues", json!({"name": "Other Queue"})).await;
+    create(&org, "/api/v2/authorization/roles", json!({"name": "Stray Role"})).await;
+    create(
+        &org,
+        "/api/v2/conversations/messaging/supportedcontent",
+        json!({"name": "Stray Content", "mediaTypes": {"allow": {"inbound": [{"type": "*/*"}]}}}),
+    )
+    .await;
+    let builtin_roles: Vec<String> = org
+        .list(ROLES)
+        .await
+        .into_iter()
+        .filter(|r| r["default"] == true)
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(builtin_roles.len() >= 4, "{builtin_roles:?}");
+    org.ctx.write("set/all.yaml", SET);
+
+    // Without --prune: declared objects converge, prunes are announced, nothing is deleted.
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 0);
+    assert!(
+        stderr(&apply).contains("3 prunes in the plan will not run without --prune"),
+        "{}",
+        stderr(&apply)
+    );
+    assert_eq!(org.named(QUEUES, "Acme Stray").await.len(), 1);
+    assert_eq!(org.named(ROLES, "Stray Role").await.len(), 1);
+    assert_eq!(org.named(CONTENT, "Stray Content").await.len(), 1);
+    // Prunes that will not run are nothing to apply: no confirmation needed.
+    let again = org.gcctl(&["apply", "set"]).await;
+    assert_exit(&again, 0);
+    assert!(stderr(&again).contains("Nothing to apply."), "{}", stderr(&again));
+
+    // With --prune: undeclared objects inside the scopes go, and only those.
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&apply, 0);
+    assert!(stderr(&apply).contains("3 deleted"), "{}", stderr(&apply));
+    assert!(org.named(QUEUES, "Acme Stray").await.is_empty());
+    assert!(org.named(ROLES, "Stray Role").await.is_empty());
+    assert!(org.named(CONTENT, "Stray Content").await.is_empty());
+    assert_eq!(org.named(QUEUES, "Other Queue").await.len(), 1, "outside every scope");
+    assert_eq!(org.named(QUEUES, "Acme Declared").await.len(), 1);
+    assert_eq!(org.named(ROLES, "Declared Role").await.len(), 1);
+    for role in &builtin_roles {
+        assert_eq!(org.named(ROLES, role).await.len(), 1, "built-in role {role} is kept");
+    }
+    let default = org.org.get("/api/v2/conversations/messaging/supportedcontent/default").await;
+    assert_eq!(default.status, 200);
+    assert_eq!(org.named(CONTENT, default.body["name"].as_str().unwrap()).await.len(), 1);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+const ENVIRONMENTS: &str = r#"
+apiVersion: gcctl/v1
+kind: Project
+metadata: {name: shared-org}
+spec:
+  environments:
+    dev: {variables: {prefix: Dev}}
+    staging: {variables: {prefix: Staging}}
+  prune:
+    - kind: RoutingQueue
+      names: ["* Acme *"]
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: support}
+protect: true
+spec:
+  name: ${var.prefix} Acme Support
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: scratch}
+spec:
+  name: ${var.prefix} Acme Scratch
+"#;
+
+// `protect: true` protects the object's org-side name in every environment
+// of the Project. The lead implements it on main (`ManifestSet::protected`);
+// this worktree predates it. Run with `cargo test -- --ignored protect`.
+#[tokio::test]
+#[ignore = "needs protected names"]
+async fn protect_keeps_a_name_of_another_environment_from_pruning() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", ENVIRONMENTS);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--env", "staging", "set"]).await, 0);
+    assert_eq!(org.named(QUEUES, "Staging Acme Support").await.len(), 1);
+    assert_eq!(org.named(QUEUES, "Staging Acme Scratch").await.len(), 1);
+
+    let apply = org.gcctl(&["apply", "--auto-approve", "--env", "dev", "--prune", "set"]).await;
+    assert_exit(&apply, 0);
+    assert_eq!(org.named(QUEUES, "Dev Acme Support").await.len(), 1);
+    assert_eq!(org.named(QUEUES, "Staging Acme Support").await.len(), 1, "protected in staging");
+    assert!(org.named(QUEUES, "Staging Acme Scratch").await.is_empty(), "unprotected: pruned");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "--env", "dev", "set"]).await, 0);
+}
+
+const CLIENT_SCOPE: &str = r#"
+apiVersion: gcctl/v1
+kind: Project
+metadata: {name: clients}
+spec:
+  prune:
+    - kind: OAuthClient
+      names: ["*"]
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: queue}
+spec:
+  name: Client Scope Queue
+"#;
+
+#[tokio::test]
+async fn the_client_gcctl_runs_as_is_never_pruned_and_does_not_block_the_prune() {
+    let org = ApplyOrg::default().await;
+    let stray = json!({"name": "Stray Client", "authorizedGrantType": "CLIENT-CREDENTIALS"});
+    create(&org, "/api/v2/oauth/clients", stray).await;
+    org.ctx.write("set/all.yaml", CLIENT_SCOPE);
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&apply, 0);
+    assert!(org.named(super::CLIENTS, "Stray Client").await.is_empty());
+    let admin = gcctl::sandbox::ADMIN_CLIENT_NAME;
+    assert_eq!(org.named(super::CLIENTS, admin).await.len(), 1);
+    assert_eq!(org.named(QUEUES, "Client Scope Queue").await.len(), 1);
+}

@@ -1,0 +1,170 @@
+//! The secret canary: a webhook signature secret and the OAuth client
+//! secrets gcctl receives appear in no stdout, stderr, saved plan or JSON
+//! event, whether the run succeeds or fails.
+
+use std::process::Output;
+
+use serde_json::json;
+
+use super::{ApplyOrg, assert_exit, secret_files};
+use crate::common::{stderr, stdout};
+
+const CANARY: &str = "CANARY-7f3a9c1e5b2d48e6a0c4f8b1d9e2a7c3";
+
+const SET: &str = r"
+apiVersion: gcctl/v1
+kind: Webhook
+metadata: {name: hook}
+spec:
+  url: https://bot.example.com/hook
+  signatureSecret: {fromEnv: CANARY_WEBHOOK_SECRET}
+  signatureSecretVersion: VERSION
+---
+apiVersion: gcctl/v1
+kind: OpenMessagingIntegration
+metadata: {name: bot}
+spec:
+  name: Canary Bot
+  webhook: hook
+  inboundFlow: {name: Bot Handover Inbound}
+---
+apiVersion: gcctl/v1
+kind: Role
+metadata: {name: role}
+spec:
+  name: Canary Role
+  permissions: [conversation:message:create]
+---
+apiVersion: gcctl/v1
+kind: OAuthClient
+metadata: {name: client}
+spec:
+  name: Canary Client
+  authorizedGrantType: CLIENT-CREDENTIALS
+  secretVersion: VERSION
+  roleDivisions: [{role: role}]
+";
+
+/// A set that fails: the integration ends in `createStatus: Error`, and a
+/// second one clashes with an existing name (409 on the POST carrying the secret).
+const FAILING: &str = r"
+apiVersion: gcctl/v1
+kind: OpenMessagingIntegration
+metadata: {name: broken}
+spec:
+  name: sandbox-create-error Canary
+  webhook: hook
+---
+apiVersion: gcctl/v1
+kind: OpenMessagingIntegration
+metadata: {name: clash}
+spec:
+  name: Canary Clash
+  webhook: hook
+---
+apiVersion: gcctl/v1
+kind: OAuthClient
+metadata: {name: second}
+spec:
+  name: Second Canary Client
+  authorizedGrantType: CLIENT-CREDENTIALS
+";
+
+struct Transcript(String);
+
+impl Transcript {
+    fn add(&mut self, output: &Output) {
+        self.0.push_str(&stdout(output));
+        self.0.push_str(&stderr(output));
+    }
+
+    fn assert_clean(&self, secrets: &[String]) {
+        assert!(!self.0.contains(CANARY), "the webhook secret leaked:\n{}", self.0);
+        for secret in secrets {
+            assert!(
+                !self.0.contains(secret.as_str()),
+                "an OAuth client secret leaked:\n{}",
+                self.0
+            );
+        }
+    }
+}
+
+fn client_secrets(org: &ApplyOrg) -> Vec<String> {
+    secret_files(&org.ctx.path().join("secrets"))
+        .into_iter()
+        .map(|(_, v, _)| v["clientSecret"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn run(org: &ApplyOrg, transcript: &mut Transcript, args: &[&str]) -> Output {
+    let output = org.gcctl(args).await;
+    transcript.add(&output);
+    output
+}
+
+#[tokio::test]
+async fn secrets_appear_in_no_output_plan_or_event() {
+    let mut org = ApplyOrg::default().await;
+    org.ctx.env("CANARY_WEBHOOK_SECRET", CANARY);
+    let mut transcript = Transcript(String::new());
+    org.ctx.write("set/all.yaml", &SET.replace("VERSION", "1"));
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "secrets", "set"];
+    assert_exit(&run(&org, &mut transcript, &apply).await, 0);
+
+    // Rotation: both secrets are sent or regenerated again.
+    org.ctx.write("set/all.yaml", &SET.replace("VERSION", "2"));
+    let plan = ["plan", "--out", "plan.json", "-o", "json", "set"];
+    assert_exit(&run(&org, &mut transcript, &plan).await, 0);
+    transcript.0.push_str(&fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap());
+    let json = [
+        "apply",
+        "--auto-approve",
+        "--secrets-dir",
+        "secrets",
+        "-o",
+        "json",
+        "--plan",
+        "plan.json",
+    ];
+    assert_exit(&run(&org, &mut transcript, &json).await, 0);
+    let secrets = client_secrets(&org);
+    assert_eq!(secrets.len(), 1);
+    transcript.assert_clean(&secrets);
+
+    // Failures: createStatus Error, a 409 on the POST carrying the secret.
+    let clash = org
+        .org
+        .post(
+            "/api/v2/conversations/messaging/integrations/open",
+            json!({"name": "CANARY CLASH", "outboundNotificationWebhookUrl": "https://x.example.com/h",
+                   "outboundNotificationWebhookSignatureSecretToken": "another-secret-0123456789"}),
+        )
+        .await;
+    assert_eq!(clash.status, 200, "{:?}", clash.body);
+    org.ctx.write("set/failing.yaml", FAILING);
+    for output in ["text", "json"] {
+        let args = ["apply", "--auto-approve", "--secrets-dir", "secrets", "-o", output, "set"];
+        let failed = run(&org, &mut transcript, &args).await;
+        assert_exit(&failed, 1);
+    }
+    assert!(
+        transcript.0.contains("Canary Clash") && transcript.0.contains("409"),
+        "{}",
+        transcript.0
+    );
+    let secrets = client_secrets(&org);
+    assert_eq!(secrets.len(), 2, "the second client's secret was saved");
+    transcript.assert_clean(&secrets);
+
+    // A run refused before any change.
+    org.ctx.env("CANARY_WEBHOOK_SECRET", "tiny-canary-9");
+    org.ctx.write("set/all.yaml", &SET.replace("VERSION", "3"));
+    let refused =
+        run(&org, &mut transcript, &["apply", "--auto-approve", "--secrets-dir", "secrets", "set"])
+            .await;
+    assert_exit(&refused, 1);
+    assert!(stderr(&refused).contains("at least 16"), "{}", stderr(&refused));
+    assert!(!stderr(&refused).contains("tiny-canary-9"), "{}", stderr(&refused));
+    transcript.assert_clean(&secrets);
+}
