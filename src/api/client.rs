@@ -378,6 +378,8 @@ pub(super) fn status_class(status: u16, retry_after: Option<Duration>) -> Class 
     match status {
         429 => Class::Throttled(retry_after),
         502..=504 => Class::Unavailable,
+        // A 500 may or may not have been processed: retried only when repeating is harmless.
+        500 => Class::MaybeSent,
         _ => Class::Final,
     }
 }

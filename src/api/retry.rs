@@ -5,7 +5,8 @@
 //!   give up when the server asks for more than 180 s (daily-limit 429s) or the wait would end
 //!   after the call's deadline. A 429 proves the request was not processed, so even a POST is
 //!   retried.
-//! - 502/503/504, timeouts and connection failures: exponential backoff with full jitter
+//! - 500 (which the official SDKs do not retry; the request may or may not have been processed),
+//!   502/503/504, timeouts and connection failures: exponential backoff with full jitter
 //!   (0.5 s base, doubling, capped at 30 s) until the deadline, but only for idempotent
 //!   requests, or when the connection was never established (the request cannot have been
 //!   processed).

@@ -106,9 +106,7 @@ pub fn preflight(
         problems.push(format!("dependency cycle: {}", cycle.join(" -> ")));
     }
     for change in run_plan.changes.iter().filter(|c| c.action == Action::Delete) {
-        if set.objects.iter().any(|o| {
-            o.protect && o.kind == change.kind && o.org_name() == Some(change.org_name.as_str())
-        }) {
+        if set.protected.contains(&(change.kind, change.org_name.clone())) {
             problems.push(format!(
                 "{}: refusing to delete a protected object (protect: true)",
                 change.address()

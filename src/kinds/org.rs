@@ -57,6 +57,8 @@ pub struct Lookups {
     pub recipient_flow: BTreeMap<String, String>,
     /// The org default supported content profile id.
     pub default_supported_content: Option<String>,
+    /// The OAuth client (id) gcctl is authenticated with, when known.
+    pub own_client_id: Option<String>,
 }
 
 impl Lookups {

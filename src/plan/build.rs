@@ -88,6 +88,7 @@ fn plan_object(object: &Object, set: &ManifestSet, live: &LiveOrg) -> Result<Cha
             ids.join(", ")
         ));
     }
+    problems.extend(failed_create(object, &matches));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -121,6 +122,22 @@ fn plan_object(object: &Object, set: &ManifestSet, live: &LiveOrg) -> Result<Cha
         live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
         id,
     })
+}
+
+/// An integration whose asynchronous create ended in `Error` exists by name
+/// but is broken: adopting it would hide that, so the plan stops and says so.
+fn failed_create(object: &Object, matches: &[&Value]) -> Option<String> {
+    let live =
+        matches.iter().find(|m| m.get("createStatus").and_then(Value::as_str) == Some("Error"))?;
+    let reason =
+        live.pointer("/createError/message").and_then(Value::as_str).unwrap_or("no reason given");
+    let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
+    Some(format!(
+        "{} ({}): the live integration `{}` (id {id}) failed to be created (createStatus Error: {reason}); delete it (DELETE /api/v2/conversations/messaging/integrations/open/{id}) and apply again",
+        object.id(),
+        object.location_of("/spec/name"),
+        object.org_name().unwrap_or(&object.name),
+    ))
 }
 
 fn options<'a>(
@@ -213,7 +230,10 @@ fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
         for object in live.objects.get(&kind).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
             let declared = set.of_kind(kind).any(|o| o.org_name() == Some(name));
+            // `protect: true` guards the object's name in every environment.
+            let protected = set.protected.contains(&(kind, name.to_string()));
             if declared
+                || protected
                 || !set.project.in_prune_scope(kind, name)
                 || is_builtin(kind, object, &live.lookups)
             {
@@ -236,10 +256,12 @@ fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
     out
 }
 
-/// Objects gcctl never deletes: built-in roles and the org's defaults.
+/// Objects gcctl never deletes: built-in roles, the org's defaults, and the
+/// OAuth client gcctl itself is calling with.
 pub fn is_builtin(kind: Kind, object: &Value, lookups: &Lookups) -> bool {
     let id = object.get("id").and_then(Value::as_str);
     match kind {
+        Kind::OAuthClient => id.is_some() && id == lookups.own_client_id.as_deref(),
         Kind::Role => {
             object.get("default").and_then(Value::as_bool) == Some(true)
                 || object.get("base").and_then(Value::as_bool) == Some(true)

@@ -204,6 +204,20 @@ async fn a_failed_change_skips_its_dependents_and_independent_branches_go_on() {
     assert!(org.named(QUEUES, "Replies Through Broken").await.is_empty());
     assert!(org.named(CLIENTS, "Holds Clashing").await.is_empty());
 
+    // The integration whose create failed exists, broken: the next plan stops
+    // and says how to clear it instead of adopting it.
+    let again = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
+    assert_exit(&again, 1);
+    let err = stderr(&again);
+    assert!(err.contains("failed to be created (createStatus Error"), "{err}");
+    assert!(err.contains("DELETE /api/v2/conversations/messaging/integrations/open/"), "{err}");
+    let broken = org.one(INTEGRATIONS, "sandbox-create-error Broken").await;
+    let path = format!(
+        "/api/v2/conversations/messaging/integrations/open/{}",
+        broken["id"].as_str().unwrap()
+    );
+    assert_eq!(org.org.delete(&path).await.status, 204);
+
     // The text report says the same on stderr, and exits 1.
     let text = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
     assert_exit(&text, 1);

@@ -122,10 +122,8 @@ spec:
 "#;
 
 // `protect: true` protects the object's org-side name in every environment
-// of the Project. The lead implements it on main (`ManifestSet::protected`);
-// this worktree predates it. Run with `cargo test -- --ignored protect`.
+// of the Project (`ManifestSet::protected`).
 #[tokio::test]
-#[ignore = "needs protected names"]
 async fn protect_keeps_a_name_of_another_environment_from_pruning() {
     let org = ApplyOrg::default().await;
     org.ctx.write("set/all.yaml", ENVIRONMENTS);

@@ -158,6 +158,7 @@ async fn secrets_appear_in_no_output_plan_or_event() {
     transcript.assert_clean(&secrets);
 
     // A run refused before any change.
+    fs_err::remove_file(org.ctx.path().join("set/failing.yaml")).unwrap();
     org.ctx.env("CANARY_WEBHOOK_SECRET", "tiny-canary-9");
     org.ctx.write("set/all.yaml", &SET.replace("VERSION", "3"));
     let refused =
