@@ -36,6 +36,9 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
+/// How many secret variables the status line names (all are in the files).
+const SHOWN_SECRETS: usize = 5;
+
 /// Parse `--kinds` (names as in manifests, any case).
 fn parse_kinds(names: &[String]) -> anyhow::Result<Vec<Kind>> {
     let mut kinds = Vec::new();
@@ -106,7 +109,13 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         started.elapsed().as_secs_f64()
     ));
     if !export.secrets.is_empty() {
-        let names: Vec<&str> = export.secrets.iter().map(|s| s.name.as_str()).collect();
+        let mut names: Vec<&str> =
+            export.secrets.iter().take(SHOWN_SECRETS).map(|s| s.name.as_str()).collect();
+        let more = export.secrets.len().saturating_sub(SHOWN_SECRETS);
+        let more = format!("and {more} more");
+        if export.secrets.len() > SHOWN_SECRETS {
+            names.push(&more);
+        }
         let listed = args
             .out
             .as_ref()
