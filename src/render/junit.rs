@@ -2,8 +2,8 @@
 //! per kind, one `<testcase>` per declared object (with a `<failure>` when it
 //! has drifted or is missing) and, when unmanaged objects were asked for, one
 //! failed `<testcase>` per unmanaged object. No timestamps or durations, so
-//! the same report renders to the same bytes. Text is escaped for XML 1.0;
-//! characters XML cannot hold are replaced with U+FFFD.
+//! the same report renders to the same bytes. Attributes are escaped for XML
+//! 1.0, failure bodies are CDATA; characters XML cannot hold become U+FFFD.
 
 use std::fmt::Write;
 
@@ -122,7 +122,7 @@ pub fn drift(report: &DriftReport) -> String {
                         out,
                         "{open}>\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n    </testcase>",
                         escape(message),
-                        escape(body)
+                        cdata(body)
                     );
                 }
             }
@@ -131,6 +131,21 @@ pub fn drift(report: &DriftReport) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// A failure body as CDATA, the form test-report consumers read verbatim (some
+/// parsers drop entity references in element text). `]]>` is split across
+/// two sections.
+fn cdata(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    let valid: String = text.chars().map(|c| if is_xml_char(c) { c } else { '\u{fffd}' }).collect();
+    format!("<![CDATA[{}]]>", valid.replace("]]>", "]]]]><![CDATA[>"))
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || !((c as u32) < 0x20 || matches!(c, '\u{fffe}' | '\u{ffff}'))
 }
 
 /// Escape text for XML attributes and content.
@@ -144,7 +159,7 @@ pub fn escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || matches!(c, '\u{fffe}' | '\u{ffff}') => out.push('\u{fffd}'),
+            c if !is_xml_char(c) => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -158,5 +173,7 @@ mod tests {
     #[test]
     fn escapes_markup_and_invalid_characters() {
         assert_eq!(escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+        assert_eq!(cdata("x]]>y\u{0}"), "<![CDATA[x]]]]><![CDATA[>y\u{fffd}]]>");
+        assert_eq!(cdata(""), "");
     }
 }

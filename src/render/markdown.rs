@@ -97,11 +97,13 @@ pub fn drift(report: &DriftReport) -> String {
     let differing: Vec<_> =
         report.objects.iter().filter(|o| o.status != DriftStatus::InSync).collect();
     for object in &differing {
-        let fields =
-            if object.fields.is_empty() { String::new() } else { object.fields.len().to_string() };
+        let fields = match object.fields.len() {
+            0 => " ".to_string(),
+            n => format!(" {n} "),
+        };
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | {fields} |",
+            "| {} | `{}` | {} |{fields}|",
             object.status.as_str(),
             cell(&object.address()),
             cell(&object.org_name)

@@ -3,6 +3,7 @@
 //! `common` holds the test context.
 
 mod common;
+mod drift;
 mod export;
 mod loader_props;
 mod sandbox;
