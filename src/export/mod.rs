@@ -104,6 +104,7 @@ pub async fn read(client: &Client, options: &ExportOptions) -> Result<ExportInpu
         env: None,
         files: Vec::new(),
         protected: BTreeSet::new(),
+        skipped: Vec::new(),
     };
     let live = crate::plan::read(client, &empty, &ReadScope { all_kinds: true }).await?;
     let default_messaging_setting = if selected(options, Kind::OpenMessagingIntegration) {
