@@ -194,3 +194,25 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
     let output = ctx.run(&["drift", "bad"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }
+
+#[test]
+fn ci_recipes_are_yaml_and_run_plan_apply_and_drift() {
+    for (file, comment) in [("github-actions.yml", "github-script"), ("gitlab-ci.yml", "notes")] {
+        let text = fs_err::read_to_string(repo_root().join("examples/ci").join(file)).unwrap();
+        let docs = gcctl::manifest::yaml::parse_documents(&text).expect(file);
+        assert_eq!(docs.len(), 1, "{file}");
+        assert!(docs[0].get("apiVersion").is_none() && docs[0].get("kind").is_none());
+        for expected in [
+            "gcctl plan manifests --env \"$GCCTL_ENV\" --output markdown > plan.md",
+            comment,
+            "gcctl plan manifests --env \"$GCCTL_ENV\" --out gcctl.plan",
+            "gcctl apply --plan gcctl.plan --auto-approve --secrets-dir",
+            "gcctl drift manifests --env \"$GCCTL_ENV\" --include-unmanaged --output junit > drift.xml",
+        ] {
+            assert!(text.contains(expected), "{file} lacks `{expected}`");
+        }
+    }
+    let readme = fs_err::read_to_string(repo_root().join("README.md")).unwrap();
+    assert!(readme.contains("(examples/ci/github-actions.yml)"), "the README links the recipes");
+    assert!(readme.contains("(examples/ci/gitlab-ci.yml)"), "the README links the recipes");
+}
