@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::{inline, write_only_note};
+use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, Plan};
 
 pub fn plan(plan: &Plan) -> String {
@@ -147,5 +148,3 @@ pub fn drift(report: &DriftReport) -> String {
 fn html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
-
-use crate::drift::{DriftReport, DriftStatus};

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use super::{inline, multiline, write_only_note};
+use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
 
@@ -170,5 +171,3 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
     );
     out
 }
-
-use crate::drift::{DriftReport, DriftStatus};
