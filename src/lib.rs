@@ -9,6 +9,7 @@
 //! - [`api`]: the Genesys Cloud Platform API v2 client (auth, regions, transport,
 //!   retries, rate limiting, pagination).
 //! - [`sandbox`]: a faithful local emulation of that API subset (axum server).
+//! - [`drift`] and [`export`]: drift reports, and manifests written from a live org.
 //! - [`cli`]: argument parsing, settings and one file per subcommand.
 //! - [`printer`]: the only place that writes to stdout and stderr.
 //!
@@ -17,6 +18,8 @@
 pub mod api;
 pub mod apply;
 pub mod cli;
+pub mod drift;
+pub mod export;
 pub mod kinds;
 pub mod manifest;
 pub mod plan;

@@ -14,6 +14,8 @@ use crate::printer::{ColorChoice, Printer};
 
 mod apply;
 pub mod connect;
+mod drift;
+mod export;
 mod plan;
 pub mod sandbox;
 mod schema;
@@ -68,6 +70,10 @@ pub enum Command {
     Apply(Box<apply::ApplyArgs>),
     /// Run a local sandbox org that speaks the Genesys Cloud API.
     Sandbox(Box<sandbox::SandboxArgs>),
+    /// Report where the live org differs from the manifests.
+    Drift(drift::DriftArgs),
+    /// Write manifests for the objects of a live org.
+    Export(export::ExportArgs),
 }
 
 /// How a command ended, when it did not fail.
@@ -109,6 +115,8 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Plan(args) => plan::run(args, &cli.global, printer),
         Command::Apply(args) => apply::run(args, &cli.global, printer),
         Command::Sandbox(args) => sandbox::run(args, printer),
+        Command::Drift(args) => drift::run(args, &cli.global, printer),
+        Command::Export(args) => export::run(args, &cli.global, printer),
     }
 }
 

@@ -13,8 +13,9 @@ use crate::printer::{Printer, Role};
 /// reported in one run; the exit code is 1 if there is any.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// Manifest files or directories (read recursively for *.yaml and *.yml).
-    /// Each path is validated as its own manifest set.
+    /// Manifest files or directories (read recursively for *.yaml and *.yml;
+    /// YAML files there without `apiVersion` and `kind` are skipped). Each
+    /// path is validated as its own manifest set.
     #[arg(required = true, value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
 
@@ -36,6 +37,7 @@ pub fn run(
     let options = LoadOptions { env: args.env.clone() };
     let mut diags = Vec::new();
     let (mut objects, mut files, mut counts) = (0, 0, std::collections::BTreeMap::new());
+    let mut skipped = 0;
     // Each PATH is its own manifest set, so one run can check several
     // independent repositories or examples (each may have its own Project).
     for path in &args.paths {
@@ -48,6 +50,7 @@ pub fn run(
                 ));
                 objects += set.objects.len();
                 files += set.files.len();
+                skipped += set.skipped.len();
                 for (kind, n) in set.counts() {
                     *counts.entry(kind).or_insert(0) += n;
                 }
@@ -65,8 +68,17 @@ pub fn run(
     } else {
         String::new()
     };
+    let skipped = if skipped > 0 {
+        format!(
+            "; skipped {skipped} file{} that {} not gcctl manifests",
+            plural(skipped),
+            if skipped == 1 { "is" } else { "are" }
+        )
+    } else {
+        String::new()
+    };
     printer.data(&format!(
-        "valid: {objects} object{} in {files} file{}{sets} ({})\n",
+        "valid: {objects} object{} in {files} file{}{sets} ({}){skipped}\n",
         plural(objects),
         plural(files),
         counts.join(", ")

@@ -160,10 +160,22 @@ pub fn name_or_id(name: Option<&str>, id: &str) -> Value {
 /// dropped). Nulls are dropped too: the API's null and an absent field mean
 /// the same thing.
 pub fn project<T: JsonSchema>(value: &Value) -> Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-    let schema = generator.into_root_schema_for::<T>();
-    let root = schema.as_value();
-    project_with(value, root, root)
+    // Generating a schema costs far more than projecting one object, and
+    // exports and large plans project thousands: generate each type's once.
+    static SCHEMAS: std::sync::OnceLock<std::sync::Mutex<BTreeMap<String, std::sync::Arc<Value>>>> =
+        std::sync::OnceLock::new();
+    let cache = SCHEMAS.get_or_init(Default::default);
+    let id = T::schema_id().into_owned();
+    let cached = cache.lock().ok().and_then(|c| c.get(&id).cloned());
+    let root = cached.unwrap_or_else(|| {
+        let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+        let schema = std::sync::Arc::new(generator.into_root_schema_for::<T>().to_value());
+        if let Ok(mut cache) = cache.lock() {
+            cache.insert(id, schema.clone());
+        }
+        schema
+    });
+    project_with(value, &root, &root)
 }
 
 fn project_with(value: &Value, schema: &Value, root: &Value) -> Value {

@@ -1,7 +1,9 @@
 //! Which files a set of path arguments means: a file is taken as given; a
 //! directory is read recursively for `*.yaml` and `*.yml`, skipping hidden
 //! entries (`.git`, `.gcctl`). The list is sorted and deduplicated so that
-//! the same tree always loads the same way.
+//! the same tree always loads the same way. (The loader then leaves out
+//! YAML files found in directories that are not gcctl manifests, such as CI
+//! pipelines; a file named on the command line is always read as one.)
 
 use std::path::{Path, PathBuf};
 

@@ -80,6 +80,10 @@ pub struct ManifestSet {
     pub files: Vec<PathBuf>,
     /// (kind, org name) of every `protect: true` object, in every environment.
     pub protected: BTreeSet<(Kind, String)>,
+    /// YAML files found in directories that are not gcctl manifests (their
+    /// first document has neither `apiVersion` nor `kind`: CI pipelines and
+    /// the like), left out of the set.
+    pub skipped: Vec<PathBuf>,
 }
 
 impl ManifestSet {
@@ -184,9 +188,15 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     let mut diags = Vec::new();
     let files = files::collect(paths, &mut diags);
     let mut raw = Vec::new();
+    let mut skipped = Vec::new();
     for file in &files {
-        parse_file(file, &mut raw, &mut diags);
+        // Files named on the command line are manifests, or errors.
+        let walked = !paths.contains(file);
+        if parse_file(file, walked, &mut raw, &mut diags) == Parsed::NotAManifest {
+            skipped.push(file.clone());
+        }
     }
+    let files: Vec<PathBuf> = files.into_iter().filter(|f| !skipped.contains(f)).collect();
     check::check_unique_handles(
         &raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(),
         &mut diags,
@@ -220,10 +230,24 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         env: options.env.clone(),
         files,
         protected: BTreeSet::new(),
+        skipped,
     })
 }
 
-fn parse_file(file: &Path, raw: &mut Vec<RawDoc>, diags: &mut Vec<Diagnostic>) {
+#[derive(Debug, PartialEq, Eq)]
+enum Parsed {
+    Manifest,
+    /// A YAML file found in a directory whose first document has neither
+    /// `apiVersion` nor `kind`.
+    NotAManifest,
+}
+
+fn parse_file(
+    file: &Path,
+    walked: bool,
+    raw: &mut Vec<RawDoc>,
+    diags: &mut Vec<Diagnostic>,
+) -> Parsed {
     let text = match fs_err::read_to_string(file) {
         Ok(text) => text,
         Err(err) => {
@@ -232,21 +256,27 @@ fn parse_file(file: &Path, raw: &mut Vec<RawDoc>, diags: &mut Vec<Diagnostic>) {
                 Loc::default(),
                 format!("cannot read the file: {err}"),
             ));
-            return;
+            return Parsed::Manifest;
         }
     };
     let docs = match yaml::parse_documents(&text) {
         Ok(docs) => docs,
         Err(err) => {
             diags.push(Diagnostic::new(file, err.loc, err.message));
-            return;
+            return Parsed::Manifest;
         }
     };
+    let foreign =
+        docs.first().is_some_and(|d| d.get("apiVersion").is_none() && d.get("kind").is_none());
+    if walked && foreign {
+        return Parsed::NotAManifest;
+    }
     for node in docs {
         if let Some(kind) = check_envelope(file, &node, diags) {
             raw.push(RawDoc { file: file.to_path_buf(), node, kind });
         }
     }
+    Parsed::Manifest
 }
 
 const TOP_LEVEL_KEYS: [&str; 6] =

@@ -7,3 +7,10 @@ pub fn plan(plan: &Plan) -> String {
     text.push('\n');
     text
 }
+
+/// A drift report as it is, pretty-printed, keys in a fixed order.
+pub fn drift(report: &crate::drift::DriftReport) -> String {
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use super::{inline, multiline, write_only_note};
+use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, FieldChange, Plan};
 
 pub fn plan(plan: &Plan) -> String {
@@ -98,4 +99,82 @@ fn cell(text: &str) -> String {
 
 fn code(text: &str) -> String {
     format!("`{}`", cell(text).replace('`', "'"))
+}
+
+/// Markdown output of a drift report, fit for an issue or pull-request body:
+/// a summary line, a table of objects that differ, and a collapsible table of
+/// drifted fields (declared against live) per object.
+pub fn drift(report: &DriftReport) -> String {
+    let s = &report.summary;
+    let unmanaged = if report.include_unmanaged {
+        format!(", {} unmanaged", s.unmanaged)
+    } else {
+        String::new()
+    };
+    let mut out =
+        format!("### gcctl drift: {} drifted, {} missing{unmanaged}\n\n", s.drifted, s.missing);
+    let env =
+        report.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Target: {} `{}`{env} · {} in sync\n",
+        report.target.kind, report.target.location, s.in_sync
+    );
+    if !report.has_drift() {
+        out.push_str("**No drift.** The org matches the manifests.\n");
+        return out;
+    }
+    out.push_str("| status | object | org name | fields |\n|---|---|---|---|\n");
+    let differing: Vec<_> =
+        report.objects.iter().filter(|o| o.status != DriftStatus::InSync).collect();
+    for object in &differing {
+        let fields = match object.fields.len() {
+            0 => " ".to_string(),
+            n => format!(" {n} "),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} |{fields}|",
+            object.status.as_str(),
+            cell(&object.address()),
+            cell(&object.org_name)
+        );
+    }
+    for object in &report.unmanaged {
+        let status = if object.in_prune_scope { "unmanaged (in prune scope)" } else { "unmanaged" };
+        let _ = writeln!(
+            out,
+            "| {status} | `{}` | {} | |",
+            cell(&object.address()),
+            cell(&object.org_name)
+        );
+    }
+    for object in differing.iter().filter(|o| !o.fields.is_empty()) {
+        let _ = write!(
+            out,
+            "\n<details><summary><code>{}</code> (drifted)</summary>\n\n| field | declared | live |\n|---|---|---|\n",
+            html(&object.address())
+        );
+        for field in &object.fields {
+            let (declared, live) = if field.write_only {
+                ("(write-only)".to_string(), "(write-only, differs)".to_string())
+            } else {
+                (inline(field.declared.as_ref()), inline(field.live.as_ref()))
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                cell(&field.pointer),
+                code(&declared),
+                code(&live)
+            );
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
+
+/// Text inside HTML tags (`<summary>`).
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -1,8 +1,9 @@
-//! Renderers: turn plans and reports into text, JSON or Markdown. They only
+//! Renderers: turn plans and drift reports into text, JSON, Markdown or `JUnit`. They only
 //! read data and return strings; the printer writes them. Output is
 //! deterministic: the same plan renders to the same bytes.
 
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod text;
 

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use super::{inline, multiline, write_only_note};
+use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
 
@@ -105,4 +106,74 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         inline(field.after.as_ref())
     );
     let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+}
+
+/// Human output of a drift report: one block per drifted, missing or
+/// unmanaged object (declared value against live value per field), then a
+/// summary line. Every line carries a `~`, `-` or `?` marker.
+pub fn drift(report: &DriftReport, printer: &Printer) -> String {
+    let mut out = String::new();
+    let env =
+        report.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
+    let _ = writeln!(out, "Target: {} {}{env}", report.target.kind, report.target.location);
+    let s = &report.summary;
+    if !report.has_drift() {
+        let _ = writeln!(
+            out,
+            "\nNo drift. The org matches the manifests ({} object{}).",
+            s.in_sync,
+            if s.in_sync == 1 { "" } else { "s" }
+        );
+        return out;
+    }
+    for object in report.objects.iter().filter(|o| o.status != DriftStatus::InSync) {
+        let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+        let (marker, role, what) = match object.status {
+            DriftStatus::Missing => ("-", Role::Remove, "is missing from the org"),
+            _ => ("~", Role::Change, "has drifted"),
+        };
+        let head = format!("{marker} {} \"{}\"", object.address(), object.org_name);
+        let _ = writeln!(out, "\n{} {what}{id}", printer.paint_stdout(&head, role));
+        for field in &object.fields {
+            let line = if field.write_only {
+                format!("    ~ {}: (write-only) differs from the declared version", field.pointer)
+            } else {
+                format!(
+                    "    ~ {}: declared {}, live {}",
+                    field.pointer,
+                    inline(field.declared.as_ref()),
+                    inline(field.live.as_ref())
+                )
+            };
+            let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+        }
+    }
+    for object in &report.unmanaged {
+        let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+        let scope = if object.in_prune_scope {
+            ", inside a prune scope: apply --prune would delete it"
+        } else {
+            ""
+        };
+        let head = format!("? {} \"{}\"", object.kind, object.org_name);
+        let _ = writeln!(
+            out,
+            "\n{} is not declared in the manifests{id}{scope}",
+            printer.paint_stdout(&head, Role::Warning)
+        );
+    }
+    let unmanaged = if report.include_unmanaged {
+        format!(", {} unmanaged", s.unmanaged)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "\n{} {} drifted, {} missing{unmanaged} ({} in sync).",
+        printer.paint_stdout("Drift:", Role::Heading),
+        s.drifted,
+        s.missing,
+        s.in_sync
+    );
+    out
 }

@@ -4,6 +4,8 @@
 
 mod apply;
 mod common;
+mod drift;
+mod export;
 mod loader_props;
 mod plan;
 mod sandbox;

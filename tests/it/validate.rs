@@ -156,3 +156,30 @@ fn missing_paths_and_non_manifests_are_errors() {
     ctx.write("notes.yaml", "- just\n- a list\n");
     insta::assert_snapshot!(ctx.snapshot(&["validate", "missing-dir", "notes.yaml"]));
 }
+
+#[test]
+fn directories_skip_yaml_that_is_not_a_manifest_and_named_files_stay_errors() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "repo/queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Q}\n",
+    );
+    ctx.write("repo/ci/github.yml", "name: gcctl\non: [pull_request]\njobs: {}\n");
+    ctx.write("repo/ci/gitlab-ci.yml", "stages: [plan, apply]\n");
+    let out = ctx.run(&["validate", "repo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "valid: 1 object in 1 file (1 RoutingQueue); skipped 2 files that are not gcctl manifests\n"
+    );
+
+    let out = ctx.run(&["validate", "repo/ci/gitlab-ci.yml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("repo/ci/gitlab-ci.yml:1:1: error: missing field `apiVersion`"));
+
+    // A manifest with a mistake in its envelope is still checked.
+    ctx.write("half/role.yaml", "kind: Role\nmetadata: {name: r}\nspec: {name: R}\n");
+    let out = ctx.run(&["validate", "half"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("missing field `apiVersion`"), "{}", stderr(&out));
+}

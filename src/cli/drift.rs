@@ -1,0 +1,89 @@
+//! `gcctl drift`: report where the live org differs from the manifests.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::cli::connect::{connect, own_client_id, runtime};
+use crate::cli::validate::print_diagnostics;
+use crate::cli::{GlobalArgs, Outcome};
+use crate::drift::{self, DriftOptions};
+use crate::manifest::{self, LoadOptions};
+use crate::plan::{self, ReadScope};
+use crate::printer::Printer;
+use crate::render;
+
+/// Compare the declared objects with the live org, with the same engine as
+/// `plan`, and report drifted fields (declared against live), declared
+/// objects missing from the org and, with --include-unmanaged, live objects
+/// no manifest declares. Changes nothing. Exit code: 0 no drift, 2 drift, 1 error.
+#[derive(Debug, clap::Args)]
+pub struct DriftArgs {
+    /// Manifest files or directories, read together as one set.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// The Project environment whose variables apply.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Output format on stdout.
+    #[arg(long, short, value_enum, default_value_t = DriftOutput::Text)]
+    pub output: DriftOutput,
+
+    /// Also report live objects of the managed kinds that no manifest
+    /// declares (built-ins and org defaults aside), marking those inside a
+    /// prune scope. They count as drift.
+    #[arg(long)]
+    pub include_unmanaged: bool,
+}
+
+/// Output formats of `drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriftOutput {
+    /// Per-field differences for people.
+    Text,
+    /// The report as versioned JSON (`format_version`).
+    Json,
+    /// Markdown for an issue or pull-request body.
+    Markdown,
+    /// `JUnit` XML: each drifted, missing or unmanaged object is a failed test case.
+    Junit,
+}
+
+pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let options = LoadOptions { env: args.env.clone() };
+    let set = match manifest::load(&args.paths, &options) {
+        Ok(set) => set,
+        Err(err) => {
+            print_diagnostics(printer, &err.diagnostics);
+            return Ok(Outcome::Failed);
+        }
+    };
+    let started = Instant::now();
+    let scope = ReadScope { all_kinds: args.include_unmanaged };
+    let (report, stats) = runtime()?.block_on(async {
+        let connection = connect(global).await?;
+        let live = plan::read(&connection.client, &set, &scope).await?;
+        let plan = plan::build(&set, &live, connection.target.clone())?;
+        let options = DriftOptions {
+            include_unmanaged: args.include_unmanaged,
+            own_client_id: own_client_id(&connection.client),
+        };
+        let report = drift::report(&set, &live, &plan, &options);
+        anyhow::Ok((report, connection.client.stats()))
+    })?;
+    printer.status(&format!(
+        "Read the org with {} API request{} in {:.1}s.",
+        stats.requests,
+        if stats.requests == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64()
+    ));
+    let text = match args.output {
+        DriftOutput::Text => render::text::drift(&report, printer),
+        DriftOutput::Json => render::json::drift(&report),
+        DriftOutput::Markdown => render::markdown::drift(&report),
+        DriftOutput::Junit => render::junit::drift(&report),
+    };
+    printer.data(&text)?;
+    Ok(if report.has_drift() { Outcome::Changes } else { Outcome::Success })
+}

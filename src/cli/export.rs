@@ -1,0 +1,137 @@
+//! `gcctl export`: write manifests for the objects of a live org.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::cli::connect::{connect, own_client_id, runtime};
+use crate::cli::validate::print_diagnostics;
+use crate::cli::{GlobalArgs, Outcome, hinted};
+use crate::export::{self, ExportOptions};
+use crate::kinds::Kind;
+use crate::kinds::org::ORG_KINDS;
+use crate::printer::{Printer, Role};
+
+/// Write manifests for the live objects of the org, ready to be applied to
+/// another org or kept in git: references by name, read-only and
+/// server-defaulted fields left out, secrets as `fromEnv` references (the
+/// variables to set are listed). Reads with list endpoints only; changes nothing.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Kinds to export, comma-separated (default: all). Webhooks come with
+    /// their open messaging integrations.
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
+    pub kinds: Vec<String>,
+
+    /// Only objects whose org-side name matches (`*` any run, `?` one character).
+    #[arg(long, value_name = "PATTERN")]
+    pub name_glob: Option<String>,
+
+    /// Write one file per kind into this directory (with the JSON Schema and
+    /// `secrets.env.example`) instead of one YAML stream on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Replace a non-empty --out directory as a whole.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+/// How many secret variables the status line names (all are in the files).
+const SHOWN_SECRETS: usize = 5;
+
+/// Parse `--kinds` (names as in manifests, any case).
+fn parse_kinds(names: &[String]) -> anyhow::Result<Vec<Kind>> {
+    let mut kinds = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let kind = ORG_KINDS.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(name));
+        match kind {
+            Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
+            Some(_) => {}
+            None => {
+                let known: Vec<&str> = ORG_KINDS.iter().map(|k| k.as_str()).collect();
+                let why = if name.eq_ignore_ascii_case("Webhook") {
+                    "Webhook manifests are exported with their OpenMessagingIntegration"
+                } else {
+                    "not a kind of org object"
+                };
+                return Err(hinted(
+                    format!("--kinds: `{name}`: {why}"),
+                    format!("the kinds are: {}", known.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let mut options = ExportOptions {
+        kinds: parse_kinds(&args.kinds)?,
+        name_glob: args.name_glob.clone(),
+        skip_client_id: None,
+    };
+    let started = Instant::now();
+    let (input, stats) = runtime()?.block_on(async {
+        let connection = connect(global).await?;
+        options.skip_client_id = own_client_id(&connection.client);
+        let input = export::read(&connection.client, &options).await?;
+        anyhow::Ok((input, connection.client.stats()))
+    })?;
+    let export = export::build(&input, &options);
+    for warning in &export.warnings {
+        printer
+            .diagnostic(&format!("{} {warning}", printer.paint_stderr("warning:", Role::Warning)));
+    }
+    let files = export::files(&export);
+    let problems = if files.is_empty() { Vec::new() } else { export::check(&files) };
+    match &args.out {
+        Some(dir) => export::write_dir(dir, &files, args.force).map_err(|e| match e.hint() {
+            Some(hint) => hinted(e.to_string(), hint),
+            None => anyhow::Error::new(e),
+        })?,
+        None => printer.data(&export::stream(&export))?,
+    }
+    let mut counts: Vec<String> = Vec::new();
+    for kind in Kind::ALL {
+        let n = export.documents.iter().filter(|d| d.kind == kind).count();
+        if n > 0 {
+            counts.push(format!("{n} {kind}"));
+        }
+    }
+    let place = args.out.as_ref().map(|d| format!(" to {}", d.display())).unwrap_or_default();
+    printer.status(&format!(
+        "Exported {} manifest{}{place} ({}) with {} API request{} in {:.1}s.",
+        export.documents.len(),
+        if export.documents.len() == 1 { "" } else { "s" },
+        if counts.is_empty() { "nothing matched".to_string() } else { counts.join(", ") },
+        stats.requests,
+        if stats.requests == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64()
+    ));
+    if !export.secrets.is_empty() {
+        let mut names: Vec<&str> =
+            export.secrets.iter().take(SHOWN_SECRETS).map(|s| s.name.as_str()).collect();
+        let more = export.secrets.len().saturating_sub(SHOWN_SECRETS);
+        let more = format!("and {more} more");
+        if export.secrets.len() > SHOWN_SECRETS {
+            names.push(&more);
+        }
+        let listed = args
+            .out
+            .as_ref()
+            .map(|d| format!(" (listed in {})", d.join(export::SECRETS_FILE).display()))
+            .unwrap_or_default();
+        printer.status(&format!(
+            "Set these secret variables before applying{listed}: {}",
+            names.join(", ")
+        ));
+    }
+    if !problems.is_empty() {
+        print_diagnostics(printer, &problems);
+        printer.status(
+            "The export does not pass `gcctl validate`; fix the files by hand, or leave the objects out with --kinds or --name-glob.",
+        );
+        return Ok(Outcome::Failed);
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,242 @@
+//! Drift: how the live org differs from what the manifests declare, as data.
+//! Renderers (text, JSON, Markdown, `JUnit`) only read a [`DriftReport`].
+//!
+//! A report is derived from a [`Plan`] computed by the same engine as
+//! `gcctl plan` (so drift and plan never disagree): updates are drifted
+//! objects, creates are missing objects, no-ops are in sync. With
+//! `include_unmanaged`, live objects of the org kinds that no manifest
+//! declares are listed too, each flagged when it lies inside a prune scope.
+//! Built-ins and org defaults that gcctl never deletes (built-in roles, the
+//! org default supported content profile) and the OAuth client gcctl
+//! authenticates with are not listed as unmanaged.
+//!
+//! Invariants: ordering is deterministic (declared objects in plan order,
+//! unmanaged ones by kind, org name, id); write-only fields are flagged and
+//! never carry values, not even rotation counters.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::kinds::Kind;
+use crate::kinds::org::ORG_KINDS;
+use crate::manifest::ManifestSet;
+use crate::plan::build::is_builtin;
+use crate::plan::{Action, LiveOrg, Plan, PlanTarget};
+
+/// The version of the drift report's JSON format. Bumped on any incompatible change.
+pub const FORMAT_VERSION: &str = "1";
+
+/// A drift report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftReport {
+    pub format_version: String,
+    pub gcctl_version: String,
+    pub target: PlanTarget,
+    /// The selected environment, if any.
+    pub environment: Option<String>,
+    /// Digest of the desired state (as in plans).
+    pub inputs_digest: String,
+    /// Whether unmanaged live objects were looked for.
+    pub include_unmanaged: bool,
+    /// Every declared org object, in sync or not, in plan order.
+    pub objects: Vec<DeclaredObject>,
+    /// Live objects no manifest declares (only with `include_unmanaged`).
+    pub unmanaged: Vec<UnmanagedObject>,
+    pub summary: DriftSummary,
+}
+
+/// A declared object and how the org compares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredObject {
+    pub kind: Kind,
+    /// `metadata.name` of the manifest.
+    pub manifest_name: String,
+    /// The org-side name.
+    pub org_name: String,
+    /// The live object's id; `None` when it is missing.
+    pub id: Option<String>,
+    pub status: DriftStatus,
+    /// Drifted fields, in pointer order (empty unless `drifted`).
+    pub fields: Vec<DriftedField>,
+}
+
+impl DeclaredObject {
+    /// `Kind/name`.
+    pub fn address(&self) -> String {
+        format!("{}/{}", self.kind, self.manifest_name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriftStatus {
+    /// The live object matches every declared field.
+    InSync,
+    /// The live object differs in at least one declared field.
+    Drifted,
+    /// No live object has the declared name.
+    Missing,
+}
+
+impl DriftStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftStatus::InSync => "in-sync",
+            DriftStatus::Drifted => "drifted",
+            DriftStatus::Missing => "missing",
+        }
+    }
+}
+
+/// One drifted field, addressed by JSON pointer into the spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftedField {
+    pub pointer: String,
+    /// The declared value (`None` for write-only fields).
+    pub declared: Option<Value>,
+    /// The live value (`None`: not set in the org, or a write-only field).
+    pub live: Option<Value>,
+    /// A write-only field (a secret's rotation state): values are never shown.
+    pub write_only: bool,
+}
+
+/// A live object that no manifest declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnmanagedObject {
+    pub kind: Kind,
+    pub org_name: String,
+    pub id: Option<String>,
+    /// Inside a Project prune scope: `apply --prune` would delete it.
+    pub in_prune_scope: bool,
+}
+
+impl UnmanagedObject {
+    /// `Kind/org name`.
+    pub fn address(&self) -> String {
+        format!("{}/{}", self.kind, self.org_name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftSummary {
+    pub in_sync: usize,
+    pub drifted: usize,
+    pub missing: usize,
+    pub unmanaged: usize,
+}
+
+impl DriftReport {
+    /// Whether anything differs: drifted or missing objects, or unmanaged
+    /// ones when they were asked for.
+    pub fn has_drift(&self) -> bool {
+        let s = &self.summary;
+        s.drifted + s.missing + s.unmanaged > 0
+    }
+}
+
+/// What a drift report covers beyond the declared objects.
+#[derive(Debug, Clone, Default)]
+pub struct DriftOptions {
+    /// List live objects that no manifest declares.
+    pub include_unmanaged: bool,
+    /// The OAuth client gcctl authenticates with: never listed as unmanaged
+    /// (it is the tool's own credential, like a built-in).
+    pub own_client_id: Option<String>,
+}
+
+/// Build the report from a plan computed against `live`.
+pub fn report(
+    set: &ManifestSet,
+    live: &LiveOrg,
+    plan: &Plan,
+    options: &DriftOptions,
+) -> DriftReport {
+    let include_unmanaged = options.include_unmanaged;
+    let objects: Vec<DeclaredObject> = plan
+        .changes
+        .iter()
+        .filter_map(|change| {
+            let status = match change.action {
+                Action::NoOp => DriftStatus::InSync,
+                Action::Update => DriftStatus::Drifted,
+                Action::Create => DriftStatus::Missing,
+                // Prunes are about undeclared objects: see `unmanaged`.
+                Action::Delete => return None,
+            };
+            let fields = if status == DriftStatus::Drifted {
+                change
+                    .fields
+                    .iter()
+                    .map(|f| DriftedField {
+                        pointer: f.pointer.clone(),
+                        declared: if f.sensitive { None } else { f.after.clone() },
+                        live: if f.sensitive { None } else { f.before.clone() },
+                        write_only: f.sensitive,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Some(DeclaredObject {
+                kind: change.kind,
+                manifest_name: change.manifest_name.clone()?,
+                org_name: change.org_name.clone(),
+                id: change.id.clone(),
+                status,
+                fields,
+            })
+        })
+        .collect();
+    let unmanaged = if include_unmanaged {
+        unmanaged(set, live, options.own_client_id.as_deref())
+    } else {
+        Vec::new()
+    };
+    let count = |status| objects.iter().filter(|o| o.status == status).count();
+    let summary = DriftSummary {
+        in_sync: count(DriftStatus::InSync),
+        drifted: count(DriftStatus::Drifted),
+        missing: count(DriftStatus::Missing),
+        unmanaged: unmanaged.len(),
+    };
+    DriftReport {
+        format_version: FORMAT_VERSION.to_string(),
+        gcctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        target: plan.target.clone(),
+        environment: plan.environment.clone(),
+        inputs_digest: plan.inputs_digest.clone(),
+        include_unmanaged,
+        objects,
+        unmanaged,
+        summary,
+    }
+}
+
+/// Live objects of every org kind that no manifest declares (by org name).
+fn unmanaged(set: &ManifestSet, live: &LiveOrg, own_client: Option<&str>) -> Vec<UnmanagedObject> {
+    let mut out = Vec::new();
+    for kind in ORG_KINDS {
+        for object in live.objects.get(&kind).into_iter().flatten() {
+            let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
+            let declared = set.of_kind(kind).any(|o| o.org_name() == Some(name));
+            let id = object.get("id").and_then(Value::as_str);
+            let own = kind == Kind::OAuthClient && id.is_some() && id == own_client;
+            if declared || own || is_builtin(kind, object, &live.lookups) {
+                continue;
+            }
+            out.push(UnmanagedObject {
+                kind,
+                org_name: name.to_string(),
+                id: id.map(str::to_string),
+                in_prune_scope: set.project.in_prune_scope(kind, name),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.kind, &a.org_name, &a.id).cmp(&(b.kind, &b.org_name, &b.id)));
+    out
+}

@@ -1,0 +1,226 @@
+//! Where an export goes: the file layout, the single stdout stream, the
+//! atomic directory write, and the self-check that the output validates.
+//!
+//! Layout of `--out DIR`: one file per kind (`roles.yaml`,
+//! `supported-content.yaml`, `webhooks.yaml`, `open-messaging.yaml`,
+//! `queues.yaml`, `oauth-clients.yaml`; only kinds with objects), each
+//! starting with a `# yaml-language-server: $schema=gcctl.schema.json`
+//! comment, the schema itself beside them, and `secrets.env.example` listing
+//! the secret variables when there are any. A directory is written whole or
+//! not at all: files go to a temporary sibling that is renamed into place.
+
+use std::path::{Path, PathBuf};
+
+use super::{Export, yaml};
+use crate::kinds::Kind;
+use crate::manifest::{self, Diagnostic, LoadOptions};
+
+/// One file of an export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    pub name: String,
+    pub content: String,
+}
+
+/// The file that holds each kind's manifests.
+pub const LAYOUT: [(Kind, &str); 6] = [
+    (Kind::Role, "roles.yaml"),
+    (Kind::SupportedContentProfile, "supported-content.yaml"),
+    (Kind::Webhook, "webhooks.yaml"),
+    (Kind::OpenMessagingIntegration, "open-messaging.yaml"),
+    (Kind::RoutingQueue, "queues.yaml"),
+    (Kind::OAuthClient, "oauth-clients.yaml"),
+];
+pub const SCHEMA_FILE: &str = "gcctl.schema.json";
+pub const SECRETS_FILE: &str = "secrets.env.example";
+
+/// The files of `--out DIR`, in layout order.
+pub fn files(export: &Export) -> Vec<ExportFile> {
+    let mut out = Vec::new();
+    for (kind, name) in LAYOUT {
+        let documents: Vec<String> = export
+            .documents
+            .iter()
+            .filter(|d| d.kind == kind)
+            .map(|d| yaml::emit(&d.manifest))
+            .collect();
+        if documents.is_empty() {
+            continue;
+        }
+        let content =
+            format!("# yaml-language-server: $schema={SCHEMA_FILE}\n{}", documents.join("---\n"));
+        out.push(ExportFile { name: name.to_string(), content });
+    }
+    if !export.secrets.is_empty() {
+        out.push(ExportFile { name: SECRETS_FILE.to_string(), content: secrets_file(export) });
+    }
+    if !out.is_empty() {
+        out.push(ExportFile {
+            name: SCHEMA_FILE.to_string(),
+            content: crate::manifest::schema::render(),
+        });
+    }
+    out
+}
+
+fn secrets_file(export: &Export) -> String {
+    let mut out = String::from(
+        "# Secret variables the exported manifests reference with `fromEnv`. gcctl never\n\
+         # exports secret values: set each variable before `gcctl apply`, to the secret the\n\
+         # receiver verifies with (webhook signature secrets: at least 16 characters).\n",
+    );
+    for secret in &export.secrets {
+        out.push_str(&format!("\n# {}: {}\n{}=\n", secret.used_by, secret.what, secret.name));
+    }
+    out
+}
+
+/// Every manifest as one multi-document YAML stream (stdout), kinds in
+/// layout order, the secret variables listed in a leading comment.
+pub fn stream(export: &Export) -> String {
+    let mut out = String::from("# Exported with `gcctl export`.\n");
+    if !export.secrets.is_empty() {
+        out.push_str(
+            "# Set these secret variables before `gcctl apply` (values are never exported):\n",
+        );
+        for secret in &export.secrets {
+            out.push_str(&format!("#   {}  ({})\n", secret.name, secret.used_by));
+        }
+    }
+    for (kind, _) in LAYOUT {
+        for document in export.documents.iter().filter(|d| d.kind == kind) {
+            out.push_str("---\n");
+            out.push_str(&yaml::emit(&document.manifest));
+        }
+    }
+    out
+}
+
+/// Why an export directory could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("`{}` exists and is not empty", .0.display())]
+    NotEmpty(PathBuf),
+    #[error("`{}` exists and is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("refusing to replace `{}`: {}", .0.display(), .1)]
+    Unsafe(PathBuf, &'static str),
+    #[error("cannot write the export to `{}`", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl WriteError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WriteError::NotEmpty(_) => Some(
+                "pass --force to replace the directory with the new export, or choose an empty or new directory"
+                    .into(),
+            ),
+            WriteError::Unsafe(..) => {
+                Some("export to a directory of its own, such as `--out exported`".into())
+            }
+            WriteError::NotADirectory(_) | WriteError::Io { .. } => None,
+        }
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
+    move |source| WriteError::Io { path: path.to_path_buf(), source }
+}
+
+/// Write `files` as the directory `out`, atomically: into a temporary
+/// sibling, then renamed into place. A non-empty `out` is refused unless
+/// `force`, which replaces it as a whole (so files of objects that no longer
+/// exist disappear); never a directory holding `.git` or the working directory.
+pub fn write_dir(out: &Path, files: &[ExportFile], force: bool) -> Result<(), WriteError> {
+    let exists = match fs_err::metadata(out) {
+        Ok(meta) if !meta.is_dir() => return Err(WriteError::NotADirectory(out.to_path_buf())),
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io(out)(e)),
+    };
+    let non_empty = exists && fs_err::read_dir(out).map_err(io(out))?.next().is_some();
+    if non_empty {
+        if !force {
+            return Err(WriteError::NotEmpty(out.to_path_buf()));
+        }
+        if out.join(".git").exists() {
+            return Err(WriteError::Unsafe(out.to_path_buf(), "it holds a git repository"));
+        }
+        let here = std::env::current_dir().and_then(fs_err::canonicalize).map_err(io(out))?;
+        if here.starts_with(fs_err::canonicalize(out).map_err(io(out))?) {
+            return Err(WriteError::Unsafe(out.to_path_buf(), "it holds the working directory"));
+        }
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs_err::create_dir_all(&parent).map_err(io(&parent))?;
+    let base = out.file_name().map_or_else(|| "export".into(), |n| n.to_string_lossy().to_string());
+    let temp = parent.join(format!(".{base}.gcctl-export-{}", std::process::id()));
+    let old = parent.join(format!(".{base}.gcctl-old-{}", std::process::id()));
+    for leftover in [&temp, &old] {
+        if leftover.exists() {
+            fs_err::remove_dir_all(leftover).map_err(io(leftover))?;
+        }
+    }
+    let result = write_files(&temp, files).and_then(|()| swap(out, &temp, &old, exists));
+    if result.is_err() && temp.exists() {
+        let _ = fs_err::remove_dir_all(&temp);
+    }
+    result
+}
+
+fn write_files(dir: &Path, files: &[ExportFile]) -> Result<(), WriteError> {
+    fs_err::create_dir(dir).map_err(io(dir))?;
+    for file in files {
+        let path = dir.join(&file.name);
+        fs_err::write(&path, &file.content).map_err(io(&path))?;
+    }
+    Ok(())
+}
+
+/// Put `temp` in the place of `out`, keeping the old one until it is done.
+fn swap(out: &Path, temp: &Path, old: &Path, exists: bool) -> Result<(), WriteError> {
+    if !exists {
+        return fs_err::rename(temp, out).map_err(io(out));
+    }
+    fs_err::rename(out, old).map_err(io(out))?;
+    if let Err(e) = fs_err::rename(temp, out) {
+        let _ = fs_err::rename(old, out);
+        return Err(io(out)(e));
+    }
+    fs_err::remove_dir_all(old).map_err(io(old))
+}
+
+/// Load the export as `gcctl validate` would and return its problems, with
+/// file names relative to the export.
+pub fn check(files: &[ExportFile]) -> Vec<Diagnostic> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("gcctl-export-{}-{stamp}", std::process::id()));
+    if let Err(e) = write_files(&dir, files) {
+        let _ = fs_err::remove_dir_all(&dir);
+        return vec![Diagnostic::new(&dir, manifest::yaml::Loc::default(), e.to_string())];
+    }
+    let diagnostics = match manifest::load(std::slice::from_ref(&dir), &LoadOptions::default()) {
+        Ok(_) => Vec::new(),
+        Err(err) => err
+            .diagnostics
+            .into_iter()
+            .map(|mut d| {
+                d.file = d.file.strip_prefix(&dir).map(Path::to_path_buf).unwrap_or(d.file);
+                d
+            })
+            .collect(),
+    };
+    let _ = fs_err::remove_dir_all(&dir);
+    diagnostics
+}

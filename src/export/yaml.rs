@@ -1,0 +1,288 @@
+//! A small deterministic YAML emitter for exported manifests: block style,
+//! two-space indentation, keys in a fixed order, and strings quoted (JSON
+//! style, double quotes) whenever a plain scalar could be read as something
+//! else by any common YAML parser.
+//!
+//! [`emit`] is the one entry point, so the emitter can be swapped for a
+//! crate. Invariants: the same value always gives the same bytes, whatever
+//! the map implementation's order; `manifest::yaml::parse_documents(emit(v))`
+//! gives back `v` (a property test checks it); it never panics.
+
+use std::cmp::Ordering;
+use std::fmt::Write;
+
+use serde_json::{Map, Value};
+
+/// Keys written first, in this order; every other key follows alphabetically.
+/// The envelope then reads `apiVersion, kind, metadata, spec` and every
+/// object starts with its `name`.
+const KEY_ORDER: [&str; 6] = ["apiVersion", "kind", "metadata", "protect", "spec", "name"];
+
+/// One YAML document (without the `---` separator) for `value`.
+pub fn emit(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, false),
+        Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
+        other => {
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// Entries of a mapping at `indent`; with `inline_first` the first entry
+/// continues the current line (after a sequence's `- `).
+fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_first: bool) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by(|a, b| compare_keys(a, b));
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 || !inline_first {
+            pad(out, indent);
+        }
+        // Implicit keys are limited to 1024 characters by the YAML spec; no
+        // field or header name we export comes close.
+        out.push_str(&string(key));
+        out.push(':');
+        write_nested(out, &map[key], indent);
+    }
+}
+
+/// A value after `key:` (or after `-`): scalars on the same line, nested
+/// collections on the following lines, two spaces deeper.
+fn write_nested(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            write_map(out, map, indent + 2, false);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            write_seq(out, items, indent + 2);
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&scalar(other));
+            out.push('\n');
+        }
+    }
+}
+
+fn write_seq(out: &mut String, items: &[Value], indent: usize) {
+    for item in items {
+        pad(out, indent);
+        out.push('-');
+        match item {
+            Value::Object(map) if !map.is_empty() => {
+                out.push(' ');
+                write_map(out, map, indent + 2, true);
+            }
+            other => write_nested(out, other, indent),
+        }
+    }
+}
+
+fn compare_keys(a: &str, b: &str) -> Ordering {
+    let rank = |k: &str| KEY_ORDER.iter().position(|o| *o == k).unwrap_or(KEY_ORDER.len());
+    rank(a).cmp(&rank(b)).then_with(|| a.cmp(b))
+}
+
+/// A scalar (or empty collection) as it appears after `key: `.
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        // serde_json writes floats with a `.` or an exponent (`1.0`, `1e300`),
+        // so a float stays a float and an integer stays an integer.
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => string(s),
+        Value::Array(_) => "[]".to_string(),
+        Value::Object(_) => "{}".to_string(),
+    }
+}
+
+/// A string, plain when that is unambiguous, else double-quoted.
+pub fn string(text: &str) -> String {
+    if is_plain_safe(text) { text.to_string() } else { quote(text) }
+}
+
+/// Whether `text` reads back as this same string from a plain scalar in any
+/// common YAML parser (YAML 1.2 core schema and YAML 1.1 alike).
+fn is_plain_safe(text: &str) -> bool {
+    let Some(first) = text.chars().next() else { return false };
+    if first.is_whitespace() || "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    if text.ends_with(char::is_whitespace) || text.ends_with(':') {
+        return false;
+    }
+    if text.contains(": ") || text.contains(" #") || text.chars().any(needs_escape) {
+        return false;
+    }
+    if text.contains(['\t', '\n', '\r']) {
+        return false;
+    }
+    let resolves_to_string = crate::manifest::yaml::resolve_plain(text)
+        == crate::manifest::yaml::Value::Str(text.into());
+    resolves_to_string && !is_yaml11_special(text)
+}
+
+/// Plain scalars that YAML 1.1 parsers (and editors using them) read as
+/// booleans, nulls, numbers or timestamps.
+fn is_yaml11_special(text: &str) -> bool {
+    const WORDS: [&str; 11] =
+        ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "="];
+    if WORDS.iter().any(|w| text.eq_ignore_ascii_case(w)) {
+        return true;
+    }
+    let numeric_start = text.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c));
+    numeric_start
+        && text.chars().all(|c| c.is_ascii_digit() || "+-._:eExXoObBabcdefABCDEF".contains(c))
+}
+
+/// Characters that a YAML stream may not hold raw (C0 and C1 controls other
+/// than tab and line breaks, DEL, and the Unicode line separators and BOM).
+fn needs_escape(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// A YAML double-quoted scalar (a superset of JSON string syntax).
+fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::yaml::parse_documents;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn round_trip(value: &Value) -> Value {
+        let text = emit(value);
+        let docs = parse_documents(&text).unwrap_or_else(|e| panic!("{e} in\n{text}"));
+        assert_eq!(docs.len(), 1, "{text}");
+        docs[0].to_json()
+    }
+
+    #[test]
+    fn writes_block_style_in_key_order() {
+        let value = json!({
+            "spec": {"roleDivisions": [{"role": "r", "division": "Home"}], "name": "Bot", "scope": []},
+            "metadata": {"name": "bot"}, "kind": "OAuthClient", "apiVersion": "gcctl/v1",
+        });
+        assert_eq!(
+            emit(&value),
+            "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata:\n  name: bot\nspec:\n  name: Bot\n  \
+             roleDivisions:\n    - division: Home\n      role: r\n  scope: []\n"
+        );
+    }
+
+    #[test]
+    fn quotes_ambiguous_strings() {
+        for text in [
+            "",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "true",
+            "null",
+            "~",
+            "12",
+            "1.5",
+            "0x1F",
+            "1_000",
+            "12:30",
+            "2024-01-01",
+            " lead",
+            "trail ",
+            "a: b",
+            "a #b",
+            "*/*",
+            "- x",
+            "#x",
+            "@x",
+            "`x",
+            "x:",
+            "line\nbreak",
+            "tab\there",
+            "\u{7f}",
+            "\u{85}",
+            "{x}",
+            "[x]",
+            "!tag",
+            "%x",
+        ] {
+            let emitted = string(text);
+            assert!(emitted.starts_with('"'), "{text:?} was not quoted: {emitted}");
+            assert_eq!(round_trip(&json!({ "k": text })), json!({ "k": text }), "{text:?}");
+        }
+        for text in [
+            "image/*",
+            "https://x.example/a?b=c#d",
+            "Acme Support",
+            "a-b",
+            "café",
+            "x.y",
+            "quote\"s",
+        ] {
+            assert_eq!(string(text), text);
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|i| json!(i)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<String>().prop_map(Value::String),
+            "[ -~]{0,12}".prop_map(Value::String),
+            prop::sample::select(vec!["yes", "1e3", "- a", "a: b", "null", "0o17", ".5", "-1"])
+                .prop_map(|s| Value::String(s.to_string())),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[ -~]{0,8}|\\PC{0,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_the_output_gives_the_value_back(
+            map in prop::collection::btree_map("[a-zA-Z0-9 :#-]{0,8}", json_value(), 0..5),
+        ) {
+            let value = Value::Object(map.into_iter().collect());
+            prop_assert_eq!(round_trip(&value), value.clone());
+            prop_assert_eq!(emit(&value), emit(&value.clone()));
+        }
+    }
+}

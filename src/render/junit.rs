@@ -1,0 +1,179 @@
+//! `JUnit` XML output of a drift report, for CI dashboards: one `<testsuite>`
+//! per kind, one `<testcase>` per declared object (with a `<failure>` when it
+//! has drifted or is missing) and, when unmanaged objects were asked for, one
+//! failed `<testcase>` per unmanaged object. No timestamps or durations, so
+//! the same report renders to the same bytes. Attributes are escaped for XML
+//! 1.0, failure bodies are CDATA; characters XML cannot hold become U+FFFD.
+
+use std::fmt::Write;
+
+use super::inline;
+use crate::drift::{DriftReport, DriftStatus};
+use crate::kinds::org::ORG_KINDS;
+
+/// One test case before rendering.
+struct Case {
+    name: String,
+    /// `(type, message, body)` of the failure, if any.
+    failure: Option<(&'static str, String, String)>,
+}
+
+pub fn drift(report: &DriftReport) -> String {
+    let mut suites = Vec::new();
+    for kind in ORG_KINDS {
+        let mut cases: Vec<Case> = report
+            .objects
+            .iter()
+            .filter(|o| o.kind == kind)
+            .map(|o| {
+                let failure = match o.status {
+                    DriftStatus::InSync => None,
+                    DriftStatus::Missing => Some((
+                        "missing",
+                        format!("{} \"{}\" is missing from the org", o.address(), o.org_name),
+                        String::new(),
+                    )),
+                    DriftStatus::Drifted => {
+                        let body: Vec<String> = o
+                            .fields
+                            .iter()
+                            .map(|f| {
+                                if f.write_only {
+                                    format!(
+                                        "{}: (write-only) differs from the declared version",
+                                        f.pointer
+                                    )
+                                } else {
+                                    format!(
+                                        "{}: declared {}, live {}",
+                                        f.pointer,
+                                        inline(f.declared.as_ref()),
+                                        inline(f.live.as_ref())
+                                    )
+                                }
+                            })
+                            .collect();
+                        Some((
+                            "drifted",
+                            format!(
+                                "{} \"{}\" has drifted: {} field{} differ{}",
+                                o.address(),
+                                o.org_name,
+                                o.fields.len(),
+                                if o.fields.len() == 1 { "" } else { "s" },
+                                if o.fields.len() == 1 { "s" } else { "" }
+                            ),
+                            body.join("\n"),
+                        ))
+                    }
+                };
+                Case { name: o.address(), failure }
+            })
+            .collect();
+        cases.extend(report.unmanaged.iter().filter(|u| u.kind == kind).map(|u| {
+            let scope = if u.in_prune_scope {
+                " (inside a prune scope: apply --prune would delete it)"
+            } else {
+                ""
+            };
+            let id = u.id.as_deref().map(|i| format!("id {i}")).unwrap_or_default();
+            Case {
+                name: format!("{} (unmanaged)", u.address()),
+                failure: Some((
+                    "unmanaged",
+                    format!(
+                        "{} \"{}\" is not declared in the manifests{scope}",
+                        u.kind, u.org_name
+                    ),
+                    id,
+                )),
+            }
+        }));
+        if !cases.is_empty() {
+            suites.push((kind, cases));
+        }
+    }
+    let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
+    let failed: usize =
+        suites.iter().map(|(_, c)| c.iter().filter(|c| c.failure.is_some()).count()).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"gcctl drift\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
+    );
+    for (kind, cases) in &suites {
+        let failures = cases.iter().filter(|c| c.failure.is_some()).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{kind}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
+            cases.len()
+        );
+        for case in cases {
+            let open = format!(
+                "    <testcase name=\"{}\" classname=\"gcctl.drift.{kind}\"",
+                escape(&case.name)
+            );
+            match &case.failure {
+                None => {
+                    let _ = writeln!(out, "{open}/>");
+                }
+                Some((kind, message, body)) => {
+                    let _ = writeln!(
+                        out,
+                        "{open}>\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n    </testcase>",
+                        escape(message),
+                        cdata(body)
+                    );
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// A failure body as CDATA, the form test-report consumers read verbatim (some
+/// parsers drop entity references in element text). `]]>` is split across
+/// two sections.
+fn cdata(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    let valid: String = text.chars().map(|c| if is_xml_char(c) { c } else { '\u{fffd}' }).collect();
+    format!("<![CDATA[{}]]>", valid.replace("]]>", "]]]]><![CDATA[>"))
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || !((c as u32) < 0x20 || matches!(c, '\u{fffe}' | '\u{ffff}'))
+}
+
+/// Escape text for XML attributes and content.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if !is_xml_char(c) => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_invalid_characters() {
+        assert_eq!(escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}");
+        assert_eq!(cdata("x]]>y\u{0}"), "<![CDATA[x]]]]><![CDATA[>y\u{fffd}]]>");
+        assert_eq!(cdata(""), "");
+    }
+}

@@ -1,0 +1,220 @@
+//! `gcctl drift` against a sandbox org changed behind gcctl's back: fields
+//! edited, an object created and a declared one deleted directly through the
+//! API. Each change must appear in every output format; the `JUnit` XML is read
+//! with a standard `JUnit` parser (`junit-parser`).
+
+use gcctl::drift::{DriftReport, DriftStatus};
+use serde_json::{Value, json};
+
+use crate::common::{TestContext, repo_root, stderr, stdout};
+use crate::export::LiveSandbox;
+
+const QUEUES: &str = "/api/v2/routing/queues";
+const INTEGRATIONS: &str = "/api/v2/conversations/messaging/integrations/open";
+const CLIENTS: &str = "/api/v2/oauth/clients";
+
+/// Run `gcctl drift` on the sample manifests; return (exit code, stdout).
+fn drift(ctx: &TestContext, extra: &[&str]) -> (i32, String) {
+    let manifests = repo_root().join("manifests");
+    let mut args = vec!["drift", manifests.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = ctx.run(&args);
+    let code = output.status.code().unwrap_or(-1);
+    assert!(code == 0 || code == 2, "gcctl {}\n{}", args.join(" "), stderr(&output));
+    (code, stdout(&output))
+}
+
+/// The sample manifests applied, then changed through the API.
+fn drifted_org() -> (LiveSandbox, TestContext) {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    let manifests = repo_root().join("manifests");
+    let apply =
+        ctx.run(&["apply", "--auto-approve", "--secrets-dir", "s", manifests.to_str().unwrap()]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+
+    let (code, text) = drift(&ctx, &["--include-unmanaged"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("No drift. The org matches the manifests (5 objects)."), "{text}");
+
+    let org = &live.org;
+    live.block_on(async {
+        // Fields edited in the admin UI (PUT replaces the whole queue).
+        let id = org.id_named(&format!("{QUEUES}?pageSize=500"), "Acme Support").await;
+        let mut queue = org.get(&format!("{QUEUES}/{id}")).await.body;
+        queue["description"] = json!("edited <by> \"hand\" & more");
+        queue["mediaSettings"]["message"]["alertingTimeoutSeconds"] = json!(12);
+        assert_eq!(org.put(&format!("{QUEUES}/{id}"), queue).await.status, 200);
+        // The webhook URL changed, and the recorded secret version says the
+        // secret was replaced outside gcctl (a missing header would count as
+        // version 1: adopted integrations keep their secret).
+        let id = org.id_named(INTEGRATIONS, "Acme Bot").await;
+        let patch = json!({"name": "Acme Bot", "outboundNotificationWebhookUrl": "https://elsewhere.example/hook",
+                           "webhookHeaders": {"X-Acme-Environment": "dev", "X-Gcctl-Secret-Version": "7"}});
+        assert_eq!(org.patch(&format!("{INTEGRATIONS}/{id}"), patch).await.status, 200);
+        // Objects created: one inside the "Acme *" prune scope, one outside.
+        for name in ["Acme Rogue", "Other Team"] {
+            assert_eq!(org.post(QUEUES, json!({"name": name})).await.status, 200);
+        }
+        // A declared object deleted.
+        let id = org.id_named(CLIENTS, "Acme Bot Connector").await;
+        assert_eq!(org.delete(&format!("{CLIENTS}/{id}")).await.status, 204);
+    });
+    (live, ctx)
+}
+
+#[test]
+fn drift_shows_edits_creations_and_deletions_in_every_format() {
+    let (_live, ctx) = drifted_org();
+
+    let (code, text) = drift(&ctx, &["--include-unmanaged"]);
+    assert_eq!(code, 2, "{text}");
+    for expected in [
+        "~ RoutingQueue/acme-support \"Acme Support\" has drifted",
+        "/description: declared \"Conversations handed over by the Acme bot\", live \"edited <by> \\\"hand\\\" & more\"",
+        "/mediaSettings/message/alertingTimeoutSeconds: declared 30, live 12",
+        "/webhook/url: declared \"https://bot-dev.acme.example/genesys/webhook\", live \"https://elsewhere.example/hook\"",
+        "/webhook/signatureSecretVersion: (write-only) differs from the declared version",
+        "- OAuthClient/acme-bot-connector \"Acme Bot Connector\" is missing from the org",
+        "? RoutingQueue \"Acme Rogue\" is not declared in the manifests (id ",
+        "inside a prune scope: apply --prune would delete it",
+        "Drift: 2 drifted, 1 missing, 2 unmanaged (2 in sync).",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+    let other = text.lines().find(|l| l.contains("\"Other Team\"")).expect("Other Team listed");
+    assert!(!other.contains("prune"), "{other}");
+
+    // JSON: the versioned contract, read back with unknown fields denied.
+    let (code, json_text) = drift(&ctx, &["--include-unmanaged", "--output", "json"]);
+    assert_eq!(code, 2);
+    let report: DriftReport = serde_json::from_str(&json_text).expect("drift JSON");
+    assert_eq!(report.format_version, "1");
+    let queue = report.objects.iter().find(|o| o.manifest_name == "acme-support").unwrap();
+    assert_eq!(queue.status, DriftStatus::Drifted);
+    let timeout =
+        queue.fields.iter().find(|f| f.pointer.ends_with("alertingTimeoutSeconds")).unwrap();
+    assert_eq!(
+        (timeout.declared.clone(), timeout.live.clone()),
+        (Some(json!(30)), Some(json!(12)))
+    );
+    let integration = report.objects.iter().find(|o| o.manifest_name == "acme-bot").unwrap();
+    let secret = integration.fields.iter().find(|f| f.write_only).expect("write-only field");
+    assert_eq!(
+        (&secret.declared, &secret.live),
+        (&None, &None),
+        "write-only values are never shown"
+    );
+    let client = report.objects.iter().find(|o| o.manifest_name == "acme-bot-connector").unwrap();
+    assert_eq!((client.status, client.id.as_deref()), (DriftStatus::Missing, None));
+    let unmanaged: Vec<(&str, bool)> =
+        report.unmanaged.iter().map(|u| (u.org_name.as_str(), u.in_prune_scope)).collect();
+    assert_eq!(unmanaged, [("Acme Rogue", true), ("Other Team", false)]);
+    assert!(!json_text.contains("sandbox-demo-secret"));
+
+    // Markdown, for an issue body.
+    let (code, markdown) = drift(&ctx, &["--include-unmanaged", "--output", "markdown"]);
+    assert_eq!(code, 2);
+    for expected in [
+        "### gcctl drift: 2 drifted, 1 missing, 2 unmanaged",
+        "| drifted | `RoutingQueue/acme-support` | Acme Support | 2 |",
+        "| drifted | `OpenMessagingIntegration/acme-bot` | Acme Bot | 2 |",
+        "| missing | `OAuthClient/acme-bot-connector` | Acme Bot Connector | |",
+        "| unmanaged (in prune scope) | `RoutingQueue/Acme Rogue` | Acme Rogue | |",
+        "| unmanaged | `RoutingQueue/Other Team` | Other Team | |",
+        "| `/mediaSettings/message/alertingTimeoutSeconds` | `30` | `12` |",
+        "| `/webhook/signatureSecretVersion` | `(write-only)` | `(write-only, differs)` |",
+    ] {
+        assert!(markdown.contains(expected), "missing `{expected}` in\n{markdown}");
+    }
+
+    // JUnit, read by a standard parser: every drifted, missing or unmanaged
+    // object is a failed test case; in-sync objects pass.
+    let (code, xml) = drift(&ctx, &["--include-unmanaged", "--output", "junit"]);
+    assert_eq!(code, 2);
+    let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
+    assert_eq!((suites.tests, suites.failures), (7, 5));
+    let names: Vec<&str> = suites.suites.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Role",
+            "SupportedContentProfile",
+            "OpenMessagingIntegration",
+            "RoutingQueue",
+            "OAuthClient"
+        ]
+    );
+    let case = |name: &str| {
+        suites
+            .suites
+            .iter()
+            .flat_map(|s| &s.cases)
+            .find(|c| c.original_name == name)
+            .unwrap_or_else(|| panic!("{name} in\n{xml}"))
+    };
+    assert!(case("Role/acme-bot-handover").status.is_success());
+    let failure = case("RoutingQueue/acme-support").status.failure_as_ref().clone();
+    assert_eq!(failure.failure_type, "drifted");
+    assert!(failure.text.contains("/description: declared \"Conversations handed over by the Acme bot\", live \"edited <by> \\\"hand\\\" & more\""), "{}", failure.text);
+    assert_eq!(
+        case("OAuthClient/acme-bot-connector").status.failure_as_ref().failure_type,
+        "missing"
+    );
+    let rogue = case("RoutingQueue/Acme Rogue (unmanaged)").status.failure_as_ref().clone();
+    assert_eq!(rogue.failure_type, "unmanaged");
+    assert!(rogue.message.contains("inside a prune scope"), "{}", rogue.message);
+    assert_eq!(
+        case("RoutingQueue/acme-support").classname.as_deref(),
+        Some("gcctl.drift.RoutingQueue")
+    );
+}
+
+#[test]
+fn drift_without_unmanaged_objects_and_exit_codes() {
+    let (_live, ctx) = drifted_org();
+    let (code, xml) = drift(&ctx, &["--output", "junit"]);
+    assert_eq!(code, 2);
+    let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
+    assert_eq!((suites.tests, suites.failures), (5, 3), "{xml}");
+    assert!(!xml.contains("unmanaged"), "{xml}");
+    let (_, json_text) = drift(&ctx, &["--output", "json"]);
+    let report: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(
+        report["summary"],
+        json!({"in_sync": 2, "drifted": 2, "missing": 1, "unmanaged": 0})
+    );
+    assert_eq!(report["unmanaged"], json!([]));
+
+    // An error (bad manifests) exits 1, not 2.
+    ctx.write(
+        "bad/queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {nme: x}\n",
+    );
+    let output = ctx.run(&["drift", "bad"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+#[test]
+fn ci_recipes_are_yaml_and_run_plan_apply_and_drift() {
+    for (file, comment) in [("github-actions.yml", "github-script"), ("gitlab-ci.yml", "notes")] {
+        let text = fs_err::read_to_string(repo_root().join("examples/ci").join(file)).unwrap();
+        let docs = gcctl::manifest::yaml::parse_documents(&text).expect(file);
+        assert_eq!(docs.len(), 1, "{file}");
+        assert!(docs[0].get("apiVersion").is_none() && docs[0].get("kind").is_none());
+        for expected in [
+            "gcctl plan manifests --env \"$GCCTL_ENV\" --output markdown > plan.md",
+            comment,
+            "gcctl plan manifests --env \"$GCCTL_ENV\" --out gcctl.plan",
+            "gcctl apply --plan gcctl.plan --auto-approve --secrets-dir",
+            "gcctl drift manifests --env \"$GCCTL_ENV\" --include-unmanaged --output junit > drift.xml",
+        ] {
+            assert!(text.contains(expected), "{file} lacks `{expected}`");
+        }
+    }
+    let readme = fs_err::read_to_string(repo_root().join("README.md")).unwrap();
+    assert!(readme.contains("(examples/ci/github-actions.yml)"), "the README links the recipes");
+    assert!(readme.contains("(examples/ci/gitlab-ci.yml)"), "the README links the recipes");
+}

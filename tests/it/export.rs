@@ -1,0 +1,297 @@
+//! `gcctl export` against sandbox orgs over real HTTP: the round trip
+//! (export, apply to a fresh org, plan: nothing to do), byte-identical
+//! repeated exports, the output layout, and the request count of a large org.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use gcctl::sandbox::{Generate, SandboxConfig};
+use serde_json::Value;
+
+use crate::common::{TestContext, stderr, stdout};
+use crate::sandbox::TestOrg;
+
+/// A sandbox org served by its own runtime, so that tests can run the real
+/// `gcctl` binary against it (blocking) and call its API in between.
+pub struct LiveSandbox {
+    // Dropped first: the server stops before its runtime.
+    pub org: TestOrg,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl LiveSandbox {
+    pub fn start(config: SandboxConfig) -> LiveSandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let org = runtime.block_on(TestOrg::start(config));
+        LiveSandbox { org, runtime }
+    }
+
+    pub fn new() -> LiveSandbox {
+        LiveSandbox::start(SandboxConfig::default())
+    }
+
+    /// Point every `gcctl` command of `ctx` at this org.
+    pub fn connect(&self, ctx: &mut TestContext) {
+        ctx.env("GENESYSCLOUD_REGION", &self.org.sandbox.base_url());
+        ctx.env("GENESYSCLOUD_OAUTHCLIENT_ID", self.org.sandbox.client_id());
+        ctx.env("GENESYSCLOUD_OAUTHCLIENT_SECRET", self.org.sandbox.client_secret());
+        // Against Genesys Cloud the client paces itself at 300 requests a
+        // minute (5 a second after a burst of 5); this org has no limit.
+        ctx.env("GCCTL_RATE_LIMIT", "0");
+    }
+
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// `/_sandbox/stats` `byRoute`, after zeroing the counters with `reset`.
+    pub fn requests_by_route(&self) -> BTreeMap<String, u64> {
+        let stats = self.block_on(self.org.stats());
+        stats["byRoute"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or_default()))
+            .collect()
+    }
+
+    pub fn reset_stats(&self) {
+        let url = self.org.url("/_sandbox/reset");
+        self.block_on(async { self.org.http.post(url).send().await.expect("reset") });
+    }
+}
+
+/// Every file of a directory, by name.
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    fs_err::read_dir(dir)
+        .expect("export dir")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            (name, fs_err::read_to_string(&path).expect("file"))
+        })
+        .collect()
+}
+
+fn run_ok(ctx: &TestContext, args: &[&str]) -> String {
+    let output = ctx.run(args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "gcctl {}\n{}{}",
+        args.join(" "),
+        stdout(&output),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+#[test]
+fn exporting_a_large_org_reads_list_pages_only() {
+    let generate = Generate { queues: 5_000, open_messaging_integrations: 500, oauth_clients: 200 };
+    let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    live.reset_stats();
+    let started = std::time::Instant::now();
+    run_ok(&ctx, &["export", "--out", "exported"]);
+    let elapsed = started.elapsed();
+
+    let expected: BTreeMap<String, u64> = [
+        ("POST /oauth/token", 1),
+        // 5,000 queues at 500 a page; 500 integrations (and their
+        // recipients) at 100 a page; OAuth clients in one unpaged list.
+        ("GET /api/v2/routing/queues", 10),
+        ("GET /api/v2/conversations/messaging/integrations/open", 5),
+        ("GET /api/v2/routing/message/recipients", 5),
+        ("GET /api/v2/oauth/clients", 1),
+        ("GET /api/v2/authorization/roles", 1),
+        ("GET /api/v2/conversations/messaging/supportedcontent", 1),
+        // Reference lookups, once each.
+        ("GET /api/v2/authorization/divisions", 1),
+        ("GET /api/v2/conversations/messaging/settings", 1),
+        ("GET /api/v2/conversations/messaging/supportedcontent/default", 1),
+        ("GET /api/v2/conversations/messaging/settings/default", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(live.requests_by_route(), expected);
+
+    let files = read_dir(&ctx.path().join("exported"));
+    let count = |file: &str| files[file].matches("\nkind: ").count();
+    assert_eq!(count("queues.yaml"), 5_000);
+    assert_eq!(count("open-messaging.yaml"), 500);
+    assert_eq!(count("webhooks.yaml"), 500);
+    // The sandbox's admin client is the one gcctl authenticates with: left out.
+    assert_eq!(count("oauth-clients.yaml"), 200);
+    assert_eq!(files["secrets.env.example"].matches("_WEBHOOK_SECRET=\n").count(), 500);
+    assert!(elapsed.as_secs() < 60, "export took {elapsed:?}");
+}
+
+/// Webhook signature secrets for every variable an export lists.
+fn secret_variables(export_dir: &Path) -> Vec<String> {
+    let text = fs_err::read_to_string(export_dir.join("secrets.env.example")).expect("secrets");
+    text.lines().filter_map(|l| l.strip_suffix('=')).map(str::to_string).collect()
+}
+
+/// An org set up by `gcctl apply` of the sample manifests plus objects made
+/// directly through the API (the way admin UI edits leave them).
+fn populated_org() -> (LiveSandbox, TestContext) {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    let manifests = crate::common::repo_root().join("manifests");
+    run_ok(
+        &ctx,
+        &["apply", "--auto-approve", "--secrets-dir", "secrets", manifests.to_str().unwrap()],
+    );
+
+    let org = &live.org;
+    let ids = live.block_on(async {
+        let ops = org.id_named("/api/v2/authorization/divisions", "Operations").await;
+        let flow =
+            org.id_named("/api/v2/flows?type=inqueueshortmessage&name=Support", "Support").await;
+        let employee = org.id_named("/api/v2/authorization/roles?pageSize=100", "employee").await;
+        (ops, flow, employee)
+    });
+    let (ops, flow, employee) = ids;
+    let created = |path: &str, body: Value| {
+        let answer = live.block_on(org.post(path, body));
+        assert_eq!(answer.status, 200, "POST {path}: {}", answer.body);
+        answer.body["id"].as_str().unwrap_or_default().to_string()
+    };
+    created(
+        "/api/v2/conversations/messaging/integrations/open",
+        serde_json::json!({
+            "name": "Direct Bot",
+            "outboundNotificationWebhookUrl": "https://direct.example/hook",
+            "outboundNotificationWebhookSignatureSecretToken": "direct-secret-0123456789",
+            "webhookHeaders": {"X-Team": "care"},
+        }),
+    );
+    created(
+        "/api/v2/routing/queues",
+        serde_json::json!({
+            "name": "Overflow: Tier 2", "description": "made in the admin UI",
+            "division": {"id": ops}, "messageInQueueFlow": {"id": flow},
+            "mediaSettings": {"message": {"alertingTimeoutSeconds": 45}},
+        }),
+    );
+    // Slugs to the same handle as "Acme Support": deduplicated.
+    created("/api/v2/routing/queues", serde_json::json!({"name": "Acme-Support!"}));
+    let viewer = created(
+        "/api/v2/authorization/roles",
+        serde_json::json!({"name": "Queue Viewer", "permissionPolicies": [
+            {"domain": "routing", "entityName": "queue", "actionSet": ["view"]}]}),
+    );
+    created(
+        "/api/v2/oauth/clients",
+        serde_json::json!({
+            "name": "Reporting", "authorizedGrantType": "CLIENT-CREDENTIALS",
+            "accessTokenValiditySeconds": 3600,
+            "roleDivisions": [{"roleId": viewer, "divisionId": ops}, {"roleId": employee, "divisionId": ops}],
+        }),
+    );
+    for _ in 0..2 {
+        created(
+            "/api/v2/oauth/clients",
+            serde_json::json!({"name": "Legacy", "authorizedGrantType": "CLIENT-CREDENTIALS",
+                "roleDivisions": [{"roleId": employee, "divisionId": ops}]}),
+        );
+    }
+    (live, ctx)
+}
+
+#[test]
+fn export_round_trips_through_a_fresh_org_and_is_byte_identical() {
+    let (_source, ctx) = populated_org();
+    let output = ctx.run(&["export", "--out", "exported"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // Two live clients share a name: neither can be managed by name.
+    assert!(stderr(&output).contains("2 live OAuthClient objects are named `Legacy`"));
+    run_ok(&ctx, &["export", "--out", "again"]);
+    let first = read_dir(&ctx.path().join("exported"));
+    assert_eq!(first, read_dir(&ctx.path().join("again")), "a second export differs");
+    assert_eq!(run_ok(&ctx, &["export"]), run_ok(&ctx, &["export"]));
+
+    let names: Vec<&str> = first.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "gcctl.schema.json",
+            "oauth-clients.yaml",
+            "open-messaging.yaml",
+            "queues.yaml",
+            "roles.yaml",
+            "secrets.env.example",
+            "supported-content.yaml",
+            "webhooks.yaml"
+        ]
+    );
+    let all: String = first.values().map(String::as_str).collect();
+    let guid = regex_like_guid(&all);
+    assert!(guid.is_none(), "the export holds a GUID: {guid:?}");
+    assert!(!all.contains("sandbox-demo-secret") && !all.contains("direct-secret"));
+    let queues = &first["queues.yaml"];
+    assert!(queues.contains("name: acme-support-2\nspec:\n  name: Acme-Support!\n"), "{queues}");
+    assert!(queues.contains("openMessagingRecipient: acme-bot\n"), "{queues}");
+    assert!(queues.contains("division: Operations\n"), "{queues}");
+    let clients = &first["oauth-clients.yaml"];
+    assert!(clients.contains("- division: Operations\n      role: queue-viewer\n"), "{clients}");
+    assert!(clients.contains("- division: Operations\n      role: employee\n"), "{clients}");
+    assert!(!clients.contains("gcctl sandbox admin") && !clients.contains("Legacy"));
+    assert!(first["open-messaging.yaml"].contains("  supportedContent: default\n"));
+    assert!(first["webhooks.yaml"].contains("fromEnv: DIRECT_BOT_WEBHOOK_SECRET"));
+    assert!(!first["roles.yaml"].contains("Master Admin"), "built-in roles are not exported");
+    assert!(run_ok(&ctx, &["validate", "exported"]).starts_with("valid: "));
+
+    // Apply the export to a fresh org, with the secret variables set.
+    let target = LiveSandbox::new();
+    let mut fresh = TestContext::new();
+    target.connect(&mut fresh);
+    let export_dir = ctx.path().join("exported");
+    for variable in secret_variables(&export_dir) {
+        fresh.env(&variable, "round-trip-secret-0123456789");
+    }
+    let dir = export_dir.to_str().unwrap();
+    run_ok(&fresh, &["apply", "--auto-approve", "--secrets-dir", "secrets", dir]);
+    let plan = run_ok(&fresh, &["plan", "--detailed-exitcode", dir]);
+    assert!(plan.contains("No changes."), "{plan}");
+}
+
+/// The first GUID-shaped word in `text`, if any.
+fn regex_like_guid(text: &str) -> Option<&str> {
+    text.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).find(|w| {
+        let parts: Vec<usize> = w.split('-').map(str::len).collect();
+        parts == [8, 4, 4, 4, 12]
+    })
+}
+
+#[test]
+fn export_filters_refuses_to_overwrite_and_keeps_org_names_of_objects_left_out() {
+    let (_source, ctx) = populated_org();
+    let stream = run_ok(&ctx, &["export", "--kinds", "routingqueue", "--name-glob", "Acme*"]);
+    assert_eq!(stream.matches("\nkind: RoutingQueue\n").count(), 2, "{stream}");
+    assert!(!stream.contains("kind: OpenMessagingIntegration"));
+    // The integration is not exported: the queue names it in the org.
+    assert!(stream.contains("openMessagingRecipient: Acme Bot\n"), "{stream}");
+
+    run_ok(&ctx, &["export", "--out", "out", "--kinds", "Role"]);
+    let refused = ctx.run(&["export", "--out", "out"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("`out` exists and is not empty"), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("hint: pass --force"), "{}", stderr(&refused));
+    run_ok(&ctx, &["export", "--out", "out", "--force", "--kinds", "OAuthClient"]);
+    let files = read_dir(&ctx.path().join("out"));
+    assert!(files.contains_key("oauth-clients.yaml") && !files.contains_key("roles.yaml"));
+
+    let bad = ctx.run(&["export", "--kinds", "Webhook"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("exported with their OpenMessagingIntegration"));
+}
