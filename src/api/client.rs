@@ -140,6 +140,15 @@ impl Client {
         &self.inner.config
     }
 
+    /// The OAuth client id this client authenticates with (client credentials
+    /// only): in Genesys Cloud it is also the OAuth client object's id.
+    pub fn own_client_id(&self) -> Option<String> {
+        match &self.inner.config.auth {
+            crate::api::Auth::ClientCredentials { client_id, .. } => Some(client_id.clone()),
+            crate::api::Auth::AccessToken(_) => None,
+        }
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> ClientStats {
         let c = &self.inner.counters;

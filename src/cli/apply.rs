@@ -97,7 +97,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             parallelism: usize::from(args.parallelism),
             secrets_dir: args.secrets_dir.clone(),
             deadline: Duration::from_secs(args.wait_timeout),
-            own_client_id: own_client_id(&connection.client),
+            own_client_id: connection.client.own_client_id(),
         };
         show_plan(&plan, args, printer)?;
         let effective = apply::effective(&plan, &settings);
@@ -148,13 +148,6 @@ fn check_fresh(saved: Plan, fresh: &Plan, path: &std::path::Path) -> anyhow::Res
             path.display()
         ),
     ))
-}
-
-fn own_client_id(client: &crate::api::Client) -> Option<String> {
-    match &client.config().auth {
-        crate::api::Auth::ClientCredentials { client_id, .. } => Some(client_id.clone()),
-        crate::api::Auth::AccessToken(_) => None,
-    }
 }
 
 fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {

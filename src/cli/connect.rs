@@ -64,11 +64,3 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()
         .context("cannot start the async runtime")
 }
-
-/// The OAuth client id gcctl authenticates with, if it uses client credentials.
-pub fn own_client_id(client: &Client) -> Option<String> {
-    match &client.config().auth {
-        Auth::ClientCredentials { client_id, .. } => Some(client_id.clone()),
-        Auth::AccessToken(_) => None,
-    }
-}

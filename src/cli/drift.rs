@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cli::connect::{connect, own_client_id, runtime};
+use crate::cli::connect::{connect, runtime};
 use crate::cli::validate::print_diagnostics;
 use crate::cli::{GlobalArgs, Outcome};
 use crate::drift::{self, DriftOptions};
@@ -67,7 +67,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let plan = plan::build(&set, &live, connection.target.clone())?;
         let options = DriftOptions {
             include_unmanaged: args.include_unmanaged,
-            own_client_id: own_client_id(&connection.client),
+            own_client_id: connection.client.own_client_id(),
         };
         let report = drift::report(&set, &live, &plan, &options);
         anyhow::Ok((report, connection.client.stats()))

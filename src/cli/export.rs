@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cli::connect::{connect, own_client_id, runtime};
+use crate::cli::connect::{connect, runtime};
 use crate::cli::validate::print_diagnostics;
 use crate::cli::{GlobalArgs, Outcome, hinted};
 use crate::export::{self, ExportOptions};
@@ -73,7 +73,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     let started = Instant::now();
     let (input, stats) = runtime()?.block_on(async {
         let connection = connect(global).await?;
-        options.skip_client_id = own_client_id(&connection.client);
+        options.skip_client_id = connection.client.own_client_id();
         let input = export::read(&connection.client, &options).await?;
         anyhow::Ok((input, connection.client.stats()))
     })?;

@@ -74,10 +74,7 @@ pub async fn read(
 
     let mut live = LiveOrg::default();
     let lookups = &mut live.lookups;
-    lookups.own_client_id = match &client.config().auth {
-        crate::api::Auth::ClientCredentials { client_id, .. } => Some(client_id.clone()),
-        crate::api::Auth::AccessToken(_) => None,
-    };
+    lookups.own_client_id = client.own_client_id();
     for division in divisions.iter().flatten() {
         insert(lookups, RefTarget::Division, division);
         if division.get("homeDivision").and_then(Value::as_bool) == Some(true) {
