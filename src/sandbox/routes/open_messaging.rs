@@ -19,7 +19,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use super::input::{Body, Id, Params, Shape, field, optional_ref, optional_str, required_str};
-use super::paging::{envelope, page, sort_by_name};
+use super::paging::{page, render_page};
 use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id, self_uri, set_secret};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::server::Shared;
@@ -44,14 +44,13 @@ async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Js
     let content = params.get("supportedContent.id").map(str::to_string);
     let setting = params.get("messagingSetting.id").map(str::to_string);
     let store = state.store();
-    let mut items: Vec<Value> = store
+    let matched: Vec<&Value> = store
         .list(Kind::OpenIntegrations)
         .filter(|i| content.as_deref().is_none_or(|c| ref_id(i.get("supportedContent")) == Some(c)))
         .filter(|i| setting.as_deref().is_none_or(|s| ref_id(i.get("messagingSetting")) == Some(s)))
-        .map(|i| render(&store, &state, i, &params))
         .collect();
-    sort_by_name(&mut items, false);
-    Ok(axum::Json(envelope(PATH, &params, page, items)))
+    let render = |i: &Value| render(&store, &state, i, &params);
+    Ok(axum::Json(render_page(PATH, &params, page, false, matched, render)))
 }
 
 async fn read(

@@ -39,12 +39,48 @@ pub fn page(params: &Params, max: u64) -> ApiResult<Page> {
 
 /// Build the envelope for `items` (already filtered and sorted) at `page`.
 pub fn envelope(path: &str, params: &Params, page: Page, items: Vec<Value>) -> Value {
-    let total = items.len() as u64;
-    let page_count = total.div_ceil(page.size);
+    let total = items.len();
+    let (skip, take) = bounds(page);
+    let entities: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
+    envelope_of_page(path, params, page, total, entities)
+}
+
+/// Sort matched objects by name and render only the requested page: large
+/// lists (thousands of queues) cost one page of rendering per request, like
+/// a real server's, not the whole collection.
+pub fn render_page(
+    path: &str,
+    params: &Params,
+    page: Page,
+    desc: bool,
+    mut matched: Vec<&Value>,
+    render: impl Fn(&Value) -> Value,
+) -> Value {
+    matched.sort_by_cached_key(|v| name_key(v));
+    if desc {
+        matched.reverse();
+    }
+    let (skip, take) = bounds(page);
+    let entities = matched.iter().skip(skip).take(take).map(|v| render(v)).collect();
+    envelope_of_page(path, params, page, matched.len(), entities)
+}
+
+fn bounds(page: Page) -> (usize, usize) {
     let skip = usize::try_from(page.number.saturating_sub(1).saturating_mul(page.size))
         .unwrap_or(usize::MAX);
-    let take = usize::try_from(page.size).unwrap_or(usize::MAX);
-    let entities: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
+    (skip, usize::try_from(page.size).unwrap_or(usize::MAX))
+}
+
+/// The envelope of one page of `total` items.
+fn envelope_of_page(
+    path: &str,
+    params: &Params,
+    page: Page,
+    total: usize,
+    entities: Vec<Value>,
+) -> Value {
+    let total = total as u64;
+    let page_count = total.div_ceil(page.size);
     let uri = |number: u64| page_uri(path, params, page.size, number);
     let mut out = Map::new();
     out.insert("entities".into(), Value::Array(entities));
@@ -112,12 +148,7 @@ pub fn contains_ci(haystack: &str, needle: &str) -> bool {
 
 /// Sort objects by `name` (case-insensitively, then by id), `desc` reverses.
 pub fn sort_by_name(items: &mut [Value], desc: bool) {
-    let key = |v: &Value| {
-        let name = v.get("name").and_then(Value::as_str).unwrap_or_default().to_lowercase();
-        let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        (name, id)
-    };
-    items.sort_by_key(key);
+    items.sort_by_cached_key(name_key);
     if desc {
         items.reverse();
     }
@@ -133,4 +164,11 @@ pub fn descending(params: &Params) -> ApiResult<bool> {
             "The query parameter 'sortOrder' must be asc or desc.",
         )),
     }
+}
+
+/// Sort key: the name case-insensitively, then the id.
+fn name_key(v: &Value) -> (String, String) {
+    let name = v.get("name").and_then(Value::as_str).unwrap_or_default().to_lowercase();
+    let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    (name, id)
 }

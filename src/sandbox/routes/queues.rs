@@ -17,7 +17,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use super::input::{Body, Id, Params, Shape, field, optional_ref, required_str};
-use super::paging::{descending, envelope, page, sort_by_name};
+use super::paging::{descending, page, render_page};
 use crate::sandbox::common::{entity_ref, home_division, name_of, new_id, now, ref_id, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::server::Shared;
@@ -73,7 +73,7 @@ async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Js
     let ids = params.all("id");
     let divisions = params.all("divisionId");
     let store = state.store();
-    let mut items: Vec<Value> = store
+    let matched: Vec<&Value> = store
         .list(Kind::Queues)
         .filter(|q| name.as_deref().is_none_or(|pattern| wildcard_match(pattern, name_of(q))))
         .filter(|q| ids.is_empty() || ids.contains(&q["id"].as_str().unwrap_or_default()))
@@ -81,10 +81,8 @@ async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Js
             divisions.is_empty()
                 || ref_id(q.get("division")).is_some_and(|d| divisions.contains(&d))
         })
-        .map(|q| render(&store, q))
         .collect();
-    sort_by_name(&mut items, desc);
-    Ok(axum::Json(envelope(PATH, &params, page, items)))
+    Ok(axum::Json(render_page(PATH, &params, page, desc, matched, |q| render(&store, q))))
 }
 
 /// The queue `name` filter: exact, `abc*`, `*abc` or `*abc*`, case-insensitive.
