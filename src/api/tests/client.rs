@@ -304,6 +304,8 @@ async fn a_refused_connection_is_retried_even_for_post() {
     drop(listener);
     let client = client_for(&format!("http://{addr}"));
     let server = tokio::spawn(async move {
+        // A simulated outage: the port stays closed for a moment, so the
+        // client's first attempts are refused and its retry backoff runs.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let listener = TcpListener::bind(addr).await.unwrap();
         let (mut socket, _) = listener.accept().await.unwrap();
