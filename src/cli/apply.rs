@@ -9,9 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::apply::{self, ApplySettings, ApplySummary, Event};
 use crate::cli::connect::{connect, runtime};
-use crate::cli::validate::print_diagnostics;
-use crate::cli::{GlobalArgs, Outcome, hinted};
-use crate::manifest::{self, LoadOptions};
+use crate::cli::{GlobalArgs, Outcome, hinted, load_set};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, Action, Plan, ReadScope};
 use crate::printer::{Printer, Role};
@@ -73,12 +71,8 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         Some(saved) => (saved.paths.clone(), saved.plan.environment.clone()),
         None => (args.paths.clone(), args.env.clone()),
     };
-    let set = match manifest::load(&paths, &LoadOptions { env }) {
-        Ok(set) => set,
-        Err(err) => {
-            print_diagnostics(printer, &err.diagnostics);
-            return Ok(Outcome::Failed);
-        }
+    let Some(set) = load_set(&paths, env, printer) else {
+        return Ok(Outcome::Failed);
     };
     runtime()?.block_on(async {
         let connection = connect(global).await?;

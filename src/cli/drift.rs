@@ -1,13 +1,10 @@
 //! `gcctl drift`: report where the live org differs from the manifests.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::connect::{connect, runtime};
-use crate::cli::validate::print_diagnostics;
-use crate::cli::{GlobalArgs, Outcome};
+use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set};
 use crate::drift::{self, DriftOptions};
-use crate::manifest::{self, LoadOptions};
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
 use crate::render;
@@ -18,13 +15,8 @@ use crate::render;
 /// no manifest declares. Changes nothing. Exit code: 0 no drift, 2 drift, 1 error.
 #[derive(Debug, clap::Args)]
 pub struct DriftArgs {
-    /// Manifest files or directories, read together as one set.
-    #[arg(required = true, value_name = "PATHS")]
-    pub paths: Vec<PathBuf>,
-
-    /// The Project environment whose variables apply.
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub set: SetArgs,
 
     /// Output format on stdout.
     #[arg(long, short, value_enum, default_value_t = DriftOutput::Text)]
@@ -51,13 +43,8 @@ pub enum DriftOutput {
 }
 
 pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let options = LoadOptions { env: args.env.clone() };
-    let set = match manifest::load(&args.paths, &options) {
-        Ok(set) => set,
-        Err(err) => {
-            print_diagnostics(printer, &err.diagnostics);
-            return Ok(Outcome::Failed);
-        }
+    let Some(set) = load_set(&args.set.paths, args.set.env.clone(), printer) else {
+        return Ok(Outcome::Failed);
     };
     let started = Instant::now();
     let scope = ReadScope { all_kinds: args.include_unmanaged };

@@ -76,6 +76,34 @@ pub enum Command {
     Export(export::ExportArgs),
 }
 
+/// The manifest set a command works on (`plan`, `drift`).
+#[derive(Debug, clap::Args)]
+pub struct SetArgs {
+    /// Manifest files or directories, read together as one set.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// The Project environment whose variables apply.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+}
+
+/// Load a manifest set; on problems print them (`file:line:column`) and
+/// return `None`, which the command turns into exit 1.
+pub fn load_set(
+    paths: &[std::path::PathBuf],
+    env: Option<String>,
+    printer: &Printer,
+) -> Option<crate::manifest::ManifestSet> {
+    match crate::manifest::load(paths, &crate::manifest::LoadOptions { env }) {
+        Ok(set) => Some(set),
+        Err(err) => {
+            validate::print_diagnostics(printer, &err.diagnostics);
+            None
+        }
+    }
+}
+
 /// How a command ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

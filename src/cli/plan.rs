@@ -4,9 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::connect::{connect, runtime};
-use crate::cli::validate::print_diagnostics;
-use crate::cli::{GlobalArgs, Outcome};
-use crate::manifest::{self, LoadOptions};
+use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -17,13 +15,8 @@ use crate::render::{self, OutputFormat};
 /// objects inside a prune scope. Changes nothing.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// Manifest files or directories, read together as one set.
-    #[arg(required = true, value_name = "PATHS")]
-    pub paths: Vec<PathBuf>,
-
-    /// The Project environment whose variables apply.
-    #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    #[command(flatten)]
+    pub set: SetArgs,
 
     /// Output format on stdout.
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
@@ -40,13 +33,8 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let options = LoadOptions { env: args.env.clone() };
-    let set = match manifest::load(&args.paths, &options) {
-        Ok(set) => set,
-        Err(err) => {
-            print_diagnostics(printer, &err.diagnostics);
-            return Ok(Outcome::Failed);
-        }
+    let Some(set) = load_set(&args.set.paths, args.set.env.clone(), printer) else {
+        return Ok(Outcome::Failed);
     };
     let started = Instant::now();
     let (plan, stats) = runtime()?.block_on(async {
@@ -68,7 +56,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     };
     printer.data(&text)?;
     if let Some(path) = &args.out {
-        SavedPlan::new(&args.paths, plan.clone()).write(path)?;
+        SavedPlan::new(&args.set.paths, plan.clone()).write(path)?;
         printer.status(&format!(
             "Saved the plan to {}; apply it with `gcctl apply --plan {}`.",
             path.display(),

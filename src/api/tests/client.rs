@@ -298,15 +298,20 @@ async fn a_dropped_connection_fails_a_post_with_unknown_outcome_but_a_get_retrie
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_even_for_post() {
-    // Reserve a port, close it, and open it again a little later.
+    // Reserve a port and close it: the client's first attempt is refused.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let client = client_for(&format!("http://{addr}"));
+    let poster = client.clone();
+    let post = tokio::spawn(async move { poster.post(THINGS, Some(&json!({"name": "q"}))).await });
+    // Open the port once the client has been refused and is backing off.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while client.stats().retries == 0 {
+        assert!(std::time::Instant::now() < deadline, "the client never retried");
+        tokio::task::yield_now().await;
+    }
     let server = tokio::spawn(async move {
-        // A simulated outage: the port stays closed for a moment, so the
-        // client's first attempts are refused and its retry backoff runs.
-        tokio::time::sleep(Duration::from_millis(300)).await;
         let listener = TcpListener::bind(addr).await.unwrap();
         let (mut socket, _) = listener.accept().await.unwrap();
         let mut buf = [0u8; 4096];
@@ -314,7 +319,7 @@ async fn a_refused_connection_is_retried_even_for_post() {
         let reply = "HTTP/1.1 201 Created\r\ncontent-length: 13\r\nconnection: close\r\n\r\n{\"id\":\"new\"}\n";
         socket.write_all(reply.as_bytes()).await.unwrap();
     });
-    let created = client.post(THINGS, Some(&json!({"name": "q"}))).await.unwrap();
+    let created = post.await.unwrap().unwrap();
     assert_eq!(created["id"], "new");
     assert!(client.stats().retries >= 1);
     server.await.unwrap();
