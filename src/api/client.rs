@@ -149,6 +149,16 @@ impl Client {
         }
     }
 
+    /// Mint the first token now (client credentials only), so that it can be obtained while
+    /// the caller does other work. A failure is not reported here: the first call that needs
+    /// the token tries again and reports it with its context.
+    pub async fn warm_up(&self) {
+        let deadline = Instant::now() + self.inner.config.retry_deadline;
+        if let Err(e) = self.inner.tokens.token(&self.mint_context(deadline)).await {
+            tracing::debug!(error = %e, "token warm-up failed");
+        }
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> ClientStats {
         let c = &self.inner.counters;
@@ -441,10 +451,13 @@ fn decode(method: &str, path: &str, body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-/// A GCRA limiter that never lets more than `per_minute` requests through in any 60 s window:
-/// a burst of one second's worth of requests, replenished at the rest of the budget, so that
-/// burst + 60 s of replenishment stays within what a server-side bucket of `per_minute` per
-/// minute allows. `0` disables client-side limiting.
+/// A GCRA limiter shaped like the server's budget: a bucket of one minute's requests, less one
+/// second's worth as a margin for arrival jitter, refilled at `per_minute / 60` per second. A
+/// new token starts with a full budget, so a run of fewer requests than that is bound by
+/// latency only, and a long run by the sustained rate. If the server counts its minute more
+/// strictly (a sliding window), the burst earns 429s, whose `Retry-After` pauses every request
+/// until the budget is back: nothing fails, and the pace stays that of the budget. `0`
+/// disables client-side limiting.
 fn rate_limiter(per_minute: u32) -> Option<DefaultDirectRateLimiter> {
     let quota = quota(per_minute)?;
     Some(RateLimiter::direct(quota))
@@ -454,10 +467,10 @@ fn quota(per_minute: u32) -> Option<Quota> {
     if per_minute == 0 {
         return None;
     }
-    let burst = NonZeroU32::new((per_minute / 60).max(1))?;
-    let replenished = u64::from((per_minute - burst.get()).max(1));
+    let margin = (per_minute / 60).max(1);
+    let burst = NonZeroU32::new(per_minute.saturating_sub(margin).max(1))?;
     // Round the period up, so the sustained rate never exceeds the budget.
-    let period_nanos = 60_000_000_000_u64.div_ceil(replenished);
+    let period_nanos = 60_000_000_000_u64.div_ceil(u64::from(per_minute));
     Some(Quota::with_period(Duration::from_nanos(period_nanos))?.allow_burst(burst))
 }
 
@@ -465,24 +478,22 @@ fn quota(per_minute: u32) -> Option<Quota> {
 mod tests {
     use super::*;
 
-    /// Most cells a quota lets through in a window, starting from a full bucket.
-    fn most_in_window(q: &Quota, window: Duration) -> u128 {
-        let period = q.replenish_interval().as_nanos();
-        let extra = (window.as_nanos().saturating_sub(1)) / period;
-        u128::from(q.burst_size().get()) + extra
-    }
-
     #[test]
-    fn quota_never_exceeds_the_per_minute_budget() {
+    fn quota_is_the_per_minute_budget_less_a_margin() {
         assert!(quota(0).is_none());
         for per_minute in [1, 2, 59, 60, 61, 100, 300, 1000, 3000, 100_000] {
             let q = quota(per_minute).unwrap();
-            let most = most_in_window(&q, Duration::from_secs(60));
-            assert!(most <= u128::from(per_minute.max(2)), "{per_minute}: {most}");
-            assert!(most + 2 >= u128::from(per_minute), "{per_minute}: {most}");
+            let burst = q.burst_size().get();
+            // The burst leaves a margin, and never more than one second's worth.
+            assert!(burst < per_minute || per_minute == 1, "{per_minute}: burst {burst}");
+            assert!(burst + (per_minute / 60).max(1) >= per_minute, "{per_minute}: {burst}");
+            // The sustained rate never exceeds the budget.
+            let per_minute_sustained = 60_000_000_000 / q.replenish_interval().as_nanos();
+            assert!(per_minute_sustained <= u128::from(per_minute), "{per_minute}");
         }
         let q = quota(300).unwrap();
-        assert_eq!(q.burst_size().get(), 5);
+        assert_eq!(q.burst_size().get(), 295);
+        assert_eq!(q.replenish_interval(), Duration::from_millis(200));
     }
 
     #[test]
