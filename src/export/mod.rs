@@ -106,16 +106,19 @@ pub async fn read(client: &Client, options: &ExportOptions) -> Result<ExportInpu
         protected: BTreeSet::new(),
         skipped: Vec::new(),
     };
-    let live = crate::plan::read(client, &empty, &ReadScope { all_kinds: true }).await?;
-    let default_messaging_setting = if selected(options, Kind::OpenMessagingIntegration) {
-        client
+    let live = Box::pin(crate::plan::read(client, &empty, &ReadScope { all_kinds: true }));
+    // Read alongside the lists: it depends on nothing they return.
+    let default_messaging_setting = async {
+        if !selected(options, Kind::OpenMessagingIntegration) {
+            return Ok(None);
+        }
+        let setting = client
             .get_optional(DEFAULT_MESSAGING_SETTING, &[])
             .await
-            .map_err(|source| ReadError { what: "the default messaging setting".into(), source })?
-            .and_then(|s| s.get("id").and_then(Value::as_str).map(str::to_string))
-    } else {
-        None
+            .map_err(|source| ReadError { what: "the default messaging setting".into(), source })?;
+        Ok(setting.and_then(|s| s.get("id").and_then(Value::as_str).map(str::to_string)))
     };
+    let (live, default_messaging_setting) = futures::try_join!(live, default_messaging_setting)?;
     Ok(ExportInput { live, default_messaging_setting })
 }
 
