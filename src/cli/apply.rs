@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
 use crate::apply::{self, ApplySettings, ApplySummary, Event};
-use crate::cli::connect::{connect, runtime};
+use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, Action, Plan, ReadScope};
@@ -71,11 +71,12 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         Some(saved) => (saved.paths.clone(), saved.plan.environment.clone()),
         None => (args.paths.clone(), args.env.clone()),
     };
-    let Some(set) = load_set(&paths, env, printer) else {
+    let runtime = runtime()?;
+    let load = || load_set(&paths, env, printer);
+    let Some((set, connection)) = load_while_connecting(&runtime, global, load)? else {
         return Ok(Outcome::Failed);
     };
-    runtime()?.block_on(async {
-        let connection = connect(global).await?;
+    runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
         let fresh = plan::build(&set, &live, connection.target.clone())?;
         let plan = match saved {

@@ -9,6 +9,7 @@ use anyhow::Context;
 
 use crate::api::{Auth, Client, ClientConfig, resolve_region};
 use crate::cli::GlobalArgs;
+use crate::manifest::ManifestSet;
 use crate::plan::PlanTarget;
 use crate::sandbox::{RunningSandbox, SandboxConfig};
 
@@ -54,6 +55,29 @@ async fn connect_sandbox(global: &GlobalArgs) -> anyhow::Result<Connection> {
     let client = Client::new(config)?;
     let target = PlanTarget { kind: "sandbox".into(), location: SANDBOX_STATE.to_string() };
     Ok(Connection { client, target, _sandbox: Some(sandbox) })
+}
+
+/// Load the manifest set on this thread while connecting and minting the
+/// first token on `runtime`: a large set takes about as long to load as a
+/// token round trip. `None` when loading failed (its diagnostics are
+/// printed); the connection is then dropped unused.
+pub fn load_while_connecting(
+    runtime: &tokio::runtime::Runtime,
+    global: &GlobalArgs,
+    load: impl FnOnce() -> Option<ManifestSet>,
+) -> anyhow::Result<Option<(ManifestSet, Connection)>> {
+    let global = global.clone();
+    let connecting = runtime.spawn(async move {
+        let connection = connect(&global).await?;
+        connection.client.warm_up().await;
+        anyhow::Ok(connection)
+    });
+    let Some(set) = load() else {
+        connecting.abort();
+        return Ok(None);
+    };
+    let connection = runtime.block_on(connecting).context("the connection task failed")??;
+    Ok(Some((set, connection)))
 }
 
 /// A tokio runtime for one command.

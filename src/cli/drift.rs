@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::cli::connect::{connect, runtime};
+use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set};
 use crate::drift::{self, DriftOptions};
 use crate::plan::{self, ReadScope};
@@ -43,13 +43,14 @@ pub enum DriftOutput {
 }
 
 pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let Some(set) = load_set(&args.set.paths, args.set.env.clone(), printer) else {
+    let runtime = runtime()?;
+    let load = || load_set(&args.set.paths, args.set.env.clone(), printer);
+    let Some((set, connection)) = load_while_connecting(&runtime, global, load)? else {
         return Ok(Outcome::Failed);
     };
     let started = Instant::now();
     let scope = ReadScope { all_kinds: args.include_unmanaged };
-    let (report, stats) = runtime()?.block_on(async {
-        let connection = connect(global).await?;
+    let (report, stats) = runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &scope).await?;
         let plan = plan::build(&set, &live, connection.target.clone())?;
         let options = DriftOptions {

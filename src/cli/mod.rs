@@ -32,7 +32,7 @@ pub struct Cli {
 }
 
 /// Options accepted by every subcommand.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Target the built-in sandbox org instead of Genesys Cloud. Its state is
     /// kept under `.gcctl/` in the working directory, so runs build on each other.

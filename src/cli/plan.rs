@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cli::connect::{connect, runtime};
+use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
@@ -33,12 +33,13 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let Some(set) = load_set(&args.set.paths, args.set.env.clone(), printer) else {
+    let runtime = runtime()?;
+    let load = || load_set(&args.set.paths, args.set.env.clone(), printer);
+    let Some((set, connection)) = load_while_connecting(&runtime, global, load)? else {
         return Ok(Outcome::Failed);
     };
     let started = Instant::now();
-    let (plan, stats) = runtime()?.block_on(async {
-        let connection = connect(global).await?;
+    let (plan, stats) = runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
         let plan = plan::build(&set, &live, connection.target.clone())?;
         anyhow::Ok((plan, connection.client.stats()))
