@@ -3,6 +3,7 @@
 //! `common` holds the test context.
 
 mod apply;
+mod bench_bounds;
 mod common;
 mod drift;
 mod export;

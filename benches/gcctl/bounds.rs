@@ -1,0 +1,133 @@
+//! Lower bounds and the per-object baseline, computed from what a scenario
+//! must read and write, independently of how gcctl goes about it.
+//!
+//! The model of the API is the one the sandbox enforces, and the most
+//! permissive reading of Genesys Cloud's "300 requests per minute per token":
+//! each new token gets a bucket of `per_minute` requests, refilled at
+//! `per_minute / 60` per second. Latency is the configured mean per request.
+//!
+//! - **Minimum requests**: every list at the largest page size the API
+//!   accepts (at least one page each, one call for an unpaged list), every
+//!   lookup once, every write once. Token requests are not API requests (they
+//!   are not rate limited) and are not counted.
+//! - **Minimum wall time**: the larger of
+//!   - the dependency chain: the token, then the first page of every list
+//!     (all at once), then the remaining pages (all at once, if any list has
+//!     more than one), then the writes (all at once, if any): one mean
+//!     latency per step, with unlimited concurrency;
+//!   - the rate limit: the token, then whatever the full bucket does not
+//!     cover at the refill rate, then the last answer: `2 × latency +
+//!     max(0, requests − per_minute) / (per_minute / 60)`.
+//! - **Per-object baseline** (what the Terraform provider does): list pages
+//!   at the provider's page size where a list is needed to find ids, then one
+//!   GET per object plus its sub-resource calls (queues: members and wrap-up
+//!   codes), and writes one call each plus a read-back. Its time is the
+//!   larger of the same rate-limit formula and the latency of its calls at
+//!   Terraform's default parallelism of 10 (after the token).
+//!
+//! Kept free of I/O so that the tests (`tests/it/bench_bounds.rs`) check it.
+
+use serde::Serialize;
+
+/// The API's limits as configured for a run.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Limits {
+    /// Requests per minute per token (bucket size and refill per minute).
+    pub per_minute: u32,
+    /// Mean added latency of one request, in milliseconds.
+    pub latency_ms: f64,
+}
+
+/// One collection a scenario must read in full.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListRead {
+    /// What is listed, for reports (`routing queues`).
+    pub what: &'static str,
+    /// Objects in the collection.
+    pub objects: u64,
+    /// Largest page size the API accepts; `None` for an unpaged list.
+    pub max_page_size: Option<u64>,
+    /// Page size the per-object baseline lists with, if it lists at all.
+    pub baseline_page_size: Option<u64>,
+    /// Calls the per-object baseline makes per object (GET plus sub-resources).
+    pub baseline_calls_per_object: u64,
+}
+
+/// Everything a scenario must do against the API.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Work {
+    /// Collections read in full.
+    pub lists: Vec<ListRead>,
+    /// Single-call lookups (a one-page list of divisions, a default profile).
+    pub lookups: u64,
+    /// Creates, updates or deletes, one call each.
+    pub writes: u64,
+    /// Calls the per-object baseline makes per write (the write and a read-back).
+    pub baseline_calls_per_write: u64,
+}
+
+/// Requests the per-object baseline has in flight: Terraform's default
+/// `-parallelism`.
+pub const BASELINE_CONCURRENCY: u64 = 10;
+
+/// A lower bound or a baseline: requests and wall time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Cost {
+    pub requests: u64,
+    pub wall_s: f64,
+}
+
+fn pages(objects: u64, page_size: Option<u64>) -> u64 {
+    match page_size {
+        Some(size) => objects.div_ceil(size.max(1)).max(1),
+        None => 1,
+    }
+}
+
+/// Wall time that the rate limit allows for `requests`, token included.
+fn rate_time(requests: u64, limits: Limits) -> f64 {
+    let per_second = f64::from(limits.per_minute.max(1)) / 60.0;
+    let beyond_bucket = requests.saturating_sub(u64::from(limits.per_minute));
+    #[allow(clippy::cast_precision_loss)] // request counts are far below 2^52
+    let paced = beyond_bucket as f64 / per_second;
+    2.0 * limits.latency_ms / 1000.0 + paced
+}
+
+impl Work {
+    /// The fewest requests the API allows for this work.
+    pub fn min_requests(&self) -> u64 {
+        let lists: u64 = self.lists.iter().map(|l| pages(l.objects, l.max_page_size)).sum();
+        lists + self.lookups + self.writes
+    }
+
+    /// Round trips that must follow one another: the token, first pages,
+    /// remaining pages, writes.
+    pub fn depth(&self) -> u32 {
+        let more_pages = self.lists.iter().any(|l| pages(l.objects, l.max_page_size) > 1);
+        let reads = !self.lists.is_empty() || self.lookups > 0;
+        1 + u32::from(reads) + u32::from(more_pages) + u32::from(self.writes > 0)
+    }
+
+    /// The lower bound: fewest requests, and the least wall time they take.
+    pub fn lower_bound(&self, limits: Limits) -> Cost {
+        let requests = self.min_requests();
+        let chain = f64::from(self.depth()) * limits.latency_ms / 1000.0;
+        Cost { requests, wall_s: chain.max(rate_time(requests, limits)) }
+    }
+
+    /// One GET per object plus sub-resource calls, lists only where needed
+    /// to find ids, and writes with a read-back.
+    pub fn per_object_baseline(&self, limits: Limits) -> Cost {
+        let mut requests = self.lookups + self.writes * self.baseline_calls_per_write;
+        for list in &self.lists {
+            if list.baseline_page_size.is_some() {
+                requests += pages(list.objects, list.baseline_page_size);
+            }
+            requests += list.objects * list.baseline_calls_per_object;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let waves = (1 + requests.div_ceil(BASELINE_CONCURRENCY)) as f64;
+        let latency = waves * limits.latency_ms / 1000.0;
+        Cost { requests, wall_s: latency.max(rate_time(requests, limits)) }
+    }
+}

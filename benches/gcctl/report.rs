@@ -1,0 +1,403 @@
+//! Figures of a benchmark run, the targets they are held against, and their
+//! two renderings: a Markdown table on stdout and a JSON file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::Stats;
+use crate::bounds::{Cost, Limits, Work};
+use crate::measure::Usage;
+use crate::scenarios::{Command, Scenario};
+
+/// Version of the JSON layout.
+const FORMAT_VERSION: u32 = 1;
+
+/// The sandbox knobs of a scenario.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SandboxKnobs {
+    pub latency_ms: u64,
+    pub latency_jitter_ms: u64,
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl SandboxKnobs {
+    fn limits(self) -> Option<Limits> {
+        self.rate_limit_per_minute.map(|per_minute| Limits {
+            per_minute,
+            #[allow(clippy::cast_precision_loss)]
+            latency_ms: self.latency_ms as f64,
+        })
+    }
+}
+
+/// One target and whether the run met it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub name: String,
+    /// The measured ratio or value.
+    pub value: f64,
+    /// The limit it is held against.
+    pub limit: f64,
+    /// `value <= limit` for "at most" targets, `value >= limit` for "at least".
+    pub at_least: bool,
+    pub met: bool,
+}
+
+impl Target {
+    fn at_most(name: &str, value: f64, limit: f64) -> Target {
+        Target { name: name.into(), value, limit, at_least: false, met: value <= limit }
+    }
+
+    fn at_least(name: &str, value: f64, limit: f64) -> Target {
+        Target { name: name.into(), value, limit, at_least: true, met: value >= limit }
+    }
+}
+
+/// The figures of one measured run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    pub usage: Usage,
+    pub api_requests: Option<u64>,
+    pub token_requests: Option<u64>,
+    pub status_429: Option<u64>,
+    pub by_route: BTreeMap<String, u64>,
+}
+
+impl Sample {
+    pub fn offline(usage: Usage) -> Sample {
+        Sample {
+            usage,
+            api_requests: None,
+            token_requests: None,
+            status_429: None,
+            by_route: BTreeMap::new(),
+        }
+    }
+
+    /// A run against an org, with the sandbox's counters before and after.
+    pub fn online(usage: Usage, before: &Stats, after: &Stats) -> Sample {
+        let (api, tokens, by_route) = after.since(before);
+        Sample {
+            usage,
+            api_requests: Some(api),
+            token_requests: Some(tokens),
+            status_429: Some(after.status_429 - before.status_429),
+            by_route,
+        }
+    }
+}
+
+/// The figures of one scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub id: String,
+    pub command: &'static str,
+    pub objects: u64,
+    /// `None` for runs without an org (validate, --version).
+    pub sandbox: Option<SandboxKnobs>,
+    pub usage: Option<Usage>,
+    pub api_requests: Option<u64>,
+    pub token_requests: Option<u64>,
+    /// 429 answers the sandbox gave (each retried by gcctl: the run succeeded).
+    pub status_429: Option<u64>,
+    pub by_route: BTreeMap<String, u64>,
+    /// Wall time of every run, in seconds (the figures above are the median run's).
+    pub wall_s_runs: Vec<f64>,
+    pub work: Option<Work>,
+    pub lower_bound: Option<Cost>,
+    pub per_object_baseline: Option<Cost>,
+    pub targets: Vec<Target>,
+}
+
+impl Outcome {
+    pub fn new(scenario: &Scenario, knobs: SandboxKnobs) -> Outcome {
+        let needs_org = !matches!(scenario.command, Command::Validate | Command::Version);
+        let limits = knobs.limits();
+        let cost = |f: fn(&Work, Limits) -> Cost| {
+            scenario.work.as_ref().zip(limits).map(|(work, limits)| f(work, limits))
+        };
+        Outcome {
+            id: scenario.id.clone(),
+            command: scenario.command.name(),
+            objects: scenario.objects,
+            sandbox: needs_org.then_some(knobs),
+            usage: None,
+            api_requests: None,
+            token_requests: None,
+            status_429: None,
+            by_route: BTreeMap::new(),
+            wall_s_runs: Vec::new(),
+            work: scenario.work.clone(),
+            lower_bound: cost(Work::lower_bound),
+            per_object_baseline: cost(Work::per_object_baseline),
+            targets: Vec::new(),
+        }
+    }
+
+    /// Keep the run of median wall time.
+    pub fn record(&mut self, mut samples: Vec<Sample>) {
+        self.wall_s_runs = samples.iter().map(|s| s.usage.wall_s).collect();
+        samples.sort_by(|a, b| a.usage.wall_s.total_cmp(&b.usage.wall_s));
+        let Some(median) = samples.into_iter().nth(self.wall_s_runs.len() / 2) else { return };
+        self.usage = Some(median.usage);
+        self.api_requests = median.api_requests;
+        self.token_requests = median.token_requests;
+        self.status_429 = median.status_429;
+        self.by_route = median.by_route;
+    }
+
+    /// Hold the figures against the issue's targets.
+    fn evaluate(&mut self) {
+        let (Some(usage), requests) = (self.usage, self.api_requests) else { return };
+        #[allow(clippy::cast_precision_loss)]
+        let requests = requests.map(|r| r as f64);
+        let mut targets = Vec::new();
+        if let (Some(bound), Some(requests)) = (self.lower_bound, requests) {
+            #[allow(clippy::cast_precision_loss)]
+            let bound_requests = bound.requests as f64;
+            let wall = usage.wall_s / bound.wall_s;
+            match self.command {
+                "plan" => {
+                    targets.push(Target::at_most(
+                        "requests / bound",
+                        requests / bound_requests,
+                        1.1,
+                    ));
+                    targets.push(Target::at_most("wall / bound", wall, 1.2));
+                }
+                "apply" if self.objects >= 1_000 => {
+                    targets.push(Target::at_most("wall / bound", wall, 1.15));
+                }
+                _ => {}
+            }
+            if let Some(baseline) = self.per_object_baseline.filter(|_| self.objects >= 10_000) {
+                #[allow(clippy::cast_precision_loss)]
+                let fewer = baseline.requests as f64 / requests;
+                if self.command == "plan" {
+                    targets.push(Target::at_least("baseline requests / requests", fewer, 50.0));
+                }
+            }
+        }
+        if self.id.starts_with("offline-plan") && self.objects >= 10_000 {
+            targets.push(Target::at_most("CPU s", usage.cpu_s, 1.0));
+            targets.push(Target::at_most("peak MiB", usage.peak_rss_mib, 200.0));
+        }
+        self.targets = targets;
+    }
+}
+
+/// The machine the figures were taken on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub memory_gib: f64,
+    pub kernel: String,
+    pub rustc: String,
+}
+
+impl Machine {
+    fn probe() -> Machine {
+        let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+        let cpuinfo = read("/proc/cpuinfo");
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
+            .map_or_else(|| "unknown".into(), |m| m.trim().to_string());
+        let meminfo = read("/proc/meminfo");
+        let kib: f64 = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|r| r.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0.0);
+        let rustc = std::process::Command::new("rustc")
+            .arg("--version")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map_or_else(|| "unknown".into(), |v| v.trim().to_string());
+        Machine {
+            cpu,
+            cores: std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get),
+            memory_gib: (kib / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+            kernel: read("/proc/sys/kernel/osrelease").trim().to_string(),
+            rustc,
+        }
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub date: String,
+    pub gcctl_version: &'static str,
+    pub git_commit: Option<String>,
+    pub smoke: bool,
+    pub machine: Machine,
+    /// Knobs of the online scenarios.
+    pub online_sandbox: SandboxKnobs,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Report {
+    pub fn new(smoke: bool, online_sandbox: SandboxKnobs) -> Report {
+        let git_commit = std::process::Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string());
+        Report {
+            format_version: FORMAT_VERSION,
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            gcctl_version: env!("CARGO_PKG_VERSION"),
+            git_commit,
+            smoke,
+            machine: Machine::probe(),
+            online_sandbox,
+            outcomes: Vec::new(),
+        }
+    }
+
+    /// Evaluate the targets, print the table, write the JSON.
+    pub fn finish(mut self, json: &Path) -> anyhow::Result<()> {
+        for outcome in &mut self.outcomes {
+            outcome.evaluate();
+        }
+        let table = self.markdown();
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{table}");
+        }
+        if let Some(parent) = json.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let text = serde_json::to_string_pretty(&self)? + "\n";
+        std::fs::write(json, text).with_context(|| format!("cannot write {}", json.display()))?;
+        progress(&format!("figures written to {}", json.display()));
+        Ok(())
+    }
+
+    fn markdown(&self) -> String {
+        let m = &self.machine;
+        let knobs = self.online_sandbox;
+        let mut out = format!(
+            "gcctl {} ({}) on {}, {} cores, {} GiB, Linux {}, {}; {}\n\
+             Online sandbox: {} ± {} ms per request, {} requests per minute per token.\n\n",
+            self.gcctl_version,
+            self.git_commit.as_deref().unwrap_or("unknown commit"),
+            m.cpu,
+            m.cores,
+            m.memory_gib,
+            m.kernel,
+            m.rustc,
+            self.date,
+            knobs.latency_ms,
+            knobs.latency_jitter_ms,
+            knobs.rate_limit_per_minute.map_or_else(|| "unlimited".into(), |n| n.to_string()),
+        );
+        out.push_str(
+            "| scenario | API requests | lower bound | per-object baseline | wall | bound wall | \
+             baseline wall | CPU | peak RSS | 429s |\n\
+             |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        );
+        for o in &self.outcomes {
+            let usage = o.usage.as_ref();
+            let ratio = |value: f64, bound: f64| format!(" ({:.2}×)", value / bound);
+            let requests = o.api_requests.map_or_else(|| "–".into(), thousands);
+            let (bound_requests, bound_wall) = match (o.lower_bound, o.api_requests, usage) {
+                (Some(b), Some(r), Some(u)) => {
+                    #[allow(clippy::cast_precision_loss)]
+                    let requests_ratio = ratio(r as f64, b.requests as f64);
+                    (
+                        format!("{}{requests_ratio}", thousands(b.requests)),
+                        format!("{}{}", seconds(b.wall_s), ratio(u.wall_s, b.wall_s)),
+                    )
+                }
+                _ => ("–".into(), "–".into()),
+            };
+            let baseline = o.per_object_baseline.map_or_else(
+                || ("–".into(), "–".into()),
+                |b| (thousands(b.requests), seconds(b.wall_s)),
+            );
+            let _ = writeln!(
+                out,
+                "| {} | {requests} | {bound_requests} | {} | {} | {bound_wall} | {} | {} | {} | {} |",
+                o.id,
+                baseline.0,
+                usage.map_or_else(|| "–".into(), |u| seconds(u.wall_s)),
+                baseline.1,
+                usage.map_or_else(|| "–".into(), |u| seconds(u.cpu_s)),
+                usage.map_or_else(|| "–".into(), |u| format!("{:.0} MiB", u.peak_rss_mib)),
+                o.status_429.map_or_else(|| "–".into(), |n| n.to_string()),
+            );
+        }
+        out.push_str("\nTargets:\n\n");
+        for o in &self.outcomes {
+            for t in &o.targets {
+                let op = if t.at_least { "≥" } else { "≤" };
+                let _ = writeln!(
+                    out,
+                    "- {} {}: {:.2} {op} {} {}",
+                    o.id,
+                    t.name,
+                    t.value,
+                    t.limit,
+                    if t.met { "met" } else { "MISSED" }
+                );
+            }
+        }
+        out
+    }
+}
+
+/// A progress line on stderr.
+pub fn progress(line: &str) {
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("{line}");
+    }
+}
+
+/// One line for the progress log.
+pub fn one_line(o: &Outcome) -> String {
+    let usage = o.usage.map_or_else(String::new, |u| {
+        format!("wall {} cpu {} rss {:.0} MiB", seconds(u.wall_s), seconds(u.cpu_s), u.peak_rss_mib)
+    });
+    let requests = o.api_requests.map_or_else(String::new, |r| format!(", {r} API requests"));
+    format!("  {} done: {usage}{requests}", o.id)
+}
+
+/// `1,234`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Seconds with sensible precision; minutes from 10 minutes on.
+fn seconds(s: f64) -> String {
+    if s >= 600.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s >= 10.0 {
+        format!("{s:.1} s")
+    } else if s >= 0.1 {
+        format!("{s:.2} s")
+    } else {
+        format!("{:.1} ms", s * 1000.0)
+    }
+}

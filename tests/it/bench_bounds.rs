@@ -1,0 +1,78 @@
+//! The benchmark's lower bounds and baseline (`benches/gcctl/bounds.rs`):
+//! the formulas the README's table is held against, checked by hand.
+
+#[path = "../../benches/gcctl/bounds.rs"]
+mod bounds;
+
+use bounds::{Limits, ListRead, Work};
+
+const LIMITS: Limits = Limits { per_minute: 300, latency_ms: 115.0 };
+
+fn queues(objects: u64) -> ListRead {
+    ListRead {
+        what: "routing queues",
+        objects,
+        max_page_size: Some(500),
+        baseline_page_size: None,
+        baseline_calls_per_object: 3,
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+#[test]
+fn pages_at_the_largest_size_plus_lookups_and_writes() {
+    let plan = |n| Work { lists: vec![queues(n)], lookups: 1, ..Work::default() };
+    assert_eq!(plan(10_000).min_requests(), 21);
+    assert_eq!(plan(10_001).min_requests(), 22);
+    assert_eq!(plan(500).min_requests(), 2);
+    // An empty collection still takes one page to learn that it is empty.
+    assert_eq!(plan(0).min_requests(), 2);
+    let unpaged = ListRead { max_page_size: None, ..queues(5_000) };
+    assert_eq!(Work { lists: vec![unpaged], ..Work::default() }.min_requests(), 1);
+    let apply = Work { lists: vec![queues(0)], lookups: 1, writes: 1_000, ..Work::default() };
+    assert_eq!(apply.min_requests(), 1_002);
+}
+
+#[test]
+fn the_chain_of_round_trips_bounds_small_runs() {
+    let one_page = Work { lists: vec![queues(100)], lookups: 1, ..Work::default() };
+    assert_eq!(one_page.depth(), 2);
+    assert!(close(one_page.lower_bound(LIMITS).wall_s, 0.230));
+    let pages = Work { lists: vec![queues(10_000)], lookups: 1, ..Work::default() };
+    assert_eq!(pages.depth(), 3);
+    assert!(close(pages.lower_bound(LIMITS).wall_s, 0.345));
+    let writes = Work { writes: 100, ..one_page };
+    assert_eq!(writes.depth(), 3);
+}
+
+#[test]
+fn the_rate_limit_bounds_large_runs_beyond_the_first_bucket() {
+    let apply = Work { lists: vec![queues(0)], lookups: 1, writes: 1_000, ..Work::default() };
+    // Token and last answer, plus 702 requests beyond the bucket of 300 at 5 per second.
+    assert!(close(apply.lower_bound(LIMITS).wall_s, 0.230 + 702.0 / 5.0));
+    let within = Work { writes: 297, ..apply };
+    assert_eq!(within.min_requests(), 299);
+    assert!(close(within.lower_bound(LIMITS).wall_s, 0.345));
+}
+
+#[test]
+fn the_per_object_baseline_gets_each_object_and_its_sub_resources() {
+    let plan = Work { lists: vec![queues(10_000)], lookups: 1, ..Work::default() };
+    let baseline = plan.per_object_baseline(LIMITS);
+    assert_eq!(baseline.requests, 30_001);
+    assert!(close(baseline.wall_s, 0.230 + 29_701.0 / 5.0));
+    assert!(baseline.requests / plan.min_requests() >= 50);
+    // Few requests: bound by latency at a parallelism of 10 (after the token).
+    let small = Work { lists: vec![queues(10)], lookups: 1, ..Work::default() };
+    let baseline = small.per_object_baseline(LIMITS);
+    assert_eq!(baseline.requests, 31);
+    assert!(close(baseline.wall_s, 5.0 * 0.115));
+    // Lists only where the baseline must find ids; writes are read back.
+    let export = ListRead { baseline_page_size: Some(500), ..queues(1_000) };
+    let apply =
+        Work { lists: vec![export], writes: 10, baseline_calls_per_write: 4, ..Work::default() };
+    assert_eq!(apply.per_object_baseline(LIMITS).requests, 2 + 3_000 + 40);
+}
