@@ -67,7 +67,7 @@ impl ClientConfig {
     /// The default per-token limit of a client-credentials token.
     pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 300;
     /// Default bound on requests in flight.
-    pub const DEFAULT_MAX_CONCURRENCY: usize = 10;
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 20;
     /// Default retry deadline per call.
     pub const DEFAULT_RETRY_DEADLINE: Duration = Duration::from_secs(300);
     /// Default timeout of one attempt.
@@ -176,7 +176,7 @@ mod tests {
         let Auth::ClientCredentials { client_id, client_secret } = &c.auth else { panic!() };
         assert_eq!((client_id.as_str(), client_secret.expose_secret()), ("id-1", "s3cret"));
         assert_eq!(c.rate_limit_per_minute, 300);
-        assert_eq!(c.max_concurrency, 10);
+        assert_eq!(c.max_concurrency, 20);
         assert_eq!(c.user_agent, format!("gcctl/{}", env!("CARGO_PKG_VERSION")));
     }
 

@@ -42,7 +42,7 @@ pub struct ApplyArgs {
     pub prune: bool,
 
     /// How many changes may run at once.
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub parallelism: u16,
 
     /// Where new OAuth client secrets are written (one JSON file per client,
