@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::diff::{DiffOptions, diff};
-use super::{Action, Change, LiveOrg, Plan, PlanTarget, fingerprint};
+use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
 use crate::kinds::org::{Lookups, ORG_KINDS, drop_nulls, whole_numbers};
 use crate::kinds::{Kind, RefTarget};
 use crate::manifest::check::resolve_in_set;
@@ -23,10 +23,11 @@ pub struct PlanError {
 /// the Project's prune scopes (they are shown in every plan, marked as
 /// prunes, and only executed by `apply --prune`).
 pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Plan, PlanError> {
+    let live_names = LiveNames::new(live);
     let mut problems = Vec::new();
     let mut changes = Vec::new();
     for object in set.objects.iter().filter(|o| o.kind.is_org_object()) {
-        match plan_object(object, set, live) {
+        match plan_object(object, set, live, &live_names) {
             Ok(change) => changes.push(change),
             Err(mut p) => problems.append(&mut p),
         }
@@ -71,11 +72,16 @@ pub fn desired_of(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Valu
     desired
 }
 
-fn plan_object(object: &Object, set: &ManifestSet, live: &LiveOrg) -> Result<Change, Vec<String>> {
+fn plan_object(
+    object: &Object,
+    set: &ManifestSet,
+    live: &LiveOrg,
+    live_names: &LiveNames<'_>,
+) -> Result<Change, Vec<String>> {
     let org = object.kind.def().org.expect("org kinds have a mapping");
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
     let mut problems = check_references(object, set, &live.lookups);
-    let matches = live.named(object.kind, &org_name);
+    let matches = live_names.named(object.kind, &org_name);
     if matches.len() > 1 {
         let ids: Vec<&str> =
             matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
@@ -88,7 +94,7 @@ fn plan_object(object: &Object, set: &ManifestSet, live: &LiveOrg) -> Result<Cha
             ids.join(", ")
         ));
     }
-    problems.extend(failed_create(object, &matches));
+    problems.extend(failed_create(object, matches));
     if !problems.is_empty() {
         return Err(problems);
     }
