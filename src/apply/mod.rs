@@ -27,6 +27,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::api::Client;
 use crate::kinds::Kind;
 use crate::manifest::ManifestSet;
+use crate::manifest::check::SetIndex;
 use crate::plan::{Action, Change, LiveOrg, Plan};
 use ops::{Done, OpContext, RunIds};
 
@@ -154,9 +155,10 @@ pub async fn execute(
 ) -> ApplySummary {
     let plan = effective(plan, settings);
     let ids = Mutex::new(RunIds::default());
+    let manifests = SetIndex::new(&set.objects);
     let ctx = OpContext {
         client,
-        set,
+        manifests: &manifests,
         lookups: &live.lookups,
         ids: &ids,
         secrets,
