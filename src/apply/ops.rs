@@ -92,22 +92,26 @@ impl OpContext<'_> {
         }
     }
 
-    fn resolver(&self) -> Resolver {
-        let created = self.ids.lock().map(|i| i.ids.clone()).unwrap_or_default();
-        Resolver { created, lookups: self.lookups.clone() }
+    fn resolver(&self) -> Resolver<'_> {
+        Resolver { created: self.ids, lookups: self.lookups }
     }
 }
 
-/// Ids by name: objects created in this run first, then the live org.
-struct Resolver {
-    created: BTreeMap<(RefTarget, String), String>,
-    lookups: Lookups,
+/// Ids by name: objects created in this run first, then the live org. It
+/// borrows both (copying them for every change made each run quadratic), and
+/// holds the lock only while looking up one name.
+struct Resolver<'a> {
+    created: &'a Mutex<RunIds>,
+    lookups: &'a Lookups,
 }
 
-impl IdResolver for Resolver {
+impl IdResolver for Resolver<'_> {
     fn id(&self, target: RefTarget, name: &str) -> Option<String> {
-        if let Some(id) = self.created.get(&(target, name.to_string())) {
-            return Some(id.clone());
+        let key = (target, name.to_string());
+        if let Some(id) =
+            self.created.lock().ok().and_then(|created| created.ids.get(&key).cloned())
+        {
+            return Some(id);
         }
         if target == RefTarget::Recipient {
             let integration = self.id(RefTarget::Kind(Kind::OpenMessagingIntegration), name)?;
