@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::kinds::Kind;
 use crate::kinds::org::ORG_KINDS;
 use crate::manifest::ManifestSet;
+use crate::manifest::check::SetIndex;
 use crate::plan::build::is_builtin;
 use crate::plan::{Action, LiveOrg, Plan, PlanTarget};
 
@@ -219,11 +220,12 @@ pub fn report(
 
 /// Live objects of every org kind that no manifest declares (by org name).
 fn unmanaged(set: &ManifestSet, live: &LiveOrg, own_client: Option<&str>) -> Vec<UnmanagedObject> {
+    let manifests = SetIndex::new(&set.objects);
     let mut out = Vec::new();
     for kind in ORG_KINDS {
         for object in live.objects.get(&kind).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
-            let declared = set.of_kind(kind).any(|o| o.org_name() == Some(name));
+            let declared = manifests.declares(kind, name);
             let id = object.get("id").and_then(Value::as_str);
             let own = kind == Kind::OAuthClient && id.is_some() && id == own_client;
             if declared || own || is_builtin(kind, object, &live.lookups) {

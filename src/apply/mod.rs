@@ -27,6 +27,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::api::Client;
 use crate::kinds::Kind;
 use crate::manifest::ManifestSet;
+use crate::manifest::check::SetIndex;
 use crate::plan::{Action, Change, LiveOrg, Plan};
 use ops::{Done, OpContext, RunIds};
 
@@ -154,9 +155,10 @@ pub async fn execute(
 ) -> ApplySummary {
     let plan = effective(plan, settings);
     let ids = Mutex::new(RunIds::default());
+    let manifests = SetIndex::new(&set.objects);
     let ctx = OpContext {
         client,
-        set,
+        manifests: &manifests,
         lookups: &live.lookups,
         ids: &ids,
         secrets,
@@ -190,11 +192,21 @@ async fn run_graph(
         .iter()
         .map(|c| c.depends_on.iter().filter_map(|d| index.get(d).copied()).collect())
         .collect();
+    let mut dependents = vec![Vec::new(); changes.len()];
+    for (i, needs) in deps.iter().enumerate() {
+        for &d in needs {
+            dependents[d].push(i);
+        }
+    }
     let mut state = vec![State::Pending; changes.len()];
+    // Changes to look at, in plan order: all of them at first, then the
+    // dependents of each change that ends or is skipped (only they can become
+    // ready or blocked), so an end costs its dependents, not a pass over all.
+    let mut to_look_at: BTreeSet<usize> = (0..changes.len()).collect();
     let limit = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut running = futures::stream::FuturesUnordered::new();
     loop {
-        for i in 0..changes.len() {
+        while let Some(i) = to_look_at.pop_first() {
             if state[i] != State::Pending {
                 continue;
             }
@@ -209,6 +221,7 @@ async fn run_graph(
                     None,
                 );
                 send(events, summary, event);
+                to_look_at.extend(&dependents[i]);
             } else if deps[i].iter().all(|&d| state[d] == State::Succeeded) {
                 state[i] = State::Running;
                 let limit = Arc::clone(&limit);
@@ -223,6 +236,7 @@ async fn run_graph(
             }
         }
         let Some((i, result)) = futures::StreamExt::next(&mut running).await else { break };
+        to_look_at.extend(&dependents[i]);
         let change = changes[i];
         match result {
             Ok(done) => {

@@ -22,8 +22,9 @@ use crate::api::{ApiError, Client};
 use crate::kinds::open_messaging::INBOUND_MESSAGE_FLOW;
 use crate::kinds::org::{IdResolver, Lookups, OrgMapping, UnresolvedRef, UpdateMethod};
 use crate::kinds::{Kind, RefTarget};
+use crate::manifest::Object;
+use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
-use crate::manifest::{ManifestSet, Object};
 use crate::plan::build::desired_of;
 use crate::plan::{Action, Change};
 
@@ -72,7 +73,8 @@ pub struct RunIds {
 /// Everything an operation needs.
 pub struct OpContext<'a> {
     pub client: &'a Client,
-    pub set: &'a ManifestSet,
+    /// The manifest set being applied, indexed.
+    pub manifests: &'a SetIndex<'a>,
     pub lookups: &'a Lookups,
     pub ids: &'a Mutex<RunIds>,
     pub secrets: &'a RunSecrets,
@@ -90,22 +92,26 @@ impl OpContext<'_> {
         }
     }
 
-    fn resolver(&self) -> Resolver {
-        let created = self.ids.lock().map(|i| i.ids.clone()).unwrap_or_default();
-        Resolver { created, lookups: self.lookups.clone() }
+    fn resolver(&self) -> Resolver<'_> {
+        Resolver { created: self.ids, lookups: self.lookups }
     }
 }
 
-/// Ids by name: objects created in this run first, then the live org.
-struct Resolver {
-    created: BTreeMap<(RefTarget, String), String>,
-    lookups: Lookups,
+/// Ids by name: objects created in this run first, then the live org. It
+/// borrows both (copying them for every change made each run quadratic), and
+/// holds the lock only while looking up one name.
+struct Resolver<'a> {
+    created: &'a Mutex<RunIds>,
+    lookups: &'a Lookups,
 }
 
-impl IdResolver for Resolver {
+impl IdResolver for Resolver<'_> {
     fn id(&self, target: RefTarget, name: &str) -> Option<String> {
-        if let Some(id) = self.created.get(&(target, name.to_string())) {
-            return Some(id.clone());
+        let key = (target, name.to_string());
+        if let Some(id) =
+            self.created.lock().ok().and_then(|created| created.ids.get(&key).cloned())
+        {
+            return Some(id);
         }
         if target == RefTarget::Recipient {
             let integration = self.id(RefTarget::Kind(Kind::OpenMessagingIntegration), name)?;
@@ -125,11 +131,11 @@ pub async fn execute(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpErr
     }
 }
 
-fn object_of<'a>(change: &Change, set: &'a ManifestSet) -> Result<&'a Object, OpError> {
+fn object_of<'a>(change: &Change, manifests: &SetIndex<'a>) -> Result<&'a Object, OpError> {
     change
         .manifest_name
         .as_deref()
-        .and_then(|n| set.get(change.kind, n))
+        .and_then(|n| manifests.get(change.kind, n))
         .ok_or_else(|| OpError::Other(format!("{} is not in the manifests", change.address())))
 }
 
@@ -142,9 +148,9 @@ fn id_in(value: &Value) -> Option<String> {
 }
 
 async fn create(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
-    let object = object_of(change, ctx.set)?;
+    let object = object_of(change, ctx.manifests)?;
     let org = org_of(change.kind);
-    let desired = desired_of(object, ctx.set, ctx.lookups);
+    let desired = desired_of(object, ctx.manifests, ctx.lookups);
     let mut body = org.body(&desired, None, &ctx.resolver())?;
     if let Some(secret) = ctx.secrets.webhook_secret(&change.address()) {
         body["outboundNotificationWebhookSignatureSecretToken"] =
@@ -405,13 +411,13 @@ fn save_client_secret(
 }
 
 async fn update(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
-    let object = object_of(change, ctx.set)?;
+    let object = object_of(change, ctx.manifests)?;
     let org = org_of(change.kind);
     let id = change
         .id
         .clone()
         .ok_or_else(|| OpError::Other(format!("{}: an update without an id", change.address())))?;
-    let desired = desired_of(object, ctx.set, ctx.lookups);
+    let desired = desired_of(object, ctx.manifests, ctx.lookups);
     let changed = |prefix: &str| {
         change
             .fields

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::kinds::open_messaging::OpenMessagingIntegrationSpec;
 use crate::kinds::webhook::WebhookSpec;
 use crate::kinds::{Kind, downcast};
-use crate::manifest::check::resolve_in_set;
+use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
 use crate::manifest::{ManifestSet, Object};
 use crate::plan::{Action, Change, Plan};
@@ -49,15 +49,17 @@ pub fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
     secrets_dir: Option<&Path>,
 ) -> Result<RunSecrets, Vec<String>> {
+    let manifests = SetIndex::new(&set.objects);
     let mut problems = Vec::new();
     let mut secrets = RunSecrets::default();
     for change in &plan.changes {
-        let Some(object) = change.manifest_name.as_deref().and_then(|n| set.get(change.kind, n))
+        let Some(object) =
+            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind, n))
         else {
             continue;
         };
         if sends_webhook_secret(change) {
-            match webhook_secret(object, set, env) {
+            match webhook_secret(object, &manifests, env) {
                 Ok(secret) => {
                     secrets.webhook.insert(change.address(), secret);
                 }
@@ -76,12 +78,12 @@ pub fn resolve(
 
 fn webhook_secret(
     object: &Object,
-    set: &ManifestSet,
+    manifests: &SetIndex<'_>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Secret, String> {
     let spec = downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref())
         .ok_or("not an integration")?;
-    let webhook = resolve_in_set(&set.objects, Kind::Webhook, &spec.webhook).ok_or_else(|| {
+    let webhook = manifests.resolve(Kind::Webhook, &spec.webhook).ok_or_else(|| {
         format!("{}: webhook `{}` is not in the manifests", object.id(), spec.webhook)
     })?;
     let webhook_spec = downcast::<WebhookSpec>(webhook.spec.as_ref()).ok_or("not a webhook")?;

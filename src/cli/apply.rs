@@ -1,5 +1,6 @@
 //! `gcctl apply`: converge the org to the manifests (or execute a saved plan).
 
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +11,9 @@ use tokio::sync::mpsc;
 use crate::apply::{self, ApplySettings, ApplySummary, Event};
 use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set};
+use crate::kinds::Kind;
 use crate::plan::saved::SavedPlan;
-use crate::plan::{self, Action, Plan, ReadScope};
+use crate::plan::{self, Action, Change, Plan, ReadScope};
 use crate::printer::{Printer, Role};
 use crate::render;
 
@@ -120,9 +122,13 @@ fn check_fresh(saved: Plan, fresh: &Plan, path: &std::path::Path) -> anyhow::Res
     if saved.inputs_digest != fresh.inputs_digest {
         stale.push("the manifests (or the environment) changed".to_string());
     }
+    // The first fresh change per object, found without scanning for each.
+    let mut fresh_changes: HashMap<(Kind, &str), &Change> = HashMap::new();
+    for change in &fresh.changes {
+        fresh_changes.entry((change.kind, change.org_name.as_str())).or_insert(change);
+    }
     for change in &saved.changes {
-        let now =
-            fresh.changes.iter().find(|c| c.kind == change.kind && c.org_name == change.org_name);
+        let now = fresh_changes.get(&(change.kind, change.org_name.as_str()));
         let now_fingerprint = now.and_then(|c| c.live_fingerprint.as_deref());
         if now_fingerprint != change.live_fingerprint.as_deref() {
             let what = match (change.live_fingerprint.is_some(), now_fingerprint.is_some()) {

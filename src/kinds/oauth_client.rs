@@ -246,7 +246,7 @@ impl super::org::OrgMapping for Org {
         &self,
         mut spec: serde_json::Value,
         _object: &crate::manifest::Object,
-        _set: &crate::manifest::ManifestSet,
+        _manifests: &crate::manifest::check::SetIndex<'_>,
         lookups: &super::org::Lookups,
     ) -> serde_json::Value {
         // A grant without a division is a grant in the Home division.

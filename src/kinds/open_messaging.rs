@@ -190,14 +190,14 @@ impl super::org::OrgMapping for Org {
         &self,
         mut spec: serde_json::Value,
         object: &crate::manifest::Object,
-        set: &crate::manifest::ManifestSet,
+        manifests: &crate::manifest::check::SetIndex<'_>,
         _lookups: &super::org::Lookups,
     ) -> serde_json::Value {
         // The webhook is another manifest: inline what the org will hold.
         let handle = super::downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref())
             .map(|s| s.webhook.clone());
         let webhook = handle
-            .and_then(|h| crate::manifest::check::resolve_in_set(&set.objects, Kind::Webhook, &h))
+            .and_then(|h| manifests.resolve(Kind::Webhook, &h))
             .and_then(|o| super::downcast::<WebhookSpec>(o.spec.as_ref()));
         if let Some(webhook) = webhook {
             spec["webhook"] = serde_json::json!({

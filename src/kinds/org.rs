@@ -297,12 +297,13 @@ pub trait OrgMapping: Sync {
 
     /// The desired spec-shaped value: the declared spec with references
     /// already resolved to org names. Kinds that inline other manifests (an
-    /// integration's webhook) or default a reference (Home division) adjust it.
+    /// integration's webhook) or default a reference (Home division) adjust it;
+    /// `manifests` indexes the object's set.
     fn desired(
         &self,
         spec: Value,
         _object: &crate::manifest::Object,
-        _set: &crate::manifest::ManifestSet,
+        _manifests: &crate::manifest::check::SetIndex<'_>,
         _lookups: &Lookups,
     ) -> Value {
         spec

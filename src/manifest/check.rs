@@ -13,14 +13,53 @@ use crate::manifest::Object;
 use crate::manifest::diag::{Diagnostic, locate};
 use crate::manifest::yaml::Node;
 
-/// Find the manifest object a reference to `kind` named `name` resolves to:
-/// by `metadata.name` first, then by org-side name (the object the org will
-/// hold under that name once applied).
-pub fn resolve_in_set<'a>(objects: &'a [Object], kind: Kind, name: &str) -> Option<&'a Object> {
-    objects
-        .iter()
-        .find(|o| o.kind == kind && o.name == name)
-        .or_else(|| objects.iter().find(|o| o.kind == kind && o.org_name() == Some(name)))
+/// The objects of a set by handle (`metadata.name`) and by org-side name,
+/// so that references resolve without scanning the set.
+///
+/// Invariant: every position held is a valid index into `objects`, and each
+/// key maps to the *first* object (in slice order) having that key, so
+/// lookups answer exactly as a front-to-back search of the slice would.
+#[derive(Debug)]
+pub struct SetIndex<'a> {
+    objects: &'a [Object],
+    by_handle: HashMap<(Kind, &'a str), usize>,
+    by_org_name: HashMap<(Kind, &'a str), usize>,
+}
+
+impl<'a> SetIndex<'a> {
+    pub fn new(objects: &'a [Object]) -> Self {
+        let mut by_handle = HashMap::with_capacity(objects.len());
+        let mut by_org_name = HashMap::with_capacity(objects.len());
+        for (i, object) in objects.iter().enumerate() {
+            by_handle.entry((object.kind, object.name.as_str())).or_insert(i);
+            if let Some(org_name) = object.org_name() {
+                by_org_name.entry((object.kind, org_name)).or_insert(i);
+            }
+        }
+        SetIndex { objects, by_handle, by_org_name }
+    }
+
+    /// The object of `kind` with this `metadata.name`.
+    pub fn get(&self, kind: Kind, handle: &str) -> Option<&'a Object> {
+        self.by_handle.get(&(kind, handle)).and_then(|&i| self.objects.get(i))
+    }
+
+    /// Whether an object of `kind` has this org-side name.
+    pub fn declares(&self, kind: Kind, org_name: &str) -> bool {
+        self.by_org_name.contains_key(&(kind, org_name))
+    }
+
+    /// Find the manifest object a reference to `kind` named `name` resolves
+    /// to: by `metadata.name` first, then by org-side name (the object the
+    /// org will hold under that name once applied).
+    pub fn resolve(&self, kind: Kind, name: &str) -> Option<&'a Object> {
+        self.position(kind, name).and_then(|i| self.objects.get(i))
+    }
+
+    /// The position in the slice of the object [`SetIndex::resolve`] finds.
+    pub fn position(&self, kind: Kind, name: &str) -> Option<usize> {
+        self.by_handle.get(&(kind, name)).or_else(|| self.by_org_name.get(&(kind, name))).copied()
+    }
 }
 
 /// Check the typed objects as a set. `declared` holds the (kind,
@@ -31,10 +70,11 @@ pub fn check_set(
     declared: &HashSet<(Kind, String)>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    let index = SetIndex::new(objects);
     check_unique(objects, diags);
-    check_references(objects, declared, diags);
+    check_references(objects, &index, declared, diags);
     check_org_default(objects, diags);
-    check_cycles(objects, diags);
+    check_cycles(objects, &index, diags);
 }
 
 /// `metadata.name` must be unique per kind. Checked on the parsed documents,
@@ -73,13 +113,14 @@ fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
 
 fn check_references(
     objects: &[Object],
+    index: &SetIndex<'_>,
     declared: &HashSet<(Kind, String)>,
     diags: &mut Vec<Diagnostic>,
 ) {
     for object in objects {
         for reference in object.spec.references() {
             let RefTarget::Kind(kind) = reference.target else { continue };
-            if resolve_in_set(objects, kind, &reference.name).is_some()
+            if index.resolve(kind, &reference.name).is_some()
                 || declared.contains(&(kind, reference.name.clone()))
                 || kind.is_org_object()
             {
@@ -125,16 +166,14 @@ fn check_org_default(objects: &[Object], diags: &mut Vec<Diagnostic>) {
 }
 
 /// Objects that depend on each other in a loop can never be created in order.
-fn check_cycles(objects: &[Object], diags: &mut Vec<Diagnostic>) {
+fn check_cycles(objects: &[Object], index: &SetIndex<'_>, diags: &mut Vec<Diagnostic>) {
     let mut graph = DiGraph::<usize, ()>::new();
     let nodes: Vec<_> = (0..objects.len()).map(|i| graph.add_node(i)).collect();
     for (i, object) in objects.iter().enumerate() {
         for reference in object.spec.references() {
             let RefTarget::Kind(kind) = reference.target else { continue };
-            if let Some(target) = resolve_in_set(objects, kind, &reference.name) {
-                if let Some(j) = objects.iter().position(|o| std::ptr::eq(o, target)) {
-                    graph.add_edge(nodes[i], nodes[j], ());
-                }
+            if let Some(j) = index.position(kind, &reference.name) {
+                graph.add_edge(nodes[i], nodes[j], ());
             }
         }
     }
@@ -155,5 +194,56 @@ fn check_cycles(objects: &[Object], diags: &mut Vec<Diagnostic>) {
                 "objects in a cycle cannot be created in any order; remove one of the references",
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::kinds::routing_queue::RoutingQueueSpec;
+    use crate::manifest::yaml::{Loc, Value};
+
+    fn queue(handle: &str, org_name: &str) -> Object {
+        let spec = RoutingQueueSpec { name: org_name.to_string(), ..RoutingQueueSpec::default() };
+        Object {
+            kind: Kind::RoutingQueue,
+            name: handle.to_string(),
+            labels: BTreeMap::new(),
+            protect: false,
+            ignore_differences: Vec::new(),
+            spec: Box::new(spec),
+            file: PathBuf::from("queues.yaml"),
+            loc: Loc::default(),
+            doc: Arc::new(Node { value: Value::Null, loc: Loc::default(), plain: false }),
+        }
+    }
+
+    #[test]
+    fn a_handle_wins_over_an_org_name() {
+        // `b`'s org name is `a`'s handle: a reference to `a` means `a`.
+        let objects = [queue("a", "Alpha"), queue("b", "a")];
+        let index = SetIndex::new(&objects);
+        assert_eq!(index.position(Kind::RoutingQueue, "a"), Some(0));
+        assert_eq!(index.resolve(Kind::RoutingQueue, "Alpha").map(|o| o.name.as_str()), Some("a"));
+        assert_eq!(index.get(Kind::RoutingQueue, "b").map(|o| o.name.as_str()), Some("b"));
+        assert!(index.get(Kind::RoutingQueue, "Alpha").is_none(), "get is by handle only");
+        assert!(index.declares(Kind::RoutingQueue, "Alpha"));
+        assert!(!index.declares(Kind::RoutingQueue, "b"), "declares is by org name only");
+    }
+
+    #[test]
+    fn the_first_of_duplicates_wins_and_kinds_are_apart() {
+        let objects = [queue("a", "Same"), queue("b", "Same"), queue("a", "Other")];
+        let index = SetIndex::new(&objects);
+        assert_eq!(index.position(Kind::RoutingQueue, "Same"), Some(0));
+        assert_eq!(index.position(Kind::RoutingQueue, "a"), Some(0));
+        assert_eq!(index.position(Kind::RoutingQueue, "Other"), Some(2));
+        assert_eq!(index.position(Kind::RoutingQueue, "missing"), None);
+        assert_eq!(index.position(Kind::Role, "a"), None);
+        assert!(!index.declares(Kind::Role, "Same"));
     }
 }

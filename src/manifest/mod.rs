@@ -87,10 +87,6 @@ pub struct ManifestSet {
 }
 
 impl ManifestSet {
-    pub fn get(&self, kind: Kind, name: &str) -> Option<&Object> {
-        self.objects.iter().find(|o| o.kind == kind && o.name == name)
-    }
-
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Object> {
         self.objects.iter().filter(move |o| o.kind == kind)
     }

@@ -5,10 +5,10 @@
 use serde_json::Value;
 
 use super::diff::{DiffOptions, diff};
-use super::{Action, Change, LiveOrg, Plan, PlanTarget, fingerprint};
+use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
 use crate::kinds::org::{Lookups, ORG_KINDS, drop_nulls, whole_numbers};
 use crate::kinds::{Kind, RefTarget};
-use crate::manifest::check::resolve_in_set;
+use crate::manifest::check::SetIndex;
 use crate::manifest::{ManifestSet, Object};
 
 /// Why a plan cannot be computed. Every problem is collected, and shown one
@@ -23,15 +23,17 @@ pub struct PlanError {
 /// the Project's prune scopes (they are shown in every plan, marked as
 /// prunes, and only executed by `apply --prune`).
 pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Plan, PlanError> {
+    let manifests = SetIndex::new(&set.objects);
+    let live_names = LiveNames::new(live);
     let mut problems = Vec::new();
     let mut changes = Vec::new();
     for object in set.objects.iter().filter(|o| o.kind.is_org_object()) {
-        match plan_object(object, set, live) {
+        match plan_object(object, set, &manifests, live, &live_names) {
             Ok(change) => changes.push(change),
             Err(mut p) => problems.append(&mut p),
         }
     }
-    changes.extend(prunes(set, live));
+    changes.extend(prunes(set, &manifests, live));
     if !problems.is_empty() {
         return Err(PlanError { problems });
     }
@@ -49,13 +51,13 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
 
 /// The desired spec-shaped value of a declared object: references resolved to
 /// org names, the kind's adjustments applied, nulls dropped, whole numbers
-/// as integers.
-pub fn desired_of(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Value {
+/// as integers. `manifests` indexes the set the object belongs to.
+pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) -> Value {
     let mut spec = object.spec.to_json();
     for reference in object.spec.references() {
         if let RefTarget::Kind(kind) = reference.target {
             if let Some(target) =
-                resolve_in_set(&set.objects, kind, &reference.name).and_then(Object::org_name)
+                manifests.resolve(kind, &reference.name).and_then(Object::org_name)
             {
                 let pointer = reference.pointer.trim_start_matches("/spec");
                 if let Some(slot) = spec.pointer_mut(pointer) {
@@ -65,17 +67,23 @@ pub fn desired_of(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Valu
         }
     }
     let org = object.kind.def().org.expect("org kinds have a mapping");
-    let mut desired = org.desired(spec, object, set, lookups);
+    let mut desired = org.desired(spec, object, manifests, lookups);
     drop_nulls(&mut desired);
     whole_numbers(&mut desired);
     desired
 }
 
-fn plan_object(object: &Object, set: &ManifestSet, live: &LiveOrg) -> Result<Change, Vec<String>> {
+fn plan_object(
+    object: &Object,
+    set: &ManifestSet,
+    manifests: &SetIndex<'_>,
+    live: &LiveOrg,
+    live_names: &LiveNames<'_>,
+) -> Result<Change, Vec<String>> {
     let org = object.kind.def().org.expect("org kinds have a mapping");
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
-    let mut problems = check_references(object, set, &live.lookups);
-    let matches = live.named(object.kind, &org_name);
+    let mut problems = check_references(object, manifests, &live.lookups);
+    let matches = live_names.named(object.kind, &org_name);
     if matches.len() > 1 {
         let ids: Vec<&str> =
             matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
@@ -88,12 +96,12 @@ fn plan_object(object: &Object, set: &ManifestSet, live: &LiveOrg) -> Result<Cha
             ids.join(", ")
         ));
     }
-    problems.extend(failed_create(object, &matches));
+    problems.extend(failed_create(object, matches));
     if !problems.is_empty() {
         return Err(problems);
     }
-    let depends_on = dependencies(object, set);
-    let desired = desired_of(object, set, &live.lookups);
+    let depends_on = dependencies(object, manifests);
+    let desired = desired_of(object, manifests, &live.lookups);
     let Some(live_object) = matches.first() else {
         return Ok(Change {
             kind: object.kind,
@@ -169,13 +177,13 @@ pub fn live_fingerprint(live: &Value, lookups: &Lookups) -> String {
 }
 
 /// `Kind/name` of every manifest object this one references.
-fn dependencies(object: &Object, set: &ManifestSet) -> Vec<String> {
+fn dependencies(object: &Object, manifests: &SetIndex<'_>) -> Vec<String> {
     let mut deps: Vec<String> = object
         .spec
         .references()
         .iter()
         .filter_map(|r| match r.target {
-            RefTarget::Kind(kind) => resolve_in_set(&set.objects, kind, &r.name),
+            RefTarget::Kind(kind) => manifests.resolve(kind, &r.name),
             _ => None,
         })
         .filter(|o| o.kind.is_org_object())
@@ -187,13 +195,11 @@ fn dependencies(object: &Object, set: &ManifestSet) -> Vec<String> {
 }
 
 /// References to org objects must resolve to exactly one live object.
-fn check_references(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Vec<String> {
+fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) -> Vec<String> {
     let mut problems = Vec::new();
     for reference in object.spec.references() {
         if let RefTarget::Kind(kind) = reference.target {
-            if resolve_in_set(&set.objects, kind, &reference.name).is_some()
-                || !kind.is_org_object()
-            {
+            if manifests.resolve(kind, &reference.name).is_some() || !kind.is_org_object() {
                 continue;
             }
         }
@@ -221,7 +227,7 @@ fn check_references(object: &Object, set: &ManifestSet, lookups: &Lookups) -> Ve
 
 /// Deletes for undeclared live objects inside a prune scope. Org defaults and
 /// built-ins are never candidates.
-fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
+fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Change> {
     let mut out = Vec::new();
     for kind in ORG_KINDS {
         if !set.project.prune.iter().any(|s| s.kind == kind) {
@@ -229,7 +235,7 @@ fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
         }
         for object in live.objects.get(&kind).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
-            let declared = set.of_kind(kind).any(|o| o.org_name() == Some(name));
+            let declared = manifests.declares(kind, name);
             // `protect: true` guards the object's name in every environment.
             let protected = set.protected.contains(&(kind, name.to_string()));
             if declared

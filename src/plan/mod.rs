@@ -14,7 +14,7 @@ pub mod diff;
 pub mod read;
 pub mod saved;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -155,15 +155,34 @@ pub struct LiveOrg {
     pub lookups: Lookups,
 }
 
-impl LiveOrg {
+/// The live objects of a [`LiveOrg`] by kind and exact name, built once so
+/// that matching declared objects does not scan the org for each one.
+///
+/// Invariant: each (kind, name) holds every live object of that kind with
+/// that name, in the order of the live list (messages list their ids).
+#[derive(Debug)]
+pub struct LiveNames<'a> {
+    by_kind: BTreeMap<Kind, HashMap<&'a str, Vec<&'a Value>>>,
+}
+
+impl<'a> LiveNames<'a> {
+    pub fn new(live: &'a LiveOrg) -> Self {
+        let mut by_kind = BTreeMap::new();
+        for (kind, objects) in &live.objects {
+            let mut by_name: HashMap<&'a str, Vec<&'a Value>> = HashMap::new();
+            for object in objects {
+                if let Some(name) = object.get("name").and_then(Value::as_str) {
+                    by_name.entry(name).or_default().push(object);
+                }
+            }
+            by_kind.insert(*kind, by_name);
+        }
+        LiveNames { by_kind }
+    }
+
     /// Live objects of a kind with exactly this name.
-    pub fn named(&self, kind: Kind, name: &str) -> Vec<&Value> {
-        self.objects
-            .get(&kind)
-            .into_iter()
-            .flatten()
-            .filter(|o| o.get("name").and_then(Value::as_str) == Some(name))
-            .collect()
+    pub fn named(&self, kind: Kind, name: &str) -> &[&'a Value] {
+        self.by_kind.get(&kind).and_then(|n| n.get(name)).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -178,4 +197,35 @@ pub fn fingerprint(live: &Value, extra: Option<&str>) -> String {
         hasher.update(extra.as_bytes());
     }
     format!("sha256:{}", &hex::encode(hasher.finalize())[..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn live_names_keep_every_match_in_live_order() {
+        let mut live = LiveOrg::default();
+        live.objects.insert(
+            Kind::RoutingQueue,
+            vec![
+                json!({"id": "3", "name": "Same"}),
+                json!({"id": "1", "name": "Other"}),
+                json!({"id": "2", "name": "Same"}),
+                json!({"id": "4"}),
+            ],
+        );
+        live.objects.insert(Kind::Role, vec![json!({"id": "5", "name": "Same"})]);
+        let names = LiveNames::new(&live);
+        let ids = |kind, name| -> Vec<&str> {
+            names.named(kind, name).iter().filter_map(|o| o["id"].as_str()).collect()
+        };
+        assert_eq!(ids(Kind::RoutingQueue, "Same"), ["3", "2"]);
+        assert_eq!(ids(Kind::RoutingQueue, "Other"), ["1"]);
+        assert_eq!(ids(Kind::Role, "Same"), ["5"]);
+        assert!(ids(Kind::RoutingQueue, "Missing").is_empty());
+        assert!(ids(Kind::OAuthClient, "Same").is_empty());
+    }
 }
