@@ -109,7 +109,7 @@ fn run(options: &Options) -> anyhow::Result<()> {
     let gcctl = PathBuf::from(env!("CARGO_BIN_EXE_gcctl"));
     let work = tempfile::Builder::new().prefix("gcctl-bench-").tempdir()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -17,9 +17,11 @@
 //! - Creation instants are kept in memory only: they drive the consistency
 //!   window and async `createStatus`; an org loaded from disk is settled.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -186,6 +188,11 @@ pub struct Store {
     consistency_delay: Duration,
     pending: Vec<JournalEntry>,
     persister: Option<Persister>,
+    /// A kind's objects in name order, as positions in its (id-ordered)
+    /// collection, computed on the first listing after a change of that kind
+    /// (every write drops it): paging through 10,000 queues sorts them once,
+    /// not once per page.
+    name_order: RefCell<HashMap<Kind, Arc<[usize]>>>,
 }
 
 impl Store {
@@ -197,6 +204,7 @@ impl Store {
             consistency_delay,
             pending: Vec::new(),
             persister: None,
+            name_order: RefCell::new(HashMap::new()),
         }
     }
 
@@ -244,6 +252,35 @@ impl Store {
             .map(|(_, v)| v)
     }
 
+    /// The objects of a kind that readers see, by name (case-insensitively,
+    /// then by id), as listings return them.
+    pub fn list_by_name(&self, kind: Kind) -> impl Iterator<Item = &Value> {
+        let order = self.name_order(kind);
+        let entries: Vec<(&String, &Value)> = self.org.collection(kind).iter().collect();
+        (0..order.len())
+            .filter_map(move |i| entries.get(order[i]).copied())
+            .filter(move |(id, _)| self.settled(kind, id))
+            .map(|(_, v)| v)
+    }
+
+    /// Positions (in id order) of a kind's objects, sorted by name.
+    fn name_order(&self, kind: Kind) -> Arc<[usize]> {
+        let mut cache = self.name_order.borrow_mut();
+        let order = cache.entry(kind).or_insert_with(|| {
+            let mut keyed: Vec<(String, usize)> = self
+                .org
+                .collection(kind)
+                .values()
+                .enumerate()
+                .map(|(position, v)| (name_key(v), position))
+                .collect();
+            // Positions follow id order, so equal names stay ordered by id.
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, position)| position).collect()
+        });
+        Arc::clone(order)
+    }
+
     /// Every object of a kind, including those inside the consistency window
     /// (for uniqueness and reference checks, which the server does on its side).
     pub fn all(&self, kind: Kind) -> impl Iterator<Item = &Value> {
@@ -268,12 +305,14 @@ impl Store {
 
     /// Set an entry (create or replace).
     pub fn put(&mut self, kind: Kind, id: &str, value: Value) {
+        self.name_order.get_mut().remove(&kind);
         self.org.collection_mut(kind).insert(id.to_string(), value.clone());
         self.pending.push(JournalEntry { kind, id: id.to_string(), value });
     }
 
     /// Remove an entry, returning it.
     pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Value> {
+        self.name_order.get_mut().remove(&kind);
         let old = self.org.collection_mut(kind).remove(id)?;
         self.created.remove(&(kind, id.to_string()));
         self.pending.push(JournalEntry { kind, id: id.to_string(), value: Value::Null });
@@ -313,6 +352,11 @@ impl Store {
         persister.entries = 0;
         Ok(())
     }
+}
+
+/// Listing order: the name, lowercased (ties broken by id).
+fn name_key(v: &Value) -> String {
+    v.get("name").and_then(Value::as_str).unwrap_or_default().to_lowercase()
 }
 
 fn journal_path(path: &Path) -> PathBuf {

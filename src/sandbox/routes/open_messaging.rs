@@ -45,7 +45,7 @@ async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Js
     let setting = params.get("messagingSetting.id").map(str::to_string);
     let store = state.store();
     let matched: Vec<&Value> = store
-        .list(Kind::OpenIntegrations)
+        .list_by_name(Kind::OpenIntegrations)
         .filter(|i| content.as_deref().is_none_or(|c| ref_id(i.get("supportedContent")) == Some(c)))
         .filter(|i| setting.as_deref().is_none_or(|s| ref_id(i.get("messagingSetting")) == Some(s)))
         .collect();

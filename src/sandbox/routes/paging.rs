@@ -45,9 +45,10 @@ pub fn envelope(path: &str, params: &Params, page: Page, items: Vec<Value>) -> V
     envelope_of_page(path, params, page, total, entities)
 }
 
-/// Sort matched objects by name and render only the requested page: large
-/// lists (thousands of queues) cost one page of rendering per request, like
-/// a real server's, not the whole collection.
+/// Render only the requested page of `matched` (already in name order, see
+/// `Store::list_by_name`; `desc` reverses it): large lists (thousands of
+/// queues) cost one page of rendering per request, like a real server's, not
+/// the whole collection.
 pub fn render_page(
     path: &str,
     params: &Params,
@@ -56,7 +57,6 @@ pub fn render_page(
     mut matched: Vec<&Value>,
     render: impl Fn(&Value) -> Value,
 ) -> Value {
-    matched.sort_by_cached_key(|v| name_key(v));
     if desc {
         matched.reverse();
     }

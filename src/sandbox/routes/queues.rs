@@ -74,7 +74,7 @@ async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Js
     let divisions = params.all("divisionId");
     let store = state.store();
     let matched: Vec<&Value> = store
-        .list(Kind::Queues)
+        .list_by_name(Kind::Queues)
         .filter(|q| name.as_deref().is_none_or(|pattern| wildcard_match(pattern, name_of(q))))
         .filter(|q| ids.is_empty() || ids.contains(&q["id"].as_str().unwrap_or_default()))
         .filter(|q| {
