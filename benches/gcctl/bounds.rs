@@ -4,7 +4,9 @@
 //! The model of the API is the one the sandbox enforces, and the most
 //! permissive reading of Genesys Cloud's "300 requests per minute per token":
 //! each new token gets a bucket of `per_minute` requests, refilled at
-//! `per_minute / 60` per second. Latency is the configured mean per request.
+//! `per_minute / 60` per second. Latency is uniform in `mean ± jitter` per
+//! request, so a step of `k` requests sent together lasts, in expectation,
+//! as long as the slowest of them: `mean + jitter × (k − 1) / (k + 1)`.
 //!
 //! - **Minimum requests**: every list at the largest page size the API
 //!   accepts (at least one page each, one call for an unpaged list), every
@@ -12,9 +14,9 @@
 //!   are not rate limited) and are not counted.
 //! - **Minimum wall time**: the larger of
 //!   - the dependency chain: the token, then the first page of every list
-//!     (all at once), then the remaining pages (all at once, if any list has
-//!     more than one), then the writes (all at once, if any): one mean
-//!     latency per step, with unlimited concurrency;
+//!     and every lookup (all at once), then the remaining pages (all at once,
+//!     if any list has more than one), then the writes (all at once, if any):
+//!     each step as long as its slowest request, with unlimited concurrency;
 //!   - the rate limit: the token, then whatever the full bucket does not
 //!     cover at the refill rate, then the last answer: `2 × latency +
 //!     max(0, requests − per_minute) / (per_minute / 60)`.
@@ -36,6 +38,18 @@ pub struct Limits {
     pub per_minute: u32,
     /// Mean added latency of one request, in milliseconds.
     pub latency_ms: f64,
+    /// Latency is uniform in `latency_ms ± latency_jitter_ms`.
+    pub latency_jitter_ms: f64,
+}
+
+impl Limits {
+    /// Expected duration, in seconds, of a step of `k` requests sent at once:
+    /// the expected maximum of `k` uniform latencies.
+    pub fn step_s(self, k: u64) -> f64 {
+        #[allow(clippy::cast_precision_loss)] // request counts are far below 2^52
+        let k = k.max(1) as f64;
+        (self.latency_ms + self.latency_jitter_ms * (k - 1.0) / (k + 1.0)) / 1000.0
+    }
 }
 
 /// One collection a scenario must read in full.
@@ -100,18 +114,19 @@ impl Work {
         lists + self.lookups + self.writes
     }
 
-    /// Round trips that must follow one another: the token, first pages,
-    /// remaining pages, writes.
-    pub fn depth(&self) -> u32 {
-        let more_pages = self.lists.iter().any(|l| pages(l.objects, l.max_page_size) > 1);
-        let reads = !self.lists.is_empty() || self.lookups > 0;
-        1 + u32::from(reads) + u32::from(more_pages) + u32::from(self.writes > 0)
+    /// Requests of each step that must follow the one before: the token,
+    /// first pages and lookups, remaining pages, writes (empty steps left out).
+    pub fn steps(&self) -> Vec<u64> {
+        let first = u64::try_from(self.lists.len()).unwrap_or(u64::MAX) + self.lookups;
+        let rest: u64 =
+            self.lists.iter().map(|l| pages(l.objects, l.max_page_size).saturating_sub(1)).sum();
+        [1, first, rest, self.writes].into_iter().filter(|k| *k > 0).collect()
     }
 
     /// The lower bound: fewest requests, and the least wall time they take.
     pub fn lower_bound(&self, limits: Limits) -> Cost {
         let requests = self.min_requests();
-        let chain = f64::from(self.depth()) * limits.latency_ms / 1000.0;
+        let chain: f64 = self.steps().into_iter().map(|k| limits.step_s(k)).sum();
         Cost { requests, wall_s: chain.max(rate_time(requests, limits)) }
     }
 

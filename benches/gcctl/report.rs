@@ -30,6 +30,8 @@ impl SandboxKnobs {
             per_minute,
             #[allow(clippy::cast_precision_loss)]
             latency_ms: self.latency_ms as f64,
+            #[allow(clippy::cast_precision_loss)]
+            latency_jitter_ms: self.latency_jitter_ms as f64,
         })
     }
 }

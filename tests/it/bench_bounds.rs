@@ -6,7 +6,8 @@ mod bounds;
 
 use bounds::{Limits, ListRead, Work};
 
-const LIMITS: Limits = Limits { per_minute: 300, latency_ms: 115.0 };
+const LIMITS: Limits = Limits { per_minute: 300, latency_ms: 115.0, latency_jitter_ms: 0.0 };
+const JITTER: Limits = Limits { latency_jitter_ms: 35.0, ..LIMITS };
 
 fn queues(objects: u64) -> ListRead {
     ListRead {
@@ -39,13 +40,24 @@ fn pages_at_the_largest_size_plus_lookups_and_writes() {
 #[test]
 fn the_chain_of_round_trips_bounds_small_runs() {
     let one_page = Work { lists: vec![queues(100)], lookups: 1, ..Work::default() };
-    assert_eq!(one_page.depth(), 2);
+    assert_eq!(one_page.steps(), [1, 2]);
     assert!(close(one_page.lower_bound(LIMITS).wall_s, 0.230));
     let pages = Work { lists: vec![queues(10_000)], lookups: 1, ..Work::default() };
-    assert_eq!(pages.depth(), 3);
+    assert_eq!(pages.steps(), [1, 2, 19]);
     assert!(close(pages.lower_bound(LIMITS).wall_s, 0.345));
     let writes = Work { writes: 100, ..one_page };
-    assert_eq!(writes.depth(), 3);
+    assert_eq!(writes.steps(), [1, 2, 100]);
+}
+
+#[test]
+fn a_step_lasts_as_long_as_its_slowest_request() {
+    // One request: the mean. k uniform latencies in 80..150: 80 + 70 k / (k + 1).
+    assert!(close(JITTER.step_s(1), 0.115));
+    assert!(close(JITTER.step_s(2), 0.080 + 0.070 * 2.0 / 3.0));
+    assert!(close(JITTER.step_s(19), 0.080 + 0.070 * 19.0 / 20.0));
+    let pages = Work { lists: vec![queues(10_000)], lookups: 1, ..Work::default() };
+    let expected = 0.115 + (0.080 + 0.070 * 2.0 / 3.0) + (0.080 + 0.070 * 19.0 / 20.0);
+    assert!(close(pages.lower_bound(JITTER).wall_s, expected));
 }
 
 #[test]
