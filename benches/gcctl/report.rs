@@ -391,9 +391,9 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// Seconds with sensible precision; minutes from 10 minutes on.
+/// Seconds with sensible precision; minutes from 5 minutes on.
 fn seconds(s: f64) -> String {
-    if s >= 600.0 {
+    if s >= 300.0 {
         format!("{:.0} min", s / 60.0)
     } else if s >= 10.0 {
         format!("{s:.1} s")
