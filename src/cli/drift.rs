@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use crate::cli::connect::{load_while_connecting, runtime};
-use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set};
+use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::drift::{self, DriftOptions};
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -60,12 +60,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let report = drift::report(&set, &live, &plan, &options);
         anyhow::Ok((report, connection.client.stats()))
     })?;
-    printer.status(&format!(
-        "Read the org with {} API request{} in {:.1}s.",
-        stats.requests,
-        if stats.requests == 1 { "" } else { "s" },
-        started.elapsed().as_secs_f64()
-    ));
+    printer.status(&read_summary(stats, started));
     let text = match args.output {
         DriftOutput::Text => render::text::drift(&report, printer),
         DriftOutput::Json => render::json::drift(&report),

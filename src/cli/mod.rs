@@ -104,6 +104,16 @@ pub fn load_set(
     }
 }
 
+/// The status line after reading the org: requests sent and time taken.
+pub fn read_summary(stats: crate::api::ClientStats, started: std::time::Instant) -> String {
+    format!(
+        "Read the org with {} API request{} in {:.1}s.",
+        stats.requests,
+        if stats.requests == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64()
+    )
+}
+
 /// How a command ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::connect::{load_while_connecting, runtime};
-use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set};
+use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -44,12 +44,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let plan = plan::build(&set, &live, connection.target.clone())?;
         anyhow::Ok((plan, connection.client.stats()))
     })?;
-    printer.status(&format!(
-        "Read the org with {} API request{} in {:.1}s.",
-        stats.requests,
-        if stats.requests == 1 { "" } else { "s" },
-        started.elapsed().as_secs_f64()
-    ));
+    printer.status(&read_summary(stats, started));
     let text = match args.output {
         OutputFormat::Text => render::text::plan(&plan, printer),
         OutputFormat::Json => render::json::plan(&plan),
