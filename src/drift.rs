@@ -18,10 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::kinds::Kind;
-use crate::kinds::org::ORG_KINDS;
 use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
-use crate::plan::build::is_builtin;
 use crate::plan::{Action, LiveOrg, Plan, PlanTarget};
 
 /// The version of the drift report's JSON format. Bumped on any incompatible change.
@@ -184,7 +182,7 @@ pub fn report(
                 Vec::new()
             };
             Some(DeclaredObject {
-                kind: change.kind,
+                kind: change.kind.kind(),
                 manifest_name: change.manifest_name.clone()?,
                 org_name: change.org_name.clone(),
                 id: change.id.clone(),
@@ -222,13 +220,14 @@ pub fn report(
 fn unmanaged(set: &ManifestSet, live: &LiveOrg, own_client: Option<&str>) -> Vec<UnmanagedObject> {
     let manifests = SetIndex::new(&set.objects);
     let mut out = Vec::new();
-    for kind in ORG_KINDS {
+    for &kind in Kind::in_org() {
         for object in live.objects.get(&kind).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
             let declared = manifests.declares(kind, name);
             let id = object.get("id").and_then(Value::as_str);
-            let own = kind == Kind::OAuthClient && id.is_some() && id == own_client;
-            if declared || own || is_builtin(kind, object, &live.lookups) {
+            // Ids are unique across kinds: only gcctl's own client has this one.
+            let own = id.is_some() && id == own_client;
+            if declared || own || live.lookups.is_protected_live(kind, object) {
                 continue;
             }
             out.push(UnmanagedObject {

@@ -25,7 +25,6 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::api::Client;
-use crate::kinds::Kind;
 use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
 use crate::plan::{Action, Change, LiveOrg, Plan};
@@ -107,7 +106,7 @@ pub fn preflight(
         problems.push(format!("dependency cycle: {}", cycle.join(" -> ")));
     }
     for change in run_plan.changes.iter().filter(|c| c.action == Action::Delete) {
-        if set.protected.contains(&(change.kind, change.org_name.clone())) {
+        if set.protected.contains(&(change.kind.kind(), change.org_name.clone())) {
             problems.push(format!(
                 "{}: refusing to delete a protected object (protect: true)",
                 change.address()
@@ -136,10 +135,9 @@ pub fn effective(plan: &Plan, settings: &ApplySettings) -> Plan {
     plan
 }
 
+/// Ids are unique across kinds: only gcctl's own client has this one.
 fn is_own_client(change: &Change, own_client_id: Option<&str>) -> bool {
-    change.kind == Kind::OAuthClient
-        && own_client_id.is_some()
-        && change.id.as_deref() == own_client_id
+    own_client_id.is_some() && change.id.as_deref() == own_client_id
 }
 
 /// Execute the plan. Events are sent to `events` as they happen (for

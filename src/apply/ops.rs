@@ -1,9 +1,9 @@
-//! The API calls that realize one planned change, per kind, with the real
-//! API's semantics: open messaging integrations are created asynchronously
-//! (poll `createStatus`), routed through their recipient, and updated with
-//! PATCH; queues, roles and OAuth clients are updated with PUT after reading
-//! the live object and merging; OAuth clients are set inactive before they
-//! are deleted; a supported content profile may become the org default.
+//! The API calls that realize one planned change. The generic steps live
+//! here: create (POST, idempotent), update (the kind's hook; by default read,
+//! merge and PUT, or PATCH), delete (the kind's hook, then DELETE). What a
+//! kind does beyond them (poll an asynchronous create, route a recipient,
+//! make an object the org default, save an issued secret, deactivate before
+//! delete) is a hook of its [`OrgKind`], given an [`Op`].
 //!
 //! Creates are idempotent: when a create's answer is lost (timeout, reset,
 //! 5xx), the object is looked up by name before the create is retried, so a
@@ -13,15 +13,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::secrets::{RunSecrets, write_client_secret, yields_client_secret};
+use super::secrets::{RunSecrets, write_client_secret};
 use crate::api::{ApiError, Client};
-use crate::kinds::open_messaging::INBOUND_MESSAGE_FLOW;
-use crate::kinds::org::{IdResolver, Lookups, OrgMapping, UnresolvedRef, UpdateMethod};
-use crate::kinds::{Kind, RefTarget};
+use crate::kinds::RefTarget;
+use crate::kinds::org::{IdResolver, Lookups, OrgKind, UnresolvedRef, UpdateMethod};
 use crate::manifest::Object;
 use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
@@ -37,30 +36,24 @@ pub struct Done {
     pub notes: Vec<String>,
 }
 
-/// Why a change failed: which call, and the API's answer (with its
-/// correlation id) as the source.
+/// Why a change failed. The message names the operation and the object
+/// once (`creating RoutingQueue/x`); the API's answer (method, path, status,
+/// message, correlation id) is the source, never repeated in the message.
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
-    #[error("{what}")]
+    #[error("{operation}")]
     Api {
-        what: String,
+        operation: String,
         #[source]
         source: ApiError,
     },
     #[error("{0}")]
-    Other(String),
-}
-
-impl OpError {
-    fn api(what: impl Into<String>) -> impl FnOnce(ApiError) -> OpError {
-        let what = what.into();
-        move |source| OpError::Api { what, source }
-    }
+    Failed(String),
 }
 
 impl From<UnresolvedRef> for OpError {
     fn from(err: UnresolvedRef) -> Self {
-        OpError::Other(err.to_string())
+        OpError::Failed(err.to_string())
     }
 }
 
@@ -70,7 +63,7 @@ pub struct RunIds {
     ids: BTreeMap<(RefTarget, String), String>,
 }
 
-/// Everything an operation needs.
+/// Everything the operations of a run share.
 pub struct OpContext<'a> {
     pub client: &'a Client,
     /// The manifest set being applied, indexed.
@@ -83,18 +76,6 @@ pub struct OpContext<'a> {
     pub deadline: Duration,
     /// The OAuth client id gcctl is calling with: never deleted.
     pub own_client_id: Option<String>,
-}
-
-impl OpContext<'_> {
-    fn record(&self, target: RefTarget, name: &str, id: &str) {
-        if let Ok(mut ids) = self.ids.lock() {
-            ids.ids.insert((target, name.to_string()), id.to_string());
-        }
-    }
-
-    fn resolver(&self) -> Resolver<'_> {
-        Resolver { created: self.ids, lookups: self.lookups }
-    }
 }
 
 /// Ids by name: objects created in this run first, then the live org. It
@@ -113,444 +94,302 @@ impl IdResolver for Resolver<'_> {
         {
             return Some(id);
         }
-        if target == RefTarget::Recipient {
-            let integration = self.id(RefTarget::Kind(Kind::OpenMessagingIntegration), name)?;
-            return self.lookups.integration_recipient.get(&integration).cloned();
-        }
         self.lookups.id_of(target, name).map(str::to_string)
     }
+}
+
+/// One change being executed: what a kind's hooks work with. Its calls
+/// name the operation and the object in their errors.
+pub struct Op<'a> {
+    pub change: &'a Change,
+    ctx: &'a OpContext<'a>,
+    /// The declared object (creates and updates; `None` for prunes).
+    pub object: Option<&'a Object>,
+    /// The desired spec-shaped value (`Null` for deletes).
+    pub desired: Value,
+}
+
+impl<'a> Op<'a> {
+    fn new(change: &'a Change, ctx: &'a OpContext<'a>) -> Result<Self, OpError> {
+        let object =
+            change.manifest_name.as_deref().and_then(|n| ctx.manifests.get(change.kind.kind(), n));
+        let desired = match (change.action, object) {
+            (Action::Delete, _) => Value::Null,
+            (_, Some(object)) => desired_of(object, ctx.manifests, ctx.lookups),
+            (_, None) => {
+                return Err(OpError::Failed(format!(
+                    "{} is not in the manifests",
+                    change.address()
+                )));
+            }
+        };
+        Ok(Op { change, ctx, object, desired })
+    }
+
+    /// `Kind/name` of the change.
+    pub fn address(&self) -> String {
+        self.change.address()
+    }
+
+    pub fn org(&self) -> &'static dyn OrgKind {
+        self.change.kind.org()
+    }
+
+    pub fn lookups(&self) -> &Lookups {
+        self.ctx.lookups
+    }
+
+    /// How long to wait for asynchronous work and eventual consistency.
+    pub fn deadline(&self) -> Duration {
+        self.ctx.deadline
+    }
+
+    /// Ids by name: created in this run, else read for the plan.
+    pub fn ids(&self) -> impl IdResolver + '_ {
+        Resolver { created: self.ctx.ids, lookups: self.ctx.lookups }
+    }
+
+    /// Remember an id made in this run, for the changes that refer to it.
+    pub fn record(&self, target: RefTarget, name: &str, id: &str) {
+        if let Ok(mut ids) = self.ctx.ids.lock() {
+            ids.ids.insert((target, name.to_string()), id.to_string());
+        }
+    }
+
+    /// Whether the planned fields include `prefix` or a field under it.
+    pub fn changed(&self, prefix: &str) -> bool {
+        self.change.fields.iter().any(|f| under(&f.pointer, prefix))
+    }
+
+    /// Whether the planned fields include any outside `prefix`.
+    pub fn changed_outside(&self, prefix: &str) -> bool {
+        self.change.fields.iter().any(|f| !under(&f.pointer, prefix))
+    }
+
+    fn failed(&self, doing: &str) -> impl FnOnce(ApiError) -> OpError {
+        let operation = format!("{doing} {}", self.address());
+        move |source| OpError::Api { operation, source }
+    }
+
+    /// A failure of this change, in words (no API answer to carry).
+    pub fn fail(&self, reason: impl std::fmt::Display) -> OpError {
+        OpError::Failed(format!("{}: {reason}", self.address()))
+    }
+
+    pub async fn get(&self, path: &str, doing: &str) -> Result<Value, OpError> {
+        self.ctx.client.get(path, &[]).await.map_err(self.failed(doing))
+    }
+
+    /// GET, `None` on 404.
+    pub async fn get_optional(&self, path: &str, doing: &str) -> Result<Option<Value>, OpError> {
+        self.ctx.client.get_optional(path, &[]).await.map_err(self.failed(doing))
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        body: Option<&Value>,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        self.ctx.client.post(path, body).await.map_err(self.failed(doing))
+    }
+
+    pub async fn put(&self, path: &str, body: &Value, doing: &str) -> Result<Value, OpError> {
+        self.ctx.client.put(path, body).await.map_err(self.failed(doing))
+    }
+
+    /// PUT, retried on 404 until the deadline: for a resource that trails
+    /// the object that owns it (a recipient behind its integration).
+    pub async fn put_when_found(
+        &self,
+        path: &str,
+        body: &Value,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match self.ctx.client.put(path, body).await {
+                Err(err) if err.is_not_found() && started.elapsed() < self.ctx.deadline => {
+                    poll_backoff(&mut wait).await;
+                }
+                result => return result.map_err(self.failed(doing)),
+            }
+        }
+    }
+
+    pub async fn delete(&self, path: &str, doing: &str) -> Result<(), OpError> {
+        self.ctx.client.delete(path, &[]).await.map_err(self.failed(doing))
+    }
+
+    /// The object's live state, read right before a write so a merge starts
+    /// from the present.
+    pub async fn read_live(&self, id: &str) -> Result<Value, OpError> {
+        self.get(&self.org().api().item(id), "reading").await
+    }
+
+    /// The request body for the desired state (merged into `live` for PUT
+    /// kinds), with the secret the kind sends when this change sends it.
+    pub fn body(&self, live: Option<&Value>) -> Result<Value, OpError> {
+        let mut body = self.org().body(&self.desired, live, &self.ids())?;
+        let secret = self.ctx.secrets.sent_secret(&self.address());
+        if let (Some(field), Some(secret)) = (self.org().sent_secret_field(), secret) {
+            body[field] = Value::String(secret.expose().to_string());
+        }
+        Ok(body)
+    }
+
+    /// Write `body` to the object with the kind's update method.
+    pub async fn write(&self, id: &str, body: &Value) -> Result<(), OpError> {
+        let path = self.org().api().item(id);
+        let result = match self.org().api().update {
+            UpdateMethod::Put => self.ctx.client.put(&path, body).await,
+            UpdateMethod::Patch => self.ctx.client.patch(&path, body).await,
+        };
+        result.map(|_| ()).map_err(self.failed("updating"))
+    }
+
+    /// Write the declared fields: read, merge and PUT, or PATCH.
+    pub async fn write_declared(&self, id: &str) -> Result<(), OpError> {
+        let body = match self.org().api().update {
+            UpdateMethod::Put => self.body(Some(&self.read_live(id).await?))?,
+            UpdateMethod::Patch => self.body(None)?,
+        };
+        self.write(id, &body).await
+    }
+
+    /// Write a secret the org issued to `--secrets-dir` (mode 0600) and
+    /// nowhere else; the note says where it went, never what it is.
+    pub fn save_issued_secret(
+        &self,
+        id: &str,
+        secret: &Secret,
+        version: u32,
+    ) -> Result<String, OpError> {
+        let dir = self
+            .ctx
+            .secrets_dir
+            .as_deref()
+            .ok_or_else(|| self.fail("no --secrets-dir for the new secret"))?;
+        let file = write_client_secret(dir, &self.change.org_name, id, secret, version).map_err(
+            |err| self.fail(format!("cannot write the secret to {}: {err}", dir.display())),
+        )?;
+        Ok(format!("secret (version {version}) written to {}", file.display()))
+    }
+}
+
+fn under(pointer: &str, prefix: &str) -> bool {
+    pointer == prefix || pointer.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Sleep for the current backoff step and grow it (polling only).
+pub async fn poll_backoff(wait: &mut Duration) {
+    tokio::time::sleep(*wait).await;
+    *wait = (*wait * 2).min(Duration::from_secs(2));
 }
 
 /// Execute one change.
 pub async fn execute(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
     match change.action {
         Action::NoOp => Ok(Done { action: Action::NoOp, id: change.id.clone(), notes: Vec::new() }),
-        Action::Create => create(change, ctx).await,
-        Action::Update => update(change, ctx).await,
-        Action::Delete => delete(change, ctx).await,
+        Action::Create => create(&Op::new(change, ctx)?).await,
+        Action::Update => update(&Op::new(change, ctx)?).await,
+        Action::Delete => delete(&Op::new(change, ctx)?).await,
     }
 }
 
-fn object_of<'a>(change: &Change, manifests: &SetIndex<'a>) -> Result<&'a Object, OpError> {
-    change
-        .manifest_name
-        .as_deref()
-        .and_then(|n| manifests.get(change.kind, n))
-        .ok_or_else(|| OpError::Other(format!("{} is not in the manifests", change.address())))
-}
-
-fn org_of(kind: Kind) -> &'static dyn OrgMapping {
-    kind.def().org.expect("org kinds have a mapping")
-}
-
-fn id_in(value: &Value) -> Option<String> {
-    value.get("id").and_then(Value::as_str).map(str::to_string)
-}
-
-async fn create(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
-    let object = object_of(change, ctx.manifests)?;
-    let org = org_of(change.kind);
-    let desired = desired_of(object, ctx.manifests, ctx.lookups);
-    let mut body = org.body(&desired, None, &ctx.resolver())?;
-    if let Some(secret) = ctx.secrets.webhook_secret(&change.address()) {
-        body["outboundNotificationWebhookSignatureSecretToken"] =
-            Value::String(secret.expose().to_string());
-    }
-    let (created, adopted) = create_once(change, org, &body, ctx).await?;
-    let id = id_in(&created).ok_or_else(|| {
-        OpError::Other(format!("{}: the create answer has no id", change.address()))
-    })?;
+async fn create(op: &Op<'_>) -> Result<Done, OpError> {
+    let body = op.body(None)?;
+    let (created, adopted) = create_once(op, &body).await?;
+    let id = id_in(&created).ok_or_else(|| op.fail("the create answer has no id"))?;
     let mut notes = Vec::new();
     if adopted {
         notes.push(
             "the create's answer was lost; found the object by name and adopted it".to_string(),
         );
     }
-    ctx.record(RefTarget::Kind(change.kind), &change.org_name, &id);
-    match change.kind {
-        Kind::OpenMessagingIntegration => {
-            let integration = wait_until_created(change, &id, ctx).await?;
-            route_integration(change, &integration, &desired, ctx).await?;
-        }
-        Kind::SupportedContentProfile if desired.get("orgDefault") == Some(&Value::Bool(true)) => {
-            make_default(change, &id, ctx).await?;
-        }
-        Kind::OAuthClient => {
-            let version = secret_version(&desired);
-            let secret = match created.get("secret").and_then(Value::as_str).filter(|_| !adopted) {
-                Some(secret) => Secret::new(secret.to_string()),
-                // The answer carrying the secret was lost: issue a new one.
-                None => regenerate_secret(change, &id, ctx).await?,
-            };
-            notes.push(save_client_secret(change, &id, &secret, version, ctx)?);
-        }
-        _ => {}
-    }
+    op.record(RefTarget::Kind(op.change.kind.kind()), &op.change.org_name, &id);
+    notes.extend(op.org().after_create(op, &created, adopted).await?);
     Ok(Done { action: Action::Create, id: Some(id), notes })
+}
+
+fn id_in(value: &Value) -> Option<String> {
+    value.get("id").and_then(Value::as_str).map(str::to_string)
 }
 
 /// POST, and when the answer is lost, look the object up by name before
 /// trying again. Returns the object and whether it was adopted.
-async fn create_once(
-    change: &Change,
-    org: &dyn OrgMapping,
-    body: &Value,
-    ctx: &OpContext<'_>,
-) -> Result<(Value, bool), OpError> {
-    let collection = org.paths().collection;
-    let what = format!("creating {} (POST {collection})", change.address());
+async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
+    let collection = op.org().api().collection;
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match ctx.client.post(collection, Some(body)).await {
+        match op.ctx.client.post(collection, Some(body)).await {
             Ok(created) => return Ok((created, false)),
             Err(err) if err.outcome_unknown() && attempts < 4 => {
-                if let Some(found) = find_after_lost_answer(change, org, ctx).await? {
+                if let Some(found) = find_after_lost_answer(op).await? {
                     return Ok((found, true));
                 }
             }
-            Err(err) => return Err(OpError::api(what)(err)),
+            Err(err) => return Err(op.failed("creating")(err)),
         }
     }
 }
 
 /// Look for an object by exact name a few times with backoff: lists may lag
 /// a create by a moment.
-async fn find_after_lost_answer(
-    change: &Change,
-    org: &dyn OrgMapping,
-    ctx: &OpContext<'_>,
-) -> Result<Option<Value>, OpError> {
+async fn find_after_lost_answer(op: &Op<'_>) -> Result<Option<Value>, OpError> {
     let mut wait = Duration::from_millis(250);
     for round in 0..4 {
         if round > 0 {
             poll_backoff(&mut wait).await;
         }
-        if let Some(found) = find_by_name(change, org, ctx).await? {
+        if let Some(found) = find_by_name(op).await? {
             return Ok(Some(found));
         }
     }
     Ok(None)
 }
 
-async fn find_by_name(
-    change: &Change,
-    org: &dyn OrgMapping,
-    ctx: &OpContext<'_>,
-) -> Result<Option<Value>, OpError> {
-    let paths = org.paths();
-    let what = format!("looking up {} by name (GET {})", change.address(), paths.collection);
-    // Queues and roles filter by name server-side (fuzzily); others are listed whole.
-    let query: Vec<(&str, String)> = match change.kind {
-        Kind::RoutingQueue | Kind::Role => vec![("name", change.org_name.clone())],
-        _ => Vec::new(),
-    };
-    let all = match paths.page_size {
-        Some(size) => ctx.client.list_all(paths.collection, &query, size).await,
-        None => ctx.client.list_unpaged(paths.collection).await,
+async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {
+    let api = op.org().api();
+    let name = op.change.org_name.as_str();
+    // The API's name filter is fuzzy: the answer is matched exactly below.
+    let query: Vec<(&str, String)> =
+        if api.name_filter { vec![("name", name.to_string())] } else { Vec::new() };
+    let all = match api.page_size {
+        Some(size) => op.ctx.client.list_all(api.collection, &query, size).await,
+        None => op.ctx.client.list_unpaged(api.collection).await,
     }
-    .map_err(OpError::api(what))?;
-    Ok(all
-        .into_iter()
-        .find(|o| o.get("name").and_then(Value::as_str) == Some(change.org_name.as_str())))
+    .map_err(op.failed("looking up by name"))?;
+    Ok(all.into_iter().find(|o| o.get("name").and_then(Value::as_str) == Some(name)))
 }
 
-/// Sleep for the current backoff step and grow it (polling only).
-async fn poll_backoff(wait: &mut Duration) {
-    tokio::time::sleep(*wait).await;
-    *wait = (*wait * 2).min(Duration::from_secs(2));
-}
-
-/// Poll an integration until its asynchronous create leaves `Initiated`.
-/// A 404 right after the create is eventual consistency, not absence.
-async fn wait_until_created(
-    change: &Change,
-    id: &str,
-    ctx: &OpContext<'_>,
-) -> Result<Value, OpError> {
-    let path = org_of(change.kind).paths().item(id);
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
-    loop {
-        let found = ctx
-            .client
-            .get_optional(&path, &[])
-            .await
-            .map_err(OpError::api(format!("reading {} (GET {path})", change.address())))?;
-        match found.as_ref().and_then(|o| o.get("createStatus")).and_then(Value::as_str) {
-            Some("Completed") => return found.ok_or_else(|| OpError::Other("unreachable".into())),
-            Some("Error") => {
-                let reason = create_error(found.as_ref().and_then(|o| o.get("createError")));
-                return Err(OpError::Other(format!(
-                    "{}: Genesys could not create the integration (GET {path}: createStatus Error): {reason}",
-                    change.address()
-                )));
-            }
-            // Older integrations have no createStatus: they exist.
-            None if found.is_some() => {
-                return found.ok_or_else(|| OpError::Other("unreachable".into()));
-            }
-            _ => {}
-        }
-        if started.elapsed() > ctx.deadline {
-            return Err(OpError::Other(format!(
-                "{}: the integration's createStatus did not reach Completed within {}s (GET {path})",
-                change.address(),
-                ctx.deadline.as_secs()
-            )));
-        }
-        poll_backoff(&mut wait).await;
-    }
-}
-
-/// An integration's `createError` (an `ErrorBody`) as one line: message,
-/// code and the correlation id to quote in a support case.
-fn create_error(error: Option<&Value>) -> String {
-    let field = |key: &str| error.and_then(|e| e.get(key)).and_then(Value::as_str);
-    let mut text = field("message").unwrap_or("no reason given").to_string();
-    if let Some(code) = field("code") {
-        text.push_str(&format!(" ({code})"));
-    }
-    if let Some(id) = field("contextId") {
-        text.push_str(&format!(" [correlation id: {id}]"));
-    }
-    text
-}
-
-/// Attach the integration's recipient to the declared inbound flow.
-async fn route_integration(
-    change: &Change,
-    integration: &Value,
-    desired: &Value,
-    ctx: &OpContext<'_>,
-) -> Result<(), OpError> {
-    let recipient =
-        integration.pointer("/recipient/id").and_then(Value::as_str).map(str::to_string);
-    if let Some(recipient) = &recipient {
-        ctx.record(RefTarget::Recipient, &change.org_name, recipient);
-    }
-    let Some(flow_name) = desired.pointer("/inboundFlow/name").and_then(Value::as_str) else {
-        return Ok(());
-    };
-    let recipient = recipient.ok_or_else(|| {
-        OpError::Other(format!("{}: the integration has no recipient to route", change.address()))
-    })?;
-    let flow =
-        ctx.resolver().id(RefTarget::Flow(INBOUND_MESSAGE_FLOW), flow_name).ok_or_else(|| {
-            OpError::Other(format!(
-                "{}: inbound message flow `{flow_name}` does not exist",
-                change.address()
-            ))
-        })?;
-    let path = format!("/api/v2/routing/message/recipients/{recipient}");
-    let what = format!("routing {} to flow `{flow_name}` (PUT {path})", change.address());
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
-    loop {
-        match ctx.client.put(&path, &json!({ "flow": { "id": flow } })).await {
-            Ok(_) => return Ok(()),
-            // A recipient can trail its integration: wait for it.
-            Err(err) if err.is_not_found() && started.elapsed() < ctx.deadline => {
-                poll_backoff(&mut wait).await;
-            }
-            Err(err) => return Err(OpError::api(what)(err)),
-        }
-    }
-}
-
-async fn make_default(change: &Change, id: &str, ctx: &OpContext<'_>) -> Result<(), OpError> {
-    let path = "/api/v2/conversations/messaging/supportedcontent/default";
-    ctx.client
-        .put(path, &json!({ "id": id }))
-        .await
-        .map(|_| ())
-        .map_err(OpError::api(format!("making {} the org default (PUT {path})", change.address())))
-}
-
-fn secret_version(desired: &Value) -> u32 {
-    desired
-        .get("secretVersion")
-        .and_then(Value::as_u64)
-        .and_then(|v| u32::try_from(v).ok())
-        .unwrap_or(1)
-}
-
-async fn regenerate_secret(
-    change: &Change,
-    id: &str,
-    ctx: &OpContext<'_>,
-) -> Result<Secret, OpError> {
-    let path = format!("/api/v2/oauth/clients/{id}/secret");
-    let answer = ctx.client.post(&path, None).await.map_err(OpError::api(format!(
-        "regenerating the secret of {} (POST {path})",
-        change.address()
-    )))?;
-    answer.get("secret").and_then(Value::as_str).map(|s| Secret::new(s.to_string())).ok_or_else(
-        || OpError::Other(format!("{}: POST {path} returned no secret", change.address())),
-    )
-}
-
-fn save_client_secret(
-    change: &Change,
-    id: &str,
-    secret: &Secret,
-    version: u32,
-    ctx: &OpContext<'_>,
-) -> Result<String, OpError> {
-    let dir = ctx.secrets_dir.as_deref().ok_or_else(|| {
-        OpError::Other(format!("{}: no --secrets-dir for the new secret", change.address()))
-    })?;
-    let file = write_client_secret(dir, &change.org_name, id, secret, version).map_err(|err| {
-        OpError::Other(format!(
-            "{}: cannot write the client secret to {}: {err}",
-            change.address(),
-            dir.display()
-        ))
-    })?;
-    Ok(format!("secret (version {version}) written to {}", file.display()))
-}
-
-async fn update(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
-    let object = object_of(change, ctx.manifests)?;
-    let org = org_of(change.kind);
-    let id = change
-        .id
-        .clone()
-        .ok_or_else(|| OpError::Other(format!("{}: an update without an id", change.address())))?;
-    let desired = desired_of(object, ctx.manifests, ctx.lookups);
-    let changed = |prefix: &str| {
-        change
-            .fields
-            .iter()
-            .any(|f| f.pointer == prefix || f.pointer.starts_with(&format!("{prefix}/")))
-    };
-    let mut notes = Vec::new();
-    match change.kind {
-        Kind::OpenMessagingIntegration => {
-            let fields_other_than_routing =
-                change.fields.iter().any(|f| !f.pointer.starts_with("/inboundFlow"));
-            if fields_other_than_routing {
-                let mut body = org.body(&desired, None, &ctx.resolver())?;
-                if let Some(secret) = ctx.secrets.webhook_secret(&change.address()) {
-                    body["outboundNotificationWebhookSignatureSecretToken"] =
-                        Value::String(secret.expose().to_string());
-                }
-                write(change, org, &id, &body, ctx).await?;
-            }
-            if changed("/inboundFlow") {
-                let integration =
-                    json!({ "recipient": { "id": ctx.lookups.integration_recipient.get(&id) } });
-                route_integration(change, &integration, &desired, ctx).await?;
-            }
-        }
-        Kind::SupportedContentProfile => {
-            if change.fields.iter().any(|f| f.pointer != "/orgDefault") {
-                write(change, org, &id, &org.body(&desired, None, &ctx.resolver())?, ctx).await?;
-            }
-            if changed("/orgDefault") {
-                make_default(change, &id, ctx).await?;
-            }
-        }
-        _ => {
-            if yields_client_secret(change) {
-                let secret = regenerate_secret(change, &id, ctx).await?;
-                notes.push(save_client_secret(
-                    change,
-                    &id,
-                    &secret,
-                    secret_version(&desired),
-                    ctx,
-                )?);
-            }
-            let live = read_live(change, org, &id, ctx).await?;
-            write(change, org, &id, &org.body(&desired, Some(&live), &ctx.resolver())?, ctx)
-                .await?;
-        }
-    }
+async fn update(op: &Op<'_>) -> Result<Done, OpError> {
+    let id = op.change.id.clone().ok_or_else(|| op.fail("an update without an id"))?;
+    let notes = op.org().update(op, &id).await?;
     Ok(Done { action: Action::Update, id: Some(id), notes })
 }
 
-/// Read the live object right before a PUT, so the merge starts from the present.
-async fn read_live(
-    change: &Change,
-    org: &dyn OrgMapping,
-    id: &str,
-    ctx: &OpContext<'_>,
-) -> Result<Value, OpError> {
-    let path = org.paths().item(id);
-    ctx.client.get(&path, &[]).await.map_err(OpError::api(format!(
-        "reading {} before updating it (GET {path})",
-        change.address()
-    )))
-}
-
-async fn write(
-    change: &Change,
-    org: &dyn OrgMapping,
-    id: &str,
-    body: &Value,
-    ctx: &OpContext<'_>,
-) -> Result<(), OpError> {
-    let path = org.paths().item(id);
-    let result = match org.paths().update {
-        UpdateMethod::Put => ctx.client.put(&path, body).await,
-        UpdateMethod::Patch => ctx.client.patch(&path, body).await,
-    };
-    let method = if org.paths().update == UpdateMethod::Put { "PUT" } else { "PATCH" };
-    result
-        .map(|_| ())
-        .map_err(OpError::api(format!("updating {} ({method} {path})", change.address())))
-}
-
-async fn delete(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
-    let org = org_of(change.kind);
-    let id = change
-        .id
-        .clone()
-        .ok_or_else(|| OpError::Other(format!("{}: a delete without an id", change.address())))?;
-    if change.kind == Kind::OAuthClient && ctx.own_client_id.as_deref() == Some(id.as_str()) {
-        return Err(OpError::Other(format!(
-            "{}: refusing to delete the OAuth client gcctl is authenticated with",
-            change.address()
-        )));
+async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
+    let id = op.change.id.clone().ok_or_else(|| op.fail("a delete without an id"))?;
+    if op.ctx.own_client_id.as_deref() == Some(id.as_str()) {
+        return Err(op.fail("refusing to delete the OAuth client gcctl is authenticated with"));
     }
-    let path = org.paths().item(&id);
-    if change.kind == Kind::OAuthClient {
-        // As the Terraform provider does: a client is set inactive before it is deleted.
-        let mut body = read_live(change, org, &id, ctx).await?;
-        if let Some(map) = body.as_object_mut() {
-            for read_only in [
-                "id",
-                "selfUri",
-                "dateCreated",
-                "dateModified",
-                "createdBy",
-                "modifiedBy",
-                "secret",
-                "dateToDelete",
-            ] {
-                map.remove(read_only);
-            }
-        }
-        body["state"] = "inactive".into();
-        ctx.client
-            .put(&path, &body)
-            .await
-            .map_err(OpError::api(format!("deactivating {} (PUT {path})", change.address())))?;
+    if op.ctx.lookups.is_default(op.change.kind.kind(), &id) {
+        return Err(
+            op.fail("refusing to delete the org default; make another object the default first")
+        );
     }
-    let query: Vec<(&str, String)> = if change.kind == Kind::RoutingQueue {
-        vec![("forceDelete", "true".into())]
-    } else {
-        Vec::new()
-    };
-    match ctx.client.delete(&path, &query).await {
+    op.org().before_delete(op, &id).await?;
+    let api = op.org().api();
+    let path = api.item(&id);
+    let query: Vec<(&str, String)> =
+        api.delete_query.iter().map(|(k, v)| (*k, (*v).to_string())).collect();
+    match op.ctx.client.delete(&path, &query).await {
         Ok(()) => {}
         Err(err) if err.is_not_found() => {}
-        Err(err) => {
-            return Err(OpError::api(format!("deleting {} (DELETE {path})", change.address()))(
-                err,
-            ));
-        }
+        Err(err) => return Err(op.failed("deleting")(err)),
     }
     Ok(Done { action: Action::Delete, id: Some(id), notes: Vec::new() })
 }

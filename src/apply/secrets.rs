@@ -7,38 +7,39 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::kinds::open_messaging::OpenMessagingIntegrationSpec;
-use crate::kinds::webhook::WebhookSpec;
-use crate::kinds::{Kind, downcast};
+use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
-use crate::manifest::{ManifestSet, Object};
 use crate::plan::{Action, Change, Plan};
 
 /// Secrets resolved for this run, by manifest address (`Kind/name`).
 #[derive(Debug, Default)]
 pub struct RunSecrets {
-    webhook: BTreeMap<String, Secret>,
+    sent: BTreeMap<String, Secret>,
 }
 
 impl RunSecrets {
-    /// The webhook signature secret for an integration's change.
-    pub fn webhook_secret(&self, address: &str) -> Option<&Secret> {
-        self.webhook.get(address)
+    /// The secret a change sends (its kind's `sent_secret_field`), when due.
+    pub fn sent_secret(&self, address: &str) -> Option<&Secret> {
+        self.sent.get(address)
     }
 }
 
-/// Whether a change sends the webhook signature secret: on create, and when
-/// the rotation counter differs.
-pub fn sends_webhook_secret(change: &Change) -> bool {
-    change.kind == Kind::OpenMessagingIntegration
-        && (change.action == Action::Create || change.fields.iter().any(|f| f.sensitive))
+/// Whether a change rotates its write-only value: a create, or a changed
+/// rotation counter.
+fn rotates(change: &Change) -> bool {
+    change.action == Action::Create || change.fields.iter().any(|f| f.sensitive)
 }
 
-/// Whether a change yields a new OAuth client secret (create or rotation).
-pub fn yields_client_secret(change: &Change) -> bool {
-    change.kind == Kind::OAuthClient
-        && (change.action == Action::Create || change.fields.iter().any(|f| f.sensitive))
+/// Whether a change sends a secret from the manifests (on create, and when
+/// the rotation counter differs).
+pub fn sends_secret(change: &Change) -> bool {
+    change.kind.org().sent_secret_field().is_some() && rotates(change)
+}
+
+/// Whether a change makes the org issue a secret (create or rotation).
+pub fn yields_issued_secret(change: &Change) -> bool {
+    change.kind.org().issues_secret() && rotates(change)
 }
 
 /// Resolve every secret the plan will send. Problems name the object, the
@@ -54,57 +55,26 @@ pub fn resolve(
     let mut secrets = RunSecrets::default();
     for change in &plan.changes {
         let Some(object) =
-            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind, n))
+            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n))
         else {
             continue;
         };
-        if sends_webhook_secret(change) {
-            match webhook_secret(object, &manifests, env) {
+        if sends_secret(change) {
+            match change.kind.org().resolve_sent_secret(object, &manifests, env) {
                 Ok(secret) => {
-                    secrets.webhook.insert(change.address(), secret);
+                    secrets.sent.insert(change.address(), secret);
                 }
                 Err(problem) => problems.push(problem),
             }
         }
-        if yields_client_secret(change) && secrets_dir.is_none() {
+        if yields_issued_secret(change) && secrets_dir.is_none() {
             problems.push(format!(
-                "{}: applying creates or rotates an OAuth client secret, and there is nowhere to put it; pass --secrets-dir DIR (the secret is written there, mode 0600, and nowhere else)",
+                "{}: applying creates or rotates a secret that the org issues, and there is nowhere to put it; pass --secrets-dir DIR (the secret is written there, mode 0600, and nowhere else)",
                 change.address()
             ));
         }
     }
     if problems.is_empty() { Ok(secrets) } else { Err(problems) }
-}
-
-fn webhook_secret(
-    object: &Object,
-    manifests: &SetIndex<'_>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Secret, String> {
-    let spec = downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref())
-        .ok_or("not an integration")?;
-    let webhook = manifests.resolve(Kind::Webhook, &spec.webhook).ok_or_else(|| {
-        format!("{}: webhook `{}` is not in the manifests", object.id(), spec.webhook)
-    })?;
-    let webhook_spec = downcast::<WebhookSpec>(webhook.spec.as_ref()).ok_or("not a webhook")?;
-    let base = webhook.file.parent().unwrap_or_else(|| Path::new("."));
-    let secret = webhook_spec.signature_secret.resolve(base, env).map_err(|err| {
-        format!(
-            "{} ({}): cannot resolve the signature secret: {err}",
-            webhook.id(),
-            webhook.location_of("/spec/signatureSecret")
-        )
-    })?;
-    if secret.len() < crate::manifest::MIN_WEBHOOK_SECRET_LEN {
-        return Err(format!(
-            "{} ({}): the signature secret has {} characters; Genesys needs at least {}",
-            webhook.id(),
-            webhook.location_of("/spec/signatureSecret"),
-            secret.len(),
-            crate::manifest::MIN_WEBHOOK_SECRET_LEN
-        ));
-    }
-    Ok(secret)
 }
 
 /// Write an OAuth client's secret to `<dir>/<client name>.json` (mode 0600,

@@ -125,10 +125,10 @@ fn check_fresh(saved: Plan, fresh: &Plan, path: &std::path::Path) -> anyhow::Res
     // The first fresh change per object, found without scanning for each.
     let mut fresh_changes: HashMap<(Kind, &str), &Change> = HashMap::new();
     for change in &fresh.changes {
-        fresh_changes.entry((change.kind, change.org_name.as_str())).or_insert(change);
+        fresh_changes.entry((change.kind.kind(), change.org_name.as_str())).or_insert(change);
     }
     for change in &saved.changes {
-        let now = fresh_changes.get(&(change.kind, change.org_name.as_str()));
+        let now = fresh_changes.get(&(change.kind.kind(), change.org_name.as_str()));
         let now_fingerprint = now.and_then(|c| c.live_fingerprint.as_deref());
         if now_fingerprint != change.live_fingerprint.as_deref() {
             let what = match (change.live_fingerprint.is_some(), now_fingerprint.is_some()) {

@@ -8,7 +8,6 @@ use crate::cli::validate::print_diagnostics;
 use crate::cli::{GlobalArgs, Outcome, hinted};
 use crate::export::{self, ExportOptions};
 use crate::kinds::Kind;
-use crate::kinds::org::ORG_KINDS;
 use crate::printer::{Printer, Role};
 
 /// Write manifests for the live objects of the org, ready to be applied to
@@ -43,12 +42,12 @@ const SHOWN_SECRETS: usize = 5;
 fn parse_kinds(names: &[String]) -> anyhow::Result<Vec<Kind>> {
     let mut kinds = Vec::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        let kind = ORG_KINDS.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(name));
+        let kind = Kind::in_org().iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(name));
         match kind {
             Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
             Some(_) => {}
             None => {
-                let known: Vec<&str> = ORG_KINDS.iter().map(|k| k.as_str()).collect();
+                let known: Vec<&str> = Kind::in_org().iter().map(|k| k.as_str()).collect();
                 let why = if name.eq_ignore_ascii_case("Webhook") {
                     "Webhook manifests are exported with their OpenMessagingIntegration"
                 } else {
@@ -92,7 +91,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         None => printer.data(&export::stream(&export))?,
     }
     let mut counts: Vec<String> = Vec::new();
-    for kind in Kind::ALL {
+    for &kind in Kind::all() {
         let n = export.documents.iter().filter(|d| d.kind == kind).count();
         if n > 0 {
             counts.push(format!("{n} {kind}"));

@@ -1,9 +1,8 @@
 //! Where an export goes: the file layout, the single stdout stream, the
 //! atomic directory write, and the self-check that the output validates.
 //!
-//! Layout of `--out DIR`: one file per kind (`roles.yaml`,
-//! `supported-content.yaml`, `webhooks.yaml`, `open-messaging.yaml`,
-//! `queues.yaml`, `oauth-clients.yaml`; only kinds with objects), each
+//! Layout of `--out DIR`: one file per kind (its `export_file`, such as
+//! `roles.yaml` or `queues.yaml`; only kinds with objects), each
 //! starting with a `# yaml-language-server: $schema=gcctl.schema.json`
 //! comment, the schema itself beside them, and `secrets.env.example` listing
 //! the secret variables when there are any. A directory is written whole or
@@ -22,22 +21,17 @@ pub struct ExportFile {
     pub content: String,
 }
 
-/// The file that holds each kind's manifests.
-pub const LAYOUT: [(Kind, &str); 6] = [
-    (Kind::Role, "roles.yaml"),
-    (Kind::SupportedContentProfile, "supported-content.yaml"),
-    (Kind::Webhook, "webhooks.yaml"),
-    (Kind::OpenMessagingIntegration, "open-messaging.yaml"),
-    (Kind::RoutingQueue, "queues.yaml"),
-    (Kind::OAuthClient, "oauth-clients.yaml"),
-];
+/// The file that holds each kind's manifests (its `export_file`), in apply order.
+pub fn layout() -> impl Iterator<Item = (Kind, &'static str)> {
+    Kind::all().iter().filter_map(|kind| Some((*kind, kind.def().export_file?)))
+}
 pub const SCHEMA_FILE: &str = "gcctl.schema.json";
 pub const SECRETS_FILE: &str = "secrets.env.example";
 
 /// The files of `--out DIR`, in layout order.
 pub fn files(export: &Export) -> Vec<ExportFile> {
     let mut out = Vec::new();
-    for (kind, name) in LAYOUT {
+    for (kind, name) in layout() {
         let documents: Vec<String> = export
             .documents
             .iter()
@@ -87,7 +81,7 @@ pub fn stream(export: &Export) -> String {
             out.push_str(&format!("#   {}  ({})\n", secret.name, secret.used_by));
         }
     }
-    for (kind, _) in LAYOUT {
+    for (kind, _) in layout() {
         for document in export.documents.iter().filter(|d| d.kind == kind) {
             out.push_str("---\n");
             out.push_str(&yaml::emit(&document.manifest));

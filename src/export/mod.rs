@@ -29,18 +29,17 @@ pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 pub use files::{
-    ExportFile, LAYOUT, SCHEMA_FILE, SECRETS_FILE, WriteError, check, files, stream, write_dir,
+    ExportFile, SCHEMA_FILE, SECRETS_FILE, WriteError, check, files, layout, stream, write_dir,
 };
 
 use crate::api::Client;
-use crate::kinds::Kind;
-use crate::kinds::org::ORG_KINDS;
+use crate::kinds::org::Lookups;
 use crate::kinds::project::{ProjectSpec, glob_match};
+use crate::kinds::{Kind, LiveKind, RefTarget};
 use crate::manifest::{API_VERSION, ManifestSet};
-use crate::plan::build::is_builtin;
 use crate::plan::{LiveOrg, ReadError, ReadScope};
 
 /// What to export.
@@ -59,8 +58,6 @@ pub struct ExportOptions {
 #[derive(Debug, Clone, Default)]
 pub struct ExportInput {
     pub live: LiveOrg,
-    /// The id of the org default messaging setting, if the org has one.
-    pub default_messaging_setting: Option<String>,
 }
 
 /// The manifests of an export, in output order.
@@ -93,11 +90,9 @@ pub struct SecretVariable {
     pub what: String,
 }
 
-const DEFAULT_MESSAGING_SETTING: &str = "/api/v2/conversations/messaging/settings/default";
-
 /// Read what exporting needs: every org kind with its list endpoint (as a
-/// drift with unmanaged objects does), plus the default messaging setting.
-pub async fn read(client: &Client, options: &ExportOptions) -> Result<ExportInput, ReadError> {
+/// drift with unmanaged objects does), and the org defaults.
+pub async fn read(client: &Client, _options: &ExportOptions) -> Result<ExportInput, ReadError> {
     let empty = ManifestSet {
         objects: Vec::new(),
         project: ProjectSpec::default(),
@@ -106,20 +101,8 @@ pub async fn read(client: &Client, options: &ExportOptions) -> Result<ExportInpu
         protected: BTreeSet::new(),
         skipped: Vec::new(),
     };
-    let live = Box::pin(crate::plan::read(client, &empty, &ReadScope { all_kinds: true }));
-    // Read alongside the lists: it depends on nothing they return.
-    let default_messaging_setting = async {
-        if !selected(options, Kind::OpenMessagingIntegration) {
-            return Ok(None);
-        }
-        let setting = client
-            .get_optional(DEFAULT_MESSAGING_SETTING, &[])
-            .await
-            .map_err(|source| ReadError { what: "the default messaging setting".into(), source })?;
-        Ok(setting.and_then(|s| s.get("id").and_then(Value::as_str).map(str::to_string)))
-    };
-    let (live, default_messaging_setting) = futures::try_join!(live, default_messaging_setting)?;
-    Ok(ExportInput { live, default_messaging_setting })
+    let live = crate::plan::read(client, &empty, &ReadScope { all_kinds: true }).await?;
+    Ok(ExportInput { live })
 }
 
 fn selected(options: &ExportOptions, kind: Kind) -> bool {
@@ -128,9 +111,49 @@ fn selected(options: &ExportOptions, kind: Kind) -> bool {
 
 /// A live object chosen for export.
 struct Candidate<'a> {
-    kind: Kind,
+    kind: LiveKind,
     name: String,
     live: &'a Value,
+}
+
+/// What a kind's export hook works with: the object, and where to put the
+/// manifests and secret variables it makes.
+pub struct ExportCx<'a> {
+    /// The live object.
+    pub live: &'a Value,
+    /// Its org-side name.
+    pub name: &'a str,
+    /// Its manifest handle.
+    pub handle: &'a str,
+    pub lookups: &'a Lookups,
+    address: String,
+    documents: Vec<Document>,
+    secrets: Vec<SecretVariable>,
+    warnings: &'a mut Vec<String>,
+}
+
+impl ExportCx<'_> {
+    /// Add a manifest beside the object's own (an inline object made a manifest).
+    pub fn add_document(&mut self, kind: Kind, handle: &str, spec: &Value) {
+        self.documents.push(document(kind, handle, spec));
+    }
+
+    /// A secret variable for the manifest `kind/handle`, listed in
+    /// `secrets.env.example`; returns its name.
+    pub fn secret_variable(&mut self, handle: &str, kind: Kind, what: String) -> String {
+        let name = secret_variable(handle);
+        self.secrets.push(SecretVariable {
+            name: name.clone(),
+            used_by: format!("{kind}/{handle}"),
+            what,
+        });
+        name
+    }
+
+    /// A warning about this object (a field left out, and why).
+    pub fn warn(&mut self, warning: impl std::fmt::Display) {
+        self.warnings.push(format!("{}: {warning}", self.address));
+    }
 }
 
 /// Build the manifests for the selected live objects.
@@ -140,41 +163,32 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
     let candidates = select(input, options, &mut export.warnings);
     let handles = assign_handles(input, &candidates);
     for candidate in &candidates {
-        let handle = handles[&(candidate.kind, candidate.name.clone())].clone();
-        let org = candidate.kind.def().org.expect("org kinds have a mapping");
+        let kind = candidate.kind.kind();
+        let handle = handles[&(kind, candidate.name.clone())].clone();
+        let org = candidate.kind.org();
         let mut spec = org.live_to_spec(candidate.live, lookups);
-        let address = format!("{}/{handle}", candidate.kind);
+        let address = format!("{kind}/{handle}");
         strip_unknown(&mut spec, "", &address, &mut export.warnings);
-        match candidate.kind {
-            Kind::SupportedContentProfile => {
-                // Only the default says so; `false` is not a valid declaration.
-                if spec.get("orgDefault") == Some(&Value::Bool(false)) {
-                    remove(&mut spec, "orgDefault");
-                }
-            }
-            Kind::OpenMessagingIntegration => {
-                let webhook = integration(&mut spec, candidate, &handle, input, &handles);
-                match webhook {
-                    Some((document, secret)) => {
-                        export.documents.push(document);
-                        export.secrets.push(secret);
-                    }
-                    None => {
-                        export.warnings.push(format!(
-                            "{address} (\"{}\") has no outbound webhook URL; it was left out",
-                            candidate.name
-                        ));
-                        continue;
-                    }
-                }
-            }
-            Kind::RoutingQueue => {
-                let pointer = "/outboundMessagingAddresses/openMessagingRecipient";
-                to_handle(&mut spec, pointer, Kind::OpenMessagingIntegration, &handles);
-            }
-            Kind::OAuthClient => oauth_client(&mut spec, &handles, &address, &mut export.warnings),
-            Kind::Role | Kind::Project | Kind::Webhook => {}
+        let mut cx = ExportCx {
+            live: candidate.live,
+            name: &candidate.name,
+            handle: &handle,
+            lookups,
+            address: address.clone(),
+            documents: Vec::new(),
+            secrets: Vec::new(),
+            warnings: &mut export.warnings,
+        };
+        if let Err(reason) = org.export(&mut spec, &mut cx) {
+            export
+                .warnings
+                .push(format!("{address} (\"{}\"): {reason}; it was left out", candidate.name));
+            continue;
         }
+        let (documents, secrets) = (cx.documents, cx.secrets);
+        export.documents.extend(documents);
+        export.secrets.extend(secrets);
+        to_handles(&mut spec, kind, &handles);
         for pointer in org.set_pointers() {
             if let Some(Value::Array(items)) = spec.pointer_mut(pointer) {
                 items.sort_by_cached_key(Value::to_string);
@@ -182,11 +196,29 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
             }
         }
         drop_empty(&mut spec);
-        export.documents.push(document(candidate.kind, &handle, &spec));
+        export.documents.push(document(kind, &handle, &spec));
     }
     export.documents.sort_by(|a, b| (a.kind, &a.handle).cmp(&(b.kind, &b.handle)));
     export.secrets.sort_by(|a, b| a.name.cmp(&b.name));
     export
+}
+
+/// References to exported objects become their handles: the spec's own
+/// references say where they are. Anything else stays an org name, which
+/// resolves in the target org at plan time.
+fn to_handles(spec: &mut Value, kind: Kind, handles: &BTreeMap<(Kind, String), String>) {
+    let document = json!({ "spec": spec.clone() });
+    let Ok(typed) = (kind.def().parse)(document["spec"].clone()) else { return };
+    for reference in typed.references() {
+        let RefTarget::Kind(target) = reference.target else { continue };
+        let pointer = reference.pointer.trim_start_matches("/spec");
+        if let Some(slot) = spec.pointer_mut(pointer) {
+            if let Some(handle) = slot.as_str().and_then(|n| handles.get(&(target, n.to_string())))
+            {
+                *slot = Value::String(handle.clone());
+            }
+        }
+    }
 }
 
 fn document(kind: Kind, handle: &str, spec: &Value) -> Document {
@@ -207,13 +239,13 @@ fn select<'a>(
     warnings: &mut Vec<String>,
 ) -> Vec<Candidate<'a>> {
     let mut out = Vec::new();
-    for kind in ORG_KINDS.into_iter().filter(|k| selected(options, *k)) {
+    for kind in LiveKind::all().filter(|k| selected(options, k.kind())) {
         let mut by_name: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-        for object in input.live.objects.get(&kind).into_iter().flatten() {
+        for object in input.live.objects.get(&kind.kind()).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
-            let builtin = kind == Kind::Role && is_builtin(kind, object, &input.live.lookups);
-            let own = kind == Kind::OAuthClient
-                && options.skip_client_id.is_some()
+            // Org defaults are exported (as `orgDefault: true`); built-ins are not.
+            let builtin = kind.org().is_builtin(object);
+            let own = options.skip_client_id.is_some()
                 && object.get("id").and_then(Value::as_str) == options.skip_client_id.as_deref();
             if own {
                 continue;
@@ -250,7 +282,7 @@ fn assign_handles(
     candidates: &[Candidate<'_>],
 ) -> BTreeMap<(Kind, String), String> {
     let mut handles = BTreeMap::new();
-    for kind in ORG_KINDS {
+    for kind in Kind::in_org().iter().copied() {
         let exported: BTreeSet<&str> =
             candidates.iter().filter(|c| c.kind == kind).map(|c| c.name.as_str()).collect();
         let mut taken: BTreeSet<String> = input
@@ -305,94 +337,6 @@ fn secret_variable(webhook_handle: &str) -> String {
     }
     name.push_str("_SECRET");
     name
-}
-
-/// Turn the integration's inline webhook into a `Webhook` manifest and
-/// reference it; refer to its profile by handle; leave out the default
-/// messaging setting. `None` when the integration has no webhook URL.
-fn integration(
-    spec: &mut Value,
-    candidate: &Candidate<'_>,
-    handle: &str,
-    input: &ExportInput,
-    handles: &BTreeMap<(Kind, String), String>,
-) -> Option<(Document, SecretVariable)> {
-    let inline = spec.get("webhook").cloned().unwrap_or(Value::Null);
-    let url = inline.get("url").and_then(Value::as_str)?;
-    let webhook_handle = format!("{handle}-webhook");
-    let variable = secret_variable(&webhook_handle);
-    let mut webhook = json!({ "url": url, "signatureSecret": { "fromEnv": variable } });
-    if let Some(version) = inline.get("signatureSecretVersion") {
-        webhook["signatureSecretVersion"] = version.clone();
-    }
-    let headers: Map<String, Value> = inline
-        .get("headers")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| {
-            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            (k.clone(), Value::String(text))
-        })
-        .collect();
-    if !headers.is_empty() {
-        webhook["headers"] = Value::Object(headers);
-    }
-    spec["webhook"] = Value::String(webhook_handle.clone());
-    to_handle(spec, "/supportedContent", Kind::SupportedContentProfile, handles);
-    let setting = candidate.live.pointer("/messagingSetting/id").and_then(Value::as_str);
-    if setting.is_some() && setting == input.default_messaging_setting.as_deref() {
-        remove(spec, "messagingSetting");
-    }
-    let secret = SecretVariable {
-        name: variable,
-        used_by: format!("{}/{webhook_handle}", Kind::Webhook),
-        what: format!("signature secret of the webhook of integration \"{}\"", candidate.name),
-    };
-    Some((document(Kind::Webhook, &webhook_handle, &webhook), secret))
-}
-
-/// OAuth clients: roles by handle, grants sorted, and only the fields that
-/// apply to the grant type (validation rejects the others).
-fn oauth_client(
-    spec: &mut Value,
-    handles: &BTreeMap<(Kind, String), String>,
-    address: &str,
-    warnings: &mut Vec<String>,
-) {
-    let count = spec.get("roleDivisions").and_then(Value::as_array).map_or(0, Vec::len);
-    for i in 0..count {
-        to_handle(spec, &format!("/roleDivisions/{i}/role"), Kind::Role, handles);
-    }
-    let client_credentials =
-        spec.get("authorizedGrantType").and_then(Value::as_str) == Some("CLIENT-CREDENTIALS");
-    let (drop, why) = if client_credentials {
-        ("scope", "scopes do not apply to client-credentials clients")
-    } else {
-        ("roleDivisions", "role grants only apply to client-credentials clients")
-    };
-    let dropped = remove(spec, drop);
-    if dropped.as_ref().and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
-        warnings.push(format!("{address}: `{drop}` was left out: {why}"));
-    }
-}
-
-/// Replace an org-name reference with the handle of the exported object.
-fn to_handle(
-    spec: &mut Value,
-    pointer: &str,
-    kind: Kind,
-    handles: &BTreeMap<(Kind, String), String>,
-) {
-    if let Some(slot) = spec.pointer_mut(pointer) {
-        if let Some(handle) = slot.as_str().and_then(|n| handles.get(&(kind, n.to_string()))) {
-            *slot = Value::String(handle.clone());
-        }
-    }
-}
-
-fn remove(spec: &mut Value, key: &str) -> Option<Value> {
-    spec.as_object_mut().and_then(|m| m.remove(key))
 }
 
 /// Remove references `live_to_spec` could not name (`<unknown ...>`): the

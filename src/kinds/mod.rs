@@ -1,86 +1,222 @@
 //! The resource kinds, one file each. A kind defines its spec type (the
 //! manifest surface, with Genesys API JSON names), its natural key (the
-//! org-side name), its references to other objects, its secrets and its
-//! offline checks. Adding a kind means adding a file here and one entry in
-//! [`KINDS`]; the loader, validator and schema generator only go through the
-//! [`Spec`] trait and the registry.
+//! org-side name), its references to other objects, its secrets, its offline
+//! checks and, for kinds whose objects live in the org, its [`org::OrgKind`]
+//! (how it is read, compared, written and exported).
+//!
+//! The list of kinds is the one [`kinds!`] invocation below; everything else
+//! about a kind (summary, apply order, export file, org mapping) is its
+//! `DEF` in its own file. Nothing else in the code enumerates kinds: the
+//! loader, validator, schema generator, planner, executor and exporter only
+//! go through [`Spec`], [`KindDef`] and [`org::OrgKind`]. Adding a kind is
+//! one file here, one line in [`kinds!`], and its sandbox resource
+//! (`crate::sandbox`); `tests/it/kinds.rs` fails when a place is missed.
 
 use std::any::Any;
+use std::cmp::Ordering;
 use std::fmt;
+use std::sync::LazyLock;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::diag::Findings;
-use crate::manifest::secret::SecretInput;
+use crate::manifest::secret::{Secret, SecretInput};
 
 pub mod common;
-pub mod oauth_client;
-pub mod open_messaging;
+pub mod consistency;
 pub mod org;
-pub mod project;
-pub mod role;
-pub mod routing_queue;
-pub mod supported_content;
-pub mod webhook;
 
-/// The kinds gcctl manages, in the order they are listed and applied.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-pub enum Kind {
-    Project,
-    Role,
-    SupportedContentProfile,
-    Webhook,
-    OpenMessagingIntegration,
-    RoutingQueue,
-    #[serde(rename = "OAuthClient")]
-    OAuthClient,
+/// Declares the kinds: one `Variant => module` line each. Generates the
+/// modules, the [`Kind`] enum (its spelling in manifests is the variant's
+/// name) and [`Kind::def`]. A variant's position means nothing: order comes
+/// from [`KindDef::order`].
+macro_rules! kinds {
+    ($($variant:ident => $module:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// A kind of manifest object.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+        pub enum Kind {
+            $($variant),+
+        }
+
+        impl Kind {
+            /// Every kind, in declaration order (see [`Kind::all`] for apply order).
+            const DECLARED: &'static [Kind] = &[$(Kind::$variant),+];
+
+            /// The kind's registry entry.
+            pub fn def(self) -> &'static KindDef {
+                match self {
+                    $(Kind::$variant => &$module::DEF),+
+                }
+            }
+
+            /// The kind's name, as manifests spell it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => stringify!($variant)),+
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    Project => project,
+    Role => role,
+    MessagingSetting => messaging_setting,
+    SupportedContentProfile => supported_content,
+    Webhook => webhook,
+    OpenMessagingIntegration => open_messaging,
+    RoutingQueue => routing_queue,
+    OAuthClient => oauth_client,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Project,
-        Kind::Role,
-        Kind::SupportedContentProfile,
-        Kind::Webhook,
-        Kind::OpenMessagingIntegration,
-        Kind::RoutingQueue,
-        Kind::OAuthClient,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Project => "Project",
-            Kind::Role => "Role",
-            Kind::SupportedContentProfile => "SupportedContentProfile",
-            Kind::Webhook => "Webhook",
-            Kind::OpenMessagingIntegration => "OpenMessagingIntegration",
-            Kind::RoutingQueue => "RoutingQueue",
-            Kind::OAuthClient => "OAuthClient",
-        }
+    /// Every kind, in apply order ([`KindDef::order`], then name).
+    pub fn all() -> &'static [Kind] {
+        static ALL: LazyLock<Vec<Kind>> = LazyLock::new(|| {
+            let mut all = Kind::DECLARED.to_vec();
+            all.sort();
+            all
+        });
+        &ALL
     }
 
+    /// The kinds whose objects live in the org, in apply order.
+    pub fn in_org() -> &'static [Kind] {
+        static IN_ORG: LazyLock<Vec<Kind>> =
+            LazyLock::new(|| Kind::all().iter().copied().filter(|k| k.is_org_object()).collect());
+        &IN_ORG
+    }
+
+    /// The kind named `name` (exact spelling).
     pub fn parse(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+        Kind::all().iter().copied().find(|k| k.as_str() == name)
     }
 
     /// Whether objects of this kind exist in the org (a `Webhook` and the
     /// `Project` exist only in manifests).
     pub fn is_org_object(self) -> bool {
-        !matches!(self, Kind::Project | Kind::Webhook)
+        self.def().org.is_some()
     }
 
-    pub fn def(self) -> &'static KindDef {
-        KINDS.iter().find(|d| d.kind == self).expect("every kind is registered")
+    /// How objects of this kind live in the org, if they do.
+    pub fn org(self) -> Option<&'static dyn org::OrgKind> {
+        self.def().org
+    }
+
+    /// The kind's names joined for messages (`Role, RoutingQueue, ...`).
+    pub fn names() -> String {
+        Kind::all().iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Kinds sort in apply order: what others refer to comes first.
+impl Ord for Kind {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.def().order, self.as_str()).cmp(&(other.def().order, other.as_str()))
+    }
+}
+
+impl PartialOrd for Kind {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A kind whose objects live in the org: what a planned change is about.
+/// Holding one proves the kind has an [`org::OrgKind`], so the planner and
+/// executor never ask "is there a mapping?". A saved plan naming a kind that
+/// does not live in the org fails to load.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Kind", into = "Kind")]
+pub struct LiveKind {
+    kind: Kind,
+    #[serde(skip)]
+    org: OrgRef,
+}
+
+/// The org mapping of a [`LiveKind`]; compared by nothing (the kind decides).
+#[derive(Clone, Copy)]
+struct OrgRef(&'static dyn org::OrgKind);
+
+impl PartialEq for OrgRef {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for OrgRef {}
+impl PartialOrd for OrgRef {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrgRef {
+    fn cmp(&self, _: &Self) -> Ordering {
+        Ordering::Equal
+    }
+}
+impl std::hash::Hash for OrgRef {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+impl LiveKind {
+    pub fn new(kind: Kind) -> Option<LiveKind> {
+        kind.org().map(|org| LiveKind { kind, org: OrgRef(org) })
+    }
+
+    pub fn kind(self) -> Kind {
+        self.kind
+    }
+
+    pub fn org(self) -> &'static dyn org::OrgKind {
+        self.org.0
+    }
+
+    /// Every kind that lives in the org, in apply order.
+    pub fn all() -> impl Iterator<Item = LiveKind> {
+        Kind::in_org().iter().filter_map(|k| LiveKind::new(*k))
+    }
+}
+
+impl TryFrom<Kind> for LiveKind {
+    type Error = String;
+
+    fn try_from(kind: Kind) -> Result<Self, Self::Error> {
+        LiveKind::new(kind).ok_or_else(|| format!("{kind} objects do not live in the org"))
+    }
+}
+
+impl From<LiveKind> for Kind {
+    fn from(kind: LiveKind) -> Kind {
+        kind.kind
+    }
+}
+
+impl PartialEq<Kind> for LiveKind {
+    fn eq(&self, other: &Kind) -> bool {
+        self.kind == *other
+    }
+}
+
+impl fmt::Debug for LiveKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.kind, f)
+    }
+}
+
+impl fmt::Display for LiveKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.kind, f)
     }
 }
 
@@ -96,17 +232,16 @@ pub struct Reference {
 }
 
 /// What a reference points at. Manifest kinds resolve first in the manifest
-/// set and then in the org; org-only lookups (divisions, flows, messaging
-/// settings) are resolved in the org at plan time.
+/// set and then in the org; org-only lookups (divisions, flows) are resolved
+/// in the org at plan time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RefTarget {
     Kind(Kind),
     Division,
-    MessagingSetting,
     /// A flow of the given type (uppercase `Flow.type`, e.g. `INBOUNDSHORTMESSAGE`).
     Flow(&'static str),
     /// The message routing recipient of an open messaging integration, by
-    /// the integration's org name (resolved at apply time only).
+    /// the integration's org name.
     Recipient,
 }
 
@@ -115,7 +250,6 @@ impl fmt::Display for RefTarget {
         match self {
             RefTarget::Kind(k) => write!(f, "{k}"),
             RefTarget::Division => f.write_str("division"),
-            RefTarget::MessagingSetting => f.write_str("messaging setting"),
             RefTarget::Flow(t) => write!(f, "{t} flow"),
             RefTarget::Recipient => f.write_str("message recipient of the integration"),
         }
@@ -143,6 +277,19 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
     /// relative to the document (`/spec/...`).
     fn check(&self, _findings: &mut Findings) {}
 
+    /// Checks of a resolved secret's value (its length, say) at `pointer`:
+    /// `Some((message, hint))` when Genesys would refuse it. Never include
+    /// the value in the message.
+    fn check_secret(&self, _pointer: &str, _secret: &Secret) -> Option<(String, String)> {
+        None
+    }
+
+    /// Whether this object declares itself the org default of its kind
+    /// (`orgDefault: true`); at most one object of a kind may.
+    fn is_org_default(&self) -> bool {
+        false
+    }
+
     /// The spec as JSON, exactly as declared (used for digests and rendering).
     fn to_json(&self) -> serde_json::Value;
 
@@ -152,17 +299,23 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
 /// The result of deserializing a spec: the spec, or the error with its field path.
 pub type ParseResult = Result<Box<dyn Spec>, serde_path_to_error::Error<serde_json::Error>>;
 
-/// Registry entry of a kind.
+/// Registry entry of a kind: everything the generic stages know about it.
 pub struct KindDef {
-    pub kind: Kind,
     /// One line on what the kind is, for the schema and docs.
     pub summary: &'static str,
+    /// Apply order: kinds of lower order are created first and deleted last.
+    /// A kind orders after every kind it can refer to (`tests/it/kinds.rs`
+    /// checks that against the examples).
+    pub order: u8,
+    /// The file of an export directory that holds the kind's manifests;
+    /// `None` for the Project, which export never writes.
+    pub export_file: Option<&'static str>,
     /// Deserialize a spec; errors carry the path of the offending field.
     pub parse: fn(serde_json::Value) -> ParseResult,
     /// JSON Schema of the spec.
     pub schema: fn(&mut SchemaGenerator) -> Schema,
     /// How objects of the kind live in the org; `None` for manifest-only kinds.
-    pub org: Option<&'static dyn org::OrgMapping>,
+    pub org: Option<&'static dyn org::OrgKind>,
 }
 
 /// Deserialize a concrete spec type, keeping the error's field path.
@@ -174,19 +327,9 @@ pub fn schema_of<S: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<S>()
 }
 
-/// Every kind, in [`Kind::ALL`] order.
-pub static KINDS: &[KindDef] = &[
-    project::DEF,
-    role::DEF,
-    supported_content::DEF,
-    webhook::DEF,
-    open_messaging::DEF,
-    routing_queue::DEF,
-    oauth_client::DEF,
-];
-
-/// Downcast a spec to its concrete type.
-pub fn downcast<S: Spec>(spec: &dyn Spec) -> Option<&S> {
+/// Downcast a spec to its concrete type. Only kinds do this: the stages
+/// outside `kinds` go through the traits.
+pub(in crate::kinds) fn downcast<S: Spec>(spec: &dyn Spec) -> Option<&S> {
     spec.as_any().downcast_ref::<S>()
 }
 

@@ -150,8 +150,9 @@ impl Spec for OAuthClientSpec {
 }
 
 pub const DEF: KindDef = KindDef {
-    kind: Kind::OAuthClient,
     summary: "An OAuth client with its role grants; its secret goes to --secrets-dir only.",
+    order: 50,
+    export_file: Some("oauth-clients.yaml"),
     parse: parse_spec::<OAuthClientSpec>,
     schema: schema_of::<OAuthClientSpec>,
     org: Some(&Org),
@@ -198,14 +199,75 @@ pub fn join_description(text: Option<&str>, version: u32) -> Option<String> {
     }
 }
 
-impl super::org::OrgMapping for Org {
-    fn paths(&self) -> super::org::ApiPaths {
+impl super::org::OrgKind for Org {
+    fn api(&self) -> super::org::ApiPaths {
         // The list takes no paging parameters: one call returns every client.
-        super::org::ApiPaths {
-            collection: "/api/v2/oauth/clients",
-            page_size: None,
-            update: super::org::UpdateMethod::Put,
+        super::org::ApiPaths::new("/api/v2/oauth/clients", super::org::UpdateMethod::Put)
+    }
+
+    fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [Lookup] {
+        // Grants default to the Home division and name divisions by id only.
+        &[Lookup::Divisions]
+    }
+
+    fn issues_secret(&self) -> bool {
+        true
+    }
+
+    fn after_create<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        created: &'a Value,
+        adopted: bool,
+    ) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let id = created.get("id").and_then(Value::as_str).unwrap_or_default();
+            let secret = match created.get("secret").and_then(Value::as_str).filter(|_| !adopted) {
+                Some(secret) => Secret::new(secret.to_string()),
+                // The answer carrying the secret was lost: issue a new one.
+                None => regenerate_secret(op, id).await?,
+            };
+            Ok(vec![op.save_issued_secret(id, &secret, secret_version(&op.desired))?])
+        })
+    }
+
+    fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let mut notes = Vec::new();
+            if op.change.fields.iter().any(|f| f.sensitive) {
+                let secret = regenerate_secret(op, id).await?;
+                notes.push(op.save_issued_secret(id, &secret, secret_version(&op.desired))?);
+            }
+            op.write_declared(id).await?;
+            Ok(notes)
+        })
+    }
+
+    fn before_delete<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, ()> {
+        Box::pin(async move {
+            // As the Terraform provider does: a client is set inactive before it is deleted.
+            let live = op.read_live(id).await?;
+            let mut body = super::org::writable(&live, &CLIENT_WRITABLE);
+            body["state"] = "inactive".into();
+            op.put(&self.api().item(id), &body, "deactivating").await?;
+            Ok(())
+        })
+    }
+
+    fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
+        // Only the fields that apply to the grant type (validation rejects the others).
+        let client_credentials =
+            spec.get("authorizedGrantType").and_then(Value::as_str) == Some("CLIENT-CREDENTIALS");
+        let (drop, why) = if client_credentials {
+            ("scope", "scopes do not apply to client-credentials clients")
+        } else {
+            ("roleDivisions", "role grants only apply to client-credentials clients")
+        };
+        let dropped = spec.as_object_mut().and_then(|m| m.remove(drop));
+        if dropped.as_ref().and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+            cx.warn(format!("`{drop}` was left out: {why}"));
         }
+        Ok(())
     }
 
     fn live_to_spec(
@@ -319,6 +381,31 @@ impl super::org::OrgMapping for Org {
         &["/secretVersion"]
     }
 }
+
+fn secret_version(desired: &Value) -> u32 {
+    desired
+        .get("secretVersion")
+        .and_then(Value::as_u64)
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(1)
+}
+
+async fn regenerate_secret(op: &Op<'_>, id: &str) -> Result<Secret, OpError> {
+    let path = format!("/api/v2/oauth/clients/{id}/secret");
+    let answer = op.post(&path, None, "regenerating the secret of").await?;
+    answer
+        .get("secret")
+        .and_then(Value::as_str)
+        .map(|s| Secret::new(s.to_string()))
+        .ok_or_else(|| op.fail(format!("POST {path} returned no secret")))
+}
+
+use serde_json::Value;
+
+use super::org::{Hook, Lookup};
+use crate::apply::ops::{Op, OpError};
+use crate::export::ExportCx;
+use crate::manifest::secret::Secret;
 
 #[cfg(test)]
 mod tests {

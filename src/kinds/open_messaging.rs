@@ -25,7 +25,8 @@ pub struct OpenMessagingIntegrationSpec {
     /// of a profile in the org. Left out: the org default applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supported_content: Option<String>,
-    /// The messaging setting to use, by its name in the org. Left out: the org default applies.
+    /// The `MessagingSetting` to use: a manifest name, or else the name of a
+    /// setting in the org. Left out: the org default applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messaging_setting: Option<String>,
     /// The `Webhook` (manifest name) that receives outbound messages.
@@ -84,7 +85,7 @@ impl Spec for OpenMessagingIntegrationSpec {
         if let Some(name) = &self.messaging_setting {
             refs.push(Reference {
                 pointer: "/spec/messagingSetting".into(),
-                target: RefTarget::MessagingSetting,
+                target: RefTarget::Kind(Kind::MessagingSetting),
                 name: name.clone(),
             });
         }
@@ -109,8 +110,9 @@ impl Spec for OpenMessagingIntegrationSpec {
 }
 
 pub const DEF: KindDef = KindDef {
-    kind: Kind::OpenMessagingIntegration,
     summary: "An open messaging integration, its webhook and the inbound flow its address routes to.",
+    order: 30,
+    export_file: Some("open-messaging.yaml"),
     parse: parse_spec::<OpenMessagingIntegrationSpec>,
     schema: schema_of::<OpenMessagingIntegrationSpec>,
     org: Some(&Org),
@@ -119,23 +121,18 @@ pub const DEF: KindDef = KindDef {
 /// The org side of `OpenMessagingIntegration`.
 pub struct Org;
 
-impl super::org::OrgMapping for Org {
-    fn paths(&self) -> super::org::ApiPaths {
+/// The request field of the webhook signature secret (write-only).
+const SECRET_FIELD: &str = "outboundNotificationWebhookSignatureSecretToken";
+
+impl OrgKind for Org {
+    fn api(&self) -> ApiPaths {
         // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
-        super::org::ApiPaths {
-            collection: "/api/v2/conversations/messaging/integrations/open",
-            page_size: Some(100),
-            update: super::org::UpdateMethod::Patch,
-        }
+        ApiPaths::new("/api/v2/conversations/messaging/integrations/open", UpdateMethod::Patch)
+            .paged(100)
     }
 
-    fn live_to_spec(
-        &self,
-        live: &serde_json::Value,
-        lookups: &super::org::Lookups,
-    ) -> serde_json::Value {
-        use super::org::ref_name;
-        let mut spec = serde_json::json!({ "name": live.get("name") });
+    fn live_to_spec(&self, live: &Value, lookups: &Lookups) -> Value {
+        let mut spec = json!({ "name": live.get("name") });
         if let Some(name) = ref_name(
             live,
             "supportedContent",
@@ -144,39 +141,38 @@ impl super::org::OrgMapping for Org {
         ) {
             spec["supportedContent"] = name;
         }
-        if let Some(name) = ref_name(live, "messagingSetting", lookups, RefTarget::MessagingSetting)
+        if let Some(name) =
+            ref_name(live, "messagingSetting", lookups, RefTarget::Kind(Kind::MessagingSetting))
         {
             spec["messagingSetting"] = name;
         }
-        let mut webhook = serde_json::json!({});
+        let mut webhook = json!({});
         if let Some(url) = live.get("outboundNotificationWebhookUrl").filter(|u| !u.is_null()) {
             webhook["url"] = url.clone();
         }
         let mut headers =
-            live.get("webhookHeaders").and_then(|h| h.as_object()).cloned().unwrap_or_default();
+            live.get("webhookHeaders").and_then(Value::as_object).cloned().unwrap_or_default();
         let version = headers
             .keys()
             .find(|k| k.eq_ignore_ascii_case(SECRET_VERSION_HEADER))
             .cloned()
             .and_then(|k| headers.remove(&k))
             .and_then(|v| v.as_str().and_then(|s| s.parse::<u32>().ok()));
-        webhook["headers"] = serde_json::Value::Object(headers);
+        webhook["headers"] = Value::Object(headers);
         // Without the header (an integration made outside gcctl, then
         // adopted) the secret it holds counts as version 1: secrets are sent
         // on create and on explicit rotation only, never on adoption, so the
         // receiver's current secret is not replaced behind its back.
         webhook["signatureSecretVersion"] = version.unwrap_or(1).into();
         spec["webhook"] = webhook;
-        let recipient = live.pointer("/recipient/id").and_then(|r| r.as_str());
+        let recipient = live.pointer("/recipient/id").and_then(Value::as_str);
         if let Some(flow_id) = recipient.and_then(|r| lookups.recipient_flow.get(r)) {
             let flow = match lookups.name_of(RefTarget::Flow(INBOUND_MESSAGE_FLOW), flow_id) {
-                Some(name) => serde_json::json!({ "name": name, "type": INBOUND_MESSAGE_FLOW }),
+                Some(name) => json!({ "name": name, "type": INBOUND_MESSAGE_FLOW }),
                 None => match lookups.flow_name(flow_id) {
-                    Some((flow_type, name)) => {
-                        serde_json::json!({ "name": name, "type": flow_type })
-                    }
-                    None => serde_json::json!({
-                        "name": super::org::name_or_id(None, flow_id),
+                    Some((flow_type, name)) => json!({ "name": name, "type": flow_type }),
+                    None => json!({
+                        "name": name_or_id(None, flow_id),
                         "type": INBOUND_MESSAGE_FLOW,
                     }),
                 },
@@ -188,19 +184,14 @@ impl super::org::OrgMapping for Org {
 
     fn desired(
         &self,
-        mut spec: serde_json::Value,
-        object: &crate::manifest::Object,
-        manifests: &crate::manifest::check::SetIndex<'_>,
-        _lookups: &super::org::Lookups,
-    ) -> serde_json::Value {
+        mut spec: Value,
+        object: &Object,
+        manifests: &SetIndex<'_>,
+        _lookups: &Lookups,
+    ) -> Value {
         // The webhook is another manifest: inline what the org will hold.
-        let handle = super::downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref())
-            .map(|s| s.webhook.clone());
-        let webhook = handle
-            .and_then(|h| manifests.resolve(Kind::Webhook, &h))
-            .and_then(|o| super::downcast::<WebhookSpec>(o.spec.as_ref()));
-        if let Some(webhook) = webhook {
-            spec["webhook"] = serde_json::json!({
+        if let Some(webhook) = webhook_of(object, manifests) {
+            spec["webhook"] = json!({
                 "url": webhook.url,
                 "headers": webhook.headers,
                 "signatureSecretVersion": webhook.secret_version(),
@@ -211,31 +202,27 @@ impl super::org::OrgMapping for Org {
 
     fn body(
         &self,
-        desired: &serde_json::Value,
-        _live: Option<&serde_json::Value>,
-        ids: &dyn super::org::IdResolver,
-    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
-        use super::org::{id_ref, require_id};
+        desired: &Value,
+        _live: Option<&Value>,
+        ids: &dyn IdResolver,
+    ) -> Result<Value, UnresolvedRef> {
         // POST and PATCH: PATCH changes only what is sent, and needs `name`.
-        let mut body = serde_json::json!({ "name": desired["name"] });
-        if let Some(name) = desired.get("supportedContent").and_then(|v| v.as_str()) {
+        let mut body = json!({ "name": desired["name"] });
+        if let Some(name) = desired.get("supportedContent").and_then(Value::as_str) {
             let target = RefTarget::Kind(Kind::SupportedContentProfile);
             body["supportedContent"] = id_ref(&require_id(ids, target, name, "/supportedContent")?);
         }
-        if let Some(name) = desired.get("messagingSetting").and_then(|v| v.as_str()) {
-            body["messagingSetting"] =
-                id_ref(&require_id(ids, RefTarget::MessagingSetting, name, "/messagingSetting")?);
+        if let Some(name) = desired.get("messagingSetting").and_then(Value::as_str) {
+            let target = RefTarget::Kind(Kind::MessagingSetting);
+            body["messagingSetting"] = id_ref(&require_id(ids, target, name, "/messagingSetting")?);
         }
         if let Some(webhook) = desired.get("webhook") {
             body["outboundNotificationWebhookUrl"] = webhook["url"].clone();
             let mut headers =
-                webhook.get("headers").and_then(|h| h.as_object()).cloned().unwrap_or_default();
-            let version = webhook
-                .get("signatureSecretVersion")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(1);
+                webhook.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
+            let version = webhook.get("signatureSecretVersion").and_then(Value::as_u64).unwrap_or(1);
             headers.insert(SECRET_VERSION_HEADER.into(), version.to_string().into());
-            body["webhookHeaders"] = serde_json::Value::Object(headers);
+            body["webhookHeaders"] = Value::Object(headers);
         }
         Ok(body)
     }
@@ -243,6 +230,241 @@ impl super::org::OrgMapping for Org {
     fn write_only_pointers(&self) -> &'static [&'static str] {
         &["/webhook/signatureSecretVersion"]
     }
+
+    fn record_live(&self, live: &Value, lookups: &mut Lookups) {
+        let id = live.get("id").and_then(Value::as_str);
+        let name = live.get("name").and_then(Value::as_str);
+        let recipient = live.pointer("/recipient/id").and_then(Value::as_str);
+        if let (Some(id), Some(recipient)) = (id, recipient) {
+            lookups.recipient_integration.insert(recipient.to_string(), id.to_string());
+            lookups.integration_recipient.insert(id.to_string(), recipient.to_string());
+            if let Some(name) = name {
+                // Queues refer to the recipient by the integration's name.
+                lookups.insert(RefTarget::Recipient, recipient, name);
+            }
+        }
+        for (field, kind) in [
+            ("messagingSetting", Kind::MessagingSetting),
+            ("supportedContent", Kind::SupportedContentProfile),
+        ] {
+            if let Some(reference) = live.get(field) {
+                lookups.insert_named(RefTarget::Kind(kind), reference);
+            }
+        }
+    }
+
+    fn lookups_needed(&self, spec: &dyn Spec) -> &'static [Lookup] {
+        // Recipients are only needed to show where integrations route.
+        match downcast::<OpenMessagingIntegrationSpec>(spec) {
+            Some(spec) if spec.inbound_flow.is_some() => &[Lookup::Recipients],
+            _ => &[],
+        }
+    }
+
+    fn live_problem(&self, live: &Value) -> Option<String> {
+        // An integration whose asynchronous create ended in `Error` exists by
+        // name but is broken: adopting it would hide that.
+        if live.get("createStatus").and_then(Value::as_str) != Some("Error") {
+            return None;
+        }
+        let reason =
+            live.pointer("/createError/message").and_then(Value::as_str).unwrap_or("no reason given");
+        let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
+        Some(format!(
+            "the live integration (id {id}) failed to be created (createStatus Error: {reason}); delete it (DELETE {}) and apply again",
+            self.api().item(id)
+        ))
+    }
+
+    fn sent_secret_field(&self) -> Option<&'static str> {
+        Some(SECRET_FIELD)
+    }
+
+    fn resolve_sent_secret(
+        &self,
+        object: &Object,
+        manifests: &SetIndex<'_>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Secret, String> {
+        let spec = downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref())
+            .ok_or_else(|| format!("{}: not an integration", object.id()))?;
+        let webhook = manifests.resolve(Kind::Webhook, &spec.webhook).ok_or_else(|| {
+            format!("{}: webhook `{}` is not in the manifests", object.id(), spec.webhook)
+        })?;
+        let webhook_spec = downcast::<WebhookSpec>(webhook.spec.as_ref())
+            .ok_or_else(|| format!("{}: not a webhook", webhook.id()))?;
+        let base = webhook.file.parent().unwrap_or_else(|| std::path::Path::new("."));
+        let pointer = "/spec/signatureSecret";
+        let secret = webhook_spec.signature_secret.resolve(base, env).map_err(|err| {
+            format!(
+                "{} ({}): cannot resolve the signature secret: {err}",
+                webhook.id(),
+                webhook.location_of(pointer)
+            )
+        })?;
+        match webhook_spec.check_secret(pointer, &secret) {
+            Some((message, _hint)) => {
+                Err(format!("{} ({}): {message}", webhook.id(), webhook.location_of(pointer)))
+            }
+            None => Ok(secret),
+        }
+    }
+
+    fn after_create<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        created: &'a Value,
+        _adopted: bool,
+    ) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let id = created.get("id").and_then(Value::as_str).unwrap_or_default();
+            let integration = wait_until_created(op, id).await?;
+            let recipient = integration.pointer("/recipient/id").and_then(Value::as_str);
+            if let Some(recipient) = recipient {
+                op.record(RefTarget::Recipient, &op.change.org_name, recipient);
+            }
+            route(op, recipient).await?;
+            Ok(Vec::new())
+        })
+    }
+
+    fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            if op.changed_outside("/inboundFlow") {
+                op.write(id, &op.body(None)?).await?;
+            }
+            if op.changed("/inboundFlow") {
+                let recipient = op.lookups().integration_recipient.get(id).map(String::as_str);
+                route(op, recipient).await?;
+            }
+            Ok(Vec::new())
+        })
+    }
+
+    fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
+        // The inline webhook becomes a `Webhook` manifest whose secret is a
+        // variable; the org default messaging setting is what the server
+        // assigns anyway.
+        let inline = spec.get("webhook").cloned().unwrap_or(Value::Null);
+        let url =
+            inline.get("url").and_then(Value::as_str).ok_or("it has no outbound webhook URL")?;
+        let webhook_handle = format!("{}-webhook", cx.handle);
+        let variable = cx.secret_variable(
+            &webhook_handle,
+            Kind::Webhook,
+            format!("signature secret of the webhook of integration \"{}\"", cx.name),
+        );
+        let mut webhook = json!({ "url": url, "signatureSecret": { "fromEnv": variable } });
+        if let Some(version) = inline.get("signatureSecretVersion") {
+            webhook["signatureSecretVersion"] = version.clone();
+        }
+        let headers: Map<String, Value> = inline
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                (k.clone(), Value::String(text))
+            })
+            .collect();
+        if !headers.is_empty() {
+            webhook["headers"] = Value::Object(headers);
+        }
+        cx.add_document(Kind::Webhook, &webhook_handle, &webhook);
+        spec["webhook"] = Value::String(webhook_handle);
+        let setting = cx.live.pointer("/messagingSetting/id").and_then(Value::as_str);
+        if setting.is_some_and(|id| cx.lookups.is_default(Kind::MessagingSetting, id)) {
+            spec.as_object_mut().map(|m| m.remove("messagingSetting"));
+        }
+        Ok(())
+    }
 }
 
+/// The `Webhook` manifest an integration names.
+fn webhook_of<'a>(object: &Object, manifests: &SetIndex<'a>) -> Option<&'a WebhookSpec> {
+    let spec = downcast::<OpenMessagingIntegrationSpec>(object.spec.as_ref())?;
+    let webhook = manifests.resolve(Kind::Webhook, &spec.webhook)?;
+    downcast::<WebhookSpec>(webhook.spec.as_ref())
+}
+
+/// Poll an integration until its asynchronous create leaves `Initiated`.
+/// A 404 right after the create is eventual consistency, not absence.
+async fn wait_until_created(op: &Op<'_>, id: &str) -> Result<Value, OpError> {
+    let path = Org.api().item(id);
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(50);
+    loop {
+        let found = op.get_optional(&path, "reading").await?;
+        let status = found
+            .as_ref()
+            .and_then(|o| o.get("createStatus"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        match (status.as_deref(), found) {
+            // Older integrations have no createStatus: they exist.
+            (Some("Completed") | None, Some(found)) => return Ok(found),
+            (Some("Error"), found) => {
+                let reason = create_error(found.as_ref().and_then(|o| o.get("createError")));
+                return Err(op.fail(format!(
+                    "Genesys could not create the integration (GET {path}: createStatus Error): {reason}"
+                )));
+            }
+            _ => {}
+        }
+        if started.elapsed() > op.deadline() {
+            return Err(op.fail(format!(
+                "the integration's createStatus did not reach Completed within {}s (GET {path})",
+                op.deadline().as_secs()
+            )));
+        }
+        poll_backoff(&mut wait).await;
+    }
+}
+
+/// An integration's `createError` (an `ErrorBody`) as one line: message,
+/// code and the correlation id to quote in a support case.
+fn create_error(error: Option<&Value>) -> String {
+    let field = |key: &str| error.and_then(|e| e.get(key)).and_then(Value::as_str);
+    let mut text = field("message").unwrap_or("no reason given").to_string();
+    if let Some(code) = field("code") {
+        text.push_str(&format!(" ({code})"));
+    }
+    if let Some(id) = field("contextId") {
+        text.push_str(&format!(" [correlation id: {id}]"));
+    }
+    text
+}
+
+/// Attach the integration's recipient to the declared inbound flow.
+async fn route(op: &Op<'_>, recipient: Option<&str>) -> Result<(), OpError> {
+    let Some(flow_name) = op.desired.pointer("/inboundFlow/name").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let recipient = recipient.ok_or_else(|| op.fail("the integration has no recipient to route"))?;
+    let flow = op
+        .ids()
+        .id(RefTarget::Flow(INBOUND_MESSAGE_FLOW), flow_name)
+        .ok_or_else(|| op.fail(format!("inbound message flow `{flow_name}` does not exist")))?;
+    let path = format!("/api/v2/routing/message/recipients/{recipient}");
+    // A recipient can trail its integration: wait for it.
+    op.put_when_found(&path, &json!({ "flow": { "id": flow } }), &format!("routing to flow `{flow_name}`"))
+        .await?;
+    Ok(())
+}
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use super::downcast;
+use super::org::{
+    ApiPaths, Hook, IdResolver, Lookup, Lookups, OrgKind, UnresolvedRef, UpdateMethod, id_ref,
+    name_or_id, ref_name, require_id,
+};
 use super::webhook::{SECRET_VERSION_HEADER, WebhookSpec};
+use crate::apply::ops::{Op, OpError, poll_backoff};
+use crate::export::ExportCx;
+use crate::manifest::Object;
+use crate::manifest::check::SetIndex;
+use crate::manifest::secret::Secret;

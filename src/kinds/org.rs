@@ -24,9 +24,57 @@ pub struct ApiPaths {
     pub page_size: Option<u32>,
     /// How updates are sent.
     pub update: UpdateMethod,
+    /// Whether the list takes a `name` filter (fuzzy: results are matched
+    /// exactly), used to look one object up after a lost create answer.
+    pub name_filter: bool,
+    /// Query parameters of DELETE (`forceDelete=true` for queues).
+    pub delete_query: &'static [(&'static str, &'static str)],
+    /// The endpoint of the org default object of the kind (GET answers it,
+    /// 404 when there is none), for kinds that have one.
+    pub default: Option<&'static str>,
 }
 
 impl ApiPaths {
+    /// An unpaged collection with no name filter, no DELETE query and no default.
+    pub const fn new(collection: &'static str, update: UpdateMethod) -> Self {
+        ApiPaths {
+            collection,
+            page_size: None,
+            update,
+            name_filter: false,
+            delete_query: &[],
+            default: None,
+        }
+    }
+
+    /// The list is paged, up to `size` objects a page.
+    #[must_use]
+    pub const fn paged(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// The list takes a (fuzzy) `name` filter.
+    #[must_use]
+    pub const fn name_filter(mut self) -> Self {
+        self.name_filter = true;
+        self
+    }
+
+    /// DELETE takes these query parameters.
+    #[must_use]
+    pub const fn delete_query(mut self, query: &'static [(&'static str, &'static str)]) -> Self {
+        self.delete_query = query;
+        self
+    }
+
+    /// The org default object of the kind is at `path`.
+    #[must_use]
+    pub const fn default(mut self, path: &'static str) -> Self {
+        self.default = Some(path);
+        self
+    }
+
     pub fn item(&self, id: &str) -> String {
         format!("{}/{}", self.collection, id)
     }
@@ -55,8 +103,8 @@ pub struct Lookups {
     pub integration_recipient: BTreeMap<String, String>,
     /// Recipient id → the id of the flow it routes to.
     pub recipient_flow: BTreeMap<String, String>,
-    /// The org default supported content profile id.
-    pub default_supported_content: Option<String>,
+    /// The org default object of each kind that has one, by id.
+    pub defaults: BTreeMap<Kind, String>,
     /// The OAuth client (id) gcctl is authenticated with, when known.
     pub own_client_id: Option<String>,
 }
@@ -67,6 +115,15 @@ impl Lookups {
         let ids = self.ids.entry((target, name.to_string())).or_default();
         if !ids.iter().any(|i| i == id) {
             ids.push(id.to_string());
+        }
+    }
+
+    /// Index a live object or embedded reference that carries `id` and `name`.
+    pub fn insert_named(&mut self, target: RefTarget, object: &Value) {
+        if let (Some(id), Some(name)) =
+            (object.get("id").and_then(Value::as_str), object.get("name").and_then(Value::as_str))
+        {
+            self.insert(target, id, name);
         }
     }
 
@@ -85,6 +142,21 @@ impl Lookups {
             [one] => Some(one),
             _ => None,
         }
+    }
+
+    /// Whether `id` is the org default object of `kind`.
+    pub fn is_default(&self, kind: Kind, id: &str) -> bool {
+        self.defaults.get(&kind).is_some_and(|d| d == id)
+    }
+
+    /// Objects gcctl never deletes and never reports as unmanaged: the
+    /// kind's built-ins, the org default of the kind, and the OAuth client
+    /// gcctl is calling with (ids are unique across kinds).
+    pub fn is_protected_live(&self, kind: Kind, live: &Value) -> bool {
+        let id = live.get("id").and_then(Value::as_str);
+        let own = id.is_some() && id == self.own_client_id.as_deref();
+        let default = id.is_some_and(|id| self.is_default(kind, id));
+        own || default || kind.org().is_some_and(|org| org.is_builtin(live))
     }
 
     /// The name of the flow with this id, whatever its type.
@@ -279,18 +351,26 @@ pub fn merge(base: &mut Value, patch: &Value) {
     }
 }
 
-/// The kinds whose objects live in the org, in dependency order.
-pub const ORG_KINDS: [Kind; 5] = [
-    Kind::Role,
-    Kind::SupportedContentProfile,
-    Kind::OpenMessagingIntegration,
-    Kind::RoutingQueue,
-    Kind::OAuthClient,
-];
+/// A lookup a declared object needs beyond the lists of the kinds it
+/// references (those are read anyway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lookup {
+    /// The org's divisions (names by id, and the Home division).
+    Divisions,
+    /// Open messaging recipients and the flows they route to.
+    Recipients,
+}
 
-/// What the planner and executor need from an org kind.
-pub trait OrgMapping: Sync {
-    fn paths(&self) -> ApiPaths;
+/// A boxed future borrowed for `'a`: what the asynchronous hooks return.
+pub type Hook<'a, T> = futures::future::BoxFuture<'a, Result<T, OpError>>;
+
+/// Everything gcctl knows about how a kind lives in the org. The generic
+/// stages (read, plan, apply, drift, export) go through this trait only; a
+/// kind's special API behavior is a hook here, with a default that fits the
+/// plain cases.
+pub trait OrgKind: Sync {
+    /// Where the kind lives in the API and how it is written.
+    fn api(&self) -> ApiPaths;
 
     /// A live API object in the shape of the kind's spec, references as org names.
     fn live_to_spec(&self, live: &Value, lookups: &Lookups) -> Value;
@@ -329,7 +409,90 @@ pub trait OrgMapping: Sync {
     fn write_only_pointers(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// Index what a live object tells about others (names embedded in its
+    /// references, its recipient). Its own name is indexed by the reader.
+    fn record_live(&self, _live: &Value, _lookups: &mut Lookups) {}
+
+    /// Lookups a declared object of this kind needs.
+    fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [Lookup] {
+        &[]
+    }
+
+    /// Objects every org has that are never pruned, reported as unmanaged
+    /// or exported (built-in roles). Org defaults and gcctl's own client
+    /// are recognized generically.
+    fn is_builtin(&self, _live: &Value) -> bool {
+        false
+    }
+
+    /// A live object that matches a declared name but cannot be adopted
+    /// (an integration whose asynchronous create failed): why, and the fix.
+    fn live_problem(&self, _live: &Value) -> Option<String> {
+        None
+    }
+
+    /// The request field that carries a secret resolved from the manifests,
+    /// sent on create and when a write-only rotation counter changes.
+    fn sent_secret_field(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Resolve the secret this object sends (see [`OrgKind::sent_secret_field`]).
+    /// Problems name the object, the field's location and the variable or
+    /// file, never a value.
+    fn resolve_sent_secret(
+        &self,
+        object: &crate::manifest::Object,
+        _manifests: &crate::manifest::check::SetIndex<'_>,
+        _env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Secret, String> {
+        Err(format!("{}: the kind sends no secret", object.id()))
+    }
+
+    /// Whether the org issues a secret on create and rotation, which apply
+    /// must write to `--secrets-dir`.
+    fn issues_secret(&self) -> bool {
+        false
+    }
+
+    /// Steps after the create call answered `created` (`adopted`: the answer
+    /// was lost and the object was found by name). Returns notes to report.
+    fn after_create<'a>(
+        &'a self,
+        _op: &'a Op<'a>,
+        _created: &'a Value,
+        _adopted: bool,
+    ) -> Hook<'a, Vec<String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Update the object `id` to the desired state. The default writes the
+    /// declared fields (read, merge and PUT; or PATCH).
+    fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            op.write_declared(id).await?;
+            Ok(Vec::new())
+        })
+    }
+
+    /// Steps before the DELETE of `id` (an OAuth client is set inactive first).
+    fn before_delete<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Export fix-ups of a spec-shaped live object: inline objects become
+    /// manifests of their own, fields the server assigns are left out.
+    /// `Err(reason)` leaves the object out of the export.
+    fn export(&self, _spec: &mut Value, _cx: &mut ExportCx<'_>) -> Result<(), String> {
+        Ok(())
+    }
 }
+
+use crate::apply::ops::{Op, OpError};
+use crate::export::ExportCx;
+use crate::kinds::Spec;
+use crate::manifest::secret::Secret;
 
 /// Keep only `fields` of a live object, as the writable base of a PUT body.
 pub fn writable(live: &Value, fields: &[&str]) -> Value {

@@ -176,12 +176,18 @@ impl Spec for ProjectSpec {
 }
 
 pub const DEF: KindDef = KindDef {
-    kind: Kind::Project,
     summary: "Settings of a manifest set: environments, prune scopes, ignored differences.",
+    order: 0,
+    export_file: None,
     parse: parse_spec::<ProjectSpec>,
     schema: schema_of::<ProjectSpec>,
     org: None,
 };
+
+/// The Project spec of a loaded `Project` object.
+pub fn project_spec(object: &crate::manifest::Object) -> Option<&ProjectSpec> {
+    super::downcast::<ProjectSpec>(object.spec.as_ref())
+}
 
 #[cfg(test)]
 mod tests {

@@ -100,8 +100,9 @@ impl Spec for RoleSpec {
 }
 
 pub const DEF: KindDef = KindDef {
-    kind: Kind::Role,
     summary: "An authorization role with its permissions.",
+    order: 10,
+    export_file: Some("roles.yaml"),
     parse: parse_spec::<RoleSpec>,
     schema: schema_of::<RoleSpec>,
     org: Some(&Org),
@@ -112,14 +113,19 @@ pub struct Org;
 
 const ROLE_WRITABLE: [&str; 4] = ["name", "description", "permissions", "permissionPolicies"];
 
-impl super::org::OrgMapping for Org {
-    fn paths(&self) -> super::org::ApiPaths {
+impl super::org::OrgKind for Org {
+    fn api(&self) -> super::org::ApiPaths {
         // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
-        super::org::ApiPaths {
-            collection: "/api/v2/authorization/roles",
-            page_size: Some(100),
-            update: super::org::UpdateMethod::Put,
-        }
+        super::org::ApiPaths::new("/api/v2/authorization/roles", super::org::UpdateMethod::Put)
+            .paged(100)
+            .name_filter()
+    }
+
+    /// Every org has the default roles (`default`) and the roles its
+    /// products bring (`base`).
+    fn is_builtin(&self, live: &serde_json::Value) -> bool {
+        live.get("default").and_then(serde_json::Value::as_bool) == Some(true)
+            || live.get("base").and_then(serde_json::Value::as_bool) == Some(true)
     }
 
     fn live_to_spec(

@@ -439,8 +439,9 @@ impl Spec for RoutingQueueSpec {
 }
 
 pub const DEF: KindDef = KindDef {
-    kind: Kind::RoutingQueue,
     summary: "A routing queue, with its media, ACW, routing and messaging-address settings.",
+    order: 40,
+    export_file: Some("queues.yaml"),
     parse: parse_spec::<RoutingQueueSpec>,
     schema: schema_of::<RoutingQueueSpec>,
     org: Some(&Org),
@@ -487,12 +488,20 @@ const QUEUE_WRITABLE: [&str; 33] = [
     "suppressInQueueCallRecording",
 ];
 
-impl super::org::OrgMapping for Org {
-    fn paths(&self) -> super::org::ApiPaths {
-        super::org::ApiPaths {
-            collection: "/api/v2/routing/queues",
-            page_size: Some(500),
-            update: super::org::UpdateMethod::Put,
+impl super::org::OrgKind for Org {
+    fn api(&self) -> super::org::ApiPaths {
+        // `forceDelete` deletes a queue that still has members.
+        super::org::ApiPaths::new("/api/v2/routing/queues", super::org::UpdateMethod::Put)
+            .paged(500)
+            .name_filter()
+            .delete_query(&[("forceDelete", "true")])
+    }
+
+    fn record_live(&self, live: &serde_json::Value, lookups: &mut super::org::Lookups) {
+        for (field, flow_type) in FLOW_FIELDS {
+            if let Some(flow) = live.get(field) {
+                lookups.insert_named(RefTarget::Flow(flow_type), flow);
+            }
         }
     }
 

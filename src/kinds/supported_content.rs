@@ -60,6 +60,10 @@ impl Spec for SupportedContentProfileSpec {
         Some(&self.name)
     }
 
+    fn is_org_default(&self) -> bool {
+        self.org_default == Some(true)
+    }
+
     fn check(&self, findings: &mut Findings) {
         check_org_name(findings, "/spec/name", &self.name);
         if self.org_default == Some(false) {
@@ -89,8 +93,9 @@ impl Spec for SupportedContentProfileSpec {
 }
 
 pub const DEF: KindDef = KindDef {
-    kind: Kind::SupportedContentProfile,
     summary: "Media types an open messaging integration accepts and sends.",
+    order: 20,
+    export_file: Some("supported-content.yaml"),
     parse: parse_spec::<SupportedContentProfileSpec>,
     schema: schema_of::<SupportedContentProfileSpec>,
     org: Some(&Org),
@@ -99,36 +104,32 @@ pub const DEF: KindDef = KindDef {
 /// The org side of `SupportedContentProfile`.
 pub struct Org;
 
-impl super::org::OrgMapping for Org {
-    fn paths(&self) -> super::org::ApiPaths {
+const DEFAULT_PATH: &str = "/api/v2/conversations/messaging/supportedcontent/default";
+
+impl OrgKind for Org {
+    fn api(&self) -> ApiPaths {
         // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
-        super::org::ApiPaths {
-            collection: "/api/v2/conversations/messaging/supportedcontent",
-            page_size: Some(100),
-            update: super::org::UpdateMethod::Patch,
-        }
+        ApiPaths::new("/api/v2/conversations/messaging/supportedcontent", UpdateMethod::Patch)
+            .paged(100)
+            .default(DEFAULT_PATH)
     }
 
-    fn live_to_spec(
-        &self,
-        live: &serde_json::Value,
-        lookups: &super::org::Lookups,
-    ) -> serde_json::Value {
-        let mut spec = super::org::project::<SupportedContentProfileSpec>(live);
-        let id = live.get("id").and_then(|i| i.as_str());
-        let is_default = id.is_some() && lookups.default_supported_content.as_deref() == id;
-        spec["orgDefault"] = serde_json::Value::Bool(is_default);
+    fn live_to_spec(&self, live: &Value, lookups: &Lookups) -> Value {
+        let mut spec = project::<SupportedContentProfileSpec>(live);
+        let id = live.get("id").and_then(Value::as_str);
+        let is_default = id.is_some_and(|id| lookups.is_default(Kind::SupportedContentProfile, id));
+        spec["orgDefault"] = Value::Bool(is_default);
         spec
     }
 
     fn body(
         &self,
-        desired: &serde_json::Value,
-        _live: Option<&serde_json::Value>,
-        _ids: &dyn super::org::IdResolver,
-    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
+        desired: &Value,
+        _live: Option<&Value>,
+        _ids: &dyn IdResolver,
+    ) -> Result<Value, UnresolvedRef> {
         // PATCH and POST both take the SupportedContent model; `name` is required.
-        let mut body = serde_json::json!({ "name": desired["name"] });
+        let mut body = json!({ "name": desired["name"] });
         if let Some(media) = desired.get("mediaTypes") {
             body["mediaTypes"] = media.clone();
         }
@@ -138,4 +139,51 @@ impl super::org::OrgMapping for Org {
     fn set_pointers(&self) -> &'static [&'static str] {
         &["/mediaTypes/allow/inbound", "/mediaTypes/allow/outbound"]
     }
+
+    fn after_create<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        created: &'a Value,
+        _adopted: bool,
+    ) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            if op.desired.get("orgDefault") == Some(&Value::Bool(true)) {
+                let id = created.get("id").and_then(Value::as_str).unwrap_or_default();
+                make_default(op, id).await?;
+            }
+            Ok(Vec::new())
+        })
+    }
+
+    fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            if op.changed_outside("/orgDefault") {
+                op.write(id, &op.body(None)?).await?;
+            }
+            if op.changed("/orgDefault") {
+                make_default(op, id).await?;
+            }
+            Ok(Vec::new())
+        })
+    }
+
+    fn export(&self, spec: &mut Value, _cx: &mut ExportCx<'_>) -> Result<(), String> {
+        // Only the default says so; `false` is not a valid declaration.
+        if spec.get("orgDefault") == Some(&Value::Bool(false)) {
+            spec.as_object_mut().map(|m| m.remove("orgDefault"));
+        }
+        Ok(())
+    }
 }
+
+async fn make_default(op: &Op<'_>, id: &str) -> Result<(), OpError> {
+    op.put(DEFAULT_PATH, &json!({ "id": id }), "making the org default").await.map(|_| ())
+}
+
+use serde_json::{Value, json};
+
+use super::org::{
+    ApiPaths, Hook, IdResolver, Lookups, OrgKind, UnresolvedRef, UpdateMethod, project,
+};
+use crate::apply::ops::{Op, OpError};
+use crate::export::ExportCx;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
 use crate::manifest::diag::Findings;
-use crate::manifest::secret::SecretInput;
+use crate::manifest::secret::{Secret, SecretInput};
 
 /// Header that carries the applied signature secret version inside the
 /// integration's `webhookHeaders`: the org is the state, so this is where the
@@ -77,8 +77,23 @@ impl Spec for WebhookSpec {
         }
     }
 
+    fn check_secret(&self, _pointer: &str, secret: &Secret) -> Option<(String, String)> {
+        (secret.len() < MIN_SECRET_LEN).then(|| {
+            (
+                format!(
+                    "the signature secret has {} characters; Genesys needs at least {MIN_SECRET_LEN}",
+                    secret.len()
+                ),
+                "generate a longer random secret, for example with `openssl rand -hex 32`".into(),
+            )
+        })
+    }
+
     spec_boilerplate!();
 }
+
+/// Genesys requires open messaging signature secrets longer than 15 characters.
+pub const MIN_SECRET_LEN: usize = 16;
 
 fn is_header_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -109,8 +124,12 @@ fn check_webhook_url(findings: &mut Findings, pointer: &str, url: &str) {
 }
 
 pub const DEF: KindDef = KindDef {
-    kind: Kind::Webhook,
     summary: "An outbound HTTPS webhook with a signature secret, realized inside open messaging integrations.",
+    // Realized inside the integrations that refer to it: it orders just
+    // before them. Export writes the webhooks it takes out of integrations
+    // to their own file.
+    order: 25,
+    export_file: Some("webhooks.yaml"),
     parse: parse_spec::<WebhookSpec>,
     schema: schema_of::<WebhookSpec>,
     org: None,

@@ -1,14 +1,13 @@
 //! Checks of the set as a whole: unique names, references, org defaults and
 //! dependency cycles. Per-document checks live with each kind.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
-use crate::kinds::supported_content::SupportedContentProfileSpec;
-use crate::kinds::{Kind, RefTarget, downcast};
+use crate::kinds::{Kind, RefTarget};
 use crate::manifest::Object;
 use crate::manifest::diag::{Diagnostic, locate};
 use crate::manifest::yaml::Node;
@@ -146,21 +145,19 @@ fn check_references(
 }
 
 fn check_org_default(objects: &[Object], diags: &mut Vec<Diagnostic>) {
-    let defaults: Vec<&Object> = objects
-        .iter()
-        .filter(|o| {
-            downcast::<SupportedContentProfileSpec>(o.spec.as_ref())
-                .is_some_and(|s| s.org_default == Some(true))
-        })
-        .collect();
-    for extra in defaults.iter().skip(1) {
+    let mut first_default: BTreeMap<Kind, &Object> = BTreeMap::new();
+    for object in objects.iter().filter(|o| o.spec.is_org_default()) {
+        let Some(first) = first_default.get(&object.kind) else {
+            first_default.insert(object.kind, object);
+            continue;
+        };
         diags.push(
             Diagnostic::new(
-                &extra.file,
-                locate(&extra.doc, "/spec/orgDefault"),
-                "only one SupportedContentProfile can be the org default",
+                &object.file,
+                locate(&object.doc, "/spec/orgDefault"),
+                format!("only one {} can be the org default", object.kind),
             )
-            .with_hint(format!("{} is also marked orgDefault", defaults[0].id())),
+            .with_hint(format!("{} is also marked orgDefault", first.id())),
         );
     }
 }
@@ -204,13 +201,17 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::kinds::Spec;
     use crate::kinds::routing_queue::RoutingQueueSpec;
     use crate::manifest::yaml::{Loc, Value};
+
+    const QUEUE: fn() -> Kind = || RoutingQueueSpec::default().kind();
+    const ROLE: fn() -> Kind = || Kind::parse("Role").expect("a kind");
 
     fn queue(handle: &str, org_name: &str) -> Object {
         let spec = RoutingQueueSpec { name: org_name.to_string(), ..RoutingQueueSpec::default() };
         Object {
-            kind: Kind::RoutingQueue,
+            kind: spec.kind(),
             name: handle.to_string(),
             labels: BTreeMap::new(),
             protect: false,
@@ -227,23 +228,23 @@ mod tests {
         // `b`'s org name is `a`'s handle: a reference to `a` means `a`.
         let objects = [queue("a", "Alpha"), queue("b", "a")];
         let index = SetIndex::new(&objects);
-        assert_eq!(index.position(Kind::RoutingQueue, "a"), Some(0));
-        assert_eq!(index.resolve(Kind::RoutingQueue, "Alpha").map(|o| o.name.as_str()), Some("a"));
-        assert_eq!(index.get(Kind::RoutingQueue, "b").map(|o| o.name.as_str()), Some("b"));
-        assert!(index.get(Kind::RoutingQueue, "Alpha").is_none(), "get is by handle only");
-        assert!(index.declares(Kind::RoutingQueue, "Alpha"));
-        assert!(!index.declares(Kind::RoutingQueue, "b"), "declares is by org name only");
+        assert_eq!(index.position(QUEUE(), "a"), Some(0));
+        assert_eq!(index.resolve(QUEUE(), "Alpha").map(|o| o.name.as_str()), Some("a"));
+        assert_eq!(index.get(QUEUE(), "b").map(|o| o.name.as_str()), Some("b"));
+        assert!(index.get(QUEUE(), "Alpha").is_none(), "get is by handle only");
+        assert!(index.declares(QUEUE(), "Alpha"));
+        assert!(!index.declares(QUEUE(), "b"), "declares is by org name only");
     }
 
     #[test]
     fn the_first_of_duplicates_wins_and_kinds_are_apart() {
         let objects = [queue("a", "Same"), queue("b", "Same"), queue("a", "Other")];
         let index = SetIndex::new(&objects);
-        assert_eq!(index.position(Kind::RoutingQueue, "Same"), Some(0));
-        assert_eq!(index.position(Kind::RoutingQueue, "a"), Some(0));
-        assert_eq!(index.position(Kind::RoutingQueue, "Other"), Some(2));
-        assert_eq!(index.position(Kind::RoutingQueue, "missing"), None);
-        assert_eq!(index.position(Kind::Role, "a"), None);
-        assert!(!index.declares(Kind::Role, "Same"));
+        assert_eq!(index.position(QUEUE(), "Same"), Some(0));
+        assert_eq!(index.position(QUEUE(), "a"), Some(0));
+        assert_eq!(index.position(QUEUE(), "Other"), Some(2));
+        assert_eq!(index.position(QUEUE(), "missing"), None);
+        assert_eq!(index.position(ROLE(), "a"), None);
+        assert!(!index.declares(ROLE(), "Same"));
     }
 }

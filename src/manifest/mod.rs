@@ -27,7 +27,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::kinds::project::ProjectSpec;
-use crate::kinds::{Kind, Spec, downcast};
+use crate::kinds::{Kind, Spec};
 pub use diag::Diagnostic;
 use diag::locate;
 use yaml::{Loc, Node, Value};
@@ -310,7 +310,7 @@ fn check_envelope(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Opti
                 .with_hint(format!("add `apiVersion: {API_VERSION}`")),
         ),
     }
-    let kinds = || Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+    let kinds = Kind::names;
     match node.get("kind") {
         Some(v) => match v.as_str().and_then(Kind::parse) {
             Some(kind) => Some(kind),
@@ -346,7 +346,7 @@ fn load_project(raw: &[RawDoc], diags: &mut Vec<Diagnostic>) -> Option<(Object, 
         );
     }
     let object = type_node(&first.file, first.node.clone(), first.kind, diags)?;
-    let spec = downcast::<ProjectSpec>(object.spec.as_ref())?.clone();
+    let spec = crate::kinds::project::project_spec(&object)?.clone();
     Some((object, spec))
 }
 
@@ -583,24 +583,24 @@ pub fn check_secrets(
         for (pointer, input) in object.spec.secrets() {
             let loc = locate(&object.doc, &pointer);
             match input.resolve(base, env) {
-                Ok(secret) if object.kind == Kind::Webhook && secret.len() < MIN_WEBHOOK_SECRET_LEN => diags.push(
-                    Diagnostic::new(&object.file, loc, format!("the signature secret has {} characters; Genesys needs at least {MIN_WEBHOOK_SECRET_LEN}", secret.len()))
-                        .with_hint("generate a longer random secret, for example with `openssl rand -hex 32`"),
-                ),
+                Ok(secret) => {
+                    if let Some((message, hint)) = object.spec.check_secret(&pointer, &secret) {
+                        diags.push(Diagnostic::new(&object.file, loc, message).with_hint(hint));
+                    }
+                }
                 Err(err) if require => diags.push(
                     Diagnostic::new(&object.file, loc, format!("cannot resolve the secret: {err}"))
-                        .with_hint("set the variable or create the file before running this command"),
+                        .with_hint(
+                            "set the variable or create the file before running this command",
+                        ),
                 ),
-                Ok(_) | Err(_) => {}
+                Err(_) => {}
             }
         }
     }
     diags.sort();
     diags
 }
-
-/// Genesys requires open messaging signature secrets longer than 15 characters.
-pub const MIN_WEBHOOK_SECRET_LEN: usize = 16;
 
 /// metadata.name: letters, digits, `-`, `_`, `.`; starts with a letter or digit.
 pub fn is_handle(s: &str) -> bool {

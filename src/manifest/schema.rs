@@ -6,7 +6,7 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
-use crate::kinds::{KINDS, Kind};
+use crate::kinds::Kind;
 use crate::manifest::API_VERSION;
 
 /// The schema as pretty JSON with a trailing newline.
@@ -21,17 +21,18 @@ pub fn render() -> String {
 pub fn generate() -> Value {
     let mut generator = SchemaSettings::draft2020_12().into_generator();
     let mut branches = Vec::new();
-    for def in KINDS {
+    for kind in Kind::all() {
+        let def = kind.def();
         let spec = (def.schema)(&mut generator);
         branches.push(json!({
-            "title": def.kind.as_str(),
+            "title": kind.as_str(),
             "description": def.summary,
             "type": "object",
             "additionalProperties": false,
             "required": ["apiVersion", "kind", "metadata", "spec"],
             "properties": {
                 "apiVersion": { "const": API_VERSION },
-                "kind": { "const": def.kind.as_str() },
+                "kind": { "const": kind.as_str() },
                 "metadata": { "$ref": "#/$defs/Metadata" },
                 "spec": spec,
                 "protect": {
@@ -63,12 +64,11 @@ pub fn generate() -> Value {
             "labels": { "type": "object", "additionalProperties": { "type": "string" } }
         }
     }));
-    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://gcctl.dev/schemas/gcctl.schema.json",
         "title": "gcctl manifest",
-        "description": format!("A gcctl manifest document (apiVersion {API_VERSION}). Kinds: {}.", kinds.join(", ")),
+        "description": format!("A gcctl manifest document (apiVersion {API_VERSION}). Kinds: {}.", Kind::names()),
         "oneOf": branches,
         "$defs": defs,
     })

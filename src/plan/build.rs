@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::diff::{DiffOptions, diff};
 use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
-use crate::kinds::org::{Lookups, ORG_KINDS, drop_nulls, whole_numbers};
-use crate::kinds::{Kind, RefTarget};
+use crate::kinds::org::{Lookups, OrgKind, drop_nulls, whole_numbers};
+use crate::kinds::{LiveKind, RefTarget};
 use crate::manifest::check::SetIndex;
 use crate::manifest::{ManifestSet, Object};
 
@@ -27,8 +27,8 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
     let live_names = LiveNames::new(live);
     let mut problems = Vec::new();
     let mut changes = Vec::new();
-    for object in set.objects.iter().filter(|o| o.kind.is_org_object()) {
-        match plan_object(object, set, &manifests, live, &live_names) {
+    for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
+        match plan_object(object, kind, set, &manifests, live, &live_names) {
             Ok(change) => changes.push(change),
             Err(mut p) => problems.append(&mut p),
         }
@@ -52,7 +52,10 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
 /// The desired spec-shaped value of a declared object: references resolved to
 /// org names, the kind's adjustments applied, nulls dropped, whole numbers
 /// as integers. `manifests` indexes the set the object belongs to.
+///
+/// Objects of kinds that do not live in the org have no desired value: `Null`.
 pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) -> Value {
+    let Some(org) = object.kind.org() else { return Value::Null };
     let mut spec = object.spec.to_json();
     for reference in object.spec.references() {
         if let RefTarget::Kind(kind) = reference.target {
@@ -66,7 +69,6 @@ pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) 
             }
         }
     }
-    let org = object.kind.def().org.expect("org kinds have a mapping");
     let mut desired = org.desired(spec, object, manifests, lookups);
     drop_nulls(&mut desired);
     whole_numbers(&mut desired);
@@ -75,12 +77,13 @@ pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) 
 
 fn plan_object(
     object: &Object,
+    kind: LiveKind,
     set: &ManifestSet,
     manifests: &SetIndex<'_>,
     live: &LiveOrg,
     live_names: &LiveNames<'_>,
 ) -> Result<Change, Vec<String>> {
-    let org = object.kind.def().org.expect("org kinds have a mapping");
+    let org = kind.org();
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
     let mut problems = check_references(object, manifests, &live.lookups);
     let matches = live_names.named(object.kind, &org_name);
@@ -96,7 +99,9 @@ fn plan_object(
             ids.join(", ")
         ));
     }
-    problems.extend(failed_create(object, matches));
+    for problem in matches.iter().filter_map(|m| org.live_problem(m)) {
+        problems.push(format!("{} ({}): {problem}", object.id(), object.location_of("/spec/name")));
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -104,7 +109,7 @@ fn plan_object(
     let desired = desired_of(object, manifests, &live.lookups);
     let Some(live_object) = matches.first() else {
         return Ok(Change {
-            kind: object.kind,
+            kind,
             manifest_name: Some(object.name.clone()),
             org_name,
             id: None,
@@ -120,7 +125,7 @@ fn plan_object(
     let fields = diff(&desired, &live_spec, &options(object, set, org, &ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
     Ok(Change {
-        kind: object.kind,
+        kind,
         manifest_name: Some(object.name.clone()),
         org_name,
         action: if fields.is_empty() { Action::NoOp } else { Action::Update },
@@ -132,26 +137,10 @@ fn plan_object(
     })
 }
 
-/// An integration whose asynchronous create ended in `Error` exists by name
-/// but is broken: adopting it would hide that, so the plan stops and says so.
-fn failed_create(object: &Object, matches: &[&Value]) -> Option<String> {
-    let live =
-        matches.iter().find(|m| m.get("createStatus").and_then(Value::as_str) == Some("Error"))?;
-    let reason =
-        live.pointer("/createError/message").and_then(Value::as_str).unwrap_or("no reason given");
-    let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
-    Some(format!(
-        "{} ({}): the live integration `{}` (id {id}) failed to be created (createStatus Error: {reason}); delete it (DELETE /api/v2/conversations/messaging/integrations/open/{id}) and apply again",
-        object.id(),
-        object.location_of("/spec/name"),
-        object.org_name().unwrap_or(&object.name),
-    ))
-}
-
 fn options<'a>(
     _object: &Object,
     _set: &ManifestSet,
-    org: &'a dyn crate::kinds::org::OrgMapping,
+    org: &'a dyn OrgKind,
     ignore: &'a [String],
 ) -> DiffOptions<'a> {
     DiffOptions { sets: org.set_pointers(), write_only: org.write_only_pointers(), ignore }
@@ -229,19 +218,19 @@ fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups
 /// built-ins are never candidates.
 fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Change> {
     let mut out = Vec::new();
-    for kind in ORG_KINDS {
-        if !set.project.prune.iter().any(|s| s.kind == kind) {
+    for kind in LiveKind::all() {
+        if !set.project.prune.iter().any(|s| kind == s.kind) {
             continue;
         }
-        for object in live.objects.get(&kind).into_iter().flatten() {
+        for object in live.objects.get(&kind.kind()).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
-            let declared = manifests.declares(kind, name);
+            let declared = manifests.declares(kind.kind(), name);
             // `protect: true` guards the object's name in every environment.
-            let protected = set.protected.contains(&(kind, name.to_string()));
+            let protected = set.protected.contains(&(kind.kind(), name.to_string()));
             if declared
                 || protected
-                || !set.project.in_prune_scope(kind, name)
-                || is_builtin(kind, object, &live.lookups)
+                || !set.project.in_prune_scope(kind.kind(), name)
+                || live.lookups.is_protected_live(kind.kind(), object)
             {
                 continue;
             }
@@ -260,21 +249,4 @@ fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Ch
     }
     out.sort_by(|a, b| (a.kind, &a.org_name, &a.id).cmp(&(b.kind, &b.org_name, &b.id)));
     out
-}
-
-/// Objects gcctl never deletes: built-in roles, the org's defaults, and the
-/// OAuth client gcctl itself is calling with.
-pub fn is_builtin(kind: Kind, object: &Value, lookups: &Lookups) -> bool {
-    let id = object.get("id").and_then(Value::as_str);
-    match kind {
-        Kind::OAuthClient => id.is_some() && id == lookups.own_client_id.as_deref(),
-        Kind::Role => {
-            object.get("default").and_then(Value::as_bool) == Some(true)
-                || object.get("base").and_then(Value::as_bool) == Some(true)
-        }
-        Kind::SupportedContentProfile => {
-            id.is_some() && id == lookups.default_supported_content.as_deref()
-        }
-        _ => false,
-    }
 }

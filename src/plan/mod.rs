@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::kinds::Kind;
 use crate::kinds::org::Lookups;
+use crate::kinds::{Kind, LiveKind};
 
 pub use build::{PlanError, build};
 pub use read::{ReadError, ReadScope, read};
@@ -59,7 +59,9 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Change {
-    pub kind: Kind,
+    /// A kind whose objects live in the org (a saved plan naming another
+    /// kind does not load).
+    pub kind: LiveKind,
     /// `metadata.name` of the manifest; `None` for prunes (undeclared objects).
     pub manifest_name: Option<String>,
     /// The org-side name.
@@ -205,11 +207,16 @@ mod tests {
 
     use super::*;
 
+    fn kind(name: &str) -> Kind {
+        Kind::parse(name).expect("a kind")
+    }
+
     #[test]
     fn live_names_keep_every_match_in_live_order() {
+        let (queue, role) = (kind("RoutingQueue"), kind("Role"));
         let mut live = LiveOrg::default();
         live.objects.insert(
-            Kind::RoutingQueue,
+            queue,
             vec![
                 json!({"id": "3", "name": "Same"}),
                 json!({"id": "1", "name": "Other"}),
@@ -217,15 +224,15 @@ mod tests {
                 json!({"id": "4"}),
             ],
         );
-        live.objects.insert(Kind::Role, vec![json!({"id": "5", "name": "Same"})]);
+        live.objects.insert(role, vec![json!({"id": "5", "name": "Same"})]);
         let names = LiveNames::new(&live);
         let ids = |kind, name| -> Vec<&str> {
             names.named(kind, name).iter().filter_map(|o| o["id"].as_str()).collect()
         };
-        assert_eq!(ids(Kind::RoutingQueue, "Same"), ["3", "2"]);
-        assert_eq!(ids(Kind::RoutingQueue, "Other"), ["1"]);
-        assert_eq!(ids(Kind::Role, "Same"), ["5"]);
-        assert!(ids(Kind::RoutingQueue, "Missing").is_empty());
-        assert!(ids(Kind::OAuthClient, "Same").is_empty());
+        assert_eq!(ids(queue, "Same"), ["3", "2"]);
+        assert_eq!(ids(queue, "Other"), ["1"]);
+        assert_eq!(ids(role, "Same"), ["5"]);
+        assert!(ids(queue, "Missing").is_empty());
+        assert!(ids(kind("OAuthClient"), "Same").is_empty());
     }
 }

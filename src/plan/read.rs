@@ -13,16 +13,16 @@
 //! them. Only declared fields are compared, so the live side of an
 //! undeclared reference never needs naming.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
 use serde_json::Value;
 
 use super::LiveOrg;
 use crate::api::{ApiError, Client};
-use crate::kinds::open_messaging::{INBOUND_MESSAGE_FLOW, OpenMessagingIntegrationSpec};
-use crate::kinds::org::{Lookups, ORG_KINDS};
-use crate::kinds::{Kind, RefTarget, downcast};
+use crate::kinds::open_messaging::INBOUND_MESSAGE_FLOW;
+use crate::kinds::org::{Lookup, Lookups};
+use crate::kinds::{LiveKind, RefTarget};
 use crate::manifest::ManifestSet;
 
 /// A failed read, naming what was being read.
@@ -42,10 +42,8 @@ pub struct ReadScope {
 }
 
 const DIVISIONS: &str = "/api/v2/authorization/divisions";
-const MESSAGING_SETTINGS: &str = "/api/v2/conversations/messaging/settings";
 const RECIPIENTS: &str = "/api/v2/routing/message/recipients";
 const FLOWS: &str = "/api/v2/flows";
-const DEFAULT_SUPPORTED_CONTENT: &str = "/api/v2/conversations/messaging/supportedcontent/default";
 
 /// Read what planning `set` needs.
 pub async fn read(
@@ -56,50 +54,47 @@ pub async fn read(
     let kinds = kinds_to_read(set, scope);
     let needs = Needs::of(set, scope);
     let lists = try_join_all(kinds.iter().map(|kind| list_kind(client, *kind)));
-    let divisions = optional(needs.divisions, list(client, DIVISIONS, Some(100), "divisions"));
-    let settings = optional(
-        needs.messaging_settings,
-        list(client, MESSAGING_SETTINGS, Some(100), "messaging settings"),
+    let defaults = try_join_all(needs.defaults.iter().map(|kind| read_default(client, *kind)));
+    let divisions = optional(
+        needs.lookups.contains(&Lookup::Divisions),
+        list(client, DIVISIONS, Some(100), "divisions"),
     );
-    let recipients = optional(needs.recipients, list_recipients(client));
+    let recipients = optional(needs.lookups.contains(&Lookup::Recipients), list_recipients(client));
     let flows = try_join_all(
         needs.flows.iter().map(|(name, flow_type)| find_flows(client, name, flow_type)),
     );
-    let default_sc = optional(
-        needs.default_supported_content,
-        get(client, DEFAULT_SUPPORTED_CONTENT, "the default supported content profile"),
-    );
-    let (lists, divisions, settings, recipients, flows, default_sc) =
-        futures::try_join!(lists, divisions, settings, recipients, flows, default_sc)?;
+    let (lists, defaults, divisions, recipients, flows) =
+        futures::try_join!(lists, defaults, divisions, recipients, flows)?;
 
     let mut live = LiveOrg::default();
     let lookups = &mut live.lookups;
     lookups.own_client_id = client.own_client_id();
     for division in divisions.iter().flatten() {
-        insert(lookups, RefTarget::Division, division);
+        lookups.insert_named(RefTarget::Division, division);
         if division.get("homeDivision").and_then(Value::as_bool) == Some(true) {
             lookups.home_division = division.get("id").and_then(Value::as_str).map(str::to_string);
         }
     }
-    for setting in settings.iter().flatten() {
-        insert(lookups, RefTarget::MessagingSetting, setting);
-    }
     for flow in flows.iter().flatten() {
         if let Some(flow_type) = flow.get("type").and_then(Value::as_str).and_then(static_flow_type)
         {
-            insert(lookups, RefTarget::Flow(flow_type), flow);
+            lookups.insert_named(RefTarget::Flow(flow_type), flow);
         }
     }
     for recipient in recipients.iter().flatten() {
         record_recipient(lookups, recipient);
     }
-    lookups.default_supported_content =
-        default_sc.and_then(|d| d.get("id").and_then(Value::as_str).map(str::to_string));
+    for (kind, default) in needs.defaults.iter().zip(defaults) {
+        if let Some(id) = default.as_ref().and_then(|d| d.get("id")).and_then(Value::as_str) {
+            lookups.defaults.insert(kind.kind(), id.to_string());
+        }
+    }
     for (kind, objects) in kinds.iter().zip(lists) {
         for object in &objects {
-            record_object(lookups, *kind, object);
+            lookups.insert_named(RefTarget::Kind(kind.kind()), object);
+            kind.org().record_live(object, lookups);
         }
-        live.objects.insert(*kind, objects);
+        live.objects.insert(kind.kind(), objects);
     }
     Ok(live)
 }
@@ -108,21 +103,24 @@ pub async fn read(
 /// (to check that the target exists and to name the live side of the
 /// reference: a queue's recipient, an integration's profile, a client's
 /// roles). A kind that is only referenced by undeclared fields is not read.
-fn kinds_to_read(set: &ManifestSet, scope: &ReadScope) -> Vec<Kind> {
-    let mut kinds: BTreeSet<Kind> =
-        set.objects.iter().map(|o| o.kind).filter(|k| k.is_org_object()).collect();
-    kinds.extend(set.project.prune.iter().map(|p| p.kind));
+fn kinds_to_read(set: &ManifestSet, scope: &ReadScope) -> Vec<LiveKind> {
+    let mut kinds: BTreeSet<LiveKind> = declared_or_pruned(set);
     if scope.all_kinds {
-        kinds.extend(ORG_KINDS);
+        kinds.extend(LiveKind::all());
     }
     for reference in declared_references(set) {
         if let RefTarget::Kind(kind) = reference.target {
-            if kind.is_org_object() {
-                kinds.insert(kind);
-            }
+            kinds.extend(LiveKind::new(kind));
         }
     }
     kinds.into_iter().collect()
+}
+
+/// The org kinds the set declares or prunes.
+fn declared_or_pruned(set: &ManifestSet) -> BTreeSet<LiveKind> {
+    let declared = set.objects.iter().map(|o| o.kind);
+    let pruned = set.project.prune.iter().map(|p| p.kind);
+    declared.chain(pruned).filter_map(LiveKind::new).collect()
 }
 
 /// The references of every declared org object.
@@ -133,43 +131,39 @@ fn declared_references(set: &ManifestSet) -> impl Iterator<Item = crate::kinds::
 /// Lookups the set needs, each made once.
 #[derive(Debug, Default)]
 struct Needs {
-    divisions: bool,
-    messaging_settings: bool,
-    recipients: bool,
-    default_supported_content: bool,
+    lookups: BTreeSet<Lookup>,
+    /// Kinds whose org default is read: those declared or pruned (the
+    /// default is compared, and never pruned), or all when reading everything.
+    defaults: Vec<LiveKind>,
     flows: BTreeSet<(String, &'static str)>,
 }
 
 impl Needs {
     fn of(set: &ManifestSet, scope: &ReadScope) -> Self {
-        let declares = |kind: Kind| set.of_kind(kind).next().is_some();
-        let pruned = |kind: Kind| set.project.prune.iter().any(|p| p.kind == kind);
-        let mut needs = Needs {
-            // OAuth client grants default to the Home division and name
-            // divisions by id only.
-            divisions: scope.all_kinds || declares(Kind::OAuthClient),
-            messaging_settings: scope.all_kinds,
-            recipients: scope.all_kinds,
-            default_supported_content: scope.all_kinds
-                || declares(Kind::SupportedContentProfile)
-                || pruned(Kind::SupportedContentProfile),
-            flows: BTreeSet::new(),
-        };
+        let mut needs = Needs::default();
+        let with_default: BTreeSet<LiveKind> =
+            if scope.all_kinds { LiveKind::all().collect() } else { declared_or_pruned(set) };
+        needs.defaults =
+            with_default.into_iter().filter(|k| k.org().api().default.is_some()).collect();
+        if scope.all_kinds {
+            needs.lookups.extend([Lookup::Divisions, Lookup::Recipients]);
+        }
+        for object in &set.objects {
+            if let Some(org) = object.kind.org() {
+                needs.lookups.extend(org.lookups_needed(object.spec.as_ref()));
+            }
+        }
         for reference in declared_references(set) {
             match reference.target {
                 RefTarget::Flow(flow_type) => {
                     needs.flows.insert((reference.name.clone(), flow_type));
                 }
-                RefTarget::Division => needs.divisions = true,
-                RefTarget::MessagingSetting => needs.messaging_settings = true,
+                RefTarget::Division => {
+                    needs.lookups.insert(Lookup::Divisions);
+                }
                 _ => {}
             }
         }
-        // Recipients are only needed to show where integrations route.
-        needs.recipients |= set.of_kind(Kind::OpenMessagingIntegration).any(|o| {
-            downcast::<OpenMessagingIntegrationSpec>(o.spec.as_ref())
-                .is_some_and(|s| s.inbound_flow.is_some())
-        });
         needs
     }
 }
@@ -181,9 +175,18 @@ where
     if needed { future.await.map(Some) } else { Ok(None) }
 }
 
-async fn list_kind(client: &Client, kind: Kind) -> Result<Vec<Value>, ReadError> {
-    let paths = kind.def().org.expect("org kinds have a mapping").paths();
-    list(client, paths.collection, paths.page_size, &format!("{kind} objects")).await
+async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadError> {
+    let api = kind.org().api();
+    list(client, api.collection, api.page_size, &format!("{kind} objects")).await
+}
+
+/// The org default object of a kind; `None` when the org has none (404).
+async fn read_default(client: &Client, kind: LiveKind) -> Result<Option<Value>, ReadError> {
+    let Some(path) = kind.org().api().default else { return Ok(None) };
+    client
+        .get_optional(path, &[])
+        .await
+        .map_err(|source| ReadError { what: format!("the default {kind}"), source })
 }
 
 async fn list(
@@ -197,10 +200,6 @@ async fn list(
         None => client.list_unpaged(path).await,
     };
     result.map_err(|source| ReadError { what: what.to_string(), source })
-}
-
-async fn get(client: &Client, path: &str, what: &str) -> Result<Value, ReadError> {
-    client.get(path, &[]).await.map_err(|source| ReadError { what: what.to_string(), source })
 }
 
 async fn list_recipients(client: &Client) -> Result<Vec<Value>, ReadError> {
@@ -236,14 +235,6 @@ fn static_flow_type(name: &str) -> Option<&'static str> {
     crate::kinds::common::FLOW_TYPES.iter().copied().find(|t| t.eq_ignore_ascii_case(name))
 }
 
-fn insert(lookups: &mut Lookups, target: RefTarget, object: &Value) {
-    if let (Some(id), Some(name)) =
-        (object.get("id").and_then(Value::as_str), object.get("name").and_then(Value::as_str))
-    {
-        lookups.insert(target, id, name);
-    }
-}
-
 fn record_recipient(lookups: &mut Lookups, recipient: &Value) {
     let Some(id) = recipient.get("id").and_then(Value::as_str) else { return };
     if let Some(flow) = recipient.get("flow").filter(|f| f.is_object()) {
@@ -255,41 +246,7 @@ fn record_recipient(lookups: &mut Lookups, recipient: &Value) {
                 .and_then(Value::as_str)
                 .and_then(static_flow_type)
                 .unwrap_or(INBOUND_MESSAGE_FLOW);
-            insert(lookups, RefTarget::Flow(flow_type), flow);
+            lookups.insert_named(RefTarget::Flow(flow_type), flow);
         }
     }
-}
-
-/// Index a live object: its own name, and names embedded in its references.
-fn record_object(lookups: &mut Lookups, kind: Kind, object: &Value) {
-    insert(lookups, RefTarget::Kind(kind), object);
-    match kind {
-        Kind::OpenMessagingIntegration => {
-            let id = object.get("id").and_then(Value::as_str);
-            let recipient = object.pointer("/recipient/id").and_then(Value::as_str);
-            if let (Some(id), Some(recipient)) = (id, recipient) {
-                lookups.recipient_integration.insert(recipient.to_string(), id.to_string());
-                lookups.integration_recipient.insert(id.to_string(), recipient.to_string());
-            }
-            if let Some(setting) = object.get("messagingSetting") {
-                insert(lookups, RefTarget::MessagingSetting, setting);
-            }
-            if let Some(profile) = object.get("supportedContent") {
-                insert(lookups, RefTarget::Kind(Kind::SupportedContentProfile), profile);
-            }
-        }
-        Kind::RoutingQueue => {
-            for (field, flow_type) in crate::kinds::routing_queue::FLOW_FIELDS {
-                if let Some(flow) = object.get(field) {
-                    insert(lookups, RefTarget::Flow(flow_type), flow);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Count live objects per kind, for reports.
-pub fn counts(live: &LiveOrg) -> BTreeMap<Kind, usize> {
-    live.objects.iter().map(|(k, v)| (*k, v.len())).collect()
 }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::inline;
 use crate::drift::{DriftReport, DriftStatus};
-use crate::kinds::org::ORG_KINDS;
+use crate::kinds::Kind;
 
 /// One test case before rendering.
 struct Case {
@@ -20,7 +20,7 @@ struct Case {
 
 pub fn drift(report: &DriftReport) -> String {
     let mut suites = Vec::new();
-    for kind in ORG_KINDS {
+    for &kind in Kind::in_org() {
         let mut cases: Vec<Case> = report
             .objects
             .iter()
