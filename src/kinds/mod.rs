@@ -26,6 +26,7 @@ use crate::manifest::secret::{Secret, SecretInput};
 
 pub mod common;
 pub mod consistency;
+mod lenient;
 pub mod org;
 
 /// Declares the kinds: one `Variant => module` line each. Generates the

@@ -275,7 +275,11 @@ impl super::org::OrgKind for Org {
         live: &serde_json::Value,
         lookups: &super::org::Lookups,
     ) -> serde_json::Value {
-        let mut spec = super::org::project::<OAuthClientSpec>(live);
+        // Grants are named below; the API's `{roleId, divisionId}` does not
+        // read as the spec's `{role, division}`.
+        let mut grantless = live.clone();
+        grantless.as_object_mut().map(|m| m.remove("roleDivisions"));
+        let mut spec = super::org::project::<OAuthClientSpec>(&grantless);
         let (text, version) =
             split_description(live.get("description").and_then(|d| d.as_str()).unwrap_or(""));
         if text.is_empty() {

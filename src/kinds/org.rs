@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
 use crate::kinds::{Kind, RefTarget};
@@ -227,76 +226,7 @@ pub fn name_or_id(name: Option<&str>, id: &str) -> Value {
     }
 }
 
-/// Keep only the parts of `value` that the JSON Schema of `T` describes: how a
-/// live API object becomes spec-shaped (server read-only and unmanaged fields
-/// dropped). Nulls are dropped too: the API's null and an absent field mean
-/// the same thing.
-pub fn project<T: JsonSchema>(value: &Value) -> Value {
-    // Generating a schema costs far more than projecting one object, and
-    // exports and large plans project thousands: generate each type's once.
-    static SCHEMAS: std::sync::OnceLock<std::sync::Mutex<BTreeMap<String, std::sync::Arc<Value>>>> =
-        std::sync::OnceLock::new();
-    let cache = SCHEMAS.get_or_init(Default::default);
-    let id = T::schema_id().into_owned();
-    let cached = cache.lock().ok().and_then(|c| c.get(&id).cloned());
-    let root = cached.unwrap_or_else(|| {
-        let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-        let schema = std::sync::Arc::new(generator.into_root_schema_for::<T>().to_value());
-        if let Ok(mut cache) = cache.lock() {
-            cache.insert(id, schema.clone());
-        }
-        schema
-    });
-    project_with(value, &root, &root)
-}
-
-fn project_with(value: &Value, schema: &Value, root: &Value) -> Value {
-    let schema = resolve_schema(schema, root);
-    match value {
-        Value::Object(map) => {
-            let props = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-            let mut out = Map::new();
-            for (key, v) in map {
-                if v.is_null() {
-                    continue;
-                }
-                let sub = props.and_then(|p| p.get(key)).or(additional);
-                if let Some(sub) = sub {
-                    out.insert(key.clone(), project_with(v, sub, root));
-                }
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => {
-            let item_schema = schema.get("items").unwrap_or(&Value::Bool(true));
-            Value::Array(items.iter().map(|v| project_with(v, item_schema, root)).collect())
-        }
-        other => other.clone(),
-    }
-}
-
-/// Follow `$ref` and pick the non-null branch of nullable `anyOf`.
-fn resolve_schema<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
-    let mut current = schema;
-    for _ in 0..16 {
-        if let Some(reference) = current.get("$ref").and_then(Value::as_str) {
-            let name = reference.rsplit('/').next().unwrap_or_default();
-            match root.get("$defs").and_then(|d| d.get(name)) {
-                Some(next) => current = next,
-                None => return current,
-            }
-        } else if let Some(branches) = current.get("anyOf").and_then(Value::as_array) {
-            match branches.iter().find(|b| b.get("type").and_then(Value::as_str) != Some("null")) {
-                Some(next) => current = next,
-                None => return current,
-            }
-        } else {
-            return current;
-        }
-    }
-    current
-}
+pub use super::lenient::project;
 
 /// Remove `null` members recursively (serialized `Option::None` or API nulls).
 pub fn drop_nulls(value: &mut Value) {

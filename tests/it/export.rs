@@ -225,6 +225,7 @@ fn export_round_trips_through_a_fresh_org_and_is_byte_identical() {
         names,
         [
             "gcctl.schema.json",
+            "messaging-settings.yaml",
             "oauth-clients.yaml",
             "open-messaging.yaml",
             "queues.yaml",
