@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::secrets::{RunSecrets, write_client_secret};
 use crate::api::{ApiError, Client};
 use crate::kinds::RefTarget;
-use crate::kinds::org::{IdResolver, Lookups, OrgKind, UnresolvedRef, UpdateMethod};
+use crate::kinds::org::{BodyError, IdResolver, Lookups, OrgKind, UpdateMethod};
 use crate::manifest::Object;
 use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
@@ -51,8 +51,8 @@ pub enum OpError {
     Failed(String),
 }
 
-impl From<UnresolvedRef> for OpError {
-    fn from(err: UnresolvedRef) -> Self {
+impl From<BodyError> for OpError {
+    fn from(err: BodyError) -> Self {
         OpError::Failed(err.to_string())
     }
 }

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::common::check_org_name;
 use super::org::{
-    ApiPaths, Hook, IdResolver, Lookups, OrgKind, UnresolvedRef, UpdateMethod, project,
+    ApiPaths, BodyError, Hook, IdResolver, Lookups, OrgKind, UpdateMethod, project, typed,
 };
 use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
 use crate::apply::ops::{Op, OpError};
@@ -107,7 +107,7 @@ pub enum Toggle {
 
 /// The body of POST (`MessagingSettingRequest`) and PATCH
 /// (`MessagingSettingPatchRequest`): the writable fields only.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Request {
     name: String,
@@ -173,14 +173,11 @@ impl OrgKind for Org {
         desired: &Value,
         _live: Option<&Value>,
         _ids: &dyn IdResolver,
-    ) -> Result<Value, UnresolvedRef> {
+    ) -> Result<Value, BodyError> {
         // The desired value is spec-shaped: the request takes its writable part.
-        let request: Request = serde_json::from_value(desired.clone()).unwrap_or(Request {
-            name: desired["name"].as_str().unwrap_or_default().to_string(),
-            content: None,
-            event: None,
-        });
-        Ok(serde_json::to_value(request).unwrap_or(Value::Null))
+        let spec: MessagingSettingSpec = typed(desired)?;
+        let request = Request { name: spec.name, content: spec.content, event: spec.event };
+        serde_json::to_value(request).map_err(|e| BodyError::Shape(e.to_string()))
     }
 
     fn after_create<'a>(
@@ -242,7 +239,7 @@ mod tests {
             "orgDefault": true,
             "event": {"typing": {"on": {"inbound": "Enabled", "outbound": "Disabled"}}},
         });
-        let body = Org.body(&desired, None, &Lookups::default()).unwrap_or_default();
+        let body = Org.body(&desired, None, &Lookups::default()).expect("a body");
         assert_eq!(
             body,
             json!({"name": "Bots", "event": {"typing": {"on": {"inbound": "Enabled", "outbound": "Disabled"}}}})

@@ -161,6 +161,33 @@ pub const DEF: KindDef = KindDef {
 /// The org side of `OAuthClient`.
 pub struct Org;
 
+/// The fields of `OAuthClientRequest` a spec declares; grants as ids.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientRequest {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    authorized_grant_type: GrantType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token_validity_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_divisions: Option<Vec<GrantRequest>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registered_redirect_uri: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<ClientState>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrantRequest {
+    role_id: String,
+    division_id: String,
+}
+
 /// Fields of `OAuthClient` that `OAuthClientRequest` accepts back on PUT.
 const CLIENT_WRITABLE: [&str; 9] = [
     "name",
@@ -336,44 +363,59 @@ impl super::org::OrgKind for Org {
 
     fn body(
         &self,
-        desired: &serde_json::Value,
-        live: Option<&serde_json::Value>,
+        desired: &Value,
+        live: Option<&Value>,
         ids: &dyn super::org::IdResolver,
-    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
+    ) -> Result<Value, super::org::BodyError> {
         use super::org::require_id;
-        let mut declared = desired.clone();
-        let map = declared.as_object_mut().expect("a spec is an object");
-        let version = map
-            .remove("secretVersion")
-            .and_then(|v| v.as_u64())
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(1);
+        let spec: OAuthClientSpec = super::org::typed(desired)?;
         // Keep the user's text and the applied version in the description.
         let live_text = live
             .and_then(|l| l.get("description"))
-            .and_then(|d| d.as_str())
+            .and_then(Value::as_str)
             .map(|d| split_description(d).0);
-        let text =
-            map.get("description").and_then(|d| d.as_str()).map(str::to_string).or(live_text);
-        match join_description(text.as_deref(), version) {
-            Some(description) => map.insert("description".into(), description.into()),
-            None => map.remove("description"),
-        };
-        if let Some(grants) = map.remove("roleDivisions") {
-            let mut out = Vec::new();
-            for (i, grant) in grants.as_array().into_iter().flatten().enumerate() {
-                let role = grant.get("role").and_then(|r| r.as_str()).unwrap_or_default();
-                let division = grant.get("division").and_then(|d| d.as_str()).unwrap_or_default();
-                out.push(serde_json::json!({
-                    "roleId": require_id(ids, RefTarget::Kind(Kind::Role), role, &format!("/roleDivisions/{i}/role"))?,
-                    "divisionId": require_id(ids, RefTarget::Division, division, &format!("/roleDivisions/{i}/division"))?,
-                }));
+        let text = spec.description.clone().or(live_text);
+        let mut grants = None;
+        if let Some(declared) = &spec.role_divisions {
+            let mut resolved = Vec::new();
+            for (i, grant) in declared.iter().enumerate() {
+                // `desired` names every grant's division (Home by default).
+                let division = grant.division.as_deref().unwrap_or_default();
+                resolved.push(GrantRequest {
+                    role_id: require_id(
+                        ids,
+                        RefTarget::Kind(Kind::Role),
+                        &grant.role,
+                        &format!("/roleDivisions/{i}/role"),
+                    )?,
+                    division_id: require_id(
+                        ids,
+                        RefTarget::Division,
+                        division,
+                        &format!("/roleDivisions/{i}/division"),
+                    )?,
+                });
             }
-            map.insert("roleDivisions".into(), serde_json::Value::Array(out));
+            grants = Some(resolved);
         }
-        let mut body = live
-            .map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &CLIENT_WRITABLE));
+        let request = ClientRequest {
+            name: spec.name,
+            description: join_description(text.as_deref(), spec.secret_version.unwrap_or(1)),
+            authorized_grant_type: spec.authorized_grant_type,
+            access_token_validity_seconds: spec.access_token_validity_seconds,
+            role_divisions: grants,
+            scope: spec.scope,
+            registered_redirect_uri: spec.registered_redirect_uri,
+            state: spec.state,
+        };
+        let declared = serde_json::to_value(request)
+            .map_err(|e| super::org::BodyError::Shape(e.to_string()))?;
+        // PUT replaces the client: start from its writable live fields.
+        let mut body = live.map_or_else(|| json!({}), |l| super::org::writable(l, &CLIENT_WRITABLE));
         super::org::merge(&mut body, &declared);
+        if declared.get("description").is_none() {
+            body.as_object_mut().map(|m| m.remove("description"));
+        }
         Ok(body)
     }
 
@@ -404,7 +446,7 @@ async fn regenerate_secret(op: &Op<'_>, id: &str) -> Result<Secret, OpError> {
         .ok_or_else(|| op.fail(format!("POST {path} returned no secret")))
 }
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::org::{Hook, Lookup};
 use crate::apply::ops::{Op, OpError};

@@ -121,6 +121,43 @@ pub const DEF: KindDef = KindDef {
 /// The org side of `OpenMessagingIntegration`.
 pub struct Org;
 
+/// The desired value: the spec with references as org names and the
+/// webhook inlined (see [`OrgKind::desired`]).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Desired {
+    name: String,
+    supported_content: Option<String>,
+    messaging_setting: Option<String>,
+    webhook: Option<InlineWebhook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InlineWebhook {
+    url: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    signature_secret_version: u32,
+}
+
+/// The writable fields of `OpenIntegrationRequest` (POST) and
+/// `OpenIntegrationUpdateRequest` (PATCH) that gcctl manages. The signature
+/// secret is added by the executor when due.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supported_content: Option<IdRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    messaging_setting: Option<IdRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outbound_notification_webhook_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook_headers: Option<BTreeMap<String, String>>,
+}
+
 /// The request field of the webhook signature secret (write-only).
 const SECRET_FIELD: &str = "outboundNotificationWebhookSignatureSecretToken";
 
@@ -205,26 +242,38 @@ impl OrgKind for Org {
         desired: &Value,
         _live: Option<&Value>,
         ids: &dyn IdResolver,
-    ) -> Result<Value, UnresolvedRef> {
+    ) -> Result<Value, BodyError> {
         // POST and PATCH: PATCH changes only what is sent, and needs `name`.
-        let mut body = json!({ "name": desired["name"] });
-        if let Some(name) = desired.get("supportedContent").and_then(Value::as_str) {
-            let target = RefTarget::Kind(Kind::SupportedContentProfile);
-            body["supportedContent"] = id_ref(&require_id(ids, target, name, "/supportedContent")?);
+        let desired: Desired = typed(desired)?;
+        let reference = |kind: Kind, name: Option<String>, pointer: &str| {
+            name.map(|name| {
+                require_id(ids, RefTarget::Kind(kind), &name, pointer).map(|id| IdRef { id })
+            })
+            .transpose()
+        };
+        let mut request = Request {
+            name: desired.name,
+            supported_content: reference(
+                Kind::SupportedContentProfile,
+                desired.supported_content,
+                "/supportedContent",
+            )?,
+            messaging_setting: reference(
+                Kind::MessagingSetting,
+                desired.messaging_setting,
+                "/messagingSetting",
+            )?,
+            outbound_notification_webhook_url: None,
+            webhook_headers: None,
+        };
+        if let Some(webhook) = desired.webhook {
+            // The org is the state: the applied secret version rides along.
+            let mut headers = webhook.headers;
+            headers.insert(SECRET_VERSION_HEADER.into(), webhook.signature_secret_version.to_string());
+            request.outbound_notification_webhook_url = Some(webhook.url);
+            request.webhook_headers = Some(headers);
         }
-        if let Some(name) = desired.get("messagingSetting").and_then(Value::as_str) {
-            let target = RefTarget::Kind(Kind::MessagingSetting);
-            body["messagingSetting"] = id_ref(&require_id(ids, target, name, "/messagingSetting")?);
-        }
-        if let Some(webhook) = desired.get("webhook") {
-            body["outboundNotificationWebhookUrl"] = webhook["url"].clone();
-            let mut headers =
-                webhook.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
-            let version = webhook.get("signatureSecretVersion").and_then(Value::as_u64).unwrap_or(1);
-            headers.insert(SECRET_VERSION_HEADER.into(), version.to_string().into());
-            body["webhookHeaders"] = Value::Object(headers);
-        }
-        Ok(body)
+        serde_json::to_value(request).map_err(|e| BodyError::Shape(e.to_string()))
     }
 
     fn write_only_pointers(&self) -> &'static [&'static str] {
@@ -453,14 +502,15 @@ async fn route(op: &Op<'_>, recipient: Option<&str>) -> Result<(), OpError> {
     Ok(())
 }
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
 use super::downcast;
 use super::org::{
-    ApiPaths, Hook, IdResolver, Lookup, Lookups, OrgKind, UnresolvedRef, UpdateMethod, id_ref,
-    name_or_id, ref_name, require_id,
+    ApiPaths, BodyError, Hook, IdRef, IdResolver, Lookup, Lookups, OrgKind, UpdateMethod,
+    name_or_id, ref_name, require_id, typed,
 };
 use super::webhook::{SECRET_VERSION_HEADER, WebhookSpec};
 use crate::apply::ops::{Op, OpError, poll_backoff};

@@ -187,6 +187,29 @@ pub struct UnresolvedRef {
     pub name: String,
 }
 
+/// Why a request body cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error(transparent)]
+    Unresolved(#[from] UnresolvedRef),
+    /// The desired value does not read as the kind's spec (a bug: desired
+    /// values come from validated specs).
+    #[error("the desired state does not read as the kind's spec: {0}")]
+    Shape(String),
+}
+
+/// Read a desired (spec-shaped) value as the typed spec it came from.
+pub fn typed<T: serde::de::DeserializeOwned>(desired: &Value) -> Result<T, BodyError> {
+    serde_json::from_value(desired.clone()).map_err(|e| BodyError::Shape(e.to_string()))
+}
+
+/// A reference in a request body: the id alone (never a stale name or
+/// `selfUri`, which are read-only).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IdRef {
+    pub id: String,
+}
+
 /// Resolve a reference field or fail with its pointer.
 pub fn require_id(
     ids: &dyn IdResolver,
@@ -262,13 +285,16 @@ pub fn whole_numbers(value: &mut Value) {
 
 /// Deep-merge `patch` into `base`: objects merge key by key, anything else
 /// replaces. Used before a PUT so that fields the manifest does not declare
-/// keep their live values.
+/// keep their live values. A reference (an object with an `id`) replaces
+/// whole: merging `{"id": new}` into a live `{"id", "name", "selfUri"}`
+/// would send the old name and URI with the new id.
 pub fn merge(base: &mut Value, patch: &Value) {
     match (base, patch) {
         (Value::Object(base), Value::Object(patch)) => {
             for (key, value) in patch {
+                let reference = value.get("id").is_some();
                 match base.get_mut(key) {
-                    Some(existing) if existing.is_object() && value.is_object() => {
+                    Some(existing) if existing.is_object() && value.is_object() && !reference => {
                         merge(existing, value);
                     }
                     _ => {
@@ -327,7 +353,7 @@ pub trait OrgKind: Sync {
         desired: &Value,
         live: Option<&Value>,
         ids: &dyn IdResolver,
-    ) -> Result<Value, UnresolvedRef>;
+    ) -> Result<Value, BodyError>;
 
     /// Pointers of lists compared as sets (order does not matter).
     fn set_pointers(&self) -> &'static [&'static str] {
@@ -447,6 +473,13 @@ mod tests {
         let mut value = json!({"a": [15.0, 0.8, -3.0], "b": 1e300, "c": "15.0", "d": 7});
         whole_numbers(&mut value);
         assert_eq!(value, json!({"a": [15, 0.8, -3], "b": 1e300, "c": "15.0", "d": 7}));
+    }
+
+    #[test]
+    fn references_replace_whole_when_merged() {
+        let mut live = json!({"division": {"id": "old", "name": "Old", "selfUri": "/d/old"}});
+        merge(&mut live, &json!({"division": {"id": "new"}}));
+        assert_eq!(live, json!({"division": {"id": "new"}}));
     }
 
     #[test]

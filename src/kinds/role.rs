@@ -159,7 +159,7 @@ impl super::org::OrgKind for Org {
         desired: &serde_json::Value,
         live: Option<&serde_json::Value>,
         _ids: &dyn super::org::IdResolver,
-    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
+    ) -> Result<serde_json::Value, super::org::BodyError> {
         let mut body =
             live.map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &ROLE_WRITABLE));
         body["name"] = desired["name"].clone();

@@ -546,7 +546,7 @@ impl super::org::OrgKind for Org {
         desired: &serde_json::Value,
         live: Option<&serde_json::Value>,
         ids: &dyn super::org::IdResolver,
-    ) -> Result<serde_json::Value, super::org::UnresolvedRef> {
+    ) -> Result<serde_json::Value, super::org::BodyError> {
         use super::org::{id_ref, require_id};
         let mut declared = desired.clone();
         if let Some(name) = desired.get("division").and_then(|v| v.as_str()) {

@@ -101,6 +101,15 @@ pub const DEF: KindDef = KindDef {
     org: Some(&Org),
 };
 
+/// The writable part of the `SupportedContent` model.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_types: Option<MediaTypes>,
+}
+
 /// The org side of `SupportedContentProfile`.
 pub struct Org;
 
@@ -127,13 +136,12 @@ impl OrgKind for Org {
         desired: &Value,
         _live: Option<&Value>,
         _ids: &dyn IdResolver,
-    ) -> Result<Value, UnresolvedRef> {
-        // PATCH and POST both take the SupportedContent model; `name` is required.
-        let mut body = json!({ "name": desired["name"] });
-        if let Some(media) = desired.get("mediaTypes") {
-            body["mediaTypes"] = media.clone();
-        }
-        Ok(body)
+    ) -> Result<Value, BodyError> {
+        // POST and PATCH both take the SupportedContent model; `name` is
+        // required, so it is always sent.
+        let spec: SupportedContentProfileSpec = typed(desired)?;
+        let request = Request { name: spec.name, media_types: spec.media_types };
+        serde_json::to_value(request).map_err(|e| BodyError::Shape(e.to_string()))
     }
 
     fn set_pointers(&self) -> &'static [&'static str] {
@@ -183,7 +191,7 @@ async fn make_default(op: &Op<'_>, id: &str) -> Result<(), OpError> {
 use serde_json::{Value, json};
 
 use super::org::{
-    ApiPaths, Hook, IdResolver, Lookups, OrgKind, UnresolvedRef, UpdateMethod, project,
+    ApiPaths, BodyError, Hook, IdResolver, Lookups, OrgKind, UpdateMethod, project, typed,
 };
 use crate::apply::ops::{Op, OpError};
 use crate::export::ExportCx;
