@@ -197,7 +197,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// An error with a suggestion for the user. Library errors that know the fix
-/// are listed in [`hint_of`]; command code can wrap any error with [`hinted`].
+/// are listed in `hint_of`; command code can wrap any error with [`hinted`].
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct HintedError {

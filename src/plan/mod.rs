@@ -1,7 +1,7 @@
 //! The plan: what would change in the org, as data. Renderers only read it;
 //! `apply` executes it; `--out` saves it.
 //!
-//! A plan is computed from a validated [`ManifestSet`] and a [`LiveOrg`] read
+//! A plan is computed from a validated [`ManifestSet`](crate::manifest::ManifestSet) and a [`LiveOrg`] read
 //! from the API. Changes are ordered deterministically (kind in dependency
 //! order, then manifest name; prunes last), each with field-level before and
 //! after values in the manifest's own paths, and a fingerprint of the live
