@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
-use crate::apply::{self, ApplySettings, ApplySummary, Event};
+use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set};
 use crate::kinds::Kind;
@@ -111,8 +111,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             apply::execute(&plan, &set, &live, &connection.client, &settings, &secrets, &sender)
                 .await;
         drop(sender);
-        let failures = reporter.await.unwrap_or_default();
-        finish(&summary, &failures, args.output, printer)
+        // The reporter only ends once every event was printed.
+        let _ = reporter.await;
+        finish(&summary, args.output, printer)
     })
 }
 
@@ -153,8 +154,7 @@ fn check_fresh(saved: Plan, fresh: &Plan, path: &std::path::Path) -> anyhow::Res
 
 fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
     if args.output == ApplyOutput::Json {
-        let line = serde_json::json!({ "event": "plan", "summary": plan.summary, "format_version": plan.format_version });
-        printer.data(&format!("{line}\n"))?;
+        printer.data(&render::json::apply_plan(plan))?;
         return Ok(());
     }
     printer.data(&render::text::plan(plan, printer))?;
@@ -188,42 +188,45 @@ fn confirm(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Print events as they come; return the failure lines for the end.
+/// Print events as they come: in JSON, every event as a line on stdout; in
+/// text, progress and outcomes on stderr, each failure once as
+/// `error:` / `Caused by:` / `hint:` when it happens.
 async fn report_events(
     mut events: mpsc::UnboundedReceiver<Event>,
     output: ApplyOutput,
     printer: Printer,
-) -> Vec<String> {
-    let mut failures = Vec::new();
+) {
     while let Some(event) = events.recv().await {
         if output == ApplyOutput::Json {
-            let _ =
-                printer.data(&format!("{}\n", serde_json::to_string(&event).unwrap_or_default()));
-        } else if event.event != "started" || printer.progress_enabled() {
-            let message = event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-            let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-            if event.event != "unchanged" {
+            // A closed stdout ends the output, not the run: the summary write reports it.
+            let _ = printer.data(&render::json::apply_event(&event));
+            continue;
+        }
+        match (&event.event, &event.error) {
+            (EventKind::Failed, Some(failure)) => {
+                printer.error(&failure.message, &failure.causes, failure.hint.as_deref());
+            }
+            (EventKind::Unchanged, _) => {}
+            (EventKind::Started, _) if !printer.progress_enabled() => {}
+            _ => {
+                let message =
+                    event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
                 printer.status(&format!(
                     "{} {} \"{}\"{id}{message}",
-                    event.event, event.object, event.org_name
+                    event.event.as_str(),
+                    event.object,
+                    event.org_name
                 ));
             }
         }
-        if matches!(event.event.as_str(), "failed" | "skipped") {
-            failures.push(format!(
-                "{} {}: {}",
-                event.event,
-                event.object,
-                event.message.unwrap_or_default()
-            ));
-        }
     }
-    failures
 }
 
+/// The summary line; failures were reported as they happened, so the end
+/// only counts them.
 fn finish(
     summary: &ApplySummary,
-    failures: &[String],
     output: ApplyOutput,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
@@ -233,18 +236,19 @@ fn finish(
         s.created, s.updated, s.deleted, s.unchanged, s.failed, s.skipped
     );
     if output == ApplyOutput::Json {
-        let event = serde_json::json!({ "event": "summary", "summary": summary, "converged": summary.converged() });
-        printer.data(&format!("{event}\n"))?;
+        printer.data(&render::json::apply_summary(summary))?;
     } else if summary.converged() {
         printer
             .status(&format!("{} {line}.", printer.paint_stderr("Apply complete:", Role::Heading)));
     } else {
-        for failure in failures {
-            printer
-                .diagnostic(&format!("{} {failure}", printer.paint_stderr("error:", Role::Error)));
-        }
-        printer.status(&format!(
-            "{} {line}.",
+        let pointer = match s.failed {
+            0 => String::new(),
+            1 => " The failure is reported above.".to_string(),
+            n => format!(" The {n} failures are reported above."),
+        };
+        // Not a status line: an exit code of 1 always comes with its reason.
+        printer.diagnostic(&format!(
+            "{} {line}.{pointer}",
             printer.paint_stderr("Apply did not converge:", Role::Error)
         ));
     }

@@ -184,9 +184,12 @@ fn report(err: &anyhow::Error, printer: &Printer) -> ExitCode {
     if is_broken_pipe(err) {
         return ExitCode::SUCCESS;
     }
-    let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+    // Each part of the chain once, even from an error that also prints its source.
+    let mut chain = crate::render::error_chain(err.as_ref()).into_iter();
+    let message = chain.next().unwrap_or_default();
+    let causes: Vec<String> = chain.collect();
     let hint = err.chain().find_map(hint_of);
-    printer.error(&err.to_string(), &causes, hint.as_deref());
+    printer.error(&message, &causes, hint.as_deref());
     ExitCode::from(1)
 }
 
