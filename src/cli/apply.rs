@@ -1,6 +1,5 @@
 //! `gcctl apply`: converge the org to the manifests (or execute a saved plan).
 
-use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,9 +10,8 @@ use tokio::sync::mpsc;
 use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set};
-use crate::kinds::Kind;
 use crate::plan::saved::SavedPlan;
-use crate::plan::{self, Action, Change, Plan, ReadScope};
+use crate::plan::{self, Action, Plan, ReadScope};
 use crate::printer::{Printer, Role};
 use crate::render;
 
@@ -26,8 +24,9 @@ pub struct ApplyArgs {
     #[arg(value_name = "PATHS", required_unless_present = "plan", conflicts_with = "plan")]
     pub paths: Vec<PathBuf>,
 
-    /// Apply exactly this saved plan (`gcctl plan --out FILE`); refused if
-    /// the manifests or any live object changed since.
+    /// Apply this saved plan (`gcctl plan --out FILE`), checked first: it is
+    /// refused unless it equals the plan computed now (same target, the
+    /// manifests and every live object unchanged, the same changes).
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
 
@@ -81,14 +80,12 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
         let fresh = plan::build(&set, &live, connection.target.clone())?;
-        let plan = match saved {
-            Some(saved) => check_fresh(
-                saved.plan,
-                &fresh,
-                args.plan.as_deref().unwrap_or(std::path::Path::new("")),
-            )?,
-            None => fresh,
-        };
+        // A saved plan is checked against the fresh one, and the fresh one runs:
+        // nothing edited into the file reaches the org.
+        if let (Some(saved), Some(path)) = (&saved, &args.plan) {
+            saved.check(path, &fresh)?;
+        }
+        let plan = fresh;
         let settings = ApplySettings {
             prune: args.prune,
             parallelism: usize::from(args.parallelism),
@@ -115,41 +112,6 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let _ = reporter.await;
         finish(&summary, args.output, printer)
     })
-}
-
-/// A saved plan applies only if the org and the manifests are as they were.
-fn check_fresh(saved: Plan, fresh: &Plan, path: &std::path::Path) -> anyhow::Result<Plan> {
-    let mut stale = Vec::new();
-    if saved.inputs_digest != fresh.inputs_digest {
-        stale.push("the manifests (or the environment) changed".to_string());
-    }
-    // The first fresh change per object, found without scanning for each.
-    let mut fresh_changes: HashMap<(Kind, &str), &Change> = HashMap::new();
-    for change in &fresh.changes {
-        fresh_changes.entry((change.kind, change.org_name.as_str())).or_insert(change);
-    }
-    for change in &saved.changes {
-        let now = fresh_changes.get(&(change.kind, change.org_name.as_str()));
-        let now_fingerprint = now.and_then(|c| c.live_fingerprint.as_deref());
-        if now_fingerprint != change.live_fingerprint.as_deref() {
-            let what = match (change.live_fingerprint.is_some(), now_fingerprint.is_some()) {
-                (false, true) => "now exists in the org",
-                (true, false) => "no longer exists in the org",
-                _ => "was changed in the org",
-            };
-            stale.push(format!("{} \"{}\" {what}", change.address(), change.org_name));
-        }
-    }
-    if stale.is_empty() {
-        return Ok(saved);
-    }
-    Err(hinted(
-        format!("plan is stale: {}", stale.join("; ")),
-        format!(
-            "nothing was changed; run `gcctl plan --out {}` again and review the new plan",
-            path.display()
-        ),
-    ))
 }
 
 fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
