@@ -184,6 +184,12 @@ fn report(err: &anyhow::Error, printer: &Printer) -> ExitCode {
     if is_broken_pipe(err) {
         return ExitCode::SUCCESS;
     }
+    // Plan problems first, each at its location, like validate's diagnostics.
+    if let Some(plan) = err.chain().find_map(|e| e.downcast_ref::<crate::plan::PlanError>()) {
+        for problem in &plan.problems {
+            printer.diagnostic(&validate::paint_diagnostic(printer, &problem.to_string()));
+        }
+    }
     // Each part of the chain once, even from an error that also prints its source.
     let mut chain = crate::render::error_chain(err.as_ref()).into_iter();
     let message = chain.next().unwrap_or_default();

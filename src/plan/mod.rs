@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod diff;
+pub mod problem;
 pub mod read;
 pub mod saved;
 
@@ -24,6 +25,7 @@ use crate::kinds::Kind;
 use crate::kinds::org::Lookups;
 
 pub use build::{PlanError, build};
+pub use problem::Problem;
 pub use read::{ReadError, ReadScope, read};
 
 /// The version of the plan's JSON format. Bumped on any incompatible change.
