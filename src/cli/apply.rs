@@ -203,14 +203,14 @@ fn finish(
         printer
             .status(&format!("{} {line}.", printer.paint_stderr("Apply complete:", Role::Heading)));
     } else {
-        let pointer = match s.failed {
+        let where_reported = match s.failed {
             0 => String::new(),
             1 => " The failure is reported above.".to_string(),
             n => format!(" The {n} failures are reported above."),
         };
         // Not a status line: an exit code of 1 always comes with its reason.
         printer.diagnostic(&format!(
-            "{} {line}.{pointer}",
+            "{} {line}.{where_reported}",
             printer.paint_stderr("Apply did not converge:", Role::Error)
         ));
     }

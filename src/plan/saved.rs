@@ -55,11 +55,9 @@ pub enum SavedPlanError {
     Version { path: PathBuf, found: String },
     #[error("{path} names no manifest paths to plan from")]
     NoPaths { path: PathBuf },
-    #[error(
-        "{path} was planned against {} {}; this run targets {} {}",
-        .saved.kind, .saved.location, .now.kind, .now.location
-    )]
-    Target { path: PathBuf, saved: PlanTarget, now: PlanTarget, replan: String },
+    /// The targets are `KIND LOCATION` (`org eu-central-1 (mypurecloud.de)`).
+    #[error("{path} was planned against {saved}; this run targets {now}")]
+    Target { path: PathBuf, saved: String, now: String, replan: String },
     #[error("plan is stale: {}", .reasons.join("; "))]
     Stale { path: PathBuf, reasons: Vec<String>, replan: String },
     #[error("{path} differs from the plan computed now: {}", shown(.differences))]
@@ -134,7 +132,8 @@ impl SavedPlan {
         let path = path.to_path_buf();
         let replan = self.replan_command(&path);
         if self.plan.target != fresh.target {
-            let (saved, now) = (self.plan.target.clone(), fresh.target.clone());
+            let target = |t: &PlanTarget| format!("{} {}", t.kind, t.location);
+            let (saved, now) = (target(&self.plan.target), target(&fresh.target));
             return Err(SavedPlanError::Target { path, saved, now, replan });
         }
         let reasons = stale(&self.plan, fresh);
