@@ -14,7 +14,7 @@
 //! unmanaged ones by kind, org name, id); write-only fields are flagged and
 //! never carry values, not even rotation counters.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::kinds::Kind;
@@ -26,8 +26,7 @@ use crate::plan::{Action, LiveOrg, Plan, PlanTarget};
 pub const FORMAT_VERSION: &str = "1";
 
 /// A drift report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DriftReport {
     pub format_version: String,
     pub gcctl_version: String,
@@ -46,8 +45,7 @@ pub struct DriftReport {
 }
 
 /// A declared object and how the org compares.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeclaredObject {
     pub kind: Kind,
     /// `metadata.name` of the manifest.
@@ -68,7 +66,7 @@ impl DeclaredObject {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DriftStatus {
     /// The live object matches every declared field.
@@ -90,8 +88,7 @@ impl DriftStatus {
 }
 
 /// One drifted field, addressed by JSON pointer into the spec.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DriftedField {
     pub pointer: String,
     /// The declared value (`None` for write-only fields).
@@ -103,8 +100,7 @@ pub struct DriftedField {
 }
 
 /// A live object that no manifest declares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnmanagedObject {
     pub kind: Kind,
     pub org_name: String,
@@ -120,8 +116,7 @@ impl UnmanagedObject {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct DriftSummary {
     pub in_sync: usize,
     pub drifted: usize,

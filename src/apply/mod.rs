@@ -44,17 +44,107 @@ pub struct ApplySettings {
     pub own_client_id: Option<String>,
 }
 
-/// What happened to one change: one event of the run.
+/// What happened to a change: the `event` of an `apply --output json` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// The change began (not sent for no-ops).
+    Started,
+    Created,
+    Updated,
+    Deleted,
+    Unchanged,
+    /// The change failed; the event carries the error.
+    Failed,
+    /// Not attempted: a change it depends on failed or was skipped.
+    Skipped,
+}
+
+impl EventKind {
+    /// The word used on the wire and in progress lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Started => "started",
+            EventKind::Created => "created",
+            EventKind::Updated => "updated",
+            EventKind::Deleted => "deleted",
+            EventKind::Unchanged => "unchanged",
+            EventKind::Failed => "failed",
+            EventKind::Skipped => "skipped",
+        }
+    }
+
+    /// The event of a change that succeeded with this action.
+    fn done(action: Action) -> Self {
+        match action {
+            Action::Create => EventKind::Created,
+            Action::Update => EventKind::Updated,
+            Action::Delete => EventKind::Deleted,
+            Action::NoOp => EventKind::Unchanged,
+        }
+    }
+}
+
+/// What happened to one change: one event of the run, serialized as one
+/// line of `apply --output json`.
+///
+/// Invariant: `error` is set exactly for [`EventKind::Failed`], and then
+/// `message` is that error on one line (the operation, then each cause).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
-    /// `started`, `created`, `updated`, `deleted`, `unchanged`, `failed`, `skipped`.
-    pub event: String,
+    pub event: EventKind,
+    /// `Kind/name` of the change.
     pub object: String,
     pub org_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Notes of a success, the upstream failure of a skip, or the error of a
+    /// failure, on one line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The error of a failure, with its causes, for rendering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Failure>,
+}
+
+/// Why a change failed: the operation (which names the object), then each
+/// cause in the error's `source()` chain, each said once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The failed operation, e.g. `creating Role/x (POST /api/v2/authorization/roles)`.
+    pub message: String,
+    /// The causes, outermost first (the API's answer, with its correlation id).
+    pub causes: Vec<String>,
+    /// A suggestion, when the error knows one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    /// The failure of the change to `object`: the error's chain without
+    /// repetitions, prefixed with the object when the error does not name it.
+    pub fn of(object: &str, err: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = crate::render::error_chain(err).into_iter();
+        let first = chain.next().unwrap_or_default();
+        let message = if first.contains(object) { first } else { format!("{object}: {first}") };
+        let mut hint = None;
+        let mut source = Some(err);
+        while let Some(e) = source {
+            if let Some(api) = e.downcast_ref::<crate::api::ApiError>() {
+                hint = hint.or_else(|| api.hint());
+            }
+            source = e.source();
+        }
+        Failure { message, causes: chain.collect(), hint }
+    }
+
+    /// The operation and its causes on one line.
+    pub fn one_line(&self) -> String {
+        std::iter::once(self.message.as_str())
+            .chain(self.causes.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(": ")
+    }
 }
 
 /// Totals of a run.
@@ -74,14 +164,14 @@ impl ApplySummary {
     }
 
     fn count(&mut self, event: &Event) {
-        match event.event.as_str() {
-            "created" => self.created += 1,
-            "updated" => self.updated += 1,
-            "deleted" => self.deleted += 1,
-            "unchanged" => self.unchanged += 1,
-            "failed" => self.failed += 1,
-            "skipped" => self.skipped += 1,
-            _ => {}
+        match event.event {
+            EventKind::Created => self.created += 1,
+            EventKind::Updated => self.updated += 1,
+            EventKind::Deleted => self.deleted += 1,
+            EventKind::Unchanged => self.unchanged += 1,
+            EventKind::Failed => self.failed += 1,
+            EventKind::Skipped => self.skipped += 1,
+            EventKind::Started => {}
         }
     }
 }
@@ -214,7 +304,7 @@ async fn run_graph(
                 state[i] = State::Skipped;
                 let event = event(
                     changes[i],
-                    "skipped",
+                    EventKind::Skipped,
                     Some(format!("upstream failed: {}", changes[blocker].address())),
                     None,
                 );
@@ -225,7 +315,7 @@ async fn run_graph(
                 let limit = Arc::clone(&limit);
                 let change = changes[i];
                 if change.action != Action::NoOp {
-                    let _ = events.send(event(change, "started", None, change.id.clone()));
+                    let _ = events.send(event(change, EventKind::Started, None, change.id.clone()));
                 }
                 running.push(async move {
                     let _permit = limit.acquire().await;
@@ -243,11 +333,7 @@ async fn run_graph(
             }
             Err(err) => {
                 state[i] = State::Failed;
-                send(
-                    events,
-                    summary,
-                    event(change, "failed", Some(error_chain(&err)), change.id.clone()),
-                );
+                send(events, summary, failed_event(change, &err));
             }
         }
     }
@@ -267,38 +353,29 @@ fn send(events: &mpsc::UnboundedSender<Event>, summary: &mut ApplySummary, event
     let _ = events.send(event);
 }
 
-fn event(change: &Change, kind: &str, message: Option<String>, id: Option<String>) -> Event {
+fn event(change: &Change, kind: EventKind, message: Option<String>, id: Option<String>) -> Event {
     Event {
-        event: kind.to_string(),
+        event: kind,
         object: change.address(),
         org_name: change.org_name.clone(),
         id,
         message,
+        error: None,
     }
 }
 
 fn done_event(change: &Change, done: &Done) -> Event {
-    let kind = match done.action {
-        Action::Create => "created",
-        Action::Update => "updated",
-        Action::Delete => "deleted",
-        Action::NoOp => "unchanged",
-    };
     let message = (!done.notes.is_empty()).then(|| done.notes.join("; "));
-    event(change, kind, message, done.id.clone())
+    event(change, EventKind::done(done.action), message, done.id.clone())
 }
 
-/// The error and its causes on one line: the operation, then the API's answer
-/// (method, path, status, code, message, correlation id).
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+fn failed_event(change: &Change, err: &ops::OpError) -> Event {
+    let failure = Failure::of(&change.address(), err);
+    Event {
+        message: Some(failure.one_line()),
+        error: Some(failure),
+        ..event(change, EventKind::Failed, None, change.id.clone())
     }
-    text
 }
 
 /// A dependency cycle among the changes, if any (validation rejects cycles

@@ -1,6 +1,5 @@
 //! `gcctl apply`: converge the org to the manifests (or execute a saved plan).
 
-use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,12 +7,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
-use crate::apply::{self, ApplySettings, ApplySummary, Event};
+use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set};
-use crate::kinds::Kind;
 use crate::plan::saved::SavedPlan;
-use crate::plan::{self, Action, Change, Plan, ReadScope};
+use crate::plan::{self, Action, Plan, ReadScope};
 use crate::printer::{Printer, Role};
 use crate::render;
 
@@ -26,8 +24,9 @@ pub struct ApplyArgs {
     #[arg(value_name = "PATHS", required_unless_present = "plan", conflicts_with = "plan")]
     pub paths: Vec<PathBuf>,
 
-    /// Apply exactly this saved plan (`gcctl plan --out FILE`); refused if
-    /// the manifests or any live object changed since.
+    /// Apply this saved plan (`gcctl plan --out FILE`), checked first: it is
+    /// refused unless it equals the plan computed now (same target, the
+    /// manifests and every live object unchanged, the same changes).
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
 
@@ -81,14 +80,12 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
         let fresh = plan::build(&set, &live, connection.target.clone())?;
-        let plan = match saved {
-            Some(saved) => check_fresh(
-                saved.plan,
-                &fresh,
-                args.plan.as_deref().unwrap_or(std::path::Path::new("")),
-            )?,
-            None => fresh,
-        };
+        // A saved plan is checked against the fresh one, and the fresh one runs:
+        // nothing edited into the file reaches the org.
+        if let (Some(saved), Some(path)) = (&saved, &args.plan) {
+            saved.check(path, &fresh)?;
+        }
+        let plan = fresh;
         let settings = ApplySettings {
             prune: args.prune,
             parallelism: usize::from(args.parallelism),
@@ -111,50 +108,15 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             apply::execute(&plan, &set, &live, &connection.client, &settings, &secrets, &sender)
                 .await;
         drop(sender);
-        let failures = reporter.await.unwrap_or_default();
-        finish(&summary, &failures, args.output, printer)
+        // The reporter only ends once every event was printed.
+        let _ = reporter.await;
+        finish(&summary, args.output, printer)
     })
-}
-
-/// A saved plan applies only if the org and the manifests are as they were.
-fn check_fresh(saved: Plan, fresh: &Plan, path: &std::path::Path) -> anyhow::Result<Plan> {
-    let mut stale = Vec::new();
-    if saved.inputs_digest != fresh.inputs_digest {
-        stale.push("the manifests (or the environment) changed".to_string());
-    }
-    // The first fresh change per object, found without scanning for each.
-    let mut fresh_changes: HashMap<(Kind, &str), &Change> = HashMap::new();
-    for change in &fresh.changes {
-        fresh_changes.entry((change.kind.kind(), change.org_name.as_str())).or_insert(change);
-    }
-    for change in &saved.changes {
-        let now = fresh_changes.get(&(change.kind.kind(), change.org_name.as_str()));
-        let now_fingerprint = now.and_then(|c| c.live_fingerprint.as_deref());
-        if now_fingerprint != change.live_fingerprint.as_deref() {
-            let what = match (change.live_fingerprint.is_some(), now_fingerprint.is_some()) {
-                (false, true) => "now exists in the org",
-                (true, false) => "no longer exists in the org",
-                _ => "was changed in the org",
-            };
-            stale.push(format!("{} \"{}\" {what}", change.address(), change.org_name));
-        }
-    }
-    if stale.is_empty() {
-        return Ok(saved);
-    }
-    Err(hinted(
-        format!("plan is stale: {}", stale.join("; ")),
-        format!(
-            "nothing was changed; run `gcctl plan --out {}` again and review the new plan",
-            path.display()
-        ),
-    ))
 }
 
 fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
     if args.output == ApplyOutput::Json {
-        let line = serde_json::json!({ "event": "plan", "summary": plan.summary, "format_version": plan.format_version });
-        printer.data(&format!("{line}\n"))?;
+        printer.data(&render::json::apply_plan(plan))?;
         return Ok(());
     }
     printer.data(&render::text::plan(plan, printer))?;
@@ -188,42 +150,45 @@ fn confirm(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Print events as they come; return the failure lines for the end.
+/// Print events as they come: in JSON, every event as a line on stdout; in
+/// text, progress and outcomes on stderr, each failure once as
+/// `error:` / `Caused by:` / `hint:` when it happens.
 async fn report_events(
     mut events: mpsc::UnboundedReceiver<Event>,
     output: ApplyOutput,
     printer: Printer,
-) -> Vec<String> {
-    let mut failures = Vec::new();
+) {
     while let Some(event) = events.recv().await {
         if output == ApplyOutput::Json {
-            let _ =
-                printer.data(&format!("{}\n", serde_json::to_string(&event).unwrap_or_default()));
-        } else if event.event != "started" || printer.progress_enabled() {
-            let message = event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-            let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-            if event.event != "unchanged" {
+            // A closed stdout ends the output, not the run: the summary write reports it.
+            let _ = printer.data(&render::json::apply_event(&event));
+            continue;
+        }
+        match (&event.event, &event.error) {
+            (EventKind::Failed, Some(failure)) => {
+                printer.error(&failure.message, &failure.causes, failure.hint.as_deref());
+            }
+            (EventKind::Unchanged, _) => {}
+            (EventKind::Started, _) if !printer.progress_enabled() => {}
+            _ => {
+                let message =
+                    event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
                 printer.status(&format!(
                     "{} {} \"{}\"{id}{message}",
-                    event.event, event.object, event.org_name
+                    event.event.as_str(),
+                    event.object,
+                    event.org_name
                 ));
             }
         }
-        if matches!(event.event.as_str(), "failed" | "skipped") {
-            failures.push(format!(
-                "{} {}: {}",
-                event.event,
-                event.object,
-                event.message.unwrap_or_default()
-            ));
-        }
     }
-    failures
 }
 
+/// The summary line; failures were reported as they happened, so the end
+/// only counts them.
 fn finish(
     summary: &ApplySummary,
-    failures: &[String],
     output: ApplyOutput,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
@@ -233,18 +198,19 @@ fn finish(
         s.created, s.updated, s.deleted, s.unchanged, s.failed, s.skipped
     );
     if output == ApplyOutput::Json {
-        let event = serde_json::json!({ "event": "summary", "summary": summary, "converged": summary.converged() });
-        printer.data(&format!("{event}\n"))?;
+        printer.data(&render::json::apply_summary(summary))?;
     } else if summary.converged() {
         printer
             .status(&format!("{} {line}.", printer.paint_stderr("Apply complete:", Role::Heading)));
     } else {
-        for failure in failures {
-            printer
-                .diagnostic(&format!("{} {failure}", printer.paint_stderr("error:", Role::Error)));
-        }
-        printer.status(&format!(
-            "{} {line}.",
+        let where_reported = match s.failed {
+            0 => String::new(),
+            1 => " The failure is reported above.".to_string(),
+            n => format!(" The {n} failures are reported above."),
+        };
+        // Not a status line: an exit code of 1 always comes with its reason.
+        printer.diagnostic(&format!(
+            "{} {line}.{where_reported}",
             printer.paint_stderr("Apply did not converge:", Role::Error)
         ));
     }

@@ -184,9 +184,18 @@ fn report(err: &anyhow::Error, printer: &Printer) -> ExitCode {
     if is_broken_pipe(err) {
         return ExitCode::SUCCESS;
     }
-    let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+    // Plan problems first, each at its location, like validate's diagnostics.
+    if let Some(plan) = err.chain().find_map(|e| e.downcast_ref::<crate::plan::PlanError>()) {
+        for problem in &plan.problems {
+            printer.diagnostic(&validate::paint_diagnostic(printer, &problem.to_string()));
+        }
+    }
+    // Each part of the chain once, even from an error that also prints its source.
+    let mut chain = crate::render::error_chain(err.as_ref()).into_iter();
+    let message = chain.next().unwrap_or_default();
+    let causes: Vec<String> = chain.collect();
     let hint = err.chain().find_map(hint_of);
-    printer.error(&err.to_string(), &causes, hint.as_deref());
+    printer.error(&message, &causes, hint.as_deref());
     ExitCode::from(1)
 }
 
@@ -197,7 +206,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// An error with a suggestion for the user. Library errors that know the fix
-/// are listed in [`hint_of`]; command code can wrap any error with [`hinted`].
+/// are listed in `hint_of`; command code can wrap any error with [`hinted`].
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct HintedError {
@@ -218,6 +227,9 @@ fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
         return e.hint();
     }
     if let Some(e) = err.downcast_ref::<crate::api::ApiError>() {
+        return e.hint();
+    }
+    if let Some(e) = err.downcast_ref::<crate::plan::saved::SavedPlanError>() {
         return e.hint();
     }
     None

@@ -52,11 +52,12 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     };
     printer.data(&text)?;
     if let Some(path) = &args.out {
-        SavedPlan::new(&args.set.paths, plan.clone()).write(path)?;
+        let saved = SavedPlan::new(&args.set.paths, plan.clone());
+        saved.write(path)?;
         printer.status(&format!(
-            "Saved the plan to {}; apply it with `gcctl apply --plan {}`.",
+            "Saved the plan to {}; apply it with `{}`.",
             path.display(),
-            path.display()
+            saved.apply_command(path)
         ));
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {

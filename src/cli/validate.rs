@@ -89,18 +89,7 @@ pub fn run(
 /// Print diagnostics as `FILE:LINE:COLUMN: error: MESSAGE` plus hints, and a count.
 pub fn print_diagnostics(printer: &Printer, diags: &[manifest::Diagnostic]) {
     for d in diags {
-        let text = d.to_string();
-        let text = text.replacen(
-            ": error: ",
-            &format!(": {} ", printer.paint_stderr("error:", Role::Error)),
-            1,
-        );
-        let text = text.replacen(
-            "\n  hint: ",
-            &format!("\n  {} ", printer.paint_stderr("hint:", Role::Hint)),
-            1,
-        );
-        printer.diagnostic(&text);
+        printer.diagnostic(&paint_diagnostic(printer, &d.to_string()));
     }
     let n = diags.len();
     printer.diagnostic(&format!(
@@ -108,6 +97,17 @@ pub fn print_diagnostics(printer: &Printer, diags: &[manifest::Diagnostic]) {
         printer.paint_stderr("error:", Role::Error),
         plural(n)
     ));
+}
+
+/// Color the `error:` and `hint:` labels of a rendered diagnostic
+/// (`[FILE:LINE:COLUMN: ]error: MESSAGE`, then `  hint: HINT`).
+pub fn paint_diagnostic(printer: &Printer, text: &str) -> String {
+    let error = printer.paint_stderr("error:", Role::Error);
+    let text = match text.strip_prefix("error: ") {
+        Some(rest) => format!("{error} {rest}"),
+        None => text.replacen(": error: ", &format!(": {error} "), 1),
+    };
+    text.replacen("\n  hint: ", &format!("\n  {} ", printer.paint_stderr("hint:", Role::Hint)), 1)
 }
 
 fn plural(n: usize) -> &'static str {

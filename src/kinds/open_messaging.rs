@@ -310,18 +310,23 @@ impl OrgKind for Org {
         }
     }
 
-    fn live_problem(&self, live: &Value) -> Option<String> {
+    fn live_problem(&self, live: &Value) -> Option<(String, String)> {
         // An integration whose asynchronous create ended in `Error` exists by
         // name but is broken: adopting it would hide that.
         if live.get("createStatus").and_then(Value::as_str) != Some("Error") {
             return None;
         }
-        let reason =
-            live.pointer("/createError/message").and_then(Value::as_str).unwrap_or("no reason given");
+        let reason = live
+            .pointer("/createError/message")
+            .and_then(Value::as_str)
+            .unwrap_or("no reason given");
         let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
-        Some(format!(
-            "the live integration (id {id}) failed to be created (createStatus Error: {reason}); delete it (DELETE {}) and apply again",
-            self.api().item(id)
+        let name = live.get("name").and_then(Value::as_str).unwrap_or_default();
+        Some((
+            format!(
+                "the live integration `{name}` (id {id}) failed to be created (createStatus Error: {reason})"
+            ),
+            format!("delete it (DELETE {}) and apply again", self.api().item(id)),
         ))
     }
 

@@ -384,7 +384,7 @@ pub trait OrgKind: Sync {
 
     /// A live object that matches a declared name but cannot be adopted
     /// (an integration whose asynchronous create failed): why, and the fix.
-    fn live_problem(&self, _live: &Value) -> Option<String> {
+    fn live_problem(&self, _live: &Value) -> Option<(String, String)> {
         None
     }
 

@@ -5,18 +5,23 @@
 use serde_json::Value;
 
 use super::diff::{DiffOptions, diff};
+use super::problem::Problem;
 use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
 use crate::kinds::org::{Lookups, OrgKind, drop_nulls, whole_numbers};
 use crate::kinds::{LiveKind, RefTarget};
 use crate::manifest::check::SetIndex;
 use crate::manifest::{ManifestSet, Object};
 
-/// Why a plan cannot be computed. Every problem is collected, and shown one
-/// per line.
+/// Why a plan cannot be computed. Every problem is collected; each renders
+/// on its own line(s) at its manifest location (see [`Problem`]).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot plan:\n  - {}", .problems.join("\n  - "))]
+#[error(
+    "cannot plan: {} problem{} found",
+    .problems.len(),
+    if .problems.len() == 1 { "" } else { "s" }
+)]
 pub struct PlanError {
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
 }
 
 /// Compute the plan. `prune` adds deletes for undeclared live objects inside
@@ -82,7 +87,7 @@ fn plan_object(
     manifests: &SetIndex<'_>,
     live: &LiveOrg,
     live_names: &LiveNames<'_>,
-) -> Result<Change, Vec<String>> {
+) -> Result<Change, Vec<Problem>> {
     let org = kind.org();
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
     let mut problems = check_references(object, manifests, &live.lookups);
@@ -90,17 +95,24 @@ fn plan_object(
     if matches.len() > 1 {
         let ids: Vec<&str> =
             matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
-        problems.push(format!(
-            "{} ({}): {} live {} objects are named `{org_name}` (ids {}); rename or delete all but one",
-            object.id(),
-            object.location_of("/spec/name"),
+        let message = format!(
+            "{} live {} objects are named `{org_name}` (ids {})",
             matches.len(),
             object.kind,
             ids.join(", ")
-        ));
+        );
+        problems.push(
+            Problem::at(object, "/spec/name", message)
+                .seen_in("GET", org.api().collection, None)
+                .with_hint("rename or delete all but one in the org"),
+        );
     }
-    for problem in matches.iter().filter_map(|m| org.live_problem(m)) {
-        problems.push(format!("{} ({}): {problem}", object.id(), object.location_of("/spec/name")));
+    for (message, hint) in matches.iter().filter_map(|m| org.live_problem(m)) {
+        problems.push(
+            Problem::at(object, "/spec/name", message)
+                .seen_in("GET", org.api().collection, None)
+                .with_hint(hint),
+        );
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -184,7 +196,7 @@ fn dependencies(object: &Object, manifests: &SetIndex<'_>) -> Vec<String> {
 }
 
 /// References to org objects must resolve to exactly one live object.
-fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) -> Vec<String> {
+fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) -> Vec<Problem> {
     let mut problems = Vec::new();
     for reference in object.spec.references() {
         if let RefTarget::Kind(kind) = reference.target {
@@ -193,22 +205,22 @@ fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups
             }
         }
         let ids = lookups.ids_of(reference.target, &reference.name);
-        let at = object.location_of(&reference.pointer);
+        let at = |message: String| Problem::at(object, &reference.pointer, message);
         match ids.len() {
             1 => {}
-            0 => problems.push(format!(
-                "{} ({at}): {} `{}` is neither declared in the manifests nor present in the org",
-                object.id(),
-                reference.target,
-                reference.name
-            )),
-            n => problems.push(format!(
-                "{} ({at}): {n} {} objects in the org are named `{}` (ids {}); the reference is ambiguous",
-                object.id(),
-                reference.target,
-                reference.name,
-                ids.join(", ")
-            )),
+            0 => problems.push(at(format!(
+                "{} `{}` is neither declared in the manifests nor present in the org",
+                reference.target, reference.name
+            ))),
+            n => problems.push(
+                at(format!(
+                    "{n} {} objects in the org are named `{}` (ids {}); the reference is ambiguous",
+                    reference.target,
+                    reference.name,
+                    ids.join(", ")
+                ))
+                .with_hint("rename all but one in the org"),
+            ),
         }
     }
     problems

@@ -1,7 +1,7 @@
 //! The plan: what would change in the org, as data. Renderers only read it;
 //! `apply` executes it; `--out` saves it.
 //!
-//! A plan is computed from a validated [`ManifestSet`] and a [`LiveOrg`] read
+//! A plan is computed from a validated [`ManifestSet`](crate::manifest::ManifestSet) and a [`LiveOrg`] read
 //! from the API. Changes are ordered deterministically (kind in dependency
 //! order, then manifest name; prunes last), each with field-level before and
 //! after values in the manifest's own paths, and a fingerprint of the live
@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod diff;
+pub mod problem;
 pub mod read;
 pub mod saved;
 
@@ -24,6 +25,7 @@ use crate::kinds::org::Lookups;
 use crate::kinds::{Kind, LiveKind};
 
 pub use build::{PlanError, build};
+pub use problem::Problem;
 pub use read::{ReadError, ReadScope, read};
 
 /// The version of the plan's JSON format. Bumped on any incompatible change.

@@ -3,12 +3,23 @@
 //! paths and environment) and to detect that the plan went stale (the inputs
 //! digest and each live object's fingerprint, inside the plan). No secret
 //! value is ever in it: secrets stay references in the manifests.
+//!
+//! A saved plan is checked, never trusted: [`SavedPlan::check`] accepts it
+//! only when its target and its change list equal those of a plan computed
+//! afresh from the same manifests and the live org (same changes, in the same
+//! order, with the same actions, fields, ids and dependencies). `apply` then
+//! executes the fresh plan, so nothing edited into the file reaches the org.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{FORMAT_VERSION, Plan};
+use super::{Change, FORMAT_VERSION, Plan, PlanTarget};
+use crate::kinds::Kind;
+
+/// How many differences a refusal names (the rest are counted).
+const SHOWN: usize = 3;
 
 /// The saved-plan file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +53,38 @@ pub enum SavedPlanError {
     },
     #[error("{path} has plan format {found}; this gcctl reads format {FORMAT_VERSION}")]
     Version { path: PathBuf, found: String },
+    #[error("{path} names no manifest paths to plan from")]
+    NoPaths { path: PathBuf },
+    /// The targets are `KIND LOCATION` (`org eu-central-1 (mypurecloud.de)`).
+    #[error("{path} was planned against {saved}; this run targets {now}")]
+    Target { path: PathBuf, saved: String, now: String, replan: String },
+    #[error("plan is stale: {}", .reasons.join("; "))]
+    Stale { path: PathBuf, reasons: Vec<String>, replan: String },
+    #[error("{path} differs from the plan computed now: {}", shown(.differences))]
+    Edited { path: PathBuf, differences: Vec<String>, replan: String },
+}
+
+impl SavedPlanError {
+    /// How to get a plan that applies: plan again, exactly as the saved one was made.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SavedPlanError::Target { replan, .. }
+            | SavedPlanError::Stale { replan, .. }
+            | SavedPlanError::Edited { replan, .. } => Some(format!(
+                "nothing was changed; plan again with `{replan}`, review the new plan, then apply it"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The first few differences, then how many more there are.
+fn shown(differences: &[String]) -> String {
+    let mut text = differences.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
+    if differences.len() > SHOWN {
+        text.push_str(&format!("; and {} more", differences.len() - SHOWN));
+    }
+    text
 }
 
 impl SavedPlan {
@@ -70,7 +113,227 @@ impl SavedPlan {
         if found != FORMAT_VERSION {
             return Err(SavedPlanError::Version { path: path.to_path_buf(), found });
         }
-        serde_json::from_value(value)
-            .map_err(|source| SavedPlanError::Parse { path: path.to_path_buf(), source })
+        let saved: SavedPlan = serde_json::from_value(value)
+            .map_err(|source| SavedPlanError::Parse { path: path.to_path_buf(), source })?;
+        if saved.plan.format_version != FORMAT_VERSION {
+            let found = saved.plan.format_version;
+            return Err(SavedPlanError::Version { path: path.to_path_buf(), found });
+        }
+        if saved.paths.is_empty() {
+            return Err(SavedPlanError::NoPaths { path: path.to_path_buf() });
+        }
+        Ok(saved)
+    }
+
+    /// Accept the saved plan (read from `path`) only if it is the plan
+    /// computed now: same target, same desired state, no live object changed
+    /// since, and the same change list as `fresh`.
+    pub fn check(&self, path: &Path, fresh: &Plan) -> Result<(), SavedPlanError> {
+        let path = path.to_path_buf();
+        let replan = self.replan_command(&path);
+        if self.plan.target != fresh.target {
+            let target = |t: &PlanTarget| format!("{} {}", t.kind, t.location);
+            let (saved, now) = (target(&self.plan.target), target(&fresh.target));
+            return Err(SavedPlanError::Target { path, saved, now, replan });
+        }
+        let reasons = stale(&self.plan, fresh);
+        if !reasons.is_empty() {
+            return Err(SavedPlanError::Stale { path, reasons, replan });
+        }
+        let differences = differences(&self.plan.changes, &fresh.changes);
+        if !differences.is_empty() {
+            return Err(SavedPlanError::Edited { path, differences, replan });
+        }
+        Ok(())
+    }
+
+    /// The command that applies this plan once saved to `path`, runnable as shown.
+    pub fn apply_command(&self, path: &Path) -> String {
+        let sandbox = if self.plan.target.kind == "sandbox" { " --sandbox" } else { "" };
+        format!("gcctl{sandbox} apply --plan {}", quote(&path.display().to_string()))
+    }
+
+    /// The command that makes this plan again, runnable as shown: the same
+    /// manifest paths, environment and target (`--sandbox`), saved to `path`.
+    pub fn replan_command(&self, path: &Path) -> String {
+        let mut words = vec!["gcctl".to_string()];
+        if self.plan.target.kind == "sandbox" {
+            words.push("--sandbox".into());
+        }
+        words.extend(["plan".into(), "--out".into(), quote(&path.display().to_string())]);
+        words.extend(self.paths.iter().map(|p| quote(&p.display().to_string())));
+        if let Some(env) = &self.plan.environment {
+            words.extend(["--env".into(), quote(env)]);
+        }
+        words.join(" ")
+    }
+}
+
+/// A word for a POSIX shell: as it is when it is safe, else single-quoted.
+fn quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Which object a change is about: its manifest for declared objects, its
+/// org name and id for prunes.
+type Key<'a> = (Kind, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+fn key(change: &Change) -> Key<'_> {
+    match &change.manifest_name {
+        Some(name) => (change.kind.kind(), Some(name), None, None),
+        None => (change.kind.kind(), None, Some(&change.org_name), change.id.as_deref()),
+    }
+}
+
+/// The first change per object, found without scanning for each.
+fn by_key(changes: &[Change]) -> HashMap<Key<'_>, &Change> {
+    let mut map = HashMap::new();
+    for change in changes {
+        map.entry(key(change)).or_insert(change);
+    }
+    map
+}
+
+/// What changed since the plan was made: the manifests, or live objects
+/// (appeared, disappeared, edited behind gcctl's back).
+fn stale(saved: &Plan, fresh: &Plan) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if saved.inputs_digest != fresh.inputs_digest || saved.environment != fresh.environment {
+        reasons.push("the manifests (or the environment) changed".to_string());
+    }
+    let now = by_key(&fresh.changes);
+    for change in &saved.changes {
+        let then = change.live_fingerprint.as_deref();
+        let what = match now.get(&key(change)).map(|c| c.live_fingerprint.as_deref()) {
+            Some(now) if now == then => continue,
+            Some(None) => "no longer exists in the org",
+            Some(Some(_)) if then.is_none() => "now exists in the org",
+            Some(Some(_)) => "was changed in the org",
+            // A prune the org no longer calls for; other unknown changes are edits.
+            None if change.prune && then.is_some() => "is no longer in the org as planned",
+            None => continue,
+        };
+        reasons.push(format!("{} \"{}\" {what}", change.address(), change.org_name));
+    }
+    let then = by_key(&saved.changes);
+    for change in fresh.changes.iter().filter(|c| c.prune && !then.contains_key(&key(c))) {
+        reasons.push(format!(
+            "{} \"{}\" now exists in the org inside a prune scope",
+            change.address(),
+            change.org_name
+        ));
+    }
+    reasons
+}
+
+/// How the saved change list differs from the fresh one, in plan order.
+fn differences(saved: &[Change], fresh: &[Change]) -> Vec<String> {
+    let now = by_key(fresh);
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for change in saved {
+        let what = format!("{} \"{}\"", change.address(), change.org_name);
+        if !seen.insert(key(change)) {
+            out.push(format!("{what} appears more than once in the saved plan"));
+            continue;
+        }
+        match now.get(&key(change)) {
+            None => out.push(format!("{what} is in the saved plan but not in a fresh plan")),
+            Some(fresh) if *fresh != change => {
+                out.push(format!("{what}: {}", how_it_differs(change, fresh)));
+            }
+            Some(_) => {}
+        }
+    }
+    for change in fresh.iter().filter(|c| !seen.contains(&key(c))) {
+        out.push(format!(
+            "{} \"{}\" ({}) is in a fresh plan but not in the saved plan",
+            change.address(),
+            change.org_name,
+            change.action.as_str()
+        ));
+    }
+    if out.is_empty() && saved != fresh {
+        out.push("the changes are in another order than a fresh plan's".to_string());
+    }
+    out
+}
+
+/// What differs between two changes to the same object, the first thing first.
+fn how_it_differs(saved: &Change, fresh: &Change) -> String {
+    if saved.action != fresh.action {
+        return format!(
+            "the saved plan says {}, a fresh plan says {}",
+            saved.action.as_str(),
+            fresh.action.as_str()
+        );
+    }
+    if saved.fields != fresh.fields {
+        let pointers = |changes: &[super::FieldChange]| -> Vec<String> {
+            changes.iter().map(|f| f.pointer.clone()).collect()
+        };
+        let mut differing: Vec<String> = saved
+            .fields
+            .iter()
+            .filter(|f| !fresh.fields.contains(f))
+            .chain(fresh.fields.iter().filter(|f| !saved.fields.contains(f)))
+            .map(|f| f.pointer.clone())
+            .collect();
+        differing.dedup();
+        if differing.is_empty() {
+            // Same field changes, listed in another order.
+            differing = pointers(&saved.fields);
+        }
+        return format!("field {} differs from a fresh plan", differing.join(", "));
+    }
+    let mut parts = Vec::new();
+    if saved.id != fresh.id {
+        parts.push("id");
+    }
+    if saved.org_name != fresh.org_name {
+        parts.push("org_name");
+    }
+    if saved.prune != fresh.prune {
+        parts.push("prune");
+    }
+    if saved.depends_on != fresh.depends_on {
+        parts.push("depends_on");
+    }
+    if parts.is_empty() {
+        return "differs from a fresh plan".to_string();
+    }
+    format!("{} differs from a fresh plan", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_run_as_shown() {
+        assert_eq!(quote("set/dir"), "set/dir");
+        assert_eq!(quote("my plan.json"), "'my plan.json'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+        let plan = Plan {
+            format_version: FORMAT_VERSION.into(),
+            gcctl_version: "0".into(),
+            target: PlanTarget { kind: "sandbox".into(), location: "x".into() },
+            environment: Some("prod eu".into()),
+            inputs_digest: String::new(),
+            changes: Vec::new(),
+            summary: super::super::Summary::default(),
+        };
+        let saved = SavedPlan::new(&[PathBuf::from("a"), PathBuf::from("b c")], plan);
+        assert_eq!(
+            saved.replan_command(Path::new("p.json")),
+            "gcctl --sandbox plan --out p.json a 'b c' --env 'prod eu'"
+        );
+        assert_eq!(saved.apply_command(Path::new("p.json")), "gcctl --sandbox apply --plan p.json");
     }
 }

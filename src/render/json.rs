@@ -1,16 +1,58 @@
-//! JSON output: the plan as it is, pretty-printed, keys in a fixed order.
+//! JSON output: plans and drift reports as they are, pretty-printed, and the
+//! lines of `apply --output json`, one compact object per line. Keys are in
+//! a fixed order; every format is a versioned contract tested with
+//! `deny_unknown_fields` in `tests/it`.
 
-use crate::plan::Plan;
+use serde::Serialize;
+
+use crate::apply::{ApplySummary, Event};
+use crate::plan::{Plan, Summary};
 
 pub fn plan(plan: &Plan) -> String {
-    let mut text = serde_json::to_string_pretty(plan).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty(plan)
 }
 
 /// A drift report as it is, pretty-printed, keys in a fixed order.
 pub fn drift(report: &crate::drift::DriftReport) -> String {
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    pretty(report)
+}
+
+/// The first line of `apply --output json`: the plan's totals.
+pub fn apply_plan(plan: &Plan) -> String {
+    // Keys in the order of the first release of this line.
+    #[derive(Serialize)]
+    struct PlanLine<'a> {
+        event: &'static str,
+        format_version: &'a str,
+        summary: &'a Summary,
+    }
+    line(&PlanLine { event: "plan", format_version: &plan.format_version, summary: &plan.summary })
+}
+
+/// One event of `apply --output json`.
+pub fn apply_event(event: &Event) -> String {
+    line(event)
+}
+
+/// The last line of `apply --output json`: the run's totals.
+pub fn apply_summary(summary: &ApplySummary) -> String {
+    #[derive(Serialize)]
+    struct SummaryLine<'a> {
+        converged: bool,
+        event: &'static str,
+        summary: &'a ApplySummary,
+    }
+    line(&SummaryLine { converged: summary.converged(), event: "summary", summary })
+}
+
+fn pretty(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn line(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string(value).unwrap_or_default();
     text.push('\n');
     text
 }

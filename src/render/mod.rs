@@ -43,3 +43,69 @@ pub fn write_only_note(before: Option<&Value>, after: Option<&Value>) -> String 
         (Some(b), Some(a)) => format!("(write-only) will be rotated: version {b} -> {a}"),
     }
 }
+
+/// An error's message, then each cause in its `source()` chain, each said
+/// once: a cause whose text its parent already contains is left out, and a
+/// parent that ends with `: CAUSE` is cut back to its own words. Renders as
+/// `error:` then `Caused by:` lines, or joined on one line.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut chain: Vec<String> = Vec::new();
+    let mut source = Some(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        source = e.source();
+        if let Some(parent) = chain.last_mut() {
+            if let Some(own) = parent.strip_suffix(text.as_str()) {
+                let own = own.trim_end_matches([':', ' ']);
+                if !own.is_empty() {
+                    *parent = own.to_string();
+                }
+            }
+            if parent.contains(text.as_str()) {
+                continue;
+            }
+        }
+        if !text.is_empty() {
+            chain.push(text);
+        }
+    }
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct Layer {
+        text: &'static str,
+        #[source]
+        source: Option<Box<Layer>>,
+    }
+
+    fn layers(texts: &[&'static str]) -> Layer {
+        texts
+            .iter()
+            .rev()
+            .fold(None, |source, text| Some(Layer { text, source: source.map(Box::new) }))
+            .unwrap()
+    }
+
+    #[test]
+    fn an_error_chain_says_each_part_once() {
+        let chain = |texts: &[&'static str]| error_chain(&layers(texts));
+        assert_eq!(chain(&["creating Q", "409 Conflict"]), ["creating Q", "409 Conflict"]);
+        // A message that also prints its source is cut back to its own words.
+        assert_eq!(
+            chain(&["creating Q: 409 Conflict", "409 Conflict"]),
+            ["creating Q", "409 Conflict"]
+        );
+        // A cause that its parent already says is left out.
+        assert_eq!(
+            chain(&["409 Conflict (from POST)", "409 Conflict", ""]),
+            ["409 Conflict (from POST)"]
+        );
+        assert_eq!(chain(&["same", "same"]), ["same"]);
+    }
+}

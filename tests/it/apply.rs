@@ -4,6 +4,7 @@
 //! checks the org through the API with reqwest.
 
 mod cli;
+mod contract;
 mod examples;
 mod faults;
 mod interrupt;

@@ -20,7 +20,6 @@ impl TestContext {
         TestContext { dir: tempfile::tempdir().expect("temp dir"), env: Vec::new() }
     }
 
-    #[allow(dead_code)]
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

@@ -3,11 +3,74 @@
 //! API. Each change must appear in every output format; the `JUnit` XML is read
 //! with a standard `JUnit` parser (`junit-parser`).
 
-use gcctl::drift::{DriftReport, DriftStatus};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::common::{TestContext, repo_root, stderr, stdout};
 use crate::export::LiveSandbox;
+
+/// The drift report's JSON format as README.md documents it, written out
+/// here independently of `gcctl::drift::DriftReport` so that any change to
+/// the format fails this test.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonReport {
+    format_version: String,
+    gcctl_version: String,
+    target: JsonTarget,
+    environment: Option<String>,
+    inputs_digest: String,
+    include_unmanaged: bool,
+    objects: Vec<JsonDeclared>,
+    unmanaged: Vec<JsonUnmanaged>,
+    summary: JsonSummary,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonTarget {
+    kind: String,
+    location: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonDeclared {
+    kind: String,
+    manifest_name: String,
+    org_name: String,
+    id: Option<String>,
+    /// `in-sync`, `drifted` or `missing`.
+    status: String,
+    fields: Vec<JsonDrifted>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonDrifted {
+    pointer: String,
+    declared: Option<Value>,
+    live: Option<Value>,
+    write_only: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonUnmanaged {
+    kind: String,
+    org_name: String,
+    id: Option<String>,
+    in_prune_scope: bool,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct JsonSummary {
+    in_sync: usize,
+    drifted: usize,
+    missing: usize,
+    unmanaged: usize,
+}
 
 const QUEUES: &str = "/api/v2/routing/queues";
 const INTEGRATIONS: &str = "/api/v2/conversations/messaging/integrations/open";
@@ -90,15 +153,31 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     // JSON: the versioned contract, read back with unknown fields denied.
     let (code, json_text) = drift(&ctx, &["--include-unmanaged", "--output", "json"]);
     assert_eq!(code, 2);
-    let report: DriftReport = serde_json::from_str(&json_text).expect("drift JSON");
+    let report: JsonReport = serde_json::from_str(&json_text).expect("the documented format");
     assert_eq!(report.format_version, "1");
+    assert_eq!(report.gcctl_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(report.target.kind, "org");
+    assert!(!report.target.location.is_empty());
+    assert_eq!(report.environment, None);
+    let digest = &report.inputs_digest;
+    assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{digest}");
+    assert!(report.include_unmanaged);
+    assert_eq!(report.summary, JsonSummary { in_sync: 2, drifted: 2, missing: 1, unmanaged: 2 });
+    for object in &report.objects {
+        assert!(["in-sync", "drifted", "missing"].contains(&object.status.as_str()), "{object:?}");
+        assert_eq!(object.fields.is_empty(), object.status != "drifted", "{object:?}");
+    }
     let queue = report.objects.iter().find(|o| o.manifest_name == "acme-support").unwrap();
-    assert_eq!(queue.status, DriftStatus::Drifted);
+    assert_eq!(
+        (queue.kind.as_str(), queue.org_name.as_str(), queue.status.as_str()),
+        ("RoutingQueue", "Acme Support", "drifted")
+    );
+    assert!(queue.id.is_some());
     let timeout =
         queue.fields.iter().find(|f| f.pointer.ends_with("alertingTimeoutSeconds")).unwrap();
     assert_eq!(
-        (timeout.declared.clone(), timeout.live.clone()),
-        (Some(json!(30)), Some(json!(12)))
+        (timeout.declared.clone(), timeout.live.clone(), timeout.write_only),
+        (Some(json!(30)), Some(json!(12)), false)
     );
     let integration = report.objects.iter().find(|o| o.manifest_name == "acme-bot").unwrap();
     let secret = integration.fields.iter().find(|f| f.write_only).expect("write-only field");
@@ -108,10 +187,16 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "write-only values are never shown"
     );
     let client = report.objects.iter().find(|o| o.manifest_name == "acme-bot-connector").unwrap();
-    assert_eq!((client.status, client.id.as_deref()), (DriftStatus::Missing, None));
-    let unmanaged: Vec<(&str, bool)> =
-        report.unmanaged.iter().map(|u| (u.org_name.as_str(), u.in_prune_scope)).collect();
-    assert_eq!(unmanaged, [("Acme Rogue", true), ("Other Team", false)]);
+    assert_eq!((client.status.as_str(), client.id.as_deref()), ("missing", None));
+    let unmanaged: Vec<(&str, &str, bool, bool)> = report
+        .unmanaged
+        .iter()
+        .map(|u| (u.kind.as_str(), u.org_name.as_str(), u.in_prune_scope, u.id.is_some()))
+        .collect();
+    assert_eq!(
+        unmanaged,
+        [("RoutingQueue", "Acme Rogue", true, true), ("RoutingQueue", "Other Team", false, true)]
+    );
     assert!(!json_text.contains("sandbox-demo-secret"));
 
     // Markdown, for an issue body.

@@ -52,21 +52,12 @@ async fn json_output_is_one_event_per_line() {
     let args = ["apply", "--auto-approve", "--secrets-dir", "s", "--output", "json", "manifests"];
     let output = org.gcctl(&args).await;
     assert_exit(&output, 0);
-    let events: Vec<Value> = stdout(&output)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect();
-    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
-    assert_eq!(kinds.len(), events.len(), "every line has an event: {events:?}");
-    assert_eq!(kinds.first(), Some(&"plan"));
-    assert_eq!(kinds.last(), Some(&"summary"));
-    assert_eq!(kinds.iter().filter(|k| **k == "created").count(), 5, "{kinds:?}");
-    let summary = events.last().unwrap();
-    assert_eq!(summary["converged"], json!(true));
-    assert_eq!(summary["summary"]["created"], json!(5));
-    for created in events.iter().filter(|e| e["event"] == "created") {
-        assert!(created["object"].is_string() && created["id"].is_string(), "{created}");
-    }
+    let run = super::contract::parse(&stdout(&output));
+    let created: Vec<_> = run.events.iter().filter(|e| e.event == "created").collect();
+    assert_eq!(created.len(), 5, "{created:?}");
+    assert!(created.iter().all(|e| e.id.is_some()), "{created:?}");
+    assert!(run.summary.converged);
+    assert_eq!(run.summary.summary.created, 5);
 }
 
 #[tokio::test]
@@ -218,13 +209,23 @@ async fn a_failed_change_skips_its_dependents_and_independent_branches_go_on() {
     );
     assert_eq!(org.org.delete(&path).await.status, 204);
 
-    // The text report says the same on stderr, and exits 1.
+    // The text report says the same on stderr, and exits 1: each failure
+    // once, as it happens (`error:` / `Caused by:`), and at the end a count.
     let text = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
     assert_exit(&text, 1);
     let err = stderr(&text);
     assert!(
-        err.contains("skipped OAuthClient/holds-clashing: upstream failed: Role/clashing"),
+        err.contains(
+            "skipped OAuthClient/holds-clashing \"Holds Clashing\": upstream failed: Role/clashing"
+        ),
         "{err}"
     );
+    assert_eq!(err.matches("creating Role/clashing").count(), 1, "reported once: {err}");
+    assert_eq!(err.matches("409 Conflict").count(), 1, "reported once: {err}");
+    let failure = err.lines().position(|l| l.starts_with("error: creating Role/clashing"));
+    let failure = failure.unwrap_or_else(|| panic!("an error: line: {err}"));
+    let cause = err.lines().nth(failure + 1).unwrap_or_default();
+    assert!(cause.trim_start().starts_with("Caused by:") && cause.contains("409"), "{err}");
     assert!(err.contains("Apply did not converge"), "{err}");
+    assert!(err.contains("2 failed, 2 skipped. The 2 failures are reported above."), "{err}");
 }

@@ -1,7 +1,7 @@
 //! Saved plans: `plan --out FILE` then `apply --plan FILE` applies exactly
 //! that plan, and refuses it once the org or the manifests moved on.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{ApplyOrg, QUEUES, ROLES, assert_exit};
 use crate::common::{stderr, stdout};
@@ -66,7 +66,7 @@ async fn a_saved_plan_is_stale_once_an_object_changed_in_the_org() {
     let err = stderr(&apply);
     assert!(err.contains("plan is stale"), "{err}");
     assert!(err.contains("Role/reader \"Saved Reader\" was changed in the org"), "{err}");
-    assert!(err.contains("gcctl plan --out plan.json"), "hint: {err}");
+    assert!(err.contains("plan again with `gcctl plan --out plan.json set`"), "hint: {err}");
     assert!(!stdout(&apply).contains("updated"), "{}", stdout(&apply));
     assert_eq!(org.list(QUEUES).await, before, "nothing was changed");
 }
@@ -100,4 +100,177 @@ async fn a_saved_plan_is_stale_once_a_planned_create_exists() {
     );
     assert_eq!(org.named(QUEUES, "Saved Support").await.len(), 1, "no duplicate");
     assert!(org.named(ROLES, "Saved Reader").await.is_empty(), "nothing was changed");
+}
+
+/// Edit the saved plan as a file, the way a person with an editor would.
+fn edit_plan(org: &ApplyOrg, edit: impl FnOnce(&mut Value)) {
+    let path = org.ctx.path().join("plan.json");
+    let mut plan: Value = serde_json::from_str(&fs_err::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut plan);
+    fs_err::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+}
+
+/// `apply --plan plan.json` refuses cleanly (exit 1, never a panic), says
+/// each of `expected`, tells how to plan again, and changes nothing.
+async fn assert_refused(org: &ApplyOrg, expected: &[&str]) {
+    let queues = org.list(QUEUES).await;
+    let roles = org.list(ROLES).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    for part in expected {
+        assert!(err.contains(part), "`{part}` missing in:\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("hint: nothing was changed; plan again with `gcctl plan --out plan.json set`"),
+        "{err}"
+    );
+    assert_eq!(org.list(QUEUES).await, queues, "nothing was changed");
+    assert_eq!(org.list(ROLES).await, roles, "nothing was changed");
+}
+
+fn change(kind: &str, name: &str, action: &str) -> Value {
+    json!({"kind": kind, "manifest_name": name, "org_name": name, "id": null, "action": action,
+           "prune": false, "fields": [], "depends_on": [], "live_fingerprint": null})
+}
+
+#[tokio::test]
+async fn a_change_appended_by_hand_is_refused() {
+    let org = org_with_pending_update().await;
+    edit_plan(&org, |plan| {
+        let changes = plan["plan"]["changes"].as_array_mut().unwrap();
+        changes.push(change("RoutingQueue", "Hand Made", "create"));
+    });
+    assert_refused(
+        &org,
+        &[
+            "plan.json differs from the plan computed now",
+            "RoutingQueue/Hand Made \"Hand Made\" is in the saved plan but not in a fresh plan",
+        ],
+    )
+    .await;
+    assert!(org.named(QUEUES, "Hand Made").await.is_empty());
+}
+
+#[tokio::test]
+async fn changes_of_kinds_that_are_not_org_objects_are_refused_without_a_panic() {
+    let org = org_with_pending_update().await;
+    for kind in ["Webhook", "Project"] {
+        edit_plan(&org, |plan| {
+            let changes = plan["plan"]["changes"].as_array_mut().unwrap();
+            changes.insert(0, change(kind, "smuggled", "create"));
+            changes.push(change(kind, "deleted", "delete"));
+        });
+        // A change's kind is an org kind by type: the file does not even load.
+        let queues = org.list(QUEUES).await;
+        let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+        assert_exit(&apply, 1);
+        let err = stderr(&apply);
+        assert!(err.contains("plan.json is not a gcctl plan file"), "{err}");
+        assert!(err.contains(&format!("{kind} objects do not live in the org")), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(org.list(QUEUES).await, queues, "nothing was changed");
+        edit_plan(&org, |plan| {
+            let changes = plan["plan"]["changes"].as_array_mut().unwrap();
+            changes.retain(|c| c["kind"] != kind);
+        });
+    }
+    // With the smuggled changes gone, the plan applies.
+    let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&apply, 0);
+}
+
+#[tokio::test]
+async fn a_change_removed_by_hand_is_refused() {
+    let org = org_with_pending_update().await;
+    edit_plan(&org, |plan| {
+        let changes = plan["plan"]["changes"].as_array_mut().unwrap();
+        changes.retain(|c| c["kind"] != "Role");
+    });
+    assert_refused(
+        &org,
+        &["Role/reader \"Saved Reader\" (no-op) is in a fresh plan but not in the saved plan"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_field_edited_by_hand_is_refused() {
+    let org = org_with_pending_update().await;
+    edit_plan(&org, |plan| {
+        let queue = plan["plan"]["changes"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|c| c["kind"] == "RoutingQueue")
+            .unwrap();
+        queue["fields"][0]["after"] = json!("smuggled");
+    });
+    assert_refused(
+        &org,
+        &["RoutingQueue/support \"Saved Support\": field /description differs from a fresh plan"],
+    )
+    .await;
+    // An action edited, and the summary with it, is refused the same way.
+    edit_plan(&org, |plan| {
+        for change in plan["plan"]["changes"].as_array_mut().unwrap() {
+            if change["kind"] == "Role" {
+                change["action"] = json!("delete");
+            }
+        }
+        plan["plan"]["summary"]["delete"] = json!(1);
+    });
+    assert_refused(
+        &org,
+        &["Role/reader \"Saved Reader\": the saved plan says delete, a fresh plan says no-op"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn other_hand_edits_are_refused_without_a_panic() {
+    let org = org_with_pending_update().await;
+    let original = fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap();
+    let restore = || fs_err::write(org.ctx.path().join("plan.json"), &original).unwrap();
+    // Another target.
+    edit_plan(&org, |plan| plan["plan"]["target"]["location"] = json!("eu-central-1"));
+    assert_refused(&org, &["plan.json was planned against org eu-central-1; this run targets org"])
+        .await;
+    restore();
+    // A change listed twice, and changes in another order.
+    edit_plan(&org, |plan| {
+        let changes = plan["plan"]["changes"].as_array_mut().unwrap();
+        let first = changes[0].clone();
+        changes.push(first);
+    });
+    assert_refused(&org, &["appears more than once in the saved plan"]).await;
+    restore();
+    edit_plan(&org, |plan| plan["plan"]["changes"].as_array_mut().unwrap().reverse());
+    assert_refused(&org, &["the changes are in another order than a fresh plan's"]).await;
+    restore();
+    // A dependency cycle edited in.
+    edit_plan(&org, |plan| {
+        for change in plan["plan"]["changes"].as_array_mut().unwrap() {
+            let other =
+                if change["kind"] == "Role" { "RoutingQueue/support" } else { "Role/reader" };
+            change["depends_on"] = json!([other]);
+        }
+    });
+    assert_refused(&org, &["depends_on differs from a fresh plan"]).await;
+    restore();
+    // No manifest paths: nothing to plan from.
+    edit_plan(&org, |plan| plan["paths"] = json!([]));
+    let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&apply, 1);
+    assert!(stderr(&apply).contains("plan.json names no manifest paths"), "{}", stderr(&apply));
+    restore();
+    // An unknown kind or action is not a plan file.
+    edit_plan(&org, |plan| plan["plan"]["changes"][0]["kind"] = json!("Nonsense"));
+    let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&apply, 1);
+    assert!(stderr(&apply).contains("plan.json is not a gcctl plan file"), "{}", stderr(&apply));
+    restore();
+    let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&apply, 0);
 }

@@ -64,3 +64,26 @@ async fn a_name_matching_several_live_objects_is_an_error_listing_their_ids() {
     assert!(out.stdout.is_empty(), "no plan on stdout when planning fails");
     settings().bind(|| insta::assert_snapshot!(text));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unresolved_references_are_reported_each_at_its_field() {
+    let org = PlanOrg::default().await;
+    let path = org.manifest(
+        "queues.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\n\
+         spec:\n  name: Queue A\n  division: Nowhere\n---\n\
+         apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: b}\n\
+         spec:\n  name: Queue B\n  division: Elsewhere\n",
+    );
+    let out = org.gcctl(&["plan", &path]).await;
+    assert_eq!(code(&out), Some(1));
+    let text = org.render(&out);
+    for expected in [
+        "[TEMP]/queues.yaml:6:13: error: RoutingQueue/a: division `Nowhere` is neither declared in the manifests nor present in the org\n",
+        "[TEMP]/queues.yaml:13:13: error: RoutingQueue/b: division `Elsewhere` is neither declared",
+        "error: cannot plan: 2 problems found\n",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing in:\n{text}");
+    }
+    assert!(out.stdout.is_empty(), "no plan on stdout when planning fails");
+}
