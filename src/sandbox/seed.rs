@@ -13,7 +13,7 @@ use super::common::{new_id, now, random_secret, self_uri, set_secret};
 use super::config::SandboxConfig;
 use super::error::SandboxError;
 use super::routes::{oauth, open_messaging, queues};
-use super::store::{FORMAT_VERSION, Kind, Org, Store};
+use super::store::{Kind, Org, Store};
 
 /// Name of the OAuth client holding the sandbox's own credentials.
 pub const ADMIN_CLIENT_NAME: &str = "gcctl sandbox admin";
@@ -58,10 +58,7 @@ pub fn prepare(config: &SandboxConfig) -> Result<(Store, (String, String)), Sand
 
 /// A fresh org with the seeded objects.
 pub fn new_org() -> Org {
-    let mut store = Store::new(
-        Org { format_version: FORMAT_VERSION, ..Org::default() },
-        std::time::Duration::ZERO,
-    );
+    let mut store = Store::new(Org::new(), std::time::Duration::ZERO);
     let home = new_id();
     for (id, name, is_home) in [(home.clone(), "Home", true), (new_id(), "Operations", false)] {
         let division = json!({
