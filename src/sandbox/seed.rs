@@ -162,14 +162,11 @@ fn generate(store: &mut Store, config: &SandboxConfig) {
         }
     }
     let existing = names(store, Kind::OpenIntegrations);
-    let content = store.org().default_str("supportedContent").unwrap_or_default().to_string();
-    let setting = store.org().default_str("messagingSetting").unwrap_or_default().to_string();
     for n in 1..=generate.open_messaging_integrations {
         let name = format!("integration-{n:05}");
         if !existing.contains(&name) {
             let url = format!("https://example.invalid/webhooks/{n:05}");
-            let (id, item) =
-                open_messaging::build(store, &name, &url, &random_secret(), &content, &setting);
+            let (id, item) = open_messaging::generated(store, &name, &url, &random_secret());
             store.put(Kind::OpenIntegrations, &id, item);
         }
     }
