@@ -54,6 +54,8 @@ pub enum Version {
     None,
     /// An integer from 1 (supported content).
     Int,
+    /// A decimal string from `"1"` (messaging settings).
+    Str,
 }
 
 /// Listing order.
@@ -160,6 +162,8 @@ impl Spec {
 /// A write being applied, for [`Resource::written`].
 pub struct Write<'a> {
     pub store: &'a mut Store,
+    /// The OAuth client id of the caller.
+    pub caller: &'a str,
     pub id: &'a str,
     pub body: &'a Object,
     /// True for a create, false for an update.

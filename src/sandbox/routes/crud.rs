@@ -9,7 +9,7 @@
 //! - Handlers hold the store lock only synchronously and commit (journal)
 //!   every change before answering.
 
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::input::{Body, Id, Params, required_str};
 use super::paging::{contains_ci, descending, page, render_page, unpaged};
+use crate::sandbox::auth::Caller;
 use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id, secret_key, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::resource::{
@@ -173,22 +174,29 @@ async fn read<R: Resource>(
 
 async fn create<R: Resource>(
     State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
-    save::<R>(&state, None, &body).map(Json)
+    save::<R>(&state, &caller, None, &body).map(Json)
 }
 
 async fn update<R: Resource>(
     State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
     Id(id): Id,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
-    save::<R>(&state, Some(id), &body).map(Json)
+    save::<R>(&state, &caller, Some(id), &body).map(Json)
 }
 
 /// Create (no `id`) or update an object from a request body, store it and
 /// return the answer.
-fn save<R: Resource>(state: &AppState, id: Option<String>, body: &Object) -> ApiResult<Value> {
+fn save<R: Resource>(
+    state: &AppState,
+    caller: &Caller,
+    id: Option<String>,
+    body: &Object,
+) -> ApiResult<Value> {
     let spec = R::SPEC;
     let mut store = state.store();
     let old = match &id {
@@ -228,7 +236,7 @@ fn save<R: Resource>(state: &AppState, id: Option<String>, body: &Object) -> Api
         object.insert("dateModified".into(), json!(stamp));
     }
     bump_version::<R>(&mut object);
-    let mut write = Write { store: &mut store, id: &id, body, created };
+    let mut write = Write { store: &mut store, caller: &caller.client_id, id: &id, body, created };
     let shown = R::written(&mut write, &mut object)?;
     let object = Value::Object(object);
     if created {
@@ -294,6 +302,9 @@ fn bump_version<R: Resource>(object: &mut Object) {
         Version::None => {}
         Version::Int => {
             object.insert("version".into(), json!(next));
+        }
+        Version::Str => {
+            object.insert("version".into(), json!(next.to_string()));
         }
     }
 }
