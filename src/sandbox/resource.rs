@@ -14,6 +14,16 @@
 //!   current name ([`Spec::refs`]).
 //! - The registry (`routes::RESOURCES`) holds every spec; `selfUri`s and
 //!   nouns in messages come from it, so a kind's path is written once.
+//!
+//! Adding a kind to the sandbox:
+//! 1. its collection: one line in the `kinds!` list of `store.rs` (the
+//!    snapshot key; existing state files load unchanged, the new collection
+//!    empty);
+//! 2. `routes/<kind>.rs`: a unit struct implementing [`Resource`], with the
+//!    [`Spec`] (start from [`Spec::new`], override what differs) and the hooks
+//!    it needs, usually only [`Resource::fields`];
+//! 3. register it: `pub mod <kind>;` and one entry in `resources!` in
+//!    `routes/mod.rs`; seed objects, if any, in `seed.rs`.
 
 use axum::Router;
 use serde_json::{Map, Value};
@@ -159,7 +169,7 @@ impl Spec {
     }
 }
 
-/// A write being applied, for [`Resource::written`].
+/// A write being applied, for [`Resource::on_write`].
 pub struct Write<'a> {
     pub store: &'a mut Store,
     /// The OAuth client id of the caller.
@@ -185,7 +195,7 @@ pub trait Resource: Send + Sync + 'static {
     /// Called before a created or updated object is stored: server fields and
     /// side effects (a recipient, a hashed secret). Returns values shown only
     /// in this answer (a write-only secret).
-    fn written(_write: &mut Write<'_>, _object: &mut Object) -> ApiResult<Object> {
+    fn on_write(_write: &mut Write<'_>, _object: &mut Object) -> ApiResult<Object> {
         Ok(Map::new())
     }
 

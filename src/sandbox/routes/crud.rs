@@ -237,7 +237,7 @@ fn save<R: Resource>(
     }
     bump_version::<R>(&mut object);
     let mut write = Write { store: &mut store, caller: &caller.client_id, id: &id, body, created };
-    let shown = R::written(&mut write, &mut object)?;
+    let shown = R::on_write(&mut write, &mut object)?;
     let object = Value::Object(object);
     if created {
         store.insert(spec.kind, &id, object.clone());

@@ -80,7 +80,7 @@ impl Resource for MessagingSettings {
         Ok(out)
     }
 
-    fn written(write: &mut Write<'_>, setting: &mut Object) -> ApiResult<Object> {
+    fn on_write(write: &mut Write<'_>, setting: &mut Object) -> ApiResult<Object> {
         let caller = json!({
             "id": write.caller,
             "selfUri": format!("/api/v2/oauth/clients/{}", write.caller),

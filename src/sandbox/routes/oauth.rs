@@ -47,7 +47,7 @@ impl Resource for OauthClients {
     }
 
     /// A new client gets a secret, returned by this answer only.
-    fn written(write: &mut Write<'_>, _client: &mut Object) -> ApiResult<Object> {
+    fn on_write(write: &mut Write<'_>, _client: &mut Object) -> ApiResult<Object> {
         let mut shown = Map::new();
         if write.created {
             let secret = random_secret();

@@ -65,7 +65,7 @@ impl Resource for OpenMessaging {
             check_url(&url)?;
             out.insert(URL.into(), json!(url));
         }
-        // Checked here, stored (hashed) by `written`.
+        // Checked here, stored (hashed) by `on_write`.
         if old.is_none() {
             required_str(body, SECRET)?;
         } else {
@@ -82,7 +82,7 @@ impl Resource for OpenMessaging {
         Ok(out)
     }
 
-    fn written(write: &mut Write<'_>, item: &mut Object) -> ApiResult<Object> {
+    fn on_write(write: &mut Write<'_>, item: &mut Object) -> ApiResult<Object> {
         if let Some(secret) = optional_str(write.body, SECRET)? {
             set_secret(write.store, Kind::OpenIntegrations, write.id, &secret);
         }

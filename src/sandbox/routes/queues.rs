@@ -66,7 +66,7 @@ impl Resource for Queues {
         validate(store, &merged, None)
     }
 
-    fn written(write: &mut Write<'_>, queue: &mut Object) -> ApiResult<Object> {
+    fn on_write(write: &mut Write<'_>, queue: &mut Object) -> ApiResult<Object> {
         if write.created {
             for counter in COUNTERS {
                 queue.insert((*counter).into(), json!(0));

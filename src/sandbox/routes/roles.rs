@@ -62,7 +62,7 @@ impl Resource for Roles {
         Ok(out)
     }
 
-    fn written(write: &mut Write<'_>, role: &mut Object) -> ApiResult<Object> {
+    fn on_write(write: &mut Write<'_>, role: &mut Object) -> ApiResult<Object> {
         if write.created {
             role.insert("default".into(), json!(false));
             role.insert("base".into(), json!(false));
