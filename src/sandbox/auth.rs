@@ -35,6 +35,8 @@ pub struct Token {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub token: String,
+    /// The OAuth client the token was minted for.
+    pub client_id: String,
 }
 
 /// Live tokens.
@@ -161,13 +163,13 @@ pub fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<Caller, ApiEr
     };
     let token = token.trim();
     let client_id = state.tokens().check(token).map(|t| t.client_id.clone());
-    let valid = client_id.is_some_and(|id| {
+    let valid = client_id.filter(|id| {
         let store = state.store();
-        let client = store.get(Kind::OauthClients, &id);
+        let client = store.get(Kind::OauthClients, id);
         client.is_some_and(|c| c.get("state").and_then(Value::as_str) != Some("disabled"))
     });
-    if valid {
-        Ok(Caller { token: token.to_string() })
+    if let Some(client_id) = valid {
+        Ok(Caller { token: token.to_string(), client_id })
     } else {
         Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

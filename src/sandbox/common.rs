@@ -1,4 +1,5 @@
 //! Small shared pieces: ids, timestamps, URIs, secrets and reference rendering.
+//! Nothing here panics on stored data of an unexpected shape.
 
 use base64::Engine as _;
 use rand::RngCore as _;
@@ -31,12 +32,7 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// The key of a write-only value in `Kind::Secrets`.
 pub fn secret_key(kind: Kind, id: &str) -> String {
-    let kind = match kind {
-        Kind::OauthClients => "oauthClients",
-        Kind::OpenIntegrations => "openIntegrations",
-        _ => "other",
-    };
-    format!("{kind}:{id}")
+    format!("{}:{id}", kind.name())
 }
 
 /// Whether `secret` is the current write-only value of an object.
@@ -56,25 +52,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The API path of an object kind.
-pub fn base_path(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Divisions => "/api/v2/authorization/divisions",
-        Kind::Roles => "/api/v2/authorization/roles",
-        Kind::Flows => "/api/v2/flows",
-        Kind::Queues => "/api/v2/routing/queues",
-        Kind::OpenIntegrations => "/api/v2/conversations/messaging/integrations/open",
-        Kind::SupportedContent => "/api/v2/conversations/messaging/supportedcontent",
-        Kind::MessagingSettings => "/api/v2/conversations/messaging/settings",
-        Kind::Recipients => "/api/v2/routing/message/recipients",
-        Kind::OauthClients => "/api/v2/oauth/clients",
-        Kind::Secrets | Kind::Defaults => "/api/v2",
-    }
-}
-
-/// `selfUri` of an object.
+/// `selfUri` of an object: its resource's path and its id.
 pub fn self_uri(kind: Kind, id: &str) -> String {
-    format!("{}/{id}", base_path(kind))
+    let base = super::routes::spec_of(kind).map_or("/api/v2", |spec| spec.path);
+    format!("{base}/{id}")
 }
 
 /// A reference `{id, name, selfUri}` to an object, with its current name.

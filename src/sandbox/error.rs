@@ -96,10 +96,11 @@ impl ApiError {
 
     /// 404 for an unknown object id.
     pub fn not_found(what: &str, id: &str) -> Self {
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u', 'O']) { "an" } else { "a" };
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not.found",
-            format!("Unable to find a {what} with id {id}"),
+            format!("Unable to find {article} {what} with id {id}"),
         )
     }
 

@@ -26,6 +26,7 @@ mod config;
 mod error;
 mod knobs;
 mod middleware;
+mod resource;
 mod routes;
 mod seed;
 mod server;

@@ -13,7 +13,7 @@ use super::common::{new_id, now, random_secret, self_uri, set_secret};
 use super::config::SandboxConfig;
 use super::error::SandboxError;
 use super::routes::{oauth, open_messaging, queues};
-use super::store::{FORMAT_VERSION, Kind, Org, Store};
+use super::store::{Kind, Org, Store};
 
 /// Name of the OAuth client holding the sandbox's own credentials.
 pub const ADMIN_CLIENT_NAME: &str = "gcctl sandbox admin";
@@ -58,10 +58,7 @@ pub fn prepare(config: &SandboxConfig) -> Result<(Store, (String, String)), Sand
 
 /// A fresh org with the seeded objects.
 pub fn new_org() -> Org {
-    let mut store = Store::new(
-        Org { format_version: FORMAT_VERSION, ..Org::default() },
-        std::time::Duration::ZERO,
-    );
+    let mut store = Store::new(Org::new(), std::time::Duration::ZERO);
     let home = new_id();
     for (id, name, is_home) in [(home.clone(), "Home", true), (new_id(), "Operations", false)] {
         let division = json!({
@@ -165,14 +162,11 @@ fn generate(store: &mut Store, config: &SandboxConfig) {
         }
     }
     let existing = names(store, Kind::OpenIntegrations);
-    let content = store.org().default_str("supportedContent").unwrap_or_default().to_string();
-    let setting = store.org().default_str("messagingSetting").unwrap_or_default().to_string();
     for n in 1..=generate.open_messaging_integrations {
         let name = format!("integration-{n:05}");
         if !existing.contains(&name) {
             let url = format!("https://example.invalid/webhooks/{n:05}");
-            let (id, item) =
-                open_messaging::build(store, &name, &url, &random_secret(), &content, &setting);
+            let (id, item) = open_messaging::generated(store, &name, &url, &random_secret());
             store.put(Kind::OpenIntegrations, &id, item);
         }
     }

@@ -37,86 +37,119 @@ const COMPACT_EVERY: usize = 2_000;
 /// Objects of one kind, by id.
 pub type Collection = BTreeMap<String, Value>;
 
-/// The collections of an org, also the names used in the snapshot format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Kind {
-    Divisions,
-    Roles,
-    Flows,
-    Queues,
-    OpenIntegrations,
-    SupportedContent,
-    MessagingSettings,
-    Recipients,
-    OauthClients,
-    /// SHA-256 hex of write-only values, keyed `<kind>:<id>`.
-    Secrets,
-    /// Org-wide settings: `supportedContent`, `messagingSetting` (default ids),
-    /// `adminClientId`, `adminClientSecret`.
-    Defaults,
+/// Declare the collections: the `Kind` enum, [`Kind::ALL`] (snapshot order)
+/// and [`Kind::name`] (the snapshot key and journal `kind`) from one list.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+        /// The collections of an org, also the names used in the snapshot format.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Kind {
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)*
+        }
+
+        impl Kind {
+            /// Every collection, in snapshot order.
+            pub const ALL: &[Kind] = &[$(Kind::$variant,)*];
+
+            /// The collection's key in the snapshot and the journal.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
 
-/// The org snapshot, as written to the state file and read from a seed file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+kinds! {
+    Divisions = "divisions",
+    Roles = "roles",
+    Flows = "flows",
+    Queues = "queues",
+    OpenIntegrations = "openIntegrations",
+    SupportedContent = "supportedContent",
+    MessagingSettings = "messagingSettings",
+    Recipients = "recipients",
+    OauthClients = "oauthClients",
+    /// SHA-256 hex of write-only values, keyed `<kind>:<id>`.
+    Secrets = "secrets",
+    /// Org-wide settings: `supportedContent`, `messagingSetting` (default ids),
+    /// `adminClientId`, `adminClientSecret`.
+    Defaults = "defaults",
+}
+
+/// The org snapshot, as written to the state file and read from a seed file:
+/// `{"formatVersion": 1, "<collection>": {id: object}, ...}` with every
+/// collection of [`Kind::ALL`] written in that order, missing ones read as
+/// empty and unknown keys refused (what `deny_unknown_fields` on a struct
+/// with one field per collection gave, which this replaced).
+#[derive(Debug, Clone, Default)]
 pub struct Org {
     pub format_version: u32,
-    #[serde(default)]
-    pub divisions: Collection,
-    #[serde(default)]
-    pub roles: Collection,
-    #[serde(default)]
-    pub flows: Collection,
-    #[serde(default)]
-    pub queues: Collection,
-    #[serde(default)]
-    pub open_integrations: Collection,
-    #[serde(default)]
-    pub supported_content: Collection,
-    #[serde(default)]
-    pub messaging_settings: Collection,
-    #[serde(default)]
-    pub recipients: Collection,
-    #[serde(default)]
-    pub oauth_clients: Collection,
-    #[serde(default)]
-    pub secrets: Collection,
-    #[serde(default)]
-    pub defaults: Collection,
+    collections: BTreeMap<Kind, Collection>,
+}
+
+impl Serialize for Org {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let empty = Collection::new();
+        let mut map = serializer.serialize_map(Some(Kind::ALL.len() + 1))?;
+        map.serialize_entry("formatVersion", &self.format_version)?;
+        for kind in Kind::ALL {
+            map.serialize_entry(kind.name(), self.collections.get(kind).unwrap_or(&empty))?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Org {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Org;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sandbox org snapshot (a JSON object)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Org, A::Error> {
+                use serde::de::Error as _;
+                let mut version = None;
+                let mut collections = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "formatVersion" {
+                        if version.replace(map.next_value()?).is_some() {
+                            return Err(A::Error::duplicate_field("formatVersion"));
+                        }
+                        continue;
+                    }
+                    let Some(&kind) = Kind::ALL.iter().find(|k| k.name() == key) else {
+                        return Err(A::Error::custom(format!("unknown field `{key}`")));
+                    };
+                    if collections.insert(kind, map.next_value()?).is_some() {
+                        return Err(A::Error::custom(format!("duplicate field `{key}`")));
+                    }
+                }
+                let format_version =
+                    version.ok_or_else(|| A::Error::missing_field("formatVersion"))?;
+                Ok(Org { format_version, collections })
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 impl Org {
+    /// An empty org of the current format.
+    pub fn new() -> Org {
+        Org { format_version: FORMAT_VERSION, collections: BTreeMap::new() }
+    }
+
     pub fn collection(&self, kind: Kind) -> &Collection {
-        match kind {
-            Kind::Divisions => &self.divisions,
-            Kind::Roles => &self.roles,
-            Kind::Flows => &self.flows,
-            Kind::Queues => &self.queues,
-            Kind::OpenIntegrations => &self.open_integrations,
-            Kind::SupportedContent => &self.supported_content,
-            Kind::MessagingSettings => &self.messaging_settings,
-            Kind::Recipients => &self.recipients,
-            Kind::OauthClients => &self.oauth_clients,
-            Kind::Secrets => &self.secrets,
-            Kind::Defaults => &self.defaults,
-        }
+        static EMPTY: Collection = Collection::new();
+        self.collections.get(&kind).unwrap_or(&EMPTY)
     }
 
     fn collection_mut(&mut self, kind: Kind) -> &mut Collection {
-        match kind {
-            Kind::Divisions => &mut self.divisions,
-            Kind::Roles => &mut self.roles,
-            Kind::Flows => &mut self.flows,
-            Kind::Queues => &mut self.queues,
-            Kind::OpenIntegrations => &mut self.open_integrations,
-            Kind::SupportedContent => &mut self.supported_content,
-            Kind::MessagingSettings => &mut self.messaging_settings,
-            Kind::Recipients => &mut self.recipients,
-            Kind::OauthClients => &mut self.oauth_clients,
-            Kind::Secrets => &mut self.secrets,
-            Kind::Defaults => &mut self.defaults,
-        }
+        self.collections.entry(kind).or_default()
     }
 
     /// Read an org snapshot (state or seed file).
@@ -137,28 +170,19 @@ impl Org {
 
     /// A default setting (`Kind::Defaults`) as a string.
     pub fn default_str(&self, key: &str) -> Option<&str> {
-        self.defaults.get(key).and_then(Value::as_str)
+        self.collection(Kind::Defaults).get(key).and_then(Value::as_str)
     }
 }
 
 /// Every stored object must be a JSON object (renderers rely on it).
 fn check_shape(org: &Org, path: &Path) -> Result<(), SandboxError> {
-    let kinds = [
-        Kind::Divisions,
-        Kind::Roles,
-        Kind::Flows,
-        Kind::Queues,
-        Kind::OpenIntegrations,
-        Kind::SupportedContent,
-        Kind::MessagingSettings,
-        Kind::Recipients,
-        Kind::OauthClients,
-    ];
-    for kind in kinds {
+    // Secrets and defaults hold plain strings.
+    let objects = Kind::ALL.iter().filter(|k| !matches!(k, Kind::Secrets | Kind::Defaults));
+    for &kind in objects {
         if let Some((id, _)) = org.collection(kind).iter().find(|(_, v)| !v.is_object()) {
             return Err(SandboxError::Invalid {
                 path: path.to_path_buf(),
-                message: format!("entry {id} of {kind:?} is not a JSON object"),
+                message: format!("entry {id} of {} is not a JSON object", kind.name()),
             });
         }
     }

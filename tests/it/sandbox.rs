@@ -4,6 +4,7 @@
 
 mod fidelity;
 mod knobs;
+mod messaging_settings;
 mod resources;
 
 use std::time::{Duration, Instant};

@@ -1,29 +1,63 @@
-//! The emulated `/api/v2` endpoints, one file per API area, plus the shared
-//! request-input and pagination helpers. Handlers hold the store lock only in
-//! synchronous sections and commit (journal) every change before answering.
+//! The emulated `/api/v2` endpoints: one file per resource (its declaration
+//! and its quirks), the generic CRUD that serves the declarations, and the
+//! shared request-input and pagination helpers. Handlers hold the store lock
+//! only in synchronous sections and commit (journal) every change before
+//! answering.
+//!
+//! [`RESOURCES`] is the registry: a resource listed in `resources!` is served
+//! (its routes merged into [`api`]) and its path makes the `selfUri`s of its
+//! kind.
 
 use axum::Router;
 
+use super::resource::{Resource, Spec};
 use super::server::Shared;
+use super::store::Kind;
 
-pub mod authorization;
+pub mod crud;
+pub mod divisions;
 pub mod flows;
 pub mod input;
+pub mod messaging_settings;
 pub mod oauth;
 pub mod open_messaging;
 pub mod paging;
 pub mod queues;
 pub mod recipients;
+pub mod roles;
 pub mod supported_content;
 
-/// Every `/api/v2` route (authentication is layered on by the server).
-pub fn api() -> Router<Shared> {
-    Router::new()
-        .merge(queues::routes())
-        .merge(open_messaging::routes())
-        .merge(supported_content::routes())
-        .merge(oauth::routes())
-        .merge(authorization::routes())
-        .merge(flows::routes())
-        .merge(recipients::routes())
+/// Register resources: [`RESOURCES`] and [`api`] from one list.
+macro_rules! resources {
+    ($($resource:path),* $(,)?) => {
+        /// Every resource's declaration.
+        pub const RESOURCES: &[&Spec] = &[$(&<$resource as Resource>::SPEC),*];
+
+        /// Every `/api/v2` route (authentication is layered on by the server).
+        pub fn api() -> Router<Shared> {
+            Router::new()$(.merge(<$resource as Resource>::routes()))*
+        }
+    };
+}
+
+resources!(
+    divisions::Divisions,
+    roles::Roles,
+    flows::Flows,
+    queues::Queues,
+    open_messaging::OpenMessaging,
+    supported_content::SupportedContent,
+    messaging_settings::MessagingSettings,
+    recipients::Recipients,
+    oauth::OauthClients,
+);
+
+/// The declaration of the resource stored in `kind`.
+pub fn spec_of(kind: Kind) -> Option<&'static Spec> {
+    RESOURCES.iter().copied().find(|spec| spec.kind == kind)
+}
+
+/// What an object of `kind` is called in messages.
+pub fn noun(kind: Kind) -> &'static str {
+    spec_of(kind).map_or("object", |spec| spec.noun)
 }

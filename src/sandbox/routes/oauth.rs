@@ -12,101 +12,63 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde_json::{Map, Value, json};
 
-use super::input::{Body, Id, Shape, check, field, required_str};
-use super::paging::{sort_by_name, unpaged};
-use crate::sandbox::common::{new_id, now, random_secret, secret_key, self_uri, set_secret};
+use super::crud;
+use super::input::{Id, Shape, check, field};
+use crate::sandbox::common::{now, random_secret, self_uri, set_secret};
 use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::server::Shared;
+use crate::sandbox::resource::{Object, Resource, Spec, Update, Write};
+use crate::sandbox::server::{AppState, Shared};
 use crate::sandbox::store::{Kind, Store};
 
-const PATH: &str = "/api/v2/oauth/clients";
 pub const GRANT_TYPES: &[&str] =
     &["CODE", "TOKEN", "SAML2-BEARER", "PASSWORD", "CLIENT-CREDENTIALS"];
 const STATES: &[&str] = &["active", "disabled", "inactive"];
 const DEFAULT_VALIDITY: u64 = 86_400;
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route(PATH, get(list).post(create))
-        .route("/api/v2/oauth/clients/{clientId}", get(read).put(replace).delete(remove))
-        .route("/api/v2/oauth/clients/{clientId}/secret", post(regenerate))
-}
+pub struct OauthClients;
 
-async fn list(State(state): State<Shared>) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
-    let mut items: Vec<Value> = store.list(Kind::OauthClients).cloned().collect();
-    sort_by_name(&mut items, false);
-    Ok(axum::Json(unpaged(PATH, items)))
-}
+impl Resource for OauthClients {
+    const SPEC: Spec = Spec {
+        update: Update::Put,
+        max_page_size: None,
+        ..Spec::new(
+            Kind::OauthClients,
+            "/api/v2/oauth/clients",
+            "/api/v2/oauth/clients/{clientId}",
+            "OAuth client",
+        )
+    };
 
-async fn read(State(state): State<Shared>, Id(id): Id) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
-    let client = store
-        .visible(Kind::OauthClients, &id)
-        .ok_or_else(|| ApiError::not_found("OAuth client", &id))?;
-    Ok(axum::Json(client.clone()))
-}
+    fn fields(store: &Store, body: &Object, _old: Option<&Value>) -> ApiResult<Object> {
+        validate(store, body)
+    }
 
-async fn create(State(state): State<Shared>, Body(body): Body) -> ApiResult<axum::Json<Value>> {
-    let mut store = state.store();
-    let mut client = validate(&store, &body)?;
-    let id = new_id();
-    let stamp = now();
-    client.insert("id".into(), json!(id));
-    client.insert("dateCreated".into(), json!(stamp));
-    client.insert("dateModified".into(), json!(stamp));
-    client.insert("selfUri".into(), json!(self_uri(Kind::OauthClients, &id)));
-    let client = Value::Object(client);
-    let secret = random_secret();
-    set_secret(&mut store, Kind::OauthClients, &id, &secret);
-    store.insert(Kind::OauthClients, &id, client.clone());
-    store.commit()?;
-    let mut out = client;
-    out["secret"] = json!(secret);
-    Ok(axum::Json(out))
-}
-
-async fn replace(
-    State(state): State<Shared>,
-    Id(id): Id,
-    Body(body): Body,
-) -> ApiResult<axum::Json<Value>> {
-    let mut store = state.store();
-    let old = store
-        .visible(Kind::OauthClients, &id)
-        .ok_or_else(|| ApiError::not_found("OAuth client", &id))?
-        .clone();
-    let mut client = validate(&store, &body)?;
-    for key in ["id", "dateCreated", "selfUri"] {
-        if let Some(value) = old.get(key) {
-            client.insert(key.into(), value.clone());
+    /// A new client gets a secret, returned by this answer only.
+    fn on_write(write: &mut Write<'_>, _client: &mut Object) -> ApiResult<Object> {
+        let mut shown = Map::new();
+        if write.created {
+            let secret = random_secret();
+            set_secret(write.store, Kind::OauthClients, write.id, &secret);
+            shown.insert("secret".into(), json!(secret));
         }
+        Ok(shown)
     }
-    client.insert("dateModified".into(), json!(now()));
-    let client = Value::Object(client);
-    store.put(Kind::OauthClients, &id, client.clone());
-    store.commit()?;
-    Ok(axum::Json(client))
-}
 
-async fn remove(State(state): State<Shared>, Id(id): Id) -> ApiResult<StatusCode> {
-    let mut store = state.store();
-    if store.visible(Kind::OauthClients, &id).is_none() {
-        return Err(ApiError::not_found("OAuth client", &id));
+    fn check_delete(_store: &Store, state: &AppState, client: &Value) -> ApiResult<()> {
+        if client.get("id").and_then(Value::as_str) == Some(state.admin_id.as_str()) {
+            return Err(ApiError::conflict(
+                "This OAuth client holds the sandbox's own credentials (the client you are calling with) and cannot be deleted.",
+            ));
+        }
+        Ok(())
     }
-    if id == state.admin_id {
-        return Err(ApiError::conflict(
-            "This OAuth client holds the sandbox's own credentials (the client you are calling with) and cannot be deleted.",
-        ));
+
+    fn routes() -> Router<Shared> {
+        crud::routes::<Self>().route("/api/v2/oauth/clients/{clientId}/secret", post(regenerate))
     }
-    store.remove(Kind::OauthClients, &id);
-    store.remove(Kind::Secrets, &secret_key(Kind::OauthClients, &id));
-    store.commit()?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn regenerate(State(state): State<Shared>, Id(id): Id) -> ApiResult<axum::Json<Value>> {
@@ -127,10 +89,10 @@ async fn regenerate(State(state): State<Shared>, Id(id): Id) -> ApiResult<axum::
     Ok(axum::Json(client))
 }
 
-/// Check an `OAuthClientRequest` and build the stored client (no server fields).
+/// Check an `OAuthClientRequest` (but its `name`) and build the stored
+/// client (no server fields).
 fn validate(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     let mut out = Map::new();
-    out.insert("name".into(), json!(required_str(body, "name")?));
     match field(body, "authorizedGrantType", Shape::Enum(GRANT_TYPES))? {
         Some(grant) => out.insert("authorizedGrantType".into(), grant.clone()),
         None => return Err(ApiError::missing_field("authorizedGrantType")),

@@ -8,154 +8,147 @@
 //!   open`), renamed with it and deleted with it.
 //! - `outboundNotificationWebhookSignatureSecretToken` is required on create
 //!   and never returned (stored hashed).
-//! - `supportedContent` / `messagingSetting` default to the org defaults.
+//! - `supportedContent` / `messagingSetting` must exist and default to the
+//!   org defaults (left out when the org has none, e.g. after `DELETE
+//!   .../settings/default`: the real API then applies a "global default" it
+//!   does not name).
 //! - PATCH requires `name` and changes only the fields given.
-//! - Names are unique (409, UNVERIFIED); lists are sorted by name.
+//! - Names are unique (409, UNVERIFIED); lists are sorted by name; pageSize up
+//!   to 100 (UNVERIFIED; the provider uses 100).
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::input::{Body, Id, Params, Shape, field, optional_ref, optional_str, required_str};
-use super::paging::{page, render_page};
-use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id, self_uri, set_secret};
+use super::crud::existing_ref;
+use super::input::{Params, Shape, field, optional_str, required_str};
+use crate::sandbox::common::{name_of, new_id, now, ref_id, self_uri, set_secret};
 use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::server::Shared;
+use crate::sandbox::resource::{Filter, Names, Object, Resource, Spec, Update, Write};
+use crate::sandbox::server::AppState;
 use crate::sandbox::store::{Kind, Store};
 
-const PATH: &str = "/api/v2/conversations/messaging/integrations/open";
-/// UNVERIFIED maximum (the provider uses 100).
-const MAX_PAGE_SIZE: u64 = 100;
 /// Integrations whose name starts with this end in `createStatus: Error`.
 pub const CREATE_ERROR_PREFIX: &str = "sandbox-create-error";
 const SECRET: &str = "outboundNotificationWebhookSignatureSecretToken";
+const URL: &str = "outboundNotificationWebhookUrl";
+/// References that default to the org default of the same key.
+const DEFAULTED: [(&str, Kind); 2] =
+    [("supportedContent", Kind::SupportedContent), ("messagingSetting", Kind::MessagingSettings)];
 
-pub fn routes() -> Router<Shared> {
-    Router::new().route(PATH, get(list).post(create)).route(
-        "/api/v2/conversations/messaging/integrations/open/{integrationId}",
-        get(read).patch(update).delete(remove),
-    )
-}
+pub struct OpenMessaging;
 
-async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
-    let page = page(&params, MAX_PAGE_SIZE)?;
-    let content = params.get("supportedContent.id").map(str::to_string);
-    let setting = params.get("messagingSetting.id").map(str::to_string);
-    let store = state.store();
-    let matched: Vec<&Value> = store
-        .list_by_name(Kind::OpenIntegrations)
-        .filter(|i| content.as_deref().is_none_or(|c| ref_id(i.get("supportedContent")) == Some(c)))
-        .filter(|i| setting.as_deref().is_none_or(|s| ref_id(i.get("messagingSetting")) == Some(s)))
-        .collect();
-    let render = |i: &Value| render(&store, &state, i, &params);
-    Ok(axum::Json(render_page(PATH, &params, page, false, matched, render)))
-}
-
-async fn read(
-    State(state): State<Shared>,
-    Id(id): Id,
-    params: Params,
-) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
-    let item = store
-        .visible(Kind::OpenIntegrations, &id)
-        .ok_or_else(|| ApiError::not_found("integration", &id))?;
-    Ok(axum::Json(render(&store, &state, item, &params)))
-}
-
-async fn create(State(state): State<Shared>, Body(body): Body) -> ApiResult<axum::Json<Value>> {
-    let mut store = state.store();
-    let name = required_str(&body, "name")?;
-    check_unique(&store, &name, None)?;
-    let url = required_str(&body, "outboundNotificationWebhookUrl")?;
-    check_url(&url)?;
-    let secret = required_str(&body, SECRET)?;
-    let content = match reference(&store, &body, "supportedContent", Kind::SupportedContent)? {
-        Some(id) => id,
-        None => store.org().default_str("supportedContent").unwrap_or_default().to_string(),
+impl Resource for OpenMessaging {
+    const SPEC: Spec = Spec {
+        names: Names::Unique,
+        update: Update::Patch { name_required: true },
+        filters: &[
+            Filter::Ref("supportedContent.id", "supportedContent"),
+            Filter::Ref("messagingSetting.id", "messagingSetting"),
+        ],
+        refs: &[
+            ("supportedContent", Kind::SupportedContent),
+            ("messagingSetting", Kind::MessagingSettings),
+            ("recipient", Kind::Recipients),
+        ],
+        ..Spec::new(
+            Kind::OpenIntegrations,
+            "/api/v2/conversations/messaging/integrations/open",
+            "/api/v2/conversations/messaging/integrations/open/{integrationId}",
+            "open messaging integration",
+        )
     };
-    let setting = match reference(&store, &body, "messagingSetting", Kind::MessagingSettings)? {
-        Some(id) => id,
-        None => store.org().default_str("messagingSetting").unwrap_or_default().to_string(),
-    };
-    let headers = headers(&body)?;
-    let (id, mut item) = build(&mut store, &name, &url, &secret, &content, &setting);
-    if let Some(headers) = headers {
-        item["webhookHeaders"] = headers;
-    }
-    store.insert(Kind::OpenIntegrations, &id, item.clone());
-    store.commit()?;
-    let mut out = render(&store, &state, &item, &Params::default());
-    out["createStatus"] = json!("Initiated");
-    if let Some(map) = out.as_object_mut() {
-        map.remove("createError");
-    }
-    Ok(axum::Json(out))
-}
 
-async fn update(
-    State(state): State<Shared>,
-    Id(id): Id,
-    Body(body): Body,
-) -> ApiResult<axum::Json<Value>> {
-    let mut store = state.store();
-    let mut item = store
-        .visible(Kind::OpenIntegrations, &id)
-        .ok_or_else(|| ApiError::not_found("integration", &id))?
-        .clone();
-    let name = required_str(&body, "name")?;
-    check_unique(&store, &name, Some(&id))?;
-    item["name"] = json!(name);
-    if let Some(url) = optional_str(&body, "outboundNotificationWebhookUrl")? {
-        check_url(&url)?;
-        item["outboundNotificationWebhookUrl"] = json!(url);
+    fn fields(store: &Store, body: &Object, old: Option<&Value>) -> ApiResult<Object> {
+        let mut out = Map::new();
+        let url =
+            if old.is_none() { Some(required_str(body, URL)?) } else { optional_str(body, URL)? };
+        if let Some(url) = url {
+            check_url(&url)?;
+            out.insert(URL.into(), json!(url));
+        }
+        // Checked here, stored (hashed) by `on_write`.
+        if old.is_none() {
+            required_str(body, SECRET)?;
+        } else {
+            optional_str(body, SECRET)?;
+        }
+        for (key, kind) in DEFAULTED {
+            if let Some(id) = existing_ref(store, body, key, kind)? {
+                out.insert(key.into(), json!({"id": id}));
+            }
+        }
+        if let Some(headers) = headers(body)? {
+            out.insert("webhookHeaders".into(), headers);
+        }
+        Ok(out)
     }
-    if let Some(content) = reference(&store, &body, "supportedContent", Kind::SupportedContent)? {
-        item["supportedContent"] = json!({"id": content});
-    }
-    if let Some(setting) = reference(&store, &body, "messagingSetting", Kind::MessagingSettings)? {
-        item["messagingSetting"] = json!({"id": setting});
-    }
-    if let Some(headers) = headers(&body)? {
-        item["webhookHeaders"] = headers;
-    }
-    if let Some(secret) = optional_str(&body, SECRET)? {
-        set_secret(&mut store, Kind::OpenIntegrations, &id, &secret);
-    }
-    item["dateModified"] = json!(now());
-    store.put(Kind::OpenIntegrations, &id, item.clone());
-    rename_recipient(&mut store, &item, &name);
-    store.commit()?;
-    Ok(axum::Json(render(&store, &state, &item, &Params::default())))
-}
 
-async fn remove(State(state): State<Shared>, Id(id): Id) -> ApiResult<StatusCode> {
-    let mut store = state.store();
-    if store.visible(Kind::OpenIntegrations, &id).is_none() {
-        return Err(ApiError::not_found("integration", &id));
+    fn on_write(write: &mut Write<'_>, item: &mut Object) -> ApiResult<Object> {
+        if let Some(secret) = optional_str(write.body, SECRET)? {
+            set_secret(write.store, Kind::OpenIntegrations, write.id, &secret);
+        }
+        let name = item.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        if write.created {
+            for (key, _) in DEFAULTED {
+                if let Some(id) =
+                    write.store.org().default_str(key).filter(|_| !item.contains_key(key))
+                {
+                    item.insert(key.into(), json!({"id": id}));
+                }
+            }
+            item.insert("status".into(), json!("Active"));
+            item.insert("recipient".into(), json!({"id": add_recipient(write.store, &name)}));
+        } else if let Some(recipient) = ref_id(item.get("recipient")) {
+            rename_recipient(write.store, recipient, &name);
+        }
+        Ok(Map::new())
     }
-    if let Some(item) = store.remove(Kind::OpenIntegrations, &id) {
+
+    /// The recipient goes with its integration.
+    fn deleted(store: &mut Store, item: &Value) {
         if let Some(recipient) = ref_id(item.get("recipient")) {
             store.remove(Kind::Recipients, recipient);
         }
     }
-    store.remove(Kind::Secrets, &crate::sandbox::common::secret_key(Kind::OpenIntegrations, &id));
-    store.commit()?;
-    Ok(StatusCode::NO_CONTENT)
-}
 
-fn check_unique(store: &Store, name: &str, own: Option<&str>) -> ApiResult<()> {
-    let taken = store.all(Kind::OpenIntegrations).any(|i| {
-        name_of(i).eq_ignore_ascii_case(name) && i.get("id").and_then(Value::as_str) != own
-    });
-    if taken {
-        return Err(ApiError::conflict(format!(
-            "An open messaging integration named '{name}' already exists."
-        )));
+    fn decorate(store: &Store, state: &AppState, out: &mut Value, params: &Params, fresh: bool) {
+        if params.expands("supportedContent") {
+            let media = ref_id(out.get("supportedContent"))
+                .and_then(|id| store.get(Kind::SupportedContent, id)?.get("mediaTypes"));
+            if let Some(media) = media.cloned() {
+                out["supportedContent"]["mediaTypes"] = media;
+            }
+        }
+        if params.expands("messagingSetting") {
+            let setting = ref_id(out.get("messagingSetting"))
+                .and_then(|id| store.get(Kind::MessagingSettings, id))
+                .cloned();
+            for key in ["content", "event", "version"] {
+                if let Some(value) = setting.as_ref().and_then(|s| s.get(key)) {
+                    out["messagingSetting"][key] = value.clone();
+                }
+            }
+        }
+        let id = out.get("id").and_then(Value::as_str).unwrap_or_default();
+        let pending = fresh
+            || store
+                .age(Kind::OpenIntegrations, id)
+                .is_some_and(|age| age < state.config.create_delay);
+        if pending {
+            out["createStatus"] = json!("Initiated");
+        } else if name_of(out).starts_with(CREATE_ERROR_PREFIX) {
+            let context = create_error_context(id);
+            out["createStatus"] = json!("Error");
+            out["status"] = json!("Error");
+            out["createError"] = json!({
+                "message": "The integration could not be created (sandbox test hook).",
+                "code": "integration.create.failed", "status": 400,
+                "contextId": context,
+                "details": [], "errors": [],
+            });
+        } else {
+            out["createStatus"] = json!("Completed");
+        }
     }
-    Ok(())
 }
 
 fn check_url(url: &str) -> ApiResult<()> {
@@ -172,22 +165,6 @@ fn check_url(url: &str) -> ApiResult<()> {
     }
 }
 
-/// An optional `{id}` reference that must exist; errors name `<name>.id`.
-fn reference(
-    store: &Store,
-    body: &Map<String, Value>,
-    name: &str,
-    kind: Kind,
-) -> ApiResult<Option<String>> {
-    match optional_ref(body, name)? {
-        Some(id) if store.get(kind, &id).is_none() => Err(ApiError::bad_field(
-            &format!("{name}.id"),
-            format!("The {name} {id} does not exist."),
-        )),
-        other => Ok(other),
-    }
-}
-
 fn headers(body: &Map<String, Value>) -> ApiResult<Option<Value>> {
     let Some(value) = field(body, "webhookHeaders", Shape::Object)? else { return Ok(None) };
     if value.as_object().is_some_and(|m| m.values().all(Value::is_string)) {
@@ -200,35 +177,47 @@ fn headers(body: &Map<String, Value>) -> ApiResult<Option<Value>> {
     }
 }
 
-/// Create the stored integration and its recipient; the caller inserts the
-/// integration (so it can choose `insert` or `put`).
-pub fn build(
-    store: &mut Store,
-    name: &str,
-    url: &str,
-    secret: &str,
-    content: &str,
-    setting: &str,
-) -> (String, Value) {
+/// The recipient created with an integration (same name, its own id).
+fn add_recipient(store: &mut Store, name: &str) -> String {
     let id = new_id();
-    let recipient_id = new_id();
     let stamp = now();
     let recipient = json!({
-        "id": recipient_id, "name": name, "messengerType": "open",
+        "id": id, "name": name, "messengerType": "open",
         "dateCreated": stamp, "dateModified": stamp,
-        "selfUri": self_uri(Kind::Recipients, &recipient_id),
+        "selfUri": self_uri(Kind::Recipients, &id),
     });
-    store.put(Kind::Recipients, &recipient_id, recipient);
+    store.put(Kind::Recipients, &id, recipient);
+    id
+}
+
+fn rename_recipient(store: &mut Store, id: &str, name: &str) {
+    if let Some(mut recipient) = store.get(Kind::Recipients, id).cloned() {
+        recipient["name"] = json!(name);
+        recipient["dateModified"] = json!(now());
+        store.put(Kind::Recipients, id, recipient);
+    }
+}
+
+/// An integration for bulk generation, with its recipient and secret; the
+/// caller stores it (settled at once).
+pub fn generated(store: &mut Store, name: &str, url: &str, secret: &str) -> (String, Value) {
+    let id = new_id();
+    let stamp = now();
+    let recipient = add_recipient(store, name);
     set_secret(store, Kind::OpenIntegrations, &id, secret);
-    let item = json!({
+    let mut item = json!({
         "id": id, "name": name,
-        "supportedContent": {"id": content}, "messagingSetting": {"id": setting},
         "outboundNotificationWebhookUrl": url,
         "status": "Active",
-        "recipient": {"id": recipient_id},
+        "recipient": {"id": recipient},
         "dateCreated": stamp, "dateModified": stamp,
         "selfUri": self_uri(Kind::OpenIntegrations, &id),
     });
+    for (key, _) in DEFAULTED {
+        if let Some(default) = store.org().default_str(key) {
+            item[key] = json!({"id": default});
+        }
+    }
     (id, item)
 }
 
@@ -239,63 +228,4 @@ fn create_error_context(id: &str) -> String {
     use sha2::Digest as _;
     let hex = hex::encode(sha2::Sha256::digest(format!("createError:{id}")));
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
-}
-
-fn rename_recipient(store: &mut Store, item: &Value, name: &str) {
-    let Some(id) = ref_id(item.get("recipient")).map(str::to_string) else { return };
-    if let Some(mut recipient) = store.get(Kind::Recipients, &id).cloned() {
-        recipient["name"] = json!(name);
-        recipient["dateModified"] = json!(now());
-        store.put(Kind::Recipients, &id, recipient);
-    }
-}
-
-/// A stored integration as the API returns it.
-fn render(store: &Store, state: &Shared, item: &Value, params: &Params) -> Value {
-    let mut out = item.clone();
-    let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
-    if let Some(content) = ref_id(item.get("supportedContent")) {
-        let mut reference = entity_ref(store, Kind::SupportedContent, content);
-        if params.expands("supportedContent") {
-            if let Some(media) =
-                store.get(Kind::SupportedContent, content).and_then(|c| c.get("mediaTypes"))
-            {
-                reference["mediaTypes"] = media.clone();
-            }
-        }
-        out["supportedContent"] = reference;
-    }
-    if let Some(setting) = ref_id(item.get("messagingSetting")) {
-        let mut reference = entity_ref(store, Kind::MessagingSettings, setting);
-        if params.expands("messagingSetting") {
-            if let Some(full) = store.get(Kind::MessagingSettings, setting) {
-                for key in ["content", "event", "version"] {
-                    if let Some(value) = full.get(key) {
-                        reference[key] = value.clone();
-                    }
-                }
-            }
-        }
-        out["messagingSetting"] = reference;
-    }
-    if let Some(recipient) = ref_id(item.get("recipient")) {
-        out["recipient"] = entity_ref(store, Kind::Recipients, recipient);
-    }
-    let pending =
-        store.age(Kind::OpenIntegrations, id).is_some_and(|age| age < state.config.create_delay);
-    if pending {
-        out["createStatus"] = json!("Initiated");
-    } else if name_of(item).starts_with(CREATE_ERROR_PREFIX) {
-        out["createStatus"] = json!("Error");
-        out["status"] = json!("Error");
-        out["createError"] = json!({
-            "message": "The integration could not be created (sandbox test hook).",
-            "code": "integration.create.failed", "status": 400,
-            "contextId": create_error_context(id),
-            "details": [], "errors": [],
-        });
-    } else {
-        out["createStatus"] = json!("Completed");
-    }
-    out
 }

@@ -37,14 +37,6 @@ pub fn page(params: &Params, max: u64) -> ApiResult<Page> {
     Ok(Page { size, number })
 }
 
-/// Build the envelope for `items` (already filtered and sorted) at `page`.
-pub fn envelope(path: &str, params: &Params, page: Page, items: Vec<Value>) -> Value {
-    let total = items.len();
-    let (skip, take) = bounds(page);
-    let entities: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
-    envelope_of_page(path, params, page, total, entities)
-}
-
 /// Render only the requested page of `matched` (already in name order, see
 /// `Store::list_by_name`; `desc` reverses it): large lists (thousands of
 /// queues) cost one page of rendering per request, like a real server's, not
@@ -146,14 +138,6 @@ pub fn contains_ci(haystack: &str, needle: &str) -> bool {
     haystack.to_lowercase().contains(&needle.to_lowercase())
 }
 
-/// Sort objects by `name` (case-insensitively, then by id), `desc` reverses.
-pub fn sort_by_name(items: &mut [Value], desc: bool) {
-    items.sort_by_cached_key(name_key);
-    if desc {
-        items.reverse();
-    }
-}
-
 /// Read `sortOrder` (`asc` or `desc`); true means descending.
 pub fn descending(params: &Params) -> ApiResult<bool> {
     match params.get("sortOrder").map(str::to_ascii_lowercase).as_deref() {
@@ -164,11 +148,4 @@ pub fn descending(params: &Params) -> ApiResult<bool> {
             "The query parameter 'sortOrder' must be asc or desc.",
         )),
     }
-}
-
-/// Sort key: the name case-insensitively, then the id.
-fn name_key(v: &Value) -> (String, String) {
-    let name = v.get("name").and_then(Value::as_str).unwrap_or_default().to_lowercase();
-    let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-    (name, id)
 }

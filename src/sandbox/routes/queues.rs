@@ -10,21 +10,71 @@
 //!   (UNVERIFIED choice, see the README's sandbox section).
 //! - Unknown top-level keys are dropped; nested objects are stored as sent.
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::input::{Body, Id, Params, Shape, field, optional_ref, required_str};
-use super::paging::{descending, page, render_page};
-use crate::sandbox::common::{entity_ref, home_division, name_of, new_id, now, ref_id, self_uri};
+use super::crud::existing_ref;
+use super::input::{Shape, field, optional_ref};
+use crate::sandbox::common::{home_division, new_id, now, ref_id, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::server::Shared;
+use crate::sandbox::resource::{Filter, Names, Object, Op, Order, Resource, Spec, Update, Write};
 use crate::sandbox::store::{Kind, Store};
 
-const PATH: &str = "/api/v2/routing/queues";
-const MAX_PAGE_SIZE: u64 = 500;
+/// Member counters: server fields, 0 on create, kept by PUT.
+const COUNTERS: &[&str] = &["memberCount", "userMemberCount", "joinedMemberCount"];
+
+pub struct Queues;
+
+impl Resource for Queues {
+    const SPEC: Spec = Spec {
+        names: Names::Unique,
+        update: Update::Put,
+        filters: &[Filter::NameWildcard, Filter::Ids, Filter::Ref("divisionId", "division")],
+        order: Order::NameSortable,
+        max_page_size: Some(500),
+        server: COUNTERS,
+        refs: &[
+            ("division", Kind::Divisions),
+            ("queueFlow", Kind::Flows),
+            ("emailInQueueFlow", Kind::Flows),
+            ("messageInQueueFlow", Kind::Flows),
+            ("outboundMessagingAddresses.openMessagingRecipient", Kind::Recipients),
+        ],
+        flags: &[(Op::Delete, "forceDelete")],
+        ..Spec::new(
+            Kind::Queues,
+            "/api/v2/routing/queues",
+            "/api/v2/routing/queues/{queueId}",
+            "queue",
+        )
+    };
+
+    /// A create may copy the writable fields of `sourceQueueId`; the body's
+    /// own fields win.
+    fn fields(store: &Store, body: &Object, old: Option<&Value>) -> ApiResult<Object> {
+        let source = field(body, "sourceQueueId", Shape::Str)?.and_then(Value::as_str);
+        let Some(source) = source.filter(|_| old.is_none()) else {
+            return validate(store, body, old);
+        };
+        let source = store.get(Kind::Queues, source).ok_or_else(|| {
+            ApiError::bad_field(
+                "sourceQueueId",
+                format!("The source queue {source} does not exist."),
+            )
+        })?;
+        let mut merged = writable(source);
+        merged.extend(body.iter().map(|(k, v)| (k.clone(), v.clone())));
+        validate(store, &merged, None)
+    }
+
+    fn on_write(write: &mut Write<'_>, queue: &mut Object) -> ApiResult<Object> {
+        if write.created {
+            for counter in COUNTERS {
+                queue.insert((*counter).into(), json!(0));
+            }
+        }
+        Ok(Map::new())
+    }
+}
 
 /// Writable fields of `QueueRequest` other than those checked specially.
 const FIELDS: &[(&str, Shape)] = &[
@@ -60,122 +110,6 @@ const FIELDS: &[(&str, Shape)] = &[
 /// Flow references of a queue.
 const FLOW_REFS: &[&str] = &["queueFlow", "emailInQueueFlow", "messageInQueueFlow"];
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route(PATH, get(list).post(create))
-        .route("/api/v2/routing/queues/{queueId}", get(read).put(replace).delete(remove))
-}
-
-async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
-    let page = page(&params, MAX_PAGE_SIZE)?;
-    let desc = descending(&params)?;
-    let name = params.get("name").map(str::to_string);
-    let ids = params.all("id");
-    let divisions = params.all("divisionId");
-    let store = state.store();
-    let matched: Vec<&Value> = store
-        .list_by_name(Kind::Queues)
-        .filter(|q| name.as_deref().is_none_or(|pattern| wildcard_match(pattern, name_of(q))))
-        .filter(|q| ids.is_empty() || ids.contains(&q["id"].as_str().unwrap_or_default()))
-        .filter(|q| {
-            divisions.is_empty()
-                || ref_id(q.get("division")).is_some_and(|d| divisions.contains(&d))
-        })
-        .collect();
-    Ok(axum::Json(render_page(PATH, &params, page, desc, matched, |q| render(&store, q))))
-}
-
-/// The queue `name` filter: exact, `abc*`, `*abc` or `*abc*`, case-insensitive.
-fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let pattern = pattern.to_lowercase();
-    let name = name.to_lowercase();
-    let (lead, rest) = pattern.strip_prefix('*').map_or((false, pattern.as_str()), |r| (true, r));
-    let (trail, core) = rest.strip_suffix('*').map_or((false, rest), |r| (true, r));
-    match (lead, trail) {
-        (true, true) => name.contains(core),
-        (true, false) => name.ends_with(core),
-        (false, true) => name.starts_with(core),
-        (false, false) => name == core,
-    }
-}
-
-async fn read(State(state): State<Shared>, Id(id): Id) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
-    let queue =
-        store.visible(Kind::Queues, &id).ok_or_else(|| ApiError::not_found("queue", &id))?;
-    Ok(axum::Json(render(&store, queue)))
-}
-
-async fn create(
-    State(state): State<Shared>,
-    Body(body): Body,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let mut store = state.store();
-    let mut base = Map::new();
-    if let Some(source) = field(&body, "sourceQueueId", Shape::Str)?.and_then(Value::as_str) {
-        let source = store.get(Kind::Queues, source).ok_or_else(|| {
-            ApiError::bad_field(
-                "sourceQueueId",
-                format!("The source queue {source} does not exist."),
-            )
-        })?;
-        base = writable(source);
-    }
-    for (key, value) in body {
-        if key != "sourceQueueId" {
-            base.insert(key, value);
-        }
-    }
-    let mut queue = validate(&store, &base, None)?;
-    let id = new_id();
-    let stamp = now();
-    queue.insert("id".into(), json!(id));
-    queue.insert("dateCreated".into(), json!(stamp));
-    queue.insert("dateModified".into(), json!(stamp));
-    for counter in ["memberCount", "userMemberCount", "joinedMemberCount"] {
-        queue.insert(counter.into(), json!(0));
-    }
-    queue.insert("selfUri".into(), json!(self_uri(Kind::Queues, &id)));
-    let queue = Value::Object(queue);
-    store.insert(Kind::Queues, &id, queue.clone());
-    store.commit()?;
-    Ok((StatusCode::OK, axum::Json(render(&store, &queue))))
-}
-
-async fn replace(
-    State(state): State<Shared>,
-    Id(id): Id,
-    Body(body): Body,
-) -> ApiResult<axum::Json<Value>> {
-    let mut store = state.store();
-    let old =
-        store.visible(Kind::Queues, &id).ok_or_else(|| ApiError::not_found("queue", &id))?.clone();
-    let mut queue = validate(&store, &body, Some(&old))?;
-    for key in
-        ["id", "dateCreated", "memberCount", "userMemberCount", "joinedMemberCount", "selfUri"]
-    {
-        if let Some(value) = old.get(key) {
-            queue.insert(key.into(), value.clone());
-        }
-    }
-    queue.insert("dateModified".into(), json!(now()));
-    let queue = Value::Object(queue);
-    store.put(Kind::Queues, &id, queue.clone());
-    store.commit()?;
-    Ok(axum::Json(render(&store, &queue)))
-}
-
-async fn remove(State(state): State<Shared>, Id(id): Id, params: Params) -> ApiResult<StatusCode> {
-    params.bool("forceDelete")?;
-    let mut store = state.store();
-    if store.visible(Kind::Queues, &id).is_none() {
-        return Err(ApiError::not_found("queue", &id));
-    }
-    store.remove(Kind::Queues, &id);
-    store.commit()?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// The writable fields of a stored queue (for `sourceQueueId` copies).
 fn writable(queue: &Value) -> Map<String, Value> {
     let mut out = Map::new();
@@ -192,30 +126,16 @@ fn writable(queue: &Value) -> Map<String, Value> {
     out
 }
 
-/// Check a create or PUT body and build the stored object (without server fields).
+/// Check a create or PUT body (but its `name`) and build the stored object
+/// (without server fields).
 fn validate(
     store: &Store,
     body: &Map<String, Value>,
     old: Option<&Value>,
 ) -> ApiResult<Map<String, Value>> {
-    let name = required_str(body, "name")?;
-    let own_id = old.and_then(|o| o.get("id")).and_then(Value::as_str);
-    let taken = store.all(Kind::Queues).any(|q| {
-        name_of(q).eq_ignore_ascii_case(&name) && q.get("id").and_then(Value::as_str) != own_id
-    });
-    if taken {
-        return Err(ApiError::conflict(format!("A queue with the name '{name}' already exists.")));
-    }
     let mut out = Map::new();
-    out.insert("name".into(), json!(name));
-    let division = match optional_ref(body, "division")? {
-        Some(id) if store.get(Kind::Divisions, &id).is_some() => id,
-        Some(id) => {
-            return Err(ApiError::bad_field(
-                "division.id",
-                format!("The division {id} does not exist."),
-            ));
-        }
+    let division = match existing_ref(store, body, "division", Kind::Divisions)? {
+        Some(id) => id,
         None => ref_id(old.and_then(|o| o.get("division")))
             .map(str::to_string)
             .or_else(|| home_division(store))
@@ -228,13 +148,7 @@ fn validate(
         }
     }
     for key in FLOW_REFS {
-        if let Some(flow) = optional_ref(body, key)? {
-            if store.get(Kind::Flows, &flow).is_none() {
-                return Err(ApiError::bad_field(
-                    &format!("{key}.id"),
-                    format!("The flow {flow} does not exist."),
-                ));
-            }
+        if let Some(flow) = existing_ref(store, body, key, Kind::Flows)? {
             out.insert((*key).into(), json!({"id": flow}));
         }
     }
@@ -259,29 +173,6 @@ fn check_addresses(store: &Store, addresses: &Value) -> ApiResult<()> {
         }
     }
     Ok(())
-}
-
-/// A stored queue as the API returns it (references carry current names).
-pub fn render(store: &Store, queue: &Value) -> Value {
-    let mut out = queue.clone();
-    let Some(map) = out.as_object_mut() else { return out };
-    if let Some(id) = ref_id(map.get("division")).map(str::to_string) {
-        map.insert("division".into(), entity_ref(store, Kind::Divisions, &id));
-    }
-    for key in FLOW_REFS {
-        if let Some(id) = ref_id(map.get(*key)).map(str::to_string) {
-            map.insert((*key).into(), entity_ref(store, Kind::Flows, &id));
-        }
-    }
-    if let Some(addresses) =
-        map.get_mut("outboundMessagingAddresses").and_then(Value::as_object_mut)
-    {
-        if let Some(id) = ref_id(addresses.get("openMessagingRecipient")).map(str::to_string) {
-            addresses
-                .insert("openMessagingRecipient".into(), entity_ref(store, Kind::Recipients, &id));
-        }
-    }
-    out
 }
 
 /// A queue for bulk generation (settled at once, Home division).

@@ -1,60 +1,46 @@
 //! Message routing: `/api/v2/routing/message/recipients`.
 //!
-//! - Recipients are created with open messaging integrations (never directly).
+//! - Recipients are created with open messaging integrations (never directly)
+//!   and are otherwise read-only, except for their flow.
 //! - PUT `{"flow": {"id"}}` attaches an inbound message flow: an unknown flow
 //!   or a flow of another type is 400 naming `flow.id`. `{"flow": null}` or
 //!   `{}` detaches (our choice; how the real API detaches is UNVERIFIED).
 //! - `messengerType` filters exactly, `name` is a case-insensitive substring.
+//!   pageSize up to 100 (UNVERIFIED).
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::put;
 use serde_json::{Value, json};
 
+use super::crud;
 use super::input::{Body, Id, Params, optional_ref};
-use super::paging::{contains_ci, envelope, page, sort_by_name};
-use crate::sandbox::common::{entity_ref, name_of, now, ref_id};
+use crate::sandbox::common::{name_of, now};
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::resource::{Filter, Resource, Spec};
 use crate::sandbox::server::Shared;
-use crate::sandbox::store::{Kind, Store};
+use crate::sandbox::store::Kind;
 
-const PATH: &str = "/api/v2/routing/message/recipients";
-/// UNVERIFIED maximum page size.
-const MAX_PAGE_SIZE: u64 = 100;
 /// Flow type a recipient may route to.
 const INBOUND_MESSAGE: &str = "INBOUNDSHORTMESSAGE";
 
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route(PATH, get(list))
-        .route("/api/v2/routing/message/recipients/{recipientId}", get(read).put(attach))
-}
+pub struct Recipients;
 
-async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
-    let page = page(&params, MAX_PAGE_SIZE)?;
-    let messenger = params.get("messengerType").map(str::to_string);
-    let name = params.get("name").unwrap_or_default();
-    let store = state.store();
-    let mut items: Vec<Value> = store
-        .list(Kind::Recipients)
-        .filter(|r| {
-            messenger
-                .as_deref()
-                .is_none_or(|m| r.get("messengerType").and_then(Value::as_str) == Some(m))
-        })
-        .filter(|r| contains_ci(name_of(r), name))
-        .map(|r| render(&store, r))
-        .collect();
-    sort_by_name(&mut items, false);
-    Ok(axum::Json(envelope(PATH, &params, page, items)))
-}
+impl Resource for Recipients {
+    const SPEC: Spec = Spec {
+        filters: &[Filter::Equals("messengerType", "messengerType"), Filter::NameContains],
+        refs: &[("flow", Kind::Flows)],
+        ..Spec::new(
+            Kind::Recipients,
+            "/api/v2/routing/message/recipients",
+            "/api/v2/routing/message/recipients/{recipientId}",
+            "recipient",
+        )
+    };
 
-async fn read(State(state): State<Shared>, Id(id): Id) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
-    let recipient = store
-        .visible(Kind::Recipients, &id)
-        .ok_or_else(|| ApiError::not_found("recipient", &id))?;
-    Ok(axum::Json(render(&store, recipient)))
+    fn routes() -> Router<Shared> {
+        crud::routes::<Self>().route(Self::SPEC.item, put(attach))
+    }
 }
 
 async fn attach(
@@ -93,13 +79,6 @@ async fn attach(
     map.insert("dateModified".into(), json!(now()));
     store.put(Kind::Recipients, &id, recipient.clone());
     store.commit()?;
-    Ok(axum::Json(render(&store, &recipient)))
-}
-
-fn render(store: &Store, recipient: &Value) -> Value {
-    let mut out = recipient.clone();
-    if let Some(flow) = ref_id(recipient.get("flow")) {
-        out["flow"] = entity_ref(store, Kind::Flows, flow);
-    }
-    out
+    let out = crud::render::<Recipients>(&store, &state, &recipient, &Params::default(), false);
+    Ok(axum::Json(out))
 }

@@ -148,8 +148,8 @@ async fn every_emitted_field_exists_in_the_reference_model() {
             problems.push(format!("{route}: served but not in the reference"));
         }
     }
-    // The sandbox serves 39 API routes (method + template); all are exercised.
-    assert_eq!(exercised.len(), 39, "exercised: {exercised:#?}");
+    // The sandbox serves 44 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 44, "exercised: {exercised:#?}");
     assert!(problems.is_empty(), "fields or routes not in the reference:\n{}", problems.join("\n"));
 }
 
@@ -248,13 +248,24 @@ async fn exercise_messaging(r: &mut Recorder<'_>) {
         None,
     )
     .await;
-    r.call(
-        "GET",
-        "/api/v2/conversations/messaging/settings/default",
-        &format!("{settings}/default"),
-        None,
-    )
-    .await;
+    let default_template = "/api/v2/conversations/messaging/settings/default";
+    let default = format!("{settings}/default");
+    r.call("GET", default_template, &default, None).await;
+    let toggles = json!({"typing": {"on": {"inbound": "Enabled", "outbound": "Disabled"}}});
+    let body = json!({"name": "F", "event": toggles,
+        "content": {"story": {"mention": {"inbound": "Enabled"}, "reply": {"inbound": "Disabled"}}}});
+    let created = r.call("POST", settings, settings, Some(body)).await;
+    r.call("POST", settings, settings, Some(json!({"name": "F", "event": {"typing": "x"}}))).await;
+    let by_id = "/api/v2/conversations/messaging/settings/{messageSettingId}";
+    let path = format!("{settings}/{}", id(&created));
+    r.call("PATCH", by_id, &path, Some(json!({"name": "F2", "event": toggles}))).await;
+    r.call("PUT", default_template, &default, Some(json!({"settingId": id(&created)}))).await;
+    r.call("PUT", default_template, &default, Some(json!({"settingId": "nope"}))).await;
+    r.call("DELETE", by_id, &path, None).await;
+    r.call("DELETE", default_template, &default, None).await;
+    r.call("GET", default_template, &default, None).await;
+    r.call("DELETE", by_id, &path, None).await;
+    r.call("PUT", default_template, &default, Some(json!({"settingId": setting}))).await;
     let open = "/api/v2/conversations/messaging/integrations/open";
     let body = json!({"name": "F", "outboundNotificationWebhookUrl": "https://x.example.com/h",
         "outboundNotificationWebhookSignatureSecretToken": "0123456789abcdef", "webhookHeaders": {"A": "b"}});

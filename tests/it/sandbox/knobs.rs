@@ -223,3 +223,63 @@ async fn generation_creates_named_objects() {
         "two generated plus the admin"
     );
 }
+
+#[tokio::test]
+async fn snapshot_format_is_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    // A seed file of format 1 as gcctl has always written it, minus most
+    // collections (missing ones are empty).
+    let seed = dir.path().join("seed.json");
+    let queue = json!({"id": "q1", "name": "Seeded", "division": {"id": "d1"},
+        "dateCreated": "2024-05-01T12:00:00.000Z", "dateModified": "2024-05-01T12:00:00.000Z",
+        "memberCount": 0, "userMemberCount": 0, "joinedMemberCount": 0,
+        "selfUri": "/api/v2/routing/queues/q1"});
+    let org = json!({"formatVersion": 1,
+        "divisions": {"d1": {"id": "d1", "name": "Home", "homeDivision": true,
+            "selfUri": "/api/v2/authorization/divisions/d1"}},
+        "queues": {"q1": queue}, "defaults": {}});
+    fs_err::write(&seed, org.to_string()).unwrap();
+    let state = dir.path().join("org.json");
+    let config = SandboxConfig {
+        seed_file: Some(seed.clone()),
+        state_file: Some(state.clone()),
+        ..SandboxConfig::default()
+    };
+    let sandbox = TestOrg::start(config).await;
+    assert_eq!(sandbox.get(&format!("{QUEUES}/q1")).await.body["name"], "Seeded");
+    sandbox.sandbox.shutdown().await;
+    // The state file has every collection, in the order it always had.
+    let text = fs_err::read_to_string(&state).unwrap();
+    let order = [
+        "formatVersion",
+        "divisions",
+        "roles",
+        "flows",
+        "queues",
+        "openIntegrations",
+        "supportedContent",
+        "messagingSettings",
+        "recipients",
+        "oauthClients",
+        "secrets",
+        "defaults",
+    ];
+    let top: serde_json::Map<String, Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(top.len(), order.len(), "{:?}", top.keys());
+    let positions: Vec<Option<usize>> =
+        order.iter().map(|key| text.find(&format!("\n  \"{key}\":"))).collect();
+    assert!(positions.windows(2).all(|w| w[0].is_some() && w[0] < w[1]), "{positions:?}");
+    // Unknown collections, a missing or unknown version, a non-object entry
+    // are errors naming the file.
+    for bad in [
+        json!({"formatVersion": 1, "widgets": {}}),
+        json!({"queues": {}}),
+        json!({"formatVersion": 2}),
+        json!({"formatVersion": 1, "queues": {"q1": 3}}),
+    ] {
+        fs_err::write(&seed, bad.to_string()).unwrap();
+        let config = SandboxConfig { seed_file: Some(seed.clone()), ..SandboxConfig::default() };
+        let err = start(config).await.unwrap_err();
+        assert!(err.to_string().contains(&seed.display().to_string()), "{bad}: {err}");
+    }
+}

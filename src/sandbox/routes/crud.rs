@@ -1,0 +1,395 @@
+//! Generic CRUD: list, get, create, update (PUT or PATCH) and delete of any
+//! [`Resource`], driven by its [`Spec`], plus the org-default helpers shared
+//! by supported content and messaging settings.
+//!
+//! - Lists page at the declared maximum (`pageSize` above it is 400), apply
+//!   the declared filters and order, and render only the requested page.
+//! - Creates answer 200 (not 201) with the object as a GET would show it.
+//! - Updates and deletes of an unknown (or not yet visible) id are 404.
+//! - Handlers hold the store lock only synchronously and commit (journal)
+//!   every change before answering.
+
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::routing::{MethodRouter, get};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::input::{Body, Id, Params, required_str};
+use super::paging::{contains_ci, descending, page, render_page, unpaged};
+use crate::sandbox::auth::Caller;
+use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id, secret_key, self_uri};
+use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::resource::{
+    Filter, Names, Object, Op, Order, Resource, Update, Version, Write,
+};
+use crate::sandbox::server::{AppState, Shared};
+use crate::sandbox::store::{Kind, Store};
+
+/// The generic routes of `R`, as its [`Spec`] declares them.
+pub fn routes<R: Resource>() -> Router<Shared> {
+    let spec = R::SPEC;
+    let mut collection = get(list::<R>);
+    let mut item: MethodRouter<Shared> = get(read::<R>);
+    if spec.update != Update::ReadOnly {
+        collection = collection.post(create::<R>);
+        item = item.delete(remove::<R>);
+    }
+    match spec.update {
+        Update::ReadOnly => {}
+        Update::Put => item = item.put(update::<R>),
+        Update::Patch { .. } => item = item.patch(update::<R>),
+    }
+    Router::new().route(spec.path, collection).route(spec.item, item)
+}
+
+async fn list<R: Resource>(State(state): State<Shared>, params: Params) -> ApiResult<Json<Value>> {
+    let spec = R::SPEC;
+    flags::<R>(&params, Op::List)?;
+    let store = state.store();
+    let render = |v: &Value| render::<R>(&store, &state, v, &params, false);
+    let Some(max) = spec.max_page_size else {
+        let items = store.list_by_name(spec.kind).map(render).collect();
+        return Ok(Json(unpaged(spec.path, items)));
+    };
+    let page = page(&params, max)?;
+    let desc = match spec.order {
+        Order::Name => false,
+        Order::NameSortable | Order::IdOrName => descending(&params)?,
+    };
+    let keep = filter::<R>(&params)?;
+    let by_name = match spec.order {
+        Order::Name | Order::NameSortable => true,
+        Order::IdOrName => match params.get("sortBy") {
+            None | Some("" | "id") => false,
+            Some("name") => true,
+            Some(other) => {
+                return Err(ApiError::bad_field(
+                    "sortBy",
+                    format!("Cannot sort by '{other}'; use id or name."),
+                ));
+            }
+        },
+    };
+    let matched: Vec<&Value> = if by_name {
+        store.list_by_name(spec.kind).filter(|v| keep(v)).collect()
+    } else {
+        store.list(spec.kind).filter(|v| keep(v)).collect()
+    };
+    Ok(Json(render_page(spec.path, &params, page, desc, matched, render)))
+}
+
+/// The predicate of the declared filters, with the query values checked.
+fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '_> {
+    type Test<'p> = Box<dyn Fn(&Value) -> bool + 'p>;
+    fn id_in(ids: Vec<&str>) -> Test<'_> {
+        Box::new(move |v| ids.is_empty() || ids.contains(&v["id"].as_str().unwrap_or_default()))
+    }
+    let mut tests: Vec<Test<'_>> = Vec::new();
+    let mut only: Option<Test<'_>> = None;
+    for filter in R::SPEC.filters {
+        match *filter {
+            Filter::NameWildcard => {
+                if let Some(pattern) = params.get("name") {
+                    tests.push(Box::new(move |v| wildcard_match(pattern, name_of(v))));
+                }
+            }
+            Filter::NameContains => {
+                let name = params.get("name").unwrap_or_default();
+                tests.push(Box::new(move |v| contains_ci(name_of(v), name)));
+            }
+            Filter::Ids => tests.push(id_in(params.all("id"))),
+            Filter::IdsOnly => {
+                let ids = params.all("id");
+                if !ids.is_empty() {
+                    only = Some(id_in(ids));
+                }
+            }
+            Filter::Equals(param, field) => {
+                if let Some(wanted) = params.get(param) {
+                    tests.push(Box::new(move |v| {
+                        v.get(field).and_then(Value::as_str) == Some(wanted)
+                    }));
+                }
+            }
+            Filter::Ref(param, field) => {
+                let ids = params.all(param);
+                tests.push(Box::new(move |v| {
+                    ids.is_empty() || ref_id(v.get(field)).is_some_and(|id| ids.contains(&id))
+                }));
+            }
+            Filter::OneOf(param, field, allowed) => {
+                let values = params.all(param);
+                if let Some(bad) = values.iter().find(|t| !allowed.contains(t)) {
+                    return Err(ApiError::bad_field(
+                        param,
+                        format!("The {param} '{bad}' is not one of {}.", allowed.join(", ")),
+                    ));
+                }
+                tests.push(Box::new(move |v| {
+                    let value = v.get(field).and_then(Value::as_str).unwrap_or_default();
+                    values.is_empty() || values.contains(&value.to_lowercase().as_str())
+                }));
+            }
+        }
+    }
+    Ok(move |v: &Value| match &only {
+        Some(only) => only(v),
+        None => tests.iter().all(|test| test(v)),
+    })
+}
+
+/// The queue `name` filter: exact, `abc*`, `*abc` or `*abc*`, case-insensitive.
+fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let pattern = pattern.to_lowercase();
+    let name = name.to_lowercase();
+    let (lead, rest) = pattern.strip_prefix('*').map_or((false, pattern.as_str()), |r| (true, r));
+    let (trail, core) = rest.strip_suffix('*').map_or((false, rest), |r| (true, r));
+    match (lead, trail) {
+        (true, true) => name.contains(core),
+        (true, false) => name.ends_with(core),
+        (false, true) => name.starts_with(core),
+        (false, false) => name == core,
+    }
+}
+
+/// Check the declared boolean parameters of an operation.
+fn flags<R: Resource>(params: &Params, op: Op) -> ApiResult<()> {
+    for (_, name) in R::SPEC.flags.iter().filter(|(on, _)| *on == op) {
+        params.bool(name)?;
+    }
+    Ok(())
+}
+
+async fn read<R: Resource>(
+    State(state): State<Shared>,
+    Id(id): Id,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    flags::<R>(&params, Op::Read)?;
+    let store = state.store();
+    let object = visible::<R>(&store, &id)?;
+    Ok(Json(render::<R>(&store, &state, object, &params, false)))
+}
+
+async fn create<R: Resource>(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    save::<R>(&state, &caller, None, &body).map(Json)
+}
+
+async fn update<R: Resource>(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Id(id): Id,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    save::<R>(&state, &caller, Some(id), &body).map(Json)
+}
+
+/// Create (no `id`) or update an object from a request body, store it and
+/// return the answer.
+fn save<R: Resource>(
+    state: &AppState,
+    caller: &Caller,
+    id: Option<String>,
+    body: &Object,
+) -> ApiResult<Value> {
+    let spec = R::SPEC;
+    let mut store = state.store();
+    let old = match &id {
+        Some(id) => Some(visible::<R>(&store, id)?.clone()),
+        None => None,
+    };
+    let (mut object, name_required) = match (old.as_ref().map(Value::as_object), spec.update) {
+        (None, _) => (Object::new(), true),
+        // PUT rebuilds the object from the body and the server fields.
+        (Some(Some(old)), Update::Put) => {
+            let server = ["id", "dateCreated", "selfUri", "version"].iter().chain(spec.server);
+            let kept = server.filter_map(|key| Some(((*key).into(), old.get(*key)?.clone())));
+            (kept.collect(), true)
+        }
+        (Some(Some(old)), Update::Patch { name_required }) => (old.clone(), name_required),
+        (Some(_), _) => {
+            return Err(ApiError::internal(format!("cannot update this {}", spec.noun)));
+        }
+    };
+    if name_required || body.contains_key("name") {
+        let name = required_str(body, "name")?;
+        check_name::<R>(&store, &name, id.as_deref())?;
+        object.insert("name".into(), json!(name));
+    }
+    object.extend(R::fields(&store, body, old.as_ref())?);
+    let created = id.is_none();
+    let id = id.unwrap_or_else(new_id);
+    let stamp = now();
+    if created {
+        object.insert("id".into(), json!(id));
+        object.insert("selfUri".into(), json!(self_uri(spec.kind, &id)));
+        if spec.dates {
+            object.insert("dateCreated".into(), json!(stamp));
+        }
+    }
+    if spec.dates {
+        object.insert("dateModified".into(), json!(stamp));
+    }
+    bump_version::<R>(&mut object);
+    let mut write = Write { store: &mut store, caller: &caller.client_id, id: &id, body, created };
+    let shown = R::on_write(&mut write, &mut object)?;
+    let object = Value::Object(object);
+    if created {
+        store.insert(spec.kind, &id, object.clone());
+    } else {
+        store.put(spec.kind, &id, object.clone());
+    }
+    store.commit()?;
+    let mut out = render::<R>(&store, state, &object, &Params::default(), created);
+    if let Some(map) = out.as_object_mut() {
+        map.extend(shown);
+    }
+    Ok(out)
+}
+
+async fn remove<R: Resource>(
+    State(state): State<Shared>,
+    Id(id): Id,
+    params: Params,
+) -> ApiResult<StatusCode> {
+    let spec = R::SPEC;
+    flags::<R>(&params, Op::Delete)?;
+    let mut store = state.store();
+    let object = visible::<R>(&store, &id)?;
+    R::check_delete(&store, &state, object)?;
+    if let Some(object) = store.remove(spec.kind, &id) {
+        store.remove(Kind::Secrets, &secret_key(spec.kind, &id));
+        R::deleted(&mut store, &object);
+    }
+    store.commit()?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An object as a reader sees it, or 404.
+fn visible<'s, R: Resource>(store: &'s Store, id: &str) -> ApiResult<&'s Value> {
+    store.visible(R::SPEC.kind, id).ok_or_else(|| ApiError::not_found(R::SPEC.noun, id))
+}
+
+/// Refuse a name another object of the kind has, if names are unique.
+fn check_name<R: Resource>(store: &Store, name: &str, own: Option<&str>) -> ApiResult<()> {
+    if R::SPEC.names == Names::Repeat {
+        return Ok(());
+    }
+    let taken = store.all(R::SPEC.kind).any(|v| {
+        name_of(v).eq_ignore_ascii_case(name) && v.get("id").and_then(Value::as_str) != own
+    });
+    if taken {
+        return Err(ApiError::conflict(format!(
+            "Another {} is already named '{name}'.",
+            R::SPEC.noun
+        )));
+    }
+    Ok(())
+}
+
+/// Set the next `version` (the first one on create).
+fn bump_version<R: Resource>(object: &mut Object) {
+    // A version that is not a number (a hand-written seed) restarts at 1.
+    let current =
+        object.get("version").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()));
+    let next = current.map_or(1, |v| v.saturating_add(1));
+    match R::SPEC.version {
+        Version::None => {}
+        Version::Int => {
+            object.insert("version".into(), json!(next));
+        }
+        Version::Str => {
+            object.insert("version".into(), json!(next.to_string()));
+        }
+    }
+}
+
+/// A stored object as the API returns it: references carry current names,
+/// then the resource's own decoration.
+pub fn render<R: Resource>(
+    store: &Store,
+    state: &AppState,
+    object: &Value,
+    params: &Params,
+    fresh: bool,
+) -> Value {
+    let mut out = object.clone();
+    for (field, kind) in R::SPEC.refs {
+        let slot = field.split('.').try_fold(&mut out, |at, key| at.get_mut(key));
+        if let Some(slot) = slot {
+            if let Some(id) = ref_id(Some(slot)).map(str::to_string) {
+                *slot = entity_ref(store, *kind, &id);
+            }
+        }
+    }
+    R::decorate(store, state, &mut out, params, fresh);
+    out
+}
+
+/// `GET` and `PUT` of `{path}/default`, the org default of `R`, kept in
+/// `Kind::Defaults` under `key`. `GET` without a default is 404 (UNVERIFIED:
+/// the real API may answer an empty body); `PUT` takes the id in the body's
+/// `field`, an unknown id is 400 naming it (UNVERIFIED: it may be 404).
+pub fn default_route<R: Resource>(key: &'static str, field: &'static str) -> MethodRouter<Shared> {
+    let read = move |State(state): State<Shared>| async move {
+        let store = state.store();
+        let id = store.org().default_str(key).unwrap_or_default();
+        let object = store.get(R::SPEC.kind, id);
+        object.cloned().map(Json).ok_or_else(|| ApiError::not_found(R::SPEC.noun, "default"))
+    };
+    let set = move |State(state): State<Shared>, Body(body): Body| async move {
+        let mut store = state.store();
+        let id = required_str(&body, field)?;
+        let Some(object) = store.get(R::SPEC.kind, &id).cloned() else {
+            let message = format!("The {} {id} does not exist.", R::SPEC.noun);
+            return Err(ApiError::bad_field(field, message));
+        };
+        store.put(Kind::Defaults, key, json!(id));
+        store.commit()?;
+        Ok(Json(object))
+    };
+    get(read).put(set)
+}
+
+/// Whether `object` is the org default `key`.
+pub fn is_default(store: &Store, key: &str, object: &Value) -> bool {
+    let id = object.get("id").and_then(Value::as_str);
+    id.is_some() && store.org().default_str(key) == id
+}
+
+/// Refuse to delete an object that an open messaging integration references
+/// in `field` (409, UNVERIFIED: the real API's answer is not documented).
+pub fn check_unused<R: Resource>(store: &Store, field: &str, object: &Value) -> ApiResult<()> {
+    let id = object.get("id").and_then(Value::as_str);
+    match store.all(Kind::OpenIntegrations).find(|i| ref_id(i.get(field)) == id) {
+        Some(user) => Err(ApiError::conflict(format!(
+            "The {} is in use by the open messaging integration '{}'.",
+            R::SPEC.noun,
+            name_of(user)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// An optional `{"id"}` reference in `body` to an object of `kind` that must
+/// exist (the server sees objects still inside the consistency window);
+/// errors name `<name>.id`.
+pub fn existing_ref(
+    store: &Store,
+    body: &Object,
+    name: &str,
+    kind: Kind,
+) -> ApiResult<Option<String>> {
+    match super::input::optional_ref(body, name)? {
+        Some(id) if store.get(kind, &id).is_none() => Err(ApiError::bad_field(
+            &format!("{name}.id"),
+            format!("The {} {id} does not exist.", super::noun(kind)),
+        )),
+        other => Ok(other),
+    }
+}
