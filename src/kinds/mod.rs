@@ -285,10 +285,10 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
         None
     }
 
-    /// Whether this object declares itself the org default of its kind
-    /// (`orgDefault: true`); at most one object of a kind may.
-    fn is_org_default(&self) -> bool {
-        false
+    /// What the object declares about being the org default of its kind
+    /// (`orgDefault`); at most one object of a kind may say `true`.
+    fn org_default(&self) -> Option<bool> {
+        None
     }
 
     /// The spec as JSON, exactly as declared (used for digests and rendering).

@@ -397,8 +397,7 @@ impl OrgKind for Org {
 
     fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
         // The inline webhook becomes a `Webhook` manifest whose secret is a
-        // variable; the org default messaging setting is what the server
-        // assigns anyway.
+        // variable.
         let inline = spec.get("webhook").cloned().unwrap_or(Value::Null);
         let url =
             inline.get("url").and_then(Value::as_str).ok_or("it has no outbound webhook URL")?;
@@ -427,10 +426,10 @@ impl OrgKind for Org {
         }
         cx.add_document(Kind::Webhook, &webhook_handle, &webhook);
         spec["webhook"] = Value::String(webhook_handle);
-        let setting = cx.live.pointer("/messagingSetting/id").and_then(Value::as_str);
-        if setting.is_some_and(|id| cx.lookups.is_default(Kind::MessagingSetting, id)) {
-            spec.as_object_mut().map(|m| m.remove("messagingSetting"));
-        }
+        // The messaging setting stays, even when it is the org default:
+        // settings are exported too, and naming it orders the integration
+        // after it (an integration created before its org default is made
+        // would get another setting).
         Ok(())
     }
 }

@@ -60,8 +60,8 @@ impl Spec for SupportedContentProfileSpec {
         Some(&self.name)
     }
 
-    fn is_org_default(&self) -> bool {
-        self.org_default == Some(true)
+    fn org_default(&self) -> Option<bool> {
+        self.org_default
     }
 
     fn check(&self, findings: &mut Findings) {

@@ -146,7 +146,7 @@ fn check_references(
 
 fn check_org_default(objects: &[Object], diags: &mut Vec<Diagnostic>) {
     let mut first_default: BTreeMap<Kind, &Object> = BTreeMap::new();
-    for object in objects.iter().filter(|o| o.spec.is_org_default()) {
+    for object in objects.iter().filter(|o| o.spec.org_default() == Some(true)) {
         let Some(first) = first_default.get(&object.kind) else {
             first_default.insert(object.kind, object);
             continue;

@@ -132,8 +132,9 @@ fn declared_references(set: &ManifestSet) -> impl Iterator<Item = crate::kinds::
 #[derive(Debug, Default)]
 struct Needs {
     lookups: BTreeSet<Lookup>,
-    /// Kinds whose org default is read: those declared or pruned (the
-    /// default is compared, and never pruned), or all when reading everything.
+    /// Kinds whose org default is read: where an object declares
+    /// `orgDefault` (it is compared) or the kind is pruned (the default is
+    /// never pruned), or all when reading everything.
     defaults: Vec<LiveKind>,
     flows: BTreeSet<(String, &'static str)>,
 }
@@ -141,8 +142,15 @@ struct Needs {
 impl Needs {
     fn of(set: &ManifestSet, scope: &ReadScope) -> Self {
         let mut needs = Needs::default();
-        let with_default: BTreeSet<LiveKind> =
-            if scope.all_kinds { LiveKind::all().collect() } else { declared_or_pruned(set) };
+        // The default is read where it is compared (a declared `orgDefault`)
+        // or must be protected (a prune scope, an unmanaged-objects report).
+        let mut with_default: BTreeSet<LiveKind> = if scope.all_kinds {
+            LiveKind::all().collect()
+        } else {
+            set.project.prune.iter().filter_map(|p| LiveKind::new(p.kind)).collect()
+        };
+        let declaring = set.objects.iter().filter(|o| o.spec.org_default().is_some());
+        with_default.extend(declaring.filter_map(|o| LiveKind::new(o.kind)));
         needs.defaults =
             with_default.into_iter().filter(|k| k.org().api().default.is_some()).collect();
         if scope.all_kinds {

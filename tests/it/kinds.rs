@@ -2,6 +2,8 @@
 //! places are gathered from the repository and a running sandbox. Also: kinds
 //! order after what they refer to, and no test file is forgotten.
 
+mod messaging_setting;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -28,7 +28,7 @@ async fn examples_on_an_empty_org_are_all_creates() {
     settings().bind(|| insta::assert_snapshot!("examples_empty_org_markdown", markdown));
     let plan = json_of(&org.gcctl(&["plan", &examples(), "--output", "json"]).await);
     let summary = &plan["summary"];
-    assert_eq!(*summary, json!({"create": 13, "update": 0, "delete": 0, "no_op": 0}));
+    assert_eq!(*summary, json!({"create": 14, "update": 0, "delete": 0, "no_op": 0}));
     assert!(actions(&plan).iter().all(|(action, _)| action == "create"), "{plan}");
 }
 
@@ -87,11 +87,20 @@ async fn create_examples(org: &PlanOrg) -> Ids {
             }}}),
         )
         .await;
+    // Made in the admin UI as a "platform config" (its version is the server's).
+    let settings = org
+        .create(
+            "/api/v2/conversations/messaging/settings",
+            json!({"name": "Cognigy Settings",
+                "event": {"typing": {"on": {"inbound": "Enabled", "outbound": "Enabled"}}}}),
+        )
+        .await;
     let cognigy = integration(
         org,
         json!({
             "name": "Cognigy Handover",
             "supportedContent": {"id": content["id"]},
+            "messagingSetting": {"id": settings["id"]},
             "outboundNotificationWebhookUrl": "https://endpoint-trial.cognigy.ai/genesys/open-messaging",
             "webhookHeaders": {},
         }),
