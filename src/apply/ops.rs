@@ -249,13 +249,39 @@ impl<'a> Op<'a> {
         result.map(|_| ()).map_err(self.failed("updating"))
     }
 
-    /// Write the declared fields: read, merge and PUT, or PATCH.
+    /// Write the declared fields: read, merge and PUT, or PATCH; and make
+    /// the object the org default (or unset it) when `orgDefault` changed.
     pub async fn write_declared(&self, id: &str) -> Result<(), OpError> {
-        let body = match self.org().api().update {
-            UpdateMethod::Put => self.body(Some(&self.read_live(id).await?))?,
-            UpdateMethod::Patch => self.body(None)?,
-        };
-        self.write(id, &body).await
+        let has_default = self.org().api().default.is_some();
+        if !has_default || self.changed_outside("/orgDefault") {
+            let body = match self.org().api().update {
+                UpdateMethod::Put => self.body(Some(&self.read_live(id).await?))?,
+                UpdateMethod::Patch => self.body(None)?,
+            };
+            self.write(id, &body).await?;
+        }
+        if has_default && self.changed("/orgDefault") {
+            self.set_default(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Make `id` the org default of its kind when the desired state says
+    /// `orgDefault: true`; unset the default (it is `id`: the plan saw so)
+    /// when it says `false`.
+    async fn set_default(&self, id: &str) -> Result<(), OpError> {
+        let Some(default) = self.org().api().default else { return Ok(()) };
+        match self.desired.get("orgDefault").and_then(Value::as_bool) {
+            Some(true) => {
+                let body = serde_json::json!({ default.id_key: id });
+                self.put(default.path, &body, "making the org default").await?;
+            }
+            Some(false) if default.unset => {
+                self.delete(default.path, "unsetting the org default").await?;
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Write a secret the org issued to `--secrets-dir` (mode 0600) and
@@ -310,6 +336,9 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
     }
     op.record(RefTarget::Kind(op.change.kind.kind()), &op.change.org_name, &id);
     notes.extend(op.org().after_create(op, &created, adopted).await?);
+    if op.desired.get("orgDefault") == Some(&Value::Bool(true)) {
+        op.set_default(&id).await?;
+    }
     Ok(Done { action: Action::Create, id: Some(id), notes })
 }
 

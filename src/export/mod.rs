@@ -36,7 +36,7 @@ pub use files::{
 };
 
 use crate::api::Client;
-use crate::kinds::org::Lookups;
+use crate::kinds::org::{Lookups, live_spec};
 use crate::kinds::project::{ProjectSpec, glob_match};
 use crate::kinds::{Kind, LiveKind, RefTarget};
 use crate::manifest::{API_VERSION, ManifestSet};
@@ -166,7 +166,11 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
         let kind = candidate.kind.kind();
         let handle = handles[&(kind, candidate.name.clone())].clone();
         let org = candidate.kind.org();
-        let mut spec = org.live_to_spec(candidate.live, lookups);
+        let mut spec = live_spec(candidate.kind, candidate.live, lookups);
+        // Only the default says so: `false` would unset it when applied.
+        if spec.get("orgDefault") == Some(&Value::Bool(false)) {
+            spec.as_object_mut().map(|m| m.remove("orgDefault"));
+        }
         let address = format!("{kind}/{handle}");
         strip_unknown(&mut spec, "", &address, &mut export.warnings);
         let mut cx = ExportCx {

@@ -14,15 +14,13 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::common::check_org_name;
 use super::org::{
-    ApiPaths, BodyError, Hook, IdResolver, Lookups, OrgKind, UpdateMethod, project, typed,
+    ApiPaths, BodyError, IdResolver, Lookups, OrgDefault, OrgKind, UpdateMethod, project, typed,
 };
 use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
-use crate::apply::ops::{Op, OpError};
-use crate::export::ExportCx;
 use crate::manifest::diag::Findings;
 
 /// A messaging setting.
@@ -149,23 +147,21 @@ pub const DEF: KindDef = KindDef {
 /// The org side of `MessagingSetting`.
 pub struct Org;
 
-const DEFAULT_PATH: &str = "/api/v2/conversations/messaging/settings/default";
-
 impl OrgKind for Org {
     fn api(&self) -> ApiPaths {
         // Max page size UNVERIFIED (the SDK documents the default, 25); 100
         // is what gcctl asks for, as for the other messaging lists.
         ApiPaths::new("/api/v2/conversations/messaging/settings", UpdateMethod::Patch)
             .paged(100)
-            .default(DEFAULT_PATH)
+            .default(OrgDefault {
+                path: "/api/v2/conversations/messaging/settings/default",
+                id_key: "settingId",
+                unset: true,
+            })
     }
 
-    fn live_to_spec(&self, live: &Value, lookups: &Lookups) -> Value {
-        let mut spec = project::<MessagingSettingSpec>(live);
-        let id = live.get("id").and_then(Value::as_str);
-        spec["orgDefault"] =
-            Value::Bool(id.is_some_and(|id| lookups.is_default(Kind::MessagingSetting, id)));
-        spec
+    fn live_to_spec(&self, live: &Value, _lookups: &Lookups) -> Value {
+        project::<MessagingSettingSpec>(live)
     }
 
     fn body(
@@ -179,57 +175,12 @@ impl OrgKind for Org {
         let request = Request { name: spec.name, content: spec.content, event: spec.event };
         serde_json::to_value(request).map_err(|e| BodyError::Shape(e.to_string()))
     }
-
-    fn after_create<'a>(
-        &'a self,
-        op: &'a Op<'a>,
-        created: &'a Value,
-        _adopted: bool,
-    ) -> Hook<'a, Vec<String>> {
-        Box::pin(async move {
-            if op.desired.get("orgDefault") == Some(&Value::Bool(true)) {
-                let id = created.get("id").and_then(Value::as_str).unwrap_or_default();
-                set_default(op, id, true).await?;
-            }
-            Ok(Vec::new())
-        })
-    }
-
-    fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
-        Box::pin(async move {
-            if op.changed_outside("/orgDefault") {
-                op.write(id, &op.body(None)?).await?;
-            }
-            if op.changed("/orgDefault") {
-                let default = op.desired.get("orgDefault") == Some(&Value::Bool(true));
-                set_default(op, id, default).await?;
-            }
-            Ok(Vec::new())
-        })
-    }
-
-    fn export(&self, spec: &mut Value, _cx: &mut ExportCx<'_>) -> Result<(), String> {
-        // Only the default says so: `false` would unset it when applied.
-        if spec.get("orgDefault") == Some(&Value::Bool(false)) {
-            spec.as_object_mut().map(|m| m.remove("orgDefault"));
-        }
-        Ok(())
-    }
-}
-
-/// Make `id` the org default, or unset the default (it is `id`: the plan
-/// saw it so).
-async fn set_default(op: &Op<'_>, id: &str, default: bool) -> Result<(), OpError> {
-    if default {
-        op.put(DEFAULT_PATH, &json!({ "settingId": id }), "making the org default").await?;
-    } else {
-        op.delete(DEFAULT_PATH, "unsetting the org default").await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -4,12 +4,12 @@
 //! checks and, for kinds whose objects live in the org, its [`org::OrgKind`]
 //! (how it is read, compared, written and exported).
 //!
-//! The list of kinds is the one [`kinds!`] invocation below; everything else
+//! The list of kinds is the one `kinds!` invocation below; everything else
 //! about a kind (summary, apply order, export file, org mapping) is its
 //! `DEF` in its own file. Nothing else in the code enumerates kinds: the
 //! loader, validator, schema generator, planner, executor and exporter only
 //! go through [`Spec`], [`KindDef`] and [`org::OrgKind`]. Adding a kind is
-//! one file here, one line in [`kinds!`], and its sandbox resource
+//! one file here, one line in `kinds!`, and its sandbox resource
 //! (`crate::sandbox`); `tests/it/kinds.rs` fails when a place is missed.
 
 use std::any::Any;

@@ -28,9 +28,24 @@ pub struct ApiPaths {
     pub name_filter: bool,
     /// Query parameters of DELETE (`forceDelete=true` for queues).
     pub delete_query: &'static [(&'static str, &'static str)],
-    /// The endpoint of the org default object of the kind (GET answers it,
-    /// 404 when there is none), for kinds that have one.
-    pub default: Option<&'static str>,
+    /// How the org default object of the kind is read and set, for kinds
+    /// that have one.
+    pub default: Option<OrgDefault>,
+}
+
+/// A kind's org default: one object that integrations created without one
+/// get. Kinds that have it take `orgDefault` in their spec; the generic
+/// stages compare it (`live_spec`), set it after a create or when it
+/// changes (`apply::ops`), never prune the default, and export it.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgDefault {
+    /// GET answers the default (404: none); PUT makes an object the default.
+    pub path: &'static str,
+    /// The key of the PUT body that carries the id (`{"id": …}`, `{"settingId": …}`).
+    pub id_key: &'static str,
+    /// Whether DELETE unsets the default (`orgDefault: false` on the
+    /// default); where it cannot, validation rejects `orgDefault: false`.
+    pub unset: bool,
 }
 
 impl ApiPaths {
@@ -67,10 +82,10 @@ impl ApiPaths {
         self
     }
 
-    /// The org default object of the kind is at `path`.
+    /// The kind has an org default.
     #[must_use]
-    pub const fn default(mut self, path: &'static str) -> Self {
-        self.default = Some(path);
+    pub const fn default(mut self, default: OrgDefault) -> Self {
+        self.default = Some(default);
         self
     }
 
@@ -305,6 +320,17 @@ pub fn merge(base: &mut Value, patch: &Value) {
         }
         (base, patch) => *base = patch.clone(),
     }
+}
+
+/// A live object in spec space: the kind's `live_to_spec`, plus
+/// `orgDefault` for kinds that have an org default.
+pub fn live_spec(kind: crate::kinds::LiveKind, live: &Value, lookups: &Lookups) -> Value {
+    let mut spec = kind.org().live_to_spec(live, lookups);
+    if kind.org().api().default.is_some() {
+        let id = live.get("id").and_then(Value::as_str);
+        spec["orgDefault"] = Value::Bool(id.is_some_and(|id| lookups.is_default(kind.kind(), id)));
+    }
+    spec
 }
 
 /// A lookup a declared object needs beyond the lists of the kinds it

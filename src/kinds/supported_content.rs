@@ -113,22 +113,22 @@ struct Request {
 /// The org side of `SupportedContentProfile`.
 pub struct Org;
 
-const DEFAULT_PATH: &str = "/api/v2/conversations/messaging/supportedcontent/default";
-
 impl OrgKind for Org {
     fn api(&self) -> ApiPaths {
         // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
         ApiPaths::new("/api/v2/conversations/messaging/supportedcontent", UpdateMethod::Patch)
             .paged(100)
-            .default(DEFAULT_PATH)
+            // Once set, there is always a default: no DELETE (validation
+            // rejects `orgDefault: false`).
+            .default(OrgDefault {
+                path: "/api/v2/conversations/messaging/supportedcontent/default",
+                id_key: "id",
+                unset: false,
+            })
     }
 
-    fn live_to_spec(&self, live: &Value, lookups: &Lookups) -> Value {
-        let mut spec = project::<SupportedContentProfileSpec>(live);
-        let id = live.get("id").and_then(Value::as_str);
-        let is_default = id.is_some_and(|id| lookups.is_default(Kind::SupportedContentProfile, id));
-        spec["orgDefault"] = Value::Bool(is_default);
-        spec
+    fn live_to_spec(&self, live: &Value, _lookups: &Lookups) -> Value {
+        project::<SupportedContentProfileSpec>(live)
     }
 
     fn body(
@@ -147,51 +147,10 @@ impl OrgKind for Org {
     fn set_pointers(&self) -> &'static [&'static str] {
         &["/mediaTypes/allow/inbound", "/mediaTypes/allow/outbound"]
     }
-
-    fn after_create<'a>(
-        &'a self,
-        op: &'a Op<'a>,
-        created: &'a Value,
-        _adopted: bool,
-    ) -> Hook<'a, Vec<String>> {
-        Box::pin(async move {
-            if op.desired.get("orgDefault") == Some(&Value::Bool(true)) {
-                let id = created.get("id").and_then(Value::as_str).unwrap_or_default();
-                make_default(op, id).await?;
-            }
-            Ok(Vec::new())
-        })
-    }
-
-    fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
-        Box::pin(async move {
-            if op.changed_outside("/orgDefault") {
-                op.write(id, &op.body(None)?).await?;
-            }
-            if op.changed("/orgDefault") {
-                make_default(op, id).await?;
-            }
-            Ok(Vec::new())
-        })
-    }
-
-    fn export(&self, spec: &mut Value, _cx: &mut ExportCx<'_>) -> Result<(), String> {
-        // Only the default says so; `false` is not a valid declaration.
-        if spec.get("orgDefault") == Some(&Value::Bool(false)) {
-            spec.as_object_mut().map(|m| m.remove("orgDefault"));
-        }
-        Ok(())
-    }
 }
 
-async fn make_default(op: &Op<'_>, id: &str) -> Result<(), OpError> {
-    op.put(DEFAULT_PATH, &json!({ "id": id }), "making the org default").await.map(|_| ())
-}
-
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::org::{
-    ApiPaths, BodyError, Hook, IdResolver, Lookups, OrgKind, UpdateMethod, project, typed,
+    ApiPaths, BodyError, IdResolver, Lookups, OrgDefault, OrgKind, UpdateMethod, project, typed,
 };
-use crate::apply::ops::{Op, OpError};
-use crate::export::ExportCx;

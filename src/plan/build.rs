@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::diff::{DiffOptions, diff};
 use super::problem::Problem;
 use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
-use crate::kinds::org::{Lookups, OrgKind, drop_nulls, whole_numbers};
+use crate::kinds::org::{Lookups, OrgKind, drop_nulls, live_spec, whole_numbers};
 use crate::kinds::{LiveKind, RefTarget};
 use crate::manifest::check::SetIndex;
 use crate::manifest::{ManifestSet, Object};
@@ -132,7 +132,7 @@ fn plan_object(
             live_fingerprint: None,
         });
     };
-    let live_spec = org.live_to_spec(live_object, &live.lookups);
+    let live_spec = live_spec(kind, live_object, &live.lookups);
     let ignore = ignored(object, set);
     let fields = diff(&desired, &live_spec, &options(object, set, org, &ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);

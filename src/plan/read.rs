@@ -190,7 +190,7 @@ async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadEr
 
 /// The org default object of a kind; `None` when the org has none (404).
 async fn read_default(client: &Client, kind: LiveKind) -> Result<Option<Value>, ReadError> {
-    let Some(path) = kind.org().api().default else { return Ok(None) };
+    let Some(path) = kind.org().api().default.map(|d| d.path) else { return Ok(None) };
     client
         .get_optional(path, &[])
         .await

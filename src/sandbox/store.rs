@@ -80,7 +80,7 @@ kinds! {
 
 /// The org snapshot, as written to the state file and read from a seed file:
 /// `{"formatVersion": 1, "<collection>": {id: object}, ...}` with every
-/// collection of [`Kind::ALL`] written in that order, missing ones read as
+/// collection of `Kind::ALL` written in that order, missing ones read as
 /// empty and unknown keys refused (what `deny_unknown_fields` on a struct
 /// with one field per collection gave, which this replaced).
 #[derive(Debug, Clone, Default)]

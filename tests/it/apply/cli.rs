@@ -222,6 +222,9 @@ async fn a_failed_change_skips_its_dependents_and_independent_branches_go_on() {
     );
     assert_eq!(err.matches("creating Role/clashing").count(), 1, "reported once: {err}");
     assert_eq!(err.matches("409 Conflict").count(), 1, "reported once: {err}");
+    // The operation is named once: the cause carries the HTTP call.
+    let call = "POST /api/v2/authorization/roles";
+    assert_eq!(err.matches(call).count(), 1, "the call is named once: {err}");
     let failure = err.lines().position(|l| l.starts_with("error: creating Role/clashing"));
     let failure = failure.unwrap_or_else(|| panic!("an error: line: {err}"));
     let cause = err.lines().nth(failure + 1).unwrap_or_default();
