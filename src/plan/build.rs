@@ -127,14 +127,14 @@ fn plan_object(
             id: None,
             action: Action::Create,
             prune: false,
-            fields: diff(&desired, &Value::Null, &options(object, set, org, &[])),
+            fields: diff(&desired, &Value::Null, &options(org, &[])),
             depends_on,
             live_fingerprint: None,
         });
     };
     let live_spec = live_spec(kind, live_object, &live.lookups);
     let ignore = ignored(object, set);
-    let fields = diff(&desired, &live_spec, &options(object, set, org, &ignore));
+    let fields = diff(&desired, &live_spec, &options(org, &ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
     Ok(Change {
         kind,
@@ -149,12 +149,7 @@ fn plan_object(
     })
 }
 
-fn options<'a>(
-    _object: &Object,
-    _set: &ManifestSet,
-    org: &'a dyn OrgKind,
-    ignore: &'a [String],
-) -> DiffOptions<'a> {
+fn options<'a>(org: &'a dyn OrgKind, ignore: &'a [String]) -> DiffOptions<'a> {
     DiffOptions { sets: org.set_pointers(), write_only: org.write_only_pointers(), ignore }
 }
 
