@@ -91,7 +91,10 @@ pub(super) struct MintContext<'a> {
 impl TokenSource {
     pub(super) fn new(auth: &Auth, login_base: &Url) -> Result<TokenSource, ApiError> {
         Ok(match auth {
-            Auth::AccessToken(token) => TokenSource::Static(token.clone()),
+            Auth::AccessToken(token) => {
+                super::untrusted::register_secret(token.expose_secret());
+                TokenSource::Static(token.clone())
+            }
             Auth::ClientCredentials { client_id, client_secret } => {
                 let token_url = login_base.join(TOKEN_PATH).map_err(|e| {
                     ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Auth, e.to_string())
@@ -221,6 +224,9 @@ impl Minter {
     ) -> Result<(SecretString, Duration), (ApiError, Class)> {
         let basic =
             BASE64.encode(format!("{}:{}", self.client_id, self.client_secret.expose_secret()));
+        // A token endpoint that echoes the request must not make gcctl print these.
+        super::untrusted::register_secret(self.client_secret.expose_secret());
+        super::untrusted::register_secret(&basic);
         let response = ctx
             .http
             .post(self.token_url.clone())
@@ -236,10 +242,17 @@ impl Minter {
         let status = response.status();
         let throttle = retry::retry_after(response.headers());
         let correlation = super::client::correlation_header(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| super::client::transport_failure("POST", TOKEN_PATH, e, true))?;
+        let body = match super::untrusted::read_body(response).await {
+            Ok(body) => body,
+            Err(super::untrusted::BodyError::Transport(e)) => {
+                return Err(super::client::transport_failure("POST", TOKEN_PATH, e, true));
+            }
+            Err(super::untrusted::BodyError::TooLarge) => {
+                let message = super::untrusted::BodyError::too_large_message();
+                let error = ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Decode, message);
+                return Err((error, Class::Final));
+            }
+        };
         tracing::debug!(status = status.as_u16(), "token request");
         if !status.is_success() {
             let mut error =
@@ -264,6 +277,10 @@ impl Minter {
     }
 }
 
+/// The longest token lifetime gcctl believes: Genesys issues tokens for at
+/// most 172,800 s (48 h).
+const MAX_LIFETIME_SECS: u64 = 172_800;
+
 /// `{access_token, token_type, expires_in}`; deliberately without `Debug`.
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -276,7 +293,12 @@ fn parse_token(body: &[u8]) -> Option<(SecretString, Duration)> {
     if parsed.access_token.is_empty() {
         return None;
     }
-    let lifetime = parsed.expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs);
+    // The server's number is untrusted: an absurd lifetime must not overflow
+    // an `Instant` (a panic) or keep a token past what Genesys issues (48 h).
+    let lifetime = parsed
+        .expires_in
+        .map_or(DEFAULT_LIFETIME, |secs| Duration::from_secs(secs.min(MAX_LIFETIME_SECS)));
+    super::untrusted::register_secret(&parsed.access_token);
     Some((SecretString::from(parsed.access_token), lifetime))
 }
 
@@ -295,6 +317,10 @@ mod tests {
         assert!(parse_token(br#"{"access_token":""}"#).is_none());
         assert!(parse_token(br#"{"error":"invalid_client"}"#).is_none());
         assert!(parse_token(b"<html>").is_none());
+        // Absurd lifetimes are bounded (a u64::MAX used to overflow an Instant).
+        let (_, life) =
+            parse_token(br#"{"access_token":"abc","expires_in":18446744073709551615}"#).unwrap();
+        assert_eq!(life, Duration::from_secs(MAX_LIFETIME_SECS));
     }
 
     #[test]

@@ -115,6 +115,9 @@ impl Client {
             .default_headers(headers)
             .timeout(config.request_timeout)
             .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
+            // A redirect could lead the bearer token, or a plain-http request,
+            // to another host: never follow one (a 3xx is an error).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| init_error(&e))?;
         let tokens = TokenSource::new(&config.auth, &config.target.login_base)?;
@@ -280,8 +283,21 @@ impl Client {
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body =
-            response.bytes().await.map_err(|e| transport(method, call.path, e, idempotent))?;
+        let body = match super::untrusted::read_body(response).await {
+            Ok(body) => body,
+            Err(super::untrusted::BodyError::Transport(e)) => {
+                return Err(transport(method, call.path, e, idempotent));
+            }
+            Err(super::untrusted::BodyError::TooLarge) => {
+                let message = super::untrusted::BodyError::too_large_message();
+                return Err(final_failure(ApiError::new(
+                    method,
+                    call.path,
+                    ApiErrorKind::Decode,
+                    message,
+                )));
+            }
+        };
         tracing::debug!(
             method,
             path = call.path,

@@ -4,12 +4,15 @@
 //! HTTP status, the Genesys error code and message, and the correlation id the Genesys support
 //! needs. Invariant: nothing here ever holds a secret, a token or an `Authorization` header; a
 //! response body is kept only through its parsed `message`/`code`/`details`, or truncated when
-//! it is not JSON.
+//! it is not JSON, and every server-supplied text is sanitized first (known secrets redacted,
+//! control characters removed, length capped: see `untrusted`).
 
 use std::fmt;
 
 use reqwest::StatusCode;
 use serde::Deserialize;
+
+use super::untrusted::sanitize;
 
 /// Longest excerpt of a non-JSON response body kept in a message.
 const BODY_EXCERPT_CHARS: usize = 200;
@@ -91,15 +94,28 @@ impl ApiError {
         let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
         let mut error = ApiError::new(method, path, ApiErrorKind::Http, String::new());
         error.status = Some(status);
+        // Everything below comes from the server: untrusted (see `untrusted`).
         if let Some(b) = parsed {
-            error.message = b.message.or(b.error_description).or(b.description).unwrap_or_default();
-            error.code = b.code.or(b.error);
-            error.details = b.details.iter().filter_map(Detail::describe).collect();
-            error.details.extend(b.errors.iter().filter_map(|e| e.message.clone()));
-            error.correlation_id = correlation_header.or(b.context_id);
+            let message = b.message.or(b.error_description).or(b.description).unwrap_or_default();
+            error.message = sanitize(&message);
+            error.code = b.code.or(b.error).map(|c| sanitize(&c));
+            error.details =
+                b.details.iter().filter_map(Detail::describe).map(|d| sanitize(&d)).collect();
+            error
+                .details
+                .extend(b.errors.iter().filter_map(|e| e.message.as_deref().map(sanitize)));
+            error.correlation_id = correlation_header.or(b.context_id).map(|c| sanitize(&c));
         } else {
             error.message = excerpt(body);
-            error.correlation_id = correlation_header;
+            error.correlation_id = correlation_header.map(|c| sanitize(&c));
+        }
+        if (300..400).contains(&status) {
+            error.message =
+                "the server answered with a redirect, which gcctl does not follow".into();
+            error.hint = Some(
+                "check GENESYSCLOUD_REGION: it must name the org's Genesys Cloud region or its API base URL"
+                    .to_owned(),
+            );
         }
         error
     }
@@ -230,12 +246,11 @@ impl Detail {
 
 /// The start of a body that is not JSON, on one line.
 fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= BODY_EXCERPT_CHARS {
-        return one_line;
+    let text = sanitize(&String::from_utf8_lossy(body));
+    if text.chars().count() <= BODY_EXCERPT_CHARS {
+        return text;
     }
-    let cut: String = one_line.chars().take(BODY_EXCERPT_CHARS).collect();
+    let cut: String = text.chars().take(BODY_EXCERPT_CHARS).collect();
     format!("{cut}…")
 }
 

@@ -23,6 +23,7 @@ mod error;
 mod paging;
 mod region;
 mod retry;
+pub mod untrusted;
 
 #[cfg(test)]
 mod tests;

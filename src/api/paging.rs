@@ -23,7 +23,8 @@ use serde_json::Value;
 use super::client::Client;
 use super::error::{ApiError, ApiErrorKind};
 
-/// Upper bound on the pages one listing reads (500 entities a page: 5 million objects).
+/// Upper bound on the pages one listing may announce (500 entities a page: 5
+/// million objects); a listing announcing more is an error, never cut short.
 pub const MAX_PAGES: u64 = 10_000;
 
 impl Client {
@@ -38,6 +39,7 @@ impl Client {
         let first = self.get(path, &page_query(query, page_size, 1)).await?;
         let mut pages = vec![entities(path, &first)?];
         match page_count(&first, page_size) {
+            Some(count) if count > MAX_PAGES => return Err(too_many_pages(path, count)),
             Some(count) => self.fetch_pages(path, query, page_size, count, &mut pages).await?,
             None => self.follow_next_uri(path, &first, &mut pages).await?,
         }
@@ -60,7 +62,7 @@ impl Client {
         pages: &mut Vec<Vec<Value>>,
     ) -> Result<(), ApiError> {
         let mut fetched = 1;
-        let mut wanted = count.min(MAX_PAGES);
+        let mut wanted = count;
         while fetched < wanted {
             let bodies: Vec<Value> = futures::stream::iter(fetched + 1..=wanted)
                 .map(|number| {
@@ -75,7 +77,10 @@ impl Client {
                 pages.push(entities(path, body)?);
             }
             let announced = bodies.last().and_then(|b| page_count(b, page_size)).unwrap_or(0);
-            wanted = wanted.max(announced.min(MAX_PAGES));
+            if announced > MAX_PAGES {
+                return Err(too_many_pages(path, announced));
+            }
+            wanted = wanted.max(announced);
         }
         Ok(())
     }
@@ -91,8 +96,11 @@ impl Client {
         let mut seen = HashSet::new();
         let mut body = first.clone();
         while let Some((next_path, next_query)) = self.next_link(&body) {
-            let more = u64::try_from(pages.len()).unwrap_or(u64::MAX) < MAX_PAGES;
-            if !more || !seen.insert((next_path.clone(), next_query.clone())) {
+            let read = u64::try_from(pages.len()).unwrap_or(u64::MAX);
+            if read >= MAX_PAGES {
+                return Err(too_many_pages(path, read + 1));
+            }
+            if !seen.insert((next_path.clone(), next_query.clone())) {
                 break;
             }
             let query: Vec<(&str, String)> =
@@ -118,6 +126,16 @@ impl Client {
         let query = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         Some((url.path().to_owned(), query))
     }
+}
+
+/// A listing that announces more pages than any org holds: reading it would
+/// take hours, and stopping early would hide objects (a plan would then
+/// create duplicates), so it is an error.
+fn too_many_pages(path: &str, count: u64) -> ApiError {
+    let message = format!(
+        "the listing announces {count} pages, more than the {MAX_PAGES} gcctl reads; the answer cannot be trusted"
+    );
+    ApiError::new("GET", path, ApiErrorKind::Decode, message)
 }
 
 /// The caller's query plus `pageSize` and `pageNumber` (replacing any the caller gave).

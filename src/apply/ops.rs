@@ -292,6 +292,7 @@ impl<'a> Op<'a> {
         secret: &Secret,
         version: u32,
     ) -> Result<String, OpError> {
+        crate::api::untrusted::register_secret(secret.expose());
         let dir = self
             .ctx
             .secrets_dir

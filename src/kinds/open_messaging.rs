@@ -319,7 +319,7 @@ impl OrgKind for Org {
         let reason = live
             .pointer("/createError/message")
             .and_then(Value::as_str)
-            .unwrap_or("no reason given");
+            .map_or_else(|| "no reason given".to_string(), crate::api::untrusted::sanitize);
         let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
         let name = live.get("name").and_then(Value::as_str).unwrap_or_default();
         Some((
@@ -478,8 +478,11 @@ async fn wait_until_created(op: &Op<'_>, id: &str) -> Result<Value, OpError> {
 /// An integration's `createError` (an `ErrorBody`) as one line: message,
 /// code and the correlation id to quote in a support case.
 fn create_error(error: Option<&Value>) -> String {
-    let field = |key: &str| error.and_then(|e| e.get(key)).and_then(Value::as_str);
-    let mut text = field("message").unwrap_or("no reason given").to_string();
+    // Server text: sanitized (secrets redacted, control characters removed).
+    let field = |key: &str| {
+        error.and_then(|e| e.get(key)).and_then(Value::as_str).map(crate::api::untrusted::sanitize)
+    };
+    let mut text = field("message").unwrap_or_else(|| "no reason given".to_string());
     if let Some(code) = field("code") {
         text.push_str(&format!(" ({code})"));
     }

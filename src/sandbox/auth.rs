@@ -45,12 +45,19 @@ pub struct Tokens(HashMap<String, Token>);
 
 impl Tokens {
     fn mint(&mut self, client_id: &str, lifetime: Duration) -> String {
+        /// A lifetime that fits any `Instant` (about 30 years).
+        const NEVER: Duration = Duration::from_secs(1_000_000_000);
         let now = Instant::now();
         self.0.retain(|_, t| t.expires > now);
         let token = random_secret();
         self.0.insert(
             token.clone(),
-            Token { client_id: client_id.to_string(), expires: now + lifetime },
+            // `checked_add`: `--token-lifetime-secs` may be absurdly large;
+            // such a token never expires rather than overflowing an Instant.
+            Token {
+                client_id: client_id.to_string(),
+                expires: now.checked_add(lifetime).unwrap_or(now + NEVER),
+            },
         );
         token
     }

@@ -5,6 +5,7 @@
 //! response. Tokens are served by the same server (loopback targets log in on the API host).
 
 mod client;
+mod hostile;
 mod paging;
 
 use std::collections::HashMap;

@@ -1,0 +1,128 @@
+//! A hostile or broken server: echoed secrets, terminal escapes, redirects,
+//! huge bodies, absurd token lifetimes and page counts. None of them may
+//! leak a secret, reach the terminal, panic or run for hours.
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+use super::{credentials, json, serve, token};
+use crate::api::ApiErrorKind;
+
+const THINGS: &str = "/api/v2/things";
+
+#[tokio::test]
+async fn an_echoing_server_cannot_make_gcctl_print_secrets_or_escapes() {
+    let server = serve(|req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok-echo-canary-0123456789", 3600),
+        // Echo the request's Authorization header and body, with escapes.
+        _ => json(
+            400,
+            &json!({
+                "message": format!("bad request \u{1b}[2J\r\nerror: forged line; auth={} body={}",
+                    req.header("authorization").unwrap_or_default(), req.body),
+                "code": "bad.request\u{7}",
+                "details": [{"fieldName": "x", "errorMessage": req.header("authorization").unwrap_or_default()}],
+            }),
+        ),
+    })
+    .await;
+    let client = server.client(credentials("my-id", "client-secret-canary-0123456789"));
+    // A secret resolved from manifests, sent in a body.
+    crate::api::untrusted::register_secret("webhook-secret-canary-0123456789");
+    let body = json!({"token": "webhook-secret-canary-0123456789"});
+    let err = client.post(THINGS, Some(&body)).await.unwrap_err();
+    let shown = format!("{err} {:?} {}", err.details, err.code.as_deref().unwrap_or_default());
+    for canary in ["tok-echo-canary", "webhook-secret-canary", "client-secret-canary"] {
+        assert!(!shown.contains(canary), "{canary} leaked: {shown}");
+    }
+    assert!(shown.contains("[redacted]"), "{shown}");
+    assert!(
+        !shown.chars().any(char::is_control),
+        "control characters reached the message: {shown:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_echoes_the_basic_credentials_is_redacted() {
+    let server = serve(|req, _| {
+        json(401, &json!({"error": "invalid_client", "error_description": format!("got {}", req.header("authorization").unwrap_or_default())}))
+    })
+    .await;
+    let client = server.client(credentials("basic-id", "basic-secret-canary-0123456789"));
+    let err = client.get(THINGS, &[]).await.unwrap_err();
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "basic-id:basic-secret-canary-0123456789",
+    );
+    let shown = err.to_string();
+    assert!(!shown.contains(&basic) && !shown.contains("basic-secret-canary"), "{shown}");
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let elsewhere = serve(|_, _| json(200, &json!({"entities": [{"id": "foreign"}]}))).await;
+    let target = format!("{}{THINGS}", elsewhere.base.replace("127.0.0.1", "localhost"));
+    let server = serve(move |req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        _ => Response::builder()
+            .status(StatusCode::FOUND)
+            .header("location", target.as_str())
+            .body(Body::empty())
+            .unwrap(),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let err = client.get(THINGS, &[]).await.unwrap_err();
+    assert_eq!(err.status(), Some(302));
+    assert!(err.to_string().contains("redirect"), "{err}");
+    assert!(err.hint().is_some_and(|h| h.contains("GENESYSCLOUD_REGION")));
+    assert!(elsewhere.seen().is_empty(), "the redirect was followed");
+}
+
+#[tokio::test]
+async fn a_huge_body_is_an_error_not_a_memory_blow_up() {
+    let huge = vec![b' '; crate::api::untrusted::MAX_BODY_BYTES + 1];
+    let huge = std::sync::Arc::new(huge);
+    let server = serve(move |req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        _ => Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::from(huge.as_ref().clone()))
+            .unwrap(),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let err = client.get(THINGS, &[]).await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Decode);
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+}
+
+#[tokio::test]
+async fn an_absurd_token_lifetime_does_not_panic() {
+    let server = serve(|req, _| match req.path.as_str() {
+        "/oauth/token" => json(200, &json!({"access_token": "tok", "expires_in": u64::MAX})),
+        _ => json(200, &json!({"ok": true})),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    assert_eq!(client.get(THINGS, &[]).await.unwrap()["ok"], true);
+}
+
+#[tokio::test]
+async fn an_absurd_page_count_fails_at_once() {
+    let server = serve(|req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        _ => json(
+            200,
+            &json!({"entities": [{"id": "1"}], "pageCount": 1_000_000_000_u64, "pageNumber": 1}),
+        ),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let err = client.list_all(THINGS, &[], 100).await.unwrap_err();
+    assert!(err.to_string().contains("announces 1000000000 pages"), "{err}");
+    assert_eq!(server.count("GET", THINGS), 1, "no page after the first was read");
+}

@@ -1,0 +1,119 @@
+//! Server text is untrusted. A server (a real org, a proxy, a misconfigured
+//! region URL, a hostile host) decides what error messages, codes and
+//! bodies say and how long they are. Before any of it reaches a message:
+//!
+//! - every secret value gcctl knows in this process is replaced by
+//!   `[redacted]` (the OAuth client secret and its Basic credentials,
+//!   access tokens, the secrets resolved from manifests), so a server that
+//!   echoes the request cannot make gcctl print them;
+//! - control characters (ANSI escapes, CR/LF, NUL, …) become spaces, so
+//!   server text cannot move the cursor, recolor the terminal or forge an
+//!   `error:` line;
+//! - the text is cut to a sane length.
+//!
+//! Response bodies are read up to [`MAX_BODY_BYTES`]; a longer answer is an
+//! error, never a memory blow-up.
+//!
+//! The set of known secrets is process-wide on purpose: an `ApiError` is
+//! built deep in the client, far from the run that knows the manifests'
+//! secrets, and a secret must be redacted wherever it shows up.
+
+use std::sync::RwLock;
+
+/// Longest server-supplied text kept in one message field, in characters.
+pub const MAX_TEXT_CHARS: usize = 500;
+
+/// Largest response body gcctl reads. The largest real answers are list
+/// pages (500 queues are well under 2 MiB).
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Secrets shorter than this are not registered: replacing a three-letter
+/// value everywhere would garble messages and protect nothing.
+const MIN_SECRET_CHARS: usize = 6;
+
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remember a secret value, so that it is redacted from every server text
+/// from now on.
+pub fn register_secret(secret: &str) {
+    if secret.chars().count() < MIN_SECRET_CHARS {
+        return;
+    }
+    if let Ok(mut secrets) = SECRETS.write() {
+        if !secrets.iter().any(|s| s == secret) {
+            secrets.push(secret.to_string());
+            // Longest first, so a secret containing another is replaced whole.
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+}
+
+/// Server text made safe to show: known secrets redacted, control
+/// characters replaced, whitespace runs collapsed, cut to [`MAX_TEXT_CHARS`].
+pub fn sanitize(text: &str) -> String {
+    let mut text = text.to_string();
+    if let Ok(secrets) = SECRETS.read() {
+        for secret in secrets.iter() {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "[redacted]");
+            }
+        }
+    }
+    let visible: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line = visible.split_whitespace().collect::<Vec<_>>().join(" ");
+    let count = one_line.chars().count();
+    if count <= MAX_TEXT_CHARS {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(MAX_TEXT_CHARS).collect();
+    format!("{cut}… ({} more characters)", count - MAX_TEXT_CHARS)
+}
+
+/// Read a response body, refusing more than [`MAX_BODY_BYTES`].
+pub async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+impl BodyError {
+    /// The message for a body over the cap.
+    pub fn too_large_message() -> String {
+        format!(
+            "the answer is larger than {} MiB; gcctl stopped reading it (is the region a Genesys Cloud API?)",
+            MAX_BODY_BYTES / (1024 * 1024)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_control_characters_and_length_are_handled() {
+        register_secret("s3cr3t-value-for-the-redaction-test");
+        register_secret("abc");
+        let text = "echo: s3cr3t-value-for-the-redaction-test\r\n\x1b[31merror: forged\x1b[0m abc";
+        let clean = sanitize(text);
+        assert_eq!(clean, "echo: [redacted] [31merror: forged [0m abc");
+        assert!(!clean.contains('\x1b') && !clean.contains('\n'));
+        let long = "x".repeat(MAX_TEXT_CHARS + 10);
+        assert!(sanitize(&long).ends_with("… (10 more characters)"));
+    }
+}
