@@ -164,7 +164,10 @@ impl Minter {
         let (token, lifetime) = match self.mint_with_retry(ctx).await {
             Ok(minted) => minted,
             Err(error) => {
-                if error.kind == ApiErrorKind::Auth {
+                // A refused client, or a token endpoint that failed until the deadline:
+                // every later call fails at once with the same error, so a run gives up
+                // within one deadline instead of one per call.
+                if matches!(error.kind, ApiErrorKind::Auth | ApiErrorKind::Deadline) {
                     cache.refused = Some(error.clone());
                 }
                 return Err(error);
@@ -189,6 +192,7 @@ impl Minter {
         ctx: &MintContext<'_>,
     ) -> Result<(SecretString, Duration), ApiError> {
         let mut attempt = 0;
+        let mut first_unreachable = None;
         loop {
             attempt += 1;
             let (mut error, class) = match self.mint_once(ctx).await {
@@ -201,7 +205,8 @@ impl Minter {
             if matches!(class, Class::Throttled(_)) {
                 ctx.counters.throttled.fetch_add(1, Ordering::Relaxed);
             }
-            match retry::plan_retry(class, true, attempt, ctx.deadline) {
+            let retry_until = retry::deadline_for(class, ctx.deadline, &mut first_unreachable);
+            match retry::plan_retry(class, true, attempt, retry_until) {
                 Ok(wait) => {
                     tracing::debug!(attempt, wait_ms = wait.as_millis(), "retrying token request");
                     retry::sleep_before_retry(wait).await;
@@ -211,6 +216,9 @@ impl Minter {
                         error.kind = ApiErrorKind::Deadline;
                         error.message =
                             format!("{} (gave up after {attempt} attempts)", error.message);
+                    }
+                    if class == Class::NotSent {
+                        error.hint = Some(super::client::unreachable_hint(&self.token_url));
                     }
                     return Err(error);
                 }

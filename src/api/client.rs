@@ -218,6 +218,7 @@ impl Client {
         let idempotent = call.method != Method::POST;
         let mut attempt = 0;
         let mut refreshed = false;
+        let mut first_unreachable = None;
         loop {
             attempt += 1;
             if attempt > 1 {
@@ -235,7 +236,8 @@ impl Client {
                 }
                 return Err(self.unauthorized(failure.error, refreshed));
             }
-            match retry::plan_retry(failure.class, idempotent, attempt, deadline) {
+            let retry_until = retry::deadline_for(failure.class, deadline, &mut first_unreachable);
+            match retry::plan_retry(failure.class, idempotent, attempt, retry_until) {
                 Ok(wait) => {
                     tracing::debug!(
                         method = %call.method, path = call.path, attempt,
@@ -243,7 +245,13 @@ impl Client {
                     );
                     retry::sleep_before_retry(wait).await;
                 }
-                Err(stop) => return Err(stopped(failure.error, stop, attempt)),
+                Err(stop) => {
+                    let mut error = stopped(failure.error, stop, attempt);
+                    if failure.class == Class::NotSent {
+                        error.hint = Some(unreachable_hint(&self.inner.config.target.api_base));
+                    }
+                    return Err(error);
+                }
             }
         }
     }
@@ -406,6 +414,14 @@ fn stopped(mut error: ApiError, stop: Stop, attempts: u32) -> ApiError {
         }
     }
     error
+}
+
+/// What to check when nothing answers at `base`.
+pub(super) fn unreachable_hint(base: &Url) -> String {
+    format!(
+        "nothing answered at {}: check GENESYSCLOUD_REGION (a region such as eu-central-1, a domain, or a base URL) and the network",
+        base.origin().ascii_serialization()
+    )
 }
 
 /// Retry class of a non-success status.

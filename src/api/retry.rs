@@ -11,6 +11,10 @@
 //!   requests, or when the connection was never established (the request cannot have been
 //!   processed).
 //!
+//! - A connection that cannot be made (refused, unresolvable host) is retried for at most
+//!   [`UNREACHABLE_BUDGET`] from its first failure, whatever the deadline: nothing listening
+//!   at the address will rarely change within minutes, and kubectl and terraform fail at once.
+//!
 //! Invariant: this module is the only place where the client sleeps (project rule: no fixed
 //! sleeps; every wait is a retry or backoff wait bounded by a deadline).
 
@@ -24,6 +28,8 @@ use tokio::time::Instant;
 pub(super) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(3);
 /// Longest `Retry-After` honored; longer ones are daily limits not worth waiting for.
 pub(super) const MAX_RETRY_AFTER: Duration = Duration::from_secs(180);
+/// How long a connection that cannot be made is retried (a server restarting, a DNS blip).
+pub const UNREACHABLE_BUDGET: Duration = Duration::from_secs(10);
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
@@ -77,6 +83,21 @@ pub(super) fn plan_retry(
         return Err(Stop::Deadline);
     }
     Ok(wait)
+}
+
+/// The deadline for retrying a failure of `class`: the call's deadline, or for a connection
+/// that cannot be made, [`UNREACHABLE_BUDGET`] after the first such failure (remembered in
+/// `first_unreachable`).
+pub(super) fn deadline_for(
+    class: Class,
+    deadline: Instant,
+    first_unreachable: &mut Option<Instant>,
+) -> Instant {
+    if class != Class::NotSent {
+        return deadline;
+    }
+    let since = *first_unreachable.get_or_insert_with(Instant::now);
+    deadline.min(since + UNREACHABLE_BUDGET)
 }
 
 /// Full-jitter exponential backoff: uniform in `0..=min(cap, base * 2^(attempt-1))`.
@@ -138,6 +159,19 @@ mod tests {
         }
         assert!(plan_retry(Class::NotSent, false, 1, far()).is_ok());
         assert_eq!(plan_retry(Class::Final, true, 1, far()), Err(Stop::NotRetryable));
+    }
+
+    #[test]
+    fn unreachable_hosts_get_a_short_budget() {
+        let mut first = None;
+        let far = far();
+        assert_eq!(deadline_for(Class::Unavailable, far, &mut first), far);
+        assert!(first.is_none());
+        let short = deadline_for(Class::NotSent, far, &mut first);
+        assert!(short <= Instant::now() + UNREACHABLE_BUDGET);
+        assert_eq!(deadline_for(Class::NotSent, far, &mut first), short, "from the first failure");
+        let soon = Instant::now() + Duration::from_secs(1);
+        assert_eq!(deadline_for(Class::NotSent, soon, &mut first), soon, "never past the deadline");
     }
 
     #[test]

@@ -37,6 +37,25 @@ fn an_unknown_region_lists_the_valid_ones() {
     assert!(!out.contains("t0ken-value"), "{out}");
 }
 
+/// Nothing listens at the region: the plan gives up after the short
+/// budget for unreachable hosts (10 s, see `api::retry`), not the whole
+/// retry deadline, and says which URL and which setting to check.
+#[test]
+fn a_region_where_nothing_listens_fails_fast_naming_the_url() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ctx = TestContext::new();
+    ctx.env("GENESYSCLOUD_REGION", &base)
+        .env("GENESYSCLOUD_OAUTHCLIENT_ID", "id")
+        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", "secret-0123456789");
+    let out = ctx.run(&["plan", &examples()]);
+    let err = crate::common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("gave up after"), "{err}");
+    assert!(err.contains(&format!("hint: nothing answered at {base}")), "{err}");
+    assert!(err.contains("GENESYSCLOUD_REGION"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_name_matching_several_live_objects_is_an_error_listing_their_ids() {
     let org = PlanOrg::default().await;
