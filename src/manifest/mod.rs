@@ -15,6 +15,7 @@
 pub mod check;
 pub mod diag;
 pub mod files;
+pub mod reference;
 pub mod schema;
 pub mod secret;
 pub mod vars;

@@ -5,6 +5,7 @@
 mod apply;
 mod bench_bounds;
 mod common;
+mod docs;
 mod drift;
 mod export;
 mod kinds;
