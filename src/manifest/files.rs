@@ -5,6 +5,7 @@
 //! YAML files found in directories that are not gcctl manifests, such as CI
 //! pipelines; a file named on the command line is always read as one.)
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::manifest::diag::Diagnostic;
@@ -69,6 +70,82 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
             _ => {}
         }
     }
+}
+
+/// The largest manifest file gcctl reads. Real manifest files are a few
+/// kilobytes; a generated set of 10,000 queues is about 2 MiB.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read one manifest file: a regular file (a FIFO would block forever and
+/// `/dev/zero` would fill memory), at most [`MAX_FILE_BYTES`], in UTF-8 (the
+/// first bad byte is reported at its line and column).
+pub fn read_manifest(file: &Path) -> Result<String, Box<Diagnostic>> {
+    let error = |loc: Loc, message: String, hint: &str| {
+        Box::new(Diagnostic::new(file, loc, message).with_hint(hint.to_string()))
+    };
+    // `metadata` follows links: a link to a regular file is fine.
+    let meta = fs_err::metadata(file).map_err(|err| {
+        Box::new(Diagnostic::new(
+            file,
+            Loc::default(),
+            format!("cannot read the file: {}", io_reason(&err)),
+        ))
+    })?;
+    if !meta.is_file() {
+        return Err(error(
+            Loc::default(),
+            "not a regular file (a directory, pipe, socket or device)".into(),
+            "manifests are read from regular *.yaml files only",
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(error(
+            Loc::default(),
+            format!(
+                "the file has {} bytes, more than the {MAX_FILE_BYTES} gcctl reads",
+                meta.len()
+            ),
+            "split the manifests into several files",
+        ));
+    }
+    let mut bytes = Vec::new();
+    let opened = fs_err::File::open(file).map_err(|err| {
+        Box::new(Diagnostic::new(
+            file,
+            Loc::default(),
+            format!("cannot read the file: {}", io_reason(&err)),
+        ))
+    })?;
+    // The file may grow after `metadata`: never read more than the cap.
+    opened.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|err| {
+        Box::new(Diagnostic::new(
+            file,
+            Loc::default(),
+            format!("cannot read the file: {}", io_reason(&err)),
+        ))
+    })?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(error(
+            Loc::default(),
+            format!("the file has more than the {MAX_FILE_BYTES} bytes gcctl reads"),
+            "split the manifests into several files",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+        let line = valid.split(|b| *b == b'\n').count();
+        let start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[start..]).chars().count() + 1;
+        let loc = Loc {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        };
+        error(
+            loc,
+            "the file is not valid UTF-8 (this is the first bad byte)".into(),
+            "save the file as UTF-8",
+        )
+    })
 }
 
 fn is_manifest(path: &Path) -> bool {

@@ -245,14 +245,10 @@ fn parse_file(
     raw: &mut Vec<RawDoc>,
     diags: &mut Vec<Diagnostic>,
 ) -> Parsed {
-    let text = match fs_err::read_to_string(file) {
+    let text = match files::read_manifest(file) {
         Ok(text) => text,
-        Err(err) => {
-            diags.push(Diagnostic::new(
-                file,
-                Loc::default(),
-                format!("cannot read the file: {err}"),
-            ));
+        Err(diag) => {
+            diags.push(*diag);
             return Parsed::Manifest;
         }
     };

@@ -183,3 +183,35 @@ fn directories_skip_yaml_that_is_not_a_manifest_and_named_files_stay_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("missing field `apiVersion`"), "{}", stderr(&out));
 }
+
+/// Files that are not plain manifests: a pipe named `x.yaml` (opening it
+/// would block forever), a link to `/dev/zero` (reading it would fill
+/// memory), a file over the size cap, and a file that is not UTF-8. Each is
+/// an error at its place; nothing hangs or runs out of memory.
+#[cfg(unix)]
+#[test]
+fn special_oversized_and_non_utf8_files_are_errors_at_their_place() {
+    let ctx = TestContext::new();
+    let dir = ctx.path().join("set");
+    fs_err::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe.yaml");
+    let made_fifo =
+        std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.yaml")).unwrap();
+    let big = fs_err::File::create(dir.join("big.yaml")).unwrap();
+    big.set_len(gcctl::manifest::files::MAX_FILE_BYTES + 1).unwrap();
+    fs_err::write(
+        dir.join("latin1.yaml"),
+        b"apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: r\xe9}\n",
+    )
+    .unwrap();
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    if made_fifo {
+        assert!(err.contains("pipe.yaml") && err.contains("not a regular file"), "{err}");
+    }
+    assert!(err.contains("zero.yaml") && err.contains("not a regular file"), "{err}");
+    assert!(err.contains("big.yaml") && err.contains("more than the 16777216"), "{err}");
+    assert!(err.contains("latin1.yaml:3:19") && err.contains("not valid UTF-8"), "{err}");
+}
