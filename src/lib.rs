@@ -12,6 +12,7 @@
 //! - [`drift`] and [`export`]: drift reports, and manifests written from a live org.
 //! - [`cli`]: argument parsing, settings and one file per subcommand.
 //! - [`printer`]: the only place that writes to stdout and stderr.
+//! - [`private`]: files only the user may read (secrets, sandbox state).
 //!
 //! The library never exits the process and never sees clap types outside `cli`.
 
@@ -24,5 +25,6 @@ pub mod kinds;
 pub mod manifest;
 pub mod plan;
 pub mod printer;
+pub mod private;
 pub mod render;
 pub mod sandbox;

@@ -79,8 +79,10 @@ pub fn resolve(
     if problems.is_empty() { Ok(secrets) } else { Err(problems) }
 }
 
-/// Write an OAuth client's secret to `<dir>/<client name>.json` (mode 0600,
-/// written atomically). Returns the file's path.
+/// Write an issued secret to `<dir>/<client name>.<client id>.json`: one
+/// file per client (two clients whose names differ only in punctuation
+/// cannot overwrite each other), mode 0600, written atomically, in a 0700
+/// directory (see [`crate::private`]). Returns the file's path.
 pub fn write_client_secret(
     dir: &Path,
     org_name: &str,
@@ -88,42 +90,47 @@ pub fn write_client_secret(
     secret: &Secret,
     version: u32,
 ) -> std::io::Result<PathBuf> {
-    fs_err::create_dir_all(dir)?;
-    let file = dir.join(format!("{}.json", file_stem(org_name)));
-    let tmp = dir.join(format!(".{}.json.tmp", file_stem(org_name)));
+    crate::private::create_dir(dir)?;
+    let stem = format!("{}.{}", file_stem(org_name), file_stem(client_id));
+    let file = dir.join(format!("{stem}.json"));
+    let tmp = dir.join(format!(".{stem}.json.tmp"));
     let body = json!({
         "name": org_name,
         "clientId": client_id,
         "clientSecret": secret.expose(),
         "secretVersion": version,
     });
-    write_private(&tmp, &(serde_json::to_string_pretty(&body).unwrap_or_default() + "\n"))?;
-    fs_err::rename(&tmp, &file)?;
+    let text = serde_json::to_string_pretty(&body).unwrap_or_default() + "\n";
+    crate::private::write_atomic(&file, &tmp, text.as_bytes())?;
     Ok(file)
 }
 
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use fs_err::os::unix::fs::OpenOptionsExt;
-    use std::io::Write;
-    let mut file = fs_err::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    fs_err::write(path, text)
-}
-
-/// A file name for a client: letters, digits, `-` and `_`; anything else becomes `_`.
+/// A readable file name part: letters, digits, `-` and `_`; anything else becomes `_`.
 fn file_stem(name: &str) -> String {
     name.chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_whose_names_differ_in_punctuation_get_their_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = dir.path().join("secrets");
+        let a = write_client_secret(&secrets, "Acme Bot", "id-1", &Secret::new("s1".into()), 1);
+        let b = write_client_secret(&secrets, "Acme.Bot", "id-2", &Secret::new("s2".into()), 1);
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_ne!(a, b);
+        assert!(fs_err::read_to_string(&a).unwrap().contains("\"clientSecret\": \"s1\""));
+        assert!(fs_err::read_to_string(&b).unwrap().contains("\"clientSecret\": \"s2\""));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| fs_err::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!((mode(&secrets), mode(&a)), (0o700, 0o600));
+        }
+    }
 }

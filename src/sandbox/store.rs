@@ -239,8 +239,10 @@ impl Store {
         consistency_delay: Duration,
         initial: impl FnOnce() -> Result<Org, SandboxError>,
     ) -> Result<Store, SandboxError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs_err::create_dir_all(parent)?;
+        // A directory made for the state is private; an existing one (the
+        // user's) is left as it is: the files themselves are 0600.
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+            crate::private::create_dir(parent)?;
         }
         let journal = journal_path(path);
         let mut org = if path.exists() { Org::load(path)? } else { initial()? };
@@ -355,8 +357,8 @@ impl Store {
             text.push_str(&serde_json::to_string(entry).map_err(SandboxError::Serialize)?);
             text.push('\n');
         }
-        let mut file =
-            fs_err::OpenOptions::new().create(true).append(true).open(&persister.journal)?;
+        // The journal holds what the snapshot holds: private like it.
+        let mut file = crate::private::append(&persister.journal)?;
         file.write_all(text.as_bytes())?;
         persister.entries += pending.len();
         if persister.entries >= COMPACT_EVERY {
@@ -421,10 +423,7 @@ pub fn write_atomic(path: &Path, org: &Org) -> Result<(), SandboxError> {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".tmp{}", std::process::id()));
     let tmp = path.with_file_name(name);
-    let mut file = fs_err::File::create(&tmp)?;
-    file.write_all(&bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs_err::rename(&tmp, path)?;
+    // The state holds the sandbox admin client's secret: mode 0600.
+    crate::private::write_atomic(path, &tmp, &bytes)?;
     Ok(())
 }
