@@ -374,7 +374,13 @@ fn failed_event(change: &Change, err: &ops::OpError) -> Event {
     Event {
         message: Some(failure.one_line()),
         error: Some(failure),
-        ..event(change, EventKind::Failed, None, change.id.clone())
+        // An object created before a later step failed is reported with its id.
+        ..event(
+            change,
+            EventKind::Failed,
+            None,
+            err.created_id().map(str::to_string).or_else(|| change.id.clone()),
+        )
     }
 }
 

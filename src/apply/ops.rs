@@ -49,6 +49,25 @@ pub enum OpError {
     },
     #[error("{0}")]
     Failed(String),
+    /// The object was created, then a later step for it failed (routing,
+    /// making it the default, saving its secret): the report says both.
+    #[error("{address} was created (id {id}), but a later step failed")]
+    AfterCreate {
+        address: String,
+        id: String,
+        #[source]
+        source: Box<OpError>,
+    },
+}
+
+impl OpError {
+    /// The id of an object this change created before it failed.
+    pub fn created_id(&self) -> Option<&str> {
+        match self {
+            OpError::AfterCreate { id, .. } => Some(id),
+            _ => None,
+        }
+    }
 }
 
 impl From<BodyError> for OpError {
@@ -336,9 +355,22 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
         );
     }
     op.record(RefTarget::Kind(op.change.kind.kind()), &op.change.org_name, &id);
-    notes.extend(op.org().after_create(op, &created, adopted).await?);
-    if op.desired.get("orgDefault") == Some(&Value::Bool(true)) {
-        op.set_default(&id).await?;
+    let after = async {
+        let notes = op.org().after_create(op, &created, adopted).await?;
+        if op.desired.get("orgDefault") == Some(&Value::Bool(true)) {
+            op.set_default(&id).await?;
+        }
+        Ok::<_, OpError>(notes)
+    };
+    match after.await {
+        Ok(more) => notes.extend(more),
+        Err(source) => {
+            return Err(OpError::AfterCreate {
+                address: op.address(),
+                id,
+                source: Box::new(source),
+            });
+        }
     }
     Ok(Done { action: Action::Create, id: Some(id), notes })
 }
