@@ -78,6 +78,9 @@ struct Call<'a> {
     path: &'a str,
     query: &'a [(&'a str, String)],
     body: Option<&'a Value>,
+    /// Repeating the call is harmless (every method but POST, and POSTs
+    /// that are actions rather than creates).
+    idempotent: bool,
 }
 
 /// A failed attempt with what the retry loop needs to know.
@@ -175,7 +178,7 @@ impl Client {
 
     /// GET a JSON document (`Null` for an empty body).
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::GET, path, query, body: None }).await
+        self.call(Call { method: Method::GET, path, query, body: None, idempotent: true }).await
     }
 
     /// GET a JSON document; a 404 is `None`.
@@ -194,28 +197,54 @@ impl Client {
     /// POST (not idempotent: retried only on 429 and when nothing was sent; otherwise a
     /// failure after sending has [`ApiError::outcome_unknown`] set).
     pub async fn post(&self, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::POST, path, query: &[], body }).await
+        self.call(Call { method: Method::POST, path, query: &[], body, idempotent: false }).await
+    }
+
+    /// POST an action that is harmless to repeat (regenerating a secret: the
+    /// last answer wins), so it is retried like a PUT on 5xx and lost answers.
+    pub async fn post_repeatable(
+        &self,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
+        self.call(Call { method: Method::POST, path, query: &[], body, idempotent: true }).await
     }
 
     /// PUT (replaces the object).
     pub async fn put(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::PUT, path, query: &[], body: Some(body) }).await
+        self.call(Call {
+            method: Method::PUT,
+            path,
+            query: &[],
+            body: Some(body),
+            idempotent: true,
+        })
+        .await
     }
 
     /// PATCH.
     pub async fn patch(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::PATCH, path, query: &[], body: Some(body) }).await
+        self.call(Call {
+            method: Method::PATCH,
+            path,
+            query: &[],
+            body: Some(body),
+            idempotent: true,
+        })
+        .await
     }
 
     /// DELETE; any response body is ignored.
     pub async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), ApiError> {
-        self.call(Call { method: Method::DELETE, path, query, body: None }).await.map(drop)
+        self.call(Call { method: Method::DELETE, path, query, body: None, idempotent: true })
+            .await
+            .map(drop)
     }
 
     /// One call with retries, until success, a final failure or the deadline.
     async fn call(&self, call: Call<'_>) -> Result<Value, ApiError> {
         let deadline = Instant::now() + self.inner.config.retry_deadline;
-        let idempotent = call.method != Method::POST;
+        let idempotent = call.idempotent;
         let mut attempt = 0;
         let mut refreshed = false;
         let mut first_unreachable = None;

@@ -213,6 +213,11 @@ impl<'a> Op<'a> {
         self.ctx.client.post(path, body).await.map_err(self.failed(doing))
     }
 
+    /// POST an action that is harmless to repeat: retried on 5xx and lost answers.
+    pub async fn post_repeatable(&self, path: &str, doing: &str) -> Result<Value, OpError> {
+        self.ctx.client.post_repeatable(path, None).await.map_err(self.failed(doing))
+    }
+
     pub async fn put(&self, path: &str, body: &Value, doing: &str) -> Result<Value, OpError> {
         self.ctx.client.put(path, body).await.map_err(self.failed(doing))
     }

@@ -438,7 +438,10 @@ fn secret_version(desired: &Value) -> u32 {
 
 async fn regenerate_secret(op: &Op<'_>, id: &str) -> Result<Secret, OpError> {
     let path = format!("/api/v2/oauth/clients/{id}/secret");
-    let answer = op.post(&path, None, "regenerating the secret of").await?;
+    // Regenerating twice is harmless (the last secret is the one saved), so a
+    // 5xx or a lost answer is retried rather than leaving a client without a
+    // recorded secret.
+    let answer = op.post_repeatable(&path, "regenerating the secret of").await?;
     answer
         .get("secret")
         .and_then(Value::as_str)
