@@ -7,6 +7,7 @@ mod bench_bounds;
 mod common;
 mod drift;
 mod export;
+mod hermetic;
 mod kinds;
 mod loader_props;
 mod plan;
