@@ -35,7 +35,7 @@ pub fn generate() -> Value {
         if kind == Kind::Project {
             project_specs.push(spec.clone());
         }
-        branches.push(branch(kind, spec));
+        branches.push(branch(kind, &spec));
     }
     let mut defs = Map::new();
     for (name, schema) in generator.take_definitions(true) {
@@ -84,7 +84,7 @@ pub fn generate() -> Value {
 }
 
 /// The `oneOf` branch of one kind.
-fn branch(kind: Kind, spec: Value) -> Value {
+fn branch(kind: Kind, spec: &Value) -> Value {
     let mut branch = json!({
         "title": kind.as_str(),
         "description": kind.def().summary,
@@ -239,7 +239,9 @@ fn reachable_definitions(roots: &[Value], defs: &Map<String, Value>) -> BTreeSet
         }
     }
     let mut todo = Vec::new();
-    roots.iter().for_each(|r| refs(r, &mut todo));
+    for root in roots {
+        refs(root, &mut todo);
+    }
     let mut seen = BTreeSet::new();
     while let Some(name) = todo.pop() {
         if seen.insert(name.to_string()) {
