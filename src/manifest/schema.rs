@@ -6,7 +6,7 @@
 //! The loader substitutes `${var.NAME}` before it types a document (see
 //! [`crate::manifest::vars`]), so the schema describes documents as written,
 //! not as typed: wherever the loader would accept a variable, so does the
-//! schema ([`accept_variables`]). The Project is the exception: its own
+//! schema (see `accept_variables`). The Project is the exception: its own
 //! document is never substituted, so its schema is left as generated.
 
 use std::collections::BTreeSet;
