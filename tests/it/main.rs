@@ -8,6 +8,7 @@ mod common;
 mod docs;
 mod drift;
 mod export;
+mod hermetic;
 mod kinds;
 mod loader_props;
 mod plan;

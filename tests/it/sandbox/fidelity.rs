@@ -1,7 +1,12 @@
 //! Model fidelity: every JSON key the sandbox emits, on every endpoint it
-//! serves, exists in that endpoint's reference model in
-//! `../shared/genesys-api/models.json` (recursively, following the field
-//! types), and every route the sandbox serves is a real endpoint there.
+//! serves, exists in that endpoint's reference model (recursively, following
+//! the field types), and every route the sandbox serves is a real endpoint.
+//!
+//! The reference is `tests/fixtures/genesys-models.json`: the subset of
+//! `shared/genesys-api/models.json` in the project's steering repository
+//! (itself extracted from the official Genesys Cloud SDKs) that this test
+//! needs, so the test runs in any clone. `regenerate_the_reference_fixture`
+//! below rebuilds it; its doc comment says how.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -10,9 +15,14 @@ use serde_json::{Value, json};
 
 use super::{Answer, TestOrg};
 
-const MODELS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/genesys-api/models.json");
+/// The checked-in subset of the reference (see the module docs).
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/genesys-models.json");
+/// Where `regenerate_the_reference_fixture` reads the full reference from.
+const FULL_REFERENCE_VAR: &str = "GCCTL_GENESYS_MODELS";
 const PRIMITIVES: &[&str] =
     &["str", "int", "float", "bool", "datetime", "date", "object", "long", "double"];
+/// Failures are reported in this model whatever the endpoint.
+const ERROR_MODEL: &str = "ErrorBody";
 
 struct Reference {
     /// Model name -> JSON key -> field type.
@@ -22,10 +32,8 @@ struct Reference {
 }
 
 impl Reference {
-    fn load() -> Reference {
-        let text = fs_err::read_to_string(MODELS)
-            .unwrap_or_else(|e| panic!("the API reference is required for this test: {e}"));
-        let data: Value = serde_json::from_str(&text).expect("models.json is JSON");
+    /// Read the reference (the fixture and the full file share one format).
+    fn from_json(data: &Value) -> Reference {
         let mut models = HashMap::new();
         for model in data["models"].as_array().expect("models") {
             let fields = model["fields"].as_array().expect("fields").iter().map(|f| {
@@ -37,13 +45,7 @@ impl Reference {
             .as_array()
             .expect("endpoints")
             .iter()
-            .map(|e| {
-                let key = (
-                    e["method"].as_str().unwrap().to_string(),
-                    e["path"].as_str().unwrap().to_string(),
-                );
-                (key, e["response_model"].as_str().map(str::to_string))
-            })
+            .map(|e| (endpoint_key(e), e["response_model"].as_str().map(str::to_string)))
             .collect();
         Reference { models, endpoints }
     }
@@ -82,6 +84,25 @@ impl Reference {
     }
 }
 
+fn endpoint_key(endpoint: &Value) -> (String, String) {
+    (
+        endpoint["method"].as_str().unwrap().to_string(),
+        endpoint["path"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The model a field type names, through `list[...]` and `dict(str, ...)`;
+/// `None` for primitives.
+fn named_model(ty: &str) -> Option<&str> {
+    if let Some(inner) = ty.strip_prefix("list[").and_then(|t| t.strip_suffix(']')) {
+        return named_model(inner);
+    }
+    if let Some(inner) = ty.strip_prefix("dict(str, ").and_then(|t| t.strip_suffix(')')) {
+        return named_model(inner);
+    }
+    (!PRIMITIVES.contains(&ty)).then_some(ty)
+}
+
 /// Exercises every endpoint; records (method, template, answer).
 struct Recorder<'a> {
     org: &'a TestOrg,
@@ -107,9 +128,15 @@ fn id(value: &Value) -> String {
     value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_string()
 }
 
-#[tokio::test]
-async fn every_emitted_field_exists_in_the_reference_model() {
-    let reference = Reference::load();
+/// What one run of [`exercise`] saw.
+struct Recording {
+    /// (method, template, answer) per call.
+    calls: Vec<(String, String, Answer)>,
+    /// Every API route the sandbox served, as (method, template).
+    served: BTreeSet<(String, String)>,
+}
+
+async fn record() -> Recording {
     let config = SandboxConfig {
         create_delay: std::time::Duration::from_millis(1),
         ..SandboxConfig::default()
@@ -117,11 +144,32 @@ async fn every_emitted_field_exists_in_the_reference_model() {
     let org = TestOrg::start(config).await;
     let mut r = Recorder { org: &org, calls: Vec::new() };
     exercise(&mut r).await;
+    let calls = r.calls;
+    let stats = org.stats().await;
+    let served = stats["byRoute"]
+        .as_object()
+        .unwrap()
+        .keys()
+        // The token endpoint is on the login host, not part of the API reference.
+        .filter(|route| !route.starts_with("POST /oauth/token"))
+        .map(|route| {
+            let (method, template) = route.split_once(' ').unwrap();
+            (method.to_string(), template.to_string())
+        })
+        .collect();
+    Recording { calls, served }
+}
+
+#[tokio::test]
+async fn every_emitted_field_exists_in_the_reference_model() {
+    let text = fs_err::read_to_string(FIXTURE).unwrap();
+    let reference = Reference::from_json(&serde_json::from_str(&text).expect("fixture is JSON"));
+    let Recording { calls, served } = record().await;
     let mut problems = Vec::new();
-    for (method, template, answer) in &r.calls {
+    for (method, template, answer) in &calls {
         let at = format!("{method} {template} ({})", answer.status);
         let model = if answer.status >= 400 {
-            Some("ErrorBody".to_string())
+            Some(ERROR_MODEL.to_string())
         } else {
             let Some(model) = reference.endpoints.get(&(method.clone(), template.clone())) else {
                 problems.push(format!("{at}: not an endpoint of the reference"));
@@ -137,20 +185,104 @@ async fn every_emitted_field_exists_in_the_reference_model() {
         }
     }
     // Every served API route was exercised and is a real endpoint.
-    let exercised: BTreeSet<String> = r.calls.iter().map(|(m, t, _)| format!("{m} {t}")).collect();
-    let stats = org.stats().await;
-    for route in stats["byRoute"].as_object().unwrap().keys() {
-        if route.starts_with("POST /oauth/token") {
-            continue;
-        }
-        let (method, template) = route.split_once(' ').unwrap();
-        if !reference.endpoints.contains_key(&(method.to_string(), template.to_string())) {
-            problems.push(format!("{route}: served but not in the reference"));
+    let exercised: BTreeSet<String> = calls.iter().map(|(m, t, _)| format!("{m} {t}")).collect();
+    for (method, template) in &served {
+        if !reference.endpoints.contains_key(&(method.clone(), template.clone())) {
+            problems.push(format!("{method} {template}: served but not in the reference"));
         }
     }
     // The sandbox serves 44 API routes (method + template); all are exercised.
     assert_eq!(exercised.len(), 44, "exercised: {exercised:#?}");
-    assert!(problems.is_empty(), "fields or routes not in the reference:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "fields or routes not in the reference:\n{}\n\
+         (a route the sandbox newly serves needs the fixture regenerated: see \
+         `regenerate_the_reference_fixture`)",
+        problems.join("\n")
+    );
+}
+
+/// Rebuild `tests/fixtures/genesys-models.json` from the full reference:
+///
+/// ```text
+/// GCCTL_GENESYS_MODELS=/path/to/steering/shared/genesys-api/models.json \
+///     cargo test --test it -- --ignored regenerate_the_reference_fixture
+/// ```
+///
+/// It keeps the endpoints this module exercises or the sandbox serves, the
+/// models reachable from their response models and from `ErrorBody`, and of
+/// each field only its JSON key and type (all the check reads), in the full
+/// file's order: the same input always gives the same bytes. Ignored because
+/// the full reference is not part of the repository.
+#[tokio::test]
+#[ignore = "needs the full reference: set GCCTL_GENESYS_MODELS (see the doc comment)"]
+async fn regenerate_the_reference_fixture() {
+    let source = std::env::var(FULL_REFERENCE_VAR)
+        .unwrap_or_else(|_| panic!("set {FULL_REFERENCE_VAR} to the full models.json"));
+    let full: Value = serde_json::from_str(&fs_err::read_to_string(&source).unwrap()).unwrap();
+    let Recording { calls, mut served } = record().await;
+    served.extend(calls.into_iter().map(|(method, template, _)| (method, template)));
+    let mut text = serde_json::to_string_pretty(&subset(&full, &served)).unwrap();
+    text.push('\n');
+    fs_err::write(FIXTURE, text).unwrap();
+}
+
+/// The part of the full reference that the fidelity check reads for `routes`.
+fn subset(full: &Value, routes: &BTreeSet<(String, String)>) -> Value {
+    let endpoints: Vec<&Value> = full["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| routes.contains(&endpoint_key(e)))
+        .collect();
+    let models: HashMap<&str, &Value> = full["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["model"].as_str().unwrap(), m))
+        .collect();
+    let mut todo: Vec<&str> =
+        endpoints.iter().filter_map(|e| e["response_model"].as_str()).collect();
+    todo.push(ERROR_MODEL);
+    let mut reachable = BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if !reachable.insert(name) {
+            continue;
+        }
+        let fields = models.get(name).and_then(|m| m["fields"].as_array()).into_iter().flatten();
+        todo.extend(fields.filter_map(|f| named_model(f["type"].as_str().unwrap())));
+    }
+    let kept_models: Vec<Value> = full["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| reachable.contains(m["model"].as_str().unwrap()))
+        .map(|m| {
+            let fields: Vec<Value> = m["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| json!({"json": f["json"], "type": f["type"]}))
+                .collect();
+            json!({"model": m["model"], "fields": fields})
+        })
+        .collect();
+    let kept_endpoints: Vec<Value> = endpoints
+        .iter()
+        .map(|e| json!({"method": e["method"], "path": e["path"], "response_model": e["response_model"]}))
+        .collect();
+    json!({
+        "note": "Subset of shared/genesys-api/models.json in the gcctl steering repository \
+            (extracted from the official Genesys Cloud SDKs; its `sources` are kept below): only \
+            the endpoints the sandbox serves, the models reachable from their response models \
+            and from ErrorBody, and each field's JSON key and type. Read by \
+            tests/it/sandbox/fidelity.rs. Do not edit by hand; regenerate with \
+            `GCCTL_GENESYS_MODELS=/path/to/models.json cargo test --test it -- --ignored \
+            regenerate_the_reference_fixture`.",
+        "sources": full["sources"],
+        "endpoints": kept_endpoints,
+        "models": kept_models,
+    })
 }
 
 async fn exercise(r: &mut Recorder<'_>) {
