@@ -44,7 +44,10 @@ pub fn render(schema: &Value) -> String {
          Field paths are relative to `spec`: `a.b` is the field `b` of the object `a`, `a[].b` \
          the field `b` of every item of the list `a`, and `a.<key>.b` the field `b` of every value \
          of the map `a`. *Required* means required whenever the object that holds the field is \
-         given; every other field may be left out, and then it is not managed.\n\n",
+         given; every other field may be left out, and then it is not managed. Outside the \
+         Project, a field whose type is not a string also takes a `${var.NAME}` \
+         ([environments](../environments.md)), and a string with allowed values takes text \
+         holding one.\n\n",
     );
     for branch in branches {
         let Some(title) = branch.get("title").and_then(Value::as_str) else { continue };
@@ -231,11 +234,18 @@ fn resolve_depth(defs: &Map<String, Value>, schema: &Value, depth: usize) -> Map
     merged
 }
 
-/// The one non-null variant of an `anyOf` of exactly two variants, one `null`.
+/// The one real variant of an `anyOf` of exactly two variants, the other
+/// `null` or a `${var.NAME}` reference (every non-string field accepts one;
+/// the reference says so once, in its introduction).
 fn non_null_variant(any_of: Option<&Value>) -> Option<&Value> {
     let variants = any_of?.as_array()?;
     let [a, b] = variants.as_slice() else { return None };
-    let is_null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
+    let is_null = |v: &Value| {
+        v.get("type").and_then(Value::as_str) == Some("null")
+            || v.get("$ref").and_then(Value::as_str).is_some_and(|r| {
+                r.ends_with("/VariableReference") || r.ends_with("/TextWithVariable")
+            })
+    };
     match (is_null(a), is_null(b)) {
         (false, true) => Some(a),
         (true, false) => Some(b),
