@@ -21,9 +21,20 @@ pub mod sandbox;
 mod schema;
 mod validate;
 
+/// The `--version` text: the package version, the commit and the build date
+/// (stamped by `build.rs`; the commit is `unknown` outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("GCCTL_COMMIT"),
+    " ",
+    env!("GCCTL_BUILD_DATE"),
+    ")"
+);
+
 /// Declarative configuration for Genesys Cloud: validate, plan, apply, drift, export.
 #[derive(Debug, Parser)]
-#[command(name = "gcctl", version, about, max_term_width = 100)]
+#[command(name = "gcctl", version = VERSION, about, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
