@@ -3,11 +3,12 @@
 //! (`YYYY-MM-DD`, UTC) for `env!`.
 //!
 //! It never fails the build: without git or outside a repository (a crates
-//! tarball, a Docker context without `.git`) the commit is `unknown`. The
-//! date honors `SOURCE_DATE_EPOCH` for reproducible builds. The script reruns
-//! only when the checked-out commit changes (`HEAD`, the branch's ref file,
-//! `packed-refs`) or `SOURCE_DATE_EPOCH` does, so ordinary edits do not
-//! re-stamp the crate; the date is that of the script's last run.
+//! tarball, a Docker context without `.git`) the commit is the `GCCTL_COMMIT`
+//! environment variable when set, else `unknown`. The date honors
+//! `SOURCE_DATE_EPOCH` for reproducible builds. The script reruns only when
+//! the checked-out commit changes (`HEAD`, the branch's ref file,
+//! `packed-refs`) or one of those two variables does, so ordinary edits do
+//! not re-stamp the crate; the date is that of the script's last run.
 
 // Cargo reads a build script's instructions from its stdout.
 #![allow(clippy::print_stdout)]
@@ -18,12 +19,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let commit = git(&manifest_dir, &["rev-parse", "--short", "HEAD"])
-        .filter(|_| is_own_repository(&manifest_dir))
-        .unwrap_or_else(|| "unknown".to_string());
+    // GCCTL_COMMIT names the commit where there is no `.git` (a Docker
+    // build context, a source tarball built by a packager).
+    let commit = match std::env::var("GCCTL_COMMIT") {
+        Ok(commit) if !commit.trim().is_empty() => commit.trim().to_string(),
+        _ => is_own_repository(&manifest_dir)
+            .then(|| git(&manifest_dir, &["rev-parse", "--short", "HEAD"]))
+            .flatten()
+            .unwrap_or_else(|| "unknown".to_string()),
+    };
     println!("cargo:rustc-env=GCCTL_COMMIT={commit}");
     println!("cargo:rustc-env=GCCTL_BUILD_DATE={}", civil_date(build_epoch()));
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    println!("cargo:rerun-if-env-changed=GCCTL_COMMIT");
     // Without any rerun-if-changed line Cargo would rerun the script on every
     // change in the package. A path that does not exist makes it rerun every
     // time, so only existing files are named; build.rs is always one.

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use clap::CommandFactory as _;
+use serde_json::Value;
 
 use crate::common::{TestContext, repo_root, stdout};
 
@@ -140,4 +141,53 @@ fn build_script_dates_are_utc_calendar_days() {
     ] {
         assert_eq!(build_script::civil_date(epoch), date, "{epoch}");
     }
+}
+
+fn yaml_file(relative: &str) -> Value {
+    let text = fs_err::read_to_string(repo_root().join(relative)).unwrap();
+    let docs = gcctl::manifest::yaml::parse_documents(&text).expect(relative);
+    assert_eq!(docs.len(), 1, "{relative}");
+    docs[0].to_json()
+}
+
+#[test]
+fn setup_action_is_a_composite_action_that_verifies_checksums() {
+    let action = yaml_file("action.yml");
+    for key in ["name", "description", "inputs", "outputs", "runs"] {
+        assert!(action.get(key).is_some(), "action.yml lacks `{key}`");
+    }
+    assert_eq!(action["inputs"]["version"]["default"], "latest");
+    assert_eq!(action["inputs"]["version"]["required"], false);
+    assert_eq!(action["runs"]["using"], "composite");
+    let steps = action["runs"]["steps"].as_array().expect("runs.steps");
+    assert!(!steps.is_empty());
+    for step in steps {
+        // A composite action's run step must name its shell.
+        if step.get("run").is_some() {
+            assert!(step["shell"].is_string(), "a run step without shell: {step}");
+        }
+    }
+    let text = fs_err::read_to_string(repo_root().join("action.yml")).unwrap();
+    for expected in ["sha256", "GITHUB_PATH", "RUNNER_OS", "RUNNER_ARCH"] {
+        assert!(text.contains(expected), "action.yml lacks `{expected}`");
+    }
+}
+
+#[test]
+fn release_workflow_builds_every_target_on_version_tags() {
+    let workflow = yaml_file(".github/workflows/release.yml");
+    assert_eq!(workflow["on"]["push"]["tags"], serde_json::json!(["v*"]));
+    let text = fs_err::read_to_string(repo_root().join(".github/workflows/release.yml")).unwrap();
+    for target in [
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+    ] {
+        assert!(text.contains(target), "release.yml does not build {target}");
+    }
+    // The archive names the action downloads are the ones the workflow makes.
+    let action = fs_err::read_to_string(repo_root().join("action.yml")).unwrap();
+    assert!(text.contains("SHA256SUMS") && action.contains("SHA256SUMS"));
 }
