@@ -13,17 +13,31 @@ use clap::{Parser, Subcommand};
 use crate::printer::{ColorChoice, Printer};
 
 mod apply;
+pub mod completion;
 pub mod connect;
 mod drift;
 mod export;
+pub mod man;
 mod plan;
+pub mod reference;
 pub mod sandbox;
 mod schema;
 mod validate;
 
+/// The `--version` text: the package version, the commit and the build date
+/// (stamped by `build.rs`; the commit is `unknown` outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("GCCTL_COMMIT"),
+    " ",
+    env!("GCCTL_BUILD_DATE"),
+    ")"
+);
+
 /// Declarative configuration for Genesys Cloud: validate, plan, apply, drift, export.
 #[derive(Debug, Parser)]
-#[command(name = "gcctl", version, about, max_term_width = 100)]
+#[command(name = "gcctl", version = VERSION, about, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -74,6 +88,10 @@ pub enum Command {
     Drift(drift::DriftArgs),
     /// Write manifests for the objects of a live org.
     Export(export::ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completion(completion::CompletionArgs),
+    /// Write man pages for gcctl and its subcommands.
+    Man(man::ManArgs),
 }
 
 /// The manifest set a command works on (`plan`, `drift`).
@@ -155,6 +173,8 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Sandbox(args) => sandbox::run(args, printer),
         Command::Drift(args) => drift::run(args, &cli.global, printer),
         Command::Export(args) => export::run(args, &cli.global, printer),
+        Command::Completion(args) => completion::run(args, printer),
+        Command::Man(args) => man::run(args, printer),
     }
 }
 

@@ -285,7 +285,10 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
 
 #[test]
 fn ci_recipes_are_yaml_and_run_plan_apply_and_drift() {
-    for (file, comment) in [("github-actions.yml", "github-script"), ("gitlab-ci.yml", "notes")] {
+    for (file, comment, install) in [
+        ("github-actions.yml", "github-script", "uses: your-org/gcctl@v"),
+        ("gitlab-ci.yml", "notes", "name: ghcr.io/your-org/gcctl:"),
+    ] {
         let text = fs_err::read_to_string(repo_root().join("examples/ci").join(file)).unwrap();
         let docs = gcctl::manifest::yaml::parse_documents(&text).expect(file);
         assert_eq!(docs.len(), 1, "{file}");
@@ -299,6 +302,9 @@ fn ci_recipes_are_yaml_and_run_plan_apply_and_drift() {
         ] {
             assert!(text.contains(expected), "{file} lacks `{expected}`");
         }
+        // A released gcctl (setup-gcctl action, image), not an install command.
+        assert!(text.contains(install), "{file} lacks `{install}`");
+        assert!(!text.contains("GCCTL_INSTALL"), "{file} still uses GCCTL_INSTALL");
     }
     let readme = fs_err::read_to_string(repo_root().join("README.md")).unwrap();
     assert!(readme.contains("(examples/ci/github-actions.yml)"), "the README links the recipes");

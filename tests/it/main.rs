@@ -4,6 +4,7 @@
 
 mod apply;
 mod bench_bounds;
+mod cli_reference;
 mod common;
 mod docs;
 mod drift;
