@@ -114,7 +114,10 @@ pub fn load_set(
     printer: &Printer,
 ) -> Option<crate::manifest::ManifestSet> {
     match crate::manifest::load(paths, &crate::manifest::LoadOptions { env }) {
-        Ok(set) => Some(set),
+        Ok(set) => {
+            validate::print_warnings(printer, &set.warnings);
+            Some(set)
+        }
         Err(err) => {
             validate::print_diagnostics(printer, &err.diagnostics);
             None

@@ -43,6 +43,7 @@ pub fn run(
     for path in &args.paths {
         match manifest::load(std::slice::from_ref(path), &options) {
             Ok(set) => {
+                print_warnings(printer, &set.warnings);
                 diags.extend(manifest::check_secrets(
                     &set,
                     &|k| std::env::var(k).ok(),
@@ -87,11 +88,18 @@ pub fn run(
 }
 
 /// Print diagnostics as `FILE:LINE:COLUMN: error: MESSAGE` plus hints, and a count.
+/// Warnings of a set that loaded: shown, and the command goes on.
+pub fn print_warnings(printer: &Printer, warnings: &[manifest::Diagnostic]) {
+    for w in warnings {
+        printer.diagnostic(&paint_diagnostic(printer, &w.to_string()));
+    }
+}
+
 pub fn print_diagnostics(printer: &Printer, diags: &[manifest::Diagnostic]) {
     for d in diags {
         printer.diagnostic(&paint_diagnostic(printer, &d.to_string()));
     }
-    let n = diags.len();
+    let n = diags.iter().filter(|d| d.severity == manifest::diag::Severity::Error).count();
     printer.diagnostic(&format!(
         "{} {n} problem{} found",
         printer.paint_stderr("error:", Role::Error),
@@ -103,8 +111,12 @@ pub fn print_diagnostics(printer: &Printer, diags: &[manifest::Diagnostic]) {
 /// (`[FILE:LINE:COLUMN: ]error: MESSAGE`, then `  hint: HINT`).
 pub fn paint_diagnostic(printer: &Printer, text: &str) -> String {
     let error = printer.paint_stderr("error:", Role::Error);
+    let warning = printer.paint_stderr("warning:", Role::Warning);
     let text = match text.strip_prefix("error: ") {
         Some(rest) => format!("{error} {rest}"),
+        None if text.contains(": warning: ") => {
+            text.replacen(": warning: ", &format!(": {warning} "), 1)
+        }
         None => text.replacen(": error: ", &format!(": {error} "), 1),
     };
     text.replacen("\n  hint: ", &format!("\n  {} ", printer.paint_stderr("hint:", Role::Hint)), 1)

@@ -100,6 +100,7 @@ pub async fn read(client: &Client, _options: &ExportOptions) -> Result<ExportInp
         files: Vec::new(),
         protected: BTreeSet::new(),
         skipped: Vec::new(),
+        warnings: Vec::new(),
     };
     let live = crate::plan::read(client, &empty, &ReadScope { all_kinds: true }).await?;
     Ok(ExportInput { live })

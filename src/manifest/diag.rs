@@ -14,11 +14,32 @@ pub struct Diagnostic {
     pub loc: Loc,
     pub message: String,
     pub hint: Option<String>,
+    /// An error fails the load; a warning is reported and the load goes on.
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
 }
 
 impl Diagnostic {
     pub fn new(file: &Path, loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.to_path_buf(), loc, message: message.into(), hint: None }
+        Diagnostic {
+            file: file.to_path_buf(),
+            loc,
+            message: message.into(),
+            hint: None,
+            severity: Severity::Error,
+        }
+    }
+
+    /// The same problem, reported as a warning.
+    #[must_use]
+    pub fn as_warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
     }
 
     #[must_use]
@@ -30,10 +51,14 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
         if self.loc.line == 0 {
-            write!(f, "{}: error: {}", self.file.display(), self.message)?;
+            write!(f, "{}: {label}: {}", self.file.display(), self.message)?;
         } else {
-            write!(f, "{}:{}: error: {}", self.file.display(), self.loc, self.message)?;
+            write!(f, "{}:{}: {label}: {}", self.file.display(), self.loc, self.message)?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;

@@ -85,6 +85,9 @@ pub struct ManifestSet {
     /// first document has neither `apiVersion` nor `kind`: CI pipelines and
     /// the like), left out of the set.
     pub skipped: Vec<PathBuf>,
+    /// Problems that do not stop the load (an empty file named on the
+    /// command line), for the commands to show.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl ManifestSet {
@@ -216,10 +219,12 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     }
     objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     check::check_set(&objects, &declared, &mut diags);
-    if !diags.is_empty() {
-        diags.sort();
-        diags.dedup();
-        return Err(LoadError { diagnostics: diags });
+    diags.sort();
+    diags.dedup();
+    let (warnings, errors): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        diags.into_iter().partition(|d| d.severity == diag::Severity::Warning);
+    if !errors.is_empty() {
+        return Err(LoadError { diagnostics: errors.into_iter().chain(warnings).collect() });
     }
     Ok(ManifestSet {
         objects,
@@ -228,6 +233,7 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         files,
         protected: BTreeSet::new(),
         skipped,
+        warnings,
     })
 }
 
@@ -259,6 +265,14 @@ fn parse_file(
             return Parsed::Manifest;
         }
     };
+    if docs.is_empty() && !walked {
+        // Named on purpose, yet declares nothing: likely the wrong file.
+        diags.push(
+            Diagnostic::new(file, Loc::default(), "the file holds no manifest")
+                .with_hint("it is empty or only comments; check the path")
+                .as_warning(),
+        );
+    }
     let foreign =
         docs.first().is_some_and(|d| d.get("apiVersion").is_none() && d.get("kind").is_none());
     if walked && foreign {

@@ -215,3 +215,25 @@ fn special_oversized_and_non_utf8_files_are_errors_at_their_place() {
     assert!(err.contains("big.yaml") && err.contains("more than the 16777216"), "{err}");
     assert!(err.contains("latin1.yaml:3:19") && err.contains("not valid UTF-8"), "{err}");
 }
+
+/// An empty file named on the command line is probably the wrong file: a
+/// warning (the set still loads); found in a directory, it is just skipped.
+#[test]
+fn an_empty_named_file_is_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write("set/empty.yaml", "# nothing yet\n");
+    ctx.write(
+        "set/role.yaml",
+        "apiVersion: gcctl/v1\nkind: Role\nmetadata:\n  name: r\nspec:\n  name: R\n",
+    );
+    let named = ctx.run(&["validate", "set/empty.yaml"]);
+    assert_eq!(named.status.code(), Some(0), "{}", stderr(&named));
+    assert!(
+        stderr(&named).contains("set/empty.yaml: warning: the file holds no manifest"),
+        "{}",
+        stderr(&named)
+    );
+    let walked = ctx.run(&["validate", "set"]);
+    assert_eq!(walked.status.code(), Some(0), "{}", stderr(&walked));
+    assert!(!stderr(&walked).contains("warning"), "{}", stderr(&walked));
+}
