@@ -46,6 +46,10 @@ pub enum SandboxError {
     FormatVersion { path: PathBuf, found: u32, expected: u32 },
     #[error("failed to serialize the sandbox org")]
     Serialize(#[source] serde_json::Error),
+    /// Another process holds the state file: two writers would each rewrite
+    /// it from their own memory and lose the other's objects.
+    #[error("the sandbox state {path} is in use by another gcctl process{holder}")]
+    Locked { path: PathBuf, holder: String },
 }
 
 /// One entry of `ErrorBody.details`.

@@ -106,7 +106,7 @@ impl RunningSandbox {
                 task.abort();
             }
         }
-        if let Err(err) = self.state.store().compact() {
+        if let Err(err) = self.state.store().close() {
             tracing::warn!(target: "gcctl::sandbox", "failed to compact the sandbox org: {err}");
         }
     }
@@ -119,6 +119,9 @@ impl Drop for RunningSandbox {
         }
         if let Some(task) = self.task.take() {
             task.abort();
+            // Dropped without `shutdown`: like a killed process, release the
+            // state file now (the aborted task lets go of the store later).
+            self.state.store().abandon();
         }
     }
 }

@@ -202,6 +202,9 @@ struct Persister {
     snapshot: PathBuf,
     journal: PathBuf,
     entries: usize,
+    /// The exclusive lock on `FILE.lock`, held while the store lives (the
+    /// operating system releases it when the process ends, even on kill -9).
+    _lock: fs_err::File,
 }
 
 /// The live org with its change tracking and persistence.
@@ -244,13 +247,15 @@ impl Store {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
             crate::private::create_dir(parent)?;
         }
+        let lock = lock_state(path)?;
         let journal = journal_path(path);
         let mut org = if path.exists() { Org::load(path)? } else { initial()? };
         if journal.exists() {
             replay(&mut org, &journal)?;
         }
         let mut store = Store::new(org, consistency_delay);
-        store.persister = Some(Persister { snapshot: path.to_path_buf(), journal, entries: 0 });
+        store.persister =
+            Some(Persister { snapshot: path.to_path_buf(), journal, entries: 0, _lock: lock });
         store.compact()?;
         Ok(store)
     }
@@ -378,6 +383,22 @@ impl Store {
         persister.entries = 0;
         Ok(())
     }
+
+    /// Let go of the state file without a final snapshot, as a killed
+    /// process does (the journal keeps what was answered; the next open
+    /// replays it).
+    pub fn abandon(&mut self) {
+        self.persister = None;
+    }
+
+    /// Write the final snapshot and let go of the state file (its lock
+    /// included): another sandbox may open it now. The store stays usable
+    /// in memory; nothing more is persisted.
+    pub fn close(&mut self) -> Result<(), SandboxError> {
+        let result = self.compact();
+        self.persister = None;
+        result
+    }
 }
 
 /// Listing order: the name, lowercased (ties broken by id).
@@ -415,6 +436,33 @@ fn replay(org: &mut Org, journal: &Path) -> Result<(), SandboxError> {
         }
     }
     Ok(())
+}
+
+/// Take the exclusive lock of the state file `path` (`FILE.lock`, holding
+/// the owner's process id), or say who holds it. One writer per state file:
+/// `--sandbox` runs and `sandbox serve --state` on the same file refuse each
+/// other instead of losing writes.
+fn lock_state(path: &Path) -> Result<fs_err::File, SandboxError> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let lock_path = path.with_file_name(name);
+    let file = crate::private::append(&lock_path)?;
+    // Through fs4's trait (flock): `File::try_lock` of std needs Rust 1.89.
+    match fs4::FileExt::try_lock(file.file()) {
+        Ok(()) => {
+            // Record who holds it, for the message another process shows.
+            let _ = file.file().set_len(0);
+            let _ = (&mut file.file()).write_all(format!("{}\n", std::process::id()).as_bytes());
+            Ok(file)
+        }
+        Err(fs4::TryLockError::WouldBlock) => {
+            let pid = fs_err::read_to_string(&lock_path).unwrap_or_default();
+            let pid = pid.trim();
+            let holder = if pid.is_empty() { String::new() } else { format!(" (pid {pid})") };
+            Err(SandboxError::Locked { path: path.to_path_buf(), holder })
+        }
+        Err(fs4::TryLockError::Error(err)) => Err(SandboxError::Io(err)),
+    }
 }
 
 /// Write `org` to `path` via a temporary file in the same directory, fsync, rename.

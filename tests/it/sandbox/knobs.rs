@@ -283,3 +283,31 @@ async fn snapshot_format_is_stable() {
         assert!(err.to_string().contains(&seed.display().to_string()), "{bad}: {err}");
     }
 }
+
+/// One writer per state file: a second sandbox on the same file (a second
+/// `--sandbox` run, or `sandbox serve --state` beside one) is refused with
+/// the holder's pid instead of losing the first one's writes; the files are
+/// private (the state holds the admin secret).
+#[tokio::test]
+async fn a_state_file_has_one_writer_and_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sandbox/org.json");
+    let config = || SandboxConfig { state_file: Some(state.clone()), ..SandboxConfig::default() };
+    let first = TestOrg::start(config()).await;
+    let second = gcctl::sandbox::start(config()).await;
+    let Err(err) = second else { panic!("a second writer was accepted") };
+    let text = err.to_string();
+    assert!(text.contains("is in use by another gcctl process"), "{text}");
+    assert!(text.contains(&format!("(pid {})", std::process::id())), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| fs_err::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state), 0o600);
+        assert_eq!(mode(state.parent().unwrap()), 0o700);
+    }
+    first.sandbox.shutdown().await;
+    // Once the first is gone, the file is free again.
+    let again = TestOrg::start(config()).await;
+    again.sandbox.shutdown().await;
+}
