@@ -86,6 +86,7 @@ pub(super) struct MintContext<'a> {
     pub(super) http: &'a reqwest::Client,
     pub(super) counters: &'a Counters,
     pub(super) deadline: Instant,
+    pub(super) on_wait: Option<&'a super::WaitHook>,
 }
 
 impl TokenSource {
@@ -209,6 +210,15 @@ impl Minter {
             match retry::plan_retry(class, true, attempt, retry_until) {
                 Ok(wait) => {
                     tracing::debug!(attempt, wait_ms = wait.as_millis(), "retrying token request");
+                    let call = format!("POST {TOKEN_PATH}");
+                    super::client::notice_wait(
+                        ctx.on_wait,
+                        call,
+                        &error,
+                        wait,
+                        attempt,
+                        retry_until,
+                    );
                     retry::sleep_before_retry(wait).await;
                 }
                 Err(stop) => {

@@ -272,6 +272,8 @@ impl Client {
                         method = %call.method, path = call.path, attempt,
                         wait_ms = wait.as_millis(), "retrying"
                     );
+                    let call_name = format!("{} {}", call.method, call.path);
+                    self.notice_wait(call_name, &failure.error, wait, attempt, retry_until);
                     retry::sleep_before_retry(wait).await;
                 }
                 Err(stop) => {
@@ -383,7 +385,24 @@ impl Client {
     }
 
     fn mint_context(&self, deadline: Instant) -> MintContext<'_> {
-        MintContext { http: &self.inner.http, counters: &self.inner.counters, deadline }
+        MintContext {
+            http: &self.inner.http,
+            counters: &self.inner.counters,
+            deadline,
+            on_wait: self.inner.config.on_wait.as_ref(),
+        }
+    }
+
+    /// Tell the `on_wait` hook about a wait long enough to notice.
+    pub(super) fn notice_wait(
+        &self,
+        call: String,
+        error: &ApiError,
+        wait: std::time::Duration,
+        attempt: u32,
+        until: Instant,
+    ) {
+        notice_wait(self.inner.config.on_wait.as_ref(), call, error, wait, attempt, until);
     }
 
     /// Record a 429 and pause every request for its `Retry-After` (when it is one we honor).
@@ -443,6 +462,35 @@ fn stopped(mut error: ApiError, stop: Stop, attempts: u32) -> ApiError {
         }
     }
     error
+}
+
+/// Tell `hook` about a retry wait of [`Wait::NOTICE_AFTER`] or more.
+pub(super) fn notice_wait(
+    hook: Option<&crate::api::WaitHook>,
+    call: String,
+    error: &ApiError,
+    wait: std::time::Duration,
+    attempt: u32,
+    until: Instant,
+) {
+    let Some(hook) = hook.filter(|_| wait >= crate::api::Wait::NOTICE_AFTER) else { return };
+    let reason = match (error.status(), error.message.is_empty()) {
+        (Some(status), _) => {
+            let text =
+                reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason());
+            format!("{status} {}", text.unwrap_or_default()).trim_end().to_string()
+        }
+        (None, false) => error.message.clone(),
+        (None, true) => "no answer".to_string(),
+    };
+    let notice = crate::api::Wait {
+        call,
+        reason,
+        wait,
+        attempt,
+        gives_up_in: until.saturating_duration_since(Instant::now()),
+    };
+    (hook.0)(&notice);
 }
 
 /// What to check when nothing answers at `base`.

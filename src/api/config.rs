@@ -61,6 +61,52 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// `User-Agent` header of every request.
     pub user_agent: String,
+    /// Told before every retry wait of [`Wait::NOTICE_AFTER`] or more (the
+    /// CLI shows it on a terminal); `None`: waits are silent.
+    pub on_wait: Option<WaitHook>,
+}
+
+/// A retry wait: what is retried, why, for how long, and until when.
+#[derive(Debug, Clone)]
+pub struct Wait {
+    /// `METHOD /path` of the call.
+    pub call: String,
+    /// Why it is retried (the status or the transport failure, one line).
+    pub reason: String,
+    pub wait: Duration,
+    /// Attempts made so far.
+    pub attempt: u32,
+    /// Time left before the call gives up.
+    pub gives_up_in: Duration,
+}
+
+impl Wait {
+    /// Shorter waits are not worth a line.
+    pub const NOTICE_AFTER: Duration = Duration::from_secs(2);
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "waiting {:.1}s to retry {} (attempt {}: {}); giving up in {}s",
+            self.wait.as_secs_f64(),
+            self.call,
+            self.attempt,
+            self.reason,
+            self.gives_up_in.as_secs()
+        )
+    }
+}
+
+/// The callback of [`ClientConfig::on_wait`].
+#[derive(Clone)]
+pub struct WaitHook(pub std::sync::Arc<dyn Fn(&Wait) + Send + Sync>);
+
+impl fmt::Debug for WaitHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WaitHook")
+    }
 }
 
 impl ClientConfig {
@@ -83,6 +129,7 @@ impl ClientConfig {
             retry_deadline: Self::DEFAULT_RETRY_DEADLINE,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             user_agent: default_user_agent(),
+            on_wait: None,
         }
     }
 

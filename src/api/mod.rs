@@ -31,7 +31,7 @@ mod tests;
 pub use client::{Client, ClientStats};
 pub use config::{
     Auth, ClientConfig, ConfigError, ENV_ACCESS_TOKEN, ENV_CLIENT_ID, ENV_CLIENT_SECRET,
-    ENV_REGION, default_user_agent,
+    ENV_REGION, Wait, WaitHook, default_user_agent,
 };
 pub use error::{ApiError, ApiErrorDetails, ApiErrorKind};
 pub use paging::MAX_PAGES;

@@ -74,7 +74,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     };
     let runtime = runtime()?;
     let load = || load_set(&paths, env, printer);
-    let Some((set, connection)) = load_while_connecting(&runtime, global, load)? else {
+    let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
         return Ok(Outcome::Failed);
     };
     runtime.block_on(async {

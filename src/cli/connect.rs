@@ -4,13 +4,15 @@
 //! `.gcctl/sandbox/` so that consecutive runs see one org.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::api::{Auth, Client, ClientConfig, resolve_region};
+use crate::api::{Auth, Client, ClientConfig, WaitHook, resolve_region};
 use crate::cli::GlobalArgs;
 use crate::manifest::ManifestSet;
 use crate::plan::PlanTarget;
+use crate::printer::Printer;
 use crate::sandbox::{RunningSandbox, SandboxConfig};
 
 /// Where the in-process sandbox keeps its org, relative to the working directory.
@@ -24,21 +26,32 @@ pub struct Connection {
     _sandbox: Option<RunningSandbox>,
 }
 
-/// Connect as the global options say.
-pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Connection> {
+/// Connect as the global options say. Retry waits of a few seconds or more
+/// show on a terminal (what is retried, why, until when).
+pub async fn connect(global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Connection> {
     if global.sandbox {
-        return connect_sandbox(global).await;
+        return connect_sandbox(global, printer).await;
     }
     let mut config = ClientConfig::from_env(|key| std::env::var(key).ok())?;
     if let Some(limit) = global.rate_limit {
         config.rate_limit_per_minute = limit;
     }
+    config.on_wait = wait_notices(printer);
     let target = PlanTarget { kind: "org".into(), location: config.target.label.clone() };
     let client = Client::new(config)?;
     Ok(Connection { client, target, _sandbox: None })
 }
 
-async fn connect_sandbox(global: &GlobalArgs) -> anyhow::Result<Connection> {
+/// Waits shown as status lines, on a terminal only (not with `-q`).
+fn wait_notices(printer: &Printer) -> Option<WaitHook> {
+    if !printer.progress_enabled() {
+        return None;
+    }
+    let printer = printer.clone();
+    Some(WaitHook(Arc::new(move |wait| printer.status(&format!("gcctl: {wait}")))))
+}
+
+async fn connect_sandbox(global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Connection> {
     let state = PathBuf::from(SANDBOX_STATE);
     let config = SandboxConfig { state_file: Some(state.clone()), ..SandboxConfig::default() };
     let sandbox = crate::sandbox::start(config).await.with_context(|| {
@@ -52,6 +65,7 @@ async fn connect_sandbox(global: &GlobalArgs) -> anyhow::Result<Connection> {
     let mut config = ClientConfig::new(target, auth);
     // The in-process sandbox has no rate limit unless one is asked for.
     config.rate_limit_per_minute = global.rate_limit.unwrap_or(0);
+    config.on_wait = wait_notices(printer);
     let client = Client::new(config)?;
     let target = PlanTarget { kind: "sandbox".into(), location: SANDBOX_STATE.to_string() };
     Ok(Connection { client, target, _sandbox: Some(sandbox) })
@@ -64,11 +78,13 @@ async fn connect_sandbox(global: &GlobalArgs) -> anyhow::Result<Connection> {
 pub fn load_while_connecting(
     runtime: &tokio::runtime::Runtime,
     global: &GlobalArgs,
+    printer: &Printer,
     load: impl FnOnce() -> Option<ManifestSet>,
 ) -> anyhow::Result<Option<(ManifestSet, Connection)>> {
     let global = global.clone();
+    let printer = printer.clone();
     let connecting = runtime.spawn(async move {
-        let connection = connect(&global).await?;
+        let connection = connect(&global, &printer).await?;
         connection.client.warm_up().await;
         anyhow::Ok(connection)
     });

@@ -71,7 +71,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     };
     let started = Instant::now();
     let (input, stats) = runtime()?.block_on(async {
-        let connection = connect(global).await?;
+        let connection = connect(global, printer).await?;
         options.skip_client_id = connection.client.own_client_id();
         let input = export::read(&connection.client, &options).await?;
         anyhow::Ok((input, connection.client.stats()))

@@ -35,7 +35,7 @@ pub struct PlanArgs {
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let runtime = runtime()?;
     let load = || load_set(&args.set.paths, args.set.env.clone(), printer);
-    let Some((set, connection)) = load_while_connecting(&runtime, global, load)? else {
+    let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
         return Ok(Outcome::Failed);
     };
     let started = Instant::now();

@@ -126,3 +126,24 @@ async fn an_absurd_page_count_fails_at_once() {
     assert!(err.to_string().contains("announces 1000000000 pages"), "{err}");
     assert_eq!(server.count("GET", THINGS), 1, "no page after the first was read");
 }
+
+#[tokio::test]
+async fn long_retry_waits_are_told_with_the_call_the_reason_and_the_deadline() {
+    let server = serve(|req, n| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        _ if n == 0 => super::too_many_requests("2"),
+        _ => json(200, &json!({"ok": true})),
+    })
+    .await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut config = server.config(credentials("id", "secret-0123456789"));
+    let sink = seen.clone();
+    config.on_wait = Some(crate::api::WaitHook(std::sync::Arc::new(move |wait| {
+        sink.lock().unwrap().push(wait.to_string());
+    })));
+    let client = crate::api::Client::new(config).unwrap();
+    assert_eq!(client.get(THINGS, &[]).await.unwrap()["ok"], true);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].starts_with("waiting 2.0s to retry GET /api/v2/things (attempt 1: 429 Too Many Requests); giving up in "), "{seen:?}");
+}
