@@ -40,8 +40,19 @@ pub struct ApplySettings {
     pub secrets_dir: Option<PathBuf>,
     /// How long to wait for asynchronous creates and eventual consistency.
     pub deadline: Duration,
+    /// How long an org's lists may lag a create: after a create's answer is
+    /// lost, gcctl looks for the object by name for this long before it
+    /// creates it again (a shorter look could duplicate it).
+    pub consistency_window: Duration,
     /// The OAuth client gcctl authenticates with (never deleted).
     pub own_client_id: Option<String>,
+}
+
+impl ApplySettings {
+    /// The default consistency window. The API reference cites list lags of
+    /// about 5 s for queues and longer for OAuth clients (UNVERIFIED: no
+    /// documented bound); 15 s covers what is known.
+    pub const DEFAULT_CONSISTENCY_WINDOW: Duration = Duration::from_secs(15);
 }
 
 /// What happened to a change: the `event` of an `apply --output json` line.
@@ -252,6 +263,7 @@ pub async fn execute(
         secrets,
         secrets_dir: settings.secrets_dir.clone(),
         deadline: settings.deadline,
+        consistency_window: settings.consistency_window,
         own_client_id: settings.own_client_id.clone(),
     };
     let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =

@@ -93,6 +93,8 @@ pub struct OpContext<'a> {
     pub secrets_dir: Option<PathBuf>,
     /// How long to wait for eventual consistency and asynchronous creates.
     pub deadline: Duration,
+    /// How long lists may lag a create (see `ApplySettings::consistency_window`).
+    pub consistency_window: Duration,
     /// The OAuth client id gcctl is calling with: never deleted.
     pub own_client_id: Option<String>,
 }
@@ -403,19 +405,25 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
     }
 }
 
-/// Look for an object by exact name a few times with backoff: lists may lag
-/// a create by a moment.
+/// Look for an object by exact name, with backoff, until the consistency
+/// window has passed: a list may lag a create, and creating again before the
+/// window ends could duplicate the object.
 async fn find_after_lost_answer(op: &Op<'_>) -> Result<Option<Value>, OpError> {
+    let started = std::time::Instant::now();
     let mut wait = Duration::from_millis(250);
-    for round in 0..4 {
-        if round > 0 {
-            poll_backoff(&mut wait).await;
-        }
+    loop {
         if let Some(found) = find_by_name(op).await? {
             return Ok(Some(found));
         }
+        let Some(left) = op.ctx.consistency_window.checked_sub(started.elapsed()) else {
+            return Ok(None);
+        };
+        if left.is_zero() {
+            return Ok(None);
+        }
+        wait = wait.min(left);
+        poll_backoff(&mut wait).await;
     }
-    Ok(None)
 }
 
 async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {

@@ -58,6 +58,11 @@ pub struct ApplyArgs {
     /// Seconds to wait for asynchronous creates and eventual consistency.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub wait_timeout: u64,
+
+    /// Seconds the org's lists may lag a create: after a lost create answer,
+    /// gcctl looks the object up by name this long before creating it again.
+    #[arg(long, value_name = "SECONDS", env = "GCCTL_CONSISTENCY_WINDOW", default_value_t = ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs())]
+    pub consistency_window: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,6 +96,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             parallelism: usize::from(args.parallelism),
             secrets_dir: args.secrets_dir.clone(),
             deadline: Duration::from_secs(args.wait_timeout),
+            consistency_window: Duration::from_secs(args.consistency_window),
             own_client_id: connection.client.own_client_id(),
         };
         show_plan(&plan, args, printer)?;

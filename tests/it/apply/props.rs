@@ -263,6 +263,7 @@ async fn apply_then_plan(docs: &[Value], dir: &Path) -> Result<(), TestCaseError
         parallelism: 4,
         secrets_dir: Some(dir.join("secrets")),
         deadline: Duration::from_secs(10),
+        consistency_window: Duration::from_secs(2),
         own_client_id: None,
     };
     let env = |key: &str| (key == "PROP_WEBHOOK_SECRET").then(|| WEBHOOK_SECRET.to_string());
