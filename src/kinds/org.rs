@@ -1,5 +1,7 @@
-//! How a kind maps to the org: where its objects live in the API, how a live
-//! object reads as a spec, and how a desired spec becomes a request body.
+//! How a kind lives in the org: the [`OrgKind`] trait (where its objects
+//! live in the API, how a live object reads as a spec, how a desired spec
+//! becomes a request body, and the hooks for the kind's API quirks), the
+//! reference [`Lookups`] read once per run, and the helpers kinds share.
 //!
 //! Diffs happen in *spec space*: the live object is turned into the shape of
 //! the kind's spec (`live_to_spec`), references as org-side names, and
