@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, FieldChange, Plan};
 
 /// Secrets resolved for this run, by manifest address (`Kind/name`).
 #[derive(Debug, Default)]
@@ -110,6 +110,86 @@ fn file_stem(name: &str) -> String {
     name.chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect()
+}
+
+/// Record, before a create, that the org is about to issue a secret for the
+/// object `org_name`: `<dir>/<name>.pending.json`. If the run dies before
+/// the secret is written (killed, disk full, lost answer), the next apply
+/// finds the record and regenerates the secret ([`restore_lost_secrets`]).
+pub fn write_intent(dir: &Path, org_name: &str) -> std::io::Result<()> {
+    crate::private::create_dir(dir)?;
+    let stem = file_stem(org_name);
+    let body = json!({ "name": org_name, "pending": "create; the secret is not recorded yet" });
+    let text = serde_json::to_string_pretty(&body).unwrap_or_default() + "\n";
+    let tmp = dir.join(format!(".{stem}.pending.json.tmp"));
+    crate::private::write_atomic(&intent_path(dir, org_name), &tmp, text.as_bytes())
+}
+
+/// The secret of `org_name` is recorded (or its create surely failed).
+pub fn clear_intent(dir: &Path, org_name: &str) -> std::io::Result<()> {
+    match fs_err::remove_file(intent_path(dir, org_name)) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+        _ => Ok(()),
+    }
+}
+
+fn intent_path(dir: &Path, org_name: &str) -> PathBuf {
+    dir.join(format!("{}.pending.json", file_stem(org_name)))
+}
+
+/// Objects of the plan whose secret a create left unrecorded: an intent
+/// record exists, the object exists in the org, and no secret file holds its
+/// id. Unless `restore` is off, their change becomes a rotation (a
+/// sensitive `/secretVersion` change: the update regenerates the secret and
+/// writes it). Returns one line per object, saying what was found and done.
+pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) -> Vec<String> {
+    let Some(dir) = dir else { return Vec::new() };
+    let mut lines = Vec::new();
+    for change in &mut plan.changes {
+        let (Some(id), true) = (change.id.clone(), change.kind.org().issues_secret()) else {
+            continue;
+        };
+        if change.action == Action::Delete || !intent_path(dir, &change.org_name).exists() {
+            continue;
+        }
+        let recorded = dir.join(format!("{}.{}.json", file_stem(&change.org_name), file_stem(&id)));
+        if recorded.exists() {
+            // It was written; only the record's removal was lost.
+            let _ = clear_intent(dir, &change.org_name);
+            continue;
+        }
+        if !restore {
+            lines.push(format!(
+                "{}: the run that created it did not record its secret (found {}); left as is (--no-restore-secrets)",
+                change.address(),
+                intent_path(dir, &change.org_name).display()
+            ));
+            continue;
+        }
+        let version = change
+            .fields
+            .iter()
+            .find(|f| f.pointer == "/secretVersion")
+            .and_then(|f| f.after.clone())
+            .unwrap_or_else(|| json!(1));
+        change.fields.retain(|f| f.pointer != "/secretVersion");
+        change.fields.push(FieldChange {
+            pointer: "/secretVersion".into(),
+            before: Some(version.clone()),
+            after: Some(version),
+            sensitive: true,
+        });
+        change.fields.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        change.action = Action::Update;
+        lines.push(format!(
+            "{}: the run that created it did not record its secret (found {}); it will be regenerated and written to {}",
+            change.address(),
+            intent_path(dir, &change.org_name).display(),
+            dir.display()
+        ));
+    }
+    plan.summary = Plan::summarize(&plan.changes);
+    lines
 }
 
 #[cfg(test)]

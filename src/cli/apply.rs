@@ -59,6 +59,12 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub wait_timeout: u64,
 
+    /// Do not regenerate the secret of an OAuth client whose creating run
+    /// died before writing it (a `NAME.pending.json` in --secrets-dir); only
+    /// report it.
+    #[arg(long)]
+    pub no_restore_secrets: bool,
+
     /// Seconds the org's lists may lag a create: after a lost create answer,
     /// gcctl looks the object up by name this long before creating it again.
     #[arg(long, value_name = "SECONDS", env = "GCCTL_CONSISTENCY_WINDOW", default_value_t = ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs())]
@@ -90,7 +96,14 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         if let (Some(saved), Some(path)) = (&saved, &args.plan) {
             saved.check(path, &fresh)?;
         }
-        let plan = fresh;
+        let mut plan = fresh;
+        // A secret a crashed run left unrecorded is regenerated, and said so.
+        let restore = !args.no_restore_secrets;
+        for line in
+            apply::secrets::restore_lost_secrets(&mut plan, args.secrets_dir.as_deref(), restore)
+        {
+            printer.status(&format!("{} {line}", printer.paint_stderr("warning:", Role::Warning)));
+        }
         let settings = ApplySettings {
             prune: args.prune,
             parallelism: usize::from(args.parallelism),

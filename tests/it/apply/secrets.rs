@@ -169,3 +169,57 @@ async fn secrets_appear_in_no_output_plan_or_event() {
     assert!(!stderr(&refused).contains("tiny-canary-9"), "{}", stderr(&refused));
     transcript.assert_clean(&secrets);
 }
+
+/// A run that dies between creating an OAuth client and writing its secret
+/// leaves `NAME.pending.json`. The next apply regenerates the secret, says
+/// why, writes it, and then plans clean; with `--no-restore-secrets` it only
+/// says so. (The crash is staged: the client is made through the API and the
+/// record written as the dying run would have left it.)
+#[tokio::test]
+async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write(
+        "set/client.yaml",
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: crash}\nspec:\n  name: Crash Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n",
+    );
+    let created = org
+        .org
+        .post(
+            "/api/v2/oauth/clients",
+            json!({"name": "Crash Client", "authorizedGrantType": "CLIENT-CREDENTIALS"}),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let pending = org.ctx.path().join("s/Crash_Client.pending.json");
+    org.ctx.write("s/Crash_Client.pending.json", "{\"name\": \"Crash Client\"}\n");
+
+    let opted_out = org
+        .gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "--no-restore-secrets", "set"])
+        .await;
+    assert_exit(&opted_out, 0);
+    assert!(stderr(&opted_out).contains("did not record its secret"), "{}", stderr(&opted_out));
+    assert!(stderr(&opted_out).contains("left as is"), "{}", stderr(&opted_out));
+    assert!(pending.exists(), "the record stays until the secret is restored");
+
+    let restored = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
+    assert_exit(&restored, 0);
+    let err = stderr(&restored);
+    assert!(
+        err.contains("OAuthClient/crash: the run that created it did not record its secret"),
+        "{err}"
+    );
+    assert!(err.contains("it will be regenerated"), "{err}");
+    assert!(!pending.exists(), "the record is cleared once the secret is written");
+    let files = secret_files(&org.ctx.path().join("s"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let (file, secret, mode) = &files[0];
+    assert_eq!((file.as_str(), *mode), (format!("Crash_Client.{id}.json").as_str(), 0o600));
+    // The written secret is the client's working secret.
+    let base = org.org.sandbox.base_url();
+    let secret = secret["clientSecret"].as_str().unwrap();
+    crate::sandbox::mint(&org.org.http, &base, &id, secret)
+        .await
+        .expect("the restored secret works");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
