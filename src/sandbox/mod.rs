@@ -1,6 +1,7 @@
 //! The sandbox org: a local emulation, over real HTTP, of the part of the
-//! Genesys Cloud Platform API v2 that gcctl uses (see `../shared/genesys-api/`
-//! and `the README's sandbox section`).
+//! Genesys Cloud Platform API v2 that gcctl uses (see `docs/src/sandbox.md`;
+//! the fields it emits are checked against the SDK models kept in
+//! `tests/fixtures/genesys-models.json`).
 //!
 //! Invariants:
 //! - Fidelity: paths, methods, JSON keys, envelopes and error bodies are those

