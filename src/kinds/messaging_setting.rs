@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::common::check_org_name;
 use super::org::{
-    ApiPaths, BodyError, IdResolver, Lookups, OrgDefault, OrgKind, UpdateMethod, project, typed,
+    ApiPaths, BodyError, IdResolver, Lookups, OrgDefault, OrgKind, UpdateMethod, project, request_body, typed,
 };
 use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
 use crate::manifest::diag::Findings;
@@ -173,7 +173,7 @@ impl OrgKind for Org {
         // The desired value is spec-shaped: the request takes its writable part.
         let spec: MessagingSettingSpec = typed(desired)?;
         let request = Request { name: spec.name, content: spec.content, event: spec.event };
-        serde_json::to_value(request).map_err(|e| BodyError::Shape(e.to_string()))
+        request_body(&request)
     }
 }
 

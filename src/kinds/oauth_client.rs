@@ -408,8 +408,7 @@ impl super::org::OrgKind for Org {
             registered_redirect_uri: spec.registered_redirect_uri,
             state: spec.state,
         };
-        let declared = serde_json::to_value(request)
-            .map_err(|e| super::org::BodyError::Shape(e.to_string()))?;
+        let declared = super::org::request_body(&request)?;
         // PUT replaces the client: start from its writable live fields.
         let mut body = live.map_or_else(|| json!({}), |l| super::org::writable(l, &CLIENT_WRITABLE));
         super::org::merge(&mut body, &declared);

@@ -273,7 +273,7 @@ impl OrgKind for Org {
             request.outbound_notification_webhook_url = Some(webhook.url);
             request.webhook_headers = Some(headers);
         }
-        serde_json::to_value(request).map_err(|e| BodyError::Shape(e.to_string()))
+        request_body(&request)
     }
 
     fn write_only_pointers(&self) -> &'static [&'static str] {
@@ -517,7 +517,7 @@ use serde_json::{Map, Value, json};
 use super::downcast;
 use super::org::{
     ApiPaths, BodyError, Hook, IdRef, IdResolver, Lookup, Lookups, OrgKind, UpdateMethod,
-    name_or_id, ref_name, require_id, typed,
+    name_or_id, ref_name, require_id, request_body, typed,
 };
 use super::webhook::{SECRET_VERSION_HEADER, WebhookSpec};
 use crate::apply::ops::{Op, OpError, poll_backoff};

@@ -220,6 +220,11 @@ pub fn typed<T: serde::de::DeserializeOwned>(desired: &Value) -> Result<T, BodyE
     serde_json::from_value(desired.clone()).map_err(|e| BodyError::Shape(e.to_string()))
 }
 
+/// A typed request as the JSON body sent.
+pub fn request_body<T: serde::Serialize>(request: &T) -> Result<Value, BodyError> {
+    serde_json::to_value(request).map_err(|e| BodyError::Shape(e.to_string()))
+}
+
 /// A reference in a request body: the id alone (never a stale name or
 /// `selfUri`, which are read-only).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -141,7 +141,7 @@ impl OrgKind for Org {
         // required, so it is always sent.
         let spec: SupportedContentProfileSpec = typed(desired)?;
         let request = Request { name: spec.name, media_types: spec.media_types };
-        serde_json::to_value(request).map_err(|e| BodyError::Shape(e.to_string()))
+        request_body(&request)
     }
 
     fn set_pointers(&self) -> &'static [&'static str] {
@@ -152,5 +152,5 @@ impl OrgKind for Org {
 use serde_json::Value;
 
 use super::org::{
-    ApiPaths, BodyError, IdResolver, Lookups, OrgDefault, OrgKind, UpdateMethod, project, typed,
+    ApiPaths, BodyError, IdResolver, Lookups, OrgDefault, OrgKind, UpdateMethod, project, request_body, typed,
 };

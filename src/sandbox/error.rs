@@ -48,7 +48,9 @@ pub enum SandboxError {
     Serialize(#[source] serde_json::Error),
     /// Another process holds the state file: two writers would each rewrite
     /// it from their own memory and lose the other's objects.
-    #[error("the sandbox state {path} is in use by another gcctl process{holder}")]
+    #[error(
+        "the sandbox state {path} is in use by another gcctl process{holder}; wait for it to end, or stop it"
+    )]
     Locked { path: PathBuf, holder: String },
 }
 
