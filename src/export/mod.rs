@@ -92,7 +92,7 @@ pub struct SecretVariable {
 
 /// Read what exporting needs: every org kind with its list endpoint (as a
 /// drift with unmanaged objects does), and the org defaults.
-pub async fn read(client: &Client, _options: &ExportOptions) -> Result<ExportInput, ReadError> {
+pub async fn read(client: &Client) -> Result<ExportInput, ReadError> {
     let empty = ManifestSet {
         objects: Vec::new(),
         project: ProjectSpec::default(),
