@@ -6,6 +6,8 @@
 //! default); built-in roles `Master Admin`, `admin`, `employee`, `Developer`;
 //! flows listed in [`FLOWS`]; and the admin OAuth client `gcctl sandbox admin`
 //! (`Master Admin` in Home) holding the credentials the sandbox was started with.
+//! The org itself has an id (`orgId` in the defaults), served by
+//! `GET /api/v2/organizations/me`.
 
 use serde_json::{Value, json};
 
@@ -49,6 +51,7 @@ pub fn prepare(config: &SandboxConfig) -> Result<(Store, (String, String)), Sand
         Some(path) => Store::open(path, config.consistency_delay, initial)?,
         None => Store::new(initial()?, config.consistency_delay),
     };
+    super::routes::organization::ensure_org_id(&mut store);
     let admin = ensure_admin(&mut store, config);
     generate(&mut store, config);
     // Start from a full snapshot: the state file alone describes the org.

@@ -21,6 +21,7 @@ pub mod input;
 pub mod messaging_settings;
 pub mod oauth;
 pub mod open_messaging;
+pub mod organization;
 pub mod paging;
 pub mod queues;
 pub mod recipients;
@@ -35,7 +36,9 @@ macro_rules! resources {
 
         /// Every `/api/v2` route (authentication is layered on by the server).
         pub fn api() -> Router<Shared> {
-            Router::new()$(.merge(<$resource as Resource>::routes()))*
+            Router::new()
+                .merge(organization::routes())
+                $(.merge(<$resource as Resource>::routes()))*
         }
     };
 }

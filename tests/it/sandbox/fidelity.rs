@@ -191,8 +191,8 @@ async fn every_emitted_field_exists_in_the_reference_model() {
             problems.push(format!("{method} {template}: served but not in the reference"));
         }
     }
-    // The sandbox serves 44 API routes (method + template); all are exercised.
-    assert_eq!(exercised.len(), 44, "exercised: {exercised:#?}");
+    // The sandbox serves 45 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 45, "exercised: {exercised:#?}");
     assert!(
         problems.is_empty(),
         "fields or routes not in the reference:\n{}\n\
@@ -293,6 +293,7 @@ async fn exercise(r: &mut Recorder<'_>) {
 }
 
 async fn exercise_org(r: &mut Recorder<'_>) {
+    r.call("GET", "/api/v2/organizations/me", "/api/v2/organizations/me", None).await;
     let divisions = "/api/v2/authorization/divisions";
     r.call("GET", divisions, "/api/v2/authorization/divisions?pageSize=1", None).await;
     let home = r
