@@ -11,6 +11,7 @@
 //! - [`sandbox`]: a faithful local emulation of that API subset (axum server).
 //! - [`drift`] and [`export`]: drift reports, and manifests written from a live org.
 //! - [`cli`]: argument parsing, settings and one file per subcommand.
+//! - [`permissions`]: the permission catalog, wildcards, and what each endpoint requires.
 //! - [`printer`]: the only place that writes to stdout and stderr.
 //! - [`private`]: files only the user may read (secrets, sandbox state).
 //!
@@ -23,8 +24,10 @@ pub mod drift;
 pub mod export;
 pub mod kinds;
 pub mod manifest;
+pub mod permissions;
 pub mod plan;
 pub mod printer;
 pub mod private;
 pub mod render;
 pub mod sandbox;
+pub mod suggest;

@@ -12,6 +12,7 @@ mod export;
 mod hermetic;
 mod kinds;
 mod loader_props;
+mod permissions;
 mod plan;
 mod sandbox;
 mod schema;

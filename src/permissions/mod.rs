@@ -1,0 +1,235 @@
+//! Permissions: the catalog of `domain:entity:action` names, wildcard
+//! patterns over it, and the permissions each API endpoint requires.
+//!
+//! [`Catalog::embedded`] is built into gcctl from `catalog.json` beside this
+//! file. That file is generated, not written by hand: from the permission
+//! list and the endpoint models that the project's API reference extracted
+//! from the official Genesys Cloud SDKs (.NET SDK docs "Requires ANY|ALL
+//! permissions" per operation, the gc CLI command table, the Terraform
+//! provider's resource docs). Regenerate it with
+//!
+//! ```text
+//! GCCTL_GENESYS_PERMISSIONS=/path/to/permissions.json \
+//! GCCTL_GENESYS_MODELS=/path/to/models.json \
+//!     cargo test --test it -- --ignored regenerate_the_permission_catalog
+//! ```
+//!
+//! The list is a lower bound of a real org's catalog
+//! (`GET /api/v2/authorization/permissions`): it holds every permission some
+//! public operation requires, not those that gate only UI features. So
+//! offline, an unknown permission is a warning with a suggestion; online the
+//! org's own catalog decides.
+//!
+//! Wildcards: a pattern has `*` for a whole segment (`routing:queue:*`,
+//! `routing:*:*`, `*`), as role policies write `entityName: "*"` and
+//! `actionSet: ["*"]`. Since June 2026 the API expands wildcards into
+//! explicit actions on read, so a declared wildcard is compared through
+//! [`Catalog::expand`].
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// The embedded data (see the module docs).
+const EMBEDDED: &str = include_str!("catalog.json");
+
+/// How an endpoint's listed permissions combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Mode {
+    /// Any one of them suffices.
+    Any,
+    /// All of them are needed.
+    All,
+    /// The endpoint "Requires NO permissions".
+    None,
+}
+
+/// What one endpoint requires.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    pub method: String,
+    /// The path template, e.g. `/api/v2/routing/queues/{queueId}`.
+    pub path: String,
+    pub mode: Mode,
+    pub permissions: Vec<String>,
+}
+
+impl Requirement {
+    /// Whether a caller holding what `holds` says may call the endpoint.
+    pub fn satisfied_by(&self, holds: impl Fn(&str) -> bool) -> bool {
+        match self.mode {
+            Mode::None => true,
+            Mode::Any => self.permissions.iter().any(|p| holds(p)),
+            Mode::All => self.permissions.iter().all(|p| holds(p)),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Data {
+    #[allow(dead_code)]
+    note: String,
+    permissions: Vec<String>,
+    endpoints: Vec<Requirement>,
+}
+
+/// A set of permission names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    permissions: BTreeSet<String>,
+}
+
+static EMBEDDED_DATA: LazyLock<(Catalog, Vec<Requirement>)> = LazyLock::new(|| {
+    // The file is checked in and tested; a parse failure is a build defect.
+    let data: Data = serde_json::from_str(EMBEDDED).unwrap_or_else(|err| {
+        debug_assert!(false, "permissions/catalog.json: {err}");
+        Data { note: String::new(), permissions: Vec::new(), endpoints: Vec::new() }
+    });
+    (Catalog::new(data.permissions), data.endpoints)
+});
+
+impl Catalog {
+    pub fn new(permissions: impl IntoIterator<Item = String>) -> Catalog {
+        Catalog { permissions: permissions.into_iter().collect() }
+    }
+
+    /// The catalog built into gcctl (see the module docs).
+    pub fn embedded() -> &'static Catalog {
+        &EMBEDDED_DATA.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.permissions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.permissions.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.permissions.iter().map(String::as_str)
+    }
+
+    pub fn contains(&self, permission: &str) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// The domains, sorted.
+    pub fn domains(&self) -> BTreeSet<&str> {
+        self.iter().filter_map(|p| p.split(':').next()).collect()
+    }
+
+    /// The permissions a pattern stands for, sorted: itself when it has no
+    /// wildcard (whether or not it is in the catalog), else every catalog
+    /// permission it matches (possibly none).
+    pub fn expand<'a>(&'a self, pattern: &'a str) -> Vec<&'a str> {
+        if !pattern.contains('*') {
+            return vec![pattern];
+        }
+        self.iter().filter(|p| matches(pattern, p)).collect()
+    }
+
+    /// The closest catalog permission to a misspelled one.
+    pub fn suggest(&self, permission: &str) -> Option<&str> {
+        crate::suggest::closest(permission, self.iter())
+    }
+}
+
+/// Whether `permission` is one of those `pattern` stands for: segment by
+/// segment equal, or `*`. A pattern with fewer segments ends in `*` for the
+/// rest (`*` alone matches everything; `routing:*` all of `routing`).
+pub fn matches(pattern: &str, permission: &str) -> bool {
+    let mut wanted = pattern.split(':');
+    let mut segments = permission.split(':');
+    loop {
+        match (wanted.next(), segments.next()) {
+            (None, None) => return true,
+            (Some("*"), Some(_)) => {
+                // A trailing `*` covers the remaining segments.
+                if wanted.clone().next().is_none() {
+                    return true;
+                }
+            }
+            (Some(w), Some(s)) if w == s => {}
+            _ => return false,
+        }
+    }
+}
+
+/// What the endpoint `method path_template` requires, when known.
+pub fn required(method: &str, path_template: &str) -> Option<&'static Requirement> {
+    EMBEDDED_DATA.1.iter().find(|r| r.method == method && r.path == path_template)
+}
+
+/// Every endpoint requirement known.
+pub fn endpoints() -> &'static [Requirement] {
+    &EMBEDDED_DATA.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_catalog_loads_and_names_what_hand_over_needs() {
+        let catalog = Catalog::embedded();
+        assert!(catalog.len() > 1_000, "{}", catalog.len());
+        assert!(catalog.contains("conversation:message:receive"));
+        assert!(catalog.contains("routing:queue:view"));
+        assert!(!catalog.contains("conversations:message:receive"));
+        assert_eq!(
+            catalog.suggest("conversations:message:receive"),
+            Some("conversation:message:receive")
+        );
+        let queues = required("GET", "/api/v2/routing/queues").expect("known endpoint");
+        assert_eq!(
+            (queues.mode, queues.permissions.as_slice()),
+            (Mode::Any, &["routing:queue:view".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn wildcards_match_whole_segments() {
+        assert!(matches("routing:queue:*", "routing:queue:view"));
+        assert!(matches("routing:*:*", "routing:queue:view"));
+        assert!(matches("routing:*:view", "routing:queue:view"));
+        assert!(matches("*", "routing:queue:view"));
+        assert!(matches("*:*:*", "routing:queue:view"));
+        assert!(matches("routing:queue:view", "routing:queue:view"));
+        assert!(!matches("routing:queue:*", "routing:queueX:view"));
+        assert!(!matches("routing:queue:*", "routing:skill:view"));
+        assert!(!matches("routing:queue:view", "routing:queue:edit"));
+        assert!(!matches("routing:queue", "routing:queue:view"));
+    }
+
+    #[test]
+    fn expansion_goes_through_the_catalog() {
+        let catalog = Catalog::new(
+            ["routing:queue:view", "routing:queue:edit", "routing:skill:view", "oauth:client:view"]
+                .map(String::from),
+        );
+        assert_eq!(catalog.expand("routing:queue:*"), ["routing:queue:edit", "routing:queue:view"]);
+        assert_eq!(catalog.expand("routing:*:*").len(), 3);
+        assert_eq!(catalog.expand("routing:queue:delete"), ["routing:queue:delete"]);
+        assert!(catalog.expand("billing:*:*").is_empty());
+        assert_eq!(catalog.domains().into_iter().collect::<Vec<_>>(), ["oauth", "routing"]);
+    }
+
+    #[test]
+    fn requirements_combine_by_mode() {
+        let requirement = |mode| Requirement {
+            method: "GET".into(),
+            path: "/x".into(),
+            mode,
+            permissions: vec!["a:b:c".into(), "a:b:d".into()],
+        };
+        let holds = |p: &str| p == "a:b:c";
+        assert!(requirement(Mode::Any).satisfied_by(holds));
+        assert!(!requirement(Mode::All).satisfied_by(holds));
+        assert!(requirement(Mode::None).satisfied_by(|_| false));
+    }
+}
