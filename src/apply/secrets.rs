@@ -118,7 +118,7 @@ fn file_stem(name: &str) -> String {
 /// finds the record and regenerates the secret ([`restore_lost_secrets`]).
 pub fn write_intent(dir: &Path, org_name: &str) -> std::io::Result<()> {
     crate::private::create_dir(dir)?;
-    let stem = file_stem(org_name);
+    let stem = intent_stem(org_name);
     let body = json!({ "name": org_name, "pending": "create; the secret is not recorded yet" });
     let text = serde_json::to_string_pretty(&body).unwrap_or_default() + "\n";
     let tmp = dir.join(format!(".{stem}.pending.json.tmp"));
@@ -133,8 +133,23 @@ pub fn clear_intent(dir: &Path, org_name: &str) -> std::io::Result<()> {
     }
 }
 
+/// `<name>.pending.json`, the name encoded injectively (letters, digits and
+/// `-` as they are, any other byte as `_XX` in hex): clients whose names
+/// differ only in punctuation (`Acme Bot`, `Acme.Bot`) never share a record.
 fn intent_path(dir: &Path, org_name: &str) -> PathBuf {
-    dir.join(format!("{}.pending.json", file_stem(org_name)))
+    dir.join(format!("{}.pending.json", intent_stem(org_name)))
+}
+
+fn intent_stem(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("_{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Objects of the plan whose secret a create left unrecorded: an intent
@@ -195,6 +210,14 @@ pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intent_records_are_named_injectively() {
+        assert_eq!(intent_stem("Acme Bot"), "Acme_20Bot");
+        assert_eq!(intent_stem("Acme.Bot"), "Acme_2EBot");
+        assert_eq!(intent_stem("Acme_20Bot"), "Acme_5F20Bot");
+        assert_eq!(intent_stem("Zoë"), "Zo_C3_AB");
+    }
 
     #[test]
     fn clients_whose_names_differ_in_punctuation_get_their_own_files() {

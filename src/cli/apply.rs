@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime};
-use crate::cli::{GlobalArgs, Outcome, hinted, load_set};
+use crate::cli::{GlobalArgs, Outcome, hinted, load_set, restore_lost_secrets};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, Action, Plan, ReadScope};
 use crate::printer::{Printer, Role};
@@ -90,19 +90,15 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     };
     runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
-        let fresh = plan::build(&set, &live, connection.target.clone())?;
+        let mut plan = plan::build(&set, &live, connection.target.clone())?;
+        // A secret a crashed run left unrecorded is regenerated, and said so
+        // (a saved plan made with the same --secrets-dir shows it too).
+        let restore = !args.no_restore_secrets;
+        restore_lost_secrets(&mut plan, args.secrets_dir.as_deref(), restore, printer);
         // A saved plan is checked against the fresh one, and the fresh one runs:
         // nothing edited into the file reaches the org.
         if let (Some(saved), Some(path)) = (&saved, &args.plan) {
-            saved.check(path, &fresh)?;
-        }
-        let mut plan = fresh;
-        // A secret a crashed run left unrecorded is regenerated, and said so.
-        let restore = !args.no_restore_secrets;
-        for line in
-            apply::secrets::restore_lost_secrets(&mut plan, args.secrets_dir.as_deref(), restore)
-        {
-            printer.status(&format!("{} {line}", printer.paint_stderr("warning:", Role::Warning)));
+            saved.check(path, &plan)?;
         }
         let settings = ApplySettings {
             prune: args.prune,

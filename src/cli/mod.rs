@@ -135,6 +135,21 @@ pub fn read_summary(stats: crate::api::ClientStats, started: std::time::Instant)
     )
 }
 
+/// Plan the regeneration of secrets that a crashed run left unrecorded in
+/// `secrets_dir` (or, with `restore` off, only report them), one warning
+/// line each on stderr.
+pub fn restore_lost_secrets(
+    plan: &mut crate::plan::Plan,
+    secrets_dir: Option<&std::path::Path>,
+    restore: bool,
+    printer: &Printer,
+) {
+    for line in crate::apply::secrets::restore_lost_secrets(plan, secrets_dir, restore) {
+        let warning = printer.paint_stderr("warning:", crate::printer::Role::Warning);
+        printer.status(&format!("{warning} {line}"));
+    }
+}
+
 /// How a command ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

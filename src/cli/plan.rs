@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::connect::{load_while_connecting, runtime};
-use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
+use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary, restore_lost_secrets};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -26,6 +26,17 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// The directory `apply --secrets-dir` writes OAuth client secrets to:
+    /// the plan then shows the secrets a crashed run left unrecorded, which
+    /// apply regenerates (see `apply --no-restore-secrets`).
+    #[arg(long, value_name = "DIR")]
+    pub secrets_dir: Option<PathBuf>,
+
+    /// Plan as `apply --no-restore-secrets` would: report a secret a crashed
+    /// run left unrecorded, without planning its regeneration.
+    #[arg(long, requires = "secrets_dir")]
+    pub no_restore_secrets: bool,
+
     /// Exit 2 when there are changes (0: none, 1: error), like
     /// `terraform plan -detailed-exitcode`.
     #[arg(long)]
@@ -39,12 +50,14 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         return Ok(Outcome::Failed);
     };
     let started = Instant::now();
-    let (plan, stats) = runtime.block_on(async {
+    let (mut plan, stats) = runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
         let plan = plan::build(&set, &live, connection.target.clone())?;
         anyhow::Ok((plan, connection.client.stats()))
     })?;
     printer.status(&read_summary(stats, started));
+    let restore = !args.no_restore_secrets;
+    restore_lost_secrets(&mut plan, args.secrets_dir.as_deref(), restore, printer);
     let text = match args.output {
         OutputFormat::Text => render::text::plan(&plan, printer),
         OutputFormat::Json => render::json::plan(&plan),
@@ -52,7 +65,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     };
     printer.data(&text)?;
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(&args.set.paths, plan.clone());
+        let saved = SavedPlan::new(&args.set.paths, args.secrets_dir.as_deref(), plan.clone());
         saved.write(path)?;
         printer.status(&format!(
             "Saved the plan to {}; apply it with `{}`.",

@@ -28,6 +28,10 @@ pub struct SavedPlan {
     pub format_version: String,
     /// The manifest paths the plan was computed from, as given.
     pub paths: Vec<PathBuf>,
+    /// The `--secrets-dir` the plan looked in for secrets that a crashed
+    /// run left unrecorded (their restoration is part of the plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_dir: Option<PathBuf>,
     pub plan: Plan,
 }
 
@@ -88,8 +92,13 @@ fn shown(differences: &[String]) -> String {
 }
 
 impl SavedPlan {
-    pub fn new(paths: &[PathBuf], plan: Plan) -> Self {
-        SavedPlan { format_version: FORMAT_VERSION.to_string(), paths: paths.to_vec(), plan }
+    pub fn new(paths: &[PathBuf], secrets_dir: Option<&Path>, plan: Plan) -> Self {
+        SavedPlan {
+            format_version: FORMAT_VERSION.to_string(),
+            paths: paths.to_vec(),
+            secrets_dir: secrets_dir.map(Path::to_path_buf),
+            plan,
+        }
     }
 
     /// Write atomically (temporary file, then rename).
@@ -164,6 +173,9 @@ impl SavedPlan {
         words.extend(self.paths.iter().map(|p| quote(&p.display().to_string())));
         if let Some(env) = &self.plan.environment {
             words.extend(["--env".into(), quote(env)]);
+        }
+        if let Some(dir) = &self.secrets_dir {
+            words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
         }
         words.join(" ")
     }
@@ -329,7 +341,7 @@ mod tests {
             changes: Vec::new(),
             summary: super::super::Summary::default(),
         };
-        let saved = SavedPlan::new(&[PathBuf::from("a"), PathBuf::from("b c")], plan);
+        let saved = SavedPlan::new(&[PathBuf::from("a"), PathBuf::from("b c")], None, plan);
         assert_eq!(
             saved.replan_command(Path::new("p.json")),
             "gcctl --sandbox plan --out p.json a 'b c' --env 'prod eu'"

@@ -191,8 +191,8 @@ async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() 
         .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_string();
-    let pending = org.ctx.path().join("s/Crash_Client.pending.json");
-    org.ctx.write("s/Crash_Client.pending.json", "{\"name\": \"Crash Client\"}\n");
+    let pending = org.ctx.path().join("s/Crash_20Client.pending.json");
+    org.ctx.write("s/Crash_20Client.pending.json", "{\"name\": \"Crash Client\"}\n");
 
     let opted_out = org
         .gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "--no-restore-secrets", "set"])
@@ -202,7 +202,21 @@ async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() 
     assert!(stderr(&opted_out).contains("left as is"), "{}", stderr(&opted_out));
     assert!(pending.exists(), "the record stays until the secret is restored");
 
-    let restored = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
+    // The plan shows the restoration when it knows where secrets go, and a
+    // saved plan made so applies with it.
+    let planned = org
+        .gcctl(&["plan", "--detailed-exitcode", "--secrets-dir", "s", "--out", "p.json", "set"])
+        .await;
+    assert_exit(&planned, 2);
+    assert!(stderr(&planned).contains("it will be regenerated"), "{}", stderr(&planned));
+    assert!(stdout(&planned).contains("secretVersion"), "{}", stdout(&planned));
+    let without_dir = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&without_dir, 0);
+    let saved = fs_err::read_to_string(org.ctx.path().join("p.json")).unwrap();
+    assert!(saved.contains("\"secrets_dir\": \"s\""), "{saved}");
+
+    let restored =
+        org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "--plan", "p.json"]).await;
     assert_exit(&restored, 0);
     let err = stderr(&restored);
     assert!(
