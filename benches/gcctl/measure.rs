@@ -95,6 +95,8 @@ fn run_measured(args: &[String]) -> anyhow::Result<Usage> {
     let [stdout, stderr, program, rest @ ..] = args else {
         bail!("usage: {MEASURE_FLAG} STDOUT STDERR PROGRAM [ARGS...]");
     };
+    // Apply locks beside the run's output, not in the user's home.
+    let locks = std::path::Path::new(stdout.as_str()).with_extension("locks");
     let stdout =
         std::fs::File::create(stdout).with_context(|| format!("cannot create {stdout}"))?;
     let stderr =
@@ -102,6 +104,7 @@ fn run_measured(args: &[String]) -> anyhow::Result<Usage> {
     let started = Instant::now();
     let status = Command::new(program)
         .args(rest)
+        .env("GCCTL_LOCK_DIR", locks)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)

@@ -13,6 +13,7 @@
 //! secrets resolve, OAuth secrets have somewhere to go, the graph has no
 //! cycle, and deletes target neither built-ins nor protected objects.
 
+pub mod lock;
 pub mod ops;
 pub mod secrets;
 
@@ -25,6 +26,7 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::api::Client;
+use crate::kinds::LiveKind;
 use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
 use crate::plan::{Action, Change, LiveOrg, Plan};
@@ -270,12 +272,93 @@ pub async fn execute(
         plan.changes.iter().partition(|c| c.action != Action::Delete);
     let mut summary = ApplySummary::default();
     run_graph(&upserts, &ctx, settings.parallelism, events, &mut summary).await;
+    check_duplicates(&plan, &ctx, events, &mut summary).await;
     // Deletes last, dependents before what they depend on.
     deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
     for wave in deletes.chunk_by(|a, b| a.kind == b.kind) {
         run_graph(wave, &ctx, settings.parallelism, events, &mut summary).await;
     }
     summary
+}
+
+/// After the creates: no declared name of a kind this run created (or tried
+/// to) has more than one live object. A duplicate (from another tool or run
+/// creating the same name at the same time, or a create whose answer was
+/// lost and whose object the org listed only after the consistency window)
+/// is a failure of the change that declares the name, naming every id and
+/// the one this run created, so a run never ends `0 failed` with a duplicate
+/// the org already lists. Lists can lag: the next plan checks again (and
+/// refuses to pick one).
+async fn check_duplicates(
+    plan: &Plan,
+    ctx: &OpContext<'_>,
+    events: &mpsc::UnboundedSender<Event>,
+    summary: &mut ApplySummary,
+) {
+    let kinds: BTreeSet<LiveKind> =
+        plan.changes.iter().filter(|c| c.action == Action::Create).map(|c| c.kind).collect();
+    for kind in kinds {
+        let declared = plan.changes.iter().filter(|c| c.kind == kind && c.manifest_name.is_some());
+        let live = match crate::plan::read::list_kind(ctx.client, kind).await {
+            Ok(live) => live,
+            Err(err) => {
+                // The check could not run: say so, on the first declared change.
+                if let Some(change) = declared.clone().next() {
+                    let failure = Failure {
+                        message: format!(
+                            "{}: cannot check the org for duplicate {kind} objects after this run",
+                            change.address()
+                        ),
+                        causes: crate::render::error_chain(&err),
+                        hint: Some(
+                            "run `gcctl plan`: it refuses to plan while a name has two objects"
+                                .into(),
+                        ),
+                    };
+                    send(events, summary, failure_event(change, failure, None));
+                }
+                continue;
+            }
+        };
+        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for object in &live {
+            if let (Some(name), Some(id)) = (
+                object.get("name").and_then(serde_json::Value::as_str),
+                object.get("id").and_then(serde_json::Value::as_str),
+            ) {
+                by_name.entry(name).or_default().push(id);
+            }
+        }
+        for change in declared {
+            let Some(ids) = by_name.get(change.org_name.as_str()).filter(|ids| ids.len() > 1)
+            else {
+                continue;
+            };
+            let created = ctx.ids.lock().ok().and_then(|ids| {
+                ids.created(crate::kinds::RefTarget::Kind(kind.kind()), &change.org_name)
+                    .map(str::to_string)
+            });
+            let by_us = created.as_deref().map_or_else(
+                || "; this run created none of them".to_string(),
+                |id| format!("; this run created {id}"),
+            );
+            let collection = kind.org().api().collection;
+            let failure = Failure {
+                message: format!(
+                    "{}: after this run {} live {kind} objects are named `{}` (ids {}{by_us})",
+                    change.address(),
+                    ids.len(),
+                    change.org_name,
+                    ids.join(", ")
+                ),
+                causes: vec![format!("seen in GET {collection}")],
+                hint: Some(format!(
+                    "keep one and delete the others (DELETE {collection}/ID); until then `gcctl plan` refuses to choose between them"
+                )),
+            };
+            send(events, summary, failure_event(change, failure, created));
+        }
+    }
 }
 
 /// Run changes as their dependencies succeed, at most `parallelism` at once.
@@ -379,6 +462,15 @@ fn event(change: &Change, kind: EventKind, message: Option<String>, id: Option<S
 fn done_event(change: &Change, done: &Done) -> Event {
     let message = (!done.notes.is_empty()).then(|| done.notes.join("; "));
     event(change, EventKind::done(done.action), message, done.id.clone())
+}
+
+/// A failure found after the change ran (a duplicate in the org).
+fn failure_event(change: &Change, failure: Failure, id: Option<String>) -> Event {
+    Event {
+        message: Some(failure.one_line()),
+        error: Some(failure),
+        ..event(change, EventKind::Failed, None, id.or_else(|| change.id.clone()))
+    }
 }
 
 fn failed_event(change: &Change, err: &ops::OpError) -> Event {

@@ -82,6 +82,13 @@ pub struct RunIds {
     ids: BTreeMap<(RefTarget, String), String>,
 }
 
+impl RunIds {
+    /// The id of the object of `target` named `name` that this run created.
+    pub fn created(&self, target: RefTarget, name: &str) -> Option<&str> {
+        self.ids.get(&(target, name.to_string())).map(String::as_str)
+    }
+}
+
 /// Everything the operations of a run share.
 pub struct OpContext<'a> {
     pub client: &'a Client,

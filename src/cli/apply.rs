@@ -65,6 +65,11 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_restore_secrets: bool,
 
+    /// Seconds to wait for another apply on the same org to finish (it holds
+    /// the org's apply lock); 0 refuses at once, naming it.
+    #[arg(long, value_name = "SECONDS", env = "GCCTL_LOCK_TIMEOUT", default_value_t = 0)]
+    pub lock_timeout: u64,
+
     /// Seconds the org's lists may lag a create: after a lost create answer,
     /// gcctl looks the object up by name this long before creating it again.
     #[arg(long, value_name = "SECONDS", env = "GCCTL_CONSISTENCY_WINDOW", default_value_t = ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs())]
@@ -88,6 +93,17 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
         return Ok(Outcome::Failed);
     };
+    // One apply per org at a time: the lock is held from before the read
+    // until the run ends (see `apply::lock`).
+    let org = runtime.block_on(OrgIdentity::read(&connection.client))?;
+    let on_wait = |message: &str| printer.status(&format!("gcctl: {message}"));
+    let _lock = apply::lock::acquire(
+        &apply::lock::lock_dir(&|k| std::env::var(k).ok()),
+        &org.key(&connection.client),
+        &org.label,
+        Duration::from_secs(args.lock_timeout),
+        &on_wait,
+    )?;
     runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
         let mut plan = plan::build(&set, &live, connection.target.clone())?;
@@ -127,6 +143,38 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let _ = reporter.await;
         finish(&summary, args.output, printer)
     })
+}
+
+/// The org a run targets, from `GET /api/v2/organizations/me` (which
+/// requires no permission): its stable id, and a label for messages.
+struct OrgIdentity {
+    id: String,
+    label: String,
+}
+
+impl OrgIdentity {
+    async fn read(client: &crate::api::Client) -> anyhow::Result<OrgIdentity> {
+        let org = client
+            .get("/api/v2/organizations/me", &[])
+            .await
+            .context("cannot read which org this is (GET /api/v2/organizations/me)")?;
+        let text = |key: &str| {
+            org.get(key).and_then(serde_json::Value::as_str).map(crate::api::untrusted::sanitize)
+        };
+        let Some(id) = text("id").filter(|id| !id.is_empty()) else {
+            bail!("GET /api/v2/organizations/me answered without an org id");
+        };
+        let name = text("name").unwrap_or_default();
+        let label =
+            if name.is_empty() { format!("org {id}") } else { format!("org \"{name}\" ({id})") };
+        Ok(OrgIdentity { id, label })
+    }
+
+    /// The lock key: the API host and the org id.
+    fn key(&self, client: &crate::api::Client) -> String {
+        let _ = client;
+        self.id.clone()
+    }
 }
 
 fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {

@@ -270,5 +270,8 @@ fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(e) = err.downcast_ref::<crate::plan::saved::SavedPlanError>() {
         return e.hint();
     }
+    if let Some(e) = err.downcast_ref::<crate::apply::lock::LockError>() {
+        return e.hint();
+    }
     None
 }

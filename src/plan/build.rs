@@ -104,7 +104,7 @@ fn plan_object(
         problems.push(
             Problem::at(object, "/spec/name", message)
                 .seen_in("GET", org.api().collection, None)
-                .with_hint("rename or delete all but one in the org"),
+                .with_hint(duplicate_fix(org.api().collection, matches)),
         );
     }
     for (message, hint) in matches.iter().filter_map(|m| org.live_problem(m)) {
@@ -147,6 +147,29 @@ fn plan_object(
         live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
         id,
     })
+}
+
+/// How to resolve a duplicated name: keep the object created first (by
+/// `dateCreated` where the kind has it, else the first listed), delete the
+/// others; gcctl then adopts the one left.
+fn duplicate_fix(collection: &str, matches: &[&Value]) -> String {
+    let created = |o: &Value| o.get("dateCreated").and_then(Value::as_str).map(str::to_string);
+    let mut ordered: Vec<&Value> = matches.to_vec();
+    // Stable: objects without a date keep their list order, after dated ones.
+    ordered.sort_by_key(|o| created(o).map_or((1, String::new()), |d| (0, d)));
+    let id = |o: &Value| o.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+    let keep = ordered.first().map(|o| id(o)).unwrap_or_default();
+    let deletes: Vec<String> =
+        ordered.iter().skip(1).map(|o| format!("DELETE {collection}/{}", id(o))).collect();
+    let why = if ordered.first().is_some_and(|o| created(o).is_some()) {
+        "created first"
+    } else {
+        "listed first"
+    };
+    format!(
+        "keep one and delete the others in the org, e.g. keep {keep} ({why}) and {}; gcctl then adopts the one left (rename it instead if both are wanted)",
+        deletes.join(", ")
+    )
 }
 
 fn options<'a>(org: &'a dyn OrgKind, ignore: &'a [String]) -> DiffOptions<'a> {

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! manifests/client.yaml:6:9: error: OAuthClient/twin: 2 live OAuthClient objects are named `Twin` (ids 1, 2) (seen in GET /api/v2/oauth/clients)
-//!   hint: rename or delete all but one
+//!   hint: keep one and delete the others in the org, e.g. keep 1 (created first) and DELETE /api/v2/oauth/clients/2; …
 //! ```
 //!
 //! Invariants: the message does not repeat the object, the location, the

@@ -183,7 +183,8 @@ where
     if needed { future.await.map(Some) } else { Ok(None) }
 }
 
-async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadError> {
+/// Every live object of one kind (all pages).
+pub async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadError> {
     let api = kind.org().api();
     list(client, api.collection, api.page_size, &format!("{kind} objects")).await
 }

@@ -5,9 +5,11 @@
 
 mod cli;
 mod contract;
+mod duplicates;
 mod examples;
 mod faults;
 mod interrupt;
+mod lock;
 mod props;
 mod prune;
 mod saved;

@@ -50,6 +50,8 @@ impl TestContext {
             }
         }
         cmd.env("NO_COLOR", "1");
+        // Apply locks stay in the test's directory, not the user's home.
+        cmd.env("GCCTL_LOCK_DIR", self.dir.path().join(".locks"));
         for (key, value) in &self.env {
             cmd.env(key, value);
         }

@@ -227,7 +227,7 @@ fn manifest_set() -> impl Strategy<Value = Vec<Value>> {
     )
 }
 
-fn client_for(sandbox: &RunningSandbox) -> Client {
+pub fn client_for(sandbox: &RunningSandbox) -> Client {
     let target = resolve_region(&sandbox.base_url()).expect("loopback URL");
     let auth = Auth::ClientCredentials {
         client_id: sandbox.client_id().to_string(),
@@ -238,7 +238,7 @@ fn client_for(sandbox: &RunningSandbox) -> Client {
     Client::new(config).expect("client")
 }
 
-fn target() -> PlanTarget {
+pub fn target() -> PlanTarget {
     PlanTarget { kind: "sandbox".into(), location: "test".into() }
 }
 

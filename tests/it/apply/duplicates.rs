@@ -1,0 +1,80 @@
+//! After apply, no declared name has two live objects: a duplicate made
+//! beside the run (another tool or run creating the same name while the plan
+//! was computed) fails the run, naming every id and the one the run created,
+//! and the next plan refuses to choose between them.
+
+use std::time::Duration;
+
+use gcctl::apply::{self, ApplySettings, EventKind};
+use gcctl::manifest::{self, LoadOptions};
+use gcctl::plan::{self, ReadScope};
+use gcctl::sandbox::SandboxConfig;
+use serde_json::json;
+
+use super::props::{client_for, target};
+
+#[tokio::test]
+async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("client.yaml");
+    fs_err::write(
+        &manifest,
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: twin}\nspec:\n  name: Twin Client\n  authorizedGrantType: CODE\n  scope: [routing]\n  registeredRedirectUri: [\"https://app.example.com/callback\"]\n",
+    )
+    .unwrap();
+    let set = manifest::load(&[manifest], &LoadOptions::default()).expect("valid set");
+    let sandbox = gcctl::sandbox::start(SandboxConfig::default()).await.expect("sandbox");
+    let client = client_for(&sandbox);
+    let live = plan::read(&client, &set, &ReadScope::default()).await.expect("read");
+    let plan = plan::build(&set, &live, target()).expect("plan");
+    assert_eq!(plan.summary.create, 1);
+
+    // Another run creates the same name after this plan read the org.
+    let other = client
+        .post(
+            "/api/v2/oauth/clients",
+            Some(&json!({"name": "Twin Client", "authorizedGrantType": "CODE",
+                "scope": ["routing"], "registeredRedirectUri": ["https://app.example.com/callback"]})),
+        )
+        .await
+        .expect("the other run's create");
+    let other_id = other["id"].as_str().unwrap().to_string();
+
+    let settings = ApplySettings {
+        prune: false,
+        parallelism: 4,
+        secrets_dir: Some(dir.path().join("secrets")),
+        deadline: Duration::from_secs(10),
+        consistency_window: Duration::from_secs(2),
+        own_client_id: None,
+    };
+    let secrets = apply::preflight(&plan, &set, &settings, &|_| None).expect("preflight");
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let summary = apply::execute(&plan, &set, &live, &client, &settings, &secrets, &sender).await;
+    drop(sender);
+    let mut events = Vec::new();
+    while let Some(event) = receiver.recv().await {
+        events.push(event);
+    }
+    let created = events.iter().find(|e| e.event == EventKind::Created).expect("created");
+    let ours = created.id.clone().expect("created id");
+    assert_eq!((summary.created, summary.failed), (1, 1), "{events:#?}");
+    assert!(!summary.converged());
+    let failed = events.iter().find(|e| e.event == EventKind::Failed).expect("a failure");
+    let message = failed.message.as_deref().unwrap();
+    assert!(
+        message.contains("after this run 2 live OAuthClient objects are named `Twin Client`"),
+        "{message}"
+    );
+    assert!(message.contains(&other_id) && message.contains(&format!("this run created {ours}")));
+    assert_eq!(failed.id.as_deref(), Some(ours.as_str()));
+    let hint = failed.error.as_ref().and_then(|e| e.hint.as_deref()).unwrap();
+    assert!(hint.contains("DELETE /api/v2/oauth/clients/ID"), "{hint}");
+
+    // The next plan refuses to choose, and says how to fix it.
+    let live = plan::read(&client, &set, &ReadScope::default()).await.expect("read");
+    let problems = plan::build(&set, &live, target()).expect_err("duplicates").problems;
+    let text = problems[0].to_string();
+    assert!(text.contains("2 live OAuthClient objects are named `Twin Client`"), "{text}");
+    assert!(text.contains(&other_id) && text.contains(&ours), "{text}");
+}
