@@ -14,6 +14,7 @@ mod props;
 mod prune;
 mod saved;
 mod secrets;
+mod soak;
 
 use std::path::Path;
 use std::process::Output;
