@@ -14,7 +14,8 @@
 //! The lock files live in `GCCTL_LOCK_DIR`, else
 //! `$XDG_STATE_HOME/gcctl/locks`, else `~/.local/state/gcctl/locks`, else
 //! the system's temporary directory (mode 0700, one file per org, named by a
-//! digest of the org key). The lock covers the runs of one user on one
+//! digest of the org key, with the org's create journal beside it in
+//! `<digest>.creates/`). The lock covers the runs of one user on one
 //! machine; runners on different machines need the CI system's own
 //! serialization (GitHub Actions `concurrency`, GitLab `resource_group`; see
 //! the CI recipes), which is documented beside this.
@@ -33,6 +34,13 @@ pub const LOCK_DIR_VAR: &str = "GCCTL_LOCK_DIR";
 pub struct OrgLock {
     _file: fs_err::File,
     pub path: PathBuf,
+}
+
+impl OrgLock {
+    /// The org's create journal, beside the lock (see [`super::journal`]).
+    pub fn journal(&self) -> super::journal::CreateJournal {
+        super::journal::CreateJournal::new(self.path.with_extension("creates"))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +91,13 @@ pub fn lock_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     std::env::temp_dir().join("gcctl-locks")
 }
 
+/// The lock file of `org_key` in `dir` (its journal is beside it, see
+/// [`OrgLock::journal`]).
+pub fn lock_path(dir: &Path, org_key: &str) -> PathBuf {
+    let digest = hex::encode(Sha256::digest(org_key.as_bytes()));
+    dir.join(format!("{}.lock", &digest[..24]))
+}
+
 /// Take the lock of `org_key` in `dir`, waiting up to `timeout` (polling);
 /// `org` names the org in messages; `on_wait` is called once when waiting
 /// starts, with the holder.
@@ -93,8 +108,7 @@ pub fn acquire(
     timeout: Duration,
     on_wait: &dyn Fn(&str),
 ) -> Result<OrgLock, LockError> {
-    let digest = hex::encode(Sha256::digest(org_key.as_bytes()));
-    let path = dir.join(format!("{}.lock", &digest[..24]));
+    let path = lock_path(dir, org_key);
     let io = |source| LockError::Io { path: path.clone(), source };
     crate::private::create_dir(dir).map_err(io)?;
     let file = crate::private::append(&path).map_err(io)?;

@@ -13,6 +13,7 @@
 //! secrets resolve, OAuth secrets have somewhere to go, the graph has no
 //! cycle, and deletes target neither built-ins nor protected objects.
 
+pub mod journal;
 pub mod lock;
 pub mod ops;
 pub mod secrets;
@@ -48,6 +49,9 @@ pub struct ApplySettings {
     pub consistency_window: Duration,
     /// The OAuth client gcctl authenticates with (never deleted).
     pub own_client_id: Option<String>,
+    /// Where creates whose outcome is unknown are recorded for the next run
+    /// (see [`journal`]); `None`: not recorded.
+    pub journal: Option<journal::CreateJournal>,
 }
 
 impl ApplySettings {
@@ -267,6 +271,7 @@ pub async fn execute(
         deadline: settings.deadline,
         consistency_window: settings.consistency_window,
         own_client_id: settings.own_client_id.clone(),
+        journal: settings.journal.clone(),
     };
     let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =
         plan.changes.iter().partition(|c| c.action != Action::Delete);

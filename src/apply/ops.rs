@@ -104,6 +104,8 @@ pub struct OpContext<'a> {
     pub consistency_window: Duration,
     /// The OAuth client id gcctl is calling with: never deleted.
     pub own_client_id: Option<String>,
+    /// Creates whose outcome is unknown, across runs.
+    pub journal: Option<super::journal::CreateJournal>,
 }
 
 /// Ids by name: objects created in this run first, then the live org. It
@@ -383,7 +385,7 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
     let mut notes = Vec::new();
     if adopted {
         notes.push(
-            "the create's answer was lost; found the object by name and adopted it".to_string(),
+            "the create's answer was lost (in this run or a run that died); found the object by name and adopted it".to_string(),
         );
     }
     op.record(RefTarget::Kind(op.change.kind.kind()), &op.change.org_name, &id);
@@ -419,7 +421,39 @@ fn id_in(value: &Value) -> Option<String> {
 
 /// POST, and when the answer is lost, look the object up by name before
 /// trying again. Returns the object and whether it was adopted.
+///
+/// A create that an earlier run sent without learning its outcome (an entry
+/// in the journal) is looked up first, for the whole consistency window: the
+/// org may have made it and not list it yet.
 async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
+    let kind = op.change.kind.kind();
+    let name = op.change.org_name.as_str();
+    let journal = op.ctx.journal.as_ref();
+    if journal.is_some_and(|j| j.unfinished(kind, name)) {
+        if let Some(found) = find_after_lost_answer(op).await? {
+            if let Some(journal) = journal {
+                journal.end(kind, name);
+            }
+            return Ok((found, true));
+        }
+    }
+    if let Some(journal) = journal {
+        journal.begin(kind, name).map_err(|err| {
+            op.fail(format!(
+                "cannot record the create in the journal {}: {err}",
+                journal.dir().display()
+            ))
+        })?;
+    }
+    let result = post_once(op, body).await;
+    let known = !matches!(&result, Err(OpError::Api { source, .. }) if source.outcome_unknown());
+    if let (Some(journal), true) = (journal, known) {
+        journal.end(kind, name);
+    }
+    result
+}
+
+async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
     let collection = op.org().api().collection;
     let mut attempts = 0;
     loop {

@@ -141,15 +141,7 @@ fn intent_path(dir: &Path, org_name: &str) -> PathBuf {
 }
 
 fn intent_stem(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("_{byte:02X}"));
-        }
-    }
-    out
+    super::journal::encode(name)
 }
 
 /// Objects of the plan whose secret a create left unrecorded: an intent

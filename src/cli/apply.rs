@@ -97,7 +97,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     // until the run ends (see `apply::lock`).
     let org = runtime.block_on(OrgIdentity::read(&connection.client))?;
     let on_wait = |message: &str| printer.status(&format!("gcctl: {message}"));
-    let _lock = apply::lock::acquire(
+    let lock = apply::lock::acquire(
         &apply::lock::lock_dir(&|k| std::env::var(k).ok()),
         &org.key(&connection.client),
         &org.label,
@@ -123,6 +123,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             deadline: Duration::from_secs(args.wait_timeout),
             consistency_window: Duration::from_secs(args.consistency_window),
             own_client_id: connection.client.own_client_id(),
+            journal: Some(lock.journal()),
         };
         show_plan(&plan, args, printer)?;
         let effective = apply::effective(&plan, &settings);

@@ -47,6 +47,7 @@ async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
         deadline: Duration::from_secs(10),
         consistency_window: Duration::from_secs(2),
         own_client_id: None,
+        journal: None,
     };
     let secrets = apply::preflight(&plan, &set, &settings, &|_| None).expect("preflight");
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
@@ -77,4 +78,57 @@ async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
     let text = problems[0].to_string();
     assert!(text.contains("2 live OAuthClient objects are named `Twin Client`"), "{text}");
     assert!(text.contains(&other_id) && text.contains(&ours), "{text}");
+}
+
+/// A run killed after sending a create leaves a journal entry. The object it
+/// made is not listed yet when the next run plans (a read-after-write
+/// window): that run looks it up by name before creating, finds it, adopts
+/// it (issuing a secret the dead run never recorded) and makes no duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_a_dead_run_left_unfinished_is_adopted_not_duplicated() {
+    let config = SandboxConfig {
+        consistency_delay: Duration::from_millis(1_500),
+        ..SandboxConfig::default()
+    };
+    let org = super::ApplyOrg::start(config).await;
+    org.ctx.write(
+        "set/client.yaml",
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: ghost}\nspec:\n  name: Ghost Client\n  authorizedGrantType: CODE\n  scope: [routing]\n  registeredRedirectUri: [\"https://app.example.com/callback\"]\n",
+    );
+    // What the dead run did: the journal entry, then the create.
+    let me = org.get("/api/v2/organizations/me").await.body;
+    let lock =
+        gcctl::apply::lock::lock_path(&org.ctx.path().join(".locks"), me["id"].as_str().unwrap());
+    let journal = gcctl::apply::journal::CreateJournal::new(lock.with_extension("creates"));
+    let kind = gcctl::kinds::Kind::parse("OAuthClient").unwrap();
+    journal.begin(kind, "Ghost Client").unwrap();
+    let made = org
+        .org
+        .post(
+            "/api/v2/oauth/clients",
+            json!({"name": "Ghost Client", "authorizedGrantType": "CODE", "scope": ["routing"],
+                "registeredRedirectUri": ["https://app.example.com/callback"]}),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+
+    let output = org
+        .gcctl(&[
+            "apply",
+            "--auto-approve",
+            "--secrets-dir",
+            "s",
+            "--consistency-window",
+            "5",
+            "set",
+        ])
+        .await;
+    super::assert_exit(&output, 0);
+    let err = crate::common::stderr(&output);
+    assert!(err.contains("found the object by name and adopted it"), "{err}");
+    assert!(!journal.unfinished(kind, "Ghost Client"), "the entry is cleared");
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    let live = org.named(super::CLIENTS, "Ghost Client").await;
+    assert_eq!(live.len(), 1, "{live:#?}");
+    assert_eq!(live[0]["id"], made.body["id"]);
 }

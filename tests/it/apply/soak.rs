@@ -10,9 +10,10 @@
 //! scenario prints one line of figures: trials, interrupted or faulted runs,
 //! runs to converge, duplicates and lost secrets. The scenarios:
 //!
-//! - **kill**: every answer is delayed (400 ± 100 ms) and `gcctl apply` is
-//!   killed with SIGKILL at random moments, three times per trial, then run
-//!   to completion;
+//! - **kill**: every answer is delayed (400 ± 100 ms), new objects stay out
+//!   of lists for 3 s, and `gcctl apply` is killed with SIGKILL at random
+//!   moments, three times per trial (each next run starting at once), then
+//!   run to completion;
 //! - **faults**: 20 % of requests fail (500, 503, dropped connections after
 //!   the change was made, slow answers) and new objects stay out of lists
 //!   and GETs for 5 s (a read-after-write window); applies are re-run until
@@ -163,6 +164,7 @@ async fn soak_kill() {
             latency_ms: 400,
             latency_jitter_ms: 100,
             create_delay: Duration::from_millis(300),
+            consistency_delay: Duration::from_secs(3),
             ..SandboxConfig::default()
         };
         let org = ApplyOrg::start(config).await;
@@ -183,6 +185,7 @@ async fn soak_kill() {
             }
         }
         figures.runs += converge(&org).await;
+        tokio::time::sleep(Duration::from_millis(3_500)).await;
         let (duplicates, lost) = count(&org, &objects).await;
         figures.duplicates += duplicates;
         figures.lost_secrets += lost;

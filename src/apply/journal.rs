@@ -1,0 +1,100 @@
+//! The create journal: which creates a run sent without learning their
+//! outcome, so that the next run does not create those objects again before
+//! the org's lists can show them.
+//!
+//! A create whose process dies (kill -9, a crash, a lost connection at the
+//! very end) may or may not have made the object. The next run lists the
+//! org, and a list can lag a create by seconds: planning a create again from
+//! that list would duplicate the object. So before each create `apply`
+//! writes an entry (`<kind>.<name>`, the name encoded injectively), and
+//! removes it once the answer says what happened (created, or surely
+//! refused). An entry left behind makes the next run look the object up by
+//! name for the whole consistency window before it creates it, and adopt it
+//! when it shows up.
+//!
+//! The journal lives beside the org's apply lock ([`super::lock`]), so one
+//! run at a time reads and writes it, and it is per org.
+
+use std::path::{Path, PathBuf};
+
+use crate::kinds::Kind;
+
+/// The journal directory of one org.
+#[derive(Debug, Clone)]
+pub struct CreateJournal {
+    dir: PathBuf,
+}
+
+impl CreateJournal {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        CreateJournal { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn entry(&self, kind: Kind, name: &str) -> PathBuf {
+        self.dir.join(format!("{kind}.{}", encode(name)))
+    }
+
+    /// Record that a create of `kind` named `name` is about to be sent.
+    pub fn begin(&self, kind: Kind, name: &str) -> std::io::Result<()> {
+        crate::private::create_dir(&self.dir)?;
+        let entry = self.entry(kind, name);
+        let tmp = self.dir.join(format!(".{}.tmp", encode(name)));
+        crate::private::write_atomic(&entry, &tmp, format!("{kind} {name}\n").as_bytes())
+    }
+
+    /// The create's outcome is known: forget it.
+    pub fn end(&self, kind: Kind, name: &str) {
+        let _ = fs_err::remove_file(self.entry(kind, name));
+    }
+
+    /// Whether an earlier run sent this create without learning its outcome.
+    pub fn unfinished(&self, kind: Kind, name: &str) -> bool {
+        self.entry(kind, name).exists()
+    }
+}
+
+/// Letters, digits and `-` as they are, any other byte as `_XX` (hex):
+/// injective, and a safe file name.
+pub fn encode(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("_{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_come_and_go_per_kind_and_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = CreateJournal::new(dir.path().join("j"));
+        let queue = Kind::parse("RoutingQueue").unwrap();
+        let role = Kind::parse("Role").unwrap();
+        journal.begin(queue, "Acme Bot").unwrap();
+        assert!(journal.unfinished(queue, "Acme Bot"));
+        assert!(!journal.unfinished(queue, "Acme.Bot"));
+        assert!(!journal.unfinished(role, "Acme Bot"));
+        journal.end(queue, "Acme Bot");
+        assert!(!journal.unfinished(queue, "Acme Bot"));
+        journal.end(queue, "never begun");
+    }
+
+    #[test]
+    fn names_are_encoded_injectively() {
+        assert_eq!(encode("Acme Bot"), "Acme_20Bot");
+        assert_eq!(encode("Acme.Bot"), "Acme_2EBot");
+        assert_eq!(encode("Acme_20Bot"), "Acme_5F20Bot");
+        assert_eq!(encode("Zoë/../x"), "Zo_C3_AB_2F_2E_2E_2Fx");
+    }
+}
