@@ -146,8 +146,9 @@ impl Catalog {
     /// closest catalog permission as the suggestion. A wildcard is checked
     /// segment by segment: the first segment that no catalog permission
     /// (matching the segments before it) has is the unknown part, and the
-    /// suggestion is the pattern with that segment replaced by the closest
-    /// one there (`routng:queue:*` → `routing:queue:*`).
+    /// suggestion is the pattern with each unknown segment replaced by the
+    /// closest one there (`routng:queue:*` → `routing:queue:*`), when that
+    /// pattern matches something.
     pub fn unknown(&self, pattern: &str) -> Option<Unknown> {
         if !pattern.contains('*') {
             return (!self.contains(pattern)).then(|| Unknown {
@@ -156,21 +157,30 @@ impl Catalog {
             });
         }
         let segments: Vec<&str> = pattern.split(':').collect();
-        for (index, segment) in segments.iter().enumerate() {
+        // The pattern with each unknown segment replaced by its closest
+        // known value, given the (fixed) segments before it.
+        let mut fixed = segments.clone();
+        let mut part = None;
+        for index in 0..segments.len() {
             // The values at `index` of the permissions that match so far.
             let known: BTreeSet<&str> = self
                 .iter()
-                .filter(|p| p.split(':').zip(&segments[..index]).all(|(s, w)| *w == "*" || s == *w))
+                .filter(|p| p.split(':').zip(&fixed[..index]).all(|(s, w)| *w == "*" || s == *w))
                 .filter_map(|p| p.split(':').nth(index))
                 .collect();
-            if *segment != "*" && !known.contains(segment) {
-                let suggestion = crate::suggest::closest(segment, known.iter().copied()).map(|s| {
-                    let mut fixed = segments.clone();
-                    fixed[index] = s;
-                    fixed.join(":")
-                });
-                return Some(Unknown { part: Part::segment(index), suggestion });
+            if segments[index] == "*" || known.contains(segments[index]) {
+                continue;
             }
+            let first = *part.get_or_insert(Part::segment(index));
+            match crate::suggest::closest(segments[index], known.iter().copied()) {
+                Some(close) => fixed[index] = close,
+                None => return Some(Unknown { part: first, suggestion: None }),
+            }
+        }
+        if let Some(part) = part {
+            let suggestion = fixed.join(":");
+            let suggestion = (!self.expand(&suggestion).is_empty()).then_some(suggestion);
+            return Some(Unknown { part, suggestion });
         }
         // Every segment is known, yet nothing matches (a pattern longer or
         // shorter than the catalog's names).
@@ -184,7 +194,7 @@ impl Catalog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unknown {
     pub part: Part,
-    /// The pattern with the unknown part replaced by a close known one.
+    /// The pattern with its unknown parts replaced by close known ones.
     pub suggestion: Option<String>,
 }
 
@@ -317,6 +327,11 @@ mod tests {
         let action = unknown("routing:*:vieww");
         assert_eq!(action.part, Part::Action);
         assert_eq!(action.suggestion.as_deref(), Some("routing:*:view"));
+        let both = unknown("routng:queues:*");
+        assert_eq!(
+            (both.part, both.suggestion.as_deref()),
+            (Part::Domain, Some("routing:queue:*"))
+        );
         let far = unknown("zzzzzzzz:*:*");
         assert_eq!((far.part, far.suggestion), (Part::Domain, None));
         assert_eq!(unknown("routing:queue:view:*").part, Part::Permission);
