@@ -8,7 +8,10 @@
 //! compared with the desired spec (references resolved to org-side names too).
 //! So plan output, `ignoreDifferences` and export all speak the manifest's
 //! field paths. Names stand for ids safely because a name that matches more
-//! than one live object is an error before any diff.
+//! than one live object is an error before any diff. Where the API answers
+//! in other words than were sent (a role's wildcard read back as explicit
+//! actions), the kind's `align_live` hook restates the live value in the
+//! declared terms just before the diff.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

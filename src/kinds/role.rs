@@ -2,6 +2,32 @@
 //! with the permission strings people know (`conversation:message:create`).
 //! They map to the API's `permissionPolicies` grouped by domain and entity.
 //! Updated with PUT (full replacement, merged with the live role).
+//!
+//! Permissions and the catalog ([`crate::permissions`]):
+//!
+//! - **Offline check.** Every permission is looked up in
+//!   [`Catalog::embedded`]; one it does not hold is a warning at its list
+//!   item with a did-you-mean ([`unknown_permission`]), never an error: the
+//!   embedded list is a lower bound of an org's catalog.
+//! - **Sent as declared.** A wildcard goes out as the wildcard policy
+//!   (`entityName: "*"`, `actionSet: ["*"]`), not as gcctl's expansion of
+//!   it: the org expands it with its own, complete catalog, whereas an
+//!   expansion through the embedded lower bound could grant less than the
+//!   manifest asks for.
+//! - **Compared after expansion.** Since June 2026 the API reads a wildcard
+//!   back as explicit actions; an older API (and the sandbox) reads it back
+//!   as written. [`Org`]'s `align_live` hook puts the live permissions in
+//!   the declared terms before the diff ([`align_permissions`]), expanding
+//!   through [`Lookups::permission_catalog`](super::org::Lookups::permission_catalog):
+//!   the embedded catalog today, the org's own once a reader sets it.
+//! - **Exported as read.** Export writes the live permissions as the org
+//!   returns them (explicit actions from an expanding API), never folded
+//!   back into wildcards: folding through a lower-bound catalog would turn
+//!   "every action gcctl knows" into "every action", widening the role when
+//!   the export is applied. The round trip plans clean either way.
+//! - Legacy names outside `domain:entity:action` (`group_creation`,
+//!   `admin`: the API's flat `permissions` list) have no place in the spec;
+//!   an update sends no flat list, so the PUT clears it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +40,20 @@ use crate::manifest::diag::Findings;
 use crate::permissions::{Catalog, Part, matches};
 
 /// An authorization role.
+///
+/// `validate` (and every command that loads manifests) checks each
+/// permission against the catalog built into gcctl: every permission a
+/// public Genesys Cloud API operation or Terraform provider resource
+/// documents, generated from the official SDK docs. That list is a lower
+/// bound of an org's catalog (permissions that only gate UI features are
+/// missing), so an unknown permission is a warning with a did-you-mean,
+/// never an error. A wildcard must match at least one catalog permission.
+///
+/// Wildcards are sent as written (`entityName: "*"`, `actionSet: ["*"]`)
+/// and compared after expansion: an org that reads `routing:queue:*` back
+/// as every `routing:queue` action (as the API does since June 2026, with
+/// actions gcctl may not know) plans clean; one missing an action is a
+/// change. Export writes permissions as the org returns them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleSpec {
@@ -22,7 +62,8 @@ pub struct RoleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Permissions as `domain:entity:action` strings; `*` is allowed for the
-    /// entity or action (`routing:queue:*`). Order does not matter.
+    /// entity or action (`routing:queue:*`). Order does not matter; a
+    /// wildcard compares equal to its expansion.
     #[serde(default)]
     pub permissions: Vec<String>,
 }

@@ -24,7 +24,16 @@
 //! `routing:*:*`, `*`), as role policies write `entityName: "*"` and
 //! `actionSet: ["*"]`. Since June 2026 the API expands wildcards into
 //! explicit actions on read, so a declared wildcard is compared through
-//! [`Catalog::expand`].
+//! [`Catalog::expand`] (`crate::kinds::role::align_permissions`).
+//!
+//! Which catalog: the plan takes it from
+//! [`Lookups::permission_catalog`](crate::kinds::org::Lookups::permission_catalog),
+//! which is [`Catalog::embedded`] unless the `permission_catalog` field is
+//! set. A reader that fetches the org's catalog (`GET
+//! /api/v2/authorization/permissions`, all pages, one entity per domain
+//! whose `permissionMap` lists the actions per entity) sets it with
+//! [`Catalog::new`]; nothing else changes. The offline check of
+//! `validate` always uses the embedded catalog.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
