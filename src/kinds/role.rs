@@ -111,11 +111,14 @@ pub fn unknown_permission(catalog: &Catalog, text: &str) -> Option<(String, Stri
         }
         _ => format!("`{text}` is not in the permission catalog gcctl knows offline"),
     };
-    let hint = unknown.suggestion.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
-        "gcctl's offline catalog lists every permission the public API documents, a lower \
-         bound of an org's; if the org has this one (from a product it licenses), ignore this"
-            .to_string()
-    });
+    let hint = unknown.suggestion.map_or_else(
+        || {
+            "gcctl's offline catalog lists every permission the public API documents, a lower \
+             bound of an org's; if the org has this one (from a product it licenses), ignore this"
+                .to_string()
+        },
+        |s| format!("did you mean `{s}`?"),
+    );
     Some((message, hint))
 }
 

@@ -27,8 +27,11 @@ fn manifests_and_examples_have_no_warnings() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     let catalog = gcctl::permissions::Catalog::embedded();
     for path in ["manifests", "examples"] {
-        let set = gcctl::manifest::load(&[repo_root().join(path)], &Default::default())
-            .unwrap_or_else(|e| panic!("{path}: {:?}", e.diagnostics));
+        let set = gcctl::manifest::load(
+            &[repo_root().join(path)],
+            &gcctl::manifest::LoadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{path}: {:?}", e.diagnostics));
         assert!(set.warnings.is_empty(), "{path}: {:?}", set.warnings);
         for role in set.of_kind(gcctl::kinds::Kind::Role) {
             let permissions = role.spec.to_json()["permissions"].clone();
