@@ -9,8 +9,10 @@ use crate::printer::{Printer, Role};
 
 /// Check manifests without contacting Genesys Cloud: YAML syntax, unknown
 /// fields, types and enums, Genesys limits, duplicate names, references,
-/// dependency cycles, literal secrets and unknown variables. Every problem is
-/// reported in one run; the exit code is 1 if there is any.
+/// dependency cycles, literal secrets and unknown variables; and, as warnings
+/// that never fail the run, permissions gcctl's offline catalog does not
+/// know. Every problem is reported in one run; the exit code is 1 if there
+/// is any error.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
     /// Manifest files or directories (read recursively for *.yaml and *.yml;
@@ -27,6 +29,67 @@ pub struct ValidateArgs {
     /// be resolvable, as `apply` will.
     #[arg(long)]
     pub require_secrets: bool,
+
+    /// Output format: `text` reports problems on stderr and a summary on
+    /// stdout; `json` prints one versioned report, problems included, on
+    /// stdout and nothing on stderr.
+    #[arg(long, short, value_enum, default_value_t = ValidateFormat::Text)]
+    pub output: ValidateFormat,
+}
+
+/// The output formats of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ValidateFormat {
+    /// Diagnostics at `FILE:LINE:COLUMN` on stderr, a summary on stdout.
+    #[default]
+    Text,
+    /// One JSON report on stdout (`format_version`).
+    Json,
+}
+
+/// `validate --output json`: keys in a fixed order; a versioned contract
+/// (`tests/it/validate.rs` reads it with `deny_unknown_fields`).
+#[derive(Debug, serde::Serialize)]
+struct JsonReport<'a> {
+    format_version: &'static str,
+    /// No errors (warnings allowed): the exit code is 0.
+    valid: bool,
+    manifest_sets: usize,
+    objects: usize,
+    files: usize,
+    skipped: usize,
+    /// Objects per kind, of the sets that loaded.
+    counts: &'a std::collections::BTreeMap<crate::kinds::Kind, usize>,
+    /// Errors and warnings, sorted by file and position.
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct JsonDiagnostic<'a> {
+    severity: &'static str,
+    file: String,
+    /// 1-based; `null` when the problem is about the file as a whole.
+    line: Option<u32>,
+    column: Option<u32>,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    fn new(d: &'a manifest::Diagnostic) -> Self {
+        let at = (d.loc.line > 0).then_some(d.loc);
+        JsonDiagnostic {
+            severity: match d.severity {
+                manifest::diag::Severity::Error => "error",
+                manifest::diag::Severity::Warning => "warning",
+            },
+            file: d.file.display().to_string(),
+            line: at.map(|l| l.line),
+            column: at.map(|l| l.column),
+            message: &d.message,
+            hint: d.hint.as_deref(),
+        }
+    }
 }
 
 pub fn run(
@@ -35,7 +98,9 @@ pub fn run(
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
     let options = LoadOptions { env: args.env.clone() };
+    let json = args.output == ValidateFormat::Json;
     let mut diags = Vec::new();
+    let mut warnings = Vec::new();
     let (mut objects, mut files, mut counts) = (0, 0, std::collections::BTreeMap::new());
     let mut skipped = 0;
     // Each PATH is its own manifest set, so one run can check several
@@ -43,7 +108,10 @@ pub fn run(
     for path in &args.paths {
         match manifest::load(std::slice::from_ref(path), &options) {
             Ok(set) => {
-                print_warnings(printer, &set.warnings);
+                if !json {
+                    print_warnings(printer, &set.warnings);
+                }
+                warnings.extend(set.warnings.iter().cloned());
                 diags.extend(manifest::check_secrets(
                     &set,
                     &|k| std::env::var(k).ok(),
@@ -58,6 +126,25 @@ pub fn run(
             }
             Err(err) => diags.extend(err.diagnostics),
         }
+    }
+    if json {
+        let valid = !diags.iter().any(|d| d.severity == manifest::diag::Severity::Error);
+        let mut all: Vec<&manifest::Diagnostic> = diags.iter().chain(&warnings).collect();
+        all.sort();
+        let report = JsonReport {
+            format_version: "1",
+            valid,
+            manifest_sets: args.paths.len(),
+            objects,
+            files,
+            skipped,
+            counts: &counts,
+            diagnostics: all.into_iter().map(JsonDiagnostic::new).collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&report)?;
+        text.push('\n');
+        printer.data(&text)?;
+        return Ok(if valid { Outcome::Success } else { Outcome::Failed });
     }
     if !diags.is_empty() {
         print_diagnostics(printer, &diags);

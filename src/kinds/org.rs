@@ -8,13 +8,18 @@
 //! compared with the desired spec (references resolved to org-side names too).
 //! So plan output, `ignoreDifferences` and export all speak the manifest's
 //! field paths. Names stand for ids safely because a name that matches more
-//! than one live object is an error before any diff.
+//! than one live object is an error before any diff. Where the API answers
+//! in other words than were sent (a role's wildcard read back as explicit
+//! actions), the kind's `align_live` hook restates the live value in the
+//! declared terms just before the diff.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::kinds::{Kind, RefTarget};
+use crate::permissions::Catalog;
 
 /// How objects of a kind are read and written.
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +128,11 @@ pub struct Lookups {
     pub defaults: BTreeMap<Kind, String>,
     /// The OAuth client (id) gcctl is authenticated with, when known.
     pub own_client_id: Option<String>,
+    /// The org's own permission catalog, when a reader has fetched it
+    /// (`GET /api/v2/authorization/permissions`); `None` (today, always):
+    /// the catalog built into gcctl. Roles compare wildcard permissions
+    /// after expanding them through [`Lookups::permission_catalog`].
+    pub permission_catalog: Option<Arc<Catalog>>,
 }
 
 impl Lookups {
@@ -173,6 +183,12 @@ impl Lookups {
         let own = id.is_some() && id == self.own_client_id.as_deref();
         let default = id.is_some_and(|id| self.is_default(kind, id));
         own || default || kind.org().is_some_and(|org| org.is_builtin(live))
+    }
+
+    /// The permission catalog to expand wildcards with: the org's when it
+    /// was read, else [`Catalog::embedded`] (a lower bound of the org's).
+    pub fn permission_catalog(&self) -> &Catalog {
+        self.permission_catalog.as_deref().unwrap_or_else(|| Catalog::embedded())
     }
 
     /// The name of the flow with this id, whatever its type.
@@ -392,6 +408,13 @@ pub trait OrgKind: Sync {
     fn set_pointers(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// Put the live spec-shaped value in the desired value's terms where the
+    /// two say the same thing differently, just before they are diffed (a
+    /// role's declared `routing:queue:*` against the explicit actions the
+    /// API expands it into on read). Only the comparison sees the result:
+    /// request bodies and export use the live value as it is.
+    fn align_live(&self, _desired: &Value, _live: &mut Value, _lookups: &Lookups) {}
 
     /// Pointers of write-only values (secret rotation counters): shown as
     /// sensitive, never with a value.

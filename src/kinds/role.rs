@@ -2,8 +2,34 @@
 //! with the permission strings people know (`conversation:message:create`).
 //! They map to the API's `permissionPolicies` grouped by domain and entity.
 //! Updated with PUT (full replacement, merged with the live role).
+//!
+//! Permissions and the catalog ([`crate::permissions`]):
+//!
+//! - **Offline check.** Every permission is looked up in
+//!   [`Catalog::embedded`]; one it does not hold is a warning at its list
+//!   item with a did-you-mean ([`unknown_permission`]), never an error: the
+//!   embedded list is a lower bound of an org's catalog.
+//! - **Sent as declared.** A wildcard goes out as the wildcard policy
+//!   (`entityName: "*"`, `actionSet: ["*"]`), not as gcctl's expansion of
+//!   it: the org expands it with its own, complete catalog, whereas an
+//!   expansion through the embedded lower bound could grant less than the
+//!   manifest asks for.
+//! - **Compared after expansion.** Since June 2026 the API reads a wildcard
+//!   back as explicit actions; an older API (and the sandbox) reads it back
+//!   as written. [`Org`]'s `align_live` hook puts the live permissions in
+//!   the declared terms before the diff ([`align_permissions`]), expanding
+//!   through [`Lookups::permission_catalog`](super::org::Lookups::permission_catalog):
+//!   the embedded catalog today, the org's own once a reader sets it.
+//! - **Exported as read.** Export writes the live permissions as the org
+//!   returns them (explicit actions from an expanding API), never folded
+//!   back into wildcards: folding through a lower-bound catalog would turn
+//!   "every action gcctl knows" into "every action", widening the role when
+//!   the export is applied. The round trip plans clean either way.
+//! - Legacy names outside `domain:entity:action` (`group_creation`,
+//!   `admin`: the API's flat `permissions` list) have no place in the spec;
+//!   an update sends no flat list, so the PUT clears it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -11,8 +37,23 @@ use serde::{Deserialize, Serialize};
 use super::common::check_org_name;
 use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
 use crate::manifest::diag::Findings;
+use crate::permissions::{Catalog, Part, matches};
 
 /// An authorization role.
+///
+/// `validate` (and every command that loads manifests) checks each
+/// permission against the catalog built into gcctl: every permission a
+/// public Genesys Cloud API operation or Terraform provider resource
+/// documents, generated from the official SDK docs. That list is a lower
+/// bound of an org's catalog (permissions that only gate UI features are
+/// missing), so an unknown permission is a warning with a did-you-mean,
+/// never an error. A wildcard must match at least one catalog permission.
+///
+/// Wildcards are sent as written (`entityName: "*"`, `actionSet: ["*"]`)
+/// and compared after expansion: an org that reads `routing:queue:*` back
+/// as every `routing:queue` action (as the API does since June 2026, with
+/// actions gcctl may not know) plans clean; one missing an action is a
+/// change. Export writes permissions as the org returns them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleSpec {
@@ -21,7 +62,8 @@ pub struct RoleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Permissions as `domain:entity:action` strings; `*` is allowed for the
-    /// entity or action (`routing:queue:*`). Order does not matter.
+    /// entity or action (`routing:queue:*`). Order does not matter; a
+    /// wildcard compares equal to its expansion.
     #[serde(default)]
     pub permissions: Vec<String>,
 }
@@ -52,6 +94,34 @@ pub fn parse_permission(text: &str) -> Option<Permission> {
     })
 }
 
+/// The warning for a permission or wildcard pattern that names nothing in
+/// `catalog`: the message and a hint (a did-you-mean when there is a close
+/// known name). `None` when the catalog knows it.
+pub fn unknown_permission(catalog: &Catalog, text: &str) -> Option<(String, String)> {
+    let unknown = catalog.unknown(text)?;
+    let segments: Vec<&str> = text.split(':').collect();
+    let no_match = format!("`{text}` matches no known permission");
+    let message = match (unknown.part, segments.as_slice()) {
+        (Part::Domain, [domain, ..]) => format!("{no_match}: there is no domain `{domain}`"),
+        (Part::Entity, [domain, entity, ..]) => {
+            format!("{no_match}: the domain `{domain}` has no entity `{entity}`")
+        }
+        (Part::Action, [domain, entity, action, ..]) => {
+            format!("{no_match}: no `{domain}:{entity}` permission has the action `{action}`")
+        }
+        _ => format!("`{text}` is not in the permission catalog gcctl knows offline"),
+    };
+    let hint = unknown.suggestion.map_or_else(
+        || {
+            "gcctl's offline catalog lists every permission the public API documents, a lower \
+             bound of an org's; if the org has this one (from a product it licenses), ignore this"
+                .to_string()
+        },
+        |s| format!("did you mean `{s}`?"),
+    );
+    Some((message, hint))
+}
+
 impl RoleSpec {
     /// Permissions grouped by (domain, entity) into sorted action sets, the
     /// shape of `permissionPolicies`.
@@ -64,10 +134,71 @@ impl RoleSpec {
             }
         }
         for actions in map.values_mut() {
+            // A wildcard action grants the entity's every action: alone, it
+            // is the policy the API expects (`actionSet: ["*"]`).
+            if actions.iter().any(|a| a == "*") {
+                *actions = vec!["*".to_string()];
+            }
             actions.sort();
         }
         map
     }
+}
+
+/// The live permissions of a role in the terms of the declared ones, for
+/// the diff (see the module docs): `live` as the API returns it, `declared`
+/// as the manifest lists it, wildcards expanded through `catalog`.
+///
+/// - A live wildcard the manifest does not declare reads as its expansion
+///   (so it compares with explicitly declared actions).
+/// - A declared wildcard is *covered* when the live role holds it literally,
+///   or holds every catalog permission it expands to (when the catalog
+///   knows none, any live permission it matches: the org expanded it into
+///   names gcctl does not know). A covered wildcard stands for every live
+///   permission it matches, including any the catalog lacks (the embedded
+///   catalog is a lower bound), and for the declared permissions it matches.
+///
+/// So a declared `routing:queue:*` equals a live role with every catalog
+/// `routing:queue:` action (and perhaps more), and differs from one that
+/// lacks any of them. The result is sorted.
+pub fn align_permissions(
+    declared: &[&str],
+    live: impl IntoIterator<Item = String>,
+    catalog: &Catalog,
+) -> Vec<String> {
+    let mut held: BTreeSet<String> = BTreeSet::new();
+    for permission in live {
+        if permission.contains('*') && !declared.contains(&permission.as_str()) {
+            let expansion = catalog.expand(&permission);
+            if !expansion.is_empty() {
+                held.extend(expansion.into_iter().map(str::to_string));
+                continue;
+            }
+        }
+        held.insert(permission);
+    }
+    let covered: Vec<&str> = declared
+        .iter()
+        .copied()
+        .filter(|d| d.contains('*'))
+        .filter(|wildcard| {
+            let expansion = catalog.expand(wildcard);
+            held.contains(*wildcard)
+                || if expansion.is_empty() {
+                    held.iter().any(|p| matches(wildcard, p))
+                } else {
+                    expansion.iter().all(|p| held.contains(*p))
+                }
+        })
+        .collect();
+    // Every removal before any insertion: a broader covered wildcard
+    // (`routing:*:*`) also matches a narrower declared one.
+    held.retain(|p| !covered.iter().any(|w| matches(w, p)));
+    for wildcard in &covered {
+        held.insert((*wildcard).to_string());
+        held.extend(declared.iter().filter(|d| matches(wildcard, d)).map(|d| (*d).to_string()));
+    }
+    held.into_iter().collect()
 }
 
 impl Spec for RoleSpec {
@@ -92,6 +223,8 @@ impl Spec for RoleSpec {
                 );
             } else if !seen.insert(text) {
                 findings.error(pointer, format!("`{text}` is listed twice"));
+            } else if let Some((message, hint)) = unknown_permission(Catalog::embedded(), text) {
+                findings.warning(pointer, message, Some(hint));
             }
         }
     }
@@ -191,6 +324,23 @@ impl super::org::OrgKind for Org {
     fn set_pointers(&self) -> &'static [&'static str] {
         &["/permissions"]
     }
+
+    /// Wildcards compare after expansion: see [`align_permissions`].
+    fn align_live(
+        &self,
+        desired: &serde_json::Value,
+        live: &mut serde_json::Value,
+        lookups: &super::org::Lookups,
+    ) {
+        let strings = |value: &serde_json::Value| -> Option<Vec<String>> {
+            let items = value.get("permissions")?.as_array()?;
+            Some(items.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+        };
+        let (Some(declared), Some(held)) = (strings(desired), strings(live)) else { return };
+        let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
+        let aligned = align_permissions(&declared, held, lookups.permission_catalog());
+        live["permissions"] = serde_json::json!(aligned);
+    }
 }
 
 #[cfg(test)]
@@ -214,5 +364,134 @@ mod tests {
         assert!(parse_permission("a:b").is_none());
         assert!(parse_permission("*:b:c").is_none());
         assert!(parse_permission("a:b:c:d").is_none());
+    }
+
+    #[test]
+    fn a_wildcard_action_is_sent_alone() {
+        let role = RoleSpec {
+            name: "r".into(),
+            description: None,
+            permissions: vec!["routing:queue:view".into(), "routing:queue:*".into()],
+        };
+        assert_eq!(role.policies()[&("routing".into(), "queue".into())], vec!["*"]);
+    }
+
+    fn warnings(permissions: &[&str]) -> Vec<(String, String, Option<String>)> {
+        let role = RoleSpec {
+            name: "R".into(),
+            description: None,
+            permissions: permissions.iter().map(|p| (*p).to_string()).collect(),
+        };
+        let mut findings = Findings::default();
+        role.check(&mut findings);
+        findings
+            .into_vec()
+            .into_iter()
+            .inspect(|f| assert_eq!(f.severity, crate::manifest::diag::Severity::Warning, "{f:?}"))
+            .map(|f| (f.pointer, f.message, f.hint))
+            .collect()
+    }
+
+    #[test]
+    fn unknown_permissions_are_warnings_with_a_suggestion() {
+        assert!(warnings(&["conversation:message:receive", "routing:queue:*", "routing:*:*"]).is_empty());
+        let found = warnings(&["routing:queue:view", "conversations:message:receive"]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (pointer, message, hint) = &found[0];
+        assert_eq!(pointer, "/spec/permissions/1");
+        assert!(message.contains("`conversations:message:receive` is not in the permission catalog"));
+        assert_eq!(hint.as_deref(), Some("did you mean `conversation:message:receive`?"));
+        let found = warnings(&["routng:queue:*", "routing:queues:*", "nothinglikeit:*:*"]);
+        let messages: Vec<(&str, Option<&str>)> =
+            found.iter().map(|(_, m, h)| (m.as_str(), h.as_deref())).collect();
+        assert_eq!(
+            messages[0],
+            (
+                "`routng:queue:*` matches no known permission: there is no domain `routng`",
+                Some("did you mean `routing:queue:*`?")
+            )
+        );
+        assert_eq!(
+            messages[1],
+            (
+                "`routing:queues:*` matches no known permission: the domain `routing` has no entity `queues`",
+                Some("did you mean `routing:queue:*`?")
+            )
+        );
+        assert!(messages[2].1.is_some_and(|h| h.contains("lower bound")), "{messages:?}");
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::new(
+            [
+                "routing:queue:add",
+                "routing:queue:edit",
+                "routing:queue:view",
+                "routing:skill:view",
+                "oauth:client:view",
+            ]
+            .map(String::from),
+        )
+    }
+
+    fn align(declared: &[&str], live: &[&str]) -> Vec<String> {
+        align_permissions(declared, live.iter().map(|p| (*p).to_string()), &catalog())
+    }
+
+    #[test]
+    fn a_declared_wildcard_equals_its_expansion_and_no_less() {
+        let queue_actions = ["routing:queue:add", "routing:queue:edit", "routing:queue:view"];
+        // The API's expansion, with an action the catalog does not know.
+        let live = [&queue_actions[..], &["routing:queue:join", "oauth:client:view"]].concat();
+        assert_eq!(
+            align(&["routing:queue:*", "oauth:client:view"], &live),
+            ["oauth:client:view", "routing:queue:*"]
+        );
+        // The wildcard as written (an API that does not expand).
+        assert_eq!(align(&["routing:queue:*"], &["routing:queue:*"]), ["routing:queue:*"]);
+        // One action short: a real change, shown as the live actions.
+        assert_eq!(
+            align(&["routing:queue:*"], &["routing:queue:add", "routing:queue:view"]),
+            ["routing:queue:add", "routing:queue:view"]
+        );
+        // Declared actions a covered wildcard also grants stay declared.
+        assert_eq!(
+            align(&["routing:queue:*", "routing:queue:view"], &queue_actions),
+            ["routing:queue:*", "routing:queue:view"]
+        );
+        // A broader wildcard covers a narrower one.
+        let all = [&queue_actions[..], &["routing:skill:view"]].concat();
+        assert_eq!(
+            align(&["routing:*:*", "routing:queue:*"], &all),
+            ["routing:*:*", "routing:queue:*"]
+        );
+    }
+
+    #[test]
+    fn a_live_wildcard_compares_with_declared_actions_through_the_catalog() {
+        let declared = ["routing:queue:add", "routing:queue:edit", "routing:queue:view"];
+        assert_eq!(align(&declared, &["routing:queue:*"]), declared);
+        // Unknown to the catalog: left as it is.
+        assert_eq!(align(&declared, &["billing:*:*"]), ["billing:*:*"]);
+        // Declared but unknown to the catalog: any matching live permission is its expansion.
+        assert_eq!(align(&["billing:invoice:*"], &["billing:invoice:view"]), ["billing:invoice:*"]);
+        assert!(align(&["billing:invoice:*"], &[]).is_empty());
+    }
+
+    #[test]
+    fn the_plan_compares_through_the_catalog_in_the_lookups() {
+        use super::super::org::{Lookups, OrgKind};
+        let desired = serde_json::json!({"name": "R", "permissions": ["routing:queue:*"]});
+        let live = serde_json::json!({"name": "R", "permissions": ["routing:queue:add", "routing:queue:edit", "routing:queue:view"]});
+        let aligned = |lookups: &Lookups| {
+            let mut live = live.clone();
+            Org.align_live(&desired, &mut live, lookups);
+            live["permissions"].clone()
+        };
+        let mut org_catalog = Lookups::default();
+        org_catalog.permission_catalog = Some(std::sync::Arc::new(catalog()));
+        assert_eq!(aligned(&org_catalog), serde_json::json!(["routing:queue:*"]));
+        // The embedded catalog knows more `routing:queue:` actions than this live role holds.
+        assert_eq!(aligned(&Lookups::default()), live["permissions"]);
     }
 }

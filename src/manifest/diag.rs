@@ -75,6 +75,8 @@ pub struct Finding {
     pub pointer: String,
     pub message: String,
     pub hint: Option<String>,
+    /// An error drops the object and fails the load; a warning does neither.
+    pub severity: Severity,
 }
 
 /// Collects findings from a kind's checks.
@@ -85,7 +87,7 @@ pub struct Findings {
 
 impl Findings {
     pub fn error(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
-        self.items.push(Finding { pointer: pointer.into(), message: message.into(), hint: None });
+        self.push(pointer.into(), message.into(), None, Severity::Error);
     }
 
     pub fn error_with_hint(
@@ -94,11 +96,22 @@ impl Findings {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        self.items.push(Finding {
-            pointer: pointer.into(),
-            message: message.into(),
-            hint: Some(hint.into()),
-        });
+        self.push(pointer.into(), message.into(), Some(hint.into()), Severity::Error);
+    }
+
+    /// Something likely wrong that gcctl cannot be sure of offline (a
+    /// permission its catalog does not list): reported, never fatal.
+    pub fn warning(
+        &mut self,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.push(pointer.into(), message.into(), hint, Severity::Warning);
+    }
+
+    fn push(&mut self, pointer: String, message: String, hint: Option<String>, severity: Severity) {
+        self.items.push(Finding { pointer, message, hint, severity });
     }
 
     pub fn into_vec(self) -> Vec<Finding> {

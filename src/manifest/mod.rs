@@ -460,6 +460,7 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
     for finding in findings.into_vec() {
         let mut d = Diagnostic::new(file, locate(&node, &finding.pointer), finding.message);
         d.hint = finding.hint;
+        d.severity = finding.severity;
         diags.push(d);
     }
     for (pointer, input) in spec.secrets() {
@@ -471,7 +472,9 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
             );
         }
     }
-    (diags.len() == before).then(|| Object {
+    // Warnings (an unknown permission) keep the object.
+    let clean = diags[before..].iter().all(|d| d.severity == diag::Severity::Warning);
+    clean.then(|| Object {
         kind,
         name,
         labels,

@@ -24,7 +24,16 @@
 //! `routing:*:*`, `*`), as role policies write `entityName: "*"` and
 //! `actionSet: ["*"]`. Since June 2026 the API expands wildcards into
 //! explicit actions on read, so a declared wildcard is compared through
-//! [`Catalog::expand`].
+//! [`Catalog::expand`] (`crate::kinds::role::align_permissions`).
+//!
+//! Which catalog: the plan takes it from
+//! [`Lookups::permission_catalog`](crate::kinds::org::Lookups::permission_catalog),
+//! which is [`Catalog::embedded`] unless the `permission_catalog` field is
+//! set. A reader that fetches the org's catalog (`GET
+//! /api/v2/authorization/permissions`, all pages, one entity per domain
+//! whose `permissionMap` lists the actions per entity) sets it with
+//! [`Catalog::new`]; nothing else changes. The offline check of
+//! `validate` always uses the embedded catalog.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -137,6 +146,89 @@ impl Catalog {
     pub fn suggest(&self, permission: &str) -> Option<&str> {
         crate::suggest::closest(permission, self.iter())
     }
+
+    /// Why `pattern` names nothing in the catalog, or `None` when it does: a
+    /// permission the catalog holds, or a wildcard pattern that matches at
+    /// least one of its permissions.
+    ///
+    /// A plain permission that is missing is [`Part::Permission`], with the
+    /// closest catalog permission as the suggestion. A wildcard is checked
+    /// segment by segment: the first segment that no catalog permission
+    /// (matching the segments before it) has is the unknown part, and the
+    /// suggestion is the pattern with each unknown segment replaced by the
+    /// closest one there (`routng:queue:*` → `routing:queue:*`), when that
+    /// pattern matches something.
+    pub fn unknown(&self, pattern: &str) -> Option<Unknown> {
+        if !pattern.contains('*') {
+            return (!self.contains(pattern)).then(|| Unknown {
+                part: Part::Permission,
+                suggestion: self.suggest(pattern).map(str::to_string),
+            });
+        }
+        let segments: Vec<&str> = pattern.split(':').collect();
+        // The pattern with each unknown segment replaced by its closest
+        // known value, given the (fixed) segments before it.
+        let mut fixed = segments.clone();
+        let mut part = None;
+        for index in 0..segments.len() {
+            // The values at `index` of the permissions that match so far.
+            let known: BTreeSet<&str> = self
+                .iter()
+                .filter(|p| p.split(':').zip(&fixed[..index]).all(|(s, w)| *w == "*" || s == *w))
+                .filter_map(|p| p.split(':').nth(index))
+                .collect();
+            if segments[index] == "*" || known.contains(segments[index]) {
+                continue;
+            }
+            let first = *part.get_or_insert(Part::segment(index));
+            match crate::suggest::closest(segments[index], known.iter().copied()) {
+                Some(close) => fixed[index] = close,
+                None => return Some(Unknown { part: first, suggestion: None }),
+            }
+        }
+        if let Some(part) = part {
+            let suggestion = fixed.join(":");
+            let suggestion = (!self.expand(&suggestion).is_empty()).then_some(suggestion);
+            return Some(Unknown { part, suggestion });
+        }
+        // Every segment is known, yet nothing matches (a pattern longer or
+        // shorter than the catalog's names).
+        self.expand(pattern)
+            .is_empty()
+            .then_some(Unknown { part: Part::Permission, suggestion: None })
+    }
+}
+
+/// What [`Catalog::unknown`] found missing, and the likely fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    pub part: Part,
+    /// The pattern with its unknown parts replaced by close known ones.
+    pub suggestion: Option<String>,
+}
+
+/// The part of a permission or pattern that the catalog does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The permission as a whole.
+    Permission,
+    /// The first segment (`routing`).
+    Domain,
+    /// The second segment (`queue`).
+    Entity,
+    /// The third segment (`view`).
+    Action,
+}
+
+impl Part {
+    fn segment(index: usize) -> Part {
+        match index {
+            0 => Part::Domain,
+            1 => Part::Entity,
+            2 => Part::Action,
+            _ => Part::Permission,
+        }
+    }
 }
 
 /// Whether `permission` is one of those `pattern` stands for: segment by
@@ -217,6 +309,41 @@ mod tests {
         assert_eq!(catalog.expand("routing:queue:delete"), ["routing:queue:delete"]);
         assert!(catalog.expand("billing:*:*").is_empty());
         assert_eq!(catalog.domains().into_iter().collect::<Vec<_>>(), ["oauth", "routing"]);
+    }
+
+    #[test]
+    fn unknown_names_the_part_and_suggests_a_fix() {
+        let catalog = Catalog::embedded();
+        for known in
+            ["conversation:message:receive", "routing:queue:*", "routing:*:*", "routing:*:view"]
+        {
+            assert_eq!(catalog.unknown(known), None, "{known}");
+        }
+        let unknown = |pattern| catalog.unknown(pattern).expect(pattern);
+        let misspelled = unknown("conversations:message:receive");
+        assert_eq!(misspelled.part, Part::Permission);
+        assert_eq!(misspelled.suggestion.as_deref(), Some("conversation:message:receive"));
+        let domain = unknown("routng:queue:*");
+        assert_eq!(
+            (domain.part, domain.suggestion.as_deref()),
+            (Part::Domain, Some("routing:queue:*"))
+        );
+        let entity = unknown("routing:queues:*");
+        assert_eq!(
+            (entity.part, entity.suggestion.as_deref()),
+            (Part::Entity, Some("routing:queue:*"))
+        );
+        let action = unknown("routing:*:vieww");
+        assert_eq!(action.part, Part::Action);
+        assert_eq!(action.suggestion.as_deref(), Some("routing:*:view"));
+        let both = unknown("routng:queues:*");
+        assert_eq!(
+            (both.part, both.suggestion.as_deref()),
+            (Part::Domain, Some("routing:queue:*"))
+        );
+        let far = unknown("zzzzzzzz:*:*");
+        assert_eq!((far.part, far.suggestion), (Part::Domain, None));
+        assert_eq!(unknown("routing:queue:view:*").part, Part::Permission);
     }
 
     #[test]

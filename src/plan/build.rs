@@ -132,7 +132,8 @@ fn plan_object(
             live_fingerprint: None,
         });
     };
-    let live_spec = live_spec(kind, live_object, &live.lookups);
+    let mut live_spec = live_spec(kind, live_object, &live.lookups);
+    org.align_live(&desired, &mut live_spec, &live.lookups);
     let ignore = ignored(object, set);
     let fields = diff(&desired, &live_spec, &options(org, &ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);

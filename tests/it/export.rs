@@ -190,6 +190,14 @@ fn populated_org() -> (LiveSandbox, TestContext) {
         serde_json::json!({"name": "Queue Viewer", "permissionPolicies": [
             {"domain": "routing", "entityName": "queue", "actionSet": ["view"]}]}),
     );
+    // A wildcard policy: read back as written, or as explicit actions by an
+    // org that expands wildcards; exported as read either way.
+    created(
+        "/api/v2/authorization/roles",
+        serde_json::json!({"name": "Queue Admin", "permissionPolicies": [
+            {"domain": "routing", "entityName": "queue", "actionSet": ["*"]},
+            {"domain": "routing", "entityName": "skill", "actionSet": ["view"]}]}),
+    );
     created(
         "/api/v2/oauth/clients",
         serde_json::json!({
@@ -250,6 +258,12 @@ fn export_round_trips_through_a_fresh_org_and_is_byte_identical() {
     assert!(first["open-messaging.yaml"].contains("  supportedContent: default\n"));
     assert!(first["webhooks.yaml"].contains("fromEnv: DIRECT_BOT_WEBHOOK_SECRET"));
     assert!(!first["roles.yaml"].contains("Master Admin"), "built-in roles are not exported");
+    let roles = &first["roles.yaml"];
+    assert!(roles.contains("- routing:skill:view\n"), "{roles}");
+    assert!(
+        roles.contains("- routing:queue:*\n") || roles.contains("- routing:queue:view\n"),
+        "{roles}"
+    );
     assert!(run_ok(&ctx, &["validate", "exported"]).starts_with("valid: "));
 
     // Apply the export to a fresh org, with the secret variables set.

@@ -8,6 +8,7 @@ mod cost;
 mod errors;
 mod examples;
 mod scopes;
+mod wildcards;
 
 use std::process::Output;
 

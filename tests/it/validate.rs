@@ -15,6 +15,127 @@ fn manifests_and_examples_are_valid() {
     assert!(stdout(&out).starts_with("valid: "), "{}", stdout(&out));
 }
 
+/// What ships is clean, warnings included: every permission of the sample
+/// repository and the examples is in the catalog (in every environment, see
+/// below, and through the library as `plan` loads them).
+#[test]
+fn manifests_and_examples_have_no_warnings() {
+    let out = in_repo(&["validate", "manifests", "examples", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: JsonReport = serde_json::from_slice(&out.stdout).expect("the documented format");
+    assert!(report.valid && report.diagnostics.is_empty(), "{report:#?}");
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let catalog = gcctl::permissions::Catalog::embedded();
+    for path in ["manifests", "examples"] {
+        let set = gcctl::manifest::load(
+            &[repo_root().join(path)],
+            &gcctl::manifest::LoadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{path}: {:?}", e.diagnostics));
+        assert!(set.warnings.is_empty(), "{path}: {:?}", set.warnings);
+        for role in set.of_kind(gcctl::kinds::Kind::Role) {
+            let permissions = role.spec.to_json()["permissions"].clone();
+            for permission in permissions.as_array().into_iter().flatten() {
+                let permission = permission.as_str().unwrap();
+                assert_eq!(catalog.unknown(permission), None, "{}: {permission}", role.id());
+            }
+        }
+    }
+}
+
+/// `validate --output json` as documented, written out here independently
+/// of the command's own types so that any change to the format fails.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonReport {
+    format_version: String,
+    valid: bool,
+    manifest_sets: usize,
+    objects: usize,
+    files: usize,
+    skipped: usize,
+    counts: std::collections::BTreeMap<String, usize>,
+    diagnostics: Vec<JsonDiagnostic>,
+}
+
+#[derive(Debug, serde::Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct JsonDiagnostic {
+    severity: String,
+    file: String,
+    line: Option<u32>,
+    column: Option<u32>,
+    message: String,
+    hint: Option<String>,
+}
+
+const MISSPELLED_ROLE: &str = "\
+apiVersion: gcctl/v1
+kind: Role
+metadata: {name: handover}
+spec:
+  name: Handover
+  permissions:
+    - conversation:message:view
+    - conversations:message:receive
+    - routing:queue:*
+    - routng:skill:*
+";
+
+/// A permission the offline catalog does not list is a warning at its list
+/// item, with a did-you-mean; the set is valid and the exit code 0. A
+/// wildcard is fine when it matches a catalog permission.
+#[test]
+fn an_unknown_permission_is_a_warning_with_a_suggestion() {
+    let ctx = TestContext::new();
+    ctx.write("set/role.yaml", MISSPELLED_ROLE);
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(stdout(&out).starts_with("valid: 1 object"), "{}", stdout(&out));
+    for expected in [
+        "set/role.yaml:8:7: warning: `conversations:message:receive` is not in the permission catalog",
+        "  hint: did you mean `conversation:message:receive`?",
+        "set/role.yaml:10:7: warning: `routng:skill:*` matches no known permission: there is no domain `routng`",
+        "  hint: did you mean `routing:skill:*`?",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+    }
+    assert!(!err.contains("routing:queue:*`") && !err.contains("error"), "{err}");
+
+    let out = ctx.run(&["validate", "set", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let report: JsonReport = serde_json::from_slice(&out.stdout).expect("the documented format");
+    assert_eq!((report.format_version.as_str(), report.valid), ("1", true));
+    assert_eq!(report.counts.get("Role"), Some(&1));
+    let first = &report.diagnostics[0];
+    assert_eq!(report.diagnostics.len(), 2, "{report:#?}");
+    assert_eq!(
+        (first.severity.as_str(), first.file.as_str(), first.line, first.column),
+        ("warning", "set/role.yaml", Some(8), Some(7))
+    );
+    assert_eq!(first.hint.as_deref(), Some("did you mean `conversation:message:receive`?"));
+
+    // With an error beside it, the run fails and the warning is still reported.
+    ctx.write("set/broken.yaml", "apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: x}\n");
+    let out = ctx.run(&["validate", "set", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: JsonReport = serde_json::from_slice(&out.stdout).expect("the documented format");
+    assert!(!report.valid);
+    let severities: Vec<&str> = report.diagnostics.iter().map(|d| d.severity.as_str()).collect();
+    assert_eq!(severities, ["error", "warning", "warning"], "{report:#?}");
+    let text = ctx.run(&["validate", "set"]);
+    assert_eq!(text.status.code(), Some(1));
+    assert!(
+        stderr(&text).contains("warning: `conversations:message:receive`"),
+        "{}",
+        stderr(&text)
+    );
+    assert!(stderr(&text).contains("error: 1 problem found"), "{}", stderr(&text));
+}
+
 #[test]
 fn every_example_is_valid_on_its_own_and_in_every_environment() {
     let mut runs = vec![
@@ -38,6 +159,7 @@ fn every_example_is_valid_on_its_own_and_in_every_environment() {
     for args in runs {
         let out = in_repo(&args);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("warning"), "{args:?}: {}", stderr(&out));
     }
 }
 

@@ -170,9 +170,8 @@ async fn create_roles(org: &PlanOrg) {
             Some("What a bot platform needs to hand conversations over to agents"),
             &[
                 ("messaging", "integration", &["view"]),
-                ("conversations", "message", &["receive", "create"]),
+                ("conversation", "message", &["receive", "create", "view"]),
                 ("conversation", "webmessaging", &["view"]),
-                ("conversation", "message", &["view"]),
                 ("analytics", "conversationDetail", &["view"]),
             ],
         ),
@@ -188,10 +187,7 @@ async fn create_roles(org: &PlanOrg) {
         role_body(
             "Message Injector",
             Some("Create and read conversation messages"),
-            &[
-                ("conversation", "message", &["view", "create"]),
-                ("conversations", "message", &["create"]),
-            ],
+            &[("conversation", "message", &["view", "create"])],
         ),
     ];
     for role in roles {
