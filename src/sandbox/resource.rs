@@ -28,6 +28,7 @@
 use axum::Router;
 use serde_json::{Map, Value};
 
+use super::auth::Caller;
 use super::error::ApiResult;
 use super::routes::input::Params;
 use super::server::{AppState, Shared};
@@ -100,6 +101,9 @@ pub enum Filter {
     /// `(parameter, field, values)`, repeatable: the field, lowercased, is
     /// one of the values, which must come from the lowercase list (flow `type`).
     OneOf(&'static str, &'static str, &'static [&'static str]),
+    /// `state` (users): `active` (the default), `inactive`, `deleted`, or
+    /// `any` for all.
+    State,
 }
 
 /// An operation, for [`Spec::flags`].
@@ -172,8 +176,8 @@ impl Spec {
 /// A write being applied, for [`Resource::on_write`].
 pub struct Write<'a> {
     pub store: &'a mut Store,
-    /// The OAuth client id of the caller.
-    pub caller: &'a str,
+    /// Who makes the request.
+    pub caller: &'a Caller,
     pub id: &'a str,
     pub body: &'a Object,
     /// True for a create, false for an update.

@@ -261,6 +261,8 @@ async fn snapshot_format_is_stable() {
         "messagingSettings",
         "recipients",
         "oauthClients",
+        "users",
+        "grants",
         "secrets",
         "defaults",
     ];
