@@ -180,6 +180,8 @@ pub struct Write<'a> {
     pub caller: &'a Caller,
     pub id: &'a str,
     pub body: &'a Object,
+    /// The object before an update (`None` for a create).
+    pub old: Option<&'a Value>,
     /// True for a create, false for an update.
     pub created: bool,
 }

@@ -7,6 +7,7 @@ mod fidelity;
 mod knobs;
 mod messaging_settings;
 mod resources;
+mod rules;
 
 use std::time::{Duration, Instant};
 

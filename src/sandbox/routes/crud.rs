@@ -254,7 +254,7 @@ fn save<R: Resource>(
         object.insert("dateModified".into(), json!(stamp));
     }
     bump_version::<R>(&mut object);
-    let mut write = Write { store: &mut store, caller, id: &id, body, created };
+    let mut write = Write { store: &mut store, caller, id: &id, body, old: old.as_ref(), created };
     let shown = R::on_write(&mut write, &mut object)?;
     let object = Value::Object(object);
     if created {

@@ -164,10 +164,7 @@ pub fn check(name: &str, value: &Value, shape: Shape) -> ApiResult<()> {
             if allowed.contains(&s) {
                 true
             } else {
-                return Err(ApiError::bad_field(
-                    name,
-                    format!("The field '{name}' must be one of {}, not '{s}'.", allowed.join(", ")),
-                ));
+                return Err(bad_enum(name, s, allowed));
             }
         }
     };
@@ -187,6 +184,27 @@ pub fn check(name: &str, value: &Value, shape: Shape) -> ApiResult<()> {
             format!("The field '{name}' must be {want}, not {}.", type_name(value)),
         ))
     }
+}
+
+/// 400 for a value outside an enum, in the real API's words: "Value []
+/// is not valid for field type [Mode]. Allowable values are: `AgentFirst`,
+/// `CustomerFirst`" for `mediaSettings.callback.mode` (Genesys Terraform
+/// provider issue #1578). The type name is the field's last segment,
+/// capitalized (the real one is the server's enum type, which matches for
+/// `Mode`; UNVERIFIED for the others).
+pub fn bad_enum(name: &str, value: &str, allowed: &[&str]) -> ApiError {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let last = last.split('[').next().unwrap_or(last);
+    let mut chars = last.chars();
+    let type_name: String =
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    ApiError::bad_field(
+        name,
+        format!(
+            "Value [{value}] is not valid for field type [{type_name}]. Allowable values are: {}",
+            allowed.join(", ")
+        ),
+    )
 }
 
 /// A required, non-blank string field.
