@@ -101,6 +101,10 @@ pub enum Filter {
     /// `(parameter, field, values)`, repeatable: the field, lowercased, is
     /// one of the values, which must come from the lowercase list (flow `type`).
     OneOf(&'static str, &'static str, &'static [&'static str]),
+    /// `(parameter, field)`, a boolean: `true` keeps objects whose field is a
+    /// non-empty string, `false` those without it; omitted keeps all (queue
+    /// `hasPeer` over `peerId`).
+    Present(&'static str, &'static str),
     /// `state` (users): `active` (the default), `inactive`, `deleted`, or
     /// `any` for all.
     State,

@@ -131,6 +131,15 @@ fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '
                     values.is_empty() || values.contains(&value.to_lowercase().as_str())
                 }));
             }
+            Filter::Present(param, field) => {
+                if let Some(wanted) = params.bool(param)? {
+                    tests.push(Box::new(move |v| {
+                        let present =
+                            v.get(field).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                        present == wanted
+                    }));
+                }
+            }
             Filter::State => {
                 const STATES: &[&str] = &["active", "inactive", "deleted", "any"];
                 let wanted = params.get("state").filter(|s| !s.is_empty()).unwrap_or("active");

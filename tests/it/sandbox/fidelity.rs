@@ -240,8 +240,8 @@ async fn every_emitted_field_exists_in_the_reference_model() {
             problems.push(format!("{method} {template}: 500 {}", answer.body));
         }
     }
-    // The sandbox serves 57 API routes (method + template); all are exercised.
-    assert_eq!(exercised.len(), 57, "exercised: {exercised:#?}");
+    // The sandbox serves 58 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 58, "exercised: {exercised:#?}");
     assert!(
         problems.is_empty(),
         "fields or routes not in the reference:\n{}\n\
@@ -426,7 +426,15 @@ async fn exercise_authorization(r: &mut Recorder<'_>) {
     let body = json!({"subjectIds": [user], "divisionIds": [operations]});
     r.call("POST", bulk, &format!("/api/v2/authorization/roles/{role}"), Some(body)).await;
     r.call("POST", bulk, &format!("/api/v2/authorization/roles/{role}"), Some(json!({}))).await;
+    // Division moves.
     let queues = "/api/v2/routing/queues";
+    let queue = r.call("POST", queues, queues, Some(json!({"name": "Mover"}))).await;
+    let moves = "/api/v2/authorization/divisions/{divisionId}/objects/{objectType}";
+    let path = format!("/api/v2/authorization/divisions/{operations}/objects/QUEUE");
+    r.call("POST", moves, &path, Some(json!([id(&queue)]))).await;
+    r.call("POST", moves, &path, Some(json!(["nope"]))).await;
+    let bad = format!("/api/v2/authorization/divisions/{operations}/objects/WIDGET");
+    r.call("POST", moves, &bad, Some(json!([id(&queue)]))).await;
     // A caller without the permission: a client holding only `employee`.
     let clients = "/api/v2/oauth/clients";
     let home = r

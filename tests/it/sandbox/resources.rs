@@ -283,7 +283,7 @@ async fn supported_content_and_messaging_settings() {
     let patched = org
         .patch(
             &format!("{CONTENT}/{id}"),
-            json!({"mediaTypes": {"allow": {"outbound": [{"type": "video/mpeg"}]}}}),
+            json!({"name": "Images", "mediaTypes": {"allow": {"outbound": [{"type": "video/mpeg"}]}}}),
         )
         .await;
     assert_eq!(patched.body["version"], 2);
