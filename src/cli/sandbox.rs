@@ -3,7 +3,9 @@
 //!
 //! stdout gets only the startup block (first line `listening on
 //! http://HOST:PORT`, then the credentials and the environment to point gcctl
-//! at it); the request log goes to stderr.
+//! at it, then, commented out so that evaluating the block keeps the client
+//! credentials in charge, the seeded admin user's access token as
+//! `GENESYSCLOUD_ACCESS_TOKEN=...`); the request log goes to stderr.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -159,11 +161,19 @@ pub fn run(args: &SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome> {
         let sandbox = crate::sandbox::start(config).await.context("failed to start the sandbox")?;
         let url = sandbox.base_url();
         let (id, secret) = (sandbox.client_id(), sandbox.client_secret());
+        let (user, email, token) = (
+            crate::sandbox::ADMIN_USER_NAME,
+            crate::sandbox::ADMIN_USER_EMAIL,
+            sandbox.user_token(),
+        );
         printer.data(&format!(
             "listening on {url}\nclient id: {id}\nclient secret: {secret}\n\n\
              export GENESYSCLOUD_REGION={url}\n\
              export GENESYSCLOUD_OAUTHCLIENT_ID={id}\n\
-             export GENESYSCLOUD_OAUTHCLIENT_SECRET={secret}\n"
+             export GENESYSCLOUD_OAUTHCLIENT_SECRET={secret}\n\n\
+             # To call as the user {user} <{email}> instead (a token wins over the\n\
+             # client credentials; it does not survive a restart of the sandbox):\n\
+             # export GENESYSCLOUD_ACCESS_TOKEN={token}\n"
         ))?;
         printer.status("sandbox running; stop it with Ctrl-C");
         wait_for_signal().await;

@@ -1,13 +1,24 @@
-//! OAuth client credentials: `POST /oauth/token` and bearer-token checks.
+//! Callers: OAuth client credentials (`POST /oauth/token`), user tokens, and
+//! bearer-token checks.
 //!
-//! Any OAuth client of the org can mint tokens if it is `active`, has the
-//! `CLIENT-CREDENTIALS` grant and presents its current secret (HTTP Basic or
-//! form fields). The admin client (the credentials the sandbox was started
-//! with) gets `token_lifetime`; other clients get their
-//! `accessTokenValiditySeconds`. Tokens are opaque random strings kept in
-//! memory only: a restart invalidates them, as a real org would not, but a
-//! client that refreshes on 401 recovers. A token stops working when it
-//! expires or when its client is deleted or `disabled`.
+//! A token speaks for a [`Subject`]: an OAuth client or a user.
+//!
+//! - Any OAuth client of the org can mint tokens if it is `active`, has the
+//!   `CLIENT-CREDENTIALS` grant and presents its current secret (HTTP Basic
+//!   or form fields). The admin client (the credentials the sandbox was
+//!   started with) gets `token_lifetime`; other clients get their
+//!   `accessTokenValiditySeconds`.
+//! - User tokens are not minted over HTTP (a real user logs in through a
+//!   browser, e.g. with an implicit grant): the sandbox mints one for its
+//!   seeded admin user at start ([`Tokens::mint`]), as if it had been
+//!   obtained elsewhere, and `RunningSandbox::user_token` hands it out. It
+//!   lives `token_lifetime`.
+//!
+//! Tokens are opaque random strings kept in memory only: a restart
+//! invalidates them, as a real org would not, but a client that refreshes on
+//! 401 recovers. A token stops working when it expires, when it is revoked
+//! (`DELETE /api/v2/tokens/me`), or when its client is deleted or `disabled`
+//! (its user deleted or no longer `active`).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -19,15 +30,45 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::common::{random_secret, secret_matches};
+use super::common::{random_secret, secret_matches, self_uri};
 use super::error::ApiError;
 use super::server::Shared;
 use super::store::{Kind, Store};
 
+/// Who a token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// An OAuth client (a client-credentials token).
+    Client(String),
+    /// A user (a token from a user login).
+    User(String),
+}
+
+impl Subject {
+    pub fn id(&self) -> &str {
+        match self {
+            Subject::Client(id) | Subject::User(id) => id,
+        }
+    }
+
+    /// The collection the subject lives in.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Subject::Client(_) => Kind::OauthClients,
+            Subject::User(_) => Kind::Users,
+        }
+    }
+
+    /// A `{id, selfUri}` reference, as `createdBy` fields show the caller.
+    pub fn reference(&self) -> Value {
+        json!({"id": self.id(), "selfUri": self_uri(self.kind(), self.id())})
+    }
+}
+
 /// A minted access token.
 #[derive(Debug, Clone)]
 pub struct Token {
-    pub client_id: String,
+    pub subject: Subject,
     pub expires: Instant,
 }
 
@@ -35,8 +76,7 @@ pub struct Token {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub token: String,
-    /// The OAuth client the token was minted for.
-    pub client_id: String,
+    pub subject: Subject,
 }
 
 /// Live tokens.
@@ -44,7 +84,8 @@ pub struct Caller {
 pub struct Tokens(HashMap<String, Token>);
 
 impl Tokens {
-    fn mint(&mut self, client_id: &str, lifetime: Duration) -> String {
+    /// A new token for `subject`, valid for `lifetime`.
+    pub fn mint(&mut self, subject: Subject, lifetime: Duration) -> String {
         /// A lifetime that fits any `Instant` (about 30 years).
         const NEVER: Duration = Duration::from_secs(1_000_000_000);
         let now = Instant::now();
@@ -54,16 +95,18 @@ impl Tokens {
             token.clone(),
             // `checked_add`: `--token-lifetime-secs` may be absurdly large;
             // such a token never expires rather than overflowing an Instant.
-            Token {
-                client_id: client_id.to_string(),
-                expires: now.checked_add(lifetime).unwrap_or(now + NEVER),
-            },
+            Token { subject, expires: now.checked_add(lifetime).unwrap_or(now + NEVER) },
         );
         token
     }
 
     fn check(&self, token: &str) -> Option<&Token> {
         self.0.get(token).filter(|t| t.expires > Instant::now())
+    }
+
+    /// Forget a token (`DELETE /api/v2/tokens/me`).
+    pub fn revoke(&mut self, token: &str) {
+        self.0.remove(token);
     }
 }
 
@@ -113,7 +156,7 @@ pub async fn token(State(state): State<Shared>, request: Request) -> Response {
             }
         }
     };
-    let access_token = state.tokens().mint(&client_id, lifetime);
+    let access_token = state.tokens().mint(Subject::Client(client_id), lifetime);
     let body = json!({"access_token": access_token, "token_type": "bearer", "expires_in": lifetime.as_secs()});
     (StatusCode::OK, axum::Json(body)).into_response()
 }
@@ -169,14 +212,18 @@ pub fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<Caller, ApiEr
         ));
     };
     let token = token.trim();
-    let client_id = state.tokens().check(token).map(|t| t.client_id.clone());
-    let valid = client_id.filter(|id| {
+    let subject = state.tokens().check(token).map(|t| t.subject.clone());
+    let valid = subject.filter(|subject| {
         let store = state.store();
-        let client = store.get(Kind::OauthClients, id);
-        client.is_some_and(|c| c.get("state").and_then(Value::as_str) != Some("disabled"))
+        let found = store.get(subject.kind(), subject.id());
+        let status = found.and_then(|o| o.get("state")).and_then(Value::as_str);
+        match subject {
+            Subject::Client(_) => found.is_some() && status != Some("disabled"),
+            Subject::User(_) => found.is_some() && status.is_none_or(|s| s == "active"),
+        }
     });
-    if let Some(client_id) = valid {
-        Ok(Caller { token: token.to_string(), client_id })
+    if let Some(subject) = valid {
+        Ok(Caller { token: token.to_string(), subject })
     } else {
         Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -6,8 +6,10 @@
 //!    and writes the request log line. `/_sandbox/*` is neither delayed nor
 //!    counted.
 //! 2. [`guard`] (`/api/v2` routes only): bearer token, then the per-token rate
-//!    limit, then fault injection. `/oauth/token` and `/_sandbox/*` are never
-//!    limited nor faulted.
+//!    limit, then the caller's permissions (the route template's requirement,
+//!    see `authz`; 403 naming the missing permissions), then fault
+//!    injection. `/oauth/token` and `/_sandbox/*` are never limited, checked
+//!    nor faulted.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 
 use super::auth::authenticate;
+use super::authz;
 use super::common::new_id;
 use super::error::{ApiError, PendingError};
 use super::knobs::Fault;
@@ -81,7 +84,7 @@ async fn sleep_latency(state: &Shared) {
     tokio::time::sleep(Duration::from_millis(millis)).await;
 }
 
-/// `/api/v2` middleware: authentication, rate limit, faults.
+/// `/api/v2` middleware: authentication, rate limit, permissions, faults.
 pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next) -> Response {
     let caller = match authenticate(&state, request.headers()) {
         Ok(caller) => caller,
@@ -100,6 +103,15 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
             error.retry_after = Some(seconds);
             return error.into_response();
         }
+    }
+    let template = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let allowed = {
+        let store = state.store();
+        let method = request.method().as_str();
+        authz::authorize(&store, &caller.subject, method, template.as_deref().unwrap_or_default())
+    };
+    if let Err(error) = allowed {
+        return error.into_response();
     }
     request.extensions_mut().insert(caller);
     let fault = state.faults().draw();

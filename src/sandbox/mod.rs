@@ -15,6 +15,11 @@
 //!   numbers and unknown ids all answer with an `ErrorBody`.
 //! - Every response has an `ININ-Correlation-Id`; error bodies repeat it in
 //!   `contextId`.
+//! - Callers are OAuth clients or users (`auth`), and every `/api/v2` request
+//!   is checked against the permissions its endpoint requires (`authz`): a
+//!   caller without them gets the real 403. The validation rules of a real
+//!   org (grant only held roles, enums, division moves, ...) are applied by
+//!   the resources that own them (`routes::*`).
 //! - With a state file, every change is on disk before it is answered.
 //! - The library never prints; the request log goes through `tracing`.
 //!
@@ -22,6 +27,7 @@
 //! [`RunningSandbox::shutdown`] or drop.
 
 mod auth;
+mod authz;
 mod common;
 mod config;
 mod error;
@@ -33,11 +39,12 @@ mod seed;
 mod server;
 mod store;
 
+pub use authz::requirement as permission_requirement;
 pub use config::{Generate, SandboxConfig};
 pub use error::SandboxError;
 pub use knobs::{FaultCounts, Stats};
 pub use middleware::CORRELATION_HEADER;
 pub use routes::open_messaging::CREATE_ERROR_PREFIX;
-pub use seed::{ADMIN_CLIENT_NAME, FLOWS as SEEDED_FLOWS};
+pub use seed::{ADMIN_CLIENT_NAME, ADMIN_USER_EMAIL, ADMIN_USER_NAME, FLOWS as SEEDED_FLOWS};
 pub use server::{RunningSandbox, start};
 pub use store::{FORMAT_VERSION, Org};

@@ -28,6 +28,7 @@
 use axum::Router;
 use serde_json::{Map, Value};
 
+use super::auth::Caller;
 use super::error::ApiResult;
 use super::routes::input::Params;
 use super::server::{AppState, Shared};
@@ -100,6 +101,13 @@ pub enum Filter {
     /// `(parameter, field, values)`, repeatable: the field, lowercased, is
     /// one of the values, which must come from the lowercase list (flow `type`).
     OneOf(&'static str, &'static str, &'static [&'static str]),
+    /// `(parameter, field)`, a boolean: `true` keeps objects whose field is a
+    /// non-empty string, `false` those without it; omitted keeps all (queue
+    /// `hasPeer` over `peerId`).
+    Present(&'static str, &'static str),
+    /// `state` (users): `active` (the default), `inactive`, `deleted`, or
+    /// `any` for all.
+    State,
 }
 
 /// An operation, for [`Spec::flags`].
@@ -172,10 +180,12 @@ impl Spec {
 /// A write being applied, for [`Resource::on_write`].
 pub struct Write<'a> {
     pub store: &'a mut Store,
-    /// The OAuth client id of the caller.
-    pub caller: &'a str,
+    /// Who makes the request.
+    pub caller: &'a Caller,
     pub id: &'a str,
     pub body: &'a Object,
+    /// The object before an update (`None` for a create).
+    pub old: Option<&'a Value>,
     /// True for a create, false for an update.
     pub created: bool,
 }

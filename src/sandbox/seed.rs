@@ -4,10 +4,17 @@
 //! home division) and `Operations`; supported content profile `Default` (org
 //! default, allowing `*/*` both ways); messaging setting `Default` (org
 //! default); built-in roles `Master Admin`, `admin`, `employee`, `Developer`;
-//! flows listed in [`FLOWS`]; and the admin OAuth client `gcctl sandbox admin`
-//! (`Master Admin` in Home) holding the credentials the sandbox was started with.
-//! The org itself has an id (`orgId` in the defaults), served by
+//! flows listed in [`FLOWS`]; the admin OAuth client `gcctl sandbox admin`
+//! holding the credentials the sandbox was started with; and the admin user
+//! [`ADMIN_USER_NAME`] ([`ADMIN_USER_EMAIL`], `active`). Both admins hold
+//! `Master Admin` (every permission: its policy is `*:*:*`) in every
+//! division. The org itself has an id (`orgId` in the defaults), served by
 //! `GET /api/v2/organizations/me`.
+//!
+//! [`prepare`] ensures the admins on every start, like the org id: a state
+//! file written before users and grants existed loads (the new collections
+//! empty) and gets them, and an admin that lost its grants (or a division
+//! added by a seed file) is granted `Master Admin` everywhere again.
 
 use serde_json::{Value, json};
 
@@ -19,6 +26,12 @@ use super::store::{Kind, Org, Store};
 
 /// Name of the OAuth client holding the sandbox's own credentials.
 pub const ADMIN_CLIENT_NAME: &str = "gcctl sandbox admin";
+/// Name of the seeded admin user (the subject of `RunningSandbox::user_token`).
+pub const ADMIN_USER_NAME: &str = "Sandbox Admin";
+/// Email (and username) of the seeded admin user.
+pub const ADMIN_USER_EMAIL: &str = "admin@sandbox.gcctl.example";
+/// The built-in role that holds every permission.
+pub const MASTER_ADMIN: &str = "Master Admin";
 
 /// Seeded flows: (name, type). Names repeat across types, as on real orgs.
 pub const FLOWS: &[(&str, &str)] = &[
@@ -40,9 +53,16 @@ const ROLES: &[(&str, &str, &str)] = &[
     ("Developer", "developer", "integrations"),
 ];
 
-/// Load or seed the org, ensure the admin client, generate bulk objects.
-/// Returns the store and the admin credentials `(client id, secret)`.
-pub fn prepare(config: &SandboxConfig) -> Result<(Store, (String, String)), SandboxError> {
+/// What [`prepare`] ensured: the admin client's credentials and the admin user.
+pub struct Admins {
+    pub client_id: String,
+    pub client_secret: String,
+    pub user_id: String,
+}
+
+/// Load or seed the org, ensure the admin client and user, generate bulk
+/// objects.
+pub fn prepare(config: &SandboxConfig) -> Result<(Store, Admins), SandboxError> {
     let initial = || match &config.seed_file {
         Some(path) => Org::load(path),
         None => Ok(new_org()),
@@ -52,11 +72,95 @@ pub fn prepare(config: &SandboxConfig) -> Result<(Store, (String, String)), Sand
         None => Store::new(initial()?, config.consistency_delay),
     };
     super::routes::organization::ensure_org_id(&mut store);
-    let admin = ensure_admin(&mut store, config);
+    let master = ensure_master_admin(&mut store);
+    let (client_id, client_secret) = ensure_admin(&mut store, config, &master);
+    let user_id = ensure_admin_user(&mut store, &master);
     generate(&mut store, config);
     // Start from a full snapshot: the state file alone describes the org.
     store.compact()?;
-    Ok((store, admin))
+    Ok((store, Admins { client_id, client_secret, user_id }))
+}
+
+/// The policy of `Master Admin`: every permission.
+fn all_permissions() -> Value {
+    json!([{"domain": "*", "entityName": "*", "actionSet": ["*"], "allowConditions": false}])
+}
+
+/// Make sure the built-in `Master Admin` role exists and grants every
+/// permission; returns its id.
+fn ensure_master_admin(store: &mut Store) -> String {
+    let found = store
+        .all(Kind::Roles)
+        .find(|r| r.get("defaultRoleId").and_then(Value::as_str) == Some("masterAdmin"))
+        .cloned();
+    let mut role = found.unwrap_or_else(|| {
+        let id = new_id();
+        json!({
+            "id": id, "name": MASTER_ADMIN, "description": format!("Built-in role {MASTER_ADMIN}"),
+            "defaultRoleId": "masterAdmin", "permissions": [],
+            "userCount": 0, "default": true, "base": false,
+            "selfUri": self_uri(Kind::Roles, &id),
+        })
+    });
+    let id = role.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let before = store.get(Kind::Roles, &id).cloned();
+    role["permissionPolicies"] = all_permissions();
+    if before.as_ref() != Some(&role) {
+        store.put(Kind::Roles, &id, role);
+    }
+    id
+}
+
+/// `role` in every division, added to `grants` where missing.
+fn grant_everywhere(store: &Store, grants: &mut Vec<Value>, role: &str, stamp: Option<&str>) {
+    let divisions: Vec<String> = store
+        .all(Kind::Divisions)
+        .filter_map(|d| d.get("id").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    for division in divisions {
+        let held = grants.iter().any(|g| g["roleId"] == role && g["divisionId"] == division);
+        if !held {
+            let mut grant = json!({"roleId": role, "divisionId": division});
+            if let Some(stamp) = stamp {
+                grant["grantMadeAt"] = json!(stamp);
+            }
+            grants.push(grant);
+        }
+    }
+}
+
+/// Make sure the admin user exists, is `active` and holds `Master Admin` in
+/// every division; returns its id.
+fn ensure_admin_user(store: &mut Store, master: &str) -> String {
+    let stored = store.org().default_str("adminUserId").map(str::to_string);
+    let id = stored.filter(|id| store.get(Kind::Users, id).is_some()).unwrap_or_else(new_id);
+    let mut user = store.get(Kind::Users, &id).cloned().unwrap_or_else(|| {
+        json!({
+            "id": id, "name": ADMIN_USER_NAME, "email": ADMIN_USER_EMAIL,
+            "username": ADMIN_USER_EMAIL, "version": 1,
+            "division": {"id": crate::sandbox::common::home_division(store).unwrap_or_default()},
+            "selfUri": self_uri(Kind::Users, &id),
+        })
+    });
+    user["state"] = json!("active");
+    if store.get(Kind::Users, &id) != Some(&user) {
+        store.put(Kind::Users, &id, user);
+    }
+    let before = store.get(Kind::Grants, &id).cloned();
+    let mut grants: Vec<Value> = before
+        .as_ref()
+        .and_then(|g| g.get("grants"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    grant_everywhere(store, &mut grants, master, Some(&now()));
+    let after = json!({"subjectId": id, "grants": grants});
+    if before.as_ref() != Some(&after) {
+        store.put(Kind::Grants, &id, after);
+    }
+    store.put(Kind::Defaults, "adminUserId", json!(id));
+    id
 }
 
 /// A fresh org with the seeded objects.
@@ -121,22 +225,27 @@ fn seed_messaging(store: &mut Store) {
 }
 
 /// Make sure the admin client exists with the configured (or persisted, or
-/// generated) credentials, and is usable.
-fn ensure_admin(store: &mut Store, config: &SandboxConfig) -> (String, String) {
+/// generated) credentials, is usable, and holds `Master Admin` in every
+/// division.
+fn ensure_admin(store: &mut Store, config: &SandboxConfig, master: &str) -> (String, String) {
     let stored_id = store.org().default_str("adminClientId").map(str::to_string);
     let stored_secret = store.org().default_str("adminClientSecret").map(str::to_string);
     let id = config.client_id.clone().or_else(|| stored_id.clone()).unwrap_or_else(new_id);
     let reuse = (stored_id.as_deref() == Some(id.as_str())).then_some(stored_secret).flatten();
     let secret = config.client_secret.clone().or(reuse).unwrap_or_else(random_secret);
-    let client = match store.get(Kind::OauthClients, &id) {
+    let mut client = match store.get(Kind::OauthClients, &id) {
         Some(existing) => {
             let mut client = existing.clone();
             client["state"] = json!("active");
             client["authorizedGrantType"] = json!("CLIENT-CREDENTIALS");
             client
         }
-        None => oauth::build(store, &id, ADMIN_CLIENT_NAME, "Master Admin", 86_400),
+        None => oauth::build(store, &id, ADMIN_CLIENT_NAME, MASTER_ADMIN, 86_400),
     };
+    let mut grants: Vec<Value> =
+        client.get("roleDivisions").and_then(Value::as_array).cloned().unwrap_or_default();
+    grant_everywhere(store, &mut grants, master, None);
+    client["roleDivisions"] = Value::Array(grants);
     if store.get(Kind::OauthClients, &id) != Some(&client) {
         store.put(Kind::OauthClients, &id, client);
     }

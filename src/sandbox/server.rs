@@ -18,7 +18,7 @@ use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::auth::{self, Tokens};
+use super::auth::{self, Subject, Tokens};
 use super::config::SandboxConfig;
 use super::error::{ApiError, SandboxError};
 use super::knobs::{Faults, RateLimiter, Stats};
@@ -69,6 +69,8 @@ pub struct RunningSandbox {
     addr: SocketAddr,
     client_id: String,
     client_secret: String,
+    user_id: String,
+    user_token: String,
     state: Shared,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -93,6 +95,19 @@ impl RunningSandbox {
     /// Client secret accepted by `POST /oauth/token`.
     pub fn client_secret(&self) -> &str {
         &self.client_secret
+    }
+
+    /// Id of the seeded admin user (`Sandbox Admin`).
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// An access token of the seeded admin user, minted at start as if the
+    /// user had logged in elsewhere (e.g. with an implicit grant): the value
+    /// for `GENESYSCLOUD_ACCESS_TOKEN`. It lives `token_lifetime` and, like
+    /// every token, does not survive a restart.
+    pub fn user_token(&self) -> &str {
+        &self.user_token
     }
 
     /// Stop serving (in-flight requests get a short grace period) and fold the
@@ -131,7 +146,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
     if !config.allow_non_loopback && !config.listen.ip().is_loopback() {
         return Err(SandboxError::NonLoopback(config.listen));
     }
-    let (store, admin) = seed::prepare(&config)?;
+    let (store, admins) = seed::prepare(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
@@ -141,12 +156,14 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
     let state = Arc::new(AppState {
         limiter: config.rate_limit_per_minute.map(|n| Mutex::new(RateLimiter::new(n))),
         faults: Mutex::new(Faults::new(config.fault_rate, config.fault_seed)),
-        admin_id: admin.0.clone(),
+        admin_id: admins.client_id.clone(),
         store: Mutex::new(store),
         tokens: Mutex::new(Tokens::default()),
         stats: Mutex::new(Stats::default()),
         config,
     });
+    let user_token =
+        state.tokens().mint(Subject::User(admins.user_id.clone()), state.config.token_lifetime);
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -159,8 +176,10 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
     });
     Ok(RunningSandbox {
         addr,
-        client_id: admin.0,
-        client_secret: admin.1,
+        client_id: admins.client_id,
+        client_secret: admins.client_secret,
+        user_id: admins.user_id,
+        user_token,
         state,
         stop: Some(stop),
         task: Some(task),

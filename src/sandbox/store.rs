@@ -71,10 +71,17 @@ kinds! {
     MessagingSettings = "messagingSettings",
     Recipients = "recipients",
     OauthClients = "oauthClients",
+    /// Users of the org (read-only through the API; seeded).
+    Users = "users",
+    /// Role grants of users, keyed by user id: `{"subjectId", "grants":
+    /// [{"roleId", "divisionId", "grantMadeAt"}]}` (OAuth clients keep theirs
+    /// in their own `roleDivisions`). Server-side only: read through
+    /// `/api/v2/authorization/subjects/...`.
+    Grants = "grants",
     /// SHA-256 hex of write-only values, keyed `<kind>:<id>`.
     Secrets = "secrets",
     /// Org-wide settings: `supportedContent`, `messagingSetting` (default ids),
-    /// `adminClientId`, `adminClientSecret`.
+    /// `adminClientId`, `adminClientSecret`, `adminUserId`, `orgId`.
     Defaults = "defaults",
 }
 

@@ -2,10 +2,12 @@
 //! failures, the realism knobs, persistence and observability. The model
 //! fidelity check lives in `fidelity`.
 
+mod access;
 mod fidelity;
 mod knobs;
 mod messaging_settings;
 mod resources;
+mod rules;
 
 use std::time::{Duration, Instant};
 
@@ -62,6 +64,40 @@ impl TestOrg {
             request = request.json(&body);
         }
         answer(request.send().await?).await
+    }
+
+    /// Call with another bearer token (the seeded user's, a created client's).
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.expect("request answered")).await.expect("answer")
+    }
+
+    /// Give the admin OAuth client `role` in `division` the way a real org
+    /// allows it: the seeded admin user grants the role to itself (granting
+    /// to a user needs only `authorization:grant:add`), then to the client
+    /// (granting to an OAuth client needs the granter to hold the role there).
+    pub async fn grant_admin_client(&self, role: &str, division: &str) {
+        let user = self.sandbox.user_id();
+        let client = self.sandbox.client_id();
+        let subjects = "/api/v2/authorization/subjects";
+        for path in [
+            format!("{subjects}/{user}/divisions/{division}/roles/{role}"),
+            format!(
+                "{subjects}/{client}/divisions/{division}/roles/{role}?subjectType=PC_OAUTH_CLIENT"
+            ),
+        ] {
+            let answer = self.call_as(self.sandbox.user_token(), Method::POST, &path, None).await;
+            assert_eq!(answer.status, 204, "{path}: {answer:?}");
+        }
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -291,15 +327,36 @@ async fn serve_prints_the_address_and_credentials_first() {
         .expect("gcctl runs");
     let stdout = child.stdout.take().expect("stdout");
     let lines: Vec<String> =
-        std::io::BufReader::new(stdout).lines().take(3).map(Result::unwrap).collect();
+        std::io::BufReader::new(stdout).lines().take(11).map(Result::unwrap).collect();
     let url = lines[0]
         .strip_prefix("listening on http://127.0.0.1:")
         .map(|port| format!("http://127.0.0.1:{port}"));
     assert!(url.as_deref().is_some_and(|u| u.len() > "http://127.0.0.1:".len()), "{lines:?}");
-    assert_eq!(lines[1..], ["client id: cli-test", "client secret: s3cret"]);
+    assert_eq!(lines[1..3], ["client id: cli-test", "client secret: s3cret"]);
     let http = reqwest::Client::new();
     let token = mint(&http, url.as_deref().unwrap(), "cli-test", "s3cret").await;
+    // The seeded user's token, commented out so that evaluating the block
+    // keeps the client credentials in charge.
+    let user_token = lines
+        .iter()
+        .find_map(|line| line.strip_prefix("# export GENESYSCLOUD_ACCESS_TOKEN="))
+        .map(str::to_string);
+    let me = match &user_token {
+        Some(token) => {
+            let me = http
+                .get(format!("{}/api/v2/users/me", url.as_deref().unwrap()))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("users/me answers");
+            Some(me.json::<Value>().await.expect("JSON"))
+        }
+        None => None,
+    };
     child.kill().expect("stop the child");
     child.wait().expect("child exits");
     assert!(token.is_ok(), "the printed credentials work");
+    assert!(lines.iter().all(|l| !l.starts_with("export GENESYSCLOUD_ACCESS_TOKEN")), "{lines:?}");
+    let me = me.unwrap_or_else(|| panic!("no user token in {lines:?}"));
+    assert_eq!(me["name"], gcctl::sandbox::ADMIN_USER_NAME, "the printed user token works");
 }

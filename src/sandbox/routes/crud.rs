@@ -131,6 +131,33 @@ fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '
                     values.is_empty() || values.contains(&value.to_lowercase().as_str())
                 }));
             }
+            Filter::Present(param, field) => {
+                if let Some(wanted) = params.bool(param)? {
+                    tests.push(Box::new(move |v| {
+                        let present =
+                            v.get(field).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                        present == wanted
+                    }));
+                }
+            }
+            Filter::State => {
+                const STATES: &[&str] = &["active", "inactive", "deleted", "any"];
+                let wanted = params.get("state").filter(|s| !s.is_empty()).unwrap_or("active");
+                if !STATES.contains(&wanted) {
+                    return Err(ApiError::bad_field(
+                        "state",
+                        format!(
+                            "Value [{wanted}] is not valid for field type [State]. Allowable values are: {}",
+                            STATES.join(", ")
+                        ),
+                    ));
+                }
+                if wanted != "any" {
+                    tests.push(Box::new(move |v| {
+                        v.get("state").and_then(Value::as_str).unwrap_or("active") == wanted
+                    }));
+                }
+            }
         }
     }
     Ok(move |v: &Value| match &only {
@@ -236,7 +263,7 @@ fn save<R: Resource>(
         object.insert("dateModified".into(), json!(stamp));
     }
     bump_version::<R>(&mut object);
-    let mut write = Write { store: &mut store, caller: &caller.client_id, id: &id, body, created };
+    let mut write = Write { store: &mut store, caller, id: &id, body, old: old.as_ref(), created };
     let shown = R::on_write(&mut write, &mut object)?;
     let object = Value::Object(object);
     if created {

@@ -109,6 +109,27 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
+/// A JSON request body that must be an array (division moves).
+#[derive(Debug, Clone)]
+pub struct List(pub Vec<Value>);
+
+impl<S: Send + Sync> FromRequest<S> for List {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<Value>::from_request(req, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        match value {
+            Value::Array(items) => Ok(List(items)),
+            other => Err(ApiError::bad_request(format!(
+                "The request body must be a JSON array of object ids, not {}.",
+                type_name(&other)
+            ))),
+        }
+    }
+}
+
 /// The JSON type of a value, for messages.
 pub fn type_name(value: &Value) -> &'static str {
     match value {
@@ -164,10 +185,7 @@ pub fn check(name: &str, value: &Value, shape: Shape) -> ApiResult<()> {
             if allowed.contains(&s) {
                 true
             } else {
-                return Err(ApiError::bad_field(
-                    name,
-                    format!("The field '{name}' must be one of {}, not '{s}'.", allowed.join(", ")),
-                ));
+                return Err(bad_enum(name, s, allowed));
             }
         }
     };
@@ -187,6 +205,67 @@ pub fn check(name: &str, value: &Value, shape: Shape) -> ApiResult<()> {
             format!("The field '{name}' must be {want}, not {}.", type_name(value)),
         ))
     }
+}
+
+/// 400 for a value outside an enum, in the real API's words: "Value []
+/// is not valid for field type [Mode]. Allowable values are: `AgentFirst`,
+/// `CustomerFirst`" for `mediaSettings.callback.mode` (Genesys Terraform
+/// provider issue #1578). The type name is the field's last segment,
+/// capitalized (the real one is the server's enum type, which matches for
+/// `Mode`; UNVERIFIED for the others).
+pub fn bad_enum(name: &str, value: &str, allowed: &[&str]) -> ApiError {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let last = last.split('[').next().unwrap_or(last);
+    let mut chars = last.chars();
+    let type_name: String =
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    ApiError::bad_field(
+        name,
+        format!(
+            "Value [{value}] is not valid for field type [{type_name}]. Allowable values are: {}",
+            allowed.join(", ")
+        ),
+    )
+}
+
+/// An enum field somewhere in a body: a dotted path whose segments may end
+/// in `[]` (every element of that array), and its allowable values.
+pub type EnumField = (&'static str, &'static [&'static str]);
+
+/// Check every enum field of `table` present in `body` (null or absent is
+/// fine; intermediate values of another shape are left to other checks).
+/// Errors name the concrete field (`routingRules[0].operator`).
+pub fn check_enums(body: &Map<String, Value>, table: &[EnumField]) -> ApiResult<()> {
+    fn walk(
+        at: &str,
+        value: &Value,
+        rest: &[&str],
+        allowed: &'static [&'static str],
+    ) -> ApiResult<()> {
+        let Some((segment, rest)) = rest.split_first() else {
+            return match value {
+                Value::Null => Ok(()),
+                other => check(at, other, Shape::Enum(allowed)),
+            };
+        };
+        let (key, each) = segment.strip_suffix("[]").map_or((*segment, false), |key| (key, true));
+        let Some(inner) = value.get(key) else { return Ok(()) };
+        let at = if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+        if each {
+            for (index, item) in inner.as_array().into_iter().flatten().enumerate() {
+                walk(&format!("{at}[{index}]"), item, rest, allowed)?;
+            }
+            Ok(())
+        } else {
+            walk(&at, inner, rest, allowed)
+        }
+    }
+    let root = Value::Object(body.clone());
+    for (path, allowed) in table {
+        let segments: Vec<&str> = path.split('.').collect();
+        walk("", &root, &segments, allowed)?;
+    }
+    Ok(())
 }
 
 /// A required, non-blank string field.

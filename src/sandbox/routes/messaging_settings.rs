@@ -9,8 +9,9 @@
 //!   toggle is `Enabled` or `Disabled` (case-sensitive), anything else is 400
 //!   naming the field and the allowable values.
 //! - `version` is a read-only decimal string, bumped by every write;
-//!   `createdBy` / `updatedBy` reference the calling OAuth client (what the
-//!   real API puts there for a client-credentials caller is UNVERIFIED).
+//!   `createdBy` / `updatedBy` reference the caller: the calling OAuth client
+//!   or user (what the real API puts there for a client-credentials caller is
+//!   UNVERIFIED).
 //! - Names are unique (409, UNVERIFIED, as for the other kinds).
 //! - Deleting the org default is 400 (the reference: "If a messaging setting
 //!   is set as a default config for an organization, the API will throw a
@@ -25,7 +26,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::crud::{self, check_unused, default_route, is_default};
 use super::input::{Shape, check, field};
@@ -81,10 +82,7 @@ impl Resource for MessagingSettings {
     }
 
     fn on_write(write: &mut Write<'_>, setting: &mut Object) -> ApiResult<Object> {
-        let caller = json!({
-            "id": write.caller,
-            "selfUri": format!("/api/v2/oauth/clients/{}", write.caller),
-        });
+        let caller = write.caller.subject.reference();
         if write.created {
             setting.insert("createdBy".into(), caller.clone());
         }

@@ -14,6 +14,7 @@ use super::resource::{Resource, Spec};
 use super::server::Shared;
 use super::store::Kind;
 
+pub mod authorization;
 pub mod crud;
 pub mod divisions;
 pub mod flows;
@@ -27,6 +28,8 @@ pub mod queues;
 pub mod recipients;
 pub mod roles;
 pub mod supported_content;
+pub mod tokens;
+pub mod users;
 
 /// Register resources: [`RESOURCES`] and [`api`] from one list.
 macro_rules! resources {
@@ -38,6 +41,8 @@ macro_rules! resources {
         pub fn api() -> Router<Shared> {
             Router::new()
                 .merge(organization::routes())
+                .merge(tokens::routes())
+                .merge(authorization::routes())
                 $(.merge(<$resource as Resource>::routes()))*
         }
     };
@@ -53,6 +58,7 @@ resources!(
     messaging_settings::MessagingSettings,
     recipients::Recipients,
     oauth::OauthClients,
+    users::Users,
 );
 
 /// The declaration of the resource stored in `kind`.

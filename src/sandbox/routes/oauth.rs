@@ -6,8 +6,25 @@
 //!   `POST {id}/secret`; it is stored hashed and works at `/oauth/token`.
 //! - PUT replaces the whole object (the secret is kept).
 //! - `roleDivisions` must name existing roles and divisions; the validity is
-//!   300..=172800 seconds; `authorizedGrantType` and `state` are enums.
-//! - The admin client (the sandbox's own credentials) cannot be deleted (409).
+//!   300..=172800 seconds; `authorizedGrantType` and `state` are enums
+//!   (`Value [X] is not valid for field type [T]. Allowable values are: ...`).
+//! - The grant type decides roles vs scopes (Genesys Terraform provider,
+//!   `oauth_client/resource_genesyscloud_oauth_client_schema.go`): "Roles
+//!   must be set for clients using the CLIENT-CREDENTIALS grant" (an empty
+//!   `roleDivisions` is refused too: such a client could call nothing;
+//!   UNVERIFIED whether the real API accepts it) and "Scopes must be set for
+//!   clients not using the CLIENT-CREDENTIALS grant" (a non-empty `scope`).
+//!   Both are 400 naming the field, with that wording.
+//! - Grant only what you hold: each role a create or PUT adds to
+//!   `roleDivisions` must be held by the caller in that division (403
+//!   `not.authorized` naming `roleDivisions[i].roleId`, see
+//!   `authz::cannot_grant`). Grants the client already had are not checked
+//!   again, so a PUT that keeps them works for any caller.
+//! - Delete: "The client state must be set to inactive before deleting" (the
+//!   provider's deleteOAuthClient PUTs `state: inactive` first): deleting a
+//!   client that is not `inactive` is 400 (status and wording of the real
+//!   answer UNVERIFIED). The admin client (the sandbox's own credentials)
+//!   cannot be deleted (409).
 //! - Names need not be unique (UNVERIFIED; duplicates are allowed).
 
 use axum::Router;
@@ -17,6 +34,7 @@ use serde_json::{Map, Value, json};
 
 use super::crud;
 use super::input::{Id, Shape, check, field};
+use crate::sandbox::authz::{cannot_grant, holds_role};
 use crate::sandbox::common::{now, random_secret, self_uri, set_secret};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::resource::{Object, Resource, Spec, Update, Write};
@@ -46,8 +64,25 @@ impl Resource for OauthClients {
         validate(store, body)
     }
 
-    /// A new client gets a secret, returned by this answer only.
-    fn on_write(write: &mut Write<'_>, _client: &mut Object) -> ApiResult<Object> {
+    /// Added grants must be held by the caller; a new client gets a secret,
+    /// returned by this answer only.
+    fn on_write(write: &mut Write<'_>, client: &mut Object) -> ApiResult<Object> {
+        let before = |grant: &Value| {
+            write
+                .old
+                .and_then(|o| o.get("roleDivisions"))
+                .and_then(Value::as_array)
+                .is_some_and(|old| old.contains(grant))
+        };
+        let grants = client.get("roleDivisions").and_then(Value::as_array);
+        for (index, grant) in grants.into_iter().flatten().enumerate() {
+            let text = |key: &str| grant.get(key).and_then(Value::as_str).unwrap_or_default();
+            let (role, division) = (text("roleId"), text("divisionId"));
+            if !before(grant) && !holds_role(write.store, &write.caller.subject, role, division) {
+                let field = format!("roleDivisions[{index}].roleId");
+                return Err(cannot_grant(write.store, role, division, Some(&field)));
+            }
+        }
         let mut shown = Map::new();
         if write.created {
             let secret = random_secret();
@@ -61,6 +96,12 @@ impl Resource for OauthClients {
         if client.get("id").and_then(Value::as_str) == Some(state.admin_id.as_str()) {
             return Err(ApiError::conflict(
                 "This OAuth client holds the sandbox's own credentials (the client you are calling with) and cannot be deleted.",
+            ));
+        }
+        if client.get("state").and_then(Value::as_str) != Some("inactive") {
+            return Err(ApiError::bad_field(
+                "state",
+                "The client state must be set to inactive before deleting (PUT it with \"state\": \"inactive\" first).",
             ));
         }
         Ok(())
@@ -121,7 +162,20 @@ fn validate(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, V
     let state =
         field(body, "state", Shape::Enum(STATES))?.cloned().unwrap_or_else(|| json!("active"));
     out.insert("state".into(), state);
-    out.insert("roleDivisions".into(), Value::Array(role_divisions(store, body)?));
+    let grants = role_divisions(store, body)?;
+    let client_credentials = out.get("authorizedGrantType") == Some(&json!("CLIENT-CREDENTIALS"));
+    if client_credentials && grants.is_empty() {
+        let mut error = ApiError::missing_field("roleDivisions");
+        error.message = "Roles must be set for clients using the CLIENT-CREDENTIALS grant: 'roleDivisions' must list at least one role and division.".into();
+        return Err(error);
+    }
+    let scoped = out.get("scope").and_then(Value::as_array).is_some_and(|s| !s.is_empty());
+    if !client_credentials && !scoped {
+        let mut error = ApiError::missing_field("scope");
+        error.message = "Scopes must be set for clients not using the CLIENT-CREDENTIALS grant: 'scope' must list at least one scope.".into();
+        return Err(error);
+    }
+    out.insert("roleDivisions".into(), Value::Array(grants));
     Ok(out)
 }
 

@@ -7,7 +7,11 @@
 //! - Each integration gets its own recipient (a distinct id, `messengerType:
 //!   open`), renamed with it and deleted with it.
 //! - `outboundNotificationWebhookSignatureSecretToken` is required on create
-//!   and never returned (stored hashed).
+//!   and never returned (stored hashed). It "must be longer than 15
+//!   characters" (Genesys Terraform provider,
+//!   `conversations_messaging_integrations_open/..._open_schema.go`): a
+//!   shorter one, on create or PATCH, is 400 naming the field (the real
+//!   status and wording are UNVERIFIED).
 //! - `supportedContent` / `messagingSetting` must exist and default to the
 //!   org defaults (left out when the org has none, e.g. after `DELETE
 //!   .../settings/default`: the real API then applies a "global default" it
@@ -66,10 +70,16 @@ impl Resource for OpenMessaging {
             out.insert(URL.into(), json!(url));
         }
         // Checked here, stored (hashed) by `on_write`.
-        if old.is_none() {
-            required_str(body, SECRET)?;
+        let secret = if old.is_none() {
+            Some(required_str(body, SECRET)?)
         } else {
-            optional_str(body, SECRET)?;
+            optional_str(body, SECRET)?
+        };
+        if secret.is_some_and(|s| s.chars().count() <= 15) {
+            return Err(ApiError::bad_field(
+                SECRET,
+                format!("The field '{SECRET}' must be longer than 15 characters."),
+            ));
         }
         for (key, kind) in DEFAULTED {
             if let Some(id) = existing_ref(store, body, key, kind)? {

@@ -1,11 +1,33 @@
 //! Routing queues: `/api/v2/routing/queues`.
 //!
 //! - List sorted by name; `name` is case-insensitive with leading/trailing `*`
-//!   wildcards; `id` and `divisionId` repeat; pageSize up to 500.
+//!   wildcards; `id` and `divisionId` repeat; pageSize up to 500. `hasPeer=true`
+//!   lists only queues with a `peerId`, `hasPeer=false` only those without
+//!   ("Include only queues with a peer ID", PY `apis/routing_api.py`; the
+//!   provider's export lists both ways and merges, TF
+//!   `routing_queue/resource_genesyscloud_routing_queue.go`
+//!   getAllRoutingQueues); omitted lists all (UNVERIFIED).
 //! - PUT replaces the whole object: writable fields left out are cleared,
-//!   server fields (`id`, `dateCreated`, member counts) are kept. A PUT without
-//!   `division` keeps the current division (UNVERIFIED; the real API's answer
-//!   is not documented).
+//!   server fields (`id`, `dateCreated`, member counts) are kept.
+//! - Division: a create without `division` lands in Home, one with
+//!   `division: {id}` in that division. A PUT without `division` keeps the
+//!   current one (API reference summary item 16: the provider's PUT body
+//!   never carries it). A PUT that changes it is 400 naming `division.id` and
+//!   pointing to `POST /api/v2/authorization/divisions/{divisionId}/objects/QUEUE`,
+//!   the way the provider moves queues (TF `util/util_divisions.go`
+//!   `UpdateObjectDivision`). Stricter than the real API may be (whether it
+//!   moves, ignores or refuses is UNVERIFIED): gcctl must move queues the
+//!   documented way. A PUT repeating the current division is fine.
+//! - `WritableDivision.selfUri` is read-only (NET
+//!   `Model/WritableDivision.cs`): a `division` object anywhere in the body
+//!   (the queue's, a member group's) carrying `selfUri` is 400 naming it
+//!   (UNVERIFIED whether the real API refuses or ignores it).
+//! - Enums, nested ones included (every enum of `QueueRequest`, see
+//!   [`ENUMS`]), are validated on POST and PUT: a value outside the enum,
+//!   the empty string included, is 400 `Value [] is not valid for field type
+//!   [Mode]. Allowable values are: AgentFirst, CustomerFirst` (the real
+//!   answer for `mediaSettings.callback.mode`, Genesys Terraform provider
+//!   issue #1578; the same pattern for the others).
 //! - Names are unique, case-insensitively: a duplicate is 409 `conflict`
 //!   (UNVERIFIED choice, see the README's sandbox section).
 //! - Unknown top-level keys are dropped; nested objects are stored as sent.
@@ -13,7 +35,7 @@
 use serde_json::{Map, Value, json};
 
 use super::crud::existing_ref;
-use super::input::{Shape, field, optional_ref};
+use super::input::{EnumField, Shape, check_enums, field, optional_ref};
 use crate::sandbox::common::{home_division, new_id, now, ref_id, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::resource::{Filter, Names, Object, Op, Order, Resource, Spec, Update, Write};
@@ -28,7 +50,12 @@ impl Resource for Queues {
     const SPEC: Spec = Spec {
         names: Names::Unique,
         update: Update::Put,
-        filters: &[Filter::NameWildcard, Filter::Ids, Filter::Ref("divisionId", "division")],
+        filters: &[
+            Filter::NameWildcard,
+            Filter::Ids,
+            Filter::Ref("divisionId", "division"),
+            Filter::Present("hasPeer", "peerId"),
+        ],
         order: Order::NameSortable,
         max_page_size: Some(500),
         server: COUNTERS,
@@ -107,6 +134,63 @@ const FIELDS: &[(&str, Shape)] = &[
     ("suppressInQueueCallRecording", Shape::Bool),
 ];
 
+/// The enums of `QueueRequest` below the top level (where [`FIELDS`] checks
+/// them), read-only fields excepted: the SDK models' `allowed_values` (PY
+/// `models/*.py`, as extracted in the API reference's `models.json`).
+pub const ENUMS: &[EnumField] = &[
+    ("mediaSettings.callback.mode", &["AgentFirst", "CustomerFirst"]),
+    ("mediaSettings.callback.liveVoiceReactionType", REACTIONS),
+    ("mediaSettings.callback.answeringMachineReactionType", REACTIONS),
+    (
+        "mediaSettings.message.inactivityTimeoutSettings.actionType",
+        &["DISCONNECT", "SEND_TO_ARCHITECT_FLOW"],
+    ),
+    (
+        "mediaSettings.email.allOutboundEmailAddresses[].route.signature.inclusionType",
+        &["Draft", "Send", "SendOnce"],
+    ),
+    (
+        "mediaSettings.email.allOutboundEmailAddresses[].route.historyInclusion",
+        &["Include", "Exclude", "Optional"],
+    ),
+    ("routingRules[].operator", &["MEETS_THRESHOLD", "ANY"]),
+    ("conditionalGroupRouting.rules[].metric", &["EstimatedWaitTime", "ServiceLevel"]),
+    ("conditionalGroupRouting.rules[].operator", COMPARISONS),
+    ("conditionalGroupRouting.rules[].groups[].type", GROUP_TYPES),
+    ("conditionalGroupActivation.pilotRule.conditions[].simpleMetric.metric", ACTIVATION_METRICS),
+    ("conditionalGroupActivation.pilotRule.conditions[].operator", ACTIVATION_COMPARISONS),
+    ("conditionalGroupActivation.rules[].conditions[].simpleMetric.metric", ACTIVATION_METRICS),
+    ("conditionalGroupActivation.rules[].conditions[].operator", ACTIVATION_COMPARISONS),
+    ("conditionalGroupActivation.rules[].groups[].type", GROUP_TYPES),
+    ("bullseye.rings[].expansionCriteria[].type", &["TIMEOUT_SECONDS"]),
+    ("bullseye.rings[].memberGroups[].type", GROUP_TYPES),
+    (
+        "acwSettings.wrapupPrompt",
+        &[
+            "MANDATORY",
+            "OPTIONAL",
+            "MANDATORY_TIMEOUT",
+            "MANDATORY_FORCED_TIMEOUT",
+            "AGENT_REQUESTED",
+        ],
+    ),
+    ("memberGroups[].type", GROUP_TYPES),
+    ("cannedResponseLibraries.mode", &["All", "SelectedOnly", "None"]),
+];
+const REACTIONS: &[&str] = &["HangUp", "TransferToQueue", "TransferToFlow"];
+const GROUP_TYPES: &[&str] = &["TEAM", "GROUP", "SKILLGROUP"];
+const COMPARISONS: &[&str] =
+    &["GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"];
+const ACTIVATION_COMPARISONS: &[&str] = &[
+    "GreaterThan",
+    "GreaterThanOrEqualTo",
+    "LessThan",
+    "LessThanOrEqualTo",
+    "EqualTo",
+    "NotEqualTo",
+];
+const ACTIVATION_METRICS: &[&str] = &["EstimatedWaitTime", "IdleAgentCount", "ServiceLevel"];
+
 /// Flow references of a queue.
 const FLOW_REFS: &[&str] = &["queueFlow", "emailInQueueFlow", "messageInQueueFlow"];
 
@@ -134,12 +218,20 @@ fn validate(
     old: Option<&Value>,
 ) -> ApiResult<Map<String, Value>> {
     let mut out = Map::new();
+    read_only_division_uris("", &Value::Object(body.clone()))?;
+    check_enums(body, ENUMS)?;
+    let current = ref_id(old.and_then(|o| o.get("division"))).map(str::to_string);
     let division = match existing_ref(store, body, "division", Kind::Divisions)? {
+        Some(id) if current.as_ref().is_some_and(|c| *c != id) => {
+            return Err(ApiError::bad_field(
+                "division.id",
+                format!(
+                    "A queue PUT cannot change the division. To move the queue, use POST /api/v2/authorization/divisions/{id}/objects/QUEUE with the body [\"<queueId>\"]."
+                ),
+            ));
+        }
         Some(id) => id,
-        None => ref_id(old.and_then(|o| o.get("division")))
-            .map(str::to_string)
-            .or_else(|| home_division(store))
-            .unwrap_or_default(),
+        None => current.or_else(|| home_division(store)).unwrap_or_default(),
     };
     out.insert("division".into(), json!({"id": division}));
     for (key, shape) in FIELDS {
@@ -157,6 +249,36 @@ fn validate(
         out.insert("outboundMessagingAddresses".into(), addresses.clone());
     }
     Ok(out)
+}
+
+/// Refuse `selfUri` (read-only in `WritableDivision`) inside any `division`
+/// object of a write body.
+fn read_only_division_uris(at: &str, value: &Value) -> ApiResult<()> {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let here = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+                if key == "division" && inner.get("selfUri").is_some() {
+                    let name = format!("{here}.selfUri");
+                    return Err(ApiError::bad_field(
+                        &name,
+                        format!(
+                            "The field '{name}' is read-only: a division is written as {{\"id\": ...}} only."
+                        ),
+                    ));
+                }
+                read_only_division_uris(&here, inner)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                read_only_division_uris(&format!("{at}[{index}]"), item)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn check_addresses(store: &Store, addresses: &Value) -> ApiResult<()> {

@@ -3,8 +3,9 @@
 //!
 //! - PATCH replaces the fields it is given (`name`, `mediaTypes`) and bumps
 //!   the read-only int `version`; it does not check a version (UNVERIFIED).
-//!   `name` is optional on PATCH here although the reference says the real
-//!   API requires it (kept lenient: gcctl always sends it).
+//!   PATCH requires `name`, as POST does (`SupportedContent.name` is
+//!   required in the JS SDK typings, and the provider always sends it: API
+//!   reference summary item 16); without it: 400 naming `name`.
 //! - Deleting the org default, or a profile an integration uses, is 409
 //!   (UNVERIFIED choice). Names are unique (409, UNVERIFIED). pageSize up to
 //!   100 (UNVERIFIED; the provider uses 100).
@@ -28,7 +29,7 @@ pub struct SupportedContent;
 impl Resource for SupportedContent {
     const SPEC: Spec = Spec {
         names: Names::Unique,
-        update: Update::Patch { name_required: false },
+        update: Update::Patch { name_required: true },
         version: Version::Int,
         ..Spec::new(
             Kind::SupportedContent,

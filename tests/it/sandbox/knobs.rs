@@ -160,10 +160,13 @@ async fn state_persists_across_restarts() {
     let (admin_id, admin_secret) =
         (org.sandbox.client_id().to_string(), org.sandbox.client_secret().to_string());
     let queue = org.post(QUEUES, json!({"name": "Persisted", "description": "kept"})).await.body;
+    let master = org.id_named("/api/v2/authorization/roles?name=master", "Master Admin").await;
+    let home = org.get("/api/v2/authorization/divisions/home").await.body["id"].clone();
     let client = org
         .post(
             "/api/v2/oauth/clients",
-            json!({"name": "p", "authorizedGrantType": "CLIENT-CREDENTIALS"}),
+            json!({"name": "p", "authorizedGrantType": "CLIENT-CREDENTIALS",
+                "roleDivisions": [{"roleId": master, "divisionId": home}]}),
         )
         .await
         .body;
@@ -261,6 +264,8 @@ async fn snapshot_format_is_stable() {
         "messagingSettings",
         "recipients",
         "oauthClients",
+        "users",
+        "grants",
         "secrets",
         "defaults",
     ];

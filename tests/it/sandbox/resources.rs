@@ -283,7 +283,7 @@ async fn supported_content_and_messaging_settings() {
     let patched = org
         .patch(
             &format!("{CONTENT}/{id}"),
-            json!({"mediaTypes": {"allow": {"outbound": [{"type": "video/mpeg"}]}}}),
+            json!({"name": "Images", "mediaTypes": {"allow": {"outbound": [{"type": "video/mpeg"}]}}}),
         )
         .await;
     assert_eq!(patched.body["version"], 2);
@@ -326,8 +326,10 @@ async fn oauth_clients_secrets_grants_and_unpaged_list() {
     let base = org.sandbox.base_url();
     let role = org.id_named(&format!("{ROLES}?name=developer"), "Developer").await;
     let home = org.get(&format!("{DIVISIONS}/home")).await.body["id"].as_str().unwrap().to_string();
+    org.grant_admin_client(&role, &home).await;
     let body = json!({"name": "CI bot", "authorizedGrantType": "CLIENT-CREDENTIALS",
-        "accessTokenValiditySeconds": 600, "roleDivisions": [{"roleId": role, "divisionId": home}]});
+        "accessTokenValiditySeconds": 600, "description": "d",
+        "roleDivisions": [{"roleId": role, "divisionId": home}]});
     let created = org.post(CLIENTS, body.clone()).await;
     assert_eq!(created.status, 200, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_string();
@@ -344,11 +346,13 @@ async fn oauth_clients_secrets_grants_and_unpaged_list() {
     let put = org
         .put(
             &format!("{CLIENTS}/{id}"),
-            json!({"name": "CI bot", "authorizedGrantType": "CLIENT-CREDENTIALS"}),
+            json!({"name": "CI bot", "authorizedGrantType": "CLIENT-CREDENTIALS",
+                "roleDivisions": [{"roleId": role, "divisionId": home}]}),
         )
         .await;
-    assert!(put.body.get("secret").is_none());
-    assert_eq!(put.body["roleDivisions"], json!([]), "PUT replaces the grants");
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert!(put.body.get("secret").is_none() && put.body.get("description").is_none());
+    assert_eq!(put.body["roleDivisions"], json!([{"roleId": role, "divisionId": home}]));
     assert_eq!(put.body["accessTokenValiditySeconds"], 86_400);
     // Regenerate: old secret stops working.
     let regenerated = org.post(&format!("{CLIENTS}/{id}/secret"), json!({})).await;
@@ -376,9 +380,12 @@ async fn oauth_clients_secrets_grants_and_unpaged_list() {
     assert_eq!(list.body["entities"].as_array().unwrap().len(), 2);
     assert!(list.body.get("nextUri").is_none());
     assert!(!list.body.to_string().contains(new_secret));
-    // The admin client cannot be deleted; others can, even active.
+    // The admin client cannot be deleted; others once inactive.
     let admin = org.sandbox.client_id().to_string();
     assert_error(&org.delete(&format!("{CLIENTS}/{admin}")).await, 409, None);
+    let mut inactive = body.clone();
+    inactive["state"] = json!("inactive");
+    assert_eq!(org.put(&format!("{CLIENTS}/{id}"), inactive).await.status, 200);
     assert_eq!(org.delete(&format!("{CLIENTS}/{id}")).await.status, 204);
     assert!(mint(&org.http, &base, &id, new_secret).await.is_err());
 }
@@ -410,18 +417,39 @@ async fn roles_and_divisions() {
     assert_eq!(put.body["default"], false);
     assert_error(&org.post(ROLES, json!({"name": "bot operator"})).await, 409, None);
     assert_error(&org.post(ROLES, json!({})).await, 400, Some("name"));
-    // A role granted to an OAuth client cannot be deleted; built-ins neither.
+    // A role granted to an OAuth client or a user cannot be deleted; built-ins neither.
     let home = org.get(&format!("{DIVISIONS}/home")).await.body["id"].as_str().unwrap().to_string();
+    org.grant_admin_client(&id, &home).await;
+    let grant = json!({"roleId": id, "divisionId": home});
     let client = org
         .post(
             CLIENTS,
-            json!({"name": "c", "authorizedGrantType": "CLIENT-CREDENTIALS",
-            "roleDivisions": [{"roleId": id, "divisionId": home}]}),
+            json!({"name": "c", "authorizedGrantType": "CLIENT-CREDENTIALS", "roleDivisions": [grant]}),
         )
         .await;
     assert_error(&org.delete(&format!("{ROLES}/{id}")).await, 409, None);
     let client_id = client.body["id"].as_str().unwrap();
+    let inactive = json!({"name": "c", "authorizedGrantType": "CLIENT-CREDENTIALS",
+        "roleDivisions": [grant], "state": "inactive"});
+    assert_eq!(org.put(&format!("{CLIENTS}/{client_id}"), inactive).await.status, 200);
     assert_eq!(org.delete(&format!("{CLIENTS}/{client_id}")).await.status, 204);
+    let subjects = "/api/v2/authorization/subjects";
+    let admin = org.sandbox.client_id();
+    let revoke =
+        format!("{subjects}/{admin}/divisions/{home}/roles/{id}?subjectType=PC_OAUTH_CLIENT");
+    assert_eq!(org.delete(&revoke).await.status, 204);
+    let conflict = org.delete(&format!("{ROLES}/{id}")).await;
+    assert_error(&conflict, 409, None);
+    assert!(
+        conflict.body["message"].as_str().unwrap().contains("Sandbox Admin"),
+        "{}",
+        conflict.body
+    );
+    let user = org.sandbox.user_id();
+    assert_eq!(
+        org.delete(&format!("{subjects}/{user}/divisions/{home}/roles/{id}")).await.status,
+        204
+    );
     assert_eq!(org.delete(&format!("{ROLES}/{id}")).await.status, 204);
     let master_id = master["id"].as_str().unwrap();
     assert_error(&org.delete(&format!("{ROLES}/{master_id}")).await, 400, None);

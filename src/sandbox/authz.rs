@@ -1,0 +1,345 @@
+//! Who may do what: grants, effective permissions, the permission each
+//! endpoint requires, and the 403 a caller without it gets.
+//!
+//! - A subject's grants are (role, division) pairs: an OAuth client's are its
+//!   `roleDivisions`; a user's are kept server-side in `Kind::Grants`.
+//! - A subject's effective permissions are the union, over its grants, of its
+//!   roles' policies (`domain:entityName:action` for each action of
+//!   `actionSet`), wildcards (`*` segments) matched with
+//!   [`permissions::matches`]. `Master Admin` holds `*:*:*`, so every
+//!   permission of the catalog.
+//! - Division scoping: an endpoint's permission is checked in ANY division
+//!   (a grant in one division is enough), whatever object the request
+//!   touches. Real orgs also scope by the object's division; the sandbox
+//!   does not (documented simplification). Granting a role is
+//!   division-aware: see [`holds_role`].
+//! - Every served route has a known requirement ([`requirement`]): the
+//!   generated table of `permissions::required` (from the SDK reference) for
+//!   the reference endpoints, and [`EXTRA`] for the few served endpoints the
+//!   reference lacks. A served route with none answers 500 (a test covers
+//!   every served route).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::auth::Subject;
+use super::error::ApiError;
+use super::store::{Kind, Store};
+use crate::permissions::{self, Catalog, Mode, Requirement};
+
+/// One grant: a role in a division.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: String,
+    pub division: String,
+}
+
+/// Requirements of served endpoints that the generated reference table lacks,
+/// with their sources (.NET SDK `build/docs/*Api.md`, "Requires ... permissions").
+static EXTRA: LazyLock<Vec<Requirement>> = LazyLock::new(|| {
+    let requirement = |method: &str, path: &str, mode, permissions: &[&str]| Requirement {
+        method: method.into(),
+        path: path.into(),
+        mode,
+        permissions: permissions.iter().map(|p| (*p).to_string()).collect(),
+    };
+    let grant = "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}";
+    vec![
+        // UsersApi.md GetUsersMe: "Requires NO permissions" ("This request is
+        // not valid when using the Client Credentials OAuth grant").
+        requirement("GET", "/api/v2/users/me", Mode::None, &[]),
+        // AuthorizationApi.md GetAuthorizationSubjectsMe: "Requires NO permissions".
+        requirement("GET", "/api/v2/authorization/subjects/me", Mode::None, &[]),
+        // AuthorizationApi.md GetAuthorizationSubject: ANY authorization:grant:view.
+        requirement(
+            "GET",
+            "/api/v2/authorization/subjects/{subjectId}",
+            Mode::Any,
+            &["authorization:grant:view"],
+        ),
+        // AuthorizationApi.md PostAuthorizationSubjectDivisionRole: ANY authorization:grant:add.
+        requirement("POST", grant, Mode::Any, &["authorization:grant:add"]),
+        // AuthorizationApi.md DeleteAuthorizationSubjectDivisionRole: ANY authorization:grant:delete.
+        requirement("DELETE", grant, Mode::Any, &["authorization:grant:delete"]),
+    ]
+});
+
+/// What `method template` requires; `HEAD` falls back to `GET` (axum answers
+/// HEAD with the GET handler).
+pub fn requirement(method: &str, template: &str) -> Option<&'static Requirement> {
+    let find = |method: &str| {
+        permissions::required(method, template)
+            .or_else(|| EXTRA.iter().find(|r| r.method == method && r.path == template))
+    };
+    find(method).or_else(|| if method == "HEAD" { find("GET") } else { None })
+}
+
+/// The grants of a subject (an unknown subject has none).
+pub fn grants(store: &Store, subject: &Subject) -> Vec<Grant> {
+    let (object, key) = match subject {
+        Subject::Client(id) => (store.get(Kind::OauthClients, id), "roleDivisions"),
+        Subject::User(id) => (store.get(Kind::Grants, id), "grants"),
+    };
+    object
+        .and_then(|o| o.get(key))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| {
+            Some(Grant {
+                role: g.get("roleId")?.as_str()?.to_string(),
+                division: g.get("divisionId")?.as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The permission patterns of a role's policies (`domain:entity:action`,
+/// possibly with `*` segments).
+pub fn role_patterns(role: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for policy in role.get("permissionPolicies").and_then(Value::as_array).into_iter().flatten() {
+        let text = |key: &str| policy.get(key).and_then(Value::as_str).unwrap_or_default();
+        let (domain, entity) = (text("domain"), text("entityName"));
+        for action in policy.get("actionSet").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(action) = action.as_str() {
+                out.push(format!("{domain}:{entity}:{action}"));
+            }
+        }
+    }
+    out
+}
+
+/// What a caller holds, in any division.
+#[derive(Debug, Default)]
+pub struct Held {
+    patterns: Vec<String>,
+}
+
+impl Held {
+    pub fn of(store: &Store, subject: &Subject) -> Held {
+        let roles: BTreeSet<String> = grants(store, subject).into_iter().map(|g| g.role).collect();
+        let patterns = roles
+            .iter()
+            .filter_map(|role| store.get(Kind::Roles, role))
+            .flat_map(role_patterns)
+            .collect();
+        Held { patterns }
+    }
+
+    pub fn holds(&self, permission: &str) -> bool {
+        self.patterns.iter().any(|pattern| permissions::matches(pattern, permission))
+    }
+}
+
+/// Whether `subject` holds `role` in `division`. A grant counts only in its
+/// own division: the stricter reading of "the caller can only grant roles it
+/// already holds" (UNVERIFIED whether a real org checks the division too).
+pub fn holds_role(store: &Store, subject: &Subject, role: &str, division: &str) -> bool {
+    grants(store, subject).iter().any(|g| g.role == role && g.division == division)
+}
+
+/// 403 for granting a role the caller does not hold in that division (to an
+/// OAuth client). The real rule, from the Genesys Terraform provider: "The
+/// roles must also already be assigned to the OAuth Client used by
+/// Terraform" (`oauth_client/resource_genesyscloud_oauth_client_schema.go`,
+/// `roles`), and "You might get an error in your terraform scripts if you try
+/// to create a role in CX as Code and try to assign it to the oauth client"
+/// (`resource_genesyscloud_oauth_client.go` updateTerraformUserWithRole).
+/// The real status, code and message are UNVERIFIED: the sandbox answers 403
+/// `not.authorized`, naming the role, the division and the field.
+pub fn cannot_grant(store: &Store, role: &str, division: &str, field: Option<&str>) -> ApiError {
+    let name = |kind, id: &str| {
+        store
+            .get(kind, id)
+            .and_then(|o| o.get("name"))
+            .and_then(Value::as_str)
+            .map_or_else(|| id.to_string(), |name| format!("'{name}' ({id})"))
+    };
+    let mut error = ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not.authorized",
+        format!(
+            "Unable to grant the role {} in the division {}: the caller does not hold that role in that division. The roles must also already be assigned to the OAuth client (or user) making the request.",
+            name(Kind::Roles, role),
+            name(Kind::Divisions, division),
+        ),
+    );
+    if let Some(field) = field {
+        error.details.push(super::error::Detail {
+            field_name: field.to_string(),
+            error_code: "not.authorized",
+        });
+    }
+    error
+}
+
+/// Check the caller against the requirement of the endpoint it called.
+pub fn authorize(
+    store: &Store,
+    subject: &Subject,
+    method: &str,
+    template: &str,
+) -> Result<(), ApiError> {
+    let Some(requirement) = requirement(method, template) else {
+        return Err(ApiError::internal(format!(
+            "The sandbox knows no permission requirement for {method} {template}."
+        )));
+    };
+    if requirement.mode == Mode::None {
+        return Ok(());
+    }
+    let held = Held::of(store, subject);
+    if requirement.satisfied_by(|p| held.holds(p)) {
+        return Ok(());
+    }
+    Err(match requirement.mode {
+        Mode::All => {
+            let missing: Vec<&str> = requirement
+                .permissions
+                .iter()
+                .map(String::as_str)
+                .filter(|p| !held.holds(p))
+                .collect();
+            missing_all(&missing)
+        }
+        Mode::Any | Mode::None => missing_any(&requirement.permissions),
+    })
+}
+
+/// 403 for a caller holding none of the permissions one of which an
+/// endpoint needs. Real wording: "Unable to perform the requested action.
+/// You must have at least one of the following permissions assigned:
+/// [journey:actionmap:view]" (Genesys Terraform provider issues #1133 and
+/// #277, quoting API answers); code `missing.any.permissions` with status
+/// 403 (the `isMissingPermissionsError` check of the
+/// `@makingchatbots/genesys-cloud-mcp-server` package).
+pub fn missing_any(permissions: &[String]) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "missing.any.permissions",
+        format!(
+            "Unable to perform the requested action. You must have at least one of the following permissions assigned: [{}]",
+            permissions.join(", ")
+        ),
+    )
+}
+
+/// 403 for a caller missing some of the permissions an endpoint needs all of.
+/// Real wording: "Unable to perform the requested action. You are missing the
+/// following permission(s): ..." (Genesys Terraform provider issue #278,
+/// quoting an API answer). The code `missing.permissions` is UNVERIFIED.
+pub fn missing_all(missing: &[&str]) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "missing.permissions",
+        format!(
+            "Unable to perform the requested action. You are missing the following permission(s): [{}]",
+            missing.join(", ")
+        ),
+    )
+}
+
+/// Role policies as a read shows them: policies with a wildcard (`*` as
+/// domain, entity or action) are expanded into explicit actions from the
+/// catalog, one policy per (domain, entity), as the real API does since the
+/// "wildcard permission deprecation (effective June 1, 2026)" (Genesys
+/// Terraform provider, `auth_role/resource_genesyscloud_auth_role_utils.go`
+/// flattenRolePermissionPoliciesWithWildcardSuppress). Conditions of an
+/// expanded policy are dropped (the provider's unit tests: "the API does not
+/// return conditions for a policy (due to wildcard expansion)"). Explicit
+/// policies are returned as stored, and expanded actions they already list
+/// are not repeated.
+pub fn expand_policies(policies: &[Value]) -> Vec<Value> {
+    let catalog = Catalog::embedded();
+    let mut explicit = Vec::new();
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    let mut expanded: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for policy in policies {
+        let wildcard = role_patterns(&json!({"permissionPolicies": [policy]}));
+        if !wildcard.iter().any(|p| p.contains('*')) {
+            listed.extend(wildcard);
+            explicit.push(policy.clone());
+            continue;
+        }
+        for pattern in wildcard {
+            for permission in catalog.expand(&pattern) {
+                let mut parts = permission.splitn(3, ':');
+                if let (Some(domain), Some(entity), Some(action)) =
+                    (parts.next(), parts.next(), parts.next())
+                {
+                    expanded
+                        .entry((domain.to_string(), entity.to_string()))
+                        .or_default()
+                        .insert(action.to_string());
+                }
+            }
+        }
+    }
+    let mut out = explicit;
+    for ((domain, entity), actions) in expanded {
+        let actions: Vec<&String> = actions
+            .iter()
+            .filter(|a| !listed.contains(&format!("{domain}:{entity}:{a}")))
+            .collect();
+        if !actions.is_empty() {
+            out.push(json!({
+                "domain": domain, "entityName": entity, "actionSet": actions,
+                "allowConditions": false,
+            }));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_the_extra_table_names_uses_catalog_permissions() {
+        for requirement in EXTRA.iter() {
+            assert!(permissions::required(&requirement.method, &requirement.path).is_none());
+            for permission in &requirement.permissions {
+                assert!(Catalog::embedded().contains(permission), "{permission}");
+            }
+        }
+        assert!(requirement("HEAD", "/api/v2/routing/queues").is_some());
+        assert!(requirement("GET", "/api/v2/users/me").is_some());
+        assert!(requirement("GET", "/api/v2/nothing").is_none());
+    }
+
+    #[test]
+    fn expansion_lists_explicit_actions_once() {
+        let policies = [
+            json!({"domain": "routing", "entityName": "queue", "actionSet": ["view"], "allowConditions": true}),
+            json!({"domain": "routing", "entityName": "queue", "actionSet": ["*"]}),
+        ];
+        let out = expand_policies(&policies);
+        assert_eq!(out[0], policies[0]);
+        let rest = &out[1];
+        assert_eq!(
+            (rest["domain"].as_str(), rest["entityName"].as_str()),
+            (Some("routing"), Some("queue"))
+        );
+        let actions: Vec<&str> =
+            rest["actionSet"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(actions.contains(&"edit") && !actions.contains(&"view"), "{actions:?}");
+        assert_eq!(out.len(), 2);
+        let all = expand_policies(&[json!({"domain": "*", "entityName": "*", "actionSet": ["*"]})]);
+        let count: usize = all.iter().map(|p| p["actionSet"].as_array().unwrap().len()).sum();
+        assert_eq!(count, Catalog::embedded().len());
+    }
+
+    #[test]
+    fn the_403_bodies_name_the_permissions() {
+        let any = missing_any(&["routing:queue:view".into()]);
+        assert_eq!((any.status.as_u16(), any.code), (403, "missing.any.permissions"));
+        assert!(any.message.ends_with("assigned: [routing:queue:view]"), "{}", any.message);
+        let all = missing_all(&["a:b:c", "a:b:d"]);
+        assert!(all.message.ends_with("permission(s): [a:b:c, a:b:d]"), "{}", all.message);
+    }
+}
