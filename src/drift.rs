@@ -160,7 +160,7 @@ pub fn report(
                 Action::Update => DriftStatus::Drifted,
                 Action::Create => DriftStatus::Missing,
                 // Prunes are about undeclared objects: see `unmanaged`.
-                Action::Delete => return None,
+                Action::Delete | Action::Grant => return None,
             };
             let fields = if status == DriftStatus::Drifted {
                 change

@@ -70,6 +70,8 @@ pub enum EventKind {
     Created,
     Updated,
     Deleted,
+    /// A role was granted to the caller (a planned `grant`).
+    Granted,
     Unchanged,
     /// The change failed; the event carries the error.
     Failed,
@@ -85,6 +87,7 @@ impl EventKind {
             EventKind::Created => "created",
             EventKind::Updated => "updated",
             EventKind::Deleted => "deleted",
+            EventKind::Granted => "granted",
             EventKind::Unchanged => "unchanged",
             EventKind::Failed => "failed",
             EventKind::Skipped => "skipped",
@@ -98,6 +101,7 @@ impl EventKind {
             Action::Update => EventKind::Updated,
             Action::Delete => EventKind::Deleted,
             Action::NoOp => EventKind::Unchanged,
+            Action::Grant => EventKind::Granted,
         }
     }
 }
@@ -183,7 +187,7 @@ impl ApplySummary {
     fn count(&mut self, event: &Event) {
         match event.event {
             EventKind::Created => self.created += 1,
-            EventKind::Updated => self.updated += 1,
+            EventKind::Updated | EventKind::Granted => self.updated += 1,
             EventKind::Deleted => self.deleted += 1,
             EventKind::Unchanged => self.unchanged += 1,
             EventKind::Failed => self.failed += 1,
@@ -272,6 +276,7 @@ pub async fn execute(
         consistency_window: settings.consistency_window,
         own_client_id: settings.own_client_id.clone(),
         journal: settings.journal.clone(),
+        caller: live.caller.as_ref(),
     };
     let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =
         plan.changes.iter().partition(|c| c.action != Action::Delete);
@@ -387,6 +392,8 @@ async fn run_graph(
         }
     }
     let mut state = vec![State::Pending; changes.len()];
+    // For a skipped change: the failed change at the root of its skip.
+    let mut root: Vec<Option<usize>> = vec![None; changes.len()];
     // Changes to look at, in plan order: all of them at first, then the
     // dependents of each change that ends or is skipped (only they can become
     // ready or blocked), so an end costs its dependents, not a pass over all.
@@ -402,10 +409,13 @@ async fn run_graph(
                 deps[i].iter().find(|&&d| matches!(state[d], State::Failed | State::Skipped))
             {
                 state[i] = State::Skipped;
+                // Name the change that failed, not the skip in between.
+                root[i] = root[blocker].or(Some(blocker));
+                let failed = root[i].unwrap_or(blocker);
                 let event = event(
                     changes[i],
                     EventKind::Skipped,
-                    Some(format!("upstream failed: {}", changes[blocker].address())),
+                    Some(format!("upstream failed: {}", changes[failed].address())),
                     None,
                 );
                 send(events, summary, event);

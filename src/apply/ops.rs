@@ -106,6 +106,8 @@ pub struct OpContext<'a> {
     pub own_client_id: Option<String>,
     /// Creates whose outcome is unknown, across runs.
     pub journal: Option<super::journal::CreateJournal>,
+    /// Who gcctl acts as (for grants to the caller).
+    pub caller: Option<&'a crate::plan::caller::Caller>,
 }
 
 /// Ids by name: objects created in this run first, then the live org. It
@@ -227,6 +229,17 @@ impl<'a> Op<'a> {
     /// POST an action that is harmless to repeat: retried on 5xx and lost answers.
     pub async fn post_repeatable(&self, path: &str, doing: &str) -> Result<Value, OpError> {
         self.ctx.client.post_repeatable(path, None).await.map_err(self.failed(doing))
+    }
+
+    /// POST with a body that is safe to repeat (a move, a grant): retried
+    /// like an idempotent call.
+    pub async fn post_repeatable_with(
+        &self,
+        path: &str,
+        body: &Value,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        self.ctx.client.post_repeatable(path, Some(body)).await.map_err(self.failed(doing))
     }
 
     pub async fn put(&self, path: &str, body: &Value, doing: &str) -> Result<Value, OpError> {
@@ -357,7 +370,96 @@ pub async fn execute(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpErr
         Action::Create => create(&Op::new(change, ctx)?).await,
         Action::Update => update(&Op::new(change, ctx)?).await,
         Action::Delete => delete(&Op::new(change, ctx)?).await,
+        Action::Grant => grant_to_caller(change, ctx).await,
     }
+}
+
+/// Grant the role of a planned `grant` to the caller (a user) in each
+/// division of `/divisions`:
+/// `POST /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}`
+/// (`subjectType` left at its default, `PC_USER`; Python SDK `authorization_api.py`
+/// `post_authorization_subject_division_role`), then wait until
+/// `GET /api/v2/authorization/subjects/me` lists it: the Terraform provider
+/// sleeps 10 s after adding a role to its user because "the auth service is
+/// a mishmash of caches and eventual consistency"; polling is the bounded
+/// version of that (whether the grant is usable as soon as it is listed is
+/// UNVERIFIED).
+async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
+    let address = change.address();
+    let fail = |message: String| OpError::Failed(format!("{address}: {message}"));
+    let caller = ctx.caller.ok_or_else(|| fail("the caller is not known".into()))?;
+    let resolver = Resolver { created: ctx.ids, lookups: ctx.lookups };
+    let role_id = change
+        .id
+        .clone()
+        .or_else(|| resolver.id(RefTarget::Kind(crate::kinds::Kind::Role), &change.org_name))
+        .ok_or_else(|| fail(format!("role `{}` has no id", change.org_name)))?;
+    let divisions: Vec<String> = change
+        .fields
+        .iter()
+        .find(|f| f.pointer == "/divisions")
+        .and_then(|f| f.after.as_ref())
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let mut granted = Vec::new();
+    for division in &divisions {
+        let division_id = ctx
+            .lookups
+            .id_of(RefTarget::Division, division)
+            .ok_or_else(|| fail(format!("division `{division}` has no id")))?;
+        if caller.holds(&role_id, division_id) {
+            continue;
+        }
+        let path = format!(
+            "/api/v2/authorization/subjects/{}/divisions/{division_id}/roles/{role_id}",
+            caller.id
+        );
+        ctx.client.post_repeatable(&path, None).await.map_err(|source| OpError::Api {
+            operation: format!(
+                "granting role `{}` in `{division}` to the caller ({})",
+                change.org_name,
+                caller.describe()
+            ),
+            source,
+        })?;
+        granted.push((division_id.to_string(), division.clone()));
+    }
+    // Visible in the caller's grants before anything relies on it.
+    let mut wait = Duration::from_millis(200);
+    let started = std::time::Instant::now();
+    loop {
+        let me =
+            ctx.client.get("/api/v2/authorization/subjects/me", &[]).await.map_err(|source| {
+                OpError::Api { operation: "reading the caller's grants".into(), source }
+            })?;
+        let listed = |division_id: &str| {
+            me["grants"].as_array().into_iter().flatten().any(|g| {
+                g.pointer("/role/id").and_then(Value::as_str) == Some(role_id.as_str())
+                    && g.pointer("/division/id").and_then(Value::as_str) == Some(division_id)
+            })
+        };
+        if granted.iter().all(|(id, _)| listed(id)) {
+            break;
+        }
+        if started.elapsed() >= ctx.deadline {
+            return Err(fail(format!(
+                "the grant is not listed in the caller's grants after {}s",
+                ctx.deadline.as_secs()
+            )));
+        }
+        poll_backoff(&mut wait).await;
+    }
+    let notes = if granted.is_empty() {
+        Vec::new()
+    } else {
+        let names: Vec<&str> = granted.iter().map(|(_, n)| n.as_str()).collect();
+        vec![format!("granted to {} in {}", caller.describe(), names.join(", "))]
+    };
+    Ok(Done { action: Action::Grant, id: Some(role_id), notes })
 }
 
 async fn create(op: &Op<'_>) -> Result<Done, OpError> {

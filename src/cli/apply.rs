@@ -105,7 +105,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         &on_wait,
     )?;
     runtime.block_on(async {
-        let live = plan::read(&connection.client, &set, &ReadScope::default()).await?;
+        let live =
+            plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
+                .await?;
         let mut plan = plan::build(&set, &live, connection.target.clone())?;
         // A secret a crashed run left unrecorded is regenerated, and said so
         // (a saved plan made with the same --secrets-dir shows it too).

@@ -1,7 +1,9 @@
 //! Resolving where commands talk to: Genesys Cloud from the
 //! `GENESYSCLOUD_*` environment variables, or the built-in sandbox org
 //! (`--sandbox`), started in-process on 127.0.0.1 with its state under
-//! `.gcctl/sandbox/` so that consecutive runs see one org.
+//! `.gcctl/sandbox/` so that consecutive runs see one org, as the sandbox's
+//! admin user (`admin@sandbox.gcctl.example`, `Master Admin` in every
+//! division) with a user token.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,10 +60,10 @@ async fn connect_sandbox(global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         format!("cannot start the built-in sandbox org (state in {})", state.display())
     })?;
     let target = resolve_region(&sandbox.base_url())?;
-    let auth = Auth::ClientCredentials {
-        client_id: sandbox.client_id().to_string(),
-        client_secret: sandbox.client_secret().to_string().into(),
-    };
+    // As the sandbox's admin user, an identity a real user has: a user who
+    // may grant roles gets a new role granted to itself before granting it
+    // to an OAuth client (see `plan::authz`); an OAuth client could not.
+    let auth = Auth::AccessToken(sandbox.user_token().to_string().into());
     let mut config = ClientConfig::new(target, auth);
     // The in-process sandbox has no rate limit unless one is asked for.
     config.rate_limit_per_minute = global.rate_limit.unwrap_or(0);

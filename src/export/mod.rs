@@ -102,7 +102,8 @@ pub async fn read(client: &Client) -> Result<ExportInput, ReadError> {
         skipped: Vec::new(),
         warnings: Vec::new(),
     };
-    let live = crate::plan::read(client, &empty, &ReadScope { all_kinds: true }).await?;
+    let live =
+        crate::plan::read(client, &empty, &ReadScope { all_kinds: true, caller: false }).await?;
     Ok(ExportInput { live })
 }
 

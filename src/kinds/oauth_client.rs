@@ -135,6 +135,24 @@ impl Spec for OAuthClientSpec {
                 "other grants act with the signed-in user's roles; use scope",
             );
         }
+        // The org's rules (API reference Summary item 16, in the Terraform
+        // provider's words): "Roles must be set for clients using the
+        // CLIENT-CREDENTIALS grant"; "Scopes must be set for clients not
+        // using the CLIENT-CREDENTIALS grant".
+        if client_credentials && self.role_divisions.as_ref().is_none_or(Vec::is_empty) {
+            findings.error_with_hint(
+                "/spec/authorizedGrantType",
+                "a CLIENT-CREDENTIALS client needs roleDivisions (the org refuses one without roles)",
+                "add roleDivisions: [{role: ROLE, division: DIVISION}]",
+            );
+        }
+        if !client_credentials && self.scope.as_ref().is_none_or(Vec::is_empty) {
+            findings.error_with_hint(
+                "/spec/authorizedGrantType",
+                "a client that does not use CLIENT-CREDENTIALS needs scope (the org refuses one without)",
+                "add scope: [SCOPE, ...], e.g. scope: [routing]",
+            );
+        }
         if self.secret_version == Some(0) {
             findings.error("/spec/secretVersion", "the version starts at 1");
         }
@@ -420,6 +438,48 @@ impl super::org::OrgKind for Org {
 
     fn set_pointers(&self) -> &'static [&'static str] {
         &["/roleDivisions", "/scope", "/registeredRedirectUri"]
+    }
+
+    fn roles_given(&self, change: &crate::plan::Change) -> Vec<crate::plan::authz::GivenRole> {
+        let Some(field) = change.fields.iter().find(|f| f.pointer == "/roleDivisions") else {
+            return Vec::new();
+        };
+        let before = field.before.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+        let pair = |g: &Value| {
+            let text = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            (text("role"), text("division"))
+        };
+        let held: Vec<(String, String)> = before.iter().map(pair).collect();
+        field
+            .after
+            .as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, g)| (i, pair(g)))
+            .filter(|(_, p)| !held.contains(p))
+            .map(|(i, (role, division))| crate::plan::authz::GivenRole {
+                role,
+                division,
+                pointer: format!("/spec/roleDivisions/{i}/role"),
+            })
+            .collect()
+    }
+
+    fn calls(&self, change: &crate::plan::Change, desired: &Value) -> Vec<super::org::Call> {
+        use crate::plan::Action;
+        let mut calls = super::org::generic_calls(&self.api(), change, desired);
+        let rotates = change.fields.iter().any(|f| f.sensitive);
+        match change.action {
+            Action::Update if rotates => {
+                calls.push(("POST", "/api/v2/oauth/clients/{clientId}/secret"));
+            }
+            // Set inactive before the delete.
+            Action::Delete => calls.push(("PUT", "/api/v2/oauth/clients/{clientId}")),
+            _ => {}
+        }
+        calls
     }
 
     fn write_only_pointers(&self) -> &'static [&'static str] {

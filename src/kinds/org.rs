@@ -40,6 +40,35 @@ pub struct ApiPaths {
     pub default: Option<OrgDefault>,
 }
 
+/// An API call: method and path template.
+pub type Call = (&'static str, &'static str);
+
+/// The calls of a change made by the generic stages (see [`OrgKind::calls`]).
+pub fn generic_calls(api: &ApiPaths, change: &crate::plan::Change, desired: &Value) -> Vec<Call> {
+    use crate::plan::Action;
+    let item = crate::permissions::item_template(api.collection);
+    let mut calls = Vec::new();
+    match change.action {
+        Action::Create => calls.push(("POST", api.collection)),
+        Action::Update => {
+            let method = match api.update {
+                UpdateMethod::Put => "PUT",
+                UpdateMethod::Patch => "PATCH",
+            };
+            calls.extend(item.map(|i| ("GET", i)));
+            calls.extend(item.map(|i| (method, i)));
+        }
+        Action::Delete => calls.extend(item.map(|i| ("DELETE", i))),
+        Action::NoOp | Action::Grant => {}
+    }
+    let sets_default = desired.get("orgDefault") == Some(&Value::Bool(true))
+        && change.fields.iter().any(|f| f.pointer == "/orgDefault");
+    if let (true, Some(default)) = (sets_default, api.default) {
+        calls.push(("PUT", default.path));
+    }
+    calls
+}
+
 /// A kind's org default: one object that integrations created without one
 /// get. Kinds that have it take `orgDefault` in their spec; the generic
 /// stages compare it (`live_spec`), set it after a create or when it
@@ -364,6 +393,8 @@ pub enum Lookup {
     Divisions,
     /// Open messaging recipients and the flows they route to.
     Recipients,
+    /// The org's permission catalog (`GET /api/v2/authorization/permissions`).
+    PermissionCatalog,
 }
 
 /// A boxed future borrowed for `'a`: what the asynchronous hooks return.
@@ -422,6 +453,22 @@ pub trait OrgKind: Sync {
         &[]
     }
 
+    /// The roles a planned change gives away (an OAuth client's grants it
+    /// adds): the org lets a caller grant only roles it holds, so the plan
+    /// checks them against the caller ([`crate::plan::authz`]).
+    fn roles_given(&self, _change: &crate::plan::Change) -> Vec<crate::plan::authz::GivenRole> {
+        Vec::new()
+    }
+
+    /// The API calls a planned change makes, as `(method, path template)`,
+    /// to check before any change that the caller holds the permissions
+    /// they require. The default: the kind's generic create, read-merge
+    /// update or delete, and setting the org default; kinds add their
+    /// extra calls.
+    fn calls(&self, change: &crate::plan::Change, desired: &Value) -> Vec<Call> {
+        generic_calls(&self.api(), change, desired)
+    }
+
     /// Index what a live object tells about others (names embedded in its
     /// references, its recipient). Its own name is indexed by the reader.
     fn record_live(&self, _live: &Value, _lookups: &mut Lookups) {}
@@ -436,6 +483,17 @@ pub trait OrgKind: Sync {
     /// are recognized generically.
     fn is_builtin(&self, _live: &Value) -> bool {
         false
+    }
+
+    /// Problems of a declared object that only the org can tell (a
+    /// permission absent from the org's catalog): `(pointer, message,
+    /// hint)`, each a plan problem at that field.
+    fn org_problems(
+        &self,
+        _spec: &dyn Spec,
+        _lookups: &Lookups,
+    ) -> Vec<(String, String, Option<String>)> {
+        Vec::new()
     }
 
     /// A live object that matches a declared name but cannot be adopted

@@ -247,6 +247,45 @@ pub struct Org;
 const ROLE_WRITABLE: [&str; 4] = ["name", "description", "permissions", "permissionPolicies"];
 
 impl super::org::OrgKind for Org {
+    fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [super::org::Lookup] {
+        &[super::org::Lookup::PermissionCatalog]
+    }
+
+    /// Online, the org's own catalog decides: a permission it does not list
+    /// (a wildcard that matches none of its permissions) is an error, with
+    /// the closest permission it does list.
+    fn org_problems(
+        &self,
+        spec: &dyn Spec,
+        lookups: &super::org::Lookups,
+    ) -> Vec<(String, String, Option<String>)> {
+        let (Some(role), Some(catalog)) =
+            (super::downcast::<RoleSpec>(spec), lookups.permission_catalog.as_deref())
+        else {
+            return Vec::new();
+        };
+        let mut problems = Vec::new();
+        for (i, permission) in role.permissions.iter().enumerate() {
+            let known = if permission.contains('*') {
+                !catalog.expand(permission).is_empty()
+            } else {
+                catalog.contains(permission)
+            };
+            if known {
+                continue;
+            }
+            let hint = catalog.suggest(permission).map(|s| format!("did you mean `{s}`?"));
+            problems.push((
+                format!("/spec/permissions/{i}"),
+                format!(
+                    "`{permission}` is not a permission of this org (seen in GET /api/v2/authorization/permissions)"
+                ),
+                hint,
+            ));
+        }
+        problems
+    }
+
     fn api(&self) -> super::org::ApiPaths {
         // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
         super::org::ApiPaths::new("/api/v2/authorization/roles", super::org::UpdateMethod::Put)

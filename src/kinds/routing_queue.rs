@@ -572,6 +572,56 @@ impl super::org::OrgKind for Org {
         let mut body = live
             .map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &QUEUE_WRITABLE));
         super::org::merge(&mut body, &declared);
+        if live.is_some() {
+            // A PUT keeps the queue's division; a move is its own call (see
+            // `update`), as the Terraform provider does (API reference §m).
+            body.as_object_mut().map(|b| b.remove("division"));
+        }
         Ok(body)
+    }
+
+    /// A division change moves the queue with
+    /// `POST /api/v2/authorization/divisions/{divisionId}/objects/QUEUE`
+    /// (`[queueId]`; the provider's `UpdateObjectDivision`, API reference
+    /// §m), never with PUT; the other declared fields are then written.
+    fn update<'a>(
+        &'a self,
+        op: &'a crate::apply::ops::Op<'a>,
+        id: &'a str,
+    ) -> super::org::Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let mut notes = Vec::new();
+            if op.changed("/division") {
+                if let Some(name) = op.desired.get("division").and_then(|v| v.as_str()) {
+                    use super::org::IdResolver as _;
+                    let division = op
+                        .ids()
+                        .id(RefTarget::Division, name)
+                        .ok_or_else(|| op.fail(format!("division `{name}` has no id")))?;
+                    let path = format!("/api/v2/authorization/divisions/{division}/objects/QUEUE");
+                    op.post_repeatable_with(&path, &serde_json::json!([id]), "moving to another division")
+                        .await?;
+                    notes.push(format!("moved to division {name}"));
+                }
+            }
+            if op.changed_outside("/division") {
+                op.write_declared(id).await?;
+            }
+            Ok(notes)
+        })
+    }
+
+    fn calls(&self, change: &crate::plan::Change, desired: &serde_json::Value) -> Vec<super::org::Call> {
+        let mut calls = super::org::generic_calls(&self.api(), change, desired);
+        if change.action == crate::plan::Action::Update
+            && change.fields.iter().any(|f| f.pointer == "/division")
+        {
+            // Only the division changes: no PUT.
+            if change.fields.iter().all(|f| f.pointer == "/division") {
+                calls.retain(|(method, _)| *method != "PUT");
+            }
+            calls.push(("POST", "/api/v2/authorization/divisions/{divisionId}/objects/{objectType}"));
+        }
+        calls
     }
 }

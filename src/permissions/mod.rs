@@ -257,6 +257,16 @@ pub fn required(method: &str, path_template: &str) -> Option<&'static Requiremen
     EMBEDDED_DATA.1.iter().find(|r| r.method == method && r.path == path_template)
 }
 
+/// The item route of a collection: the known endpoint `{collection}/{xId}`
+/// (e.g. `/api/v2/routing/queues/{queueId}`), when there is one.
+pub fn item_template(collection: &str) -> Option<&'static str> {
+    EMBEDDED_DATA.1.iter().map(|r| r.path.as_str()).find(|path| {
+        path.strip_prefix(collection)
+            .and_then(|rest| rest.strip_prefix("/{"))
+            .is_some_and(|rest| rest.ends_with('}') && !rest.contains('/'))
+    })
+}
+
 /// Every endpoint requirement known.
 pub fn endpoints() -> &'static [Requirement] {
     &EMBEDDED_DATA.1
@@ -282,6 +292,19 @@ mod tests {
             (queues.mode, queues.permissions.as_slice()),
             (Mode::Any, &["routing:queue:view".to_string()][..])
         );
+    }
+
+    #[test]
+    fn item_templates_come_from_the_endpoint_table() {
+        assert_eq!(
+            item_template("/api/v2/routing/queues"),
+            Some("/api/v2/routing/queues/{queueId}")
+        );
+        assert_eq!(
+            item_template("/api/v2/oauth/clients"),
+            Some("/api/v2/oauth/clients/{clientId}")
+        );
+        assert_eq!(item_template("/api/v2/nothing"), None);
     }
 
     #[test]

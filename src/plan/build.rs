@@ -39,6 +39,10 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
         }
     }
     changes.extend(prunes(set, &manifests, live));
+    if problems.is_empty() {
+        // What the caller may do is checked on a plan that is otherwise sound.
+        problems.extend(super::authz::check(&mut changes, set, live));
+    }
     if !problems.is_empty() {
         return Err(PlanError { problems });
     }
@@ -106,6 +110,13 @@ fn plan_object(
                 .seen_in("GET", org.api().collection, None)
                 .with_hint(duplicate_fix(org.api().collection, matches)),
         );
+    }
+    for (pointer, message, hint) in org.org_problems(object.spec.as_ref(), &live.lookups) {
+        let problem = Problem::at(object, &pointer, message);
+        problems.push(match hint {
+            Some(hint) => problem.with_hint(hint),
+            None => problem,
+        });
     }
     for (message, hint) in matches.iter().filter_map(|m| org.live_problem(m)) {
         problems.push(

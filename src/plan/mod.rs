@@ -9,7 +9,9 @@
 //! Secret values never enter a plan: write-only fields appear only as
 //! rotation counters flagged `sensitive`.
 
+pub mod authz;
 pub mod build;
+pub mod caller;
 pub mod diff;
 pub mod problem;
 pub mod read;
@@ -82,8 +84,12 @@ pub struct Change {
 }
 
 impl Change {
-    /// `Kind/name` (manifest name, or org name for prunes).
+    /// `Kind/name` (manifest name, or org name for prunes);
+    /// `CallerGrant/<role>` for a grant to the caller.
     pub fn address(&self) -> String {
+        if self.action == Action::Grant {
+            return format!("CallerGrant/{}", self.org_name);
+        }
         format!("{}/{}", self.kind, self.manifest_name.as_deref().unwrap_or(&self.org_name))
     }
 }
@@ -95,6 +101,12 @@ pub enum Action {
     Update,
     Delete,
     NoOp,
+    /// Grant a role (the change's `kind` is `Role`, `org_name` the role's
+    /// name, `id` its id when it exists) to the caller in the divisions of
+    /// `/divisions`, so that the caller may grant it to an OAuth client: the
+    /// org lets a caller grant only roles it holds. Planned only when the
+    /// caller is a user who may grant roles (see [`authz`]).
+    Grant,
 }
 
 impl Action {
@@ -104,6 +116,7 @@ impl Action {
             Action::Update => "update",
             Action::Delete => "delete",
             Action::NoOp => "no-op",
+            Action::Grant => "grant",
         }
     }
 }
@@ -142,7 +155,8 @@ impl Plan {
         for change in changes {
             match change.action {
                 Action::Create => summary.create += 1,
-                Action::Update => summary.update += 1,
+                // A grant changes the caller's grants: an update.
+                Action::Update | Action::Grant => summary.update += 1,
                 Action::Delete => summary.delete += 1,
                 Action::NoOp => summary.no_op += 1,
             }
@@ -157,6 +171,8 @@ impl Plan {
 pub struct LiveOrg {
     pub objects: BTreeMap<Kind, Vec<Value>>,
     pub lookups: Lookups,
+    /// Who gcctl acts as, when it was read (plan and apply read it).
+    pub caller: Option<caller::Caller>,
 }
 
 /// The live objects of a [`LiveOrg`] by kind and exact name, built once so

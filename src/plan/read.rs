@@ -39,6 +39,8 @@ pub struct ReadError {
 pub struct ReadScope {
     /// Read every org kind (drift with `--include-unmanaged`, export).
     pub all_kinds: bool,
+    /// Read who gcctl acts as, to check grants and permissions (plan, apply).
+    pub caller: bool,
 }
 
 const DIVISIONS: &str = "/api/v2/authorization/divisions";
@@ -63,11 +65,18 @@ pub async fn read(
     let flows = try_join_all(
         needs.flows.iter().map(|(name, flow_type)| find_flows(client, name, flow_type)),
     );
-    let (lists, defaults, divisions, recipients, flows) =
-        futures::try_join!(lists, defaults, divisions, recipients, flows)?;
+    // Boxed: each adds its state to this future, which callers hold across awaits.
+    let caller = Box::pin(optional(scope.caller, super::caller::read(client)));
+    let catalog = Box::pin(optional(
+        needs.lookups.contains(&Lookup::PermissionCatalog),
+        read_catalog(client),
+    ));
+    let (lists, defaults, divisions, recipients, flows, caller, catalog) =
+        futures::try_join!(lists, defaults, divisions, recipients, flows, caller, catalog)?;
 
-    let mut live = LiveOrg::default();
+    let mut live = LiveOrg { caller: caller.flatten(), ..LiveOrg::default() };
     let lookups = &mut live.lookups;
+    lookups.permission_catalog = catalog.map(std::sync::Arc::new);
     lookups.own_client_id = client.own_client_id();
     for division in divisions.iter().flatten() {
         lookups.insert_named(RefTarget::Division, division);
@@ -174,6 +183,27 @@ impl Needs {
         }
         needs
     }
+}
+
+/// The org's permission catalog: one entity per domain, each with its
+/// `permissionMap` of entity type to `DomainPermission{domain, entityType,
+/// action}` (API reference §l; the Terraform provider pages it with 100).
+async fn read_catalog(client: &Client) -> Result<crate::permissions::Catalog, ReadError> {
+    let domains =
+        list(client, "/api/v2/authorization/permissions", Some(100), "the permission catalog")
+            .await?;
+    let mut permissions = Vec::new();
+    for domain in &domains {
+        let name = domain.get("domain").and_then(Value::as_str).unwrap_or_default();
+        let map = domain.get("permissionMap").and_then(Value::as_object);
+        for (entity, actions) in map.into_iter().flatten() {
+            for action in actions.as_array().into_iter().flatten() {
+                let action = action.get("action").and_then(Value::as_str).unwrap_or_default();
+                permissions.push(format!("{name}:{entity}:{action}"));
+            }
+        }
+    }
+    Ok(crate::permissions::Catalog::new(permissions))
 }
 
 async fn optional<T, F>(needed: bool, future: F) -> Result<Option<T>, ReadError>

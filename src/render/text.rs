@@ -54,10 +54,18 @@ fn render_change(out: &mut String, change: &Change, printer: &Printer) {
         }
         Action::Delete => ("-", Role::Remove, "will be deleted"),
         Action::NoOp => (" ", Role::Dim, "unchanged"),
+        Action::Grant => (
+            "~",
+            Role::Change,
+            "will be granted to the caller first (a caller may grant only roles it holds)",
+        ),
     };
     let id = change.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
     // Prunes have no manifest: the org name is all there is to show.
     let head = match &change.manifest_name {
+        _ if change.action == Action::Grant => {
+            format!("{marker} {} \"{}\"", change.kind, change.org_name)
+        }
         Some(_) => format!("{marker} {} \"{}\"", change.address(), change.org_name),
         None => format!("{marker} {} \"{}\"", change.kind, change.org_name),
     };

@@ -3,6 +3,7 @@
 //! runs the real binary against it (or the library, for property tests) and
 //! checks the org through the API with reqwest.
 
+mod access;
 mod cli;
 mod contract;
 mod duplicates;
@@ -46,12 +47,24 @@ impl ApplyOrg {
         ctx.env("GENESYSCLOUD_REGION", &org.sandbox.base_url())
             .env("GENESYSCLOUD_OAUTHCLIENT_ID", org.sandbox.client_id())
             .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", org.sandbox.client_secret())
+            // As the seeded admin user (the token wins over the client
+            // credentials): a user who may grant roles, so that a new role
+            // can be granted to a new OAuth client in one run. Tests of the
+            // client-credentials path call `as_client`.
+            .env("GENESYSCLOUD_ACCESS_TOKEN", org.sandbox.user_token())
             // No client-side pacing: the sandbox's own limit (if any) is under test.
             .env("GCCTL_RATE_LIMIT", "0");
         for var in WEBHOOK_SECRET_VARS {
             ctx.env(var, &format!("{}-webhook-secret-0123456789", var.to_ascii_lowercase()));
         }
         ApplyOrg { org, ctx }
+    }
+
+    /// Run gcctl as the sandbox's admin OAuth client (client credentials)
+    /// instead of its admin user.
+    pub fn as_client(&mut self) -> &mut Self {
+        self.ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+        self
     }
 
     pub async fn default() -> ApplyOrg {

@@ -97,6 +97,9 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
     let apply =
         ctx.run(&["apply", "--auto-approve", "--secrets-dir", "s", manifests.to_str().unwrap()]);
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    // Drift runs as the admin OAuth client, as a nightly job would: the
+    // client gcctl runs as is never reported as unmanaged.
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
 
     let (code, text) = drift(&ctx, &["--include-unmanaged"]);
     assert_eq!(code, 0, "{text}");
@@ -109,6 +112,8 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
         let mut queue = org.get(&format!("{QUEUES}/{id}")).await.body;
         queue["description"] = json!("edited <by> \"hand\" & more");
         queue["mediaSettings"]["message"]["alertingTimeoutSeconds"] = json!(12);
+        // The division's `selfUri` is read-only: a write sends its id.
+        queue["division"] = json!({"id": queue["division"]["id"]});
         assert_eq!(org.put(&format!("{QUEUES}/{id}"), queue).await.status, 200);
         // The webhook URL changed, and the recorded secret version says the
         // secret was replaced outside gcctl (a missing header would count as
@@ -122,7 +127,11 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
             assert_eq!(org.post(QUEUES, json!({"name": name})).await.status, 200);
         }
         // A declared object deleted.
+        // (A client is set inactive before it can be deleted.)
         let id = org.id_named(CLIENTS, "Acme Bot Connector").await;
+        let mut client = org.get(&format!("{CLIENTS}/{id}")).await.body;
+        client["state"] = json!("inactive");
+        assert_eq!(org.put(&format!("{CLIENTS}/{id}"), client).await.status, 200);
         assert_eq!(org.delete(&format!("{CLIENTS}/{id}")).await.status, 204);
     });
     (live, ctx)

@@ -34,11 +34,15 @@ impl LiveSandbox {
         LiveSandbox::start(SandboxConfig::default())
     }
 
-    /// Point every `gcctl` command of `ctx` at this org.
+    /// Point every `gcctl` command of `ctx` at this org, as its admin user
+    /// (who may grant roles; set `GENESYSCLOUD_ACCESS_TOKEN` empty to run
+    /// as the admin OAuth client instead).
     pub fn connect(&self, ctx: &mut TestContext) {
         ctx.env("GENESYSCLOUD_REGION", &self.org.sandbox.base_url());
         ctx.env("GENESYSCLOUD_OAUTHCLIENT_ID", self.org.sandbox.client_id());
         ctx.env("GENESYSCLOUD_OAUTHCLIENT_SECRET", self.org.sandbox.client_secret());
+        // As the seeded admin user (the token wins): it may grant roles.
+        ctx.env("GENESYSCLOUD_ACCESS_TOKEN", self.org.sandbox.user_token());
         // Against Genesys Cloud the client paces itself at 300 requests a
         // minute (5 a second after a burst of 5); this org has no limit.
         ctx.env("GCCTL_RATE_LIMIT", "0");
@@ -96,6 +100,8 @@ fn exporting_a_large_org_reads_list_pages_only() {
     let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
     let mut ctx = TestContext::new();
     live.connect(&mut ctx);
+    // As the admin OAuth client, which export leaves out.
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
     live.reset_stats();
     let started = std::time::Instant::now();
     run_ok(&ctx, &["export", "--out", "exported"]);
@@ -151,6 +157,9 @@ fn populated_org() -> (LiveSandbox, TestContext) {
         &ctx,
         &["apply", "--auto-approve", "--secrets-dir", "secrets", manifests.to_str().unwrap()],
     );
+    // Export runs as the admin OAuth client: the client gcctl runs as is
+    // never exported.
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
 
     let org = &live.org;
     let ids = live.block_on(async {
@@ -158,6 +167,8 @@ fn populated_org() -> (LiveSandbox, TestContext) {
         let flow =
             org.id_named("/api/v2/flows?type=inqueueshortmessage&name=Support", "Support").await;
         let employee = org.id_named("/api/v2/authorization/roles?pageSize=100", "employee").await;
+        // The admin client may grant only roles it holds.
+        org.grant_admin_client(&employee, &ops).await;
         (ops, flow, employee)
     });
     let (ops, flow, employee) = ids;
@@ -190,6 +201,7 @@ fn populated_org() -> (LiveSandbox, TestContext) {
         serde_json::json!({"name": "Queue Viewer", "permissionPolicies": [
             {"domain": "routing", "entityName": "queue", "actionSet": ["view"]}]}),
     );
+    live.block_on(org.grant_admin_client(&viewer, &ops));
     // A wildcard policy: read back as written, or as explicit actions by an
     // org that expands wildcards; exported as read either way.
     created(

@@ -31,7 +31,9 @@ impl PlanOrg {
         let mut ctx = TestContext::new();
         ctx.env("GENESYSCLOUD_REGION", &org.sandbox.base_url())
             .env("GENESYSCLOUD_OAUTHCLIENT_ID", org.sandbox.client_id())
-            .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", org.sandbox.client_secret());
+            .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", org.sandbox.client_secret())
+            // As the seeded admin user (the token wins): it may grant roles.
+            .env("GENESYSCLOUD_ACCESS_TOKEN", org.sandbox.user_token());
         PlanOrg { org, ctx }
     }
 

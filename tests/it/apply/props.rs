@@ -22,7 +22,7 @@ const PERMISSIONS: [&str; 8] = [
     "routing:queue:*",
     "conversation:message:create",
     "conversation:message:view",
-    "conversations:message:receive",
+    "conversation:message:receive",
     "analytics:conversationDetail:view",
     "messaging:integration:view",
 ];
@@ -189,12 +189,17 @@ fn integration(index: usize, profiles: usize) -> impl Strategy<Value = Value> {
 }
 
 fn oauth_client(index: usize, roles: usize) -> impl Strategy<Value = Value> {
-    (subsequence((0..roles).collect::<Vec<_>>(), 0..=roles), 300_i64..=172_800).prop_map(
+    // A client-credentials client needs at least one role: a declared one,
+    // or the built-in `employee` when none is declared.
+    (subsequence((0..roles).collect::<Vec<_>>(), roles.min(1)..=roles), 300_i64..=172_800).prop_map(
         move |(held, validity)| {
-            let grants: Vec<Value> = held
+            let mut grants: Vec<Value> = held
                 .iter()
                 .map(|r| json!({"role": format!("role-{r}"), "division": "Home"}))
                 .collect();
+            if grants.is_empty() {
+                grants.push(json!({"role": "employee", "division": "Home"}));
+            }
             let spec = json!({
                 "name": format!("Prop Client {index}"),
                 "authorizedGrantType": "CLIENT-CREDENTIALS",
@@ -227,12 +232,10 @@ fn manifest_set() -> impl Strategy<Value = Vec<Value>> {
     )
 }
 
+/// A client acting as the sandbox's admin user (who may grant roles).
 pub fn client_for(sandbox: &RunningSandbox) -> Client {
     let target = resolve_region(&sandbox.base_url()).expect("loopback URL");
-    let auth = Auth::ClientCredentials {
-        client_id: sandbox.client_id().to_string(),
-        client_secret: sandbox.client_secret().to_string().into(),
-    };
+    let auth = Auth::AccessToken(sandbox.user_token().to_string().into());
     let mut config = ClientConfig::new(target, auth);
     config.rate_limit_per_minute = 0;
     Client::new(config).expect("client")
@@ -243,7 +246,8 @@ pub fn target() -> PlanTarget {
 }
 
 async fn plan_of(client: &Client, set: &manifest::ManifestSet) -> (Plan, plan::LiveOrg) {
-    let live = plan::read(client, set, &ReadScope::default()).await.expect("read the org");
+    let scope = ReadScope { all_kinds: false, caller: true };
+    let live = plan::read(client, set, &scope).await.expect("read the org");
     (plan::build(set, &live, target()).expect("plan"), live)
 }
 

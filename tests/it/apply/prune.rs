@@ -157,8 +157,14 @@ spec:
 
 #[tokio::test]
 async fn the_client_gcctl_runs_as_is_never_pruned_and_does_not_block_the_prune() {
-    let org = ApplyOrg::default().await;
-    let stray = json!({"name": "Stray Client", "authorizedGrantType": "CLIENT-CREDENTIALS"});
+    // As the admin OAuth client: the client gcctl runs as is known.
+    let mut org = ApplyOrg::default().await;
+    org.as_client();
+    let master = org.one(super::ROLES, "Master Admin").await;
+    let home = org.get("/api/v2/authorization/divisions/home").await.body;
+    let grant = json!([{"roleId": master["id"], "divisionId": home["id"]}]);
+    let stray = json!({"name": "Stray Client", "authorizedGrantType": "CLIENT-CREDENTIALS",
+        "roleDivisions": grant});
     create(&org, "/api/v2/oauth/clients", stray).await;
     org.ctx.write("set/all.yaml", CLIENT_SCOPE);
     let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;

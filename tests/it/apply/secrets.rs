@@ -68,6 +68,7 @@ metadata: {name: second}
 spec:
   name: Second Canary Client
   authorizedGrantType: CLIENT-CREDENTIALS
+  roleDivisions: [{role: Master Admin}]
 ";
 
 struct Transcript(String);
@@ -180,13 +181,16 @@ async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() 
     let org = ApplyOrg::default().await;
     org.ctx.write(
         "set/client.yaml",
-        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: crash}\nspec:\n  name: Crash Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n",
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: crash}\nspec:\n  name: Crash Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: Master Admin, division: Home}]\n",
     );
+    let master = org.one(super::ROLES, "Master Admin").await;
+    let home = org.get("/api/v2/authorization/divisions/home").await.body;
     let created = org
         .org
         .post(
             "/api/v2/oauth/clients",
-            json!({"name": "Crash Client", "authorizedGrantType": "CLIENT-CREDENTIALS"}),
+            json!({"name": "Crash Client", "authorizedGrantType": "CLIENT-CREDENTIALS",
+                "roleDivisions": [{"roleId": master["id"], "divisionId": home["id"]}]}),
         )
         .await;
     assert_eq!(created.status, 200, "{}", created.body);

@@ -86,7 +86,9 @@ async fn json_output_is_the_documented_versioned_format() {
     assert_eq!(plan.format_version, "1");
     assert_eq!(plan.gcctl_version, env!("CARGO_PKG_VERSION"));
     assert_eq!((plan.target.kind.as_str(), plan.environment.as_deref()), ("org", Some("prod")));
-    assert_eq!(plan.summary, JsonSummary { create: 14, update: 0, delete: 0, no_op: 0 });
+    // The four roles the examples grant to new OAuth clients are first
+    // granted to the caller (the sandbox's admin user): four updates.
+    assert_eq!(plan.summary, JsonSummary { create: 14, update: 4, delete: 0, no_op: 0 });
     let write_only: Vec<&str> = plan
         .changes
         .iter()

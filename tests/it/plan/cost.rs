@@ -32,7 +32,9 @@ async fn a_thousand_declared_queues_cost_list_pages_not_one_request_each() {
     assert_eq!(
         stats["byRoute"],
         json!({
-            "POST /oauth/token": 1,
+            // Who the caller is, and what it holds (no permission needed).
+            "GET /api/v2/tokens/me": 1,
+            "GET /api/v2/authorization/subjects/me": 1,
             // 1,200 queues at page size 500.
             "GET /api/v2/routing/queues": 3,
             // The declared division is checked against the org's divisions.
@@ -40,11 +42,11 @@ async fn a_thousand_declared_queues_cost_list_pages_not_one_request_each() {
         }),
         "{stats}"
     );
-    assert_eq!(stats["totalRequests"], 5, "{stats}");
+    assert_eq!(stats["totalRequests"], 6, "{stats}");
     let plan = json_of(&out);
     assert_eq!(plan["summary"], json!({"create": 0, "update": 10, "delete": 0, "no_op": 990}));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Read the org with 4 API requests"), "{stderr}");
+    assert!(stderr.contains("Read the org with 6 API requests"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,8 +59,9 @@ async fn a_rate_limited_plan_honors_retry_after_and_completes() {
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: limited\n\
          spec:\n  name: Limited\n  division: Home\n  description: new\n",
     );
-    // The plan reads queues and divisions: two requests. Hand gcctl a token
-    // whose bucket of 60 is spent, so both must wait for it to refill.
+    // The plan reads the caller (its token and its grants), queues and
+    // divisions: four requests. Hand gcctl a token whose bucket of 60 is
+    // spent, so they must wait for it to refill.
     let token = mint(
         &org.org.http,
         &org.org.sandbox.base_url(),
@@ -97,8 +100,8 @@ async fn a_rate_limited_plan_honors_retry_after_and_completes() {
     // Both reads start on an empty bucket; one may catch a token refilled meanwhile.
     assert!(throttled >= 1, "the plan was throttled: {stats}");
     // Each 429 was retried once, after its Retry-After; nothing else was sent.
-    assert_eq!(stats["totalRequests"], Value::from(2 + throttled), "{stats}");
-    assert_eq!(stats["byRoute"].as_object().map(serde_json::Map::len), Some(2), "{stats}");
+    assert_eq!(stats["totalRequests"], Value::from(4 + throttled), "{stats}");
+    assert_eq!(stats["byRoute"].as_object().map(serde_json::Map::len), Some(4), "{stats}");
     // Retry-After is whole seconds (at least 1) and a token refills every second.
     assert!(took < Duration::from_secs(5), "waited {took:?}");
 }

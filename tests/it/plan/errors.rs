@@ -64,7 +64,7 @@ async fn a_name_matching_several_live_objects_is_an_error_listing_their_ids() {
         let client = org
             .create(
                 "/api/v2/oauth/clients",
-                json!({"name": "Twin Client", "authorizedGrantType": "CLIENT-CREDENTIALS"}),
+                json!({"name": "Twin Client", "authorizedGrantType": "CODE", "scope": ["routing"]}),
             )
             .await;
         ids.push(client["id"].as_str().unwrap().to_string());
@@ -72,7 +72,7 @@ async fn a_name_matching_several_live_objects_is_an_error_listing_their_ids() {
     let path = org.manifest(
         "client.yaml",
         "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata:\n  name: twin\n\
-         spec:\n  name: Twin Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n",
+         spec:\n  name: Twin Client\n  authorizedGrantType: CODE\n  scope: [routing]\n",
     );
     let out = org.gcctl(&["plan", &path, "--detailed-exitcode"]).await;
     assert_eq!(code(&out), Some(1));

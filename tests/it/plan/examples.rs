@@ -28,8 +28,12 @@ async fn examples_on_an_empty_org_are_all_creates() {
     settings().bind(|| insta::assert_snapshot!("examples_empty_org_markdown", markdown));
     let plan = json_of(&org.gcctl(&["plan", &examples(), "--output", "json"]).await);
     let summary = &plan["summary"];
-    assert_eq!(*summary, json!({"create": 14, "update": 0, "delete": 0, "no_op": 0}));
-    assert!(actions(&plan).iter().all(|(action, _)| action == "create"), "{plan}");
+    // Four roles are granted to the caller (the sandbox's admin user) first,
+    // so that it may grant them to the new OAuth clients.
+    assert_eq!(*summary, json!({"create": 14, "update": 4, "delete": 0, "no_op": 0}));
+    let actions = actions(&plan);
+    assert!(actions.iter().all(|(action, _)| action == "create" || action == "grant"), "{plan}");
+    assert_eq!(actions.iter().filter(|(action, _)| action == "grant").count(), 4, "{plan}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,6 +49,8 @@ async fn examples_created_through_the_api_plan_clean_then_show_one_edit() {
     let path = format!("{QUEUES}/{}", ids.guest_queue);
     let mut queue = org.org.get(&path).await.body;
     queue["mediaSettings"]["message"]["alertingTimeoutSeconds"] = json!(45);
+    // The division's `selfUri` is read-only: a write sends its id.
+    queue["division"] = json!({"id": queue["division"]["id"]});
     assert_eq!(org.org.put(&path, queue).await.status, 200);
 
     let edited = org.gcctl(&["plan", &examples(), "--detailed-exitcode"]).await;
@@ -215,9 +221,15 @@ async fn integration(org: &PlanOrg, mut body: Value, flow: &str) -> Value {
 }
 
 async fn create_clients(org: &PlanOrg, home: &str) {
+    // The org lets a caller grant only roles it holds: the admin user grants
+    // each role to itself and to the admin client that makes the clients.
     let role = |name: &str| {
         let name = name.to_string();
-        async move { org.org.id_named(&format!("{ROLES}?pageSize=100"), &name).await }
+        async move {
+            let id = org.org.id_named(&format!("{ROLES}?pageSize=100"), &name).await;
+            org.org.grant_admin_client(&id, home).await;
+            id
+        }
     };
     let grant = |role: String| json!([{"roleId": role, "divisionId": home}]);
     let clients = [

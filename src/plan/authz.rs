@@ -1,0 +1,243 @@
+//! What the caller may do, checked before any change.
+//!
+//! With the caller read ([`super::caller`]), a plan:
+//!
+//! - **checks role grants:** the org lets a caller grant an OAuth client only
+//!   roles the caller itself holds (API reference Summary item 16; the
+//!   Terraform provider: "The roles must also already be assigned to the
+//!   OAuth Client used by Terraform"; the division is part of the grant, so
+//!   gcctl requires the role in that division, the stricter reading, as the
+//!   sandbox does). A grant the caller could not make is a plan problem
+//!   naming the client, the role, the division, the caller and the fix,
+//!   unless the caller is a user who may grant roles
+//!   (`authorization:grant:add`): then the plan first grants the role to
+//!   that user, as its own change (`CallerGrant/<role>`, action `grant`),
+//!   which the OAuth client's change depends on. Under client credentials
+//!   nothing is granted to the caller: the plan stops before any change
+//!   (exit 1), and a run after the fix (the role granted to the client gcctl
+//!   runs as, or a run as such a user) converges.
+//! - **checks permissions:** each planned change's API calls
+//!   ([`crate::kinds::org::OrgKind::calls`]) require permissions
+//!   ([`crate::permissions::required`]); those the caller lacks are one
+//!   problem per change, naming the permissions and the calls. When the
+//!   caller's permissions could not be read, this check is skipped.
+//!
+//! Only grants a change adds are checked: a grant the client already has is
+//! sent again by a read-merge PUT, and whether a real org re-checks those is
+//! UNVERIFIED (the sandbox does not).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::caller::Caller;
+use super::problem::Problem;
+use super::{Action, Change, FieldChange, LiveOrg};
+use crate::kinds::{Kind, RefTarget};
+use crate::manifest::check::SetIndex;
+use crate::manifest::{ManifestSet, Object};
+
+/// A role an OAuth client change gives: its org name, its division's name,
+/// and the manifest pointer of the grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenRole {
+    pub role: String,
+    pub division: String,
+    pub pointer: String,
+}
+
+/// Check the plan's changes against the caller; adds the grants to the
+/// caller that the plan needs, and returns the problems.
+pub fn check(changes: &mut Vec<Change>, set: &ManifestSet, live: &LiveOrg) -> Vec<Problem> {
+    let Some(caller) = &live.caller else { return Vec::new() };
+    let manifests = SetIndex::new(&set.objects);
+    let object_of = |change: &Change| {
+        change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n))
+    };
+    let mut problems = Vec::new();
+    // role org name -> (divisions to hold, addresses of the changes that need it)
+    let mut grants: BTreeMap<String, (BTreeSet<String>, Vec<usize>)> = BTreeMap::new();
+    for (index, change) in changes.iter().enumerate() {
+        if !matches!(change.action, Action::Create | Action::Update) {
+            continue;
+        }
+        for given in change.kind.org().roles_given(change) {
+            let role_id = live.lookups.id_of(RefTarget::Kind(Kind::Role), &given.role);
+            let division_id = live.lookups.id_of(RefTarget::Division, &given.division);
+            let held = matches!((role_id, division_id), (Some(r), Some(d)) if caller.holds(r, d));
+            if held {
+                continue;
+            }
+            if caller.can_grant_to_self() {
+                let entry = grants.entry(given.role.clone()).or_default();
+                entry.0.insert(given.division.clone());
+                entry.1.push(index);
+                continue;
+            }
+            let message = format!(
+                "granting role `{}` in division `{}` would be refused: the caller, {}, does not hold that role there, and the org lets a caller grant only roles it holds",
+                given.role,
+                given.division,
+                caller.describe()
+            );
+            let hint = grant_hint(caller, &given);
+            let problem = match object_of(change) {
+                Some(object) => Problem::at(object, &given.pointer, message),
+                None => Problem::new(change.address(), message),
+            };
+            problems.push(problem.with_hint(hint));
+        }
+    }
+    add_caller_grants(changes, &grants, set, &manifests, live, caller);
+    problems.extend(missing_permissions(changes, caller, &manifests, live));
+    problems
+}
+
+fn grant_hint(caller: &Caller, given: &GivenRole) -> String {
+    match caller.kind {
+        super::caller::SubjectKind::Client => format!(
+            "grant role `{}` in `{}` to the OAuth client gcctl runs as (Admin > Integrations > OAuth), or run gcctl as a user who holds authorization:grant:add (GENESYSCLOUD_ACCESS_TOKEN): it then grants the role to that user first; then plan again",
+            given.role, given.division
+        ),
+        super::caller::SubjectKind::User => format!(
+            "grant role `{}` in `{}` to this user, or the permission authorization:grant:add so that gcctl grants it; then plan again",
+            given.role, given.division
+        ),
+    }
+}
+
+/// One `grant` change per role the caller must hold first, placed before
+/// the first change that needs it, which then depends on it.
+fn add_caller_grants(
+    changes: &mut Vec<Change>,
+    grants: &BTreeMap<String, (BTreeSet<String>, Vec<usize>)>,
+    _set: &ManifestSet,
+    manifests: &SetIndex<'_>,
+    live: &LiveOrg,
+    caller: &Caller,
+) {
+    let Some(role_kind) = crate::kinds::LiveKind::new(Kind::Role) else { return };
+    let mut inserts: Vec<(usize, Change)> = Vec::new();
+    for (role, (divisions, needers)) in grants {
+        let role_id = live.lookups.id_of(RefTarget::Kind(Kind::Role), role).map(str::to_string);
+        let held: BTreeSet<String> = role_id
+            .as_deref()
+            .map(|id| {
+                caller
+                    .grants
+                    .iter()
+                    .filter(|g| g.role_id == id)
+                    .filter_map(|g| live.lookups.name_of(RefTarget::Division, &g.division_id))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let after: BTreeSet<String> = held.union(divisions).cloned().collect();
+        let to_list =
+            |set: &BTreeSet<String>| Value::Array(set.iter().cloned().map(Value::String).collect());
+        // The declared Role (created or updated in this run) comes first.
+        let declared = manifests
+            .resolve(Kind::Role, role)
+            .filter(|o: &&Object| o.org_name() == Some(role.as_str()))
+            .map(Object::id);
+        let grant = Change {
+            kind: role_kind,
+            manifest_name: None,
+            org_name: role.clone(),
+            id: role_id,
+            action: Action::Grant,
+            prune: false,
+            fields: vec![FieldChange {
+                pointer: "/divisions".into(),
+                before: Some(to_list(&held)),
+                after: Some(to_list(&after)),
+                sensitive: false,
+            }],
+            depends_on: declared.into_iter().collect(),
+            live_fingerprint: None,
+        };
+        let first = needers.iter().copied().min().unwrap_or(changes.len());
+        inserts.push((first, grant));
+    }
+    for (_, grant) in &inserts {
+        let address = grant.address();
+        for (index, change) in changes.iter_mut().enumerate() {
+            let needs = grants.get(&grant.org_name).is_some_and(|(_, n)| n.contains(&index));
+            if needs && !change.depends_on.contains(&address) {
+                change.depends_on.push(address.clone());
+                change.depends_on.sort();
+            }
+        }
+    }
+    // Insert from the back so earlier positions stay valid.
+    inserts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.org_name.cmp(&a.1.org_name)));
+    for (position, grant) in inserts {
+        changes.insert(position, grant);
+    }
+}
+
+/// One problem per change whose calls need permissions the caller lacks.
+fn missing_permissions(
+    changes: &[Change],
+    caller: &Caller,
+    manifests: &SetIndex<'_>,
+    live: &LiveOrg,
+) -> Vec<Problem> {
+    if caller.permissions.is_none() {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    for change in changes {
+        let calls: Vec<(&str, &str)> = match change.action {
+            Action::NoOp => continue,
+            Action::Grant => vec![(
+                "POST",
+                "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}",
+            )],
+            _ => {
+                let object = change
+                    .manifest_name
+                    .as_deref()
+                    .and_then(|n| manifests.get(change.kind.kind(), n));
+                let desired = object
+                    .map_or(Value::Null, |o| super::build::desired_of(o, manifests, &live.lookups));
+                change.kind.org().calls(change, &desired)
+            }
+        };
+        let mut lacking: BTreeSet<String> = BTreeSet::new();
+        let mut needing: Vec<String> = Vec::new();
+        for (method, path) in calls {
+            let Some(requirement) = crate::permissions::required(method, path) else { continue };
+            if requirement.satisfied_by(|p| caller.has_permission(p) == Some(true)) {
+                continue;
+            }
+            let missing: Vec<&String> = requirement
+                .permissions
+                .iter()
+                .filter(|p| caller.has_permission(p) != Some(true))
+                .collect();
+            let joiner =
+                if requirement.mode == crate::permissions::Mode::Any { " or " } else { " and " };
+            lacking.insert(missing.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(joiner));
+            needing.push(format!("{method} {path}"));
+        }
+        if lacking.is_empty() {
+            continue;
+        }
+        let message = format!(
+            "the caller, {}, lacks {} (needed for {})",
+            caller.describe(),
+            lacking.into_iter().collect::<Vec<_>>().join(", "),
+            needing.join(", ")
+        );
+        let hint = "grant the caller a role with these permissions (or run as a caller that holds them), then plan again; nothing was changed";
+        let object =
+            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n));
+        let problem = match object {
+            Some(object) => Problem::at(object, "/kind", message),
+            None => Problem::new(change.address(), message),
+        };
+        problems.push(problem.with_hint(hint));
+    }
+    problems
+}

@@ -1,0 +1,232 @@
+//! Who gcctl acts as, and what it holds: read once per plan so that the plan
+//! can tell, before any change, which role grants the org would refuse and
+//! which permissions the planned changes need that the caller lacks.
+//!
+//! The caller is the subject of the access token: the OAuth client of a
+//! client-credentials token, or the user behind `GENESYSCLOUD_ACCESS_TOKEN`.
+//! It is read with two calls that need no permission:
+//!
+//! - `GET /api/v2/tokens/me` (`TokenInfo`): the OAuth client the token was
+//!   issued to (API reference §g, §m);
+//! - `GET /api/v2/authorization/subjects/me` (`AuthzSubject`): the caller's
+//!   grants, each a role (with its `policies`: `domain`, `entityName`,
+//!   `actions`) in a division (Python SDK `apis/authorization_api.py`
+//!   `get_authorization_subjects_me`, `models/authz_subject.py`,
+//!   `authz_grant.py`, `authz_grant_role.py`, `authz_grant_policy.py`).
+//!   When its id is the token's OAuth client, the caller is that client;
+//!   otherwise a user. Whether a real org answers it for a
+//!   client-credentials token is UNVERIFIED; when it does not, the client's
+//!   `roleDivisions` from `tokens/me` give its grants, and its roles'
+//!   policies come from `GET /api/v2/authorization/roles?id=…` (which needs
+//!   `authorization:role:view`; without it, the permissions are unknown and
+//!   not checked).
+
+use serde_json::Value;
+
+use crate::api::Client;
+use crate::permissions;
+
+/// What kind of subject the caller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    /// An OAuth client (client credentials).
+    Client,
+    /// A user (a user's access token).
+    User,
+}
+
+/// A role held in a division.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role_id: String,
+    pub role_name: String,
+    pub division_id: String,
+}
+
+/// The caller of this run.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub kind: SubjectKind,
+    pub id: String,
+    pub name: String,
+    pub grants: Vec<Grant>,
+    /// Permission patterns of the roles held (`domain:entity:action`, `*`
+    /// segments allowed); `None` when they could not be read.
+    pub permissions: Option<Vec<String>>,
+}
+
+impl Caller {
+    /// Whether the caller holds this role in this division.
+    pub fn holds(&self, role_id: &str, division_id: &str) -> bool {
+        self.grants.iter().any(|g| g.role_id == role_id && g.division_id == division_id)
+    }
+
+    /// Whether the caller holds the permission (in some division); `None`
+    /// when its permissions are unknown.
+    pub fn has_permission(&self, permission: &str) -> Option<bool> {
+        let held = self.permissions.as_ref()?;
+        Some(held.iter().any(|p| permissions::matches(p, permission)))
+    }
+
+    /// `OAuth client "gcctl" (id …)` or `user "Ann" (id …)`.
+    pub fn describe(&self) -> String {
+        let what = match self.kind {
+            SubjectKind::Client => "OAuth client",
+            SubjectKind::User => "user",
+        };
+        format!("{what} \"{}\" (id {})", self.name, self.id)
+    }
+
+    /// A user who may grant roles (to itself first).
+    pub fn can_grant_to_self(&self) -> bool {
+        self.kind == SubjectKind::User
+            && self.has_permission("authorization:grant:add") == Some(true)
+    }
+}
+
+/// Read the caller (see the module docs); `None` when the org tells
+/// neither (then nothing about the caller is checked).
+pub async fn read(client: &Client) -> Result<Option<Caller>, super::ReadError> {
+    let token = client.get("/api/v2/tokens/me", &[]).await.map_err(|source| super::ReadError {
+        what: "the caller's token (GET /api/v2/tokens/me)".into(),
+        source,
+    })?;
+    let oauth = &token["OAuthClient"];
+    let client_id = text(oauth, "id");
+    let subject = match client.get_optional("/api/v2/authorization/subjects/me", &[]).await {
+        Ok(subject) => subject,
+        // Refused for this token (UNVERIFIED for client credentials): fall
+        // back to the client's own grants below.
+        Err(err) if err.status.is_some_and(|s| (400..500).contains(&s)) => None,
+        Err(source) => {
+            return Err(super::ReadError {
+                what: "the caller's grants (GET /api/v2/authorization/subjects/me)".into(),
+                source,
+            });
+        }
+    };
+    if let Some(subject) = subject {
+        let id = text(&subject, "id");
+        let kind = if id == client_id { SubjectKind::Client } else { SubjectKind::User };
+        let mut grants = Vec::new();
+        let mut patterns = Vec::new();
+        for grant in subject["grants"].as_array().into_iter().flatten() {
+            let role = &grant["role"];
+            grants.push(Grant {
+                role_id: text(role, "id"),
+                role_name: text(role, "name"),
+                division_id: text(&grant["division"], "id"),
+            });
+            for policy in role["policies"].as_array().into_iter().flatten() {
+                patterns.extend(policy_patterns(policy, "actions"));
+            }
+        }
+        let name = match text(&subject, "name") {
+            n if n.is_empty() && kind == SubjectKind::Client => text(oauth, "name"),
+            n => n,
+        };
+        return Ok(Some(Caller { kind, id, name, grants, permissions: Some(patterns) }));
+    }
+    if client_id.is_empty() {
+        return Ok(None);
+    }
+    let grants: Vec<Grant> = oauth["roleDivisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| Grant {
+            role_id: text(g, "roleId"),
+            role_name: String::new(),
+            division_id: text(g, "divisionId"),
+        })
+        .collect();
+    let permissions = role_patterns(client, &grants).await;
+    Ok(Some(Caller {
+        kind: SubjectKind::Client,
+        id: client_id,
+        name: text(oauth, "name"),
+        grants,
+        permissions,
+    }))
+}
+
+/// The permission patterns of the roles granted, or `None` when the roles
+/// cannot be read.
+async fn role_patterns(client: &Client, grants: &[Grant]) -> Option<Vec<String>> {
+    if grants.is_empty() {
+        return Some(Vec::new());
+    }
+    let query: Vec<(&str, String)> = grants.iter().map(|g| ("id", g.role_id.clone())).collect();
+    let roles = client.list_all("/api/v2/authorization/roles", &query, 100).await.ok()?;
+    let mut patterns = Vec::new();
+    for role in &roles {
+        for policy in role["permissionPolicies"].as_array().into_iter().flatten() {
+            patterns.extend(policy_patterns(policy, "actionSet"));
+        }
+        for permission in role["permissions"].as_array().into_iter().flatten() {
+            if let Some(p) = permission.as_str() {
+                patterns.push(p.to_string());
+            }
+        }
+    }
+    Some(patterns)
+}
+
+/// `domain:entity:action` for each action of a policy (`*` kept).
+fn policy_patterns(policy: &Value, actions_key: &str) -> Vec<String> {
+    let domain = text(policy, "domain");
+    let entity = text(policy, "entityName");
+    policy[actions_key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|action| format!("{domain}:{entity}:{action}"))
+        .collect()
+}
+
+fn text(value: &Value, key: &str) -> String {
+    value.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn caller(kind: SubjectKind, permissions: &[&str]) -> Caller {
+        Caller {
+            kind,
+            id: "me".into(),
+            name: "Me".into(),
+            grants: vec![Grant {
+                role_id: "r".into(),
+                role_name: "R".into(),
+                division_id: "d".into(),
+            }],
+            permissions: Some(permissions.iter().map(|p| (*p).to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn holds_roles_per_division_and_matches_permission_patterns() {
+        let user = caller(SubjectKind::User, &["routing:*:*", "authorization:grant:add"]);
+        assert!(user.holds("r", "d"));
+        assert!(!user.holds("r", "other"));
+        assert_eq!(user.has_permission("routing:queue:add"), Some(true));
+        assert_eq!(user.has_permission("oauth:client:add"), Some(false));
+        assert!(user.can_grant_to_self());
+        assert!(!caller(SubjectKind::Client, &["*"]).can_grant_to_self());
+        assert!(!caller(SubjectKind::User, &["routing:*:*"]).can_grant_to_self());
+        let unknown = Caller { permissions: None, ..user };
+        assert_eq!(unknown.has_permission("routing:queue:add"), None);
+        assert_eq!(unknown.describe(), "user \"Me\" (id me)");
+    }
+
+    #[test]
+    fn policies_become_patterns() {
+        let policy = json!({"domain": "routing", "entityName": "queue", "actions": ["add", "*"]});
+        assert_eq!(policy_patterns(&policy, "actions"), ["routing:queue:add", "routing:queue:*"]);
+    }
+}
