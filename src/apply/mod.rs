@@ -242,7 +242,8 @@ pub fn effective(plan: &Plan, settings: &ApplySettings) -> Plan {
         c.action != Action::Delete
             || (settings.prune && !is_own_client(c, settings.own_client_id.as_deref()))
     });
-    plan.summary = Plan::summarize(&plan.changes);
+    plan.prune = settings.prune;
+    plan.summary = Plan::summarize(&plan.changes, settings.prune);
     plan
 }
 

@@ -195,7 +195,7 @@ pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) 
             dir.display()
         ));
     }
-    plan.summary = Plan::summarize(&plan.changes);
+    plan.summary = Plan::summarize(&plan.changes, plan.prune);
     lines
 }
 

@@ -11,7 +11,7 @@ use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set, restore_lost_secrets};
 use crate::plan::saved::SavedPlan;
-use crate::plan::{self, Action, Plan, ReadScope};
+use crate::plan::{self, Plan, ReadScope};
 use crate::printer::{Printer, Role};
 use crate::render;
 
@@ -38,7 +38,9 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub auto_approve: bool,
 
-    /// Also delete undeclared objects inside the Project's prune scopes.
+    /// Also delete undeclared objects inside the Project's prune scopes (as
+    /// `plan --prune` shows). A saved plan prunes when it was made with
+    /// `--prune`.
     #[arg(long)]
     pub prune: bool,
 
@@ -93,6 +95,22 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
         return Ok(Outcome::Failed);
     };
+    // A saved plan says whether it prunes; `--prune` cannot add prunes to it.
+    let prune = match &saved {
+        Some(saved) if args.prune && !saved.plan.prune => {
+            return Err(hinted(
+                "the saved plan was made without --prune, so it deletes nothing",
+                &format!(
+                    "plan again with --prune to review the deletes: `{} --prune`",
+                    saved.replan_command(
+                        args.plan.as_deref().unwrap_or(std::path::Path::new("plan.json"))
+                    )
+                ),
+            ));
+        }
+        Some(saved) => saved.plan.prune,
+        None => args.prune,
+    };
     // One apply per org at a time: the lock is held from before the read
     // until the run ends (see `apply::lock`).
     let org = runtime.block_on(OrgIdentity::read(&connection.client))?;
@@ -108,7 +126,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let live =
             plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
                 .await?;
-        let mut plan = plan::build(&set, &live, connection.target.clone())?;
+        let mut plan =
+            plan::build(&set, &live, connection.target.clone().with_org(live.org.as_ref()))?
+                .with_prune(prune);
         // A secret a crashed run left unrecorded is regenerated, and said so
         // (a saved plan made with the same --secrets-dir shows it too).
         let restore = !args.no_restore_secrets;
@@ -119,7 +139,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             saved.check(path, &plan)?;
         }
         let settings = ApplySettings {
-            prune: args.prune,
+            prune,
             parallelism: usize::from(args.parallelism),
             secrets_dir: args.secrets_dir.clone(),
             deadline: Duration::from_secs(args.wait_timeout),
@@ -185,14 +205,8 @@ fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result
         printer.data(&render::json::apply_plan(plan))?;
         return Ok(());
     }
+    // The plan says which prunes it leaves out (without --prune).
     printer.data(&render::text::plan(plan, printer))?;
-    let prunes = plan.changes.iter().filter(|c| c.action == Action::Delete).count();
-    if prunes > 0 && !args.prune {
-        printer.status(&format!(
-            "{prunes} prune{} in the plan will not run without --prune.",
-            if prunes == 1 { "" } else { "s" }
-        ));
-    }
     Ok(())
 }
 

@@ -39,7 +39,7 @@ pub async fn connect(global: &GlobalArgs, printer: &Printer) -> anyhow::Result<C
         config.rate_limit_per_minute = limit;
     }
     config.on_wait = wait_notices(printer);
-    let target = PlanTarget { kind: "org".into(), location: config.target.label.clone() };
+    let target = PlanTarget::new("org", config.target.label.clone());
     let client = Client::new(config)?;
     Ok(Connection { client, target, _sandbox: None })
 }
@@ -69,7 +69,7 @@ async fn connect_sandbox(global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     config.rate_limit_per_minute = global.rate_limit.unwrap_or(0);
     config.on_wait = wait_notices(printer);
     let client = Client::new(config)?;
-    let target = PlanTarget { kind: "sandbox".into(), location: SANDBOX_STATE.to_string() };
+    let target = PlanTarget::new("sandbox", SANDBOX_STATE);
     Ok(Connection { client, target, _sandbox: Some(sandbox) })
 }
 

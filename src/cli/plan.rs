@@ -26,6 +26,12 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// Plan the deletion of undeclared objects inside the Project's prune
+    /// scopes, as `apply --prune` does. Without it they are listed as "would
+    /// be deleted with --prune" and do not count as changes.
+    #[arg(long)]
+    pub prune: bool,
+
     /// The directory `apply --secrets-dir` writes OAuth client secrets to:
     /// the plan then shows the secrets a crashed run left unrecorded, which
     /// apply regenerates (see `apply --no-restore-secrets`).
@@ -54,7 +60,8 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let live =
             plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
                 .await?;
-        let plan = plan::build(&set, &live, connection.target.clone())?;
+        let plan = plan::build(&set, &live, connection.target.clone().with_org(live.org.as_ref()))?
+            .with_prune(args.prune);
         anyhow::Ok((plan, connection.client.stats()))
     })?;
     printer.status(&read_summary(stats, started));

@@ -24,9 +24,10 @@ pub struct PlanError {
     pub problems: Vec<Problem>,
 }
 
-/// Compute the plan. `prune` adds deletes for undeclared live objects inside
-/// the Project's prune scopes (they are shown in every plan, marked as
-/// prunes, and only executed by `apply --prune`).
+/// Compute the plan. Undeclared live objects inside the Project's prune
+/// scopes become deletes marked as prunes: listed in every plan, counted and
+/// executed only with prune on ([`Plan::with_prune`], `--prune`). The plan
+/// is returned with prune off.
 pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Plan, PlanError> {
     let manifests = SetIndex::new(&set.objects);
     let live_names = LiveNames::new(live);
@@ -46,13 +47,14 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
     if !problems.is_empty() {
         return Err(PlanError { problems });
     }
-    let summary = Plan::summarize(&changes);
+    let summary = Plan::summarize(&changes, false);
     Ok(Plan {
         format_version: super::FORMAT_VERSION.to_string(),
         gcctl_version: env!("CARGO_PKG_VERSION").to_string(),
         target,
         environment: set.env.clone(),
         inputs_digest: set.digest(),
+        prune: false,
         changes,
         summary,
     })

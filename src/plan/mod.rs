@@ -41,6 +41,56 @@ pub struct PlanTarget {
     pub kind: String,
     /// The region label or base URL.
     pub location: String,
+    /// The org's id (`GET /api/v2/organizations/me`): a saved plan applies
+    /// only to the org it was made against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// The org's name, for messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
+}
+
+impl PlanTarget {
+    pub fn new(kind: impl Into<String>, location: impl Into<String>) -> Self {
+        PlanTarget { kind: kind.into(), location: location.into(), org_id: None, org_name: None }
+    }
+
+    /// The same target, naming the org it reaches.
+    #[must_use]
+    pub fn with_org(mut self, org: Option<&OrgIdentity>) -> Self {
+        if let Some(org) = org {
+            self.org_id = Some(org.id.clone());
+            self.org_name = Some(org.name.clone());
+        }
+        self
+    }
+
+    /// Whether two targets are the same org: by id when both know it, else
+    /// by kind and location.
+    pub fn same_org(&self, other: &PlanTarget) -> bool {
+        match (&self.org_id, &other.org_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.kind == other.kind && self.location == other.location,
+        }
+    }
+
+    /// `org "Acme Prod" (id …) at eu-central-1 (mypurecloud.de)`.
+    pub fn describe(&self) -> String {
+        match (&self.org_name, &self.org_id) {
+            (Some(name), Some(id)) => {
+                format!("{} \"{name}\" (id {id}) at {}", self.kind, self.location)
+            }
+            _ => format!("{} {}", self.kind, self.location),
+        }
+    }
+}
+
+/// The org a run reaches: `GET /api/v2/organizations/me` (which requires no
+/// permission; API reference §m).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgIdentity {
+    pub id: String,
+    pub name: String,
 }
 
 /// A computed plan.
@@ -54,6 +104,12 @@ pub struct Plan {
     pub environment: Option<String>,
     /// Digest of the desired state (manifests with the environment applied).
     pub inputs_digest: String,
+    /// Whether prunes are part of the plan (`--prune`). Without it, the
+    /// undeclared objects inside prune scopes are still listed (as changes
+    /// with `prune: true`), but they are not counted and `apply` does not
+    /// delete them.
+    #[serde(default)]
+    pub prune: bool,
     /// Every declared org object (no-ops included) and every prune, in order.
     pub changes: Vec<Change>,
     pub summary: Summary,
@@ -150,9 +206,28 @@ impl Plan {
         self.summary.create + self.summary.update + self.summary.delete > 0
     }
 
-    pub fn summarize(changes: &[Change]) -> Summary {
+    /// The plan with prunes on or off (`--prune`): counted, or only listed.
+    #[must_use]
+    pub fn with_prune(mut self, prune: bool) -> Plan {
+        self.prune = prune;
+        self.summary = Plan::summarize(&self.changes, prune);
+        self
+    }
+
+    /// Prune candidates listed but not planned (the plan is without `--prune`).
+    pub fn prunes_left_out(&self) -> usize {
+        if self.prune { 0 } else { self.changes.iter().filter(|c| c.prune).count() }
+    }
+
+    /// Whether this change runs when the plan is applied (a prune only with `--prune`).
+    pub fn runs(&self, change: &Change) -> bool {
+        change.action != Action::NoOp && (self.prune || !change.prune)
+    }
+
+    /// Totals of the changes; prunes count only when `prune` is on.
+    pub fn summarize(changes: &[Change], prune: bool) -> Summary {
         let mut summary = Summary::default();
-        for change in changes {
+        for change in changes.iter().filter(|c| prune || !c.prune) {
             match change.action {
                 Action::Create => summary.create += 1,
                 // A grant changes the caller's grants: an update.
@@ -173,6 +248,8 @@ pub struct LiveOrg {
     pub lookups: Lookups,
     /// Who gcctl acts as, when it was read (plan and apply read it).
     pub caller: Option<caller::Caller>,
+    /// The org itself, when it was read (with the caller).
+    pub org: Option<OrgIdentity>,
 }
 
 /// The live objects of a [`LiveOrg`] by kind and exact name, built once so

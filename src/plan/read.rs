@@ -66,7 +66,10 @@ pub async fn read(
         needs.flows.iter().map(|(name, flow_type)| find_flows(client, name, flow_type)),
     );
     // Boxed: each adds its state to this future, which callers hold across awaits.
-    let caller = Box::pin(optional(scope.caller, super::caller::read(client)));
+    let caller = Box::pin(optional(scope.caller, async {
+        let (caller, org) = futures::try_join!(super::caller::read(client), read_org(client))?;
+        Ok((caller, org))
+    }));
     let catalog = Box::pin(optional(
         needs.lookups.contains(&Lookup::PermissionCatalog),
         read_catalog(client),
@@ -74,7 +77,8 @@ pub async fn read(
     let (lists, defaults, divisions, recipients, flows, caller, catalog) =
         futures::try_join!(lists, defaults, divisions, recipients, flows, caller, catalog)?;
 
-    let mut live = LiveOrg { caller: caller.flatten(), ..LiveOrg::default() };
+    let (caller, org) = caller.unzip();
+    let mut live = LiveOrg { caller: caller.flatten(), org: org.flatten(), ..LiveOrg::default() };
     let lookups = &mut live.lookups;
     lookups.permission_catalog = catalog.map(std::sync::Arc::new);
     lookups.own_client_id = client.own_client_id();
@@ -183,6 +187,22 @@ impl Needs {
         }
         needs
     }
+}
+
+/// The org itself (`GET /api/v2/organizations/me`, no permission needed).
+async fn read_org(client: &Client) -> Result<Option<super::OrgIdentity>, ReadError> {
+    let org = client.get("/api/v2/organizations/me", &[]).await.map_err(|source| ReadError {
+        what: "which org this is (GET /api/v2/organizations/me)".into(),
+        source,
+    })?;
+    let text = |key: &str| {
+        org.get(key)
+            .and_then(Value::as_str)
+            .map(crate::api::untrusted::sanitize)
+            .unwrap_or_default()
+    };
+    let id = text("id");
+    Ok((!id.is_empty()).then(|| super::OrgIdentity { id, name: text("name") }))
 }
 
 /// The org's permission catalog: one entity per domain, each with its

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Change, FORMAT_VERSION, Plan, PlanTarget};
+use super::{Change, FORMAT_VERSION, Plan};
 use crate::kinds::Kind;
 
 /// How many differences a refusal names (the rest are counted).
@@ -140,9 +140,8 @@ impl SavedPlan {
     pub fn check(&self, path: &Path, fresh: &Plan) -> Result<(), SavedPlanError> {
         let path = path.to_path_buf();
         let replan = self.replan_command(&path);
-        if self.plan.target != fresh.target {
-            let target = |t: &PlanTarget| format!("{} {}", t.kind, t.location);
-            let (saved, now) = (target(&self.plan.target), target(&fresh.target));
+        if !self.plan.target.same_org(&fresh.target) {
+            let (saved, now) = (self.plan.target.describe(), fresh.target.describe());
             return Err(SavedPlanError::Target { path, saved, now, replan });
         }
         let reasons = stale(&self.plan, fresh);
@@ -176,6 +175,9 @@ impl SavedPlan {
         }
         if let Some(dir) = &self.secrets_dir {
             words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+        }
+        if self.plan.prune {
+            words.push("--prune".into());
         }
         words.join(" ")
     }
@@ -335,7 +337,7 @@ mod tests {
         let plan = Plan {
             format_version: FORMAT_VERSION.into(),
             gcctl_version: "0".into(),
-            target: PlanTarget { kind: "sandbox".into(), location: "x".into() },
+            target: PlanTarget::new("sandbox", "x"),
             environment: Some("prod eu".into()),
             inputs_digest: String::new(),
             changes: Vec::new(),

@@ -32,6 +32,7 @@ pub fn plan(plan: &Plan) -> String {
     out.push_str("| action | object | org name | fields |\n|---|---|---|---|\n");
     for change in &changing {
         let action = match change.action {
+            Action::Delete if change.prune && !plan.prune => "delete with --prune (not planned)",
             Action::Delete if change.prune => "delete (prune)",
             other => other.as_str(),
         };

@@ -15,7 +15,7 @@ use crate::printer::{Printer, Role};
 pub fn plan(plan: &Plan, printer: &Printer) -> String {
     let mut out = String::new();
     let env = plan.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
-    let header = format!("gcctl plan for {} {}{env}", plan.target.kind, plan.target.location);
+    let header = format!("gcctl plan for {}{env}", plan.target.describe());
     let _ = writeln!(out, "{}", printer.paint_stdout(&header, Role::Heading));
     let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if changing.is_empty() {
@@ -30,12 +30,19 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
     let _ = writeln!(out, "\nSymbols: + create, ~ update in place, - delete");
     for change in changing {
         out.push('\n');
-        render_change(&mut out, change, printer);
+        render_change(&mut out, change, plan.prune, printer);
     }
     let s = &plan.summary;
+    let left_out = match plan.prunes_left_out() {
+        0 => String::new(),
+        n => format!(
+            " {n} undeclared object{} inside prune scopes would be deleted with --prune.",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
     let _ = writeln!(
         out,
-        "\n{} {} to create, {} to update, {} to delete ({} unchanged).",
+        "\n{} {} to create, {} to update, {} to delete ({} unchanged).{left_out}",
         printer.paint_stdout("Plan:", Role::Heading),
         s.create,
         s.update,
@@ -45,10 +52,15 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
     out
 }
 
-fn render_change(out: &mut String, change: &Change, printer: &Printer) {
+fn render_change(out: &mut String, change: &Change, prune: bool, printer: &Printer) {
     let (marker, role, verb) = match change.action {
         Action::Create => ("+", Role::Add, "will be created"),
         Action::Update => ("~", Role::Change, "will be updated in place"),
+        Action::Delete if change.prune && !prune => (
+            "-",
+            Role::Dim,
+            "would be deleted with --prune (undeclared, inside a prune scope); not part of this plan",
+        ),
         Action::Delete if change.prune => {
             ("-", Role::Remove, "will be deleted (prune: undeclared, inside a prune scope)")
         }

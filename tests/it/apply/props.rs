@@ -242,7 +242,7 @@ pub fn client_for(sandbox: &RunningSandbox) -> Client {
 }
 
 pub fn target() -> PlanTarget {
-    PlanTarget { kind: "sandbox".into(), location: "test".into() }
+    PlanTarget::new("sandbox", "test")
 }
 
 async fn plan_of(client: &Client, set: &manifest::ManifestSet) -> (Plan, plan::LiveOrg) {

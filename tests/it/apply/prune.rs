@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{ApplyOrg, CONTENT, QUEUES, ROLES, assert_exit};
-use crate::common::stderr;
+use crate::common::{stderr, stdout};
 
 const SET: &str = r#"
 apiVersion: gcctl/v1
@@ -64,10 +64,15 @@ async fn prunes_only_with_prune_inside_scopes_and_never_builtins() {
     let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
     assert_exit(&apply, 0);
     assert!(
-        stderr(&apply).contains("3 prunes in the plan will not run without --prune"),
+        stdout(&apply)
+            .contains("3 undeclared objects inside prune scopes would be deleted with --prune."),
         "{}",
-        stderr(&apply)
+        stdout(&apply)
     );
+    // Plan agrees: without --prune, prunes alone are no change (exit 0);
+    // with it, they are (exit 2), as `apply --prune` will do.
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+    assert_exit(&org.gcctl(&["plan", "--prune", "--detailed-exitcode", "set"]).await, 2);
     assert_eq!(org.named(QUEUES, "Acme Stray").await.len(), 1);
     assert_eq!(org.named(ROLES, "Stray Role").await.len(), 1);
     assert_eq!(org.named(CONTENT, "Stray Content").await.len(), 1);
@@ -84,6 +89,7 @@ async fn prunes_only_with_prune_inside_scopes_and_never_builtins() {
     assert!(org.named(ROLES, "Stray Role").await.is_empty());
     assert!(org.named(CONTENT, "Stray Content").await.is_empty());
     assert_eq!(org.named(QUEUES, "Other Queue").await.len(), 1, "outside every scope");
+    assert_exit(&org.gcctl(&["plan", "--prune", "--detailed-exitcode", "set"]).await, 0);
     assert_eq!(org.named(QUEUES, "Acme Declared").await.len(), 1);
     assert_eq!(org.named(ROLES, "Declared Role").await.len(), 1);
     for role in &builtin_roles {

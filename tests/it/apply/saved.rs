@@ -234,9 +234,15 @@ async fn other_hand_edits_are_refused_without_a_panic() {
     let original = fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap();
     let restore = || fs_err::write(org.ctx.path().join("plan.json"), &original).unwrap();
     // Another target.
-    edit_plan(&org, |plan| plan["plan"]["target"]["location"] = json!("eu-central-1"));
-    assert_refused(&org, &["plan.json was planned against org eu-central-1; this run targets org"])
-        .await;
+    edit_plan(&org, |plan| plan["plan"]["target"]["org_id"] = json!("another-org"));
+    assert_refused(
+        &org,
+        &[
+            "plan.json was planned against org \"gcctl sandbox\" (id another-org)",
+            "; this run targets org",
+        ],
+    )
+    .await;
     restore();
     // A change listed twice, and changes in another order.
     edit_plan(&org, |plan| {
@@ -273,4 +279,50 @@ async fn other_hand_edits_are_refused_without_a_panic() {
     restore();
     let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
     assert_exit(&apply, 0);
+}
+
+/// A plan is bound to the org it was made against (its id from
+/// `GET /api/v2/organizations/me`): applied to another org, it is refused
+/// naming both, and nothing is changed.
+#[tokio::test]
+async fn a_plan_saved_against_one_org_is_refused_against_another_naming_both() {
+    let first = org_with_pending_update().await;
+    let saved = fs_err::read_to_string(first.ctx.path().join("plan.json")).unwrap();
+    let plan: Value = serde_json::from_str(&saved).unwrap();
+    let first_id = plan["plan"]["target"]["org_id"].as_str().expect("the org id is recorded");
+    assert_eq!(plan["plan"]["target"]["org_name"], "gcctl sandbox");
+
+    // The same manifests and plan file, pointed at another org.
+    let other = ApplyOrg::default().await;
+    other.ctx.write("set/all.yaml", &set("second"));
+    other.ctx.write("plan.json", &saved);
+    let apply = other.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    let other_id =
+        other.get("/api/v2/organizations/me").await.body["id"].as_str().unwrap().to_string();
+    assert_ne!(first_id, other_id);
+    assert!(
+        err.contains(&format!(
+            "plan.json was planned against org \"gcctl sandbox\" (id {first_id})"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("this run targets org \"gcctl sandbox\" (id {other_id})")),
+        "{err}"
+    );
+    assert!(err.contains("plan again with `gcctl plan --out plan.json set`"), "{err}");
+    assert!(other.named(QUEUES, "Saved Support").await.is_empty(), "nothing was changed");
+}
+
+/// `--prune` cannot add deletes to a plan reviewed without them.
+#[tokio::test]
+async fn a_saved_plan_made_without_prune_refuses_prune() {
+    let org = org_with_pending_update().await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "--plan", "plan.json"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(err.contains("the saved plan was made without --prune"), "{err}");
+    assert!(err.contains("gcctl plan --out plan.json set --prune"), "{err}");
 }

@@ -22,6 +22,7 @@ struct JsonPlan {
     target: JsonTarget,
     environment: Option<String>,
     inputs_digest: String,
+    prune: bool,
     changes: Vec<JsonChange>,
     summary: JsonSummary,
 }
@@ -32,6 +33,8 @@ struct JsonPlan {
 struct JsonTarget {
     kind: String,
     location: String,
+    org_id: Option<String>,
+    org_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

