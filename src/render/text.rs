@@ -82,9 +82,41 @@ fn render_change(out: &mut String, change: &Change, prune: bool, printer: &Print
         None => format!("{marker} {} \"{}\"", change.kind, change.org_name),
     };
     let _ = writeln!(out, "{} {verb}{id}", printer.paint_stdout(&head, role));
+    let sets = change.kind.org().set_pointers();
     for field in &change.fields {
+        if change.action == Action::Update && sets.contains(&field.pointer.as_str()) {
+            if let Some(lines) = set_diff(field) {
+                let _ = writeln!(out, "    ~ {}:", field.pointer);
+                for (sign, role, value) in lines {
+                    let line = format!("        {sign} {}", inline(Some(&value)));
+                    let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
+                }
+                continue;
+            }
+        }
         render_field(out, change.action, field, printer);
     }
+}
+
+/// A set-valued field's change, element by element: what is added (`+`)
+/// and what is removed (`-`), order aside. `None` when either side is not
+/// a list.
+fn set_diff(field: &FieldChange) -> Option<Vec<(&'static str, Role, serde_json::Value)>> {
+    fn list(v: Option<&serde_json::Value>) -> Option<&[serde_json::Value]> {
+        match v {
+            None => Some(&[]),
+            Some(v) => v.as_array().map(Vec::as_slice),
+        }
+    }
+    let (before, after) = (list(field.before.as_ref())?, list(field.after.as_ref())?);
+    let mut lines = Vec::new();
+    for value in after.iter().filter(|v| !before.contains(v)) {
+        lines.push(("+", Role::Add, value.clone()));
+    }
+    for value in before.iter().filter(|v| !after.contains(v)) {
+        lines.push(("-", Role::Remove, value.clone()));
+    }
+    Some(lines)
 }
 
 fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: &Printer) {

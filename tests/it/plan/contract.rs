@@ -212,3 +212,30 @@ fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+/// A set-valued field (a role's permissions) is diffed element by element,
+/// order aside: what is added and what is removed, each on its own line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sets_are_diffed_element_by_element() {
+    let org = PlanOrg::default().await;
+    org.create(
+        "/api/v2/authorization/roles",
+        super::role_body(
+            "Set Role",
+            None,
+            &[("routing", "queue", &["edit", "view"]), ("analytics", "conversationDetail", &["view"])],
+        ),
+    )
+    .await;
+    let path = org.manifest(
+        "role.yaml",
+        "apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: r}\nspec:\n  name: Set Role\n  permissions:\n    - routing:skill:view\n    - analytics:conversationDetail:view\n    - routing:queue:view\n",
+    );
+    let out = org.gcctl(&["plan", &path, "--detailed-exitcode"]).await;
+    assert_eq!(code(&out), Some(2), "{}", org.render(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("    ~ /permissions:\n        + \"routing:skill:view\"\n        - \"routing:queue:edit\"\n"),
+        "{text}"
+    );
+}
