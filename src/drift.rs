@@ -3,9 +3,12 @@
 //!
 //! A report is derived from a [`Plan`] computed by the same engine as
 //! `gcctl plan` (so drift and plan never disagree): updates are drifted
-//! objects, creates are missing objects, no-ops are in sync. With
-//! `include_unmanaged`, live objects of the org kinds that no manifest
-//! declares are listed too, each flagged when it lies inside a prune scope.
+//! objects, creates are missing objects, no-ops are in sync. Live objects
+//! that no manifest declares inside a Project prune scope (what `--prune`
+//! would delete) are unmanaged, and count as drift. With
+//! `include_unmanaged`, undeclared objects outside every scope are listed
+//! too, but count only with `fail_on_unmanaged`: an org that is not fully
+//! managed does not fail a nightly drift job for objects nobody declared.
 //! Built-ins and org defaults that gcctl never deletes (built-in roles, the
 //! org default supported content profile) and the OAuth client gcctl
 //! authenticates with are not listed as unmanaged.
@@ -35,11 +38,14 @@ pub struct DriftReport {
     pub environment: Option<String>,
     /// Digest of the desired state (as in plans).
     pub inputs_digest: String,
-    /// Whether unmanaged live objects were looked for.
+    /// Whether undeclared objects outside every prune scope were looked for.
     pub include_unmanaged: bool,
+    /// Whether those count as drift.
+    pub fail_on_unmanaged: bool,
     /// Every declared org object, in sync or not, in plan order.
     pub objects: Vec<DeclaredObject>,
-    /// Live objects no manifest declares (only with `include_unmanaged`).
+    /// Live objects no manifest declares: inside prune scopes always,
+    /// outside them with `include_unmanaged`.
     pub unmanaged: Vec<UnmanagedObject>,
     pub summary: DriftSummary,
 }
@@ -121,23 +127,30 @@ pub struct DriftSummary {
     pub in_sync: usize,
     pub drifted: usize,
     pub missing: usize,
+    /// Unmanaged objects inside prune scopes (drift).
     pub unmanaged: usize,
+    /// Unmanaged objects outside every prune scope (listed with
+    /// `include_unmanaged`; drift only with `fail_on_unmanaged`).
+    pub unmanaged_outside_scopes: usize,
 }
 
 impl DriftReport {
-    /// Whether anything differs: drifted or missing objects, or unmanaged
-    /// ones when they were asked for.
+    /// Whether anything differs: drifted or missing objects, unmanaged ones
+    /// inside prune scopes, and those outside when they are to fail.
     pub fn has_drift(&self) -> bool {
         let s = &self.summary;
-        s.drifted + s.missing + s.unmanaged > 0
+        let outside = if self.fail_on_unmanaged { s.unmanaged_outside_scopes } else { 0 };
+        s.drifted + s.missing + s.unmanaged + outside > 0
     }
 }
 
 /// What a drift report covers beyond the declared objects.
 #[derive(Debug, Clone, Default)]
 pub struct DriftOptions {
-    /// List live objects that no manifest declares.
+    /// List undeclared live objects outside every prune scope too.
     pub include_unmanaged: bool,
+    /// Count those as drift.
+    pub fail_on_unmanaged: bool,
     /// The OAuth client gcctl authenticates with: never listed as unmanaged
     /// (it is the tool's own credential, like a built-in).
     pub own_client_id: Option<String>,
@@ -186,17 +199,17 @@ pub fn report(
             })
         })
         .collect();
-    let unmanaged = if include_unmanaged {
-        unmanaged(set, live, options.own_client_id.as_deref())
-    } else {
-        Vec::new()
-    };
+    let unmanaged: Vec<UnmanagedObject> = unmanaged(set, live, options.own_client_id.as_deref())
+        .into_iter()
+        .filter(|u| u.in_prune_scope || include_unmanaged)
+        .collect();
     let count = |status| objects.iter().filter(|o| o.status == status).count();
     let summary = DriftSummary {
         in_sync: count(DriftStatus::InSync),
         drifted: count(DriftStatus::Drifted),
         missing: count(DriftStatus::Missing),
-        unmanaged: unmanaged.len(),
+        unmanaged: unmanaged.iter().filter(|u| u.in_prune_scope).count(),
+        unmanaged_outside_scopes: unmanaged.iter().filter(|u| !u.in_prune_scope).count(),
     };
     DriftReport {
         format_version: FORMAT_VERSION.to_string(),
@@ -205,6 +218,7 @@ pub fn report(
         environment: plan.environment.clone(),
         inputs_digest: plan.inputs_digest.clone(),
         include_unmanaged,
+        fail_on_unmanaged: options.fail_on_unmanaged,
         objects,
         unmanaged,
         summary,

@@ -11,8 +11,9 @@ use crate::render;
 
 /// Compare the declared objects with the live org, with the same engine as
 /// `plan`, and report drifted fields (declared against live), declared
-/// objects missing from the org and, with --include-unmanaged, live objects
-/// no manifest declares. Changes nothing. Exit code: 0 no drift, 2 drift, 1 error.
+/// objects missing from the org, undeclared objects inside prune scopes and,
+/// with --include-unmanaged, undeclared objects outside them. Changes
+/// nothing. Exit code: 0 no drift, 2 drift, 1 error.
 #[derive(Debug, clap::Args)]
 pub struct DriftArgs {
     #[command(flatten)]
@@ -22,11 +23,16 @@ pub struct DriftArgs {
     #[arg(long, short, value_enum, default_value_t = DriftOutput::Text)]
     pub output: DriftOutput,
 
-    /// Also report live objects of the managed kinds that no manifest
-    /// declares (built-ins and org defaults aside), marking those inside a
-    /// prune scope. They count as drift.
+    /// Also list live objects of the managed kinds that no manifest declares
+    /// outside every prune scope (built-ins and org defaults aside). Those
+    /// inside a prune scope are always reported and count as drift; these do
+    /// not, unless --fail-on-unmanaged.
     #[arg(long)]
     pub include_unmanaged: bool,
+
+    /// Count the undeclared objects outside prune scopes as drift (exit 2).
+    #[arg(long, requires = "include_unmanaged")]
+    pub fail_on_unmanaged: bool,
 }
 
 /// Output formats of `drift`.
@@ -55,6 +61,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let plan = plan::build(&set, &live, connection.target.clone())?;
         let options = DriftOptions {
             include_unmanaged: args.include_unmanaged,
+            fail_on_unmanaged: args.fail_on_unmanaged,
             own_client_id: connection.client.own_client_id(),
         };
         let report = drift::report(&set, &live, &plan, &options);

@@ -1,7 +1,8 @@
 //! `JUnit` XML output of a drift report, for CI dashboards: one `<testsuite>`
 //! per kind, one `<testcase>` per declared object (with a `<failure>` when it
-//! has drifted or is missing) and, when unmanaged objects were asked for, one
-//! failed `<testcase>` per unmanaged object. No timestamps or durations, so
+//! has drifted or is missing) and one failed `<testcase>` per unmanaged object
+//! that counts as drift (inside a prune scope, or any with
+//! `--fail-on-unmanaged`). No timestamps or durations, so
 //! the same report renders to the same bytes. Attributes are escaped for XML
 //! 1.0, failure bodies are CDATA; characters XML cannot hold become U+FFFD.
 
@@ -70,7 +71,10 @@ pub fn drift(report: &DriftReport) -> String {
                 Case { name: o.address(), failure }
             })
             .collect();
-        cases.extend(report.unmanaged.iter().filter(|u| u.kind == kind).map(|u| {
+        // Undeclared objects outside prune scopes fail only when asked to.
+        let counted =
+            |u: &&crate::drift::UnmanagedObject| u.in_prune_scope || report.fail_on_unmanaged;
+        cases.extend(report.unmanaged.iter().filter(|u| u.kind == kind).filter(counted).map(|u| {
             let scope = if u.in_prune_scope {
                 " (inside a prune scope: apply --prune would delete it)"
             } else {

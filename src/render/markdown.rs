@@ -107,11 +107,14 @@ fn code(text: &str) -> String {
 /// drifted fields (declared against live) per object.
 pub fn drift(report: &DriftReport) -> String {
     let s = &report.summary;
-    let unmanaged = if report.include_unmanaged {
-        format!(", {} unmanaged", s.unmanaged)
-    } else {
-        String::new()
-    };
+    let mut unmanaged = format!(", {} unmanaged", s.unmanaged);
+    if report.include_unmanaged {
+        let counted = if report.fail_on_unmanaged { "" } else { ", not counted" };
+        unmanaged.push_str(&format!(
+            " (and {} outside prune scopes{counted})",
+            s.unmanaged_outside_scopes
+        ));
+    }
     let mut out =
         format!("### gcctl drift: {} drifted, {} missing{unmanaged}\n\n", s.drifted, s.missing);
     let env =
@@ -142,7 +145,11 @@ pub fn drift(report: &DriftReport) -> String {
         );
     }
     for object in &report.unmanaged {
-        let status = if object.in_prune_scope { "unmanaged (in prune scope)" } else { "unmanaged" };
+        let status = if object.in_prune_scope {
+            "unmanaged (in prune scope)"
+        } else {
+            "unmanaged (outside prune scopes)"
+        };
         let _ = writeln!(
             out,
             "| {status} | `{}` | {} | |",

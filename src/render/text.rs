@@ -205,7 +205,7 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         let scope = if object.in_prune_scope {
             ", inside a prune scope: apply --prune would delete it"
         } else {
-            ""
+            ", outside every prune scope"
         };
         let head = format!("? {} \"{}\"", object.kind, object.org_name);
         let _ = writeln!(
@@ -214,11 +214,14 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
             printer.paint_stdout(&head, Role::Warning)
         );
     }
-    let unmanaged = if report.include_unmanaged {
-        format!(", {} unmanaged", s.unmanaged)
-    } else {
-        String::new()
-    };
+    let mut unmanaged = format!(", {} unmanaged", s.unmanaged);
+    if report.include_unmanaged {
+        let counted = if report.fail_on_unmanaged { "" } else { ", not counted" };
+        unmanaged.push_str(&format!(
+            " (and {} outside prune scopes{counted})",
+            s.unmanaged_outside_scopes
+        ));
+    }
     let _ = writeln!(
         out,
         "\n{} {} drifted, {} missing{unmanaged} ({} in sync).",

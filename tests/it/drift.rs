@@ -21,6 +21,7 @@ struct JsonReport {
     environment: Option<String>,
     inputs_digest: String,
     include_unmanaged: bool,
+    fail_on_unmanaged: bool,
     objects: Vec<JsonDeclared>,
     unmanaged: Vec<JsonUnmanaged>,
     summary: JsonSummary,
@@ -31,6 +32,8 @@ struct JsonReport {
 struct JsonTarget {
     kind: String,
     location: String,
+    org_id: Option<String>,
+    org_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +73,7 @@ struct JsonSummary {
     drifted: usize,
     missing: usize,
     unmanaged: usize,
+    unmanaged_outside_scopes: usize,
 }
 
 const QUEUES: &str = "/api/v2/routing/queues";
@@ -152,12 +156,12 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "- OAuthClient/acme-bot-connector \"Acme Bot Connector\" is missing from the org",
         "? RoutingQueue \"Acme Rogue\" is not declared in the manifests (id ",
         "inside a prune scope: apply --prune would delete it",
-        "Drift: 2 drifted, 1 missing, 2 unmanaged (3 in sync).",
+        "Drift: 2 drifted, 1 missing, 1 unmanaged (and 1 outside prune scopes, not counted) (3 in sync).",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
     }
     let other = text.lines().find(|l| l.contains("\"Other Team\"")).expect("Other Team listed");
-    assert!(!other.contains("prune"), "{other}");
+    assert!(other.ends_with("outside every prune scope"), "{other}");
 
     // JSON: the versioned contract, read back with unknown fields denied.
     let (code, json_text) = drift(&ctx, &["--include-unmanaged", "--output", "json"]);
@@ -171,7 +175,17 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let digest = &report.inputs_digest;
     assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{digest}");
     assert!(report.include_unmanaged);
-    assert_eq!(report.summary, JsonSummary { in_sync: 3, drifted: 2, missing: 1, unmanaged: 2 });
+    assert!(!report.fail_on_unmanaged);
+    assert_eq!(
+        report.summary,
+        JsonSummary {
+            in_sync: 3,
+            drifted: 2,
+            missing: 1,
+            unmanaged: 1,
+            unmanaged_outside_scopes: 1
+        }
+    );
     for object in &report.objects {
         assert!(["in-sync", "drifted", "missing"].contains(&object.status.as_str()), "{object:?}");
         assert_eq!(object.fields.is_empty(), object.status != "drifted", "{object:?}");
@@ -212,24 +226,31 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let (code, markdown) = drift(&ctx, &["--include-unmanaged", "--output", "markdown"]);
     assert_eq!(code, 2);
     for expected in [
-        "### gcctl drift: 2 drifted, 1 missing, 2 unmanaged",
+        "### gcctl drift: 2 drifted, 1 missing, 1 unmanaged (and 1 outside prune scopes, not counted)",
         "| drifted | `RoutingQueue/acme-support` | Acme Support | 2 |",
         "| drifted | `OpenMessagingIntegration/acme-bot` | Acme Bot | 2 |",
         "| missing | `OAuthClient/acme-bot-connector` | Acme Bot Connector | |",
         "| unmanaged (in prune scope) | `RoutingQueue/Acme Rogue` | Acme Rogue | |",
-        "| unmanaged | `RoutingQueue/Other Team` | Other Team | |",
+        "| unmanaged (outside prune scopes) | `RoutingQueue/Other Team` | Other Team | |",
         "| `/mediaSettings/message/alertingTimeoutSeconds` | `30` | `12` |",
         "| `/webhook/signatureSecretVersion` | `(write-only)` | `(write-only, differs)` |",
     ] {
         assert!(markdown.contains(expected), "missing `{expected}` in\n{markdown}");
     }
 
-    // JUnit, read by a standard parser: every drifted, missing or unmanaged
-    // object is a failed test case; in-sync objects pass.
+    // JUnit, read by a standard parser: every drifted, missing or counted
+    // unmanaged object is a failed test case; in-sync objects pass; the
+    // undeclared object outside every prune scope is not a case.
     let (code, xml) = drift(&ctx, &["--include-unmanaged", "--output", "junit"]);
     assert_eq!(code, 2);
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
-    assert_eq!((suites.tests, suites.failures), (8, 5));
+    assert_eq!((suites.tests, suites.failures), (7, 4));
+    assert!(!xml.contains("Other Team"), "{xml}");
+    // Asked to, it fails too.
+    let (code, xml) =
+        drift(&ctx, &["--include-unmanaged", "--fail-on-unmanaged", "--output", "junit"]);
+    assert_eq!(code, 2);
+    assert!(xml.contains("RoutingQueue/Other Team (unmanaged)"), "{xml}");
     let names: Vec<&str> = suites.suites.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
@@ -273,15 +294,18 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
     let (code, xml) = drift(&ctx, &["--output", "junit"]);
     assert_eq!(code, 2);
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
-    assert_eq!((suites.tests, suites.failures), (6, 3), "{xml}");
-    assert!(!xml.contains("unmanaged"), "{xml}");
+    // Undeclared objects inside prune scopes are always reported: they are
+    // what `apply --prune` would delete. Those outside are not looked for.
+    assert_eq!((suites.tests, suites.failures), (7, 4), "{xml}");
+    assert!(xml.contains("RoutingQueue/Acme Rogue (unmanaged)"), "{xml}");
+    assert!(!xml.contains("Other Team"), "{xml}");
     let (_, json_text) = drift(&ctx, &["--output", "json"]);
     let report: Value = serde_json::from_str(&json_text).unwrap();
     assert_eq!(
         report["summary"],
-        json!({"in_sync": 3, "drifted": 2, "missing": 1, "unmanaged": 0})
+        json!({"in_sync": 3, "drifted": 2, "missing": 1, "unmanaged": 1, "unmanaged_outside_scopes": 0})
     );
-    assert_eq!(report["unmanaged"], json!([]));
+    assert_eq!(report["unmanaged"][0]["org_name"], json!("Acme Rogue"));
 
     // An error (bad manifests) exits 1, not 2.
     ctx.write(

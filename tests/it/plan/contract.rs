@@ -223,7 +223,10 @@ async fn sets_are_diffed_element_by_element() {
         super::role_body(
             "Set Role",
             None,
-            &[("routing", "queue", &["edit", "view"]), ("analytics", "conversationDetail", &["view"])],
+            &[
+                ("routing", "queue", &["edit", "view"]),
+                ("analytics", "conversationDetail", &["view"]),
+            ],
         ),
     )
     .await;
