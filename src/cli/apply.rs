@@ -100,7 +100,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         Some(saved) if args.prune && !saved.plan.prune => {
             return Err(hinted(
                 "the saved plan was made without --prune, so it deletes nothing",
-                &format!(
+                format!(
                     "plan again with --prune to review the deletes: `{} --prune`",
                     saved.replan_command(
                         args.plan.as_deref().unwrap_or(std::path::Path::new("plan.json"))

@@ -337,9 +337,10 @@ mod tests {
         let plan = Plan {
             format_version: FORMAT_VERSION.into(),
             gcctl_version: "0".into(),
-            target: PlanTarget::new("sandbox", "x"),
+            target: super::super::PlanTarget::new("sandbox", "x"),
             environment: Some("prod eu".into()),
             inputs_digest: String::new(),
+            prune: false,
             changes: Vec::new(),
             summary: super::super::Summary::default(),
         };

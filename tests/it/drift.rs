@@ -32,8 +32,6 @@ struct JsonReport {
 struct JsonTarget {
     kind: String,
     location: String,
-    org_id: Option<String>,
-    org_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
