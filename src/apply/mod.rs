@@ -33,6 +33,38 @@ use crate::manifest::check::SetIndex;
 use crate::plan::{Action, Change, LiveOrg, Plan};
 use ops::{Done, OpContext, RunIds};
 
+/// A request to stop a run (Ctrl-C, SIGTERM): no change starts after it;
+/// the changes running finish within the run's grace period, or are
+/// abandoned and reported as interrupted. Cloning shares the request.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt {
+    set: Arc<std::sync::atomic::AtomicBool>,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Interrupt {
+    /// Ask the run to stop.
+    pub fn trigger(&self) {
+        self.set.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.set.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Wait until the run is asked to stop.
+    pub async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_set() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
 /// How to apply.
 #[derive(Debug, Clone)]
 pub struct ApplySettings {
@@ -52,6 +84,14 @@ pub struct ApplySettings {
     /// Where creates whose outcome is unknown are recorded for the next run
     /// (see [`journal`]); `None`: not recorded.
     pub journal: Option<journal::CreateJournal>,
+    /// Stops the run when triggered (see [`Interrupt`]).
+    pub interrupt: Interrupt,
+}
+
+impl ApplySettings {
+    /// How long changes already running may take to finish once the run is
+    /// interrupted; after it they are abandoned (and reported interrupted).
+    pub const INTERRUPT_GRACE: Duration = Duration::from_secs(30);
 }
 
 impl ApplySettings {
@@ -77,6 +117,11 @@ pub enum EventKind {
     Failed,
     /// Not attempted: a change it depends on failed or was skipped.
     Skipped,
+    /// Not started: the run was interrupted first.
+    NotStarted,
+    /// Running when the run was interrupted, and abandoned after the grace
+    /// period: its outcome is unknown (the next run finds out).
+    Interrupted,
 }
 
 impl EventKind {
@@ -91,6 +136,8 @@ impl EventKind {
             EventKind::Unchanged => "unchanged",
             EventKind::Failed => "failed",
             EventKind::Skipped => "skipped",
+            EventKind::NotStarted => "not-started",
+            EventKind::Interrupted => "interrupted",
         }
     }
 
@@ -177,11 +224,20 @@ pub struct ApplySummary {
     pub unchanged: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Not started because the run was interrupted.
+    pub not_started: usize,
+    /// Abandoned while running because the run was interrupted.
+    pub interrupted: usize,
 }
 
 impl ApplySummary {
     pub fn converged(&self) -> bool {
-        self.failed == 0 && self.skipped == 0
+        self.failed == 0 && self.skipped == 0 && self.not_started == 0 && self.interrupted == 0
+    }
+
+    /// Whether the run was cut short by an interrupt.
+    pub fn was_interrupted(&self) -> bool {
+        self.not_started + self.interrupted > 0
     }
 
     fn count(&mut self, event: &Event) {
@@ -192,6 +248,8 @@ impl ApplySummary {
             EventKind::Unchanged => self.unchanged += 1,
             EventKind::Failed => self.failed += 1,
             EventKind::Skipped => self.skipped += 1,
+            EventKind::NotStarted => self.not_started += 1,
+            EventKind::Interrupted => self.interrupted += 1,
             EventKind::Started => {}
         }
     }
@@ -282,12 +340,15 @@ pub async fn execute(
     let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =
         plan.changes.iter().partition(|c| c.action != Action::Delete);
     let mut summary = ApplySummary::default();
-    run_graph(&upserts, &ctx, settings.parallelism, events, &mut summary).await;
-    check_duplicates(&plan, &ctx, events, &mut summary).await;
+    let run = Run { ctx: &ctx, parallelism: settings.parallelism, interrupt: &settings.interrupt };
+    run_graph(&upserts, &run, events, &mut summary).await;
+    if !settings.interrupt.is_set() {
+        check_duplicates(&plan, &ctx, events, &mut summary).await;
+    }
     // Deletes last, dependents before what they depend on.
     deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
     for wave in deletes.chunk_by(|a, b| a.kind == b.kind) {
-        run_graph(wave, &ctx, settings.parallelism, events, &mut summary).await;
+        run_graph(wave, &run, events, &mut summary).await;
     }
     summary
 }
@@ -372,14 +433,23 @@ async fn check_duplicates(
     }
 }
 
+/// What every graph of a run shares.
+struct Run<'a> {
+    ctx: &'a OpContext<'a>,
+    parallelism: usize,
+    interrupt: &'a Interrupt,
+}
+
 /// Run changes as their dependencies succeed, at most `parallelism` at once.
+/// Once interrupted, nothing more starts; what runs has the grace period to
+/// finish, then is abandoned; what never started is reported as such.
 async fn run_graph(
     changes: &[&Change],
-    ctx: &OpContext<'_>,
-    parallelism: usize,
+    run: &Run<'_>,
     events: &mpsc::UnboundedSender<Event>,
     summary: &mut ApplySummary,
 ) {
+    let (ctx, parallelism) = (run.ctx, run.parallelism);
     let index: BTreeMap<String, usize> =
         changes.iter().enumerate().map(|(i, c)| (c.address(), i)).collect();
     let deps: Vec<Vec<usize>> = changes
@@ -401,9 +471,10 @@ async fn run_graph(
     let mut to_look_at: BTreeSet<usize> = (0..changes.len()).collect();
     let limit = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut running = futures::stream::FuturesUnordered::new();
+    let mut grace_ends: Option<tokio::time::Instant> = None;
     loop {
         while let Some(i) = to_look_at.pop_first() {
-            if state[i] != State::Pending {
+            if state[i] != State::Pending || run.interrupt.is_set() {
                 continue;
             }
             if let Some(&blocker) =
@@ -434,7 +505,25 @@ async fn run_graph(
                 });
             }
         }
-        let Some((i, result)) = futures::StreamExt::next(&mut running).await else { break };
+        if running.is_empty() {
+            break;
+        }
+        let next = if let Some(deadline) = grace_ends {
+            match tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut running)).await {
+                Ok(next) => next,
+                // The grace period is over: abandon what still runs.
+                Err(_) => break,
+            }
+        } else {
+            tokio::select! {
+                next = futures::StreamExt::next(&mut running) => next,
+                () = run.interrupt.wait() => {
+                    grace_ends = Some(tokio::time::Instant::now() + ApplySettings::INTERRUPT_GRACE);
+                    continue;
+                }
+            }
+        };
+        let Some((i, result)) = next else { break };
         to_look_at.extend(&dependents[i]);
         let change = changes[i];
         match result {
@@ -447,6 +536,31 @@ async fn run_graph(
                 send(events, summary, failed_event(change, &err));
             }
         }
+    }
+    if run.interrupt.is_set() {
+        drop(running);
+        report_unfinished(changes, &state, events, summary);
+    }
+}
+
+/// After an interrupt: what was running is interrupted, what was pending
+/// never started.
+fn report_unfinished(
+    changes: &[&Change],
+    state: &[State],
+    events: &mpsc::UnboundedSender<Event>,
+    summary: &mut ApplySummary,
+) {
+    for (i, change) in changes.iter().enumerate() {
+        let (kind, message) = match state[i] {
+            State::Running => (
+                EventKind::Interrupted,
+                "interrupted while running; the next run finds out whether it was made",
+            ),
+            State::Pending => (EventKind::NotStarted, "not started: the run was interrupted"),
+            _ => continue,
+        };
+        send(events, summary, event(change, kind, Some(message.to_string()), change.id.clone()));
     }
 }
 

@@ -146,6 +146,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             consistency_window: Duration::from_secs(args.consistency_window),
             own_client_id: connection.client.own_client_id(),
             journal: Some(lock.journal()),
+            interrupt: apply::Interrupt::default(),
         };
         show_plan(&plan, args, printer)?;
         let effective = apply::effective(&plan, &settings);
@@ -156,6 +157,8 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         // Everything checkable is checked before asking, and before any change.
         let secrets = apply::preflight(&plan, &set, &settings, &|k| std::env::var(k).ok())?;
         confirm(args, printer)?;
+        // The first Ctrl-C (or SIGTERM) stops the run gracefully; a second exits at once.
+        let watcher = tokio::spawn(watch_interrupts(settings.interrupt.clone(), printer.clone()));
         let (sender, receiver) = mpsc::unbounded_channel();
         let reporter = tokio::spawn(report_events(receiver, args.output, printer.clone()));
         let summary =
@@ -164,6 +167,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         drop(sender);
         // The reporter only ends once every event was printed.
         let _ = reporter.await;
+        watcher.abort();
         finish(&summary, args.output, printer)
     })
 }
@@ -198,6 +202,21 @@ impl OrgIdentity {
         let _ = client;
         self.id.clone()
     }
+}
+
+/// Wait for Ctrl-C or SIGTERM: the first interrupts the run (no change
+/// starts; those running get [`ApplySettings::INTERRUPT_GRACE`] to finish),
+/// the second exits at once with 130.
+async fn watch_interrupts(interrupt: apply::Interrupt, printer: Printer) {
+    crate::cli::wait_for_signal().await;
+    interrupt.trigger();
+    printer.diagnostic(&format!(
+        "Interrupted: no further change starts; the changes running get up to {}s to finish. Press Ctrl-C again to exit at once.",
+        ApplySettings::INTERRUPT_GRACE.as_secs()
+    ));
+    crate::cli::wait_for_signal().await;
+    printer.diagnostic("Interrupted again: exiting now; the next apply finds out what was made.");
+    std::process::exit(130);
 }
 
 fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
@@ -273,10 +292,13 @@ fn finish(
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
     let s = summary;
-    let line = format!(
+    let mut line = format!(
         "{} created, {} updated, {} deleted, {} unchanged, {} failed, {} skipped",
         s.created, s.updated, s.deleted, s.unchanged, s.failed, s.skipped
     );
+    if s.was_interrupted() {
+        line.push_str(&format!(", {} interrupted, {} not started", s.interrupted, s.not_started));
+    }
     if output == ApplyOutput::Json {
         printer.data(&render::json::apply_summary(summary))?;
     } else if summary.converged() {
@@ -288,11 +310,22 @@ fn finish(
             1 => " The failure is reported above.".to_string(),
             n => format!(" The {n} failures are reported above."),
         };
-        // Not a status line: an exit code of 1 always comes with its reason.
+        // Not a status line: an exit code other than 0 always comes with its reason.
+        let heading = if s.was_interrupted() {
+            "Apply interrupted (run it again to converge):"
+        } else {
+            "Apply did not converge:"
+        };
         printer.diagnostic(&format!(
             "{} {line}.{where_reported}",
-            printer.paint_stderr("Apply did not converge:", Role::Error)
+            printer.paint_stderr(heading, Role::Error)
         ));
     }
-    Ok(if summary.converged() { Outcome::Success } else { Outcome::Failed })
+    Ok(if summary.was_interrupted() {
+        Outcome::Interrupted
+    } else if summary.converged() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }

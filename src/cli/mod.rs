@@ -150,6 +150,22 @@ pub fn restore_lost_secrets(
     }
 }
 
+/// Wait for Ctrl-C, or SIGTERM on Unix.
+pub async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 /// How a command ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -159,6 +175,8 @@ pub enum Outcome {
     Changes,
     /// The command ran but reported failures it already printed (exit 1).
     Failed,
+    /// Interrupted (Ctrl-C, SIGTERM) after reporting what it did (exit 130).
+    Interrupted,
 }
 
 /// Entry point used by `main.rs`.
@@ -178,6 +196,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Changes) => ExitCode::from(2),
         Ok(Outcome::Failed) => ExitCode::from(1),
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(err) => report(&err, &printer),
     }
 }

@@ -176,24 +176,9 @@ pub fn run(args: &SandboxArgs, printer: &Printer) -> anyhow::Result<Outcome> {
              # export GENESYSCLOUD_ACCESS_TOKEN={token}\n"
         ))?;
         printer.status("sandbox running; stop it with Ctrl-C");
-        wait_for_signal().await;
+        crate::cli::wait_for_signal().await;
         printer.status("stopping the sandbox");
         sandbox.shutdown().await;
         Ok(Outcome::Success)
     })
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -67,6 +67,8 @@ pub struct RunTotals {
     pub unchanged: usize,
     pub failed: usize,
     pub skipped: usize,
+    pub not_started: usize,
+    pub interrupted: usize,
 }
 
 /// A whole `apply --output json` stdout, checked line by line against the
@@ -98,6 +100,8 @@ pub fn parse(stdout: &str) -> Run {
             "unchanged" => totals.unchanged += 1,
             "failed" => totals.failed += 1,
             "skipped" => totals.skipped += 1,
+            "not-started" => totals.not_started += 1,
+            "interrupted" => totals.interrupted += 1,
             other => panic!("unknown event `{other}`: {line}"),
         }
         match (&event.error, event.event.as_str()) {
@@ -189,7 +193,16 @@ async fn every_line_of_json_output_is_on_contract() {
     assert_eq!(run.plan.summary, PlanTotals { create: 3, update: 2, delete: 1, no_op: 1 });
     assert_eq!(
         run.summary.summary,
-        RunTotals { created: 1, updated: 1, deleted: 1, unchanged: 1, failed: 1, skipped: 2 }
+        RunTotals {
+            created: 1,
+            updated: 1,
+            deleted: 1,
+            unchanged: 1,
+            failed: 1,
+            skipped: 2,
+            not_started: 0,
+            interrupted: 0
+        }
     );
     assert!(!run.summary.converged);
     let last = |object: &str| {

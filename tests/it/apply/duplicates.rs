@@ -48,6 +48,7 @@ async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
         consistency_window: Duration::from_secs(2),
         own_client_id: None,
         journal: None,
+        interrupt: gcctl::apply::Interrupt::default(),
     };
     let secrets = apply::preflight(&plan, &set, &settings, &|_| None).expect("preflight");
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();

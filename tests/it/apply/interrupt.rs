@@ -45,3 +45,40 @@ async fn killed_applies_then_a_full_run_converge_without_duplicates() {
     assert_no_duplicates(&org, &objects).await;
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
+
+/// SIGINT during an apply of 200 objects: no further change starts, the
+/// changes running finish, the summary says what was done and what was not,
+/// the exit code is 130, and the next run converges without duplicates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_stops_an_apply_gracefully_and_the_next_run_converges() {
+    let config = SandboxConfig { latency_ms: 30, ..SandboxConfig::default() };
+    let org = ApplyOrg::start(config).await;
+    let (objects, manifests) = bulk_set(140, 25, 10, 10, 15);
+    assert_eq!(objects.len(), 200);
+    org.ctx.write("set/all.yaml", &manifests);
+    let args = ["apply", "--auto-approve", "--secrets-dir", "secrets", "--parallelism", "4", "set"];
+    let mut command = tokio::process::Command::from(org.ctx.command());
+    command.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
+    let pid = child.id().expect("a pid").to_string();
+    // Interrupt once the first objects exist.
+    for _ in 0..400 {
+        if org.list(super::QUEUES).await.len() > 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let sent = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill");
+    assert!(sent.success());
+    let output = child.wait_with_output().await.expect("gcctl exits");
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(err.contains("Interrupted: no further change starts"), "{err}");
+    assert!(err.contains("Apply interrupted (run it again to converge):"), "{err}");
+    assert!(err.contains(" not started."), "{err}");
+    assert!(!err.contains(", 0 not started."), "the run stopped early: {err}");
+    // The next run converges, with no duplicate.
+    assert_exit(&org.gcctl(&args).await, 0);
+    assert_no_duplicates(&org, &objects).await;
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}

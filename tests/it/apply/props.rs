@@ -270,6 +270,7 @@ async fn apply_then_plan(docs: &[Value], dir: &Path) -> Result<(), TestCaseError
         consistency_window: Duration::from_secs(2),
         own_client_id: None,
         journal: None,
+        interrupt: gcctl::apply::Interrupt::default(),
     };
     let env = |key: &str| (key == "PROP_WEBHOOK_SECRET").then(|| WEBHOOK_SECRET.to_string());
     let secrets = apply::preflight(&plan, &set, &settings, &env).expect("preflight");
