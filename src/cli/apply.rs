@@ -34,6 +34,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "plan")]
     pub env: Option<String>,
 
+    /// Only these objects and what they refer to (repeatable; `Kind/name`
+    /// with `*` and `?` globs). The result is partial: prunes are left out.
+    #[arg(long, value_name = "KIND/NAME", conflicts_with = "plan")]
+    pub select: Vec<String>,
+
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
@@ -86,12 +91,12 @@ pub enum ApplyOutput {
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let saved = args.plan.as_deref().map(SavedPlan::read).transpose()?;
-    let (paths, env) = match &saved {
-        Some(saved) => (saved.paths.clone(), saved.plan.environment.clone()),
-        None => (args.paths.clone(), args.env.clone()),
+    let (paths, env, select) = match &saved {
+        Some(saved) => (saved.paths.clone(), saved.plan.environment.clone(), saved.select.clone()),
+        None => (args.paths.clone(), args.env.clone(), args.select.clone()),
     };
     let runtime = runtime()?;
-    let load = || load_set(&paths, env, printer);
+    let load = || load_set(&paths, env, &select, printer);
     let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
         return Ok(Outcome::Failed);
     };

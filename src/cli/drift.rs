@@ -50,7 +50,7 @@ pub enum DriftOutput {
 
 pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let runtime = runtime()?;
-    let load = || load_set(&args.set.paths, args.set.env.clone(), printer);
+    let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, printer);
     let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
         return Ok(Outcome::Failed);
     };

@@ -104,6 +104,12 @@ pub struct SetArgs {
     /// The Project environment whose variables apply.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+
+    /// Only these objects and what they refer to (repeatable; `Kind/name`
+    /// with `*` and `?` globs, e.g. `RoutingQueue/acme-*`). The result is
+    /// partial: prunes are left out.
+    #[arg(long, value_name = "KIND/NAME")]
+    pub select: Vec<String>,
 }
 
 /// Load a manifest set; on problems print them (`file:line:column`) and
@@ -111,12 +117,29 @@ pub struct SetArgs {
 pub fn load_set(
     paths: &[std::path::PathBuf],
     env: Option<String>,
+    select: &[String],
     printer: &Printer,
 ) -> Option<crate::manifest::ManifestSet> {
     match crate::manifest::load(paths, &crate::manifest::LoadOptions { env }) {
         Ok(set) => {
             validate::print_warnings(printer, &set.warnings);
-            Some(set)
+            let total = set.objects.len();
+            match set.select(select) {
+                Ok(set) => {
+                    if !select.is_empty() {
+                        printer.status(&format!(
+                            "Selected {} of {total} objects (--select and what they refer to): a partial plan, without prunes.",
+                            set.objects.iter().filter(|o| o.kind.is_org_object()).count()
+                        ));
+                    }
+                    Some(set)
+                }
+                Err(err) => {
+                    let hint = err.suggestion.as_ref().map(|s| format!("did you mean {s}?"));
+                    printer.error(&err.to_string(), &[], hint.as_deref());
+                    None
+                }
+            }
         }
         Err(err) => {
             validate::print_diagnostics(printer, &err.diagnostics);

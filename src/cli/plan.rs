@@ -51,7 +51,7 @@ pub struct PlanArgs {
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let runtime = runtime()?;
-    let load = || load_set(&args.set.paths, args.set.env.clone(), printer);
+    let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, printer);
     let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
         return Ok(Outcome::Failed);
     };
@@ -74,7 +74,8 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     };
     printer.data(&text)?;
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(&args.set.paths, args.secrets_dir.as_deref(), plan.clone());
+        let saved = SavedPlan::new(&args.set.paths, args.secrets_dir.as_deref(), plan.clone())
+            .with_select(&args.set.select);
         saved.write(path)?;
         printer.status(&format!(
             "Saved the plan to {}; apply it with `{}`.",

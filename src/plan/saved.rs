@@ -32,6 +32,9 @@ pub struct SavedPlan {
     /// run left unrecorded (their restoration is part of the plan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets_dir: Option<PathBuf>,
+    /// The `--select` patterns the plan was narrowed to (none: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub select: Vec<String>,
     pub plan: Plan,
 }
 
@@ -97,8 +100,16 @@ impl SavedPlan {
             format_version: FORMAT_VERSION.to_string(),
             paths: paths.to_vec(),
             secrets_dir: secrets_dir.map(Path::to_path_buf),
+            select: Vec::new(),
             plan,
         }
+    }
+
+    /// The same plan, narrowed by `--select`.
+    #[must_use]
+    pub fn with_select(mut self, select: &[String]) -> Self {
+        self.select = select.to_vec();
+        self
     }
 
     /// Write atomically (temporary file, then rename).
@@ -178,6 +189,9 @@ impl SavedPlan {
         }
         if self.plan.prune {
             words.push("--prune".into());
+        }
+        for pattern in &self.select {
+            words.extend(["--select".into(), quote(pattern)]);
         }
         words.join(" ")
     }

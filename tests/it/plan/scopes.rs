@@ -90,3 +90,36 @@ async fn without_a_prune_scope_nothing_is_ever_deleted() {
     let plan = json_of(&org.gcctl(&["plan", &path, "--output", "json"]).await);
     assert_eq!(actions(&plan), [("create".to_string(), "RoutingQueue/bot-a".to_string())]);
 }
+
+/// `--select` plans exactly the selected objects and what they refer to,
+/// says the plan is partial, leaves prunes out, and names a pattern that
+/// matches nothing with a suggestion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn select_plans_the_selected_objects_and_their_dependencies() {
+    let org = PlanOrg::default().await;
+    let manifests = crate::common::repo_root().join("manifests").display().to_string();
+    let args = ["plan", &manifests, "--select", "RoutingQueue/acme-*", "--output", "json"];
+    let out = org.gcctl(&args).await;
+    assert_eq!(code(&out), Some(0), "{}", org.render(&out));
+    let mut planned: Vec<String> = actions(&json_of(&out)).into_iter().map(|(_, a)| a).collect();
+    planned.sort();
+    assert_eq!(
+        planned,
+        [
+            "MessagingSetting/acme-bot-settings",
+            "OpenMessagingIntegration/acme-bot",
+            "RoutingQueue/acme-support",
+            "SupportedContentProfile/acme-bot-content",
+        ],
+        "the queue, the integration it replies through, and what that uses; not the role or client"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Selected 4 of"), "{err}");
+    assert!(err.contains("a partial plan, without prunes"), "{err}");
+
+    let out = org.gcctl(&["plan", &manifests, "--select", "RoutingQueue/acme-suport"]).await;
+    assert_eq!(code(&out), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--select RoutingQueue/acme-suport matches no declared object"), "{err}");
+    assert!(err.contains("did you mean RoutingQueue/acme-support?"), "{err}");
+}
