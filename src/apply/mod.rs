@@ -298,7 +298,8 @@ pub fn effective(plan: &Plan, settings: &ApplySettings) -> Plan {
     let mut plan = plan.clone();
     plan.changes.retain(|c| {
         c.action != Action::Delete
-            || (settings.prune && !is_own_client(c, settings.own_client_id.as_deref()))
+            || ((settings.prune || !c.prune)
+                && !is_own_client(c, settings.own_client_id.as_deref()))
     });
     plan.prune = settings.prune;
     plan.summary = Plan::summarize(&plan.changes, settings.prune);

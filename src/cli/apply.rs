@@ -77,10 +77,75 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "SECONDS", env = "GCCTL_LOCK_TIMEOUT", default_value_t = 0)]
     pub lock_timeout: u64,
 
+    /// Delete the declared objects instead (`gcctl destroy`).
+    #[arg(skip)]
+    pub destroy: bool,
+
     /// Seconds the org's lists may lag a create: after a lost create answer,
     /// gcctl looks the object up by name this long before creating it again.
     #[arg(long, value_name = "SECONDS", env = "GCCTL_CONSISTENCY_WINDOW", default_value_t = ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs())]
     pub consistency_window: u64,
+}
+
+/// Delete every object the manifests declare from the org, in reverse
+/// dependency order, keeping those declared with `protect: true`: for
+/// preview and test orgs. Reads the org, shows the plan, asks for
+/// confirmation (or --auto-approve), then deletes. `gcctl plan --destroy
+/// --out FILE` saves the same plan for `gcctl apply --plan FILE`.
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    /// Manifest files or directories, read together as one set.
+    #[arg(value_name = "PATHS", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// The Project environment whose variables apply.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Only these objects (repeatable; `Kind/name` with globs).
+    #[arg(long, value_name = "KIND/NAME")]
+    pub select: Vec<String>,
+
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// How many deletes may run at once.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub parallelism: u16,
+
+    /// Output: a readable report, or one JSON event per line.
+    #[arg(long, short, value_enum, default_value_t = ApplyOutput::Text)]
+    pub output: ApplyOutput,
+
+    /// Seconds to wait for another apply on the same org to finish.
+    #[arg(long, value_name = "SECONDS", env = "GCCTL_LOCK_TIMEOUT", default_value_t = 0)]
+    pub lock_timeout: u64,
+}
+
+/// `gcctl destroy`: an apply of the destroy plan.
+pub fn destroy(
+    args: &DestroyArgs,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let apply = ApplyArgs {
+        paths: args.paths.clone(),
+        plan: None,
+        env: args.env.clone(),
+        select: args.select.clone(),
+        auto_approve: args.auto_approve,
+        prune: false,
+        parallelism: args.parallelism,
+        secrets_dir: None,
+        output: args.output,
+        wait_timeout: 120,
+        no_restore_secrets: true,
+        lock_timeout: args.lock_timeout,
+        destroy: true,
+        consistency_window: ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs(),
+    };
+    run(&apply, global, printer)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -131,9 +196,13 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let live =
             plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
                 .await?;
-        let mut plan =
-            plan::build(&set, &live, connection.target.clone().with_org(live.org.as_ref()))?
-                .with_prune(prune);
+        let target = connection.target.clone().with_org(live.org.as_ref());
+        let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
+        let mut plan = if destroy {
+            plan::build_destroy(&set, &live, target)?
+        } else {
+            plan::build(&set, &live, target)?.with_prune(prune)
+        };
         // A secret a crashed run left unrecorded is regenerated, and said so
         // (a saved plan made with the same --secrets-dir shows it too).
         let restore = !args.no_restore_secrets;

@@ -82,6 +82,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Converge the org to the manifests.
     Apply(Box<apply::ApplyArgs>),
+    /// Delete the declared objects from the org (protected ones stay).
+    Destroy(Box<apply::DestroyArgs>),
     /// Run a local sandbox org that speaks the Genesys Cloud API.
     Sandbox(Box<sandbox::SandboxArgs>),
     /// Report where the live org differs from the manifests.
@@ -230,6 +232,7 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Schema(args) => schema::run(args, printer),
         Command::Plan(args) => plan::run(args, &cli.global, printer),
         Command::Apply(args) => apply::run(args, &cli.global, printer),
+        Command::Destroy(args) => apply::destroy(args, &cli.global, printer),
         Command::Sandbox(args) => sandbox::run(args, printer),
         Command::Drift(args) => drift::run(args, &cli.global, printer),
         Command::Export(args) => export::run(args, &cli.global, printer),

@@ -26,6 +26,11 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// Plan the deletion of every declared object instead (what `gcctl
+    /// destroy` does), keeping those declared with `protect: true`.
+    #[arg(long, conflicts_with = "prune")]
+    pub destroy: bool,
+
     /// Plan the deletion of undeclared objects inside the Project's prune
     /// scopes, as `apply --prune` does. Without it they are listed as "would
     /// be deleted with --prune" and do not count as changes.
@@ -60,8 +65,12 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let live =
             plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
                 .await?;
-        let plan = plan::build(&set, &live, connection.target.clone().with_org(live.org.as_ref()))?
-            .with_prune(args.prune);
+        let target = connection.target.clone().with_org(live.org.as_ref());
+        let plan = if args.destroy {
+            plan::build_destroy(&set, &live, target)?
+        } else {
+            plan::build(&set, &live, target)?.with_prune(args.prune)
+        };
         anyhow::Ok((plan, connection.client.stats()))
     })?;
     printer.status(&read_summary(stats, started));

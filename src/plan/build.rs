@@ -55,6 +55,101 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
         environment: set.env.clone(),
         inputs_digest: set.digest(),
         prune: false,
+        destroy: false,
+        changes,
+        summary,
+    })
+}
+
+/// The plan that deletes every declared object the org has (`gcctl
+/// destroy`), in reverse dependency order, keeping objects declared with
+/// `protect: true` (under their name in any environment) and what they
+/// refer to, org defaults, built-ins and the OAuth client gcctl runs as. A declared name with
+/// several live objects is a problem, as in [`build`].
+pub fn build_destroy(
+    set: &ManifestSet,
+    live: &LiveOrg,
+    target: PlanTarget,
+) -> Result<Plan, PlanError> {
+    let live_names = LiveNames::new(live);
+    let manifests = SetIndex::new(&set.objects);
+    // What a protected object refers to stays too (the org would refuse to
+    // delete a role a kept client holds), transitively.
+    let mut kept: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut todo: Vec<&Object> = set
+        .objects
+        .iter()
+        .filter(|o| {
+            let name = o.org_name().unwrap_or(&o.name).to_string();
+            set.protected.contains(&(o.kind, name))
+        })
+        .collect();
+    while let Some(object) = todo.pop() {
+        if kept.insert(object.id()) {
+            for reference in object.spec.references() {
+                if let RefTarget::Kind(kind) = reference.target {
+                    todo.extend(manifests.resolve(kind, &reference.name));
+                }
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    let mut changes = Vec::new();
+    for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
+        if kept.contains(&object.id()) {
+            continue;
+        }
+        let org_name = object.org_name().unwrap_or(&object.name).to_string();
+        let matches = live_names.named(object.kind, &org_name);
+        if matches.len() > 1 {
+            let ids: Vec<&str> =
+                matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
+            let message = format!(
+                "{} live {} objects are named `{org_name}` (ids {})",
+                matches.len(),
+                object.kind,
+                ids.join(", ")
+            );
+            problems.push(
+                Problem::at(object, "/spec/name", message)
+                    .seen_in("GET", kind.org().api().collection, None)
+                    .with_hint(duplicate_fix(kind.org().api().collection, matches)),
+            );
+            continue;
+        }
+        let Some(live_object) = matches.first() else { continue };
+        let protected = set.protected.contains(&(object.kind, org_name.clone()));
+        let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
+        let own = id.is_some() && id == live.lookups.own_client_id;
+        if protected || own || live.lookups.is_protected_live(object.kind, live_object) {
+            continue;
+        }
+        changes.push(Change {
+            kind,
+            manifest_name: Some(object.name.clone()),
+            org_name,
+            id,
+            action: Action::Delete,
+            prune: false,
+            fields: Vec::new(),
+            depends_on: Vec::new(),
+            live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(PlanError { problems });
+    }
+    // Dependents first: the reverse of the apply order.
+    changes.sort_by(|a, b| b.kind.cmp(&a.kind).then_with(|| a.org_name.cmp(&b.org_name)));
+    let summary = Plan::summarize(&changes, false);
+    Ok(Plan {
+        format_version: super::FORMAT_VERSION.to_string(),
+        gcctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        target,
+        environment: set.env.clone(),
+        inputs_digest: set.digest(),
+        prune: false,
+        destroy: true,
         changes,
         summary,
     })

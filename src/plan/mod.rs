@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::kinds::org::Lookups;
 use crate::kinds::{Kind, LiveKind};
 
-pub use build::{PlanError, build};
+pub use build::{PlanError, build, build_destroy};
 pub use problem::Problem;
 pub use read::{ReadError, ReadScope, read};
 
@@ -110,6 +110,9 @@ pub struct Plan {
     /// delete them.
     #[serde(default)]
     pub prune: bool,
+    /// A plan that deletes the declared objects (`gcctl destroy`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub destroy: bool,
     /// Every declared org object (no-ops included) and every prune, in order.
     pub changes: Vec<Change>,
     pub summary: Summary,

@@ -190,6 +190,9 @@ impl SavedPlan {
         if self.plan.prune {
             words.push("--prune".into());
         }
+        if self.plan.destroy {
+            words.push("--destroy".into());
+        }
         for pattern in &self.select {
             words.extend(["--select".into(), quote(pattern)]);
         }
@@ -355,6 +358,7 @@ mod tests {
             environment: Some("prod eu".into()),
             inputs_digest: String::new(),
             prune: false,
+            destroy: false,
             changes: Vec::new(),
             summary: super::super::Summary::default(),
         };

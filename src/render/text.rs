@@ -15,7 +15,8 @@ use crate::printer::{Printer, Role};
 pub fn plan(plan: &Plan, printer: &Printer) -> String {
     let mut out = String::new();
     let env = plan.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
-    let header = format!("gcctl plan for {}{env}", plan.target.describe());
+    let what = if plan.destroy { "gcctl destroy plan" } else { "gcctl plan" };
+    let header = format!("{what} for {}{env}", plan.target.describe());
     let _ = writeln!(out, "{}", printer.paint_stdout(&header, Role::Heading));
     let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if changing.is_empty() {

@@ -180,3 +180,48 @@ async fn the_client_gcctl_runs_as_is_never_pruned_and_does_not_block_the_prune()
     assert_eq!(org.named(super::CLIENTS, admin).await.len(), 1);
     assert_eq!(org.named(QUEUES, "Client Scope Queue").await.len(), 1);
 }
+
+/// `gcctl destroy` deletes every declared object the org has, dependents
+/// first, except those declared with `protect: true` and what they refer to
+/// (the role the protected client holds); planning the same manifests
+/// afterwards creates the others again.
+#[tokio::test]
+async fn destroy_removes_every_declared_object_but_the_protected_ones() {
+    let org = ApplyOrg::default().await;
+    let manifests = crate::common::repo_root().join("manifests");
+    super::copy_tree(&manifests, &org.ctx.path().join("set"));
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await, 0);
+
+    let planned = org.gcctl(&["plan", "--destroy", "--detailed-exitcode", "set"]).await;
+    assert_exit(&planned, 2);
+    let out = stdout(&planned);
+    assert!(out.starts_with("gcctl destroy plan for org"), "{out}");
+    assert!(!out.contains("OAuthClient/acme-bot-connector"), "protected: {out}");
+    let refused = org.gcctl(&["destroy", "set"]).await;
+    assert_exit(&refused, 1);
+    assert!(stderr(&refused).contains("refusing to apply without confirmation"));
+
+    let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
+    assert_exit(&destroyed, 0);
+    let err = stderr(&destroyed);
+    assert!(err.contains("4 deleted"), "{err}");
+    assert_eq!(org.named(QUEUES, "Acme Support").await.len(), 0);
+    assert_eq!(
+        org.named(ROLES, "Acme Bot Handover").await.len(),
+        1,
+        "the protected client holds it"
+    );
+    assert_eq!(org.named(CONTENT, "Acme Bot Content").await.len(), 0);
+    assert_eq!(org.named(super::CLIENTS, "Acme Bot Connector").await.len(), 1, "protected");
+
+    // Everything but the protected client is planned as a create again.
+    let again = org.gcctl(&["plan", "--output", "json", "set"]).await;
+    assert_exit(&again, 0);
+    let plan: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    let creates = plan["changes"].as_array().unwrap().iter().filter(|c| c["action"] == "create");
+    assert_eq!(creates.count(), 4, "{plan}");
+    // And a second destroy has nothing left to do.
+    let nothing = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
+    assert_exit(&nothing, 0);
+    assert!(stderr(&nothing).contains("Nothing to apply."), "{}", stderr(&nothing));
+}
