@@ -19,6 +19,9 @@ use crate::render;
 /// show it, ask for confirmation, then create, update and (with --prune)
 /// delete objects in dependency order. Safe to re-run after any failure.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gcctl --sandbox apply --auto-approve --secrets-dir .gcctl/secrets manifests/\n  gcctl plan manifests/ --env prod --out plan.json && gcctl apply --plan plan.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+)]
 pub struct ApplyArgs {
     /// Manifest files or directories, read together as one set.
     #[arg(value_name = "PATHS", required_unless_present = "plan", conflicts_with = "plan")]
@@ -72,6 +75,9 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_restore_secrets: bool,
 
+    #[command(flatten)]
+    pub connect: crate::cli::ConnectArgs,
+
     /// Seconds to wait for another apply on the same org to finish (it holds
     /// the org's apply lock); 0 refuses at once, naming it.
     #[arg(long, value_name = "SECONDS", env = "GCCTL_LOCK_TIMEOUT", default_value_t = 0)]
@@ -93,6 +99,9 @@ pub struct ApplyArgs {
 /// confirmation (or --auto-approve), then deletes. `gcctl plan --destroy
 /// --out FILE` saves the same plan for `gcctl apply --plan FILE`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gcctl destroy manifests/ --env preview-42\n  gcctl plan --destroy manifests/ --out destroy.json && gcctl apply --plan destroy.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+)]
 pub struct DestroyArgs {
     /// Manifest files or directories, read together as one set.
     #[arg(value_name = "PATHS", required = true)]
@@ -121,6 +130,9 @@ pub struct DestroyArgs {
     /// Seconds to wait for another apply on the same org to finish.
     #[arg(long, value_name = "SECONDS", env = "GCCTL_LOCK_TIMEOUT", default_value_t = 0)]
     pub lock_timeout: u64,
+
+    #[command(flatten)]
+    pub connect: crate::cli::ConnectArgs,
 }
 
 /// `gcctl destroy`: an apply of the destroy plan.
@@ -143,6 +155,7 @@ pub fn destroy(
         no_restore_secrets: true,
         lock_timeout: args.lock_timeout,
         destroy: true,
+        connect: args.connect.clone(),
         consistency_window: ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs(),
     };
     run(&apply, global, printer)

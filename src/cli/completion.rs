@@ -14,6 +14,9 @@ use crate::printer::Printer;
 /// `gcctl completion bash > ~/.local/share/bash-completion/completions/gcctl`
 /// or `gcctl completion zsh > "${fpath[1]}/_gcctl"`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  gcctl completion bash > ~/.local/share/bash-completion/completions/gcctl"
+)]
 pub struct CompletionArgs {
     /// The shell to complete for.
     #[arg(value_enum, value_name = "SHELL")]

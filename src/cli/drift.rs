@@ -15,6 +15,9 @@ use crate::render;
 /// with --include-unmanaged, undeclared objects outside them. Changes
 /// nothing. Exit code: 0 no drift, 2 drift, 1 error.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gcctl drift manifests/ --env prod\n  gcctl drift manifests/ --include-unmanaged --output junit > drift.xml\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+)]
 pub struct DriftArgs {
     #[command(flatten)]
     pub set: SetArgs,

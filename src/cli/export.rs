@@ -15,7 +15,13 @@ use crate::printer::{Printer, Role};
 /// server-defaulted fields left out, secrets as `fromEnv` references (the
 /// variables to set are listed). Reads with list endpoints only; changes nothing.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gcctl export --out exported/\n  gcctl export --kinds routingqueue --name-glob 'Acme*'\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+)]
 pub struct ExportArgs {
+    #[command(flatten)]
+    pub connect: crate::cli::ConnectArgs,
+
     /// Kinds to export, comma-separated (default: all). Webhooks come with
     /// their open messaging integrations.
     #[arg(long, value_name = "KIND,...", value_delimiter = ',')]

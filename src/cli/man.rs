@@ -17,6 +17,7 @@ use crate::printer::Printer;
 /// (created if missing). Read one with `man -l DIR/gcctl-plan.1`, or put DIR
 /// on `MANPATH` under a `man1/` folder.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  gcctl man --out ~/.local/share/man/man1")]
 pub struct ManArgs {
     /// The directory to write the `.1` files into.
     #[arg(long, value_name = "DIR")]

@@ -45,12 +45,15 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options accepted by every subcommand.
+/// Options accepted by every subcommand (`--color`, `-q`, `-v`), and the
+/// connection options before the subcommand (`gcctl --sandbox plan`); the
+/// subcommands that talk to an org take the connection options too
+/// ([`ConnectArgs`]), and only they show them.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Target the built-in sandbox org instead of Genesys Cloud. Its state is
     /// kept under `.gcctl/` in the working directory, so runs build on each other.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub sandbox: bool,
 
     /// When to use colors.
@@ -68,7 +71,37 @@ pub struct GlobalArgs {
 
     /// Client-side limit of API requests per minute (default 300 against
     /// Genesys Cloud, the per-token limit of a real org; none for --sandbox).
-    #[arg(long, global = true, value_name = "N", env = "GCCTL_RATE_LIMIT")]
+    #[arg(long, value_name = "N", env = "GCCTL_RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
+}
+
+impl GlobalArgs {
+    /// The global options with a subcommand's connection options added.
+    #[must_use]
+    pub fn with(&self, connect: &ConnectArgs) -> GlobalArgs {
+        GlobalArgs {
+            sandbox: self.sandbox || connect.sandbox,
+            rate_limit: connect.rate_limit.or(self.rate_limit),
+            ..self.clone()
+        }
+    }
+}
+
+/// Where a subcommand that talks to an org connects (see "Connecting to an
+/// org": `GENESYSCLOUD_OAUTHCLIENT_ID`, `GENESYSCLOUD_OAUTHCLIENT_SECRET` or
+/// `GENESYSCLOUD_ACCESS_TOKEN`, and `GENESYSCLOUD_REGION`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnectArgs {
+    /// Target the built-in sandbox org instead of Genesys Cloud (its state is
+    /// kept under `.gcctl/` in the working directory). Without it, the org is
+    /// given by GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID +
+    /// GENESYSCLOUD_OAUTHCLIENT_SECRET, or GENESYSCLOUD_ACCESS_TOKEN.
+    #[arg(long)]
+    pub sandbox: bool,
+
+    /// Client-side limit of API requests per minute (default 300 against
+    /// Genesys Cloud, the per-token limit of a real org; none for --sandbox).
+    #[arg(long, value_name = "N", env = "GCCTL_RATE_LIMIT")]
     pub rate_limit: Option<u32>,
 }
 
@@ -112,6 +145,9 @@ pub struct SetArgs {
     /// partial: prunes are left out.
     #[arg(long, value_name = "KIND/NAME")]
     pub select: Vec<String>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Load a manifest set; on problems print them (`file:line:column`) and
@@ -230,12 +266,12 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Validate(args) => validate::run(args, &cli.global, printer),
         Command::Schema(args) => schema::run(args, printer),
-        Command::Plan(args) => plan::run(args, &cli.global, printer),
-        Command::Apply(args) => apply::run(args, &cli.global, printer),
-        Command::Destroy(args) => apply::destroy(args, &cli.global, printer),
+        Command::Plan(args) => plan::run(args, &cli.global.with(&args.set.connect), printer),
+        Command::Apply(args) => apply::run(args, &cli.global.with(&args.connect), printer),
+        Command::Destroy(args) => apply::destroy(args, &cli.global.with(&args.connect), printer),
         Command::Sandbox(args) => sandbox::run(args, printer),
-        Command::Drift(args) => drift::run(args, &cli.global, printer),
-        Command::Export(args) => export::run(args, &cli.global, printer),
+        Command::Drift(args) => drift::run(args, &cli.global.with(&args.set.connect), printer),
+        Command::Export(args) => export::run(args, &cli.global.with(&args.connect), printer),
         Command::Completion(args) => completion::run(args, printer),
         Command::Man(args) => man::run(args, printer),
     }

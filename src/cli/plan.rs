@@ -14,6 +14,9 @@ use crate::render::{self, OutputFormat};
 /// objects to create, fields to update (before and after), and undeclared
 /// objects inside a prune scope. Changes nothing.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gcctl --sandbox plan manifests/\n  gcctl plan manifests/ --env prod --output markdown > plan.md\n  gcctl plan manifests/ --env prod --out plan.json   # save it (--output is the format)\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub set: SetArgs,
@@ -22,7 +25,8 @@ pub struct PlanArgs {
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
-    /// Save the plan for `gcctl apply --plan FILE`.
+    /// Save the plan to FILE for `gcctl apply --plan FILE` (the format of
+    /// what is printed is --output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 

@@ -33,6 +33,9 @@ pub enum SandboxCommand {
 
 /// Options of `gcctl sandbox serve`; every realism knob is off by default.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  gcctl sandbox serve --state .gcctl/sandbox/org.json --latency-ms 100 --fault-rate 0.05"
+)]
 pub struct ServeArgs {
     /// Address to listen on (loopback only unless --allow-non-loopback).
     #[arg(long, default_value = "127.0.0.1:0")]

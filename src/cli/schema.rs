@@ -7,6 +7,7 @@ use crate::printer::Printer;
 /// copy lives in `schemas/gcctl.schema.json`; editors can use it through a
 /// `# yaml-language-server: $schema=...` comment.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  gcctl schema > schemas/gcctl.schema.json")]
 pub struct SchemaArgs {}
 
 pub fn run(_args: &SchemaArgs, printer: &Printer) -> anyhow::Result<Outcome> {

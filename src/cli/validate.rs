@@ -14,6 +14,9 @@ use crate::printer::{Printer, Role};
 /// know. Every problem is reported in one run; the exit code is 1 if there
 /// is any error.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  gcctl validate manifests/\n  gcctl validate manifests/ --env prod --output json"
+)]
 pub struct ValidateArgs {
     /// Manifest files or directories (read recursively for *.yaml and *.yml;
     /// YAML files there without `apiVersion` and `kind` are skipped). Each

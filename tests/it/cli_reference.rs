@@ -191,3 +191,33 @@ fn release_workflow_builds_every_target_on_version_tags() {
     let action = fs_err::read_to_string(repo_root().join("action.yml")).unwrap();
     assert!(text.contains("SHA256SUMS") && action.contains("SHA256SUMS"));
 }
+
+/// What users see in every subcommand's `--help`, snapshotted so that any
+/// change is reviewed (`cargo insta review`). Each help has an example;
+/// only the subcommands that talk to an org take `--sandbox` and
+/// `--rate-limit`, and their help names the `GENESYSCLOUD_*` variables.
+#[test]
+fn every_subcommand_help_is_reviewed() {
+    let ctx = TestContext::new();
+    let connecting = ["plan", "apply", "destroy", "drift", "export"];
+    for path in subcommand_paths() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = stdout(&ctx.run(&args));
+        let name = format!("help_{}", path.join("_"));
+        insta::assert_snapshot!(name.clone(), help);
+        let leaf = path.last().map(String::as_str).unwrap_or_default();
+        if path.len() > 1 || leaf != "sandbox" {
+            assert!(help.contains("\nExample"), "{name} has an example:\n{help}");
+        }
+        let connects = connecting.contains(&leaf);
+        let option = |flag: &str| {
+            help.lines().any(|l| l.trim_start().split([' ', '=']).next() == Some(flag))
+        };
+        assert_eq!(option("--sandbox"), connects, "{name}:\n{help}");
+        assert_eq!(option("--rate-limit"), connects, "{name}:\n{help}");
+        if connects {
+            assert!(help.contains("GENESYSCLOUD_OAUTHCLIENT_ID"), "{name}:\n{help}");
+        }
+    }
+}
