@@ -91,6 +91,7 @@ impl GlobalArgs {
 /// org": `GENESYSCLOUD_OAUTHCLIENT_ID`, `GENESYSCLOUD_OAUTHCLIENT_SECRET` or
 /// `GENESYSCLOUD_ACCESS_TOKEN`, and `GENESYSCLOUD_REGION`).
 #[derive(Debug, Clone, Default, clap::Args)]
+#[allow(clippy::doc_markdown)] // The field docs are help text: no backticks there.
 pub struct ConnectArgs {
     /// Target the built-in sandbox org instead of Genesys Cloud (its state is
     /// kept under `.gcctl/` in the working directory). Without it, the org is
