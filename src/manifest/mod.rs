@@ -358,8 +358,12 @@ fn check_envelope(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Opti
     for (key, _) in entries {
         if !TOP_LEVEL_KEYS.contains(&key.name.as_str()) {
             diags.push(
-                Diagnostic::new(file, key.loc, format!("unknown field `{}`", key.name))
-                    .with_hint(format!("top-level fields are: {}", TOP_LEVEL_KEYS.join(", "))),
+                Diagnostic::new(file, key.loc, format!("unknown field `{}`", key.name)).with_hint(
+                    match crate::suggest::closest(&key.name, TOP_LEVEL_KEYS.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!("top-level fields are: {}", TOP_LEVEL_KEYS.join(", ")),
+                    },
+                ),
             );
         }
     }
@@ -382,9 +386,13 @@ fn check_envelope(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Opti
                 let shown = v
                     .as_str()
                     .map_or_else(|| v.value.type_name().to_string(), |s| format!("`{s}`"));
+                let names: Vec<&str> = Kind::all().iter().map(|k| k.as_str()).collect();
+                let hint = match v.as_str().and_then(|k| crate::suggest::closest(k, names)) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("the kinds are: {}", kinds()),
+                };
                 diags.push(
-                    Diagnostic::new(file, v.loc, format!("unknown kind {shown}"))
-                        .with_hint(format!("the kinds are: {}", kinds())),
+                    Diagnostic::new(file, v.loc, format!("unknown kind {shown}")).with_hint(hint),
                 );
                 None
             }
@@ -501,12 +509,30 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
         diags.push(Diagnostic::new(file, node.loc, "missing field `spec`"));
         return None;
     };
-    let spec = match (kind.def().parse)(spec_node.to_json()) {
-        Ok(spec) => spec,
-        Err(err) => {
-            diags.push(serde_diagnostic(file, &node, &err));
-            return None;
+    // Every unknown field and wrong type of the document is reported, not
+    // only the first: each one found is taken out and the spec read again.
+    let mut json = spec_node.to_json();
+    let mut failed = false;
+    let spec = loop {
+        match (kind.def().parse)(json.clone()) {
+            Ok(spec) => break Some(spec),
+            Err(err) => {
+                let (diagnostic, pointer) = serde_diagnostic(file, &node, &err);
+                diags.push(diagnostic);
+                failed = true;
+                let retry = pointer
+                    .strip_prefix("/spec")
+                    .filter(|p| !p.is_empty())
+                    .is_some_and(|p| remove_pointer(&mut json, p));
+                if !retry || diags.len() - before > 50 {
+                    break None;
+                }
+            }
         }
+    };
+    let spec = match spec {
+        Some(spec) if !failed => spec,
+        _ => return None,
     };
     let mut findings = diag::Findings::default();
     spec.check(&mut findings);
@@ -677,12 +703,30 @@ pub fn is_handle(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Turn a serde error with its path into a located diagnostic.
+/// Remove the value at `pointer` (JSON pointer) from `value`; whether it was there.
+fn remove_pointer(value: &mut serde_json::Value, pointer: &str) -> bool {
+    let Some((parent, last)) = pointer.rsplit_once('/') else { return false };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match value.pointer_mut(parent) {
+        Some(serde_json::Value::Object(map)) => map.remove(&last).is_some(),
+        Some(serde_json::Value::Array(items)) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Turn a serde error with its path into a located diagnostic, and the
+/// pointer of the field it is about (`/spec/...`).
 fn serde_diagnostic(
     file: &Path,
     doc: &Node,
     err: &serde_path_to_error::Error<serde_json::Error>,
-) -> Diagnostic {
+) -> (Diagnostic, String) {
     let mut pointer = String::from("/spec");
     for segment in err.path() {
         match segment {
@@ -705,19 +749,63 @@ fn serde_diagnostic(
             format!("{pointer}/{field}")
         };
         let loc = doc.key_loc(&field_pointer).unwrap_or_else(|| locate(doc, &pointer));
-        let expected = message.split_once(", expected ").map(|(_, e)| e.to_string());
+        let expected: Vec<&str> = message
+            .split_once(", expected ")
+            .map(|(_, e)| e.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
         let mut d = Diagnostic::new(file, loc, format!("unknown field `{field}`"));
-        if let Some(expected) = expected {
-            d = d.with_hint(format!("expected {expected}"));
+        if let Some(close) = crate::suggest::closest(field, expected.iter().copied()) {
+            d = d.with_hint(format!("did you mean `{close}`?"));
+        } else if !expected.is_empty() {
+            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+            d = d.with_hint(format!("the fields here are {}", list.join(", ")));
         }
-        return d;
+        return (d, field_pointer);
     }
     let field = pointer.rsplit('/').next().unwrap_or("spec");
+    let message = plain_types(&message);
     let mut d = Diagnostic::new(file, locate(doc, &pointer), format!("{field}: {message}"));
-    if message.contains("expected a boolean") || message.contains("expected bool") {
+    let quoted = message.starts_with("found string ");
+    if quoted && (message.contains("a whole number") || message.contains("a number")) {
+        d = d.with_hint(
+            "write it without quotes: a quoted value (or a quoted `${var.NAME}`) stays text",
+        );
+    } else if message.contains("expected true or false") {
         d = d.with_hint("write true or false (YAML 1.2: yes/no/on/off are strings)");
     }
-    d
+    (d, pointer)
+}
+
+/// serde's messages in words a manifest author uses: no Rust type names.
+fn plain_types(message: &str) -> String {
+    let mut text = message.to_string();
+    for (rust, plain) in [
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected u16", "expected a whole number, 0 or more"),
+        ("expected u8", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected bool", "expected true or false"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+        ("invalid type: sequence", "found a list"),
+        ("invalid type: map", "found a mapping"),
+        ("invalid type: ", "found "),
+        ("invalid value: ", "found "),
+    ] {
+        text = text.replace(rust, plain);
+    }
+    // `struct FooSpec` / `enum Bar` are Rust type names too.
+    if let Some(i) = text.find("expected struct ") {
+        text.truncate(i);
+        text.push_str("expected a mapping");
+    }
+    text
 }
 
 /// `serde_json` appends " at line L column C" of the JSON we built; drop it.

@@ -359,3 +359,31 @@ fn an_empty_named_file_is_a_warning() {
     assert_eq!(walked.status.code(), Some(0), "{}", stderr(&walked));
     assert!(!stderr(&walked).contains("warning"), "{}", stderr(&walked));
 }
+
+/// Every unknown field and wrong type of a document is reported, not only
+/// the first; misspelled kinds and fields get one "did you mean", not a list;
+/// no Rust type name reaches the user.
+#[test]
+fn every_problem_of_a_document_with_did_you_mean_and_plain_types() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  descripton: x\n  skillEvaluationMethd: ALL\n  mediaSettings:\n    message: {alertingTimeoutSeconds: \"30\"}\n  autoAnswerOnly: [1]\n---\napiVersion: gcctl/v1\nkind: RoutingQeue\nmetadata: {name: r}\nspec: {name: R}\n",
+    );
+    let out = ctx.run(&["validate", "q.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for expected in [
+        "q.yaml:6:3: error: unknown field `descripton`\n  hint: did you mean `description`?",
+        "q.yaml:7:3: error: unknown field `skillEvaluationMethd`\n  hint: did you mean `skillEvaluationMethod`?",
+        "q.yaml:9:39: error: alertingTimeoutSeconds: found string \"30\", expected a whole number",
+        "hint: write it without quotes: a quoted value (or a quoted `${var.NAME}`) stays text",
+        "error: autoAnswerOnly: found a list, expected true or false",
+        "q.yaml:13:7: error: unknown kind `RoutingQeue`\n  hint: did you mean `RoutingQueue`?",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in\n{err}");
+    }
+    for rust in ["i64", "u32", "bool", "struct ", "sequence"] {
+        assert!(!err.contains(rust), "`{rust}` in\n{err}");
+    }
+}
