@@ -11,7 +11,7 @@ use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set, restore_lost_secrets};
 use crate::plan::saved::SavedPlan;
-use crate::plan::{self, Plan, ReadScope};
+use crate::plan::{self, Action, Plan, ReadScope};
 use crate::printer::{Printer, Role};
 use crate::render;
 
@@ -247,7 +247,8 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         // The first Ctrl-C (or SIGTERM) stops the run gracefully; a second exits at once.
         let watcher = tokio::spawn(watch_interrupts(settings.interrupt.clone(), printer.clone()));
         let (sender, receiver) = mpsc::unbounded_channel();
-        let reporter = tokio::spawn(report_events(receiver, args.output, printer.clone()));
+        let total = effective.changes.iter().filter(|c| c.action != Action::NoOp).count();
+        let reporter = tokio::spawn(report_events(receiver, args.output, printer.clone(), total));
         let summary =
             apply::execute(&plan, &set, &live, &connection.client, &settings, &secrets, &sender)
                 .await;
@@ -339,12 +340,28 @@ fn confirm(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
 /// Print events as they come: in JSON, every event as a line on stdout; in
 /// text, progress and outcomes on stderr, each failure once as
 /// `error:` / `Caused by:` / `hint:` when it happens.
+///
+/// On a terminal (stderr, not with `-q`), each line that ends a change
+/// carries a counter and the elapsed time (`[12/35 4.2s]`), and `started`
+/// lines show what is in flight.
 async fn report_events(
     mut events: mpsc::UnboundedReceiver<Event>,
     output: ApplyOutput,
     printer: Printer,
+    total: usize,
 ) {
+    let started = std::time::Instant::now();
+    let mut done = 0;
     while let Some(event) = events.recv().await {
+        let ends = !matches!(event.event, EventKind::Started | EventKind::Unchanged);
+        if ends {
+            done += 1;
+        }
+        let progress = if printer.progress_enabled() && ends {
+            format!("[{done}/{total} {:.1}s] ", started.elapsed().as_secs_f64())
+        } else {
+            String::new()
+        };
         if output == ApplyOutput::Json {
             // A closed stdout ends the output, not the run: the summary write reports it.
             let _ = printer.data(&render::json::apply_event(&event));
@@ -352,6 +369,9 @@ async fn report_events(
         }
         match (&event.event, &event.error) {
             (EventKind::Failed, Some(failure)) => {
+                if !progress.is_empty() {
+                    printer.status(&format!("{progress}failed {}", event.object));
+                }
                 printer.error(&failure.message, &failure.causes, failure.hint.as_deref());
             }
             (EventKind::Unchanged, _) => {}
@@ -361,7 +381,7 @@ async fn report_events(
                     event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
                 let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
                 printer.status(&format!(
-                    "{} {} \"{}\"{id}{message}",
+                    "{progress}{} {} \"{}\"{id}{message}",
                     event.event.as_str(),
                     event.object,
                     event.org_name

@@ -84,9 +84,9 @@ pub fn load_while_connecting(
     load: impl FnOnce() -> Option<ManifestSet>,
 ) -> anyhow::Result<Option<(ManifestSet, Connection)>> {
     let global = global.clone();
-    let printer = printer.clone();
+    let task_printer = printer.clone();
     let connecting = runtime.spawn(async move {
-        let connection = connect(&global, &printer).await?;
+        let connection = connect(&global, &task_printer).await?;
         connection.client.warm_up().await;
         anyhow::Ok(connection)
     });
@@ -95,6 +95,11 @@ pub fn load_while_connecting(
         return Ok(None);
     };
     let connection = runtime.block_on(connecting).context("the connection task failed")??;
+    if printer.progress_enabled() {
+        // On a terminal only: the read can take a while against a slow org.
+        let target = &connection.target;
+        printer.status(&format!("Reading the org ({} {})…", target.kind, target.location));
+    }
     Ok(Some((set, connection)))
 }
 

@@ -233,3 +233,43 @@ async fn a_failed_change_skips_its_dependents_and_independent_branches_go_on() {
     assert!(err.contains("Apply did not converge"), "{err}");
     assert!(err.contains("2 failed, 3 skipped. The 2 failures are reported above."), "{err}");
 }
+
+/// On a terminal, apply shows what is happening: the read, then each change
+/// with a counter and the elapsed time; without one (every other test), no
+/// progress is printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_shows_on_a_terminal_only() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\nspec: {name: Progress A}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: b}\nspec: {name: Progress B}\n",
+    );
+    let gcctl = org.ctx.command();
+    let mut command = std::process::Command::new("script");
+    command.current_dir(org.ctx.path()).env_clear();
+    for (key, value) in gcctl.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let line = format!("'{}' apply --auto-approve set", env!("CARGO_BIN_EXE_gcctl"));
+    command.args(["-qec", &line, "/dev/null"]);
+    let Ok(output) = tokio::task::spawn_blocking(move || command.output()).await.unwrap() else {
+        return; // No `script` here: nothing to check.
+    };
+    let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("Reading the org (org "), "{text}");
+    assert!(text.contains("[1/2 ") && text.contains("[2/2 "), "{text}");
+    assert!(text.contains("s] created RoutingQueue/"), "{text}");
+    // Not on a terminal: no counters.
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\nspec: {name: Progress A, description: x}\n",
+    );
+    let plain = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&plain, 0);
+    let err = stderr(&plain);
+    assert!(!err.contains("[1/") && !err.contains("Reading the org ("), "{err}");
+}
