@@ -174,8 +174,10 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         None => (args.paths.clone(), args.env.clone(), args.select.clone()),
     };
     let runtime = runtime()?;
+    let env_name = env.clone();
     let load = || load_set(&paths, env, &select, printer);
-    let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
+    let connecting = load_while_connecting(&runtime, global, env_name.as_deref(), printer, load)?;
+    let Some((set, connection)) = connecting else {
         return Ok(Outcome::Failed);
     };
     // A saved plan says whether it prunes; `--prune` cannot add prunes to it.
@@ -209,6 +211,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let live =
             plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
                 .await?;
+        crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
         let mut plan = if destroy {

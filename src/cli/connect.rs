@@ -31,10 +31,26 @@ pub struct Connection {
 /// Connect as the global options say. Retry waits of a few seconds or more
 /// show on a terminal (what is retried, why, until when).
 pub async fn connect(global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Connection> {
+    connect_to(global, None, printer).await
+}
+
+/// Connect as [`connect`], to an environment's declared org when it says
+/// how (`--sandbox` wins: the sandbox is one org for every environment).
+pub async fn connect_to(
+    global: &GlobalArgs,
+    org: Option<&crate::kinds::project::EnvironmentOrg>,
+    printer: &Printer,
+) -> anyhow::Result<Connection> {
     if global.sandbox {
         return connect_sandbox(global, printer).await;
     }
-    let mut config = ClientConfig::from_env(|key| std::env::var(key).ok())?;
+    let env = |key: &str| std::env::var(key).ok();
+    let mut config = match org.filter(|o| o.connects()) {
+        Some(org) => ClientConfig::from_env(|key| org.setting(key, &env)).context(
+            "cannot connect to the org the environment declares (its `org` in the Project)",
+        )?,
+        None => ClientConfig::from_env(env)?,
+    };
     if let Some(limit) = global.rate_limit {
         config.rate_limit_per_minute = limit;
     }
@@ -80,9 +96,18 @@ async fn connect_sandbox(global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
 pub fn load_while_connecting(
     runtime: &tokio::runtime::Runtime,
     global: &GlobalArgs,
+    env: Option<&str>,
     printer: &Printer,
     load: impl FnOnce() -> Option<ManifestSet>,
 ) -> anyhow::Result<Option<(ManifestSet, Connection)>> {
+    // With --env, the environment may name its org: connect once it is known.
+    if env.is_some() && !global.sandbox {
+        let Some(set) = load() else { return Ok(None) };
+        let org = set.project.org_for(set.env.as_deref()).cloned();
+        let connection = runtime.block_on(connect_to(global, org.as_ref(), printer))?;
+        reading(printer, &connection);
+        return Ok(Some((set, connection)));
+    }
     let global = global.clone();
     let task_printer = printer.clone();
     let connecting = runtime.spawn(async move {
@@ -95,12 +120,16 @@ pub fn load_while_connecting(
         return Ok(None);
     };
     let connection = runtime.block_on(connecting).context("the connection task failed")??;
+    reading(printer, &connection);
+    Ok(Some((set, connection)))
+}
+
+/// On a terminal only: say that the read starts (it can take a while).
+fn reading(printer: &Printer, connection: &Connection) {
     if printer.progress_enabled() {
-        // On a terminal only: the read can take a while against a slow org.
         let target = &connection.target;
         printer.status(&format!("Reading the org ({} {})…", target.kind, target.location));
     }
-    Ok(Some((set, connection)))
 }
 
 /// A tokio runtime for one command.

@@ -54,7 +54,9 @@ pub enum DriftOutput {
 pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let runtime = runtime()?;
     let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, printer);
-    let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
+    let Some((set, connection)) =
+        load_while_connecting(&runtime, global, args.set.env.as_deref(), printer, load)?
+    else {
         return Ok(Outcome::Failed);
     };
     let started = Instant::now();

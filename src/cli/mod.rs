@@ -212,6 +212,47 @@ pub fn restore_lost_secrets(
     }
 }
 
+/// The org the credentials reach must be the one the selected environment
+/// declares (its `org.id` / `org.name` in the Project), checked before any
+/// change; `--sandbox` is one org for every environment, so not there.
+pub fn check_environment_org(
+    set: &crate::manifest::ManifestSet,
+    live: &crate::plan::LiveOrg,
+    global: &GlobalArgs,
+) -> anyhow::Result<()> {
+    let Some(declared) = set.project.org_for(set.env.as_deref()) else { return Ok(()) };
+    if global.sandbox || (declared.id.is_none() && declared.name.is_none()) {
+        return Ok(());
+    }
+    let env = set.env.as_deref().unwrap_or_default();
+    let Some(reached) = &live.org else {
+        return Err(hinted(
+            &format!(
+                "cannot tell which org the credentials reach, so environment `{env}` cannot be checked"
+            ),
+            "GET /api/v2/organizations/me gave no org id",
+        ));
+    };
+    let id_differs = declared.id.as_ref().is_some_and(|id| id != &reached.id);
+    let name_differs = declared.name.as_ref().is_some_and(|name| name != &reached.name);
+    if id_differs || name_differs {
+        let want = match (&declared.name, &declared.id) {
+            (Some(name), Some(id)) => format!("\"{name}\" (id {id})"),
+            (Some(name), None) => format!("\"{name}\""),
+            (None, Some(id)) => format!("id {id}"),
+            (None, None) => String::new(),
+        };
+        return Err(hinted(
+            &format!(
+                "environment `{env}` declares org {want}, but the credentials reach org \"{}\" (id {}); nothing was changed",
+                reached.name, reached.id
+            ),
+            "check the credentials the environment names (its `org` in the Project), or the environment given with --env",
+        ));
+    }
+    Ok(())
+}
+
 /// Wait for Ctrl-C, or SIGTERM on Unix.
 pub async fn wait_for_signal() {
     #[cfg(unix)]

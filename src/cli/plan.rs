@@ -61,7 +61,9 @@ pub struct PlanArgs {
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let runtime = runtime()?;
     let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, printer);
-    let Some((set, connection)) = load_while_connecting(&runtime, global, printer, load)? else {
+    let Some((set, connection)) =
+        load_while_connecting(&runtime, global, args.set.env.as_deref(), printer, load)?
+    else {
         return Ok(Outcome::Failed);
     };
     let started = Instant::now();
@@ -69,6 +71,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let live =
             plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
                 .await?;
+        crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let plan = if args.destroy {
             plan::build_destroy(&set, &live, target)?

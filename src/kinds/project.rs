@@ -35,6 +35,62 @@ pub struct ProjectSpec {
 pub struct Environment {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variables: BTreeMap<String, VarValue>,
+    /// The org this environment lives in: `--env NAME` then connects there
+    /// (instead of the `GENESYSCLOUD_*` variables) and checks that the
+    /// credentials reach it. Names of variables only, never credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<EnvironmentOrg>,
+}
+
+/// Where an environment's org is, and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvironmentOrg {
+    /// The region (as `GENESYSCLOUD_REGION` takes it: `eu-central-1`,
+    /// `mypurecloud.de`, or a base URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The environment variable holding the OAuth client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id_from_env: Option<String>,
+    /// The environment variable holding the OAuth client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_from_env: Option<String>,
+    /// The environment variable holding an access token (instead of client
+    /// credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_from_env: Option<String>,
+    /// The org's id (`GET /api/v2/organizations/me`): a run whose
+    /// credentials reach another org stops before any change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The org's name, checked like `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl EnvironmentOrg {
+    /// The value of a `GENESYSCLOUD_*` setting for this environment, read
+    /// through `env` from the variables it names; `None` for what it does
+    /// not set (credentials it does not name are not read from
+    /// `GENESYSCLOUD_*` either: one org per environment).
+    pub fn setting(&self, key: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let from = |var: &Option<String>| var.as_deref().and_then(env);
+        match key {
+            "GENESYSCLOUD_REGION" => self.region.clone(),
+            "GENESYSCLOUD_OAUTHCLIENT_ID" => from(&self.client_id_from_env),
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET" => from(&self.client_secret_from_env),
+            "GENESYSCLOUD_ACCESS_TOKEN" => from(&self.access_token_from_env),
+            _ => env(key),
+        }
+    }
+
+    /// Whether it says how to connect (else the `GENESYSCLOUD_*` variables do).
+    pub fn connects(&self) -> bool {
+        self.region.is_some()
+            || self.client_id_from_env.is_some()
+            || self.access_token_from_env.is_some()
+    }
 }
 
 /// A variable's value: text, a number or a boolean, substituted as text.
@@ -77,6 +133,11 @@ pub struct IgnoreRule {
 }
 
 impl ProjectSpec {
+    /// The org an environment declares, if any.
+    pub fn org_for(&self, env: Option<&str>) -> Option<&EnvironmentOrg> {
+        env.and_then(|e| self.environments.get(e)).and_then(|e| e.org.as_ref())
+    }
+
     /// The variables in effect for an environment (`None`: project defaults only).
     pub fn variables_for(&self, env: Option<&str>) -> BTreeMap<String, String> {
         let mut vars: BTreeMap<String, String> =

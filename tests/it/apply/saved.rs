@@ -326,3 +326,42 @@ async fn a_saved_plan_made_without_prune_refuses_prune() {
     assert!(err.contains("the saved plan was made without --prune"), "{err}");
     assert!(err.contains("gcctl plan --out plan.json set --prune"), "{err}");
 }
+
+/// An environment may name its org: `--env prod` connects with the
+/// variables it names (not `GENESYSCLOUD_*`), and credentials that reach
+/// another org than the one declared stop the run before any change.
+#[tokio::test]
+async fn an_environment_connects_to_its_own_org_and_checks_it() {
+    let mut org = ApplyOrg::default().await;
+    let base = org.org.sandbox.base_url();
+    let (id, secret) =
+        (org.org.sandbox.client_id().to_string(), org.org.sandbox.client_secret().to_string());
+    let me = org.get("/api/v2/organizations/me").await.body;
+    let org_id = me["id"].as_str().unwrap().to_string();
+    // The default variables point nowhere useful; prod's own ones work.
+    org.as_client()
+        .ctx
+        .env("GENESYSCLOUD_REGION", "http://127.0.0.1:9")
+        .env("GENESYSCLOUD_OAUTHCLIENT_ID", "not-this-one")
+        .env("PROD_GC_CLIENT_ID", &id)
+        .env("PROD_GC_CLIENT_SECRET", &secret);
+    let project = |declared_id: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Project\nmetadata: {{name: p}}\nspec:\n  environments:\n    prod:\n      org:\n        region: {base}\n        clientIdFromEnv: PROD_GC_CLIENT_ID\n        clientSecretFromEnv: PROD_GC_CLIENT_SECRET\n        id: {declared_id}\n        name: gcctl sandbox\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec: {{name: Env Queue}}\n"
+        )
+    };
+    org.ctx.write("set/all.yaml", &project(&org_id));
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "--env", "prod", "set"]).await;
+    assert_exit(&plan, 2);
+    assert!(stdout(&plan).contains(&format!("(id {org_id})")), "{}", stdout(&plan));
+
+    org.ctx.write("set/all.yaml", &project("another-org"));
+    let apply = org.gcctl(&["apply", "--auto-approve", "--env", "prod", "set"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(
+        err.contains(&format!("environment `prod` declares org \"gcctl sandbox\" (id another-org), but the credentials reach org \"gcctl sandbox\" (id {org_id}); nothing was changed")),
+        "{err}"
+    );
+    assert!(org.named(QUEUES, "Env Queue").await.is_empty());
+}
