@@ -243,7 +243,7 @@ pub fn check_environment_org(
             (None, None) => String::new(),
         };
         return Err(hinted(
-            &format!(
+            format!(
                 "environment `{env}` declares org {want}, but the credentials reach org \"{}\" (id {}); nothing was changed",
                 reached.name, reached.id
             ),
