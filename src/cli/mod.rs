@@ -227,7 +227,7 @@ pub fn check_environment_org(
     let env = set.env.as_deref().unwrap_or_default();
     let Some(reached) = &live.org else {
         return Err(hinted(
-            &format!(
+            format!(
                 "cannot tell which org the credentials reach, so environment `{env}` cannot be checked"
             ),
             "GET /api/v2/organizations/me gave no org id",
