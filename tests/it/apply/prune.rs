@@ -190,7 +190,15 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     let org = ApplyOrg::default().await;
     let manifests = crate::common::repo_root().join("manifests");
     super::copy_tree(&manifests, &org.ctx.path().join("set"));
-    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await, 0);
+    let args = ["apply", "--auto-approve", "--secrets-dir", "s", "--parallelism", "1", "set"];
+    let applied = org.gcctl(&args).await;
+    assert_exit(&applied, 0);
+    let base = org.org.sandbox.base_url();
+    let shown = |output: &std::process::Output| {
+        crate::common::render(output, &[(org.ctx.path(), "[TEMP]")]).replace(&base, "[SANDBOX]")
+    };
+    // What users see of apply and destroy, reviewed like the plan's output.
+    crate::plan::settings().bind(|| insta::assert_snapshot!("apply_sample_text", shown(&applied)));
 
     let planned = org.gcctl(&["plan", "--destroy", "--detailed-exitcode", "set"]).await;
     assert_exit(&planned, 2);
@@ -203,6 +211,8 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
 
     let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
     assert_exit(&destroyed, 0);
+    crate::plan::settings()
+        .bind(|| insta::assert_snapshot!("destroy_sample_text", shown(&destroyed)));
     let err = stderr(&destroyed);
     assert!(err.contains("4 deleted"), "{err}");
     assert_eq!(org.named(QUEUES, "Acme Support").await.len(), 0);
