@@ -72,6 +72,17 @@ impl Object {
     }
 }
 
+/// What a spec reading the files its manifest names gets
+/// ([`crate::kinds::Spec::resolve_files`]).
+pub struct FileContext<'a> {
+    /// The manifest file: paths in the spec are relative to its folder.
+    pub manifest: &'a Path,
+    /// The document, after substitution (to locate fields).
+    pub doc: &'a Node,
+    /// The variables of the selected environment.
+    pub vars: &'a BTreeMap<String, String>,
+}
+
 /// A validated set of manifests.
 #[derive(Debug)]
 pub struct ManifestSet {
@@ -423,8 +434,15 @@ fn type_document(
                 .with_hint(hint),
         );
     }
-    let object = type_node(&doc.file, doc.node, doc.kind, diags)?;
-    (!had_unknown).then_some(object)
+    let mut object = type_node(&doc.file, doc.node, doc.kind, diags)?;
+    if had_unknown {
+        return None;
+    }
+    let cx = FileContext { manifest: &object.file, doc: &object.doc, vars };
+    let problems = object.spec.resolve_files(&cx);
+    let failed = problems.iter().any(|d| d.severity == diag::Severity::Error);
+    diags.extend(problems);
+    (!failed).then_some(object)
 }
 
 /// Deserialize metadata, spec and the object options of one document.

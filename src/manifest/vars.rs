@@ -45,6 +45,27 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
     }
 }
 
+/// Substitute variables in a whole text (a file a manifest names, such as a
+/// flow definition); returns the text and every unknown variable at its
+/// line and column in that text.
+pub fn substitute_text(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+) -> (String, Vec<UnknownVariable>) {
+    let (out, missing) = expand(text, vars);
+    let unknown = missing
+        .into_iter()
+        .map(|(name, offset)| {
+            let before: String = text.chars().take(offset).collect();
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            UnknownVariable { name, loc: Loc { line: clamp(line), column: clamp(column) } }
+        })
+        .collect();
+    (out, unknown)
+}
+
 fn is_single_var(text: &str) -> bool {
     text.starts_with("${var.") && text.ends_with('}') && text[2..].find('}') == Some(text.len() - 3)
 }
@@ -118,6 +139,16 @@ mod tests {
         assert_eq!(doc.get("t").unwrap().value, Value::Int(30));
         assert_eq!(doc.get("q").unwrap().as_str(), Some("30"));
         assert_eq!(doc.get("e").unwrap().as_str(), Some("${var.host}"));
+    }
+
+    #[test]
+    fn substitutes_whole_texts_and_locates_unknown_variables() {
+        let (out, unknown) = substitute_text("a: ${var.host}\nb:\n  c: x ${var.nope}\n", &vars());
+        assert_eq!(out, "a: dev.example.com\nb:\n  c: x ${var.nope}\n");
+        assert_eq!(
+            unknown,
+            vec![UnknownVariable { name: "nope".into(), loc: Loc { line: 3, column: 8 } }]
+        );
     }
 
     #[test]
