@@ -326,6 +326,12 @@ fn import(store: &mut Store, text: &str, caller: Option<&Subject>) -> Result<Str
             name_of(f) == name && f.get("type").and_then(Value::as_str) == Some(flow_type.as_str())
         })
         .cloned();
+    if let Some(flow) = existing.as_ref().filter(|f| f.get("system") == Some(&Value::Bool(true))) {
+        messages.push(format!(
+            "The flow '{}' is a system flow and cannot be replaced by an import.",
+            name_of(flow)
+        ));
+    }
     if let Some(flow) = &existing {
         if let Some(holder) = super::flows::lock_holder(flow).filter(|h| Some(h) != caller) {
             messages.push(format!(
