@@ -502,9 +502,9 @@ async fn run_graph(
             Ok(mut done) => {
                 state[n] = State::Succeeded;
                 if let Some(first) = done_first.remove(&i) {
-                    let mut notes = first.notes;
-                    notes.append(&mut done.notes);
-                    done = Done { action: first.action, id: first.id, notes };
+                    let mut all_notes = first.notes;
+                    all_notes.append(&mut done.notes);
+                    done = Done { action: first.action, id: first.id, notes: all_notes };
                 }
                 send(events, summary, done_event(change, &done));
             }

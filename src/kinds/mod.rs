@@ -284,6 +284,12 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
         target == RefTarget::Kind(self.kind())
     }
 
+    /// The files the spec read (see [`Spec::resolve_files`]): not manifests,
+    /// and not reported as skipped when a directory holds them.
+    fn named_files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+
     /// Read the files the spec names, relative to its manifest (a flow's
     /// definition), after `${var.NAME}` substitution; every problem is a
     /// diagnostic at its `file:line:column`. Called once, after parsing.

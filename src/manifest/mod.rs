@@ -229,6 +229,11 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         objects.push(object);
     }
     objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    // Files a manifest reads (a flow's definition) are not "skipped".
+    let canonical = |p: &Path| fs_err::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let named: Vec<PathBuf> =
+        objects.iter().flat_map(|o| o.spec.named_files()).map(|p| canonical(&p)).collect();
+    skipped.retain(|f| !named.contains(&canonical(f)));
     check::check_set(&objects, &declared, &mut diags);
     diags.sort();
     diags.dedup();

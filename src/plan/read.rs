@@ -232,8 +232,12 @@ impl Needs {
                 needs.lookups.extend(org.lookups_needed(object.spec.as_ref()));
             }
         }
+        let index = crate::manifest::check::SetIndex::new(&set.objects);
         for reference in declared_references(set) {
             match reference.target {
+                // A declared flow is read with its kind's list.
+                RefTarget::Flow(_)
+                    if index.resolve_ref(reference.target, &reference.name).is_some() => {}
                 RefTarget::Flow(flow_type) => {
                     needs.flows.insert((reference.name.clone(), flow_type));
                 }

@@ -117,7 +117,7 @@ impl FlowType {
 
     /// The dependency tracking `objectType` of a flow of this type: the type
     /// plus `FLOW`, except `WORKFLOW` (API reference §h, provider
-    /// `dependent_consumers.go` SetFlowTypeObjectMaps).
+    /// `dependent_consumers.go` `SetFlowTypeObjectMaps`).
     pub fn dependency_type(self) -> String {
         match self {
             FlowType::Workflow => "WORKFLOW".to_string(),

@@ -262,6 +262,13 @@ impl Spec for FlowSpec {
         diagnostics
     }
 
+    fn named_files(&self) -> Vec<PathBuf> {
+        match (&self.file, &self.source) {
+            (Some(_), Some(source)) => vec![source.path.clone()],
+            _ => Vec::new(),
+        }
+    }
+
     fn to_json(&self) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         // The digest of the set covers the definition a file holds.

@@ -353,7 +353,7 @@ fn import(store: &mut Store, text: &str, caller: Option<&Subject>) -> Result<Str
         division,
         description,
         text,
-        consumed,
+        &consumed,
         caller,
     ))
 }

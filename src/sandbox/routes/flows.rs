@@ -164,7 +164,7 @@ pub fn publish(
     division: Option<String>,
     description: Option<String>,
     text: &str,
-    consumed: Vec<Value>,
+    consumed: &[Value],
     caller: Option<&Subject>,
 ) -> String {
     let id = existing
@@ -461,7 +461,7 @@ async fn publish_action(
         division,
         description,
         &text,
-        consumed,
+        &consumed,
         Some(&caller.subject),
     );
     store.commit()?;

@@ -170,10 +170,11 @@ async fn a_flow_published_behind_gcctls_back_is_drift_in_every_format() {
     // The same text as gcctl's, republished well after gcctl's upload (its
     // marker's time): who published it is drift, the definition is not.
     let digest = gcctl::kinds::flow::archy::digest(&declared);
-    let stale = gcctl::kinds::flow::archy::marker(&digest, chrono::Utc::now().timestamp() - 7200);
+    let old_marker =
+        gcctl::kinds::flow::archy::marker(&digest, chrono::Utc::now().timestamp() - 7200);
     let copied = declared.replace(
         "description: Hands Cognigy conversations over to agents",
-        &format!("description: \"Hands Cognigy conversations over to agents {stale}\""),
+        &format!("description: \"Hands Cognigy conversations over to agents {old_marker}\""),
     );
     let state = publish_through_the_api(&org.org, &copied).await;
     assert_eq!(state["status"], "Success", "{state}");
@@ -458,4 +459,42 @@ async fn prune_unlocks_flows_and_keeps_those_still_in_use() {
     assert_eq!(org.named(FLOWS, "Old Greeting").await.len(), 0);
     assert_eq!(org.named(FLOWS, "Old Waiting Music").await.len(), 1);
     assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 1);
+}
+
+const IN_QUEUE_SET: &str = "
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: patient
+spec:
+  name: Patient Queue
+  messageInQueueFlow: hold-music
+---
+apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: hold-music
+spec:
+  name: Hold Music
+  type: INQUEUESHORTMESSAGE
+  definition: |
+    inqueueShortMessage:
+      name: Hold Music
+      description: While the customer waits
+";
+
+#[tokio::test]
+async fn a_queue_names_a_declared_in_queue_flow_by_handle_and_is_created_after_it() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", IN_QUEUE_SET);
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 0);
+    let said = text(&apply);
+    let flow_at = said.find("created Flow/hold-music").expect("the flow is created");
+    let queue_at = said.find("created RoutingQueue/patient").expect("the queue is created");
+    assert!(flow_at < queue_at, "the flow first: {said}");
+    let flow = org.one(FLOWS, "Hold Music").await;
+    let queue = org.one("/api/v2/routing/queues?pageSize=500", "Patient Queue").await;
+    assert_eq!(queue["messageInQueueFlow"]["id"], flow["id"], "{queue}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
