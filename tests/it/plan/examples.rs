@@ -57,7 +57,7 @@ async fn examples_on_an_empty_org_are_all_creates() {
     // so that it may grant them to the new OAuth clients.
     assert_eq!(
         [total("create"), total("update"), total("delete"), total("no_op")],
-        [15, 4, 0, 0],
+        [17, 4, 0, 0],
         "{plans:?}"
     );
     let actions: Vec<(String, String)> = plans.iter().flat_map(actions).collect();
@@ -140,17 +140,26 @@ async fn create_examples(org: &PlanOrg) -> Ids {
         json!("a-signature-secret-of-32-chars!!");
     let cognigy = org.create(OPEN, cognigy).await;
     let setting = org.org.id_named("/api/v2/conversations/messaging/settings", "Default").await;
-    integration(
-        org,
-        json!({
-            "name": "External Bot Sync",
-            "messagingSetting": {"id": setting},
-            "outboundNotificationWebhookUrl": "https://bot-engine.staging.example.net/v1/genesys/events",
-            "webhookHeaders": {"X-Bot-Engine-Tenant": "acme"},
-        }),
-        "External Bot Inbound",
+    let external = org
+        .create(
+            OPEN,
+            json!({
+                "name": "External Bot Sync",
+                "messagingSetting": {"id": setting},
+                "outboundNotificationWebhookUrl": "https://bot-engine.staging.example.net/v1/genesys/events",
+                "outboundNotificationWebhookSignatureSecretToken": "a-signature-secret-of-32-chars!!",
+                "webhookHeaders": {"X-Bot-Engine-Tenant": "acme"},
+            }),
+        )
+        .await;
+    org.create(
+        QUEUES,
+        json!({"name": "External Bot Escalations", "division": {"id": home},
+            "mediaSettings": {"message": {"alertingTimeoutSeconds": 30}}}),
     )
     .await;
+    let flow = publish_example_flow(org, "external-bot-sync").await;
+    route(org, &external, &flow).await;
     integration(
         org,
         json!({
@@ -173,7 +182,7 @@ async fn create_examples(org: &PlanOrg) -> Ids {
     )
     .await;
     // The example's flow transfers to that queue; the integration routes to it.
-    let flow = publish_example_flow(org).await;
+    let flow = publish_example_flow(org, "bot-handover-cognigy").await;
     route(org, &cognigy, &flow).await;
     let support = org.flow("Support", "INQUEUESHORTMESSAGE").await;
     let guest = org
@@ -230,13 +239,13 @@ async fn create_roles(org: &PlanOrg) {
     }
 }
 
-/// Publish the bot hand-over example's flow through the import job API as
-/// a previous gcctl run would have (the declared text, gcctl's marker in
-/// the description, the manifest's division added); returns its id.
-async fn publish_example_flow(org: &PlanOrg) -> String {
+/// Publish an example's flow through the import job API as a previous
+/// gcctl run would have (the declared text, gcctl's marker in the
+/// description, the manifest's division added); returns its id.
+async fn publish_example_flow(org: &PlanOrg, example: &str) -> String {
     use gcctl::kinds::flow::{FlowSpec, archy};
     let set = gcctl::manifest::load(
-        &[repo_root().join("examples/bot-handover-cognigy")],
+        &[repo_root().join("examples").join(example)],
         &gcctl::manifest::LoadOptions::default(),
     )
     .expect("the example loads");
