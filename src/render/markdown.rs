@@ -53,13 +53,13 @@ pub fn plan(plan: &Plan) -> String {
             let (before, after) = values(field);
             let texts = (multiline(field.before.as_ref()), multiline(field.after.as_ref()));
             match (texts, field.sensitive) {
+                // Multi-line values: their line diff below, not escaped strings.
                 ((Some(old), Some(new)), false) => {
+                    let (old_lines, new_lines) = (old.lines().count(), new.lines().count());
                     let _ = writeln!(
                         out,
-                        "| `{}` | {} | {} |",
-                        field.pointer,
-                        code(&before),
-                        code(&after)
+                        "| `{}` | {old_lines} lines | {new_lines} lines, diff below |",
+                        field.pointer
                     );
                     diff_block(&mut diffs, &field.pointer, old, new);
                 }
@@ -188,6 +188,19 @@ pub fn drift(report: &DriftReport) -> String {
             } else {
                 (inline(field.declared.as_ref()), inline(field.live.as_ref()))
             };
+            let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
+            if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} lines, diff below | {} lines |",
+                    cell(&field.pointer),
+                    declared.lines().count(),
+                    live.lines().count()
+                );
+                // Live (-) against declared (+), as a plan would change it.
+                diff_block(&mut diffs, &field.pointer, live, declared);
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} |",
@@ -195,11 +208,6 @@ pub fn drift(report: &DriftReport) -> String {
                 code(&declared),
                 code(&live)
             );
-            let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
-            if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
-                // Live (-) against declared (+), as a plan would change it.
-                diff_block(&mut diffs, &field.pointer, live, declared);
-            }
         }
         out.push_str(&diffs);
         out.push_str("\n</details>\n");

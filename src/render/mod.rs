@@ -43,7 +43,7 @@ const DIFF_CONTEXT: usize = 3;
 pub type DiffLine = Option<(char, String)>;
 
 /// The line diff from `old` to `new` (a flow's definition, a description):
-/// every changed line with [`DIFF_CONTEXT`] unchanged lines around it, and a
+/// every changed line with three unchanged lines around it, and a
 /// `None` for each run of unchanged lines left out, so a one-line edit of a
 /// long definition reads as a few lines.
 pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {

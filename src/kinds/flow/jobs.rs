@@ -150,9 +150,10 @@ pub async fn read_details(
 ) -> Option<Value> {
     if let Some((_, source)) = declared.and_then(source_of) {
         let description = live.get("description").and_then(Value::as_str).unwrap_or_default();
-        if let Some((digest, _)) = archy::parse_marker(description) {
-            let published = super::published_by(live, archy::parse_marker(description).as_ref());
-            if digest == archy::digest(&source.text) && published == super::BY_GCCTL {
+        let marker = archy::parse_marker(description);
+        if let Some((digest, _)) = &marker {
+            let published = super::published_by(live, marker.as_ref());
+            if *digest == archy::digest(&source.text) && published == super::BY_GCCTL {
                 return None;
             }
         }

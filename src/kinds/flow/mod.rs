@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use archy::FlowType;
-use archy::{Inspection, Located};
+use archy::Inspection;
 
 use super::common::check_org_name;
 use super::org::{
@@ -550,11 +550,6 @@ fn published_by(live: &Value, marker: Option<&(String, i64)>) -> String {
 pub(crate) fn source_of(object: &Object) -> Option<(&FlowSpec, &Source)> {
     let spec = downcast::<FlowSpec>(object.spec.as_ref())?;
     Some((spec, spec.source.as_ref()?))
-}
-
-/// A queue named inside a definition, with where it is (for messages).
-pub fn queue_location(source: &Source, queue: &Located) -> String {
-    source.location(queue.loc)
 }
 
 #[cfg(test)]
