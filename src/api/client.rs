@@ -41,6 +41,9 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// For presigned upload and download URLs outside the API: no default
+    /// headers, never a token (see [`Client::upload`]).
+    transfer: reqwest::Client,
     config: ClientConfig,
     tokens: TokenSource,
     limiter: Option<DefaultDirectRateLimiter>,
@@ -123,8 +126,15 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| init_error(&e))?;
+        let transfer = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .timeout(config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| init_error(&e))?;
         let tokens = TokenSource::new(&config.auth, &config.target.login_base)?;
         let inner = Inner {
+            transfer,
             http,
             tokens,
             limiter: rate_limiter(config.rate_limit_per_minute),
@@ -208,6 +218,121 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Value, ApiError> {
         self.call(Call { method: Method::POST, path, query: &[], body, idempotent: true }).await
+    }
+
+    /// POST an action that takes query parameters and no body (a flow's
+    /// `actions/unlock?flow=…`): harmless to repeat.
+    pub async fn post_action(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, ApiError> {
+        self.call(Call { method: Method::POST, path, query, body: None, idempotent: true }).await
+    }
+
+    /// PUT `body` to a presigned URL an API call returned (a flow import
+    /// job's `presignedUrl`), with exactly `headers` (the job's) and never
+    /// the bearer token: the URL carries its own authorization, and a
+    /// storage service refuses a request that also has an `Authorization`
+    /// header. Only `https` URLs, or `http` to a loopback host (the
+    /// sandbox), are accepted. Retried on transport errors and 5xx for up
+    /// to 20 s, as the provider does (API reference §h); any status but
+    /// 2xx is a failure.
+    pub async fn upload(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: String,
+    ) -> Result<(), ApiError> {
+        const PATH: &str = "(the presigned upload URL)";
+        let url = transfer_url("PUT", PATH, url)?;
+        let mut request_headers = HeaderMap::new();
+        for (name, value) in headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes());
+            let value = HeaderValue::from_str(value);
+            match (name, value) {
+                (Ok(name), Ok(value)) => {
+                    request_headers.insert(name, value);
+                }
+                _ => {
+                    let message = "the upload headers the API returned are not valid HTTP headers";
+                    return Err(ApiError::new("PUT", PATH, ApiErrorKind::Decode, message));
+                }
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut wait = Duration::from_millis(250);
+        loop {
+            let request = self
+                .inner
+                .transfer
+                .put(url.clone())
+                .headers(request_headers.clone())
+                .body(body.clone());
+            let retry = match request.send().await {
+                Ok(response) if response.status().is_success() => return Ok(()),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = response.bytes().await.unwrap_or_default();
+                    let error = ApiError::from_response("PUT", PATH, status, None, &body);
+                    if status < 500 {
+                        return Err(error);
+                    }
+                    error
+                }
+                Err(e) => transport_failure("PUT", PATH, e, true).0,
+            };
+            if Instant::now() + wait > deadline {
+                return Err(retry);
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(4));
+        }
+    }
+
+    /// GET a presigned download URL an API call returned (a flow export
+    /// job's `downloadUrl`) as text, without the bearer token (same rules
+    /// as [`Client::upload`]). Retried on 429 (honoring `Retry-After`),
+    /// 5xx and transport errors, 10 tries, as the provider does.
+    pub async fn download(&self, url: &str) -> Result<String, ApiError> {
+        const PATH: &str = "(the presigned download URL)";
+        let url = transfer_url("GET", PATH, url)?;
+        let mut wait = Duration::from_millis(250);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (error, after) = match self.inner.transfer.get(url.clone()).send().await {
+                Ok(response) if response.status().is_success() => {
+                    let bytes = super::untrusted::read_body(response).await.map_err(|_| {
+                        ApiError::new("GET", PATH, ApiErrorKind::Transport, "the download failed")
+                    })?;
+                    return String::from_utf8(bytes).map_err(|_| {
+                        ApiError::new(
+                            "GET",
+                            PATH,
+                            ApiErrorKind::Decode,
+                            "the download is not UTF-8 text",
+                        )
+                    });
+                }
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let after = retry::retry_after(response.headers());
+                    let body = response.bytes().await.unwrap_or_default();
+                    let error = ApiError::from_response("GET", PATH, status, None, &body);
+                    if status != 429 && status < 500 {
+                        return Err(error);
+                    }
+                    (error, after)
+                }
+                Err(e) => (transport_failure("GET", PATH, e, true).0, None),
+            };
+            if attempt >= 10 {
+                return Err(error);
+            }
+            tokio::time::sleep(after.unwrap_or(wait).min(Duration::from_secs(30))).await;
+            wait = (wait * 2).min(Duration::from_secs(4));
+        }
     }
 
     /// PUT (replaces the object).
@@ -442,6 +567,26 @@ impl Client {
             Auth::ClientCredentials { .. } => "the token was refused".to_owned(),
         });
         error
+    }
+}
+
+/// A presigned URL gcctl may send a request to: `https`, or `http` to a
+/// loopback host (the sandbox serves its own on 127.0.0.1).
+fn transfer_url(method: &str, path: &str, url: &str) -> Result<Url, ApiError> {
+    let invalid = |why: &str| {
+        ApiError::new(method, path, ApiErrorKind::Transport, format!("refusing the URL: {why}"))
+    };
+    let parsed = Url::parse(url).map_err(|_| invalid("it is not a URL"))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if loopback => Ok(parsed),
+        _ => Err(invalid("only https (or http to a loopback host) is used")),
     }
 }
 

@@ -79,6 +79,9 @@ pub struct ApplySettings {
     /// lost, gcctl looks for the object by name for this long before it
     /// creates it again (a shorter look could duplicate it).
     pub consistency_window: Duration,
+    /// How long to wait for a flow import job to end (real jobs take
+    /// minutes; the provider waits up to 16).
+    pub flow_job_timeout: Duration,
     /// The OAuth client gcctl authenticates with (never deleted).
     pub own_client_id: Option<String>,
     /// Where creates whose outcome is unknown are recorded for the next run
@@ -99,6 +102,10 @@ impl ApplySettings {
     /// about 5 s for queues and longer for OAuth clients (UNVERIFIED: no
     /// documented bound); 15 s covers what is known.
     pub const DEFAULT_CONSISTENCY_WINDOW: Duration = Duration::from_secs(15);
+
+    /// The default wait for a flow import job: the provider polls for up
+    /// to 16 minutes (API reference §h).
+    pub const DEFAULT_FLOW_JOB_TIMEOUT: Duration = Duration::from_secs(16 * 60);
 }
 
 /// What happened to a change: the `event` of an `apply --output json` line.
@@ -334,6 +341,7 @@ pub async fn execute(
         secrets_dir: settings.secrets_dir.clone(),
         deadline: settings.deadline,
         consistency_window: settings.consistency_window,
+        job_deadline: settings.flow_job_timeout,
         own_client_id: settings.own_client_id.clone(),
         journal: settings.journal.clone(),
         caller: live.caller.as_ref(),
@@ -393,20 +401,30 @@ async fn check_duplicates(
                 continue;
             }
         };
-        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut by_name: BTreeMap<&str, Vec<&serde_json::Value>> = BTreeMap::new();
         for object in &live {
-            if let (Some(name), Some(id)) = (
-                object.get("name").and_then(serde_json::Value::as_str),
-                object.get("id").and_then(serde_json::Value::as_str),
-            ) {
-                by_name.entry(name).or_default().push(id);
+            if let Some(name) = object.get("name").and_then(serde_json::Value::as_str) {
+                by_name.entry(name).or_default().push(object);
             }
         }
         for change in declared {
-            let Some(ids) = by_name.get(change.org_name.as_str()).filter(|ids| ids.len() > 1)
-            else {
+            // The natural key beyond the name (a flow's type) decides too.
+            let spec = change
+                .manifest_name
+                .as_deref()
+                .and_then(|n| ctx.manifests.get(kind.kind(), n))
+                .map(|o| o.spec.as_ref());
+            let ids: Vec<&str> = by_name
+                .get(change.org_name.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|o| spec.is_none_or(|spec| kind.org().matches(spec, o)))
+                .filter_map(|o| o.get("id").and_then(serde_json::Value::as_str))
+                .collect();
+            if ids.len() < 2 {
                 continue;
-            };
+            }
+            let ids = &ids;
             let created = ctx.ids.lock().ok().and_then(|ids| {
                 ids.created(crate::kinds::RefTarget::Kind(kind.kind()), &change.org_name)
                     .map(str::to_string)
@@ -444,6 +462,11 @@ struct Run<'a> {
 /// Run changes as their dependencies succeed, at most `parallelism` at once.
 /// Once interrupted, nothing more starts; what runs has the grace period to
 /// finish, then is abandoned; what never started is reported as such.
+///
+/// A change whose kind writes some fields in a later step (see
+/// `OrgKind::late_pointers`) is two nodes: the change, then its late step,
+/// which also waits for the changes of `late_depends_on`. The change's
+/// event is sent when its last node ends.
 async fn run_graph(
     changes: &[&Change],
     run: &Run<'_>,
@@ -453,56 +476,90 @@ async fn run_graph(
     let (ctx, parallelism) = (run.ctx, run.parallelism);
     let index: BTreeMap<String, usize> =
         changes.iter().enumerate().map(|(i, c)| (c.address(), i)).collect();
-    let deps: Vec<Vec<usize>> = changes
+    // Nodes: every change (node i is change i), then the late steps.
+    let mut nodes: Vec<(usize, bool)> = (0..changes.len()).map(|i| (i, false)).collect();
+    let mut deps: Vec<Vec<usize>> = changes
         .iter()
         .map(|c| c.depends_on.iter().filter_map(|d| index.get(d).copied()).collect())
         .collect();
-    let mut dependents = vec![Vec::new(); changes.len()];
-    for (i, needs) in deps.iter().enumerate() {
-        for &d in needs {
-            dependents[d].push(i);
+    let mut late_of = vec![None; changes.len()];
+    for (i, change) in changes.iter().enumerate() {
+        if has_late_step(change) {
+            let mut needs = vec![i];
+            needs.extend(change.late_depends_on.iter().filter_map(|d| index.get(d).copied()));
+            late_of[i] = Some(nodes.len());
+            nodes.push((i, true));
+            deps.push(needs);
         }
     }
-    let mut state = vec![State::Pending; changes.len()];
-    // For a skipped change: the failed change at the root of its skip.
-    let mut root: Vec<Option<usize>> = vec![None; changes.len()];
-    // Changes to look at, in plan order: all of them at first, then the
-    // dependents of each change that ends or is skipped (only they can become
+    let mut dependents = vec![Vec::new(); nodes.len()];
+    for (n, needs) in deps.iter().enumerate() {
+        for &d in needs {
+            dependents[d].push(n);
+        }
+    }
+    let mut state = vec![State::Pending; nodes.len()];
+    // For a skipped node: the failed node at the root of its skip.
+    let mut root: Vec<Option<usize>> = vec![None; nodes.len()];
+    // What a change whose late step is pending did so far.
+    let mut done_first: BTreeMap<usize, Done> = BTreeMap::new();
+    // Nodes to look at, in plan order: all of them at first, then the
+    // dependents of each node that ends or is skipped (only they can become
     // ready or blocked), so an end costs its dependents, not a pass over all.
-    let mut to_look_at: BTreeSet<usize> = (0..changes.len()).collect();
+    let mut to_look_at: BTreeSet<usize> = (0..nodes.len()).collect();
     let limit = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut running = futures::stream::FuturesUnordered::new();
     let mut grace_ends: Option<tokio::time::Instant> = None;
     loop {
-        while let Some(i) = to_look_at.pop_first() {
-            if state[i] != State::Pending || run.interrupt.is_set() {
+        while let Some(n) = to_look_at.pop_first() {
+            if state[n] != State::Pending || run.interrupt.is_set() {
                 continue;
             }
+            let (i, late) = nodes[n];
             if let Some(&blocker) =
-                deps[i].iter().find(|&&d| matches!(state[d], State::Failed | State::Skipped))
+                deps[n].iter().find(|&&d| matches!(state[d], State::Failed | State::Skipped))
             {
-                state[i] = State::Skipped;
+                state[n] = State::Skipped;
                 // Name the change that failed, not the skip in between.
-                root[i] = root[blocker].or(Some(blocker));
-                let failed = root[i].unwrap_or(blocker);
-                let event = event(
-                    changes[i],
-                    EventKind::Skipped,
-                    Some(format!("upstream failed: {}", changes[failed].address())),
-                    None,
-                );
-                send(events, summary, event);
-                to_look_at.extend(&dependents[i]);
-            } else if deps[i].iter().all(|&d| state[d] == State::Succeeded) {
-                state[i] = State::Running;
+                root[n] = root[blocker].or(Some(blocker));
+                let failed = changes[nodes[root[n].unwrap_or(blocker)].0].address();
+                to_look_at.extend(&dependents[n]);
+                match (late, done_first.remove(&i)) {
+                    // The change itself failed: its event is sent already.
+                    (true, None) => {}
+                    (true, Some(first)) => {
+                        let message = format!(
+                            "{} {}, but its later step was not done: upstream failed: {failed}",
+                            changes[i].address(),
+                            EventKind::done(first.action).as_str()
+                        );
+                        send(
+                            events,
+                            summary,
+                            event(changes[i], EventKind::Skipped, Some(message), first.id),
+                        );
+                    }
+                    (false, _) => {
+                        let message = Some(format!("upstream failed: {failed}"));
+                        send(events, summary, event(changes[i], EventKind::Skipped, message, None));
+                    }
+                }
+            } else if deps[n].iter().all(|&d| state[d] == State::Succeeded) {
+                state[n] = State::Running;
                 let limit = Arc::clone(&limit);
                 let change = changes[i];
-                if change.action != Action::NoOp {
+                if change.action != Action::NoOp && !late {
                     let _ = events.send(event(change, EventKind::Started, None, change.id.clone()));
                 }
+                let id = done_first.get(&i).and_then(|d| d.id.clone());
                 running.push(async move {
                     let _permit = limit.acquire().await;
-                    (i, ops::execute(change, ctx).await)
+                    let result = if late {
+                        ops::execute_late(change, ctx, id.as_deref().unwrap_or_default()).await
+                    } else {
+                        ops::execute(change, ctx).await
+                    };
+                    (n, result)
                 });
             }
         }
@@ -524,23 +581,48 @@ async fn run_graph(
                 }
             }
         };
-        let Some((i, result)) = next else { break };
-        to_look_at.extend(&dependents[i]);
+        let Some((n, result)) = next else { break };
+        to_look_at.extend(&dependents[n]);
+        let (i, late) = nodes[n];
         let change = changes[i];
         match result {
-            Ok(done) => {
-                state[i] = State::Succeeded;
+            Ok(done) if !late && late_of[i].is_some() => {
+                state[n] = State::Succeeded;
+                done_first.insert(i, done);
+            }
+            Ok(mut done) => {
+                state[n] = State::Succeeded;
+                if let Some(first) = done_first.remove(&i) {
+                    let mut all_notes = first.notes;
+                    all_notes.append(&mut done.notes);
+                    done = Done { action: first.action, id: first.id, notes: all_notes };
+                }
                 send(events, summary, done_event(change, &done));
             }
             Err(err) => {
-                state[i] = State::Failed;
-                send(events, summary, failed_event(change, &err));
+                state[n] = State::Failed;
+                let first = done_first.remove(&i);
+                let mut failed = failed_event(change, &err);
+                if let Some(first) = first {
+                    // The object exists: say so, with its id.
+                    failed.id = first.id.clone().or(failed.id);
+                    if let (Some(error), Some(id)) = (failed.error.as_mut(), first.id.as_deref()) {
+                        error.message = format!(
+                            "{} was {} (id {id}), but a later step failed: {}",
+                            change.address(),
+                            EventKind::done(first.action).as_str(),
+                            error.message
+                        );
+                        failed.message = Some(error.one_line());
+                    }
+                }
+                send(events, summary, failed);
             }
         }
     }
     if run.interrupt.is_set() {
         drop(running);
-        report_unfinished(changes, &state, events, summary);
+        report_unfinished(changes, &state, &late_of, events, summary);
     }
 }
 
@@ -549,20 +631,39 @@ async fn run_graph(
 fn report_unfinished(
     changes: &[&Change],
     state: &[State],
+    late_of: &[Option<usize>],
     events: &mpsc::UnboundedSender<Event>,
     summary: &mut ApplySummary,
 ) {
     for (i, change) in changes.iter().enumerate() {
-        let (kind, message) = match state[i] {
-            State::Running => (
+        // A change with a later step is unfinished until that step ends.
+        let late = late_of[i].map(|n| state[n]);
+        let (kind, message) = match (state[i], late) {
+            (State::Running, _) | (State::Succeeded, Some(State::Running)) => (
                 EventKind::Interrupted,
                 "interrupted while running; the next run finds out whether it was made",
             ),
-            State::Pending => (EventKind::NotStarted, "not started: the run was interrupted"),
+            (State::Pending, _) => (EventKind::NotStarted, "not started: the run was interrupted"),
+            (State::Succeeded, Some(State::Pending)) => (
+                EventKind::NotStarted,
+                "made, but its later step did not start: the run was interrupted",
+            ),
             _ => continue,
         };
         send(events, summary, event(change, kind, Some(message.to_string()), change.id.clone()));
     }
+}
+
+/// Whether a change has a later step: its kind writes late fields and the
+/// change sets one (see `OrgKind::late_pointers`).
+fn has_late_step(change: &Change) -> bool {
+    let late = change.kind.org().late_pointers();
+    matches!(change.action, Action::Create | Action::Update)
+        && change.fields.iter().any(|f| {
+            late.iter().any(|l| {
+                f.pointer == *l || f.pointer.strip_prefix(l).is_some_and(|r| r.starts_with('/'))
+            })
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -102,6 +102,8 @@ pub struct OpContext<'a> {
     pub deadline: Duration,
     /// How long lists may lag a create (see `ApplySettings::consistency_window`).
     pub consistency_window: Duration,
+    /// How long to wait for a flow import job (see `ApplySettings::flow_job_timeout`).
+    pub job_deadline: Duration,
     /// The OAuth client id gcctl is calling with: never deleted.
     pub own_client_id: Option<String>,
     /// Creates whose outcome is unknown, across runs.
@@ -176,6 +178,11 @@ impl<'a> Op<'a> {
         self.ctx.deadline
     }
 
+    /// How long to wait for a flow import job to end.
+    pub fn job_deadline(&self) -> Duration {
+        self.ctx.job_deadline
+    }
+
     /// Ids by name: created in this run, else read for the plan.
     pub fn ids(&self) -> impl IdResolver + '_ {
         Resolver { created: self.ctx.ids, lookups: self.ctx.lookups }
@@ -210,6 +217,54 @@ impl<'a> Op<'a> {
 
     pub async fn get(&self, path: &str, doing: &str) -> Result<Value, OpError> {
         self.ctx.client.get(path, &[]).await.map_err(self.failed(doing))
+    }
+
+    /// GET with query parameters.
+    pub async fn get_with(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        self.ctx.client.get(path, query).await.map_err(self.failed(doing))
+    }
+
+    /// GET, retried on 404 until the deadline: an object just made by
+    /// something else (a flow by its import job) can trail in reads.
+    pub async fn get_when_found(&self, path: &str, doing: &str) -> Result<Value, OpError> {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match self.ctx.client.get(path, &[]).await {
+                Err(err) if err.is_not_found() && started.elapsed() < self.ctx.deadline => {
+                    poll_backoff(&mut wait).await;
+                }
+                result => return result.map_err(self.failed(doing)),
+            }
+        }
+    }
+
+    /// PUT `body` to an upload URL an API call returned (a flow import
+    /// job's `presignedUrl`), with exactly `headers` and no credentials.
+    pub async fn upload(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: String,
+        doing: &str,
+    ) -> Result<(), OpError> {
+        self.ctx.client.upload(url, headers, body).await.map_err(self.failed(doing))
+    }
+
+    /// POST an action with query parameters and no body (flow lock
+    /// actions), harmless to repeat.
+    pub async fn post_action(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        self.ctx.client.post_action(path, query).await.map_err(self.failed(doing))
     }
 
     /// GET, `None` on 404.
@@ -363,6 +418,15 @@ pub async fn poll_backoff(wait: &mut Duration) {
     *wait = (*wait * 2).min(Duration::from_secs(2));
 }
 
+/// The later step of a change (see `OrgKind::late_pointers`) on the object
+/// `id` its first step created or updated.
+pub async fn execute_late(change: &Change, ctx: &OpContext<'_>, id: &str) -> Result<Done, OpError> {
+    let op = Op::new(change, ctx)?;
+    let id = if id.is_empty() { change.id.clone().unwrap_or_default() } else { id.to_string() };
+    let notes = op.org().late(&op, &id).await?;
+    Ok(Done { action: change.action, id: Some(id), notes })
+}
+
 /// Execute one change.
 pub async fn execute(change: &Change, ctx: &OpContext<'_>) -> Result<Done, OpError> {
     match change.action {
@@ -472,7 +536,13 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
             op.fail(format!("cannot record the pending secret in {}: {err}", dir.display()))
         })?;
     }
-    let (created, adopted) = match create_once(op, &body).await {
+    let created = match op.org().create(op) {
+        // A kind that is not created by a POST (a flow's import job, which
+        // matches the flow by name: running it again is harmless).
+        Some(create) => create.await.map(|created| (created, false)),
+        None => create_once(op, &body).await,
+    };
+    let (created, adopted) = match created {
         Ok(created) => created,
         Err(err) => {
             // Surely not created (the org refused): nothing is pending.
@@ -633,10 +703,23 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
     let path = api.item(&id);
     let query: Vec<(&str, String)> =
         api.delete_query.iter().map(|(k, v)| (*k, (*v).to_string())).collect();
-    match op.ctx.client.delete(&path, &query).await {
-        Ok(()) => {}
-        Err(err) if err.is_not_found() => {}
-        Err(err) => return Err(op.failed("deleting")(err)),
+    let started = std::time::Instant::now();
+    let mut wait = Duration::from_millis(250);
+    loop {
+        match op.ctx.client.delete(&path, &query).await {
+            Ok(()) => break,
+            Err(err) if err.is_not_found() => break,
+            // Busy (a flow operation in progress): the provider retries
+            // 409 for up to 30 s (API reference §h).
+            Err(err)
+                if err.status() == Some(409)
+                    && op.org().delete_retry_conflicts()
+                    && started.elapsed() < Duration::from_secs(30) =>
+            {
+                poll_backoff(&mut wait).await;
+            }
+            Err(err) => return Err(op.failed("deleting")(err)),
+        }
     }
     Ok(Done { action: Action::Delete, id: Some(id), notes: Vec::new() })
 }

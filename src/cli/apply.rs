@@ -91,6 +91,11 @@ pub struct ApplyArgs {
     /// gcctl looks the object up by name this long before creating it again.
     #[arg(long, value_name = "SECONDS", env = "GCCTL_CONSISTENCY_WINDOW", default_value_t = ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs())]
     pub consistency_window: u64,
+
+    /// Seconds to wait for each flow import job (register, upload, then the
+    /// org runs the job; real jobs take minutes).
+    #[arg(long, value_name = "SECONDS", env = "GCCTL_FLOW_JOB_TIMEOUT", default_value_t = ApplySettings::DEFAULT_FLOW_JOB_TIMEOUT.as_secs())]
+    pub flow_job_timeout: u64,
 }
 
 /// Delete every object the manifests declare from the org, in reverse
@@ -155,6 +160,7 @@ pub fn destroy(
         no_restore_secrets: true,
         lock_timeout: args.lock_timeout,
         destroy: true,
+        flow_job_timeout: ApplySettings::DEFAULT_FLOW_JOB_TIMEOUT.as_secs(),
         connect: args.connect.clone(),
         consistency_window: ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs(),
     };
@@ -234,6 +240,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             secrets_dir: args.secrets_dir.clone(),
             deadline: Duration::from_secs(args.wait_timeout),
             consistency_window: Duration::from_secs(args.consistency_window),
+            flow_job_timeout: Duration::from_secs(args.flow_job_timeout),
             own_client_id: connection.client.own_client_id(),
             journal: Some(lock.journal()),
             interrupt: apply::Interrupt::default(),

@@ -77,6 +77,12 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub create_delay_ms: u64,
 
+    /// How long a flow import job stays Started after its upload (and an
+    /// export job after it is registered) before it ends; real jobs take
+    /// seconds to minutes.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub flow_job_duration_ms: u64,
+
     /// Probability (0..=1) per API request of a fault: 500, 503, dropped connection or slow answer.
     #[arg(long, default_value_t = 0.0, value_name = "F", value_parser = parse_rate)]
     pub fault_rate: f64,
@@ -132,6 +138,7 @@ impl ServeArgs {
             latency_jitter_ms: self.latency_jitter_ms,
             consistency_delay: Duration::from_millis(self.consistency_delay_ms),
             create_delay: Duration::from_millis(self.create_delay_ms),
+            flow_job_duration: Duration::from_millis(self.flow_job_duration_ms),
             fault_rate: self.fault_rate,
             fault_seed: self.fault_seed,
             fault_slow: Duration::from_millis(self.fault_slow_ms),

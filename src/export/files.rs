@@ -45,6 +45,7 @@ pub fn files(export: &Export) -> Vec<ExportFile> {
             format!("# yaml-language-server: $schema={SCHEMA_FILE}\n{}", documents.join("---\n"));
         out.push(ExportFile { name: name.to_string(), content });
     }
+    out.extend(export.attachments.iter().cloned());
     if !export.secrets.is_empty() {
         out.push(ExportFile { name: SECRETS_FILE.to_string(), content: secrets_file(export) });
     }
@@ -84,10 +85,27 @@ pub fn stream(export: &Export) -> String {
     for (kind, _) in layout() {
         for document in export.documents.iter().filter(|d| d.kind == kind) {
             out.push_str("---\n");
-            out.push_str(&yaml::emit(&document.manifest));
+            out.push_str(&yaml::emit(&inline_attachment(&document.manifest, export)));
         }
     }
     out
+}
+
+/// A manifest whose `spec.file` is an attachment of the export, with the
+/// file's content inline (`spec.definition`) instead: a stream has no
+/// files beside it.
+fn inline_attachment(manifest: &serde_json::Value, export: &Export) -> serde_json::Value {
+    let mut manifest = manifest.clone();
+    let file =
+        manifest.pointer("/spec/file").and_then(serde_json::Value::as_str).map(str::to_string);
+    let attached = file.and_then(|f| export.attachments.iter().find(|a| a.name == f));
+    if let (Some(attached), Some(spec)) =
+        (attached, manifest.get_mut("spec").and_then(|s| s.as_object_mut()))
+    {
+        spec.remove("file");
+        spec.insert("definition".into(), serde_json::Value::String(attached.content.clone()));
+    }
+    manifest
 }
 
 /// Why an export directory could not be written.
@@ -175,6 +193,10 @@ fn write_files(dir: &Path, files: &[ExportFile]) -> Result<(), WriteError> {
     fs_err::create_dir(dir).map_err(io(dir))?;
     for file in files {
         let path = dir.join(&file.name);
+        // Attachments live in folders (`flows/…`).
+        if let Some(parent) = path.parent().filter(|p| *p != dir) {
+            fs_err::create_dir_all(parent).map_err(io(parent))?;
+        }
         fs_err::write(&path, &file.content).map_err(io(&path))?;
     }
     Ok(())

@@ -68,6 +68,9 @@ pub struct Export {
     pub secrets: Vec<SecretVariable>,
     /// Objects left out or fields dropped, and why.
     pub warnings: Vec<String>,
+    /// Files the manifests point at (a flow's definition), by path relative
+    /// to the export directory, in path order.
+    pub attachments: Vec<ExportFile>,
 }
 
 /// One manifest document.
@@ -91,8 +94,10 @@ pub struct SecretVariable {
 }
 
 /// Read what exporting needs: every org kind with its list endpoint (as a
-/// drift with unmanaged objects does), and the org defaults.
-pub async fn read(client: &Client) -> Result<ExportInput, ReadError> {
+/// drift with unmanaged objects does), the org defaults, and what the
+/// selected `kinds` (empty: all) read beyond the list (each flow's
+/// published YAML, through an export job).
+pub async fn read(client: &Client, kinds: &[Kind]) -> Result<ExportInput, ReadError> {
     let empty = ManifestSet {
         objects: Vec::new(),
         project: ProjectSpec::default(),
@@ -102,8 +107,11 @@ pub async fn read(client: &Client) -> Result<ExportInput, ReadError> {
         skipped: Vec::new(),
         warnings: Vec::new(),
     };
-    let live =
+    let mut live =
         crate::plan::read(client, &empty, &ReadScope { all_kinds: true, caller: false }).await?;
+    let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.to_vec() };
+    let details = crate::plan::read::all_details(client, &live, &kinds).await;
+    live.lookups.details.extend(details);
     Ok(ExportInput { live })
 }
 
@@ -131,6 +139,7 @@ pub struct ExportCx<'a> {
     address: String,
     documents: Vec<Document>,
     secrets: Vec<SecretVariable>,
+    attachments: Vec<ExportFile>,
     warnings: &'a mut Vec<String>,
 }
 
@@ -150,6 +159,12 @@ impl ExportCx<'_> {
             what,
         });
         name
+    }
+
+    /// A file beside the manifests that the object's manifest points at
+    /// (`path` relative to the export directory; a stream inlines it).
+    pub fn add_file(&mut self, path: &str, content: &str) {
+        self.attachments.push(ExportFile { name: path.to_string(), content: content.to_string() });
     }
 
     /// A warning about this object (a field left out, and why).
@@ -183,6 +198,7 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
             address: address.clone(),
             documents: Vec::new(),
             secrets: Vec::new(),
+            attachments: Vec::new(),
             warnings: &mut export.warnings,
         };
         if let Err(reason) = org.export(&mut spec, &mut cx) {
@@ -194,6 +210,7 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
         let (documents, secrets) = (cx.documents, cx.secrets);
         export.documents.extend(documents);
         export.secrets.extend(secrets);
+        export.attachments.extend(cx.attachments);
         to_handles(&mut spec, kind, &handles);
         for pointer in org.set_pointers() {
             if let Some(Value::Array(items)) = spec.pointer_mut(pointer) {
@@ -206,6 +223,7 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
     }
     export.documents.sort_by(|a, b| (a.kind, &a.handle).cmp(&(b.kind, &b.handle)));
     export.secrets.sort_by(|a, b| a.name.cmp(&b.name));
+    export.attachments.sort_by(|a, b| a.name.cmp(&b.name));
     export
 }
 

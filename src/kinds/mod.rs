@@ -73,6 +73,7 @@ kinds! {
     OpenMessagingIntegration => open_messaging,
     RoutingQueue => routing_queue,
     OAuthClient => oauth_client,
+    Flow => flow,
 }
 
 impl Kind {
@@ -266,6 +267,36 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
 
     /// Names this object refers to, with the pointer of each field.
     fn references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
+
+    /// Names this object uses that order the apply when they name an
+    /// object of the set, and are otherwise left to the org (a queue named
+    /// inside a flow's YAML: the import job says whether it exists). Never
+    /// checked against the org by gcctl, never rewritten.
+    fn soft_references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
+
+    /// Whether a reference to `target` may name this object (by handle or
+    /// org name): its own kind, and for flows the flow type too.
+    fn answers_to(&self, target: RefTarget) -> bool {
+        target == RefTarget::Kind(self.kind())
+    }
+
+    /// The files the spec read (see [`Spec::resolve_files`]): not manifests,
+    /// and not reported as skipped when a directory holds them.
+    fn named_files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+
+    /// Read the files the spec names, relative to its manifest (a flow's
+    /// definition), after `${var.NAME}` substitution; every problem is a
+    /// diagnostic at its `file:line:column`. Called once, after parsing.
+    fn resolve_files(
+        &mut self,
+        _cx: &crate::manifest::FileContext<'_>,
+    ) -> Vec<crate::manifest::Diagnostic> {
         Vec::new()
     }
 

@@ -377,7 +377,7 @@ impl OrgKind for Org {
             if let Some(recipient) = recipient {
                 op.record(RefTarget::Recipient, &op.change.org_name, recipient);
             }
-            route(op, recipient).await?;
+            // Routing is the change's later step (`late`).
             Ok(Vec::new())
         })
     }
@@ -387,10 +387,26 @@ impl OrgKind for Org {
             if op.changed_outside("/inboundFlow") {
                 op.write(id, &op.body(None)?).await?;
             }
-            if op.changed("/inboundFlow") {
-                let recipient = op.lookups().integration_recipient.get(id).map(String::as_str);
-                route(op, recipient).await?;
-            }
+            Ok(Vec::new())
+        })
+    }
+
+    /// Message routing waits for the flow: a declared flow may transfer to
+    /// a queue that sends through this integration, so the integration is
+    /// created first, then the queue, the flow, and then the routing.
+    fn late_pointers(&self) -> &'static [&'static str] {
+        &["/inboundFlow"]
+    }
+
+    fn late<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let recipient = op
+                .lookups()
+                .integration_recipient
+                .get(id)
+                .cloned()
+                .or_else(|| op.ids().id(RefTarget::Recipient, &op.change.org_name));
+            route(op, recipient.as_deref()).await?;
             Ok(Vec::new())
         })
     }

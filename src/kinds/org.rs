@@ -157,6 +157,9 @@ pub struct Lookups {
     pub defaults: BTreeMap<Kind, String>,
     /// The OAuth client (id) gcctl is authenticated with, when known.
     pub own_client_id: Option<String>,
+    /// What a kind read beyond the list for one live object, by its id (a
+    /// flow's published YAML): see [`OrgKind::read_details`].
+    pub details: BTreeMap<String, Value>,
     /// The org's own permission catalog, when a reader has fetched it
     /// (`GET /api/v2/authorization/permissions`); `None` (today, always):
     /// the catalog built into gcctl. Roles compare wildcard permissions
@@ -472,6 +475,55 @@ pub trait OrgKind: Sync {
     /// Index what a live object tells about others (names embedded in its
     /// references, its recipient). Its own name is indexed by the reader.
     fn record_live(&self, _live: &Value, _lookups: &mut Lookups) {}
+
+    /// Whether a live object with the declared name is the declared object:
+    /// the natural key beyond the name (a flow's type: flow names repeat
+    /// across types). The default: the name is the whole key.
+    fn matches(&self, _spec: &dyn Spec, _live: &Value) -> bool {
+        true
+    }
+
+    /// What the plan needs of a live object beyond its list entry, read
+    /// once per run (a flow's published YAML, when its marker does not say
+    /// the declared definition is live). `declared` is the object's
+    /// manifest, `None` when exporting. Kept in [`Lookups::details`] under
+    /// the object's id; failures are part of the value: a plan shows them.
+    fn read_details<'a>(
+        &'a self,
+        _client: &'a crate::api::Client,
+        _declared: Option<&'a crate::manifest::Object>,
+        _live: &'a Value,
+    ) -> futures::future::BoxFuture<'a, Option<Value>> {
+        Box::pin(async { None })
+    }
+
+    /// Fields whose write is a later step of the change, run once the
+    /// objects their references name exist (an integration's message
+    /// routing waits for the flow, which may itself wait for the queue that
+    /// sends through the integration). References under these pointers do
+    /// not order the change itself, only its [`OrgKind::late`] step.
+    fn late_pointers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The later step of a change to `id` (see [`OrgKind::late_pointers`]);
+    /// runs after the create or update, when the planned fields include a
+    /// late one (or, for a create, the desired value has one).
+    fn late<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Vec<String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// How objects are created when it is not a POST to the collection (a
+    /// flow is published by an import job): the created object.
+    fn create<'a>(&'a self, _op: &'a Op<'a>) -> Option<Hook<'a, Value>> {
+        None
+    }
+
+    /// Whether DELETE answers 409 while the object is busy, to be retried
+    /// for a short while (flows: the provider retries 409 for 30 s).
+    fn delete_retry_conflicts(&self) -> bool {
+        false
+    }
 
     /// Lookups a declared object of this kind needs.
     fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [Lookup] {

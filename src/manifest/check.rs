@@ -59,6 +59,46 @@ impl<'a> SetIndex<'a> {
     pub fn position(&self, kind: Kind, name: &str) -> Option<usize> {
         self.by_handle.get(&(kind, name)).or_else(|| self.by_org_name.get(&(kind, name))).copied()
     }
+
+    /// The object a reference to `target` named `name` resolves to: for a
+    /// kind, [`SetIndex::resolve`]; for another target (a flow of a type),
+    /// the first object that answers to it, by handle, then by org name.
+    pub fn resolve_ref(&self, target: RefTarget, name: &str) -> Option<&'a Object> {
+        self.position_ref(target, name).and_then(|i| self.objects.get(i))
+    }
+
+    /// The position of the object [`SetIndex::resolve_ref`] finds.
+    pub fn position_ref(&self, target: RefTarget, name: &str) -> Option<usize> {
+        if let RefTarget::Kind(kind) = target {
+            return self.position(kind, name);
+        }
+        let answers = |o: &Object| o.spec.answers_to(target);
+        let objects = self.objects;
+        objects
+            .iter()
+            .position(|o| o.name == name && answers(o))
+            .or_else(|| objects.iter().position(|o| o.org_name() == Some(name) && answers(o)))
+    }
+}
+
+/// Whether `pointer` (`/spec/...`) is under one of the late pointers of the
+/// object's kind (see `OrgKind::late_pointers`): such a reference orders a
+/// later step of the object's change, not the change.
+pub fn is_late(object: &Object, pointer: &str) -> bool {
+    let Some(org) = object.kind.org() else { return false };
+    let pointer = pointer.trim_start_matches("/spec");
+    org.late_pointers().iter().any(|late| {
+        pointer == *late || pointer.strip_prefix(late).is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// The references that order an object's own change: its references
+/// (late ones aside) and its soft references.
+pub fn ordering_references(object: &Object) -> Vec<crate::kinds::Reference> {
+    let mut references: Vec<crate::kinds::Reference> =
+        object.spec.references().into_iter().filter(|r| !is_late(object, &r.pointer)).collect();
+    references.extend(object.spec.soft_references());
+    references
 }
 
 /// Check the typed objects as a set. `declared` holds the (kind,
@@ -167,9 +207,8 @@ fn check_cycles(objects: &[Object], index: &SetIndex<'_>, diags: &mut Vec<Diagno
     let mut graph = DiGraph::<usize, ()>::new();
     let nodes: Vec<_> = (0..objects.len()).map(|i| graph.add_node(i)).collect();
     for (i, object) in objects.iter().enumerate() {
-        for reference in object.spec.references() {
-            let RefTarget::Kind(kind) = reference.target else { continue };
-            if let Some(j) = index.position(kind, &reference.name) {
+        for reference in ordering_references(object) {
+            if let Some(j) = index.position_ref(reference.target, &reference.name) {
                 graph.add_edge(nodes[i], nodes[j], ());
             }
         }
@@ -181,15 +220,19 @@ fn check_cycles(objects: &[Object], index: &SetIndex<'_>, diags: &mut Vec<Diagno
         }
         let members: Vec<String> = component.iter().map(|n| objects[graph[*n]].id()).collect();
         let first = &objects[graph[component[0]]];
+        let kinds: Vec<Kind> = component.iter().map(|n| objects[graph[*n]].kind).collect();
+        let hint = if kinds.contains(&Kind::Flow) && kinds.contains(&Kind::RoutingQueue) {
+            "a queue whose in-queue flow transfers back to that queue: the flow cannot be published before the queue exists, nor the queue created naming a flow that does not; transfer to another queue in the flow, or leave the queue's in-queue flow (`messageInQueueFlow`, `queueFlow`, `emailInQueueFlow`) out, apply, then add it and apply again"
+        } else {
+            "objects in a cycle cannot be created in any order; remove one of the references"
+        };
         diags.push(
             Diagnostic::new(
                 &first.file,
                 first.loc,
                 format!("dependency cycle: {}", members.join(" -> ")),
             )
-            .with_hint(
-                "objects in a cycle cannot be created in any order; remove one of the references",
-            ),
+            .with_hint(hint),
         );
     }
 }

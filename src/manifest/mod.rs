@@ -72,6 +72,17 @@ impl Object {
     }
 }
 
+/// What a spec reading the files its manifest names gets
+/// ([`crate::kinds::Spec::resolve_files`]).
+pub struct FileContext<'a> {
+    /// The manifest file: paths in the spec are relative to its folder.
+    pub manifest: &'a Path,
+    /// The document, after substitution (to locate fields).
+    pub doc: &'a Node,
+    /// The variables of the selected environment.
+    pub vars: &'a BTreeMap<String, String>,
+}
+
 /// A validated set of manifests.
 #[derive(Debug)]
 pub struct ManifestSet {
@@ -271,6 +282,11 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         objects.push(object);
     }
     objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    // Files a manifest reads (a flow's definition) are not "skipped".
+    let canonical = |p: &Path| fs_err::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let named: Vec<PathBuf> =
+        objects.iter().flat_map(|o| o.spec.named_files()).map(|p| canonical(&p)).collect();
+    skipped.retain(|f| !named.contains(&canonical(f)));
     check::check_set(&objects, &declared, &mut diags);
     diags.sort();
     diags.dedup();
@@ -484,8 +500,15 @@ fn type_document(
                 .with_hint(hint),
         );
     }
-    let object = type_node(&doc.file, doc.node, doc.kind, diags)?;
-    (!had_unknown).then_some(object)
+    let mut object = type_node(&doc.file, doc.node, doc.kind, diags)?;
+    if had_unknown {
+        return None;
+    }
+    let cx = FileContext { manifest: &object.file, doc: &object.doc, vars };
+    let problems = object.spec.resolve_files(&cx);
+    let failed = problems.iter().any(|d| d.severity == diag::Severity::Error);
+    diags.extend(problems);
+    (!failed).then_some(object)
 }
 
 /// Deserialize metadata, spec and the object options of one document.

@@ -45,6 +45,32 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
     }
 }
 
+/// Substitute variables in a whole text (a file a manifest names, such as a
+/// flow definition); returns the text and every unknown variable at its
+/// line and column in that text. Whole-line comments (`# …`) are left as
+/// they are, as comments in manifests are.
+pub fn substitute_text(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+) -> (String, Vec<UnknownVariable>) {
+    let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut out = String::with_capacity(text.len());
+    let mut unknown = Vec::new();
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        if line.trim_start().starts_with('#') {
+            out.push_str(line);
+            continue;
+        }
+        let (expanded, missing) = expand(line, vars);
+        out.push_str(&expanded);
+        unknown.extend(missing.into_iter().map(|(name, offset)| UnknownVariable {
+            name,
+            loc: Loc { line: clamp(index + 1), column: clamp(offset + 1) },
+        }));
+    }
+    (out, unknown)
+}
+
 fn is_single_var(text: &str) -> bool {
     text.starts_with("${var.") && text.ends_with('}') && text[2..].find('}') == Some(text.len() - 3)
 }
@@ -118,6 +144,18 @@ mod tests {
         assert_eq!(doc.get("t").unwrap().value, Value::Int(30));
         assert_eq!(doc.get("q").unwrap().as_str(), Some("30"));
         assert_eq!(doc.get("e").unwrap().as_str(), Some("${var.host}"));
+    }
+
+    #[test]
+    fn substitutes_whole_texts_and_locates_unknown_variables() {
+        let text = "# ${var.doc}\na: ${var.host}\nb:\n  c: x ${var.nope}\n";
+        let (out, unknown) = substitute_text(&text[13..], &vars());
+        assert_eq!(out, "a: dev.example.com\nb:\n  c: x ${var.nope}\n");
+        assert_eq!(substitute_text(text, &vars()).0, format!("# ${{var.doc}}\n{out}"));
+        assert_eq!(
+            unknown,
+            vec![UnknownVariable { name: "nope".into(), loc: Loc { line: 3, column: 8 } }]
+        );
     }
 
     #[test]

@@ -154,6 +154,7 @@ fn add_caller_grants(
                 sensitive: false,
             }],
             depends_on: declared.into_iter().collect(),
+            late_depends_on: Vec::new(),
             live_fingerprint: None,
         };
         let first = needers.iter().copied().min().unwrap_or(changes.len());

@@ -133,6 +133,7 @@ pub fn build_destroy(
             prune: false,
             fields: Vec::new(),
             depends_on: Vec::new(),
+            late_depends_on: Vec::new(),
             live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
         });
     }
@@ -164,14 +165,12 @@ pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) 
     let Some(org) = object.kind.org() else { return Value::Null };
     let mut spec = object.spec.to_json();
     for reference in object.spec.references() {
-        if let RefTarget::Kind(kind) = reference.target {
-            if let Some(target) =
-                manifests.resolve(kind, &reference.name).and_then(Object::org_name)
-            {
-                let pointer = reference.pointer.trim_start_matches("/spec");
-                if let Some(slot) = spec.pointer_mut(pointer) {
-                    *slot = Value::String(target.to_string());
-                }
+        if let Some(target) =
+            manifests.resolve_ref(reference.target, &reference.name).and_then(Object::org_name)
+        {
+            let pointer = reference.pointer.trim_start_matches("/spec");
+            if let Some(slot) = spec.pointer_mut(pointer) {
+                *slot = Value::String(target.to_string());
             }
         }
     }
@@ -192,7 +191,13 @@ fn plan_object(
     let org = kind.org();
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
     let mut problems = check_references(object, manifests, &live.lookups);
-    let matches = live_names.named(object.kind, &org_name);
+    let matches: Vec<&Value> = live_names
+        .named(object.kind, &org_name)
+        .iter()
+        .copied()
+        .filter(|live| org.matches(object.spec.as_ref(), live))
+        .collect();
+    let matches = matches.as_slice();
     if matches.len() > 1 {
         let ids: Vec<&str> =
             matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
@@ -225,7 +230,7 @@ fn plan_object(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let depends_on = dependencies(object, manifests);
+    let (depends_on, late_depends_on) = dependencies(object, manifests);
     let desired = desired_of(object, manifests, &live.lookups);
     let Some(live_object) = matches.first() else {
         return Ok(Change {
@@ -237,6 +242,7 @@ fn plan_object(
             prune: false,
             fields: diff(&desired, &Value::Null, &options(org, &[])),
             depends_on,
+            late_depends_on,
             live_fingerprint: None,
         });
     };
@@ -253,6 +259,7 @@ fn plan_object(
         prune: false,
         fields,
         depends_on,
+        late_depends_on,
         live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
         id,
     })
@@ -304,30 +311,40 @@ pub fn live_fingerprint(live: &Value, lookups: &Lookups) -> String {
     fingerprint(live, flow)
 }
 
-/// `Kind/name` of every manifest object this one references.
-fn dependencies(object: &Object, manifests: &SetIndex<'_>) -> Vec<String> {
-    let mut deps: Vec<String> = object
+/// `Kind/name` of every manifest object this one references (its soft
+/// references included), and apart those only its late step waits for.
+fn dependencies(object: &Object, manifests: &SetIndex<'_>) -> (Vec<String>, Vec<String>) {
+    let resolve = |references: Vec<crate::kinds::Reference>| -> Vec<String> {
+        let mut deps: Vec<String> = references
+            .iter()
+            .filter_map(|r| manifests.resolve_ref(r.target, &r.name))
+            .filter(|o| o.kind.is_org_object() && !std::ptr::eq(*o, object))
+            .map(Object::id)
+            .collect();
+        deps.sort();
+        deps.dedup();
+        deps
+    };
+    let late: Vec<crate::kinds::Reference> = object
         .spec
         .references()
-        .iter()
-        .filter_map(|r| match r.target {
-            RefTarget::Kind(kind) => manifests.resolve(kind, &r.name),
-            _ => None,
-        })
-        .filter(|o| o.kind.is_org_object())
-        .map(Object::id)
+        .into_iter()
+        .filter(|r| crate::manifest::check::is_late(object, &r.pointer))
         .collect();
-    deps.sort();
-    deps.dedup();
-    deps
+    let early = resolve(crate::manifest::check::ordering_references(object));
+    let late = resolve(late).into_iter().filter(|d| !early.contains(d)).collect();
+    (early, late)
 }
 
 /// References to org objects must resolve to exactly one live object.
 fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) -> Vec<Problem> {
     let mut problems = Vec::new();
     for reference in object.spec.references() {
+        if manifests.resolve_ref(reference.target, &reference.name).is_some() {
+            continue;
+        }
         if let RefTarget::Kind(kind) = reference.target {
-            if manifests.resolve(kind, &reference.name).is_some() || !kind.is_org_object() {
+            if !kind.is_org_object() {
                 continue;
             }
         }
@@ -363,7 +380,12 @@ fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Ch
         }
         for object in live.objects.get(&kind.kind()).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
-            let declared = manifests.declares(kind.kind(), name);
+            let declared = manifests.declares(kind.kind(), name)
+                && set.objects.iter().any(|o| {
+                    o.kind == kind.kind()
+                        && o.org_name() == Some(name)
+                        && kind.org().matches(o.spec.as_ref(), object)
+                });
             // `protect: true` guards the object's name in every environment.
             let protected = set.protected.contains(&(kind.kind(), name.to_string()));
             if declared
@@ -382,6 +404,7 @@ fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Ch
                 prune: true,
                 fields: Vec::new(),
                 depends_on: Vec::new(),
+                late_depends_on: Vec::new(),
                 live_fingerprint: Some(live_fingerprint(object, &live.lookups)),
             });
         }

@@ -138,6 +138,11 @@ pub struct Change {
     pub fields: Vec<FieldChange>,
     /// `Kind/name` of the manifest objects this one refers to.
     pub depends_on: Vec<String>,
+    /// `Kind/name` of the manifest objects a later step of this change
+    /// waits for (an integration's message routing waits for the flow it
+    /// routes to; see `OrgKind::late_pointers`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub late_depends_on: Vec<String>,
     /// Fingerprint of the live object this change was computed against.
     pub live_fingerprint: Option<String>,
 }

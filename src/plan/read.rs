@@ -22,7 +22,7 @@ use super::LiveOrg;
 use crate::api::{ApiError, Client};
 use crate::kinds::open_messaging::INBOUND_MESSAGE_FLOW;
 use crate::kinds::org::{Lookup, Lookups};
-use crate::kinds::{LiveKind, RefTarget};
+use crate::kinds::{Kind, LiveKind, RefTarget};
 use crate::manifest::ManifestSet;
 
 /// A failed read, naming what was being read.
@@ -109,7 +109,69 @@ pub async fn read(
         }
         live.objects.insert(kind.kind(), objects);
     }
+    let details = declared_details(client, set, &live).await;
+    live.lookups.details.extend(details);
     Ok(live)
+}
+
+/// How many detail reads (flow export jobs, which the org rate-limits) run at once.
+const DETAIL_READS: usize = 4;
+
+/// What kinds read beyond the list for the live objects the set declares
+/// ([`crate::kinds::org::OrgKind::read_details`]), by live id.
+async fn declared_details(
+    client: &Client,
+    set: &ManifestSet,
+    live: &LiveOrg,
+) -> Vec<(String, Value)> {
+    use futures::StreamExt as _;
+    let names = super::LiveNames::new(live);
+    let mut reads = Vec::new();
+    for object in &set.objects {
+        let (Some(kind), Some(name)) = (LiveKind::new(object.kind), object.org_name()) else {
+            continue;
+        };
+        for candidate in names.named(object.kind, name) {
+            if !kind.org().matches(object.spec.as_ref(), candidate) {
+                continue;
+            }
+            let Some(id) = candidate.get("id").and_then(Value::as_str) else { continue };
+            reads.push(async move {
+                kind.org()
+                    .read_details(client, Some(object), candidate)
+                    .await
+                    .map(|v| (id.to_string(), v))
+            });
+        }
+    }
+    futures::stream::iter(reads)
+        .buffer_unordered(DETAIL_READS)
+        .filter_map(|d| async { d })
+        .collect()
+        .await
+}
+
+/// [`crate::kinds::org::OrgKind::read_details`] of every live object of
+/// `kinds`, for export (nothing is declared), by live id.
+pub async fn all_details(client: &Client, live: &LiveOrg, kinds: &[Kind]) -> Vec<(String, Value)> {
+    use futures::StreamExt as _;
+    let mut reads = Vec::new();
+    for kind in kinds.iter().filter_map(|k| LiveKind::new(*k)) {
+        for object in live.objects.get(&kind.kind()).into_iter().flatten() {
+            if kind.org().is_builtin(object) {
+                continue;
+            }
+            let Some(id) = object.get("id").and_then(Value::as_str) else { continue };
+            reads.push(async move {
+                kind.org().read_details(client, None, object).await.map(|v| (id.to_string(), v))
+            });
+        }
+    }
+    futures::stream::iter(reads)
+        .buffer_unordered(DETAIL_READS)
+        .filter_map(|d| async { d })
+        .collect()
+        .await
 }
 
 /// Org kinds to list: declared, pruned, or referenced by a declared object
@@ -174,8 +236,12 @@ impl Needs {
                 needs.lookups.extend(org.lookups_needed(object.spec.as_ref()));
             }
         }
+        let index = crate::manifest::check::SetIndex::new(&set.objects);
         for reference in declared_references(set) {
             match reference.target {
+                // A declared flow is read with its kind's list.
+                RefTarget::Flow(_)
+                    if index.resolve_ref(reference.target, &reference.name).is_some() => {}
                 RefTarget::Flow(flow_type) => {
                     needs.flows.insert((reference.name.clone(), flow_type));
                 }

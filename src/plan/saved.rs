@@ -335,6 +335,9 @@ fn how_it_differs(saved: &Change, fresh: &Change) -> String {
     if saved.depends_on != fresh.depends_on {
         parts.push("depends_on");
     }
+    if saved.late_depends_on != fresh.late_depends_on {
+        parts.push("late_depends_on");
+    }
     if parts.is_empty() {
         return "differs from a fresh plan".to_string();
     }

@@ -5,8 +5,6 @@
 
 use std::fmt::Write;
 
-use similar::{ChangeTag, TextDiff};
-
 use super::{inline, multiline, write_only_note};
 use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, FieldChange, Plan};
@@ -54,11 +52,37 @@ pub fn plan(plan: &Plan) -> String {
         let mut diffs = String::new();
         for field in &change.fields {
             let (before, after) = values(field);
-            let _ = writeln!(out, "| `{}` | {} | {} |", field.pointer, code(&before), code(&after));
-            if let (Some(old), Some(new), false) =
-                (multiline(field.before.as_ref()), multiline(field.after.as_ref()), field.sensitive)
-            {
-                diff_block(&mut diffs, &field.pointer, old, new);
+            let texts = (multiline(field.before.as_ref()), multiline(field.after.as_ref()));
+            match (texts, field.sensitive) {
+                // Multi-line values: their line diff below, not escaped strings.
+                ((Some(old), Some(new)), false) => {
+                    let (old_lines, new_lines) = (old.lines().count(), new.lines().count());
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | {old_lines} lines | {new_lines} lines, diff below |",
+                        field.pointer
+                    );
+                    diff_block(&mut diffs, &field.pointer, old, new);
+                }
+                // A multi-line value that is new: its lines below, not one escaped string.
+                ((None, Some(new)), false) if field.before.is_none() => {
+                    let lines = new.lines().count();
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | `(not set)` | {lines} lines, below |",
+                        field.pointer
+                    );
+                    diff_block(&mut diffs, &field.pointer, "", new);
+                }
+                _ => {
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | {} | {} |",
+                        field.pointer,
+                        code(&before),
+                        code(&after)
+                    );
+                }
             }
         }
         out.push_str(&diffs);
@@ -73,13 +97,15 @@ fn diff_block(out: &mut String, pointer: &str, old: &str, new: &str) {
     let longest = |s: &str| s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest(old).max(longest(new)).max(2) + 1);
     let _ = write!(out, "\n`{pointer}`:\n\n{fence}diff\n");
-    for line in TextDiff::from_lines(old, new).iter_all_changes() {
-        let sign = match line.tag() {
-            ChangeTag::Delete => '-',
-            ChangeTag::Insert => '+',
-            ChangeTag::Equal => ' ',
-        };
-        let _ = writeln!(out, "{sign}{}", line.value().trim_end_matches('\n'));
+    for line in super::line_diff(old, new) {
+        match line {
+            Some((sign, text)) => {
+                let _ = writeln!(out, "{sign}{text}");
+            }
+            None => {
+                let _ = writeln!(out, " ...");
+            }
+        }
     }
     let _ = writeln!(out, "{fence}");
 }
@@ -163,12 +189,26 @@ pub fn drift(report: &DriftReport) -> String {
             "\n<details><summary><code>{}</code> (drifted)</summary>\n\n| field | declared | live |\n|---|---|---|\n",
             html(&object.address())
         );
+        let mut diffs = String::new();
         for field in &object.fields {
             let (declared, live) = if field.write_only {
                 ("(write-only)".to_string(), "(write-only, differs)".to_string())
             } else {
                 (inline(field.declared.as_ref()), inline(field.live.as_ref()))
             };
+            let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
+            if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} lines, diff below | {} lines |",
+                    cell(&field.pointer),
+                    declared.lines().count(),
+                    live.lines().count()
+                );
+                // Live (-) against declared (+), as a plan would change it.
+                diff_block(&mut diffs, &field.pointer, live, declared);
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} |",
@@ -177,6 +217,7 @@ pub fn drift(report: &DriftReport) -> String {
                 code(&live)
             );
         }
+        out.push_str(&diffs);
         out.push_str("\n</details>\n");
     }
     out

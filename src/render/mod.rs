@@ -35,6 +35,47 @@ pub fn multiline(value: Option<&Value>) -> Option<&str> {
     value.and_then(Value::as_str).filter(|s| s.contains('\n'))
 }
 
+/// Unchanged lines shown around each change of a line diff.
+const DIFF_CONTEXT: usize = 3;
+
+/// A line of a line diff: `-` (old only), `+` (new only) or ` ` (both),
+/// and its text; `None` where unchanged lines are left out.
+pub type DiffLine = Option<(char, String)>;
+
+/// The line diff from `old` to `new` (a flow's definition, a description):
+/// every changed line with three unchanged lines around it, and a
+/// `None` for each run of unchanged lines left out, so a one-line edit of a
+/// long definition reads as a few lines.
+pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::from_lines(old, new);
+    let groups = diff.grouped_ops(DIFF_CONTEXT);
+    let mut out = Vec::new();
+    let old_lines = diff.old_slices().len();
+    for (i, group) in groups.iter().enumerate() {
+        let starts_later = group.first().is_some_and(|op| op.old_range().start > 0);
+        if i > 0 || starts_later {
+            out.push(None);
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                    ChangeTag::Equal => ' ',
+                };
+                out.push(Some((sign, change.value().trim_end_matches('\n').to_string())));
+            }
+        }
+    }
+    let ends_early =
+        groups.last().and_then(|g| g.last()).is_some_and(|op| op.old_range().end < old_lines);
+    if ends_early {
+        out.push(None);
+    }
+    out
+}
+
 /// How a write-only change reads: never a value, only what will happen.
 pub fn write_only_note(before: Option<&Value>, after: Option<&Value>) -> String {
     match (before.and_then(Value::as_u64), after.and_then(Value::as_u64)) {

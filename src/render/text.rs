@@ -5,8 +5,6 @@
 
 use std::fmt::Write;
 
-use similar::{ChangeTag, TextDiff};
-
 use super::{inline, multiline, write_only_note};
 use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, Change, FieldChange, Plan};
@@ -132,6 +130,15 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
         return;
     }
+    if let (Action::Create, Some(after)) = (action, multiline(field.after.as_ref())) {
+        let _ = writeln!(
+            out,
+            "{}",
+            printer.paint_stdout(&format!("    + {}:", field.pointer), Role::Add)
+        );
+        write_line_diff(out, "", after, printer);
+        return;
+    }
     if action == Action::Create {
         let line = format!("    + {}: {}", field.pointer, inline(field.after.as_ref()));
         let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Add));
@@ -141,15 +148,7 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         (multiline(field.before.as_ref()), multiline(field.after.as_ref()))
     {
         let _ = writeln!(out, "    ~ {}:", field.pointer);
-        for change in TextDiff::from_lines(before, after).iter_all_changes() {
-            let (sign, role) = match change.tag() {
-                ChangeTag::Delete => ("-", Role::Remove),
-                ChangeTag::Insert => ("+", Role::Add),
-                ChangeTag::Equal => (" ", Role::Dim),
-            };
-            let line = format!("        {sign} {}", change.value().trim_end_matches('\n'));
-            let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
-        }
+        write_line_diff(out, before, after, printer);
         return;
     }
     let line = format!(
@@ -159,6 +158,20 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         inline(field.after.as_ref())
     );
     let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+}
+
+/// A line diff, eight columns in: `-`, `+` or ` ` before each line, `...`
+/// where unchanged lines are left out.
+fn write_line_diff(out: &mut String, old: &str, new: &str, printer: &Printer) {
+    for line in super::line_diff(old, new) {
+        let (text, role) = match line {
+            Some(('-', text)) => (format!("        - {text}"), Role::Remove),
+            Some(('+', text)) => (format!("        + {text}"), Role::Add),
+            Some((_, text)) => (format!("          {text}"), Role::Dim),
+            None => ("        ...".to_string(), Role::Dim),
+        };
+        let _ = writeln!(out, "{}", printer.paint_stdout(&text, role));
+    }
 }
 
 /// Human output of a drift report: one block per drifted, missing or
@@ -188,6 +201,13 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         let head = format!("{marker} {} \"{}\"", object.address(), object.org_name);
         let _ = writeln!(out, "\n{} {what}{id}", printer.paint_stdout(&head, role));
         for field in &object.fields {
+            let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
+            if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
+                let line = format!("    ~ {}: live (-) against declared (+):", field.pointer);
+                let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+                write_line_diff(&mut out, live, declared, printer);
+                continue;
+            }
             let line = if field.write_only {
                 format!("    ~ {}: (write-only) differs from the declared version", field.pointer)
             } else {

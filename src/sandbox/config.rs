@@ -40,6 +40,9 @@ pub struct SandboxConfig {
     pub consistency_delay: Duration,
     /// Time an open messaging integration stays in `createStatus: Initiated`.
     pub create_delay: Duration,
+    /// Time a flow import or export job stays `Started` after its upload
+    /// (import) or registration (export) before it ends.
+    pub flow_job_duration: Duration,
     /// Probability, per `/api/v2` request, of injecting a fault.
     pub fault_rate: f64,
     /// Seed of the fault generator; a seed and a request order give the same faults.
@@ -70,6 +73,7 @@ impl Default for SandboxConfig {
             latency_jitter_ms: 0,
             consistency_delay: Duration::ZERO,
             create_delay: Duration::ZERO,
+            flow_job_duration: Duration::ZERO,
             fault_rate: 0.0,
             fault_seed: 0,
             fault_slow: Duration::from_secs(2),

@@ -34,6 +34,9 @@ pub const ADMIN_USER_EMAIL: &str = "admin@sandbox.gcctl.example";
 pub const MASTER_ADMIN: &str = "Master Admin";
 
 /// Seeded flows: (name, type). Names repeat across types, as on real orgs.
+/// They stand for flows made elsewhere (in Architect) that manifests refer
+/// to by name, and are marked `system` (the sandbox's choice), so that
+/// drift, export and prune leave them alone and imports cannot replace them.
 pub const FLOWS: &[(&str, &str)] = &[
     ("Bot Handover Inbound", "INBOUNDSHORTMESSAGE"),
     ("External Bot Inbound", "INBOUNDSHORTMESSAGE"),
@@ -192,7 +195,7 @@ pub fn new_org() -> Org {
         let id = new_id();
         let flow = json!({
             "id": id, "name": name, "description": "", "type": kind,
-            "division": {"id": home}, "active": true, "system": false, "deleted": false,
+            "division": {"id": home}, "active": true, "system": true, "deleted": false,
             "selfUri": self_uri(Kind::Flows, &id),
         });
         store.put(Kind::Flows, &id, flow);

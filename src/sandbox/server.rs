@@ -190,6 +190,9 @@ fn router(state: Shared) -> Router {
     let api = routes::api().route_layer(axum::middleware::from_fn_with_state(state.clone(), guard));
     Router::new()
         .merge(api)
+        // Presigned upload and download URLs of flow jobs: outside
+        // `/api/v2`, without a token, like a storage service's.
+        .merge(routes::flow_jobs::transfers())
         .route("/oauth/token", post(auth::token))
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/reset", post(reset))

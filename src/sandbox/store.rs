@@ -78,6 +78,14 @@ kinds! {
     /// in their own `roleDivisions`). Server-side only: read through
     /// `/api/v2/authorization/subjects/...`.
     Grants = "grants",
+    /// Flow import jobs (`POST /api/v2/flows/jobs`), with the uploaded YAML
+    /// until the job has run (see `routes::flow_jobs`).
+    FlowJobs = "flowJobs",
+    /// Flow export jobs (`POST /api/v2/flows/export/jobs`).
+    FlowExportJobs = "flowExportJobs",
+    /// Published flow versions, keyed `<flowId>/<number>`: the `FlowVersion`,
+    /// its YAML and the queues it names (for dependency tracking).
+    FlowVersions = "flowVersions",
     /// SHA-256 hex of write-only values, keyed `<kind>:<id>`.
     Secrets = "secrets",
     /// Org-wide settings: `supportedContent`, `messagingSetting` (default ids),

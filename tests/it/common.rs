@@ -10,6 +10,19 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The scenario folders under `examples/` (every folder but `ci`), sorted,
+/// relative to the repository root: each is a manifest set of its own.
+pub fn example_dirs() -> Vec<String> {
+    let mut dirs: Vec<String> = fs_err::read_dir(repo_root().join("examples"))
+        .expect("examples/")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir() && e.file_name() != "ci")
+        .map(|e| format!("examples/{}", e.file_name().to_string_lossy()))
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 pub struct TestContext {
     pub dir: tempfile::TempDir,
     env: Vec<(String, String)>,

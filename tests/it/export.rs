@@ -116,6 +116,8 @@ fn exporting_a_large_org_reads_list_pages_only() {
         ("GET /api/v2/routing/message/recipients", 5),
         ("GET /api/v2/oauth/clients", 1),
         ("GET /api/v2/authorization/roles", 1),
+        // The seeded flows are system flows: listed, never exported.
+        ("GET /api/v2/flows", 1),
         ("GET /api/v2/conversations/messaging/supportedcontent", 1),
         // Reference lookups, once each.
         ("GET /api/v2/authorization/divisions", 1),

@@ -2,6 +2,7 @@
 //! places are gathered from the repository and a running sandbox. Also: kinds
 //! order after what they refer to, and no test file is forgotten.
 
+mod flow;
 mod messaging_setting;
 
 use std::collections::BTreeSet;

@@ -4,6 +4,7 @@
 
 mod access;
 mod fidelity;
+mod flows;
 mod knobs;
 mod messaging_settings;
 mod resources;

@@ -1,16 +1,27 @@
 //! `gcctl validate`: the sample repository and every example are valid; a set
 //! full of mistakes yields every mistake in one run, each at its location.
 
-use crate::common::{TestContext, repo_root, stderr, stdout};
+use crate::common::{TestContext, example_dirs, repo_root, stderr, stdout};
 
 fn in_repo(args: &[&str]) -> std::process::Output {
     let ctx = TestContext::new();
     ctx.command().current_dir(repo_root()).args(args).output().expect("run gcctl")
 }
 
+/// `validate manifests examples/...`: the sample repository and each
+/// example, every one a manifest set of its own (examples are independent
+/// scenarios: each may have its own Project).
+fn every_set(extra: &[&'static str]) -> Vec<String> {
+    let mut args: Vec<String> = ["validate", "manifests"].map(str::to_string).to_vec();
+    args.extend(example_dirs());
+    args.extend(extra.iter().map(|a| (*a).to_string()));
+    args
+}
+
 #[test]
 fn manifests_and_examples_are_valid() {
-    let out = in_repo(&["validate", "manifests", "examples"]);
+    let args = every_set(&[]);
+    let out = in_repo(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("valid: "), "{}", stdout(&out));
 }
@@ -20,15 +31,16 @@ fn manifests_and_examples_are_valid() {
 /// below, and through the library as `plan` loads them).
 #[test]
 fn manifests_and_examples_have_no_warnings() {
-    let out = in_repo(&["validate", "manifests", "examples", "--output", "json"]);
+    let args = every_set(&["--output", "json"]);
+    let out = in_repo(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: JsonReport = serde_json::from_slice(&out.stdout).expect("the documented format");
     assert!(report.valid && report.diagnostics.is_empty(), "{report:#?}");
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     let catalog = gcctl::permissions::Catalog::embedded();
-    for path in ["manifests", "examples"] {
+    for path in std::iter::once("manifests".to_string()).chain(example_dirs()) {
         let set = gcctl::manifest::load(
-            &[repo_root().join(path)],
+            &[repo_root().join(&path)],
             &gcctl::manifest::LoadOptions::default(),
         )
         .unwrap_or_else(|e| panic!("{path}: {:?}", e.diagnostics));
@@ -144,6 +156,8 @@ fn every_example_is_valid_on_its_own_and_in_every_environment() {
     ];
     runs.push(vec!["validate", "examples/external-bot-sync", "--env", "staging"]);
     runs.push(vec!["validate", "examples/external-bot-sync", "--env", "prod"]);
+    runs.push(vec!["validate", "examples/bot-handover-cognigy", "--env", "dev"]);
+    runs.push(vec!["validate", "examples/bot-handover-cognigy", "--env", "prod"]);
     let examples = fs_err::read_dir(repo_root().join("examples")).unwrap();
     let mut dirs: Vec<String> = examples
         .filter_map(Result::ok)

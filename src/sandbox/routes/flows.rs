@@ -1,4 +1,7 @@
-//! Architect flows (read-only here): `GET /api/v2/flows` and `/api/v2/flows/{flowId}`.
+//! Architect flows: `GET /api/v2/flows` and `/api/v2/flows/{flowId}`,
+//! `DELETE /api/v2/flows/{flowId}`, versions, the lock actions and
+//! dependency tracking. Flows are created, updated and published by import
+//! jobs only (`routes::flow_jobs`), as Archy and the provider do.
 //!
 //! - `type` takes the lowercase query values (`inboundshortmessage`) and may
 //!   repeat; responses carry the uppercase enum (`INBOUNDSHORTMESSAGE`).
@@ -6,9 +9,40 @@
 //!   callers compare exactly). `id` (repeatable) ignores every other filter,
 //!   as documented. Default order is `sortBy=id`, as the real API.
 //! - pageSize up to 500 (what the provider uses; UNVERIFIED).
+//! - Versions: each import or `actions/publish` adds a published version
+//!   numbered `1.0`, `2.0`, … (`FlowVersion.id`; the real numbering scheme
+//!   is UNVERIFIED), listed by `GET …/{flowId}/versions`.
+//! - Locks: `actions/checkout` locks the flow for the caller
+//!   (`lockedUser` or `lockedClient`); `actions/checkin` (the lock holder)
+//!   and `actions/unlock` (anyone with `architect:flow:unlock`, "in the case
+//!   where there is no flow configuration available") release it;
+//!   `actions/publish` republishes the latest version as a new one. A flow
+//!   locked by another caller refuses checkout, publish (409) and import
+//!   jobs (a `Failure` message), and DELETE (409).
+//! - DELETE refuses a system flow (400) and a flow a queue or a message
+//!   recipient still uses (400 naming them; the real answer is
+//!   UNVERIFIED); its versions go with it.
+//! - Dependency tracking: `consumedresources` of a flow version are the
+//!   queues its YAML names; `consumingresources` of a flow are the queues
+//!   using it as an in-queue flow, and of a queue the flows whose published
+//!   version names it. Other object types have no dependencies here.
 
+use axum::Router;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::crud;
+use super::input::{Id, Params};
+use super::paging::{page, render_page};
+use crate::kinds::flow::archy::FlowType;
+use crate::sandbox::auth::{Caller, Subject};
+use crate::sandbox::common::{name_of, new_id, now, ref_id, self_uri};
+use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::resource::{Filter, Op, Order, Resource, Spec};
-use crate::sandbox::store::Kind;
+use crate::sandbox::server::Shared;
+use crate::sandbox::store::{Kind, Store};
 
 pub struct Flows;
 
@@ -24,9 +58,23 @@ impl Resource for Flows {
         max_page_size: Some(500),
         dates: false,
         refs: &[("division", Kind::Divisions)],
-        flags: &[(Op::Read, "deleted")],
+        flags: &[(Op::Read, "deleted"), (Op::Delete, "deleted")],
         ..Spec::new(Kind::Flows, "/api/v2/flows", "/api/v2/flows/{flowId}", "flow")
     };
+
+    fn routes() -> Router<Shared> {
+        crud::routes::<Self>()
+            .route(Self::SPEC.item, axum::routing::delete(remove))
+            .route("/api/v2/flows/{flowId}/versions", get(versions))
+            .route("/api/v2/flows/{flowId}/versions/{versionId}", get(version))
+            .route("/api/v2/flows/actions/checkout", post(checkout))
+            .route("/api/v2/flows/actions/checkin", post(checkin))
+            .route("/api/v2/flows/actions/unlock", post(unlock))
+            .route("/api/v2/flows/actions/publish", post(publish_action))
+            .route(CONSUMING, get(consuming))
+            .route(CONSUMED, get(consumed))
+            .merge(super::flow_jobs::routes())
+    }
 }
 
 /// The `type` query values of `GET /api/v2/flows`.
@@ -52,3 +100,459 @@ const TYPES: &[&str] = &[
     "workflow",
     "workitem",
 ];
+
+const CONSUMING: &str = "/api/v2/architect/dependencytracking/consumingresources";
+const CONSUMED: &str = "/api/v2/architect/dependencytracking/consumedresources";
+/// Queue fields that name an in-queue flow.
+const QUEUE_FLOW_FIELDS: [&str; 3] = ["queueFlow", "emailInQueueFlow", "messageInQueueFlow"];
+
+/// Who holds a flow's lock, if anyone.
+pub fn lock_holder(flow: &Value) -> Option<Subject> {
+    if let Some(id) = flow.pointer("/lockedUser/id").and_then(Value::as_str) {
+        return Some(Subject::User(id.to_string()));
+    }
+    flow.pointer("/lockedClient/id")
+        .and_then(Value::as_str)
+        .map(|id| Subject::Client(id.to_string()))
+}
+
+/// `{id, name, selfUri}` of a user, or `None` for a client.
+fn user_ref(store: &Store, subject: Option<&Subject>) -> Option<Value> {
+    match subject? {
+        Subject::User(id) => {
+            let mut user = json!({"id": id, "selfUri": self_uri(Kind::Users, id)});
+            if let Some(name) = store.get(Kind::Users, id).map(name_of) {
+                user["name"] = json!(name);
+            }
+            Some(user)
+        }
+        Subject::Client(_) => None,
+    }
+}
+
+fn client_ref(store: &Store, subject: Option<&Subject>) -> Option<Value> {
+    match subject? {
+        Subject::Client(id) => {
+            let mut client = json!({"id": id, "selfUri": self_uri(Kind::OauthClients, id)});
+            if let Some(name) = store.get(Kind::OauthClients, id).map(name_of) {
+                client["name"] = json!(name);
+            }
+            Some(client)
+        }
+        Subject::User(_) => None,
+    }
+}
+
+/// The stored versions of a flow, by number.
+fn stored_versions<'s>(store: &'s Store, flow: &str) -> Vec<&'s Value> {
+    let mut versions: Vec<&Value> = store
+        .all(Kind::FlowVersions)
+        .filter(|v| v.get("flowId").and_then(Value::as_str) == Some(flow))
+        .collect();
+    versions.sort_by_key(|v| v.get("number").and_then(Value::as_u64).unwrap_or(0));
+    versions
+}
+
+/// Publish `text` as a new version of the flow (created when `existing` is
+/// `None`); returns the flow's id.
+#[allow(clippy::too_many_arguments)]
+pub fn publish(
+    store: &mut Store,
+    existing: Option<Value>,
+    name: &str,
+    flow_type: FlowType,
+    division: Option<String>,
+    description: Option<String>,
+    text: &str,
+    consumed: &[Value],
+    caller: Option<&Subject>,
+) -> String {
+    let id = existing
+        .as_ref()
+        .and_then(|f| f.get("id"))
+        .and_then(Value::as_str)
+        .map_or_else(new_id, str::to_string);
+    let number = stored_versions(store, &id)
+        .last()
+        .and_then(|v| v.get("number").and_then(Value::as_u64))
+        .unwrap_or(0)
+        + 1;
+    let version = flow_version(store, &id, name, number, caller);
+    store.put(
+        Kind::FlowVersions,
+        &format!("{id}/{number}"),
+        json!({"flowId": id, "number": number, "yaml": text, "consumed": consumed, "version": version}),
+    );
+    let created = existing.is_none();
+    let mut flow =
+        existing.unwrap_or_else(|| json!({"id": id, "selfUri": self_uri(Kind::Flows, &id)}));
+    flow["name"] = json!(name);
+    flow["type"] = json!(flow_type.as_str());
+    flow["active"] = json!(true);
+    flow["system"] = json!(false);
+    flow["deleted"] = json!(false);
+    if let Some(division) = division {
+        flow["division"] = json!({"id": division});
+    }
+    if let Some(map) = flow.as_object_mut() {
+        match description {
+            Some(description) => map.insert("description".into(), json!(description)),
+            None => map.remove("description"),
+        };
+        map.insert("publishedVersion".into(), version.clone());
+        map.insert("checkedInVersion".into(), version);
+        match user_ref(store, caller) {
+            Some(user) => map.insert("publishedBy".into(), user),
+            None => map.remove("publishedBy"),
+        };
+    }
+    if created {
+        store.insert(Kind::Flows, &id, flow);
+    } else {
+        store.put(Kind::Flows, &id, flow);
+    }
+    id
+}
+
+/// A `FlowVersion` published now by `caller`.
+fn flow_version(
+    store: &Store,
+    flow: &str,
+    name: &str,
+    number: u64,
+    caller: Option<&Subject>,
+) -> Value {
+    let id = format!("{number}.0");
+    let mut version = json!({
+        "id": id, "name": name, "commitVersion": id, "configurationVersion": id,
+        "type": "PUBLISH", "secure": false, "debug": false,
+        "dateCreated": chrono::Utc::now().timestamp_millis(), "datePublished": now(),
+        "selfUri": format!("/api/v2/flows/{flow}/versions/{id}"),
+    });
+    if let Some(user) = user_ref(store, caller) {
+        version["createdBy"] = user;
+    }
+    if let Some(client) = client_ref(store, caller) {
+        version["createdByClient"] = client;
+    }
+    version
+}
+
+fn visible_flow(store: &Store, id: &str) -> ApiResult<Value> {
+    store.visible(Kind::Flows, id).cloned().ok_or_else(|| ApiError::not_found("flow", id))
+}
+
+fn render(store: &Store, state: &Shared, flow: &Value) -> Value {
+    crud::render::<Flows>(store, state, flow, &Params::default(), false)
+}
+
+async fn remove(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Id(id): Id,
+    params: Params,
+) -> ApiResult<StatusCode> {
+    params.bool("deleted")?;
+    let mut store = state.store();
+    let flow = visible_flow(&store, &id)?;
+    if flow.get("system").and_then(Value::as_bool) == Some(true) {
+        return Err(ApiError::bad_request("A system flow cannot be deleted."));
+    }
+    if let Some(holder) = lock_holder(&flow).filter(|h| *h != caller.subject) {
+        return Err(ApiError::conflict(format!(
+            "The flow '{}' is locked by {}; unlock it first.",
+            name_of(&flow),
+            holder.id()
+        )));
+    }
+    let mut users: Vec<String> = store
+        .all(Kind::Queues)
+        .filter(|q| QUEUE_FLOW_FIELDS.iter().any(|f| ref_id(q.get(*f)) == Some(id.as_str())))
+        .map(|q| format!("queue '{}'", name_of(q)))
+        .collect();
+    users.extend(
+        store
+            .all(Kind::Recipients)
+            .filter(|r| ref_id(r.get("flow")) == Some(id.as_str()))
+            .map(|r| format!("message recipient '{}'", name_of(r))),
+    );
+    if !users.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "The flow '{}' is in use by {} and cannot be deleted.",
+            name_of(&flow),
+            users.join(", ")
+        )));
+    }
+    store.remove(Kind::Flows, &id);
+    let versions: Vec<String> = store
+        .all(Kind::FlowVersions)
+        .filter(|v| v.get("flowId").and_then(Value::as_str) == Some(id.as_str()))
+        .filter_map(|v| Some(format!("{id}/{}", v.get("number")?.as_u64()?)))
+        .collect();
+    for key in versions {
+        store.remove(Kind::FlowVersions, &key);
+    }
+    store.commit()?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn versions(
+    State(state): State<Shared>,
+    Id(id): Id,
+    params: Params,
+) -> ApiResult<axum::Json<Value>> {
+    let page = page(&params, 100)?;
+    let store = state.store();
+    visible_flow(&store, &id)?;
+    let versions: Vec<Value> =
+        stored_versions(&store, &id).into_iter().map(|v| v["version"].clone()).collect();
+    let path = format!("/api/v2/flows/{id}/versions");
+    Ok(axum::Json(render_page(
+        &path,
+        &params,
+        page,
+        false,
+        versions.iter().collect(),
+        Value::clone,
+    )))
+}
+
+async fn version(
+    State(state): State<Shared>,
+    axum::extract::Path((id, version)): axum::extract::Path<(String, String)>,
+) -> ApiResult<axum::Json<Value>> {
+    let store = state.store();
+    visible_flow(&store, &id)?;
+    let number = version.split('.').next().unwrap_or_default();
+    store
+        .get(Kind::FlowVersions, &format!("{id}/{number}"))
+        .map(|v| axum::Json(v["version"].clone()))
+        .ok_or_else(|| ApiError::not_found("flow version", &version))
+}
+
+/// The flow named by the `flow` query parameter of an action.
+fn action_flow(store: &Store, params: &Params) -> ApiResult<Value> {
+    let id = params
+        .get("flow")
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| ApiError::missing_field("flow"))?;
+    visible_flow(store, id)
+}
+
+fn locked_by_other(flow: &Value, caller: &Caller) -> ApiResult<()> {
+    match lock_holder(flow).filter(|h| *h != caller.subject) {
+        Some(holder) => Err(ApiError::conflict(format!(
+            "The flow '{}' is locked by {}.",
+            name_of(flow),
+            holder.id()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn save(store: &mut Store, flow: &Value) -> ApiResult<()> {
+    let id = flow.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    store.put(Kind::Flows, &id, flow.clone());
+    store.commit()?;
+    Ok(())
+}
+
+/// An `Operation` that completed.
+fn operation(store: &Store, caller: &Caller, action: &str) -> Value {
+    let mut op =
+        json!({"id": new_id(), "complete": true, "actionName": action, "actionStatus": "SUCCESS"});
+    if let Some(user) = user_ref(store, Some(&caller.subject)) {
+        op["user"] = user;
+    }
+    if let Some(client) = client_ref(store, Some(&caller.subject)) {
+        op["client"] = client;
+    }
+    op
+}
+
+async fn checkout(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> ApiResult<axum::Json<Value>> {
+    let mut store = state.store();
+    let mut flow = action_flow(&store, &params)?;
+    locked_by_other(&flow, &caller)?;
+    let key = match caller.subject {
+        Subject::User(_) => "lockedUser",
+        Subject::Client(_) => "lockedClient",
+    };
+    flow[key] = json!({"id": caller.subject.id(), "selfUri": self_uri(caller.subject.kind(), caller.subject.id())});
+    save(&mut store, &flow)?;
+    Ok(axum::Json(render(&store, &state, &flow)))
+}
+
+fn release(flow: &mut Value) {
+    if let Some(map) = flow.as_object_mut() {
+        map.remove("lockedUser");
+        map.remove("lockedClient");
+    }
+}
+
+async fn checkin(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> ApiResult<axum::Json<Value>> {
+    let mut store = state.store();
+    let mut flow = action_flow(&store, &params)?;
+    if lock_holder(&flow).as_ref() != Some(&caller.subject) {
+        return Err(ApiError::bad_request(format!(
+            "The flow '{}' is not checked out by the caller.",
+            name_of(&flow)
+        )));
+    }
+    release(&mut flow);
+    save(&mut store, &flow)?;
+    Ok(axum::Json(operation(&store, &caller, "CHECKIN")))
+}
+
+async fn unlock(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
+    let mut store = state.store();
+    let mut flow = action_flow(&store, &params)?;
+    release(&mut flow);
+    save(&mut store, &flow)?;
+    Ok(axum::Json(render(&store, &state, &flow)))
+}
+
+async fn publish_action(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> ApiResult<axum::Json<Value>> {
+    let mut store = state.store();
+    let flow = action_flow(&store, &params)?;
+    locked_by_other(&flow, &caller)?;
+    let id = flow.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let versions = stored_versions(&store, &id);
+    let source = match params.get("version") {
+        Some(wanted) => versions
+            .iter()
+            .find(|v| v.pointer("/version/id").and_then(Value::as_str) == Some(wanted)),
+        None => versions.last(),
+    };
+    let Some(source) = source.map(|v| (*v).clone()) else {
+        return Err(ApiError::bad_request(format!(
+            "The flow '{}' has no configuration to publish.",
+            name_of(&flow)
+        )));
+    };
+    let flow_type = flow.get("type").and_then(Value::as_str).and_then(FlowType::parse);
+    let Some(flow_type) = flow_type else {
+        return Err(ApiError::bad_request(
+            "The sandbox publishes only the flow types of Flow manifests.",
+        ));
+    };
+    let text = source["yaml"].as_str().unwrap_or_default().to_string();
+    let consumed = source["consumed"].as_array().cloned().unwrap_or_default();
+    let division = ref_id(flow.get("division")).map(str::to_string);
+    let description = flow.get("description").and_then(Value::as_str).map(str::to_string);
+    let name = name_of(&flow).to_string();
+    publish(
+        &mut store,
+        Some(flow),
+        &name,
+        flow_type,
+        division,
+        description,
+        &text,
+        &consumed,
+        Some(&caller.subject),
+    );
+    store.commit()?;
+    Ok(axum::Json(operation(&store, &caller, "PUBLISH")))
+}
+
+/// A `Dependency` entity.
+fn dependency(id: &str, name: &str, kind: &str, version: Option<&str>) -> Value {
+    let mut out = json!({"id": id, "name": name, "type": kind, "deleted": false,
+        "updated": false, "stateUnknown": false});
+    if let Some(version) = version {
+        out["version"] = json!(version);
+    }
+    out
+}
+
+fn required<'p>(params: &'p Params, name: &str) -> ApiResult<&'p str> {
+    params.get(name).filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing_field(name))
+}
+
+async fn consuming(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
+    let page = page(&params, 100)?;
+    let id = required(&params, "id")?;
+    let object_type = required(&params, "objectType")?;
+    let store = state.store();
+    let mut found = Vec::new();
+    if object_type == "QUEUE" {
+        for flow in store.all(Kind::Flows) {
+            let flow_id = flow.get("id").and_then(Value::as_str).unwrap_or_default();
+            let Some(version) = flow.pointer("/publishedVersion/id").and_then(Value::as_str) else {
+                continue;
+            };
+            let number = version.split('.').next().unwrap_or_default();
+            let stored = store.get(Kind::FlowVersions, &format!("{flow_id}/{number}"));
+            let names = stored
+                .and_then(|v| v.get("consumed"))
+                .and_then(Value::as_array)
+                .is_some_and(|c| c.iter().any(|q| q.as_str() == Some(id)));
+            let flow_type = flow.get("type").and_then(Value::as_str).and_then(FlowType::parse);
+            if let (true, Some(flow_type)) = (names, flow_type) {
+                found.push(dependency(
+                    flow_id,
+                    name_of(flow),
+                    &flow_type.dependency_type(),
+                    Some(version),
+                ));
+            }
+        }
+    } else if object_type.ends_with("FLOW") || object_type == "WORKFLOW" {
+        for queue in store.all(Kind::Queues) {
+            if QUEUE_FLOW_FIELDS.iter().any(|f| ref_id(queue.get(*f)) == Some(id)) {
+                let queue_id = queue.get("id").and_then(Value::as_str).unwrap_or_default();
+                found.push(dependency(queue_id, name_of(queue), "QUEUE", None));
+            }
+        }
+    }
+    Ok(axum::Json(render_page(
+        CONSUMING,
+        &params,
+        page,
+        false,
+        found.iter().collect(),
+        Value::clone,
+    )))
+}
+
+async fn consumed(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
+    let page = page(&params, 100)?;
+    let id = required(&params, "id")?;
+    let version = required(&params, "version")?;
+    required(&params, "objectType")?;
+    let store = state.store();
+    let number = version.split('.').next().unwrap_or_default();
+    let stored = store.get(Kind::FlowVersions, &format!("{id}/{number}"));
+    let found: Vec<Value> = stored
+        .and_then(|v| v.get("consumed"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|queue| store.get(Kind::Queues, queue))
+        .map(|queue| {
+            dependency(queue["id"].as_str().unwrap_or_default(), name_of(queue), "QUEUE", None)
+        })
+        .collect();
+    Ok(axum::Json(render_page(
+        CONSUMED,
+        &params,
+        page,
+        false,
+        found.iter().collect(),
+        Value::clone,
+    )))
+}

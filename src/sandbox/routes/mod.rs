@@ -17,6 +17,7 @@ use super::store::Kind;
 pub mod authorization;
 pub mod crud;
 pub mod divisions;
+pub mod flow_jobs;
 pub mod flows;
 pub mod input;
 pub mod messaging_settings;

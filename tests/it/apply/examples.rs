@@ -73,11 +73,11 @@ async fn bot_handover_example_ends_wired_end_to_end() {
             .unwrap_or(0);
     assert!(polls >= 2, "createStatus was polled until Completed: {stats}");
 
-    // Its recipient routes to the inbound flow.
+    // Its recipient routes to the inbound message flow the example declares.
     let recipient_id = integration["recipient"]["id"].as_str().unwrap();
     let recipient =
         org.org.get(&format!("/api/v2/routing/message/recipients/{recipient_id}")).await;
-    assert_eq!(recipient.body["flow"]["name"], "Bot Handover Inbound", "{:?}", recipient.body);
+    assert_eq!(recipient.body["flow"]["name"], "Cognigy Handover Inbound", "{:?}", recipient.body);
 
     // The queue replies through the integration's address.
     let queue = org.one(QUEUES, "Cognigy Handover Queue").await;

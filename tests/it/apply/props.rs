@@ -268,6 +268,7 @@ async fn apply_then_plan(docs: &[Value], dir: &Path) -> Result<(), TestCaseError
         secrets_dir: Some(dir.join("secrets")),
         deadline: Duration::from_secs(10),
         consistency_window: Duration::from_secs(2),
+        flow_job_timeout: Duration::from_secs(10),
         own_client_id: None,
         journal: None,
         interrupt: gcctl::apply::Interrupt::default(),

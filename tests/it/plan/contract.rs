@@ -49,6 +49,10 @@ struct JsonChange {
     prune: bool,
     fields: Vec<JsonField>,
     depends_on: Vec<String>,
+    /// Present only when not empty: what a later step of the change (an
+    /// integration's message routing) waits for.
+    #[serde(default)]
+    late_depends_on: Vec<String>,
     live_fingerprint: Option<String>,
 }
 
@@ -76,11 +80,8 @@ const CANARY: &str = "CANARY-SECRET-0123456789abcdef";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_output_is_the_documented_versioned_format() {
     let mut org = PlanOrg::default().await;
-    for var in ["COGNIGY_WEBHOOK_SECRET", "BOT_ENGINE_HMAC_SECRET", "SESSION_STORE_WEBHOOK_SECRET"]
-    {
-        org.ctx.env(var, CANARY);
-    }
-    let examples = repo_root().join("examples").display().to_string();
+    org.ctx.env("COGNIGY_WEBHOOK_SECRET", CANARY);
+    let examples = repo_root().join("examples/bot-handover-cognigy").display().to_string();
     let saved = org.ctx.path().join("plan.json").display().to_string();
     let args = ["plan", &examples, "--env", "prod", "--output", "json", "--out", &saved];
     let out = org.gcctl(&args).await;
@@ -89,9 +90,9 @@ async fn json_output_is_the_documented_versioned_format() {
     assert_eq!(plan.format_version, "1");
     assert_eq!(plan.gcctl_version, env!("CARGO_PKG_VERSION"));
     assert_eq!((plan.target.kind.as_str(), plan.environment.as_deref()), ("org", Some("prod")));
-    // The four roles the examples grant to new OAuth clients are first
-    // granted to the caller (the sandbox's admin user): four updates.
-    assert_eq!(plan.summary, JsonSummary { create: 14, update: 4, delete: 0, no_op: 0 });
+    // The role the example grants to its new OAuth client is first granted
+    // to the caller (the sandbox's admin user): one update.
+    assert_eq!(plan.summary, JsonSummary { create: 7, update: 1, delete: 0, no_op: 0 });
     let write_only: Vec<&str> = plan
         .changes
         .iter()
@@ -99,7 +100,11 @@ async fn json_output_is_the_documented_versioned_format() {
         .filter(|f| f.sensitive)
         .map(|f| f.pointer.as_str())
         .collect();
-    assert_eq!(write_only.len(), 7, "3 webhook secrets, 4 client secrets: {write_only:?}");
+    assert_eq!(write_only.len(), 2, "a webhook secret, a client secret: {write_only:?}");
+    // The integration routes to the flow it declares in a later step.
+    let integration = plan.changes.iter().find(|c| c.kind == "OpenMessagingIntegration").unwrap();
+    assert_eq!(integration.late_depends_on, ["Flow/cognigy-handover-flow"]);
+    assert!(!integration.depends_on.iter().any(|d| d.starts_with("Flow/")));
     // The library's own type reads it too, and the saved plan holds the same plan.
     let typed: gcctl::plan::Plan = serde_json::from_slice(&out.stdout).unwrap();
     let file = gcctl::plan::saved::SavedPlan::read(std::path::Path::new(&saved)).unwrap();

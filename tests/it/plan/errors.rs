@@ -7,7 +7,7 @@ use super::{PlanOrg, code, settings};
 use crate::common::{TestContext, repo_root};
 
 fn examples() -> String {
-    repo_root().join("examples").display().to_string()
+    repo_root().join("examples/bot-handover-cognigy").display().to_string()
 }
 
 #[test]

@@ -1,13 +1,15 @@
 //! The examples against an org: all creates on an empty org; no changes once
 //! the same objects exist (made through the API, not gcctl); exactly the
 //! changed field, before and after, once one is edited behind our back.
+//! Each example is a manifest set of its own (it may have its own Project):
+//! each is planned on its own, and the snapshots hold every plan in turn.
 
 use serde_json::{Value, json};
 
 use super::{PlanOrg, actions, code, json_of, role_body, settings};
 use std::process::Output;
 
-use crate::common::{TestContext, repo_root};
+use crate::common::{TestContext, example_dirs, repo_root};
 
 const ROLES: &str = "/api/v2/authorization/roles";
 const CONTENT: &str = "/api/v2/conversations/messaging/supportedcontent";
@@ -15,34 +17,60 @@ const OPEN: &str = "/api/v2/conversations/messaging/integrations/open";
 const QUEUES: &str = "/api/v2/routing/queues";
 const CLIENTS: &str = "/api/v2/oauth/clients";
 
-fn examples() -> String {
-    repo_root().join("examples").display().to_string()
+/// Every example, as a path.
+fn examples() -> Vec<String> {
+    example_dirs().iter().map(|d| repo_root().join(d).display().to_string()).collect()
+}
+
+/// `gcctl ARGS EXAMPLE` for every example, rendered one after another
+/// under a heading naming the example; and every run's exit code.
+async fn each(org: &PlanOrg, args: &[&str]) -> (String, Vec<Option<i32>>) {
+    let mut text = String::new();
+    let mut codes = Vec::new();
+    for (dir, path) in example_dirs().iter().zip(examples()) {
+        let out = org.gcctl(&[&args[..1], &[path.as_str()], &args[1..]].concat()).await;
+        codes.push(code(&out));
+        text.push_str(&format!("=== {dir}\n{}", org.render(&out)));
+    }
+    (text, codes)
+}
+
+/// The JSON plans of every example.
+async fn each_json(org: &PlanOrg) -> Vec<Value> {
+    let mut plans = Vec::new();
+    for path in examples() {
+        plans.push(json_of(&org.gcctl(&["plan", &path, "--output", "json"]).await));
+    }
+    plans
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn examples_on_an_empty_org_are_all_creates() {
     let org = PlanOrg::default().await;
-    let text = org.snapshot(&["plan", &examples(), "--detailed-exitcode"]).await;
+    let (text, _) = each(&org, &["plan", "--detailed-exitcode"]).await;
     settings().bind(|| insta::assert_snapshot!("examples_empty_org_text", text));
-    let markdown = org.snapshot(&["plan", &examples(), "--output", "markdown"]).await;
+    let (markdown, _) = each(&org, &["plan", "--output", "markdown"]).await;
     settings().bind(|| insta::assert_snapshot!("examples_empty_org_markdown", markdown));
-    let plan = json_of(&org.gcctl(&["plan", &examples(), "--output", "json"]).await);
-    let summary = &plan["summary"];
+    let plans = each_json(&org).await;
+    let total = |key: &str| plans.iter().map(|p| p["summary"][key].as_u64().unwrap()).sum::<u64>();
     // Four roles are granted to the caller (the sandbox's admin user) first,
     // so that it may grant them to the new OAuth clients.
-    assert_eq!(*summary, json!({"create": 14, "update": 4, "delete": 0, "no_op": 0}));
-    let actions = actions(&plan);
-    assert!(actions.iter().all(|(action, _)| action == "create" || action == "grant"), "{plan}");
-    assert_eq!(actions.iter().filter(|(action, _)| action == "grant").count(), 4, "{plan}");
+    assert_eq!(
+        [total("create"), total("update"), total("delete"), total("no_op")],
+        [17, 4, 0, 0],
+        "{plans:?}"
+    );
+    let actions: Vec<(String, String)> = plans.iter().flat_map(actions).collect();
+    assert!(actions.iter().all(|(action, _)| action == "create" || action == "grant"), "{plans:?}");
+    assert_eq!(actions.iter().filter(|(action, _)| action == "grant").count(), 4, "{plans:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn examples_created_through_the_api_plan_clean_then_show_one_edit() {
     let org = PlanOrg::default().await;
     let ids = create_examples(&org).await;
-    let clean = org.gcctl(&["plan", &examples(), "--detailed-exitcode"]).await;
-    assert_eq!(code(&clean), Some(0), "{}", org.render(&clean));
-    let text = org.render(&clean);
+    let (text, codes) = each(&org, &["plan", "--detailed-exitcode"]).await;
+    assert!(codes.iter().all(|c| *c == Some(0)), "{text}");
     settings().bind(|| insta::assert_snapshot!("examples_clean_text", text));
 
     // An admin raises the alerting timeout of one queue in the UI (a PUT of the whole queue).
@@ -53,18 +81,18 @@ async fn examples_created_through_the_api_plan_clean_then_show_one_edit() {
     queue["division"] = json!({"id": queue["division"]["id"]});
     assert_eq!(org.org.put(&path, queue).await.status, 200);
 
-    let edited = org.gcctl(&["plan", &examples(), "--detailed-exitcode"]).await;
-    assert_eq!(code(&edited), Some(2), "{}", org.render(&edited));
-    let text = org.render(&edited);
+    let (text, codes) = each(&org, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(codes.iter().filter(|c| **c == Some(2)).count(), 1, "{text}");
     settings().bind(|| insta::assert_snapshot!("examples_one_edit_text", text));
-    let markdown = org.snapshot(&["plan", &examples(), "--output", "markdown"]).await;
+    let (markdown, _) = each(&org, &["plan", "--output", "markdown"]).await;
     settings().bind(|| insta::assert_snapshot!("examples_one_edit_markdown", markdown));
-    let plan = json_of(&org.gcctl(&["plan", &examples(), "--output", "json"]).await);
-    assert_eq!(
-        actions(&plan),
-        [("update".to_string(), "RoutingQueue/guest-messaging".to_string())]
-    );
-    let change = plan["changes"].as_array().unwrap().iter().find(|c| c["action"] == "update");
+    let plans = each_json(&org).await;
+    let actions: Vec<(String, String)> = plans.iter().flat_map(actions).collect();
+    assert_eq!(actions, [("update".to_string(), "RoutingQueue/guest-messaging".to_string())]);
+    let change = plans
+        .iter()
+        .flat_map(|p| p["changes"].as_array().unwrap().clone())
+        .find(|c| c["action"] == "update");
     assert_eq!(
         change.unwrap()["fields"],
         json!([{
@@ -101,30 +129,37 @@ async fn create_examples(org: &PlanOrg) -> Ids {
                 "event": {"typing": {"on": {"inbound": "Enabled", "outbound": "Enabled"}}}}),
         )
         .await;
-    let cognigy = integration(
-        org,
-        json!({
-            "name": "Cognigy Handover",
-            "supportedContent": {"id": content["id"]},
-            "messagingSetting": {"id": settings["id"]},
-            "outboundNotificationWebhookUrl": "https://endpoint-trial.cognigy.ai/genesys/open-messaging",
-            "webhookHeaders": {},
-        }),
-        "Bot Handover Inbound",
-    )
-    .await;
+    let mut cognigy = json!({
+        "name": "Cognigy Handover",
+        "supportedContent": {"id": content["id"]},
+        "messagingSetting": {"id": settings["id"]},
+        "outboundNotificationWebhookUrl": "https://endpoint-trial.cognigy.ai/genesys/open-messaging",
+        "webhookHeaders": {},
+    });
+    cognigy["outboundNotificationWebhookSignatureSecretToken"] =
+        json!("a-signature-secret-of-32-chars!!");
+    let cognigy = org.create(OPEN, cognigy).await;
     let setting = org.org.id_named("/api/v2/conversations/messaging/settings", "Default").await;
-    integration(
-        org,
-        json!({
-            "name": "External Bot Sync",
-            "messagingSetting": {"id": setting},
-            "outboundNotificationWebhookUrl": "https://bot-engine.staging.example.net/v1/genesys/events",
-            "webhookHeaders": {"X-Bot-Engine-Tenant": "acme"},
-        }),
-        "External Bot Inbound",
+    let external = org
+        .create(
+            OPEN,
+            json!({
+                "name": "External Bot Sync",
+                "messagingSetting": {"id": setting},
+                "outboundNotificationWebhookUrl": "https://bot-engine.staging.example.net/v1/genesys/events",
+                "outboundNotificationWebhookSignatureSecretToken": "a-signature-secret-of-32-chars!!",
+                "webhookHeaders": {"X-Bot-Engine-Tenant": "acme"},
+            }),
+        )
+        .await;
+    org.create(
+        QUEUES,
+        json!({"name": "External Bot Escalations", "division": {"id": home},
+            "mediaSettings": {"message": {"alertingTimeoutSeconds": 30}}}),
     )
     .await;
+    let flow = publish_example_flow(org, "external-bot-sync").await;
+    route(org, &external, &flow).await;
     integration(
         org,
         json!({
@@ -146,6 +181,9 @@ async fn create_examples(org: &PlanOrg) -> Ids {
         }),
     )
     .await;
+    // The example's flow transfers to that queue; the integration routes to it.
+    let flow = publish_example_flow(org, "bot-handover-cognigy").await;
+    route(org, &cognigy, &flow).await;
     let support = org.flow("Support", "INQUEUESHORTMESSAGE").await;
     let guest = org
         .create(
@@ -199,6 +237,49 @@ async fn create_roles(org: &PlanOrg) {
     for role in roles {
         org.create(ROLES, role).await;
     }
+}
+
+/// Publish an example's flow through the import job API as a previous
+/// gcctl run would have (the declared text, gcctl's marker in the
+/// description, the manifest's division added); returns its id.
+async fn publish_example_flow(org: &PlanOrg, example: &str) -> String {
+    use gcctl::kinds::flow::{FlowSpec, archy};
+    let set = gcctl::manifest::load(
+        &[repo_root().join("examples").join(example)],
+        &gcctl::manifest::LoadOptions::default(),
+    )
+    .expect("the example loads");
+    let object = set.of_kind(gcctl::kinds::Kind::Flow).next().expect("a flow");
+    let spec = object.spec.as_any().downcast_ref::<FlowSpec>().expect("a flow spec");
+    let source = spec.source.as_ref().expect("its definition");
+    let marker = archy::marker(&archy::digest(&source.text), chrono::Utc::now().timestamp());
+    let upload =
+        archy::prepare_upload(&source.text, &source.inspection, &marker, spec.division.as_deref());
+    let job = org.create("/api/v2/flows/jobs", json!({})).await;
+    let mut put = org.org.http.put(job["presignedUrl"].as_str().unwrap()).body(upload.text);
+    for (name, value) in job["headers"].as_object().unwrap() {
+        put = put.header(name, value.as_str().unwrap());
+    }
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    let state = org
+        .org
+        .get(&format!("/api/v2/flows/jobs/{}?expand=messages", job["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(state.body["status"], "Success", "{:?}", state.body);
+    state.body["flow"]["id"].as_str().unwrap().to_string()
+}
+
+/// Route an integration's address to a flow.
+async fn route(org: &PlanOrg, integration: &Value, flow: &str) {
+    let recipient = integration["recipient"]["id"].as_str().unwrap();
+    let routed = org
+        .org
+        .put(
+            &format!("/api/v2/routing/message/recipients/{recipient}"),
+            json!({"flow": {"id": flow}}),
+        )
+        .await;
+    assert_eq!(routed.status, 200, "{:?}", routed.body);
 }
 
 /// Create an integration as an admin would (no gcctl header) and route its

@@ -266,6 +266,9 @@ async fn snapshot_format_is_stable() {
         "oauthClients",
         "users",
         "grants",
+        "flowJobs",
+        "flowExportJobs",
+        "flowVersions",
         "secrets",
         "defaults",
     ];

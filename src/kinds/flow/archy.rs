@@ -1,0 +1,619 @@
+//! Archy YAML, the text a flow is published from: its flow types and their
+//! top-level keys, what gcctl reads inside a definition (the flow's name,
+//! division and description, and the queues it names), and the marker gcctl
+//! records in the published flow's description. Pure functions: the loader,
+//! the planner, the executor and the sandbox all use them.
+//!
+//! Facts (API reference §h, from the Genesys Terraform provider's examples
+//! and Genesys blueprint repositories): an Archy file has one top-level key
+//! naming the flow type (`inboundShortMessage`, `inboundCall`,
+//! `commonModule`, `workflow`, ...), under which `name` is the flow's
+//! identity ("changing the flow name will result in the creation of a new
+//! flow", provider schema), `division` is a division *name* and objects are
+//! referenced by name: `transferToAcd.targetQueue: {lit: {name: …}}`,
+//! `findQueue.findName: {lit: …}`. The in-queue keys (`inqueueCall`,
+//! `inqueueShortMessage`, `inqueueEmail`) follow Archy's `FLOW_TYPES`
+//! constants (its SDK typings list `inqueueCall: 'inqueuecall'`); keys are
+//! compared case-insensitively, so `inQueueCall` is accepted too
+//! (UNVERIFIED which spelling Archy prefers).
+//!
+//! The marker: gcctl publishes the definition with
+//! `[gcctl sha256:<16 hex> @<unix seconds>]` at the end of the flow's
+//! `description` (appended to the YAML's own description, or as the whole
+//! description when the YAML has none). The digest is of the definition as
+//! declared (after `${var.NAME}` substitution, before gcctl adds anything);
+//! the time is when gcctl uploaded it. A plan reads both from the flow list,
+//! without downloading anything: the digest says whether the declared
+//! definition is the one gcctl published, and a published version dated
+//! well after the upload was published by someone else (see
+//! [`published_by_gcctl`]).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::yaml::{Loc, Node, Value, YamlError, parse_documents};
+
+/// The flow types a `Flow` manifest may declare: `Flow.type` (uppercase) as
+/// the API spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum FlowType {
+    /// An inbound message flow (open messaging, web messaging, SMS).
+    #[serde(rename = "INBOUNDSHORTMESSAGE")]
+    InboundShortMessage,
+    /// An in-queue message flow.
+    #[serde(rename = "INQUEUESHORTMESSAGE")]
+    InqueueShortMessage,
+    /// An inbound call flow.
+    #[serde(rename = "INBOUNDCALL")]
+    InboundCall,
+    /// An in-queue call flow.
+    #[serde(rename = "INQUEUECALL")]
+    InqueueCall,
+    /// An inbound email flow.
+    #[serde(rename = "INBOUNDEMAIL")]
+    InboundEmail,
+    /// An in-queue email flow.
+    #[serde(rename = "INQUEUEEMAIL")]
+    InqueueEmail,
+    /// A common module (reusable tasks called from other flows).
+    #[serde(rename = "COMMONMODULE")]
+    CommonModule,
+    /// A workflow (process automation).
+    #[serde(rename = "WORKFLOW")]
+    Workflow,
+}
+
+impl FlowType {
+    /// Every type, in declaration order.
+    pub const ALL: [FlowType; 8] = [
+        FlowType::InboundShortMessage,
+        FlowType::InqueueShortMessage,
+        FlowType::InboundCall,
+        FlowType::InqueueCall,
+        FlowType::InboundEmail,
+        FlowType::InqueueEmail,
+        FlowType::CommonModule,
+        FlowType::Workflow,
+    ];
+
+    /// `Flow.type` as the API spells it (`INBOUNDSHORTMESSAGE`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowType::InboundShortMessage => "INBOUNDSHORTMESSAGE",
+            FlowType::InqueueShortMessage => "INQUEUESHORTMESSAGE",
+            FlowType::InboundCall => "INBOUNDCALL",
+            FlowType::InqueueCall => "INQUEUECALL",
+            FlowType::InboundEmail => "INBOUNDEMAIL",
+            FlowType::InqueueEmail => "INQUEUEEMAIL",
+            FlowType::CommonModule => "COMMONMODULE",
+            FlowType::Workflow => "WORKFLOW",
+        }
+    }
+
+    /// The type with this `Flow.type` (any case).
+    pub fn parse(text: &str) -> Option<FlowType> {
+        FlowType::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(text))
+    }
+
+    /// The Archy top-level key of a definition of this type.
+    pub fn archy_key(self) -> &'static str {
+        match self {
+            FlowType::InboundShortMessage => "inboundShortMessage",
+            FlowType::InqueueShortMessage => "inqueueShortMessage",
+            FlowType::InboundCall => "inboundCall",
+            FlowType::InqueueCall => "inqueueCall",
+            FlowType::InboundEmail => "inboundEmail",
+            FlowType::InqueueEmail => "inqueueEmail",
+            FlowType::CommonModule => "commonModule",
+            FlowType::Workflow => "workflow",
+        }
+    }
+
+    /// The type whose Archy key this is (case-insensitively).
+    pub fn of_archy_key(key: &str) -> Option<FlowType> {
+        FlowType::ALL.into_iter().find(|t| t.archy_key().eq_ignore_ascii_case(key))
+    }
+
+    /// The dependency tracking `objectType` of a flow of this type: the type
+    /// plus `FLOW`, except `WORKFLOW` (API reference §h, provider
+    /// `dependent_consumers.go` `SetFlowTypeObjectMaps`).
+    pub fn dependency_type(self) -> String {
+        match self {
+            FlowType::Workflow => "WORKFLOW".to_string(),
+            other => format!("{}FLOW", other.as_str()),
+        }
+    }
+}
+
+/// A string in a definition, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub text: String,
+    pub loc: Loc,
+}
+
+/// What gcctl reads in a definition.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Inspection {
+    /// The top-level key and its flow type, when it is one gcctl knows.
+    pub top_key: Option<(Located, Option<FlowType>)>,
+    /// More than one top-level key (every one after the first).
+    pub extra_keys: Vec<Located>,
+    /// `name` under the top-level key.
+    pub name: Option<Located>,
+    /// `division` (a division name).
+    pub division: Option<Located>,
+    /// `description`, and whether it is one line gcctl can append to.
+    pub description: Option<(Located, bool)>,
+    /// Queues the flow names (`targetQueue.lit.name`, `findQueue.findName.lit`).
+    pub queues: Vec<Located>,
+    /// Where `startUpRef` points, and the `refId`s of the states and tasks.
+    pub startup_ref: Option<Located>,
+    pub ref_ids: Vec<String>,
+}
+
+/// Why a definition cannot be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub loc: Loc,
+    pub message: String,
+}
+
+/// Parse a definition and read what gcctl needs from it.
+pub fn inspect(text: &str) -> Result<Inspection, Unreadable> {
+    let docs = parse_documents(text)
+        .map_err(|YamlError { loc, message }| Unreadable { loc, message })?;
+    let doc = match docs.as_slice() {
+        [doc] => doc,
+        [] => {
+            return Err(Unreadable {
+                loc: Loc { line: 1, column: 1 },
+                message: "the definition is empty".into(),
+            });
+        }
+        [_, second, ..] => {
+            return Err(Unreadable {
+                loc: second.loc,
+                message: "a flow definition holds one YAML document; this is a second one".into(),
+            });
+        }
+    };
+    let Value::Map(entries) = &doc.value else {
+        return Err(Unreadable {
+            loc: doc.loc,
+            message: format!(
+                "a flow definition is a mapping with one key naming the flow type (such as `inboundShortMessage`); found {}",
+                doc.value.type_name()
+            ),
+        });
+    };
+    let mut inspection = Inspection::default();
+    let mut keys = entries.iter();
+    if let Some((key, body)) = keys.next() {
+        let located = Located { text: key.name.clone(), loc: key.loc };
+        inspection.top_key = Some((located, FlowType::of_archy_key(&key.name)));
+        read_body(body, &mut inspection);
+    }
+    inspection.extra_keys =
+        keys.map(|(k, _)| Located { text: k.name.clone(), loc: k.loc }).collect();
+    Ok(inspection)
+}
+
+fn read_body(body: &Node, inspection: &mut Inspection) {
+    let string = |key: &str| {
+        body.get(key).and_then(|n| n.as_str().map(|s| Located { text: s.to_string(), loc: n.loc }))
+    };
+    inspection.name = string("name");
+    inspection.division = string("division");
+    inspection.startup_ref = string("startUpRef");
+    if let Some(node) = body.get("description") {
+        if let Some(text) = node.as_str() {
+            let one_line = !text.contains('\n');
+            inspection.description = Some((Located { text: text.to_string(), loc: node.loc }, one_line));
+        }
+    }
+    walk(body, inspection);
+}
+
+/// Collect the queues named anywhere in the flow, and every `refId`.
+fn walk(node: &Node, inspection: &mut Inspection) {
+    match &node.value {
+        Value::Map(entries) => {
+            for (key, value) in entries {
+                match key.name.as_str() {
+                    "targetQueue" => {
+                        if let Some(name) = lit_name(value) {
+                            inspection.queues.push(name);
+                        }
+                    }
+                    "findQueue" => {
+                        let lit = value.get("findName").and_then(|n| n.get("lit"));
+                        if let Some(n) = lit {
+                            if let Some(text) = n.as_str() {
+                                inspection.queues.push(Located { text: text.into(), loc: n.loc });
+                            }
+                        }
+                    }
+                    "refId" => {
+                        if let Some(text) = value.as_str() {
+                            inspection.ref_ids.push(text.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+                walk(value, inspection);
+            }
+        }
+        Value::Seq(items) => items.iter().for_each(|n| walk(n, inspection)),
+        _ => {}
+    }
+}
+
+/// `{lit: {name: X}}`: an object referenced by name.
+fn lit_name(node: &Node) -> Option<Located> {
+    let name = node.get("lit")?.get("name")?;
+    Some(Located { text: name.as_str()?.to_string(), loc: name.loc })
+}
+
+/// The refId a `startUpRef` points at (`/inboundShortMessage/states/state[Initial State_10]`).
+pub fn startup_target(reference: &str) -> Option<&str> {
+    let last = reference.rsplit('/').next()?;
+    let open = last.find('[')?;
+    last[open + 1..].strip_suffix(']')
+}
+
+/// A problem in a definition, at its location in the definition's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub loc: Loc,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// What a declared definition must agree with its manifest on: one
+/// top-level key naming the declared type, `name` equal to the manifest's
+/// `spec.name`, `division` (when both say one) equal to `spec.division`, a
+/// one-line description without gcctl's marker.
+pub fn check(
+    inspection: &Inspection,
+    name: &str,
+    flow_type: FlowType,
+    division: Option<&str>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let at = |loc: Loc, message: String, hint: Option<String>| Problem { loc, message, hint };
+    match &inspection.top_key {
+        Some((key, found)) if *found != Some(flow_type) => problems.push(at(
+            key.loc,
+            format!(
+                "the top-level key `{}` does not match the flow type {}",
+                key.text,
+                flow_type.as_str()
+            ),
+            Some(format!(
+                "a {} flow starts with `{}:`; or change spec.type",
+                flow_type.as_str(),
+                flow_type.archy_key()
+            )),
+        )),
+        Some(_) => {}
+        None => problems.push(at(
+            Loc { line: 1, column: 1 },
+            "the definition has no top-level key".into(),
+            Some(format!("start it with `{}:`", flow_type.archy_key())),
+        )),
+    }
+    for extra in &inspection.extra_keys {
+        problems.push(at(
+            extra.loc,
+            format!("a second top-level key `{}`: a flow definition has exactly one", extra.text),
+            None,
+        ));
+    }
+    let top_loc = inspection.top_key.as_ref().map_or(Loc { line: 1, column: 1 }, |(k, _)| k.loc);
+    match &inspection.name {
+        Some(found) if found.text != name => problems.push(at(
+            found.loc,
+            format!("the definition names the flow `{}`, the manifest `{name}`", found.text),
+            Some("the name inside the YAML is the flow's identity in the org: make spec.name and the YAML's `name` the same".into()),
+        )),
+        Some(_) => {}
+        None => problems.push(at(
+            top_loc,
+            "the definition has no `name`".into(),
+            Some(format!("add `name: {name}` under `{}`", flow_type.archy_key())),
+        )),
+    }
+    if let (Some(found), Some(declared)) = (&inspection.division, division) {
+        if found.text != declared {
+            problems.push(at(
+                found.loc,
+                format!("the definition puts the flow in division `{}`, the manifest in `{declared}`", found.text),
+                Some("say the division in one place: spec.division, or the YAML's `division`".into()),
+            ));
+        }
+    }
+    if let Some((description, one_line)) = &inspection.description {
+        if !one_line {
+            problems.push(at(
+                description.loc,
+                "the description spans several lines".into(),
+                Some("gcctl appends its change marker to the description: keep it on one line".into()),
+            ));
+        } else if description.text.contains(MARKER_START) {
+            problems.push(at(
+                description.loc,
+                "the description holds gcctl's change marker".into(),
+                Some(format!("remove the `{MARKER_START}…]` part: gcctl writes it when it publishes")),
+            ));
+        }
+    }
+    if let Some(reference) = &inspection.startup_ref {
+        let target = startup_target(&reference.text);
+        if target.is_some_and(|t| !inspection.ref_ids.iter().any(|r| r == t)) {
+            problems.push(at(
+                reference.loc,
+                format!("startUpRef points at `{}`, which no state or task has as refId", target.unwrap_or_default()),
+                None,
+            ));
+        }
+    }
+    problems
+}
+
+/// Where gcctl's marker starts in a description.
+pub const MARKER_START: &str = "[gcctl sha256:";
+
+/// The digest of a definition: SHA-256 of its text, the first 16 hex digits
+/// (64 bits: a change detector, not a signature).
+pub fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))[..16].to_string()
+}
+
+/// The marker for a definition with this digest uploaded at `at` (unix seconds).
+pub fn marker(digest: &str, at: i64) -> String {
+    format!("{MARKER_START}{digest} @{at}]")
+}
+
+/// The digest and upload time a description's marker records.
+pub fn parse_marker(description: &str) -> Option<(String, i64)> {
+    let start = description.rfind(MARKER_START)?;
+    let rest = description[start + MARKER_START.len()..].strip_suffix(']')?;
+    let (digest, at) = rest.split_once(" @")?;
+    let valid = digest.len() == 16 && digest.bytes().all(|b| b.is_ascii_hexdigit());
+    valid.then(|| Some((digest.to_string(), at.parse().ok()?))).flatten()
+}
+
+/// A published version dated more than this after the upload its marker
+/// records was not published by that upload: jobs end within gcctl's
+/// `--flow-job-timeout` (16 minutes by default, the provider's limit), and
+/// this leaves room for clock skew. A publish made elsewhere within this
+/// window of gcctl's is not told apart (documented limitation).
+pub const PUBLISH_WINDOW_SECONDS: i64 = 60 * 60;
+/// How far before the recorded upload a version may be dated (clock skew).
+pub const SKEW_SECONDS: i64 = 10 * 60;
+
+/// Whether a version published at `published` (unix seconds) is the one
+/// whose upload the marker dated `uploaded` records.
+pub fn published_by_gcctl(uploaded: i64, published: i64) -> bool {
+    (uploaded - SKEW_SECONDS..=uploaded + PUBLISH_WINDOW_SECONDS).contains(&published)
+}
+
+/// The text gcctl uploads: the definition with the marker in its
+/// description and, when the manifest says the division and the YAML does
+/// not, the division. Lines are replaced or inserted right after the
+/// top-level key, so the YAML's own layout is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub text: String,
+    /// Line (1-based) of the top-level key.
+    top_line: usize,
+    /// Lines inserted after it.
+    inserted: usize,
+}
+
+impl Upload {
+    /// The line of the declared definition that line `line` of the upload
+    /// came from (inserted lines map to the top-level key).
+    pub fn original_line(&self, line: usize) -> usize {
+        if line <= self.top_line {
+            line
+        } else if line <= self.top_line + self.inserted {
+            self.top_line
+        } else {
+            line - self.inserted
+        }
+    }
+}
+
+/// Build the upload of `text` (already inspected: `inspection`).
+pub fn prepare_upload(
+    text: &str,
+    inspection: &Inspection,
+    marker: &str,
+    division: Option<&str>,
+) -> Upload {
+    let lines: Vec<&str> = text.lines().collect();
+    let top_line = inspection.top_key.as_ref().map_or(1, |(k, _)| k.loc.line as usize);
+    let indent = child_indent(&lines, top_line);
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let mut out: Vec<String> = lines.iter().map(|l| (*l).to_string()).collect();
+    let mut insert = Vec::new();
+    match &inspection.description {
+        Some((description, true)) => {
+            let index = description.loc.line as usize - 1;
+            if let Some(line) = out.get_mut(index) {
+                let key_at = line.find("description:").unwrap_or(0);
+                *line = format!(
+                    "{}description: {}",
+                    &line[..key_at],
+                    quote(&format!("{} {marker}", description.text))
+                );
+            }
+        }
+        _ => insert.push(format!("{indent}description: {}", quote(marker))),
+    }
+    if let (Some(division), None) = (division, &inspection.division) {
+        insert.push(format!("{indent}division: {}{INSERTED}", quote(division)));
+    }
+    let inserted = insert.len();
+    let at = top_line.min(out.len());
+    out.splice(at..at, insert);
+    let mut text = out.join("\n");
+    text.push('\n');
+    Upload { text, top_line, inserted }
+}
+
+/// The indentation of the top-level key's children.
+fn child_indent(lines: &[&str], top_line: usize) -> String {
+    lines
+        .iter()
+        .skip(top_line)
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map_or_else(|| "  ".to_string(), |l| l[..l.len() - l.trim_start().len()].to_string())
+}
+
+/// A published definition as declared: what [`prepare_upload`] added is
+/// taken out again (an inserted description or division line, the marker
+/// appended to the description). Only the lines gcctl writes are touched;
+/// for YAML exported by a real org, whose layout may differ from what was
+/// uploaded (UNVERIFIED), this removes the marker and little else.
+pub fn strip_upload(text: &str) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.ends_with(INSERTED) {
+            continue;
+        }
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let described = trimmed
+            .strip_prefix("description: ")
+            .and_then(|v| serde_json::from_str::<String>(v).ok())
+            .filter(|d| parse_marker(d).is_some());
+        match described {
+            Some(description) => {
+                let start = description.rfind(MARKER_START).unwrap_or(0);
+                let kept = description[..start].trim_end();
+                if !kept.is_empty() {
+                    out.push(format!("{indent}description: {}", plain_or_quoted(kept)));
+                }
+            }
+            None => out.push(line.to_string()),
+        }
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+/// The comment that ends a line gcctl inserted (the division).
+const INSERTED: &str = "  # set by gcctl from spec.division";
+
+/// A description as a plain YAML scalar when that reads the same, else quoted.
+fn plain_or_quoted(text: &str) -> String {
+    let plain = !text.is_empty()
+        && !text.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c) || c.is_whitespace())
+        && !text.contains(": ")
+        && !text.contains(" #")
+        && !text.ends_with([':', ' '])
+        && matches!(crate::manifest::yaml::resolve_plain(text), Value::Str(_));
+    if plain { text.to_string() } else { serde_json::to_string(text).unwrap_or_default() }
+}
+
+/// A `line N` (and `column M`) that a job message names, if it names one.
+pub fn message_location(text: &str) -> Option<(usize, Option<usize>)> {
+    let number_after = |word: &str| -> Option<usize> {
+        let start = text.find(word)? + word.len();
+        let digits: String = text[start..].chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let line = number_after("line ")?;
+    Some((line, number_after("column ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FLOW: &str = "\
+inboundShortMessage:
+  name: Bot Inbound
+  description: Routes the bot's hand-overs
+  division: Home
+  startUpRef: \"/inboundShortMessage/states/state[Initial State_10]\"
+  states:
+    - state:
+        name: Initial State
+        refId: Initial State_10
+        actions:
+          - transferToAcd:
+              name: Transfer
+              targetQueue:
+                lit:
+                  name: Support
+          - findQueue:
+              name: Find
+              findName:
+                lit: Overflow
+";
+
+    #[test]
+    fn reads_name_division_queues_and_refs() {
+        let found = inspect(FLOW).unwrap();
+        let (key, flow_type) = found.top_key.clone().unwrap();
+        assert_eq!((key.text.as_str(), flow_type), ("inboundShortMessage", Some(FlowType::InboundShortMessage)));
+        assert_eq!(found.name.as_ref().map(|n| n.text.as_str()), Some("Bot Inbound"));
+        assert_eq!(found.division.as_ref().map(|n| n.loc), Some(Loc { line: 4, column: 13 }));
+        let queues: Vec<&str> = found.queues.iter().map(|q| q.text.as_str()).collect();
+        assert_eq!(queues, ["Support", "Overflow"]);
+        assert!(check(&found, "Bot Inbound", FlowType::InboundShortMessage, Some("Home")).is_empty());
+    }
+
+    #[test]
+    fn names_types_and_divisions_must_agree_with_the_manifest() {
+        let found = inspect(FLOW).unwrap();
+        let problems = check(&found, "Other", FlowType::InqueueCall, Some("Operations"));
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert_eq!(problems[0].loc, Loc { line: 1, column: 1 });
+        assert_eq!(problems[1].loc, Loc { line: 2, column: 9 });
+        assert!(inspect("a: 1\n---\nb: 2\n").is_err());
+        assert!(inspect("- x\n").is_err());
+        let broken = inspect("inboundShortMessage:\n  name: [\n").unwrap_err();
+        assert!(broken.message.contains("invalid YAML"), "{broken:?}");
+    }
+
+    #[test]
+    fn uploads_carry_the_marker_and_strip_back_to_the_declared_text() {
+        let found = inspect(FLOW).unwrap();
+        let mark = marker(&digest(FLOW), 1_700_000_000);
+        let upload = prepare_upload(FLOW, &found, &mark, None);
+        assert!(upload.text.contains(&format!("description: \"Routes the bot's hand-overs {mark}\"")));
+        assert_eq!(upload.text.lines().count(), FLOW.lines().count());
+        assert_eq!(strip_upload(&upload.text), FLOW);
+        let bare = FLOW.replace("  description: Routes the bot's hand-overs\n", "").replace("  division: Home\n", "");
+        let found = inspect(&bare).unwrap();
+        let upload = prepare_upload(&bare, &found, &mark, Some("Home"));
+        let lines: Vec<&str> = upload.text.lines().collect();
+        assert_eq!(lines[1], format!("  description: \"{mark}\""));
+        assert_eq!(lines[2], format!("  division: \"Home\"{INSERTED}"));
+        assert_eq!(upload.original_line(4), 2);
+        assert_eq!(upload.original_line(2), 1);
+        assert_eq!(strip_upload(&upload.text), bare);
+        let uploaded = inspect(&upload.text).unwrap();
+        let description = uploaded.description.unwrap().0.text;
+        assert_eq!(parse_marker(&description), Some((digest(FLOW), 1_700_000_000)));
+    }
+
+    #[test]
+    fn markers_parse_and_date_their_publish() {
+        assert_eq!(parse_marker("x [gcctl sha256:0123456789abcdef @12]"), Some(("0123456789abcdef".into(), 12)));
+        assert_eq!(parse_marker("[gcctl sha256:0123 @12]"), None);
+        assert_eq!(parse_marker("no marker"), None);
+        assert!(published_by_gcctl(1000, 1000 + 120));
+        assert!(!published_by_gcctl(1000, 1000 + 2 * 3600));
+        assert_eq!(message_location("Unable to find queue 'X' (line 14, column 23)"), Some((14, Some(23))));
+        assert_eq!(startup_target("/inboundShortMessage/states/state[Initial State_10]"), Some("Initial State_10"));
+    }
+}

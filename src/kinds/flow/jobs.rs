@@ -1,0 +1,261 @@
+//! The flow job API as gcctl uses it (API reference §h):
+//!
+//! - publish: register an import job (`POST /api/v2/flows/jobs`, no body:
+//!   the provider sends none), PUT the YAML to the returned `presignedUrl`
+//!   with exactly the returned `headers` and never the bearer token, poll
+//!   `GET /api/v2/flows/jobs/{jobId}?expand=messages` with backoff until
+//!   `Success` (the flow id is `flow.id`) or `Failure` (every message is
+//!   reported), within `--flow-job-timeout`;
+//! - download: an export job (`POST /api/v2/flows/export/jobs` with the
+//!   flow and its published version, `exportType: Yaml`; poll until
+//!   `downloadUrl`; a plain GET of it), to show what is live when it is not
+//!   what gcctl published;
+//! - delete: unlock a locked flow first (`POST /api/v2/flows/actions/unlock`),
+//!   and refuse while dependency tracking lists a consumer.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::archy::{self, FlowType};
+use super::{FlowSpec, Source, source_of};
+use crate::api::Client;
+use crate::apply::ops::{Op, OpError};
+use crate::kinds::RefTarget;
+use crate::manifest::Object;
+
+const JOBS: &str = "/api/v2/flows/jobs";
+const EXPORT_JOBS: &str = "/api/v2/flows/export/jobs";
+/// How long a plan waits for an export job: the provider polls export jobs
+/// every 2 s for up to 90 s (API reference §h).
+const EXPORT_DEADLINE: Duration = Duration::from_secs(90);
+/// The longest pause between two polls of a job.
+const MAX_POLL: Duration = Duration::from_secs(5);
+
+/// Publish the declared definition; returns the flow as `GET /flows/{id}` shows it.
+pub async fn publish(op: &Op<'_>) -> Result<Value, OpError> {
+    let object = op.object.ok_or_else(|| op.fail("no manifest for the flow"))?;
+    let (spec, source) = source_of(object).ok_or_else(|| op.fail("the definition was not loaded"))?;
+    let marker = archy::marker(&archy::digest(&source.text), chrono::Utc::now().timestamp());
+    // The division goes in the upload only when the YAML does not say it.
+    let upload =
+        archy::prepare_upload(&source.text, &source.inspection, &marker, spec.division.as_deref());
+    let job = op.post(JOBS, None, "registering the flow import job for").await?;
+    let job_id = job.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let url = job
+        .get("presignedUrl")
+        .and_then(Value::as_str)
+        .ok_or_else(|| op.fail(format!("the import job {job_id} has no presignedUrl")))?;
+    let headers: Vec<(String, String)> = job
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect();
+    op.upload(url, &headers, upload.text.clone(), &format!("uploading the definition (import job {job_id}) of"))
+        .await?;
+    let state = poll(op, &format!("{JOBS}/{job_id}"), op.job_deadline(), &job_id).await?;
+    match state.get("status").and_then(Value::as_str) {
+        Some("Success") => {}
+        _ => return Err(op.fail(job_failure(spec, source, object, &job_id, &state, &upload))),
+    }
+    let id = state
+        .pointer("/flow/id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| op.fail(format!("the import job {job_id} succeeded without a flow id")))?
+        .to_string();
+    let flow = op.get_when_found(&format!("/api/v2/flows/{id}"), "reading the published").await?;
+    op.record(RefTarget::Flow(spec.flow_type.as_str()), &spec.name, &id);
+    Ok(flow)
+}
+
+/// Poll a job until it ends (`Success` or `Failure`) or `deadline` passes.
+async fn poll(op: &Op<'_>, path: &str, deadline: Duration, job_id: &str) -> Result<Value, OpError> {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(200);
+    loop {
+        let state = op.get_with(path, &[("expand", "messages".into())], "reading the import job of").await?;
+        match state.get("status").and_then(Value::as_str) {
+            Some("Success" | "Failure") => return Ok(state),
+            Some("Registered" | "Started") | None => {}
+            Some(other) => {
+                return Err(op.fail(format!("the import job {job_id} has the unknown status {other}")));
+            }
+        }
+        if started.elapsed() >= deadline {
+            return Err(op.fail(format!(
+                "the import job {job_id} did not end within {}s (GET {path}); raise --flow-job-timeout, or look at the job in the org",
+                deadline.as_secs()
+            )));
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MAX_POLL);
+    }
+}
+
+/// A failed job in words: the flow, its manifest, the job id and every
+/// message (redacted), each with the `file:line:column` it names.
+fn job_failure(
+    spec: &FlowSpec,
+    source: &Source,
+    object: &Object,
+    job_id: &str,
+    state: &Value,
+    upload: &archy::Upload,
+) -> String {
+    let messages: Vec<String> = state
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let text = m.get("text").and_then(Value::as_str).unwrap_or_default();
+            let text = crate::api::untrusted::sanitize(text);
+            let kind = m.get("type").and_then(Value::as_str).unwrap_or("Error");
+            match archy::message_location(&text) {
+                Some((line, column)) => {
+                    let loc = crate::manifest::yaml::Loc {
+                        line: u32::try_from(upload.original_line(line)).unwrap_or(0),
+                        column: column.and_then(|c| u32::try_from(c).ok()).unwrap_or(1),
+                    };
+                    format!("{kind}: {text} (at {})", source.location(loc))
+                }
+                None => format!("{kind}: {text}"),
+            }
+        })
+        .collect();
+    let status = state.get("status").and_then(Value::as_str).unwrap_or("no status");
+    let said = if messages.is_empty() {
+        "the job gave no message".to_string()
+    } else {
+        messages.join("; ")
+    };
+    format!(
+        "the import job {job_id} of flow \"{}\" ({}, declared at {}) ended with {status}: {said}",
+        spec.name,
+        spec.flow_type.as_str(),
+        object.location_of("/spec/name"),
+    )
+}
+
+/// What a plan needs beyond the flow list: the published YAML, when the
+/// marker does not say the declared definition is live (or for export,
+/// always). Failures are kept as `definitionError`: a plan shows them and
+/// goes on.
+pub async fn read_details(
+    client: &Client,
+    declared: Option<&Object>,
+    live: &Value,
+) -> Option<Value> {
+    if let Some((_, source)) = declared.and_then(source_of) {
+        let description = live.get("description").and_then(Value::as_str).unwrap_or_default();
+        let marker = archy::parse_marker(description);
+        if let Some((digest, _)) = &marker {
+            let published = super::published_by(live, marker.as_ref());
+            if *digest == archy::digest(&source.text) && published == super::BY_GCCTL {
+                return None;
+            }
+        }
+    }
+    let id = live.get("id").and_then(Value::as_str)?;
+    let Some(version) = live.pointer("/publishedVersion/id").and_then(Value::as_str) else {
+        return Some(json!({"definitionError": "the flow has no published version"}));
+    };
+    Some(match download(client, id, version).await {
+        Ok(text) => json!({ "definition": archy::strip_upload(&text) }),
+        Err(error) => json!({ "definitionError": error }),
+    })
+}
+
+/// The YAML of a published flow version, through an export job.
+pub async fn download(client: &Client, id: &str, version: &str) -> Result<String, String> {
+    let body = json!({"flows": [{"flow": {"id": id, "version": version}, "exportType": "Yaml"}]});
+    let job = client.post(EXPORT_JOBS, Some(&body)).await.map_err(|e| e.to_string())?;
+    let job_id = job.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let path = format!("{EXPORT_JOBS}/{job_id}");
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(200);
+    loop {
+        let state = client
+            .get(&path, &[("expand", "messages".into())])
+            .await
+            .map_err(|e| e.to_string())?;
+        match state.get("status").and_then(Value::as_str) {
+            Some("Success") => {
+                let url = state
+                    .get("downloadUrl")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| format!("export job {job_id} succeeded without a downloadUrl"))?;
+                return client.download(url).await.map_err(|e| e.to_string());
+            }
+            Some("Failure") => {
+                let messages: Vec<String> = state
+                    .get("messages")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.get("text").and_then(Value::as_str))
+                    .map(crate::api::untrusted::sanitize)
+                    .collect();
+                return Err(format!("export job {job_id} failed: {}", messages.join("; ")));
+            }
+            _ => {}
+        }
+        if started.elapsed() >= EXPORT_DEADLINE {
+            return Err(format!(
+                "export job {job_id} did not end within {}s",
+                EXPORT_DEADLINE.as_secs()
+            ));
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MAX_POLL);
+    }
+}
+
+/// Before a flow is deleted: refuse while another object uses it
+/// (dependency tracking's `consumingresources`; a queue or flow that is
+/// pruned in the same run is deleted before it, as kinds delete in reverse
+/// order), and unlock it when it is locked (the provider's `force_unlock`
+/// does the same before DELETE).
+pub async fn before_delete(op: &Op<'_>, id: &str) -> Result<(), OpError> {
+    let flow = op.get(&format!("/api/v2/flows/{id}"), "reading").await?;
+    let flow_type = flow
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(FlowType::parse)
+        .map_or_else(|| "INBOUNDSHORTMESSAGEFLOW".to_string(), FlowType::dependency_type);
+    let query = [("id", id.to_string()), ("objectType", flow_type)];
+    let consumers = op
+        .get_with(
+            "/api/v2/architect/dependencytracking/consumingresources",
+            &query,
+            "reading what uses",
+        )
+        .await?;
+    let users: Vec<String> = consumers
+        .get("entities")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let kind = d.get("type").and_then(Value::as_str).unwrap_or("object");
+            let name = d.get("name").and_then(Value::as_str).unwrap_or("?");
+            format!("{kind} \"{name}\"")
+        })
+        .collect();
+    if !users.is_empty() {
+        return Err(op.fail(format!(
+            "refusing to delete the flow: {} still use{} it (dependency tracking); change {} first, or protect the flow",
+            users.join(", "),
+            if users.len() == 1 { "s" } else { "" },
+            if users.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    let locked = ["lockedUser", "lockedClient"].iter().any(|k| flow.get(*k).is_some_and(Value::is_object));
+    if locked {
+        let query = [("flow", id.to_string())];
+        op.post_action("/api/v2/flows/actions/unlock", &query, "unlocking").await?;
+    }
+    Ok(())
+}

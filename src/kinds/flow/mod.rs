@@ -1,0 +1,573 @@
+//! `Flow`: an Architect flow declared as Archy YAML and published through
+//! the flow import job API (`POST /api/v2/flows/jobs`, API reference §h).
+//!
+//! The spec names the flow (`name` and `type`: flow names repeat across
+//! types, so both are its natural key), its division, and its definition:
+//! an Archy YAML `file` (relative to the manifest) or an inline
+//! `definition`. `${var.NAME}` is substituted in either, so one file serves
+//! every environment. The loader reads and checks the definition offline
+//! ([`Spec::resolve_files`]): one top-level key naming the declared type,
+//! `name` equal to `spec.name`, the division (when both say one) equal,
+//! each problem at its `FILE:LINE:COLUMN` (in the flow file, or in the
+//! manifest for an inline definition).
+//!
+//! Change detection (the org is the state): gcctl publishes the definition
+//! with a marker at the end of the flow's description recording the
+//! definition's digest and the upload time ([`archy`]). A plan reads the
+//! flow list only: when the marker's digest is the declared one and the
+//! published version dates from gcctl's upload, the flow is in sync and
+//! nothing is downloaded or republished. Otherwise the plan downloads the
+//! published YAML (an export job) and shows a line diff of the definition,
+//! and `publishedBy` says who published what is live and when (`gcctl`, or
+//! the user and date the API gives).
+//!
+//! Names inside the YAML that refer to queues become *soft* references
+//! ([`Spec::soft_references`]): a queue declared in the set is applied
+//! first; any other is left to the org, whose import job says whether it
+//! exists.
+
+pub mod archy;
+mod jobs;
+
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub use archy::FlowType;
+use archy::Inspection;
+
+use super::common::check_org_name;
+use super::org::{
+    ApiPaths, BodyError, Call, Hook, IdResolver, Lookups, OrgKind, UpdateMethod, ref_name,
+};
+use super::{Kind, KindDef, RefTarget, Reference, Spec, downcast, parse_spec, schema_of};
+use crate::apply::ops::Op;
+use crate::export::ExportCx;
+use crate::manifest::diag::{Diagnostic, Findings, locate};
+use crate::manifest::yaml::Loc;
+use crate::manifest::{FileContext, Object};
+
+/// An Architect flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FlowSpec {
+    /// The flow's name in the org: with `type`, its natural key. It must be
+    /// the `name` inside the definition, which is what the import job
+    /// matches (renaming it creates another flow).
+    pub name: String,
+    /// The flow type. The definition's top-level key must name it
+    /// (`INBOUNDSHORTMESSAGE` is `inboundShortMessage:`).
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    /// The division, by name. When the definition has no `division`, gcctl
+    /// adds this one to what it uploads; when it has one, both must agree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// The definition: an Archy YAML file, relative to this manifest.
+    /// Exactly one of `file` and `definition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The definition: Archy YAML, inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<String>,
+    /// The definition as loaded (set by [`Spec::resolve_files`]).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub source: Option<Source>,
+}
+
+/// A definition as loaded: the text after substitution, what gcctl read in
+/// it, and where its lines are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub text: String,
+    pub inspection: Inspection,
+    /// The file the text is in: the flow file, or the manifest.
+    pub path: PathBuf,
+    /// For an inline block scalar: where its first line is in the manifest.
+    pub inline: Option<Inline>,
+}
+
+/// Where an inline definition's lines are in its manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inline {
+    /// The manifest line before the definition's first line.
+    pub line: u32,
+    /// The columns before the definition's text on each line.
+    pub indent: u32,
+    /// Not a block scalar: everything is reported at the field.
+    pub at: Loc,
+    pub block: bool,
+}
+
+impl Source {
+    /// The `file:line:column` of a location in the definition.
+    pub fn location(&self, loc: Loc) -> String {
+        let loc = match self.inline {
+            Some(inline) if inline.block => {
+                Loc { line: inline.line + loc.line, column: inline.indent + loc.column }
+            }
+            Some(inline) => inline.at,
+            None => loc,
+        };
+        format!("{}:{loc}", self.path.display())
+    }
+
+    fn diagnostic(&self, loc: Loc, message: String, hint: Option<String>) -> Diagnostic {
+        let (file, loc) = match self.inline {
+            Some(inline) if inline.block => (
+                self.path.clone(),
+                Loc { line: inline.line + loc.line, column: inline.indent + loc.column },
+            ),
+            Some(inline) => (self.path.clone(), inline.at),
+            None => (self.path.clone(), loc),
+        };
+        let diagnostic = Diagnostic::new(&file, loc, message);
+        match hint {
+            Some(hint) => diagnostic.with_hint(hint),
+            None => diagnostic,
+        }
+    }
+}
+
+impl FlowSpec {
+    /// The pointer of the field holding the definition.
+    fn definition_pointer(&self) -> &'static str {
+        if self.file.is_some() { "/spec/file" } else { "/spec/definition" }
+    }
+
+    /// The division the flow is published in: the manifest's, else the YAML's.
+    pub fn effective_division(&self) -> Option<String> {
+        self.division.clone().or_else(|| {
+            self.source.as_ref().and_then(|s| s.inspection.division.as_ref()).map(|d| d.text.clone())
+        })
+    }
+}
+
+impl Spec for FlowSpec {
+    fn kind(&self) -> Kind {
+        Kind::Flow
+    }
+
+    fn org_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn answers_to(&self, target: RefTarget) -> bool {
+        target == RefTarget::Kind(Kind::Flow) || target == RefTarget::Flow(self.flow_type.as_str())
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        self.division
+            .iter()
+            .map(|name| Reference {
+                pointer: "/spec/division".into(),
+                target: RefTarget::Division,
+                name: name.clone(),
+            })
+            .collect()
+    }
+
+    fn soft_references(&self) -> Vec<Reference> {
+        let Some(source) = &self.source else { return Vec::new() };
+        let base = self.definition_pointer();
+        source
+            .inspection
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, queue)| Reference {
+                // Not a field of the spec: the reference is inside the YAML.
+                pointer: format!("{base}/queues/{i}"),
+                target: RefTarget::Kind(Kind::RoutingQueue),
+                name: queue.text.clone(),
+            })
+            .collect()
+    }
+
+    fn check(&self, findings: &mut Findings) {
+        check_org_name(findings, "/spec/name", &self.name);
+        match (&self.file, &self.definition) {
+            (Some(_), Some(_)) => findings.error_with_hint(
+                "/spec/definition",
+                "both `file` and `definition` are given",
+                "keep one: the definition is a file or inline, not both",
+            ),
+            (None, None) => findings.error_with_hint(
+                "/spec",
+                "the flow has no definition",
+                "add `file: <path to Archy YAML>` or an inline `definition: |`",
+            ),
+            (Some(file), None) if file.trim().is_empty() => {
+                findings.error("/spec/file", "the file path is empty");
+            }
+            _ => {}
+        }
+    }
+
+    fn resolve_files(&mut self, cx: &FileContext<'_>) -> Vec<Diagnostic> {
+        let (text, path, inline) = match (&self.file, &self.definition) {
+            (Some(file), None) => {
+                let path = cx.manifest.parent().unwrap_or_else(|| Path::new(".")).join(file);
+                let raw = match crate::manifest::files::read_manifest(&path) {
+                    Ok(raw) => raw,
+                    Err(diagnostic) => {
+                        let mut diagnostic = *diagnostic;
+                        diagnostic.message = format!(
+                            "{} (the flow file of {} at {}:{})",
+                            diagnostic.message,
+                            self.name,
+                            cx.manifest.display(),
+                            locate(cx.doc, "/spec/file")
+                        );
+                        return vec![diagnostic];
+                    }
+                };
+                let (text, unknown) = crate::manifest::vars::substitute_text(&raw, cx.vars);
+                if !unknown.is_empty() {
+                    return unknown
+                        .into_iter()
+                        .map(|var| {
+                            Diagnostic::new(&path, var.loc, format!("unknown variable `{}`", var.name))
+                                .with_hint("define it under spec.variables or spec.environments.<env>.variables of the Project")
+                        })
+                        .collect();
+                }
+                (text, path, None)
+            }
+            (None, Some(text)) => {
+                let at = locate(cx.doc, "/spec/definition");
+                (text.clone(), cx.manifest.to_path_buf(), Some(inline_origin(cx.manifest, at)))
+            }
+            _ => return Vec::new(),
+        };
+        let mut source = Source { text, inspection: Inspection::default(), path, inline };
+        match archy::inspect(&source.text) {
+            Ok(inspection) => source.inspection = inspection,
+            Err(unreadable) => {
+                return vec![source.diagnostic(unreadable.loc, unreadable.message, None)];
+            }
+        }
+        let problems = archy::check(
+            &source.inspection,
+            &self.name,
+            self.flow_type,
+            self.division.as_deref(),
+        );
+        let diagnostics =
+            problems.into_iter().map(|p| source.diagnostic(p.loc, p.message, p.hint)).collect();
+        self.source = Some(source);
+        diagnostics
+    }
+
+    fn named_files(&self) -> Vec<PathBuf> {
+        match (&self.file, &self.source) {
+            (Some(_), Some(source)) => vec![source.path.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        // The digest of the set covers the definition a file holds.
+        if let (Some(source), Some(map)) = (&self.source, value.as_object_mut()) {
+            map.insert("definition".into(), Value::String(source.text.clone()));
+        }
+        value
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Where an inline definition's text starts in the manifest: for a block
+/// scalar (`|` or `>`), the line after the indicator, indented like the
+/// first content line.
+fn inline_origin(manifest: &Path, at: Loc) -> Inline {
+    let text = fs_err::read_to_string(manifest).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let line = at.line as usize;
+    let indicator = lines
+        .get(line.saturating_sub(1))
+        .and_then(|l| l.get((at.column as usize).saturating_sub(1)..))
+        .is_some_and(|rest| rest.starts_with(['|', '>']));
+    let indent = lines
+        .iter()
+        .skip(line)
+        .find(|l| !l.trim().is_empty())
+        .map_or(0, |l| l.len() - l.trim_start().len());
+    Inline { line: at.line, indent: u32::try_from(indent).unwrap_or(0), at, block: indicator }
+}
+
+pub const DEF: KindDef = KindDef {
+    summary: "An Architect flow, declared as Archy YAML and published through the flow import job API.",
+    // After queues, which flows transfer to; integrations route to flows in
+    // a later step of their own change (see `OrgKind::late_pointers`).
+    order: 45,
+    export_file: Some("flows.yaml"),
+    parse: parse_spec::<FlowSpec>,
+    schema: schema_of::<FlowSpec>,
+    org: Some(&Org),
+};
+
+/// The org side of `Flow`.
+pub struct Org;
+
+/// `publishedBy` when the live definition is the one gcctl published.
+pub const BY_GCCTL: &str = "gcctl";
+
+/// The flow types a live flow may have, as `&'static str`.
+fn static_type(text: &str) -> Option<&'static str> {
+    super::common::FLOW_TYPES.iter().copied().find(|t| t.eq_ignore_ascii_case(text))
+}
+
+impl OrgKind for Org {
+    fn api(&self) -> ApiPaths {
+        // 500: the provider's page size for flows (API reference summary 16).
+        ApiPaths::new("/api/v2/flows", UpdateMethod::Put).paged(500).name_filter()
+    }
+
+    fn live_to_spec(&self, live: &Value, lookups: &Lookups) -> Value {
+        let mut spec = json!({ "name": live.get("name"), "type": live.get("type") });
+        if let Some(name) = ref_name(live, "division", lookups, RefTarget::Division) {
+            spec["division"] = name;
+        }
+        let description = live.get("description").and_then(Value::as_str).unwrap_or_default();
+        let marker = archy::parse_marker(description);
+        if let Some((digest, _)) = &marker {
+            spec["definitionDigest"] = json!(digest);
+        }
+        let id = live.get("id").and_then(Value::as_str).unwrap_or_default();
+        let details = lookups.details.get(id);
+        spec["definition"] = match details.and_then(|d| d.get("definition")) {
+            Some(text) => text.clone(),
+            None => json!(not_downloaded(
+                marker.as_ref(),
+                details.and_then(|d| d.get("definitionError")).and_then(Value::as_str)
+            )),
+        };
+        spec["publishedBy"] = json!(published_by(live, marker.as_ref()));
+        spec
+    }
+
+    fn align_live(&self, desired: &Value, live: &mut Value, lookups: &Lookups) {
+        // The marker says the declared definition is what gcctl published:
+        // no need to have downloaded it.
+        let declared = desired.get("definition").and_then(Value::as_str);
+        let recorded = live.get("definitionDigest").and_then(Value::as_str);
+        let downloaded = live
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| lookups.details.contains_key(id));
+        if let (Some(declared), Some(recorded), false) = (declared, recorded, downloaded) {
+            if archy::digest(declared) == recorded {
+                live["definition"] = json!(declared);
+            }
+        }
+    }
+
+    fn desired(
+        &self,
+        mut spec: Value,
+        object: &Object,
+        _manifests: &crate::manifest::check::SetIndex<'_>,
+        _lookups: &Lookups,
+    ) -> Value {
+        let Some(flow) = downcast::<FlowSpec>(object.spec.as_ref()) else { return spec };
+        if let Some(map) = spec.as_object_mut() {
+            map.remove("file");
+            if let Some(division) = flow.effective_division() {
+                map.insert("division".into(), json!(division));
+            }
+            map.insert("publishedBy".into(), json!(BY_GCCTL));
+        }
+        spec
+    }
+
+    fn body(
+        &self,
+        desired: &Value,
+        _live: Option<&Value>,
+        _ids: &dyn IdResolver,
+    ) -> Result<Value, BodyError> {
+        // Flows are written by the import job, never by POST or PUT.
+        Ok(json!({ "name": desired.get("name"), "type": desired.get("type") }))
+    }
+
+    fn matches(&self, spec: &dyn Spec, live: &Value) -> bool {
+        let live_type = live.get("type").and_then(Value::as_str).unwrap_or_default();
+        downcast::<FlowSpec>(spec).is_some_and(|s| s.flow_type.as_str().eq_ignore_ascii_case(live_type))
+    }
+
+    fn record_live(&self, live: &Value, lookups: &mut Lookups) {
+        if let Some(flow_type) = live.get("type").and_then(Value::as_str).and_then(static_type) {
+            lookups.insert_named(RefTarget::Flow(flow_type), live);
+        }
+    }
+
+    fn is_builtin(&self, live: &Value) -> bool {
+        live.get("system").and_then(Value::as_bool) == Some(true)
+    }
+
+    fn calls(&self, change: &crate::plan::Change, _desired: &Value) -> Vec<Call> {
+        use crate::plan::Action;
+        match change.action {
+            Action::Create | Action::Update => vec![
+                ("POST", "/api/v2/flows/jobs"),
+                ("GET", "/api/v2/flows/jobs/{jobId}"),
+                ("GET", "/api/v2/flows/{flowId}"),
+            ],
+            Action::Delete => vec![
+                ("GET", "/api/v2/architect/dependencytracking/consumingresources"),
+                ("DELETE", "/api/v2/flows/{flowId}"),
+            ],
+            Action::NoOp | Action::Grant => Vec::new(),
+        }
+    }
+
+    fn read_details<'a>(
+        &'a self,
+        client: &'a crate::api::Client,
+        declared: Option<&'a Object>,
+        live: &'a Value,
+    ) -> futures::future::BoxFuture<'a, Option<Value>> {
+        Box::pin(jobs::read_details(client, declared, live))
+    }
+
+    fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, Value>> {
+        Some(Box::pin(jobs::publish(op)))
+    }
+
+    fn update<'a>(&'a self, op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let flow = jobs::publish(op).await?;
+            let version = flow.pointer("/publishedVersion/id").and_then(Value::as_str);
+            Ok(version.map(|v| vec![format!("published version {v}")]).unwrap_or_default())
+        })
+    }
+
+    fn after_create<'a>(
+        &'a self,
+        _op: &'a Op<'a>,
+        created: &'a Value,
+        _adopted: bool,
+    ) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let version = created.pointer("/publishedVersion/id").and_then(Value::as_str);
+            Ok(version.map(|v| vec![format!("published version {v}")]).unwrap_or_default())
+        })
+    }
+
+    fn before_delete<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, ()> {
+        Box::pin(jobs::before_delete(op, id))
+    }
+
+    fn delete_retry_conflicts(&self) -> bool {
+        // "The provider retries 409 for up to 30 s" (API reference §h).
+        true
+    }
+
+    fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
+        let Some(map) = spec.as_object_mut() else { return Err("not an object".into()) };
+        map.remove("definitionDigest");
+        map.remove("publishedBy");
+        let id = cx.live.get("id").and_then(Value::as_str).unwrap_or_default();
+        let details = cx.lookups.details.get(id);
+        let Some(text) = details.and_then(|d| d.get("definition")).and_then(Value::as_str) else {
+            let why = details
+                .and_then(|d| d.get("definitionError"))
+                .and_then(Value::as_str)
+                .unwrap_or("its definition was not downloaded");
+            return Err(format!("its published YAML could not be exported ({why})"));
+        };
+        map.remove("definition");
+        let file = format!("flows/{}.yaml", cx.handle);
+        map.insert("file".into(), json!(file));
+        cx.add_file(&file, text);
+        Ok(())
+    }
+}
+
+/// `definition` of a live flow whose YAML was not downloaded.
+fn not_downloaded(marker: Option<&(String, i64)>, error: Option<&str>) -> String {
+    let recorded = match marker {
+        Some((digest, _)) => format!("published definition sha256:{digest}"),
+        None => "published definition without a gcctl marker".to_string(),
+    };
+    match error {
+        Some(error) => format!("({recorded}; its YAML could not be downloaded: {error})"),
+        None => format!("({recorded}; not downloaded)"),
+    }
+}
+
+/// Who published the live version, as the plan shows it: `gcctl` when the
+/// marker's upload dates it, else the user (or client) and date the API
+/// gives.
+fn published_by(live: &Value, marker: Option<&(String, i64)>) -> String {
+    let Some(version) = live.get("publishedVersion").filter(|v| v.is_object()) else {
+        return "nobody (the flow has no published version)".into();
+    };
+    let published = version
+        .get("datePublished")
+        .and_then(Value::as_str)
+        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+        .map(|d| d.timestamp())
+        .or_else(|| version.get("dateCreated").and_then(Value::as_i64).map(|ms| ms / 1000));
+    if let (Some((_, uploaded)), Some(published)) = (marker, published) {
+        if archy::published_by_gcctl(*uploaded, published) {
+            return BY_GCCTL.into();
+        }
+    }
+    let who = [live.get("publishedBy"), version.get("createdBy"), version.get("createdByClient")]
+        .into_iter()
+        .flatten()
+        .find(|p| p.get("id").is_some())
+        .map(|p| {
+            let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+            match p.get("name").and_then(Value::as_str) {
+                Some(name) => format!("{name} (id {id})"),
+                None => format!("id {id}"),
+            }
+        });
+    let when = published
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let version_id = version.get("id").and_then(Value::as_str).unwrap_or("?");
+    let mut text = format!(
+        "version {version_id} published outside gcctl by {}",
+        who.unwrap_or_else(|| "an unknown publisher".into())
+    );
+    if let Some(when) = when {
+        text.push_str(&format!(" at {when}"));
+    }
+    text
+}
+
+/// The definition text of a declared flow (for jobs and read details).
+pub(crate) fn source_of(object: &Object) -> Option<(&FlowSpec, &Source)> {
+    let spec = downcast::<FlowSpec>(object.spec.as_ref())?;
+    Some((spec, spec.source.as_ref()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn who_published_is_gcctl_only_near_its_upload() {
+        let marker = ("0123456789abcdef".to_string(), 1_700_000_000);
+        let live = json!({"publishedVersion": {"id": "2.0", "datePublished": "2023-11-14T22:15:00Z"},
+            "publishedBy": {"id": "u1", "name": "Ann"}});
+        assert_eq!(published_by(&live, Some(&marker)), BY_GCCTL);
+        let later = json!({"publishedVersion": {"id": "3.0", "datePublished": "2023-11-15T22:15:00Z"},
+            "publishedBy": {"id": "u1", "name": "Ann"}});
+        assert_eq!(
+            published_by(&later, Some(&marker)),
+            "version 3.0 published outside gcctl by Ann (id u1) at 2023-11-15T22:15:00Z"
+        );
+        assert_eq!(published_by(&json!({}), None), "nobody (the flow has no published version)");
+    }
+}

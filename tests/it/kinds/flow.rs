@@ -1,0 +1,500 @@
+//! `Flow` end to end on fresh sandboxes (issue 14): the bot hand-over
+//! example publishes its inbound message flow through the jobs API and
+//! routes the integration to it; a second apply sends no job; an edited
+//! action shows as a line diff and republishes once; a publish made through
+//! the API behind gcctl's back is reported by plan and drift (every
+//! format); a flow naming a missing queue fails with its job's message
+//! while the rest goes on; offline checks point into the flow file; export
+//! writes the YAML and round trips; prune unlocks and respects dependency
+//! tracking.
+
+use std::process::Output;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::apply::{ApplyOrg, assert_exit, copy_tree};
+use crate::common::{TestContext, repo_root, stderr, stdout};
+use crate::sandbox::TestOrg;
+
+const FLOWS: &str = "/api/v2/flows?pageSize=500";
+const EXAMPLE: &str = "bot-handover-cognigy";
+const EXAMPLE_FLOW: &str = "bot-handover-cognigy/flows/cognigy-handover.yaml";
+
+fn text(output: &Output) -> String {
+    format!("{}{}", stdout(output), stderr(output))
+}
+
+/// A line of the plan's line diff of a definition: the marker, then the
+/// YAML line (an attribute's `lit`, 22 columns deep in the example).
+fn diff_line(sign: &str, yaml: &str) -> String {
+    format!("        {sign} {}{yaml}\n", " ".repeat(22))
+}
+
+async fn reset_stats(org: &TestOrg) {
+    org.http.post(org.url("/_sandbox/reset")).send().await.expect("reset");
+}
+
+/// Requests per route since the last reset (0 when absent).
+async fn count(org: &TestOrg, route: &str) -> u64 {
+    org.stats().await["byRoute"][route].as_u64().unwrap_or(0)
+}
+
+/// The example copied into the test directory and applied.
+async fn applied_example() -> ApplyOrg {
+    let org = ApplyOrg::default().await;
+    copy_tree(&repo_root().join("examples").join(EXAMPLE), &org.ctx.path().join(EXAMPLE));
+    let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "secrets", EXAMPLE]).await;
+    assert_exit(&apply, 0);
+    org
+}
+
+/// Publish `yaml` through the import job API as the admin OAuth client;
+/// returns the job's final state.
+async fn publish_through_the_api(org: &TestOrg, yaml: &str) -> Value {
+    let job = org.post("/api/v2/flows/jobs", json!({})).await;
+    assert_eq!(job.status, 200, "{:?}", job.body);
+    let mut upload =
+        org.http.put(job.body["presignedUrl"].as_str().unwrap()).body(yaml.to_string());
+    for (name, value) in job.body["headers"].as_object().unwrap() {
+        upload = upload.header(name, value.as_str().unwrap());
+    }
+    assert_eq!(upload.send().await.unwrap().status(), 200);
+    let path = format!("/api/v2/flows/jobs/{}?expand=messages", job.body["id"].as_str().unwrap());
+    for _ in 0..100 {
+        let state = org.get(&path).await.body;
+        if state["status"] == "Success" || state["status"] == "Failure" {
+            return state;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the job never ended");
+}
+
+#[tokio::test]
+async fn the_bot_handover_flow_is_published_routed_and_not_republished_for_nothing() {
+    let org = applied_example().await;
+    let api = &org.org;
+    let flow = org.one(FLOWS, "Cognigy Handover Inbound").await;
+    assert_eq!(flow["type"], "INBOUNDSHORTMESSAGE");
+    assert_eq!(flow["publishedVersion"]["id"], "1.0", "{flow}");
+    // Through the jobs API: one job, one upload, no token on the upload.
+    assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 1);
+    assert_eq!(count(api, "PUT /uploads/architect/{jobId}").await, 1);
+    // The integration's recipient routes to it.
+    let integration =
+        org.one("/api/v2/conversations/messaging/integrations/open", "Cognigy Handover").await;
+    let recipient = integration["recipient"]["id"].as_str().unwrap();
+    let routed = api.get(&format!("/api/v2/routing/message/recipients/{recipient}")).await.body;
+    assert_eq!(routed["flow"]["id"], flow["id"], "{routed}");
+    // The flow names the queue: dependency tracking knows.
+    let version = flow["publishedVersion"]["id"].as_str().unwrap();
+    let consumed = api
+        .get(&format!(
+            "/api/v2/architect/dependencytracking/consumedresources?id={}&version={version}&objectType=INBOUNDSHORTMESSAGEFLOW",
+            flow["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(consumed["entities"][0]["name"], "Cognigy Handover Queue", "{consumed}");
+
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", EXAMPLE]).await;
+    assert_exit(&plan, 0);
+    reset_stats(api).await;
+    let again = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "secrets", EXAMPLE]).await;
+    assert_exit(&again, 0);
+    assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 0, "no job on a re-apply");
+    assert_eq!(count(api, "POST /api/v2/flows/export/jobs").await, 0, "nothing downloaded");
+
+    // One action edited: a readable diff, one republish, then clean.
+    let file = org.ctx.path().join(EXAMPLE_FLOW);
+    let yaml = fs_err::read_to_string(&file).unwrap();
+    fs_err::write(&file, yaml.replace("lit: cognigy\n", "lit: cognigy-bot\n")).unwrap();
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", EXAMPLE]).await;
+    assert_exit(&plan, 2);
+    let shown = stdout(&plan);
+    assert!(
+        shown.contains("~ Flow/cognigy-handover-flow \"Cognigy Handover Inbound\" will be updated"),
+        "{shown}"
+    );
+    assert!(shown.contains(&diff_line("-", "lit: cognigy")), "{shown}");
+    assert!(shown.contains(&diff_line("+", "lit: cognigy-bot")), "{shown}");
+    assert!(shown.contains(&diff_line(" ", "lit: handoverSource")), "context: {shown}");
+    reset_stats(api).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "secrets", EXAMPLE]).await;
+    assert_exit(&apply, 0);
+    assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 1, "republished once");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", EXAMPLE]).await, 0);
+    let flow = org.one(FLOWS, "Cognigy Handover Inbound").await;
+    assert_eq!(flow["publishedVersion"]["id"], "2.0");
+}
+
+#[tokio::test]
+async fn a_flow_published_behind_gcctls_back_is_drift_in_every_format() {
+    let org = applied_example().await;
+    let declared = fs_err::read_to_string(org.ctx.path().join(EXAMPLE_FLOW)).unwrap();
+    let declared = declared
+        .replace("${var.handoverGreeting}", "[dev] Connected: an agent will be with you shortly.");
+    // Someone publishes an edited copy through the API (no gcctl marker).
+    let edited = declared.replace("lit: cognigy\n", "lit: someone-else\n");
+    let state = publish_through_the_api(&org.org, &edited).await;
+    assert_eq!(state["status"], "Success", "{state}");
+
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", EXAMPLE]).await;
+    assert_exit(&plan, 2);
+    let shown = stdout(&plan);
+    assert!(shown.contains(&diff_line("-", "lit: someone-else")), "{shown}");
+    assert!(shown.contains(&diff_line("+", "lit: cognigy")), "{shown}");
+    assert!(
+        shown.contains(
+            "/publishedBy: \"version 2.0 published outside gcctl by gcctl sandbox admin (id "
+        ),
+        "{shown}"
+    );
+    let drift = org.gcctl(&["drift", EXAMPLE]).await;
+    assert_exit(&drift, 2);
+    assert!(
+        stdout(&drift)
+            .contains("Flow/cognigy-handover-flow \"Cognigy Handover Inbound\" has drifted"),
+        "{}",
+        text(&drift)
+    );
+    for format in ["json", "markdown", "junit"] {
+        let report = org.gcctl(&["drift", "--output", format, EXAMPLE]).await;
+        assert_exit(&report, 2);
+        let out = stdout(&report);
+        assert!(out.contains("/publishedBy") && out.contains("/definition"), "{format}: {out}");
+        assert!(out.contains("someone-else"), "{format}: {out}");
+    }
+
+    // The same text as gcctl's, republished well after gcctl's upload (its
+    // marker's time): who published it is drift, the definition is not.
+    let digest = gcctl::kinds::flow::archy::digest(&declared);
+    let old_marker =
+        gcctl::kinds::flow::archy::marker(&digest, chrono::Utc::now().timestamp() - 7200);
+    let copied = declared.replace(
+        "description: Hands Cognigy conversations over to agents",
+        &format!("description: \"Hands Cognigy conversations over to agents {old_marker}\""),
+    );
+    let state = publish_through_the_api(&org.org, &copied).await;
+    assert_eq!(state["status"], "Success", "{state}");
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "--output", "json", EXAMPLE]).await;
+    assert_exit(&plan, 2);
+    let plan: Value = serde_json::from_str(&stdout(&plan)).unwrap();
+    let change = plan["changes"].as_array().unwrap().iter().find(|c| c["kind"] == "Flow").unwrap();
+    let pointers: Vec<&str> =
+        change["fields"].as_array().unwrap().iter().filter_map(|f| f["pointer"].as_str()).collect();
+    assert_eq!(pointers, ["/publishedBy"], "{change}");
+    // Apply takes it back.
+    assert_exit(
+        &org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "secrets", EXAMPLE]).await,
+        0,
+    );
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", EXAMPLE]).await, 0);
+}
+
+const MISSING_QUEUE_SET: &str = "
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: independent
+spec:
+  name: Independent Queue
+---
+apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: lost
+spec:
+  name: Lost Inbound
+  type: INBOUNDSHORTMESSAGE
+  file: lost.yaml
+";
+
+const LOST_FLOW: &str = "inboundShortMessage:
+  name: Lost Inbound
+  defaultLanguage: en-us
+  states:
+    - state:
+        name: Initial State
+        refId: Initial State_10
+        actions:
+          - transferToAcd:
+              name: Transfer
+              targetQueue:
+                lit:
+                  name: No Such Queue
+";
+
+#[tokio::test]
+async fn a_flow_naming_a_missing_queue_fails_with_its_job_and_message_and_holds_nothing_back() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", MISSING_QUEUE_SET);
+    org.ctx.write("set/lost.yaml", LOST_FLOW);
+    // The plan leaves the queue to the org: nothing declares it, nothing blocks.
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 2);
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    let said = text(&apply);
+    assert!(said.contains("Flow/lost"), "{said}");
+    assert!(said.contains("flow \"Lost Inbound\""), "{said}");
+    assert!(said.contains("import job "), "{said}");
+    assert!(said.contains("Unable to find a queue named 'No Such Queue'"), "{said}");
+    assert!(
+        said.contains("set/lost.yaml:13:25"),
+        "the message's location in the flow file: {said}"
+    );
+    assert!(said.contains("created RoutingQueue/independent"), "{said}");
+    assert_eq!(org.named(FLOWS, "Lost Inbound").await.len(), 0);
+}
+
+#[test]
+fn definitions_are_checked_offline_where_the_problem_is() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/flows.yaml",
+        "apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: named
+spec:
+  name: Declared Name
+  type: INBOUNDSHORTMESSAGE
+  file: named.yaml
+---
+apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: inline
+spec:
+  name: Inline Flow
+  type: INQUEUECALL
+  definition: |
+    inboundCall:
+      name: Inline Flow
+",
+    );
+    ctx.write("set/named.yaml", "inboundShortMessage:\n  name: Another Name\n");
+    let output = ctx.run(&["validate", "set"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let said = stderr(&output);
+    assert!(
+        said.contains("set/named.yaml:2:9: error: the definition names the flow `Another Name`, the manifest `Declared Name`"),
+        "{said}"
+    );
+    assert!(
+        said.contains("set/flows.yaml:18:5: error: the top-level key `inboundCall` does not match the flow type INQUEUECALL"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_queue_whose_in_queue_flow_transfers_back_to_it_is_a_cycle_with_a_fix() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/all.yaml",
+        "apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: loop
+spec:
+  name: Loop Queue
+  messageInQueueFlow: loop-flow
+---
+apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: loop-flow
+spec:
+  name: Loop In-Queue
+  type: INQUEUESHORTMESSAGE
+  definition: |
+    inqueueShortMessage:
+      name: Loop In-Queue
+      states:
+        - state:
+            name: Wait
+            refId: Wait_1
+            actions:
+              - transferToAcd:
+                  name: Back
+                  targetQueue:
+                    lit:
+                      name: Loop Queue
+",
+    );
+    let output = ctx.run(&["validate", "set"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let said = stderr(&output);
+    assert!(said.contains("dependency cycle: "), "{said}");
+    assert!(said.contains("Flow/loop-flow") && said.contains("RoutingQueue/loop"), "{said}");
+    assert!(said.contains("transfer to another queue in the flow"), "{said}");
+}
+
+const EXPORT_SET: &str = "
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: export-queue
+spec:
+  name: Export Queue
+---
+apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: export-flow
+spec:
+  name: Export Inbound
+  type: INBOUNDSHORTMESSAGE
+  file: export.yaml
+";
+
+const EXPORT_FLOW: &str = "inboundShortMessage:
+  name: Export Inbound
+  description: Exported and applied again
+  defaultLanguage: en-us
+  startUpRef: \"/inboundShortMessage/states/state[Start_1]\"
+  states:
+    - state:
+        name: Start
+        refId: Start_1
+        actions:
+          - transferToAcd:
+              name: Transfer
+              targetQueue:
+                lit:
+                  name: Export Queue
+";
+
+#[tokio::test]
+async fn export_writes_the_flow_yaml_beside_its_manifest_and_round_trips() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", EXPORT_SET);
+    org.ctx.write("set/export.yaml", EXPORT_FLOW);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let kinds = ["export", "--kinds", "RoutingQueue,Flow", "--out"];
+    let first = org.gcctl(&[&kinds[..], &["exported"]].concat()).await;
+    assert_exit(&first, 0);
+    assert_exit(&org.gcctl(&[&kinds[..], &["again"]].concat()).await, 0);
+    let read = |dir: &str| -> Vec<(String, String)> {
+        let mut files = Vec::new();
+        for sub in ["", "flows"] {
+            let path = org.ctx.path().join(dir).join(sub);
+            for entry in fs_err::read_dir(&path).unwrap().flatten() {
+                if entry.path().is_file() {
+                    let name = format!("{sub}/{}", entry.file_name().to_string_lossy());
+                    files.push((name, fs_err::read_to_string(entry.path()).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let exported = read("exported");
+    assert_eq!(exported, read("again"), "two exports are byte-identical");
+    let flows = &exported.iter().find(|(n, _)| n == "/flows.yaml").unwrap().1;
+    assert!(flows.contains("  name: Export Inbound\n"), "{flows}");
+    assert!(flows.contains("  type: INBOUNDSHORTMESSAGE\n"), "{flows}");
+    assert!(flows.contains("  file: flows/export-inbound.yaml\n"), "{flows}");
+    assert!(flows.contains("  division: Home\n"), "{flows}");
+    let yaml = &exported.iter().find(|(n, _)| n == "flows/export-inbound.yaml").unwrap().1;
+    assert_eq!(yaml, EXPORT_FLOW, "the published YAML, without gcctl's marker");
+
+    // Into a fresh org: apply, then plan clean.
+    let fresh = ApplyOrg::default().await;
+    copy_tree(&org.ctx.path().join("exported"), &fresh.ctx.path().join("exported"));
+    assert_exit(&fresh.gcctl(&["apply", "--auto-approve", "exported"]).await, 0);
+    assert_exit(&fresh.gcctl(&["plan", "--detailed-exitcode", "exported"]).await, 0);
+}
+
+const PRUNE_SET: &str = "
+apiVersion: gcctl/v1
+kind: Project
+metadata:
+  name: prune
+spec:
+  prune:
+    - kind: Flow
+      names: [\"Old *\"]
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: waiting
+spec:
+  name: Waiting Queue
+  messageInQueueFlow: Old Waiting Music
+";
+
+fn in_queue_flow(name: &str) -> String {
+    format!(
+        "inqueueShortMessage:\n  name: {name}\n  states:\n    - state:\n        name: Wait\n        refId: Wait_1\n"
+    )
+}
+
+#[tokio::test]
+async fn prune_unlocks_flows_and_keeps_those_still_in_use() {
+    let org = ApplyOrg::default().await;
+    let api = &org.org;
+    for name in ["Old Greeting", "Old Waiting Music"] {
+        let state = publish_through_the_api(api, &in_queue_flow(name)).await;
+        assert_eq!(state["status"], "Success", "{state}");
+    }
+    // Someone holds the lock of the one nothing uses.
+    let unused = api.id_named("/api/v2/flows?name=Old%20Greeting", "Old Greeting").await;
+    let checkout = api
+        .call(Method::POST, &format!("/api/v2/flows/actions/checkout?flow={unused}"), None)
+        .await;
+    assert_eq!(checkout.status, 200, "{:?}", checkout.body);
+    org.ctx.write("set/all.yaml", PRUNE_SET);
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    let said = text(&apply);
+    assert_exit(&apply, 1);
+    assert!(said.contains("deleted Flow/Old Greeting"), "{said}");
+    assert!(
+        said.contains("refusing to delete the flow: QUEUE \"Waiting Queue\" still uses it"),
+        "{said}"
+    );
+    assert_eq!(org.named(FLOWS, "Old Greeting").await.len(), 0);
+    assert_eq!(org.named(FLOWS, "Old Waiting Music").await.len(), 1);
+    assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 1);
+}
+
+const IN_QUEUE_SET: &str = "
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: patient
+spec:
+  name: Patient Queue
+  messageInQueueFlow: hold-music
+---
+apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: hold-music
+spec:
+  name: Hold Music
+  type: INQUEUESHORTMESSAGE
+  definition: |
+    inqueueShortMessage:
+      name: Hold Music
+      description: While the customer waits
+";
+
+#[tokio::test]
+async fn a_queue_names_a_declared_in_queue_flow_by_handle_and_is_created_after_it() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", IN_QUEUE_SET);
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 0);
+    let said = text(&apply);
+    let flow_at = said.find("created Flow/hold-music").expect("the flow is created");
+    let queue_at = said.find("created RoutingQueue/patient").expect("the queue is created");
+    assert!(flow_at < queue_at, "the flow first: {said}");
+    let flow = org.one(FLOWS, "Hold Music").await;
+    let queue = org.one("/api/v2/routing/queues?pageSize=500", "Patient Queue").await;
+    assert_eq!(queue["messageInQueueFlow"]["id"], flow["id"], "{queue}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
