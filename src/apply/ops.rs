@@ -604,7 +604,10 @@ async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {
         None => op.ctx.client.list_unpaged(api.collection).await,
     }
     .map_err(op.failed("looking up by name"))?;
-    Ok(all.into_iter().find(|o| o.get("name").and_then(Value::as_str) == Some(name)))
+    let org = op.org();
+    Ok(all
+        .into_iter()
+        .find(|o| o.get("name").and_then(Value::as_str) == Some(name) && org.is_live(o)))
 }
 
 async fn update(op: &Op<'_>) -> Result<Done, OpError> {

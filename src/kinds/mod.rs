@@ -73,6 +73,9 @@ kinds! {
     OpenMessagingIntegration => open_messaging,
     RoutingQueue => routing_queue,
     OAuthClient => oauth_client,
+    RoutingWrapupCode => routing_wrapup_code,
+    RoutingSkill => routing_skill,
+    RoutingLanguage => routing_language,
 }
 
 impl Kind {

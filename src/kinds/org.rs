@@ -478,6 +478,13 @@ pub trait OrgKind: Sync {
         &[]
     }
 
+    /// Whether a listed object exists. Lists of soft-deleting kinds (routing
+    /// skills and languages) keep deleted objects with `state: "deleted"`;
+    /// they are not live: not matched, compared, pruned or exported.
+    fn is_live(&self, _listed: &Value) -> bool {
+        true
+    }
+
     /// Objects every org has that are never pruned, reported as unmanaged
     /// or exported (built-in roles). Org defaults and gcctl's own client
     /// are recognized generically.
@@ -563,6 +570,11 @@ use crate::apply::ops::{Op, OpError};
 use crate::export::ExportCx;
 use crate::kinds::Spec;
 use crate::manifest::secret::Secret;
+
+/// [`OrgKind::is_live`] of soft-deleting kinds: anything but `state: "deleted"`.
+pub fn not_soft_deleted(listed: &Value) -> bool {
+    listed.get("state").and_then(Value::as_str) != Some("deleted")
+}
 
 /// Keep only `fields` of a live object, as the writable base of a PUT body.
 pub fn writable(live: &Value, fields: &[&str]) -> Value {

@@ -213,10 +213,14 @@ where
     if needed { future.await.map(Some) } else { Ok(None) }
 }
 
-/// Every live object of one kind (all pages).
+/// Every live object of one kind (all pages). Soft-deleted objects some
+/// lists keep are left out ([`OrgKind::is_live`]).
+///
+/// [`OrgKind::is_live`]: crate::kinds::org::OrgKind::is_live
 pub async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadError> {
     let api = kind.org().api();
-    list(client, api.collection, api.page_size, &format!("{kind} objects")).await
+    let listed = list(client, api.collection, api.page_size, &format!("{kind} objects")).await?;
+    Ok(listed.into_iter().filter(|o| kind.org().is_live(o)).collect())
 }
 
 /// The org default object of a kind; `None` when the org has none (404).

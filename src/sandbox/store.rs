@@ -71,6 +71,12 @@ kinds! {
     MessagingSettings = "messagingSettings",
     Recipients = "recipients",
     OauthClients = "oauthClients",
+    /// Wrap-up codes (`/api/v2/routing/wrapupcodes`).
+    WrapupCodes = "wrapupCodes",
+    /// Routing skills; soft-deleted ones stay, `state: "deleted"`.
+    Skills = "skills",
+    /// Routing languages; soft-deleted ones stay, `state: "deleted"`.
+    Languages = "languages",
     /// Users of the org (read-only through the API; seeded).
     Users = "users",
     /// Role grants of users, keyed by user id: `{"subjectId", "grants":

@@ -3,6 +3,7 @@
 //! order after what they refer to, and no test file is forgotten.
 
 mod messaging_setting;
+mod routing;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ pub mod crud;
 pub mod divisions;
 pub mod flows;
 pub mod input;
+pub mod languages;
 pub mod messaging_settings;
 pub mod oauth;
 pub mod open_messaging;
@@ -27,9 +28,11 @@ pub mod paging;
 pub mod queues;
 pub mod recipients;
 pub mod roles;
+pub mod skills;
 pub mod supported_content;
 pub mod tokens;
 pub mod users;
+pub mod wrapup_codes;
 
 /// Register resources: [`RESOURCES`] and [`api`] from one list.
 macro_rules! resources {
@@ -59,6 +62,9 @@ resources!(
     recipients::Recipients,
     oauth::OauthClients,
     users::Users,
+    wrapup_codes::WrapupCodes,
+    skills::Skills,
+    languages::Languages,
 );
 
 /// The declaration of the resource stored in `kind`.

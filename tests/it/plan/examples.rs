@@ -30,7 +30,7 @@ async fn examples_on_an_empty_org_are_all_creates() {
     let summary = &plan["summary"];
     // Four roles are granted to the caller (the sandbox's admin user) first,
     // so that it may grant them to the new OAuth clients.
-    assert_eq!(*summary, json!({"create": 14, "update": 4, "delete": 0, "no_op": 0}));
+    assert_eq!(*summary, json!({"create": 18, "update": 4, "delete": 0, "no_op": 0}));
     let actions = actions(&plan);
     assert!(actions.iter().all(|(action, _)| action == "create" || action == "grant"), "{plan}");
     assert_eq!(actions.iter().filter(|(action, _)| action == "grant").count(), 4, "{plan}");
@@ -83,6 +83,7 @@ struct Ids {
 async fn create_examples(org: &PlanOrg) -> Ids {
     let home = org.home().await;
     create_roles(org).await;
+    create_routing(org, &home).await;
     let content = org
         .create(
             CONTENT,
@@ -167,6 +168,25 @@ async fn create_examples(org: &PlanOrg) -> Ids {
         .await;
     create_clients(org, &home).await;
     Ids { guest_queue: guest["id"].as_str().unwrap().to_string() }
+}
+
+/// The wrap-up codes, skill and language of the bot hand-over example.
+async fn create_routing(org: &PlanOrg, home: &str) {
+    let codes = "/api/v2/routing/wrapupcodes";
+    org.create(
+        codes,
+        json!({"name": "Bot Handover - Resolved",
+            "description": "The agent answered what the bot could not"}),
+    )
+    .await;
+    org.create(
+        codes,
+        json!({"name": "Bot Handover - Escalated",
+            "description": "Passed on to second-level support", "division": {"id": home}}),
+    )
+    .await;
+    org.create("/api/v2/routing/skills", json!({"name": "Bot Handover", "divisionId": home})).await;
+    org.create("/api/v2/routing/languages", json!({"name": "English"})).await;
 }
 
 async fn create_roles(org: &PlanOrg) {

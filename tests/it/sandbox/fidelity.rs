@@ -240,8 +240,8 @@ async fn every_emitted_field_exists_in_the_reference_model() {
             problems.push(format!("{method} {template}: 500 {}", answer.body));
         }
     }
-    // The sandbox serves 58 API routes (method + template); all are exercised.
-    assert_eq!(exercised.len(), 58, "exercised: {exercised:#?}");
+    // The sandbox serves 72 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 72, "exercised: {exercised:#?}");
     assert!(
         problems.is_empty(),
         "fields or routes not in the reference:\n{}\n\
@@ -344,6 +344,7 @@ async fn exercise(r: &mut Recorder<'_>) {
     exercise_org(r).await;
     exercise_messaging(r).await;
     exercise_queues(r).await;
+    exercise_routing(r).await;
     exercise_oauth(r).await;
     exercise_identity(r).await;
     exercise_authorization(r).await;
@@ -458,6 +459,38 @@ async fn exercise_authorization(r: &mut Recorder<'_>) {
     .await
     .unwrap();
     r.call_as(&token, "GET", queues, queues, None).await;
+}
+
+/// Wrap-up codes, skills (soft delete, no rename) and languages.
+async fn exercise_routing(r: &mut Recorder<'_>) {
+    let codes = "/api/v2/routing/wrapupcodes";
+    let code = "/api/v2/routing/wrapupcodes/{codeId}";
+    let created = r.call("POST", codes, codes, Some(json!({"name": "Fidelity Code"}))).await;
+    let path = format!("{codes}/{}", id(&created));
+    r.call("GET", code, &path, None).await;
+    let body = json!({"name": "Fidelity Code", "description": "d", "division": {"id": "*"}});
+    r.call("PUT", code, &path, Some(body)).await;
+    r.call("POST", codes, codes, Some(json!({"name": "fidelity code"}))).await;
+    r.call("GET", codes, &format!("{codes}?pageSize=100&name=Fidelity"), None).await;
+    r.call("DELETE", code, &path, None).await;
+    let skills = "/api/v2/routing/skills";
+    let skill = "/api/v2/routing/skills/{skillId}";
+    let created = r.call("POST", skills, skills, Some(json!({"name": "Fidelity Skill"}))).await;
+    let path = format!("{skills}/{}", id(&created));
+    let home = created["division"]["id"].as_str().unwrap_or_default().to_string();
+    r.call("PATCH", skill, &path, Some(json!({"divisionId": home}))).await;
+    r.call("PATCH", skill, &path, Some(json!({"name": "Renamed"}))).await;
+    r.call("DELETE", skill, &path, None).await;
+    r.call("GET", skill, &path, None).await;
+    r.call("PATCH", skill, &path, Some(json!({"divisionId": home}))).await;
+    r.call("GET", skills, &format!("{skills}?pageSize=500&name=fid"), None).await;
+    let languages = "/api/v2/routing/languages";
+    let language = "/api/v2/routing/languages/{languageId}";
+    let created = r.call("POST", languages, languages, Some(json!({"name": "Klingon"}))).await;
+    let path = format!("{languages}/{}", id(&created));
+    r.call("GET", language, &path, None).await;
+    r.call("DELETE", language, &path, None).await;
+    r.call("GET", languages, languages, None).await;
 }
 
 async fn exercise_org(r: &mut Recorder<'_>) {
