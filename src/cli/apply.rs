@@ -106,7 +106,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     )?;
     runtime.block_on(async {
         let live =
-            plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
+            plan::read(&connection.client, &set, &ReadScope { caller: true, ..ReadScope::default() })
                 .await?;
         let mut plan = plan::build(&set, &live, connection.target.clone())?;
         // A secret a crashed run left unrecorded is regenerated, and said so

@@ -52,7 +52,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let started = Instant::now();
     let (mut plan, stats) = runtime.block_on(async {
         let live =
-            plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
+            plan::read(&connection.client, &set, &ReadScope { caller: true, ..ReadScope::default() })
                 .await?;
         let plan = plan::build(&set, &live, connection.target.clone())?;
         anyhow::Ok((plan, connection.client.stats()))

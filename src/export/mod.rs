@@ -91,8 +91,10 @@ pub struct SecretVariable {
 }
 
 /// Read what exporting needs: every org kind with its list endpoint (as a
-/// drift with unmanaged objects does), and the org defaults.
-pub async fn read(client: &Client) -> Result<ExportInput, ReadError> {
+/// drift with unmanaged objects does), and the org defaults; with
+/// `details`, also the per-object details of every object that has them (a
+/// queue's members and wrap-up codes: requests per queue).
+pub async fn read(client: &Client, details: bool) -> Result<ExportInput, ReadError> {
     let empty = ManifestSet {
         objects: Vec::new(),
         project: ProjectSpec::default(),
@@ -103,7 +105,8 @@ pub async fn read(client: &Client) -> Result<ExportInput, ReadError> {
         warnings: Vec::new(),
     };
     let live =
-        crate::plan::read(client, &empty, &ReadScope { all_kinds: true, caller: false }).await?;
+        crate::plan::read(client, &empty, &ReadScope { all_kinds: true, caller: false, details_of_all: details })
+            .await?;
     Ok(ExportInput { live })
 }
 

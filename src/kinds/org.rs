@@ -157,6 +157,9 @@ pub struct Lookups {
     pub defaults: BTreeMap<Kind, String>,
     /// The OAuth client (id) gcctl is authenticated with, when known.
     pub own_client_id: Option<String>,
+    /// Users found by a declared email whose `state` is not `active`
+    /// (lowercase email → state): never resolved, named in plan problems.
+    pub inactive_users: BTreeMap<String, String>,
     /// The org's own permission catalog, when a reader has fetched it
     /// (`GET /api/v2/authorization/permissions`); `None` (today, always):
     /// the catalog built into gcctl. Roles compare wildcard permissions
@@ -164,10 +167,17 @@ pub struct Lookups {
     pub permission_catalog: Option<Arc<Catalog>>,
 }
 
+/// How a name is keyed: users by lowercase email (emails compare
+/// case-insensitively), everything else as written.
+fn name_key(target: RefTarget, name: &str) -> String {
+    if target == RefTarget::User { name.to_lowercase() } else { name.to_string() }
+}
+
 impl Lookups {
     pub fn insert(&mut self, target: RefTarget, id: &str, name: &str) {
-        self.names.insert((target, id.to_string()), name.to_string());
-        let ids = self.ids.entry((target, name.to_string())).or_default();
+        let name = name_key(target, name);
+        self.names.insert((target, id.to_string()), name.clone());
+        let ids = self.ids.entry((target, name)).or_default();
         if !ids.iter().any(|i| i == id) {
             ids.push(id.to_string());
         }
@@ -188,7 +198,7 @@ impl Lookups {
 
     /// The ids of org objects with this exact name.
     pub fn ids_of(&self, target: RefTarget, name: &str) -> &[String] {
-        self.ids.get(&(target, name.to_string())).map_or(&[], Vec::as_slice)
+        self.ids.get(&(target, name_key(target, name))).map_or(&[], Vec::as_slice)
     }
 
     /// The single id of an org object with this name, if exactly one exists.
@@ -395,10 +405,16 @@ pub enum Lookup {
     Recipients,
     /// The org's permission catalog (`GET /api/v2/authorization/permissions`).
     PermissionCatalog,
+    /// The org's groups, by name (`GET /api/v2/groups`).
+    Groups,
 }
 
 /// A boxed future borrowed for `'a`: what the asynchronous hooks return.
 pub type Hook<'a, T> = futures::future::BoxFuture<'a, Result<T, OpError>>;
+
+/// What [`OrgKind::read_details`] returns: fields to add to a live object.
+pub type Details<'a> =
+    futures::future::BoxFuture<'a, Result<Map<String, Value>, crate::plan::ReadError>>;
 
 /// Everything gcctl knows about how a kind lives in the org. The generic
 /// stages (read, plan, apply, drift, export) go through this trait only; a
@@ -476,6 +492,28 @@ pub trait OrgKind: Sync {
     /// Lookups a declared object of this kind needs.
     fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [Lookup] {
         &[]
+    }
+
+    /// Whether a live object needs reads beyond its list entity (a queue's
+    /// members and wrap-up codes): for the declared `spec`, or for an export
+    /// of everything (`None`). Reads stay cheap: only objects whose declared
+    /// fields need them are read this way.
+    fn details_needed(&self, _declared: Option<&dyn Spec>) -> bool {
+        false
+    }
+
+    /// Read those details of the live object `live`, as fields to add to it
+    /// (keys outside the API's model, so they never reach a request body).
+    /// `lookups` holds everything the first read step found (users by
+    /// email). Called only when [`OrgKind::details_needed`] said so.
+    fn read_details<'a>(
+        &'a self,
+        _client: &'a crate::api::Client,
+        _live: &'a Value,
+        _declared: Option<&'a dyn Spec>,
+        _lookups: &'a Lookups,
+    ) -> Details<'a> {
+        Box::pin(async { Ok(Map::new()) })
     }
 
     /// Whether a listed object exists. Lists of soft-deleting kinds (routing

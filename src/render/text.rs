@@ -7,7 +7,10 @@ use std::fmt::Write;
 
 use similar::{ChangeTag, TextDiff};
 
+use serde_json::Value;
+
 use super::{inline, multiline, write_only_note};
+use crate::plan::diff::equivalent;
 use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
@@ -107,6 +110,9 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         }
         return;
     }
+    if render_items(out, field, printer) {
+        return;
+    }
     let line = format!(
         "    ~ {}: {} -> {}",
         field.pointer,
@@ -114,6 +120,40 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         inline(field.after.as_ref())
     );
     let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+}
+
+/// A change between two non-empty lists that adds or removes items, item by
+/// item: `-` the items that go, `+` those that come, and how many stay (a
+/// queue's members: one line per agent, not two lists of all of them).
+/// Returns false when nothing is added or removed (only the order changed),
+/// for the plain `before -> after` line.
+fn render_items(out: &mut String, field: &FieldChange, printer: &Printer) -> bool {
+    let (Some(Value::Array(before)), Some(Value::Array(after))) = (&field.before, &field.after)
+    else {
+        return false;
+    };
+    if before.is_empty() || after.is_empty() {
+        return false;
+    }
+    let absent = |item: &Value, list: &[Value]| !list.iter().any(|x| equivalent(item, x));
+    let removed: Vec<&Value> = before.iter().filter(|item| absent(item, after)).collect();
+    let added: Vec<&Value> = after.iter().filter(|item| absent(item, before)).collect();
+    if removed.is_empty() && added.is_empty() {
+        return false;
+    }
+    let _ = writeln!(out, "{}", printer.paint_stdout(&format!("    ~ {}:", field.pointer), Role::Change));
+    for (sign, role, items) in [("-", Role::Remove, &removed), ("+", Role::Add, &added)] {
+        for item in items.iter() {
+            let line = format!("        {sign} {item}");
+            let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
+        }
+    }
+    let kept = after.len() - added.len();
+    if kept > 0 {
+        let line = format!("          ({kept} unchanged)");
+        let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Dim));
+    }
+    true
 }
 
 /// Human output of a drift report: one block per drifted, missing or

@@ -96,7 +96,12 @@ fn run_ok(ctx: &TestContext, args: &[&str]) -> String {
 
 #[test]
 fn exporting_a_large_org_reads_list_pages_only() {
-    let generate = Generate { queues: 5_000, open_messaging_integrations: 500, oauth_clients: 200 };
+    let generate = Generate {
+        queues: 5_000,
+        open_messaging_integrations: 500,
+        oauth_clients: 200,
+        ..Generate::default()
+    };
     let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
     let mut ctx = TestContext::new();
     live.connect(&mut ctx);
@@ -125,6 +130,8 @@ fn exporting_a_large_org_reads_list_pages_only() {
         ("GET /api/v2/conversations/messaging/settings", 1),
         ("GET /api/v2/conversations/messaging/supportedcontent/default", 1),
         ("GET /api/v2/conversations/messaging/settings/default", 1),
+        // Names of member groups.
+        ("GET /api/v2/groups", 1),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

@@ -3,6 +3,7 @@
 //! order after what they refer to, and no test file is forgotten.
 
 mod messaging_setting;
+mod queue_membership;
 mod routing;
 
 use std::collections::BTreeSet;

@@ -18,6 +18,7 @@ pub mod authorization;
 pub mod crud;
 pub mod divisions;
 pub mod flows;
+pub mod groups;
 pub mod input;
 pub mod languages;
 pub mod messaging_settings;
@@ -25,12 +26,15 @@ pub mod oauth;
 pub mod open_messaging;
 pub mod organization;
 pub mod paging;
+pub mod queue_members;
+pub mod queue_wrapup_codes;
 pub mod queues;
 pub mod recipients;
 pub mod roles;
 pub mod skills;
 pub mod supported_content;
 pub mod tokens;
+pub mod user_search;
 pub mod users;
 pub mod wrapup_codes;
 
@@ -65,6 +69,7 @@ resources!(
     wrapup_codes::WrapupCodes,
     skills::Skills,
     languages::Languages,
+    groups::Groups,
 );
 
 /// The declaration of the resource stored in `kind`.

@@ -78,6 +78,11 @@ impl Resource for WrapupCodes {
         Ok(out)
     }
 
+    fn deleted(store: &mut Store, code: &Value) {
+        let Some(code) = code.get("id").and_then(Value::as_str) else { return };
+        super::queue_wrapup_codes::forget_code(store, code);
+    }
+
     fn decorate(store: &Store, _state: &AppState, out: &mut Value, _params: &Params, _: bool) {
         let Some(id) = ref_id(out.get("division")).map(str::to_string) else { return };
         out["division"] = if id == ALL_DIVISIONS {

@@ -240,8 +240,8 @@ async fn every_emitted_field_exists_in_the_reference_model() {
             problems.push(format!("{method} {template}: 500 {}", answer.body));
         }
     }
-    // The sandbox serves 72 API routes (method + template); all are exercised.
-    assert_eq!(exercised.len(), 72, "exercised: {exercised:#?}");
+    // The sandbox serves 84 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 84, "exercised: {exercised:#?}");
     assert!(
         problems.is_empty(),
         "fields or routes not in the reference:\n{}\n\
@@ -345,6 +345,7 @@ async fn exercise(r: &mut Recorder<'_>) {
     exercise_messaging(r).await;
     exercise_queues(r).await;
     exercise_routing(r).await;
+    exercise_membership(r).await;
     exercise_oauth(r).await;
     exercise_identity(r).await;
     exercise_authorization(r).await;
@@ -491,6 +492,51 @@ async fn exercise_routing(r: &mut Recorder<'_>) {
     r.call("GET", language, &path, None).await;
     r.call("DELETE", language, &path, None).await;
     r.call("GET", languages, languages, None).await;
+}
+
+/// Users search, groups, queue members (direct, through a group, async
+/// processing, ring numbers, join state) and a queue's wrap-up codes.
+async fn exercise_membership(r: &mut Recorder<'_>) {
+    let search = "/api/v2/users/search";
+    let body = json!({"pageSize": 2, "query": [{"type": "EXACT", "fields": ["email"],
+        "values": ["alice@sandbox.gcctl.example", "bob@sandbox.gcctl.example", "carol@sandbox.gcctl.example"]}]});
+    let found = r.call("POST", search, search, Some(body)).await;
+    let alice = id(&found["results"][0]);
+    let next = found["nextPage"].as_str().unwrap_or_default().to_string();
+    r.call("GET", search, &next, None).await;
+    r.call("POST", search, search, Some(json!({"query": [{"type": "REGEX", "fields": ["email"], "value": "."}]}))).await;
+    let groups = r.call("GET", "/api/v2/groups", "/api/v2/groups?pageSize=500", None).await;
+    let group = id(&groups["entities"][0]);
+    r.call("GET", "/api/v2/groups/{groupId}", &format!("/api/v2/groups/{group}"), None).await;
+    let queues = "/api/v2/routing/queues";
+    let body = json!({"name": "Members", "memberGroups": [{"id": group, "type": "GROUP"}]});
+    let queue = id(&r.call("POST", queues, queues, Some(body)).await);
+    let members = "/api/v2/routing/queues/{queueId}/members";
+    let member = "/api/v2/routing/queues/{queueId}/members/{memberId}";
+    let path = format!("{queues}/{queue}/members");
+    r.call("POST", members, &path, Some(json!([{"id": alice}]))).await;
+    r.call("POST", members, &path, Some(json!([{"id": "nope"}]))).await;
+    r.call("GET", members, &format!("{path}?pageSize=100"), None).await;
+    r.call("GET", members, &format!("{path}?memberBy=group"), None).await;
+    r.call("GET", members, &format!("{path}?memberBy=team"), None).await;
+    r.call("PATCH", members, &path, Some(json!([{"id": alice, "joined": false}]))).await;
+    r.call("PATCH", member, &format!("{path}/{alice}"), Some(json!({"ringNumber": 3}))).await;
+    r.call("PATCH", member, &format!("{path}/{alice}"), Some(json!({"ringNumber": 9}))).await;
+    r.call("DELETE", member, &format!("{path}/{alice}"), None).await;
+    r.call("DELETE", member, &format!("{path}/{alice}"), None).await;
+    r.call("POST", members, &format!("{path}?delete=true"), Some(json!([{"id": alice}]))).await;
+    let codes = "/api/v2/routing/queues/{queueId}/wrapupcodes";
+    let code = r
+        .call("POST", "/api/v2/routing/wrapupcodes", "/api/v2/routing/wrapupcodes", Some(json!({"name": "Queue Code"})))
+        .await;
+    let path = format!("{queues}/{queue}/wrapupcodes");
+    r.call("POST", codes, &path, Some(json!([{"id": id(&code)}]))).await;
+    r.call("POST", codes, &path, Some(json!([{"id": "nope"}]))).await;
+    r.call("GET", codes, &path, None).await;
+    let item = "/api/v2/routing/queues/{queueId}/wrapupcodes/{codeId}";
+    r.call("DELETE", item, &format!("{path}/{}", id(&code)), None).await;
+    r.call("DELETE", item, &format!("{path}/{}", id(&code)), None).await;
+    r.call("GET", "/api/v2/routing/queues/{queueId}", &format!("{queues}/{queue}"), None).await;
 }
 
 async fn exercise_org(r: &mut Recorder<'_>) {
