@@ -105,9 +105,12 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         &on_wait,
     )?;
     runtime.block_on(async {
-        let live =
-            plan::read(&connection.client, &set, &ReadScope { caller: true, ..ReadScope::default() })
-                .await?;
+        let live = plan::read(
+            &connection.client,
+            &set,
+            &ReadScope { caller: true, ..ReadScope::default() },
+        )
+        .await?;
         let mut plan = plan::build(&set, &live, connection.target.clone())?;
         // A secret a crashed run left unrecorded is regenerated, and said so
         // (a saved plan made with the same --secrets-dir shows it too).

@@ -51,9 +51,12 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     };
     let started = Instant::now();
     let (mut plan, stats) = runtime.block_on(async {
-        let live =
-            plan::read(&connection.client, &set, &ReadScope { caller: true, ..ReadScope::default() })
-                .await?;
+        let live = plan::read(
+            &connection.client,
+            &set,
+            &ReadScope { caller: true, ..ReadScope::default() },
+        )
+        .await?;
         let plan = plan::build(&set, &live, connection.target.clone())?;
         anyhow::Ok((plan, connection.client.stats()))
     })?;

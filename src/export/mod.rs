@@ -104,9 +104,12 @@ pub async fn read(client: &Client, details: bool) -> Result<ExportInput, ReadErr
         skipped: Vec::new(),
         warnings: Vec::new(),
     };
-    let live =
-        crate::plan::read(client, &empty, &ReadScope { all_kinds: true, caller: false, details_of_all: details })
-            .await?;
+    let live = crate::plan::read(
+        client,
+        &empty,
+        &ReadScope { all_kinds: true, caller: false, details_of_all: details },
+    )
+    .await?;
     Ok(ExportInput { live })
 }
 

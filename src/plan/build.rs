@@ -261,7 +261,11 @@ fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups
 
 /// A user referenced by email that the org does not have, or has only
 /// inactive: gcctl never creates or changes users.
-fn unknown_user(object: &Object, reference: &crate::kinds::Reference, lookups: &Lookups) -> Problem {
+fn unknown_user(
+    object: &Object,
+    reference: &crate::kinds::Reference,
+    lookups: &Lookups,
+) -> Problem {
     let email = &reference.name;
     let at = |message: String| Problem::at(object, &reference.pointer, message);
     match lookups.inactive_users.get(&email.to_lowercase()) {

@@ -161,7 +161,9 @@ async fn read_details(
         }
         let name = object.org_name().unwrap_or(&object.name);
         let listed = live.objects.get(&object.kind).into_iter().flatten().enumerate();
-        for (index, _) in listed.filter(|(_, o)| o.get("name").and_then(Value::as_str) == Some(name)) {
+        for (index, _) in
+            listed.filter(|(_, o)| o.get("name").and_then(Value::as_str) == Some(name))
+        {
             wanted.push((kind, index, Some(object.spec.as_ref())));
         }
     }
@@ -381,7 +383,8 @@ fn static_flow_type(name: &str) -> Option<&'static str> {
 /// `user/data_source_genesyscloud_user.go`; matching a list with `EXACT` is
 /// UNVERIFIED), page after page. A search is a read: retried like one.
 async fn search_users(client: &Client, emails: &[&String]) -> Result<Vec<Value>, ReadError> {
-    let failed = |source| ReadError { what: format!("users by email ({} emails)", emails.len()), source };
+    let failed =
+        |source| ReadError { what: format!("users by email ({} emails)", emails.len()), source };
     let mut found = Vec::new();
     for page in 1_u64.. {
         let body = serde_json::json!({

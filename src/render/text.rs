@@ -10,8 +10,8 @@ use similar::{ChangeTag, TextDiff};
 use serde_json::Value;
 
 use super::{inline, multiline, write_only_note};
-use crate::plan::diff::equivalent;
 use crate::drift::{DriftReport, DriftStatus};
+use crate::plan::diff::equivalent;
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
 
@@ -141,7 +141,11 @@ fn render_items(out: &mut String, field: &FieldChange, printer: &Printer) -> boo
     if removed.is_empty() && added.is_empty() {
         return false;
     }
-    let _ = writeln!(out, "{}", printer.paint_stdout(&format!("    ~ {}:", field.pointer), Role::Change));
+    let _ = writeln!(
+        out,
+        "{}",
+        printer.paint_stdout(&format!("    ~ {}:", field.pointer), Role::Change)
+    );
     for (sign, role, items) in [("-", Role::Remove, &removed), ("+", Role::Add, &added)] {
         for item in items.iter() {
             let line = format!("        {sign} {item}");

@@ -44,7 +44,8 @@ pub const AGENTS: &[(&str, &str, &str)] = &[
 /// The seeded group, with Carol and Dave as members.
 pub const AGENTS_GROUP: &str = "Sandbox Agents";
 /// Emails of the seeded group's members.
-const AGENTS_GROUP_MEMBERS: &[&str] = &["carol@sandbox.gcctl.example", "dave@sandbox.gcctl.example"];
+const AGENTS_GROUP_MEMBERS: &[&str] =
+    &["carol@sandbox.gcctl.example", "dave@sandbox.gcctl.example"];
 
 /// Seeded flows: (name, type). Names repeat across types, as on real orgs.
 pub const FLOWS: &[(&str, &str)] = &[
@@ -238,7 +239,11 @@ pub async fn put_user(
     let email = required_str(&body, "email")?;
     let user_state = optional_str(&body, "state")?.unwrap_or_else(|| "active".into());
     if !["active", "inactive", "deleted"].contains(&user_state.as_str()) {
-        return Err(super::routes::input::bad_enum("state", &user_state, &["active", "inactive", "deleted"]));
+        return Err(super::routes::input::bad_enum(
+            "state",
+            &user_state,
+            &["active", "inactive", "deleted"],
+        ));
     }
     let mut store = state.store();
     let group_names: Vec<&str> = body
@@ -254,12 +259,16 @@ pub async fn put_user(
             .all(Kind::Groups)
             .find(|g| g.get("name").and_then(Value::as_str) == Some(group))
             .and_then(|g| g.get("id")?.as_str().map(str::to_string))
-            .ok_or_else(|| ApiError::bad_field("groups", format!("No group is named '{group}'.")))?;
+            .ok_or_else(|| {
+                ApiError::bad_field("groups", format!("No group is named '{group}'."))
+            })?;
         groups.push(id);
     }
     let existing = store
         .all(Kind::Users)
-        .find(|u| u.get("email").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(&email)))
+        .find(|u| {
+            u.get("email").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(&email))
+        })
         .cloned();
     let home = super::common::home_division(&store).unwrap_or_default();
     let id = existing
@@ -267,7 +276,8 @@ pub async fn put_user(
         .and_then(|u| u.get("id")?.as_str().map(str::to_string))
         .unwrap_or_else(new_id);
     let mut created = user(&id, &name, &email, &user_state, &home);
-    if let Some(version) = existing.as_ref().and_then(|u| u.get("version")).and_then(Value::as_u64) {
+    if let Some(version) = existing.as_ref().and_then(|u| u.get("version")).and_then(Value::as_u64)
+    {
         created["version"] = json!(version + 1);
     }
     store.remove(Kind::Users, &id);

@@ -128,7 +128,13 @@ fn queue<'s>(store: &'s Store, id: &str) -> ApiResult<&'s Value> {
 }
 
 /// `QueueMember` of a user.
-fn member(store: &Store, state: &AppState, queue: &str, user: &str, entry: Option<&Value>) -> Value {
+fn member(
+    store: &Store,
+    state: &AppState,
+    queue: &str,
+    user: &str,
+    entry: Option<&Value>,
+) -> Value {
     let rendered = store.get(Kind::Users, user).map(|u| {
         super::crud::render::<super::users::Users>(store, state, u, &Params::default(), false)
     });
@@ -160,7 +166,8 @@ async fn list(
     let direct = direct(&store, &queue_id);
     let mut members: Vec<Value> = Vec::new();
     if by != Some("group") {
-        members.extend(direct.iter().map(|e| member(&store, &state, &queue_id, user_of(e), Some(e))));
+        members
+            .extend(direct.iter().map(|e| member(&store, &state, &queue_id, user_of(e), Some(e))));
     }
     if by != Some("user") {
         for (user, _) in through_groups(&store, queue) {
@@ -172,7 +179,10 @@ async fn list(
     }
     members.retain(|m| joined.is_none_or(|j| m["joined"] == json!(j)));
     members.sort_by_key(|m| {
-        (m["name"].as_str().unwrap_or_default().to_lowercase(), m["id"].as_str().unwrap_or_default().to_string())
+        (
+            m["name"].as_str().unwrap_or_default().to_lowercase(),
+            m["id"].as_str().unwrap_or_default().to_string(),
+        )
     });
     let path = format!("/api/v2/routing/queues/{queue_id}/members");
     let skip = usize::try_from((page.number - 1) * page.size).unwrap_or(usize::MAX);
@@ -289,7 +299,10 @@ async fn join(
         answer.push(member(&store, &state, &queue_id, id, Some(entry)));
         if let Some(joined) = item.get("joined") {
             let joined = joined.as_bool().ok_or_else(|| {
-                ApiError::bad_field(&format!("[{i}].joined"), "The field 'joined' must be a boolean.")
+                ApiError::bad_field(
+                    &format!("[{i}].joined"),
+                    "The field 'joined' must be a boolean.",
+                )
             })?;
             entry["joined"] = json!(joined);
         }
@@ -326,9 +339,9 @@ async fn update_member(
         }
     }
     if let Some(joined) = body.get("joined").filter(|v| !v.is_null()) {
-        let joined = joined
-            .as_bool()
-            .ok_or_else(|| ApiError::bad_field("joined", "The field 'joined' must be a boolean."))?;
+        let joined = joined.as_bool().ok_or_else(|| {
+            ApiError::bad_field("joined", "The field 'joined' must be a boolean.")
+        })?;
         entry["joined"] = json!(joined);
     }
     save_entries(&mut store, &queue_id, members);

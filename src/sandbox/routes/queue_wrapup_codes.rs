@@ -97,7 +97,10 @@ async fn add(
         let id = item.get("id").and_then(Value::as_str).filter(|id| !id.is_empty());
         let id = id.ok_or_else(|| ApiError::missing_field(&format!("[{i}].id")))?;
         let code = store.get(Kind::WrapupCodes, id).ok_or_else(|| {
-            ApiError::bad_field(&format!("[{i}].id"), format!("The wrap-up code {id} does not exist."))
+            ApiError::bad_field(
+                &format!("[{i}].id"),
+                format!("The wrap-up code {id} does not exist."),
+            )
         })?;
         added.push(code.clone());
         if !offered.iter().any(|c| c == id) {

@@ -131,7 +131,8 @@ impl Resource for Queues {
         out["memberCount"] = json!(all);
         out["userMemberCount"] = json!(users);
         out["joinedMemberCount"] = json!(joined);
-        for group in out.get_mut("memberGroups").and_then(Value::as_array_mut).into_iter().flatten() {
+        for group in out.get_mut("memberGroups").and_then(Value::as_array_mut).into_iter().flatten()
+        {
             let Some(id) = group.get("id").and_then(Value::as_str).map(str::to_string) else {
                 continue;
             };

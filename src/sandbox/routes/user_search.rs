@@ -81,7 +81,10 @@ fn criteria(body: &Map<String, Value>) -> ApiResult<Vec<Criterion>> {
     let mut out = Vec::new();
     for (i, item) in query.iter().enumerate() {
         let at = |name: &str| format!("query[{i}].{name}");
-        let kind = item.get("type").and_then(Value::as_str).ok_or_else(|| ApiError::missing_field(&at("type")))?;
+        let kind = item
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::missing_field(&at("type")))?;
         if !TYPES.contains(&kind) {
             return Err(ApiError::bad_field(
                 &at("type"),
@@ -160,7 +163,8 @@ fn answer(state: &AppState, body: &Map<String, Value>) -> ApiResult<Value> {
         .filter(|u| wants_state || u.get("state").and_then(Value::as_str) != Some("deleted"))
         .filter(|u| criteria.iter().all(|c| matches(u, c)))
         .collect();
-    found.sort_by_key(|u| u.get("email").and_then(Value::as_str).unwrap_or_default().to_lowercase());
+    found
+        .sort_by_key(|u| u.get("email").and_then(Value::as_str).unwrap_or_default().to_lowercase());
     let total = found.len() as u64;
     let page_count = total.div_ceil(size);
     let skip = usize::try_from((number - 1) * size).unwrap_or(usize::MAX);
@@ -168,7 +172,9 @@ fn answer(state: &AppState, body: &Map<String, Value>) -> ApiResult<Value> {
         .into_iter()
         .skip(skip)
         .take(usize::try_from(size).unwrap_or(usize::MAX))
-        .map(|u| super::crud::render::<super::users::Users>(&store, state, u, &Params::default(), false))
+        .map(|u| {
+            super::crud::render::<super::users::Users>(&store, state, u, &Params::default(), false)
+        })
         .collect();
     let cursor = |page: u64| {
         let mut request = body.clone();

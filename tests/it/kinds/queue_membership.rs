@@ -63,9 +63,7 @@ fn connected(live: &LiveSandbox) -> TestContext {
 
 /// The queue's members as (email, ringNumber, memberBy).
 fn members(live: &LiveSandbox, queue: &str) -> BTreeSet<(String, i64, String)> {
-    let body = live
-        .block_on(live.org.get(&format!("{QUEUES}/{queue}/members?pageSize=100")))
-        .body;
+    let body = live.block_on(live.org.get(&format!("{QUEUES}/{queue}/members?pageSize=100"))).body;
     body["entities"]
         .as_array()
         .unwrap()
@@ -134,7 +132,10 @@ fn members_groups_and_wrapup_codes_apply_with_both_policies() {
     ctx.write("set/queue.yaml", &queue(MEMBERS, "  membership: exact\n"));
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("~ RoutingQueue/handover \"Handover\" will be updated in place"), "{text}");
+    assert!(
+        text.contains("~ RoutingQueue/handover \"Handover\" will be updated in place"),
+        "{text}"
+    );
     assert!(
         text.contains("    ~ /members:\n        - {\"email\":\"agent-00001@sandbox.gcctl.example\"}\n          (2 unchanged)\n"),
         "{text}"
@@ -183,12 +184,17 @@ fn unknown_and_inactive_emails_are_plan_errors_before_any_change() {
     let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("RoutingQueue/handover"), "{text}");
-    assert!(text.contains("no user in the org has the email `nobody@sandbox.gcctl.example`"), "{text}");
+    assert!(
+        text.contains("no user in the org has the email `nobody@sandbox.gcctl.example`"),
+        "{text}"
+    );
     assert!(text.contains("the user `erin@sandbox.gcctl.example` is inactive"), "{text}");
     assert!(text.contains("queue.yaml:"), "the error points at the manifest: {text}");
     let by_route = live.requests_by_route();
-    let writes: Vec<&String> =
-        by_route.keys().filter(|r| !r.starts_with("GET") && !r.contains("/search") && !r.contains("oauth/token")).collect();
+    let writes: Vec<&String> = by_route
+        .keys()
+        .filter(|r| !r.starts_with("GET") && !r.contains("/search") && !r.contains("oauth/token"))
+        .collect();
     assert!(writes.is_empty(), "nothing was changed: {by_route:?}");
     // One search for every email of the run.
     assert_eq!(by_route.get("POST /api/v2/users/search"), Some(&1), "{by_route:?}");
@@ -229,7 +235,10 @@ fn drift_export_and_round_trip() {
     assert_eq!(code, 0, "{text}");
     let queues = fs_err::read_to_string(ctx.path().join("exported/queues.yaml")).unwrap();
     let handover = queues.split("---\n").find(|d| d.contains("name: Handover")).unwrap();
-    assert!(handover.contains("- email: alice@sandbox.gcctl.example\n      ringNumber: 2\n"), "{handover}");
+    assert!(
+        handover.contains("- email: alice@sandbox.gcctl.example\n      ringNumber: 2\n"),
+        "{handover}"
+    );
     assert!(handover.contains("- email: bob@sandbox.gcctl.example\n"), "{handover}");
     assert!(!handover.contains("carol"), "members through groups are not direct: {handover}");
     assert!(handover.contains("membership: include"), "{handover}");
@@ -270,8 +279,16 @@ fn asynchronous_processing_is_waited_for_and_batches_hold_100() {
     let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
     assert_eq!(code, 0, "{text}");
     let by_route = live.requests_by_route();
-    assert_eq!(by_route.get("POST /api/v2/users/search"), Some(&5), "250 emails, 50 a search: {by_route:?}");
-    assert_eq!(by_route.get("POST /api/v2/routing/queues/{queueId}/members"), Some(&3), "{by_route:?}");
+    assert_eq!(
+        by_route.get("POST /api/v2/users/search"),
+        Some(&5),
+        "250 emails, 50 a search: {by_route:?}"
+    );
+    assert_eq!(
+        by_route.get("POST /api/v2/routing/queues/{queueId}/members"),
+        Some(&3),
+        "{by_route:?}"
+    );
     let reads = by_route["GET /api/v2/routing/queues/{queueId}/members"];
     assert!(reads > 4, "the listing was polled until the adds showed: {by_route:?}");
     // Right after apply, the plan is clean: apply waited for the processing.
@@ -289,7 +306,11 @@ fn asynchronous_processing_is_waited_for_and_batches_hold_100() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("): removed 150 members\n"), "{text}");
     let by_route = live.requests_by_route();
-    assert_eq!(by_route.get("POST /api/v2/routing/queues/{queueId}/members"), Some(&2), "{by_route:?}");
+    assert_eq!(
+        by_route.get("POST /api/v2/routing/queues/{queueId}/members"),
+        Some(&2),
+        "{by_route:?}"
+    );
     assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
     let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
     let all = live.block_on(live.org.get(&format!("{QUEUES}/{id}"))).body;

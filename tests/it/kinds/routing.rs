@@ -114,7 +114,12 @@ fn wrapup_codes_skills_and_languages_apply_drift_and_round_trip() {
     let (code, text) = gcctl(&ctx, &["drift", "set"]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("~ RoutingWrapupCode/resolved \"Resolved\" has drifted"), "{text}");
-    assert!(text.contains("/description: declared \"The customer's question was answered\", live \"edited\""), "{text}");
+    assert!(
+        text.contains(
+            "/description: declared \"The customer's question was answered\", live \"edited\""
+        ),
+        "{text}"
+    );
     let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
     assert_eq!(code, 0, "{text}");
 
@@ -141,7 +146,8 @@ fn wrapup_codes_skills_and_languages_apply_drift_and_round_trip() {
         "set/project.yaml",
         "apiVersion: gcctl/v1\nkind: Project\nmetadata:\n  name: p\nspec:\n  prune:\n    - kind: RoutingSkill\n      names: [\"*\"]\n",
     );
-    let renamed = MANIFESTS.replace("  name: Billing\n  division: Home", "  name: Invoices\n  division: Operations");
+    let renamed = MANIFESTS
+        .replace("  name: Billing\n  division: Home", "  name: Invoices\n  division: Operations");
     ctx.write("set/routing.yaml", &renamed);
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
     assert_eq!(code, 2, "{text}");

@@ -83,7 +83,7 @@ struct Ids {
 async fn create_examples(org: &PlanOrg) -> Ids {
     let home = org.home().await;
     create_roles(org).await;
-    create_routing(org, &home).await;
+    let codes = create_routing(org, &home).await;
     let content = org
         .create(
             CONTENT,
@@ -136,17 +136,21 @@ async fn create_examples(org: &PlanOrg) -> Ids {
         "Session Persistence Inbound",
     )
     .await;
-    org.create(
-        QUEUES,
-        json!({
-            "name": "Cognigy Handover Queue",
-            "division": {"id": home},
-            "mediaSettings": {"message": {"alertingTimeoutSeconds": 30,
-                "serviceLevel": {"percentage": 0.8, "durationMs": 30000}}},
-            "outboundMessagingAddresses": {"openMessagingRecipient": {"id": cognigy["recipient"]["id"]}},
-        }),
-    )
-    .await;
+    let group = org.org.id_named("/api/v2/groups", "Sandbox Agents").await;
+    let handover = org
+        .create(
+            QUEUES,
+            json!({
+                "name": "Cognigy Handover Queue",
+                "division": {"id": home},
+                "mediaSettings": {"message": {"alertingTimeoutSeconds": 30,
+                    "serviceLevel": {"percentage": 0.8, "durationMs": 30000}}},
+                "outboundMessagingAddresses": {"openMessagingRecipient": {"id": cognigy["recipient"]["id"]}},
+                "memberGroups": [{"id": group, "type": "GROUP"}],
+            }),
+        )
+        .await;
+    add_members(org, handover["id"].as_str().unwrap(), &codes).await;
     let support = org.flow("Support", "INQUEUESHORTMESSAGE").await;
     let guest = org
         .create(
@@ -170,23 +174,46 @@ async fn create_examples(org: &PlanOrg) -> Ids {
     Ids { guest_queue: guest["id"].as_str().unwrap().to_string() }
 }
 
-/// The wrap-up codes, skill and language of the bot hand-over example.
-async fn create_routing(org: &PlanOrg, home: &str) {
-    let codes = "/api/v2/routing/wrapupcodes";
-    org.create(
-        codes,
-        json!({"name": "Bot Handover - Resolved",
-            "description": "The agent answered what the bot could not"}),
-    )
-    .await;
-    org.create(
-        codes,
-        json!({"name": "Bot Handover - Escalated",
-            "description": "Passed on to second-level support", "division": {"id": home}}),
-    )
-    .await;
+/// The wrap-up codes, skill and language of the bot hand-over example;
+/// returns the codes' ids.
+async fn create_routing(org: &PlanOrg, home: &str) -> Vec<String> {
+    let path = "/api/v2/routing/wrapupcodes";
+    let resolved = org
+        .create(
+            path,
+            json!({"name": "Bot Handover - Resolved",
+                "description": "The agent answered what the bot could not"}),
+        )
+        .await;
+    let escalated = org
+        .create(
+            path,
+            json!({"name": "Bot Handover - Escalated",
+                "description": "Passed on to second-level support", "division": {"id": home}}),
+        )
+        .await;
     org.create("/api/v2/routing/skills", json!({"name": "Bot Handover", "divisionId": home})).await;
     org.create("/api/v2/routing/languages", json!({"name": "English"})).await;
+    [resolved, escalated].iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// The hand-over queue's agents (Bob in ring 2) and wrap-up codes, as an
+/// admin adds them in the UI.
+async fn add_members(org: &PlanOrg, queue: &str, codes: &[String]) {
+    let search = |email: &str| json!({"query": [{"type": "EXACT", "fields": ["email"], "value": format!("{email}@sandbox.gcctl.example")}]});
+    let mut ids = Vec::new();
+    for email in ["alice", "bob"] {
+        let found = org.org.post("/api/v2/users/search", search(email)).await.body;
+        ids.push(found["results"][0]["id"].as_str().unwrap().to_string());
+    }
+    let members = format!("{QUEUES}/{queue}/members");
+    let body = json!([{"id": ids[0]}, {"id": ids[1]}]);
+    assert_eq!(org.org.post(&members, body).await.status, 204);
+    let ring = json!({"id": ids[1], "ringNumber": 2});
+    assert_eq!(org.org.patch(&format!("{members}/{}", ids[1]), ring).await.status, 204);
+    let body: Vec<Value> = codes.iter().map(|id| json!({"id": id})).collect();
+    let answer = org.org.post(&format!("{QUEUES}/{queue}/wrapupcodes"), Value::Array(body)).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
 }
 
 async fn create_roles(org: &PlanOrg) {

@@ -101,7 +101,8 @@ async fn users_and_the_user_token() {
     // inactive) and the user by id.
     let users = org.get("/api/v2/users").await;
     assert_eq!(users.body["total"], 5);
-    let ids: Vec<&Value> = users.body["entities"].as_array().unwrap().iter().map(|u| &u["id"]).collect();
+    let ids: Vec<&Value> =
+        users.body["entities"].as_array().unwrap().iter().map(|u| &u["id"]).collect();
     assert!(ids.contains(&&json!(org.sandbox.user_id())), "{}", users.body);
     assert_eq!(org.get("/api/v2/users?state=inactive").await.body["total"], 1);
     assert_error(&org.get("/api/v2/users?state=gone").await, 400, Some("state"));

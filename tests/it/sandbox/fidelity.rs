@@ -504,7 +504,13 @@ async fn exercise_membership(r: &mut Recorder<'_>) {
     let alice = id(&found["results"][0]);
     let next = found["nextPage"].as_str().unwrap_or_default().to_string();
     r.call("GET", search, &next, None).await;
-    r.call("POST", search, search, Some(json!({"query": [{"type": "REGEX", "fields": ["email"], "value": "."}]}))).await;
+    r.call(
+        "POST",
+        search,
+        search,
+        Some(json!({"query": [{"type": "REGEX", "fields": ["email"], "value": "."}]})),
+    )
+    .await;
     let groups = r.call("GET", "/api/v2/groups", "/api/v2/groups?pageSize=500", None).await;
     let group = id(&groups["entities"][0]);
     r.call("GET", "/api/v2/groups/{groupId}", &format!("/api/v2/groups/{group}"), None).await;
@@ -527,7 +533,12 @@ async fn exercise_membership(r: &mut Recorder<'_>) {
     r.call("POST", members, &format!("{path}?delete=true"), Some(json!([{"id": alice}]))).await;
     let codes = "/api/v2/routing/queues/{queueId}/wrapupcodes";
     let code = r
-        .call("POST", "/api/v2/routing/wrapupcodes", "/api/v2/routing/wrapupcodes", Some(json!({"name": "Queue Code"})))
+        .call(
+            "POST",
+            "/api/v2/routing/wrapupcodes",
+            "/api/v2/routing/wrapupcodes",
+            Some(json!({"name": "Queue Code"})),
+        )
         .await;
     let path = format!("{queues}/{queue}/wrapupcodes");
     r.call("POST", codes, &path, Some(json!([{"id": id(&code)}]))).await;
