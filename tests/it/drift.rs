@@ -103,7 +103,7 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
 
     let (code, text) = drift(&ctx, &["--include-unmanaged"]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("No drift. The org matches the manifests (6 objects)."), "{text}");
+    assert!(text.contains("No drift. The org matches the manifests (10 objects)."), "{text}");
 
     let org = &live.org;
     live.block_on(async {
@@ -115,6 +115,16 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
         // The division's `selfUri` is read-only: a write sends its id.
         queue["division"] = json!({"id": queue["division"]["id"]});
         assert_eq!(org.put(&format!("{QUEUES}/{id}"), queue).await.status, 200);
+        // An agent removed from the queue.
+        let members = org.get(&format!("{QUEUES}/{id}/members?memberBy=user")).await.body;
+        let bob = members["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user"]["email"] == "bob@sandbox.gcctl.example")
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .expect("bob is a member");
+        assert_eq!(org.delete(&format!("{QUEUES}/{id}/members/{bob}")).await.status, 204);
         // The webhook URL changed, and the recorded secret version says the
         // secret was replaced outside gcctl (a missing header would count as
         // version 1: adopted integrations keep their secret).
@@ -152,7 +162,8 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "- OAuthClient/acme-bot-connector \"Acme Bot Connector\" is missing from the org",
         "? RoutingQueue \"Acme Rogue\" is not declared in the manifests (id ",
         "inside a prune scope: apply --prune would delete it",
-        "Drift: 2 drifted, 1 missing, 2 unmanaged (3 in sync).",
+        "/members: declared [{\"email\":\"alice@sandbox.gcctl.example\"},{\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}], live [{\"email\":\"alice@sandbox.gcctl.example\"}]",
+        "Drift: 2 drifted, 1 missing, 2 unmanaged (7 in sync).",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
     }
@@ -171,7 +182,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let digest = &report.inputs_digest;
     assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{digest}");
     assert!(report.include_unmanaged);
-    assert_eq!(report.summary, JsonSummary { in_sync: 3, drifted: 2, missing: 1, unmanaged: 2 });
+    assert_eq!(report.summary, JsonSummary { in_sync: 7, drifted: 2, missing: 1, unmanaged: 2 });
     for object in &report.objects {
         assert!(["in-sync", "drifted", "missing"].contains(&object.status.as_str()), "{object:?}");
         assert_eq!(object.fields.is_empty(), object.status != "drifted", "{object:?}");
@@ -213,7 +224,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     assert_eq!(code, 2);
     for expected in [
         "### gcctl drift: 2 drifted, 1 missing, 2 unmanaged",
-        "| drifted | `RoutingQueue/acme-support` | Acme Support | 2 |",
+        "| drifted | `RoutingQueue/acme-support` | Acme Support | 3 |",
         "| drifted | `OpenMessagingIntegration/acme-bot` | Acme Bot | 2 |",
         "| missing | `OAuthClient/acme-bot-connector` | Acme Bot Connector | |",
         "| unmanaged (in prune scope) | `RoutingQueue/Acme Rogue` | Acme Rogue | |",
@@ -229,12 +240,15 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let (code, xml) = drift(&ctx, &["--include-unmanaged", "--output", "junit"]);
     assert_eq!(code, 2);
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
-    assert_eq!((suites.tests, suites.failures), (8, 5));
+    assert_eq!((suites.tests, suites.failures), (12, 5));
     let names: Vec<&str> = suites.suites.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
         [
             "Role",
+            "RoutingLanguage",
+            "RoutingSkill",
+            "RoutingWrapupCode",
             "MessagingSetting",
             "SupportedContentProfile",
             "OpenMessagingIntegration",
@@ -273,13 +287,13 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
     let (code, xml) = drift(&ctx, &["--output", "junit"]);
     assert_eq!(code, 2);
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
-    assert_eq!((suites.tests, suites.failures), (6, 3), "{xml}");
+    assert_eq!((suites.tests, suites.failures), (10, 3), "{xml}");
     assert!(!xml.contains("unmanaged"), "{xml}");
     let (_, json_text) = drift(&ctx, &["--output", "json"]);
     let report: Value = serde_json::from_str(&json_text).unwrap();
     assert_eq!(
         report["summary"],
-        json!({"in_sync": 3, "drifted": 2, "missing": 1, "unmanaged": 0})
+        json!({"in_sync": 7, "drifted": 2, "missing": 1, "unmanaged": 0})
     );
     assert_eq!(report["unmanaged"], json!([]));
 

@@ -255,14 +255,17 @@ fn export_round_trips_through_a_fresh_org_and_is_byte_identical() {
         names,
         [
             "gcctl.schema.json",
+            "languages.yaml",
             "messaging-settings.yaml",
             "oauth-clients.yaml",
             "open-messaging.yaml",
             "queues.yaml",
             "roles.yaml",
             "secrets.env.example",
+            "skills.yaml",
             "supported-content.yaml",
-            "webhooks.yaml"
+            "webhooks.yaml",
+            "wrapup-codes.yaml"
         ]
     );
     let all: String = first.values().map(String::as_str).collect();

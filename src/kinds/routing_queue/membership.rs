@@ -323,11 +323,13 @@ pub fn align(desired: &Value, live: &mut Value) {
     if !exact {
         members.retain(|m| declared.iter().any(|d| email(d) == email(m)));
     }
-    // Ring numbers are compared where they are declared.
+    // Ring numbers are compared where they are declared (members that are
+    // not declared keep theirs: plans show what `exact` removes).
     for member in &mut members {
-        let declared_ring =
-            declared.iter().find(|d| email(d) == email(member)).and_then(|d| d.get("ringNumber"));
-        if let (None, Some(map)) = (declared_ring, member.as_object_mut()) {
+        let declared = declared.iter().find(|d| email(d) == email(member));
+        if let (Some(None), Some(map)) =
+            (declared.map(|d| d.get("ringNumber")), member.as_object_mut())
+        {
             map.remove("ringNumber");
         }
     }
@@ -654,8 +656,8 @@ mod tests {
             live["members"],
             json!([
                 {"email": "alice@example.com", "ringNumber": 2},
-                {"email": "carol@example.com"},
-                {"email": {"id": "u9"}},
+                {"email": "carol@example.com", "ringNumber": 1},
+                {"email": {"id": "u9"}, "ringNumber": 1},
                 {"email": "bob@example.com"},
             ])
         );

@@ -137,7 +137,7 @@ fn members_groups_and_wrapup_codes_apply_with_both_policies() {
         "{text}"
     );
     assert!(
-        text.contains("    ~ /members:\n        - {\"email\":\"agent-00001@sandbox.gcctl.example\"}\n          (2 unchanged)\n"),
+        text.contains("    ~ /members:\n        - {\"email\":\"agent-00001@sandbox.gcctl.example\",\"ringNumber\":1}\n          (2 unchanged)\n"),
         "{text}"
     );
     assert!(!text.contains("carol"), "group members are not direct members: {text}");
