@@ -62,7 +62,7 @@ fn connected(live: &LiveSandbox) -> TestContext {
 }
 
 /// The queue's members as (email, ringNumber, memberBy).
-fn members(live: &LiveSandbox, queue: &str) -> BTreeSet<(String, i64, String)> {
+fn members_of(live: &LiveSandbox, queue: &str) -> BTreeSet<(String, i64, String)> {
     let body = live.block_on(live.org.get(&format!("{QUEUES}/{queue}/members?pageSize=100"))).body;
     body["entities"]
         .as_array()
@@ -110,7 +110,7 @@ fn members_groups_and_wrapup_codes_apply_with_both_policies() {
         member("dave", 1, "group"),
     ]
     .into();
-    assert_eq!(members(&live, &id), expected);
+    assert_eq!(members_of(&live, &id), expected);
     let codes = live.block_on(live.org.get(&format!("{QUEUES}/{id}/wrapupcodes"))).body;
     let names: BTreeSet<&str> =
         codes["entities"].as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
@@ -148,7 +148,7 @@ fn members_groups_and_wrapup_codes_apply_with_both_policies() {
     let by_route = live.requests_by_route();
     assert_eq!(by_route.get("PUT /api/v2/routing/queues/{queueId}"), None, "{by_route:?}");
     assert_eq!(by_route.get("POST /api/v2/routing/queues/{queueId}/members"), Some(&1));
-    assert_eq!(members(&live, &id), expected);
+    assert_eq!(members_of(&live, &id), expected);
     assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
 
     // A member through the group declared as a member counts as present:
@@ -171,7 +171,7 @@ fn members_groups_and_wrapup_codes_apply_with_both_policies() {
         !by_route.keys().any(|route| route.contains("/members")),
         "members are neither read nor written: {by_route:?}"
     );
-    assert_eq!(members(&live, &id).len(), 5);
+    assert_eq!(members_of(&live, &id).len(), 5);
 }
 
 #[test]
@@ -315,4 +315,38 @@ fn asynchronous_processing_is_waited_for_and_batches_hold_100() {
     let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
     let all = live.block_on(live.org.get(&format!("{QUEUES}/{id}"))).body;
     assert_eq!(all["userMemberCount"], Value::from(100), "{all}");
+}
+
+#[test]
+fn a_user_just_created_is_found_once_the_search_index_caught_up() {
+    let config =
+        SandboxConfig { search_delay: Duration::from_millis(1500), ..SandboxConfig::default() };
+    let live = LiveSandbox::start(config);
+    let ctx = connected(&live);
+    let url = live.org.url("/_sandbox/users");
+    let body = json!({"name": "New Hire", "email": "new.hire@sandbox.gcctl.example"});
+    let created = live.block_on(async {
+        live.org.http.post(url).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
+    });
+    assert_eq!(created["state"], "active", "{created}");
+    // Found by id at once...
+    let answer =
+        live.block_on(live.org.get(&format!("/api/v2/users/{}", created["id"].as_str().unwrap())));
+    assert_eq!(answer.status, 200);
+    // ...but not by the search yet: a plan error whose hint says why.
+    let members = "  members:\n    - email: New.Hire@sandbox.gcctl.example\n";
+    ctx.write("set/queue.yaml", &queue(members, ""));
+    let (code, text) = gcctl(&ctx, &["plan", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("no user in the org has the email `New.Hire@sandbox.gcctl.example`"),
+        "{text}"
+    );
+    assert!(text.contains("the users search index lags behind"), "{text}");
+    std::thread::sleep(Duration::from_millis(1600));
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
+    let found = members_of(&live, &id);
+    assert!(found.contains(&member("new.hire", 1, "user")), "{found:?}");
 }
