@@ -76,6 +76,7 @@ kinds! {
     RoutingWrapupCode => routing_wrapup_code,
     RoutingSkill => routing_skill,
     RoutingLanguage => routing_language,
+    UserRoutingProfile => user_routing_profile,
 }
 
 impl Kind {

@@ -38,6 +38,12 @@ pub struct ApiPaths {
     /// How the org default object of the kind is read and set, for kinds
     /// that have one.
     pub default: Option<OrgDefault>,
+    /// Whether the kind's live objects are read with the collection's list.
+    /// `false` for a kind whose live objects are made from what the read
+    /// found for the declared ones ([`OrgKind::live_from_lookups`]: a
+    /// user's routing profile is the user found by email), so that reading
+    /// never lists a whole collection (every user) for a few.
+    pub listed: bool,
 }
 
 /// An API call: method and path template.
@@ -94,7 +100,15 @@ impl ApiPaths {
             name_filter: false,
             delete_query: &[],
             default: None,
+            listed: true,
         }
+    }
+
+    /// The live objects are not listed (see [`ApiPaths::listed`]).
+    #[must_use]
+    pub const fn not_listed(mut self) -> Self {
+        self.listed = false;
+        self
     }
 
     /// The list is paged, up to `size` objects a page.
@@ -492,6 +506,14 @@ pub trait OrgKind: Sync {
     /// Lookups a declared object of this kind needs.
     fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [Lookup] {
         &[]
+    }
+
+    /// The live objects of a kind that is not listed ([`ApiPaths::listed`]),
+    /// made from what the first read step found for the `declared` specs
+    /// (their users, found by email). Each has the `id` and the `name` a
+    /// declared object matches by.
+    fn live_from_lookups(&self, _declared: &[&dyn Spec], _lookups: &Lookups) -> Vec<Value> {
+        Vec::new()
     }
 
     /// Whether a live object needs reads beyond its list entity (a queue's

@@ -74,7 +74,8 @@ pub async fn read(
     set: &ManifestSet,
     scope: &ReadScope,
 ) -> Result<LiveOrg, ReadError> {
-    let kinds = kinds_to_read(set, scope);
+    let (kinds, derived): (Vec<LiveKind>, Vec<LiveKind>) =
+        kinds_to_read(set, scope).into_iter().partition(|k| k.org().api().listed);
     let needs = Needs::of(set, scope);
     let lists = try_join_all(kinds.iter().map(|kind| list_kind(client, *kind)));
     let defaults = try_join_all(needs.defaults.iter().map(|kind| read_default(client, *kind)));
@@ -136,6 +137,15 @@ pub async fn read(
         for object in &objects {
             lookups.insert_named(RefTarget::Kind(kind.kind()), object);
             kind.org().record_live(object, lookups);
+        }
+        live.objects.insert(kind.kind(), objects);
+    }
+    for kind in derived {
+        let declared: Vec<&dyn crate::kinds::Spec> =
+            set.objects.iter().filter(|o| o.kind == kind.kind()).map(|o| o.spec.as_ref()).collect();
+        let objects = kind.org().live_from_lookups(&declared, &live.lookups);
+        for object in &objects {
+            live.lookups.insert_named(RefTarget::Kind(kind.kind()), object);
         }
         live.objects.insert(kind.kind(), objects);
     }

@@ -95,6 +95,11 @@ kinds! {
     /// Wrap-up codes queues offer, keyed by queue id: `{"queueId",
     /// "codeIds": [...]}`. Read through `…/queues/{queueId}/wrapupcodes`.
     QueueWrapupCodes = "queueWrapupCodes",
+    /// Users' routing skills, keyed by user id: `{"userId", "entries":
+    /// [{"id", "proficiency"}]}`. Read through `/api/v2/users/{userId}/routingskills`.
+    UserSkills = "userSkills",
+    /// Users' routing languages, keyed by user id, as `UserSkills`.
+    UserLanguages = "userLanguages",
     /// Role grants of users, keyed by user id: `{"subjectId", "grants":
     /// [{"roleId", "divisionId", "grantMadeAt"}]}` (OAuth clients keep theirs
     /// in their own `roleDivisions`). Server-side only: read through

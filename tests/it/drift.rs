@@ -103,7 +103,7 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
 
     let (code, text) = drift(&ctx, &["--include-unmanaged"]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("No drift. The org matches the manifests (10 objects)."), "{text}");
+    assert!(text.contains("No drift. The org matches the manifests (12 objects)."), "{text}");
 
     let org = &live.org;
     live.block_on(async {
@@ -163,7 +163,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "? RoutingQueue \"Acme Rogue\" is not declared in the manifests (id ",
         "inside a prune scope: apply --prune would delete it",
         "/members: declared [{\"email\":\"alice@sandbox.gcctl.example\"},{\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}], live [{\"email\":\"alice@sandbox.gcctl.example\"}]",
-        "Drift: 2 drifted, 1 missing, 2 unmanaged (7 in sync).",
+        "Drift: 2 drifted, 1 missing, 2 unmanaged (9 in sync).",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
     }
@@ -182,7 +182,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let digest = &report.inputs_digest;
     assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{digest}");
     assert!(report.include_unmanaged);
-    assert_eq!(report.summary, JsonSummary { in_sync: 7, drifted: 2, missing: 1, unmanaged: 2 });
+    assert_eq!(report.summary, JsonSummary { in_sync: 9, drifted: 2, missing: 1, unmanaged: 2 });
     for object in &report.objects {
         assert!(["in-sync", "drifted", "missing"].contains(&object.status.as_str()), "{object:?}");
         assert_eq!(object.fields.is_empty(), object.status != "drifted", "{object:?}");
@@ -240,7 +240,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let (code, xml) = drift(&ctx, &["--include-unmanaged", "--output", "junit"]);
     assert_eq!(code, 2);
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
-    assert_eq!((suites.tests, suites.failures), (12, 5));
+    assert_eq!((suites.tests, suites.failures), (14, 5));
     let names: Vec<&str> = suites.suites.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
@@ -251,6 +251,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
             "RoutingWrapupCode",
             "MessagingSetting",
             "SupportedContentProfile",
+            "UserRoutingProfile",
             "OpenMessagingIntegration",
             "RoutingQueue",
             "OAuthClient"
@@ -287,13 +288,13 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
     let (code, xml) = drift(&ctx, &["--output", "junit"]);
     assert_eq!(code, 2);
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
-    assert_eq!((suites.tests, suites.failures), (10, 3), "{xml}");
+    assert_eq!((suites.tests, suites.failures), (12, 3), "{xml}");
     assert!(!xml.contains("unmanaged"), "{xml}");
     let (_, json_text) = drift(&ctx, &["--output", "json"]);
     let report: Value = serde_json::from_str(&json_text).unwrap();
     assert_eq!(
         report["summary"],
-        json!({"in_sync": 7, "drifted": 2, "missing": 1, "unmanaged": 0})
+        json!({"in_sync": 9, "drifted": 2, "missing": 1, "unmanaged": 0})
     );
     assert_eq!(report["unmanaged"], json!([]));
 

@@ -45,6 +45,11 @@ impl Resource for Languages {
         Ok(Map::new())
     }
 
+    fn deleted(store: &mut Store, language: &Value) {
+        let Some(language) = language.get("id").and_then(Value::as_str) else { return };
+        super::user_routing::forget(store, Kind::UserLanguages, language);
+    }
+
     fn fields(_store: &Store, _body: &Object, _old: Option<&Value>) -> ApiResult<Object> {
         Ok(Map::new())
     }

@@ -34,6 +34,7 @@ pub mod roles;
 pub mod skills;
 pub mod supported_content;
 pub mod tokens;
+pub mod user_routing;
 pub mod user_search;
 pub mod users;
 pub mod wrapup_codes;

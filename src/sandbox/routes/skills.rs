@@ -84,6 +84,11 @@ impl Resource for Skills {
         Ok(Map::new())
     }
 
+    fn deleted(store: &mut Store, skill: &Value) {
+        let Some(skill) = skill.get("id").and_then(Value::as_str) else { return };
+        super::user_routing::forget(store, Kind::UserSkills, skill);
+    }
+
     fn decorate(store: &Store, _state: &AppState, out: &mut Value, _params: &Params, _: bool) {
         if let Some(id) = ref_id(out.get("division")).map(str::to_string) {
             out["division"] = entity_ref(store, Kind::Divisions, &id);

@@ -40,6 +40,7 @@ impl Resource for Users {
         crud::routes::<Self>()
             .route("/api/v2/users/me", get(me))
             .merge(super::user_search::routes())
+            .merge(super::user_routing::routes())
     }
 }
 

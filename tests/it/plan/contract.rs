@@ -87,8 +87,9 @@ async fn json_output_is_the_documented_versioned_format() {
     assert_eq!(plan.gcctl_version, env!("CARGO_PKG_VERSION"));
     assert_eq!((plan.target.kind.as_str(), plan.environment.as_deref()), ("org", Some("prod")));
     // The four roles the examples grant to new OAuth clients are first
-    // granted to the caller (the sandbox's admin user): four updates.
-    assert_eq!(plan.summary, JsonSummary { create: 18, update: 4, delete: 0, no_op: 0 });
+    // granted to the caller (the sandbox's admin user): four updates; and
+    // two agents' routing profiles.
+    assert_eq!(plan.summary, JsonSummary { create: 18, update: 6, delete: 0, no_op: 0 });
     let write_only: Vec<&str> = plan
         .changes
         .iter()

@@ -29,10 +29,17 @@ async fn examples_on_an_empty_org_are_all_creates() {
     let plan = json_of(&org.gcctl(&["plan", &examples(), "--output", "json"]).await);
     let summary = &plan["summary"];
     // Four roles are granted to the caller (the sandbox's admin user) first,
-    // so that it may grant them to the new OAuth clients.
-    assert_eq!(*summary, json!({"create": 18, "update": 4, "delete": 0, "no_op": 0}));
+    // so that it may grant them to the new OAuth clients; the two agents'
+    // routing profiles are updates (users are never created).
+    assert_eq!(*summary, json!({"create": 18, "update": 6, "delete": 0, "no_op": 0}));
     let actions = actions(&plan);
-    assert!(actions.iter().all(|(action, _)| action == "create" || action == "grant"), "{plan}");
+    let profiles = ["UserRoutingProfile/alice", "UserRoutingProfile/bob"];
+    assert!(
+        actions.iter().all(|(action, address)| action == "create"
+            || action == "grant"
+            || (action == "update" && profiles.contains(&address.as_str()))),
+        "{plan}"
+    );
     assert_eq!(actions.iter().filter(|(action, _)| action == "grant").count(), 4, "{plan}");
 }
 
@@ -192,20 +199,35 @@ async fn create_routing(org: &PlanOrg, home: &str) -> Vec<String> {
                 "description": "Passed on to second-level support", "division": {"id": home}}),
         )
         .await;
-    org.create("/api/v2/routing/skills", json!({"name": "Bot Handover", "divisionId": home})).await;
-    org.create("/api/v2/routing/languages", json!({"name": "English"})).await;
+    let skill = org
+        .create("/api/v2/routing/skills", json!({"name": "Bot Handover", "divisionId": home}))
+        .await;
+    let language = org.create("/api/v2/routing/languages", json!({"name": "English"})).await;
+    // The agents hold them (Alice 5 and 5, Bob 3 and 4).
+    for (email, skill_level, language_level) in [("alice", 5, 5), ("bob", 3, 4)] {
+        let user = user_id(org, email).await;
+        let body = json!([{"id": skill["id"], "proficiency": skill_level}]);
+        let path = format!("/api/v2/users/{user}/routingskills/bulk");
+        assert_eq!(org.org.patch(&path, body).await.status, 200);
+        let body = json!([{"id": language["id"], "proficiency": language_level}]);
+        let path = format!("/api/v2/users/{user}/routinglanguages/bulk");
+        assert_eq!(org.org.patch(&path, body).await.status, 200);
+    }
     [resolved, escalated].iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// The id of a seeded agent (`alice` for `alice@sandbox.gcctl.example`).
+async fn user_id(org: &PlanOrg, name: &str) -> String {
+    let email = format!("{name}@sandbox.gcctl.example");
+    let search = json!({"query": [{"type": "EXACT", "fields": ["email"], "value": email}]});
+    let found = org.org.post("/api/v2/users/search", search).await.body;
+    found["results"][0]["id"].as_str().unwrap().to_string()
 }
 
 /// The hand-over queue's agents (Bob in ring 2) and wrap-up codes, as an
 /// admin adds them in the UI.
 async fn add_members(org: &PlanOrg, queue: &str, codes: &[String]) {
-    let search = |email: &str| json!({"query": [{"type": "EXACT", "fields": ["email"], "value": format!("{email}@sandbox.gcctl.example")}]});
-    let mut ids = Vec::new();
-    for email in ["alice", "bob"] {
-        let found = org.org.post("/api/v2/users/search", search(email)).await.body;
-        ids.push(found["results"][0]["id"].as_str().unwrap().to_string());
-    }
+    let ids = [user_id(org, "alice").await, user_id(org, "bob").await];
     let members = format!("{QUEUES}/{queue}/members");
     let body = json!([{"id": ids[0]}, {"id": ids[1]}]);
     assert_eq!(org.org.post(&members, body).await.status, 204);

@@ -240,8 +240,8 @@ async fn every_emitted_field_exists_in_the_reference_model() {
             problems.push(format!("{method} {template}: 500 {}", answer.body));
         }
     }
-    // The sandbox serves 84 API routes (method + template); all are exercised.
-    assert_eq!(exercised.len(), 84, "exercised: {exercised:#?}");
+    // The sandbox serves 91 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 91, "exercised: {exercised:#?}");
     assert!(
         problems.is_empty(),
         "fields or routes not in the reference:\n{}\n\
@@ -548,6 +548,32 @@ async fn exercise_membership(r: &mut Recorder<'_>) {
     r.call("DELETE", item, &format!("{path}/{}", id(&code)), None).await;
     r.call("DELETE", item, &format!("{path}/{}", id(&code)), None).await;
     r.call("GET", "/api/v2/routing/queues/{queueId}", &format!("{queues}/{queue}"), None).await;
+    // The user's routing skills and languages.
+    let skills = "/api/v2/routing/skills";
+    let skill = id(&r.call("POST", skills, skills, Some(json!({"name": "Profile Skill"}))).await);
+    let languages = "/api/v2/routing/languages";
+    let language =
+        id(&r.call("POST", languages, languages, Some(json!({"name": "Profile Language"}))).await);
+    let user = format!("/api/v2/users/{alice}");
+    let bulk = "/api/v2/users/{userId}/routingskills/bulk";
+    let body = json!([{"id": skill, "proficiency": 4.5}]);
+    r.call("PATCH", bulk, &format!("{user}/routingskills/bulk"), Some(body.clone())).await;
+    r.call("PUT", bulk, &format!("{user}/routingskills/bulk"), Some(body)).await;
+    let bad = json!([{"id": skill, "proficiency": 7}]);
+    r.call("PATCH", bulk, &format!("{user}/routingskills/bulk"), Some(bad)).await;
+    let list = "/api/v2/users/{userId}/routingskills";
+    r.call("GET", list, &format!("{user}/routingskills"), None).await;
+    let one = "/api/v2/users/{userId}/routingskills/{skillId}";
+    r.call("DELETE", one, &format!("{user}/routingskills/{skill}"), None).await;
+    r.call("DELETE", one, &format!("{user}/routingskills/{skill}"), None).await;
+    let bulk = "/api/v2/users/{userId}/routinglanguages/bulk";
+    let body = json!([{"id": language, "proficiency": 5}]);
+    r.call("PATCH", bulk, &format!("{user}/routinglanguages/bulk"), Some(body)).await;
+    let list = "/api/v2/users/{userId}/routinglanguages";
+    r.call("GET", list, &format!("{user}/routinglanguages"), None).await;
+    let one = "/api/v2/users/{userId}/routinglanguages/{languageId}";
+    r.call("DELETE", one, &format!("{user}/routinglanguages/{language}"), None).await;
+    r.call("GET", list, "/api/v2/users/nope/routinglanguages", None).await;
 }
 
 async fn exercise_org(r: &mut Recorder<'_>) {

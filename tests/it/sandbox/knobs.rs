@@ -273,6 +273,8 @@ async fn snapshot_format_is_stable() {
         "groupMembers",
         "queueMembers",
         "queueWrapupCodes",
+        "userSkills",
+        "userLanguages",
         "grants",
         "secrets",
         "defaults",
