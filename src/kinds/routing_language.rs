@@ -4,7 +4,7 @@
 //!
 //! A language is its name: created with POST (`Language` `{name}`), never
 //! updated (the API has no PUT or PATCH; the Terraform provider makes `name`
-//! ForceNew), so another name is another language, and a rename is a
+//! `ForceNew`), so another name is another language, and a rename is a
 //! replacement as for skills (a create, and a delete inside a prune scope).
 //! Deletes are soft: deleted languages stay in lists with `state:
 //! "deleted"` and are ignored (TF `routing_language/…`). Reading languages

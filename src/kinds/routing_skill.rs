@@ -10,7 +10,7 @@
 //! the new one, and deletes the old one only when it falls in a prune scope
 //! (`apply --prune`): a rename is a replacement, shown as a create plus a
 //! delete, and agents' proficiencies on the old skill are not moved (the
-//! Terraform provider makes `name` ForceNew for the same reason, TF
+//! Terraform provider makes `name` `ForceNew` for the same reason, TF
 //! `routing_skill/…_schema.go`).
 //!
 //! Deletes are soft: a deleted skill stays in lists and GETs with `state:

@@ -141,18 +141,19 @@ fn render_items(out: &mut String, field: &FieldChange, printer: &Printer) -> boo
     if removed.is_empty() && added.is_empty() {
         return false;
     }
+    let added_count = added.len();
     let _ = writeln!(
         out,
         "{}",
         printer.paint_stdout(&format!("    ~ {}:", field.pointer), Role::Change)
     );
-    for (sign, role, items) in [("-", Role::Remove, &removed), ("+", Role::Add, &added)] {
-        for item in items.iter() {
+    for (sign, role, items) in [("-", Role::Remove, removed), ("+", Role::Add, added)] {
+        for item in items {
             let line = format!("        {sign} {item}");
             let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
         }
     }
-    let kept = after.len() - added.len();
+    let kept = after.len() - added_count;
     if kept > 0 {
         let line = format!("          ({kept} unchanged)");
         let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Dim));

@@ -21,7 +21,7 @@
 //! ([`MEMBERS`], [`GROUP_MEMBERS`], [`WRAPUP_CODES`]; compact: ids, emails,
 //! ring numbers, code names; the `joined` state agents toggle themselves is
 //! left out so it never makes a plan stale). Users are resolved by email
-//! once per run ([`crate::plan::read`]).
+//! once per run ([`crate::plan::read()`]).
 //!
 //! **Compared.** In the manifest's terms: members by lowercase email, groups
 //! and codes by name, as sets. With `include`, live direct members that are

@@ -1,7 +1,7 @@
 //! Routing languages: `/api/v2/routing/languages` (API reference §i).
 //!
 //! - POST takes `Language` `{name}`; there is no update at all (no PUT or
-//!   PATCH in the reference; the provider makes `name` ForceNew).
+//!   PATCH in the reference; the provider makes `name` `ForceNew`).
 //! - Soft delete, as for skills: DELETE leaves the language with `state:
 //!   "deleted"`, still shown by GET and lists (the provider drops such list
 //!   entries: TF `routing_language/…`), writes answer 404, its name is free

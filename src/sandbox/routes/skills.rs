@@ -8,7 +8,7 @@
 //! - There is no rename: PATCH takes `UpdateSkillDivisionRequest`
 //!   `{divisionId}` only ("Update Routing Skill Division", PY), and a PATCH
 //!   carrying `name` is 400 here (UNVERIFIED: the real API may ignore it;
-//!   the provider makes `name` ForceNew).
+//!   the provider makes `name` `ForceNew`).
 //! - Soft delete: DELETE leaves the skill with `state: "deleted"`; GET by id
 //!   and lists still show it (the provider drops such list entries on
 //!   export and treats such a GET as gone: TF `routing_skill/…`), writes

@@ -65,25 +65,27 @@ const LANGUAGES: Assigned = Assigned {
 };
 
 pub fn routes() -> Router<Shared> {
+    let skills = "/api/v2/users/{userId}/routingskills";
+    let languages = "/api/v2/users/{userId}/routinglanguages";
     Router::new()
-        .route("/api/v2/users/{userId}/routingskills", get(|s, p, q| list(SKILLS, s, p, q)))
+        .route(skills, get(|s, p, q| async move { list(SKILLS, &s, &p, &q) }))
         .route(
-            "/api/v2/users/{userId}/routingskills/bulk",
-            patch(|s, p, b| bulk(SKILLS, false, s, p, b))
-                .put(|s, p, b| bulk(SKILLS, true, s, p, b)),
+            &format!("{skills}/bulk"),
+            patch(|s, p, b| async move { bulk(SKILLS, false, &s, p, b) })
+                .put(|s, p, b| async move { bulk(SKILLS, true, &s, p, b) }),
         )
         .route(
-            "/api/v2/users/{userId}/routingskills/{skillId}",
-            delete(|s, p| remove(SKILLS, s, p)),
+            &format!("{skills}/{{skillId}}"),
+            delete(|s, p| async move { remove(SKILLS, &s, p) }),
         )
-        .route("/api/v2/users/{userId}/routinglanguages", get(|s, p, q| list(LANGUAGES, s, p, q)))
+        .route(languages, get(|s, p, q| async move { list(LANGUAGES, &s, &p, &q) }))
         .route(
-            "/api/v2/users/{userId}/routinglanguages/bulk",
-            patch(|s, p, b| bulk(LANGUAGES, false, s, p, b)),
+            &format!("{languages}/bulk"),
+            patch(|s, p, b| async move { bulk(LANGUAGES, false, &s, p, b) }),
         )
         .route(
-            "/api/v2/users/{userId}/routinglanguages/{languageId}",
-            delete(|s, p| remove(LANGUAGES, s, p)),
+            &format!("{languages}/{{languageId}}"),
+            delete(|s, p| async move { remove(LANGUAGES, &s, p) }),
         )
 }
 
@@ -122,29 +124,29 @@ fn render(store: &Store, list: Assigned, user: &str, id: &str, proficiency: f64)
     })
 }
 
-async fn list(
+fn list(
     list: Assigned,
-    State(state): State<Shared>,
-    Path(user): Path<String>,
-    params: Params,
+    State(state): &State<Shared>,
+    Path(user): &Path<String>,
+    params: &Params,
 ) -> ApiResult<Json<Value>> {
-    let page = page(&params, 100)?;
+    let page = page(params, 100)?;
     let store = state.store();
-    check_user(&store, &user)?;
-    let mut shown: Vec<Value> = entries(&store, list, &user)
+    check_user(&store, user)?;
+    let mut shown: Vec<Value> = entries(&store, list, user)
         .iter()
-        .map(|(id, p)| render(&store, list, &user, id, *p))
+        .map(|(id, p)| render(&store, list, user, id, *p))
         .collect();
     shown.sort_by_key(|e| e["name"].as_str().unwrap_or_default().to_lowercase());
     let path = format!("/api/v2/users/{user}/{}", list.segment);
     let refs: Vec<&Value> = shown.iter().collect();
-    Ok(Json(render_page(&path, &params, page, false, refs, Value::clone)))
+    Ok(Json(render_page(&path, params, page, false, refs, Value::clone)))
 }
 
-async fn bulk(
+fn bulk(
     list: Assigned,
     replace: bool,
-    State(state): State<Shared>,
+    State(state): &State<Shared>,
     Path(user): Path<String>,
     List(items): List,
 ) -> ApiResult<Json<Value>> {
@@ -194,9 +196,9 @@ async fn bulk(
         "pageCount": 1, "firstUri": path, "selfUri": path, "lastUri": path})))
 }
 
-async fn remove(
+fn remove(
     list: Assigned,
-    State(state): State<Shared>,
+    State(state): &State<Shared>,
     Path((user, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let mut store = state.store();
