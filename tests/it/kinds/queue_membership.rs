@@ -350,3 +350,24 @@ fn a_user_just_created_is_found_once_the_search_index_caught_up() {
     let found = members_of(&live, &id);
     assert!(found.contains(&member("new.hire", 1, "user")), "{found:?}");
 }
+
+#[test]
+fn a_saved_plan_goes_stale_when_a_member_changes() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write("set/queue.yaml", &queue(MEMBERS, "  membership: exact\n"));
+    assert_eq!(gcctl(&ctx, &["apply", "--auto-approve", "set"]).0, 0);
+    // A planned change, saved.
+    let edited = queue(MEMBERS, "  membership: exact\n").replace("ringNumber: 2", "ringNumber: 3");
+    ctx.write("set/queue.yaml", &edited);
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "--out", "plan.json", "set"]);
+    assert_eq!(code, 2, "{text}");
+    // Someone removes a member before it is applied.
+    let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
+    let bob = user_id(&live, "bob@sandbox.gcctl.example");
+    let answer = live.block_on(live.org.delete(&format!("{QUEUES}/{id}/members/{bob}")));
+    assert_eq!(answer.status, 204, "{}", answer.body);
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "--plan", "plan.json"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("plan is stale") && text.contains("RoutingQueue/handover"), "{text}");
+}
