@@ -144,6 +144,7 @@ pub fn export(n: u64) -> Scenario {
             queues: count(queues),
             open_messaging_integrations: count(integrations),
             oauth_clients: count(clients),
+            ..Generate::default()
         },
         declared_queues: 0,
         work: Some(Work {
@@ -159,9 +160,10 @@ pub fn export(n: u64) -> Scenario {
                 },
             ],
             // One call each: the supported content profiles, roles,
-            // divisions and messaging settings (one page each), and the
-            // default profile and default messaging setting (never exported).
-            lookups: 6,
+            // divisions, messaging settings, wrap-up codes, skills,
+            // languages and groups (one page each), and the default profile
+            // and default messaging setting (never exported).
+            lookups: 10,
             ..Work::default()
         }),
         repeat: 3,

@@ -46,6 +46,30 @@ impl Client {
         Ok(dedupe_by_id(pages.into_iter().flatten()))
     }
 
+    /// Every entity of a listing that announces neither `total` nor
+    /// `pageCount` and whose pages may come back short before the end (queue
+    /// members, API reference §i: "page by page until an empty page"): pages
+    /// 1, 2, ... one after another until a page has no entities, at most
+    /// [`MAX_PAGES`].
+    pub async fn list_until_empty(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+    ) -> Result<Vec<Value>, ApiError> {
+        let page_size = page_size.max(1);
+        let mut pages = Vec::new();
+        for number in 1..=MAX_PAGES {
+            let body = self.get(path, &page_query(query, page_size, number)).await?;
+            let page = entities(path, &body)?;
+            if page.is_empty() {
+                return Ok(dedupe_by_id(pages.into_iter().flatten()));
+            }
+            pages.push(page);
+        }
+        Err(too_many_pages(path, MAX_PAGES + 1))
+    }
+
     /// The `entities` of a listing that takes no paging parameters (e.g. `/api/v2/oauth/clients`).
     pub async fn list_unpaged(&self, path: &str) -> Result<Vec<Value>, ApiError> {
         let body = self.get(path, &[]).await?;

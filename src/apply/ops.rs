@@ -321,6 +321,53 @@ impl<'a> Op<'a> {
         }
     }
 
+    pub async fn patch(&self, path: &str, body: &Value, doing: &str) -> Result<Value, OpError> {
+        self.ctx.client.patch(path, body).await.map_err(self.failed(doing))
+    }
+
+    /// PATCH, retried on 404 until the deadline: for a sub-resource that
+    /// shows only once asynchronous processing is done (a queue member
+    /// just added, whose ring number is set next).
+    pub async fn patch_when_found(
+        &self,
+        path: &str,
+        body: &Value,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match self.ctx.client.patch(path, body).await {
+                Err(err) if err.is_not_found() && started.elapsed() < self.ctx.deadline => {
+                    poll_backoff(&mut wait).await;
+                }
+                result => return result.map_err(self.failed(doing)),
+            }
+        }
+    }
+
+    /// Every entity of an offset listing (all pages).
+    pub async fn list_all(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        doing: &str,
+    ) -> Result<Vec<Value>, OpError> {
+        self.ctx.client.list_all(path, query, page_size).await.map_err(self.failed(doing))
+    }
+
+    /// Every entity of a listing read until an empty page (queue members).
+    pub async fn list_until_empty(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        doing: &str,
+    ) -> Result<Vec<Value>, OpError> {
+        self.ctx.client.list_until_empty(path, query, page_size).await.map_err(self.failed(doing))
+    }
+
     pub async fn delete(&self, path: &str, doing: &str) -> Result<(), OpError> {
         self.ctx.client.delete(path, &[]).await.map_err(self.failed(doing))
     }
@@ -674,7 +721,10 @@ async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {
         None => op.ctx.client.list_unpaged(api.collection).await,
     }
     .map_err(op.failed("looking up by name"))?;
-    Ok(all.into_iter().find(|o| o.get("name").and_then(Value::as_str) == Some(name)))
+    let org = op.org();
+    Ok(all
+        .into_iter()
+        .find(|o| o.get("name").and_then(Value::as_str) == Some(name) && org.is_live(o)))
 }
 
 async fn update(op: &Op<'_>) -> Result<Done, OpError> {

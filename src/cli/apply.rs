@@ -214,9 +214,12 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         &on_wait,
     )?;
     runtime.block_on(async {
-        let live =
-            plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
-                .await?;
+        let live = plan::read(
+            &connection.client,
+            &set,
+            &ReadScope { caller: true, ..ReadScope::default() },
+        )
+        .await?;
         crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);

@@ -60,7 +60,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         return Ok(Outcome::Failed);
     };
     let started = Instant::now();
-    let scope = ReadScope { all_kinds: args.include_unmanaged, caller: false };
+    let scope = ReadScope { all_kinds: args.include_unmanaged, ..ReadScope::default() };
     let (report, stats) = runtime.block_on(async {
         let live = plan::read(&connection.client, &set, &scope).await?;
         let plan = plan::build(&set, &live, connection.target.clone())?;

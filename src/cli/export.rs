@@ -39,6 +39,12 @@ pub struct ExportArgs {
     /// Replace a non-empty --out directory as a whole.
     #[arg(long, requires = "out")]
     pub force: bool,
+
+    /// Also export each queue's members (by email) and wrap-up codes (by
+    /// name). They are sub-resources: reading them costs two or more
+    /// requests per queue, so they are left out unless asked for.
+    #[arg(long)]
+    pub queue_members: bool,
 }
 
 /// How many secret variables the status line names (all are in the files).
@@ -79,7 +85,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     let (input, stats) = runtime()?.block_on(async {
         let connection = connect(global, printer).await?;
         options.skip_client_id = connection.client.own_client_id();
-        let input = export::read(&connection.client, &options.kinds).await?;
+        let input = export::read(&connection.client, &options.kinds, args.queue_members).await?;
         anyhow::Ok((input, connection.client.stats()))
     })?;
     let export = export::build(&input, &options);

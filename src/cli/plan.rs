@@ -68,9 +68,12 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     };
     let started = Instant::now();
     let (mut plan, stats) = runtime.block_on(async {
-        let live =
-            plan::read(&connection.client, &set, &ReadScope { all_kinds: false, caller: true })
-                .await?;
+        let live = plan::read(
+            &connection.client,
+            &set,
+            &ReadScope { caller: true, ..ReadScope::default() },
+        )
+        .await?;
         crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let plan = if args.destroy {

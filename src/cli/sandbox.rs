@@ -82,6 +82,15 @@ pub struct ServeArgs {
     /// seconds to minutes.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub flow_job_duration_ms: u64,
+    /// How long queue member adds and removes take to show in member
+    /// listings (they are processed asynchronously).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub membership_delay_ms: u64,
+
+    /// How long a new or changed user stays out of user search results (the
+    /// search index lags writes).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub search_delay_ms: u64,
 
     /// Probability (0..=1) per API request of a fault: 500, 503, dropped connection or slow answer.
     #[arg(long, default_value_t = 0.0, value_name = "F", value_parser = parse_rate)]
@@ -115,6 +124,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub generate_oauth_clients: usize,
 
+    /// Generate N active users (agents) named Agent 00001... with emails
+    /// agent-00001@sandbox.gcctl.example...
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub generate_users: usize,
+
     /// Do not log one line per request on stderr.
     #[arg(long)]
     pub no_request_log: bool,
@@ -139,6 +153,8 @@ impl ServeArgs {
             consistency_delay: Duration::from_millis(self.consistency_delay_ms),
             create_delay: Duration::from_millis(self.create_delay_ms),
             flow_job_duration: Duration::from_millis(self.flow_job_duration_ms),
+            membership_delay: Duration::from_millis(self.membership_delay_ms),
+            search_delay: Duration::from_millis(self.search_delay_ms),
             fault_rate: self.fault_rate,
             fault_seed: self.fault_seed,
             fault_slow: Duration::from_millis(self.fault_slow_ms),
@@ -148,6 +164,7 @@ impl ServeArgs {
                 queues: self.generate_queues,
                 open_messaging_integrations: self.generate_integrations,
                 oauth_clients: self.generate_oauth_clients,
+                users: self.generate_users,
             },
             log_requests: !self.no_request_log,
             allow_non_loopback: self.allow_non_loopback,

@@ -96,8 +96,14 @@ pub struct SecretVariable {
 /// Read what exporting needs: every org kind with its list endpoint (as a
 /// drift with unmanaged objects does), the org defaults, and what the
 /// selected `kinds` (empty: all) read beyond the list (each flow's
-/// published YAML, through an export job).
-pub async fn read(client: &Client, kinds: &[Kind]) -> Result<ExportInput, ReadError> {
+/// published YAML, through an export job); with `details`, also the
+/// per-object details of every object that has them (a queue's members and
+/// wrap-up codes: requests per queue).
+pub async fn read(
+    client: &Client,
+    kinds: &[Kind],
+    details: bool,
+) -> Result<ExportInput, ReadError> {
     let empty = ManifestSet {
         objects: Vec::new(),
         project: ProjectSpec::default(),
@@ -107,11 +113,11 @@ pub async fn read(client: &Client, kinds: &[Kind]) -> Result<ExportInput, ReadEr
         skipped: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut live =
-        crate::plan::read(client, &empty, &ReadScope { all_kinds: true, caller: false }).await?;
+    let scope = ReadScope { all_kinds: true, caller: false, details_of_all: details };
+    let mut live = crate::plan::read(client, &empty, &scope).await?;
     let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.to_vec() };
-    let details = crate::plan::read::all_details(client, &live, &kinds).await;
-    live.lookups.details.extend(details);
+    let beyond = crate::plan::read::all_details(client, &live, &kinds).await;
+    live.lookups.details.extend(beyond);
     Ok(ExportInput { live })
 }
 

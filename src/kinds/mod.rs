@@ -73,6 +73,10 @@ kinds! {
     OpenMessagingIntegration => open_messaging,
     RoutingQueue => routing_queue,
     OAuthClient => oauth_client,
+    RoutingWrapupCode => routing_wrapup_code,
+    RoutingSkill => routing_skill,
+    RoutingLanguage => routing_language,
+    UserRoutingProfile => user_routing_profile,
     Flow => flow,
 }
 
@@ -245,6 +249,11 @@ pub enum RefTarget {
     /// The message routing recipient of an open messaging integration, by
     /// the integration's org name.
     Recipient,
+    /// A user of the org, by email (compared case-insensitively). Users are
+    /// only ever looked up: gcctl never creates or changes them.
+    User,
+    /// A group of users, by name (a queue's `memberGroups`).
+    Group,
 }
 
 impl fmt::Display for RefTarget {
@@ -254,6 +263,8 @@ impl fmt::Display for RefTarget {
             RefTarget::Division => f.write_str("division"),
             RefTarget::Flow(t) => write!(f, "{t} flow"),
             RefTarget::Recipient => f.write_str("message recipient of the integration"),
+            RefTarget::User => f.write_str("user"),
+            RefTarget::Group => f.write_str("group"),
         }
     }
 }

@@ -38,6 +38,12 @@ pub struct ApiPaths {
     /// How the org default object of the kind is read and set, for kinds
     /// that have one.
     pub default: Option<OrgDefault>,
+    /// Whether the kind's live objects are read with the collection's list.
+    /// `false` for a kind whose live objects are made from what the read
+    /// found for the declared ones ([`OrgKind::live_from_lookups`]: a
+    /// user's routing profile is the user found by email), so that reading
+    /// never lists a whole collection (every user) for a few.
+    pub listed: bool,
 }
 
 /// An API call: method and path template.
@@ -94,7 +100,15 @@ impl ApiPaths {
             name_filter: false,
             delete_query: &[],
             default: None,
+            listed: true,
         }
+    }
+
+    /// The live objects are not listed (see [`ApiPaths::listed`]).
+    #[must_use]
+    pub const fn not_listed(mut self) -> Self {
+        self.listed = false;
+        self
     }
 
     /// The list is paged, up to `size` objects a page.
@@ -160,6 +174,9 @@ pub struct Lookups {
     /// What a kind read beyond the list for one live object, by its id (a
     /// flow's published YAML): see [`OrgKind::read_details`].
     pub details: BTreeMap<String, Value>,
+    /// Users found by a declared email whose `state` is not `active`
+    /// (lowercase email → state): never resolved, named in plan problems.
+    pub inactive_users: BTreeMap<String, String>,
     /// The org's own permission catalog, when a reader has fetched it
     /// (`GET /api/v2/authorization/permissions`); `None` (today, always):
     /// the catalog built into gcctl. Roles compare wildcard permissions
@@ -167,10 +184,17 @@ pub struct Lookups {
     pub permission_catalog: Option<Arc<Catalog>>,
 }
 
+/// How a name is keyed: users by lowercase email (emails compare
+/// case-insensitively), everything else as written.
+fn name_key(target: RefTarget, name: &str) -> String {
+    if target == RefTarget::User { name.to_lowercase() } else { name.to_string() }
+}
+
 impl Lookups {
     pub fn insert(&mut self, target: RefTarget, id: &str, name: &str) {
-        self.names.insert((target, id.to_string()), name.to_string());
-        let ids = self.ids.entry((target, name.to_string())).or_default();
+        let name = name_key(target, name);
+        self.names.insert((target, id.to_string()), name.clone());
+        let ids = self.ids.entry((target, name)).or_default();
         if !ids.iter().any(|i| i == id) {
             ids.push(id.to_string());
         }
@@ -191,7 +215,7 @@ impl Lookups {
 
     /// The ids of org objects with this exact name.
     pub fn ids_of(&self, target: RefTarget, name: &str) -> &[String] {
-        self.ids.get(&(target, name.to_string())).map_or(&[], Vec::as_slice)
+        self.ids.get(&(target, name_key(target, name))).map_or(&[], Vec::as_slice)
     }
 
     /// The single id of an org object with this name, if exactly one exists.
@@ -398,10 +422,16 @@ pub enum Lookup {
     Recipients,
     /// The org's permission catalog (`GET /api/v2/authorization/permissions`).
     PermissionCatalog,
+    /// The org's groups, by name (`GET /api/v2/groups`).
+    Groups,
 }
 
 /// A boxed future borrowed for `'a`: what the asynchronous hooks return.
 pub type Hook<'a, T> = futures::future::BoxFuture<'a, Result<T, OpError>>;
+
+/// What [`OrgKind::read_details`] returns: fields to add to a live object.
+pub type Details<'a> =
+    futures::future::BoxFuture<'a, Result<Map<String, Value>, crate::plan::ReadError>>;
 
 /// Everything gcctl knows about how a kind lives in the org. The generic
 /// stages (read, plan, apply, drift, export) go through this trait only; a
@@ -488,7 +518,10 @@ pub trait OrgKind: Sync {
     /// the declared definition is live). `declared` is the object's
     /// manifest, `None` when exporting. Kept in [`Lookups::details`] under
     /// the object's id; failures are part of the value: a plan shows them.
-    fn read_details<'a>(
+    /// (Unlike [`OrgKind::read_details`], whose fields join the live object
+    /// and take part in comparisons, this is read only when the list entry
+    /// cannot tell, and is kept apart.)
+    fn read_beyond_list<'a>(
         &'a self,
         _client: &'a crate::api::Client,
         _declared: Option<&'a crate::manifest::Object>,
@@ -528,6 +561,50 @@ pub trait OrgKind: Sync {
     /// Lookups a declared object of this kind needs.
     fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [Lookup] {
         &[]
+    }
+
+    /// The live objects of a kind that is not listed ([`ApiPaths::listed`]),
+    /// made from what the first read step found for the `declared` specs
+    /// (their users, found by email). Each has the `id` and the `name` a
+    /// declared object matches by.
+    fn live_from_lookups(&self, _declared: &[&dyn Spec], _lookups: &Lookups) -> Vec<Value> {
+        Vec::new()
+    }
+
+    /// Whether a live object needs reads beyond its list entity (a queue's
+    /// members and wrap-up codes): for the declared `spec`, or for an export
+    /// of everything (`None`). Reads stay cheap: only objects whose declared
+    /// fields need them are read this way.
+    fn details_needed(&self, _declared: Option<&dyn Spec>) -> bool {
+        false
+    }
+
+    /// Read those details of the live object `live`, as fields to add to it
+    /// (keys outside the API's model, so they never reach a request body).
+    /// `lookups` holds everything the first read step found (users by
+    /// email). Called only when [`OrgKind::details_needed`] said so.
+    fn read_details<'a>(
+        &'a self,
+        _client: &'a crate::api::Client,
+        _live: &'a Value,
+        _declared: Option<&'a dyn Spec>,
+        _lookups: &'a Lookups,
+    ) -> Details<'a> {
+        Box::pin(async { Ok(Map::new()) })
+    }
+
+    /// Whether `gcctl destroy` deletes declared objects of this kind; not for
+    /// kinds that only describe objects gcctl never creates (a user's
+    /// routing profile: the user is not gcctl's to delete).
+    fn destroyable(&self) -> bool {
+        true
+    }
+
+    /// Whether a listed object exists. Lists of soft-deleting kinds (routing
+    /// skills and languages) keep deleted objects with `state: "deleted"`;
+    /// they are not live: not matched, compared, pruned or exported.
+    fn is_live(&self, _listed: &Value) -> bool {
+        true
     }
 
     /// Objects every org has that are never pruned, reported as unmanaged
@@ -615,6 +692,11 @@ use crate::apply::ops::{Op, OpError};
 use crate::export::ExportCx;
 use crate::kinds::Spec;
 use crate::manifest::secret::Secret;
+
+/// [`OrgKind::is_live`] of soft-deleting kinds: anything but `state: "deleted"`.
+pub fn not_soft_deleted(listed: &Value) -> bool {
+    listed.get("state").and_then(Value::as_str) != Some("deleted")
+}
 
 /// Keep only `fields` of a live object, as the writable base of a PUT body.
 pub fn writable(live: &Value, fields: &[&str]) -> Value {

@@ -1,16 +1,22 @@
 //! `RoutingQueue`: a routing queue (`/api/v2/routing/queues`). The spec is the
 //! queue request surface of the API (`QueueRequest`) with references by name:
 //! `division` (org division), `queueFlow` / `emailInQueueFlow` /
-//! `messageInQueueFlow` (org flows of the matching in-queue type) and
+//! `messageInQueueFlow` (org flows of the matching in-queue type),
 //! `outboundMessagingAddresses.openMessagingRecipient` (an
-//! `OpenMessagingIntegration`). Every field but `name` is optional; fields
-//! left out are not managed and keep their live values, because updates are a
-//! PUT of the live queue merged with the declared fields.
+//! `OpenMessagingIntegration`) and `memberGroups` (groups); plus what the
+//! queue's sub-resources hold: its direct `members` (users by email) with
+//! the `membership` policy, and the `wrapupCodes` it offers (see
+//! [`membership`]). Every field but `name` is optional; fields left out are
+//! not managed and keep their live values, because updates are a PUT of the
+//! live queue merged with the declared fields.
 //!
 //! Not covered (they refer to objects gcctl does not manage yet; they are
-//! preserved on update): member groups, conditional group routing and
-//! activation, prompts, scripts, canned responses, email addresses,
-//! `directRouting.backupQueueId`, callback flows, edge groups and sites.
+//! preserved on update): teams and skill groups as member groups,
+//! conditional group routing and activation, prompts, scripts, canned
+//! responses, email addresses, `directRouting.backupQueueId`, callback
+//! flows, edge groups and sites.
+
+pub mod membership;
 
 use std::collections::BTreeMap;
 
@@ -82,7 +88,66 @@ pub struct RoutingQueueSpec {
     /// Outbound messaging addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbound_messaging_addresses: Option<QueueMessagingAddresses>,
+    /// Direct members: agents by email, each with an optional ring number.
+    /// Users are never created or changed: an unknown or inactive email is
+    /// a plan error. Left out, gcctl does not manage membership at all and
+    /// never adds or removes anyone. What happens to direct members not
+    /// listed here is `membership`'s choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<QueueMember>>,
+    /// How `members` is applied: `include` (the default) adds the declared
+    /// members and never removes anyone; `exact` also removes direct members
+    /// that are not declared. Members through `memberGroups` are never
+    /// removed or added directly. Only with `members`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<MembershipPolicy>,
+    /// Groups whose users are members of the queue, by name: exactly these
+    /// (a declared list replaces the queue's member groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_groups: Option<Vec<MemberGroup>>,
+    /// The wrap-up codes the queue offers, by name (a `RoutingWrapupCode`
+    /// manifest, or a code in the org): exactly these. Left out: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_codes: Option<Vec<String>>,
 }
+
+/// A direct member of a queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueueMember {
+    /// The agent's email (compared case-insensitively); the user must exist
+    /// and be active.
+    pub email: String,
+    /// The bullseye ring the agent is in, 1 to 6 (new members get 1). Left
+    /// out: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 6))]
+    pub ring_number: Option<i64>,
+}
+
+/// What `members` means for direct members that are not declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MembershipPolicy {
+    /// Add the declared members; never remove anyone.
+    Include,
+    /// Add the declared members and remove every other direct member.
+    Exact,
+}
+
+/// A group whose users are members of the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemberGroup {
+    /// The group's name in the org.
+    pub name: String,
+    /// `GROUP` (the default). Teams (`TEAM`) and skill groups
+    /// (`SKILLGROUP`) are member groups in the API too, but gcctl cannot
+    /// look them up yet: declaring one is a validation error.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub group_type: Option<MemberGroupType>,
+}
+
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -313,6 +378,7 @@ api_enum!(WrapupPrompt {
     MandatoryForcedTimeout = "MANDATORY_FORCED_TIMEOUT",
     AgentRequested = "AGENT_REQUESTED",
 });
+api_enum!(MemberGroupType { Group = "GROUP", Team = "TEAM", SkillGroup = "SKILLGROUP" });
 
 /// Flow reference fields and the flow type each needs.
 pub const FLOW_FIELDS: [(&str, &str); 3] = [
@@ -406,6 +472,7 @@ impl Spec for RoutingQueueSpec {
                 name: name.clone(),
             });
         }
+        refs.extend(membership::references(self));
         refs
     }
 
@@ -433,6 +500,7 @@ impl Spec for RoutingQueueSpec {
         if let Some(acw) = &self.acw_settings {
             check_range(findings, "/spec/acwSettings/timeoutMs", acw.timeout_ms, 0, 86_400_000);
         }
+        membership::check(self, findings);
     }
 
     spec_boilerplate!();
@@ -538,7 +606,78 @@ impl super::org::OrgKind for Org {
                 serde_json::json!({ "openMessagingRecipient": name }),
             );
         }
+        membership::to_spec(live, lookups, map);
         spec
+    }
+
+    fn desired(
+        &self,
+        mut spec: serde_json::Value,
+        _object: &crate::manifest::Object,
+        _manifests: &crate::manifest::check::SetIndex<'_>,
+        _lookups: &super::org::Lookups,
+    ) -> serde_json::Value {
+        membership::normalize_desired(&mut spec);
+        spec
+    }
+
+    fn align_live(
+        &self,
+        desired: &serde_json::Value,
+        live: &mut serde_json::Value,
+        _lookups: &super::org::Lookups,
+    ) {
+        membership::align(desired, live);
+    }
+
+    fn set_pointers(&self) -> &'static [&'static str] {
+        &["/members", "/memberGroups", "/wrapupCodes"]
+    }
+
+    fn details_needed(&self, declared: Option<&dyn Spec>) -> bool {
+        match declared {
+            Some(spec) => super::downcast::<RoutingQueueSpec>(spec)
+                .is_some_and(|s| membership::details_needed(Some(s))),
+            None => membership::details_needed(None),
+        }
+    }
+
+    fn read_details<'a>(
+        &'a self,
+        client: &'a crate::api::Client,
+        live: &'a serde_json::Value,
+        declared: Option<&'a dyn Spec>,
+        lookups: &'a super::org::Lookups,
+    ) -> super::org::Details<'a> {
+        let declared = declared.and_then(super::downcast::<RoutingQueueSpec>);
+        Box::pin(membership::read(client, live, declared, lookups))
+    }
+
+    /// Members and wrap-up codes are added once the queue exists.
+    fn after_create<'a>(
+        &'a self,
+        op: &'a crate::apply::ops::Op<'a>,
+        created: &'a serde_json::Value,
+        _adopted: bool,
+    ) -> super::org::Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let id = created
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .ok_or_else(|| op.fail("the created queue has no id"))?;
+            let mut notes = membership::apply_members(op, id).await?;
+            notes.extend(membership::apply_codes(op, id).await?);
+            Ok(notes)
+        })
+    }
+
+    fn export(
+        &self,
+        spec: &mut serde_json::Value,
+        cx: &mut crate::export::ExportCx<'_>,
+    ) -> Result<(), String> {
+        membership::export(spec, &mut |warning| cx.warn(warning));
+        Ok(())
     }
 
     fn body(
@@ -549,6 +688,23 @@ impl super::org::OrgKind for Org {
     ) -> Result<serde_json::Value, super::org::BodyError> {
         use super::org::{id_ref, require_id};
         let mut declared = desired.clone();
+        if let Some(map) = declared.as_object_mut() {
+            // Written through the queue's sub-resources, not its PUT.
+            for key in ["members", "membership", "wrapupCodes"] {
+                map.remove(key);
+            }
+        }
+        if let Some(groups) = desired.get("memberGroups").and_then(|v| v.as_array()) {
+            let mut refs = Vec::new();
+            for (i, group) in groups.iter().enumerate() {
+                let name = group.get("name").and_then(|v| v.as_str()).unwrap_or_default();
+                let pointer = format!("/memberGroups/{i}/name");
+                let id = require_id(ids, RefTarget::Group, name, &pointer)?;
+                let group_type = group.get("type").cloned().unwrap_or_else(|| "GROUP".into());
+                refs.push(serde_json::json!({ "id": id, "type": group_type }));
+            }
+            declared["memberGroups"] = serde_json::Value::Array(refs);
+        }
         if let Some(name) = desired.get("division").and_then(|v| v.as_str()) {
             declared["division"] =
                 id_ref(&require_id(ids, RefTarget::Division, name, "/division")?);
@@ -571,6 +727,13 @@ impl super::org::OrgKind for Org {
         }
         let mut body = live
             .map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &QUEUE_WRITABLE));
+        // Live member groups go back as `{id, type}`: their names, counts
+        // and divisions are the server's.
+        if let Some(groups) = body.get_mut("memberGroups").and_then(|v| v.as_array_mut()) {
+            for group in groups.iter_mut() {
+                *group = serde_json::json!({ "id": group.get("id"), "type": group.get("type") });
+            }
+        }
         super::org::merge(&mut body, &declared);
         if live.is_some() {
             // A PUT keeps the queue's division; a move is its own call (see
@@ -604,8 +767,14 @@ impl super::org::OrgKind for Org {
                     notes.push(format!("moved to division {name}"));
                 }
             }
-            if op.changed_outside("/division") {
+            if membership::changes_queue_itself(op.change, &["/division"]) {
                 op.write_declared(id).await?;
+            }
+            if op.changed("/members") || op.changed("/membership") {
+                notes.extend(membership::apply_members(op, id).await?);
+            }
+            if op.changed("/wrapupCodes") {
+                notes.extend(membership::apply_codes(op, id).await?);
             }
             Ok(notes)
         })
@@ -613,15 +782,19 @@ impl super::org::OrgKind for Org {
 
     fn calls(&self, change: &crate::plan::Change, desired: &serde_json::Value) -> Vec<super::org::Call> {
         let mut calls = super::org::generic_calls(&self.api(), change, desired);
-        if change.action == crate::plan::Action::Update
-            && change.fields.iter().any(|f| f.pointer == "/division")
-        {
-            // Only the division changes: no PUT.
-            if change.fields.iter().all(|f| f.pointer == "/division") {
+        if change.action == crate::plan::Action::Update {
+            // Only the division or sub-resources change: no PUT.
+            if !membership::changes_queue_itself(change, &["/division"]) {
                 calls.retain(|(method, _)| *method != "PUT");
             }
-            calls.push(("POST", "/api/v2/authorization/divisions/{divisionId}/objects/{objectType}"));
+            if change.fields.iter().any(|f| f.pointer == "/division") {
+                calls.push((
+                    "POST",
+                    "/api/v2/authorization/divisions/{divisionId}/objects/{objectType}",
+                ));
+            }
         }
+        calls.extend(membership::calls(change));
         calls
     }
 }

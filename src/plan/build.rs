@@ -96,7 +96,7 @@ pub fn build_destroy(
     let mut problems = Vec::new();
     let mut changes = Vec::new();
     for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
-        if kept.contains(&object.id()) {
+        if kept.contains(&object.id()) || !kind.org().destroyable() {
             continue;
         }
         let org_name = object.org_name().unwrap_or(&object.name).to_string();
@@ -352,6 +352,9 @@ fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups
         let at = |message: String| Problem::at(object, &reference.pointer, message);
         match ids.len() {
             1 => {}
+            0 if reference.target == RefTarget::User => {
+                problems.push(unknown_user(object, &reference, lookups));
+            }
             0 => problems.push(at(format!(
                 "{} `{}` is neither declared in the manifests nor present in the org",
                 reference.target, reference.name
@@ -368,6 +371,28 @@ fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups
         }
     }
     problems
+}
+
+/// A user referenced by email that the org does not have, or has only
+/// inactive: gcctl never creates or changes users.
+fn unknown_user(
+    object: &Object,
+    reference: &crate::kinds::Reference,
+    lookups: &Lookups,
+) -> Problem {
+    let email = &reference.name;
+    let at = |message: String| Problem::at(object, &reference.pointer, message);
+    match lookups.inactive_users.get(&email.to_lowercase()) {
+        Some(state) => at(format!(
+            "the user `{email}` is {state} in the org: only active users can be queue members or hold routing skills"
+        ))
+        .with_hint("reactivate the user in Genesys Cloud, or remove it from the manifest"),
+        None => at(format!("no user in the org has the email `{email}`"))
+            .seen_in("POST", "/api/v2/users/search", None)
+            .with_hint(
+                "gcctl never creates users: create the user in Genesys Cloud first, or fix the email; a user created moments ago may not be found yet, because the users search index lags behind",
+            ),
+    }
 }
 
 /// Deletes for undeclared live objects inside a prune scope. Org defaults and

@@ -9,9 +9,19 @@
 //! declared, inside a prune scope, or the target of a declared reference
 //! (queues naming integrations, integrations naming supported content
 //! profiles, OAuth clients naming roles). Lookups (divisions, messaging
-//! settings, recipients, flows) are made only when a declared field needs
-//! them. Only declared fields are compared, so the live side of an
+//! settings, recipients, flows, groups) are made only when a declared field
+//! needs them. Only declared fields are compared, so the live side of an
 //! undeclared reference never needs naming.
+//!
+//! Users are found by email: every declared email at once, through the
+//! users search API in batches ([`USER_BATCH`] emails a request). Then, in a
+//! second step, the sub-resources a declared object's fields need and its
+//! list entity lacks ([`OrgKind::details_needed`]: a queue's members and
+//! wrap-up codes) are read for the objects that declare them, and only for
+//! those; export asks for them for every object with
+//! [`ReadScope::details_of_all`].
+//!
+//! [`OrgKind::details_needed`]: crate::kinds::org::OrgKind::details_needed
 
 use std::collections::BTreeSet;
 
@@ -41,11 +51,22 @@ pub struct ReadScope {
     pub all_kinds: bool,
     /// Read who gcctl acts as, to check grants and permissions (plan, apply).
     pub caller: bool,
+    /// Read the per-object details ([`OrgKind::details_needed`]) of every
+    /// live object, not only of declared ones (`export --queue-members`).
+    ///
+    /// [`OrgKind::details_needed`]: crate::kinds::org::OrgKind::details_needed
+    pub details_of_all: bool,
 }
 
 const DIVISIONS: &str = "/api/v2/authorization/divisions";
 const RECIPIENTS: &str = "/api/v2/routing/message/recipients";
 const FLOWS: &str = "/api/v2/flows";
+const GROUPS: &str = "/api/v2/groups";
+const USER_SEARCH: &str = "/api/v2/users/search";
+/// Emails per users search request. The search's largest page size is
+/// UNVERIFIED (100 is asked for); 50 emails leave room for users that share
+/// an email (an active and a deleted one).
+pub const USER_BATCH: usize = 50;
 
 /// Read what planning `set` needs.
 pub async fn read(
@@ -53,7 +74,8 @@ pub async fn read(
     set: &ManifestSet,
     scope: &ReadScope,
 ) -> Result<LiveOrg, ReadError> {
-    let kinds = kinds_to_read(set, scope);
+    let (kinds, derived): (Vec<LiveKind>, Vec<LiveKind>) =
+        kinds_to_read(set, scope).into_iter().partition(|k| k.org().api().listed);
     let needs = Needs::of(set, scope);
     let lists = try_join_all(kinds.iter().map(|kind| list_kind(client, *kind)));
     let defaults = try_join_all(needs.defaults.iter().map(|kind| read_default(client, *kind)));
@@ -65,6 +87,12 @@ pub async fn read(
     let flows = try_join_all(
         needs.flows.iter().map(|(name, flow_type)| find_flows(client, name, flow_type)),
     );
+    let groups = optional(
+        needs.lookups.contains(&Lookup::Groups),
+        list(client, GROUPS, Some(500), "groups"),
+    );
+    let emails: Vec<&String> = needs.users.iter().collect();
+    let users = try_join_all(emails.chunks(USER_BATCH).map(|batch| search_users(client, batch)));
     // Boxed: each adds its state to this future, which callers hold across awaits.
     let caller = Box::pin(optional(scope.caller, async {
         let (caller, org) = futures::try_join!(super::caller::read(client), read_org(client))?;
@@ -74,8 +102,9 @@ pub async fn read(
         needs.lookups.contains(&Lookup::PermissionCatalog),
         read_catalog(client),
     ));
-    let (lists, defaults, divisions, recipients, flows, caller, catalog) =
-        futures::try_join!(lists, defaults, divisions, recipients, flows, caller, catalog)?;
+    let (lists, defaults, divisions, recipients, flows, caller, catalog, groups, users) = futures::try_join!(
+        lists, defaults, divisions, recipients, flows, caller, catalog, groups, users
+    )?;
 
     let (caller, org) = caller.unzip();
     let mut live = LiveOrg { caller: caller.flatten(), org: org.flatten(), ..LiveOrg::default() };
@@ -97,6 +126,12 @@ pub async fn read(
     for recipient in recipients.iter().flatten() {
         record_recipient(lookups, recipient);
     }
+    for group in groups.iter().flatten() {
+        lookups.insert_named(RefTarget::Group, group);
+    }
+    for user in users.iter().flatten() {
+        record_user(lookups, user);
+    }
     for (kind, default) in needs.defaults.iter().zip(defaults) {
         if let Some(id) = default.as_ref().and_then(|d| d.get("id")).and_then(Value::as_str) {
             lookups.defaults.insert(kind.kind(), id.to_string());
@@ -109,6 +144,16 @@ pub async fn read(
         }
         live.objects.insert(kind.kind(), objects);
     }
+    for kind in derived {
+        let declared: Vec<&dyn crate::kinds::Spec> =
+            set.objects.iter().filter(|o| o.kind == kind.kind()).map(|o| o.spec.as_ref()).collect();
+        let objects = kind.org().live_from_lookups(&declared, &live.lookups);
+        for object in &objects {
+            live.lookups.insert_named(RefTarget::Kind(kind.kind()), object);
+        }
+        live.objects.insert(kind.kind(), objects);
+    }
+    read_details(client, set, scope, &mut live).await?;
     let details = declared_details(client, set, &live).await;
     live.lookups.details.extend(details);
     Ok(live)
@@ -118,7 +163,7 @@ pub async fn read(
 const DETAIL_READS: usize = 4;
 
 /// What kinds read beyond the list for the live objects the set declares
-/// ([`crate::kinds::org::OrgKind::read_details`]), by live id.
+/// ([`crate::kinds::org::OrgKind::read_beyond_list`]), by live id.
 async fn declared_details(
     client: &Client,
     set: &ManifestSet,
@@ -138,7 +183,7 @@ async fn declared_details(
             let Some(id) = candidate.get("id").and_then(Value::as_str) else { continue };
             reads.push(async move {
                 kind.org()
-                    .read_details(client, Some(object), candidate)
+                    .read_beyond_list(client, Some(object), candidate)
                     .await
                     .map(|v| (id.to_string(), v))
             });
@@ -151,7 +196,7 @@ async fn declared_details(
         .await
 }
 
-/// [`crate::kinds::org::OrgKind::read_details`] of every live object of
+/// [`crate::kinds::org::OrgKind::read_beyond_list`] of every live object of
 /// `kinds`, for export (nothing is declared), by live id.
 pub async fn all_details(client: &Client, live: &LiveOrg, kinds: &[Kind]) -> Vec<(String, Value)> {
     use futures::StreamExt as _;
@@ -163,7 +208,7 @@ pub async fn all_details(client: &Client, live: &LiveOrg, kinds: &[Kind]) -> Vec
             }
             let Some(id) = object.get("id").and_then(Value::as_str) else { continue };
             reads.push(async move {
-                kind.org().read_details(client, None, object).await.map(|v| (id.to_string(), v))
+                kind.org().read_beyond_list(client, None, object).await.map(|v| (id.to_string(), v))
             });
         }
     }
@@ -172,6 +217,61 @@ pub async fn all_details(client: &Client, live: &LiveOrg, kinds: &[Kind]) -> Vec
         .filter_map(|d| async { d })
         .collect()
         .await
+}
+
+/// Read the per-object details of the live objects that need them (see the
+/// module docs) and add them to those objects, so that they take part in
+/// comparisons and fingerprints.
+async fn read_details(
+    client: &Client,
+    set: &ManifestSet,
+    scope: &ReadScope,
+    live: &mut LiveOrg,
+) -> Result<(), ReadError> {
+    // (kind, index of the live object, its declared spec if any)
+    let mut wanted: Vec<(LiveKind, usize, Option<&dyn crate::kinds::Spec>)> = Vec::new();
+    for object in &set.objects {
+        let Some(kind) = LiveKind::new(object.kind) else { continue };
+        if !kind.org().details_needed(Some(object.spec.as_ref())) {
+            continue;
+        }
+        let name = object.org_name().unwrap_or(&object.name);
+        let listed = live.objects.get(&object.kind).into_iter().flatten().enumerate();
+        for (index, _) in
+            listed.filter(|(_, o)| o.get("name").and_then(Value::as_str) == Some(name))
+        {
+            wanted.push((kind, index, Some(object.spec.as_ref())));
+        }
+    }
+    if scope.details_of_all {
+        for kind in LiveKind::all().filter(|k| k.org().details_needed(None)) {
+            let count = live.objects.get(&kind.kind()).map_or(0, Vec::len);
+            for index in 0..count {
+                if !wanted.iter().any(|(k, i, _)| *k == kind && *i == index) {
+                    wanted.push((kind, index, None));
+                }
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let objects = &live.objects;
+    let lookups = &live.lookups;
+    let reads = wanted.iter().map(|(kind, index, spec)| {
+        let object = &objects[&kind.kind()][*index];
+        kind.org().read_details(client, object, *spec, lookups)
+    });
+    let details = try_join_all(reads).await?;
+    let targets: Vec<(Kind, usize)> = wanted.iter().map(|(k, i, _)| (k.kind(), *i)).collect();
+    for ((kind, index), extra) in targets.into_iter().zip(details) {
+        if let Some(Value::Object(map)) =
+            live.objects.get_mut(&kind).and_then(|objects| objects.get_mut(index))
+        {
+            map.extend(extra);
+        }
+    }
+    Ok(())
 }
 
 /// Org kinds to list: declared, pruned, or referenced by a declared object
@@ -212,6 +312,8 @@ struct Needs {
     /// never pruned), or all when reading everything.
     defaults: Vec<LiveKind>,
     flows: BTreeSet<(String, &'static str)>,
+    /// Declared users' emails, lowercase.
+    users: BTreeSet<String>,
 }
 
 impl Needs {
@@ -229,7 +331,7 @@ impl Needs {
         needs.defaults =
             with_default.into_iter().filter(|k| k.org().api().default.is_some()).collect();
         if scope.all_kinds {
-            needs.lookups.extend([Lookup::Divisions, Lookup::Recipients]);
+            needs.lookups.extend([Lookup::Divisions, Lookup::Recipients, Lookup::Groups]);
         }
         for object in &set.objects {
             if let Some(org) = object.kind.org() {
@@ -247,6 +349,12 @@ impl Needs {
                 }
                 RefTarget::Division => {
                     needs.lookups.insert(Lookup::Divisions);
+                }
+                RefTarget::Group => {
+                    needs.lookups.insert(Lookup::Groups);
+                }
+                RefTarget::User => {
+                    needs.users.insert(reference.name.to_lowercase());
                 }
                 _ => {}
             }
@@ -299,10 +407,14 @@ where
     if needed { future.await.map(Some) } else { Ok(None) }
 }
 
-/// Every live object of one kind (all pages).
+/// Every live object of one kind (all pages). Soft-deleted objects some
+/// lists keep are left out ([`OrgKind::is_live`]).
+///
+/// [`OrgKind::is_live`]: crate::kinds::org::OrgKind::is_live
 pub async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadError> {
     let api = kind.org().api();
-    list(client, api.collection, api.page_size, &format!("{kind} objects")).await
+    let listed = list(client, api.collection, api.page_size, &format!("{kind} objects")).await?;
+    Ok(listed.into_iter().filter(|o| kind.org().is_live(o)).collect())
 }
 
 /// The org default object of a kind; `None` when the org has none (404).
@@ -358,6 +470,53 @@ async fn find_flows(
 
 fn static_flow_type(name: &str) -> Option<&'static str> {
     crate::kinds::common::FLOW_TYPES.iter().copied().find(|t| t.eq_ignore_ascii_case(name))
+}
+
+/// Users with these emails: `POST /api/v2/users/search` with one `EXACT`
+/// criterion on `email` listing them all in `values`
+/// (`UserSearchCriteria.values`, "A list of values for the search to match
+/// against"; the provider searches one email at a time with `value`, TF
+/// `user/data_source_genesyscloud_user.go`; matching a list with `EXACT` is
+/// UNVERIFIED), page after page. A search is a read: retried like one.
+async fn search_users(client: &Client, emails: &[&String]) -> Result<Vec<Value>, ReadError> {
+    let failed =
+        |source| ReadError { what: format!("users by email ({} emails)", emails.len()), source };
+    let mut found = Vec::new();
+    for page in 1_u64.. {
+        let body = serde_json::json!({
+            "pageSize": 100,
+            "pageNumber": page,
+            "sortBy": "email",
+            "sortOrder": "ASC",
+            "query": [{"type": "EXACT", "fields": ["email"], "values": emails}],
+        });
+        let answer = client.post_repeatable(USER_SEARCH, Some(&body)).await.map_err(failed)?;
+        let results = answer.get("results").and_then(Value::as_array).cloned().unwrap_or_default();
+        let empty = results.is_empty();
+        found.extend(results);
+        let pages = answer.get("pageCount").and_then(Value::as_u64).unwrap_or(1);
+        if empty || page >= pages || page >= crate::api::MAX_PAGES {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// Index a user found by email: active users resolve, others are named in
+/// plan problems.
+fn record_user(lookups: &mut Lookups, user: &Value) {
+    let (Some(id), Some(email)) =
+        (user.get("id").and_then(Value::as_str), user.get("email").and_then(Value::as_str))
+    else {
+        return;
+    };
+    let state = user.get("state").and_then(Value::as_str).unwrap_or("active");
+    if state == "active" {
+        lookups.insert(RefTarget::User, id, email);
+        lookups.inactive_users.remove(&email.to_lowercase());
+    } else if lookups.ids_of(RefTarget::User, email).is_empty() {
+        lookups.inactive_users.insert(email.to_lowercase(), state.to_string());
+    }
 }
 
 fn record_recipient(lookups: &mut Lookups, recipient: &Value) {

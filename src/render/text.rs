@@ -5,8 +5,11 @@
 
 use std::fmt::Write;
 
+use serde_json::Value;
+
 use super::{inline, multiline, write_only_note};
 use crate::drift::{DriftReport, DriftStatus};
+use crate::plan::diff::equivalent;
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
 
@@ -81,41 +84,9 @@ fn render_change(out: &mut String, change: &Change, prune: bool, printer: &Print
         None => format!("{marker} {} \"{}\"", change.kind, change.org_name),
     };
     let _ = writeln!(out, "{} {verb}{id}", printer.paint_stdout(&head, role));
-    let sets = change.kind.org().set_pointers();
     for field in &change.fields {
-        if change.action == Action::Update && sets.contains(&field.pointer.as_str()) {
-            if let Some(lines) = set_diff(field) {
-                let _ = writeln!(out, "    ~ {}:", field.pointer);
-                for (sign, role, value) in lines {
-                    let line = format!("        {sign} {}", inline(Some(&value)));
-                    let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
-                }
-                continue;
-            }
-        }
         render_field(out, change.action, field, printer);
     }
-}
-
-/// A set-valued field's change, element by element: what is added (`+`)
-/// and what is removed (`-`), order aside. `None` when either side is not
-/// a list.
-fn set_diff(field: &FieldChange) -> Option<Vec<(&'static str, Role, serde_json::Value)>> {
-    fn list(v: Option<&serde_json::Value>) -> Option<&[serde_json::Value]> {
-        match v {
-            None => Some(&[]),
-            Some(v) => v.as_array().map(Vec::as_slice),
-        }
-    }
-    let (before, after) = (list(field.before.as_ref())?, list(field.after.as_ref())?);
-    let mut lines = Vec::new();
-    for value in after.iter().filter(|v| !before.contains(v)) {
-        lines.push(("+", Role::Add, value.clone()));
-    }
-    for value in before.iter().filter(|v| !after.contains(v)) {
-        lines.push(("-", Role::Remove, value.clone()));
-    }
-    Some(lines)
 }
 
 fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: &Printer) {
@@ -151,6 +122,9 @@ fn render_field(out: &mut String, action: Action, field: &FieldChange, printer: 
         write_line_diff(out, before, after, printer);
         return;
     }
+    if render_items(out, field, printer) {
+        return;
+    }
     let line = format!(
         "    ~ {}: {} -> {}",
         field.pointer,
@@ -172,6 +146,45 @@ fn write_line_diff(out: &mut String, old: &str, new: &str, printer: &Printer) {
         };
         let _ = writeln!(out, "{}", printer.paint_stdout(&text, role));
     }
+}
+
+/// A change between two non-empty lists that adds or removes items, item by
+/// item: `-` the items that go, `+` those that come, and how many stay (a
+/// queue's members: one line per agent, not two lists of all of them).
+/// Returns false when nothing is added or removed (only the order changed),
+/// for the plain `before -> after` line.
+fn render_items(out: &mut String, field: &FieldChange, printer: &Printer) -> bool {
+    let (Some(Value::Array(before)), Some(Value::Array(after))) = (&field.before, &field.after)
+    else {
+        return false;
+    };
+    if before.is_empty() || after.is_empty() {
+        return false;
+    }
+    let absent = |item: &Value, list: &[Value]| !list.iter().any(|x| equivalent(item, x));
+    let removed: Vec<&Value> = before.iter().filter(|item| absent(item, after)).collect();
+    let added: Vec<&Value> = after.iter().filter(|item| absent(item, before)).collect();
+    if removed.is_empty() && added.is_empty() {
+        return false;
+    }
+    let added_count = added.len();
+    let _ = writeln!(
+        out,
+        "{}",
+        printer.paint_stdout(&format!("    ~ {}:", field.pointer), Role::Change)
+    );
+    for (sign, role, items) in [("-", Role::Remove, removed), ("+", Role::Add, added)] {
+        for item in items {
+            let line = format!("        {sign} {item}");
+            let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
+        }
+    }
+    let kept = after.len() - added_count;
+    if kept > 0 {
+        let line = format!("          ({kept} unchanged)");
+        let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Dim));
+    }
+    true
 }
 
 /// Human output of a drift report: one block per drifted, missing or

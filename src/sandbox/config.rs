@@ -7,13 +7,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// How many objects to generate in memory at start, for benchmarks. Names are
-/// deterministic (`queue-00001`, `integration-00001`, `client-00001`) and
+/// deterministic (`queue-00001`, `integration-00001`, `client-00001`, users
+/// `Agent 00001` with email `agent-00001@sandbox.gcctl.example`) and
 /// generation is idempotent: names that already exist are skipped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Generate {
     pub queues: usize,
     pub open_messaging_integrations: usize,
     pub oauth_clients: usize,
+    /// Active users (agents), to be queue members.
+    pub users: usize,
 }
 
 /// Everything [`crate::sandbox::start`] needs.
@@ -43,6 +46,12 @@ pub struct SandboxConfig {
     /// Time a flow import or export job stays `Started` after its upload
     /// (import) or registration (export) before it ends.
     pub flow_job_duration: Duration,
+    /// Time queue member adds and removes take to show in member listings
+    /// (`POST …/queues/{id}/members` is processed asynchronously).
+    pub membership_delay: Duration,
+    /// Time a user created or changed (through `/_sandbox/users`) stays out
+    /// of `POST /api/v2/users/search` results: the search index lags writes.
+    pub search_delay: Duration,
     /// Probability, per `/api/v2` request, of injecting a fault.
     pub fault_rate: f64,
     /// Seed of the fault generator; a seed and a request order give the same faults.
@@ -74,6 +83,8 @@ impl Default for SandboxConfig {
             consistency_delay: Duration::ZERO,
             create_delay: Duration::ZERO,
             flow_job_duration: Duration::ZERO,
+            membership_delay: Duration::ZERO,
+            search_delay: Duration::ZERO,
             fault_rate: 0.0,
             fault_seed: 0,
             fault_slow: Duration::from_secs(2),

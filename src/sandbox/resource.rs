@@ -57,6 +57,8 @@ pub enum Update {
     /// PATCH changes only the fields given; `name_required` says whether the
     /// body must carry `name` anyway (open messaging).
     Patch { name_required: bool },
+    /// Created and deleted, never changed: no PUT or PATCH (routing languages).
+    Never,
 }
 
 /// The read-only `version` the server keeps, bumped by every write.
@@ -93,6 +95,9 @@ pub enum Filter {
     /// `id`, repeatable: only these ids, ignoring every other filter (flows,
     /// as documented).
     IdsOnly,
+    /// `name`, a case-insensitive prefix ("Filter for results that start
+    /// with this value": routing skills).
+    NamePrefix,
     /// `(parameter, field)`: the field equals the value.
     Equals(&'static str, &'static str),
     /// `(parameter, field)`, repeatable: the `{"id"}` reference in the field
@@ -147,6 +152,10 @@ pub struct Spec {
     /// Boolean query parameters the real API takes that change nothing
     /// here: validated (400 naming them) and otherwise ignored.
     pub flags: &'static [(Op, &'static str)],
+    /// DELETE keeps the object with `state: "deleted"` (routing skills and
+    /// languages): GET by id and lists still show it, writes answer 404, and
+    /// its name is free again.
+    pub soft_delete: bool,
 }
 
 impl Spec {
@@ -173,6 +182,7 @@ impl Spec {
             server: &[],
             refs: &[],
             flags: &[],
+            soft_delete: false,
         }
     }
 }

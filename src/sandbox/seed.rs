@@ -33,6 +33,20 @@ pub const ADMIN_USER_EMAIL: &str = "admin@sandbox.gcctl.example";
 /// The built-in role that holds every permission.
 pub const MASTER_ADMIN: &str = "Master Admin";
 
+/// Seeded agents: (name, email, state). They hold no roles.
+pub const AGENTS: &[(&str, &str, &str)] = &[
+    ("Alice Agent", "alice@sandbox.gcctl.example", "active"),
+    ("Bob Agent", "bob@sandbox.gcctl.example", "active"),
+    ("Carol Agent", "carol@sandbox.gcctl.example", "active"),
+    ("Dave Agent", "dave@sandbox.gcctl.example", "active"),
+    ("Erin Agent", "erin@sandbox.gcctl.example", "inactive"),
+];
+/// The seeded group, with Carol and Dave as members.
+pub const AGENTS_GROUP: &str = "Sandbox Agents";
+/// Emails of the seeded group's members.
+const AGENTS_GROUP_MEMBERS: &[&str] =
+    &["carol@sandbox.gcctl.example", "dave@sandbox.gcctl.example"];
+
 /// Seeded flows: (name, type). Names repeat across types, as on real orgs.
 /// They stand for flows made elsewhere (in Architect) that manifests refer
 /// to by name, and are marked `system` (the sandbox's choice), so that
@@ -178,6 +192,7 @@ pub fn new_org() -> Org {
         store.put(Kind::Divisions, &id, division);
     }
     seed_messaging(&mut store);
+    seed_agents(&mut store, &home);
     for (name, default_id, domain) in ROLES {
         let id = new_id();
         let role = json!({
@@ -201,6 +216,107 @@ pub fn new_org() -> Org {
         store.put(Kind::Flows, &id, flow);
     }
     store.org().clone()
+}
+
+/// A user as the sandbox stores it (`User` fields only).
+pub fn user(id: &str, name: &str, email: &str, state: &str, division: &str) -> Value {
+    json!({
+        "id": id, "name": name, "email": email, "username": email, "state": state,
+        "version": 1, "division": {"id": division},
+        "selfUri": self_uri(Kind::Users, id),
+    })
+}
+
+/// `POST /_sandbox/users` `{name, email, state?, groups?}`: create a user, or
+/// change the one with that email (what an admin does in the UI; the API
+/// has no endpoint gcctl may use for it). `state` is `active` (default),
+/// `inactive` or `deleted`; `groups` names groups to add the user to. The
+/// write restarts the user's search lag (`--search-delay-ms`).
+pub async fn put_user(
+    axum::extract::State(state): axum::extract::State<super::server::Shared>,
+    super::routes::input::Body(body): super::routes::input::Body,
+) -> Result<axum::Json<Value>, super::error::ApiError> {
+    use super::error::ApiError;
+    use super::routes::input::{optional_str, required_str};
+    let name = required_str(&body, "name")?;
+    let email = required_str(&body, "email")?;
+    let user_state = optional_str(&body, "state")?.unwrap_or_else(|| "active".into());
+    if !["active", "inactive", "deleted"].contains(&user_state.as_str()) {
+        return Err(super::routes::input::bad_enum(
+            "state",
+            &user_state,
+            &["active", "inactive", "deleted"],
+        ));
+    }
+    let mut store = state.store();
+    let group_names: Vec<&str> = body
+        .get("groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut groups = Vec::new();
+    for group in &group_names {
+        let id = store
+            .all(Kind::Groups)
+            .find(|g| g.get("name").and_then(Value::as_str) == Some(group))
+            .and_then(|g| g.get("id")?.as_str().map(str::to_string))
+            .ok_or_else(|| {
+                ApiError::bad_field("groups", format!("No group is named '{group}'."))
+            })?;
+        groups.push(id);
+    }
+    let existing = store
+        .all(Kind::Users)
+        .find(|u| {
+            u.get("email").and_then(Value::as_str).is_some_and(|e| e.eq_ignore_ascii_case(&email))
+        })
+        .cloned();
+    let home = super::common::home_division(&store).unwrap_or_default();
+    let id = existing
+        .as_ref()
+        .and_then(|u| u.get("id")?.as_str().map(str::to_string))
+        .unwrap_or_else(new_id);
+    let mut created = user(&id, &name, &email, &user_state, &home);
+    if let Some(version) = existing.as_ref().and_then(|u| u.get("version")).and_then(Value::as_u64)
+    {
+        created["version"] = json!(version + 1);
+    }
+    store.remove(Kind::Users, &id);
+    store.insert(Kind::Users, &id, created.clone());
+    for group in groups {
+        let mut members = super::routes::groups::members(&store, &group);
+        if !members.contains(&id) {
+            members.push(id.clone());
+        }
+        store.put(Kind::GroupMembers, &group, json!({"groupId": group, "userIds": members}));
+    }
+    store.commit()?;
+    Ok(axum::Json(created))
+}
+
+fn seed_agents(store: &mut Store, home: &str) {
+    let mut members = Vec::new();
+    for (name, email, state) in AGENTS {
+        let id = new_id();
+        store.put(Kind::Users, &id, user(&id, name, email, state, home));
+        if AGENTS_GROUP_MEMBERS.contains(email) {
+            members.push(id);
+        }
+    }
+    let group = new_id();
+    store.put(
+        Kind::Groups,
+        &group,
+        json!({
+            "id": group, "name": AGENTS_GROUP, "description": "Agents of the sandbox org",
+            "dateModified": now(), "state": "active", "version": 1, "type": "official",
+            "rulesVisible": true, "visibility": "public",
+            "selfUri": self_uri(Kind::Groups, &group),
+        }),
+    );
+    store.put(Kind::GroupMembers, &group, json!({"groupId": group, "userIds": members}));
 }
 
 fn seed_messaging(store: &mut Store) {
@@ -283,6 +399,16 @@ fn generate(store: &mut Store, config: &SandboxConfig) {
             let url = format!("https://example.invalid/webhooks/{n:05}");
             let (id, item) = open_messaging::generated(store, &name, &url, &random_secret());
             store.put(Kind::OpenIntegrations, &id, item);
+        }
+    }
+    let existing = names(store, Kind::Users);
+    let home = super::common::home_division(store).unwrap_or_default();
+    for n in 1..=generate.users {
+        let name = format!("Agent {n:05}");
+        if !existing.contains(&name) {
+            let id = new_id();
+            let email = format!("agent-{n:05}@sandbox.gcctl.example");
+            store.put(Kind::Users, &id, user(&id, &name, &email, "active", &home));
         }
     }
     let existing = names(store, Kind::OauthClients);

@@ -196,6 +196,7 @@ fn router(state: Shared) -> Router {
         .route("/oauth/token", post(auth::token))
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/reset", post(reset))
+        .route("/_sandbox/users", post(seed::put_user))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))

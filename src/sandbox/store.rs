@@ -71,8 +71,35 @@ kinds! {
     MessagingSettings = "messagingSettings",
     Recipients = "recipients",
     OauthClients = "oauthClients",
+    /// Wrap-up codes (`/api/v2/routing/wrapupcodes`).
+    WrapupCodes = "wrapupCodes",
+    /// Routing skills; soft-deleted ones stay, `state: "deleted"`.
+    Skills = "skills",
+    /// Routing languages; soft-deleted ones stay, `state: "deleted"`.
+    Languages = "languages",
     /// Users of the org (read-only through the API; seeded).
     Users = "users",
+    /// Groups of users (read-only through the API; seeded).
+    Groups = "groups",
+    /// Members of groups, keyed by group id: `{"groupId", "userIds": [...]}`.
+    /// Server-side only (the `Group` model has no member list); it makes the
+    /// group-derived members of queues whose `memberGroups` name the group.
+    GroupMembers = "groupMembers",
+    /// Direct members of queues, keyed by queue id: `{"queueId", "members":
+    /// [{"userId", "ringNumber", "joined", "visibleAt", "removedAt"}]}`.
+    /// `visibleAt` / `removedAt` (Unix milliseconds) emulate asynchronous
+    /// processing: an add shows from `visibleAt` on, a remove hides the
+    /// member from `removedAt` on. Server-side only: read through
+    /// `/api/v2/routing/queues/{queueId}/members`.
+    QueueMembers = "queueMembers",
+    /// Wrap-up codes queues offer, keyed by queue id: `{"queueId",
+    /// "codeIds": [...]}`. Read through `…/queues/{queueId}/wrapupcodes`.
+    QueueWrapupCodes = "queueWrapupCodes",
+    /// Users' routing skills, keyed by user id: `{"userId", "entries":
+    /// [{"id", "proficiency"}]}`. Read through `/api/v2/users/{userId}/routingskills`.
+    UserSkills = "userSkills",
+    /// Users' routing languages, keyed by user id, as `UserSkills`.
+    UserLanguages = "userLanguages",
     /// Role grants of users, keyed by user id: `{"subjectId", "grants":
     /// [{"roleId", "divisionId", "grantMadeAt"}]}` (OAuth clients keep theirs
     /// in their own `roleDivisions`). Server-side only: read through

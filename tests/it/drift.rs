@@ -105,7 +105,7 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
 
     let (code, text) = drift(&ctx, &["--include-unmanaged"]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("No drift. The org matches the manifests (6 objects)."), "{text}");
+    assert!(text.contains("No drift. The org matches the manifests (12 objects)."), "{text}");
 
     let org = &live.org;
     live.block_on(async {
@@ -117,6 +117,16 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
         // The division's `selfUri` is read-only: a write sends its id.
         queue["division"] = json!({"id": queue["division"]["id"]});
         assert_eq!(org.put(&format!("{QUEUES}/{id}"), queue).await.status, 200);
+        // An agent removed from the queue.
+        let members = org.get(&format!("{QUEUES}/{id}/members?memberBy=user")).await.body;
+        let bob = members["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user"]["email"] == "bob@sandbox.gcctl.example")
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .expect("bob is a member");
+        assert_eq!(org.delete(&format!("{QUEUES}/{id}/members/{bob}")).await.status, 204);
         // The webhook URL changed, and the recorded secret version says the
         // secret was replaced outside gcctl (a missing header would count as
         // version 1: adopted integrations keep their secret).
@@ -154,7 +164,8 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "- OAuthClient/acme-bot-connector \"Acme Bot Connector\" is missing from the org",
         "? RoutingQueue \"Acme Rogue\" is not declared in the manifests (id ",
         "inside a prune scope: apply --prune would delete it",
-        "Drift: 2 drifted, 1 missing, 1 unmanaged (and 1 outside prune scopes, not counted) (3 in sync).",
+        "/members: declared [{\"email\":\"alice@sandbox.gcctl.example\"},{\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}], live [{\"email\":\"alice@sandbox.gcctl.example\"}]",
+        "Drift: 2 drifted, 1 missing, 1 unmanaged (and 1 outside prune scopes, not counted) (9 in sync).",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
     }
@@ -177,7 +188,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     assert_eq!(
         report.summary,
         JsonSummary {
-            in_sync: 3,
+            in_sync: 9,
             drifted: 2,
             missing: 1,
             unmanaged: 1,
@@ -225,7 +236,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     assert_eq!(code, 2);
     for expected in [
         "### gcctl drift: 2 drifted, 1 missing, 1 unmanaged (and 1 outside prune scopes, not counted)",
-        "| drifted | `RoutingQueue/acme-support` | Acme Support | 2 |",
+        "| drifted | `RoutingQueue/acme-support` | Acme Support | 3 |",
         "| drifted | `OpenMessagingIntegration/acme-bot` | Acme Bot | 2 |",
         "| missing | `OAuthClient/acme-bot-connector` | Acme Bot Connector | |",
         "| unmanaged (in prune scope) | `RoutingQueue/Acme Rogue` | Acme Rogue | |",
@@ -242,7 +253,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let (code, xml) = drift(&ctx, &["--include-unmanaged", "--output", "junit"]);
     assert_eq!(code, 2);
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
-    assert_eq!((suites.tests, suites.failures), (7, 4));
+    assert_eq!((suites.tests, suites.failures), (13, 4));
     assert!(!xml.contains("Other Team"), "{xml}");
     // Asked to, it fails too.
     let (code, xml) =
@@ -254,8 +265,12 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         names,
         [
             "Role",
+            "RoutingLanguage",
+            "RoutingSkill",
+            "RoutingWrapupCode",
             "MessagingSetting",
             "SupportedContentProfile",
+            "UserRoutingProfile",
             "OpenMessagingIntegration",
             "RoutingQueue",
             "OAuthClient"
@@ -294,14 +309,14 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
     // Undeclared objects inside prune scopes are always reported: they are
     // what `apply --prune` would delete. Those outside are not looked for.
-    assert_eq!((suites.tests, suites.failures), (7, 4), "{xml}");
+    assert_eq!((suites.tests, suites.failures), (13, 4), "{xml}");
     assert!(xml.contains("RoutingQueue/Acme Rogue (unmanaged)"), "{xml}");
     assert!(!xml.contains("Other Team"), "{xml}");
     let (_, json_text) = drift(&ctx, &["--output", "json"]);
     let report: Value = serde_json::from_str(&json_text).unwrap();
     assert_eq!(
         report["summary"],
-        json!({"in_sync": 3, "drifted": 2, "missing": 1, "unmanaged": 1, "unmanaged_outside_scopes": 0})
+        json!({"in_sync": 9, "drifted": 2, "missing": 1, "unmanaged": 1, "unmanaged_outside_scopes": 0})
     );
     assert_eq!(report["unmanaged"][0]["org_name"], json!("Acme Rogue"));
 

@@ -96,7 +96,12 @@ fn run_ok(ctx: &TestContext, args: &[&str]) -> String {
 
 #[test]
 fn exporting_a_large_org_reads_list_pages_only() {
-    let generate = Generate { queues: 5_000, open_messaging_integrations: 500, oauth_clients: 200 };
+    let generate = Generate {
+        queues: 5_000,
+        open_messaging_integrations: 500,
+        oauth_clients: 200,
+        ..Generate::default()
+    };
     let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
     let mut ctx = TestContext::new();
     live.connect(&mut ctx);
@@ -119,11 +124,16 @@ fn exporting_a_large_org_reads_list_pages_only() {
         // The seeded flows are system flows: listed, never exported.
         ("GET /api/v2/flows", 1),
         ("GET /api/v2/conversations/messaging/supportedcontent", 1),
+        ("GET /api/v2/routing/wrapupcodes", 1),
+        ("GET /api/v2/routing/skills", 1),
+        ("GET /api/v2/routing/languages", 1),
         // Reference lookups, once each.
         ("GET /api/v2/authorization/divisions", 1),
         ("GET /api/v2/conversations/messaging/settings", 1),
         ("GET /api/v2/conversations/messaging/supportedcontent/default", 1),
         ("GET /api/v2/conversations/messaging/settings/default", 1),
+        // Names of member groups.
+        ("GET /api/v2/groups", 1),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -247,14 +257,17 @@ fn export_round_trips_through_a_fresh_org_and_is_byte_identical() {
         names,
         [
             "gcctl.schema.json",
+            "languages.yaml",
             "messaging-settings.yaml",
             "oauth-clients.yaml",
             "open-messaging.yaml",
             "queues.yaml",
             "roles.yaml",
             "secrets.env.example",
+            "skills.yaml",
             "supported-content.yaml",
-            "webhooks.yaml"
+            "webhooks.yaml",
+            "wrapup-codes.yaml"
         ]
     );
     let all: String = first.values().map(String::as_str).collect();

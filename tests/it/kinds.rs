@@ -4,6 +4,9 @@
 
 mod flow;
 mod messaging_setting;
+mod queue_membership;
+mod routing;
+mod user_routing_profile;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -428,7 +428,7 @@ impl OrgKind for Org {
         }
     }
 
-    fn read_details<'a>(
+    fn read_beyond_list<'a>(
         &'a self,
         client: &'a crate::api::Client,
         declared: Option<&'a Object>,

@@ -36,7 +36,7 @@ pub fn routes<R: Resource>() -> Router<Shared> {
         item = item.delete(remove::<R>);
     }
     match spec.update {
-        Update::ReadOnly => {}
+        Update::ReadOnly | Update::Never => {}
         Update::Put => item = item.put(update::<R>),
         Update::Patch { .. } => item = item.patch(update::<R>),
     }
@@ -97,6 +97,10 @@ fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '
             Filter::NameContains => {
                 let name = params.get("name").unwrap_or_default();
                 tests.push(Box::new(move |v| contains_ci(name_of(v), name)));
+            }
+            Filter::NamePrefix => {
+                let prefix = params.get("name").unwrap_or_default().to_lowercase();
+                tests.push(Box::new(move |v| name_of(v).to_lowercase().starts_with(&prefix)));
             }
             Filter::Ids => tests.push(id_in(params.all("id"))),
             Filter::IdsOnly => {
@@ -227,7 +231,7 @@ fn save<R: Resource>(
     let spec = R::SPEC;
     let mut store = state.store();
     let old = match &id {
-        Some(id) => Some(visible::<R>(&store, id)?.clone()),
+        Some(id) => Some(writable::<R>(&store, id)?.clone()),
         None => None,
     };
     let (mut object, name_required) = match (old.as_ref().map(Value::as_object), spec.update) {
@@ -287,9 +291,16 @@ async fn remove<R: Resource>(
     let spec = R::SPEC;
     flags::<R>(&params, Op::Delete)?;
     let mut store = state.store();
-    let object = visible::<R>(&store, &id)?;
+    let object = writable::<R>(&store, &id)?;
     R::check_delete(&store, &state, object)?;
-    if let Some(object) = store.remove(spec.kind, &id) {
+    if spec.soft_delete {
+        let mut object = object.clone();
+        object["state"] = json!("deleted");
+        object["dateModified"] = json!(now());
+        bump_version::<R>(object.as_object_mut().unwrap_or(&mut Object::new()));
+        store.put(spec.kind, &id, object.clone());
+        R::deleted(&mut store, &object);
+    } else if let Some(object) = store.remove(spec.kind, &id) {
         store.remove(Kind::Secrets, &secret_key(spec.kind, &id));
         R::deleted(&mut store, &object);
     }
@@ -302,13 +313,30 @@ fn visible<'s, R: Resource>(store: &'s Store, id: &str) -> ApiResult<&'s Value> 
     store.visible(R::SPEC.kind, id).ok_or_else(|| ApiError::not_found(R::SPEC.noun, id))
 }
 
+/// An object a write may change, or 404: visible, and not soft-deleted.
+fn writable<'s, R: Resource>(store: &'s Store, id: &str) -> ApiResult<&'s Value> {
+    visible::<R>(store, id)
+        .ok()
+        .filter(|object| !(R::SPEC.soft_delete && is_deleted(object)))
+        .ok_or_else(|| ApiError::not_found(R::SPEC.noun, id))
+}
+
+/// Whether a stored object is soft-deleted (`state: "deleted"`).
+pub fn is_deleted(object: &Value) -> bool {
+    object.get("state").and_then(Value::as_str) == Some("deleted")
+}
+
 /// Refuse a name another object of the kind has, if names are unique.
 fn check_name<R: Resource>(store: &Store, name: &str, own: Option<&str>) -> ApiResult<()> {
     if R::SPEC.names == Names::Repeat {
         return Ok(());
     }
+    // A soft-deleted object's name is free again (UNVERIFIED for skills and
+    // languages: the reference does not say).
     let taken = store.all(R::SPEC.kind).any(|v| {
-        name_of(v).eq_ignore_ascii_case(name) && v.get("id").and_then(Value::as_str) != own
+        name_of(v).eq_ignore_ascii_case(name)
+            && v.get("id").and_then(Value::as_str) != own
+            && !(R::SPEC.soft_delete && is_deleted(v))
     });
     if taken {
         return Err(ApiError::conflict(format!(

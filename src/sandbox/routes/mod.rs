@@ -19,18 +19,26 @@ pub mod crud;
 pub mod divisions;
 pub mod flow_jobs;
 pub mod flows;
+pub mod groups;
 pub mod input;
+pub mod languages;
 pub mod messaging_settings;
 pub mod oauth;
 pub mod open_messaging;
 pub mod organization;
 pub mod paging;
+pub mod queue_members;
+pub mod queue_wrapup_codes;
 pub mod queues;
 pub mod recipients;
 pub mod roles;
+pub mod skills;
 pub mod supported_content;
 pub mod tokens;
+pub mod user_routing;
+pub mod user_search;
 pub mod users;
+pub mod wrapup_codes;
 
 /// Register resources: [`RESOURCES`] and [`api`] from one list.
 macro_rules! resources {
@@ -60,6 +68,10 @@ resources!(
     recipients::Recipients,
     oauth::OauthClients,
     users::Users,
+    wrapup_codes::WrapupCodes,
+    skills::Skills,
+    languages::Languages,
+    groups::Groups,
 );
 
 /// The declaration of the resource stored in `kind`.

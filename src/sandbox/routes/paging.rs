@@ -107,7 +107,8 @@ pub fn unpaged(path: &str, items: Vec<Value>) -> Value {
     })
 }
 
-fn page_uri(path: &str, params: &Params, size: u64, number: u64) -> String {
+/// The path and query of page `number` of a listing, the other parameters kept.
+pub fn page_uri(path: &str, params: &Params, size: u64, number: u64) -> String {
     let mut uri = format!("{path}?pageSize={size}&pageNumber={number}");
     for (key, value) in &params.0 {
         if key != "pageSize" && key != "pageNumber" {

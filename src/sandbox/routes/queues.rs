@@ -30,8 +30,19 @@
 //!   issue #1578; the same pattern for the others).
 //! - Names are unique, case-insensitively: a duplicate is 409 `conflict`
 //!   (UNVERIFIED choice, see the README's sandbox section).
+//! - `memberGroups` (`[{id, type}]`, type `TEAM`, `GROUP` or `SKILLGROUP`)
+//!   must name existing objects: groups exist here (`groups.rs`), teams and
+//!   skill groups do not, so those are 400 naming `memberGroups[i].id`. They
+//!   are stored as `{id, type}` and shown with the group's `name` and
+//!   `memberCount`. Their users are the queue's group-derived members
+//!   (`queue_members.rs`).
+//! - `memberCount`, `userMemberCount` and `joinedMemberCount` are computed
+//!   from the members (direct and through groups) as they show in listings.
+//! - Members (`…/members`) and offered wrap-up codes (`…/wrapupcodes`) are
+//!   sub-resources; a deleted queue forgets them.
 //! - Unknown top-level keys are dropped; nested objects are stored as sent.
 
+use axum::Router;
 use serde_json::{Map, Value, json};
 
 use super::crud::existing_ref;
@@ -39,6 +50,7 @@ use super::input::{EnumField, Shape, check_enums, field, optional_ref};
 use crate::sandbox::common::{home_division, new_id, now, ref_id, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::resource::{Filter, Names, Object, Op, Order, Resource, Spec, Update, Write};
+use crate::sandbox::server::{AppState, Shared};
 use crate::sandbox::store::{Kind, Store};
 
 /// Member counters: server fields, 0 on create, kept by PUT.
@@ -101,6 +113,68 @@ impl Resource for Queues {
         }
         Ok(Map::new())
     }
+
+    fn deleted(store: &mut Store, queue: &Value) {
+        let Some(id) = queue.get("id").and_then(Value::as_str) else { return };
+        super::queue_members::forget_queue(store, id);
+        super::queue_wrapup_codes::forget_queue(store, id);
+    }
+
+    fn decorate(
+        store: &Store,
+        _state: &AppState,
+        out: &mut Value,
+        _params: &super::input::Params,
+        _fresh: bool,
+    ) {
+        let (all, users, joined) = super::queue_members::counts(store, out);
+        out["memberCount"] = json!(all);
+        out["userMemberCount"] = json!(users);
+        out["joinedMemberCount"] = json!(joined);
+        for group in out.get_mut("memberGroups").and_then(Value::as_array_mut).into_iter().flatten()
+        {
+            let Some(id) = group.get("id").and_then(Value::as_str).map(str::to_string) else {
+                continue;
+            };
+            if let Some(name) = store.get(Kind::Groups, &id).and_then(|g| g.get("name")) {
+                group["name"] = name.clone();
+                group["memberCount"] = json!(super::groups::members(store, &id).len());
+            }
+        }
+    }
+
+    fn routes() -> Router<Shared> {
+        super::crud::routes::<Self>()
+            .merge(super::queue_members::routes())
+            .merge(super::queue_wrapup_codes::routes())
+    }
+}
+
+/// Check `memberGroups` and store them as `{id, type}`.
+fn member_groups(store: &Store, groups: &Value) -> ApiResult<Value> {
+    let mut out = Vec::new();
+    for (i, group) in groups.as_array().into_iter().flatten().enumerate() {
+        let at = |name: &str| format!("memberGroups[{i}].{name}");
+        let id = group
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| ApiError::missing_field(&at("id")))?;
+        let kind = group
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::missing_field(&at("type")))?;
+        if kind != "GROUP" || store.get(Kind::Groups, id).is_none() {
+            let noun = match kind {
+                "TEAM" => "team",
+                "SKILLGROUP" => "skill group",
+                _ => "group",
+            };
+            return Err(ApiError::bad_field(&at("id"), format!("The {noun} {id} does not exist.")));
+        }
+        out.push(json!({"id": id, "type": kind}));
+    }
+    Ok(Value::Array(out))
 }
 
 /// Writable fields of `QueueRequest` other than those checked specially.
@@ -238,6 +312,9 @@ fn validate(
         if let Some(value) = field(body, key, *shape)? {
             out.insert((*key).into(), value.clone());
         }
+    }
+    if let Some(groups) = out.get("memberGroups").cloned() {
+        out.insert("memberGroups".into(), member_groups(store, &groups)?);
     }
     for key in FLOW_REFS {
         if let Some(flow) = existing_ref(store, body, key, Kind::Flows)? {

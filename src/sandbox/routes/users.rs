@@ -37,7 +37,10 @@ impl Resource for Users {
     };
 
     fn routes() -> Router<Shared> {
-        crud::routes::<Self>().route("/api/v2/users/me", get(me))
+        crud::routes::<Self>()
+            .route("/api/v2/users/me", get(me))
+            .merge(super::user_search::routes())
+            .merge(super::user_routing::routes())
     }
 }
 

@@ -21,7 +21,7 @@ fn fresh_clone_applies_the_sample_repo_then_plans_clean() {
         "manifests/",
     ]);
     assert_eq!(apply.status.code(), Some(0), "{}{}", stdout(&apply), stderr(&apply));
-    assert!(stderr(&apply).contains("Apply complete: 6 created"), "{}", stderr(&apply));
+    assert!(stderr(&apply).contains("Apply complete: 10 created"), "{}", stderr(&apply));
     let plan = ctx.run(&["--sandbox", "plan", "--detailed-exitcode", "manifests/"]);
     assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
 
@@ -54,10 +54,10 @@ async fn json_output_is_one_event_per_line() {
     assert_exit(&output, 0);
     let run = super::contract::parse(&stdout(&output));
     let created: Vec<_> = run.events.iter().filter(|e| e.event == "created").collect();
-    assert_eq!(created.len(), 6, "{created:?}");
+    assert_eq!(created.len(), 10, "{created:?}");
     assert!(created.iter().all(|e| e.id.is_some()), "{created:?}");
     assert!(run.summary.converged);
-    assert_eq!(run.summary.summary.created, 6);
+    assert_eq!(run.summary.summary.created, 10);
 }
 
 #[tokio::test]

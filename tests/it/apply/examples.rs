@@ -87,6 +87,29 @@ async fn bot_handover_example_ends_wired_end_to_end() {
     );
     assert_eq!(queue["mediaSettings"]["message"]["alertingTimeoutSeconds"], 30);
 
+    // Its agents: two by email (Bob in ring 2), two through the group; and
+    // the two wrap-up codes.
+    let queue_id = queue["id"].as_str().unwrap();
+    let members = org.get(&format!("/api/v2/routing/queues/{queue_id}/members?pageSize=100")).await;
+    let mut members: Vec<(String, i64, String)> = members.body["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let email = m["user"]["email"].as_str().unwrap();
+            let name = email.split('@').next().unwrap().to_string();
+            (name, m["ringNumber"].as_i64().unwrap(), m["memberBy"].as_str().unwrap().to_string())
+        })
+        .collect();
+    members.sort();
+    let expected =
+        [("alice", 1, "user"), ("bob", 2, "user"), ("carol", 1, "group"), ("dave", 1, "group")];
+    let expected: Vec<(String, i64, String)> =
+        expected.iter().map(|(n, r, b)| ((*n).to_string(), *r, (*b).to_string())).collect();
+    assert_eq!(members, expected);
+    let codes = org.get(&format!("/api/v2/routing/queues/{queue_id}/wrapupcodes")).await;
+    assert_eq!(codes.body["total"], 2, "{:?}", codes.body);
+
     // The role, and the OAuth client holding it with its secret on disk.
     let role = org.one(ROLES, "Cognigy Handover").await;
     let client = org.one(CLIENTS, "Cognigy Connector").await;

@@ -246,7 +246,7 @@ pub fn target() -> PlanTarget {
 }
 
 async fn plan_of(client: &Client, set: &manifest::ManifestSet) -> (Plan, plan::LiveOrg) {
-    let scope = ReadScope { all_kinds: false, caller: true };
+    let scope = ReadScope { caller: true, ..ReadScope::default() };
     let live = plan::read(client, set, &scope).await.expect("read the org");
     (plan::build(set, &live, target()).expect("plan"), live)
 }

@@ -214,7 +214,7 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     crate::plan::settings()
         .bind(|| insta::assert_snapshot!("destroy_sample_text", shown(&destroyed)));
     let err = stderr(&destroyed);
-    assert!(err.contains("4 deleted"), "{err}");
+    assert!(err.contains("8 deleted"), "{err}");
     assert_eq!(org.named(QUEUES, "Acme Support").await.len(), 0);
     assert_eq!(
         org.named(ROLES, "Acme Bot Handover").await.len(),
@@ -229,7 +229,7 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     assert_exit(&again, 0);
     let plan: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     let creates = plan["changes"].as_array().unwrap().iter().filter(|c| c["action"] == "create");
-    assert_eq!(creates.count(), 4, "{plan}");
+    assert_eq!(creates.count(), 8, "{plan}");
     // And a second destroy has nothing left to do.
     let nothing = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
     assert_exit(&nothing, 0);

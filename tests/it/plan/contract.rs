@@ -92,7 +92,7 @@ async fn json_output_is_the_documented_versioned_format() {
     assert_eq!((plan.target.kind.as_str(), plan.environment.as_deref()), ("org", Some("prod")));
     // The role the example grants to its new OAuth client is first granted
     // to the caller (the sandbox's admin user): one update.
-    assert_eq!(plan.summary, JsonSummary { create: 7, update: 1, delete: 0, no_op: 0 });
+    assert_eq!(plan.summary, JsonSummary { create: 11, update: 3, delete: 0, no_op: 0 });
     let write_only: Vec<&str> = plan
         .changes
         .iter()
@@ -243,7 +243,7 @@ async fn sets_are_diffed_element_by_element() {
     assert_eq!(code(&out), Some(2), "{}", org.render(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        text.contains("    ~ /permissions:\n        + \"routing:skill:view\"\n        - \"routing:queue:edit\"\n"),
+        text.contains("    ~ /permissions:\n        - \"routing:queue:edit\"\n        + \"routing:skill:view\"\n          (2 unchanged)\n"),
         "{text}"
     );
 }

@@ -57,11 +57,17 @@ async fn examples_on_an_empty_org_are_all_creates() {
     // so that it may grant them to the new OAuth clients.
     assert_eq!(
         [total("create"), total("update"), total("delete"), total("no_op")],
-        [17, 4, 0, 0],
+        [21, 6, 0, 0],
         "{plans:?}"
     );
     let actions: Vec<(String, String)> = plans.iter().flat_map(actions).collect();
-    assert!(actions.iter().all(|(action, _)| action == "create" || action == "grant"), "{plans:?}");
+    let profiles = ["UserRoutingProfile/alice", "UserRoutingProfile/bob"];
+    assert!(
+        actions.iter().all(|(action, address)| action == "create"
+            || action == "grant"
+            || (action == "update" && profiles.contains(&address.as_str()))),
+        "{plans:?}"
+    );
     assert_eq!(actions.iter().filter(|(action, _)| action == "grant").count(), 4, "{plans:?}");
 }
 
@@ -111,6 +117,7 @@ struct Ids {
 async fn create_examples(org: &PlanOrg) -> Ids {
     let home = org.home().await;
     create_roles(org).await;
+    let codes = create_routing(org, &home).await;
     let content = org
         .create(
             CONTENT,
@@ -170,17 +177,21 @@ async fn create_examples(org: &PlanOrg) -> Ids {
         "Session Persistence Inbound",
     )
     .await;
-    org.create(
-        QUEUES,
-        json!({
-            "name": "Cognigy Handover Queue",
-            "division": {"id": home},
-            "mediaSettings": {"message": {"alertingTimeoutSeconds": 30,
-                "serviceLevel": {"percentage": 0.8, "durationMs": 30000}}},
-            "outboundMessagingAddresses": {"openMessagingRecipient": {"id": cognigy["recipient"]["id"]}},
-        }),
-    )
-    .await;
+    let group = org.org.id_named("/api/v2/groups", "Sandbox Agents").await;
+    let handover = org
+        .create(
+            QUEUES,
+            json!({
+                "name": "Cognigy Handover Queue",
+                "division": {"id": home},
+                "mediaSettings": {"message": {"alertingTimeoutSeconds": 30,
+                    "serviceLevel": {"percentage": 0.8, "durationMs": 30000}}},
+                "outboundMessagingAddresses": {"openMessagingRecipient": {"id": cognigy["recipient"]["id"]}},
+                "memberGroups": [{"id": group, "type": "GROUP"}],
+            }),
+        )
+        .await;
+    add_members(org, handover["id"].as_str().unwrap(), &codes).await;
     // The example's flow transfers to that queue; the integration routes to it.
     let flow = publish_example_flow(org, "bot-handover-cognigy").await;
     route(org, &cognigy, &flow).await;
@@ -205,6 +216,63 @@ async fn create_examples(org: &PlanOrg) -> Ids {
         .await;
     create_clients(org, &home).await;
     Ids { guest_queue: guest["id"].as_str().unwrap().to_string() }
+}
+
+/// The wrap-up codes, skill and language of the bot hand-over example;
+/// returns the codes' ids.
+async fn create_routing(org: &PlanOrg, home: &str) -> Vec<String> {
+    let path = "/api/v2/routing/wrapupcodes";
+    let resolved = org
+        .create(
+            path,
+            json!({"name": "Bot Handover - Resolved",
+                "description": "The agent answered what the bot could not"}),
+        )
+        .await;
+    let escalated = org
+        .create(
+            path,
+            json!({"name": "Bot Handover - Escalated",
+                "description": "Passed on to second-level support", "division": {"id": home}}),
+        )
+        .await;
+    let skill = org
+        .create("/api/v2/routing/skills", json!({"name": "Bot Handover", "divisionId": home}))
+        .await;
+    let language = org.create("/api/v2/routing/languages", json!({"name": "English"})).await;
+    // The agents hold them (Alice 5 and 5, Bob 3 and 4).
+    for (email, skill_level, language_level) in [("alice", 5, 5), ("bob", 3, 4)] {
+        let user = user_id(org, email).await;
+        let body = json!([{"id": skill["id"], "proficiency": skill_level}]);
+        let path = format!("/api/v2/users/{user}/routingskills/bulk");
+        assert_eq!(org.org.patch(&path, body).await.status, 200);
+        let body = json!([{"id": language["id"], "proficiency": language_level}]);
+        let path = format!("/api/v2/users/{user}/routinglanguages/bulk");
+        assert_eq!(org.org.patch(&path, body).await.status, 200);
+    }
+    [resolved, escalated].iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// The id of a seeded agent (`alice` for `alice@sandbox.gcctl.example`).
+async fn user_id(org: &PlanOrg, name: &str) -> String {
+    let email = format!("{name}@sandbox.gcctl.example");
+    let search = json!({"query": [{"type": "EXACT", "fields": ["email"], "value": email}]});
+    let found = org.org.post("/api/v2/users/search", search).await.body;
+    found["results"][0]["id"].as_str().unwrap().to_string()
+}
+
+/// The hand-over queue's agents (Bob in ring 2) and wrap-up codes, as an
+/// admin adds them in the UI.
+async fn add_members(org: &PlanOrg, queue: &str, codes: &[String]) {
+    let ids = [user_id(org, "alice").await, user_id(org, "bob").await];
+    let members = format!("{QUEUES}/{queue}/members");
+    let body = json!([{"id": ids[0]}, {"id": ids[1]}]);
+    assert_eq!(org.org.post(&members, body).await.status, 204);
+    let ring = json!({"id": ids[1], "ringNumber": 2});
+    assert_eq!(org.org.patch(&format!("{members}/{}", ids[1]), ring).await.status, 204);
+    let body: Vec<Value> = codes.iter().map(|id| json!({"id": id})).collect();
+    let answer = org.org.post(&format!("{QUEUES}/{queue}/wrapupcodes"), Value::Array(body)).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
 }
 
 async fn create_roles(org: &PlanOrg) {

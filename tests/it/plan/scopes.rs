@@ -109,12 +109,14 @@ async fn select_plans_the_selected_objects_and_their_dependencies() {
             "MessagingSetting/acme-bot-settings",
             "OpenMessagingIntegration/acme-bot",
             "RoutingQueue/acme-support",
+            "RoutingWrapupCode/acme-escalated",
+            "RoutingWrapupCode/acme-resolved",
             "SupportedContentProfile/acme-bot-content",
         ],
-        "the queue, the integration it replies through, and what that uses; not the role or client"
+        "the queue, the integration it replies through, its wrap-up codes, and what those use; not the role or client"
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Selected 4 of"), "{err}");
+    assert!(err.contains("Selected 6 of"), "{err}");
     assert!(err.contains("a partial plan, without prunes"), "{err}");
 
     let out = org.gcctl(&["plan", &manifests, "--select", "RoutingQueue/acme-suport"]).await;

@@ -97,11 +97,14 @@ async fn users_and_the_user_token() {
     assert_eq!(me.body["division"]["name"], "Home");
     // Not valid with a client-credentials token.
     assert_error(&org.get("/api/v2/users/me").await, 400, None);
-    // The user list and the user by id.
+    // The user list (the admin and the seeded agents, one of them
+    // inactive) and the user by id.
     let users = org.get("/api/v2/users").await;
-    assert_eq!(users.body["total"], 1);
-    assert_eq!(users.body["entities"][0]["id"], org.sandbox.user_id());
-    assert_eq!(org.get("/api/v2/users?state=inactive").await.body["total"], 0);
+    assert_eq!(users.body["total"], 5);
+    let ids: Vec<&Value> =
+        users.body["entities"].as_array().unwrap().iter().map(|u| &u["id"]).collect();
+    assert!(ids.contains(&&json!(org.sandbox.user_id())), "{}", users.body);
+    assert_eq!(org.get("/api/v2/users?state=inactive").await.body["total"], 1);
     assert_error(&org.get("/api/v2/users?state=gone").await, 400, Some("state"));
     let one = org.get(&format!("/api/v2/users/{}", org.sandbox.user_id())).await;
     assert_eq!(one.body, me.body);

@@ -241,8 +241,8 @@ async fn every_emitted_field_exists_in_the_reference_model() {
             problems.push(format!("{method} {template}: 500 {}", answer.body));
         }
     }
-    // The sandbox serves 71 API routes (method + template); all are exercised.
-    assert_eq!(exercised.len(), 71, "exercised: {exercised:#?}");
+    // The sandbox serves 104 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 104, "exercised: {exercised:#?}");
     assert!(
         problems.is_empty(),
         "fields or routes not in the reference:\n{}\n\
@@ -345,6 +345,8 @@ async fn exercise(r: &mut Recorder<'_>) {
     exercise_org(r).await;
     exercise_messaging(r).await;
     exercise_queues(r).await;
+    exercise_routing(r).await;
+    exercise_membership(r).await;
     exercise_oauth(r).await;
     exercise_identity(r).await;
     exercise_authorization(r).await;
@@ -554,6 +556,120 @@ async fn exercise_authorization(r: &mut Recorder<'_>) {
     .await
     .unwrap();
     r.call_as(&token, "GET", queues, queues, None).await;
+}
+
+/// Wrap-up codes, skills (soft delete, no rename) and languages.
+async fn exercise_routing(r: &mut Recorder<'_>) {
+    let codes = "/api/v2/routing/wrapupcodes";
+    let code = "/api/v2/routing/wrapupcodes/{codeId}";
+    let created = r.call("POST", codes, codes, Some(json!({"name": "Fidelity Code"}))).await;
+    let path = format!("{codes}/{}", id(&created));
+    r.call("GET", code, &path, None).await;
+    let body = json!({"name": "Fidelity Code", "description": "d", "division": {"id": "*"}});
+    r.call("PUT", code, &path, Some(body)).await;
+    r.call("POST", codes, codes, Some(json!({"name": "fidelity code"}))).await;
+    r.call("GET", codes, &format!("{codes}?pageSize=100&name=Fidelity"), None).await;
+    r.call("DELETE", code, &path, None).await;
+    let skills = "/api/v2/routing/skills";
+    let skill = "/api/v2/routing/skills/{skillId}";
+    let created = r.call("POST", skills, skills, Some(json!({"name": "Fidelity Skill"}))).await;
+    let path = format!("{skills}/{}", id(&created));
+    let home = created["division"]["id"].as_str().unwrap_or_default().to_string();
+    r.call("PATCH", skill, &path, Some(json!({"divisionId": home}))).await;
+    r.call("PATCH", skill, &path, Some(json!({"name": "Renamed"}))).await;
+    r.call("DELETE", skill, &path, None).await;
+    r.call("GET", skill, &path, None).await;
+    r.call("PATCH", skill, &path, Some(json!({"divisionId": home}))).await;
+    r.call("GET", skills, &format!("{skills}?pageSize=500&name=fid"), None).await;
+    let languages = "/api/v2/routing/languages";
+    let language = "/api/v2/routing/languages/{languageId}";
+    let created = r.call("POST", languages, languages, Some(json!({"name": "Klingon"}))).await;
+    let path = format!("{languages}/{}", id(&created));
+    r.call("GET", language, &path, None).await;
+    r.call("DELETE", language, &path, None).await;
+    r.call("GET", languages, languages, None).await;
+}
+
+/// Users search, groups, queue members (direct, through a group, async
+/// processing, ring numbers, join state) and a queue's wrap-up codes.
+async fn exercise_membership(r: &mut Recorder<'_>) {
+    let search = "/api/v2/users/search";
+    let body = json!({"pageSize": 2, "query": [{"type": "EXACT", "fields": ["email"],
+        "values": ["alice@sandbox.gcctl.example", "bob@sandbox.gcctl.example", "carol@sandbox.gcctl.example"]}]});
+    let found = r.call("POST", search, search, Some(body)).await;
+    let alice = id(&found["results"][0]);
+    let next = found["nextPage"].as_str().unwrap_or_default().to_string();
+    r.call("GET", search, &next, None).await;
+    r.call(
+        "POST",
+        search,
+        search,
+        Some(json!({"query": [{"type": "REGEX", "fields": ["email"], "value": "."}]})),
+    )
+    .await;
+    let groups = r.call("GET", "/api/v2/groups", "/api/v2/groups?pageSize=500", None).await;
+    let group = id(&groups["entities"][0]);
+    r.call("GET", "/api/v2/groups/{groupId}", &format!("/api/v2/groups/{group}"), None).await;
+    let queues = "/api/v2/routing/queues";
+    let body = json!({"name": "Members", "memberGroups": [{"id": group, "type": "GROUP"}]});
+    let queue = id(&r.call("POST", queues, queues, Some(body)).await);
+    let members = "/api/v2/routing/queues/{queueId}/members";
+    let member = "/api/v2/routing/queues/{queueId}/members/{memberId}";
+    let path = format!("{queues}/{queue}/members");
+    r.call("POST", members, &path, Some(json!([{"id": alice}]))).await;
+    r.call("POST", members, &path, Some(json!([{"id": "nope"}]))).await;
+    r.call("GET", members, &format!("{path}?pageSize=100"), None).await;
+    r.call("GET", members, &format!("{path}?memberBy=group"), None).await;
+    r.call("GET", members, &format!("{path}?memberBy=team"), None).await;
+    r.call("PATCH", members, &path, Some(json!([{"id": alice, "joined": false}]))).await;
+    r.call("PATCH", member, &format!("{path}/{alice}"), Some(json!({"ringNumber": 3}))).await;
+    r.call("PATCH", member, &format!("{path}/{alice}"), Some(json!({"ringNumber": 9}))).await;
+    r.call("DELETE", member, &format!("{path}/{alice}"), None).await;
+    r.call("DELETE", member, &format!("{path}/{alice}"), None).await;
+    r.call("POST", members, &format!("{path}?delete=true"), Some(json!([{"id": alice}]))).await;
+    let codes = "/api/v2/routing/queues/{queueId}/wrapupcodes";
+    let code = r
+        .call(
+            "POST",
+            "/api/v2/routing/wrapupcodes",
+            "/api/v2/routing/wrapupcodes",
+            Some(json!({"name": "Queue Code"})),
+        )
+        .await;
+    let path = format!("{queues}/{queue}/wrapupcodes");
+    r.call("POST", codes, &path, Some(json!([{"id": id(&code)}]))).await;
+    r.call("POST", codes, &path, Some(json!([{"id": "nope"}]))).await;
+    r.call("GET", codes, &path, None).await;
+    let item = "/api/v2/routing/queues/{queueId}/wrapupcodes/{codeId}";
+    r.call("DELETE", item, &format!("{path}/{}", id(&code)), None).await;
+    r.call("DELETE", item, &format!("{path}/{}", id(&code)), None).await;
+    r.call("GET", "/api/v2/routing/queues/{queueId}", &format!("{queues}/{queue}"), None).await;
+    // The user's routing skills and languages.
+    let skills = "/api/v2/routing/skills";
+    let skill = id(&r.call("POST", skills, skills, Some(json!({"name": "Profile Skill"}))).await);
+    let languages = "/api/v2/routing/languages";
+    let language =
+        id(&r.call("POST", languages, languages, Some(json!({"name": "Profile Language"}))).await);
+    let user = format!("/api/v2/users/{alice}");
+    let bulk = "/api/v2/users/{userId}/routingskills/bulk";
+    let body = json!([{"id": skill, "proficiency": 4.5}]);
+    r.call("PATCH", bulk, &format!("{user}/routingskills/bulk"), Some(body.clone())).await;
+    r.call("PUT", bulk, &format!("{user}/routingskills/bulk"), Some(body)).await;
+    let bad = json!([{"id": skill, "proficiency": 7}]);
+    r.call("PATCH", bulk, &format!("{user}/routingskills/bulk"), Some(bad)).await;
+    let list = "/api/v2/users/{userId}/routingskills";
+    r.call("GET", list, &format!("{user}/routingskills"), None).await;
+    let one = "/api/v2/users/{userId}/routingskills/{skillId}";
+    r.call("DELETE", one, &format!("{user}/routingskills/{skill}"), None).await;
+    r.call("DELETE", one, &format!("{user}/routingskills/{skill}"), None).await;
+    let bulk = "/api/v2/users/{userId}/routinglanguages/bulk";
+    let body = json!([{"id": language, "proficiency": 5}]);
+    r.call("PATCH", bulk, &format!("{user}/routinglanguages/bulk"), Some(body)).await;
+    let list = "/api/v2/users/{userId}/routinglanguages";
+    r.call("GET", list, &format!("{user}/routinglanguages"), None).await;
+    let one = "/api/v2/users/{userId}/routinglanguages/{languageId}";
+    r.call("DELETE", one, &format!("{user}/routinglanguages/{language}"), None).await;
+    r.call("GET", list, "/api/v2/users/nope/routinglanguages", None).await;
 }
 
 async fn exercise_org(r: &mut Recorder<'_>) {

@@ -213,7 +213,8 @@ async fn corrupt_state_is_an_error_naming_the_file() {
 
 #[tokio::test]
 async fn generation_creates_named_objects() {
-    let generate = Generate { queues: 3, open_messaging_integrations: 2, oauth_clients: 2 };
+    let generate =
+        Generate { queues: 3, open_messaging_integrations: 2, oauth_clients: 2, users: 0 };
     let org = TestOrg::start(SandboxConfig { generate, ..SandboxConfig::default() }).await;
     assert_eq!(org.get(QUEUES).await.body["entities"][2]["name"], "queue-00003");
     let open = org.get("/api/v2/conversations/messaging/integrations/open").await;
@@ -264,7 +265,16 @@ async fn snapshot_format_is_stable() {
         "messagingSettings",
         "recipients",
         "oauthClients",
+        "wrapupCodes",
+        "skills",
+        "languages",
         "users",
+        "groups",
+        "groupMembers",
+        "queueMembers",
+        "queueWrapupCodes",
+        "userSkills",
+        "userLanguages",
         "grants",
         "flowJobs",
         "flowExportJobs",

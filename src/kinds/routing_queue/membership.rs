@@ -1,0 +1,679 @@
+//! A queue's members, member groups and wrap-up codes (API reference §i and
+//! §c): how they are declared, read, compared and written.
+//!
+//! **Declared.** `members` lists direct members by email with an optional
+//! `ringNumber` (1..6); `membership` says what happens to direct members that
+//! are not listed: `include` (the default) never removes anyone, `exact`
+//! removes them. `memberGroups` names groups, whose users are members
+//! "through a group"; `wrapupCodes` names the codes the queue offers, exactly.
+//! Leaving `members` out means membership is not managed at all, so no
+//! default ever removes an agent nobody declared (the Terraform provider's
+//! users lost agents when an upgrade changed what an absent `members` meant,
+//! provider issue #1705).
+//!
+//! **Read.** Members and offered wrap-up codes are sub-resources, read only
+//! for queues that declare them (and, for export, with `--queue-members`):
+//! `GET …/members?memberBy=user&pageSize=100` page by page until an empty
+//! page (the listing has no `total`), `GET …/wrapupcodes?pageSize=100`, and
+//! `GET …/members?memberBy=group` only when a declared member is not a
+//! direct one (to tell a member through a group from a missing one). They
+//! are added to the live queue under keys outside the API's model
+//! ([`MEMBERS`], [`GROUP_MEMBERS`], [`WRAPUP_CODES`]; compact: ids, emails,
+//! ring numbers, code names; the `joined` state agents toggle themselves is
+//! left out so it never makes a plan stale). Users are resolved by email
+//! once per run ([`crate::plan::read()`]).
+//!
+//! **Compared.** In the manifest's terms: members by lowercase email, groups
+//! and codes by name, as sets. With `include`, live direct members that are
+//! not declared are left out of the comparison; a declared member who is a
+//! member through a group counts as present (and is never added directly:
+//! the provider refuses that, and the API may too); a ring number that is
+//! not declared is not compared.
+//!
+//! **Written.** Member groups are part of the queue (its PUT). Members: reads
+//! of the current direct and group members, then removes (`exact` only)
+//! before adds, each at most 100 users per `POST …/members[?delete=true]`
+//! (the documented limit), then polling the listing until the changes show
+//! (processing is asynchronous; no fixed sleep: backoff under the apply
+//! deadline), then `PATCH …/members/{userId}` for ring numbers that differ,
+//! retried on 404 while the member is not visible yet (as the provider
+//! does). Wrap-up codes: removes one at a time (`DELETE …/wrapupcodes/{id}`),
+//! adds 100 per `POST …/wrapupcodes`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use super::{MemberGroupType, MembershipPolicy, RoutingQueueSpec};
+use crate::api::Client;
+use crate::apply::ops::{Op, OpError, poll_backoff};
+use crate::kinds::org::{IdResolver, Lookups, name_or_id};
+use crate::kinds::{Kind, RefTarget, Reference};
+use crate::manifest::diag::Findings;
+use crate::plan::{Action, Change, ReadError};
+
+/// Live queue key: its direct members, `[{id, email, ringNumber}]` by id.
+pub const MEMBERS: &str = "gcctl:members";
+/// Live queue key: its members through groups, `[{id, email}]` by id (read
+/// only when a declared member is not a direct one).
+pub const GROUP_MEMBERS: &str = "gcctl:groupMembers";
+/// Live queue key: the wrap-up codes it offers, `[{id, name}]` by name.
+pub const WRAPUP_CODES: &str = "gcctl:wrapupCodes";
+/// Live spec key (never declared, never exported): emails of the members
+/// through groups, for [`align`].
+const THROUGH_GROUPS: &str = "gcctl:membersThroughGroups";
+
+/// Most users or codes one call may carry ("Bulk add or delete up to 100
+/// queue members", PY; "API restricts wrapup code adds to 100 per call", TF).
+pub const BATCH: usize = 100;
+/// Page size of the member and wrap-up code listings (the members' maximum,
+/// PY docstring; the provider's size for wrap-up codes).
+const PAGE: u32 = 100;
+
+/// Spec pointers written through sub-resources, not the queue's PUT.
+pub const SUB_RESOURCE_POINTERS: [&str; 3] = ["/members", "/membership", "/wrapupCodes"];
+
+fn members_path(queue: &str) -> String {
+    format!("/api/v2/routing/queues/{queue}/members")
+}
+
+fn codes_path(queue: &str) -> String {
+    format!("/api/v2/routing/queues/{queue}/wrapupcodes")
+}
+
+/// References of the membership fields: users by email, groups by name,
+/// wrap-up codes by name.
+pub fn references(spec: &RoutingQueueSpec) -> Vec<Reference> {
+    let mut refs = Vec::new();
+    for (i, member) in spec.members.iter().flatten().enumerate() {
+        refs.push(Reference {
+            pointer: format!("/spec/members/{i}/email"),
+            target: RefTarget::User,
+            name: member.email.clone(),
+        });
+    }
+    for (i, group) in spec.member_groups.iter().flatten().enumerate() {
+        if matches!(group.group_type, None | Some(MemberGroupType::Group)) {
+            refs.push(Reference {
+                pointer: format!("/spec/memberGroups/{i}/name"),
+                target: RefTarget::Group,
+                name: group.name.clone(),
+            });
+        }
+    }
+    for (i, code) in spec.wrapup_codes.iter().flatten().enumerate() {
+        refs.push(Reference {
+            pointer: format!("/spec/wrapupCodes/{i}"),
+            target: RefTarget::Kind(Kind::RoutingWrapupCode),
+            name: code.clone(),
+        });
+    }
+    refs
+}
+
+/// Offline checks: emails, duplicates, ring numbers, a policy without
+/// members, member group types gcctl cannot look up.
+pub fn check(spec: &RoutingQueueSpec, findings: &mut Findings) {
+    let mut emails = BTreeSet::new();
+    for (i, member) in spec.members.iter().flatten().enumerate() {
+        let at = format!("/spec/members/{i}");
+        let email = member.email.trim();
+        if email.is_empty() || !email.contains('@') || email != member.email {
+            findings.error(format!("{at}/email"), format!("`{}` is not an email address", member.email));
+        } else if !emails.insert(email.to_lowercase()) {
+            findings.error(format!("{at}/email"), format!("`{email}` is listed twice"));
+        }
+        if let Some(ring) = member.ring_number.filter(|r| !(1..=6).contains(r)) {
+            findings.error(
+                format!("{at}/ringNumber"),
+                format!("{ring} is out of range: a ring number is between 1 and 6"),
+            );
+        }
+    }
+    if spec.membership.is_some() && spec.members.is_none() {
+        findings.error_with_hint(
+            "/spec/membership",
+            "`membership` applies to `members`, which is not declared",
+            "declare the members, or remove `membership` (without `members`, gcctl does not manage membership)",
+        );
+    }
+    let mut groups = BTreeSet::new();
+    for (i, group) in spec.member_groups.iter().flatten().enumerate() {
+        let at = format!("/spec/memberGroups/{i}");
+        if matches!(group.group_type, Some(MemberGroupType::Team | MemberGroupType::SkillGroup)) {
+            findings.error(
+                format!("{at}/type"),
+                "teams and skill groups cannot be member groups in gcctl yet: only GROUP",
+            );
+        }
+        if !groups.insert(&group.name) {
+            findings.error(format!("{at}/name"), format!("`{}` is listed twice", group.name));
+        }
+    }
+    let mut codes = BTreeSet::new();
+    for (i, code) in spec.wrapup_codes.iter().flatten().enumerate() {
+        if !codes.insert(code) {
+            findings.error(format!("/spec/wrapupCodes/{i}"), format!("`{code}` is listed twice"));
+        }
+    }
+}
+
+/// Whether a live queue needs its members or codes read.
+pub fn details_needed(declared: Option<&RoutingQueueSpec>) -> bool {
+    declared.is_none_or(|s| s.members.is_some() || s.wrapup_codes.is_some())
+}
+
+/// A member listing entity in compact form.
+fn compact_member(entity: &Value, with_ring: bool) -> Option<Value> {
+    let id = entity.get("id").and_then(Value::as_str)?;
+    let email = entity.pointer("/user/email").and_then(Value::as_str).map(str::to_lowercase);
+    let mut out = json!({ "id": id, "email": email });
+    if with_ring {
+        out["ringNumber"] = entity.get("ringNumber").cloned().unwrap_or(json!(1));
+    }
+    Some(out)
+}
+
+fn by_id(mut items: Vec<Value>) -> Value {
+    items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    Value::Array(items)
+}
+
+/// Read what the declared fields need (everything for `None`), as fields to
+/// add to the live queue.
+pub async fn read(
+    client: &Client,
+    live: &Value,
+    declared: Option<&RoutingQueueSpec>,
+    lookups: &Lookups,
+) -> Result<Map<String, Value>, ReadError> {
+    let mut out = Map::new();
+    let Some(id) = live.get("id").and_then(Value::as_str) else { return Ok(out) };
+    let name = live.get("name").and_then(Value::as_str).unwrap_or(id);
+    let failed = |what: &str| {
+        let what = format!("the {what} of queue `{name}`");
+        move |source| ReadError { what, source }
+    };
+    if declared.is_none_or(|s| s.members.is_some()) {
+        let query = [("memberBy", "user".to_string())];
+        let direct = client
+            .list_until_empty(&members_path(id), &query, PAGE)
+            .await
+            .map_err(failed("members"))?;
+        let direct: Vec<Value> = direct.iter().filter_map(|e| compact_member(e, true)).collect();
+        let ids: BTreeSet<&str> = direct.iter().filter_map(|m| m["id"].as_str()).collect();
+        let declared_ids = declared
+            .and_then(|s| s.members.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|m| lookups.id_of(RefTarget::User, &m.email));
+        let missing = declared_ids.into_iter().any(|d| !ids.contains(d));
+        if missing {
+            let query = [("memberBy", "group".to_string())];
+            let grouped = client
+                .list_until_empty(&members_path(id), &query, PAGE)
+                .await
+                .map_err(failed("members through groups"))?;
+            let grouped = grouped.iter().filter_map(|e| compact_member(e, false)).collect();
+            out.insert(GROUP_MEMBERS.into(), by_id(grouped));
+        }
+        out.insert(MEMBERS.into(), by_id(direct));
+    }
+    if declared.is_none_or(|s| s.wrapup_codes.is_some()) {
+        let codes = client
+            .list_all(&codes_path(id), &[], PAGE)
+            .await
+            .map_err(failed("wrap-up codes"))?;
+        let mut codes: Vec<Value> = codes
+            .iter()
+            .filter_map(|c| Some(json!({"id": c.get("id")?, "name": c.get("name")})))
+            .collect();
+        codes.sort_by_key(Value::to_string);
+        out.insert(WRAPUP_CODES.into(), Value::Array(codes));
+    }
+    Ok(out)
+}
+
+/// The email a live member shows as: the user found by email this run,
+/// else the email the listing embeds, else `{"id"}` (never equal to a
+/// declared email).
+fn member_email(member: &Value, lookups: &Lookups) -> Value {
+    let id = member.get("id").and_then(Value::as_str).unwrap_or_default();
+    let embedded = member.get("email").and_then(Value::as_str);
+    name_or_id(lookups.name_of(RefTarget::User, id).or(embedded), id)
+}
+
+fn sorted(mut items: Vec<Value>) -> Value {
+    items.sort_by_cached_key(Value::to_string);
+    Value::Array(items)
+}
+
+/// Add the membership fields of a live queue to its spec-shaped value.
+pub fn to_spec(live: &Value, lookups: &Lookups, spec: &mut Map<String, Value>) {
+    spec.remove("memberGroups");
+    if let Some(groups) = live.get("memberGroups").and_then(Value::as_array) {
+        let groups = groups.iter().filter_map(|group| {
+            let id = group.get("id")?.as_str()?;
+            let embedded = group.get("name").and_then(Value::as_str);
+            let name = name_or_id(lookups.name_of(RefTarget::Group, id).or(embedded), id);
+            Some(json!({ "name": name, "type": group.get("type").cloned().unwrap_or(json!("GROUP")) }))
+        });
+        spec.insert("memberGroups".into(), sorted(groups.collect()));
+    }
+    if let Some(members) = live.get(MEMBERS).and_then(Value::as_array) {
+        let members = members.iter().map(|m| {
+            json!({ "email": member_email(m, lookups), "ringNumber": m.get("ringNumber").cloned().unwrap_or(json!(1)) })
+        });
+        spec.insert("members".into(), sorted(members.collect()));
+    }
+    if let Some(grouped) = live.get(GROUP_MEMBERS).and_then(Value::as_array) {
+        let emails = grouped.iter().map(|m| member_email(m, lookups));
+        spec.insert(THROUGH_GROUPS.into(), sorted(emails.collect()));
+    }
+    if let Some(codes) = live.get(WRAPUP_CODES).and_then(Value::as_array) {
+        let target = RefTarget::Kind(Kind::RoutingWrapupCode);
+        let codes = codes.iter().filter_map(|code| {
+            let id = code.get("id")?.as_str()?;
+            let embedded = code.get("name").and_then(Value::as_str);
+            Some(name_or_id(lookups.name_of(target, id).or(embedded), id))
+        });
+        spec.insert("wrapupCodes".into(), sorted(codes.collect()));
+    }
+}
+
+/// The desired membership fields in the terms they are compared in: emails
+/// in lowercase, member groups with their type.
+pub fn normalize_desired(desired: &mut Value) {
+    for member in desired.get_mut("members").and_then(Value::as_array_mut).into_iter().flatten() {
+        if let Some(email) = member.get("email").and_then(Value::as_str) {
+            member["email"] = json!(email.to_lowercase());
+        }
+    }
+    let groups = desired.get_mut("memberGroups").and_then(Value::as_array_mut);
+    for group in groups.into_iter().flatten() {
+        if group.get("type").is_none() {
+            group["type"] = json!("GROUP");
+        }
+    }
+}
+
+/// Restate the live members in the declared terms (see the module docs):
+/// the policy, members through groups, ring numbers not declared.
+pub fn align(desired: &Value, live: &mut Value) {
+    let through_groups: Vec<Value> = live
+        .as_object_mut()
+        .and_then(|l| l.remove(THROUGH_GROUPS))
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    let Some(declared) = desired.get("members").and_then(Value::as_array) else { return };
+    if let Some(policy) = desired.get("membership") {
+        live["membership"] = policy.clone();
+    }
+    let exact = desired.get("membership").and_then(Value::as_str) == Some("exact");
+    let email = |m: &Value| m.get("email").cloned().unwrap_or(Value::Null);
+    let mut members: Vec<Value> =
+        live.get("members").and_then(Value::as_array).cloned().unwrap_or_default();
+    for wanted in declared {
+        let present = members.iter().any(|m| email(m) == email(wanted));
+        if !present && through_groups.contains(&email(wanted)) {
+            members.push(wanted.clone());
+        }
+    }
+    if !exact {
+        members.retain(|m| declared.iter().any(|d| email(d) == email(m)));
+    }
+    // Ring numbers are compared where they are declared (members that are
+    // not declared keep theirs: plans show what `exact` removes).
+    for member in &mut members {
+        let declared = declared.iter().find(|d| email(d) == email(member));
+        if let (Some(None), Some(map)) =
+            (declared.map(|d| d.get("ringNumber")), member.as_object_mut())
+        {
+            map.remove("ringNumber");
+        }
+    }
+    live["members"] = Value::Array(members);
+}
+
+/// Export fix-ups: no internal keys; ring number 1 (what a new member gets)
+/// left out; members gcctl cannot name by email left out with a warning;
+/// the policy written out (`include`, which never removes anyone).
+pub fn export(spec: &mut Value, warn: &mut dyn FnMut(String)) {
+    let Some(map) = spec.as_object_mut() else { return };
+    map.remove(THROUGH_GROUPS);
+    let Some(Value::Array(members)) = map.get_mut("members") else { return };
+    let before = members.len();
+    members.retain(|m| m.get("email").is_some_and(Value::is_string));
+    if members.len() < before {
+        warn(format!(
+            "{} member{} without a readable email left out of `members`",
+            before - members.len(),
+            if before - members.len() == 1 { "" } else { "s" }
+        ));
+    }
+    for member in members.iter_mut() {
+        if member.get("ringNumber") == Some(&json!(1)) {
+            member.as_object_mut().map(|m| m.remove("ringNumber"));
+        }
+    }
+    if !members.is_empty() {
+        map.insert("membership".into(), json!("include"));
+    }
+}
+
+/// Whether a create or update changes a field under one of `pointers`.
+fn touches(change: &Change, pointers: &[&str]) -> bool {
+    matches!(change.action, Action::Create | Action::Update)
+        && change.fields.iter().any(|f| pointers.iter().any(|p| under(&f.pointer, p)))
+}
+
+fn under(pointer: &str, prefix: &str) -> bool {
+    pointer == prefix || pointer.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The API calls membership changes make (for the permission check).
+pub fn calls(change: &Change) -> Vec<crate::kinds::org::Call> {
+    let mut calls = Vec::new();
+    if touches(change, &["/members", "/membership"]) {
+        calls.extend([
+            ("GET", "/api/v2/routing/queues/{queueId}/members"),
+            ("POST", "/api/v2/routing/queues/{queueId}/members"),
+            ("PATCH", "/api/v2/routing/queues/{queueId}/members/{memberId}"),
+        ]);
+    }
+    if touches(change, &["/wrapupCodes"]) {
+        calls.extend([
+            ("GET", "/api/v2/routing/queues/{queueId}/wrapupcodes"),
+            ("POST", "/api/v2/routing/queues/{queueId}/wrapupcodes"),
+            ("DELETE", "/api/v2/routing/queues/{queueId}/wrapupcodes/{codeId}"),
+        ]);
+    }
+    calls
+}
+
+/// Whether any planned field lies outside the sub-resources (and `skip`).
+pub fn changes_queue_itself(change: &Change, skip: &[&str]) -> bool {
+    change.fields.iter().any(|f| {
+        !SUB_RESOURCE_POINTERS.iter().chain(skip).any(|p| under(&f.pointer, p))
+    })
+}
+
+/// Read a listing of a queue that was just created: retried on 404 while
+/// the queue is not visible yet (read-after-write), until the deadline.
+async fn read_when_found(
+    op: &Op<'_>,
+    path: &str,
+    query: &[(&str, String)],
+    until_empty: bool,
+    doing: &str,
+) -> Result<Vec<Value>, OpError> {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(50);
+    loop {
+        let result = if until_empty {
+            op.list_until_empty(path, query, PAGE, doing).await
+        } else {
+            op.list_all(path, query, PAGE, doing).await
+        };
+        match result {
+            Err(OpError::Api { source, .. })
+                if source.is_not_found() && started.elapsed() < op.deadline() =>
+            {
+                poll_backoff(&mut wait).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn ids_of(entities: &[Value]) -> BTreeMap<String, i64> {
+    entities
+        .iter()
+        .filter_map(|e| {
+            let ring = e.get("ringNumber").and_then(Value::as_i64).unwrap_or(1);
+            Some((e.get("id")?.as_str()?.to_string(), ring))
+        })
+        .collect()
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+}
+
+/// A note of what was done, the counts that are not zero only
+/// (`added 2 members, set 1 ring number`); none when nothing was.
+fn changed(counts: &[(&str, usize, &str)]) -> Vec<String> {
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(_, n, _)| *n > 0)
+        .map(|(verb, n, what)| format!("{verb} {}", plural(*n, what)))
+        .collect();
+    if parts.is_empty() { Vec::new() } else { vec![parts.join(", ")] }
+}
+
+/// Bring the queue's direct members to the desired state (see the module
+/// docs); returns notes for the report.
+pub async fn apply_members(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpError> {
+    let Some(declared) = op.desired.get("members").and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let exact = op.desired.get("membership").and_then(Value::as_str)
+        == Some(policy_name(MembershipPolicy::Exact));
+    let ids = op.ids();
+    let mut wanted: Vec<(String, Option<i64>)> = Vec::new();
+    for member in declared {
+        let email = member.get("email").and_then(Value::as_str).unwrap_or_default();
+        let id = ids
+            .id(RefTarget::User, email)
+            .ok_or_else(|| op.fail(format!("no active user has the email `{email}`")))?;
+        wanted.push((id, member.get("ringNumber").and_then(Value::as_i64)));
+    }
+    let path = members_path(queue);
+    let user = [("memberBy", "user".to_string())];
+    let direct = ids_of(&read_when_found(op, &path, &user, true, "reading the members of").await?);
+    let needs_groups = wanted.iter().any(|(id, _)| !direct.contains_key(id));
+    let grouped: BTreeSet<String> = if needs_groups {
+        let group = [("memberBy", "group".to_string())];
+        let entities = op.list_until_empty(&path, &group, PAGE, "reading the group members of").await?;
+        ids_of(&entities).into_keys().collect()
+    } else {
+        BTreeSet::new()
+    };
+    let wanted_ids: BTreeSet<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
+    let removes: Vec<&String> =
+        if exact { direct.keys().filter(|id| !wanted_ids.contains(id.as_str())).collect() } else { Vec::new() };
+    let adds: Vec<&String> = wanted
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| !direct.contains_key(*id) && !grouped.contains(*id))
+        .collect();
+    // Removes before adds, as the provider does.
+    for batch in removes.chunks(BATCH) {
+        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
+        op.post_repeatable_with(&format!("{path}?delete=true"), &Value::Array(body), "removing members from")
+            .await?;
+    }
+    for batch in adds.chunks(BATCH) {
+        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
+        op.post_repeatable_with(&path, &Value::Array(body), "adding members to").await?;
+    }
+    if !adds.is_empty() || !removes.is_empty() {
+        wait_until_processed(op, &path, &adds, &removes).await?;
+    }
+    let mut rings = 0;
+    for (id, ring) in &wanted {
+        let Some(ring) = ring else { continue };
+        let current = direct.get(id).copied().unwrap_or(1);
+        if current != *ring && !grouped.contains(id) {
+            let body = json!({ "id": id, "ringNumber": ring });
+            op.patch_when_found(&format!("{path}/{id}"), &body, "setting a ring number of").await?;
+            rings += 1;
+        }
+    }
+    Ok(changed(&[
+        ("added", adds.len(), "member"),
+        ("removed", removes.len(), "member"),
+        ("set", rings, "ring number"),
+    ]))
+}
+
+fn policy_name(policy: MembershipPolicy) -> &'static str {
+    match policy {
+        MembershipPolicy::Include => "include",
+        MembershipPolicy::Exact => "exact",
+    }
+}
+
+/// Poll the direct members until the adds show and the removes are gone:
+/// `POST …/members` is processed asynchronously.
+async fn wait_until_processed(
+    op: &Op<'_>,
+    path: &str,
+    adds: &[&String],
+    removes: &[&String],
+) -> Result<(), OpError> {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(50);
+    let user = [("memberBy", "user".to_string())];
+    loop {
+        let now = ids_of(&op.list_until_empty(path, &user, PAGE, "reading the members of").await?);
+        let done = adds.iter().all(|id| now.contains_key(*id))
+            && removes.iter().all(|id| !now.contains_key(*id));
+        if done {
+            return Ok(());
+        }
+        if started.elapsed() >= op.deadline() {
+            return Err(op.fail(format!(
+                "the member changes were not processed within {} s (the API processes them asynchronously); run apply again to finish",
+                op.deadline().as_secs()
+            )));
+        }
+        poll_backoff(&mut wait).await;
+    }
+}
+
+/// Bring the queue's wrap-up codes to exactly the declared ones; returns
+/// notes for the report.
+pub async fn apply_codes(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpError> {
+    let Some(declared) = op.desired.get("wrapupCodes").and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let ids = op.ids();
+    let target = RefTarget::Kind(Kind::RoutingWrapupCode);
+    let mut wanted = BTreeSet::new();
+    for name in declared.iter().filter_map(Value::as_str) {
+        let id = ids.id(target, name).ok_or_else(|| op.fail(format!("wrap-up code `{name}` has no id")))?;
+        wanted.insert(id);
+    }
+    let path = codes_path(queue);
+    let current: BTreeSet<String> = read_when_found(op, &path, &[], false, "reading the wrap-up codes of")
+        .await?
+        .iter()
+        .filter_map(|c| c.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let removes: Vec<&String> = current.difference(&wanted).collect();
+    let adds: Vec<&String> = wanted.difference(&current).collect();
+    for id in &removes {
+        match op.delete(&format!("{path}/{id}"), "removing a wrap-up code from").await {
+            Err(OpError::Api { source, .. }) if source.is_not_found() => {}
+            other => other?,
+        }
+    }
+    for batch in adds.chunks(BATCH) {
+        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
+        op.post_repeatable_with(&path, &Value::Array(body), "adding wrap-up codes to").await?;
+    }
+    Ok(changed(&[("added", adds.len(), "wrap-up code"), ("removed", removes.len(), "wrap-up code")]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookups() -> Lookups {
+        let mut lookups = Lookups::default();
+        lookups.insert(RefTarget::User, "u1", "Alice@Example.com");
+        lookups.insert(RefTarget::User, "u2", "bob@example.com");
+        lookups
+    }
+
+    fn live() -> Value {
+        json!({
+            "id": "q", "name": "Q",
+            MEMBERS: [
+                {"id": "u1", "email": "alice@example.com", "ringNumber": 2},
+                {"id": "u3", "email": "carol@example.com", "ringNumber": 1},
+                {"id": "u9", "email": null, "ringNumber": 1},
+            ],
+            GROUP_MEMBERS: [{"id": "u2", "email": "bob@example.com"}],
+        })
+    }
+
+    fn live_spec() -> Value {
+        let mut spec = Map::new();
+        to_spec(&live(), &lookups(), &mut spec);
+        Value::Object(spec)
+    }
+
+    #[test]
+    fn live_members_read_as_lowercase_emails_and_ids_when_unnamed() {
+        let spec = live_spec();
+        assert_eq!(
+            spec["members"],
+            json!([
+                {"email": "alice@example.com", "ringNumber": 2},
+                {"email": "carol@example.com", "ringNumber": 1},
+                {"email": {"id": "u9"}, "ringNumber": 1},
+            ])
+        );
+        assert_eq!(spec[THROUGH_GROUPS], json!(["bob@example.com"]));
+    }
+
+    #[test]
+    fn include_compares_declared_members_only_and_counts_group_members() {
+        let mut desired = json!({"members": [{"email": "Alice@example.com"}, {"email": "bob@example.com"}]});
+        normalize_desired(&mut desired);
+        let mut live = live_spec();
+        align(&desired, &mut live);
+        assert!(live.get(THROUGH_GROUPS).is_none());
+        let changes = crate::plan::diff::diff(
+            &desired,
+            &live,
+            &crate::plan::diff::DiffOptions { sets: &["/members"], ..Default::default() },
+        );
+        assert!(changes.is_empty(), "{changes:?}");
+    }
+
+    #[test]
+    fn exact_shows_undeclared_direct_members_and_declared_ring_numbers() {
+        let desired = json!({"membership": "exact",
+            "members": [{"email": "alice@example.com", "ringNumber": 3}, {"email": "bob@example.com"}]});
+        let mut live = live_spec();
+        align(&desired, &mut live);
+        assert_eq!(live["membership"], "exact");
+        assert_eq!(
+            live["members"],
+            json!([
+                {"email": "alice@example.com", "ringNumber": 2},
+                {"email": "carol@example.com", "ringNumber": 1},
+                {"email": {"id": "u9"}, "ringNumber": 1},
+                {"email": "bob@example.com"},
+            ])
+        );
+    }
+
+    #[test]
+    fn exports_write_the_policy_and_leave_default_ring_numbers_out() {
+        let mut spec = live_spec();
+        let mut warnings = Vec::new();
+        export(&mut spec, &mut |w| warnings.push(w));
+        assert_eq!(spec["membership"], "include");
+        assert_eq!(
+            spec["members"],
+            json!([{"email": "alice@example.com", "ringNumber": 2}, {"email": "carol@example.com"}])
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(spec.get(THROUGH_GROUPS).is_none());
+    }
+}

@@ -1,0 +1,373 @@
+//! `RoutingQueue` membership end to end on a sandbox: members by email with
+//! ring numbers, a member group, wrap-up codes; the `include` and `exact`
+//! policies; group-derived members never touched; `members` left out
+//! changing nothing; unknown and inactive emails as plan errors before any
+//! change; drift; export and the round trip; asynchronous processing and
+//! batches of 100.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use gcctl::sandbox::{Generate, SandboxConfig};
+use serde_json::{Value, json};
+
+use crate::common::{TestContext, stderr, stdout};
+use crate::export::LiveSandbox;
+
+const QUEUES: &str = "/api/v2/routing/queues";
+const CODES: &str = "/api/v2/routing/wrapupcodes";
+
+fn queue(members: &str, policy: &str) -> String {
+    format!(
+        r"
+apiVersion: gcctl/v1
+kind: RoutingWrapupCode
+metadata:
+  name: resolved
+spec:
+  name: Resolved
+---
+apiVersion: gcctl/v1
+kind: RoutingWrapupCode
+metadata:
+  name: escalated
+spec:
+  name: Escalated
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: handover
+spec:
+  name: Handover
+{policy}{members}  memberGroups:
+    - name: Sandbox Agents
+  wrapupCodes: [resolved, escalated]
+"
+    )
+}
+
+const MEMBERS: &str = "  members:\n    - email: Alice@sandbox.gcctl.example\n      ringNumber: 2\n    - email: bob@sandbox.gcctl.example\n";
+
+fn gcctl(ctx: &TestContext, args: &[&str]) -> (i32, String) {
+    let output = ctx.run(args);
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    (output.status.code().unwrap_or(-1), text)
+}
+
+fn connected(live: &LiveSandbox) -> TestContext {
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx
+}
+
+/// The queue's members as (email, ringNumber, memberBy).
+fn members_of(live: &LiveSandbox, queue: &str) -> BTreeSet<(String, i64, String)> {
+    let body = live.block_on(live.org.get(&format!("{QUEUES}/{queue}/members?pageSize=100"))).body;
+    body["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["user"]["email"].as_str().unwrap().to_string(),
+                m["ringNumber"].as_i64().unwrap(),
+                m["memberBy"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn member(email: &str, ring: i64, by: &str) -> (String, i64, String) {
+    (format!("{email}@sandbox.gcctl.example"), ring, by.to_string())
+}
+
+fn user_id(live: &LiveSandbox, email: &str) -> String {
+    let body = json!({"query": [{"type": "EXACT", "fields": ["email"], "value": email}]});
+    let found = live.block_on(live.org.post("/api/v2/users/search", body)).body;
+    found["results"][0]["id"].as_str().unwrap_or_else(|| panic!("{email}: {found}")).to_string()
+}
+
+#[test]
+fn members_groups_and_wrapup_codes_apply_with_both_policies() {
+    let generate = Generate { users: 2, ..Generate::default() };
+    let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
+    let ctx = connected(&live);
+    ctx.write("set/queue.yaml", &queue(MEMBERS, ""));
+
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("created RoutingQueue/handover \"Handover\""), "{text}");
+    assert!(text.contains("added 2 members, set 1 ring number; added 2 wrap-up codes"), "{text}");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "a second plan is clean:\n{text}");
+
+    let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
+    let expected: BTreeSet<_> = [
+        member("alice", 2, "user"),
+        member("bob", 1, "user"),
+        member("carol", 1, "group"),
+        member("dave", 1, "group"),
+    ]
+    .into();
+    assert_eq!(members_of(&live, &id), expected);
+    let codes = live.block_on(live.org.get(&format!("{QUEUES}/{id}/wrapupcodes"))).body;
+    let names: BTreeSet<&str> =
+        codes["entities"].as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["Escalated", "Resolved"].into());
+    let read = live.block_on(live.org.get(&format!("{QUEUES}/{id}"))).body;
+    assert_eq!(read["memberGroups"][0]["name"], "Sandbox Agents", "{read}");
+    assert_eq!(read["memberCount"], 4, "{read}");
+
+    // Someone adds an agent in the UI: `include` never removes anyone.
+    let extra = user_id(&live, "agent-00001@sandbox.gcctl.example");
+    let path = format!("{QUEUES}/{id}/members");
+    let answer = live.block_on(live.org.post(&path, json!([{"id": extra}])));
+    assert_eq!(answer.status, 204, "{}", answer.body);
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "include ignores undeclared members:\n{text}");
+
+    // `exact` removes the undeclared direct member, and only it: the
+    // members through the group stay.
+    ctx.write("set/queue.yaml", &queue(MEMBERS, "  membership: exact\n"));
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("~ RoutingQueue/handover \"Handover\" will be updated in place"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    ~ /members:\n        - {\"email\":\"agent-00001@sandbox.gcctl.example\",\"ringNumber\":1}\n          (2 unchanged)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("carol"), "group members are not direct members: {text}");
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("): removed 1 member\n"), "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get("PUT /api/v2/routing/queues/{queueId}"), None, "{by_route:?}");
+    assert_eq!(by_route.get("POST /api/v2/routing/queues/{queueId}/members"), Some(&1));
+    assert_eq!(members_of(&live, &id), expected);
+    assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
+
+    // A member through the group declared as a member counts as present:
+    // never added directly (the API would refuse it).
+    let with_carol = format!("{MEMBERS}    - email: carol@sandbox.gcctl.example\n");
+    ctx.write("set/queue.yaml", &queue(&with_carol, "  membership: exact\n"));
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "carol is a member through the group:\n{text}");
+
+    // Leaving `members` out changes nothing, even where the queue has other members.
+    let answer = live.block_on(live.org.post(&path, json!([{"id": extra}])));
+    assert_eq!(answer.status, 204, "{}", answer.body);
+    ctx.write("set/queue.yaml", &queue("", ""));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("0 to create, 0 to update") || text.contains("No changes"), "{text}");
+    let by_route = live.requests_by_route();
+    assert!(
+        !by_route.keys().any(|route| route.contains("/members")),
+        "members are neither read nor written: {by_route:?}"
+    );
+    assert_eq!(members_of(&live, &id).len(), 5);
+}
+
+#[test]
+fn unknown_and_inactive_emails_are_plan_errors_before_any_change() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let members = "  members:\n    - email: alice@sandbox.gcctl.example\n    - email: nobody@sandbox.gcctl.example\n    - email: erin@sandbox.gcctl.example\n";
+    ctx.write("set/queue.yaml", &queue(members, "  membership: exact\n"));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("RoutingQueue/handover"), "{text}");
+    assert!(
+        text.contains("no user in the org has the email `nobody@sandbox.gcctl.example`"),
+        "{text}"
+    );
+    assert!(text.contains("the user `erin@sandbox.gcctl.example` is inactive"), "{text}");
+    assert!(text.contains("queue.yaml:"), "the error points at the manifest: {text}");
+    let by_route = live.requests_by_route();
+    let writes: Vec<&String> = by_route
+        .keys()
+        .filter(|r| !r.starts_with("GET") && !r.contains("/search") && !r.contains("oauth/token"))
+        .collect();
+    assert!(writes.is_empty(), "nothing was changed: {by_route:?}");
+    // One search for every email of the run.
+    assert_eq!(by_route.get("POST /api/v2/users/search"), Some(&1), "{by_route:?}");
+}
+
+#[test]
+fn drift_export_and_round_trip() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write("set/queue.yaml", &queue(MEMBERS, "  membership: exact\n"));
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+
+    // A member removed and a wrap-up code added behind gcctl's back.
+    let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
+    let bob = user_id(&live, "bob@sandbox.gcctl.example");
+    let answer = live.block_on(live.org.delete(&format!("{QUEUES}/{id}/members/{bob}")));
+    assert_eq!(answer.status, 204, "{}", answer.body);
+    let code_body = json!({"name": "Callback Requested"});
+    let extra = live.block_on(live.org.post(CODES, code_body)).body;
+    let answer = live.block_on(
+        live.org.post(&format!("{QUEUES}/{id}/wrapupcodes"), json!([{"id": extra["id"]}])),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let (code, text) = gcctl(&ctx, &["drift", "set"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("~ RoutingQueue/handover \"Handover\" has drifted"), "{text}");
+    assert!(text.contains("/members: declared"), "{text}");
+    assert!(text.contains("/wrapupCodes: declared"), "{text}");
+    assert!(text.contains("Callback Requested"), "{text}");
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("added 1 member; removed 1 wrap-up code"), "{text}");
+    assert_eq!(gcctl(&ctx, &["drift", "set"]).0, 0);
+
+    // Export writes members by email, the group and the codes by name.
+    let (code, text) = gcctl(&ctx, &["export", "--queue-members", "--out", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    let queues = fs_err::read_to_string(ctx.path().join("exported/queues.yaml")).unwrap();
+    let handover = queues.split("---\n").find(|d| d.contains("name: Handover")).unwrap();
+    assert!(
+        handover.contains("- email: alice@sandbox.gcctl.example\n      ringNumber: 2\n"),
+        "{handover}"
+    );
+    assert!(handover.contains("- email: bob@sandbox.gcctl.example\n"), "{handover}");
+    assert!(!handover.contains("carol"), "members through groups are not direct: {handover}");
+    assert!(handover.contains("membership: include"), "{handover}");
+    assert!(handover.contains("- name: Sandbox Agents"), "{handover}");
+    assert!(handover.contains("- escalated\n") && handover.contains("- resolved\n"), "{handover}");
+    // Without --queue-members, no per-queue reads and no members.
+    let (code, text) = gcctl(&ctx, &["export", "--out", "plain"]);
+    assert_eq!(code, 0, "{text}");
+    let plain = fs_err::read_to_string(ctx.path().join("plain/queues.yaml")).unwrap();
+    assert!(!plain.contains("members:\n") && !plain.contains("wrapupCodes"), "{plain}");
+
+    // Round trip into a fresh org (which has the same seeded agents).
+    let target = LiveSandbox::new();
+    let fresh = connected(&target);
+    let dir = ctx.path().join("exported");
+    let dir = dir.to_str().unwrap();
+    let (code, text) = gcctl(&fresh, &["apply", "--auto-approve", "--secrets-dir", "s", dir]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = gcctl(&fresh, &["plan", "--detailed-exitcode", dir]);
+    assert_eq!(code, 0, "the round trip plans clean:\n{text}");
+}
+
+#[test]
+fn asynchronous_processing_is_waited_for_and_batches_hold_100() {
+    let config = SandboxConfig {
+        membership_delay: Duration::from_millis(400),
+        generate: Generate { users: 250, ..Generate::default() },
+        ..SandboxConfig::default()
+    };
+    let live = LiveSandbox::start(config);
+    let ctx = connected(&live);
+    let mut members = String::from("  members:\n");
+    for n in 1..=250 {
+        members.push_str(&format!("    - email: agent-{n:05}@sandbox.gcctl.example\n"));
+    }
+    ctx.write("set/queue.yaml", &queue(&members, "  membership: exact\n"));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(
+        by_route.get("POST /api/v2/users/search"),
+        Some(&5),
+        "250 emails, 50 a search: {by_route:?}"
+    );
+    assert_eq!(
+        by_route.get("POST /api/v2/routing/queues/{queueId}/members"),
+        Some(&3),
+        "{by_route:?}"
+    );
+    let reads = by_route["GET /api/v2/routing/queues/{queueId}/members"];
+    assert!(reads > 4, "the listing was polled until the adds showed: {by_route:?}");
+    // Right after apply, the plan is clean: apply waited for the processing.
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "{text}");
+
+    // Removing 150 at once: two delete batches.
+    let mut fewer = String::from("  members:\n");
+    for n in 1..=100 {
+        fewer.push_str(&format!("    - email: agent-{n:05}@sandbox.gcctl.example\n"));
+    }
+    ctx.write("set/queue.yaml", &queue(&fewer, "  membership: exact\n"));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("): removed 150 members\n"), "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(
+        by_route.get("POST /api/v2/routing/queues/{queueId}/members"),
+        Some(&2),
+        "{by_route:?}"
+    );
+    assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
+    let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
+    let all = live.block_on(live.org.get(&format!("{QUEUES}/{id}"))).body;
+    assert_eq!(all["userMemberCount"], Value::from(100), "{all}");
+}
+
+#[test]
+fn a_user_just_created_is_found_once_the_search_index_caught_up() {
+    let config =
+        SandboxConfig { search_delay: Duration::from_millis(1500), ..SandboxConfig::default() };
+    let live = LiveSandbox::start(config);
+    let ctx = connected(&live);
+    let url = live.org.url("/_sandbox/users");
+    let body = json!({"name": "New Hire", "email": "new.hire@sandbox.gcctl.example"});
+    let created = live.block_on(async {
+        live.org.http.post(url).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
+    });
+    assert_eq!(created["state"], "active", "{created}");
+    // Found by id at once...
+    let answer =
+        live.block_on(live.org.get(&format!("/api/v2/users/{}", created["id"].as_str().unwrap())));
+    assert_eq!(answer.status, 200);
+    // ...but not by the search yet: a plan error whose hint says why.
+    let members = "  members:\n    - email: New.Hire@sandbox.gcctl.example\n";
+    ctx.write("set/queue.yaml", &queue(members, ""));
+    let (code, text) = gcctl(&ctx, &["plan", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("no user in the org has the email `New.Hire@sandbox.gcctl.example`"),
+        "{text}"
+    );
+    assert!(text.contains("the users search index lags behind"), "{text}");
+    std::thread::sleep(Duration::from_millis(1600));
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
+    let found = members_of(&live, &id);
+    assert!(found.contains(&member("new.hire", 1, "user")), "{found:?}");
+}
+
+#[test]
+fn a_saved_plan_goes_stale_when_a_member_changes() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write("set/queue.yaml", &queue(MEMBERS, "  membership: exact\n"));
+    assert_eq!(gcctl(&ctx, &["apply", "--auto-approve", "set"]).0, 0);
+    // A planned change, saved.
+    let edited = queue(MEMBERS, "  membership: exact\n").replace("ringNumber: 2", "ringNumber: 3");
+    ctx.write("set/queue.yaml", &edited);
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "--out", "plan.json", "set"]);
+    assert_eq!(code, 2, "{text}");
+    // Someone removes a member before it is applied.
+    let id = live.block_on(live.org.id_named(QUEUES, "Handover"));
+    let bob = user_id(&live, "bob@sandbox.gcctl.example");
+    let answer = live.block_on(live.org.delete(&format!("{QUEUES}/{id}/members/{bob}")));
+    assert_eq!(answer.status, 204, "{}", answer.body);
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "--plan", "plan.json"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("plan is stale") && text.contains("RoutingQueue/handover"), "{text}");
+}
