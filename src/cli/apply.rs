@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
 use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
-use crate::cli::connect::{load_while_connecting, runtime};
+use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set, restore_lost_secrets};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, Action, Plan, ReadScope};
@@ -214,12 +214,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         &on_wait,
     )?;
     runtime.block_on(async {
-        let live = plan::read(
-            &connection.client,
-            &set,
-            &ReadScope { caller: true, ..ReadScope::default() },
-        )
-        .await?;
+        let scope = ReadScope { caller: true, ..ReadScope::default() };
+        let read = plan::read(&connection.client, &set, &scope);
+        let live = with_read_progress(&connection.client, printer, read).await?;
         crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
@@ -269,7 +266,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         // The reporter only ends once every event was printed.
         let _ = reporter.await;
         watcher.abort();
-        finish(&summary, args.output, printer)
+        finish(&summary, args.output, args.destroy, printer)
     })
 }
 
@@ -409,6 +406,7 @@ async fn report_events(
 fn finish(
     summary: &ApplySummary,
     output: ApplyOutput,
+    destroy: bool,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
     let s = summary;
@@ -422,8 +420,13 @@ fn finish(
     if output == ApplyOutput::Json {
         printer.data(&render::json::apply_summary(summary))?;
     } else if summary.converged() {
-        printer
-            .status(&format!("{} {line}.", printer.paint_stderr("Apply complete:", Role::Heading)));
+        printer.status(&format!(
+            "{} {line}.",
+            printer.paint_stderr(
+                if destroy { "Destroy complete:" } else { "Apply complete:" },
+                Role::Heading,
+            )
+        ));
     } else {
         let where_reported = match s.failed {
             0 => String::new(),

@@ -132,6 +132,39 @@ fn reading(printer: &Printer, connection: &Connection) {
     }
 }
 
+/// Run a read of the org; on a terminal, a read that takes more than two
+/// seconds reports how far it got every two seconds (requests sent so far,
+/// elapsed time), so a slow org never leaves the terminal blank.
+pub async fn with_read_progress<F: std::future::Future>(
+    client: &Client,
+    printer: &Printer,
+    read: F,
+) -> F::Output {
+    if !printer.progress_enabled() {
+        return read.await;
+    }
+    let started = std::time::Instant::now();
+    let before = client.stats().requests;
+    let mut ticks = tokio::time::interval_at(
+        tokio::time::Instant::now() + std::time::Duration::from_secs(2),
+        std::time::Duration::from_secs(2),
+    );
+    tokio::pin!(read);
+    loop {
+        tokio::select! {
+            output = &mut read => return output,
+            _ = ticks.tick() => {
+                let sent = client.stats().requests.saturating_sub(before);
+                printer.status(&format!(
+                    "Reading the org: {sent} request{} so far, {:.0}s",
+                    if sent == 1 { "" } else { "s" },
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+        }
+    }
+}
+
 /// A tokio runtime for one command.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

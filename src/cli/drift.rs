@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::cli::connect::{load_while_connecting, runtime};
+use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::drift::{self, DriftOptions};
 use crate::plan::{self, ReadScope};
@@ -62,7 +62,8 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let started = Instant::now();
     let scope = ReadScope { all_kinds: args.include_unmanaged, ..ReadScope::default() };
     let (report, stats) = runtime.block_on(async {
-        let live = plan::read(&connection.client, &set, &scope).await?;
+        let read = plan::read(&connection.client, &set, &scope);
+        let live = with_read_progress(&connection.client, printer, read).await?;
         let plan = plan::build(&set, &live, connection.target.clone())?;
         let options = DriftOptions {
             include_unmanaged: args.include_unmanaged,

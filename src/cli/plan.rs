@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cli::connect::{load_while_connecting, runtime};
+use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary, restore_lost_secrets};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
@@ -68,12 +68,9 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     };
     let started = Instant::now();
     let (mut plan, stats) = runtime.block_on(async {
-        let live = plan::read(
-            &connection.client,
-            &set,
-            &ReadScope { caller: true, ..ReadScope::default() },
-        )
-        .await?;
+        let scope = ReadScope { caller: true, ..ReadScope::default() };
+        let read = plan::read(&connection.client, &set, &scope);
+        let live = with_read_progress(&connection.client, printer, read).await?;
         crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let plan = if args.destroy {

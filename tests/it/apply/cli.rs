@@ -273,3 +273,32 @@ async fn progress_shows_on_a_terminal_only() {
     let err = stderr(&plain);
     assert!(!err.contains("[1/") && !err.contains("Reading the org ("), "{err}");
 }
+
+/// On a terminal, a slow read reports how far it got every two seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_read_shows_progress_on_a_terminal() {
+    let config = gcctl::sandbox::SandboxConfig { latency_ms: 1_500, ..Default::default() };
+    let org = ApplyOrg::start(config).await;
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\nspec: {name: Slow A}\n",
+    );
+    let gcctl = org.ctx.command();
+    let mut command = std::process::Command::new("script");
+    command.current_dir(org.ctx.path()).env_clear();
+    for (key, value) in gcctl.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let line = format!("'{}' plan set", env!("CARGO_BIN_EXE_gcctl"));
+    command.args(["-qec", &line, "/dev/null"]);
+    let Ok(output) = tokio::task::spawn_blocking(move || command.output()).await.unwrap() else {
+        return; // No `script` here: nothing to check.
+    };
+    let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("Reading the org: "), "{text}");
+    assert!(text.contains(" so far, 2s"), "{text}");
+}
