@@ -215,7 +215,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     )?;
     runtime.block_on(async {
         let scope = ReadScope { caller: true, ..ReadScope::default() };
-        let read = plan::read(&connection.client, &set, &scope);
+        let read = Box::pin(plan::read(&connection.client, &set, &scope));
         let live = with_read_progress(&connection.client, printer, read).await?;
         crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());

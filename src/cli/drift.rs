@@ -62,7 +62,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let started = Instant::now();
     let scope = ReadScope { all_kinds: args.include_unmanaged, ..ReadScope::default() };
     let (report, stats) = runtime.block_on(async {
-        let read = plan::read(&connection.client, &set, &scope);
+        let read = Box::pin(plan::read(&connection.client, &set, &scope));
         let live = with_read_progress(&connection.client, printer, read).await?;
         let plan = plan::build(&set, &live, connection.target.clone())?;
         let options = DriftOptions {

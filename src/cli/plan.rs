@@ -69,7 +69,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let started = Instant::now();
     let (mut plan, stats) = runtime.block_on(async {
         let scope = ReadScope { caller: true, ..ReadScope::default() };
-        let read = plan::read(&connection.client, &set, &scope);
+        let read = Box::pin(plan::read(&connection.client, &set, &scope));
         let live = with_read_progress(&connection.client, printer, read).await?;
         crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
