@@ -148,6 +148,10 @@ pub struct Inspection {
     pub description: Option<(Located, bool)>,
     /// Queues the flow names (`targetQueue.lit.name`, `findQueue.findName.lit`).
     pub queues: Vec<Located>,
+    /// Wrap-up codes the flow names (`wrapupCode.lit.name`: objects are
+    /// referenced by name as `{lit: {name: …}}`, API reference §h, after the
+    /// Terraform provider's `outboundcall_flow_example.yaml`).
+    pub wrapup_codes: Vec<Located>,
     /// Where `startUpRef` points, and the `refId`s of the states and tasks.
     pub startup_ref: Option<Located>,
     pub ref_ids: Vec<String>,
@@ -225,6 +229,11 @@ fn walk(node: &Node, inspection: &mut Inspection) {
                     "targetQueue" => {
                         if let Some(name) = lit_name(value) {
                             inspection.queues.push(name);
+                        }
+                    }
+                    "wrapupCode" => {
+                        if let Some(name) = lit_name(value) {
+                            inspection.wrapup_codes.push(name);
                         }
                     }
                     "findQueue" => {
@@ -556,6 +565,11 @@ inboundShortMessage:
               name: Find
               findName:
                 lit: Overflow
+          - setWrapupCode:
+              name: Code it
+              wrapupCode:
+                lit:
+                  name: Bot Resolved
 ";
 
     #[test]
@@ -567,6 +581,9 @@ inboundShortMessage:
         assert_eq!(found.division.as_ref().map(|n| n.loc), Some(Loc { line: 4, column: 13 }));
         let queues: Vec<&str> = found.queues.iter().map(|q| q.text.as_str()).collect();
         assert_eq!(queues, ["Support", "Overflow"]);
+        let codes: Vec<&str> = found.wrapup_codes.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(codes, ["Bot Resolved"]);
+        assert_eq!(found.wrapup_codes[0].loc, Loc { line: 24, column: 25 });
         assert!(check(&found, "Bot Inbound", FlowType::InboundShortMessage, Some("Home")).is_empty());
     }
 

@@ -21,10 +21,10 @@
 //! and `publishedBy` says who published what is live and when (`gcctl`, or
 //! the user and date the API gives).
 //!
-//! Names inside the YAML that refer to queues become *soft* references
-//! ([`Spec::soft_references`]): a queue declared in the set is applied
-//! first; any other is left to the org, whose import job says whether it
-//! exists.
+//! Names inside the YAML that refer to queues and wrap-up codes become
+//! *soft* references ([`Spec::soft_references`]): one declared in the set is
+//! applied first; any other is left to the org, whose import job says
+//! whether it exists.
 
 pub mod archy;
 mod jobs;
@@ -173,18 +173,19 @@ impl Spec for FlowSpec {
     fn soft_references(&self) -> Vec<Reference> {
         let Some(source) = &self.source else { return Vec::new() };
         let base = self.definition_pointer();
-        source
-            .inspection
-            .queues
-            .iter()
-            .enumerate()
-            .map(|(i, queue)| Reference {
-                // Not a field of the spec: the reference is inside the YAML.
-                pointer: format!("{base}/queues/{i}"),
-                target: RefTarget::Kind(Kind::RoutingQueue),
-                name: queue.text.clone(),
-            })
-            .collect()
+        let inspection = &source.inspection;
+        let queues = inspection.queues.iter().enumerate().map(|(i, queue)| Reference {
+            // Not a field of the spec: the reference is inside the YAML.
+            pointer: format!("{base}/queues/{i}"),
+            target: RefTarget::Kind(Kind::RoutingQueue),
+            name: queue.text.clone(),
+        });
+        let codes = inspection.wrapup_codes.iter().enumerate().map(|(i, code)| Reference {
+            pointer: format!("{base}/wrapupCodes/{i}"),
+            target: RefTarget::Kind(Kind::RoutingWrapupCode),
+            name: code.text.clone(),
+        });
+        queues.chain(codes).collect()
     }
 
     fn check(&self, findings: &mut Findings) {

@@ -24,12 +24,12 @@
 //! (`archy::FlowType`); `name` is there; the `division` (a name) exists,
 //! else Home is used (UNVERIFIED which division a real import picks); every
 //! queue it names (`targetQueue.lit.name`, `findQueue.findName.lit`)
-//! exists; `startUpRef` points at a `refId` of the file; the flow (by name
+//! and every wrap-up code (`wrapupCode.lit.name`) exists; `startUpRef` points at a `refId` of the file; the flow (by name
 //! and type) is not locked by another caller. Each problem is one
 //! `ArchitectJobMessage` of type `Error` naming the line and column.
 //! The wording of real Archy messages is UNVERIFIED; their shape
 //! (`{dateTime, type, text}`) is the SDK model's. It does not check
-//! actions, expressions, variables, languages, wrap-up codes, schedules or
+//! actions, expressions, variables, languages, schedules or
 //! other flows, and never runs a flow: only a real org does.
 //!
 //! A successful import creates the flow (or updates the flow with that name
@@ -307,6 +307,16 @@ fn import(store: &mut Store, text: &str, caller: Option<&Subject>) -> Result<Str
                 "Unable to find a queue named '{}'{}",
                 queue.text,
                 at(queue.loc)
+            )),
+        }
+    }
+    for code in &inspection.wrapup_codes {
+        match store.all(Kind::WrapupCodes).find(|c| name_of(c) == code.text) {
+            Some(found) => consumed.push(found.get("id").cloned().unwrap_or(Value::Null)),
+            None => messages.push(format!(
+                "Unable to find a wrap-up code named '{}'{}",
+                code.text,
+                at(code.loc)
             )),
         }
     }

@@ -542,9 +542,14 @@ async fn consumed(State(state): State<Shared>, params: Params) -> ApiResult<axum
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter_map(|queue| store.get(Kind::Queues, queue))
-        .map(|queue| {
-            dependency(queue["id"].as_str().unwrap_or_default(), name_of(queue), "QUEUE", None)
+        // What a flow consumes: queues and wrap-up codes (dependency types
+        // `QUEUE` and `ACDWRAPUPCODE`, models.json ConsumedResource types).
+        .filter_map(|id| {
+            let queue = store.get(Kind::Queues, id).map(|q| (q, "QUEUE"));
+            queue.or_else(|| store.get(Kind::WrapupCodes, id).map(|c| (c, "ACDWRAPUPCODE")))
+        })
+        .map(|(object, kind)| {
+            dependency(object["id"].as_str().unwrap_or_default(), name_of(object), kind, None)
         })
         .collect();
     Ok(axum::Json(render_page(

@@ -498,3 +498,31 @@ async fn a_queue_names_a_declared_in_queue_flow_by_handle_and_is_created_after_i
     assert_eq!(queue["messageInQueueFlow"]["id"], flow["id"], "{queue}");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
+
+/// A wrap-up code named inside the flow (`wrapupCode: {lit: {name: …}}`) is
+/// a reference: a declared code is created before the flow is published; a
+/// code the org does not have fails the import job, naming it and its line.
+#[tokio::test]
+async fn wrapup_codes_named_in_a_flow_are_created_before_it_or_fail_its_job() {
+    let org = ApplyOrg::default().await;
+    let flow = |code: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: coded}}\nspec:\n  name: Coded Inbound\n  type: INBOUNDSHORTMESSAGE\n  definition: |\n    inboundShortMessage:\n      name: Coded Inbound\n      startUpRef: \"/inboundShortMessage/states/state[Start_10]\"\n      states:\n        - state:\n            name: Start\n            refId: Start_10\n            actions:\n              - setWrapupCode:\n                  name: Code it\n                  wrapupCode:\n                    lit:\n                      name: {code}\n              - disconnect:\n                  name: Done\n"
+        )
+    };
+    let code = "---\napiVersion: gcctl/v1\nkind: RoutingWrapupCode\nmetadata: {name: resolved}\nspec: {name: Flow Resolved}\n";
+    org.ctx.write("set/flow.yaml", &(flow("Flow Resolved") + code));
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 0);
+    let err = stderr(&apply);
+    let created = err.find("created RoutingWrapupCode/resolved").expect(&err);
+    let published = err.find("created Flow/coded").expect(&err);
+    assert!(created < published, "the code before the flow: {err}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+
+    org.ctx.write("set/flow.yaml", &flow("No Such Code"));
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(err.contains("Unable to find a wrap-up code named 'No Such Code'"), "{err}");
+}
