@@ -101,7 +101,7 @@ pub fn lock_path(dir: &Path, org_key: &str) -> PathBuf {
 /// Take the lock of `org_key` in `dir`, waiting up to `timeout` (polling);
 /// `org` names the org in messages; `on_wait` is called once when waiting
 /// starts, with the holder.
-pub fn acquire(
+pub async fn acquire(
     dir: &Path,
     org_key: &str,
     org: &str,
@@ -114,6 +114,7 @@ pub fn acquire(
     let file = crate::private::append(&path).map_err(io)?;
     let started = Instant::now();
     let mut told = false;
+    let mut wait = Duration::from_millis(50);
     loop {
         match fs4::FileExt::try_lock(file.file()) {
             Ok(()) => {
@@ -140,7 +141,9 @@ pub fn acquire(
                         timeout.as_secs()
                     ));
                 }
-                std::thread::sleep(Duration::from_millis(200).min(timeout));
+                // Poll with backoff, never past the deadline.
+                wait = wait.min(timeout.saturating_sub(started.elapsed()));
+                super::ops::poll_backoff(&mut wait).await;
             }
             Err(fs4::TryLockError::Error(source)) => return Err(io(source)),
         }
@@ -194,30 +197,31 @@ fn describe_holder(text: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_second_lock_on_one_org_is_refused_naming_the_holder() {
+    #[tokio::test]
+    async fn a_second_lock_on_one_org_is_refused_naming_the_holder() {
         let dir = tempfile::tempdir().unwrap();
-        let first = acquire(dir.path(), "org-1", "org X", Duration::ZERO, &|_| {}).unwrap();
-        let err = acquire(dir.path(), "org-1", "org X", Duration::ZERO, &|_| {}).unwrap_err();
+        let first = acquire(dir.path(), "org-1", "org X", Duration::ZERO, &|_| {}).await.unwrap();
+        let err = acquire(dir.path(), "org-1", "org X", Duration::ZERO, &|_| {}).await.unwrap_err();
         let text = err.to_string();
         assert!(text.contains("another gcctl apply is running against org X"), "{text}");
         assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
         assert!(err.hint().unwrap().contains("--lock-timeout"));
         // Another org is not blocked.
-        acquire(dir.path(), "org-2", "org Y", Duration::ZERO, &|_| {}).unwrap();
+        acquire(dir.path(), "org-2", "org Y", Duration::ZERO, &|_| {}).await.unwrap();
         drop(first);
-        acquire(dir.path(), "org-1", "org X", Duration::ZERO, &|_| {}).unwrap();
+        acquire(dir.path(), "org-1", "org X", Duration::ZERO, &|_| {}).await.unwrap();
     }
 
-    #[test]
-    fn a_waiting_lock_is_told_once_and_gives_up_at_the_timeout() {
+    #[tokio::test]
+    async fn a_waiting_lock_is_told_once_and_gives_up_at_the_timeout() {
         let dir = tempfile::tempdir().unwrap();
-        let _held = acquire(dir.path(), "org", "org X", Duration::ZERO, &|_| {}).unwrap();
+        let _held = acquire(dir.path(), "org", "org X", Duration::ZERO, &|_| {}).await.unwrap();
         let told = std::cell::Cell::new(0);
         let err = acquire(dir.path(), "org", "org X", Duration::from_millis(450), &|m| {
             assert!(m.contains("waiting up to 0s"), "{m}");
             told.set(told.get() + 1);
         })
+        .await
         .unwrap_err();
         assert_eq!(told.get(), 1);
         assert!(err.hint().unwrap().contains("did not finish"), "{:?}", err.hint());

@@ -229,19 +229,30 @@ impl<'a> Op<'a> {
         self.ctx.client.get(path, query).await.map_err(self.failed(doing))
     }
 
-    /// GET, retried on 404 until the deadline: an object just made by
-    /// something else (a flow by its import job) can trail in reads.
-    pub async fn get_when_found(&self, path: &str, doing: &str) -> Result<Value, OpError> {
+    /// A call retried on 404 until the deadline, with backoff: for an object
+    /// that trails in reads (made moments ago by a job, or owned by another
+    /// object that was just created).
+    async fn until_found<F, Fut>(&self, doing: &str, call: F) -> Result<Value, OpError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Value, ApiError>>,
+    {
         let started = std::time::Instant::now();
         let mut wait = Duration::from_millis(50);
         loop {
-            match self.ctx.client.get(path, &[]).await {
+            match call().await {
                 Err(err) if err.is_not_found() && started.elapsed() < self.ctx.deadline => {
                     poll_backoff(&mut wait).await;
                 }
                 result => return result.map_err(self.failed(doing)),
             }
         }
+    }
+
+    /// GET, retried on 404 until the deadline: an object just made by
+    /// something else (a flow by its import job) can trail in reads.
+    pub async fn get_when_found(&self, path: &str, doing: &str) -> Result<Value, OpError> {
+        self.until_found(doing, || self.ctx.client.get(path, &[])).await
     }
 
     /// PUT `body` to an upload URL an API call returned (a flow import
@@ -309,16 +320,7 @@ impl<'a> Op<'a> {
         body: &Value,
         doing: &str,
     ) -> Result<Value, OpError> {
-        let started = std::time::Instant::now();
-        let mut wait = Duration::from_millis(50);
-        loop {
-            match self.ctx.client.put(path, body).await {
-                Err(err) if err.is_not_found() && started.elapsed() < self.ctx.deadline => {
-                    poll_backoff(&mut wait).await;
-                }
-                result => return result.map_err(self.failed(doing)),
-            }
-        }
+        self.until_found(doing, || self.ctx.client.put(path, body)).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value, doing: &str) -> Result<Value, OpError> {
@@ -334,16 +336,7 @@ impl<'a> Op<'a> {
         body: &Value,
         doing: &str,
     ) -> Result<Value, OpError> {
-        let started = std::time::Instant::now();
-        let mut wait = Duration::from_millis(50);
-        loop {
-            match self.ctx.client.patch(path, body).await {
-                Err(err) if err.is_not_found() && started.elapsed() < self.ctx.deadline => {
-                    poll_backoff(&mut wait).await;
-                }
-                result => return result.map_err(self.failed(doing)),
-            }
-        }
+        self.until_found(doing, || self.ctx.client.patch(path, body)).await
     }
 
     /// Every entity of an offset listing (all pages).
@@ -503,7 +496,7 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
     let role_id = change
         .id
         .clone()
-        .or_else(|| resolver.id(RefTarget::Kind(crate::kinds::Kind::Role), &change.org_name))
+        .or_else(|| resolver.id(RefTarget::Kind(change.kind.kind()), &change.org_name))
         .ok_or_else(|| fail(format!("role `{}` has no id", change.org_name)))?;
     let divisions: Vec<String> = change
         .fields

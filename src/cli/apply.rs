@@ -204,15 +204,16 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     };
     // One apply per org at a time: the lock is held from before the read
     // until the run ends (see `apply::lock`).
-    let org = runtime.block_on(OrgIdentity::read(&connection.client))?;
-    let on_wait = |message: &str| printer.status(&format!("gcctl: {message}"));
-    let lock = apply::lock::acquire(
-        &apply::lock::lock_dir(&|k| std::env::var(k).ok()),
-        &org.key(&connection.client),
-        &org.label,
-        Duration::from_secs(args.lock_timeout),
-        &on_wait,
-    )?;
+    let lock = runtime.block_on(async {
+        let Some(org) = plan::read::read_org(&connection.client).await? else {
+            bail!("GET /api/v2/organizations/me answered without an org id, so the apply lock cannot be taken");
+        };
+        let label = format!("org \"{}\" ({})", org.name, org.id);
+        let on_wait = |message: &str| printer.status(&format!("gcctl: {message}"));
+        let dir = apply::lock::lock_dir(&|k| std::env::var(k).ok());
+        let timeout = Duration::from_secs(args.lock_timeout);
+        anyhow::Ok(apply::lock::acquire(&dir, &org.id, &label, timeout, &on_wait).await?)
+    })?;
     runtime.block_on(async {
         let scope = ReadScope { caller: true, ..ReadScope::default() };
         let read = Box::pin(plan::read(&connection.client, &set, &scope));
@@ -268,38 +269,6 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         watcher.abort();
         finish(&summary, args.output, args.destroy, printer)
     })
-}
-
-/// The org a run targets, from `GET /api/v2/organizations/me` (which
-/// requires no permission): its stable id, and a label for messages.
-struct OrgIdentity {
-    id: String,
-    label: String,
-}
-
-impl OrgIdentity {
-    async fn read(client: &crate::api::Client) -> anyhow::Result<OrgIdentity> {
-        let org = client
-            .get("/api/v2/organizations/me", &[])
-            .await
-            .context("cannot read which org this is (GET /api/v2/organizations/me)")?;
-        let text = |key: &str| {
-            org.get(key).and_then(serde_json::Value::as_str).map(crate::api::untrusted::sanitize)
-        };
-        let Some(id) = text("id").filter(|id| !id.is_empty()) else {
-            bail!("GET /api/v2/organizations/me answered without an org id");
-        };
-        let name = text("name").unwrap_or_default();
-        let label =
-            if name.is_empty() { format!("org {id}") } else { format!("org \"{name}\" ({id})") };
-        Ok(OrgIdentity { id, label })
-    }
-
-    /// The lock key: the API host and the org id.
-    fn key(&self, client: &crate::api::Client) -> String {
-        let _ = client;
-        self.id.clone()
-    }
 }
 
 /// Wait for Ctrl-C or SIGTERM: the first interrupts the run (no change

@@ -289,6 +289,13 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
         Vec::new()
     }
 
+    /// How to break a dependency cycle this object is part of, when its kind
+    /// knows a better way than removing a reference (a flow transferring to
+    /// the queue whose in-queue flow it is). `None`: the generic hint.
+    fn cycle_hint(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether a reference to `target` may name this object (by handle or
     /// org name): its own kind, and for flows the flow type too.
     fn answers_to(&self, target: RefTarget) -> bool {

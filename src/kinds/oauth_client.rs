@@ -460,6 +460,7 @@ impl super::org::OrgKind for Org {
             .map(|(i, g)| (i, pair(g)))
             .filter(|(_, p)| !held.contains(p))
             .map(|(i, (role, division))| crate::plan::authz::GivenRole {
+                kind: Kind::Role,
                 role,
                 division,
                 pointer: format!("/spec/roleDivisions/{i}/role"),

@@ -220,12 +220,9 @@ fn check_cycles(objects: &[Object], index: &SetIndex<'_>, diags: &mut Vec<Diagno
         }
         let members: Vec<String> = component.iter().map(|n| objects[graph[*n]].id()).collect();
         let first = &objects[graph[component[0]]];
-        let kinds: Vec<Kind> = component.iter().map(|n| objects[graph[*n]].kind).collect();
-        let hint = if kinds.contains(&Kind::Flow) && kinds.contains(&Kind::RoutingQueue) {
-            "a queue whose in-queue flow transfers back to that queue: the flow cannot be published before the queue exists, nor the queue created naming a flow that does not; transfer to another queue in the flow, or leave the queue's in-queue flow (`messageInQueueFlow`, `queueFlow`, `emailInQueueFlow`) out, apply, then add it and apply again"
-        } else {
-            "objects in a cycle cannot be created in any order; remove one of the references"
-        };
+        let hint = component.iter().find_map(|n| objects[graph[*n]].spec.cycle_hint()).unwrap_or(
+            "objects in a cycle cannot be created in any order; remove one of the references",
+        );
         diags.push(
             Diagnostic::new(
                 &first.file,

@@ -113,7 +113,7 @@ pub struct SelectError {
 impl ManifestSet {
     /// The set narrowed to the objects matching `patterns` (`Kind/name`,
     /// `*` and `?` globs in either part, the kind case-insensitive) and
-    /// everything they refer to, transitively; the Project stays. Prunes
+    /// everything they refer to, transitively; the Project's settings stay. Prunes
     /// are dropped: everything left out would look undeclared.
     pub fn select(mut self, patterns: &[String]) -> Result<ManifestSet, SelectError> {
         use crate::kinds::project::glob_match;
@@ -128,7 +128,6 @@ impl ManifestSet {
             let matched: Vec<&Object> = self
                 .objects
                 .iter()
-                .filter(|o| o.kind != Kind::Project)
                 .filter(|o| glob_match(&kind.to_lowercase(), &o.kind.to_string().to_lowercase()))
                 .filter(|o| glob_match(name, &o.name))
                 .collect();
@@ -150,7 +149,8 @@ impl ManifestSet {
                 }
             }
         }
-        self.objects.retain(|o| o.kind == Kind::Project || keep.contains(&o.id()));
+        // The Project's settings stay in `self.project`, whatever is selected.
+        self.objects.retain(|o| keep.contains(&o.id()));
         self.project.prune.clear();
         Ok(self)
     }

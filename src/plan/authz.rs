@@ -41,6 +41,8 @@ use crate::manifest::{ManifestSet, Object};
 /// and the manifest pointer of the grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GivenRole {
+    /// The kind of the role (the one the granting kind refers to).
+    pub kind: Kind,
     pub role: String,
     pub division: String,
     pub pointer: String,
@@ -56,20 +58,21 @@ pub fn check(changes: &mut Vec<Change>, set: &ManifestSet, live: &LiveOrg) -> Ve
     };
     let mut problems = Vec::new();
     // role org name -> (divisions to hold, addresses of the changes that need it)
-    let mut grants: BTreeMap<String, (BTreeSet<String>, Vec<usize>)> = BTreeMap::new();
+    // (role kind, role org name) -> (divisions to hold, changes that need it)
+    let mut grants: Grants = BTreeMap::new();
     for (index, change) in changes.iter().enumerate() {
         if !matches!(change.action, Action::Create | Action::Update) {
             continue;
         }
         for given in change.kind.org().roles_given(change) {
-            let role_id = live.lookups.id_of(RefTarget::Kind(Kind::Role), &given.role);
+            let role_id = live.lookups.id_of(RefTarget::Kind(given.kind), &given.role);
             let division_id = live.lookups.id_of(RefTarget::Division, &given.division);
             let held = matches!((role_id, division_id), (Some(r), Some(d)) if caller.holds(r, d));
             if held {
                 continue;
             }
             if caller.can_grant_to_self() {
-                let entry = grants.entry(given.role.clone()).or_default();
+                let entry = grants.entry((given.kind, given.role.clone())).or_default();
                 entry.0.insert(given.division.clone());
                 entry.1.push(index);
                 continue;
@@ -88,7 +91,7 @@ pub fn check(changes: &mut Vec<Change>, set: &ManifestSet, live: &LiveOrg) -> Ve
             problems.push(problem.with_hint(hint));
         }
     }
-    add_caller_grants(changes, &grants, set, &manifests, live, caller);
+    add_caller_grants(changes, &grants, &manifests, live, caller);
     problems.extend(missing_permissions(changes, caller, &manifests, live));
     problems
 }
@@ -106,20 +109,23 @@ fn grant_hint(caller: &Caller, given: &GivenRole) -> String {
     }
 }
 
+/// Roles the caller must hold first: (role kind, role org name) ->
+/// (divisions, indexes of the changes that need it).
+type Grants = BTreeMap<(Kind, String), (BTreeSet<String>, Vec<usize>)>;
+
 /// One `grant` change per role the caller must hold first, placed before
 /// the first change that needs it, which then depends on it.
 fn add_caller_grants(
     changes: &mut Vec<Change>,
-    grants: &BTreeMap<String, (BTreeSet<String>, Vec<usize>)>,
-    _set: &ManifestSet,
+    grants: &Grants,
     manifests: &SetIndex<'_>,
     live: &LiveOrg,
     caller: &Caller,
 ) {
-    let Some(role_kind) = crate::kinds::LiveKind::new(Kind::Role) else { return };
     let mut inserts: Vec<(usize, Change)> = Vec::new();
-    for (role, (divisions, needers)) in grants {
-        let role_id = live.lookups.id_of(RefTarget::Kind(Kind::Role), role).map(str::to_string);
+    for ((kind, role), (divisions, needers)) in grants {
+        let Some(role_kind) = crate::kinds::LiveKind::new(*kind) else { continue };
+        let role_id = live.lookups.id_of(RefTarget::Kind(*kind), role).map(str::to_string);
         let held: BTreeSet<String> = role_id
             .as_deref()
             .map(|id| {
@@ -137,7 +143,7 @@ fn add_caller_grants(
             |set: &BTreeSet<String>| Value::Array(set.iter().cloned().map(Value::String).collect());
         // The declared Role (created or updated in this run) comes first.
         let declared = manifests
-            .resolve(Kind::Role, role)
+            .resolve(*kind, role)
             .filter(|o: &&Object| o.org_name() == Some(role.as_str()))
             .map(Object::id);
         let grant = Change {
@@ -163,7 +169,8 @@ fn add_caller_grants(
     for (_, grant) in &inserts {
         let address = grant.address();
         for (index, change) in changes.iter_mut().enumerate() {
-            let needs = grants.get(&grant.org_name).is_some_and(|(_, n)| n.contains(&index));
+            let key = (grant.kind.kind(), grant.org_name.clone());
+            let needs = grants.get(&key).is_some_and(|(_, n)| n.contains(&index));
             if needs && !change.depends_on.contains(&address) {
                 change.depends_on.push(address.clone());
                 change.depends_on.sort();

@@ -100,21 +100,10 @@ pub fn build_destroy(
             continue;
         }
         let org_name = object.org_name().unwrap_or(&object.name).to_string();
-        let matches = live_names.named(object.kind, &org_name);
+        let matches = live_matches(object, kind.org(), &org_name, &live_names);
+        let matches = matches.as_slice();
         if matches.len() > 1 {
-            let ids: Vec<&str> =
-                matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
-            let message = format!(
-                "{} live {} objects are named `{org_name}` (ids {})",
-                matches.len(),
-                object.kind,
-                ids.join(", ")
-            );
-            problems.push(
-                Problem::at(object, "/spec/name", message)
-                    .seen_in("GET", kind.org().api().collection, None)
-                    .with_hint(duplicate_fix(kind.org().api().collection, matches)),
-            );
+            problems.push(duplicate_problem(object, kind.org(), &org_name, matches));
             continue;
         }
         let Some(live_object) = matches.first() else { continue };
@@ -191,27 +180,10 @@ fn plan_object(
     let org = kind.org();
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
     let mut problems = check_references(object, manifests, &live.lookups);
-    let matches: Vec<&Value> = live_names
-        .named(object.kind, &org_name)
-        .iter()
-        .copied()
-        .filter(|live| org.matches(object.spec.as_ref(), live))
-        .collect();
+    let matches = live_matches(object, org, &org_name, live_names);
     let matches = matches.as_slice();
     if matches.len() > 1 {
-        let ids: Vec<&str> =
-            matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
-        let message = format!(
-            "{} live {} objects are named `{org_name}` (ids {})",
-            matches.len(),
-            object.kind,
-            ids.join(", ")
-        );
-        problems.push(
-            Problem::at(object, "/spec/name", message)
-                .seen_in("GET", org.api().collection, None)
-                .with_hint(duplicate_fix(org.api().collection, matches)),
-        );
+        problems.push(duplicate_problem(object, org, &org_name, matches));
     }
     for (pointer, message, hint) in org.org_problems(object.spec.as_ref(), &live.lookups) {
         let problem = Problem::at(object, &pointer, message);
@@ -263,6 +235,42 @@ fn plan_object(
         live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
         id,
     })
+}
+
+/// The live objects a declared object matches: its org name, and what
+/// else its kind's natural key holds (a flow's type).
+fn live_matches<'a>(
+    object: &Object,
+    org: &dyn OrgKind,
+    org_name: &str,
+    live_names: &LiveNames<'a>,
+) -> Vec<&'a Value> {
+    live_names
+        .named(object.kind, org_name)
+        .iter()
+        .copied()
+        .filter(|live| org.matches(object.spec.as_ref(), live))
+        .collect()
+}
+
+/// A declared name that several live objects have: gcctl will not choose.
+fn duplicate_problem(
+    object: &Object,
+    org: &dyn OrgKind,
+    org_name: &str,
+    matches: &[&Value],
+) -> Problem {
+    let ids: Vec<&str> =
+        matches.iter().filter_map(|m| m.get("id").and_then(Value::as_str)).collect();
+    let message = format!(
+        "{} live {} objects are named `{org_name}` (ids {})",
+        matches.len(),
+        object.kind,
+        ids.join(", ")
+    );
+    Problem::at(object, "/spec/name", message)
+        .seen_in("GET", org.api().collection, None)
+        .with_hint(duplicate_fix(org.api().collection, matches))
 }
 
 /// How to resolve a duplicated name: keep the object created first (by

@@ -363,8 +363,9 @@ impl Needs {
     }
 }
 
-/// The org itself (`GET /api/v2/organizations/me`, no permission needed).
-async fn read_org(client: &Client) -> Result<Option<super::OrgIdentity>, ReadError> {
+/// The org itself (`GET /api/v2/organizations/me`, no permission needed);
+/// `None` when the answer names no org id.
+pub async fn read_org(client: &Client) -> Result<Option<super::OrgIdentity>, ReadError> {
     let org = client.get("/api/v2/organizations/me", &[]).await.map_err(|source| ReadError {
         what: "which org this is (GET /api/v2/organizations/me)".into(),
         source,

@@ -71,6 +71,25 @@ impl TestContext {
         cmd
     }
 
+    /// `script` running `gcctl ARGS` on a pseudo-terminal, with this
+    /// context's environment (minus `NO_COLOR`); `None` where the system
+    /// has no `script`. Its stdout holds what the terminal showed.
+    pub fn on_a_terminal(&self, args: &str) -> Option<Command> {
+        let gcctl = self.command();
+        let mut command = Command::new("script");
+        command.current_dir(self.dir.path()).env_clear();
+        for (key, value) in gcctl.get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        command.env("PATH", std::env::var_os("PATH").unwrap_or_default()).env_remove("NO_COLOR");
+        let line = format!("'{}' {args}", env!("CARGO_BIN_EXE_gcctl"));
+        command.args(["-qec", &line, "/dev/null"]);
+        let available = std::process::Command::new("script").arg("--version").output().is_ok();
+        available.then_some(command)
+    }
+
     /// Run `gcctl ARGS` and return its output.
     pub fn run(&self, args: &[&str]) -> Output {
         self.command().args(args).output().expect("run gcctl")

@@ -147,6 +147,15 @@ impl FlowSpec {
 }
 
 impl Spec for FlowSpec {
+    /// A flow in a cycle transfers to a queue that names it as its
+    /// in-queue flow (the only cycle a flow can be in: an integration's
+    /// routing to it is a later step).
+    fn cycle_hint(&self) -> Option<&'static str> {
+        Some(
+            "a queue whose in-queue flow transfers back to that queue: the flow cannot be published before the queue exists, nor the queue created naming a flow that does not; transfer to another queue in the flow, or leave the queue's in-queue flow (`messageInQueueFlow`, `queueFlow`, `emailInQueueFlow`) out, apply, then add it and apply again",
+        )
+    }
+
     fn kind(&self) -> Kind {
         Kind::Flow
     }

@@ -244,20 +244,10 @@ async fn progress_shows_on_a_terminal_only() {
         "set/q.yaml",
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\nspec: {name: Progress A}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: b}\nspec: {name: Progress B}\n",
     );
-    let gcctl = org.ctx.command();
-    let mut command = std::process::Command::new("script");
-    command.current_dir(org.ctx.path()).env_clear();
-    for (key, value) in gcctl.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    let line = format!("'{}' apply --auto-approve set", env!("CARGO_BIN_EXE_gcctl"));
-    command.args(["-qec", &line, "/dev/null"]);
-    let Ok(output) = tokio::task::spawn_blocking(move || command.output()).await.unwrap() else {
+    let Some(mut command) = org.ctx.on_a_terminal("apply --auto-approve set") else {
         return; // No `script` here: nothing to check.
     };
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
     let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
     assert!(output.status.success(), "{text}");
     assert!(text.contains("Reading the org (org "), "{text}");
@@ -283,20 +273,10 @@ async fn a_slow_read_shows_progress_on_a_terminal() {
         "set/q.yaml",
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\nspec: {name: Slow A}\n",
     );
-    let gcctl = org.ctx.command();
-    let mut command = std::process::Command::new("script");
-    command.current_dir(org.ctx.path()).env_clear();
-    for (key, value) in gcctl.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    command.env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    let line = format!("'{}' plan set", env!("CARGO_BIN_EXE_gcctl"));
-    command.args(["-qec", &line, "/dev/null"]);
-    let Ok(output) = tokio::task::spawn_blocking(move || command.output()).await.unwrap() else {
+    let Some(mut command) = org.ctx.on_a_terminal("plan set") else {
         return; // No `script` here: nothing to check.
     };
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
     let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
     assert!(output.status.success(), "{text}");
     assert!(text.contains("Reading the org: "), "{text}");

@@ -2,8 +2,6 @@
 //! `deny_unknown_fields`), saved plans, secrets never shown, multi-line
 //! strings diffed line by line, and `NO_COLOR`.
 
-use std::process::Command;
-
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -176,29 +174,14 @@ async fn no_color_is_honored() {
 /// Run the plan with stdout on a pseudo-terminal (util-linux `script`);
 /// `None` when `script` is not installed.
 async fn on_a_terminal(org: &PlanOrg, path: &str, no_color: Option<&str>) -> Option<String> {
-    let gcctl = org.ctx.command();
-    let mut command = Command::new("script");
-    command.current_dir(org.ctx.path()).env_clear();
-    for (key, value) in gcctl.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    command.env("PATH", std::env::var_os("PATH").unwrap_or_default()).env_remove("NO_COLOR");
+    let mut command = org.ctx.on_a_terminal(&format!("plan '{path}'"))?;
     if let Some(value) = no_color {
         command.env("NO_COLOR", value);
     }
-    let line = format!("'{}' plan '{path}'", env!("CARGO_BIN_EXE_gcctl"));
-    command.args(["-qec", &line, "/dev/null"]);
     let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap();
-    match output {
-        Ok(output) => {
-            assert!(output.status.success(), "{output:?}");
-            Some(String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => panic!("script: {e}"),
-    }
+    let output = output.expect("script runs");
+    assert!(output.status.success(), "{output:?}");
+    Some(String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"))
 }
 
 fn strip_ansi(text: &str) -> String {
