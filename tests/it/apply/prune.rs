@@ -209,7 +209,8 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     assert_exit(&refused, 1);
     assert!(stderr(&refused).contains("refusing to apply without confirmation"));
 
-    let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
+    // One at a time, so that the order of the lines is the snapshot's.
+    let destroyed = org.gcctl(&["destroy", "--auto-approve", "--parallelism", "1", "set"]).await;
     assert_exit(&destroyed, 0);
     crate::plan::settings()
         .bind(|| insta::assert_snapshot!("destroy_sample_text", shown(&destroyed)));
