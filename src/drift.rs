@@ -63,6 +63,11 @@ pub struct DeclaredObject {
     pub status: DriftStatus,
     /// Drifted fields, in pointer order (empty unless `drifted`).
     pub fields: Vec<DriftedField>,
+    /// What a reader should know about the live object beyond its fields
+    /// (a configuration's draft holds edits nobody published): the plan's
+    /// notes for it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl DeclaredObject {
@@ -196,6 +201,7 @@ pub fn report(
                 id: change.id.clone(),
                 status,
                 fields,
+                notes: change.notes.clone(),
             })
         })
         .collect();

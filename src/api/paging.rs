@@ -46,6 +46,28 @@ impl Client {
         Ok(dedupe_by_id(pages.into_iter().flatten()))
     }
 
+    /// Every entity of a cursor listing (web deployments, API reference §j):
+    /// the first page with `pageSize` only, then each `nextUri` (which
+    /// carries the `after` cursor) until a page has no link. Such listings
+    /// announce a `total` but take no page numbers, so the offset strategy
+    /// of [`Client::list_all`] must not be used on them.
+    pub async fn list_cursor(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+    ) -> Result<Vec<Value>, ApiError> {
+        let mut q: Vec<(&str, String)> =
+            query.iter().filter(|(k, _)| *k != "pageSize").cloned().collect();
+        q.push(("pageSize", page_size.max(1).to_string()));
+        let first = self.get(path, &q).await?;
+        let mut pages = vec![entities(path, &first)?];
+        self.follow_next_uri(path, &first, &mut pages).await?;
+        // Not de-duplicated by id: a cursor does not shift like an offset,
+        // and the versions of one configuration share its id.
+        Ok(pages.into_iter().flatten().collect())
+    }
+
     /// Every entity of a listing that announces neither `total` nor
     /// `pageCount` and whose pages may come back short before the end (queue
     /// members, API reference §i: "page by page until an empty page"): pages

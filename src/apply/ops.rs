@@ -350,6 +350,11 @@ impl<'a> Op<'a> {
         self.ctx.client.list_all(path, query, page_size).await.map_err(self.failed(doing))
     }
 
+    /// Every entity of a cursor listing (web deployments), 100 a page.
+    pub async fn list_cursor(&self, path: &str, doing: &str) -> Result<Vec<Value>, OpError> {
+        self.ctx.client.list_cursor(path, &[], 100).await.map_err(self.failed(doing))
+    }
+
     /// Every entity of a listing read until an empty page (queue members).
     pub async fn list_until_empty(
         &self,
@@ -363,6 +368,14 @@ impl<'a> Op<'a> {
 
     pub async fn delete(&self, path: &str, doing: &str) -> Result<(), OpError> {
         self.ctx.client.delete(path, &[]).await.map_err(self.failed(doing))
+    }
+
+    /// The generic idempotent create with a body the kind completed itself
+    /// (a deployment's configuration version, read at apply time): POST,
+    /// and after a lost answer the lookup by name before any retry. The
+    /// created (or adopted) object.
+    pub async fn create_with(&self, body: &Value) -> Result<Value, OpError> {
+        create_once(self, body).await.map(|(created, _adopted)| created)
     }
 
     /// The object's live state, read right before a write so a merge starts
@@ -709,11 +722,7 @@ async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {
     // The API's name filter is fuzzy: the answer is matched exactly below.
     let query: Vec<(&str, String)> =
         if api.name_filter { vec![("name", name.to_string())] } else { Vec::new() };
-    let all = match api.page_size {
-        Some(size) => op.ctx.client.list_all(api.collection, &query, size).await,
-        None => op.ctx.client.list_unpaged(api.collection).await,
-    }
-    .map_err(op.failed("looking up by name"))?;
+    let all = api.list(op.ctx.client, &query).await.map_err(op.failed("looking up by name"))?;
     let org = op.org();
     Ok(all
         .into_iter()

@@ -82,6 +82,10 @@ pub struct ServeArgs {
     /// seconds to minutes.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub flow_job_duration_ms: u64,
+    /// How long a web messaging configuration draft or deployment stays
+    /// Pending after each write before it is Active.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub web_deployment_delay_ms: u64,
     /// How long queue member adds and removes take to show in member
     /// listings (they are processed asynchronously).
     #[arg(long, default_value_t = 0, value_name = "MS")]
@@ -154,6 +158,7 @@ impl ServeArgs {
             create_delay: Duration::from_millis(self.create_delay_ms),
             flow_job_duration: Duration::from_millis(self.flow_job_duration_ms),
             membership_delay: Duration::from_millis(self.membership_delay_ms),
+            web_deployment_delay: Duration::from_millis(self.web_deployment_delay_ms),
             search_delay: Duration::from_millis(self.search_delay_ms),
             fault_rate: self.fault_rate,
             fault_seed: self.fault_seed,

@@ -78,6 +78,8 @@ kinds! {
     RoutingLanguage => routing_language,
     UserRoutingProfile => user_routing_profile,
     Flow => flow,
+    WebMessagingConfiguration => web_messaging_configuration,
+    WebMessagingDeployment => web_messaging_deployment,
 }
 
 impl Kind {

@@ -28,6 +28,9 @@ pub struct ApiPaths {
     pub collection: &'static str,
     /// Largest page size the list endpoint accepts; `None`: the list is unpaged.
     pub page_size: Option<u32>,
+    /// The list is cursor-paged (`pageSize` and `nextUri` with an `after`
+    /// cursor, no page numbers): web deployments.
+    pub cursor: bool,
     /// How updates are sent.
     pub update: UpdateMethod,
     /// Whether the list takes a `name` filter (fuzzy: results are matched
@@ -96,6 +99,7 @@ impl ApiPaths {
         ApiPaths {
             collection,
             page_size: None,
+            cursor: false,
             update,
             name_filter: false,
             delete_query: &[],
@@ -116,6 +120,27 @@ impl ApiPaths {
     pub const fn paged(mut self, size: u32) -> Self {
         self.page_size = Some(size);
         self
+    }
+
+    /// The list is cursor-paged, `size` objects a page (see [`ApiPaths::cursor`]).
+    #[must_use]
+    pub const fn cursor_paged(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self.cursor = true;
+        self
+    }
+
+    /// Every object of the collection (all pages), with `query`.
+    pub async fn list(
+        &self,
+        client: &crate::api::Client,
+        query: &[(&str, String)],
+    ) -> Result<Vec<Value>, crate::api::ApiError> {
+        match self.page_size {
+            Some(size) if self.cursor => client.list_cursor(self.collection, query, size).await,
+            Some(size) => client.list_all(self.collection, query, size).await,
+            None => client.list_unpaged(self.collection).await,
+        }
     }
 
     /// The list takes a (fuzzy) `name` filter.
@@ -556,6 +581,41 @@ pub trait OrgKind: Sync {
     /// for a short while (flows: the provider retries 409 for 30 s).
     fn delete_retry_conflicts(&self) -> bool {
         false
+    }
+
+    /// What a plan should say about a change beyond its fields (`live` is
+    /// the live object with its details; `None` for a create): what the
+    /// change does that its fields do not show (publishing version 4), or
+    /// what a reader should know about the live object (edits in a draft
+    /// nobody published). Shown by plan, apply and drift in every format.
+    fn notes(
+        &self,
+        _desired: &Value,
+        _live: Option<&Value>,
+        _fields: &[crate::plan::FieldChange],
+    ) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// References this object follows beyond the name: when the plan
+    /// changes the object one names, this one changes too (a deployment
+    /// that uses its configuration's latest version is repointed when the
+    /// configuration publishes a new one). See [`OrgKind::followed`].
+    fn follows(&self, _spec: &dyn Spec) -> Vec<crate::kinds::Reference> {
+        Vec::new()
+    }
+
+    /// The field changes (and notes) a planned change of the object that
+    /// `reference` names makes to this one; `live_spec` is this object's
+    /// live value in spec space. Called once every declared object is
+    /// planned, for each of [`OrgKind::follows`].
+    fn followed(
+        &self,
+        _live_spec: &Value,
+        _reference: &crate::kinds::Reference,
+        _followed: &crate::plan::Change,
+    ) -> (Vec<crate::plan::FieldChange>, Vec<String>) {
+        (Vec::new(), Vec::new())
     }
 
     /// Lookups a declared object of this kind needs.

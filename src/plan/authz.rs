@@ -162,6 +162,7 @@ fn add_caller_grants(
             depends_on: declared.into_iter().collect(),
             late_depends_on: Vec::new(),
             live_fingerprint: None,
+            notes: Vec::new(),
         };
         let first = needers.iter().copied().min().unwrap_or(changes.len());
         inserts.push((first, grant));

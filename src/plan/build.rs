@@ -39,6 +39,7 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
             Err(mut p) => problems.append(&mut p),
         }
     }
+    follow(&mut changes, &manifests, live);
     changes.extend(prunes(set, &manifests, live));
     if problems.is_empty() {
         // What the caller may do is checked on a plan that is otherwise sound.
@@ -124,6 +125,7 @@ pub fn build_destroy(
             depends_on: Vec::new(),
             late_depends_on: Vec::new(),
             live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
+            notes: Vec::new(),
         });
     }
     if !problems.is_empty() {
@@ -205,6 +207,7 @@ fn plan_object(
     let (depends_on, late_depends_on) = dependencies(object, manifests);
     let desired = desired_of(object, manifests, &live.lookups);
     let Some(live_object) = matches.first() else {
+        let fields = diff(&desired, &Value::Null, &options(org, &[]));
         return Ok(Change {
             kind,
             manifest_name: Some(object.name.clone()),
@@ -212,7 +215,8 @@ fn plan_object(
             id: None,
             action: Action::Create,
             prune: false,
-            fields: diff(&desired, &Value::Null, &options(org, &[])),
+            notes: org.notes(&desired, None, &fields),
+            fields,
             depends_on,
             late_depends_on,
             live_fingerprint: None,
@@ -224,6 +228,7 @@ fn plan_object(
     let fields = diff(&desired, &live_spec, &options(org, &ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
     Ok(Change {
+        notes: org.notes(&desired, Some(live_object), &fields),
         kind,
         manifest_name: Some(object.name.clone()),
         org_name,
@@ -235,6 +240,52 @@ fn plan_object(
         live_fingerprint: Some(live_fingerprint(live_object, &live.lookups)),
         id,
     })
+}
+
+/// Objects that follow others beyond their names ([`OrgKind::follows`]: a
+/// deployment pinned to its configuration's latest version) change with
+/// what they follow: once every declared object is planned, each gets the
+/// field changes its kind derives from the planned changes of the objects
+/// it follows, and becomes an update if it was unchanged.
+fn follow(changes: &mut [Change], manifests: &SetIndex<'_>, live: &LiveOrg) {
+    let by_address: std::collections::HashMap<String, usize> =
+        changes.iter().enumerate().map(|(i, c)| (c.address(), i)).collect();
+    let mut added: Vec<(usize, Vec<super::FieldChange>, Vec<String>)> = Vec::new();
+    for (index, change) in changes.iter().enumerate() {
+        if !matches!(change.action, Action::NoOp | Action::Update) {
+            continue;
+        }
+        let Some(object) = change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n))
+        else {
+            continue;
+        };
+        let org = change.kind.org();
+        let live_object = change.id.as_deref().and_then(|id| {
+            live.objects.get(&change.kind.kind())?.iter().find(|o| o.get("id").and_then(Value::as_str) == Some(id))
+        });
+        let Some(live_object) = live_object else { continue };
+        let live_spec = live_spec(change.kind, live_object, &live.lookups);
+        for reference in org.follows(object.spec.as_ref()) {
+            let Some(target) = manifests.resolve_ref(reference.target, &reference.name) else { continue };
+            let Some(followed) = by_address.get(&target.id()).map(|i| &changes[*i]) else { continue };
+            let (fields, notes) = org.followed(&live_spec, &reference, followed);
+            if !fields.is_empty() || !notes.is_empty() {
+                added.push((index, fields, notes));
+            }
+        }
+    }
+    for (index, fields, notes) in added {
+        let change = &mut changes[index];
+        for field in fields {
+            if !change.fields.iter().any(|f| f.pointer == field.pointer) {
+                change.fields.push(field);
+            }
+        }
+        change.notes.extend(notes);
+        if !change.fields.is_empty() {
+            change.action = Action::Update;
+        }
+    }
 }
 
 /// The live objects a declared object matches: its org name, and what
@@ -439,6 +490,7 @@ fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Ch
                 depends_on: Vec::new(),
                 late_depends_on: Vec::new(),
                 live_fingerprint: Some(live_fingerprint(object, &live.lookups)),
+                notes: Vec::new(),
             });
         }
     }

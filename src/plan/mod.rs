@@ -145,6 +145,12 @@ pub struct Change {
     pub late_depends_on: Vec<String>,
     /// Fingerprint of the live object this change was computed against.
     pub live_fingerprint: Option<String>,
+    /// What the change does beyond its fields, or what a reader should
+    /// know about the live object (a configuration's change publishes
+    /// version 4; its draft holds edits nobody published). See
+    /// `OrgKind::notes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Change {

@@ -414,7 +414,10 @@ where
 /// [`OrgKind::is_live`]: crate::kinds::org::OrgKind::is_live
 pub async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadError> {
     let api = kind.org().api();
-    let listed = list(client, api.collection, api.page_size, &format!("{kind} objects")).await?;
+    let listed = api
+        .list(client, &[])
+        .await
+        .map_err(|source| ReadError { what: format!("{kind} objects"), source })?;
     Ok(listed.into_iter().filter(|o| kind.org().is_live(o)).collect())
 }
 

@@ -17,6 +17,8 @@ struct Case {
     name: String,
     /// `(type, message, body)` of the failure, if any.
     failure: Option<(&'static str, String, String)>,
+    /// Notes on the object, as `<system-out>`.
+    notes: Vec<String>,
 }
 
 pub fn drift(report: &DriftReport) -> String {
@@ -68,7 +70,7 @@ pub fn drift(report: &DriftReport) -> String {
                         ))
                     }
                 };
-                Case { name: o.address(), failure }
+                Case { name: o.address(), failure, notes: o.notes.clone() }
             })
             .collect();
         // Undeclared objects outside prune scopes fail only when asked to.
@@ -91,6 +93,7 @@ pub fn drift(report: &DriftReport) -> String {
                     ),
                     id,
                 )),
+                notes: Vec::new(),
             }
         }));
         if !cases.is_empty() {
@@ -117,14 +120,22 @@ pub fn drift(report: &DriftReport) -> String {
                 "    <testcase name=\"{}\" classname=\"gcctl.drift.{kind}\"",
                 escape(&case.name)
             );
+            let notes = if case.notes.is_empty() {
+                String::new()
+            } else {
+                format!("\n      <system-out>{}</system-out>", cdata(&case.notes.join("\n")))
+            };
             match &case.failure {
-                None => {
+                None if notes.is_empty() => {
                     let _ = writeln!(out, "{open}/>");
+                }
+                None => {
+                    let _ = writeln!(out, "{open}>{notes}\n    </testcase>");
                 }
                 Some((kind, message, body)) => {
                     let _ = writeln!(
                         out,
-                        "{open}>\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n    </testcase>",
+                        "{open}>\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>{notes}\n    </testcase>",
                         escape(message),
                         cdata(body)
                     );

@@ -42,6 +42,7 @@ pub fn plan(plan: &Plan) -> String {
             change.fields.len()
         );
     }
+    write_notes(&mut out, changing.iter().map(|c| (c.address(), &c.notes)));
     for change in changing.iter().filter(|c| !c.fields.is_empty()) {
         let _ = write!(
             out,
@@ -150,8 +151,10 @@ pub fn drift(report: &DriftReport) -> String {
         "Target: {} `{}`{env} · {} in sync\n",
         report.target.kind, report.target.location, s.in_sync
     );
+    let noted = report.objects.iter().map(|o| (o.address(), &o.notes));
     if !report.has_drift() {
         out.push_str("**No drift.** The org matches the manifests.\n");
+        write_notes(&mut out, noted);
         return out;
     }
     out.push_str("| status | object | org name | fields |\n|---|---|---|---|\n");
@@ -183,6 +186,7 @@ pub fn drift(report: &DriftReport) -> String {
             cell(&object.org_name)
         );
     }
+    write_notes(&mut out, noted);
     for object in differing.iter().filter(|o| !o.fields.is_empty()) {
         let _ = write!(
             out,
@@ -221,6 +225,21 @@ pub fn drift(report: &DriftReport) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// A list of notes, `- \`Kind/name\`: note`, after a blank line; nothing
+/// when no object has notes.
+fn write_notes<'a>(out: &mut String, objects: impl Iterator<Item = (String, &'a Vec<String>)>) {
+    let mut first = true;
+    for (address, notes) in objects {
+        for note in notes {
+            if first {
+                out.push_str("\n**Notes**\n\n");
+                first = false;
+            }
+            let _ = writeln!(out, "- `{}`: {}", cell(&address), cell(note));
+        }
+    }
 }
 
 /// Text inside HTML tags (`<summary>`).

@@ -84,8 +84,16 @@ fn render_change(out: &mut String, change: &Change, prune: bool, printer: &Print
         None => format!("{marker} {} \"{}\"", change.kind, change.org_name),
     };
     let _ = writeln!(out, "{} {verb}{id}", printer.paint_stdout(&head, role));
+    write_notes(out, &change.notes, printer);
     for field in &change.fields {
         render_field(out, change.action, field, printer);
+    }
+}
+
+/// Notes under an object's heading: `# ...`, four columns in.
+fn write_notes(out: &mut String, notes: &[String], printer: &Printer) {
+    for note in notes {
+        let _ = writeln!(out, "{}", printer.paint_stdout(&format!("    # {note}"), Role::Dim));
     }
 }
 
@@ -196,7 +204,14 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         report.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
     let _ = writeln!(out, "Target: {} {}{env}", report.target.kind, report.target.location);
     let s = &report.summary;
+    // In-sync objects show only when there is something to know about them.
+    let noted = |o: &&crate::drift::DeclaredObject| o.status != DriftStatus::InSync || !o.notes.is_empty();
     if !report.has_drift() {
+        for object in report.objects.iter().filter(noted) {
+            let head = format!("  {} \"{}\"", object.address(), object.org_name);
+            let _ = writeln!(out, "\n{} is in sync", printer.paint_stdout(&head, Role::Dim));
+            write_notes(&mut out, &object.notes, printer);
+        }
         let _ = writeln!(
             out,
             "\nNo drift. The org matches the manifests ({} object{}).",
@@ -205,14 +220,16 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         );
         return out;
     }
-    for object in report.objects.iter().filter(|o| o.status != DriftStatus::InSync) {
+    for object in report.objects.iter().filter(noted) {
         let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
         let (marker, role, what) = match object.status {
             DriftStatus::Missing => ("-", Role::Remove, "is missing from the org"),
-            _ => ("~", Role::Change, "has drifted"),
+            DriftStatus::InSync => (" ", Role::Dim, "is in sync"),
+            DriftStatus::Drifted => ("~", Role::Change, "has drifted"),
         };
         let head = format!("{marker} {} \"{}\"", object.address(), object.org_name);
         let _ = writeln!(out, "\n{} {what}{id}", printer.paint_stdout(&head, role));
+        write_notes(&mut out, &object.notes, printer);
         for field in &object.fields {
             let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
             if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {

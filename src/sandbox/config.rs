@@ -49,6 +49,9 @@ pub struct SandboxConfig {
     /// Time queue member adds and removes take to show in member listings
     /// (`POST …/queues/{id}/members` is processed asynchronously).
     pub membership_delay: Duration,
+    /// Time a web messaging configuration draft or deployment stays
+    /// `Pending` after each write before it is `Active`.
+    pub web_deployment_delay: Duration,
     /// Time a user created or changed (through `/_sandbox/users`) stays out
     /// of `POST /api/v2/users/search` results: the search index lags writes.
     pub search_delay: Duration,
@@ -84,6 +87,7 @@ impl Default for SandboxConfig {
             create_delay: Duration::ZERO,
             flow_job_duration: Duration::ZERO,
             membership_delay: Duration::ZERO,
+            web_deployment_delay: Duration::ZERO,
             search_delay: Duration::ZERO,
             fault_rate: 0.0,
             fault_seed: 0,

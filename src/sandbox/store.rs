@@ -113,6 +113,14 @@ kinds! {
     /// Published flow versions, keyed `<flowId>/<number>`: the `FlowVersion`,
     /// its YAML and the queues it names (for dependency tracking).
     FlowVersions = "flowVersions",
+    /// Web messaging (Messenger) configurations, keyed by configuration id:
+    /// the draft (`version: "DRAFT"`), which every edit replaces.
+    WebConfigurations = "webConfigurations",
+    /// Published configuration versions, keyed `<configurationId>/<n>`
+    /// (`version` the integer string `n`), immutable once published.
+    WebConfigurationVersions = "webConfigurationVersions",
+    /// Web messaging deployments.
+    WebDeployments = "webDeployments",
     /// SHA-256 hex of write-only values, keyed `<kind>:<id>`.
     Secrets = "secrets",
     /// Org-wide settings: `supportedContent`, `messagingSetting` (default ids),

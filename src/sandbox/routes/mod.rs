@@ -38,6 +38,8 @@ pub mod tokens;
 pub mod user_routing;
 pub mod user_search;
 pub mod users;
+pub mod web_configurations;
+pub mod web_deployments;
 pub mod wrapup_codes;
 
 /// Register resources: [`RESOURCES`] and [`api`] from one list.
@@ -72,6 +74,8 @@ resources!(
     skills::Skills,
     languages::Languages,
     groups::Groups,
+    web_configurations::WebConfigurations,
+    web_deployments::WebDeployments,
 );
 
 /// The declaration of the resource stored in `kind`.

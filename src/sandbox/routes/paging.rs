@@ -134,6 +134,68 @@ fn encode(text: &str) -> String {
     out
 }
 
+/// Largest `pageSize` of a cursor listing (the real maximum is UNVERIFIED;
+/// the documented default is 300).
+pub const CURSOR_MAX_PAGE_SIZE: u64 = 500;
+const CURSOR_DEFAULT_PAGE_SIZE: u64 = 300;
+
+/// One page of a cursor listing (web deployments, API reference §j):
+/// `pageSize` (default 300) and the opaque `after` cursor of the previous
+/// page's `nextUri`; the envelope is `{entities, nextUri, selfUri,
+/// previousUri, total}` with `nextUri` only while more items follow. An
+/// unknown cursor is 400. `items` are in listing order.
+pub fn render_cursor(path: &str, params: &Params, items: Vec<Value>) -> ApiResult<Value> {
+    let size = params.uint("pageSize", CURSOR_DEFAULT_PAGE_SIZE)?;
+    if size == 0 || size > CURSOR_MAX_PAGE_SIZE {
+        return Err(ApiError::bad_field(
+            "pageSize",
+            format!(
+                "The query parameter 'pageSize' must be between 1 and {CURSOR_MAX_PAGE_SIZE}, not {size}."
+            ),
+        ));
+    }
+    let start = match params.get("after") {
+        None | Some("") => 0,
+        Some(cursor) => cursor
+            .strip_prefix("c")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| {
+                ApiError::bad_field("after", format!("The cursor '{cursor}' is not valid."))
+            })?,
+    };
+    let take = usize::try_from(size).unwrap_or(usize::MAX);
+    let total = items.len();
+    let end = start.saturating_add(take).min(total);
+    let uri = |after: Option<usize>| {
+        let mut uri = format!("{path}?pageSize={size}");
+        if let Some(after) = after {
+            uri.push_str(&format!("&after=c{after}"));
+        }
+        for (key, value) in &params.0 {
+            if key != "pageSize" && key != "after" && key != "before" {
+                uri.push('&');
+                uri.push_str(&encode(key));
+                uri.push('=');
+                uri.push_str(&encode(value));
+            }
+        }
+        uri
+    };
+    let entities: Vec<Value> = items.into_iter().skip(start).take(take).collect();
+    let mut out = Map::new();
+    out.insert("entities".into(), Value::Array(entities));
+    out.insert("selfUri".into(), json!(uri((start > 0).then_some(start))));
+    out.insert("total".into(), json!(total as u64));
+    if end < total {
+        out.insert("nextUri".into(), json!(uri(Some(end))));
+    }
+    if start > 0 {
+        out.insert("previousUri".into(), json!(uri(start.checked_sub(take).filter(|s| *s > 0))));
+    }
+    Ok(Value::Object(out))
+}
+
 /// Case-insensitive substring match, the "search term" filters.
 pub fn contains_ci(haystack: &str, needle: &str) -> bool {
     haystack.to_lowercase().contains(&needle.to_lowercase())

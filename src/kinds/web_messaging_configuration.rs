@@ -1,0 +1,850 @@
+//! `WebMessagingConfiguration`: a Messenger configuration
+//! (`/api/v2/webdeployments/configurations`, API reference §j).
+//!
+//! Configurations are versioned: every change is made to the draft (`PUT
+//! …/versions/draft`, which replaces the whole object) and published as the
+//! next integer version (`POST …/versions/draft/publish`). gcctl compares
+//! the declared fields with the **latest published version**, so:
+//!
+//! - a change is planned as "update the draft, publish version N+1"; the
+//!   draft PUT carries the published version's fields with the declared ones
+//!   merged in, so fields the manifest leaves out keep their live values;
+//!   nothing is published when nothing changed;
+//! - a draft edited outside gcctl (in the UI) but never published is not
+//!   drift: the plan and the drift report say the draft holds unpublished
+//!   edits, and that a change gcctl applies replaces them;
+//! - a version published outside gcctl is drift: gcctl records the version
+//!   it publishes in a marker at the end of the description (`[gcctl
+//!   version 4]`, written into the draft it publishes), so a later version
+//!   whose marker names another number was published by someone else
+//!   (`publishedBy` says who and when);
+//! - apply waits for the draft to leave `Pending` before publishing
+//!   (polling with backoff under the apply's deadline), and fails on
+//!   `Error` naming the configuration and the call.
+//!
+//! Deployments that follow the configuration's latest version
+//! ([`super::web_messaging_deployment`]) are repointed to what it publishes.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::common::check_org_name;
+use super::org::{
+    ApiPaths, BodyError, Call, Details, Hook, IdResolver, Lookups, OrgKind, UpdateMethod, merge,
+    project, writable,
+};
+use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
+use crate::apply::ops::{Op, OpError, poll_backoff};
+use crate::export::ExportCx;
+use crate::manifest::diag::Findings;
+use crate::plan::{Action, FieldChange};
+
+/// A Messenger (web messaging) configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebMessagingConfigurationSpec {
+    /// The configuration's name in the org (its natural key), 1 to 100 characters.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Languages the Messenger offers (`en-us`, `de-de`, …); required when
+    /// the messenger is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<String>>,
+    /// One of `languages`; required when the messenger is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_language: Option<String>,
+    /// Headless mode: no Messenger UI; the page drives the conversation
+    /// through the Messenger SDK (headless guest messaging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headless_mode: Option<Toggle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messenger: Option<Messenger>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    /// The knowledge portal (previously support center).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_center: Option<SupportCenter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cobrowse: Option<Cobrowse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journey_events: Option<JourneyEvents>,
+    /// Labels of the home screen, launcher and push notifications per language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_i18n_labels: Option<Vec<CustomI18nLabels>>,
+}
+
+/// A setting that is on or off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Toggle {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Messenger {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<Styles>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launcher_button: Option<LauncherButton>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_upload: Option<FileUpload>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apps: Option<Apps>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_screen: Option<HomeScreen>,
+    /// Where a session persists: across subdomains, or on the domain (or
+    /// subdomain) only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_persistence_type: Option<SessionPersistenceType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SessionPersistenceType {
+    AcrossSubdomains,
+    DomainOrSubdomainOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Styles {
+    /// The primary color, `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_color: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LauncherButton {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<LauncherVisibility>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_type: Option<LauncherDisplayType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum LauncherVisibility {
+    On,
+    Off,
+    OnDemand,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum LauncherDisplayType {
+    IconAndText,
+    Icon,
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileUpload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_attachments: Option<bool>,
+    /// Upload modes, each whole: the content types and their size limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modes: Option<Vec<FileUploadMode>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileUploadMode {
+    /// Content types (`image/png`, …).
+    #[serde(rename = "fileTypes")]
+    pub file_types: Vec<String>,
+    /// The largest upload, 0 to 10240 KB (10 MB).
+    #[serde(rename = "maxFileSizeKB")]
+    pub max_file_size_kb: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Apps {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<Conversations>,
+}
+
+/// How conversations behave in the Messenger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Conversations {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_agent_typing_indicator: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_user_typing_indicator: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_start: Option<Toggle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<Toggle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_disconnect: Option<ConversationDisconnect>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_clear: Option<Toggle>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub humanize: Option<Humanize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<Notifications>,
+    /// How long a guest session lasts, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration_seconds: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConversationDisconnect {
+    pub enabled: bool,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub disconnect_type: Option<DisconnectType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum DisconnectType {
+    Send,
+    ReadOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Humanize {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<BotProfile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BotProfile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Notifications {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_content_type: Option<NotificationContentType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum NotificationContentType {
+    IncludeMessagesContent,
+    ExcludeMessagesContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HomeScreen {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Position {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alignment: Option<Alignment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_space: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bottom_space: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Alignment {
+    Auto,
+    Left,
+    Right,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SupportCenter {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router_type: Option<RouterType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum RouterType {
+    Hash,
+    Browser,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cobrowse {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_agent_control: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_agent_navigation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_draw: Option<bool>,
+    /// CSS selectors of page elements masked from agents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_selectors: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readonly_selectors: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JourneyEvents {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pageview_config: Option<PageviewConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PageviewConfig {
+    Auto,
+    Once,
+    Off,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomI18nLabels {
+    /// The language the labels are in (`en-us`, …).
+    pub language: String,
+    pub localized_labels: Vec<LocalizedLabel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocalizedLabel {
+    pub key: LabelKey,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum LabelKey {
+    MessengerHomeHeaderTitle,
+    MessengerHomeHeaderSubTitle,
+    PushNotificationTitle,
+    PushNotificationBody,
+    MessengerLauncherButtonText,
+}
+
+/// Where gcctl's marker starts in a description.
+pub const MARKER_START: &str = "[gcctl version ";
+
+impl Spec for WebMessagingConfigurationSpec {
+    fn kind(&self) -> Kind {
+        Kind::WebMessagingConfiguration
+    }
+
+    fn org_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn check(&self, findings: &mut Findings) {
+        check_org_name(findings, "/spec/name", &self.name);
+        if self.name.chars().count() > 100 {
+            findings.error("/spec/name", "the name is longer than 100 characters");
+        }
+        if self.description.as_deref().is_some_and(|d| d.contains(MARKER_START)) {
+            findings.error_with_hint(
+                "/spec/description",
+                "the description holds gcctl's version marker",
+                format!("remove the `{MARKER_START}…]` part: gcctl writes it when it publishes"),
+            );
+        }
+        let languages = self.languages.as_deref().unwrap_or_default();
+        let enabled = self.messenger.as_ref().and_then(|m| m.enabled) == Some(true);
+        if enabled && languages.is_empty() {
+            findings.error_with_hint(
+                "/spec/languages",
+                "an enabled messenger needs `languages`",
+                "list the languages it offers, for example [en-us]",
+            );
+        }
+        for (i, language) in languages.iter().enumerate() {
+            if languages[..i].contains(language) {
+                findings.error(format!("/spec/languages/{i}"), format!("`{language}` is listed twice"));
+            }
+        }
+        match &self.default_language {
+            None if enabled => findings.error_with_hint(
+                "/spec/defaultLanguage",
+                "an enabled messenger needs `defaultLanguage`",
+                "set it to one of `languages`",
+            ),
+            Some(default) if !languages.contains(default) => findings.error_with_hint(
+                "/spec/defaultLanguage",
+                format!("`{default}` is not one of `languages`"),
+                "add it to `languages`, or choose one of them",
+            ),
+            _ => {}
+        }
+        let Some(messenger) = &self.messenger else { return };
+        let color = messenger.styles.as_ref().and_then(|s| s.primary_color.as_deref());
+        if let Some(color) = color {
+            let hex = color.strip_prefix('#').unwrap_or("");
+            if !(hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit())) {
+                findings.error_with_hint(
+                    "/spec/messenger/styles/primaryColor",
+                    format!("`{color}` is not a hexadecimal color"),
+                    "write #rrggbb, for example #ff4f1f",
+                );
+            }
+        }
+        let modes = messenger.file_upload.as_ref().and_then(|f| f.modes.as_deref());
+        for (i, mode) in modes.unwrap_or_default().iter().enumerate() {
+            if mode.max_file_size_kb > 10_240 {
+                findings.error(
+                    format!("/spec/messenger/fileUpload/modes/{i}/maxFileSizeKB"),
+                    format!("{} is out of range: must be between 0 and 10240 (10 MB)", mode.max_file_size_kb),
+                );
+            }
+        }
+        let conversations = messenger.apps.as_ref().and_then(|a| a.conversations.as_ref());
+        let notifying = conversations
+            .and_then(|c| c.notifications.as_ref())
+            .is_some_and(|n| n.enabled);
+        if notifying {
+            let has = |key: LabelKey| {
+                self.custom_i18n_labels
+                    .iter()
+                    .flatten()
+                    .any(|l| l.localized_labels.iter().any(|label| label.key == key))
+            };
+            if !(has(LabelKey::PushNotificationTitle) && has(LabelKey::PushNotificationBody)) {
+                findings.error_with_hint(
+                    "/spec/messenger/apps/conversations/notifications/enabled",
+                    "notifications need the PushNotificationTitle and PushNotificationBody labels",
+                    "add both under customI18nLabels[].localizedLabels",
+                );
+            }
+        }
+    }
+
+    spec_boilerplate!();
+}
+
+pub const DEF: KindDef = KindDef {
+    summary: "A Messenger (web messaging) configuration, published as a new version when it changes.",
+    order: 20,
+    export_file: Some("web-messaging.yaml"),
+    parse: parse_spec::<WebMessagingConfigurationSpec>,
+    schema: schema_of::<WebMessagingConfigurationSpec>,
+    org: Some(&Org),
+};
+
+/// The org side of `WebMessagingConfiguration`.
+pub struct Org;
+
+const COLLECTION: &str = "/api/v2/webdeployments/configurations";
+/// The latest published version (`GET …/versions/{n}`), added to the live
+/// object by [`OrgKind::read_details`]; absent when nothing was published.
+const PUBLISHED: &str = "gcctl:published";
+/// The draft, as read.
+const DRAFT: &str = "gcctl:draft";
+/// Who published the live version, as the plan shows it.
+const PUBLISHED_BY: &str = "publishedBy";
+/// `publishedBy` when gcctl published the latest version.
+pub const BY_GCCTL: &str = "gcctl";
+/// The writable fields of `WebDeploymentConfigurationVersion`: what a draft
+/// PUT carries (the API replaces the whole draft with it).
+const WRITABLE: &[&str] = &[
+    "name",
+    "description",
+    "headlessMode",
+    "languages",
+    "defaultLanguage",
+    "customI18nLabels",
+    "messenger",
+    "position",
+    "supportCenter",
+    "cobrowse",
+    "journeyEvents",
+    "authenticationSettings",
+    "video",
+];
+
+/// The description without gcctl's marker, and the version the marker names.
+pub fn split_marker(description: &str) -> (String, Option<u64>) {
+    let Some(start) = description.rfind(MARKER_START) else {
+        return (description.to_string(), None);
+    };
+    let rest = &description[start + MARKER_START.len()..];
+    let Some(number) = rest.strip_suffix(']').and_then(|n| n.parse().ok()) else {
+        return (description.to_string(), None);
+    };
+    (description[..start].trim_end().to_string(), Some(number))
+}
+
+/// A description with gcctl's marker for `version`.
+fn with_marker(description: Option<&str>, version: u64) -> String {
+    match description.map(str::trim_end).filter(|d| !d.is_empty()) {
+        Some(text) => format!("{text} {MARKER_START}{version}]"),
+        None => format!("{MARKER_START}{version}]"),
+    }
+}
+
+/// The integer version of a published version object.
+fn version_of(version: &Value) -> Option<u64> {
+    version.get("version")?.as_str()?.parse().ok()
+}
+
+/// The content of a version or draft in spec space: the spec's fields,
+/// the description without the marker.
+fn content(version: &Value) -> Value {
+    let mut spec = project::<WebMessagingConfigurationSpec>(version);
+    let description = version.get("description").and_then(Value::as_str).unwrap_or_default();
+    match split_marker(description).0 {
+        text if text.is_empty() => spec.as_object_mut().map(|m| m.remove("description")),
+        text => spec.as_object_mut().map(|m| m.insert("description".into(), json!(text))),
+    };
+    spec
+}
+
+/// Who published `published` (the latest version), as the plan shows it.
+fn published_by(published: Option<&Value>) -> String {
+    let Some(published) = published else {
+        return "nobody (the configuration has no published version)".into();
+    };
+    let number = version_of(published);
+    let description = published.get("description").and_then(Value::as_str).unwrap_or_default();
+    if number.is_some() && split_marker(description).1 == number {
+        return BY_GCCTL.into();
+    }
+    let who = published.get("publishedUser").and_then(|u| {
+        let id = u.get("id")?.as_str()?;
+        Some(match u.get("name").and_then(Value::as_str) {
+            Some(name) => format!("{name} (id {id})"),
+            None => format!("the user with id {id}"),
+        })
+    });
+    let mut text = format!(
+        "version {} published outside gcctl by {}",
+        number.map_or("?".into(), |n| n.to_string()),
+        who.unwrap_or_else(|| "an unknown publisher".into())
+    );
+    if let Some(when) = published.get("datePublished").and_then(Value::as_str) {
+        text.push_str(&format!(" at {when}"));
+    }
+    text
+}
+
+/// The top-level fields in which `draft` differs from `published`.
+fn unpublished_edits(draft: &Value, published: &Value) -> Vec<String> {
+    let (draft, published) = (content(draft), content(published));
+    let keys: std::collections::BTreeSet<&String> = draft
+        .as_object()
+        .into_iter()
+        .chain(published.as_object())
+        .flat_map(|m| m.keys())
+        .collect();
+    keys.into_iter()
+        .filter(|k| !crate::plan::diff::equivalent(&draft[k.as_str()], &published[k.as_str()]))
+        .cloned()
+        .collect()
+}
+
+impl OrgKind for Org {
+    fn api(&self) -> ApiPaths {
+        // Cursor-paged; 100 a page (the default is 300, the maximum UNVERIFIED).
+        ApiPaths::new(COLLECTION, UpdateMethod::Put).cursor_paged(100)
+    }
+
+    fn live_to_spec(&self, live: &Value, _lookups: &Lookups) -> Value {
+        let published = live.get(PUBLISHED).filter(|p| p.is_object());
+        let draft = live.get(DRAFT).filter(|d| d.is_object()).unwrap_or(live);
+        let mut spec = content(published.unwrap_or(draft));
+        spec[PUBLISHED_BY] = json!(published_by(published));
+        spec
+    }
+
+    fn desired(
+        &self,
+        mut spec: Value,
+        _object: &crate::manifest::Object,
+        _manifests: &crate::manifest::check::SetIndex<'_>,
+        _lookups: &Lookups,
+    ) -> Value {
+        spec[PUBLISHED_BY] = json!(BY_GCCTL);
+        spec
+    }
+
+    fn body(
+        &self,
+        desired: &Value,
+        live: Option<&Value>,
+        _ids: &dyn IdResolver,
+    ) -> Result<Value, BodyError> {
+        // The draft PUT replaces the whole object: start from the live
+        // version's writable fields, so what the manifest leaves out stays.
+        let mut body = live.map_or_else(|| json!({}), |l| writable(l, WRITABLE));
+        let mut declared = desired.clone();
+        if let Some(map) = declared.as_object_mut() {
+            map.remove(PUBLISHED_BY);
+        }
+        merge(&mut body, &declared);
+        if live.is_none() {
+            // A new configuration is published as version 1 (see `after_create`).
+            let description = declared.get("description").and_then(Value::as_str);
+            body["description"] = json!(with_marker(description, 1));
+        }
+        Ok(body)
+    }
+
+    fn set_pointers(&self) -> &'static [&'static str] {
+        &[
+            "/languages",
+            "/customI18nLabels",
+            "/messenger/fileUpload/modes",
+            "/cobrowse/maskSelectors",
+            "/cobrowse/channels",
+            "/cobrowse/readonlySelectors",
+        ]
+    }
+
+    fn calls(&self, change: &crate::plan::Change, desired: &Value) -> Vec<Call> {
+        const DRAFT_PATH: &str = "/api/v2/webdeployments/configurations/{configurationId}/versions/draft";
+        const VERSIONS: &str = "/api/v2/webdeployments/configurations/{configurationId}/versions";
+        const VERSION: &str =
+            "/api/v2/webdeployments/configurations/{configurationId}/versions/{versionId}";
+        const PUBLISH: &str =
+            "/api/v2/webdeployments/configurations/{configurationId}/versions/draft/publish";
+        match change.action {
+            Action::Create => vec![
+                ("POST", COLLECTION),
+                ("GET", VERSIONS),
+                ("GET", DRAFT_PATH),
+                ("POST", PUBLISH),
+            ],
+            Action::Update => vec![
+                ("GET", VERSIONS),
+                ("GET", VERSION),
+                ("PUT", DRAFT_PATH),
+                ("GET", DRAFT_PATH),
+                ("POST", PUBLISH),
+            ],
+            _ => super::org::generic_calls(&self.api(), change, desired),
+        }
+    }
+
+    fn details_needed(&self, _declared: Option<&dyn Spec>) -> bool {
+        true
+    }
+
+    fn read_details<'a>(
+        &'a self,
+        client: &'a crate::api::Client,
+        live: &'a Value,
+        _declared: Option<&'a dyn Spec>,
+        _lookups: &'a Lookups,
+    ) -> Details<'a> {
+        Box::pin(async move {
+            let mut out = Map::new();
+            let Some(id) = live.get("id").and_then(Value::as_str) else { return Ok(out) };
+            let name = live.get("name").and_then(Value::as_str).unwrap_or(id);
+            let failed = |what: &str| {
+                let what = format!("the {what} of web messaging configuration `{name}`");
+                move |source| crate::plan::ReadError { what, source }
+            };
+            let versions = client
+                .list_cursor(&format!("{COLLECTION}/{id}/versions"), &[], 100)
+                .await
+                .map_err(failed("versions"))?;
+            let latest = versions.iter().filter_map(version_of).max();
+            if let Some(latest) = latest {
+                let path = format!("{COLLECTION}/{id}/versions/{latest}");
+                let published = client.get(&path, &[]).await.map_err(failed("latest version"))?;
+                out.insert(PUBLISHED.into(), published);
+            }
+            // The draft: in the versions list (the real list's entities are
+            // full versions; UNVERIFIED), else read.
+            let listed = versions
+                .iter()
+                .find(|v| v.get("version").and_then(Value::as_str) == Some("DRAFT"))
+                .filter(|v| v.get("name").is_some());
+            let draft = match listed {
+                Some(draft) => draft.clone(),
+                None => client
+                    .get(&format!("{COLLECTION}/{id}/versions/draft"), &[])
+                    .await
+                    .map_err(failed("draft"))?,
+            };
+            out.insert(DRAFT.into(), draft);
+            Ok(out)
+        })
+    }
+
+    fn notes(&self, _desired: &Value, live: Option<&Value>, fields: &[FieldChange]) -> Vec<String> {
+        let Some(live) = live else {
+            return vec!["creates the configuration and publishes it as version 1".into()];
+        };
+        let published = live.get(PUBLISHED).filter(|p| p.is_object());
+        let mut notes = Vec::new();
+        if !fields.is_empty() {
+            let next = published.and_then(version_of).map_or(1, |n| n + 1);
+            notes.push(format!("updates the draft, then publishes it as version {next}"));
+        }
+        let draft = live.get(DRAFT).filter(|d| d.is_object());
+        if let (Some(draft), Some(published)) = (draft, published) {
+            let edits = unpublished_edits(draft, published);
+            if !edits.is_empty() {
+                let what = if fields.is_empty() {
+                    "they are not drift of the published configuration, and gcctl leaves them alone until it publishes a change"
+                } else {
+                    "this change replaces them"
+                };
+                notes.push(format!(
+                    "the draft holds edits nobody published ({}); {what}",
+                    edits.join(", ")
+                ));
+            }
+        }
+        notes
+    }
+
+    fn after_create<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        created: &'a Value,
+        _adopted: bool,
+    ) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let id = created.get("id").and_then(Value::as_str).unwrap_or_default();
+            // An adopted configuration may have been published already.
+            if latest_version(op, id).await?.is_some() {
+                return Ok(Vec::new());
+            }
+            publish(op, id, 1).await
+        })
+    }
+
+    fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
+        Box::pin(async move {
+            let latest = latest_version(op, id).await?;
+            let base = match latest {
+                Some(n) => {
+                    op.get(&format!("{COLLECTION}/{id}/versions/{n}"), "reading the latest version of")
+                        .await?
+                }
+                None => op.get(&draft_path(id), "reading the draft of").await?,
+            };
+            let next = latest.map_or(1, |n| n + 1);
+            let mut body = self.body(&op.desired, Some(&base), &op.ids())?;
+            let declared = op.desired.get("description").and_then(Value::as_str);
+            let kept = base.get("description").and_then(Value::as_str).map(|d| split_marker(d).0);
+            let description = declared.map(str::to_string).or(kept);
+            body["description"] = json!(with_marker(description.as_deref(), next));
+            op.put(&draft_path(id), &body, "writing the draft of").await?;
+            publish(op, id, next).await
+        })
+    }
+
+    fn export(&self, spec: &mut Value, _cx: &mut ExportCx<'_>) -> Result<(), String> {
+        if let Some(map) = spec.as_object_mut() {
+            map.remove(PUBLISHED_BY);
+        }
+        Ok(())
+    }
+}
+
+fn draft_path(id: &str) -> String {
+    format!("{COLLECTION}/{id}/versions/draft")
+}
+
+/// The highest published version of configuration `id` (`GET …/versions`).
+pub async fn latest_version(op: &Op<'_>, id: &str) -> Result<Option<u64>, OpError> {
+    let path = format!("{COLLECTION}/{id}/versions");
+    let versions = op.list_cursor(&path, "reading the versions of").await?;
+    Ok(versions.iter().filter_map(version_of).max())
+}
+
+/// Wait until the draft is `Active`, publish it, and check that the new
+/// version is the one the marker names.
+async fn publish(op: &Op<'_>, id: &str, expected: u64) -> Result<Vec<String>, OpError> {
+    wait_active(op, &draft_path(id), "the draft").await?;
+    let path = format!("{}/publish", draft_path(id));
+    let published = op.post(&path, None, "publishing the draft of").await?;
+    let number = version_of(&published);
+    let mut notes = vec![format!(
+        "published version {}",
+        number.map_or_else(|| "?".into(), |n| n.to_string())
+    )];
+    if number != Some(expected) {
+        notes.push(format!(
+            "expected version {expected}: someone else published meanwhile, so the next plan reports this version as published outside gcctl"
+        ));
+    }
+    Ok(notes)
+}
+
+/// Poll `path` until its `status` is `Active` (with backoff, under the
+/// apply's deadline); `Error` fails at once.
+pub async fn wait_active(op: &Op<'_>, path: &str, what: &str) -> Result<Value, OpError> {
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(100);
+    loop {
+        let object = op.get(path, &format!("waiting for {what} of")).await?;
+        match object.get("status").and_then(Value::as_str) {
+            Some("Active") | None => return Ok(object),
+            Some("Error") => {
+                return Err(op.fail(format!(
+                    "{what} is in status Error (GET {path}); read it in the admin UI or the API for the cause"
+                )));
+            }
+            Some(status) if started.elapsed() >= op.deadline() => {
+                return Err(op.fail(format!(
+                    "{what} is still {status} after {}s (GET {path}); raise --timeout or retry",
+                    op.deadline().as_secs()
+                )));
+            }
+            Some(_) => poll_backoff(&mut wait).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_is_split_from_the_description() {
+        assert_eq!(split_marker("Web chat [gcctl version 4]"), ("Web chat".into(), Some(4)));
+        assert_eq!(split_marker("[gcctl version 12]"), (String::new(), Some(12)));
+        assert_eq!(split_marker("no marker"), ("no marker".into(), None));
+        assert_eq!(split_marker("[gcctl version x]"), ("[gcctl version x]".into(), None));
+        assert_eq!(with_marker(Some("Web chat"), 5), "Web chat [gcctl version 5]");
+        assert_eq!(with_marker(None, 1), "[gcctl version 1]");
+    }
+
+    #[test]
+    fn a_version_gcctl_did_not_mark_is_published_outside_gcctl() {
+        let mine = json!({"version": "3", "description": "x [gcctl version 3]"});
+        assert_eq!(published_by(Some(&mine)), BY_GCCTL);
+        let theirs = json!({"version": "4", "description": "x [gcctl version 3]",
+            "publishedUser": {"id": "u1", "name": "Ann"}, "datePublished": "2026-01-02T03:04:05Z"});
+        assert_eq!(
+            published_by(Some(&theirs)),
+            "version 4 published outside gcctl by Ann (id u1) at 2026-01-02T03:04:05Z"
+        );
+        assert!(published_by(None).starts_with("nobody"));
+    }
+
+    #[test]
+    fn unpublished_edits_name_the_fields() {
+        let published = json!({"name": "W", "description": "d [gcctl version 2]", "languages": ["en-us"]});
+        let draft = json!({"name": "W", "description": "d [gcctl version 2]", "languages": ["en-us", "de-de"],
+            "position": {"alignment": "Left"}});
+        assert_eq!(unpublished_edits(&draft, &published), ["languages", "position"]);
+        assert!(unpublished_edits(&published, &published).is_empty());
+    }
+}
