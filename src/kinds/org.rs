@@ -639,6 +639,15 @@ pub trait OrgKind: Sync {
         false
     }
 
+    /// Whether an export reads the details of every live object of the kind
+    /// (see [`OrgKind::details_needed`]) without being asked: true for kinds
+    /// whose details are part of what they are and that orgs hold few of
+    /// (a web messaging configuration's published version). Other kinds'
+    /// details are exported on request (`export --queue-members`).
+    fn export_reads_details(&self) -> bool {
+        false
+    }
+
     /// Read those details of the live object `live`, as fields to add to it
     /// (keys outside the API's model, so they never reach a request body).
     /// `lookups` holds everything the first read step found (users by

@@ -437,7 +437,7 @@ impl Spec for WebMessagingConfigurationSpec {
 pub const DEF: KindDef = KindDef {
     summary: "A Messenger (web messaging) configuration, published as a new version when it changes.",
     order: 20,
-    export_file: Some("web-messaging.yaml"),
+    export_file: Some("web-messaging-configurations.yaml"),
     parse: parse_spec::<WebMessagingConfigurationSpec>,
     schema: schema_of::<WebMessagingConfigurationSpec>,
     org: Some(&Org),
@@ -635,6 +635,10 @@ impl OrgKind for Org {
             ],
             _ => super::org::generic_calls(&self.api(), change, desired),
         }
+    }
+
+    fn export_reads_details(&self) -> bool {
+        true
     }
 
     fn details_needed(&self, _declared: Option<&dyn Spec>) -> bool {

@@ -68,7 +68,7 @@ pub struct WebMessagingDeploymentSpec {
 }
 
 /// `latest` or a pinned version number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum VersionPolicy {
     /// A published version, pinned.
@@ -81,6 +81,40 @@ pub enum VersionPolicy {
 pub enum Latest {
     #[serde(rename = "latest")]
     Latest,
+}
+
+impl<'de> Deserialize<'de> for VersionPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = VersionPolicy;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("`latest` or a published version number (1, 2, ...)")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<VersionPolicy, E> {
+                u32::try_from(v).map(VersionPolicy::Pinned).map_err(|_| E::custom("the version number is too large"))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<VersionPolicy, E> {
+                u64::try_from(v).map_err(|_| E::custom("versions are numbered from 1")).and_then(|v| self.visit_u64(v))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<VersionPolicy, E> {
+                if v.fract() == 0.0 && v >= 0.0 && v <= f64::from(u32::MAX) {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    return Ok(VersionPolicy::Pinned(v as u32));
+                }
+                Err(E::custom(format!("`{v}` is not `latest` or a version number")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<VersionPolicy, E> {
+                match v {
+                    "latest" => Ok(VersionPolicy::Latest(Latest::Latest)),
+                    other => other.parse::<u32>().map(VersionPolicy::Pinned).map_err(|_| {
+                        E::custom(format!("`{other}` is not `latest` or a version number"))
+                    }),
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl WebMessagingDeploymentSpec {
@@ -186,7 +220,7 @@ pub const DEF: KindDef = KindDef {
     summary: "A Messenger deployment: the configuration version a page loads, its inbound flow and allowed domains.",
     // After the configurations, flows and supported content it names.
     order: 48,
-    export_file: Some("web-messaging.yaml"),
+    export_file: Some("web-messaging-deployments.yaml"),
     parse: parse_spec::<WebMessagingDeploymentSpec>,
     schema: schema_of::<WebMessagingDeploymentSpec>,
     org: Some(&Org),
@@ -357,6 +391,10 @@ impl OrgKind for Org {
             Action::Update => vec![("GET", VERSIONS), ("GET", ITEM), ("PUT", ITEM)],
             _ => super::org::generic_calls(&self.api(), change, desired),
         }
+    }
+
+    fn export_reads_details(&self) -> bool {
+        true
     }
 
     fn details_needed(&self, declared: Option<&dyn Spec>) -> bool {

@@ -255,19 +255,27 @@ fn follow(changes: &mut [Change], manifests: &SetIndex<'_>, live: &LiveOrg) {
         if !matches!(change.action, Action::NoOp | Action::Update) {
             continue;
         }
-        let Some(object) = change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n))
+        let Some(object) =
+            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n))
         else {
             continue;
         };
         let org = change.kind.org();
         let live_object = change.id.as_deref().and_then(|id| {
-            live.objects.get(&change.kind.kind())?.iter().find(|o| o.get("id").and_then(Value::as_str) == Some(id))
+            live.objects
+                .get(&change.kind.kind())?
+                .iter()
+                .find(|o| o.get("id").and_then(Value::as_str) == Some(id))
         });
         let Some(live_object) = live_object else { continue };
         let live_spec = live_spec(change.kind, live_object, &live.lookups);
         for reference in org.follows(object.spec.as_ref()) {
-            let Some(target) = manifests.resolve_ref(reference.target, &reference.name) else { continue };
-            let Some(followed) = by_address.get(&target.id()).map(|i| &changes[*i]) else { continue };
+            let Some(target) = manifests.resolve_ref(reference.target, &reference.name) else {
+                continue;
+            };
+            let Some(followed) = by_address.get(&target.id()).map(|i| &changes[*i]) else {
+                continue;
+            };
             let (fields, notes) = org.followed(&live_spec, &reference, followed);
             if !fields.is_empty() || !notes.is_empty() {
                 added.push((index, fields, notes));

@@ -243,8 +243,9 @@ async fn read_details(
             wanted.push((kind, index, Some(object.spec.as_ref())));
         }
     }
-    if scope.details_of_all {
-        for kind in LiveKind::all().filter(|k| k.org().details_needed(None)) {
+    if scope.all_kinds {
+        let exported = |k: &LiveKind| scope.details_of_all || k.org().export_reads_details();
+        for kind in LiveKind::all().filter(|k| k.org().details_needed(None)).filter(exported) {
             let count = live.objects.get(&kind.kind()).map_or(0, Vec::len);
             for index in 0..count {
                 if !wanted.iter().any(|(k, i, _)| *k == kind && *i == index) {

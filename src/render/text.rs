@@ -205,7 +205,8 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
     let _ = writeln!(out, "Target: {} {}{env}", report.target.kind, report.target.location);
     let s = &report.summary;
     // In-sync objects show only when there is something to know about them.
-    let noted = |o: &&crate::drift::DeclaredObject| o.status != DriftStatus::InSync || !o.notes.is_empty();
+    let noted =
+        |o: &&crate::drift::DeclaredObject| o.status != DriftStatus::InSync || !o.notes.is_empty();
     if !report.has_drift() {
         for object in report.objects.iter().filter(noted) {
             let head = format!("  {} \"{}\"", object.address(), object.org_name);

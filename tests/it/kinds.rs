@@ -7,6 +7,7 @@ mod messaging_setting;
 mod queue_membership;
 mod routing;
 mod user_routing_profile;
+mod web_messaging;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

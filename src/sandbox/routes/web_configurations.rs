@@ -218,7 +218,10 @@ fn checked(at: &str, value: &Value, shape: S) -> ApiResult<Option<Value>> {
         return Ok(None);
     }
     let wrong = |want: &str| {
-        ApiError::bad_field(at, format!("The field '{at}' must be {want}, not {}.", type_name(value)))
+        ApiError::bad_field(
+            at,
+            format!("The field '{at}' must be {want}, not {}.", type_name(value)),
+        )
     };
     let out = match shape {
         S::Str if value.is_string() => value.clone(),
@@ -429,7 +432,10 @@ async fn create(
         draft.insert("createdUser".into(), user.clone());
         draft.insert("lastModifiedUser".into(), user);
     }
-    draft.insert("selfUri".into(), json!(format!("{}/versions/draft", self_uri(Kind::WebConfigurations, &id))));
+    draft.insert(
+        "selfUri".into(),
+        json!(format!("{}/versions/draft", self_uri(Kind::WebConfigurations, &id))),
+    );
     let draft = Value::Object(draft);
     store.insert(Kind::WebConfigurations, &id, draft.clone());
     store.commit()?;
@@ -490,7 +496,8 @@ async fn publish(
     let stamp = now();
     version["version"] = json!(number.to_string());
     version["datePublished"] = json!(stamp);
-    version["selfUri"] = json!(format!("{}/versions/{number}", self_uri(Kind::WebConfigurations, &id)));
+    version["selfUri"] =
+        json!(format!("{}/versions/{number}", self_uri(Kind::WebConfigurations, &id)));
     if let (Some(map), Some(user)) = (version.as_object_mut(), user(&caller)) {
         map.insert("publishedUser".into(), user);
     }
@@ -526,10 +533,7 @@ async fn read_version(
         .ok_or_else(|| ApiError::not_found("web deployment configuration version", &version))
 }
 
-async fn remove(
-    State(state): State<Shared>,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn remove(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let mut store = state.store();
     draft_of(&store, &id)?;
     let users: Vec<String> = store

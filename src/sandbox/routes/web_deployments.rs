@@ -15,6 +15,8 @@
 //! - PUT replaces the writable fields (left out: cleared), as the provider
 //!   sends the whole object. Status is `Pending` for `web_deployment_delay`
 //!   after each write, then `Active`.
+//! - A deployment named with [`STATUS_ERROR_PREFIX`] ends in `Error`
+//!   instead of `Active` (a test hook).
 //! - The read-only `snippet` is the JavaScript a web page pastes, naming the
 //!   deployment id and the environment.
 //! - Routing: each deployment has a message recipient (`messengerType:
@@ -48,6 +50,9 @@ const PATH: &str = "/api/v2/webdeployments/deployments";
 const ITEM: &str = "/api/v2/webdeployments/deployments/{deploymentId}";
 const ACTIVE: &str = "/api/v2/webdeployments/deployments/{deploymentId}/configurations";
 const INBOUND_MESSAGE: &str = "INBOUNDSHORTMESSAGE";
+/// Deployments whose name starts with this end in `status: Error` once no
+/// longer `Pending` (a test hook, as for open messaging creates).
+pub const STATUS_ERROR_PREFIX: &str = "sandbox-status-error";
 
 impl Resource for WebDeployments {
     const SPEC: Spec = Spec {
@@ -94,7 +99,10 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
     let mut out = Map::new();
     let name = str_field(body, "name")?.ok_or_else(|| ApiError::missing_field("name"))?;
     if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_field("name", "The field 'name' must be 1 to 100 characters long."));
+        return Err(ApiError::bad_field(
+            "name",
+            "The field 'name' must be 1 to 100 characters long.",
+        ));
     }
     out.insert("name".into(), json!(name));
     if let Some(description) = str_field(body, "description")? {
@@ -112,13 +120,16 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
     };
     let domains: Vec<String> = match body.get("allowedDomains") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|d| d.as_str().map(str::to_string))
-            .collect::<Option<_>>()
-            .ok_or_else(|| {
-                ApiError::bad_field("allowedDomains", "The field 'allowedDomains' must be an array of strings.")
-            })?,
+        Some(Value::Array(items)) => {
+            items.iter().map(|d| d.as_str().map(str::to_string)).collect::<Option<_>>().ok_or_else(
+                || {
+                    ApiError::bad_field(
+                        "allowedDomains",
+                        "The field 'allowedDomains' must be an array of strings.",
+                    )
+                },
+            )?
+        }
         Some(other) => {
             return Err(ApiError::bad_field(
                 "allowedDomains",
@@ -188,9 +199,9 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
     }
     out.insert("configuration".into(), json!({"id": config_id, "version": version}));
     let flow = ref_field(body, "flow")?.ok_or_else(|| ApiError::missing_field("flow.id"))?;
-    let found = store
-        .get(Kind::Flows, &flow)
-        .ok_or_else(|| ApiError::bad_field("flow.id", format!("The flow {flow} does not exist.")))?;
+    let found = store.get(Kind::Flows, &flow).ok_or_else(|| {
+        ApiError::bad_field("flow.id", format!("The flow {flow} does not exist."))
+    })?;
     let flow_type = found.get("type").and_then(Value::as_str).unwrap_or_default();
     if flow_type != INBOUND_MESSAGE {
         return Err(ApiError::bad_field(
@@ -237,7 +248,8 @@ fn render(store: &Store, state: &AppState, stored: &Value) -> Value {
     let mut out = stored.clone();
     if let Some(id) = ref_id(stored.get("configuration")) {
         let mut reference = entity_ref(store, Kind::WebConfigurations, id);
-        reference["version"] = stored.pointer("/configuration/version").cloned().unwrap_or(Value::Null);
+        reference["version"] =
+            stored.pointer("/configuration/version").cloned().unwrap_or(Value::Null);
         out["configuration"] = reference;
     }
     for (field, kind) in [("flow", Kind::Flows), ("supportedContent", Kind::SupportedContent)] {
@@ -245,7 +257,14 @@ fn render(store: &Store, state: &AppState, stored: &Value) -> Value {
             out[field] = entity_ref(store, kind, id);
         }
     }
-    out["status"] = json!(if pending(state, stored) { "Pending" } else { "Active" });
+    let status = if pending(state, stored) {
+        "Pending"
+    } else if name_of(stored).starts_with(STATUS_ERROR_PREFIX) {
+        "Error"
+    } else {
+        "Active"
+    };
+    out["status"] = json!(status);
     out
 }
 

@@ -1,0 +1,412 @@
+//! `WebMessagingConfiguration` and `WebMessagingDeployment` end to end on a
+//! fresh sandbox: apply (waiting out `Pending`), re-plan clean, a change
+//! that publishes once and repoints the deployments that follow, nothing
+//! published for nothing, drafts that are not drift, versions published and
+//! flows changed behind gcctl's back that are, a deployment ending in
+//! `Error`, export and the round trip, and the offline checks.
+
+use std::time::Duration;
+
+use gcctl::sandbox::SandboxConfig;
+use serde_json::{Value, json};
+
+use crate::common::{TestContext, stderr, stdout};
+use crate::export::LiveSandbox;
+
+const CONFIGS: &str = "/api/v2/webdeployments/configurations";
+const DEPLOYMENTS: &str = "/api/v2/webdeployments/deployments";
+const PUBLISH: &str =
+    "POST /api/v2/webdeployments/configurations/{configurationId}/versions/draft/publish";
+const PUT_DRAFT: &str =
+    "PUT /api/v2/webdeployments/configurations/{configurationId}/versions/draft";
+const PUT_DEPLOYMENT: &str = "PUT /api/v2/webdeployments/deployments/{deploymentId}";
+
+/// A configuration, a deployment that follows it, one pinned to version 1,
+/// and a declared inbound flow one of them routes to.
+const MANIFESTS: &str = r##"
+apiVersion: gcctl/v1
+kind: WebMessagingConfiguration
+metadata:
+  name: web
+spec:
+  name: Acme Web
+  description: The site's Messenger
+  languages: [en-us, de-de]
+  defaultLanguage: en-us
+  headlessMode:
+    enabled: false
+  messenger:
+    enabled: true
+    sessionPersistenceType: AcrossSubdomains
+    styles:
+      primaryColor: "#ff4f1f"
+    apps:
+      conversations:
+        enabled: true
+        sessionDurationSeconds: 1800
+---
+apiVersion: gcctl/v1
+kind: WebMessagingDeployment
+metadata:
+  name: site
+spec:
+  name: Acme Site
+  configuration: web
+  flow: web-inbound
+  allowedDomains: [www.acme.example, "*.acme.example"]
+---
+apiVersion: gcctl/v1
+kind: WebMessagingDeployment
+metadata:
+  name: kiosk
+spec:
+  name: Acme Kiosk
+  configuration: web
+  configurationVersion: 1
+  flow: Guest Messaging Inbound
+  allowAllDomains: true
+---
+apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: web-inbound
+spec:
+  name: Acme Web Inbound
+  type: INBOUNDSHORTMESSAGE
+  definition: |
+    inboundShortMessage:
+      name: Acme Web Inbound
+      defaultLanguage: en-us
+      startUpRef: "/inboundShortMessage/states/state[Start_10]"
+      supportedLanguages:
+        en-us:
+          defaultLanguageSkill:
+            noValue: true
+      states:
+        - state:
+            name: Start
+            refId: Start_10
+            actions:
+              - disconnect:
+                  name: Disconnect
+"##;
+
+fn gcctl(ctx: &TestContext, args: &[&str]) -> (i32, String) {
+    let output = ctx.run(args);
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// A sandbox whose drafts and deployments stay `Pending` a while after each
+/// write, as a real org's do.
+fn pending_org() -> LiveSandbox {
+    LiveSandbox::start(SandboxConfig {
+        web_deployment_delay: Duration::from_millis(300),
+        ..SandboxConfig::default()
+    })
+}
+
+fn connected(live: &LiveSandbox) -> TestContext {
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx
+}
+
+/// The deployment named `name` as the API shows it.
+fn deployment(live: &LiveSandbox, name: &str) -> Value {
+    live.block_on(async {
+        let id = live.org.id_named(DEPLOYMENTS, name).await;
+        live.org.get(&format!("{DEPLOYMENTS}/{id}")).await.body
+    })
+}
+
+fn count(live: &LiveSandbox, route: &str) -> u64 {
+    live.requests_by_route().get(route).copied().unwrap_or(0)
+}
+
+#[test]
+fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follow() {
+    let live = pending_org();
+    let ctx = connected(&live);
+    ctx.write("set/web.yaml", MANIFESTS);
+
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("created WebMessagingConfiguration/web \"Acme Web\""), "{text}");
+    assert!(text.contains("published version 1"), "{text}");
+    assert!(text.contains("snippet to paste into the web page:"), "{text}");
+    assert!(text.contains("deploymentId: '"), "the snippet itself: {text}");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "a second plan is clean:\n{text}");
+    let site = deployment(&live, "Acme Site");
+    assert_eq!(site["status"], "Active");
+    assert_eq!(site["configuration"]["version"], "1");
+    assert_eq!(site["flow"]["name"], "Acme Web Inbound");
+    assert_eq!(site["allowAllDomains"], false);
+
+    // Nothing changed: nothing is written, nothing published.
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("Nothing to apply."), "{text}");
+    for route in [PUBLISH, PUT_DRAFT, PUT_DEPLOYMENT] {
+        assert_eq!(count(&live, route), 0, "{route}: {:?}", live.requests_by_route());
+    }
+
+    // One field changes: the plan says what is published and repointed.
+    ctx.write(
+        "set/web.yaml",
+        &MANIFESTS.replace("sessionDurationSeconds: 1800", "sessionDurationSeconds: 3600"),
+    );
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("# updates the draft, then publishes it as version 2"), "{text}");
+    assert!(
+        text.contains("/messenger/apps/conversations/sessionDurationSeconds: 1800 -> 3600"),
+        "{text}"
+    );
+    assert!(text.contains("~ WebMessagingDeployment/site \"Acme Site\" will be updated"), "{text}");
+    assert!(text.contains("/configurationVersion: 1 -> \"latest\""), "{text}");
+    assert!(
+        text.contains("# repointed to the version that WebMessagingConfiguration/web publishes"),
+        "{text}"
+    );
+    assert!(!text.contains("WebMessagingDeployment/kiosk"), "a pinned deployment stays: {text}");
+    let (_, json) = gcctl(&ctx, &["plan", "--output", "json", "set"]);
+    let plan: Value = serde_json::from_str(&json[..json.rfind('}').unwrap() + 1]).unwrap();
+    let updates: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "update")
+        .map(|c| c["manifest_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(updates, ["web", "site"], "{plan}");
+    let notes =
+        &plan["changes"].as_array().unwrap().iter().find(|c| c["manifest_name"] == "web").unwrap()
+            ["notes"];
+    assert_eq!(notes, &json!(["updates the draft, then publishes it as version 2"]));
+
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("published version 2"), "{text}");
+    assert!(text.contains("uses configuration version 2 (was 1)"), "{text}");
+    assert_eq!(count(&live, PUBLISH), 1, "{:?}", live.requests_by_route());
+    assert_eq!(count(&live, PUT_DRAFT), 1, "{:?}", live.requests_by_route());
+    assert_eq!(count(&live, PUT_DEPLOYMENT), 1, "only the following deployment moves");
+    assert_eq!(deployment(&live, "Acme Site")["configuration"]["version"], "2");
+    assert_eq!(deployment(&live, "Acme Kiosk")["configuration"]["version"], "1");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "clean after the publish:\n{text}");
+    // Undeclared fields kept their live values through the whole-object PUT.
+    let (config, published) = live.block_on(async {
+        let id = live.org.id_named(CONFIGS, "Acme Web").await;
+        let published = live.org.get(&format!("{CONFIGS}/{id}/versions/2")).await.body;
+        (id, published)
+    });
+    assert_eq!(published["messenger"]["styles"]["primaryColor"], "#ff4f1f", "{config}");
+    assert_eq!(published["description"], "The site's Messenger [gcctl version 2]");
+}
+
+#[test]
+fn drafts_are_not_drift_but_versions_published_and_flows_changed_behind_gcctls_back_are() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write("set/web.yaml", MANIFESTS);
+    assert_eq!(gcctl(&ctx, &["apply", "--auto-approve", "set"]).0, 0);
+    let id = live.block_on(live.org.id_named(CONFIGS, "Acme Web"));
+    let draft_path = format!("{CONFIGS}/{id}/versions/draft");
+
+    // Someone saves a draft in the UI and does not publish it: no drift, a note.
+    let mut draft = live.block_on(live.org.get(&draft_path)).body;
+    draft["position"] = json!({"alignment": "Left", "sideSpace": 10, "bottomSpace": 10});
+    let answer = live.block_on(live.org.put(&draft_path, draft.clone()));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let (code, text) = gcctl(&ctx, &["drift", "set"]);
+    assert_eq!(code, 0, "an unpublished draft is not drift:\n{text}");
+    assert!(text.contains("the draft holds edits nobody published (position)"), "{text}");
+    for format in ["json", "markdown", "junit"] {
+        let (code, report) = gcctl(&ctx, &["drift", "--output", format, "set"]);
+        assert_eq!(code, 0, "{format}: {report}");
+        assert!(report.contains("the draft holds edits nobody published"), "{format}: {report}");
+    }
+
+    // Then publishes it: drift, naming the version and who published it.
+    let answer = live.block_on(live.org.post(&format!("{draft_path}/publish"), json!({})));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["version"], "2");
+    // And points the site at another flow.
+    let site = deployment(&live, "Acme Site");
+    let support = live.block_on(async {
+        let flows = live.org.get("/api/v2/flows?type=inboundshortmessage&name=Support").await.body;
+        flows["entities"][0]["id"].as_str().unwrap().to_string()
+    });
+    let mut body = site.clone();
+    body["flow"] = json!({"id": support});
+    body["configuration"] = json!({"id": id, "version": "2"});
+    let answer = live
+        .block_on(live.org.put(&format!("{DEPLOYMENTS}/{}", site["id"].as_str().unwrap()), body));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    let (code, text) = gcctl(&ctx, &["drift", "set"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("~ WebMessagingConfiguration/web \"Acme Web\" has drifted"), "{text}");
+    assert!(
+        text.contains(
+            "/publishedBy: declared \"gcctl\", live \"version 2 published outside gcctl by "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("~ WebMessagingDeployment/site \"Acme Site\" has drifted"), "{text}");
+    assert!(text.contains("/flow: declared \"Acme Web Inbound\", live \"Support\""), "{text}");
+    for format in ["json", "markdown", "junit"] {
+        let (code, report) = gcctl(&ctx, &["drift", "--output", format, "set"]);
+        assert_eq!(code, 2, "{format}: {report}");
+        assert!(report.contains("published outside gcctl"), "{format}: {report}");
+        assert!(report.contains("/flow"), "{format}: {report}");
+    }
+
+    // Apply republishes the declared configuration (keeping the UI's
+    // position, which the manifest does not declare) and restores the flow.
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("published version 3"), "{text}");
+    let site = deployment(&live, "Acme Site");
+    assert_eq!(site["configuration"]["version"], "3");
+    assert_eq!(site["flow"]["name"], "Acme Web Inbound");
+    let published = live.block_on(live.org.get(&format!("{CONFIGS}/{id}/versions/3"))).body;
+    assert_eq!(published["position"]["alignment"], "Left");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn a_deployment_that_ends_in_error_fails_naming_it() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let manifests = MANIFESTS.replace("name: Acme Site", "name: sandbox-status-error site");
+    ctx.write("set/web.yaml", &manifests);
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("WebMessagingDeployment/site: the deployment is in status Error (GET /api/v2/webdeployments/deployments/"),
+        "{text}"
+    );
+    // The rest of the run went through.
+    assert!(text.contains("created WebMessagingDeployment/kiosk"), "{text}");
+}
+
+#[test]
+fn export_writes_names_and_round_trips_into_a_fresh_org() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write("set/web.yaml", MANIFESTS);
+    assert_eq!(gcctl(&ctx, &["apply", "--auto-approve", "set"]).0, 0);
+
+    let (code, text) = gcctl(&ctx, &["export", "--out", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    let exported =
+        ["exported/web-messaging-configurations.yaml", "exported/web-messaging-deployments.yaml"]
+            .map(|f| fs_err::read_to_string(ctx.path().join(f)).unwrap())
+            .join("---\n");
+    assert!(exported.contains("kind: WebMessagingConfiguration"), "{exported}");
+    assert!(exported.contains("  configuration: acme-web\n"), "by handle: {exported}");
+    assert!(exported.contains("  flow: Acme Web Inbound\n"), "flows by name: {exported}");
+    assert!(
+        exported.contains("  flow: Guest Messaging Inbound\n"),
+        "an org flow by name: {exported}"
+    );
+    // Both use the latest version (the kiosk pins 1, which is the latest):
+    // export cannot tell a pin from following, and follows.
+    assert!(!exported.contains("configurationVersion"), "latest is the default: {exported}");
+    assert!(exported.contains("  description: The site's Messenger\n"), "no marker: {exported}");
+    for absent in ["gcctl version", "snippet", "publishedBy", "selfUri", "status"] {
+        assert!(!exported.contains(absent), "{absent}: {exported}");
+    }
+    let again = ctx.path().join("again");
+    let (code, _) = gcctl(&ctx, &["export", "--out", again.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let twice = [
+        again.join("web-messaging-configurations.yaml"),
+        again.join("web-messaging-deployments.yaml"),
+    ]
+    .map(|f| fs_err::read_to_string(f).unwrap())
+    .join("---\n");
+    assert_eq!(exported, twice, "two exports are byte-identical");
+
+    let target = LiveSandbox::new();
+    let fresh = connected(&target);
+    let dir = ctx.path().join("exported");
+    let dir = dir.to_str().unwrap();
+    let (code, text) = gcctl(&fresh, &["apply", "--auto-approve", "--secrets-dir", "s", dir]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = gcctl(&fresh, &["plan", "--detailed-exitcode", dir]);
+    assert_eq!(code, 0, "the round trip plans clean:\n{text}");
+}
+
+#[test]
+fn the_apis_rules_are_checked_offline_where_they_are_broken() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/web.yaml",
+        r#"apiVersion: gcctl/v1
+kind: WebMessagingConfiguration
+metadata:
+  name: web
+spec:
+  name: Acme Web
+  description: "old [gcctl version 3]"
+  languages: [en-us, en-us]
+  defaultLanguage: fr-fr
+  messenger:
+    enabled: true
+    styles:
+      primaryColor: orange
+    fileUpload:
+      modes:
+        - fileTypes: [image/png]
+          maxFileSizeKB: 20000
+    apps:
+      conversations:
+        notifications:
+          enabled: true
+---
+apiVersion: gcctl/v1
+kind: WebMessagingDeployment
+metadata:
+  name: both
+spec:
+  name: Both
+  configuration: web
+  flow: Support
+  allowAllDomains: true
+  allowedDomains: [https://acme.example/path]
+---
+apiVersion: gcctl/v1
+kind: WebMessagingDeployment
+metadata:
+  name: none
+spec:
+  name: None
+  configuration: web
+  configurationVersion: newest
+  flow: Support
+"#,
+    );
+    let (code, text) = gcctl(&ctx, &["validate", "set"]);
+    assert_eq!(code, 1, "{text}");
+    for expected in [
+        "web.yaml:7:16: error: the description holds gcctl's version marker",
+        "web.yaml:8:22: error: `en-us` is listed twice",
+        "web.yaml:9:20: error: `fr-fr` is not one of `languages`",
+        "web.yaml:13:21: error: `orange` is not a hexadecimal color",
+        "web.yaml:17:26: error: 20000 is out of range: must be between 0 and 10240 (10 MB)",
+        "web.yaml:21:20: error: notifications need the PushNotificationTitle and PushNotificationBody labels",
+        "web.yaml:32:19: error: `allowedDomains` must be empty when `allowAllDomains` is true",
+        "web.yaml:32:20: error: `https://acme.example/path` is not a domain name",
+        "web.yaml:41:25: error: configurationVersion: `newest` is not `latest` or a version number",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+}
