@@ -9,6 +9,7 @@ mod knobs;
 mod messaging_settings;
 mod resources;
 mod rules;
+mod web_messaging;
 
 use std::time::{Duration, Instant};
 
