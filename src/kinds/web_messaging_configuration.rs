@@ -508,7 +508,19 @@ fn content(version: &Value) -> Value {
         text if text.is_empty() => spec.as_object_mut().map(|m| m.remove("description")),
         text => spec.as_object_mut().map(|m| m.insert("description".into(), json!(text))),
     };
+    normalize(&mut spec);
     spec
+}
+
+/// Put lists nested in set elements in one order, so that they compare as
+/// sets too (an upload mode's `fileTypes`).
+fn normalize(spec: &mut Value) {
+    let modes = spec.pointer_mut("/messenger/fileUpload/modes").and_then(Value::as_array_mut);
+    for mode in modes.into_iter().flatten() {
+        if let Some(types) = mode.get_mut("fileTypes").and_then(Value::as_array_mut) {
+            types.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
+    }
 }
 
 /// Who published `published` (the latest version), as the plan shows it.
@@ -576,6 +588,7 @@ impl OrgKind for Org {
         _lookups: &Lookups,
     ) -> Value {
         spec[PUBLISHED_BY] = json!(BY_GCCTL);
+        normalize(&mut spec);
         spec
     }
 

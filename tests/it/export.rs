@@ -127,6 +127,9 @@ fn exporting_a_large_org_reads_list_pages_only() {
         ("GET /api/v2/routing/wrapupcodes", 1),
         ("GET /api/v2/routing/skills", 1),
         ("GET /api/v2/routing/languages", 1),
+        // Cursor-paged; an empty org's lists are one page each.
+        ("GET /api/v2/webdeployments/configurations", 1),
+        ("GET /api/v2/webdeployments/deployments", 1),
         // Reference lookups, once each.
         ("GET /api/v2/authorization/divisions", 1),
         ("GET /api/v2/conversations/messaging/settings", 1),

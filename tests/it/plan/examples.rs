@@ -57,7 +57,7 @@ async fn examples_on_an_empty_org_are_all_creates() {
     // so that it may grant them to the new OAuth clients.
     assert_eq!(
         [total("create"), total("update"), total("delete"), total("no_op")],
-        [21, 6, 0, 0],
+        [25, 6, 0, 0],
         "{plans:?}"
     );
     let actions: Vec<(String, String)> = plans.iter().flat_map(actions).collect();
@@ -167,16 +167,6 @@ async fn create_examples(org: &PlanOrg) -> Ids {
     .await;
     let flow = publish_example_flow(org, "external-bot-sync").await;
     route(org, &external, &flow).await;
-    integration(
-        org,
-        json!({
-            "name": "Session Persistence",
-            "outboundNotificationWebhookUrl": "https://sessions.example.org/genesys/messages",
-            "webhookHeaders": {"X-Session-Store-Route": "primary"},
-        }),
-        "Session Persistence Inbound",
-    )
-    .await;
     let group = org.org.id_named("/api/v2/groups", "Sandbox Agents").await;
     let handover = org
         .create(
@@ -214,8 +204,67 @@ async fn create_examples(org: &PlanOrg) -> Ids {
             }),
         )
         .await;
+    create_web_messaging(org).await;
     create_clients(org, &home).await;
     Ids { guest_queue: guest["id"].as_str().unwrap().to_string() }
+}
+
+/// The web messaging examples' configurations and deployments, as a
+/// previous gcctl run made them (each published version carries gcctl's
+/// marker in its description: one without is drift, published outside
+/// gcctl), and the headless example's flow.
+async fn create_web_messaging(org: &PlanOrg) {
+    const CONFIGS: &str = "/api/v2/webdeployments/configurations";
+    let headless = org
+        .create(
+            CONFIGS,
+            json!({
+                "name": "Guest Messaging Headless",
+                "description": "Messenger in headless mode for the custom guest chat front end [gcctl version 1]",
+                "languages": ["en-us"], "defaultLanguage": "en-us",
+                "headlessMode": {"enabled": true},
+                "messenger": {"enabled": true,
+                    "fileUpload": {"modes": [{"fileTypes": ["image/jpeg", "image/png"], "maxFileSizeKB": 10240}]},
+                    "apps": {"conversations": {"enabled": true, "showAgentTypingIndicator": true,
+                        "showUserTypingIndicator": true, "markdown": {"enabled": true}}}},
+            }),
+        )
+        .await;
+    let site = org
+        .create(
+            CONFIGS,
+            json!({
+                "name": "Site Messenger",
+                "description": "Messenger of the public site, sessions persisted across subdomains [gcctl version 1]",
+                // The UI lists them in another order than the manifest.
+                "languages": ["de-de", "en-us"], "defaultLanguage": "en-us",
+                "messenger": {"enabled": true, "sessionPersistenceType": "AcrossSubdomains",
+                    "launcherButton": {"visibility": "On"}, "homeScreen": {"enabled": false},
+                    "apps": {"conversations": {"enabled": true, "sessionDurationSeconds": 1800,
+                        "autoStart": {"enabled": true},
+                        "conversationDisconnect": {"enabled": true, "type": "Send"},
+                        "conversationClear": {"enabled": true}}}},
+                "position": {"alignment": "Right", "sideSpace": 20, "bottomSpace": 20},
+            }),
+        )
+        .await;
+    for config in [&headless, &site] {
+        let path = format!("{CONFIGS}/{}/versions/draft/publish", config["id"].as_str().unwrap());
+        let published = org.org.post(&path, json!({})).await;
+        assert_eq!(published.status, 200, "{:?}", published.body);
+    }
+    let router = publish_example_flow(org, "headless-guest-messaging").await;
+    let session = org.flow("Session Persistence Inbound", "INBOUNDSHORTMESSAGE").await;
+    let deployments = [
+        json!({"name": "Guest Messaging Headless", "description": "The deployment the guest chat front end loads",
+            "configuration": {"id": headless["id"], "version": "1"}, "flow": {"id": router},
+            "allowedDomains": ["chat.dev.example.com"]}),
+        json!({"name": "Site Messenger", "configuration": {"id": site["id"], "version": "1"},
+            "flow": {"id": session}, "allowedDomains": ["*.dev.example.org", "www.dev.example.org"]}),
+    ];
+    for deployment in deployments {
+        org.create("/api/v2/webdeployments/deployments", deployment).await;
+    }
 }
 
 /// The wrap-up codes, skill and language of the bot hand-over example;
@@ -350,25 +399,6 @@ async fn route(org: &PlanOrg, integration: &Value, flow: &str) {
     assert_eq!(routed.status, 200, "{:?}", routed.body);
 }
 
-/// Create an integration as an admin would (no gcctl header) and route its
-/// address to an inbound message flow.
-async fn integration(org: &PlanOrg, mut body: Value, flow: &str) -> Value {
-    body["outboundNotificationWebhookSignatureSecretToken"] =
-        json!("a-signature-secret-of-32-chars!!");
-    let created = org.create(OPEN, body).await;
-    let flow = org.flow(flow, "INBOUNDSHORTMESSAGE").await;
-    let recipient = created["recipient"]["id"].as_str().unwrap();
-    let routed = org
-        .org
-        .put(
-            &format!("/api/v2/routing/message/recipients/{recipient}"),
-            json!({"flow": {"id": flow}}),
-        )
-        .await;
-    assert_eq!(routed.status, 200, "{:?}", routed.body);
-    created
-}
-
 async fn create_clients(org: &PlanOrg, home: &str) {
     // The org lets a caller grant only roles it holds: the admin user grants
     // each role to itself and to the admin client that makes the clients.
@@ -417,8 +447,7 @@ async fn adoption_keeps_the_webhook_secret_until_rotated() {
     let recipient = created["recipient"]["id"].as_str().unwrap();
     let path = format!("/api/v2/routing/message/recipients/{recipient}");
     assert_eq!(org.org.put(&path, json!({"flow": {"id": flow}})).await.status, 200);
-    let example = repo_root().join("examples/session-state-persistence/session.yaml");
-    let text = fs_err::read_to_string(&example).unwrap();
+    let text = ADOPTED;
     let integration_of = |out: &Output| {
         json_of(out)["changes"]
             .as_array()
@@ -429,15 +458,15 @@ async fn adoption_keeps_the_webhook_secret_until_rotated() {
             .clone()
     };
     let ctx = TestContext::new();
-    let adopted = ctx.write("adopt/session.yaml", &text);
+    let adopted = ctx.write("adopt/session.yaml", text);
     let out = org.gcctl(&["plan", &adopted.display().to_string(), "--output", "json"]).await;
     let change = integration_of(&out);
     assert_eq!(change["action"], "no-op", "{change}");
-    let rotated_text = text.replace(
+    let rotated_text = ADOPTED.replace(
         "    fromEnv: SESSION_STORE_WEBHOOK_SECRET\n",
         "    fromEnv: SESSION_STORE_WEBHOOK_SECRET\n  signatureSecretVersion: 2\n",
     );
-    assert_ne!(rotated_text, text, "the example's secret reference moved; update this test");
+    assert_ne!(rotated_text, text, "the secret reference moved; update this test");
     let rotated = ctx.write("rotate/session.yaml", &rotated_text);
     let out = org.gcctl(&["plan", &rotated.display().to_string(), "--output", "json"]).await;
     let change = integration_of(&out);
@@ -448,3 +477,26 @@ async fn adoption_keeps_the_webhook_secret_until_rotated() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("a-signature-secret"));
 }
+
+/// An integration like one made in the UI, and its webhook.
+const ADOPTED: &str = r"apiVersion: gcctl/v1
+kind: Webhook
+metadata:
+  name: session-store-webhook
+spec:
+  url: https://sessions.example.org/genesys/messages
+  signatureSecret:
+    fromEnv: SESSION_STORE_WEBHOOK_SECRET
+  headers:
+    X-Session-Store-Route: primary
+---
+apiVersion: gcctl/v1
+kind: OpenMessagingIntegration
+metadata:
+  name: session-persistence
+spec:
+  name: Session Persistence
+  webhook: session-store-webhook
+  inboundFlow:
+    name: Session Persistence Inbound
+";

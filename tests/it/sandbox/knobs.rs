@@ -279,6 +279,9 @@ async fn snapshot_format_is_stable() {
         "flowJobs",
         "flowExportJobs",
         "flowVersions",
+        "webConfigurations",
+        "webConfigurationVersions",
+        "webDeployments",
         "secrets",
         "defaults",
     ];
