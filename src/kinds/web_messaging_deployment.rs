@@ -340,7 +340,7 @@ impl OrgKind for Org {
             .description
             .map(Value::String)
             .or_else(|| live.and_then(|l| l.get("description")).cloned());
-        if let Some(description) = description.filter(|d| d.is_string()) {
+        if let Some(description) = description.filter(Value::is_string) {
             body.insert("description".into(), description);
         }
         let version = match spec.configuration_version {
@@ -398,7 +398,7 @@ impl OrgKind for Org {
     }
 
     fn details_needed(&self, declared: Option<&dyn Spec>) -> bool {
-        declared.and_then(downcast::<WebMessagingDeploymentSpec>).is_none_or(|s| s.follows_latest())
+        declared.and_then(downcast::<WebMessagingDeploymentSpec>).is_none_or(WebMessagingDeploymentSpec::follows_latest)
     }
 
     fn read_details<'a>(

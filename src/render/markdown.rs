@@ -227,8 +227,8 @@ pub fn drift(report: &DriftReport) -> String {
     out
 }
 
-/// A list of notes, `- \`Kind/name\`: note`, after a blank line; nothing
-/// when no object has notes.
+/// A list of notes, one line each (the object's address in code, then the
+/// note), after a blank line; nothing when no object has notes.
 fn write_notes<'a>(out: &mut String, objects: impl Iterator<Item = (String, &'a Vec<String>)>) {
     let mut first = true;
     for (address, notes) in objects {

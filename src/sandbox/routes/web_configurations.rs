@@ -389,7 +389,7 @@ pub fn published(store: &Store, id: &str) -> Vec<Value> {
             Some((number, v.clone()))
         })
         .collect();
-    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
     versions.into_iter().map(|(_, v)| v).collect()
 }
 

@@ -172,8 +172,8 @@ fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follo
         "{text}"
     );
     assert!(!text.contains("WebMessagingDeployment/kiosk"), "a pinned deployment stays: {text}");
-    let (_, json) = gcctl(&ctx, &["plan", "--output", "json", "set"]);
-    let plan: Value = serde_json::from_str(&json[..json.rfind('}').unwrap() + 1]).unwrap();
+    let json = ctx.run(&["plan", "--output", "json", "set"]);
+    let plan: Value = serde_json::from_slice(&json.stdout).unwrap();
     let updates: Vec<&str> = plan["changes"]
         .as_array()
         .unwrap()
