@@ -410,3 +410,27 @@ spec:
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
 }
+
+#[test]
+fn prune_deletes_deployments_before_the_configurations_they_use() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write("set/web.yaml", MANIFESTS);
+    assert_eq!(gcctl(&ctx, &["apply", "--auto-approve", "set"]).0, 0);
+    // The set keeps only the flow; both web messaging kinds are in scope.
+    let flow = &MANIFESTS[MANIFESTS.find("apiVersion: gcctl/v1\nkind: Flow").unwrap()..];
+    ctx.write("set/web.yaml", flow);
+    ctx.write(
+        "set/project.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata:\n  name: p\nspec:\n  prune:\n    - kind: WebMessagingConfiguration\n      names: [\"*\"]\n    - kind: WebMessagingDeployment\n      names: [\"*\"]\n",
+    );
+    let (code, text) =
+        gcctl(&ctx, &["apply", "--auto-approve", "--prune", "--parallelism", "1", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let order: Vec<&str> = text.lines().filter(|l| l.starts_with("deleted ")).collect();
+    assert_eq!(order.len(), 3, "{text}");
+    assert!(order[2].starts_with("deleted WebMessagingConfiguration/Acme Web"), "{text}");
+    let left = live.block_on(live.org.get(CONFIGS)).body;
+    assert_eq!(left["total"], 0, "{left}");
+    assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "--prune", "set"]).0, 0);
+}
