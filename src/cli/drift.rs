@@ -62,9 +62,17 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let started = Instant::now();
     let scope = ReadScope { all_kinds: args.include_unmanaged, ..ReadScope::default() };
     let (report, stats) = runtime.block_on(async {
-        let read = Box::pin(plan::read(&connection.client, &set, &scope));
-        let live = with_read_progress(&connection.client, printer, read).await?;
-        let plan = plan::build(&set, &live, connection.target.clone())?;
+        // Which org this is (one request that needs no permission), so
+        // that the report names it as a plan does.
+        let read = Box::pin(async {
+            futures::try_join!(
+                plan::read(&connection.client, &set, &scope),
+                plan::read::read_org(&connection.client)
+            )
+        });
+        let (live, org) = with_read_progress(&connection.client, printer, read).await?;
+        let target = connection.target.clone().with_org(org.as_ref());
+        let plan = plan::build(&set, &live, target)?;
         let options = DriftOptions {
             include_unmanaged: args.include_unmanaged,
             fail_on_unmanaged: args.fail_on_unmanaged,

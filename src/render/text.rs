@@ -202,7 +202,7 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
     let mut out = String::new();
     let env =
         report.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
-    let _ = writeln!(out, "Target: {} {}{env}", report.target.kind, report.target.location);
+    let _ = writeln!(out, "Target: {}{env}", report.target.describe());
     let s = &report.summary;
     // In-sync objects show only when there is something to know about them.
     let noted =

@@ -32,6 +32,8 @@ struct JsonReport {
 struct JsonTarget {
     kind: String,
     location: String,
+    org_id: Option<String>,
+    org_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +45,9 @@ struct JsonDeclared {
     id: Option<String>,
     /// `in-sync`, `drifted` or `missing`.
     status: String,
+    /// What a reader should know beyond the fields (absent when none).
+    #[serde(default)]
+    notes: Vec<String>,
     fields: Vec<JsonDrifted>,
 }
 

@@ -52,6 +52,9 @@ struct JsonChange {
     #[serde(default)]
     late_depends_on: Vec<String>,
     live_fingerprint: Option<String>,
+    /// Present only when not empty: what the change does beyond its fields.
+    #[serde(default)]
+    notes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
