@@ -69,6 +69,26 @@ pub fn sanitize(text: &str) -> String {
     format!("{cut}… ({} more characters)", count - MAX_TEXT_CHARS)
 }
 
+/// Multi-line server text made safe to show (a web deployment's snippet):
+/// as [`sanitize`], line by line, keeping the lines and their indentation;
+/// at most 200 lines.
+pub fn sanitize_lines(text: &str) -> String {
+    const MAX_LINES: usize = 200;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<String> = lines
+        .iter()
+        .take(MAX_LINES)
+        .map(|line| {
+            let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+            format!("{indent}{}", sanitize(line))
+        })
+        .collect();
+    if lines.len() > MAX_LINES {
+        out.push(format!("… ({} more lines)", lines.len() - MAX_LINES));
+    }
+    out.join("\n")
+}
+
 /// Read a response body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
     if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
@@ -115,5 +135,13 @@ mod tests {
         assert!(!clean.contains('\x1b') && !clean.contains('\n'));
         let long = "x".repeat(MAX_TEXT_CHARS + 10);
         assert!(sanitize(&long).ends_with("… (10 more characters)"));
+    }
+
+    #[test]
+    fn multi_line_text_keeps_its_lines_and_loses_control_characters() {
+        let text = "<script>\n  go(\u{1b}[31m'x')\n</script>";
+        assert_eq!(sanitize_lines(text), "<script>\n  go( [31m'x')\n</script>");
+        let long = "a\n".repeat(300);
+        assert!(sanitize_lines(&long).ends_with("… (100 more lines)"));
     }
 }

@@ -533,10 +533,12 @@ fn published_by(published: Option<&Value>) -> String {
     if number.is_some() && split_marker(description).1 == number {
         return BY_GCCTL.into();
     }
+    // Server text: sanitized before it is shown.
+    let clean = crate::api::untrusted::sanitize;
     let who = published.get("publishedUser").and_then(|u| {
-        let id = u.get("id")?.as_str()?;
+        let id = clean(u.get("id")?.as_str()?);
         Some(match u.get("name").and_then(Value::as_str) {
-            Some(name) => format!("{name} (id {id})"),
+            Some(name) => format!("{} (id {id})", clean(name)),
             None => format!("the user with id {id}"),
         })
     });
@@ -546,7 +548,7 @@ fn published_by(published: Option<&Value>) -> String {
         who.unwrap_or_else(|| "an unknown publisher".into())
     );
     if let Some(when) = published.get("datePublished").and_then(Value::as_str) {
-        text.push_str(&format!(" at {when}"));
+        text.push_str(&format!(" at {}", clean(when)));
     }
     text
 }

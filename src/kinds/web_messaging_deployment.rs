@@ -482,7 +482,10 @@ impl OrgKind for Org {
             Ok(created
                 .get("snippet")
                 .and_then(Value::as_str)
-                .map(|snippet| vec![format!("snippet to paste into the web page:\n{snippet}")])
+                .map(|snippet| {
+                    let snippet = crate::api::untrusted::sanitize_lines(snippet);
+                    vec![format!("snippet to paste into the web page:\n{snippet}")]
+                })
                 .unwrap_or_default())
         })
     }
