@@ -499,6 +499,12 @@ fn version_of(version: &Value) -> Option<u64> {
     version.get("version")?.as_str()?.parse().ok()
 }
 
+/// The latest published version in a `GET …/versions` listing (the draft is
+/// `"DRAFT"`; the provider takes the highest integer the same way).
+pub fn latest_of(versions: &[Value]) -> Option<u64> {
+    versions.iter().filter_map(version_of).max()
+}
+
 /// The content of a version or draft in spec space: the spec's fields,
 /// the description without the marker.
 fn content(version: &Value) -> Value {
@@ -679,8 +685,7 @@ impl OrgKind for Org {
                 .list_cursor(&format!("{COLLECTION}/{id}/versions"), &[], 100)
                 .await
                 .map_err(failed("versions"))?;
-            let latest = versions.iter().filter_map(version_of).max();
-            if let Some(latest) = latest {
+            if let Some(latest) = latest_of(&versions) {
                 let path = format!("{COLLECTION}/{id}/versions/{latest}");
                 let published = client.get(&path, &[]).await.map_err(failed("latest version"))?;
                 out.insert(PUBLISHED.into(), published);
@@ -784,7 +789,7 @@ fn draft_path(id: &str) -> String {
 pub async fn latest_version(op: &Op<'_>, id: &str) -> Result<Option<u64>, OpError> {
     let path = format!("{COLLECTION}/{id}/versions");
     let versions = op.list_cursor(&path, "reading the versions of").await?;
-    Ok(versions.iter().filter_map(version_of).max())
+    Ok(latest_of(&versions))
 }
 
 /// Wait until the draft is `Active`, publish it, and check that the new

@@ -29,7 +29,7 @@ use super::org::{
     ApiPaths, BodyError, Call, Details, Hook, IdResolver, Lookups, OrgKind, UpdateMethod, ref_name,
     require_id, typed,
 };
-use super::web_messaging_configuration::{latest_version, wait_active};
+use super::web_messaging_configuration::{latest_of, latest_version, wait_active};
 use super::{Kind, KindDef, RefTarget, Reference, Spec, downcast, parse_spec, schema_of};
 use crate::apply::ops::{Op, OpError};
 use crate::export::ExportCx;
@@ -421,11 +421,7 @@ impl OrgKind for Org {
                     source,
                 }
             })?;
-            let latest = versions
-                .iter()
-                .filter_map(|v| v.get("version")?.as_str()?.parse::<u64>().ok())
-                .max();
-            if let Some(latest) = latest {
+            if let Some(latest) = latest_of(&versions) {
                 out.insert(LATEST.into(), json!(latest));
             }
             Ok(out)

@@ -344,7 +344,7 @@ fn content(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
 
 /// `{id, selfUri}` of the caller when it is a user (the `…User` fields
 /// name users; a client caller leaves them out).
-fn user(caller: &Caller) -> Option<Value> {
+pub fn user(caller: &Caller) -> Option<Value> {
     match &caller.subject {
         Subject::User(_) => Some(caller.subject.reference()),
         Subject::Client(_) => None,

@@ -34,10 +34,10 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::input::{Body, Params, type_name};
+use super::input::{Body, Params, optional_ref, optional_str, required_str, type_name};
 use super::paging::render_cursor;
-use super::web_configurations::pending;
-use crate::sandbox::auth::{Caller, Subject};
+use super::web_configurations::{pending, user};
+use crate::sandbox::auth::Caller;
 use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::resource::{Resource, Spec};
@@ -68,36 +68,10 @@ impl Resource for WebDeployments {
     }
 }
 
-fn str_field(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(other) => Err(ApiError::bad_field(
-            key,
-            format!("The field '{key}' must be a string, not {}.", type_name(other)),
-        )),
-    }
-}
-
-/// The `id` of a reference field, if given.
-fn ref_field(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => match map.get("id") {
-            Some(Value::String(id)) => Ok(Some(id.clone())),
-            _ => Err(ApiError::missing_field(&format!("{key}.id"))),
-        },
-        Some(other) => Err(ApiError::bad_field(
-            key,
-            format!("The field '{key}' must be an object, not {}.", type_name(other)),
-        )),
-    }
-}
-
 /// The writable fields of a create or PUT body, checked against the org.
 fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     let mut out = Map::new();
-    let name = str_field(body, "name")?.ok_or_else(|| ApiError::missing_field("name"))?;
+    let name = required_str(body, "name")?;
     if name.trim().is_empty() || name.chars().count() > 100 {
         return Err(ApiError::bad_field(
             "name",
@@ -105,7 +79,7 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
         ));
     }
     out.insert("name".into(), json!(name));
-    if let Some(description) = str_field(body, "description")? {
+    if let Some(description) = optional_str(body, "description")? {
         out.insert("description".into(), json!(description));
     }
     let all = match body.get("allowAllDomains") {
@@ -198,7 +172,7 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
         ));
     }
     out.insert("configuration".into(), json!({"id": config_id, "version": version}));
-    let flow = ref_field(body, "flow")?.ok_or_else(|| ApiError::missing_field("flow.id"))?;
+    let flow = optional_ref(body, "flow")?.ok_or_else(|| ApiError::missing_field("flow.id"))?;
     let found = store.get(Kind::Flows, &flow).ok_or_else(|| {
         ApiError::bad_field("flow.id", format!("The flow {flow} does not exist."))
     })?;
@@ -213,7 +187,7 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
         ));
     }
     out.insert("flow".into(), json!({"id": flow}));
-    if let Some(content) = ref_field(body, "supportedContent")? {
+    if let Some(content) = optional_ref(body, "supportedContent")? {
         if store.get(Kind::SupportedContent, &content).is_none() {
             return Err(ApiError::bad_field(
                 "supportedContent.id",
@@ -283,13 +257,6 @@ fn route(store: &mut Store, id: &str, name: &str, flow: &str) {
     recipient["flow"] = json!({"id": flow});
     recipient["dateModified"] = json!(stamp);
     store.put(Kind::Recipients, id, recipient);
-}
-
-fn user(caller: &Caller) -> Option<Value> {
-    match &caller.subject {
-        Subject::User(_) => Some(caller.subject.reference()),
-        Subject::Client(_) => None,
-    }
 }
 
 async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
