@@ -428,6 +428,13 @@ impl OrgKind for Org {
         })
     }
 
+    fn notes(&self, _desired: &Value, live: Option<&Value>, _fields: &[FieldChange]) -> Vec<String> {
+        match live {
+            None => vec!["apply prints the snippet to paste into the web page once the deployment exists".into()],
+            Some(_) => Vec::new(),
+        }
+    }
+
     fn follows(&self, spec: &dyn Spec) -> Vec<Reference> {
         let Some(spec) = downcast::<WebMessagingDeploymentSpec>(spec) else { return Vec::new() };
         if !spec.follows_latest() {
