@@ -104,6 +104,9 @@ pub struct OpContext<'a> {
     pub consistency_window: Duration,
     /// How long to wait for a flow import job (see `ApplySettings::flow_job_timeout`).
     pub job_deadline: Duration,
+    /// Whether a flow locked by someone else may be unlocked (see
+    /// `ApplySettings::unlock_flows`).
+    pub unlock_flows: bool,
     /// The OAuth client id gcctl is calling with: never deleted.
     pub own_client_id: Option<String>,
     /// Creates whose outcome is unknown, across runs.
@@ -181,6 +184,16 @@ impl<'a> Op<'a> {
     /// How long to wait for a flow import job to end.
     pub fn job_deadline(&self) -> Duration {
         self.ctx.job_deadline
+    }
+
+    /// Whether gcctl may unlock a flow someone else holds (`--unlock-flows`).
+    pub fn unlock_flows(&self) -> bool {
+        self.ctx.unlock_flows
+    }
+
+    /// The caller gcctl acts as, when the plan read it.
+    pub fn caller(&self) -> Option<&crate::plan::caller::Caller> {
+        self.ctx.caller
     }
 
     /// Ids by name: created in this run, else read for the plan.

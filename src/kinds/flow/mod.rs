@@ -440,12 +440,20 @@ impl OrgKind for Org {
     fn calls(&self, change: &crate::plan::Change, _desired: &Value) -> Vec<Call> {
         use crate::plan::Action;
         match change.action {
-            Action::Create | Action::Update => vec![
+            Action::Create => vec![
+                ("POST", "/api/v2/flows/jobs"),
+                ("GET", "/api/v2/flows/jobs/{jobId}"),
+                ("GET", "/api/v2/flows/{flowId}"),
+            ],
+            // The flow is read first, for its lock.
+            Action::Update => vec![
+                ("GET", "/api/v2/flows/{flowId}"),
                 ("POST", "/api/v2/flows/jobs"),
                 ("GET", "/api/v2/flows/jobs/{jobId}"),
                 ("GET", "/api/v2/flows/{flowId}"),
             ],
             Action::Delete => vec![
+                ("GET", "/api/v2/flows/{flowId}"),
                 ("GET", "/api/v2/architect/dependencytracking/consumingresources"),
                 ("DELETE", "/api/v2/flows/{flowId}"),
             ],

@@ -389,7 +389,10 @@ async fn checkout(
         Subject::User(_) => "lockedUser",
         Subject::Client(_) => "lockedClient",
     };
-    flow[key] = json!({"id": caller.subject.id(), "selfUri": self_uri(caller.subject.kind(), caller.subject.id())});
+    let holder = user_ref(&store, Some(&caller.subject))
+        .or_else(|| client_ref(&store, Some(&caller.subject)))
+        .unwrap_or(Value::Null);
+    flow[key] = holder;
     save(&mut store, &flow)?;
     Ok(axum::Json(render(&store, &state, &flow)))
 }

@@ -5,8 +5,9 @@
 //! the API behind gcctl's back is reported by plan and drift (every
 //! format); a flow naming a missing queue fails with its job's message
 //! while the rest goes on; offline checks point into the flow file; export
-//! writes the YAML and round trips; prune unlocks and respects dependency
-//! tracking.
+//! writes the YAML and round trips; prune respects dependency tracking;
+//! a flow locked by someone else is neither published over nor deleted
+//! unless `--unlock-flows` says so.
 
 use std::process::Output;
 
@@ -434,14 +435,15 @@ fn in_queue_flow(name: &str) -> String {
 }
 
 #[tokio::test]
-async fn prune_unlocks_flows_and_keeps_those_still_in_use() {
+async fn prune_refuses_locked_flows_unless_asked_to_unlock_and_keeps_those_still_in_use() {
     let org = ApplyOrg::default().await;
     let api = &org.org;
     for name in ["Old Greeting", "Old Waiting Music"] {
         let state = publish_through_the_api(api, &in_queue_flow(name)).await;
         assert_eq!(state["status"], "Success", "{state}");
     }
-    // Someone holds the lock of the one nothing uses.
+    // Someone (the admin OAuth client; gcctl runs as the admin user) holds
+    // the lock of the one nothing uses.
     let unused = api.id_named("/api/v2/flows?name=Old%20Greeting", "Old Greeting").await;
     let checkout = api
         .call(Method::POST, &format!("/api/v2/flows/actions/checkout?flow={unused}"), None)
@@ -449,6 +451,20 @@ async fn prune_unlocks_flows_and_keeps_those_still_in_use() {
     assert_eq!(checkout.status, 200, "{:?}", checkout.body);
     org.ctx.write("set/all.yaml", PRUNE_SET);
     let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    let said = text(&apply);
+    assert_exit(&apply, 1);
+    let client = api.sandbox.client_id();
+    assert!(
+        said.contains(&format!("refusing to delete the flow: it is locked by OAuth client ")),
+        "{said}"
+    );
+    assert!(said.contains(&format!("(id {client})")), "the holder is named: {said}");
+    assert!(said.contains(&format!("POST /api/v2/flows/actions/unlock?flow={unused}")), "{said}");
+    assert!(said.contains("--unlock-flows"), "{said}");
+    assert_eq!(org.named(FLOWS, "Old Greeting").await.len(), 1, "a locked flow is kept");
+    assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 0);
+
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "--unlock-flows", "set"]).await;
     let said = text(&apply);
     assert_exit(&apply, 1);
     assert!(said.contains("deleted Flow/Old Greeting"), "{said}");
@@ -459,6 +475,49 @@ async fn prune_unlocks_flows_and_keeps_those_still_in_use() {
     assert_eq!(org.named(FLOWS, "Old Greeting").await.len(), 0);
     assert_eq!(org.named(FLOWS, "Old Waiting Music").await.len(), 1);
     assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 1);
+}
+
+/// A declared flow someone holds locked in Architect is not published over:
+/// the apply names the holder and sends no import job; `--unlock-flows`
+/// unlocks it and publishes.
+#[tokio::test]
+async fn a_locked_flow_is_not_published_over_unless_asked_to_unlock() {
+    let org = ApplyOrg::default().await;
+    let api = &org.org;
+    let flow = |said: &str| {
+        flow_doc(
+            "held",
+            "Held Inbound",
+            "INBOUNDSHORTMESSAGE",
+            "inboundShortMessage",
+            &format!("- sendResponse:\n    name: Hello\n    messageBody:\n      lit: {said}"),
+        )
+    };
+    org.ctx.write("set/flow.yaml", &flow("Hello"));
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let id = org.one(FLOWS, "Held Inbound").await["id"].as_str().unwrap().to_string();
+    let checkout = format!("/api/v2/flows/actions/checkout?flow={id}");
+    assert_eq!(api.call(Method::POST, &checkout, None).await.status, 200);
+
+    org.ctx.write("set/flow.yaml", &flow("Welcome"));
+    reset_stats(api).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    let said = text(&apply);
+    assert!(
+        said.contains("refusing to publish over the flow: it is locked by OAuth client"),
+        "{said}"
+    );
+    assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 0, "no job while locked");
+
+    let apply = org.gcctl(&["apply", "--auto-approve", "--unlock-flows", "set"]).await;
+    assert_exit(&apply, 0);
+    assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 1);
+    assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 1);
+    let live = org.one(FLOWS, "Held Inbound").await;
+    assert_eq!(live["publishedVersion"]["id"], "2.0", "{live}");
+    assert!(live.get("lockedClient").is_none(), "{live}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
 const IN_QUEUE_SET: &str = "
