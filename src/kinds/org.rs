@@ -539,6 +539,18 @@ pub trait OrgKind: Sync {
         &[]
     }
 
+    /// Notes for the plan about the declared objects of this kind, each
+    /// with the live object it matches: what gcctl deliberately leaves
+    /// alone and a reader should know, said once for all the objects it
+    /// concerns (a queue's membership that is not managed, say). Never a
+    /// change or a problem. Default: none.
+    fn plan_notes(
+        &self,
+        _declared: &[(&crate::manifest::Object, &Value)],
+    ) -> Vec<crate::plan::PlanNote> {
+        Vec::new()
+    }
+
     /// The later step of a change to `id` (see [`OrgKind::late_pointers`]);
     /// runs after the create or update, when the planned fields include a
     /// late one (or, for a create, the desired value has one).

@@ -634,6 +634,13 @@ impl super::org::OrgKind for Org {
         &["/members", "/memberGroups", "/wrapupCodes"]
     }
 
+    fn plan_notes(
+        &self,
+        declared: &[(&crate::manifest::Object, &serde_json::Value)],
+    ) -> Vec<crate::plan::PlanNote> {
+        membership::unmanaged_note(declared).into_iter().collect()
+    }
+
     fn details_needed(&self, declared: Option<&dyn Spec>) -> bool {
         match declared {
             Some(spec) => super::downcast::<RoutingQueueSpec>(spec)

@@ -587,6 +587,59 @@ pub async fn apply_codes(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpErro
     Ok(changed(&[("added", adds.len(), "wrap-up code"), ("removed", removes.len(), "wrap-up code")]))
 }
 
+/// How many queues a note names before it says "and N more".
+const NOTE_NAMES: usize = 5;
+
+/// The plan's one note about membership that is not managed: the declared
+/// queues that leave `members` out while the org shows direct members on
+/// them (`userMemberCount`, "the number of user members (i.e., non-group
+/// members)", from the queue list: no extra request). gcctl neither adds
+/// nor removes those agents; the note says so once, naming the queues, so
+/// that nobody mistakes silence for management (or fears a removal, the
+/// provider's issue #1705). Queues without direct members say nothing.
+pub fn unmanaged_note(
+    declared: &[(&crate::manifest::Object, &Value)],
+) -> Option<crate::plan::PlanNote> {
+    let mut queues: Vec<(String, String, u64)> = declared
+        .iter()
+        .filter_map(|(object, live)| {
+            let spec = crate::kinds::downcast::<RoutingQueueSpec>(object.spec.as_ref())?;
+            if spec.members.is_some() {
+                return None;
+            }
+            let count = live
+                .get("userMemberCount")
+                .or_else(|| live.get("memberCount"))
+                .and_then(Value::as_u64)
+                .filter(|n| *n > 0)?;
+            Some((object.id(), spec.name.clone(), count))
+        })
+        .collect();
+    if queues.is_empty() {
+        return None;
+    }
+    queues.sort();
+    let mut named: Vec<String> = queues
+        .iter()
+        .take(NOTE_NAMES)
+        .map(|(_, name, n)| format!("{name} ({n} agent{})", if *n == 1 { "" } else { "s" }))
+        .collect();
+    if queues.len() > NOTE_NAMES {
+        named.push(format!("and {} more", queues.len() - NOTE_NAMES));
+    }
+    let (count, queue, leave) = match queues.len() {
+        1 => (1, "queue", "whose manifest leaves"),
+        n => (n, "queues", "whose manifests leave"),
+    };
+    Some(crate::plan::PlanNote {
+        message: format!(
+            "queue membership is not managed for {count} {queue} with direct members in the org {leave} `members` out: {}; gcctl neither adds nor removes their agents (declare `members`, with `membership: include` or `exact`, to manage them)",
+            named.join(", ")
+        ),
+        objects: queues.into_iter().map(|(id, _, _)| id).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -371,3 +371,61 @@ fn a_saved_plan_goes_stale_when_a_member_changes() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("plan is stale") && text.contains("RoutingQueue/handover"), "{text}");
 }
+
+/// A declared queue that leaves `members` out while the org shows direct
+/// members on it gets one note in the plan, in every format, naming it;
+/// queues that declare members or have none are not named, and nothing
+/// changes.
+#[test]
+fn the_plan_notes_once_where_membership_is_not_managed() {
+    let generate = Generate { users: 2, ..Generate::default() };
+    let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
+    let ctx = connected(&live);
+    let queue = |handle: &str, name: &str, members: &str| {
+        format!(
+            "---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: {handle}}}\nspec:\n  name: {name}\n{members}"
+        )
+    };
+    let set = [
+        queue("noted", "Noted", ""),
+        queue("quiet", "Quiet", ""),
+        queue("managed", "Managed", "  members:\n    - email: bob@sandbox.gcctl.example\n"),
+    ]
+    .concat();
+    ctx.write("set/queues.yaml", &set);
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("Note:"), "no queue has undeclared members yet: {text}");
+    let noted = live.block_on(live.org.id_named(QUEUES, "Noted"));
+    let alice = user_id(&live, "alice@sandbox.gcctl.example");
+    let answer =
+        live.block_on(live.org.post(&format!("{QUEUES}/{noted}/members"), json!([{"id": alice}])));
+    assert_eq!(answer.status, 204, "{}", answer.body);
+
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "a note is not a change:\n{text}");
+    assert_eq!(text.matches("Note:").count(), 1, "{text}");
+    assert!(
+        text.contains("Note: queue membership is not managed for 1 queue with direct members in the org whose manifest leaves `members` out: Noted (1 agent); gcctl neither adds nor removes their agents"),
+        "{text}"
+    );
+    assert!(!text.contains("Quiet (") && !text.contains("Managed ("), "{text}");
+
+    let output = ctx.run(&["plan", "--output", "json", "set"]);
+    let plan: Value = serde_json::from_str(&stdout(&output)).expect("a JSON plan");
+    assert_eq!(plan["notes"].as_array().map(Vec::len), Some(1), "{plan}");
+    assert_eq!(plan["notes"][0]["objects"], json!(["RoutingQueue/noted"]), "{plan}");
+    let output = ctx.run(&["plan", "--output", "markdown", "set"]);
+    let markdown = stdout(&output);
+    assert_eq!(
+        markdown.matches("> **Note:** queue membership is not managed").count(),
+        1,
+        "{markdown}"
+    );
+
+    // Apply changes nothing: the agent stays.
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let members = members_of(&live, &noted);
+    assert_eq!(members, [member("alice", 1, "user")].into());
+}
