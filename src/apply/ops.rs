@@ -340,6 +340,42 @@ impl<'a> Op<'a> {
         self.ctx.client.patch(path, body).await.map_err(self.failed(doing))
     }
 
+    /// PATCH, retried on 409 (see [`Op::until_no_conflict`]).
+    pub async fn patch_retrying_conflicts(
+        &self,
+        path: &str,
+        body: &Value,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        self.until_no_conflict(doing, || self.ctx.client.patch(path, body)).await
+    }
+
+    /// DELETE, retried on 409 (see [`Op::until_no_conflict`]).
+    pub async fn delete_retrying_conflicts(&self, path: &str, doing: &str) -> Result<(), OpError> {
+        self.until_no_conflict(doing, || self.ctx.client.delete(path, &[])).await
+    }
+
+    /// An idempotent write retried on 409 with backoff for up to
+    /// [`CONFLICT_WINDOW`]: for documented conflicts that a retry settles
+    /// (the version mismatch of a user changed concurrently, API reference
+    /// §i, which the Terraform provider retries).
+    async fn until_no_conflict<T, F, Fut>(&self, doing: &str, call: F) -> Result<T, OpError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match call().await {
+                Err(err) if err.status() == Some(409) && started.elapsed() < CONFLICT_WINDOW => {
+                    poll_backoff(&mut wait).await;
+                }
+                result => return result.map_err(self.failed(doing)),
+            }
+        }
+    }
+
     /// PATCH, retried on 404 until the deadline: for a sub-resource that
     /// shows only once asynchronous processing is done (a queue member
     /// just added, whose ring number is set next).
@@ -464,6 +500,12 @@ impl<'a> Op<'a> {
 fn under(pointer: &str, prefix: &str) -> bool {
     pointer == prefix || pointer.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
 }
+
+/// How long a documented 409 is retried: the provider retries flow deletes
+/// for 30 s (API reference §h); for users' routing skills and languages it
+/// retries version mismatches (§i) for a time the reference does not give,
+/// so the same 30 s (UNVERIFIED).
+pub const CONFLICT_WINDOW: Duration = Duration::from_secs(30);
 
 /// Sleep for the current backoff step and grow it (polling only).
 pub async fn poll_backoff(wait: &mut Duration) {
@@ -770,7 +812,7 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
             Err(err)
                 if err.status() == Some(409)
                     && op.org().delete_retry_conflicts()
-                    && started.elapsed() < Duration::from_secs(30) =>
+                    && started.elapsed() < CONFLICT_WINDOW =>
             {
                 poll_backoff(&mut wait).await;
             }
