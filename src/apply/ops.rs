@@ -340,7 +340,8 @@ impl<'a> Op<'a> {
         self.ctx.client.patch(path, body).await.map_err(self.failed(doing))
     }
 
-    /// PATCH, retried on 409 (see [`Op::until_no_conflict`]).
+    /// PATCH, retried on 409 for up to [`CONFLICT_WINDOW`] (a documented
+    /// conflict that a retry settles).
     pub async fn patch_retrying_conflicts(
         &self,
         path: &str,
@@ -350,7 +351,7 @@ impl<'a> Op<'a> {
         self.until_no_conflict(doing, || self.ctx.client.patch(path, body)).await
     }
 
-    /// DELETE, retried on 409 (see [`Op::until_no_conflict`]).
+    /// DELETE, retried on 409 for up to [`CONFLICT_WINDOW`].
     pub async fn delete_retrying_conflicts(&self, path: &str, doing: &str) -> Result<(), OpError> {
         self.until_no_conflict(doing, || self.ctx.client.delete(path, &[])).await
     }

@@ -20,6 +20,16 @@
 //!   first: what an unlock does to the holder's draft is UNVERIFIED (the
 //!   provider says its force unlock publishes the draft), so it is never
 //!   done unasked.
+//!
+//! Not used: the validate job (`POST /api/v2/flows/validate/jobs`, preview).
+//! Its request names flows that already exist (`flows[].flow` is an
+//! `ArchitectFlowReference{id, name, type, version}`, API reference §h): it
+//! validates a version the org holds, not a YAML file, so it cannot tell a
+//! plan whether a declared definition would import without importing it
+//! first (which publishes). For an unchanged flow it would only add a job
+//! per flow to every plan. Definitions are checked offline
+//! ([`archy::check`]) and by the import job at apply, whose messages point
+//! at the YAML's lines.
 
 use std::time::{Duration, Instant};
 
