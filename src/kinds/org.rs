@@ -424,6 +424,10 @@ pub enum Lookup {
     PermissionCatalog,
     /// The org's groups, by name (`GET /api/v2/groups`).
     Groups,
+    /// The org's teams, by name (`GET /api/v2/teams`).
+    Teams,
+    /// The org's skill groups, by name (`GET /api/v2/routing/skillgroups`).
+    SkillGroups,
 }
 
 /// A boxed future borrowed for `'a`: what the asynchronous hooks return.

@@ -141,9 +141,8 @@ pub enum MembershipPolicy {
 pub struct MemberGroup {
     /// The group's name in the org.
     pub name: String,
-    /// `GROUP` (the default). Teams (`TEAM`) and skill groups
-    /// (`SKILLGROUP`) are member groups in the API too, but gcctl cannot
-    /// look them up yet: declaring one is a validation error.
+    /// `GROUP` (the default), `TEAM` or `SKILLGROUP`: the name is a group's,
+    /// a team's or a skill group's in the org.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub group_type: Option<MemberGroupType>,
 }
@@ -361,6 +360,13 @@ macro_rules! api_enum {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            /// The value as the API spells it.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
     };
 }
 
@@ -706,8 +712,9 @@ impl super::org::OrgKind for Org {
             for (i, group) in groups.iter().enumerate() {
                 let name = group.get("name").and_then(|v| v.as_str()).unwrap_or_default();
                 let pointer = format!("/memberGroups/{i}/name");
-                let id = require_id(ids, RefTarget::Group, name, &pointer)?;
                 let group_type = group.get("type").cloned().unwrap_or_else(|| "GROUP".into());
+                let target = membership::group_target(group_type.as_str());
+                let id = require_id(ids, target, name, &pointer)?;
                 refs.push(serde_json::json!({ "id": id, "type": group_type }));
             }
             declared["memberGroups"] = serde_json::Value::Array(refs);

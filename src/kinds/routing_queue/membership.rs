@@ -94,13 +94,11 @@ pub fn references(spec: &RoutingQueueSpec) -> Vec<Reference> {
         });
     }
     for (i, group) in spec.member_groups.iter().flatten().enumerate() {
-        if matches!(group.group_type, None | Some(MemberGroupType::Group)) {
-            refs.push(Reference {
-                pointer: format!("/spec/memberGroups/{i}/name"),
-                target: RefTarget::Group,
-                name: group.name.clone(),
-            });
-        }
+        refs.push(Reference {
+            pointer: format!("/spec/memberGroups/{i}/name"),
+            target: group_target(group.group_type.map(MemberGroupType::as_str)),
+            name: group.name.clone(),
+        });
     }
     for (i, code) in spec.wrapup_codes.iter().flatten().enumerate() {
         refs.push(Reference {
@@ -112,8 +110,18 @@ pub fn references(spec: &RoutingQueueSpec) -> Vec<Reference> {
     refs
 }
 
+/// What a member group of this `type` (`GROUP` when absent) names: a group,
+/// a team or a skill group.
+pub fn group_target(group_type: Option<&str>) -> RefTarget {
+    match group_type {
+        Some("TEAM") => RefTarget::Team,
+        Some("SKILLGROUP") => RefTarget::SkillGroup,
+        _ => RefTarget::Group,
+    }
+}
+
 /// Offline checks: emails, duplicates, ring numbers, a policy without
-/// members, member group types gcctl cannot look up.
+/// members, member groups listed twice.
 pub fn check(spec: &RoutingQueueSpec, findings: &mut Findings) {
     let mut emails = BTreeSet::new();
     for (i, member) in spec.members.iter().flatten().enumerate() {
@@ -141,13 +149,8 @@ pub fn check(spec: &RoutingQueueSpec, findings: &mut Findings) {
     let mut groups = BTreeSet::new();
     for (i, group) in spec.member_groups.iter().flatten().enumerate() {
         let at = format!("/spec/memberGroups/{i}");
-        if matches!(group.group_type, Some(MemberGroupType::Team | MemberGroupType::SkillGroup)) {
-            findings.error(
-                format!("{at}/type"),
-                "teams and skill groups cannot be member groups in gcctl yet: only GROUP",
-            );
-        }
-        if !groups.insert(&group.name) {
+        let group_type = group.group_type.unwrap_or(MemberGroupType::Group);
+        if !groups.insert((group_type.as_str(), &group.name)) {
             findings.error(format!("{at}/name"), format!("`{}` is listed twice", group.name));
         }
     }
@@ -256,7 +259,8 @@ pub fn to_spec(live: &Value, lookups: &Lookups, spec: &mut Map<String, Value>) {
         let groups = groups.iter().filter_map(|group| {
             let id = group.get("id")?.as_str()?;
             let embedded = group.get("name").and_then(Value::as_str);
-            let name = name_or_id(lookups.name_of(RefTarget::Group, id).or(embedded), id);
+            let target = group_target(group.get("type").and_then(Value::as_str));
+            let name = name_or_id(lookups.name_of(target, id).or(embedded), id);
             Some(json!({ "name": name, "type": group.get("type").cloned().unwrap_or(json!("GROUP")) }))
         });
         spec.insert("memberGroups".into(), sorted(groups.collect()));

@@ -429,3 +429,82 @@ fn the_plan_notes_once_where_membership_is_not_managed() {
     let members = members_of(&live, &noted);
     assert_eq!(members, [member("alice", 1, "user")].into());
 }
+
+/// Member groups of every type: a group, a team and a skill group, by name.
+/// Their users are members through them; the names are looked up only for
+/// the types declared; a name the org does not have is a plan error.
+#[test]
+fn teams_and_skill_groups_are_member_groups_too() {
+    let live = LiveSandbox::start(SandboxConfig::default());
+    let ctx = connected(&live);
+    let queue = |groups: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: mixed}}\nspec:\n  name: Mixed\n  memberGroups:\n{groups}"
+        )
+    };
+    let all = "    - name: Sandbox Agents\n    - {name: Sandbox Team, type: TEAM}\n    - {name: Sandbox Skill Group, type: SKILLGROUP}\n";
+    ctx.write("set/queue.yaml", &queue(all));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get("GET /api/v2/teams"), Some(&1), "{by_route:?}");
+    assert_eq!(by_route.get("GET /api/v2/routing/skillgroups"), Some(&1), "{by_route:?}");
+    let id = live.block_on(live.org.id_named(QUEUES, "Mixed"));
+    let read = live.block_on(live.org.get(&format!("{QUEUES}/{id}"))).body;
+    let types: BTreeSet<(&str, &str)> = read["memberGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap(), g["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("Sandbox Agents", "GROUP"),
+            ("Sandbox Skill Group", "SKILLGROUP"),
+            ("Sandbox Team", "TEAM")
+        ]
+        .into()
+    );
+    let expected: BTreeSet<_> = [
+        member("alice", 1, "group"),
+        member("bob", 1, "group"),
+        member("carol", 1, "group"),
+        member("dave", 1, "group"),
+    ]
+    .into();
+    assert_eq!(members_of(&live, &id), expected);
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "a second plan is clean:\n{text}");
+
+    // Export writes them by name and type; the round trip plans clean.
+    let (code, text) = gcctl(&ctx, &["export", "--kinds", "RoutingQueue", "--out", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    let exported = fs_err::read_to_string(ctx.path().join("exported/queues.yaml")).unwrap();
+    assert!(exported.contains("type: TEAM") && exported.contains("type: SKILLGROUP"), "{exported}");
+    let fresh_org = LiveSandbox::new();
+    let fresh = connected(&fresh_org);
+    let dir = ctx.path().join("exported");
+    let dir = dir.to_str().unwrap();
+    let (code, text) = gcctl(&fresh, &["apply", "--auto-approve", dir]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = gcctl(&fresh, &["plan", "--detailed-exitcode", dir]);
+    assert_eq!(code, 0, "the round trip plans clean:\n{text}");
+
+    // A team the org does not have, and no group lookups for absent types.
+    ctx.write("set/queue.yaml", &queue("    - {name: No Such Team, type: TEAM}\n"));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["plan", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(
+            "team `No Such Team` is neither declared in the manifests nor present in the org"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("set/queue.yaml:"), "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get("GET /api/v2/groups"), None, "{by_route:?}");
+    assert_eq!(by_route.get("GET /api/v2/routing/skillgroups"), None, "{by_route:?}");
+}
