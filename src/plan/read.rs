@@ -102,7 +102,8 @@ pub async fn read(
         needs.lookups.contains(&Lookup::SkillGroups),
         list(client, SKILL_GROUPS, Some(100), "skill groups"),
     );
-    let member_groups = async { futures::try_join!(groups, teams, skill_groups) };
+    // Boxed, as `caller` below: the three lists would make this future large.
+    let member_groups = Box::pin(async { futures::try_join!(groups, teams, skill_groups) });
     let emails: Vec<&String> = needs.users.iter().collect();
     let users = try_join_all(emails.chunks(USER_BATCH).map(|batch| search_users(client, batch)));
     // Boxed: each adds its state to this future, which callers hold across awaits.

@@ -454,10 +454,7 @@ async fn prune_refuses_locked_flows_unless_asked_to_unlock_and_keeps_those_still
     let said = text(&apply);
     assert_exit(&apply, 1);
     let client = api.sandbox.client_id();
-    assert!(
-        said.contains(&format!("refusing to delete the flow: it is locked by OAuth client ")),
-        "{said}"
-    );
+    assert!(said.contains("refusing to delete the flow: it is locked by OAuth client "), "{said}");
     assert!(said.contains(&format!("(id {client})")), "the holder is named: {said}");
     assert!(said.contains(&format!("POST /api/v2/flows/actions/unlock?flow={unused}")), "{said}");
     assert!(said.contains("--unlock-flows"), "{said}");
@@ -589,7 +586,7 @@ async fn wrapup_codes_named_in_a_flow_are_created_before_it_or_fail_its_job() {
 /// A flow in a `Flow` manifest named `handle`, of `archy_key`, whose one
 /// state runs `actions` (YAML lines at the actions' indentation).
 fn flow_doc(handle: &str, name: &str, flow_type: &str, archy_key: &str, actions: &str) -> String {
-    let actions: String = actions.lines().map(|l| format!("              {l}\n")).collect();
+    let actions: String = actions.lines().flat_map(|l| ["              ", l, "\n"]).collect();
     format!(
         "---\napiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: {handle}}}\nspec:\n  name: {name}\n  type: {flow_type}\n  definition: |\n    {archy_key}:\n      name: {name}\n      startUpRef: \"/{archy_key}/states/state[Start_1]\"\n      states:\n        - state:\n            name: Start\n            refId: Start_1\n            actions:\n{actions}              - disconnect:\n                  name: Done\n"
     )
