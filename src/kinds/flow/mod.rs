@@ -498,6 +498,35 @@ impl OrgKind for Org {
         Box::pin(jobs::before_delete(op, id))
     }
 
+    /// One note naming the declared flows someone holds locked (the flow
+    /// list shows `lockedUser` / `lockedClient`: no extra request), so the
+    /// plan warns before an apply refuses to publish over them.
+    fn plan_notes(&self, declared: &[(&Object, &Value)]) -> Vec<crate::plan::PlanNote> {
+        let locked: Vec<(String, String)> = declared
+            .iter()
+            .filter_map(|(object, live)| {
+                let holder = jobs::lock_holder(live, None)?;
+                let name = live.get("name").and_then(Value::as_str).unwrap_or(&object.name);
+                Some((object.id(), format!("\"{name}\" by {holder}")))
+            })
+            .collect();
+        if locked.is_empty() {
+            return Vec::new();
+        }
+        let (count, noun) = match locked.len() {
+            1 => (1, "flow is"),
+            n => (n, "flows are"),
+        };
+        let named: Vec<&str> = locked.iter().map(|(_, text)| text.as_str()).collect();
+        vec![crate::plan::PlanNote {
+            message: format!(
+                "{count} declared {noun} locked in Architect: {}; an apply that must publish over or delete a flow someone else holds refuses unless --unlock-flows",
+                named.join(", ")
+            ),
+            objects: locked.into_iter().map(|(id, _)| id).collect(),
+        }]
+    }
+
     fn delete_retry_conflicts(&self) -> bool {
         // "The provider retries 409 for up to 30 s" (API reference §h).
         true

@@ -496,6 +496,17 @@ async fn a_locked_flow_is_not_published_over_unless_asked_to_unlock() {
     let checkout = format!("/api/v2/flows/actions/checkout?flow={id}");
     assert_eq!(api.call(Method::POST, &checkout, None).await.status, 200);
 
+    // The plan says so before any apply.
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 0);
+    let said = text(&plan);
+    assert!(
+        said.contains(
+            "Note: 1 declared flow is locked in Architect: \"Held Inbound\" by OAuth client"
+        ),
+        "{said}"
+    );
+
     org.ctx.write("set/flow.yaml", &flow("Welcome"));
     reset_stats(api).await;
     let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
