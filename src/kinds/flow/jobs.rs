@@ -237,8 +237,11 @@ pub async fn download(client: &Client, id: &str, version: &str) -> Result<String
 
 /// Before a flow is deleted: refuse while another object uses it
 /// (dependency tracking's `consumingresources`; a queue that is pruned in
-/// the same run is deleted before it, as kinds delete in reverse order),
-/// and while someone else holds its lock (see [`ensure_unlocked`]).
+/// the same run is deleted before it, as kinds delete in reverse order; a
+/// flow that calls it and is pruned in the same run may not be, since flows
+/// are deleted in one wave: the refusal names it, and a second run deletes
+/// this one), and while someone else holds its lock (see
+/// [`ensure_unlocked`]).
 pub async fn before_delete(op: &Op<'_>, id: &str) -> Result<(), OpError> {
     let flow = op.get(&format!("/api/v2/flows/{id}"), "reading").await?;
     let flow_type = flow
@@ -286,8 +289,10 @@ pub(super) fn lock_holder(flow: &Value, caller: Option<&crate::plan::caller::Cal
     if caller.is_some_and(|c| c.id == id) {
         return None;
     }
+    // Names and ids come from the org: printed only once made safe.
+    let id = crate::api::untrusted::sanitize(id);
     Some(match holder.get("name").and_then(Value::as_str) {
-        Some(name) => format!("{kind} {name} (id {id})"),
+        Some(name) => format!("{kind} {} (id {id})", crate::api::untrusted::sanitize(name)),
         None => format!("{kind} id {id}"),
     })
 }
