@@ -112,8 +112,9 @@ fn list(kind: Kind, State(state): &State<Shared>, params: &Params) -> ApiResult<
         "entities": page,
         "selfUri": format!("{path}?pageSize={size}&after={start}{name}"),
     });
-    if start + size < found.len() {
-        out["nextUri"] = json!(format!("{path}?pageSize={size}&after={}{name}", start + size));
+    let next = start.saturating_add(size);
+    if next < found.len() {
+        out["nextUri"] = json!(format!("{path}?pageSize={size}&after={next}{name}"));
     }
     if start > 0 {
         out["previousUri"] =
