@@ -82,6 +82,10 @@ pub struct ApplySettings {
     /// How long to wait for a flow import job to end (real jobs take
     /// minutes; the provider waits up to 16).
     pub flow_job_timeout: Duration,
+    /// Unlock a flow locked by someone else before publishing over it or
+    /// deleting it (`--unlock-flows`). Off by default: a lock is someone's
+    /// edit in progress, and gcctl refuses, naming who holds it.
+    pub unlock_flows: bool,
     /// The OAuth client gcctl authenticates with (never deleted).
     pub own_client_id: Option<String>,
     /// Where creates whose outcome is unknown are recorded for the next run
@@ -342,6 +346,7 @@ pub async fn execute(
         deadline: settings.deadline,
         consistency_window: settings.consistency_window,
         job_deadline: settings.flow_job_timeout,
+        unlock_flows: settings.unlock_flows,
         own_client_id: settings.own_client_id.clone(),
         journal: settings.journal.clone(),
         caller: live.caller.as_ref(),

@@ -104,6 +104,9 @@ pub struct OpContext<'a> {
     pub consistency_window: Duration,
     /// How long to wait for a flow import job (see `ApplySettings::flow_job_timeout`).
     pub job_deadline: Duration,
+    /// Whether a flow locked by someone else may be unlocked (see
+    /// `ApplySettings::unlock_flows`).
+    pub unlock_flows: bool,
     /// The OAuth client id gcctl is calling with: never deleted.
     pub own_client_id: Option<String>,
     /// Creates whose outcome is unknown, across runs.
@@ -181,6 +184,16 @@ impl<'a> Op<'a> {
     /// How long to wait for a flow import job to end.
     pub fn job_deadline(&self) -> Duration {
         self.ctx.job_deadline
+    }
+
+    /// Whether gcctl may unlock a flow someone else holds (`--unlock-flows`).
+    pub fn unlock_flows(&self) -> bool {
+        self.ctx.unlock_flows
+    }
+
+    /// The caller gcctl acts as, when the plan read it.
+    pub fn caller(&self) -> Option<&crate::plan::caller::Caller> {
+        self.ctx.caller
     }
 
     /// Ids by name: created in this run, else read for the plan.
@@ -327,6 +340,43 @@ impl<'a> Op<'a> {
         self.ctx.client.patch(path, body).await.map_err(self.failed(doing))
     }
 
+    /// PATCH, retried on 409 for up to [`CONFLICT_WINDOW`] (a documented
+    /// conflict that a retry settles).
+    pub async fn patch_retrying_conflicts(
+        &self,
+        path: &str,
+        body: &Value,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        self.until_no_conflict(doing, || self.ctx.client.patch(path, body)).await
+    }
+
+    /// DELETE, retried on 409 for up to [`CONFLICT_WINDOW`].
+    pub async fn delete_retrying_conflicts(&self, path: &str, doing: &str) -> Result<(), OpError> {
+        self.until_no_conflict(doing, || self.ctx.client.delete(path, &[])).await
+    }
+
+    /// An idempotent write retried on 409 with backoff for up to
+    /// [`CONFLICT_WINDOW`]: for documented conflicts that a retry settles
+    /// (the version mismatch of a user changed concurrently, API reference
+    /// §i, which the Terraform provider retries).
+    async fn until_no_conflict<T, F, Fut>(&self, doing: &str, call: F) -> Result<T, OpError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match call().await {
+                Err(err) if err.status() == Some(409) && started.elapsed() < CONFLICT_WINDOW => {
+                    poll_backoff(&mut wait).await;
+                }
+                result => return result.map_err(self.failed(doing)),
+            }
+        }
+    }
+
     /// PATCH, retried on 404 until the deadline: for a sub-resource that
     /// shows only once asynchronous processing is done (a queue member
     /// just added, whose ring number is set next).
@@ -464,6 +514,12 @@ impl<'a> Op<'a> {
 fn under(pointer: &str, prefix: &str) -> bool {
     pointer == prefix || pointer.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
 }
+
+/// How long a documented 409 is retried: the provider retries flow deletes
+/// for 30 s (API reference §h); for users' routing skills and languages it
+/// retries version mismatches (§i) for a time the reference does not give,
+/// so the same 30 s (UNVERIFIED).
+pub const CONFLICT_WINDOW: Duration = Duration::from_secs(30);
 
 /// Sleep for the current backoff step and grow it (polling only).
 pub async fn poll_backoff(wait: &mut Duration) {
@@ -766,7 +822,7 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
             Err(err)
                 if err.status() == Some(409)
                     && op.org().delete_retry_conflicts()
-                    && started.elapsed() < Duration::from_secs(30) =>
+                    && started.elapsed() < CONFLICT_WINDOW =>
             {
                 poll_backoff(&mut wait).await;
             }

@@ -96,6 +96,13 @@ pub struct ApplyArgs {
     /// org runs the job; real jobs take minutes).
     #[arg(long, value_name = "SECONDS", env = "GCCTL_FLOW_JOB_TIMEOUT", default_value_t = ApplySettings::DEFAULT_FLOW_JOB_TIMEOUT.as_secs())]
     pub flow_job_timeout: u64,
+
+    /// Unlock a flow that someone else has locked (checked out in
+    /// Architect) before publishing over it or deleting it. Without it,
+    /// gcctl refuses and names who holds the lock: their unsaved edit may be
+    /// lost when the flow is unlocked.
+    #[arg(long)]
+    pub unlock_flows: bool,
 }
 
 /// Delete every object the manifests declare from the org, in reverse
@@ -136,6 +143,12 @@ pub struct DestroyArgs {
     #[arg(long, value_name = "SECONDS", env = "GCCTL_LOCK_TIMEOUT", default_value_t = 0)]
     pub lock_timeout: u64,
 
+    /// Unlock a flow that someone else has locked (checked out in
+    /// Architect) before deleting it; without it, gcctl refuses and names
+    /// who holds the lock.
+    #[arg(long)]
+    pub unlock_flows: bool,
+
     #[command(flatten)]
     pub connect: crate::cli::ConnectArgs,
 }
@@ -161,6 +174,7 @@ pub fn destroy(
         lock_timeout: args.lock_timeout,
         destroy: true,
         flow_job_timeout: ApplySettings::DEFAULT_FLOW_JOB_TIMEOUT.as_secs(),
+        unlock_flows: args.unlock_flows,
         connect: args.connect.clone(),
         consistency_window: ApplySettings::DEFAULT_CONSISTENCY_WINDOW.as_secs(),
     };
@@ -242,6 +256,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             deadline: Duration::from_secs(args.wait_timeout),
             consistency_window: Duration::from_secs(args.consistency_window),
             flow_job_timeout: Duration::from_secs(args.flow_job_timeout),
+            unlock_flows: args.unlock_flows,
             own_client_id: connection.client.own_client_id(),
             journal: Some(lock.journal()),
             interrupt: apply::Interrupt::default(),

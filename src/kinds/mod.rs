@@ -256,6 +256,10 @@ pub enum RefTarget {
     User,
     /// A group of users, by name (a queue's `memberGroups`).
     Group,
+    /// A team, by name (a queue's `memberGroups` of type `TEAM`).
+    Team,
+    /// A skill group, by name (a queue's `memberGroups` of type `SKILLGROUP`).
+    SkillGroup,
 }
 
 impl fmt::Display for RefTarget {
@@ -267,6 +271,8 @@ impl fmt::Display for RefTarget {
             RefTarget::Recipient => f.write_str("message recipient of the integration"),
             RefTarget::User => f.write_str("user"),
             RefTarget::Group => f.write_str("group"),
+            RefTarget::Team => f.write_str("team"),
+            RefTarget::SkillGroup => f.write_str("skill group"),
         }
     }
 }

@@ -449,6 +449,10 @@ pub enum Lookup {
     PermissionCatalog,
     /// The org's groups, by name (`GET /api/v2/groups`).
     Groups,
+    /// The org's teams, by name (`GET /api/v2/teams`).
+    Teams,
+    /// The org's skill groups, by name (`GET /api/v2/routing/skillgroups`).
+    SkillGroups,
 }
 
 /// A boxed future borrowed for `'a`: what the asynchronous hooks return.
@@ -562,6 +566,18 @@ pub trait OrgKind: Sync {
     /// not order the change itself, only its [`OrgKind::late`] step.
     fn late_pointers(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// Notes for the plan about the declared objects of this kind, each
+    /// with the live object it matches: what gcctl deliberately leaves
+    /// alone and a reader should know, said once for all the objects it
+    /// concerns (a queue's membership that is not managed, say). Never a
+    /// change or a problem. Default: none.
+    fn plan_notes(
+        &self,
+        _declared: &[(&crate::manifest::Object, &Value)],
+    ) -> Vec<crate::plan::PlanNote> {
+        Vec::new()
     }
 
     /// The later step of a change to `id` (see [`OrgKind::late_pointers`]);

@@ -3,20 +3,22 @@
 //! `division` (org division), `queueFlow` / `emailInQueueFlow` /
 //! `messageInQueueFlow` (org flows of the matching in-queue type),
 //! `outboundMessagingAddresses.openMessagingRecipient` (an
-//! `OpenMessagingIntegration`) and `memberGroups` (groups); plus what the
-//! queue's sub-resources hold: its direct `members` (users by email) with
-//! the `membership` policy, and the `wrapupCodes` it offers (see
-//! [`membership`]). Every field but `name` is optional; fields left out are
-//! not managed and keep their live values, because updates are a PUT of the
-//! live queue merged with the declared fields.
+//! `OpenMessagingIntegration`) and `memberGroups` (groups, teams and skill
+//! groups); plus what the queue's sub-resources hold: its direct `members`
+//! (users by email) with the `membership` policy, and the `wrapupCodes` it
+//! offers. Everything about membership (its types, reads, comparison and
+//! writes) lives in [`membership`]. Every field but `name` is optional;
+//! fields left out are not managed and keep their live values, because
+//! updates are a PUT of the live queue merged with the declared fields.
 //!
 //! Not covered (they refer to objects gcctl does not manage yet; they are
-//! preserved on update): teams and skill groups as member groups,
-//! conditional group routing and activation, prompts, scripts, canned
-//! responses, email addresses, `directRouting.backupQueueId`, callback
-//! flows, edge groups and sites.
+//! preserved on update): conditional group routing and activation, prompts,
+//! scripts, canned responses, email addresses, `directRouting.backupQueueId`,
+//! callback flows, edge groups and sites.
 
 pub mod membership;
+
+pub use membership::{MemberGroup, MemberGroupType, MembershipPolicy, QueueMember};
 
 use std::collections::BTreeMap;
 
@@ -110,44 +112,6 @@ pub struct RoutingQueueSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup_codes: Option<Vec<String>>,
 }
-
-/// A direct member of a queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct QueueMember {
-    /// The agent's email (compared case-insensitively); the user must exist
-    /// and be active.
-    pub email: String,
-    /// The bullseye ring the agent is in, 1 to 6 (new members get 1). Left
-    /// out: not managed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 6))]
-    pub ring_number: Option<i64>,
-}
-
-/// What `members` means for direct members that are not declared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MembershipPolicy {
-    /// Add the declared members; never remove anyone.
-    Include,
-    /// Add the declared members and remove every other direct member.
-    Exact,
-}
-
-/// A group whose users are members of the queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct MemberGroup {
-    /// The group's name in the org.
-    pub name: String,
-    /// `GROUP` (the default). Teams (`TEAM`) and skill groups
-    /// (`SKILLGROUP`) are member groups in the API too, but gcctl cannot
-    /// look them up yet: declaring one is a validation error.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub group_type: Option<MemberGroupType>,
-}
-
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -378,7 +342,6 @@ api_enum!(WrapupPrompt {
     MandatoryForcedTimeout = "MANDATORY_FORCED_TIMEOUT",
     AgentRequested = "AGENT_REQUESTED",
 });
-api_enum!(MemberGroupType { Group = "GROUP", Team = "TEAM", SkillGroup = "SKILLGROUP" });
 
 /// Flow reference fields and the flow type each needs.
 pub const FLOW_FIELDS: [(&str, &str); 3] = [
@@ -634,6 +597,13 @@ impl super::org::OrgKind for Org {
         &["/members", "/memberGroups", "/wrapupCodes"]
     }
 
+    fn plan_notes(
+        &self,
+        declared: &[(&crate::manifest::Object, &serde_json::Value)],
+    ) -> Vec<crate::plan::PlanNote> {
+        membership::unmanaged_note(declared).into_iter().collect()
+    }
+
     fn details_needed(&self, declared: Option<&dyn Spec>) -> bool {
         match declared {
             Some(spec) => super::downcast::<RoutingQueueSpec>(spec)
@@ -665,9 +635,7 @@ impl super::org::OrgKind for Org {
                 .get("id")
                 .and_then(serde_json::Value::as_str)
                 .ok_or_else(|| op.fail("the created queue has no id"))?;
-            let mut notes = membership::apply_members(op, id).await?;
-            notes.extend(membership::apply_codes(op, id).await?);
-            Ok(notes)
+            membership::apply_sub_resources(op, id, true).await
         })
     }
 
@@ -694,16 +662,8 @@ impl super::org::OrgKind for Org {
                 map.remove(key);
             }
         }
-        if let Some(groups) = desired.get("memberGroups").and_then(|v| v.as_array()) {
-            let mut refs = Vec::new();
-            for (i, group) in groups.iter().enumerate() {
-                let name = group.get("name").and_then(|v| v.as_str()).unwrap_or_default();
-                let pointer = format!("/memberGroups/{i}/name");
-                let id = require_id(ids, RefTarget::Group, name, &pointer)?;
-                let group_type = group.get("type").cloned().unwrap_or_else(|| "GROUP".into());
-                refs.push(serde_json::json!({ "id": id, "type": group_type }));
-            }
-            declared["memberGroups"] = serde_json::Value::Array(refs);
+        if let Some(groups) = membership::member_group_refs(desired, ids)? {
+            declared["memberGroups"] = groups;
         }
         if let Some(name) = desired.get("division").and_then(|v| v.as_str()) {
             declared["division"] =
@@ -727,13 +687,7 @@ impl super::org::OrgKind for Org {
         }
         let mut body = live
             .map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &QUEUE_WRITABLE));
-        // Live member groups go back as `{id, type}`: their names, counts
-        // and divisions are the server's.
-        if let Some(groups) = body.get_mut("memberGroups").and_then(|v| v.as_array_mut()) {
-            for group in groups.iter_mut() {
-                *group = serde_json::json!({ "id": group.get("id"), "type": group.get("type") });
-            }
-        }
+        membership::live_member_groups(&mut body);
         super::org::merge(&mut body, &declared);
         if live.is_some() {
             // A PUT keeps the queue's division; a move is its own call (see
@@ -770,12 +724,7 @@ impl super::org::OrgKind for Org {
             if membership::changes_queue_itself(op.change, &["/division"]) {
                 op.write_declared(id).await?;
             }
-            if op.changed("/members") || op.changed("/membership") {
-                notes.extend(membership::apply_members(op, id).await?);
-            }
-            if op.changed("/wrapupCodes") {
-                notes.extend(membership::apply_codes(op, id).await?);
-            }
+            notes.extend(membership::apply_sub_resources(op, id, false).await?);
             Ok(notes)
         })
     }

@@ -21,9 +21,13 @@
 //! time (`DELETE …/routingskills/{skillId}`, `…/routinglanguages/{languageId}`),
 //! then additions and changed proficiencies with `PATCH …/bulk`, 50 a call
 //! ("Bulk API restricts skills adds to 50 per call"; "Max 50 routing
-//! languages in request body", PY). The provider also retries on version
-//! conflicts (409); gcctl's client retries what the API marks retryable, and
-//! a conflict fails the change (a re-run applies it).
+//! languages in request body", PY). Like the provider, gcctl retries these
+//! writes on a version conflict (409: "does not match the current version",
+//! the user was changed concurrently) with backoff for up to
+//! [`crate::apply::ops::CONFLICT_WINDOW`]; both writes are idempotent (a
+//! bulk PATCH sets proficiencies, a DELETE of what is gone is skipped), so a
+//! retry never doubles anything. A conflict that outlasts the window fails
+//! the change, naming the call and its correlation id.
 //!
 //! Profiles are not exported: exporting them would read every user's skills
 //! and languages.
@@ -392,15 +396,16 @@ async fn apply_list(op: &Op<'_>, api: &Api, user: &str) -> Result<Vec<String>, O
         .filter(|(id, p)| held.get(*id).is_none_or(|h| (h - **p).abs() > f64::EPSILON))
         .collect();
     for id in &removes {
-        match op.delete(&format!("{path}/{id}"), &format!("removing a routing {} from", api.field)).await {
+        let doing = format!("removing a routing {} from", api.field);
+        match op.delete_retrying_conflicts(&format!("{path}/{id}"), &doing).await {
             Err(OpError::Api { source, .. }) if source.is_not_found() => {}
             other => other?,
         }
     }
     for batch in upserts.chunks(BATCH) {
         let body: Vec<Value> = batch.iter().map(|(id, p)| json!({ "id": id, "proficiency": p })).collect();
-        op.patch(&format!("{path}/bulk"), &Value::Array(body), &format!("assigning routing {} to", api.field))
-            .await?;
+        let doing = format!("assigning routing {} to", api.field);
+        op.patch_retrying_conflicts(&format!("{path}/bulk"), &Value::Array(body), &doing).await?;
     }
     let what = if api.field == "skills" { "skill" } else { "language" };
     let mut parts = Vec::new();

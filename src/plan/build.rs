@@ -2,6 +2,8 @@
 //! object to the org by exact name, resolve references, diff, and add
 //! prunes. Pure: no I/O, so it is tested without HTTP.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::diff::{DiffOptions, diff};
@@ -59,7 +61,22 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
         destroy: false,
         changes,
         summary,
+        notes: notes(set, &live_names),
     })
+}
+
+/// The notes of each kind about its declared objects and the live object
+/// each matches (see `OrgKind::plan_notes`).
+fn notes(set: &ManifestSet, live_names: &LiveNames<'_>) -> Vec<super::PlanNote> {
+    let mut by_kind: BTreeMap<LiveKind, Vec<(&Object, &Value)>> = BTreeMap::new();
+    for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
+        let org = kind.org();
+        let org_name = object.org_name().unwrap_or(&object.name);
+        if let [live] = live_matches(object, org, org_name, live_names).as_slice() {
+            by_kind.entry(kind).or_default().push((object, live));
+        }
+    }
+    by_kind.into_iter().flat_map(|(kind, declared)| kind.org().plan_notes(&declared)).collect()
 }
 
 /// The plan that deletes every declared object the org has (`gcctl
@@ -144,6 +161,7 @@ pub fn build_destroy(
         destroy: true,
         changes,
         summary,
+        notes: Vec::new(),
     })
 }
 

@@ -116,6 +116,22 @@ pub struct Plan {
     /// Every declared org object (no-ops included) and every prune, in order.
     pub changes: Vec<Change>,
     pub summary: Summary,
+    /// What the plan leaves alone on purpose and a reader should know
+    /// (see [`PlanNote`]); absent when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<PlanNote>,
+}
+
+/// A note of the plan: something gcctl deliberately does not change,
+/// said once for all the objects it concerns (not a change, not a
+/// problem; it never affects the exit code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanNote {
+    /// The note in words, naming the objects.
+    pub message: String,
+    /// `Kind/name` of the declared objects it concerns.
+    pub objects: Vec<String>,
 }
 
 /// One object's planned action.

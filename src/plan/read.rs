@@ -62,6 +62,10 @@ const DIVISIONS: &str = "/api/v2/authorization/divisions";
 const RECIPIENTS: &str = "/api/v2/routing/message/recipients";
 const FLOWS: &str = "/api/v2/flows";
 const GROUPS: &str = "/api/v2/groups";
+/// Teams and skill groups: cursor listings (followed through `nextUri`),
+/// read only when a declared queue names one as a member group.
+const TEAMS: &str = "/api/v2/teams";
+const SKILL_GROUPS: &str = "/api/v2/routing/skillgroups";
 const USER_SEARCH: &str = "/api/v2/users/search";
 /// Emails per users search request. The search's largest page size is
 /// UNVERIFIED (100 is asked for); 50 emails leave room for users that share
@@ -91,6 +95,15 @@ pub async fn read(
         needs.lookups.contains(&Lookup::Groups),
         list(client, GROUPS, Some(500), "groups"),
     );
+    // 100: the largest page size asked for (the SDK docs give no maximum).
+    let teams =
+        optional(needs.lookups.contains(&Lookup::Teams), list(client, TEAMS, Some(100), "teams"));
+    let skill_groups = optional(
+        needs.lookups.contains(&Lookup::SkillGroups),
+        list(client, SKILL_GROUPS, Some(100), "skill groups"),
+    );
+    // Boxed, as `caller` below: the three lists would make this future large.
+    let member_groups = Box::pin(async { futures::try_join!(groups, teams, skill_groups) });
     let emails: Vec<&String> = needs.users.iter().collect();
     let users = try_join_all(emails.chunks(USER_BATCH).map(|batch| search_users(client, batch)));
     // Boxed: each adds its state to this future, which callers hold across awaits.
@@ -102,9 +115,18 @@ pub async fn read(
         needs.lookups.contains(&Lookup::PermissionCatalog),
         read_catalog(client),
     ));
-    let (lists, defaults, divisions, recipients, flows, caller, catalog, groups, users) = futures::try_join!(
-        lists, defaults, divisions, recipients, flows, caller, catalog, groups, users
+    let (lists, defaults, divisions, recipients, flows, caller, catalog, member_groups, users) = futures::try_join!(
+        lists,
+        defaults,
+        divisions,
+        recipients,
+        flows,
+        caller,
+        catalog,
+        member_groups,
+        users
     )?;
+    let (groups, teams, skill_groups) = member_groups;
 
     let (caller, org) = caller.unzip();
     let mut live = LiveOrg { caller: caller.flatten(), org: org.flatten(), ..LiveOrg::default() };
@@ -128,6 +150,12 @@ pub async fn read(
     }
     for group in groups.iter().flatten() {
         lookups.insert_named(RefTarget::Group, group);
+    }
+    for team in teams.iter().flatten() {
+        lookups.insert_named(RefTarget::Team, team);
+    }
+    for skill_group in skill_groups.iter().flatten() {
+        lookups.insert_named(RefTarget::SkillGroup, skill_group);
     }
     for user in users.iter().flatten() {
         record_user(lookups, user);
@@ -353,6 +381,12 @@ impl Needs {
                 }
                 RefTarget::Group => {
                     needs.lookups.insert(Lookup::Groups);
+                }
+                RefTarget::Team => {
+                    needs.lookups.insert(Lookup::Teams);
+                }
+                RefTarget::SkillGroup => {
+                    needs.lookups.insert(Lookup::SkillGroups);
                 }
                 RefTarget::User => {
                     needs.users.insert(reference.name.to_lowercase());

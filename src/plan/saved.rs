@@ -364,6 +364,7 @@ mod tests {
             destroy: false,
             changes: Vec::new(),
             summary: super::super::Summary::default(),
+            notes: Vec::new(),
         };
         let saved = SavedPlan::new(&[PathBuf::from("a"), PathBuf::from("b c")], None, plan);
         assert_eq!(

@@ -22,6 +22,9 @@ pub fn plan(plan: &Plan) -> String {
         "Target: {} `{}`{env} · {} unchanged\n",
         plan.target.kind, plan.target.location, s.no_op
     );
+    for note in &plan.notes {
+        let _ = writeln!(out, "> **Note:** {}\n", html(&note.message));
+    }
     let changing: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if changing.is_empty() {
         out.push_str("**No changes.** The org matches the manifests.\n");

@@ -27,6 +27,7 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
             plan.summary.no_op,
             if plan.summary.no_op == 1 { "" } else { "s" }
         );
+        write_plan_notes(&mut out, plan, printer);
         return out;
     }
     let _ = writeln!(out, "\nSymbols: + create, ~ update in place, - delete");
@@ -51,7 +52,21 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
         s.delete,
         s.no_op
     );
+    write_plan_notes(&mut out, plan, printer);
     out
+}
+
+/// The plan's notes, each once, after the summary.
+fn write_plan_notes(out: &mut String, plan: &Plan, printer: &Printer) {
+    for note in &plan.notes {
+        let _ = writeln!(
+            out,
+            "
+{} {}",
+            printer.paint_stdout("Note:", Role::Heading),
+            note.message
+        );
+    }
 }
 
 fn render_change(out: &mut String, change: &Change, prune: bool, printer: &Printer) {

@@ -64,6 +64,17 @@ static EXTRA: LazyLock<Vec<Requirement>> = LazyLock::new(|| {
         requirement("POST", grant, Mode::Any, &["authorization:grant:add"]),
         // AuthorizationApi.md DeleteAuthorizationSubjectDivisionRole: ANY authorization:grant:delete.
         requirement("DELETE", grant, Mode::Any, &["authorization:grant:delete"]),
+        // TeamsApi.md GetTeams and GetTeam: ANY groups:team:view.
+        requirement("GET", "/api/v2/teams", Mode::Any, &["groups:team:view"]),
+        requirement("GET", "/api/v2/teams/{teamId}", Mode::Any, &["groups:team:view"]),
+        // RoutingApi.md GetRoutingSkillgroups and GetRoutingSkillgroup: ANY routing:skillGroup:view.
+        requirement("GET", "/api/v2/routing/skillgroups", Mode::Any, &["routing:skillGroup:view"]),
+        requirement(
+            "GET",
+            "/api/v2/routing/skillgroups/{skillGroupId}",
+            Mode::Any,
+            &["routing:skillGroup:view"],
+        ),
     ]
 });
 

@@ -46,6 +46,10 @@ pub const AGENTS_GROUP: &str = "Sandbox Agents";
 /// Emails of the seeded group's members.
 const AGENTS_GROUP_MEMBERS: &[&str] =
     &["carol@sandbox.gcctl.example", "dave@sandbox.gcctl.example"];
+/// The seeded team, with Bob as its member.
+pub const AGENTS_TEAM: &str = "Sandbox Team";
+/// The seeded skill group, with Alice as its member.
+pub const AGENTS_SKILL_GROUP: &str = "Sandbox Skill Group";
 
 /// Seeded flows: (name, type). Names repeat across types, as on real orgs.
 /// They stand for flows made elsewhere (in Architect) that manifests refer
@@ -317,6 +321,35 @@ fn seed_agents(store: &mut Store, home: &str) {
         }),
     );
     store.put(Kind::GroupMembers, &group, json!({"groupId": group, "userIds": members}));
+    let member = |email: &str| {
+        store
+            .all(Kind::Users)
+            .find(|u| u.get("email").and_then(Value::as_str) == Some(email))
+            .and_then(|u| u.get("id"))
+            .cloned()
+    };
+    let (bob, alice) = (member("bob@sandbox.gcctl.example"), member("alice@sandbox.gcctl.example"));
+    let team = new_id();
+    store.put(
+        Kind::Teams,
+        &team,
+        json!({"id": team, "name": AGENTS_TEAM, "description": "A team of the sandbox org",
+            "division": {"id": home}, "dateCreated": now(), "dateModified": now()}),
+    );
+    store.put(Kind::GroupMembers, &team, json!({"groupId": team, "userIds": [bob]}));
+    let skill_group = new_id();
+    store.put(
+        Kind::SkillGroups,
+        &skill_group,
+        json!({"id": skill_group, "name": AGENTS_SKILL_GROUP, "description": "A skill group of the sandbox org",
+            "division": {"id": home}, "status": "Complete",
+            "dateCreated": now(), "dateModified": now()}),
+    );
+    store.put(
+        Kind::GroupMembers,
+        &skill_group,
+        json!({"groupId": skill_group, "userIds": [alice]}),
+    );
 }
 
 fn seed_messaging(store: &mut Store) {

@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -37,6 +37,9 @@ pub struct AppState {
     limiter: Option<Mutex<RateLimiter>>,
     faults: Mutex<Faults>,
     stats: Mutex<Stats>,
+    /// Pending version conflicts per user id: how many of the user's next
+    /// routing skill or language writes answer 409 (`/_sandbox/conflicts`).
+    conflicts: Mutex<std::collections::HashMap<String, u32>>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -48,6 +51,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl AppState {
     pub fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
+    }
+
+    /// Whether this write to `user`'s routing skills or languages meets a
+    /// pending version conflict (and uses it up).
+    pub fn take_conflict(&self, user: &str) -> bool {
+        let mut conflicts = lock(&self.conflicts);
+        match conflicts.get_mut(user) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        }
     }
     pub fn tokens(&self) -> MutexGuard<'_, Tokens> {
         lock(&self.tokens)
@@ -160,6 +176,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         store: Mutex::new(store),
         tokens: Mutex::new(Tokens::default()),
         stats: Mutex::new(Stats::default()),
+        conflicts: Mutex::new(std::collections::HashMap::new()),
         config,
     });
     let user_token =
@@ -197,6 +214,7 @@ fn router(state: Shared) -> Router {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/users", post(seed::put_user))
+        .route("/_sandbox/conflicts", post(conflicts))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
@@ -206,6 +224,26 @@ fn router(state: Shared) -> Router {
 async fn stats(State(state): State<Shared>) -> Response {
     let snapshot = state.stats().clone();
     axum::Json(snapshot).into_response()
+}
+
+/// `POST /_sandbox/conflicts` `{"userId", "writes"}`: someone else changes
+/// the user concurrently, so its next `writes` writes of routing skills or
+/// languages (bulk PATCH or PUT, DELETE of one) answer 409, the version
+/// mismatch the Terraform provider retries (API reference §i).
+async fn conflicts(State(state): State<Shared>, body: axum::body::Bytes) -> Response {
+    let parsed: Result<Value, _> = serde_json::from_slice(&body);
+    let request = parsed.ok().and_then(|v| {
+        Some((
+            v.get("userId")?.as_str()?.to_string(),
+            u32::try_from(v.get("writes")?.as_u64()?).ok()?,
+        ))
+    });
+    let Some((user, writes)) = request else {
+        return ApiError::bad_request("expected {\"userId\": \"…\", \"writes\": N}")
+            .into_response();
+    };
+    lock(&state.conflicts).insert(user.clone(), writes);
+    axum::Json(json!({"userId": user, "writes": writes})).into_response()
 }
 
 async fn reset(State(state): State<Shared>) -> Response {

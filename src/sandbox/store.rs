@@ -81,9 +81,14 @@ kinds! {
     Users = "users",
     /// Groups of users (read-only through the API; seeded).
     Groups = "groups",
-    /// Members of groups, keyed by group id: `{"groupId", "userIds": [...]}`.
-    /// Server-side only (the `Group` model has no member list); it makes the
-    /// group-derived members of queues whose `memberGroups` name the group.
+    /// Teams (read-only through the API; seeded; `routes::teams`).
+    Teams = "teams",
+    /// Skill groups (read-only through the API; seeded; `routes::teams`).
+    SkillGroups = "skillGroups",
+    /// Members of groups, teams and skill groups, keyed by the group's id:
+    /// `{"groupId", "userIds": [...]}`. Server-side only (their models have
+    /// no member list); it makes the group-derived members of queues whose
+    /// `memberGroups` name them.
     GroupMembers = "groupMembers",
     /// Direct members of queues, keyed by queue id: `{"queueId", "members":
     /// [{"userId", "ringNumber", "joined", "visibleAt", "removedAt"}]}`.

@@ -152,9 +152,46 @@ pub struct Inspection {
     /// referenced by name as `{lit: {name: …}}`, API reference §h, after the
     /// Terraform provider's `outboundcall_flow_example.yaml`).
     pub wrapup_codes: Vec<Located>,
+    /// Other flows the flow names, with the type the action implies when it
+    /// implies one (see [`FlowRef`]).
+    pub flows: Vec<FlowRef>,
     /// Where `startUpRef` points, and the `refId`s of the states and tasks.
     pub startup_ref: Option<Located>,
     pub ref_ids: Vec<String>,
+}
+
+/// Another flow named inside a definition.
+///
+/// Shapes read (UNVERIFIED beyond public Archy files: the API reference
+/// quotes no flow-to-flow example; these follow Archy YAML found in public
+/// repositories, with objects referenced by name as everywhere else):
+///
+/// - `callCommonModule: {commonModule: {<module name>: {ver_latestPublished: …}}}`:
+///   a `COMMONMODULE` flow, named by the one key under `commonModule`;
+/// - `transferToFlow: {targetFlow: {name: …}}` (or `{lit: {name: …}}`): a
+///   flow of the inbound type of the referring flow's family (calls to
+///   `INBOUNDCALL`, messages to `INBOUNDSHORTMESSAGE`, emails to
+///   `INBOUNDEMAIL`, which is what Architect's "Transfer to Flow" offers;
+///   UNVERIFIED for in-queue flows); in a common module or workflow the type
+///   is left open (`None`: any flow with that name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRef {
+    pub name: Located,
+    pub flow_type: Option<FlowType>,
+}
+
+impl FlowType {
+    /// The flow type "Transfer to Flow" targets from a flow of this type.
+    pub fn transfer_target(self) -> Option<FlowType> {
+        match self {
+            FlowType::InboundCall | FlowType::InqueueCall => Some(FlowType::InboundCall),
+            FlowType::InboundShortMessage | FlowType::InqueueShortMessage => {
+                Some(FlowType::InboundShortMessage)
+            }
+            FlowType::InboundEmail | FlowType::InqueueEmail => Some(FlowType::InboundEmail),
+            FlowType::CommonModule | FlowType::Workflow => None,
+        }
+    }
 }
 
 /// Why a definition cannot be read at all.
@@ -196,15 +233,16 @@ pub fn inspect(text: &str) -> Result<Inspection, Unreadable> {
     let mut keys = entries.iter();
     if let Some((key, body)) = keys.next() {
         let located = Located { text: key.name.clone(), loc: key.loc };
-        inspection.top_key = Some((located, FlowType::of_archy_key(&key.name)));
-        read_body(body, &mut inspection);
+        let flow_type = FlowType::of_archy_key(&key.name);
+        inspection.top_key = Some((located, flow_type));
+        read_body(body, flow_type, &mut inspection);
     }
     inspection.extra_keys =
         keys.map(|(k, _)| Located { text: k.name.clone(), loc: k.loc }).collect();
     Ok(inspection)
 }
 
-fn read_body(body: &Node, inspection: &mut Inspection) {
+fn read_body(body: &Node, flow_type: Option<FlowType>, inspection: &mut Inspection) {
     let string = |key: &str| {
         body.get(key).and_then(|n| n.as_str().map(|s| Located { text: s.to_string(), loc: n.loc }))
     };
@@ -217,11 +255,12 @@ fn read_body(body: &Node, inspection: &mut Inspection) {
             inspection.description = Some((Located { text: text.to_string(), loc: node.loc }, one_line));
         }
     }
-    walk(body, inspection);
+    walk(body, flow_type, inspection);
 }
 
-/// Collect the queues named anywhere in the flow, and every `refId`.
-fn walk(node: &Node, inspection: &mut Inspection) {
+/// Collect the queues, wrap-up codes and flows named anywhere in the flow,
+/// and every `refId`.
+fn walk(node: &Node, flow_type: Option<FlowType>, inspection: &mut Inspection) {
     match &node.value {
         Value::Map(entries) => {
             for (key, value) in entries {
@@ -244,6 +283,30 @@ fn walk(node: &Node, inspection: &mut Inspection) {
                             }
                         }
                     }
+                    "callCommonModule" => {
+                        let modules = value.get("commonModule").map(|m| &m.value);
+                        if let Some(Value::Map(modules)) = modules {
+                            if let Some((module, _)) = modules.first() {
+                                inspection.flows.push(FlowRef {
+                                    name: Located { text: module.name.clone(), loc: module.loc },
+                                    flow_type: Some(FlowType::CommonModule),
+                                });
+                            }
+                        }
+                    }
+                    "transferToFlow" => {
+                        let target = value.get("targetFlow");
+                        let name = target.and_then(|t| {
+                            lit_name(t).or_else(|| {
+                                let n = t.get("name")?;
+                                Some(Located { text: n.as_str()?.to_string(), loc: n.loc })
+                            })
+                        });
+                        if let Some(name) = name {
+                            let flow_type = flow_type.and_then(FlowType::transfer_target);
+                            inspection.flows.push(FlowRef { name, flow_type });
+                        }
+                    }
                     "refId" => {
                         if let Some(text) = value.as_str() {
                             inspection.ref_ids.push(text.to_string());
@@ -251,10 +314,10 @@ fn walk(node: &Node, inspection: &mut Inspection) {
                     }
                     _ => {}
                 }
-                walk(value, inspection);
+                walk(value, flow_type, inspection);
             }
         }
-        Value::Seq(items) => items.iter().for_each(|n| walk(n, inspection)),
+        Value::Seq(items) => items.iter().for_each(|n| walk(n, flow_type, inspection)),
         _ => {}
     }
 }
@@ -585,6 +648,48 @@ inboundShortMessage:
         assert_eq!(codes, ["Bot Resolved"]);
         assert_eq!(found.wrapup_codes[0].loc, Loc { line: 24, column: 25 });
         assert!(check(&found, "Bot Inbound", FlowType::InboundShortMessage, Some("Home")).is_empty());
+    }
+
+    #[test]
+    fn reads_the_flows_a_flow_names_with_the_type_the_action_implies() {
+        let text = "\
+inboundCall:
+  name: Main Line
+  tasks:
+    - task:
+        name: Main
+        refId: Main_1
+        actions:
+          - callCommonModule:
+              name: Greet
+              commonModule:
+                Greeting Module:
+                  ver_latestPublished: {}
+          - transferToFlow:
+              name: Onward
+              targetFlow:
+                name: Second Line
+          - transferToFlow:
+              name: Literal
+              targetFlow:
+                lit:
+                  name: Third Line
+";
+        let found = inspect(text).unwrap();
+        let flows: Vec<(&str, Option<FlowType>, Loc)> =
+            found.flows.iter().map(|f| (f.name.text.as_str(), f.flow_type, f.name.loc)).collect();
+        assert_eq!(
+            flows,
+            [
+                ("Greeting Module", Some(FlowType::CommonModule), Loc { line: 11, column: 17 }),
+                ("Second Line", Some(FlowType::InboundCall), Loc { line: 16, column: 23 }),
+                ("Third Line", Some(FlowType::InboundCall), Loc { line: 21, column: 25 }),
+            ]
+        );
+        let module = text.replace("inboundCall:", "commonModule:");
+        let found = inspect(&module).unwrap();
+        assert_eq!(found.flows[1].flow_type, None, "a module may transfer to any type");
+        assert_eq!(FlowType::InqueueShortMessage.transfer_target(), Some(FlowType::InboundShortMessage));
     }
 
     #[test]

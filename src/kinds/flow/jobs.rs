@@ -10,8 +10,26 @@
 //!   flow and its published version, `exportType: Yaml`; poll until
 //!   `downloadUrl`; a plain GET of it), to show what is live when it is not
 //!   what gcctl published;
-//! - delete: unlock a locked flow first (`POST /api/v2/flows/actions/unlock`),
-//!   and refuse while dependency tracking lists a consumer.
+//! - delete: refuse while dependency tracking lists a consumer;
+//! - locks: before publishing over an existing flow and before deleting
+//!   one, gcctl reads it; a flow locked by someone else (`lockedUser`,
+//!   `lockedClient`: checked out in Architect, an edit in progress) refuses
+//!   imports and deletes. gcctl unlocks it (`POST /api/v2/flows/actions/unlock`,
+//!   as the provider's `force_unlock`) only with `--unlock-flows`; otherwise
+//!   it fails naming who holds the lock and how to release it. Data safety
+//!   first: what an unlock does to the holder's draft is UNVERIFIED (the
+//!   provider says its force unlock publishes the draft), so it is never
+//!   done unasked.
+//!
+//! Not used: the validate job (`POST /api/v2/flows/validate/jobs`, preview).
+//! Its request names flows that already exist (`flows[].flow` is an
+//! `ArchitectFlowReference{id, name, type, version}`, API reference §h): it
+//! validates a version the org holds, not a YAML file, so it cannot tell a
+//! plan whether a declared definition would import without importing it
+//! first (which publishes). For an unchanged flow it would only add a job
+//! per flow to every plan. Definitions are checked offline
+//! ([`archy::check`]) and by the import job at apply, whose messages point
+//! at the YAML's lines.
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +58,10 @@ pub async fn publish(op: &Op<'_>) -> Result<Value, OpError> {
     // The division goes in the upload only when the YAML does not say it.
     let upload =
         archy::prepare_upload(&source.text, &source.inspection, &marker, spec.division.as_deref());
+    if let Some(id) = op.change.id.as_deref() {
+        let flow = op.get(&format!("/api/v2/flows/{id}"), "reading the lock of").await?;
+        ensure_unlocked(op, &flow, "publish over").await?;
+    }
     let job = op.post(JOBS, None, "registering the flow import job for").await?;
     let job_id = job.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
     let url = job
@@ -214,10 +236,12 @@ pub async fn download(client: &Client, id: &str, version: &str) -> Result<String
 }
 
 /// Before a flow is deleted: refuse while another object uses it
-/// (dependency tracking's `consumingresources`; a queue or flow that is
-/// pruned in the same run is deleted before it, as kinds delete in reverse
-/// order), and unlock it when it is locked (the provider's `force_unlock`
-/// does the same before DELETE).
+/// (dependency tracking's `consumingresources`; a queue that is pruned in
+/// the same run is deleted before it, as kinds delete in reverse order; a
+/// flow that calls it and is pruned in the same run may not be, since flows
+/// are deleted in one wave: the refusal names it, and a second run deletes
+/// this one), and while someone else holds its lock (see
+/// [`ensure_unlocked`]).
 pub async fn before_delete(op: &Op<'_>, id: &str) -> Result<(), OpError> {
     let flow = op.get(&format!("/api/v2/flows/{id}"), "reading").await?;
     let flow_type = flow
@@ -252,10 +276,39 @@ pub async fn before_delete(op: &Op<'_>, id: &str) -> Result<(), OpError> {
             if users.len() == 1 { "it" } else { "them" }
         )));
     }
-    let locked = ["lockedUser", "lockedClient"].iter().any(|k| flow.get(*k).is_some_and(Value::is_object));
-    if locked {
-        let query = [("flow", id.to_string())];
-        op.post_action("/api/v2/flows/actions/unlock", &query, "unlocking").await?;
+    ensure_unlocked(op, &flow, "delete").await
+}
+
+/// Who holds a flow's lock, in words, unless it is nobody or the caller
+/// itself (a lock's holder may publish and delete).
+pub(super) fn lock_holder(flow: &Value, caller: Option<&crate::plan::caller::Caller>) -> Option<String> {
+    let (kind, holder) = [("user", "lockedUser"), ("OAuth client", "lockedClient")]
+        .into_iter()
+        .find_map(|(kind, key)| Some((kind, flow.get(key).filter(|h| h.get("id").is_some())?)))?;
+    let id = holder.get("id").and_then(Value::as_str).unwrap_or_default();
+    if caller.is_some_and(|c| c.id == id) {
+        return None;
     }
-    Ok(())
+    // Names and ids come from the org: printed only once made safe.
+    let id = crate::api::untrusted::sanitize(id);
+    Some(match holder.get("name").and_then(Value::as_str) {
+        Some(name) => format!("{kind} {} (id {id})", crate::api::untrusted::sanitize(name)),
+        None => format!("{kind} id {id}"),
+    })
+}
+
+/// A flow locked by someone else is someone's edit in progress: unlock it
+/// only when the run allows it (`--unlock-flows`), else refuse, naming the
+/// holder and the ways to release the lock.
+async fn ensure_unlocked(op: &Op<'_>, flow: &Value, doing: &str) -> Result<(), OpError> {
+    let Some(holder) = lock_holder(flow, op.caller()) else { return Ok(()) };
+    let id = flow.get("id").and_then(Value::as_str).unwrap_or_default();
+    if op.unlock_flows() {
+        let query = [("flow", id.to_string())];
+        op.post_action("/api/v2/flows/actions/unlock", &query, "unlocking (--unlock-flows)").await?;
+        return Ok(());
+    }
+    Err(op.fail(format!(
+        "refusing to {doing} the flow: it is locked by {holder} (checked out in Architect, an edit in progress); ask them to publish or check it in, or unlock it (Architect's Unlock, or POST /api/v2/flows/actions/unlock?flow={id}; both need architect:flow:unlock), or re-run with --unlock-flows to let gcctl unlock it (their unsaved changes may be lost)"
+    )))
 }

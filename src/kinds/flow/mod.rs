@@ -21,7 +21,8 @@
 //! and `publishedBy` says who published what is live and when (`gcctl`, or
 //! the user and date the API gives).
 //!
-//! Names inside the YAML that refer to queues and wrap-up codes become
+//! Names inside the YAML that refer to queues, wrap-up codes and other
+//! flows (`callCommonModule`, `transferToFlow`: [`archy::FlowRef`]) become
 //! *soft* references ([`Spec::soft_references`]): one declared in the set is
 //! applied first; any other is left to the org, whose import job says
 //! whether it exists.
@@ -148,11 +149,12 @@ impl FlowSpec {
 
 impl Spec for FlowSpec {
     /// A flow in a cycle transfers to a queue that names it as its
-    /// in-queue flow (the only cycle a flow can be in: an integration's
-    /// routing to it is a later step).
+    /// in-queue flow, or names (calls, transfers to) a flow that names it
+    /// back (an integration's routing to a flow is a later step, never a
+    /// cycle).
     fn cycle_hint(&self) -> Option<&'static str> {
         Some(
-            "a queue whose in-queue flow transfers back to that queue: the flow cannot be published before the queue exists, nor the queue created naming a flow that does not; transfer to another queue in the flow, or leave the queue's in-queue flow (`messageInQueueFlow`, `queueFlow`, `emailInQueueFlow`) out, apply, then add it and apply again",
+            "a flow's import job needs every queue and flow it names to exist: a queue whose in-queue flow transfers back to that queue, or flows that call or transfer to each other, cannot be created in any order; transfer to another queue in the flow, or leave the queue's in-queue flow (`messageInQueueFlow`, `queueFlow`, `emailInQueueFlow`) out, or leave one flow's reference to the other out, apply, then add it back and apply again",
         )
     }
 
@@ -194,7 +196,20 @@ impl Spec for FlowSpec {
             target: RefTarget::Kind(Kind::RoutingWrapupCode),
             name: code.text.clone(),
         });
-        queues.chain(codes).collect()
+        // A flow that names itself (a transfer back to its own start) is
+        // not a dependency.
+        let own = |f: &&archy::FlowRef| {
+            f.name.text == self.name && f.flow_type.is_none_or(|t| t == self.flow_type)
+        };
+        let flows =
+            inspection.flows.iter().enumerate().filter(|(_, f)| !own(f)).map(|(i, flow)| Reference {
+                pointer: format!("{base}/flows/{i}"),
+                target: flow
+                    .flow_type
+                    .map_or(RefTarget::Kind(Kind::Flow), |t| RefTarget::Flow(t.as_str())),
+                name: flow.name.text.clone(),
+            });
+        queues.chain(codes).chain(flows).collect()
     }
 
     fn check(&self, findings: &mut Findings) {
@@ -425,12 +440,20 @@ impl OrgKind for Org {
     fn calls(&self, change: &crate::plan::Change, _desired: &Value) -> Vec<Call> {
         use crate::plan::Action;
         match change.action {
-            Action::Create | Action::Update => vec![
+            Action::Create => vec![
+                ("POST", "/api/v2/flows/jobs"),
+                ("GET", "/api/v2/flows/jobs/{jobId}"),
+                ("GET", "/api/v2/flows/{flowId}"),
+            ],
+            // The flow is read first, for its lock.
+            Action::Update => vec![
+                ("GET", "/api/v2/flows/{flowId}"),
                 ("POST", "/api/v2/flows/jobs"),
                 ("GET", "/api/v2/flows/jobs/{jobId}"),
                 ("GET", "/api/v2/flows/{flowId}"),
             ],
             Action::Delete => vec![
+                ("GET", "/api/v2/flows/{flowId}"),
                 ("GET", "/api/v2/architect/dependencytracking/consumingresources"),
                 ("DELETE", "/api/v2/flows/{flowId}"),
             ],
@@ -473,6 +496,35 @@ impl OrgKind for Org {
 
     fn before_delete<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, ()> {
         Box::pin(jobs::before_delete(op, id))
+    }
+
+    /// One note naming the declared flows someone holds locked (the flow
+    /// list shows `lockedUser` / `lockedClient`: no extra request), so the
+    /// plan warns before an apply refuses to publish over them.
+    fn plan_notes(&self, declared: &[(&Object, &Value)]) -> Vec<crate::plan::PlanNote> {
+        let locked: Vec<(String, String)> = declared
+            .iter()
+            .filter_map(|(object, live)| {
+                let holder = jobs::lock_holder(live, None)?;
+                let name = live.get("name").and_then(Value::as_str).unwrap_or(&object.name);
+                Some((object.id(), format!("\"{name}\" by {holder}")))
+            })
+            .collect();
+        if locked.is_empty() {
+            return Vec::new();
+        }
+        let (count, noun) = match locked.len() {
+            1 => (1, "flow is"),
+            n => (n, "flows are"),
+        };
+        let named: Vec<&str> = locked.iter().map(|(_, text)| text.as_str()).collect();
+        vec![crate::plan::PlanNote {
+            message: format!(
+                "{count} declared {noun} locked in Architect: {}; an apply that must publish over or delete a flow someone else holds refuses unless --unlock-flows",
+                named.join(", ")
+            ),
+            objects: locked.into_iter().map(|(id, _)| id).collect(),
+        }]
     }
 
     fn delete_retry_conflicts(&self) -> bool {

@@ -23,14 +23,19 @@
 //! its one top-level key is a flow type the sandbox knows
 //! (`archy::FlowType`); `name` is there; the `division` (a name) exists,
 //! else Home is used (UNVERIFIED which division a real import picks); every
-//! queue it names (`targetQueue.lit.name`, `findQueue.findName.lit`)
-//! and every wrap-up code (`wrapupCode.lit.name`) exists; `startUpRef` points at a `refId` of the file; the flow (by name
-//! and type) is not locked by another caller. Each problem is one
-//! `ArchitectJobMessage` of type `Error` naming the line and column.
-//! The wording of real Archy messages is UNVERIFIED; their shape
-//! (`{dateTime, type, text}`) is the SDK model's. It does not check
-//! actions, expressions, variables, languages, schedules or
-//! other flows, and never runs a flow: only a real org does.
+//! queue it names (`targetQueue.lit.name`, `findQueue.findName.lit`),
+//! every wrap-up code (`wrapupCode.lit.name`) and every other flow
+//! (`callCommonModule.commonModule.<name>`: a published common module;
+//! `transferToFlow.targetFlow.name`: a published flow of the type the
+//! action targets, `archy::FlowRef`) exists; `startUpRef` points at a
+//! `refId` of the file; the flow (by name and type) is not locked by
+//! another caller. Each problem is one `ArchitectJobMessage` of type
+//! `Error` naming the line and column. What it names is recorded as the
+//! version's consumed resources (dependency tracking). The wording of real
+//! Archy messages is UNVERIFIED; their shape (`{dateTime, type, text}`) is
+//! the SDK model's. It does not check actions, expressions, variables,
+//! languages, schedules, a called module's inputs and outputs, and never
+//! runs a flow: only a real org does.
 //!
 //! A successful import creates the flow (or updates the flow with that name
 //! and type), publishes a new version (`1.0`, `2.0`, … as `FlowVersion.id`)
@@ -317,6 +322,31 @@ fn import(store: &mut Store, text: &str, caller: Option<&Subject>) -> Result<Str
                 "Unable to find a wrap-up code named '{}'{}",
                 code.text,
                 at(code.loc)
+            )),
+        }
+    }
+    for flow in &inspection.flows {
+        let named = |f: &&Value| {
+            name_of(f) == flow.name.text
+                && flow
+                    .flow_type
+                    .is_none_or(|t| f.get("type").and_then(Value::as_str) == Some(t.as_str()))
+        };
+        // A flow another one uses must be published: Architect resolves
+        // `ver_latestPublished` and transfers to the published version
+        // (that an unpublished flow is refused is UNVERIFIED).
+        let found = store
+            .all(Kind::Flows)
+            .filter(named)
+            .find(|f| f.get("publishedVersion").is_some_and(Value::is_object));
+        match found {
+            Some(found) => consumed.push(found.get("id").cloned().unwrap_or(Value::Null)),
+            None => messages.push(format!(
+                "Unable to find a published {} named '{}'{}",
+                flow.flow_type
+                    .map_or_else(|| "flow".to_string(), |t| format!("{} flow", t.as_str())),
+                flow.name.text,
+                at(flow.name.loc)
             )),
         }
     }

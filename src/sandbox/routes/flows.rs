@@ -19,13 +19,14 @@
 //!   `actions/publish` republishes the latest version as a new one. A flow
 //!   locked by another caller refuses checkout, publish (409) and import
 //!   jobs (a `Failure` message), and DELETE (409).
-//! - DELETE refuses a system flow (400) and a flow a queue or a message
-//!   recipient still uses (400 naming them; the real answer is
-//!   UNVERIFIED); its versions go with it.
+//! - DELETE refuses a system flow (400) and a flow a queue, a message
+//!   recipient or another published flow still uses (400 naming them; the
+//!   real answer is UNVERIFIED); its versions go with it.
 //! - Dependency tracking: `consumedresources` of a flow version are the
-//!   queues its YAML names; `consumingresources` of a flow are the queues
-//!   using it as an in-queue flow, and of a queue the flows whose published
-//!   version names it. Other object types have no dependencies here.
+//!   queues, wrap-up codes and flows its YAML names; `consumingresources`
+//!   of an object are the flows whose published version names it, and of a
+//!   flow also the queues using it as an in-queue flow. Other object types
+//!   have no dependencies here.
 
 use axum::Router;
 use axum::extract::{Extension, State};
@@ -276,6 +277,12 @@ async fn remove(
             .filter(|r| ref_id(r.get("flow")) == Some(id.as_str()))
             .map(|r| format!("message recipient '{}'", name_of(r))),
     );
+    // A flow another published flow calls or transfers to (UNVERIFIED that
+    // a real org refuses this delete; gcctl checks dependency tracking
+    // before any flow delete, so it works either way).
+    users.extend(
+        flows_naming(&store, &id).into_iter().map(|(f, _)| format!("flow '{}'", name_of(f))),
+    );
     if !users.is_empty() {
         return Err(ApiError::bad_request(format!(
             "The flow '{}' is in use by {} and cannot be deleted.",
@@ -382,7 +389,10 @@ async fn checkout(
         Subject::User(_) => "lockedUser",
         Subject::Client(_) => "lockedClient",
     };
-    flow[key] = json!({"id": caller.subject.id(), "selfUri": self_uri(caller.subject.kind(), caller.subject.id())});
+    let holder = user_ref(&store, Some(&caller.subject))
+        .or_else(|| client_ref(&store, Some(&caller.subject)))
+        .unwrap_or(Value::Null);
+    flow[key] = holder;
     save(&mut store, &flow)?;
     Ok(axum::Json(render(&store, &state, &flow)))
 }
@@ -478,6 +488,27 @@ fn dependency(id: &str, name: &str, kind: &str, version: Option<&str>) -> Value 
     out
 }
 
+/// The flows whose published version names the object `id` (a queue, a
+/// wrap-up code, another flow), with that version's id.
+fn flows_naming<'s>(store: &'s Store, id: &str) -> Vec<(&'s Value, &'s str)> {
+    let names = |flow: &Value, version: &str| {
+        let flow_id = flow.get("id").and_then(Value::as_str).unwrap_or_default();
+        let number = version.split('.').next().unwrap_or_default();
+        store
+            .get(Kind::FlowVersions, &format!("{flow_id}/{number}"))
+            .and_then(|v| v.get("consumed"))
+            .and_then(Value::as_array)
+            .is_some_and(|c| c.iter().any(|q| q.as_str() == Some(id)))
+    };
+    store
+        .all(Kind::Flows)
+        .filter_map(|flow| {
+            let version = flow.pointer("/publishedVersion/id").and_then(Value::as_str)?;
+            names(flow, version).then_some((flow, version))
+        })
+        .collect()
+}
+
 fn required<'p>(params: &'p Params, name: &str) -> ApiResult<&'p str> {
     params.get(name).filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing_field(name))
 }
@@ -488,29 +519,19 @@ async fn consuming(State(state): State<Shared>, params: Params) -> ApiResult<axu
     let object_type = required(&params, "objectType")?;
     let store = state.store();
     let mut found = Vec::new();
-    if object_type == "QUEUE" {
-        for flow in store.all(Kind::Flows) {
+    for (flow, version) in flows_naming(&store, id) {
+        let flow_type = flow.get("type").and_then(Value::as_str).and_then(FlowType::parse);
+        if let Some(flow_type) = flow_type {
             let flow_id = flow.get("id").and_then(Value::as_str).unwrap_or_default();
-            let Some(version) = flow.pointer("/publishedVersion/id").and_then(Value::as_str) else {
-                continue;
-            };
-            let number = version.split('.').next().unwrap_or_default();
-            let stored = store.get(Kind::FlowVersions, &format!("{flow_id}/{number}"));
-            let names = stored
-                .and_then(|v| v.get("consumed"))
-                .and_then(Value::as_array)
-                .is_some_and(|c| c.iter().any(|q| q.as_str() == Some(id)));
-            let flow_type = flow.get("type").and_then(Value::as_str).and_then(FlowType::parse);
-            if let (true, Some(flow_type)) = (names, flow_type) {
-                found.push(dependency(
-                    flow_id,
-                    name_of(flow),
-                    &flow_type.dependency_type(),
-                    Some(version),
-                ));
-            }
+            found.push(dependency(
+                flow_id,
+                name_of(flow),
+                &flow_type.dependency_type(),
+                Some(version),
+            ));
         }
-    } else if object_type.ends_with("FLOW") || object_type == "WORKFLOW" {
+    }
+    if object_type.ends_with("FLOW") || object_type == "WORKFLOW" {
         for queue in store.all(Kind::Queues) {
             if QUEUE_FLOW_FIELDS.iter().any(|f| ref_id(queue.get(*f)) == Some(id)) {
                 let queue_id = queue.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -542,14 +563,24 @@ async fn consumed(State(state): State<Shared>, params: Params) -> ApiResult<axum
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        // What a flow consumes: queues and wrap-up codes (dependency types
-        // `QUEUE` and `ACDWRAPUPCODE`, models.json ConsumedResource types).
+        // What a flow consumes: queues, wrap-up codes and flows (dependency
+        // types `QUEUE`, `ACDWRAPUPCODE` and the flow's type plus `FLOW`,
+        // models.json ConsumedResource types; a flow with its published
+        // version).
         .filter_map(|id| {
-            let queue = store.get(Kind::Queues, id).map(|q| (q, "QUEUE"));
-            queue.or_else(|| store.get(Kind::WrapupCodes, id).map(|c| (c, "ACDWRAPUPCODE")))
+            let queue = store.get(Kind::Queues, id).map(|q| (q, "QUEUE".to_string()));
+            let code = || store.get(Kind::WrapupCodes, id).map(|c| (c, "ACDWRAPUPCODE".into()));
+            let flow = || {
+                let flow = store.get(Kind::Flows, id)?;
+                let flow_type =
+                    flow.get("type").and_then(Value::as_str).and_then(FlowType::parse)?;
+                Some((flow, flow_type.dependency_type()))
+            };
+            queue.or_else(code).or_else(flow)
         })
         .map(|(object, kind)| {
-            dependency(object["id"].as_str().unwrap_or_default(), name_of(object), kind, None)
+            let version = object.pointer("/publishedVersion/id").and_then(Value::as_str);
+            dependency(object["id"].as_str().unwrap_or_default(), name_of(object), &kind, version)
         })
         .collect();
     Ok(axum::Json(render_page(

@@ -34,6 +34,7 @@ pub mod recipients;
 pub mod roles;
 pub mod skills;
 pub mod supported_content;
+pub mod teams;
 pub mod tokens;
 pub mod user_routing;
 pub mod user_search;
@@ -54,6 +55,7 @@ macro_rules! resources {
                 .merge(organization::routes())
                 .merge(tokens::routes())
                 .merge(authorization::routes())
+                .merge(teams::routes())
                 $(.merge(<$resource as Resource>::routes()))*
         }
     };

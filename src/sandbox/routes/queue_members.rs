@@ -111,7 +111,8 @@ pub fn direct(store: &Store, queue: &str) -> Vec<Value> {
 pub fn through_groups(store: &Store, queue: &Value) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let groups = queue.get("memberGroups").and_then(Value::as_array).into_iter().flatten();
-    for group in groups.filter(|g| g.get("type").and_then(Value::as_str) == Some("GROUP")) {
+    // Groups, teams and skill groups alike (their members are kept the same way).
+    for group in groups {
         let Some(id) = group.get("id").and_then(Value::as_str) else { continue };
         for user in super::groups::members(store, id) {
             if !out.iter().any(|(u, _)| *u == user) {

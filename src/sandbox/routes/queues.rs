@@ -31,11 +31,10 @@
 //! - Names are unique, case-insensitively: a duplicate is 409 `conflict`
 //!   (UNVERIFIED choice, see the README's sandbox section).
 //! - `memberGroups` (`[{id, type}]`, type `TEAM`, `GROUP` or `SKILLGROUP`)
-//!   must name existing objects: groups exist here (`groups.rs`), teams and
-//!   skill groups do not, so those are 400 naming `memberGroups[i].id`. They
-//!   are stored as `{id, type}` and shown with the group's `name` and
-//!   `memberCount`. Their users are the queue's group-derived members
-//!   (`queue_members.rs`).
+//!   must name existing objects of that type (`groups.rs`, `teams.rs`), else
+//!   400 naming `memberGroups[i].id`. They are stored as `{id, type}` and
+//!   shown with the group's `name` and `memberCount`. Their users are the
+//!   queue's group-derived members (`queue_members.rs`).
 //! - `memberCount`, `userMemberCount` and `joinedMemberCount` are computed
 //!   from the members (direct and through groups) as they show in listings.
 //! - Members (`…/members`) and offered wrap-up codes (`…/wrapupcodes`) are
@@ -136,7 +135,10 @@ impl Resource for Queues {
             let Some(id) = group.get("id").and_then(Value::as_str).map(str::to_string) else {
                 continue;
             };
-            if let Some(name) = store.get(Kind::Groups, &id).and_then(|g| g.get("name")) {
+            let found = [Kind::Groups, Kind::Teams, Kind::SkillGroups]
+                .into_iter()
+                .find_map(|kind| store.get(kind, &id));
+            if let Some(name) = found.and_then(|g| g.get("name")) {
                 group["name"] = name.clone();
                 group["memberCount"] = json!(super::groups::members(store, &id).len());
             }
@@ -164,12 +166,12 @@ fn member_groups(store: &Store, groups: &Value) -> ApiResult<Value> {
             .get("type")
             .and_then(Value::as_str)
             .ok_or_else(|| ApiError::missing_field(&at("type")))?;
-        if kind != "GROUP" || store.get(Kind::Groups, id).is_none() {
-            let noun = match kind {
-                "TEAM" => "team",
-                "SKILLGROUP" => "skill group",
-                _ => "group",
-            };
+        let (noun, collection) = match kind {
+            "TEAM" => ("team", Kind::Teams),
+            "SKILLGROUP" => ("skill group", Kind::SkillGroups),
+            _ => ("group", Kind::Groups),
+        };
+        if store.get(collection, id).is_none() {
             return Err(ApiError::bad_field(&at("id"), format!("The {noun} {id} does not exist.")));
         }
         out.push(json!({"id": id, "type": kind}));

@@ -17,8 +17,14 @@
 //!   does not hold it).
 //! - An unknown or deleted skill or language is 400 naming `[i].id`; a
 //!   proficiency outside 0..5 is 400 (the provider's range; an API limit is
-//!   UNVERIFIED). An unknown user is 404. Version conflicts (409, which the
-//!   provider retries) are not emulated.
+//!   UNVERIFIED). An unknown user is 404.
+//! - Version conflicts: after `POST /_sandbox/conflicts {"userId", "writes"}`
+//!   (someone else changing the user at the same time), the user's next
+//!   `writes` writes (bulk PATCH or PUT, DELETE) answer 409 `conflict`
+//!   ("The user's version … does not match the current version …"), the
+//!   version mismatch the provider retries (API reference §i; the wording
+//!   beyond "does not match the current version" is UNVERIFIED), and change
+//!   nothing.
 //! - A deleted skill or language leaves every user.
 
 use axum::extract::{Path, State};
@@ -111,6 +117,16 @@ fn check_user(store: &Store, user: &str) -> ApiResult<()> {
     store.visible(Kind::Users, user).map(drop).ok_or_else(|| ApiError::not_found("user", user))
 }
 
+/// A write that meets a concurrent change of the user (see the module docs).
+fn conflict(state: &Shared, user: &str) -> ApiResult<()> {
+    if state.take_conflict(user) {
+        return Err(ApiError::conflict(format!(
+            "The user's version does not match the current version of user {user}; it was changed by another request."
+        )));
+    }
+    Ok(())
+}
+
 /// One entry as the API shows it.
 fn render(store: &Store, list: Assigned, user: &str, id: &str, proficiency: f64) -> Value {
     let target = store.get(list.target, id);
@@ -159,6 +175,7 @@ fn bulk(
     }
     let mut store = state.store();
     check_user(&store, &user)?;
+    conflict(state, &user)?;
     let mut held = if replace { Vec::new() } else { entries(&store, list, &user) };
     for (i, item) in items.iter().enumerate() {
         let id = item
@@ -203,6 +220,7 @@ fn remove(
 ) -> ApiResult<StatusCode> {
     let mut store = state.store();
     check_user(&store, &user)?;
+    conflict(state, &user)?;
     let mut held = entries(&store, list, &user);
     let before = held.len();
     held.retain(|(held, _)| *held != id);

@@ -47,6 +47,7 @@ async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
         deadline: Duration::from_secs(10),
         consistency_window: Duration::from_secs(2),
         flow_job_timeout: Duration::from_secs(10),
+        unlock_flows: false,
         own_client_id: None,
         journal: None,
         interrupt: gcctl::apply::Interrupt::default(),

@@ -269,6 +269,7 @@ async fn apply_then_plan(docs: &[Value], dir: &Path) -> Result<(), TestCaseError
         deadline: Duration::from_secs(10),
         consistency_window: Duration::from_secs(2),
         flow_job_timeout: Duration::from_secs(10),
+        unlock_flows: false,
         own_client_id: None,
         journal: None,
         interrupt: gcctl::apply::Interrupt::default(),

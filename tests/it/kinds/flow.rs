@@ -5,8 +5,9 @@
 //! the API behind gcctl's back is reported by plan and drift (every
 //! format); a flow naming a missing queue fails with its job's message
 //! while the rest goes on; offline checks point into the flow file; export
-//! writes the YAML and round trips; prune unlocks and respects dependency
-//! tracking.
+//! writes the YAML and round trips; prune respects dependency tracking;
+//! a flow locked by someone else is neither published over nor deleted
+//! unless `--unlock-flows` says so.
 
 use std::process::Output;
 
@@ -434,14 +435,15 @@ fn in_queue_flow(name: &str) -> String {
 }
 
 #[tokio::test]
-async fn prune_unlocks_flows_and_keeps_those_still_in_use() {
+async fn prune_refuses_locked_flows_unless_asked_to_unlock_and_keeps_those_still_in_use() {
     let org = ApplyOrg::default().await;
     let api = &org.org;
     for name in ["Old Greeting", "Old Waiting Music"] {
         let state = publish_through_the_api(api, &in_queue_flow(name)).await;
         assert_eq!(state["status"], "Success", "{state}");
     }
-    // Someone holds the lock of the one nothing uses.
+    // Someone (the admin OAuth client; gcctl runs as the admin user) holds
+    // the lock of the one nothing uses.
     let unused = api.id_named("/api/v2/flows?name=Old%20Greeting", "Old Greeting").await;
     let checkout = api
         .call(Method::POST, &format!("/api/v2/flows/actions/checkout?flow={unused}"), None)
@@ -449,6 +451,17 @@ async fn prune_unlocks_flows_and_keeps_those_still_in_use() {
     assert_eq!(checkout.status, 200, "{:?}", checkout.body);
     org.ctx.write("set/all.yaml", PRUNE_SET);
     let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    let said = text(&apply);
+    assert_exit(&apply, 1);
+    let client = api.sandbox.client_id();
+    assert!(said.contains("refusing to delete the flow: it is locked by OAuth client "), "{said}");
+    assert!(said.contains(&format!("(id {client})")), "the holder is named: {said}");
+    assert!(said.contains(&format!("POST /api/v2/flows/actions/unlock?flow={unused}")), "{said}");
+    assert!(said.contains("--unlock-flows"), "{said}");
+    assert_eq!(org.named(FLOWS, "Old Greeting").await.len(), 1, "a locked flow is kept");
+    assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 0);
+
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "--unlock-flows", "set"]).await;
     let said = text(&apply);
     assert_exit(&apply, 1);
     assert!(said.contains("deleted Flow/Old Greeting"), "{said}");
@@ -459,6 +472,60 @@ async fn prune_unlocks_flows_and_keeps_those_still_in_use() {
     assert_eq!(org.named(FLOWS, "Old Greeting").await.len(), 0);
     assert_eq!(org.named(FLOWS, "Old Waiting Music").await.len(), 1);
     assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 1);
+}
+
+/// A declared flow someone holds locked in Architect is not published over:
+/// the apply names the holder and sends no import job; `--unlock-flows`
+/// unlocks it and publishes.
+#[tokio::test]
+async fn a_locked_flow_is_not_published_over_unless_asked_to_unlock() {
+    let org = ApplyOrg::default().await;
+    let api = &org.org;
+    let flow = |said: &str| {
+        flow_doc(
+            "held",
+            "Held Inbound",
+            "INBOUNDSHORTMESSAGE",
+            "inboundShortMessage",
+            &format!("- sendResponse:\n    name: Hello\n    messageBody:\n      lit: {said}"),
+        )
+    };
+    org.ctx.write("set/flow.yaml", &flow("Hello"));
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let id = org.one(FLOWS, "Held Inbound").await["id"].as_str().unwrap().to_string();
+    let checkout = format!("/api/v2/flows/actions/checkout?flow={id}");
+    assert_eq!(api.call(Method::POST, &checkout, None).await.status, 200);
+
+    // The plan says so before any apply.
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 0);
+    let said = text(&plan);
+    assert!(
+        said.contains(
+            "Note: 1 declared flow is locked in Architect: \"Held Inbound\" by OAuth client"
+        ),
+        "{said}"
+    );
+
+    org.ctx.write("set/flow.yaml", &flow("Welcome"));
+    reset_stats(api).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    let said = text(&apply);
+    assert!(
+        said.contains("refusing to publish over the flow: it is locked by OAuth client"),
+        "{said}"
+    );
+    assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 0, "no job while locked");
+
+    let apply = org.gcctl(&["apply", "--auto-approve", "--unlock-flows", "set"]).await;
+    assert_exit(&apply, 0);
+    assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 1);
+    assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 1);
+    let live = org.one(FLOWS, "Held Inbound").await;
+    assert_eq!(live["publishedVersion"]["id"], "2.0", "{live}");
+    assert!(live.get("lockedClient").is_none(), "{live}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
 const IN_QUEUE_SET: &str = "
@@ -525,4 +592,121 @@ async fn wrapup_codes_named_in_a_flow_are_created_before_it_or_fail_its_job() {
     assert_exit(&apply, 1);
     let err = stderr(&apply);
     assert!(err.contains("Unable to find a wrap-up code named 'No Such Code'"), "{err}");
+}
+
+/// A flow in a `Flow` manifest named `handle`, of `archy_key`, whose one
+/// state runs `actions` (YAML lines at the actions' indentation).
+fn flow_doc(handle: &str, name: &str, flow_type: &str, archy_key: &str, actions: &str) -> String {
+    let actions: String = actions.lines().flat_map(|l| ["              ", l, "\n"]).collect();
+    format!(
+        "---\napiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: {handle}}}\nspec:\n  name: {name}\n  type: {flow_type}\n  definition: |\n    {archy_key}:\n      name: {name}\n      startUpRef: \"/{archy_key}/states/state[Start_1]\"\n      states:\n        - state:\n            name: Start\n            refId: Start_1\n            actions:\n{actions}              - disconnect:\n                  name: Done\n"
+    )
+}
+
+const CALLS_MODULE: &str = "- callCommonModule:\n    name: Greet\n    commonModule:\n      Greeting Module:\n        ver_latestPublished: {}";
+
+fn transfers_to(flow: &str) -> String {
+    format!("- transferToFlow:\n    name: Onward\n    targetFlow:\n      name: {flow}")
+}
+
+/// Flows named inside a flow (`callCommonModule`, `transferToFlow`) are
+/// references: declared ones are published first, the import job records
+/// them in dependency tracking, and one the org does not have fails the
+/// job with its name, type and line.
+#[tokio::test]
+async fn flows_named_in_a_flow_are_published_before_it_and_tracked_as_consumed() {
+    let org = ApplyOrg::default().await;
+    let front = flow_doc(
+        "front",
+        "Front Door",
+        "INBOUNDSHORTMESSAGE",
+        "inboundShortMessage",
+        &format!("{CALLS_MODULE}\n{}", transfers_to("Back Door")),
+    );
+    let module = flow_doc("greeting", "Greeting Module", "COMMONMODULE", "commonModule", "");
+    let back = flow_doc("back", "Back Door", "INBOUNDSHORTMESSAGE", "inboundShortMessage", "");
+    org.ctx.write("set/flows.yaml", &format!("{front}{module}{back}"));
+    let apply = org.gcctl(&["apply", "--auto-approve", "--parallelism", "1", "set"]).await;
+    assert_exit(&apply, 0);
+    let said = stderr(&apply);
+    let front_at = said.find("created Flow/front").expect(&said);
+    assert!(said.find("created Flow/greeting").expect(&said) < front_at, "{said}");
+    assert!(said.find("created Flow/back").expect(&said) < front_at, "{said}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+
+    let api = &org.org;
+    let flow = org.one(FLOWS, "Front Door").await;
+    let consumed = api
+        .get(&format!(
+            "/api/v2/architect/dependencytracking/consumedresources?id={}&version={}&objectType=INBOUNDSHORTMESSAGEFLOW",
+            flow["id"].as_str().unwrap(),
+            flow["publishedVersion"]["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    let mut used: Vec<(String, String)> = consumed["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["name"].as_str().unwrap().to_string(), d["type"].as_str().unwrap().to_string()))
+        .collect();
+    used.sort();
+    assert_eq!(
+        used,
+        [
+            ("Back Door".to_string(), "INBOUNDSHORTMESSAGEFLOW".to_string()),
+            ("Greeting Module".to_string(), "COMMONMODULEFLOW".to_string())
+        ],
+        "{consumed}"
+    );
+    let module = org.one(FLOWS, "Greeting Module").await;
+    let consuming = api
+        .get(&format!(
+            "/api/v2/architect/dependencytracking/consumingresources?id={}&objectType=COMMONMODULEFLOW",
+            module["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(consuming["entities"][0]["name"], "Front Door", "{consuming}");
+
+    // A module the org does not have: the job fails naming it and its line;
+    // the plan left it to the org.
+    let lost = flow_doc(
+        "front",
+        "Front Door",
+        "INBOUNDSHORTMESSAGE",
+        "inboundShortMessage",
+        &CALLS_MODULE.replace("Greeting Module", "No Such Module"),
+    );
+    org.ctx.write(
+        "set/flows.yaml",
+        &format!(
+            "{lost}{module}{back}",
+            module = flow_doc("greeting", "Greeting Module", "COMMONMODULE", "commonModule", "")
+        ),
+    );
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    let said = stderr(&apply);
+    assert!(
+        said.contains("Unable to find a published COMMONMODULE flow named 'No Such Module'"),
+        "{said}"
+    );
+    assert!(said.contains("set/flows.yaml:"), "the message points into the manifest: {said}");
+}
+
+#[test]
+fn flows_that_transfer_to_each_other_are_a_cycle_with_a_fix() {
+    let ctx = TestContext::new();
+    let one = flow_doc("one", "One", "INBOUNDCALL", "inboundCall", &transfers_to("Two"));
+    let two = flow_doc("two", "Two", "INBOUNDCALL", "inboundCall", &transfers_to("One"));
+    // A flow that transfers to itself is no cycle.
+    let own = flow_doc("own", "Own", "INBOUNDCALL", "inboundCall", &transfers_to("Own"));
+    ctx.write("set/flows.yaml", &format!("{one}{two}{own}"));
+    let output = ctx.run(&["validate", "set"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let said = stderr(&output);
+    assert_eq!(said.matches("dependency cycle: ").count(), 1, "{said}");
+    assert!(said.contains("Flow/one") && said.contains("Flow/two"), "{said}");
+    assert!(said.contains("leave one flow's reference to the other out"), "{said}");
 }

@@ -371,3 +371,140 @@ fn a_saved_plan_goes_stale_when_a_member_changes() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("plan is stale") && text.contains("RoutingQueue/handover"), "{text}");
 }
+
+/// A declared queue that leaves `members` out while the org shows direct
+/// members on it gets one note in the plan, in every format, naming it;
+/// queues that declare members or have none are not named, and nothing
+/// changes.
+#[test]
+fn the_plan_notes_once_where_membership_is_not_managed() {
+    let generate = Generate { users: 2, ..Generate::default() };
+    let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
+    let ctx = connected(&live);
+    let queue = |handle: &str, name: &str, members: &str| {
+        format!(
+            "---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: {handle}}}\nspec:\n  name: {name}\n{members}"
+        )
+    };
+    let set = [
+        queue("noted", "Noted", ""),
+        queue("quiet", "Quiet", ""),
+        queue("managed", "Managed", "  members:\n    - email: bob@sandbox.gcctl.example\n"),
+    ]
+    .concat();
+    ctx.write("set/queues.yaml", &set);
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("Note:"), "no queue has undeclared members yet: {text}");
+    let noted = live.block_on(live.org.id_named(QUEUES, "Noted"));
+    let alice = user_id(&live, "alice@sandbox.gcctl.example");
+    let answer =
+        live.block_on(live.org.post(&format!("{QUEUES}/{noted}/members"), json!([{"id": alice}])));
+    assert_eq!(answer.status, 204, "{}", answer.body);
+
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "a note is not a change:\n{text}");
+    assert_eq!(text.matches("Note:").count(), 1, "{text}");
+    assert!(
+        text.contains("Note: queue membership is not managed for 1 queue with direct members in the org whose manifest leaves `members` out: Noted (1 agent); gcctl neither adds nor removes their agents"),
+        "{text}"
+    );
+    assert!(!text.contains("Quiet (") && !text.contains("Managed ("), "{text}");
+
+    let output = ctx.run(&["plan", "--output", "json", "set"]);
+    let plan: Value = serde_json::from_str(&stdout(&output)).expect("a JSON plan");
+    assert_eq!(plan["notes"].as_array().map(Vec::len), Some(1), "{plan}");
+    assert_eq!(plan["notes"][0]["objects"], json!(["RoutingQueue/noted"]), "{plan}");
+    let output = ctx.run(&["plan", "--output", "markdown", "set"]);
+    let markdown = stdout(&output);
+    assert_eq!(
+        markdown.matches("> **Note:** queue membership is not managed").count(),
+        1,
+        "{markdown}"
+    );
+
+    // Apply changes nothing: the agent stays.
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let members = members_of(&live, &noted);
+    assert_eq!(members, [member("alice", 1, "user")].into());
+}
+
+/// Member groups of every type: a group, a team and a skill group, by name.
+/// Their users are members through them; the names are looked up only for
+/// the types declared; a name the org does not have is a plan error.
+#[test]
+fn teams_and_skill_groups_are_member_groups_too() {
+    let live = LiveSandbox::start(SandboxConfig::default());
+    let ctx = connected(&live);
+    let queue = |groups: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: mixed}}\nspec:\n  name: Mixed\n  memberGroups:\n{groups}"
+        )
+    };
+    let all = "    - name: Sandbox Agents\n    - {name: Sandbox Team, type: TEAM}\n    - {name: Sandbox Skill Group, type: SKILLGROUP}\n";
+    ctx.write("set/queue.yaml", &queue(all));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get("GET /api/v2/teams"), Some(&1), "{by_route:?}");
+    assert_eq!(by_route.get("GET /api/v2/routing/skillgroups"), Some(&1), "{by_route:?}");
+    let id = live.block_on(live.org.id_named(QUEUES, "Mixed"));
+    let read = live.block_on(live.org.get(&format!("{QUEUES}/{id}"))).body;
+    let types: BTreeSet<(&str, &str)> = read["memberGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap(), g["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("Sandbox Agents", "GROUP"),
+            ("Sandbox Skill Group", "SKILLGROUP"),
+            ("Sandbox Team", "TEAM")
+        ]
+        .into()
+    );
+    let expected: BTreeSet<_> = [
+        member("alice", 1, "group"),
+        member("bob", 1, "group"),
+        member("carol", 1, "group"),
+        member("dave", 1, "group"),
+    ]
+    .into();
+    assert_eq!(members_of(&live, &id), expected);
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "a second plan is clean:\n{text}");
+
+    // Export writes them by name and type; the round trip plans clean.
+    let (code, text) = gcctl(&ctx, &["export", "--kinds", "RoutingQueue", "--out", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    let exported = fs_err::read_to_string(ctx.path().join("exported/queues.yaml")).unwrap();
+    assert!(exported.contains("type: TEAM") && exported.contains("type: SKILLGROUP"), "{exported}");
+    let fresh_org = LiveSandbox::new();
+    let fresh = connected(&fresh_org);
+    let dir = ctx.path().join("exported");
+    let dir = dir.to_str().unwrap();
+    let (code, text) = gcctl(&fresh, &["apply", "--auto-approve", dir]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = gcctl(&fresh, &["plan", "--detailed-exitcode", dir]);
+    assert_eq!(code, 0, "the round trip plans clean:\n{text}");
+
+    // A team the org does not have, and no group lookups for absent types.
+    ctx.write("set/queue.yaml", &queue("    - {name: No Such Team, type: TEAM}\n"));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["plan", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(
+            "team `No Such Team` is neither declared in the manifests nor present in the org"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("set/queue.yaml:"), "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get("GET /api/v2/groups"), None, "{by_route:?}");
+    assert_eq!(by_route.get("GET /api/v2/routing/skillgroups"), None, "{by_route:?}");
+}

@@ -151,3 +151,71 @@ fn an_agents_skills_and_languages_with_both_policies() {
     assert_eq!(code, 0, "{text}");
     assert!(!ctx.path().join("exported/user-routing-profiles.yaml").exists());
 }
+
+/// A version conflict (409: the user changed concurrently) on the bulk
+/// PATCH and on a per-item DELETE is retried, as the provider does, and the
+/// profile converges.
+#[test]
+fn version_conflicts_on_a_users_skills_and_languages_are_retried() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    let org = &live.org;
+    let sales = live.block_on(org.post("/api/v2/routing/skills", json!({"name": "Sales"}))).body;
+    live.block_on(org.post("/api/v2/routing/skills", json!({"name": "Billing"})));
+    let search = json!({"query": [{"type": "EXACT", "fields": ["email"], "value": "alice@sandbox.gcctl.example"}]});
+    let alice = live.block_on(org.post("/api/v2/users/search", search)).body["results"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bulk = format!("/api/v2/users/{alice}/routingskills/bulk");
+    let answer = live.block_on(org.patch(&bulk, json!([{"id": sales["id"], "proficiency": 2}])));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    // The knob is real: a write now meets the conflict the API answers.
+    let conflicts = |writes: u32| {
+        let url = org.url("/_sandbox/conflicts");
+        let body = json!({"userId": alice, "writes": writes});
+        let sent = live.block_on(org.http.post(url).json(&body).send()).expect("knob");
+        assert_eq!(sent.status(), 200);
+    };
+    conflicts(1);
+    let refused = live.block_on(org.patch(&bulk, json!([{"id": sales["id"], "proficiency": 3}])));
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused.body["message"].as_str().unwrap().contains("does not match the current version")
+    );
+
+    // Three conflicts in a row: the first write (the removal of Sales,
+    // `exact` removes before it assigns) is retried until it passes.
+    ctx.write("set/profile.yaml", &manifests("  assignment: exact\n", 3));
+    conflicts(3);
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let by_route = live.requests_by_route();
+    let sent = |route: &str| by_route.get(route).copied().unwrap_or(0);
+    assert_eq!(sent("DELETE /api/v2/users/{userId}/routingskills/{skillId}"), 4, "{by_route:?}");
+    assert_eq!(sent("PATCH /api/v2/users/{userId}/routingskills/bulk"), 1, "{by_route:?}");
+    assert_eq!(sent("PATCH /api/v2/users/{userId}/routinglanguages/bulk"), 1, "{by_route:?}");
+    assert_eq!(
+        held(&live, &alice, "routingskills"),
+        pairs(&[("Billing", 3.0), ("Bot Handover", 4.0)])
+    );
+    assert_eq!(held(&live, &alice, "routinglanguages"), pairs(&[("English", 5.0)]));
+
+    // A changed proficiency: the bulk PATCH meets one conflict and is retried.
+    ctx.write("set/profile.yaml", &manifests("  assignment: exact\n", 4));
+    conflicts(1);
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get("PATCH /api/v2/users/{userId}/routingskills/bulk"), Some(&2));
+    assert_eq!(
+        held(&live, &alice, "routingskills"),
+        pairs(&[("Billing", 4.0), ("Bot Handover", 4.0)])
+    );
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "converged:\n{text}");
+}

@@ -23,6 +23,17 @@ struct JsonPlan {
     prune: bool,
     changes: Vec<JsonChange>,
     summary: JsonSummary,
+    /// Present only when not empty: what gcctl deliberately leaves alone.
+    #[serde(default)]
+    notes: Vec<JsonNote>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonNote {
+    message: String,
+    objects: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -241,8 +241,8 @@ async fn every_emitted_field_exists_in_the_reference_model() {
             problems.push(format!("{method} {template}: 500 {}", answer.body));
         }
     }
-    // The sandbox serves 104 API routes (method + template); all are exercised.
-    assert_eq!(exercised.len(), 104, "exercised: {exercised:#?}");
+    // The sandbox serves 108 API routes (method + template); all are exercised.
+    assert_eq!(exercised.len(), 108, "exercised: {exercised:#?}");
     assert!(
         problems.is_empty(),
         "fields or routes not in the reference:\n{}\n\
@@ -610,8 +610,18 @@ async fn exercise_membership(r: &mut Recorder<'_>) {
     let groups = r.call("GET", "/api/v2/groups", "/api/v2/groups?pageSize=500", None).await;
     let group = id(&groups["entities"][0]);
     r.call("GET", "/api/v2/groups/{groupId}", &format!("/api/v2/groups/{group}"), None).await;
+    let teams = r.call("GET", "/api/v2/teams", "/api/v2/teams?pageSize=1&name=sandbox", None).await;
+    let team = id(&teams["entities"][0]);
+    r.call("GET", "/api/v2/teams/{teamId}", &format!("/api/v2/teams/{team}"), None).await;
+    r.call("GET", "/api/v2/teams/{teamId}", "/api/v2/teams/nope", None).await;
+    let skill_groups = "/api/v2/routing/skillgroups";
+    let found = r.call("GET", skill_groups, &format!("{skill_groups}?pageSize=100"), None).await;
+    let skill_group = id(&found["entities"][0]);
+    let one = "/api/v2/routing/skillgroups/{skillGroupId}";
+    r.call("GET", one, &format!("{skill_groups}/{skill_group}"), None).await;
     let queues = "/api/v2/routing/queues";
-    let body = json!({"name": "Members", "memberGroups": [{"id": group, "type": "GROUP"}]});
+    let body = json!({"name": "Members", "memberGroups": [{"id": group, "type": "GROUP"},
+        {"id": team, "type": "TEAM"}, {"id": skill_group, "type": "SKILLGROUP"}]});
     let queue = id(&r.call("POST", queues, queues, Some(body)).await);
     let members = "/api/v2/routing/queues/{queueId}/members";
     let member = "/api/v2/routing/queues/{queueId}/members/{memberId}";

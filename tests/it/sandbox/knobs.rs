@@ -270,6 +270,8 @@ async fn snapshot_format_is_stable() {
         "languages",
         "users",
         "groups",
+        "teams",
+        "skillGroups",
         "groupMembers",
         "queueMembers",
         "queueWrapupCodes",

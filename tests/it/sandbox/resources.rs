@@ -507,3 +507,45 @@ async fn flows_and_message_recipients() {
     assert_eq!(org.get(&format!("{RECIPIENTS}?name=rout")).await.body["total"], 1);
     assert_error(&org.put(&format!("{RECIPIENTS}/nope"), json!({})).await, 404, None);
 }
+
+/// Teams and skill groups: seeded, read-only, cursor-paged with a name
+/// prefix; bad paging parameters are 400; queues take them as member groups
+/// of their type only.
+#[tokio::test]
+async fn teams_and_skill_groups_are_cursor_listings_and_member_groups() {
+    let org = TestOrg::default().await;
+    for (path, name) in
+        [("/api/v2/teams", "Sandbox Team"), ("/api/v2/routing/skillgroups", "Sandbox Skill Group")]
+    {
+        let page = org.get(&format!("{path}?pageSize=1&name=SANDBOX")).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        assert_eq!(page.body["entities"][0]["name"], name, "{}", page.body);
+        assert_eq!(page.body["entities"][0]["memberCount"], 1, "{}", page.body);
+        assert!(
+            page.body.get("nextUri").is_none() && page.body.get("total").is_none(),
+            "{}",
+            page.body
+        );
+        let none = org.get(&format!("{path}?name=nobody")).await.body;
+        assert_eq!(none["entities"], json!([]), "{none}");
+        let past = org.get(&format!("{path}?after=18446744073709551615")).await.body;
+        assert_eq!(past["entities"], json!([]), "{past}");
+        assert_error(&org.get(&format!("{path}?pageSize=0")).await, 400, Some("pageSize"));
+        assert_error(&org.get(&format!("{path}?after=x")).await, 400, Some("after"));
+        let id = page.body["entities"][0]["id"].as_str().unwrap().to_string();
+        assert_eq!(org.get(&format!("{path}/{id}")).await.body["name"], name);
+        assert_eq!(org.get(&format!("{path}/nope")).await.status, 404);
+    }
+    let team = org.get("/api/v2/teams").await.body["entities"][0]["id"].clone();
+    // A team's id under the GROUP type does not name a group.
+    let wrong = org
+        .post(QUEUES, json!({"name": "Typed", "memberGroups": [{"id": team, "type": "GROUP"}]}))
+        .await;
+    assert_error(&wrong, 400, Some("memberGroups[0].id"));
+    let right = org
+        .post(QUEUES, json!({"name": "Typed", "memberGroups": [{"id": team, "type": "TEAM"}]}))
+        .await;
+    assert_eq!(right.status, 200, "{:?}", right.body);
+    assert_eq!(right.body["memberGroups"][0]["name"], "Sandbox Team", "{}", right.body);
+    assert_eq!(right.body["memberCount"], 1, "{}", right.body);
+}

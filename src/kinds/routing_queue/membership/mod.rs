@@ -40,15 +40,17 @@
 //! does). Wrap-up codes: removes one at a time (`DELETE …/wrapupcodes/{id}`),
 //! adds 100 per `POST …/wrapupcodes`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::{MemberGroupType, MembershipPolicy, RoutingQueueSpec};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::RoutingQueueSpec;
 use crate::api::Client;
-use crate::apply::ops::{Op, OpError, poll_backoff};
-use crate::kinds::org::{IdResolver, Lookups, name_or_id};
+use crate::apply::ops::{Op, OpError};
+use crate::kinds::org::{BodyError, IdResolver, Lookups, name_or_id, require_id};
 use crate::kinds::{Kind, RefTarget, Reference};
 use crate::manifest::diag::Findings;
 use crate::plan::{Action, Change, ReadError};
@@ -74,6 +76,68 @@ const PAGE: u32 = 100;
 /// Spec pointers written through sub-resources, not the queue's PUT.
 pub const SUB_RESOURCE_POINTERS: [&str; 3] = ["/members", "/membership", "/wrapupCodes"];
 
+mod write;
+
+pub use write::{apply_codes, apply_members};
+
+/// A direct member of a queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueueMember {
+    /// The agent's email (compared case-insensitively); the user must exist
+    /// and be active.
+    pub email: String,
+    /// The bullseye ring the agent is in, 1 to 6 (new members get 1). Left
+    /// out: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 6))]
+    pub ring_number: Option<i64>,
+}
+
+/// What `members` means for direct members that are not declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MembershipPolicy {
+    /// Add the declared members; never remove anyone.
+    Include,
+    /// Add the declared members and remove every other direct member.
+    Exact,
+}
+
+/// A group whose users are members of the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemberGroup {
+    /// The group's name in the org.
+    pub name: String,
+    /// `GROUP` (the default), `TEAM` or `SKILLGROUP`: the name is a group's,
+    /// a team's or a skill group's in the org.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub group_type: Option<MemberGroupType>,
+}
+
+/// The type of a member group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum MemberGroupType {
+    #[serde(rename = "GROUP")]
+    Group,
+    #[serde(rename = "TEAM")]
+    Team,
+    #[serde(rename = "SKILLGROUP")]
+    SkillGroup,
+}
+
+impl MemberGroupType {
+    /// The type as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberGroupType::Group => "GROUP",
+            MemberGroupType::Team => "TEAM",
+            MemberGroupType::SkillGroup => "SKILLGROUP",
+        }
+    }
+}
+
 fn members_path(queue: &str) -> String {
     format!("/api/v2/routing/queues/{queue}/members")
 }
@@ -94,13 +158,11 @@ pub fn references(spec: &RoutingQueueSpec) -> Vec<Reference> {
         });
     }
     for (i, group) in spec.member_groups.iter().flatten().enumerate() {
-        if matches!(group.group_type, None | Some(MemberGroupType::Group)) {
-            refs.push(Reference {
-                pointer: format!("/spec/memberGroups/{i}/name"),
-                target: RefTarget::Group,
-                name: group.name.clone(),
-            });
-        }
+        refs.push(Reference {
+            pointer: format!("/spec/memberGroups/{i}/name"),
+            target: group_target(group.group_type.map(MemberGroupType::as_str)),
+            name: group.name.clone(),
+        });
     }
     for (i, code) in spec.wrapup_codes.iter().flatten().enumerate() {
         refs.push(Reference {
@@ -112,8 +174,18 @@ pub fn references(spec: &RoutingQueueSpec) -> Vec<Reference> {
     refs
 }
 
+/// What a member group of this `type` (`GROUP` when absent) names: a group,
+/// a team or a skill group.
+pub fn group_target(group_type: Option<&str>) -> RefTarget {
+    match group_type {
+        Some("TEAM") => RefTarget::Team,
+        Some("SKILLGROUP") => RefTarget::SkillGroup,
+        _ => RefTarget::Group,
+    }
+}
+
 /// Offline checks: emails, duplicates, ring numbers, a policy without
-/// members, member group types gcctl cannot look up.
+/// members, member groups listed twice.
 pub fn check(spec: &RoutingQueueSpec, findings: &mut Findings) {
     let mut emails = BTreeSet::new();
     for (i, member) in spec.members.iter().flatten().enumerate() {
@@ -141,13 +213,8 @@ pub fn check(spec: &RoutingQueueSpec, findings: &mut Findings) {
     let mut groups = BTreeSet::new();
     for (i, group) in spec.member_groups.iter().flatten().enumerate() {
         let at = format!("/spec/memberGroups/{i}");
-        if matches!(group.group_type, Some(MemberGroupType::Team | MemberGroupType::SkillGroup)) {
-            findings.error(
-                format!("{at}/type"),
-                "teams and skill groups cannot be member groups in gcctl yet: only GROUP",
-            );
-        }
-        if !groups.insert(&group.name) {
+        let group_type = group.group_type.unwrap_or(MemberGroupType::Group);
+        if !groups.insert((group_type.as_str(), &group.name)) {
             findings.error(format!("{at}/name"), format!("`{}` is listed twice", group.name));
         }
     }
@@ -256,7 +323,8 @@ pub fn to_spec(live: &Value, lookups: &Lookups, spec: &mut Map<String, Value>) {
         let groups = groups.iter().filter_map(|group| {
             let id = group.get("id")?.as_str()?;
             let embedded = group.get("name").and_then(Value::as_str);
-            let name = name_or_id(lookups.name_of(RefTarget::Group, id).or(embedded), id);
+            let target = group_target(group.get("type").and_then(Value::as_str));
+            let name = name_or_id(lookups.name_of(target, id).or(embedded), id);
             Some(json!({ "name": name, "type": group.get("type").cloned().unwrap_or(json!("GROUP")) }))
         });
         spec.insert("memberGroups".into(), sorted(groups.collect()));
@@ -399,192 +467,98 @@ pub fn changes_queue_itself(change: &Change, skip: &[&str]) -> bool {
     })
 }
 
-/// Read a listing of a queue that was just created: retried on 404 while
-/// the queue is not visible yet (read-after-write), until the deadline.
-async fn read_when_found(
-    op: &Op<'_>,
-    path: &str,
-    query: &[(&str, String)],
-    until_empty: bool,
-    doing: &str,
-) -> Result<Vec<Value>, OpError> {
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
-    loop {
-        let result = if until_empty {
-            op.list_until_empty(path, query, PAGE, doing).await
-        } else {
-            op.list_all(path, query, PAGE, doing).await
-        };
-        match result {
-            Err(OpError::Api { source, .. })
-                if source.is_not_found() && started.elapsed() < op.deadline() =>
-            {
-                poll_backoff(&mut wait).await;
+/// After a queue's create (`all`: whatever is declared) or update (what the
+/// plan changes): its members, then its wrap-up codes; notes for the report.
+pub async fn apply_sub_resources(op: &Op<'_>, queue: &str, all: bool) -> Result<Vec<String>, OpError> {
+    let mut notes = Vec::new();
+    if all || op.changed("/members") || op.changed("/membership") {
+        notes.extend(apply_members(op, queue).await?);
+    }
+    if all || op.changed("/wrapupCodes") {
+        notes.extend(apply_codes(op, queue).await?);
+    }
+    Ok(notes)
+}
+
+/// The declared `memberGroups` as the queue's body holds them, `[{id,
+/// type}]`, each name resolved in the namespace of its type; `None` when
+/// not declared.
+pub fn member_group_refs(desired: &Value, ids: &dyn IdResolver) -> Result<Option<Value>, BodyError> {
+    let Some(groups) = desired.get("memberGroups").and_then(Value::as_array) else {
+        return Ok(None);
+    };
+    let mut refs = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        let name = group.get("name").and_then(Value::as_str).unwrap_or_default();
+        let group_type = group.get("type").and_then(Value::as_str).unwrap_or("GROUP");
+        let pointer = format!("/memberGroups/{i}/name");
+        let id = require_id(ids, group_target(Some(group_type)), name, &pointer)?;
+        refs.push(json!({ "id": id, "type": group_type }));
+    }
+    Ok(Some(Value::Array(refs)))
+}
+
+/// Live member groups go back in a PUT as `{id, type}`: their names,
+/// counts and divisions are the server's.
+pub fn live_member_groups(body: &mut Value) {
+    if let Some(groups) = body.get_mut("memberGroups").and_then(Value::as_array_mut) {
+        for group in groups.iter_mut() {
+            *group = json!({ "id": group.get("id"), "type": group.get("type") });
+        }
+    }
+}
+
+/// How many queues a note names before it says "and N more".
+const NOTE_NAMES: usize = 5;
+
+/// The plan's one note about membership that is not managed: the declared
+/// queues that leave `members` out while the org shows direct members on
+/// them (`userMemberCount`, "the number of user members (i.e., non-group
+/// members)", from the queue list: no extra request). gcctl neither adds
+/// nor removes those agents; the note says so once, naming the queues, so
+/// that nobody mistakes silence for management (or fears a removal, the
+/// provider's issue #1705). Queues without direct members say nothing.
+pub fn unmanaged_note(
+    declared: &[(&crate::manifest::Object, &Value)],
+) -> Option<crate::plan::PlanNote> {
+    let mut queues: Vec<(String, String, u64)> = declared
+        .iter()
+        .filter_map(|(object, live)| {
+            let spec = crate::kinds::downcast::<RoutingQueueSpec>(object.spec.as_ref())?;
+            if spec.members.is_some() {
+                return None;
             }
-            other => return other,
-        }
-    }
-}
-
-fn ids_of(entities: &[Value]) -> BTreeMap<String, i64> {
-    entities
-        .iter()
-        .filter_map(|e| {
-            let ring = e.get("ringNumber").and_then(Value::as_i64).unwrap_or(1);
-            Some((e.get("id")?.as_str()?.to_string(), ring))
+            let count = live
+                .get("userMemberCount")
+                .or_else(|| live.get("memberCount"))
+                .and_then(Value::as_u64)
+                .filter(|n| *n > 0)?;
+            Some((object.id(), spec.name.clone(), count))
         })
-        .collect()
-}
-
-fn plural(n: usize, one: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
-}
-
-/// A note of what was done, the counts that are not zero only
-/// (`added 2 members, set 1 ring number`); none when nothing was.
-fn changed(counts: &[(&str, usize, &str)]) -> Vec<String> {
-    let parts: Vec<String> = counts
-        .iter()
-        .filter(|(_, n, _)| *n > 0)
-        .map(|(verb, n, what)| format!("{verb} {}", plural(*n, what)))
         .collect();
-    if parts.is_empty() { Vec::new() } else { vec![parts.join(", ")] }
-}
-
-/// Bring the queue's direct members to the desired state (see the module
-/// docs); returns notes for the report.
-pub async fn apply_members(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpError> {
-    let Some(declared) = op.desired.get("members").and_then(Value::as_array) else {
-        return Ok(Vec::new());
-    };
-    let exact = op.desired.get("membership").and_then(Value::as_str)
-        == Some(policy_name(MembershipPolicy::Exact));
-    let ids = op.ids();
-    let mut wanted: Vec<(String, Option<i64>)> = Vec::new();
-    for member in declared {
-        let email = member.get("email").and_then(Value::as_str).unwrap_or_default();
-        let id = ids
-            .id(RefTarget::User, email)
-            .ok_or_else(|| op.fail(format!("no active user has the email `{email}`")))?;
-        wanted.push((id, member.get("ringNumber").and_then(Value::as_i64)));
+    if queues.is_empty() {
+        return None;
     }
-    let path = members_path(queue);
-    let user = [("memberBy", "user".to_string())];
-    let direct = ids_of(&read_when_found(op, &path, &user, true, "reading the members of").await?);
-    let needs_groups = wanted.iter().any(|(id, _)| !direct.contains_key(id));
-    let grouped: BTreeSet<String> = if needs_groups {
-        let group = [("memberBy", "group".to_string())];
-        let entities = op.list_until_empty(&path, &group, PAGE, "reading the group members of").await?;
-        ids_of(&entities).into_keys().collect()
-    } else {
-        BTreeSet::new()
-    };
-    let wanted_ids: BTreeSet<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
-    let removes: Vec<&String> =
-        if exact { direct.keys().filter(|id| !wanted_ids.contains(id.as_str())).collect() } else { Vec::new() };
-    let adds: Vec<&String> = wanted
+    queues.sort();
+    let mut named: Vec<String> = queues
         .iter()
-        .map(|(id, _)| id)
-        .filter(|id| !direct.contains_key(*id) && !grouped.contains(*id))
+        .take(NOTE_NAMES)
+        .map(|(_, name, n)| format!("{name} ({n} agent{})", if *n == 1 { "" } else { "s" }))
         .collect();
-    // Removes before adds, as the provider does.
-    for batch in removes.chunks(BATCH) {
-        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
-        op.post_repeatable_with(&format!("{path}?delete=true"), &Value::Array(body), "removing members from")
-            .await?;
+    if queues.len() > NOTE_NAMES {
+        named.push(format!("and {} more", queues.len() - NOTE_NAMES));
     }
-    for batch in adds.chunks(BATCH) {
-        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
-        op.post_repeatable_with(&path, &Value::Array(body), "adding members to").await?;
-    }
-    if !adds.is_empty() || !removes.is_empty() {
-        wait_until_processed(op, &path, &adds, &removes).await?;
-    }
-    let mut rings = 0;
-    for (id, ring) in &wanted {
-        let Some(ring) = ring else { continue };
-        let current = direct.get(id).copied().unwrap_or(1);
-        if current != *ring && !grouped.contains(id) {
-            let body = json!({ "id": id, "ringNumber": ring });
-            op.patch_when_found(&format!("{path}/{id}"), &body, "setting a ring number of").await?;
-            rings += 1;
-        }
-    }
-    Ok(changed(&[
-        ("added", adds.len(), "member"),
-        ("removed", removes.len(), "member"),
-        ("set", rings, "ring number"),
-    ]))
-}
-
-fn policy_name(policy: MembershipPolicy) -> &'static str {
-    match policy {
-        MembershipPolicy::Include => "include",
-        MembershipPolicy::Exact => "exact",
-    }
-}
-
-/// Poll the direct members until the adds show and the removes are gone:
-/// `POST …/members` is processed asynchronously.
-async fn wait_until_processed(
-    op: &Op<'_>,
-    path: &str,
-    adds: &[&String],
-    removes: &[&String],
-) -> Result<(), OpError> {
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
-    let user = [("memberBy", "user".to_string())];
-    loop {
-        let now = ids_of(&op.list_until_empty(path, &user, PAGE, "reading the members of").await?);
-        let done = adds.iter().all(|id| now.contains_key(*id))
-            && removes.iter().all(|id| !now.contains_key(*id));
-        if done {
-            return Ok(());
-        }
-        if started.elapsed() >= op.deadline() {
-            return Err(op.fail(format!(
-                "the member changes were not processed within {} s (the API processes them asynchronously); run apply again to finish",
-                op.deadline().as_secs()
-            )));
-        }
-        poll_backoff(&mut wait).await;
-    }
-}
-
-/// Bring the queue's wrap-up codes to exactly the declared ones; returns
-/// notes for the report.
-pub async fn apply_codes(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpError> {
-    let Some(declared) = op.desired.get("wrapupCodes").and_then(Value::as_array) else {
-        return Ok(Vec::new());
+    let (count, queue, leave) = match queues.len() {
+        1 => (1, "queue", "whose manifest leaves"),
+        n => (n, "queues", "whose manifests leave"),
     };
-    let ids = op.ids();
-    let target = RefTarget::Kind(Kind::RoutingWrapupCode);
-    let mut wanted = BTreeSet::new();
-    for name in declared.iter().filter_map(Value::as_str) {
-        let id = ids.id(target, name).ok_or_else(|| op.fail(format!("wrap-up code `{name}` has no id")))?;
-        wanted.insert(id);
-    }
-    let path = codes_path(queue);
-    let current: BTreeSet<String> = read_when_found(op, &path, &[], false, "reading the wrap-up codes of")
-        .await?
-        .iter()
-        .filter_map(|c| c.get("id").and_then(Value::as_str).map(str::to_string))
-        .collect();
-    let removes: Vec<&String> = current.difference(&wanted).collect();
-    let adds: Vec<&String> = wanted.difference(&current).collect();
-    for id in &removes {
-        match op.delete(&format!("{path}/{id}"), "removing a wrap-up code from").await {
-            Err(OpError::Api { source, .. }) if source.is_not_found() => {}
-            other => other?,
-        }
-    }
-    for batch in adds.chunks(BATCH) {
-        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
-        op.post_repeatable_with(&path, &Value::Array(body), "adding wrap-up codes to").await?;
-    }
-    Ok(changed(&[("added", adds.len(), "wrap-up code"), ("removed", removes.len(), "wrap-up code")]))
+    Some(crate::plan::PlanNote {
+        message: format!(
+            "queue membership is not managed for {count} {queue} with direct members in the org {leave} `members` out: {}; gcctl neither adds nor removes their agents (declare `members`, with `membership: include` or `exact`, to manage them)",
+            named.join(", ")
+        ),
+        objects: queues.into_iter().map(|(id, _, _)| id).collect(),
+    })
 }
 
 #[cfg(test)]

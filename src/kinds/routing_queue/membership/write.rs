@@ -1,0 +1,202 @@
+//! Writing a queue's members and wrap-up codes (see the parent module's
+//! "Written" section): removes before adds in batches of [`BATCH`], polling
+//! until the asynchronous processing shows, ring numbers patched where they
+//! differ; codes removed one at a time and added [`BATCH`] a call.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{BATCH, MembershipPolicy, PAGE, codes_path, members_path};
+use crate::apply::ops::{Op, OpError, poll_backoff};
+use crate::kinds::{Kind, RefTarget};
+use crate::kinds::org::IdResolver;
+
+/// Read a listing of a queue that was just created: retried on 404 while
+/// the queue is not visible yet (read-after-write), until the deadline.
+async fn read_when_found(
+    op: &Op<'_>,
+    path: &str,
+    query: &[(&str, String)],
+    until_empty: bool,
+    doing: &str,
+) -> Result<Vec<Value>, OpError> {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(50);
+    loop {
+        let result = if until_empty {
+            op.list_until_empty(path, query, PAGE, doing).await
+        } else {
+            op.list_all(path, query, PAGE, doing).await
+        };
+        match result {
+            Err(OpError::Api { source, .. })
+                if source.is_not_found() && started.elapsed() < op.deadline() =>
+            {
+                poll_backoff(&mut wait).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn ids_of(entities: &[Value]) -> BTreeMap<String, i64> {
+    entities
+        .iter()
+        .filter_map(|e| {
+            let ring = e.get("ringNumber").and_then(Value::as_i64).unwrap_or(1);
+            Some((e.get("id")?.as_str()?.to_string(), ring))
+        })
+        .collect()
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+}
+
+/// A note of what was done, the counts that are not zero only
+/// (`added 2 members, set 1 ring number`); none when nothing was.
+fn changed(counts: &[(&str, usize, &str)]) -> Vec<String> {
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(_, n, _)| *n > 0)
+        .map(|(verb, n, what)| format!("{verb} {}", plural(*n, what)))
+        .collect();
+    if parts.is_empty() { Vec::new() } else { vec![parts.join(", ")] }
+}
+
+/// Bring the queue's direct members to the desired state (see the module
+/// docs); returns notes for the report.
+pub async fn apply_members(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpError> {
+    let Some(declared) = op.desired.get("members").and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let exact = op.desired.get("membership").and_then(Value::as_str)
+        == Some(policy_name(MembershipPolicy::Exact));
+    let ids = op.ids();
+    let mut wanted: Vec<(String, Option<i64>)> = Vec::new();
+    for member in declared {
+        let email = member.get("email").and_then(Value::as_str).unwrap_or_default();
+        let id = ids
+            .id(RefTarget::User, email)
+            .ok_or_else(|| op.fail(format!("no active user has the email `{email}`")))?;
+        wanted.push((id, member.get("ringNumber").and_then(Value::as_i64)));
+    }
+    let path = members_path(queue);
+    let user = [("memberBy", "user".to_string())];
+    let direct = ids_of(&read_when_found(op, &path, &user, true, "reading the members of").await?);
+    let needs_groups = wanted.iter().any(|(id, _)| !direct.contains_key(id));
+    let grouped: BTreeSet<String> = if needs_groups {
+        let group = [("memberBy", "group".to_string())];
+        let entities = op.list_until_empty(&path, &group, PAGE, "reading the group members of").await?;
+        ids_of(&entities).into_keys().collect()
+    } else {
+        BTreeSet::new()
+    };
+    let wanted_ids: BTreeSet<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
+    let removes: Vec<&String> =
+        if exact { direct.keys().filter(|id| !wanted_ids.contains(id.as_str())).collect() } else { Vec::new() };
+    let adds: Vec<&String> = wanted
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| !direct.contains_key(*id) && !grouped.contains(*id))
+        .collect();
+    // Removes before adds, as the provider does.
+    for batch in removes.chunks(BATCH) {
+        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
+        op.post_repeatable_with(&format!("{path}?delete=true"), &Value::Array(body), "removing members from")
+            .await?;
+    }
+    for batch in adds.chunks(BATCH) {
+        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
+        op.post_repeatable_with(&path, &Value::Array(body), "adding members to").await?;
+    }
+    if !adds.is_empty() || !removes.is_empty() {
+        wait_until_processed(op, &path, &adds, &removes).await?;
+    }
+    let mut rings = 0;
+    for (id, ring) in &wanted {
+        let Some(ring) = ring else { continue };
+        let current = direct.get(id).copied().unwrap_or(1);
+        if current != *ring && !grouped.contains(id) {
+            let body = json!({ "id": id, "ringNumber": ring });
+            op.patch_when_found(&format!("{path}/{id}"), &body, "setting a ring number of").await?;
+            rings += 1;
+        }
+    }
+    Ok(changed(&[
+        ("added", adds.len(), "member"),
+        ("removed", removes.len(), "member"),
+        ("set", rings, "ring number"),
+    ]))
+}
+
+fn policy_name(policy: MembershipPolicy) -> &'static str {
+    match policy {
+        MembershipPolicy::Include => "include",
+        MembershipPolicy::Exact => "exact",
+    }
+}
+
+/// Poll the direct members until the adds show and the removes are gone:
+/// `POST …/members` is processed asynchronously.
+async fn wait_until_processed(
+    op: &Op<'_>,
+    path: &str,
+    adds: &[&String],
+    removes: &[&String],
+) -> Result<(), OpError> {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(50);
+    let user = [("memberBy", "user".to_string())];
+    loop {
+        let now = ids_of(&op.list_until_empty(path, &user, PAGE, "reading the members of").await?);
+        let done = adds.iter().all(|id| now.contains_key(*id))
+            && removes.iter().all(|id| !now.contains_key(*id));
+        if done {
+            return Ok(());
+        }
+        if started.elapsed() >= op.deadline() {
+            return Err(op.fail(format!(
+                "the member changes were not processed within {} s (the API processes them asynchronously); run apply again to finish",
+                op.deadline().as_secs()
+            )));
+        }
+        poll_backoff(&mut wait).await;
+    }
+}
+
+/// Bring the queue's wrap-up codes to exactly the declared ones; returns
+/// notes for the report.
+pub async fn apply_codes(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpError> {
+    let Some(declared) = op.desired.get("wrapupCodes").and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let ids = op.ids();
+    let target = RefTarget::Kind(Kind::RoutingWrapupCode);
+    let mut wanted = BTreeSet::new();
+    for name in declared.iter().filter_map(Value::as_str) {
+        let id = ids.id(target, name).ok_or_else(|| op.fail(format!("wrap-up code `{name}` has no id")))?;
+        wanted.insert(id);
+    }
+    let path = codes_path(queue);
+    let current: BTreeSet<String> = read_when_found(op, &path, &[], false, "reading the wrap-up codes of")
+        .await?
+        .iter()
+        .filter_map(|c| c.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let removes: Vec<&String> = current.difference(&wanted).collect();
+    let adds: Vec<&String> = wanted.difference(&current).collect();
+    for id in &removes {
+        match op.delete(&format!("{path}/{id}"), "removing a wrap-up code from").await {
+            Err(OpError::Api { source, .. }) if source.is_not_found() => {}
+            other => other?,
+        }
+    }
+    for batch in adds.chunks(BATCH) {
+        let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
+        op.post_repeatable_with(&path, &Value::Array(body), "adding wrap-up codes to").await?;
+    }
+    Ok(changed(&[("added", adds.len(), "wrap-up code"), ("removed", removes.len(), "wrap-up code")]))
+}
