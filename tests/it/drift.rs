@@ -185,6 +185,9 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     assert_eq!(report.gcctl_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(report.target.kind, "org");
     assert!(!report.target.location.is_empty());
+    // The org it read, as a plan names it.
+    assert_eq!(report.target.org_name.as_deref(), Some("gcctl sandbox"));
+    assert!(report.target.org_id.is_some_and(|id| !id.is_empty()));
     assert_eq!(report.environment, None);
     let digest = &report.inputs_digest;
     assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{digest}");
@@ -201,6 +204,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         }
     );
     for object in &report.objects {
+        assert!(object.notes.is_empty(), "these kinds have nothing to note: {object:?}");
         assert!(["in-sync", "drifted", "missing"].contains(&object.status.as_str()), "{object:?}");
         assert_eq!(object.fields.is_empty(), object.status != "drifted", "{object:?}");
     }
