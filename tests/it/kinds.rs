@@ -19,6 +19,20 @@ use gcctl::manifest::{self, LoadOptions};
 use crate::common::repo_root;
 use crate::sandbox::TestOrg;
 
+/// `gcctl ARGS` in `ctx`: its exit code and everything it printed.
+pub fn gcctl(ctx: &crate::common::TestContext, args: &[&str]) -> (i32, String) {
+    let output = ctx.run(args);
+    let text = format!("{}{}", crate::common::stdout(&output), crate::common::stderr(&output));
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// A context whose `gcctl` commands reach `live` (as its admin user).
+pub fn connected(live: &crate::export::LiveSandbox) -> crate::common::TestContext {
+    let mut ctx = crate::common::TestContext::new();
+    live.connect(&mut ctx);
+    ctx
+}
+
 /// Every `.yaml` file under `dir`, recursively.
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs_err::read_dir(dir).unwrap().flatten() {

@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestContext, stderr, stdout};
+use super::gcctl;
+use crate::common::TestContext;
 use crate::export::LiveSandbox;
 
 const SETTINGS: &str = "/api/v2/conversations/messaging/settings";
@@ -45,12 +46,6 @@ spec:
   messagingSetting: bot-settings
   webhook: bot-webhook
 ";
-
-fn gcctl(ctx: &TestContext, args: &[&str]) -> (i32, String) {
-    let output = ctx.run(args);
-    let text = format!("{}{}", stdout(&output), stderr(&output));
-    (output.status.code().unwrap_or(-1), text)
-}
 
 fn connected(live: &LiveSandbox) -> TestContext {
     let mut ctx = TestContext::new();

@@ -11,7 +11,8 @@ use std::time::Duration;
 use gcctl::sandbox::{Generate, SandboxConfig};
 use serde_json::{Value, json};
 
-use crate::common::{TestContext, stderr, stdout};
+use super::{connected, gcctl};
+use crate::common::stdout;
 use crate::export::LiveSandbox;
 
 const QUEUES: &str = "/api/v2/routing/queues";
@@ -48,18 +49,6 @@ spec:
 }
 
 const MEMBERS: &str = "  members:\n    - email: Alice@sandbox.gcctl.example\n      ringNumber: 2\n    - email: bob@sandbox.gcctl.example\n";
-
-fn gcctl(ctx: &TestContext, args: &[&str]) -> (i32, String) {
-    let output = ctx.run(args);
-    let text = format!("{}{}", stdout(&output), stderr(&output));
-    (output.status.code().unwrap_or(-1), text)
-}
-
-fn connected(live: &LiveSandbox) -> TestContext {
-    let mut ctx = TestContext::new();
-    live.connect(&mut ctx);
-    ctx
-}
 
 /// The queue's members as (email, ringNumber, memberBy).
 fn members_of(live: &LiveSandbox, queue: &str) -> BTreeSet<(String, i64, String)> {

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::common::{TestContext, stderr, stdout};
+use super::{connected, gcctl};
 use crate::export::LiveSandbox;
 
 const CODES: &str = "/api/v2/routing/wrapupcodes";
@@ -44,18 +44,6 @@ metadata:
 spec:
   name: German
 ";
-
-fn gcctl(ctx: &TestContext, args: &[&str]) -> (i32, String) {
-    let output = ctx.run(args);
-    let text = format!("{}{}", stdout(&output), stderr(&output));
-    (output.status.code().unwrap_or(-1), text)
-}
-
-fn connected(live: &LiveSandbox) -> TestContext {
-    let mut ctx = TestContext::new();
-    live.connect(&mut ctx);
-    ctx
-}
 
 #[test]
 fn wrapup_codes_skills_and_languages_apply_drift_and_round_trip() {

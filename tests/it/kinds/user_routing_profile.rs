@@ -6,7 +6,8 @@
 
 use serde_json::json;
 
-use crate::common::{TestContext, stderr, stdout};
+use super::gcctl;
+use crate::common::TestContext;
 use crate::export::LiveSandbox;
 
 fn manifests(policy: &str, billing: u32) -> String {
@@ -42,12 +43,6 @@ spec:
       proficiency: 5
 "
     )
-}
-
-fn gcctl(ctx: &TestContext, args: &[&str]) -> (i32, String) {
-    let output = ctx.run(args);
-    let text = format!("{}{}", stdout(&output), stderr(&output));
-    (output.status.code().unwrap_or(-1), text)
 }
 
 /// What the user holds: (name, proficiency) pairs, by name.

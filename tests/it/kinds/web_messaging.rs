@@ -10,7 +10,8 @@ use std::time::Duration;
 use gcctl::sandbox::SandboxConfig;
 use serde_json::{Value, json};
 
-use crate::common::{TestContext, stderr, stdout};
+use super::{connected, gcctl};
+use crate::common::TestContext;
 use crate::export::LiveSandbox;
 
 const CONFIGS: &str = "/api/v2/webdeployments/configurations";
@@ -91,12 +92,6 @@ spec:
                   name: Disconnect
 "##;
 
-fn gcctl(ctx: &TestContext, args: &[&str]) -> (i32, String) {
-    let output = ctx.run(args);
-    let text = format!("{}{}", stdout(&output), stderr(&output));
-    (output.status.code().unwrap_or(-1), text)
-}
-
 /// A sandbox whose drafts and deployments stay `Pending` a while after each
 /// write, as a real org's do.
 fn pending_org() -> LiveSandbox {
@@ -104,12 +99,6 @@ fn pending_org() -> LiveSandbox {
         web_deployment_delay: Duration::from_millis(300),
         ..SandboxConfig::default()
     })
-}
-
-fn connected(live: &LiveSandbox) -> TestContext {
-    let mut ctx = TestContext::new();
-    live.connect(&mut ctx);
-    ctx
 }
 
 /// The deployment named `name` as the API shows it.
