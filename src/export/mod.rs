@@ -113,11 +113,10 @@ pub async fn read(
         skipped: Vec::new(),
         warnings: Vec::new(),
     };
-    let scope = ReadScope { all_kinds: true, caller: false, details_of_all: details };
-    let mut live = crate::plan::read(client, &empty, &scope).await?;
     let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.to_vec() };
-    let beyond = crate::plan::read::all_details(client, &live, &kinds).await;
-    live.lookups.details.extend(beyond);
+    let scope =
+        ReadScope { all_kinds: true, caller: false, export: Some(kinds), details_of_all: details };
+    let live = crate::plan::read(client, &empty, &scope).await?;
     Ok(ExportInput { live })
 }
 

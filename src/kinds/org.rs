@@ -196,9 +196,6 @@ pub struct Lookups {
     pub defaults: BTreeMap<Kind, String>,
     /// The OAuth client (id) gcctl is authenticated with, when known.
     pub own_client_id: Option<String>,
-    /// What a kind read beyond the list for one live object, by its id (a
-    /// flow's published YAML): see [`OrgKind::read_details`].
-    pub details: BTreeMap<String, Value>,
     /// Users found by a declared email whose `state` is not `active`
     /// (lowercase email → state): never resolved, named in plan problems.
     pub inactive_users: BTreeMap<String, String>,
@@ -542,23 +539,6 @@ pub trait OrgKind: Sync {
         true
     }
 
-    /// What the plan needs of a live object beyond its list entry, read
-    /// once per run (a flow's published YAML, when its marker does not say
-    /// the declared definition is live). `declared` is the object's
-    /// manifest, `None` when exporting. Kept in [`Lookups::details`] under
-    /// the object's id; failures are part of the value: a plan shows them.
-    /// (Unlike [`OrgKind::read_details`], whose fields join the live object
-    /// and take part in comparisons, this is read only when the list entry
-    /// cannot tell, and is kept apart.)
-    fn read_beyond_list<'a>(
-        &'a self,
-        _client: &'a crate::api::Client,
-        _declared: Option<&'a crate::manifest::Object>,
-        _live: &'a Value,
-    ) -> futures::future::BoxFuture<'a, Option<Value>> {
-        Box::pin(async { None })
-    }
-
     /// Fields whose write is a later step of the change, run once the
     /// objects their references name exist (an integration's message
     /// routing waits for the flow, which may itself wait for the queue that
@@ -648,9 +628,11 @@ pub trait OrgKind: Sync {
     }
 
     /// Whether a live object needs reads beyond its list entity (a queue's
-    /// members and wrap-up codes): for the declared `spec`, or for an export
-    /// of everything (`None`). Reads stay cheap: only objects whose declared
-    /// fields need them are read this way.
+    /// members and wrap-up codes, a flow's published YAML, a web messaging
+    /// configuration's published version): for the declared `spec`, or for
+    /// an export of everything (`None`). Reads stay cheap: only the live
+    /// objects that declared objects match are read this way (and, when
+    /// exporting, every object of the kinds that need it).
     fn details_needed(&self, _declared: Option<&dyn Spec>) -> bool {
         false
     }
@@ -665,7 +647,11 @@ pub trait OrgKind: Sync {
     }
 
     /// Read those details of the live object `live`, as fields to add to it
-    /// (keys outside the API's model, so they never reach a request body).
+    /// (keys outside the API's model, `gcctl:…`, so they never reach a
+    /// request body); they take part in comparisons and fingerprints. A
+    /// kind that can say a read failed in the plan (a flow whose YAML
+    /// could not be downloaded) returns that as a field rather than an
+    /// error; an error stops the read.
     /// `lookups` holds everything the first read step found (users by
     /// email). Called only when [`OrgKind::details_needed`] said so.
     fn read_details<'a>(

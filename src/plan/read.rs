@@ -17,9 +17,10 @@
 //! users search API in batches ([`USER_BATCH`] emails a request). Then, in a
 //! second step, the sub-resources a declared object's fields need and its
 //! list entity lacks ([`OrgKind::details_needed`]: a queue's members and
-//! wrap-up codes) are read for the objects that declare them, and only for
-//! those; export asks for them for every object with
-//! [`ReadScope::details_of_all`].
+//! wrap-up codes, a flow's published YAML when its marker cannot tell) are
+//! read for the live objects the declared ones match, and only for those;
+//! export asks for them for every object of the kinds it exports
+//! ([`ReadScope::export`]).
 //!
 //! [`OrgKind::details_needed`]: crate::kinds::org::OrgKind::details_needed
 
@@ -51,10 +52,16 @@ pub struct ReadScope {
     pub all_kinds: bool,
     /// Read who gcctl acts as, to check grants and permissions (plan, apply).
     pub caller: bool,
-    /// Read the per-object details ([`OrgKind::details_needed`]) of every
-    /// live object, not only of declared ones (`export --queue-members`).
+    /// Exporting these kinds: read the per-object details
+    /// ([`OrgKind::details_needed`]) of every live object of those that
+    /// need them to be exported ([`OrgKind::export_reads_details`]: a
+    /// flow's published YAML), not only of declared ones.
     ///
     /// [`OrgKind::details_needed`]: crate::kinds::org::OrgKind::details_needed
+    /// [`OrgKind::export_reads_details`]: crate::kinds::org::OrgKind::export_reads_details
+    pub export: Option<Vec<Kind>>,
+    /// With `export`: the details export reads only on request too
+    /// (`export --queue-members`).
     pub details_of_all: bool,
 }
 
@@ -182,69 +189,7 @@ pub async fn read(
         live.objects.insert(kind.kind(), objects);
     }
     read_details(client, set, scope, &mut live).await?;
-    let details = declared_details(client, set, &live).await;
-    live.lookups.details.extend(details);
     Ok(live)
-}
-
-/// How many detail reads (flow export jobs, which the org rate-limits) run at once.
-const DETAIL_READS: usize = 4;
-
-/// What kinds read beyond the list for the live objects the set declares
-/// ([`crate::kinds::org::OrgKind::read_beyond_list`]), by live id.
-async fn declared_details(
-    client: &Client,
-    set: &ManifestSet,
-    live: &LiveOrg,
-) -> Vec<(String, Value)> {
-    use futures::StreamExt as _;
-    let names = super::LiveNames::new(live);
-    let mut reads = Vec::new();
-    for object in &set.objects {
-        let (Some(kind), Some(name)) = (LiveKind::new(object.kind), object.org_name()) else {
-            continue;
-        };
-        for candidate in names.named(object.kind, name) {
-            if !kind.org().matches(object.spec.as_ref(), candidate) {
-                continue;
-            }
-            let Some(id) = candidate.get("id").and_then(Value::as_str) else { continue };
-            reads.push(async move {
-                kind.org()
-                    .read_beyond_list(client, Some(object), candidate)
-                    .await
-                    .map(|v| (id.to_string(), v))
-            });
-        }
-    }
-    futures::stream::iter(reads)
-        .buffer_unordered(DETAIL_READS)
-        .filter_map(|d| async { d })
-        .collect()
-        .await
-}
-
-/// [`crate::kinds::org::OrgKind::read_beyond_list`] of every live object of
-/// `kinds`, for export (nothing is declared), by live id.
-pub async fn all_details(client: &Client, live: &LiveOrg, kinds: &[Kind]) -> Vec<(String, Value)> {
-    use futures::StreamExt as _;
-    let mut reads = Vec::new();
-    for kind in kinds.iter().filter_map(|k| LiveKind::new(*k)) {
-        for object in live.objects.get(&kind.kind()).into_iter().flatten() {
-            if kind.org().is_builtin(object) {
-                continue;
-            }
-            let Some(id) = object.get("id").and_then(Value::as_str) else { continue };
-            reads.push(async move {
-                kind.org().read_beyond_list(client, None, object).await.map(|v| (id.to_string(), v))
-            });
-        }
-    }
-    futures::stream::iter(reads)
-        .buffer_unordered(DETAIL_READS)
-        .filter_map(|d| async { d })
-        .collect()
-        .await
 }
 
 /// Read the per-object details of the live objects that need them (see the
@@ -265,17 +210,27 @@ async fn read_details(
         }
         let name = object.org_name().unwrap_or(&object.name);
         let listed = live.objects.get(&object.kind).into_iter().flatten().enumerate();
-        for (index, _) in
-            listed.filter(|(_, o)| o.get("name").and_then(Value::as_str) == Some(name))
-        {
+        let matched = |o: &Value| {
+            o.get("name").and_then(Value::as_str) == Some(name)
+                && kind.org().matches(object.spec.as_ref(), o)
+        };
+        for (index, _) in listed.filter(|(_, o)| matched(o)) {
             wanted.push((kind, index, Some(object.spec.as_ref())));
         }
     }
-    if scope.all_kinds {
-        let exported = |k: &LiveKind| scope.details_of_all || k.org().export_reads_details();
-        for kind in LiveKind::all().filter(|k| k.org().details_needed(None)).filter(exported) {
-            let count = live.objects.get(&kind.kind()).map_or(0, Vec::len);
-            for index in 0..count {
+    if let Some(exported) = &scope.export {
+        let wanted_kind = |k: &LiveKind| {
+            exported.contains(&k.kind())
+                && k.org().details_needed(None)
+                && (scope.details_of_all || k.org().export_reads_details())
+        };
+        for kind in LiveKind::all().filter(wanted_kind) {
+            let objects = live.objects.get(&kind.kind()).map(Vec::as_slice).unwrap_or_default();
+            for (index, object) in objects.iter().enumerate() {
+                // Built-ins (system flows) are never exported.
+                if kind.org().is_builtin(object) {
+                    continue;
+                }
                 if !wanted.iter().any(|(k, i, _)| *k == kind && *i == index) {
                     wanted.push((kind, index, None));
                 }

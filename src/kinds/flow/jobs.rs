@@ -33,7 +33,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::archy::{self, FlowType};
 use super::{FlowSpec, Source, source_of};
@@ -167,28 +167,43 @@ fn job_failure(
 /// goes on.
 pub async fn read_details(
     client: &Client,
-    declared: Option<&Object>,
+    declared: Option<&FlowSpec>,
     live: &Value,
-) -> Option<Value> {
-    if let Some((_, source)) = declared.and_then(source_of) {
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    if let Some(source) = declared.and_then(|d| d.source.as_ref()) {
         let description = live.get("description").and_then(Value::as_str).unwrap_or_default();
         let marker = archy::parse_marker(description);
         if let Some((digest, _)) = &marker {
             let published = super::published_by(live, marker.as_ref());
             if *digest == archy::digest(&source.text) && published == super::BY_GCCTL {
-                return None;
+                return out;
             }
         }
     }
-    let id = live.get("id").and_then(Value::as_str)?;
+    let Some(id) = live.get("id").and_then(Value::as_str) else { return out };
     let Some(version) = live.pointer("/publishedVersion/id").and_then(Value::as_str) else {
-        return Some(json!({"definitionError": "the flow has no published version"}));
+        out.insert(DEFINITION_ERROR.into(), json!("the flow has no published version"));
+        return out;
     };
-    Some(match download(client, id, version).await {
-        Ok(text) => json!({ "definition": archy::strip_upload(&text) }),
-        Err(error) => json!({ "definitionError": error }),
-    })
+    // Export jobs are rate-limited by the org: a few at a time.
+    let _permit = EXPORTS_AT_ONCE.acquire().await;
+    match download(client, id, version).await {
+        Ok(text) => out.insert(DEFINITION.into(), json!(archy::strip_upload(&text))),
+        Err(error) => out.insert(DEFINITION_ERROR.into(), json!(error)),
+    };
+    out
 }
+
+/// The published YAML of a live flow, as its details add it.
+pub const DEFINITION: &str = "gcctl:definition";
+/// Why the published YAML could not be downloaded (shown by plan and export).
+pub const DEFINITION_ERROR: &str = "gcctl:definitionError";
+/// In a live flow's spec: the definition was downloaded (not only recorded
+/// by the marker). Never compared: nothing declares it.
+pub const DOWNLOADED: &str = "gcctl:downloaded";
+/// How many export jobs run at once (the org rate-limits them).
+static EXPORTS_AT_ONCE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// The YAML of a published flow version, through an export job.
 pub async fn download(client: &Client, id: &str, version: &str) -> Result<String, String> {

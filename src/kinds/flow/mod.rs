@@ -365,28 +365,26 @@ impl OrgKind for Org {
         if let Some((digest, _)) = &marker {
             spec["definitionDigest"] = json!(digest);
         }
-        let id = live.get("id").and_then(Value::as_str).unwrap_or_default();
-        let details = lookups.details.get(id);
-        spec["definition"] = match details.and_then(|d| d.get("definition")) {
-            Some(text) => text.clone(),
+        spec["definition"] = match live.get(jobs::DEFINITION) {
+            Some(text) => {
+                spec[jobs::DOWNLOADED] = json!(true);
+                text.clone()
+            }
             None => json!(not_downloaded(
                 marker.as_ref(),
-                details.and_then(|d| d.get("definitionError")).and_then(Value::as_str)
+                live.get(jobs::DEFINITION_ERROR).and_then(Value::as_str)
             )),
         };
         spec["publishedBy"] = json!(published_by(live, marker.as_ref()));
         spec
     }
 
-    fn align_live(&self, desired: &Value, live: &mut Value, lookups: &Lookups) {
+    fn align_live(&self, desired: &Value, live: &mut Value, _lookups: &Lookups) {
         // The marker says the declared definition is what gcctl published:
         // no need to have downloaded it.
         let declared = desired.get("definition").and_then(Value::as_str);
         let recorded = live.get("definitionDigest").and_then(Value::as_str);
-        let downloaded = live
-            .get("id")
-            .and_then(Value::as_str)
-            .is_some_and(|id| lookups.details.contains_key(id));
+        let downloaded = live.get(jobs::DOWNLOADED).is_some();
         if let (Some(declared), Some(recorded), false) = (declared, recorded, downloaded) {
             if archy::digest(declared) == recorded {
                 live["definition"] = json!(declared);
@@ -461,13 +459,25 @@ impl OrgKind for Org {
         }
     }
 
-    fn read_beyond_list<'a>(
+    /// The published YAML, unless the marker says the declared definition
+    /// is live (then nothing is read).
+    fn details_needed(&self, _declared: Option<&dyn Spec>) -> bool {
+        true
+    }
+
+    fn export_reads_details(&self) -> bool {
+        true
+    }
+
+    fn read_details<'a>(
         &'a self,
         client: &'a crate::api::Client,
-        declared: Option<&'a Object>,
         live: &'a Value,
-    ) -> futures::future::BoxFuture<'a, Option<Value>> {
-        Box::pin(jobs::read_details(client, declared, live))
+        declared: Option<&'a dyn Spec>,
+        _lookups: &'a Lookups,
+    ) -> super::org::Details<'a> {
+        let declared = declared.and_then(downcast::<FlowSpec>);
+        Box::pin(async move { Ok(jobs::read_details(client, declared, live).await) })
     }
 
     fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, Value>> {
@@ -536,11 +546,11 @@ impl OrgKind for Org {
         let Some(map) = spec.as_object_mut() else { return Err("not an object".into()) };
         map.remove("definitionDigest");
         map.remove("publishedBy");
-        let id = cx.live.get("id").and_then(Value::as_str).unwrap_or_default();
-        let details = cx.lookups.details.get(id);
-        let Some(text) = details.and_then(|d| d.get("definition")).and_then(Value::as_str) else {
-            let why = details
-                .and_then(|d| d.get("definitionError"))
+        map.remove(jobs::DOWNLOADED);
+        let Some(text) = cx.live.get(jobs::DEFINITION).and_then(Value::as_str) else {
+            let why = cx
+                .live
+                .get(jobs::DEFINITION_ERROR)
                 .and_then(Value::as_str)
                 .unwrap_or("its definition was not downloaded");
             return Err(format!("its published YAML could not be exported ({why})"));
