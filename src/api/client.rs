@@ -435,7 +435,16 @@ impl Client {
             |error| Failure { error, class: Class::Final, unauthorized_generation: None };
         let url = self.url(call).map_err(final_failure)?;
         // The semaphore is never closed, so acquiring cannot fail.
-        let _permit = self.inner.pool.permits.acquire().await.ok();
+        let pool = &self.inner.pool;
+        let _permit = match pool.permits.try_acquire() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                // Every permit is taken: while waiting for one, grow the pool if the
+                // waiting work needs it (more tokens also bring more permits).
+                pool.grow_if_needed(&self.mint_context(deadline)).await;
+                pool.permits.acquire().await.ok()
+            }
+        };
         let token =
             self.inner.pool.acquire(&self.mint_context(deadline)).await.map_err(|mut error| {
                 if error.method.is_empty() {

@@ -586,6 +586,24 @@ impl Pool {
         }
     }
 
+    /// Called by a request that found every in-flight permit taken (it waits anyway): mint
+    /// one more token now if the waiting work needs it, so that the pool grows as soon as
+    /// the work is there rather than when the first token's budget runs out.
+    pub(super) async fn grow_if_needed(&self, ctx: &MintContext<'_>) {
+        let grow = {
+            let mut state = self.lock();
+            let grow = !state.slots.is_empty() && self.should_grow(&mut state, Instant::now());
+            if grow {
+                state.minting += 1;
+            }
+            grow
+        };
+        if grow {
+            // A failure to grow is not this request's failure (see `mint_slot`).
+            let _ = self.mint_slot(false, false, ctx).await;
+        }
+    }
+
     /// Mint the first token now, if there is none yet and nobody is minting it.
     pub(super) async fn warm_up(&self, ctx: &MintContext<'_>) -> Result<(), ApiError> {
         let first = {
