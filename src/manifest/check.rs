@@ -83,7 +83,7 @@ impl<'a> SetIndex<'a> {
             (0..objects.len()).filter(|&i| objects[i].spec.answers_to(target)).collect()
         });
         let found = |matches: &dyn Fn(&Object) -> bool| {
-            positions.iter().copied().find(|&i| objects.get(i).is_some_and(|o| matches(o)))
+            positions.iter().copied().find(|&i| objects.get(i).is_some_and(matches))
         };
         found(&|o| o.name == name).or_else(|| found(&|o| o.org_name() == Some(name)))
     }
