@@ -4,7 +4,9 @@
 //! The model of the API is the one the sandbox enforces, and the most
 //! permissive reading of Genesys Cloud's "300 requests per minute per token":
 //! each new token gets a bucket of `per_minute` requests, refilled at
-//! `per_minute / 60` per second. Latency is uniform in `mean ± jitter` per
+//! `per_minute / 60` per second; a client may use up to `tokens` tokens (k),
+//! and an optional org-wide cap (one bucket of `org_per_minute` for all
+//! tokens) limits them together. Latency is uniform in `mean ± jitter` per
 //! request, so a step of `k` requests sent together lasts, in expectation,
 //! as long as the slowest of them: `mean + jitter × (k − 1) / (k + 1)`.
 //!
@@ -16,15 +18,22 @@
 //!   - the dependency chain: the token, then the first page of every list
 //!     and every lookup (all at once), then the remaining pages (all at once,
 //!     if any list has more than one), then the writes (all at once, if any):
-//!     each step as long as its slowest request, with unlimited concurrency;
-//!   - the rate limit: the token, then whatever the full bucket does not
-//!     cover at the refill rate, then the last answer: `2 × latency +
-//!     max(0, requests − per_minute) / (per_minute / 60)`.
+//!     each step as long as its slowest request, with unlimited concurrency.
+//!     When the work needs more than one token's bucket and more tokens are
+//!     allowed, a client that mints tokens only for work that needs them (a
+//!     plan must never mint a second) learns that after reading: the first
+//!     token's bucketful of writes goes out while the other tokens are minted
+//!     (one more round trip), then the rest;
+//!   - the rate limit: the token, then whatever the k full buckets do not
+//!     cover at k refill rates, then the last answer: `2 × latency +
+//!     max(0, requests − k × per_minute) / (k × per_minute / 60)`; with an
+//!     org-wide cap, the same for one bucket of the cap, whichever is longer.
 //! - **Per-object baseline** (what the Terraform provider does): list pages
 //!   at the provider's page size where a list is needed to find ids, then one
 //!   GET per object plus its sub-resource calls (queues: members and wrap-up
 //!   codes), and writes one call each plus a read-back. Its time is the
-//!   larger of the same rate-limit formula and the latency of its calls at
+//!   larger of the same rate-limit formula (the provider pools k tokens too,
+//!   `token_pool_size`, 10 by default) and the latency of its calls at
 //!   Terraform's default parallelism of 10 (after the token).
 //!
 //! Kept free of I/O so that the tests (`tests/it/bench_bounds.rs`) check it.
@@ -36,6 +45,10 @@ use serde::Serialize;
 pub struct Limits {
     /// Requests per minute per token (bucket size and refill per minute).
     pub per_minute: u32,
+    /// Tokens a client may use (k): gcctl's `--max-tokens`, the provider's pool.
+    pub tokens: u32,
+    /// Requests per minute for the whole org, whatever the token, if capped.
+    pub org_per_minute: Option<u32>,
     /// Mean added latency of one request, in milliseconds.
     pub latency_ms: f64,
     /// Latency is uniform in `latency_ms ± latency_jitter_ms`.
@@ -72,8 +85,13 @@ pub struct ListRead {
 pub struct Work {
     /// Collections read in full.
     pub lists: Vec<ListRead>,
-    /// Single-call lookups (a one-page list of divisions, a default profile).
+    /// Single-call lookups (a one-page list of divisions, a default profile,
+    /// who the caller is), made together with the first pages.
     pub lookups: u64,
+    /// Single calls that must each wait for the one before (apply: the org,
+    /// to take its lock before reading; a fresh list of the kind it creates,
+    /// before creating): one round trip each, counted in the requests too.
+    pub serial_calls: u64,
     /// Creates, updates or deletes, one call each.
     pub writes: u64,
     /// Calls the per-object baseline makes per write (the write and a read-back).
@@ -98,35 +116,67 @@ fn pages(objects: u64, page_size: Option<u64>) -> u64 {
     }
 }
 
-/// Wall time that the rate limit allows for `requests`, token included.
-fn rate_time(requests: u64, limits: Limits) -> f64 {
-    let per_second = f64::from(limits.per_minute.max(1)) / 60.0;
-    let beyond_bucket = requests.saturating_sub(u64::from(limits.per_minute));
+/// Wall time that one bucket of `per_minute` (refilled at `per_minute / 60`
+/// a second) allows for `requests`, token and last answer included.
+fn bucket_time(requests: u64, per_minute: u64, latency_ms: f64) -> f64 {
+    let per_minute = per_minute.max(1);
     #[allow(clippy::cast_precision_loss)] // request counts are far below 2^52
-    let paced = beyond_bucket as f64 / per_second;
-    2.0 * limits.latency_ms / 1000.0 + paced
+    let paced = requests.saturating_sub(per_minute) as f64 / (per_minute as f64 / 60.0);
+    2.0 * latency_ms / 1000.0 + paced
+}
+
+/// Wall time that the rate limits allow for `requests`: k token buckets, and
+/// the org-wide cap if there is one.
+fn rate_time(requests: u64, limits: Limits) -> f64 {
+    let k = u64::from(limits.tokens.max(1));
+    let per_token = bucket_time(requests, k * u64::from(limits.per_minute), limits.latency_ms);
+    let org = limits
+        .org_per_minute
+        .map_or(0.0, |cap| bucket_time(requests, u64::from(cap), limits.latency_ms));
+    per_token.max(org)
 }
 
 impl Work {
     /// The fewest requests the API allows for this work.
     pub fn min_requests(&self) -> u64 {
         let lists: u64 = self.lists.iter().map(|l| pages(l.objects, l.max_page_size)).sum();
-        lists + self.lookups + self.writes
+        lists + self.lookups + self.serial_calls + self.writes
     }
 
-    /// Requests of each step that must follow the one before: the token,
-    /// first pages and lookups, remaining pages, writes (empty steps left out).
+    /// Requests of each step that must follow the one before: the token, the
+    /// serial calls, first pages and lookups, remaining pages, writes (empty
+    /// steps left out).
     pub fn steps(&self) -> Vec<u64> {
         let first = u64::try_from(self.lists.len()).unwrap_or(u64::MAX) + self.lookups;
         let rest: u64 =
             self.lists.iter().map(|l| pages(l.objects, l.max_page_size).saturating_sub(1)).sum();
-        [1, first, rest, self.writes].into_iter().filter(|k| *k > 0).collect()
+        let serial = (0..self.serial_calls).map(|_| 1);
+        [1].into_iter().chain(serial).chain([first, rest, self.writes]).filter(|k| *k > 0).collect()
+    }
+
+    /// Tokens the work needs (at most `limits.tokens`): as many buckets as
+    /// hold its requests.
+    pub fn tokens_needed(&self, limits: Limits) -> u64 {
+        let per_token = u64::from(limits.per_minute.max(1));
+        self.min_requests().div_ceil(per_token).clamp(1, u64::from(limits.tokens.max(1)))
     }
 
     /// The lower bound: fewest requests, and the least wall time they take.
     pub fn lower_bound(&self, limits: Limits) -> Cost {
         let requests = self.min_requests();
-        let chain: f64 = self.steps().into_iter().map(|k| limits.step_s(k)).sum();
+        let mut steps = self.steps();
+        let tokens = self.tokens_needed(limits);
+        let per_token = u64::from(limits.per_minute.max(1));
+        let chain: f64 = if tokens > 1 && self.writes > per_token {
+            // The last step is the writes: the first token's bucketful goes out
+            // while the other tokens are minted, then the rest.
+            steps.pop();
+            let reads: f64 = steps.into_iter().map(|k| limits.step_s(k)).sum();
+            let first = limits.step_s(per_token).max(limits.step_s(tokens - 1));
+            reads + first + limits.step_s(self.writes - per_token)
+        } else {
+            steps.into_iter().map(|k| limits.step_s(k)).sum()
+        };
         Cost { requests, wall_s: chain.max(rate_time(requests, limits)) }
     }
 

@@ -101,6 +101,10 @@ fn run_measured(args: &[String]) -> anyhow::Result<Usage> {
         std::fs::File::create(stdout).with_context(|| format!("cannot create {stdout}"))?;
     let stderr =
         std::fs::File::create(stderr).with_context(|| format!("cannot create {stderr}"))?;
+    // Apart from the sandbox, where the machine has the cores for it.
+    if crate::sandbox::pinned() {
+        crate::sandbox::pin(0, false);
+    }
     let started = Instant::now();
     let status = Command::new(program)
         .args(rest)

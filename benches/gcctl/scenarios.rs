@@ -20,6 +20,10 @@ const PROVIDER_PAGE: u64 = 100;
 /// Per-object reads of the provider: a queue is its GET plus members and
 /// wrap-up codes; the others are one GET.
 const QUEUE_READ_CALLS: u64 = 3;
+/// Who the caller is and what it may do, and which org this is: three
+/// calls a plan makes before it shows a change (`tokens/me`,
+/// `authorization/subjects/me`, `organizations/me`).
+const CALLER_READS: u64 = 3;
 const OTHER_READ_CALLS: u64 = 1;
 
 /// What a scenario runs.
@@ -65,10 +69,15 @@ pub struct Scenario {
     pub declared_queues: u64,
     /// What the API must do, for the lower bound and the baseline.
     pub work: Option<Work>,
-    /// Runs; the one of median wall time is reported. Latency jitter and a
-    /// shared machine make single runs noisy.
+    /// Runs; every figure reported is a median over them. Latency jitter
+    /// and a shared machine make single runs noisy.
     pub repeat: usize,
+    /// `--max-tokens` (k): the tokens gcctl may mint, and the bound's k.
+    pub max_tokens: u32,
 }
+
+/// gcctl's default `--max-tokens`.
+pub const DEFAULT_MAX_TOKENS: u32 = 10;
 
 fn queues_read(n: u64, baseline_lists: bool) -> ListRead {
     ListRead {
@@ -94,9 +103,18 @@ pub fn plan(n: u64) -> Scenario {
         online: true,
         generate: Generate { queues: count(n), ..Generate::default() },
         declared_queues: n,
-        // Refreshing state needs no list: the provider knows the ids.
-        work: Some(Work { lists: vec![queues_read(n, false)], lookups: 1, ..Work::default() }),
-        repeat: 5,
+        // Refreshing state needs no list: the provider knows the ids. The
+        // divisions, and who the caller is and what it may do (tokens/me,
+        // subjects/me) and which org this is (organizations/me), which a
+        // plan checks before it shows a change.
+        work: Some(Work {
+            lists: vec![queues_read(n, false)],
+            lookups: 1 + CALLER_READS,
+            ..Work::default()
+        }),
+        // 50,000 queues take a while to generate and load: three runs.
+        repeat: if n >= 50_000 { 3 } else { 5 },
+        max_tokens: DEFAULT_MAX_TOKENS,
     }
 }
 
@@ -112,14 +130,23 @@ pub fn apply(n: u64) -> Scenario {
         declared_queues: n,
         work: Some(Work {
             lists: vec![ListRead { baseline_calls_per_object: 0, ..queues_read(0, false) }],
-            lookups: 1,
+            lookups: 1 + CALLER_READS,
+            // The org, for its apply lock, before reading; a fresh list of the
+            // queues before creating (a duplicate made meanwhile is found).
+            serial_calls: 2,
             writes: n,
             // The provider reads every object back after creating it.
             baseline_calls_per_write: 1 + QUEUE_READ_CALLS,
         }),
-        // A thousand creates take minutes at the rate limit: once is enough.
-        repeat: if n >= 1_000 { 1 } else { 3 },
+        repeat: 3,
+        max_tokens: DEFAULT_MAX_TOKENS,
     }
+}
+
+/// `apply` of `n` creates with `--max-tokens 1`: one token, as before the
+/// pool (minutes at the rate limit: once is enough).
+pub fn apply_one_token(n: u64) -> Scenario {
+    Scenario { id: format!("apply-{n}-1-token"), repeat: 1, max_tokens: 1, ..apply(n) }
 }
 
 /// `export` of an org holding `n` objects: 80 % queues, 10 % open messaging
@@ -161,12 +188,13 @@ pub fn export(n: u64) -> Scenario {
             ],
             // One call each: the supported content profiles, roles,
             // divisions, messaging settings, wrap-up codes, skills,
-            // languages and groups (one page each), and the default profile
-            // and default messaging setting (never exported).
-            lookups: 10,
+            // languages, groups and flows (one page each), and the default
+            // profile and default messaging setting (never exported).
+            lookups: 11,
             ..Work::default()
         }),
         repeat: 3,
+        max_tokens: DEFAULT_MAX_TOKENS,
     }
 }
 
@@ -186,6 +214,7 @@ pub fn validate(n: u64) -> Scenario {
         declared_queues: n,
         work: None,
         repeat: 5,
+        max_tokens: DEFAULT_MAX_TOKENS,
     }
 }
 
@@ -200,6 +229,7 @@ pub fn version() -> Scenario {
         declared_queues: 0,
         work: None,
         repeat: 21,
+        max_tokens: DEFAULT_MAX_TOKENS,
     }
 }
 

@@ -1,12 +1,8 @@
-//! Access tokens: minted with OAuth client credentials, cached, refreshed before expiry.
+//! Minting access tokens with OAuth client credentials (the pool in `pool` decides when).
 //!
 //! Invariants:
-//! - single flight: the cache sits behind an async mutex held while minting, so concurrent
-//!   requests wait for one token instead of minting one each;
-//! - a token is refreshed when less than 10% of its lifetime (at most 60 s) remains, and after
-//!   a 401 only if no other request refreshed it meanwhile (tokens carry a generation);
-//! - a ready access token ([`Auth::AccessToken`]) is never refreshed;
-//! - credentials the token endpoint refused (4xx) are not tried again by the same client;
+//! - credentials the token endpoint refused (4xx) are reported as [`ApiErrorKind::Auth`], and
+//!   the pool does not try them again;
 //! - tokens and the client secret stay in [`SecretString`]s: no `Debug`, no log, no error
 //!   message ever shows them.
 
@@ -20,64 +16,28 @@ use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::client::Counters;
-use super::config::Auth;
 use super::error::{ApiError, ApiErrorKind};
 use super::retry::{self, Class, Stop};
 
 const TOKEN_PATH: &str = "/oauth/token";
 /// Lifetime assumed when the token response has no `expires_in` (the documented minimum).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
-const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(60);
-
-/// A token to put in one request, with the generation it belongs to.
-pub(super) struct Token {
-    pub(super) secret: SecretString,
-    /// 0 for a ready access token; otherwise 1 for the first minted token, 2 for the next...
-    pub(super) generation: u64,
-}
-
-/// Where tokens come from.
-pub(super) enum TokenSource {
-    Static(SecretString),
-    Minted(Box<Minter>),
-}
 
 pub(super) struct Minter {
     client_id: String,
     client_secret: SecretString,
     token_url: Url,
-    cache: Mutex<Cache>,
 }
 
-#[derive(Default)]
-struct Cache {
-    current: Option<Cached>,
-    minted: u64,
-    /// The token endpoint refused the credentials: they will not become valid during this
-    /// run, so the refusal is returned to every later caller instead of asking again.
-    refused: Option<ApiError>,
-}
-
-struct Cached {
-    token: SecretString,
-    refresh_at: Instant,
-    generation: u64,
-}
-
-impl fmt::Debug for TokenSource {
+impl fmt::Debug for Minter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TokenSource::Static(_) => f.write_str("TokenSource::Static([redacted])"),
-            TokenSource::Minted(m) => f
-                .debug_struct("TokenSource::Minted")
-                .field("client_id", &m.client_id)
-                .field("token_url", &m.token_url.as_str())
-                .finish_non_exhaustive(),
-        }
+        f.debug_struct("Minter")
+            .field("client_id", &self.client_id)
+            .field("token_url", &self.token_url.as_str())
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,109 +49,46 @@ pub(super) struct MintContext<'a> {
     pub(super) on_wait: Option<&'a super::WaitHook>,
 }
 
-impl TokenSource {
-    pub(super) fn new(auth: &Auth, login_base: &Url) -> Result<TokenSource, ApiError> {
-        Ok(match auth {
-            Auth::AccessToken(token) => {
-                super::untrusted::register_secret(token.expose_secret());
-                TokenSource::Static(token.clone())
-            }
-            Auth::ClientCredentials { client_id, client_secret } => {
-                let token_url = login_base.join(TOKEN_PATH).map_err(|e| {
-                    ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Auth, e.to_string())
-                })?;
-                TokenSource::Minted(Box::new(Minter {
-                    client_id: client_id.clone(),
-                    client_secret: client_secret.clone(),
-                    token_url,
-                    cache: Mutex::new(Cache::default()),
-                }))
-            }
+impl Minter {
+    pub(super) fn new(
+        client_id: &str,
+        client_secret: &SecretString,
+        login_base: &Url,
+    ) -> Result<Minter, ApiError> {
+        let token_url = login_base
+            .join(TOKEN_PATH)
+            .map_err(|e| ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Auth, e.to_string()))?;
+        Ok(Minter {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.clone(),
+            token_url,
         })
     }
 
-    /// Whether a 401 can be answered by minting a new token.
-    pub(super) fn can_refresh(&self) -> bool {
-        matches!(self, TokenSource::Minted(_))
-    }
-
-    /// A token that is valid for a while yet.
-    pub(super) async fn token(&self, ctx: &MintContext<'_>) -> Result<Token, ApiError> {
-        let minter = match self {
-            TokenSource::Static(token) => {
-                return Ok(Token { secret: token.clone(), generation: 0 });
-            }
-            TokenSource::Minted(minter) => minter,
-        };
-        let mut cache = minter.cache.lock().await;
-        if let Some(c) = cache.current.as_ref().filter(|c| Instant::now() < c.refresh_at) {
-            return Ok(c.to_token());
-        }
-        minter.mint_into(&mut cache, ctx).await
-    }
-
-    /// A new token after the API refused the token of `stale_generation` with a 401; if
-    /// another request already replaced that token, its replacement is returned instead.
-    pub(super) async fn refresh(
+    /// One token request, counted (a token minted, or a 429), not retried.
+    pub(super) async fn mint_once_counted(
         &self,
-        stale_generation: u64,
         ctx: &MintContext<'_>,
-    ) -> Result<Token, ApiError> {
-        let minter = match self {
-            TokenSource::Static(token) => {
-                return Ok(Token { secret: token.clone(), generation: 0 });
+    ) -> Result<(SecretString, Duration), (ApiError, Class)> {
+        let result = self.mint_once(ctx).await;
+        match &result {
+            Ok(_) => {
+                ctx.counters.tokens_minted.fetch_add(1, Ordering::Relaxed);
             }
-            TokenSource::Minted(minter) => minter,
-        };
-        let mut cache = minter.cache.lock().await;
-        if let Some(c) = cache.current.as_ref().filter(|c| c.generation != stale_generation) {
-            return Ok(c.to_token());
-        }
-        minter.mint_into(&mut cache, ctx).await
-    }
-}
-
-impl Cached {
-    fn to_token(&self) -> Token {
-        Token { secret: self.token.clone(), generation: self.generation }
-    }
-}
-
-impl Minter {
-    async fn mint_into(&self, cache: &mut Cache, ctx: &MintContext<'_>) -> Result<Token, ApiError> {
-        if let Some(refused) = &cache.refused {
-            return Err(refused.clone());
-        }
-        let (token, lifetime) = match self.mint_with_retry(ctx).await {
-            Ok(minted) => minted,
-            Err(error) => {
-                // A refused client, or a token endpoint that failed until the deadline:
-                // every later call fails at once with the same error, so a run gives up
-                // within one deadline instead of one per call.
-                if matches!(error.kind, ApiErrorKind::Auth | ApiErrorKind::Deadline) {
-                    cache.refused = Some(error.clone());
-                }
-                return Err(error);
+            Err((_, Class::Throttled(_))) => {
+                ctx.counters.throttled.fetch_add(1, Ordering::Relaxed);
             }
-        };
-        cache.minted += 1;
-        let margin = lifetime.mul_f64(0.1).min(MAX_REFRESH_MARGIN);
-        let cached = Cached {
-            token,
-            refresh_at: Instant::now() + lifetime - margin,
-            generation: cache.minted,
-        };
-        let out = cached.to_token();
-        cache.current = Some(cached);
-        Ok(out)
+            Err(_) => {}
+        }
+        result
     }
 
     /// POST the token request, retrying 429 (honoring `Retry-After`), 502/503/504 and
     /// transport failures; minting twice is harmless, so every failure class is retryable.
-    async fn mint_with_retry(
+    pub(super) async fn mint_with_retry(
         &self,
         ctx: &MintContext<'_>,
-    ) -> Result<(SecretString, Duration), ApiError> {
+    ) -> Result<(SecretString, Duration), (ApiError, Class)> {
         let mut attempt = 0;
         let mut first_unreachable = None;
         loop {
@@ -230,7 +127,7 @@ impl Minter {
                     if class == Class::NotSent {
                         error.hint = Some(super::client::unreachable_hint(&self.token_url));
                     }
-                    return Err(error);
+                    return Err((error, class));
                 }
             }
         }
@@ -344,16 +241,18 @@ mod tests {
     #[test]
     fn debug_never_shows_secrets() {
         let base = Url::parse("http://127.0.0.1:1/").unwrap();
-        let auth = Auth::ClientCredentials {
+        let canary = SecretString::from("CANARY".to_owned());
+        let pool = |auth| super::super::pool::Pool::new(&auth, &base, 10, 300, 100).unwrap();
+        let minted = pool(crate::api::Auth::ClientCredentials {
             client_id: "id".into(),
-            client_secret: SecretString::from("CANARY".to_owned()),
-        };
-        let minted = TokenSource::new(&auth, &base).unwrap();
-        let fixed =
-            TokenSource::new(&Auth::AccessToken(SecretString::from("CANARY".to_owned())), &base)
-                .unwrap();
+            client_secret: canary.clone(),
+        });
+        let fixed = pool(crate::api::Auth::AccessToken(canary));
         let out = format!("{minted:?} {fixed:?}");
         assert!(!out.contains("CANARY") && out.contains("/oauth/token"), "{out}");
         assert!(minted.can_refresh() && !fixed.can_refresh());
+        // An access token cannot be pooled.
+        assert!(minted.can_grow() && !fixed.can_grow());
+        assert_eq!((minted.max_in_flight(), fixed.max_in_flight()), (1000, 20));
     }
 }

@@ -1,39 +1,37 @@
-//! The transport: one HTTP call with auth, retries, the shared rate limiter and the
-//! concurrency bound.
+//! The transport: one HTTP call with auth, retries, the token pool and the concurrency bound.
 //!
-//! Order of one attempt: take a concurrency permit, wait out a shared `Retry-After` pause (set
-//! by any 429), take a rate-limiter cell, get a token, send. Retries and 401 refreshes go
-//! through the same steps, so every API request (but not the token call) is paced.
+//! Order of one attempt: take a concurrency permit (the pool adds permits as it grows), get a
+//! token with budget from the pool (which waits out that token's `Retry-After` pause and its
+//! rate budget, and mints a token when needed), send. Retries and 401 refreshes go through
+//! the same steps, so every API request (but not the token call) is paced.
 //!
 //! Invariants: the library never prints (request logs are `tracing::debug!` with method, path,
 //! status and timing only: no query values, no headers, no bodies); the bearer token is only
 //! ever written into the `Authorization` header of the outgoing request.
 
 use std::fmt;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::auth::{MintContext, Token, TokenSource};
+use super::auth::MintContext;
 use super::config::{Auth, ClientConfig, ENV_ACCESS_TOKEN};
 use super::error::{ApiError, ApiErrorKind};
+use super::pool::Pool;
 use super::region::Target;
 use super::retry::{self, Class, Stop};
 
 /// Header with the server's correlation id.
 const CORRELATION_HEADER: &str = "inin-correlation-id";
 
-/// A Genesys Cloud API client. Cheap to clone; clones share the token cache, the rate limiter,
-/// the concurrency bound and the counters.
+/// A Genesys Cloud API client. Cheap to clone; clones share the token pool (tokens, their
+/// rate budgets and pauses), the concurrency bound and the counters.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -45,12 +43,8 @@ struct Inner {
     /// headers, never a token (see [`Client::upload`]).
     transfer: reqwest::Client,
     config: ClientConfig,
-    tokens: TokenSource,
-    limiter: Option<DefaultDirectRateLimiter>,
-    permits: Semaphore,
+    pool: Pool,
     counters: Counters,
-    /// End of a pause requested by a 429's `Retry-After`, shared by all requests.
-    paused_until: std::sync::Mutex<Option<Instant>>,
 }
 
 /// Live counters behind [`ClientStats`].
@@ -71,8 +65,10 @@ pub struct ClientStats {
     pub retries: u64,
     /// 429 responses received, from the API or the token endpoint.
     pub throttled: u64,
-    /// Tokens minted with client credentials.
+    /// Tokens minted with client credentials (refreshes included).
     pub tokens_minted: u64,
+    /// Tokens the pool holds (1 without pooling).
+    pub pool_tokens: u64,
 }
 
 /// One API call to make.
@@ -98,7 +94,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("target", &self.inner.config.target.label)
-            .field("tokens", &self.inner.tokens)
+            .field("tokens", &self.inner.pool)
             .finish_non_exhaustive()
     }
 }
@@ -132,17 +128,19 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| init_error(&e))?;
-        let tokens = TokenSource::new(&config.auth, &config.target.login_base)?;
-        let inner = Inner {
-            transfer,
-            http,
-            tokens,
-            limiter: rate_limiter(config.rate_limit_per_minute),
-            permits: Semaphore::new(config.max_concurrency.max(1)),
-            counters: Counters::default(),
-            paused_until: std::sync::Mutex::new(None),
-            config,
-        };
+        let pool = Pool::new(
+            &config.auth,
+            &config.target.login_base,
+            config.max_tokens,
+            config.rate_limit_per_minute,
+            config.max_concurrency,
+        )?;
+        if config.max_tokens > 1 && matches!(config.auth, Auth::AccessToken(_)) {
+            tracing::debug!(
+                "an access token cannot be pooled: only OAuth client credentials mint more tokens"
+            );
+        }
+        let inner = Inner { transfer, http, pool, counters: Counters::default(), config };
         Ok(Client { inner: Arc::new(inner) })
     }
 
@@ -170,9 +168,21 @@ impl Client {
     /// the token tries again and reports it with its context.
     pub async fn warm_up(&self) {
         let deadline = Instant::now() + self.inner.config.retry_deadline;
-        if let Err(e) = self.inner.tokens.token(&self.mint_context(deadline)).await {
+        if let Err(e) = self.inner.pool.warm_up(&self.mint_context(deadline)).await {
             tracing::debug!(error = %e, "token warm-up failed");
         }
+    }
+
+    /// Whether this client can use more than one token (OAuth client credentials and
+    /// [`ClientConfig::max_tokens`] above 1; a ready access token cannot be pooled).
+    pub fn can_pool(&self) -> bool {
+        self.inner.pool.can_grow()
+    }
+
+    /// Most requests this client has in flight once its pool is at its largest: a caller
+    /// with many independent calls (apply) keeps this many going.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.pool.max_in_flight()
     }
 
     /// Counters so far.
@@ -183,6 +193,7 @@ impl Client {
             retries: c.retries.load(Ordering::Relaxed),
             throttled: c.throttled.load(Ordering::Relaxed),
             tokens_minted: c.tokens_minted.load(Ordering::Relaxed),
+            pool_tokens: u64::try_from(self.inner.pool.tokens()).unwrap_or(u64::MAX),
         }
     }
 
@@ -369,6 +380,7 @@ impl Client {
     /// One call with retries, until success, a final failure or the deadline.
     async fn call(&self, call: Call<'_>) -> Result<Value, ApiError> {
         let deadline = Instant::now() + self.inner.config.retry_deadline;
+        let _pending = self.inner.pool.pending_call();
         let idempotent = call.idempotent;
         let mut attempt = 0;
         let mut refreshed = false;
@@ -383,9 +395,9 @@ impl Client {
                 Err(failure) => failure,
             };
             if let Some(generation) = failure.unauthorized_generation {
-                if self.inner.tokens.can_refresh() && !refreshed {
+                if self.inner.pool.can_refresh() && !refreshed {
                     refreshed = true;
-                    self.inner.tokens.refresh(generation, &self.mint_context(deadline)).await?;
+                    self.inner.pool.refresh(generation, &self.mint_context(deadline)).await?;
                     continue;
                 }
                 return Err(self.unauthorized(failure.error, refreshed));
@@ -412,7 +424,7 @@ impl Client {
         }
     }
 
-    /// One attempt: permit, shared pause, limiter, token, send, read.
+    /// One attempt: permit, a token with budget, send, read.
     async fn attempt(
         &self,
         call: &Call<'_>,
@@ -423,13 +435,24 @@ impl Client {
             |error| Failure { error, class: Class::Final, unauthorized_generation: None };
         let url = self.url(call).map_err(final_failure)?;
         // The semaphore is never closed, so acquiring cannot fail.
-        let _permit = self.inner.permits.acquire().await.ok();
-        self.wait_for_shared_retry_after().await;
-        if let Some(limiter) = &self.inner.limiter {
-            limiter.until_ready().await;
-        }
-        let token: Token =
-            self.inner.tokens.token(&self.mint_context(deadline)).await.map_err(final_failure)?;
+        let pool = &self.inner.pool;
+        let _permit = match pool.permits.try_acquire() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                // Every permit is taken: while waiting for one, grow the pool if the
+                // waiting work needs it (more tokens also bring more permits).
+                pool.grow_if_needed(&self.mint_context(deadline)).await;
+                pool.permits.acquire().await.ok()
+            }
+        };
+        let token =
+            self.inner.pool.acquire(&self.mint_context(deadline)).await.map_err(|mut error| {
+                if error.method.is_empty() {
+                    call.method.as_str().clone_into(&mut error.method);
+                    call.path.clone_into(&mut error.path);
+                }
+                final_failure(error)
+            })?;
         self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let mut request = self
@@ -477,7 +500,7 @@ impl Client {
         error.outcome_unknown = !idempotent && status >= 500;
         let class = status_class(status, retry::retry_after(&headers));
         if let Class::Throttled(after) = class {
-            self.note_throttled(after);
+            self.note_throttled(token.generation, after);
         }
         let unauthorized_generation = (status == 401).then_some(token.generation);
         Err(Failure { error, class, unauthorized_generation })
@@ -530,25 +553,15 @@ impl Client {
         notice_wait(self.inner.config.on_wait.as_ref(), call, error, wait, attempt, until);
     }
 
-    /// Record a 429 and pause every request for its `Retry-After` (when it is one we honor).
-    fn note_throttled(&self, after: Option<std::time::Duration>) {
+    /// Record a 429 and pause the token it came on for its `Retry-After` (when it is one we
+    /// honor): every request on that token waits, the other tokens go on.
+    fn note_throttled(&self, generation: u64, after: Option<std::time::Duration>) {
         self.inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
         let wait = after.unwrap_or(retry::DEFAULT_RETRY_AFTER);
         if wait > retry::MAX_RETRY_AFTER {
             return;
         }
-        let until = Instant::now() + wait;
-        if let Ok(mut paused) = self.inner.paused_until.lock() {
-            *paused = Some(paused.map_or(until, |p| p.max(until)));
-        }
-    }
-
-    /// Wait while a 429 elsewhere asked every request to pause.
-    async fn wait_for_shared_retry_after(&self) {
-        let until = self.inner.paused_until.lock().ok().and_then(|p| *p);
-        if let Some(until) = until.filter(|u| *u > Instant::now()) {
-            retry::sleep_until_retry_after(until).await;
-        }
+        self.inner.pool.throttled(generation, wait);
     }
 
     /// The final error for a 401: explain what to do about it.
@@ -705,50 +718,9 @@ fn decode(method: &str, path: &str, body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-/// A GCRA limiter shaped like the server's budget: a bucket of one minute's requests, less one
-/// second's worth as a margin for arrival jitter, refilled at `per_minute / 60` per second. A
-/// new token starts with a full budget, so a run of fewer requests than that is bound by
-/// latency only, and a long run by the sustained rate. If the server counts its minute more
-/// strictly (a sliding window), the burst earns 429s, whose `Retry-After` pauses every request
-/// until the budget is back: nothing fails, and the pace stays that of the budget. `0`
-/// disables client-side limiting.
-fn rate_limiter(per_minute: u32) -> Option<DefaultDirectRateLimiter> {
-    let quota = quota(per_minute)?;
-    Some(RateLimiter::direct(quota))
-}
-
-fn quota(per_minute: u32) -> Option<Quota> {
-    if per_minute == 0 {
-        return None;
-    }
-    let margin = (per_minute / 60).max(1);
-    let burst = NonZeroU32::new(per_minute.saturating_sub(margin).max(1))?;
-    // Round the period up, so the sustained rate never exceeds the budget.
-    let period_nanos = 60_000_000_000_u64.div_ceil(u64::from(per_minute));
-    Some(Quota::with_period(Duration::from_nanos(period_nanos))?.allow_burst(burst))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quota_is_the_per_minute_budget_less_a_margin() {
-        assert!(quota(0).is_none());
-        for per_minute in [1, 2, 59, 60, 61, 100, 300, 1000, 3000, 100_000] {
-            let q = quota(per_minute).unwrap();
-            let burst = q.burst_size().get();
-            // The burst leaves a margin, and never more than one second's worth.
-            assert!(burst < per_minute || per_minute == 1, "{per_minute}: burst {burst}");
-            assert!(burst + (per_minute / 60).max(1) >= per_minute, "{per_minute}: {burst}");
-            // The sustained rate never exceeds the budget.
-            let per_minute_sustained = 60_000_000_000 / q.replenish_interval().as_nanos();
-            assert!(per_minute_sustained <= u128::from(per_minute), "{per_minute}");
-        }
-        let q = quota(300).unwrap();
-        assert_eq!(q.burst_size().get(), 295);
-        assert_eq!(q.replenish_interval(), Duration::from_millis(200));
-    }
 
     #[test]
     fn empty_success_bodies_are_null() {

@@ -51,9 +51,14 @@ pub struct ClientConfig {
     pub target: Target,
     /// Credentials.
     pub auth: Auth,
-    /// Client-side rate limit shared by all requests of one client; 0 disables it.
+    /// Client-side rate limit of each token (its budget); 0 disables it, and with it the
+    /// pool's growth (which is decided by budgets).
     pub rate_limit_per_minute: u32,
-    /// Most requests in flight at once.
+    /// Most access tokens minted at once with client credentials (the token pool); 1 turns
+    /// pooling off. A ready access token is always one token.
+    pub max_tokens: usize,
+    /// Most requests in flight at once per token of the pool. A client that cannot pool (one
+    /// token) keeps at most 20 in flight, as before pooling.
     pub max_concurrency: usize,
     /// How long one call may keep retrying (429, 502/503/504, connection failures).
     pub retry_deadline: Duration,
@@ -112,8 +117,11 @@ impl fmt::Debug for WaitHook {
 impl ClientConfig {
     /// The default per-token limit of a client-credentials token.
     pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 300;
-    /// Default bound on requests in flight.
-    pub const DEFAULT_MAX_CONCURRENCY: usize = 20;
+    /// Default bound on requests in flight per token of a pool (about what one HTTP/2
+    /// connection multiplexes); a client that cannot pool keeps 20.
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 100;
+    /// Default size of the token pool (as the Terraform provider's `token_pool_size`).
+    pub const DEFAULT_MAX_TOKENS: usize = 10;
     /// Default retry deadline per call.
     pub const DEFAULT_RETRY_DEADLINE: Duration = Duration::from_secs(300);
     /// Default timeout of one attempt.
@@ -125,6 +133,7 @@ impl ClientConfig {
             target,
             auth,
             rate_limit_per_minute: Self::DEFAULT_RATE_LIMIT_PER_MINUTE,
+            max_tokens: Self::DEFAULT_MAX_TOKENS,
             max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
             retry_deadline: Self::DEFAULT_RETRY_DEADLINE,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
@@ -223,7 +232,7 @@ mod tests {
         let Auth::ClientCredentials { client_id, client_secret } = &c.auth else { panic!() };
         assert_eq!((client_id.as_str(), client_secret.expose_secret()), ("id-1", "s3cret"));
         assert_eq!(c.rate_limit_per_minute, 300);
-        assert_eq!(c.max_concurrency, 20);
+        assert_eq!((c.max_tokens, c.max_concurrency), (10, 100));
         assert_eq!(c.user_agent, format!("gcctl/{}", env!("CARGO_PKG_VERSION")));
     }
 

@@ -9,8 +9,10 @@
 //! Invariants:
 //! - the client never prints; it logs requests with `tracing::debug!` (method, path, status,
 //!   timing) and never logs or displays a secret, a token or an `Authorization` header;
-//! - one [`Client`] (and its clones) shares one token cache (single-flight refresh), one rate
-//!   limiter and one concurrency bound, so parallel callers cannot overrun the org's limits;
+//! - one [`Client`] (and its clones) shares one token pool: tokens minted one at a time per
+//!   need, each with its own rate budget and `Retry-After` pause, more of them only when the
+//!   waiting work needs them (up to [`ClientConfig::max_tokens`]), and in-flight requests
+//!   bounded per token, so parallel callers cannot overrun the org's limits;
 //! - a call either succeeds or returns an [`ApiError`] naming the method, path, status, Genesys
 //!   code and message and correlation id; a POST that may have been applied although it failed
 //!   says so with [`ApiError::outcome_unknown`], and is never retried blindly;
@@ -21,6 +23,7 @@ mod client;
 mod config;
 mod error;
 mod paging;
+mod pool;
 mod region;
 mod retry;
 pub mod untrusted;

@@ -36,12 +36,22 @@ impl Client {
         page_size: u32,
     ) -> Result<Vec<Value>, ApiError> {
         let page_size = page_size.max(1);
-        let first = self.get(path, &page_query(query, page_size, 1)).await?;
-        let mut pages = vec![entities(path, &first)?];
-        match page_count(&first, page_size) {
+        let mut first = self.get(path, &page_query(query, page_size, 1)).await?;
+        let count = page_count(&first, page_size);
+        let next = match count {
+            Some(_) => None,
+            None => self.next_link(&first),
+        };
+        let mut pages = vec![take_entities(path, &mut first)?];
+        drop(first);
+        match count {
             Some(count) if count > MAX_PAGES => return Err(too_many_pages(path, count)),
             Some(count) => self.fetch_pages(path, query, page_size, count, &mut pages).await?,
-            None => self.follow_next_uri(path, &first, &mut pages).await?,
+            None => self.follow_next_uri(path, next, &mut pages).await?,
+        }
+        if pages.len() == 1 {
+            // One page cannot repeat an object across pages.
+            return Ok(pages.pop().unwrap_or_default());
         }
         Ok(dedupe_by_id(pages.into_iter().flatten()))
     }
@@ -82,8 +92,8 @@ impl Client {
         let page_size = page_size.max(1);
         let mut pages = Vec::new();
         for number in 1..=MAX_PAGES {
-            let body = self.get(path, &page_query(query, page_size, number)).await?;
-            let page = entities(path, &body)?;
+            let mut body = self.get(path, &page_query(query, page_size, number)).await?;
+            let page = take_entities(path, &mut body)?;
             if page.is_empty() {
                 return Ok(dedupe_by_id(pages.into_iter().flatten()));
             }
@@ -94,8 +104,8 @@ impl Client {
 
     /// The `entities` of a listing that takes no paging parameters (e.g. `/api/v2/oauth/clients`).
     pub async fn list_unpaged(&self, path: &str) -> Result<Vec<Value>, ApiError> {
-        let body = self.get(path, &[]).await?;
-        entities(path, &body)
+        let mut body = self.get(path, &[]).await?;
+        take_entities(path, &mut body)
     }
 
     /// Pages 2..=`count` concurrently, then any pages a growing `pageCount` announces.
@@ -110,19 +120,26 @@ impl Client {
         let mut fetched = 1;
         let mut wanted = count;
         while fetched < wanted {
-            let bodies: Vec<Value> = futures::stream::iter(fetched + 1..=wanted)
-                .map(|number| {
-                    let q = page_query(query, page_size, number);
-                    async move { self.get(path, &q).await }
-                })
-                .buffered(self.config().max_concurrency.max(1))
-                .try_collect()
-                .await?;
+            // Every page at once: the client bounds what is in flight (per token of its
+            // pool) and paces each token; each page's entities are taken out of its body
+            // as it arrives (no copy), and only the page count of the last is kept.
+            let remaining = usize::try_from(wanted - fetched).unwrap_or(usize::MAX);
+            let bodies: Vec<(Vec<Value>, Option<u64>)> =
+                futures::stream::iter(fetched + 1..=wanted)
+                    .map(|number| {
+                        let q = page_query(query, page_size, number);
+                        async move {
+                            let mut body = self.get(path, &q).await?;
+                            let announced = page_count(&body, page_size);
+                            Ok::<_, ApiError>((take_entities(path, &mut body)?, announced))
+                        }
+                    })
+                    .buffered(remaining.max(1))
+                    .try_collect()
+                    .await?;
             fetched = wanted;
-            for body in &bodies {
-                pages.push(entities(path, body)?);
-            }
-            let announced = bodies.last().and_then(|b| page_count(b, page_size)).unwrap_or(0);
+            let announced = bodies.last().and_then(|(_, count)| *count).unwrap_or(0);
+            pages.extend(bodies.into_iter().map(|(page, _)| page));
             if announced > MAX_PAGES {
                 return Err(too_many_pages(path, announced));
             }
@@ -136,12 +153,11 @@ impl Client {
     async fn follow_next_uri(
         &self,
         path: &str,
-        first: &Value,
+        mut next: Option<(String, Vec<(String, String)>)>,
         pages: &mut Vec<Vec<Value>>,
     ) -> Result<(), ApiError> {
         let mut seen = HashSet::new();
-        let mut body = first.clone();
-        while let Some((next_path, next_query)) = self.next_link(&body) {
+        while let Some((next_path, next_query)) = next.take() {
             let read = u64::try_from(pages.len()).unwrap_or(u64::MAX);
             if read >= MAX_PAGES {
                 return Err(too_many_pages(path, read + 1));
@@ -151,8 +167,9 @@ impl Client {
             }
             let query: Vec<(&str, String)> =
                 next_query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-            body = self.get(&next_path, &query).await?;
-            let page = entities(path, &body)?;
+            let mut body = self.get(&next_path, &query).await?;
+            next = self.next_link(&body);
+            let page = take_entities(path, &mut body)?;
             if page.is_empty() {
                 break;
             }
@@ -212,10 +229,10 @@ fn page_count(body: &Value, requested_size: u32) -> Option<u64> {
     Some(total.div_ceil(size))
 }
 
-/// The `entities` array of a listing.
-fn entities(path: &str, body: &Value) -> Result<Vec<Value>, ApiError> {
-    match body.get("entities") {
-        Some(Value::Array(items)) => Ok(items.clone()),
+/// The `entities` array of a listing, moved out of its body (no copy).
+fn take_entities(path: &str, body: &mut Value) -> Result<Vec<Value>, ApiError> {
+    match body.get_mut("entities").map(Value::take) {
+        Some(Value::Array(items)) => Ok(items),
         Some(Value::Null) => Ok(Vec::new()),
         _ => Err(ApiError::new(
             "GET",
@@ -228,13 +245,18 @@ fn entities(path: &str, body: &Value) -> Result<Vec<Value>, ApiError> {
 
 /// Drop later copies of an entity with the same `id` (objects shifting between pages).
 fn dedupe_by_id(items: impl Iterator<Item = Value>) -> Vec<Value> {
-    let mut seen = HashSet::new();
-    items
-        .filter(|item| match item.get("id").and_then(Value::as_str) {
-            Some(id) => seen.insert(id.to_owned()),
-            None => true,
-        })
-        .collect()
+    let items: Vec<Value> = items.collect();
+    let mut keep = vec![true; items.len()];
+    {
+        // Borrowed ids: no string is copied.
+        let mut seen = HashSet::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if let Some(id) = item.get("id").and_then(Value::as_str) {
+                keep[i] = seen.insert(id);
+            }
+        }
+    }
+    items.into_iter().zip(keep).filter_map(|(item, keep)| keep.then_some(item)).collect()
 }
 
 #[cfg(test)]
@@ -267,11 +289,11 @@ mod tests {
 
     #[test]
     fn entities_must_be_a_listing() {
-        assert_eq!(entities("/p", &json!({"entities": [1, 2]})).unwrap().len(), 2);
-        assert!(entities("/p", &json!({"entities": null})).unwrap().is_empty());
-        let e = entities("/p", &json!({"id": "x"})).unwrap_err();
+        assert_eq!(take_entities("/p", &mut json!({"entities": [1, 2]})).unwrap().len(), 2);
+        assert!(take_entities("/p", &mut json!({"entities": null})).unwrap().is_empty());
+        let e = take_entities("/p", &mut json!({"id": "x"})).unwrap_err();
         assert_eq!(e.kind, ApiErrorKind::Decode);
-        assert!(entities("/p", &Value::Null).is_err());
+        assert!(take_entities("/p", &mut Value::Null).is_err());
     }
 
     #[test]

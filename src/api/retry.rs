@@ -16,7 +16,7 @@
 //!   at the address will rarely change within minutes, and kubectl and terraform fail at once.
 //!
 //! Invariant: this module is the only place where the client sleeps (project rule: no fixed
-//! sleeps; every wait is a retry or backoff wait bounded by a deadline).
+//! sleeps; every wait is a retry, backoff or rate-budget wait bounded by a deadline).
 
 use std::time::Duration;
 
@@ -123,8 +123,9 @@ pub(super) async fn sleep_before_retry(wait: Duration) {
     }
 }
 
-/// Sleep until a shared `Retry-After` pause ends (a 429 seen by another request).
-pub(super) async fn sleep_until_retry_after(until: Instant) {
+/// Sleep until a token of the pool has budget again (its bucket refilled, or its
+/// `Retry-After` pause over), or until `until` at the latest.
+pub(super) async fn sleep_until_budget(until: Instant) {
     tokio::time::sleep_until(until).await;
 }
 

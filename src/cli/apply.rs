@@ -52,9 +52,11 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub prune: bool,
 
-    /// How many changes may run at once.
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
-    pub parallelism: u16,
+    /// How many changes may run at once (default: as many as the API client
+    /// keeps requests in flight: 20 on one token, 100 per token of the pool
+    /// at its largest).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub parallelism: Option<u16>,
 
     /// Where new OAuth client secrets are written (one JSON file per client,
     /// mode 0600). Required when a client is created or its secret rotated.
@@ -131,9 +133,10 @@ pub struct DestroyArgs {
     #[arg(long)]
     pub auto_approve: bool,
 
-    /// How many deletes may run at once.
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
-    pub parallelism: u16,
+    /// How many deletes may run at once (default: as many as the API client
+    /// keeps requests in flight).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub parallelism: Option<u16>,
 
     /// Output: a readable report, or one JSON event per line.
     #[arg(long, short, value_enum, default_value_t = ApplyOutput::Text)]
@@ -251,7 +254,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         }
         let settings = ApplySettings {
             prune,
-            parallelism: usize::from(args.parallelism),
+            parallelism: args
+                .parallelism
+                .map_or_else(|| connection.client.max_in_flight(), usize::from),
             secrets_dir: args.secrets_dir.clone(),
             deadline: Duration::from_secs(args.wait_timeout),
             consistency_window: Duration::from_secs(args.consistency_window),

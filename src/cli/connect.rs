@@ -54,10 +54,29 @@ pub async fn connect_to(
     if let Some(limit) = global.rate_limit {
         config.rate_limit_per_minute = limit;
     }
+    set_max_tokens(&mut config, global, printer);
     config.on_wait = wait_notices(printer);
     let target = PlanTarget::new("org", config.target.label.clone());
     let client = Client::new(config)?;
     Ok(Connection { client, target, _sandbox: None })
+}
+
+/// `--max-tokens` (or `GCCTL_MAX_TOKENS`). An access token cannot be pooled:
+/// asking for more than one token with one says so.
+fn set_max_tokens(config: &mut ClientConfig, global: &GlobalArgs, printer: &Printer) {
+    if let Some(n) = global.max_tokens {
+        config.max_tokens = usize::from(n);
+    }
+    if matches!(config.auth, Auth::AccessToken(_)) {
+        if global.max_tokens.is_some_and(|n| n > 1) {
+            printer.status(
+                "gcctl: note: an access token cannot be pooled (GENESYSCLOUD_ACCESS_TOKEN, or \
+                 --sandbox's user token): --max-tokens needs OAuth client credentials; running \
+                 on one token",
+            );
+        }
+        config.max_tokens = 1;
+    }
 }
 
 /// Waits shown as status lines, on a terminal only (not with `-q`).
@@ -83,6 +102,7 @@ async fn connect_sandbox(global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     let mut config = ClientConfig::new(target, auth);
     // The in-process sandbox has no rate limit unless one is asked for.
     config.rate_limit_per_minute = global.rate_limit.unwrap_or(0);
+    set_max_tokens(&mut config, global, printer);
     config.on_wait = wait_notices(printer);
     let client = Client::new(config)?;
     let target = PlanTarget::new("sandbox", SANDBOX_STATE);

@@ -73,6 +73,12 @@ pub struct GlobalArgs {
     /// Genesys Cloud, the per-token limit of a real org; none for --sandbox).
     #[arg(long, value_name = "N", env = "GCCTL_RATE_LIMIT")]
     pub rate_limit: Option<u32>,
+
+    /// Most access tokens to mint with OAuth client credentials (default
+    /// 10); more than one only when the waiting work needs them; 1 turns
+    /// pooling off.
+    #[arg(long, value_name = "N", env = "GCCTL_MAX_TOKENS", value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub max_tokens: Option<u16>,
 }
 
 impl GlobalArgs {
@@ -82,6 +88,7 @@ impl GlobalArgs {
         GlobalArgs {
             sandbox: self.sandbox || connect.sandbox,
             rate_limit: connect.rate_limit.or(self.rate_limit),
+            max_tokens: connect.max_tokens.or(self.max_tokens),
             ..self.clone()
         }
     }
@@ -104,6 +111,14 @@ pub struct ConnectArgs {
     /// Genesys Cloud, the per-token limit of a real org; none for --sandbox).
     #[arg(long, value_name = "N", env = "GCCTL_RATE_LIMIT")]
     pub rate_limit: Option<u32>,
+
+    /// Most access tokens to mint with OAuth client credentials, each with
+    /// its own rate budget (default 10); more than one only when the waiting
+    /// work needs them; 1 turns pooling off. An access token given directly
+    /// (GENESYSCLOUD_ACCESS_TOKEN, or --sandbox's user token) cannot be
+    /// pooled.
+    #[arg(long, value_name = "N", env = "GCCTL_MAX_TOKENS", value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub max_tokens: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -61,6 +61,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub rate_limit_per_minute: Option<u32>,
 
+    /// Requests per minute for the whole org, whatever the token (on top of
+    /// the per-token limit; Genesys Cloud documents none, so none by default).
+    #[arg(long, value_name = "N")]
+    pub org_rate_limit_per_minute: Option<u32>,
+
+    /// Token requests (POST /oauth/token) per minute; over it: 429 with
+    /// Retry-After.
+    #[arg(long, value_name = "N")]
+    pub token_rate_limit_per_minute: Option<u32>,
+
     /// Added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
@@ -152,6 +162,8 @@ impl ServeArgs {
             client_secret: self.client_secret.clone(),
             token_lifetime: Duration::from_secs(self.token_lifetime_secs),
             rate_limit_per_minute: self.rate_limit_per_minute,
+            org_rate_limit_per_minute: self.org_rate_limit_per_minute,
+            token_rate_limit_per_minute: self.token_rate_limit_per_minute,
             latency_ms: self.latency_ms,
             latency_jitter_ms: self.latency_jitter_ms,
             consistency_delay: Duration::from_millis(self.consistency_delay_ms),

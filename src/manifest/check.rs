@@ -23,6 +23,10 @@ pub struct SetIndex<'a> {
     objects: &'a [Object],
     by_handle: HashMap<(Kind, &'a str), usize>,
     by_org_name: HashMap<(Kind, &'a str), usize>,
+    /// For a target that is not a kind (a flow of a type...), the positions
+    /// of the objects that answer to it, in slice order, found on first use:
+    /// every queue naming its division must not scan the whole set.
+    answering: std::sync::Mutex<HashMap<RefTarget, Vec<usize>>>,
 }
 
 impl<'a> SetIndex<'a> {
@@ -35,7 +39,7 @@ impl<'a> SetIndex<'a> {
                 by_org_name.entry((object.kind, org_name)).or_insert(i);
             }
         }
-        SetIndex { objects, by_handle, by_org_name }
+        SetIndex { objects, by_handle, by_org_name, answering: std::sync::Mutex::default() }
     }
 
     /// The object of `kind` with this `metadata.name`.
@@ -72,12 +76,16 @@ impl<'a> SetIndex<'a> {
         if let RefTarget::Kind(kind) = target {
             return self.position(kind, name);
         }
-        let answers = |o: &Object| o.spec.answers_to(target);
         let objects = self.objects;
-        objects
-            .iter()
-            .position(|o| o.name == name && answers(o))
-            .or_else(|| objects.iter().position(|o| o.org_name() == Some(name) && answers(o)))
+        let mut answering =
+            self.answering.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let positions = answering.entry(target).or_insert_with(|| {
+            (0..objects.len()).filter(|&i| objects[i].spec.answers_to(target)).collect()
+        });
+        let found = |matches: &dyn Fn(&Object) -> bool| {
+            positions.iter().copied().find(|&i| objects.get(i).is_some_and(matches))
+        };
+        found(&|o| o.name == name).or_else(|| found(&|o| o.org_name() == Some(name)))
     }
 }
 

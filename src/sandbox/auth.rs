@@ -118,6 +118,11 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 
 /// `POST /oauth/token` with `grant_type=client_credentials`.
 pub async fn token(State(state): State<Shared>, request: Request) -> Response {
+    // The token endpoint's own limit, when set: a normalized 429 with Retry-After.
+    let limited = state.token_limiter().map(|mut limiter| limiter.take("(token endpoint)"));
+    if let Some(Err(seconds)) = limited {
+        return super::middleware::too_many_requests(seconds).into_response();
+    }
     let headers = request.headers().clone();
     let form = match Form::<Vec<(String, String)>>::from_request(request, &()).await {
         Ok(Form(pairs)) => pairs,

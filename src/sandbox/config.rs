@@ -34,6 +34,12 @@ pub struct SandboxConfig {
     pub token_lifetime: Duration,
     /// Requests per minute per token; `None` means unlimited.
     pub rate_limit_per_minute: Option<u32>,
+    /// Requests per minute for the whole org, whatever the token, on top of
+    /// the per-token limit; `None` (the default, as Genesys Cloud documents
+    /// no org-wide cap) means none.
+    pub org_rate_limit_per_minute: Option<u32>,
+    /// Token requests (`POST /oauth/token`) per minute; `None` means unlimited.
+    pub token_rate_limit_per_minute: Option<u32>,
     /// Added latency for every API and token request.
     pub latency_ms: u64,
     /// Uniform jitter applied to `latency_ms` (plus or minus).
@@ -81,6 +87,8 @@ impl Default for SandboxConfig {
             client_secret: None,
             token_lifetime: Duration::from_secs(86_400),
             rate_limit_per_minute: None,
+            org_rate_limit_per_minute: None,
+            token_rate_limit_per_minute: None,
             latency_ms: 0,
             latency_jitter_ms: 0,
             consistency_delay: Duration::ZERO,

@@ -6,10 +6,11 @@
 //!    and writes the request log line. `/_sandbox/*` is neither delayed nor
 //!    counted.
 //! 2. [`guard`] (`/api/v2` routes only): bearer token, then the per-token rate
-//!    limit, then the caller's permissions (the route template's requirement,
-//!    see `authz`; 403 naming the missing permissions), then fault
-//!    injection. `/oauth/token` and `/_sandbox/*` are never limited, checked
-//!    nor faulted.
+//!    limit, then the org-wide limit (when set), then the caller's
+//!    permissions (the route template's requirement, see `authz`; 403 naming
+//!    the missing permissions), then fault injection. `/oauth/token` has its
+//!    own optional limit (in `auth::token`); `/_sandbox/*` is never limited,
+//!    checked nor faulted.
 
 use std::time::{Duration, Instant};
 
@@ -90,19 +91,14 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    if let Some(limiter) = state.limiter() {
-        let mut limiter = limiter;
-        if let Err(seconds) = limiter.take(&caller.token) {
-            let mut error = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too.many.requests.retry.after",
-                format!(
-                    "Rate limit exceeded the maximum. Retry the request in [{seconds}] seconds"
-                ),
-            );
-            error.retry_after = Some(seconds);
-            return error.into_response();
-        }
+    let per_token = state.limiter().map(|mut limiter| limiter.take(&caller.token));
+    if let Some(Err(seconds)) = per_token {
+        return too_many_requests(seconds).into_response();
+    }
+    // The org-wide limit, when set, counts every request whatever its token.
+    let org_wide = state.org_limiter().map(|mut limiter| limiter.take(ORG_BUCKET));
+    if let Some(Err(seconds)) = org_wide {
+        return too_many_requests(seconds).into_response();
     }
     let template = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let allowed = {
@@ -136,6 +132,20 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
         }
         Some(Fault::Dropped) => drop_connection(next.run(request).await),
     }
+}
+
+/// The key of the org-wide bucket.
+const ORG_BUCKET: &str = "(org)";
+
+/// A normalized 429 (API reference §g): `Retry-After` and the Genesys code.
+pub fn too_many_requests(seconds: u64) -> ApiError {
+    let mut error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too.many.requests.retry.after",
+        format!("Rate limit exceeded the maximum. Retry the request in [{seconds}] seconds"),
+    );
+    error.retry_after = Some(seconds);
+    error
 }
 
 /// Keep the committed change but lose the answer: a body stream that fails

@@ -35,6 +35,10 @@ pub struct AppState {
     store: Mutex<Store>,
     tokens: Mutex<Tokens>,
     limiter: Option<Mutex<RateLimiter>>,
+    /// The org-wide limit (one bucket for every token), when set.
+    org_limiter: Option<Mutex<RateLimiter>>,
+    /// The token endpoint's limit (one bucket), when set.
+    token_limiter: Option<Mutex<RateLimiter>>,
     faults: Mutex<Faults>,
     stats: Mutex<Stats>,
     /// Pending version conflicts per user id: how many of the user's next
@@ -70,6 +74,12 @@ impl AppState {
     }
     pub fn limiter(&self) -> Option<MutexGuard<'_, RateLimiter>> {
         self.limiter.as_ref().map(lock)
+    }
+    pub fn org_limiter(&self) -> Option<MutexGuard<'_, RateLimiter>> {
+        self.org_limiter.as_ref().map(lock)
+    }
+    pub fn token_limiter(&self) -> Option<MutexGuard<'_, RateLimiter>> {
+        self.token_limiter.as_ref().map(lock)
     }
     pub fn faults(&self) -> MutexGuard<'_, Faults> {
         lock(&self.faults)
@@ -171,6 +181,8 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         .map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
     let state = Arc::new(AppState {
         limiter: config.rate_limit_per_minute.map(|n| Mutex::new(RateLimiter::new(n))),
+        org_limiter: config.org_rate_limit_per_minute.map(|n| Mutex::new(RateLimiter::new(n))),
+        token_limiter: config.token_rate_limit_per_minute.map(|n| Mutex::new(RateLimiter::new(n))),
         faults: Mutex::new(Faults::new(config.fault_rate, config.fault_seed)),
         admin_id: admins.client_id.clone(),
         store: Mutex::new(store),

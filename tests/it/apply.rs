@@ -11,6 +11,7 @@ mod examples;
 mod faults;
 mod interrupt;
 mod lock;
+mod pool;
 mod props;
 mod prune;
 mod saved;

@@ -6,7 +6,13 @@ mod bounds;
 
 use bounds::{Limits, ListRead, Work};
 
-const LIMITS: Limits = Limits { per_minute: 300, latency_ms: 115.0, latency_jitter_ms: 0.0 };
+const LIMITS: Limits = Limits {
+    per_minute: 300,
+    tokens: 1,
+    org_per_minute: None,
+    latency_ms: 115.0,
+    latency_jitter_ms: 0.0,
+};
 const JITTER: Limits = Limits { latency_jitter_ms: 35.0, ..LIMITS };
 
 fn queues(objects: u64) -> ListRead {
@@ -87,4 +93,55 @@ fn the_per_object_baseline_gets_each_object_and_its_sub_resources() {
     let apply =
         Work { lists: vec![export], writes: 10, baseline_calls_per_write: 4, ..Work::default() };
     assert_eq!(apply.per_object_baseline(LIMITS).requests, 2 + 3_000 + 40);
+}
+
+#[test]
+fn k_tokens_hold_k_buckets_and_refill_k_times_as_fast() {
+    let apply = |writes| Work { lists: vec![queues(0)], lookups: 1, writes, ..Work::default() };
+    let ten = Limits { tokens: 10, ..LIMITS };
+    // 1,002 requests fit in four buckets of 300: the bound is the chain, not the rate.
+    assert_eq!(apply(1_000).tokens_needed(ten), 4);
+    // Token, the two reads, the first bucketful with the mint of three more, the rest.
+    let chain = 0.115 * 4.0;
+    assert!(close(apply(1_000).lower_bound(ten).wall_s, chain));
+    // 5,000 writes on ten tokens: 2,002 beyond the 3,000 of the buckets, at 50 a second.
+    assert!(close(apply(5_000).lower_bound(ten).wall_s, 0.230 + 2_002.0 / 50.0));
+    // One token: the one-token bound as before.
+    assert_eq!(apply(1_000).tokens_needed(LIMITS), 1);
+    assert!(close(apply(1_000).lower_bound(LIMITS).wall_s, 0.230 + 702.0 / 5.0));
+    // Work within one bucket needs one token, whatever k: a plan's bound is unchanged.
+    let plan = Work { lists: vec![queues(10_000)], lookups: 1, ..Work::default() };
+    assert_eq!(plan.tokens_needed(ten), 1);
+    assert!(close(plan.lower_bound(ten).wall_s, plan.lower_bound(LIMITS).wall_s));
+}
+
+#[test]
+fn an_org_wide_cap_bounds_all_tokens_together() {
+    let apply = Work { lists: vec![queues(0)], lookups: 1, writes: 1_000, ..Work::default() };
+    // Ten tokens, but 600 a minute for the org: 402 beyond its bucket at 10 a second.
+    let capped = Limits { tokens: 10, org_per_minute: Some(600), ..LIMITS };
+    assert!(close(apply.lower_bound(capped).wall_s, 0.230 + 402.0 / 10.0));
+    // The per-object baseline is held to the same cap: 4,001 requests (each create read
+    // back with three calls), 3,401 beyond the org's bucket.
+    let baseline = Work { baseline_calls_per_write: 4, ..apply }.per_object_baseline(capped);
+    assert_eq!(baseline.requests, 4_001);
+    assert!(close(baseline.wall_s, 0.230 + 3_401.0 / 10.0));
+}
+
+#[test]
+fn the_baseline_pools_k_tokens_as_the_provider_does() {
+    // A refresh of 10,000 queues: 30,001 requests on ten tokens, 27,001 beyond their
+    // buckets at 50 a second (the latency at a parallelism of 10 is shorter).
+    let plan = Work { lists: vec![queues(10_000)], lookups: 1, ..Work::default() };
+    let ten = Limits { tokens: 10, ..LIMITS };
+    assert!(close(plan.per_object_baseline(ten).wall_s, 0.230 + 27_001.0 / 50.0));
+}
+
+#[test]
+fn serial_calls_are_round_trips_of_their_own() {
+    let apply =
+        Work { lists: vec![queues(0)], lookups: 4, serial_calls: 2, writes: 10, ..Work::default() };
+    assert_eq!(apply.steps(), [1, 1, 1, 5, 10]);
+    assert_eq!(apply.min_requests(), 1 + 4 + 2 + 10);
+    assert!(close(apply.lower_bound(LIMITS).wall_s, 5.0 * 0.115));
 }

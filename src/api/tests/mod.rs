@@ -7,6 +7,7 @@
 mod client;
 mod hostile;
 mod paging;
+mod pool;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

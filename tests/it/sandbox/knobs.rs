@@ -35,6 +35,43 @@ async fn rate_limit_answers_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn an_org_wide_limit_counts_every_token_and_the_token_endpoint_has_its_own() {
+    // 5 a minute for the org, 100 per token, 3 tokens a minute.
+    let config = SandboxConfig {
+        rate_limit_per_minute: Some(100),
+        org_rate_limit_per_minute: Some(5),
+        token_rate_limit_per_minute: Some(3),
+        ..SandboxConfig::default()
+    };
+    let org = TestOrg::start(config).await;
+    let base = org.sandbox.base_url();
+    let (id, secret) = (org.sandbox.client_id(), org.sandbox.client_secret());
+    let first = mint(&org.http, &base, id, secret).await.unwrap();
+    let second = mint(&org.http, &base, id, secret).await.unwrap();
+    let get = |token: &str| {
+        let request = org.http.get(org.url(QUEUES)).bearer_auth(token.to_string());
+        async move { super::answer(request.send().await.unwrap()).await.unwrap() }
+    };
+    for _ in 0..5 {
+        assert_eq!(get(&first).await.status, 200);
+    }
+    // The second token has budget of its own, but the org has none left.
+    let limited = get(&second).await;
+    assert_error(&limited, 429, None);
+    assert_eq!(limited.body["code"], "too.many.requests.retry.after");
+    assert!(limited.retry_after.is_some());
+    // The token endpoint: the test org's own token and these two are three this
+    // minute; a fourth is refused.
+    let refused = mint(&org.http, &base, id, secret).await.unwrap_err();
+    assert_eq!(refused.status, 429);
+    let seconds: u64 = refused.retry_after.as_deref().expect("Retry-After").parse().unwrap();
+    assert!(seconds >= 1, "Retry-After {seconds}");
+    let stats = org.stats().await;
+    assert_eq!(stats["status429"], 2, "{stats}");
+    assert_eq!(stats["byRoute"]["POST /oauth/token"], 4, "{stats}");
+}
+
+#[tokio::test]
 async fn eventual_consistency_hides_new_objects_for_a_while() {
     let config =
         SandboxConfig { consistency_delay: Duration::from_millis(200), ..SandboxConfig::default() };
