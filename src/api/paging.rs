@@ -70,9 +70,10 @@ impl Client {
         let mut q: Vec<(&str, String)> =
             query.iter().filter(|(k, _)| *k != "pageSize").cloned().collect();
         q.push(("pageSize", page_size.max(1).to_string()));
-        let first = self.get(path, &q).await?;
-        let mut pages = vec![entities(path, &first)?];
-        self.follow_next_uri(path, &first, &mut pages).await?;
+        let mut first = self.get(path, &q).await?;
+        let next = self.next_link(&first);
+        let mut pages = vec![take_entities(path, &mut first)?];
+        self.follow_next_uri(path, next, &mut pages).await?;
         // Not de-duplicated by id: a cursor does not shift like an offset,
         // and the versions of one configuration share its id.
         Ok(pages.into_iter().flatten().collect())
