@@ -266,19 +266,26 @@ fn plan_object(
 /// field changes its kind derives from the planned changes of the objects
 /// it follows, and becomes an update if it was unchanged.
 fn follow(changes: &mut [Change], manifests: &SetIndex<'_>, live: &LiveOrg) {
+    // (change, the references it follows): usually none, so nothing else is
+    // built (plans of 10,000 objects pay one `follows` call each).
+    let following: Vec<(usize, Vec<crate::kinds::Reference>)> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c.action, Action::NoOp | Action::Update))
+        .filter_map(|(index, change)| {
+            let object = manifests.get(change.kind.kind(), change.manifest_name.as_deref()?)?;
+            let follows = change.kind.org().follows(object.spec.as_ref());
+            (!follows.is_empty()).then_some((index, follows))
+        })
+        .collect();
+    if following.is_empty() {
+        return;
+    }
     let by_address: std::collections::HashMap<String, usize> =
         changes.iter().enumerate().map(|(i, c)| (c.address(), i)).collect();
     let mut added: Vec<(usize, Vec<super::FieldChange>, Vec<String>)> = Vec::new();
-    for (index, change) in changes.iter().enumerate() {
-        if !matches!(change.action, Action::NoOp | Action::Update) {
-            continue;
-        }
-        let Some(object) =
-            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n))
-        else {
-            continue;
-        };
-        let org = change.kind.org();
+    for (index, follows) in following {
+        let change = &changes[index];
         let live_object = change.id.as_deref().and_then(|id| {
             live.objects
                 .get(&change.kind.kind())?
@@ -287,14 +294,14 @@ fn follow(changes: &mut [Change], manifests: &SetIndex<'_>, live: &LiveOrg) {
         });
         let Some(live_object) = live_object else { continue };
         let live_spec = live_spec(change.kind, live_object, &live.lookups);
-        for reference in org.follows(object.spec.as_ref()) {
+        for reference in follows {
             let Some(target) = manifests.resolve_ref(reference.target, &reference.name) else {
                 continue;
             };
             let Some(followed) = by_address.get(&target.id()).map(|i| &changes[*i]) else {
                 continue;
             };
-            let (fields, notes) = org.followed(&live_spec, &reference, followed);
+            let (fields, notes) = change.kind.org().followed(&live_spec, &reference, followed);
             if !fields.is_empty() || !notes.is_empty() {
                 added.push((index, fields, notes));
             }
