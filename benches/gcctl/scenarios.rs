@@ -188,9 +188,11 @@ pub fn export(n: u64) -> Scenario {
             ],
             // One call each: the supported content profiles, roles,
             // divisions, messaging settings, wrap-up codes, skills,
-            // languages, groups and flows (one page each), and the default
-            // profile and default messaging setting (never exported).
-            lookups: 11,
+            // languages, groups, flows, web messaging configurations and
+            // deployments (one page each, the last two cursor-paged), and
+            // the default profile and default messaging setting (never
+            // exported).
+            lookups: 13,
             ..Work::default()
         }),
         repeat: 3,
