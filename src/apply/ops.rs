@@ -713,13 +713,13 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
     if journal.is_some_and(|j| j.unfinished(kind, name)) {
         if let Some(found) = find_after_lost_answer(op).await? {
             if let Some(journal) = journal {
-                journal.end(kind, name);
+                journal.forget(kind, name).await;
             }
             return Ok((found, true));
         }
     }
     if let Some(journal) = journal {
-        journal.begin(kind, name).map_err(|err| {
+        journal.record(kind, name).await.map_err(|err| {
             op.fail(format!(
                 "cannot record the create in the journal {}: {err}",
                 journal.dir().display()
@@ -729,7 +729,7 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
     let result = post_once(op, body).await;
     let known = !matches!(&result, Err(OpError::Api { source, .. }) if source.outcome_unknown());
     if let (Some(journal), true) = (journal, known) {
-        journal.end(kind, name);
+        journal.forget(kind, name).await;
     }
     result
 }
