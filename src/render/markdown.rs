@@ -28,6 +28,7 @@ pub fn plan(plan: &Plan) -> String {
     let changing: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if changing.is_empty() {
         out.push_str("**No changes.** The org matches the manifests.\n");
+        write_notes(&mut out, plan.changes.iter().map(|c| (c.address(), &c.notes)));
         return out;
     }
     out.push_str("| action | object | org name | fields |\n|---|---|---|---|\n");
@@ -45,7 +46,8 @@ pub fn plan(plan: &Plan) -> String {
             change.fields.len()
         );
     }
-    write_notes(&mut out, changing.iter().map(|c| (c.address(), &c.notes)));
+    // Unchanged objects' notes too (a configuration's unpublished draft).
+    write_notes(&mut out, plan.changes.iter().map(|c| (c.address(), &c.notes)));
     for change in changing.iter().filter(|c| !c.fields.is_empty()) {
         let _ = write!(
             out,

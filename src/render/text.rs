@@ -19,19 +19,26 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
     let what = if plan.destroy { "gcctl destroy plan" } else { "gcctl plan" };
     let header = format!("{what} for {}{env}", plan.target.describe());
     let _ = writeln!(out, "{}", printer.paint_stdout(&header, Role::Heading));
-    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
-    if changing.is_empty() {
+    // Changes, and unchanged objects with something to know (a web messaging
+    // configuration's unpublished draft), in plan order.
+    let shown: Vec<&Change> =
+        plan.changes.iter().filter(|c| c.action != Action::NoOp || !c.notes.is_empty()).collect();
+    if shown.iter().all(|c| c.action == Action::NoOp) {
         let _ = writeln!(
             out,
             "\nNo changes. The org matches the manifests ({} object{}).",
             plan.summary.no_op,
             if plan.summary.no_op == 1 { "" } else { "s" }
         );
+        for change in shown {
+            out.push('\n');
+            render_change(&mut out, change, plan.prune, printer);
+        }
         write_plan_notes(&mut out, plan, printer);
         return out;
     }
     let _ = writeln!(out, "\nSymbols: + create, ~ update in place, - delete");
-    for change in changing {
+    for change in shown {
         out.push('\n');
         render_change(&mut out, change, plan.prune, printer);
     }

@@ -212,6 +212,11 @@ fn drafts_are_not_drift_but_versions_published_and_flows_changed_behind_gcctls_b
     draft["position"] = json!({"alignment": "Left", "sideSpace": 10, "bottomSpace": 10});
     let answer = live.block_on(live.org.put(&draft_path, draft.clone()));
     assert_eq!(answer.status, 200, "{}", answer.body);
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "an unpublished draft changes no plan:\n{text}");
+    assert!(text.contains("No changes."), "{text}");
+    assert!(text.contains("WebMessagingConfiguration/web \"Acme Web\" unchanged"), "{text}");
+    assert!(text.contains("# the draft holds edits nobody published (position)"), "{text}");
     let (code, text) = gcctl(&ctx, &["drift", "set"]);
     assert_eq!(code, 0, "an unpublished draft is not drift:\n{text}");
     assert!(text.contains("the draft holds edits nobody published (position)"), "{text}");
