@@ -242,6 +242,31 @@ impl<'a> Op<'a> {
         self.ctx.client.get(path, query).await.map_err(self.failed(doing))
     }
 
+    /// A call retried with backoff while `retry` says its error is passing
+    /// and `window` has not run out; the last answer otherwise.
+    async fn retrying<T, F, Fut>(
+        &self,
+        window: Duration,
+        first_wait: Duration,
+        retry: impl Fn(&ApiError) -> bool,
+        call: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let started = std::time::Instant::now();
+        let mut wait = first_wait;
+        loop {
+            match call().await {
+                Err(err) if retry(&err) && started.elapsed() < window => {
+                    poll_backoff(&mut wait).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
     /// A call retried on 404 until the deadline, with backoff: for an object
     /// that trails in reads (made moments ago by a job, or owned by another
     /// object that was just created).
@@ -250,16 +275,11 @@ impl<'a> Op<'a> {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Value, ApiError>>,
     {
-        let started = std::time::Instant::now();
-        let mut wait = Duration::from_millis(50);
-        loop {
-            match call().await {
-                Err(err) if err.is_not_found() && started.elapsed() < self.ctx.deadline => {
-                    poll_backoff(&mut wait).await;
-                }
-                result => return result.map_err(self.failed(doing)),
-            }
-        }
+        let deadline = self.ctx.deadline;
+        let not_found = |err: &ApiError| err.is_not_found();
+        self.retrying(deadline, Duration::from_millis(50), not_found, call)
+            .await
+            .map_err(self.failed(doing))
     }
 
     /// GET, retried on 404 until the deadline: an object just made by
@@ -365,16 +385,10 @@ impl<'a> Op<'a> {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let started = std::time::Instant::now();
-        let mut wait = Duration::from_millis(100);
-        loop {
-            match call().await {
-                Err(err) if err.status() == Some(409) && started.elapsed() < CONFLICT_WINDOW => {
-                    poll_backoff(&mut wait).await;
-                }
-                result => return result.map_err(self.failed(doing)),
-            }
-        }
+        let conflict = |err: &ApiError| err.status() == Some(409);
+        self.retrying(CONFLICT_WINDOW, Duration::from_millis(100), conflict, call)
+            .await
+            .map_err(self.failed(doing))
     }
 
     /// PATCH, retried on 404 until the deadline: for a sub-resource that
@@ -811,23 +825,17 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
     let path = api.item(&id);
     let query: Vec<(&str, String)> =
         api.delete_query.iter().map(|(k, v)| (*k, (*v).to_string())).collect();
-    let started = std::time::Instant::now();
-    let mut wait = Duration::from_millis(250);
-    loop {
-        match op.ctx.client.delete(&path, &query).await {
-            Ok(()) => break,
-            Err(err) if err.is_not_found() => break,
-            // Busy (a flow operation in progress): the provider retries
-            // 409 for up to 30 s (API reference §h).
-            Err(err)
-                if err.status() == Some(409)
-                    && op.org().delete_retry_conflicts()
-                    && started.elapsed() < CONFLICT_WINDOW =>
-            {
-                poll_backoff(&mut wait).await;
-            }
-            Err(err) => return Err(op.failed("deleting")(err)),
-        }
+    // Busy (a flow operation in progress): the provider retries 409 for up
+    // to 30 s (API reference §h). Gone already: done.
+    let busy = |err: &ApiError| err.status() == Some(409) && op.org().delete_retry_conflicts();
+    let deleted = op
+        .retrying(CONFLICT_WINDOW, Duration::from_millis(250), busy, || {
+            op.ctx.client.delete(&path, &query)
+        })
+        .await;
+    match deleted {
+        Err(err) if !err.is_not_found() => return Err(op.failed("deleting")(err)),
+        _ => {}
     }
     Ok(Done { action: Action::Delete, id: Some(id), notes: Vec::new() })
 }

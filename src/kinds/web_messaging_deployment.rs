@@ -540,7 +540,7 @@ async fn fill_version(op: &Op<'_>, body: &mut Value) -> Result<String, OpError> 
             latest
                 .ok_or_else(|| {
                     op.fail(format!(
-                        "configuration `{}` has no published version to use",
+                        "configuration `{}` has no published version to use: declare it in the set (gcctl publishes it) or publish it in the admin UI",
                         op.desired.get("configuration").and_then(Value::as_str).unwrap_or_default()
                     ))
                 })?

@@ -102,12 +102,18 @@ pub async fn read(
         needs.lookups.contains(&Lookup::Groups),
         list(client, GROUPS, Some(500), "groups"),
     );
-    // 100: the largest page size asked for (the SDK docs give no maximum).
-    let teams =
-        optional(needs.lookups.contains(&Lookup::Teams), list(client, TEAMS, Some(100), "teams"));
+    // Cursor listings (no page numbers); 100: the largest page size asked
+    // for (the SDK docs give no maximum).
+    let cursor = |path, what: &'static str| async move {
+        client
+            .list_cursor(path, &[], 100)
+            .await
+            .map_err(|source| ReadError { what: what.to_string(), source })
+    };
+    let teams = optional(needs.lookups.contains(&Lookup::Teams), cursor(TEAMS, "teams"));
     let skill_groups = optional(
         needs.lookups.contains(&Lookup::SkillGroups),
-        list(client, SKILL_GROUPS, Some(100), "skill groups"),
+        cursor(SKILL_GROUPS, "skill groups"),
     );
     // Boxed, as `caller` below: the three lists would make this future large.
     let member_groups = Box::pin(async { futures::try_join!(groups, teams, skill_groups) });

@@ -134,38 +134,54 @@ fn encode(text: &str) -> String {
     out
 }
 
-/// Largest `pageSize` of a cursor listing (the real maximum is UNVERIFIED;
-/// the documented default is 300).
-pub const CURSOR_MAX_PAGE_SIZE: u64 = 500;
-const CURSOR_DEFAULT_PAGE_SIZE: u64 = 300;
+/// The paging of one cursor listing: its default and largest `pageSize`,
+/// and whether its envelope carries `total`.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor {
+    pub default_size: u64,
+    pub max_size: u64,
+    pub total: bool,
+}
 
-/// One page of a cursor listing (web deployments, API reference §j):
-/// `pageSize` (default 300) and the opaque `after` cursor of the previous
-/// page's `nextUri`; the envelope is `{entities, nextUri, selfUri,
-/// previousUri, total}` with `nextUri` only while more items follow. An
-/// unknown cursor is 400. `items` are in listing order.
-pub fn render_cursor(path: &str, params: &Params, items: Vec<Value>) -> ApiResult<Value> {
-    let size = params.uint("pageSize", CURSOR_DEFAULT_PAGE_SIZE)?;
-    if size == 0 || size > CURSOR_MAX_PAGE_SIZE {
+/// Web deployments' lists (API reference §j): "Defaults to 300"; the real
+/// maximum is UNVERIFIED; their listings carry `total`.
+pub const WEB_DEPLOYMENTS: Cursor = Cursor { default_size: 300, max_size: 500, total: true };
+
+/// One page of a cursor listing: `pageSize` and the opaque `after` cursor of
+/// the previous page's `nextUri`; the envelope is `{entities, nextUri,
+/// selfUri, previousUri}` (plus `total` where the listing has it), with
+/// `nextUri` only while more items follow, the other query parameters kept.
+/// An unknown cursor is 400 naming `after`. `matched` is in listing order;
+/// only the page is rendered.
+pub fn render_cursor<T>(
+    path: &str,
+    params: &Params,
+    cursor: Cursor,
+    matched: &[T],
+    render: impl Fn(&T) -> Value,
+) -> ApiResult<Value> {
+    let size = params.uint("pageSize", cursor.default_size)?;
+    if size == 0 || size > cursor.max_size {
         return Err(ApiError::bad_field(
             "pageSize",
             format!(
-                "The query parameter 'pageSize' must be between 1 and {CURSOR_MAX_PAGE_SIZE}, not {size}."
+                "The query parameter 'pageSize' must be between 1 and {}, not {size}.",
+                cursor.max_size
             ),
         ));
     }
+    let total = matched.len();
     let start = match params.get("after") {
         None | Some("") => 0,
-        Some(cursor) => cursor
+        Some(after) => after
             .strip_prefix("c")
             .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n <= items.len())
+            .filter(|n| *n <= total)
             .ok_or_else(|| {
-                ApiError::bad_field("after", format!("The cursor '{cursor}' is not valid."))
+                ApiError::bad_field("after", format!("The cursor '{after}' is not valid."))
             })?,
     };
     let take = usize::try_from(size).unwrap_or(usize::MAX);
-    let total = items.len();
     let end = start.saturating_add(take).min(total);
     let uri = |after: Option<usize>| {
         let mut uri = format!("{path}?pageSize={size}");
@@ -182,11 +198,13 @@ pub fn render_cursor(path: &str, params: &Params, items: Vec<Value>) -> ApiResul
         }
         uri
     };
-    let entities: Vec<Value> = items.into_iter().skip(start).take(take).collect();
+    let entities: Vec<Value> = matched[start..end].iter().map(render).collect();
     let mut out = Map::new();
     out.insert("entities".into(), Value::Array(entities));
     out.insert("selfUri".into(), json!(uri((start > 0).then_some(start))));
-    out.insert("total".into(), json!(total as u64));
+    if cursor.total {
+        out.insert("total".into(), json!(total as u64));
+    }
     if end < total {
         out.insert("nextUri".into(), json!(uri(Some(end))));
     }

@@ -27,6 +27,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::input::Params;
+use super::paging::{Cursor, render_cursor};
 use crate::sandbox::common::name_of;
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::server::Shared;
@@ -34,9 +35,6 @@ use crate::sandbox::store::{Kind, Store};
 
 pub const TEAMS: &str = "/api/v2/teams";
 pub const SKILL_GROUPS: &str = "/api/v2/routing/skillgroups";
-/// The largest `pageSize` (UNVERIFIED; the SDK documents no maximum).
-const MAX_PAGE: usize = 100;
-
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route(TEAMS, get(|s: State<Shared>, p: Params| async move { list(Kind::Teams, &s, &p) }))
@@ -85,52 +83,15 @@ fn one(
 }
 
 fn list(kind: Kind, State(state): &State<Shared>, params: &Params) -> ApiResult<Json<Value>> {
-    let size = match params.get("pageSize") {
-        None => 25,
-        Some(text) => {
-            text.parse::<usize>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
-                ApiError::bad_field("pageSize", format!("pageSize must be 1 to {MAX_PAGE}"))
-            })?
-        }
-    };
-    let start = match params.get("after") {
-        None => 0,
-        Some(cursor) => cursor
-            .parse::<usize>()
-            .map_err(|_| ApiError::bad_field("after", "The cursor is not valid."))?,
-    };
     let prefix = params.get("name").map(str::to_lowercase).unwrap_or_default();
     let store = state.store();
     let mut found: Vec<&Value> =
         store.all(kind).filter(|o| name_of(o).to_lowercase().starts_with(&prefix)).collect();
     found.sort_by_key(|o| name_of(o).to_lowercase());
-    let page: Vec<Value> =
-        found.iter().skip(start).take(size).map(|o| render(&store, kind, o)).collect();
-    let path = path_of(kind);
-    let name = params.get("name").map(|n| format!("&name={}", encode_query(n))).unwrap_or_default();
-    let mut out = json!({
-        "entities": page,
-        "selfUri": format!("{path}?pageSize={size}&after={start}{name}"),
-    });
-    let next = start.saturating_add(size);
-    if next < found.len() {
-        out["nextUri"] = json!(format!("{path}?pageSize={size}&after={next}{name}"));
-    }
-    if start > 0 {
-        out["previousUri"] =
-            json!(format!("{path}?pageSize={size}&after={}{name}", start.saturating_sub(size)));
-    }
-    Ok(Json(out))
+    let page = render_cursor(path_of(kind), params, CURSOR, &found, |o| render(&store, kind, o))?;
+    Ok(Json(page))
 }
 
-/// Percent-encode what a name may hold in a query string.
-fn encode_query(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+/// `TeamEntityListing` and `SkillGroupEntityListing`: 25 by default, at
+/// most 100 (UNVERIFIED; the SDK documents no maximum), no `total`.
+const CURSOR: Cursor = Cursor { default_size: 25, max_size: 100, total: false };

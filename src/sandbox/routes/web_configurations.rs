@@ -37,7 +37,7 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::input::{Body, Params, bad_enum, type_name};
-use super::paging::render_cursor;
+use super::paging::{WEB_DEPLOYMENTS, render_cursor};
 use crate::sandbox::auth::{Caller, Subject};
 use crate::sandbox::common::{name_of, new_id, now, ref_id, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
@@ -58,7 +58,7 @@ const VERSION: &str =
 
 impl Resource for WebConfigurations {
     const SPEC: Spec = Spec {
-        max_page_size: Some(super::paging::CURSOR_MAX_PAGE_SIZE),
+        max_page_size: Some(WEB_DEPLOYMENTS.max_size),
         ..Spec::new(Kind::WebConfigurations, PATH, ITEM, "web deployment configuration")
     };
 
@@ -342,7 +342,8 @@ fn content(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     Ok(out)
 }
 
-/// `{id, selfUri}` of the caller when it is a user (the `…User` fields
+/// `{id, selfUri}` (`AddressableEntityRef`: no name, unlike a flow's
+/// `publishedBy`) of the caller when it is a user (the `…User` fields
 /// name users; a client caller leaves them out).
 pub fn user(caller: &Caller) -> Option<Value> {
     match &caller.subject {
@@ -412,7 +413,7 @@ async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Js
             }
         })
         .collect();
-    Ok(axum::Json(render_cursor(PATH, &params, items)?))
+    Ok(axum::Json(render_cursor(PATH, &params, WEB_DEPLOYMENTS, &items, Value::clone)?))
 }
 
 async fn create(
@@ -517,7 +518,7 @@ async fn versions(
     let mut items = vec![draft];
     items.extend(published(&store, &id));
     let path = format!("{}/versions", self_uri(Kind::WebConfigurations, &id));
-    Ok(axum::Json(render_cursor(&path, &params, items)?))
+    Ok(axum::Json(render_cursor(&path, &params, WEB_DEPLOYMENTS, &items, Value::clone)?))
 }
 
 async fn read_version(

@@ -35,7 +35,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use super::input::{Body, Params, optional_ref, optional_str, required_str, type_name};
-use super::paging::render_cursor;
+use super::paging::{WEB_DEPLOYMENTS, render_cursor};
 use super::web_configurations::{pending, user};
 use crate::sandbox::auth::Caller;
 use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id};
@@ -56,7 +56,7 @@ pub const STATUS_ERROR_PREFIX: &str = "sandbox-status-error";
 
 impl Resource for WebDeployments {
     const SPEC: Spec = Spec {
-        max_page_size: Some(super::paging::CURSOR_MAX_PAGE_SIZE),
+        max_page_size: Some(WEB_DEPLOYMENTS.max_size),
         ..Spec::new(Kind::WebDeployments, PATH, ITEM, "web deployment")
     };
 
@@ -263,7 +263,7 @@ async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Js
     let store = state.store();
     let items: Vec<Value> =
         store.list_by_name(Kind::WebDeployments).map(|d| render(&store, &state, d)).collect();
-    Ok(axum::Json(render_cursor(PATH, &params, items)?))
+    Ok(axum::Json(render_cursor(PATH, &params, WEB_DEPLOYMENTS, &items, Value::clone)?))
 }
 
 async fn read(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {

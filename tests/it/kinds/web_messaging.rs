@@ -428,3 +428,22 @@ fn prune_deletes_deployments_before_the_configurations_they_use() {
     assert_eq!(left["total"], 0, "{left}");
     assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "--prune", "set"]).0, 0);
 }
+
+#[test]
+fn a_deployment_of_an_org_configuration_never_published_fails_saying_what_to_do() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let draft = json!({"name": "Draft Only", "languages": ["en-us"], "defaultLanguage": "en-us"});
+    assert_eq!(live.block_on(live.org.post(CONFIGS, draft)).status, 200);
+    ctx.write(
+        "set/web.yaml",
+        "apiVersion: gcctl/v1\nkind: WebMessagingDeployment\nmetadata:\n  name: site\nspec:\n  name: Site\n  configuration: Draft Only\n  flow: Guest Messaging Inbound\n  allowAllDomains: true\n",
+    );
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("WebMessagingDeployment/site: configuration `Draft Only` has no published version to use: declare it in the set"),
+        "{text}"
+    );
+    assert_eq!(live.block_on(live.org.get(DEPLOYMENTS)).body["total"], 0);
+}
