@@ -349,6 +349,32 @@ impl Store {
             .map(|(_, v)| v)
     }
 
+    /// One page of a kind's objects, `(skip, take)` in id or name order
+    /// (reversed when `desc`), and how many there are: touches only the
+    /// page's objects. `None` while objects are still inside their
+    /// consistency window (some are not visible yet: see [`Store::list`]).
+    pub fn window(
+        &self,
+        kind: Kind,
+        by_name: bool,
+        desc: bool,
+        (skip, take): (usize, usize),
+    ) -> Option<(usize, Vec<&Value>)> {
+        if !self.consistency_delay.is_zero() {
+            return None;
+        }
+        let values: Vec<&Value> = self.org.collection(kind).values().collect();
+        let total = values.len();
+        let order = by_name.then(|| self.name_order(kind));
+        let positions = (0..total).map(|i| if desc { total - 1 - i } else { i });
+        let page = positions
+            .skip(skip)
+            .take(take)
+            .map(|i| values[order.as_ref().map_or(i, |order| order[i])])
+            .collect();
+        Some((total, page))
+    }
+
     /// Positions (in id order) of a kind's objects, sorted by name.
     fn name_order(&self, kind: Kind) -> Arc<[usize]> {
         let mut cache = self.name_order.borrow_mut();

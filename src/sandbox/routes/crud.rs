@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::input::{Body, Id, Params, required_str};
-use super::paging::{contains_ci, descending, page, render_page, unpaged};
+use super::paging::{bounds, contains_ci, descending, page, render_page, render_window, unpaged};
 use crate::sandbox::auth::Caller;
 use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id, secret_key, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
@@ -71,6 +71,18 @@ async fn list<R: Resource>(State(state): State<Shared>, params: Params) -> ApiRe
             }
         },
     };
+    let Some(keep) = keep else {
+        // Nothing filtered: only the page's own objects are touched.
+        if let Some((total, items)) = store.window(spec.kind, by_name, desc, bounds(page)) {
+            return Ok(Json(render_window(spec.path, &params, page, total, &items, render)));
+        }
+        let matched: Vec<&Value> = if by_name {
+            store.list_by_name(spec.kind).collect()
+        } else {
+            store.list(spec.kind).collect()
+        };
+        return Ok(Json(render_page(spec.path, &params, page, desc, matched, render)));
+    };
     let matched: Vec<&Value> = if by_name {
         store.list_by_name(spec.kind).filter(|v| keep(v)).collect()
     } else {
@@ -79,11 +91,12 @@ async fn list<R: Resource>(State(state): State<Shared>, params: Params) -> ApiRe
     Ok(Json(render_page(spec.path, &params, page, desc, matched, render)))
 }
 
-/// The predicate of the declared filters, with the query values checked.
-fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '_> {
+/// The predicate of the declared filters, with the query values checked;
+/// `None` when the query filters nothing.
+fn filter<R: Resource>(params: &Params) -> ApiResult<Option<impl Fn(&Value) -> bool + '_>> {
     type Test<'p> = Box<dyn Fn(&Value) -> bool + 'p>;
     fn id_in(ids: Vec<&str>) -> Test<'_> {
-        Box::new(move |v| ids.is_empty() || ids.contains(&v["id"].as_str().unwrap_or_default()))
+        Box::new(move |v| ids.contains(&v["id"].as_str().unwrap_or_default()))
     }
     let mut tests: Vec<Test<'_>> = Vec::new();
     let mut only: Option<Test<'_>> = None;
@@ -95,14 +108,22 @@ fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '
                 }
             }
             Filter::NameContains => {
-                let name = params.get("name").unwrap_or_default();
-                tests.push(Box::new(move |v| contains_ci(name_of(v), name)));
+                if let Some(name) = params.get("name").filter(|n| !n.is_empty()) {
+                    tests.push(Box::new(move |v| contains_ci(name_of(v), name)));
+                }
             }
             Filter::NamePrefix => {
-                let prefix = params.get("name").unwrap_or_default().to_lowercase();
-                tests.push(Box::new(move |v| name_of(v).to_lowercase().starts_with(&prefix)));
+                if let Some(prefix) = params.get("name").filter(|n| !n.is_empty()) {
+                    let prefix = prefix.to_lowercase();
+                    tests.push(Box::new(move |v| name_of(v).to_lowercase().starts_with(&prefix)));
+                }
             }
-            Filter::Ids => tests.push(id_in(params.all("id"))),
+            Filter::Ids => {
+                let ids = params.all("id");
+                if !ids.is_empty() {
+                    tests.push(id_in(ids));
+                }
+            }
             Filter::IdsOnly => {
                 let ids = params.all("id");
                 if !ids.is_empty() {
@@ -118,9 +139,11 @@ fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '
             }
             Filter::Ref(param, field) => {
                 let ids = params.all(param);
-                tests.push(Box::new(move |v| {
-                    ids.is_empty() || ref_id(v.get(field)).is_some_and(|id| ids.contains(&id))
-                }));
+                if !ids.is_empty() {
+                    tests.push(Box::new(move |v| {
+                        ref_id(v.get(field)).is_some_and(|id| ids.contains(&id))
+                    }));
+                }
             }
             Filter::OneOf(param, field, allowed) => {
                 let values = params.all(param);
@@ -130,10 +153,12 @@ fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '
                         format!("The {param} '{bad}' is not one of {}.", allowed.join(", ")),
                     ));
                 }
-                tests.push(Box::new(move |v| {
-                    let value = v.get(field).and_then(Value::as_str).unwrap_or_default();
-                    values.is_empty() || values.contains(&value.to_lowercase().as_str())
-                }));
+                if !values.is_empty() {
+                    tests.push(Box::new(move |v| {
+                        let value = v.get(field).and_then(Value::as_str).unwrap_or_default();
+                        values.contains(&value.to_lowercase().as_str())
+                    }));
+                }
             }
             Filter::Present(param, field) => {
                 if let Some(wanted) = params.bool(param)? {
@@ -164,10 +189,11 @@ fn filter<R: Resource>(params: &Params) -> ApiResult<impl Fn(&Value) -> bool + '
             }
         }
     }
-    Ok(move |v: &Value| match &only {
+    let filters = only.is_some() || !tests.is_empty();
+    Ok(filters.then_some(move |v: &Value| match &only {
         Some(only) => only(v),
         None => tests.iter().all(|test| test(v)),
-    })
+    }))
 }
 
 /// The queue `name` filter: exact, `abc*`, `*abc` or `*abc*`, case-insensitive.

@@ -57,7 +57,22 @@ pub fn render_page(
     envelope_of_page(path, params, page, matched.len(), entities)
 }
 
-fn bounds(page: Page) -> (usize, usize) {
+/// The objects of one page already taken out of `total` matches (see
+/// `Store::window`), rendered in an envelope like [`render_page`]'s.
+pub fn render_window(
+    path: &str,
+    params: &Params,
+    page: Page,
+    total: usize,
+    items: &[&Value],
+    render: impl Fn(&Value) -> Value,
+) -> Value {
+    let entities = items.iter().map(|v| render(v)).collect();
+    envelope_of_page(path, params, page, total, entities)
+}
+
+/// How many matches a page skips, and how many it takes.
+pub fn bounds(page: Page) -> (usize, usize) {
     let skip = usize::try_from(page.number.saturating_sub(1).saturating_mul(page.size))
         .unwrap_or(usize::MAX);
     (skip, usize::try_from(page.size).unwrap_or(usize::MAX))
