@@ -243,6 +243,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         } else {
             plan::build(&set, &live, target)?.with_prune(prune)
         };
+        if saved.is_some() || args.output == ApplyOutput::Json {
+            plan = plan.sealed(&set, &live);
+        }
         // A secret a crashed run left unrecorded is regenerated, and said so
         // (a saved plan made with the same --secrets-dir shows it too).
         let restore = !args.no_restore_secrets;

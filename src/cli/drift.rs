@@ -72,7 +72,10 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         });
         let (live, org) = with_read_progress(&connection.client, printer, read).await?;
         let target = connection.target.clone().with_org(org.as_ref());
-        let plan = plan::build(&set, &live, target)?;
+        let mut plan = plan::build(&set, &live, target)?;
+        if args.output == DriftOutput::Json {
+            plan = plan.sealed(&set, &live);
+        }
         let options = DriftOptions {
             include_unmanaged: args.include_unmanaged,
             fail_on_unmanaged: args.fail_on_unmanaged,
