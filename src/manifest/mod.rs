@@ -15,6 +15,7 @@
 pub mod check;
 pub mod diag;
 pub mod files;
+mod parallel;
 pub mod reference;
 pub mod schema;
 pub mod secret;
@@ -253,12 +254,19 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     let files = files::collect(paths, &mut diags);
     let mut raw = Vec::new();
     let mut skipped = Vec::new();
-    for file in &files {
+    let parsed = parallel::map(files.iter().collect(), |file: &PathBuf| {
         // Files named on the command line are manifests, or errors.
         let walked = !paths.contains(file);
-        if parse_file(file, walked, &mut raw, &mut diags) == Parsed::NotAManifest {
+        let (mut raw, mut diags) = (Vec::new(), Vec::new());
+        let parsed = parse_file(file, walked, &mut raw, &mut diags);
+        (parsed, raw, diags)
+    });
+    for (file, (parsed, mut docs, mut problems)) in files.iter().zip(parsed) {
+        if parsed == Parsed::NotAManifest {
             skipped.push(file.clone());
         }
+        raw.append(&mut docs);
+        diags.append(&mut problems);
     }
     let files: Vec<PathBuf> = files.into_iter().filter(|f| !skipped.contains(f)).collect();
     check::check_unique_handles(
@@ -271,11 +279,15 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         .collect();
     let project = load_project(&raw, &mut diags);
     let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
+    let documents = raw.into_iter().filter(|d| d.kind != Kind::Project).collect();
+    let typed = parallel::map(documents, |doc| {
+        let mut problems = Vec::new();
+        (type_document(doc, &vars, &mut problems), problems)
+    });
     let mut objects = Vec::new();
-    for doc in raw.into_iter().filter(|d| d.kind != Kind::Project) {
-        if let Some(object) = type_document(doc, &vars, &mut diags) {
-            objects.push(object);
-        }
+    for (object, mut problems) in typed {
+        objects.extend(object);
+        diags.append(&mut problems);
     }
     let project_spec = project.as_ref().map(|(_, spec)| spec.clone()).unwrap_or_default();
     if let Some((object, _)) = project {
