@@ -13,7 +13,7 @@
 //! actions), the kind's `align_live` hook restates the live value in the
 //! declared terms just before the diff.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -180,10 +180,12 @@ pub enum UpdateMethod {
 /// Names of org objects by id, and ids by name, read once per run.
 #[derive(Debug, Clone, Default)]
 pub struct Lookups {
-    /// Every referenceable org object: (target, id) → name.
-    names: BTreeMap<(RefTarget, String), String>,
-    /// (target, name) → ids (more than one: ambiguous).
-    ids: BTreeMap<(RefTarget, String), Vec<String>>,
+    /// Every referenceable org object: target → id → name. Nested, so
+    /// that a lookup by `&str` allocates nothing (50,000 queues name their
+    /// division 50,000 times).
+    names: HashMap<RefTarget, HashMap<String, String>>,
+    /// target → name → ids (more than one: ambiguous).
+    ids: HashMap<RefTarget, HashMap<String, Vec<String>>>,
     /// The org's Home division id.
     pub home_division: Option<String>,
     /// Open messaging recipient id → integration id.
@@ -215,8 +217,12 @@ fn name_key(target: RefTarget, name: &str) -> String {
 impl Lookups {
     pub fn insert(&mut self, target: RefTarget, id: &str, name: &str) {
         let name = name_key(target, name);
-        self.names.insert((target, id.to_string()), name.clone());
-        let ids = self.ids.entry((target, name)).or_default();
+        let names = self.names.entry(target).or_default();
+        if names.get(id) == Some(&name) {
+            return;
+        }
+        names.insert(id.to_string(), name.clone());
+        let ids = self.ids.entry(target).or_default().entry(name).or_default();
         if !ids.iter().any(|i| i == id) {
             ids.push(id.to_string());
         }
@@ -232,12 +238,17 @@ impl Lookups {
     }
 
     pub fn name_of(&self, target: RefTarget, id: &str) -> Option<&str> {
-        self.names.get(&(target, id.to_string())).map(String::as_str)
+        self.names.get(&target)?.get(id).map(String::as_str)
     }
 
     /// The ids of org objects with this exact name.
     pub fn ids_of(&self, target: RefTarget, name: &str) -> &[String] {
-        self.ids.get(&(target, name_key(target, name))).map_or(&[], Vec::as_slice)
+        let ids = self.ids.get(&target);
+        let ids = match target {
+            RefTarget::User => ids.and_then(|ids| ids.get(&name_key(target, name))),
+            _ => ids.and_then(|ids| ids.get(name)),
+        };
+        ids.map_or(&[], Vec::as_slice)
     }
 
     /// The single id of an org object with this name, if exactly one exists.
