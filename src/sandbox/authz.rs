@@ -14,16 +14,12 @@
 //!   does not (documented simplification). Granting a role is
 //!   division-aware: see [`holds_role`].
 //! - Every served route has a known requirement ([`requirement`]): the
-//!   generated table of `permissions::required` (from the SDK reference) for
-//!   the reference endpoints, and [`EXTRA`] for the few served endpoints the
-//!   reference lacks. A served route with none answers 500 (a test covers
-//!   every served route).
-
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
+//!   table of `permissions::required`, which gcctl's plan check uses too. A
+//!   served route with none answers 500 (a test covers every served route).
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::auth::Subject;
 use super::error::ApiError;
@@ -37,54 +33,11 @@ pub struct Grant {
     pub division: String,
 }
 
-/// Requirements of served endpoints that the generated reference table lacks,
-/// with their sources (.NET SDK `build/docs/*Api.md`, "Requires ... permissions").
-static EXTRA: LazyLock<Vec<Requirement>> = LazyLock::new(|| {
-    let requirement = |method: &str, path: &str, mode, permissions: &[&str]| Requirement {
-        method: method.into(),
-        path: path.into(),
-        mode,
-        permissions: permissions.iter().map(|p| (*p).to_string()).collect(),
-    };
-    let grant = "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}";
-    vec![
-        // UsersApi.md GetUsersMe: "Requires NO permissions" ("This request is
-        // not valid when using the Client Credentials OAuth grant").
-        requirement("GET", "/api/v2/users/me", Mode::None, &[]),
-        // AuthorizationApi.md GetAuthorizationSubjectsMe: "Requires NO permissions".
-        requirement("GET", "/api/v2/authorization/subjects/me", Mode::None, &[]),
-        // AuthorizationApi.md GetAuthorizationSubject: ANY authorization:grant:view.
-        requirement(
-            "GET",
-            "/api/v2/authorization/subjects/{subjectId}",
-            Mode::Any,
-            &["authorization:grant:view"],
-        ),
-        // AuthorizationApi.md PostAuthorizationSubjectDivisionRole: ANY authorization:grant:add.
-        requirement("POST", grant, Mode::Any, &["authorization:grant:add"]),
-        // AuthorizationApi.md DeleteAuthorizationSubjectDivisionRole: ANY authorization:grant:delete.
-        requirement("DELETE", grant, Mode::Any, &["authorization:grant:delete"]),
-        // TeamsApi.md GetTeams and GetTeam: ANY groups:team:view.
-        requirement("GET", "/api/v2/teams", Mode::Any, &["groups:team:view"]),
-        requirement("GET", "/api/v2/teams/{teamId}", Mode::Any, &["groups:team:view"]),
-        // RoutingApi.md GetRoutingSkillgroups and GetRoutingSkillgroup: ANY routing:skillGroup:view.
-        requirement("GET", "/api/v2/routing/skillgroups", Mode::Any, &["routing:skillGroup:view"]),
-        requirement(
-            "GET",
-            "/api/v2/routing/skillgroups/{skillGroupId}",
-            Mode::Any,
-            &["routing:skillGroup:view"],
-        ),
-    ]
-});
-
-/// What `method template` requires; `HEAD` falls back to `GET` (axum answers
-/// HEAD with the GET handler).
+/// What `method template` requires ([`permissions::required`], the table
+/// gcctl's plan checks too); `HEAD` falls back to `GET` (axum answers HEAD
+/// with the GET handler).
 pub fn requirement(method: &str, template: &str) -> Option<&'static Requirement> {
-    let find = |method: &str| {
-        permissions::required(method, template)
-            .or_else(|| EXTRA.iter().find(|r| r.method == method && r.path == template))
-    };
+    let find = |method: &str| permissions::required(method, template);
     find(method).or_else(|| if method == "HEAD" { find("GET") } else { None })
 }
 
@@ -311,13 +264,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_endpoint_the_extra_table_names_uses_catalog_permissions() {
-        for requirement in EXTRA.iter() {
-            assert!(permissions::required(&requirement.method, &requirement.path).is_none());
-            for permission in &requirement.permissions {
-                assert!(Catalog::embedded().contains(permission), "{permission}");
-            }
-        }
+    fn served_endpoints_find_their_requirement() {
         assert!(requirement("HEAD", "/api/v2/routing/queues").is_some());
         assert!(requirement("GET", "/api/v2/users/me").is_some());
         assert!(requirement("GET", "/api/v2/nothing").is_none());
