@@ -52,6 +52,28 @@ pub struct ApiPaths {
 /// An API call: method and path template.
 pub type Call = (&'static str, &'static str);
 
+/// How a kind's objects sit in divisions, for the permissions a real org
+/// checks in the division of the object a request touches (see
+/// [`crate::permissions::DIVISION_AWARE`] and [`OrgKind::division_scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DivisionScope {
+    /// The permission entity checked in the object's division (`routing:queue`).
+    pub entity: &'static str,
+    /// Where a create that names no division puts the object.
+    pub default: DefaultDivision,
+}
+
+/// Where an object created without a division lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultDivision {
+    /// The org's Home division (queues: API reference Summary item 16).
+    Home,
+    /// Every division (wrap-up codes: "If not set, * will be used to
+    /// indicate all divisions"); such an object's permissions count in any
+    /// division (UNVERIFIED).
+    All,
+}
+
 /// The calls of a change made by the generic stages (see [`OrgKind::calls`]).
 pub fn generic_calls(api: &ApiPaths, change: &crate::plan::Change, desired: &Value) -> Vec<Call> {
     use crate::plan::Action;
@@ -526,6 +548,14 @@ pub trait OrgKind: Sync {
     /// extra calls.
     fn calls(&self, change: &crate::plan::Change, desired: &Value) -> Vec<Call> {
         generic_calls(&self.api(), change, desired)
+    }
+
+    /// For kinds whose objects carry a `division`: which permissions are
+    /// checked in the object's division, and where a create without one
+    /// lands. `None` (the default): the kind's permissions count in any
+    /// division.
+    fn division_scope(&self) -> Option<DivisionScope> {
+        None
     }
 
     /// Index what a live object tells about others (names embedded in its

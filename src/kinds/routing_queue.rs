@@ -528,6 +528,13 @@ impl super::org::OrgKind for Org {
             .delete_query(&[("forceDelete", "true")])
     }
 
+    fn division_scope(&self) -> Option<super::org::DivisionScope> {
+        Some(super::org::DivisionScope {
+            entity: "routing:queue",
+            default: super::org::DefaultDivision::Home,
+        })
+    }
+
     fn record_live(&self, live: &serde_json::Value, lookups: &mut super::org::Lookups) {
         for (field, flow_type) in FLOW_FIELDS {
             if let Some(flow) = live.get(field) {

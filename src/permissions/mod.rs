@@ -310,6 +310,53 @@ pub fn required(method: &str, path_template: &str) -> Option<&'static Requiremen
         .find(|r| r.method == method && r.path == path_template)
 }
 
+/// The permission entities (`domain:entity`) whose permissions a real org
+/// checks in the division of the object a request touches, not in any
+/// division: the catalog's `divisionAware` permissions for the objects that
+/// gcctl and the sandbox know to carry a division (queues, flows, wrap-up
+/// codes, skills, users, teams, skill groups; the division move's object
+/// types, API reference §m, and the `division` fields of their models).
+/// A role granted in Home then lets a caller create, change, delete or see
+/// a queue in Home only ("If the role of your OAuth Client only has the
+/// home division assigned to it ... that will be the only division you
+/// should be able to see", a Genesys maintainer in Terraform provider issue
+/// #389). Which permissions the live catalog marks `divisionAware` is
+/// UNVERIFIED: this list is the reading gcctl and the sandbox share.
+/// `authorization:grant` is here too: granting a role in a division needs
+/// the grant permission in that division (UNVERIFIED; the stricter reading).
+pub const DIVISION_AWARE: &[&str] = &[
+    "routing:queue",
+    "architect:flow",
+    "routing:wrapupCode",
+    "routing:skill",
+    "directory:user",
+    "groups:team",
+    "routing:skillGroup",
+    "authorization:grant",
+];
+
+/// The endpoint that moves objects into a division. It "Requires NO
+/// permissions" on paper (API reference §m), but moving needs "the
+/// appropriate configuration object permissions" on the objects
+/// (help.mypurecloud.com, "Access control permissions overview"): gcctl and
+/// the sandbox take the edit permission of the object's entity
+/// ([`move_permission`]), in the target division and in the object's own
+/// (which permission exactly is UNVERIFIED for queues).
+pub const DIVISION_MOVE: &str = "/api/v2/authorization/divisions/{divisionId}/objects/{objectType}";
+
+/// The permission moving an object of `entity` (`routing:queue`) needs.
+pub fn move_permission(entity: &str) -> String {
+    format!("{entity}:edit")
+}
+
+/// Whether a permission is checked in the division of the object it is
+/// used on (see [`DIVISION_AWARE`]).
+pub fn division_aware(permission: &str) -> bool {
+    let mut parts = permission.splitn(3, ':');
+    let (Some(domain), Some(entity)) = (parts.next(), parts.next()) else { return false };
+    DIVISION_AWARE.iter().any(|e| e.split_once(':') == Some((domain, entity)))
+}
+
 /// The item route of a collection: the known endpoint `{collection}/{xId}`
 /// (e.g. `/api/v2/routing/queues/{queueId}`), when there is one.
 pub fn item_template(collection: &str) -> Option<&'static str> {
@@ -367,6 +414,17 @@ mod tests {
         assert_eq!(grant.permissions, ["authorization:grant:add"]);
         assert!(required("GET", "/api/v2/users/me").is_some());
         assert!(required("GET", "/api/v2/nothing").is_none());
+    }
+
+    #[test]
+    fn division_aware_permissions_are_those_of_objects_with_a_division() {
+        assert!(division_aware("routing:queue:add"));
+        assert!(division_aware("routing:wrapupCode:edit"));
+        assert!(division_aware("authorization:grant:add"));
+        assert!(!division_aware("routing:queueX:add"));
+        assert!(!division_aware("oauth:client:add"));
+        assert!(!division_aware("authorization:role:add"));
+        assert!(!division_aware("routing"));
     }
 
     #[test]

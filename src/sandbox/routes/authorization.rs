@@ -11,8 +11,9 @@
 //!   or through `*` segments), in their domains (API reference §l; the exact
 //!   matching of a permission query is UNVERIFIED). A `query` without
 //!   `queryType` is 400. The collection `id` and `name` are the domain; a
-//!   permission's `label` is its action capitalized, `allowsConditions` and
-//!   `divisionAware` are false (the catalog does not carry them; UNVERIFIED).
+//!   permission's `label` is its action capitalized, `allowsConditions` is
+//!   false and `divisionAware` is true for the entities of
+//!   `permissions::DIVISION_AWARE` (the catalog does not carry them; UNVERIFIED).
 //! - `GET /api/v2/authorization/subjects/me` (no permission) and
 //!   `.../subjects/{subjectId}` (`authorization:grant:view`) answer an
 //!   `AuthzSubject` (`grants`: role with its policies, division, and
@@ -31,8 +32,9 @@
 //! - `POST /api/v2/authorization/roles/{roleId}` (`SubjectDivisions`
 //!   `{subjectIds, divisionIds}`, `subjectType` as above) grants the role to
 //!   every subject in every division, all or nothing (204).
-//! - Who may grant what: the endpoint's permission (`authorization:grant:add`)
-//!   for any grant. Granting to an OAuth client also needs the caller to hold
+//! - Who may grant what: the endpoint's permission (`authorization:grant:add`,
+//!   or `:delete` to revoke) in the grant's division (UNVERIFIED: the
+//!   stricter reading), for any grant. Granting to an OAuth client also needs the caller to hold
 //!   the role in that division (the rule of `POST/PUT /api/v2/oauth/clients`,
 //!   see `authz::cannot_grant`). Granting to a user does not: the Genesys
 //!   Terraform provider, running as a user, adds the roles it is about to
@@ -54,7 +56,7 @@ use super::input::{Body, Params, Shape, field};
 use super::paging::{page, render_page};
 use crate::permissions::{self, Catalog};
 use crate::sandbox::auth::{Caller, Subject};
-use crate::sandbox::authz::{cannot_grant, expand_policies, holds_role};
+use crate::sandbox::authz::{Held, cannot_grant, expand_policies, holds_role, missing_in_division};
 use crate::sandbox::common::{name_of, now, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::server::Shared;
@@ -125,7 +127,8 @@ async fn catalog(params: Params) -> ApiResult<Json<Value>> {
                             json!({
                                 "domain": domain, "entityType": entity, "action": action,
                                 "label": capitalized(action),
-                                "allowsConditions": false, "divisionAware": false,
+                                "allowsConditions": false,
+                                "divisionAware": permissions::division_aware(&format!("{domain}:{entity}:{action}")),
                             })
                         })
                         .collect();
@@ -264,6 +267,11 @@ fn check_grant(
     }
     if store.get(Kind::Divisions, division).is_none() {
         return Err(ApiError::not_found("division", division));
+    }
+    // The grant permission counts in the grant's division (see `authz`).
+    let permission = if add { "authorization:grant:add" } else { "authorization:grant:delete" };
+    if !Held::of(store, &caller.subject).holds_in(permission, division) {
+        return Err(missing_in_division(store, &[permission], division));
     }
     let needs_hold = add && matches!(subject, Subject::Client(_));
     if needs_hold && !holds_role(store, &caller.subject, role, division) {

@@ -59,6 +59,7 @@ pub struct Queues;
 
 impl Resource for Queues {
     const SPEC: Spec = Spec {
+        division: Some("routing:queue"),
         names: Names::Unique,
         update: Update::Put,
         filters: &[

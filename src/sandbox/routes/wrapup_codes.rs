@@ -36,6 +36,7 @@ pub struct WrapupCodes;
 
 impl Resource for WrapupCodes {
     const SPEC: Spec = Spec {
+        division: Some("routing:wrapupCode"),
         names: Names::Unique,
         update: Update::Put,
         filters: &[Filter::NameContains, Filter::Ids, Filter::Ref("divisionId", "division")],

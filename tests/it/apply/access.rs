@@ -101,35 +101,46 @@ async fn a_user_who_may_grant_roles_grants_the_role_to_itself_then_to_the_client
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
-#[tokio::test]
-async fn a_caller_lacking_permissions_is_told_which_for_which_changes_before_any_change() {
-    let mut org = ApplyOrg::default().await;
-    // A client that may only view queues.
-    let role = org
-        .org
-        .post(
-            ROLES,
-            json!({"name": "Queue Viewer", "permissionPolicies": [
-                {"domain": "routing", "entityName": "queue", "actionSet": ["view"]}]}),
-        )
-        .await;
+/// Run gcctl as a new OAuth client (client credentials) holding a new role
+/// of these policies in the Home division.
+async fn run_as_client_with(org: &mut ApplyOrg, name: &str, policies: serde_json::Value) {
+    let role = org.org.post(ROLES, json!({"name": name, "permissionPolicies": policies})).await;
     assert_eq!(role.status, 200, "{:?}", role.body);
     let home = org.get("/api/v2/authorization/divisions/home").await.body;
     let (role_id, home_id) = (role.body["id"].as_str().unwrap(), home["id"].as_str().unwrap());
     org.org.grant_admin_client(role_id, home_id).await;
-    let viewer = org
+    let client = org
         .org
         .post(
             "/api/v2/oauth/clients",
-            json!({"name": "Viewer", "authorizedGrantType": "CLIENT-CREDENTIALS",
+            json!({"name": name, "authorizedGrantType": "CLIENT-CREDENTIALS",
                 "roleDivisions": [{"roleId": role_id, "divisionId": home_id}]}),
         )
         .await;
-    assert_eq!(viewer.status, 200, "{:?}", viewer.body);
+    assert_eq!(client.status, 200, "{:?}", client.body);
     org.as_client()
         .ctx
-        .env("GENESYSCLOUD_OAUTHCLIENT_ID", viewer.body["id"].as_str().unwrap())
-        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", viewer.body["secret"].as_str().unwrap());
+        .env("GENESYSCLOUD_OAUTHCLIENT_ID", client.body["id"].as_str().unwrap())
+        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", client.body["secret"].as_str().unwrap());
+}
+
+fn queue_manifest(division: Option<&str>) -> String {
+    let division = division.map(|d| format!("  division: {d}\n")).unwrap_or_default();
+    format!(
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: new}}\nspec:\n  name: New Queue\n{division}"
+    )
+}
+
+#[tokio::test]
+async fn a_caller_lacking_permissions_is_told_which_for_which_changes_before_any_change() {
+    let mut org = ApplyOrg::default().await;
+    // A client that may only view queues.
+    run_as_client_with(
+        &mut org,
+        "Viewer",
+        json!([{"domain": "routing", "entityName": "queue", "actionSet": ["view"]}]),
+    )
+    .await;
     org.ctx.write(
         "set/queue.yaml",
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: new}\nspec:\n  name: New Queue\n",
@@ -147,6 +158,48 @@ async fn a_caller_lacking_permissions_is_told_which_for_which_changes_before_any
     assert_exit(&apply, 1);
     assert_eq!(writes(&org).await, Vec::<String>::new(), "nothing was sent but reads");
     assert!(org.named(QUEUES, "New Queue").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_permission_held_in_home_only_does_not_plan_a_queue_in_another_division() {
+    let mut org = ApplyOrg::default().await;
+    run_as_client_with(
+        &mut org,
+        "Home Queues",
+        json!([{"domain": "routing", "entityName": "queue", "actionSet": ["view", "add", "edit"]}]),
+    )
+    .await;
+    org.ctx.write("set/queue.yaml", &queue_manifest(Some("Operations")));
+    reset_stats(&org).await;
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert_exit(&plan, 1);
+    let err = stderr(&plan);
+    assert!(
+        err.contains("error: RoutingQueue/new: the caller, OAuth client \"Home Queues\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("lacks routing:queue:add in division `Operations` (needed for POST /api/v2/routing/queues)"),
+        "{err}"
+    );
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    assert_eq!(writes(&org).await, Vec::<String>::new(), "nothing was sent but reads");
+    assert!(org.named(QUEUES, "New Queue").await.is_empty());
+    // In Home (named, or by default) the same caller may.
+    org.ctx.write("set/queue.yaml", &queue_manifest(None));
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    org.ctx.write("set/queue.yaml", &queue_manifest(Some("Home")));
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+    // Moving it to Operations needs the permission there too.
+    org.ctx.write("set/queue.yaml", &queue_manifest(Some("Operations")));
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert_exit(&plan, 1);
+    assert!(
+        stderr(&plan).contains("lacks routing:queue:edit in division `Operations`"),
+        "{}",
+        stderr(&plan)
+    );
 }
 
 #[tokio::test]
