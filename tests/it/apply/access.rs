@@ -131,6 +131,78 @@ fn queue_manifest(division: Option<&str>) -> String {
     )
 }
 
+/// Change the seeded admin user's grants through the admin client: grant
+/// (`add`) or revoke a role in a division.
+async fn change_user_grant(org: &ApplyOrg, role: &str, division: &str, add: bool) {
+    let user = org.org.sandbox.user_id();
+    let path = format!("/api/v2/authorization/subjects/{user}/divisions/{division}/roles/{role}");
+    let answer = if add { org.org.post(&path, json!({})).await } else { org.org.delete(&path).await };
+    assert_eq!(answer.status, 204, "{path}: {answer:?}");
+}
+
+#[tokio::test]
+async fn a_user_without_the_grant_permission_where_it_would_grant_is_told_before_any_change() {
+    let org = ApplyOrg::default().await;
+    let master = org.one(ROLES, "Master Admin").await["id"].as_str().unwrap().to_string();
+    let home = org.get("/api/v2/authorization/divisions/home").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let operations = org.one("/api/v2/authorization/divisions", "Operations").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The user holds Master Admin (so authorization:grant:add) in Home only,
+    // and the manifests grant the new role in Operations.
+    change_user_grant(&org, &master, &operations, false).await;
+    let text = fs_err::read_to_string(repo_root().join("manifests/access.yaml")).unwrap();
+    org.ctx.write("set/access.yaml", &text.replace("division: Home", "division: Operations"));
+    reset_stats(&org).await;
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert_exit(&plan, 1);
+    let err = stderr(&plan);
+    assert!(
+        err.contains("error: CallerGrant/Acme Bot Handover: the caller, user \"Sandbox Admin\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("lacks authorization:grant:add in division `Operations` (needed for POST /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId})"),
+        "{err}"
+    );
+    let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
+    assert_exit(&apply, 1);
+    assert_eq!(writes(&org).await, Vec::<String>::new(), "nothing was sent but reads");
+    assert!(org.named(ROLES, "Acme Bot Handover").await.is_empty());
+
+    // Without authorization:grant:add at all (a role that may manage roles
+    // and clients, nothing else), the grant is refused before any change.
+    let builder = org
+        .org
+        .post(
+            ROLES,
+            json!({"name": "Builder", "permissionPolicies": [
+                {"domain": "authorization", "entityName": "role", "actionSet": ["*"]},
+                {"domain": "oauth", "entityName": "client", "actionSet": ["*"]}]}),
+        )
+        .await;
+    assert_eq!(builder.status, 200, "{:?}", builder.body);
+    change_user_grant(&org, builder.body["id"].as_str().unwrap(), &home, true).await;
+    change_user_grant(&org, &master, &home, false).await;
+    write_access(&org);
+    reset_stats(&org).await;
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert_exit(&plan, 1);
+    let err = stderr(&plan);
+    assert!(
+        err.contains("granting role `Acme Bot Handover` in division `Home` would be refused: the caller, user \"Sandbox Admin\""),
+        "{err}"
+    );
+    assert!(err.contains("or the permission authorization:grant:add so that gcctl grants it"), "{err}");
+    let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
+    assert_exit(&apply, 1);
+    assert_eq!(writes(&org).await, Vec::<String>::new(), "nothing was sent but reads");
+}
+
 #[tokio::test]
 async fn a_caller_lacking_permissions_is_told_which_for_which_changes_before_any_change() {
     let mut org = ApplyOrg::default().await;
