@@ -701,6 +701,10 @@ impl super::org::OrgKind for Org {
             // `update`), as the Terraform provider does (API reference §m).
             body.as_object_mut().map(|b| b.remove("division"));
         }
+        // What the PUT copies from the live queue (flows, prompts, scripts,
+        // recipients, member groups, email routes...) goes back as `{id}`
+        // (a member group keeps its `type`).
+        super::org::id_references(&mut body, &["type"]);
         Ok(body)
     }
 

@@ -14,6 +14,7 @@ mod lock;
 mod pool;
 mod props;
 mod prune;
+mod rules;
 mod saved;
 mod secrets;
 mod soak;

@@ -136,7 +136,8 @@ fn queue_manifest(division: Option<&str>) -> String {
 async fn change_user_grant(org: &ApplyOrg, role: &str, division: &str, add: bool) {
     let user = org.org.sandbox.user_id();
     let path = format!("/api/v2/authorization/subjects/{user}/divisions/{division}/roles/{role}");
-    let answer = if add { org.org.post(&path, json!({})).await } else { org.org.delete(&path).await };
+    let answer =
+        if add { org.org.post(&path, json!({})).await } else { org.org.delete(&path).await };
     assert_eq!(answer.status, 204, "{path}: {answer:?}");
 }
 
@@ -197,7 +198,10 @@ async fn a_user_without_the_grant_permission_where_it_would_grant_is_told_before
         err.contains("granting role `Acme Bot Handover` in division `Home` would be refused: the caller, user \"Sandbox Admin\""),
         "{err}"
     );
-    assert!(err.contains("or the permission authorization:grant:add so that gcctl grants it"), "{err}");
+    assert!(
+        err.contains("or the permission authorization:grant:add so that gcctl grants it"),
+        "{err}"
+    );
     let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
     assert_exit(&apply, 1);
     assert_eq!(writes(&org).await, Vec::<String>::new(), "nothing was sent but reads");
