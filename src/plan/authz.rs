@@ -15,7 +15,10 @@
 //!   which the OAuth client's change depends on. Under client credentials
 //!   nothing is granted to the caller: the plan stops before any change
 //!   (exit 1), and a run after the fix (the role granted to the client gcctl
-//!   runs as, or a run as such a user) converges.
+//!   runs as, or a run as such a user) converges. When the role is declared
+//!   in the manifests and does not exist yet, the fix starts with creating
+//!   it alone: the hint names `gcctl apply --select Role/<name> ...` (see
+//!   [`ApplyFirst`]; the CLI completes it with the run's paths and options).
 //! - **checks permissions:** each planned change's API calls
 //!   ([`crate::kinds::org::OrgKind::calls`]) require permissions
 //!   ([`crate::permissions::required`]); those the caller lacks are one
@@ -36,8 +39,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::caller::{ALL_DIVISIONS, Caller};
-use super::problem::Problem;
+use super::caller::{ALL_DIVISIONS, Caller, SubjectKind};
+use super::problem::{ApplyFirst, Problem};
 use super::{Action, Change, FieldChange, LiveOrg};
 use crate::kinds::org::DefaultDivision;
 use crate::kinds::{Kind, RefTarget};
@@ -91,12 +94,25 @@ pub fn check(changes: &mut Vec<Change>, set: &ManifestSet, live: &LiveOrg) -> Ve
                 given.division,
                 caller.describe()
             );
-            let hint = grant_hint(caller, &given);
             let problem = match object_of(change) {
                 Some(object) => Problem::at(object, &given.pointer, message),
                 None => Problem::new(change.address(), message),
             };
-            problems.push(problem.with_hint(hint));
+            // A role declared here that the org does not have yet cannot be
+            // granted to the client first: it must be created on its own.
+            let declared = manifests
+                .resolve(given.kind, &given.role)
+                .filter(|o: &&Object| o.org_name() == Some(given.role.as_str()));
+            let problem = match declared {
+                Some(role) if role_id.is_none() && caller.kind == SubjectKind::Client => problem
+                    .with_apply_first(ApplyFirst {
+                        select: role.id(),
+                        role: given.role.clone(),
+                        division: given.division.clone(),
+                    }),
+                _ => problem.with_hint(grant_hint(caller, &given)),
+            };
+            problems.push(problem);
         }
     }
     add_caller_grants(changes, &grants, &manifests, live, caller);

@@ -46,26 +46,30 @@ async fn under_client_credentials_a_grant_the_caller_cannot_make_stops_the_plan_
         "{err}"
     );
     assert!(err.contains("the org lets a caller grant only roles it holds"), "{err}");
+    // The role is declared here and does not exist yet: the hint says to
+    // create it first, with a command that runs as shown.
+    let hint = err.lines().find_map(|l| l.trim().strip_prefix("hint: ")).expect(&err);
     assert!(
-        err.contains(
-            "hint: grant role `Acme Bot Handover` in `Home` to the OAuth client gcctl runs as"
-        ),
-        "{err}"
+        hint.starts_with("role `Acme Bot Handover` is declared in these manifests and does not exist yet, so the OAuth client gcctl runs as cannot hold it: create it first with `gcctl apply --select Role/acme-bot-handover set`, grant it in `Home` to that OAuth client (Admin > Integrations > OAuth), then run again"),
+        "{hint}"
     );
     let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
     assert_exit(&apply, 1);
     assert_eq!(writes(&org).await, Vec::<String>::new(), "nothing was sent but reads");
     assert!(org.named(ROLES, "Acme Bot Handover").await.is_empty());
 
-    // The fix: the role exists and the client gcctl runs as holds it; then
-    // one run converges.
-    let role =
-        org.org.post(ROLES, json!({"name": "Acme Bot Handover", "permissionPolicies": []})).await;
-    assert_eq!(role.status, 200, "{:?}", role.body);
+    // The fix, step by step: the command of the hint creates the role (and
+    // nothing else) ...
+    let command = hint.split('`').nth(3).unwrap();
+    let mut words: Vec<&str> = command.split(' ').skip(1).collect();
+    words.push("--auto-approve");
+    let first = org.gcctl(&words).await;
+    assert_exit(&first, 0);
+    let role = org.one(ROLES, "Acme Bot Handover").await;
+    assert!(org.named(CLIENTS, "Acme Bot Connector").await.is_empty());
+    // ... an admin grants it to the client gcctl runs as, and one run converges.
     let home = org.get("/api/v2/authorization/divisions/home").await.body;
-    org.org
-        .grant_admin_client(role.body["id"].as_str().unwrap(), home["id"].as_str().unwrap())
-        .await;
+    org.org.grant_admin_client(role["id"].as_str().unwrap(), home["id"].as_str().unwrap()).await;
     let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
     assert_exit(&apply, 0);
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
