@@ -2,7 +2,8 @@
 //! which division) and grants.
 //!
 //! - `GET /api/v2/authorization/permissions` ("Requires NO permissions"):
-//!   the catalog built into gcctl (`permissions::Catalog::embedded`), one
+//!   the catalog built into gcctl (`permissions::Catalog::embedded`, less
+//!   `SandboxConfig::catalog_without`), one
 //!   `DomainPermissionCollection` per domain, sorted by domain, each with its
 //!   `permissionMap` (entity type to its `DomainPermission`s), paged
 //!   (`pageSize` up to 100: the provider pages it with 100, the real maximum
@@ -20,7 +21,8 @@
 //!   `grantMadeAt` for user grants). A subject is a user or, as an
 //!   extension whose real behavior is UNVERIFIED, an OAuth client (the
 //!   subject of a client-credentials token; its grants are its
-//!   `roleDivisions`).
+//!   `roleDivisions`). With `SandboxConfig::client_subjects` off, `subjects/me`
+//!   refuses a client-credentials token (400), the other reading.
 //! - `POST` / `DELETE .../subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}`
 //!   grant or revoke a role in a division (204). `subjectType` is `PC_USER`
 //!   (default), `PC_GROUP` (the sandbox has no groups: 404) or
@@ -79,7 +81,7 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v2/authorization/roles/{roleId}", post(bulk_grant))
 }
 
-async fn catalog(params: Params) -> ApiResult<Json<Value>> {
+async fn catalog(State(state): State<Shared>, params: Params) -> ApiResult<Json<Value>> {
     let page = page(&params, 100)?;
     let query = params.all("query");
     let keep: Box<dyn Fn(&str) -> bool + '_> = match params.get("queryType") {
@@ -107,7 +109,9 @@ async fn catalog(params: Params) -> ApiResult<Json<Value>> {
     };
     // domain -> entity -> actions, all sorted.
     let mut domains: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
-    for permission in Catalog::embedded().iter().filter(|p| keep(p)) {
+    let left_out = &state.config.catalog_without;
+    let served = Catalog::embedded().iter().filter(|p| !left_out.iter().any(|l| l == p));
+    for permission in served.filter(|p| keep(p)) {
         let mut parts = permission.splitn(3, ':');
         if let (Some(domain), Some(entity), Some(action)) =
             (parts.next(), parts.next(), parts.next())
@@ -161,8 +165,15 @@ fn find_subject(store: &Store, id: &str) -> Option<Subject> {
 async fn subject_me(
     State(state): State<Shared>,
     Extension(caller): Extension<Caller>,
-) -> Json<Value> {
-    Json(render_subject(&state.store(), &caller.subject))
+) -> ApiResult<Json<Value>> {
+    if matches!(caller.subject, Subject::Client(_)) && !state.config.client_subjects {
+        // `SandboxConfig::client_subjects` off: refused like `users/me`
+        // (status and wording UNVERIFIED).
+        return Err(ApiError::bad_request(
+            "This request is not valid when using the Client Credentials OAuth grant.",
+        ));
+    }
+    Ok(Json(render_subject(&state.store(), &caller.subject)))
 }
 
 async fn subject(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {

@@ -2,6 +2,7 @@
 //! lets a caller grant only roles it holds, every endpoint requires
 //! permissions, and the org's own catalog decides which permissions exist.
 
+use gcctl::sandbox::SandboxConfig;
 use serde_json::json;
 
 use super::{ApplyOrg, CLIENTS, QUEUES, ROLES, assert_exit};
@@ -105,29 +106,6 @@ async fn a_user_who_may_grant_roles_grants_the_role_to_itself_then_to_the_client
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
-/// Run gcctl as a new OAuth client (client credentials) holding a new role
-/// of these policies in the Home division.
-async fn run_as_client_with(org: &mut ApplyOrg, name: &str, policies: serde_json::Value) {
-    let role = org.org.post(ROLES, json!({"name": name, "permissionPolicies": policies})).await;
-    assert_eq!(role.status, 200, "{:?}", role.body);
-    let home = org.get("/api/v2/authorization/divisions/home").await.body;
-    let (role_id, home_id) = (role.body["id"].as_str().unwrap(), home["id"].as_str().unwrap());
-    org.org.grant_admin_client(role_id, home_id).await;
-    let client = org
-        .org
-        .post(
-            "/api/v2/oauth/clients",
-            json!({"name": name, "authorizedGrantType": "CLIENT-CREDENTIALS",
-                "roleDivisions": [{"roleId": role_id, "divisionId": home_id}]}),
-        )
-        .await;
-    assert_eq!(client.status, 200, "{:?}", client.body);
-    org.as_client()
-        .ctx
-        .env("GENESYSCLOUD_OAUTHCLIENT_ID", client.body["id"].as_str().unwrap())
-        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", client.body["secret"].as_str().unwrap());
-}
-
 fn queue_manifest(division: Option<&str>) -> String {
     let division = division.map(|d| format!("  division: {d}\n")).unwrap_or_default();
     format!(
@@ -215,8 +193,7 @@ async fn a_user_without_the_grant_permission_where_it_would_grant_is_told_before
 async fn a_caller_lacking_permissions_is_told_which_for_which_changes_before_any_change() {
     let mut org = ApplyOrg::default().await;
     // A client that may only view queues.
-    run_as_client_with(
-        &mut org,
+    org.run_as_client_with(
         "Viewer",
         json!([{"domain": "routing", "entityName": "queue", "actionSet": ["view"]}]),
     )
@@ -243,8 +220,7 @@ async fn a_caller_lacking_permissions_is_told_which_for_which_changes_before_any
 #[tokio::test]
 async fn a_permission_held_in_home_only_does_not_plan_a_queue_in_another_division() {
     let mut org = ApplyOrg::default().await;
-    run_as_client_with(
-        &mut org,
+    org.run_as_client_with(
         "Home Queues",
         json!([{"domain": "routing", "entityName": "queue", "actionSet": ["view", "add", "edit"]}]),
     )
@@ -282,6 +258,49 @@ async fn a_permission_held_in_home_only_does_not_plan_a_queue_in_another_divisio
     );
 }
 
+/// The other reading of an UNVERIFIED fact: an org that refuses
+/// `subjects/me` to a client-credentials token. gcctl then reads the
+/// client's grants from `tokens/me` (`roleDivisions`), its roles' policies
+/// by id and the Home division, and checks the plan the same way.
+#[tokio::test]
+async fn when_subjects_me_is_refused_the_grants_come_from_the_client_and_its_roles() {
+    let config = SandboxConfig { client_subjects: false, ..SandboxConfig::default() };
+    let mut org = ApplyOrg::start(config).await;
+    let refused = org.org.get("/api/v2/authorization/subjects/me").await;
+    assert_eq!(refused.status, 400, "{:?}", refused.body);
+    org.run_as_client_with(
+        "Fallback",
+        json!([{"domain": "routing", "entityName": "queue", "actionSet": ["view", "add"]},
+            {"domain": "authorization", "entityName": "role", "actionSet": ["view"]}]),
+    )
+    .await;
+    org.ctx.write("set/queue.yaml", &queue_manifest(Some("Operations")));
+    org.reset_stats().await;
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert_exit(&plan, 1);
+    let err = stderr(&plan);
+    assert!(
+        err.contains("error: RoutingQueue/new: the caller, OAuth client \"Fallback\""),
+        "{err}"
+    );
+    assert!(err.contains("lacks routing:queue:add in division `Operations`"), "{err}");
+    let stats = org.org.stats().await;
+    for route in [
+        "GET /api/v2/authorization/subjects/me",
+        "GET /api/v2/tokens/me",
+        "GET /api/v2/authorization/roles",
+        "GET /api/v2/authorization/divisions/home",
+    ] {
+        assert_eq!(stats["byRoute"][route], 1, "{route}: {stats}");
+    }
+    // The Home division is known without a grant's flag: a queue created
+    // without a division lands there, where the caller may add it.
+    org.ctx.write("set/queue.yaml", &queue_manifest(None));
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 2);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
 #[tokio::test]
 async fn the_org_catalog_decides_which_permissions_exist() {
     let org = ApplyOrg::default().await;
@@ -300,6 +319,35 @@ async fn the_org_catalog_decides_which_permissions_exist() {
         "{err}"
     );
     assert!(org.get("/api/v2/authorization/permissions?pageSize=1").await.status == 200);
+}
+
+/// The live catalog overrides the embedded one: a permission gcctl's own
+/// catalog knows, but this org's does not list (an org without the product
+/// that brings it), passes `validate` and is an error online.
+#[tokio::test]
+async fn a_permission_the_embedded_catalog_knows_but_the_org_does_not_is_an_error_online() {
+    let missing = "analytics:conversationDetail:view";
+    assert!(gcctl::permissions::Catalog::embedded().contains(missing));
+    let config =
+        SandboxConfig { catalog_without: vec![missing.into()], ..SandboxConfig::default() };
+    let org = ApplyOrg::start(config).await;
+    org.ctx.write(
+        "set/role.yaml",
+        &format!(
+            "apiVersion: gcctl/v1\nkind: Role\nmetadata: {{name: r}}\nspec:\n  name: R\n  permissions:\n    - routing:queue:view\n    - {missing}\n"
+        ),
+    );
+    let offline = org.gcctl(&["validate", "set"]).await;
+    assert_exit(&offline, 0);
+    assert!(!stderr(&offline).contains("warning"), "{}", stderr(&offline));
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert_exit(&plan, 1);
+    let err = stderr(&plan);
+    assert!(
+        err.contains(&format!("set/role.yaml:8:7: error: Role/r: `{missing}` is not a permission of this org (seen in GET /api/v2/authorization/permissions)")),
+        "{err}"
+    );
+    assert!(!err.contains("routing:queue:view"), "{err}");
 }
 
 #[tokio::test]
