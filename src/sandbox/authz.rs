@@ -211,6 +211,9 @@ fn authorize_object(
     authorize_at(store, subject, Some(requirement), spec.division, place(object.get("division")))
 }
 
+/// A test of whether the caller may see a listed object.
+pub type Visible = Box<dyn Fn(&Value) -> bool>;
+
 /// The objects of a list the caller may see: `None` when it may see every
 /// division's (nothing to filter), else a test of an object's division.
 /// Objects in no division or in all are shown (the caller holds the view
@@ -220,7 +223,7 @@ pub fn visible(
     subject: &Subject,
     requirement: Option<&Requirement>,
     entity: Option<&'static str>,
-) -> Option<Box<dyn Fn(&Value) -> bool>> {
+) -> Option<Visible> {
     let requirement = requirement.filter(|r| r.mode != Mode::None)?;
     entity?;
     let held = Held::of(store, subject);
