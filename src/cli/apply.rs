@@ -241,7 +241,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let mut plan = if destroy {
             plan::build_destroy(&set, &live, target)?
         } else {
-            plan::build(&set, &live, target)?.with_prune(prune)
+            plan::build(&set, &live, target)
+                .map_err(|e| crate::cli::complete_commands(e, global, &paths, env_name.as_deref()))?
+                .with_prune(prune)
         };
         if saved.is_some() || args.output == ApplyOutput::Json {
             plan = plan.sealed(&set, &live);

@@ -202,6 +202,35 @@ pub fn load_set(
     }
 }
 
+/// Complete the commands that plan problems name (see
+/// `plan::problem::ApplyFirst`) with this run's manifest paths,
+/// environment and target, so that they run as shown:
+/// `gcctl [--sandbox] apply --select Role/name PATHS [--env NAME]`.
+pub fn complete_commands(
+    mut err: crate::plan::PlanError,
+    global: &GlobalArgs,
+    paths: &[std::path::PathBuf],
+    env: Option<&str>,
+) -> crate::plan::PlanError {
+    use crate::plan::saved::quote;
+    let command = |select: &str| {
+        let mut words = vec!["gcctl".to_string()];
+        if global.sandbox {
+            words.push("--sandbox".into());
+        }
+        words.extend(["apply".into(), "--select".into(), quote(select)]);
+        words.extend(paths.iter().map(|p| quote(&p.display().to_string())));
+        if let Some(env) = env {
+            words.extend(["--env".into(), quote(env)]);
+        }
+        words.join(" ")
+    };
+    for problem in &mut err.problems {
+        problem.complete_command(command);
+    }
+    err
+}
+
 /// The status line after reading the org: requests sent and time taken.
 pub fn read_summary(stats: crate::api::ClientStats, started: std::time::Instant) -> String {
     format!(

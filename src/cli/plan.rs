@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
-use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary, restore_lost_secrets};
+use crate::cli::{
+    GlobalArgs, Outcome, SetArgs, complete_commands, load_set, read_summary, restore_lost_secrets,
+};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -76,7 +78,11 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let mut plan = if args.destroy {
             plan::build_destroy(&set, &live, target)?
         } else {
-            plan::build(&set, &live, target)?.with_prune(args.prune)
+            plan::build(&set, &live, target)
+                .map_err(|e| {
+                    complete_commands(e, global, &args.set.paths, args.set.env.as_deref())
+                })?
+                .with_prune(args.prune)
         };
         if args.out.is_some() || args.output == OutputFormat::Json {
             plan = plan.sealed(&set, &live);

@@ -185,6 +185,9 @@ impl ServeArgs {
             },
             log_requests: !self.no_request_log,
             allow_non_loopback: self.allow_non_loopback,
+            // Test knobs, not flags: see `SandboxConfig`.
+            client_subjects: true,
+            catalog_without: Vec::new(),
         }
     }
 }

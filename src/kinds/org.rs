@@ -52,6 +52,28 @@ pub struct ApiPaths {
 /// An API call: method and path template.
 pub type Call = (&'static str, &'static str);
 
+/// How a kind's objects sit in divisions, for the permissions a real org
+/// checks in the division of the object a request touches (see
+/// [`crate::permissions::DIVISION_AWARE`] and [`OrgKind::division_scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DivisionScope {
+    /// The permission entity checked in the object's division (`routing:queue`).
+    pub entity: &'static str,
+    /// Where a create that names no division puts the object.
+    pub default: DefaultDivision,
+}
+
+/// Where an object created without a division lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultDivision {
+    /// The org's Home division (queues: API reference Summary item 16).
+    Home,
+    /// Every division (wrap-up codes: "If not set, * will be used to
+    /// indicate all divisions"); such an object's permissions count in any
+    /// division (UNVERIFIED).
+    All,
+}
+
 /// The calls of a change made by the generic stages (see [`OrgKind::calls`]).
 pub fn generic_calls(api: &ApiPaths, change: &crate::plan::Change, desired: &Value) -> Vec<Call> {
     use crate::plan::Action;
@@ -434,6 +456,32 @@ pub fn merge(base: &mut Value, patch: &Value) {
     }
 }
 
+/// Reduce every reference below the top level of a request body to
+/// `{"id": ...}` (plus the `keep` keys, such as a member group's `type`): a
+/// live object's references carry the target's `name` and a read-only
+/// `selfUri` (NET `Model/DomainEntityRef.cs`), which a write must not send
+/// back stale (the Terraform provider sends `{id}` only, e.g.
+/// `buildSdkDefaultScriptsMap`). A reference is any nested object with a
+/// string `id`; `selfUri` is dropped from every nested object.
+pub fn id_references(body: &mut Value, keep: &[&str]) {
+    fn reduce(value: &mut Value, keep: &[&str]) {
+        match value {
+            Value::Object(map) => {
+                if map.get("id").is_some_and(Value::is_string) {
+                    map.retain(|key, _| key == "id" || keep.contains(&key.as_str()));
+                }
+                map.remove("selfUri");
+                map.values_mut().for_each(|v| reduce(v, keep));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| reduce(v, keep)),
+            _ => {}
+        }
+    }
+    if let Value::Object(map) = body {
+        map.values_mut().for_each(|v| reduce(v, keep));
+    }
+}
+
 /// A live object in spec space: the kind's `live_to_spec`, plus
 /// `orgDefault` for kinds that have an org default.
 pub fn live_spec(kind: crate::kinds::LiveKind, live: &Value, lookups: &Lookups) -> Value {
@@ -537,6 +585,14 @@ pub trait OrgKind: Sync {
     /// extra calls.
     fn calls(&self, change: &crate::plan::Change, desired: &Value) -> Vec<Call> {
         generic_calls(&self.api(), change, desired)
+    }
+
+    /// For kinds whose objects carry a `division`: which permissions are
+    /// checked in the object's division, and where a create without one
+    /// lands. `None` (the default): the kind's permissions count in any
+    /// division.
+    fn division_scope(&self) -> Option<DivisionScope> {
+        None
     }
 
     /// Index what a live object tells about others (names embedded in its
@@ -803,6 +859,30 @@ mod tests {
         let mut value = json!({"a": [15.0, 0.8, -3.0], "b": 1e300, "c": "15.0", "d": 7});
         whole_numbers(&mut value);
         assert_eq!(value, json!({"a": [15, 0.8, -3], "b": 1e300, "c": "15.0", "d": 7}));
+    }
+
+    #[test]
+    fn references_in_bodies_are_ids_only() {
+        let mut body = json!({
+            "id": "top", "name": "Q", "selfUri": "/q",
+            "queueFlow": {"id": "f", "name": "Flow", "selfUri": "/f"},
+            "defaultScripts": {"CALL": {"id": "s", "name": "Script", "versionId": "v", "selfUri": "/s"}},
+            "memberGroups": [{"id": "g", "name": "G", "type": "GROUP", "memberCount": 3, "selfUri": "/g"}],
+            "outboundMessagingAddresses": {"openMessagingRecipient": {"id": "r", "name": "R", "selfUri": "/r"}},
+            "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}},
+        });
+        id_references(&mut body, &["type"]);
+        assert_eq!(
+            body,
+            json!({
+                "id": "top", "name": "Q", "selfUri": "/q",
+                "queueFlow": {"id": "f"},
+                "defaultScripts": {"CALL": {"id": "s"}},
+                "memberGroups": [{"id": "g", "type": "GROUP"}],
+                "outboundMessagingAddresses": {"openMessagingRecipient": {"id": "r"}},
+                "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}},
+            })
+        );
     }
 
     #[test]

@@ -528,6 +528,13 @@ impl super::org::OrgKind for Org {
             .delete_query(&[("forceDelete", "true")])
     }
 
+    fn division_scope(&self) -> Option<super::org::DivisionScope> {
+        Some(super::org::DivisionScope {
+            entity: "routing:queue",
+            default: super::org::DefaultDivision::Home,
+        })
+    }
+
     fn record_live(&self, live: &serde_json::Value, lookups: &mut super::org::Lookups) {
         for (field, flow_type) in FLOW_FIELDS {
             if let Some(flow) = live.get(field) {
@@ -694,6 +701,10 @@ impl super::org::OrgKind for Org {
             // `update`), as the Terraform provider does (API reference §m).
             body.as_object_mut().map(|b| b.remove("division"));
         }
+        // What the PUT copies from the live queue (flows, prompts, scripts,
+        // recipients, member groups, email routes...) goes back as `{id}`
+        // (a member group keeps its `type`).
+        super::org::id_references(&mut body, &["type"]);
         Ok(body)
     }
 

@@ -94,6 +94,13 @@ impl Org {
 }
 
 impl OrgKind for Org {
+    fn division_scope(&self) -> Option<super::org::DivisionScope> {
+        Some(super::org::DivisionScope {
+            entity: "routing:skill",
+            default: super::org::DefaultDivision::Home,
+        })
+    }
+
     fn api(&self) -> ApiPaths {
         ApiPaths::new("/api/v2/routing/skills", UpdateMethod::Patch).paged(500).name_filter()
     }

@@ -94,6 +94,13 @@ fn all_divisions(live: &Value) -> bool {
 }
 
 impl OrgKind for Org {
+    fn division_scope(&self) -> Option<super::org::DivisionScope> {
+        Some(super::org::DivisionScope {
+            entity: "routing:wrapupCode",
+            default: super::org::DefaultDivision::All,
+        })
+    }
+
     fn api(&self) -> ApiPaths {
         ApiPaths::new("/api/v2/routing/wrapupcodes", UpdateMethod::Put).paged(100).name_filter()
     }

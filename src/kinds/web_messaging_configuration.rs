@@ -614,6 +614,9 @@ impl OrgKind for Org {
             map.remove(PUBLISHED_BY);
         }
         merge(&mut body, &declared);
+        // References copied from the live version go back as `{id}` (a
+        // support center category keeps its `image`).
+        super::org::id_references(&mut body, &["image"]);
         if live.is_none() {
             // A new configuration is published as version 1 (see `after_create`).
             let description = declared.get("description").and_then(Value::as_str);

@@ -252,9 +252,109 @@ pub fn matches(pattern: &str, permission: &str) -> bool {
     }
 }
 
-/// What the endpoint `method path_template` requires, when known.
+/// Requirements of endpoints that gcctl calls (and the sandbox serves) but
+/// that the generated table lacks, because the API reference's endpoint
+/// filter left them out; each with its source (.NET SDK
+/// `build/docs/*Api.md`, "Requires ... permissions"). One table for gcctl's
+/// plan check and the sandbox's enforcement, through [`required`].
+static EXTRA: LazyLock<Vec<Requirement>> = LazyLock::new(|| {
+    let requirement = |method: &str, path: &str, mode, permissions: &[&str]| Requirement {
+        method: method.into(),
+        path: path.into(),
+        mode,
+        permissions: permissions.iter().map(|p| (*p).to_string()).collect(),
+    };
+    vec![
+        // UsersApi.md GetUsersMe: "Requires NO permissions" ("This request is
+        // not valid when using the Client Credentials OAuth grant").
+        requirement("GET", "/api/v2/users/me", Mode::None, &[]),
+        // AuthorizationApi.md GetAuthorizationSubjectsMe: "Requires NO permissions".
+        requirement("GET", "/api/v2/authorization/subjects/me", Mode::None, &[]),
+        // AuthorizationApi.md GetAuthorizationSubject: ANY authorization:grant:view.
+        requirement(
+            "GET",
+            "/api/v2/authorization/subjects/{subjectId}",
+            Mode::Any,
+            &["authorization:grant:view"],
+        ),
+        // AuthorizationApi.md PostAuthorizationSubjectDivisionRole: ANY authorization:grant:add.
+        requirement("POST", SUBJECT_GRANT, Mode::Any, &["authorization:grant:add"]),
+        // AuthorizationApi.md DeleteAuthorizationSubjectDivisionRole: ANY authorization:grant:delete.
+        requirement("DELETE", SUBJECT_GRANT, Mode::Any, &["authorization:grant:delete"]),
+        // TeamsApi.md GetTeams and GetTeam: ANY groups:team:view.
+        requirement("GET", "/api/v2/teams", Mode::Any, &["groups:team:view"]),
+        requirement("GET", "/api/v2/teams/{teamId}", Mode::Any, &["groups:team:view"]),
+        // RoutingApi.md GetRoutingSkillgroups and GetRoutingSkillgroup: ANY routing:skillGroup:view.
+        requirement("GET", "/api/v2/routing/skillgroups", Mode::Any, &["routing:skillGroup:view"]),
+        requirement(
+            "GET",
+            "/api/v2/routing/skillgroups/{skillGroupId}",
+            Mode::Any,
+            &["routing:skillGroup:view"],
+        ),
+    ]
+});
+
+/// The endpoint that grants a role to a subject (a user, or an OAuth client)
+/// in a division (`POST`; `DELETE` revokes).
+pub const SUBJECT_GRANT: &str =
+    "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}";
+
+/// What the endpoint `method path_template` requires, when known: the
+/// generated table, then [`EXTRA`].
 pub fn required(method: &str, path_template: &str) -> Option<&'static Requirement> {
-    EMBEDDED_DATA.1.iter().find(|r| r.method == method && r.path == path_template)
+    EMBEDDED_DATA
+        .1
+        .iter()
+        .chain(EXTRA.iter())
+        .find(|r| r.method == method && r.path == path_template)
+}
+
+/// The permission entities (`domain:entity`) whose permissions a real org
+/// checks in the division of the object a request touches, not in any
+/// division: the catalog's `divisionAware` permissions for the objects that
+/// gcctl and the sandbox know to carry a division (queues, flows, wrap-up
+/// codes, skills, users, teams, skill groups; the division move's object
+/// types, API reference §m, and the `division` fields of their models).
+/// A role granted in Home then lets a caller create, change, delete or see
+/// a queue in Home only ("If the role of your OAuth Client only has the
+/// home division assigned to it ... that will be the only division you
+/// should be able to see", a Genesys maintainer in Terraform provider issue
+/// #389). Which permissions the live catalog marks `divisionAware` is
+/// UNVERIFIED: this list is the reading gcctl and the sandbox share.
+/// `authorization:grant` is here too: granting a role in a division needs
+/// the grant permission in that division (UNVERIFIED; the stricter reading).
+pub const DIVISION_AWARE: &[&str] = &[
+    "routing:queue",
+    "architect:flow",
+    "routing:wrapupCode",
+    "routing:skill",
+    "directory:user",
+    "groups:team",
+    "routing:skillGroup",
+    "authorization:grant",
+];
+
+/// The endpoint that moves objects into a division. It "Requires NO
+/// permissions" on paper (API reference §m), but moving needs "the
+/// appropriate configuration object permissions" on the objects
+/// (help.mypurecloud.com, "Access control permissions overview"): gcctl and
+/// the sandbox take the edit permission of the object's entity
+/// ([`move_permission`]), in the target division and in the object's own
+/// (which permission exactly is UNVERIFIED for queues).
+pub const DIVISION_MOVE: &str = "/api/v2/authorization/divisions/{divisionId}/objects/{objectType}";
+
+/// The permission moving an object of `entity` (`routing:queue`) needs.
+pub fn move_permission(entity: &str) -> String {
+    format!("{entity}:edit")
+}
+
+/// Whether a permission is checked in the division of the object it is
+/// used on (see [`DIVISION_AWARE`]).
+pub fn division_aware(permission: &str) -> bool {
+    let mut parts = permission.splitn(3, ':');
+    let (Some(domain), Some(entity)) = (parts.next(), parts.next()) else { return false };
+    DIVISION_AWARE.iter().any(|e| e.split_once(':') == Some((domain, entity)))
 }
 
 /// The item route of a collection: the known endpoint `{collection}/{xId}`
@@ -267,9 +367,9 @@ pub fn item_template(collection: &str) -> Option<&'static str> {
     })
 }
 
-/// Every endpoint requirement known.
-pub fn endpoints() -> &'static [Requirement] {
-    &EMBEDDED_DATA.1
+/// Every endpoint requirement known: the generated table, then [`EXTRA`].
+pub fn endpoints() -> impl Iterator<Item = &'static Requirement> {
+    EMBEDDED_DATA.1.iter().chain(EXTRA.iter())
 }
 
 #[cfg(test)]
@@ -292,6 +392,39 @@ mod tests {
             (queues.mode, queues.permissions.as_slice()),
             (Mode::Any, &["routing:queue:view".to_string()][..])
         );
+    }
+
+    #[test]
+    fn the_extra_table_adds_what_the_generated_one_lacks() {
+        for requirement in EXTRA.iter() {
+            let generated = EMBEDDED_DATA.1.iter();
+            assert!(
+                !generated
+                    .clone()
+                    .any(|r| r.method == requirement.method && r.path == requirement.path),
+                "{} {} is generated already",
+                requirement.method,
+                requirement.path
+            );
+            for permission in &requirement.permissions {
+                assert!(Catalog::embedded().contains(permission), "{permission}");
+            }
+        }
+        let grant = required("POST", SUBJECT_GRANT).expect("the grant endpoint is known");
+        assert_eq!(grant.permissions, ["authorization:grant:add"]);
+        assert!(required("GET", "/api/v2/users/me").is_some());
+        assert!(required("GET", "/api/v2/nothing").is_none());
+    }
+
+    #[test]
+    fn division_aware_permissions_are_those_of_objects_with_a_division() {
+        assert!(division_aware("routing:queue:add"));
+        assert!(division_aware("routing:wrapupCode:edit"));
+        assert!(division_aware("authorization:grant:add"));
+        assert!(!division_aware("routing:queueX:add"));
+        assert!(!division_aware("oauth:client:add"));
+        assert!(!division_aware("authorization:role:add"));
+        assert!(!division_aware("routing"));
     }
 
     #[test]

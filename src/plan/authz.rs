@@ -15,11 +15,20 @@
 //!   which the OAuth client's change depends on. Under client credentials
 //!   nothing is granted to the caller: the plan stops before any change
 //!   (exit 1), and a run after the fix (the role granted to the client gcctl
-//!   runs as, or a run as such a user) converges.
+//!   runs as, or a run as such a user) converges. When the role is declared
+//!   in the manifests and does not exist yet, the fix starts with creating
+//!   it alone: the hint names `gcctl apply --select Role/<name> ...` (see
+//!   [`ApplyFirst`]; the CLI completes it with the run's paths and options).
 //! - **checks permissions:** each planned change's API calls
 //!   ([`crate::kinds::org::OrgKind::calls`]) require permissions
 //!   ([`crate::permissions::required`]); those the caller lacks are one
-//!   problem per change, naming the permissions and the calls. When the
+//!   problem per change, naming the permissions and the calls. A
+//!   division-aware permission (`routing:queue:add`, see
+//!   [`crate::permissions::DIVISION_AWARE`]) is needed in the division of
+//!   the object the change touches (or in all divisions, `*`), as a real
+//!   org checks it: `routing:queue:add` held in Home only does not create a
+//!   queue in another division. A grant to the caller needs
+//!   `authorization:grant:add` in the divisions it grants. When the
 //!   caller's permissions could not be read, this check is skipped.
 //!
 //! Only grants a change adds are checked: a grant the client already has is
@@ -30,12 +39,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::caller::Caller;
-use super::problem::Problem;
+use super::caller::{ALL_DIVISIONS, Caller, SubjectKind};
+use super::problem::{ApplyFirst, Problem};
 use super::{Action, Change, FieldChange, LiveOrg};
+use crate::kinds::org::DefaultDivision;
 use crate::kinds::{Kind, RefTarget};
 use crate::manifest::check::SetIndex;
 use crate::manifest::{ManifestSet, Object};
+use crate::permissions::{Mode, Requirement};
 
 /// A role an OAuth client change gives: its org name, its division's name,
 /// and the manifest pointer of the grant.
@@ -83,12 +94,25 @@ pub fn check(changes: &mut Vec<Change>, set: &ManifestSet, live: &LiveOrg) -> Ve
                 given.division,
                 caller.describe()
             );
-            let hint = grant_hint(caller, &given);
             let problem = match object_of(change) {
                 Some(object) => Problem::at(object, &given.pointer, message),
                 None => Problem::new(change.address(), message),
             };
-            problems.push(problem.with_hint(hint));
+            // A role declared here that the org does not have yet cannot be
+            // granted to the client first: it must be created on its own.
+            let declared = manifests
+                .resolve(given.kind, &given.role)
+                .filter(|o: &&Object| o.org_name() == Some(given.role.as_str()));
+            let problem = match declared {
+                Some(role) if role_id.is_none() && caller.kind == SubjectKind::Client => problem
+                    .with_apply_first(ApplyFirst {
+                        select: role.id(),
+                        role: given.role.clone(),
+                        division: given.division.clone(),
+                    }),
+                _ => problem.with_hint(grant_hint(caller, &given)),
+            };
+            problems.push(problem);
         }
     }
     add_caller_grants(changes, &grants, &manifests, live, caller);
@@ -186,6 +210,10 @@ fn add_caller_grants(
 }
 
 /// One problem per change whose calls need permissions the caller lacks.
+/// A division-aware permission (the kind's
+/// [`DivisionScope`](crate::kinds::org::DivisionScope) entity, or
+/// `authorization:grant` for a grant to the caller) is needed in the
+/// divisions the change touches ([`places`]); the others in any division.
 fn missing_permissions(
     changes: &[Change],
     caller: &Caller,
@@ -197,37 +225,66 @@ fn missing_permissions(
     }
     let mut problems = Vec::new();
     for change in changes {
-        let calls: Vec<(&str, &str)> = match change.action {
+        let object =
+            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n));
+        let desired =
+            object.map_or(Value::Null, |o| super::build::desired_of(o, manifests, &live.lookups));
+        let (calls, entity): (Vec<(&str, &str)>, Option<&str>) = match change.action {
             Action::NoOp => continue,
-            Action::Grant => vec![(
-                "POST",
-                "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}",
-            )],
-            _ => {
-                let object = change
-                    .manifest_name
-                    .as_deref()
-                    .and_then(|n| manifests.get(change.kind.kind(), n));
-                let desired = object
-                    .map_or(Value::Null, |o| super::build::desired_of(o, manifests, &live.lookups));
-                change.kind.org().calls(change, &desired)
+            Action::Grant => {
+                (vec![("POST", crate::permissions::SUBJECT_GRANT)], Some("authorization:grant"))
             }
+            _ => (
+                change.kind.org().calls(change, &desired),
+                change.kind.org().division_scope().map(|s| s.entity),
+            ),
         };
+        let places = places(change, &desired, live, caller);
         let mut lacking: BTreeSet<String> = BTreeSet::new();
         let mut needing: Vec<String> = Vec::new();
         for (method, path) in calls {
-            let Some(requirement) = crate::permissions::required(method, path) else { continue };
-            if requirement.satisfied_by(|p| caller.has_permission(p) == Some(true)) {
+            let requirement = match (path, entity) {
+                (crate::permissions::DIVISION_MOVE, Some(entity)) => Requirement {
+                    method: method.into(),
+                    path: path.into(),
+                    mode: Mode::Any,
+                    permissions: vec![crate::permissions::move_permission(entity)],
+                },
+                _ => match crate::permissions::required(method, path) {
+                    Some(requirement) => requirement.clone(),
+                    None => continue,
+                },
+            };
+            let holds = |p: &str| {
+                let scoped = entity
+                    .is_some_and(|e| p.strip_prefix(e).is_some_and(|rest| rest.starts_with(':')));
+                if scoped && !places.is_empty() {
+                    places.iter().all(|place| caller.has_permission_in(p, &place.id) == Some(true))
+                } else {
+                    caller.has_permission(p) == Some(true)
+                }
+            };
+            if requirement.satisfied_by(holds) {
                 continue;
             }
-            let missing: Vec<&String> = requirement
+            let missing: Vec<String> = requirement
                 .permissions
                 .iter()
-                .filter(|p| caller.has_permission(p) != Some(true))
+                .filter(|p| !holds(p))
+                .map(|p| {
+                    match places
+                        .iter()
+                        .find(|place| caller.has_permission_in(p, &place.id) != Some(true))
+                    {
+                        Some(place) if caller.has_permission(p) == Some(true) => {
+                            format!("{p} in {}", place.name)
+                        }
+                        _ => p.clone(),
+                    }
+                })
                 .collect();
-            let joiner =
-                if requirement.mode == crate::permissions::Mode::Any { " or " } else { " and " };
-            lacking.insert(missing.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(joiner));
+            let joiner = if requirement.mode == Mode::Any { " or " } else { " and " };
+            lacking.insert(missing.join(joiner));
             needing.push(format!("{method} {path}"));
         }
         if lacking.is_empty() {
@@ -239,9 +296,7 @@ fn missing_permissions(
             lacking.into_iter().collect::<Vec<_>>().join(", "),
             needing.join(", ")
         );
-        let hint = "grant the caller a role with these permissions (or run as a caller that holds them), then plan again; nothing was changed";
-        let object =
-            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n));
+        let hint = "grant the caller a role with these permissions, in these divisions (or run as a caller that holds them), then plan again; nothing was changed";
         let problem = match object {
             Some(object) => Problem::at(object, "/kind", message),
             None => Problem::new(change.address(), message),
@@ -249,4 +304,71 @@ fn missing_permissions(
         problems.push(problem.with_hint(hint));
     }
     problems
+}
+
+/// A division a change touches, for division-aware permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Place {
+    /// The division id (`""` for a Home division whose id is unknown: then
+    /// only a grant in every division counts there).
+    id: String,
+    /// How messages name it: "division `Operations`".
+    name: String,
+}
+
+/// The divisions a change touches: for a kind with a
+/// [`DivisionScope`](crate::kinds::org::DivisionScope), the
+/// live object's division (update, delete) and the desired one (create,
+/// update; a create without one lands where the kind's default says); for a
+/// grant to the caller, the divisions it adds. An object in every division
+/// (`*`) touches none in particular: its permissions count in any (UNVERIFIED).
+fn places(change: &Change, desired: &Value, live: &LiveOrg, caller: &Caller) -> Vec<Place> {
+    let lookups = &live.lookups;
+    let named = |id: &str| {
+        let name = lookups.name_of(RefTarget::Division, id).unwrap_or(id);
+        Place { id: id.to_string(), name: format!("division `{name}`") }
+    };
+    let by_name = |name: &str| lookups.id_of(RefTarget::Division, name).map(named);
+    let home = || {
+        let id = lookups.home_division.clone().or_else(|| caller.home_division.clone());
+        Place { id: id.unwrap_or_default(), name: "the Home division".into() }
+    };
+    if change.action == Action::Grant {
+        let listed = |value: Option<&Value>| -> BTreeSet<String> {
+            value
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        };
+        let field = change.fields.iter().find(|f| f.pointer == "/divisions");
+        let before = listed(field.and_then(|f| f.before.as_ref()));
+        let after = listed(field.and_then(|f| f.after.as_ref()));
+        return after.difference(&before).filter_map(|name| by_name(name)).collect();
+    }
+    let Some(scope) = change.kind.org().division_scope() else { return Vec::new() };
+    let mut places = Vec::new();
+    let current = change
+        .id
+        .as_deref()
+        .and_then(|id| live.objects.get(&change.kind.kind())?.iter().find(|o| o["id"] == id));
+    if let Some(id) = current.and_then(|o| o.pointer("/division/id")).and_then(Value::as_str) {
+        if id != ALL_DIVISIONS {
+            places.push(named(id));
+        }
+    }
+    if matches!(change.action, Action::Create | Action::Update) {
+        match desired.get("division").and_then(Value::as_str) {
+            Some(ALL_DIVISIONS) => {}
+            Some(name) => places.extend(by_name(name)),
+            None if change.action == Action::Create && scope.default == DefaultDivision::Home => {
+                places.push(home());
+            }
+            None => {}
+        }
+    }
+    places.dedup_by(|a, b| a.id == b.id);
+    places
 }

@@ -19,7 +19,14 @@
 //!   `roleDivisions` from `tokens/me` give its grants, and its roles'
 //!   policies come from `GET /api/v2/authorization/roles?id=…` (which needs
 //!   `authorization:role:view`; without it, the permissions are unknown and
-//!   not checked).
+//!   not checked), and the Home division from
+//!   `GET /api/v2/authorization/divisions/home` (no permission needed).
+//!
+//! Permissions are kept with the division of the grant that gives them: a
+//! real org checks division-aware permissions (`permissions::DIVISION_AWARE`)
+//! in the division of the object a request touches, so `routing:queue:add`
+//! held in Home does not create a queue in another division. A grant in
+//! `*` counts in every division.
 
 use serde_json::Value;
 
@@ -43,6 +50,19 @@ pub struct Grant {
     pub division_id: String,
 }
 
+/// A permission pattern the caller holds, in the division of the grant
+/// that gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldPermission {
+    /// `domain:entity:action`, `*` segments allowed.
+    pub pattern: String,
+    /// The division id; `*` for a grant in every division.
+    pub division_id: String,
+}
+
+/// The division id of a grant in every division.
+pub const ALL_DIVISIONS: &str = "*";
+
 /// The caller of this run.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -50,9 +70,12 @@ pub struct Caller {
     pub id: String,
     pub name: String,
     pub grants: Vec<Grant>,
-    /// Permission patterns of the roles held (`domain:entity:action`, `*`
-    /// segments allowed); `None` when they could not be read.
-    pub permissions: Option<Vec<String>>,
+    /// Permission patterns of the roles held, by division; `None` when they
+    /// could not be read.
+    pub permissions: Option<Vec<HeldPermission>>,
+    /// The org's Home division, when the caller's read tells it (a grant's
+    /// division flagged `homeDivision`, or `GET .../divisions/home`).
+    pub home_division: Option<String>,
 }
 
 impl Caller {
@@ -65,7 +88,31 @@ impl Caller {
     /// when its permissions are unknown.
     pub fn has_permission(&self, permission: &str) -> Option<bool> {
         let held = self.permissions.as_ref()?;
-        Some(held.iter().any(|p| permissions::matches(p, permission)))
+        Some(held.iter().any(|p| permissions::matches(&p.pattern, permission)))
+    }
+
+    /// Whether the caller holds the permission in the division (or in all
+    /// divisions, `*`); `None` when its permissions are unknown.
+    pub fn has_permission_in(&self, permission: &str, division_id: &str) -> Option<bool> {
+        let held = self.permissions.as_ref()?;
+        Some(held.iter().any(|p| {
+            (p.division_id == division_id || p.division_id == ALL_DIVISIONS)
+                && permissions::matches(&p.pattern, permission)
+        }))
+    }
+
+    /// The division ids where the caller holds the permission.
+    pub fn divisions_holding(&self, permission: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .permissions
+            .iter()
+            .flatten()
+            .filter(|p| permissions::matches(&p.pattern, permission))
+            .map(|p| p.division_id.as_str())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// `OAuth client "gcctl" (id …)` or `user "Ann" (id …)`.
@@ -109,23 +156,29 @@ pub async fn read(client: &Client) -> Result<Option<Caller>, super::ReadError> {
         let id = text(&subject, "id");
         let kind = if id == client_id { SubjectKind::Client } else { SubjectKind::User };
         let mut grants = Vec::new();
-        let mut patterns = Vec::new();
+        let mut held = Vec::new();
+        let mut home_division = None;
         for grant in subject["grants"].as_array().into_iter().flatten() {
             let role = &grant["role"];
+            let division_id = text(&grant["division"], "id");
+            if grant["division"]["homeDivision"] == Value::Bool(true) {
+                home_division = Some(division_id.clone());
+            }
+            for policy in role["policies"].as_array().into_iter().flatten() {
+                held.extend(in_division(policy_patterns(policy, "actions"), &division_id));
+            }
             grants.push(Grant {
                 role_id: text(role, "id"),
                 role_name: text(role, "name"),
-                division_id: text(&grant["division"], "id"),
+                division_id,
             });
-            for policy in role["policies"].as_array().into_iter().flatten() {
-                patterns.extend(policy_patterns(policy, "actions"));
-            }
         }
         let name = match text(&subject, "name") {
             n if n.is_empty() && kind == SubjectKind::Client => text(oauth, "name"),
             n => n,
         };
-        return Ok(Some(Caller { kind, id, name, grants, permissions: Some(patterns) }));
+        let permissions = Some(held);
+        return Ok(Some(Caller { kind, id, name, grants, permissions, home_division }));
     }
     if client_id.is_empty() {
         return Ok(None);
@@ -140,6 +193,10 @@ pub async fn read(client: &Client) -> Result<Option<Caller>, super::ReadError> {
             division_id: text(g, "divisionId"),
         })
         .collect();
+    // `roleDivisions` carry ids only: which one is Home comes from its own
+    // call ("Requires NO permissions", API reference §d).
+    let home = client.get_optional("/api/v2/authorization/divisions/home", &[]).await;
+    let home_division = home.ok().flatten().map(|d| text(&d, "id")).filter(|id| !id.is_empty());
     let permissions = role_patterns(client, &grants).await;
     Ok(Some(Caller {
         kind: SubjectKind::Client,
@@ -147,19 +204,21 @@ pub async fn read(client: &Client) -> Result<Option<Caller>, super::ReadError> {
         name: text(oauth, "name"),
         grants,
         permissions,
+        home_division,
     }))
 }
 
-/// The permission patterns of the roles granted, or `None` when the roles
-/// cannot be read.
-async fn role_patterns(client: &Client, grants: &[Grant]) -> Option<Vec<String>> {
+/// The permission patterns of the roles granted, each in the division of
+/// its grant, or `None` when the roles cannot be read.
+async fn role_patterns(client: &Client, grants: &[Grant]) -> Option<Vec<HeldPermission>> {
     if grants.is_empty() {
         return Some(Vec::new());
     }
     let query: Vec<(&str, String)> = grants.iter().map(|g| ("id", g.role_id.clone())).collect();
     let roles = client.list_all("/api/v2/authorization/roles", &query, 100).await.ok()?;
-    let mut patterns = Vec::new();
+    let mut held = Vec::new();
     for role in &roles {
+        let mut patterns = Vec::new();
         for policy in role["permissionPolicies"].as_array().into_iter().flatten() {
             patterns.extend(policy_patterns(policy, "actionSet"));
         }
@@ -168,8 +227,19 @@ async fn role_patterns(client: &Client, grants: &[Grant]) -> Option<Vec<String>>
                 patterns.push(p.to_string());
             }
         }
+        let id = text(role, "id");
+        for grant in grants.iter().filter(|g| g.role_id == id) {
+            held.extend(in_division(patterns.clone(), &grant.division_id));
+        }
     }
-    Some(patterns)
+    Some(held)
+}
+
+fn in_division(patterns: Vec<String>, division_id: &str) -> impl Iterator<Item = HeldPermission> {
+    let division_id = division_id.to_string();
+    patterns
+        .into_iter()
+        .map(move |pattern| HeldPermission { pattern, division_id: division_id.clone() })
 }
 
 /// `domain:entity:action` for each action of a policy (`*` kept).
@@ -205,8 +275,26 @@ mod tests {
                 role_name: "R".into(),
                 division_id: "d".into(),
             }],
-            permissions: Some(permissions.iter().map(|p| (*p).to_string()).collect()),
+            permissions: Some(
+                in_division(permissions.iter().map(|p| (*p).to_string()).collect(), "d").collect(),
+            ),
+            home_division: Some("d".into()),
         }
+    }
+
+    #[test]
+    fn permissions_count_in_their_division_or_everywhere_from_a_star_grant() {
+        let mut user = caller(SubjectKind::User, &["routing:queue:add"]);
+        assert_eq!(user.has_permission_in("routing:queue:add", "d"), Some(true));
+        assert_eq!(user.has_permission_in("routing:queue:add", "other"), Some(false));
+        assert_eq!(user.divisions_holding("routing:queue:add"), ["d"]);
+        user.permissions.as_mut().unwrap().push(HeldPermission {
+            pattern: "routing:*:*".into(),
+            division_id: ALL_DIVISIONS.into(),
+        });
+        assert_eq!(user.has_permission_in("routing:queue:add", "other"), Some(true));
+        user.permissions = None;
+        assert_eq!(user.has_permission_in("routing:queue:add", "d"), None);
     }
 
     #[test]

@@ -31,6 +31,36 @@ pub struct Problem {
     pub hint: Option<String>,
     /// The API call the problem was seen in, when it comes from the org.
     pub call: Option<ApiCall>,
+    /// Part of the fix is to apply some objects on their own first; the
+    /// hint names the command, which the CLI completes with the run's own
+    /// paths and options ([`Problem::complete_command`]).
+    pub apply_first: Option<ApplyFirst>,
+}
+
+/// A role declared in the manifests that must exist, and be granted to the
+/// OAuth client gcctl runs as, before the rest can be applied: the org lets
+/// a caller grant only roles it holds, and a role that does not exist yet
+/// cannot be held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyFirst {
+    /// The `--select` pattern that applies the role alone (`Role/name`).
+    pub select: String,
+    /// The role's org name.
+    pub role: String,
+    /// The division the manifests grant it in.
+    pub division: String,
+}
+
+impl ApplyFirst {
+    /// The hint, with `command`: the `gcctl apply --select ...` that
+    /// creates the role.
+    pub fn hint(&self, command: &str) -> String {
+        format!(
+            "role `{role}` is declared in these manifests and does not exist yet, so the OAuth client gcctl runs as cannot hold it: create it first with `{command}`, grant it in `{division}` to that OAuth client (Admin > Integrations > OAuth), then run again (or run once as a user who holds authorization:grant:add, GENESYSCLOUD_ACCESS_TOKEN: gcctl then grants the role to that user first)",
+            role = self.role,
+            division = self.division,
+        )
+    }
 }
 
 /// A place in a manifest file (1-based; line 0 means the file as a whole).
@@ -67,6 +97,7 @@ impl Problem {
             message: message.into(),
             hint: None,
             call: None,
+            apply_first: None,
         }
     }
 
@@ -78,6 +109,7 @@ impl Problem {
             message: message.into(),
             hint: None,
             call: None,
+            apply_first: None,
         }
     }
 
@@ -85,6 +117,25 @@ impl Problem {
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// The fix starts with applying some objects alone (see [`ApplyFirst`]);
+    /// the hint says so with a command naming `<manifest paths>`, until the
+    /// CLI completes it.
+    #[must_use]
+    pub fn with_apply_first(mut self, first: ApplyFirst) -> Self {
+        let command = format!("gcctl apply --select {} <manifest paths>", first.select);
+        self.hint = Some(first.hint(&command));
+        self.apply_first = Some(first);
+        self
+    }
+
+    /// Name the exact command in the hint: `command` turns a `--select`
+    /// pattern into this run's `gcctl apply --select ...`.
+    pub fn complete_command(&mut self, command: impl Fn(&str) -> String) {
+        if let Some(first) = &self.apply_first {
+            self.hint = Some(first.hint(&command(&first.select)));
+        }
     }
 
     /// The problem was seen in the answer to this call.

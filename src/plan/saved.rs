@@ -201,7 +201,7 @@ impl SavedPlan {
 }
 
 /// A word for a POSIX shell: as it is when it is safe, else single-quoted.
-fn quote(word: &str) -> String {
+pub fn quote(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
         word.to_string()

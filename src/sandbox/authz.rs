@@ -8,24 +8,34 @@
 //!   `actionSet`), wildcards (`*` segments) matched with
 //!   [`permissions::matches`]. `Master Admin` holds `*:*:*`, so every
 //!   permission of the catalog.
-//! - Division scoping: an endpoint's permission is checked in ANY division
-//!   (a grant in one division is enough), whatever object the request
-//!   touches. Real orgs also scope by the object's division; the sandbox
-//!   does not (documented simplification). Granting a role is
-//!   division-aware: see [`holds_role`].
+//! - Division scoping: the middleware first checks an endpoint's permission
+//!   in ANY division (a caller holding it nowhere gets the plain 403). Then,
+//!   for the resources whose objects carry a division (`Spec::division`:
+//!   queues, flows, wrap-up codes, skills), the permissions of the
+//!   resource's entity (`routing:queue:*` for queues) are checked in the
+//!   division of the object the request touches, as a real org does
+//!   (`permissions::DIVISION_AWARE`): an item route ([`authorize`]) in the
+//!   object's current division, a create or update ([`authorize_at`], from
+//!   the generic CRUD) in the division the object ends up in, and a list
+//!   ([`visible`]) shows only the objects in divisions where the caller may
+//!   view them. A grant in `*` counts in every division. An object in no
+//!   division, or in all (`*`, a wrap-up code created without one), is
+//!   checked in any division (UNVERIFIED). Moving objects between
+//!   divisions needs the edit permission in both (`routes::divisions`);
+//!   granting a role needs `authorization:grant:add` in the grant's
+//!   division (`routes::authorization`). Granting a role to an OAuth client
+//!   also needs the role held in that division: see [`holds_role`].
 //! - Every served route has a known requirement ([`requirement`]): the
-//!   generated table of `permissions::required` (from the SDK reference) for
-//!   the reference endpoints, and [`EXTRA`] for the few served endpoints the
-//!   reference lacks. A served route with none answers 500 (a test covers
-//!   every served route).
+//!   table of `permissions::required`, which gcctl's plan check uses too. A
+//!   served route with none answers 500 (a test covers every served route).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::auth::Subject;
+use super::common::ref_id;
 use super::error::ApiError;
 use super::store::{Kind, Store};
 use crate::permissions::{self, Catalog, Mode, Requirement};
@@ -37,54 +47,11 @@ pub struct Grant {
     pub division: String,
 }
 
-/// Requirements of served endpoints that the generated reference table lacks,
-/// with their sources (.NET SDK `build/docs/*Api.md`, "Requires ... permissions").
-static EXTRA: LazyLock<Vec<Requirement>> = LazyLock::new(|| {
-    let requirement = |method: &str, path: &str, mode, permissions: &[&str]| Requirement {
-        method: method.into(),
-        path: path.into(),
-        mode,
-        permissions: permissions.iter().map(|p| (*p).to_string()).collect(),
-    };
-    let grant = "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}";
-    vec![
-        // UsersApi.md GetUsersMe: "Requires NO permissions" ("This request is
-        // not valid when using the Client Credentials OAuth grant").
-        requirement("GET", "/api/v2/users/me", Mode::None, &[]),
-        // AuthorizationApi.md GetAuthorizationSubjectsMe: "Requires NO permissions".
-        requirement("GET", "/api/v2/authorization/subjects/me", Mode::None, &[]),
-        // AuthorizationApi.md GetAuthorizationSubject: ANY authorization:grant:view.
-        requirement(
-            "GET",
-            "/api/v2/authorization/subjects/{subjectId}",
-            Mode::Any,
-            &["authorization:grant:view"],
-        ),
-        // AuthorizationApi.md PostAuthorizationSubjectDivisionRole: ANY authorization:grant:add.
-        requirement("POST", grant, Mode::Any, &["authorization:grant:add"]),
-        // AuthorizationApi.md DeleteAuthorizationSubjectDivisionRole: ANY authorization:grant:delete.
-        requirement("DELETE", grant, Mode::Any, &["authorization:grant:delete"]),
-        // TeamsApi.md GetTeams and GetTeam: ANY groups:team:view.
-        requirement("GET", "/api/v2/teams", Mode::Any, &["groups:team:view"]),
-        requirement("GET", "/api/v2/teams/{teamId}", Mode::Any, &["groups:team:view"]),
-        // RoutingApi.md GetRoutingSkillgroups and GetRoutingSkillgroup: ANY routing:skillGroup:view.
-        requirement("GET", "/api/v2/routing/skillgroups", Mode::Any, &["routing:skillGroup:view"]),
-        requirement(
-            "GET",
-            "/api/v2/routing/skillgroups/{skillGroupId}",
-            Mode::Any,
-            &["routing:skillGroup:view"],
-        ),
-    ]
-});
-
-/// What `method template` requires; `HEAD` falls back to `GET` (axum answers
-/// HEAD with the GET handler).
+/// What `method template` requires ([`permissions::required`], the table
+/// gcctl's plan checks too); `HEAD` falls back to `GET` (axum answers HEAD
+/// with the GET handler).
 pub fn requirement(method: &str, template: &str) -> Option<&'static Requirement> {
-    let find = |method: &str| {
-        permissions::required(method, template)
-            .or_else(|| EXTRA.iter().find(|r| r.method == method && r.path == template))
-    };
+    let find = |method: &str| permissions::required(method, template);
     find(method).or_else(|| if method == "HEAD" { find("GET") } else { None })
 }
 
@@ -124,26 +91,158 @@ pub fn role_patterns(role: &Value) -> Vec<String> {
     out
 }
 
-/// What a caller holds, in any division.
+/// The division id of a grant in every division.
+const ALL_DIVISIONS: &str = "*";
+
+/// What a caller holds: permission patterns, each in the division of the
+/// grant that gives it.
 #[derive(Debug, Default)]
 pub struct Held {
-    patterns: Vec<String>,
+    /// (pattern, division id).
+    patterns: Vec<(String, String)>,
 }
 
 impl Held {
     pub fn of(store: &Store, subject: &Subject) -> Held {
-        let roles: BTreeSet<String> = grants(store, subject).into_iter().map(|g| g.role).collect();
-        let patterns = roles
-            .iter()
-            .filter_map(|role| store.get(Kind::Roles, role))
-            .flat_map(role_patterns)
-            .collect();
+        let mut patterns = Vec::new();
+        for grant in grants(store, subject) {
+            let Some(role) = store.get(Kind::Roles, &grant.role) else { continue };
+            for pattern in role_patterns(role) {
+                patterns.push((pattern, grant.division.clone()));
+            }
+        }
         Held { patterns }
     }
 
+    /// Whether the caller holds `permission` in some division.
     pub fn holds(&self, permission: &str) -> bool {
-        self.patterns.iter().any(|pattern| permissions::matches(pattern, permission))
+        self.patterns.iter().any(|(pattern, _)| permissions::matches(pattern, permission))
     }
+
+    /// Whether the caller holds `permission` in `division` (or in `*`).
+    pub fn holds_in(&self, permission: &str, division: &str) -> bool {
+        self.patterns.iter().any(|(pattern, held)| {
+            (held == division || held == ALL_DIVISIONS) && permissions::matches(pattern, permission)
+        })
+    }
+
+    /// Whether `permission` may be used on an object at `place`, for a
+    /// resource whose `entity` (`routing:queue`) permissions are checked in
+    /// the object's division; other permissions count in any division.
+    fn allows(&self, permission: &str, entity: Option<&str>, place: Place<'_>) -> bool {
+        let scoped = entity
+            .is_some_and(|e| permission.strip_prefix(e).is_some_and(|rest| rest.starts_with(':')));
+        match place {
+            Place::In(division) if scoped => self.holds_in(permission, division),
+            _ => self.holds(permission),
+        }
+    }
+}
+
+/// Where an object is, for division-scoped permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place<'a> {
+    /// In no division (an object stored without one).
+    Nowhere,
+    /// In every division (`{"id": "*"}`: a wrap-up code created without one).
+    Everywhere,
+    In(&'a str),
+}
+
+/// The place of an object from its `division` field.
+pub fn place(division: Option<&Value>) -> Place<'_> {
+    match ref_id(division) {
+        None => Place::Nowhere,
+        Some(ALL_DIVISIONS) => Place::Everywhere,
+        Some(id) => Place::In(id),
+    }
+}
+
+/// Check that the caller may use `requirement` on an object at `place`, the
+/// permissions of `entity` in the object's division (see the module docs).
+/// The caller holds them in some division already (the middleware checked),
+/// so a refusal names the division.
+pub fn authorize_at(
+    store: &Store,
+    subject: &Subject,
+    requirement: Option<&Requirement>,
+    entity: Option<&str>,
+    place: Place<'_>,
+) -> Result<(), ApiError> {
+    let Some(requirement) = requirement.filter(|r| r.mode != Mode::None) else { return Ok(()) };
+    let held = Held::of(store, subject);
+    if requirement.satisfied_by(|p| held.allows(p, entity, place)) {
+        return Ok(());
+    }
+    let Place::In(division) = place else {
+        return Err(missing_any(&requirement.permissions));
+    };
+    let missing: Vec<&str> = requirement
+        .permissions
+        .iter()
+        .map(String::as_str)
+        .filter(|p| requirement.mode == Mode::Any || !held.allows(p, entity, place))
+        .collect();
+    Err(missing_in_division(store, &missing, division))
+}
+
+/// The check of an item route (`{item}` or below it, e.g. a queue's
+/// members) of a resource whose objects carry a division: the object the
+/// path names, in its current division. An unknown object is left to the
+/// handler (404).
+fn authorize_object(
+    store: &Store,
+    subject: &Subject,
+    requirement: &Requirement,
+    template: &str,
+    path: &str,
+) -> Result<(), ApiError> {
+    let below = |item: &str| {
+        template == item || template.strip_prefix(item).is_some_and(|rest| rest.starts_with('/'))
+    };
+    let Some(spec) =
+        super::routes::RESOURCES.iter().find(|s| s.division.is_some() && below(s.item))
+    else {
+        return Ok(());
+    };
+    let index = spec.item.split('/').count() - 1;
+    let object = path.split('/').nth(index).and_then(|id| store.get(spec.kind, id));
+    let Some(object) = object else { return Ok(()) };
+    authorize_at(store, subject, Some(requirement), spec.division, place(object.get("division")))
+}
+
+/// A test of whether the caller may see a listed object.
+pub type Visible = Box<dyn Fn(&Value) -> bool>;
+
+/// The objects of a list the caller may see: `None` when it may see every
+/// division's (nothing to filter), else a test of an object's division.
+/// Objects in no division or in all are shown (the caller holds the view
+/// permission somewhere: the middleware checked).
+pub fn visible(
+    store: &Store,
+    subject: &Subject,
+    requirement: Option<&Requirement>,
+    entity: Option<&'static str>,
+) -> Option<Visible> {
+    let requirement = requirement.filter(|r| r.mode != Mode::None)?;
+    entity?;
+    let held = Held::of(store, subject);
+    let all: Vec<String> = store
+        .all(Kind::Divisions)
+        .filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let seen: BTreeSet<String> = all
+        .iter()
+        .filter(|d| requirement.satisfied_by(|p| held.allows(p, entity, Place::In(d))))
+        .cloned()
+        .collect();
+    if seen.len() == all.len() {
+        return None;
+    }
+    Some(Box::new(move |object: &Value| match place(object.get("division")) {
+        Place::In(division) => seen.contains(division),
+        Place::Nowhere | Place::Everywhere => true,
+    }))
 }
 
 /// Whether `subject` holds `role` in `division`. A grant counts only in its
@@ -188,12 +287,15 @@ pub fn cannot_grant(store: &Store, role: &str, division: &str, field: Option<&st
     error
 }
 
-/// Check the caller against the requirement of the endpoint it called.
+/// Check the caller against the requirement of the endpoint it called: in
+/// any division, then, on an item route of a resource whose objects carry a
+/// division, in the division of the object `path` names.
 pub fn authorize(
     store: &Store,
     subject: &Subject,
     method: &str,
     template: &str,
+    path: &str,
 ) -> Result<(), ApiError> {
     let Some(requirement) = requirement(method, template) else {
         return Err(ApiError::internal(format!(
@@ -205,7 +307,7 @@ pub fn authorize(
     }
     let held = Held::of(store, subject);
     if requirement.satisfied_by(|p| held.holds(p)) {
-        return Ok(());
+        return authorize_object(store, subject, requirement, template, path);
     }
     Err(match requirement.mode {
         Mode::All => {
@@ -235,6 +337,26 @@ pub fn missing_any(permissions: &[String]) -> ApiError {
         format!(
             "Unable to perform the requested action. You must have at least one of the following permissions assigned: [{}]",
             permissions.join(", ")
+        ),
+    )
+}
+
+/// 403 for a caller that holds the permissions an endpoint needs, but not in
+/// the division of the object the request touches. The real body is
+/// UNVERIFIED: the sandbox answers like [`missing_any`] (status, code and
+/// wording) and names the division.
+pub fn missing_in_division(store: &Store, missing: &[&str], division: &str) -> ApiError {
+    let name = store
+        .get(Kind::Divisions, division)
+        .and_then(|d| d.get("name"))
+        .and_then(Value::as_str)
+        .map_or_else(|| division.to_string(), |name| format!("'{name}' ({division})"));
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "missing.any.permissions",
+        format!(
+            "Unable to perform the requested action. You must have at least one of the following permissions assigned: [{}] in the division {name}",
+            missing.join(", ")
         ),
     )
 }
@@ -311,13 +433,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_endpoint_the_extra_table_names_uses_catalog_permissions() {
-        for requirement in EXTRA.iter() {
-            assert!(permissions::required(&requirement.method, &requirement.path).is_none());
-            for permission in &requirement.permissions {
-                assert!(Catalog::embedded().contains(permission), "{permission}");
-            }
-        }
+    fn served_endpoints_find_their_requirement() {
         assert!(requirement("HEAD", "/api/v2/routing/queues").is_some());
         assert!(requirement("GET", "/api/v2/users/me").is_some());
         assert!(requirement("GET", "/api/v2/nothing").is_none());

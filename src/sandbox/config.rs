@@ -77,6 +77,19 @@ pub struct SandboxConfig {
     pub log_requests: bool,
     /// Permit binding a non-loopback address.
     pub allow_non_loopback: bool,
+    /// Whether `GET /api/v2/authorization/subjects/me` answers a
+    /// client-credentials token (the default: as the sandbox assumes; a real
+    /// org's answer is UNVERIFIED). Off, it is 400, as `users/me` is for such
+    /// a token, so a caller must read its grants another way (gcctl: the
+    /// client's `roleDivisions` from `tokens/me` and its roles by id).
+    pub client_subjects: bool,
+    /// Permissions the org's catalog (`GET /api/v2/authorization/permissions`)
+    /// leaves out, as an org without some product would (the catalog an org
+    /// returns presumably depends on its products, UNVERIFIED): the served
+    /// catalog is the embedded one without these. Role writes and wildcard
+    /// expansion still use the embedded catalog (the provider notes that the
+    /// role API does not reliably reject unknown permissions, AUTHZ-315).
+    pub catalog_without: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -105,6 +118,8 @@ impl Default for SandboxConfig {
             generate: Generate::default(),
             log_requests: false,
             allow_non_loopback: false,
+            client_subjects: true,
+            catalog_without: Vec::new(),
         }
     }
 }

@@ -104,7 +104,8 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
     let allowed = {
         let store = state.store();
         let method = request.method().as_str();
-        authz::authorize(&store, &caller.subject, method, template.as_deref().unwrap_or_default())
+        let (template, path) = (template.as_deref().unwrap_or_default(), request.uri().path());
+        authz::authorize(&store, &caller.subject, method, template, path)
     };
     if let Err(error) = allowed {
         return error.into_response();

@@ -156,6 +156,10 @@ pub struct Spec {
     /// languages): GET by id and lists still show it, writes answer 404, and
     /// its name is free again.
     pub soft_delete: bool,
+    /// For objects that carry a `division`: the permission entity
+    /// (`routing:queue`) whose permissions are checked in the object's
+    /// division rather than in any (see `authz`); `None` for the others.
+    pub division: Option<&'static str>,
 }
 
 impl Spec {
@@ -183,6 +187,7 @@ impl Spec {
             refs: &[],
             flags: &[],
             soft_delete: false,
+            division: None,
         }
     }
 }

@@ -14,6 +14,7 @@ mod lock;
 mod pool;
 mod props;
 mod prune;
+mod rules;
 mod saved;
 mod secrets;
 mod soak;
@@ -66,6 +67,38 @@ impl ApplyOrg {
     pub fn as_client(&mut self) -> &mut Self {
         self.ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
         self
+    }
+
+    /// Run gcctl as a new OAuth client (client credentials) holding a new
+    /// role of these policies in the Home division.
+    pub async fn run_as_client_with(&mut self, name: &str, policies: Value) {
+        let role = self
+            .org
+            .post(ROLES, serde_json::json!({"name": name, "permissionPolicies": policies}))
+            .await;
+        assert_eq!(role.status, 200, "{:?}", role.body);
+        let home = self.get("/api/v2/authorization/divisions/home").await.body;
+        let (role_id, home_id) = (role.body["id"].as_str().unwrap(), home["id"].as_str().unwrap());
+        self.org.grant_admin_client(role_id, home_id).await;
+        let client = self
+            .org
+            .post(
+                CLIENTS,
+                serde_json::json!({"name": name, "authorizedGrantType": "CLIENT-CREDENTIALS",
+                    "roleDivisions": [{"roleId": role_id, "divisionId": home_id}]}),
+            )
+            .await;
+        assert_eq!(client.status, 200, "{:?}", client.body);
+        self.as_client()
+            .ctx
+            .env("GENESYSCLOUD_OAUTHCLIENT_ID", client.body["id"].as_str().unwrap())
+            .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", client.body["secret"].as_str().unwrap());
+    }
+
+    /// Clear the sandbox's request counters.
+    pub async fn reset_stats(&self) {
+        let reset = self.org.http.post(self.org.url("/_sandbox/reset")).send().await.unwrap();
+        assert!(reset.status().is_success());
     }
 
     pub async fn default() -> ApplyOrg {

@@ -119,8 +119,8 @@ fn drifted_org() -> (LiveSandbox, TestContext) {
         let mut queue = org.get(&format!("{QUEUES}/{id}")).await.body;
         queue["description"] = json!("edited <by> \"hand\" & more");
         queue["mediaSettings"]["message"]["alertingTimeoutSeconds"] = json!(12);
-        // The division's `selfUri` is read-only: a write sends its id.
-        queue["division"] = json!({"id": queue["division"]["id"]});
+        // `selfUri` is read-only: a write sends references as `{id}`.
+        gcctl::kinds::org::id_references(&mut queue, &["type"]);
         assert_eq!(org.put(&format!("{QUEUES}/{id}"), queue).await.status, 200);
         // An agent removed from the queue.
         let members = org.get(&format!("{QUEUES}/{id}/members?memberBy=user")).await.body;

@@ -148,6 +148,39 @@ fn an_unknown_permission_is_a_warning_with_a_suggestion() {
     assert!(stderr(&text).contains("error: 1 problem found"), "{}", stderr(&text));
 }
 
+/// Rules of the org that the sandbox enforces, caught offline first: an
+/// OAuth client's grant type decides whether it needs roles or scopes, and a
+/// queue's nested enums take only their values.
+#[test]
+fn the_orgs_rules_for_oauth_clients_and_nested_queue_enums_are_checked_offline() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/clients.yaml",
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata:\n  name: portal\nspec:\n  name: Portal\n  \
+         authorizedGrantType: CODE\n  registeredRedirectUri: [https://portal.example.com/callback]\n\
+         ---\napiVersion: gcctl/v1\nkind: OAuthClient\nmetadata:\n  name: robot\nspec:\n  name: Robot\n  \
+         authorizedGrantType: CLIENT-CREDENTIALS\n",
+    );
+    ctx.write(
+        "set/queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: callbacks\nspec:\n  name: Callbacks\n  \
+         mediaSettings:\n    callback:\n      mode: AgentLast\n",
+    );
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for expected in [
+        "set/clients.yaml:7:24: error: a client that does not use CLIENT-CREDENTIALS needs scope (the org refuses one without)",
+        "  hint: add scope: [SCOPE, ...], e.g. scope: [routing]",
+        "set/clients.yaml:16:24: error: a CLIENT-CREDENTIALS client needs roleDivisions (the org refuses one without roles)",
+        "  hint: add roleDivisions: [{role: ROLE, division: DIVISION}]",
+        "set/queue.yaml:9:13: error: mode: unknown variant `AgentLast`, expected `AgentFirst` or `CustomerFirst`",
+        "error: 3 problems found",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+    }
+}
+
 #[test]
 fn every_example_is_valid_on_its_own_and_in_every_environment() {
     let mut runs = vec![

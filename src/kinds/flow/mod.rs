@@ -350,6 +350,13 @@ fn static_type(text: &str) -> Option<&'static str> {
 }
 
 impl OrgKind for Org {
+    fn division_scope(&self) -> Option<super::org::DivisionScope> {
+        Some(super::org::DivisionScope {
+            entity: "architect:flow",
+            default: super::org::DefaultDivision::Home,
+        })
+    }
+
     fn api(&self) -> ApiPaths {
         // 500: the provider's page size for flows (API reference summary 16).
         ApiPaths::new("/api/v2/flows", UpdateMethod::Put).paged(500).name_filter()

@@ -2,7 +2,8 @@
 //! which division) and grants.
 //!
 //! - `GET /api/v2/authorization/permissions` ("Requires NO permissions"):
-//!   the catalog built into gcctl (`permissions::Catalog::embedded`), one
+//!   the catalog built into gcctl (`permissions::Catalog::embedded`, less
+//!   `SandboxConfig::catalog_without`), one
 //!   `DomainPermissionCollection` per domain, sorted by domain, each with its
 //!   `permissionMap` (entity type to its `DomainPermission`s), paged
 //!   (`pageSize` up to 100: the provider pages it with 100, the real maximum
@@ -11,15 +12,17 @@
 //!   or through `*` segments), in their domains (API reference §l; the exact
 //!   matching of a permission query is UNVERIFIED). A `query` without
 //!   `queryType` is 400. The collection `id` and `name` are the domain; a
-//!   permission's `label` is its action capitalized, `allowsConditions` and
-//!   `divisionAware` are false (the catalog does not carry them; UNVERIFIED).
+//!   permission's `label` is its action capitalized, `allowsConditions` is
+//!   false and `divisionAware` is true for the entities of
+//!   `permissions::DIVISION_AWARE` (the catalog does not carry them; UNVERIFIED).
 //! - `GET /api/v2/authorization/subjects/me` (no permission) and
 //!   `.../subjects/{subjectId}` (`authorization:grant:view`) answer an
 //!   `AuthzSubject` (`grants`: role with its policies, division, and
 //!   `grantMadeAt` for user grants). A subject is a user or, as an
 //!   extension whose real behavior is UNVERIFIED, an OAuth client (the
 //!   subject of a client-credentials token; its grants are its
-//!   `roleDivisions`).
+//!   `roleDivisions`). With `SandboxConfig::client_subjects` off, `subjects/me`
+//!   refuses a client-credentials token (400), the other reading.
 //! - `POST` / `DELETE .../subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}`
 //!   grant or revoke a role in a division (204). `subjectType` is `PC_USER`
 //!   (default), `PC_GROUP` (the sandbox has no groups: 404) or
@@ -31,8 +34,9 @@
 //! - `POST /api/v2/authorization/roles/{roleId}` (`SubjectDivisions`
 //!   `{subjectIds, divisionIds}`, `subjectType` as above) grants the role to
 //!   every subject in every division, all or nothing (204).
-//! - Who may grant what: the endpoint's permission (`authorization:grant:add`)
-//!   for any grant. Granting to an OAuth client also needs the caller to hold
+//! - Who may grant what: the endpoint's permission (`authorization:grant:add`,
+//!   or `:delete` to revoke) in the grant's division (UNVERIFIED: the
+//!   stricter reading), for any grant. Granting to an OAuth client also needs the caller to hold
 //!   the role in that division (the rule of `POST/PUT /api/v2/oauth/clients`,
 //!   see `authz::cannot_grant`). Granting to a user does not: the Genesys
 //!   Terraform provider, running as a user, adds the roles it is about to
@@ -54,7 +58,7 @@ use super::input::{Body, Params, Shape, field};
 use super::paging::{page, render_page};
 use crate::permissions::{self, Catalog};
 use crate::sandbox::auth::{Caller, Subject};
-use crate::sandbox::authz::{cannot_grant, expand_policies, holds_role};
+use crate::sandbox::authz::{Held, cannot_grant, expand_policies, holds_role, missing_in_division};
 use crate::sandbox::common::{name_of, now, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::server::Shared;
@@ -77,7 +81,7 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v2/authorization/roles/{roleId}", post(bulk_grant))
 }
 
-async fn catalog(params: Params) -> ApiResult<Json<Value>> {
+async fn catalog(State(state): State<Shared>, params: Params) -> ApiResult<Json<Value>> {
     let page = page(&params, 100)?;
     let query = params.all("query");
     let keep: Box<dyn Fn(&str) -> bool + '_> = match params.get("queryType") {
@@ -105,7 +109,9 @@ async fn catalog(params: Params) -> ApiResult<Json<Value>> {
     };
     // domain -> entity -> actions, all sorted.
     let mut domains: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
-    for permission in Catalog::embedded().iter().filter(|p| keep(p)) {
+    let left_out = &state.config.catalog_without;
+    let served = Catalog::embedded().iter().filter(|p| !left_out.iter().any(|l| l == p));
+    for permission in served.filter(|p| keep(p)) {
         let mut parts = permission.splitn(3, ':');
         if let (Some(domain), Some(entity), Some(action)) =
             (parts.next(), parts.next(), parts.next())
@@ -125,7 +131,8 @@ async fn catalog(params: Params) -> ApiResult<Json<Value>> {
                             json!({
                                 "domain": domain, "entityType": entity, "action": action,
                                 "label": capitalized(action),
-                                "allowsConditions": false, "divisionAware": false,
+                                "allowsConditions": false,
+                                "divisionAware": permissions::division_aware(&format!("{domain}:{entity}:{action}")),
                             })
                         })
                         .collect();
@@ -158,8 +165,15 @@ fn find_subject(store: &Store, id: &str) -> Option<Subject> {
 async fn subject_me(
     State(state): State<Shared>,
     Extension(caller): Extension<Caller>,
-) -> Json<Value> {
-    Json(render_subject(&state.store(), &caller.subject))
+) -> ApiResult<Json<Value>> {
+    if matches!(caller.subject, Subject::Client(_)) && !state.config.client_subjects {
+        // `SandboxConfig::client_subjects` off: refused like `users/me`
+        // (status and wording UNVERIFIED).
+        return Err(ApiError::bad_request(
+            "This request is not valid when using the Client Credentials OAuth grant.",
+        ));
+    }
+    Ok(Json(render_subject(&state.store(), &caller.subject)))
 }
 
 async fn subject(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -264,6 +278,11 @@ fn check_grant(
     }
     if store.get(Kind::Divisions, division).is_none() {
         return Err(ApiError::not_found("division", division));
+    }
+    // The grant permission counts in the grant's division (see `authz`).
+    let permission = if add { "authorization:grant:add" } else { "authorization:grant:delete" };
+    if !Held::of(store, &caller.subject).holds_in(permission, division) {
+        return Err(missing_in_division(store, &[permission], division));
     }
     let needs_hold = add && matches!(subject, Subject::Client(_));
     if needs_hold && !holds_role(store, &caller.subject, role, division) {

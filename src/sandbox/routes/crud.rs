@@ -6,6 +6,10 @@
 //!   the declared filters and order, and render only the requested page.
 //! - Creates answer 200 (not 201) with the object as a GET would show it.
 //! - Updates and deletes of an unknown (or not yet visible) id are 404.
+//! - For resources whose objects carry a division, lists show only the
+//!   objects in divisions where the caller may view them, and creates and
+//!   updates check the caller's rights in the division the object ends up
+//!   in (`authz`).
 //! - Handlers hold the store lock only synchronously and commit (journal)
 //!   every change before answering.
 
@@ -18,6 +22,7 @@ use serde_json::{Value, json};
 use super::input::{Body, Id, Params, required_str};
 use super::paging::{bounds, contains_ci, descending, page, render_page, render_window, unpaged};
 use crate::sandbox::auth::Caller;
+use crate::sandbox::authz;
 use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id, secret_key, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::resource::{
@@ -43,10 +48,17 @@ pub fn routes<R: Resource>() -> Router<Shared> {
     Router::new().route(spec.path, collection).route(spec.item, item)
 }
 
-async fn list<R: Resource>(State(state): State<Shared>, params: Params) -> ApiResult<Json<Value>> {
+async fn list<R: Resource>(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     let spec = R::SPEC;
     flags::<R>(&params, Op::List)?;
     let store = state.store();
+    // Only the divisions the caller may view (`authz::visible`).
+    let requirement = authz::requirement("GET", spec.path);
+    let seen = authz::visible(&store, &caller.subject, requirement, spec.division);
     let render = |v: &Value| render::<R>(&store, &state, v, &params, false);
     let Some(max) = spec.max_page_size else {
         let items = store.list_by_name(spec.kind).map(render).collect();
@@ -57,7 +69,8 @@ async fn list<R: Resource>(State(state): State<Shared>, params: Params) -> ApiRe
         Order::Name => false,
         Order::NameSortable | Order::IdOrName => descending(&params)?,
     };
-    let keep = filter::<R>(&params)?;
+    let filtered = filter::<R>(&params)?;
+    let keep = |v: &Value| filtered(v) && seen.as_ref().is_none_or(|seen| seen(v));
     let by_name = match spec.order {
         Order::Name | Order::NameSortable => true,
         Order::IdOrName => match params.get("sortBy") {
@@ -280,6 +293,18 @@ fn save<R: Resource>(
     }
     object.extend(R::fields(&store, body, old.as_ref())?);
     let created = id.is_none();
+    if spec.division.is_some() {
+        // The caller's rights in the division the object ends up in (those
+        // in its current one were checked with the route, see `authz`).
+        let (method, route) = match (created, spec.update) {
+            (true, _) => ("POST", spec.path),
+            (false, Update::Patch { .. }) => ("PATCH", spec.item),
+            (false, _) => ("PUT", spec.item),
+        };
+        let place = authz::place(object.get("division"));
+        let requirement = authz::requirement(method, route);
+        authz::authorize_at(&store, &caller.subject, requirement, spec.division, place)?;
+    }
     let id = id.unwrap_or_else(new_id);
     let stamp = now();
     if created {

@@ -19,7 +19,9 @@
 //!   configuration object permissions" on the objects (help.mypurecloud.com,
 //!   "Access control permissions overview": Directory > User > Edit for users,
 //!   Architect > Flow > Edit for flows; Routing > Queue > Edit for queues is
-//!   UNVERIFIED): without it, 403 `missing.any.permissions`.
+//!   UNVERIFIED): without it, 403 `missing.any.permissions`. It is needed
+//!   in the target division and in each object's current one (the
+//!   permission is division-aware, see `authz`; UNVERIFIED for moves).
 
 use axum::Router;
 use axum::extract::{Extension, Path, State};
@@ -30,7 +32,7 @@ use serde_json::{Value, json};
 use super::crud;
 use super::input::{List, bad_enum};
 use crate::sandbox::auth::Caller;
-use crate::sandbox::authz::{Held, missing_any};
+use crate::sandbox::authz::{Held, Place, missing_any, missing_in_division, place};
 use crate::sandbox::common::now;
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::resource::{Filter, Op, Resource, Spec};
@@ -91,7 +93,8 @@ pub const OBJECT_TYPES: &[&str] = &[
 ];
 
 /// The emulated object types: their collection and the permission moving
-/// them needs (see the module docs).
+/// them needs (see the module docs; `permissions::move_permission` of the
+/// objects' entity, as gcctl's plan checks it).
 fn movable(object_type: &str) -> Option<(Kind, &'static str)> {
     match object_type {
         "QUEUE" => Some((Kind::Queues, "routing:queue:edit")),
@@ -128,13 +131,23 @@ async fn move_objects(
     let Some((kind, permission)) = movable(&object_type) else {
         return Err(ApiError::not_found(&noun, &ids[0]));
     };
-    if !Held::of(&store, &caller.subject).holds(permission) {
+    let held = Held::of(&store, &caller.subject);
+    if !held.holds(permission) {
         return Err(missing_any(&[permission.to_string()]));
+    }
+    // The edit permission in the target division and in each object's own.
+    if !held.holds_in(permission, &division) {
+        return Err(missing_in_division(&store, &[permission], &division));
     }
     let mut moved = Vec::new();
     for id in &ids {
         let mut object =
             store.get(kind, id).cloned().ok_or_else(|| ApiError::not_found(&noun, id))?;
+        if let Place::In(from) = place(object.get("division")) {
+            if !held.holds_in(permission, from) {
+                return Err(missing_in_division(&store, &[permission], from));
+            }
+        }
         object["division"] = json!({"id": division});
         if object.get("dateModified").is_some() {
             object["dateModified"] = json!(now());

@@ -49,6 +49,7 @@ pub struct Flows;
 
 impl Resource for Flows {
     const SPEC: Spec = Spec {
+        division: Some("architect:flow"),
         filters: &[
             Filter::IdsOnly,
             Filter::NameContains,

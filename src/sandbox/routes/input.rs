@@ -88,9 +88,45 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-/// A JSON request body that must be an object.
+/// A JSON request body that must be an object. Below its top level it must
+/// carry no `selfUri`: the field is read-only in every model (NET
+/// `Model/*.cs`, e.g. `WritableDivision.cs`, `DomainEntityRef.cs`), and a
+/// reference is written as `{"id": ...}`. A nested `selfUri` is 400 naming
+/// it (`queueFlow.selfUri`, `memberGroups[0].division.selfUri`): whether a
+/// real org refuses or ignores it is UNVERIFIED; the sandbox refuses, so
+/// that a client copying stale references from a read into a write fails
+/// here rather than passing silently.
 #[derive(Debug, Clone)]
 pub struct Body(pub Map<String, Value>);
+
+/// Refuse `selfUri` in `value`, found at `at` in a write body, and in
+/// everything below it (see [`Body`]).
+fn read_only_uris(at: &str, value: &Value) -> ApiResult<()> {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("selfUri") {
+                let name = format!("{at}.selfUri");
+                return Err(ApiError::bad_field(
+                    &name,
+                    format!(
+                        "The field '{name}' is read-only: a reference is written as {{\"id\": ...}} only."
+                    ),
+                ));
+            }
+            for (key, inner) in map {
+                read_only_uris(&format!("{at}.{key}"), inner)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                read_only_uris(&format!("{at}[{index}]"), item)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
 
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
@@ -100,7 +136,12 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             .await
             .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
         match value {
-            Value::Object(map) => Ok(Body(map)),
+            Value::Object(map) => {
+                for (key, inner) in &map {
+                    read_only_uris(key, inner)?;
+                }
+                Ok(Body(map))
+            }
             other => Err(ApiError::bad_request(format!(
                 "The request body must be a JSON object, not {}.",
                 type_name(&other)

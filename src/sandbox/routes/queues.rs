@@ -18,10 +18,15 @@
 //!   `UpdateObjectDivision`). Stricter than the real API may be (whether it
 //!   moves, ignores or refuses is UNVERIFIED): gcctl must move queues the
 //!   documented way. A PUT repeating the current division is fine.
-//! - `WritableDivision.selfUri` is read-only (NET
-//!   `Model/WritableDivision.cs`): a `division` object anywhere in the body
-//!   (the queue's, a member group's) carrying `selfUri` is 400 naming it
-//!   (UNVERIFIED whether the real API refuses or ignores it).
+//! - `selfUri` is read-only (NET `Model/WritableDivision.cs`,
+//!   `DomainEntityRef.cs`): a reference anywhere in the body (the division,
+//!   a flow, a member group's division) carrying it is 400 naming it, as in
+//!   every write body (`input::Body`).
+//! - Prompts (`whisperPrompt`, `onHoldPrompt`) and default scripts
+//!   (`defaultScripts`, by communication type) are `{id}` references to
+//!   objects the sandbox does not hold: stored as `{id}` and shown with the
+//!   `selfUri` a real org gives them (`/api/v2/architect/prompts/{id}`,
+//!   `/api/v2/scripts/{id}`; their names are unknown here).
 //! - Enums, nested ones included (every enum of `QueueRequest`, see
 //!   [`ENUMS`]), are validated on POST and PUT: a value outside the enum,
 //!   the empty string included, is 400 `Value [] is not valid for field type
@@ -59,6 +64,7 @@ pub struct Queues;
 
 impl Resource for Queues {
     const SPEC: Spec = Spec {
+        division: Some("routing:queue"),
         names: Names::Unique,
         update: Update::Put,
         filters: &[
@@ -130,6 +136,7 @@ impl Resource for Queues {
         out["memberCount"] = json!(all);
         out["userMemberCount"] = json!(users);
         out["joinedMemberCount"] = json!(joined);
+        decorate_unheld(out);
         for group in out.get_mut("memberGroups").and_then(Value::as_array_mut).into_iter().flatten()
         {
             let Some(id) = group.get("id").and_then(Value::as_str).map(str::to_string) else {
@@ -267,6 +274,32 @@ const ACTIVATION_COMPARISONS: &[&str] = &[
 ];
 const ACTIVATION_METRICS: &[&str] = &["EstimatedWaitTime", "IdleAgentCount", "ServiceLevel"];
 
+/// Prompt references of a queue (`{id}`; prompts are not emulated).
+const PROMPTS: &[&str] = &["whisperPrompt", "onHoldPrompt"];
+
+/// Show the references to objects the sandbox does not hold as a real org
+/// does: `{id, selfUri}` (see the module docs).
+fn decorate_unheld(out: &mut Value) {
+    for key in PROMPTS {
+        if let Some(prompt) = out.get_mut(*key).filter(|p| p.get("id").is_some()) {
+            prompt["selfUri"] = json!(format!(
+                "/api/v2/architect/prompts/{}",
+                prompt["id"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    for script in out
+        .get_mut("defaultScripts")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|m| m.values_mut())
+    {
+        if let Some(id) = script.get("id").and_then(Value::as_str).map(str::to_string) {
+            script["selfUri"] = json!(format!("/api/v2/scripts/{id}"));
+        }
+    }
+}
+
 /// Flow references of a queue.
 const FLOW_REFS: &[&str] = &["queueFlow", "emailInQueueFlow", "messageInQueueFlow"];
 
@@ -294,7 +327,6 @@ fn validate(
     old: Option<&Value>,
 ) -> ApiResult<Map<String, Value>> {
     let mut out = Map::new();
-    read_only_division_uris("", &Value::Object(body.clone()))?;
     check_enums(body, ENUMS)?;
     let current = ref_id(old.and_then(|o| o.get("division"))).map(str::to_string);
     let division = match existing_ref(store, body, "division", Kind::Divisions)? {
@@ -318,6 +350,21 @@ fn validate(
     if let Some(groups) = out.get("memberGroups").cloned() {
         out.insert("memberGroups".into(), member_groups(store, &groups)?);
     }
+    for key in PROMPTS {
+        if let Some(id) = optional_ref(body, key)? {
+            out.insert((*key).into(), json!({"id": id}));
+        }
+    }
+    if let Some(scripts) = out.get("defaultScripts").and_then(Value::as_object).cloned() {
+        let mut stored = Map::new();
+        for (medium, script) in &scripts {
+            let id = script.get("id").and_then(Value::as_str).filter(|id| !id.is_empty());
+            let id =
+                id.ok_or_else(|| ApiError::missing_field(&format!("defaultScripts.{medium}.id")))?;
+            stored.insert(medium.clone(), json!({"id": id}));
+        }
+        out.insert("defaultScripts".into(), Value::Object(stored));
+    }
     for key in FLOW_REFS {
         if let Some(flow) = existing_ref(store, body, key, Kind::Flows)? {
             out.insert((*key).into(), json!({"id": flow}));
@@ -328,36 +375,6 @@ fn validate(
         out.insert("outboundMessagingAddresses".into(), addresses.clone());
     }
     Ok(out)
-}
-
-/// Refuse `selfUri` (read-only in `WritableDivision`) inside any `division`
-/// object of a write body.
-fn read_only_division_uris(at: &str, value: &Value) -> ApiResult<()> {
-    match value {
-        Value::Object(map) => {
-            for (key, inner) in map {
-                let here = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
-                if key == "division" && inner.get("selfUri").is_some() {
-                    let name = format!("{here}.selfUri");
-                    return Err(ApiError::bad_field(
-                        &name,
-                        format!(
-                            "The field '{name}' is read-only: a division is written as {{\"id\": ...}} only."
-                        ),
-                    ));
-                }
-                read_only_division_uris(&here, inner)?;
-            }
-            Ok(())
-        }
-        Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                read_only_division_uris(&format!("{at}[{index}]"), item)?;
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
 }
 
 fn check_addresses(store: &Store, addresses: &Value) -> ApiResult<()> {

@@ -36,6 +36,7 @@ pub struct Skills;
 
 impl Resource for Skills {
     const SPEC: Spec = Spec {
+        division: Some("routing:skill"),
         names: Names::Unique,
         update: Update::Patch { name_required: false },
         filters: &[Filter::NamePrefix, Filter::Ids],

@@ -36,6 +36,7 @@ pub struct WrapupCodes;
 
 impl Resource for WrapupCodes {
     const SPEC: Spec = Spec {
+        division: Some("routing:wrapupCode"),
         names: Names::Unique,
         update: Update::Put,
         filters: &[Filter::NameContains, Filter::Ids, Filter::Ref("divisionId", "division")],
@@ -56,12 +57,7 @@ impl Resource for WrapupCodes {
         let division = match field(body, "division", Shape::Object)? {
             None => ALL_DIVISIONS.to_string(),
             Some(division) => {
-                if division.get("selfUri").is_some() {
-                    return Err(ApiError::bad_field(
-                        "division.selfUri",
-                        "The field 'division.selfUri' is read-only: a division is written as {\"id\": ...} only.",
-                    ));
-                }
+                // A `selfUri` in it is refused with every write body (`input::Body`).
                 let id = ref_id(Some(division))
                     .filter(|id| !id.is_empty())
                     .ok_or_else(|| ApiError::missing_field("division.id"))?;

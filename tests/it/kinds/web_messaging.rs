@@ -210,6 +210,8 @@ fn drafts_are_not_drift_but_versions_published_and_flows_changed_behind_gcctls_b
     // Someone saves a draft in the UI and does not publish it: no drift, a note.
     let mut draft = live.block_on(live.org.get(&draft_path)).body;
     draft["position"] = json!({"alignment": "Left", "sideSpace": 10, "bottomSpace": 10});
+    // `selfUri` is read-only: a write sends references as `{id}`.
+    gcctl::kinds::org::id_references(&mut draft, &[]);
     let answer = live.block_on(live.org.put(&draft_path, draft.clone()));
     assert_eq!(answer.status, 200, "{}", answer.body);
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
@@ -239,6 +241,7 @@ fn drafts_are_not_drift_but_versions_published_and_flows_changed_behind_gcctls_b
     let mut body = site.clone();
     body["flow"] = json!({"id": support});
     body["configuration"] = json!({"id": id, "version": "2"});
+    gcctl::kinds::org::id_references(&mut body, &["version", "provider"]);
     let answer = live
         .block_on(live.org.put(&format!("{DEPLOYMENTS}/{}", site["id"].as_str().unwrap()), body));
     assert_eq!(answer.status, 200, "{}", answer.body);

@@ -83,8 +83,8 @@ async fn examples_created_through_the_api_plan_clean_then_show_one_edit() {
     let path = format!("{QUEUES}/{}", ids.guest_queue);
     let mut queue = org.org.get(&path).await.body;
     queue["mediaSettings"]["message"]["alertingTimeoutSeconds"] = json!(45);
-    // The division's `selfUri` is read-only: a write sends its id.
-    queue["division"] = json!({"id": queue["division"]["id"]});
+    // `selfUri` is read-only: a write sends references as `{id}`.
+    gcctl::kinds::org::id_references(&mut queue, &["type"]);
     assert_eq!(org.org.put(&path, queue).await.status, 200);
 
     let (text, codes) = each(&org, &["plan", "--detailed-exitcode"]).await;

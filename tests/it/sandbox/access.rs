@@ -197,6 +197,94 @@ async fn every_endpoint_checks_the_callers_permissions() {
 }
 
 #[tokio::test]
+async fn division_aware_permissions_count_in_the_division_of_the_object() {
+    let org = TestOrg::default().await;
+    let (home, operations) = division_ids(&org).await;
+    let in_operations =
+        org.post(QUEUES, json!({"name": "Ops", "division": {"id": operations}})).await;
+    assert_eq!(in_operations.status, 200, "{}", in_operations.body);
+    let ops = in_operations.body["id"].as_str().unwrap().to_string();
+    let in_home = org.post(QUEUES, json!({"name": "Front"})).await;
+    let front = in_home.body["id"].as_str().unwrap().to_string();
+    // A client that may view, add and edit queues, in Home only.
+    let token = client_with(
+        &org,
+        "Home queues",
+        json!([{"domain": "routing", "entityName": "queue", "actionSet": ["view", "add", "edit"]}]),
+    )
+    .await;
+    // It creates queues in Home (the default), not in Operations.
+    let mine = org.call_as(&token, Method::POST, QUEUES, Some(json!({"name": "Mine"}))).await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    let body = json!({"name": "Not mine", "division": {"id": operations}});
+    let refused = org.call_as(&token, Method::POST, QUEUES, Some(body)).await;
+    assert_error(&refused, 403, None);
+    assert_eq!(refused.body["code"], "missing.any.permissions");
+    assert_eq!(
+        refused.body["message"],
+        format!(
+            "Unable to perform the requested action. You must have at least one of the following permissions assigned: [routing:queue:add] in the division 'Operations' ({operations})"
+        )
+    );
+    // Its lists show only the queues of Home.
+    let listed = org.call_as(&token, Method::GET, &format!("{QUEUES}?pageSize=500"), None).await;
+    let mut names: Vec<&str> = listed.body["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Front", "Mine"], "{}", listed.body);
+    assert_eq!(listed.body["total"], 2);
+    let admin_list = org.get(&format!("{QUEUES}?pageSize=500")).await;
+    assert_eq!(admin_list.body["total"], 3, "the admin sees every division");
+    // Reading, changing or using a queue of Operations is refused.
+    let item = format!("{QUEUES}/{ops}");
+    assert_error(&org.call_as(&token, Method::GET, &item, None).await, 403, None);
+    let put = org.call_as(&token, Method::PUT, &item, Some(json!({"name": "Ops"}))).await;
+    assert_error(&put, 403, None);
+    assert!(
+        put.body["message"].as_str().unwrap().ends_with(&format!(
+            "[routing:queue:edit] in the division 'Operations' ({operations})"
+        )),
+        "{}",
+        put.body
+    );
+    let members = org.call_as(&token, Method::GET, &format!("{item}/members"), None).await;
+    assert_error(&members, 403, None);
+    let own = org
+        .call_as(
+            &token,
+            Method::PUT,
+            &format!("{QUEUES}/{front}"),
+            Some(json!({"name": "Front", "description": "x"})),
+        )
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    // Moving a queue needs the edit permission in both divisions.
+    let moving = format!("{DIVISIONS}/{operations}/objects/QUEUE");
+    let moved = org.call_as(&token, Method::POST, &moving, Some(json!([front]))).await;
+    assert_error(&moved, 403, None);
+    assert_eq!(org.post(&moving, json!([front])).await.status, 204, "the admin may");
+    let back = format!("{DIVISIONS}/{home}/objects/QUEUE");
+    assert_error(&org.call_as(&token, Method::POST, &back, Some(json!([front]))).await, 403, None);
+    // The catalog marks the division-aware permissions.
+    let routing = org
+        .get(&format!("{CATALOG}?queryType=permission&query=routing:queue:add,oauth:client:add"))
+        .await;
+    let flag = |domain: usize, entity: &str| {
+        routing.body["entities"][domain]["permissionMap"][entity][0]["divisionAware"].clone()
+    };
+    assert_eq!(
+        (flag(0, "client"), flag(1, "queue")),
+        (json!(false), json!(true)),
+        "{}",
+        routing.body
+    );
+}
+
+#[tokio::test]
 async fn the_permission_catalog_is_served_by_domain() {
     let org = TestOrg::default().await;
     let catalog = Catalog::embedded();
