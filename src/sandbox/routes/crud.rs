@@ -70,7 +70,10 @@ async fn list<R: Resource>(
         Order::NameSortable | Order::IdOrName => descending(&params)?,
     };
     let filtered = filter::<R>(&params)?;
-    let keep = |v: &Value| filtered(v) && seen.as_ref().is_none_or(|seen| seen(v));
+    let everything = filtered.is_none() && seen.is_none();
+    let keep = |v: &Value| {
+        filtered.as_ref().is_none_or(|f| f(v)) && seen.as_ref().is_none_or(|seen| seen(v))
+    };
     let by_name = match spec.order {
         Order::Name | Order::NameSortable => true,
         Order::IdOrName => match params.get("sortBy") {
@@ -84,7 +87,7 @@ async fn list<R: Resource>(
             }
         },
     };
-    let Some(keep) = keep else {
+    if everything {
         // Nothing filtered: only the page's own objects are touched.
         if let Some((total, items)) = store.window(spec.kind, by_name, desc, bounds(page)) {
             return Ok(Json(render_window(spec.path, &params, page, total, &items, render)));
@@ -95,7 +98,7 @@ async fn list<R: Resource>(
             store.list(spec.kind).collect()
         };
         return Ok(Json(render_page(spec.path, &params, page, desc, matched, render)));
-    };
+    }
     let matched: Vec<&Value> = if by_name {
         store.list_by_name(spec.kind).filter(|v| keep(v)).collect()
     } else {
