@@ -129,6 +129,7 @@ pub enum EventKind {
     /// Not attempted: a change it depends on failed or was skipped.
     Skipped,
     /// Not started: the run was interrupted first.
+    #[serde(rename = "not-started")]
     NotStarted,
     /// Running when the run was interrupted, and abandoned after the grace
     /// period: its outcome is unknown (the next run finds out).
