@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set, restore_lost_secrets};
+use crate::manifest::select::Reach;
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, Action, Plan, ReadScope};
 use crate::printer::{Printer, Role};
@@ -125,7 +126,10 @@ pub struct DestroyArgs {
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
 
-    /// Only these objects (repeatable; `Kind/name` with globs).
+    /// Only these objects and what refers to them, transitively (repeatable;
+    /// `Kind/name` with `*` and `?` globs): an object that refers to a
+    /// deleted one could not stay, and nothing another declared object
+    /// refers to is deleted. The plan is partial, and says so.
     #[arg(long, value_name = "KIND/NAME")]
     pub select: Vec<String>,
 
@@ -196,9 +200,11 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         Some(saved) => (saved.paths.clone(), saved.plan.environment.clone(), saved.select.clone()),
         None => (args.paths.clone(), args.env.clone(), args.select.clone()),
     };
+    let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
+    let reach = if destroy { Reach::Dependents } else { Reach::Dependencies };
     let runtime = runtime()?;
     let env_name = env.clone();
-    let load = || load_set(&paths, env, &select, printer);
+    let load = || load_set(&paths, env, &select, reach, printer);
     let connecting = load_while_connecting(&runtime, global, env_name.as_deref(), printer, load)?;
     let Some((set, connection)) = connecting else {
         return Ok(Outcome::Failed);
@@ -237,7 +243,6 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let live = with_read_progress(&connection.client, printer, read).await?;
         crate::cli::check_environment_org(&set, &live, global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
-        let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
         let mut plan = if destroy {
             plan::build_destroy(&set, &live, target)?
         } else {
@@ -287,7 +292,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         // The reporter only ends once every event was printed.
         let _ = reporter.await;
         watcher.abort();
-        finish(&summary, args.output, args.destroy, printer)
+        finish(&summary, args.output, destroy, printer)
     })
 }
 

@@ -5,6 +5,7 @@ use std::time::Instant;
 use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::drift::{self, DriftOptions};
+use crate::manifest::select::Reach;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
 use crate::render;
@@ -53,7 +54,9 @@ pub enum DriftOutput {
 
 pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let runtime = runtime()?;
-    let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, printer);
+    let select = &args.set.select;
+    let load =
+        || load_set(&args.set.paths, args.set.env.clone(), select, Reach::Dependencies, printer);
     let Some((set, connection)) =
         load_while_connecting(&runtime, global, args.set.env.as_deref(), printer, load)?
     else {

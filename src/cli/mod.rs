@@ -158,7 +158,7 @@ pub struct SetArgs {
 
     /// Only these objects and what they refer to (repeatable; `Kind/name`
     /// with `*` and `?` globs, e.g. `RoutingQueue/acme-*`). The result is
-    /// partial: prunes are left out.
+    /// partial, and says so: prunes are left out.
     #[arg(long, value_name = "KIND/NAME")]
     pub select: Vec<String>,
 
@@ -166,37 +166,47 @@ pub struct SetArgs {
     pub connect: ConnectArgs,
 }
 
-/// Load a manifest set; on problems print them (`file:line:column`) and
-/// return `None`, which the command turns into exit 1.
+/// Load a manifest set and narrow it to `--select` (reaching what the
+/// selected objects need, or for a destroy what needs them); on problems
+/// print them (`file:line:column`) and return `None`, which the command
+/// turns into exit 1.
 pub fn load_set(
     paths: &[std::path::PathBuf],
     env: Option<String>,
     select: &[String],
+    reach: crate::manifest::select::Reach,
     printer: &Printer,
 ) -> Option<crate::manifest::ManifestSet> {
-    match crate::manifest::load(paths, &crate::manifest::LoadOptions { env }) {
-        Ok(set) => {
-            validate::print_warnings(printer, &set.warnings);
-            let total = set.objects.len();
-            match set.select(select) {
-                Ok(set) => {
-                    if !select.is_empty() {
-                        printer.status(&format!(
-                            "Selected {} of {total} objects (--select and what they refer to): a partial plan, without prunes.",
-                            set.objects.iter().filter(|o| o.kind.is_org_object()).count()
-                        ));
-                    }
-                    Some(set)
-                }
-                Err(err) => {
-                    let hint = err.suggestion.as_ref().map(|s| format!("did you mean {s}?"));
-                    printer.error(&err.to_string(), &[], hint.as_deref());
-                    None
-                }
-            }
-        }
+    use crate::manifest::select::Reach;
+    let set = match crate::manifest::load(paths, &crate::manifest::LoadOptions { env }) {
+        Ok(set) => set,
         Err(err) => {
             validate::print_diagnostics(printer, &err.diagnostics);
+            return None;
+        }
+    };
+    validate::print_warnings(printer, &set.warnings);
+    // Objects in the org only: a Project or a Webhook is never planned.
+    let in_org = |set: &crate::manifest::ManifestSet| {
+        set.objects.iter().filter(|o| o.kind.is_org_object()).count()
+    };
+    let total = in_org(&set);
+    match set.select(select, reach) {
+        Ok(set) => {
+            if !select.is_empty() {
+                let with = match reach {
+                    Reach::Dependencies => "what they refer to",
+                    Reach::Dependents => "what refers to them",
+                };
+                printer.status(&format!(
+                    "Selected {} of {total} objects (--select and {with}): a partial plan, without prunes.",
+                    in_org(&set)
+                ));
+            }
+            Some(set)
+        }
+        Err(err) => {
+            printer.error(&err.to_string(), &[], err.hint().as_deref());
             None
         }
     }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary, restore_lost_secrets};
+use crate::manifest::select::Reach;
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -31,7 +32,8 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
 
     /// Plan the deletion of every declared object instead (what `gcctl
-    /// destroy` does), keeping those declared with `protect: true`.
+    /// destroy` does), keeping those declared with `protect: true`. With
+    /// --select: the selected objects and what refers to them.
     #[arg(long, conflicts_with = "prune")]
     pub destroy: bool,
 
@@ -60,7 +62,8 @@ pub struct PlanArgs {
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let runtime = runtime()?;
-    let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, printer);
+    let reach = if args.destroy { Reach::Dependents } else { Reach::Dependencies };
+    let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, reach, printer);
     let Some((set, connection)) =
         load_while_connecting(&runtime, global, args.set.env.as_deref(), printer, load)?
     else {

@@ -18,6 +18,7 @@ pub mod files;
 pub mod reference;
 pub mod schema;
 pub mod secret;
+pub mod select;
 pub mod vars;
 pub mod yaml;
 
@@ -99,62 +100,12 @@ pub struct ManifestSet {
     /// Problems that do not stop the load (an empty file named on the
     /// command line), for the commands to show.
     pub warnings: Vec<Diagnostic>,
-}
-
-/// A `--select` pattern that matched no declared object.
-#[derive(Debug, thiserror::Error)]
-#[error("--select {pattern} matches no declared object")]
-pub struct SelectError {
-    pub pattern: String,
-    /// The closest `Kind/name` declared, when one is close.
-    pub suggestion: Option<String>,
+    /// The `--select` patterns the set was narrowed to (see [`select`]);
+    /// empty: the whole set.
+    pub selected: Vec<String>,
 }
 
 impl ManifestSet {
-    /// The set narrowed to the objects matching `patterns` (`Kind/name`,
-    /// `*` and `?` globs in either part, the kind case-insensitive) and
-    /// everything they refer to, transitively; the Project's settings stay. Prunes
-    /// are dropped: everything left out would look undeclared.
-    pub fn select(mut self, patterns: &[String]) -> Result<ManifestSet, SelectError> {
-        use crate::kinds::project::glob_match;
-        if patterns.is_empty() {
-            return Ok(self);
-        }
-        let index = check::SetIndex::new(&self.objects);
-        let mut keep: BTreeSet<String> = BTreeSet::new();
-        let mut todo: Vec<&Object> = Vec::new();
-        for pattern in patterns {
-            let (kind, name) = pattern.split_once('/').unwrap_or(("*", pattern.as_str()));
-            let matched: Vec<&Object> = self
-                .objects
-                .iter()
-                .filter(|o| glob_match(&kind.to_lowercase(), &o.kind.to_string().to_lowercase()))
-                .filter(|o| glob_match(name, &o.name))
-                .collect();
-            if matched.is_empty() {
-                let ids: Vec<String> = self.objects.iter().map(Object::id).collect();
-                let suggestion = crate::suggest::closest(pattern, ids.iter().map(String::as_str))
-                    .map(str::to_string);
-                return Err(SelectError { pattern: pattern.clone(), suggestion });
-            }
-            todo.extend(matched);
-        }
-        while let Some(object) = todo.pop() {
-            if !keep.insert(object.id()) {
-                continue;
-            }
-            for reference in object.spec.references() {
-                if let crate::kinds::RefTarget::Kind(kind) = reference.target {
-                    todo.extend(index.resolve(kind, &reference.name));
-                }
-            }
-        }
-        // The Project's settings stay in `self.project`, whatever is selected.
-        self.objects.retain(|o| keep.contains(&o.id()));
-        self.project.prune.clear();
-        Ok(self)
-    }
-
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Object> {
         self.objects.iter().filter(move |o| o.kind == kind)
     }
@@ -303,6 +254,7 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         protected: BTreeSet::new(),
         skipped,
         warnings,
+        selected: Vec::new(),
     })
 }
 

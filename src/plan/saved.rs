@@ -365,6 +365,7 @@ mod tests {
             changes: Vec::new(),
             summary: super::super::Summary::default(),
             notes: Vec::new(),
+            select: Vec::new(),
         };
         let saved = SavedPlan::new(&[PathBuf::from("a"), PathBuf::from("b c")], None, plan);
         assert_eq!(

@@ -22,6 +22,9 @@ pub fn plan(plan: &Plan) -> String {
         "Target: {} `{}`{env} · {} unchanged\n",
         plan.target.kind, plan.target.location, s.no_op
     );
+    if let Some(partial) = super::partial(&plan.select, plan.destroy) {
+        let _ = writeln!(out, "> **Partial plan:** {}.\n", cell(&partial));
+    }
     for note in &plan.notes {
         let _ = writeln!(out, "> **Note:** {}\n", html(&note.message));
     }
@@ -156,6 +159,13 @@ pub fn drift(report: &DriftReport) -> String {
         "Target: {} `{}`{env} · {} in sync\n",
         report.target.kind, report.target.location, s.in_sync
     );
+    if let Some(partial) = super::partial(&report.select, false) {
+        let _ = writeln!(
+            out,
+            "> **Partial report:** {}, and undeclared objects are not looked for.\n",
+            cell(&partial)
+        );
+    }
     let noted = report.objects.iter().map(|o| (o.address(), &o.notes));
     if !report.has_drift() {
         out.push_str("**No drift.** The org matches the manifests.\n");

@@ -21,6 +21,19 @@ pub enum OutputFormat {
     Markdown,
 }
 
+/// What a plan narrowed by `--select` leaves out, in words (`None`: the
+/// whole set was planned).
+pub fn partial(select: &[String], destroy: bool) -> Option<String> {
+    if select.is_empty() {
+        return None;
+    }
+    let reach = if destroy { "what refers to them" } else { "what they refer to" };
+    Some(format!(
+        "only --select {} and {reach}; other declared objects and prunes are left out",
+        select.join(", ")
+    ))
+}
+
 /// A value as one line of JSON; strings without quotes are ambiguous, so
 /// they keep theirs.
 pub fn inline(value: Option<&Value>) -> String {

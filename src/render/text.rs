@@ -19,6 +19,10 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
     let what = if plan.destroy { "gcctl destroy plan" } else { "gcctl plan" };
     let header = format!("{what} for {}{env}", plan.target.describe());
     let _ = writeln!(out, "{}", printer.paint_stdout(&header, Role::Heading));
+    if let Some(partial) = super::partial(&plan.select, plan.destroy) {
+        let _ =
+            writeln!(out, "{} {partial}.", printer.paint_stdout("Partial plan:", Role::Heading));
+    }
     // Changes, and unchanged objects with something to know (a web messaging
     // configuration's unpublished draft), in plan order.
     let shown: Vec<&Change> =
@@ -225,6 +229,10 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
     let env =
         report.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
     let _ = writeln!(out, "Target: {}{env}", report.target.describe());
+    if let Some(partial) = super::partial(&report.select, false) {
+        let heading = printer.paint_stdout("Partial report:", Role::Heading);
+        let _ = writeln!(out, "{heading} {partial}, and undeclared objects are not looked for.");
+    }
     let s = &report.summary;
     // In-sync objects show only when there is something to know about them.
     let noted =

@@ -16,6 +16,7 @@ mod props;
 mod prune;
 mod saved;
 mod secrets;
+mod select;
 mod soak;
 
 use std::path::Path;

@@ -22,6 +22,9 @@ struct JsonReport {
     inputs_digest: String,
     include_unmanaged: bool,
     fail_on_unmanaged: bool,
+    /// Present only for a partial report: the `--select` patterns.
+    #[serde(default)]
+    select: Vec<String>,
     objects: Vec<JsonDeclared>,
     unmanaged: Vec<JsonUnmanaged>,
     summary: JsonSummary,
@@ -193,6 +196,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{digest}");
     assert!(report.include_unmanaged);
     assert!(!report.fail_on_unmanaged);
+    assert!(report.select.is_empty(), "a whole report");
     assert_eq!(
         report.summary,
         JsonSummary {

@@ -26,6 +26,9 @@ struct JsonPlan {
     /// Present only when not empty: what gcctl deliberately leaves alone.
     #[serde(default)]
     notes: Vec<JsonNote>,
+    /// Present only for a partial plan: the `--select` patterns.
+    #[serde(default)]
+    select: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
