@@ -241,7 +241,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let scope = ReadScope { caller: true, ..ReadScope::default() };
         let read = Box::pin(plan::read(&connection.client, &set, &scope));
         let live = with_read_progress(&connection.client, printer, read).await?;
-        crate::cli::check_environment_org(&set, &live, global)?;
+        crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let mut plan = if destroy {
             plan::build_destroy(&set, &live, target)?

@@ -74,6 +74,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             )
         });
         let (live, org) = with_read_progress(&connection.client, printer, read).await?;
+        crate::cli::check_environment_org(&set, org.as_ref(), global)?;
         let target = connection.target.clone().with_org(org.as_ref());
         let plan = plan::build(&set, &live, target)?;
         let options = DriftOptions {

@@ -239,10 +239,11 @@ pub fn restore_lost_secrets(
 
 /// The org the credentials reach must be the one the selected environment
 /// declares (its `org.id` / `org.name` in the Project), checked before any
-/// change; `--sandbox` is one org for every environment, so not there.
+/// change or report (plan, apply, destroy, drift); `--sandbox` is one org
+/// for every environment, so not there.
 pub fn check_environment_org(
     set: &crate::manifest::ManifestSet,
-    live: &crate::plan::LiveOrg,
+    reached: Option<&crate::plan::OrgIdentity>,
     global: &GlobalArgs,
 ) -> anyhow::Result<()> {
     let Some(declared) = set.project.org_for(set.env.as_deref()) else { return Ok(()) };
@@ -250,7 +251,7 @@ pub fn check_environment_org(
         return Ok(());
     }
     let env = set.env.as_deref().unwrap_or_default();
-    let Some(reached) = &live.org else {
+    let Some(reached) = reached else {
         return Err(hinted(
             format!(
                 "cannot tell which org the credentials reach, so environment `{env}` cannot be checked"

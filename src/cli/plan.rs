@@ -74,7 +74,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let scope = ReadScope { caller: true, ..ReadScope::default() };
         let read = Box::pin(plan::read(&connection.client, &set, &scope));
         let live = with_read_progress(&connection.client, printer, read).await?;
-        crate::cli::check_environment_org(&set, &live, global)?;
+        crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let plan = if args.destroy {
             plan::build_destroy(&set, &live, target)?
