@@ -93,6 +93,9 @@ pub struct ApplySettings {
     pub journal: Option<journal::CreateJournal>,
     /// Stops the run when triggered (see [`Interrupt`]).
     pub interrupt: Interrupt,
+    /// The `gcctl plan` command for this run's org and manifests, as hints
+    /// show it (see `plan::saved::RunCommand`); `None`: plain `gcctl plan`.
+    pub plan_command: Option<String>,
 }
 
 impl ApplySettings {
@@ -358,7 +361,8 @@ pub async fn execute(
     let run = Run { ctx: &ctx, parallelism: settings.parallelism, interrupt: &settings.interrupt };
     run_graph(&upserts, &run, events, &mut summary).await;
     if !settings.interrupt.is_set() {
-        check_duplicates(&plan, &ctx, events, &mut summary).await;
+        let replan = settings.plan_command.as_deref().unwrap_or("gcctl plan");
+        check_duplicates(&plan, &ctx, replan, events, &mut summary).await;
     }
     // Deletes last, dependents before what they depend on.
     deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
@@ -379,6 +383,7 @@ pub async fn execute(
 async fn check_duplicates(
     plan: &Plan,
     ctx: &OpContext<'_>,
+    replan: &str,
     events: &mpsc::UnboundedSender<Event>,
     summary: &mut ApplySummary,
 ) {
@@ -397,10 +402,9 @@ async fn check_duplicates(
                             change.address()
                         ),
                         causes: crate::render::error_chain(&err),
-                        hint: Some(
-                            "run `gcctl plan`: it refuses to plan while a name has two objects"
-                                .into(),
-                        ),
+                        hint: Some(format!(
+                            "run `{replan}`: it refuses to plan while a name has two objects"
+                        )),
                     };
                     send(events, summary, failure_event(change, failure, None));
                 }
@@ -450,7 +454,7 @@ async fn check_duplicates(
                 ),
                 causes: vec![format!("seen in GET {collection}")],
                 hint: Some(format!(
-                    "keep one and delete the others (DELETE {collection}/ID); until then `gcctl plan` refuses to choose between them"
+                    "keep one and delete the others (DELETE {collection}/ID); until then `{replan}` refuses to choose between them"
                 )),
             };
             send(events, summary, failure_event(change, failure, created));

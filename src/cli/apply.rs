@@ -11,7 +11,7 @@ use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set, restore_lost_secrets};
 use crate::manifest::select::Reach;
-use crate::plan::saved::SavedPlan;
+use crate::plan::saved::{RunCommand, SavedPlan};
 use crate::plan::{self, Action, Plan, ReadScope};
 use crate::printer::{Printer, Role};
 use crate::render;
@@ -225,6 +225,21 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         Some(saved) => saved.plan.prune,
         None => args.prune,
     };
+    let rerun = match &saved {
+        Some(saved) => RunCommand {
+            secrets_dir: args.secrets_dir.clone().or_else(|| saved.secrets_dir.clone()),
+            ..saved.run_command()
+        },
+        None => RunCommand {
+            sandbox: global.sandbox,
+            paths: paths.clone(),
+            environment: env_name.clone(),
+            select: select.clone(),
+            secrets_dir: args.secrets_dir.clone(),
+            prune,
+            destroy,
+        },
+    };
     // One apply per org at a time: the lock is held from before the read
     // until the run ends (see `apply::lock`).
     let lock = runtime.block_on(async {
@@ -270,6 +285,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             own_client_id: connection.client.own_client_id(),
             journal: Some(lock.journal()),
             interrupt: apply::Interrupt::default(),
+            plan_command: Some(rerun.plan(None)),
         };
         show_plan(&plan, args, printer)?;
         let effective = apply::effective(&plan, &settings);
@@ -279,7 +295,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         }
         // Everything checkable is checked before asking, and before any change.
         let secrets = apply::preflight(&plan, &set, &settings, &|k| std::env::var(k).ok())?;
-        confirm(args, printer)?;
+        confirm(args, &rerun, printer)?;
         // The first Ctrl-C (or SIGTERM) stops the run gracefully; a second exits at once.
         let watcher = tokio::spawn(watch_interrupts(settings.interrupt.clone(), printer.clone()));
         let (sender, receiver) = mpsc::unbounded_channel();
@@ -321,15 +337,31 @@ fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result
     Ok(())
 }
 
-/// Ask on a terminal; refuse without one unless --auto-approve.
-fn confirm(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
+/// Ask on a terminal; refuse without one unless --auto-approve, with the
+/// commands that would run this apply without asking, as they are.
+fn confirm(args: &ApplyArgs, rerun: &RunCommand, printer: &Printer) -> anyhow::Result<()> {
     if args.auto_approve {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
+        let hint = match &args.plan {
+            Some(path) => format!(
+                "review the plan above, then run `{} --auto-approve`",
+                rerun.apply_saved(path)
+            ),
+            None => {
+                let file = std::path::Path::new("plan.json");
+                format!(
+                    "review the plan above, then run `{}`; in CI, save a plan for review with `{}` and apply it with `{} --auto-approve`",
+                    rerun.apply(),
+                    rerun.plan(Some(file)),
+                    rerun.apply_saved(file)
+                )
+            }
+        };
         return Err(hinted(
             "refusing to apply without confirmation: there is no terminal to ask on",
-            "review the plan, then pass --auto-approve (in CI, apply a reviewed saved plan: gcctl apply --plan FILE --auto-approve)",
+            hint,
         ));
     }
     printer.status("Apply these changes? Only 'yes' is accepted:");

@@ -96,15 +96,28 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let saved = SavedPlan::new(&args.set.paths, args.secrets_dir.as_deref(), plan.clone())
             .with_select(&args.set.select);
         saved.write(path)?;
-        printer.status(&format!(
-            "Saved the plan to {}; apply it with `{}`.",
-            path.display(),
-            saved.apply_command(path)
-        ));
+        printer.status(&saved_message(&saved, path));
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Outcome::Changes
     } else {
         Outcome::Success
     })
+}
+
+/// Where the plan was saved and the command that applies it. A plan that
+/// makes the org issue a secret needs a `--secrets-dir` to apply: the one
+/// given to plan, or else one to choose, and the message says which.
+fn saved_message(saved: &SavedPlan, path: &std::path::Path) -> String {
+    let command = saved.apply_command(path);
+    let plan = &saved.plan;
+    let issues =
+        plan.changes.iter().any(|c| plan.runs(c) && crate::apply::secrets::yields_issued_secret(c));
+    if issues && saved.secrets_dir.is_none() {
+        return format!(
+            "Saved the plan to {}; apply it with `{command} --secrets-dir DIR`, DIR being where the OAuth client secret it issues is written (plan with --secrets-dir to have it in the plan).",
+            path.display()
+        );
+    }
+    format!("Saved the plan to {}; apply it with `{command}`.", path.display())
 }

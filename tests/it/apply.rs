@@ -9,6 +9,7 @@ mod contract;
 mod duplicates;
 mod examples;
 mod faults;
+mod hints;
 mod interrupt;
 mod lock;
 mod pool;
