@@ -195,6 +195,7 @@ pub enum ApplyOutput {
 }
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let printer = &printer.with_progress(args.output != ApplyOutput::Json);
     let saved = args.plan.as_deref().map(SavedPlan::read).transpose()?;
     let (paths, env, select) = match &saved {
         Some(saved) => (saved.paths.clone(), saved.plan.environment.clone(), saved.select.clone()),

@@ -53,6 +53,7 @@ pub enum DriftOutput {
 }
 
 pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let printer = &printer.with_progress(args.output != DriftOutput::Json);
     let runtime = runtime()?;
     let select = &args.set.select;
     let load =

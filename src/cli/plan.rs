@@ -61,6 +61,7 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let printer = &printer.with_progress(args.output != OutputFormat::Json);
     let runtime = runtime()?;
     let reach = if args.destroy { Reach::Dependents } else { Reach::Dependencies };
     let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, reach, printer);
