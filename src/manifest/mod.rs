@@ -152,6 +152,11 @@ pub struct LoadOptions {
 #[error("{} problem{} found in the manifests", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
 pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
+    /// Every object whose spec could be read, those with problems too (a
+    /// webhook whose URL is wrong), for the checks that still apply to
+    /// them: `validate --require-secrets` reports an unresolvable secret
+    /// in the same run as the other problems (see [`check_secrets`]).
+    pub objects: Vec<Object>,
 }
 
 /// A parsed document before typing.
@@ -223,8 +228,9 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     let project = load_project(&raw, &mut diags);
     let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
     let mut objects = Vec::new();
+    let mut rejected = Vec::new();
     for doc in raw.into_iter().filter(|d| d.kind != Kind::Project) {
-        if let Some(object) = type_document(doc, &vars, &mut diags) {
+        if let Some(object) = type_document(doc, &vars, &mut diags, &mut rejected) {
             objects.push(object);
         }
     }
@@ -244,7 +250,9 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     let (warnings, errors): (Vec<Diagnostic>, Vec<Diagnostic>) =
         diags.into_iter().partition(|d| d.severity == diag::Severity::Warning);
     if !errors.is_empty() {
-        return Err(LoadError { diagnostics: errors.into_iter().chain(warnings).collect() });
+        objects.append(&mut rejected);
+        let diagnostics = errors.into_iter().chain(warnings).collect();
+        return Err(LoadError { diagnostics, objects });
     }
     Ok(ManifestSet {
         objects,
@@ -430,10 +438,13 @@ fn select_environment(
     }
 }
 
+/// Substitute, type and check one document: the object when it has no
+/// error; else `None`, and the object in `rejected` if its spec was read.
 fn type_document(
     mut doc: RawDoc,
     vars: &BTreeMap<String, String>,
     diags: &mut Vec<Diagnostic>,
+    rejected: &mut Vec<Object>,
 ) -> Option<Object> {
     let unknown = vars::substitute(&mut doc.node, vars);
     let had_unknown = !unknown.is_empty();
@@ -452,19 +463,35 @@ fn type_document(
                 .with_hint(hint),
         );
     }
-    let mut object = type_node(&doc.file, doc.node, doc.kind, diags)?;
-    if had_unknown {
+    let (mut object, clean) = read_node(&doc.file, doc.node, doc.kind, diags)?;
+    if had_unknown || !clean {
+        rejected.push(object);
         return None;
     }
     let cx = FileContext { manifest: &object.file, doc: &object.doc, vars };
     let problems = object.spec.resolve_files(&cx);
     let failed = problems.iter().any(|d| d.severity == diag::Severity::Error);
     diags.extend(problems);
-    (!failed).then_some(object)
+    if failed {
+        rejected.push(object);
+        return None;
+    }
+    Some(object)
 }
 
 /// Deserialize metadata, spec and the object options of one document.
 fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -> Option<Object> {
+    read_node(file, node, kind, diags).and_then(|(object, clean)| clean.then_some(object))
+}
+
+/// As [`type_node`], but the object whose spec was read is returned even
+/// with errors, with whether it has none.
+fn read_node(
+    file: &Path,
+    node: Node,
+    kind: Kind,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Object, bool)> {
     let before = diags.len();
     let (name, labels) = read_metadata(file, &node, diags)?;
     let protect = match node.get("protect") {
@@ -528,7 +555,7 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
     }
     // Warnings (an unknown permission) keep the object.
     let clean = diags[before..].iter().all(|d| d.severity == diag::Severity::Warning);
-    clean.then(|| Object {
+    let object = Object {
         kind,
         name,
         labels,
@@ -538,7 +565,8 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
         file: file.to_path_buf(),
         loc: node.loc,
         doc: Arc::new(node),
-    })
+    };
+    Some((object, clean))
 }
 
 fn read_metadata(
@@ -636,19 +664,23 @@ fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> V
     pointers
 }
 
-/// Resolve every secret the set references: unresolvable ones are
+/// Resolve every secret the objects reference: unresolvable ones are
 /// diagnostics when `require` is set; resolvable ones are checked against the
 /// kind's limits (webhook secrets need at least 16 characters). Messages name
 /// the variable or file, never the value.
 pub fn check_secrets(
-    set: &ManifestSet,
+    objects: &[Object],
     env: &dyn Fn(&str) -> Option<String>,
     require: bool,
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for object in &set.objects {
+    for object in objects {
         let base = object.file.parent().unwrap_or_else(|| Path::new("."));
         for (pointer, input) in object.spec.secrets() {
+            // A literal is an error of the load already (it never resolves here).
+            if let secret::SecretInput::Literal(_) = input {
+                continue;
+            }
             let loc = locate(&object.doc, &pointer);
             match input.resolve(base, env) {
                 Ok(secret) => {
