@@ -1,11 +1,12 @@
 //! Markdown output of a plan, fit to paste into a pull-request comment: a
 //! summary line, a table of objects that change, and a collapsible table of
 //! field changes per object. Values are escaped for tables; multi-line
-//! strings also get a line-by-line `diff` block.
+//! strings also get a line-by-line `diff` block, and lists an item-by-item
+//! one.
 
 use std::fmt::Write;
 
-use super::{inline, multiline, write_only_note};
+use super::{Items, inline, multiline, write_only_note};
 use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, FieldChange, Plan};
 
@@ -61,6 +62,7 @@ pub fn plan(plan: &Plan) -> String {
         let mut diffs = String::new();
         for field in &change.fields {
             let (before, after) = values(field);
+            let items = Items::of(field.before.as_ref(), field.after.as_ref());
             let texts = (multiline(field.before.as_ref()), multiline(field.after.as_ref()));
             match (texts, field.sensitive) {
                 // Multi-line values: their line diff below, not escaped strings.
@@ -82,6 +84,17 @@ pub fn plan(plan: &Plan) -> String {
                         field.pointer
                     );
                     diff_block(&mut diffs, &field.pointer, "", new);
+                }
+                // Lists: item by item below, not two whole arrays.
+                _ if change.action != Action::Create && !field.sensitive && items.is_some() => {
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | {} | {}, diff below |",
+                        field.pointer,
+                        count_items(field.before.as_ref()),
+                        count_items(field.after.as_ref())
+                    );
+                    items_block(&mut diffs, &field.pointer, items.as_ref());
                 }
                 _ => {
                     let _ = writeln!(
@@ -117,6 +130,26 @@ fn diff_block(out: &mut String, pointer: &str, old: &str, new: &str) {
         }
     }
     let _ = writeln!(out, "{fence}");
+}
+
+/// A list change item by item in a fenced `diff` block (see [`Items`]):
+/// `-` the items that go, `+` those that come, and how many stay.
+fn items_block(out: &mut String, pointer: &str, items: Option<&Items<'_>>) {
+    let Some(items) = items else { return };
+    let lines = items.lines();
+    let longest = |s: &str| s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(lines.iter().map(|(_, t)| longest(t)).max().unwrap_or(0).max(2) + 1);
+    let _ = write!(out, "\n`{pointer}`:\n\n{fence}diff\n");
+    for (sign, text) in lines {
+        let _ = writeln!(out, "{sign} {text}");
+    }
+    let _ = writeln!(out, "{fence}");
+}
+
+/// `3 items` for a list (`0 items` when not set), for a table cell.
+fn count_items(value: Option<&serde_json::Value>) -> String {
+    let n = value.and_then(serde_json::Value::as_array).map_or(0, Vec::len);
+    format!("{n} item{}", if n == 1 { "" } else { "s" })
 }
 
 /// The before and after cells of a field; write-only values are never shown.
@@ -226,6 +259,18 @@ pub fn drift(report: &DriftReport) -> String {
                 );
                 // Live (-) against declared (+), as a plan would change it.
                 diff_block(&mut diffs, &field.pointer, live, declared);
+                continue;
+            }
+            let items = Items::of(field.live.as_ref(), field.declared.as_ref());
+            if let (false, Some(_)) = (field.write_only, &items) {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {}, diff below | {} |",
+                    cell(&field.pointer),
+                    count_items(field.declared.as_ref()),
+                    count_items(field.live.as_ref())
+                );
+                items_block(&mut diffs, &field.pointer, items.as_ref());
                 continue;
             }
             let _ = writeln!(

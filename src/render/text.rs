@@ -5,11 +5,8 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use super::{inline, multiline, write_only_note};
 use crate::drift::{DriftReport, DriftStatus};
-use crate::plan::diff::equivalent;
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
 
@@ -182,43 +179,32 @@ fn write_line_diff(out: &mut String, old: &str, new: &str, printer: &Printer) {
     }
 }
 
-/// A change between two non-empty lists that adds or removes items, item by
-/// item: `-` the items that go, `+` those that come, and how many stay (a
-/// queue's members: one line per agent, not two lists of all of them).
-/// Returns false when nothing is added or removed (only the order changed),
+/// A list change item by item (see [`super::Items`]), eight columns in
+/// under the field: a queue's members read one line per agent, not two
+/// lists of all of them. Returns false when the field is not such a change,
 /// for the plain `before -> after` line.
 fn render_items(out: &mut String, field: &FieldChange, printer: &Printer) -> bool {
-    let (Some(Value::Array(before)), Some(Value::Array(after))) = (&field.before, &field.after)
-    else {
+    let Some(items) = super::Items::of(field.before.as_ref(), field.after.as_ref()) else {
         return false;
     };
-    if before.is_empty() || after.is_empty() {
-        return false;
-    }
-    let absent = |item: &Value, list: &[Value]| !list.iter().any(|x| equivalent(item, x));
-    let removed: Vec<&Value> = before.iter().filter(|item| absent(item, after)).collect();
-    let added: Vec<&Value> = after.iter().filter(|item| absent(item, before)).collect();
-    if removed.is_empty() && added.is_empty() {
-        return false;
-    }
-    let added_count = added.len();
     let _ = writeln!(
         out,
         "{}",
         printer.paint_stdout(&format!("    ~ {}:", field.pointer), Role::Change)
     );
-    for (sign, role, items) in [("-", Role::Remove, removed), ("+", Role::Add, added)] {
-        for item in items {
-            let line = format!("        {sign} {item}");
-            let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
-        }
-    }
-    let kept = after.len() - added_count;
-    if kept > 0 {
-        let line = format!("          ({kept} unchanged)");
-        let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Dim));
-    }
+    write_items(out, &items, printer);
     true
+}
+
+fn write_items(out: &mut String, items: &super::Items<'_>, printer: &Printer) {
+    for (sign, text) in items.lines() {
+        let (line, role) = match sign {
+            '-' => (format!("        - {text}"), Role::Remove),
+            '+' => (format!("        + {text}"), Role::Add),
+            _ => (format!("          {text}"), Role::Dim),
+        };
+        let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
+    }
 }
 
 /// Human output of a drift report: one block per drifted, missing or
@@ -267,6 +253,13 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
                 let line = format!("    ~ {}: live (-) against declared (+):", field.pointer);
                 let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
                 write_line_diff(&mut out, live, declared, printer);
+                continue;
+            }
+            let items = super::Items::of(field.live.as_ref(), field.declared.as_ref());
+            if let (false, Some(items)) = (field.write_only, items) {
+                let line = format!("    ~ {}: live (-) against declared (+):", field.pointer);
+                let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+                write_items(&mut out, &items, printer);
                 continue;
             }
             let line = if field.write_only {

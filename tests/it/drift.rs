@@ -172,7 +172,8 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "- OAuthClient/acme-bot-connector \"Acme Bot Connector\" is missing from the org",
         "? RoutingQueue \"Acme Rogue\" is not declared in the manifests (id ",
         "inside a prune scope: apply --prune would delete it",
-        "/members: declared [{\"email\":\"alice@sandbox.gcctl.example\"},{\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}], live [{\"email\":\"alice@sandbox.gcctl.example\"}]",
+        // A list item by item, live (-) against declared (+), as plan shows it.
+        "    ~ /members: live (-) against declared (+):\n        + {\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}\n          (1 unchanged)\n",
         "Drift: 2 drifted, 1 missing, 1 unmanaged (and 1 outside prune scopes, not counted) (9 in sync).",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
@@ -256,6 +257,9 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "| unmanaged (outside prune scopes) | `RoutingQueue/Other Team` | Other Team | |",
         "| `/mediaSettings/message/alertingTimeoutSeconds` | `30` | `12` |",
         "| `/webhook/signatureSecretVersion` | `(write-only)` | `(write-only, differs)` |",
+        // A list item by item, in a diff block below the table.
+        "| `/members` | 2 items, diff below | 1 item |",
+        "`/members`:\n\n```diff\n+ {\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}\n  (1 unchanged)\n```\n",
     ] {
         assert!(markdown.contains(expected), "missing `{expected}` in\n{markdown}");
     }
@@ -268,6 +272,10 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
     assert_eq!((suites.tests, suites.failures), (13, 4));
     assert!(!xml.contains("Other Team"), "{xml}");
+    assert!(
+        xml.contains("/members: live (-) against declared (+):\n  + {\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}\n    (1 unchanged)"),
+        "{xml}"
+    );
     // Asked to, it fails too.
     let (code, xml) =
         drift(&ctx, &["--include-unmanaged", "--fail-on-unmanaged", "--output", "junit"]);
