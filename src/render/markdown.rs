@@ -202,6 +202,11 @@ pub fn drift(report: &DriftReport) -> String {
     let noted = report.objects.iter().map(|o| (o.address(), &o.notes));
     if !report.has_drift() {
         out.push_str("**No drift.** The org matches the manifests.\n");
+        // Undeclared objects outside prune scopes: listed, not counted.
+        if !report.unmanaged.is_empty() {
+            out.push_str("\n| status | object | org name | fields |\n|---|---|---|---|\n");
+            write_unmanaged(&mut out, report);
+        }
         write_notes(&mut out, noted);
         return out;
     }
@@ -221,19 +226,7 @@ pub fn drift(report: &DriftReport) -> String {
             cell(&object.org_name)
         );
     }
-    for object in &report.unmanaged {
-        let status = if object.in_prune_scope {
-            "unmanaged (in prune scope)"
-        } else {
-            "unmanaged (outside prune scopes)"
-        };
-        let _ = writeln!(
-            out,
-            "| {status} | `{}` | {} | |",
-            cell(&object.address()),
-            cell(&object.org_name)
-        );
-    }
+    write_unmanaged(&mut out, report);
     write_notes(&mut out, noted);
     for object in differing.iter().filter(|o| !o.fields.is_empty()) {
         let _ = write!(
@@ -285,6 +278,23 @@ pub fn drift(report: &DriftReport) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// A table row per undeclared live object the report lists.
+fn write_unmanaged(out: &mut String, report: &DriftReport) {
+    for object in &report.unmanaged {
+        let status = if object.in_prune_scope {
+            "unmanaged (in prune scope)"
+        } else {
+            "unmanaged (outside prune scopes)"
+        };
+        let _ = writeln!(
+            out,
+            "| {status} | `{}` | {} | |",
+            cell(&object.address()),
+            cell(&object.org_name)
+        );
+    }
 }
 
 /// A list of notes, one line each (the object's address in code, then the

@@ -209,7 +209,9 @@ fn write_items(out: &mut String, items: &super::Items<'_>, printer: &Printer) {
 
 /// Human output of a drift report: one block per drifted, missing or
 /// unmanaged object (declared value against live value per field), then a
-/// summary line. Every line carries a `~`, `-` or `?` marker.
+/// summary line. Every line carries a `~`, `-` or `?` marker. Undeclared
+/// objects outside prune scopes (`--include-unmanaged`) are listed even
+/// when nothing counts as drift.
 pub fn drift(report: &DriftReport, printer: &Printer) -> String {
     let mut out = String::new();
     let env =
@@ -229,9 +231,17 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
             let _ = writeln!(out, "\n{} is in sync", printer.paint_stdout(&head, Role::Dim));
             write_notes(&mut out, &object.notes, printer);
         }
+        write_unmanaged(&mut out, report, printer);
+        let outside = match s.unmanaged_outside_scopes {
+            0 => String::new(),
+            1 => "; 1 undeclared object outside every prune scope is listed, not counted".into(),
+            n => format!(
+                "; {n} undeclared objects outside every prune scope are listed, not counted"
+            ),
+        };
         let _ = writeln!(
             out,
-            "\nNo drift. The org matches the manifests ({} object{}).",
+            "\nNo drift. The org matches the manifests ({} object{}){outside}.",
             s.in_sync,
             if s.in_sync == 1 { "" } else { "s" }
         );
@@ -248,47 +258,10 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         let _ = writeln!(out, "\n{} {what}{id}", printer.paint_stdout(&head, role));
         write_notes(&mut out, &object.notes, printer);
         for field in &object.fields {
-            let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
-            if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
-                let line = format!("    ~ {}: live (-) against declared (+):", field.pointer);
-                let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
-                write_line_diff(&mut out, live, declared, printer);
-                continue;
-            }
-            let items = super::Items::of(field.live.as_ref(), field.declared.as_ref());
-            if let (false, Some(items)) = (field.write_only, items) {
-                let line = format!("    ~ {}: live (-) against declared (+):", field.pointer);
-                let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
-                write_items(&mut out, &items, printer);
-                continue;
-            }
-            let line = if field.write_only {
-                format!("    ~ {}: (write-only) differs from the declared version", field.pointer)
-            } else {
-                format!(
-                    "    ~ {}: declared {}, live {}",
-                    field.pointer,
-                    inline(field.declared.as_ref()),
-                    inline(field.live.as_ref())
-                )
-            };
-            let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+            write_drifted_field(&mut out, field, printer);
         }
     }
-    for object in &report.unmanaged {
-        let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-        let scope = if object.in_prune_scope {
-            ", inside a prune scope: apply --prune would delete it"
-        } else {
-            ", outside every prune scope"
-        };
-        let head = format!("? {} \"{}\"", object.kind, object.org_name);
-        let _ = writeln!(
-            out,
-            "\n{} is not declared in the manifests{id}{scope}",
-            printer.paint_stdout(&head, Role::Warning)
-        );
-    }
+    write_unmanaged(&mut out, report, printer);
     let mut unmanaged = format!(", {} unmanaged", s.unmanaged);
     if report.include_unmanaged {
         let counted = if report.fail_on_unmanaged { "" } else { ", not counted" };
@@ -306,4 +279,52 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         s.in_sync
     );
     out
+}
+
+/// One drifted field: a line diff for multi-line strings, an item diff for
+/// lists (live `-` against declared `+`), else `declared X, live Y`.
+fn write_drifted_field(out: &mut String, field: &crate::drift::DriftedField, printer: &Printer) {
+    let heading = format!("    ~ {}: live (-) against declared (+):", field.pointer);
+    let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
+    if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
+        let _ = writeln!(out, "{}", printer.paint_stdout(&heading, Role::Change));
+        write_line_diff(out, live, declared, printer);
+        return;
+    }
+    let items = super::Items::of(field.live.as_ref(), field.declared.as_ref());
+    if let (false, Some(items)) = (field.write_only, items) {
+        let _ = writeln!(out, "{}", printer.paint_stdout(&heading, Role::Change));
+        write_items(out, &items, printer);
+        return;
+    }
+    let line = if field.write_only {
+        format!("    ~ {}: (write-only) differs from the declared version", field.pointer)
+    } else {
+        format!(
+            "    ~ {}: declared {}, live {}",
+            field.pointer,
+            inline(field.declared.as_ref()),
+            inline(field.live.as_ref())
+        )
+    };
+    let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+}
+
+/// A `?` block per undeclared live object the report lists, saying whether
+/// `apply --prune` would delete it.
+fn write_unmanaged(out: &mut String, report: &DriftReport, printer: &Printer) {
+    for object in &report.unmanaged {
+        let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+        let scope = if object.in_prune_scope {
+            ", inside a prune scope: apply --prune would delete it"
+        } else {
+            ", outside every prune scope"
+        };
+        let head = format!("? {} \"{}\"", object.kind, object.org_name);
+        let _ = writeln!(
+            out,
+            "\n{} is not declared in the manifests{id}{scope}",
+            printer.paint_stdout(&head, Role::Warning)
+        );
+    }
 }

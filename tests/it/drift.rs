@@ -350,6 +350,55 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }
 
+/// Undeclared objects outside every prune scope are no drift (exit 0), but
+/// `--include-unmanaged` lists them in every format, not only in JSON.
+#[test]
+fn objects_outside_prune_scopes_alone_are_listed_without_drift() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    let manifests = repo_root().join("manifests");
+    let apply =
+        ctx.run(&["apply", "--auto-approve", "--secrets-dir", "s", manifests.to_str().unwrap()]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+    let answer = live.block_on(live.org.post(QUEUES, json!({"name": "Other Team"})));
+    assert_eq!(answer.status, 200);
+
+    let (code, text) = drift(&ctx, &["--include-unmanaged"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("? RoutingQueue \"Other Team\" is not declared in the manifests (id "),
+        "{text}"
+    );
+    assert!(text.contains("), outside every prune scope\n"), "{text}");
+    assert!(
+        text.contains("No drift. The org matches the manifests (12 objects); 1 undeclared object outside every prune scope is listed, not counted."),
+        "{text}"
+    );
+    let (code, markdown) = drift(&ctx, &["--include-unmanaged", "--output", "markdown"]);
+    assert_eq!(code, 0, "{markdown}");
+    assert!(markdown.contains("**No drift.** The org matches the manifests."), "{markdown}");
+    assert!(
+        markdown.contains(
+            "| unmanaged (outside prune scopes) | `RoutingQueue/Other Team` | Other Team | |"
+        ),
+        "{markdown}"
+    );
+    let (code, json_text) = drift(&ctx, &["--include-unmanaged", "--output", "json"]);
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(report["unmanaged"][0]["org_name"], json!("Other Team"));
+    // Without the flag they are not looked for; with --fail-on-unmanaged they count.
+    let (code, text) = drift(&ctx, &[]);
+    assert_eq!(code, 0);
+    assert!(!text.contains("Other Team"), "{text}");
+    let (code, text) = drift(&ctx, &["--include-unmanaged", "--fail-on-unmanaged"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Other Team"), "{text}");
+}
+
 #[test]
 fn ci_recipes_are_yaml_and_run_plan_apply_and_drift() {
     for (file, comment, install) in [
