@@ -86,6 +86,13 @@ const QUEUES: &str = "/api/v2/routing/queues";
 const INTEGRATIONS: &str = "/api/v2/conversations/messaging/integrations/open";
 const CLIENTS: &str = "/api/v2/oauth/clients";
 
+/// The plan snapshots' filters (ids, times, digests), and the sandbox's port.
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = crate::plan::settings();
+    settings.add_filter(r"http://127\.0\.0\.1:\d+", "[SANDBOX]");
+    settings
+}
+
 /// Run `gcctl drift` on the sample manifests; return (exit code, stdout).
 fn drift(ctx: &TestContext, extra: &[&str]) -> (i32, String) {
     let manifests = repo_root().join("manifests");
@@ -180,6 +187,14 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     }
     let other = text.lines().find(|l| l.contains("\"Other Team\"")).expect("Other Team listed");
     assert!(other.ends_with("outside every prune scope"), "{other}");
+    // What users see, reviewed: exit code, stdout and stderr, text and Markdown.
+    let manifests = repo_root().join("manifests");
+    let manifests = manifests.to_str().unwrap();
+    for (name, format) in [("drift_text", "text"), ("drift_markdown", "markdown")] {
+        let args = ["drift", manifests, "--include-unmanaged", "--output", format];
+        let shown = crate::common::render(&ctx.run(&args), &[(&repo_root(), "[REPO]")]);
+        snapshot_settings().bind(|| insta::assert_snapshot!(name, shown));
+    }
 
     // JSON: the versioned contract, read back with unknown fields denied.
     let (code, json_text) = drift(&ctx, &["--include-unmanaged", "--output", "json"]);
