@@ -21,7 +21,7 @@ use crate::render;
 /// delete objects in dependency order. Safe to re-run after any failure.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  gcctl --sandbox apply --auto-approve --secrets-dir .gcctl/secrets manifests/\n  gcctl plan manifests/ --env prod --out plan.json && gcctl apply --plan plan.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+    after_help = "Examples:\n  gcctl --sandbox apply --auto-approve --secrets-dir .gcctl/secrets manifests/\n  gcctl plan manifests/ --env prod --out plan.json\n  gcctl apply --plan plan.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
 )]
 pub struct ApplyArgs {
     /// Manifest files or directories, read together as one set.
@@ -115,7 +115,7 @@ pub struct ApplyArgs {
 /// --out FILE` saves the same plan for `gcctl apply --plan FILE`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  gcctl destroy manifests/ --env preview-42\n  gcctl plan --destroy manifests/ --out destroy.json && gcctl apply --plan destroy.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+    after_help = "Examples:\n  gcctl destroy manifests/ --env preview-42\n  gcctl plan --destroy manifests/ --out destroy.json\n  gcctl apply --plan destroy.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
 )]
 pub struct DestroyArgs {
     /// Manifest files or directories, read together as one set.
