@@ -121,6 +121,20 @@ pub struct ConnectArgs {
     pub max_tokens: Option<u16>,
 }
 
+/// `-v` on a command that talks to no org (validate, schema, man,
+/// completion): accepted as everywhere, so that scripts may pass it to
+/// every command, but its help says what it does here, not what it does
+/// for API requests. It shares the global flag's id, so clap does not add
+/// the global one to these commands, and its count reaches
+/// [`GlobalArgs::verbose`] all the same.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OfflineVerbose {
+    /// Accepted as on every command (-v, -vv); this command sends no API
+    /// request, so there is nothing more to log.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests offline: syntax, fields, limits, references, secrets.

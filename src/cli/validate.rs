@@ -38,6 +38,8 @@ pub struct ValidateArgs {
     /// stdout and nothing on stderr.
     #[arg(long, short, value_enum, default_value_t = ValidateFormat::Text)]
     pub output: ValidateFormat,
+    #[command(flatten)]
+    pub verbose: crate::cli::OfflineVerbose,
 }
 
 /// The output formats of `validate`.

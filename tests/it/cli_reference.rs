@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use clap::CommandFactory as _;
 use serde_json::Value;
 
-use crate::common::{TestContext, repo_root, stdout};
+use crate::common::{TestContext, repo_root, stderr, stdout};
 
 /// `build.rs`, compiled as a module so its date arithmetic can be tested.
 #[allow(dead_code)]
@@ -198,6 +198,17 @@ fn release_workflow_builds_every_target_on_version_tags() {
 /// pasted (never wrapped); only the subcommands that talk to an org take
 /// `--sandbox` and `--rate-limit`, and their help names the
 /// `GENESYSCLOUD_*` variables.
+/// `-v` is accepted by the offline commands, on either side of the command
+/// name, as before their help said what it does there.
+#[test]
+fn offline_commands_accept_verbose() {
+    let ctx = TestContext::new();
+    for args in [&["-v", "schema"][..], &["schema", "-vv"], &["completion", "-v", "bash"]] {
+        let output = ctx.run(args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+    }
+}
+
 #[test]
 fn every_subcommand_help_is_reviewed() {
     let ctx = TestContext::new();
@@ -224,6 +235,11 @@ fn every_subcommand_help_is_reviewed() {
         assert_eq!(option("--rate-limit"), connects, "{name}:\n{help}");
         if connects {
             assert!(help.contains("GENESYSCLOUD_OAUTHCLIENT_ID"), "{name}:\n{help}");
+        }
+        // Commands that talk to no org say so of -v, rather than promise API logs.
+        if ["validate", "schema", "man", "completion"].contains(&leaf) {
+            assert!(!help.contains("every API request"), "{name}:\n{help}");
+            assert!(help.contains("sends no API request"), "{name}:\n{help}");
         }
     }
 }
