@@ -155,7 +155,7 @@ fn reading(printer: &Printer, connection: &Connection) {
 }
 
 /// Run a read of the org; on a terminal (with progress allowed, as for
-/// [`reading`]), a read that takes more than two seconds reports how far it
+/// `reading`), a read that takes more than two seconds reports how far it
 /// got every two seconds (requests sent so far, elapsed time), so a slow
 /// org never leaves the terminal blank.
 pub async fn with_read_progress<F: std::future::Future>(
