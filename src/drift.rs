@@ -42,6 +42,12 @@ pub struct DriftReport {
     pub include_unmanaged: bool,
     /// Whether those count as drift.
     pub fail_on_unmanaged: bool,
+    /// The `--select` patterns the report was narrowed to: a partial
+    /// report, of the selected objects and what they refer to, with no
+    /// unmanaged objects (everything left out would look undeclared).
+    /// Absent: the whole set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub select: Vec<String>,
     /// Every declared org object, in sync or not, in plan order.
     pub objects: Vec<DeclaredObject>,
     /// Live objects no manifest declares: inside prune scopes always,
@@ -205,10 +211,15 @@ pub fn report(
             })
         })
         .collect();
-    let unmanaged: Vec<UnmanagedObject> = unmanaged(set, live, options.own_client_id.as_deref())
-        .into_iter()
-        .filter(|u| u.in_prune_scope || include_unmanaged)
-        .collect();
+    // A partial set would call every declared object left out unmanaged.
+    let unmanaged: Vec<UnmanagedObject> = if set.selected.is_empty() {
+        unmanaged(set, live, options.own_client_id.as_deref())
+            .into_iter()
+            .filter(|u| u.in_prune_scope || include_unmanaged)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let count = |status| objects.iter().filter(|o| o.status == status).count();
     let summary = DriftSummary {
         in_sync: count(DriftStatus::InSync),
@@ -225,6 +236,7 @@ pub fn report(
         inputs_digest: plan.inputs_digest.clone(),
         include_unmanaged,
         fail_on_unmanaged: options.fail_on_unmanaged,
+        select: set.selected.clone(),
         objects,
         unmanaged,
         summary,

@@ -57,6 +57,8 @@ pub struct Printer {
     stderr_color: bool,
     stderr_is_tty: bool,
     quiet: bool,
+    /// Whether the command allows progress at all (not with machine output).
+    progress: bool,
 }
 
 impl Printer {
@@ -74,12 +76,19 @@ impl Printer {
             stderr_color: decide(stderr_is_tty),
             stderr_is_tty,
             quiet,
+            progress: true,
         }
     }
 
     /// A printer that never colors, for tests and machine output.
     pub fn plain() -> Self {
-        Printer { stdout_color: false, stderr_color: false, stderr_is_tty: false, quiet: false }
+        Printer {
+            stdout_color: false,
+            stderr_color: false,
+            stderr_is_tty: false,
+            quiet: false,
+            progress: false,
+        }
     }
 
     /// Whether stdout output should be colored (renderers ask before styling).
@@ -87,9 +96,17 @@ impl Printer {
         self.stdout_color
     }
 
-    /// Whether progress may be drawn (stderr is an interactive terminal).
+    /// Whether progress may be drawn: stderr is an interactive terminal, not
+    /// `-q`, and the command's output is not for machines.
     pub fn progress_enabled(&self) -> bool {
-        self.stderr_is_tty && !self.quiet
+        self.stderr_is_tty && !self.quiet && self.progress
+    }
+
+    /// The same printer, with progress allowed only if `allowed` (off for
+    /// `--output json`: what reads the output is a program, whatever stderr is).
+    #[must_use]
+    pub fn with_progress(&self, allowed: bool) -> Printer {
+        Printer { progress: self.progress && allowed, ..self.clone() }
     }
 
     /// Style `text` for stdout according to `role`, if coloring is on.

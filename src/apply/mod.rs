@@ -18,13 +18,13 @@ pub mod lock;
 pub mod ops;
 pub mod secrets;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 use crate::api::Client;
 use crate::kinds::LiveKind;
@@ -93,6 +93,9 @@ pub struct ApplySettings {
     pub journal: Option<journal::CreateJournal>,
     /// Stops the run when triggered (see [`Interrupt`]).
     pub interrupt: Interrupt,
+    /// The `gcctl plan` command for this run's org and manifests, as hints
+    /// show it (see `plan::saved::RunCommand`); `None`: plain `gcctl plan`.
+    pub plan_command: Option<String>,
 }
 
 impl ApplySettings {
@@ -129,6 +132,7 @@ pub enum EventKind {
     /// Not attempted: a change it depends on failed or was skipped.
     Skipped,
     /// Not started: the run was interrupted first.
+    #[serde(rename = "not-started")]
     NotStarted,
     /// Running when the run was interrupted, and abandoned after the grace
     /// period: its outcome is unknown (the next run finds out).
@@ -357,7 +361,8 @@ pub async fn execute(
     let run = Run { ctx: &ctx, parallelism: settings.parallelism, interrupt: &settings.interrupt };
     run_graph(&upserts, &run, events, &mut summary).await;
     if !settings.interrupt.is_set() {
-        check_duplicates(&plan, &ctx, events, &mut summary).await;
+        let replan = settings.plan_command.as_deref().unwrap_or("gcctl plan");
+        check_duplicates(&plan, &ctx, replan, events, &mut summary).await;
     }
     // Deletes last, dependents before what they depend on.
     deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
@@ -378,6 +383,7 @@ pub async fn execute(
 async fn check_duplicates(
     plan: &Plan,
     ctx: &OpContext<'_>,
+    replan: &str,
     events: &mpsc::UnboundedSender<Event>,
     summary: &mut ApplySummary,
 ) {
@@ -396,10 +402,9 @@ async fn check_duplicates(
                             change.address()
                         ),
                         causes: crate::render::error_chain(&err),
-                        hint: Some(
-                            "run `gcctl plan`: it refuses to plan while a name has two objects"
-                                .into(),
-                        ),
+                        hint: Some(format!(
+                            "run `{replan}`: it refuses to plan while a name has two objects"
+                        )),
                     };
                     send(events, summary, failure_event(change, failure, None));
                 }
@@ -449,7 +454,7 @@ async fn check_duplicates(
                 ),
                 causes: vec![format!("seen in GET {collection}")],
                 hint: Some(format!(
-                    "keep one and delete the others (DELETE {collection}/ID); until then `gcctl plan` refuses to choose between them"
+                    "keep one and delete the others (DELETE {collection}/ID); until then `{replan}` refuses to choose between them"
                 )),
             };
             send(events, summary, failure_event(change, failure, created));
@@ -467,6 +472,11 @@ struct Run<'a> {
 /// Run changes as their dependencies succeed, at most `parallelism` at once.
 /// Once interrupted, nothing more starts; what runs has the grace period to
 /// finish, then is abandoned; what never started is reported as such.
+///
+/// A change starts (and its `started` event is sent) only when it has one of
+/// the `parallelism` slots and no interrupt was requested: ready changes wait
+/// in a queue, in the order they became ready, not in running futures that
+/// would start on their own during the grace period.
 ///
 /// A change whose kind writes some fields in a later step (see
 /// `OrgKind::late_pointers`) is two nodes: the change, then its late step,
@@ -512,7 +522,8 @@ async fn run_graph(
     // dependents of each node that ends or is skipped (only they can become
     // ready or blocked), so an end costs its dependents, not a pass over all.
     let mut to_look_at: BTreeSet<usize> = (0..nodes.len()).collect();
-    let limit = Arc::new(Semaphore::new(parallelism.max(1)));
+    // Changes whose dependencies succeeded, waiting for a slot.
+    let mut ready: VecDeque<usize> = VecDeque::new();
     let mut running = futures::stream::FuturesUnordered::new();
     let mut grace_ends: Option<tokio::time::Instant> = None;
     loop {
@@ -550,23 +561,28 @@ async fn run_graph(
                     }
                 }
             } else if deps[n].iter().all(|&d| state[d] == State::Succeeded) {
-                state[n] = State::Running;
-                let limit = Arc::clone(&limit);
-                let change = changes[i];
-                if change.action != Action::NoOp && !late {
-                    let _ = events.send(event(change, EventKind::Started, None, change.id.clone()));
-                }
-                let id = done_first.get(&i).and_then(|d| d.id.clone());
-                running.push(async move {
-                    let _permit = limit.acquire().await;
-                    let result = if late {
-                        ops::execute_late(change, ctx, id.as_deref().unwrap_or_default()).await
-                    } else {
-                        ops::execute(change, ctx).await
-                    };
-                    (n, result)
-                });
+                state[n] = State::Ready;
+                ready.push_back(n);
             }
+        }
+        // Checked before each start: an interrupt stops what has not started.
+        while running.len() < parallelism.max(1) && !run.interrupt.is_set() {
+            let Some(n) = ready.pop_front() else { break };
+            state[n] = State::Running;
+            let (i, late) = nodes[n];
+            let change = changes[i];
+            if change.action != Action::NoOp && !late {
+                let _ = events.send(event(change, EventKind::Started, None, change.id.clone()));
+            }
+            let id = done_first.get(&i).and_then(|d| d.id.clone());
+            running.push(async move {
+                let result = if late {
+                    ops::execute_late(change, ctx, id.as_deref().unwrap_or_default()).await
+                } else {
+                    ops::execute(change, ctx).await
+                };
+                (n, result)
+            });
         }
         if running.is_empty() {
             break;
@@ -648,8 +664,10 @@ fn report_unfinished(
                 EventKind::Interrupted,
                 "interrupted while running; the next run finds out whether it was made",
             ),
-            (State::Pending, _) => (EventKind::NotStarted, "not started: the run was interrupted"),
-            (State::Succeeded, Some(State::Pending)) => (
+            (State::Pending | State::Ready, _) => {
+                (EventKind::NotStarted, "not started: the run was interrupted")
+            }
+            (State::Succeeded, Some(State::Pending | State::Ready)) => (
                 EventKind::NotStarted,
                 "made, but its later step did not start: the run was interrupted",
             ),
@@ -674,6 +692,8 @@ fn has_late_step(change: &Change) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Pending,
+    /// Its dependencies succeeded; it waits for a slot.
+    Ready,
     Running,
     Succeeded,
     Failed,

@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, hinted, load_set, restore_lost_secrets};
-use crate::plan::saved::SavedPlan;
+use crate::manifest::select::Reach;
+use crate::plan::saved::{RunCommand, SavedPlan};
 use crate::plan::{self, Action, Plan, ReadScope};
 use crate::printer::{Printer, Role};
 use crate::render;
@@ -20,7 +21,7 @@ use crate::render;
 /// delete objects in dependency order. Safe to re-run after any failure.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  gcctl --sandbox apply --auto-approve --secrets-dir .gcctl/secrets manifests/\n  gcctl plan manifests/ --env prod --out plan.json && gcctl apply --plan plan.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+    after_help = "Examples:\n  gcctl --sandbox apply --auto-approve --secrets-dir .gcctl/secrets manifests/\n  gcctl plan manifests/ --env prod --out plan.json\n  gcctl apply --plan plan.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
 )]
 pub struct ApplyArgs {
     /// Manifest files or directories, read together as one set.
@@ -114,7 +115,7 @@ pub struct ApplyArgs {
 /// --out FILE` saves the same plan for `gcctl apply --plan FILE`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  gcctl destroy manifests/ --env preview-42\n  gcctl plan --destroy manifests/ --out destroy.json && gcctl apply --plan destroy.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
+    after_help = "Examples:\n  gcctl destroy manifests/ --env preview-42\n  gcctl plan --destroy manifests/ --out destroy.json\n  gcctl apply --plan destroy.json --auto-approve\n\nConnects with GENESYSCLOUD_REGION and GENESYSCLOUD_OAUTHCLIENT_ID + GENESYSCLOUD_OAUTHCLIENT_SECRET (or GENESYSCLOUD_ACCESS_TOKEN), or --sandbox."
 )]
 pub struct DestroyArgs {
     /// Manifest files or directories, read together as one set.
@@ -125,7 +126,10 @@ pub struct DestroyArgs {
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
 
-    /// Only these objects (repeatable; `Kind/name` with globs).
+    /// Only these objects and what refers to them, transitively (repeatable;
+    /// `Kind/name` with `*` and `?` globs): an object that refers to a
+    /// deleted one could not stay, and nothing another declared object
+    /// refers to is deleted. The plan is partial, and says so.
     #[arg(long, value_name = "KIND/NAME")]
     pub select: Vec<String>,
 
@@ -191,14 +195,17 @@ pub enum ApplyOutput {
 }
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let printer = &printer.with_progress(args.output != ApplyOutput::Json);
     let saved = args.plan.as_deref().map(SavedPlan::read).transpose()?;
     let (paths, env, select) = match &saved {
         Some(saved) => (saved.paths.clone(), saved.plan.environment.clone(), saved.select.clone()),
         None => (args.paths.clone(), args.env.clone(), args.select.clone()),
     };
+    let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
+    let reach = if destroy { Reach::Dependents } else { Reach::Dependencies };
     let runtime = runtime()?;
     let env_name = env.clone();
-    let load = || load_set(&paths, env, &select, printer);
+    let load = || load_set(&paths, env, &select, reach, printer);
     let connecting = load_while_connecting(&runtime, global, env_name.as_deref(), printer, load)?;
     let Some((set, connection)) = connecting else {
         return Ok(Outcome::Failed);
@@ -219,6 +226,21 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         Some(saved) => saved.plan.prune,
         None => args.prune,
     };
+    let rerun = match &saved {
+        Some(saved) => RunCommand {
+            secrets_dir: args.secrets_dir.clone().or_else(|| saved.secrets_dir.clone()),
+            ..saved.run_command()
+        },
+        None => RunCommand {
+            sandbox: global.sandbox,
+            paths: paths.clone(),
+            environment: env_name.clone(),
+            select: select.clone(),
+            secrets_dir: args.secrets_dir.clone(),
+            prune,
+            destroy,
+        },
+    };
     // One apply per org at a time: the lock is held from before the read
     // until the run ends (see `apply::lock`).
     let lock = runtime.block_on(async {
@@ -235,9 +257,8 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let scope = ReadScope { caller: true, ..ReadScope::default() };
         let read = Box::pin(plan::read(&connection.client, &set, &scope));
         let live = with_read_progress(&connection.client, printer, read).await?;
-        crate::cli::check_environment_org(&set, &live, global)?;
+        crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
-        let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
         let mut plan = if destroy {
             plan::build_destroy(&set, &live, target)?
         } else {
@@ -270,6 +291,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             own_client_id: connection.client.own_client_id(),
             journal: Some(lock.journal()),
             interrupt: apply::Interrupt::default(),
+            plan_command: Some(rerun.plan(None)),
         };
         show_plan(&plan, args, printer)?;
         let effective = apply::effective(&plan, &settings);
@@ -279,7 +301,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         }
         // Everything checkable is checked before asking, and before any change.
         let secrets = apply::preflight(&plan, &set, &settings, &|k| std::env::var(k).ok())?;
-        confirm(args, printer)?;
+        confirm(args, &rerun, printer)?;
         // The first Ctrl-C (or SIGTERM) stops the run gracefully; a second exits at once.
         let watcher = tokio::spawn(watch_interrupts(settings.interrupt.clone(), printer.clone()));
         let (sender, receiver) = mpsc::unbounded_channel();
@@ -292,7 +314,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         // The reporter only ends once every event was printed.
         let _ = reporter.await;
         watcher.abort();
-        finish(&summary, args.output, args.destroy, printer)
+        finish(&summary, args.output, destroy, printer)
     })
 }
 
@@ -321,15 +343,31 @@ fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result
     Ok(())
 }
 
-/// Ask on a terminal; refuse without one unless --auto-approve.
-fn confirm(args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
+/// Ask on a terminal; refuse without one unless --auto-approve, with the
+/// commands that would run this apply without asking, as they are.
+fn confirm(args: &ApplyArgs, rerun: &RunCommand, printer: &Printer) -> anyhow::Result<()> {
     if args.auto_approve {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
+        let hint = match &args.plan {
+            Some(path) => format!(
+                "review the plan above, then run `{} --auto-approve`",
+                rerun.apply_saved(path)
+            ),
+            None => {
+                let file = std::path::Path::new("plan.json");
+                format!(
+                    "review the plan above, then run `{}`; in CI, save a plan for review with `{}` and apply it with `{} --auto-approve`",
+                    rerun.apply(),
+                    rerun.plan(Some(file)),
+                    rerun.apply_saved(file)
+                )
+            }
+        };
         return Err(hinted(
             "refusing to apply without confirmation: there is no terminal to ask on",
-            "review the plan, then pass --auto-approve (in CI, apply a reviewed saved plan: gcctl apply --plan FILE --auto-approve)",
+            hint,
         ));
     }
     printer.status("Apply these changes? Only 'yes' is accepted:");

@@ -21,6 +21,8 @@ pub struct CompletionArgs {
     /// The shell to complete for.
     #[arg(value_enum, value_name = "SHELL")]
     pub shell: Shell,
+    #[command(flatten)]
+    pub verbose: crate::cli::OfflineVerbose,
 }
 
 pub fn run(args: &CompletionArgs, printer: &Printer) -> anyhow::Result<Outcome> {

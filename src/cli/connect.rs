@@ -144,7 +144,9 @@ pub fn load_while_connecting(
     Ok(Some((set, connection)))
 }
 
-/// On a terminal only: say that the read starts (it can take a while).
+/// On a terminal only (not with `-q` or `--output json`: see
+/// [`Printer::progress_enabled`]): say that the read starts (it can take a
+/// while).
 fn reading(printer: &Printer, connection: &Connection) {
     if printer.progress_enabled() {
         let target = &connection.target;
@@ -152,9 +154,10 @@ fn reading(printer: &Printer, connection: &Connection) {
     }
 }
 
-/// Run a read of the org; on a terminal, a read that takes more than two
-/// seconds reports how far it got every two seconds (requests sent so far,
-/// elapsed time), so a slow org never leaves the terminal blank.
+/// Run a read of the org; on a terminal (with progress allowed, as for
+/// `reading`), a read that takes more than two seconds reports how far it
+/// got every two seconds (requests sent so far, elapsed time), so a slow
+/// org never leaves the terminal blank.
 pub async fn with_read_progress<F: std::future::Future>(
     client: &Client,
     printer: &Printer,

@@ -5,6 +5,7 @@ use std::time::Instant;
 use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::drift::{self, DriftOptions};
+use crate::manifest::select::Reach;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
 use crate::render;
@@ -52,8 +53,11 @@ pub enum DriftOutput {
 }
 
 pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let printer = &printer.with_progress(args.output != DriftOutput::Json);
     let runtime = runtime()?;
-    let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, printer);
+    let select = &args.set.select;
+    let load =
+        || load_set(&args.set.paths, args.set.env.clone(), select, Reach::Dependencies, printer);
     let Some((set, connection)) =
         load_while_connecting(&runtime, global, args.set.env.as_deref(), printer, load)?
     else {
@@ -71,6 +75,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             )
         });
         let (live, org) = with_read_progress(&connection.client, printer, read).await?;
+        crate::cli::check_environment_org(&set, org.as_ref(), global)?;
         let target = connection.target.clone().with_org(org.as_ref());
         let mut plan = plan::build(&set, &live, target)?;
         if args.output == DriftOutput::Json {

@@ -22,6 +22,8 @@ pub struct ManArgs {
     /// The directory to write the `.1` files into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub verbose: crate::cli::OfflineVerbose,
 }
 
 pub fn run(args: &ManArgs, printer: &Printer) -> anyhow::Result<Outcome> {

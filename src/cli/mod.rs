@@ -121,6 +121,20 @@ pub struct ConnectArgs {
     pub max_tokens: Option<u16>,
 }
 
+/// `-v` on a command that talks to no org (validate, schema, man,
+/// completion): accepted as everywhere, so that scripts may pass it to
+/// every command, but its help says what it does here, not what it does
+/// for API requests. It shares the global flag's id, so clap does not add
+/// the global one to these commands, and its count reaches
+/// [`GlobalArgs::verbose`] all the same.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OfflineVerbose {
+    /// Accepted as on every command (-v, -vv); this command sends no API
+    /// request, so there is nothing more to log.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests offline: syntax, fields, limits, references, secrets.
@@ -158,7 +172,7 @@ pub struct SetArgs {
 
     /// Only these objects and what they refer to (repeatable; `Kind/name`
     /// with `*` and `?` globs, e.g. `RoutingQueue/acme-*`). The result is
-    /// partial: prunes are left out.
+    /// partial, and says so: prunes are left out.
     #[arg(long, value_name = "KIND/NAME")]
     pub select: Vec<String>,
 
@@ -166,37 +180,47 @@ pub struct SetArgs {
     pub connect: ConnectArgs,
 }
 
-/// Load a manifest set; on problems print them (`file:line:column`) and
-/// return `None`, which the command turns into exit 1.
+/// Load a manifest set and narrow it to `--select` (reaching what the
+/// selected objects need, or for a destroy what needs them); on problems
+/// print them (`file:line:column`) and return `None`, which the command
+/// turns into exit 1.
 pub fn load_set(
     paths: &[std::path::PathBuf],
     env: Option<String>,
     select: &[String],
+    reach: crate::manifest::select::Reach,
     printer: &Printer,
 ) -> Option<crate::manifest::ManifestSet> {
-    match crate::manifest::load(paths, &crate::manifest::LoadOptions { env }) {
-        Ok(set) => {
-            validate::print_warnings(printer, &set.warnings);
-            let total = set.objects.len();
-            match set.select(select) {
-                Ok(set) => {
-                    if !select.is_empty() {
-                        printer.status(&format!(
-                            "Selected {} of {total} objects (--select and what they refer to): a partial plan, without prunes.",
-                            set.objects.iter().filter(|o| o.kind.is_org_object()).count()
-                        ));
-                    }
-                    Some(set)
-                }
-                Err(err) => {
-                    let hint = err.suggestion.as_ref().map(|s| format!("did you mean {s}?"));
-                    printer.error(&err.to_string(), &[], hint.as_deref());
-                    None
-                }
-            }
-        }
+    use crate::manifest::select::Reach;
+    let set = match crate::manifest::load(paths, &crate::manifest::LoadOptions { env }) {
+        Ok(set) => set,
         Err(err) => {
             validate::print_diagnostics(printer, &err.diagnostics);
+            return None;
+        }
+    };
+    validate::print_warnings(printer, &set.warnings);
+    // Objects in the org only: a Project or a Webhook is never planned.
+    let in_org = |set: &crate::manifest::ManifestSet| {
+        set.objects.iter().filter(|o| o.kind.is_org_object()).count()
+    };
+    let total = in_org(&set);
+    match set.select(select, reach) {
+        Ok(set) => {
+            if !select.is_empty() {
+                let with = match reach {
+                    Reach::Dependencies => "what they refer to",
+                    Reach::Dependents => "what refers to them",
+                };
+                printer.status(&format!(
+                    "Selected {} of {total} objects (--select and {with}): a partial plan, without prunes.",
+                    in_org(&set)
+                ));
+            }
+            Some(set)
+        }
+        Err(err) => {
+            printer.error(&err.to_string(), &[], err.hint().as_deref());
             None
         }
     }
@@ -205,28 +229,21 @@ pub fn load_set(
 /// Complete the commands that plan problems name (see
 /// `plan::problem::ApplyFirst`) with this run's manifest paths,
 /// environment and target, so that they run as shown:
-/// `gcctl [--sandbox] apply --select Role/name PATHS [--env NAME]`.
+/// `gcctl [--sandbox] apply PATHS [--env NAME] --select Role/name`.
 pub fn complete_commands(
     mut err: crate::plan::PlanError,
     global: &GlobalArgs,
     paths: &[std::path::PathBuf],
     env: Option<&str>,
 ) -> crate::plan::PlanError {
-    use crate::plan::saved::quote;
-    let command = |select: &str| {
-        let mut words = vec!["gcctl".to_string()];
-        if global.sandbox {
-            words.push("--sandbox".into());
-        }
-        words.extend(["apply".into(), "--select".into(), quote(select)]);
-        words.extend(paths.iter().map(|p| quote(&p.display().to_string())));
-        if let Some(env) = env {
-            words.extend(["--env".into(), quote(env)]);
-        }
-        words.join(" ")
+    let run = crate::plan::saved::RunCommand {
+        sandbox: global.sandbox,
+        paths: paths.to_vec(),
+        environment: env.map(str::to_string),
+        ..crate::plan::saved::RunCommand::default()
     };
     for problem in &mut err.problems {
-        problem.complete_command(command);
+        problem.complete_command(|select| run.apply_first(select));
     }
     err
 }
@@ -258,10 +275,11 @@ pub fn restore_lost_secrets(
 
 /// The org the credentials reach must be the one the selected environment
 /// declares (its `org.id` / `org.name` in the Project), checked before any
-/// change; `--sandbox` is one org for every environment, so not there.
+/// change or report (plan, apply, destroy, drift); `--sandbox` is one org
+/// for every environment, so not there.
 pub fn check_environment_org(
     set: &crate::manifest::ManifestSet,
-    live: &crate::plan::LiveOrg,
+    reached: Option<&crate::plan::OrgIdentity>,
     global: &GlobalArgs,
 ) -> anyhow::Result<()> {
     let Some(declared) = set.project.org_for(set.env.as_deref()) else { return Ok(()) };
@@ -269,7 +287,7 @@ pub fn check_environment_org(
         return Ok(());
     }
     let env = set.env.as_deref().unwrap_or_default();
-    let Some(reached) = &live.org else {
+    let Some(reached) = reached else {
         return Err(hinted(
             format!(
                 "cannot tell which org the credentials reach, so environment `{env}` cannot be checked"

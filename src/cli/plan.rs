@@ -7,6 +7,7 @@ use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
 use crate::cli::{
     GlobalArgs, Outcome, SetArgs, complete_commands, load_set, read_summary, restore_lost_secrets,
 };
+use crate::manifest::select::Reach;
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -33,7 +34,8 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
 
     /// Plan the deletion of every declared object instead (what `gcctl
-    /// destroy` does), keeping those declared with `protect: true`.
+    /// destroy` does), keeping those declared with `protect: true`. With
+    /// --select: the selected objects and what refers to them.
     #[arg(long, conflicts_with = "prune")]
     pub destroy: bool,
 
@@ -61,8 +63,10 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let printer = &printer.with_progress(args.output != OutputFormat::Json);
     let runtime = runtime()?;
-    let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, printer);
+    let reach = if args.destroy { Reach::Dependents } else { Reach::Dependencies };
+    let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, reach, printer);
     let Some((set, connection)) =
         load_while_connecting(&runtime, global, args.set.env.as_deref(), printer, load)?
     else {
@@ -73,7 +77,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let scope = ReadScope { caller: true, ..ReadScope::default() };
         let read = Box::pin(plan::read(&connection.client, &set, &scope));
         let live = with_read_progress(&connection.client, printer, read).await?;
-        crate::cli::check_environment_org(&set, &live, global)?;
+        crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let mut plan = if args.destroy {
             plan::build_destroy(&set, &live, target)?
@@ -105,14 +109,27 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let saved = SavedPlan::new(&args.set.paths, args.secrets_dir.as_deref(), plan.clone())
             .with_select(&args.set.select);
         saved.write(path)?;
-        printer.status(&format!(
-            "Saved the plan to {}; apply it with `{}`.",
-            path.display(),
-            saved.apply_command(path)
-        ));
+        printer.status(&saved_message(&saved, path));
     }
     let changes = plan.has_changes();
     // As for the live org: the process ends soon.
     std::mem::forget((plan, set));
     Ok(if args.detailed_exitcode && changes { Outcome::Changes } else { Outcome::Success })
+}
+
+/// Where the plan was saved and the command that applies it. A plan that
+/// makes the org issue a secret needs a `--secrets-dir` to apply: the one
+/// given to plan, or else one to choose, and the message says which.
+fn saved_message(saved: &SavedPlan, path: &std::path::Path) -> String {
+    let command = saved.apply_command(path);
+    let plan = &saved.plan;
+    let issues =
+        plan.changes.iter().any(|c| plan.runs(c) && crate::apply::secrets::yields_issued_secret(c));
+    if issues && saved.secrets_dir.is_none() {
+        return format!(
+            "Saved the plan to {}; apply it with `{command} --secrets-dir DIR`, DIR being where the OAuth client secret it issues is written (plan with --secrets-dir to have it in the plan).",
+            path.display()
+        );
+    }
+    format!("Saved the plan to {}; apply it with `{command}`.", path.display())
 }

@@ -20,6 +20,9 @@ use crate::sandbox::{Generate, SandboxConfig};
 
 /// Run a local sandbox org that speaks the Genesys Cloud Platform API v2.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  gcctl sandbox serve --listen 127.0.0.1:8080 --state .gcctl/sandbox/org.json\n\nIt prints the GENESYSCLOUD_* variables that point gcctl at it; `gcctl --sandbox COMMAND` runs one in-process instead."
+)]
 pub struct SandboxArgs {
     #[command(subcommand)]
     pub command: SandboxCommand,

@@ -8,7 +8,10 @@ use crate::printer::Printer;
 /// `# yaml-language-server: $schema=...` comment.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  gcctl schema > schemas/gcctl.schema.json")]
-pub struct SchemaArgs {}
+pub struct SchemaArgs {
+    #[command(flatten)]
+    pub verbose: crate::cli::OfflineVerbose,
+}
 
 pub fn run(_args: &SchemaArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     printer.data(&crate::manifest::schema::render())?;

@@ -38,6 +38,8 @@ pub struct ValidateArgs {
     /// stdout and nothing on stderr.
     #[arg(long, short, value_enum, default_value_t = ValidateFormat::Text)]
     pub output: ValidateFormat,
+    #[command(flatten)]
+    pub verbose: crate::cli::OfflineVerbose,
 }
 
 /// The output formats of `validate`.
@@ -106,6 +108,7 @@ pub fn run(
     let mut warnings = Vec::new();
     let (mut objects, mut files, mut counts) = (0, 0, std::collections::BTreeMap::new());
     let mut skipped = 0;
+    let env = |key: &str| std::env::var(key).ok();
     // Each PATH is its own manifest set, so one run can check several
     // independent repositories or examples (each may have its own Project).
     for path in &args.paths {
@@ -115,11 +118,7 @@ pub fn run(
                     print_warnings(printer, &set.warnings);
                 }
                 warnings.extend(set.warnings.iter().cloned());
-                diags.extend(manifest::check_secrets(
-                    &set,
-                    &|k| std::env::var(k).ok(),
-                    args.require_secrets,
-                ));
+                diags.extend(manifest::check_secrets(&set.objects, &env, args.require_secrets));
                 objects += set.objects.len();
                 files += set.files.len();
                 skipped += set.skipped.len();
@@ -127,9 +126,15 @@ pub fn run(
                     *counts.entry(kind).or_insert(0) += n;
                 }
             }
-            Err(err) => diags.extend(err.diagnostics),
+            Err(err) => {
+                diags.extend(err.diagnostics);
+                // Secrets of what could be read: one run reports every problem.
+                diags.extend(manifest::check_secrets(&err.objects, &env, args.require_secrets));
+            }
         }
     }
+    diags.sort();
+    diags.dedup();
     if json {
         let valid = !diags.iter().any(|d| d.severity == manifest::diag::Severity::Error);
         let mut all: Vec<&manifest::Diagnostic> = diags.iter().chain(&warnings).collect();

@@ -112,6 +112,7 @@ pub async fn read(
         protected: BTreeSet::new(),
         skipped: Vec::new(),
         warnings: Vec::new(),
+        selected: Vec::new(),
     };
     let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.to_vec() };
     let scope =

@@ -19,6 +19,7 @@ mod parallel;
 pub mod reference;
 pub mod schema;
 pub mod secret;
+pub mod select;
 pub mod vars;
 pub mod yaml;
 
@@ -100,62 +101,12 @@ pub struct ManifestSet {
     /// Problems that do not stop the load (an empty file named on the
     /// command line), for the commands to show.
     pub warnings: Vec<Diagnostic>,
-}
-
-/// A `--select` pattern that matched no declared object.
-#[derive(Debug, thiserror::Error)]
-#[error("--select {pattern} matches no declared object")]
-pub struct SelectError {
-    pub pattern: String,
-    /// The closest `Kind/name` declared, when one is close.
-    pub suggestion: Option<String>,
+    /// The `--select` patterns the set was narrowed to (see [`select`]);
+    /// empty: the whole set.
+    pub selected: Vec<String>,
 }
 
 impl ManifestSet {
-    /// The set narrowed to the objects matching `patterns` (`Kind/name`,
-    /// `*` and `?` globs in either part, the kind case-insensitive) and
-    /// everything they refer to, transitively; the Project's settings stay. Prunes
-    /// are dropped: everything left out would look undeclared.
-    pub fn select(mut self, patterns: &[String]) -> Result<ManifestSet, SelectError> {
-        use crate::kinds::project::glob_match;
-        if patterns.is_empty() {
-            return Ok(self);
-        }
-        let index = check::SetIndex::new(&self.objects);
-        let mut keep: BTreeSet<String> = BTreeSet::new();
-        let mut todo: Vec<&Object> = Vec::new();
-        for pattern in patterns {
-            let (kind, name) = pattern.split_once('/').unwrap_or(("*", pattern.as_str()));
-            let matched: Vec<&Object> = self
-                .objects
-                .iter()
-                .filter(|o| glob_match(&kind.to_lowercase(), &o.kind.to_string().to_lowercase()))
-                .filter(|o| glob_match(name, &o.name))
-                .collect();
-            if matched.is_empty() {
-                let ids: Vec<String> = self.objects.iter().map(Object::id).collect();
-                let suggestion = crate::suggest::closest(pattern, ids.iter().map(String::as_str))
-                    .map(str::to_string);
-                return Err(SelectError { pattern: pattern.clone(), suggestion });
-            }
-            todo.extend(matched);
-        }
-        while let Some(object) = todo.pop() {
-            if !keep.insert(object.id()) {
-                continue;
-            }
-            for reference in object.spec.references() {
-                if let crate::kinds::RefTarget::Kind(kind) = reference.target {
-                    todo.extend(index.resolve(kind, &reference.name));
-                }
-            }
-        }
-        // The Project's settings stay in `self.project`, whatever is selected.
-        self.objects.retain(|o| keep.contains(&o.id()));
-        self.project.prune.clear();
-        Ok(self)
-    }
-
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Object> {
         self.objects.iter().filter(move |o| o.kind == kind)
     }
@@ -202,6 +153,11 @@ pub struct LoadOptions {
 #[error("{} problem{} found in the manifests", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
 pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
+    /// Every object whose spec could be read, those with problems too (a
+    /// webhook whose URL is wrong), for the checks that still apply to
+    /// them: `validate --require-secrets` reports an unresolvable secret
+    /// in the same run as the other problems (see [`check_secrets`]).
+    pub objects: Vec<Object>,
 }
 
 /// A parsed document before typing.
@@ -281,13 +237,16 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
     let documents = raw.into_iter().filter(|d| d.kind != Kind::Project).collect();
     let typed = parallel::map(documents, |doc| {
-        let mut problems = Vec::new();
-        (type_document(doc, &vars, &mut problems), problems)
+        let (mut problems, mut refused) = (Vec::new(), Vec::new());
+        let object = type_document(doc, &vars, &mut problems, &mut refused);
+        (object, problems, refused)
     });
     let mut objects = Vec::new();
-    for (object, mut problems) in typed {
+    let mut rejected = Vec::new();
+    for (object, mut problems, mut refused) in typed {
         objects.extend(object);
         diags.append(&mut problems);
+        rejected.append(&mut refused);
     }
     let project_spec = project.as_ref().map(|(_, spec)| spec.clone()).unwrap_or_default();
     if let Some((object, _)) = project {
@@ -305,7 +264,9 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     let (warnings, errors): (Vec<Diagnostic>, Vec<Diagnostic>) =
         diags.into_iter().partition(|d| d.severity == diag::Severity::Warning);
     if !errors.is_empty() {
-        return Err(LoadError { diagnostics: errors.into_iter().chain(warnings).collect() });
+        objects.append(&mut rejected);
+        let diagnostics = errors.into_iter().chain(warnings).collect();
+        return Err(LoadError { diagnostics, objects });
     }
     Ok(ManifestSet {
         objects,
@@ -315,6 +276,7 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         protected: BTreeSet::new(),
         skipped,
         warnings,
+        selected: Vec::new(),
     })
 }
 
@@ -490,10 +452,13 @@ fn select_environment(
     }
 }
 
+/// Substitute, type and check one document: the object when it has no
+/// error; else `None`, and the object in `rejected` if its spec was read.
 fn type_document(
     mut doc: RawDoc,
     vars: &BTreeMap<String, String>,
     diags: &mut Vec<Diagnostic>,
+    rejected: &mut Vec<Object>,
 ) -> Option<Object> {
     let unknown = vars::substitute(&mut doc.node, vars);
     let had_unknown = !unknown.is_empty();
@@ -512,19 +477,35 @@ fn type_document(
                 .with_hint(hint),
         );
     }
-    let mut object = type_node(&doc.file, doc.node, doc.kind, diags)?;
-    if had_unknown {
+    let (mut object, clean) = read_node(&doc.file, doc.node, doc.kind, diags)?;
+    if had_unknown || !clean {
+        rejected.push(object);
         return None;
     }
     let cx = FileContext { manifest: &object.file, doc: &object.doc, vars };
     let problems = object.spec.resolve_files(&cx);
     let failed = problems.iter().any(|d| d.severity == diag::Severity::Error);
     diags.extend(problems);
-    (!failed).then_some(object)
+    if failed {
+        rejected.push(object);
+        return None;
+    }
+    Some(object)
 }
 
 /// Deserialize metadata, spec and the object options of one document.
 fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -> Option<Object> {
+    read_node(file, node, kind, diags).and_then(|(object, clean)| clean.then_some(object))
+}
+
+/// As [`type_node`], but the object whose spec was read is returned even
+/// with errors, with whether it has none.
+fn read_node(
+    file: &Path,
+    node: Node,
+    kind: Kind,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Object, bool)> {
     let before = diags.len();
     let (name, labels) = read_metadata(file, &node, diags)?;
     let protect = match node.get("protect") {
@@ -588,7 +569,7 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
     }
     // Warnings (an unknown permission) keep the object.
     let clean = diags[before..].iter().all(|d| d.severity == diag::Severity::Warning);
-    clean.then(|| Object {
+    let object = Object {
         kind,
         name,
         labels,
@@ -598,7 +579,8 @@ fn type_node(file: &Path, node: Node, kind: Kind, diags: &mut Vec<Diagnostic>) -
         file: file.to_path_buf(),
         loc: node.loc,
         doc: Arc::new(node),
-    })
+    };
+    Some((object, clean))
 }
 
 fn read_metadata(
@@ -696,19 +678,23 @@ fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> V
     pointers
 }
 
-/// Resolve every secret the set references: unresolvable ones are
+/// Resolve every secret the objects reference: unresolvable ones are
 /// diagnostics when `require` is set; resolvable ones are checked against the
 /// kind's limits (webhook secrets need at least 16 characters). Messages name
 /// the variable or file, never the value.
 pub fn check_secrets(
-    set: &ManifestSet,
+    objects: &[Object],
     env: &dyn Fn(&str) -> Option<String>,
     require: bool,
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for object in &set.objects {
+    for object in objects {
         let base = object.file.parent().unwrap_or_else(|| Path::new("."));
         for (pointer, input) in object.spec.secrets() {
+            // A literal is an error of the load already (it never resolves here).
+            if let secret::SecretInput::Literal(_) = input {
+                continue;
+            }
             let loc = locate(&object.doc, &pointer);
             match input.resolve(base, env) {
                 Ok(secret) => {

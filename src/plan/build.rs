@@ -62,6 +62,7 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
         changes,
         summary,
         notes: notes(set, &live_names),
+        select: set.selected.clone(),
     })
 }
 
@@ -162,6 +163,7 @@ pub fn build_destroy(
         changes,
         summary,
         notes: Vec::new(),
+        select: set.selected.clone(),
     })
 }
 

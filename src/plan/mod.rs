@@ -120,6 +120,11 @@ pub struct Plan {
     /// (see [`PlanNote`]); absent when there is none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<PlanNote>,
+    /// The `--select` patterns the plan was narrowed to: a partial plan,
+    /// of the selected objects and what they refer to (for a destroy plan,
+    /// what refers to them), without prunes. Absent: the whole set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub select: Vec<String>,
 }
 
 /// A note of the plan: something gcctl deliberately does not change,

@@ -166,37 +166,128 @@ impl SavedPlan {
         Ok(())
     }
 
-    /// The command that applies this plan once saved to `path`, runnable as shown.
+    /// How the plan was asked for, to write commands that run as shown.
+    pub fn run_command(&self) -> RunCommand {
+        RunCommand {
+            sandbox: self.plan.target.kind == "sandbox",
+            paths: self.paths.clone(),
+            environment: self.plan.environment.clone(),
+            select: self.select.clone(),
+            secrets_dir: self.secrets_dir.clone(),
+            prune: self.plan.prune,
+            destroy: self.plan.destroy,
+        }
+    }
+
+    /// The command that applies this plan once saved to `path`, runnable as
+    /// shown (with the `--secrets-dir` it was planned with).
     pub fn apply_command(&self, path: &Path) -> String {
-        let sandbox = if self.plan.target.kind == "sandbox" { " --sandbox" } else { "" };
-        format!("gcctl{sandbox} apply --plan {}", quote(&path.display().to_string()))
+        self.run_command().apply_saved(path)
     }
 
     /// The command that makes this plan again, runnable as shown: the same
     /// manifest paths, environment and target (`--sandbox`), saved to `path`.
     pub fn replan_command(&self, path: &Path) -> String {
-        let mut words = vec!["gcctl".to_string()];
-        if self.plan.target.kind == "sandbox" {
-            words.push("--sandbox".into());
+        self.run_command().plan(Some(path))
+    }
+}
+
+/// What a run was asked for (target, manifests, environment, selection,
+/// secrets directory, prune or destroy), to write the commands that hints
+/// tell the user to run: each runs as shown, for the same org and set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunCommand {
+    /// The built-in sandbox org (`--sandbox`).
+    pub sandbox: bool,
+    pub paths: Vec<PathBuf>,
+    pub environment: Option<String>,
+    pub select: Vec<String>,
+    pub secrets_dir: Option<PathBuf>,
+    pub prune: bool,
+    pub destroy: bool,
+}
+
+impl RunCommand {
+    /// `gcctl plan` for this run, saved to `out` if given.
+    pub fn plan(&self, out: Option<&Path>) -> String {
+        let mut words = self.start("plan");
+        if let Some(out) = out {
+            words.extend(["--out".into(), quote(&out.display().to_string())]);
         }
-        words.extend(["plan".into(), "--out".into(), quote(&path.display().to_string())]);
-        words.extend(self.paths.iter().map(|p| quote(&p.display().to_string())));
-        if let Some(env) = &self.plan.environment {
-            words.extend(["--env".into(), quote(env)]);
-        }
+        self.push_set(&mut words);
         if let Some(dir) = &self.secrets_dir {
             words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
         }
-        if self.plan.prune {
+        if self.prune {
             words.push("--prune".into());
         }
-        if self.plan.destroy {
+        if self.destroy {
             words.push("--destroy".into());
+        }
+        words.join(" ")
+    }
+
+    /// `gcctl apply` (or `gcctl destroy`) for this run, without asking.
+    pub fn apply(&self) -> String {
+        let mut words = self.start(if self.destroy { "destroy" } else { "apply" });
+        self.push_set(&mut words);
+        // `destroy` has neither: it deletes, and issues no secret.
+        if !self.destroy {
+            if let Some(dir) = &self.secrets_dir {
+                words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+            }
+            if self.prune {
+                words.push("--prune".into());
+            }
+        }
+        words.push("--auto-approve".into());
+        words.join(" ")
+    }
+
+    /// `gcctl apply --select PATTERN` of this run's manifests, asking
+    /// before it changes anything: what to apply first when a later step
+    /// needs an object to exist (a role to grant to the caller).
+    pub fn apply_first(&self, pattern: &str) -> String {
+        let only = RunCommand {
+            select: vec![pattern.to_string()],
+            secrets_dir: None,
+            prune: false,
+            destroy: false,
+            ..self.clone()
+        };
+        let mut words = only.start("apply");
+        only.push_set(&mut words);
+        words.join(" ")
+    }
+
+    /// `gcctl apply --plan FILE` for this run's plan saved to `path`.
+    pub fn apply_saved(&self, path: &Path) -> String {
+        let mut words = self.start("apply");
+        words.extend(["--plan".into(), quote(&path.display().to_string())]);
+        if let Some(dir) = &self.secrets_dir {
+            words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+        }
+        words.join(" ")
+    }
+
+    fn start(&self, command: &str) -> Vec<String> {
+        let mut words = vec!["gcctl".to_string()];
+        if self.sandbox {
+            words.push("--sandbox".into());
+        }
+        words.push(command.into());
+        words
+    }
+
+    /// The manifest paths, `--env` and `--select`.
+    fn push_set(&self, words: &mut Vec<String>) {
+        words.extend(self.paths.iter().map(|p| quote(&p.display().to_string())));
+        if let Some(env) = &self.environment {
+            words.extend(["--env".into(), quote(env)]);
         }
         for pattern in &self.select {
             words.extend(["--select".into(), quote(pattern)]);
         }
-        words.join(" ")
     }
 }
 
@@ -365,6 +456,7 @@ mod tests {
             changes: Vec::new(),
             summary: super::super::Summary::default(),
             notes: Vec::new(),
+            select: Vec::new(),
         };
         let saved = SavedPlan::new(&[PathBuf::from("a"), PathBuf::from("b c")], None, plan);
         assert_eq!(
@@ -372,5 +464,25 @@ mod tests {
             "gcctl --sandbox plan --out p.json a 'b c' --env 'prod eu'"
         );
         assert_eq!(saved.apply_command(Path::new("p.json")), "gcctl --sandbox apply --plan p.json");
+        let mut saved = saved.with_select(&["Role/*".to_string()]);
+        saved.secrets_dir = Some(PathBuf::from("my secrets"));
+        assert_eq!(
+            saved.apply_command(Path::new("p.json")),
+            "gcctl --sandbox apply --plan p.json --secrets-dir 'my secrets'"
+        );
+        let run = saved.run_command();
+        assert_eq!(
+            run.plan(None),
+            "gcctl --sandbox plan a 'b c' --env 'prod eu' --select 'Role/*' --secrets-dir 'my secrets'"
+        );
+        assert_eq!(
+            run.apply(),
+            "gcctl --sandbox apply a 'b c' --env 'prod eu' --select 'Role/*' --secrets-dir 'my secrets' --auto-approve"
+        );
+        let destroy = RunCommand { destroy: true, ..run };
+        assert_eq!(
+            destroy.apply(),
+            "gcctl --sandbox destroy a 'b c' --env 'prod eu' --select 'Role/*' --auto-approve"
+        );
     }
 }

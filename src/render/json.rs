@@ -25,8 +25,16 @@ pub fn apply_plan(plan: &Plan) -> String {
         event: &'static str,
         format_version: &'a str,
         summary: &'a Summary,
+        /// The `--select` patterns of a partial plan (absent: the whole set).
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        select: &'a [String],
     }
-    line(&PlanLine { event: "plan", format_version: &plan.format_version, summary: &plan.summary })
+    line(&PlanLine {
+        event: "plan",
+        format_version: &plan.format_version,
+        summary: &plan.summary,
+        select: &plan.select,
+    })
 }
 
 /// One event of `apply --output json`.

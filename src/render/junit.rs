@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use super::inline;
+use super::{Items, inline};
 use crate::drift::{DriftReport, DriftStatus};
 use crate::kinds::Kind;
 
@@ -41,18 +41,28 @@ pub fn drift(report: &DriftReport) -> String {
                             .fields
                             .iter()
                             .map(|f| {
-                                if f.write_only {
-                                    format!(
+                                let items = Items::of(f.live.as_ref(), f.declared.as_ref());
+                                match items {
+                                    _ if f.write_only => format!(
                                         "{}: (write-only) differs from the declared version",
                                         f.pointer
-                                    )
-                                } else {
-                                    format!(
+                                    ),
+                                    Some(items) => {
+                                        let mut text = format!(
+                                            "{}: live (-) against declared (+):",
+                                            f.pointer
+                                        );
+                                        for (sign, item) in items.lines() {
+                                            text.push_str(&format!("\n  {sign} {item}"));
+                                        }
+                                        text
+                                    }
+                                    None => format!(
                                         "{}: declared {}, live {}",
                                         f.pointer,
                                         inline(f.declared.as_ref()),
                                         inline(f.live.as_ref())
-                                    )
+                                    ),
                                 }
                             })
                             .collect();

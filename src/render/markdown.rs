@@ -1,11 +1,12 @@
 //! Markdown output of a plan, fit to paste into a pull-request comment: a
 //! summary line, a table of objects that change, and a collapsible table of
 //! field changes per object. Values are escaped for tables; multi-line
-//! strings also get a line-by-line `diff` block.
+//! strings also get a line-by-line `diff` block, and lists an item-by-item
+//! one.
 
 use std::fmt::Write;
 
-use super::{inline, multiline, write_only_note};
+use super::{Items, inline, multiline, write_only_note};
 use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, FieldChange, Plan};
 
@@ -22,6 +23,9 @@ pub fn plan(plan: &Plan) -> String {
         "Target: {} `{}`{env} · {} unchanged\n",
         plan.target.kind, plan.target.location, s.no_op
     );
+    if let Some(partial) = super::partial(&plan.select, plan.destroy) {
+        let _ = writeln!(out, "> **Partial plan:** {}.\n", cell(&partial));
+    }
     for note in &plan.notes {
         let _ = writeln!(out, "> **Note:** {}\n", html(&note.message));
     }
@@ -58,6 +62,7 @@ pub fn plan(plan: &Plan) -> String {
         let mut diffs = String::new();
         for field in &change.fields {
             let (before, after) = values(field);
+            let items = Items::of(field.before.as_ref(), field.after.as_ref());
             let texts = (multiline(field.before.as_ref()), multiline(field.after.as_ref()));
             match (texts, field.sensitive) {
                 // Multi-line values: their line diff below, not escaped strings.
@@ -79,6 +84,17 @@ pub fn plan(plan: &Plan) -> String {
                         field.pointer
                     );
                     diff_block(&mut diffs, &field.pointer, "", new);
+                }
+                // Lists: item by item below, not two whole arrays.
+                _ if change.action != Action::Create && !field.sensitive && items.is_some() => {
+                    let _ = writeln!(
+                        out,
+                        "| `{}` | {} | {}, diff below |",
+                        field.pointer,
+                        count_items(field.before.as_ref()),
+                        count_items(field.after.as_ref())
+                    );
+                    items_block(&mut diffs, &field.pointer, items.as_ref());
                 }
                 _ => {
                     let _ = writeln!(
@@ -114,6 +130,26 @@ fn diff_block(out: &mut String, pointer: &str, old: &str, new: &str) {
         }
     }
     let _ = writeln!(out, "{fence}");
+}
+
+/// A list change item by item in a fenced `diff` block (see [`Items`]):
+/// `-` the items that go, `+` those that come, and how many stay.
+fn items_block(out: &mut String, pointer: &str, items: Option<&Items<'_>>) {
+    let Some(items) = items else { return };
+    let lines = items.lines();
+    let longest = |s: &str| s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(lines.iter().map(|(_, t)| longest(t)).max().unwrap_or(0).max(2) + 1);
+    let _ = write!(out, "\n`{pointer}`:\n\n{fence}diff\n");
+    for (sign, text) in lines {
+        let _ = writeln!(out, "{sign} {text}");
+    }
+    let _ = writeln!(out, "{fence}");
+}
+
+/// `3 items` for a list (`0 items` when not set), for a table cell.
+fn count_items(value: Option<&serde_json::Value>) -> String {
+    let n = value.and_then(serde_json::Value::as_array).map_or(0, Vec::len);
+    format!("{n} item{}", if n == 1 { "" } else { "s" })
 }
 
 /// The before and after cells of a field; write-only values are never shown.
@@ -156,9 +192,21 @@ pub fn drift(report: &DriftReport) -> String {
         "Target: {} `{}`{env} · {} in sync\n",
         report.target.kind, report.target.location, s.in_sync
     );
+    if let Some(partial) = super::partial(&report.select, false) {
+        let _ = writeln!(
+            out,
+            "> **Partial report:** {}, and undeclared objects are not looked for.\n",
+            cell(&partial)
+        );
+    }
     let noted = report.objects.iter().map(|o| (o.address(), &o.notes));
     if !report.has_drift() {
         out.push_str("**No drift.** The org matches the manifests.\n");
+        // Undeclared objects outside prune scopes: listed, not counted.
+        if !report.unmanaged.is_empty() {
+            out.push_str("\n| status | object | org name | fields |\n|---|---|---|---|\n");
+            write_unmanaged(&mut out, report);
+        }
         write_notes(&mut out, noted);
         return out;
     }
@@ -178,19 +226,7 @@ pub fn drift(report: &DriftReport) -> String {
             cell(&object.org_name)
         );
     }
-    for object in &report.unmanaged {
-        let status = if object.in_prune_scope {
-            "unmanaged (in prune scope)"
-        } else {
-            "unmanaged (outside prune scopes)"
-        };
-        let _ = writeln!(
-            out,
-            "| {status} | `{}` | {} | |",
-            cell(&object.address()),
-            cell(&object.org_name)
-        );
-    }
+    write_unmanaged(&mut out, report);
     write_notes(&mut out, noted);
     for object in differing.iter().filter(|o| !o.fields.is_empty()) {
         let _ = write!(
@@ -218,6 +254,18 @@ pub fn drift(report: &DriftReport) -> String {
                 diff_block(&mut diffs, &field.pointer, live, declared);
                 continue;
             }
+            let items = Items::of(field.live.as_ref(), field.declared.as_ref());
+            if let (false, Some(_)) = (field.write_only, &items) {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {}, diff below | {} |",
+                    cell(&field.pointer),
+                    count_items(field.declared.as_ref()),
+                    count_items(field.live.as_ref())
+                );
+                items_block(&mut diffs, &field.pointer, items.as_ref());
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} |",
@@ -230,6 +278,23 @@ pub fn drift(report: &DriftReport) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// A table row per undeclared live object the report lists.
+fn write_unmanaged(out: &mut String, report: &DriftReport) {
+    for object in &report.unmanaged {
+        let status = if object.in_prune_scope {
+            "unmanaged (in prune scope)"
+        } else {
+            "unmanaged (outside prune scopes)"
+        };
+        let _ = writeln!(
+            out,
+            "| {status} | `{}` | {} | |",
+            cell(&object.address()),
+            cell(&object.org_name)
+        );
+    }
 }
 
 /// A list of notes, one line each (the object's address in code, then the

@@ -9,6 +9,8 @@ pub mod text;
 
 use serde_json::Value;
 
+use crate::plan::diff;
+
 /// The output formats of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -21,12 +23,79 @@ pub enum OutputFormat {
     Markdown,
 }
 
+/// What a plan narrowed by `--select` leaves out, in words (`None`: the
+/// whole set was planned).
+pub fn partial(select: &[String], destroy: bool) -> Option<String> {
+    if select.is_empty() {
+        return None;
+    }
+    let reach = if destroy { "what refers to them" } else { "what they refer to" };
+    Some(format!(
+        "only --select {} and {reach}; other declared objects and prunes are left out",
+        select.join(", ")
+    ))
+}
+
 /// A value as one line of JSON; strings without quotes are ambiguous, so
 /// they keep theirs.
 pub fn inline(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => "(not set)".to_string(),
         Some(v) => v.to_string(),
+    }
+}
+
+/// A list field's change, item by item: the items that go, those that
+/// come, and how many stay, whatever their order (a role's permissions, a
+/// queue's members). Every renderer shows list changes through this, so a
+/// new permission reads `+ "routing:queue:view"` in text, Markdown and
+/// `JUnit`, in plans and drift reports alike.
+#[derive(Debug, PartialEq)]
+pub struct Items<'a> {
+    pub removed: Vec<&'a Value>,
+    pub added: Vec<&'a Value>,
+    /// Items on both sides.
+    pub kept: usize,
+}
+
+impl<'a> Items<'a> {
+    /// The change from `before` to `after`, when at least one is a list and
+    /// the other a list or not set (an unset side is the empty list), and
+    /// an item is added or removed; `None` for other values, and for lists
+    /// that differ only in order (shown whole).
+    pub fn of(before: Option<&'a Value>, after: Option<&'a Value>) -> Option<Items<'a>> {
+        fn list(value: Option<&Value>) -> Option<&[Value]> {
+            match value {
+                None | Some(Value::Null) => Some(&[]),
+                Some(Value::Array(items)) => Some(items),
+                Some(_) => None,
+            }
+        }
+        let lists = before.is_some_and(Value::is_array) || after.is_some_and(Value::is_array);
+        let (old, new) = (list(before)?, list(after)?);
+        if !lists {
+            return None;
+        }
+        let absent = |item: &Value, list: &[Value]| !list.iter().any(|x| diff::equivalent(item, x));
+        let removed: Vec<&Value> = old.iter().filter(|item| absent(item, new)).collect();
+        let added: Vec<&Value> = new.iter().filter(|item| absent(item, old)).collect();
+        if removed.is_empty() && added.is_empty() {
+            return None;
+        }
+        let kept = new.len() - added.len();
+        Some(Items { removed, added, kept })
+    }
+
+    /// One line per item, `-` those that go, then `+` those that come, then
+    /// ` ` and how many stay (when any do).
+    pub fn lines(&self) -> Vec<(char, String)> {
+        let mut lines: Vec<(char, String)> =
+            self.removed.iter().map(|item| ('-', item.to_string())).collect();
+        lines.extend(self.added.iter().map(|item| ('+', item.to_string())));
+        if self.kept > 0 {
+            lines.push((' ', format!("({} unchanged)", self.kept)));
+        }
+        lines
     }
 }
 

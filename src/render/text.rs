@@ -5,11 +5,8 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use super::{inline, multiline, write_only_note};
 use crate::drift::{DriftReport, DriftStatus};
-use crate::plan::diff::equivalent;
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
 
@@ -19,6 +16,10 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
     let what = if plan.destroy { "gcctl destroy plan" } else { "gcctl plan" };
     let header = format!("{what} for {}{env}", plan.target.describe());
     let _ = writeln!(out, "{}", printer.paint_stdout(&header, Role::Heading));
+    if let Some(partial) = super::partial(&plan.select, plan.destroy) {
+        let _ =
+            writeln!(out, "{} {partial}.", printer.paint_stdout("Partial plan:", Role::Heading));
+    }
     // Changes, and unchanged objects with something to know (a web messaging
     // configuration's unpublished draft), in plan order.
     let shown: Vec<&Change> =
@@ -178,53 +179,48 @@ fn write_line_diff(out: &mut String, old: &str, new: &str, printer: &Printer) {
     }
 }
 
-/// A change between two non-empty lists that adds or removes items, item by
-/// item: `-` the items that go, `+` those that come, and how many stay (a
-/// queue's members: one line per agent, not two lists of all of them).
-/// Returns false when nothing is added or removed (only the order changed),
+/// A list change item by item (see [`super::Items`]), eight columns in
+/// under the field: a queue's members read one line per agent, not two
+/// lists of all of them. Returns false when the field is not such a change,
 /// for the plain `before -> after` line.
 fn render_items(out: &mut String, field: &FieldChange, printer: &Printer) -> bool {
-    let (Some(Value::Array(before)), Some(Value::Array(after))) = (&field.before, &field.after)
-    else {
+    let Some(items) = super::Items::of(field.before.as_ref(), field.after.as_ref()) else {
         return false;
     };
-    if before.is_empty() || after.is_empty() {
-        return false;
-    }
-    let absent = |item: &Value, list: &[Value]| !list.iter().any(|x| equivalent(item, x));
-    let removed: Vec<&Value> = before.iter().filter(|item| absent(item, after)).collect();
-    let added: Vec<&Value> = after.iter().filter(|item| absent(item, before)).collect();
-    if removed.is_empty() && added.is_empty() {
-        return false;
-    }
-    let added_count = added.len();
     let _ = writeln!(
         out,
         "{}",
         printer.paint_stdout(&format!("    ~ {}:", field.pointer), Role::Change)
     );
-    for (sign, role, items) in [("-", Role::Remove, removed), ("+", Role::Add, added)] {
-        for item in items {
-            let line = format!("        {sign} {item}");
-            let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
-        }
-    }
-    let kept = after.len() - added_count;
-    if kept > 0 {
-        let line = format!("          ({kept} unchanged)");
-        let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Dim));
-    }
+    write_items(out, &items, printer);
     true
+}
+
+fn write_items(out: &mut String, items: &super::Items<'_>, printer: &Printer) {
+    for (sign, text) in items.lines() {
+        let (line, role) = match sign {
+            '-' => (format!("        - {text}"), Role::Remove),
+            '+' => (format!("        + {text}"), Role::Add),
+            _ => (format!("          {text}"), Role::Dim),
+        };
+        let _ = writeln!(out, "{}", printer.paint_stdout(&line, role));
+    }
 }
 
 /// Human output of a drift report: one block per drifted, missing or
 /// unmanaged object (declared value against live value per field), then a
-/// summary line. Every line carries a `~`, `-` or `?` marker.
+/// summary line. Every line carries a `~`, `-` or `?` marker. Undeclared
+/// objects outside prune scopes (`--include-unmanaged`) are listed even
+/// when nothing counts as drift.
 pub fn drift(report: &DriftReport, printer: &Printer) -> String {
     let mut out = String::new();
     let env =
         report.environment.as_deref().map(|e| format!(", environment {e}")).unwrap_or_default();
     let _ = writeln!(out, "Target: {}{env}", report.target.describe());
+    if let Some(partial) = super::partial(&report.select, false) {
+        let heading = printer.paint_stdout("Partial report:", Role::Heading);
+        let _ = writeln!(out, "{heading} {partial}, and undeclared objects are not looked for.");
+    }
     let s = &report.summary;
     // In-sync objects show only when there is something to know about them.
     let noted =
@@ -235,9 +231,17 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
             let _ = writeln!(out, "\n{} is in sync", printer.paint_stdout(&head, Role::Dim));
             write_notes(&mut out, &object.notes, printer);
         }
+        write_unmanaged(&mut out, report, printer);
+        let outside = match s.unmanaged_outside_scopes {
+            0 => String::new(),
+            1 => "; 1 undeclared object outside every prune scope is listed, not counted".into(),
+            n => format!(
+                "; {n} undeclared objects outside every prune scope are listed, not counted"
+            ),
+        };
         let _ = writeln!(
             out,
-            "\nNo drift. The org matches the manifests ({} object{}).",
+            "\nNo drift. The org matches the manifests ({} object{}){outside}.",
             s.in_sync,
             if s.in_sync == 1 { "" } else { "s" }
         );
@@ -254,40 +258,10 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         let _ = writeln!(out, "\n{} {what}{id}", printer.paint_stdout(&head, role));
         write_notes(&mut out, &object.notes, printer);
         for field in &object.fields {
-            let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
-            if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
-                let line = format!("    ~ {}: live (-) against declared (+):", field.pointer);
-                let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
-                write_line_diff(&mut out, live, declared, printer);
-                continue;
-            }
-            let line = if field.write_only {
-                format!("    ~ {}: (write-only) differs from the declared version", field.pointer)
-            } else {
-                format!(
-                    "    ~ {}: declared {}, live {}",
-                    field.pointer,
-                    inline(field.declared.as_ref()),
-                    inline(field.live.as_ref())
-                )
-            };
-            let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+            write_drifted_field(&mut out, field, printer);
         }
     }
-    for object in &report.unmanaged {
-        let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-        let scope = if object.in_prune_scope {
-            ", inside a prune scope: apply --prune would delete it"
-        } else {
-            ", outside every prune scope"
-        };
-        let head = format!("? {} \"{}\"", object.kind, object.org_name);
-        let _ = writeln!(
-            out,
-            "\n{} is not declared in the manifests{id}{scope}",
-            printer.paint_stdout(&head, Role::Warning)
-        );
-    }
+    write_unmanaged(&mut out, report, printer);
     let mut unmanaged = format!(", {} unmanaged", s.unmanaged);
     if report.include_unmanaged {
         let counted = if report.fail_on_unmanaged { "" } else { ", not counted" };
@@ -305,4 +279,52 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         s.in_sync
     );
     out
+}
+
+/// One drifted field: a line diff for multi-line strings, an item diff for
+/// lists (live `-` against declared `+`), else `declared X, live Y`.
+fn write_drifted_field(out: &mut String, field: &crate::drift::DriftedField, printer: &Printer) {
+    let heading = format!("    ~ {}: live (-) against declared (+):", field.pointer);
+    let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
+    if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
+        let _ = writeln!(out, "{}", printer.paint_stdout(&heading, Role::Change));
+        write_line_diff(out, live, declared, printer);
+        return;
+    }
+    let items = super::Items::of(field.live.as_ref(), field.declared.as_ref());
+    if let (false, Some(items)) = (field.write_only, items) {
+        let _ = writeln!(out, "{}", printer.paint_stdout(&heading, Role::Change));
+        write_items(out, &items, printer);
+        return;
+    }
+    let line = if field.write_only {
+        format!("    ~ {}: (write-only) differs from the declared version", field.pointer)
+    } else {
+        format!(
+            "    ~ {}: declared {}, live {}",
+            field.pointer,
+            inline(field.declared.as_ref()),
+            inline(field.live.as_ref())
+        )
+    };
+    let _ = writeln!(out, "{}", printer.paint_stdout(&line, Role::Change));
+}
+
+/// A `?` block per undeclared live object the report lists, saying whether
+/// `apply --prune` would delete it.
+fn write_unmanaged(out: &mut String, report: &DriftReport, printer: &Printer) {
+    for object in &report.unmanaged {
+        let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+        let scope = if object.in_prune_scope {
+            ", inside a prune scope: apply --prune would delete it"
+        } else {
+            ", outside every prune scope"
+        };
+        let head = format!("? {} \"{}\"", object.kind, object.org_name);
+        let _ = writeln!(
+            out,
+            "\n{} is not declared in the manifests{id}{scope}",
+            printer.paint_stdout(&head, Role::Warning)
+        );
+    }
 }

@@ -9,6 +9,7 @@ mod contract;
 mod duplicates;
 mod examples;
 mod faults;
+mod hints;
 mod interrupt;
 mod lock;
 mod pool;
@@ -17,6 +18,7 @@ mod prune;
 mod rules;
 mod saved;
 mod secrets;
+mod select;
 mod soak;
 
 use std::path::Path;

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use clap::CommandFactory as _;
 use serde_json::Value;
 
-use crate::common::{TestContext, repo_root, stdout};
+use crate::common::{TestContext, repo_root, stderr, stdout};
 
 /// `build.rs`, compiled as a module so its date arithmetic can be tested.
 #[allow(dead_code)]
@@ -192,13 +192,27 @@ fn release_workflow_builds_every_target_on_version_tags() {
     assert!(text.contains("SHA256SUMS") && action.contains("SHA256SUMS"));
 }
 
-/// What users see in every subcommand's `--help`, snapshotted so that any
-/// change is reviewed (`cargo insta review`). Each help has an example;
-/// only the subcommands that talk to an org take `--sandbox` and
-/// `--rate-limit`, and their help names the `GENESYSCLOUD_*` variables.
+/// What users see in `gcctl --help` and every subcommand's `--help`,
+/// snapshotted so that any change is reviewed (`cargo insta review`). Each
+/// subcommand's help has an example, every example on one line that can be
+/// pasted (never wrapped); only the subcommands that talk to an org take
+/// `--sandbox` and `--rate-limit`, and their help names the
+/// `GENESYSCLOUD_*` variables.
+/// `-v` is accepted by the offline commands, on either side of the command
+/// name, as before their help said what it does there.
+#[test]
+fn offline_commands_accept_verbose() {
+    let ctx = TestContext::new();
+    for args in [&["-v", "schema"][..], &["schema", "-vv"], &["completion", "-v", "bash"]] {
+        let output = ctx.run(args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+    }
+}
+
 #[test]
 fn every_subcommand_help_is_reviewed() {
     let ctx = TestContext::new();
+    insta::assert_snapshot!("help_gcctl", stdout(&ctx.run(&["--help"])));
     let connecting = ["plan", "apply", "destroy", "drift", "export"];
     for path in subcommand_paths() {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -207,8 +221,11 @@ fn every_subcommand_help_is_reviewed() {
         let name = format!("help_{}", path.join("_"));
         insta::assert_snapshot!(name.clone(), help);
         let leaf = path.last().map(String::as_str).unwrap_or_default();
-        if path.len() > 1 || leaf != "sandbox" {
-            assert!(help.contains("\nExample"), "{name} has an example:\n{help}");
+        let examples = help.split_once("\nExample").map(|(_, rest)| rest).unwrap_or_default();
+        assert!(!examples.is_empty(), "{name} has an example:\n{help}");
+        let block = examples.split_once(":\n").map(|(_, rest)| rest).unwrap_or_default();
+        for line in block.lines().take_while(|l| !l.is_empty()) {
+            assert!(line.starts_with("  gcctl "), "{name}: an example wraps at `{line}`");
         }
         let connects = connecting.contains(&leaf);
         let option = |flag: &str| {
@@ -218,6 +235,11 @@ fn every_subcommand_help_is_reviewed() {
         assert_eq!(option("--rate-limit"), connects, "{name}:\n{help}");
         if connects {
             assert!(help.contains("GENESYSCLOUD_OAUTHCLIENT_ID"), "{name}:\n{help}");
+        }
+        // Commands that talk to no org say so of -v, rather than promise API logs.
+        if ["validate", "schema", "man", "completion"].contains(&leaf) {
+            assert!(!help.contains("every API request"), "{name}:\n{help}");
+            assert!(help.contains("sends no API request"), "{name}:\n{help}");
         }
     }
 }

@@ -72,8 +72,13 @@ impl TestContext {
     }
 
     /// `script` running `gcctl ARGS` on a pseudo-terminal, with this
-    /// context's environment (minus `NO_COLOR`); `None` where the system
-    /// has no `script`. Its stdout holds what the terminal showed.
+    /// context's environment (minus `NO_COLOR`). Its stdout holds what the
+    /// terminal showed.
+    ///
+    /// Without `script` (util-linux) the test fails, saying so, rather than
+    /// passing without checking anything; `None` (the test is skipped, and
+    /// says so on stderr) only when `GCCTL_TEST_NO_SCRIPT=1` asks for that.
+    #[allow(clippy::print_stderr)] // A skip says so where the harness shows it.
     pub fn on_a_terminal(&self, args: &str) -> Option<Command> {
         let gcctl = self.command();
         let mut command = Command::new("script");
@@ -87,7 +92,18 @@ impl TestContext {
         let line = format!("'{}' {args}", env!("CARGO_BIN_EXE_gcctl"));
         command.args(["-qec", &line, "/dev/null"]);
         let available = std::process::Command::new("script").arg("--version").output().is_ok();
-        available.then_some(command)
+        if available {
+            return Some(command);
+        }
+        assert!(
+            std::env::var_os("GCCTL_TEST_NO_SCRIPT").is_some_and(|v| v == "1"),
+            "this test runs gcctl on a pseudo-terminal with `script` (util-linux), which is \
+             missing: install it, or set GCCTL_TEST_NO_SCRIPT=1 to skip such tests"
+        );
+        eprintln!(
+            "skipped: no `script` to run `gcctl {args}` on a terminal (GCCTL_TEST_NO_SCRIPT=1)"
+        );
+        None
     }
 
     /// Run `gcctl ARGS` and return its output.

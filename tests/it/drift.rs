@@ -22,6 +22,9 @@ struct JsonReport {
     inputs_digest: String,
     include_unmanaged: bool,
     fail_on_unmanaged: bool,
+    /// Present only for a partial report: the `--select` patterns.
+    #[serde(default)]
+    select: Vec<String>,
     objects: Vec<JsonDeclared>,
     unmanaged: Vec<JsonUnmanaged>,
     summary: JsonSummary,
@@ -82,6 +85,13 @@ struct JsonSummary {
 const QUEUES: &str = "/api/v2/routing/queues";
 const INTEGRATIONS: &str = "/api/v2/conversations/messaging/integrations/open";
 const CLIENTS: &str = "/api/v2/oauth/clients";
+
+/// The plan snapshots' filters (ids, times, digests), and the sandbox's port.
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = crate::plan::settings();
+    settings.add_filter(r"http://127\.0\.0\.1:\d+", "[SANDBOX]");
+    settings
+}
 
 /// Run `gcctl drift` on the sample manifests; return (exit code, stdout).
 fn drift(ctx: &TestContext, extra: &[&str]) -> (i32, String) {
@@ -169,13 +179,22 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "- OAuthClient/acme-bot-connector \"Acme Bot Connector\" is missing from the org",
         "? RoutingQueue \"Acme Rogue\" is not declared in the manifests (id ",
         "inside a prune scope: apply --prune would delete it",
-        "/members: declared [{\"email\":\"alice@sandbox.gcctl.example\"},{\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}], live [{\"email\":\"alice@sandbox.gcctl.example\"}]",
+        // A list item by item, live (-) against declared (+), as plan shows it.
+        "    ~ /members: live (-) against declared (+):\n        + {\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}\n          (1 unchanged)\n",
         "Drift: 2 drifted, 1 missing, 1 unmanaged (and 1 outside prune scopes, not counted) (9 in sync).",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");
     }
     let other = text.lines().find(|l| l.contains("\"Other Team\"")).expect("Other Team listed");
     assert!(other.ends_with("outside every prune scope"), "{other}");
+    // What users see, reviewed: exit code, stdout and stderr, text and Markdown.
+    let manifests = repo_root().join("manifests");
+    let manifests = manifests.to_str().unwrap();
+    for (name, format) in [("drift_text", "text"), ("drift_markdown", "markdown")] {
+        let args = ["drift", manifests, "--include-unmanaged", "--output", format];
+        let shown = crate::common::render(&ctx.run(&args), &[(&repo_root(), "[REPO]")]);
+        snapshot_settings().bind(|| insta::assert_snapshot!(name, shown));
+    }
 
     // JSON: the versioned contract, read back with unknown fields denied.
     let (code, json_text) = drift(&ctx, &["--include-unmanaged", "--output", "json"]);
@@ -193,6 +212,7 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{digest}");
     assert!(report.include_unmanaged);
     assert!(!report.fail_on_unmanaged);
+    assert!(report.select.is_empty(), "a whole report");
     assert_eq!(
         report.summary,
         JsonSummary {
@@ -252,6 +272,9 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
         "| unmanaged (outside prune scopes) | `RoutingQueue/Other Team` | Other Team | |",
         "| `/mediaSettings/message/alertingTimeoutSeconds` | `30` | `12` |",
         "| `/webhook/signatureSecretVersion` | `(write-only)` | `(write-only, differs)` |",
+        // A list item by item, in a diff block below the table.
+        "| `/members` | 2 items, diff below | 1 item |",
+        "`/members`:\n\n```diff\n+ {\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}\n  (1 unchanged)\n```\n",
     ] {
         assert!(markdown.contains(expected), "missing `{expected}` in\n{markdown}");
     }
@@ -264,6 +287,10 @@ fn drift_shows_edits_creations_and_deletions_in_every_format() {
     let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
     assert_eq!((suites.tests, suites.failures), (13, 4));
     assert!(!xml.contains("Other Team"), "{xml}");
+    assert!(
+        xml.contains("/members: live (-) against declared (+):\n  + {\"email\":\"bob@sandbox.gcctl.example\",\"ringNumber\":2}\n    (1 unchanged)"),
+        "{xml}"
+    );
     // Asked to, it fails too.
     let (code, xml) =
         drift(&ctx, &["--include-unmanaged", "--fail-on-unmanaged", "--output", "junit"]);
@@ -336,6 +363,55 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
     );
     let output = ctx.run(&["drift", "bad"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+/// Undeclared objects outside every prune scope are no drift (exit 0), but
+/// `--include-unmanaged` lists them in every format, not only in JSON.
+#[test]
+fn objects_outside_prune_scopes_alone_are_listed_without_drift() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    let manifests = repo_root().join("manifests");
+    let apply =
+        ctx.run(&["apply", "--auto-approve", "--secrets-dir", "s", manifests.to_str().unwrap()]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+    let answer = live.block_on(live.org.post(QUEUES, json!({"name": "Other Team"})));
+    assert_eq!(answer.status, 200);
+
+    let (code, text) = drift(&ctx, &["--include-unmanaged"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("? RoutingQueue \"Other Team\" is not declared in the manifests (id "),
+        "{text}"
+    );
+    assert!(text.contains("), outside every prune scope\n"), "{text}");
+    assert!(
+        text.contains("No drift. The org matches the manifests (12 objects); 1 undeclared object outside every prune scope is listed, not counted."),
+        "{text}"
+    );
+    let (code, markdown) = drift(&ctx, &["--include-unmanaged", "--output", "markdown"]);
+    assert_eq!(code, 0, "{markdown}");
+    assert!(markdown.contains("**No drift.** The org matches the manifests."), "{markdown}");
+    assert!(
+        markdown.contains(
+            "| unmanaged (outside prune scopes) | `RoutingQueue/Other Team` | Other Team | |"
+        ),
+        "{markdown}"
+    );
+    let (code, json_text) = drift(&ctx, &["--include-unmanaged", "--output", "json"]);
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(report["unmanaged"][0]["org_name"], json!("Other Team"));
+    // Without the flag they are not looked for; with --fail-on-unmanaged they count.
+    let (code, text) = drift(&ctx, &[]);
+    assert_eq!(code, 0);
+    assert!(!text.contains("Other Team"), "{text}");
+    let (code, text) = drift(&ctx, &["--include-unmanaged", "--fail-on-unmanaged"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Other Team"), "{text}");
 }
 
 #[test]

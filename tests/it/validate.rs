@@ -319,6 +319,44 @@ fn secrets_are_checked_without_being_printed() {
     assert!(!stderr(&short).contains("short-canary"));
 }
 
+/// A secret that does not resolve is reported in the same run as the other
+/// problems of its object, and of the set: fixing the URL does not reveal it.
+#[test]
+fn an_unresolvable_secret_is_reported_beside_the_other_problems() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "hook.yaml",
+        "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: h}\nspec:\n  url: https://bot.example.com:99999/hook\n  signatureSecret: {fromFile: missing.txt}\n",
+    );
+    ctx.write(
+        "other.yaml",
+        "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: other}\nspec:\n  url: https://bot.example.com/other\n  signatureSecret: {fromEnv: OTHER_SECRET}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Q, descripton: typo}\n",
+    );
+    let output = ctx.run(&["validate", ".", "--require-secrets"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "hook.yaml:5:8: error: `https://bot.example.com:99999/hook` is not a valid URL"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hook.yaml:6:20: error: cannot resolve the secret: cannot read secret file missing.txt"
+        ),
+        "{err}"
+    );
+    // An object that loaded, in a set that did not: its secret is checked too.
+    assert!(err.contains("other.yaml:6:20: error: cannot resolve the secret: environment variable `OTHER_SECRET` is not set"), "{err}");
+    assert!(err.contains("other.yaml:11:17: error: unknown field `descripton`"), "{err}");
+    assert!(err.contains("error: 4 problems found"), "{err}");
+    // The same in JSON.
+    let json = ctx.run(&["validate", ".", "--require-secrets", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["diagnostics"].as_array().unwrap().len(), 4, "{report:#}");
+}
+
 #[test]
 fn missing_paths_and_non_manifests_are_errors() {
     let ctx = TestContext::new();

@@ -245,7 +245,7 @@ async fn progress_shows_on_a_terminal_only() {
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\nspec: {name: Progress A}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: b}\nspec: {name: Progress B}\n",
     );
     let Some(mut command) = org.ctx.on_a_terminal("apply --auto-approve set") else {
-        return; // No `script` here: nothing to check.
+        return; // Skipped, and said so (GCCTL_TEST_NO_SCRIPT=1).
     };
     let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
     let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
@@ -274,11 +274,37 @@ async fn a_slow_read_shows_progress_on_a_terminal() {
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\nspec: {name: Slow A}\n",
     );
     let Some(mut command) = org.ctx.on_a_terminal("plan set") else {
-        return; // No `script` here: nothing to check.
+        return; // Skipped, and said so (GCCTL_TEST_NO_SCRIPT=1).
     };
     let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
     let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
     assert!(output.status.success(), "{text}");
     assert!(text.contains("Reading the org: "), "{text}");
     assert!(text.contains(" so far, 2s"), "{text}");
+}
+
+/// On a terminal too, `-q` and `--output json` show no progress: no
+/// "Reading the org" line, no counters; the JSON is all there is on stdout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_and_json_output_show_no_progress_on_a_terminal() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: a}\nspec: {name: Quiet A}\n",
+    );
+    for args in [
+        "plan --output json set",
+        "-q plan set",
+        "drift --output json set",
+        "-q drift set",
+        "apply --auto-approve --output json set",
+    ] {
+        let Some(mut command) = org.ctx.on_a_terminal(args) else {
+            return; // Skipped, and said so (GCCTL_TEST_NO_SCRIPT=1).
+        };
+        let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+        assert!(!text.contains("Reading the org"), "gcctl {args}:\n{text}");
+        assert!(!text.contains("[1/1 "), "gcctl {args}:\n{text}");
+    }
 }

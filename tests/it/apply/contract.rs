@@ -16,6 +16,9 @@ pub struct PlanLine {
     pub event: String,
     pub format_version: String,
     pub summary: PlanTotals,
+    /// Present only for a partial plan: the `--select` patterns.
+    #[serde(default)]
+    pub select: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]

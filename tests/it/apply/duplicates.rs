@@ -51,6 +51,7 @@ async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
         own_client_id: None,
         journal: None,
         interrupt: gcctl::apply::Interrupt::default(),
+        plan_command: Some("gcctl plan twins/".into()),
     };
     let secrets = apply::preflight(&plan, &set, &settings, &|_| None).expect("preflight");
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
@@ -74,6 +75,8 @@ async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
     assert_eq!(failed.id.as_deref(), Some(ours.as_str()));
     let hint = failed.error.as_ref().and_then(|e| e.hint.as_deref()).unwrap();
     assert!(hint.contains("DELETE /api/v2/oauth/clients/ID"), "{hint}");
+    // The command it names is the run's own (paths, --env, --sandbox, --select).
+    assert!(hint.contains("until then `gcctl plan twins/` refuses"), "{hint}");
 
     // The next plan refuses to choose, and says how to fix it.
     let live = plan::read(&client, &set, &ReadScope::default()).await.expect("read");

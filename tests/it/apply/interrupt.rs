@@ -2,7 +2,7 @@
 //! moments several times, then run to completion: the org converges with
 //! zero duplicates and plans clean.
 
-use std::process::Stdio;
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use gcctl::sandbox::SandboxConfig;
@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 
 use super::faults::{assert_no_duplicates, bulk_set};
 use super::{ApplyOrg, assert_exit};
+use crate::common::stderr;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_applies_then_a_full_run_converge_without_duplicates() {
@@ -46,9 +47,10 @@ async fn killed_applies_then_a_full_run_converge_without_duplicates() {
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
-/// SIGINT during an apply of 200 objects: no further change starts, the
-/// changes running finish, the summary says what was done and what was not,
-/// the exit code is 130, and the next run converges without duplicates.
+/// SIGINT during an apply of 200 objects (with dependencies between
+/// them): no further change starts, the changes running finish, the summary
+/// says what was done and what was not, the exit code is 130, and the next
+/// run converges without duplicates.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_stops_an_apply_gracefully_and_the_next_run_converges() {
     let config = SandboxConfig { latency_ms: 30, ..SandboxConfig::default() };
@@ -56,29 +58,121 @@ async fn sigint_stops_an_apply_gracefully_and_the_next_run_converges() {
     let (objects, manifests) = bulk_set(140, 25, 10, 10, 15);
     assert_eq!(objects.len(), 200);
     org.ctx.write("set/all.yaml", &manifests);
-    let args = ["apply", "--auto-approve", "--secrets-dir", "secrets", "--parallelism", "4", "set"];
+    let args = ["apply", "--auto-approve", "--secrets-dir", "secrets", "--parallelism", "2", "set"];
+    let output = interrupt_apply(&org, &args, "-INT").await;
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(err.contains("Interrupted: no further change starts"), "{err}");
+    assert!(err.contains("Apply interrupted (run it again to converge):"), "{err}");
+    let totals = totals(&err);
+    assert!(totals["not started"] > 0, "changes kept starting after the interrupt: {err}");
+    // Every planned change (200 objects, and roles granted to the caller
+    // first) has exactly one outcome.
+    let out = crate::common::stdout(&output);
+    let planned = out.lines().find(|l| l.starts_with("Plan: ")).expect("the plan's totals");
+    let words: Vec<&str> = planned.split(' ').collect();
+    let changes: usize = words[1].parse::<usize>().unwrap() + words[4].parse::<usize>().unwrap();
+    assert_eq!(totals.values().sum::<usize>(), changes, "each change counted once: {err}");
+    // The next run converges, with no duplicate.
+    assert_exit(&org.gcctl(&args).await, 0);
+    assert_no_duplicates(&org, &objects).await;
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+/// SIGTERM during an apply of 200 independent queues, two at a time: every
+/// queue is ready at once, yet only those with a slot when the signal came
+/// start; the rest are "not started" (none starts during the grace period),
+/// each change has exactly one outcome, and `started` events are sent only
+/// for changes that really started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_starts_no_queued_change_and_counts_the_rest_as_not_started() {
+    let config = SandboxConfig { latency_ms: 30, ..SandboxConfig::default() };
+    let org = ApplyOrg::start(config).await;
+    let (objects, manifests) = bulk_set(200, 0, 0, 0, 0);
+    org.ctx.write("set/all.yaml", &manifests);
+    let args = ["apply", "--auto-approve", "--parallelism", "2", "--output", "json", "set"];
+    let output = interrupt_apply(&org, &args, "-TERM").await;
+    let out = crate::common::stdout(&output);
+    assert_eq!(output.status.code(), Some(130), "{out}{}", stderr(&output));
+    let events: Vec<serde_json::Value> =
+        out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let count = |kind: &str| events.iter().filter(|e| e["event"] == kind).count();
+    let summary = &events.last().expect("a summary line")["summary"];
+    assert_eq!(summary["not_started"], count("not-started"));
+    assert!(count("not-started") > 100, "queued changes started after SIGTERM: {summary}");
+    assert_eq!(count("created") + count("interrupted") + count("not-started"), 200, "{summary}");
+    assert_eq!(count("started"), count("created") + count("interrupted"), "{summary}");
+    // Never more than two at once: at most two were running when it came.
+    assert!(count("interrupted") <= 2, "{summary}");
+    let org_count = org.list(super::QUEUES).await.len();
+    assert!(org_count <= count("created") + count("interrupted"), "{org_count} queues exist");
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    assert_no_duplicates(&org, &objects).await;
+}
+
+/// A second signal exits at once, without waiting for the changes running
+/// to finish (here, an integration that stays `Initiated` for a minute).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_exits_at_once() {
+    let config = SandboxConfig { create_delay: Duration::from_secs(60), ..Default::default() };
+    let org = ApplyOrg::start(config).await;
+    let (_, manifests) = bulk_set(0, 0, 0, 0, 1);
+    org.ctx.write("set/all.yaml", &manifests);
     let mut command = tokio::process::Command::from(org.ctx.command());
-    command.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    command.args(["apply", "--auto-approve", "set"]);
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
     let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
     let pid = child.id().expect("a pid").to_string();
-    // Interrupt once the first objects exist.
+    // Once the integration is created, gcctl waits for it to be active.
+    for _ in 0..400 {
+        if !org.list(super::INTEGRATIONS).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    signal(&pid, "-INT");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let second = std::time::Instant::now();
+    signal(&pid, "-INT");
+    let output = child.wait_with_output().await.expect("gcctl exits");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(second.elapsed() < Duration::from_secs(5), "it waited {:?}: {err}", second.elapsed());
+    assert!(err.contains("Interrupted: no further change starts"), "{err}");
+    assert!(err.contains("Interrupted again: exiting now"), "{err}");
+}
+
+/// Start `gcctl ARGS` and send it `signal_name` once a few queues exist.
+async fn interrupt_apply(org: &ApplyOrg, args: &[&str], signal_name: &str) -> Output {
+    let mut command = tokio::process::Command::from(org.ctx.command());
+    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
+    let pid = child.id().expect("a pid").to_string();
     for _ in 0..400 {
         if org.list(super::QUEUES).await.len() > 5 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let sent = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill");
+    signal(&pid, signal_name);
+    child.wait_with_output().await.expect("gcctl exits")
+}
+
+fn signal(pid: &str, name: &str) {
+    let sent = std::process::Command::new("kill").args([name, pid]).status().expect("kill");
     assert!(sent.success());
-    let output = child.wait_with_output().await.expect("gcctl exits");
-    let err = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(130), "{err}");
-    assert!(err.contains("Interrupted: no further change starts"), "{err}");
-    assert!(err.contains("Apply interrupted (run it again to converge):"), "{err}");
-    assert!(err.contains(" not started."), "{err}");
-    assert!(!err.contains(", 0 not started."), "the run stopped early: {err}");
-    // The next run converges, with no duplicate.
-    assert_exit(&org.gcctl(&args).await, 0);
-    assert_no_duplicates(&org, &objects).await;
-    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+/// The counts of an interrupted run's summary line (`12 created, …, 3
+/// interrupted, 185 not started.`), by what they count.
+fn totals(stderr: &str) -> std::collections::BTreeMap<String, usize> {
+    let line = stderr.lines().find(|l| l.starts_with("Apply interrupted")).expect("summary");
+    let counts = line.split_once(": ").expect("counts").1.trim_end_matches('.');
+    counts
+        .split(", ")
+        .map(|part| {
+            let (n, what) = part.split_once(' ').expect("N what");
+            (what.to_string(), n.parse().expect("a count"))
+        })
+        .collect()
 }

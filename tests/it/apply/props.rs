@@ -273,6 +273,7 @@ async fn apply_then_plan(docs: &[Value], dir: &Path) -> Result<(), TestCaseError
         own_client_id: None,
         journal: None,
         interrupt: gcctl::apply::Interrupt::default(),
+        plan_command: None,
     };
     let env = |key: &str| (key == "PROP_WEBHOOK_SECRET").then(|| WEBHOOK_SECRET.to_string());
     let secrets = apply::preflight(&plan, &set, &settings, &env).expect("preflight");

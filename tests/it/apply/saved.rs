@@ -329,7 +329,8 @@ async fn a_saved_plan_made_without_prune_refuses_prune() {
 
 /// An environment may name its org: `--env prod` connects with the
 /// variables it names (not `GENESYSCLOUD_*`), and credentials that reach
-/// another org than the one declared stop the run before any change.
+/// another org than the one declared stop the run before any change (or,
+/// for drift, before any report).
 #[tokio::test]
 async fn an_environment_connects_to_its_own_org_and_checks_it() {
     let mut org = ApplyOrg::default().await;
@@ -364,4 +365,13 @@ async fn an_environment_connects_to_its_own_org_and_checks_it() {
         "{err}"
     );
     assert!(org.named(QUEUES, "Env Queue").await.is_empty());
+    // Drift checks the org too: no report of another org than the one declared.
+    let drift = org.gcctl(&["drift", "--env", "prod", "set"]).await;
+    assert_exit(&drift, 1);
+    let err = stderr(&drift);
+    assert!(
+        err.contains("environment `prod` declares org \"gcctl sandbox\" (id another-org)"),
+        "{err}"
+    );
+    assert_eq!(stdout(&drift), "", "no report");
 }

@@ -211,9 +211,15 @@ fn drift_export_and_round_trip() {
     let (code, text) = gcctl(&ctx, &["drift", "set"]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("~ RoutingQueue/handover \"Handover\" has drifted"), "{text}");
-    assert!(text.contains("/members: declared"), "{text}");
-    assert!(text.contains("/wrapupCodes: declared"), "{text}");
-    assert!(text.contains("Callback Requested"), "{text}");
+    // Item by item: the member to add back, the code to take off.
+    assert!(
+        text.contains("~ /members: live (-) against declared (+):\n        + {\"email\":\"bob@sandbox.gcctl.example\"}\n          (1 unchanged)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ /wrapupCodes: live (-) against declared (+):\n        - \"Callback Requested\"\n          (2 unchanged)\n"),
+        "{text}"
+    );
     let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("added 1 member; removed 1 wrap-up code"), "{text}");

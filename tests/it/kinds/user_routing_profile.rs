@@ -114,7 +114,10 @@ fn an_agents_skills_and_languages_with_both_policies() {
     let (code, text) = gcctl(&ctx, &["drift", "set"]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("~ UserRoutingProfile/alice"), "{text}");
-    assert!(text.contains("/skills: declared"), "{text}");
+    assert!(
+        text.contains("~ /skills: live (-) against declared (+):\n        - {\"name\":\"Billing\",\"proficiency\":1}\n        + {\"name\":\"Billing\",\"proficiency\":3}\n"),
+        "{text}"
+    );
 
     // `exact`, with another proficiency: Sales goes, Billing changes.
     ctx.write("set/profile.yaml", &manifests("  assignment: exact\n", 5));

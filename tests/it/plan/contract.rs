@@ -26,6 +26,9 @@ struct JsonPlan {
     /// Present only when not empty: what gcctl deliberately leaves alone.
     #[serde(default)]
     notes: Vec<JsonNote>,
+    /// Present only for a partial plan: the `--select` patterns.
+    #[serde(default)]
+    select: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -243,4 +246,29 @@ async fn sets_are_diffed_element_by_element() {
         text.contains("    ~ /permissions:\n        - \"routing:queue:edit\"\n        + \"routing:skill:view\"\n          (2 unchanged)\n"),
         "{text}"
     );
+    // Markdown too: the list's sizes in the table, its items in a diff block.
+    let out = org.gcctl(&["plan", &path, "--output", "markdown"]).await;
+    let markdown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(markdown.contains("| `/permissions` | 3 items | 3 items, diff below |"), "{markdown}");
+    assert!(
+        markdown.contains("`/permissions`:\n\n```diff\n- \"routing:queue:edit\"\n+ \"routing:skill:view\"\n  (2 unchanged)\n```\n"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("[\"analytics"), "no whole array: {markdown}");
+}
+
+/// A list that was empty (or not set) is diffed item by item too: a
+/// division added to a profile reads `+ "Home"`, not `[] -> ["Home"]`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_from_empty_is_diffed_item_by_item() {
+    let org = PlanOrg::default().await;
+    org.create("/api/v2/authorization/roles", super::role_body("Empty Role", None, &[])).await;
+    let path = org.manifest(
+        "role.yaml",
+        "apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: r}\nspec:\n  name: Empty Role\n  permissions: [routing:queue:view]\n",
+    );
+    let out = org.gcctl(&["plan", &path]).await;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("    ~ /permissions:\n        + \"routing:queue:view\"\n"), "{text}");
+    assert!(!text.contains("[] ->"), "{text}");
 }
