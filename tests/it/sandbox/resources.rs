@@ -186,6 +186,18 @@ async fn queue_filters() {
         names(&org.get(&format!("{QUEUES}?sortOrder=desc")).await),
         ["Sales US", "Sales EU", "Billing"]
     );
+    // Pages of an unfiltered listing, both ways, and their totals.
+    let second = org.get(&format!("{QUEUES}?pageSize=2&pageNumber=2")).await;
+    assert_eq!(names(&second), ["Sales US"]);
+    assert_eq!(
+        (second.body["total"].as_u64(), second.body["pageCount"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let first_desc = org.get(&format!("{QUEUES}?pageSize=2&sortOrder=desc")).await;
+    assert_eq!(names(&first_desc), ["Sales US", "Sales EU"]);
+    let second_desc = org.get(&format!("{QUEUES}?pageSize=2&pageNumber=2&sortOrder=desc")).await;
+    assert_eq!(names(&second_desc), ["Billing"]);
+    assert!(names(&org.get(&format!("{QUEUES}?pageSize=2&pageNumber=3")).await).is_empty());
 }
 
 #[tokio::test]
