@@ -76,7 +76,30 @@ pub fn resolve(
             ));
         }
     }
+    let issues = plan.changes.iter().any(yields_issued_secret);
+    if let (true, Some(dir)) = (issues, secrets_dir) {
+        if let Some(problem) = check_secrets_dir(dir) {
+            problems.push(problem);
+        }
+    }
     if problems.is_empty() { Ok(secrets) } else { Err(problems) }
+}
+
+/// A secrets directory that exists must be private. gcctl never changes the
+/// permissions of a directory it did not create (`--secrets-dir .` names the
+/// user's project directory), so one that other users can reach into is
+/// refused before any change rather than tightened. A missing one is created
+/// with mode 0700 when the first secret is written.
+fn check_secrets_dir(dir: &Path) -> Option<String> {
+    match crate::private::open_to_others(dir) {
+        Ok(None) => None,
+        Ok(Some(open)) => Some(format!(
+            "--secrets-dir {open}: gcctl does not write secrets where others can list or replace them, and does not change the permissions of a directory it did not create; run `chmod 700 {}`, or name a directory that does not exist yet (gcctl creates it with mode 0700)",
+            dir.display()
+        )),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => Some(format!("--secrets-dir {}: {err}", dir.display())),
+    }
 }
 
 /// Write an issued secret to `<dir>/<client name>.<client id>.json`: one

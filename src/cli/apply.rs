@@ -231,6 +231,10 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let timeout = Duration::from_secs(args.lock_timeout);
         anyhow::Ok(apply::lock::acquire(&dir, &org.id, &label, timeout, &on_wait).await?)
     })?;
+    if let Some(warning) = lock.warning() {
+        let head = printer.paint_stderr("warning:", crate::printer::Role::Warning);
+        printer.status(&format!("{head} {warning}"));
+    }
     runtime.block_on(async {
         let scope = ReadScope { caller: true, ..ReadScope::default() };
         let read = Box::pin(plan::read(&connection.client, &set, &scope));

@@ -241,3 +241,51 @@ async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() 
         .expect("the restored secret works");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
+
+const CODE_CLIENT: &str = "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: app}\nspec:\n  name: App Client\n  authorizedGrantType: CODE\n  scope: [routing]\n  registeredRedirectUri: [\"https://app.example.com/callback\"]\n";
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs_err::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// gcctl changes the permissions only of directories it creates:
+/// `--secrets-dir .` (the project directory, 0755) is refused before any
+/// change rather than made 0700, and a shared lock directory is warned
+/// about and left as it is. A directory gcctl creates is 0700.
+#[tokio::test]
+async fn directories_gcctl_did_not_create_keep_their_permissions() {
+    let mut org = ApplyOrg::default().await;
+    org.ctx.write("set/client.yaml", CODE_CLIENT);
+    let project = org.ctx.path().to_path_buf();
+    set_mode(&project, 0o755);
+    let shared = project.join("shared-locks");
+    fs_err::create_dir(&shared).unwrap();
+    set_mode(&shared, 0o777);
+    org.ctx.env("GCCTL_LOCK_DIR", &shared.display().to_string());
+
+    let refused = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", ".", "set"]).await;
+    assert_exit(&refused, 1);
+    let err = stderr(&refused);
+    assert!(err.contains("--secrets-dir . is open to other users (mode 0755)"), "{err}");
+    assert!(err.contains("chmod 700 ."), "{err}");
+    assert!(
+        err.contains(&format!(
+            "warning: the apply lock directory {} is open to other users (mode 0777)",
+            shared.display()
+        )),
+        "{err}"
+    );
+    assert!(org.named(super::CLIENTS, "App Client").await.is_empty(), "nothing was created");
+    assert_eq!((mode(&project), mode(&shared)), (0o755, 0o777));
+
+    let applied = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "new/secrets", "set"]).await;
+    assert_exit(&applied, 0);
+    assert_eq!((mode(&project.join("new")), mode(&project.join("new/secrets"))), (0o700, 0o700));
+    assert_eq!((mode(&project), mode(&shared)), (0o755, 0o777));
+}
