@@ -35,7 +35,8 @@ pub fn create_dir(dir: &Path) -> std::io::Result<Option<OpenDir>> {
         return open_to_others(dir);
     }
     // Missing ancestors, outermost first: each is one gcctl creates.
-    let mut missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
+    let mut missing: Vec<&Path> =
+        dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
     missing.reverse();
     for path in missing {
         // `fs_err` has no `DirBuilder`: the error is given its path here.

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;
-use futures::StreamExt as _;
 use axum::http::StatusCode;
 use axum::response::Response;
+use futures::StreamExt as _;
 use serde_json::json;
 
 use super::{credentials, json, serve, token};

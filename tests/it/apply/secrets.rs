@@ -284,7 +284,8 @@ async fn directories_gcctl_did_not_create_keep_their_permissions() {
     assert!(org.named(super::CLIENTS, "App Client").await.is_empty(), "nothing was created");
     assert_eq!((mode(&project), mode(&shared)), (0o755, 0o777));
 
-    let applied = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "new/secrets", "set"]).await;
+    let applied =
+        org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "new/secrets", "set"]).await;
     assert_exit(&applied, 0);
     assert_eq!((mode(&project.join("new")), mode(&project.join("new/secrets"))), (0o700, 0o700));
     assert_eq!((mode(&project), mode(&shared)), (0o755, 0o777));
