@@ -650,31 +650,16 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
 }
 
 async fn create(op: &Op<'_>) -> Result<Done, OpError> {
+    // A kind whose create issues a secret marks the object in the org as
+    // having no recorded secret (its body says so), and clears the mark
+    // once the secret is written: a run dying in between leaves a trace that
+    // every later run sees (see `kinds::oauth_client::UNRECORDED_MARKER`).
     let body = op.body(None)?;
-    // A secret the org issues exists only in memory until it is written: a
-    // record first, so that a run dying in between leaves a trace.
-    let intent = op.org().issues_secret().then_some(op.ctx.secrets_dir.as_deref()).flatten();
-    if let Some(dir) = intent {
-        super::secrets::write_intent(dir, &op.change.org_name).map_err(|err| {
-            op.fail(format!("cannot record the pending secret in {}: {err}", dir.display()))
-        })?;
-    }
-    let created = match op.org().create(op) {
+    let (created, adopted) = match op.org().create(op) {
         // A kind that is not created by a POST (a flow's import job, which
         // matches the flow by name: running it again is harmless).
-        Some(create) => create.await.map(|created| (created, false)),
-        None => create_once(op, &body).await,
-    };
-    let (created, adopted) = match created {
-        Ok(created) => created,
-        Err(err) => {
-            // Surely not created (the org refused): nothing is pending.
-            let refused = matches!(&err, OpError::Api { source, .. } if !source.outcome_unknown());
-            if let (Some(dir), true) = (intent, refused) {
-                let _ = super::secrets::clear_intent(dir, &op.change.org_name);
-            }
-            return Err(err);
-        }
+        Some(create) => create.await.map(|created| (created, false))?,
+        None => create_once(op, &body).await?,
     };
     let id = id_in(&created).ok_or_else(|| op.fail("the create answer has no id"))?;
     let mut notes = Vec::new();
@@ -692,13 +677,7 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
         Ok::<_, OpError>(notes)
     };
     match after.await {
-        Ok(more) => {
-            notes.extend(more);
-            if let Some(dir) = intent {
-                // The secret is written (by the kind's after_create).
-                let _ = super::secrets::clear_intent(dir, &op.change.org_name);
-            }
-        }
+        Ok(more) => notes.extend(more),
         Err(source) => {
             return Err(OpError::AfterCreate {
                 address: op.address(),
@@ -802,11 +781,6 @@ async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {
 async fn update(op: &Op<'_>) -> Result<Done, OpError> {
     let id = op.change.id.clone().ok_or_else(|| op.fail("an update without an id"))?;
     let notes = op.org().update(op, &id).await?;
-    let rotated = op.org().issues_secret() && op.change.fields.iter().any(|f| f.sensitive);
-    if let (true, Some(dir)) = (rotated, op.ctx.secrets_dir.as_deref()) {
-        // A secret a crashed create left unrecorded is recorded now.
-        let _ = super::secrets::clear_intent(dir, &op.change.org_name);
-    }
     Ok(Done { action: Action::Update, id: Some(id), notes })
 }
 

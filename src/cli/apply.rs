@@ -72,8 +72,8 @@ pub struct ApplyArgs {
     pub wait_timeout: u64,
 
     /// Do not regenerate the secret of an OAuth client whose creating run
-    /// died before writing it (a `NAME.pending.json` in --secrets-dir); only
-    /// report it.
+    /// died before writing it (the org marks such a client until its secret
+    /// is written); only report it.
     #[arg(long)]
     pub no_restore_secrets: bool,
 

@@ -26,16 +26,14 @@
 //! object), and every declared OAuth client has a secret file for its live id
 //! whose secret mints a token (a lost secret counts each one that does not).
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use gcctl::sandbox::SandboxConfig;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
 
+use super::ApplyOrg;
 use super::faults::bulk_set;
-use super::{ApplyOrg, CLIENTS};
 use crate::common::stderr;
 
 const ARGS: [&str; 5] = ["apply", "--auto-approve", "--secrets-dir", "secrets", "set"];
@@ -89,55 +87,15 @@ async fn count(org: &ApplyOrg, objects: &[(&'static str, String)]) -> (usize, us
     let mut collections: Vec<&str> = objects.iter().map(|(c, _)| *c).collect();
     collections.sort_unstable();
     collections.dedup();
-    let mut clients = Vec::new();
     for collection in collections {
         let live = org.list(collection).await;
         for (_, name) in objects.iter().filter(|(c, _)| *c == collection) {
-            let matching: Vec<&Value> =
-                live.iter().filter(|o| o["name"] == name.as_str()).collect();
-            duplicates += matching.len().saturating_sub(1);
-            if collection == CLIENTS {
-                clients.extend(matching.into_iter().cloned());
-            }
+            duplicates +=
+                live.iter().filter(|o| o["name"] == name.as_str()).count().saturating_sub(1);
         }
     }
-    let mut lost = 0;
-    for client in &clients {
-        let id = client["id"].as_str().unwrap_or_default();
-        if !has_working_secret(org, &org.ctx.path().join("secrets"), id).await {
-            lost += 1;
-        }
-    }
-    (duplicates, lost)
-}
-
-/// A secret file for this client id whose secret mints a token (retried
-/// through the sandbox's faults).
-async fn has_working_secret(org: &ApplyOrg, dir: &Path, id: &str) -> bool {
-    let Some(secret) = fs_err::read_dir(dir).into_iter().flatten().flatten().find_map(|entry| {
-        let text = fs_err::read_to_string(entry.path()).ok()?;
-        let value: Value = serde_json::from_str(&text).ok()?;
-        (value["clientId"] == id).then(|| value["clientSecret"].as_str().map(str::to_string))?
-    }) else {
-        return false;
-    };
-    let base = org.org.sandbox.base_url();
-    for _ in 0..20 {
-        let answer = org
-            .org
-            .http
-            .post(format!("{base}/oauth/token"))
-            .basic_auth(id, Some(&secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await;
-        match answer.map(|a| a.status().as_u16()) {
-            Ok(200) => return true,
-            Ok(401 | 400) => return false,
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    false
+    let lost = super::lost_secrets(org, objects, &org.ctx.path().join("secrets")).await;
+    (duplicates, lost.len())
 }
 
 /// Run `gcctl apply` until it exits 0; the number of runs (at most 10).
