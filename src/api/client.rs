@@ -539,6 +539,14 @@ impl Client {
         }
     }
 
+    /// Tell the `on_wait` hook (on a terminal: a status line) about a wait
+    /// of the caller's, such as apply polling until the org settles.
+    pub fn notice(&self, wait: &crate::api::Wait) {
+        if let Some(hook) = self.inner.config.on_wait.as_ref() {
+            (hook.0)(wait);
+        }
+    }
+
     /// Tell the `on_wait` hook about a wait long enough to notice.
     pub(super) fn notice_wait(
         &self,
@@ -664,6 +672,7 @@ pub(super) fn notice_wait(
         wait,
         attempt,
         gives_up_in: until.saturating_duration_since(Instant::now()),
+        kind: crate::api::WaitKind::Retry,
     };
     (hook.0)(&notice);
 }

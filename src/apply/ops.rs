@@ -242,12 +242,32 @@ impl<'a> Op<'a> {
         self.ctx.client.get(path, query).await.map_err(self.failed(doing))
     }
 
+    /// A wait for the org to settle on behalf of this change, for up to
+    /// `window`, first polling after `first`; `why` says what is awaited
+    /// and why (see [`Waiting`]).
+    pub fn waiting(
+        &self,
+        why: impl Into<String>,
+        window: Duration,
+        first: Duration,
+    ) -> Waiting<'_> {
+        Waiting {
+            client: self.ctx.client,
+            address: self.address(),
+            why: why.into(),
+            started: std::time::Instant::now(),
+            window,
+            next: first,
+            max_step: Duration::from_secs(2),
+            told: false,
+        }
+    }
+
     /// A call retried with backoff while `retry` says its error is passing
-    /// and `window` has not run out; the last answer otherwise.
+    /// and the wait's window has not run out; the last answer otherwise.
     async fn retrying<T, F, Fut>(
         &self,
-        window: Duration,
-        first_wait: Duration,
+        mut waiting: Waiting<'_>,
         retry: impl Fn(&ApiError) -> bool,
         call: F,
     ) -> Result<T, ApiError>
@@ -255,13 +275,9 @@ impl<'a> Op<'a> {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let started = std::time::Instant::now();
-        let mut wait = first_wait;
         loop {
             match call().await {
-                Err(err) if retry(&err) && started.elapsed() < window => {
-                    poll_backoff(&mut wait).await;
-                }
+                Err(err) if retry(&err) && !waiting.is_over() => waiting.pause().await,
                 result => return result,
             }
         }
@@ -276,10 +292,13 @@ impl<'a> Op<'a> {
         Fut: std::future::Future<Output = Result<Value, ApiError>>,
     {
         let deadline = self.ctx.deadline;
+        let why = format!(
+            "{doing} it: 404 Not Found; retrying, since what was made moments ago can trail in reads (--wait-timeout {}s)",
+            deadline.as_secs()
+        );
+        let waiting = self.waiting(why, deadline, Duration::from_millis(50));
         let not_found = |err: &ApiError| err.is_not_found();
-        self.retrying(deadline, Duration::from_millis(50), not_found, call)
-            .await
-            .map_err(self.failed(doing))
+        self.retrying(waiting, not_found, call).await.map_err(self.failed(doing))
     }
 
     /// GET, retried on 404 until the deadline: an object just made by
@@ -385,10 +404,13 @@ impl<'a> Op<'a> {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
+        let why = format!(
+            "{doing} it: 409 Conflict (changed by someone else at the same time); retrying, as a retry settles it (up to {}s)",
+            CONFLICT_WINDOW.as_secs()
+        );
+        let waiting = self.waiting(why, CONFLICT_WINDOW, Duration::from_millis(100));
         let conflict = |err: &ApiError| err.status() == Some(409);
-        self.retrying(CONFLICT_WINDOW, Duration::from_millis(100), conflict, call)
-            .await
-            .map_err(self.failed(doing))
+        self.retrying(waiting, conflict, call).await.map_err(self.failed(doing))
     }
 
     /// PATCH, retried on 404 until the deadline: for a sub-resource that
@@ -541,6 +563,63 @@ pub async fn poll_backoff(wait: &mut Duration) {
     *wait = (*wait * 2).min(Duration::from_secs(2));
 }
 
+/// A wait for the org to settle (a list to show a create, a 409 or a 404 to
+/// pass, an asynchronous status to end), polled with backoff until its
+/// window has passed. A wait that reaches [`Wait::NOTICE_AFTER`] is told
+/// once through the client's wait hook (on a terminal, a status line): the
+/// object, what is awaited and why, and how long gcctl keeps waiting.
+///
+/// [`Wait::NOTICE_AFTER`]: crate::api::Wait::NOTICE_AFTER
+pub struct Waiting<'a> {
+    client: &'a Client,
+    address: String,
+    why: String,
+    started: std::time::Instant,
+    window: Duration,
+    next: Duration,
+    /// The longest pause between two polls.
+    max_step: Duration,
+    told: bool,
+}
+
+impl Waiting<'_> {
+    /// Poll at most every `max` (a flow job polls less often than 2 s).
+    #[must_use]
+    pub fn max_step(mut self, max: Duration) -> Self {
+        self.max_step = max;
+        self
+    }
+
+    /// Time left before the window ends (zero once it has).
+    pub fn left(&self) -> Duration {
+        self.window.saturating_sub(self.started.elapsed())
+    }
+
+    /// Whether the window has passed.
+    pub fn is_over(&self) -> bool {
+        self.left().is_zero()
+    }
+
+    /// Sleep for the next backoff step (never past the window) and grow it;
+    /// tell the wait the first time it reaches two seconds.
+    pub async fn pause(&mut self) {
+        let step = self.next.min(self.left());
+        if !self.told && self.started.elapsed() + step >= crate::api::Wait::NOTICE_AFTER {
+            self.told = true;
+            self.client.notice(&crate::api::Wait {
+                call: self.address.clone(),
+                reason: self.why.clone(),
+                wait: step,
+                attempt: 0,
+                gives_up_in: self.left(),
+                kind: crate::api::WaitKind::Poll,
+            });
+        }
+        tokio::time::sleep(step).await;
+        self.next = (self.next * 2).min(self.max_step);
+    }
+}
+
 /// The later step of a change (see `OrgKind::late_pointers`) on the object
 /// `id` its first step created or updated.
 pub async fn execute_late(change: &Change, ctx: &OpContext<'_>, id: &str) -> Result<Done, OpError> {
@@ -616,8 +695,20 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
         granted.push((division_id.to_string(), division.clone()));
     }
     // Visible in the caller's grants before anything relies on it.
-    let mut wait = Duration::from_millis(200);
-    let started = std::time::Instant::now();
+    let why = format!(
+        "waiting for the grant to show in GET /api/v2/authorization/subjects/me (the auth service lags role changes; --wait-timeout {}s)",
+        ctx.deadline.as_secs()
+    );
+    let mut waiting = Waiting {
+        client: ctx.client,
+        address: address.clone(),
+        why,
+        started: std::time::Instant::now(),
+        window: ctx.deadline,
+        next: Duration::from_millis(200),
+        max_step: Duration::from_secs(2),
+        told: false,
+    };
     loop {
         let me =
             ctx.client.get("/api/v2/authorization/subjects/me", &[]).await.map_err(|source| {
@@ -632,13 +723,13 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
         if granted.iter().all(|(id, _)| listed(id)) {
             break;
         }
-        if started.elapsed() >= ctx.deadline {
+        if waiting.is_over() {
             return Err(fail(format!(
                 "the grant is not listed in the caller's grants after {}s",
                 ctx.deadline.as_secs()
             )));
         }
-        poll_backoff(&mut wait).await;
+        waiting.pause().await;
     }
     let notes = if granted.is_empty() {
         Vec::new()
@@ -748,20 +839,21 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
 /// window has passed: a list may lag a create, and creating again before the
 /// window ends could duplicate the object.
 async fn find_after_lost_answer(op: &Op<'_>) -> Result<Option<Value>, OpError> {
-    let started = std::time::Instant::now();
-    let mut wait = Duration::from_millis(250);
+    let window = op.ctx.consistency_window;
+    let why = format!(
+        "the create's outcome is unknown (its answer was lost); looking for it by name in GET {} before creating it again, since the org's lists can lag a create (--consistency-window {}s)",
+        op.org().api().collection,
+        window.as_secs()
+    );
+    let mut waiting = op.waiting(why, window, Duration::from_millis(250));
     loop {
         if let Some(found) = find_by_name(op).await? {
             return Ok(Some(found));
         }
-        let Some(left) = op.ctx.consistency_window.checked_sub(started.elapsed()) else {
-            return Ok(None);
-        };
-        if left.is_zero() {
+        if waiting.is_over() {
             return Ok(None);
         }
-        wait = wait.min(left);
-        poll_backoff(&mut wait).await;
+        waiting.pause().await;
     }
 }
 
@@ -802,11 +894,12 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
     // Busy (a flow operation in progress): the provider retries 409 for up
     // to 30 s (API reference §h). Gone already: done.
     let busy = |err: &ApiError| err.status() == Some(409) && op.org().delete_retry_conflicts();
-    let deleted = op
-        .retrying(CONFLICT_WINDOW, Duration::from_millis(250), busy, || {
-            op.ctx.client.delete(&path, &query)
-        })
-        .await;
+    let why = format!(
+        "deleting it: 409 Conflict (an operation on it is in progress); retrying (up to {}s)",
+        CONFLICT_WINDOW.as_secs()
+    );
+    let waiting = op.waiting(why, CONFLICT_WINDOW, Duration::from_millis(250));
+    let deleted = op.retrying(waiting, busy, || op.ctx.client.delete(&path, &query)).await;
     match deleted {
         Err(err) if !err.is_not_found() => return Err(op.failed("deleting")(err)),
         _ => {}

@@ -135,3 +135,31 @@ async fn a_create_a_dead_run_left_unfinished_is_adopted_not_duplicated() {
     assert_eq!(live.len(), 1, "{live:#?}");
     assert_eq!(live[0]["id"], made.body["id"]);
 }
+
+/// After a lost create answer, gcctl looks the object up by name for the
+/// consistency window before creating it again. On a terminal, a look that
+/// lasts 2 s or more says what it waits for, why, and for how long more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lookup_after_a_lost_answer_is_told_on_a_terminal() {
+    let config =
+        SandboxConfig { consistency_delay: Duration::from_secs(3), ..SandboxConfig::default() };
+    let org = super::ApplyOrg::start(config).await;
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: lag}\nspec: {name: Lagging Queue}\n",
+    );
+    org.org.route_fault(json!({"route": "POST /api/v2/routing/queues", "dropped": true})).await;
+    let Some(mut command) = org.ctx.on_a_terminal("apply --auto-approve set") else {
+        return; // No `script` here: nothing to check.
+    };
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    assert!(output.status.success(), "{text}");
+    let told = "gcctl: RoutingQueue/lag: the create's outcome is unknown (its answer was lost); \
+                looking for it by name in GET /api/v2/routing/queues before creating it again, \
+                since the org's lists can lag a create (--consistency-window 15s); for up to ";
+    assert_eq!(text.matches(told).count(), 1, "told once: {text}");
+    assert!(text.contains("found the object by name and adopted it"), "{text}");
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    assert_eq!(org.named(super::QUEUES, "Lagging Queue").await.len(), 1);
+}
