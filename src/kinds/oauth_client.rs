@@ -301,10 +301,11 @@ impl super::org::OrgKind for Org {
                 None => regenerate_secret(op, id).await?,
             };
             let saved = op.save_issued_secret(id, &secret, secret_version(&op.desired))?;
-            // The secret is recorded: the org's mark that it is not goes.
+            // The secret is recorded: the org's mark that it is not goes
+            // (retried on 404: a client made moments ago can trail in reads).
             let body = op.body(Some(created))?;
-            op.put(&self.api().item(id), &body, "recording that the secret was written for")
-                .await?;
+            let doing = "recording that the secret was written for";
+            op.put_when_found(&self.api().item(id), &body, doing).await?;
             Ok(vec![saved])
         })
     }
