@@ -787,9 +787,10 @@ fn id_in(value: &Value) -> Option<String> {
 /// POST, and when the answer is lost, look the object up by name before
 /// trying again. Returns the object and whether it was adopted.
 ///
-/// A create that an earlier run sent without learning its outcome (an entry
+/// A create that an earlier run sent and no list has shown since (an entry
 /// in the journal) is looked up first, for the whole consistency window: the
-/// org may have made it and not list it yet.
+/// org may have made it and not list it yet. The entry of a create that was
+/// made stays for the run's duplicate check (see `super::journal`).
 async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
     let kind = op.change.kind.kind();
     let name = op.change.org_name.as_str();
@@ -811,8 +812,8 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
         })?;
     }
     let result = post_once(op, body).await;
-    let known = !matches!(&result, Err(OpError::Api { source, .. }) if source.outcome_unknown());
-    if let (Some(journal), true) = (journal, known) {
+    let refused = matches!(&result, Err(OpError::Api { source, .. }) if !source.outcome_unknown());
+    if let (Some(journal), true) = (journal, refused) {
         journal.forget(kind, name).await;
     }
     result
