@@ -2,7 +2,8 @@
 //!
 //! 1. [`observe`] (every route): assigns the correlation id (response header
 //!    `ININ-Correlation-Id`, and `contextId` of any error body, rendered
-//!    here), sleeps the configured latency, counts the request in the stats
+//!    here), sleeps the configured latency (before the request is handled)
+//!    and answer delay (after it), counts the request in the stats
 //!    and writes the request log line. `/_sandbox/*` is neither delayed nor
 //!    counted.
 //! 2. [`guard`] (`/api/v2` routes only): bearer token, then the per-token rate
@@ -43,6 +44,10 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
         sleep_latency(&state).await;
     }
     let mut response = next.run(request).await;
+    if !internal && !state.config.answer_delay.is_zero() {
+        // The request is handled: only its answer is late.
+        tokio::time::sleep(state.config.answer_delay).await;
+    }
     if let Some(PendingError(error)) = response.extensions_mut().remove::<PendingError>() {
         let body = axum::Json(error.body(&correlation));
         let (parts, _) = response.into_response().into_parts();

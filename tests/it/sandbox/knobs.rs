@@ -210,6 +210,25 @@ async fn latency_delays_answers() {
     assert!(started.elapsed() >= Duration::from_millis(50), "{:?}", started.elapsed());
 }
 
+/// An answer delay holds the answer, not the change: a read sent while a
+/// create's answer is on its way already sees the object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_delay_makes_the_change_before_the_late_answer() {
+    let config =
+        SandboxConfig { answer_delay: Duration::from_millis(600), ..SandboxConfig::default() };
+    let org = TestOrg::start(config).await;
+    let started = std::time::Instant::now();
+    let create = org.post(QUEUES, json!({"name": "Late Answer"}));
+    let read = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        org.get(&format!("{QUEUES}?name=Late%20Answer")).await
+    };
+    let (created, listed) = tokio::join!(create, read);
+    assert_eq!(created.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(600), "{:?}", started.elapsed());
+    assert_eq!(listed.body["total"], 1, "made before its answer: {}", listed.body);
+}
+
 #[tokio::test]
 async fn state_persists_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
