@@ -409,7 +409,7 @@ async fn check_duplicates(
                 continue;
             }
         };
-        forget_listed_creates(&plan, ctx, kind, &live).await;
+        forget_listed_creates(plan, ctx, kind, &live).await;
         let mut by_name: BTreeMap<&str, Vec<&serde_json::Value>> = BTreeMap::new();
         for object in &live {
             if let Some(name) = object.get("name").and_then(serde_json::Value::as_str) {

@@ -124,7 +124,7 @@ fn endless_body(sent: &Arc<AtomicUsize>) -> Body {
 /// in socket buffers).
 fn stopped_at_the_cap(sent: &AtomicUsize) -> bool {
     let sent = sent.load(Ordering::SeqCst);
-    sent >= MAX_BODY_BYTES && sent < 2 * MAX_BODY_BYTES
+    (MAX_BODY_BYTES..2 * MAX_BODY_BYTES).contains(&sent)
 }
 
 #[tokio::test]
