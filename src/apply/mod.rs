@@ -17,6 +17,7 @@ pub mod journal;
 pub mod lock;
 pub mod ops;
 pub mod secrets;
+pub mod waiting;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

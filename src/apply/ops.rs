@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::secrets::{RunSecrets, write_client_secret};
+pub use super::waiting::{Waiting, poll_backoff};
 use crate::api::{ApiError, Client};
 use crate::kinds::RefTarget;
 use crate::kinds::org::{BodyError, IdResolver, Lookups, OrgKind, UpdateMethod};
@@ -251,16 +252,7 @@ impl<'a> Op<'a> {
         window: Duration,
         first: Duration,
     ) -> Waiting<'_> {
-        Waiting {
-            client: self.ctx.client,
-            address: self.address(),
-            why: why.into(),
-            started: std::time::Instant::now(),
-            window,
-            next: first,
-            max_step: Duration::from_secs(2),
-            told: false,
-        }
+        Waiting::new(self.ctx.client, self.address(), why.into(), window, first)
     }
 
     /// A call retried with backoff while `retry` says its error is passing
@@ -557,69 +549,6 @@ fn under(pointer: &str, prefix: &str) -> bool {
 /// so the same 30 s (UNVERIFIED).
 pub const CONFLICT_WINDOW: Duration = Duration::from_secs(30);
 
-/// Sleep for the current backoff step and grow it (polling only).
-pub async fn poll_backoff(wait: &mut Duration) {
-    tokio::time::sleep(*wait).await;
-    *wait = (*wait * 2).min(Duration::from_secs(2));
-}
-
-/// A wait for the org to settle (a list to show a create, a 409 or a 404 to
-/// pass, an asynchronous status to end), polled with backoff until its
-/// window has passed. A wait that reaches [`Wait::NOTICE_AFTER`] is told
-/// once through the client's wait hook (on a terminal, a status line): the
-/// object, what is awaited and why, and how long gcctl keeps waiting.
-///
-/// [`Wait::NOTICE_AFTER`]: crate::api::Wait::NOTICE_AFTER
-pub struct Waiting<'a> {
-    client: &'a Client,
-    address: String,
-    why: String,
-    started: std::time::Instant,
-    window: Duration,
-    next: Duration,
-    /// The longest pause between two polls.
-    max_step: Duration,
-    told: bool,
-}
-
-impl Waiting<'_> {
-    /// Poll at most every `max` (a flow job polls less often than 2 s).
-    #[must_use]
-    pub fn max_step(mut self, max: Duration) -> Self {
-        self.max_step = max;
-        self
-    }
-
-    /// Time left before the window ends (zero once it has).
-    pub fn left(&self) -> Duration {
-        self.window.saturating_sub(self.started.elapsed())
-    }
-
-    /// Whether the window has passed.
-    pub fn is_over(&self) -> bool {
-        self.left().is_zero()
-    }
-
-    /// Sleep for the next backoff step (never past the window) and grow it;
-    /// tell the wait the first time it reaches two seconds.
-    pub async fn pause(&mut self) {
-        let step = self.next.min(self.left());
-        if !self.told && self.started.elapsed() + step >= crate::api::Wait::NOTICE_AFTER {
-            self.told = true;
-            self.client.notice(&crate::api::Wait {
-                call: self.address.clone(),
-                reason: self.why.clone(),
-                wait: step,
-                attempt: 0,
-                gives_up_in: self.left(),
-                kind: crate::api::WaitKind::Poll,
-            });
-        }
-        tokio::time::sleep(step).await;
-        self.next = (self.next * 2).min(self.max_step);
-    }
-}
-
 /// The later step of a change (see `OrgKind::late_pointers`) on the object
 /// `id` its first step created or updated.
 pub async fn execute_late(change: &Change, ctx: &OpContext<'_>, id: &str) -> Result<Done, OpError> {
@@ -699,16 +628,8 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
         "waiting for the grant to show in GET /api/v2/authorization/subjects/me (the auth service lags role changes; --wait-timeout {}s)",
         ctx.deadline.as_secs()
     );
-    let mut waiting = Waiting {
-        client: ctx.client,
-        address: address.clone(),
-        why,
-        started: std::time::Instant::now(),
-        window: ctx.deadline,
-        next: Duration::from_millis(200),
-        max_step: Duration::from_secs(2),
-        told: false,
-    };
+    let first = Duration::from_millis(200);
+    let mut waiting = Waiting::new(ctx.client, address.clone(), why, ctx.deadline, first);
     loop {
         let me =
             ctx.client.get("/api/v2/authorization/subjects/me", &[]).await.map_err(|source| {
