@@ -1,22 +1,88 @@
 //! Files only the user may read: secrets written by `apply` and the sandbox's
 //! state (it holds the sandbox admin client's secret). They are created with
-//! mode 0600, in directories of mode 0700, from the first byte: a file is
-//! never briefly readable by others, and a leftover temporary file with
-//! looser permissions is replaced, not reused. On other systems the
-//! platform's defaults apply.
+//! mode 0600 from the first byte: a file is never briefly readable by others,
+//! and a leftover temporary file with looser permissions is replaced, not
+//! reused. Directories gcctl creates are 0700; a directory that already
+//! exists is the user's (`--secrets-dir .` is the project directory,
+//! `GCCTL_LOCK_DIR=/tmp/shared` a shared one) and its permissions are left
+//! alone: [`create_dir`] says when others can reach into it, and the caller
+//! refuses (the secrets directory) or warns (the lock directory). On other
+//! systems the platform's defaults apply.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Create `dir` (and its parents) and make it private (0700). An existing
-/// directory is tightened too: it holds secrets.
-pub fn create_dir(dir: &Path) -> std::io::Result<()> {
-    fs_err::create_dir_all(dir)?;
+/// An existing directory that other users can reach into (its group or
+/// world permission bits are set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenDir {
+    pub path: PathBuf,
+    /// The permission bits, e.g. `0o755`.
+    pub mode: u32,
+}
+
+impl std::fmt::Display for OpenDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} is open to other users (mode {:04o})", self.path.display(), self.mode)
+    }
+}
+
+/// Create `dir`, and any missing parent, with mode 0700. An existing
+/// directory is left as it is; it is returned as an [`OpenDir`] when other
+/// users can reach into it, for the caller to refuse or warn.
+pub fn create_dir(dir: &Path) -> std::io::Result<Option<OpenDir>> {
+    if dir.is_dir() {
+        return open_to_others(dir);
+    }
+    // Missing ancestors, outermost first: each is one gcctl creates.
+    let mut missing: Vec<&Path> =
+        dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
+    missing.reverse();
+    for path in missing {
+        // `fs_err` has no `DirBuilder`: the error is given its path here.
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        match builder.create(path) {
+            Ok(()) => restrict_dir(path)?,
+            // Made by someone else in between: theirs, not ours.
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
+            Err(err) => {
+                let message = format!("failed to create directory `{}`: {err}", path.display());
+                return Err(std::io::Error::new(err.kind(), message));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// An existing directory that other users can reach into; `None` when it is
+/// private (or on systems without Unix permissions).
+pub fn open_to_others(dir: &Path) -> std::io::Result<Option<OpenDir>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs_err::metadata(dir)?.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Ok(Some(OpenDir { path: dir.to_path_buf(), mode }));
+        }
+    }
+    let _ = dir;
+    Ok(None)
+}
+
+/// A directory gcctl just created is exactly 0700 (the umask cannot add
+/// bits, but it can take the owner's away).
+fn restrict_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
+    let _ = dir;
     Ok(())
 }
 
@@ -84,12 +150,10 @@ mod tests {
     }
 
     #[test]
-    fn files_and_directories_are_private_even_over_leftovers() {
+    fn files_are_private_even_over_leftovers() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("secrets");
-        fs_err::create_dir(&dir).unwrap();
-        fs_err::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        create_dir(&dir).unwrap();
+        assert_eq!(create_dir(&dir).unwrap(), None);
         assert_eq!(mode(&dir), 0o700);
         let tmp = dir.join(".x.tmp");
         fs_err::write(&tmp, "old").unwrap();
@@ -102,5 +166,23 @@ mod tests {
         fs_err::set_permissions(&journal, std::fs::Permissions::from_mode(0o644)).unwrap();
         drop(append(&journal).unwrap());
         assert_eq!(mode(&journal), 0o600);
+    }
+
+    #[test]
+    fn only_directories_gcctl_creates_are_made_private() {
+        let root = tempfile::tempdir().unwrap();
+        // The user's directory (`--secrets-dir .`) keeps its mode, and is reported.
+        let project = root.path().join("project");
+        fs_err::create_dir(&project).unwrap();
+        fs_err::set_permissions(&project, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let open = create_dir(&project).unwrap().expect("reported as open");
+        assert_eq!((open.mode, mode(&project)), (0o755, 0o755));
+        assert!(open.to_string().ends_with("is open to other users (mode 0755)"), "{open}");
+        // What gcctl creates under it, parents included, is 0700.
+        let nested = project.join("a/b");
+        assert_eq!(create_dir(&nested).unwrap(), None);
+        assert_eq!((mode(&project.join("a")), mode(&nested)), (0o700, 0o700));
+        // A private existing directory is not reported.
+        assert_eq!(create_dir(&nested).unwrap(), None);
     }
 }

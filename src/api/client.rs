@@ -284,8 +284,7 @@ impl Client {
                 Ok(response) if response.status().is_success() => return Ok(()),
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    let body = response.bytes().await.unwrap_or_default();
-                    let error = ApiError::from_response("PUT", PATH, status, None, &body);
+                    let error = transfer_error("PUT", PATH, response).await;
                     if status < 500 {
                         return Err(error);
                     }
@@ -329,8 +328,7 @@ impl Client {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let after = retry::retry_after(response.headers());
-                    let body = response.bytes().await.unwrap_or_default();
-                    let error = ApiError::from_response("GET", PATH, status, None, &body);
+                    let error = transfer_error("GET", PATH, response).await;
                     if status != 429 && status < 500 {
                         return Err(error);
                     }
@@ -541,6 +539,14 @@ impl Client {
         }
     }
 
+    /// Tell the `on_wait` hook (on a terminal: a status line) about a wait
+    /// of the caller's, such as apply polling until the org settles.
+    pub fn notice(&self, wait: &crate::api::Wait) {
+        if let Some(hook) = self.inner.config.on_wait.as_ref() {
+            (hook.0)(wait);
+        }
+    }
+
     /// Tell the `on_wait` hook about a wait long enough to notice.
     pub(super) fn notice_wait(
         &self,
@@ -603,6 +609,25 @@ fn transfer_url(method: &str, path: &str, url: &str) -> Result<Url, ApiError> {
     }
 }
 
+/// The error of a presigned URL's answer that is not a success: its body
+/// is read under the same cap as an API answer's, and its text is
+/// untrusted like an API's (see [`ApiError::from_response`]).
+async fn transfer_error(method: &str, path: &str, response: reqwest::Response) -> ApiError {
+    let status = response.status().as_u16();
+    match super::untrusted::read_body(response).await {
+        Ok(body) => ApiError::from_response(method, path, status, None, &body),
+        Err(super::untrusted::BodyError::TooLarge) => {
+            let mut error = ApiError::from_response(method, path, status, None, b"");
+            error.message = super::untrusted::BodyError::too_large_message();
+            error
+        }
+        // The status says what went wrong; the body could not be read.
+        Err(super::untrusted::BodyError::Transport(_)) => {
+            ApiError::from_response(method, path, status, None, b"")
+        }
+    }
+}
+
 /// The error returned when retrying stops.
 fn stopped(mut error: ApiError, stop: Stop, attempts: u32) -> ApiError {
     match stop {
@@ -647,6 +672,7 @@ pub(super) fn notice_wait(
         wait,
         attempt,
         gives_up_in: until.saturating_duration_since(Instant::now()),
+        kind: crate::api::WaitKind::Retry,
     };
     (hook.0)(&notice);
 }

@@ -71,18 +71,32 @@ pub struct ClientConfig {
     pub on_wait: Option<WaitHook>,
 }
 
-/// A retry wait: what is retried, why, for how long, and until when.
+/// A wait worth telling: what is waited for, why, and until when.
 #[derive(Debug, Clone)]
 pub struct Wait {
-    /// `METHOD /path` of the call.
+    /// A retry: `METHOD /path` of the call. A poll: the object it is for
+    /// (`Kind/name`).
     pub call: String,
-    /// Why it is retried (the status or the transport failure, one line).
+    /// A retry: why (the status or the transport failure, one line). A
+    /// poll: what is awaited and why, in words.
     pub reason: String,
+    /// The sleep about to start.
     pub wait: Duration,
-    /// Attempts made so far.
+    /// Attempts made so far (retries).
     pub attempt: u32,
-    /// Time left before the call gives up.
+    /// Time left before gcctl gives up.
     pub gives_up_in: Duration,
+    pub kind: WaitKind,
+}
+
+/// What a [`Wait`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitKind {
+    /// The client retrying one call (429, 5xx, a connection failure).
+    Retry,
+    /// Apply polling until the org settles (a list shows a create, a 409
+    /// passes, an asynchronous status ends).
+    Poll,
 }
 
 impl Wait {
@@ -92,15 +106,24 @@ impl Wait {
 
 impl fmt::Display for Wait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "waiting {:.1}s to retry {} (attempt {}: {}); giving up in {}s",
-            self.wait.as_secs_f64(),
-            self.call,
-            self.attempt,
-            self.reason,
-            self.gives_up_in.as_secs()
-        )
+        match self.kind {
+            WaitKind::Retry => write!(
+                f,
+                "waiting {:.1}s to retry {} (attempt {}: {}); giving up in {}s",
+                self.wait.as_secs_f64(),
+                self.call,
+                self.attempt,
+                self.reason,
+                self.gives_up_in.as_secs()
+            ),
+            WaitKind::Poll => write!(
+                f,
+                "{}: {}; for up to {}s more",
+                self.call,
+                self.reason,
+                self.gives_up_in.as_secs()
+            ),
+        }
     }
 }
 

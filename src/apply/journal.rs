@@ -1,21 +1,26 @@
-//! The create journal: which creates a run sent without learning their
-//! outcome, so that the next run does not create those objects again before
-//! the org's lists can show them.
+//! The create journal: which creates a run sent that the org's lists may not
+//! show yet, so that the next run does not create those objects again
+//! before the lists can show them.
 //!
-//! A create whose process dies (kill -9, a crash, a lost connection at the
-//! very end) may or may not have made the object. The next run lists the
-//! org, and a list can lag a create by seconds: planning a create again from
-//! that list would duplicate the object. So before each create `apply`
-//! writes an entry (`<kind>.<name>`, the name encoded injectively), and
-//! removes it once the answer says what happened (created, or surely
-//! refused). An entry left behind makes the next run look the object up by
+//! A list can lag a create by seconds. A create whose process dies (kill
+//! -9, a crash, a lost connection at the very end) may or may not have made
+//! the object; one that was answered made it, but a run that dies (or fails)
+//! right after and is followed at once by another would have that next run
+//! plan the create again from a list that does not show the object yet. So
+//! before each create `apply` writes an entry (`<kind>.<name>`, the name
+//! encoded injectively). A refused create removes it; a made one keeps it
+//! until a list shows the object: the run's own duplicate check lists each
+//! kind it created after its creates and removes the entries of what it
+//! sees. An entry left behind makes the next run look the object up by
 //! name for the whole consistency window before it creates it, and adopt it
-//! when it shows up.
+//! when it shows up. Entries older than twice the consistency window are
+//! pruned at the start of a run: by then a list shows whatever they made.
 //!
 //! The journal lives beside the org's apply lock ([`super::lock`]), so one
 //! run at a time reads and writes it, and it is per org.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::kinds::Kind;
 
@@ -69,9 +74,25 @@ impl CreateJournal {
         let _ = tokio::task::spawn_blocking(move || journal.end(kind, &name)).await;
     }
 
-    /// Whether an earlier run sent this create without learning its outcome.
+    /// Whether an earlier run sent this create and no list has shown what
+    /// it made since (see the module docs).
     pub fn unfinished(&self, kind: Kind, name: &str) -> bool {
         self.entry(kind, name).exists()
+    }
+
+    /// Remove the entries written more than `age` ago: a list shows what
+    /// their creates made by then. Best effort (a missing directory, or an
+    /// entry another process removed, is fine).
+    pub fn prune(&self, age: Duration) {
+        let Ok(entries) = fs_err::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let written = entry.metadata().and_then(|m| m.modified()).ok();
+            let old = written.and_then(|w| w.elapsed().ok()).is_some_and(|a| a > age);
+            if old && !entry.file_name().to_string_lossy().starts_with('.') {
+                let _ = fs_err::remove_file(path);
+            }
+        }
     }
 }
 
@@ -106,6 +127,20 @@ mod tests {
         journal.end(queue, "Acme Bot");
         assert!(!journal.unfinished(queue, "Acme Bot"));
         journal.end(queue, "never begun");
+    }
+
+    #[test]
+    fn old_entries_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = CreateJournal::new(dir.path().join("j"));
+        journal.prune(Duration::ZERO);
+        let queue = Kind::parse("RoutingQueue").unwrap();
+        journal.begin(queue, "Fresh").unwrap();
+        journal.prune(Duration::from_secs(60));
+        assert!(journal.unfinished(queue, "Fresh"));
+        std::thread::sleep(Duration::from_millis(20));
+        journal.prune(Duration::from_millis(10));
+        assert!(!journal.unfinished(queue, "Fresh"));
     }
 
     #[test]

@@ -13,9 +13,10 @@
 //!
 //! The lock files live in `GCCTL_LOCK_DIR`, else
 //! `$XDG_STATE_HOME/gcctl/locks`, else `~/.local/state/gcctl/locks`, else
-//! the system's temporary directory (mode 0700, one file per org, named by a
+//! the system's temporary directory (one file per org, mode 0600, named by a
 //! digest of the org key, with the org's create journal beside it in
-//! `<digest>.creates/`). The lock covers the runs of one user on one
+//! `<digest>.creates/`; a directory gcctl creates is 0700, an existing one
+//! keeps its permissions, with a warning when others can reach into it). The lock covers the runs of one user on one
 //! machine; runners on different machines need the CI system's own
 //! serialization (GitHub Actions `concurrency`, GitLab `resource_group`; see
 //! the CI recipes), which is documented beside this.
@@ -34,9 +35,22 @@ pub const LOCK_DIR_VAR: &str = "GCCTL_LOCK_DIR";
 pub struct OrgLock {
     _file: fs_err::File,
     pub path: PathBuf,
+    /// The lock directory, when it existed and other users can reach into
+    /// it (a shared `GCCTL_LOCK_DIR`): gcctl leaves its permissions alone,
+    /// and the caller warns (see [`OrgLock::warning`]).
+    pub open_dir: Option<crate::private::OpenDir>,
 }
 
 impl OrgLock {
+    /// What to tell the user about a lock directory open to others.
+    pub fn warning(&self) -> Option<String> {
+        self.open_dir.as_ref().map(|open| {
+            format!(
+                "the apply lock directory {open}; gcctl leaves it as it is (its lock files and create journals are private), but another user could remove them; set {LOCK_DIR_VAR} to a private directory"
+            )
+        })
+    }
+
     /// The org's create journal, beside the lock (see [`super::journal`]).
     pub fn journal(&self) -> super::journal::CreateJournal {
         super::journal::CreateJournal::new(self.path.with_extension("creates"))
@@ -110,7 +124,7 @@ pub async fn acquire(
 ) -> Result<OrgLock, LockError> {
     let path = lock_path(dir, org_key);
     let io = |source| LockError::Io { path: path.clone(), source };
-    crate::private::create_dir(dir).map_err(io)?;
+    let open_dir = crate::private::create_dir(dir).map_err(io)?;
     let file = crate::private::append(&path).map_err(io)?;
     let started = Instant::now();
     let mut told = false;
@@ -120,7 +134,7 @@ pub async fn acquire(
             Ok(()) => {
                 let _ = file.file().set_len(0);
                 let _ = (&mut file.file()).write_all(holder_record(org).as_bytes());
-                return Ok(OrgLock { _file: file, path });
+                return Ok(OrgLock { _file: file, path, open_dir });
             }
             Err(fs4::TryLockError::WouldBlock) => {
                 let holder = fs_err::read_to_string(&path).ok().map(|t| describe_holder(&t));

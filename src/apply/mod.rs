@@ -17,6 +17,7 @@ pub mod journal;
 pub mod lock;
 pub mod ops;
 pub mod secrets;
+pub mod waiting;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
@@ -338,6 +339,9 @@ pub async fn execute(
     events: &mpsc::UnboundedSender<Event>,
 ) -> ApplySummary {
     let plan = effective(plan, settings);
+    if let Some(journal) = &settings.journal {
+        journal.prune(settings.consistency_window * 2);
+    }
     let ids = Mutex::new(RunIds::default());
     let manifests = SetIndex::new(&set.objects);
     let ctx = OpContext {
@@ -411,6 +415,7 @@ async fn check_duplicates(
                 continue;
             }
         };
+        forget_listed_creates(plan, ctx, kind, &live).await;
         let mut by_name: BTreeMap<&str, Vec<&serde_json::Value>> = BTreeMap::new();
         for object in &live {
             if let Some(name) = object.get("name").and_then(serde_json::Value::as_str) {
@@ -458,6 +463,30 @@ async fn check_duplicates(
                 )),
             };
             send(events, summary, failure_event(change, failure, created));
+        }
+    }
+}
+
+/// The creates of `kind` this run made that `live` (a list read after them)
+/// shows are settled: their journal entries go (see [`journal`]).
+async fn forget_listed_creates(
+    plan: &Plan,
+    ctx: &OpContext<'_>,
+    kind: LiveKind,
+    live: &[serde_json::Value],
+) {
+    let Some(journal) = &ctx.journal else { return };
+    let listed: BTreeSet<&str> =
+        live.iter().filter_map(|o| o.get("id").and_then(serde_json::Value::as_str)).collect();
+    let target = crate::kinds::RefTarget::Kind(kind.kind());
+    for change in plan.changes.iter().filter(|c| c.kind == kind && c.action == Action::Create) {
+        let created = ctx
+            .ids
+            .lock()
+            .ok()
+            .and_then(|ids| ids.created(target, &change.org_name).map(str::to_string));
+        if created.is_some_and(|id| listed.contains(id.as_str())) {
+            journal.forget(kind.kind(), &change.org_name).await;
         }
     }
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::secrets::{RunSecrets, write_client_secret};
+pub use super::waiting::{Waiting, poll_backoff};
 use crate::api::{ApiError, Client};
 use crate::kinds::RefTarget;
 use crate::kinds::org::{BodyError, IdResolver, Lookups, OrgKind, UpdateMethod};
@@ -242,12 +243,23 @@ impl<'a> Op<'a> {
         self.ctx.client.get(path, query).await.map_err(self.failed(doing))
     }
 
+    /// A wait for the org to settle on behalf of this change, for up to
+    /// `window`, first polling after `first`; `why` says what is awaited
+    /// and why (see [`Waiting`]).
+    pub fn waiting(
+        &self,
+        why: impl Into<String>,
+        window: Duration,
+        first: Duration,
+    ) -> Waiting<'_> {
+        Waiting::new(self.ctx.client, self.address(), why.into(), window, first)
+    }
+
     /// A call retried with backoff while `retry` says its error is passing
-    /// and `window` has not run out; the last answer otherwise.
+    /// and the wait's window has not run out; the last answer otherwise.
     async fn retrying<T, F, Fut>(
         &self,
-        window: Duration,
-        first_wait: Duration,
+        mut waiting: Waiting<'_>,
         retry: impl Fn(&ApiError) -> bool,
         call: F,
     ) -> Result<T, ApiError>
@@ -255,13 +267,9 @@ impl<'a> Op<'a> {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let started = std::time::Instant::now();
-        let mut wait = first_wait;
         loop {
             match call().await {
-                Err(err) if retry(&err) && started.elapsed() < window => {
-                    poll_backoff(&mut wait).await;
-                }
+                Err(err) if retry(&err) && !waiting.is_over() => waiting.pause().await,
                 result => return result,
             }
         }
@@ -276,10 +284,13 @@ impl<'a> Op<'a> {
         Fut: std::future::Future<Output = Result<Value, ApiError>>,
     {
         let deadline = self.ctx.deadline;
+        let why = format!(
+            "{doing} it: 404 Not Found; retrying, since what was made moments ago can trail in reads (--wait-timeout {}s)",
+            deadline.as_secs()
+        );
+        let waiting = self.waiting(why, deadline, Duration::from_millis(50));
         let not_found = |err: &ApiError| err.is_not_found();
-        self.retrying(deadline, Duration::from_millis(50), not_found, call)
-            .await
-            .map_err(self.failed(doing))
+        self.retrying(waiting, not_found, call).await.map_err(self.failed(doing))
     }
 
     /// GET, retried on 404 until the deadline: an object just made by
@@ -385,10 +396,13 @@ impl<'a> Op<'a> {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
+        let why = format!(
+            "{doing} it: 409 Conflict (changed by someone else at the same time); retrying, as a retry settles it (up to {}s)",
+            CONFLICT_WINDOW.as_secs()
+        );
+        let waiting = self.waiting(why, CONFLICT_WINDOW, Duration::from_millis(100));
         let conflict = |err: &ApiError| err.status() == Some(409);
-        self.retrying(CONFLICT_WINDOW, Duration::from_millis(100), conflict, call)
-            .await
-            .map_err(self.failed(doing))
+        self.retrying(waiting, conflict, call).await.map_err(self.failed(doing))
     }
 
     /// PATCH, retried on 404 until the deadline: for a sub-resource that
@@ -535,12 +549,6 @@ fn under(pointer: &str, prefix: &str) -> bool {
 /// so the same 30 s (UNVERIFIED).
 pub const CONFLICT_WINDOW: Duration = Duration::from_secs(30);
 
-/// Sleep for the current backoff step and grow it (polling only).
-pub async fn poll_backoff(wait: &mut Duration) {
-    tokio::time::sleep(*wait).await;
-    *wait = (*wait * 2).min(Duration::from_secs(2));
-}
-
 /// The later step of a change (see `OrgKind::late_pointers`) on the object
 /// `id` its first step created or updated.
 pub async fn execute_late(change: &Change, ctx: &OpContext<'_>, id: &str) -> Result<Done, OpError> {
@@ -616,8 +624,12 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
         granted.push((division_id.to_string(), division.clone()));
     }
     // Visible in the caller's grants before anything relies on it.
-    let mut wait = Duration::from_millis(200);
-    let started = std::time::Instant::now();
+    let why = format!(
+        "waiting for the grant to show in GET /api/v2/authorization/subjects/me (the auth service lags role changes; --wait-timeout {}s)",
+        ctx.deadline.as_secs()
+    );
+    let first = Duration::from_millis(200);
+    let mut waiting = Waiting::new(ctx.client, address.clone(), why, ctx.deadline, first);
     loop {
         let me =
             ctx.client.get("/api/v2/authorization/subjects/me", &[]).await.map_err(|source| {
@@ -632,13 +644,13 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
         if granted.iter().all(|(id, _)| listed(id)) {
             break;
         }
-        if started.elapsed() >= ctx.deadline {
+        if waiting.is_over() {
             return Err(fail(format!(
                 "the grant is not listed in the caller's grants after {}s",
                 ctx.deadline.as_secs()
             )));
         }
-        poll_backoff(&mut wait).await;
+        waiting.pause().await;
     }
     let notes = if granted.is_empty() {
         Vec::new()
@@ -650,31 +662,16 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
 }
 
 async fn create(op: &Op<'_>) -> Result<Done, OpError> {
+    // A kind whose create issues a secret marks the object in the org as
+    // having no recorded secret (its body says so), and clears the mark
+    // once the secret is written: a run dying in between leaves a trace that
+    // every later run sees (see `kinds::oauth_client::UNRECORDED_MARKER`).
     let body = op.body(None)?;
-    // A secret the org issues exists only in memory until it is written: a
-    // record first, so that a run dying in between leaves a trace.
-    let intent = op.org().issues_secret().then_some(op.ctx.secrets_dir.as_deref()).flatten();
-    if let Some(dir) = intent {
-        super::secrets::write_intent(dir, &op.change.org_name).map_err(|err| {
-            op.fail(format!("cannot record the pending secret in {}: {err}", dir.display()))
-        })?;
-    }
-    let created = match op.org().create(op) {
+    let (created, adopted) = match op.org().create(op) {
         // A kind that is not created by a POST (a flow's import job, which
         // matches the flow by name: running it again is harmless).
-        Some(create) => create.await.map(|created| (created, false)),
-        None => create_once(op, &body).await,
-    };
-    let (created, adopted) = match created {
-        Ok(created) => created,
-        Err(err) => {
-            // Surely not created (the org refused): nothing is pending.
-            let refused = matches!(&err, OpError::Api { source, .. } if !source.outcome_unknown());
-            if let (Some(dir), true) = (intent, refused) {
-                let _ = super::secrets::clear_intent(dir, &op.change.org_name);
-            }
-            return Err(err);
-        }
+        Some(create) => create.await.map(|created| (created, false))?,
+        None => create_once(op, &body).await?,
     };
     let id = id_in(&created).ok_or_else(|| op.fail("the create answer has no id"))?;
     let mut notes = Vec::new();
@@ -692,13 +689,7 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
         Ok::<_, OpError>(notes)
     };
     match after.await {
-        Ok(more) => {
-            notes.extend(more);
-            if let Some(dir) = intent {
-                // The secret is written (by the kind's after_create).
-                let _ = super::secrets::clear_intent(dir, &op.change.org_name);
-            }
-        }
+        Ok(more) => notes.extend(more),
         Err(source) => {
             return Err(OpError::AfterCreate {
                 address: op.address(),
@@ -717,9 +708,10 @@ fn id_in(value: &Value) -> Option<String> {
 /// POST, and when the answer is lost, look the object up by name before
 /// trying again. Returns the object and whether it was adopted.
 ///
-/// A create that an earlier run sent without learning its outcome (an entry
+/// A create that an earlier run sent and no list has shown since (an entry
 /// in the journal) is looked up first, for the whole consistency window: the
-/// org may have made it and not list it yet.
+/// org may have made it and not list it yet. The entry of a create that was
+/// made stays for the run's duplicate check (see `super::journal`).
 async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
     let kind = op.change.kind.kind();
     let name = op.change.org_name.as_str();
@@ -741,8 +733,8 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
         })?;
     }
     let result = post_once(op, body).await;
-    let known = !matches!(&result, Err(OpError::Api { source, .. }) if source.outcome_unknown());
-    if let (Some(journal), true) = (journal, known) {
+    let refused = matches!(&result, Err(OpError::Api { source, .. }) if !source.outcome_unknown());
+    if let (Some(journal), true) = (journal, refused) {
         journal.forget(kind, name).await;
     }
     result
@@ -769,20 +761,21 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
 /// window has passed: a list may lag a create, and creating again before the
 /// window ends could duplicate the object.
 async fn find_after_lost_answer(op: &Op<'_>) -> Result<Option<Value>, OpError> {
-    let started = std::time::Instant::now();
-    let mut wait = Duration::from_millis(250);
+    let window = op.ctx.consistency_window;
+    let why = format!(
+        "the create's outcome is unknown (its answer was lost); looking for it by name in GET {} before creating it again, since the org's lists can lag a create (--consistency-window {}s)",
+        op.org().api().collection,
+        window.as_secs()
+    );
+    let mut waiting = op.waiting(why, window, Duration::from_millis(250));
     loop {
         if let Some(found) = find_by_name(op).await? {
             return Ok(Some(found));
         }
-        let Some(left) = op.ctx.consistency_window.checked_sub(started.elapsed()) else {
-            return Ok(None);
-        };
-        if left.is_zero() {
+        if waiting.is_over() {
             return Ok(None);
         }
-        wait = wait.min(left);
-        poll_backoff(&mut wait).await;
+        waiting.pause().await;
     }
 }
 
@@ -802,11 +795,6 @@ async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {
 async fn update(op: &Op<'_>) -> Result<Done, OpError> {
     let id = op.change.id.clone().ok_or_else(|| op.fail("an update without an id"))?;
     let notes = op.org().update(op, &id).await?;
-    let rotated = op.org().issues_secret() && op.change.fields.iter().any(|f| f.sensitive);
-    if let (true, Some(dir)) = (rotated, op.ctx.secrets_dir.as_deref()) {
-        // A secret a crashed create left unrecorded is recorded now.
-        let _ = super::secrets::clear_intent(dir, &op.change.org_name);
-    }
     Ok(Done { action: Action::Update, id: Some(id), notes })
 }
 
@@ -828,11 +816,12 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
     // Busy (a flow operation in progress): the provider retries 409 for up
     // to 30 s (API reference §h). Gone already: done.
     let busy = |err: &ApiError| err.status() == Some(409) && op.org().delete_retry_conflicts();
-    let deleted = op
-        .retrying(CONFLICT_WINDOW, Duration::from_millis(250), busy, || {
-            op.ctx.client.delete(&path, &query)
-        })
-        .await;
+    let why = format!(
+        "deleting it: 409 Conflict (an operation on it is in progress); retrying (up to {}s)",
+        CONFLICT_WINDOW.as_secs()
+    );
+    let waiting = op.waiting(why, CONFLICT_WINDOW, Duration::from_millis(250));
+    let deleted = op.retrying(waiting, busy, || op.ctx.client.delete(&path, &query)).await;
     match deleted {
         Err(err) if !err.is_not_found() => return Err(op.failed("deleting")(err)),
         _ => {}

@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::kinds::oauth_client::UNRECORDED_MARKER;
 use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
@@ -76,7 +77,30 @@ pub fn resolve(
             ));
         }
     }
+    let issues = plan.changes.iter().any(yields_issued_secret);
+    if let (true, Some(dir)) = (issues, secrets_dir) {
+        if let Some(problem) = check_secrets_dir(dir) {
+            problems.push(problem);
+        }
+    }
     if problems.is_empty() { Ok(secrets) } else { Err(problems) }
+}
+
+/// A secrets directory that exists must be private. gcctl never changes the
+/// permissions of a directory it did not create (`--secrets-dir .` names the
+/// user's project directory), so one that other users can reach into is
+/// refused before any change rather than tightened. A missing one is created
+/// with mode 0700 when the first secret is written.
+fn check_secrets_dir(dir: &Path) -> Option<String> {
+    match crate::private::open_to_others(dir) {
+        Ok(None) => None,
+        Ok(Some(open)) => Some(format!(
+            "--secrets-dir {open}: gcctl does not write secrets where others can list or replace them, and does not change the permissions of a directory it did not create; run `chmod 700 {}`, or name a directory that does not exist yet (gcctl creates it with mode 0700)",
+            dir.display()
+        )),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => Some(format!("--secrets-dir {}: {err}", dir.display())),
+    }
 }
 
 /// Write an issued secret to `<dir>/<client name>.<client id>.json`: one
@@ -112,88 +136,77 @@ fn file_stem(name: &str) -> String {
         .collect()
 }
 
-/// Record, before a create, that the org is about to issue a secret for the
-/// object `org_name`: `<dir>/<name>.pending.json`. If the run dies before
-/// the secret is written (killed, disk full, lost answer), the next apply
-/// finds the record and regenerates the secret ([`restore_lost_secrets`]).
-pub fn write_intent(dir: &Path, org_name: &str) -> std::io::Result<()> {
-    crate::private::create_dir(dir)?;
-    let stem = intent_stem(org_name);
-    let body = json!({ "name": org_name, "pending": "create; the secret is not recorded yet" });
-    let text = serde_json::to_string_pretty(&body).unwrap_or_default() + "\n";
-    let tmp = dir.join(format!(".{stem}.pending.json.tmp"));
-    crate::private::write_atomic(&intent_path(dir, org_name), &tmp, text.as_bytes())
+/// Whether `dir` holds the secret of client `client_id` (written by
+/// [`write_client_secret`]).
+fn is_recorded(dir: &Path, org_name: &str, client_id: &str) -> Option<PathBuf> {
+    let file = dir.join(format!("{}.{}.json", file_stem(org_name), file_stem(client_id)));
+    let text = fs_err::read_to_string(&file).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    (value["clientId"] == client_id && value["clientSecret"].is_string()).then_some(file)
 }
 
-/// The secret of `org_name` is recorded (or its create surely failed).
-pub fn clear_intent(dir: &Path, org_name: &str) -> std::io::Result<()> {
-    match fs_err::remove_file(intent_path(dir, org_name)) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
-        _ => Ok(()),
-    }
-}
-
-/// `<name>.pending.json`, the name encoded injectively (letters, digits and
-/// `-` as they are, any other byte as `_XX` in hex): clients whose names
-/// differ only in punctuation (`Acme Bot`, `Acme.Bot`) never share a record.
-fn intent_path(dir: &Path, org_name: &str) -> PathBuf {
-    dir.join(format!("{}.pending.json", intent_stem(org_name)))
-}
-
-fn intent_stem(name: &str) -> String {
-    super::journal::encode(name)
-}
-
-/// Objects of the plan whose secret a create left unrecorded: an intent
-/// record exists, the object exists in the org, and no secret file holds its
-/// id. Unless `restore` is off, their change becomes a rotation (a
-/// sensitive `/secretVersion` change: the update regenerates the secret and
-/// writes it). Returns one line per object, saying what was found and done.
+/// Objects of the plan whose secret a create left unrecorded: the org says
+/// so (the kind reads its mark as `/secretVersion` 0, see
+/// `kinds::oauth_client::UNRECORDED_MARKER`), so every run sees them, with
+/// or without the secrets directory of the run that died. Each change
+/// gets a note, and one line per object is returned for stderr:
+///
+/// - the secret is in `dir` after all (the run died after writing it, before
+///   clearing the mark): the change only clears the mark;
+/// - else, unless `restore` is off, the change regenerates the secret (a
+///   rotation) and writes it to `--secrets-dir`;
+/// - else the change is dropped (`--no-restore-secrets`), and said so.
 pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) -> Vec<String> {
-    let Some(dir) = dir else { return Vec::new() };
     let mut lines = Vec::new();
     for change in &mut plan.changes {
-        let (Some(id), true) = (change.id.clone(), change.kind.org().issues_secret()) else {
+        let unrecorded = |f: &FieldChange| {
+            f.pointer == "/secretVersion" && f.before.as_ref().and_then(Value::as_u64) == Some(0)
+        };
+        let (Some(id), true) = (change.id.clone(), change.fields.iter().any(unrecorded)) else {
             continue;
         };
-        if change.action == Action::Delete || !intent_path(dir, &change.org_name).exists() {
+        if !change.kind.org().issues_secret() || change.action != Action::Update {
             continue;
         }
-        let recorded = dir.join(format!("{}.{}.json", file_stem(&change.org_name), file_stem(&id)));
-        if recorded.exists() {
-            // It was written; only the record's removal was lost.
-            let _ = clear_intent(dir, &change.org_name);
-            continue;
-        }
-        if !restore {
-            lines.push(format!(
-                "{}: the run that created it did not record its secret (found {}); left as is (--no-restore-secrets)",
-                change.address(),
-                intent_path(dir, &change.org_name).display()
-            ));
-            continue;
-        }
-        let version = change
-            .fields
-            .iter()
-            .find(|f| f.pointer == "/secretVersion")
-            .and_then(|f| f.after.clone())
-            .unwrap_or_else(|| json!(1));
-        change.fields.retain(|f| f.pointer != "/secretVersion");
-        change.fields.push(FieldChange {
-            pointer: "/secretVersion".into(),
-            before: Some(version.clone()),
-            after: Some(version),
-            sensitive: true,
-        });
-        change.fields.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-        change.action = Action::Update;
-        lines.push(format!(
-            "{}: the run that created it did not record its secret (found {}); it will be regenerated and written to {}",
-            change.address(),
-            intent_path(dir, &change.org_name).display(),
-            dir.display()
-        ));
+        let why = format!(
+            "the run that created it did not record its secret (the client still carries the mark {UNRECORDED_MARKER} that gcctl sets on create and clears once the secret is written)"
+        );
+        let recorded = dir.and_then(|dir| is_recorded(dir, &change.org_name, &id));
+        let (line, note) = if let Some(file) = recorded {
+            for field in change.fields.iter_mut().filter(|f| unrecorded(f)) {
+                // Nothing to regenerate: the update only clears the mark.
+                field.sensitive = false;
+            }
+            (
+                format!(
+                    "{}: its secret is recorded in {}, but the run that wrote it died before clearing the org's mark; apply clears the mark",
+                    change.address(),
+                    file.display()
+                ),
+                "its secret is recorded; apply clears the org's mark that it is not".to_string(),
+            )
+        } else if restore {
+            let whereto =
+                dir.map_or_else(|| "--secrets-dir".to_string(), |d| d.display().to_string());
+            (
+                format!(
+                    "{}: {why}; apply regenerates it and writes it to {whereto}",
+                    change.address()
+                ),
+                "its secret was never recorded: apply regenerates it (a rotation; nobody has the old one)".to_string(),
+            )
+        } else {
+            change.fields.retain(|f| !unrecorded(f));
+            if change.fields.is_empty() {
+                change.action = Action::NoOp;
+            }
+            (
+                format!("{}: {why}; left as is (--no-restore-secrets)", change.address()),
+                "its secret was never recorded; left as is (--no-restore-secrets)".to_string(),
+            )
+        };
+        change.notes.push(note);
+        lines.push(line);
     }
     plan.summary = Plan::summarize(&plan.changes, plan.prune);
     lines
@@ -202,14 +215,6 @@ pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn intent_records_are_named_injectively() {
-        assert_eq!(intent_stem("Acme Bot"), "Acme_20Bot");
-        assert_eq!(intent_stem("Acme.Bot"), "Acme_2EBot");
-        assert_eq!(intent_stem("Acme_20Bot"), "Acme_5F20Bot");
-        assert_eq!(intent_stem("Zoë"), "Zo_C3_AB");
-    }
 
     #[test]
     fn clients_whose_names_differ_in_punctuation_get_their_own_files() {

@@ -73,8 +73,8 @@ pub struct ApplyArgs {
     pub wait_timeout: u64,
 
     /// Do not regenerate the secret of an OAuth client whose creating run
-    /// died before writing it (a `NAME.pending.json` in --secrets-dir); only
-    /// report it.
+    /// died before writing it (the org marks such a client until its secret
+    /// is written); only report it.
     #[arg(long)]
     pub no_restore_secrets: bool,
 
@@ -253,6 +253,10 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let timeout = Duration::from_secs(args.lock_timeout);
         anyhow::Ok(apply::lock::acquire(&dir, &org.id, &label, timeout, &on_wait).await?)
     })?;
+    if let Some(warning) = lock.warning() {
+        let head = printer.paint_stderr("warning:", crate::printer::Role::Warning);
+        printer.status(&format!("{head} {warning}"));
+    }
     runtime.block_on(async {
         let scope = ReadScope { caller: true, ..ReadScope::default() };
         let read = Box::pin(plan::read(&connection.client, &set, &scope));

@@ -258,9 +258,9 @@ pub fn read_summary(stats: crate::api::ClientStats, started: std::time::Instant)
     )
 }
 
-/// Plan the regeneration of secrets that a crashed run left unrecorded in
-/// `secrets_dir` (or, with `restore` off, only report them), one warning
-/// line each on stderr.
+/// Plan the regeneration of secrets that a crashed run left unrecorded
+/// (or, with `restore` off, only report them), one warning line each on
+/// stderr (see `apply::secrets::restore_lost_secrets`).
 pub fn restore_lost_secrets(
     plan: &mut crate::plan::Plan,
     secrets_dir: Option<&std::path::Path>,

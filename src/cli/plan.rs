@@ -45,15 +45,17 @@ pub struct PlanArgs {
     #[arg(long)]
     pub prune: bool,
 
-    /// The directory `apply --secrets-dir` writes OAuth client secrets to:
-    /// the plan then shows the secrets a crashed run left unrecorded, which
-    /// apply regenerates (see `apply --no-restore-secrets`).
+    /// The directory `apply --secrets-dir` writes OAuth client secrets to.
+    /// Pass the same one as apply: a client whose secret a crashed run left
+    /// unrecorded (the org marks it) is planned as a regeneration either
+    /// way, but a secret that is in DIR after all only has its mark cleared,
+    /// and a saved plan (`--out`) must match what apply computes.
     #[arg(long, value_name = "DIR")]
     pub secrets_dir: Option<PathBuf>,
 
     /// Plan as `apply --no-restore-secrets` would: report a secret a crashed
     /// run left unrecorded, without planning its regeneration.
-    #[arg(long, requires = "secrets_dir")]
+    #[arg(long)]
     pub no_restore_secrets: bool,
 
     /// Exit 2 when there are changes (0: none, 1: error), like

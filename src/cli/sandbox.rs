@@ -82,6 +82,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_jitter_ms: u64,
 
+    /// Delay of every API answer after the request was handled, in
+    /// milliseconds: the change is made, its answer is late.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub answer_delay_ms: u64,
+
     /// Read-after-write window: new objects answer 404 and are missing from lists for this long.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub consistency_delay_ms: u64,
@@ -169,6 +174,7 @@ impl ServeArgs {
             token_rate_limit_per_minute: self.token_rate_limit_per_minute,
             latency_ms: self.latency_ms,
             latency_jitter_ms: self.latency_jitter_ms,
+            answer_delay: Duration::from_millis(self.answer_delay_ms),
             consistency_delay: Duration::from_millis(self.consistency_delay_ms),
             create_delay: Duration::from_millis(self.create_delay_ms),
             flow_job_duration: Duration::from_millis(self.flow_job_duration_ms),

@@ -158,7 +158,10 @@ pub fn run(
         print_diagnostics(printer, &diags);
         return Ok(Outcome::Failed);
     }
+    // By kind, in parentheses; nothing when there is nothing to count.
     let counts: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    let counts =
+        if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) };
     let sets = if args.paths.len() > 1 {
         format!(" across {} manifest sets", args.paths.len())
     } else {
@@ -174,10 +177,9 @@ pub fn run(
         String::new()
     };
     printer.data(&format!(
-        "valid: {objects} object{} in {files} file{}{sets} ({}){skipped}\n",
+        "valid: {objects} object{} in {files} file{}{sets}{counts}{skipped}\n",
         plural(objects),
         plural(files),
-        counts.join(", ")
     ))?;
     Ok(Outcome::Success)
 }

@@ -224,8 +224,36 @@ const CLIENT_WRITABLE: [&str; 9] = [
 /// issued at creation, leaves no marker). Visible in the admin UI, on purpose.
 const VERSION_MARKER: &str = "[gcctl:secret-version=";
 
-/// Split a live description into the user's text and the secret version.
+/// The org is the state of a secret in flight too: a client is created with
+/// this mark at the end of its description, and gcctl removes it (a PUT)
+/// once the secret the create issued is written to `--secrets-dir`. A run
+/// that dies in between (killed, disk full, lost answer) leaves the mark in
+/// the org, where every later run sees it, on any machine: a CI runner's
+/// throwaway secrets directory cannot lose that trace. The live spec shows
+/// such a client at `secretVersion` 0 (no secret recorded), so plans,
+/// drift and apply treat it as a secret to regenerate (see
+/// `apply::secrets::restore_lost_secrets`).
+pub const UNRECORDED_MARKER: &str = "[gcctl:secret-unrecorded]";
+
+/// Whether a live description carries [`UNRECORDED_MARKER`].
+pub fn is_unrecorded(description: &str) -> bool {
+    description.trim_end().ends_with(UNRECORDED_MARKER)
+}
+
+/// A description with [`UNRECORDED_MARKER`] added at its end.
+fn mark_unrecorded(description: Option<String>) -> String {
+    match description.filter(|d| !d.is_empty()) {
+        Some(text) => format!("{text} {UNRECORDED_MARKER}"),
+        None => UNRECORDED_MARKER.to_string(),
+    }
+}
+
+/// Split a live description into the user's text and the secret version
+/// (any [`UNRECORDED_MARKER`] is left out: see [`is_unrecorded`]).
 pub fn split_description(description: &str) -> (String, u32) {
+    let description = description.trim_end();
+    let description =
+        description.strip_suffix(UNRECORDED_MARKER).map_or(description, str::trim_end);
     if let Some(start) = description.rfind(VERSION_MARKER) {
         let rest = &description[start + VERSION_MARKER.len()..];
         if let Some(version) = rest.strip_suffix(']').and_then(|v| v.parse::<u32>().ok()) {
@@ -272,7 +300,13 @@ impl super::org::OrgKind for Org {
                 // The answer carrying the secret was lost: issue a new one.
                 None => regenerate_secret(op, id).await?,
             };
-            Ok(vec![op.save_issued_secret(id, &secret, secret_version(&op.desired))?])
+            let saved = op.save_issued_secret(id, &secret, secret_version(&op.desired))?;
+            // The secret is recorded: the org's mark that it is not goes
+            // (retried on 404: a client made moments ago can trail in reads).
+            let body = op.body(Some(created))?;
+            let doing = "recording that the secret was written for";
+            op.put_when_found(&self.api().item(id), &body, doing).await?;
+            Ok(vec![saved])
         })
     }
 
@@ -300,6 +334,14 @@ impl super::org::OrgKind for Org {
     }
 
     fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
+        if spec.get("secretVersion").and_then(Value::as_u64) == Some(0) {
+            // The manifest declares the secret the client should have; the
+            // next apply regenerates the one nobody recorded.
+            spec["secretVersion"] = 1.into();
+            cx.warn(format!(
+                "its secret was never recorded (the run that created it died before writing it; its description ends with {UNRECORDED_MARKER}): `gcctl apply --secrets-dir DIR` regenerates it"
+            ));
+        }
         // Only the fields that apply to the grant type (validation rejects the others).
         let client_credentials =
             spec.get("authorizedGrantType").and_then(Value::as_str) == Some("CLIENT-CREDENTIALS");
@@ -325,8 +367,10 @@ impl super::org::OrgKind for Org {
         let mut grantless = live.clone();
         grantless.as_object_mut().map(|m| m.remove("roleDivisions"));
         let mut spec = super::org::project::<OAuthClientSpec>(&grantless);
-        let (text, version) =
-            split_description(live.get("description").and_then(|d| d.as_str()).unwrap_or(""));
+        let description = live.get("description").and_then(|d| d.as_str()).unwrap_or("");
+        let (text, version) = split_description(description);
+        // Version 0: no secret recorded (see UNRECORDED_MARKER).
+        let version = if is_unrecorded(description) { 0 } else { version };
         if text.is_empty() {
             spec.as_object_mut().map(|m| m.remove("description"));
         } else {
@@ -416,9 +460,14 @@ impl super::org::OrgKind for Org {
             }
             grants = Some(resolved);
         }
+        let mut description = join_description(text.as_deref(), spec.secret_version.unwrap_or(1));
+        if live.is_none() {
+            // A create: the secret it issues is not recorded yet.
+            description = Some(mark_unrecorded(description));
+        }
         let request = ClientRequest {
             name: spec.name,
-            description: join_description(text.as_deref(), spec.secret_version.unwrap_or(1)),
+            description,
             authorized_grant_type: spec.authorized_grant_type,
             access_token_validity_seconds: spec.access_token_validity_seconds,
             role_divisions: grants,
@@ -531,5 +580,27 @@ mod tests {
             assert_eq!(back_text, text.unwrap_or(""));
         }
         assert_eq!(split_description("ends with [gcctl:secret-version=x]").1, 1);
+    }
+
+    #[test]
+    fn an_unrecorded_secret_is_marked_at_create_and_read_as_version_zero() {
+        use super::super::org::OrgKind as _;
+        let desired = json!({"name": "Bot", "authorizedGrantType": "CODE", "scope": ["routing"],
+            "description": "Bot client", "secretVersion": 3});
+        let ids = super::super::org::Lookups::default();
+        let created = Org.body(&desired, None, &ids).unwrap();
+        let marked = created["description"].as_str().unwrap();
+        assert_eq!(marked, "Bot client [gcctl:secret-version=3] [gcctl:secret-unrecorded]");
+        assert!(is_unrecorded(marked));
+        assert_eq!(split_description(marked), ("Bot client".to_string(), 3));
+        let live = json!({"id": "c1", "name": "Bot", "authorizedGrantType": "CODE",
+            "scope": ["routing"], "description": marked});
+        let spec = Org.live_to_spec(&live, &ids);
+        assert_eq!((spec["secretVersion"].clone(), spec["description"].clone()), (json!(0), json!("Bot client")));
+        // Once written, the PUT's description has no mark.
+        let recorded = Org.body(&desired, Some(&live), &ids).unwrap();
+        assert_eq!(recorded["description"], "Bot client [gcctl:secret-version=3]");
+        let bare = json!({"name": "Bot", "authorizedGrantType": "CODE", "scope": ["routing"]});
+        assert_eq!(Org.body(&bare, None, &ids).unwrap()["description"], UNRECORDED_MARKER);
     }
 }

@@ -461,8 +461,11 @@ fn webhook_of<'a>(object: &Object, manifests: &SetIndex<'a>) -> Option<&'a Webho
 /// A 404 right after the create is eventual consistency, not absence.
 async fn wait_until_created(op: &Op<'_>, id: &str) -> Result<Value, OpError> {
     let path = Org.api().item(id);
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
+    let why = format!(
+        "waiting for its asynchronous create to end (GET {path}: createStatus Initiated or 404 until then; --wait-timeout {}s)",
+        op.deadline().as_secs()
+    );
+    let mut waiting = op.waiting(why, op.deadline(), Duration::from_millis(50));
     loop {
         let found = op.get_optional(&path, "reading").await?;
         let status = found
@@ -481,13 +484,13 @@ async fn wait_until_created(op: &Op<'_>, id: &str) -> Result<Value, OpError> {
             }
             _ => {}
         }
-        if started.elapsed() > op.deadline() {
+        if waiting.is_over() {
             return Err(op.fail(format!(
                 "the integration's createStatus did not reach Completed within {}s (GET {path})",
                 op.deadline().as_secs()
             )));
         }
-        poll_backoff(&mut wait).await;
+        waiting.pause().await;
     }
 }
 
@@ -526,7 +529,7 @@ async fn route(op: &Op<'_>, recipient: Option<&str>) -> Result<(), OpError> {
 }
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
@@ -536,7 +539,7 @@ use super::org::{
     name_or_id, ref_name, require_id, request_body, typed,
 };
 use super::webhook::{SECRET_VERSION_HEADER, WebhookSpec};
-use crate::apply::ops::{Op, OpError, poll_backoff};
+use crate::apply::ops::{Op, OpError};
 use crate::export::ExportCx;
 use crate::manifest::Object;
 use crate::manifest::check::SetIndex;

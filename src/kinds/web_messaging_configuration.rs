@@ -35,7 +35,7 @@ use super::org::{
     project, writable,
 };
 use super::{Kind, KindDef, Spec, parse_spec, schema_of, spec_boilerplate};
-use crate::apply::ops::{Op, OpError, poll_backoff};
+use crate::apply::ops::{Op, OpError};
 use crate::export::ExportCx;
 use crate::manifest::diag::Findings;
 use crate::plan::{Action, FieldChange};
@@ -817,8 +817,11 @@ async fn publish(op: &Op<'_>, id: &str, expected: u64) -> Result<Vec<String>, Op
 /// Poll `path` until its `status` is `Active` (with backoff, under the
 /// apply's deadline); `Error` fails at once.
 pub async fn wait_active(op: &Op<'_>, path: &str, what: &str) -> Result<Value, OpError> {
-    let started = std::time::Instant::now();
-    let mut wait = std::time::Duration::from_millis(100);
+    let why = format!(
+        "waiting for {what} to be Active (GET {path}: Pending until the org has processed it; --wait-timeout {}s)",
+        op.deadline().as_secs()
+    );
+    let mut waiting = op.waiting(why, op.deadline(), std::time::Duration::from_millis(100));
     loop {
         let object = op.get(path, &format!("waiting for {what} of")).await?;
         match object.get("status").and_then(Value::as_str) {
@@ -828,13 +831,13 @@ pub async fn wait_active(op: &Op<'_>, path: &str, what: &str) -> Result<Value, O
                     "{what} is in status Error (GET {path}); read it in the admin UI or the API for the cause"
                 )));
             }
-            Some(status) if started.elapsed() >= op.deadline() => {
+            Some(status) if waiting.is_over() => {
                 return Err(op.fail(format!(
                     "{what} is still {status} after {}s (GET {path}); raise --wait-timeout, or apply again once it is Active",
                     op.deadline().as_secs()
                 )));
             }
-            Some(_) => poll_backoff(&mut wait).await,
+            Some(_) => waiting.pause().await,
         }
     }
 }

@@ -150,6 +150,10 @@ pub fn write_only_note(before: Option<&Value>, after: Option<&Value>) -> String 
     match (before.and_then(Value::as_u64), after.and_then(Value::as_u64)) {
         (_, None) => "(write-only)".to_string(),
         (None, Some(_)) => "(write-only) will be set".to_string(),
+        // Version 0: the org marks the object as having no recorded secret.
+        (Some(0), Some(a)) => {
+            format!("(write-only) will be regenerated: no secret was recorded; version {a}")
+        }
         (Some(b), Some(a)) => format!("(write-only) will be rotated: version {b} -> {a}"),
     }
 }

@@ -44,6 +44,10 @@ pub struct SandboxConfig {
     pub latency_ms: u64,
     /// Uniform jitter applied to `latency_ms` (plus or minus).
     pub latency_jitter_ms: u64,
+    /// Added to every API answer after the request was handled: the change
+    /// is made, and its answer is late (a client killed meanwhile never
+    /// learns what was made, nor a secret that was issued).
+    pub answer_delay: Duration,
     /// Read-after-write window: objects younger than this answer 404 by id and
     /// are left out of lists. Zero disables it.
     pub consistency_delay: Duration,
@@ -104,6 +108,7 @@ impl Default for SandboxConfig {
             token_rate_limit_per_minute: None,
             latency_ms: 0,
             latency_jitter_ms: 0,
+            answer_delay: Duration::ZERO,
             consistency_delay: Duration::ZERO,
             create_delay: Duration::ZERO,
             flow_job_duration: Duration::ZERO,

@@ -80,6 +80,41 @@ impl Faults {
     }
 }
 
+/// How a route fault answers (`POST /_sandbox/faults`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteAnswer {
+    /// This status, before doing anything.
+    Status(u16),
+    /// The change is committed, then the connection is dropped unanswered.
+    Dropped,
+}
+
+/// Faults asked for on one route: the next `times` requests whose
+/// `METHOD /template` is `route` answer `answer` (before any seeded fault).
+#[derive(Debug, Default)]
+pub struct RouteFaults {
+    pending: Vec<(String, RouteAnswer, u32)>,
+}
+
+impl RouteFaults {
+    /// Queue `times` faults on `route`, after any already queued for it.
+    pub fn add(&mut self, route: String, answer: RouteAnswer, times: u32) {
+        self.pending.push((route, answer, times));
+    }
+
+    /// The fault for a request on `route`, if one is queued (using it up).
+    pub fn take(&mut self, route: &str) -> Option<RouteAnswer> {
+        let index = self.pending.iter().position(|(r, _, left)| r == route && *left > 0)?;
+        let entry = &mut self.pending[index];
+        entry.2 -= 1;
+        let answer = entry.1;
+        if entry.2 == 0 {
+            self.pending.remove(index);
+        }
+        Some(answer)
+    }
+}
+
 /// Counters of injected faults.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]

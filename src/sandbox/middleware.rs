@@ -2,13 +2,15 @@
 //!
 //! 1. [`observe`] (every route): assigns the correlation id (response header
 //!    `ININ-Correlation-Id`, and `contextId` of any error body, rendered
-//!    here), sleeps the configured latency, counts the request in the stats
+//!    here), sleeps the configured latency (before the request is handled)
+//!    and answer delay (after it), counts the request in the stats
 //!    and writes the request log line. `/_sandbox/*` is neither delayed nor
 //!    counted.
 //! 2. [`guard`] (`/api/v2` routes only): bearer token, then the per-token rate
 //!    limit, then the org-wide limit (when set), then the caller's
 //!    permissions (the route template's requirement, see `authz`; 403 naming
-//!    the missing permissions), then fault injection. `/oauth/token` has its
+//!    the missing permissions), then fault injection (a route fault asked
+//!    for with `/_sandbox/faults`, else a seeded draw). `/oauth/token` has its
 //!    own optional limit (in `auth::token`); `/_sandbox/*` is never limited,
 //!    checked nor faulted.
 
@@ -25,7 +27,7 @@ use super::auth::authenticate;
 use super::authz;
 use super::common::new_id;
 use super::error::{ApiError, PendingError};
-use super::knobs::Fault;
+use super::knobs::{Fault, RouteAnswer};
 use super::server::Shared;
 
 pub const CORRELATION_HEADER: &str = "ININ-Correlation-Id";
@@ -42,6 +44,10 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
         sleep_latency(&state).await;
     }
     let mut response = next.run(request).await;
+    if !internal && !state.config.answer_delay.is_zero() {
+        // The request is handled: only its answer is late.
+        tokio::time::sleep(state.config.answer_delay).await;
+    }
     if let Some(PendingError(error)) = response.extensions_mut().remove::<PendingError>() {
         let body = axum::Json(error.body(&correlation));
         let (parts, _) = response.into_response().into_parts();
@@ -111,6 +117,16 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
         return error.into_response();
     }
     request.extensions_mut().insert(caller);
+    let route = format!("{} {}", request.method(), template.as_deref().unwrap_or_default());
+    match state.take_route_fault(&route) {
+        None => {}
+        Some(RouteAnswer::Status(status)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let message = format!("{route} failed (sandbox route fault)");
+            return ApiError::new(status, "sandbox.route.fault", message).into_response();
+        }
+        Some(RouteAnswer::Dropped) => return drop_connection(next.run(request).await),
+    }
     let fault = state.faults().draw();
     if let Some(fault) = fault {
         state.stats().record_fault(fault);

@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use super::auth::{self, Subject, Tokens};
 use super::config::SandboxConfig;
 use super::error::{ApiError, SandboxError};
-use super::knobs::{Faults, RateLimiter, Stats};
+use super::knobs::{Faults, RateLimiter, RouteAnswer, RouteFaults, Stats};
 use super::middleware::{guard, observe};
 use super::store::Store;
 use super::{routes, seed};
@@ -44,6 +44,8 @@ pub struct AppState {
     /// Pending version conflicts per user id: how many of the user's next
     /// routing skill or language writes answer 409 (`/_sandbox/conflicts`).
     conflicts: Mutex<std::collections::HashMap<String, u32>>,
+    /// Faults asked for on one route (`/_sandbox/faults`).
+    route_faults: Mutex<RouteFaults>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -69,6 +71,11 @@ impl AppState {
             _ => false,
         }
     }
+    /// The fault queued for the next request on `route` (`METHOD /template`).
+    pub fn take_route_fault(&self, route: &str) -> Option<RouteAnswer> {
+        lock(&self.route_faults).take(route)
+    }
+
     pub fn tokens(&self) -> MutexGuard<'_, Tokens> {
         lock(&self.tokens)
     }
@@ -189,6 +196,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         tokens: Mutex::new(Tokens::default()),
         stats: Mutex::new(Stats::default()),
         conflicts: Mutex::new(std::collections::HashMap::new()),
+        route_faults: Mutex::new(RouteFaults::default()),
         config,
     });
     let user_token =
@@ -227,6 +235,7 @@ fn router(state: Shared) -> Router {
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/users", post(seed::put_user))
         .route("/_sandbox/conflicts", post(conflicts))
+        .route("/_sandbox/faults", post(route_faults))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
@@ -256,6 +265,38 @@ async fn conflicts(State(state): State<Shared>, body: axum::body::Bytes) -> Resp
     };
     lock(&state.conflicts).insert(user.clone(), writes);
     axum::Json(json!({"userId": user, "writes": writes})).into_response()
+}
+
+/// `POST /_sandbox/faults` `{"route": "METHOD /template", "status": N}` or
+/// `{"route": …, "dropped": true}`, with `"times"` (default 1): the next
+/// requests on that route (its method and route template, as the stats
+/// key them) answer that status before doing anything, or are carried out
+/// and then lose their answer. For tests of one exact failure.
+async fn route_faults(State(state): State<Shared>, body: axum::body::Bytes) -> Response {
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let route = parsed.get("route").and_then(Value::as_str).map(str::to_string);
+    let status = parsed.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok());
+    let answer = match (status, parsed.get("dropped").and_then(Value::as_bool)) {
+        (Some(status), None | Some(false)) if StatusCode::from_u16(status).is_ok() => {
+            Some(RouteAnswer::Status(status))
+        }
+        (None, Some(true)) => Some(RouteAnswer::Dropped),
+        _ => None,
+    };
+    let times =
+        parsed.get("times").map_or(Some(1), |t| t.as_u64().and_then(|t| u32::try_from(t).ok()));
+    let (Some(route), Some(answer), Some(times)) = (route, answer, times) else {
+        return ApiError::bad_request(
+            "expected {\"route\": \"METHOD /template\", \"status\": N or \"dropped\": true, \"times\": N}",
+        )
+        .into_response();
+    };
+    state.route_faults.lock().unwrap_or_else(PoisonError::into_inner).add(
+        route.clone(),
+        answer,
+        times,
+    );
+    axum::Json(json!({"route": route, "times": times})).into_response()
 }
 
 async fn reset(State(state): State<Shared>) -> Response {

@@ -213,3 +213,52 @@ pub fn secret_files(dir: &Path) -> Vec<(String, Value, u32)> {
     files.sort_by(|a, b| a.0.cmp(&b.0));
     files
 }
+
+/// A secret file for this client id whose secret mints a token (retried
+/// through the sandbox's faults).
+pub async fn has_working_secret(org: &ApplyOrg, dir: &Path, id: &str) -> bool {
+    let Some(secret) = fs_err::read_dir(dir).into_iter().flatten().flatten().find_map(|entry| {
+        let text = fs_err::read_to_string(entry.path()).ok()?;
+        let value: Value = serde_json::from_str(&text).ok()?;
+        (value["clientId"] == id).then(|| value["clientSecret"].as_str().map(str::to_string))?
+    }) else {
+        return false;
+    };
+    let base = org.org.sandbox.base_url();
+    for _ in 0..20 {
+        let answer = org
+            .org
+            .http
+            .post(format!("{base}/oauth/token"))
+            .basic_auth(id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await;
+        match answer.map(|a| a.status().as_u16()) {
+            Ok(200) => return true,
+            Ok(401 | 400) => return false,
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    false
+}
+
+/// The live OAuth clients of the declared names in `objects` (every one, if
+/// a name has several) without a working secret in `dir`, by name and id.
+pub async fn lost_secrets(
+    org: &ApplyOrg,
+    objects: &[(&'static str, String)],
+    dir: &Path,
+) -> Vec<String> {
+    let live = org.list(CLIENTS).await;
+    let mut lost = Vec::new();
+    for (_, name) in objects.iter().filter(|(c, _)| *c == CLIENTS) {
+        for client in live.iter().filter(|o| o["name"] == name.as_str()) {
+            let id = client["id"].as_str().unwrap_or_default();
+            if !has_working_secret(org, dir, id).await {
+                lost.push(format!("{name} ({id})"));
+            }
+        }
+    }
+    lost
+}

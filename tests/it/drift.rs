@@ -416,9 +416,9 @@ fn objects_outside_prune_scopes_alone_are_listed_without_drift() {
 
 #[test]
 fn ci_recipes_are_yaml_and_run_plan_apply_and_drift() {
-    for (file, comment, install) in [
-        ("github-actions.yml", "github-script", "uses: your-org/gcctl@v"),
-        ("gitlab-ci.yml", "notes", "name: ghcr.io/your-org/gcctl:"),
+    for (file, comment, install, store_always) in [
+        ("github-actions.yml", "github-script", "uses: your-org/gcctl@v", "if: always()"),
+        ("gitlab-ci.yml", "notes", "name: ghcr.io/your-org/gcctl:", "after_script:"),
     ] {
         let text = fs_err::read_to_string(repo_root().join("examples/ci").join(file)).unwrap();
         let docs = gcctl::manifest::yaml::parse_documents(&text).expect(file);
@@ -427,12 +427,26 @@ fn ci_recipes_are_yaml_and_run_plan_apply_and_drift() {
         for expected in [
             "gcctl plan manifests --env \"$GCCTL_ENV\" --output markdown > plan.md",
             comment,
-            "gcctl plan manifests --env \"$GCCTL_ENV\" --out gcctl.plan",
+            "gcctl plan manifests --env \"$GCCTL_ENV\" --secrets-dir",
             "gcctl apply --plan gcctl.plan --auto-approve --secrets-dir",
+            // Secrets are stored even when apply fails part way.
+            store_always,
             "gcctl drift manifests --env \"$GCCTL_ENV\" --include-unmanaged --output junit > drift.xml",
         ] {
             assert!(text.contains(expected), "{file} lacks `{expected}`");
         }
+        // The saved plan is made with apply's --secrets-dir (else it differs
+        // from the plan apply computes when a secret needs restoring).
+        let secrets_dir = |command: &str| {
+            let line = text.lines().find(|l| l.contains(command)).expect(command);
+            line.split("--secrets-dir ")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .map(str::to_string)
+        };
+        let planned = secrets_dir("--out gcctl.plan");
+        assert!(planned.is_some(), "{file}: plan --out has no --secrets-dir");
+        assert_eq!(planned, secrets_dir("gcctl apply --plan"), "{file}");
         // A released gcctl (setup-gcctl action, image), not an install command.
         assert!(text.contains(install), "{file} lacks `{install}`");
         assert!(!text.contains("GCCTL_INSTALL"), "{file} still uses GCCTL_INSTALL");

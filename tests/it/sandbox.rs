@@ -133,6 +133,13 @@ impl TestOrg {
             .to_string()
     }
 
+    /// Queue a fault on one route (`POST /_sandbox/faults`).
+    pub async fn route_fault(&self, fault: Value) {
+        let response =
+            self.http.post(self.url("/_sandbox/faults")).json(&fault).send().await.expect("faults");
+        assert_eq!(response.status().as_u16(), 200, "{fault}");
+    }
+
     pub async fn stats(&self) -> Value {
         let response = self.http.get(self.url("/_sandbox/stats")).send().await.expect("stats");
         response.json().await.expect("stats json")

@@ -440,6 +440,7 @@ fn an_empty_named_file_is_a_warning() {
         "{}",
         stderr(&named)
     );
+    assert_eq!(stdout(&named), "valid: 0 objects in 1 file\n");
     let walked = ctx.run(&["validate", "set"]);
     assert_eq!(walked.status.code(), Some(0), "{}", stderr(&walked));
     assert!(!stderr(&walked).contains("warning"), "{}", stderr(&walked));

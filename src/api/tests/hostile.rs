@@ -2,13 +2,18 @@
 //! huge bodies, absurd token lifetimes and page counts. None of them may
 //! leak a secret, reach the terminal, panic or run for hours.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
+use futures::StreamExt as _;
 use serde_json::json;
 
 use super::{credentials, json, serve, token};
 use crate::api::ApiErrorKind;
+use crate::api::untrusted::MAX_BODY_BYTES;
 
 const THINGS: &str = "/api/v2/things";
 
@@ -98,6 +103,73 @@ async fn a_huge_body_is_an_error_not_a_memory_blow_up() {
     let err = client.get(THINGS, &[]).await.unwrap_err();
     assert_eq!(err.kind, ApiErrorKind::Decode);
     assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+}
+
+/// A body without a `Content-Length` that does not end (it stops at eight
+/// times the cap, so that a broken cap cannot exhaust the machine running
+/// the tests), counting the bytes handed to the connection.
+fn endless_body(sent: &Arc<AtomicUsize>) -> Body {
+    let chunk = axum::body::Bytes::from(vec![b' '; 64 * 1024]);
+    let chunks = 8 * MAX_BODY_BYTES / chunk.len();
+    let sent = Arc::clone(sent);
+    let stream = futures::stream::repeat_with(move || {
+        sent.fetch_add(chunk.len(), Ordering::SeqCst);
+        Ok::<_, std::io::Error>(chunk.clone())
+    })
+    .take(chunks);
+    Body::from_stream(stream)
+}
+
+/// gcctl stopped reading soon after the cap (the rest of what was sent sat
+/// in socket buffers).
+fn stopped_at_the_cap(sent: &AtomicUsize) -> bool {
+    let sent = sent.load(Ordering::SeqCst);
+    (MAX_BODY_BYTES..2 * MAX_BODY_BYTES).contains(&sent)
+}
+
+#[tokio::test]
+async fn an_endless_chunked_body_is_an_error_at_the_cap() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&sent);
+    let server = serve(move |req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        _ => Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(endless_body(&counter))
+            .unwrap(),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let err = client.get(THINGS, &[]).await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Decode);
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+    assert!(stopped_at_the_cap(&sent), "read {} bytes", sent.load(Ordering::SeqCst));
+}
+
+/// Presigned upload and download URLs are outside the API, and their error
+/// answers are just as untrusted: bodies capped, text sanitized.
+#[tokio::test]
+async fn presigned_url_errors_are_capped_and_sanitized() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&sent);
+    let server = serve(move |req, _| match req.method.as_str() {
+        "PUT" => Response::builder().status(400).body(endless_body(&counter)).unwrap(),
+        _ => json(403, &json!({"message": "denied \u{1b}[2J\r\nerror: forged line"})),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let url = format!("{}/uploads/x?X-Amz-Signature=s", server.base);
+    let err = client.upload(&url, &[], "flow: yaml".into()).await.unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+    assert!(stopped_at_the_cap(&sent), "read {} bytes", sent.load(Ordering::SeqCst));
+
+    let err = client.download(&url).await.unwrap_err();
+    let shown = err.to_string();
+    assert_eq!(err.status(), Some(403));
+    assert!(shown.contains("denied") && shown.contains("error: forged line"), "{shown}");
+    assert!(!shown.chars().any(char::is_control), "control characters: {shown:?}");
 }
 
 #[tokio::test]

@@ -94,8 +94,11 @@ pub async fn publish(op: &Op<'_>) -> Result<Value, OpError> {
 
 /// Poll a job until it ends (`Success` or `Failure`) or `deadline` passes.
 async fn poll(op: &Op<'_>, path: &str, deadline: Duration, job_id: &str) -> Result<Value, OpError> {
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(200);
+    let why = format!(
+        "waiting for the flow import job {job_id} to end (GET {path}; real jobs take minutes; --flow-job-timeout {}s)",
+        deadline.as_secs()
+    );
+    let mut waiting = op.waiting(why, deadline, Duration::from_millis(200)).max_step(MAX_POLL);
     loop {
         let state = op.get_with(path, &[("expand", "messages".into())], "reading the import job of").await?;
         match state.get("status").and_then(Value::as_str) {
@@ -105,14 +108,13 @@ async fn poll(op: &Op<'_>, path: &str, deadline: Duration, job_id: &str) -> Resu
                 return Err(op.fail(format!("the import job {job_id} has the unknown status {other}")));
             }
         }
-        if started.elapsed() >= deadline {
+        if waiting.is_over() {
             return Err(op.fail(format!(
                 "the import job {job_id} did not end within {}s (GET {path}); raise --flow-job-timeout, or look at the job in the org",
                 deadline.as_secs()
             )));
         }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(MAX_POLL);
+        waiting.pause().await;
     }
 }
 

@@ -138,3 +138,61 @@ async fn a_create_a_dead_run_left_unfinished_is_adopted_not_duplicated() {
     assert_eq!(live.len(), 1, "{live:#?}");
     assert_eq!(live[0]["id"], made.body["id"]);
 }
+
+/// After a lost create answer, gcctl looks the object up by name for the
+/// consistency window before creating it again. On a terminal, a look that
+/// lasts 2 s or more says what it waits for, why, and for how long more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lookup_after_a_lost_answer_is_told_on_a_terminal() {
+    let config =
+        SandboxConfig { consistency_delay: Duration::from_secs(3), ..SandboxConfig::default() };
+    let org = super::ApplyOrg::start(config).await;
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: lag}\nspec: {name: Lagging Queue}\n",
+    );
+    org.org.route_fault(json!({"route": "POST /api/v2/routing/queues", "dropped": true})).await;
+    let Some(mut command) = org.ctx.on_a_terminal("apply --auto-approve set") else {
+        return; // No `script` here: nothing to check.
+    };
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    assert!(output.status.success(), "{text}");
+    let told = "gcctl: RoutingQueue/lag: the create's outcome is unknown (its answer was lost); \
+                looking for it by name in GET /api/v2/routing/queues before creating it again, \
+                since the org's lists can lag a create (--consistency-window 15s); for up to ";
+    assert_eq!(text.matches(told).count(), 1, "told once: {text}");
+    assert!(text.contains("found the object by name and adopted it"), "{text}");
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    assert_eq!(org.named(super::QUEUES, "Lagging Queue").await.len(), 1);
+}
+
+/// A create that was answered, in a run that then failed (or died), is not
+/// made again by a run that follows at once while the org's list does not
+/// show the object yet: its journal entry stays until a list has shown it,
+/// so the next run looks it up by name and adopts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_made_by_a_failed_run_and_not_listed_yet_is_not_made_again() {
+    let config =
+        SandboxConfig { consistency_delay: Duration::from_secs(2), ..SandboxConfig::default() };
+    let org = super::ApplyOrg::start(config).await;
+    org.ctx.write(
+        "set/client.yaml",
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: app}\nspec:\n  name: App Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: Master Admin, division: Home}]\n",
+    );
+    // The step after the create fails: the run ends at once, unsettled.
+    let route = "PUT /api/v2/oauth/clients/{clientId}";
+    org.org.route_fault(json!({"route": route, "status": 400})).await;
+    let args =
+        ["apply", "--auto-approve", "--secrets-dir", "s", "--consistency-window", "5", "set"];
+    super::assert_exit(&org.gcctl(&args).await, 1);
+    let next = org.gcctl(&args).await;
+    super::assert_exit(&next, 0);
+    let err = crate::common::stderr(&next);
+    assert!(err.contains("found the object by name and adopted it"), "{err}");
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let live = org.named(super::CLIENTS, "App Client").await;
+    assert_eq!(live.len(), 1, "made once: {live:#?}");
+    let id = live[0]["id"].as_str().unwrap();
+    assert!(super::has_working_secret(&org, &org.ctx.path().join("s"), id).await);
+}

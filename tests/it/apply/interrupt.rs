@@ -1,6 +1,7 @@
 //! Interruption: the `gcctl apply` process is killed at seeded-random
 //! moments several times, then run to completion: the org converges with
-//! zero duplicates and plans clean.
+//! zero duplicates, every OAuth client has a working recorded secret, and
+//! the org plans clean.
 
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -44,6 +45,8 @@ async fn killed_applies_then_a_full_run_converge_without_duplicates() {
     assert!(interrupted >= 2, "only {interrupted} runs were interrupted; kill sooner");
     assert_exit(&org.gcctl(&args).await, 0);
     assert_no_duplicates(&org, &objects).await;
+    let lost = super::lost_secrets(&org, &objects, &org.ctx.path().join("secrets")).await;
+    assert!(lost.is_empty(), "clients without a working recorded secret: {lost:?}");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 

@@ -172,16 +172,20 @@ async fn secrets_appear_in_no_output_plan_or_event() {
 }
 
 /// A run that dies between creating an OAuth client and writing its secret
-/// leaves `NAME.pending.json`. The next apply regenerates the secret, says
-/// why, writes it, and then plans clean; with `--no-restore-secrets` it only
-/// says so. (The crash is staged: the client is made through the API and the
-/// record written as the dying run would have left it.)
+/// leaves the client marked in the org (its description ends with
+/// `[gcctl:secret-unrecorded]` until the secret is written), so any later run
+/// sees it, on any machine. A plain `plan` (no `--secrets-dir`: a fresh CI
+/// runner) plans the regeneration and says why, instead of "No changes";
+/// `--no-restore-secrets` only reports it; apply regenerates the secret,
+/// writes it and clears the mark; export shows neither the mark nor a
+/// version 0. (The crash is staged: the client is made through the API with
+/// the description gcctl's create sends.)
 #[tokio::test]
 async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() {
     let org = ApplyOrg::default().await;
     org.ctx.write(
         "set/client.yaml",
-        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: crash}\nspec:\n  name: Crash Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: Master Admin, division: Home}]\n",
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: crash}\nspec:\n  name: Crash Client\n  description: Crash bot\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: Master Admin, division: Home}]\n",
     );
     let master = org.one(super::ROLES, "Master Admin").await;
     let home = org.get("/api/v2/authorization/divisions/home").await.body;
@@ -189,55 +193,179 @@ async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() 
         .org
         .post(
             "/api/v2/oauth/clients",
-            json!({"name": "Crash Client", "authorizedGrantType": "CLIENT-CREDENTIALS",
+            json!({"name": "Crash Client", "description": "Crash bot [gcctl:secret-unrecorded]",
+                "authorizedGrantType": "CLIENT-CREDENTIALS",
                 "roleDivisions": [{"roleId": master["id"], "divisionId": home["id"]}]}),
         )
         .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_string();
-    let pending = org.ctx.path().join("s/Crash_20Client.pending.json");
-    org.ctx.write("s/Crash_20Client.pending.json", "{\"name\": \"Crash Client\"}\n");
+    let warning = "OAuthClient/crash: the run that created it did not record its secret";
+
+    let planned = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&planned, 2);
+    let out = stdout(&planned);
+    assert!(out.contains("its secret was never recorded: apply regenerates it"), "{out}");
+    assert!(
+        out.contains(
+            "/secretVersion: (write-only) will be regenerated: no secret was recorded; version 1"
+        ),
+        "{out}"
+    );
+    assert!(stderr(&planned).contains(warning), "{}", stderr(&planned));
+    let markdown = org.gcctl(&["plan", "-o", "markdown", "set"]).await;
+    assert!(stdout(&markdown).contains("its secret was never recorded"), "{}", stdout(&markdown));
+
+    let exported = org.gcctl(&["export", "--kinds", "oauthclient"]).await;
+    assert_exit(&exported, 0);
+    let yaml = stdout(&exported);
+    assert!(
+        yaml.contains("description: Crash bot\n") && yaml.contains("secretVersion: 1"),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("gcctl:secret"), "{yaml}");
+    assert!(stderr(&exported).contains("its secret was never recorded"), "{}", stderr(&exported));
 
     let opted_out = org
         .gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "--no-restore-secrets", "set"])
         .await;
     assert_exit(&opted_out, 0);
-    assert!(stderr(&opted_out).contains("did not record its secret"), "{}", stderr(&opted_out));
-    assert!(stderr(&opted_out).contains("left as is"), "{}", stderr(&opted_out));
-    assert!(pending.exists(), "the record stays until the secret is restored");
+    assert!(
+        stderr(&opted_out).contains("left as is (--no-restore-secrets)"),
+        "{}",
+        stderr(&opted_out)
+    );
+    let live = org.one(super::CLIENTS, "Crash Client").await;
+    assert_eq!(live["description"], "Crash bot [gcctl:secret-unrecorded]");
 
-    // The plan shows the restoration when it knows where secrets go, and a
-    // saved plan made so applies with it.
-    let planned = org
-        .gcctl(&["plan", "--detailed-exitcode", "--secrets-dir", "s", "--out", "p.json", "set"])
-        .await;
-    assert_exit(&planned, 2);
-    assert!(stderr(&planned).contains("it will be regenerated"), "{}", stderr(&planned));
-    assert!(stdout(&planned).contains("secretVersion"), "{}", stdout(&planned));
-    let without_dir = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
-    assert_exit(&without_dir, 0);
-    let saved = fs_err::read_to_string(org.ctx.path().join("p.json")).unwrap();
-    assert!(saved.contains("\"secrets_dir\": \"s\""), "{saved}");
-
+    // A reviewed saved plan includes the restoration, and applies with it.
+    let saved = org.gcctl(&["plan", "--secrets-dir", "s", "--out", "p.json", "set"]).await;
+    assert_exit(&saved, 0);
     let restored =
         org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "--plan", "p.json"]).await;
     assert_exit(&restored, 0);
     let err = stderr(&restored);
     assert!(
-        err.contains("OAuthClient/crash: the run that created it did not record its secret"),
+        err.contains(warning) && err.contains("apply regenerates it and writes it to s"),
         "{err}"
     );
-    assert!(err.contains("it will be regenerated"), "{err}");
-    assert!(!pending.exists(), "the record is cleared once the secret is written");
     let files = secret_files(&org.ctx.path().join("s"));
     assert_eq!(files.len(), 1, "{files:?}");
-    let (file, secret, mode) = &files[0];
+    let (file, _, mode) = &files[0];
     assert_eq!((file.as_str(), *mode), (format!("Crash_Client.{id}.json").as_str(), 0o600));
-    // The written secret is the client's working secret.
-    let base = org.org.sandbox.base_url();
-    let secret = secret["clientSecret"].as_str().unwrap();
-    crate::sandbox::mint(&org.org.http, &base, &id, secret)
-        .await
-        .expect("the restored secret works");
+    assert!(super::has_working_secret(&org, &org.ctx.path().join("s"), &id).await);
+    let live = org.one(super::CLIENTS, "Crash Client").await;
+    assert_eq!(live["description"], "Crash bot", "the mark is cleared");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+/// The create succeeds and writes the secret, then the step that clears the
+/// org's mark fails: the run reports the client as created, with its id, and
+/// fails. The next run, with the same `--secrets-dir`, finds the secret
+/// recorded and only clears the mark: the secret is not rotated.
+#[tokio::test]
+async fn a_client_whose_later_step_failed_is_reported_created_and_its_secret_kept() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/client.yaml", APP_CLIENT);
+    let route = "PUT /api/v2/oauth/clients/{clientId}";
+    org.org.route_fault(json!({"route": route, "status": 400})).await;
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    let failed = org.gcctl(&apply).await;
+    assert_exit(&failed, 1);
+    let live = org.one(super::CLIENTS, "App Client").await;
+    let id = live["id"].as_str().unwrap().to_string();
+    let err = stderr(&failed);
+    assert!(
+        err.contains(&format!("OAuthClient/app was created (id {id}), but a later step failed")),
+        "{err}"
+    );
+    assert!(err.contains("recording that the secret was written for OAuthClient/app"), "{err}");
+    assert!(err.contains(", 1 failed,"), "{err}");
+    let dir = org.ctx.path().join("s");
+    assert!(super::has_working_secret(&org, &dir, &id).await, "the secret was written");
+    let secret_before = secret_files(&dir)[0].1["clientSecret"].clone();
+
+    let planned = org.gcctl(&["plan", "--detailed-exitcode", "--secrets-dir", "s", "set"]).await;
+    assert_exit(&planned, 2);
+    assert!(
+        stderr(&planned).contains(&format!("its secret is recorded in s/App_Client.{id}.json")),
+        "{}",
+        stderr(&planned)
+    );
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let files = secret_files(&dir);
+    assert_eq!((files.len(), &files[0].1["clientSecret"]), (1, &secret_before), "not rotated");
+    assert!(super::has_working_secret(&org, &dir, &id).await);
+    let live = org.one(super::CLIENTS, "App Client").await;
+    assert!(!live["description"].as_str().unwrap_or_default().contains("gcctl:"), "{live}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+/// The create's answer is lost, the client is found by name and adopted, and
+/// regenerating its secret (`POST …/secret`, harmless to repeat) answers 500
+/// once: it is retried, and the client ends with a working recorded secret.
+#[tokio::test]
+async fn regenerating_a_secret_is_retried_on_a_500() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/client.yaml", APP_CLIENT);
+    org.org.route_fault(json!({"route": "POST /api/v2/oauth/clients", "dropped": true})).await;
+    let secret_route = "POST /api/v2/oauth/clients/{clientId}/secret";
+    org.org.route_fault(json!({"route": secret_route, "status": 500})).await;
+    let applied = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
+    assert_exit(&applied, 0);
+    assert!(stderr(&applied).contains("adopted it"), "{}", stderr(&applied));
+    assert_eq!(org.org.stats().await["byRoute"][secret_route], 2, "the 500 was retried");
+    let live = org.one(super::CLIENTS, "App Client").await;
+    let id = live["id"].as_str().unwrap();
+    assert!(super::has_working_secret(&org, &org.ctx.path().join("s"), id).await);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+const APP_CLIENT: &str = "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: app}\nspec:\n  name: App Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: Master Admin, division: Home}]\n";
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs_err::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// gcctl changes the permissions only of directories it creates:
+/// `--secrets-dir .` (the project directory, 0755) is refused before any
+/// change rather than made 0700, and a shared lock directory is warned
+/// about and left as it is. A directory gcctl creates is 0700.
+#[tokio::test]
+async fn directories_gcctl_did_not_create_keep_their_permissions() {
+    let mut org = ApplyOrg::default().await;
+    org.ctx.write("set/client.yaml", APP_CLIENT);
+    let project = org.ctx.path().to_path_buf();
+    set_mode(&project, 0o755);
+    let shared = project.join("shared-locks");
+    fs_err::create_dir(&shared).unwrap();
+    set_mode(&shared, 0o777);
+    org.ctx.env("GCCTL_LOCK_DIR", &shared.display().to_string());
+
+    let refused = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", ".", "set"]).await;
+    assert_exit(&refused, 1);
+    let err = stderr(&refused);
+    assert!(err.contains("--secrets-dir . is open to other users (mode 0755)"), "{err}");
+    assert!(err.contains("chmod 700 ."), "{err}");
+    assert!(
+        err.contains(&format!(
+            "warning: the apply lock directory {} is open to other users (mode 0777)",
+            shared.display()
+        )),
+        "{err}"
+    );
+    assert!(org.named(super::CLIENTS, "App Client").await.is_empty(), "nothing was created");
+    assert_eq!((mode(&project), mode(&shared)), (0o755, 0o777));
+
+    let applied =
+        org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "new/secrets", "set"]).await;
+    assert_exit(&applied, 0);
+    assert_eq!((mode(&project.join("new")), mode(&project.join("new/secrets"))), (0o700, 0o700));
+    assert_eq!((mode(&project), mode(&shared)), (0o755, 0o777));
 }

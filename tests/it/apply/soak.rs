@@ -7,17 +7,25 @@
 //! ```
 //!
 //! (`GCCTL_SOAK_TRIALS=N` sets the trials per scenario, default 5). Each
-//! scenario prints one line of figures: trials, interrupted or faulted runs,
-//! runs to converge, duplicates and lost secrets. The scenarios:
+//! scenario prints one line of figures: trials, disturbed runs (killed, or
+//! failed and re-run), runs to converge, what the runs had to recover
+//! (creates adopted after a lost answer, client secrets issued again because
+//! a run that died may not have recorded them, org marks cleared for secrets
+//! that were recorded after all), duplicates and lost secrets. Non-zero recoveries show
+//! that the disturbances landed where secrets are at risk. The scenarios:
 //!
-//! - **kill**: every answer is delayed (400 ± 100 ms), new objects stay out
-//!   of lists for 3 s, and `gcctl apply` is killed with SIGKILL at random
+//! - **kill**: every answer is delayed (400 ± 100 ms, 300 ms of it after the
+//!   change is made), new objects stay out of lists for 3 s, and `gcctl
+//!   apply` is killed with SIGKILL at random
 //!   moments, three times per trial (each next run starting at once), then
 //!   run to completion;
 //! - **faults**: 20 % of requests fail (500, 503, dropped connections after
 //!   the change was made, slow answers) and new objects stay out of lists
-//!   and GETs for 5 s (a read-after-write window); applies are re-run until
-//!   one exits 0, with the default consistency window;
+//!   and GETs for 5 s (a read-after-write window); on top of that, in each
+//!   trial two OAuth client creates lose their answer and two clients cannot
+//!   have their mark cleared after their secret is written (a 400 on that
+//!   PUT), so the first run fails; applies are re-run until one exits 0,
+//!   with the default consistency window;
 //! - **concurrent**: two applies of one set start together on one org, the
 //!   second waiting for the first's lock (`--lock-timeout`).
 //!
@@ -26,16 +34,15 @@
 //! object), and every declared OAuth client has a secret file for its live id
 //! whose secret mints a token (a lost secret counts each one that does not).
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use gcctl::sandbox::SandboxConfig;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
+use serde_json::json;
 
+use super::ApplyOrg;
 use super::faults::bulk_set;
-use super::{ApplyOrg, CLIENTS};
 use crate::common::stderr;
 
 const ARGS: [&str; 5] = ["apply", "--auto-approve", "--secrets-dir", "secrets", "set"];
@@ -52,20 +59,47 @@ struct Figures {
     disturbed: usize,
     /// Runs it took each trial to converge, summed.
     runs: usize,
+    /// Creates whose answer was lost (a killed run, a dropped connection)
+    /// whose object a later look-up found and adopted.
+    adopted: usize,
+    /// OAuth client secrets a later run issued again because a run that
+    /// died or failed may not have recorded them: clients adopted after a
+    /// lost create answer, and clients the org marks as unrecorded.
+    restored: usize,
+    /// Secrets recorded by a run that died (or failed) before clearing the
+    /// org's mark: the mark cleared later, without a rotation.
+    marks_cleared: usize,
     duplicates: usize,
     lost_secrets: usize,
     seconds: f64,
 }
 
 impl Figures {
+    /// Count what one run's stderr says it recovered.
+    fn tally(&mut self, stderr: &str) {
+        self.adopted += stderr.matches("found the object by name and adopted it").count();
+        for line in stderr.lines() {
+            let issued = line.contains("secret (version");
+            if line.starts_with("updated OAuthClient/") {
+                // A restoration issues a secret; clearing a mark does not.
+                *(if issued { &mut self.restored } else { &mut self.marks_cleared }) += 1;
+            } else if line.starts_with("created OAuthClient/") && line.contains("adopted it") {
+                self.restored += usize::from(issued);
+            }
+        }
+    }
+
     // The figures are the soak's output (shown with --nocapture).
     #[allow(clippy::print_stdout, clippy::cast_precision_loss)]
     fn print(&self, scenario: &str) {
         println!(
-            "soak {scenario:<10} trials {:>3}  disturbed runs {:>3}  runs to converge {:>4.1}/trial  duplicates {}  lost secrets {}  ({:.0} s)",
+            "soak {scenario:<10} trials {:>3}  disturbed runs {:>3}  runs to converge {:>4.1}/trial  adopted {}  secrets re-issued {}  marks cleared {}  duplicates {}  lost secrets {}  ({:.0} s)",
             self.trials,
             self.disturbed,
             self.runs as f64 / self.trials.max(1) as f64,
+            self.adopted,
+            self.restored,
+            self.marks_cleared,
             self.duplicates,
             self.lost_secrets,
             self.seconds
@@ -89,68 +123,31 @@ async fn count(org: &ApplyOrg, objects: &[(&'static str, String)]) -> (usize, us
     let mut collections: Vec<&str> = objects.iter().map(|(c, _)| *c).collect();
     collections.sort_unstable();
     collections.dedup();
-    let mut clients = Vec::new();
     for collection in collections {
         let live = org.list(collection).await;
         for (_, name) in objects.iter().filter(|(c, _)| *c == collection) {
-            let matching: Vec<&Value> =
-                live.iter().filter(|o| o["name"] == name.as_str()).collect();
-            duplicates += matching.len().saturating_sub(1);
-            if collection == CLIENTS {
-                clients.extend(matching.into_iter().cloned());
-            }
+            duplicates +=
+                live.iter().filter(|o| o["name"] == name.as_str()).count().saturating_sub(1);
         }
     }
-    let mut lost = 0;
-    for client in &clients {
-        let id = client["id"].as_str().unwrap_or_default();
-        if !has_working_secret(org, &org.ctx.path().join("secrets"), id).await {
-            lost += 1;
-        }
-    }
-    (duplicates, lost)
-}
-
-/// A secret file for this client id whose secret mints a token (retried
-/// through the sandbox's faults).
-async fn has_working_secret(org: &ApplyOrg, dir: &Path, id: &str) -> bool {
-    let Some(secret) = fs_err::read_dir(dir).into_iter().flatten().flatten().find_map(|entry| {
-        let text = fs_err::read_to_string(entry.path()).ok()?;
-        let value: Value = serde_json::from_str(&text).ok()?;
-        (value["clientId"] == id).then(|| value["clientSecret"].as_str().map(str::to_string))?
-    }) else {
-        return false;
-    };
-    let base = org.org.sandbox.base_url();
-    for _ in 0..20 {
-        let answer = org
-            .org
-            .http
-            .post(format!("{base}/oauth/token"))
-            .basic_auth(id, Some(&secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await;
-        match answer.map(|a| a.status().as_u16()) {
-            Ok(200) => return true,
-            Ok(401 | 400) => return false,
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    false
+    let lost = super::lost_secrets(org, objects, &org.ctx.path().join("secrets")).await;
+    (duplicates, lost.len())
 }
 
 /// Run `gcctl apply` until it exits 0; the number of runs (at most 10).
-async fn converge(org: &ApplyOrg) -> usize {
+async fn converge(org: &ApplyOrg, figures: &mut Figures) -> usize {
+    let mut last = String::new();
     for run in 1..=10 {
         let output = org.gcctl(&ARGS).await;
+        last = stderr(&output);
+        figures.tally(&last);
         match output.status.code() {
             Some(0) => return run,
             Some(1) => {}
-            other => panic!("apply exited {other:?}: {}", stderr(&output)),
+            other => panic!("apply exited {other:?}: {last}"),
         }
     }
-    panic!("apply did not converge in 10 runs");
+    panic!("apply did not converge in 10 runs; the last said:\n{last}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,8 +158,12 @@ async fn soak_kill() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(13);
     for _ in 0..trials() {
         let config = SandboxConfig {
-            latency_ms: 400,
+            // Answers come 400 ± 100 ms late, 300 ms of it after the change
+            // is made: a kill in between loses the answer of a create that
+            // happened (and the secret it issued).
+            latency_ms: 100,
             latency_jitter_ms: 100,
+            answer_delay: Duration::from_millis(300),
             create_delay: Duration::from_millis(300),
             consistency_delay: Duration::from_secs(3),
             ..SandboxConfig::default()
@@ -170,9 +171,12 @@ async fn soak_kill() {
         let org = ApplyOrg::start(config).await;
         let (objects, manifests) = soak_set();
         org.ctx.write("set/all.yaml", &manifests);
-        for _ in 0..3 {
+        for attempt in 0..3 {
+            // What the killed run said before it died counts too.
+            let log = org.ctx.path().join(format!("killed-{attempt}.log"));
+            let file = fs_err::File::create(&log).expect("a log file").into_parts().0;
             let mut command = tokio::process::Command::from(org.ctx.command());
-            command.args(ARGS).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            command.args(ARGS).stdin(Stdio::null()).stdout(Stdio::null()).stderr(file);
             let mut child = command.kill_on_drop(true).spawn().expect("gcctl starts");
             let after = Duration::from_millis(rng.random_range(300..4_000));
             tokio::select! {
@@ -183,8 +187,10 @@ async fn soak_kill() {
                     figures.disturbed += 1;
                 }
             }
+            figures.tally(&fs_err::read_to_string(&log).unwrap_or_default());
         }
-        figures.runs += converge(&org).await;
+        let runs = converge(&org, &mut figures).await;
+        figures.runs += runs;
         tokio::time::sleep(Duration::from_millis(3_500)).await;
         let (duplicates, lost) = count(&org, &objects).await;
         figures.duplicates += duplicates;
@@ -211,7 +217,14 @@ async fn soak_faults() {
         let org = ApplyOrg::start(config).await;
         let (objects, manifests) = soak_set();
         org.ctx.write("set/all.yaml", &manifests);
-        let runs = converge(&org).await;
+        // Where a client's secret is at risk: lost create answers, and a
+        // step failing after the secret is written (the run fails).
+        let create = json!({"route": "POST /api/v2/oauth/clients", "dropped": true, "times": 2});
+        let clear =
+            json!({"route": "PUT /api/v2/oauth/clients/{clientId}", "status": 400, "times": 2});
+        org.org.route_fault(create).await;
+        org.org.route_fault(clear).await;
+        let runs = converge(&org, &mut figures).await;
         figures.runs += runs;
         figures.disturbed += runs - 1;
         // Count once nothing is hidden by the read-after-write window.
@@ -239,6 +252,7 @@ async fn soak_concurrent() {
         let (a, b) = tokio::join!(org.gcctl(&waiting), org.gcctl(&waiting));
         for output in [&a, &b] {
             assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+            figures.tally(&stderr(output));
         }
         figures.runs += 2;
         let (duplicates, lost) = count(&org, &objects).await;

@@ -153,6 +153,29 @@ async fn faults_are_deterministic_for_a_seed() {
     assert_ne!(first, other, "another seed, other faults");
 }
 
+/// `/_sandbox/faults`: exactly the requests asked for fail, on that route only.
+#[tokio::test]
+async fn a_route_fault_fails_exactly_the_requests_asked_for() {
+    let org = TestOrg::default().await;
+    org.route_fault(json!({"route": "POST /api/v2/routing/queues", "status": 500, "times": 2}))
+        .await;
+    org.route_fault(json!({"route": "GET /api/v2/routing/queues/{queueId}", "dropped": true}))
+        .await;
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        statuses.push(org.post(QUEUES, json!({"name": format!("f{n}")})).await.status);
+    }
+    assert_eq!(statuses, [500, 500, 200]);
+    let listed = org.get(QUEUES).await.body;
+    assert_eq!(listed["total"], 1, "the faulted creates changed nothing: {listed}");
+    let id = listed["entities"][0]["id"].as_str().unwrap().to_string();
+    let item = format!("{QUEUES}/{id}");
+    assert!(org.try_call(reqwest::Method::GET, &item, None).await.is_err(), "answer dropped");
+    assert_eq!(org.get(&item).await.status, 200, "one fault only");
+    let bad = org.http.post(org.url("/_sandbox/faults")).json(&json!({"route": "x"})).send();
+    assert_eq!(bad.await.unwrap().status().as_u16(), 400);
+}
+
 #[tokio::test]
 async fn stats_count_routes_and_reset() {
     let org = TestOrg::default().await;
@@ -185,6 +208,25 @@ async fn latency_delays_answers() {
     let started = std::time::Instant::now();
     org.get(QUEUES).await;
     assert!(started.elapsed() >= Duration::from_millis(50), "{:?}", started.elapsed());
+}
+
+/// An answer delay holds the answer, not the change: a read sent while a
+/// create's answer is on its way already sees the object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_delay_makes_the_change_before_the_late_answer() {
+    let config =
+        SandboxConfig { answer_delay: Duration::from_millis(600), ..SandboxConfig::default() };
+    let org = TestOrg::start(config).await;
+    let started = std::time::Instant::now();
+    let create = org.post(QUEUES, json!({"name": "Late Answer"}));
+    let read = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        org.get(&format!("{QUEUES}?name=Late%20Answer")).await
+    };
+    let (created, listed) = tokio::join!(create, read);
+    assert_eq!(created.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(600), "{:?}", started.elapsed());
+    assert_eq!(listed.body["total"], 1, "made before its answer: {}", listed.body);
 }
 
 #[tokio::test]

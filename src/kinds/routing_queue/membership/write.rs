@@ -4,12 +4,12 @@
 //! differ; codes removed one at a time and added [`BATCH`] a call.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::{BATCH, MembershipPolicy, PAGE, codes_path, members_path};
-use crate::apply::ops::{Op, OpError, poll_backoff};
+use crate::apply::ops::{Op, OpError};
 use crate::kinds::{Kind, RefTarget};
 use crate::kinds::org::IdResolver;
 
@@ -22,8 +22,11 @@ async fn read_when_found(
     until_empty: bool,
     doing: &str,
 ) -> Result<Vec<Value>, OpError> {
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
+    let why = format!(
+        "{doing} it: 404 Not Found; retrying, since a queue made moments ago can trail in reads (--wait-timeout {}s)",
+        op.deadline().as_secs()
+    );
+    let mut waiting = op.waiting(why, op.deadline(), Duration::from_millis(50));
     loop {
         let result = if until_empty {
             op.list_until_empty(path, query, PAGE, doing).await
@@ -31,10 +34,8 @@ async fn read_when_found(
             op.list_all(path, query, PAGE, doing).await
         };
         match result {
-            Err(OpError::Api { source, .. })
-                if source.is_not_found() && started.elapsed() < op.deadline() =>
-            {
-                poll_backoff(&mut wait).await;
+            Err(OpError::Api { source, .. }) if source.is_not_found() && !waiting.is_over() => {
+                waiting.pause().await;
             }
             other => return other,
         }
@@ -147,8 +148,11 @@ async fn wait_until_processed(
     adds: &[&String],
     removes: &[&String],
 ) -> Result<(), OpError> {
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
+    let why = format!(
+        "waiting for the member changes to show in GET {path} (the org processes them asynchronously; --wait-timeout {}s)",
+        op.deadline().as_secs()
+    );
+    let mut waiting = op.waiting(why, op.deadline(), Duration::from_millis(50));
     let user = [("memberBy", "user".to_string())];
     loop {
         let now = ids_of(&op.list_until_empty(path, &user, PAGE, "reading the members of").await?);
@@ -157,13 +161,13 @@ async fn wait_until_processed(
         if done {
             return Ok(());
         }
-        if started.elapsed() >= op.deadline() {
+        if waiting.is_over() {
             return Err(op.fail(format!(
                 "the member changes were not processed within {} s (the API processes them asynchronously); run apply again to finish",
                 op.deadline().as_secs()
             )));
         }
-        poll_backoff(&mut wait).await;
+        waiting.pause().await;
     }
 }
 
