@@ -301,7 +301,7 @@ pub const SUBJECT_GRANT: &str =
     "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}";
 
 /// What the endpoint `method path_template` requires, when known: the
-/// generated table, then [`EXTRA`].
+/// generated table, then `EXTRA`.
 pub fn required(method: &str, path_template: &str) -> Option<&'static Requirement> {
     EMBEDDED_DATA
         .1
@@ -367,7 +367,7 @@ pub fn item_template(collection: &str) -> Option<&'static str> {
     })
 }
 
-/// Every endpoint requirement known: the generated table, then [`EXTRA`].
+/// Every endpoint requirement known: the generated table, then `EXTRA`.
 pub fn endpoints() -> impl Iterator<Item = &'static Requirement> {
     EMBEDDED_DATA.1.iter().chain(EXTRA.iter())
 }
