@@ -167,13 +167,94 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// How many nodes alias expansion may create in one stream.
+/// How many nodes alias expansion may create in one stream (in each half of
+/// a large one: see [`parse_documents`]).
 const ALIAS_BUDGET: usize = 100_000;
 /// How deep nesting may go; deeper input is rejected rather than risking the stack.
 const MAX_DEPTH: usize = 128;
 
+/// Streams at least this large are parsed in two halves side by side (see
+/// [`parse_documents`]).
+const SPLIT_FROM: usize = 256 * 1024;
+
 /// Parse a YAML stream into its documents. Empty documents are skipped.
+///
+/// A large stream (an export's one file per kind) is cut in two at the
+/// document marker nearest its middle and the halves are parsed on two
+/// cores: a line that starts with `---` and a space or the line's end
+/// starts a document wherever it is (YAML 1.2 `c-forbidden`: no scalar,
+/// block or quoted, may hold such a line), and anchors do not cross
+/// documents, so the halves parse as the whole would, with the second half's
+/// lines shifted back. The alias budget then applies to each half.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    parse_split(text, SPLIT_FROM)
+}
+
+fn parse_split(text: &str, split_from: usize) -> Result<Vec<Node>, YamlError> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let Some(at) =
+        (text.len() >= split_from && cores > 1).then(|| marker_near_middle(text)).flatten()
+    else {
+        return parse_stream(text);
+    };
+    let (first, second) = text.split_at(at);
+    let shift = u32::try_from(first.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| parse_stream(second));
+        let first = parse_stream(first);
+        (first, second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let mut documents = first?;
+    let shifted = |mut loc: Loc| {
+        loc.line = loc.line.saturating_add(shift);
+        loc
+    };
+    let mut rest = second.map_err(|e| YamlError { loc: shifted(e.loc), ..e })?;
+    for document in &mut rest {
+        shift_lines(document, shift);
+    }
+    documents.append(&mut rest);
+    Ok(documents)
+}
+
+/// The byte offset of the start of the `---` line nearest after the middle
+/// of `text` (else before it), if there is one past the first line.
+fn marker_near_middle(text: &str) -> Option<usize> {
+    let is_marker = |line: &str| {
+        line.strip_prefix("---")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    };
+    let mut offset = 0;
+    let mut before = None;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if start == 0 || !is_marker(line.trim_end_matches('\n')) {
+            continue;
+        }
+        if start >= text.len() / 2 {
+            return Some(start);
+        }
+        before = Some(start);
+    }
+    before
+}
+
+fn shift_lines(node: &mut Node, shift: u32) {
+    node.loc.line = node.loc.line.saturating_add(shift);
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|item| shift_lines(item, shift)),
+        Value::Map(entries) => {
+            for (key, value) in entries {
+                key.loc.line = key.loc.line.saturating_add(shift);
+                shift_lines(value, shift);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn parse_stream(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| YamlError {
@@ -399,6 +480,29 @@ fn is_float(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_large_stream_parses_in_halves_as_it_does_whole() {
+        let doc = |i: usize| {
+            format!(
+                "kind: K\nmetadata:\n  name: n{i}\nspec:\n  text: |\n    a\n    --- not a marker\n  list: [1, 2]\n  q: \"x\n    y\"\n"
+            )
+        };
+        let mut text = String::new();
+        for i in 0..40 {
+            text.push_str(&doc(i));
+            text.push_str(if i % 3 == 0 { "--- # next\n" } else { "---\n" });
+        }
+        let whole = parse_stream(&text).unwrap();
+        assert_eq!(whole.len(), 40);
+        assert!(marker_near_middle(&text).is_some());
+        assert_eq!(parse_split(&text, 1).unwrap(), whole, "same documents, same lines");
+        // An error in the second half is reported at its line in the whole.
+        let bad = format!("{text}kind: [\n");
+        assert_eq!(parse_split(&bad, 1).unwrap_err(), parse_stream(&bad).unwrap_err());
+        // No marker past the first line: parsed whole.
+        assert_eq!(marker_near_middle("---\na: 1\n"), None);
+    }
+
     use super::*;
 
     fn one(text: &str) -> Node {
