@@ -99,8 +99,16 @@ struct Lenient<'a> {
 
 impl<'a> Lenient<'a> {
     fn child(&self, value: &'a Value, token: &str) -> Lenient<'a> {
-        let token = token.replace('~', "~0").replace('/', "~1");
-        Lenient { value, path: format!("{}/{token}", self.path), odd: self.odd, root: None }
+        // One allocation per field: objects are read by the thousand.
+        let mut path = String::with_capacity(self.path.len() + token.len() + 1);
+        path.push_str(&self.path);
+        path.push('/');
+        if token.contains(['~', '/']) {
+            path.push_str(&token.replace('~', "~0").replace('/', "~1"));
+        } else {
+            path.push_str(token);
+        }
+        Lenient { value, path, odd: self.odd, root: None }
     }
 
     /// Remember that the value at this path did not fit its field.
@@ -390,6 +398,19 @@ mod tests {
         assert_eq!(
             project::<Spec>(&live),
             json!({"name": "Q", "count": 2.5, "mode": "NEWER", "items": "oops"})
+        );
+    }
+
+    #[test]
+    fn misfits_under_keys_with_slashes_and_tildes_go_back_where_they_were() {
+        #[derive(Debug, Serialize, Deserialize)]
+        struct Labels {
+            labels: std::collections::BTreeMap<String, Mode>,
+        }
+        let live = json!({"labels": {"a/b": "NEWER", "c~d": "A", "e": "ODD"}});
+        assert_eq!(
+            project::<Labels>(&live),
+            json!({"labels": {"a/b": "NEWER", "c~d": "A", "e": "ODD"}})
         );
     }
 
