@@ -22,6 +22,7 @@
 mod bounds;
 mod chart;
 mod measure;
+mod mixed;
 mod report;
 mod sandbox;
 mod scenarios;
@@ -136,6 +137,10 @@ fn scenarios(smoke: bool) -> Vec<Scenario> {
     all.extend(applies.iter().map(|n| scenarios::apply(*n)));
     all.push(scenarios::apply_one_token(one_token));
     all.extend(exports.iter().map(|n| scenarios::export(*n)));
+    let mixed = if smoke { mixed::Mixed::SMOKE } else { mixed::Mixed::FULL };
+    all.push(scenarios::apply_mixed(mixed));
+    all.push(scenarios::plan_mixed(mixed));
+    all.push(scenarios::export_mixed(mixed));
     all.push(scenarios::offline_plan(offline));
     all.push(scenarios::validate(offline));
     all.push(scenarios::version());
@@ -236,7 +241,10 @@ async fn run_scenario(
     dir: &Path,
 ) -> anyhow::Result<Outcome> {
     let manifests = dir.join("manifests");
-    scenarios::write_queue_manifests(&manifests, scenario.declared_queues)?;
+    match scenario.mixed {
+        Some(mixed) => mixed::write_manifests(&manifests, mixed)?,
+        None => scenarios::write_queue_manifests(&manifests, scenario.declared_queues)?,
+    }
     let mut samples = Vec::with_capacity(scenario.repeat);
     for run in 0..scenario.repeat {
         let run_dir = dir.join(format!("run-{run}"));
@@ -297,6 +305,13 @@ async fn run_against_org(
         Command::Validate | Command::Version => bail!("{} needs no org", scenario.id),
     };
     command_args.extend(args(&["--max-tokens", &max_tokens]));
+    if scenario.mixed.is_some() && scenario.command != Command::Apply {
+        // Plans and exports of the mixed org run against the org after its
+        // apply, which is not measured.
+        let args = args(&["apply", "--auto-approve", &manifests]);
+        let setup = Run { args, envs: envs.clone(), cwd: dir.into(), output: dir.join("setup") };
+        measured(gcctl, setup).await.context("the mixed org's apply failed")?;
+    }
     let before = stats(&sandbox).await?;
     let run =
         Run { args: command_args, envs: envs.clone(), cwd: dir.into(), output: dir.join("run") };
@@ -304,13 +319,14 @@ async fn run_against_org(
     let after = stats(&sandbox).await?;
     match scenario.command {
         Command::Apply => {
-            let route = "POST /api/v2/routing/queues";
-            let created = after.route(route) - before.route(route);
-            ensure!(
-                created == scenario.objects,
-                "apply sent {created} queue creates, expected {}",
-                scenario.objects
-            );
+            let creates = match scenario.mixed {
+                Some(mixed) => mixed::creates(mixed),
+                None => vec![("POST /api/v2/routing/queues", scenario.objects)],
+            };
+            for (route, expected) in creates {
+                let sent = after.route(route) - before.route(route);
+                ensure!(sent == expected, "apply sent {sent} `{route}`, expected {expected}");
+            }
             let args = args(&["plan", "--detailed-exitcode", &manifests]);
             let replan = Run { args, envs, cwd: dir.into(), output: dir.join("replan") };
             measured(gcctl, replan).await.context("the plan after apply is not clean")?;
@@ -322,14 +338,17 @@ async fn run_against_org(
             measured(gcctl, run).await.context("the export does not validate")?;
             let g = scenario.generate;
             let n = |count: usize| u64::try_from(count).unwrap_or(u64::MAX);
-            expect_counts(
-                &stdout,
-                &[
-                    ("RoutingQueue", n(g.queues)),
-                    ("OpenMessagingIntegration", n(g.open_messaging_integrations)),
-                    ("OAuthClient", n(g.oauth_clients)),
-                ],
-            )?;
+            match scenario.mixed {
+                Some(mixed) => expect_counts(&stdout, &mixed.kinds())?,
+                None => expect_counts(
+                    &stdout,
+                    &[
+                        ("RoutingQueue", n(g.queues)),
+                        ("OpenMessagingIntegration", n(g.open_messaging_integrations)),
+                        ("OAuthClient", n(g.oauth_clients)),
+                    ],
+                )?,
+            }
         }
         Command::Plan | Command::Validate | Command::Version => {}
     }
