@@ -4,7 +4,9 @@
 //! ms per request, 300 requests per minute per token), seeds it, runs the
 //! gcctl binary for each scenario (plan of 100 / 1,000 / 10,000 / 50,000
 //! queues, apply of 100 / 1,000 creates with up to 10 tokens and of 1,000
-//! with one, export of 10,000 and 50,000 objects), then the offline figures
+//! with one, export of 10,000 and 50,000 objects, and apply, plan and export
+//! of a mixed org: queues with members and wrap-up codes, flows, web
+//! messaging, in `mixed.rs`), then the offline figures
 //! (planning 10,000 objects with no latency, validating 10,000 objects,
 //! start-up), and prints a Markdown table, writes the same figures as JSON
 //! and draws them as an SVG chart.
@@ -14,8 +16,9 @@
 //! `plan-100`, `apply-1000`, `offline-plan-10000`, `version` ...), `--json FILE` (default `target/gcctl-bench/results.json`),
 //! `--svg FILE` (default `chart.svg` beside the JSON).
 //!
-//! Every scenario checks its outcome (a plan is clean, an apply created every
-//! object and re-plans clean, an export holds every object) and the harness
+//! Every scenario checks its outcome (a plan is clean, an apply sent exactly
+//! one create per object and re-plans clean, an export validates and holds
+//! every object) and the harness
 //! fails when one does not. Targets are reported, never asserted: timings on
 //! shared machines are noisy.
 

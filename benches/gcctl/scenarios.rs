@@ -319,8 +319,9 @@ fn mixed_lists(mixed: Mixed, objects: impl Fn(u64) -> u64) -> Vec<ListRead> {
 /// What gcctl does beyond this (per-route counts in the JSON): it reads a
 /// new queue's members (direct and through groups) and codes before adding,
 /// reads the members until an empty page (the listing has no total), reads
-/// each published flow back (`GET /flows/{id}`), and lists a configuration's
-/// versions for the deployment's version.
+/// each published flow back (`GET /flows/{id}`), and lists each
+/// configuration's versions twice (the bound takes the version from the
+/// publish's answer).
 pub fn apply_mixed(mixed: Mixed) -> Scenario {
     let (q, f, w) = (mixed.queues_with_members(), mixed.flows, mixed.web);
     Scenario {
