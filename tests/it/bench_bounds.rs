@@ -157,12 +157,13 @@ fn steps_after_the_writes_follow_one_another_and_waits_count_once() {
         fresh_lists: 2,
         writes: 10,
         then: vec![4, 3],
-        ..Work::default()
+        baseline_calls_per_write: 1,
     };
     assert_eq!(apply.steps(), [1, 1, 2, 6, 10, 4, 3]);
     assert_eq!(apply.min_requests(), 2 + 4 + 1 + 2 + 10 + 7);
     assert!(close(apply.lower_bound(LIMITS).wall_s, 7.0 * 0.115));
-    // The baseline makes the calls after the writes once each too.
+    // The baseline makes the calls after the writes once each too (here no
+    // read-back: one call per write).
     assert_eq!(apply.per_object_baseline(LIMITS).requests, 4 + 10 + 7);
     // Ten tokens: the creates beyond the first bucket are one more step, then the rest.
     let many = Work { writes: 1_000, ..apply };
