@@ -4,7 +4,9 @@
 //! ms per request, 300 requests per minute per token), seeds it, runs the
 //! gcctl binary for each scenario (plan of 100 / 1,000 / 10,000 / 50,000
 //! queues, apply of 100 / 1,000 creates with up to 10 tokens and of 1,000
-//! with one, export of 10,000 and 50,000 objects), then the offline figures
+//! with one, export of 10,000 and 50,000 objects, and apply, plan and export
+//! of a mixed org: queues with members and wrap-up codes, flows, web
+//! messaging, in `mixed.rs`), then the offline figures
 //! (planning 10,000 objects with no latency, validating 10,000 objects,
 //! start-up), and prints a Markdown table, writes the same figures as JSON
 //! and draws them as an SVG chart.
@@ -14,14 +16,16 @@
 //! `plan-100`, `apply-1000`, `offline-plan-10000`, `version` ...), `--json FILE` (default `target/gcctl-bench/results.json`),
 //! `--svg FILE` (default `chart.svg` beside the JSON).
 //!
-//! Every scenario checks its outcome (a plan is clean, an apply created every
-//! object and re-plans clean, an export holds every object) and the harness
+//! Every scenario checks its outcome (a plan is clean, an apply sent exactly
+//! one create per object and re-plans clean, an export validates and holds
+//! every object) and the harness
 //! fails when one does not. Targets are reported, never asserted: timings on
 //! shared machines are noisy.
 
 mod bounds;
 mod chart;
 mod measure;
+mod mixed;
 mod report;
 mod sandbox;
 mod scenarios;
@@ -136,6 +140,10 @@ fn scenarios(smoke: bool) -> Vec<Scenario> {
     all.extend(applies.iter().map(|n| scenarios::apply(*n)));
     all.push(scenarios::apply_one_token(one_token));
     all.extend(exports.iter().map(|n| scenarios::export(*n)));
+    let mixed = if smoke { mixed::Mixed::SMOKE } else { mixed::Mixed::FULL };
+    all.push(scenarios::apply_mixed(mixed));
+    all.push(scenarios::plan_mixed(mixed));
+    all.push(scenarios::export_mixed(mixed));
     all.push(scenarios::offline_plan(offline));
     all.push(scenarios::validate(offline));
     all.push(scenarios::version());
@@ -236,7 +244,10 @@ async fn run_scenario(
     dir: &Path,
 ) -> anyhow::Result<Outcome> {
     let manifests = dir.join("manifests");
-    scenarios::write_queue_manifests(&manifests, scenario.declared_queues)?;
+    match scenario.mixed {
+        Some(mixed) => mixed::write_manifests(&manifests, mixed)?,
+        None => scenarios::write_queue_manifests(&manifests, scenario.declared_queues)?,
+    }
     let mut samples = Vec::with_capacity(scenario.repeat);
     for run in 0..scenario.repeat {
         let run_dir = dir.join(format!("run-{run}"));
@@ -297,6 +308,13 @@ async fn run_against_org(
         Command::Validate | Command::Version => bail!("{} needs no org", scenario.id),
     };
     command_args.extend(args(&["--max-tokens", &max_tokens]));
+    if scenario.mixed.is_some() && scenario.command != Command::Apply {
+        // Plans and exports of the mixed org run against the org after its
+        // apply, which is not measured.
+        let args = args(&["apply", "--auto-approve", &manifests]);
+        let setup = Run { args, envs: envs.clone(), cwd: dir.into(), output: dir.join("setup") };
+        measured(gcctl, setup).await.context("the mixed org's apply failed")?;
+    }
     let before = stats(&sandbox).await?;
     let run =
         Run { args: command_args, envs: envs.clone(), cwd: dir.into(), output: dir.join("run") };
@@ -304,13 +322,14 @@ async fn run_against_org(
     let after = stats(&sandbox).await?;
     match scenario.command {
         Command::Apply => {
-            let route = "POST /api/v2/routing/queues";
-            let created = after.route(route) - before.route(route);
-            ensure!(
-                created == scenario.objects,
-                "apply sent {created} queue creates, expected {}",
-                scenario.objects
-            );
+            let creates = match scenario.mixed {
+                Some(mixed) => mixed::creates(mixed),
+                None => vec![("POST /api/v2/routing/queues", scenario.objects)],
+            };
+            for (route, expected) in creates {
+                let sent = after.route(route) - before.route(route);
+                ensure!(sent == expected, "apply sent {sent} `{route}`, expected {expected}");
+            }
             let args = args(&["plan", "--detailed-exitcode", &manifests]);
             let replan = Run { args, envs, cwd: dir.into(), output: dir.join("replan") };
             measured(gcctl, replan).await.context("the plan after apply is not clean")?;
@@ -322,14 +341,17 @@ async fn run_against_org(
             measured(gcctl, run).await.context("the export does not validate")?;
             let g = scenario.generate;
             let n = |count: usize| u64::try_from(count).unwrap_or(u64::MAX);
-            expect_counts(
-                &stdout,
-                &[
-                    ("RoutingQueue", n(g.queues)),
-                    ("OpenMessagingIntegration", n(g.open_messaging_integrations)),
-                    ("OAuthClient", n(g.oauth_clients)),
-                ],
-            )?;
+            match scenario.mixed {
+                Some(mixed) => expect_counts(&stdout, &mixed.kinds())?,
+                None => expect_counts(
+                    &stdout,
+                    &[
+                        ("RoutingQueue", n(g.queues)),
+                        ("OpenMessagingIntegration", n(g.open_messaging_integrations)),
+                        ("OAuthClient", n(g.oauth_clients)),
+                    ],
+                )?,
+            }
         }
         Command::Plan | Command::Validate | Command::Version => {}
     }
@@ -370,9 +392,21 @@ fn last_lines(text: &str) -> impl Iterator<Item = &str> {
 fn expect_counts(stdout: &Path, expected: &[(&str, u64)]) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(stdout)?;
     let line = text.lines().find(|l| l.starts_with("valid:")).context("no validate summary")?;
+    // `(20 RoutingQueue, 4 RoutingWrapupCode)`: counts by kind, compared whole.
+    let counts: BTreeMap<&str, u64> = line
+        .split_once(" (")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(list, _)| list)
+        .unwrap_or_default()
+        .split(", ")
+        .filter_map(|c| {
+            let (n, kind) = c.split_once(' ')?;
+            Some((kind, n.parse().ok()?))
+        })
+        .collect();
     for (kind, n) in expected {
-        let found = line.contains(&format!("{n} {kind}")) || (*n == 0 && !line.contains(kind));
-        ensure!(found, "expected {n} {kind} in `{line}`");
+        let found = counts.get(kind).copied().unwrap_or(0);
+        ensure!(found == *n, "expected {n} {kind} in `{line}`, found {found}");
     }
     Ok(())
 }

@@ -8,12 +8,17 @@ use anyhow::Context as _;
 use gcctl::sandbox::Generate;
 
 use crate::bounds::{ListRead, Work};
+use crate::mixed::Mixed;
 
 /// Largest page sizes the API accepts (the reference data in
 /// `shared/genesys-api/README.md`, and what the sandbox enforces).
 const QUEUE_PAGE: u64 = 500;
 const INTEGRATION_PAGE: u64 = 100;
 const RECIPIENT_PAGE: u64 = 100;
+/// Wrap-up codes, flows, web messaging configurations and deployments.
+const OTHER_PAGE: u64 = 100;
+/// Emails per user search (`POST /api/v2/users/search`).
+const USER_SEARCH_PAGE: u64 = 50;
 /// The Terraform provider lists with 500 for queues and 100 elsewhere.
 const PROVIDER_QUEUE_PAGE: u64 = 500;
 const PROVIDER_PAGE: u64 = 100;
@@ -74,6 +79,9 @@ pub struct Scenario {
     pub repeat: usize,
     /// `--max-tokens` (k): the tokens gcctl may mint, and the bound's k.
     pub max_tokens: u32,
+    /// The mixed org's manifests instead of `declared_queues` queues; plans
+    /// and exports run against the org after an (unmeasured) apply of them.
+    pub mixed: Option<Mixed>,
 }
 
 /// gcctl's default `--max-tokens`.
@@ -115,6 +123,7 @@ pub fn plan(n: u64) -> Scenario {
         // 50,000 queues take a while to generate and load: three runs.
         repeat: if n >= 50_000 { 3 } else { 5 },
         max_tokens: DEFAULT_MAX_TOKENS,
+        mixed: None,
     }
 }
 
@@ -137,9 +146,11 @@ pub fn apply(n: u64) -> Scenario {
             writes: n,
             // The provider reads every object back after creating it.
             baseline_calls_per_write: 1 + QUEUE_READ_CALLS,
+            ..Work::default()
         }),
         repeat: 3,
         max_tokens: DEFAULT_MAX_TOKENS,
+        mixed: None,
     }
 }
 
@@ -197,6 +208,7 @@ pub fn export(n: u64) -> Scenario {
         }),
         repeat: 3,
         max_tokens: DEFAULT_MAX_TOKENS,
+        mixed: None,
     }
 }
 
@@ -217,6 +229,7 @@ pub fn validate(n: u64) -> Scenario {
         work: None,
         repeat: 5,
         max_tokens: DEFAULT_MAX_TOKENS,
+        mixed: None,
     }
 }
 
@@ -232,6 +245,7 @@ pub fn version() -> Scenario {
         work: None,
         repeat: 21,
         max_tokens: DEFAULT_MAX_TOKENS,
+        mixed: None,
     }
 }
 
@@ -260,4 +274,124 @@ pub fn write_queue_manifests(dir: &Path, n: u64) -> anyhow::Result<()> {
         first = last + 1;
     }
     Ok(())
+}
+
+/// Who the caller is and what it may do, the org, and the divisions (the
+/// queues name theirs), and one user search per 50 member emails.
+fn mixed_lookups(mixed: Mixed) -> u64 {
+    1 + CALLER_READS + mixed.member_emails().div_ceil(USER_SEARCH_PAGE)
+}
+
+/// The five kinds of the mixed org, as lists of `objects` each.
+fn mixed_lists(mixed: Mixed, objects: impl Fn(u64) -> u64) -> Vec<ListRead> {
+    let other = |what, n| ListRead {
+        what,
+        objects: objects(n),
+        max_page_size: Some(OTHER_PAGE),
+        baseline_page_size: None,
+        baseline_calls_per_object: OTHER_READ_CALLS,
+    };
+    vec![
+        ListRead { objects: objects(mixed.queues), ..queues_read(mixed.queues, false) },
+        other("wrap-up codes", mixed.codes),
+        other("flows", mixed.flows),
+        other("web messaging configurations", mixed.web),
+        other("web messaging deployments", mixed.web),
+    ]
+}
+
+/// `apply` of the mixed org's manifests into an org that holds only its
+/// agents. The minimal chain, after the token, the org (for the lock), the
+/// five empty lists with the lookups, and a fresh list of each kind:
+/// 1. every create: queues, wrap-up codes, flow import jobs (`POST
+///    /flows/jobs`), configurations (their draft);
+/// 2. each flow's upload (`PUT` to the job's URL), each configuration's draft
+///    read until it leaves `Pending` (one read: the least a wait takes), and
+///    each member-declaring queue's member add and code add (they need the
+///    queue's and the codes' ids);
+/// 3. each import job's status (one read), each configuration's publish, and
+///    one read of each queue's members showing the adds (processed
+///    asynchronously; with `include`, one page that shows every declared
+///    member settles it);
+/// 4. the deployments (they need the flow's id and the published version);
+/// 5. each deployment read until it leaves `Pending` (one read).
+///
+/// What gcctl does beyond this (per-route counts in the JSON): it reads a
+/// new queue's members (direct and through groups) and codes before adding,
+/// reads the members until an empty page (the listing has no total), reads
+/// each published flow back (`GET /flows/{id}`), and lists each
+/// configuration's versions twice (the bound takes the version from the
+/// publish's answer).
+pub fn apply_mixed(mixed: Mixed) -> Scenario {
+    let (q, f, w) = (mixed.queues_with_members(), mixed.flows, mixed.web);
+    Scenario {
+        id: "apply-mixed".into(),
+        command: Command::Apply,
+        objects: mixed.objects(),
+        online: true,
+        generate: Generate { users: count(mixed.agents), ..Generate::default() },
+        declared_queues: 0,
+        work: Some(Work {
+            lists: mixed_lists(mixed, |_| 0),
+            lookups: mixed_lookups(mixed),
+            serial_calls: 1,
+            fresh_lists: 5,
+            writes: mixed.queues + mixed.codes + f + w,
+            then: vec![f + w + 2 * q, f + w + q, w, w],
+            // The provider reads every object back (as for a queue: 3 calls).
+            baseline_calls_per_write: 1 + QUEUE_READ_CALLS,
+        }),
+        repeat: 3,
+        max_tokens: DEFAULT_MAX_TOKENS,
+        mixed: Some(mixed),
+    }
+}
+
+/// `plan` of the mixed org's manifests against the org after their apply:
+/// the five lists with the lookups, then (with the remaining queue pages)
+/// the members and codes of each member-declaring queue of the first page
+/// and each configuration's versions, then those of the other pages and the
+/// latest version of each configuration. One page of members is the least
+/// (`include`: the declared members show on it); gcctl reads until an empty
+/// page, and lists a configuration's versions again for each deployment.
+pub fn plan_mixed(mixed: Mixed) -> Scenario {
+    let with_members = mixed.queues_with_members();
+    let first_page = mixed.queues.min(QUEUE_PAGE) / crate::mixed::MEMBERS_EVERY;
+    Scenario {
+        id: "plan-mixed".into(),
+        command: Command::Plan,
+        work: Some(Work {
+            lists: mixed_lists(mixed, |n| n),
+            lookups: mixed_lookups(mixed),
+            then: vec![2 * first_page + mixed.web, 2 * (with_members - first_page) + mixed.web],
+            ..Work::default()
+        }),
+        repeat: 3,
+        ..apply_mixed(mixed)
+    }
+}
+
+/// `export` of the org after the mixed org's apply: the lists and lookups
+/// of `export-N` (no integrations, clients or recipients but the admin
+/// client), then per flow an export job (`POST`, its status read once, the
+/// download: three steps) and per configuration its versions and latest
+/// version. gcctl also lists a configuration's versions for each deployment.
+pub fn export_mixed(mixed: Mixed) -> Scenario {
+    let (f, w) = (mixed.flows, mixed.web);
+    let Some(mut work) = export(mixed.queues).work else { unreachable!("export has work") };
+    for list in &mut work.lists {
+        list.objects = match list.what {
+            "routing queues" => mixed.queues,
+            "OAuth clients" => 1,
+            _ => 0,
+        };
+    }
+    work.then = vec![f + w, f + w, f];
+    Scenario {
+        id: "export-mixed".into(),
+        command: Command::Export,
+        work: Some(work),
+        repeat: 3,
+        ..apply_mixed(mixed)
+    }
 }

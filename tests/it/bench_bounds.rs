@@ -145,3 +145,39 @@ fn serial_calls_are_round_trips_of_their_own() {
     assert_eq!(apply.min_requests(), 1 + 4 + 2 + 10);
     assert!(close(apply.lower_bound(LIMITS).wall_s, 5.0 * 0.115));
 }
+
+#[test]
+fn steps_after_the_writes_follow_one_another_and_waits_count_once() {
+    // A mixed apply: the lock, a fresh list of two kinds at once, then creates,
+    // then an upload and a member add, then a job status read and a member read.
+    let apply = Work {
+        lists: vec![queues(0), queues(0)],
+        lookups: 4,
+        serial_calls: 1,
+        fresh_lists: 2,
+        writes: 10,
+        then: vec![4, 3],
+        baseline_calls_per_write: 1,
+    };
+    assert_eq!(apply.steps(), [1, 1, 2, 6, 10, 4, 3]);
+    assert_eq!(apply.min_requests(), 2 + 4 + 1 + 2 + 10 + 7);
+    assert!(close(apply.lower_bound(LIMITS).wall_s, 7.0 * 0.115));
+    // The baseline makes the calls after the writes once each too (here no
+    // read-back: one call per write).
+    assert_eq!(apply.per_object_baseline(LIMITS).requests, 4 + 10 + 7);
+    // Ten tokens: the creates beyond the first bucket are one more step, then the rest.
+    let many = Work { writes: 1_000, ..apply };
+    let ten = Limits { tokens: 10, ..LIMITS };
+    assert_eq!(many.steps(), [1, 1, 2, 6, 1_000, 4, 3]);
+    assert!(close(many.lower_bound(ten).wall_s, 8.0 * 0.115));
+}
+
+#[test]
+fn reads_that_need_the_first_pages_go_out_with_the_remaining_pages() {
+    // A plan: a queue's members need its id from a page, not every page.
+    let plan =
+        Work { lists: vec![queues(1_000)], lookups: 1, then: vec![10, 5], ..Work::default() };
+    assert_eq!(plan.steps(), [1, 2, 11, 5]);
+    assert_eq!(plan.min_requests(), 2 + 1 + 15);
+    assert!(close(plan.lower_bound(LIMITS).wall_s, 4.0 * 0.115));
+}
