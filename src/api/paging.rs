@@ -90,13 +90,39 @@ impl Client {
         query: &[(&str, String)],
         page_size: u32,
     ) -> Result<Vec<Value>, ApiError> {
+        self.list_until_seen(path, query, page_size, None).await
+    }
+
+    /// As [`Client::list_until_empty`], but stops as soon as every id in
+    /// `wanted` has shown (when given): a caller that only needs to find
+    /// some entities (the declared members of an `include` membership, the
+    /// members just added) reads no further page than the one that shows
+    /// the last of them. The entities returned are then only those of the
+    /// pages read, and a caller must not treat an id it did not want as
+    /// absent. With `wanted` empty, nothing is read.
+    pub async fn list_until_seen(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        wanted: Option<&HashSet<&str>>,
+    ) -> Result<Vec<Value>, ApiError> {
         let page_size = page_size.max(1);
-        let mut pages = Vec::new();
+        let mut pages: Vec<Vec<Value>> = Vec::new();
+        let mut missing: Option<HashSet<&str>> = wanted.cloned();
         for number in 1..=MAX_PAGES {
+            if missing.as_ref().is_some_and(HashSet::is_empty) {
+                return Ok(dedupe_by_id(pages.into_iter().flatten()));
+            }
             let mut body = self.get(path, &page_query(query, page_size, number)).await?;
             let page = take_entities(path, &mut body)?;
             if page.is_empty() {
                 return Ok(dedupe_by_id(pages.into_iter().flatten()));
+            }
+            if let Some(missing) = missing.as_mut() {
+                for id in page.iter().filter_map(|e| e.get("id").and_then(Value::as_str)) {
+                    missing.remove(id);
+                }
             }
             pages.push(page);
         }

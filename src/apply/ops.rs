@@ -10,7 +10,7 @@
 //! retry never duplicates it. Waiting for eventual consistency polls with
 //! backoff under a deadline; nothing sleeps a fixed time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -352,6 +352,19 @@ impl<'a> Op<'a> {
         self.ctx.client.post_repeatable(path, Some(body)).await.map_err(self.failed(doing))
     }
 
+    /// A repeatable POST to a sub-resource of an object made moments ago
+    /// (the members of a queue this run created), retried on 404 until the
+    /// deadline: the object can trail in the API behind its create, and a
+    /// 404 changed nothing.
+    pub async fn post_repeatable_when_found(
+        &self,
+        path: &str,
+        body: &Value,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        self.until_found(doing, || self.ctx.client.post_repeatable(path, Some(body))).await
+    }
+
     pub async fn put(&self, path: &str, body: &Value, doing: &str) -> Result<Value, OpError> {
         self.ctx.client.put(path, body).await.map_err(self.failed(doing))
     }
@@ -442,6 +455,23 @@ impl<'a> Op<'a> {
         doing: &str,
     ) -> Result<Vec<Value>, OpError> {
         self.ctx.client.list_until_empty(path, query, page_size).await.map_err(self.failed(doing))
+    }
+
+    /// As [`Op::list_until_empty`], stopping once every id in `wanted` has
+    /// shown ([`crate::api::Client::list_until_seen`]).
+    pub async fn list_until_seen(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        wanted: Option<&HashSet<&str>>,
+        doing: &str,
+    ) -> Result<Vec<Value>, OpError> {
+        self.ctx
+            .client
+            .list_until_seen(path, query, page_size, wanted)
+            .await
+            .map_err(self.failed(doing))
     }
 
     pub async fn delete(&self, path: &str, doing: &str) -> Result<(), OpError> {

@@ -635,14 +635,15 @@ impl super::org::OrgKind for Org {
         &'a self,
         op: &'a crate::apply::ops::Op<'a>,
         created: &'a serde_json::Value,
-        _adopted: bool,
+        adopted: bool,
     ) -> super::org::Hook<'a, Vec<String>> {
         Box::pin(async move {
             let id = created
                 .get("id")
                 .and_then(serde_json::Value::as_str)
                 .ok_or_else(|| op.fail("the created queue has no id"))?;
-            membership::apply_sub_resources(op, id, true).await
+            let made = if adopted { membership::Made::Adopted } else { membership::Made::Created };
+            membership::apply_sub_resources(op, id, made).await
         })
     }
 
@@ -735,7 +736,7 @@ impl super::org::OrgKind for Org {
             if membership::changes_queue_itself(op.change, &["/division"]) {
                 op.write_declared(id).await?;
             }
-            notes.extend(membership::apply_sub_resources(op, id, false).await?);
+            notes.extend(membership::apply_sub_resources(op, id, membership::Made::Before).await?);
             Ok(notes)
         })
     }

@@ -503,3 +503,89 @@ fn teams_and_skill_groups_are_member_groups_too() {
     assert_eq!(by_route.get("GET /api/v2/groups"), None, "{by_route:?}");
     assert_eq!(by_route.get("GET /api/v2/routing/skillgroups"), None, "{by_route:?}");
 }
+
+const FRESH: &str = r"
+apiVersion: gcctl/v1
+kind: RoutingWrapupCode
+metadata: {name: resolved}
+spec: {name: Resolved}
+---
+apiVersion: gcctl/v1
+kind: RoutingWrapupCode
+metadata: {name: escalated}
+spec: {name: Escalated}
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: fresh}
+spec:
+  name: Fresh
+  members:
+    - {email: alice@sandbox.gcctl.example, ringNumber: 2}
+    - email: bob@sandbox.gcctl.example
+  wrapupCodes: [resolved, escalated]
+";
+
+const MEMBER_READS: &str = "GET /api/v2/routing/queues/{queueId}/members";
+const CODE_READS: &str = "GET /api/v2/routing/queues/{queueId}/wrapupcodes";
+
+/// A queue the run creates holds no members and no codes: they are added
+/// without reading them first, and the one read that waits for the adds
+/// stops at the page that shows them. A plan of an `include` membership
+/// reads the page that shows the declared members and no further.
+#[test]
+fn a_new_queue_gets_its_members_and_codes_without_reads_before_the_adds() {
+    let generate = Generate { users: 2, ..Generate::default() };
+    let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
+    let ctx = connected(&live);
+    ctx.write("set/queue.yaml", FRESH);
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("added 2 members, set 1 ring number; added 2 wrap-up codes"), "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get(MEMBER_READS), Some(&1), "one read shows both adds: {by_route:?}");
+    assert_eq!(by_route.get(CODE_READS), None, "{by_route:?}");
+    let id = live.block_on(live.org.id_named(QUEUES, "Fresh"));
+    let expected: BTreeSet<_> = [member("alice", 2, "user"), member("bob", 1, "user")].into();
+    assert_eq!(members_of(&live, &id), expected);
+
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get(MEMBER_READS), Some(&1), "one page shows both: {by_route:?}");
+    assert_eq!(by_route.get(CODE_READS), Some(&1), "{by_route:?}");
+
+    // `exact` must know every direct member: the listing is read to its end.
+    ctx.write("set/queue.yaml", &FRESH.replace("  members:\n", "  membership: exact\n  members:\n"));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(live.requests_by_route().get(MEMBER_READS), Some(&2), "to the empty page");
+}
+
+/// A queue found by name after its create's answer was lost may already
+/// hold members and codes (an earlier attempt's): they are read before
+/// anything is added, and the run converges.
+#[test]
+fn an_adopted_queue_is_read_before_its_members_and_codes_are_added() {
+    let generate = Generate { users: 2, ..Generate::default() };
+    let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
+    let ctx = connected(&live);
+    ctx.write("set/queue.yaml", FRESH);
+    let lost = json!({"route": "POST /api/v2/routing/queues", "dropped": true});
+    live.block_on(live.org.route_fault(lost));
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("found the object by name and adopted it"), "{text}");
+    let by_route = live.requests_by_route();
+    assert_eq!(by_route.get("POST /api/v2/routing/queues"), Some(&1), "{by_route:?}");
+    assert_eq!(by_route.get(CODE_READS), Some(&1), "{by_route:?}");
+    assert!(by_route.get(MEMBER_READS) >= Some(&2), "read, then the adds shown: {by_route:?}");
+    let id = live.block_on(live.org.id_named(QUEUES, "Fresh"));
+    let expected: BTreeSet<_> = [member("alice", 2, "user"), member("bob", 1, "user")].into();
+    assert_eq!(members_of(&live, &id), expected);
+    assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
+}

@@ -16,7 +16,11 @@
 //! `GET …/members?memberBy=user&pageSize=100` page by page until an empty
 //! page (the listing has no `total`), `GET …/wrapupcodes?pageSize=100`, and
 //! `GET …/members?memberBy=group` only when a declared member is not a
-//! direct one (to tell a member through a group from a missing one). They
+//! direct one (to tell a member through a group from a missing one). With
+//! `include` only the declared members are compared, so the member pages
+//! are read until each declared one has shown (one page, usually) and the
+//! empty page is only reached when one of them is missing; `exact` and
+//! export read every page. They
 //! are added to the live queue under keys outside the API's model
 //! ([`MEMBERS`], [`GROUP_MEMBERS`], [`WRAPUP_CODES`]; compact: ids, emails,
 //! ring numbers, code names; the `joined` state agents toggle themselves is
@@ -31,16 +35,21 @@
 //! not declared is not compared.
 //!
 //! **Written.** Member groups are part of the queue (its PUT). Members: reads
-//! of the current direct and group members, then removes (`exact` only)
-//! before adds, each at most 100 users per `POST …/members[?delete=true]`
-//! (the documented limit), then polling the listing until the changes show
-//! (processing is asynchronous; no fixed sleep: backoff under the apply
-//! deadline), then `PATCH …/members/{userId}` for ring numbers that differ,
-//! retried on 404 while the member is not visible yet (as the provider
-//! does). Wrap-up codes: removes one at a time (`DELETE …/wrapupcodes/{id}`),
-//! adds 100 per `POST …/wrapupcodes`.
+//! of the current direct and group members (as in a plan), then removes
+//! (`exact` only) before adds, each at most 100 users per `POST
+//! …/members[?delete=true]` (the documented limit), then polling the listing
+//! until the changes show (processing is asynchronous; no fixed sleep:
+//! backoff under the apply deadline; adds alone are seen on the pages that
+//! hold them, a remove needs every page), then `PATCH …/members/{userId}` for
+//! ring numbers that differ, retried on 404 while the member is not visible
+//! yet (as the provider does). Wrap-up codes: removes one at a time (`DELETE
+//! …/wrapupcodes/{id}`), adds 100 per `POST …/wrapupcodes`. A queue this run
+//! has just created ([`Made::Created`], not adopted) holds no direct members
+//! and no codes, so neither is read before the adds (the group members only
+//! when `memberGroups` are declared), and its adds are retried on 404 while
+//! the new queue trails in the API.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{Map, Value, json};
 
@@ -263,23 +272,29 @@ pub async fn read(
         move |source| ReadError { what, source }
     };
     if declared.is_none_or(|s| s.members.is_some()) {
+        let declared_ids: HashSet<&str> = declared
+            .and_then(|s| s.members.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|m| lookups.id_of(RefTarget::User, &m.email))
+            .collect();
+        // Export and `exact` need every direct member; `include` compares
+        // only the declared ones, so the pages that show them are enough.
+        let include = declared.is_some_and(|s| s.membership != Some(MembershipPolicy::Exact));
+        let until = include.then_some(&declared_ids);
         let query = [("memberBy", "user".to_string())];
         let direct = client
-            .list_until_empty(&members_path(id), &query, PAGE)
+            .list_until_seen(&members_path(id), &query, PAGE, until)
             .await
             .map_err(failed("members"))?;
         let direct: Vec<Value> = direct.iter().filter_map(|e| compact_member(e, true)).collect();
         let ids: BTreeSet<&str> = direct.iter().filter_map(|m| m["id"].as_str()).collect();
-        let declared_ids = declared
-            .and_then(|s| s.members.as_ref())
-            .into_iter()
-            .flatten()
-            .filter_map(|m| lookups.id_of(RefTarget::User, &m.email));
-        let missing = declared_ids.into_iter().any(|d| !ids.contains(d));
-        if missing {
+        let missing: HashSet<&str> = declared_ids.iter().copied().filter(|d| !ids.contains(d)).collect();
+        if !missing.is_empty() {
+            // Only whether the missing ones are members through a group counts.
             let query = [("memberBy", "group".to_string())];
             let grouped = client
-                .list_until_empty(&members_path(id), &query, PAGE)
+                .list_until_seen(&members_path(id), &query, PAGE, Some(&missing))
                 .await
                 .map_err(failed("members through groups"))?;
             let grouped = grouped.iter().filter_map(|e| compact_member(e, false)).collect();
@@ -467,15 +482,32 @@ pub fn changes_queue_itself(change: &Change, skip: &[&str]) -> bool {
     })
 }
 
-/// After a queue's create (`all`: whatever is declared) or update (what the
-/// plan changes): its members, then its wrap-up codes; notes for the report.
-pub async fn apply_sub_resources(op: &Op<'_>, queue: &str, all: bool) -> Result<Vec<String>, OpError> {
+/// How the queue whose sub-resources are written came to be in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Made {
+    /// Created by this run: it has no direct members and no codes yet, so
+    /// whatever is declared is added without reading them first.
+    Created,
+    /// Found by name instead of created (create-or-adopt, or a create whose
+    /// answer was lost): whatever is declared is brought about, from reads.
+    Adopted,
+    /// It existed before and the plan updates it: only what the plan
+    /// changes is written, from reads.
+    Before,
+}
+
+/// After a queue's create or adoption (whatever is declared) or update
+/// (what the plan changes): its members, then its wrap-up codes; notes for
+/// the report.
+pub async fn apply_sub_resources(op: &Op<'_>, queue: &str, made: Made) -> Result<Vec<String>, OpError> {
+    let all = made != Made::Before;
+    let fresh = made == Made::Created;
     let mut notes = Vec::new();
     if all || op.changed("/members") || op.changed("/membership") {
-        notes.extend(apply_members(op, queue).await?);
+        notes.extend(apply_members(op, queue, fresh).await?);
     }
     if all || op.changed("/wrapupCodes") {
-        notes.extend(apply_codes(op, queue).await?);
+        notes.extend(apply_codes(op, queue, fresh).await?);
     }
     Ok(notes)
 }

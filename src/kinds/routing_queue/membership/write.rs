@@ -3,7 +3,7 @@
 //! until the asynchronous processing shows, ring numbers patched where they
 //! differ; codes removed one at a time and added [`BATCH`] a call.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -13,13 +13,22 @@ use crate::apply::ops::{Op, OpError};
 use crate::kinds::{Kind, RefTarget};
 use crate::kinds::org::IdResolver;
 
-/// Read a listing of a queue that was just created: retried on 404 while
-/// the queue is not visible yet (read-after-write), until the deadline.
+/// How a listing of a queue's sub-resource is read.
+enum Listing<'a> {
+    /// Every page an offset listing announces (wrap-up codes).
+    Offset,
+    /// Page by page until an empty page, or until every wanted id has shown
+    /// (members: [`crate::api::Client::list_until_seen`]).
+    UntilSeen(Option<&'a HashSet<&'a str>>),
+}
+
+/// Read a listing of a queue that may have just been made: retried on 404
+/// while the queue is not visible yet (read-after-write), until the deadline.
 async fn read_when_found(
     op: &Op<'_>,
     path: &str,
     query: &[(&str, String)],
-    until_empty: bool,
+    listing: &Listing<'_>,
     doing: &str,
 ) -> Result<Vec<Value>, OpError> {
     let why = format!(
@@ -28,10 +37,9 @@ async fn read_when_found(
     );
     let mut waiting = op.waiting(why, op.deadline(), Duration::from_millis(50));
     loop {
-        let result = if until_empty {
-            op.list_until_empty(path, query, PAGE, doing).await
-        } else {
-            op.list_all(path, query, PAGE, doing).await
+        let result = match listing {
+            Listing::UntilSeen(wanted) => op.list_until_seen(path, query, PAGE, *wanted, doing).await,
+            Listing::Offset => op.list_all(path, query, PAGE, doing).await,
         };
         match result {
             Err(OpError::Api { source, .. }) if source.is_not_found() && !waiting.is_over() => {
@@ -39,6 +47,16 @@ async fn read_when_found(
             }
             other => return other,
         }
+    }
+}
+
+/// POST a batch to a queue's sub-resource; for a queue this run created,
+/// retried on 404 while the queue trails in the API.
+async fn post_batch(op: &Op<'_>, path: &str, body: &Value, fresh: bool, doing: &str) -> Result<Value, OpError> {
+    if fresh {
+        op.post_repeatable_when_found(path, body, doing).await
+    } else {
+        op.post_repeatable_with(path, body, doing).await
     }
 }
 
@@ -68,8 +86,11 @@ fn changed(counts: &[(&str, usize, &str)]) -> Vec<String> {
 }
 
 /// Bring the queue's direct members to the desired state (see the module
-/// docs); returns notes for the report.
-pub async fn apply_members(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpError> {
+/// docs); returns notes for the report. `fresh`: the queue was created by
+/// this run (not adopted), so it has no direct members yet and nothing is
+/// read before the adds; it can have members through groups only if
+/// `memberGroups` are declared.
+pub async fn apply_members(op: &Op<'_>, queue: &str, fresh: bool) -> Result<Vec<String>, OpError> {
     let Some(declared) = op.desired.get("members").and_then(Value::as_array) else {
         return Ok(Vec::new());
     };
@@ -86,16 +107,27 @@ pub async fn apply_members(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpEr
     }
     let path = members_path(queue);
     let user = [("memberBy", "user".to_string())];
-    let direct = ids_of(&read_when_found(op, &path, &user, true, "reading the members of").await?);
-    let needs_groups = wanted.iter().any(|(id, _)| !direct.contains_key(id));
-    let grouped: BTreeSet<String> = if needs_groups {
+    let wanted_ids: HashSet<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
+    let direct = if fresh {
+        BTreeMap::new()
+    } else {
+        // `exact` must see every direct member to remove the others;
+        // `include` needs only the declared ones (and their ring numbers).
+        let listing = Listing::UntilSeen(if exact { None } else { Some(&wanted_ids) });
+        ids_of(&read_when_found(op, &path, &user, &listing, "reading the members of").await?)
+    };
+    let not_direct: HashSet<&str> =
+        wanted_ids.iter().copied().filter(|id| !direct.contains_key(*id)).collect();
+    let groups_declared =
+        op.desired.get("memberGroups").and_then(Value::as_array).is_some_and(|g| !g.is_empty());
+    let grouped: BTreeSet<String> = if !not_direct.is_empty() && (groups_declared || !fresh) {
         let group = [("memberBy", "group".to_string())];
-        let entities = op.list_until_empty(&path, &group, PAGE, "reading the group members of").await?;
+        let listing = Listing::UntilSeen(Some(&not_direct));
+        let entities = read_when_found(op, &path, &group, &listing, "reading the group members of").await?;
         ids_of(&entities).into_keys().collect()
     } else {
         BTreeSet::new()
     };
-    let wanted_ids: BTreeSet<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
     let removes: Vec<&String> =
         if exact { direct.keys().filter(|id| !wanted_ids.contains(id.as_str())).collect() } else { Vec::new() };
     let adds: Vec<&String> = wanted
@@ -111,7 +143,7 @@ pub async fn apply_members(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpEr
     }
     for batch in adds.chunks(BATCH) {
         let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
-        op.post_repeatable_with(&path, &Value::Array(body), "adding members to").await?;
+        post_batch(op, &path, &Value::Array(body), fresh, "adding members to").await?;
     }
     if !adds.is_empty() || !removes.is_empty() {
         wait_until_processed(op, &path, &adds, &removes).await?;
@@ -154,8 +186,12 @@ async fn wait_until_processed(
     );
     let mut waiting = op.waiting(why, op.deadline(), Duration::from_millis(50));
     let user = [("memberBy", "user".to_string())];
+    // Adds alone show on the pages that hold them; a remove is only known
+    // done when the whole listing lacks it.
+    let added: HashSet<&str> = adds.iter().map(|id| id.as_str()).collect();
+    let wanted = if removes.is_empty() { Some(&added) } else { None };
     loop {
-        let now = ids_of(&op.list_until_empty(path, &user, PAGE, "reading the members of").await?);
+        let now = ids_of(&op.list_until_seen(path, &user, PAGE, wanted, "reading the members of").await?);
         let done = adds.iter().all(|id| now.contains_key(*id))
             && removes.iter().all(|id| !now.contains_key(*id));
         if done {
@@ -172,8 +208,9 @@ async fn wait_until_processed(
 }
 
 /// Bring the queue's wrap-up codes to exactly the declared ones; returns
-/// notes for the report.
-pub async fn apply_codes(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpError> {
+/// notes for the report. `fresh`: the queue was created by this run (not
+/// adopted) and offers no codes yet, so nothing is read before the adds.
+pub async fn apply_codes(op: &Op<'_>, queue: &str, fresh: bool) -> Result<Vec<String>, OpError> {
     let Some(declared) = op.desired.get("wrapupCodes").and_then(Value::as_array) else {
         return Ok(Vec::new());
     };
@@ -185,11 +222,15 @@ pub async fn apply_codes(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpErro
         wanted.insert(id);
     }
     let path = codes_path(queue);
-    let current: BTreeSet<String> = read_when_found(op, &path, &[], false, "reading the wrap-up codes of")
-        .await?
-        .iter()
-        .filter_map(|c| c.get("id").and_then(Value::as_str).map(str::to_string))
-        .collect();
+    let current: BTreeSet<String> = if fresh {
+        BTreeSet::new()
+    } else {
+        read_when_found(op, &path, &[], &Listing::Offset, "reading the wrap-up codes of")
+            .await?
+            .iter()
+            .filter_map(|c| c.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    };
     let removes: Vec<&String> = current.difference(&wanted).collect();
     let adds: Vec<&String> = wanted.difference(&current).collect();
     for id in &removes {
@@ -200,7 +241,7 @@ pub async fn apply_codes(op: &Op<'_>, queue: &str) -> Result<Vec<String>, OpErro
     }
     for batch in adds.chunks(BATCH) {
         let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
-        op.post_repeatable_with(&path, &Value::Array(body), "adding wrap-up codes to").await?;
+        post_batch(op, &path, &Value::Array(body), fresh, "adding wrap-up codes to").await?;
     }
     Ok(changed(&[("added", adds.len(), "wrap-up code"), ("removed", removes.len(), "wrap-up code")]))
 }
