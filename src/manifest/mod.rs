@@ -15,7 +15,7 @@
 pub mod check;
 pub mod diag;
 pub mod files;
-mod parallel;
+pub(crate) mod parallel;
 pub mod reference;
 pub mod schema;
 pub mod secret;

@@ -35,8 +35,14 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
     let live_names = LiveNames::new(live);
     let mut problems = Vec::new();
     let mut changes = Vec::new();
-    for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
-        match plan_object(object, kind, set, &manifests, live, &live_names) {
+    // Each declared object is compared on its own: on every core, in order.
+    let declared: Vec<(&Object, LiveKind)> =
+        set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))).collect();
+    let planned = crate::manifest::parallel::map(declared, |(object, kind)| {
+        plan_object(object, kind, set, &manifests, live, &live_names)
+    });
+    for result in planned {
+        match result {
             Ok(change) => changes.push(change),
             Err(mut p) => problems.append(&mut p),
         }
