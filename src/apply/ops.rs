@@ -276,8 +276,7 @@ impl<'a> Op<'a> {
     }
 
     /// A call retried on 404 until the deadline, with backoff: for an object
-    /// that trails in reads (made moments ago by a job, or owned by another
-    /// object that was just created).
+    /// that trails in reads (owned by another object that was just created).
     async fn until_found<F, Fut>(&self, doing: &str, call: F) -> Result<Value, OpError>
     where
         F: Fn() -> Fut,
@@ -291,12 +290,6 @@ impl<'a> Op<'a> {
         let waiting = self.waiting(why, deadline, Duration::from_millis(50));
         let not_found = |err: &ApiError| err.is_not_found();
         self.retrying(waiting, not_found, call).await.map_err(self.failed(doing))
-    }
-
-    /// GET, retried on 404 until the deadline: an object just made by
-    /// something else (a flow by its import job) can trail in reads.
-    pub async fn get_when_found(&self, path: &str, doing: &str) -> Result<Value, OpError> {
-        self.until_found(doing, || self.ctx.client.get(path, &[])).await
     }
 
     /// PUT `body` to an upload URL an API call returned (a flow import

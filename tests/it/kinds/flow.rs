@@ -82,6 +82,8 @@ async fn the_bot_handover_flow_is_published_routed_and_not_republished_for_nothi
     // Through the jobs API: one job, one upload, no token on the upload.
     assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 1);
     assert_eq!(count(api, "PUT /uploads/architect/{jobId}").await, 1);
+    // The job's answer names the flow: it is not read back (issue 17).
+    assert_eq!(count(api, "GET /api/v2/flows/{flowId}").await, 0, "no read after the job");
     // The integration's recipient routes to it.
     let integration =
         org.one("/api/v2/conversations/messaging/integrations/open", "Cognigy Handover").await;
@@ -125,6 +127,11 @@ async fn the_bot_handover_flow_is_published_routed_and_not_republished_for_nothi
     let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "secrets", EXAMPLE]).await;
     assert_exit(&apply, 0);
     assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 1, "republished once");
+    // One read, before the job, for the flow's lock; none after it.
+    assert_eq!(count(api, "GET /api/v2/flows/{flowId}").await, 1, "the lock read only");
+    let said = text(&apply);
+    assert!(said.contains("published through import job "), "{said}");
+    assert!(said.contains("(replacing version 1.0)"), "{said}");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", EXAMPLE]).await, 0);
     let flow = org.one(FLOWS, "Cognigy Handover Inbound").await;
     assert_eq!(flow["publishedVersion"]["id"], "2.0");
