@@ -20,7 +20,10 @@
 //! wrap-up codes, a flow's published YAML when its marker cannot tell) are
 //! read for the live objects the declared ones match, and only for those;
 //! export asks for them for every object of the kinds it exports
-//! ([`ReadScope::export`]).
+//! ([`ReadScope::export`]). Details that another object's details already
+//! hold (a deployment's latest configuration version, in its
+//! configuration's) are made from those when the same read reads them
+//! (`OrgKind::details_source`), not read twice.
 //!
 //! [`OrgKind::details_needed`]: crate::kinds::org::OrgKind::details_needed
 
@@ -249,7 +252,9 @@ async fn read_details(
     // those are read (`OrgKind::details_source`), not read twice.
     let (derived, read_now): (Vec<Wanted<'_>>, Vec<Wanted<'_>>) = {
         let objects = &live.objects;
-        let id_of = |kind: LiveKind, index: usize| objects[&kind.kind()][index].get("id").and_then(Value::as_str);
+        let id_of = |kind: LiveKind, index: usize| {
+            objects[&kind.kind()][index].get("id").and_then(Value::as_str)
+        };
         let read: BTreeSet<(Kind, &str)> =
             wanted.iter().filter_map(|(k, i, _)| Some((k.kind(), id_of(*k, *i)?))).collect();
         wanted.into_iter().partition(|(kind, index, _)| {
@@ -297,7 +302,11 @@ async fn read_details(
 type Wanted<'s> = (LiveKind, usize, Option<&'s dyn crate::kinds::Spec>);
 
 /// Read the details of `wanted` (all at once) and add them to their objects.
-async fn read_into(client: &Client, live: &mut LiveOrg, wanted: Vec<Wanted<'_>>) -> Result<(), ReadError> {
+async fn read_into(
+    client: &Client,
+    live: &mut LiveOrg,
+    wanted: Vec<Wanted<'_>>,
+) -> Result<(), ReadError> {
     if wanted.is_empty() {
         return Ok(());
     }
@@ -314,8 +323,15 @@ async fn read_into(client: &Client, live: &mut LiveOrg, wanted: Vec<Wanted<'_>>)
     Ok(())
 }
 
-fn add_details(live: &mut LiveOrg, kind: Kind, index: usize, extra: serde_json::Map<String, Value>) {
-    if let Some(Value::Object(map)) = live.objects.get_mut(&kind).and_then(|objects| objects.get_mut(index)) {
+fn add_details(
+    live: &mut LiveOrg,
+    kind: Kind,
+    index: usize,
+    extra: serde_json::Map<String, Value>,
+) {
+    if let Some(Value::Object(map)) =
+        live.objects.get_mut(&kind).and_then(|objects| objects.get_mut(index))
+    {
         map.extend(extra);
     }
 }

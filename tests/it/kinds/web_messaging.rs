@@ -229,7 +229,8 @@ fn a_configurations_versions_are_listed_once_a_run_at_most() {
     assert_eq!(count(&live, VERSIONS), 1, "{:?}", by_route());
 
     // So does an export, for every configuration of the org.
-    let configurations = live.block_on(live.org.get(CONFIGS)).body["entities"].as_array().unwrap().len();
+    let configurations =
+        live.block_on(live.org.get(CONFIGS)).body["entities"].as_array().unwrap().len();
     live.reset_stats();
     let (code, text) = gcctl(&ctx, &["export", "--out", "exported"]);
     assert_eq!(code, 0, "{text}");
