@@ -316,12 +316,13 @@ fn mixed_lists(mixed: Mixed, objects: impl Fn(u64) -> u64) -> Vec<ListRead> {
 /// 4. the deployments (they need the flow's id and the published version);
 /// 5. each deployment read until it leaves `Pending` (one read).
 ///
-/// What gcctl does beyond this (per-route counts in the JSON): it reads a
-/// new queue's members (direct and through groups) and codes before adding,
-/// reads the members until an empty page (the listing has no total), reads
-/// each published flow back (`GET /flows/{id}`), and lists each
-/// configuration's versions twice (the bound takes the version from the
-/// publish's answer).
+/// What gcctl did beyond this when measured (per-route counts in the
+/// JSON, `docs/src/benchmarks.md`): it read a new queue's members (direct
+/// and through groups) and codes before adding, read the members until an
+/// empty page (the listing has no total), read each published flow back
+/// (`GET /flows/{id}`; no longer), and listed each configuration's versions
+/// twice (no longer: the deployment takes the version from the publish's
+/// answer, as the bound does).
 pub fn apply_mixed(mixed: Mixed) -> Scenario {
     let (q, f, w) = (mixed.queues_with_members(), mixed.flows, mixed.web);
     Scenario {
@@ -353,7 +354,8 @@ pub fn apply_mixed(mixed: Mixed) -> Scenario {
 /// and each configuration's versions, then those of the other pages and the
 /// latest version of each configuration. One page of members is the least
 /// (`include`: the declared members show on it); gcctl reads until an empty
-/// page, and lists a configuration's versions again for each deployment.
+/// page. (It also listed a configuration's versions again for each
+/// deployment when measured; no longer.)
 pub fn plan_mixed(mixed: Mixed) -> Scenario {
     let with_members = mixed.queues_with_members();
     let first_page = mixed.queues.min(QUEUE_PAGE) / crate::mixed::MEMBERS_EVERY;
@@ -375,7 +377,9 @@ pub fn plan_mixed(mixed: Mixed) -> Scenario {
 /// of `export-N` (no integrations, clients or recipients but the admin
 /// client), then per flow an export job (`POST`, its status read once, the
 /// download: three steps) and per configuration its versions and latest
-/// version. gcctl also lists a configuration's versions for each deployment.
+/// version. (gcctl also listed a configuration's versions for each
+/// deployment when measured, and ran at most 4 export jobs at once; no
+/// longer.)
 pub fn export_mixed(mixed: Mixed) -> Scenario {
     let (f, w) = (mixed.flows, mixed.web);
     let Some(mut work) = export(mixed.queues).work else { unreachable!("export has work") };

@@ -358,6 +358,8 @@ pub async fn execute(
         own_client_id: settings.own_client_id.clone(),
         journal: settings.journal.clone(),
         caller: live.caller.as_ref(),
+        live: &live.objects,
+        live_by_id: std::sync::OnceLock::new(),
     };
     let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =
         plan.changes.iter().partition(|c| c.action != Action::Delete);

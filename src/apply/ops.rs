@@ -10,9 +10,9 @@
 //! retry never duplicates it. Waiting for eventual consistency polls with
 //! backoff under a deadline; nothing sleeps a fixed time.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -20,8 +20,8 @@ use serde_json::Value;
 use super::secrets::{RunSecrets, write_client_secret};
 pub use super::waiting::{Waiting, poll_backoff};
 use crate::api::{ApiError, Client};
-use crate::kinds::RefTarget;
 use crate::kinds::org::{BodyError, IdResolver, Lookups, OrgKind, UpdateMethod};
+use crate::kinds::{Kind, RefTarget};
 use crate::manifest::Object;
 use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
@@ -77,10 +77,14 @@ impl From<BodyError> for OpError {
     }
 }
 
-/// Ids created during the run, on top of the lookups read for the plan.
+/// Ids created during the run, on top of the lookups read for the plan,
+/// and what changes learned from the org that later changes use.
 #[derive(Debug, Default)]
 pub struct RunIds {
     ids: BTreeMap<(RefTarget, String), String>,
+    /// By the changed object's kind and org name, and a key its kind
+    /// chooses (see [`Op::learn`]).
+    learned: BTreeMap<(Kind, String), BTreeMap<&'static str, Value>>,
 }
 
 impl RunIds {
@@ -108,6 +112,11 @@ pub struct OpContext<'a> {
     /// Whether a flow locked by someone else may be unlocked (see
     /// `ApplySettings::unlock_flows`).
     pub unlock_flows: bool,
+    /// The live objects as this run read them, with the details their
+    /// kinds read (see [`Op::live`]).
+    pub live: &'a BTreeMap<Kind, Vec<Value>>,
+    /// Positions in [`OpContext::live`] by kind and id, built when first needed.
+    pub live_by_id: OnceLock<HashMap<(Kind, String), usize>>,
     /// The OAuth client id gcctl is calling with: never deleted.
     pub own_client_id: Option<String>,
     /// Creates whose outcome is unknown, across runs.
@@ -209,6 +218,45 @@ impl<'a> Op<'a> {
         }
     }
 
+    /// Remember what this change learned from the org (the version a
+    /// publish answered) for the later changes of the run that refer to
+    /// this object, so they need not read it again ([`Op::learned`]).
+    pub fn learn(&self, key: &'static str, value: Value) {
+        if let Ok(mut run) = self.ctx.ids.lock() {
+            let object = (self.change.kind.kind(), self.change.org_name.clone());
+            run.learned.entry(object).or_default().insert(key, value);
+        }
+    }
+
+    /// What the change of the object of `kind` named `name` learned in this
+    /// run under `key` ([`Op::learn`]); `None` when no change of this run
+    /// said (the object was not changed, or is not declared). A change
+    /// runs after those it refers to, so what they learned is there.
+    pub fn learned(&self, kind: Kind, name: &str, key: &str) -> Option<Value> {
+        let run = self.ctx.ids.lock().ok()?;
+        run.learned.get(&(kind, name.to_string()))?.get(key).cloned()
+    }
+
+    /// The live object of `kind` with id `id` as this run read it before
+    /// any change, with the details its kind reads for declared objects
+    /// (a configuration's published version): what the plan was made
+    /// from. `None` when the read did not find it.
+    pub fn live(&self, kind: Kind, id: &str) -> Option<&Value> {
+        let index = self.ctx.live_by_id.get_or_init(|| {
+            let mut index = HashMap::new();
+            for (kind, objects) in self.ctx.live {
+                for (i, object) in objects.iter().enumerate() {
+                    if let Some(id) = object.get("id").and_then(Value::as_str) {
+                        index.insert((*kind, id.to_string()), i);
+                    }
+                }
+            }
+            index
+        });
+        let position = *index.get(&(kind, id.to_string()))?;
+        self.ctx.live.get(&kind)?.get(position)
+    }
+
     /// Whether the planned fields include `prefix` or a field under it.
     pub fn changed(&self, prefix: &str) -> bool {
         self.change.fields.iter().any(|f| under(&f.pointer, prefix))
@@ -276,8 +324,7 @@ impl<'a> Op<'a> {
     }
 
     /// A call retried on 404 until the deadline, with backoff: for an object
-    /// that trails in reads (made moments ago by a job, or owned by another
-    /// object that was just created).
+    /// that trails in reads (owned by another object that was just created).
     async fn until_found<F, Fut>(&self, doing: &str, call: F) -> Result<Value, OpError>
     where
         F: Fn() -> Fut,
@@ -291,12 +338,6 @@ impl<'a> Op<'a> {
         let waiting = self.waiting(why, deadline, Duration::from_millis(50));
         let not_found = |err: &ApiError| err.is_not_found();
         self.retrying(waiting, not_found, call).await.map_err(self.failed(doing))
-    }
-
-    /// GET, retried on 404 until the deadline: an object just made by
-    /// something else (a flow by its import job) can trail in reads.
-    pub async fn get_when_found(&self, path: &str, doing: &str) -> Result<Value, OpError> {
-        self.until_found(doing, || self.ctx.client.get(path, &[])).await
     }
 
     /// PUT `body` to an upload URL an API call returned (a flow import

@@ -731,6 +731,23 @@ pub trait OrgKind: Sync {
         Box::pin(async { Ok(Map::new()) })
     }
 
+    /// The live object (kind and id) whose details hold this one's (a
+    /// deployment's latest configuration version is in its
+    /// configuration's details): when the same read reads that object's
+    /// details, this one's are made from them ([`OrgKind::details_from`])
+    /// instead of being read again. Default: none.
+    fn details_source(&self, _live: &Value) -> Option<(Kind, String)> {
+        None
+    }
+
+    /// This object's details made from those of the object
+    /// [`OrgKind::details_source`] names (`source`, with its details), as
+    /// [`OrgKind::read_details`] would have read them; `None`: they cannot
+    /// be, read them.
+    fn details_from(&self, _live: &Value, _source: &Value) -> Option<Map<String, Value>> {
+        None
+    }
+
     /// Whether `gcctl destroy` deletes declared objects of this kind; not for
     /// kinds that only describe objects gcctl never creates (a user's
     /// routing profile: the user is not gcctl's to delete).

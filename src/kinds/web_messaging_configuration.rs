@@ -494,6 +494,19 @@ fn with_marker(description: Option<&str>, version: u64) -> String {
     }
 }
 
+/// What a configuration's change learns for the deployments that follow
+/// it ([`Op::learn`]): the version its publish answered (`null` when the
+/// answer did not say).
+pub const LEARNED_VERSION: &str = "publishedVersion";
+
+/// The latest published version as the configuration's details
+/// ([`OrgKind::read_details`]) say: `None` when they were not read,
+/// `Some(None)` when nothing is published.
+pub fn read_latest(live: &Value) -> Option<Option<u64>> {
+    live.get(DRAFT)?;
+    Some(live.get(PUBLISHED).and_then(version_of))
+}
+
 /// The integer version of a published version object.
 fn version_of(version: &Value) -> Option<u64> {
     version.get("version")?.as_str()?.parse().ok()
@@ -743,13 +756,17 @@ impl OrgKind for Org {
         &'a self,
         op: &'a Op<'a>,
         created: &'a Value,
-        _adopted: bool,
+        adopted: bool,
     ) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
             let id = created.get("id").and_then(Value::as_str).unwrap_or_default();
-            // An adopted configuration may have been published already.
-            if latest_version(op, id).await?.is_some() {
-                return Ok(Vec::new());
+            // An adopted configuration (a lost create answer) may have been
+            // published already; one this create made has no version yet.
+            if adopted {
+                if let Some(latest) = latest_version(op, id).await? {
+                    op.learn(LEARNED_VERSION, json!(latest));
+                    return Ok(Vec::new());
+                }
             }
             publish(op, id, 1).await
         })
@@ -802,6 +819,9 @@ async fn publish(op: &Op<'_>, id: &str, expected: u64) -> Result<Vec<String>, Op
     let path = format!("{}/publish", draft_path(id));
     let published = op.post(&path, None, "publishing the draft of").await?;
     let number = version_of(&published);
+    // The deployments that follow it use this version (see
+    // `web_messaging_deployment`), without listing the versions again.
+    op.learn(LEARNED_VERSION, json!(number));
     let mut notes = vec![format!(
         "published version {}",
         number.map_or_else(|| "?".into(), |n| n.to_string())

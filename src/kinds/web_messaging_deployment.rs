@@ -14,9 +14,16 @@
 //!   version gcctl published;
 //! - a number pins that published version.
 //!
-//! The version is read at apply time (`GET …/versions`), after the
-//! configuration's own change, so the repoint uses the version just
-//! published. Create and update wait for the deployment to leave `Pending`.
+//! The version is settled at apply time, after the configuration's own
+//! change, so the repoint uses the version just published: the version
+//! that publish answered; when the run did not change the configuration,
+//! the latest version the run's read found (the configuration's details,
+//! or the deployment's); only when neither is known (a configuration that
+//! is not declared, for a new deployment) is it listed (`GET …/versions`).
+//! A plan or export that reads a configuration's details takes its
+//! deployments' latest version from them ([`OrgKind::details_source`]);
+//! otherwise it lists the versions once per deployment. Create and update
+//! wait for the deployment to leave `Pending`.
 //! The read-only `snippet` is never compared; apply prints it after a create.
 
 use schemars::JsonSchema;
@@ -29,7 +36,9 @@ use super::org::{
     ApiPaths, BodyError, Call, Details, Hook, IdResolver, Lookups, OrgKind, UpdateMethod, ref_name,
     require_id, typed,
 };
-use super::web_messaging_configuration::{latest_of, latest_version, wait_active};
+use super::web_messaging_configuration::{
+    LEARNED_VERSION, latest_of, latest_version, read_latest, wait_active,
+};
 use super::{Kind, KindDef, RefTarget, Reference, Spec, downcast, parse_spec, schema_of};
 use crate::apply::ops::{Op, OpError};
 use crate::export::ExportCx;
@@ -428,6 +437,22 @@ impl OrgKind for Org {
         })
     }
 
+    /// The configuration's details hold its latest version: when the same
+    /// read reads them (a declared configuration, or an export), they are
+    /// not listed again for the deployment.
+    fn details_source(&self, live: &Value) -> Option<(Kind, String)> {
+        let config = live.pointer("/configuration/id").and_then(Value::as_str)?;
+        Some((Kind::WebMessagingConfiguration, config.to_string()))
+    }
+
+    fn details_from(&self, _live: &Value, source: &Value) -> Option<Map<String, Value>> {
+        let mut out = Map::new();
+        if let Some(latest) = read_latest(source)? {
+            out.insert(LATEST.into(), json!(latest));
+        }
+        Some(out)
+    }
+
     fn notes(&self, _desired: &Value, live: Option<&Value>, _fields: &[FieldChange]) -> Vec<String> {
         match live {
             None => vec!["apply prints the snippet to paste into the web page once the deployment exists".into()],
@@ -468,7 +493,7 @@ impl OrgKind for Org {
     fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, Value>> {
         Some(Box::pin(async move {
             let mut body = op.body(None)?;
-            fill_version(op, &mut body).await?;
+            fill_version(op, &mut body, None).await?;
             let created = op.create_with(&body).await?;
             let id = created.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
             wait_active(op, &format!("{COLLECTION}/{id}"), "the deployment").await
@@ -497,7 +522,7 @@ impl OrgKind for Org {
         Box::pin(async move {
             let live = op.read_live(id).await?;
             let mut body = op.body(Some(&live))?;
-            let version = fill_version(op, &mut body).await?;
+            let version = fill_version(op, &mut body, Some(id)).await?;
             let path = format!("{COLLECTION}/{id}");
             op.put(&path, &body, "updating").await?;
             wait_active(op, &path, "the deployment").await?;
@@ -527,16 +552,41 @@ impl OrgKind for Org {
     }
 }
 
-/// Set `configuration.version` of a create or PUT body: the pinned version,
-/// or the configuration's latest published one, read now (after the
-/// configuration's own change in this apply). Returns it.
-async fn fill_version(op: &Op<'_>, body: &mut Value) -> Result<String, OpError> {
+/// The latest published version of configuration `config` (named `name`)
+/// as this run knows it without a request: what the configuration's publish
+/// answered in this run (its change runs first); else, when this run did
+/// not change it, what this run's read found, in the configuration's
+/// details (a declared configuration) or this deployment's (`id`). `None`:
+/// not known, list the versions.
+fn known_latest(op: &Op<'_>, config: &str, name: &str, id: Option<&str>) -> Option<u64> {
+    let configuration = Kind::WebMessagingConfiguration;
+    if let Some(answered) = op.learned(configuration, name, LEARNED_VERSION) {
+        return answered.as_u64();
+    }
+    let read = op.live(configuration, config).and_then(read_latest).flatten();
+    read.or_else(|| {
+        op.live(Kind::WebMessagingDeployment, id?)
+            .filter(|d| d.pointer("/configuration/id").and_then(Value::as_str) == Some(config))?
+            .get(LATEST)?
+            .as_u64()
+    })
+}
+
+/// Set `configuration.version` of a create or PUT body (of the deployment
+/// `id`, for a PUT): the pinned version, or the configuration's latest
+/// published one after the configuration's own change in this apply (see
+/// [`known_latest`]; listed when the run does not know it). Returns it.
+async fn fill_version(op: &Op<'_>, body: &mut Value, id: Option<&str>) -> Result<String, OpError> {
     let pinned = op.desired.get("configurationVersion").filter(|v| v.is_number());
     let version = match pinned {
         Some(n) => n.to_string(),
         None => {
             let config = body.pointer("/configuration/id").and_then(Value::as_str).unwrap_or_default();
-            let latest = latest_version(op, config).await?;
+            let name = op.desired.get("configuration").and_then(Value::as_str).unwrap_or_default();
+            let latest = match known_latest(op, config, name, id) {
+                Some(latest) => Some(latest),
+                None => latest_version(op, config).await?,
+            };
             latest
                 .ok_or_else(|| {
                     op.fail(format!(

@@ -20,11 +20,14 @@
 //! wrap-up codes, a flow's published YAML when its marker cannot tell) are
 //! read for the live objects the declared ones match, and only for those;
 //! export asks for them for every object of the kinds it exports
-//! ([`ReadScope::export`]).
+//! ([`ReadScope::export`]). Details that another object's details already
+//! hold (a deployment's latest configuration version, in its
+//! configuration's) are made from those when the same read reads them
+//! (`OrgKind::details_source`), not read twice.
 //!
 //! [`OrgKind::details_needed`]: crate::kinds::org::OrgKind::details_needed
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use futures::future::try_join_all;
 use serde_json::Value;
@@ -207,8 +210,7 @@ async fn read_details(
     scope: &ReadScope,
     live: &mut LiveOrg,
 ) -> Result<(), ReadError> {
-    // (kind, index of the live object, its declared spec if any)
-    let mut wanted: Vec<(LiveKind, usize, Option<&dyn crate::kinds::Spec>)> = Vec::new();
+    let mut wanted: Vec<Wanted<'_>> = Vec::new();
     for object in &set.objects {
         let Some(kind) = LiveKind::new(object.kind) else { continue };
         if !kind.org().details_needed(Some(object.spec.as_ref())) {
@@ -246,6 +248,68 @@ async fn read_details(
     if wanted.is_empty() {
         return Ok(());
     }
+    // Details another wanted object's details hold are made from them once
+    // those are read (`OrgKind::details_source`), not read twice.
+    let (derived, read_now): (Vec<Wanted<'_>>, Vec<Wanted<'_>>) = {
+        let objects = &live.objects;
+        let id_of = |kind: LiveKind, index: usize| {
+            objects[&kind.kind()][index].get("id").and_then(Value::as_str)
+        };
+        let read: BTreeSet<(Kind, &str)> =
+            wanted.iter().filter_map(|(k, i, _)| Some((k.kind(), id_of(*k, *i)?))).collect();
+        wanted.into_iter().partition(|(kind, index, _)| {
+            let source = kind.org().details_source(&objects[&kind.kind()][*index]);
+            source.is_some_and(|(k, id)| read.contains(&(k, id.as_str())))
+        })
+    };
+    read_into(client, live, read_now).await?;
+    let mut unread = Vec::new();
+    let mut made = Vec::new();
+    if !derived.is_empty() {
+        let objects = &live.objects;
+        let source_kinds: BTreeSet<Kind> = derived
+            .iter()
+            .filter_map(|(k, i, _)| k.org().details_source(&objects[&k.kind()][*i]))
+            .map(|(kind, _)| kind)
+            .collect();
+        let sources: HashMap<(Kind, &str), &Value> = objects
+            .iter()
+            .filter(|(kind, _)| source_kinds.contains(kind))
+            .flat_map(|(kind, list)| {
+                list.iter().filter_map(move |o| Some(((*kind, o.get("id")?.as_str()?), o)))
+            })
+            .collect();
+        for (kind, index, spec) in derived {
+            let object = &objects[&kind.kind()][index];
+            let source = kind
+                .org()
+                .details_source(object)
+                .and_then(|(k, id)| sources.get(&(k, id.as_str())).copied());
+            match source.and_then(|source| kind.org().details_from(object, source)) {
+                Some(extra) => made.push((kind.kind(), index, extra)),
+                None => unread.push((kind, index, spec)),
+            }
+        }
+    }
+    for (kind, index, extra) in made {
+        add_details(live, kind, index, extra);
+    }
+    read_into(client, live, unread).await
+}
+
+/// An object whose details to read: its kind, its index in the kind's live
+/// list, its declared spec if any.
+type Wanted<'s> = (LiveKind, usize, Option<&'s dyn crate::kinds::Spec>);
+
+/// Read the details of `wanted` (all at once) and add them to their objects.
+async fn read_into(
+    client: &Client,
+    live: &mut LiveOrg,
+    wanted: Vec<Wanted<'_>>,
+) -> Result<(), ReadError> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
     let objects = &live.objects;
     let lookups = &live.lookups;
     let reads = wanted.iter().map(|(kind, index, spec)| {
@@ -253,15 +317,23 @@ async fn read_details(
         kind.org().read_details(client, object, *spec, lookups)
     });
     let details = try_join_all(reads).await?;
-    let targets: Vec<(Kind, usize)> = wanted.iter().map(|(k, i, _)| (k.kind(), *i)).collect();
-    for ((kind, index), extra) in targets.into_iter().zip(details) {
-        if let Some(Value::Object(map)) =
-            live.objects.get_mut(&kind).and_then(|objects| objects.get_mut(index))
-        {
-            map.extend(extra);
-        }
+    for ((kind, index, _), extra) in wanted.into_iter().zip(details) {
+        add_details(live, kind.kind(), index, extra);
     }
     Ok(())
+}
+
+fn add_details(
+    live: &mut LiveOrg,
+    kind: Kind,
+    index: usize,
+    extra: serde_json::Map<String, Value>,
+) {
+    if let Some(Value::Object(map)) =
+        live.objects.get_mut(&kind).and_then(|objects| objects.get_mut(index))
+    {
+        map.extend(extra);
+    }
 }
 
 /// Org kinds to list: declared, pruned, or referenced by a declared object

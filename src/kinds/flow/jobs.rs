@@ -9,7 +9,8 @@
 //! - download: an export job (`POST /api/v2/flows/export/jobs` with the
 //!   flow and its published version, `exportType: Yaml`; poll until
 //!   `downloadUrl`; a plain GET of it), to show what is live when it is not
-//!   what gcctl published;
+//!   what gcctl published; as many jobs at once as requests may be in
+//!   flight (no documented limit; see [`download`] for the retries);
 //! - delete: refuse while dependency tracking lists a consumer;
 //! - locks: before publishing over an existing flow and before deleting
 //!   one, gcctl reads it; a flow locked by someone else (`lockedUser`,
@@ -50,17 +51,55 @@ const EXPORT_DEADLINE: Duration = Duration::from_secs(90);
 /// The longest pause between two polls of a job.
 const MAX_POLL: Duration = Duration::from_secs(5);
 
-/// Publish the declared definition; returns the flow as `GET /flows/{id}` shows it.
-pub async fn publish(op: &Op<'_>) -> Result<Value, OpError> {
+/// What a publish learned: the flow's id (from the import job's answer),
+/// and the job and the version published before it, for the report.
+pub struct Published {
+    pub id: String,
+    pub job_id: String,
+    /// The published version the flow had before (an update reads the
+    /// flow for its lock first); `None` for a create.
+    pub replaced: Option<String>,
+}
+
+impl Published {
+    /// The report's note. The import job's answer names the flow only
+    /// (`ArchitectJobStateResponse.flow` is an `AddressableEntityRef{id,
+    /// selfUri}`, API reference §h), so the new version's id is not known
+    /// without reading the flow back; how a real org numbers it (the next
+    /// `N.0`, or more when someone checked a version in meanwhile) is
+    /// UNVERIFIED, so it is not guessed. The next plan shows it.
+    pub fn note(&self) -> String {
+        match &self.replaced {
+            Some(version) => {
+                format!("published through import job {} (replacing version {version})", self.job_id)
+            }
+            None => format!("published through import job {}", self.job_id),
+        }
+    }
+}
+
+/// Publish the declared definition.
+///
+/// The flow is not read back after the job (`GET /flows/{id}`, which the
+/// provider does to fill its state, retrying 404s): everything gcctl needs
+/// is in the job's answer (the id) or was read before (the lock). Changes
+/// that refer to the flow by id (an integration's routing, a queue's
+/// in-queue flow, a deployment) come after the job succeeded; whether the
+/// org's other services can trail a just-imported flow, so that such a
+/// write answers 404 or 400 for a moment, is UNVERIFIED (the routing step
+/// retries 404s; a refusal fails that change, and the next apply makes it).
+pub async fn publish(op: &Op<'_>) -> Result<Published, OpError> {
     let object = op.object.ok_or_else(|| op.fail("no manifest for the flow"))?;
     let (spec, source) = source_of(object).ok_or_else(|| op.fail("the definition was not loaded"))?;
     let marker = archy::marker(&archy::digest(&source.text), chrono::Utc::now().timestamp());
     // The division goes in the upload only when the YAML does not say it.
     let upload =
         archy::prepare_upload(&source.text, &source.inspection, &marker, spec.division.as_deref());
+    let mut replaced = None;
     if let Some(id) = op.change.id.as_deref() {
         let flow = op.get(&format!("/api/v2/flows/{id}"), "reading the lock of").await?;
         ensure_unlocked(op, &flow, "publish over").await?;
+        replaced = flow.pointer("/publishedVersion/id").and_then(Value::as_str).map(str::to_string);
     }
     let job = op.post(JOBS, None, "registering the flow import job for").await?;
     let job_id = job.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -87,9 +126,8 @@ pub async fn publish(op: &Op<'_>) -> Result<Value, OpError> {
         .and_then(Value::as_str)
         .ok_or_else(|| op.fail(format!("the import job {job_id} succeeded without a flow id")))?
         .to_string();
-    let flow = op.get_when_found(&format!("/api/v2/flows/{id}"), "reading the published").await?;
     op.record(RefTarget::Flow(spec.flow_type.as_str()), &spec.name, &id);
-    Ok(flow)
+    Ok(Published { id, job_id, replaced })
 }
 
 /// Poll a job until it ends (`Success` or `Failure`) or `deadline` passes.
@@ -188,8 +226,6 @@ pub async fn read_details(
         out.insert(DEFINITION_ERROR.into(), json!("the flow has no published version"));
         return out;
     };
-    // Export jobs are rate-limited by the org: a few at a time.
-    let _permit = EXPORTS_AT_ONCE.acquire().await;
     match download(client, id, version).await {
         Ok(text) => out.insert(DEFINITION.into(), json!(archy::strip_upload(&text))),
         Err(error) => out.insert(DEFINITION_ERROR.into(), json!(error)),
@@ -204,29 +240,87 @@ pub const DEFINITION_ERROR: &str = "gcctl:definitionError";
 /// In a live flow's spec: the definition was downloaded (not only recorded
 /// by the marker). Never compared: nothing declares it.
 pub const DOWNLOADED: &str = "gcctl:downloaded";
-/// How many export jobs run at once (the org rate-limits them).
-static EXPORTS_AT_ONCE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
-
 /// The YAML of a published flow version, through an export job.
+///
+/// Export jobs run as many at once as the client's in-flight budget lets
+/// requests go out: nothing documents a limit on concurrent export jobs
+/// (API reference §h says only that creating them hits 429; the provider
+/// runs them at its general export concurrency, 10 by default, with no
+/// limit of their own). Whether an org limits concurrent jobs is
+/// UNVERIFIED, so both ways an org is known to push back are retried:
+/// a 429 on the job create is waited out by the client (`Retry-After`),
+/// and a job that fails with what the provider takes for the side effect
+/// of a 429 ([`rate_limited`]) is created again after 15 s × attempt (the
+/// provider's backoff), within [`EXPORT_DEADLINE`].
 pub async fn download(client: &Client, id: &str, version: &str) -> Result<String, String> {
+    let started = Instant::now();
+    let mut attempt = 1;
+    loop {
+        match export_once(client, id, version, started).await {
+            Err(Failed::RateLimited(error)) => {
+                let backoff = RATE_LIMITED_BACKOFF * attempt;
+                if started.elapsed() + backoff >= EXPORT_DEADLINE {
+                    return Err(format!(
+                        "{error} (after {attempt} attempt{}: an org's answer to too many export jobs at once, or a flow version that is gone)",
+                        if attempt == 1 { "" } else { "s" }
+                    ));
+                }
+                tokio::time::sleep(backoff).await;
+                attempt += 1;
+            }
+            Err(Failed::Other(error)) => return Err(error),
+            Ok(text) => return Ok(text),
+        }
+    }
+}
+
+/// How long to wait before creating an export job again after a failure
+/// that looks rate-limited, times the attempt: the provider's 15 s × attempt
+/// (TF `generateDownloadUrlFn`).
+const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(15);
+
+/// Why an export job gave no YAML.
+enum Failed {
+    /// The job failed the way a rate-limited one does ([`rate_limited`]).
+    RateLimited(String),
+    Other(String),
+}
+
+/// Whether an export job's failure messages are the side effect of a 429:
+/// the provider retries a failure whose text says "could not find the flow
+/// with id" together with "exit code: 107" or "Archy failed" ("The Archy
+/// backend surfaces 429-induced failures as …", TF
+/// `isRetryableJobFailure`). The same words can mean the flow version is
+/// really gone; retries are bounded by the export's deadline either way.
+fn rate_limited(messages: &[String]) -> bool {
+    messages.iter().any(|m| {
+        m.contains("could not find the flow with id")
+            && (m.contains("exit code: 107") || m.contains("Archy failed"))
+    })
+}
+
+/// One export job: create it, poll it until it ends (within what is left
+/// of [`EXPORT_DEADLINE`] since `started`), download its YAML.
+async fn export_once(
+    client: &Client,
+    id: &str,
+    version: &str,
+    started: Instant,
+) -> Result<String, Failed> {
+    let other = |e: crate::api::ApiError| Failed::Other(e.to_string());
     let body = json!({"flows": [{"flow": {"id": id, "version": version}, "exportType": "Yaml"}]});
-    let job = client.post(EXPORT_JOBS, Some(&body)).await.map_err(|e| e.to_string())?;
+    let job = client.post(EXPORT_JOBS, Some(&body)).await.map_err(other)?;
     let job_id = job.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
     let path = format!("{EXPORT_JOBS}/{job_id}");
-    let started = Instant::now();
     let mut wait = Duration::from_millis(200);
     loop {
-        let state = client
-            .get(&path, &[("expand", "messages".into())])
-            .await
-            .map_err(|e| e.to_string())?;
+        let state = client.get(&path, &[("expand", "messages".into())]).await.map_err(other)?;
         match state.get("status").and_then(Value::as_str) {
             Some("Success") => {
-                let url = state
-                    .get("downloadUrl")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| format!("export job {job_id} succeeded without a downloadUrl"))?;
-                return client.download(url).await.map_err(|e| e.to_string());
+                let url = state.get("downloadUrl").and_then(Value::as_str).ok_or_else(|| {
+                    Failed::Other(format!("export job {job_id} succeeded without a downloadUrl"))
+                })?;
+                return client.download(url).await.map_err(other);
             }
             Some("Failure") => {
                 let messages: Vec<String> = state
@@ -237,15 +331,20 @@ pub async fn download(client: &Client, id: &str, version: &str) -> Result<String
                     .filter_map(|m| m.get("text").and_then(Value::as_str))
                     .map(crate::api::untrusted::sanitize)
                     .collect();
-                return Err(format!("export job {job_id} failed: {}", messages.join("; ")));
+                let error = format!("export job {job_id} failed: {}", messages.join("; "));
+                return Err(if rate_limited(&messages) {
+                    Failed::RateLimited(error)
+                } else {
+                    Failed::Other(error)
+                });
             }
             _ => {}
         }
         if started.elapsed() >= EXPORT_DEADLINE {
-            return Err(format!(
+            return Err(Failed::Other(format!(
                 "export job {job_id} did not end within {}s",
                 EXPORT_DEADLINE.as_secs()
-            ));
+            )));
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(MAX_POLL);
@@ -328,4 +427,19 @@ async fn ensure_unlocked(op: &Op<'_>, flow: &Value, doing: &str) -> Result<(), O
     Err(op.fail(format!(
         "refusing to {doing} the flow: it is locked by {holder} (checked out in Architect, an edit in progress); ask them to publish or check it in, or unlock it (Architect's Unlock, or POST /api/v2/flows/actions/unlock?flow={id}; both need architect:flow:unlock), or re-run with --unlock-flows to let gcctl unlock it (their unsaved changes may be lost)"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_providers_rate_limit_side_effect_is_retried() {
+        let text = |t: &str| vec![t.to_string()];
+        assert!(rate_limited(&text("Archy failed: could not find the flow with id f1 (or its version)")));
+        assert!(rate_limited(&text("could not find the flow with id f1; exit code: 107")));
+        assert!(!rate_limited(&text("could not find the flow with id f1")));
+        assert!(!rate_limited(&text("Archy failed: the YAML does not parse")));
+        assert!(!rate_limited(&[]));
+    }
 }

@@ -341,6 +341,9 @@ pub const DEF: KindDef = KindDef {
 /// The org side of `Flow`.
 pub struct Org;
 
+/// In what `create` answers: the note to report (see [`jobs::Published::note`]).
+const NOTE: &str = "gcctl:note";
+
 /// `publishedBy` when the live definition is the one gcctl published.
 pub const BY_GCCTL: &str = "gcctl";
 
@@ -445,17 +448,14 @@ impl OrgKind for Org {
     fn calls(&self, change: &crate::plan::Change, _desired: &Value) -> Vec<Call> {
         use crate::plan::Action;
         match change.action {
-            Action::Create => vec![
-                ("POST", "/api/v2/flows/jobs"),
-                ("GET", "/api/v2/flows/jobs/{jobId}"),
-                ("GET", "/api/v2/flows/{flowId}"),
-            ],
+            Action::Create => {
+                vec![("POST", "/api/v2/flows/jobs"), ("GET", "/api/v2/flows/jobs/{jobId}")]
+            }
             // The flow is read first, for its lock.
             Action::Update => vec![
                 ("GET", "/api/v2/flows/{flowId}"),
                 ("POST", "/api/v2/flows/jobs"),
                 ("GET", "/api/v2/flows/jobs/{jobId}"),
-                ("GET", "/api/v2/flows/{flowId}"),
             ],
             Action::Delete => vec![
                 ("GET", "/api/v2/flows/{flowId}"),
@@ -488,15 +488,16 @@ impl OrgKind for Org {
     }
 
     fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, Value>> {
-        Some(Box::pin(jobs::publish(op)))
+        Some(Box::pin(async move {
+            let published = jobs::publish(op).await?;
+            // What `after_create` reports: the job's answer, not a read of
+            // the flow (see `jobs::publish`).
+            Ok(json!({ "id": published.id, NOTE: published.note() }))
+        }))
     }
 
     fn update<'a>(&'a self, op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Vec<String>> {
-        Box::pin(async move {
-            let flow = jobs::publish(op).await?;
-            let version = flow.pointer("/publishedVersion/id").and_then(Value::as_str);
-            Ok(version.map(|v| vec![format!("published version {v}")]).unwrap_or_default())
-        })
+        Box::pin(async move { Ok(vec![jobs::publish(op).await?.note()]) })
     }
 
     fn after_create<'a>(
@@ -506,8 +507,7 @@ impl OrgKind for Org {
         _adopted: bool,
     ) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
-            let version = created.pointer("/publishedVersion/id").and_then(Value::as_str);
-            Ok(version.map(|v| vec![format!("published version {v}")]).unwrap_or_default())
+            Ok(created.get(NOTE).and_then(Value::as_str).map(|n| vec![n.to_string()]).unwrap_or_default())
         })
     }
 

@@ -82,6 +82,8 @@ async fn the_bot_handover_flow_is_published_routed_and_not_republished_for_nothi
     // Through the jobs API: one job, one upload, no token on the upload.
     assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 1);
     assert_eq!(count(api, "PUT /uploads/architect/{jobId}").await, 1);
+    // The job's answer names the flow: it is not read back (issue 17).
+    assert_eq!(count(api, "GET /api/v2/flows/{flowId}").await, 0, "no read after the job");
     // The integration's recipient routes to it.
     let integration =
         org.one("/api/v2/conversations/messaging/integrations/open", "Cognigy Handover").await;
@@ -125,6 +127,11 @@ async fn the_bot_handover_flow_is_published_routed_and_not_republished_for_nothi
     let apply = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "secrets", EXAMPLE]).await;
     assert_exit(&apply, 0);
     assert_eq!(count(api, "POST /api/v2/flows/jobs").await, 1, "republished once");
+    // One read, before the job, for the flow's lock; none after it.
+    assert_eq!(count(api, "GET /api/v2/flows/{flowId}").await, 1, "the lock read only");
+    let said = text(&apply);
+    assert!(said.contains("published through import job "), "{said}");
+    assert!(said.contains("(replacing version 1.0)"), "{said}");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", EXAMPLE]).await, 0);
     let flow = org.one(FLOWS, "Cognigy Handover Inbound").await;
     assert_eq!(flow["publishedVersion"]["id"], "2.0");
@@ -709,4 +716,77 @@ fn flows_that_transfer_to_each_other_are_a_cycle_with_a_fix() {
     assert_eq!(said.matches("dependency cycle: ").count(), 1, "{said}");
     assert!(said.contains("Flow/one") && said.contains("Flow/two"), "{said}");
     assert!(said.contains("leave one flow's reference to the other out"), "{said}");
+}
+
+/// `n` minimal inbound message flows, `Many Inbound 01` ….
+fn many_flows(n: usize) -> String {
+    (1..=n)
+        .map(|i| {
+            format!(
+                "apiVersion: gcctl/v1\nkind: Flow\nmetadata:\n  name: many-{i:02}\nspec:\n  \
+                 name: Many Inbound {i:02}\n  type: INBOUNDSHORTMESSAGE\n  definition: |\n    \
+                 inboundShortMessage:\n      name: Many Inbound {i:02}\n      \
+                 startUpRef: \"/inboundShortMessage/states/state[Start_1]\"\n      states:\n        \
+                 - state:\n            name: Start\n            refId: Start_1\n            \
+                 actions:\n              - disconnect:\n                  name: Disconnect\n"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// Export jobs are not held to a few at a time (issue 17): nothing
+/// documents a limit, so every flow's job is created before any has ended
+/// (each takes 2 s here); a 429 on a job create is waited out and retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_jobs_all_run_at_once_and_a_429_on_create_is_retried() {
+    const CREATE: &str = "POST /api/v2/flows/export/jobs";
+    const DOWNLOAD: &str = "GET /downloads/architect/{jobId}";
+    let config = gcctl::sandbox::SandboxConfig {
+        flow_job_duration: std::time::Duration::from_secs(2),
+        ..gcctl::sandbox::SandboxConfig::default()
+    };
+    let org = ApplyOrg::start(config).await;
+    org.ctx.write("set/flows.yaml", &many_flows(10));
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+
+    org.reset_stats().await;
+    let mut command = tokio::process::Command::from(org.ctx.command());
+    command.args(["export", "--kinds", "Flow", "--out", "exported"]);
+    let mut child = command.stdin(std::process::Stdio::null()).spawn().expect("gcctl starts");
+    // The jobs created when the first download is seen.
+    let mut created_at_first_download = None;
+    let status = loop {
+        let stats = org.org.stats().await;
+        let (created, downloads) = (
+            stats["byRoute"][CREATE].as_u64().unwrap_or(0),
+            stats["byRoute"][DOWNLOAD].as_u64().unwrap_or(0),
+        );
+        if downloads > 0 && created_at_first_download.is_none() {
+            created_at_first_download = Some(created);
+        }
+        if let Some(status) = child.try_wait().expect("gcctl runs") {
+            break status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status}");
+    let created = count(&org.org, CREATE).await;
+    assert!(created >= 10, "one job per flow: {created}");
+    assert_eq!(count(&org.org, DOWNLOAD).await, created);
+    assert_eq!(
+        created_at_first_download,
+        Some(created),
+        "every job was created before the first ended"
+    );
+
+    // The org refuses one job create with 429: waited out, created again.
+    org.reset_stats().await;
+    org.org.route_fault(json!({"route": CREATE, "status": 429})).await;
+    let again = org.gcctl(&["export", "--kinds", "Flow", "--out", "again"]).await;
+    assert_exit(&again, 0);
+    assert_eq!(count(&org.org, CREATE).await, created + 1);
+    assert_eq!(count(&org.org, DOWNLOAD).await, created);
+    let flows = fs_err::read_to_string(org.ctx.path().join("again/flows.yaml")).unwrap();
+    assert!(flows.contains("name: Many Inbound 10"), "{flows}");
 }

@@ -184,6 +184,8 @@ fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follo
     assert_eq!(count(&live, PUBLISH), 1, "{:?}", live.requests_by_route());
     assert_eq!(count(&live, PUT_DRAFT), 1, "{:?}", live.requests_by_route());
     assert_eq!(count(&live, PUT_DEPLOYMENT), 1, "only the following deployment moves");
+    // The read's, the update's; the deployment uses the publish's answer.
+    assert_eq!(count(&live, VERSIONS), 2, "{:?}", live.requests_by_route());
     assert_eq!(deployment(&live, "Acme Site")["configuration"]["version"], "2");
     assert_eq!(deployment(&live, "Acme Kiosk")["configuration"]["version"], "1");
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
@@ -196,6 +198,70 @@ fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follo
     });
     assert_eq!(published["messenger"]["styles"]["primaryColor"], "#ff4f1f", "{config}");
     assert_eq!(published["description"], "The site's Messenger [gcctl version 2]");
+}
+
+const VERSIONS: &str = "GET /api/v2/webdeployments/configurations/{configurationId}/versions";
+
+/// A configuration's versions are listed once a run at most (issue 17):
+/// a deployment takes its configuration's version from the publish's
+/// answer in an apply, and from the configuration's details the same read
+/// read in a plan or export; it lists them only when nothing in the run
+/// says (a configuration that is not declared).
+#[test]
+fn a_configurations_versions_are_listed_once_a_run_at_most() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write("set/web.yaml", MANIFESTS);
+    let by_route = || live.requests_by_route();
+
+    // Created and published in this run: the publish answered version 1.
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(count(&live, VERSIONS), 0, "{:?}", by_route());
+    assert_eq!(deployment(&live, "Acme Site")["configuration"]["version"], "1");
+
+    // A plan reads the configuration's versions for the configuration,
+    // and the deployment that follows it takes the latest from there.
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(count(&live, VERSIONS), 1, "{:?}", by_route());
+
+    // So does an export, for every configuration of the org.
+    let configurations =
+        live.block_on(live.org.get(CONFIGS)).body["entities"].as_array().unwrap().len();
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["export", "--out", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(count(&live, VERSIONS), u64::try_from(configurations).unwrap(), "{:?}", by_route());
+
+    // The deployment changed alone, its configuration unchanged: the
+    // version the run read is the one.
+    ctx.write("set/web.yaml", &MANIFESTS.replace("[www.acme.example, ", "[shop.acme.example, "));
+    live.reset_stats();
+    let (code, text) =
+        gcctl(&ctx, &["apply", "--auto-approve", "--select", "WebMessagingDeployment/site", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(count(&live, PUT_DEPLOYMENT), 1, "{:?}", by_route());
+    assert_eq!(count(&live, VERSIONS), 1, "the read's only: {:?}", by_route());
+    let site = deployment(&live, "Acme Site");
+    assert_eq!(site["configuration"]["version"], "1");
+    assert_eq!(site["allowedDomains"][0], "shop.acme.example", "{site}");
+
+    // A new deployment of a configuration the set does not declare: listed
+    // once, at apply time.
+    ctx.write(
+        "other/site.yaml",
+        "apiVersion: gcctl/v1\nkind: WebMessagingDeployment\nmetadata:\n  name: other\nspec:\n  \
+         name: Acme Other\n  configuration: Acme Web\n  flow: Acme Web Inbound\n  \
+         allowAllDomains: true\n",
+    );
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "other"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(count(&live, VERSIONS), 1, "{:?}", by_route());
+    assert_eq!(deployment(&live, "Acme Other")["configuration"]["version"], "1");
 }
 
 #[test]
