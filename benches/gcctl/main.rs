@@ -316,9 +316,11 @@ async fn run_against_org(
         measured(gcctl, setup).await.context("the mixed org's apply failed")?;
     }
     let before = stats(&sandbox).await?;
+    let sandbox_cpu_before = sandbox.cpu_s();
     let run =
         Run { args: command_args, envs: envs.clone(), cwd: dir.into(), output: dir.join("run") };
     let usage = measured(gcctl, run).await?;
+    let sandbox_cpu = sandbox.cpu_s().zip(sandbox_cpu_before).map(|(after, before)| after - before);
     let after = stats(&sandbox).await?;
     match scenario.command {
         Command::Apply => {
@@ -356,7 +358,9 @@ async fn run_against_org(
         Command::Plan | Command::Validate | Command::Version => {}
     }
     drop(sandbox);
-    Ok(Sample::online(usage, &before, &after))
+    let mut sample = Sample::online(usage, &before, &after);
+    sample.sandbox_cpu_s = sandbox_cpu;
+    Ok(sample)
 }
 
 /// Run and measure on a blocking thread, so that the sandbox keeps serving.

@@ -98,6 +98,22 @@ impl Sandbox {
     pub fn client_secret(&self) -> &str {
         &self.client_secret
     }
+
+    /// The CPU time (user + system) the sandbox process has used so far, from
+    /// `/proc/<pid>/stat` (Linux only; `None` elsewhere). Its difference over
+    /// a run is the CPU the server's side took from the machine's cores.
+    pub fn cpu_s(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the parenthesised command name: state is field 3, so
+        // utime (14) and stime (15) are the 12th and 13th after it.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        // USER_HZ: 100 on every Linux the harness runs on (sysconf is not
+        // in the harness's nix features).
+        Some(ticks / 100.0)
+    }
 }
 
 impl Drop for Sandbox {

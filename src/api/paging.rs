@@ -276,7 +276,10 @@ fn dedupe_by_id(items: impl Iterator<Item = Value>) -> Vec<Value> {
     let mut keep = vec![true; items.len()];
     {
         // Borrowed ids: no string is copied.
-        let mut seen = HashSet::with_capacity(items.len());
+        let mut seen = crate::FastSet::with_capacity_and_hasher(
+            items.len(),
+            foldhash::fast::RandomState::default(),
+        );
         for (i, item) in items.iter().enumerate() {
             if let Some(id) = item.get("id").and_then(Value::as_str) {
                 keep[i] = seen.insert(id);

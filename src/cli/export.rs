@@ -94,14 +94,23 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
             .diagnostic(&format!("{} {warning}", printer.paint_stderr("warning:", Role::Warning)));
     }
     let files = export::files(&export);
-    let problems = if files.is_empty() { Vec::new() } else { export::check(&files) };
-    match &args.out {
-        Some(dir) => export::write_dir(dir, &files, args.force).map_err(|e| match e.hint() {
-            Some(hint) => hinted(e.to_string(), hint),
-            None => anyhow::Error::new(e),
-        })?,
-        None => printer.data(&export::stream(&export))?,
-    }
+    // The check (the output loaded as `gcctl validate` would) runs beside
+    // the write: the output is written whatever the check finds, and the
+    // problems are reported after it.
+    let (problems, written) = std::thread::scope(|scope| {
+        let check =
+            scope.spawn(|| if files.is_empty() { Vec::new() } else { export::check(&files) });
+        let written = match &args.out {
+            Some(dir) => export::write_dir(dir, &files, args.force).map_err(|e| match e.hint() {
+                Some(hint) => hinted(e.to_string(), hint),
+                None => anyhow::Error::new(e),
+            }),
+            None => printer.data(&export::stream(&export)).map_err(anyhow::Error::from),
+        };
+        let problems = check.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (problems, written)
+    });
+    written?;
     let mut counts: Vec<String> = Vec::new();
     for &kind in Kind::all() {
         let n = export.documents.iter().filter(|d| d.kind == kind).count();

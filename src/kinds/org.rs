@@ -16,6 +16,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::FastMap;
+
 use serde_json::{Map, Value};
 
 use crate::kinds::{Kind, RefTarget};
@@ -205,9 +207,9 @@ pub struct Lookups {
     /// Every referenceable org object: target → id → name. Nested, so
     /// that a lookup by `&str` allocates nothing (50,000 queues name their
     /// division 50,000 times).
-    names: HashMap<RefTarget, HashMap<String, String>>,
+    names: HashMap<RefTarget, FastMap<String, String>>,
     /// target → name → ids (more than one: ambiguous).
-    ids: HashMap<RefTarget, HashMap<String, Vec<String>>>,
+    ids: HashMap<RefTarget, FastMap<String, Vec<String>>>,
     /// The org's Home division id.
     pub home_division: Option<String>,
     /// Open messaging recipient id → integration id.

@@ -1,7 +1,9 @@
 //! Checks of the set as a whole: unique names, references, org defaults and
 //! dependency cycles. Per-document checks live with each kind.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::{FastMap, FastSet};
 use std::path::Path;
 
 use petgraph::algo::tarjan_scc;
@@ -21,8 +23,8 @@ use crate::manifest::yaml::Node;
 #[derive(Debug)]
 pub struct SetIndex<'a> {
     objects: &'a [Object],
-    by_handle: HashMap<(Kind, &'a str), usize>,
-    by_org_name: HashMap<(Kind, &'a str), usize>,
+    by_handle: FastMap<(Kind, &'a str), usize>,
+    by_org_name: FastMap<(Kind, &'a str), usize>,
     /// For a target that is not a kind (a flow of a type...), the positions
     /// of the objects that answer to it, in slice order, found on first use:
     /// every queue naming its division must not scan the whole set.
@@ -31,8 +33,14 @@ pub struct SetIndex<'a> {
 
 impl<'a> SetIndex<'a> {
     pub fn new(objects: &'a [Object]) -> Self {
-        let mut by_handle = HashMap::with_capacity(objects.len());
-        let mut by_org_name = HashMap::with_capacity(objects.len());
+        let mut by_handle = FastMap::with_capacity_and_hasher(
+            objects.len(),
+            foldhash::fast::RandomState::default(),
+        );
+        let mut by_org_name = FastMap::with_capacity_and_hasher(
+            objects.len(),
+            foldhash::fast::RandomState::default(),
+        );
         for (i, object) in objects.iter().enumerate() {
             by_handle.entry((object.kind, object.name.as_str())).or_insert(i);
             if let Some(org_name) = object.org_name() {
@@ -114,7 +122,7 @@ pub fn ordering_references(object: &Object) -> Vec<crate::kinds::Reference> {
 /// a reference to a broken document is not reported a second time.
 pub fn check_set(
     objects: &[Object],
-    declared: &HashSet<(Kind, String)>,
+    declared: &FastSet<(Kind, String)>,
     diags: &mut Vec<Diagnostic>,
 ) {
     let index = SetIndex::new(objects);
@@ -127,7 +135,7 @@ pub fn check_set(
 /// `metadata.name` must be unique per kind. Checked on the parsed documents,
 /// before typing, so a duplicate is reported even when a document has other errors.
 pub fn check_unique_handles(docs: &[(Kind, &Path, &Node)], diags: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<(Kind, &str), (&Path, &Node)> = HashMap::new();
+    let mut seen: FastMap<(Kind, &str), (&Path, &Node)> = FastMap::default();
     for (kind, file, node) in docs {
         let Some(name_node) = node.get("metadata").and_then(|m| m.get("name")) else { continue };
         let Some(name) = name_node.as_str() else { continue };
@@ -145,7 +153,7 @@ pub fn check_unique_handles(docs: &[(Kind, &Path, &Node)], diags: &mut Vec<Diagn
 }
 
 fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
-    let mut org_names: HashMap<(Kind, &str), &Object> = HashMap::new();
+    let mut org_names: FastMap<(Kind, &str), &Object> = FastMap::default();
     for object in objects {
         if let Some(org_name) = object.org_name() {
             if let Some(first) = org_names.insert((object.kind, org_name), object) {
@@ -161,7 +169,7 @@ fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
 fn check_references(
     objects: &[Object],
     index: &SetIndex<'_>,
-    declared: &HashSet<(Kind, String)>,
+    declared: &FastSet<(Kind, String)>,
     diags: &mut Vec<Diagnostic>,
 ) {
     for object in objects {

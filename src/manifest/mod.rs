@@ -229,7 +229,7 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
         &raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(),
         &mut diags,
     );
-    let declared: std::collections::HashSet<(Kind, String)> = raw
+    let declared: crate::FastSet<(Kind, String)> = raw
         .iter()
         .filter_map(|d| Some((d.kind, d.node.get("metadata")?.get("name")?.as_str()?.to_string())))
         .collect();

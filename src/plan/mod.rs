@@ -17,7 +17,7 @@ pub mod problem;
 pub mod read;
 pub mod saved;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -294,14 +294,14 @@ pub struct LiveOrg {
 /// that name, in the order of the live list (messages list their ids).
 #[derive(Debug)]
 pub struct LiveNames<'a> {
-    by_kind: BTreeMap<Kind, HashMap<&'a str, Vec<&'a Value>>>,
+    by_kind: BTreeMap<Kind, crate::FastMap<&'a str, Vec<&'a Value>>>,
 }
 
 impl<'a> LiveNames<'a> {
     pub fn new(live: &'a LiveOrg) -> Self {
         let mut by_kind = BTreeMap::new();
         for (kind, objects) in &live.objects {
-            let mut by_name: HashMap<&'a str, Vec<&'a Value>> = HashMap::new();
+            let mut by_name: crate::FastMap<&'a str, Vec<&'a Value>> = crate::FastMap::default();
             for object in objects {
                 if let Some(name) = object.get("name").and_then(Value::as_str) {
                     by_name.entry(name).or_default().push(object);

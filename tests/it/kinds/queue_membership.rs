@@ -558,7 +558,10 @@ fn a_new_queue_gets_its_members_and_codes_without_reads_before_the_adds() {
     assert_eq!(by_route.get(CODE_READS), Some(&1), "{by_route:?}");
 
     // `exact` must know every direct member: the listing is read to its end.
-    ctx.write("set/queue.yaml", &FRESH.replace("  members:\n", "  membership: exact\n  members:\n"));
+    ctx.write(
+        "set/queue.yaml",
+        &FRESH.replace("  members:\n", "  membership: exact\n  members:\n"),
+    );
     live.reset_stats();
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
     assert_eq!(code, 0, "{text}");
