@@ -316,13 +316,11 @@ fn mixed_lists(mixed: Mixed, objects: impl Fn(u64) -> u64) -> Vec<ListRead> {
 /// 4. the deployments (they need the flow's id and the published version);
 /// 5. each deployment read until it leaves `Pending` (one read).
 ///
-/// What gcctl did beyond this when measured (per-route counts in the
-/// JSON, `docs/src/benchmarks.md`): it read a new queue's members (direct
-/// and through groups) and codes before adding, read the members until an
-/// empty page (the listing has no total), read each published flow back
-/// (`GET /flows/{id}`; no longer), and listed each configuration's versions
-/// twice (no longer: the deployment takes the version from the publish's
-/// answer, as the bound does).
+/// gcctl sends exactly this plus one list (apply's third list of the
+/// queues before creating). Until 2026-12-02 it also read a new queue's
+/// members and codes before adding, read the members until an empty page,
+/// read each published flow back and listed each configuration's versions
+/// twice (`docs/src/benchmarks.md`).
 pub fn apply_mixed(mixed: Mixed) -> Scenario {
     let (q, f, w) = (mixed.queues_with_members(), mixed.flows, mixed.web);
     Scenario {
