@@ -275,6 +275,11 @@ pub struct Store {
     /// (every write drops it): paging through 10,000 queues sorts them once,
     /// not once per page.
     name_order: RefCell<HashMap<Kind, Arc<[usize]>>>,
+    /// A kind's ids by ASCII-lowercased name, built on the first look-up
+    /// by name and kept up to date by every write after it: a create checks
+    /// that its name is free, and scanning the whole kind under the store's
+    /// lock made a thousand creates quadratic.
+    by_name: RefCell<HashMap<Kind, HashMap<String, Vec<String>>>>,
 }
 
 impl Store {
@@ -287,6 +292,7 @@ impl Store {
             pending: Vec::new(),
             persister: None,
             name_order: RefCell::new(HashMap::new()),
+            by_name: RefCell::new(HashMap::new()),
         }
     }
 
@@ -393,6 +399,40 @@ impl Store {
         Arc::clone(order)
     }
 
+    /// The objects of a kind whose name equals `name` ignoring ASCII case,
+    /// including those inside the consistency window (as [`Store::all`]).
+    pub fn named(&self, kind: Kind, name: &str) -> Vec<&Value> {
+        let mut cache = self.by_name.borrow_mut();
+        let index = cache.entry(kind).or_insert_with(|| {
+            let mut index: HashMap<String, Vec<String>> = HashMap::new();
+            for (id, value) in self.org.collection(kind).iter() {
+                index.entry(lowercase_name(value)).or_default().push(id.clone());
+            }
+            index
+        });
+        let ids = index.get(&name.to_ascii_lowercase()).cloned().unwrap_or_default();
+        drop(cache);
+        ids.iter().filter_map(|id| self.get(kind, id)).collect()
+    }
+
+    /// Keep the name index of `kind` (when built) in step with a write of
+    /// object `id`: `old` leaves it, `new` joins it.
+    fn index_names(&mut self, kind: Kind, id: &str, old: Option<&Value>, new: Option<&Value>) {
+        let Some(index) = self.by_name.get_mut().get_mut(&kind) else { return };
+        if let Some(old) = old {
+            let key = lowercase_name(old);
+            if let Some(ids) = index.get_mut(&key) {
+                ids.retain(|other| other != id);
+                if ids.is_empty() {
+                    index.remove(&key);
+                }
+            }
+        }
+        if let Some(new) = new {
+            index.entry(lowercase_name(new)).or_default().push(id.to_string());
+        }
+    }
+
     /// Every object of a kind, including those inside the consistency window
     /// (for uniqueness and reference checks, which the server does on its side).
     pub fn all(&self, kind: Kind) -> impl Iterator<Item = &Value> {
@@ -418,7 +458,8 @@ impl Store {
     /// Set an entry (create or replace).
     pub fn put(&mut self, kind: Kind, id: &str, value: Value) {
         self.name_order.get_mut().remove(&kind);
-        self.org.collection_mut(kind).insert(id.to_string(), value.clone());
+        let old = self.org.collection_mut(kind).insert(id.to_string(), value.clone());
+        self.index_names(kind, id, old.as_ref(), Some(&value));
         self.pending.push(JournalEntry { kind, id: id.to_string(), value });
     }
 
@@ -426,6 +467,7 @@ impl Store {
     pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Value> {
         self.name_order.get_mut().remove(&kind);
         let old = self.org.collection_mut(kind).remove(id)?;
+        self.index_names(kind, id, Some(&old), None);
         self.created.remove(&(kind, id.to_string()));
         self.pending.push(JournalEntry { kind, id: id.to_string(), value: Value::Null });
         Some(old)
@@ -480,6 +522,12 @@ impl Store {
         self.persister = None;
         result
     }
+}
+
+/// The name as [`Store::named`] matches it (ASCII case folded, as the
+/// uniqueness checks compare names).
+fn lowercase_name(v: &Value) -> String {
+    v.get("name").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase()
 }
 
 /// Listing order: the name, lowercased (ties broken by id).
@@ -555,4 +603,35 @@ pub fn write_atomic(path: &Path, org: &Org) -> Result<(), SandboxError> {
     // The state holds the sandbox admin client's secret: mode 0600.
     crate::private::write_atomic(path, &tmp, &bytes)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The name index follows every write made after it was built: creates,
+    /// renames and removes, names compared ignoring ASCII case.
+    #[test]
+    fn names_are_found_after_creates_renames_and_removes() {
+        let mut store = Store::new(Org::new(), Duration::ZERO);
+        store.insert(Kind::Queues, "q1", json!({"id": "q1", "name": "Support"}));
+        let ids = |store: &Store, name: &str| -> Vec<String> {
+            store
+                .named(Kind::Queues, name)
+                .iter()
+                .map(|v| v["id"].as_str().unwrap().into())
+                .collect()
+        };
+        assert_eq!(ids(&store, "SUPPORT"), ["q1"], "built on first use");
+        store.insert(Kind::Queues, "q2", json!({"id": "q2", "name": "support"}));
+        assert_eq!(ids(&store, "Support"), ["q1", "q2"]);
+        store.put(Kind::Queues, "q1", json!({"id": "q1", "name": "Sales"}));
+        assert_eq!(ids(&store, "support"), ["q2"], "a rename leaves the old name");
+        assert_eq!(ids(&store, "sales"), ["q1"]);
+        store.remove(Kind::Queues, "q2");
+        assert!(ids(&store, "support").is_empty());
+        assert!(store.named(Kind::Flows, "Support").is_empty(), "other kinds apart");
+    }
 }

@@ -387,10 +387,8 @@ fn check_name<R: Resource>(store: &Store, name: &str, own: Option<&str>) -> ApiR
     }
     // A soft-deleted object's name is free again (UNVERIFIED for skills and
     // languages: the reference does not say).
-    let taken = store.all(R::SPEC.kind).any(|v| {
-        name_of(v).eq_ignore_ascii_case(name)
-            && v.get("id").and_then(Value::as_str) != own
-            && !(R::SPEC.soft_delete && is_deleted(v))
+    let taken = store.named(R::SPEC.kind, name).into_iter().any(|v| {
+        v.get("id").and_then(Value::as_str) != own && !(R::SPEC.soft_delete && is_deleted(v))
     });
     if taken {
         return Err(ApiError::conflict(format!(
