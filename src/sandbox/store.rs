@@ -405,7 +405,7 @@ impl Store {
         let mut cache = self.by_name.borrow_mut();
         let index = cache.entry(kind).or_insert_with(|| {
             let mut index: HashMap<String, Vec<String>> = HashMap::new();
-            for (id, value) in self.org.collection(kind).iter() {
+            for (id, value) in self.org.collection(kind) {
                 index.entry(lowercase_name(value)).or_default().push(id.clone());
             }
             index
