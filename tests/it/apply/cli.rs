@@ -267,7 +267,9 @@ async fn progress_shows_on_a_terminal_only() {
 /// On a terminal, a slow read reports how far it got every two seconds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_read_shows_progress_on_a_terminal() {
-    let config = gcctl::sandbox::SandboxConfig { latency_ms: 1_500, ..Default::default() };
+    // Every read of a plan goes out at once: one round trip must pass the
+    // two seconds after which progress is told.
+    let config = gcctl::sandbox::SandboxConfig { latency_ms: 2_500, ..Default::default() };
     let org = ApplyOrg::start(config).await;
     org.ctx.write(
         "set/q.yaml",
