@@ -303,12 +303,21 @@ pub const SUBJECT_GRANT: &str =
 /// What the endpoint `method path_template` requires, when known: the
 /// generated table, then `EXTRA`.
 pub fn required(method: &str, path_template: &str) -> Option<&'static Requirement> {
-    EMBEDDED_DATA
-        .1
-        .iter()
-        .chain(EXTRA.iter())
-        .find(|r| r.method == method && r.path == path_template)
+    REQUIRED.get(&(method, path_template)).copied()
 }
+
+/// [`required`]'s table, by method and path template: a plan asks it for
+/// every call of every change (the first entry of a method and path wins).
+static REQUIRED: LazyLock<crate::FastMap<(&'static str, &'static str), &'static Requirement>> =
+    LazyLock::new(|| {
+        let mut table = crate::FastMap::default();
+        for requirement in EMBEDDED_DATA.1.iter().chain(EXTRA.iter()) {
+            table
+                .entry((requirement.method.as_str(), requirement.path.as_str()))
+                .or_insert(requirement);
+        }
+        table
+    });
 
 /// The permission entities (`domain:entity`) whose permissions a real org
 /// checks in the division of the object a request touches, not in any

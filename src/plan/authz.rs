@@ -35,6 +35,8 @@
 //! sent again by a read-merge PUT, and whether a real org re-checks those is
 //! UNVERIFIED (the sandbox does not).
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -42,6 +44,7 @@ use serde_json::Value;
 use super::caller::{ALL_DIVISIONS, Caller, SubjectKind};
 use super::problem::{ApplyFirst, Problem};
 use super::{Action, Change, FieldChange, LiveOrg};
+use crate::FastMap;
 use crate::kinds::org::DefaultDivision;
 use crate::kinds::{Kind, RefTarget};
 use crate::manifest::check::SetIndex;
@@ -223,6 +226,7 @@ fn missing_permissions(
     if caller.permissions.is_none() {
         return Vec::new();
     }
+    let held = Held::new(caller);
     let mut problems = Vec::new();
     for change in changes {
         let object =
@@ -244,14 +248,14 @@ fn missing_permissions(
         let mut needing: Vec<String> = Vec::new();
         for (method, path) in calls {
             let requirement = match (path, entity) {
-                (crate::permissions::DIVISION_MOVE, Some(entity)) => Requirement {
+                (crate::permissions::DIVISION_MOVE, Some(entity)) => Cow::Owned(Requirement {
                     method: method.into(),
                     path: path.into(),
                     mode: Mode::Any,
                     permissions: vec![crate::permissions::move_permission(entity)],
-                },
+                }),
                 _ => match crate::permissions::required(method, path) {
-                    Some(requirement) => requirement.clone(),
+                    Some(requirement) => Cow::Borrowed(requirement),
                     None => continue,
                 },
             };
@@ -259,9 +263,9 @@ fn missing_permissions(
                 let scoped = entity
                     .is_some_and(|e| p.strip_prefix(e).is_some_and(|rest| rest.starts_with(':')));
                 if scoped && !places.is_empty() {
-                    places.iter().all(|place| caller.has_permission_in(p, &place.id) == Some(true))
+                    places.iter().all(|place| held.within(p, &place.id))
                 } else {
-                    caller.has_permission(p) == Some(true)
+                    held.anywhere(p)
                 }
             };
             if requirement.satisfied_by(holds) {
@@ -271,16 +275,11 @@ fn missing_permissions(
                 .permissions
                 .iter()
                 .filter(|p| !holds(p))
-                .map(|p| {
-                    match places
-                        .iter()
-                        .find(|place| caller.has_permission_in(p, &place.id) != Some(true))
-                    {
-                        Some(place) if caller.has_permission(p) == Some(true) => {
-                            format!("{p} in {}", place.name)
-                        }
-                        _ => p.clone(),
+                .map(|p| match places.iter().find(|place| !held.within(p, &place.id)) {
+                    Some(place) if held.anywhere(p) => {
+                        format!("{p} in {}", place.name)
                     }
+                    _ => p.clone(),
                 })
                 .collect();
             let joiner = if requirement.mode == Mode::Any { " or " } else { " and " };
@@ -304,6 +303,43 @@ fn missing_permissions(
         problems.push(problem.with_hint(hint));
     }
     problems
+}
+
+/// What the caller holds, each answer remembered: the changes of a plan
+/// ask about the same few permissions (a thousand queue creates, one
+/// permission in one division), and each answer scans every permission
+/// of the caller's roles.
+struct Held<'a> {
+    caller: &'a Caller,
+    anywhere: RefCell<FastMap<String, bool>>,
+    within: RefCell<FastMap<(String, String), bool>>,
+}
+
+impl<'a> Held<'a> {
+    fn new(caller: &'a Caller) -> Self {
+        Held { caller, anywhere: RefCell::default(), within: RefCell::default() }
+    }
+
+    /// [`Caller::has_permission`], known to be true.
+    fn anywhere(&self, permission: &str) -> bool {
+        if let Some(known) = self.anywhere.borrow().get(permission) {
+            return *known;
+        }
+        let holds = self.caller.has_permission(permission) == Some(true);
+        self.anywhere.borrow_mut().insert(permission.to_string(), holds);
+        holds
+    }
+
+    /// [`Caller::has_permission_in`], known to be true.
+    fn within(&self, permission: &str, division_id: &str) -> bool {
+        let key = (permission.to_string(), division_id.to_string());
+        if let Some(known) = self.within.borrow().get(&key) {
+            return *known;
+        }
+        let holds = self.caller.has_permission_in(permission, division_id) == Some(true);
+        self.within.borrow_mut().insert(key, holds);
+        holds
+    }
 }
 
 /// A division a change touches, for division-aware permissions.
