@@ -15,7 +15,7 @@
 //! `$XDG_STATE_HOME/gcctl/locks`, else `~/.local/state/gcctl/locks`, else
 //! the system's temporary directory (one file per org, mode 0600, named by a
 //! digest of the org key, with the org's create journal beside it in
-//! `<digest>.creates/`; a directory gcctl creates is 0700, an existing one
+//! `<digest>.journal`; a directory gcctl creates is 0700, an existing one
 //! keeps its permissions, with a warning when others can reach into it). The lock covers the runs of one user on one
 //! machine; runners on different machines need the CI system's own
 //! serialization (GitHub Actions `concurrency`, GitLab `resource_group`; see
@@ -53,7 +53,7 @@ impl OrgLock {
 
     /// The org's create journal, beside the lock (see [`super::journal`]).
     pub fn journal(&self) -> super::journal::CreateJournal {
-        super::journal::CreateJournal::new(self.path.with_extension("creates"))
+        super::journal::CreateJournal::new(self.path.with_extension("journal"))
     }
 }
 

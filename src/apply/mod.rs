@@ -340,7 +340,7 @@ pub async fn execute(
 ) -> ApplySummary {
     let plan = effective(plan, settings);
     if let Some(journal) = &settings.journal {
-        journal.prune(settings.consistency_window * 2);
+        journal.open(settings.consistency_window * 2);
     }
     let ids = Mutex::new(RunIds::default());
     let manifests = SetIndex::new(&set.objects);
@@ -395,9 +395,19 @@ async fn check_duplicates(
 ) {
     let kinds: BTreeSet<LiveKind> =
         plan.changes.iter().filter(|c| c.action == Action::Create).map(|c| c.kind).collect();
-    for kind in kinds {
+    // Every kind's list at once, each expecting what the plan read plus what
+    // this run created: a list's pages all go out in one round trip.
+    let lists = futures::future::join_all(kinds.iter().map(|kind| {
+        let before = ctx.live.get(&kind.kind()).map_or(0, Vec::len);
+        let created =
+            plan.changes.iter().filter(|c| c.kind == *kind && c.action == Action::Create).count();
+        let expected = u64::try_from(before + created).unwrap_or(u64::MAX);
+        crate::plan::read::list_kind_expecting(ctx.client, *kind, expected)
+    }))
+    .await;
+    for (kind, listed) in kinds.into_iter().zip(lists) {
         let declared = plan.changes.iter().filter(|c| c.kind == kind && c.manifest_name.is_some());
-        let live = match crate::plan::read::list_kind(ctx.client, kind).await {
+        let live = match listed {
             Ok(live) => live,
             Err(err) => {
                 // The check could not run: say so, on the first declared change.
@@ -481,16 +491,16 @@ async fn forget_listed_creates(
     let listed: BTreeSet<&str> =
         live.iter().filter_map(|o| o.get("id").and_then(serde_json::Value::as_str)).collect();
     let target = crate::kinds::RefTarget::Kind(kind.kind());
-    for change in plan.changes.iter().filter(|c| c.kind == kind && c.action == Action::Create) {
-        let created = ctx
-            .ids
-            .lock()
-            .ok()
-            .and_then(|ids| ids.created(target, &change.org_name).map(str::to_string));
-        if created.is_some_and(|id| listed.contains(id.as_str())) {
-            journal.forget(kind.kind(), &change.org_name).await;
-        }
-    }
+    let settled: Vec<&str> = {
+        let Ok(ids) = ctx.ids.lock() else { return };
+        plan.changes
+            .iter()
+            .filter(|c| c.kind == kind && c.action == Action::Create)
+            .filter(|c| ids.created(target, &c.org_name).is_some_and(|id| listed.contains(id)))
+            .map(|c| c.org_name.as_str())
+            .collect()
+    };
+    journal.forget_all(kind.kind(), settled).await;
 }
 
 /// What every graph of a run shares.

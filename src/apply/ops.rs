@@ -799,7 +799,7 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
         journal.record(kind, name).await.map_err(|err| {
             op.fail(format!(
                 "cannot record the create in the journal {}: {err}",
-                journal.dir().display()
+                journal.path().display()
             ))
         })?;
     }

@@ -167,6 +167,21 @@ impl ApiPaths {
         }
     }
 
+    /// [`ApiPaths::list`] of a collection expected to hold about `objects`
+    /// (see [`crate::api::Client::list_expecting`]).
+    pub async fn list_expecting(
+        &self,
+        client: &crate::api::Client,
+        objects: u64,
+    ) -> Result<Vec<Value>, crate::api::ApiError> {
+        match self.page_size {
+            Some(size) if !self.cursor => {
+                client.list_expecting(self.collection, &[], size, objects).await
+            }
+            _ => self.list(client, &[]).await,
+        }
+    }
+
     /// The list takes a (fuzzy) `name` filter.
     #[must_use]
     pub const fn name_filter(mut self) -> Self {

@@ -489,6 +489,22 @@ pub async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, Re
     Ok(listed.into_iter().filter(|o| kind.org().is_live(o)).collect())
 }
 
+/// [`list_kind`] of a kind expected to have about `objects` live objects
+/// (after a run's creates): the pages they fill are read at once.
+pub async fn list_kind_expecting(
+    client: &Client,
+    kind: LiveKind,
+    objects: u64,
+) -> Result<Vec<Value>, ReadError> {
+    let listed = kind
+        .org()
+        .api()
+        .list_expecting(client, objects)
+        .await
+        .map_err(|source| ReadError { what: format!("{kind} objects"), source })?;
+    Ok(listed.into_iter().filter(|o| kind.org().is_live(o)).collect())
+}
+
 /// The org default object of a kind; `None` when the org has none (404).
 async fn read_default(client: &Client, kind: LiveKind) -> Result<Option<Value>, ReadError> {
     let Some(path) = kind.org().api().default.map(|d| d.path) else { return Ok(None) };

@@ -135,9 +135,38 @@ pub struct Stats {
     #[serde(rename = "status429")]
     pub status_429: u64,
     pub faults_injected: FaultCounts,
+    /// The most requests of each route (keyed as `by_route`) the sandbox
+    /// was serving at the same time, latency included: what a client sent
+    /// at once (pages of a list read together show as their number).
+    pub peak_in_flight: BTreeMap<String, u64>,
+    /// The requests of each route being served now.
+    #[serde(skip)]
+    in_flight: BTreeMap<String, u64>,
 }
 
 impl Stats {
+    /// Clear the counts; requests being served stay counted in flight.
+    pub fn reset(&mut self) {
+        let in_flight = std::mem::take(&mut self.in_flight);
+        *self = Stats { in_flight, ..Stats::default() };
+    }
+
+    /// A request of `route_key` starts being served.
+    pub fn enter(&mut self, route_key: &str) {
+        let now = self.in_flight.entry(route_key.to_string()).or_default();
+        *now += 1;
+        let now = *now;
+        let peak = self.peak_in_flight.entry(route_key.to_string()).or_default();
+        *peak = (*peak).max(now);
+    }
+
+    /// A request of `route_key` is answered (or abandoned).
+    pub fn leave(&mut self, route_key: &str) {
+        if let Some(now) = self.in_flight.get_mut(route_key) {
+            *now = now.saturating_sub(1);
+        }
+    }
+
     pub fn record(&mut self, route_key: String, status: u16) {
         self.total_requests += 1;
         *self.by_route.entry(route_key).or_default() += 1;

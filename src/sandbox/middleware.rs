@@ -40,6 +40,9 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
     let internal = path.starts_with("/_sandbox/");
     let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let correlation = new_id();
+    let key = format!("{method} {}", route.as_deref().unwrap_or("(no route)"));
+    // Counted in flight until answered, or until the client goes away.
+    let serving = (!internal).then(|| Serving::new(&state, &key));
     if !internal {
         sleep_latency(&state).await;
     }
@@ -62,8 +65,8 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
         response.headers_mut().insert(CORRELATION_HEADER, value);
     }
     let status = response.status().as_u16();
+    drop(serving);
     if !internal {
-        let key = format!("{method} {}", route.as_deref().unwrap_or("(no route)"));
         state.stats().record(key, status);
     }
     if state.config.log_requests {
@@ -78,6 +81,25 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
         );
     }
     response
+}
+
+/// A request being served, for the stats' `peakInFlight`.
+struct Serving<'a> {
+    state: &'a Shared,
+    key: &'a str,
+}
+
+impl<'a> Serving<'a> {
+    fn new(state: &'a Shared, key: &'a str) -> Self {
+        state.stats().enter(key);
+        Serving { state, key }
+    }
+}
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        self.state.stats().leave(self.key);
+    }
 }
 
 async fn sleep_latency(state: &Shared) {

@@ -300,7 +300,7 @@ async fn route_faults(State(state): State<Shared>, body: axum::body::Bytes) -> R
 }
 
 async fn reset(State(state): State<Shared>) -> Response {
-    *state.stats() = Stats::default();
+    state.stats().reset();
     axum::Json(json!({"reset": true})).into_response()
 }
 

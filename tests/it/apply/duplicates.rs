@@ -105,7 +105,7 @@ async fn a_create_a_dead_run_left_unfinished_is_adopted_not_duplicated() {
     let me = org.get("/api/v2/organizations/me").await.body;
     let lock =
         gcctl::apply::lock::lock_path(&org.ctx.path().join(".locks"), me["id"].as_str().unwrap());
-    let journal = gcctl::apply::journal::CreateJournal::new(lock.with_extension("creates"));
+    let journal = gcctl::apply::journal::CreateJournal::new(lock.with_extension("journal"));
     let kind = gcctl::kinds::Kind::parse("OAuthClient").unwrap();
     journal.begin(kind, "Ghost Client").unwrap();
     let made = org
@@ -195,4 +195,34 @@ async fn an_object_made_by_a_failed_run_and_not_listed_yet_is_not_made_again() {
     assert_eq!(live.len(), 1, "made once: {live:#?}");
     let id = live[0]["id"].as_str().unwrap();
     assert!(super::has_working_secret(&org, &org.ctx.path().join("s"), id).await);
+}
+
+/// The duplicate check after the creates expects what the plan read plus
+/// what the run created (1,100 + 3 queues: 3 pages of 500), so it asks for
+/// all three pages at once: one round trip where the plan's own read, which
+/// learns the page count from page 1, takes two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_after_the_creates_reads_its_pages_at_once() {
+    let config = SandboxConfig {
+        // Long enough that requests sent together are served together.
+        latency_ms: 300,
+        generate: gcctl::sandbox::Generate { queues: 1_100, ..Default::default() },
+        ..SandboxConfig::default()
+    };
+    let org = super::ApplyOrg::start(config).await;
+    let mut yaml = String::new();
+    for i in 1..=3 {
+        yaml.push_str(&format!(
+            "---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: new{i}}}\nspec: {{name: New {i}}}\n"
+        ));
+    }
+    org.ctx.write("set/queues.yaml", &yaml);
+    org.reset_stats().await;
+    let out = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    super::assert_exit(&out, 0);
+    let stats = org.org.stats().await;
+    let lists = "GET /api/v2/routing/queues";
+    // The plan's 3 pages, then the check's 3.
+    assert_eq!(stats["byRoute"][lists], 6, "{stats}");
+    assert_eq!(stats["peakInFlight"][lists], 3, "{stats}");
 }
