@@ -242,7 +242,7 @@ mod tests {
     fn debug_never_shows_secrets() {
         let base = Url::parse("http://127.0.0.1:1/").unwrap();
         let canary = SecretString::from("CANARY".to_owned());
-        let pool = |auth| super::super::pool::Pool::new(&auth, &base, 10, 300, 100).unwrap();
+        let pool = |auth| super::super::pool::Pool::new(&auth, &base, 10, 300, Some(100)).unwrap();
         let minted = pool(crate::api::Auth::ClientCredentials {
             client_id: "id".into(),
             client_secret: canary.clone(),

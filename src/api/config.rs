@@ -57,9 +57,10 @@ pub struct ClientConfig {
     /// Most access tokens minted at once with client credentials (the token pool); 1 turns
     /// pooling off. A ready access token is always one token.
     pub max_tokens: usize,
-    /// Most requests in flight at once per token of the pool. A client that cannot pool (one
-    /// token) keeps at most 20 in flight, as before pooling.
-    pub max_concurrency: usize,
+    /// Most requests in flight at once per token of the pool; `None`: as many as a token's
+    /// budget allows at once (see [`ClientConfig::DEFAULT_TOKEN_IN_FLIGHT`]). A client that
+    /// cannot pool (one token) keeps at most 20 in flight, as before pooling.
+    pub max_concurrency: Option<usize>,
     /// How long one call may keep retrying (429, 502/503/504, connection failures).
     pub retry_deadline: Duration,
     /// Timeout of one HTTP attempt.
@@ -140,9 +141,11 @@ impl fmt::Debug for WaitHook {
 impl ClientConfig {
     /// The default per-token limit of a client-credentials token.
     pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 300;
-    /// Default bound on requests in flight per token of a pool (about what one HTTP/2
-    /// connection multiplexes); a client that cannot pool keeps 20.
-    pub const DEFAULT_MAX_CONCURRENCY: usize = 100;
+    /// The least bound on requests in flight per token of a pool when none is set: a token
+    /// may have as many in flight as its budget allows at once (its burst: 295 at 300 a
+    /// minute), and at least this many (without a rate limit, this many); a client that
+    /// cannot pool keeps 20.
+    pub const DEFAULT_TOKEN_IN_FLIGHT: usize = 100;
     /// Default size of the token pool (as the Terraform provider's `token_pool_size`).
     pub const DEFAULT_MAX_TOKENS: usize = 10;
     /// Default retry deadline per call.
@@ -157,7 +160,7 @@ impl ClientConfig {
             auth,
             rate_limit_per_minute: Self::DEFAULT_RATE_LIMIT_PER_MINUTE,
             max_tokens: Self::DEFAULT_MAX_TOKENS,
-            max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
+            max_concurrency: None,
             retry_deadline: Self::DEFAULT_RETRY_DEADLINE,
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             user_agent: default_user_agent(),
@@ -255,7 +258,7 @@ mod tests {
         let Auth::ClientCredentials { client_id, client_secret } = &c.auth else { panic!() };
         assert_eq!((client_id.as_str(), client_secret.expose_secret()), ("id-1", "s3cret"));
         assert_eq!(c.rate_limit_per_minute, 300);
-        assert_eq!((c.max_tokens, c.max_concurrency), (10, 100));
+        assert_eq!((c.max_tokens, c.max_concurrency), (10, None));
         assert_eq!(c.user_agent, format!("gcctl/{}", env!("CARGO_PKG_VERSION")));
     }
 

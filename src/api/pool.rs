@@ -42,6 +42,27 @@ pub(super) const GROW_AFTER: Duration = Duration::from_secs(2);
 /// Requests in flight on a client that cannot pool (one token, as before pooling).
 pub(super) const LONE_TOKEN_IN_FLIGHT: usize = 20;
 
+/// Requests in flight per token by default: as many as a new token's budget allows at once
+/// (its bucket, 295 at 300 a minute), so that one wave of requests spends it (a thousand
+/// creates go out in two waves: a bucketful while more tokens are minted, then the rest),
+/// and at least [`ClientConfig::DEFAULT_TOKEN_IN_FLIGHT`]. The budgets, not this bound, keep a
+/// run within the limits. Whether a real org minds a burst of this many requests at once
+/// from one client is UNVERIFIED (no concurrency limit is documented; over HTTP/2 a server's
+/// stream limit per connection queues the rest in the client, and a 429 pauses the token).
+///
+/// [`ClientConfig::DEFAULT_TOKEN_IN_FLIGHT`]: super::config::ClientConfig::DEFAULT_TOKEN_IN_FLIGHT
+fn burst_in_flight(per_minute: u32) -> usize {
+    let floor = super::config::ClientConfig::DEFAULT_TOKEN_IN_FLIGHT;
+    let bucket = Bucket::new(per_minute, Instant::now());
+    if bucket.unlimited() {
+        return floor;
+    }
+    // The capacity is a whole number of requests below `per_minute`.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let burst = bucket.capacity as usize;
+    burst.max(floor)
+}
+
 /// A token to put in one request: which slot it came from and its generation.
 pub(super) struct Lease<'a> {
     pool: &'a Pool,
@@ -230,7 +251,7 @@ impl Pool {
         login_base: &Url,
         max_tokens: usize,
         per_minute: u32,
-        max_concurrency: usize,
+        max_concurrency: Option<usize>,
     ) -> Result<Pool, ApiError> {
         let source = match auth {
             Auth::AccessToken(token) => {
@@ -246,10 +267,12 @@ impl Pool {
             Source::Minted(_) => max_tokens.max(1),
         };
         // A client that cannot pool keeps the in-flight bound it always had.
-        let per_token_in_flight = if max_tokens > 1 {
-            max_concurrency.max(1)
-        } else {
-            max_concurrency.clamp(1, LONE_TOKEN_IN_FLIGHT)
+        let per_token_in_flight = match max_concurrency {
+            _ if max_tokens <= 1 => {
+                max_concurrency.unwrap_or(LONE_TOKEN_IN_FLIGHT).clamp(1, LONE_TOKEN_IN_FLIGHT)
+            }
+            Some(set) => set.max(1),
+            None => burst_in_flight(per_minute),
         };
         let mut state = State::default();
         if let Source::Static(token) = &source {
@@ -649,5 +672,29 @@ mod tests {
         assert!(b.take(now + Duration::from_millis(200)));
         assert!(Bucket::new(0, now).unlimited());
         assert!(Bucket::new(0, now).take(now));
+    }
+
+    #[test]
+    fn a_token_has_its_burst_in_flight_unless_told_otherwise() {
+        let base = Url::parse("http://127.0.0.1:1/").unwrap();
+        let minted = Auth::ClientCredentials {
+            client_id: "id".into(),
+            client_secret: SecretString::from("s".to_owned()),
+        };
+        let in_flight = |tokens, per_minute, set| {
+            Pool::new(&minted, &base, tokens, per_minute, set).unwrap().max_in_flight()
+        };
+        // A bucketful each: 295 at 300 a minute, 118 at 120.
+        assert_eq!(in_flight(10, 300, None), 2_950);
+        assert_eq!(in_flight(10, 120, None), 1_180);
+        // At least 100: a low budget, or none.
+        assert_eq!(in_flight(10, 60, None), 1_000);
+        assert_eq!(in_flight(10, 0, None), 1_000);
+        // Set: as set.
+        assert_eq!(in_flight(10, 300, Some(7)), 70);
+        // One token, as before pooling.
+        assert_eq!(in_flight(1, 300, None), 20);
+        assert_eq!(in_flight(1, 300, Some(500)), 20);
+        assert_eq!(in_flight(1, 300, Some(5)), 5);
     }
 }

@@ -54,8 +54,8 @@ pub struct ApplyArgs {
     pub prune: bool,
 
     /// How many changes may run at once (default: as many as the API client
-    /// keeps requests in flight: 20 on one token, 100 per token of the pool
-    /// at its largest).
+    /// keeps requests in flight: 20 on one token, a token's burst (295 at 300
+    /// a minute) per token of the pool at its largest).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub parallelism: Option<u16>,
 

@@ -399,7 +399,7 @@ async fn canary_secrets_never_appear_in_errors_or_debug_output() {
 async fn concurrency_is_bounded() {
     let server = serve(|_, _| delayed(json(200, &json!({})), 150)).await;
     let mut config = server.config(access_token("t"));
-    config.max_concurrency = 2;
+    config.max_concurrency = Some(2);
     let client = Client::new(config).unwrap();
     let results = futures::future::join_all((0..6).map(|_| client.get(THINGS, &[]))).await;
     assert!(results.iter().all(Result::is_ok));
