@@ -130,7 +130,7 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
     }
     let template = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let allowed = {
-        let store = state.store();
+        let store = state.store_read();
         let method = request.method().as_str();
         let (template, path) = (template.as_deref().unwrap_or_default(), request.uri().path());
         authz::authorize(&store, &caller.subject, method, template, path)

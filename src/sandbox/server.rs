@@ -6,7 +6,7 @@
 //! their journal append happen under the same lock, so writes are serialized.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -32,7 +32,9 @@ pub struct AppState {
     pub config: SandboxConfig,
     /// Id of the OAuth client the sandbox was started with.
     pub admin_id: String,
-    store: Mutex<Store>,
+    /// Read by many requests at once (a list's pages render side by side, as
+    /// a real server's would), written by one.
+    store: RwLock<Store>,
     tokens: Mutex<Tokens>,
     limiter: Option<Mutex<RateLimiter>>,
     /// The org-wide limit (one bucket for every token), when set.
@@ -55,8 +57,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl AppState {
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        lock(&self.store)
+    /// The store, to write (or to read and write in one step).
+    pub fn store(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The store, to read only: readers share it.
+    pub fn store_read(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether this write to `user`'s routing skills or languages meets a
@@ -192,7 +200,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         token_limiter: config.token_rate_limit_per_minute.map(|n| Mutex::new(RateLimiter::new(n))),
         faults: Mutex::new(Faults::new(config.fault_rate, config.fault_seed)),
         admin_id: admins.client_id.clone(),
-        store: Mutex::new(store),
+        store: RwLock::new(store),
         tokens: Mutex::new(Tokens::default()),
         stats: Mutex::new(Stats::default()),
         conflicts: Mutex::new(std::collections::HashMap::new()),

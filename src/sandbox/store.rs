@@ -17,11 +17,10 @@
 //! - Creation instants are kept in memory only: they drive the consistency
 //!   window and async `createStatus`; an org loaded from disk is settled.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -274,12 +273,12 @@ pub struct Store {
     /// collection, computed on the first listing after a change of that kind
     /// (every write drops it): paging through 10,000 queues sorts them once,
     /// not once per page.
-    name_order: RefCell<HashMap<Kind, Arc<[usize]>>>,
+    name_order: Mutex<HashMap<Kind, Arc<[usize]>>>,
     /// A kind's ids by ASCII-lowercased name, built on the first look-up
     /// by name and kept up to date by every write after it: a create checks
     /// that its name is free, and scanning the whole kind under the store's
     /// lock made a thousand creates quadratic.
-    by_name: RefCell<HashMap<Kind, HashMap<String, Vec<String>>>>,
+    by_name: Mutex<HashMap<Kind, HashMap<String, Vec<String>>>>,
 }
 
 impl Store {
@@ -291,8 +290,8 @@ impl Store {
             consistency_delay,
             pending: Vec::new(),
             persister: None,
-            name_order: RefCell::new(HashMap::new()),
-            by_name: RefCell::new(HashMap::new()),
+            name_order: Mutex::new(HashMap::new()),
+            by_name: Mutex::new(HashMap::new()),
         }
     }
 
@@ -383,7 +382,7 @@ impl Store {
 
     /// Positions (in id order) of a kind's objects, sorted by name.
     fn name_order(&self, kind: Kind) -> Arc<[usize]> {
-        let mut cache = self.name_order.borrow_mut();
+        let mut cache = self.name_order.lock().unwrap_or_else(PoisonError::into_inner);
         let order = cache.entry(kind).or_insert_with(|| {
             let mut keyed: Vec<(String, usize)> = self
                 .org
@@ -402,7 +401,7 @@ impl Store {
     /// The objects of a kind whose name equals `name` ignoring ASCII case,
     /// including those inside the consistency window (as [`Store::all`]).
     pub fn named(&self, kind: Kind, name: &str) -> Vec<&Value> {
-        let mut cache = self.by_name.borrow_mut();
+        let mut cache = self.by_name.lock().unwrap_or_else(PoisonError::into_inner);
         let index = cache.entry(kind).or_insert_with(|| {
             let mut index: HashMap<String, Vec<String>> = HashMap::new();
             for (id, value) in self.org.collection(kind) {
@@ -418,7 +417,11 @@ impl Store {
     /// Keep the name index of `kind` (when built) in step with a write of
     /// object `id`: `old` leaves it, `new` joins it.
     fn index_names(&mut self, kind: Kind, id: &str, old: Option<&Value>, new: Option<&Value>) {
-        let Some(index) = self.by_name.get_mut().get_mut(&kind) else { return };
+        let Some(index) =
+            self.by_name.get_mut().unwrap_or_else(PoisonError::into_inner).get_mut(&kind)
+        else {
+            return;
+        };
         if let Some(old) = old {
             let key = lowercase_name(old);
             if let Some(ids) = index.get_mut(&key) {
@@ -457,7 +460,7 @@ impl Store {
 
     /// Set an entry (create or replace).
     pub fn put(&mut self, kind: Kind, id: &str, value: Value) {
-        self.name_order.get_mut().remove(&kind);
+        self.name_order.get_mut().unwrap_or_else(PoisonError::into_inner).remove(&kind);
         let old = self.org.collection_mut(kind).insert(id.to_string(), value.clone());
         self.index_names(kind, id, old.as_ref(), Some(&value));
         self.pending.push(JournalEntry { kind, id: id.to_string(), value });
@@ -465,7 +468,7 @@ impl Store {
 
     /// Remove an entry, returning it.
     pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Value> {
-        self.name_order.get_mut().remove(&kind);
+        self.name_order.get_mut().unwrap_or_else(PoisonError::into_inner).remove(&kind);
         let old = self.org.collection_mut(kind).remove(id)?;
         self.index_names(kind, id, Some(&old), None);
         self.created.remove(&(kind, id.to_string()));

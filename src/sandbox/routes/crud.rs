@@ -55,7 +55,7 @@ async fn list<R: Resource>(
 ) -> ApiResult<Json<Value>> {
     let spec = R::SPEC;
     flags::<R>(&params, Op::List)?;
-    let store = state.store();
+    let store = state.store_read();
     // Only the divisions the caller may view (`authz::visible`).
     let requirement = authz::requirement("GET", spec.path);
     let seen = authz::visible(&store, &caller.subject, requirement, spec.division);
@@ -240,7 +240,7 @@ async fn read<R: Resource>(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     flags::<R>(&params, Op::Read)?;
-    let store = state.store();
+    let store = state.store_read();
     let object = visible::<R>(&store, &id)?;
     Ok(Json(render::<R>(&store, &state, object, &params, false)))
 }
