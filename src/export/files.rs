@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Export, yaml};
 use crate::kinds::Kind;
-use crate::manifest::{self, Diagnostic, LoadOptions};
+use crate::manifest::{self, Diagnostic, LoadOptions, ManifestSet};
 
 /// One file of an export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,28 +215,27 @@ fn swap(out: &Path, temp: &Path, old: &Path, exists: bool) -> Result<(), WriteEr
     fs_err::remove_dir_all(old).map_err(io(old))
 }
 
-/// Load the export as `gcctl validate` would and return its problems, with
-/// file names relative to the export.
-pub fn check(files: &[ExportFile]) -> Vec<Diagnostic> {
+/// Load the export as `gcctl validate` would: the loaded set, or its
+/// problems, with file names relative to the export.
+pub fn check(files: &[ExportFile]) -> Result<ManifestSet, Vec<Diagnostic>> {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let dir = std::env::temp_dir().join(format!("gcctl-export-{}-{stamp}", std::process::id()));
     if let Err(e) = write_files(&dir, files) {
         let _ = fs_err::remove_dir_all(&dir);
-        return vec![Diagnostic::new(&dir, manifest::yaml::Loc::default(), e.to_string())];
+        return Err(vec![Diagnostic::new(&dir, manifest::yaml::Loc::default(), e.to_string())]);
     }
-    let diagnostics = match manifest::load(std::slice::from_ref(&dir), &LoadOptions::default()) {
-        Ok(_) => Vec::new(),
-        Err(err) => err
-            .diagnostics
-            .into_iter()
-            .map(|mut d| {
-                d.file = d.file.strip_prefix(&dir).map(Path::to_path_buf).unwrap_or(d.file);
-                d
-            })
-            .collect(),
-    };
+    let loaded =
+        manifest::load(std::slice::from_ref(&dir), &LoadOptions::default()).map_err(|err| {
+            err.diagnostics
+                .into_iter()
+                .map(|mut d| {
+                    d.file = d.file.strip_prefix(&dir).map(Path::to_path_buf).unwrap_or(d.file);
+                    d
+                })
+                .collect()
+        });
     let _ = fs_err::remove_dir_all(&dir);
-    diagnostics
+    loaded
 }
