@@ -148,7 +148,8 @@ pub async fn token(State(state): State<Shared>, request: Request) -> Response {
         );
     };
     let lifetime = {
-        let store = state.store();
+        // Read only: a mint does not wait behind the creates being written.
+        let store = state.store_read();
         match client_lifetime(&store, &state.admin_id, &client_id, &secret) {
             Some(Accepted::Admin) => state.config.token_lifetime,
             Some(Accepted::Client(lifetime)) => lifetime,
