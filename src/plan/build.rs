@@ -527,6 +527,16 @@ fn unknown_user(
 /// built-ins are never candidates.
 fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Change> {
     let mut out = Vec::new();
+    // Declared objects by kind and org name, all of them: kinds whose
+    // natural key goes beyond the name (a flow's type) may declare a name
+    // twice, and scanning the set per live object made large prunes quadratic.
+    let mut declared_as: crate::FastMap<(crate::kinds::Kind, &str), Vec<&Object>> =
+        crate::FastMap::default();
+    for object in &set.objects {
+        if let Some(name) = object.org_name() {
+            declared_as.entry((object.kind, name)).or_default().push(object);
+        }
+    }
     for kind in LiveKind::all() {
         if !set.project.prune.iter().any(|s| kind == s.kind) {
             continue;
@@ -534,11 +544,11 @@ fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Ch
         for object in live.objects.get(&kind.kind()).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
             let declared = manifests.declares(kind.kind(), name)
-                && set.objects.iter().any(|o| {
-                    o.kind == kind.kind()
-                        && o.org_name() == Some(name)
-                        && kind.org().matches(o.spec.as_ref(), object)
-                });
+                && declared_as
+                    .get(&(kind.kind(), name))
+                    .into_iter()
+                    .flatten()
+                    .any(|o| kind.org().matches(o.spec.as_ref(), object));
             // `protect: true` guards the object's name in every environment.
             let protected = set.protected.contains(&(kind.kind(), name.to_string()));
             if declared
