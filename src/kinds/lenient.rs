@@ -24,9 +24,18 @@ use super::org::{drop_nulls, whole_numbers};
 
 /// The live object `live` as the spec type `T` sees it.
 pub fn project<T: DeserializeOwned + Serialize>(live: &Value) -> Value {
+    project_skipping::<T>(live, &[])
+}
+
+/// [`project`], leaving out the top-level fields `skip`: those a kind
+/// translates itself (a queue's `division`, an object the spec names by a
+/// string), which would otherwise be read as misfits and copied, object by
+/// object, only to be replaced. Only optional fields may be skipped.
+pub fn project_skipping<T: DeserializeOwned + Serialize>(live: &Value, skip: &[&str]) -> Value {
     let odd = RefCell::new(Vec::new());
     let root_fields = RefCell::new(None);
-    let reader = Lenient { value: live, path: String::new(), odd: &odd, root: Some(&root_fields) };
+    let reader =
+        Lenient { value: live, path: String::new(), odd: &odd, root: Some(&root_fields), skip };
     let mut out = match T::deserialize(reader).map(|typed| serde_json::to_value(typed)) {
         Ok(Ok(value)) => {
             let mut value = value;
@@ -35,20 +44,20 @@ pub fn project<T: DeserializeOwned + Serialize>(live: &Value) -> Value {
             }
             value
         }
-        _ => top_level(live, root_fields.into_inner().unwrap_or_default()),
+        _ => top_level(live, root_fields.into_inner().unwrap_or_default(), skip),
     };
     drop_nulls(&mut out);
     whole_numbers(&mut out);
     out
 }
 
-/// The declared top-level fields of `live`, as they are.
-fn top_level(live: &Value, fields: &[&str]) -> Value {
+/// The declared top-level fields of `live` but `skip`, as they are.
+fn top_level(live: &Value, fields: &[&str], skip: &[&str]) -> Value {
     let map: Map<String, Value> = live
         .as_object()
         .into_iter()
         .flatten()
-        .filter(|(k, _)| fields.contains(&k.as_str()))
+        .filter(|(k, _)| fields.contains(&k.as_str()) && !skip.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     Value::Object(map)
@@ -95,6 +104,8 @@ struct Lenient<'a> {
     odd: &'a RefCell<Vec<(String, Value)>>,
     /// Where the root struct's field names go (for the fallback).
     root: Option<&'a RefCell<Option<&'static [&'static str]>>>,
+    /// Fields left out (the root's, see [`project_skipping`]; none below).
+    skip: &'a [&'a str],
 }
 
 impl<'a> Lenient<'a> {
@@ -108,7 +119,7 @@ impl<'a> Lenient<'a> {
         } else {
             path.push_str(token);
         }
-        Lenient { value, path, odd: self.odd, root: None }
+        Lenient { value, path, odd: self.odd, root: None, skip: &[] }
     }
 
     /// Remember that the value at this path did not fit its field.
@@ -120,7 +131,11 @@ impl<'a> Lenient<'a> {
         let items: Vec<(&'a str, Lenient<'a>)> = match self.value {
             Value::Object(map) => map
                 .iter()
-                .filter(|(k, v)| !v.is_null() && fields.is_none_or(|f| f.contains(&k.as_str())))
+                .filter(|(k, v)| {
+                    !v.is_null()
+                        && fields.is_none_or(|f| f.contains(&k.as_str()))
+                        && !self.skip.contains(&k.as_str())
+                })
                 .map(|(k, v)| (k.as_str(), self.child(v, k)))
                 .collect(),
             _ => Vec::new(),
@@ -412,6 +427,15 @@ mod tests {
             project::<Labels>(&live),
             json!({"labels": {"a/b": "NEWER", "c~d": "A", "e": "ODD"}})
         );
+    }
+
+    #[test]
+    fn skipped_top_level_fields_are_left_out_and_never_misfits() {
+        let live = json!({"name": "Q", "mode": {"id": "x"}, "items": [{"threshold": 1.5}]});
+        let projected = project_skipping::<Spec>(&live, &["mode"]);
+        assert_eq!(projected, json!({"name": "Q", "items": [{"threshold": 1.5}]}));
+        // Without the skip, the object that does not fit comes back verbatim.
+        assert_eq!(project::<Spec>(&live)["mode"], json!({"id": "x"}));
     }
 
     #[test]

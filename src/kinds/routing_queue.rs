@@ -549,7 +549,16 @@ impl super::org::OrgKind for Org {
         lookups: &super::org::Lookups,
     ) -> serde_json::Value {
         use super::org::ref_name;
-        let mut spec = super::org::project::<RoutingQueueSpec>(live);
+        // The fields translated below are not projected: a live division or
+        // flow is an object where the spec has a name.
+        let translated = [
+            "division",
+            FLOW_FIELDS[0].0,
+            FLOW_FIELDS[1].0,
+            FLOW_FIELDS[2].0,
+            "outboundMessagingAddresses",
+        ];
+        let mut spec = super::org::project_skipping::<RoutingQueueSpec>(live, &translated);
         let Some(map) = spec.as_object_mut() else { return spec };
         map.remove("division");
         if let Some(name) = ref_name(live, "division", lookups, RefTarget::Division) {
