@@ -316,8 +316,9 @@ fn mixed_lists(mixed: Mixed, objects: impl Fn(u64) -> u64) -> Vec<ListRead> {
 /// 4. the deployments (they need the flow's id and the published version);
 /// 5. each deployment read until it leaves `Pending` (one read).
 ///
-/// gcctl sends exactly this plus one list (apply's third list of the
-/// queues before creating). Until 2026-12-02 it also read a new queue's
+/// gcctl sends exactly this plus one list page: the bound counts one fresh
+/// list of the (nearly empty) queues before the creates, and gcctl's
+/// duplicate check lists them after the creates, when they fill two pages. Until 2026-12-02 it also read a new queue's
 /// members and codes before adding, read the members until an empty page,
 /// read each published flow back and listed each configuration's versions
 /// twice (`docs/src/benchmarks.md`).

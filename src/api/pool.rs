@@ -267,12 +267,10 @@ impl Pool {
             Source::Minted(_) => max_tokens.max(1),
         };
         // A client that cannot pool keeps the in-flight bound it always had.
-        let per_token_in_flight = match max_concurrency {
-            _ if max_tokens <= 1 => {
-                max_concurrency.unwrap_or(LONE_TOKEN_IN_FLIGHT).clamp(1, LONE_TOKEN_IN_FLIGHT)
-            }
-            Some(set) => set.max(1),
-            None => burst_in_flight(per_minute),
+        let per_token_in_flight = if max_tokens <= 1 {
+            max_concurrency.unwrap_or(LONE_TOKEN_IN_FLIGHT).clamp(1, LONE_TOKEN_IN_FLIGHT)
+        } else {
+            max_concurrency.map_or_else(|| burst_in_flight(per_minute), |set| set.max(1))
         };
         let mut state = State::default();
         if let Source::Static(token) = &source {

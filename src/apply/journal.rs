@@ -99,12 +99,15 @@ impl CreateJournal {
     /// directory), drop the records that ended or are older than `age`
     /// (a list shows whatever they made by then), and rewrite the file
     /// when that changes anything. Best effort: a journal that cannot be
-    /// read is taken as empty (and said so by the first record that cannot
-    /// be written).
+    /// read is taken as empty and left as it is (the first record that
+    /// cannot be written says so).
     pub fn open(&self, age: Duration) {
         let now = unix_ms(SystemTime::now());
         let cutoff = now.saturating_sub(u64::try_from(age.as_millis()).unwrap_or(u64::MAX));
-        let text = fs_err::read(self.path()).unwrap_or_default();
+        let (text, readable) = match fs_err::read(self.path()) {
+            Ok(text) => (text, true),
+            Err(err) => (Vec::new(), err.kind() == std::io::ErrorKind::NotFound),
+        };
         let (mut records, clean) = replay(&text);
         let legacy = self.read_legacy();
         let migrated = !legacy.is_empty();
@@ -113,17 +116,23 @@ impl CreateJournal {
         }
         let before = records.len();
         records.retain(|_, at| *at >= cutoff);
-        if !clean || migrated || records.len() != before {
+        let mut rewritten = false;
+        if readable && (!clean || migrated || records.len() != before) {
             let tmp = self.path().with_extension("journal.tmp");
             let mut lines = Vec::new();
             for ((kind, name), at) in &records {
                 lines.extend_from_slice(begin_line(*kind, name, *at).as_bytes());
             }
-            if crate::private::write_atomic(self.path(), &tmp, &lines).is_ok() && migrated {
+            rewritten = crate::private::write_atomic(self.path(), &tmp, &lines).is_ok();
+            if rewritten && migrated {
                 let _ = fs_err::remove_dir_all(self.legacy_dir());
             }
         }
-        self.state().open = Some(records);
+        let mut state = self.state();
+        // A torn last line that could not be rewritten away must not swallow
+        // the next record: it starts on a line of its own.
+        state.torn = !rewritten && text.last().is_some_and(|b| *b != b'\n');
+        state.open = Some(records);
     }
 
     /// The entries of an earlier version's journal directory
@@ -442,6 +451,22 @@ mod tests {
         journal.begin(queue(), "Next").unwrap();
         assert!(CreateJournal::new(&path).unfinished(queue(), "Next"));
         assert!(CreateJournal::new(&path).unfinished(queue(), "Fresh"));
+    }
+
+    #[test]
+    fn a_torn_line_that_cannot_be_rewritten_does_not_swallow_the_next_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("org.journal");
+        let now = unix_ms(SystemTime::now());
+        std::fs::write(&path, format!("+ {now} RoutingQueue Fresh\n+ {now} Routi")).unwrap();
+        // The rewrite's temporary file cannot be made: the torn line stays.
+        std::fs::create_dir(path.with_extension("journal.tmp")).unwrap();
+        let journal = CreateJournal::new(&path);
+        journal.open(Duration::from_secs(60));
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(journal.record(queue(), "Next")).unwrap();
+        let again = CreateJournal::new(&path);
+        assert!(again.unfinished(queue(), "Fresh") && again.unfinished(queue(), "Next"));
     }
 
     #[test]

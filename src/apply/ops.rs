@@ -798,7 +798,7 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
     if let Some(journal) = journal {
         journal.record(kind, name).await.map_err(|err| {
             op.fail(format!(
-                "cannot record the create in the journal {}: {err}",
+                "cannot record the create in the journal {}: {err}; nothing was sent for this object: make the file and its directory (GCCTL_LOCK_DIR) writable, then apply again",
                 journal.path().display()
             ))
         })?;

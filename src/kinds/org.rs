@@ -16,10 +16,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::FastMap;
-
 use serde_json::{Map, Value};
 
+use crate::FastMap;
 use crate::kinds::{Kind, RefTarget};
 use crate::permissions::Catalog;
 

@@ -2,8 +2,6 @@
 //! dependency cycles. Per-document checks live with each kind.
 
 use std::collections::{BTreeMap, HashMap};
-
-use crate::{FastMap, FastSet};
 use std::path::Path;
 
 use petgraph::algo::tarjan_scc;
@@ -13,6 +11,7 @@ use crate::kinds::{Kind, RefTarget};
 use crate::manifest::Object;
 use crate::manifest::diag::{Diagnostic, locate};
 use crate::manifest::yaml::Node;
+use crate::{FastMap, FastSet};
 
 /// The objects of a set by handle (`metadata.name`) and by org-side name,
 /// so that references resolve without scanning the set.

@@ -48,7 +48,7 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
         }
     }
     follow(&mut changes, &manifests, live);
-    changes.extend(prunes(set, &manifests, live));
+    changes.extend(prunes(set, live));
     if problems.is_empty() {
         // What the caller may do is checked on a plan that is otherwise sound.
         problems.extend(super::authz::check(&mut changes, set, live));
@@ -525,7 +525,7 @@ fn unknown_user(
 
 /// Deletes for undeclared live objects inside a prune scope. Org defaults and
 /// built-ins are never candidates.
-fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Change> {
+fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
     let mut out = Vec::new();
     // Declared objects by kind and org name, all of them: kinds whose
     // natural key goes beyond the name (a flow's type) may declare a name
@@ -543,12 +543,11 @@ fn prunes(set: &ManifestSet, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Ch
         }
         for object in live.objects.get(&kind.kind()).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
-            let declared = manifests.declares(kind.kind(), name)
-                && declared_as
-                    .get(&(kind.kind(), name))
-                    .into_iter()
-                    .flatten()
-                    .any(|o| kind.org().matches(o.spec.as_ref(), object));
+            let declared = declared_as
+                .get(&(kind.kind(), name))
+                .into_iter()
+                .flatten()
+                .any(|o| kind.org().matches(o.spec.as_ref(), object));
             // `protect: true` guards the object's name in every environment.
             let protected = set.protected.contains(&(kind.kind(), name.to_string()));
             if declared

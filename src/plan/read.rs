@@ -481,16 +481,12 @@ where
 ///
 /// [`OrgKind::is_live`]: crate::kinds::org::OrgKind::is_live
 pub async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadError> {
-    let api = kind.org().api();
-    let listed = api
-        .list(client, &[])
-        .await
-        .map_err(|source| ReadError { what: format!("{kind} objects"), source })?;
-    Ok(listed.into_iter().filter(|o| kind.org().is_live(o)).collect())
+    list_kind_expecting(client, kind, 0).await
 }
 
 /// [`list_kind`] of a kind expected to have about `objects` live objects
-/// (after a run's creates): the pages they fill are read at once.
+/// (after a run's creates): the pages they fill are read at once (with 0,
+/// page 1 first, then the pages it announces).
 pub async fn list_kind_expecting(
     client: &Client,
     kind: LiveKind,

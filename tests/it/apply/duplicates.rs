@@ -226,3 +226,25 @@ async fn the_check_after_the_creates_reads_its_pages_at_once() {
     assert_eq!(stats["byRoute"][lists], 6, "{stats}");
     assert_eq!(stats["peakInFlight"][lists], 3, "{stats}");
 }
+
+/// A create that cannot be recorded in the journal is not sent: the run
+/// fails that change, naming the journal and what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_cannot_be_journaled_is_not_sent() {
+    let org = super::ApplyOrg::default().await;
+    org.ctx.write(
+        "set/queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Unjournaled}\n",
+    );
+    // The journal's place is taken by a directory: no record can be written.
+    let me = org.get("/api/v2/organizations/me").await.body;
+    let lock =
+        gcctl::apply::lock::lock_path(&org.ctx.path().join(".locks"), me["id"].as_str().unwrap());
+    std::fs::create_dir_all(lock.with_extension("journal")).unwrap();
+    let out = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    super::assert_exit(&out, 1);
+    let err = crate::common::stderr(&out);
+    assert!(err.contains("RoutingQueue/q: cannot record the create in the journal"), "{err}");
+    assert!(err.contains("nothing was sent for this object"), "{err}");
+    assert!(org.named(super::QUEUES, "Unjournaled").await.is_empty());
+}
