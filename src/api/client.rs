@@ -71,6 +71,24 @@ pub struct ClientStats {
     pub pool_tokens: u64,
 }
 
+/// Calls announced with [`Client::expect_calls`]; dropping it withdraws what has not begun.
+#[must_use = "the announcement is withdrawn when this guard drops"]
+pub struct ExpectedCalls {
+    client: Client,
+}
+
+impl Drop for ExpectedCalls {
+    fn drop(&mut self) {
+        self.client.inner.pool.expect(0);
+    }
+}
+
+impl fmt::Debug for ExpectedCalls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExpectedCalls").finish_non_exhaustive()
+    }
+}
+
 /// One API call to make.
 struct Call<'a> {
     method: Method,
@@ -171,6 +189,24 @@ impl Client {
         if let Err(e) = self.inner.pool.warm_up(&self.mint_context(deadline)).await {
             tracing::debug!(error = %e, "token warm-up failed");
         }
+    }
+
+    /// Announce that at least `calls` calls are about to be made (an apply's changes), so
+    /// that a pool that can grow mints the tokens they need now, in the background, while
+    /// the first calls go out on the tokens it has; growth follows the same rule as always
+    /// (the waiting work would take longer than a couple of seconds at the pool's budgets),
+    /// so a small run mints nothing. The announcement lasts until the returned guard drops
+    /// or every announced call has begun, and replaces any earlier one.
+    pub fn expect_calls(&self, calls: usize) -> ExpectedCalls {
+        self.inner.pool.expect(calls);
+        if self.inner.pool.can_grow() && tokio::runtime::Handle::try_current().is_ok() {
+            let client = self.clone();
+            tokio::spawn(async move {
+                let deadline = Instant::now() + client.inner.config.retry_deadline;
+                client.inner.pool.grow_for_waiting(&client.mint_context(deadline)).await;
+            });
+        }
+        ExpectedCalls { client: self.clone() }
     }
 
     /// Whether this client can use more than one token (OAuth client credentials and

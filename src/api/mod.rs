@@ -11,7 +11,8 @@
 //!   timing) and never logs or displays a secret, a token or an `Authorization` header;
 //! - one [`Client`] (and its clones) shares one token pool: tokens minted one at a time per
 //!   need, each with its own rate budget and `Retry-After` pause, more of them only when the
-//!   waiting work needs them (up to [`ClientConfig::max_tokens`]), and in-flight requests
+//!   waiting work needs them (up to [`ClientConfig::max_tokens`]; a caller may announce the
+//!   calls it is about to make, [`Client::expect_calls`]), and in-flight requests
 //!   bounded per token, so parallel callers cannot overrun the org's limits;
 //! - a call either succeeds or returns an [`ApiError`] naming the method, path, status, Genesys
 //!   code and message and correlation id; a POST that may have been applied although it failed
@@ -31,7 +32,7 @@ pub mod untrusted;
 #[cfg(test)]
 mod tests;
 
-pub use client::{Client, ClientStats};
+pub use client::{Client, ClientStats, ExpectedCalls};
 pub use config::{
     Auth, ClientConfig, ConfigError, ENV_ACCESS_TOKEN, ENV_CLIENT_ID, ENV_CLIENT_SECRET,
     ENV_REGION, Wait, WaitHook, WaitKind, default_user_agent,

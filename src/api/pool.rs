@@ -6,7 +6,10 @@
 //! by that budget; a run spread over k tokens by k budgets. The pool starts with one token and
 //! mints another only when the work waiting for a token would take more than [`GROW_AFTER`] at
 //! the budgets the pool has (its tokens' remaining buckets, then their refill rate), up to
-//! `max_tokens`. A plan or a small apply never mints a second token.
+//! `max_tokens`. The waiting work is the calls in progress without a token, plus the calls a
+//! caller said it is about to make ([`Pool::expect`]: an apply announces its changes, so the
+//! tokens it needs are minted while its first requests go out, not after they have). A plan
+//! or a small apply never mints a second token.
 //!
 //! Invariants:
 //! - every token has its own bucket, shaped like the server's (see [`Bucket`]), and its own
@@ -219,6 +222,8 @@ pub(super) struct Pool {
     pending: AtomicUsize,
     /// Calls holding a token (sent or about to be).
     leased: AtomicUsize,
+    /// Calls announced by [`Pool::expect`] and not begun yet: each call begun takes one.
+    expected: AtomicUsize,
     /// In-flight requests: `per_token_in_flight` per token.
     pub(super) permits: Semaphore,
 }
@@ -292,6 +297,7 @@ impl Pool {
             changed: Notify::new(),
             pending: AtomicUsize::new(0),
             leased: AtomicUsize::new(0),
+            expected: AtomicUsize::new(0),
             permits: Semaphore::new(per_token_in_flight),
         })
     }
@@ -323,7 +329,36 @@ impl Pool {
     /// Count a call in progress (the demand the pool grows for) until the guard drops.
     pub(super) fn pending_call(&self) -> PendingCall<'_> {
         self.pending.fetch_add(1, Ordering::Relaxed);
+        // An announced call has begun: it is counted as pending now.
+        let _ =
+            self.expected.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |e| e.checked_sub(1));
         PendingCall(self)
+    }
+
+    /// The caller is about to make `calls` calls (at least): count them as waiting work, in
+    /// place of any earlier announcement, until they begin or [`Pool::expect`] is called
+    /// again (0 withdraws it).
+    pub(super) fn expect(&self, calls: usize) {
+        self.expected.store(calls, Ordering::Relaxed);
+    }
+
+    /// Mint, all at once, the tokens the waiting work needs now (see [`Pool::should_grow`]).
+    /// Failures only stop growth, as in [`Pool::grow_if_needed`].
+    pub(super) async fn grow_for_waiting(&self, ctx: &MintContext<'_>) {
+        let mints = self.claim_growth();
+        futures::future::join_all((0..mints).map(|_| self.mint_slot(false, false, ctx))).await;
+    }
+
+    /// How many tokens the waiting work needs beyond those the pool has or is minting, each
+    /// counted as being minted (the caller mints them).
+    fn claim_growth(&self) -> usize {
+        let mut state = self.lock();
+        let mut mints = 0;
+        while !state.slots.is_empty() && self.should_grow(&mut state, Instant::now()) {
+            state.minting += 1;
+            mints += 1;
+        }
+        mints
     }
 
     /// A token with budget for one request, minting or refreshing one when needed, waiting
@@ -437,10 +472,9 @@ impl Pool {
         {
             return false;
         }
-        let waiting = self
-            .pending
-            .load(Ordering::Relaxed)
-            .saturating_sub(self.leased.load(Ordering::Relaxed));
+        let waiting = (self.pending.load(Ordering::Relaxed)
+            + self.expected.load(Ordering::Relaxed))
+        .saturating_sub(self.leased.load(Ordering::Relaxed));
         let fresh = Bucket::new(self.per_minute, now);
         #[allow(clippy::cast_precision_loss)] // token and request counts are small
         let (budget, rate) = {
@@ -670,6 +704,49 @@ mod tests {
         assert!(b.take(now + Duration::from_millis(200)));
         assert!(Bucket::new(0, now).unlimited());
         assert!(Bucket::new(0, now).take(now));
+    }
+
+    #[test]
+    fn announced_calls_grow_the_pool_before_they_wait() {
+        let base = Url::parse("http://127.0.0.1:1/").unwrap();
+        let minted = Auth::ClientCredentials {
+            client_id: "id".into(),
+            client_secret: SecretString::from("s".to_owned()),
+        };
+        let pool = Pool::new(&minted, &base, 10, 300, None).unwrap();
+        // No token yet: growth waits for the first one.
+        pool.expect(1_000);
+        assert_eq!(pool.claim_growth(), 0);
+        pool.lock().slots.push(Slot {
+            token: Some(SecretString::from("t".to_owned())),
+            generation: 1,
+            refresh_at: None,
+            refreshing: false,
+            bucket: Bucket::new(300, Instant::now()),
+            paused_until: None,
+        });
+        // A small apply fits one token's bucket (295) or nearly: nothing to mint.
+        for small in [0, 100, 300] {
+            pool.expect(small);
+            assert_eq!(pool.claim_growth(), 0, "{small} calls");
+        }
+        // 1,000 calls need three more buckets; those being minted count.
+        pool.expect(1_000);
+        assert_eq!(pool.claim_growth(), 3);
+        assert_eq!(pool.claim_growth(), 0);
+        pool.lock().minting = 0;
+        // Each call begun takes one from the announcement (it counts as pending instead).
+        let begun: Vec<_> = (0..600).map(|_| pool.pending_call()).collect();
+        assert_eq!(pool.expected.load(Ordering::Relaxed), 400);
+        assert_eq!(pool.claim_growth(), 3);
+        drop(begun);
+        pool.lock().minting = 0;
+        // Withdrawn: no waiting work left.
+        pool.expect(0);
+        assert_eq!(pool.claim_growth(), 0);
+        // Never beyond `max_tokens`.
+        pool.expect(100_000);
+        assert_eq!(pool.claim_growth(), 9);
     }
 
     #[test]

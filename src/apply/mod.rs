@@ -363,6 +363,10 @@ pub async fn execute(
     };
     let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =
         plan.changes.iter().partition(|c| c.action != Action::Delete);
+    // Every change makes at least one call: a pool that can grow mints the tokens they
+    // need while the first ones go out.
+    let _expected =
+        client.expect_calls(plan.changes.iter().filter(|c| c.action != Action::NoOp).count());
     let mut summary = ApplySummary::default();
     let run = Run { ctx: &ctx, parallelism: settings.parallelism, interrupt: &settings.interrupt };
     run_graph(&upserts, &run, events, &mut summary).await;
