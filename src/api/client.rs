@@ -3,7 +3,9 @@
 //! Order of one attempt: take a concurrency permit (the pool adds permits as it grows), get a
 //! token with budget from the pool (which waits out that token's `Retry-After` pause and its
 //! rate budget, and mints a token when needed), send. Retries and 401 refreshes go through
-//! the same steps, so every API request (but not the token call) is paced.
+//! the same steps, so every API request (but not the token call) is paced. The exchange itself
+//! (connect, send, read and decode the answer) runs as its own task, so that the many calls a
+//! caller makes at once use every core; dropping a call aborts its exchange.
 //!
 //! Invariants: the library never prints (request logs are `tracing::debug!` with method, path,
 //! status and timing only: no query values, no headers, no bodies); the bearer token is only
@@ -498,14 +500,25 @@ impl Client {
             request = request.json(body);
         }
         let method = call.method.as_str();
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => return Err(transport(method, call.path, e, idempotent)),
+        // The exchange runs as its own task, on any of the runtime's threads: a caller with
+        // many calls at once (an apply's creates, a list's pages) polls them all from one
+        // task, which would otherwise connect, send, read and decode one after another.
+        let exchange = Exchange(tokio::spawn(async move {
+            let response = request.send().await.map_err(super::untrusted::BodyError::Transport)?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = super::untrusted::read_body(response).await?;
+            let decoded = (200..300).contains(&status).then(|| decode_json(&body));
+            Ok::<_, super::untrusted::BodyError>((status, headers, body, decoded))
+        }));
+        let Some(exchanged) = exchange.await else {
+            let message = "the request was cancelled: gcctl is shutting down";
+            let mut error = ApiError::new(method, call.path, ApiErrorKind::Transport, message);
+            error.outcome_unknown = !idempotent;
+            return Err(Failure { error, class: Class::MaybeSent, unauthorized_generation: None });
         };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = match super::untrusted::read_body(response).await {
-            Ok(body) => body,
+        let (status, headers, body, decoded) = match exchanged {
+            Ok(exchanged) => exchanged,
             Err(super::untrusted::BodyError::Transport(e)) => {
                 return Err(transport(method, call.path, e, idempotent));
             }
@@ -526,8 +539,10 @@ impl Client {
             elapsed_ms = started.elapsed().as_millis(),
             "api request"
         );
-        if (200..300).contains(&status) {
-            return decode(method, call.path, &body).map_err(final_failure);
+        if let Some(decoded) = decoded {
+            return decoded.map_err(|e| {
+                final_failure(ApiError::new(method, call.path, ApiErrorKind::Decode, e))
+            });
         }
         let mut error =
             ApiError::from_response(method, call.path, status, correlation_header(&headers), &body);
@@ -771,13 +786,39 @@ fn describe(err: &dyn std::error::Error) -> String {
 }
 
 /// A success body as JSON; an empty body is `Null`.
-fn decode(method: &str, path: &str, body: &[u8]) -> Result<Value, ApiError> {
+fn decode_json(body: &[u8]) -> Result<Value, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(method, path, ApiErrorKind::Decode, format!("the response is not JSON: {e}"))
-    })
+    serde_json::from_slice(body).map_err(|e| format!("the response is not JSON: {e}"))
+}
+
+/// One request's exchange (send, read, decode) running as its own task; dropping it (a
+/// caller that gives up, an abandoned apply) aborts the task, as dropping the request's
+/// future would.
+struct Exchange<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Exchange<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for Exchange<T> {
+    /// `None`: the task was cancelled (the runtime is shutting down).
+    type Output = Option<T>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<T>> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(value) => Some(value),
+            // A panic in the exchange goes on in the caller, as if it had happened there.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -786,10 +827,9 @@ mod tests {
 
     #[test]
     fn empty_success_bodies_are_null() {
-        assert_eq!(decode("DELETE", "/p", b"").unwrap(), Value::Null);
-        assert_eq!(decode("GET", "/p", b" \n").unwrap(), Value::Null);
-        assert_eq!(decode("GET", "/p", br#"{"a":1}"#).unwrap()["a"], 1);
-        let e = decode("GET", "/p", b"<html>").unwrap_err();
-        assert_eq!(e.kind, ApiErrorKind::Decode);
+        assert_eq!(decode_json(b"").unwrap(), Value::Null);
+        assert_eq!(decode_json(b" \n").unwrap(), Value::Null);
+        assert_eq!(decode_json(br#"{"a":1}"#).unwrap()["a"], 1);
+        assert!(decode_json(b"<html>").unwrap_err().starts_with("the response is not JSON"));
     }
 }
