@@ -185,47 +185,16 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
     let lookups = &input.live.lookups;
     let candidates = select(input, options, &mut export.warnings);
     let handles = assign_handles(input, &candidates);
-    for candidate in &candidates {
-        let kind = candidate.kind.kind();
-        let handle = handles[&(kind, candidate.name.clone())].clone();
-        let org = candidate.kind.org();
-        let mut spec = live_spec(candidate.kind, candidate.live, lookups);
-        // Only the default says so: `false` would unset it when applied.
-        if spec.get("orgDefault") == Some(&Value::Bool(false)) {
-            spec.as_object_mut().map(|m| m.remove("orgDefault"));
-        }
-        let address = format!("{kind}/{handle}");
-        strip_unknown(&mut spec, "", &address, &mut export.warnings);
-        let mut cx = ExportCx {
-            live: candidate.live,
-            name: &candidate.name,
-            handle: &handle,
-            lookups,
-            address: address.clone(),
-            documents: Vec::new(),
-            secrets: Vec::new(),
-            attachments: Vec::new(),
-            warnings: &mut export.warnings,
-        };
-        if let Err(reason) = org.export(&mut spec, &mut cx) {
-            export
-                .warnings
-                .push(format!("{address} (\"{}\"): {reason}; it was left out", candidate.name));
-            continue;
-        }
-        let (documents, secrets) = (cx.documents, cx.secrets);
-        export.documents.extend(documents);
-        export.secrets.extend(secrets);
-        export.attachments.extend(cx.attachments);
-        to_handles(&mut spec, kind, &handles);
-        for pointer in org.set_pointers() {
-            if let Some(Value::Array(items)) = spec.pointer_mut(pointer) {
-                items.sort_by_cached_key(Value::to_string);
-                items.dedup();
-            }
-        }
-        drop_empty(&mut spec);
-        export.documents.push(document(kind, &handle, &spec));
+    // Each object is built on its own: on every core, in order (so that the
+    // warnings keep their order).
+    let built = crate::manifest::parallel::map(candidates.iter().collect(), |candidate| {
+        build_one(candidate, &handles, lookups)
+    });
+    for mut one in built {
+        export.warnings.append(&mut one.warnings);
+        export.documents.append(&mut one.documents);
+        export.secrets.append(&mut one.secrets);
+        export.attachments.append(&mut one.attachments);
     }
     export.documents.sort_by(|a, b| (a.kind, &a.handle).cmp(&(b.kind, &b.handle)));
     export.secrets.sort_by(|a, b| a.name.cmp(&b.name));
@@ -249,6 +218,64 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &BTreeMap<(Kind, String), S
             }
         }
     }
+}
+
+/// What one live object exports to: its manifest (unless it was left out) and
+/// those of its inline objects, its secrets and attachments, and the warnings.
+#[derive(Default)]
+struct Built {
+    documents: Vec<Document>,
+    secrets: Vec<SecretVariable>,
+    attachments: Vec<ExportFile>,
+    warnings: Vec<String>,
+}
+
+fn build_one(
+    candidate: &Candidate<'_>,
+    handles: &BTreeMap<(Kind, String), String>,
+    lookups: &Lookups,
+) -> Built {
+    let mut built = Built::default();
+    let kind = candidate.kind.kind();
+    let handle = handles[&(kind, candidate.name.clone())].clone();
+    let org = candidate.kind.org();
+    let mut spec = live_spec(candidate.kind, candidate.live, lookups);
+    // Only the default says so: `false` would unset it when applied.
+    if spec.get("orgDefault") == Some(&Value::Bool(false)) {
+        spec.as_object_mut().map(|m| m.remove("orgDefault"));
+    }
+    let address = format!("{kind}/{handle}");
+    strip_unknown(&mut spec, "", &address, &mut built.warnings);
+    let mut cx = ExportCx {
+        live: candidate.live,
+        name: &candidate.name,
+        handle: &handle,
+        lookups,
+        address: address.clone(),
+        documents: Vec::new(),
+        secrets: Vec::new(),
+        attachments: Vec::new(),
+        warnings: &mut built.warnings,
+    };
+    if let Err(reason) = org.export(&mut spec, &mut cx) {
+        built
+            .warnings
+            .push(format!("{address} (\"{}\"): {reason}; it was left out", candidate.name));
+        return built;
+    }
+    built.documents = cx.documents;
+    built.secrets = cx.secrets;
+    built.attachments = cx.attachments;
+    to_handles(&mut spec, kind, handles);
+    for pointer in org.set_pointers() {
+        if let Some(Value::Array(items)) = spec.pointer_mut(pointer) {
+            items.sort_by_cached_key(Value::to_string);
+            items.dedup();
+        }
+    }
+    drop_empty(&mut spec);
+    built.documents.push(document(kind, &handle, &spec));
+    built
 }
 
 fn document(kind: Kind, handle: &str, spec: &Value) -> Document {
