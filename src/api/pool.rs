@@ -706,14 +706,19 @@ mod tests {
         assert!(Bucket::new(0, now).take(now));
     }
 
-    #[test]
-    fn announced_calls_grow_the_pool_before_they_wait() {
+    /// A pool of client-credentials tokens (none minted yet) against a closed port.
+    fn minted_pool(max_tokens: usize, per_minute: u32, in_flight: Option<usize>) -> Pool {
         let base = Url::parse("http://127.0.0.1:1/").unwrap();
         let minted = Auth::ClientCredentials {
             client_id: "id".into(),
             client_secret: SecretString::from("s".to_owned()),
         };
-        let pool = Pool::new(&minted, &base, 10, 300, None).unwrap();
+        Pool::new(&minted, &base, max_tokens, per_minute, in_flight).unwrap()
+    }
+
+    #[test]
+    fn announced_calls_grow_the_pool_before_they_wait() {
+        let pool = minted_pool(10, 300, None);
         // No token yet: growth waits for the first one.
         pool.expect(1_000);
         assert_eq!(pool.claim_growth(), 0);
@@ -751,14 +756,8 @@ mod tests {
 
     #[test]
     fn a_token_has_its_burst_in_flight_unless_told_otherwise() {
-        let base = Url::parse("http://127.0.0.1:1/").unwrap();
-        let minted = Auth::ClientCredentials {
-            client_id: "id".into(),
-            client_secret: SecretString::from("s".to_owned()),
-        };
-        let in_flight = |tokens, per_minute, set| {
-            Pool::new(&minted, &base, tokens, per_minute, set).unwrap().max_in_flight()
-        };
+        let in_flight =
+            |tokens, per_minute, set| minted_pool(tokens, per_minute, set).max_in_flight();
         // A bucketful each: 295 at 300 a minute, 118 at 120.
         assert_eq!(in_flight(10, 300, None), 2_950);
         assert_eq!(in_flight(10, 120, None), 1_180);
