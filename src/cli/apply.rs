@@ -320,7 +320,8 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         watcher.abort();
         // The process ends soon: freeing the live org, the plan and the client's idle
         // connections one by one would cost a large apply tens of milliseconds for nothing.
-        std::mem::forget((live, plan, effective, connection));
+        // (An in-process `--sandbox` org is still dropped: it lets go of its state file.)
+        std::mem::forget((live, plan, effective, connection.client));
         finish(&summary, args.output, destroy, printer)
     });
     std::mem::forget(set);
