@@ -477,7 +477,7 @@ impl Client {
             Err(_) => {
                 // Every permit is taken: while waiting for one, grow the pool if the
                 // waiting work needs it (more tokens also bring more permits).
-                pool.grow_if_needed(&self.mint_context(deadline)).await;
+                pool.grow_for_waiting(&self.mint_context(deadline)).await;
                 pool.permits.acquire().await.ok()
             }
         };

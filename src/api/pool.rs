@@ -343,7 +343,10 @@ impl Pool {
     }
 
     /// Mint, all at once, the tokens the waiting work needs now (see [`Pool::should_grow`]).
-    /// Failures only stop growth, as in [`Pool::grow_if_needed`].
+    /// Called for calls announced by [`Pool::expect`], and by a request that found every
+    /// in-flight permit taken (it waits anyway), so that the pool grows as soon as the work
+    /// is there rather than when the first token's budget runs out. A failure to grow is not
+    /// the caller's failure (see `mint_slot`): it only stops growth.
     pub(super) async fn grow_for_waiting(&self, ctx: &MintContext<'_>) {
         let mints = self.claim_growth();
         futures::future::join_all((0..mints).map(|_| self.mint_slot(false, false, ctx))).await;
@@ -638,24 +641,6 @@ impl Pool {
         if had_budget && !state.growth_stopped && self.can_grow() {
             state.growth_stopped = true;
             tracing::debug!("a 429 although the token had budget: the pool stops growing");
-        }
-    }
-
-    /// Called by a request that found every in-flight permit taken (it waits anyway): mint
-    /// one more token now if the waiting work needs it, so that the pool grows as soon as
-    /// the work is there rather than when the first token's budget runs out.
-    pub(super) async fn grow_if_needed(&self, ctx: &MintContext<'_>) {
-        let grow = {
-            let mut state = self.lock();
-            let grow = !state.slots.is_empty() && self.should_grow(&mut state, Instant::now());
-            if grow {
-                state.minting += 1;
-            }
-            grow
-        };
-        if grow {
-            // A failure to grow is not this request's failure (see `mint_slot`).
-            let _ = self.mint_slot(false, false, ctx).await;
         }
     }
 
