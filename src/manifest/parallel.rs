@@ -1,41 +1,71 @@
-//! Loading large sets on every core: files are parsed, and documents typed,
-//! side by side in contiguous chunks, with results in input order (so that
-//! everything after stays deterministic).
+//! Large sets on every core: files are parsed, documents typed, declared
+//! objects compared and exported objects built side by side, in contiguous
+//! chunks, with results in input order (so that everything after stays
+//! deterministic).
 
 use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Below this many items one thread does the work: starting threads would
 /// cost more than it saves.
 const PARALLEL_FROM: usize = 64;
 
+/// Chunks per core. Items do not cost the same (an exported integration
+/// makes two manifests and a queue one, a kind's objects sit together), so
+/// a core that finishes its chunk takes the next one left rather than
+/// waiting while another core works through an expensive half alone.
+const CHUNKS_PER_CORE: usize = 8;
+
 /// `f` of every item, in order, spread over the machine's cores. A panic in
 /// `f` is resumed on the calling thread, as if `f` had run there.
 pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    map_on(cores, items, f)
+}
+
+fn map_on<T: Send, R: Send>(cores: usize, items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     if cores < 2 || items.len() < PARALLEL_FROM {
         return items.into_iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(cores);
-    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(cores);
+    let size = items.len().div_ceil(cores * CHUNKS_PER_CORE);
+    let mut chunks: Vec<Mutex<Option<Vec<T>>>> = Vec::new();
     let mut items = items.into_iter();
     loop {
-        let next: Vec<T> = items.by_ref().take(chunk).collect();
+        let next: Vec<T> = items.by_ref().take(size).collect();
         if next.is_empty() {
             break;
         }
-        chunks.push(next);
+        chunks.push(Mutex::new(Some(next)));
     }
-    let f = &f;
+    let results: Vec<Mutex<Option<Vec<R>>>> = chunks.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    // Each worker takes the next chunk nobody has taken, until none is left.
+    // The locks are held only to move a chunk in or out, never during `f`,
+    // so a panic in `f` poisons nothing.
+    let work = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = chunks.get(index) else { break };
+            let chunk = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            let out: Vec<R> = chunk.into_iter().flatten().map(&f).collect();
+            *results[index].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(out);
+        }
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
+        // The calling thread is one of the workers.
+        let helpers: Vec<_> = (1..cores.min(chunks.len())).map(|_| scope.spawn(work)).collect();
+        work();
+        for helper in helpers {
+            helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+    });
+    results
+        .into_iter()
+        .flat_map(|slot| {
+            slot.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).unwrap_or_default()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -45,8 +75,40 @@ mod tests {
     #[test]
     fn results_keep_the_input_order_at_every_size() {
         for n in [0, 1, PARALLEL_FROM - 1, PARALLEL_FROM, 1000, 1001] {
-            let out = map((0..n).collect(), |i: usize| i * 2);
-            assert_eq!(out, (0..n).map(|i| i * 2).collect::<Vec<_>>(), "n = {n}");
+            for cores in [1, 2, 3, 8] {
+                let out = map_on(cores, (0..n).collect(), |i: usize| i * 2);
+                assert_eq!(
+                    out,
+                    (0..n).map(|i| i * 2).collect::<Vec<_>>(),
+                    "n = {n}, {cores} cores"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn a_core_done_early_takes_chunks_from_the_slow_half() {
+        // The first half is slow: with two contiguous halves one thread
+        // would work through it alone. Each item records its thread.
+        let n = 256;
+        let threads = map_on(4, (0..n).collect(), |i: usize| {
+            if i < n / 2 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            std::thread::current().id()
+        });
+        let slow: std::collections::BTreeSet<_> =
+            threads[..n / 2].iter().map(|id| format!("{id:?}")).collect();
+        assert!(slow.len() > 1, "the slow half ran on one thread only");
+    }
+
+    #[test]
+    fn a_panic_in_f_reaches_the_caller_with_its_message() {
+        let caught = std::panic::catch_unwind(|| {
+            map_on(2, (0..1000).collect(), |i: usize| if i == 700 { panic!("item {i}") } else { i })
+        });
+        let payload = caught.expect_err("the panic is resumed");
+        let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert_eq!(message, "item 700");
     }
 }
