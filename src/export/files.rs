@@ -1,5 +1,6 @@
 //! Where an export goes: the file layout, the single stdout stream, the
-//! atomic directory write, and the self-check that the output validates.
+//! atomic directory write, and the self-check that the output validates
+//! (loaded from memory, before it is written).
 //!
 //! Layout of `--out DIR`: one file per kind (its `export_file`, such as
 //! `roles.yaml` or `queues.yaml`; only kinds with objects), each
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Export, yaml};
 use crate::kinds::Kind;
-use crate::manifest::{self, Diagnostic, LoadOptions, ManifestSet};
+use crate::manifest::{self, Diagnostic, ManifestSet, MemoryFiles};
 
 /// One file of an export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,14 +31,14 @@ pub const SECRETS_FILE: &str = "secrets.env.example";
 
 /// The files of `--out DIR`, in layout order.
 pub fn files(export: &Export) -> Vec<ExportFile> {
+    // Each document is written on its own: on every core, in order.
+    let emitted = crate::manifest::parallel::map(export.documents.iter().collect(), |d| {
+        (d.kind, yaml::emit(&d.manifest))
+    });
     let mut out = Vec::new();
     for (kind, name) in layout() {
-        let documents: Vec<String> = export
-            .documents
-            .iter()
-            .filter(|d| d.kind == kind)
-            .map(|d| yaml::emit(&d.manifest))
-            .collect();
+        let documents: Vec<&str> =
+            emitted.iter().filter(|(k, _)| *k == kind).map(|(_, text)| text.as_str()).collect();
         if documents.is_empty() {
             continue;
         }
@@ -215,27 +216,11 @@ fn swap(out: &Path, temp: &Path, old: &Path, exists: bool) -> Result<(), WriteEr
     fs_err::remove_dir_all(old).map_err(io(old))
 }
 
-/// Load the export as `gcctl validate` would: the loaded set, or its
-/// problems, with file names relative to the export.
+/// Load the export as `gcctl validate` would load it written to a
+/// directory, without writing it: the loaded set, or its problems, with
+/// file names relative to the export.
 pub fn check(files: &[ExportFile]) -> Result<ManifestSet, Vec<Diagnostic>> {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("gcctl-export-{}-{stamp}", std::process::id()));
-    if let Err(e) = write_files(&dir, files) {
-        let _ = fs_err::remove_dir_all(&dir);
-        return Err(vec![Diagnostic::new(&dir, manifest::yaml::Loc::default(), e.to_string())]);
-    }
-    let loaded =
-        manifest::load(std::slice::from_ref(&dir), &LoadOptions::default()).map_err(|err| {
-            err.diagnostics
-                .into_iter()
-                .map(|mut d| {
-                    d.file = d.file.strip_prefix(&dir).map(Path::to_path_buf).unwrap_or(d.file);
-                    d
-                })
-                .collect()
-        });
-    let _ = fs_err::remove_dir_all(&dir);
-    loaded
+    let memory: MemoryFiles =
+        files.iter().map(|f| (PathBuf::from(&f.name), f.content.clone())).collect();
+    manifest::load_memory(&memory).map_err(|err| err.diagnostics)
 }

@@ -148,7 +148,7 @@ pub fn read_manifest(file: &Path) -> Result<String, Box<Diagnostic>> {
     })
 }
 
-fn is_manifest(path: &Path) -> bool {
+pub(crate) fn is_manifest(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 

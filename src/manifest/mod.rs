@@ -83,7 +83,25 @@ pub struct FileContext<'a> {
     pub doc: &'a Node,
     /// The variables of the selected environment.
     pub vars: &'a BTreeMap<String, String>,
+    /// The files of a set loaded from memory ([`load_memory`]); `None`: the disk.
+    pub memory: Option<&'a MemoryFiles>,
 }
+
+impl FileContext<'_> {
+    /// Read a file the manifest names (paths as [`FileContext::manifest`]
+    /// gives them): from the set's files when it is loaded from memory,
+    /// else from the disk, with the checks of [`files::read_manifest`].
+    pub fn read(&self, path: &Path) -> Result<String, Box<Diagnostic>> {
+        let Some(memory) = self.memory else { return files::read_manifest(path) };
+        memory.get(path).cloned().ok_or_else(|| {
+            Box::new(Diagnostic::new(path, Loc::default(), "cannot read the file: no such file"))
+        })
+    }
+}
+
+/// Manifest files held in memory, by path, with their text: what an export
+/// checks before it writes them ([`load_memory`]).
+pub type MemoryFiles = BTreeMap<PathBuf, String>;
 
 /// A validated set of manifests.
 #[derive(Debug)]
@@ -208,15 +226,87 @@ fn protected_names(
 fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, LoadError> {
     let mut diags = Vec::new();
     let files = files::collect(paths, &mut diags);
-    let mut raw = Vec::new();
-    let mut skipped = Vec::new();
     let parsed = parallel::map(files.iter().collect(), |file: &PathBuf| {
         // Files named on the command line are manifests, or errors.
         let walked = !paths.contains(file);
         let (mut raw, mut diags) = (Vec::new(), Vec::new());
-        let parsed = parse_file(file, walked, &mut raw, &mut diags);
+        let parsed = match files::read_manifest(file) {
+            Ok(text) => parse_text(file, &text, walked, &mut raw, &mut diags),
+            Err(diag) => {
+                diags.push(*diag);
+                Parsed::Manifest
+            }
+        };
         (parsed, raw, diags)
     });
+    finish(files, parsed, diags, options, None)
+}
+
+/// Load a set from files held in memory, as [`load`] would load the same
+/// files written to a directory and passed as it (their paths relative to
+/// it; a path with a component starting with `.` is hidden, as a walk skips
+/// it): the `*.yaml` and `*.yml` files are the manifests (those whose first document is not one are
+/// skipped), and a file a manifest names (a flow's definition) is one of
+/// `files`. An export checks its output with it before writing it. The set
+/// has no `--env`, and its protected names are its own.
+pub fn load_memory(files: &MemoryFiles) -> Result<ManifestSet, LoadError> {
+    let hidden = |path: &Path| {
+        path.components().any(|c| c.as_os_str().to_str().is_some_and(|c| c.starts_with('.')))
+    };
+    let manifests: Vec<(&PathBuf, &String)> =
+        files.iter().filter(|(path, _)| files::is_manifest(path) && !hidden(path)).collect();
+    let names: Vec<PathBuf> = manifests.iter().map(|(path, _)| (*path).clone()).collect();
+    let mut diags = Vec::new();
+    if names.is_empty() {
+        diags.push(Diagnostic::new(
+            Path::new(""),
+            Loc::default(),
+            "no manifest files (*.yaml, *.yml)",
+        ));
+    }
+    // An export has one file per kind: each is parsed on a thread of its
+    // own (and a large one in two halves, by `yaml::parse_documents`).
+    let parsed = std::thread::scope(|scope| {
+        let threads: Vec<_> = manifests
+            .into_iter()
+            .map(|(path, text)| {
+                scope.spawn(move || {
+                    let (mut raw, mut diags) = (Vec::new(), Vec::new());
+                    let parsed = parse_text(path, text, true, &mut raw, &mut diags);
+                    (parsed, raw, diags)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    let options = LoadOptions::default();
+    let mut set = finish(names, parsed, diags, &options, Some(files))?;
+    set.protected = set
+        .objects
+        .iter()
+        .filter(|o| o.protect)
+        .filter_map(|o| Some((o.kind, o.org_name()?.to_string())))
+        .collect();
+    Ok(set)
+}
+
+/// What [`parse_text`] made of each file.
+type ParsedFile = (Parsed, Vec<RawDoc>, Vec<Diagnostic>);
+
+/// The rest of loading once every file is parsed: handles, the Project and
+/// its environment, typing every document, the checks across the set.
+fn finish(
+    files: Vec<PathBuf>,
+    parsed: Vec<ParsedFile>,
+    mut diags: Vec<Diagnostic>,
+    options: &LoadOptions,
+    memory: Option<&MemoryFiles>,
+) -> Result<ManifestSet, LoadError> {
+    let mut raw = Vec::new();
+    let mut skipped = Vec::new();
     for (file, (parsed, mut docs, mut problems)) in files.iter().zip(parsed) {
         if parsed == Parsed::NotAManifest {
             skipped.push(file.clone());
@@ -238,7 +328,7 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     let documents = raw.into_iter().filter(|d| d.kind != Kind::Project).collect();
     let typed = parallel::map(documents, |doc| {
         let (mut problems, mut refused) = (Vec::new(), Vec::new());
-        let object = type_document(doc, &vars, &mut problems, &mut refused);
+        let object = type_document(doc, &vars, memory, &mut problems, &mut refused);
         (object, problems, refused)
     });
     let mut objects = Vec::new();
@@ -254,7 +344,10 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
     }
     objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     // Files a manifest reads (a flow's definition) are not "skipped".
-    let canonical = |p: &Path| fs_err::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let canonical = |p: &Path| match memory {
+        Some(_) => p.to_path_buf(),
+        None => fs_err::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()),
+    };
     let named: Vec<PathBuf> =
         objects.iter().flat_map(|o| o.spec.named_files()).map(|p| canonical(&p)).collect();
     skipped.retain(|f| !named.contains(&canonical(f)));
@@ -288,20 +381,17 @@ enum Parsed {
     NotAManifest,
 }
 
-fn parse_file(
+/// Parse the text of the manifest file `file` into `raw`. A `walked` file
+/// (found in a directory, not named) whose first document is not a manifest
+/// is [`Parsed::NotAManifest`].
+fn parse_text(
     file: &Path,
+    text: &str,
     walked: bool,
     raw: &mut Vec<RawDoc>,
     diags: &mut Vec<Diagnostic>,
 ) -> Parsed {
-    let text = match files::read_manifest(file) {
-        Ok(text) => text,
-        Err(diag) => {
-            diags.push(*diag);
-            return Parsed::Manifest;
-        }
-    };
-    let docs = match yaml::parse_documents(&text) {
+    let docs = match yaml::parse_documents(text) {
         Ok(docs) => docs,
         Err(err) => {
             diags.push(Diagnostic::new(file, err.loc, err.message));
@@ -457,6 +547,7 @@ fn select_environment(
 fn type_document(
     mut doc: RawDoc,
     vars: &BTreeMap<String, String>,
+    memory: Option<&MemoryFiles>,
     diags: &mut Vec<Diagnostic>,
     rejected: &mut Vec<Object>,
 ) -> Option<Object> {
@@ -482,7 +573,7 @@ fn type_document(
         rejected.push(object);
         return None;
     }
-    let cx = FileContext { manifest: &object.file, doc: &object.doc, vars };
+    let cx = FileContext { manifest: &object.file, doc: &object.doc, vars, memory };
     let problems = object.spec.resolve_files(&cx);
     let failed = problems.iter().any(|d| d.severity == diag::Severity::Error);
     diags.extend(problems);
@@ -834,5 +925,118 @@ fn strip_serde_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) if message[i..].contains(" column ") => message[..i].to_string(),
         _ => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SET: &str = "apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: support
+spec:
+  name: Support
+---
+apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: inbound
+spec:
+  name: Inbound
+  type: INBOUNDSHORTMESSAGE
+  file: flows/inbound.yaml
+";
+
+    const FLOW: &str = "inboundShortMessage:
+  name: Inbound
+  defaultLanguage: en-us
+  startUpRef: \"/inboundShortMessage/states/state[Start_1]\"
+  states:
+    - state:
+        name: Start
+        refId: Start_1
+        actions:
+          - transferToAcd:
+              name: Transfer
+              targetQueue:
+                lit:
+                  name: Support
+";
+
+    fn memory(files: &[(&str, &str)]) -> MemoryFiles {
+        files.iter().map(|(path, text)| (PathBuf::from(path), (*text).to_string())).collect()
+    }
+
+    /// What a loaded set holds, to compare two loads.
+    fn summary(set: &ManifestSet) -> Vec<(String, serde_json::Value)> {
+        set.objects.iter().map(|o| (o.id(), o.spec.to_json())).collect()
+    }
+
+    #[test]
+    fn a_set_in_memory_loads_as_the_same_files_in_a_directory_would() {
+        let files = [
+            ("set.yaml", SET),
+            ("flows/inbound.yaml", FLOW),
+            ("notes.yaml", "owner: the contact-center team\n"),
+            (".draft.yaml", "not: [valid"),
+            ("gcctl.schema.json", "{}"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, text).unwrap();
+        }
+        let on_disk = load(&[dir.path().to_path_buf()], &LoadOptions::default()).unwrap();
+        let in_memory = load_memory(&memory(&files)).unwrap();
+        assert_eq!(summary(&in_memory), summary(&on_disk));
+        assert_eq!(summary(&in_memory).len(), 2);
+        let flow = in_memory.objects.iter().find(|o| o.kind == Kind::Flow).unwrap();
+        assert_eq!(flow.spec.to_json()["definition"], FLOW, "the flow file is read from memory");
+        let relative = |paths: &[PathBuf]| -> Vec<PathBuf> {
+            paths.iter().map(|p| p.strip_prefix(dir.path()).unwrap_or(p).to_path_buf()).collect()
+        };
+        assert_eq!(in_memory.files, relative(&on_disk.files));
+        assert_eq!(in_memory.files, [PathBuf::from("set.yaml")]);
+        assert_eq!(in_memory.skipped, relative(&on_disk.skipped));
+        assert_eq!(in_memory.skipped, [PathBuf::from("notes.yaml")]);
+    }
+
+    #[test]
+    fn a_set_in_memory_reads_no_file_from_the_disk() {
+        // The flow file exists on disk, where the working directory would
+        // resolve it, but not among the files: it is missing.
+        // (`tempdir` names start with a dot: hidden, as a walk would skip.)
+        let dir = tempfile::Builder::new().prefix("gcctl-memory-").tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("flows")).unwrap();
+        fs_err::write(dir.path().join("flows/inbound.yaml"), FLOW).unwrap();
+        let files = memory(&[(dir.path().join("set.yaml").to_str().unwrap(), SET)]);
+        let err = load_memory(&files).unwrap_err();
+        let [problem] = err.diagnostics.as_slice() else { panic!("{:?}", err.diagnostics) };
+        assert!(problem.message.contains("cannot read the file: no such file"), "{problem:?}");
+        assert!(problem.message.contains("the flow file of Inbound"), "{problem:?}");
+        assert_eq!(problem.file, dir.path().join("flows/inbound.yaml"));
+    }
+
+    #[test]
+    fn no_manifest_in_memory_is_a_problem_as_on_disk() {
+        let err = load_memory(&memory(&[("gcctl.schema.json", "{}")])).unwrap_err();
+        assert!(
+            err.diagnostics[0].message.starts_with("no manifest files"),
+            "{:?}",
+            err.diagnostics
+        );
+    }
+
+    #[test]
+    fn problems_in_memory_name_the_file_line_and_column() {
+        let broken = SET.replace("  name: Support\n", "  name: Support\n  bogus: 1\n");
+        let err = load_memory(&memory(&[("queues.yaml", &broken), ("flows/inbound.yaml", FLOW)]))
+            .unwrap_err();
+        let [problem] = err.diagnostics.as_slice() else { panic!("{:?}", err.diagnostics) };
+        assert_eq!(problem.file, PathBuf::from("queues.yaml"));
+        assert_eq!((problem.loc.line, problem.loc.column), (7, 3), "{problem:?}");
     }
 }

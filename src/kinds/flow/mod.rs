@@ -236,7 +236,7 @@ impl Spec for FlowSpec {
         let (text, path, inline) = match (&self.file, &self.definition) {
             (Some(file), None) => {
                 let path = cx.manifest.parent().unwrap_or_else(|| Path::new(".")).join(file);
-                let raw = match crate::manifest::files::read_manifest(&path) {
+                let raw = match cx.read(&path) {
                     Ok(raw) => raw,
                     Err(diagnostic) => {
                         let mut diagnostic = *diagnostic;
@@ -264,7 +264,8 @@ impl Spec for FlowSpec {
             }
             (None, Some(text)) => {
                 let at = locate(cx.doc, "/spec/definition");
-                (text.clone(), cx.manifest.to_path_buf(), Some(inline_origin(cx.manifest, at)))
+                let manifest = cx.read(cx.manifest).unwrap_or_default();
+                (text.clone(), cx.manifest.to_path_buf(), Some(inline_origin(&manifest, at)))
             }
             _ => return Vec::new(),
         };
@@ -311,8 +312,7 @@ impl Spec for FlowSpec {
 /// Where an inline definition's text starts in the manifest: for a block
 /// scalar (`|` or `>`), the line after the indicator, indented like the
 /// first content line.
-fn inline_origin(manifest: &Path, at: Loc) -> Inline {
-    let text = fs_err::read_to_string(manifest).unwrap_or_default();
+fn inline_origin(text: &str, at: Loc) -> Inline {
     let lines: Vec<&str> = text.lines().collect();
     let line = at.line as usize;
     let indicator = lines
