@@ -152,7 +152,7 @@ pub struct ExportCx<'a> {
 impl ExportCx<'_> {
     /// Add a manifest beside the object's own (an inline object made a manifest).
     pub fn add_document(&mut self, kind: Kind, handle: &str, spec: &Value) {
-        self.documents.push(document(kind, handle, spec));
+        self.documents.push(document(kind, handle, spec.clone()));
     }
 
     /// A secret variable for the manifest `kind/handle`, listed in
@@ -205,15 +205,13 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
 /// References to exported objects become their handles: the spec's own
 /// references say where they are. Anything else stays an org name, which
 /// resolves in the target org at plan time.
-fn to_handles(spec: &mut Value, kind: Kind, handles: &BTreeMap<(Kind, String), String>) {
-    let document = json!({ "spec": spec.clone() });
-    let Ok(typed) = (kind.def().parse)(document["spec"].clone()) else { return };
+fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles<'_>) {
+    let Ok(typed) = (kind.def().parse)(spec.clone()) else { return };
     for reference in typed.references() {
         let RefTarget::Kind(target) = reference.target else { continue };
         let pointer = reference.pointer.trim_start_matches("/spec");
         if let Some(slot) = spec.pointer_mut(pointer) {
-            if let Some(handle) = slot.as_str().and_then(|n| handles.get(&(target, n.to_string())))
-            {
+            if let Some(handle) = slot.as_str().and_then(|n| handles.get(&(target, n))) {
                 *slot = Value::String(handle.clone());
             }
         }
@@ -230,14 +228,10 @@ struct Built {
     warnings: Vec<String>,
 }
 
-fn build_one(
-    candidate: &Candidate<'_>,
-    handles: &BTreeMap<(Kind, String), String>,
-    lookups: &Lookups,
-) -> Built {
+fn build_one(candidate: &Candidate<'_>, handles: &Handles<'_>, lookups: &Lookups) -> Built {
     let mut built = Built::default();
     let kind = candidate.kind.kind();
-    let handle = handles[&(kind, candidate.name.clone())].clone();
+    let handle = handles[&(kind, candidate.name.as_str())].clone();
     let org = candidate.kind.org();
     let mut spec = live_spec(candidate.kind, candidate.live, lookups);
     // Only the default says so: `false` would unset it when applied.
@@ -274,18 +268,18 @@ fn build_one(
         }
     }
     drop_empty(&mut spec);
-    built.documents.push(document(kind, &handle, &spec));
+    built.documents.push(document(kind, &handle, spec));
     built
 }
 
-fn document(kind: Kind, handle: &str, spec: &Value) -> Document {
-    let manifest = json!({
-        "apiVersion": API_VERSION,
-        "kind": kind.as_str(),
-        "metadata": { "name": handle },
-        "spec": spec,
-    });
-    Document { kind, handle: handle.to_string(), manifest }
+fn document(kind: Kind, handle: &str, spec: Value) -> Document {
+    // Built by hand: `json!` would copy the spec (it serializes what it is given).
+    let mut manifest = serde_json::Map::new();
+    manifest.insert("apiVersion".into(), API_VERSION.into());
+    manifest.insert("kind".into(), kind.as_str().into());
+    manifest.insert("metadata".into(), json!({ "name": handle }));
+    manifest.insert("spec".into(), spec);
+    Document { kind, handle: handle.to_string(), manifest: Value::Object(manifest) }
 }
 
 /// Live objects of the selected kinds whose names match, built-ins aside;
@@ -330,19 +324,19 @@ fn select<'a>(
     out
 }
 
+/// The handle of each exported object, by kind and org name.
+type Handles<'a> = crate::FastMap<(Kind, &'a str), String>;
+
 /// Deterministic handles: the slug of the org name, deduplicated in name
 /// order. A handle never equals the org name of a live object of the kind
 /// that is not exported, so a reference by org name cannot be taken for a
 /// reference to another manifest.
-fn assign_handles(
-    input: &ExportInput,
-    candidates: &[Candidate<'_>],
-) -> BTreeMap<(Kind, String), String> {
-    let mut handles = BTreeMap::new();
+fn assign_handles<'a>(input: &ExportInput, candidates: &'a [Candidate<'_>]) -> Handles<'a> {
+    let mut handles = Handles::default();
     for kind in Kind::in_org().iter().copied() {
         let exported: BTreeSet<&str> =
             candidates.iter().filter(|c| c.kind == kind).map(|c| c.name.as_str()).collect();
-        let mut taken: BTreeSet<String> = input
+        let mut taken: crate::FastSet<String> = input
             .live
             .objects
             .get(&kind)
@@ -361,7 +355,7 @@ fn assign_handles(
                 n += 1;
             }
             taken.insert(handle.clone());
-            handles.insert((kind, name.to_string()), handle);
+            handles.insert((kind, name), handle);
         }
     }
     handles
