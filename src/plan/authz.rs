@@ -47,8 +47,8 @@ use super::{Action, Change, FieldChange, LiveOrg};
 use crate::FastMap;
 use crate::kinds::org::DefaultDivision;
 use crate::kinds::{Kind, RefTarget};
+use crate::manifest::Object;
 use crate::manifest::check::SetIndex;
-use crate::manifest::{ManifestSet, Object};
 use crate::permissions::{Mode, Requirement};
 
 /// A role an OAuth client change gives: its org name, its division's name,
@@ -64,9 +64,8 @@ pub struct GivenRole {
 
 /// Check the plan's changes against the caller; adds the grants to the
 /// caller that the plan needs, and returns the problems.
-pub fn check(changes: &mut Vec<Change>, set: &ManifestSet, live: &LiveOrg) -> Vec<Problem> {
+pub fn check(changes: &mut Vec<Change>, manifests: &SetIndex<'_>, live: &LiveOrg) -> Vec<Problem> {
     let Some(caller) = &live.caller else { return Vec::new() };
-    let manifests = SetIndex::new(&set.objects);
     let object_of = |change: &Change| {
         change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n))
     };
@@ -118,8 +117,8 @@ pub fn check(changes: &mut Vec<Change>, set: &ManifestSet, live: &LiveOrg) -> Ve
             problems.push(problem);
         }
     }
-    add_caller_grants(changes, &grants, &manifests, live, caller);
-    problems.extend(missing_permissions(changes, caller, &manifests, live));
+    add_caller_grants(changes, &grants, manifests, live, caller);
+    problems.extend(missing_permissions(changes, caller, manifests, live));
     problems
 }
 
@@ -223,7 +222,8 @@ fn missing_permissions(
     manifests: &SetIndex<'_>,
     live: &LiveOrg,
 ) -> Vec<Problem> {
-    if caller.permissions.is_none() {
+    // Unchanged objects make no calls (most of a plan of a large org).
+    if caller.permissions.is_none() || changes.iter().all(|c| c.action == Action::NoOp) {
         return Vec::new();
     }
     let held = Held::new(caller);

@@ -39,9 +39,16 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
     let declared: Vec<(&Object, LiveKind)> =
         set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))).collect();
     let planned = crate::manifest::parallel::map(declared, |(object, kind)| {
-        plan_object(object, kind, set, &manifests, live, &live_names)
+        let (result, single) = plan_object(object, kind, set, &manifests, live, &live_names);
+        (object, kind, result, single)
     });
-    for result in planned {
+    // Each declared object that matches one live object, by kind: what the
+    // kinds' notes are about (`OrgKind::plan_notes`).
+    let mut matched: BTreeMap<LiveKind, Vec<(&Object, &Value)>> = BTreeMap::new();
+    for (object, kind, result, single) in planned {
+        if let Some(live) = single {
+            matched.entry(kind).or_default().push((object, live));
+        }
         match result {
             Ok(change) => changes.push(change),
             Err(mut p) => problems.append(&mut p),
@@ -51,7 +58,7 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
     changes.extend(prunes(set, live));
     if problems.is_empty() {
         // What the caller may do is checked on a plan that is otherwise sound.
-        problems.extend(super::authz::check(&mut changes, set, live));
+        problems.extend(super::authz::check(&mut changes, &manifests, live));
     }
     if !problems.is_empty() {
         return Err(PlanError { problems });
@@ -67,23 +74,12 @@ pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Pl
         destroy: false,
         changes,
         summary,
-        notes: notes(set, &live_names),
+        notes: matched
+            .into_iter()
+            .flat_map(|(kind, declared)| kind.org().plan_notes(&declared))
+            .collect(),
         select: set.selected.clone(),
     })
-}
-
-/// The notes of each kind about its declared objects and the live object
-/// each matches (see `OrgKind::plan_notes`).
-fn notes(set: &ManifestSet, live_names: &LiveNames<'_>) -> Vec<super::PlanNote> {
-    let mut by_kind: BTreeMap<LiveKind, Vec<(&Object, &Value)>> = BTreeMap::new();
-    for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
-        let org = kind.org();
-        let org_name = object.org_name().unwrap_or(&object.name);
-        if let [live] = live_matches(object, org, org_name, live_names).as_slice() {
-            by_kind.entry(kind).or_default().push((object, live));
-        }
-    }
-    by_kind.into_iter().flat_map(|(kind, declared)| kind.org().plan_notes(&declared)).collect()
 }
 
 /// The plan that deletes every declared object the org has (`gcctl
@@ -197,19 +193,36 @@ pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) 
     desired
 }
 
-fn plan_object(
+/// The change of one declared object, or its problems, and the live object
+/// it matches when it matches exactly one.
+fn plan_object<'a>(
     object: &Object,
     kind: LiveKind,
     set: &ManifestSet,
     manifests: &SetIndex<'_>,
     live: &LiveOrg,
-    live_names: &LiveNames<'_>,
+    live_names: &LiveNames<'a>,
+) -> (Result<Change, Vec<Problem>>, Option<&'a Value>) {
+    let org_name = object.org_name().unwrap_or(&object.name);
+    let matches = live_matches(object, kind.org(), org_name, live_names);
+    let single = match matches.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    (change_of(object, kind, set, manifests, live, &matches), single)
+}
+
+fn change_of(
+    object: &Object,
+    kind: LiveKind,
+    set: &ManifestSet,
+    manifests: &SetIndex<'_>,
+    live: &LiveOrg,
+    matches: &[&Value],
 ) -> Result<Change, Vec<Problem>> {
     let org = kind.org();
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
     let mut problems = check_references(object, manifests, &live.lookups);
-    let matches = live_matches(object, org, &org_name, live_names);
-    let matches = matches.as_slice();
     if matches.len() > 1 {
         problems.push(duplicate_problem(object, org, &org_name, matches));
     }
