@@ -13,7 +13,7 @@ use anyhow::Context;
 use crate::api::{Auth, Client, ClientConfig, WaitHook, resolve_region};
 use crate::cli::GlobalArgs;
 use crate::manifest::ManifestSet;
-use crate::plan::PlanTarget;
+use crate::plan::{PlanTarget, Prefetched};
 use crate::printer::Printer;
 use crate::sandbox::{RunningSandbox, SandboxConfig};
 
@@ -120,28 +120,60 @@ pub fn load_while_connecting(
     printer: &Printer,
     load: impl FnOnce() -> Option<ManifestSet>,
 ) -> anyhow::Result<Option<(ManifestSet, Connection)>> {
+    let loaded = load_while_prefetching(runtime, global, env, printer, load, None)?;
+    Ok(loaded.map(|(set, connection, _)| (set, connection)))
+}
+
+/// [`load_while_connecting`], and with `prefetch` (the paths the set is
+/// loaded from), once the token is there, start listing the kinds the files
+/// appear to declare ([`crate::manifest::declared_kinds_hint`], scanned
+/// while connecting) while the set is still loading, for
+/// [`plan::read_with`](crate::plan::read_with) to take. Only for commands
+/// that read the org without a lock: apply reads it after taking its lock,
+/// and a list read before would be stale. With `--env` outside the sandbox,
+/// the connection (so the lists) waits for the set, whose environment may
+/// name the org.
+pub fn load_while_prefetching(
+    runtime: &tokio::runtime::Runtime,
+    global: &GlobalArgs,
+    env: Option<&str>,
+    printer: &Printer,
+    load: impl FnOnce() -> Option<ManifestSet>,
+    prefetch: Option<&[PathBuf]>,
+) -> anyhow::Result<Option<(ManifestSet, Connection, Prefetched)>> {
     // With --env, the environment may name its org: connect once it is known.
     if env.is_some() && !global.sandbox {
         let Some(set) = load() else { return Ok(None) };
         let org = set.project.org_for(set.env.as_deref()).cloned();
         let connection = runtime.block_on(connect_to(global, org.as_ref(), printer))?;
         reading(printer, &connection);
-        return Ok(Some((set, connection)));
+        return Ok(Some((set, connection, Prefetched::default())));
     }
     let global = global.clone();
     let task_printer = printer.clone();
+    let paths = prefetch.map(<[PathBuf]>::to_vec);
     let connecting = runtime.spawn(async move {
+        let hint = paths.map(|paths| {
+            tokio::task::spawn_blocking(move || crate::manifest::declared_kinds_hint(&paths))
+        });
         let connection = connect(&global, &task_printer).await?;
         connection.client.warm_up().await;
-        anyhow::Ok(connection)
+        let prefetched = match hint {
+            // A hint that failed to come is no hint.
+            Some(hint) => Prefetched::start(&connection.client, hint.await.unwrap_or_default()),
+            None => Prefetched::default(),
+        };
+        anyhow::Ok((connection, prefetched))
     });
     let Some(set) = load() else {
+        // Aborting the task drops what it made: prefetched lists are aborted too.
         connecting.abort();
         return Ok(None);
     };
-    let connection = runtime.block_on(connecting).context("the connection task failed")??;
+    let (connection, prefetched) =
+        runtime.block_on(connecting).context("the connection task failed")??;
     reading(printer, &connection);
-    Ok(Some((set, connection)))
+    Ok(Some((set, connection, prefetched)))
 }
 
 /// On a terminal only (not with `-q` or `--output json`: see

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
+use crate::cli::connect::{load_while_prefetching, runtime, with_read_progress};
 use crate::cli::{
     GlobalArgs, Outcome, SetArgs, complete_commands, load_set, read_summary, restore_lost_secrets,
 };
@@ -69,15 +69,19 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let runtime = runtime()?;
     let reach = if args.destroy { Reach::Dependents } else { Reach::Dependencies };
     let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, reach, printer);
-    let Some((set, connection)) =
-        load_while_connecting(&runtime, global, args.set.env.as_deref(), printer, load)?
+    // The declared kinds are listed while the set loads, unless --select
+    // narrows it (the files' kinds would be more than the selection needs).
+    let prefetch = args.set.select.is_empty().then_some(args.set.paths.as_slice());
+    let env = args.set.env.as_deref();
+    let Some((set, connection, prefetched)) =
+        load_while_prefetching(&runtime, global, env, printer, load, prefetch)?
     else {
         return Ok(Outcome::Failed);
     };
     let started = Instant::now();
     let (mut plan, stats) = runtime.block_on(async {
         let scope = ReadScope { caller: true, ..ReadScope::default() };
-        let read = Box::pin(plan::read(&connection.client, &set, &scope));
+        let read = Box::pin(plan::read_with(&connection.client, &set, &scope, prefetched));
         let live = with_read_progress(&connection.client, printer, read).await?;
         crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());

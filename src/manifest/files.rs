@@ -8,6 +8,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::kinds::Kind;
 use crate::manifest::diag::Diagnostic;
 use crate::manifest::yaml::Loc;
 
@@ -158,5 +159,58 @@ fn io_reason(err: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => err.to_string(),
+    }
+}
+
+/// The kinds the manifest files under `paths` appear to declare: the
+/// top-level `kind: Name` lines of the files that have a top-level
+/// `apiVersion:` line, found by scanning their text, without parsing (a few
+/// milliseconds where loading 50,000 objects takes half a second). A hint
+/// for starting work early, never a substitute for loading: a kind written
+/// in flow style (`{kind: ...}`) is missed, and a document the load rejects
+/// still counts.
+pub fn declared_kinds_hint(paths: &[PathBuf]) -> std::collections::BTreeSet<Kind> {
+    let mut kinds = std::collections::BTreeSet::new();
+    for file in collect(paths, &mut Vec::new()) {
+        let Ok(text) = read_manifest(&file) else { continue };
+        if !text.lines().any(|line| line.starts_with("apiVersion:")) {
+            continue;
+        }
+        for line in text.lines() {
+            let Some(name) = line.strip_prefix("kind:") else { continue };
+            let name = name.split('#').next().unwrap_or_default().trim().trim_matches(['"', '\'']);
+            kinds.extend(Kind::parse(name));
+        }
+    }
+    kinds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kinds_hint_reads_top_level_kind_lines_of_manifest_files() {
+        let dir = tempfile::Builder::new().prefix("gcctl-hint-").tempdir().unwrap();
+        let write = |name: &str, text: &str| fs_err::write(dir.path().join(name), text).unwrap();
+        write(
+            "queues.yaml",
+            "apiVersion: gcctl/v1\nkind: RoutingQueue  # a comment\nmetadata:\n  name: a\n---\napiVersion: gcctl/v1\nkind: \"Role\"\n",
+        );
+        // Not a manifest file (no top-level apiVersion): a walk skips it.
+        write("values.yaml", "kind: OAuthClient\n");
+        // Flow style is missed (a hint, not a parse); an indented `kind:` is not top-level.
+        write(
+            "flow.yaml",
+            "{apiVersion: gcctl/v1, kind: Flow}\n---\napiVersion: gcctl/v1\nkind: Webhook\nspec:\n  kind: SupportedContentProfile\n",
+        );
+        write("notes.txt", "apiVersion: x\nkind: RoutingSkill\n");
+        let kinds: Vec<&str> = declared_kinds_hint(&[dir.path().to_path_buf()])
+            .into_iter()
+            .map(Kind::as_str)
+            .collect();
+        let mut expected = vec!["RoutingQueue", "Role", "Webhook"];
+        expected.sort_by_key(|name| Kind::parse(name));
+        assert_eq!(kinds, expected);
     }
 }

@@ -28,7 +28,7 @@ use crate::kinds::{Kind, LiveKind};
 
 pub use build::{PlanError, build, build_destroy};
 pub use problem::Problem;
-pub use read::{ReadError, ReadScope, read};
+pub use read::{Prefetched, ReadError, ReadScope, read, read_with};
 
 /// The version of the plan's JSON format. Bumped on any incompatible change.
 pub const FORMAT_VERSION: &str = "1";

@@ -82,16 +82,89 @@ const USER_SEARCH: &str = "/api/v2/users/search";
 /// an email (an active and a deleted one).
 pub const USER_BATCH: usize = 50;
 
+/// Lists started before the manifest set was loaded: `gcctl plan` starts
+/// listing the kinds its files appear to declare
+/// ([`crate::manifest::declared_kinds_hint`]) as soon as it has a token,
+/// while the set is parsed on every core, and [`read_with`] takes the lists
+/// it needs from here instead of starting them. A list the loaded set does
+/// not need (the hint was wrong: a kind only in a document with errors) is
+/// aborted when this is dropped; its requests were wasted.
+#[derive(Default)]
+pub struct Prefetched {
+    lists: crate::FastMap<Kind, tokio::task::JoinHandle<Result<Vec<Value>, ReadError>>>,
+}
+
+impl Prefetched {
+    /// Start listing each listed org kind of `kinds`, each in a task of its
+    /// own on the current runtime.
+    pub fn start(client: &Client, kinds: impl IntoIterator<Item = Kind>) -> Self {
+        let mut lists = crate::FastMap::default();
+        for kind in kinds.into_iter().filter_map(LiveKind::new).filter(|k| k.org().api().listed) {
+            let client = client.clone();
+            lists.insert(kind.kind(), tokio::spawn(async move { list_kind(&client, kind).await }));
+        }
+        Prefetched { lists }
+    }
+
+    /// The kinds being listed.
+    pub fn kinds(&self) -> Vec<Kind> {
+        let mut kinds: Vec<Kind> = self.lists.keys().copied().collect();
+        kinds.sort();
+        kinds
+    }
+
+    /// The list of `kind`: the prefetched one, else read now.
+    async fn list(
+        task: Option<tokio::task::JoinHandle<Result<Vec<Value>, ReadError>>>,
+        client: &Client,
+        kind: LiveKind,
+    ) -> Result<Vec<Value>, ReadError> {
+        match task {
+            Some(task) => match task.await {
+                Ok(listed) => listed,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Cancelled (the runtime is shutting down): as if never started.
+                Err(_) => list_kind(client, kind).await,
+            },
+            None => list_kind(client, kind).await,
+        }
+    }
+}
+
+impl Drop for Prefetched {
+    fn drop(&mut self) {
+        for task in self.lists.values() {
+            task.abort();
+        }
+    }
+}
+
 /// Read what planning `set` needs.
 pub async fn read(
     client: &Client,
     set: &ManifestSet,
     scope: &ReadScope,
 ) -> Result<LiveOrg, ReadError> {
+    read_with(client, set, scope, Prefetched::default()).await
+}
+
+/// [`read`], taking the lists `prefetched` holds from there.
+pub async fn read_with(
+    client: &Client,
+    set: &ManifestSet,
+    scope: &ReadScope,
+    mut prefetched: Prefetched,
+) -> Result<LiveOrg, ReadError> {
     let (kinds, derived): (Vec<LiveKind>, Vec<LiveKind>) =
         kinds_to_read(set, scope).into_iter().partition(|k| k.org().api().listed);
     let needs = Needs::of(set, scope);
-    let lists = try_join_all(kinds.iter().map(|kind| list_kind(client, *kind)));
+    let lists = try_join_all(
+        kinds
+            .iter()
+            .map(|kind| Prefetched::list(prefetched.lists.remove(&kind.kind()), client, *kind)),
+    );
+    // What the set does not need is not waited for.
+    drop(prefetched);
     let defaults = try_join_all(needs.defaults.iter().map(|kind| read_default(client, *kind)));
     let divisions = optional(
         needs.lookups.contains(&Lookup::Divisions),
