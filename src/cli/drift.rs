@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::cli::connect::{load_while_connecting, runtime, with_read_progress};
+use crate::cli::connect::{load_while_prefetching, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::drift::{self, DriftOptions};
 use crate::manifest::select::Reach;
@@ -58,8 +58,11 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let select = &args.set.select;
     let load =
         || load_set(&args.set.paths, args.set.env.clone(), select, Reach::Dependencies, printer);
-    let Some((set, connection)) =
-        load_while_connecting(&runtime, global, args.set.env.as_deref(), printer, load)?
+    // As plan: the declared kinds are listed while the set loads.
+    let prefetch = select.is_empty().then_some(args.set.paths.as_slice());
+    let env = args.set.env.as_deref();
+    let Some((set, connection, prefetched)) =
+        load_while_prefetching(&runtime, global, env, printer, load, prefetch)?
     else {
         return Ok(Outcome::Failed);
     };
@@ -70,7 +73,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         // that the report names it as a plan does.
         let read = Box::pin(async {
             futures::try_join!(
-                plan::read(&connection.client, &set, &scope),
+                plan::read_with(&connection.client, &set, &scope, prefetched),
                 plan::read::read_org(&connection.client)
             )
         });
