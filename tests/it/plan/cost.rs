@@ -161,3 +161,37 @@ async fn a_rate_limited_plan_honors_retry_after_and_completes() {
     // retrying at once; how long is the benchmark's business, not a test's.
     assert!(took >= Duration::from_secs(1), "waited {took:?}");
 }
+
+/// The declared kinds are listed as soon as gcctl has a token, while the set
+/// still loads: a set whose last document is wrong takes long enough to load
+/// that its queue list has been read when the load fails. The lookups and the
+/// caller's reads wait for the loaded set, and `--select` lists nothing early.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_kinds_are_listed_while_the_set_loads_but_not_with_select() {
+    let org = PlanOrg::default().await;
+    let mut yaml = String::new();
+    for i in 1..=5000 {
+        let _ = write!(
+            yaml,
+            "---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: q{i}\nspec:\n  \
+             name: Queue {i}\n  division: Home\n"
+        );
+    }
+    yaml.push_str(
+        "---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: wrong\nspec:\n  name: Wrong\n  colour: red\n",
+    );
+    let path = org.manifest("queues.yaml", &yaml);
+    org.reset_stats().await;
+    let out = org.gcctl(&["plan", &path]).await;
+    assert_eq!(code(&out), Some(1), "{}", org.render(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("colour"), "{stderr}");
+    let stats = org.org.stats().await;
+    assert_eq!(stats["byRoute"], json!({"GET /api/v2/routing/queues": 1}), "{stats}");
+
+    org.reset_stats().await;
+    let out = org.gcctl(&["plan", &path, "--select", "RoutingQueue/q1"]).await;
+    assert_eq!(code(&out), Some(1), "{}", org.render(&out));
+    let stats = org.org.stats().await;
+    assert_eq!(stats["totalRequests"], 0, "{stats}");
+}
