@@ -199,7 +199,6 @@ pub async fn with_read_progress<F: std::future::Future>(
         return read.await;
     }
     let started = std::time::Instant::now();
-    let before = client.stats().requests;
     let mut ticks = tokio::time::interval_at(
         tokio::time::Instant::now() + std::time::Duration::from_secs(2),
         std::time::Duration::from_secs(2),
@@ -209,7 +208,9 @@ pub async fn with_read_progress<F: std::future::Future>(
         tokio::select! {
             output = &mut read => return output,
             _ = ticks.tick() => {
-                let sent = client.stats().requests.saturating_sub(before);
+                // Every request of the command: a plan's lists may have
+                // started before the read, while its set loaded.
+                let sent = client.stats().requests;
                 printer.status(&format!(
                     "Reading the org: {sent} request{} so far, {:.0}s",
                     if sent == 1 { "" } else { "s" },
