@@ -8,6 +8,10 @@
 //! alone: [`create_dir`] says when others can reach into it, and the caller
 //! refuses (the secrets directory) or warns (the lock directory). On other
 //! systems the platform's defaults apply.
+//!
+//! Files and directories are durable once these functions return: data is
+//! synced, and so is the directory entry of a file or directory they create
+//! or rename into place ([`sync_parent`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,7 +51,10 @@ pub fn create_dir(dir: &Path) -> std::io::Result<Option<OpenDir>> {
             builder.mode(0o700);
         }
         match builder.create(path) {
-            Ok(()) => restrict_dir(path)?,
+            Ok(()) => {
+                restrict_dir(path)?;
+                sync_parent(path)?;
+            }
             // Made by someone else in between: theirs, not ours.
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
             Err(err) => {
@@ -93,12 +100,14 @@ pub fn write_atomic(path: &Path, tmp: &Path, bytes: &[u8]) -> std::io::Result<()
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
-    fs_err::rename(tmp, path)
+    fs_err::rename(tmp, path)?;
+    sync_parent(path)
 }
 
 /// Open `path` for appending, creating it private; an existing file is made
 /// private too.
 pub fn append(path: &Path) -> std::io::Result<fs_err::File> {
+    let existed = path.exists();
     let mut options = fs_err::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
@@ -108,7 +117,40 @@ pub fn append(path: &Path) -> std::io::Result<fs_err::File> {
     }
     let file = options.open(path)?;
     restrict(path)?;
+    if !existed {
+        sync_parent(path)?;
+    }
     Ok(file)
+}
+
+/// Make `path`'s entry in its directory durable: fsync the directory. A
+/// file's own fsync covers its bytes, not its name: after a power loss or a
+/// kernel crash, a file just created or renamed into place can be missing
+/// (or the old one back) though its data was synced. That would lose a
+/// client secret written just before `apply` clears the client's
+/// unrecorded-secret mark in the org, or a journal that holds the creates
+/// a run sent. A file system that cannot sync a directory
+/// (`EINVAL`/`ENOTSUP`, some network and FUSE file systems) is taken as
+/// having done what it can; other errors are returned.
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        match fs_err::File::open(parent)?.sync_all() {
+            Ok(()) => {}
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported
+                ) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let _ = path;
+    Ok(())
 }
 
 /// A new private file: a leftover file at `path` is removed first, so its
@@ -166,6 +208,18 @@ mod tests {
         fs_err::set_permissions(&journal, std::fs::Permissions::from_mode(0o644)).unwrap();
         drop(append(&journal).unwrap());
         assert_eq!(mode(&journal), 0o600);
+    }
+
+    #[test]
+    fn a_name_is_synced_in_any_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("x");
+        fs_err::write(&file, "x").unwrap();
+        sync_parent(&file).unwrap();
+        // A bare file name: its directory is the working directory.
+        sync_parent(Path::new("x")).unwrap();
+        let missing = root.path().join("gone").join("x");
+        assert_eq!(sync_parent(&missing).unwrap_err().kind(), std::io::ErrorKind::NotFound);
     }
 
     #[test]
