@@ -66,7 +66,8 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     else {
         return Ok(Outcome::Failed);
     };
-    let started = Instant::now();
+    // The read began with the first list sent while the set loaded.
+    let started = prefetched.started().unwrap_or_else(Instant::now);
     let scope = ReadScope { all_kinds: args.include_unmanaged, ..ReadScope::default() };
     let (report, stats) = runtime.block_on(async {
         // Which org this is (one request that needs no permission), so

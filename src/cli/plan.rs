@@ -78,7 +78,8 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     else {
         return Ok(Outcome::Failed);
     };
-    let started = Instant::now();
+    // The read began with the first list sent while the set loaded.
+    let started = prefetched.started().unwrap_or_else(Instant::now);
     let (mut plan, stats) = runtime.block_on(async {
         let scope = ReadScope { caller: true, ..ReadScope::default() };
         let read = Box::pin(plan::read_with(&connection.client, &set, &scope, prefetched));

@@ -92,6 +92,8 @@ pub const USER_BATCH: usize = 50;
 #[derive(Default)]
 pub struct Prefetched {
     lists: crate::FastMap<Kind, tokio::task::JoinHandle<Result<Vec<Value>, ReadError>>>,
+    /// When the first list started; `None` when none did.
+    started: Option<std::time::Instant>,
 }
 
 impl Prefetched {
@@ -103,7 +105,13 @@ impl Prefetched {
             let client = client.clone();
             lists.insert(kind.kind(), tokio::spawn(async move { list_kind(&client, kind).await }));
         }
-        Prefetched { lists }
+        let started = (!lists.is_empty()).then(std::time::Instant::now);
+        Prefetched { lists, started }
+    }
+
+    /// When reading the org began: the first list's start, if any started.
+    pub fn started(&self) -> Option<std::time::Instant> {
+        self.started
     }
 
     /// The kinds being listed.
