@@ -364,18 +364,20 @@ pub async fn execute(
     let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =
         plan.changes.iter().partition(|c| c.action != Action::Delete);
     // Every change makes at least one call: a pool that can grow mints the tokens they
-    // need while the first ones go out.
-    let _expected =
-        client.expect_calls(plan.changes.iter().filter(|c| c.action != Action::NoOp).count());
+    // need while the first ones go out. The announcement ends with the upserts: those a
+    // failure skipped never call, and must not count as waiting work after.
+    let expected = client.expect_calls(upserts.iter().filter(|c| c.action != Action::NoOp).count());
     let mut summary = ApplySummary::default();
     let run = Run { ctx: &ctx, parallelism: settings.parallelism, interrupt: &settings.interrupt };
     run_graph(&upserts, &run, events, &mut summary).await;
+    drop(expected);
     if !settings.interrupt.is_set() {
         let replan = settings.plan_command.as_deref().unwrap_or("gcctl plan");
         check_duplicates(&plan, &ctx, replan, events, &mut summary).await;
     }
     // Deletes last, dependents before what they depend on.
     deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
+    let _expected = (!deletes.is_empty()).then(|| client.expect_calls(deletes.len()));
     for wave in deletes.chunk_by(|a, b| a.kind == b.kind) {
         run_graph(wave, &run, events, &mut summary).await;
     }
