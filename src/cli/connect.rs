@@ -124,10 +124,21 @@ pub fn load_while_connecting(
     Ok(loaded.map(|(set, connection, _)| (set, connection)))
 }
 
-/// [`load_while_connecting`], and with `prefetch` (the paths the set is
-/// loaded from), once the token is there, start listing the kinds the files
-/// appear to declare ([`crate::manifest::declared_kinds_hint`], scanned
-/// while connecting) while the set is still loading, for
+/// What to read while the set loads: see [`load_while_prefetching`].
+#[derive(Debug, Clone, Copy)]
+pub struct Prefetch<'a> {
+    /// The paths the set is loaded from.
+    pub paths: &'a [PathBuf],
+    /// Whether the command reads the caller and the org
+    /// ([`ReadScope::caller`](crate::plan::ReadScope::caller)).
+    pub caller: bool,
+}
+
+/// [`load_while_connecting`], and with `prefetch`, once the token is there,
+/// start reading what the files appear to need ([`Prefetched::start`]: the
+/// kinds they declare, the divisions, from
+/// [`crate::manifest::declared_hint`], scanned while connecting; the caller)
+/// while the set is still loading, for
 /// [`plan::read_with`](crate::plan::read_with) to take. Only for commands
 /// that read the org without a lock: apply reads it after taking its lock,
 /// and a list read before would be stale. With `--env` outside the sandbox,
@@ -139,7 +150,7 @@ pub fn load_while_prefetching(
     env: Option<&str>,
     printer: &Printer,
     load: impl FnOnce() -> Option<ManifestSet>,
-    prefetch: Option<&[PathBuf]>,
+    prefetch: Option<Prefetch<'_>>,
 ) -> anyhow::Result<Option<(ManifestSet, Connection, Prefetched)>> {
     // With --env, the environment may name its org: connect once it is known.
     if env.is_some() && !global.sandbox {
@@ -151,16 +162,20 @@ pub fn load_while_prefetching(
     }
     let global = global.clone();
     let task_printer = printer.clone();
-    let paths = prefetch.map(<[PathBuf]>::to_vec);
+    let paths = prefetch.map(|p| p.paths.to_vec());
+    let caller = prefetch.is_some_and(|p| p.caller);
     let connecting = runtime.spawn(async move {
         let hint = paths.map(|paths| {
-            tokio::task::spawn_blocking(move || crate::manifest::declared_kinds_hint(&paths))
+            tokio::task::spawn_blocking(move || crate::manifest::declared_hint(&paths))
         });
         let connection = connect(&global, &task_printer).await?;
         connection.client.warm_up().await;
         let prefetched = match hint {
             // A hint that failed to come is no hint.
-            Some(hint) => Prefetched::start(&connection.client, hint.await.unwrap_or_default()),
+            Some(hint) => {
+                let hint = hint.await.unwrap_or_default();
+                Prefetched::start(&connection.client, &hint, caller)
+            }
             None => Prefetched::default(),
         };
         anyhow::Ok((connection, prefetched))

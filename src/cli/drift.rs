@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::cli::connect::{load_while_prefetching, runtime, with_read_progress};
+use crate::cli::connect::{Prefetch, load_while_prefetching, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::drift::{self, DriftOptions};
 use crate::manifest::select::Reach;
@@ -59,7 +59,8 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let load =
         || load_set(&args.set.paths, args.set.env.clone(), select, Reach::Dependencies, printer);
     // As plan: the declared kinds are listed while the set loads.
-    let prefetch = select.is_empty().then_some(args.set.paths.as_slice());
+    let paths = args.set.paths.as_slice();
+    let prefetch = select.is_empty().then_some(Prefetch { paths, caller: false });
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
         load_while_prefetching(&runtime, global, env, printer, load, prefetch)?

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cli::connect::{load_while_prefetching, runtime, with_read_progress};
+use crate::cli::connect::{Prefetch, load_while_prefetching, runtime, with_read_progress};
 use crate::cli::{
     GlobalArgs, Outcome, SetArgs, complete_commands, load_set, read_summary, restore_lost_secrets,
 };
@@ -71,7 +71,8 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, reach, printer);
     // The declared kinds are listed while the set loads, unless --select
     // narrows it (the files' kinds would be more than the selection needs).
-    let prefetch = args.set.select.is_empty().then_some(args.set.paths.as_slice());
+    let paths = args.set.paths.as_slice();
+    let prefetch = args.set.select.is_empty().then_some(Prefetch { paths, caller: true });
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
         load_while_prefetching(&runtime, global, env, printer, load, prefetch)?

@@ -162,27 +162,45 @@ fn io_reason(err: &std::io::Error) -> String {
     }
 }
 
-/// The kinds the manifest files under `paths` appear to declare: the
-/// top-level `kind: Name` lines of the files that have a top-level
-/// `apiVersion:` line, found by scanning their text, without parsing (a few
-/// milliseconds where loading 50,000 objects takes half a second). A hint
-/// for starting work early, never a substitute for loading: a kind written
-/// in flow style (`{kind: ...}`) is missed, and a document the load rejects
-/// still counts.
-pub fn declared_kinds_hint(paths: &[PathBuf]) -> std::collections::BTreeSet<Kind> {
-    let mut kinds = std::collections::BTreeSet::new();
+/// What the manifest files under `paths` appear to declare, found by
+/// scanning their text, without parsing (a few milliseconds where loading
+/// 50,000 objects takes half a second): a hint for starting work early,
+/// never a substitute for loading.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeclaredHint {
+    /// The kinds of the top-level `kind: Name` lines of the files that have
+    /// a top-level `apiVersion:` line. A kind written in flow style
+    /// (`{kind: ...}`) is missed, and a document the load rejects still
+    /// counts.
+    pub kinds: std::collections::BTreeSet<Kind>,
+    /// Whether an indented `division:` or `divisions:` key appears in those
+    /// files (a queue's or flow's division, an OAuth client's role
+    /// divisions): the set likely names a division. Text that only looks
+    /// like one (inside a block scalar) counts too.
+    pub names_divisions: bool,
+}
+
+/// [`DeclaredHint`] of the manifest files under `paths`.
+pub fn declared_hint(paths: &[PathBuf]) -> DeclaredHint {
+    let mut hint = DeclaredHint::default();
     for file in collect(paths, &mut Vec::new()) {
         let Ok(text) = read_manifest(&file) else { continue };
         if !text.lines().any(|line| line.starts_with("apiVersion:")) {
             continue;
         }
         for line in text.lines() {
-            let Some(name) = line.strip_prefix("kind:") else { continue };
-            let name = name.split('#').next().unwrap_or_default().trim().trim_matches(['"', '\'']);
-            kinds.extend(Kind::parse(name));
+            if let Some(name) = line.strip_prefix("kind:") {
+                let name =
+                    name.split('#').next().unwrap_or_default().trim().trim_matches(['"', '\'']);
+                hint.kinds.extend(Kind::parse(name));
+            } else if !hint.names_divisions && line.starts_with([' ', '\t']) {
+                let key = line.trim_start().trim_start_matches("- ").trim_start();
+                hint.names_divisions =
+                    key.starts_with("division:") || key.starts_with("divisions:");
+            }
         }
     }
-    kinds
+    hint
 }
 
 #[cfg(test)]
@@ -190,7 +208,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_kinds_hint_reads_top_level_kind_lines_of_manifest_files() {
+    fn the_hint_reads_top_level_kind_lines_of_manifest_files() {
         let dir = tempfile::Builder::new().prefix("gcctl-hint-").tempdir().unwrap();
         let write = |name: &str, text: &str| fs_err::write(dir.path().join(name), text).unwrap();
         write(
@@ -205,12 +223,30 @@ mod tests {
             "{apiVersion: gcctl/v1, kind: Flow}\n---\napiVersion: gcctl/v1\nkind: Webhook\nspec:\n  kind: SupportedContentProfile\n",
         );
         write("notes.txt", "apiVersion: x\nkind: RoutingSkill\n");
-        let kinds: Vec<&str> = declared_kinds_hint(&[dir.path().to_path_buf()])
-            .into_iter()
-            .map(Kind::as_str)
-            .collect();
+        let hint = declared_hint(&[dir.path().to_path_buf()]);
+        // `kind:` under `spec` is indented: neither a kind nor a division.
+        assert!(!hint.names_divisions);
+        let kinds: Vec<&str> = hint.kinds.into_iter().map(Kind::as_str).collect();
         let mut expected = vec!["RoutingQueue", "Role", "Webhook"];
         expected.sort_by_key(|name| Kind::parse(name));
         assert_eq!(kinds, expected);
+    }
+
+    #[test]
+    fn the_hint_sees_division_keys_in_manifest_files_only() {
+        let dir = tempfile::Builder::new().prefix("gcctl-hint-").tempdir().unwrap();
+        let hint_of = |name: &str, text: &str| {
+            fs_err::write(dir.path().join(name), text).unwrap();
+            declared_hint(&[dir.path().join(name)]).names_divisions
+        };
+        let queue = "apiVersion: gcctl/v1\nkind: RoutingQueue\nspec:\n  name: a\n";
+        assert!(!hint_of("a.yaml", queue));
+        assert!(hint_of("b.yaml", &format!("{queue}  division: Home\n")));
+        let grants = "  roles:\n    - role: r\n      divisions:\n        - Home\n";
+        assert!(hint_of("c.yaml", &format!("{queue}{grants}")));
+        assert!(hint_of("d.yaml", &format!("{queue}  roles:\n    - divisions: [Home]\n")));
+        // Not a manifest file; a top-level key; a key that only starts alike.
+        assert!(!hint_of("e.yaml", "spec:\n  division: Home\n"));
+        assert!(!hint_of("f.yaml", &format!("division: x\n{queue}  divisionName: x\n")));
     }
 }

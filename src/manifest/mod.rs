@@ -33,7 +33,7 @@ use crate::kinds::project::ProjectSpec;
 use crate::kinds::{Kind, Spec};
 pub use diag::Diagnostic;
 use diag::locate;
-pub use files::declared_kinds_hint;
+pub use files::{DeclaredHint, declared_hint};
 use yaml::{Loc, Node, Value};
 
 /// The only manifest format version.

@@ -82,34 +82,83 @@ const USER_SEARCH: &str = "/api/v2/users/search";
 /// an email (an active and a deleted one).
 pub const USER_BATCH: usize = 50;
 
-/// Lists started before the manifest set was loaded: `gcctl plan` starts
+/// Reads started before the manifest set was loaded: `gcctl plan` starts
 /// listing the kinds its files appear to declare
-/// ([`crate::manifest::declared_kinds_hint`]) as soon as it has a token,
-/// while the set is parsed on every core, and [`read_with`] takes the lists
-/// it needs from here instead of starting them. A list the loaded set does
-/// not need (the hint was wrong: a kind only in a document with errors) is
-/// aborted when this is dropped; its requests were wasted.
+/// ([`crate::manifest::declared_hint`]) as soon as it has a token, while the
+/// set is parsed on every core, with the division list when the files seem
+/// to name a division, and the caller's identity and org (which a plan
+/// always reads); [`read_with`] takes what it needs from here instead of
+/// starting it. What the loaded set does not need (the hint was wrong: a
+/// kind only in a document with errors, a `division:` key inside a block
+/// scalar) is aborted when this is dropped; its requests were wasted.
 #[derive(Default)]
 pub struct Prefetched {
-    lists: crate::FastMap<Kind, tokio::task::JoinHandle<Result<Vec<Value>, ReadError>>>,
-    /// When the first list started; `None` when none did.
+    lists: crate::FastMap<Kind, Task<Vec<Value>>>,
+    divisions: Option<Task<Vec<Value>>>,
+    caller: Option<Task<CallerAndOrg>>,
+    /// When the first read started; `None` when none did.
     started: Option<std::time::Instant>,
 }
 
-impl Prefetched {
-    /// Start listing each listed org kind of `kinds`, each in a task of its
-    /// own on the current runtime.
-    pub fn start(client: &Client, kinds: impl IntoIterator<Item = Kind>) -> Self {
-        let mut lists = crate::FastMap::default();
-        for kind in kinds.into_iter().filter_map(LiveKind::new).filter(|k| k.org().api().listed) {
-            let client = client.clone();
-            lists.insert(kind.kind(), tokio::spawn(async move { list_kind(&client, kind).await }));
+/// The caller and the org, as [`read_with`] reads them with
+/// [`ReadScope::caller`].
+type CallerAndOrg = (Option<super::caller::Caller>, Option<super::OrgIdentity>);
+
+/// A read running in a task of its own, aborted when dropped.
+struct Task<T>(tokio::task::JoinHandle<Result<T, ReadError>>);
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T: Send + 'static> Task<T> {
+    fn spawn(read: impl Future<Output = Result<T, ReadError>> + Send + 'static) -> Self {
+        Task(tokio::spawn(read))
+    }
+}
+
+/// The answer of `task` if there is one, else of `read` (run now).
+async fn take<T>(
+    task: Option<Task<T>>,
+    read: impl Future<Output = Result<T, ReadError>>,
+) -> Result<T, ReadError> {
+    if let Some(mut task) = task {
+        match (&mut task.0).await {
+            Ok(answer) => return answer,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled (the runtime is shutting down): as if never started.
+            Err(_) => {}
         }
-        let started = (!lists.is_empty()).then(std::time::Instant::now);
-        Prefetched { lists, started }
+    }
+    read.await
+}
+
+impl Prefetched {
+    /// Start, each in a task of its own on the current runtime: the list of
+    /// each listed org kind of `hint`, the division list if the hint names
+    /// a division, and with `caller` the caller's identity and org.
+    pub fn start(client: &Client, hint: &crate::manifest::DeclaredHint, caller: bool) -> Self {
+        let mut lists = crate::FastMap::default();
+        let kinds = hint.kinds.iter().copied().filter_map(LiveKind::new);
+        for kind in kinds.filter(|k| k.org().api().listed) {
+            let client = client.clone();
+            lists.insert(kind.kind(), Task::spawn(async move { list_kind(&client, kind).await }));
+        }
+        let divisions = hint.names_divisions.then(|| {
+            let client = client.clone();
+            Task::spawn(async move { list(&client, DIVISIONS, Some(100), "divisions").await })
+        });
+        let caller = caller.then(|| {
+            let client = client.clone();
+            Task::spawn(async move { read_caller(&client).await })
+        });
+        let any = !lists.is_empty() || divisions.is_some() || caller.is_some();
+        Prefetched { lists, divisions, caller, started: any.then(std::time::Instant::now) }
     }
 
-    /// When reading the org began: the first list's start, if any started.
+    /// When reading the org began: the first read's start, if any started.
     pub fn started(&self) -> Option<std::time::Instant> {
         self.started
     }
@@ -120,31 +169,11 @@ impl Prefetched {
         kinds.sort();
         kinds
     }
-
-    /// The list of `kind`: the prefetched one, else read now.
-    async fn list(
-        task: Option<tokio::task::JoinHandle<Result<Vec<Value>, ReadError>>>,
-        client: &Client,
-        kind: LiveKind,
-    ) -> Result<Vec<Value>, ReadError> {
-        match task {
-            Some(task) => match task.await {
-                Ok(listed) => listed,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                // Cancelled (the runtime is shutting down): as if never started.
-                Err(_) => list_kind(client, kind).await,
-            },
-            None => list_kind(client, kind).await,
-        }
-    }
 }
 
-impl Drop for Prefetched {
-    fn drop(&mut self) {
-        for task in self.lists.values() {
-            task.abort();
-        }
-    }
+/// The caller's identity and the org, at once.
+async fn read_caller(client: &Client) -> Result<CallerAndOrg, ReadError> {
+    futures::try_join!(super::caller::read(client), read_org(client))
 }
 
 /// Read what planning `set` needs.
@@ -169,14 +198,16 @@ pub async fn read_with(
     let lists = try_join_all(
         kinds
             .iter()
-            .map(|kind| Prefetched::list(prefetched.lists.remove(&kind.kind()), client, *kind)),
+            .map(|kind| take(prefetched.lists.remove(&kind.kind()), list_kind(client, *kind))),
     );
+    let prefetched_divisions = prefetched.divisions.take();
+    let prefetched_caller = prefetched.caller.take();
     // What the set does not need is not waited for.
     drop(prefetched);
     let defaults = try_join_all(needs.defaults.iter().map(|kind| read_default(client, *kind)));
     let divisions = optional(
         needs.lookups.contains(&Lookup::Divisions),
-        list(client, DIVISIONS, Some(100), "divisions"),
+        take(prefetched_divisions, list(client, DIVISIONS, Some(100), "divisions")),
     );
     let recipients = optional(needs.lookups.contains(&Lookup::Recipients), list_recipients(client));
     let flows = try_join_all(
@@ -204,10 +235,7 @@ pub async fn read_with(
     let emails: Vec<&String> = needs.users.iter().collect();
     let users = try_join_all(emails.chunks(USER_BATCH).map(|batch| search_users(client, batch)));
     // Boxed: each adds its state to this future, which callers hold across awaits.
-    let caller = Box::pin(optional(scope.caller, async {
-        let (caller, org) = futures::try_join!(super::caller::read(client), read_org(client))?;
-        Ok((caller, org))
-    }));
+    let caller = Box::pin(optional(scope.caller, take(prefetched_caller, read_caller(client))));
     let catalog = Box::pin(optional(
         needs.lookups.contains(&Lookup::PermissionCatalog),
         read_catalog(client),
