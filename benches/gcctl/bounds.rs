@@ -16,8 +16,9 @@
 //!   are not rate limited) and are not counted.
 //! - **Minimum wall time**: the larger of
 //!   - the dependency chain: the token, then the first page of every list
-//!     and every lookup (all at once), then the remaining pages (all at once,
-//!     if any list has more than one), then the writes (all at once, if any),
+//!     (every page of a list whose size the client can expect) and every
+//!     lookup (all at once), then the remaining pages (all at once, if any
+//!     list has more than one), then the writes (all at once, if any),
 //!     then the further steps that each need the one before (a flow's upload
 //!     after its import job, the job's status after the upload; with no
 //!     writes, the first of them goes out with the remaining pages; a wait
@@ -82,6 +83,11 @@ pub struct ListRead {
     pub baseline_page_size: Option<u64>,
     /// Calls the per-object baseline makes per object (GET plus sub-resources).
     pub baseline_calls_per_object: u64,
+    /// The client can know how many objects to expect before the first
+    /// page answers (a plan declares as many as the org holds: gcctl asks
+    /// for the pages its manifests fill): every page goes out in the first
+    /// step, with the lookups, rather than page 1 first.
+    pub expected: bool,
 }
 
 /// Everything a scenario must do against the API.
@@ -179,9 +185,11 @@ impl Work {
     /// The steps up to the writes, and the writes' steps (the writes, then
     /// `then`): empty when there are none.
     fn split_steps(&self) -> (Vec<u64>, Vec<u64>) {
-        let first = u64::try_from(self.lists.len()).unwrap_or(u64::MAX) + self.lookups;
+        let first_pages =
+            |l: &ListRead| if l.expected { pages(l.objects, l.max_page_size) } else { 1 };
+        let first = self.lists.iter().map(first_pages).sum::<u64>() + self.lookups;
         let rest: u64 =
-            self.lists.iter().map(|l| pages(l.objects, l.max_page_size).saturating_sub(1)).sum();
+            self.lists.iter().map(|l| pages(l.objects, l.max_page_size) - first_pages(l)).sum();
         let mut reads = vec![1];
         reads.extend((0..self.serial_calls).map(|_| 1));
         reads.extend([self.fresh_lists, first]);

@@ -169,10 +169,10 @@ fn io_reason(err: &std::io::Error) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeclaredHint {
     /// The kinds of the top-level `kind: Name` lines of the files that have
-    /// a top-level `apiVersion:` line. A kind written in flow style
-    /// (`{kind: ...}`) is missed, and a document the load rejects still
-    /// counts.
-    pub kinds: std::collections::BTreeSet<Kind>,
+    /// a top-level `apiVersion:` line, each with its number of such lines
+    /// (documents). A kind written in flow style (`{kind: ...}`) is missed,
+    /// and a document the load rejects still counts.
+    pub kinds: std::collections::BTreeMap<Kind, u64>,
     /// Whether an indented `division:` or `divisions:` key appears in those
     /// files (a queue's or flow's division, an OAuth client's role
     /// divisions): the set likely names a division. Text that only looks
@@ -192,7 +192,9 @@ pub fn declared_hint(paths: &[PathBuf]) -> DeclaredHint {
             if let Some(name) = line.strip_prefix("kind:") {
                 let name =
                     name.split('#').next().unwrap_or_default().trim().trim_matches(['"', '\'']);
-                hint.kinds.extend(Kind::parse(name));
+                if let Some(kind) = Kind::parse(name) {
+                    *hint.kinds.entry(kind).or_default() += 1;
+                }
             } else if !hint.names_divisions && line.starts_with([' ', '\t']) {
                 let key = line.trim_start().trim_start_matches("- ").trim_start();
                 hint.names_divisions =
@@ -226,7 +228,8 @@ mod tests {
         let hint = declared_hint(&[dir.path().to_path_buf()]);
         // `kind:` under `spec` is indented: neither a kind nor a division.
         assert!(!hint.names_divisions);
-        let kinds: Vec<&str> = hint.kinds.into_iter().map(Kind::as_str).collect();
+        assert_eq!(hint.kinds.values().sum::<u64>(), 3);
+        let kinds: Vec<&str> = hint.kinds.into_keys().map(Kind::as_str).collect();
         let mut expected = vec!["RoutingQueue", "Role", "Webhook"];
         expected.sort_by_key(|name| Kind::parse(name));
         assert_eq!(kinds, expected);

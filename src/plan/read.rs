@@ -139,12 +139,22 @@ impl Prefetched {
     /// Start, each in a task of its own on the current runtime: the list of
     /// each listed org kind of `hint`, the division list if the hint names
     /// a division, and with `caller` the caller's identity and org.
+    ///
+    /// A list asks at once for the pages that the objects the files declare
+    /// of its kind fill ([`list_kind_expecting`]): an org usually holds
+    /// what its manifests declare, and the list then takes one round trip,
+    /// not two (page 1 for the page count, then the others). When the org
+    /// holds fewer (a first apply into an empty org), the pages beyond come
+    /// back empty: at most the declared objects' pages minus one, wasted.
     pub fn start(client: &Client, hint: &crate::manifest::DeclaredHint, caller: bool) -> Self {
         let mut lists = crate::FastMap::default();
-        let kinds = hint.kinds.iter().copied().filter_map(LiveKind::new);
-        for kind in kinds.filter(|k| k.org().api().listed) {
+        for (&kind, &declared) in &hint.kinds {
+            let Some(kind) = LiveKind::new(kind).filter(|k| k.org().api().listed) else {
+                continue;
+            };
             let client = client.clone();
-            lists.insert(kind.kind(), Task::spawn(async move { list_kind(&client, kind).await }));
+            let list = async move { list_kind_expecting(&client, kind, declared).await };
+            lists.insert(kind.kind(), Task::spawn(list));
         }
         let divisions = hint.names_divisions.then(|| {
             let client = client.clone();

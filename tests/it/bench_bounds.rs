@@ -22,6 +22,7 @@ fn queues(objects: u64) -> ListRead {
         max_page_size: Some(500),
         baseline_page_size: None,
         baseline_calls_per_object: 3,
+        expected: false,
     }
 }
 
@@ -180,4 +181,23 @@ fn reads_that_need_the_first_pages_go_out_with_the_remaining_pages() {
     assert_eq!(plan.steps(), [1, 2, 11, 5]);
     assert_eq!(plan.min_requests(), 2 + 1 + 15);
     assert!(close(plan.lower_bound(LIMITS).wall_s, 4.0 * 0.115));
+}
+
+#[test]
+fn a_list_whose_size_is_expected_goes_out_whole_in_the_first_step() {
+    // A plan of 10,000 declared queues asks for the 20 pages they fill at once.
+    let expected = ListRead { expected: true, ..queues(10_000) };
+    let plan = Work { lists: vec![expected.clone()], lookups: 4, ..Work::default() };
+    assert_eq!(plan.steps(), [1, 24]);
+    assert_eq!(plan.min_requests(), 24);
+    assert!(close(plan.lower_bound(LIMITS).wall_s, 2.0 * 0.115));
+    // Reads that need the pages' ids follow them; an unexpected list beside
+    // it still learns its size from its first page.
+    let mixed = Work {
+        lists: vec![expected, queues(1_000)],
+        lookups: 1,
+        then: vec![10, 5],
+        ..Work::default()
+    };
+    assert_eq!(mixed.steps(), [1, 22, 11, 5]);
 }
