@@ -58,7 +58,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let select = &args.set.select;
     let load =
         || load_set(&args.set.paths, args.set.env.clone(), select, Reach::Dependencies, printer);
-    // As plan: the declared kinds are listed while the set loads.
+    // As plan: the declared kinds (and divisions) are read while the set loads.
     let paths = args.set.paths.as_slice();
     let prefetch = select.is_empty().then_some(Prefetch { paths, caller: false });
     let env = args.set.env.as_deref();

@@ -69,8 +69,9 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let runtime = runtime()?;
     let reach = if args.destroy { Reach::Dependents } else { Reach::Dependencies };
     let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, reach, printer);
-    // The declared kinds are listed while the set loads, unless --select
-    // narrows it (the files' kinds would be more than the selection needs).
+    // What the plan reads goes out while the set loads (the declared kinds'
+    // pages, the divisions, the caller), unless --select narrows it (the
+    // files' kinds would be more than the selection needs).
     let paths = args.set.paths.as_slice();
     let prefetch = args.set.select.is_empty().then_some(Prefetch { paths, caller: true });
     let env = args.set.env.as_deref();
