@@ -1,8 +1,8 @@
 //! The documentation holds together, offline: the generated kinds reference
 //! is current (`GCCTL_UPDATE_DOCS=1` rewrites it), every relative link and
 //! image of the README and the book points to a file that exists (and an
-//! `#anchor` to a heading of that file), and every page of the book is in its
-//! `SUMMARY.md`.
+//! `#anchor` to a heading of that file), every page of the book is in its
+//! `SUMMARY.md`, and the published benchmark figures are of one run.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -216,4 +216,55 @@ fn anchors_follow_mdbook() {
         link_targets("[a](b.md#c) and ![i](img.png \"t\") `[x](y)`\n[r]: ref.md\n"),
         ["b.md#c", "img.png", "ref.md"]
     );
+}
+
+/// The published benchmark run holds together: the chart (`benchmarks.svg`)
+/// and the "Latest figures" of `benchmarks.md` are those of the JSON in
+/// `benches/results/latest.json` (the three are copied by hand from one run
+/// of `cargo bench --bench gcctl`): the chart names the run's date and
+/// commit, the text names the commit, and the table has each scenario's
+/// requests and wall time as the benchmark prints them.
+#[test]
+fn published_benchmark_figures_are_of_one_run() {
+    let root = repo_root();
+    let json = fs_err::read_to_string(root.join("benches/results/latest.json")).unwrap();
+    let run: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let svg = fs_err::read_to_string(root.join("docs/src/benchmarks.svg")).unwrap();
+    let page = fs_err::read_to_string(root.join("docs/src/benchmarks.md")).unwrap();
+    let (date, commit) = (run["date"].as_str().unwrap(), run["git_commit"].as_str().unwrap());
+    assert!(svg.contains(date) && svg.contains(commit), "the chart is not of the {date} run");
+    let latest = &page[page.find("## Latest figures").expect("a Latest figures section")..];
+    let short = &commit[..7];
+    assert!(latest.contains(&format!("`{short}`")), "benchmarks.md does not name commit {short}");
+    // The benchmark's own formats (`benches/gcctl/report.rs`).
+    let seconds = |s: f64| match s {
+        s if s >= 300.0 => format!("{:.0} min", s / 60.0),
+        s if s >= 10.0 => format!("{s:.1} s"),
+        s if s >= 0.1 => format!("{s:.2} s"),
+        s => format!("{:.1} ms", s * 1000.0),
+    };
+    let thousands = |n: u64| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    for outcome in run["outcomes"].as_array().unwrap() {
+        let id = outcome["id"].as_str().unwrap();
+        let row = latest
+            .lines()
+            .find(|line| line.starts_with(&format!("| {id} |")))
+            .unwrap_or_else(|| panic!("no row for {id} in the Latest figures table"));
+        let wall = seconds(outcome["usage"]["wall_s"].as_f64().unwrap());
+        assert!(row.contains(&format!("| {wall} |")), "{id}: the JSON says {wall}: {row}");
+        if let Some(requests) = outcome["api_requests"].as_u64() {
+            let requests = thousands(requests);
+            assert!(row.contains(&format!("| {requests} |")), "{id}: {requests} requests: {row}");
+        }
+    }
 }
