@@ -24,6 +24,7 @@
 
 mod bounds;
 mod chart;
+mod format;
 mod measure;
 mod mixed;
 mod report;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::Stats;
 use crate::bounds::{Cost, Limits, Work};
+use crate::format::{seconds, thousands};
 use crate::measure::Usage;
 use crate::scenarios::{Command, Scenario};
 
@@ -477,30 +478,4 @@ pub fn one_line(o: &Outcome) -> String {
     });
     let requests = o.api_requests.map_or_else(String::new, |r| format!(", {r} API requests"));
     format!("  {} done: {usage}{requests}", o.id)
-}
-
-/// `1,234`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Seconds with sensible precision; minutes from 5 minutes on.
-fn seconds(s: f64) -> String {
-    if s >= 300.0 {
-        format!("{:.0} min", s / 60.0)
-    } else if s >= 10.0 {
-        format!("{s:.1} s")
-    } else if s >= 0.1 {
-        format!("{s:.2} s")
-    } else {
-        format!("{:.1} ms", s * 1000.0)
-    }
 }

@@ -172,13 +172,6 @@ impl Prefetched {
     pub fn started(&self) -> Option<std::time::Instant> {
         self.started
     }
-
-    /// The kinds being listed.
-    pub fn kinds(&self) -> Vec<Kind> {
-        let mut kinds: Vec<Kind> = self.lists.keys().copied().collect();
-        kinds.sort();
-        kinds
-    }
 }
 
 /// The caller's identity and the org, at once.

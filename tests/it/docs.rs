@@ -9,6 +9,11 @@ use std::path::{Path, PathBuf};
 
 use crate::common::repo_root;
 
+// The benchmark's own number formats.
+#[path = "../../benches/gcctl/format.rs"]
+mod format;
+use format::{seconds, thousands};
+
 const KINDS_REFERENCE: &str = "docs/src/reference/kinds.md";
 
 #[test]
@@ -236,24 +241,6 @@ fn published_benchmark_figures_are_of_one_run() {
     let latest = &page[page.find("## Latest figures").expect("a Latest figures section")..];
     let short = &commit[..7];
     assert!(latest.contains(&format!("`{short}`")), "benchmarks.md does not name commit {short}");
-    // The benchmark's own formats (`benches/gcctl/report.rs`).
-    let seconds = |s: f64| match s {
-        s if s >= 300.0 => format!("{:.0} min", s / 60.0),
-        s if s >= 10.0 => format!("{s:.1} s"),
-        s if s >= 0.1 => format!("{s:.2} s"),
-        s => format!("{:.1} ms", s * 1000.0),
-    };
-    let thousands = |n: u64| {
-        let digits = n.to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    };
     for outcome in run["outcomes"].as_array().unwrap() {
         let id = outcome["id"].as_str().unwrap();
         let row = latest
