@@ -394,6 +394,10 @@ fn secret_variable(webhook_handle: &str) -> String {
 /// referenced object is outside what gcctl reads. A list item holding one is
 /// removed whole (a role grant without its role means nothing).
 fn strip_unknown(value: &mut Value, pointer: &str, address: &str, warnings: &mut Vec<String>) {
+    // Most specs name everything: nothing to walk (nor paths to build).
+    if !contains_unknown(value) {
+        return;
+    }
     let is_unknown = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("<unknown "));
     match value {
         Value::Object(map) => {

@@ -25,7 +25,7 @@ pub fn emit(value: &Value) -> String {
         Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, false),
         Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
         other => {
-            out.push_str(&scalar(other));
+            push_scalar(&mut out, other);
             out.push('\n');
         }
     }
@@ -47,7 +47,7 @@ fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_f
         }
         // Implicit keys are limited to 1024 characters by the YAML spec; no
         // field or header name we export comes close.
-        out.push_str(&string(key));
+        push_string(out, key);
         out.push(':');
         write_nested(out, &map[key], indent);
     }
@@ -67,7 +67,7 @@ fn write_nested(out: &mut String, value: &Value, indent: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&scalar(other));
+            push_scalar(out, other);
             out.push('\n');
         }
     }
@@ -92,23 +92,32 @@ fn compare_keys(a: &str, b: &str) -> Ordering {
     rank(a).cmp(&rank(b)).then_with(|| a.cmp(b))
 }
 
-/// A scalar (or empty collection) as it appears after `key: `.
-fn scalar(value: &Value) -> String {
+/// A scalar (or empty collection) as it appears after `key: `. Written
+/// into `out`: an export writes hundreds of thousands of them.
+fn push_scalar(out: &mut String, value: &Value) {
     match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => b.to_string(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         // serde_json writes floats with a `.` or an exponent (`1.0`, `1e300`),
         // so a float stays a float and an integer stays an integer.
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => string(s),
-        Value::Array(_) => "[]".to_string(),
-        Value::Object(_) => "{}".to_string(),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => push_string(out, s),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
     }
 }
 
 /// A string, plain when that is unambiguous, else double-quoted.
 pub fn string(text: &str) -> String {
-    if is_plain_safe(text) { text.to_string() } else { quote(text) }
+    let mut out = String::new();
+    push_string(&mut out, text);
+    out
+}
+
+fn push_string(out: &mut String, text: &str) {
+    if is_plain_safe(text) { out.push_str(text) } else { push_quoted(out, text) }
 }
 
 /// Whether `text` reads back as this same string from a plain scalar in any
@@ -127,9 +136,7 @@ fn is_plain_safe(text: &str) -> bool {
     if text.contains(['\t', '\n', '\r']) {
         return false;
     }
-    let resolves_to_string = crate::manifest::yaml::resolve_plain(text)
-        == crate::manifest::yaml::Value::Str(text.into());
-    resolves_to_string && !is_yaml11_special(text)
+    crate::manifest::yaml::plain_is_string(text) && !is_yaml11_special(text)
 }
 
 /// Plain scalars that YAML 1.1 parsers (and editors using them) read as
@@ -153,8 +160,8 @@ fn needs_escape(c: char) -> bool {
 }
 
 /// A YAML double-quoted scalar (a superset of JSON string syntax).
-fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+fn push_quoted(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
     for c in text.chars() {
         match c {
@@ -170,7 +177,6 @@ fn quote(text: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]

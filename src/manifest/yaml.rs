@@ -421,26 +421,42 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>, loc: Loc) -> Result
 
 /// Type a plain scalar with the YAML 1.2 core schema, strict booleans.
 pub fn resolve_plain(text: &str) -> Value {
+    plain_non_string(text).unwrap_or_else(|| Value::Str(text.to_string()))
+}
+
+/// Whether a plain scalar `text` is read as a string ([`resolve_plain`]),
+/// without building the value.
+pub fn plain_is_string(text: &str) -> bool {
+    plain_non_string(text).is_none()
+}
+
+/// What a plain scalar other than a string resolves to; `None`: a string.
+fn plain_non_string(text: &str) -> Option<Value> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY);
+            return Some(Value::Float(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => return Some(Value::Float(f64::NAN)),
         _ => {}
     }
+    // Numbers start with a digit, a sign or a dot: most text (names,
+    // descriptions) is known to be a string from its first letter.
+    if text.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return None;
+    }
     if let Some(int) = parse_int(text) {
-        return Value::Int(int);
+        return Some(Value::Int(int));
     }
     if is_float(text) {
         if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
+            return Some(Value::Float(f));
         }
     }
-    Value::Str(text.to_string())
+    None
 }
 
 fn parse_int(text: &str) -> Option<i64> {
@@ -522,6 +538,16 @@ mod tests {
         assert_eq!(doc.get("f").unwrap().value, Value::Str("12".into()));
         assert_eq!(doc.get("g").unwrap().value, Value::Str("on".into()));
         assert_eq!(doc.get("h").unwrap().value, Value::Int(31));
+    }
+
+    proptest::proptest! {
+        /// The shortcut of `plain_non_string`: text that starts with a
+        /// letter is never a number, whatever follows (`e5`, `inf`, `x1`).
+        #[test]
+        fn text_starting_with_a_letter_is_no_number(text in "[A-Za-z][0-9A-Za-z.+_eExXoO-]{0,8}") {
+            proptest::prop_assert!(super::parse_int(&text).is_none());
+            proptest::prop_assert!(!super::is_float(&text));
+        }
     }
 
     #[test]
