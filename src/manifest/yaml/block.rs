@@ -1,0 +1,782 @@
+//! A fast reader for the plain block subset of YAML, the YAML that manifests
+//! and exports are written in: block mappings and sequences indented with
+//! spaces, one scalar per line, plain or quoted on one line, comments and
+//! `---` between documents.
+//!
+//! [`read`] gives the documents exactly as the full parser
+//! ([`super::parse_with_full_parser`]) would (values, locations, plainness),
+//! or `None` as soon as the text holds anything else: block scalars (`|`,
+//! `>`), flow collections other than `[]`, `{}` and a one-line sequence of
+//! simple scalars (`[en-us, fr-fr]`), anchors, aliases, tags, directives,
+//! scalars over several lines, tabs, carriage returns, control characters,
+//! an empty value, a duplicate key, an error of any kind. The caller then
+//! parses the text with the full parser, which reads the rest of YAML and
+//! words the errors. So this reader never decides whether a text is valid
+//! YAML; it only reads quickly what it knows. The full parser spends most of
+//! a large plan's or export's CPU on its tokens and events; this reader
+//! walks each line once.
+//!
+//! Invariant (tested against the full parser on generated and mutated
+//! documents and on every YAML file of the repository, in `tests`):
+//! `read(t) == Some(d)` implies `parse_with_full_parser(t) == Ok(d)`.
+
+use super::{Key, Loc, MAX_DEPTH, Node, Value, key_name, resolve_plain};
+
+/// Keys longer than this are left to the full parser (the YAML spec limits
+/// implicit keys to 1,024 characters).
+const MAX_KEY: usize = 1000;
+
+/// The documents of `text`, or `None` when it holds anything beyond the
+/// subset (see the module documentation).
+pub(super) fn read(text: &str) -> Option<Vec<Node>> {
+    if !allowed_characters(text) {
+        return None;
+    }
+    let mut documents = Vec::new();
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let mut number = 0u32;
+    for raw in text.split('\n') {
+        number = number.checked_add(1)?;
+        let content = raw.trim_start_matches(' ');
+        let indent = raw.len() - content.len();
+        if indent == 0 && (content.starts_with("---") || content.starts_with("...")) {
+            if content != "---" {
+                return None;
+            }
+            document(&mut lines, &mut documents)?;
+            continue;
+        }
+        if indent == 0 && content.starts_with('%') {
+            return None;
+        }
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        lines.push(Line { number, indent, text: content, raw });
+    }
+    document(&mut lines, &mut documents)?;
+    Some(documents)
+}
+
+/// No tabs, carriage returns or other control characters, no byte order
+/// mark, no Unicode line or paragraph separators: their rules are the full
+/// parser's business.
+fn allowed_characters(text: &str) -> bool {
+    if text.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f) {
+        return false;
+    }
+    text.is_ascii()
+        || !text.chars().any(|c| {
+            matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+                || matches!(c, '\u{fffe}' | '\u{ffff}')
+        })
+}
+
+/// A line with content (not blank, not only a comment).
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    /// 1-based.
+    number: u32,
+    /// Leading spaces; for the rest of a `- key: value` line, where the
+    /// mapping starts.
+    indent: usize,
+    /// The line from `indent` on.
+    text: &'a str,
+    /// The whole line, for columns.
+    raw: &'a str,
+}
+
+impl Line<'_> {
+    /// The 1-based column of `text[offset..]`, in characters as the full
+    /// parser counts them.
+    fn column(&self, offset: usize) -> u32 {
+        let start = self.raw.len() - self.text.len() + offset;
+        let prefix = &self.raw[..start];
+        let chars = if prefix.is_ascii() { prefix.len() } else { prefix.chars().count() };
+        u32::try_from(chars + 1).unwrap_or(u32::MAX)
+    }
+
+    fn loc(&self, offset: usize) -> Loc {
+        Loc { line: self.number, column: self.column(offset) }
+    }
+
+    fn is_item(&self) -> bool {
+        self.text == "-" || self.text.starts_with("- ")
+    }
+}
+
+/// Read the lines of one document (then clear them): one block node that
+/// takes every line, or nothing.
+fn document(lines: &mut Vec<Line<'_>>, documents: &mut Vec<Node>) -> Option<()> {
+    if lines.is_empty() {
+        return Some(());
+    }
+    let mut reader = Reader { lines: std::mem::take(lines), at: 0 };
+    let indent = reader.lines[0].indent;
+    let node = reader.block(indent, 0)?;
+    if reader.at != reader.lines.len() {
+        return None;
+    }
+    documents.push(node);
+    // Hand the buffer back for the next document.
+    *lines = reader.lines;
+    lines.clear();
+    Some(())
+}
+
+struct Reader<'a> {
+    lines: Vec<Line<'a>>,
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<Line<'a>> {
+        self.lines.get(self.at).copied()
+    }
+
+    /// The block (mapping or sequence) whose first line is the next one, at `indent`.
+    fn block(&mut self, indent: usize, depth: usize) -> Option<Node> {
+        // Deep documents are the full parser's to refuse (with a margin for
+        // a flow sequence inside).
+        if depth + 2 >= MAX_DEPTH {
+            return None;
+        }
+        let line = self.peek()?;
+        if line.indent != indent {
+            return None;
+        }
+        if line.is_item() {
+            self.sequence(indent, depth, false)
+        } else {
+            self.mapping(indent, depth)
+        }
+    }
+
+    /// The value that follows a `key:` or `-` with nothing after it on its
+    /// line: a deeper block, or (after a key) a sequence at the key's own
+    /// indent. An empty value (null) is left to the full parser.
+    fn nested(&mut self, indent: usize, depth: usize, after_key: bool) -> Option<Node> {
+        let next = self.peek()?;
+        if next.indent > indent {
+            self.block(next.indent, depth + 1)
+        } else if after_key && next.indent == indent && next.is_item() {
+            self.sequence(indent, depth + 1, true)
+        } else {
+            None
+        }
+    }
+
+    /// After a scalar value: the next line must not be deeper (it would
+    /// continue the scalar, or be an error).
+    fn ends_scalar(&self, indent: usize) -> Option<()> {
+        match self.peek() {
+            Some(next) if next.indent > indent => None,
+            _ => Some(()),
+        }
+    }
+
+    /// A sequence; `indentless`: the value of a key at the key's own indent,
+    /// which the full parser locates at its first item's value, not its dash.
+    fn sequence(&mut self, indent: usize, depth: usize, indentless: bool) -> Option<Node> {
+        let first = self.peek()?;
+        let loc = if indentless {
+            let value = first.text[1..].trim_start_matches(' ');
+            if value.is_empty() || value.starts_with('#') {
+                return None;
+            }
+            first.loc(first.text.len() - value.len())
+        } else {
+            first.loc(0)
+        };
+        let mut items = Vec::new();
+        while let Some(line) = self.peek() {
+            if line.indent < indent || (line.indent == indent && !line.is_item()) {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            let after = line.text[1..].trim_start_matches(' ');
+            if after.is_empty() || after.starts_with('#') {
+                self.at += 1;
+                items.push(self.nested(indent, depth, false)?);
+                continue;
+            }
+            let offset = line.text.len() - after.len();
+            if after == "-" || after.starts_with("- ") {
+                return None;
+            }
+            if split_key(after).is_some() {
+                // `- key: value`: a mapping that starts here, its further
+                // keys on the next lines at this column.
+                let inner = Line { indent: indent + offset, text: after, ..line };
+                self.lines[self.at] = inner;
+                items.push(self.mapping(inner.indent, depth + 1)?);
+                continue;
+            }
+            items.push(scalar(after, &line, offset)?);
+            self.at += 1;
+            self.ends_scalar(indent)?;
+        }
+        Some(Node { value: Value::Seq(items), loc, plain: false })
+    }
+
+    fn mapping(&mut self, indent: usize, depth: usize) -> Option<Node> {
+        let first = self.peek()?;
+        let loc = first.loc(0);
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        while let Some(line) = self.peek() {
+            if line.indent < indent || (line.indent == indent && line.is_item()) {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            let (key, rest) = split_key(line.text)?;
+            let name = key_name(scalar(key, &line, 0)?.value).ok()?;
+            if entries.iter().any(|(k, _)| k.name == name) {
+                return None;
+            }
+            let key = Key { name, loc: line.loc(0) };
+            let value = if rest.is_empty() || rest.starts_with('#') {
+                self.at += 1;
+                self.nested(indent, depth, true)?
+            } else {
+                let value = scalar(rest, &line, line.text.len() - rest.len())?;
+                self.at += 1;
+                self.ends_scalar(indent)?;
+                value
+            };
+            entries.push((key, value));
+        }
+        Some(Node { value: Value::Map(entries), loc, plain: false })
+    }
+}
+
+/// `key: rest` (or `key:` at the end): the key's text and what follows the
+/// colon and its spaces; `None` if the line is not a mapping entry this
+/// reader knows.
+fn split_key(text: &str) -> Option<(&str, &str)> {
+    let end = match text.as_bytes().first()? {
+        b'"' => quoted_end(text, b'"')?,
+        b'\'' => quoted_end(text, b'\'')?,
+        _ => {
+            // A plain key ends at the first `: ` (or a final `:`); a ` #`
+            // before it starts a comment, and the line is no entry.
+            let colon = text.find(": ").or_else(|| text.ends_with(':').then(|| text.len() - 1))?;
+            if text[..colon].contains(" #") || text[..colon].ends_with(' ') {
+                return None;
+            }
+            colon
+        }
+    };
+    if end == 0 || end > MAX_KEY {
+        return None;
+    }
+    let after = text[end..].strip_prefix(':')?;
+    if !(after.is_empty() || after.starts_with(' ')) {
+        return None;
+    }
+    Some((&text[..end], after.trim_start_matches(' ')))
+}
+
+/// The end (past the closing quote) of the quoted scalar `text` starts with,
+/// on this line.
+fn quoted_end(text: &str, quote: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A scalar (or a one-line flow sequence of scalars) that is the rest of its
+/// line (a trailing comment aside): `text`, at `offset` in `line.text`.
+fn scalar(text: &str, line: &Line<'_>, offset: usize) -> Option<Node> {
+    let loc = line.loc(offset);
+    let (value, plain, end) = match text.as_bytes().first()? {
+        b'"' | b'\'' => {
+            let (value, end) = quoted(text)?;
+            (Value::Str(value), false, end)
+        }
+        b'[' => {
+            let (items, end) = flow_sequence(text, line, offset)?;
+            (Value::Seq(items), false, end)
+        }
+        b'{' if text.starts_with("{}") => (Value::Map(Vec::new()), false, 2),
+        first => {
+            let plain = plain_text(text, *first)?;
+            (resolve_plain(plain), true, plain.len())
+        }
+    };
+    // After a quoted scalar or a flow sequence: spaces, then nothing or a comment.
+    let rest = &text[end..];
+    let trimmed = rest.trim_start_matches(' ');
+    if !(trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())) {
+        return None;
+    }
+    Some(Node { value, loc, plain })
+}
+
+/// The value of the quoted scalar `text` starts with, and its end.
+fn quoted(text: &str) -> Option<(String, usize)> {
+    if text.starts_with('"') {
+        let end = quoted_end(text, b'"')?;
+        Some((double_quoted(&text[1..end - 1])?, end))
+    } else {
+        let end = quoted_end(text, b'\'')?;
+        Some((text[1..end - 1].replace("''", "'"), end))
+    }
+}
+
+/// `[a, "b", c]` on one line, of scalars only: the items and the end (past
+/// `]`). Plain items holding anything a flow context may give a meaning
+/// (`:`, `#`, brackets, braces, spaces: the full parser reads `[a -]` as two
+/// tokens) and empty items are left to the full parser.
+fn flow_sequence(text: &str, line: &Line<'_>, offset: usize) -> Option<(Vec<Node>, usize)> {
+    let bytes = text.as_bytes();
+    let mut items = Vec::new();
+    let mut at = 1;
+    let skip_spaces = |mut at: usize| {
+        while bytes.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        at
+    };
+    at = skip_spaces(at);
+    if bytes.get(at) == Some(&b']') {
+        return Some((items, at + 1));
+    }
+    loop {
+        let rest = &text[at..];
+        let (value, plain, len) = match rest.as_bytes().first()? {
+            b'"' | b'\'' => {
+                let (value, len) = quoted(rest)?;
+                (Value::Str(value), false, len)
+            }
+            first => {
+                let len = rest.find([',', ']'])?;
+                let item = rest[..len].trim_end_matches(' ');
+                let starts_plain = item.len() > 1 || *first != b'-';
+                if item.is_empty()
+                    || plain_text(item, *first) != Some(item)
+                    || !starts_plain
+                    || item.bytes().any(|b| b"#:[]{} ".contains(&b))
+                {
+                    return None;
+                }
+                (resolve_plain(item), true, item.len())
+            }
+        };
+        items.push(Node { value, loc: line.loc(offset + at), plain });
+        at = skip_spaces(at + len);
+        match bytes.get(at)? {
+            b',' => at = skip_spaces(at + 1),
+            b']' => return Some((items, at + 1)),
+            _ => return None,
+        }
+        if matches!(bytes.get(at), Some(b']' | b',')) {
+            return None;
+        }
+    }
+}
+
+/// The text of a one-line plain scalar (up to a comment, trailing spaces
+/// trimmed), if it is one the full parser reads as such.
+fn plain_text(text: &str, first: u8) -> Option<&str> {
+    let second = text.as_bytes().get(1).copied();
+    let indicator = b"-?:,[]{}#&*!|>'\"%@`".contains(&first);
+    // `-`, `?` and `:` may start a plain scalar when a non-space follows;
+    // `-` is the only one a manifest uses (`-1`, `-x`).
+    if indicator && !(first == b'-' && second.is_some_and(|b| b != b' ')) {
+        return None;
+    }
+    let body = match text.find(" #") {
+        Some(comment) => &text[..comment],
+        None => text,
+    };
+    let body = body.trim_end_matches(' ');
+    if body.is_empty() || body.contains(": ") || body.ends_with(':') {
+        return None;
+    }
+    Some(body)
+}
+
+/// The value of a double-quoted scalar's body (between the quotes), for the
+/// escapes JSON has; `None` for any other escape.
+fn double_quoted(body: &str) -> Option<String> {
+    if !body.contains('\\') {
+        return Some(body.to_string());
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '\\' => out.push('\\'),
+            '"' => out.push('"'),
+            '/' => out.push('/'),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            'u' => {
+                let hex: String = chars.by_ref().take(4).collect();
+                if hex.len() != 4 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                // A surrogate half is not a character: the full parser's business.
+                out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_with_full_parser;
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the invariant says: whatever this reader reads, the full parser
+    /// reads the same (values, locations, plainness).
+    fn agrees(text: &str) -> Result<bool, TestCaseError> {
+        let Some(fast) = read(text) else { return Ok(false) };
+        match parse_with_full_parser(text) {
+            Ok(full) => {
+                prop_assert_eq!(&fast, &full, "in\n{}", text);
+                Ok(true)
+            }
+            Err(e) => Err(TestCaseError::fail(format!(
+                "read what the full parser rejects ({e}, at {}):\n{text}",
+                e.loc
+            ))),
+        }
+    }
+
+    fn reads(text: &str) {
+        match agrees(text) {
+            Ok(true) => {}
+            Ok(false) => panic!("not read by the block reader:\n{text}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn declines(text: &str) {
+        assert!(read(text).is_none(), "read, but should be left to the full parser:\n{text}");
+    }
+
+    #[test]
+    fn reads_manifests_as_the_full_parser_does() {
+        reads(
+            "# a comment\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: support\n\nspec:\n  name: Support   # trailing comment\n  description: \"A \\\"quoted\\\" \\u00e9 text\"\n  other: 'it''s'\n  n: 12\n  f: -1.5\n  t: true\n  e: []\n  m: {}\n  fl: [ a, \"b c\" , 'd',-1 ]\n  list:\n    - a\n    - key: v\n      k2: 2\n    -\n      deep: x\n  indentless:\n  - x\n  - y\n  after: z\n---\n---\n- top\n- 'level'\n",
+        );
+        reads("clé: café\nnext: é # x\n\"quoted key\": 1\n'single': 2\n3: three\n");
+        reads("a:\n    b:\n        - c: 1\n          d:\n            - e\n");
+        reads("a: 1\n---\nb: 2");
+    }
+
+    #[test]
+    fn leaves_everything_else_to_the_full_parser() {
+        for text in [
+            "a: |\n  text\n",
+            "a: >\n  text\n",
+            "a: [1, [2]]\n",
+            "a: [1, b: 2]\n",
+            "a: [1, 2,]\n",
+            "a: [1,\n  2]\n",
+            "a: {b: 1}\n",
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "a: one\n  two\n",
+            "a: \"one\n  two\"\n",
+            "a:\tb\n",
+            "a: b\r\n",
+            "a:\n",
+            "- \n",
+            "a: 1\na: 2\n",
+            "a: b: c\n",
+            "- - a\n",
+            "? a\n: b\n",
+            "--- a\n",
+            "a: 1\n...\n",
+            "plain\n",
+            "a:\n  b: 1\n c: 2\n",
+            "a: \"\\x41\"\n",
+            "\u{feff}a: 1\n",
+        ] {
+            declines(text);
+        }
+    }
+
+    #[test]
+    fn reads_what_gcctl_writes() {
+        // An export's documents, as the export writer makes them.
+        let spec = serde_json::json!({
+            "apiVersion": "gcctl/v1", "kind": "OAuthClient", "metadata": {"name": "client-1"},
+            "spec": {"name": "Client: one", "roleDivisions": [{"division": "Home", "role": "employee"}],
+                     "secretVersion": 1, "description": "yes", "scope": [], "note": "a #b", "e": "é"}
+        });
+        let doc = crate::export::yaml::emit(&spec);
+        reads(&format!("# yaml-language-server: $schema=gcctl.schema.json\n{doc}---\n{doc}"));
+    }
+
+    #[test]
+    fn deep_documents_are_left_to_the_full_parser() {
+        for depth in [MAX_DEPTH - 3, MAX_DEPTH - 2, MAX_DEPTH, MAX_DEPTH + 1] {
+            let mut text = String::new();
+            for level in 0..depth {
+                text.push_str(&" ".repeat(level));
+                text.push_str("k:\n");
+            }
+            text.push_str(&" ".repeat(depth));
+            text.push_str("k: [v]\n");
+            agrees(&text).unwrap();
+        }
+    }
+
+    /// Every YAML file of the repository (manifests, examples, fixtures, CI):
+    /// read alike, and the manifests and examples read by this reader.
+    #[test]
+    fn agrees_with_the_full_parser_on_the_repository() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut read_count = 0;
+        let mut todo = vec![root.join("manifests"), root.join("examples"), root.join("tests")];
+        while let Some(dir) = todo.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().map(Result::unwrap) {
+                let path = entry.path();
+                if path.is_dir() {
+                    todo.push(path);
+                    continue;
+                }
+                if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let is_read = agrees(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let manifest = !path.components().any(|c| c.as_os_str() == "tests");
+                if manifest && text.contains("apiVersion: gcctl/") {
+                    assert!(is_read, "{} is not read by the block reader", path.display());
+                }
+                read_count += usize::from(is_read);
+            }
+        }
+        assert!(read_count >= 10, "{read_count}");
+    }
+
+    /// Scalars, keys and layouts the generators draw from: the awkward cases
+    /// of plain YAML (indicators, `: `, ` #`, quotes, numbers, non-ASCII).
+    fn scalar_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z][a-z0-9 _.-]{0,10}",
+            "[-+.0-9eExo]{1,6}",
+            prop::sample::select(vec![
+                "true", "false", "null", "~", "yes", "-", "-x", ".inf", "a: b", "a #b", "a#b",
+                "a:", ":a", "'q'", "\"q\"", "é", "x y ", "[]", "{}", "&a", "*a", "!t", "|", ">",
+                "%", "@", "`", "? x", "0x1F", "0o17", "1e3", "-.5", "a,b", "\\", "it's",
+            ])
+            .prop_map(str::to_string),
+            "[ -~]{0,8}",
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Tree {
+        Scalar(String, u8),
+        Seq(Vec<Tree>),
+        Map(Vec<(String, Tree)>),
+    }
+
+    fn tree() -> impl Strategy<Value = Tree> {
+        let leaf = (scalar_text(), 0u8..4).prop_map(|(s, style)| Tree::Scalar(s, style));
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..4).prop_map(Tree::Seq),
+                prop::collection::vec((scalar_text(), inner), 1..4).prop_map(Tree::Map),
+            ]
+        })
+    }
+
+    /// Style choices: indent step, indentless sequences, comments.
+    #[derive(Debug, Clone, Copy)]
+    struct Style {
+        step: usize,
+        indentless: bool,
+        comments: bool,
+        /// Sequences of scalars as `[a, b]`.
+        flow: bool,
+    }
+
+    fn write_scalar(out: &mut String, text: &str, style: u8) {
+        match style {
+            0 | 1 => out.push_str(text),
+            2 => {
+                out.push('"');
+                for c in text.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+            }
+            _ => {
+                out.push('\'');
+                out.push_str(&text.replace('\'', "''"));
+                out.push('\'');
+            }
+        }
+    }
+
+    fn write(out: &mut String, tree: &Tree, indent: usize, style: Style) {
+        let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n(' ', n));
+        match tree {
+            Tree::Scalar(text, s) => {
+                write_scalar(out, text, *s);
+                if style.comments && *s == 1 {
+                    out.push_str(" # note");
+                }
+                out.push('\n');
+            }
+            Tree::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 || !out.ends_with("- ") {
+                        pad(out, indent);
+                    }
+                    out.push('-');
+                    match item {
+                        Tree::Scalar(..) => {
+                            out.push(' ');
+                            write(out, item, indent + style.step, style);
+                        }
+                        Tree::Map(_) if i % 2 == 0 => {
+                            out.push(' ');
+                            write_inline_map(out, item, indent + 2, style);
+                        }
+                        _ => {
+                            out.push('\n');
+                            write(out, item, indent + style.step, style);
+                        }
+                    }
+                }
+            }
+            Tree::Map(entries) => {
+                for (key, value) in entries {
+                    pad(out, indent);
+                    out.push_str(key);
+                    out.push(':');
+                    match value {
+                        Tree::Scalar(..) => {
+                            out.push(' ');
+                            write(out, value, indent + style.step, style);
+                        }
+                        Tree::Seq(items)
+                            if style.flow
+                                && items.iter().all(|i| matches!(i, Tree::Scalar(..))) =>
+                        {
+                            out.push_str(" [");
+                            for (i, item) in items.iter().enumerate() {
+                                if let Tree::Scalar(text, s) = item {
+                                    if i > 0 {
+                                        out.push_str(if *s == 0 { "," } else { ", " });
+                                    }
+                                    write_scalar(out, text, *s);
+                                }
+                            }
+                            out.push_str("]\n");
+                        }
+                        Tree::Seq(_) if style.indentless => {
+                            out.push('\n');
+                            write(out, value, indent, style);
+                        }
+                        _ => {
+                            if style.comments {
+                                out.push_str("  # nested");
+                            }
+                            out.push('\n');
+                            write(out, value, indent + style.step, style);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A mapping after `- `: its first key on the dash's line.
+    fn write_inline_map(out: &mut String, tree: &Tree, indent: usize, style: Style) {
+        let mut nested = String::new();
+        write(&mut nested, tree, indent, style);
+        out.push_str(nested.trim_start_matches(' '));
+    }
+
+    fn document() -> impl Strategy<Value = String> {
+        (tree(), 2usize..5, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+            |(tree, step, indentless, comments, blank, flow)| {
+                let mut out = String::new();
+                if blank {
+                    out.push_str("# head\n\n");
+                }
+                write(&mut out, &tree, 0, Style { step, indentless, comments, flow });
+                out
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Generated documents: whatever is read, the full parser reads alike.
+        #[test]
+        fn agrees_with_the_full_parser_on_generated_documents(
+            docs in prop::collection::vec(document(), 1..3),
+        ) {
+            let text = docs.join("---\n");
+            agrees(&text)?;
+        }
+
+        /// The same documents with characters inserted, replaced or removed.
+        #[test]
+        fn agrees_with_the_full_parser_on_mutated_documents(
+            doc in document(),
+            edits in prop::collection::vec(
+                (any::<prop::sample::Index>(), 0u8..3, prop::sample::select(vec![
+                    " ", "  ", ":", ": ", "-", "- ", "#", " #", "\"", "'", "\n", "\\", "[", "{",
+                    "&", "*", "!", "|", ">", "?", "é", "---\n", "\t", "\r", ",", "%", "x",
+                ])),
+                1..4,
+            ),
+        ) {
+            let mut text = doc;
+            for (at, op, piece) in edits {
+                let mut at = at.index(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match op {
+                    0 => text.insert_str(at, piece),
+                    1 => {
+                        let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                        text.replace_range(at..end, piece);
+                    }
+                    _ => {
+                        let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                        text.replace_range(at..end, "");
+                    }
+                }
+            }
+            agrees(&text)?;
+        }
+    }
+}
