@@ -832,4 +832,41 @@ mod tests {
         assert_eq!(decode_json(br#"{"a":1}"#).unwrap()["a"], 1);
         assert!(decode_json(b"<html>").unwrap_err().starts_with("the response is not JSON"));
     }
+
+    /// A caller that gives up on a call (dropping its future) must not leave the
+    /// exchange running: the task is aborted, its future dropped unfinished.
+    #[tokio::test]
+    async fn dropping_an_exchange_aborts_its_task() {
+        struct Guard(Option<tokio::sync::oneshot::Sender<()>>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                if let Some(dropped) = self.0.take() {
+                    let _ = dropped.send(());
+                }
+            }
+        }
+        let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (dropped, on_drop) = tokio::sync::oneshot::channel();
+        let flag = std::sync::Arc::clone(&finished);
+        let (started, on_start) = tokio::sync::oneshot::channel();
+        let exchange = Exchange(tokio::spawn(async move {
+            let _guard = Guard(Some(dropped));
+            let _ = started.send(());
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            flag.store(true, Ordering::SeqCst);
+        }));
+        on_start.await.expect("the exchange started");
+        drop(exchange);
+        tokio::time::timeout(Duration::from_secs(10), on_drop)
+            .await
+            .expect("the exchange's future was dropped")
+            .expect("its guard said so");
+        assert!(!finished.load(Ordering::SeqCst));
+    }
+
+    /// Awaited to the end, an exchange gives its task's output.
+    #[tokio::test]
+    async fn an_exchange_gives_its_output() {
+        assert_eq!(Exchange(tokio::spawn(async { 7 })).await, Some(7));
+    }
 }

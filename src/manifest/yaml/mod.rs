@@ -2,7 +2,7 @@
 //!
 //! This is the one place that knows which YAML crate we use (`saphyr-parser`,
 //! a maintained YAML 1.2 parser; `serde_yaml` is archived). Most manifests
-//! are plain block YAML, which [`block`] reads several times faster than the
+//! are plain block YAML, which `block` reads several times faster than the
 //! full parser and to the same tree (it leaves anything else, errors
 //! included, to the full parser). We build our own
 //! small tree instead of deserializing straight from YAML because every later
