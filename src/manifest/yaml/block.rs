@@ -8,7 +8,8 @@
 //! or `None` as soon as the text holds anything else: block scalars (`|`,
 //! `>`), flow collections other than `[]`, `{}` and a one-line sequence of
 //! simple scalars (`[en-us, fr-fr]`), anchors, aliases, tags, directives,
-//! scalars over several lines, tabs, carriage returns, control characters,
+//! scalars over several lines, tabs, carriage returns other than in `\r\n`
+//! line breaks, control characters,
 //! an empty value, a duplicate key, an error of any kind. The caller then
 //! parses the text with the full parser, which reads the rest of YAML and
 //! words the errors. So this reader never decides whether a text is valid
@@ -38,6 +39,8 @@ pub(super) fn read(text: &str) -> Option<Vec<Node>> {
     let mut number = 0u32;
     for raw in text.split('\n') {
         number = number.checked_add(1)?;
+        // A line break may be `\r\n` (a file saved on Windows); a lone `\r` was refused.
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
         let content = raw.trim_start_matches(' ');
         let indent = raw.len() - content.len();
         if indent == 0 && (content.starts_with("---") || content.starts_with("...")) {
@@ -59,11 +62,17 @@ pub(super) fn read(text: &str) -> Option<Vec<Node>> {
     Some(documents)
 }
 
-/// No tabs, carriage returns or other control characters, no byte order
-/// mark, no Unicode line or paragraph separators: their rules are the full
-/// parser's business.
+/// No tabs, carriage returns but in `\r\n` line breaks, other control
+/// characters, byte order mark, Unicode line or paragraph separators: their
+/// rules are the full parser's business.
 fn allowed_characters(text: &str) -> bool {
-    if text.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f) {
+    let bytes = text.as_bytes();
+    let allowed = |(i, b): (usize, &u8)| match *b {
+        b'\n' => true,
+        b'\r' => bytes.get(i + 1) == Some(&b'\n'),
+        b => b >= 0x20 && b != 0x7f,
+    };
+    if !bytes.iter().enumerate().all(allowed) {
         return false;
     }
     text.is_ascii()
@@ -485,6 +494,7 @@ mod tests {
         reads("clé: café\nnext: é # x\n\"quoted key\": 1\n'single': 2\n3: three\n");
         reads("a:\n    b:\n        - c: 1\n          d:\n            - e\n");
         reads("a: 1\n---\nb: 2");
+        reads("a: 1\r\nb:\r\n  - x # c\r\n---\r\nc: \"q\"\r\n");
     }
 
     #[test]
@@ -503,7 +513,7 @@ mod tests {
             "a: one\n  two\n",
             "a: \"one\n  two\"\n",
             "a:\tb\n",
-            "a: b\r\n",
+            "a: b\rc: d\n",
             "a:\n",
             "- \n",
             "a: 1\na: 2\n",
@@ -723,16 +733,16 @@ mod tests {
     }
 
     fn document() -> impl Strategy<Value = String> {
-        (tree(), 2usize..5, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-            |(tree, step, indentless, comments, blank, flow)| {
+        (tree(), 2usize..5, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), 0u8..4)
+            .prop_map(|(tree, step, indentless, comments, blank, flow, crlf)| {
                 let mut out = String::new();
                 if blank {
                     out.push_str("# head\n\n");
                 }
                 write(&mut out, &tree, 0, Style { step, indentless, comments, flow });
-                out
-            },
-        )
+                // One document in four saved with Windows line breaks.
+                if crlf == 0 { out.replace('\n', "\r\n") } else { out }
+            })
     }
 
     proptest! {
