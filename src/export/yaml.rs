@@ -124,7 +124,7 @@ fn push_string(out: &mut String, text: &str) {
 /// common YAML parser (YAML 1.2 core schema and YAML 1.1 alike).
 fn is_plain_safe(text: &str) -> bool {
     let Some(first) = text.chars().next() else { return false };
-    if first.is_whitespace() || "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+    if first.is_whitespace() || crate::manifest::yaml::INDICATORS.contains(first) {
         return false;
     }
     if text.ends_with(char::is_whitespace) || text.ends_with(':') {

@@ -585,7 +585,7 @@ const INSERTED: &str = "  # set by gcctl from spec.division";
 /// A description as a plain YAML scalar when that reads the same, else quoted.
 fn plain_or_quoted(text: &str) -> String {
     let plain = !text.is_empty()
-        && !text.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c) || c.is_whitespace())
+        && !text.starts_with(|c: char| crate::manifest::yaml::INDICATORS.contains(c) || c.is_whitespace())
         && !text.contains(": ")
         && !text.contains(" #")
         && !text.ends_with([':', ' '])

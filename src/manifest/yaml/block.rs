@@ -401,7 +401,7 @@ fn flow_sequence(text: &str, line: &Line<'_>, offset: usize) -> Option<(Vec<Node
 /// trimmed), if it is one the full parser reads as such.
 fn plain_text(text: &str, first: u8) -> Option<&str> {
     let second = text.as_bytes().get(1).copied();
-    let indicator = b"-?:,[]{}#&*!|>'\"%@`".contains(&first);
+    let indicator = super::INDICATORS.as_bytes().contains(&first);
     // `-`, `?` and `:` may start a plain scalar when a non-space follows;
     // `-` is the only one a manifest uses (`-1`, `-x`).
     if indicator && !(first == b'-' && second.is_some_and(|b| b != b' ')) {

@@ -25,6 +25,10 @@ use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
+/// The YAML indicator characters: a plain scalar may not start with one
+/// (`-`, `?` and `:` may, when a non-space follows).
+pub const INDICATORS: &str = "-?:,[]{}#&*!|>'\"%@`";
+
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct Loc {
