@@ -127,18 +127,21 @@ impl<'a> Lenient<'a> {
         self.odd.borrow_mut().push((self.path.clone(), self.value.clone()));
     }
 
-    fn entries(&self, fields: Option<&[&str]>) -> Entries<'a> {
-        let items: Vec<(&'a str, Lenient<'a>)> = match self.value {
-            Value::Object(map) => map
-                .iter()
-                .filter(|(k, v)| {
-                    !v.is_null()
-                        && fields.is_none_or(|f| f.contains(&k.as_str()))
-                        && !self.skip.contains(&k.as_str())
-                })
+    /// The entries of an object, but nulls, skipped fields and, for a
+    /// struct, keys that are none of its `fields`.
+    fn entries(&self, fields: Option<&'static [&'static str]>) -> Entries<'a> {
+        let Value::Object(map) = self.value else {
+            return Entries { items: Vec::new().into_iter(), pending: None };
+        };
+        let collect = |is_field: &dyn Fn(&str) -> bool| -> Vec<(&'a str, Lenient<'a>)> {
+            map.iter()
+                .filter(|(k, v)| !v.is_null() && is_field(k) && !self.skip.contains(&k.as_str()))
                 .map(|(k, v)| (k.as_str(), self.child(v, k)))
-                .collect(),
-            _ => Vec::new(),
+                .collect()
+        };
+        let items = match fields {
+            None => collect(&|_| true),
+            Some(fields) => with_field_set(fields, |set| collect(&|key| set.contains(key))),
         };
         Entries { items: items.into_iter(), pending: None }
     }
@@ -152,6 +155,27 @@ impl<'a> Lenient<'a> {
         };
         Items { items: items.into_iter() }
     }
+}
+
+/// Run `f` with the set of a struct's `fields`. A live object has a few
+/// dozen keys and a spec struct a few dozen fields: searching the field list
+/// for every key took a third of a projection. Each field list is a static
+/// that serde derives once per struct, so its set is made once per thread,
+/// found by the list's address and length.
+fn with_field_set<R>(
+    fields: &'static [&'static str],
+    f: impl FnOnce(&crate::FastSet<&'static str>) -> R,
+) -> R {
+    type Sets = crate::FastMap<(usize, usize), crate::FastSet<&'static str>>;
+    thread_local! {
+        static SETS: RefCell<Sets> = RefCell::default();
+    }
+    let set = || fields.iter().copied().collect();
+    SETS.with(|sets| match sets.try_borrow_mut() {
+        Ok(mut sets) => f(sets.entry((fields.as_ptr() as usize, fields.len())).or_insert_with(set)),
+        // Not reached (`f` does not come back here); a set of its own if it did.
+        Err(_) => f(&set()),
+    })
 }
 
 struct Entries<'a> {

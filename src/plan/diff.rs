@@ -20,13 +20,16 @@ pub struct DiffOptions<'a> {
 /// Compare `desired` with `live`; returns the changed fields, in pointer order.
 pub fn diff(desired: &Value, live: &Value, options: &DiffOptions<'_>) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    walk("", desired, Some(live), options, &mut changes);
+    // One pointer, grown and cut back as the walk goes down and up: a field
+    // costs no string of its own unless it changed.
+    let mut pointer = String::new();
+    walk(&mut pointer, desired, Some(live), options, &mut changes);
     changes.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     changes
 }
 
 fn walk(
-    pointer: &str,
+    pointer: &mut String,
     desired: &Value,
     live: Option<&Value>,
     options: &DiffOptions<'_>,
@@ -36,24 +39,27 @@ fn walk(
         return;
     }
     let live = live.filter(|v| !v.is_null());
-    let sensitive = options.write_only.contains(&pointer);
+    let sensitive = options.write_only.contains(&pointer.as_str());
     match desired {
         Value::Object(map) if !sensitive => {
             for (key, value) in map {
-                let child = format!("{pointer}/{}", escape(key));
-                walk(&child, value, live.and_then(|l| l.get(key)), options, out);
+                let parent = pointer.len();
+                pointer.push('/');
+                push_escaped(pointer, key);
+                walk(pointer, value, live.and_then(|l| l.get(key)), options, out);
+                pointer.truncate(parent);
             }
         }
         Value::Null => {}
         _ => {
             let same = match live {
                 None => false,
-                Some(live) if options.sets.contains(&pointer) => same_set(desired, live),
+                Some(live) if options.sets.contains(&pointer.as_str()) => same_set(desired, live),
                 Some(live) => equivalent(desired, live),
             };
             if !same {
                 out.push(FieldChange {
-                    pointer: pointer.to_string(),
+                    pointer: pointer.clone(),
                     before: live.cloned(),
                     after: Some(desired.clone()),
                     sensitive,
@@ -72,6 +78,15 @@ fn is_ignored(pointer: &str, ignore: &[String]) -> bool {
 /// JSON pointer escaping of one token.
 pub fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Append `token` to `pointer`, escaped ([`escape`]).
+fn push_escaped(pointer: &mut String, token: &str) {
+    if token.contains(['~', '/']) {
+        pointer.push_str(&escape(token));
+    } else {
+        pointer.push_str(token);
+    }
 }
 
 /// Equal as JSON values, numbers compared by value.

@@ -294,6 +294,7 @@ pub async fn read_with(
         }
     }
     for (kind, objects) in kinds.iter().zip(lists) {
+        lookups.reserve(RefTarget::Kind(kind.kind()), objects.len());
         for object in &objects {
             lookups.insert_named(RefTarget::Kind(kind.kind()), object);
             kind.org().record_live(object, lookups);
