@@ -82,29 +82,36 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     };
     // The read began with the first list sent while the set loaded.
     let started = prefetched.started().unwrap_or_else(Instant::now);
-    let (mut plan, stats) = runtime.block_on(async {
-        let scope = ReadScope { caller: true, ..ReadScope::default() };
-        let read = Box::pin(plan::read_with(&connection.client, &set, &scope, prefetched));
-        let live = with_read_progress(&connection.client, printer, read).await?;
-        crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
-        let target = connection.target.clone().with_org(live.org.as_ref());
-        let mut plan = if args.destroy {
-            plan::build_destroy(&set, &live, target)?
-        } else {
-            plan::build(&set, &live, target)
-                .map_err(|e| {
-                    complete_commands(e, global, &args.set.paths, args.set.env.as_deref())
-                })?
-                .with_prune(args.prune)
-        };
-        if args.out.is_some() || args.output == OutputFormat::Json {
-            plan = plan.sealed(&set, &live);
-        }
-        // The process ends soon: freeing every live object one by one would
-        // cost a large org a tenth of a second for nothing.
-        std::mem::forget(live);
-        anyhow::Ok((plan, connection.client.stats()))
-    })?;
+    // What the plan takes from the set alone is made while the org is read.
+    let planned = std::thread::scope(|threads| {
+        let prepared = (!args.destroy).then(|| threads.spawn(|| plan::Prepared::new(&set)));
+        runtime.block_on(async {
+            let scope = ReadScope { caller: true, ..ReadScope::default() };
+            let read = Box::pin(plan::read_with(&connection.client, &set, &scope, prefetched));
+            let live = with_read_progress(&connection.client, printer, read).await?;
+            crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
+            let target = connection.target.clone().with_org(live.org.as_ref());
+            let mut plan = match prepared {
+                None => plan::build_destroy(&set, &live, target)?,
+                Some(prepared) => {
+                    let prepared = prepared.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    plan::build_prepared(prepared, &live, target)
+                        .map_err(|e| {
+                            complete_commands(e, global, &args.set.paths, args.set.env.as_deref())
+                        })?
+                        .with_prune(args.prune)
+                }
+            };
+            if args.out.is_some() || args.output == OutputFormat::Json {
+                plan = plan.sealed(&set, &live);
+            }
+            // The process ends soon: freeing every live object one by one would
+            // cost a large org a tenth of a second for nothing.
+            std::mem::forget(live);
+            anyhow::Ok((plan, connection.client.stats()))
+        })
+    });
+    let (mut plan, stats) = planned?;
     printer.status(&read_summary(stats, started));
     let restore = !args.no_restore_secrets;
     restore_lost_secrets(&mut plan, args.secrets_dir.as_deref(), restore, printer);

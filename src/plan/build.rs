@@ -10,7 +10,7 @@ use super::diff::{DiffOptions, diff};
 use super::problem::Problem;
 use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
 use crate::kinds::org::{Lookups, OrgKind, drop_nulls, live_spec, whole_numbers};
-use crate::kinds::{LiveKind, RefTarget};
+use crate::kinds::{LiveKind, RefTarget, Reference};
 use crate::manifest::check::SetIndex;
 use crate::manifest::{ManifestSet, Object};
 
@@ -31,15 +31,68 @@ pub struct PlanError {
 /// executed only with prune on ([`Plan::with_prune`], `--prune`). The plan
 /// is returned with prune off.
 pub fn build(set: &ManifestSet, live: &LiveOrg, target: PlanTarget) -> Result<Plan, PlanError> {
-    let manifests = SetIndex::new(&set.objects);
+    build_prepared(Prepared::new(set), live, target)
+}
+
+/// What a plan takes from the manifest set alone, made before the org is
+/// read or while it is (`gcctl plan` prepares while its pages are in
+/// flight), so that once the last page lands only the comparison is left.
+pub struct Prepared<'s> {
+    set: &'s ManifestSet,
+    manifests: SetIndex<'s>,
+    declared: Vec<Declared<'s>>,
+}
+
+/// A declared object of a kind that lives in the org, prepared.
+struct Declared<'s> {
+    object: &'s Object,
+    kind: LiveKind,
+    /// `Spec::references`, listed once.
+    references: Vec<Reference>,
+    depends_on: Vec<String>,
+    late_depends_on: Vec<String>,
+    /// The spec as JSON, references resolved: [`desired_of`]'s start.
+    spec: Value,
+    /// The pointers whose differences are ignored.
+    ignore: Vec<String>,
+}
+
+impl<'s> Prepared<'s> {
+    pub fn new(set: &'s ManifestSet) -> Self {
+        let manifests = SetIndex::new(&set.objects);
+        let objects: Vec<(&Object, LiveKind)> =
+            set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))).collect();
+        let declared = crate::manifest::parallel::map(objects, |(object, kind)| {
+            let references = object.spec.references();
+            let (depends_on, late_depends_on) = dependencies(object, &references, &manifests);
+            Declared {
+                spec: resolved_spec(object, &references, &manifests),
+                ignore: ignored(object, set),
+                object,
+                kind,
+                references,
+                depends_on,
+                late_depends_on,
+            }
+        });
+        Prepared { set, manifests, declared }
+    }
+}
+
+/// [`build`] of a prepared set.
+pub fn build_prepared(
+    prepared: Prepared<'_>,
+    live: &LiveOrg,
+    target: PlanTarget,
+) -> Result<Plan, PlanError> {
+    let Prepared { set, manifests, declared } = prepared;
     let live_names = LiveNames::new(live);
     let mut problems = Vec::new();
-    let mut changes = Vec::new();
+    let mut changes = Vec::with_capacity(declared.len());
     // Each declared object is compared on its own: on every core, in order.
-    let declared: Vec<(&Object, LiveKind)> =
-        set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))).collect();
-    let planned = crate::manifest::parallel::map(declared, |(object, kind)| {
-        let (result, single) = plan_object(object, kind, set, &manifests, live, &live_names);
+    let planned = crate::manifest::parallel::map(declared, |declared| {
+        let (object, kind) = (declared.object, declared.kind);
+        let (result, single) = plan_object(declared, &manifests, live, &live_names);
         (object, kind, result, single)
     });
     // Each declared object that matches one live object, by kind: what the
@@ -175,18 +228,38 @@ pub fn build_destroy(
 ///
 /// Objects of kinds that do not live in the org have no desired value: `Null`.
 pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) -> Value {
-    let Some(org) = object.kind.org() else { return Value::Null };
+    if object.kind.org().is_none() {
+        return Value::Null;
+    }
+    let spec = resolved_spec(object, &object.spec.references(), manifests);
+    desired_from(spec, object, manifests, lookups)
+}
+
+/// The object's spec as JSON, each of its `references` that the set
+/// declares replaced by the org name of the object it resolves to.
+fn resolved_spec(object: &Object, references: &[Reference], manifests: &SetIndex<'_>) -> Value {
     let mut spec = object.spec.to_json();
-    for reference in object.spec.references() {
+    for reference in references {
         if let Some(target) =
             manifests.resolve_ref(reference.target, &reference.name).and_then(Object::org_name)
         {
             let pointer = reference.pointer.trim_start_matches("/spec");
-            if let Some(slot) = spec.pointer_mut(pointer) {
+            if let Some(slot) = crate::kinds::org::pointer_mut(&mut spec, pointer) {
                 *slot = Value::String(target.to_string());
             }
         }
     }
+    spec
+}
+
+/// [`desired_of`] from the object's [`resolved_spec`].
+fn desired_from(
+    spec: Value,
+    object: &Object,
+    manifests: &SetIndex<'_>,
+    lookups: &Lookups,
+) -> Value {
+    let Some(org) = object.kind.org() else { return Value::Null };
     let mut desired = org.desired(spec, object, manifests, lookups);
     drop_nulls(&mut desired);
     whole_numbers(&mut desired);
@@ -196,33 +269,31 @@ pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) 
 /// The change of one declared object, or its problems, and the live object
 /// it matches when it matches exactly one.
 fn plan_object<'a>(
-    object: &Object,
-    kind: LiveKind,
-    set: &ManifestSet,
+    declared: Declared<'_>,
     manifests: &SetIndex<'_>,
     live: &LiveOrg,
     live_names: &LiveNames<'a>,
 ) -> (Result<Change, Vec<Problem>>, Option<&'a Value>) {
+    let object = declared.object;
     let org_name = object.org_name().unwrap_or(&object.name);
-    let matches = live_matches(object, kind.org(), org_name, live_names);
+    let matches = live_matches(object, declared.kind.org(), org_name, live_names);
     let single = match matches.as_slice() {
         [one] => Some(*one),
         _ => None,
     };
-    (change_of(object, kind, set, manifests, live, &matches), single)
+    (change_of(declared, manifests, live, &matches), single)
 }
 
 fn change_of(
-    object: &Object,
-    kind: LiveKind,
-    set: &ManifestSet,
+    declared: Declared<'_>,
     manifests: &SetIndex<'_>,
     live: &LiveOrg,
     matches: &[&Value],
 ) -> Result<Change, Vec<Problem>> {
+    let Declared { object, kind, references, depends_on, late_depends_on, spec, ignore } = declared;
     let org = kind.org();
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
-    let mut problems = check_references(object, manifests, &live.lookups);
+    let mut problems = check_references(object, &references, manifests, &live.lookups);
     if matches.len() > 1 {
         problems.push(duplicate_problem(object, org, &org_name, matches));
     }
@@ -243,8 +314,7 @@ fn change_of(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let (depends_on, late_depends_on) = dependencies(object, manifests);
-    let desired = desired_of(object, manifests, &live.lookups);
+    let desired = desired_from(spec, object, manifests, &live.lookups);
     let Some(live_object) = matches.first() else {
         let fields = diff(&desired, &Value::Null, &options(org, &[]));
         return Ok(Change {
@@ -263,7 +333,6 @@ fn change_of(
     };
     let mut live_spec = live_spec(kind, live_object, &live.lookups);
     org.align_live(&desired, &mut live_spec, &live.lookups);
-    let ignore = ignored(object, set);
     let fields = diff(&desired, &live_spec, &options(org, &ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
     Ok(Change {
@@ -444,8 +513,7 @@ impl Plan {
 
 /// The fingerprint of a live object, including where its address routes.
 pub fn live_fingerprint(live: &Value, lookups: &Lookups) -> String {
-    let flow = live
-        .pointer("/recipient/id")
+    let flow = crate::kinds::org::pointer(live, "/recipient/id")
         .and_then(Value::as_str)
         .and_then(|r| lookups.recipient_flow.get(r))
         .map(String::as_str);
@@ -454,10 +522,17 @@ pub fn live_fingerprint(live: &Value, lookups: &Lookups) -> String {
 
 /// `Kind/name` of every manifest object this one references (its soft
 /// references included), and apart those only its late step waits for.
-fn dependencies(object: &Object, manifests: &SetIndex<'_>) -> (Vec<String>, Vec<String>) {
-    let resolve = |references: Vec<crate::kinds::Reference>| -> Vec<String> {
+/// `references` are the object's own (`Spec::references`); as in
+/// [`crate::manifest::check::ordering_references`], the late ones order only
+/// the late step, and the soft references order the change.
+fn dependencies(
+    object: &Object,
+    references: &[Reference],
+    manifests: &SetIndex<'_>,
+) -> (Vec<String>, Vec<String>) {
+    let resolve = |references: Vec<&Reference>| -> Vec<String> {
         let mut deps: Vec<String> = references
-            .iter()
+            .into_iter()
             .filter_map(|r| manifests.resolve_ref(r.target, &r.name))
             .filter(|o| o.kind.is_org_object() && !std::ptr::eq(*o, object))
             .map(Object::id)
@@ -466,21 +541,23 @@ fn dependencies(object: &Object, manifests: &SetIndex<'_>) -> (Vec<String>, Vec<
         deps.dedup();
         deps
     };
-    let late: Vec<crate::kinds::Reference> = object
-        .spec
-        .references()
-        .into_iter()
-        .filter(|r| crate::manifest::check::is_late(object, &r.pointer))
-        .collect();
-    let early = resolve(crate::manifest::check::ordering_references(object));
+    let (late, early): (Vec<_>, Vec<_>) =
+        references.iter().partition(|r| crate::manifest::check::is_late(object, &r.pointer));
+    let soft = object.spec.soft_references();
+    let early = resolve(early.into_iter().chain(&soft).collect());
     let late = resolve(late).into_iter().filter(|d| !early.contains(d)).collect();
     (early, late)
 }
 
 /// References to org objects must resolve to exactly one live object.
-fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) -> Vec<Problem> {
+fn check_references(
+    object: &Object,
+    references: &[Reference],
+    manifests: &SetIndex<'_>,
+    lookups: &Lookups,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for reference in object.spec.references() {
+    for reference in references {
         if manifests.resolve_ref(reference.target, &reference.name).is_some() {
             continue;
         }
@@ -494,7 +571,7 @@ fn check_references(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups
         match ids.len() {
             1 => {}
             0 if reference.target == RefTarget::User => {
-                problems.push(unknown_user(object, &reference, lookups));
+                problems.push(unknown_user(object, reference, lookups));
             }
             0 => problems.push(at(format!(
                 "{} `{}` is neither declared in the manifests nor present in the org",

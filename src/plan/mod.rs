@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::kinds::org::Lookups;
 use crate::kinds::{Kind, LiveKind};
 
-pub use build::{PlanError, build, build_destroy};
+pub use build::{PlanError, Prepared, build, build_destroy, build_prepared};
 pub use problem::Problem;
 pub use read::{Prefetched, ReadError, ReadScope, read, read_with};
 
