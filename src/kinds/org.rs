@@ -437,7 +437,7 @@ pub fn pointer<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
     })
 }
 
-/// [`pointer`], mutably (as [`Value::pointer_mut`]).
+/// [`pointer()`], mutably (as [`Value::pointer_mut`]).
 pub fn pointer_mut<'v>(value: &'v mut Value, pointer: &str) -> Option<&'v mut Value> {
     if pointer.is_empty() {
         return Some(value);
@@ -939,7 +939,7 @@ mod tests {
     use serde_json::json;
 
     /// Pointers made of the keys and indexes of a document, escapes, bad
-    /// indexes and missing keys: [`pointer`] and [`pointer_mut`] find what
+    /// indexes and missing keys: [`pointer()`] and [`pointer_mut`] find what
     /// `serde_json`'s own `pointer` finds.
     #[test]
     fn pointers_find_what_serde_json_finds() {
