@@ -22,6 +22,7 @@ pub mod apply;
 pub mod cli;
 pub mod drift;
 pub mod export;
+pub mod json_pointer;
 pub mod kinds;
 pub mod manifest;
 pub mod permissions;

@@ -210,7 +210,7 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles<'_>) {
     for reference in typed.references() {
         let RefTarget::Kind(target) = reference.target else { continue };
         let pointer = reference.pointer.trim_start_matches("/spec");
-        if let Some(slot) = crate::kinds::org::pointer_mut(spec, pointer) {
+        if let Some(slot) = crate::json_pointer::get_mut(spec, pointer) {
             if let Some(handle) = slot.as_str().and_then(|n| handles.get(&(target, n))) {
                 *slot = Value::String(handle.clone());
             }
@@ -262,7 +262,7 @@ fn build_one(candidate: &Candidate<'_>, handles: &Handles<'_>, lookups: &Lookups
     built.attachments = cx.attachments;
     to_handles(&mut spec, kind, handles);
     for pointer in org.set_pointers() {
-        if let Some(Value::Array(items)) = crate::kinds::org::pointer_mut(&mut spec, pointer) {
+        if let Some(Value::Array(items)) = crate::json_pointer::get_mut(&mut spec, pointer) {
             items.sort_by_cached_key(Value::to_string);
             items.dedup();
         }

@@ -71,7 +71,7 @@ fn set_pointer(target: &mut Value, pointer: &str, value: Value) {
     }
     let mut current = target;
     let tokens: Vec<String> =
-        pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+        pointer.split('/').skip(1).map(|t| crate::json_pointer::unescape(t).into_owned()).collect();
     for (i, token) in tokens.iter().enumerate() {
         let last = i + 1 == tokens.len();
         let next = match current {
@@ -113,12 +113,7 @@ impl<'a> Lenient<'a> {
         // One allocation per field: objects are read by the thousand.
         let mut path = String::with_capacity(self.path.len() + token.len() + 1);
         path.push_str(&self.path);
-        path.push('/');
-        if token.contains(['~', '/']) {
-            path.push_str(&token.replace('~', "~0").replace('/', "~1"));
-        } else {
-            path.push_str(token);
-        }
+        crate::json_pointer::push_token(&mut path, token);
         Lenient { value, path, odd: self.odd, root: None, skip: &[] }
     }
 

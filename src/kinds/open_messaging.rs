@@ -202,7 +202,7 @@ impl OrgKind for Org {
         // receiver's current secret is not replaced behind its back.
         webhook["signatureSecretVersion"] = version.unwrap_or(1).into();
         spec["webhook"] = webhook;
-        let recipient = super::org::pointer(live, "/recipient/id").and_then(Value::as_str);
+        let recipient = crate::json_pointer::get(live, "/recipient/id").and_then(Value::as_str);
         if let Some(flow_id) = recipient.and_then(|r| lookups.recipient_flow.get(r)) {
             let flow = match lookups.name_of(RefTarget::Flow(INBOUND_MESSAGE_FLOW), flow_id) {
                 Some(name) => json!({ "name": name, "type": INBOUND_MESSAGE_FLOW }),
@@ -283,7 +283,7 @@ impl OrgKind for Org {
     fn record_live(&self, live: &Value, lookups: &mut Lookups) {
         let id = live.get("id").and_then(Value::as_str);
         let name = live.get("name").and_then(Value::as_str);
-        let recipient = super::org::pointer(live, "/recipient/id").and_then(Value::as_str);
+        let recipient = crate::json_pointer::get(live, "/recipient/id").and_then(Value::as_str);
         if let (Some(id), Some(recipient)) = (id, recipient) {
             lookups.recipient_integration.insert(recipient.to_string(), id.to_string());
             lookups.integration_recipient.insert(id.to_string(), recipient.to_string());

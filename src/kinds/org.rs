@@ -423,50 +423,6 @@ pub fn name_or_id(name: Option<&str>, id: &str) -> Value {
 
 pub use super::lenient::{project, project_skipping};
 
-/// The value at a JSON pointer, as [`Value::pointer`] finds it, without
-/// [`Value::pointer`]'s two new strings per token (it unescapes every token,
-/// escaped or not): plans and exports look up a field of every object.
-pub fn pointer<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
-    if pointer.is_empty() {
-        return Some(value);
-    }
-    pointer.strip_prefix('/')?.split('/').try_fold(value, |target, token| match target {
-        Value::Object(map) => map.get(unescape(token).as_ref()),
-        Value::Array(items) => items.get(array_index(token)?),
-        _ => None,
-    })
-}
-
-/// [`pointer()`], mutably (as [`Value::pointer_mut`]).
-pub fn pointer_mut<'v>(value: &'v mut Value, pointer: &str) -> Option<&'v mut Value> {
-    if pointer.is_empty() {
-        return Some(value);
-    }
-    pointer.strip_prefix('/')?.split('/').try_fold(value, |target, token| match target {
-        Value::Object(map) => map.get_mut(unescape(token).as_ref()),
-        Value::Array(items) => items.get_mut(array_index(token)?),
-        _ => None,
-    })
-}
-
-/// A pointer token unescaped (RFC 6901: `~1` is `/`, `~0` is `~`).
-fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
-    if token.contains('~') {
-        token.replace("~1", "/").replace("~0", "~").into()
-    } else {
-        token.into()
-    }
-}
-
-/// An array index token as RFC 6901 spells it: digits, no sign, no leading
-/// zero (as [`Value::pointer`] reads it).
-fn array_index(token: &str) -> Option<usize> {
-    if token.starts_with('+') || (token.starts_with('0') && token.len() > 1) {
-        return None;
-    }
-    token.parse().ok()
-}
-
 /// Remove `null` members recursively (serialized `Option::None` or API nulls).
 pub fn drop_nulls(value: &mut Value) {
     match value {
@@ -937,47 +893,6 @@ pub fn writable(live: &Value, fields: &[&str]) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    /// Pointers made of the keys and indexes of a document, escapes, bad
-    /// indexes and missing keys: [`pointer()`] and [`pointer_mut`] find what
-    /// `serde_json`'s own `pointer` finds.
-    #[test]
-    fn pointers_find_what_serde_json_finds() {
-        let mut doc = json!({
-            "a": {"b/c": [10, {"d~e": true}], "": {"x": 1}, "0": "zero"},
-            "list": [[1, 2], {"k": null}],
-        });
-        let pointers = [
-            "",
-            "/",
-            "/a",
-            "/a/b~1c",
-            "/a/b~1c/0",
-            "/a/b~1c/1/d~0e",
-            "/a/b~1c/01",
-            "/a/b~1c/+1",
-            "/a/b~1c/2",
-            "/a/b~1c/-",
-            "/a//x",
-            "/a/0",
-            "/list/0/1",
-            "/list/1/k",
-            "/list/1/k/z",
-            "/missing",
-            "a",
-            "/a/b/c",
-            "/a/b~2c",
-            "/list/00",
-            "/a/b~1c/0/z",
-        ];
-        for p in pointers {
-            assert_eq!(pointer(&doc, p), doc.pointer(p), "{p}");
-            let expected = doc.clone().pointer_mut(p).map(|v| v.clone());
-            assert_eq!(pointer_mut(&mut doc, p).map(|v| v.clone()), expected, "{p}");
-        }
-        *pointer_mut(&mut doc, "/a/b~1c/1/d~0e").expect("found") = json!(false);
-        assert_eq!(doc["a"]["b/c"][1]["d~e"], json!(false));
-    }
 
     #[test]
     fn whole_floats_become_integers() {

@@ -572,7 +572,7 @@ impl super::org::OrgKind for Org {
         }
         map.remove("outboundMessagingAddresses");
         let recipient =
-            super::org::pointer(live, "/outboundMessagingAddresses/openMessagingRecipient/id")
+            crate::json_pointer::get(live, "/outboundMessagingAddresses/openMessagingRecipient/id")
                 .and_then(|v| v.as_str());
         if let Some(recipient) = recipient {
             // The queue points at the integration's recipient; the spec names the integration.
@@ -697,7 +697,7 @@ impl super::org::OrgKind for Org {
             }
         }
         let pointer = "/outboundMessagingAddresses/openMessagingRecipient";
-        if let Some(name) = super::org::pointer(desired, pointer).and_then(|v| v.as_str()) {
+        if let Some(name) = crate::json_pointer::get(desired, pointer).and_then(|v| v.as_str()) {
             // The queue points at the integration's recipient, not the integration.
             let recipient = require_id(ids, RefTarget::Recipient, name, pointer)?;
             declared["outboundMessagingAddresses"]["openMessagingRecipient"] = id_ref(&recipient);

@@ -64,7 +64,7 @@ impl Spec for WebhookSpec {
             findings.error("/spec/signatureSecretVersion", "the version starts at 1");
         }
         for name in self.headers.keys() {
-            let pointer = format!("/spec/headers/{}", name.replace('~', "~0").replace('/', "~1"));
+            let pointer = format!("/spec/headers/{}", crate::json_pointer::escape(name));
             if name.is_empty() || !name.bytes().all(is_header_char) {
                 findings.error(pointer, format!("`{name}` is not a valid HTTP header name"));
             } else if name.eq_ignore_ascii_case(SECRET_VERSION_HEADER) {

@@ -107,13 +107,19 @@ pub fn is_late(object: &Object, pointer: &str) -> bool {
     })
 }
 
-/// The references that order an object's own change: its references
-/// (late ones aside) and its soft references.
-pub fn ordering_references(object: &Object) -> Vec<crate::kinds::Reference> {
-    let mut references: Vec<crate::kinds::Reference> =
-        object.spec.references().into_iter().filter(|r| !is_late(object, &r.pointer)).collect();
-    references.extend(object.spec.soft_references());
-    references
+/// An object's references by what they order: first those that order its
+/// own change (its `references`, [`crate::kinds::Spec::references`], but
+/// the late ones, and its `soft` references), then the late ones, which
+/// order only its late step.
+pub fn ordering<'r>(
+    object: &Object,
+    references: &'r [crate::kinds::Reference],
+    soft: &'r [crate::kinds::Reference],
+) -> (Vec<&'r crate::kinds::Reference>, Vec<&'r crate::kinds::Reference>) {
+    let (late, mut early): (Vec<_>, Vec<_>) =
+        references.iter().partition(|r| is_late(object, &r.pointer));
+    early.extend(soft);
+    (early, late)
 }
 
 /// Check the typed objects as a set. `declared` holds the (kind,
@@ -222,7 +228,8 @@ fn check_cycles(objects: &[Object], index: &SetIndex<'_>, diags: &mut Vec<Diagno
     let mut graph = DiGraph::<usize, ()>::new();
     let nodes: Vec<_> = (0..objects.len()).map(|i| graph.add_node(i)).collect();
     for (i, object) in objects.iter().enumerate() {
-        for reference in ordering_references(object) {
+        let (references, soft) = (object.spec.references(), object.spec.soft_references());
+        for reference in ordering(object, &references, &soft).0 {
             if let Some(j) = index.position_ref(reference.target, &reference.name) {
                 graph.add_edge(nodes[i], nodes[j], ());
             }

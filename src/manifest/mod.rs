@@ -819,9 +819,9 @@ pub fn is_handle(s: &str) -> bool {
 /// Remove the value at `pointer` (JSON pointer) from `value`; whether it was there.
 fn remove_pointer(value: &mut serde_json::Value, pointer: &str) -> bool {
     let Some((parent, last)) = pointer.rsplit_once('/') else { return false };
-    let last = last.replace("~1", "/").replace("~0", "~");
+    let last = crate::json_pointer::unescape(last);
     match value.pointer_mut(parent) {
-        Some(serde_json::Value::Object(map)) => map.remove(&last).is_some(),
+        Some(serde_json::Value::Object(map)) => map.remove(last.as_ref()).is_some(),
         Some(serde_json::Value::Array(items)) => match last.parse::<usize>() {
             Ok(i) if i < items.len() => {
                 items.remove(i);
@@ -845,8 +845,7 @@ fn serde_diagnostic(
         match segment {
             serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
             serde_path_to_error::Segment::Map { key } => {
-                pointer.push('/');
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                crate::json_pointer::push_token(&mut pointer, key);
             }
             serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
         }

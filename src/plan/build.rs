@@ -244,7 +244,7 @@ fn resolved_spec(object: &Object, references: &[Reference], manifests: &SetIndex
             manifests.resolve_ref(reference.target, &reference.name).and_then(Object::org_name)
         {
             let pointer = reference.pointer.trim_start_matches("/spec");
-            if let Some(slot) = crate::kinds::org::pointer_mut(&mut spec, pointer) {
+            if let Some(slot) = crate::json_pointer::get_mut(&mut spec, pointer) {
                 *slot = Value::String(target.to_string());
             }
         }
@@ -513,7 +513,7 @@ impl Plan {
 
 /// The fingerprint of a live object, including where its address routes.
 pub fn live_fingerprint(live: &Value, lookups: &Lookups) -> String {
-    let flow = crate::kinds::org::pointer(live, "/recipient/id")
+    let flow = crate::json_pointer::get(live, "/recipient/id")
         .and_then(Value::as_str)
         .and_then(|r| lookups.recipient_flow.get(r))
         .map(String::as_str);
@@ -522,9 +522,8 @@ pub fn live_fingerprint(live: &Value, lookups: &Lookups) -> String {
 
 /// `Kind/name` of every manifest object this one references (its soft
 /// references included), and apart those only its late step waits for.
-/// `references` are the object's own (`Spec::references`); as in
-/// [`crate::manifest::check::ordering_references`], the late ones order only
-/// the late step, and the soft references order the change.
+/// `references` are the object's own (`Spec::references`), ordered as
+/// [`crate::manifest::check::ordering`] says.
 fn dependencies(
     object: &Object,
     references: &[Reference],
@@ -541,10 +540,9 @@ fn dependencies(
         deps.dedup();
         deps
     };
-    let (late, early): (Vec<_>, Vec<_>) =
-        references.iter().partition(|r| crate::manifest::check::is_late(object, &r.pointer));
     let soft = object.spec.soft_references();
-    let early = resolve(early.into_iter().chain(&soft).collect());
+    let (early, late) = crate::manifest::check::ordering(object, references, &soft);
+    let early = resolve(early);
     let late = resolve(late).into_iter().filter(|d| !early.contains(d)).collect();
     (early, late)
 }

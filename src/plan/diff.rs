@@ -44,8 +44,7 @@ fn walk(
         Value::Object(map) if !sensitive => {
             for (key, value) in map {
                 let parent = pointer.len();
-                pointer.push('/');
-                push_escaped(pointer, key);
+                crate::json_pointer::push_token(pointer, key);
                 walk(pointer, value, live.and_then(|l| l.get(key)), options, out);
                 pointer.truncate(parent);
             }
@@ -73,20 +72,6 @@ fn is_ignored(pointer: &str, ignore: &[String]) -> bool {
     ignore.iter().any(|i| {
         pointer == i || pointer.strip_prefix(i.as_str()).is_some_and(|rest| rest.starts_with('/'))
     })
-}
-
-/// JSON pointer escaping of one token.
-pub fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// Append `token` to `pointer`, escaped ([`escape`]).
-fn push_escaped(pointer: &mut String, token: &str) {
-    if token.contains(['~', '/']) {
-        pointer.push_str(&escape(token));
-    } else {
-        pointer.push_str(token);
-    }
 }
 
 /// Equal as JSON values, numbers compared by value.

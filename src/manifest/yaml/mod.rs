@@ -123,7 +123,7 @@ impl Node {
     pub fn locate(&self, pointer: &str) -> (&Node, bool) {
         let mut node = self;
         for token in pointer.split('/').skip(1) {
-            let token = token.replace("~1", "/").replace("~0", "~");
+            let token = crate::json_pointer::unescape(token);
             let next = match &node.value {
                 Value::Map(_) => node.get(&token),
                 Value::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
@@ -141,7 +141,7 @@ impl Node {
     /// parent is a mapping that has it: errors about a field point at its key.
     pub fn key_loc(&self, pointer: &str) -> Option<Loc> {
         let (parent, last) = pointer.rsplit_once('/')?;
-        let last = last.replace("~1", "/").replace("~0", "~");
+        let last = crate::json_pointer::unescape(last);
         let (node, found) = self.locate(parent);
         if !found {
             return None;

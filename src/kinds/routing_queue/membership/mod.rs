@@ -243,7 +243,7 @@ pub fn details_needed(declared: Option<&RoutingQueueSpec>) -> bool {
 /// A member listing entity in compact form.
 fn compact_member(entity: &Value, with_ring: bool) -> Option<Value> {
     let id = entity.get("id").and_then(Value::as_str)?;
-    let email = crate::kinds::org::pointer(entity, "/user/email").and_then(Value::as_str).map(str::to_lowercase);
+    let email = crate::json_pointer::get(entity, "/user/email").and_then(Value::as_str).map(str::to_lowercase);
     let mut out = json!({ "id": id, "email": email });
     if with_ring {
         out["ringNumber"] = entity.get("ringNumber").cloned().unwrap_or(json!(1));
