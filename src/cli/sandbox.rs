@@ -74,7 +74,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub token_rate_limit_per_minute: Option<u32>,
 
-    /// Added latency per request, in milliseconds.
+    /// Latency of every request, in milliseconds: the time from its arrival
+    /// to its answer, the sandbox's own handling included (half of it passes
+    /// before the request is handled, the rest after).
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
 

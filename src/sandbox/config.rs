@@ -40,7 +40,8 @@ pub struct SandboxConfig {
     pub org_rate_limit_per_minute: Option<u32>,
     /// Token requests (`POST /oauth/token`) per minute; `None` means unlimited.
     pub token_rate_limit_per_minute: Option<u32>,
-    /// Added latency for every API and token request.
+    /// Latency of every API and token request: the time from its arrival to
+    /// its answer, the handling included (see `middleware::draw_latency`).
     pub latency_ms: u64,
     /// Uniform jitter applied to `latency_ms` (plus or minus).
     pub latency_jitter_ms: u64,

@@ -2,8 +2,9 @@
 //!
 //! 1. [`observe`] (every route): assigns the correlation id (response header
 //!    `ININ-Correlation-Id`, and `contextId` of any error body, rendered
-//!    here), sleeps the configured latency (before the request is handled)
-//!    and answer delay (after it), counts the request in the stats
+//!    here), spends the configured latency (half of it before the request is
+//!    handled, the rest after, the handling included: see [`draw_latency`])
+//!    and the answer delay (after it), counts the request in the stats
 //!    and writes the request log line. `/_sandbox/*` is neither delayed nor
 //!    counted.
 //! 2. [`guard`] (`/api/v2` routes only): bearer token, then the per-token rate
@@ -43,10 +44,15 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
     let key = format!("{method} {}", route.as_deref().unwrap_or("(no route)"));
     // Counted in flight until answered, or until the client goes away.
     let serving = (!internal).then(|| Serving::new(&state, &key));
-    if !internal {
-        sleep_latency(&state).await;
+    let latency = if internal { Duration::ZERO } else { draw_latency(&state) };
+    // The request on its way in; handled; the answer on its way back.
+    if !latency.is_zero() {
+        tokio::time::sleep(latency / 2).await;
     }
     let mut response = next.run(request).await;
+    if !latency.is_zero() {
+        tokio::time::sleep_until((started + latency).into()).await;
+    }
     if !internal && !state.config.answer_delay.is_zero() {
         // The request is handled: only its answer is late.
         tokio::time::sleep(state.config.answer_delay).await;
@@ -102,15 +108,21 @@ impl Drop for Serving<'_> {
     }
 }
 
-async fn sleep_latency(state: &Shared) {
+/// A request's latency: `latency_ms ± latency_jitter_ms`, uniform. It is
+/// the time from the request's arrival to its answer, the sandbox's own
+/// handling included, as a real org's latency includes its servers' work:
+/// half of it passes before the request is handled (the request on its way
+/// in, so a client killed meanwhile may or may not have made its change),
+/// the rest, less the handling's time, after (the answer on its way back).
+/// Handling that takes longer than that half (a page of 500 queues rendered
+/// on a busy machine) makes the answer late by the difference. Handling
+/// after the whole latency instead would add each page's rendering to the
+/// latency asked for, which a benchmark would charge to the client.
+fn draw_latency(state: &Shared) -> Duration {
     let base = state.config.latency_ms;
     let jitter = state.config.latency_jitter_ms;
-    if base == 0 && jitter == 0 {
-        return;
-    }
     let offset = if jitter == 0 { 0 } else { rand::rng().random_range(0..=2 * jitter) };
-    let millis = (base + offset).saturating_sub(jitter);
-    tokio::time::sleep(Duration::from_millis(millis)).await;
+    Duration::from_millis((base + offset).saturating_sub(jitter))
 }
 
 /// `/api/v2` middleware: authentication, rate limit, permissions, faults.
