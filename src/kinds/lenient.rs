@@ -23,8 +23,49 @@ use serde_json::{Map, Value};
 use super::org::{drop_nulls, whole_numbers};
 
 /// The live object `live` as the spec type `T` sees it.
+///
+/// Inside [`comparing`], only the top-level fields the comparison declares
+/// are read: `T` must be the spec type whose root `live` is (as every kind's
+/// `live_to_spec` projects), not a part of it.
 pub fn project<T: DeserializeOwned + Serialize>(live: &Value) -> Value {
     project_skipping::<T>(live, &[])
+}
+
+thread_local! {
+    /// The top-level fields a comparison on this thread reads
+    /// ([`comparing`]); `None`: every field.
+    static COMPARED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Run `f` (a live object's `live_to_spec`) with the projections it makes
+/// on this thread reading only the top-level fields of `declared`, the
+/// spec-shaped value it is compared with: the diff walks the declared value
+/// (`plan::diff`), so a field the manifest leaves out is never looked at,
+/// and projecting every field (a queue's media settings, routing rules,
+/// bullseye rings...) to compare three was most of a plan's comparison. A
+/// declared field projects exactly as it would with the others: a spec
+/// type's fields are read independently (no `flatten`, no aliases in the
+/// spec types), and a projection that fails this way (a required field
+/// left out, which a manifest cannot do) is made again with every field.
+pub fn comparing<R>(declared: &Value, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Vec<String>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            COMPARED.with(|c| {
+                if let Ok(mut c) = c.try_borrow_mut() {
+                    *c = previous;
+                }
+            });
+        }
+    }
+    let Some(fields) = declared.as_object() else { return f() };
+    let fields: Vec<String> = fields.keys().cloned().collect();
+    // Not inside a projection (where the set is borrowed): then unrestricted.
+    let previous = COMPARED.with(|c| c.try_borrow_mut().map(|mut c| c.replace(fields)));
+    let Ok(previous) = previous else { return f() };
+    let _restore = Restore(previous);
+    f()
 }
 
 /// [`project`], leaving out the top-level fields `skip`: those a kind
@@ -32,23 +73,40 @@ pub fn project<T: DeserializeOwned + Serialize>(live: &Value) -> Value {
 /// string), which would otherwise be read as misfits and copied, object by
 /// object, only to be replaced. Only optional fields may be skipped.
 pub fn project_skipping<T: DeserializeOwned + Serialize>(live: &Value, skip: &[&str]) -> Value {
-    let odd = RefCell::new(Vec::new());
-    let root_fields = RefCell::new(None);
-    let reader =
-        Lenient { value: live, path: String::new(), odd: &odd, root: Some(&root_fields), skip };
-    let mut out = match T::deserialize(reader).map(|typed| serde_json::to_value(typed)) {
-        Ok(Ok(value)) => {
-            let mut value = value;
-            for (pointer, original) in odd.into_inner() {
-                set_pointer(&mut value, &pointer, original);
-            }
-            value
-        }
-        _ => top_level(live, root_fields.into_inner().unwrap_or_default(), skip),
+    let compared = COMPARED.with(|c| {
+        let only = c.try_borrow().ok()?;
+        typed::<T>(live, skip, Some(only.as_deref()?)).ok()
+    });
+    let mut out = match compared {
+        Some(value) => value,
+        None => typed::<T>(live, skip, None).unwrap_or_else(|fields| top_level(live, fields, skip)),
     };
     drop_nulls(&mut out);
     whole_numbers(&mut out);
     out
+}
+
+/// `live` read as `T` and written back, misfits put back; the root struct's
+/// fields when it cannot be read. With `only`, the root's other fields are
+/// left out.
+fn typed<T: DeserializeOwned + Serialize>(
+    live: &Value,
+    skip: &[&str],
+    only: Option<&[String]>,
+) -> Result<Value, &'static [&'static str]> {
+    let odd = RefCell::new(Vec::new());
+    let root_fields = RefCell::new(None);
+    let root = Root { fields: &root_fields, only };
+    let reader = Lenient { value: live, path: String::new(), odd: &odd, root: Some(root), skip };
+    match T::deserialize(reader).map(|typed| serde_json::to_value(typed)) {
+        Ok(Ok(mut value)) => {
+            for (pointer, original) in odd.into_inner() {
+                set_pointer(&mut value, &pointer, original);
+            }
+            Ok(value)
+        }
+        _ => Err(root_fields.into_inner().unwrap_or_default()),
+    }
 }
 
 /// The declared top-level fields of `live` but `skip`, as they are.
@@ -95,6 +153,15 @@ fn set_pointer(target: &mut Value, pointer: &str, value: Value) {
     }
 }
 
+/// What only the root reader has.
+#[derive(Clone, Copy)]
+struct Root<'a> {
+    /// Where the root struct's field names go (for the fallback).
+    fields: &'a RefCell<Option<&'static [&'static str]>>,
+    /// The only top-level fields read ([`comparing`]).
+    only: Option<&'a [String]>,
+}
+
 /// Reads one JSON value for a typed visitor, leniently.
 struct Lenient<'a> {
     value: &'a Value,
@@ -102,8 +169,9 @@ struct Lenient<'a> {
     path: String,
     /// Values that did not fit their field: put back after serialization.
     odd: &'a RefCell<Vec<(String, Value)>>,
-    /// Where the root struct's field names go (for the fallback).
-    root: Option<&'a RefCell<Option<&'static [&'static str]>>>,
+    /// The root's: where its struct's field names go (for the fallback) and
+    /// which of its fields are read.
+    root: Option<Root<'a>>,
     /// Fields left out (the root's, see [`project_skipping`]; none below).
     skip: &'a [&'a str],
 }
@@ -128,11 +196,23 @@ impl<'a> Lenient<'a> {
         let Value::Object(map) = self.value else {
             return Entries { items: Vec::new().into_iter(), pending: None };
         };
+        let only = self.root.and_then(|root| root.only);
         let collect = |is_field: &dyn Fn(&str) -> bool| -> Vec<(&'a str, Lenient<'a>)> {
-            map.iter()
-                .filter(|(k, v)| !v.is_null() && is_field(k) && !self.skip.contains(&k.as_str()))
-                .map(|(k, v)| (k.as_str(), self.child(v, k)))
-                .collect()
+            let read = |k: &str, v: &Value| !v.is_null() && is_field(k) && !self.skip.contains(&k);
+            match only {
+                // A few declared fields, looked up: not every live field, filtered.
+                Some(only) => only
+                    .iter()
+                    .filter_map(|key| map.get_key_value(key.as_str()))
+                    .filter(|(k, v)| read(k, v))
+                    .map(|(k, v)| (k.as_str(), self.child(v, k)))
+                    .collect(),
+                None => map
+                    .iter()
+                    .filter(|(k, v)| read(k, v))
+                    .map(|(k, v)| (k.as_str(), self.child(v, k)))
+                    .collect(),
+            }
         };
         let items = match fields {
             None => collect(&|_| true),
@@ -346,7 +426,7 @@ impl<'de> Deserializer<'de> for Lenient<'de> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         if let Some(root) = self.root {
-            *root.borrow_mut() = Some(fields);
+            *root.fields.borrow_mut() = Some(fields);
         }
         if !self.value.is_object() {
             self.misfit();
@@ -455,6 +535,96 @@ mod tests {
         assert_eq!(projected, json!({"name": "Q", "items": [{"threshold": 1.5}]}));
         // Without the skip, the object that does not fit comes back verbatim.
         assert_eq!(project::<Spec>(&live)["mode"], json!({"id": "x"}));
+    }
+
+    #[test]
+    fn a_comparison_projects_only_the_declared_fields() {
+        let live = json!({"name": "Q", "count": 2.5, "mode": "B", "items": [{"threshold": 1}]});
+        let declared = json!({"name": "Q", "mode": "A"});
+        let projected = comparing(&declared, || project::<Spec>(&live));
+        assert_eq!(projected, json!({"name": "Q", "mode": "B"}));
+        // Only inside: the next projection reads every field again.
+        assert_eq!(
+            project::<Spec>(&live),
+            json!({"name": "Q", "count": 2.5, "mode": "B", "items": [{"threshold": 1}]})
+        );
+    }
+
+    #[test]
+    fn a_comparison_without_a_required_field_projects_everything() {
+        // `name` is required: read without it, the spec type would fail, so
+        // the projection is made as outside a comparison.
+        let live = json!({"name": "Q", "count": 3, "mode": "ODD"});
+        let projected = comparing(&json!({"count": 1}), || project::<Spec>(&live));
+        assert_eq!(projected, project::<Spec>(&live));
+    }
+
+    #[test]
+    fn nested_comparisons_restore_what_was_there() {
+        let live = json!({"name": "Q", "count": 3, "mode": "A"});
+        let outer = json!({"name": "Q", "count": 1});
+        let (inner, after) = comparing(&outer, || {
+            let inner = comparing(&json!({"name": "Q"}), || project::<Spec>(&live));
+            (inner, project::<Spec>(&live))
+        });
+        assert_eq!(inner, json!({"name": "Q"}));
+        assert_eq!(after, json!({"name": "Q", "count": 3}));
+    }
+
+    fn live_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let scalar = prop_oneof![
+            Just(Value::Null),
+            any::<i32>().prop_map(|i| json!(i)),
+            (-4.0..4.0_f64).prop_map(|f| json!(f)),
+            prop::sample::select(vec!["A", "B", "NEWER", "Q"]).prop_map(|s| json!(s)),
+        ];
+        let item = prop_oneof![
+            scalar.clone().prop_map(|t| json!({"threshold": t})),
+            scalar.clone().prop_map(|t| json!({"threshold": t, "extra": 1})),
+            scalar.clone(),
+        ];
+        let items =
+            prop_oneof![prop::collection::vec(item, 0..3).prop_map(Value::Array), scalar.clone()];
+        let fields = (
+            prop::option::of(scalar.clone()),
+            prop::option::of(scalar.clone()),
+            prop::option::of(scalar),
+            prop::option::of(items),
+            any::<bool>(),
+        );
+        fields.prop_map(|(name, count, mode, items, id)| {
+            let mut live = serde_json::Map::new();
+            for (key, value) in [("name", name), ("count", count), ("mode", mode), ("items", items)]
+            {
+                if let Some(value) = value {
+                    live.insert(key.to_string(), value);
+                }
+            }
+            if id {
+                live.insert("id".into(), json!("x"));
+            }
+            Value::Object(live)
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever the live object, a comparison's projection holds each
+        /// declared field exactly as the full projection does: the diff,
+        /// which reads only declared fields, cannot tell them apart.
+        #[test]
+        fn a_comparison_sees_each_declared_field_as_the_full_projection(
+            live in live_value(),
+            declared in proptest::sample::subsequence(vec!["name", "count", "mode", "items", "id"], 0..=5),
+        ) {
+            let declared: serde_json::Map<String, Value> =
+                declared.into_iter().map(|k| (k.to_string(), json!(1))).collect();
+            let full = project::<Spec>(&live);
+            let compared = comparing(&Value::Object(declared.clone()), || project::<Spec>(&live));
+            for key in declared.keys() {
+                proptest::prop_assert_eq!(compared.get(key), full.get(key), "{}: {} vs {}", key, compared, full);
+            }
+        }
     }
 
     #[test]

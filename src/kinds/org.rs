@@ -421,7 +421,7 @@ pub fn name_or_id(name: Option<&str>, id: &str) -> Value {
     }
 }
 
-pub use super::lenient::{project, project_skipping};
+pub use super::lenient::{comparing, project, project_skipping};
 
 /// Remove `null` members recursively (serialized `Option::None` or API nulls).
 pub fn drop_nulls(value: &mut Value) {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::diff::{DiffOptions, diff};
 use super::problem::Problem;
 use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
-use crate::kinds::org::{Lookups, OrgKind, drop_nulls, live_spec, whole_numbers};
+use crate::kinds::org::{Lookups, OrgKind, comparing, drop_nulls, live_spec, whole_numbers};
 use crate::kinds::{LiveKind, RefTarget, Reference};
 use crate::manifest::check::SetIndex;
 use crate::manifest::{ManifestSet, Object};
@@ -331,7 +331,8 @@ fn change_of(
             live_fingerprint: None,
         });
     };
-    let mut live_spec = live_spec(kind, live_object, &live.lookups);
+    // Only what is declared is compared, so only that is projected.
+    let mut live_spec = comparing(&desired, || live_spec(kind, live_object, &live.lookups));
     org.align_live(&desired, &mut live_spec, &live.lookups);
     let fields = diff(&desired, &live_spec, &options(org, &ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
@@ -615,6 +616,9 @@ fn unknown_user(
 /// built-ins are never candidates.
 fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
     let mut out = Vec::new();
+    if set.project.prune.is_empty() {
+        return out;
+    }
     // Declared objects by kind and org name, all of them: kinds whose
     // natural key goes beyond the name (a flow's type) may declare a name
     // twice, and scanning the set per live object made large prunes quadratic.
