@@ -422,8 +422,6 @@ fn live_matches<'a>(
 ) -> Vec<&'a Value> {
     live_names
         .named(object.kind, org_name)
-        .iter()
-        .copied()
         .filter(|live| org.matches(object.spec.as_ref(), live))
         .collect()
 }

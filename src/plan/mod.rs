@@ -294,27 +294,46 @@ pub struct LiveOrg {
 /// that name, in the order of the live list (messages list their ids).
 #[derive(Debug)]
 pub struct LiveNames<'a> {
-    by_kind: BTreeMap<Kind, crate::FastMap<&'a str, Vec<&'a Value>>>,
+    /// Per kind, the index in shards: a large list's halves are indexed on
+    /// two cores, the first half's shard first (so matches keep live order).
+    by_kind: BTreeMap<Kind, Vec<crate::FastMap<&'a str, Vec<&'a Value>>>>,
 }
 
 impl<'a> LiveNames<'a> {
     pub fn new(live: &'a LiveOrg) -> Self {
-        let mut by_kind = BTreeMap::new();
-        for (kind, objects) in &live.objects {
-            let mut by_name: crate::FastMap<&'a str, Vec<&'a Value>> = crate::FastMap::default();
+        /// Below this, a thread costs more than it saves.
+        const ON_TWO_CORES: usize = 2_000;
+        fn index(objects: &[Value]) -> crate::FastMap<&str, Vec<&Value>> {
+            let mut by_name: crate::FastMap<&str, Vec<&Value>> = crate::FastMap::default();
+            by_name.reserve(objects.len());
             for object in objects {
                 if let Some(name) = object.get("name").and_then(Value::as_str) {
                     by_name.entry(name).or_default().push(object);
                 }
             }
-            by_kind.insert(*kind, by_name);
+            by_name
+        }
+        let mut by_kind = BTreeMap::new();
+        for (kind, objects) in &live.objects {
+            let shards = if objects.len() < ON_TWO_CORES {
+                vec![index(objects)]
+            } else {
+                let (first, second) = objects.split_at(objects.len() / 2);
+                std::thread::scope(|threads| {
+                    let second = threads.spawn(|| index(second));
+                    let first = index(first);
+                    vec![first, second.join().unwrap_or_else(|p| std::panic::resume_unwind(p))]
+                })
+            };
+            by_kind.insert(*kind, shards);
         }
         LiveNames { by_kind }
     }
 
-    /// Live objects of a kind with exactly this name.
-    pub fn named(&self, kind: Kind, name: &str) -> &[&'a Value] {
-        self.by_kind.get(&kind).and_then(|n| n.get(name)).map_or(&[], Vec::as_slice)
+    /// Live objects of a kind with exactly this name, in live order.
+    pub fn named<'s>(&'s self, kind: Kind, name: &'s str) -> impl Iterator<Item = &'a Value> + 's {
+        let shards = self.by_kind.get(&kind).map_or(&[][..], Vec::as_slice);
+        shards.iter().filter_map(move |shard| shard.get(name)).flatten().copied()
     }
 }
 
@@ -341,6 +360,28 @@ mod tests {
         Kind::parse(name).expect("a kind")
     }
 
+    /// A list large enough to be indexed in two halves still gives every
+    /// match of a name in live order, across the halves.
+    #[test]
+    fn live_names_of_a_large_list_keep_live_order_across_halves() {
+        let queue = kind("RoutingQueue");
+        let mut live = LiveOrg::default();
+        let objects: Vec<Value> = (0..4_001)
+            .map(|i| {
+                let name = if i % 1_000 == 7 { "Same".to_string() } else { format!("Q{i}") };
+                json!({"id": i.to_string(), "name": name})
+            })
+            .collect();
+        live.objects.insert(queue, objects);
+        let names = LiveNames::new(&live);
+        let ids: Vec<&str> = names.named(queue, "Same").filter_map(|o| o["id"].as_str()).collect();
+        assert_eq!(ids, ["7", "1007", "2007", "3007"]);
+        let last: Vec<&str> =
+            names.named(queue, "Q4000").filter_map(|o| o["id"].as_str()).collect();
+        assert_eq!(last, ["4000"]);
+        assert_eq!(names.named(queue, "Missing").count(), 0);
+    }
+
     #[test]
     fn live_names_keep_every_match_in_live_order() {
         let (queue, role) = (kind("RoutingQueue"), kind("Role"));
@@ -357,7 +398,7 @@ mod tests {
         live.objects.insert(role, vec![json!({"id": "5", "name": "Same"})]);
         let names = LiveNames::new(&live);
         let ids = |kind, name| -> Vec<&str> {
-            names.named(kind, name).iter().filter_map(|o| o["id"].as_str()).collect()
+            names.named(kind, name).filter_map(|o| o["id"].as_str()).collect()
         };
         assert_eq!(ids(queue, "Same"), ["3", "2"]);
         assert_eq!(ids(queue, "Other"), ["1"]);

@@ -294,9 +294,11 @@ pub async fn read_with(
         }
     }
     for (kind, objects) in kinds.iter().zip(lists) {
-        lookups.reserve(RefTarget::Kind(kind.kind()), objects.len());
+        // A kind's own names, then what its objects embed (`record_live`
+        // names other kinds' objects, never its own: the order is the one
+        // object by object would give).
+        lookups.insert_listed(RefTarget::Kind(kind.kind()), &objects);
         for object in &objects {
-            lookups.insert_named(RefTarget::Kind(kind.kind()), object);
             kind.org().record_live(object, lookups);
         }
         live.objects.insert(kind.kind(), objects);
