@@ -210,6 +210,34 @@ async fn latency_delays_answers() {
     assert!(started.elapsed() >= Duration::from_millis(50), "{:?}", started.elapsed());
 }
 
+/// A request's latency includes its handling, as a real org's does: half of
+/// it passes before the request is handled, and the answer leaves once the
+/// whole latency has passed or, when handling takes longer than the other
+/// half, once handled. Here handling takes 300 ms (a "slow" fault, the only
+/// fault seed 1 draws first): 200 + 300 ms, not 400 + 300 as when the
+/// whole latency passed first. On the runtime's paused clock, so that the
+/// times are exact whatever the machine's load.
+#[tokio::test(start_paused = true)]
+async fn latency_includes_the_handling() {
+    let config = SandboxConfig {
+        latency_ms: 400,
+        fault_rate: 1.0,
+        fault_seed: 1,
+        fault_slow: Duration::from_millis(300),
+        ..SandboxConfig::default()
+    };
+    let org = TestOrg::start(config).await;
+    let started = tokio::time::Instant::now();
+    let answer = org.get(QUEUES).await;
+    let elapsed = started.elapsed();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(org.stats().await["faultsInjected"]["slow"], 1);
+    assert!(
+        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_millis(550),
+        "{elapsed:?}"
+    );
+}
+
 /// An answer delay holds the answer, not the change: a read sent while a
 /// create's answer is on its way already sees the object.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
