@@ -698,7 +698,7 @@ fn stopped(mut error: ApiError, stop: Stop, attempts: u32) -> ApiError {
     error
 }
 
-/// Tell `hook` about a retry wait of [`Wait::NOTICE_AFTER`] or more.
+/// Tell `hook` about a retry wait of [`crate::api::Wait::NOTICE_AFTER`] or more.
 pub(super) fn notice_wait(
     hook: Option<&crate::api::WaitHook>,
     call: String,

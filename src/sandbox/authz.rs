@@ -326,7 +326,7 @@ pub fn authorize(
 /// 403 for a caller holding none of the permissions one of which an
 /// endpoint needs. Real wording: "Unable to perform the requested action.
 /// You must have at least one of the following permissions assigned:
-/// [journey:actionmap:view]" (Genesys Terraform provider issues #1133 and
+/// \[journey:actionmap:view\]" (Genesys Terraform provider issues #1133 and
 /// #277, quoting API answers); code `missing.any.permissions` with status
 /// 403 (the `isMissingPermissionsError` check of the
 /// `@makingchatbots/genesys-cloud-mcp-server` package).

@@ -1,5 +1,5 @@
 //! Generic CRUD: list, get, create, update (PUT or PATCH) and delete of any
-//! [`Resource`], driven by its [`Spec`], plus the org-default helpers shared
+//! [`Resource`], driven by its [`Spec`](crate::sandbox::resource::Spec), plus the org-default helpers shared
 //! by supported content and messaging settings.
 //!
 //! - Lists page at the declared maximum (`pageSize` above it is 400), apply
@@ -31,7 +31,7 @@ use crate::sandbox::resource::{
 use crate::sandbox::server::{AppState, Shared};
 use crate::sandbox::store::{Kind, Store};
 
-/// The generic routes of `R`, as its [`Spec`] declares them.
+/// The generic routes of `R`, as its [`Spec`](crate::sandbox::resource::Spec) declares them.
 pub fn routes<R: Resource>() -> Router<Shared> {
     let spec = R::SPEC;
     let mut collection = get(list::<R>);

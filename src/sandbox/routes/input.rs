@@ -249,7 +249,7 @@ pub fn check(name: &str, value: &Value, shape: Shape) -> ApiResult<()> {
 }
 
 /// 400 for a value outside an enum, in the real API's words: "Value []
-/// is not valid for field type [Mode]. Allowable values are: `AgentFirst`,
+/// is not valid for field type \[Mode\]. Allowable values are: `AgentFirst`,
 /// `CustomerFirst`" for `mediaSettings.callback.mode` (Genesys Terraform
 /// provider issue #1578). The type name is the field's last segment,
 /// capitalized (the real one is the server's enum type, which matches for
