@@ -369,3 +369,27 @@ async fn serve_prints_the_address_and_credentials_first() {
     let me = me.unwrap_or_else(|| panic!("no user token in {lines:?}"));
     assert_eq!(me["name"], gcctl::sandbox::ADMIN_USER_NAME, "the printed user token works");
 }
+
+/// The binary turns transparent huge pages off for itself (`src/main.rs`):
+/// the kernel reports it in `/proc/PID/status` (`THP_enabled`, Linux 5.0+).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_binary_runs_without_transparent_huge_pages() {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gcctl"))
+        .args(["sandbox", "serve", "--no-request-log"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gcctl runs");
+    let stdout = child.stdout.take().expect("stdout");
+    // Its first line: `main` has run.
+    let first = std::io::BufReader::new(stdout).lines().next();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()));
+    child.kill().expect("stop the child");
+    child.wait().expect("child exits");
+    assert!(first.is_some_and(|l| l.is_ok_and(|l| l.starts_with("listening on"))));
+    let status = status.expect("/proc/PID/status");
+    let thp = status.lines().find_map(|l| l.strip_prefix("THP_enabled:")).map(str::trim);
+    assert_eq!(thp, Some("0"), "{status}");
+}
