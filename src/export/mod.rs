@@ -27,7 +27,7 @@
 mod files;
 pub mod yaml;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
@@ -128,7 +128,8 @@ fn selected(options: &ExportOptions, kind: Kind) -> bool {
 /// A live object chosen for export.
 struct Candidate<'a> {
     kind: LiveKind,
-    name: String,
+    /// The org name, unique among the kind's live objects.
+    name: &'a str,
     live: &'a Value,
 }
 
@@ -231,7 +232,7 @@ struct Built {
 fn build_one(candidate: &Candidate<'_>, handles: &Handles<'_>, lookups: &Lookups) -> Built {
     let mut built = Built::default();
     let kind = candidate.kind.kind();
-    let handle = handles[&(kind, candidate.name.as_str())].clone();
+    let handle = handles[&(kind, candidate.name)].clone();
     let org = candidate.kind.org();
     let mut spec = live_spec(candidate.kind, candidate.live, lookups);
     // Only the default says so: `false` would unset it when applied.
@@ -242,7 +243,7 @@ fn build_one(candidate: &Candidate<'_>, handles: &Handles<'_>, lookups: &Lookups
     strip_unknown(&mut spec, "", &address, &mut built.warnings);
     let mut cx = ExportCx {
         live: candidate.live,
-        name: &candidate.name,
+        name: candidate.name,
         handle: &handle,
         lookups,
         address: address.clone(),
@@ -291,7 +292,7 @@ fn select<'a>(
 ) -> Vec<Candidate<'a>> {
     let mut out = Vec::new();
     for kind in LiveKind::all().filter(|k| selected(options, k.kind())) {
-        let mut by_name: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+        let mut named: Vec<(&str, &Value)> = Vec::new();
         for object in input.live.objects.get(&kind.kind()).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
             // Org defaults are exported (as `orgDefault: true`); built-ins are not.
@@ -303,15 +304,21 @@ fn select<'a>(
             }
             let matches = options.name_glob.as_deref().is_none_or(|g| glob_match(g, name));
             if matches && !builtin {
-                by_name.entry(name.to_string()).or_default().push(object);
+                named.push((name, object));
             }
         }
-        for (name, objects) in by_name {
-            if let [live] = objects.as_slice() {
+        // Name order. Lists mostly arrive in it, which the sort finds in one
+        // pass; it is stable, so objects sharing a name keep their live order.
+        named.sort_by(|a, b| a.0.cmp(b.0));
+        for objects in named.chunk_by(|a, b| a.0 == b.0) {
+            if let [(name, live)] = objects {
                 out.push(Candidate { kind, name, live });
             } else {
-                let mut ids: Vec<&str> =
-                    objects.iter().filter_map(|o| o.get("id").and_then(Value::as_str)).collect();
+                let name = objects[0].0;
+                let mut ids: Vec<&str> = objects
+                    .iter()
+                    .filter_map(|(_, o)| o.get("id").and_then(Value::as_str))
+                    .collect();
                 ids.sort_unstable();
                 warnings.push(format!(
                     "{} live {kind} objects are named `{name}` (ids {}); gcctl matches objects by name, so none of them was exported; rename all but one",
@@ -331,11 +338,13 @@ type Handles<'a> = crate::FastMap<(Kind, &'a str), String>;
 /// order. A handle never equals the org name of a live object of the kind
 /// that is not exported, so a reference by org name cannot be taken for a
 /// reference to another manifest.
-fn assign_handles<'a>(input: &ExportInput, candidates: &'a [Candidate<'_>]) -> Handles<'a> {
+fn assign_handles<'a>(input: &ExportInput, candidates: &[Candidate<'a>]) -> Handles<'a> {
     let mut handles = Handles::default();
+    handles.reserve(candidates.len());
     for kind in Kind::in_org().iter().copied() {
-        let exported: BTreeSet<&str> =
-            candidates.iter().filter(|c| c.kind == kind).map(|c| c.name.as_str()).collect();
+        // `select` gives each kind's candidates together, in name order.
+        let exported: Vec<&'a str> =
+            candidates.iter().filter(|c| c.kind == kind).map(|c| c.name).collect();
         let mut taken: crate::FastSet<String> = input
             .live
             .objects
@@ -343,9 +352,10 @@ fn assign_handles<'a>(input: &ExportInput, candidates: &'a [Candidate<'_>]) -> H
             .into_iter()
             .flatten()
             .filter_map(|o| o.get("name").and_then(Value::as_str))
-            .filter(|name| !exported.contains(name))
+            .filter(|name| exported.binary_search(name).is_err())
             .map(str::to_string)
             .collect();
+        taken.reserve(exported.len());
         for name in exported {
             let base = slug(name, kind);
             let mut handle = base.clone();
@@ -459,5 +469,71 @@ fn is_empty(value: &Value) -> bool {
         Value::Array(items) => items.is_empty(),
         Value::Null => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(id: &str, name: &str) -> Value {
+        json!({"id": id, "name": name})
+    }
+
+    /// The candidates (kind and name) and the handles of an org of queues.
+    fn selected(queues: Vec<Value>, glob: Option<&str>) -> (Vec<(String, String)>, Vec<String>) {
+        let mut input = ExportInput::default();
+        input.live.objects.insert(Kind::RoutingQueue, queues);
+        let options = ExportOptions {
+            kinds: vec![Kind::RoutingQueue],
+            name_glob: glob.map(str::to_string),
+            skip_client_id: None,
+        };
+        let mut warnings = Vec::new();
+        let candidates = select(&input, &options, &mut warnings);
+        let handles = assign_handles(&input, &candidates);
+        let named = candidates
+            .iter()
+            .map(|c| (c.name.to_string(), handles[&(Kind::RoutingQueue, c.name)].clone()))
+            .collect();
+        (named, warnings)
+    }
+
+    #[test]
+    fn candidates_come_in_name_order_and_shared_names_are_left_out() {
+        let (named, warnings) = selected(
+            vec![
+                queue("q3", "Sales"),
+                queue("q9", "Billing"),
+                queue("q2", "Support"),
+                queue("q1", "Billing"),
+                queue("q4", "Accounts"),
+            ],
+            None,
+        );
+        let order: Vec<&str> = named.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(order, ["Accounts", "Sales", "Support"]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("2 live RoutingQueue objects are named `Billing` (ids q1, q9)")
+        );
+    }
+
+    #[test]
+    fn handles_are_slugs_made_unique_in_name_order_and_never_a_live_name() {
+        let (named, _) = selected(
+            vec![
+                queue("q1", "Sales Desk"),
+                queue("q2", "Sales"),
+                queue("q3", "SALES"),
+                // Not exported (the glob is case-sensitive), yet their names
+                // are taken: a reference by org name must stay one.
+                queue("q4", "sales"),
+                queue("q5", "sales-2"),
+            ],
+            Some("S*"),
+        );
+        let got: Vec<(&str, &str)> = named.iter().map(|(n, h)| (n.as_str(), h.as_str())).collect();
+        assert_eq!(got, [("SALES", "sales-3"), ("Sales", "sales-4"), ("Sales Desk", "sales-desk")]);
     }
 }
