@@ -130,11 +130,23 @@ pub fn check_set(
     declared: &FastSet<(Kind, String)>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let index = SetIndex::new(objects);
-    check_unique(objects, diags);
-    check_references(objects, &index, declared, diags);
-    check_org_default(objects, diags);
-    check_cycles(objects, &index, diags);
+    // Independent checks, on two cores for a large set (the diagnostics
+    // are sorted afterwards).
+    let (mut found, ()) = super::parallel::join(
+        objects.len() >= super::parallel::JOIN_FROM,
+        || {
+            let mut found = Vec::new();
+            check_unique(objects, &mut found);
+            check_org_default(objects, &mut found);
+            found
+        },
+        || {
+            let index = SetIndex::new(objects);
+            check_references(objects, &index, declared, diags);
+            check_cycles(objects, &index, diags);
+        },
+    );
+    diags.append(&mut found);
 }
 
 /// `metadata.name` must be unique per kind. Checked on the parsed documents,

@@ -316,14 +316,26 @@ fn finish(
         diags.append(&mut problems);
     }
     let files: Vec<PathBuf> = files.into_iter().filter(|f| !skipped.contains(f)).collect();
-    check::check_unique_handles(
-        &raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(),
-        &mut diags,
+    // Two passes over every document, on two cores for a large set.
+    let (mut duplicates, declared) = parallel::join(
+        raw.len() >= parallel::JOIN_FROM,
+        || {
+            let mut duplicates = Vec::new();
+            check::check_unique_handles(
+                &raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(),
+                &mut duplicates,
+            );
+            duplicates
+        },
+        || -> crate::FastSet<(Kind, String)> {
+            raw.iter()
+                .filter_map(|d| {
+                    Some((d.kind, d.node.get("metadata")?.get("name")?.as_str()?.to_string()))
+                })
+                .collect()
+        },
     );
-    let declared: crate::FastSet<(Kind, String)> = raw
-        .iter()
-        .filter_map(|d| Some((d.kind, d.node.get("metadata")?.get("name")?.as_str()?.to_string())))
-        .collect();
+    diags.append(&mut duplicates);
     let project = load_project(&raw, &mut diags);
     let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
     let documents = raw.into_iter().filter(|d| d.kind != Kind::Project).collect();
@@ -1028,6 +1040,54 @@ spec:
             "{:?}",
             err.diagnostics
         );
+    }
+
+    #[test]
+    fn a_large_set_finds_the_problems_a_small_one_does() {
+        // From `parallel::JOIN_FROM` documents the set's checks run on two
+        // cores: each problem is still found, once, at its place.
+        let problems = "apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: twin
+spec:
+  name: Same
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata:
+  name: twin
+spec:
+  name: Same
+---
+apiVersion: gcctl/v1
+kind: OpenMessagingIntegration
+metadata:
+  name: bot
+spec:
+  name: Bot
+  webhook: missing-hook
+";
+        let found = |padding: usize| {
+            let queues: Vec<String> = (0..padding)
+                .map(|i| {
+                    format!(
+                        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: q{i}\nspec:\n  name: Q{i}\n"
+                    )
+                })
+                .collect();
+            let queues = queues.join("---\n");
+            let err =
+                load_memory(&memory(&[("problems.yaml", problems), ("queues.yaml", &queues)]))
+                    .unwrap_err();
+            err.diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>()
+        };
+        let small = found(3);
+        assert_eq!(small.len(), 3, "{small:#?}");
+        assert!(small.iter().any(|d| d.contains("duplicate RoutingQueue named `twin`")));
+        assert!(small.iter().any(|d| d.contains("have the org name `Same`")));
+        assert!(small.iter().any(|d| d.contains("no Webhook named `missing-hook`")));
+        assert_eq!(found(parallel::JOIN_FROM), small);
     }
 
     #[test]

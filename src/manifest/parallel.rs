@@ -24,6 +24,29 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R>
     map_on(cores, items, f)
 }
 
+/// From this many items, [`join`] callers run their two halves on two
+/// threads.
+pub const JOIN_FROM: usize = 2_000;
+
+/// `a()` and `b()`, side by side when `large` and the machine has two cores
+/// (`a` on a thread of its own), else one after the other. A panic in
+/// either is resumed on the calling thread.
+pub fn join<A: Send, B>(
+    large: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    if !large || cores < 2 {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        (a.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), b)
+    })
+}
+
 fn map_on<T: Send, R: Send>(cores: usize, items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     if cores < 2 || items.len() < PARALLEL_FROM {
         return items.into_iter().map(f).collect();
@@ -100,6 +123,21 @@ mod tests {
         let slow: std::collections::BTreeSet<_> =
             threads[..n / 2].iter().map(|id| format!("{id:?}")).collect();
         assert!(slow.len() > 1, "the slow half ran on one thread only");
+    }
+
+    #[test]
+    fn join_gives_both_results_in_place_and_resumes_a_panic() {
+        for large in [false, true] {
+            let (a, b) =
+                join(large, || std::thread::current().id(), || std::thread::current().id());
+            assert_eq!(b, std::thread::current().id(), "b runs on the caller");
+            let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+            assert_eq!(a == b, !large || cores < 2, "large: {large}");
+            let caught =
+                std::panic::catch_unwind(|| join(large, || -> u8 { panic!("in a") }, || 1));
+            let payload = caught.expect_err("the panic is resumed");
+            assert_eq!(payload.downcast_ref::<&str>(), Some(&"in a"));
+        }
     }
 
     #[test]
