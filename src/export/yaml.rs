@@ -130,10 +130,22 @@ fn is_plain_safe(text: &str) -> bool {
     if text.ends_with(char::is_whitespace) || text.ends_with(':') {
         return false;
     }
-    if text.contains(": ") || text.contains(" #") || text.chars().any(needs_escape) {
-        return false;
+    // One pass over the bytes: `: ` and ` #` (a mapping or a comment inside
+    // the scalar), and the ASCII characters that cannot stay raw in a plain
+    // scalar (controls, tab and line breaks among them); text that is not
+    // ASCII is checked again by character.
+    let bytes = text.as_bytes();
+    let mut ascii = true;
+    for (i, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b':' if bytes.get(i + 1) == Some(&b' ') => return false,
+            b' ' if bytes.get(i + 1) == Some(&b'#') => return false,
+            0..=0x1f | 0x7f => return false,
+            0x80.. => ascii = false,
+            _ => {}
+        }
     }
-    if text.contains(['\t', '\n', '\r']) {
+    if !ascii && text.chars().any(needs_escape) {
         return false;
     }
     crate::manifest::yaml::plain_is_string(text) && !is_yaml11_special(text)
@@ -290,5 +302,30 @@ mod tests {
             prop_assert_eq!(round_trip(&value), value.clone());
             prop_assert_eq!(emit(&value), emit(&value.clone()));
         }
+
+        #[test]
+        fn one_pass_decides_a_plain_scalar_as_separate_checks_do(
+            text in "[a-z0-9 :#\\-\t\n\r\x00-\x1f\x7f\u{80}-\u{a0}\u{2028}\u{feff}é]{0,10}|\\PC{0,10}",
+        ) {
+            prop_assert_eq!(is_plain_safe(&text), plain_safe_by_separate_checks(&text), "{:?}", text);
+        }
+    }
+
+    /// `is_plain_safe` as it was written before its one pass over the bytes.
+    fn plain_safe_by_separate_checks(text: &str) -> bool {
+        let Some(first) = text.chars().next() else { return false };
+        if first.is_whitespace() || crate::manifest::yaml::INDICATORS.contains(first) {
+            return false;
+        }
+        if text.ends_with(char::is_whitespace) || text.ends_with(':') {
+            return false;
+        }
+        if text.contains(": ") || text.contains(" #") || text.chars().any(needs_escape) {
+            return false;
+        }
+        if text.contains(['\t', '\n', '\r']) {
+            return false;
+        }
+        crate::manifest::yaml::plain_is_string(text) && !is_yaml11_special(text)
     }
 }
