@@ -513,6 +513,8 @@ mod tests {
         );
         let order: Vec<&str> = named.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(order, ["Accounts", "Sales", "Support"]);
+        let handles: Vec<&str> = named.iter().map(|(_, handle)| handle.as_str()).collect();
+        assert_eq!(handles, ["accounts", "sales", "support"]);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
             warnings[0].starts_with("2 live RoutingQueue objects are named `Billing` (ids q1, q9)")
