@@ -476,16 +476,25 @@ fn is_empty(value: &Value) -> bool {
 mod tests {
     use super::*;
 
-    fn queue(id: &str, name: &str) -> Value {
+    fn object(id: &str, name: &str) -> Value {
         json!({"id": id, "name": name})
     }
 
-    /// The candidates (kind and name) and the handles of an org of queues.
-    fn selected(queues: Vec<Value>, glob: Option<&str>) -> (Vec<(String, String)>, Vec<String>) {
+    /// Selection and handles do not depend on the kind: any org kind for
+    /// which a plain object (an id and a name) is not built in.
+    fn some_kind() -> Kind {
+        let plain = object("x", "x");
+        LiveKind::all().find(|k| !k.org().is_builtin(&plain)).expect("an org kind").kind()
+    }
+
+    /// The candidates' names and handles of an org whose `objects` are of
+    /// [`some_kind`], and the warnings.
+    fn selected(objects: Vec<Value>, glob: Option<&str>) -> (Vec<(String, String)>, Vec<String>) {
+        let kind = some_kind();
         let mut input = ExportInput::default();
-        input.live.objects.insert(Kind::RoutingQueue, queues);
+        input.live.objects.insert(kind, objects);
         let options = ExportOptions {
-            kinds: vec![Kind::RoutingQueue],
+            kinds: vec![kind],
             name_glob: glob.map(str::to_string),
             skip_client_id: None,
         };
@@ -494,7 +503,7 @@ mod tests {
         let handles = assign_handles(&input, &candidates);
         let named = candidates
             .iter()
-            .map(|c| (c.name.to_string(), handles[&(Kind::RoutingQueue, c.name)].clone()))
+            .map(|c| (c.name.to_string(), handles[&(kind, c.name)].clone()))
             .collect();
         (named, warnings)
     }
@@ -503,11 +512,11 @@ mod tests {
     fn candidates_come_in_name_order_and_shared_names_are_left_out() {
         let (named, warnings) = selected(
             vec![
-                queue("q3", "Sales"),
-                queue("q9", "Billing"),
-                queue("q2", "Support"),
-                queue("q1", "Billing"),
-                queue("q4", "Accounts"),
+                object("q3", "Sales"),
+                object("q9", "Billing"),
+                object("q2", "Support"),
+                object("q1", "Billing"),
+                object("q4", "Accounts"),
             ],
             None,
         );
@@ -516,22 +525,21 @@ mod tests {
         let handles: Vec<&str> = named.iter().map(|(_, handle)| handle.as_str()).collect();
         assert_eq!(handles, ["accounts", "sales", "support"]);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(
-            warnings[0].starts_with("2 live RoutingQueue objects are named `Billing` (ids q1, q9)")
-        );
+        let expected = format!("2 live {} objects are named `Billing` (ids q1, q9)", some_kind());
+        assert!(warnings[0].starts_with(&expected), "{warnings:?}");
     }
 
     #[test]
     fn handles_are_slugs_made_unique_in_name_order_and_never_a_live_name() {
         let (named, _) = selected(
             vec![
-                queue("q1", "Sales Desk"),
-                queue("q2", "Sales"),
-                queue("q3", "SALES"),
+                object("q1", "Sales Desk"),
+                object("q2", "Sales"),
+                object("q3", "SALES"),
                 // Not exported (the glob is case-sensitive), yet their names
                 // are taken: a reference by org name must stay one.
-                queue("q4", "sales"),
-                queue("q5", "sales-2"),
+                object("q4", "sales"),
+                object("q5", "sales-2"),
             ],
             Some("S*"),
         );
