@@ -272,15 +272,14 @@ impl Lookups {
     /// skips the second map when the first already held the same pair, and
     /// then the second holds it too).
     pub fn insert_listed(&mut self, target: RefTarget, objects: &[Value]) {
-        /// Below this, a thread costs more than it saves.
-        const ON_TWO_CORES: usize = 2_000;
+        use crate::manifest::parallel::{JOIN_FROM, join};
         fn pairs(target: RefTarget, objects: &[Value]) -> impl Iterator<Item = (&str, String)> {
             objects.iter().filter_map(move |o| {
                 let name = o.get("name").and_then(Value::as_str)?;
                 Some((o.get("id").and_then(Value::as_str)?, name_key(target, name)))
             })
         }
-        if objects.len() < ON_TWO_CORES {
+        if objects.len() < JOIN_FROM {
             for object in objects {
                 self.insert_named(target, object);
             }
@@ -290,21 +289,24 @@ impl Lookups {
         let ids = self.ids.entry(target).or_default();
         names.reserve(objects.len());
         ids.reserve(objects.len());
-        std::thread::scope(|threads| {
-            threads.spawn(|| {
+        join(
+            true,
+            || {
                 for (id, name) in pairs(target, objects) {
                     let ids = ids.entry(name).or_default();
                     if !ids.iter().any(|i| i == id) {
                         ids.push(id.to_string());
                     }
                 }
-            });
-            for (id, name) in pairs(target, objects) {
-                if names.get(id) != Some(&name) {
-                    names.insert(id.to_string(), name);
+            },
+            || {
+                for (id, name) in pairs(target, objects) {
+                    if names.get(id) != Some(&name) {
+                        names.insert(id.to_string(), name);
+                    }
                 }
-            }
-        });
+            },
+        );
     }
 
     /// Index a live object or embedded reference that carries `id` and `name`.

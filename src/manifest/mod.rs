@@ -1046,28 +1046,18 @@ spec:
     fn a_large_set_finds_the_problems_a_small_one_does() {
         // From `parallel::JOIN_FROM` documents the set's checks run on two
         // cores: each problem is still found, once, at its place.
-        let problems = "apiVersion: gcctl/v1
-kind: RoutingQueue
-metadata:
-  name: twin
-spec:
-  name: Same
----
-apiVersion: gcctl/v1
-kind: RoutingQueue
-metadata:
-  name: twin
-spec:
-  name: Same
----
-apiVersion: gcctl/v1
+        // The same queue twice: a duplicate handle and a duplicate org name.
+        let twin = "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: twin\nspec:\n  name: Same\n";
+        let problems = format!(
+            "{twin}---\n{twin}---\napiVersion: gcctl/v1
 kind: OpenMessagingIntegration
 metadata:
   name: bot
 spec:
   name: Bot
   webhook: missing-hook
-";
+"
+        );
         let found = |padding: usize| {
             let queues: Vec<String> = (0..padding)
                 .map(|i| {
@@ -1078,7 +1068,7 @@ spec:
                 .collect();
             let queues = queues.join("---\n");
             let err =
-                load_memory(&memory(&[("problems.yaml", problems), ("queues.yaml", &queues)]))
+                load_memory(&memory(&[("problems.yaml", &problems), ("queues.yaml", &queues)]))
                     .unwrap_err();
             err.diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>()
         };

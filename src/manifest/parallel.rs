@@ -25,7 +25,7 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R>
 }
 
 /// From this many items, [`join`] callers run their two halves on two
-/// threads.
+/// threads; below it, a thread costs more than it saves.
 pub const JOIN_FROM: usize = 2_000;
 
 /// `a()` and `b()`, side by side when `large` and the machine has two cores

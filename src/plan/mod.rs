@@ -301,8 +301,7 @@ pub struct LiveNames<'a> {
 
 impl<'a> LiveNames<'a> {
     pub fn new(live: &'a LiveOrg) -> Self {
-        /// Below this, a thread costs more than it saves.
-        const ON_TWO_CORES: usize = 2_000;
+        use crate::manifest::parallel::{JOIN_FROM, join};
         fn index(objects: &[Value]) -> crate::FastMap<&str, Vec<&Value>> {
             let mut by_name: crate::FastMap<&str, Vec<&Value>> = crate::FastMap::default();
             by_name.reserve(objects.len());
@@ -315,15 +314,12 @@ impl<'a> LiveNames<'a> {
         }
         let mut by_kind = BTreeMap::new();
         for (kind, objects) in &live.objects {
-            let shards = if objects.len() < ON_TWO_CORES {
+            let shards = if objects.len() < JOIN_FROM {
                 vec![index(objects)]
             } else {
                 let (first, second) = objects.split_at(objects.len() / 2);
-                std::thread::scope(|threads| {
-                    let second = threads.spawn(|| index(second));
-                    let first = index(first);
-                    vec![first, second.join().unwrap_or_else(|p| std::panic::resume_unwind(p))]
-                })
+                let (second, first) = join(true, || index(second), || index(first));
+                vec![first, second]
             };
             by_kind.insert(*kind, shards);
         }
