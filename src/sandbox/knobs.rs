@@ -81,13 +81,21 @@ impl Faults {
 }
 
 /// How a route fault answers (`POST /_sandbox/faults`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteAnswer {
     /// This status, before doing anything.
     Status(u16),
     /// The change is committed, then the connection is dropped unanswered.
     Dropped,
+    /// Held until the sandbox has seen a request on the route `until`
+    /// (since the stats were last reset, this one's start included), then
+    /// handled as usual; `status` if none comes within [`HOLD_LIMIT`]. For
+    /// tests of what a client sends without waiting for an answer.
+    HoldUntil { until: String, status: u16 },
 }
+
+/// How long a [`RouteAnswer::HoldUntil`] waits for its request at most.
+pub const HOLD_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Faults asked for on one route: the next `times` requests whose
 /// `METHOD /template` is `route` answer `answer` (before any seeded fault).
@@ -107,7 +115,7 @@ impl RouteFaults {
         let index = self.pending.iter().position(|(r, _, left)| r == route && *left > 0)?;
         let entry = &mut self.pending[index];
         entry.2 -= 1;
-        let answer = entry.1;
+        let answer = entry.1.clone();
         if entry.2 == 0 {
             self.pending.remove(index);
         }
@@ -149,6 +157,12 @@ impl Stats {
     pub fn reset(&mut self) {
         let in_flight = std::mem::take(&mut self.in_flight);
         *self = Stats { in_flight, ..Stats::default() };
+    }
+
+    /// Whether a request of `route_key` started being served since the
+    /// counts were last cleared.
+    pub fn seen(&self, route_key: &str) -> bool {
+        self.peak_in_flight.contains_key(route_key)
     }
 
     /// A request of `route_key` starts being served.

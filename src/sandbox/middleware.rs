@@ -28,7 +28,7 @@ use super::auth::authenticate;
 use super::authz;
 use super::common::new_id;
 use super::error::{ApiError, PendingError};
-use super::knobs::{Fault, RouteAnswer};
+use super::knobs::{Fault, HOLD_LIMIT, RouteAnswer};
 use super::server::Shared;
 
 pub const CORRELATION_HEADER: &str = "ININ-Correlation-Id";
@@ -160,6 +160,19 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
             return ApiError::new(status, "sandbox.route.fault", message).into_response();
         }
         Some(RouteAnswer::Dropped) => return drop_connection(next.run(request).await),
+        Some(RouteAnswer::HoldUntil { until, status }) => {
+            let held = Instant::now();
+            while !state.stats().seen(&until) {
+                if held.elapsed() >= HOLD_LIMIT {
+                    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                    let message = format!(
+                        "{route} was held for `{until}`, which never came (sandbox route fault)"
+                    );
+                    return ApiError::new(status, "sandbox.route.fault", message).into_response();
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
     }
     let fault = state.faults().draw();
     if let Some(fault) = fault {

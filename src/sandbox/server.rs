@@ -282,27 +282,33 @@ async fn conflicts(State(state): State<Shared>, body: axum::body::Bytes) -> Resp
     axum::Json(json!({"userId": user, "writes": writes})).into_response()
 }
 
-/// `POST /_sandbox/faults` `{"route": "METHOD /template", "status": N}` or
-/// `{"route": …, "dropped": true}`, with `"times"` (default 1): the next
-/// requests on that route (its method and route template, as the stats
-/// key them) answer that status before doing anything, or are carried out
-/// and then lose their answer. For tests of one exact failure.
+/// `POST /_sandbox/faults` `{"route": "METHOD /template", "status": N}`,
+/// `{"route": …, "dropped": true}` or `{"route": …, "until": "METHOD
+/// /template", "status": N}`, with `"times"` (default 1): the next requests
+/// on that route (its method and route template, as the stats key them)
+/// answer that status before doing anything, or are carried out and then
+/// lose their answer, or are held until a request on `until` has come (and
+/// answer `status` if none does within ten seconds). For tests of one exact
+/// failure, or of what a client sends without waiting.
 async fn route_faults(State(state): State<Shared>, body: axum::body::Bytes) -> Response {
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let route = parsed.get("route").and_then(Value::as_str).map(str::to_string);
     let status = parsed.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok());
-    let answer = match (status, parsed.get("dropped").and_then(Value::as_bool)) {
-        (Some(status), None | Some(false)) if StatusCode::from_u16(status).is_ok() => {
-            Some(RouteAnswer::Status(status))
+    let status = status.filter(|s| StatusCode::from_u16(*s).is_ok());
+    let until = parsed.get("until").and_then(Value::as_str).map(str::to_string);
+    let answer = match (status, parsed.get("dropped").and_then(Value::as_bool), until) {
+        (Some(status), None | Some(false), None) => Some(RouteAnswer::Status(status)),
+        (None, Some(true), None) => Some(RouteAnswer::Dropped),
+        (Some(status), None | Some(false), Some(until)) => {
+            Some(RouteAnswer::HoldUntil { until, status })
         }
-        (None, Some(true)) => Some(RouteAnswer::Dropped),
         _ => None,
     };
     let times =
         parsed.get("times").map_or(Some(1), |t| t.as_u64().and_then(|t| u32::try_from(t).ok()));
     let (Some(route), Some(answer), Some(times)) = (route, answer, times) else {
         return ApiError::bad_request(
-            "expected {\"route\": \"METHOD /template\", \"status\": N or \"dropped\": true, \"times\": N}",
+            "expected {\"route\": \"METHOD /template\", \"status\": N or \"dropped\": true or \"until\": \"METHOD /template\" with \"status\": N, \"times\": N}",
         )
         .into_response();
     };

@@ -176,6 +176,29 @@ async fn a_route_fault_fails_exactly_the_requests_asked_for() {
     assert_eq!(bad.await.unwrap().status().as_u16(), 400);
 }
 
+/// A held route answers only once its release route has been asked for.
+#[tokio::test]
+async fn a_held_route_answers_once_the_route_it_waits_for_is_asked_for() {
+    let org = TestOrg::default().await;
+    org.route_fault(
+        json!({"route": "GET /api/v2/routing/queues", "until": "GET /api/v2/flows", "status": 400}),
+    )
+    .await;
+    let held = org.get(QUEUES);
+    tokio::pin!(held);
+    // Not answered while the route it waits for is not asked for.
+    tokio::select! {
+        answer = &mut held => panic!("answered while held: {}", answer.status),
+        () = tokio::time::sleep(Duration::from_millis(300)) => {}
+    }
+    assert_eq!(org.get("/api/v2/flows").await.status, 200);
+    assert_eq!(held.await.status, 200, "released, then handled as usual");
+    assert_eq!(org.get(QUEUES).await.status, 200, "one request held only");
+    let bad = org.http.post(org.url("/_sandbox/faults"));
+    let bad = bad.json(&json!({"route": "GET /api/v2/flows", "until": "GET /x"})).send();
+    assert_eq!(bad.await.unwrap().status().as_u16(), 400, "a hold names the status of its timeout");
+}
+
 #[tokio::test]
 async fn stats_count_routes_and_reset() {
     let org = TestOrg::default().await;
