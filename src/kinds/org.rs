@@ -780,8 +780,10 @@ pub trait OrgKind: Sync {
     /// kind that can say a read failed in the plan (a flow whose YAML
     /// could not be downloaded) returns that as a field rather than an
     /// error; an error stops the read.
-    /// `lookups` holds everything the first read step found (users by
-    /// email). Called only when [`OrgKind::details_needed`] said so.
+    /// `lookups` holds what the reads other than the kinds' lists found
+    /// (users by email, divisions): the details are read as soon as the
+    /// kind's own list is in, while other kinds' lists may still be in
+    /// flight. Called only when [`OrgKind::details_needed`] said so.
     fn read_details<'a>(
         &'a self,
         _client: &'a crate::api::Client,

@@ -14,11 +14,13 @@
 //! undeclared reference never needs naming.
 //!
 //! Users are found by email: every declared email at once, through the
-//! users search API in batches ([`USER_BATCH`] emails a request). Then, in a
-//! second step, the sub-resources a declared object's fields need and its
+//! users search API in batches ([`USER_BATCH`] emails a request). Then, as
+//! soon as a kind's list is in (and the other reads but the lists are: the
+//! users), the sub-resources a declared object's fields need and its
 //! list entity lacks ([`OrgKind::details_needed`]: a queue's members and
 //! wrap-up codes, a flow's published YAML when its marker cannot tell) are
-//! read for the live objects the declared ones match, and only for those;
+//! read for the live objects the declared ones match, and only for those,
+//! without waiting for the other kinds' lists;
 //! export asks for them for every object of the kinds it exports
 //! ([`ReadScope::export`]). Details that another object's details already
 //! hold (a deployment's latest configuration version, in its
@@ -28,6 +30,7 @@
 //! [`OrgKind::details_needed`]: crate::kinds::org::OrgKind::details_needed
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use futures::future::try_join_all;
 use serde_json::Value;
@@ -198,11 +201,15 @@ pub async fn read_with(
     let (kinds, derived): (Vec<LiveKind>, Vec<LiveKind>) =
         kinds_to_read(set, scope).into_iter().partition(|k| k.org().api().listed);
     let needs = Needs::of(set, scope);
-    let lists = try_join_all(
-        kinds
-            .iter()
-            .map(|kind| take(prefetched.lists.remove(&kind.kind()), list_kind(client, *kind))),
-    );
+    // Each kind's details are read as soon as its list is in and the other
+    // reads have found what they need (`base`, below), not after every list:
+    // a flow's export job need not wait for the second page of the queues.
+    let (bases, base_receivers): (Vec<_>, Vec<_>) =
+        kinds.iter().map(|_| futures::channel::oneshot::channel::<Arc<Lookups>>()).unzip();
+    let lists = try_join_all(kinds.iter().zip(base_receivers).map(|(kind, base)| {
+        let list = take(prefetched.lists.remove(&kind.kind()), list_kind(client, *kind));
+        read_kind(client, set, scope, *kind, list, base)
+    }));
     let prefetched_divisions = prefetched.divisions.take();
     let prefetched_caller = prefetched.caller.take();
     // What the set does not need is not waited for.
@@ -243,65 +250,89 @@ pub async fn read_with(
         needs.lookups.contains(&Lookup::PermissionCatalog),
         read_catalog(client),
     ));
-    let (lists, defaults, divisions, recipients, flows, caller, catalog, member_groups, users) = futures::try_join!(
-        lists,
-        defaults,
-        divisions,
-        recipients,
-        flows,
-        caller,
-        catalog,
-        member_groups,
-        users
-    )?;
-    let (groups, teams, skill_groups) = member_groups;
+    // Everything but the kinds' lists, made into the lookups those lists
+    // then add to, and handed to the kinds' details reads.
+    let others = Box::pin(async {
+        let (defaults, divisions, recipients, flows, caller, catalog, member_groups, users) = futures::try_join!(
+            defaults,
+            divisions,
+            recipients,
+            flows,
+            caller,
+            catalog,
+            member_groups,
+            users
+        )?;
+        let (groups, teams, skill_groups) = member_groups;
+        let mut lookups = Lookups::default();
+        lookups.permission_catalog = catalog.map(Arc::new);
+        lookups.own_client_id = client.own_client_id();
+        for division in divisions.iter().flatten() {
+            lookups.insert_named(RefTarget::Division, division);
+            if division.get("homeDivision").and_then(Value::as_bool) == Some(true) {
+                lookups.home_division =
+                    division.get("id").and_then(Value::as_str).map(str::to_string);
+            }
+        }
+        for flow in flows.iter().flatten() {
+            if let Some(flow_type) =
+                flow.get("type").and_then(Value::as_str).and_then(static_flow_type)
+            {
+                lookups.insert_named(RefTarget::Flow(flow_type), flow);
+            }
+        }
+        for recipient in recipients.iter().flatten() {
+            record_recipient(&mut lookups, recipient);
+        }
+        for group in groups.iter().flatten() {
+            lookups.insert_named(RefTarget::Group, group);
+        }
+        for team in teams.iter().flatten() {
+            lookups.insert_named(RefTarget::Team, team);
+        }
+        for skill_group in skill_groups.iter().flatten() {
+            lookups.insert_named(RefTarget::SkillGroup, skill_group);
+        }
+        for user in users.iter().flatten() {
+            record_user(&mut lookups, user);
+        }
+        for (kind, default) in needs.defaults.iter().zip(defaults) {
+            if let Some(id) = default.as_ref().and_then(|d| d.get("id")).and_then(Value::as_str) {
+                lookups.defaults.insert(kind.kind(), id.to_string());
+            }
+        }
+        let lookups = Arc::new(lookups);
+        for base in bases {
+            // A kind that reads no details has dropped its receiver.
+            let _ = base.send(Arc::clone(&lookups));
+        }
+        Ok((lookups, caller))
+    });
+    let ((lookups, caller), lists) = futures::try_join!(others, lists)?;
 
     let (caller, org) = caller.unzip();
-    let mut live = LiveOrg { caller: caller.flatten(), org: org.flatten(), ..LiveOrg::default() };
-    let lookups = &mut live.lookups;
-    lookups.permission_catalog = catalog.map(std::sync::Arc::new);
-    lookups.own_client_id = client.own_client_id();
-    for division in divisions.iter().flatten() {
-        lookups.insert_named(RefTarget::Division, division);
-        if division.get("homeDivision").and_then(Value::as_bool) == Some(true) {
-            lookups.home_division = division.get("id").and_then(Value::as_str).map(str::to_string);
-        }
-    }
-    for flow in flows.iter().flatten() {
-        if let Some(flow_type) = flow.get("type").and_then(Value::as_str).and_then(static_flow_type)
-        {
-            lookups.insert_named(RefTarget::Flow(flow_type), flow);
-        }
-    }
-    for recipient in recipients.iter().flatten() {
-        record_recipient(lookups, recipient);
-    }
-    for group in groups.iter().flatten() {
-        lookups.insert_named(RefTarget::Group, group);
-    }
-    for team in teams.iter().flatten() {
-        lookups.insert_named(RefTarget::Team, team);
-    }
-    for skill_group in skill_groups.iter().flatten() {
-        lookups.insert_named(RefTarget::SkillGroup, skill_group);
-    }
-    for user in users.iter().flatten() {
-        record_user(lookups, user);
-    }
-    for (kind, default) in needs.defaults.iter().zip(defaults) {
-        if let Some(id) = default.as_ref().and_then(|d| d.get("id")).and_then(Value::as_str) {
-            lookups.defaults.insert(kind.kind(), id.to_string());
-        }
-    }
-    for (kind, objects) in kinds.iter().zip(lists) {
+    let mut live = LiveOrg {
+        caller: caller.flatten(),
+        org: org.flatten(),
+        // The kinds' reads are over: no other holder is left.
+        lookups: Arc::try_unwrap(lookups).unwrap_or_else(|shared| (*shared).clone()),
+        ..LiveOrg::default()
+    };
+    let mut read_early: BTreeSet<(Kind, usize)> = BTreeSet::new();
+    for (kind, (objects, details)) in kinds.iter().zip(lists) {
         // A kind's own names, then what its objects embed (`record_live`
         // names other kinds' objects, never its own: the order is the one
         // object by object would give).
+        let lookups = &mut live.lookups;
         lookups.insert_listed(RefTarget::Kind(kind.kind()), &objects);
         for object in &objects {
             kind.org().record_live(object, lookups);
         }
         live.objects.insert(kind.kind(), objects);
+        for (index, extra) in details {
+            add_details(&mut live, kind.kind(), index, extra);
+            read_early.insert((kind.kind(), index));
+        }
     }
     for kind in derived {
         let declared: Vec<&dyn crate::kinds::Spec> =
@@ -312,52 +343,104 @@ pub async fn read_with(
         }
         live.objects.insert(kind.kind(), objects);
     }
-    read_details(client, set, scope, &mut live).await?;
+    read_details(client, set, scope, &mut live, &read_early).await?;
     Ok(live)
+}
+
+/// One listed kind's objects, and the details of those whose details can
+/// be read as soon as the list is in: every object [`wanted`] whose
+/// details come from no other object's (`OrgKind::details_source`, read
+/// once every kind's details are). They are read with `base`, the lookups
+/// of every read but the kinds' lists (the users found by email): what
+/// [`OrgKind::read_details`] is given.
+///
+/// [`OrgKind::read_details`]: crate::kinds::org::OrgKind::read_details
+async fn read_kind(
+    client: &Client,
+    set: &ManifestSet,
+    scope: &ReadScope,
+    kind: LiveKind,
+    list: impl Future<Output = Result<Vec<Value>, ReadError>>,
+    base: futures::channel::oneshot::Receiver<Arc<Lookups>>,
+) -> Result<(Vec<Value>, Vec<(usize, serde_json::Map<String, Value>)>), ReadError> {
+    let objects = list.await?;
+    let early: Vec<(usize, Option<&dyn crate::kinds::Spec>)> = wanted(kind, &objects, set, scope)
+        .into_iter()
+        .filter(|(index, _)| kind.org().details_source(&objects[*index]).is_none())
+        .collect();
+    if early.is_empty() {
+        return Ok((objects, Vec::new()));
+    }
+    // Gone only when the other reads failed: their error ends the read.
+    let Ok(lookups) = base.await else { return Ok((objects, Vec::new())) };
+    let reads = early
+        .iter()
+        .map(|(index, spec)| kind.org().read_details(client, &objects[*index], *spec, &lookups));
+    let details = try_join_all(reads).await?;
+    drop(lookups);
+    let read = early.into_iter().map(|(index, _)| index).zip(details).collect();
+    Ok((objects, read))
+}
+
+/// The live objects of `kind` (`objects`, its live list) whose details to
+/// read, by index, with the declared spec each matches: those that declared
+/// objects needing details match, then, when exporting the kind, every
+/// other one that is not built in.
+fn wanted<'s>(
+    kind: LiveKind,
+    objects: &[Value],
+    set: &'s ManifestSet,
+    scope: &ReadScope,
+) -> Vec<(usize, Option<&'s dyn crate::kinds::Spec>)> {
+    let mut wanted: Vec<(usize, Option<&'s dyn crate::kinds::Spec>)> = Vec::new();
+    for object in set.objects.iter().filter(|o| o.kind == kind.kind()) {
+        if !kind.org().details_needed(Some(object.spec.as_ref())) {
+            continue;
+        }
+        let name = object.org_name().unwrap_or(&object.name);
+        let matched = |o: &Value| {
+            o.get("name").and_then(Value::as_str) == Some(name)
+                && kind.org().matches(object.spec.as_ref(), o)
+        };
+        for (index, _) in objects.iter().enumerate().filter(|(_, o)| matched(o)) {
+            wanted.push((index, Some(object.spec.as_ref())));
+        }
+    }
+    let exported = scope.export.as_ref().is_some_and(|exported| {
+        exported.contains(&kind.kind())
+            && kind.org().details_needed(None)
+            && (scope.details_of_all || kind.org().export_reads_details())
+    });
+    if exported {
+        for (index, object) in objects.iter().enumerate() {
+            // Built-ins (system flows) are never exported.
+            if kind.org().is_builtin(object) {
+                continue;
+            }
+            if !wanted.iter().any(|(i, _)| *i == index) {
+                wanted.push((index, None));
+            }
+        }
+    }
+    wanted
 }
 
 /// Read the per-object details of the live objects that need them (see the
 /// module docs) and add them to those objects, so that they take part in
-/// comparisons and fingerprints.
+/// comparisons and fingerprints; `read_early` are those [`read_kind`]
+/// already read.
 async fn read_details(
     client: &Client,
     set: &ManifestSet,
     scope: &ReadScope,
     live: &mut LiveOrg,
+    read_early: &BTreeSet<(Kind, usize)>,
 ) -> Result<(), ReadError> {
     let mut wanted: Vec<Wanted<'_>> = Vec::new();
-    for object in &set.objects {
-        let Some(kind) = LiveKind::new(object.kind) else { continue };
-        if !kind.org().details_needed(Some(object.spec.as_ref())) {
-            continue;
-        }
-        let name = object.org_name().unwrap_or(&object.name);
-        let listed = live.objects.get(&object.kind).into_iter().flatten().enumerate();
-        let matched = |o: &Value| {
-            o.get("name").and_then(Value::as_str) == Some(name)
-                && kind.org().matches(object.spec.as_ref(), o)
-        };
-        for (index, _) in listed.filter(|(_, o)| matched(o)) {
-            wanted.push((kind, index, Some(object.spec.as_ref())));
-        }
-    }
-    if let Some(exported) = &scope.export {
-        let wanted_kind = |k: &LiveKind| {
-            exported.contains(&k.kind())
-                && k.org().details_needed(None)
-                && (scope.details_of_all || k.org().export_reads_details())
-        };
-        for kind in LiveKind::all().filter(wanted_kind) {
-            let objects = live.objects.get(&kind.kind()).map(Vec::as_slice).unwrap_or_default();
-            for (index, object) in objects.iter().enumerate() {
-                // Built-ins (system flows) are never exported.
-                if kind.org().is_builtin(object) {
-                    continue;
-                }
-                if !wanted.iter().any(|(k, i, _)| *k == kind && *i == index) {
-                    wanted.push((kind, index, None));
-                }
-            }
+    for kind in LiveKind::all() {
+        let Some(objects) = live.objects.get(&kind.kind()) else { continue };
+        for (index, spec) in self::wanted(kind, objects, set, scope) {
+            wanted.push((kind, index, spec));
         }
     }
     if wanted.is_empty() {
@@ -377,7 +460,8 @@ async fn read_details(
             source.is_some_and(|(k, id)| read.contains(&(k, id.as_str())))
         })
     };
-    read_into(client, live, read_now).await?;
+    let read_now = read_now.into_iter().filter(|(k, i, _)| !read_early.contains(&(k.kind(), *i)));
+    read_into(client, live, read_now.collect()).await?;
     let mut unread = Vec::new();
     let mut made = Vec::new();
     if !derived.is_empty() {

@@ -155,6 +155,54 @@ fn exporting_a_large_org_reads_list_pages_only() {
 }
 
 /// Webhook signature secrets for every variable an export lists.
+/// A minimal inbound message flow (inline Archy YAML that disconnects).
+const FLOW: &str = "apiVersion: gcctl/v1
+kind: Flow
+metadata:
+  name: greeter
+spec:
+  name: Greeter
+  type: INBOUNDSHORTMESSAGE
+  definition: |
+    inboundShortMessage:
+      name: Greeter
+      defaultLanguage: en-us
+      startUpRef: \"/inboundShortMessage/states/state[Start_1]\"
+      states:
+        - state:
+            name: Start
+            refId: Start_1
+            actions:
+              - disconnect:
+                  name: Disconnect
+";
+
+/// A kind's details are read as soon as its own list is in: the flows'
+/// export jobs go out while the queue list is still unanswered (held by the
+/// sandbox until the first job is asked for; an export waiting for every
+/// list would fail on the held list's 400 after ten seconds).
+#[test]
+fn an_export_reads_a_kinds_details_without_waiting_for_the_other_lists() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx.write("flow.yaml", FLOW);
+    run_ok(&ctx, &["apply", "--auto-approve", "flow.yaml"]);
+    live.reset_stats();
+    let jobs = "POST /api/v2/flows/export/jobs";
+    live.block_on(live.org.route_fault(serde_json::json!({
+        "route": "GET /api/v2/routing/queues", "until": jobs, "status": 400,
+    })));
+    run_ok(&ctx, &["export", "--kinds", "Flow,RoutingQueue", "--out", "exported"]);
+    let read = |name: &str| fs_err::read_to_string(ctx.path().join("exported").join(name));
+    let flows = read("flows.yaml").expect("flows");
+    let requests = live.requests_by_route();
+    // The held list was answered (this org has no queues).
+    assert_eq!(requests.get("GET /api/v2/routing/queues"), Some(&1), "{requests:?}");
+    assert_eq!(flows.matches("kind: Flow").count(), 1, "{flows}");
+    assert_eq!(requests.get(jobs), Some(&1), "one job for the one flow: {requests:?}");
+}
+
 fn secret_variables(export_dir: &Path) -> Vec<String> {
     let text = fs_err::read_to_string(export_dir.join("secrets.env.example")).expect("secrets");
     text.lines().filter_map(|l| l.strip_suffix('=')).map(str::to_string).collect()

@@ -104,6 +104,36 @@ async fn queue_members_and_codes_are_read_only_for_the_queues_that_declare_them(
     assert_eq!(plan["summary"], json!({"create": 0, "update": 0, "delete": 0, "no_op": 1001}));
 }
 
+/// A queue's members are read as soon as the queue list is in, not once
+/// every list is: the sandbox holds the wrap-up code list until the
+/// members are asked for (a plan waiting for every list would fail on the
+/// held list's 400 after ten seconds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queues_members_are_read_without_waiting_for_the_other_lists() {
+    let generate = Generate { users: 3, ..Generate::default() };
+    let org = PlanOrg::start(SandboxConfig { generate, ..SandboxConfig::default() }).await;
+    let path = org.manifest(
+        "queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingWrapupCode\nmetadata:\n  name: done\nspec:\n  \
+         name: Done\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: care\n\
+         spec:\n  name: Care\n  wrapupCodes: [done]\n  membership: exact\n  members:\n    \
+         - email: agent-00001@sandbox.gcctl.example\n",
+    );
+    let applied = org.gcctl(&["apply", "--auto-approve", &path]).await;
+    assert_eq!(code(&applied), Some(0), "{}", org.render(&applied));
+    org.reset_stats().await;
+    let members = "GET /api/v2/routing/queues/{queueId}/members";
+    org.org
+        .route_fault(
+            json!({"route": "GET /api/v2/routing/wrapupcodes", "until": members, "status": 400}),
+        )
+        .await;
+    let out = org.gcctl(&["plan", &path, "--detailed-exitcode"]).await;
+    assert_eq!(code(&out), Some(0), "{}", org.render(&out));
+    let stats = org.org.stats().await;
+    assert_eq!(stats["byRoute"]["GET /api/v2/routing/wrapupcodes"], 1, "{stats}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_plan_honors_retry_after_and_completes() {
     let config = SandboxConfig { rate_limit_per_minute: Some(60), ..SandboxConfig::default() };
