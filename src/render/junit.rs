@@ -2,7 +2,9 @@
 //! per kind, one `<testcase>` per declared object (with a `<failure>` when it
 //! has drifted or is missing) and one failed `<testcase>` per unmanaged object
 //! that counts as drift (inside a prune scope, or any with
-//! `--fail-on-unmanaged`). No timestamps or durations, so
+//! `--fail-on-unmanaged`). A report narrowed by `--select` says so: its
+//! root is named `gcctl drift (partial)` and every suite carries a `partial`
+//! property naming what was left out. No timestamps or durations, so
 //! the same report renders to the same bytes. Attributes are escaped for XML
 //! 1.0, failure bodies are CDATA; characters XML cannot hold become U+FFFD.
 
@@ -113,10 +115,14 @@ pub fn drift(report: &DriftReport) -> String {
     let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
     let failed: usize =
         suites.iter().map(|(_, c)| c.iter().filter(|c| c.failure.is_some()).count()).sum();
+    // A dashboard must not take a narrowed report for the whole set.
+    let partial = super::partial(&report.select, false)
+        .map(|p| format!("{p}, and undeclared objects are not looked for"));
+    let name = if partial.is_some() { "gcctl drift (partial)" } else { "gcctl drift" };
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"gcctl drift\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
+        "<testsuites name=\"{name}\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
     );
     for (kind, cases) in &suites {
         let failures = cases.iter().filter(|c| c.failure.is_some()).count();
@@ -125,6 +131,13 @@ pub fn drift(report: &DriftReport) -> String {
             "  <testsuite name=\"{kind}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
             cases.len()
         );
+        if let Some(partial) = &partial {
+            let _ = writeln!(
+                out,
+                "    <properties>\n      <property name=\"partial\" value=\"{}\"/>\n    </properties>",
+                escape(partial)
+            );
+        }
         for case in cases {
             let open = format!(
                 "    <testcase name=\"{}\" classname=\"gcctl.drift.{kind}\"",

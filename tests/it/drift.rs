@@ -346,6 +346,9 @@ fn drift_without_unmanaged_objects_and_exit_codes() {
     // Undeclared objects inside prune scopes are always reported: they are
     // what `apply --prune` would delete. Those outside are not looked for.
     assert_eq!((suites.tests, suites.failures), (13, 4), "{xml}");
+    // A whole report: not marked partial.
+    assert_eq!(suites.name, "gcctl drift");
+    assert!(suites.suites.iter().all(|s| s.properties.hashmap.is_empty()), "{xml}");
     assert!(xml.contains("RoutingQueue/Acme Rogue (unmanaged)"), "{xml}");
     assert!(!xml.contains("Other Team"), "{xml}");
     let (_, json_text) = drift(&ctx, &["--output", "json"]);

@@ -134,6 +134,24 @@ async fn apply_and_drift_select_take_what_the_selected_objects_refer_to() {
         !out.contains("Select B") && !out.contains("Select Role"),
         "left out, not unmanaged: {out}"
     );
+    // A CI dashboard reading JUnit is told too.
+    let junit =
+        org.gcctl(&["drift", "--select", "RoutingQueue/a", "--output", "junit", "set"]).await;
+    assert_exit(&junit, 0);
+    let xml = stdout(&junit);
+    let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("JUnit");
+    assert_eq!(suites.name, "gcctl drift (partial)", "{xml}");
+    assert!(!suites.suites.is_empty(), "{xml}");
+    for suite in &suites.suites {
+        let partial = suite.properties.hashmap.get("partial").map(String::as_str);
+        assert_eq!(
+            partial,
+            Some(
+                "only --select RoutingQueue/a and what they refer to; other declared objects and prunes are left out, and undeclared objects are not looked for"
+            ),
+            "{xml}"
+        );
+    }
 
     // `apply --output json` says so on its `plan` line.
     let args = ["apply", "--auto-approve", "--select", "RoutingQueue/c", "-o", "json", "set"];
