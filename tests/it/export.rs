@@ -155,28 +155,6 @@ fn exporting_a_large_org_reads_list_pages_only() {
 }
 
 /// Webhook signature secrets for every variable an export lists.
-/// A minimal inbound message flow (inline Archy YAML that disconnects).
-const FLOW: &str = "apiVersion: gcctl/v1
-kind: Flow
-metadata:
-  name: greeter
-spec:
-  name: Greeter
-  type: INBOUNDSHORTMESSAGE
-  definition: |
-    inboundShortMessage:
-      name: Greeter
-      defaultLanguage: en-us
-      startUpRef: \"/inboundShortMessage/states/state[Start_1]\"
-      states:
-        - state:
-            name: Start
-            refId: Start_1
-            actions:
-              - disconnect:
-                  name: Disconnect
-";
-
 /// A kind's details are read as soon as its own list is in: the flows'
 /// export jobs go out while the queue list is still unanswered (held by the
 /// sandbox until the first job is asked for; an export waiting for every
@@ -186,7 +164,14 @@ fn an_export_reads_a_kinds_details_without_waiting_for_the_other_lists() {
     let live = LiveSandbox::new();
     let mut ctx = TestContext::new();
     live.connect(&mut ctx);
-    ctx.write("flow.yaml", FLOW);
+    let flow = crate::kinds::flow::flow_doc(
+        "greeter",
+        "Greeter",
+        "INBOUNDSHORTMESSAGE",
+        "inboundShortMessage",
+        "",
+    );
+    ctx.write("flow.yaml", &flow);
     run_ok(&ctx, &["apply", "--auto-approve", "flow.yaml"]);
     live.reset_stats();
     let jobs = "POST /api/v2/flows/export/jobs";

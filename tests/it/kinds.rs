@@ -2,7 +2,7 @@
 //! places are gathered from the repository and a running sandbox. Also: kinds
 //! order after what they refer to, and no test file is forgotten.
 
-mod flow;
+pub mod flow;
 mod messaging_setting;
 mod queue_membership;
 mod routing;

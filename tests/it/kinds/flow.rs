@@ -603,7 +603,13 @@ async fn wrapup_codes_named_in_a_flow_are_created_before_it_or_fail_its_job() {
 
 /// A flow in a `Flow` manifest named `handle`, of `archy_key`, whose one
 /// state runs `actions` (YAML lines at the actions' indentation).
-fn flow_doc(handle: &str, name: &str, flow_type: &str, archy_key: &str, actions: &str) -> String {
+pub fn flow_doc(
+    handle: &str,
+    name: &str,
+    flow_type: &str,
+    archy_key: &str,
+    actions: &str,
+) -> String {
     let actions: String = actions.lines().flat_map(|l| ["              ", l, "\n"]).collect();
     format!(
         "---\napiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: {handle}}}\nspec:\n  name: {name}\n  type: {flow_type}\n  definition: |\n    {archy_key}:\n      name: {name}\n      startUpRef: \"/{archy_key}/states/state[Start_1]\"\n      states:\n        - state:\n            name: Start\n            refId: Start_1\n            actions:\n{actions}              - disconnect:\n                  name: Done\n"
