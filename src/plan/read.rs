@@ -264,44 +264,18 @@ pub async fn read_with(
             users
         )?;
         let (groups, teams, skill_groups) = member_groups;
-        let mut lookups = Lookups::default();
-        lookups.permission_catalog = catalog.map(Arc::new);
-        lookups.own_client_id = client.own_client_id();
-        for division in divisions.iter().flatten() {
-            lookups.insert_named(RefTarget::Division, division);
-            if division.get("homeDivision").and_then(Value::as_bool) == Some(true) {
-                lookups.home_division =
-                    division.get("id").and_then(Value::as_str).map(str::to_string);
-            }
-        }
-        for flow in flows.iter().flatten() {
-            if let Some(flow_type) =
-                flow.get("type").and_then(Value::as_str).and_then(static_flow_type)
-            {
-                lookups.insert_named(RefTarget::Flow(flow_type), flow);
-            }
-        }
-        for recipient in recipients.iter().flatten() {
-            record_recipient(&mut lookups, recipient);
-        }
-        for group in groups.iter().flatten() {
-            lookups.insert_named(RefTarget::Group, group);
-        }
-        for team in teams.iter().flatten() {
-            lookups.insert_named(RefTarget::Team, team);
-        }
-        for skill_group in skill_groups.iter().flatten() {
-            lookups.insert_named(RefTarget::SkillGroup, skill_group);
-        }
-        for user in users.iter().flatten() {
-            record_user(&mut lookups, user);
-        }
-        for (kind, default) in needs.defaults.iter().zip(defaults) {
-            if let Some(id) = default.as_ref().and_then(|d| d.get("id")).and_then(Value::as_str) {
-                lookups.defaults.insert(kind.kind(), id.to_string());
-            }
-        }
-        let lookups = Arc::new(lookups);
+        let found = OtherReads {
+            defaults,
+            divisions,
+            recipients,
+            flows,
+            catalog,
+            groups,
+            teams,
+            skill_groups,
+            users,
+        };
+        let lookups = Arc::new(found.lookups(client, &needs));
         for base in bases {
             // A kind that reads no details has dropped its receiver.
             let _ = base.send(Arc::clone(&lookups));
@@ -345,6 +319,64 @@ pub async fn read_with(
     }
     read_details(client, set, scope, &mut live, &read_early).await?;
     Ok(live)
+}
+
+/// What the reads other than the kinds' lists found.
+struct OtherReads {
+    /// The org default of each kind of `Needs::defaults`, in that order.
+    defaults: Vec<Option<Value>>,
+    divisions: Option<Vec<Value>>,
+    recipients: Option<Vec<Value>>,
+    flows: Vec<Vec<Value>>,
+    catalog: Option<crate::permissions::Catalog>,
+    groups: Option<Vec<Value>>,
+    teams: Option<Vec<Value>>,
+    skill_groups: Option<Vec<Value>>,
+    users: Vec<Vec<Value>>,
+}
+
+impl OtherReads {
+    /// The lookups they make, which the kinds' lists then add to.
+    fn lookups(self, client: &Client, needs: &Needs) -> Lookups {
+        let mut lookups = Lookups::default();
+        lookups.permission_catalog = self.catalog.map(Arc::new);
+        lookups.own_client_id = client.own_client_id();
+        for division in self.divisions.iter().flatten() {
+            lookups.insert_named(RefTarget::Division, division);
+            if division.get("homeDivision").and_then(Value::as_bool) == Some(true) {
+                lookups.home_division =
+                    division.get("id").and_then(Value::as_str).map(str::to_string);
+            }
+        }
+        for flow in self.flows.iter().flatten() {
+            if let Some(flow_type) =
+                flow.get("type").and_then(Value::as_str).and_then(static_flow_type)
+            {
+                lookups.insert_named(RefTarget::Flow(flow_type), flow);
+            }
+        }
+        for recipient in self.recipients.iter().flatten() {
+            record_recipient(&mut lookups, recipient);
+        }
+        for group in self.groups.iter().flatten() {
+            lookups.insert_named(RefTarget::Group, group);
+        }
+        for team in self.teams.iter().flatten() {
+            lookups.insert_named(RefTarget::Team, team);
+        }
+        for skill_group in self.skill_groups.iter().flatten() {
+            lookups.insert_named(RefTarget::SkillGroup, skill_group);
+        }
+        for user in self.users.iter().flatten() {
+            record_user(&mut lookups, user);
+        }
+        for (kind, default) in needs.defaults.iter().zip(self.defaults) {
+            if let Some(id) = default.as_ref().and_then(|d| d.get("id")).and_then(Value::as_str) {
+                lookups.defaults.insert(kind.kind(), id.to_string());
+            }
+        }
+        lookups
+    }
 }
 
 /// One listed kind's objects, and the details of those whose details can
