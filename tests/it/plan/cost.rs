@@ -132,6 +132,21 @@ async fn a_queues_members_are_read_without_waiting_for_the_other_lists() {
     assert_eq!(code(&out), Some(0), "{}", org.render(&out));
     let stats = org.org.stats().await;
     assert_eq!(stats["byRoute"]["GET /api/v2/routing/wrapupcodes"], 1, "{stats}");
+
+    // A details read that fails while another list is still in flight ends
+    // the plan with its own error, naming the queue and the call.
+    org.org.route_fault(json!({"route": members, "status": 403})).await;
+    org.org
+        .route_fault(
+            json!({"route": "GET /api/v2/routing/wrapupcodes", "until": members, "status": 400}),
+        )
+        .await;
+    org.reset_stats().await;
+    let out = org.gcctl(&["plan", &path]).await;
+    assert_eq!(code(&out), Some(1), "{}", org.render(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read the members of queue `Care` from the org"), "{err}");
+    assert!(err.contains("403"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
