@@ -325,10 +325,10 @@ impl<'a> Op<'a> {
 
     /// A call retried on 404 until the deadline, with backoff: for an object
     /// that trails in reads (owned by another object that was just created).
-    async fn until_found<F, Fut>(&self, doing: &str, call: F) -> Result<Value, OpError>
+    async fn until_found<T, F, Fut>(&self, doing: &str, call: F) -> Result<T, OpError>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<Value, ApiError>>,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
         let deadline = self.ctx.deadline;
         let why = format!(
@@ -482,6 +482,18 @@ impl<'a> Op<'a> {
         self.ctx.client.list_all(path, query, page_size).await.map_err(self.failed(doing))
     }
 
+    /// [`Op::list_all`], retried on 404 until the deadline: the listing of
+    /// an object this run may just have made (a queue's wrap-up codes).
+    pub async fn list_all_when_found(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        doing: &str,
+    ) -> Result<Vec<Value>, OpError> {
+        self.until_found(doing, || self.ctx.client.list_all(path, query, page_size)).await
+    }
+
     /// Every entity of a cursor listing (web deployments), 100 a page.
     pub async fn list_cursor(&self, path: &str, doing: &str) -> Result<Vec<Value>, OpError> {
         self.ctx.client.list_cursor(path, &[], 100).await.map_err(self.failed(doing))
@@ -513,6 +525,20 @@ impl<'a> Op<'a> {
             .list_until_seen(path, query, page_size, wanted)
             .await
             .map_err(self.failed(doing))
+    }
+
+    /// [`Op::list_until_seen`], retried on 404 until the deadline: the
+    /// listing of an object this run may just have made (a queue's members).
+    pub async fn list_until_seen_when_found(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        wanted: Option<&HashSet<&str>>,
+        doing: &str,
+    ) -> Result<Vec<Value>, OpError> {
+        let call = || self.ctx.client.list_until_seen(path, query, page_size, wanted);
+        self.until_found(doing, call).await
     }
 
     pub async fn delete(&self, path: &str, doing: &str) -> Result<(), OpError> {

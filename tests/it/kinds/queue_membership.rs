@@ -568,6 +568,29 @@ fn a_new_queue_gets_its_members_and_codes_without_reads_before_the_adds() {
     assert_eq!(live.requests_by_route().get(MEMBER_READS), Some(&2), "to the empty page");
 }
 
+/// A queue the run has just created answers 404 until the org's reads catch
+/// up: its member and code adds are retried until they find it (once they
+/// have, the read that waits for the adds to show finds it too).
+#[test]
+fn a_new_queue_that_trails_in_reads_gets_its_members_and_codes() {
+    let generate = Generate { users: 2, ..Generate::default() };
+    let consistency_delay = Duration::from_millis(600);
+    let live = LiveSandbox::start(SandboxConfig {
+        generate,
+        consistency_delay,
+        ..SandboxConfig::default()
+    });
+    let ctx = connected(&live);
+    ctx.write("set/queue.yaml", FRESH);
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("added 2 members, set 1 ring number; added 2 wrap-up codes"), "{text}");
+    std::thread::sleep(consistency_delay);
+    let id = live.block_on(live.org.id_named(QUEUES, "Fresh"));
+    let expected: BTreeSet<_> = [member("alice", 2, "user"), member("bob", 1, "user")].into();
+    assert_eq!(members_of(&live, &id), expected);
+}
+
 /// A queue found by name after its create's answer was lost may already
 /// hold members and codes (an earlier attempt's): they are read before
 /// anything is added, and the run converges.

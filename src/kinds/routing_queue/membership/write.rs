@@ -31,22 +31,9 @@ async fn read_when_found(
     listing: &Listing<'_>,
     doing: &str,
 ) -> Result<Vec<Value>, OpError> {
-    let why = format!(
-        "{doing} it: 404 Not Found; retrying, since a queue made moments ago can trail in reads (--wait-timeout {}s)",
-        op.deadline().as_secs()
-    );
-    let mut waiting = op.waiting(why, op.deadline(), Duration::from_millis(50));
-    loop {
-        let result = match listing {
-            Listing::UntilSeen(wanted) => op.list_until_seen(path, query, PAGE, *wanted, doing).await,
-            Listing::Offset => op.list_all(path, query, PAGE, doing).await,
-        };
-        match result {
-            Err(OpError::Api { source, .. }) if source.is_not_found() && !waiting.is_over() => {
-                waiting.pause().await;
-            }
-            other => return other,
-        }
+    match listing {
+        Listing::UntilSeen(wanted) => op.list_until_seen_when_found(path, query, PAGE, *wanted, doing).await,
+        Listing::Offset => op.list_all_when_found(path, query, PAGE, doing).await,
     }
 }
 
