@@ -5,6 +5,7 @@ use std::time::Instant;
 use crate::cli::connect::{Prefetch, load_while_prefetching, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::drift::{self, DriftOptions};
+use crate::manifest::parallel::beside;
 use crate::manifest::select::Reach;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -73,7 +74,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     // What the comparison takes from the set alone is made while the org is
     // read, as for plan.
     let reported = std::thread::scope(|threads| {
-        let prepared = threads.spawn(|| plan::Prepared::new(&set));
+        let prepared = beside(threads, || plan::Prepared::new(&set));
         runtime.block_on(async {
             // Which org this is (one request that needs no permission), so
             // that the report names it as a plan does.
@@ -86,7 +87,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             let (live, org) = with_read_progress(&connection.client, printer, read).await?;
             crate::cli::check_environment_org(&set, org.as_ref(), global)?;
             let target = connection.target.clone().with_org(org.as_ref());
-            let prepared = prepared.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let prepared = prepared.join();
             let mut plan = plan::build_prepared(prepared, &live, target)?;
             if args.output == DriftOutput::Json {
                 plan = plan.sealed(&set, &live);

@@ -8,6 +8,7 @@ use crate::cli::validate::print_diagnostics;
 use crate::cli::{GlobalArgs, Outcome, hinted};
 use crate::export::{self, ExportOptions};
 use crate::kinds::Kind;
+use crate::manifest::parallel::beside;
 use crate::printer::{Printer, Role};
 
 /// Write manifests for the live objects of the org, ready to be applied to
@@ -105,7 +106,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     // the write: the output is written whatever the check finds, and the
     // problems are reported after it.
     let (problems, written) = std::thread::scope(|scope| {
-        let check = scope.spawn(|| {
+        let check = beside(scope, || {
             if files.is_empty() {
                 return Vec::new();
             }
@@ -125,7 +126,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
             }),
             None => printer.data(&export::stream(&export)).map_err(anyhow::Error::from),
         };
-        let problems = check.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let problems = check.join();
         (problems, written)
     });
     written?;

@@ -7,6 +7,7 @@ use crate::cli::connect::{Prefetch, load_while_prefetching, runtime, with_read_p
 use crate::cli::{
     GlobalArgs, Outcome, SetArgs, complete_commands, load_set, read_summary, restore_lost_secrets,
 };
+use crate::manifest::parallel::beside;
 use crate::manifest::select::Reach;
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
@@ -84,7 +85,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let started = prefetched.started().unwrap_or_else(Instant::now);
     // What the plan takes from the set alone is made while the org is read.
     let planned = std::thread::scope(|threads| {
-        let prepared = (!args.destroy).then(|| threads.spawn(|| plan::Prepared::new(&set)));
+        let prepared = (!args.destroy).then(|| beside(threads, || plan::Prepared::new(&set)));
         runtime.block_on(async {
             let scope = ReadScope { caller: true, ..ReadScope::default() };
             let read = Box::pin(plan::read_with(&connection.client, &set, &scope, prefetched));
@@ -94,7 +95,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
             let mut plan = match prepared {
                 None => plan::build_destroy(&set, &live, target)?,
                 Some(prepared) => {
-                    let prepared = prepared.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    let prepared = prepared.join();
                     plan::build_prepared(prepared, &live, target)
                         .map_err(|e| {
                             complete_commands(e, global, &args.set.paths, args.set.env.as_deref())

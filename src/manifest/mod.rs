@@ -271,17 +271,14 @@ pub fn load_memory(files: &MemoryFiles) -> Result<ManifestSet, LoadError> {
         let threads: Vec<_> = manifests
             .into_iter()
             .map(|(path, text)| {
-                scope.spawn(move || {
+                parallel::beside(scope, move || {
                     let (mut raw, mut diags) = (Vec::new(), Vec::new());
                     let parsed = parse_text(path, text, true, &mut raw, &mut diags);
                     (parsed, raw, diags)
                 })
             })
             .collect();
-        threads
-            .into_iter()
-            .map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
+        threads.into_iter().map(parallel::Beside::join).collect()
     });
     let options = LoadOptions::default();
     let mut set = finish(names, parsed, diags, &options, Some(files))?;

@@ -2,10 +2,15 @@
 //! objects compared and exported objects built side by side, in contiguous
 //! chunks, with results in input order (so that everything after stays
 //! deterministic).
+//!
+//! Every thread here is started through [`beside`], which runs the work on
+//! the calling thread when the system refuses a thread (a process or memory
+//! limit): slower, never a panic or a lost result.
 
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{Builder, Scope, ScopedJoinHandle};
 
 /// Below this many items one thread does the work: starting threads would
 /// cost more than it saves.
@@ -41,13 +46,79 @@ pub fn join<A: Send, B>(
         return (a(), b());
     }
     std::thread::scope(|scope| {
-        let a = scope.spawn(a);
+        let a = beside(scope, a);
         let b = b();
-        (a.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), b)
+        (a.join(), b)
     })
 }
 
+/// Work of a thread scope started by [`beside`]: on a thread of its own, or
+/// waiting to run on the thread that joins it.
+pub struct Beside<'scope, R> {
+    thread: Option<ScopedJoinHandle<'scope, Option<R>>>,
+    work: Slot<'scope, R>,
+}
+
+type Slot<'scope, R> = Arc<Mutex<Option<Box<dyn FnOnce() -> R + Send + 'scope>>>>;
+
+/// Run `f` on a new thread of `scope`, beside the calling thread's own
+/// work; [`Beside::join`] gives its result. When the system cannot start a
+/// thread, `f` runs in `join` instead, on the joining thread.
+pub fn beside<'scope, R: Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    f: impl FnOnce() -> R + Send + 'scope,
+) -> Beside<'scope, R> {
+    beside_on(Builder::new(), scope, f)
+}
+
+fn beside_on<'scope, R: Send + 'scope>(
+    builder: Builder,
+    scope: &'scope Scope<'scope, '_>,
+    f: impl FnOnce() -> R + Send + 'scope,
+) -> Beside<'scope, R> {
+    // The thread takes `f` from the slot; if it never starts, `f` is still
+    // there for `join`.
+    let work: Slot<'scope, R> = Arc::new(Mutex::new(Some(Box::new(f))));
+    let taken = Arc::clone(&work);
+    let thread = builder
+        .spawn_scoped(scope, move || {
+            let f = taken.lock().unwrap_or_else(PoisonError::into_inner).take();
+            f.map(|f| f())
+        })
+        .ok();
+    Beside { thread, work }
+}
+
+impl<R> Beside<'_, R> {
+    /// The work's result, once it is done; a panic in it is resumed here.
+    pub fn join(self) -> R {
+        if let Some(thread) = self.thread {
+            match thread.join() {
+                Ok(Some(result)) => return result,
+                // The thread found the slot empty, which only `join` empties.
+                Ok(None) => {}
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        let f = self.work.lock().unwrap_or_else(PoisonError::into_inner).take();
+        match f {
+            Some(f) => f(),
+            None => unreachable!("the work of a thread scope ran nowhere"),
+        }
+    }
+}
+
 fn map_on<T: Send, R: Send>(cores: usize, items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    map_with(cores, Builder::new, items, f)
+}
+
+/// [`map_on`], starting its threads with `builder`.
+fn map_with<T: Send, R: Send>(
+    cores: usize,
+    builder: impl Fn() -> Builder,
+    items: Vec<T>,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
     if cores < 2 || items.len() < PARALLEL_FROM {
         return items.into_iter().map(f).collect();
     }
@@ -70,23 +141,26 @@ fn map_on<T: Send, R: Send>(cores: usize, items: Vec<T>, f: impl Fn(T) -> R + Sy
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
             let Some(slot) = chunks.get(index) else { break };
-            let chunk = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            let chunk = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
             let out: Vec<R> = chunk.into_iter().flatten().map(&f).collect();
-            *results[index].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(out);
+            *results[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(out);
         }
     };
     std::thread::scope(|scope| {
-        // The calling thread is one of the workers.
-        let helpers: Vec<_> = (1..cores.min(chunks.len())).map(|_| scope.spawn(work)).collect();
+        // The calling thread is one of the workers. A helper the system
+        // cannot start has nothing left to do when it is joined: the
+        // workers that did start took every chunk.
+        let helpers: Vec<_> =
+            (1..cores.min(chunks.len())).map(|_| beside_on(builder(), scope, work)).collect();
         work();
         for helper in helpers {
-            helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            helper.join();
         }
     });
     results
         .into_iter()
         .flat_map(|slot| {
-            slot.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).unwrap_or_default()
+            slot.into_inner().unwrap_or_else(PoisonError::into_inner).unwrap_or_default()
         })
         .collect()
 }
@@ -138,6 +212,44 @@ mod tests {
             let payload = caught.expect_err("the panic is resumed");
             assert_eq!(payload.downcast_ref::<&str>(), Some(&"in a"));
         }
+    }
+
+    /// A thread the system refuses: a stack larger than any address space.
+    fn refused() -> Builder {
+        Builder::new().stack_size(1 << 50)
+    }
+
+    #[test]
+    fn work_beside_runs_on_the_joining_thread_when_no_thread_can_start() {
+        let here = std::thread::current().id();
+        let (started, inline) = std::thread::scope(|scope| {
+            let started = beside_on(Builder::new(), scope, || std::thread::current().id());
+            let inline = beside_on(refused(), scope, || std::thread::current().id());
+            assert!(inline.thread.is_none(), "the system refused the thread");
+            (started.join(), inline.join())
+        });
+        assert_ne!(started, here, "a thread of its own");
+        assert_eq!(inline, here, "run by join");
+        let caught = std::panic::catch_unwind(|| {
+            std::thread::scope(|scope| {
+                beside_on(refused(), scope, || -> u8 { panic!("in f") }).join()
+            })
+        });
+        let payload = caught.expect_err("the panic is resumed");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"in f"));
+    }
+
+    #[test]
+    fn map_does_all_the_work_itself_when_no_helper_can_start() {
+        let here = std::thread::current().id();
+        let out = map_with(4, refused, (0..1000).collect(), |i: usize| {
+            (i * 2, std::thread::current().id())
+        });
+        assert_eq!(
+            out.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            (0..1000).map(|i| i * 2).collect::<Vec<_>>()
+        );
+        assert!(out.iter().all(|(_, id)| *id == here), "every item on the calling thread");
     }
 
     #[test]

@@ -209,9 +209,9 @@ fn parse_split(text: &str, split_from: usize) -> Result<Vec<Node>, YamlError> {
     let (first, second) = text.split_at(at);
     let shift = u32::try_from(first.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX);
     let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| parse_stream(second));
+        let second = crate::manifest::parallel::beside(scope, || parse_stream(second));
         let first = parse_stream(first);
-        (first, second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        (first, second.join())
     });
     let mut documents = first?;
     let shifted = |mut loc: Loc| {
