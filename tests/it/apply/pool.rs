@@ -126,3 +126,42 @@ async fn an_access_token_cannot_be_pooled_and_gcctl_says_so() {
     assert!(stderr.contains("an access token cannot be pooled"), "{stderr}");
     assert_eq!(count(&org.org.stats().await, TOKEN_ROUTE), 0);
 }
+
+/// An apply announces its calls so that the pool mints while the first go
+/// out; the creates a failure skips never call, so the announcement ends with
+/// the creates, and the deletes are announced apart (`2f30e30`). Here 80
+/// creates (a code whose create fails, and the 79 queues that need it) and
+/// then 60 deletes each fit one token's bucket of 118; announced together
+/// (as before that commit, which fails this test), they would not, and the
+/// pool would mint a second token for calls that never come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_a_failure_skips_are_not_waiting_work_for_the_deletes() {
+    let org = org(PER_MINUTE, Generate { queues: 60, ..Generate::default() }).await;
+    let mut yaml = String::from(
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  prune:\n    \
+         - kind: RoutingQueue\n      names: [\"queue-*\"]\n---\napiVersion: gcctl/v1\n\
+         kind: RoutingWrapupCode\nmetadata: {name: done}\nspec:\n  name: Done\n",
+    );
+    for i in 1..=79 {
+        let _ = write!(
+            yaml,
+            "---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: n{i}\nspec:\n  \
+             name: new-{i:03}\n  wrapupCodes: [done]\n"
+        );
+    }
+    org.ctx.write("set/all.yaml", &yaml);
+    reset_stats(&org).await;
+    org.org
+        .route_fault(
+            serde_json::json!({"route": "POST /api/v2/routing/wrapupcodes", "status": 400}),
+        )
+        .await;
+    let out = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&out, 1);
+    let stats = org.org.stats().await;
+    assert_eq!(count(&stats, "POST /api/v2/routing/wrapupcodes"), 1, "{stats}");
+    assert_eq!(count(&stats, "POST /api/v2/routing/queues"), 0, "{stats}");
+    assert_eq!(count(&stats, "DELETE /api/v2/routing/queues/{queueId}"), 60, "{stats}");
+    assert_eq!(count(&stats, TOKEN_ROUTE), 1, "{stats}");
+    assert_eq!(stats["status429"], 0, "{stats}");
+}
