@@ -15,6 +15,7 @@ use crate::printer::{ColorChoice, Printer};
 mod apply;
 pub mod completion;
 pub mod connect;
+mod destroy;
 mod drift;
 mod export;
 pub mod man;
@@ -146,7 +147,7 @@ pub enum Command {
     /// Converge the org to the manifests.
     Apply(Box<apply::ApplyArgs>),
     /// Delete the declared objects from the org (protected ones stay).
-    Destroy(Box<apply::DestroyArgs>),
+    Destroy(Box<destroy::DestroyArgs>),
     /// Run a local sandbox org that speaks the Genesys Cloud API.
     Sandbox(Box<sandbox::SandboxArgs>),
     /// Report where the live org differs from the manifests.
@@ -372,7 +373,7 @@ fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Schema(args) => schema::run(args, printer),
         Command::Plan(args) => plan::run(args, &cli.global.with(&args.set.connect), printer),
         Command::Apply(args) => apply::run(args, &cli.global.with(&args.connect), printer),
-        Command::Destroy(args) => apply::destroy(args, &cli.global.with(&args.connect), printer),
+        Command::Destroy(args) => destroy::run(args, &cli.global.with(&args.connect), printer),
         Command::Sandbox(args) => sandbox::run(args, printer),
         Command::Drift(args) => drift::run(args, &cli.global.with(&args.set.connect), printer),
         Command::Export(args) => export::run(args, &cli.global.with(&args.connect), printer),

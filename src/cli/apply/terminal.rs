@@ -1,0 +1,186 @@
+//! What `gcctl apply` says and asks on the terminal: the plan, the
+//! confirmation, the interrupts, each change as it happens and the summary.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, bail};
+use tokio::sync::mpsc;
+
+use super::{ApplyArgs, ApplyOutput};
+use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
+use crate::cli::{Outcome, hinted};
+use crate::plan::Plan;
+use crate::plan::saved::RunCommand;
+use crate::printer::{Printer, Role};
+use crate::render;
+
+/// Wait for Ctrl-C or SIGTERM: the first interrupts the run (no change
+/// starts; those running get [`ApplySettings::INTERRUPT_GRACE`] to finish),
+/// the second exits at once with 130.
+pub(super) async fn watch_interrupts(interrupt: apply::Interrupt, printer: Printer) {
+    crate::cli::wait_for_signal().await;
+    interrupt.trigger();
+    printer.diagnostic(&format!(
+        "Interrupted: no further change starts; the changes running get up to {}s to finish. Press Ctrl-C again to exit at once.",
+        ApplySettings::INTERRUPT_GRACE.as_secs()
+    ));
+    crate::cli::wait_for_signal().await;
+    printer.diagnostic("Interrupted again: exiting now; the next apply finds out what was made.");
+    std::process::exit(130);
+}
+
+pub(super) fn show_plan(plan: &Plan, args: &ApplyArgs, printer: &Printer) -> anyhow::Result<()> {
+    if args.output == ApplyOutput::Json {
+        printer.data(&render::json::apply_plan(plan))?;
+        return Ok(());
+    }
+    // The plan says which prunes it leaves out (without --prune).
+    printer.data(&render::text::plan(plan, printer))?;
+    Ok(())
+}
+
+/// Ask on a terminal; refuse without one unless --auto-approve, with the
+/// commands that would run this apply without asking, as they are.
+pub(super) fn confirm(
+    args: &ApplyArgs,
+    rerun: &RunCommand,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    if args.auto_approve {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        let hint = match &args.plan {
+            Some(path) => format!(
+                "review the plan above, then run `{} --auto-approve`",
+                rerun.apply_saved(path)
+            ),
+            None => {
+                let file = std::path::Path::new("plan.json");
+                format!(
+                    "review the plan above, then run `{}`; in CI, save a plan for review with `{}` and apply it with `{} --auto-approve`",
+                    rerun.apply(),
+                    rerun.plan(Some(file)),
+                    rerun.apply_saved(file)
+                )
+            }
+        };
+        return Err(hinted(
+            "refusing to apply without confirmation: there is no terminal to ask on",
+            hint,
+        ));
+    }
+    printer.status("Apply these changes? Only 'yes' is accepted:");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).context("cannot read the answer")?;
+    if answer.trim() != "yes" {
+        bail!("apply cancelled; nothing was changed");
+    }
+    Ok(())
+}
+
+/// Print events as they come: in JSON, every event as a line on stdout; in
+/// text, progress and outcomes on stderr, each failure once as
+/// `error:` / `Caused by:` / `hint:` when it happens.
+///
+/// On a terminal (stderr, not with `-q`), each line that ends a change
+/// carries a counter and the elapsed time (`[12/35 4.2s]`), and `started`
+/// lines show what is in flight.
+pub(super) async fn report_events(
+    mut events: mpsc::UnboundedReceiver<Event>,
+    output: ApplyOutput,
+    printer: Printer,
+    total: usize,
+) {
+    let started = std::time::Instant::now();
+    let mut done = 0;
+    while let Some(event) = events.recv().await {
+        let ends = !matches!(event.event, EventKind::Started | EventKind::Unchanged);
+        if ends {
+            done += 1;
+        }
+        let progress = if printer.progress_enabled() && ends {
+            format!("[{done}/{total} {:.1}s] ", started.elapsed().as_secs_f64())
+        } else {
+            String::new()
+        };
+        if output == ApplyOutput::Json {
+            // A closed stdout ends the output, not the run: the summary write reports it.
+            let _ = printer.data(&render::json::apply_event(&event));
+            continue;
+        }
+        match (&event.event, &event.error) {
+            (EventKind::Failed, Some(failure)) => {
+                if !progress.is_empty() {
+                    printer.status(&format!("{progress}failed {}", event.object));
+                }
+                printer.error(&failure.message, &failure.causes, failure.hint.as_deref());
+            }
+            (EventKind::Unchanged, _) => {}
+            (EventKind::Started, _) if !printer.progress_enabled() => {}
+            _ => {
+                let message =
+                    event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+                printer.status(&format!(
+                    "{progress}{} {} \"{}\"{id}{message}",
+                    event.event.as_str(),
+                    event.object,
+                    event.org_name
+                ));
+            }
+        }
+    }
+}
+
+/// The summary line; failures were reported as they happened, so the end
+/// only counts them.
+pub(super) fn finish(
+    summary: &ApplySummary,
+    output: ApplyOutput,
+    destroy: bool,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let s = summary;
+    let mut line = format!(
+        "{} created, {} updated, {} deleted, {} unchanged, {} failed, {} skipped",
+        s.created, s.updated, s.deleted, s.unchanged, s.failed, s.skipped
+    );
+    if s.was_interrupted() {
+        line.push_str(&format!(", {} interrupted, {} not started", s.interrupted, s.not_started));
+    }
+    if output == ApplyOutput::Json {
+        printer.data(&render::json::apply_summary(summary))?;
+    } else if summary.converged() {
+        printer.status(&format!(
+            "{} {line}.",
+            printer.paint_stderr(
+                if destroy { "Destroy complete:" } else { "Apply complete:" },
+                Role::Heading,
+            )
+        ));
+    } else {
+        let where_reported = match s.failed {
+            0 => String::new(),
+            1 => " The failure is reported above.".to_string(),
+            n => format!(" The {n} failures are reported above."),
+        };
+        // Not a status line: an exit code other than 0 always comes with its reason.
+        let heading = if s.was_interrupted() {
+            "Apply interrupted (run it again to converge):"
+        } else {
+            "Apply did not converge:"
+        };
+        printer.diagnostic(&format!(
+            "{} {line}.{where_reported}",
+            printer.paint_stderr(heading, Role::Error)
+        ));
+    }
+    Ok(if summary.was_interrupted() {
+        Outcome::Interrupted
+    } else if summary.converged() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}
