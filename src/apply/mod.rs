@@ -13,6 +13,7 @@
 //! secrets resolve, OAuth secrets have somewhere to go, the graph has no
 //! cycle, and deletes target neither built-ins nor protected objects.
 
+mod duplicates;
 pub mod journal;
 pub mod lock;
 pub mod ops;
@@ -28,7 +29,6 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::api::Client;
-use crate::kinds::LiveKind;
 use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
 use crate::plan::{Action, Change, LiveOrg, Plan};
@@ -373,7 +373,7 @@ pub async fn execute(
     drop(expected);
     if !settings.interrupt.is_set() {
         let replan = settings.plan_command.as_deref().unwrap_or("gcctl plan");
-        check_duplicates(&plan, &ctx, replan, events, &mut summary).await;
+        duplicates::check_duplicates(&plan, &ctx, replan, events, &mut summary).await;
     }
     // Deletes last, dependents before what they depend on.
     deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
@@ -382,131 +382,6 @@ pub async fn execute(
         run_graph(wave, &run, events, &mut summary).await;
     }
     summary
-}
-
-/// After the creates: no declared name of a kind this run created (or tried
-/// to) has more than one live object. A duplicate (from another tool or run
-/// creating the same name at the same time, or a create whose answer was
-/// lost and whose object the org listed only after the consistency window)
-/// is a failure of the change that declares the name, naming every id and
-/// the one this run created, so a run never ends `0 failed` with a duplicate
-/// the org already lists. Lists can lag: the next plan checks again (and
-/// refuses to pick one).
-async fn check_duplicates(
-    plan: &Plan,
-    ctx: &OpContext<'_>,
-    replan: &str,
-    events: &mpsc::UnboundedSender<Event>,
-    summary: &mut ApplySummary,
-) {
-    let kinds: BTreeSet<LiveKind> =
-        plan.changes.iter().filter(|c| c.action == Action::Create).map(|c| c.kind).collect();
-    // Every kind's list at once, each expecting what the plan read plus what
-    // this run created: a list's pages all go out in one round trip.
-    let lists = futures::future::join_all(kinds.iter().map(|kind| {
-        let before = ctx.live.get(&kind.kind()).map_or(0, Vec::len);
-        let created =
-            plan.changes.iter().filter(|c| c.kind == *kind && c.action == Action::Create).count();
-        let expected = u64::try_from(before + created).unwrap_or(u64::MAX);
-        crate::plan::read::list_kind_expecting(ctx.client, *kind, expected)
-    }))
-    .await;
-    for (kind, listed) in kinds.into_iter().zip(lists) {
-        let declared = plan.changes.iter().filter(|c| c.kind == kind && c.manifest_name.is_some());
-        let live = match listed {
-            Ok(live) => live,
-            Err(err) => {
-                // The check could not run: say so, on the first declared change.
-                if let Some(change) = declared.clone().next() {
-                    let failure = Failure {
-                        message: format!(
-                            "{}: cannot check the org for duplicate {kind} objects after this run",
-                            change.address()
-                        ),
-                        causes: crate::render::error_chain(&err),
-                        hint: Some(format!(
-                            "run `{replan}`: it refuses to plan while a name has two objects"
-                        )),
-                    };
-                    send(events, summary, failure_event(change, failure, None));
-                }
-                continue;
-            }
-        };
-        forget_listed_creates(plan, ctx, kind, &live).await;
-        let mut by_name: BTreeMap<&str, Vec<&serde_json::Value>> = BTreeMap::new();
-        for object in &live {
-            if let Some(name) = object.get("name").and_then(serde_json::Value::as_str) {
-                by_name.entry(name).or_default().push(object);
-            }
-        }
-        for change in declared {
-            // The natural key beyond the name (a flow's type) decides too.
-            let spec = change
-                .manifest_name
-                .as_deref()
-                .and_then(|n| ctx.manifests.get(kind.kind(), n))
-                .map(|o| o.spec.as_ref());
-            let ids: Vec<&str> = by_name
-                .get(change.org_name.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|o| spec.is_none_or(|spec| kind.org().matches(spec, o)))
-                .filter_map(|o| o.get("id").and_then(serde_json::Value::as_str))
-                .collect();
-            if ids.len() < 2 {
-                continue;
-            }
-            let ids = &ids;
-            let created = ctx.ids.lock().ok().and_then(|ids| {
-                ids.created(crate::kinds::RefTarget::Kind(kind.kind()), &change.org_name)
-                    .map(str::to_string)
-            });
-            let by_us = created.as_deref().map_or_else(
-                || "; this run created none of them".to_string(),
-                |id| format!("; this run created {id}"),
-            );
-            let collection = kind.org().api().collection;
-            let failure = Failure {
-                message: format!(
-                    "{}: after this run {} live {kind} objects are named `{}` (ids {}{by_us})",
-                    change.address(),
-                    ids.len(),
-                    change.org_name,
-                    ids.join(", ")
-                ),
-                causes: vec![format!("seen in GET {collection}")],
-                hint: Some(format!(
-                    "keep one and delete the others (DELETE {collection}/ID); until then `{replan}` refuses to choose between them"
-                )),
-            };
-            send(events, summary, failure_event(change, failure, created));
-        }
-    }
-}
-
-/// The creates of `kind` this run made that `live` (a list read after them)
-/// shows are settled: their journal entries go (see [`journal`]).
-async fn forget_listed_creates(
-    plan: &Plan,
-    ctx: &OpContext<'_>,
-    kind: LiveKind,
-    live: &[serde_json::Value],
-) {
-    let Some(journal) = &ctx.journal else { return };
-    let listed: BTreeSet<&str> =
-        live.iter().filter_map(|o| o.get("id").and_then(serde_json::Value::as_str)).collect();
-    let target = crate::kinds::RefTarget::Kind(kind.kind());
-    let settled: Vec<&str> = {
-        let Ok(ids) = ctx.ids.lock() else { return };
-        plan.changes
-            .iter()
-            .filter(|c| c.kind == kind && c.action == Action::Create)
-            .filter(|c| ids.created(target, &c.org_name).is_some_and(|id| listed.contains(id)))
-            .map(|c| c.org_name.as_str())
-            .collect()
-    };
-    journal.forget_all(kind.kind(), settled).await;
 }
 
 /// What every graph of a run shares.
