@@ -108,7 +108,7 @@ impl Minter {
                 Ok(wait) => {
                     tracing::debug!(attempt, wait_ms = wait.as_millis(), "retrying token request");
                     let call = format!("POST {TOKEN_PATH}");
-                    super::client::notice_wait(
+                    super::outcome::notice_wait(
                         ctx.on_wait,
                         call,
                         &error,
@@ -125,7 +125,7 @@ impl Minter {
                             format!("{} (gave up after {attempt} attempts)", error.message);
                     }
                     if class == Class::NotSent {
-                        error.hint = Some(super::client::unreachable_hint(&self.token_url));
+                        error.hint = Some(super::outcome::unreachable_hint(&self.token_url));
                     }
                     return Err((error, class));
                 }
@@ -152,15 +152,15 @@ impl Minter {
             .await;
         let response = match response {
             Ok(r) => r,
-            Err(e) => return Err(super::client::transport_failure("POST", TOKEN_PATH, e, true)),
+            Err(e) => return Err(super::outcome::transport_failure("POST", TOKEN_PATH, e, true)),
         };
         let status = response.status();
         let throttle = retry::retry_after(response.headers());
-        let correlation = super::client::correlation_header(response.headers());
+        let correlation = super::outcome::correlation_header(response.headers());
         let body = match super::untrusted::read_body(response).await {
             Ok(body) => body,
             Err(super::untrusted::BodyError::Transport(e)) => {
-                return Err(super::client::transport_failure("POST", TOKEN_PATH, e, true));
+                return Err(super::outcome::transport_failure("POST", TOKEN_PATH, e, true));
             }
             Err(super::untrusted::BodyError::TooLarge) => {
                 let message = super::untrusted::BodyError::too_large_message();
@@ -172,7 +172,7 @@ impl Minter {
         if !status.is_success() {
             let mut error =
                 ApiError::from_response("POST", TOKEN_PATH, status.as_u16(), correlation, &body);
-            let class = super::client::status_class(status.as_u16(), throttle);
+            let class = super::outcome::status_class(status.as_u16(), throttle);
             if class == Class::Final {
                 error.kind = ApiErrorKind::Auth;
                 error.hint = Some(

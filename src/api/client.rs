@@ -25,12 +25,13 @@ use tokio::time::Instant;
 use super::auth::MintContext;
 use super::config::{Auth, ClientConfig, ENV_ACCESS_TOKEN};
 use super::error::{ApiError, ApiErrorKind};
+use super::outcome::{
+    Failure, correlation_header, decode_json, notice_wait, status_class, stopped, transfer_error,
+    transport, transport_failure, unreachable_hint,
+};
 use super::pool::Pool;
 use super::region::Target;
-use super::retry::{self, Class, Stop};
-
-/// Header with the server's correlation id.
-const CORRELATION_HEADER: &str = "inin-correlation-id";
+use super::retry::{self, Class};
 
 /// A Genesys Cloud API client. Cheap to clone; clones share the token pool (tokens, their
 /// rate budgets and pauses), the concurrency bound and the counters.
@@ -100,14 +101,6 @@ struct Call<'a> {
     /// Repeating the call is harmless (every method but POST, and POSTs
     /// that are actions rather than creates).
     idempotent: bool,
-}
-
-/// A failed attempt with what the retry loop needs to know.
-struct Failure {
-    error: ApiError,
-    class: Class,
-    /// Generation of the token the attempt used (to refresh it once after a 401).
-    unauthorized_generation: Option<u64>,
 }
 
 impl fmt::Debug for Client {
@@ -660,139 +653,6 @@ fn transfer_url(method: &str, path: &str, url: &str) -> Result<Url, ApiError> {
     }
 }
 
-/// The error of a presigned URL's answer that is not a success: its body
-/// is read under the same cap as an API answer's, and its text is
-/// untrusted like an API's (see [`ApiError::from_response`]).
-async fn transfer_error(method: &str, path: &str, response: reqwest::Response) -> ApiError {
-    let status = response.status().as_u16();
-    match super::untrusted::read_body(response).await {
-        Ok(body) => ApiError::from_response(method, path, status, None, &body),
-        Err(super::untrusted::BodyError::TooLarge) => {
-            let mut error = ApiError::from_response(method, path, status, None, b"");
-            error.message = super::untrusted::BodyError::too_large_message();
-            error
-        }
-        // The status says what went wrong; the body could not be read.
-        Err(super::untrusted::BodyError::Transport(_)) => {
-            ApiError::from_response(method, path, status, None, b"")
-        }
-    }
-}
-
-/// The error returned when retrying stops.
-fn stopped(mut error: ApiError, stop: Stop, attempts: u32) -> ApiError {
-    match stop {
-        Stop::NotRetryable => {}
-        Stop::Deadline => {
-            error.kind = ApiErrorKind::Deadline;
-            error.message = format!("{} (gave up after {attempts} attempts)", error.message);
-        }
-        Stop::RetryAfterTooLong(wait) => {
-            error.hint = Some(format!(
-                "the server asked to wait {} s before retrying, longer than gcctl waits \
-                 (180 s); a daily or per-resource limit may be exhausted",
-                wait.as_secs()
-            ));
-        }
-    }
-    error
-}
-
-/// Tell `hook` about a retry wait of [`crate::api::Wait::NOTICE_AFTER`] or more.
-pub(super) fn notice_wait(
-    hook: Option<&crate::api::WaitHook>,
-    call: String,
-    error: &ApiError,
-    wait: std::time::Duration,
-    attempt: u32,
-    until: Instant,
-) {
-    let Some(hook) = hook.filter(|_| wait >= crate::api::Wait::NOTICE_AFTER) else { return };
-    let reason = match (error.status(), error.message.is_empty()) {
-        (Some(status), _) => {
-            let text =
-                reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason());
-            format!("{status} {}", text.unwrap_or_default()).trim_end().to_string()
-        }
-        (None, false) => error.message.clone(),
-        (None, true) => "no answer".to_string(),
-    };
-    let notice = crate::api::Wait {
-        call,
-        reason,
-        wait,
-        attempt,
-        gives_up_in: until.saturating_duration_since(Instant::now()),
-        kind: crate::api::WaitKind::Retry,
-    };
-    (hook.0)(&notice);
-}
-
-/// What to check when nothing answers at `base`.
-pub(super) fn unreachable_hint(base: &Url) -> String {
-    format!(
-        "nothing answered at {}: check GENESYSCLOUD_REGION (a region such as eu-central-1, a domain, or a base URL) and the network",
-        base.origin().ascii_serialization()
-    )
-}
-
-/// Retry class of a non-success status.
-pub(super) fn status_class(status: u16, retry_after: Option<Duration>) -> Class {
-    match status {
-        429 => Class::Throttled(retry_after),
-        502..=504 => Class::Unavailable,
-        // A 500 may or may not have been processed: retried only when repeating is harmless.
-        500 => Class::MaybeSent,
-        _ => Class::Final,
-    }
-}
-
-/// The correlation id response header.
-pub(super) fn correlation_header(headers: &HeaderMap) -> Option<String> {
-    headers.get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
-/// A failure to send or to read a response, classified for retrying.
-pub(super) fn transport_failure(
-    method: &str,
-    path: &str,
-    err: reqwest::Error,
-    idempotent: bool,
-) -> (ApiError, Class) {
-    let not_sent = err.is_connect();
-    let kind = if err.is_timeout() { ApiErrorKind::Timeout } else { ApiErrorKind::Transport };
-    let mut error = ApiError::new(method, path, kind, describe(&err.without_url()));
-    error.outcome_unknown = !idempotent && !not_sent;
-    (error, if not_sent { Class::NotSent } else { Class::MaybeSent })
-}
-
-fn transport(method: &str, path: &str, err: reqwest::Error, idempotent: bool) -> Failure {
-    let (error, class) = transport_failure(method, path, err, idempotent);
-    Failure { error, class, unauthorized_generation: None }
-}
-
-/// An error and its causes on one line (`reqwest`'s own message is terse).
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
-}
-
-/// A success body as JSON; an empty body is `Null`.
-fn decode_json(body: &[u8]) -> Result<Value, String> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Null);
-    }
-    serde_json::from_slice(body).map_err(|e| format!("the response is not JSON: {e}"))
-}
-
 /// One request's exchange (send, read, decode) running as its own task; dropping it (a
 /// caller that gives up, an abandoned apply) aborts the task, as dropping the request's
 /// future would.
@@ -824,14 +684,6 @@ impl<T> std::future::Future for Exchange<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn empty_success_bodies_are_null() {
-        assert_eq!(decode_json(b"").unwrap(), Value::Null);
-        assert_eq!(decode_json(b" \n").unwrap(), Value::Null);
-        assert_eq!(decode_json(br#"{"a":1}"#).unwrap()["a"], 1);
-        assert!(decode_json(b"<html>").unwrap_err().starts_with("the response is not JSON"));
-    }
 
     /// A caller that gives up on a call (dropping its future) must not leave the
     /// exchange running: the task is aborted, its future dropped unfinished.

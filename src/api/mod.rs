@@ -23,6 +23,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod outcome;
 mod paging;
 mod pool;
 mod region;
