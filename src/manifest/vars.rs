@@ -27,7 +27,7 @@ pub fn substitute(node: &mut Node, vars: &BTreeMap<String, String>) -> Vec<Unkno
 fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<UnknownVariable>) {
     match &mut node.value {
         Value::Str(text) => {
-            if !text.contains("${") {
+            if super::yaml::find_pair(text, *b"${").is_none() {
                 return;
             }
             let whole_plain_var = node.plain && is_single_var(text);

@@ -22,7 +22,7 @@
 //! documents and on every YAML file of the repository, in `tests`):
 //! `read(t) == Some(d)` implies `parse_with_full_parser(t) == Ok(d)`.
 
-use super::{Key, Loc, MAX_DEPTH, Node, Value, key_name, resolve_plain};
+use super::{Key, Loc, MAX_DEPTH, Node, Value, find_pair, key_name, resolve_plain};
 
 /// Keys longer than this are left to the full parser (the YAML spec limits
 /// implicit keys to 1,024 characters).
@@ -273,8 +273,9 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
         _ => {
             // A plain key ends at the first `: ` (or a final `:`); a ` #`
             // before it starts a comment, and the line is no entry.
-            let colon = text.find(": ").or_else(|| text.ends_with(':').then(|| text.len() - 1))?;
-            if text[..colon].contains(" #") || text[..colon].ends_with(' ') {
+            let colon =
+                find_pair(text, *b": ").or_else(|| text.ends_with(':').then(|| text.len() - 1))?;
+            if find_pair(&text[..colon], *b" #").is_some() || text[..colon].ends_with(' ') {
                 return None;
             }
             colon
@@ -407,12 +408,12 @@ fn plain_text(text: &str, first: u8) -> Option<&str> {
     if indicator && !(first == b'-' && second.is_some_and(|b| b != b' ')) {
         return None;
     }
-    let body = match text.find(" #") {
+    let body = match find_pair(text, *b" #") {
         Some(comment) => &text[..comment],
         None => text,
     };
     let body = body.trim_end_matches(' ');
-    if body.is_empty() || body.contains(": ") || body.ends_with(':') {
+    if body.is_empty() || find_pair(body, *b": ").is_some() || body.ends_with(':') {
         return None;
     }
     Some(body)
