@@ -266,7 +266,7 @@ pub fn load_memory(files: &MemoryFiles) -> Result<ManifestSet, LoadError> {
         ));
     }
     // An export has one file per kind: each is parsed on a thread of its
-    // own (and a large one in two halves, by `yaml::parse_documents`).
+    // own (and a large one in pieces on every core, by `yaml::parse_documents`).
     let parsed = std::thread::scope(|scope| {
         let threads: Vec<_> = manifests
             .into_iter()

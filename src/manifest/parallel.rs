@@ -29,6 +29,13 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R>
     map_on(cores, items, f)
 }
 
+/// [`map`] of a few large items (the pieces of a large YAML stream): from
+/// two items on, they are spread over the cores, one item at a time.
+pub fn map_large<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    map_with(cores, Builder::new, 2, items, f)
+}
+
 /// From this many items, [`join`] callers run their two halves on two
 /// threads; below it, a thread costs more than it saves.
 pub const JOIN_FROM: usize = 2_000;
@@ -109,17 +116,19 @@ impl<R> Beside<'_, R> {
 }
 
 fn map_on<T: Send, R: Send>(cores: usize, items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    map_with(cores, Builder::new, items, f)
+    map_with(cores, Builder::new, PARALLEL_FROM, items, f)
 }
 
-/// [`map_on`], starting its threads with `builder`.
+/// [`map_on`], starting its threads with `builder`, on one thread below
+/// `parallel_from` items.
 fn map_with<T: Send, R: Send>(
     cores: usize,
     builder: impl Fn() -> Builder,
+    parallel_from: usize,
     items: Vec<T>,
     f: impl Fn(T) -> R + Sync,
 ) -> Vec<R> {
-    if cores < 2 || items.len() < PARALLEL_FROM {
+    if cores < 2 || items.len() < parallel_from {
         return items.into_iter().map(f).collect();
     }
     let size = items.len().div_ceil(cores * CHUNKS_PER_CORE);
@@ -242,7 +251,7 @@ mod tests {
     #[test]
     fn map_does_all_the_work_itself_when_no_helper_can_start() {
         let here = std::thread::current().id();
-        let out = map_with(4, refused, (0..1000).collect(), |i: usize| {
+        let out = map_with(4, refused, PARALLEL_FROM, (0..1000).collect(), |i: usize| {
             (i * 2, std::thread::current().id())
         });
         assert_eq!(

@@ -184,77 +184,101 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// How many nodes alias expansion may create in one stream (in each half of
-/// a large one: see [`parse_documents`]).
+/// How many nodes alias expansion may create in one stream (in each piece
+/// of a large one: see [`parse_documents`]).
 const ALIAS_BUDGET: usize = 100_000;
 /// How deep nesting may go; deeper input is rejected rather than risking the stack.
 const MAX_DEPTH: usize = 128;
 
-/// Streams at least this large are parsed in two halves side by side (see
-/// [`parse_documents`]).
+/// Streams at least this large are parsed in pieces side by side (see
+/// [`parse_documents`]); a piece is at least half this large.
 const SPLIT_FROM: usize = 256 * 1024;
+
+/// Pieces per core: the cores take the next piece left as they finish one,
+/// so that they end together (two halves on two cores ended up to 10 ms
+/// apart: one core idle while the other parsed).
+const PIECES_PER_CORE: usize = 4;
 
 /// Parse a YAML stream into its documents. Empty documents are skipped.
 ///
-/// A large stream (an export's one file per kind) is cut in two at the
-/// document marker nearest its middle and the halves are parsed on two
-/// cores: a line that starts with `---` and a space or the line's end
-/// starts a document wherever it is (YAML 1.2 `c-forbidden`: no scalar,
-/// block or quoted, may hold such a line), and anchors do not cross
-/// documents, so the halves parse as the whole would, with the second half's
-/// lines shifted back. The alias budget then applies to each half.
+/// A large stream (an export's one file per kind) is cut at document
+/// markers into pieces of about the same size, parsed on every core: a line
+/// that starts with `---` and a space or the line's end starts a document
+/// wherever it is (YAML 1.2 `c-forbidden`: no scalar, block or quoted, may
+/// hold such a line), and anchors do not cross documents, so the pieces
+/// parse as the whole would, with each piece's lines shifted to the
+/// whole's. The alias budget then applies to each piece.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     parse_split(text, SPLIT_FROM)
 }
 
 fn parse_split(text: &str, split_from: usize) -> Result<Vec<Node>, YamlError> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let Some(at) =
-        (text.len() >= split_from && cores > 1).then(|| marker_near_middle(text)).flatten()
-    else {
+    if text.len() < split_from || cores < 2 {
         return parse_stream(text);
-    };
-    let (first, second) = text.split_at(at);
-    let shift = u32::try_from(first.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX);
-    let (first, second) = std::thread::scope(|scope| {
-        let second = crate::manifest::parallel::beside(scope, || parse_stream(second));
-        let first = parse_stream(first);
-        (first, second.join())
-    });
-    let mut documents = first?;
-    let shifted = |mut loc: Loc| {
-        loc.line = loc.line.saturating_add(shift);
-        loc
-    };
-    let mut rest = second.map_err(|e| YamlError { loc: shifted(e.loc), ..e })?;
-    for document in &mut rest {
-        shift_lines(document, shift);
     }
-    documents.append(&mut rest);
+    let pieces = (cores * PIECES_PER_CORE).min(text.len() / (split_from / 2).max(1)).max(2);
+    let cuts = cuts(text, pieces);
+    if cuts.is_empty() {
+        return parse_stream(text);
+    }
+    // (start, end, lines before start) of each piece.
+    let mut ranges = Vec::with_capacity(cuts.len() + 1);
+    let mut from = (0, 0);
+    for &(start, line) in cuts.iter().chain([&(text.len(), 0)]) {
+        ranges.push((from.0, start, from.1));
+        from = (start, line);
+    }
+    let parsed = crate::manifest::parallel::map_large(ranges, |(start, end, shift)| {
+        let shifted = |mut loc: Loc| {
+            loc.line = loc.line.saturating_add(shift);
+            loc
+        };
+        let mut documents =
+            parse_stream(&text[start..end]).map_err(|e| YamlError { loc: shifted(e.loc), ..e })?;
+        if shift > 0 {
+            for document in &mut documents {
+                shift_lines(document, shift);
+            }
+        }
+        Ok(documents)
+    });
+    let mut documents = Vec::new();
+    for piece in parsed {
+        // The first error in the stream's order, as parsing it whole finds.
+        documents.append(&mut piece?);
+    }
     Ok(documents)
 }
 
-/// The byte offset of the start of the `---` line nearest after the middle
-/// of `text` (else before it), if there is one past the first line.
-fn marker_near_middle(text: &str) -> Option<usize> {
+/// Where to cut `text` into `pieces` of about the same size: the byte
+/// offset and the count of lines before it of the `---` line nearest after
+/// each `k / pieces` of the text (else the last one before it), in order,
+/// never the first line.
+fn cuts(text: &str, pieces: usize) -> Vec<(usize, u32)> {
     let is_marker = |line: &str| {
         line.strip_prefix("---")
             .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
     };
+    let mut markers = Vec::new();
     let mut offset = 0;
-    let mut before = None;
-    for line in text.split_inclusive('\n') {
+    for (index, line) in text.split_inclusive('\n').enumerate() {
         let start = offset;
         offset += line.len();
-        if start == 0 || !is_marker(line.trim_end_matches('\n')) {
-            continue;
+        if start > 0 && is_marker(line.trim_end_matches('\n')) {
+            markers.push((start, u32::try_from(index).unwrap_or(u32::MAX)));
         }
-        if start >= text.len() / 2 {
-            return Some(start);
-        }
-        before = Some(start);
     }
-    before
+    let mut cuts: Vec<(usize, u32)> = (1..pieces)
+        .filter_map(|k| {
+            let target = text.len() / pieces * k;
+            let after = markers.partition_point(|(start, _)| *start < target);
+            markers.get(after).or_else(|| after.checked_sub(1).and_then(|i| markers.get(i)))
+        })
+        .copied()
+        .collect();
+    cuts.dedup();
+    cuts
 }
 
 fn shift_lines(node: &mut Node, shift: u32) {
@@ -527,7 +551,7 @@ fn is_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_large_stream_parses_in_halves_as_it_does_whole() {
+    fn a_large_stream_parses_in_pieces_as_it_does_whole() {
         let doc = |i: usize| {
             format!(
                 "kind: K\nmetadata:\n  name: n{i}\nspec:\n  text: |\n    a\n    --- not a marker\n  list: [1, 2]\n  q: \"x\n    y\"\n"
@@ -540,13 +564,26 @@ mod tests {
         }
         let whole = parse_stream(&text).unwrap();
         assert_eq!(whole.len(), 40);
-        assert!(marker_near_middle(&text).is_some());
+        for pieces in [2, 3, 8, 39, 41, 200] {
+            let cut = cuts(&text, pieces);
+            assert!(!cut.is_empty() && cut.len() < pieces, "{pieces}: {cut:?}");
+            assert!(cut.windows(2).all(|w| w[0].0 < w[1].0), "in order, once each");
+            for (start, line) in &cut {
+                assert!(text[*start..].starts_with("---"));
+                assert_eq!(*line as usize, text[..*start].matches('\n').count());
+            }
+        }
         assert_eq!(parse_split(&text, 1).unwrap(), whole, "same documents, same lines");
-        // An error in the second half is reported at its line in the whole.
+        // An error in a later piece is reported at its line in the whole,
+        // and the first error in the stream is the one reported.
         let bad = format!("{text}kind: [\n");
         assert_eq!(parse_split(&bad, 1).unwrap_err(), parse_stream(&bad).unwrap_err());
+        let twice = format!("a: [\n---\n{text}kind: [\n");
+        assert_eq!(parse_split(&twice, 1).unwrap_err(), parse_stream(&twice).unwrap_err());
         // No marker past the first line: parsed whole.
-        assert_eq!(marker_near_middle("---\na: 1\n"), None);
+        assert_eq!(cuts("---\na: 1\n", 2), vec![]);
+        // The marker before the target when none follows it.
+        assert_eq!(cuts("a: 1\n---\nb: 2222222222222222\n", 2), vec![(5, 1)]);
     }
 
     use super::*;
