@@ -185,12 +185,23 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
     let mut export = Export::default();
     let lookups = &input.live.lookups;
     let candidates = select(input, options, &mut export.warnings);
-    let handles = assign_handles(input, &candidates);
     // Each object is built on its own: on every core, in order (so that the
-    // warnings keep their order).
-    let built = crate::manifest::parallel::map(candidates.iter().collect(), |candidate| {
-        build_one(candidate, &handles, lookups)
-    });
+    // warnings keep their order). Its spec (the live object projected, most
+    // of the work) needs no handle, so the specs are made while the handles
+    // are assigned (on one core: they depend on every name).
+    let (handles, specs) = crate::manifest::parallel::join(
+        candidates.len() >= crate::manifest::parallel::JOIN_FROM,
+        || assign_handles(input, &candidates),
+        || {
+            crate::manifest::parallel::map(candidates.iter().collect(), |candidate| {
+                live_spec(candidate.kind, candidate.live, lookups)
+            })
+        },
+    );
+    let built = crate::manifest::parallel::map(
+        candidates.iter().zip(specs).collect(),
+        |(candidate, spec)| build_one(candidate, spec, &handles, lookups),
+    );
     for mut one in built {
         export.warnings.append(&mut one.warnings);
         export.documents.append(&mut one.documents);
@@ -229,12 +240,17 @@ struct Built {
     warnings: Vec<String>,
 }
 
-fn build_one(candidate: &Candidate<'_>, handles: &Handles<'_>, lookups: &Lookups) -> Built {
+/// What one live object exports to, from `spec`, its [`live_spec`].
+fn build_one(
+    candidate: &Candidate<'_>,
+    mut spec: Value,
+    handles: &Handles<'_>,
+    lookups: &Lookups,
+) -> Built {
     let mut built = Built::default();
     let kind = candidate.kind.kind();
     let handle = handles[&(kind, candidate.name)].clone();
     let org = candidate.kind.org();
-    let mut spec = live_spec(candidate.kind, candidate.live, lookups);
     // Only the default says so: `false` would unset it when applied.
     if spec.get("orgDefault") == Some(&Value::Bool(false)) {
         spec.as_object_mut().map(|m| m.remove("orgDefault"));
