@@ -199,6 +199,11 @@ const SPLIT_FROM: usize = 256 * 1024;
 /// apart: one core idle while the other parsed).
 const PIECES_PER_CORE: usize = 4;
 
+/// At most this many pieces, whatever the cores: the alias budget applies to
+/// each piece, so a stream may expand to this many budgets (8 x 100,000
+/// nodes, some 40 MB), not one per core.
+const MAX_PIECES: usize = 8;
+
 /// Parse a YAML stream into its documents. Empty documents are skipped.
 ///
 /// A large stream (an export's one file per kind) is cut at document
@@ -207,7 +212,8 @@ const PIECES_PER_CORE: usize = 4;
 /// wherever it is (YAML 1.2 `c-forbidden`: no scalar, block or quoted, may
 /// hold such a line), and anchors do not cross documents, so the pieces
 /// parse as the whole would, with each piece's lines shifted to the
-/// whole's. The alias budget then applies to each piece.
+/// whole's. The alias budget then applies to each piece (at most
+/// [`MAX_PIECES`]).
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     parse_split(text, SPLIT_FROM)
 }
@@ -217,7 +223,8 @@ fn parse_split(text: &str, split_from: usize) -> Result<Vec<Node>, YamlError> {
     if text.len() < split_from || cores < 2 {
         return parse_stream(text);
     }
-    let pieces = (cores * PIECES_PER_CORE).min(text.len() / (split_from / 2).max(1)).max(2);
+    let pieces =
+        (cores * PIECES_PER_CORE).min(MAX_PIECES).min(text.len() / (split_from / 2).max(1)).max(2);
     let cuts = cuts(text, pieces);
     if cuts.is_empty() {
         return parse_stream(text);
