@@ -212,8 +212,7 @@ const MAX_PIECES: usize = 8;
 /// wherever it is (YAML 1.2 `c-forbidden`: no scalar, block or quoted, may
 /// hold such a line), and anchors do not cross documents, so the pieces
 /// parse as the whole would, with each piece's lines shifted to the
-/// whole's. The alias budget then applies to each piece (at most
-/// [`MAX_PIECES`]).
+/// whole's. The alias budget then applies to each piece (at most eight).
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     parse_split(text, SPLIT_FROM)
 }
