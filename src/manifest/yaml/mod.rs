@@ -260,7 +260,8 @@ fn parse_split(text: &str, split_from: usize) -> Result<Vec<Node>, YamlError> {
 /// Where to cut `text` into `pieces` of about the same size: the byte
 /// offset and the count of lines before it of the `---` line nearest after
 /// each `k / pieces` of the text (else the last one before it), in order,
-/// never the first line.
+/// never the first line. None in a stream with directives (`%YAML`, `%TAG`):
+/// a directive belongs to the document after it, across a cut.
 fn cuts(text: &str, pieces: usize) -> Vec<(usize, u32)> {
     let is_marker = |line: &str| {
         line.strip_prefix("---")
@@ -271,6 +272,9 @@ fn cuts(text: &str, pieces: usize) -> Vec<(usize, u32)> {
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let start = offset;
         offset += line.len();
+        if line.starts_with('%') {
+            return Vec::new();
+        }
         if start > 0 && is_marker(line.trim_end_matches('\n')) {
             markers.push((start, u32::try_from(index).unwrap_or(u32::MAX)));
         }
@@ -588,6 +592,10 @@ mod tests {
         assert_eq!(parse_split(&twice, 1).unwrap_err(), parse_stream(&twice).unwrap_err());
         // No marker past the first line: parsed whole.
         assert_eq!(cuts("---\na: 1\n", 2), vec![]);
+        // Directives: parsed whole.
+        assert_eq!(cuts("a: 1\n%YAML 1.2\n---\nb: 2\n", 2), vec![]);
+        let directive = format!("{text}%TAG !x! tag:example.com,2000:\n---\nkind: !x!K\n");
+        assert_eq!(parse_split(&directive, 1), parse_stream(&directive));
         // The marker before the target when none follows it.
         assert_eq!(cuts("a: 1\n---\nb: 2222222222222222\n", 2), vec![(5, 1)]);
     }
