@@ -269,11 +269,11 @@ pub struct Store {
     consistency_delay: Duration,
     pending: Vec<JournalEntry>,
     persister: Option<Persister>,
-    /// A kind's objects in name order, as positions in its (id-ordered)
-    /// collection, computed on the first listing after a change of that kind
-    /// (every write drops it): paging through 10,000 queues sorts them once,
-    /// not once per page.
-    name_order: Mutex<HashMap<Kind, Arc<[usize]>>>,
+    /// A kind's ids in name order, computed on the first listing after a
+    /// change of that kind (every write drops it): paging through 10,000
+    /// queues sorts them once, not once per page, and a page looks up only
+    /// its own objects.
+    name_order: Mutex<HashMap<Kind, Arc<[String]>>>,
     /// A kind's ids by ASCII-lowercased name, built on the first look-up
     /// by name and kept up to date by every write after it: a create checks
     /// that its name is free, and scanning the whole kind under the store's
@@ -347,17 +347,18 @@ impl Store {
     /// then by id), as listings return them.
     pub fn list_by_name(&self, kind: Kind) -> impl Iterator<Item = &Value> {
         let order = self.name_order(kind);
-        let entries: Vec<(&String, &Value)> = self.org.collection(kind).iter().collect();
+        let collection = self.org.collection(kind);
         (0..order.len())
-            .filter_map(move |i| entries.get(order[i]).copied())
+            .filter_map(move |i| collection.get_key_value(&order[i]))
             .filter(move |(id, _)| self.settled(kind, id))
             .map(|(_, v)| v)
     }
 
     /// One page of a kind's objects, `(skip, take)` in id or name order
     /// (reversed when `desc`), and how many there are: touches only the
-    /// page's objects. `None` while objects are still inside their
-    /// consistency window (some are not visible yet: see [`Store::list`]).
+    /// page's objects (and, in id order, the ids before them). `None` while
+    /// objects are still inside their consistency window (some are not
+    /// visible yet: see [`Store::list`]).
     pub fn window(
         &self,
         kind: Kind,
@@ -368,32 +369,28 @@ impl Store {
         if !self.consistency_delay.is_zero() {
             return None;
         }
-        let values: Vec<&Value> = self.org.collection(kind).values().collect();
-        let total = values.len();
-        let order = by_name.then(|| self.name_order(kind));
-        let positions = (0..total).map(|i| if desc { total - 1 - i } else { i });
-        let page = positions
-            .skip(skip)
-            .take(take)
-            .map(|i| values[order.as_ref().map_or(i, |order| order[i])])
-            .collect();
+        let collection = self.org.collection(kind);
+        let total = collection.len();
+        let page = if by_name {
+            let order = self.name_order(kind);
+            let positions = (0..total).map(|i| if desc { total - 1 - i } else { i });
+            positions.skip(skip).take(take).filter_map(|i| collection.get(&order[i])).collect()
+        } else if desc {
+            collection.values().rev().skip(skip).take(take).collect()
+        } else {
+            collection.values().skip(skip).take(take).collect()
+        };
         Some((total, page))
     }
 
-    /// Positions (in id order) of a kind's objects, sorted by name.
-    fn name_order(&self, kind: Kind) -> Arc<[usize]> {
+    /// A kind's ids sorted by name (ASCII-lowercased), then by id.
+    fn name_order(&self, kind: Kind) -> Arc<[String]> {
         let mut cache = self.name_order.lock().unwrap_or_else(PoisonError::into_inner);
         let order = cache.entry(kind).or_insert_with(|| {
-            let mut keyed: Vec<(String, usize)> = self
-                .org
-                .collection(kind)
-                .values()
-                .enumerate()
-                .map(|(position, v)| (name_key(v), position))
-                .collect();
-            // Positions follow id order, so equal names stay ordered by id.
+            let mut keyed: Vec<(String, &String)> =
+                self.org.collection(kind).iter().map(|(id, v)| (name_key(v), id)).collect();
             keyed.sort_unstable();
-            keyed.into_iter().map(|(_, position)| position).collect()
+            keyed.into_iter().map(|(_, id)| id.clone()).collect()
         });
         Arc::clone(order)
     }
@@ -636,5 +633,40 @@ mod tests {
         store.remove(Kind::Queues, "q2");
         assert!(ids(&store, "support").is_empty());
         assert!(store.named(Kind::Flows, "Support").is_empty(), "other kinds apart");
+    }
+
+    /// A page in id or name order, both ways, touches only its own objects
+    /// and agrees with the whole listing; the name order follows writes.
+    #[test]
+    fn pages_in_every_order_match_the_whole_listing() {
+        let mut store = Store::new(Org::new(), Duration::ZERO);
+        for (id, name) in
+            [("a", "delta"), ("b", "Alpha"), ("c", "charlie"), ("d", "alpha"), ("e", "Bravo")]
+        {
+            store.insert(Kind::Flows, id, json!({"id": id, "name": name}));
+        }
+        let ids = |values: &[&Value]| -> Vec<String> {
+            values.iter().map(|v| v["id"].as_str().unwrap().into()).collect()
+        };
+        let page = |store: &Store, by_name, desc, window| {
+            let (total, values) = store.window(Kind::Flows, by_name, desc, window).unwrap();
+            (total, ids(&values))
+        };
+        assert_eq!(page(&store, false, false, (1, 2)), (5, vec!["b".into(), "c".into()]));
+        assert_eq!(page(&store, false, true, (0, 2)), (5, vec!["e".into(), "d".into()]));
+        // Equal names ignoring case stay in id order.
+        assert_eq!(
+            page(&store, true, false, (0, 3)),
+            (5, vec!["b".into(), "d".into(), "e".into()])
+        );
+        assert_eq!(page(&store, true, true, (3, 10)), (5, vec!["d".into(), "b".into()]));
+        assert_eq!(page(&store, true, false, (5, 2)), (5, vec![]), "past the end: empty");
+        let whole: Vec<&Value> = store.list_by_name(Kind::Flows).collect();
+        assert_eq!(ids(&whole), ["b", "d", "e", "c", "a"]);
+        store.put(Kind::Flows, "a", json!({"id": "a", "name": "Aardvark"}));
+        store.remove(Kind::Flows, "e");
+        assert_eq!(page(&store, true, false, (0, 2)), (4, vec!["a".into(), "b".into()]));
+        let whole: Vec<&Value> = store.list_by_name(Kind::Flows).collect();
+        assert_eq!(ids(&whole), ["a", "b", "d", "c"]);
     }
 }
