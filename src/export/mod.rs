@@ -198,9 +198,12 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
             })
         },
     );
+    let mut exported: Vec<Kind> = candidates.iter().map(|c| c.kind.kind()).collect();
+    exported.sort();
+    exported.dedup();
     let built = crate::manifest::parallel::map(
         candidates.iter().zip(specs).collect(),
-        |(candidate, spec)| build_one(candidate, spec, &handles, lookups),
+        |(candidate, spec)| build_one(candidate, spec, &handles, &exported, lookups),
     );
     for mut one in built {
         export.warnings.append(&mut one.warnings);
@@ -217,7 +220,17 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
 /// References to exported objects become their handles: the spec's own
 /// references say where they are. Anything else stays an org name, which
 /// resolves in the target org at plan time.
-fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles<'_>) {
+///
+/// Finding the references takes typing the spec, a sixth of an export's
+/// build. A kind refers only to kinds that order before it
+/// (`tests/it/kinds.rs` checks it), so a spec none of whose strings is the
+/// name of an exported object of such a kind has nothing to replace, and is
+/// not typed.
+fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles<'_>, exported: &[Kind]) {
+    let before: Vec<Kind> = exported.iter().copied().filter(|k| *k < kind).collect();
+    if !any_string(spec, &|s| before.iter().any(|k| handles.contains_key(&(*k, s)))) {
+        return;
+    }
     let Ok(typed) = (kind.def().parse)(spec.clone()) else { return };
     for reference in typed.references() {
         let RefTarget::Kind(target) = reference.target else { continue };
@@ -227,6 +240,16 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles<'_>) {
                 *slot = Value::String(handle.clone());
             }
         }
+    }
+}
+
+/// Whether a string anywhere in `value` (not an object key) satisfies `test`.
+fn any_string(value: &Value, test: &dyn Fn(&str) -> bool) -> bool {
+    match value {
+        Value::String(s) => test(s),
+        Value::Array(items) => items.iter().any(|v| any_string(v, test)),
+        Value::Object(map) => map.values().any(|v| any_string(v, test)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
@@ -245,6 +268,7 @@ fn build_one(
     candidate: &Candidate<'_>,
     mut spec: Value,
     handles: &Handles<'_>,
+    exported: &[Kind],
     lookups: &Lookups,
 ) -> Built {
     let mut built = Built::default();
@@ -277,7 +301,7 @@ fn build_one(
     built.documents = cx.documents;
     built.secrets = cx.secrets;
     built.attachments = cx.attachments;
-    to_handles(&mut spec, kind, handles);
+    to_handles(&mut spec, kind, handles, exported);
     for pointer in org.set_pointers() {
         if let Some(Value::Array(items)) = crate::json_pointer::get_mut(&mut spec, pointer) {
             items.sort_by_cached_key(Value::to_string);
