@@ -182,14 +182,38 @@ impl Drop for RunningSandbox {
     }
 }
 
+/// Connections the kernel may hold for the sandbox before it accepts them.
+/// A client over HTTP/1.1 opens one connection per request in flight, and an
+/// apply sends hundreds of creates at once: with the default of 128
+/// (`TcpListener::bind`'s, as the standard library's), the queue overflowed,
+/// the kernel dropped the last step of some handshakes, and their requests
+/// reached the sandbox only when the client sent them again, 200 ms later on
+/// loopback. A real API's front end does not stall a burst like that. The
+/// kernel caps the value at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with [`LISTEN_BACKLOG`].
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind`: a restarted sandbox can take its port back at
+    // once (on Windows the option means another thing, and is left off).
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Start the sandbox: load or seed the org, bind, and serve in the background.
 pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
     if !config.allow_non_loopback && !config.listen.ip().is_loopback() {
         return Err(SandboxError::NonLoopback(config.listen));
     }
     let (store, admins) = seed::prepare(&config)?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
+    let listener = listen(config.listen)
         .map_err(|source| SandboxError::Bind { addr: config.listen, source })?;
     let addr = listener
         .local_addr()
