@@ -374,7 +374,8 @@ impl Store {
         let page = if by_name {
             let order = self.name_order(kind);
             let positions = (0..total).map(|i| if desc { total - 1 - i } else { i });
-            positions.skip(skip).take(take).filter_map(|i| collection.get(&order[i])).collect()
+            let at = |i: usize| order.get(i).and_then(|id| collection.get(id));
+            positions.skip(skip).take(take).filter_map(at).collect()
         } else if desc {
             collection.values().rev().skip(skip).take(take).collect()
         } else {
