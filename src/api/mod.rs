@@ -39,5 +39,5 @@ pub use config::{
     ENV_REGION, Wait, WaitHook, WaitKind, default_user_agent,
 };
 pub use error::{ApiError, ApiErrorDetails, ApiErrorKind};
-pub use paging::MAX_PAGES;
+pub use paging::{MAX_PAGES, PageSink};
 pub use region::{DEFAULT_REGION, REGIONS, RegionError, Target, resolve_region};

@@ -27,6 +27,25 @@ use super::error::{ApiError, ApiErrorKind};
 /// million objects); a listing announcing more is an error, never cut short.
 pub const MAX_PAGES: u64 = 10_000;
 
+/// Handed the entities of each page of an offset listing as the page
+/// arrives, before the listing is complete, and handing them back (`gcctl
+/// plan` compares what it declares while the other pages are in flight:
+/// see `plan::early`). Pages arrive in any order; pages followed through
+/// `nextUri` are not handed.
+pub trait PageSink: Send + Sync {
+    /// Work on a page's `entities` (the listing waits for this page only),
+    /// then give them back unchanged.
+    fn page(&self, entities: Vec<Value>) -> futures::future::BoxFuture<'_, Vec<Value>>;
+}
+
+/// `entities` through `sink`, if there is one.
+async fn hand(sink: Option<&dyn PageSink>, entities: Vec<Value>) -> Vec<Value> {
+    match sink {
+        Some(sink) => sink.page(entities).await,
+        None => entities,
+    }
+}
+
 impl Client {
     /// Every entity of an offset or cursor listing at `path`, in page order.
     pub async fn list_all(
@@ -34,6 +53,17 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
         page_size: u32,
+    ) -> Result<Vec<Value>, ApiError> {
+        self.list_all_seen(path, query, page_size, None).await
+    }
+
+    /// [`Client::list_all`], handing each page of an offset listing to `sink`.
+    async fn list_all_seen(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        sink: Option<&dyn PageSink>,
     ) -> Result<Vec<Value>, ApiError> {
         let page_size = page_size.max(1);
         let mut first = self.get(path, &page_query(query, page_size, 1)).await?;
@@ -46,7 +76,15 @@ impl Client {
         drop(first);
         match count {
             Some(count) if count > MAX_PAGES => return Err(too_many_pages(path, count)),
-            Some(count) => self.fetch_pages(path, query, page_size, 1, count, &mut pages).await?,
+            Some(count) => {
+                // Page 1 is handed while the others are read: a sink may
+                // hold it until they are in.
+                let first = pages.pop().unwrap_or_default();
+                let first = async { Ok(hand(sink, first).await) };
+                let rest = self.fetch_pages(path, query, page_size, 1, count, &mut pages, sink);
+                let (first, ()) = futures::try_join!(first, rest)?;
+                pages.insert(0, first);
+            }
             None => self.follow_next_uri(path, next, &mut pages).await?,
         }
         if pages.len() == 1 {
@@ -70,36 +108,58 @@ impl Client {
         page_size: u32,
         objects: u64,
     ) -> Result<Vec<Value>, ApiError> {
+        self.list_expecting_seen(path, query, page_size, objects, None).await
+    }
+
+    /// [`Client::list_expecting`], handing each page of an offset listing
+    /// to `sink` as it arrives ([`PageSink`]).
+    pub async fn list_expecting_seen(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: u32,
+        objects: u64,
+        sink: Option<&dyn PageSink>,
+    ) -> Result<Vec<Value>, ApiError> {
         let page_size = page_size.max(1);
         let at_once = objects.div_ceil(u64::from(page_size)).clamp(1, MAX_PAGES);
         if at_once == 1 {
-            return self.list_all(path, query, page_size).await;
+            return self.list_all_seen(path, query, page_size, sink).await;
         }
-        let mut bodies: Vec<Value> = futures::stream::iter(1..=at_once)
-            .map(|number| {
-                let q = page_query(query, page_size, number);
-                async move { self.get(path, &q).await }
-            })
-            .buffered(usize::try_from(at_once).unwrap_or(usize::MAX))
-            .try_collect()
-            .await?;
-        let Some(count) = page_count(&bodies[0], page_size) else {
-            let next = self.next_link(&bodies[0]);
-            let mut pages = vec![take_entities(path, &mut bodies[0])?];
+        // Each page's entities are taken out of its body as it arrives; the
+        // first page's link is kept in case the listing has no page count.
+        let bodies: Vec<(Vec<Value>, Option<u64>, Option<NextLink>)> =
+            futures::stream::iter(1..=at_once)
+                .map(|number| {
+                    let q = page_query(query, page_size, number);
+                    async move {
+                        let mut body = self.get(path, &q).await?;
+                        let count = page_count(&body, page_size);
+                        let next = (number == 1 && count.is_none())
+                            .then(|| self.next_link(&body))
+                            .flatten();
+                        let page = take_entities(path, &mut body)?;
+                        drop(body);
+                        // Handed only when the listing has page numbers.
+                        let page = if count.is_some() { hand(sink, page).await } else { page };
+                        Ok::<_, ApiError>((page, count, next))
+                    }
+                })
+                .buffered(usize::try_from(at_once).unwrap_or(usize::MAX))
+                .try_collect()
+                .await?;
+        let Some(count) = bodies.first().and_then(|(_, count, _)| *count) else {
+            let (first, _, next) = bodies.into_iter().next().unwrap_or_default();
+            let mut pages = vec![first];
             self.follow_next_uri(path, next, &mut pages).await?;
             return Ok(dedupe_by_id(pages.into_iter().flatten()));
         };
-        let announced =
-            bodies.iter().filter_map(|body| page_count(body, page_size)).fold(count, u64::max);
+        let announced = bodies.iter().filter_map(|(_, count, _)| *count).fold(count, u64::max);
         if announced > MAX_PAGES {
             return Err(too_many_pages(path, announced));
         }
-        let mut pages = Vec::with_capacity(bodies.len());
-        for body in &mut bodies {
-            pages.push(take_entities(path, body)?);
-        }
-        drop(bodies);
-        self.fetch_pages(path, query, page_size, at_once, announced, &mut pages).await?;
+        let mut pages: Vec<Vec<Value>> = bodies.into_iter().map(|(page, ..)| page).collect();
+        self.fetch_pages(path, query, page_size, at_once, announced, &mut pages, sink).await?;
         Ok(dedupe_by_id(pages.into_iter().flatten()))
     }
 
@@ -183,7 +243,8 @@ impl Client {
     }
 
     /// Pages `fetched + 1..=count` concurrently, then any pages a growing
-    /// `pageCount` announces.
+    /// `pageCount` announces, each handed to `sink` as it arrives.
+    #[allow(clippy::too_many_arguments)]
     async fn fetch_pages(
         &self,
         path: &str,
@@ -192,6 +253,7 @@ impl Client {
         fetched: u64,
         count: u64,
         pages: &mut Vec<Vec<Value>>,
+        sink: Option<&dyn PageSink>,
     ) -> Result<(), ApiError> {
         let mut fetched = fetched;
         let mut wanted = count;
@@ -207,7 +269,9 @@ impl Client {
                         async move {
                             let mut body = self.get(path, &q).await?;
                             let announced = page_count(&body, page_size);
-                            Ok::<_, ApiError>((take_entities(path, &mut body)?, announced))
+                            let page = take_entities(path, &mut body)?;
+                            drop(body);
+                            Ok::<_, ApiError>((hand(sink, page).await, announced))
                         }
                     })
                     .buffered(remaining.max(1))
@@ -229,7 +293,7 @@ impl Client {
     async fn follow_next_uri(
         &self,
         path: &str,
-        mut next: Option<(String, Vec<(String, String)>)>,
+        mut next: Option<NextLink>,
         pages: &mut Vec<Vec<Value>>,
     ) -> Result<(), ApiError> {
         let mut seen = HashSet::new();
@@ -255,7 +319,7 @@ impl Client {
     }
 
     /// Path and query of a body's `nextUri`, if it points at this client's API host.
-    fn next_link(&self, body: &Value) -> Option<(String, Vec<(String, String)>)> {
+    fn next_link(&self, body: &Value) -> Option<NextLink> {
         let next = body.get("nextUri")?.as_str().filter(|s| !s.is_empty())?;
         let base = &self.target().api_base;
         let url = base.join(next).ok()?;
@@ -266,6 +330,9 @@ impl Client {
         Some((url.path().to_owned(), query))
     }
 }
+
+/// The path and query of a `nextUri`.
+type NextLink = (String, Vec<(String, String)>);
 
 /// A listing that announces more pages than any org holds: reading it would
 /// take hours, and stopping early would hide objects (a plan would then

@@ -125,13 +125,15 @@ pub fn load_while_connecting(
 }
 
 /// What to read while the set loads: see [`load_while_prefetching`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Prefetch<'a> {
     /// The paths the set is loaded from.
     pub paths: &'a [PathBuf],
     /// Whether the command reads the caller and the org
     /// ([`ReadScope::caller`](crate::plan::ReadScope::caller)).
     pub caller: bool,
+    /// Told every page of the lists as it arrives (`gcctl plan`).
+    pub early: Option<std::sync::Arc<crate::plan::Early>>,
 }
 
 /// [`load_while_connecting`], and with `prefetch`, once the token is there,
@@ -162,8 +164,11 @@ pub fn load_while_prefetching(
     }
     let global = global.clone();
     let task_printer = printer.clone();
-    let paths = prefetch.map(|p| p.paths.to_vec());
-    let caller = prefetch.is_some_and(|p| p.caller);
+    let caller = prefetch.as_ref().is_some_and(|p| p.caller);
+    let (paths, early) = match prefetch {
+        Some(p) => (Some(p.paths.to_vec()), p.early),
+        None => (None, None),
+    };
     let connecting = runtime.spawn(async move {
         let hint = paths.map(|paths| {
             tokio::task::spawn_blocking(move || crate::manifest::declared_hint(&paths))
@@ -174,7 +179,7 @@ pub fn load_while_prefetching(
             // A hint that failed to come is no hint.
             Some(hint) => {
                 let hint = hint.await.unwrap_or_default();
-                Prefetched::start(&connection.client, &hint, caller)
+                Prefetched::start(&connection.client, &hint, caller, early.as_ref())
             }
             None => Prefetched::default(),
         };

@@ -61,7 +61,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         || load_set(&args.set.paths, args.set.env.clone(), select, Reach::Dependencies, printer);
     // As plan: the declared kinds (and divisions) are read while the set loads.
     let paths = args.set.paths.as_slice();
-    let prefetch = select.is_empty().then_some(Prefetch { paths, caller: false });
+    let prefetch = select.is_empty().then_some(Prefetch { paths, caller: false, early: None });
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
         load_while_prefetching(&runtime, global, env, printer, load, prefetch)?

@@ -1,12 +1,14 @@
 //! `gcctl plan`: show exactly what `apply` would change.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cli::connect::{Prefetch, load_while_prefetching, runtime, with_read_progress};
 use crate::cli::{
     GlobalArgs, Outcome, SetArgs, complete_commands, load_set, read_summary, restore_lost_secrets,
 };
+use crate::manifest::ManifestSet;
 use crate::manifest::parallel::beside;
 use crate::manifest::select::Reach;
 use crate::plan::saved::SavedPlan;
@@ -74,29 +76,48 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     // pages, the divisions, the caller), unless --select narrows it (the
     // files' kinds would be more than the selection needs).
     let paths = args.set.paths.as_slice();
-    let prefetch = args.set.select.is_empty().then_some(Prefetch { paths, caller: true });
+    // The declared objects are compared as their live pages arrive (see
+    // `plan::early`), not all after the last one.
+    let early = (!args.destroy).then(|| Arc::new(plan::Early::default()));
+    let prefetch =
+        args.set.select.is_empty().then(|| Prefetch { paths, caller: true, early: early.clone() });
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
         load_while_prefetching(&runtime, global, env, printer, load, prefetch)?
     else {
         return Ok(Outcome::Failed);
     };
+    // The process ends soon, and the pages' tasks compare with what is
+    // prepared from the set: it is never freed (as the plan, below).
+    let set: &'static ManifestSet = Box::leak(Box::new(set));
     // The read began with the first list sent while the set loaded.
     let started = prefetched.started().unwrap_or_else(Instant::now);
     // What the plan takes from the set alone is made while the org is read.
     let planned = std::thread::scope(|threads| {
-        let prepared = (!args.destroy).then(|| beside(threads, || plan::Prepared::new(&set)));
+        let prepared = early.as_ref().map(|early| {
+            beside(threads, || {
+                // Pages waiting for the set must not wait for a panic.
+                let abandon = Abandon(early);
+                let prepared = Arc::new(plan::Prepared::new(set));
+                early.prepared(Arc::clone(&prepared));
+                std::mem::forget(abandon);
+                prepared
+            })
+        });
         runtime.block_on(async {
             let scope = ReadScope { caller: true, ..ReadScope::default() };
-            let read = Box::pin(plan::read_with(&connection.client, &set, &scope, prefetched));
+            let client = &connection.client;
+            let read =
+                Box::pin(plan::read_comparing(client, set, &scope, prefetched, early.as_deref()));
             let live = with_read_progress(&connection.client, printer, read).await?;
-            crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
+            crate::cli::check_environment_org(set, live.org.as_ref(), global)?;
             let target = connection.target.clone().with_org(live.org.as_ref());
             let mut plan = match prepared {
-                None => plan::build_destroy(&set, &live, target)?,
+                None => plan::build_destroy(set, &live, target)?,
                 Some(prepared) => {
                     let prepared = prepared.join();
-                    plan::build_prepared(prepared, &live, target)
+                    let compared = early.as_ref().and_then(|early| early.finish());
+                    plan::build_early(prepared, compared, &live, target)
                         .map_err(|e| {
                             complete_commands(e, global, &args.set.paths, args.set.env.as_deref())
                         })?
@@ -104,7 +125,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
                 }
             };
             if args.out.is_some() || args.output == OutputFormat::Json {
-                plan = plan.sealed(&set, &live);
+                plan = plan.sealed(set, &live);
             }
             // The process ends soon: freeing every live object one by one would
             // cost a large org a tenth of a second for nothing.
@@ -130,8 +151,17 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     }
     let changes = plan.has_changes();
     // As for the live org: the process ends soon.
-    std::mem::forget((plan, set));
+    std::mem::forget(plan);
     Ok(if args.detailed_exitcode && changes { Outcome::Changes } else { Outcome::Success })
+}
+
+/// Abandons comparing early when dropped (by a panic while preparing).
+struct Abandon<'a>(&'a plan::Early);
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
 }
 
 /// Where the plan was saved and the command that applies it. A plan that

@@ -168,14 +168,17 @@ impl ApiPaths {
 
     /// [`ApiPaths::list`] of a collection expected to hold about `objects`
     /// (see [`crate::api::Client::list_expecting`]).
+    /// Each page of an offset-paged collection is told to `sink` as it
+    /// arrives.
     pub async fn list_expecting(
         &self,
         client: &crate::api::Client,
         objects: u64,
+        sink: Option<&dyn crate::api::PageSink>,
     ) -> Result<Vec<Value>, crate::api::ApiError> {
         match self.page_size {
             Some(size) if !self.cursor => {
-                client.list_expecting(self.collection, &[], size, objects).await
+                client.list_expecting_seen(self.collection, &[], size, objects, sink).await
             }
             _ => self.list(client, &[]).await,
         }
@@ -319,11 +322,13 @@ impl Lookups {
     }
 
     pub fn name_of(&self, target: RefTarget, id: &str) -> Option<&str> {
+        note_read(target);
         self.names.get(&target)?.get(id).map(String::as_str)
     }
 
     /// The ids of org objects with this exact name.
     pub fn ids_of(&self, target: RefTarget, name: &str) -> &[String] {
+        note_read(target);
         let ids = self.ids.get(&target);
         let ids = match target {
             RefTarget::User => ids.and_then(|ids| ids.get(&name_key(target, name))),
@@ -367,6 +372,74 @@ impl Lookups {
             .iter()
             .find_map(|t| self.name_of(RefTarget::Flow(t), id).map(|n| (*t, n)))
     }
+}
+
+impl Lookups {
+    /// Whether `self` and `other` hold the same names for every target of
+    /// `targets` ([`reads_during`]'s mask) and the same values in every
+    /// other field (those are read directly, so always compared).
+    pub fn agree_on(&self, other: &Lookups, targets: u64) -> bool {
+        fn same<V: PartialEq>(
+            a: &HashMap<RefTarget, V>,
+            b: &HashMap<RefTarget, V>,
+            targets: u64,
+        ) -> bool {
+            let mut keys = a.keys().chain(b.keys()).filter(|t| target_bit(**t) & targets != 0);
+            keys.all(|t| a.get(t) == b.get(t))
+        }
+        let catalogs = match (&self.permission_catalog, &other.permission_catalog) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        catalogs
+            && same(&self.names, &other.names, targets)
+            && same(&self.ids, &other.ids, targets)
+            && self.home_division == other.home_division
+            && self.recipient_integration == other.recipient_integration
+            && self.integration_recipient == other.integration_recipient
+            && self.recipient_flow == other.recipient_flow
+            && self.defaults == other.defaults
+            && self.own_client_id == other.own_client_id
+            && self.inactive_users == other.inactive_users
+    }
+}
+
+thread_local! {
+    /// The targets whose names were read on this thread ([`reads_during`]).
+    static READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The bit of a target in a mask of [`reads_during`]: one per kind, one
+/// per other target (every flow type shares one).
+pub(crate) fn target_bit(target: RefTarget) -> u64 {
+    let index = match target {
+        RefTarget::Kind(kind) => kind as u32,
+        RefTarget::Division => 56,
+        RefTarget::Flow(_) => 57,
+        RefTarget::Recipient => 58,
+        RefTarget::User => 59,
+        RefTarget::Group => 60,
+        RefTarget::Team => 61,
+        RefTarget::SkillGroup => 62,
+    };
+    1u64 << index.min(63)
+}
+
+fn note_read(target: RefTarget) {
+    READS.with(|reads| reads.set(reads.get() | target_bit(target)));
+}
+
+/// Run `f`, and the mask of the targets whose names it read through
+/// [`Lookups::name_of`] and [`Lookups::ids_of`] (every name read goes
+/// through them: the maps are private). A plan that compares objects
+/// before the org is fully read checks afterwards that the lookups it used
+/// agree with the final ones on these targets ([`Lookups::agree_on`]).
+pub fn reads_during<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let outer = READS.with(|reads| reads.replace(0));
+    let result = f();
+    let read = READS.with(|reads| reads.replace(outer));
+    READS.with(|reads| reads.set(outer | read));
+    (result, read)
 }
 
 /// Resolves a reference to an id while applying (objects created earlier in
@@ -933,6 +1006,58 @@ pub fn writable(live: &Value, fields: &[&str]) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Every target has a bit of its own (flow types share one), and what
+    /// a call reads is told apart from what the calls around it read.
+    #[test]
+    fn reads_are_told_by_target() {
+        let targets = Kind::all().iter().map(|k| RefTarget::Kind(*k)).chain([
+            RefTarget::Division,
+            RefTarget::Flow("INBOUNDCALL"),
+            RefTarget::Recipient,
+            RefTarget::User,
+            RefTarget::Group,
+            RefTarget::Team,
+            RefTarget::SkillGroup,
+        ]);
+        let bits: Vec<u64> = targets.map(target_bit).collect();
+        let mut distinct = bits.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), bits.len(), "one bit per target");
+        assert_eq!(target_bit(RefTarget::Flow("A")), target_bit(RefTarget::Flow("B")));
+
+        let mut lookups = Lookups::default();
+        lookups.insert(RefTarget::Division, "d1", "Home");
+        let ((), outer) = reads_during(|| {
+            let (name, inner) = reads_during(|| lookups.name_of(RefTarget::Division, "d1"));
+            assert_eq!(name, Some("Home"));
+            assert_eq!(inner, target_bit(RefTarget::Division));
+            let _ = lookups.id_of(RefTarget::User, "A@Example.com");
+        });
+        let both = target_bit(RefTarget::Division) | target_bit(RefTarget::User);
+        assert_eq!(outer, both, "the outer call saw the inner call's reads too");
+    }
+
+    /// Two lookups agree on the targets asked about, whatever the others
+    /// hold, and never when a field read directly differs.
+    #[test]
+    fn lookups_agree_on_the_targets_read() {
+        let mut early = Lookups::default();
+        early.insert(RefTarget::Division, "d1", "Home");
+        let mut last = early.clone();
+        last.insert(RefTarget::Kind(Kind::RoutingQueue), "q1", "Queue 1");
+        let division = target_bit(RefTarget::Division);
+        let queues = target_bit(RefTarget::Kind(Kind::RoutingQueue));
+        assert!(last.agree_on(&early, division));
+        assert!(last.agree_on(&early, 0));
+        assert!(!last.agree_on(&early, queues), "a name only the last lookups hold");
+        last.insert(RefTarget::Division, "d1", "Renamed");
+        assert!(!last.agree_on(&early, division), "a name that changed");
+        let mut moved = early.clone();
+        moved.home_division = Some("d2".into());
+        assert!(!moved.agree_on(&early, 0), "fields read directly are always compared");
+    }
 
     /// A large list recorded at once (on two cores) answers every question
     /// as the same objects inserted one by one: ids shared by names, a name

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use super::diff::{DiffOptions, diff};
+use super::early::{Compared, Speculation};
 use super::problem::Problem;
 use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
 use crate::kinds::org::{Lookups, OrgKind, comparing, drop_nulls, live_spec, whole_numbers};
@@ -52,7 +55,9 @@ struct Declared<'s> {
     depends_on: Vec<String>,
     late_depends_on: Vec<String>,
     /// The spec as JSON, references resolved: [`desired_of`]'s start.
-    spec: Value,
+    /// Taken by the first comparison (an early one made while the org is
+    /// read, which the plan may not use: then it is made again).
+    spec: std::sync::Mutex<Option<Value>>,
     /// The pointers whose differences are ignored.
     ignore: Vec<String>,
 }
@@ -66,7 +71,7 @@ impl<'s> Prepared<'s> {
             let references = object.spec.references();
             let (depends_on, late_depends_on) = dependencies(object, &references, &manifests);
             Declared {
-                spec: resolved_spec(object, &references, &manifests),
+                spec: std::sync::Mutex::new(Some(resolved_spec(object, &references, &manifests))),
                 ignore: ignored(object, set),
                 object,
                 kind,
@@ -85,14 +90,45 @@ pub fn build_prepared(
     live: &LiveOrg,
     target: PlanTarget,
 ) -> Result<Plan, PlanError> {
+    build_compared(prepared, None, live, target)
+}
+
+/// [`build_prepared`] of a set prepared for comparing early, taking the
+/// changes [`Early`](super::early::Early) made while the org was read where
+/// they still hold ([`Speculation::usable`]).
+pub fn build_early(
+    prepared: Arc<Prepared<'_>>,
+    early: Option<Speculation>,
+    live: &LiveOrg,
+    target: PlanTarget,
+) -> Result<Plan, PlanError> {
+    // Every holder let go once the read was over; if one did not, the set
+    // is prepared again rather than copied.
+    let prepared = Arc::try_unwrap(prepared).unwrap_or_else(|shared| Prepared::new(shared.set));
+    build_compared(prepared, early, live, target)
+}
+
+fn build_compared(
+    prepared: Prepared<'_>,
+    early: Option<Speculation>,
+    live: &LiveOrg,
+    target: PlanTarget,
+) -> Result<Plan, PlanError> {
     let Prepared { set, manifests, declared } = prepared;
     let live_names = LiveNames::new(live);
     let mut problems = Vec::new();
     let mut changes = Vec::with_capacity(declared.len());
+    let early = match early {
+        Some(early) => early.usable(live, declared.len()),
+        None => Vec::new(),
+    };
+    let mut early = early.into_iter();
+    let declared: Vec<(Declared<'_>, Option<Compared>)> =
+        declared.into_iter().map(|d| (d, early.next().flatten())).collect();
     // Each declared object is compared on its own: on every core, in order.
-    let planned = crate::manifest::parallel::map(declared, |declared| {
+    let planned = crate::manifest::parallel::map(declared, |(declared, early)| {
         let (object, kind) = (declared.object, declared.kind);
-        let (result, single) = plan_object(declared, &manifests, live, &live_names);
+        let (result, single) = plan_object(&declared, early, &manifests, live, &live_names);
         (object, kind, result, single)
     });
     // Each declared object that matches one live object, by kind: what the
@@ -267,9 +303,12 @@ fn desired_from(
 }
 
 /// The change of one declared object, or its problems, and the live object
-/// it matches when it matches exactly one.
+/// it matches when it matches exactly one. `early` is the change compared
+/// while the org was read, if one still holds: it is taken when the object
+/// matches exactly the live object it was compared with.
 fn plan_object<'a>(
-    declared: Declared<'_>,
+    declared: &Declared<'_>,
+    early: Option<Compared>,
     manifests: &SetIndex<'_>,
     live: &LiveOrg,
     live_names: &LiveNames<'a>,
@@ -281,23 +320,64 @@ fn plan_object<'a>(
         [one] => Some(*one),
         _ => None,
     };
-    (change_of(declared, manifests, live, &matches), single)
+    let id = single.and_then(|one| one.get("id")).and_then(Value::as_str);
+    if let Some(early) = early.filter(|early| id == Some(early.id.as_str())) {
+        return (*early.change, single);
+    }
+    (change_of(declared, manifests, &live.lookups, &matches), single)
+}
+
+/// The declared objects of `kind` that [`Early`](super::early::Early) may
+/// compare as their live pages arrive, by org name: every one whose live
+/// object gets no details read after the list (those change it).
+pub(super) fn early_candidates<'s>(
+    prepared: &Prepared<'s>,
+    kind: LiveKind,
+) -> crate::FastMap<&'s str, usize> {
+    let org = kind.org();
+    prepared
+        .declared
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == kind && !org.details_needed(Some(d.object.spec.as_ref())))
+        .map(|(index, d)| (d.object.org_name().unwrap_or(&d.object.name), index))
+        .collect()
+}
+
+/// Compare the declared object `index` of `prepared` with `live_object`,
+/// which has its org name, as [`plan_object`] will if it turns out to be
+/// the only match, with the lookups made so far. `None` when the kind does
+/// not match it ([`OrgKind::matches`]).
+pub(super) fn compare_early(
+    prepared: &Prepared<'_>,
+    index: usize,
+    live_object: &Value,
+    lookups: &Lookups,
+) -> Option<Result<Change, Vec<Problem>>> {
+    let declared = prepared.declared.get(index)?;
+    if !declared.kind.org().matches(declared.object.spec.as_ref(), live_object) {
+        return None;
+    }
+    Some(change_of(declared, &prepared.manifests, lookups, &[live_object]))
 }
 
 fn change_of(
-    declared: Declared<'_>,
+    declared: &Declared<'_>,
     manifests: &SetIndex<'_>,
-    live: &LiveOrg,
+    lookups: &Lookups,
     matches: &[&Value],
 ) -> Result<Change, Vec<Problem>> {
     let Declared { object, kind, references, depends_on, late_depends_on, spec, ignore } = declared;
+    let (object, kind) = (*object, *kind);
+    let taken = spec.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    let spec = taken.unwrap_or_else(|| resolved_spec(object, references, manifests));
     let org = kind.org();
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
-    let mut problems = check_references(object, &references, manifests, &live.lookups);
+    let mut problems = check_references(object, references, manifests, lookups);
     if matches.len() > 1 {
         problems.push(duplicate_problem(object, org, &org_name, matches));
     }
-    for (pointer, message, hint) in org.org_problems(object.spec.as_ref(), &live.lookups) {
+    for (pointer, message, hint) in org.org_problems(object.spec.as_ref(), lookups) {
         let problem = Problem::at(object, &pointer, message);
         problems.push(match hint {
             Some(hint) => problem.with_hint(hint),
@@ -314,7 +394,7 @@ fn change_of(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let desired = desired_from(spec, object, manifests, &live.lookups);
+    let desired = desired_from(spec, object, manifests, lookups);
     let Some(live_object) = matches.first() else {
         let fields = diff(&desired, &Value::Null, &options(org, &[]));
         return Ok(Change {
@@ -326,15 +406,15 @@ fn change_of(
             prune: false,
             notes: org.notes(&desired, None, &fields),
             fields,
-            depends_on,
-            late_depends_on,
+            depends_on: depends_on.clone(),
+            late_depends_on: late_depends_on.clone(),
             live_fingerprint: None,
         });
     };
     // Only what is declared is compared, so only that is projected.
-    let mut live_spec = comparing(&desired, || live_spec(kind, live_object, &live.lookups));
-    org.align_live(&desired, &mut live_spec, &live.lookups);
-    let fields = diff(&desired, &live_spec, &options(org, &ignore));
+    let mut live_spec = comparing(&desired, || live_spec(kind, live_object, lookups));
+    org.align_live(&desired, &mut live_spec, lookups);
+    let fields = diff(&desired, &live_spec, &options(org, ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
     Ok(Change {
         notes: org.notes(&desired, Some(live_object), &fields),
@@ -344,8 +424,8 @@ fn change_of(
         action: if fields.is_empty() { Action::NoOp } else { Action::Update },
         prune: false,
         fields,
-        depends_on,
-        late_depends_on,
+        depends_on: depends_on.clone(),
+        late_depends_on: late_depends_on.clone(),
         live_fingerprint: None,
         id,
     })

@@ -13,6 +13,7 @@ pub mod authz;
 pub mod build;
 pub mod caller;
 pub mod diff;
+pub mod early;
 pub mod problem;
 pub mod read;
 pub mod saved;
@@ -26,9 +27,10 @@ use sha2::{Digest, Sha256};
 use crate::kinds::org::Lookups;
 use crate::kinds::{Kind, LiveKind};
 
-pub use build::{PlanError, Prepared, build, build_destroy, build_prepared};
+pub use build::{PlanError, Prepared, build, build_destroy, build_early, build_prepared};
+pub use early::Early;
 pub use problem::Problem;
-pub use read::{Prefetched, ReadError, ReadScope, read, read_with};
+pub use read::{Prefetched, ReadError, ReadScope, read, read_comparing, read_with};
 
 /// The version of the plan's JSON format. Bumped on any incompatible change.
 pub const FORMAT_VERSION: &str = "1";

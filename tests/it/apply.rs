@@ -13,7 +13,7 @@ mod hints;
 mod interrupt;
 mod lock;
 mod pool;
-mod props;
+pub mod props;
 mod prune;
 mod rules;
 mod saved;

@@ -5,6 +5,7 @@
 
 mod contract;
 mod cost;
+mod early;
 mod errors;
 mod examples;
 mod scopes;

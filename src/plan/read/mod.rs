@@ -36,6 +36,7 @@ use futures::future::try_join_all;
 use serde_json::Value;
 
 use super::LiveOrg;
+use super::early::Early;
 use crate::api::{ApiError, Client};
 use crate::kinds::org::{Lookup, Lookups};
 use crate::kinds::{Kind, LiveKind, RefTarget};
@@ -155,14 +156,26 @@ impl Prefetched {
     /// not two (page 1 for the page count, then the others). When the org
     /// holds fewer (a first apply into an empty org), the pages beyond come
     /// back empty: at most the declared objects' pages minus one, wasted.
-    pub fn start(client: &Client, hint: &crate::manifest::DeclaredHint, caller: bool) -> Self {
+    ///
+    /// With `early`, each page is handed to it as it arrives.
+    pub fn start(
+        client: &Client,
+        hint: &crate::manifest::DeclaredHint,
+        caller: bool,
+        early: Option<&Arc<Early>>,
+    ) -> Self {
         let mut lists = crate::FastMap::default();
         for (&kind, &declared) in &hint.kinds {
             let Some(kind) = LiveKind::new(kind).filter(|k| k.org().api().listed) else {
                 continue;
             };
             let client = client.clone();
-            let list = async move { list_kind_expecting(&client, kind, declared).await };
+            let early = early.cloned();
+            let list = async move {
+                let sink = early.as_ref().map(|early| early.sink(kind.kind()));
+                let sink = sink.as_ref().map(|s| s as &dyn crate::api::PageSink);
+                list_kind_expecting(&client, kind, declared, sink).await
+            };
             lists.insert(kind.kind(), Task::spawn(list));
         }
         let divisions = hint.names_divisions.then(|| {
@@ -202,10 +215,25 @@ pub async fn read_with(
     client: &Client,
     set: &ManifestSet,
     scope: &ReadScope,
+    prefetched: Prefetched,
+) -> Result<LiveOrg, ReadError> {
+    read_comparing(client, set, scope, prefetched, None).await
+}
+
+/// [`read_with`], handing `early` every page and telling it what else it
+/// needs to compare the last list's objects as they arrive (see [`Early`]).
+pub async fn read_comparing(
+    client: &Client,
+    set: &ManifestSet,
+    scope: &ReadScope,
     mut prefetched: Prefetched,
+    early: Option<&Early>,
 ) -> Result<LiveOrg, ReadError> {
     let (kinds, derived): (Vec<LiveKind>, Vec<LiveKind>) =
         kinds_to_read(set, scope).into_iter().partition(|k| k.org().api().listed);
+    if let Some(early) = early {
+        early.expect(kinds.iter().map(|k| k.kind()), candidate(set, &kinds));
+    }
     let needs = Needs::of(set, scope);
     // Each kind's details are read as soon as its list is in and the other
     // reads have found what they need (`base`, below), not after every list:
@@ -213,8 +241,14 @@ pub async fn read_with(
     let (bases, base_receivers): (Vec<_>, Vec<_>) =
         kinds.iter().map(|_| futures::channel::oneshot::channel::<Arc<Lookups>>()).unzip();
     let lists = try_join_all(kinds.iter().zip(base_receivers).map(|(kind, base)| {
-        let list = take(prefetched.lists.remove(&kind.kind()), list_kind(client, *kind));
-        read_kind(client, set, scope, *kind, list, base)
+        let kind = *kind;
+        let list = async move {
+            let sink = early.map(|early| early.sink(kind.kind()));
+            let sink = sink.as_ref().map(|s| s as &dyn crate::api::PageSink);
+            list_kind_expecting(client, kind, 0, sink).await
+        };
+        let list = take(prefetched.lists.remove(&kind.kind()), list);
+        read_kind(client, set, scope, kind, list, base, early)
     }));
     let prefetched_divisions = prefetched.divisions.take();
     let prefetched_caller = prefetched.caller.take();
@@ -258,13 +292,14 @@ pub async fn read_with(
     ));
     // Everything but the kinds' lists, made into the lookups those lists
     // then add to, and handed to the kinds' details reads.
+    // Not the caller: it names nothing the lookups hold, and the lists'
+    // details and early comparisons need not wait for it.
     let others = Box::pin(async {
-        let (defaults, divisions, recipients, flows, caller, catalog, member_groups, users) = futures::try_join!(
+        let (defaults, divisions, recipients, flows, catalog, member_groups, users) = futures::try_join!(
             defaults,
             divisions,
             recipients,
             flows,
-            caller,
             catalog,
             member_groups,
             users
@@ -282,13 +317,17 @@ pub async fn read_with(
             users,
         };
         let lookups = Arc::new(found.lookups(client, &needs));
+        // Before any kind is told its list is complete (they wait for `base`).
+        if let Some(early) = early {
+            early.others(&lookups);
+        }
         for base in bases {
             // A kind that reads no details has dropped its receiver.
             let _ = base.send(Arc::clone(&lookups));
         }
-        Ok((lookups, caller))
+        Ok(lookups)
     });
-    let ((lookups, caller), lists) = futures::try_join!(others, lists)?;
+    let (lookups, caller, lists) = futures::try_join!(others, caller, lists)?;
 
     let (caller, org) = caller.unzip();
     let mut live = LiveOrg {
@@ -325,6 +364,29 @@ pub async fn read_with(
     }
     read_details(client, set, scope, &mut live, &read_early).await?;
     Ok(live)
+}
+
+/// The kind whose pages wait to be compared early ([`Early`]): of the
+/// listed kinds none of whose declared objects has details read after the
+/// list (a list that waits would hold those reads back), the one with the
+/// most declared objects; of two, the later one.
+fn candidate(set: &ManifestSet, kinds: &[LiveKind]) -> Option<Kind> {
+    let mut declared: crate::FastMap<Kind, (usize, bool)> = crate::FastMap::default();
+    for object in &set.objects {
+        let Some(kind) = LiveKind::new(object.kind) else { continue };
+        let entry = declared.entry(object.kind).or_default();
+        entry.0 += 1;
+        entry.1 |= kind.org().details_needed(Some(object.spec.as_ref()));
+    }
+    kinds
+        .iter()
+        .map(|k| k.kind())
+        .filter_map(|k| match declared.get(&k) {
+            Some(&(count, false)) => Some((count, k)),
+            _ => None,
+        })
+        .max()
+        .map(|(_, kind)| kind)
 }
 
 /// What the reads other than the kinds' lists found.
@@ -393,6 +455,9 @@ impl OtherReads {
 /// [`OrgKind::read_details`] is given.
 ///
 /// [`OrgKind::read_details`]: crate::kinds::org::OrgKind::read_details
+///
+/// With `comparing`, the complete list is told to it ([`Early::listed`])
+/// once `base` is in.
 async fn read_kind(
     client: &Client,
     set: &ManifestSet,
@@ -400,17 +465,24 @@ async fn read_kind(
     kind: LiveKind,
     list: impl Future<Output = Result<Vec<Value>, ReadError>>,
     base: futures::channel::oneshot::Receiver<Arc<Lookups>>,
+    comparing: Option<&Early>,
 ) -> Result<(Vec<Value>, Vec<(usize, serde_json::Map<String, Value>)>), ReadError> {
     let objects = list.await?;
     let early: Vec<(usize, Option<&dyn crate::kinds::Spec>)> = wanted(kind, &objects, set, scope)
         .into_iter()
         .filter(|(index, _)| kind.org().details_source(&objects[*index]).is_none())
         .collect();
-    if early.is_empty() {
+    if early.is_empty() && comparing.is_none() {
         return Ok((objects, Vec::new()));
     }
     // Gone only when the other reads failed: their error ends the read.
     let Ok(lookups) = base.await else { return Ok((objects, Vec::new())) };
+    if let Some(comparing) = comparing {
+        comparing.listed(kind, &objects);
+    }
+    if early.is_empty() {
+        return Ok((objects, Vec::new()));
+    }
     let reads = early
         .iter()
         .map(|(index, spec)| kind.org().read_details(client, &objects[*index], *spec, &lookups));
