@@ -49,6 +49,8 @@ pub struct Prepared<'s> {
 /// A declared object of a kind that lives in the org, prepared.
 struct Declared<'s> {
     object: &'s Object,
+    /// Its org name (else its handle), looked up once.
+    org_name: &'s str,
     kind: LiveKind,
     /// `Spec::references`, listed once.
     references: Vec<Reference>,
@@ -60,6 +62,9 @@ struct Declared<'s> {
     spec: std::sync::Mutex<Option<Value>>,
     /// The pointers whose differences are ignored.
     ignore: Vec<String>,
+    /// The change compared while the org was read, where it still holds
+    /// ([`Speculation::usable`]).
+    early: Option<Compared>,
 }
 
 impl<'s> Prepared<'s> {
@@ -71,6 +76,8 @@ impl<'s> Prepared<'s> {
             let references = object.spec.references();
             let (depends_on, late_depends_on) = dependencies(object, &references, &manifests);
             Declared {
+                org_name: object.org_name().unwrap_or(&object.name),
+                early: None,
                 spec: std::sync::Mutex::new(Some(resolved_spec(object, &references, &manifests))),
                 ignore: ignored(object, set),
                 object,
@@ -114,20 +121,20 @@ fn build_compared(
     live: &LiveOrg,
     target: PlanTarget,
 ) -> Result<Plan, PlanError> {
-    let Prepared { set, manifests, declared } = prepared;
+    let Prepared { set, manifests, mut declared } = prepared;
     let live_names = LiveNames::new(live);
     let mut problems = Vec::new();
     let mut changes = Vec::with_capacity(declared.len());
-    let early = match early {
-        Some(early) => early.usable(live, declared.len()),
-        None => Vec::new(),
-    };
-    let mut early = early.into_iter();
-    let declared: Vec<(Declared<'_>, Option<Compared>)> =
-        declared.into_iter().map(|d| (d, early.next().flatten())).collect();
+    if let Some(early) = early {
+        let usable = early.usable(live, declared.len());
+        for (declared, early) in declared.iter_mut().zip(usable) {
+            declared.early = early;
+        }
+    }
     // Each declared object is compared on its own: on every core, in order.
-    let planned = crate::manifest::parallel::map(declared, |(declared, early)| {
+    let planned = crate::manifest::parallel::map(declared, |mut declared| {
         let (object, kind) = (declared.object, declared.kind);
+        let early = declared.early.take();
         let (result, single) = plan_object(&declared, early, &manifests, live, &live_names);
         (object, kind, result, single)
     });
@@ -314,8 +321,7 @@ fn plan_object<'a>(
     live_names: &LiveNames<'a>,
 ) -> (Result<Change, Vec<Problem>>, Option<&'a Value>) {
     let object = declared.object;
-    let org_name = object.org_name().unwrap_or(&object.name);
-    let matches = live_matches(object, declared.kind.org(), org_name, live_names);
+    let matches = live_matches(object, declared.kind.org(), declared.org_name, live_names);
     let single = match matches.as_slice() {
         [one] => Some(*one),
         _ => None,
@@ -340,7 +346,7 @@ pub(super) fn early_candidates<'s>(
         .iter()
         .enumerate()
         .filter(|(_, d)| d.kind == kind && !org.details_needed(Some(d.object.spec.as_ref())))
-        .map(|(index, d)| (d.object.org_name().unwrap_or(&d.object.name), index))
+        .map(|(index, d)| (d.org_name, index))
         .collect()
 }
 
@@ -367,7 +373,8 @@ fn change_of(
     lookups: &Lookups,
     matches: &[&Value],
 ) -> Result<Change, Vec<Problem>> {
-    let Declared { object, kind, references, depends_on, late_depends_on, spec, ignore } = declared;
+    let Declared { object, kind, references, depends_on, late_depends_on, spec, ignore, .. } =
+        declared;
     let (object, kind) = (*object, *kind);
     let taken = spec.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
     let spec = taken.unwrap_or_else(|| resolved_spec(object, references, manifests));
