@@ -1,11 +1,12 @@
 //! `gcctl drift`: report where the live org differs from the manifests.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cli::connect::{Prefetch, load_while_prefetching, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
 use crate::drift::{self, DriftOptions};
-use crate::manifest::parallel::beside;
+use crate::manifest::ManifestSet;
 use crate::manifest::select::Reach;
 use crate::plan::{self, ReadScope};
 use crate::printer::Printer;
@@ -61,43 +62,54 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         || load_set(&args.set.paths, args.set.env.clone(), select, Reach::Dependencies, printer);
     // As plan: the declared kinds (and divisions) are read while the set loads.
     let paths = args.set.paths.as_slice();
-    let prefetch = select.is_empty().then_some(Prefetch { paths, caller: false, early: None });
+    // As plan, the kind with the most declared objects is compared as its
+    // pages arrive (`plan::early`).
+    let early = Arc::new(plan::Early::default());
+    let prefetch = select.is_empty().then(|| Prefetch {
+        paths,
+        caller: false,
+        early: Some(Arc::clone(&early)),
+    });
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
         load_while_prefetching(&runtime, global, env, printer, load, prefetch)?
     else {
         return Ok(Outcome::Failed);
     };
+    // The pages' tasks compare with what is prepared from the set: it is
+    // never freed (the process ends soon).
+    let set: &'static ManifestSet = Box::leak(Box::new(set));
     // The read began with the first list sent while the set loaded.
     let started = prefetched.started().unwrap_or_else(Instant::now);
     let scope = ReadScope { all_kinds: args.include_unmanaged, ..ReadScope::default() };
     // What the comparison takes from the set alone is made while the org is
     // read, as for plan.
     let reported = std::thread::scope(|threads| {
-        let prepared = beside(threads, || plan::Prepared::new(&set));
+        let prepared = plan::early::prepare_beside(threads, set, &early);
         runtime.block_on(async {
             // Which org this is (one request that needs no permission), so
             // that the report names it as a plan does.
+            let client = &connection.client;
             let read = Box::pin(async {
                 futures::try_join!(
-                    plan::read_with(&connection.client, &set, &scope, prefetched),
-                    plan::read::read_org(&connection.client)
+                    plan::read_comparing(client, set, &scope, prefetched, Some(&early)),
+                    plan::read::read_org(client)
                 )
             });
             let (live, org) = with_read_progress(&connection.client, printer, read).await?;
-            crate::cli::check_environment_org(&set, org.as_ref(), global)?;
+            crate::cli::check_environment_org(set, org.as_ref(), global)?;
             let target = connection.target.clone().with_org(org.as_ref());
             let prepared = prepared.join();
-            let mut plan = plan::build_prepared(prepared, &live, target)?;
+            let mut plan = plan::build_early(prepared, early.finish(), &live, target)?;
             if args.output == DriftOutput::Json {
-                plan = plan.sealed(&set, &live);
+                plan = plan.sealed(set, &live);
             }
             let options = DriftOptions {
                 include_unmanaged: args.include_unmanaged,
                 fail_on_unmanaged: args.fail_on_unmanaged,
                 own_client_id: connection.client.own_client_id(),
             };
-            let report = drift::report(&set, &live, &plan, &options);
+            let report = drift::report(set, &live, &plan, &options);
             // The process ends soon: freeing every live object one by one
             // would cost a large org a tenth of a second for nothing.
             std::mem::forget((live, plan));
@@ -115,6 +127,6 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     printer.data(&text)?;
     let drifted = report.has_drift();
     // As for the live org: the process ends soon.
-    std::mem::forget((report, set));
+    std::mem::forget(report);
     Ok(if drifted { Outcome::Changes } else { Outcome::Success })
 }

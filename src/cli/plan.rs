@@ -9,7 +9,6 @@ use crate::cli::{
     GlobalArgs, Outcome, SetArgs, complete_commands, load_set, read_summary, restore_lost_secrets,
 };
 use crate::manifest::ManifestSet;
-use crate::manifest::parallel::beside;
 use crate::manifest::select::Reach;
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, ReadScope};
@@ -94,16 +93,8 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let started = prefetched.started().unwrap_or_else(Instant::now);
     // What the plan takes from the set alone is made while the org is read.
     let planned = std::thread::scope(|threads| {
-        let prepared = early.as_ref().map(|early| {
-            beside(threads, || {
-                // Pages waiting for the set must not wait for a panic.
-                let abandon = Abandon(early);
-                let prepared = Arc::new(plan::Prepared::new(set));
-                early.prepared(Arc::clone(&prepared));
-                std::mem::forget(abandon);
-                prepared
-            })
-        });
+        let prepared =
+            early.as_deref().map(|early| plan::early::prepare_beside(threads, set, early));
         runtime.block_on(async {
             let scope = ReadScope { caller: true, ..ReadScope::default() };
             let client = &connection.client;
@@ -153,15 +144,6 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     // As for the live org: the process ends soon.
     std::mem::forget(plan);
     Ok(if args.detailed_exitcode && changes { Outcome::Changes } else { Outcome::Success })
-}
-
-/// Abandons comparing early when dropped (by a panic while preparing).
-struct Abandon<'a>(&'a plan::Early);
-
-impl Drop for Abandon<'_> {
-    fn drop(&mut self) {
-        self.0.abandon();
-    }
 }
 
 /// Where the plan was saved and the command that applies it. A plan that

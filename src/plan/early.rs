@@ -221,7 +221,7 @@ impl Early {
 
     /// The set will not be prepared (its preparation panicked): no page
     /// waits for it.
-    pub fn abandon(&self) {
+    fn abandon(&self) {
         self.lock().finished = true;
         self.wake();
     }
@@ -307,6 +307,32 @@ impl Early {
         self.wake();
         speculation
     }
+}
+
+/// Prepare `set` on a thread of its own in `threads` (the org is read
+/// meanwhile), handing the prepared set to `early` as soon as it is made.
+/// The set is `'static`: the pages' tasks compare with it (commands leak
+/// the set they load, their process ending soon).
+pub fn prepare_beside<'scope>(
+    threads: &'scope std::thread::Scope<'scope, '_>,
+    set: &'static crate::manifest::ManifestSet,
+    early: &'scope Early,
+) -> crate::manifest::parallel::Beside<'scope, Arc<Prepared<'static>>> {
+    /// Abandons comparing early when dropped by a panic while preparing:
+    /// no page waits for a set that will not come.
+    struct Abandon<'a>(&'a Early);
+    impl Drop for Abandon<'_> {
+        fn drop(&mut self) {
+            self.0.abandon();
+        }
+    }
+    crate::manifest::parallel::beside(threads, move || {
+        let abandon = Abandon(early);
+        let prepared = Arc::new(Prepared::new(set));
+        early.prepared(Arc::clone(&prepared));
+        std::mem::forget(abandon);
+        prepared
+    })
 }
 
 impl Comparer {
