@@ -97,7 +97,8 @@ struct Inner {
     /// The live objects handed, by kind.
     seen: FastMap<Kind, usize>,
     compared: Vec<Compared>,
-    /// The plan took what was compared: later pages are ignored.
+    /// The plan took what was compared, or the set will not be prepared
+    /// ([`Early::abandon`]): pages pass, none waits.
     finished: bool,
 }
 
