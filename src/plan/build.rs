@@ -3,10 +3,9 @@
 //! prunes. Pure: no I/O, so it is tested without HTTP.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
-
-use std::sync::Arc;
 
 use super::diff::{DiffOptions, diff};
 use super::early::{Compared, Speculation};

@@ -399,9 +399,14 @@ mod tests {
     use super::*;
     use crate::plan::Action;
 
+    /// Any kind that lives in the org: nothing here depends on which.
+    fn kind() -> LiveKind {
+        LiveKind::all().next().expect("a live kind")
+    }
+
     fn change(id: &str) -> Box<Result<Change, Vec<Problem>>> {
         Box::new(Ok(Change {
-            kind: LiveKind::new(Kind::RoutingQueue).expect("a live kind"),
+            kind: kind(),
             manifest_name: Some(id.into()),
             org_name: id.into(),
             id: Some(id.into()),
@@ -419,17 +424,17 @@ mod tests {
         Compared { index, id: id.into(), reads, change: change(id) }
     }
 
-    /// The org as read: three queues, and a division named `Home`.
+    /// The org as read: three objects of the kind, and a division named `Home`.
     fn live() -> LiveOrg {
         let mut live = LiveOrg::default();
         live.lookups.insert(RefTarget::Division, "d1", "Home");
         let queues = ["q0", "q1", "q2"].map(|id| json!({"id": id, "name": id})).to_vec();
-        live.objects.insert(Kind::RoutingQueue, queues);
+        live.objects.insert(kind().kind(), queues);
         live
     }
 
     fn speculation(lookups: Lookups, seen: usize, compared: Vec<Compared>) -> Speculation {
-        Speculation { kind: Kind::RoutingQueue, lookups: Arc::new(lookups), seen, compared }
+        Speculation { kind: kind().kind(), lookups: Arc::new(lookups), seen, compared }
     }
 
     fn taken(usable: &[Option<Compared>]) -> Vec<Option<&str>> {
