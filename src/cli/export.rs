@@ -86,7 +86,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     let (input, stats) = runtime()?.block_on(async {
         let connection = connect(global, printer).await?;
         options.skip_client_id = connection.client.own_client_id();
-        let input = export::read(&connection.client, &options.kinds, args.queue_members).await?;
+        let input = export::read(&connection.client, &options, args.queue_members).await?;
         anyhow::Ok((input, connection.client.stats()))
     })?;
     let export = export::build(&input, &options);

@@ -27,7 +27,8 @@
 mod files;
 pub mod yaml;
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -43,7 +44,7 @@ use crate::manifest::{API_VERSION, ManifestSet};
 use crate::plan::{LiveOrg, ReadError, ReadScope};
 
 /// What to export.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportOptions {
     /// Org kinds to export; empty: every org kind.
     pub kinds: Vec<Kind>,
@@ -58,6 +59,28 @@ pub struct ExportOptions {
 #[derive(Debug, Clone, Default)]
 pub struct ExportInput {
     pub live: LiveOrg,
+    /// The objects chosen and their handles, made while the read recorded
+    /// the lookups; [`build`] makes what is missing.
+    selection: Option<Selection>,
+}
+
+/// The live objects chosen for export and their handles, kind by kind, and
+/// the options they were chosen with.
+#[derive(Debug, Clone, Default)]
+struct Selection {
+    options: ExportOptions,
+    kinds: BTreeMap<Kind, Picked>,
+}
+
+impl Selection {
+    /// The selected kinds of `objects`.
+    fn new(objects: &BTreeMap<Kind, Vec<Value>>, options: &ExportOptions) -> Self {
+        let kinds = LiveKind::all()
+            .filter(|kind| selected(options, kind.kind()))
+            .filter_map(|kind| Some((kind.kind(), pick(kind, objects.get(&kind.kind())?, options))))
+            .collect();
+        Selection { options: options.clone(), kinds }
+    }
 }
 
 /// The manifests of an export, in output order.
@@ -94,14 +117,16 @@ pub struct SecretVariable {
 }
 
 /// Read what exporting needs: every org kind with its list endpoint (as a
-/// drift with unmanaged objects does), the org defaults, and what the
-/// selected `kinds` (empty: all) read beyond the list (each flow's
-/// published YAML, through an export job); with `details`, also the
-/// per-object details of every object that has them (a queue's members and
-/// wrap-up codes: requests per queue).
+/// drift with unmanaged objects does), the org defaults, and what the kinds
+/// of `options` (empty: all) read beyond the list (each flow's published
+/// YAML, through an export job); with `details`, also the per-object
+/// details of every object that has them (a queue's members and wrap-up
+/// codes: requests per queue). The objects to export are chosen, and their
+/// handles assigned, while the read records the lists' names as lookups
+/// (neither needs them).
 pub async fn read(
     client: &Client,
-    kinds: &[Kind],
+    options: &ExportOptions,
     details: bool,
 ) -> Result<ExportInput, ReadError> {
     let empty = ManifestSet {
@@ -114,11 +139,16 @@ pub async fn read(
         warnings: Vec::new(),
         selected: Vec::new(),
     };
-    let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.to_vec() };
+    let kinds = &options.kinds;
+    let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.clone() };
     let scope =
         ReadScope { all_kinds: true, caller: false, export: Some(kinds), details_of_all: details };
-    let live = crate::plan::read(client, &empty, &scope).await?;
-    Ok(ExportInput { live })
+    let mut selection = None;
+    let mut choose = |objects: &BTreeMap<Kind, Vec<Value>>| {
+        selection = Some(Selection::new(objects, options));
+    };
+    let live = crate::plan::read_beside(client, &empty, &scope, &mut choose).await?;
+    Ok(ExportInput { live, selection })
 }
 
 fn selected(options: &ExportOptions, kind: Kind) -> bool {
@@ -184,20 +214,40 @@ impl ExportCx<'_> {
 pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
     let mut export = Export::default();
     let lookups = &input.live.lookups;
-    let candidates = select(input, options, &mut export.warnings);
+    // What the read chose (see `read`) where it still holds: the same
+    // options, and as many objects of the kind (the read adds fields to
+    // listed objects after choosing, never objects). The rest (kinds made
+    // from the lookups, an input built elsewhere) is chosen here.
+    let chosen = input.selection.as_ref().filter(|s| s.options == *options);
+    let picked: Vec<(LiveKind, Cow<'_, Picked>)> = LiveKind::all()
+        .filter(|kind| selected(options, kind.kind()))
+        .filter_map(|kind| {
+            let objects = input.live.objects.get(&kind.kind())?;
+            let made = chosen.and_then(|s| s.kinds.get(&kind.kind()));
+            let picked = match made.filter(|p| p.listed == objects.len()) {
+                Some(picked) => Cow::Borrowed(picked),
+                None => Cow::Owned(pick(kind, objects, options)),
+            };
+            Some((kind, picked))
+        })
+        .collect();
+    let mut candidates = Vec::new();
+    let mut handles = Handles::default();
+    for (kind, picked) in &picked {
+        export.warnings.extend(picked.warnings.iter().cloned());
+        let objects = input.live.objects.get(&kind.kind()).map_or(&[][..], Vec::as_slice);
+        for (index, handle) in &picked.chosen {
+            let Some(live) = objects.get(*index) else { continue };
+            let Some(name) = live.get("name").and_then(Value::as_str) else { continue };
+            handles.insert((kind.kind(), name), handle.as_str());
+            candidates.push(Candidate { kind: *kind, name, live });
+        }
+    }
     // Each object is built on its own: on every core, in order (so that the
-    // warnings keep their order). Its spec (the live object projected, most
-    // of the work) needs no handle, so the specs are made while the handles
-    // are assigned (on one core: they depend on every name).
-    let (handles, specs) = crate::manifest::parallel::join(
-        candidates.len() >= crate::manifest::parallel::JOIN_FROM,
-        || assign_handles(input, &candidates),
-        || {
-            crate::manifest::parallel::map(candidates.iter().collect(), |candidate| {
-                live_spec(candidate.kind, candidate.live, lookups)
-            })
-        },
-    );
+    // warnings keep their order).
+    let specs = crate::manifest::parallel::map(candidates.iter().collect(), |candidate| {
+        live_spec(candidate.kind, candidate.live, lookups)
+    });
     let mut exported: Vec<Kind> = candidates.iter().map(|c| c.kind.kind()).collect();
     exported.sort();
     exported.dedup();
@@ -237,7 +287,7 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles<'_>, exported: &[K
         let pointer = reference.pointer.trim_start_matches("/spec");
         if let Some(slot) = crate::json_pointer::get_mut(spec, pointer) {
             if let Some(handle) = slot.as_str().and_then(|n| handles.get(&(target, n))) {
-                *slot = Value::String(handle.clone());
+                *slot = Value::String((*handle).to_string());
             }
         }
     }
@@ -273,7 +323,7 @@ fn build_one(
 ) -> Built {
     let mut built = Built::default();
     let kind = candidate.kind.kind();
-    let handle = handles[&(kind, candidate.name)].clone();
+    let handle = handles[&(kind, candidate.name)].to_string();
     let org = candidate.kind.org();
     // Only the default says so: `false` would unset it when applied.
     if spec.get("orgDefault") == Some(&Value::Bool(false)) {
@@ -323,93 +373,83 @@ fn document(kind: Kind, handle: &str, spec: Value) -> Document {
     Document { kind, handle: handle.to_string(), manifest: Value::Object(manifest) }
 }
 
-/// Live objects of the selected kinds whose names match, built-ins aside;
-/// names shared by several live objects are skipped with a warning.
-fn select<'a>(
-    input: &'a ExportInput,
-    options: &ExportOptions,
-    warnings: &mut Vec<String>,
-) -> Vec<Candidate<'a>> {
-    let mut out = Vec::new();
-    for kind in LiveKind::all().filter(|k| selected(options, k.kind())) {
-        let mut named: Vec<(&str, &Value)> = Vec::new();
-        for object in input.live.objects.get(&kind.kind()).into_iter().flatten() {
-            let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
-            // Org defaults are exported (as `orgDefault: true`); built-ins are not.
-            let builtin = kind.org().is_builtin(object);
-            let own = options.skip_client_id.is_some()
-                && object.get("id").and_then(Value::as_str) == options.skip_client_id.as_deref();
-            if own {
-                continue;
-            }
-            let matches = options.name_glob.as_deref().is_none_or(|g| glob_match(g, name));
-            if matches && !builtin {
-                named.push((name, object));
-            }
-        }
-        // Name order. Lists mostly arrive in it, which the sort finds in one
-        // pass; it is stable, so objects sharing a name keep their live order.
-        named.sort_by(|a, b| a.0.cmp(b.0));
-        for objects in named.chunk_by(|a, b| a.0 == b.0) {
-            if let [(name, live)] = objects {
-                out.push(Candidate { kind, name, live });
-            } else {
-                let name = objects[0].0;
-                let mut ids: Vec<&str> = objects
-                    .iter()
-                    .filter_map(|(_, o)| o.get("id").and_then(Value::as_str))
-                    .collect();
-                ids.sort_unstable();
-                warnings.push(format!(
-                    "{} live {kind} objects are named `{name}` (ids {}); gcctl matches objects by name, so none of them was exported; rename all but one",
-                    objects.len(),
-                    ids.join(", ")
-                ));
-            }
+/// What export makes of one kind's live objects, in name order.
+#[derive(Debug, Clone, Default)]
+struct Picked {
+    /// How many live objects the kind had.
+    listed: usize,
+    /// The exported objects: each one's position in the live list, and its
+    /// handle.
+    chosen: Vec<(usize, String)>,
+    /// The objects left out for sharing a name.
+    warnings: Vec<String>,
+}
+
+/// The objects of `kind` to export: those whose names match, built-ins and
+/// gcctl's own client aside; names shared by several live objects are
+/// skipped with a warning. Each gets a deterministic handle: the slug of
+/// its org name, deduplicated in name order. A handle never equals the org
+/// name of a live object of the kind that is not exported, so a reference
+/// by org name cannot be taken for a reference to another manifest.
+fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
+    let mut named: Vec<(&str, usize)> = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
+        // Org defaults are exported (as `orgDefault: true`); built-ins are not.
+        let builtin = kind.org().is_builtin(object);
+        let own = options.skip_client_id.is_some()
+            && object.get("id").and_then(Value::as_str) == options.skip_client_id.as_deref();
+        let matches = options.name_glob.as_deref().is_none_or(|g| glob_match(g, name));
+        if matches && !builtin && !own {
+            named.push((name, index));
         }
     }
-    out
+    // Name order. Lists mostly arrive in it, which the sort finds in one
+    // pass; it is stable, so objects sharing a name keep their live order.
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    let mut picked = Picked { listed: objects.len(), ..Picked::default() };
+    let mut exported: Vec<&str> = Vec::with_capacity(named.len());
+    for group in named.chunk_by(|a, b| a.0 == b.0) {
+        if let [(name, index)] = group {
+            exported.push(name);
+            picked.chosen.push((*index, String::new()));
+            continue;
+        }
+        let name = group[0].0;
+        let mut ids: Vec<&str> = group
+            .iter()
+            .filter_map(|(_, index)| objects[*index].get("id").and_then(Value::as_str))
+            .collect();
+        ids.sort_unstable();
+        picked.warnings.push(format!(
+            "{} live {kind} objects are named `{name}` (ids {}); gcctl matches objects by name, so none of them was exported; rename all but one",
+            group.len(),
+            ids.join(", ")
+        ));
+    }
+    let mut taken: crate::FastSet<String> = objects
+        .iter()
+        .filter_map(|o| o.get("name").and_then(Value::as_str))
+        .filter(|name| exported.binary_search(name).is_err())
+        .map(str::to_string)
+        .collect();
+    taken.reserve(exported.len());
+    for ((_, slot), name) in picked.chosen.iter_mut().zip(exported) {
+        let base = slug(name, kind.kind());
+        let mut handle = base.clone();
+        let mut n = 2;
+        while taken.contains(&handle) {
+            handle = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.insert(handle.clone());
+        *slot = handle;
+    }
+    picked
 }
 
 /// The handle of each exported object, by kind and org name.
-type Handles<'a> = crate::FastMap<(Kind, &'a str), String>;
-
-/// Deterministic handles: the slug of the org name, deduplicated in name
-/// order. A handle never equals the org name of a live object of the kind
-/// that is not exported, so a reference by org name cannot be taken for a
-/// reference to another manifest.
-fn assign_handles<'a>(input: &ExportInput, candidates: &[Candidate<'a>]) -> Handles<'a> {
-    let mut handles = Handles::default();
-    handles.reserve(candidates.len());
-    for kind in Kind::in_org().iter().copied() {
-        // `select` gives each kind's candidates together, in name order.
-        let exported: Vec<&'a str> =
-            candidates.iter().filter(|c| c.kind == kind).map(|c| c.name).collect();
-        let mut taken: crate::FastSet<String> = input
-            .live
-            .objects
-            .get(&kind)
-            .into_iter()
-            .flatten()
-            .filter_map(|o| o.get("name").and_then(Value::as_str))
-            .filter(|name| exported.binary_search(name).is_err())
-            .map(str::to_string)
-            .collect();
-        taken.reserve(exported.len());
-        for name in exported {
-            let base = slug(name, kind);
-            let mut handle = base.clone();
-            let mut n = 2;
-            while taken.contains(&handle) {
-                handle = format!("{base}-{n}");
-                n += 1;
-            }
-            taken.insert(handle.clone());
-            handles.insert((kind, name), handle);
-        }
-    }
-    handles
-}
+type Handles<'a> = crate::FastMap<(Kind, &'a str), &'a str>;
 
 /// A `metadata.name` from an org name: lowercase ASCII letters and digits,
 /// other runs as `-`, at most 63 characters.
@@ -529,29 +569,64 @@ mod tests {
 
     /// The candidates' names and handles of an org whose `objects` are of
     /// [`some_kind`], and the warnings.
-    fn selected(objects: Vec<Value>, glob: Option<&str>) -> (Vec<(String, String)>, Vec<String>) {
-        let kind = some_kind();
-        let mut input = ExportInput::default();
-        input.live.objects.insert(kind, objects);
+    fn selected(objects: &[Value], glob: Option<&str>) -> (Vec<(String, String)>, Vec<String>) {
+        let kind = LiveKind::new(some_kind()).expect("an org kind");
         let options = ExportOptions {
-            kinds: vec![kind],
+            kinds: vec![kind.kind()],
             name_glob: glob.map(str::to_string),
             skip_client_id: None,
         };
-        let mut warnings = Vec::new();
-        let candidates = select(&input, &options, &mut warnings);
-        let handles = assign_handles(&input, &candidates);
-        let named = candidates
+        let picked = pick(kind, objects, &options);
+        let named = picked
+            .chosen
             .iter()
-            .map(|c| (c.name.to_string(), handles[&(kind, c.name)].clone()))
+            .map(|(index, handle)| {
+                (objects[*index]["name"].as_str().unwrap().to_string(), handle.clone())
+            })
             .collect();
-        (named, warnings)
+        (named, picked.warnings)
+    }
+
+    /// The handles of the documents of `export`, in order.
+    fn handles(export: &Export) -> Vec<&str> {
+        export.documents.iter().map(|d| d.handle.as_str()).collect()
+    }
+
+    #[test]
+    fn a_selection_made_during_the_read_builds_what_build_chooses_itself() {
+        let kind = some_kind();
+        let mut input = ExportInput::default();
+        let objects = vec![object("q1", "Sales"), object("q2", "Billing"), object("q3", "Billing")];
+        input.live.objects.insert(kind, objects);
+        let options = ExportOptions::default();
+        let alone = build(&input, &options);
+        assert_eq!(handles(&alone), ["sales"]);
+        assert_eq!(alone.warnings.len(), 1, "{:?}", alone.warnings);
+        input.selection = Some(Selection::new(&input.live.objects, &options));
+        let chosen = build(&input, &options);
+        assert_eq!(chosen.documents, alone.documents);
+        assert_eq!(chosen.warnings, alone.warnings);
+    }
+
+    #[test]
+    fn a_selection_that_no_longer_holds_is_made_again() {
+        let kind = some_kind();
+        let mut input = ExportInput::default();
+        input.live.objects.insert(kind, vec![object("q1", "Sales")]);
+        let options = ExportOptions::default();
+        input.selection = Some(Selection::new(&input.live.objects, &options));
+        // A list that changed after the choice (the read never does this).
+        input.live.objects.get_mut(&kind).unwrap().push(object("q2", "Support"));
+        assert_eq!(handles(&build(&input, &options)), ["sales", "support"]);
+        // Other options.
+        let glob = ExportOptions { name_glob: Some("Su*".into()), ..ExportOptions::default() };
+        assert_eq!(handles(&build(&input, &glob)), ["support"]);
     }
 
     #[test]
     fn candidates_come_in_name_order_and_shared_names_are_left_out() {
         let (named, warnings) = selected(
-            vec![
+            &[
                 object("q3", "Sales"),
                 object("q9", "Billing"),
                 object("q2", "Support"),
@@ -572,7 +647,7 @@ mod tests {
     #[test]
     fn handles_are_slugs_made_unique_in_name_order_and_never_a_live_name() {
         let (named, _) = selected(
-            vec![
+            &[
                 object("q1", "Sales Desk"),
                 object("q2", "Sales"),
                 object("q3", "SALES"),

@@ -30,7 +30,9 @@ use crate::kinds::{Kind, LiveKind};
 pub use build::{PlanError, Prepared, build, build_destroy, build_early, build_prepared};
 pub use early::Early;
 pub use problem::Problem;
-pub use read::{Prefetched, ReadError, ReadScope, read, read_comparing, read_with};
+pub use read::{
+    Beside, Prefetched, ReadError, ReadScope, read, read_beside, read_comparing, read_with,
+};
 
 /// The version of the plan's JSON format. Bumped on any incompatible change.
 pub const FORMAT_VERSION: &str = "1";

@@ -29,7 +29,7 @@
 //!
 //! [`OrgKind::details_needed`]: crate::kinds::org::OrgKind::details_needed
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use futures::future::try_join_all;
@@ -226,8 +226,37 @@ pub async fn read_comparing(
     client: &Client,
     set: &ManifestSet,
     scope: &ReadScope,
+    prefetched: Prefetched,
+    early: Option<&Early>,
+) -> Result<LiveOrg, ReadError> {
+    read_inner(client, set, scope, prefetched, early, None).await
+}
+
+/// Work on the listed objects (every listed kind's, before their details
+/// are added and before the kinds derived from the lookups are made) that
+/// needs no lookup: run on a core of its own while the lists' names are
+/// recorded as lookups, the last step on one core before the read ends.
+pub type Beside<'a> = &'a mut (dyn FnMut(&BTreeMap<Kind, Vec<Value>>) + Send);
+
+/// [`read`], running `beside` on the listed objects while their names are
+/// recorded (`gcctl export` selects the objects and names their manifests
+/// there).
+pub async fn read_beside(
+    client: &Client,
+    set: &ManifestSet,
+    scope: &ReadScope,
+    beside: Beside<'_>,
+) -> Result<LiveOrg, ReadError> {
+    read_inner(client, set, scope, Prefetched::default(), None, Some(beside)).await
+}
+
+async fn read_inner(
+    client: &Client,
+    set: &ManifestSet,
+    scope: &ReadScope,
     mut prefetched: Prefetched,
     early: Option<&Early>,
+    beside: Option<Beside<'_>>,
 ) -> Result<LiveOrg, ReadError> {
     let (kinds, derived): (Vec<LiveKind>, Vec<LiveKind>) =
         kinds_to_read(set, scope).into_iter().partition(|k| k.org().api().listed);
@@ -337,17 +366,22 @@ pub async fn read_comparing(
         lookups: Arc::try_unwrap(lookups).unwrap_or_else(|shared| (*shared).clone()),
         ..LiveOrg::default()
     };
-    let mut read_early: BTreeSet<(Kind, usize)> = BTreeSet::new();
+    let mut details_read = Vec::with_capacity(kinds.len());
     for (kind, (objects, details)) in kinds.iter().zip(lists) {
-        // A kind's own names, then what its objects embed (`record_live`
-        // names other kinds' objects, never its own: the order is the one
-        // object by object would give).
-        let lookups = &mut live.lookups;
-        lookups.insert_listed(RefTarget::Kind(kind.kind()), &objects);
-        for object in &objects {
-            kind.org().record_live(object, lookups);
-        }
         live.objects.insert(kind.kind(), objects);
+        details_read.push(details);
+    }
+    let LiveOrg { objects, lookups, .. } = &mut live;
+    let objects = &*objects;
+    match beside {
+        Some(beside) => {
+            let record = || record_lists(lookups, &kinds, objects);
+            crate::manifest::parallel::join(true, || beside(objects), record);
+        }
+        None => record_lists(lookups, &kinds, objects),
+    }
+    let mut read_early: BTreeSet<(Kind, usize)> = BTreeSet::new();
+    for (kind, details) in kinds.iter().zip(details_read) {
         for (index, extra) in details {
             add_details(&mut live, kind.kind(), index, extra);
             read_early.insert((kind.kind(), index));
@@ -364,6 +398,20 @@ pub async fn read_comparing(
     }
     read_details(client, set, scope, &mut live, &read_early).await?;
     Ok(live)
+}
+
+/// Record the names of the `kinds` listed in `objects` as lookups, kind by
+/// kind in that order: a kind's own names, then what its objects embed
+/// (`record_live` names other kinds' objects, never its own: the order is
+/// the one object by object would give).
+fn record_lists(lookups: &mut Lookups, kinds: &[LiveKind], objects: &BTreeMap<Kind, Vec<Value>>) {
+    for kind in kinds {
+        let Some(objects) = objects.get(&kind.kind()) else { continue };
+        lookups.insert_listed(RefTarget::Kind(kind.kind()), objects);
+        for object in objects {
+            kind.org().record_live(object, lookups);
+        }
+    }
 }
 
 /// The kind whose pages wait to be compared early ([`Early`]): of the
