@@ -31,7 +31,7 @@ pub use build::{PlanError, Prepared, build, build_destroy, build_early, build_pr
 pub use early::Early;
 pub use problem::Problem;
 pub use read::{
-    Beside, Prefetched, ReadError, ReadScope, read, read_beside, read_comparing, read_with,
+    ListedJob, Prefetched, ReadError, ReadScope, read, read_beside, read_comparing, read_with,
 };
 
 /// The version of the plan's JSON format. Bumped on any incompatible change.

@@ -236,7 +236,7 @@ pub async fn read_comparing(
 /// are added and before the kinds derived from the lookups are made) that
 /// needs no lookup: run on a core of its own while the lists' names are
 /// recorded as lookups, the last step on one core before the read ends.
-pub type Beside<'a> = &'a mut (dyn FnMut(&BTreeMap<Kind, Vec<Value>>) + Send);
+pub type ListedJob<'a> = &'a mut (dyn FnMut(&BTreeMap<Kind, Vec<Value>>) + Send);
 
 /// [`read`], running `beside` on the listed objects while their names are
 /// recorded (`gcctl export` selects the objects and names their manifests
@@ -245,7 +245,7 @@ pub async fn read_beside(
     client: &Client,
     set: &ManifestSet,
     scope: &ReadScope,
-    beside: Beside<'_>,
+    beside: ListedJob<'_>,
 ) -> Result<LiveOrg, ReadError> {
     read_inner(client, set, scope, Prefetched::default(), None, Some(beside)).await
 }
@@ -256,7 +256,7 @@ async fn read_inner(
     scope: &ReadScope,
     mut prefetched: Prefetched,
     early: Option<&Early>,
-    beside: Option<Beside<'_>>,
+    beside: Option<ListedJob<'_>>,
 ) -> Result<LiveOrg, ReadError> {
     let (kinds, derived): (Vec<LiveKind>, Vec<LiveKind>) =
         kinds_to_read(set, scope).into_iter().partition(|k| k.org().api().listed);
