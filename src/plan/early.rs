@@ -44,7 +44,7 @@ use super::problem::Problem;
 use super::{Change, LiveOrg, Prepared};
 use crate::FastMap;
 use crate::kinds::org::{Lookups, reads_during};
-use crate::kinds::{Kind, LiveKind, RefTarget};
+use crate::kinds::{Kind, LiveKind};
 
 /// What a plan compares while the org is read; shared by the read's tasks.
 pub struct Early {
@@ -255,11 +255,8 @@ impl Early {
             if inner.comparer.is_none()
                 && let Some(lookups) = inner.lookups.as_mut()
             {
-                // As the read records a list (`read_with`).
-                lookups.insert_listed(RefTarget::Kind(kind.kind()), objects);
-                for object in objects {
-                    kind.org().record_live(object, lookups);
-                }
+                // As the read records a list.
+                super::read::record_list(lookups, kind, objects);
             }
         }
         self.install();
@@ -397,6 +394,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::kinds::RefTarget;
     use crate::plan::Action;
 
     /// Any kind that lives in the org: nothing here depends on which.

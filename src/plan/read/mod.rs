@@ -401,16 +401,23 @@ async fn read_inner(
 }
 
 /// Record the names of the `kinds` listed in `objects` as lookups, kind by
-/// kind in that order: a kind's own names, then what its objects embed
-/// (`record_live` names other kinds' objects, never its own: the order is
-/// the one object by object would give).
+/// kind in that order ([`record_list`]).
 fn record_lists(lookups: &mut Lookups, kinds: &[LiveKind], objects: &BTreeMap<Kind, Vec<Value>>) {
     for kind in kinds {
-        let Some(objects) = objects.get(&kind.kind()) else { continue };
-        lookups.insert_listed(RefTarget::Kind(kind.kind()), objects);
-        for object in objects {
-            kind.org().record_live(object, lookups);
+        if let Some(objects) = objects.get(&kind.kind()) {
+            record_list(lookups, *kind, objects);
         }
+    }
+}
+
+/// Record the names of `kind`'s complete list as lookups: the kind's own
+/// names, then what its objects embed (`record_live` names other kinds'
+/// objects, never its own: the order is the one object by object would
+/// give).
+pub(super) fn record_list(lookups: &mut Lookups, kind: LiveKind, objects: &[Value]) {
+    lookups.insert_listed(RefTarget::Kind(kind.kind()), objects);
+    for object in objects {
+        kind.org().record_live(object, lookups);
     }
 }
 
