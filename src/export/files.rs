@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Export, yaml};
+use super::{Document, Export};
 use crate::kinds::Kind;
 use crate::manifest::{self, Diagnostic, ManifestSet, MemoryFiles};
 
@@ -32,9 +32,8 @@ pub const SECRETS_FILE: &str = "secrets.env.example";
 /// The files of `--out DIR`, in layout order.
 pub fn files(export: &Export) -> Vec<ExportFile> {
     // Each document is written on its own: on every core, in order.
-    let emitted = crate::manifest::parallel::map(export.documents.iter().collect(), |d| {
-        (d.kind, yaml::emit(&d.manifest))
-    });
+    let emitted =
+        crate::manifest::parallel::map(export.documents.iter().collect(), |d| (d.kind, d.yaml()));
     let mut out = Vec::new();
     for (kind, name) in layout() {
         let documents: Vec<&str> =
@@ -86,27 +85,26 @@ pub fn stream(export: &Export) -> String {
     for (kind, _) in layout() {
         for document in export.documents.iter().filter(|d| d.kind == kind) {
             out.push_str("---\n");
-            out.push_str(&yaml::emit(&inline_attachment(&document.manifest, export)));
+            out.push_str(&inline_attachment(document, export));
         }
     }
     out
 }
 
-/// A manifest whose `spec.file` is an attachment of the export, with the
-/// file's content inline (`spec.definition`) instead: a stream has no
-/// files beside it.
-fn inline_attachment(manifest: &serde_json::Value, export: &Export) -> serde_json::Value {
-    let mut manifest = manifest.clone();
-    let file =
-        manifest.pointer("/spec/file").and_then(serde_json::Value::as_str).map(str::to_string);
+/// A manifest as YAML; one whose `spec.file` is an attachment of the
+/// export with the file's content inline (`spec.definition`) instead: a
+/// stream has no files beside it.
+fn inline_attachment(document: &Document, export: &Export) -> String {
+    let file = document.spec.get("file").and_then(serde_json::Value::as_str);
     let attached = file.and_then(|f| export.attachments.iter().find(|a| a.name == f));
-    if let (Some(attached), Some(spec)) =
-        (attached, manifest.get_mut("spec").and_then(|s| s.as_object_mut()))
-    {
-        spec.remove("file");
-        spec.insert("definition".into(), serde_json::Value::String(attached.content.clone()));
-    }
-    manifest
+    let (Some(attached), Some(spec)) = (attached, document.spec.as_object()) else {
+        return document.yaml();
+    };
+    let mut spec = spec.clone();
+    spec.remove("file");
+    spec.insert("definition".into(), serde_json::Value::String(attached.content.clone()));
+    let spec = serde_json::Value::Object(spec);
+    Document { kind: document.kind, handle: document.handle.clone(), spec }.yaml()
 }
 
 /// Why an export directory could not be written.

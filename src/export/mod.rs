@@ -102,8 +102,27 @@ pub struct Document {
     pub kind: Kind,
     /// `metadata.name`.
     pub handle: String,
+    /// `spec`.
+    pub spec: Value,
+}
+
+impl Document {
     /// The whole manifest (`apiVersion`, `kind`, `metadata`, `spec`).
-    pub manifest: Value,
+    pub fn manifest(&self) -> Value {
+        json!({
+            "apiVersion": API_VERSION,
+            "kind": self.kind.as_str(),
+            "metadata": { "name": self.handle },
+            "spec": self.spec,
+        })
+    }
+
+    /// The manifest as one YAML document: what [`yaml::emit`] writes for
+    /// [`Document::manifest`], without building it (an export of 10,000
+    /// objects would allocate some 14 MB of maps for it).
+    pub fn yaml(&self) -> String {
+        yaml::emit_manifest(API_VERSION, self.kind.as_str(), &self.handle, &self.spec)
+    }
 }
 
 /// An environment variable a secret reference names.
@@ -364,13 +383,7 @@ fn build_one(
 }
 
 fn document(kind: Kind, handle: &str, spec: Value) -> Document {
-    // Built by hand: `json!` would copy the spec (it serializes what it is given).
-    let mut manifest = serde_json::Map::new();
-    manifest.insert("apiVersion".into(), API_VERSION.into());
-    manifest.insert("kind".into(), kind.as_str().into());
-    manifest.insert("metadata".into(), json!({ "name": handle }));
-    manifest.insert("spec".into(), spec);
-    Document { kind, handle: handle.to_string(), manifest: Value::Object(manifest) }
+    Document { kind, handle: handle.to_string(), spec }
 }
 
 /// What export makes of one kind's live objects, in name order.

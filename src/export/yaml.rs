@@ -3,8 +3,9 @@
 //! style, double quotes) whenever a plain scalar could be read as something
 //! else by any common YAML parser.
 //!
-//! [`emit`] is the one entry point, so the emitter can be swapped for a
-//! crate. Invariants: the same value always gives the same bytes, whatever
+//! [`emit`] and [`emit_manifest`] (the same output for a manifest, without
+//! building its map) are the entry points, so the emitter can be swapped for
+//! a crate. Invariants: the same value always gives the same bytes, whatever
 //! the map implementation's order; `manifest::yaml::parse_documents(emit(v))`
 //! gives back `v` (a property test checks it); it never panics.
 
@@ -29,6 +30,23 @@ pub fn emit(value: &Value) -> String {
             out.push('\n');
         }
     }
+    out
+}
+
+/// The document [`emit`] writes for the manifest `{apiVersion, kind,
+/// metadata: {name}, spec}`, written without building that map.
+pub fn emit_manifest(api_version: &str, kind: &str, name: &str, spec: &Value) -> String {
+    let mut out = String::new();
+    for (key, value) in [("apiVersion", api_version), ("kind", kind)] {
+        out.push_str(key);
+        out.push_str(": ");
+        push_string(&mut out, value);
+        out.push('\n');
+    }
+    out.push_str("metadata:\n  name: ");
+    push_string(&mut out, name);
+    out.push_str("\nspec:");
+    write_nested(&mut out, spec, 0);
     out
 }
 
@@ -301,6 +319,21 @@ mod tests {
             let value = Value::Object(map.into_iter().collect());
             prop_assert_eq!(round_trip(&value), value.clone());
             prop_assert_eq!(emit(&value), emit(&value.clone()));
+        }
+
+        #[test]
+        fn a_manifest_is_written_as_its_map_would_be(
+            spec in json_value(),
+            kind in "[A-Za-z]{1,12}",
+            name in "[ -~]{0,12}|\\PC{0,6}",
+        ) {
+            let manifest = json!({
+                "apiVersion": "gcctl.dev/v1",
+                "kind": kind,
+                "metadata": { "name": name },
+                "spec": spec,
+            });
+            prop_assert_eq!(emit_manifest("gcctl.dev/v1", &kind, &name, &spec), emit(&manifest));
         }
 
         #[test]
