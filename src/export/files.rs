@@ -28,6 +28,8 @@ pub fn layout() -> impl Iterator<Item = (Kind, &'static str)> {
 }
 pub const SCHEMA_FILE: &str = "gcctl.schema.json";
 pub const SECRETS_FILE: &str = "secrets.env.example";
+/// Between two documents of a file.
+const SEPARATOR: &str = "---\n";
 
 /// The files of `--out DIR`, in layout order.
 pub fn files(export: &Export) -> Vec<ExportFile> {
@@ -41,8 +43,18 @@ pub fn files(export: &Export) -> Vec<ExportFile> {
         if documents.is_empty() {
             continue;
         }
-        let content =
-            format!("# yaml-language-server: $schema={SCHEMA_FILE}\n{}", documents.join("---\n"));
+        // Written once into a buffer of the right size: a kind's file can be
+        // megabytes.
+        let header = format!("# yaml-language-server: $schema={SCHEMA_FILE}\n");
+        let size = documents.iter().map(|d| d.len() + SEPARATOR.len()).sum::<usize>();
+        let mut content = String::with_capacity(header.len() + size);
+        content.push_str(&header);
+        for (i, document) in documents.iter().enumerate() {
+            if i > 0 {
+                content.push_str(SEPARATOR);
+            }
+            content.push_str(document);
+        }
         out.push(ExportFile { name: name.to_string(), content });
     }
     out.extend(export.attachments.iter().cloned());

@@ -9,7 +9,6 @@
 //! the map implementation's order; `manifest::yaml::parse_documents(emit(v))`
 //! gives back `v` (a property test checks it); it never panics.
 
-use std::cmp::Ordering;
 use std::fmt::Write;
 
 use serde_json::{Map, Value};
@@ -57,9 +56,12 @@ fn pad(out: &mut String, indent: usize) {
 /// Entries of a mapping at `indent`; with `inline_first` the first entry
 /// continues the current line (after a sequence's `- `).
 fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_first: bool) {
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort_by(|a, b| compare_keys(a, b));
-    for (i, key) in keys.into_iter().enumerate() {
+    let first = KEY_ORDER.iter().filter_map(|key| map.get_key_value(*key));
+    // serde_json's map is a `BTreeMap` (its `preserve_order` feature is
+    // off): the other keys come in `str` order, as a sort would
+    // put them (`keys_come_in_the_fixed_order_then_in_str_order` checks it).
+    let rest = map.iter().filter(|(key, _)| !KEY_ORDER.contains(&key.as_str()));
+    for (i, (key, value)) in first.chain(rest).enumerate() {
         if i > 0 || !inline_first {
             pad(out, indent);
         }
@@ -67,7 +69,7 @@ fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, inline_f
         // field or header name we export comes close.
         push_string(out, key);
         out.push(':');
-        write_nested(out, &map[key], indent);
+        write_nested(out, value, indent);
     }
 }
 
@@ -103,11 +105,6 @@ fn write_seq(out: &mut String, items: &[Value], indent: usize) {
             other => write_nested(out, other, indent),
         }
     }
-}
-
-fn compare_keys(a: &str, b: &str) -> Ordering {
-    let rank = |k: &str| KEY_ORDER.iter().position(|o| *o == k).unwrap_or(KEY_ORDER.len());
-    rank(a).cmp(&rank(b)).then_with(|| a.cmp(b))
 }
 
 /// A scalar (or empty collection) as it appears after `key: `. Written
@@ -322,6 +319,22 @@ mod tests {
         }
 
         #[test]
+        fn keys_come_in_the_fixed_order_then_in_str_order(
+            keys in prop::collection::vec(
+                prop_oneof![prop::sample::select(KEY_ORDER.to_vec()).prop_map(str::to_string), "[A-Za-z]{1,6}"],
+                0..12,
+            ),
+        ) {
+            let map: Map<String, Value> = keys.iter().rev().map(|k| (k.clone(), json!(1))).collect();
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| compare_keys(a, b));
+            let expected: Vec<String> = keys.into_iter().map(|k| string(k)).collect();
+            let text = emit(&Value::Object(map.clone()));
+            let written: Vec<&str> = text.lines().filter_map(|l| l.strip_suffix(": 1")).collect();
+            prop_assert_eq!(written, expected);
+        }
+
+        #[test]
         fn a_manifest_is_written_as_its_map_would_be(
             spec in json_value(),
             kind in "[A-Za-z]{1,12}",
@@ -342,6 +355,12 @@ mod tests {
         ) {
             prop_assert_eq!(is_plain_safe(&text), plain_safe_by_separate_checks(&text), "{:?}", text);
         }
+    }
+
+    /// The key order: [`KEY_ORDER`] first, then every other key in `str` order.
+    fn compare_keys(a: &str, b: &str) -> std::cmp::Ordering {
+        let rank = |k: &str| KEY_ORDER.iter().position(|o| *o == k).unwrap_or(KEY_ORDER.len());
+        rank(a).cmp(&rank(b)).then_with(|| a.cmp(b))
     }
 
     /// `is_plain_safe` as it was written before its one pass over the bytes.
