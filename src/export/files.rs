@@ -230,7 +230,7 @@ fn swap(out: &Path, temp: &Path, old: &Path, exists: bool) -> Result<(), WriteEr
 /// directory, without writing it: the loaded set, or its problems, with
 /// file names relative to the export.
 pub fn check(files: &[ExportFile]) -> Result<ManifestSet, Vec<Diagnostic>> {
-    let memory: MemoryFiles =
-        files.iter().map(|f| (PathBuf::from(&f.name), f.content.clone())).collect();
+    let memory: MemoryFiles<'_> =
+        files.iter().map(|f| (PathBuf::from(&f.name), f.content.as_str())).collect();
     manifest::load_memory(&memory).map_err(|err| err.diagnostics)
 }

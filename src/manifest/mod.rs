@@ -85,7 +85,7 @@ pub struct FileContext<'a> {
     /// The variables of the selected environment.
     pub vars: &'a BTreeMap<String, String>,
     /// The files of a set loaded from memory ([`load_memory`]); `None`: the disk.
-    pub memory: Option<&'a MemoryFiles>,
+    pub memory: Option<&'a MemoryFiles<'a>>,
 }
 
 impl FileContext<'_> {
@@ -94,15 +94,16 @@ impl FileContext<'_> {
     /// else from the disk, with the checks of [`files::read_manifest`].
     pub fn read(&self, path: &Path) -> Result<String, Box<Diagnostic>> {
         let Some(memory) = self.memory else { return files::read_manifest(path) };
-        memory.get(path).cloned().ok_or_else(|| {
+        memory.get(path).map(|text| (*text).to_string()).ok_or_else(|| {
             Box::new(Diagnostic::new(path, Loc::default(), "cannot read the file: no such file"))
         })
     }
 }
 
 /// Manifest files held in memory, by path, with their text: what an export
-/// checks before it writes them ([`load_memory`]).
-pub type MemoryFiles = BTreeMap<PathBuf, String>;
+/// checks before it writes them ([`load_memory`]), borrowed from their
+/// owner (an export's files are megabytes).
+pub type MemoryFiles<'a> = BTreeMap<PathBuf, &'a str>;
 
 /// A validated set of manifests.
 #[derive(Debug)]
@@ -250,11 +251,11 @@ fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
 /// skipped), and a file a manifest names (a flow's definition) is one of
 /// `files`. An export checks its output with it before writing it. The set
 /// has no `--env`, and its protected names are its own.
-pub fn load_memory(files: &MemoryFiles) -> Result<ManifestSet, LoadError> {
+pub fn load_memory(files: &MemoryFiles<'_>) -> Result<ManifestSet, LoadError> {
     let hidden = |path: &Path| {
         path.components().any(|c| c.as_os_str().to_str().is_some_and(|c| c.starts_with('.')))
     };
-    let manifests: Vec<(&PathBuf, &String)> =
+    let manifests: Vec<(&PathBuf, &&str)> =
         files.iter().filter(|(path, _)| files::is_manifest(path) && !hidden(path)).collect();
     let names: Vec<PathBuf> = manifests.iter().map(|(path, _)| (*path).clone()).collect();
     let mut diags = Vec::new();
@@ -301,7 +302,7 @@ fn finish(
     parsed: Vec<ParsedFile>,
     mut diags: Vec<Diagnostic>,
     options: &LoadOptions,
-    memory: Option<&MemoryFiles>,
+    memory: Option<&MemoryFiles<'_>>,
 ) -> Result<ManifestSet, LoadError> {
     let mut raw = Vec::new();
     let mut skipped = Vec::new();
@@ -557,7 +558,7 @@ fn select_environment(
 fn type_document(
     mut doc: RawDoc,
     vars: &BTreeMap<String, String>,
-    memory: Option<&MemoryFiles>,
+    memory: Option<&MemoryFiles<'_>>,
     diags: &mut Vec<Diagnostic>,
     rejected: &mut Vec<Object>,
 ) -> Option<Object> {
@@ -974,8 +975,8 @@ spec:
                   name: Support
 ";
 
-    fn memory(files: &[(&str, &str)]) -> MemoryFiles {
-        files.iter().map(|(path, text)| (PathBuf::from(path), (*text).to_string())).collect()
+    fn memory<'a>(files: &[(&str, &'a str)]) -> MemoryFiles<'a> {
+        files.iter().map(|(path, text)| (PathBuf::from(path), *text)).collect()
     }
 
     /// What a loaded set holds, to compare two loads.
