@@ -266,20 +266,13 @@ pub fn load_memory(files: &MemoryFiles<'_>) -> Result<ManifestSet, LoadError> {
             "no manifest files (*.yaml, *.yml)",
         ));
     }
-    // An export has one file per kind: each is parsed on a thread of its
-    // own (and a large one in pieces on every core, by `yaml::parse_documents`).
-    let parsed = std::thread::scope(|scope| {
-        let threads: Vec<_> = manifests
-            .into_iter()
-            .map(|(path, text)| {
-                parallel::beside(scope, move || {
-                    let (mut raw, mut diags) = (Vec::new(), Vec::new());
-                    let parsed = parse_text(path, text, true, &mut raw, &mut diags);
-                    (parsed, raw, diags)
-                })
-            })
-            .collect();
-        threads.into_iter().map(parallel::Beside::join).collect()
+    // An export has one file per kind: they are handed out one at a time
+    // to every core, this thread among them (and a large one is parsed in
+    // pieces on every core, by `yaml::parse_documents`).
+    let parsed = parallel::map_large(manifests, |(path, text)| {
+        let (mut raw, mut diags) = (Vec::new(), Vec::new());
+        let parsed = parse_text(path, text, true, &mut raw, &mut diags);
+        (parsed, raw, diags)
     });
     let options = LoadOptions::default();
     let mut set = finish(names, parsed, diags, &options, Some(files))?;
