@@ -30,7 +30,7 @@ pub mod yaml;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use files::{
     ExportFile, SCHEMA_FILE, SECRETS_FILE, WriteError, check, files, layout, stream, write_dir,
@@ -107,19 +107,10 @@ pub struct Document {
 }
 
 impl Document {
-    /// The whole manifest (`apiVersion`, `kind`, `metadata`, `spec`).
-    pub fn manifest(&self) -> Value {
-        json!({
-            "apiVersion": API_VERSION,
-            "kind": self.kind.as_str(),
-            "metadata": { "name": self.handle },
-            "spec": self.spec,
-        })
-    }
-
-    /// The manifest as one YAML document: what [`yaml::emit`] writes for
-    /// [`Document::manifest`], without building it (an export of 10,000
-    /// objects would allocate some 14 MB of maps for it).
+    /// The manifest (`apiVersion`, `kind`, `metadata.name`, `spec`) as one
+    /// YAML document: what [`yaml::emit`] writes for its map, without
+    /// building the map (an export of 10,000 objects would allocate some
+    /// 14 MB for them).
     pub fn yaml(&self) -> String {
         yaml::emit_manifest(API_VERSION, self.kind.as_str(), &self.handle, &self.spec)
     }
@@ -568,6 +559,7 @@ fn is_empty(value: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn object(id: &str, name: &str) -> Value {
         json!({"id": id, "name": name})

@@ -5,8 +5,9 @@
 //!
 //! [`emit`] and [`emit_manifest`] (the same output for a manifest, without
 //! building its map) are the entry points, so the emitter can be swapped for
-//! a crate. Invariants: the same value always gives the same bytes, whatever
-//! the map implementation's order; `manifest::yaml::parse_documents(emit(v))`
+//! a crate. Invariants: the same value always gives the same bytes (keys in
+//! a fixed order, then in `str` order, which `serde_json`'s sorted map gives;
+//! a property test fails if it stops doing so); `manifest::yaml::parse_documents(emit(v))`
 //! gives back `v` (a property test checks it); it never panics.
 
 use std::fmt::Write;
