@@ -87,6 +87,12 @@ pub struct Scenario {
 /// gcctl's default `--max-tokens`.
 pub const DEFAULT_MAX_TOKENS: u32 = 10;
 
+/// Runs of a network-bound scenario small enough to repeat. Its single runs
+/// spread over 50–80 ms (the token's latency alone is ±35 ms, and the slowest
+/// page of a wave decides it), more than a change being measured: five runs
+/// moved the median by that much from run to run.
+const RUNS: usize = 9;
+
 fn queues_read(n: u64, baseline_lists: bool) -> ListRead {
     ListRead {
         what: "routing queues",
@@ -123,7 +129,7 @@ pub fn plan(n: u64) -> Scenario {
             ..Work::default()
         }),
         // 50,000 queues take a while to generate and load: three runs.
-        repeat: if n >= 50_000 { 3 } else { 5 },
+        repeat: if n >= 50_000 { 3 } else { RUNS },
         max_tokens: DEFAULT_MAX_TOKENS,
         mixed: None,
     }
@@ -150,9 +156,9 @@ pub fn apply(n: u64) -> Scenario {
             baseline_calls_per_write: 1 + QUEUE_READ_CALLS,
             ..Work::default()
         }),
-        // Five, as the plans: an apply of 1,000 creates ends within a few
-        // round trips, so one slow wave moves a median of three.
-        repeat: 5,
+        // As the plans: an apply of 1,000 creates ends within a few round
+        // trips, so one slow wave moves a median of three.
+        repeat: RUNS,
         max_tokens: DEFAULT_MAX_TOKENS,
         mixed: None,
     }
@@ -212,7 +218,7 @@ pub fn export(n: u64) -> Scenario {
             ..Work::default()
         }),
         // 50,000 objects take a while to generate and load: three runs.
-        repeat: if n >= 50_000 { 3 } else { 5 },
+        repeat: if n >= 50_000 { 3 } else { RUNS },
         max_tokens: DEFAULT_MAX_TOKENS,
         mixed: None,
     }
