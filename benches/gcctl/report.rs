@@ -318,14 +318,22 @@ pub struct Report {
 
 impl Report {
     pub fn new(smoke: bool, online_sandbox: SandboxKnobs) -> Report {
-        let git_commit = std::process::Command::new("git")
-            .args(["rev-parse", "--short=12", "HEAD"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .map(|s| s.trim().to_string());
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .args(args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .and_then(|o| String::from_utf8(o.stdout).ok())
+                .map(|s| s.trim().to_string())
+        };
+        // A run from a working tree with uncommitted changes to tracked files
+        // says so: its figures are not those of the commit alone.
+        let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+            .is_some_and(|status| !status.is_empty());
+        let git_commit = git(&["rev-parse", "--short=12", "HEAD"])
+            .map(|commit| if dirty { format!("{commit}-dirty") } else { commit });
         Report {
             format_version: FORMAT_VERSION,
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
