@@ -88,7 +88,7 @@ pub struct Scenario {
 pub const DEFAULT_MAX_TOKENS: u32 = 10;
 
 /// Runs of a network-bound scenario small enough to repeat. Its single runs
-/// spread over 50–80 ms (the token's latency alone is ±35 ms, and the slowest
+/// spread over 50–90 ms (the token's latency alone is ±35 ms, and the slowest
 /// page of a wave decides it), more than a change being measured: five runs
 /// moved the median by that much from run to run.
 const RUNS: usize = 9;

@@ -235,7 +235,9 @@ pub async fn read_comparing(
 /// Work on the listed objects (every listed kind's, before their details
 /// are added and before the kinds derived from the lookups are made) that
 /// needs no lookup: run on a core of its own while the lists' names are
-/// recorded as lookups, the last step on one core before the read ends.
+/// recorded as lookups, the last step on one core before the read ends
+/// (one after the other for a read of fewer than `parallel::JOIN_FROM`
+/// objects, where a thread costs more than it saves).
 pub type ListedJob<'a> = &'a mut (dyn FnMut(&BTreeMap<Kind, Vec<Value>>) + Send);
 
 /// [`read`], running `beside` on the listed objects while their names are
@@ -375,8 +377,10 @@ async fn read_inner(
     let objects = &*objects;
     match beside {
         Some(beside) => {
+            use crate::manifest::parallel::{JOIN_FROM, join};
+            let large = objects.values().map(Vec::len).sum::<usize>() >= JOIN_FROM;
             let record = || record_lists(lookups, &kinds, objects);
-            crate::manifest::parallel::join(true, || beside(objects), record);
+            join(large, || beside(objects), record);
         }
         None => record_lists(lookups, &kinds, objects),
     }
