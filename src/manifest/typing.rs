@@ -1,0 +1,430 @@
+//! From a parsed document to a typed [`Object`]: the envelope's keys
+//! (`apiVersion`, `kind`, the top level), variable substitution, `metadata`
+//! and the object options, and the kind's spec, with every problem a
+//! [`Diagnostic`] at the field's `file:line:column` in plain words (serde's
+//! messages rewritten: no Rust type names, no positions in generated JSON).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::diag::{self, Diagnostic, locate};
+use super::yaml::{Node, Value};
+use super::{API_VERSION, FileContext, MemoryFiles, Object, RawDoc, is_handle, secret, vars};
+use crate::kinds::Kind;
+
+const TOP_LEVEL_KEYS: [&str; 6] =
+    ["apiVersion", "kind", "metadata", "spec", "protect", "ignoreDifferences"];
+
+/// Check `apiVersion`, `kind` and the top-level keys; return the kind.
+pub(super) fn check_envelope(
+    file: &Path,
+    node: &Node,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Kind> {
+    let Value::Map(entries) = &node.value else {
+        diags.push(Diagnostic::new(
+            file,
+            node.loc,
+            format!(
+                "a manifest must be a mapping with apiVersion, kind, metadata and spec; found {}",
+                node.value.type_name()
+            ),
+        ));
+        return None;
+    };
+    for (key, _) in entries {
+        if !TOP_LEVEL_KEYS.contains(&key.name.as_str()) {
+            diags.push(
+                Diagnostic::new(file, key.loc, format!("unknown field `{}`", key.name)).with_hint(
+                    match crate::suggest::closest(&key.name, TOP_LEVEL_KEYS.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!("top-level fields are: {}", TOP_LEVEL_KEYS.join(", ")),
+                    },
+                ),
+            );
+        }
+    }
+    match node.get("apiVersion") {
+        Some(v) if v.as_str() == Some(API_VERSION) => {}
+        Some(v) => diags.push(
+            Diagnostic::new(file, v.loc, "unsupported apiVersion")
+                .with_hint(format!("this version of gcctl reads `apiVersion: {API_VERSION}`")),
+        ),
+        None => diags.push(
+            Diagnostic::new(file, node.loc, "missing field `apiVersion`")
+                .with_hint(format!("add `apiVersion: {API_VERSION}`")),
+        ),
+    }
+    let kinds = Kind::names;
+    match node.get("kind") {
+        Some(v) => match v.as_str().and_then(Kind::parse) {
+            Some(kind) => Some(kind),
+            None => {
+                let shown = v
+                    .as_str()
+                    .map_or_else(|| v.value.type_name().to_string(), |s| format!("`{s}`"));
+                let names: Vec<&str> = Kind::all().iter().map(|k| k.as_str()).collect();
+                let hint = match v.as_str().and_then(|k| crate::suggest::closest(k, names)) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("the kinds are: {}", kinds()),
+                };
+                diags.push(
+                    Diagnostic::new(file, v.loc, format!("unknown kind {shown}")).with_hint(hint),
+                );
+                None
+            }
+        },
+        None => {
+            diags.push(
+                Diagnostic::new(file, node.loc, "missing field `kind`")
+                    .with_hint(format!("the kinds are: {}", kinds())),
+            );
+            None
+        }
+    }
+}
+
+/// Substitute, type and check one document: the object when it has no
+/// error; else `None`, and the object in `rejected` if its spec was read.
+pub(super) fn type_document(
+    mut doc: RawDoc,
+    vars: &BTreeMap<String, String>,
+    memory: Option<&MemoryFiles<'_>>,
+    diags: &mut Vec<Diagnostic>,
+    rejected: &mut Vec<Object>,
+) -> Option<Object> {
+    let unknown = vars::substitute(&mut doc.node, vars);
+    let had_unknown = !unknown.is_empty();
+    for var in unknown {
+        let defined: Vec<&str> = vars.keys().map(String::as_str).collect();
+        let hint = if defined.is_empty() {
+            "define it under spec.variables or spec.environments.<env>.variables of the Project, and select the environment with --env".to_string()
+        } else {
+            format!(
+                "defined variables: {}; an environment's variables apply only with --env",
+                defined.join(", ")
+            )
+        };
+        diags.push(
+            Diagnostic::new(&doc.file, var.loc, format!("unknown variable `{}`", var.name))
+                .with_hint(hint),
+        );
+    }
+    let (mut object, clean) = read_node(&doc.file, doc.node, doc.kind, diags)?;
+    if had_unknown || !clean {
+        rejected.push(object);
+        return None;
+    }
+    let cx = FileContext { manifest: &object.file, doc: &object.doc, vars, memory };
+    let problems = object.spec.resolve_files(&cx);
+    let failed = problems.iter().any(|d| d.severity == diag::Severity::Error);
+    diags.extend(problems);
+    if failed {
+        rejected.push(object);
+        return None;
+    }
+    Some(object)
+}
+
+/// Deserialize metadata, spec and the object options of one document.
+pub(super) fn type_node(
+    file: &Path,
+    node: Node,
+    kind: Kind,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Object> {
+    read_node(file, node, kind, diags).and_then(|(object, clean)| clean.then_some(object))
+}
+
+/// As [`type_node`], but the object whose spec was read is returned even
+/// with errors, with whether it has none.
+fn read_node(
+    file: &Path,
+    node: Node,
+    kind: Kind,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Object, bool)> {
+    let before = diags.len();
+    let (name, labels) = read_metadata(file, &node, diags)?;
+    let protect = match node.get("protect") {
+        None => false,
+        Some(Node { value: Value::Bool(b), .. }) => *b,
+        Some(other) => {
+            diags.push(Diagnostic::new(
+                file,
+                other.loc,
+                format!("`protect` must be true or false, found {}", other.value.type_name()),
+            ));
+            false
+        }
+    };
+    let ignore_differences = read_pointer_list(file, &node, diags);
+    let Some(spec_node) = node.get("spec") else {
+        diags.push(Diagnostic::new(file, node.loc, "missing field `spec`"));
+        return None;
+    };
+    // Every unknown field and wrong type of the document is reported, not
+    // only the first: each one found is taken out and the spec read again.
+    let mut json = spec_node.to_json();
+    let mut failed = false;
+    let spec = loop {
+        match (kind.def().parse)(json.clone()) {
+            Ok(spec) => break Some(spec),
+            Err(err) => {
+                let (diagnostic, pointer) = serde_diagnostic(file, &node, &err);
+                diags.push(diagnostic);
+                failed = true;
+                let retry = pointer
+                    .strip_prefix("/spec")
+                    .filter(|p| !p.is_empty())
+                    .is_some_and(|p| remove_pointer(&mut json, p));
+                if !retry || diags.len() - before > 50 {
+                    break None;
+                }
+            }
+        }
+    };
+    let spec = match spec {
+        Some(spec) if !failed => spec,
+        _ => return None,
+    };
+    let mut findings = diag::Findings::default();
+    spec.check(&mut findings);
+    for finding in findings.into_vec() {
+        let mut d = Diagnostic::new(file, locate(&node, &finding.pointer), finding.message);
+        d.hint = finding.hint;
+        d.severity = finding.severity;
+        diags.push(d);
+    }
+    for (pointer, input) in spec.secrets() {
+        if let secret::SecretInput::Literal(_) = input {
+            let field = pointer.rsplit('/').next().unwrap_or("secret");
+            diags.push(
+                Diagnostic::new(file, locate(&node, &pointer), format!("`{field}` holds a literal secret; secrets never go in manifests"))
+                    .with_hint(format!("write `{field}: {{fromEnv: SOME_VARIABLE}}` (or `{{fromFile: path}}`) and provide the value there; rotate the exposed secret")),
+            );
+        }
+    }
+    // Warnings (an unknown permission) keep the object.
+    let clean = diags[before..].iter().all(|d| d.severity == diag::Severity::Warning);
+    let object = Object {
+        kind,
+        name,
+        labels,
+        protect,
+        ignore_differences,
+        spec,
+        file: file.to_path_buf(),
+        loc: node.loc,
+        doc: Arc::new(node),
+    };
+    Some((object, clean))
+}
+
+fn read_metadata(
+    file: &Path,
+    node: &Node,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(String, BTreeMap<String, String>)> {
+    let Some(metadata) = node.get("metadata") else {
+        diags.push(
+            Diagnostic::new(file, node.loc, "missing field `metadata`")
+                .with_hint("add `metadata: {name: <handle>}`"),
+        );
+        return None;
+    };
+    if let Value::Map(entries) = &metadata.value {
+        for (key, _) in entries {
+            if key.name != "name" && key.name != "labels" {
+                diags.push(
+                    Diagnostic::new(file, key.loc, format!("unknown field `{}`", key.name))
+                        .with_hint("metadata has `name` and `labels`"),
+                );
+            }
+        }
+    }
+    let name = match metadata.get("name") {
+        Some(n) => match n.as_str() {
+            Some(s) if is_handle(s) => s.to_string(),
+            Some(s) => {
+                diags.push(
+                    Diagnostic::new(file, n.loc, format!("`{s}` is not a valid metadata.name"))
+                        .with_hint("use letters, digits, `-`, `_` and `.` (at most 253), starting with a letter or digit; the org-side name goes in spec.name"),
+                );
+                return None;
+            }
+            None => {
+                diags.push(Diagnostic::new(
+                    file,
+                    n.loc,
+                    format!("metadata.name must be a string, found {}", n.value.type_name()),
+                ));
+                return None;
+            }
+        },
+        None => {
+            diags.push(Diagnostic::new(file, metadata.loc, "missing field `name` in metadata"));
+            return None;
+        }
+    };
+    let mut labels = BTreeMap::new();
+    if let Some(node) = metadata.get("labels") {
+        match &node.value {
+            Value::Map(entries) => {
+                for (key, value) in entries {
+                    match value.as_str() {
+                        Some(v) => {
+                            labels.insert(key.name.clone(), v.to_string());
+                        }
+                        None => diags.push(
+                            Diagnostic::new(file, value.loc, "label values must be strings")
+                                .with_hint("quote the value"),
+                        ),
+                    }
+                }
+            }
+            _ => diags.push(Diagnostic::new(
+                file,
+                node.loc,
+                "metadata.labels must be a mapping of strings",
+            )),
+        }
+    }
+    Some((name, labels))
+}
+
+fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let Some(list) = node.get("ignoreDifferences") else { return Vec::new() };
+    let Value::Seq(items) = &list.value else {
+        diags.push(Diagnostic::new(
+            file,
+            list.loc,
+            "ignoreDifferences must be a list of JSON pointers such as /description",
+        ));
+        return Vec::new();
+    };
+    let mut pointers = Vec::new();
+    for item in items {
+        match item.as_str() {
+            Some(p) if p.starts_with('/') => pointers.push(p.to_string()),
+            _ => diags.push(
+                Diagnostic::new(file, item.loc, "not a JSON pointer")
+                    .with_hint("write a pointer into the spec, starting with /, such as /mediaSettings/call/serviceLevel"),
+            ),
+        }
+    }
+    pointers
+}
+
+/// Remove the value at `pointer` (JSON pointer) from `value`; whether it was there.
+fn remove_pointer(value: &mut serde_json::Value, pointer: &str) -> bool {
+    let Some((parent, last)) = pointer.rsplit_once('/') else { return false };
+    let last = crate::json_pointer::unescape(last);
+    match value.pointer_mut(parent) {
+        Some(serde_json::Value::Object(map)) => map.remove(last.as_ref()).is_some(),
+        Some(serde_json::Value::Array(items)) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Turn a serde error with its path into a located diagnostic, and the
+/// pointer of the field it is about (`/spec/...`).
+fn serde_diagnostic(
+    file: &Path,
+    doc: &Node,
+    err: &serde_path_to_error::Error<serde_json::Error>,
+) -> (Diagnostic, String) {
+    let mut pointer = String::from("/spec");
+    for segment in err.path() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            serde_path_to_error::Segment::Map { key } => {
+                crate::json_pointer::push_token(&mut pointer, key);
+            }
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let message = err.inner().to_string();
+    let message = strip_serde_position(&message);
+    // Unknown fields: point at the offending key, not at its parent.
+    if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        // The path may or may not already end with the unknown field.
+        let field_pointer = if pointer.ends_with(&format!("/{field}")) {
+            pointer.clone()
+        } else {
+            format!("{pointer}/{field}")
+        };
+        let loc = doc.key_loc(&field_pointer).unwrap_or_else(|| locate(doc, &pointer));
+        let expected: Vec<&str> = message
+            .split_once(", expected ")
+            .map(|(_, e)| e.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        let mut d = Diagnostic::new(file, loc, format!("unknown field `{field}`"));
+        if let Some(close) = crate::suggest::closest(field, expected.iter().copied()) {
+            d = d.with_hint(format!("did you mean `{close}`?"));
+        } else if !expected.is_empty() {
+            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+            d = d.with_hint(format!("the fields here are {}", list.join(", ")));
+        }
+        return (d, field_pointer);
+    }
+    let field = pointer.rsplit('/').next().unwrap_or("spec");
+    let message = plain_types(&message);
+    let mut d = Diagnostic::new(file, locate(doc, &pointer), format!("{field}: {message}"));
+    let quoted = message.starts_with("found string ");
+    if quoted && (message.contains("a whole number") || message.contains("a number")) {
+        d = d.with_hint(
+            "write it without quotes: a quoted value (or a quoted `${var.NAME}`) stays text",
+        );
+    } else if message.contains("expected true or false") {
+        d = d.with_hint("write true or false (YAML 1.2: yes/no/on/off are strings)");
+    }
+    (d, pointer)
+}
+
+/// serde's messages in words a manifest author uses: no Rust type names.
+fn plain_types(message: &str) -> String {
+    let mut text = message.to_string();
+    for (rust, plain) in [
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected u16", "expected a whole number, 0 or more"),
+        ("expected u8", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected bool", "expected true or false"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+        ("invalid type: sequence", "found a list"),
+        ("invalid type: map", "found a mapping"),
+        ("invalid type: ", "found "),
+        ("invalid value: ", "found "),
+    ] {
+        text = text.replace(rust, plain);
+    }
+    // `struct FooSpec` / `enum Bar` are Rust type names too.
+    if let Some(i) = text.find("expected struct ") {
+        text.truncate(i);
+        text.push_str("expected a mapping");
+    }
+    text
+}
+
+/// `serde_json` appends " at line L column C" of the JSON we built; drop it.
+fn strip_serde_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(" column ") => message[..i].to_string(),
+        _ => message.to_string(),
+    }
+}
