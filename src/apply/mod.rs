@@ -14,13 +14,14 @@
 //! cycle, and deletes target neither built-ins nor protected objects.
 
 mod duplicates;
+mod graph;
 pub mod journal;
 pub mod lock;
 pub mod ops;
 pub mod secrets;
 pub mod waiting;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,6 +33,7 @@ use crate::api::Client;
 use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
 use crate::plan::{Action, Change, LiveOrg, Plan};
+use graph::{Run, run_graph};
 use ops::{Done, OpContext, RunIds};
 
 /// A request to stop a run (Ctrl-C, SIGTERM): no change starts after it;
@@ -382,244 +384,6 @@ pub async fn execute(
         run_graph(wave, &run, events, &mut summary).await;
     }
     summary
-}
-
-/// What every graph of a run shares.
-struct Run<'a> {
-    ctx: &'a OpContext<'a>,
-    parallelism: usize,
-    interrupt: &'a Interrupt,
-}
-
-/// Run changes as their dependencies succeed, at most `parallelism` at once.
-/// Once interrupted, nothing more starts; what runs has the grace period to
-/// finish, then is abandoned; what never started is reported as such.
-///
-/// A change starts (and its `started` event is sent) only when it has one of
-/// the `parallelism` slots and no interrupt was requested: ready changes wait
-/// in a queue, in the order they became ready, not in running futures that
-/// would start on their own during the grace period.
-///
-/// A change whose kind writes some fields in a later step (see
-/// `OrgKind::late_pointers`) is two nodes: the change, then its late step,
-/// which also waits for the changes of `late_depends_on`. The change's
-/// event is sent when its last node ends.
-async fn run_graph(
-    changes: &[&Change],
-    run: &Run<'_>,
-    events: &mpsc::UnboundedSender<Event>,
-    summary: &mut ApplySummary,
-) {
-    let (ctx, parallelism) = (run.ctx, run.parallelism);
-    let index: BTreeMap<String, usize> =
-        changes.iter().enumerate().map(|(i, c)| (c.address(), i)).collect();
-    // Nodes: every change (node i is change i), then the late steps.
-    let mut nodes: Vec<(usize, bool)> = (0..changes.len()).map(|i| (i, false)).collect();
-    let mut deps: Vec<Vec<usize>> = changes
-        .iter()
-        .map(|c| c.depends_on.iter().filter_map(|d| index.get(d).copied()).collect())
-        .collect();
-    let mut late_of = vec![None; changes.len()];
-    for (i, change) in changes.iter().enumerate() {
-        if has_late_step(change) {
-            let mut needs = vec![i];
-            needs.extend(change.late_depends_on.iter().filter_map(|d| index.get(d).copied()));
-            late_of[i] = Some(nodes.len());
-            nodes.push((i, true));
-            deps.push(needs);
-        }
-    }
-    let mut dependents = vec![Vec::new(); nodes.len()];
-    for (n, needs) in deps.iter().enumerate() {
-        for &d in needs {
-            dependents[d].push(n);
-        }
-    }
-    let mut state = vec![State::Pending; nodes.len()];
-    // For a skipped node: the failed node at the root of its skip.
-    let mut root: Vec<Option<usize>> = vec![None; nodes.len()];
-    // What a change whose late step is pending did so far.
-    let mut done_first: BTreeMap<usize, Done> = BTreeMap::new();
-    // Nodes to look at, in plan order: all of them at first, then the
-    // dependents of each node that ends or is skipped (only they can become
-    // ready or blocked), so an end costs its dependents, not a pass over all.
-    let mut to_look_at: BTreeSet<usize> = (0..nodes.len()).collect();
-    // Changes whose dependencies succeeded, waiting for a slot.
-    let mut ready: VecDeque<usize> = VecDeque::new();
-    let mut running = futures::stream::FuturesUnordered::new();
-    let mut grace_ends: Option<tokio::time::Instant> = None;
-    loop {
-        while let Some(n) = to_look_at.pop_first() {
-            if state[n] != State::Pending || run.interrupt.is_set() {
-                continue;
-            }
-            let (i, late) = nodes[n];
-            if let Some(&blocker) =
-                deps[n].iter().find(|&&d| matches!(state[d], State::Failed | State::Skipped))
-            {
-                state[n] = State::Skipped;
-                // Name the change that failed, not the skip in between.
-                root[n] = root[blocker].or(Some(blocker));
-                let failed = changes[nodes[root[n].unwrap_or(blocker)].0].address();
-                to_look_at.extend(&dependents[n]);
-                match (late, done_first.remove(&i)) {
-                    // The change itself failed: its event is sent already.
-                    (true, None) => {}
-                    (true, Some(first)) => {
-                        let message = format!(
-                            "{} {}, but its later step was not done: upstream failed: {failed}",
-                            changes[i].address(),
-                            EventKind::done(first.action).as_str()
-                        );
-                        send(
-                            events,
-                            summary,
-                            event(changes[i], EventKind::Skipped, Some(message), first.id),
-                        );
-                    }
-                    (false, _) => {
-                        let message = Some(format!("upstream failed: {failed}"));
-                        send(events, summary, event(changes[i], EventKind::Skipped, message, None));
-                    }
-                }
-            } else if deps[n].iter().all(|&d| state[d] == State::Succeeded) {
-                state[n] = State::Ready;
-                ready.push_back(n);
-            }
-        }
-        // Checked before each start: an interrupt stops what has not started.
-        while running.len() < parallelism.max(1) && !run.interrupt.is_set() {
-            let Some(n) = ready.pop_front() else { break };
-            state[n] = State::Running;
-            let (i, late) = nodes[n];
-            let change = changes[i];
-            if change.action != Action::NoOp && !late {
-                let _ = events.send(event(change, EventKind::Started, None, change.id.clone()));
-            }
-            let id = done_first.get(&i).and_then(|d| d.id.clone());
-            running.push(async move {
-                let result = if late {
-                    ops::execute_late(change, ctx, id.as_deref().unwrap_or_default()).await
-                } else {
-                    ops::execute(change, ctx).await
-                };
-                (n, result)
-            });
-        }
-        if running.is_empty() {
-            break;
-        }
-        let next = if let Some(deadline) = grace_ends {
-            match tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut running)).await {
-                Ok(next) => next,
-                // The grace period is over: abandon what still runs.
-                Err(_) => break,
-            }
-        } else {
-            tokio::select! {
-                next = futures::StreamExt::next(&mut running) => next,
-                () = run.interrupt.wait() => {
-                    grace_ends = Some(tokio::time::Instant::now() + ApplySettings::INTERRUPT_GRACE);
-                    continue;
-                }
-            }
-        };
-        let Some((n, result)) = next else { break };
-        to_look_at.extend(&dependents[n]);
-        let (i, late) = nodes[n];
-        let change = changes[i];
-        match result {
-            Ok(done) if !late && late_of[i].is_some() => {
-                state[n] = State::Succeeded;
-                done_first.insert(i, done);
-            }
-            Ok(mut done) => {
-                state[n] = State::Succeeded;
-                if let Some(first) = done_first.remove(&i) {
-                    let mut all_notes = first.notes;
-                    all_notes.append(&mut done.notes);
-                    done = Done { action: first.action, id: first.id, notes: all_notes };
-                }
-                send(events, summary, done_event(change, &done));
-            }
-            Err(err) => {
-                state[n] = State::Failed;
-                let first = done_first.remove(&i);
-                let mut failed = failed_event(change, &err);
-                if let Some(first) = first {
-                    // The object exists: say so, with its id.
-                    failed.id = first.id.clone().or(failed.id);
-                    if let (Some(error), Some(id)) = (failed.error.as_mut(), first.id.as_deref()) {
-                        error.message = format!(
-                            "{} was {} (id {id}), but a later step failed: {}",
-                            change.address(),
-                            EventKind::done(first.action).as_str(),
-                            error.message
-                        );
-                        failed.message = Some(error.one_line());
-                    }
-                }
-                send(events, summary, failed);
-            }
-        }
-    }
-    if run.interrupt.is_set() {
-        drop(running);
-        report_unfinished(changes, &state, &late_of, events, summary);
-    }
-}
-
-/// After an interrupt: what was running is interrupted, what was pending
-/// never started.
-fn report_unfinished(
-    changes: &[&Change],
-    state: &[State],
-    late_of: &[Option<usize>],
-    events: &mpsc::UnboundedSender<Event>,
-    summary: &mut ApplySummary,
-) {
-    for (i, change) in changes.iter().enumerate() {
-        // A change with a later step is unfinished until that step ends.
-        let late = late_of[i].map(|n| state[n]);
-        let (kind, message) = match (state[i], late) {
-            (State::Running, _) | (State::Succeeded, Some(State::Running)) => (
-                EventKind::Interrupted,
-                "interrupted while running; the next run finds out whether it was made",
-            ),
-            (State::Pending | State::Ready, _) => {
-                (EventKind::NotStarted, "not started: the run was interrupted")
-            }
-            (State::Succeeded, Some(State::Pending | State::Ready)) => (
-                EventKind::NotStarted,
-                "made, but its later step did not start: the run was interrupted",
-            ),
-            _ => continue,
-        };
-        send(events, summary, event(change, kind, Some(message.to_string()), change.id.clone()));
-    }
-}
-
-/// Whether a change has a later step: its kind writes late fields and the
-/// change sets one (see `OrgKind::late_pointers`).
-fn has_late_step(change: &Change) -> bool {
-    let late = change.kind.org().late_pointers();
-    matches!(change.action, Action::Create | Action::Update)
-        && change.fields.iter().any(|f| {
-            late.iter().any(|l| {
-                f.pointer == *l || f.pointer.strip_prefix(l).is_some_and(|r| r.starts_with('/'))
-            })
-        })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Pending,
-    /// Its dependencies succeeded; it waits for a slot.
-    Ready,
-    Running,
-    Succeeded,
-    Failed,
-    Skipped,
 }
 
 fn send(events: &mpsc::UnboundedSender<Event>, summary: &mut ApplySummary, event: Event) {
