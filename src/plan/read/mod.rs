@@ -38,16 +38,15 @@ use serde_json::Value;
 use super::LiveOrg;
 use super::early::Early;
 use crate::api::{ApiError, Client};
-use crate::kinds::org::{Lookup, Lookups};
+use crate::kinds::org::Lookups;
 use crate::kinds::{Kind, LiveKind, RefTarget};
 use crate::manifest::ManifestSet;
 
 mod calls;
-use calls::{
-    find_flows, list, list_recipients, optional, read_catalog, read_default, record_recipient,
-    record_user, search_users, static_flow_type,
-};
+mod others;
+use calls::{list, optional};
 pub use calls::{list_kind, list_kind_expecting, read_org};
+use others::{Needs, OtherReads};
 
 /// A failed read, naming what was being read.
 #[derive(Debug, thiserror::Error)]
@@ -81,11 +80,6 @@ pub struct ReadScope {
 const DIVISIONS: &str = "/api/v2/authorization/divisions";
 const RECIPIENTS: &str = "/api/v2/routing/message/recipients";
 const FLOWS: &str = "/api/v2/flows";
-const GROUPS: &str = "/api/v2/groups";
-/// Teams and skill groups: cursor listings (followed through `nextUri`),
-/// read only when a declared queue names one as a member group.
-const TEAMS: &str = "/api/v2/teams";
-const SKILL_GROUPS: &str = "/api/v2/routing/skillgroups";
 const USER_SEARCH: &str = "/api/v2/users/search";
 /// Emails per users search request. The search's largest page size is
 /// UNVERIFIED (100 is asked for); 50 emails leave room for users that share
@@ -285,68 +279,15 @@ async fn read_inner(
     let prefetched_caller = prefetched.caller.take();
     // What the set does not need is not waited for.
     drop(prefetched);
-    let defaults = try_join_all(needs.defaults.iter().map(|kind| read_default(client, *kind)));
-    let divisions = optional(
-        needs.lookups.contains(&Lookup::Divisions),
-        take(prefetched_divisions, list(client, DIVISIONS, Some(100), "divisions")),
-    );
-    let recipients = optional(needs.lookups.contains(&Lookup::Recipients), list_recipients(client));
-    let flows = try_join_all(
-        needs.flows.iter().map(|(name, flow_type)| find_flows(client, name, flow_type)),
-    );
-    let groups = optional(
-        needs.lookups.contains(&Lookup::Groups),
-        list(client, GROUPS, Some(500), "groups"),
-    );
-    // Cursor listings (no page numbers); 100: the largest page size asked
-    // for (the SDK docs give no maximum).
-    let cursor = |path, what: &'static str| async move {
-        client
-            .list_cursor(path, &[], 100)
-            .await
-            .map_err(|source| ReadError { what: what.to_string(), source })
-    };
-    let teams = optional(needs.lookups.contains(&Lookup::Teams), cursor(TEAMS, "teams"));
-    let skill_groups = optional(
-        needs.lookups.contains(&Lookup::SkillGroups),
-        cursor(SKILL_GROUPS, "skill groups"),
-    );
-    // Boxed, as `caller` below: the three lists would make this future large.
-    let member_groups = Box::pin(async { futures::try_join!(groups, teams, skill_groups) });
-    let emails: Vec<&String> = needs.users.iter().collect();
-    let users = try_join_all(emails.chunks(USER_BATCH).map(|batch| search_users(client, batch)));
-    // Boxed: each adds its state to this future, which callers hold across awaits.
+    // Boxed, as `others`: each adds its state to this future, which callers
+    // hold across awaits.
     let caller = Box::pin(optional(scope.caller, take(prefetched_caller, read_caller(client))));
-    let catalog = Box::pin(optional(
-        needs.lookups.contains(&Lookup::PermissionCatalog),
-        read_catalog(client),
-    ));
     // Everything but the kinds' lists, made into the lookups those lists
     // then add to, and handed to the kinds' details reads.
     // Not the caller: it names nothing the lookups hold, and the lists'
     // details and early comparisons need not wait for it.
     let others = Box::pin(async {
-        let (defaults, divisions, recipients, flows, catalog, member_groups, users) = futures::try_join!(
-            defaults,
-            divisions,
-            recipients,
-            flows,
-            catalog,
-            member_groups,
-            users
-        )?;
-        let (groups, teams, skill_groups) = member_groups;
-        let found = OtherReads {
-            defaults,
-            divisions,
-            recipients,
-            flows,
-            catalog,
-            groups,
-            teams,
-            skill_groups,
-            users,
-        };
+        let found = OtherReads::read(client, &needs, prefetched_divisions).await?;
         let lookups = Arc::new(found.lookups(client, &needs));
         // Before any kind is told its list is complete (they wait for `base`).
         if let Some(early) = early {
@@ -359,15 +300,34 @@ async fn read_inner(
         Ok(lookups)
     });
     let (lookups, caller, lists) = futures::try_join!(others, caller, lists)?;
-
     let (caller, org) = caller.unzip();
-    let mut live = LiveOrg {
+    let live = LiveOrg {
         caller: caller.flatten(),
         org: org.flatten(),
         // The kinds' reads are over: no other holder is left.
         lookups: Arc::try_unwrap(lookups).unwrap_or_else(|shared| (*shared).clone()),
         ..LiveOrg::default()
     };
+    let (mut live, read_early) = assemble(live, set, &kinds, &derived, lists, beside);
+    read_details(client, set, scope, &mut live, &read_early).await?;
+    Ok(live)
+}
+
+/// The org as the kinds' lists and the other reads found it: each listed
+/// kind's objects with the details read as its list came in (their
+/// `(kind, index)`, returned, are not read again), the lists' names
+/// recorded as lookups (beside `beside`, when given), and the kinds made
+/// from the lookups ([`OrgKind::live_from_lookups`]).
+///
+/// [`OrgKind::live_from_lookups`]: crate::kinds::org::OrgKind::live_from_lookups
+fn assemble(
+    mut live: LiveOrg,
+    set: &ManifestSet,
+    kinds: &[LiveKind],
+    derived: &[LiveKind],
+    lists: Vec<ListedKind>,
+    beside: Option<ListedJob<'_>>,
+) -> (LiveOrg, BTreeSet<(Kind, usize)>) {
     let mut details_read = Vec::with_capacity(kinds.len());
     for (kind, (objects, details)) in kinds.iter().zip(lists) {
         live.objects.insert(kind.kind(), objects);
@@ -379,10 +339,10 @@ async fn read_inner(
         Some(beside) => {
             use crate::manifest::parallel::{JOIN_FROM, join};
             let large = objects.values().map(Vec::len).sum::<usize>() >= JOIN_FROM;
-            let record = || record_lists(lookups, &kinds, objects);
+            let record = || record_lists(lookups, kinds, objects);
             join(large, || beside(objects), record);
         }
-        None => record_lists(lookups, &kinds, objects),
+        None => record_lists(lookups, kinds, objects),
     }
     let mut read_early: BTreeSet<(Kind, usize)> = BTreeSet::new();
     for (kind, details) in kinds.iter().zip(details_read) {
@@ -400,8 +360,7 @@ async fn read_inner(
         }
         live.objects.insert(kind.kind(), objects);
     }
-    read_details(client, set, scope, &mut live, &read_early).await?;
-    Ok(live)
+    (live, read_early)
 }
 
 /// Record the names of the `kinds` listed in `objects` as lookups, kind by
@@ -448,64 +407,6 @@ fn candidate(set: &ManifestSet, kinds: &[LiveKind]) -> Option<Kind> {
         .map(|(_, kind)| kind)
 }
 
-/// What the reads other than the kinds' lists found.
-struct OtherReads {
-    /// The org default of each kind of `Needs::defaults`, in that order.
-    defaults: Vec<Option<Value>>,
-    divisions: Option<Vec<Value>>,
-    recipients: Option<Vec<Value>>,
-    flows: Vec<Vec<Value>>,
-    catalog: Option<crate::permissions::Catalog>,
-    groups: Option<Vec<Value>>,
-    teams: Option<Vec<Value>>,
-    skill_groups: Option<Vec<Value>>,
-    users: Vec<Vec<Value>>,
-}
-
-impl OtherReads {
-    /// The lookups they make, which the kinds' lists then add to.
-    fn lookups(self, client: &Client, needs: &Needs) -> Lookups {
-        let mut lookups = Lookups::default();
-        lookups.permission_catalog = self.catalog.map(Arc::new);
-        lookups.own_client_id = client.own_client_id();
-        for division in self.divisions.iter().flatten() {
-            lookups.insert_named(RefTarget::Division, division);
-            if division.get("homeDivision").and_then(Value::as_bool) == Some(true) {
-                lookups.home_division =
-                    division.get("id").and_then(Value::as_str).map(str::to_string);
-            }
-        }
-        for flow in self.flows.iter().flatten() {
-            if let Some(flow_type) =
-                flow.get("type").and_then(Value::as_str).and_then(static_flow_type)
-            {
-                lookups.insert_named(RefTarget::Flow(flow_type), flow);
-            }
-        }
-        for recipient in self.recipients.iter().flatten() {
-            record_recipient(&mut lookups, recipient);
-        }
-        for group in self.groups.iter().flatten() {
-            lookups.insert_named(RefTarget::Group, group);
-        }
-        for team in self.teams.iter().flatten() {
-            lookups.insert_named(RefTarget::Team, team);
-        }
-        for skill_group in self.skill_groups.iter().flatten() {
-            lookups.insert_named(RefTarget::SkillGroup, skill_group);
-        }
-        for user in self.users.iter().flatten() {
-            record_user(&mut lookups, user);
-        }
-        for (kind, default) in needs.defaults.iter().zip(self.defaults) {
-            if let Some(id) = default.as_ref().and_then(|d| d.get("id")).and_then(Value::as_str) {
-                lookups.defaults.insert(kind.kind(), id.to_string());
-            }
-        }
-        lookups
-    }
-}
-
 /// One listed kind's objects, and the details of those whose details can
 /// be read as soon as the list is in: every object [`wanted`] whose
 /// details come from no other object's (`OrgKind::details_source`, read
@@ -517,6 +418,10 @@ impl OtherReads {
 ///
 /// With `comparing`, the complete list is told to it ([`Early::listed`])
 /// once `base` is in.
+/// What [`read_kind`] returns: the kind's objects, and the details read
+/// for some of them as soon as the list was in (by index).
+type ListedKind = (Vec<Value>, Vec<(usize, serde_json::Map<String, Value>)>);
+
 async fn read_kind(
     client: &Client,
     set: &ManifestSet,
@@ -525,7 +430,7 @@ async fn read_kind(
     list: impl Future<Output = Result<Vec<Value>, ReadError>>,
     base: futures::channel::oneshot::Receiver<Arc<Lookups>>,
     comparing: Option<&Early>,
-) -> Result<(Vec<Value>, Vec<(usize, serde_json::Map<String, Value>)>), ReadError> {
+) -> Result<ListedKind, ReadError> {
     let objects = list.await?;
     let early: Vec<(usize, Option<&dyn crate::kinds::Spec>)> = wanted(kind, &objects, set, scope)
         .into_iter()
@@ -731,70 +636,4 @@ fn declared_or_pruned(set: &ManifestSet) -> BTreeSet<LiveKind> {
 /// The references of every declared org object.
 fn declared_references(set: &ManifestSet) -> impl Iterator<Item = crate::kinds::Reference> + '_ {
     set.objects.iter().filter(|o| o.kind.is_org_object()).flat_map(|o| o.spec.references())
-}
-
-/// Lookups the set needs, each made once.
-#[derive(Debug, Default)]
-struct Needs {
-    lookups: BTreeSet<Lookup>,
-    /// Kinds whose org default is read: where an object declares
-    /// `orgDefault` (it is compared) or the kind is pruned (the default is
-    /// never pruned), or all when reading everything.
-    defaults: Vec<LiveKind>,
-    flows: BTreeSet<(String, &'static str)>,
-    /// Declared users' emails, lowercase.
-    users: BTreeSet<String>,
-}
-
-impl Needs {
-    fn of(set: &ManifestSet, scope: &ReadScope) -> Self {
-        let mut needs = Needs::default();
-        // The default is read where it is compared (a declared `orgDefault`)
-        // or must be protected (a prune scope, an unmanaged-objects report).
-        let mut with_default: BTreeSet<LiveKind> = if scope.all_kinds {
-            LiveKind::all().collect()
-        } else {
-            set.project.prune.iter().filter_map(|p| LiveKind::new(p.kind)).collect()
-        };
-        let declaring = set.objects.iter().filter(|o| o.spec.org_default().is_some());
-        with_default.extend(declaring.filter_map(|o| LiveKind::new(o.kind)));
-        needs.defaults =
-            with_default.into_iter().filter(|k| k.org().api().default.is_some()).collect();
-        if scope.all_kinds {
-            needs.lookups.extend([Lookup::Divisions, Lookup::Recipients, Lookup::Groups]);
-        }
-        for object in &set.objects {
-            if let Some(org) = object.kind.org() {
-                needs.lookups.extend(org.lookups_needed(object.spec.as_ref()));
-            }
-        }
-        let index = crate::manifest::check::SetIndex::new(&set.objects);
-        for reference in declared_references(set) {
-            match reference.target {
-                // A declared flow is read with its kind's list.
-                RefTarget::Flow(_)
-                    if index.resolve_ref(reference.target, &reference.name).is_some() => {}
-                RefTarget::Flow(flow_type) => {
-                    needs.flows.insert((reference.name.clone(), flow_type));
-                }
-                RefTarget::Division => {
-                    needs.lookups.insert(Lookup::Divisions);
-                }
-                RefTarget::Group => {
-                    needs.lookups.insert(Lookup::Groups);
-                }
-                RefTarget::Team => {
-                    needs.lookups.insert(Lookup::Teams);
-                }
-                RefTarget::SkillGroup => {
-                    needs.lookups.insert(Lookup::SkillGroups);
-                }
-                RefTarget::User => {
-                    needs.users.insert(reference.name.to_lowercase());
-                }
-                _ => {}
-            }
-        }
-        needs
-    }
 }
