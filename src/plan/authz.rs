@@ -261,44 +261,10 @@ fn missing_permissions(
         let mut lacking: BTreeSet<String> = BTreeSet::new();
         let mut needing: Vec<String> = Vec::new();
         for (method, path) in calls {
-            let requirement = match (path, entity) {
-                (crate::permissions::DIVISION_MOVE, Some(entity)) => Cow::Owned(Requirement {
-                    method: method.into(),
-                    path: path.into(),
-                    mode: Mode::Any,
-                    permissions: vec![crate::permissions::move_permission(entity)],
-                }),
-                _ => match crate::permissions::required(method, path) {
-                    Some(requirement) => Cow::Borrowed(requirement),
-                    None => continue,
-                },
-            };
-            let holds = |p: &str| {
-                let scoped = entity
-                    .is_some_and(|e| p.strip_prefix(e).is_some_and(|rest| rest.starts_with(':')));
-                if scoped && !places.is_empty() {
-                    places.iter().all(|place| held.within(p, &place.id))
-                } else {
-                    held.anywhere(p)
-                }
-            };
-            if requirement.satisfied_by(holds) {
-                continue;
+            if let Some(missing) = lacking_for(method, path, entity, &places, &held) {
+                lacking.insert(missing);
+                needing.push(format!("{method} {path}"));
             }
-            let missing: Vec<String> = requirement
-                .permissions
-                .iter()
-                .filter(|p| !holds(p))
-                .map(|p| match places.iter().find(|place| !held.within(p, &place.id)) {
-                    Some(place) if held.anywhere(p) => {
-                        format!("{p} in {}", place.name)
-                    }
-                    _ => p.clone(),
-                })
-                .collect();
-            let joiner = if requirement.mode == Mode::Any { " or " } else { " and " };
-            lacking.insert(missing.join(joiner));
-            needing.push(format!("{method} {path}"));
         }
         if lacking.is_empty() {
             continue;
@@ -317,6 +283,51 @@ fn missing_permissions(
         problems.push(problem.with_hint(hint));
     }
     problems
+}
+
+/// What the caller lacks for one call, in words (`a or b`, `p in division
+/// X`); `None` when it holds enough or the call needs no permission gcctl
+/// knows of. A permission of the division-aware `entity` is needed in every
+/// one of `places`; any other, in any division.
+fn lacking_for(
+    method: &str,
+    path: &str,
+    entity: Option<&str>,
+    places: &[Place],
+    held: &Held<'_>,
+) -> Option<String> {
+    let requirement = match (path, entity) {
+        (crate::permissions::DIVISION_MOVE, Some(entity)) => Cow::Owned(Requirement {
+            method: method.into(),
+            path: path.into(),
+            mode: Mode::Any,
+            permissions: vec![crate::permissions::move_permission(entity)],
+        }),
+        _ => Cow::Borrowed(crate::permissions::required(method, path)?),
+    };
+    let holds = |p: &str| {
+        let scoped =
+            entity.is_some_and(|e| p.strip_prefix(e).is_some_and(|rest| rest.starts_with(':')));
+        if scoped && !places.is_empty() {
+            places.iter().all(|place| held.within(p, &place.id))
+        } else {
+            held.anywhere(p)
+        }
+    };
+    if requirement.satisfied_by(holds) {
+        return None;
+    }
+    let missing: Vec<String> = requirement
+        .permissions
+        .iter()
+        .filter(|p| !holds(p))
+        .map(|p| match places.iter().find(|place| !held.within(p, &place.id)) {
+            Some(place) if held.anywhere(p) => format!("{p} in {}", place.name),
+            _ => p.clone(),
+        })
+        .collect();
+    let joiner = if requirement.mode == Mode::Any { " or " } else { " and " };
+    Some(missing.join(joiner))
 }
 
 /// What the caller holds, each answer remembered: the changes of a plan

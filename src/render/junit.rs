@@ -11,7 +11,7 @@
 use std::fmt::Write;
 
 use super::{Items, inline};
-use crate::drift::{DriftReport, DriftStatus};
+use crate::drift::{DeclaredObject, DriftReport, DriftStatus, DriftedField, UnmanagedObject};
 use crate::kinds::Kind;
 
 /// One test case before rendering.
@@ -24,90 +24,14 @@ struct Case {
 }
 
 pub fn drift(report: &DriftReport) -> String {
+    // Undeclared objects outside prune scopes fail only when asked to.
+    let counted = |u: &&UnmanagedObject| u.in_prune_scope || report.fail_on_unmanaged;
     let mut suites = Vec::new();
     for &kind in Kind::in_org() {
-        let mut cases: Vec<Case> = report
-            .objects
-            .iter()
-            .filter(|o| o.kind == kind)
-            .map(|o| {
-                let failure = match o.status {
-                    DriftStatus::InSync => None,
-                    DriftStatus::Missing => Some((
-                        "missing",
-                        format!("{} \"{}\" is missing from the org", o.address(), o.org_name),
-                        String::new(),
-                    )),
-                    DriftStatus::Drifted => {
-                        let body: Vec<String> = o
-                            .fields
-                            .iter()
-                            .map(|f| {
-                                let items = Items::of(f.live.as_ref(), f.declared.as_ref());
-                                match items {
-                                    _ if f.write_only => format!(
-                                        "{}: (write-only) differs from the declared version",
-                                        f.pointer
-                                    ),
-                                    Some(items) => {
-                                        let mut text = format!(
-                                            "{}: live (-) against declared (+):",
-                                            f.pointer
-                                        );
-                                        for (sign, item) in items.lines() {
-                                            text.push_str(&format!("\n  {sign} {item}"));
-                                        }
-                                        text
-                                    }
-                                    None => format!(
-                                        "{}: declared {}, live {}",
-                                        f.pointer,
-                                        inline(f.declared.as_ref()),
-                                        inline(f.live.as_ref())
-                                    ),
-                                }
-                            })
-                            .collect();
-                        Some((
-                            "drifted",
-                            format!(
-                                "{} \"{}\" has drifted: {} field{} differ{}",
-                                o.address(),
-                                o.org_name,
-                                o.fields.len(),
-                                if o.fields.len() == 1 { "" } else { "s" },
-                                if o.fields.len() == 1 { "s" } else { "" }
-                            ),
-                            body.join("\n"),
-                        ))
-                    }
-                };
-                Case { name: o.address(), failure, notes: o.notes.clone() }
-            })
-            .collect();
-        // Undeclared objects outside prune scopes fail only when asked to.
-        let counted =
-            |u: &&crate::drift::UnmanagedObject| u.in_prune_scope || report.fail_on_unmanaged;
-        cases.extend(report.unmanaged.iter().filter(|u| u.kind == kind).filter(counted).map(|u| {
-            let scope = if u.in_prune_scope {
-                " (inside a prune scope: apply --prune would delete it)"
-            } else {
-                ""
-            };
-            let id = u.id.as_deref().map(|i| format!("id {i}")).unwrap_or_default();
-            Case {
-                name: format!("{} (unmanaged)", u.address()),
-                failure: Some((
-                    "unmanaged",
-                    format!(
-                        "{} \"{}\" is not declared in the manifests{scope}",
-                        u.kind, u.org_name
-                    ),
-                    id,
-                )),
-                notes: Vec::new(),
-            }
-        }));
+        let declared = report.objects.iter().filter(|o| o.kind == kind).map(declared_case);
+        let unmanaged =
+            report.unmanaged.iter().filter(|u| u.kind == kind).filter(counted).map(unmanaged_case);
+        let cases: Vec<Case> = declared.chain(unmanaged).collect();
         if !cases.is_empty() {
             suites.push((kind, cases));
         }
@@ -125,50 +49,119 @@ pub fn drift(report: &DriftReport) -> String {
         "<testsuites name=\"{name}\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
     );
     for (kind, cases) in &suites {
-        let failures = cases.iter().filter(|c| c.failure.is_some()).count();
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{kind}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
-            cases.len()
-        );
-        if let Some(partial) = &partial {
-            let _ = writeln!(
-                out,
-                "    <properties>\n      <property name=\"partial\" value=\"{}\"/>\n    </properties>",
-                escape(partial)
-            );
-        }
-        for case in cases {
-            let open = format!(
-                "    <testcase name=\"{}\" classname=\"gcctl.drift.{kind}\"",
-                escape(&case.name)
-            );
-            let notes = if case.notes.is_empty() {
-                String::new()
-            } else {
-                format!("\n      <system-out>{}</system-out>", cdata(&case.notes.join("\n")))
-            };
-            match &case.failure {
-                None if notes.is_empty() => {
-                    let _ = writeln!(out, "{open}/>");
-                }
-                None => {
-                    let _ = writeln!(out, "{open}>{notes}\n    </testcase>");
-                }
-                Some((kind, message, body)) => {
-                    let _ = writeln!(
-                        out,
-                        "{open}>\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>{notes}\n    </testcase>",
-                        escape(message),
-                        cdata(body)
-                    );
-                }
-            }
-        }
-        out.push_str("  </testsuite>\n");
+        write_suite(&mut out, *kind, cases, partial.as_deref());
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// The test case of a declared object: failed when it is missing or has
+/// drifted.
+fn declared_case(o: &DeclaredObject) -> Case {
+    let failure = match o.status {
+        DriftStatus::InSync => None,
+        DriftStatus::Missing => Some((
+            "missing",
+            format!("{} \"{}\" is missing from the org", o.address(), o.org_name),
+            String::new(),
+        )),
+        DriftStatus::Drifted => {
+            let (count, s, es) =
+                if o.fields.len() == 1 { (1, "", "s") } else { (o.fields.len(), "s", "") };
+            let message = format!(
+                "{} \"{}\" has drifted: {count} field{s} differ{es}",
+                o.address(),
+                o.org_name
+            );
+            let body: Vec<String> = o.fields.iter().map(field_text).collect();
+            Some(("drifted", message, body.join("\n")))
+        }
+    };
+    Case { name: o.address(), failure, notes: o.notes.clone() }
+}
+
+/// One drifted field in a failure body: list items as `-`/`+` lines, other
+/// values declared against live; a write-only field only as differing.
+fn field_text(f: &DriftedField) -> String {
+    if f.write_only {
+        return format!("{}: (write-only) differs from the declared version", f.pointer);
+    }
+    match Items::of(f.live.as_ref(), f.declared.as_ref()) {
+        Some(items) => {
+            let mut text = format!("{}: live (-) against declared (+):", f.pointer);
+            for (sign, item) in items.lines() {
+                let _ = write!(text, "\n  {sign} {item}");
+            }
+            text
+        }
+        None => format!(
+            "{}: declared {}, live {}",
+            f.pointer,
+            inline(f.declared.as_ref()),
+            inline(f.live.as_ref())
+        ),
+    }
+}
+
+/// The failed test case of an undeclared object that counts as drift.
+fn unmanaged_case(u: &UnmanagedObject) -> Case {
+    let scope = if u.in_prune_scope {
+        " (inside a prune scope: apply --prune would delete it)"
+    } else {
+        ""
+    };
+    let id = u.id.as_deref().map(|i| format!("id {i}")).unwrap_or_default();
+    let message = format!("{} \"{}\" is not declared in the manifests{scope}", u.kind, u.org_name);
+    Case {
+        name: format!("{} (unmanaged)", u.address()),
+        failure: Some(("unmanaged", message, id)),
+        notes: Vec::new(),
+    }
+}
+
+/// One kind's `<testsuite>`, with the `partial` property of a narrowed report.
+fn write_suite(out: &mut String, kind: Kind, cases: &[Case], partial: Option<&str>) {
+    let failures = cases.iter().filter(|c| c.failure.is_some()).count();
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{kind}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
+        cases.len()
+    );
+    if let Some(partial) = partial {
+        let _ = writeln!(
+            out,
+            "    <properties>\n      <property name=\"partial\" value=\"{}\"/>\n    </properties>",
+            escape(partial)
+        );
+    }
+    for case in cases {
+        let open = format!(
+            "    <testcase name=\"{}\" classname=\"gcctl.drift.{kind}\"",
+            escape(&case.name)
+        );
+        let notes = if case.notes.is_empty() {
+            String::new()
+        } else {
+            format!("\n      <system-out>{}</system-out>", cdata(&case.notes.join("\n")))
+        };
+        match &case.failure {
+            None if notes.is_empty() => {
+                let _ = writeln!(out, "{open}/>");
+            }
+            None => {
+                let _ = writeln!(out, "{open}>{notes}\n    </testcase>");
+            }
+            Some((kind, message, body)) => {
+                let _ = writeln!(
+                    out,
+                    "{open}>\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>{notes}\n    </testcase>",
+                    escape(message),
+                    cdata(body)
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n");
 }
 
 /// A failure body as CDATA, the form test-report consumers read verbatim (some

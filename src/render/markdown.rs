@@ -7,8 +7,8 @@
 use std::fmt::Write;
 
 use super::{Items, inline, multiline, write_only_note};
-use crate::drift::{DriftReport, DriftStatus};
-use crate::plan::{Action, FieldChange, Plan};
+use crate::drift::{DeclaredObject, DriftReport, DriftStatus};
+use crate::plan::{Action, Change, FieldChange, Plan};
 
 pub fn plan(plan: &Plan) -> String {
     let s = &plan.summary;
@@ -53,64 +53,62 @@ pub fn plan(plan: &Plan) -> String {
     // Unchanged objects' notes too (a configuration's unpublished draft).
     write_notes(&mut out, plan.changes.iter().map(|c| (c.address(), &c.notes)));
     for change in changing.iter().filter(|c| !c.fields.is_empty()) {
-        let _ = write!(
-            out,
-            "\n<details><summary><code>{}</code> ({})</summary>\n\n| field | before | after |\n|---|---|---|\n",
-            change.address(),
-            change.action.as_str()
-        );
-        let mut diffs = String::new();
-        for field in &change.fields {
-            let (before, after) = values(field);
-            let items = Items::of(field.before.as_ref(), field.after.as_ref());
-            let texts = (multiline(field.before.as_ref()), multiline(field.after.as_ref()));
-            match (texts, field.sensitive) {
-                // Multi-line values: their line diff below, not escaped strings.
-                ((Some(old), Some(new)), false) => {
-                    let (old_lines, new_lines) = (old.lines().count(), new.lines().count());
-                    let _ = writeln!(
-                        out,
-                        "| `{}` | {old_lines} lines | {new_lines} lines, diff below |",
-                        field.pointer
-                    );
-                    diff_block(&mut diffs, &field.pointer, old, new);
-                }
-                // A multi-line value that is new: its lines below, not one escaped string.
-                ((None, Some(new)), false) if field.before.is_none() => {
-                    let lines = new.lines().count();
-                    let _ = writeln!(
-                        out,
-                        "| `{}` | `(not set)` | {lines} lines, below |",
-                        field.pointer
-                    );
-                    diff_block(&mut diffs, &field.pointer, "", new);
-                }
-                // Lists: item by item below, not two whole arrays.
-                _ if change.action != Action::Create && !field.sensitive && items.is_some() => {
-                    let _ = writeln!(
-                        out,
-                        "| `{}` | {} | {}, diff below |",
-                        field.pointer,
-                        count_items(field.before.as_ref()),
-                        count_items(field.after.as_ref())
-                    );
-                    items_block(&mut diffs, &field.pointer, items.as_ref());
-                }
-                _ => {
-                    let _ = writeln!(
-                        out,
-                        "| `{}` | {} | {} |",
-                        field.pointer,
-                        code(&before),
-                        code(&after)
-                    );
-                }
-            }
-        }
-        out.push_str(&diffs);
-        out.push_str("\n</details>\n");
+        write_change_details(&mut out, change);
     }
     out
+}
+
+/// A change's field changes: a collapsible table, then the line and item
+/// diffs of the multi-line values and lists it refers to.
+fn write_change_details(out: &mut String, change: &Change) {
+    let _ = write!(
+        out,
+        "\n<details><summary><code>{}</code> ({})</summary>\n\n| field | before | after |\n|---|---|---|\n",
+        change.address(),
+        change.action.as_str()
+    );
+    let mut diffs = String::new();
+    for field in &change.fields {
+        let (before, after) = values(field);
+        let items = Items::of(field.before.as_ref(), field.after.as_ref());
+        let texts = (multiline(field.before.as_ref()), multiline(field.after.as_ref()));
+        match (texts, field.sensitive) {
+            // Multi-line values: their line diff below, not escaped strings.
+            ((Some(old), Some(new)), false) => {
+                let (old_lines, new_lines) = (old.lines().count(), new.lines().count());
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {old_lines} lines | {new_lines} lines, diff below |",
+                    field.pointer
+                );
+                diff_block(&mut diffs, &field.pointer, old, new);
+            }
+            // A multi-line value that is new: its lines below, not one escaped string.
+            ((None, Some(new)), false) if field.before.is_none() => {
+                let lines = new.lines().count();
+                let _ =
+                    writeln!(out, "| `{}` | `(not set)` | {lines} lines, below |", field.pointer);
+                diff_block(&mut diffs, &field.pointer, "", new);
+            }
+            // Lists: item by item below, not two whole arrays.
+            _ if change.action != Action::Create && !field.sensitive && items.is_some() => {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {}, diff below |",
+                    field.pointer,
+                    count_items(field.before.as_ref()),
+                    count_items(field.after.as_ref())
+                );
+                items_block(&mut diffs, &field.pointer, items.as_ref());
+            }
+            _ => {
+                let _ =
+                    writeln!(out, "| `{}` | {} | {} |", field.pointer, code(&before), code(&after));
+            }
+        }
+    }
+    out.push_str(&diffs);
+    out.push_str("\n</details>\n");
 }
 
 /// A line-by-line diff of a multi-line string in a fenced `diff` block whose
@@ -229,55 +227,56 @@ pub fn drift(report: &DriftReport) -> String {
     write_unmanaged(&mut out, report);
     write_notes(&mut out, noted);
     for object in differing.iter().filter(|o| !o.fields.is_empty()) {
-        let _ = write!(
-            out,
-            "\n<details><summary><code>{}</code> (drifted)</summary>\n\n| field | declared | live |\n|---|---|---|\n",
-            html(&object.address())
-        );
-        let mut diffs = String::new();
-        for field in &object.fields {
-            let (declared, live) = if field.write_only {
-                ("(write-only)".to_string(), "(write-only, differs)".to_string())
-            } else {
-                (inline(field.declared.as_ref()), inline(field.live.as_ref()))
-            };
-            let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
-            if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} lines, diff below | {} lines |",
-                    cell(&field.pointer),
-                    declared.lines().count(),
-                    live.lines().count()
-                );
-                // Live (-) against declared (+), as a plan would change it.
-                diff_block(&mut diffs, &field.pointer, live, declared);
-                continue;
-            }
-            let items = Items::of(field.live.as_ref(), field.declared.as_ref());
-            if let (false, Some(_)) = (field.write_only, &items) {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {}, diff below | {} |",
-                    cell(&field.pointer),
-                    count_items(field.declared.as_ref()),
-                    count_items(field.live.as_ref())
-                );
-                items_block(&mut diffs, &field.pointer, items.as_ref());
-                continue;
-            }
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} |",
-                cell(&field.pointer),
-                code(&declared),
-                code(&live)
-            );
-        }
-        out.push_str(&diffs);
-        out.push_str("\n</details>\n");
+        write_drift_details(&mut out, object);
     }
     out
+}
+
+/// A drifted object's fields: a collapsible table of declared against live,
+/// then the line and item diffs of the multi-line values and lists.
+fn write_drift_details(out: &mut String, object: &DeclaredObject) {
+    let _ = write!(
+        out,
+        "\n<details><summary><code>{}</code> (drifted)</summary>\n\n| field | declared | live |\n|---|---|---|\n",
+        html(&object.address())
+    );
+    let mut diffs = String::new();
+    for field in &object.fields {
+        let (declared, live) = if field.write_only {
+            ("(write-only)".to_string(), "(write-only, differs)".to_string())
+        } else {
+            (inline(field.declared.as_ref()), inline(field.live.as_ref()))
+        };
+        let texts = (multiline(field.live.as_ref()), multiline(field.declared.as_ref()));
+        if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} lines, diff below | {} lines |",
+                cell(&field.pointer),
+                declared.lines().count(),
+                live.lines().count()
+            );
+            // Live (-) against declared (+), as a plan would change it.
+            diff_block(&mut diffs, &field.pointer, live, declared);
+            continue;
+        }
+        let items = Items::of(field.live.as_ref(), field.declared.as_ref());
+        if let (false, Some(_)) = (field.write_only, &items) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {}, diff below | {} |",
+                cell(&field.pointer),
+                count_items(field.declared.as_ref()),
+                count_items(field.live.as_ref())
+            );
+            items_block(&mut diffs, &field.pointer, items.as_ref());
+            continue;
+        }
+        let _ =
+            writeln!(out, "| `{}` | {} | {} |", cell(&field.pointer), code(&declared), code(&live));
+    }
+    out.push_str(&diffs);
+    out.push_str("\n</details>\n");
 }
 
 /// A table row per undeclared live object the report lists.
