@@ -9,7 +9,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::{Builder, Scope, ScopedJoinHandle};
 
 /// Below this many items one thread does the work: starting threads would
@@ -22,18 +22,24 @@ const PARALLEL_FROM: usize = 64;
 /// waiting while another core works through an expensive half alone.
 const CHUNKS_PER_CORE: usize = 8;
 
+/// The cores this process may use, asked once: `available_parallelism`
+/// reads the process's cgroup files on every call (tens of microseconds on
+/// Linux), and a set of 500 files asked once per file.
+pub fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}
+
 /// `f` of every item, in order, spread over the machine's cores. A panic in
 /// `f` is resumed on the calling thread, as if `f` had run there.
 pub fn map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    map_on(cores, items, f)
+    map_on(cores(), items, f)
 }
 
 /// [`map`] of a few large items (the pieces of a large YAML stream): from
 /// two items on, they are spread over the cores, one item at a time.
 pub fn map_large<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    map_with(cores, Builder::new, 2, items, f)
+    map_with(cores(), Builder::new, 2, items, f)
 }
 
 /// From this many items, [`join`] callers run their two halves on two
@@ -48,8 +54,7 @@ pub fn join<A: Send, B>(
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B,
 ) -> (A, B) {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    if !large || cores < 2 {
+    if !large || cores() < 2 {
         return (a(), b());
     }
     std::thread::scope(|scope| {
@@ -214,8 +219,7 @@ mod tests {
             let (a, b) =
                 join(large, || std::thread::current().id(), || std::thread::current().id());
             assert_eq!(b, std::thread::current().id(), "b runs on the caller");
-            let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-            assert_eq!(a == b, !large || cores < 2, "large: {large}");
+            assert_eq!(a == b, !large || cores() < 2, "large: {large}");
             let caught =
                 std::panic::catch_unwind(|| join(large, || -> u8 { panic!("in a") }, || 1));
             let payload = caught.expect_err("the panic is resumed");

@@ -218,7 +218,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
 }
 
 fn parse_split(text: &str, split_from: usize) -> Result<Vec<Node>, YamlError> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cores = crate::manifest::parallel::cores();
     if text.len() < split_from || cores < 2 {
         return parse_stream(text);
     }
