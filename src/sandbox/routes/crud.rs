@@ -110,106 +110,112 @@ async fn list<R: Resource>(
 /// The predicate of the declared filters, with the query values checked;
 /// `None` when the query filters nothing.
 fn filter<R: Resource>(params: &Params) -> ApiResult<Option<impl Fn(&Value) -> bool + '_>> {
-    type Test<'p> = Box<dyn Fn(&Value) -> bool + 'p>;
-    fn id_in(ids: Vec<&str>) -> Test<'_> {
-        Box::new(move |v| ids.contains(&v["id"].as_str().unwrap_or_default()))
-    }
     let mut tests: Vec<Test<'_>> = Vec::new();
     let mut only: Option<Test<'_>> = None;
     for filter in R::SPEC.filters {
-        match *filter {
-            Filter::NameWildcard => {
-                if let Some(pattern) = params.get("name") {
-                    tests.push(Box::new(move |v| wildcard_match(pattern, name_of(v))));
-                }
+        if let Filter::IdsOnly = filter {
+            let ids = params.all("id");
+            if !ids.is_empty() {
+                only = Some(id_in(ids));
             }
-            Filter::NameContains => {
-                if let Some(name) = params.get("name").filter(|n| !n.is_empty()) {
-                    tests.push(Box::new(move |v| contains_ci(name_of(v), name)));
-                }
-            }
-            Filter::NamePrefix => {
-                if let Some(prefix) = params.get("name").filter(|n| !n.is_empty()) {
-                    let prefix = prefix.to_lowercase();
-                    tests.push(Box::new(move |v| name_of(v).to_lowercase().starts_with(&prefix)));
-                }
-            }
-            Filter::Ids => {
-                let ids = params.all("id");
-                if !ids.is_empty() {
-                    tests.push(id_in(ids));
-                }
-            }
-            Filter::IdsOnly => {
-                let ids = params.all("id");
-                if !ids.is_empty() {
-                    only = Some(id_in(ids));
-                }
-            }
-            Filter::Equals(param, field) => {
-                if let Some(wanted) = params.get(param) {
-                    tests.push(Box::new(move |v| {
-                        v.get(field).and_then(Value::as_str) == Some(wanted)
-                    }));
-                }
-            }
-            Filter::Ref(param, field) => {
-                let ids = params.all(param);
-                if !ids.is_empty() {
-                    tests.push(Box::new(move |v| {
-                        ref_id(v.get(field)).is_some_and(|id| ids.contains(&id))
-                    }));
-                }
-            }
-            Filter::OneOf(param, field, allowed) => {
-                let values = params.all(param);
-                if let Some(bad) = values.iter().find(|t| !allowed.contains(t)) {
-                    return Err(ApiError::bad_field(
-                        param,
-                        format!("The {param} '{bad}' is not one of {}.", allowed.join(", ")),
-                    ));
-                }
-                if !values.is_empty() {
-                    tests.push(Box::new(move |v| {
-                        let value = v.get(field).and_then(Value::as_str).unwrap_or_default();
-                        values.contains(&value.to_lowercase().as_str())
-                    }));
-                }
-            }
-            Filter::Present(param, field) => {
-                if let Some(wanted) = params.bool(param)? {
-                    tests.push(Box::new(move |v| {
-                        let present =
-                            v.get(field).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
-                        present == wanted
-                    }));
-                }
-            }
-            Filter::State => {
-                const STATES: &[&str] = &["active", "inactive", "deleted", "any"];
-                let wanted = params.get("state").filter(|s| !s.is_empty()).unwrap_or("active");
-                if !STATES.contains(&wanted) {
-                    return Err(ApiError::bad_field(
-                        "state",
-                        format!(
-                            "Value [{wanted}] is not valid for field type [State]. Allowable values are: {}",
-                            STATES.join(", ")
-                        ),
-                    ));
-                }
-                if wanted != "any" {
-                    tests.push(Box::new(move |v| {
-                        v.get("state").and_then(Value::as_str).unwrap_or("active") == wanted
-                    }));
-                }
-            }
+            continue;
         }
+        tests.extend(test_of(*filter, params)?);
     }
     let filters = only.is_some() || !tests.is_empty();
     Ok(filters.then_some(move |v: &Value| match &only {
         Some(only) => only(v),
         None => tests.iter().all(|test| test(v)),
     }))
+}
+
+/// One filter's test of a listed object.
+type Test<'p> = Box<dyn Fn(&Value) -> bool + 'p>;
+
+fn id_in(ids: Vec<&str>) -> Test<'_> {
+    Box::new(move |v| ids.contains(&v["id"].as_str().unwrap_or_default()))
+}
+
+/// The test of one declared filter (not [`Filter::IdsOnly`], which replaces
+/// the others), with its query values checked; `None` when the query does
+/// not use it.
+fn test_of(filter: Filter, params: &Params) -> ApiResult<Option<Test<'_>>> {
+    let test: Test<'_> = match filter {
+        Filter::NameWildcard => {
+            let Some(pattern) = params.get("name") else { return Ok(None) };
+            Box::new(move |v| wildcard_match(pattern, name_of(v)))
+        }
+        Filter::NameContains => {
+            let Some(name) = params.get("name").filter(|n| !n.is_empty()) else { return Ok(None) };
+            Box::new(move |v| contains_ci(name_of(v), name))
+        }
+        Filter::NamePrefix => {
+            let Some(prefix) = params.get("name").filter(|n| !n.is_empty()) else {
+                return Ok(None);
+            };
+            let prefix = prefix.to_lowercase();
+            Box::new(move |v| name_of(v).to_lowercase().starts_with(&prefix))
+        }
+        Filter::Ids | Filter::IdsOnly => {
+            let ids = params.all("id");
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            id_in(ids)
+        }
+        Filter::Equals(param, field) => {
+            let Some(wanted) = params.get(param) else { return Ok(None) };
+            Box::new(move |v| v.get(field).and_then(Value::as_str) == Some(wanted))
+        }
+        Filter::Ref(param, field) => {
+            let ids = params.all(param);
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            Box::new(move |v| ref_id(v.get(field)).is_some_and(|id| ids.contains(&id)))
+        }
+        Filter::OneOf(param, field, allowed) => {
+            let values = params.all(param);
+            if let Some(bad) = values.iter().find(|t| !allowed.contains(t)) {
+                return Err(ApiError::bad_field(
+                    param,
+                    format!("The {param} '{bad}' is not one of {}.", allowed.join(", ")),
+                ));
+            }
+            if values.is_empty() {
+                return Ok(None);
+            }
+            Box::new(move |v| {
+                let value = v.get(field).and_then(Value::as_str).unwrap_or_default();
+                values.contains(&value.to_lowercase().as_str())
+            })
+        }
+        Filter::Present(param, field) => {
+            let Some(wanted) = params.bool(param)? else { return Ok(None) };
+            Box::new(move |v| {
+                let present = v.get(field).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+                present == wanted
+            })
+        }
+        Filter::State => {
+            const STATES: &[&str] = &["active", "inactive", "deleted", "any"];
+            let wanted = params.get("state").filter(|s| !s.is_empty()).unwrap_or("active");
+            if !STATES.contains(&wanted) {
+                return Err(ApiError::bad_field(
+                    "state",
+                    format!(
+                        "Value [{wanted}] is not valid for field type [State]. Allowable values are: {}",
+                        STATES.join(", ")
+                    ),
+                ));
+            }
+            if wanted == "any" {
+                return Ok(None);
+            }
+            Box::new(move |v| v.get("state").and_then(Value::as_str).unwrap_or("active") == wanted)
+        }
+    };
+    Ok(Some(test))
 }
 
 /// The queue `name` filter: exact, `abc*`, `*abc` or `*abc*`, case-insensitive.

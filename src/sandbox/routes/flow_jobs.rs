@@ -287,44 +287,86 @@ fn import(store: &mut Store, text: &str, caller: Option<&Subject>) -> Result<Str
             String::new()
         }
     };
-    let division = match &inspection.division {
-        Some(division) => {
-            let found = store.all(Kind::Divisions).find(|d| name_of(d) == division.text);
-            match found.and_then(|d| d.get("id")).and_then(Value::as_str) {
-                Some(id) => Some(id.to_string()),
-                None => {
-                    messages.push(format!(
-                        "Unable to find a division named '{}'{}",
-                        division.text,
-                        at(division.loc)
-                    ));
-                    None
-                }
+    let division = division_of(store, &inspection, &mut messages);
+    let consumed = consumed(store, &inspection, &mut messages);
+    if let Some(reference) = &inspection.startup_ref {
+        let target = archy::startup_target(&reference.text).unwrap_or_default();
+        if !inspection.ref_ids.iter().any(|r| r == target) {
+            messages.push(format!(
+                "startUpRef '{}' does not resolve to a state or task{}",
+                reference.text,
+                at(reference.loc)
+            ));
+        }
+    }
+    let existing = store
+        .all(Kind::Flows)
+        .find(|f| {
+            name_of(f) == name && f.get("type").and_then(Value::as_str) == Some(flow_type.as_str())
+        })
+        .cloned();
+    if let Some(flow) = &existing {
+        check_replaceable(flow, &name, caller, &mut messages);
+    }
+    if !messages.is_empty() {
+        return Err(messages);
+    }
+    let description = inspection.description.as_ref().map(|(d, _)| d.text.clone());
+    Ok(super::flows::publish(
+        store,
+        existing,
+        &name,
+        flow_type,
+        division,
+        description,
+        text,
+        &consumed,
+        caller,
+    ))
+}
+
+/// The id of the division the flow file names (the Home division when it
+/// names none); a message when no division has that name.
+fn division_of(
+    store: &Store,
+    inspection: &archy::Inspection,
+    messages: &mut Vec<String>,
+) -> Option<String> {
+    let Some(division) = &inspection.division else { return home_division(store) };
+    let found = store.all(Kind::Divisions).find(|d| name_of(d) == division.text);
+    let id = found.and_then(|d| d.get("id")).and_then(Value::as_str).map(str::to_string);
+    if id.is_none() {
+        messages.push(format!(
+            "Unable to find a division named '{}'{}",
+            division.text,
+            at(division.loc)
+        ));
+    }
+    id
+}
+
+/// The ids of the queues, wrap-up codes and published flows the flow file
+/// names, in that order; a message for each that does not exist.
+fn consumed(
+    store: &Store,
+    inspection: &archy::Inspection,
+    messages: &mut Vec<String>,
+) -> Vec<Value> {
+    let mut consumed = Vec::new();
+    let mut find = |kind: Kind, noun: &str, names: &[archy::Located]| {
+        for named in names {
+            match store.all(kind).find(|o| name_of(o) == named.text) {
+                Some(found) => consumed.push(found.get("id").cloned().unwrap_or(Value::Null)),
+                None => messages.push(format!(
+                    "Unable to find a {noun} named '{}'{}",
+                    named.text,
+                    at(named.loc)
+                )),
             }
         }
-        None => home_division(store),
     };
-    let mut consumed = Vec::new();
-    for queue in &inspection.queues {
-        match store.all(Kind::Queues).find(|q| name_of(q) == queue.text) {
-            Some(found) => consumed.push(found.get("id").cloned().unwrap_or(Value::Null)),
-            None => messages.push(format!(
-                "Unable to find a queue named '{}'{}",
-                queue.text,
-                at(queue.loc)
-            )),
-        }
-    }
-    for code in &inspection.wrapup_codes {
-        match store.all(Kind::WrapupCodes).find(|c| name_of(c) == code.text) {
-            Some(found) => consumed.push(found.get("id").cloned().unwrap_or(Value::Null)),
-            None => messages.push(format!(
-                "Unable to find a wrap-up code named '{}'{}",
-                code.text,
-                at(code.loc)
-            )),
-        }
-    }
+    find(Kind::Queues, "queue", &inspection.queues);
+    find(Kind::WrapupCodes, "wrap-up code", &inspection.wrapup_codes);
     for flow in &inspection.flows {
         let named = |f: &&Value| {
             name_of(f) == flow.name.text
@@ -350,52 +392,30 @@ fn import(store: &mut Store, text: &str, caller: Option<&Subject>) -> Result<Str
             )),
         }
     }
-    if let Some(reference) = &inspection.startup_ref {
-        let target = archy::startup_target(&reference.text).unwrap_or_default();
-        if !inspection.ref_ids.iter().any(|r| r == target) {
-            messages.push(format!(
-                "startUpRef '{}' does not resolve to a state or task{}",
-                reference.text,
-                at(reference.loc)
-            ));
-        }
-    }
-    let existing = store
-        .all(Kind::Flows)
-        .find(|f| {
-            name_of(f) == name && f.get("type").and_then(Value::as_str) == Some(flow_type.as_str())
-        })
-        .cloned();
-    if let Some(flow) = existing.as_ref().filter(|f| f.get("system") == Some(&Value::Bool(true))) {
+    consumed
+}
+
+/// Messages when the flow an import would replace cannot be: a system flow,
+/// or one locked by someone other than the caller.
+fn check_replaceable(
+    flow: &Value,
+    name: &str,
+    caller: Option<&Subject>,
+    messages: &mut Vec<String>,
+) {
+    if flow.get("system") == Some(&Value::Bool(true)) {
         messages.push(format!(
             "The flow '{}' is a system flow and cannot be replaced by an import.",
             name_of(flow)
         ));
     }
-    if let Some(flow) = &existing {
-        if let Some(holder) = super::flows::lock_holder(flow).filter(|h| Some(h) != caller) {
-            messages.push(format!(
-                "The flow '{name}' is locked by {} {}; it must be checked in or unlocked before it can be published.",
-                if matches!(holder, Subject::User(_)) { "user" } else { "OAuth client" },
-                holder.id()
-            ));
-        }
+    if let Some(holder) = super::flows::lock_holder(flow).filter(|h| Some(h) != caller) {
+        messages.push(format!(
+            "The flow '{name}' is locked by {} {}; it must be checked in or unlocked before it can be published.",
+            if matches!(holder, Subject::User(_)) { "user" } else { "OAuth client" },
+            holder.id()
+        ));
     }
-    if !messages.is_empty() {
-        return Err(messages);
-    }
-    let description = inspection.description.as_ref().map(|(d, _)| d.text.clone());
-    Ok(super::flows::publish(
-        store,
-        existing,
-        &name,
-        flow_type,
-        division,
-        description,
-        text,
-        &consumed,
-        caller,
-    ))
 }
 
 async fn register_export(

@@ -82,6 +82,27 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
     if let Some(description) = optional_str(body, "description")? {
         out.insert("description".into(), json!(description));
     }
+    let (all, domains) = domains(body)?;
+    out.insert("allowAllDomains".into(), json!(all));
+    out.insert("allowedDomains".into(), json!(domains));
+    let (config_id, version) = configuration(store, body)?;
+    out.insert("configuration".into(), json!({"id": config_id, "version": version}));
+    out.insert("flow".into(), json!({"id": inbound_flow(store, body)?}));
+    if let Some(content) = optional_ref(body, "supportedContent")? {
+        if store.get(Kind::SupportedContent, &content).is_none() {
+            return Err(ApiError::bad_field(
+                "supportedContent.id",
+                format!("The supported content profile {content} does not exist."),
+            ));
+        }
+        out.insert("supportedContent".into(), json!({"id": content}));
+    }
+    Ok(out)
+}
+
+/// `allowAllDomains` and `allowedDomains`: all domains, or at least one,
+/// each a domain name (`*.` before one allows its subdomains).
+fn domains(body: &Map<String, Value>) -> ApiResult<(bool, Vec<String>)> {
     let all = match body.get("allowAllDomains") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(all)) => *all,
@@ -142,9 +163,12 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
             ));
         }
     }
-    out.insert("allowAllDomains".into(), json!(all));
-    out.insert("allowedDomains".into(), json!(domains));
-    // The configuration: a published version of an existing configuration.
+    Ok((all, domains))
+}
+
+/// The configuration a deployment uses: `(id, version)` of a published
+/// version of an existing configuration.
+fn configuration(store: &Store, body: &Map<String, Value>) -> ApiResult<(String, String)> {
     let configuration = body.get("configuration").and_then(Value::as_object);
     let Some(configuration) = configuration else {
         return Err(ApiError::missing_field("configuration"));
@@ -171,7 +195,11 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
             ),
         ));
     }
-    out.insert("configuration".into(), json!({"id": config_id, "version": version}));
+    Ok((config_id, version))
+}
+
+/// The id of the deployment's flow: an existing inbound message flow.
+fn inbound_flow(store: &Store, body: &Map<String, Value>) -> ApiResult<String> {
     let flow = optional_ref(body, "flow")?.ok_or_else(|| ApiError::missing_field("flow.id"))?;
     let found = store.get(Kind::Flows, &flow).ok_or_else(|| {
         ApiError::bad_field("flow.id", format!("The flow {flow} does not exist."))
@@ -186,17 +214,7 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
             ),
         ));
     }
-    out.insert("flow".into(), json!({"id": flow}));
-    if let Some(content) = optional_ref(body, "supportedContent")? {
-        if store.get(Kind::SupportedContent, &content).is_none() {
-            return Err(ApiError::bad_field(
-                "supportedContent.id",
-                format!("The supported content profile {content} does not exist."),
-            ));
-        }
-        out.insert("supportedContent".into(), json!({"id": content}));
-    }
-    Ok(out)
+    Ok(flow)
 }
 
 /// Names are unique (409; the real rule is UNVERIFIED, as for other kinds).

@@ -201,6 +201,22 @@ async fn deployments_need_a_published_version_an_inbound_flow_and_one_domain_rul
     let mut url = deployment("1", &config_id, &flow);
     url["allowedDomains"] = json!(["https://www.acme.example/"]);
     assert_error(&org.post(DEPLOYMENTS, url).await, 400, Some("allowedDomains[0]"));
+    assert_error(
+        &org.post(DEPLOYMENTS, deployment("1", "no-such-configuration", &flow)).await,
+        400,
+        Some("configuration.id"),
+    );
+    let mut no_flow = deployment("1", &config_id, &flow);
+    no_flow.as_object_mut().unwrap().remove("flow");
+    assert_error(&org.post(DEPLOYMENTS, no_flow).await, 400, Some("flow.id"));
+    assert_error(
+        &org.post(DEPLOYMENTS, deployment("1", &config_id, "no-such-flow")).await,
+        400,
+        Some("flow.id"),
+    );
+    let mut content = deployment("1", &config_id, &flow);
+    content["supportedContent"] = json!({"id": "no-such-profile"});
+    assert_error(&org.post(DEPLOYMENTS, content).await, 400, Some("supportedContent.id"));
 
     let created = org.post(DEPLOYMENTS, deployment("1", &config_id, &flow)).await;
     assert_eq!(created.status, 200, "{:?}", created.body);
