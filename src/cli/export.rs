@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::api::ClientStats;
 use crate::cli::connect::{connect, runtime};
 use crate::cli::validate::print_diagnostics;
 use crate::cli::{GlobalArgs, Outcome, hinted};
 use crate::export::{self, ExportOptions};
 use crate::kinds::Kind;
+use crate::manifest::Diagnostic;
 use crate::manifest::parallel::beside;
 use crate::printer::{Printer, Role};
 
@@ -102,16 +104,36 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
             .diagnostic(&format!("{} {warning}", printer.paint_stderr("warning:", Role::Warning)));
     }
     let files = export::files(&export);
-    // The check (the output loaded as `gcctl validate` would) runs beside
-    // the write: the output is written whatever the check finds, and the
-    // problems are reported after it.
-    let (problems, written) = std::thread::scope(|scope| {
+    let (problems, written) = write_and_check(args, printer, &export, &files);
+    written?;
+    summarize(args, printer, &export, &stats, started);
+    std::mem::forget((export, files));
+    if !problems.is_empty() {
+        print_diagnostics(printer, &problems);
+        printer.status(
+            "The export does not pass `gcctl validate`; fix the files by hand, or leave the objects out with --kinds or --name-glob.",
+        );
+        return Ok(Outcome::Failed);
+    }
+    Ok(Outcome::Success)
+}
+
+/// Write the files (to `--out`, else as one stream to stdout) and, beside
+/// the write, check them as `gcctl validate` would: the output is written
+/// whatever the check finds, and its problems are returned to report after.
+fn write_and_check(
+    args: &ExportArgs,
+    printer: &Printer,
+    export: &export::Export,
+    files: &[export::ExportFile],
+) -> (Vec<Diagnostic>, anyhow::Result<()>) {
+    std::thread::scope(|scope| {
         let check = beside(scope, || {
             if files.is_empty() {
                 return Vec::new();
             }
-            match export::check(&files) {
-                // Only the problems matter, and the process ends soon (see below).
+            match export::check(files) {
+                // Only the problems matter, and the process ends soon (see `run`).
                 Ok(set) => {
                     std::mem::forget(set);
                     Vec::new()
@@ -120,16 +142,25 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
             }
         });
         let written = match &args.out {
-            Some(dir) => export::write_dir(dir, &files, args.force).map_err(|e| match e.hint() {
+            Some(dir) => export::write_dir(dir, files, args.force).map_err(|e| match e.hint() {
                 Some(hint) => hinted(e.to_string(), hint),
                 None => anyhow::Error::new(e),
             }),
-            None => printer.data(&export::stream(&export)).map_err(anyhow::Error::from),
+            None => printer.data(&export::stream(export)).map_err(anyhow::Error::from),
         };
-        let problems = check.join();
-        (problems, written)
-    });
-    written?;
+        (check.join(), written)
+    })
+}
+
+/// What was exported, per kind, with the requests and time it took, and the
+/// secret variables to set before applying.
+fn summarize(
+    args: &ExportArgs,
+    printer: &Printer,
+    export: &export::Export,
+    stats: &ClientStats,
+    started: Instant,
+) {
     let mut counts: Vec<String> = Vec::new();
     for &kind in Kind::all() {
         let n = export.documents.iter().filter(|d| d.kind == kind).count();
@@ -147,31 +178,23 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         if stats.requests == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()
     ));
-    if !export.secrets.is_empty() {
-        let mut names: Vec<&str> =
-            export.secrets.iter().take(SHOWN_SECRETS).map(|s| s.name.as_str()).collect();
-        let more = export.secrets.len().saturating_sub(SHOWN_SECRETS);
-        let more = format!("and {more} more");
-        if export.secrets.len() > SHOWN_SECRETS {
-            names.push(&more);
-        }
-        let listed = args
-            .out
-            .as_ref()
-            .map(|d| format!(" (listed in {})", d.join(export::SECRETS_FILE).display()))
-            .unwrap_or_default();
-        printer.status(&format!(
-            "Set these secret variables before applying{listed}: {}",
-            names.join(", ")
-        ));
+    if export.secrets.is_empty() {
+        return;
     }
-    std::mem::forget((export, files));
-    if !problems.is_empty() {
-        print_diagnostics(printer, &problems);
-        printer.status(
-            "The export does not pass `gcctl validate`; fix the files by hand, or leave the objects out with --kinds or --name-glob.",
-        );
-        return Ok(Outcome::Failed);
+    let mut names: Vec<&str> =
+        export.secrets.iter().take(SHOWN_SECRETS).map(|s| s.name.as_str()).collect();
+    let more = export.secrets.len().saturating_sub(SHOWN_SECRETS);
+    let more = format!("and {more} more");
+    if export.secrets.len() > SHOWN_SECRETS {
+        names.push(&more);
     }
-    Ok(Outcome::Success)
+    let listed = args
+        .out
+        .as_ref()
+        .map(|d| format!(" (listed in {})", d.join(export::SECRETS_FILE).display()))
+        .unwrap_or_default();
+    printer.status(&format!(
+        "Set these secret variables before applying{listed}: {}",
+        names.join(", ")
+    ));
 }

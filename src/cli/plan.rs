@@ -11,7 +11,7 @@ use crate::cli::{
 use crate::manifest::ManifestSet;
 use crate::manifest::select::Reach;
 use crate::plan::saved::SavedPlan;
-use crate::plan::{self, ReadScope};
+use crate::plan::{self, Plan, ReadScope};
 use crate::printer::Printer;
 use crate::render::{self, OutputFormat};
 
@@ -124,8 +124,15 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
             anyhow::Ok((plan, connection.client.stats()))
         })
     });
-    let (mut plan, stats) = planned?;
+    let (plan, stats) = planned?;
     printer.status(&read_summary(stats, started));
+    let changes = show(args, printer, plan)?;
+    Ok(if args.detailed_exitcode && changes { Outcome::Changes } else { Outcome::Success })
+}
+
+/// Show the plan (in `--output`'s format) and save it with `--out`, after
+/// restoring the secrets a lost answer left behind; whether it has changes.
+fn show(args: &PlanArgs, printer: &Printer, mut plan: Plan) -> anyhow::Result<bool> {
     let restore = !args.no_restore_secrets;
     restore_lost_secrets(&mut plan, args.secrets_dir.as_deref(), restore, printer);
     let text = match args.output {
@@ -143,7 +150,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let changes = plan.has_changes();
     // As for the live org: the process ends soon.
     std::mem::forget(plan);
-    Ok(if args.detailed_exitcode && changes { Outcome::Changes } else { Outcome::Success })
+    Ok(changes)
 }
 
 /// Where the plan was saved and the command that applies it. A plan that

@@ -102,64 +102,95 @@ pub fn run(
     _global: &GlobalArgs,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
-    let options = LoadOptions { env: args.env.clone() };
     let json = args.output == ValidateFormat::Json;
-    let mut diags = Vec::new();
-    let mut warnings = Vec::new();
-    let (mut objects, mut files, mut counts) = (0, 0, std::collections::BTreeMap::new());
-    let mut skipped = 0;
+    let tally = load_all(args, printer, !json);
+    if json {
+        return print_json(args, &tally, printer);
+    }
+    if !tally.diags.is_empty() {
+        print_diagnostics(printer, &tally.diags);
+        return Ok(Outcome::Failed);
+    }
+    print_valid(args, &tally, printer)?;
+    Ok(Outcome::Success)
+}
+
+/// What loading every manifest set found.
+#[derive(Default)]
+struct Tally {
+    /// Errors (and warnings that do not let a set load), sorted, once each.
+    diags: Vec<manifest::Diagnostic>,
+    /// Warnings of the sets that loaded.
+    warnings: Vec<manifest::Diagnostic>,
+    objects: usize,
+    files: usize,
+    skipped: usize,
+    counts: std::collections::BTreeMap<crate::kinds::Kind, usize>,
+}
+
+/// Load each PATH as its own manifest set, so one run can check several
+/// independent repositories or examples (each may have its own Project),
+/// and check the secrets of what could be read: one run reports every
+/// problem. A set's warnings are shown as it loads when `show_warnings`.
+fn load_all(args: &ValidateArgs, printer: &Printer, show_warnings: bool) -> Tally {
+    let options = LoadOptions { env: args.env.clone() };
     let env = |key: &str| std::env::var(key).ok();
-    // Each PATH is its own manifest set, so one run can check several
-    // independent repositories or examples (each may have its own Project).
+    let mut tally = Tally::default();
     for path in &args.paths {
         match manifest::load(std::slice::from_ref(path), &options) {
             Ok(set) => {
-                if !json {
+                if show_warnings {
                     print_warnings(printer, &set.warnings);
                 }
-                warnings.extend(set.warnings.iter().cloned());
-                diags.extend(manifest::check_secrets(&set.objects, &env, args.require_secrets));
-                objects += set.objects.len();
-                files += set.files.len();
-                skipped += set.skipped.len();
+                tally.warnings.extend(set.warnings.iter().cloned());
+                let secrets = manifest::check_secrets(&set.objects, &env, args.require_secrets);
+                tally.diags.extend(secrets);
+                tally.objects += set.objects.len();
+                tally.files += set.files.len();
+                tally.skipped += set.skipped.len();
                 for (kind, n) in set.counts() {
-                    *counts.entry(kind).or_insert(0) += n;
+                    *tally.counts.entry(kind).or_insert(0) += n;
                 }
             }
             Err(err) => {
-                diags.extend(err.diagnostics);
-                // Secrets of what could be read: one run reports every problem.
-                diags.extend(manifest::check_secrets(&err.objects, &env, args.require_secrets));
+                tally.diags.extend(err.diagnostics);
+                let secrets = manifest::check_secrets(&err.objects, &env, args.require_secrets);
+                tally.diags.extend(secrets);
             }
         }
     }
-    diags.sort();
-    diags.dedup();
-    if json {
-        let valid = !diags.iter().any(|d| d.severity == manifest::diag::Severity::Error);
-        let mut all: Vec<&manifest::Diagnostic> = diags.iter().chain(&warnings).collect();
-        all.sort();
-        let report = JsonReport {
-            format_version: "1",
-            valid,
-            manifest_sets: args.paths.len(),
-            objects,
-            files,
-            skipped,
-            counts: &counts,
-            diagnostics: all.into_iter().map(JsonDiagnostic::new).collect(),
-        };
-        let mut text = serde_json::to_string_pretty(&report)?;
-        text.push('\n');
-        printer.data(&text)?;
-        return Ok(if valid { Outcome::Success } else { Outcome::Failed });
-    }
-    if !diags.is_empty() {
-        print_diagnostics(printer, &diags);
-        return Ok(Outcome::Failed);
-    }
-    // By kind, in parentheses; nothing when there is nothing to count.
-    let counts: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    tally.diags.sort();
+    tally.diags.dedup();
+    tally
+}
+
+/// The report of `--output json`: valid when no error was found.
+fn print_json(args: &ValidateArgs, tally: &Tally, printer: &Printer) -> anyhow::Result<Outcome> {
+    let valid = !tally.diags.iter().any(|d| d.severity == manifest::diag::Severity::Error);
+    let mut all: Vec<&manifest::Diagnostic> = tally.diags.iter().chain(&tally.warnings).collect();
+    all.sort();
+    let report = JsonReport {
+        format_version: "1",
+        valid,
+        manifest_sets: args.paths.len(),
+        objects: tally.objects,
+        files: tally.files,
+        skipped: tally.skipped,
+        counts: &tally.counts,
+        diagnostics: all.into_iter().map(JsonDiagnostic::new).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&report)?;
+    text.push('\n');
+    printer.data(&text)?;
+    Ok(if valid { Outcome::Success } else { Outcome::Failed })
+}
+
+/// `valid: N objects in M files`, with the sets, the objects by kind (in
+/// parentheses; nothing when there is nothing to count) and the files
+/// skipped.
+fn print_valid(args: &ValidateArgs, tally: &Tally, printer: &Printer) -> anyhow::Result<()> {
+    let Tally { objects, files, skipped, .. } = *tally;
+    let counts: Vec<String> = tally.counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
     let counts =
         if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) };
     let sets = if args.paths.len() > 1 {
@@ -181,7 +212,7 @@ pub fn run(
         plural(objects),
         plural(files),
     ))?;
-    Ok(Outcome::Success)
+    Ok(())
 }
 
 /// Print diagnostics as `FILE:LINE:COLUMN: error: MESSAGE` plus hints, and a count.
