@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use super::ops::OpContext;
 use super::{ApplySummary, Event, Failure, failure_event, send};
 use crate::kinds::LiveKind;
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Change, Plan};
 
 /// After the creates: no declared name of a kind this run created (or tried
 /// to) has more than one live object. A duplicate (from another tool or run
@@ -68,48 +68,61 @@ pub(super) async fn check_duplicates(
             }
         }
         for change in declared {
-            // The natural key beyond the name (a flow's type) decides too.
-            let spec = change
-                .manifest_name
-                .as_deref()
-                .and_then(|n| ctx.manifests.get(kind.kind(), n))
-                .map(|o| o.spec.as_ref());
-            let ids: Vec<&str> = by_name
-                .get(change.org_name.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|o| spec.is_none_or(|spec| kind.org().matches(spec, o)))
-                .filter_map(|o| o.get("id").and_then(serde_json::Value::as_str))
-                .collect();
-            if ids.len() < 2 {
-                continue;
+            if let Some((failure, created)) = duplicated(change, kind, &by_name, ctx, replan) {
+                send(events, summary, failure_event(change, failure, created));
             }
-            let ids = &ids;
-            let created = ctx.ids.lock().ok().and_then(|ids| {
-                ids.created(crate::kinds::RefTarget::Kind(kind.kind()), &change.org_name)
-                    .map(str::to_string)
-            });
-            let by_us = created.as_deref().map_or_else(
-                || "; this run created none of them".to_string(),
-                |id| format!("; this run created {id}"),
-            );
-            let collection = kind.org().api().collection;
-            let failure = Failure {
-                message: format!(
-                    "{}: after this run {} live {kind} objects are named `{}` (ids {}{by_us})",
-                    change.address(),
-                    ids.len(),
-                    change.org_name,
-                    ids.join(", ")
-                ),
-                causes: vec![format!("seen in GET {collection}")],
-                hint: Some(format!(
-                    "keep one and delete the others (DELETE {collection}/ID); until then `{replan}` refuses to choose between them"
-                )),
-            };
-            send(events, summary, failure_event(change, failure, created));
         }
     }
+}
+
+/// The failure of a declared change whose name (and natural key beyond it:
+/// a flow's type) more than one live object of `by_name` holds, and the id
+/// this run created of them, if any; `None` when at most one does.
+fn duplicated(
+    change: &Change,
+    kind: LiveKind,
+    by_name: &BTreeMap<&str, Vec<&serde_json::Value>>,
+    ctx: &OpContext<'_>,
+    replan: &str,
+) -> Option<(Failure, Option<String>)> {
+    let spec = change
+        .manifest_name
+        .as_deref()
+        .and_then(|n| ctx.manifests.get(kind.kind(), n))
+        .map(|o| o.spec.as_ref());
+    let ids: Vec<&str> = by_name
+        .get(change.org_name.as_str())
+        .into_iter()
+        .flatten()
+        .filter(|o| spec.is_none_or(|spec| kind.org().matches(spec, o)))
+        .filter_map(|o| o.get("id").and_then(serde_json::Value::as_str))
+        .collect();
+    if ids.len() < 2 {
+        return None;
+    }
+    let created = ctx.ids.lock().ok().and_then(|ids| {
+        ids.created(crate::kinds::RefTarget::Kind(kind.kind()), &change.org_name)
+            .map(str::to_string)
+    });
+    let by_us = created.as_deref().map_or_else(
+        || "; this run created none of them".to_string(),
+        |id| format!("; this run created {id}"),
+    );
+    let collection = kind.org().api().collection;
+    let failure = Failure {
+        message: format!(
+            "{}: after this run {} live {kind} objects are named `{}` (ids {}{by_us})",
+            change.address(),
+            ids.len(),
+            change.org_name,
+            ids.join(", ")
+        ),
+        causes: vec![format!("seen in GET {collection}")],
+        hint: Some(format!(
+            "keep one and delete the others (DELETE {collection}/ID); until then `{replan}` refuses to choose between them"
+        )),
+    };
+    Some((failure, created))
 }
 
 /// The creates of `kind` this run made that `live` (a list read after them)

@@ -309,41 +309,12 @@ fn finish(
         diags.append(&mut problems);
     }
     let files: Vec<PathBuf> = files.into_iter().filter(|f| !skipped.contains(f)).collect();
-    // Two passes over every document, on two cores for a large set.
-    let (mut duplicates, declared) = parallel::join(
-        raw.len() >= parallel::JOIN_FROM,
-        || {
-            let mut duplicates = Vec::new();
-            check::check_unique_handles(
-                &raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(),
-                &mut duplicates,
-            );
-            duplicates
-        },
-        || -> crate::FastSet<(Kind, String)> {
-            raw.iter()
-                .filter_map(|d| {
-                    Some((d.kind, d.node.get("metadata")?.get("name")?.as_str()?.to_string()))
-                })
-                .collect()
-        },
-    );
+    let (mut duplicates, declared) = handles(&raw);
     diags.append(&mut duplicates);
     let project = load_project(&raw, &mut diags);
     let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
     let documents = raw.into_iter().filter(|d| d.kind != Kind::Project).collect();
-    let typed = parallel::map(documents, |doc| {
-        let (mut problems, mut refused) = (Vec::new(), Vec::new());
-        let object = type_document(doc, &vars, memory, &mut problems, &mut refused);
-        (object, problems, refused)
-    });
-    let mut objects = Vec::new();
-    let mut rejected = Vec::new();
-    for (object, mut problems, mut refused) in typed {
-        objects.extend(object);
-        diags.append(&mut problems);
-        rejected.append(&mut refused);
-    }
+    let (mut objects, mut rejected) = type_all(documents, &vars, memory, &mut diags);
     let project_spec = project.as_ref().map(|(_, spec)| spec.clone()).unwrap_or_default();
     if let Some((object, _)) = project {
         objects.push(object);
@@ -377,6 +348,54 @@ fn finish(
         warnings,
         selected: Vec::new(),
     })
+}
+
+/// The documents' handles, in two passes over every document (on two cores
+/// for a large set): the diagnostics of handles declared twice, and every
+/// declared `(kind, metadata.name)`.
+fn handles(raw: &[RawDoc]) -> (Vec<Diagnostic>, crate::FastSet<(Kind, String)>) {
+    parallel::join(
+        raw.len() >= parallel::JOIN_FROM,
+        || {
+            let mut duplicates = Vec::new();
+            check::check_unique_handles(
+                &raw.iter().map(|d| (d.kind, d.file.as_path(), &d.node)).collect::<Vec<_>>(),
+                &mut duplicates,
+            );
+            duplicates
+        },
+        || {
+            raw.iter()
+                .filter_map(|d| {
+                    Some((d.kind, d.node.get("metadata")?.get("name")?.as_str()?.to_string()))
+                })
+                .collect()
+        },
+    )
+}
+
+/// Type every document on every core ([`type_document`]): the objects
+/// without errors, and those whose spec was read despite them (`rejected`,
+/// for the secrets check of a set that fails); the problems go to `diags`.
+fn type_all(
+    documents: Vec<RawDoc>,
+    vars: &BTreeMap<String, String>,
+    memory: Option<&MemoryFiles<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Object>, Vec<Object>) {
+    let typed = parallel::map(documents, |doc| {
+        let (mut problems, mut refused) = (Vec::new(), Vec::new());
+        let object = type_document(doc, vars, memory, &mut problems, &mut refused);
+        (object, problems, refused)
+    });
+    let mut objects = Vec::new();
+    let mut rejected = Vec::new();
+    for (object, mut problems, mut refused) in typed {
+        objects.extend(object);
+        diags.append(&mut problems);
+        rejected.append(&mut refused);
+    }
+    (objects, rejected)
 }
 
 #[derive(Debug, PartialEq, Eq)]
