@@ -463,17 +463,7 @@ impl Client {
         let final_failure =
             |error| Failure { error, class: Class::Final, unauthorized_generation: None };
         let url = self.url(call).map_err(final_failure)?;
-        // The semaphore is never closed, so acquiring cannot fail.
-        let pool = &self.inner.pool;
-        let _permit = match pool.permits.try_acquire() {
-            Ok(permit) => Some(permit),
-            Err(_) => {
-                // Every permit is taken: while waiting for one, grow the pool if the
-                // waiting work needs it (more tokens also bring more permits).
-                pool.grow_for_waiting(&self.mint_context(deadline)).await;
-                pool.permits.acquire().await.ok()
-            }
-        };
+        let _permit = self.permit(deadline).await;
         let token =
             self.inner.pool.acquire(&self.mint_context(deadline)).await.map_err(|mut error| {
                 if error.method.is_empty() {
@@ -493,38 +483,8 @@ impl Client {
             request = request.json(body);
         }
         let method = call.method.as_str();
-        // The exchange runs as its own task, on any of the runtime's threads: a caller with
-        // many calls at once (an apply's creates, a list's pages) polls them all from one
-        // task, which would otherwise connect, send, read and decode one after another.
-        let exchange = Exchange(tokio::spawn(async move {
-            let response = request.send().await.map_err(super::untrusted::BodyError::Transport)?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = super::untrusted::read_body(response).await?;
-            let decoded = (200..300).contains(&status).then(|| decode_json(&body));
-            Ok::<_, super::untrusted::BodyError>((status, headers, body, decoded))
-        }));
-        let Some(exchanged) = exchange.await else {
-            let message = "the request was cancelled: gcctl is shutting down";
-            let mut error = ApiError::new(method, call.path, ApiErrorKind::Transport, message);
-            error.outcome_unknown = !idempotent;
-            return Err(Failure { error, class: Class::MaybeSent, unauthorized_generation: None });
-        };
-        let (status, headers, body, decoded) = match exchanged {
-            Ok(exchanged) => exchanged,
-            Err(super::untrusted::BodyError::Transport(e)) => {
-                return Err(transport(method, call.path, e, idempotent));
-            }
-            Err(super::untrusted::BodyError::TooLarge) => {
-                let message = super::untrusted::BodyError::too_large_message();
-                return Err(final_failure(ApiError::new(
-                    method,
-                    call.path,
-                    ApiErrorKind::Decode,
-                    message,
-                )));
-            }
-        };
+        let (status, headers, body, decoded) =
+            exchange(request, method, call.path, idempotent).await?;
         tracing::debug!(
             method,
             path = call.path,
@@ -546,6 +506,21 @@ impl Client {
         }
         let unauthorized_generation = (status == 401).then_some(token.generation);
         Err(Failure { error, class, unauthorized_generation })
+    }
+
+    /// A permit to have a request in flight. The semaphore is never closed,
+    /// so acquiring cannot fail. When every permit is taken, the pool grows
+    /// while waiting for one if the waiting work needs it (more tokens also
+    /// bring more permits).
+    async fn permit(&self, deadline: Instant) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let pool = &self.inner.pool;
+        match pool.permits.try_acquire() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                pool.grow_for_waiting(&self.mint_context(deadline)).await;
+                pool.permits.acquire().await.ok()
+            }
+        }
     }
 
     /// The request URL: `path` joined onto the API base. Only absolute paths are accepted, so
@@ -650,6 +625,49 @@ fn transfer_url(method: &str, path: &str, url: &str) -> Result<Url, ApiError> {
         "https" => Ok(parsed),
         "http" if loopback => Ok(parsed),
         _ => Err(invalid("only https (or http to a loopback host) is used")),
+    }
+}
+
+/// What an exchange read: the status, headers and body, and for a 2xx the
+/// body decoded as JSON.
+type Exchanged = (u16, HeaderMap, Vec<u8>, Option<Result<Value, String>>);
+
+/// Send `request` and read its answer. The exchange runs as its own task, on
+/// any of the runtime's threads: a caller with many calls at once (an
+/// apply's creates, a list's pages) polls them all from one task, which
+/// would otherwise connect, send, read and decode one after another. A
+/// transport error, a body over the size limit, or the task cancelled at
+/// shutdown is the call's failure.
+async fn exchange(
+    request: reqwest::RequestBuilder,
+    method: &str,
+    path: &str,
+    idempotent: bool,
+) -> Result<Exchanged, Failure> {
+    let exchange = Exchange(tokio::spawn(async move {
+        let response = request.send().await.map_err(super::untrusted::BodyError::Transport)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = super::untrusted::read_body(response).await?;
+        let decoded = (200..300).contains(&status).then(|| decode_json(&body));
+        Ok::<_, super::untrusted::BodyError>((status, headers, body, decoded))
+    }));
+    let Some(exchanged) = exchange.await else {
+        let message = "the request was cancelled: gcctl is shutting down";
+        let mut error = ApiError::new(method, path, ApiErrorKind::Transport, message);
+        error.outcome_unknown = !idempotent;
+        return Err(Failure { error, class: Class::MaybeSent, unauthorized_generation: None });
+    };
+    match exchanged {
+        Ok(exchanged) => Ok(exchanged),
+        Err(super::untrusted::BodyError::Transport(e)) => {
+            Err(transport(method, path, e, idempotent))
+        }
+        Err(super::untrusted::BodyError::TooLarge) => {
+            let message = super::untrusted::BodyError::too_large_message();
+            let error = ApiError::new(method, path, ApiErrorKind::Decode, message);
+            Err(Failure { error, class: Class::Final, unauthorized_generation: None })
+        }
     }
 }
 
