@@ -79,30 +79,9 @@ pub struct WebMessagingConfigurationSpec {
     pub custom_i18n_labels: Option<Vec<CustomI18nLabels>>,
 }
 
-/// Where gcctl's marker starts in a description.
-pub const MARKER_START: &str = "[gcctl version ";
-
-impl Spec for WebMessagingConfigurationSpec {
-    fn kind(&self) -> Kind {
-        Kind::WebMessagingConfiguration
-    }
-
-    fn org_name(&self) -> Option<&str> {
-        Some(&self.name)
-    }
-
-    fn check(&self, findings: &mut Findings) {
-        check_org_name(findings, "/spec/name", &self.name);
-        if self.name.chars().count() > 100 {
-            findings.error("/spec/name", "the name is longer than 100 characters");
-        }
-        if self.description.as_deref().is_some_and(|d| d.contains(MARKER_START)) {
-            findings.error_with_hint(
-                "/spec/description",
-                "the description holds gcctl's version marker",
-                format!("remove the `{MARKER_START}…]` part: gcctl writes it when it publishes"),
-            );
-        }
+impl WebMessagingConfigurationSpec {
+    /// `languages` once each, and what an enabled messenger needs of them.
+    fn check_languages(&self, findings: &mut Findings) {
         let languages = self.languages.as_deref().unwrap_or_default();
         let enabled = self.messenger.as_ref().and_then(|m| m.enabled) == Some(true);
         if enabled && languages.is_empty() {
@@ -130,7 +109,10 @@ impl Spec for WebMessagingConfigurationSpec {
             ),
             _ => {}
         }
-        let Some(messenger) = &self.messenger else { return };
+    }
+
+    /// The messenger's color, file upload sizes and notification labels.
+    fn check_messenger(&self, messenger: &Messenger, findings: &mut Findings) {
         let color = messenger.styles.as_ref().and_then(|s| s.primary_color.as_deref());
         if let Some(color) = color {
             let hex = color.strip_prefix('#').unwrap_or("");
@@ -169,6 +151,37 @@ impl Spec for WebMessagingConfigurationSpec {
                     "add both under customI18nLabels[].localizedLabels",
                 );
             }
+        }
+    }
+}
+
+/// Where gcctl's marker starts in a description.
+pub const MARKER_START: &str = "[gcctl version ";
+
+impl Spec for WebMessagingConfigurationSpec {
+    fn kind(&self) -> Kind {
+        Kind::WebMessagingConfiguration
+    }
+
+    fn org_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn check(&self, findings: &mut Findings) {
+        check_org_name(findings, "/spec/name", &self.name);
+        if self.name.chars().count() > 100 {
+            findings.error("/spec/name", "the name is longer than 100 characters");
+        }
+        if self.description.as_deref().is_some_and(|d| d.contains(MARKER_START)) {
+            findings.error_with_hint(
+                "/spec/description",
+                "the description holds gcctl's version marker",
+                format!("remove the `{MARKER_START}…]` part: gcctl writes it when it publishes"),
+            );
+        }
+        self.check_languages(findings);
+        if let Some(messenger) = &self.messenger {
+            self.check_messenger(messenger, findings);
         }
     }
 

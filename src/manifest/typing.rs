@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::diag::{self, Diagnostic, locate};
 use super::yaml::{Node, Value};
 use super::{API_VERSION, FileContext, MemoryFiles, Object, RawDoc, is_handle, secret, vars};
-use crate::kinds::Kind;
+use crate::kinds::{Kind, Spec};
 
 const TOP_LEVEL_KEYS: [&str; 6] =
     ["apiVersion", "kind", "metadata", "spec", "protect", "ignoreDifferences"];
@@ -164,48 +164,8 @@ fn read_node(
         diags.push(Diagnostic::new(file, node.loc, "missing field `spec`"));
         return None;
     };
-    // Every unknown field and wrong type of the document is reported, not
-    // only the first: each one found is taken out and the spec read again.
-    let mut json = spec_node.to_json();
-    let mut failed = false;
-    let spec = loop {
-        match (kind.def().parse)(json.clone()) {
-            Ok(spec) => break Some(spec),
-            Err(err) => {
-                let (diagnostic, pointer) = serde_diagnostic(file, &node, &err);
-                diags.push(diagnostic);
-                failed = true;
-                let retry = pointer
-                    .strip_prefix("/spec")
-                    .filter(|p| !p.is_empty())
-                    .is_some_and(|p| remove_pointer(&mut json, p));
-                if !retry || diags.len() - before > 50 {
-                    break None;
-                }
-            }
-        }
-    };
-    let spec = match spec {
-        Some(spec) if !failed => spec,
-        _ => return None,
-    };
-    let mut findings = diag::Findings::default();
-    spec.check(&mut findings);
-    for finding in findings.into_vec() {
-        let mut d = Diagnostic::new(file, locate(&node, &finding.pointer), finding.message);
-        d.hint = finding.hint;
-        d.severity = finding.severity;
-        diags.push(d);
-    }
-    for (pointer, input) in spec.secrets() {
-        if let secret::SecretInput::Literal(_) = input {
-            let field = pointer.rsplit('/').next().unwrap_or("secret");
-            diags.push(
-                Diagnostic::new(file, locate(&node, &pointer), format!("`{field}` holds a literal secret; secrets never go in manifests"))
-                    .with_hint(format!("write `{field}: {{fromEnv: SOME_VARIABLE}}` (or `{{fromFile: path}}`) and provide the value there; rotate the exposed secret")),
-            );
-        }
-    }
+    let spec = read_spec(file, &node, spec_node, kind, before, diags)?;
+    check_spec(file, &node, spec.as_ref(), diags);
     // Warnings (an unknown permission) keep the object.
     let clean = diags[before..].iter().all(|d| d.severity == diag::Severity::Warning);
     let object = Object {
@@ -220,6 +180,61 @@ fn read_node(
         doc: Arc::new(node),
     };
     Some((object, clean))
+}
+/// The spec of a document, its kind's type read from `spec_node`. Every
+/// unknown field and wrong type of the document is reported, not only the
+/// first: each one found is taken out and the spec read again (up to 50
+/// problems since `before`); `None` when any was found.
+fn read_spec(
+    file: &Path,
+    node: &Node,
+    spec_node: &Node,
+    kind: Kind,
+    before: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Box<dyn Spec>> {
+    let mut json = spec_node.to_json();
+    let mut failed = false;
+    let spec = loop {
+        match (kind.def().parse)(json.clone()) {
+            Ok(spec) => break Some(spec),
+            Err(err) => {
+                let (diagnostic, pointer) = serde_diagnostic(file, node, &err);
+                diags.push(diagnostic);
+                failed = true;
+                let retry = pointer
+                    .strip_prefix("/spec")
+                    .filter(|p| !p.is_empty())
+                    .is_some_and(|p| remove_pointer(&mut json, p));
+                if !retry || diags.len() - before > 50 {
+                    break None;
+                }
+            }
+        }
+    };
+    spec.filter(|_| !failed)
+}
+
+/// The spec's own checks ([`Spec::check`]) and its literal secrets, located
+/// in the document.
+fn check_spec(file: &Path, node: &Node, spec: &dyn Spec, diags: &mut Vec<Diagnostic>) {
+    let mut findings = diag::Findings::default();
+    spec.check(&mut findings);
+    for finding in findings.into_vec() {
+        let mut d = Diagnostic::new(file, locate(node, &finding.pointer), finding.message);
+        d.hint = finding.hint;
+        d.severity = finding.severity;
+        diags.push(d);
+    }
+    for (pointer, input) in spec.secrets() {
+        if let secret::SecretInput::Literal(_) = input {
+            let field = pointer.rsplit('/').next().unwrap_or("secret");
+            diags.push(
+                Diagnostic::new(file, locate(node, &pointer), format!("`{field}` holds a literal secret; secrets never go in manifests"))
+                    .with_hint(format!("write `{field}: {{fromEnv: SOME_VARIABLE}}` (or `{{fromFile: path}}`) and provide the value there; rotate the exposed secret")),
+            );
+        }
+    }
 }
 
 fn read_metadata(
