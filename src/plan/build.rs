@@ -189,26 +189,7 @@ pub fn build_destroy(
 ) -> Result<Plan, PlanError> {
     let live_names = LiveNames::new(live);
     let manifests = SetIndex::new(&set.objects);
-    // What a protected object refers to stays too (the org would refuse to
-    // delete a role a kept client holds), transitively.
-    let mut kept: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    let mut todo: Vec<&Object> = set
-        .objects
-        .iter()
-        .filter(|o| {
-            let name = o.org_name().unwrap_or(&o.name).to_string();
-            set.protected.contains(&(o.kind, name))
-        })
-        .collect();
-    while let Some(object) = todo.pop() {
-        if kept.insert(object.id()) {
-            for reference in object.spec.references() {
-                if let RefTarget::Kind(kind) = reference.target {
-                    todo.extend(manifests.resolve(kind, &reference.name));
-                }
-            }
-        }
-    }
+    let kept = kept_by_protection(set, &manifests);
     let mut problems = Vec::new();
     let mut changes = Vec::new();
     for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
@@ -262,6 +243,34 @@ pub fn build_destroy(
         notes: Vec::new(),
         select: set.selected.clone(),
     })
+}
+
+/// The objects a destroy keeps because of `protect: true`: the protected
+/// ones and, transitively, what they refer to (the org would refuse to
+/// delete a role a kept client holds), by [`Object::id`].
+fn kept_by_protection(
+    set: &ManifestSet,
+    manifests: &SetIndex<'_>,
+) -> std::collections::BTreeSet<String> {
+    let mut kept = std::collections::BTreeSet::new();
+    let mut todo: Vec<&Object> = set
+        .objects
+        .iter()
+        .filter(|o| {
+            let name = o.org_name().unwrap_or(&o.name).to_string();
+            set.protected.contains(&(o.kind, name))
+        })
+        .collect();
+    while let Some(object) = todo.pop() {
+        if kept.insert(object.id()) {
+            for reference in object.spec.references() {
+                if let RefTarget::Kind(kind) = reference.target {
+                    todo.extend(manifests.resolve(kind, &reference.name));
+                }
+            }
+        }
+    }
+    kept
 }
 
 /// The desired spec-shaped value of a declared object: references resolved to

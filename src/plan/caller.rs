@@ -159,32 +159,7 @@ pub async fn read(client: &Client) -> Result<Option<Caller>, super::ReadError> {
         }
     };
     if let Some(subject) = subject {
-        let id = text(&subject, "id");
-        let kind = if id == client_id { SubjectKind::Client } else { SubjectKind::User };
-        let mut grants = Vec::new();
-        let mut held = Vec::new();
-        let mut home_division = None;
-        for grant in subject["grants"].as_array().into_iter().flatten() {
-            let role = &grant["role"];
-            let division_id = text(&grant["division"], "id");
-            if grant["division"]["homeDivision"] == Value::Bool(true) {
-                home_division = Some(division_id.clone());
-            }
-            for policy in role["policies"].as_array().into_iter().flatten() {
-                held.extend(in_division(policy_patterns(policy, "actions"), &division_id));
-            }
-            grants.push(Grant {
-                role_id: text(role, "id"),
-                role_name: text(role, "name"),
-                division_id,
-            });
-        }
-        let name = match text(&subject, "name") {
-            n if n.is_empty() && kind == SubjectKind::Client => text(oauth, "name"),
-            n => n,
-        };
-        let permissions = Some(held);
-        return Ok(Some(Caller { kind, id, name, grants, permissions, home_division }));
+        return Ok(Some(from_subject(&subject, oauth, &client_id)));
     }
     if client_id.is_empty() {
         return Ok(None);
@@ -212,6 +187,38 @@ pub async fn read(client: &Client) -> Result<Option<Caller>, super::ReadError> {
         permissions,
         home_division,
     }))
+}
+
+/// The caller as `GET /api/v2/authorization/subjects/me` shows it: its
+/// grants, the permissions their roles hold in each division, and its Home
+/// division. A subject whose id is the token's OAuth client is that client.
+fn from_subject(subject: &Value, oauth: &Value, client_id: &str) -> Caller {
+    let id = text(subject, "id");
+    let kind = if id == client_id { SubjectKind::Client } else { SubjectKind::User };
+    let mut grants = Vec::new();
+    let mut held = Vec::new();
+    let mut home_division = None;
+    for grant in subject["grants"].as_array().into_iter().flatten() {
+        let role = &grant["role"];
+        let division_id = text(&grant["division"], "id");
+        if grant["division"]["homeDivision"] == Value::Bool(true) {
+            home_division = Some(division_id.clone());
+        }
+        for policy in role["policies"].as_array().into_iter().flatten() {
+            held.extend(in_division(policy_patterns(policy, "actions"), &division_id));
+        }
+        grants.push(Grant {
+            role_id: text(role, "id"),
+            role_name: text(role, "name"),
+            division_id,
+        });
+    }
+    let name = match text(subject, "name") {
+        n if n.is_empty() && kind == SubjectKind::Client => text(oauth, "name"),
+        n => n,
+    };
+    let permissions = Some(held);
+    Caller { kind, id, name, grants, permissions, home_division }
 }
 
 /// The permission patterns of the roles granted, each in the division of

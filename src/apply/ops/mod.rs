@@ -226,13 +226,32 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
         })?;
         granted.push((division_id.to_string(), division.clone()));
     }
-    // Visible in the caller's grants before anything relies on it.
+    wait_for_grants(ctx, &address, &role_id, &granted).await?;
+    let notes = if granted.is_empty() {
+        Vec::new()
+    } else {
+        let names: Vec<&str> = granted.iter().map(|(_, n)| n.as_str()).collect();
+        vec![format!("granted to {} in {}", caller.describe(), names.join(", "))]
+    };
+    Ok(Done { action: Action::Grant, id: Some(role_id), notes })
+}
+
+/// Wait until the caller's grants (`GET /api/v2/authorization/subjects/me`)
+/// list the role in every division of `granted`, before anything relies on
+/// them: the auth service lags role changes.
+async fn wait_for_grants(
+    ctx: &OpContext<'_>,
+    address: &str,
+    role_id: &str,
+    granted: &[(String, String)],
+) -> Result<(), OpError> {
+    let fail = |message: String| OpError::Failed(format!("{address}: {message}"));
     let why = format!(
         "waiting for the grant to show in GET /api/v2/authorization/subjects/me (the auth service lags role changes; --wait-timeout {}s)",
         ctx.deadline.as_secs()
     );
     let first = Duration::from_millis(200);
-    let mut waiting = Waiting::new(ctx.client, address.clone(), why, ctx.deadline, first);
+    let mut waiting = Waiting::new(ctx.client, address.to_string(), why, ctx.deadline, first);
     loop {
         let me =
             ctx.client.get("/api/v2/authorization/subjects/me", &[]).await.map_err(|source| {
@@ -240,12 +259,12 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
             })?;
         let listed = |division_id: &str| {
             me["grants"].as_array().into_iter().flatten().any(|g| {
-                g.pointer("/role/id").and_then(Value::as_str) == Some(role_id.as_str())
+                g.pointer("/role/id").and_then(Value::as_str) == Some(role_id)
                     && g.pointer("/division/id").and_then(Value::as_str) == Some(division_id)
             })
         };
         if granted.iter().all(|(id, _)| listed(id)) {
-            break;
+            return Ok(());
         }
         if waiting.is_over() {
             return Err(fail(format!(
@@ -255,13 +274,6 @@ async fn grant_to_caller(change: &Change, ctx: &OpContext<'_>) -> Result<Done, O
         }
         waiting.pause().await;
     }
-    let notes = if granted.is_empty() {
-        Vec::new()
-    } else {
-        let names: Vec<&str> = granted.iter().map(|(_, n)| n.as_str()).collect();
-        vec![format!("granted to {} in {}", caller.describe(), names.join(", "))]
-    };
-    Ok(Done { action: Action::Grant, id: Some(role_id), notes })
 }
 
 async fn create(op: &Op<'_>) -> Result<Done, OpError> {
