@@ -353,50 +353,9 @@ pub fn check(
     flow_type: FlowType,
     division: Option<&str>,
 ) -> Vec<Problem> {
-    let mut problems = Vec::new();
+    let mut problems = check_keys(inspection, flow_type);
+    problems.extend(check_name(inspection, name, flow_type));
     let at = |loc: Loc, message: String, hint: Option<String>| Problem { loc, message, hint };
-    match &inspection.top_key {
-        Some((key, found)) if *found != Some(flow_type) => problems.push(at(
-            key.loc,
-            format!(
-                "the top-level key `{}` does not match the flow type {}",
-                key.text,
-                flow_type.as_str()
-            ),
-            Some(format!(
-                "a {} flow starts with `{}:`; or change spec.type",
-                flow_type.as_str(),
-                flow_type.archy_key()
-            )),
-        )),
-        Some(_) => {}
-        None => problems.push(at(
-            Loc { line: 1, column: 1 },
-            "the definition has no top-level key".into(),
-            Some(format!("start it with `{}:`", flow_type.archy_key())),
-        )),
-    }
-    for extra in &inspection.extra_keys {
-        problems.push(at(
-            extra.loc,
-            format!("a second top-level key `{}`: a flow definition has exactly one", extra.text),
-            None,
-        ));
-    }
-    let top_loc = inspection.top_key.as_ref().map_or(Loc { line: 1, column: 1 }, |(k, _)| k.loc);
-    match &inspection.name {
-        Some(found) if found.text != name => problems.push(at(
-            found.loc,
-            format!("the definition names the flow `{}`, the manifest `{name}`", found.text),
-            Some("the name inside the YAML is the flow's identity in the org: make spec.name and the YAML's `name` the same".into()),
-        )),
-        Some(_) => {}
-        None => problems.push(at(
-            top_loc,
-            "the definition has no `name`".into(),
-            Some(format!("add `name: {name}` under `{}`", flow_type.archy_key())),
-        )),
-    }
     if let (Some(found), Some(declared)) = (&inspection.division, division) {
         if found.text != declared {
             problems.push(at(
@@ -432,6 +391,60 @@ pub fn check(
         }
     }
     problems
+}
+
+/// One top-level key, naming the declared type.
+fn check_keys(inspection: &Inspection, flow_type: FlowType) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let at = |loc: Loc, message: String, hint: Option<String>| Problem { loc, message, hint };
+    match &inspection.top_key {
+        Some((key, found)) if *found != Some(flow_type) => problems.push(at(
+            key.loc,
+            format!(
+                "the top-level key `{}` does not match the flow type {}",
+                key.text,
+                flow_type.as_str()
+            ),
+            Some(format!(
+                "a {} flow starts with `{}:`; or change spec.type",
+                flow_type.as_str(),
+                flow_type.archy_key()
+            )),
+        )),
+        Some(_) => {}
+        None => problems.push(at(
+            Loc { line: 1, column: 1 },
+            "the definition has no top-level key".into(),
+            Some(format!("start it with `{}:`", flow_type.archy_key())),
+        )),
+    }
+    for extra in &inspection.extra_keys {
+        problems.push(at(
+            extra.loc,
+            format!("a second top-level key `{}`: a flow definition has exactly one", extra.text),
+            None,
+        ));
+    }
+    problems
+}
+
+/// A `name`, the manifest's `spec.name`.
+fn check_name(inspection: &Inspection, name: &str, flow_type: FlowType) -> Option<Problem> {
+    let at = |loc: Loc, message: String, hint: Option<String>| Problem { loc, message, hint };
+    let top_loc = inspection.top_key.as_ref().map_or(Loc { line: 1, column: 1 }, |(k, _)| k.loc);
+    match &inspection.name {
+        Some(found) if found.text != name => Some(at(
+            found.loc,
+            format!("the definition names the flow `{}`, the manifest `{name}`", found.text),
+            Some("the name inside the YAML is the flow's identity in the org: make spec.name and the YAML's `name` the same".into()),
+        )),
+        Some(_) => None,
+        None => Some(at(
+            top_loc,
+            "the definition has no `name`".into(),
+            Some(format!("add `name: {name}` under `{}`", flow_type.archy_key())),
+        )),
+    }
 }
 
 /// Where gcctl's marker starts in a description.
