@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::kinds::Kind;
 use crate::manifest::ManifestSet;
 use crate::manifest::check::SetIndex;
-use crate::plan::{Action, LiveOrg, Plan, PlanTarget};
+use crate::plan::{Action, Change, LiveOrg, Plan, PlanTarget};
 
 /// The version of the drift report's JSON format. Bumped on any incompatible change.
 pub const FORMAT_VERSION: &str = "1";
@@ -175,42 +175,7 @@ pub fn report(
     options: &DriftOptions,
 ) -> DriftReport {
     let include_unmanaged = options.include_unmanaged;
-    let objects: Vec<DeclaredObject> = plan
-        .changes
-        .iter()
-        .filter_map(|change| {
-            let status = match change.action {
-                Action::NoOp => DriftStatus::InSync,
-                Action::Update => DriftStatus::Drifted,
-                Action::Create => DriftStatus::Missing,
-                // Prunes are about undeclared objects: see `unmanaged`.
-                Action::Delete | Action::Grant => return None,
-            };
-            let fields = if status == DriftStatus::Drifted {
-                change
-                    .fields
-                    .iter()
-                    .map(|f| DriftedField {
-                        pointer: f.pointer.clone(),
-                        declared: if f.sensitive { None } else { f.after.clone() },
-                        live: if f.sensitive { None } else { f.before.clone() },
-                        write_only: f.sensitive,
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            Some(DeclaredObject {
-                kind: change.kind.kind(),
-                manifest_name: change.manifest_name.clone()?,
-                org_name: change.org_name.clone(),
-                id: change.id.clone(),
-                status,
-                fields,
-                notes: change.notes.clone(),
-            })
-        })
-        .collect();
+    let objects: Vec<DeclaredObject> = plan.changes.iter().filter_map(declared_object).collect();
     // A partial set would call every declared object left out unmanaged.
     let unmanaged: Vec<UnmanagedObject> = if set.selected.is_empty() {
         unmanaged(set, live, options.own_client_id.as_deref())
@@ -241,6 +206,42 @@ pub fn report(
         unmanaged,
         summary,
     }
+}
+
+/// How a declared object stands, from its change in the plan: in sync, drifted
+/// (with its fields, write-only values left out) or missing; `None` for a
+/// prune or a grant, which are not about a declared object.
+fn declared_object(change: &Change) -> Option<DeclaredObject> {
+    let status = match change.action {
+        Action::NoOp => DriftStatus::InSync,
+        Action::Update => DriftStatus::Drifted,
+        Action::Create => DriftStatus::Missing,
+        // Prunes are about undeclared objects: see `unmanaged`.
+        Action::Delete | Action::Grant => return None,
+    };
+    let fields = if status == DriftStatus::Drifted {
+        change
+            .fields
+            .iter()
+            .map(|f| DriftedField {
+                pointer: f.pointer.clone(),
+                declared: if f.sensitive { None } else { f.after.clone() },
+                live: if f.sensitive { None } else { f.before.clone() },
+                write_only: f.sensitive,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(DeclaredObject {
+        kind: change.kind.kind(),
+        manifest_name: change.manifest_name.clone()?,
+        org_name: change.org_name.clone(),
+        id: change.id.clone(),
+        status,
+        fields,
+        notes: change.notes.clone(),
+    })
 }
 
 /// Live objects of every org kind that no manifest declares (by org name).

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::cli::connect::{Prefetch, load_while_prefetching, runtime, with_read_progress};
 use crate::cli::{GlobalArgs, Outcome, SetArgs, load_set, read_summary};
-use crate::drift::{self, DriftOptions};
+use crate::drift::{self, DriftOptions, DriftReport};
 use crate::manifest::ManifestSet;
 use crate::manifest::select::Reach;
 use crate::plan::{self, ReadScope};
@@ -118,7 +118,13 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     });
     let (report, stats) = reported?;
     printer.status(&read_summary(stats, started));
-    let text = match args.output {
+    let drifted = show(args.output, printer, report)?;
+    Ok(if drifted { Outcome::Changes } else { Outcome::Success })
+}
+
+/// Show the report in `output`'s format; whether anything drifted.
+fn show(output: DriftOutput, printer: &Printer, report: DriftReport) -> anyhow::Result<bool> {
+    let text = match output {
         DriftOutput::Text => render::text::drift(&report, printer),
         DriftOutput::Json => render::json::drift(&report),
         DriftOutput::Markdown => render::markdown::drift(&report),
@@ -128,5 +134,5 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let drifted = report.has_drift();
     // As for the live org: the process ends soon.
     std::mem::forget(report);
-    Ok(if drifted { Outcome::Changes } else { Outcome::Success })
+    Ok(drifted)
 }
