@@ -56,52 +56,65 @@ pub fn render(schema: &Value) -> String {
     }
     out.push('\n');
     if let Some(first) = branches.first() {
-        out.push_str("## Common fields\n\n");
-        out.push_str(
-            "Every document has these fields beside `kind` (one of the kinds below) and `spec` \
-             (the kind's fields).\n\n",
-        );
-        let mut rows = Vec::new();
-        let envelope = Value::Object(
-            first
-                .as_object()
-                .unwrap_or(&empty)
-                .iter()
-                .filter(|(key, _)| key.as_str() != "title" && key.as_str() != "description")
-                .map(|(key, value)| (key.clone(), value.clone()))
-                .collect(),
-        );
-        object_rows(defs, &envelope, "", &["kind", "spec"], 0, &mut rows);
-        table(&rows, &mut out);
+        common_fields(defs, first, &mut out);
     }
     for branch in branches {
-        let Some(title) = branch.get("title").and_then(Value::as_str) else { continue };
-        out.push_str(&format!("## {title}\n\n"));
-        let summary = text(branch.get("description"));
-        if !summary.is_empty() {
-            out.push_str(&format!("{summary}\n\n"));
-        }
-        let spec = branch.get("properties").and_then(|p| p.get("spec")).unwrap_or(&Value::Null);
-        let spec = resolve(defs, spec);
-        // The spec type's first paragraph names it ("A routing queue."); the
-        // kind's summary says that better. Later paragraphs are shown.
-        let about = paragraphs(spec.get("description"));
-        for paragraph in about.iter().skip(1) {
-            out.push_str(&format!("{paragraph}\n\n"));
-        }
-        out.push_str(&format!("`apiVersion: {}`, `kind: {title}`.\n\n", super::API_VERSION));
-        let mut rows = Vec::new();
-        object_rows(defs, &Value::Object(spec), "", &[], 0, &mut rows);
-        if rows.is_empty() {
-            out.push_str("No fields.\n\n");
-        } else {
-            table(&rows, &mut out);
-        }
+        kind_section(defs, branch, &mut out);
     }
     while out.ends_with("\n\n") {
         out.pop();
     }
     out
+}
+
+/// `## Common fields`: the envelope of every document (the first kind's
+/// fields beside `kind` and `spec`).
+fn common_fields(defs: &Map<String, Value>, first: &Value, out: &mut String) {
+    let empty = Map::new();
+    out.push_str("## Common fields\n\n");
+    out.push_str(
+        "Every document has these fields beside `kind` (one of the kinds below) and `spec` \
+         (the kind's fields).\n\n",
+    );
+    let mut rows = Vec::new();
+    let envelope = Value::Object(
+        first
+            .as_object()
+            .unwrap_or(&empty)
+            .iter()
+            .filter(|(key, _)| key.as_str() != "title" && key.as_str() != "description")
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect(),
+    );
+    object_rows(defs, &envelope, "", &["kind", "spec"], 0, &mut rows);
+    table(&rows, out);
+}
+
+/// A kind's `## <Kind>` section: its summary, the spec type's later
+/// paragraphs and the table of its fields.
+fn kind_section(defs: &Map<String, Value>, branch: &Value, out: &mut String) {
+    let Some(title) = branch.get("title").and_then(Value::as_str) else { return };
+    out.push_str(&format!("## {title}\n\n"));
+    let summary = text(branch.get("description"));
+    if !summary.is_empty() {
+        out.push_str(&format!("{summary}\n\n"));
+    }
+    let spec = branch.get("properties").and_then(|p| p.get("spec")).unwrap_or(&Value::Null);
+    let spec = resolve(defs, spec);
+    // The spec type's first paragraph names it ("A routing queue."); the
+    // kind's summary says that better. Later paragraphs are shown.
+    let about = paragraphs(spec.get("description"));
+    for paragraph in about.iter().skip(1) {
+        out.push_str(&format!("{paragraph}\n\n"));
+    }
+    out.push_str(&format!("`apiVersion: {}`, `kind: {title}`.\n\n", super::API_VERSION));
+    let mut rows = Vec::new();
+    object_rows(defs, &Value::Object(spec), "", &[], 0, &mut rows);
+    if rows.is_empty() {
+        out.push_str("No fields.\n\n");
+    } else {
+        table(&rows, out);
+    }
 }
 
 /// One line of a field table.
