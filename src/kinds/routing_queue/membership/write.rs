@@ -83,15 +83,7 @@ pub async fn apply_members(op: &Op<'_>, queue: &str, fresh: bool) -> Result<Vec<
     };
     let exact = op.desired.get("membership").and_then(Value::as_str)
         == Some(policy_name(MembershipPolicy::Exact));
-    let ids = op.ids();
-    let mut wanted: Vec<(String, Option<i64>)> = Vec::new();
-    for member in declared {
-        let email = member.get("email").and_then(Value::as_str).unwrap_or_default();
-        let id = ids
-            .id(RefTarget::User, email)
-            .ok_or_else(|| op.fail(format!("no active user has the email `{email}`")))?;
-        wanted.push((id, member.get("ringNumber").and_then(Value::as_i64)));
-    }
+    let wanted = wanted_members(op, declared)?;
     let path = members_path(queue);
     let user = [("memberBy", "user".to_string())];
     let wanted_ids: HashSet<&str> = wanted.iter().map(|(id, _)| id.as_str()).collect();
@@ -135,8 +127,41 @@ pub async fn apply_members(op: &Op<'_>, queue: &str, fresh: bool) -> Result<Vec<
     if !adds.is_empty() || !removes.is_empty() {
         wait_until_processed(op, &path, &adds, &removes).await?;
     }
+    let rings = set_rings(op, &path, &wanted, &direct, &grouped).await?;
+    Ok(changed(&[
+        ("added", adds.len(), "member"),
+        ("removed", removes.len(), "member"),
+        ("set", rings, "ring number"),
+    ]))
+}
+
+/// The declared members as user ids (found by email) with their declared
+/// ring numbers.
+fn wanted_members(op: &Op<'_>, declared: &[Value]) -> Result<Vec<(String, Option<i64>)>, OpError> {
+    let ids = op.ids();
+    let mut wanted = Vec::new();
+    for member in declared {
+        let email = member.get("email").and_then(Value::as_str).unwrap_or_default();
+        let id = ids
+            .id(RefTarget::User, email)
+            .ok_or_else(|| op.fail(format!("no active user has the email `{email}`")))?;
+        wanted.push((id, member.get("ringNumber").and_then(Value::as_i64)));
+    }
+    Ok(wanted)
+}
+
+/// Set the declared ring numbers that differ from the direct members' (a
+/// member added now is at ring 1; a member through a group is left alone);
+/// how many were set.
+async fn set_rings(
+    op: &Op<'_>,
+    path: &str,
+    wanted: &[(String, Option<i64>)],
+    direct: &BTreeMap<String, i64>,
+    grouped: &BTreeSet<String>,
+) -> Result<usize, OpError> {
     let mut rings = 0;
-    for (id, ring) in &wanted {
+    for (id, ring) in wanted {
         let Some(ring) = ring else { continue };
         let current = direct.get(id).copied().unwrap_or(1);
         if current != *ring && !grouped.contains(id) {
@@ -145,11 +170,7 @@ pub async fn apply_members(op: &Op<'_>, queue: &str, fresh: bool) -> Result<Vec<
             rings += 1;
         }
     }
-    Ok(changed(&[
-        ("added", adds.len(), "member"),
-        ("removed", removes.len(), "member"),
-        ("set", rings, "ring number"),
-    ]))
+    Ok(rings)
 }
 
 fn policy_name(policy: MembershipPolicy) -> &'static str {
