@@ -303,6 +303,14 @@ fn content(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
             }
         }
     }
+    check_rules(&out)?;
+    Ok(out)
+}
+
+/// The rules across fields of a configuration's content: an enabled
+/// messenger needs languages and a default language among them, and a file
+/// upload mode allows at most 10,240 KB.
+fn check_rules(out: &Map<String, Value>) -> ApiResult<()> {
     let enabled = out.get("messenger").and_then(|m| m.get("enabled")) == Some(&json!(true));
     let languages: Vec<&str> = out
         .get("languages")
@@ -339,7 +347,7 @@ fn content(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
             ));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `{id, selfUri}` (`AddressableEntityRef`: no name, unlike a flow's
