@@ -388,24 +388,7 @@ fn change_of(
     let spec = taken.unwrap_or_else(|| resolved_spec(object, references, manifests));
     let org = kind.org();
     let org_name = object.org_name().unwrap_or(&object.name).to_string();
-    let mut problems = check_references(object, references, manifests, lookups);
-    if matches.len() > 1 {
-        problems.push(duplicate_problem(object, org, &org_name, matches));
-    }
-    for (pointer, message, hint) in org.org_problems(object.spec.as_ref(), lookups) {
-        let problem = Problem::at(object, &pointer, message);
-        problems.push(match hint {
-            Some(hint) => problem.with_hint(hint),
-            None => problem,
-        });
-    }
-    for (message, hint) in matches.iter().filter_map(|m| org.live_problem(m)) {
-        problems.push(
-            Problem::at(object, "/spec/name", message)
-                .seen_in("GET", org.api().collection, None)
-                .with_hint(hint),
-        );
-    }
+    let problems = problems_of(declared, &org_name, manifests, lookups, matches);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -444,6 +427,38 @@ fn change_of(
         live_fingerprint: None,
         id,
     })
+}
+
+/// What stops a declared object from being planned: references that do not
+/// resolve, a name more than one live object holds, and the kind's own
+/// problems with the org and with the live objects it matched.
+fn problems_of(
+    declared: &Declared<'_>,
+    org_name: &str,
+    manifests: &SetIndex<'_>,
+    lookups: &Lookups,
+    matches: &[&Value],
+) -> Vec<Problem> {
+    let (object, org) = (declared.object, declared.kind.org());
+    let mut problems = check_references(object, &declared.references, manifests, lookups);
+    if matches.len() > 1 {
+        problems.push(duplicate_problem(object, org, org_name, matches));
+    }
+    for (pointer, message, hint) in org.org_problems(object.spec.as_ref(), lookups) {
+        let problem = Problem::at(object, &pointer, message);
+        problems.push(match hint {
+            Some(hint) => problem.with_hint(hint),
+            None => problem,
+        });
+    }
+    for (message, hint) in matches.iter().filter_map(|m| org.live_problem(m)) {
+        problems.push(
+            Problem::at(object, "/spec/name", message)
+                .seen_in("GET", org.api().collection, None)
+                .with_hint(hint),
+        );
+    }
+    problems
 }
 
 /// Objects that follow others beyond their names ([`OrgKind::follows`]: a
