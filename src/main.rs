@@ -24,6 +24,13 @@ fn main() -> ExitCode {
 /// last page 0.14 s or 0.28 to 0.37 s; 0.14 to 0.18 s without them, and
 /// peak memory 118 MiB instead of 160 MiB). See `docs/src/benchmarks.md`.
 /// Failing to turn them off changes nothing but speed, so it is ignored.
+///
+/// This runs too late for the first allocation, which std makes before
+/// `main` (the main thread's info) and which reserves mimalloc's first
+/// arena: with mimalloc's `no_thp` feature off, that arena asked for huge
+/// pages and 6 of 15 runs zeroed one there, 9 ms before the first request
+/// could leave. The feature (`Cargo.toml`) stops mimalloc from asking; this
+/// call covers kernels set to huge pages for every process (`always`).
 fn no_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     let _ = nix::sys::prctl::set_thp_disable(true);
