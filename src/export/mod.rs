@@ -55,10 +55,13 @@ pub struct ExportOptions {
     pub skip_client_id: Option<String>,
 }
 
-/// The live org as export needs it.
+/// The live org as export needs it. Made only by [`read`] (or empty): the
+/// objects it chose while reading are of the lists it holds, which no code
+/// outside this module can replace or extend (so [`build`] may reuse the
+/// choice when the options and the lists' lengths are the same).
 #[derive(Debug, Clone, Default)]
 pub struct ExportInput {
-    pub live: LiveOrg,
+    live: LiveOrg,
     /// The objects chosen and their handles, made while the read recorded
     /// the lookups; [`build`] makes what is missing.
     selection: Option<Selection>,
@@ -226,8 +229,9 @@ pub fn build(input: &ExportInput, options: &ExportOptions) -> Export {
     let lookups = &input.live.lookups;
     // What the read chose (see `read`) where it still holds: the same
     // options, and as many objects of the kind (the read adds fields to
-    // listed objects after choosing, never objects). The rest (kinds made
-    // from the lookups, an input built elsewhere) is chosen here.
+    // listed objects after choosing, never objects; `live` is private, so
+    // nothing else changes the lists). The rest (kinds made from the
+    // lookups, an input whose lists a test changed) is chosen here.
     let chosen = input.selection.as_ref().filter(|s| s.options == *options);
     let picked: Vec<(LiveKind, Cow<'_, Picked>)> = LiveKind::all()
         .filter(|kind| selected(options, kind.kind()))
