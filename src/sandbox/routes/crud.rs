@@ -174,22 +174,7 @@ fn test_of(filter: Filter, params: &Params) -> ApiResult<Option<Test<'_>>> {
             }
             Box::new(move |v| ref_id(v.get(field)).is_some_and(|id| ids.contains(&id)))
         }
-        Filter::OneOf(param, field, allowed) => {
-            let values = params.all(param);
-            if let Some(bad) = values.iter().find(|t| !allowed.contains(t)) {
-                return Err(ApiError::bad_field(
-                    param,
-                    format!("The {param} '{bad}' is not one of {}.", allowed.join(", ")),
-                ));
-            }
-            if values.is_empty() {
-                return Ok(None);
-            }
-            Box::new(move |v| {
-                let value = v.get(field).and_then(Value::as_str).unwrap_or_default();
-                values.contains(&value.to_lowercase().as_str())
-            })
-        }
+        Filter::OneOf(param, field, allowed) => return one_of(params, param, field, allowed),
         Filter::Present(param, field) => {
             let Some(wanted) = params.bool(param)? else { return Ok(None) };
             Box::new(move |v| {
@@ -197,25 +182,55 @@ fn test_of(filter: Filter, params: &Params) -> ApiResult<Option<Test<'_>>> {
                 present == wanted
             })
         }
-        Filter::State => {
-            const STATES: &[&str] = &["active", "inactive", "deleted", "any"];
-            let wanted = params.get("state").filter(|s| !s.is_empty()).unwrap_or("active");
-            if !STATES.contains(&wanted) {
-                return Err(ApiError::bad_field(
-                    "state",
-                    format!(
-                        "Value [{wanted}] is not valid for field type [State]. Allowable values are: {}",
-                        STATES.join(", ")
-                    ),
-                ));
-            }
-            if wanted == "any" {
-                return Ok(None);
-            }
-            Box::new(move |v| v.get("state").and_then(Value::as_str).unwrap_or("active") == wanted)
-        }
+        Filter::State => return state(params),
     };
     Ok(Some(test))
+}
+
+/// [`Filter::OneOf`]: the object's `field`, lowercased, is one of the
+/// values of `param`, each of which must be `allowed`.
+fn one_of<'p>(
+    params: &'p Params,
+    param: &'static str,
+    field: &'static str,
+    allowed: &'static [&'static str],
+) -> ApiResult<Option<Test<'p>>> {
+    let values = params.all(param);
+    if let Some(bad) = values.iter().find(|t| !allowed.contains(t)) {
+        return Err(ApiError::bad_field(
+            param,
+            format!("The {param} '{bad}' is not one of {}.", allowed.join(", ")),
+        ));
+    }
+    if values.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(move |v| {
+        let value = v.get(field).and_then(Value::as_str).unwrap_or_default();
+        values.contains(&value.to_lowercase().as_str())
+    })))
+}
+
+/// [`Filter::State`]: the users list's `state` (default `active`; `any`
+/// does not filter). An object without a state is active.
+fn state(params: &Params) -> ApiResult<Option<Test<'_>>> {
+    const STATES: &[&str] = &["active", "inactive", "deleted", "any"];
+    let wanted = params.get("state").filter(|s| !s.is_empty()).unwrap_or("active");
+    if !STATES.contains(&wanted) {
+        return Err(ApiError::bad_field(
+            "state",
+            format!(
+                "Value [{wanted}] is not valid for field type [State]. Allowable values are: {}",
+                STATES.join(", ")
+            ),
+        ));
+    }
+    if wanted == "any" {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(move |v| {
+        v.get("state").and_then(Value::as_str).unwrap_or("active") == wanted
+    })))
 }
 
 /// The queue `name` filter: exact, `abc*`, `*abc` or `*abc*`, case-insensitive.
