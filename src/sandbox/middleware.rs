@@ -161,19 +161,34 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
         }
         Some(RouteAnswer::Dropped) => return drop_connection(next.run(request).await),
         Some(RouteAnswer::HoldUntil { until, status }) => {
-            let held = Instant::now();
-            while !state.stats().seen(&until) {
-                if held.elapsed() >= HOLD_LIMIT {
-                    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-                    let message = format!(
-                        "{route} was held for `{until}`, which never came (sandbox route fault)"
-                    );
-                    return ApiError::new(status, "sandbox.route.fault", message).into_response();
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
+            if let Err(error) = hold_until(&state, &route, &until, status).await {
+                return error.into_response();
             }
         }
     }
+    with_drawn_fault(&state, request, next).await
+}
+
+/// Hold a request until the sandbox has seen `until` (a route fault, see
+/// [`RouteAnswer::HoldUntil`]), or fail it with `status` once
+/// [`HOLD_LIMIT`] has passed without it.
+async fn hold_until(state: &Shared, route: &str, until: &str, status: u16) -> Result<(), ApiError> {
+    let held = Instant::now();
+    while !state.stats().seen(until) {
+        if held.elapsed() >= HOLD_LIMIT {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            let message =
+                format!("{route} was held for `{until}`, which never came (sandbox route fault)");
+            return Err(ApiError::new(status, "sandbox.route.fault", message));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+/// Run the request, or answer it with the random fault the sandbox's fault
+/// injection draws for it (counted in the stats).
+async fn with_drawn_fault(state: &Shared, request: Request, next: Next) -> Response {
     let fault = state.faults().draw();
     if let Some(fault) = fault {
         state.stats().record_fault(fault);

@@ -297,19 +297,7 @@ fn save<R: Resource>(
         Some(id) => Some(writable::<R>(&store, id)?.clone()),
         None => None,
     };
-    let (mut object, name_required) = match (old.as_ref().map(Value::as_object), spec.update) {
-        (None, _) => (Object::new(), true),
-        // PUT rebuilds the object from the body and the server fields.
-        (Some(Some(old)), Update::Put) => {
-            let server = ["id", "dateCreated", "selfUri", "version"].iter().chain(spec.server);
-            let kept = server.filter_map(|key| Some(((*key).into(), old.get(*key)?.clone())));
-            (kept.collect(), true)
-        }
-        (Some(Some(old)), Update::Patch { name_required }) => (old.clone(), name_required),
-        (Some(_), _) => {
-            return Err(ApiError::internal(format!("cannot update this {}", spec.noun)));
-        }
-    };
+    let (mut object, name_required) = start::<R>(old.as_ref())?;
     if name_required || body.contains_key("name") {
         let name = required_str(body, "name")?;
         check_name::<R>(&store, &name, id.as_deref())?;
@@ -317,18 +305,7 @@ fn save<R: Resource>(
     }
     object.extend(R::fields(&store, body, old.as_ref())?);
     let created = id.is_none();
-    if spec.division.is_some() {
-        // The caller's rights in the division the object ends up in (those
-        // in its current one were checked with the route, see `authz`).
-        let (method, route) = match (created, spec.update) {
-            (true, _) => ("POST", spec.path),
-            (false, Update::Patch { .. }) => ("PATCH", spec.item),
-            (false, _) => ("PUT", spec.item),
-        };
-        let place = authz::place(object.get("division"));
-        let requirement = authz::requirement(method, route);
-        authz::authorize_at(&store, &caller.subject, requirement, spec.division, place)?;
-    }
+    authorize_division::<R>(&store, caller, &object, created)?;
     let id = id.unwrap_or_else(new_id);
     let stamp = now();
     if created {
@@ -356,6 +333,46 @@ fn save<R: Resource>(
         map.extend(shown);
     }
     Ok(out)
+}
+
+/// What a write starts from, and whether its body must name the object: a
+/// create from nothing; a PUT from the old object's server fields (the body
+/// rebuilds the rest); a PATCH from the whole old object.
+fn start<R: Resource>(old: Option<&Value>) -> ApiResult<(Object, bool)> {
+    let spec = R::SPEC;
+    match (old.map(Value::as_object), spec.update) {
+        (None, _) => Ok((Object::new(), true)),
+        (Some(Some(old)), Update::Put) => {
+            let server = ["id", "dateCreated", "selfUri", "version"].iter().chain(spec.server);
+            let kept = server.filter_map(|key| Some(((*key).into(), old.get(*key)?.clone())));
+            Ok((kept.collect(), true))
+        }
+        (Some(Some(old)), Update::Patch { name_required }) => Ok((old.clone(), name_required)),
+        (Some(_), _) => Err(ApiError::internal(format!("cannot update this {}", spec.noun))),
+    }
+}
+
+/// The caller's rights in the division a written object ends up in (those
+/// in its current one were checked with the route, see `authz`); nothing
+/// for a resource without divisions.
+fn authorize_division<R: Resource>(
+    store: &Store,
+    caller: &Caller,
+    object: &Object,
+    created: bool,
+) -> ApiResult<()> {
+    let spec = R::SPEC;
+    if spec.division.is_none() {
+        return Ok(());
+    }
+    let (method, route) = match (created, spec.update) {
+        (true, _) => ("POST", spec.path),
+        (false, Update::Patch { .. }) => ("PATCH", spec.item),
+        (false, _) => ("PUT", spec.item),
+    };
+    let place = authz::place(object.get("division"));
+    let requirement = authz::requirement(method, route);
+    authz::authorize_at(store, &caller.subject, requirement, spec.division, place)
 }
 
 async fn remove<R: Resource>(
