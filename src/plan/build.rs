@@ -135,21 +135,34 @@ fn build_compared(
         let (object, kind) = (declared.object, declared.kind);
         let early = declared.early.take();
         let (result, single) = plan_object(&declared, early, &manifests, live, &live_names);
-        (object, kind, result, single)
+        // What an existing object follows (usually nothing: no allocation).
+        let follows = match &result {
+            Ok(change) if matches!(change.action, Action::NoOp | Action::Update) => {
+                kind.org().follows(object.spec.as_ref())
+            }
+            _ => Vec::new(),
+        };
+        (object, kind, result, single, follows)
     });
     // Each declared object that matches one live object, by kind: what the
     // kinds' notes are about (`OrgKind::plan_notes`).
     let mut matched: BTreeMap<LiveKind, Vec<(&Object, &Value)>> = BTreeMap::new();
-    for (object, kind, result, single) in planned {
+    let mut following = Vec::new();
+    for (object, kind, result, single, follows) in planned {
         if let Some(live) = single {
             matched.entry(kind).or_default().push((object, live));
         }
         match result {
-            Ok(change) => changes.push(change),
+            Ok(change) => {
+                if !follows.is_empty() {
+                    following.push((changes.len(), follows));
+                }
+                changes.push(change);
+            }
             Err(mut p) => problems.append(&mut p),
         }
     }
-    follow(&mut changes, &manifests, live);
+    follow(&mut changes, following, &manifests, live);
     changes.extend(prunes(set, live));
     if problems.is_empty() {
         // What the caller may do is checked on a plan that is otherwise sound.
@@ -466,19 +479,16 @@ fn problems_of(
 /// what they follow: once every declared object is planned, each gets the
 /// field changes its kind derives from the planned changes of the objects
 /// it follows, and becomes an update if it was unchanged.
-fn follow(changes: &mut [Change], manifests: &SetIndex<'_>, live: &LiveOrg) {
-    // (change, the references it follows): usually none, so nothing else is
-    // built (plans of 10,000 objects pay one `follows` call each).
-    let following: Vec<(usize, Vec<crate::kinds::Reference>)> = changes
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c.action, Action::NoOp | Action::Update))
-        .filter_map(|(index, change)| {
-            let object = manifests.get(change.kind.kind(), change.manifest_name.as_deref()?)?;
-            let follows = change.kind.org().follows(object.spec.as_ref());
-            (!follows.is_empty()).then_some((index, follows))
-        })
-        .collect();
+///
+/// `following` is each existing object's change (its position in
+/// `changes`) with the references it follows ([`OrgKind::follows`]), as
+/// each object was planned: usually none, so nothing else is built.
+fn follow(
+    changes: &mut [Change],
+    following: Vec<(usize, Vec<Reference>)>,
+    manifests: &SetIndex<'_>,
+    live: &LiveOrg,
+) {
     if following.is_empty() {
         return;
     }
