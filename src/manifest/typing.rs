@@ -259,54 +259,62 @@ fn read_metadata(
             }
         }
     }
-    let name = match metadata.get("name") {
-        Some(n) => match n.as_str() {
-            Some(s) if is_handle(s) => s.to_string(),
-            Some(s) => {
-                diags.push(
-                    Diagnostic::new(file, n.loc, format!("`{s}` is not a valid metadata.name"))
-                        .with_hint("use letters, digits, `-`, `_` and `.` (at most 253), starting with a letter or digit; the org-side name goes in spec.name"),
-                );
-                return None;
-            }
-            None => {
-                diags.push(Diagnostic::new(
-                    file,
-                    n.loc,
-                    format!("metadata.name must be a string, found {}", n.value.type_name()),
-                ));
-                return None;
-            }
-        },
-        None => {
-            diags.push(Diagnostic::new(file, metadata.loc, "missing field `name` in metadata"));
-            return None;
-        }
+    let name = read_handle(file, metadata, diags)?;
+    let labels = read_labels(file, metadata, diags);
+    Some((name, labels))
+}
+
+/// `metadata.name`: a handle ([`is_handle`]), or a diagnostic.
+fn read_handle(file: &Path, metadata: &Node, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    let Some(n) = metadata.get("name") else {
+        diags.push(Diagnostic::new(file, metadata.loc, "missing field `name` in metadata"));
+        return None;
     };
-    let mut labels = BTreeMap::new();
-    if let Some(node) = metadata.get("labels") {
-        match &node.value {
-            Value::Map(entries) => {
-                for (key, value) in entries {
-                    match value.as_str() {
-                        Some(v) => {
-                            labels.insert(key.name.clone(), v.to_string());
-                        }
-                        None => diags.push(
-                            Diagnostic::new(file, value.loc, "label values must be strings")
-                                .with_hint("quote the value"),
-                        ),
-                    }
-                }
-            }
-            _ => diags.push(Diagnostic::new(
+    match n.as_str() {
+        Some(s) if is_handle(s) => Some(s.to_string()),
+        Some(s) => {
+            diags.push(
+                Diagnostic::new(file, n.loc, format!("`{s}` is not a valid metadata.name"))
+                    .with_hint("use letters, digits, `-`, `_` and `.` (at most 253), starting with a letter or digit; the org-side name goes in spec.name"),
+            );
+            None
+        }
+        None => {
+            diags.push(Diagnostic::new(
                 file,
-                node.loc,
-                "metadata.labels must be a mapping of strings",
-            )),
+                n.loc,
+                format!("metadata.name must be a string, found {}", n.value.type_name()),
+            ));
+            None
         }
     }
-    Some((name, labels))
+}
+
+/// `metadata.labels`: a mapping of strings; each value that is not one is
+/// a diagnostic and left out.
+fn read_labels(
+    file: &Path,
+    metadata: &Node,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    let Some(node) = metadata.get("labels") else { return labels };
+    let Value::Map(entries) = &node.value else {
+        diags.push(Diagnostic::new(file, node.loc, "metadata.labels must be a mapping of strings"));
+        return labels;
+    };
+    for (key, value) in entries {
+        match value.as_str() {
+            Some(v) => {
+                labels.insert(key.name.clone(), v.to_string());
+            }
+            None => diags.push(
+                Diagnostic::new(file, value.loc, "label values must be strings")
+                    .with_hint("quote the value"),
+            ),
+        }
+    }
+    labels
 }
 
 fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Vec<String> {

@@ -130,25 +130,12 @@ fn build_compared(
             declared.early = early;
         }
     }
-    // Each declared object is compared on its own: on every core, in order.
-    let planned = crate::manifest::parallel::map(declared, |mut declared| {
-        let (object, kind) = (declared.object, declared.kind);
-        let early = declared.early.take();
-        let (result, single) = plan_object(&declared, early, &manifests, live, &live_names);
-        // What an existing object follows (usually nothing: no allocation).
-        let follows = match &result {
-            Ok(change) if matches!(change.action, Action::NoOp | Action::Update) => {
-                kind.org().follows(object.spec.as_ref())
-            }
-            _ => Vec::new(),
-        };
-        (object, kind, result, single, follows)
-    });
+    let planned = plan_each(declared, &manifests, live, &live_names);
     // Each declared object that matches one live object, by kind: what the
     // kinds' notes are about (`OrgKind::plan_notes`).
     let mut matched: BTreeMap<LiveKind, Vec<(&Object, &Value)>> = BTreeMap::new();
     let mut following = Vec::new();
-    for (object, kind, result, single, follows) in planned {
+    for Planned { object, kind, result, single, follows } in planned {
         if let Some(live) = single {
             matched.entry(kind).or_default().push((object, live));
         }
@@ -187,6 +174,39 @@ fn build_compared(
             .flat_map(|(kind, declared)| kind.org().plan_notes(&declared))
             .collect(),
         select: set.selected.clone(),
+    })
+}
+
+/// One declared object planned: its change or its problems, the live
+/// object it matches when it matches exactly one, and what an existing
+/// object follows ([`OrgKind::follows`]).
+struct Planned<'s, 'a> {
+    object: &'s Object,
+    kind: LiveKind,
+    result: Result<Change, Vec<Problem>>,
+    single: Option<&'a Value>,
+    follows: Vec<Reference>,
+}
+
+/// Plan each declared object on its own: on every core, in order.
+fn plan_each<'s, 'a>(
+    declared: Vec<Declared<'s>>,
+    manifests: &SetIndex<'_>,
+    live: &'a LiveOrg,
+    live_names: &LiveNames<'a>,
+) -> Vec<Planned<'s, 'a>> {
+    crate::manifest::parallel::map(declared, |mut declared| {
+        let (object, kind) = (declared.object, declared.kind);
+        let early = declared.early.take();
+        let (result, single) = plan_object(&declared, early, manifests, live, live_names);
+        // Usually nothing: no allocation.
+        let follows = match &result {
+            Ok(change) if matches!(change.action, Action::NoOp | Action::Update) => {
+                kind.org().follows(object.spec.as_ref())
+            }
+            _ => Vec::new(),
+        };
+        Planned { object, kind, result, single, follows }
     })
 }
 
