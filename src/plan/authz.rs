@@ -151,45 +151,7 @@ fn add_caller_grants(
     let mut inserts: Vec<(usize, Change)> = Vec::new();
     for ((kind, role), (divisions, needers)) in grants {
         let Some(role_kind) = crate::kinds::LiveKind::new(*kind) else { continue };
-        let role_id = live.lookups.id_of(RefTarget::Kind(*kind), role).map(str::to_string);
-        let held: BTreeSet<String> = role_id
-            .as_deref()
-            .map(|id| {
-                caller
-                    .grants
-                    .iter()
-                    .filter(|g| g.role_id == id)
-                    .filter_map(|g| live.lookups.name_of(RefTarget::Division, &g.division_id))
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let after: BTreeSet<String> = held.union(divisions).cloned().collect();
-        let to_list =
-            |set: &BTreeSet<String>| Value::Array(set.iter().cloned().map(Value::String).collect());
-        // The declared Role (created or updated in this run) comes first.
-        let declared = manifests
-            .resolve(*kind, role)
-            .filter(|o: &&Object| o.org_name() == Some(role.as_str()))
-            .map(Object::id);
-        let grant = Change {
-            kind: role_kind,
-            manifest_name: None,
-            org_name: role.clone(),
-            id: role_id,
-            action: Action::Grant,
-            prune: false,
-            fields: vec![FieldChange {
-                pointer: "/divisions".into(),
-                before: Some(to_list(&held)),
-                after: Some(to_list(&after)),
-                sensitive: false,
-            }],
-            depends_on: declared.into_iter().collect(),
-            late_depends_on: Vec::new(),
-            live_fingerprint: None,
-            notes: Vec::new(),
-        };
+        let grant = grant_change(role_kind, role, divisions, manifests, live, caller);
         let first = needers.iter().copied().min().unwrap_or(changes.len());
         inserts.push((first, grant));
     }
@@ -211,6 +173,58 @@ fn add_caller_grants(
     }
 }
 
+/// The `grant` change that gives the caller `role` in `divisions` too (it
+/// keeps the divisions it holds the role in), after the declared Role of
+/// that name when this run creates or updates it.
+fn grant_change(
+    role_kind: crate::kinds::LiveKind,
+    role: &str,
+    divisions: &BTreeSet<String>,
+    manifests: &SetIndex<'_>,
+    live: &LiveOrg,
+    caller: &Caller,
+) -> Change {
+    let kind = role_kind.kind();
+    let role_id = live.lookups.id_of(RefTarget::Kind(kind), role).map(str::to_string);
+    let held: BTreeSet<String> = role_id
+        .as_deref()
+        .map(|id| {
+            caller
+                .grants
+                .iter()
+                .filter(|g| g.role_id == id)
+                .filter_map(|g| live.lookups.name_of(RefTarget::Division, &g.division_id))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let after: BTreeSet<String> = held.union(divisions).cloned().collect();
+    let to_list =
+        |set: &BTreeSet<String>| Value::Array(set.iter().cloned().map(Value::String).collect());
+    let declared = manifests
+        .resolve(kind, role)
+        .filter(|o: &&Object| o.org_name() == Some(role))
+        .map(Object::id);
+    Change {
+        kind: role_kind,
+        manifest_name: None,
+        org_name: role.to_string(),
+        id: role_id,
+        action: Action::Grant,
+        prune: false,
+        fields: vec![FieldChange {
+            pointer: "/divisions".into(),
+            before: Some(to_list(&held)),
+            after: Some(to_list(&after)),
+            sensitive: false,
+        }],
+        depends_on: declared.into_iter().collect(),
+        late_depends_on: Vec::new(),
+        live_fingerprint: None,
+        notes: Vec::new(),
+    }
+}
+
 /// One problem per change whose calls need permissions the caller lacks.
 /// A division-aware permission (the kind's
 /// [`DivisionScope`](crate::kinds::org::DivisionScope) entity, or
@@ -227,11 +241,20 @@ fn missing_permissions(
         return Vec::new();
     }
     let held = Held::new(caller);
-    // The live objects of the kinds whose division matters, by id: an update
-    // or delete needs its object's current division (a scan of the kind per
-    // change made a plan of thousands of updates quadratic).
-    let by_id: FastMap<(Kind, &str), &Value> = live
-        .objects
+    let by_id = divided_by_id(live);
+    // Unchanged objects make no calls (most of a plan of a large org).
+    changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .filter_map(|change| lacking_problem(change, caller, &held, manifests, live, &by_id))
+        .collect()
+}
+
+/// The live objects of the kinds whose division matters, by id: an update
+/// or delete needs its object's current division (a scan of the kind per
+/// change made a plan of thousands of updates quadratic).
+fn divided_by_id(live: &LiveOrg) -> FastMap<(Kind, &str), &Value> {
+    live.objects
         .iter()
         .filter(|(kind, _)| {
             crate::kinds::LiveKind::new(**kind).is_some_and(|k| k.org().division_scope().is_some())
@@ -239,50 +262,56 @@ fn missing_permissions(
         .flat_map(|(kind, objects)| {
             objects.iter().filter_map(move |o| Some(((*kind, o.get("id")?.as_str()?), o)))
         })
-        .collect();
-    let mut problems = Vec::new();
-    // Unchanged objects make no calls (most of a plan of a large org).
-    for change in changes.iter().filter(|c| c.action != Action::NoOp) {
-        let object =
-            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n));
-        let desired =
-            object.map_or(Value::Null, |o| super::build::desired_of(o, manifests, &live.lookups));
-        let (calls, entity): (Vec<(&str, &str)>, Option<&str>) = match change.action {
-            Action::NoOp => continue,
-            Action::Grant => {
-                (vec![("POST", crate::permissions::SUBJECT_GRANT)], Some("authorization:grant"))
-            }
-            _ => (
-                change.kind.org().calls(change, &desired),
-                change.kind.org().division_scope().map(|s| s.entity),
-            ),
-        };
-        let places = places(change, &desired, live, &by_id, caller);
-        let mut lacking: BTreeSet<String> = BTreeSet::new();
-        let mut needing: Vec<String> = Vec::new();
-        for (method, path) in calls {
-            if let Some(missing) = lacking_for(method, path, entity, &places, &held) {
-                lacking.insert(missing);
-                needing.push(format!("{method} {path}"));
-            }
+        .collect()
+}
+
+/// The problem of one change whose calls need permissions the caller
+/// lacks ([`missing_permissions`]); `None` when it holds them all.
+fn lacking_problem(
+    change: &Change,
+    caller: &Caller,
+    held: &Held,
+    manifests: &SetIndex<'_>,
+    live: &LiveOrg,
+    by_id: &FastMap<(Kind, &str), &Value>,
+) -> Option<Problem> {
+    let object = change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n));
+    let desired =
+        object.map_or(Value::Null, |o| super::build::desired_of(o, manifests, &live.lookups));
+    let (calls, entity): (Vec<(&str, &str)>, Option<&str>) = match change.action {
+        Action::NoOp => return None,
+        Action::Grant => {
+            (vec![("POST", crate::permissions::SUBJECT_GRANT)], Some("authorization:grant"))
         }
-        if lacking.is_empty() {
-            continue;
+        _ => (
+            change.kind.org().calls(change, &desired),
+            change.kind.org().division_scope().map(|s| s.entity),
+        ),
+    };
+    let places = places(change, &desired, live, by_id, caller);
+    let mut lacking: BTreeSet<String> = BTreeSet::new();
+    let mut needing: Vec<String> = Vec::new();
+    for (method, path) in calls {
+        if let Some(missing) = lacking_for(method, path, entity, &places, held) {
+            lacking.insert(missing);
+            needing.push(format!("{method} {path}"));
         }
-        let message = format!(
-            "the caller, {}, lacks {} (needed for {})",
-            caller.describe(),
-            lacking.into_iter().collect::<Vec<_>>().join(", "),
-            needing.join(", ")
-        );
-        let hint = "grant the caller a role with these permissions, in these divisions (or run as a caller that holds them), then plan again; nothing was changed";
-        let problem = match object {
-            Some(object) => Problem::at(object, "/kind", message),
-            None => Problem::new(change.address(), message),
-        };
-        problems.push(problem.with_hint(hint));
     }
-    problems
+    if lacking.is_empty() {
+        return None;
+    }
+    let message = format!(
+        "the caller, {}, lacks {} (needed for {})",
+        caller.describe(),
+        lacking.into_iter().collect::<Vec<_>>().join(", "),
+        needing.join(", ")
+    );
+    let hint = "grant the caller a role with these permissions, in these divisions (or run as a caller that holds them), then plan again; nothing was changed";
+    let problem = match object {
+        Some(object) => Problem::at(object, "/kind", message),
+        None => Problem::new(change.address(), message),
+    };
+    Some(problem.with_hint(hint))
 }
 
 /// What the caller lacks for one call, in words (`a or b`, `p in division
