@@ -221,33 +221,11 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         let heading = printer.paint_stdout("Partial report:", Role::Heading);
         let _ = writeln!(out, "{heading} {partial}, and undeclared objects are not looked for.");
     }
-    let s = &report.summary;
-    // In-sync objects show only when there is something to know about them.
-    let noted =
-        |o: &&crate::drift::DeclaredObject| o.status != DriftStatus::InSync || !o.notes.is_empty();
     if !report.has_drift() {
-        for object in report.objects.iter().filter(noted) {
-            let head = format!("  {} \"{}\"", object.address(), object.org_name);
-            let _ = writeln!(out, "\n{} is in sync", printer.paint_stdout(&head, Role::Dim));
-            write_notes(&mut out, &object.notes, printer);
-        }
-        write_unmanaged(&mut out, report, printer);
-        let outside = match s.unmanaged_outside_scopes {
-            0 => String::new(),
-            1 => "; 1 undeclared object outside every prune scope is listed, not counted".into(),
-            n => format!(
-                "; {n} undeclared objects outside every prune scope are listed, not counted"
-            ),
-        };
-        let _ = writeln!(
-            out,
-            "\nNo drift. The org matches the manifests ({} object{}){outside}.",
-            s.in_sync,
-            if s.in_sync == 1 { "" } else { "s" }
-        );
+        write_in_sync(&mut out, report, printer);
         return out;
     }
-    for object in report.objects.iter().filter(noted) {
+    for object in report.objects.iter().filter(|o| noted(o)) {
         let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
         let (marker, role, what) = match object.status {
             DriftStatus::Missing => ("-", Role::Remove, "is missing from the org"),
@@ -262,6 +240,42 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         }
     }
     write_unmanaged(&mut out, report, printer);
+    write_drift_summary(&mut out, report, printer);
+    out
+}
+
+/// Whether a declared object shows in a drift report: in-sync objects
+/// only when there is something to know about them.
+fn noted(object: &crate::drift::DeclaredObject) -> bool {
+    object.status != DriftStatus::InSync || !object.notes.is_empty()
+}
+
+/// The end of a report without drift: in-sync objects with notes, the
+/// unmanaged objects listed, and the summary line.
+fn write_in_sync(out: &mut String, report: &DriftReport, printer: &Printer) {
+    let s = &report.summary;
+    for object in report.objects.iter().filter(|o| noted(o)) {
+        let head = format!("  {} \"{}\"", object.address(), object.org_name);
+        let _ = writeln!(out, "\n{} is in sync", printer.paint_stdout(&head, Role::Dim));
+        write_notes(out, &object.notes, printer);
+    }
+    write_unmanaged(out, report, printer);
+    let outside = match s.unmanaged_outside_scopes {
+        0 => String::new(),
+        1 => "; 1 undeclared object outside every prune scope is listed, not counted".into(),
+        n => format!("; {n} undeclared objects outside every prune scope are listed, not counted"),
+    };
+    let _ = writeln!(
+        out,
+        "\nNo drift. The org matches the manifests ({} object{}){outside}.",
+        s.in_sync,
+        if s.in_sync == 1 { "" } else { "s" }
+    );
+}
+
+/// The summary line of a report with drift.
+fn write_drift_summary(out: &mut String, report: &DriftReport, printer: &Printer) {
+    let s = &report.summary;
     let mut unmanaged = format!(", {} unmanaged", s.unmanaged);
     if report.include_unmanaged {
         let counted = if report.fail_on_unmanaged { "" } else { ", not counted" };
@@ -278,7 +292,6 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         s.missing,
         s.in_sync
     );
-    out
 }
 
 /// One drifted field: a line diff for multi-line strings, an item diff for
