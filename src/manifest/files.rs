@@ -84,14 +84,12 @@ pub fn read_manifest(file: &Path) -> Result<String, Box<Diagnostic>> {
     let error = |loc: Loc, message: String, hint: &str| {
         Box::new(Diagnostic::new(file, loc, message).with_hint(hint.to_string()))
     };
+    let cannot_read = |err: std::io::Error| {
+        let message = format!("cannot read the file: {}", io_reason(&err));
+        Box::new(Diagnostic::new(file, Loc::default(), message))
+    };
     // `metadata` follows links: a link to a regular file is fine.
-    let meta = fs_err::metadata(file).map_err(|err| {
-        Box::new(Diagnostic::new(
-            file,
-            Loc::default(),
-            format!("cannot read the file: {}", io_reason(&err)),
-        ))
-    })?;
+    let meta = fs_err::metadata(file).map_err(cannot_read)?;
     if !meta.is_file() {
         return Err(error(
             Loc::default(),
@@ -110,21 +108,9 @@ pub fn read_manifest(file: &Path) -> Result<String, Box<Diagnostic>> {
         ));
     }
     let mut bytes = Vec::new();
-    let opened = fs_err::File::open(file).map_err(|err| {
-        Box::new(Diagnostic::new(
-            file,
-            Loc::default(),
-            format!("cannot read the file: {}", io_reason(&err)),
-        ))
-    })?;
+    let opened = fs_err::File::open(file).map_err(cannot_read)?;
     // The file may grow after `metadata`: never read more than the cap.
-    opened.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|err| {
-        Box::new(Diagnostic::new(
-            file,
-            Loc::default(),
-            format!("cannot read the file: {}", io_reason(&err)),
-        ))
-    })?;
+    opened.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot_read)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(error(
             Loc::default(),
@@ -132,21 +118,21 @@ pub fn read_manifest(file: &Path) -> Result<String, Box<Diagnostic>> {
             "split the manifests into several files",
         ));
     }
-    String::from_utf8(bytes).map_err(|err| {
-        let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
-        let line = valid.split(|b| *b == b'\n').count();
-        let start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&valid[start..]).chars().count() + 1;
-        let loc = Loc {
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(column).unwrap_or(u32::MAX),
-        };
-        error(
-            loc,
-            "the file is not valid UTF-8 (this is the first bad byte)".into(),
-            "save the file as UTF-8",
-        )
-    })
+    String::from_utf8(bytes).map_err(|err| Box::new(not_utf8(file, &err)))
+}
+
+/// Where a file stops being UTF-8: the line and column of its first bad byte.
+fn not_utf8(file: &Path, err: &std::string::FromUtf8Error) -> Diagnostic {
+    let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+    let line = valid.split(|b| *b == b'\n').count();
+    let start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&valid[start..]).chars().count() + 1;
+    let loc = Loc {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+    };
+    Diagnostic::new(file, loc, "the file is not valid UTF-8 (this is the first bad byte)")
+        .with_hint("save the file as UTF-8")
 }
 
 pub(crate) fn is_manifest(path: &Path) -> bool {
