@@ -45,6 +45,12 @@ pub(super) fn check_envelope(
             );
         }
     }
+    check_api_version(file, node, diags);
+    read_kind(file, node, diags)
+}
+
+/// `apiVersion`: present, and the one this gcctl reads.
+fn check_api_version(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) {
     match node.get("apiVersion") {
         Some(v) if v.as_str() == Some(API_VERSION) => {}
         Some(v) => diags.push(
@@ -56,6 +62,10 @@ pub(super) fn check_envelope(
                 .with_hint(format!("add `apiVersion: {API_VERSION}`")),
         ),
     }
+}
+
+/// `kind`: present, and one of the kinds (a close name suggested).
+fn read_kind(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Kind> {
     let kinds = Kind::names;
     match node.get("kind") {
         Some(v) => match v.as_str().and_then(Kind::parse) {
