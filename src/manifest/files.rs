@@ -77,6 +77,21 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
 /// kilobytes; a generated set of 10,000 queues is about 2 MiB.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// A file of `bytes` is one gcctl reads: at most [`MAX_FILE_BYTES`]. What
+/// [`read_manifest`] asks of a file on disk, and a set loaded from memory of
+/// each of its files, so that an export's check refuses what `gcctl
+/// validate` would.
+pub fn within_size(file: &Path, bytes: u64) -> Result<(), Box<Diagnostic>> {
+    if bytes <= MAX_FILE_BYTES {
+        return Ok(());
+    }
+    let message = format!("the file has {bytes} bytes, more than the {MAX_FILE_BYTES} gcctl reads");
+    Err(Box::new(
+        Diagnostic::new(file, Loc::default(), message)
+            .with_hint("split the manifests into several files"),
+    ))
+}
+
 /// Read one manifest file: a regular file (a FIFO would block forever and
 /// `/dev/zero` would fill memory), at most [`MAX_FILE_BYTES`], in UTF-8 (the
 /// first bad byte is reported at its line and column).
@@ -97,16 +112,7 @@ pub fn read_manifest(file: &Path) -> Result<String, Box<Diagnostic>> {
             "manifests are read from regular *.yaml files only",
         ));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(error(
-            Loc::default(),
-            format!(
-                "the file has {} bytes, more than the {MAX_FILE_BYTES} gcctl reads",
-                meta.len()
-            ),
-            "split the manifests into several files",
-        ));
-    }
+    within_size(file, meta.len())?;
     let mut bytes = Vec::new();
     let opened = fs_err::File::open(file).map_err(cannot_read)?;
     // The file may grow after `metadata`: never read more than the cap.

@@ -96,9 +96,11 @@ impl FileContext<'_> {
     /// else from the disk, with the checks of [`files::read_manifest`].
     pub fn read(&self, path: &Path) -> Result<String, Box<Diagnostic>> {
         let Some(memory) = self.memory else { return files::read_manifest(path) };
-        memory.get(path).map(|text| (*text).to_string()).ok_or_else(|| {
+        let text = memory.get(path).ok_or_else(|| {
             Box::new(Diagnostic::new(path, Loc::default(), "cannot read the file: no such file"))
-        })
+        })?;
+        files::within_size(path, text.len() as u64)?;
+        Ok((*text).to_string())
     }
 }
 
@@ -273,7 +275,14 @@ pub fn load_memory(files: &MemoryFiles<'_>) -> Result<ManifestSet, LoadError> {
     // pieces on every core, by `yaml::parse_documents`).
     let parsed = parallel::map_large(manifests, |(path, text)| {
         let (mut raw, mut diags) = (Vec::new(), Vec::new());
-        let parsed = parse_text(path, text, true, &mut raw, &mut diags);
+        // As large a file as `load` reads from disk, no larger.
+        let parsed = match files::within_size(path, text.len() as u64) {
+            Ok(()) => parse_text(path, text, true, &mut raw, &mut diags),
+            Err(diag) => {
+                diags.push(*diag);
+                Parsed::Manifest
+            }
+        };
         (parsed, raw, diags)
     });
     let options = LoadOptions::default();
