@@ -3,16 +3,19 @@
 //! (loaded from memory, before it is written).
 //!
 //! Layout of `--out DIR`: one file per kind (its `export_file`, such as
-//! `roles.yaml` or `queues.yaml`; only kinds with objects), each
-//! starting with a `# yaml-language-server: $schema=gcctl.schema.json`
-//! comment, the schema itself beside them, and `secrets.env.example` listing
-//! the secret variables when there are any. A directory is written whole or
-//! not at all: files go to a temporary sibling that is renamed into place.
+//! `roles.yaml` or `queues.yaml`; only kinds with objects), or, when a
+//! kind's manifests take more than [`PART_BYTES`], several (`queues-1.yaml`,
+//! `queues-2.yaml`, …), each starting with a `# yaml-language-server:
+//! $schema=gcctl.schema.json` comment, the schema itself beside them, and
+//! `secrets.env.example` listing the secret variables when there are any. A
+//! directory is written whole or not at all: files go to a temporary sibling
+//! that is renamed into place.
 
 use std::path::{Path, PathBuf};
 
 use super::{Document, Export};
 use crate::kinds::Kind;
+use crate::manifest::files::MAX_FILE_BYTES;
 use crate::manifest::{self, Diagnostic, ManifestSet, MemoryFiles};
 
 /// One file of an export.
@@ -31,31 +34,31 @@ pub const SECRETS_FILE: &str = "secrets.env.example";
 /// Between two documents of a file.
 const SEPARATOR: &str = "---\n";
 
+/// The most a kind's file holds before its manifests go on in the next:
+/// half of what gcctl reads ([`MAX_FILE_BYTES`]), so that a file edited by
+/// hand keeps room to grow. 10,000 queues with their media settings set
+/// take some 18 MB.
+pub const PART_BYTES: usize = (MAX_FILE_BYTES / 2) as usize;
+
 /// The files of `--out DIR`, in layout order.
 pub fn files(export: &Export) -> Vec<ExportFile> {
+    files_in_parts(export, PART_BYTES)
+}
+
+/// [`files`], a kind's manifests in files of at most `part_bytes` each.
+fn files_in_parts(export: &Export, part_bytes: usize) -> Vec<ExportFile> {
     // Each document is written on its own: on every core, in order.
     let emitted =
         crate::manifest::parallel::map(export.documents.iter().collect(), |d| (d.kind, d.yaml()));
+    let header = format!("# yaml-language-server: $schema={SCHEMA_FILE}\n");
     let mut out = Vec::new();
     for (kind, name) in layout() {
         let documents: Vec<&str> =
             emitted.iter().filter(|(k, _)| *k == kind).map(|(_, text)| text.as_str()).collect();
-        if documents.is_empty() {
-            continue;
+        let parts = split(&documents, header.len(), part_bytes);
+        for (name, documents) in part_names(name, parts.len()).into_iter().zip(parts) {
+            out.push(ExportFile { name, content: joined(&header, documents) });
         }
-        // Written once into a buffer of the right size: a kind's file can be
-        // megabytes.
-        let header = format!("# yaml-language-server: $schema={SCHEMA_FILE}\n");
-        let size = documents.iter().map(|d| d.len() + SEPARATOR.len()).sum::<usize>();
-        let mut content = String::with_capacity(header.len() + size);
-        content.push_str(&header);
-        for (i, document) in documents.iter().enumerate() {
-            if i > 0 {
-                content.push_str(SEPARATOR);
-            }
-            content.push_str(document);
-        }
-        out.push(ExportFile { name: name.to_string(), content });
     }
     out.extend(export.attachments.iter().cloned());
     if !export.secrets.is_empty() {
@@ -68,6 +71,54 @@ pub fn files(export: &Export) -> Vec<ExportFile> {
         });
     }
     out
+}
+
+/// `documents` in consecutive runs whose file (the header, the documents
+/// and their separators) takes at most `part_bytes`; a document larger
+/// than that alone is a run of its own. None for no documents.
+fn split<'d>(documents: &'d [&'d str], header: usize, part_bytes: usize) -> Vec<&'d [&'d str]> {
+    let mut parts = Vec::new();
+    let (mut start, mut size) = (0, header);
+    for (i, document) in documents.iter().enumerate() {
+        let more = document.len() + if i > start { SEPARATOR.len() } else { 0 };
+        if i > start && size + more > part_bytes {
+            parts.push(&documents[start..i]);
+            (start, size) = (i, header + document.len());
+        } else {
+            size += more;
+        }
+    }
+    if start < documents.len() {
+        parts.push(&documents[start..]);
+    }
+    parts
+}
+
+/// The names of a kind's `count` files: its `export_file` alone, else
+/// numbered from 1 before the extension, zero-padded so that they sort in
+/// order (`queues-01.yaml` … `queues-12.yaml`).
+fn part_names(name: &str, count: usize) -> Vec<String> {
+    if count <= 1 {
+        return vec![name.to_string(); count];
+    }
+    let (stem, extension) = name.rsplit_once('.').unwrap_or((name, "yaml"));
+    let width = count.to_string().len();
+    (1..=count).map(|n| format!("{stem}-{n:0width$}.{extension}")).collect()
+}
+
+/// A kind's file: the header, then the documents with separators between
+/// them, written once into a buffer of the right size (megabytes).
+fn joined(header: &str, documents: &[&str]) -> String {
+    let size = documents.iter().map(|d| d.len() + SEPARATOR.len()).sum::<usize>();
+    let mut content = String::with_capacity(header.len() + size);
+    content.push_str(header);
+    for (i, document) in documents.iter().enumerate() {
+        if i > 0 {
+            content.push_str(SEPARATOR);
+        }
+        content.push_str(document);
+    }
+    content
 }
 
 fn secrets_file(export: &Export) -> String {
@@ -233,4 +284,93 @@ pub fn check(files: &[ExportFile]) -> Result<ManifestSet, Vec<Diagnostic>> {
     let memory: MemoryFiles<'_> =
         files.iter().map(|f| (PathBuf::from(&f.name), f.content.as_str())).collect();
     manifest::load_memory(&memory).map_err(|err| err.diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// An export of `n` queues, each with a description that makes its
+    /// document some 200 bytes.
+    fn queues(n: usize) -> Export {
+        let documents = (1..=n)
+            .map(|i| Document {
+                kind: Kind::RoutingQueue,
+                handle: format!("queue-{i:03}"),
+                spec: json!({"name": format!("Queue {i:03}"), "description": "d".repeat(120)}),
+            })
+            .collect();
+        Export { documents, ..Export::default() }
+    }
+
+    #[test]
+    fn a_kind_too_large_for_one_file_goes_on_in_numbered_files_that_load_whole() {
+        let export = queues(30);
+        let whole = files(&export);
+        let names: Vec<&str> = whole.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["queues.yaml", SCHEMA_FILE]);
+        let parts = files_in_parts(&export, 1_000);
+        let names: Vec<&str> = parts.iter().map(|f| f.name.as_str()).collect();
+        let queue_files: Vec<&&str> = names.iter().filter(|n| n.starts_with("queues")).collect();
+        assert!(queue_files.len() >= 6, "{names:?}");
+        // Numbered from 1, zero-padded, in name order, the schema after them.
+        assert_eq!(
+            *queue_files[0],
+            format!("queues-{:0w$}.yaml", 1, w = queue_files.len().to_string().len())
+        );
+        assert!(queue_files.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+        assert_eq!(names.last(), Some(&SCHEMA_FILE));
+        for file in parts.iter().filter(|f| f.name.starts_with("queues")) {
+            assert!(file.content.len() <= 1_000, "{}: {}", file.name, file.content.len());
+            assert!(file.content.starts_with("# yaml-language-server: $schema="), "{}", file.name);
+        }
+        // The same documents, in the same order, split between documents.
+        let documents = |files: &[ExportFile]| -> Vec<String> {
+            let set = check(files).unwrap_or_else(|d| panic!("{d:?}"));
+            set.objects.iter().map(|o| o.name.clone()).collect()
+        };
+        assert_eq!(documents(&parts).len(), 30);
+        let mut sorted = documents(&parts);
+        sorted.sort();
+        let mut all = documents(&whole);
+        all.sort();
+        assert_eq!(sorted, all);
+    }
+
+    #[test]
+    fn a_document_larger_than_a_part_is_a_file_of_its_own() {
+        let documents = ["a".repeat(50), "b".repeat(500), "c".repeat(50), "d".repeat(50)];
+        let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+        let parts = split(&documents, 10, 200);
+        let sizes: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        assert_eq!(sizes, [1, 1, 2]);
+        assert_eq!(parts.concat(), documents);
+        assert!(split(&[], 10, 200).is_empty());
+    }
+
+    #[test]
+    fn part_names_sort_in_order() {
+        assert!(part_names("queues.yaml", 0).is_empty());
+        assert_eq!(part_names("queues.yaml", 1), ["queues.yaml"]);
+        assert_eq!(
+            part_names("queues.yaml", 3),
+            ["queues-1.yaml", "queues-2.yaml", "queues-3.yaml"]
+        );
+        let twelve = part_names("roles.yaml", 12);
+        assert_eq!((twelve[0].as_str(), twelve[11].as_str()), ("roles-01.yaml", "roles-12.yaml"));
+        assert!(twelve.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn the_check_refuses_a_file_larger_than_gcctl_reads() {
+        let bytes = usize::try_from(MAX_FILE_BYTES).unwrap() + 1;
+        let file = ExportFile { name: "queues.yaml".into(), content: "#".repeat(bytes) };
+        let problems = check(&[file]).expect_err("too large");
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter().any(|t| t.contains(&format!("more than the {MAX_FILE_BYTES} gcctl reads"))),
+            "{text:?}"
+        );
+    }
 }
