@@ -13,6 +13,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Generate {
     pub queues: usize,
+    /// The generated queues carry the settings a configured org's queues
+    /// do (media, after-call-work and routing settings): pages as large as
+    /// real ones, to measure decoding.
+    pub queue_settings: bool,
     pub open_messaging_integrations: usize,
     pub oauth_clients: usize,
     /// Active users (agents), to be queue members.

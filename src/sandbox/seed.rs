@@ -421,7 +421,7 @@ fn generate(store: &mut Store, config: &SandboxConfig) {
     for n in 1..=generate.queues {
         let name = format!("queue-{n:05}");
         if !existing.contains(&name) {
-            let (id, queue) = queues::generated(store, &name);
+            let (id, queue) = queues::generated(store, &name, generate.queue_settings);
             store.put(Kind::Queues, &id, queue);
         }
     }

@@ -343,6 +343,38 @@ fn export_round_trips_through_a_fresh_org_and_is_byte_identical() {
     assert!(plan.contains("No changes."), "{plan}");
 }
 
+/// Queues with the settings a configured org's queues carry
+/// (`--generate-queue-settings`) export with them and round-trip: the
+/// export validates, applies to a fresh org, and plans clean there.
+#[test]
+fn queues_with_their_settings_export_and_round_trip() {
+    let generate = Generate { queues: 3, queue_settings: true, ..Generate::default() };
+    let live = LiveSandbox::start(SandboxConfig { generate, ..SandboxConfig::default() });
+    let listed = live.block_on(live.org.get("/api/v2/routing/queues")).body;
+    let first = listed["entities"][0].as_object().expect("a queue");
+    assert_eq!(first.len(), 26, "{first:?}");
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    run_ok(&ctx, &["export", "--out", "exported"]);
+    let files = read_dir(&ctx.path().join("exported"));
+    let queues = &files["queues.yaml"];
+    assert!(queues.contains("  mediaSettings:\n"), "{queues}");
+    assert!(queues.contains("wrapupPrompt: MANDATORY_TIMEOUT\n"), "{queues}");
+    assert!(regex_like_guid(queues).is_none(), "{queues}");
+
+    let target = LiveSandbox::new();
+    let mut fresh = TestContext::new();
+    target.connect(&mut fresh);
+    let dir = ctx.path().join("exported");
+    let dir = dir.to_str().unwrap();
+    run_ok(&fresh, &["apply", "--auto-approve", dir]);
+    let plan = run_ok(&fresh, &["plan", "--detailed-exitcode", dir]);
+    assert!(plan.contains("No changes."), "{plan}");
+    let applied = target.block_on(target.org.get("/api/v2/routing/queues?name=queue-00002")).body;
+    let media = &applied["entities"][0]["mediaSettings"];
+    assert_eq!(media["email"]["serviceLevel"]["durationMs"], 86_400_000, "{applied}");
+}
+
 /// The first GUID-shaped word in `text`, if any.
 fn regex_like_guid(text: &str) -> Option<&str> {
     text.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).find(|w| {

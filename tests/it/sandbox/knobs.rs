@@ -343,8 +343,12 @@ async fn corrupt_state_is_an_error_naming_the_file() {
 
 #[tokio::test]
 async fn generation_creates_named_objects() {
-    let generate =
-        Generate { queues: 3, open_messaging_integrations: 2, oauth_clients: 2, users: 0 };
+    let generate = Generate {
+        queues: 3,
+        open_messaging_integrations: 2,
+        oauth_clients: 2,
+        ..Generate::default()
+    };
     let org = TestOrg::start(SandboxConfig { generate, ..SandboxConfig::default() }).await;
     assert_eq!(org.get(QUEUES).await.body["entities"][2]["name"], "queue-00003");
     let open = org.get("/api/v2/conversations/messaging/integrations/open").await;
