@@ -44,8 +44,8 @@ pub fn plan(plan: &Plan) -> String {
         };
         let _ = writeln!(
             out,
-            "| {action} | `{}` | {} | {} |",
-            change.address(),
+            "| {action} | {} | {} | {} |",
+            code(&change.address()),
             cell(&change.org_name),
             change.fields.len()
         );
@@ -64,7 +64,7 @@ fn write_change_details(out: &mut String, change: &Change) {
     let _ = write!(
         out,
         "\n<details><summary><code>{}</code> ({})</summary>\n\n| field | before | after |\n|---|---|---|\n",
-        change.address(),
+        html(&change.address()),
         change.action.as_str()
     );
     let mut diffs = String::new();
@@ -314,4 +314,53 @@ fn write_notes<'a>(out: &mut String, objects: impl Iterator<Item = (String, &'a 
 /// Text inside HTML tags (`<summary>`).
 fn html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::LiveKind;
+    use crate::plan::{PlanTarget, Summary};
+
+    /// An org name is the user's or the org's text: in a plan's table and
+    /// in its details' HTML summary it can break neither.
+    #[test]
+    fn a_plan_escapes_org_names_in_its_table_and_details() {
+        let kind = LiveKind::all().next().expect("an org kind");
+        let change = Change {
+            kind,
+            manifest_name: None,
+            org_name: "<b>a|b</b>".into(),
+            id: None,
+            action: Action::Grant,
+            prune: false,
+            fields: vec![FieldChange {
+                pointer: "/divisions".into(),
+                before: None,
+                after: Some(serde_json::json!(["Home"])),
+                sensitive: false,
+            }],
+            depends_on: Vec::new(),
+            late_depends_on: Vec::new(),
+            live_fingerprint: None,
+            notes: Vec::new(),
+        };
+        let plan = Plan {
+            format_version: crate::plan::FORMAT_VERSION.into(),
+            gcctl_version: "0".into(),
+            target: PlanTarget::new("sandbox", "x"),
+            environment: None,
+            inputs_digest: String::new(),
+            prune: false,
+            destroy: false,
+            summary: Summary::default(),
+            changes: vec![change],
+            notes: Vec::new(),
+            select: Vec::new(),
+        };
+        let out = super::plan(&plan);
+        assert!(out.contains("| grant | `CallerGrant/<b>a\\|b</b>` |"), "{out}");
+        assert!(out.contains("<summary><code>CallerGrant/&lt;b&gt;a|b&lt;/b&gt;</code>"), "{out}");
+        assert!(!out.contains("<b>a|b</b></code>"), "{out}");
+    }
 }
