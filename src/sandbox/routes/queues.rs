@@ -416,8 +416,8 @@ pub fn generated(store: &Store, name: &str, settings: bool) -> (String, Value) {
 }
 
 /// The settings of a configured org's queue, for `--generate-queue-settings`:
-/// the media, after-call-work and routing settings of the API's queue model
-/// (the API notes, `../shared/genesys-api/README.md`), with plausible values
+/// the media, after-call-work and routing settings of the Platform API's
+/// `Queue` model (as the official SDKs define it), with plausible values
 /// (the Terraform provider's defaults for `acwSettings.wrapupPrompt` and
 /// `skillEvaluationMethod`). UNVERIFIED: which of them, and which values, a
 /// real org gives a queue created without them. Only the page size is the
