@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use super::auth::MintContext;
 use super::config::{Auth, ClientConfig, ENV_ACCESS_TOKEN};
 use super::error::{ApiError, ApiErrorKind};
+use super::lean::EntityKeys;
 use super::outcome::{
     Failure, correlation_header, decode_json, notice_wait, status_class, stopped, transfer_error,
     transport, transport_failure, unreachable_hint,
@@ -101,6 +102,8 @@ struct Call<'a> {
     /// Repeating the call is harmless (every method but POST, and POSTs
     /// that are actions rather than creates).
     idempotent: bool,
+    /// A listing page whose entities need only these keys decoded.
+    keys: Option<&'a EntityKeys>,
 }
 
 impl fmt::Debug for Client {
@@ -230,7 +233,27 @@ impl Client {
 
     /// GET a JSON document (`Null` for an empty body).
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::GET, path, query, body: None, idempotent: true }).await
+        self.call(Call {
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+            idempotent: true,
+            keys: None,
+        })
+        .await
+    }
+
+    /// GET a listing page, decoding of each entity only `keys` (when given;
+    /// see [`EntityKeys`]).
+    pub(super) async fn get_page(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        keys: Option<&EntityKeys>,
+    ) -> Result<Value, ApiError> {
+        self.call(Call { method: Method::GET, path, query, body: None, idempotent: true, keys })
+            .await
     }
 
     /// GET a JSON document; a 404 is `None`.
@@ -249,7 +272,15 @@ impl Client {
     /// POST (not idempotent: retried only on 429 and when nothing was sent; otherwise a
     /// failure after sending has [`ApiError::outcome_unknown`] set).
     pub async fn post(&self, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::POST, path, query: &[], body, idempotent: false }).await
+        self.call(Call {
+            method: Method::POST,
+            path,
+            query: &[],
+            body,
+            idempotent: false,
+            keys: None,
+        })
+        .await
     }
 
     /// POST an action that is harmless to repeat (regenerating a secret: the
@@ -259,7 +290,15 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::POST, path, query: &[], body, idempotent: true }).await
+        self.call(Call {
+            method: Method::POST,
+            path,
+            query: &[],
+            body,
+            idempotent: true,
+            keys: None,
+        })
+        .await
     }
 
     /// POST an action that takes query parameters and no body (a flow's
@@ -269,7 +308,15 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::POST, path, query, body: None, idempotent: true }).await
+        self.call(Call {
+            method: Method::POST,
+            path,
+            query,
+            body: None,
+            idempotent: true,
+            keys: None,
+        })
+        .await
     }
 
     /// PUT `body` to a presigned URL an API call returned (a flow import
@@ -383,6 +430,7 @@ impl Client {
             query: &[],
             body: Some(body),
             idempotent: true,
+            keys: None,
         })
         .await
     }
@@ -395,15 +443,23 @@ impl Client {
             query: &[],
             body: Some(body),
             idempotent: true,
+            keys: None,
         })
         .await
     }
 
     /// DELETE; any response body is ignored.
     pub async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), ApiError> {
-        self.call(Call { method: Method::DELETE, path, query, body: None, idempotent: true })
-            .await
-            .map(drop)
+        self.call(Call {
+            method: Method::DELETE,
+            path,
+            query,
+            body: None,
+            idempotent: true,
+            keys: None,
+        })
+        .await
+        .map(drop)
     }
 
     /// One call with retries, until success, a final failure or the deadline.
@@ -484,7 +540,7 @@ impl Client {
         }
         let method = call.method.as_str();
         let (status, headers, body, decoded) =
-            exchange(request, method, call.path, idempotent).await?;
+            exchange(request, method, call.path, idempotent, call.keys.cloned()).await?;
         tracing::debug!(
             method,
             path = call.path,
@@ -643,13 +699,16 @@ async fn exchange(
     method: &str,
     path: &str,
     idempotent: bool,
+    keys: Option<EntityKeys>,
 ) -> Result<Exchanged, Failure> {
     let exchange = Exchange(tokio::spawn(async move {
         let response = request.send().await.map_err(super::untrusted::BodyError::Transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = super::untrusted::read_body(response).await?;
-        let decoded = (200..300).contains(&status).then(|| decode_json(&body));
+        let lean = || keys.as_ref().and_then(|keys| super::lean::decode_page(&body, keys));
+        let decoded =
+            (200..300).contains(&status).then(|| lean().map_or_else(|| decode_json(&body), Ok));
         Ok::<_, super::untrusted::BodyError>((status, headers, body, decoded))
     }));
     let Some(exchanged) = exchange.await else {

@@ -23,6 +23,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+mod lean;
 mod outcome;
 mod paging;
 mod pool;
@@ -39,5 +40,6 @@ pub use config::{
     ENV_REGION, Wait, WaitHook, WaitKind, default_user_agent,
 };
 pub use error::{ApiError, ApiErrorDetails, ApiErrorKind};
-pub use paging::{MAX_PAGES, PageSink};
+pub use lean::EntityKeys;
+pub use paging::{MAX_PAGES, PageSink, Pages};
 pub use region::{DEFAULT_REGION, REGIONS, RegionError, Target, resolve_region};

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use super::client::Client;
 use super::error::{ApiError, ApiErrorKind};
+use super::lean::EntityKeys;
 
 /// Upper bound on the pages one listing may announce (500 entities a page: 5
 /// million objects); a listing announcing more is an error, never cut short.
@@ -36,6 +37,16 @@ pub trait PageSink: Send + Sync {
     /// Work on a page's `entities` (the listing waits for this page only),
     /// then give them back unchanged.
     fn page(&self, entities: Vec<Value>) -> futures::future::BoxFuture<'_, Vec<Value>>;
+}
+
+/// How a listing takes its pages: which keys of each entity it decodes,
+/// and who is handed each page of an offset listing as it arrives.
+#[derive(Clone, Copy, Default)]
+pub struct Pages<'a> {
+    /// Decode of each entity only these keys ([`EntityKeys`]); `None`: all.
+    pub keys: Option<&'a EntityKeys>,
+    /// Handed each page of an offset listing as it arrives ([`PageSink`]).
+    pub sink: Option<&'a dyn PageSink>,
 }
 
 /// `entities` through `sink`, if there is one.
@@ -54,19 +65,19 @@ impl Client {
         query: &[(&str, String)],
         page_size: u32,
     ) -> Result<Vec<Value>, ApiError> {
-        self.list_all_seen(path, query, page_size, None).await
+        self.list_all_seen(path, query, page_size, Pages::default()).await
     }
 
-    /// [`Client::list_all`], handing each page of an offset listing to `sink`.
+    /// [`Client::list_all`], taking its pages as `how` says.
     async fn list_all_seen(
         &self,
         path: &str,
         query: &[(&str, String)],
         page_size: u32,
-        sink: Option<&dyn PageSink>,
+        how: Pages<'_>,
     ) -> Result<Vec<Value>, ApiError> {
         let page_size = page_size.max(1);
-        let mut first = self.get(path, &page_query(query, page_size, 1)).await?;
+        let mut first = self.get_page(path, &page_query(query, page_size, 1), how.keys).await?;
         let count = page_count(&first, page_size);
         let next = match count {
             Some(_) => None,
@@ -80,12 +91,12 @@ impl Client {
                 // Page 1 is handed while the others are read: a sink may
                 // hold it until they are in.
                 let first = pages.pop().unwrap_or_default();
-                let first = async { Ok(hand(sink, first).await) };
-                let rest = self.fetch_pages(path, query, page_size, 1, count, &mut pages, sink);
+                let first = async { Ok(hand(how.sink, first).await) };
+                let rest = self.fetch_pages(path, query, page_size, 1, count, &mut pages, how);
                 let (first, ()) = futures::try_join!(first, rest)?;
                 pages.insert(0, first);
             }
-            None => self.follow_next_uri(path, next, &mut pages).await?,
+            None => self.follow_next_uri(path, next, &mut pages, how.keys).await?,
         }
         if pages.len() == 1 {
             // One page cannot repeat an object across pages.
@@ -108,23 +119,22 @@ impl Client {
         page_size: u32,
         objects: u64,
     ) -> Result<Vec<Value>, ApiError> {
-        self.list_expecting_seen(path, query, page_size, objects, None).await
+        self.list_expecting_seen(path, query, page_size, objects, Pages::default()).await
     }
 
-    /// [`Client::list_expecting`], handing each page of an offset listing
-    /// to `sink` as it arrives ([`PageSink`]).
+    /// [`Client::list_expecting`], taking its pages as `how` says.
     pub async fn list_expecting_seen(
         &self,
         path: &str,
         query: &[(&str, String)],
         page_size: u32,
         objects: u64,
-        sink: Option<&dyn PageSink>,
+        how: Pages<'_>,
     ) -> Result<Vec<Value>, ApiError> {
         let page_size = page_size.max(1);
         let at_once = objects.div_ceil(u64::from(page_size)).clamp(1, MAX_PAGES);
         if at_once == 1 {
-            return self.list_all_seen(path, query, page_size, sink).await;
+            return self.list_all_seen(path, query, page_size, how).await;
         }
         // Each page's entities are taken out of its body as it arrives; the
         // first page's link is kept in case the listing has no page count.
@@ -133,7 +143,7 @@ impl Client {
                 .map(|number| {
                     let q = page_query(query, page_size, number);
                     async move {
-                        let mut body = self.get(path, &q).await?;
+                        let mut body = self.get_page(path, &q, how.keys).await?;
                         let count = page_count(&body, page_size);
                         let next = (number == 1 && count.is_none())
                             .then(|| self.next_link(&body))
@@ -141,7 +151,7 @@ impl Client {
                         let page = take_entities(path, &mut body)?;
                         drop(body);
                         // Handed only when the listing has page numbers.
-                        let page = if count.is_some() { hand(sink, page).await } else { page };
+                        let page = if count.is_some() { hand(how.sink, page).await } else { page };
                         Ok::<_, ApiError>((page, count, next))
                     }
                 })
@@ -151,7 +161,7 @@ impl Client {
         let Some(count) = bodies.first().and_then(|(_, count, _)| *count) else {
             let (first, _, next) = bodies.into_iter().next().unwrap_or_default();
             let mut pages = vec![first];
-            self.follow_next_uri(path, next, &mut pages).await?;
+            self.follow_next_uri(path, next, &mut pages, how.keys).await?;
             return Ok(dedupe_by_id(pages.into_iter().flatten()));
         };
         let announced = bodies.iter().filter_map(|(_, count, _)| *count).fold(count, u64::max);
@@ -159,7 +169,7 @@ impl Client {
             return Err(too_many_pages(path, announced));
         }
         let mut pages: Vec<Vec<Value>> = bodies.into_iter().map(|(page, ..)| page).collect();
-        self.fetch_pages(path, query, page_size, at_once, announced, &mut pages, sink).await?;
+        self.fetch_pages(path, query, page_size, at_once, announced, &mut pages, how).await?;
         Ok(dedupe_by_id(pages.into_iter().flatten()))
     }
 
@@ -180,7 +190,7 @@ impl Client {
         let mut first = self.get(path, &q).await?;
         let next = self.next_link(&first);
         let mut pages = vec![take_entities(path, &mut first)?];
-        self.follow_next_uri(path, next, &mut pages).await?;
+        self.follow_next_uri(path, next, &mut pages, None).await?;
         // Not de-duplicated by id: a cursor does not shift like an offset,
         // and the versions of one configuration share its id.
         Ok(pages.into_iter().flatten().collect())
@@ -243,7 +253,7 @@ impl Client {
     }
 
     /// Pages `fetched + 1..=count` concurrently, then any pages a growing
-    /// `pageCount` announces, each handed to `sink` as it arrives.
+    /// `pageCount` announces, each taken as `how` says.
     #[allow(clippy::too_many_arguments)]
     async fn fetch_pages(
         &self,
@@ -253,7 +263,7 @@ impl Client {
         fetched: u64,
         count: u64,
         pages: &mut Vec<Vec<Value>>,
-        sink: Option<&dyn PageSink>,
+        how: Pages<'_>,
     ) -> Result<(), ApiError> {
         let mut fetched = fetched;
         let mut wanted = count;
@@ -267,11 +277,11 @@ impl Client {
                     .map(|number| {
                         let q = page_query(query, page_size, number);
                         async move {
-                            let mut body = self.get(path, &q).await?;
+                            let mut body = self.get_page(path, &q, how.keys).await?;
                             let announced = page_count(&body, page_size);
                             let page = take_entities(path, &mut body)?;
                             drop(body);
-                            Ok::<_, ApiError>((hand(sink, page).await, announced))
+                            Ok::<_, ApiError>((hand(how.sink, page).await, announced))
                         }
                     })
                     .buffered(remaining.max(1))
@@ -289,12 +299,13 @@ impl Client {
     }
 
     /// Follow `nextUri` one page at a time, stopping at a repeated or foreign link or an empty
-    /// page.
+    /// page; of each entity, only `keys` are decoded when given.
     async fn follow_next_uri(
         &self,
         path: &str,
         mut next: Option<NextLink>,
         pages: &mut Vec<Vec<Value>>,
+        keys: Option<&EntityKeys>,
     ) -> Result<(), ApiError> {
         let mut seen = HashSet::new();
         while let Some((next_path, next_query)) = next.take() {
@@ -307,7 +318,7 @@ impl Client {
             }
             let query: Vec<(&str, String)> =
                 next_query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-            let mut body = self.get(&next_path, &query).await?;
+            let mut body = self.get_page(&next_path, &query, keys).await?;
             next = self.next_link(&body);
             let page = take_entities(path, &mut body)?;
             if page.is_empty() {

@@ -35,7 +35,12 @@ pub(super) async fn check_duplicates(
         let created =
             plan.changes.iter().filter(|c| c.kind == *kind && c.action == Action::Create).count();
         let expected = u64::try_from(before + created).unwrap_or(u64::MAX);
-        crate::plan::read::list_kind_expecting(ctx.client, *kind, expected, None)
+        crate::plan::read::list_kind_expecting(
+            ctx.client,
+            *kind,
+            expected,
+            crate::api::Pages::default(),
+        )
     }))
     .await;
     for (kind, listed) in kinds.into_iter().zip(lists) {

@@ -134,6 +134,9 @@ pub struct Prefetch<'a> {
     pub caller: bool,
     /// Told every page of the lists as it arrives (`gcctl plan`).
     pub early: Option<std::sync::Arc<crate::plan::Early>>,
+    /// The lists decode what the declared fields need
+    /// ([`ReadScope::lean`](crate::plan::ReadScope::lean)).
+    pub lean: bool,
 }
 
 /// [`load_while_connecting`], and with `prefetch`, once the token is there,
@@ -165,6 +168,7 @@ pub fn load_while_prefetching(
     let global = global.clone();
     let task_printer = printer.clone();
     let caller = prefetch.as_ref().is_some_and(|p| p.caller);
+    let lean = prefetch.as_ref().is_some_and(|p| p.lean);
     let (paths, early) = match prefetch {
         Some(p) => (Some(p.paths.to_vec()), p.early),
         None => (None, None),
@@ -179,7 +183,7 @@ pub fn load_while_prefetching(
             // A hint that failed to come is no hint.
             Some(hint) => {
                 let hint = hint.await.unwrap_or_default();
-                Prefetched::start(&connection.client, &hint, caller, early.as_ref())
+                Prefetched::start(&connection.client, &hint, caller, early.as_ref(), lean)
             }
             None => Prefetched::default(),
         };

@@ -65,10 +65,13 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     // As plan, the kind with the most declared objects is compared as its
     // pages arrive (`plan::early`).
     let early = Arc::new(plan::Early::default());
+    // As plan: only JSON output fingerprints the live objects.
+    let lean = args.output != DriftOutput::Json;
     let prefetch = select.is_empty().then(|| Prefetch {
         paths,
         caller: false,
         early: Some(Arc::clone(&early)),
+        lean,
     });
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
@@ -81,7 +84,7 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let set: &'static ManifestSet = Box::leak(Box::new(set));
     // The read began with the first list sent while the set loaded.
     let started = prefetched.started().unwrap_or_else(Instant::now);
-    let scope = ReadScope { all_kinds: args.include_unmanaged, ..ReadScope::default() };
+    let scope = ReadScope { all_kinds: args.include_unmanaged, lean, ..ReadScope::default() };
     // What the comparison takes from the set alone is made while the org is
     // read, as for plan.
     let reported = std::thread::scope(|threads| {

@@ -78,8 +78,15 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     // The declared objects are compared as their live pages arrive (see
     // `plan::early`), not all after the last one.
     let early = (!args.destroy).then(|| Arc::new(plan::Early::default()));
-    let prefetch =
-        args.set.select.is_empty().then(|| Prefetch { paths, caller: true, early: early.clone() });
+    // Live objects a saved plan or JSON output fingerprints are read whole;
+    // otherwise only what comparing the declared fields needs.
+    let lean = !args.destroy && args.out.is_none() && args.output != OutputFormat::Json;
+    let prefetch = args.set.select.is_empty().then(|| Prefetch {
+        paths,
+        caller: true,
+        early: early.clone(),
+        lean,
+    });
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
         load_while_prefetching(&runtime, global, env, printer, load, prefetch)?
@@ -96,7 +103,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let prepared =
             early.as_deref().map(|early| plan::early::prepare_beside(threads, set, early));
         runtime.block_on(async {
-            let scope = ReadScope { caller: true, ..ReadScope::default() };
+            let scope = ReadScope { caller: true, lean, ..ReadScope::default() };
             let client = &connection.client;
             let read =
                 Box::pin(plan::read_comparing(client, set, &scope, prefetched, early.as_deref()));

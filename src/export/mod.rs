@@ -154,8 +154,14 @@ pub async fn read(
     };
     let kinds = &options.kinds;
     let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.clone() };
-    let scope =
-        ReadScope { all_kinds: true, caller: false, export: Some(kinds), details_of_all: details };
+    let scope = ReadScope {
+        all_kinds: true,
+        caller: false,
+        export: Some(kinds),
+        details_of_all: details,
+        // An export writes every field.
+        lean: false,
+    };
     let mut selection = None;
     let mut choose = |objects: &BTreeMap<Kind, Vec<Value>>| {
         selection = Some(Selection::new(objects, options));

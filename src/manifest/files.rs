@@ -8,7 +8,6 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::kinds::Kind;
 use crate::manifest::diag::Diagnostic;
 use crate::manifest::yaml::Loc;
 
@@ -151,97 +150,5 @@ fn io_reason(err: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => err.to_string(),
-    }
-}
-
-/// What the manifest files under `paths` appear to declare, found by
-/// scanning their text, without parsing (a few milliseconds where loading
-/// 50,000 objects takes half a second): a hint for starting work early,
-/// never a substitute for loading.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeclaredHint {
-    /// The kinds of the top-level `kind: Name` lines of the files that have
-    /// a top-level `apiVersion:` line, each with its number of such lines
-    /// (documents). A kind written in flow style (`{kind: ...}`) is missed,
-    /// and a document the load rejects still counts.
-    pub kinds: std::collections::BTreeMap<Kind, u64>,
-    /// Whether an indented `division:` or `divisions:` key appears in those
-    /// files (a queue's or flow's division, an OAuth client's role
-    /// divisions): the set likely names a division. Text that only looks
-    /// like one (inside a block scalar) counts too.
-    pub names_divisions: bool,
-}
-
-/// [`DeclaredHint`] of the manifest files under `paths`.
-pub fn declared_hint(paths: &[PathBuf]) -> DeclaredHint {
-    let mut hint = DeclaredHint::default();
-    for file in collect(paths, &mut Vec::new()) {
-        let Ok(text) = read_manifest(&file) else { continue };
-        if !text.lines().any(|line| line.starts_with("apiVersion:")) {
-            continue;
-        }
-        for line in text.lines() {
-            if let Some(name) = line.strip_prefix("kind:") {
-                let name =
-                    name.split('#').next().unwrap_or_default().trim().trim_matches(['"', '\'']);
-                if let Some(kind) = Kind::parse(name) {
-                    *hint.kinds.entry(kind).or_default() += 1;
-                }
-            } else if !hint.names_divisions && line.starts_with([' ', '\t']) {
-                let key = line.trim_start().trim_start_matches("- ").trim_start();
-                hint.names_divisions =
-                    key.starts_with("division:") || key.starts_with("divisions:");
-            }
-        }
-    }
-    hint
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_hint_reads_top_level_kind_lines_of_manifest_files() {
-        let dir = tempfile::Builder::new().prefix("gcctl-hint-").tempdir().unwrap();
-        let write = |name: &str, text: &str| fs_err::write(dir.path().join(name), text).unwrap();
-        write(
-            "queues.yaml",
-            "apiVersion: gcctl/v1\nkind: RoutingQueue  # a comment\nmetadata:\n  name: a\n---\napiVersion: gcctl/v1\nkind: \"Role\"\n",
-        );
-        // Not a manifest file (no top-level apiVersion): a walk skips it.
-        write("values.yaml", "kind: OAuthClient\n");
-        // Flow style is missed (a hint, not a parse); an indented `kind:` is not top-level.
-        write(
-            "flow.yaml",
-            "{apiVersion: gcctl/v1, kind: Flow}\n---\napiVersion: gcctl/v1\nkind: Webhook\nspec:\n  kind: SupportedContentProfile\n",
-        );
-        write("notes.txt", "apiVersion: x\nkind: RoutingSkill\n");
-        let hint = declared_hint(&[dir.path().to_path_buf()]);
-        // `kind:` under `spec` is indented: neither a kind nor a division.
-        assert!(!hint.names_divisions);
-        assert_eq!(hint.kinds.values().sum::<u64>(), 3);
-        let kinds: Vec<&str> = hint.kinds.into_keys().map(Kind::as_str).collect();
-        let mut expected = vec!["RoutingQueue", "Role", "Webhook"];
-        expected.sort_by_key(|name| Kind::parse(name));
-        assert_eq!(kinds, expected);
-    }
-
-    #[test]
-    fn the_hint_sees_division_keys_in_manifest_files_only() {
-        let dir = tempfile::Builder::new().prefix("gcctl-hint-").tempdir().unwrap();
-        let hint_of = |name: &str, text: &str| {
-            fs_err::write(dir.path().join(name), text).unwrap();
-            declared_hint(&[dir.path().join(name)]).names_divisions
-        };
-        let queue = "apiVersion: gcctl/v1\nkind: RoutingQueue\nspec:\n  name: a\n";
-        assert!(!hint_of("a.yaml", queue));
-        assert!(hint_of("b.yaml", &format!("{queue}  division: Home\n")));
-        let grants = "  roles:\n    - role: r\n      divisions:\n        - Home\n";
-        assert!(hint_of("c.yaml", &format!("{queue}{grants}")));
-        assert!(hint_of("d.yaml", &format!("{queue}  roles:\n    - divisions: [Home]\n")));
-        // Not a manifest file; a top-level key; a key that only starts alike.
-        assert!(!hint_of("e.yaml", "spec:\n  division: Home\n"));
-        assert!(!hint_of("f.yaml", &format!("division: x\n{queue}  divisionName: x\n")));
     }
 }

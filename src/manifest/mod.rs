@@ -15,6 +15,7 @@
 pub mod check;
 pub mod diag;
 pub mod files;
+mod hint;
 pub(crate) mod parallel;
 pub mod reference;
 pub mod schema;
@@ -34,7 +35,7 @@ use crate::kinds::project::ProjectSpec;
 use crate::kinds::{Kind, Spec};
 pub use diag::Diagnostic;
 use diag::locate;
-pub use files::{DeclaredHint, declared_hint};
+pub use hint::{DeclaredHint, declared_hint};
 use typing::{check_envelope, type_document, type_node};
 use yaml::{Loc, Node};
 

@@ -8,6 +8,7 @@ mod cost;
 mod early;
 mod errors;
 mod examples;
+mod lean;
 mod scopes;
 mod wildcards;
 

@@ -43,6 +43,17 @@ pub struct ApiPaths {
     /// user's routing profile is the user found by email), so that reading
     /// never lists a whole collection (every user) for a few.
     pub listed: bool,
+    /// The top-level keys of a listed object that gcctl reads to plan,
+    /// besides the fields the manifests declare: its identity and what the
+    /// kind's hooks read (references recorded as lookups, counts, embedded
+    /// objects). With them, a plan that needs no saved fingerprint decodes
+    /// of each listed object only these and the declared fields
+    /// ([`crate::api::EntityKeys`]); `None`: every key (the default). Only
+    /// for a kind whose spec fields are read from the live keys of the same
+    /// name, whose hooks read nothing else from a listed object, and whose
+    /// writes read the object again rather than take the listed one
+    /// (`Op::live`).
+    pub listed_keys: Option<&'static [&'static str]>,
 }
 
 /// An API call: method and path template.
@@ -123,7 +134,27 @@ impl ApiPaths {
             delete_query: &[],
             default: None,
             listed: true,
+            listed_keys: None,
         }
+    }
+
+    /// A plan reads only `keys` and the declared fields of a listed object
+    /// (see [`ApiPaths::listed_keys`]).
+    #[must_use]
+    pub const fn lean(mut self, keys: &'static [&'static str]) -> Self {
+        self.listed_keys = Some(keys);
+        self
+    }
+
+    /// The keys a plan decodes of a listed object that declares the
+    /// top-level spec fields `declared`; `None`: every key (a kind without
+    /// [`ApiPaths::listed_keys`]).
+    pub fn entity_keys<'a>(
+        &self,
+        declared: impl IntoIterator<Item = &'a str>,
+    ) -> Option<crate::api::EntityKeys> {
+        let listed = self.listed_keys?;
+        Some(crate::api::EntityKeys::new(listed.iter().copied().chain(declared)))
     }
 
     /// The live objects are not listed (see [`ApiPaths::listed`]).
@@ -162,18 +193,17 @@ impl ApiPaths {
     }
 
     /// [`ApiPaths::list`] of a collection expected to hold about `objects`
-    /// (see [`crate::api::Client::list_expecting`]).
-    /// Each page of an offset-paged collection is told to `sink` as it
-    /// arrives.
+    /// (see [`crate::api::Client::list_expecting`]), an offset-paged
+    /// collection's pages taken as `how` says.
     pub async fn list_expecting(
         &self,
         client: &crate::api::Client,
         objects: u64,
-        sink: Option<&dyn crate::api::PageSink>,
+        how: crate::api::Pages<'_>,
     ) -> Result<Vec<Value>, crate::api::ApiError> {
         match self.page_size {
             Some(size) if !self.cursor => {
-                client.list_expecting_seen(self.collection, &[], size, objects, sink).await
+                client.list_expecting_seen(self.collection, &[], size, objects, how).await
             }
             _ => self.list(client, &[]).await,
         }

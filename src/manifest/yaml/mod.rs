@@ -101,6 +101,15 @@ impl Value {
 }
 
 impl Node {
+    /// The keys of a mapping node, in order; none for other nodes.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        let entries = match &self.value {
+            Value::Map(entries) => entries.as_slice(),
+            _ => &[],
+        };
+        entries.iter().map(|(key, _)| &key.name)
+    }
+
     /// The child of a mapping node by key.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {

@@ -62,23 +62,24 @@ where
 ///
 /// [`OrgKind::is_live`]: crate::kinds::org::OrgKind::is_live
 pub async fn list_kind(client: &Client, kind: LiveKind) -> Result<Vec<Value>, ReadError> {
-    list_kind_expecting(client, kind, 0, None).await
+    list_kind_expecting(client, kind, 0, crate::api::Pages::default()).await
 }
 
 /// [`list_kind`] of a kind expected to have about `objects` live objects
 /// (after a run's creates): the pages they fill are read at once (with 0,
-/// page 1 first, then the pages it announces). Each page of an offset
-/// listing is told to `sink` as it arrives (soft-deleted objects too).
+/// page 1 first, then the pages it announces). The pages of an offset
+/// listing are taken as `how` says (a sink is told of soft-deleted objects
+/// too).
 pub async fn list_kind_expecting(
     client: &Client,
     kind: LiveKind,
     objects: u64,
-    sink: Option<&dyn crate::api::PageSink>,
+    how: crate::api::Pages<'_>,
 ) -> Result<Vec<Value>, ReadError> {
     let listed = kind
         .org()
         .api()
-        .list_expecting(client, objects, sink)
+        .list_expecting(client, objects, how)
         .await
         .map_err(|source| ReadError { what: format!("{kind} objects"), source })?;
     Ok(listed.into_iter().filter(|o| kind.org().is_live(o)).collect())

@@ -1,0 +1,261 @@
+//! Decoding a listing page without the parts of its objects nobody reads.
+//!
+//! A page of 500 configured queues is a megabyte of JSON, most of it media,
+//! after-call-work and routing settings a plan never looks at unless a
+//! manifest declares them. Decoded into `serde_json` maps, each of those
+//! fields is an allocation and a B-tree entry: at 10,000 queues, 230 MiB,
+//! fresh pages the kernel zeroes, and maps that have left the cache by the
+//! time the plan compares them. [`EntityKeys`] names the top-level keys of
+//! each entity worth decoding; the others are skipped by the parser
+//! (checked as JSON, never built). Everything outside `entities` (the page
+//! count, `nextUri`...) is decoded as usual.
+//!
+//! The lean decode is only a faster way to the same answer: a body it does
+//! not recognise as a listing page (not an object, `entities` not an array,
+//! an entity that is not an object) is decoded whole, as without keys, so
+//! malformed answers fail, or pass, exactly as they always did.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// The top-level keys of a listed entity to decode; the rest are skipped.
+/// Cheap to clone (shared).
+#[derive(Clone, PartialEq, Eq)]
+pub struct EntityKeys(Arc<[Box<str>]>);
+
+impl EntityKeys {
+    /// These keys (sorted, without repeats).
+    pub fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut keys: Vec<Box<str>> = keys.into_iter().map(Box::from).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        EntityKeys(keys.into())
+    }
+
+    /// Whether entities decoded with these keys keep `key`.
+    pub fn keeps(&self, key: &str) -> bool {
+        self.0.binary_search_by(|k| (**k).cmp(key)).is_ok()
+    }
+
+    /// Whether every key `other` keeps, these keep too: a listing decoded
+    /// with these serves a reader that needs `other`.
+    pub fn covers(&self, other: &EntityKeys) -> bool {
+        other.0.iter().all(|k| self.keeps(k))
+    }
+
+    /// The keys, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|k| &**k)
+    }
+}
+
+impl fmt::Debug for EntityKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// A listing page's body with only `keys` of each entity, or `None` when
+/// the body is not a listing page this decoder recognises (decode it whole).
+pub(super) fn decode_page(body: &[u8], keys: &EntityKeys) -> Option<Value> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let page = Page(keys).deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    Some(page)
+}
+
+/// The page: an object whose `entities` are decoded leanly.
+struct Page<'k>(&'k EntityKeys);
+
+impl<'de> DeserializeSeed<'de> for Page<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Page<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a listing page")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut page = Map::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            let value = if key == "entities" {
+                map.next_value_seed(Entities(self.0))?
+            } else {
+                map.next_value::<Value>()?
+            };
+            page.insert(key.into_owned(), value);
+        }
+        Ok(Value::Object(page))
+    }
+}
+
+/// `entities`: an array of lean entities.
+struct Entities<'k>(&'k EntityKeys);
+
+impl<'de> DeserializeSeed<'de> for Entities<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Entities<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of entities")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut entities = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(entity) = seq.next_element_seed(Entity(self.0))? {
+            entities.push(entity);
+        }
+        Ok(Value::Array(entities))
+    }
+}
+
+/// One entity: an object with the kept keys only.
+struct Entity<'k>(&'k EntityKeys);
+
+impl<'de> DeserializeSeed<'de> for Entity<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Entity<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an entity object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entity = Map::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            if self.0.keeps(&key) {
+                entity.insert(key.into_owned(), map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(entity))
+    }
+}
+
+/// A key, borrowed from the body when it has no escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn keys(names: &[&str]) -> EntityKeys {
+        EntityKeys::new(names.iter().copied())
+    }
+
+    #[test]
+    fn entities_keep_only_their_kept_keys_and_the_page_keeps_everything_else() {
+        let body = json!({
+            "entities": [
+                {"id": "1", "name": "A", "mediaSettings": {"call": {"alertingTimeoutSeconds": 8}}, "memberCount": 3},
+                {"id": "2", "name": "B", "routingRules": [{"operator": "MEETS_THRESHOLD"}]},
+                {}
+            ],
+            "pageSize": 500, "pageNumber": 1, "total": 3, "pageCount": 1,
+            "nextUri": null, "selfUri": "/api/v2/routing/queues?pageNumber=1",
+        });
+        let text = serde_json::to_vec(&body).unwrap();
+        let page = decode_page(&text, &keys(&["id", "name", "memberCount"])).unwrap();
+        let mut expected = body.clone();
+        expected["entities"] =
+            json!([{"id": "1", "name": "A", "memberCount": 3}, {"id": "2", "name": "B"}, {}]);
+        assert_eq!(page, expected);
+        // Keeping every key the page has is the whole decode.
+        let all = keys(&["id", "name", "memberCount", "mediaSettings", "routingRules"]);
+        assert_eq!(decode_page(&text, &all).unwrap(), body);
+    }
+
+    #[test]
+    fn escaped_keys_and_repeated_keys_decode_as_serde_json_does() {
+        // `na\u006de` is `name`; a repeated key keeps its last value, as `Value` does.
+        let text =
+            br#"{"entities": [{"na\u006de": "A", "id": "1", "id": "2", "x\"y": 1}], "total": 1}"#;
+        let page = decode_page(text, &keys(&["id", "name"])).unwrap();
+        assert_eq!(page, json!({"entities": [{"name": "A", "id": "2"}], "total": 1}));
+        let whole: Value = serde_json::from_slice(text).unwrap();
+        assert_eq!(page["entities"][0]["id"], whole["entities"][0]["id"]);
+    }
+
+    #[test]
+    fn what_is_not_a_listing_page_is_left_to_the_whole_decode() {
+        let k = keys(&["id"]);
+        for text in [
+            &b"[1, 2]"[..],
+            b"\"text\"",
+            b"null",
+            br#"{"entities": {"id": "1"}}"#,
+            br#"{"entities": null}"#,
+            br#"{"entities": [1, {"id": "1"}]}"#,
+            br#"{"entities": [{"id": "1"}]} trailing"#,
+            br#"{"entities": [{"id": "1", "skipped": [}]}"#,
+            b"",
+        ] {
+            assert_eq!(decode_page(text, &k), None, "{}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn keys_are_a_sorted_set_that_can_cover_another() {
+        let wide = keys(&["name", "id", "division", "id"]);
+        assert_eq!(wide.iter().collect::<Vec<_>>(), ["division", "id", "name"]);
+        assert!(wide.keeps("division") && !wide.keeps("divisions"));
+        assert!(wide.covers(&keys(&["id", "name"])));
+        assert!(wide.covers(&keys(&[])));
+        assert!(!keys(&["id"]).covers(&wide));
+        assert_eq!(format!("{wide:?}"), r#"{"division", "id", "name"}"#);
+    }
+}
