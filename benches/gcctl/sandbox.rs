@@ -50,6 +50,9 @@ impl Sandbox {
         flag("--generate-integrations", nonzero(generate.open_messaging_integrations));
         flag("--generate-oauth-clients", nonzero(generate.oauth_clients));
         flag("--generate-users", nonzero(generate.users));
+        if generate.queue_settings {
+            command.arg("--generate-queue-settings");
+        }
         for var in ["GCCTL_SANDBOX_CLIENT_ID", "GCCTL_SANDBOX_CLIENT_SECRET"] {
             command.env_remove(var);
         }

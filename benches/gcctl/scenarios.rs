@@ -116,7 +116,8 @@ pub fn plan(n: u64) -> Scenario {
         command: Command::Plan,
         objects: n,
         online: true,
-        generate: Generate { queues: count(n), ..Generate::default() },
+        // Queues as a configured org's are listed: with their settings.
+        generate: Generate { queues: count(n), queue_settings: true, ..Generate::default() },
         declared_queues: n,
         // Refreshing state needs no list: the provider knows the ids. The
         // divisions, and who the caller is and what it may do (tokens/me,
@@ -191,6 +192,7 @@ pub fn export(n: u64) -> Scenario {
         online: true,
         generate: Generate {
             queues: count(queues),
+            queue_settings: true,
             open_messaging_integrations: count(integrations),
             oauth_clients: count(clients),
             ..Generate::default()
