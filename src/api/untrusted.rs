@@ -94,7 +94,11 @@ pub async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BodyE
     if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(BodyError::TooLarge);
     }
-    let mut body = Vec::new();
+    // Sized once from the announced length (bounded above), not grown and
+    // copied chunk by chunk: a page of 500 configured queues is a megabyte.
+    // An announced length is only a hint: at most 16 MiB is reserved ahead.
+    let announced = response.content_length().and_then(|n| usize::try_from(n).ok());
+    let mut body = Vec::with_capacity(announced.unwrap_or(0).min(16 * 1024 * 1024));
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(BodyError::TooLarge);
