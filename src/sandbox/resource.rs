@@ -232,6 +232,13 @@ pub trait Resource: Send + Sync + 'static {
     /// Side effects of a delete (its write-only secret is removed already).
     fn deleted(_store: &mut Store, _object: &Value) {}
 
+    /// The top-level fields [`Resource::decorate`] reads or writes, when it
+    /// touches no other: a list page then renders each object as a view of
+    /// the stored one, only those fields and the references rendered apart
+    /// (`routes::view`), instead of a copy of all of it. `None` (the
+    /// default): a copy. Debug builds check that both render alike.
+    const DECORATED: Option<&'static [&'static str]> = None;
+
     /// Extra rendering after references are resolved; `fresh` is true in the
     /// answer to the create.
     fn decorate(

@@ -15,12 +15,14 @@
 
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse as _;
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::input::{Body, Id, Params, required_str};
 use super::paging::{bounds, contains_ci, descending, page, render_page, render_window, unpaged};
+use super::view::Rendered;
 use crate::sandbox::auth::Caller;
 use crate::sandbox::authz;
 use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id, secret_key, self_uri};
@@ -52,7 +54,7 @@ async fn list<R: Resource>(
     State(state): State<Shared>,
     Extension(caller): Extension<Caller>,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let spec = R::SPEC;
     flags::<R>(&params, Op::List)?;
     let store = state.store_read();
@@ -62,7 +64,7 @@ async fn list<R: Resource>(
     let render = |v: &Value| render::<R>(&store, &state, v, &params, false);
     let Some(max) = spec.max_page_size else {
         let items = store.list_by_name(spec.kind).map(render).collect();
-        return Ok(Json(unpaged(spec.path, items)));
+        return Ok(Json(unpaged(spec.path, items)).into_response());
     };
     let page = page(&params, max)?;
     let desc = match spec.order {
@@ -90,21 +92,25 @@ async fn list<R: Resource>(
     if everything {
         // Nothing filtered: only the page's own objects are touched.
         if let Some((total, items)) = store.window(spec.kind, by_name, desc, bounds(page)) {
-            return Ok(Json(render_window(spec.path, &params, page, total, &items, render)));
+            let listed = |v| render_listed::<R>(&store, &state, v, &params);
+            let text = render_window(spec.path, &params, page, total, &items, listed);
+            return Ok(json_text(text));
         }
         let matched: Vec<&Value> = if by_name {
             store.list_by_name(spec.kind).collect()
         } else {
             store.list(spec.kind).collect()
         };
-        return Ok(Json(render_page(spec.path, &params, page, desc, matched, render)));
+        return Ok(
+            Json(render_page(spec.path, &params, page, desc, matched, render)).into_response()
+        );
     }
     let matched: Vec<&Value> = if by_name {
         store.list_by_name(spec.kind).filter(|v| keep(v)).collect()
     } else {
         store.list(spec.kind).filter(|v| keep(v)).collect()
     };
-    Ok(Json(render_page(spec.path, &params, page, desc, matched, render)))
+    Ok(Json(render_page(spec.path, &params, page, desc, matched, render)).into_response())
 }
 
 /// The predicate of the declared filters, with the query values checked;
@@ -464,16 +470,61 @@ pub fn render<R: Resource>(
     fresh: bool,
 ) -> Value {
     let mut out = object.clone();
+    render_in::<R>(store, state, &mut out, params, fresh);
+    out
+}
+
+/// `object` as a list page shows it: a view of the stored object where `R`
+/// names the fields its rendering touches ([`Resource::DECORATED`]), else a
+/// rendered copy.
+fn render_listed<'a, R: Resource>(
+    store: &Store,
+    state: &AppState,
+    object: &'a Value,
+    params: &Params,
+) -> Rendered<'a> {
+    let whole = || Rendered::Whole(render::<R>(store, state, object, params, false));
+    let Some(decorated) = R::DECORATED else { return whole() };
+    let (Some(stored), Some((touched, mut copy))) =
+        (object.as_object(), Rendered::parts(object, decorated, R::SPEC.refs))
+    else {
+        return whole();
+    };
+    render_in::<R>(store, state, &mut copy, params, false);
+    let Value::Object(rendered) = copy else { return whole() };
+    let view = Rendered::View { stored, touched, rendered };
+    // Byte for byte: a field rendered but not named would be written twice.
+    debug_assert_eq!(
+        serde_json::to_string(&view).ok(),
+        serde_json::to_string(&render::<R>(store, state, object, params, false)).ok(),
+        "{}: a listed object renders otherwise as a view than as a copy: DECORATED misses a field",
+        R::SPEC.path
+    );
+    view
+}
+
+/// A JSON answer whose text is made already.
+fn json_text(text: Vec<u8>) -> axum::response::Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+/// Resolve `out`'s references and decorate it, in place.
+fn render_in<R: Resource>(
+    store: &Store,
+    state: &AppState,
+    out: &mut Value,
+    params: &Params,
+    fresh: bool,
+) {
     for (field, kind) in R::SPEC.refs {
-        let slot = field.split('.').try_fold(&mut out, |at, key| at.get_mut(key));
+        let slot = field.split('.').try_fold(&mut *out, |at, key| at.get_mut(key));
         if let Some(slot) = slot {
             if let Some(id) = ref_id(Some(slot)).map(str::to_string) {
                 *slot = entity_ref(store, *kind, &id);
             }
         }
     }
-    R::decorate(store, state, &mut out, params, fresh);
-    out
+    R::decorate(store, state, out, params, fresh);
 }
 
 /// `GET` and `PUT` of `{path}/default`, the org default of `R`, kept in

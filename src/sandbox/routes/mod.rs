@@ -39,6 +39,7 @@ pub mod tokens;
 pub mod user_routing;
 pub mod user_search;
 pub mod users;
+pub mod view;
 pub mod web_configurations;
 pub mod web_deployments;
 pub mod wrapup_codes;

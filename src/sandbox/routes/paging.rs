@@ -58,17 +58,24 @@ pub fn render_page(
 }
 
 /// The objects of one page already taken out of `total` matches (see
-/// `Store::window`), rendered in an envelope like [`render_page`]'s.
-pub fn render_window(
+/// `Store::window`), rendered in an envelope like [`render_page`]'s, as
+/// JSON text: each object written from the store, not copied, where its
+/// resource allows ([`super::view`]).
+pub fn render_window<'a>(
     path: &str,
     params: &Params,
     page: Page,
     total: usize,
-    items: &[&Value],
-    render: impl Fn(&Value) -> Value,
-) -> Value {
-    let entities = items.iter().map(|v| render(v)).collect();
-    envelope_of_page(path, params, page, total, entities)
+    items: &[&'a Value],
+    render: impl Fn(&'a Value) -> super::view::Rendered<'a>,
+) -> Vec<u8> {
+    let entities: Vec<super::view::Rendered<'a>> = items.iter().map(|v| render(v)).collect();
+    let Value::Object(fields) = envelope_of_page(path, params, page, total, Vec::new()) else {
+        return Vec::new();
+    };
+    let mut fields = fields;
+    fields.remove("entities");
+    super::view::page_json(&fields, &entities)
 }
 
 /// How many matches a page skips, and how many it takes.

@@ -125,6 +125,21 @@ impl Resource for Queues {
         super::queue_wrapup_codes::forget_queue(store, id);
     }
 
+    /// What `decorate` reads and writes: the id and member groups (member
+    /// counts), the counts, and the references to prompts and scripts
+    /// (`decorate_unheld`). A listed queue's settings are written from the
+    /// store, not copied.
+    const DECORATED: Option<&'static [&'static str]> = Some(&[
+        "id",
+        "memberGroups",
+        "memberCount",
+        "userMemberCount",
+        "joinedMemberCount",
+        PROMPTS[0],
+        PROMPTS[1],
+        "defaultScripts",
+    ]);
+
     fn decorate(
         store: &Store,
         _state: &AppState,
