@@ -105,6 +105,57 @@ async fn a_huge_body_is_an_error_not_a_memory_blow_up() {
     assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
 }
 
+/// gzip-compressed bytes of `text`.
+fn gzip(text: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// gzip is asked for (a page of configured queues compresses well),
+/// a compressed page reads as a plain one, and the size limit holds for what
+/// a compressed answer expands to, not for what it weighs on the wire.
+#[tokio::test]
+async fn compressed_answers_are_asked_for_read_and_held_to_the_size_limit() {
+    let page = serde_json::to_vec(&json!({
+        "entities": [{"id": "1", "name": "A"}, {"id": "2", "name": "B"}],
+        "pageNumber": 1, "pageSize": 100, "total": 2, "pageCount": 1,
+    }))
+    .unwrap();
+    let page = Arc::new(gzip(&page));
+    let bomb = Arc::new(gzip(&vec![b' '; MAX_BODY_BYTES + 1]));
+    // A small answer on the wire, a large one once expanded.
+    assert!(bomb.len() < 1024 * 1024, "{}", bomb.len());
+    let asked = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&asked);
+    let server = serve(move |req, _| {
+        if req.header("accept-encoding").is_some_and(|e| e.contains("gzip")) {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+        let body = match req.path.as_str() {
+            "/oauth/token" => return token("tok", 3600),
+            "/api/v2/bomb" => bomb.as_ref().clone(),
+            _ => page.as_ref().clone(),
+        };
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .header("content-encoding", "gzip")
+            .body(Body::from(body))
+            .unwrap()
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let listed = client.list_all(THINGS, &[], 100).await.unwrap();
+    assert_eq!(listed.iter().map(|e| e["name"].as_str().unwrap()).collect::<Vec<_>>(), ["A", "B"]);
+    let err = client.get("/api/v2/bomb", &[]).await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Decode);
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+    // Every request asked for gzip: the token's, the page's, the bomb's.
+    assert_eq!(asked.load(Ordering::SeqCst), 3);
+}
+
 /// A body without a `Content-Length` that does not end (it stops at eight
 /// times the cap, so that a broken cap cannot exhaust the machine running
 /// the tests), counting the bytes handed to the connection.
