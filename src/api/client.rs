@@ -106,6 +106,15 @@ struct Call<'a> {
     keys: Option<&'a EntityKeys>,
 }
 
+impl<'a> Call<'a> {
+    /// `method` on `path`: no query, no body, every key decoded; repeatable
+    /// unless it is a POST.
+    fn new(method: Method, path: &'a str) -> Self {
+        let idempotent = method != Method::POST;
+        Call { method, path, query: &[], body: None, idempotent, keys: None }
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
@@ -233,15 +242,7 @@ impl Client {
 
     /// GET a JSON document (`Null` for an empty body).
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
-        self.call(Call {
-            method: Method::GET,
-            path,
-            query,
-            body: None,
-            idempotent: true,
-            keys: None,
-        })
-        .await
+        self.call(Call { query, ..Call::new(Method::GET, path) }).await
     }
 
     /// GET a listing page, decoding of each entity only `keys` (when given;
@@ -252,8 +253,7 @@ impl Client {
         query: &[(&str, String)],
         keys: Option<&EntityKeys>,
     ) -> Result<Value, ApiError> {
-        self.call(Call { method: Method::GET, path, query, body: None, idempotent: true, keys })
-            .await
+        self.call(Call { query, keys, ..Call::new(Method::GET, path) }).await
     }
 
     /// GET a JSON document; a 404 is `None`.
@@ -272,15 +272,7 @@ impl Client {
     /// POST (not idempotent: retried only on 429 and when nothing was sent; otherwise a
     /// failure after sending has [`ApiError::outcome_unknown`] set).
     pub async fn post(&self, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
-        self.call(Call {
-            method: Method::POST,
-            path,
-            query: &[],
-            body,
-            idempotent: false,
-            keys: None,
-        })
-        .await
+        self.call(Call { body, ..Call::new(Method::POST, path) }).await
     }
 
     /// POST an action that is harmless to repeat (regenerating a secret: the
@@ -290,15 +282,7 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, ApiError> {
-        self.call(Call {
-            method: Method::POST,
-            path,
-            query: &[],
-            body,
-            idempotent: true,
-            keys: None,
-        })
-        .await
+        self.call(Call { body, idempotent: true, ..Call::new(Method::POST, path) }).await
     }
 
     /// POST an action that takes query parameters and no body (a flow's
@@ -308,15 +292,7 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Value, ApiError> {
-        self.call(Call {
-            method: Method::POST,
-            path,
-            query,
-            body: None,
-            idempotent: true,
-            keys: None,
-        })
-        .await
+        self.call(Call { query, idempotent: true, ..Call::new(Method::POST, path) }).await
     }
 
     /// PUT `body` to a presigned URL an API call returned (a flow import
@@ -424,42 +400,17 @@ impl Client {
 
     /// PUT (replaces the object).
     pub async fn put(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.call(Call {
-            method: Method::PUT,
-            path,
-            query: &[],
-            body: Some(body),
-            idempotent: true,
-            keys: None,
-        })
-        .await
+        self.call(Call { body: Some(body), ..Call::new(Method::PUT, path) }).await
     }
 
     /// PATCH.
     pub async fn patch(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.call(Call {
-            method: Method::PATCH,
-            path,
-            query: &[],
-            body: Some(body),
-            idempotent: true,
-            keys: None,
-        })
-        .await
+        self.call(Call { body: Some(body), ..Call::new(Method::PATCH, path) }).await
     }
 
     /// DELETE; any response body is ignored.
     pub async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), ApiError> {
-        self.call(Call {
-            method: Method::DELETE,
-            path,
-            query,
-            body: None,
-            idempotent: true,
-            keys: None,
-        })
-        .await
-        .map(drop)
+        self.call(Call { query, ..Call::new(Method::DELETE, path) }).await.map(drop)
     }
 
     /// One call with retries, until success, a final failure or the deadline.
