@@ -38,7 +38,14 @@ impl EntityKeys {
 
     /// Whether entities decoded with these keys keep `key`.
     pub fn keeps(&self, key: &str) -> bool {
-        self.0.binary_search_by(|k| (**k).cmp(key)).is_ok()
+        // Asked for every key of every entity (26 of each configured
+        // queue): a dozen kept keys scanned, those of another length or
+        // first byte passed without a comparison, decoded 10,000 queues in
+        // 30 ms where a binary search of the sorted keys took 39 ms.
+        let bytes = key.as_bytes();
+        self.0
+            .iter()
+            .any(|k| k.len() == bytes.len() && k.as_bytes().first() == bytes.first() && **k == *key)
     }
 
     /// Whether every key `other` keeps, these keep too: a listing decoded
