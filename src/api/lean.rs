@@ -265,4 +265,47 @@ mod tests {
         assert!(!keys(&["id"]).covers(&wide));
         assert_eq!(format!("{wide:?}"), r#"{"division", "id", "name"}"#);
     }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|i| json!(i)),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+            // Quotes, backslashes, escapes and non-ASCII in strings.
+            "[a-z\"\\\\\u{e9}\u{1f600}\\n]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-e\"]{1,3}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// A listing page decoded leanly is the page decoded whole with each
+        /// entity's other keys left out, whatever the entities hold.
+        #[test]
+        fn a_lean_page_is_the_whole_page_without_the_skipped_keys(
+            entities in proptest::collection::vec(
+                proptest::collection::btree_map("[a-e\"]{1,3}", json_value(), 0..6), 0..5),
+            kept in proptest::collection::vec("[a-e\"]{1,3}", 0..4),
+            total in proptest::prelude::any::<u16>(),
+        ) {
+            let keys = EntityKeys::new(kept.iter().map(String::as_str));
+            let entities: Vec<Value> =
+                entities.into_iter().map(|m| Value::Object(m.into_iter().collect())).collect();
+            let page = json!({"entities": entities, "total": total, "nextUri": null});
+            let text = serde_json::to_vec(&page).unwrap();
+            let lean = decode_page(&text, &keys);
+            let mut expected = page.clone();
+            for entity in expected["entities"].as_array_mut().unwrap() {
+                entity.as_object_mut().unwrap().retain(|k, _| keys.keeps(k));
+            }
+            proptest::prop_assert_eq!(lean, Some(expected));
+        }
+    }
 }
