@@ -54,25 +54,26 @@ pub enum DriftOutput {
     Junit,
 }
 
+/// As plan: the declared kinds (and divisions) are read while the set
+/// loads, unless --select narrows it.
+fn prefetch<'a>(args: &'a DriftArgs, early: &Arc<plan::Early>, lean: bool) -> Option<Prefetch<'a>> {
+    let paths = args.set.paths.as_slice();
+    let early = Some(Arc::clone(early));
+    args.set.select.is_empty().then(|| Prefetch { paths, caller: false, early, lean })
+}
+
 pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let printer = &printer.with_progress(args.output != DriftOutput::Json);
     let runtime = runtime()?;
     let select = &args.set.select;
     let load =
         || load_set(&args.set.paths, args.set.env.clone(), select, Reach::Dependencies, printer);
-    // As plan: the declared kinds (and divisions) are read while the set loads.
-    let paths = args.set.paths.as_slice();
     // As plan, the kind with the most declared objects is compared as its
     // pages arrive (`plan::early`).
     let early = Arc::new(plan::Early::default());
     // As plan: only JSON output fingerprints the live objects.
     let lean = args.output != DriftOutput::Json;
-    let prefetch = select.is_empty().then(|| Prefetch {
-        paths,
-        caller: false,
-        early: Some(Arc::clone(&early)),
-        lean,
-    });
+    let prefetch = prefetch(args, &early, lean);
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
         load_while_prefetching(&runtime, global, env, printer, load, prefetch)?

@@ -66,27 +66,34 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
+impl PlanArgs {
+    /// Whether the read decodes of each listed object only what comparing
+    /// the declared fields needs ([`ReadScope::lean`]): live objects a saved
+    /// plan or JSON output fingerprints are read whole.
+    fn lean(&self) -> bool {
+        !self.destroy && self.out.is_none() && self.output != OutputFormat::Json
+    }
+}
+
+/// What the plan reads while the set loads (the declared kinds' pages, the
+/// divisions, the caller), unless --select narrows it (the files' kinds
+/// would be more than the selection needs).
+fn prefetch(args: &PlanArgs, early: Option<Arc<plan::Early>>) -> Option<Prefetch<'_>> {
+    let paths = args.set.paths.as_slice();
+    let lean = args.lean();
+    args.set.select.is_empty().then(|| Prefetch { paths, caller: true, early, lean })
+}
+
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let printer = &printer.with_progress(args.output != OutputFormat::Json);
     let runtime = runtime()?;
     let reach = if args.destroy { Reach::Dependents } else { Reach::Dependencies };
     let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, reach, printer);
-    // What the plan reads goes out while the set loads (the declared kinds'
-    // pages, the divisions, the caller), unless --select narrows it (the
-    // files' kinds would be more than the selection needs).
-    let paths = args.set.paths.as_slice();
     // The declared objects are compared as their live pages arrive (see
     // `plan::early`), not all after the last one.
     let early = (!args.destroy).then(|| Arc::new(plan::Early::default()));
-    // Live objects a saved plan or JSON output fingerprints are read whole;
-    // otherwise only what comparing the declared fields needs.
-    let lean = !args.destroy && args.out.is_none() && args.output != OutputFormat::Json;
-    let prefetch = args.set.select.is_empty().then(|| Prefetch {
-        paths,
-        caller: true,
-        early: early.clone(),
-        lean,
-    });
+    let lean = args.lean();
+    let prefetch = prefetch(args, early.clone());
     let env = args.set.env.as_deref();
     let Some((set, connection, prefetched)) =
         load_while_prefetching(&runtime, global, env, printer, load, prefetch)?

@@ -313,27 +313,7 @@ async fn read_inner(
         kinds.iter().map(|_| futures::channel::oneshot::channel::<Arc<Lookups>>()).unzip();
     let lists = try_join_all(kinds.iter().zip(base_receivers).map(|(kind, base)| {
         let kind = *kind;
-        let keys = if scope.lean { read_keys(set, kind) } else { None };
-        if let Some(keys) = &keys {
-            tracing::debug!(kind = %kind, keys = ?keys, "listing decodes only these keys of each object");
-        }
-        let prefetched = prefetched.lists.remove(&kind.kind()).and_then(|(task, decoded)| {
-            // Dropping the task aborts it. A page it handed `early` already
-            // was counted there, so the early comparison of the kind is not
-            // taken (`Speculation::usable`): the plan compares it again.
-            let serves = serves(decoded, keys.as_ref());
-            if !serves {
-                tracing::debug!(kind = %kind, "listing again: the list started early decodes fewer keys than the manifests declare");
-            }
-            serves.then_some(task)
-        });
-        let list = async move {
-            let sink = early.map(|early| early.sink(kind.kind()));
-            let sink = sink.as_ref().map(|s| s as &dyn crate::api::PageSink);
-            list_kind_expecting(client, kind, 0, crate::api::Pages { keys: keys.as_ref(), sink })
-                .await
-        };
-        let list = take(prefetched, list);
+        let list = list_for(client, set, scope, kind, prefetched.lists.remove(&kind.kind()), early);
         read_kind(client, set, scope, kind, list, base, early)
     }));
     let prefetched_divisions = prefetched.divisions.take();
@@ -372,6 +352,39 @@ async fn read_inner(
     let (mut live, read_early) = assemble(live, set, &kinds, &derived, lists, beside);
     read_details(client, set, scope, &mut live, &read_early).await?;
     Ok(live)
+}
+
+/// `kind`'s list as `scope` reads it: the one started early when it decoded
+/// enough of each object (dropped, so aborted, otherwise), else a new one.
+fn list_for<'a>(
+    client: &'a Client,
+    set: &ManifestSet,
+    scope: &ReadScope,
+    kind: LiveKind,
+    prefetched: Option<(Task<Vec<Value>>, Option<EntityKeys>)>,
+    early: Option<&'a Early>,
+) -> impl Future<Output = Result<Vec<Value>, ReadError>> + 'a {
+    let keys = if scope.lean { read_keys(set, kind) } else { None };
+    if let Some(keys) = &keys {
+        tracing::debug!(kind = %kind, keys = ?keys, "listing decodes only these keys of each object");
+    }
+    let prefetched = prefetched.and_then(|(task, decoded)| {
+        // A page the dropped list handed `early` was counted there, so the
+        // kind's early comparison is not taken (`Speculation::usable`); none
+        // was compared: comparing starts after the other reads, which start
+        // after this.
+        let serves = serves(decoded, keys.as_ref());
+        if !serves {
+            tracing::debug!(kind = %kind, "listing again: the list started early decodes fewer keys than the manifests declare");
+        }
+        serves.then_some(task)
+    });
+    let list = async move {
+        let sink = early.map(|early| early.sink(kind.kind()));
+        let sink = sink.as_ref().map(|s| s as &dyn crate::api::PageSink);
+        list_kind_expecting(client, kind, 0, crate::api::Pages { keys: keys.as_ref(), sink }).await
+    };
+    take(prefetched, list)
 }
 
 /// The org as the kinds' lists and the other reads found it: each listed
