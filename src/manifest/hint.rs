@@ -195,8 +195,9 @@ mod tests {
         declared_hint(&[dir.path().to_path_buf()])
     }
 
-    fn keys(hint: &DeclaredHint, kind: Kind) -> Option<Vec<&str>> {
-        hint.spec_keys(kind).map(Iterator::collect)
+    /// The spec keys the hint has for the kind named `kind` in the texts.
+    fn keys<'a>(hint: &'a DeclaredHint, kind: &str) -> Option<Vec<&'a str>> {
+        hint.spec_keys(Kind::parse(kind).expect("a kind name")).map(Iterator::collect)
     }
 
     #[test]
@@ -251,7 +252,7 @@ mod tests {
         // Keys of both queue documents (`kind:` may follow `spec:`), nested
         // and block-scalar lines left out, and nothing after the spec.
         assert_eq!(
-            keys(&hint, Kind::RoutingQueue).unwrap(),
+            keys(&hint, "RoutingQueue").unwrap(),
             [
                 "acwSettings",
                 "description",
@@ -261,9 +262,9 @@ mod tests {
                 "skillEvaluationMethod"
             ]
         );
-        assert_eq!(keys(&hint, Kind::Role).unwrap(), ["name"]);
+        assert_eq!(keys(&hint, "Role").unwrap(), ["name"]);
         // A kind no document declares: unknown, not empty.
-        assert_eq!(keys(&hint, Kind::Webhook), None);
+        assert_eq!(keys(&hint, "Webhook"), None);
     }
 
     #[test]
@@ -282,13 +283,13 @@ mod tests {
             "spec:\n  just text\n",
         ] {
             let hint = hint_of(&format!("{queue}{spec}---\n{queue}spec:\n  name: b\n"));
-            assert_eq!(keys(&hint, Kind::RoutingQueue), None, "{spec}");
+            assert_eq!(keys(&hint, "RoutingQueue"), None, "{spec}");
         }
         // A document of another kind is not affected.
         let hint = hint_of(&format!(
             "{queue}spec: {{name: a}}\n---\napiVersion: gcctl/v1\nkind: Role\nspec:\n  name: r\n"
         ));
-        assert_eq!(keys(&hint, Kind::Role).unwrap(), ["name"]);
+        assert_eq!(keys(&hint, "Role").unwrap(), ["name"]);
     }
 
     #[test]
