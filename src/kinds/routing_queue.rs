@@ -521,19 +521,15 @@ const QUEUE_WRITABLE: [&str; 33] = [
     "suppressInQueueCallRecording",
 ];
 
-/// What a plan reads of a listed queue besides its declared fields
-/// ([`super::org::ApiPaths::listed_keys`]): its identity and division (the
-/// name index, duplicates by creation date, division permissions), the
-/// flows it embeds (recorded as lookups for every queue: `record_live`),
-/// the recipient it names (`live_to_spec`), its member groups and member
-/// counts (membership and its note). A plan of configured queues then skips
-/// their media, after-call-work and routing settings unless a manifest
-/// declares them; a PUT reads the whole queue again (`Op::write_declared`).
-const LISTED_KEYS: [&str; 12] = [
-    "id",
-    "name",
-    "division",
-    "dateCreated",
+/// What the queue's hooks read of a listed queue besides its declared
+/// fields and what the generic stages read (its id, name, division...:
+/// [`super::org::ApiPaths::listed_keys`]): the flows it embeds (recorded as
+/// lookups for every queue: `record_live`), the recipient it names
+/// (`live_to_spec`), its member groups and member counts (membership and
+/// its note). A plan of configured queues then skips their media,
+/// after-call-work and routing settings unless a manifest declares them; a
+/// PUT reads the whole queue again (`Op::write_declared`).
+const LISTED_KEYS: [&str; 8] = [
     FLOW_FIELDS[0].0,
     FLOW_FIELDS[1].0,
     FLOW_FIELDS[2].0,

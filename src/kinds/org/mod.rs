@@ -43,11 +43,11 @@ pub struct ApiPaths {
     /// user's routing profile is the user found by email), so that reading
     /// never lists a whole collection (every user) for a few.
     pub listed: bool,
-    /// The top-level keys of a listed object that gcctl reads to plan,
-    /// besides the fields the manifests declare: its identity and what the
-    /// kind's hooks read (references recorded as lookups, counts, embedded
-    /// objects). With them, a plan that needs no saved fingerprint decodes
-    /// of each listed object only these and the declared fields
+    /// The top-level keys of a listed object that the kind's hooks read to
+    /// plan (references recorded as lookups, counts, embedded objects),
+    /// besides the fields the manifests declare and those the generic
+    /// stages read ([`GENERIC_LISTED_KEYS`]). With them, a plan that needs
+    /// no saved fingerprint decodes of each listed object only these
     /// ([`crate::api::EntityKeys`]); `None`: every key (the default). Only
     /// for a kind whose spec fields are read from the live keys of the same
     /// name, whose hooks read nothing else from a listed object, and whose
@@ -55,6 +55,13 @@ pub struct ApiPaths {
     /// (`Op::live`).
     pub listed_keys: Option<&'static [&'static str]>,
 }
+
+/// The top-level keys of a listed object the generic stages read: its id
+/// (de-duplication, lookups), name (the name index, prunes, unmanaged
+/// objects), division (division permissions), state (soft-deleted objects)
+/// and creation date (which of two objects of one name is the older).
+/// Decoded by every lean read ([`ApiPaths::entity_keys`]).
+pub const GENERIC_LISTED_KEYS: [&str; 5] = ["id", "name", "division", "state", "dateCreated"];
 
 /// An API call: method and path template.
 pub type Call = (&'static str, &'static str);
@@ -147,14 +154,14 @@ impl ApiPaths {
     }
 
     /// The keys a plan decodes of a listed object that declares the
-    /// top-level spec fields `declared`; `None`: every key (a kind without
-    /// [`ApiPaths::listed_keys`]).
+    /// top-level spec fields `declared`: those, the generic stages' and the
+    /// kind's; `None`: every key (a kind without [`ApiPaths::listed_keys`]).
     pub fn entity_keys<'a>(
         &self,
         declared: impl IntoIterator<Item = &'a str>,
     ) -> Option<crate::api::EntityKeys> {
-        let listed = self.listed_keys?;
-        Some(crate::api::EntityKeys::new(listed.iter().copied().chain(declared)))
+        let listed = self.listed_keys?.iter().chain(&GENERIC_LISTED_KEYS).copied();
+        Some(crate::api::EntityKeys::new(listed.chain(declared)))
     }
 
     /// The live objects are not listed (see [`ApiPaths::listed`]).
