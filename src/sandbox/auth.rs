@@ -220,7 +220,7 @@ pub fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<Caller, ApiEr
     let token = token.trim();
     let subject = state.tokens().check(token).map(|t| t.subject.clone());
     let valid = subject.filter(|subject| {
-        let store = state.store();
+        let store = state.store_read();
         let found = store.get(subject.kind(), subject.id());
         let status = found.and_then(|o| o.get("state")).and_then(Value::as_str);
         match subject {

@@ -173,11 +173,11 @@ async fn subject_me(
             "This request is not valid when using the Client Credentials OAuth grant.",
         ));
     }
-    Ok(Json(render_subject(&state.store(), &caller.subject)))
+    Ok(Json(render_subject(&state.store_read(), &caller.subject)))
 }
 
 async fn subject(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     let subject = find_subject(&store, &id).ok_or_else(|| ApiError::not_found("subject", &id))?;
     Ok(Json(render_subject(&store, &subject)))
 }

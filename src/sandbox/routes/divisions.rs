@@ -162,7 +162,7 @@ async fn move_objects(
 }
 
 async fn home_division(State(state): State<Shared>) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     let id = crate::sandbox::common::home_division(&store).unwrap_or_default();
     let division =
         store.get(Kind::Divisions, &id).ok_or_else(|| ApiError::not_found("division", "home"))?;

@@ -474,7 +474,7 @@ async fn export_state(
     Id(id): Id,
     params: Params,
 ) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     let job =
         store.get(Kind::FlowExportJobs, &id).ok_or_else(|| ApiError::not_found("job", &id))?;
     let registered = job.get("registeredAt").and_then(Value::as_i64).unwrap_or(0);
@@ -526,7 +526,7 @@ fn exported_text(store: &Store, wanted: &Value) -> Option<String> {
 }
 
 async fn download(State(state): State<Shared>, Path(id): Path<String>, params: Params) -> Response {
-    let store = state.store();
+    let store = state.store_read();
     let Some(job) = signed(&store, Kind::FlowExportJobs, &id, &params) else {
         return storage_error(StatusCode::FORBIDDEN, "AccessDenied", "Access Denied");
     };

@@ -310,7 +310,7 @@ async fn versions(
     params: Params,
 ) -> ApiResult<axum::Json<Value>> {
     let page = page(&params, 100)?;
-    let store = state.store();
+    let store = state.store_read();
     visible_flow(&store, &id)?;
     let versions: Vec<Value> =
         stored_versions(&store, &id).into_iter().map(|v| v["version"].clone()).collect();
@@ -329,7 +329,7 @@ async fn version(
     State(state): State<Shared>,
     axum::extract::Path((id, version)): axum::extract::Path<(String, String)>,
 ) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     visible_flow(&store, &id)?;
     let number = version.split('.').next().unwrap_or_default();
     store
@@ -518,7 +518,7 @@ async fn consuming(State(state): State<Shared>, params: Params) -> ApiResult<axu
     let page = page(&params, 100)?;
     let id = required(&params, "id")?;
     let object_type = required(&params, "objectType")?;
-    let store = state.store();
+    let store = state.store_read();
     let mut found = Vec::new();
     for (flow, version) in flows_naming(&store, id) {
         let flow_type = flow.get("type").and_then(Value::as_str).and_then(FlowType::parse);
@@ -555,7 +555,7 @@ async fn consumed(State(state): State<Shared>, params: Params) -> ApiResult<axum
     let id = required(&params, "id")?;
     let version = required(&params, "version")?;
     required(&params, "objectType")?;
-    let store = state.store();
+    let store = state.store_read();
     let number = version.split('.').next().unwrap_or_default();
     let stored = store.get(Kind::FlowVersions, &format!("{id}/{number}"));
     let found: Vec<Value> = stored

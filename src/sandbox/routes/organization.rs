@@ -34,7 +34,7 @@ pub fn routes() -> Router<Shared> {
 }
 
 async fn me(State(state): State<Shared>) -> axum::Json<Value> {
-    let store = state.store();
+    let store = state.store_read();
     let id = store.org().default_str("orgId").unwrap_or_default().to_string();
     axum::Json(json!({
         "id": id,

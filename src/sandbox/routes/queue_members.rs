@@ -162,7 +162,7 @@ async fn list(
         return Err(super::input::bad_enum("memberBy", by, &["user", "group"]));
     }
     let joined = params.bool("joined")?;
-    let store = state.store();
+    let store = state.store_read();
     let queue = queue(&store, &queue_id)?;
     let direct = direct(&store, &queue_id);
     let mut members: Vec<Value> = Vec::new();

@@ -62,7 +62,7 @@ async fn list(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     let page = page(&params, 100)?;
-    let store = state.store();
+    let store = state.store_read();
     check_queue(&store, &queue)?;
     let name = params.get("name").unwrap_or_default();
     let mut offered: Vec<&Value> = codes(&store, &queue)

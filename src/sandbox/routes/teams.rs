@@ -77,14 +77,14 @@ fn one(
     State(state): &State<Shared>,
     Path(id): &Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     let object = store.get(kind, id).ok_or_else(|| ApiError::not_found(noun(kind), id))?;
     Ok(Json(render(&store, kind, object)))
 }
 
 fn list(kind: Kind, State(state): &State<Shared>, params: &Params) -> ApiResult<Json<Value>> {
     let prefix = params.get("name").map(str::to_lowercase).unwrap_or_default();
-    let store = state.store();
+    let store = state.store_read();
     let mut found: Vec<&Value> =
         store.all(kind).filter(|o| name_of(o).to_lowercase().starts_with(&prefix)).collect();
     found.sort_by_key(|o| name_of(o).to_lowercase());

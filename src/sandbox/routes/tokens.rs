@@ -35,7 +35,7 @@ pub fn routes() -> Router<Shared> {
 }
 
 async fn me(State(state): State<Shared>, Extension(caller): Extension<Caller>) -> Json<Value> {
-    let store = state.store();
+    let store = state.store_read();
     let org_id = store.org().default_str("orgId").unwrap_or_default().to_string();
     let organization = json!({"id": org_id, "name": ORG_NAME});
     let mut info = json!({"organization": organization, "homeOrganization": organization});

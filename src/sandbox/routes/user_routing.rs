@@ -147,7 +147,7 @@ fn list(
     params: &Params,
 ) -> ApiResult<Json<Value>> {
     let page = page(params, 100)?;
-    let store = state.store();
+    let store = state.store_read();
     check_user(&store, user)?;
     let mut shown: Vec<Value> = entries(&store, list, user)
         .iter()

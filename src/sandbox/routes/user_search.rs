@@ -155,7 +155,7 @@ fn answer(state: &AppState, body: &Map<String, Value>) -> ApiResult<Value> {
         ));
     }
     let number = body.get("pageNumber").and_then(Value::as_u64).unwrap_or(1).max(1);
-    let store = state.store();
+    let store = state.store_read();
     let wants_state = criteria.iter().any(|c| c.fields.iter().any(|f| f == "state"));
     let mut found: Vec<&Value> = store
         .all(Kind::Users)

@@ -53,7 +53,7 @@ async fn me(
             "This request requires a user context: it is not valid with a token of the Client Credentials OAuth grant.",
         ));
     };
-    let store = state.store();
+    let store = state.store_read();
     let user = store.get(Kind::Users, id).ok_or_else(|| ApiError::not_found("user", id))?;
     Ok(Json(crud::render::<Users>(&store, &state, user, &Params::default(), false)))
 }

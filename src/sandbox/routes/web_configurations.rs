@@ -410,7 +410,7 @@ fn draft_of<'s>(store: &'s Store, id: &str) -> ApiResult<&'s Value> {
 
 async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
     let only_published = params.bool("showOnlyPublished")?.unwrap_or(false);
-    let store = state.store();
+    let store = state.store_read();
     let items: Vec<Value> = store
         .list_by_name(Kind::WebConfigurations)
         .filter_map(|draft| {
@@ -455,7 +455,7 @@ async fn read_draft(
     State(state): State<Shared>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     Ok(axum::Json(render(&state, draft_of(&store, &id)?)))
 }
 
@@ -521,7 +521,7 @@ async fn versions(
     Path(id): Path<String>,
     params: Params,
 ) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     let draft = render(&state, draft_of(&store, &id)?);
     let mut items = vec![draft];
     items.extend(published(&store, &id));
@@ -533,7 +533,7 @@ async fn read_version(
     State(state): State<Shared>,
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     draft_of(&store, &id)?;
     store
         .get(Kind::WebConfigurationVersions, &format!("{id}/{version}"))

@@ -278,14 +278,14 @@ fn route(store: &mut Store, id: &str, name: &str, flow: &str) {
 }
 
 async fn list(State(state): State<Shared>, params: Params) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     let items: Vec<Value> =
         store.list_by_name(Kind::WebDeployments).map(|d| render(&store, &state, d)).collect();
     Ok(axum::Json(render_cursor(PATH, &params, WEB_DEPLOYMENTS, &items, Value::clone)?))
 }
 
 async fn read(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     let stored = store
         .visible(Kind::WebDeployments, &id)
         .ok_or_else(|| ApiError::not_found("web deployment", &id))?;
@@ -369,7 +369,7 @@ async fn active_configuration(
     State(state): State<Shared>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    let store = state.store();
+    let store = state.store_read();
     let deployment = store
         .visible(Kind::WebDeployments, &id)
         .ok_or_else(|| ApiError::not_found("web deployment", &id))?;
