@@ -33,6 +33,7 @@ mod config;
 mod error;
 mod knobs;
 mod middleware;
+mod pages;
 mod resource;
 mod routes;
 mod seed;

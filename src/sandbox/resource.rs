@@ -237,6 +237,11 @@ pub trait Resource: Send + Sync + 'static {
     /// the stored one, only those fields and the references rendered apart
     /// (`routes::view`), instead of a copy of all of it. `None` (the
     /// default): a copy. Debug builds check that both render alike.
+    ///
+    /// Such a resource's pages must render from the store and the query
+    /// alone (no clock, knob or caller): an unfiltered page is kept as
+    /// written, and answered again until the store is next written
+    /// (`sandbox::pages`; debug builds render it again and compare).
     const DECORATED: Option<&'static [&'static str]> = None;
 
     /// Extra rendering after references are resolved; `fresh` is true in the

@@ -6,10 +6,12 @@
 //! their journal append happen under the same lock, so writes are serialized.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +25,7 @@ use super::config::SandboxConfig;
 use super::error::{ApiError, SandboxError};
 use super::knobs::{Faults, RateLimiter, RouteAnswer, RouteFaults, Stats};
 use super::middleware::{guard, observe};
+use super::pages::Pages;
 use super::store::Store;
 use super::{routes, seed};
 
@@ -35,6 +38,11 @@ pub struct AppState {
     /// Read by many requests at once (a list's pages render side by side, as
     /// a real server's would), written by one.
     store: RwLock<Store>,
+    /// Moves with every write lock taken on `store`: what a reader holding
+    /// the store reads at (`pages`).
+    generation: AtomicU64,
+    /// List pages kept as written (`super::pages`).
+    pages: Mutex<Pages>,
     tokens: Mutex<Tokens>,
     limiter: Option<Mutex<RateLimiter>>,
     /// The org-wide limit (one bucket for every token), when set.
@@ -59,12 +67,32 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl AppState {
     /// The store, to write (or to read and write in one step).
     pub fn store(&self) -> RwLockWriteGuard<'_, Store> {
-        self.store.write().unwrap_or_else(PoisonError::into_inner)
+        let store = self.store.write().unwrap_or_else(PoisonError::into_inner);
+        // Under the lock: no reader holds the store, and none reads the
+        // generation, until this write is over. Every write lock counts as a
+        // write (some take it to read and write in one step).
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        store
     }
 
     /// The store, to read only: readers share it.
     pub fn store_read(&self) -> RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The store's generation, read while holding it (`store_read`).
+    pub fn generation(&self, _held: &Store) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The page kept under `key` for a reader of the store at `generation`.
+    pub fn kept_page(&self, generation: u64, key: &str) -> Option<Bytes> {
+        lock(&self.pages).get(generation, key)
+    }
+
+    /// Keep a page rendered from the store at `generation`.
+    pub fn keep_page(&self, generation: u64, key: String, text: Bytes) {
+        lock(&self.pages).keep(generation, key, text);
     }
 
     /// Whether this write to `user`'s routing skills or languages meets a
@@ -225,6 +253,8 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         faults: Mutex::new(Faults::new(config.fault_rate, config.fault_seed)),
         admin_id: admins.client_id.clone(),
         store: RwLock::new(store),
+        generation: AtomicU64::new(0),
+        pages: Mutex::new(Pages::default()),
         tokens: Mutex::new(Tokens::default()),
         stats: Mutex::new(Stats::default()),
         conflicts: Mutex::new(std::collections::HashMap::new()),

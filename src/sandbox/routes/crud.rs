@@ -13,6 +13,7 @@
 //! - Handlers hold the store lock only synchronously and commit (journal)
 //!   every change before answering.
 
+use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse as _;
@@ -21,12 +22,15 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::input::{Body, Id, Params, required_str};
-use super::paging::{bounds, contains_ci, descending, page, render_page, render_window, unpaged};
+use super::paging::{
+    Page, bounds, contains_ci, descending, page, render_page, render_window, unpaged,
+};
 use super::view::Rendered;
 use crate::sandbox::auth::Caller;
 use crate::sandbox::authz;
 use crate::sandbox::common::{entity_ref, name_of, new_id, now, ref_id, secret_key, self_uri};
 use crate::sandbox::error::{ApiError, ApiResult};
+use crate::sandbox::pages;
 use crate::sandbox::resource::{
     Filter, Names, Object, Op, Order, Resource, Update, Version, Write,
 };
@@ -91,9 +95,7 @@ async fn list<R: Resource>(
     };
     if everything {
         // Nothing filtered: only the page's own objects are touched.
-        if let Some((total, items)) = store.window(spec.kind, by_name, desc, bounds(page)) {
-            let listed = |v| render_listed::<R>(&store, &state, v, &params);
-            let text = render_window(spec.path, &params, page, total, &items, listed);
+        if let Some(text) = window::<R>(&state, &store, &params, page, (by_name, desc)) {
             return Ok(json_text(text));
         }
         let matched: Vec<&Value> = if by_name {
@@ -503,8 +505,45 @@ fn render_listed<'a, R: Resource>(
     view
 }
 
+/// An unfiltered page of `R`, rendered from the page's own objects (`None`:
+/// the store has no such window, see `Store::window`), in name order or
+/// not, descending or not (`order`). For a resource whose listed objects
+/// render as views (`Resource::DECORATED`), the page answered before is
+/// answered again while nothing was written since (`sandbox::pages`).
+fn window<R: Resource>(
+    state: &AppState,
+    store: &Store,
+    params: &Params,
+    page: Page,
+    (by_name, desc): (bool, bool),
+) -> Option<Bytes> {
+    let spec = R::SPEC;
+    let render = || {
+        let (total, items) = store.window(spec.kind, by_name, desc, bounds(page))?;
+        let listed = |v| render_listed::<R>(store, state, v, params);
+        Some(Bytes::from(render_window(spec.path, params, page, total, &items, listed)))
+    };
+    if R::DECORATED.is_none() {
+        return render();
+    }
+    let key = pages::key(spec.path, &params.0);
+    let generation = state.generation(store);
+    if let Some(kept) = state.kept_page(generation, &key) {
+        debug_assert_eq!(
+            Some(&kept),
+            render().as_ref(),
+            "{}: a kept page differs from a new rendering: the page renders from more than the store and the query",
+            spec.path
+        );
+        return Some(kept);
+    }
+    let text = render()?;
+    state.keep_page(generation, key, text.clone());
+    Some(text)
+}
+
 /// A JSON answer whose text is made already.
-fn json_text(text: Vec<u8>) -> axum::response::Response {
+fn json_text(text: Bytes) -> axum::response::Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
@@ -533,7 +572,7 @@ fn render_in<R: Resource>(
 /// `field`, an unknown id is 400 naming it (UNVERIFIED: it may be 404).
 pub fn default_route<R: Resource>(key: &'static str, field: &'static str) -> MethodRouter<Shared> {
     let read = move |State(state): State<Shared>| async move {
-        let store = state.store();
+        let store = state.store_read();
         let id = store.org().default_str(key).unwrap_or_default();
         let object = store.get(R::SPEC.kind, id);
         object.cloned().map(Json).ok_or_else(|| ApiError::not_found(R::SPEC.noun, "default"))

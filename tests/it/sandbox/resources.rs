@@ -562,3 +562,33 @@ async fn teams_and_skill_groups_are_cursor_listings_and_member_groups() {
     assert_eq!(right.body["memberGroups"][0]["name"], "Sandbox Team", "{}", right.body);
     assert_eq!(right.body["memberCount"], 1, "{}", right.body);
 }
+
+/// The sandbox answers a queue page asked for again from the bytes it wrote
+/// (`sandbox::pages`) until anything is written: a write to the queues, and
+/// one to another resource the page shows (a member, counted on the queue).
+/// Debug builds (the tests) also render every such page again and compare.
+#[tokio::test]
+async fn queue_pages_follow_every_write() {
+    let generate = Generate { queues: 3, ..Generate::default() };
+    let org = TestOrg::start(SandboxConfig { generate, ..SandboxConfig::default() }).await;
+    let page = format!("{QUEUES}?pageSize=2");
+    let first = org.get(&page).await;
+    assert_eq!(org.get(&page).await.body, first.body);
+    // Another query is another page.
+    let other = org.get(&format!("{QUEUES}?pageSize=2&pageNumber=2")).await;
+    assert_eq!(other.body["entities"][0]["name"], "queue-00003");
+    let queue = first.body["entities"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(first.body["entities"][0]["memberCount"], 0);
+    let search = json!({"query": [{"type": "EXACT", "fields": ["email"],
+        "values": ["alice@sandbox.gcctl.example"]}]});
+    let alice = org.post("/api/v2/users/search", search).await.body["results"][0]["id"].clone();
+    let added = org.post(&format!("{QUEUES}/{queue}/members"), json!([{"id": alice}])).await;
+    assert!(added.status < 300, "{:?}", added.body);
+    eventually("the page counts the new member", || async {
+        org.get(&page).await.body["entities"][0]["memberCount"] == 1
+    })
+    .await;
+    let renamed = org.put(&format!("{QUEUES}/{queue}"), json!({"name": "queue-00000"})).await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(org.get(&page).await.body["entities"][0]["name"], "queue-00000");
+}
