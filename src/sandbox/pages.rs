@@ -35,14 +35,14 @@ pub const LIMIT: usize = 256 << 20;
 pub struct Pages {
     generation: u64,
     bytes: usize,
-    pages: HashMap<String, Bytes>,
+    by_key: HashMap<String, Bytes>,
 }
 
 impl Pages {
     /// The page kept under `key` for a reader of the store at `generation`.
     pub fn get(&mut self, generation: u64, key: &str) -> Option<Bytes> {
         self.at(generation);
-        self.pages.get(key).cloned()
+        self.by_key.get(key).cloned()
     }
 
     /// Keep `text`, rendered from the store at `generation`, under `key`. A
@@ -54,7 +54,7 @@ impl Pages {
             return;
         }
         self.bytes += text.len();
-        if let Some(old) = self.pages.insert(key, text) {
+        if let Some(old) = self.by_key.insert(key, text) {
             self.bytes -= old.len();
         }
     }
