@@ -302,13 +302,16 @@ async fn run_against_org(
     let manifests = manifests.to_string_lossy().to_string();
     let export_dir = dir.join("export");
     let max_tokens = scenario.max_tokens.to_string();
-    let mut command_args = match scenario.command {
-        Command::Plan => args(&["plan", "--detailed-exitcode", &manifests]),
-        Command::Apply => args(&["apply", "--auto-approve", &manifests]),
-        Command::Export => args(&["export", "--out", &export_dir.to_string_lossy()]),
-        Command::Validate | Command::Version => bail!("{} needs no org", scenario.id),
+    let command_args = |export_dir: &Path| {
+        let mut command_args = match scenario.command {
+            Command::Plan => args(&["plan", "--detailed-exitcode", &manifests]),
+            Command::Apply => args(&["apply", "--auto-approve", &manifests]),
+            Command::Export => args(&["export", "--out", &export_dir.to_string_lossy()]),
+            Command::Validate | Command::Version => bail!("{} needs no org", scenario.id),
+        };
+        command_args.extend(args(&["--max-tokens", &max_tokens]));
+        Ok(command_args)
     };
-    command_args.extend(args(&["--max-tokens", &max_tokens]));
     if scenario.mixed.is_some() && scenario.command != Command::Apply {
         // Plans and exports of the mixed org run against the org after its
         // apply, which is not measured.
@@ -316,10 +319,20 @@ async fn run_against_org(
         let setup = Run { args, envs: envs.clone(), cwd: dir.into(), output: dir.join("setup") };
         measured(gcctl, setup).await.context("the mixed org's apply failed")?;
     }
+    if scenario.warms_up(knobs) {
+        let args = command_args(&dir.join("warm-up-export"))?;
+        let warm_up =
+            Run { args, envs: envs.clone(), cwd: dir.into(), output: dir.join("warm-up") };
+        measured(gcctl, warm_up).await.context("the warm-up run failed")?;
+    }
     let before = stats(&sandbox).await?;
     let sandbox_cpu_before = sandbox.cpu_s();
-    let run =
-        Run { args: command_args, envs: envs.clone(), cwd: dir.into(), output: dir.join("run") };
+    let run = Run {
+        args: command_args(&export_dir)?,
+        envs: envs.clone(),
+        cwd: dir.into(),
+        output: dir.join("run"),
+    };
     let usage = measured(gcctl, run).await?;
     let sandbox_cpu = sandbox.cpu_s().zip(sandbox_cpu_before).map(|(after, before)| after - before);
     let after = stats(&sandbox).await?;

@@ -132,6 +132,9 @@ pub struct Outcome {
     /// however well it is overlapped: when it exceeds the network bound, the
     /// run is bound by CPU, not by waiting.
     pub sandbox_cpu_s: Option<f64>,
+    /// An unmeasured run of the same command against the same org came
+    /// before each measured run ([`Scenario::warms_up`]).
+    pub warmed_up: bool,
     pub work: Option<Work>,
     pub lower_bound: Option<Cost>,
     pub per_object_baseline: Option<Cost>,
@@ -159,6 +162,7 @@ impl Outcome {
             wall_s_runs: Vec::new(),
             cpu_s_runs: Vec::new(),
             sandbox_cpu_s: None,
+            warmed_up: scenario.warms_up(knobs),
             work: scenario.work.clone(),
             lower_bound: cost(Work::lower_bound),
             per_object_baseline: cost(Work::per_object_baseline),

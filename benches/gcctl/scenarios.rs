@@ -9,6 +9,7 @@ use gcctl::sandbox::Generate;
 
 use crate::bounds::{ListRead, Work};
 use crate::mixed::Mixed;
+use crate::report::SandboxKnobs;
 
 /// Largest page sizes the API accepts (the reference data in
 /// `shared/genesys-api/README.md`, and what the sandbox enforces).
@@ -55,6 +56,20 @@ impl Command {
     /// Whether the command talks to an org.
     pub fn needs_org(self) -> bool {
         matches!(self, Command::Plan | Command::Apply | Command::Export)
+    }
+}
+
+impl Scenario {
+    /// Whether each measured run comes after an unmeasured run of the same
+    /// command against the same org: for the commands that only read (plan,
+    /// export), so that the sandbox answers the measured run's list pages
+    /// from the bytes it kept (`docs/src/sandbox.md`, "Pages kept as
+    /// written") instead of rendering them on the cores gcctl runs on, as a
+    /// real org renders them on its own servers. Not under an org-wide cap:
+    /// the warm-up's requests would count against the measured run's.
+    pub fn warms_up(&self, knobs: SandboxKnobs) -> bool {
+        matches!(self.command, Command::Plan | Command::Export)
+            && knobs.org_rate_limit_per_minute.is_none()
     }
 }
 
