@@ -97,7 +97,9 @@ fn typed<T: DeserializeOwned + Serialize>(
     let odd = RefCell::new(Vec::new());
     let root_fields = RefCell::new(None);
     let root = Root { fields: &root_fields, only };
-    let reader = Lenient { value: live, path: String::new(), odd: &odd, root: Some(root), skip };
+    let steps = RefCell::new(Vec::new());
+    let reader =
+        Lenient { value: live, at: None, steps: &steps, odd: &odd, root: Some(root), skip };
     match T::deserialize(reader).map(|typed| serde_json::to_value(typed)) {
         Ok(Ok(mut value)) => {
             for (pointer, original) in odd.into_inner() {
@@ -162,11 +164,26 @@ struct Root<'a> {
     only: Option<&'a [String]>,
 }
 
+/// One step from a reader to a child: a key of an object, an index of an
+/// array.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Every reader's step from its parent (by its position here), for one
+/// typed read: where a value is in the whole object is only needed for a
+/// misfit, so it is found then. Building a path string for every field read
+/// was an allocation each, for the hundreds of thousands an export reads.
+type Steps<'a> = RefCell<Vec<(Option<usize>, Step<'a>)>>;
+
 /// Reads one JSON value for a typed visitor, leniently.
 struct Lenient<'a> {
     value: &'a Value,
-    /// JSON pointer of `value` in the whole object.
-    path: String,
+    /// This reader's step in `steps`; `None` for the root.
+    at: Option<usize>,
+    steps: &'a Steps<'a>,
     /// Values that did not fit their field: put back after serialization.
     odd: &'a RefCell<Vec<(String, Value)>>,
     /// The root's: where its struct's field names go (for the fallback) and
@@ -177,17 +194,36 @@ struct Lenient<'a> {
 }
 
 impl<'a> Lenient<'a> {
-    fn child(&self, value: &'a Value, token: &str) -> Lenient<'a> {
-        // One allocation per field: objects are read by the thousand.
-        let mut path = String::with_capacity(self.path.len() + token.len() + 1);
-        path.push_str(&self.path);
-        crate::json_pointer::push_token(&mut path, token);
-        Lenient { value, path, odd: self.odd, root: None, skip: &[] }
+    fn child(&self, value: &'a Value, step: Step<'a>) -> Lenient<'a> {
+        let mut steps = self.steps.borrow_mut();
+        steps.push((self.at, step));
+        let at = Some(steps.len() - 1);
+        Lenient { value, at, steps: self.steps, odd: self.odd, root: None, skip: &[] }
+    }
+
+    /// The JSON pointer of this reader's value in the whole object.
+    fn path(&self) -> String {
+        let steps = self.steps.borrow();
+        let mut chain = Vec::new();
+        let mut at = self.at;
+        while let Some((parent, step)) = at.and_then(|i| steps.get(i)) {
+            chain.push(*step);
+            at = *parent;
+        }
+        let mut path = String::new();
+        for step in chain.into_iter().rev() {
+            match step {
+                Step::Key(key) => crate::json_pointer::push_token(&mut path, key),
+                Step::Index(i) => crate::json_pointer::push_token(&mut path, &i.to_string()),
+            }
+        }
+        path
     }
 
     /// Remember that the value at this path did not fit its field.
     fn misfit(&self) {
-        self.odd.borrow_mut().push((self.path.clone(), self.value.clone()));
+        let path = self.path();
+        self.odd.borrow_mut().push((path, self.value.clone()));
     }
 
     /// The entries of an object, but nulls, skipped fields and, for a
@@ -205,12 +241,12 @@ impl<'a> Lenient<'a> {
                     .iter()
                     .filter_map(|key| map.get_key_value(key.as_str()))
                     .filter(|(k, v)| read(k, v))
-                    .map(|(k, v)| (k.as_str(), self.child(v, k)))
+                    .map(|(k, v)| (k.as_str(), self.child(v, Step::Key(k))))
                     .collect(),
                 None => map
                     .iter()
                     .filter(|(k, v)| read(k, v))
-                    .map(|(k, v)| (k.as_str(), self.child(v, k)))
+                    .map(|(k, v)| (k.as_str(), self.child(v, Step::Key(k))))
                     .collect(),
             }
         };
@@ -224,7 +260,7 @@ impl<'a> Lenient<'a> {
     fn items(&self) -> Items<'a> {
         let items: Vec<Lenient<'a>> = match self.value {
             Value::Array(items) => {
-                items.iter().enumerate().map(|(i, v)| self.child(v, &i.to_string())).collect()
+                items.iter().enumerate().map(|(i, v)| self.child(v, Step::Index(i))).collect()
             }
             _ => Vec::new(),
         };
