@@ -355,6 +355,10 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
     result
 }
 
+/// Creates sent at most, each after the one before lost its answer and the
+/// object was not found by name.
+const CREATE_ATTEMPTS: u32 = 4;
+
 async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
     let collection = op.org().api().collection;
     let mut attempts = 0;
@@ -362,9 +366,14 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
         attempts += 1;
         match op.ctx.client.post(collection, Some(body)).await {
             Ok(created) => return Ok((created, false)),
-            Err(err) if err.outcome_unknown() && attempts < 4 => {
+            // The last attempt's lost answer is looked for too: a create that
+            // happened is adopted, never reported as failed.
+            Err(err) if err.outcome_unknown() => {
                 if let Some(found) = find_after_lost_answer(op).await? {
                     return Ok((found, true));
+                }
+                if attempts >= CREATE_ATTEMPTS {
+                    return Err(op.failed("creating")(err));
                 }
             }
             Err(err) => return Err(op.failed("creating")(err)),

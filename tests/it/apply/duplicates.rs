@@ -167,6 +167,31 @@ async fn a_long_lookup_after_a_lost_answer_is_told_on_a_terminal() {
     assert_eq!(org.named(super::QUEUES, "Lagging Queue").await.len(), 1);
 }
 
+/// A create is sent at most four times, each after the one before lost its
+/// answer and the look-up by name found nothing; the fourth's lost answer is
+/// looked up too, so a create that happened is adopted, not reported failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_create_attempts_lost_answer_is_looked_up_too() {
+    let org = super::ApplyOrg::start(SandboxConfig::default()).await;
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: last}\nspec: {name: Last Try}\n",
+    );
+    let route = "POST /api/v2/routing/queues";
+    // Three creates answered 500 before doing anything, then one done and
+    // its answer lost.
+    org.org.route_fault(json!({"route": route, "status": 500, "times": 3})).await;
+    org.org.route_fault(json!({"route": route, "dropped": true})).await;
+    org.reset_stats().await;
+    let out = org.gcctl(&["apply", "--auto-approve", "--consistency-window", "1", "set"]).await;
+    let err = crate::common::stderr(&out);
+    super::assert_exit(&out, 0);
+    assert!(err.contains("found the object by name and adopted it"), "{err}");
+    let stats = org.org.stats().await;
+    assert_eq!(stats["byRoute"][route], 4, "{stats}");
+    assert_eq!(org.named(super::QUEUES, "Last Try").await.len(), 1);
+}
+
 /// A create that was answered, in a run that then failed (or died), is not
 /// made again by a run that follows at once while the org's list does not
 /// show the object yet: its journal entry stays until a list has shown it,
