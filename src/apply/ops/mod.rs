@@ -355,8 +355,8 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
     result
 }
 
-/// Creates sent at most, each after the one before lost its answer and the
-/// object was not found by name.
+/// The most creates sent for one object: each one after the first follows a
+/// lost answer whose look-up by name found nothing.
 const CREATE_ATTEMPTS: u32 = 4;
 
 async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
