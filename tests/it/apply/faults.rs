@@ -145,8 +145,23 @@ async fn two_hundred_objects_converge_under_faults_and_rate_limits() {
         "bulk",
     ];
     // Retries (idempotent calls, 429s) and lookups after lost create answers
-    // make one run enough.
-    let runs = until_success(&org, &args, 1).await;
+    // make one run enough, but for the odds: a create is sent at most four
+    // times (`CREATE_ATTEMPTS`), and four faults in a row on one of the 200
+    // creates (5 % of draws are a 500 or 503 that made nothing) fail the run
+    // about once in a thousand. Then the run says so and a second one
+    // finishes, as a user re-running would see; anything else fails here.
+    let first = org.gcctl(&args).await;
+    if first.status.code() != Some(0) {
+        let err = stderr(&first);
+        assert_eq!(first.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("creating ")
+                && (err.contains("500 Internal Server Error")
+                    || err.contains("503 Service Unavailable")),
+            "the first run failed on something else than a create's retries running out:\n{err}"
+        );
+        until_success(&org, &args, 1).await;
+    }
     let stats = org.org.stats().await;
     let faults: u64 =
         stats["faultsInjected"].as_object().unwrap().values().filter_map(Value::as_u64).sum();
@@ -157,6 +172,5 @@ async fn two_hundred_objects_converge_under_faults_and_rate_limits() {
     assert!(lost.is_empty(), "clients without a working recorded secret: {lost:?}");
     // The plan's reads are retried through faults too: one run, no changes.
     until_success(&org, &["plan", "--detailed-exitcode", "bulk"], 1).await;
-    assert_eq!(runs, 1);
     assert_exit(&org.gcctl(&["validate", "bulk"]).await, 0);
 }
