@@ -22,7 +22,7 @@
 //! documents and on every YAML file of the repository, in `tests`):
 //! `read(t) == Some(d)` implies `parse_with_full_parser(t) == Ok(d)`.
 
-use super::{Key, Loc, MAX_DEPTH, Node, Value, find_pair, key_name, resolve_plain};
+use super::{Key, Loc, MAX_DEPTH, Node, Value, key_name, resolve_plain};
 
 /// Keys longer than this are left to the full parser (the YAML spec limits
 /// implicit keys to 1,024 characters).
@@ -37,7 +37,13 @@ pub(super) fn read(text: &str) -> Option<Vec<Node>> {
     let mut documents = Vec::new();
     let mut lines: Vec<Line<'_>> = Vec::new();
     let mut number = 0u32;
-    for raw in text.split('\n') {
+    // `text.split('\n')`, with `memchr` finding the breaks: `str`'s searcher
+    // costs more per line than most manifest lines take to read.
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
+    let mut start = 0;
+    for end in ends {
+        let raw = text.get(start..end)?;
+        start = end + 1;
         number = number.checked_add(1)?;
         // A line break may be `\r\n` (a file saved on Windows); a lone `\r` was refused.
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
@@ -67,13 +73,17 @@ pub(super) fn read(text: &str) -> Option<Vec<Node>> {
 /// rules are the full parser's business.
 fn allowed_characters(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let allowed = |(i, b): (usize, &u8)| match *b {
-        b'\n' => true,
-        b'\r' => bytes.get(i + 1) == Some(&b'\n'),
-        b => b >= 0x20 && b != 0x7f,
-    };
-    if !bytes.iter().enumerate().all(allowed) {
-        return false;
+    // Most texts hold no `\r`: one test per byte. With one, a `\r` is
+    // allowed only before a `\n`.
+    if !bytes.iter().all(|&b| b >= 0x20 && b != 0x7f || b == b'\n') {
+        let allowed = |(i, b): (usize, &u8)| match *b {
+            b'\n' => true,
+            b'\r' => bytes.get(i + 1) == Some(&b'\n'),
+            b => b >= 0x20 && b != 0x7f,
+        };
+        if !bytes.iter().enumerate().all(allowed) {
+            return false;
+        }
     }
     text.is_ascii()
         || !text.chars().any(|c| {
@@ -273,9 +283,8 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
         _ => {
             // A plain key ends at the first `: ` (or a final `:`); a ` #`
             // before it starts a comment, and the line is no entry.
-            let colon =
-                find_pair(text, *b": ").or_else(|| text.ends_with(':').then(|| text.len() - 1))?;
-            if find_pair(&text[..colon], *b" #").is_some() || text[..colon].ends_with(' ') {
+            let colon = plain_key_end(text.as_bytes())?;
+            if text[..colon].ends_with(' ') {
                 return None;
             }
             colon
@@ -289,6 +298,22 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
         return None;
     }
     Some((&text[..end], after.trim_start_matches(' ')))
+}
+
+/// Where a plain key ends in `bytes`: the first `: `, or a final `:`;
+/// `None` when neither comes before a ` #` (a comment). One pass over the
+/// colons and hashes.
+fn plain_key_end(bytes: &[u8]) -> Option<usize> {
+    for at in memchr::memchr2_iter(b':', b'#', bytes) {
+        if bytes[at] == b'#' {
+            if at > 0 && bytes[at - 1] == b' ' {
+                return None;
+            }
+        } else if matches!(bytes.get(at + 1), None | Some(b' ')) {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// The end (past the closing quote) of the quoted scalar `text` starts with,
@@ -401,19 +426,28 @@ fn flow_sequence(text: &str, line: &Line<'_>, offset: usize) -> Option<(Vec<Node
 /// The text of a one-line plain scalar (up to a comment, trailing spaces
 /// trimmed), if it is one the full parser reads as such.
 fn plain_text(text: &str, first: u8) -> Option<&str> {
-    let second = text.as_bytes().get(1).copied();
-    let indicator = super::INDICATORS.as_bytes().contains(&first);
+    let bytes = text.as_bytes();
+    let second = bytes.get(1).copied();
     // `-`, `?` and `:` may start a plain scalar when a non-space follows;
     // `-` is the only one a manifest uses (`-1`, `-x`).
-    if indicator && !(first == b'-' && second.is_some_and(|b| b != b' ')) {
+    if super::is_indicator(first) && !(first == b'-' && second.is_some_and(|b| b != b' ')) {
         return None;
     }
-    let body = match find_pair(text, *b" #") {
-        Some(comment) => &text[..comment],
-        None => text,
-    };
-    let body = body.trim_end_matches(' ');
-    if body.is_empty() || find_pair(body, *b": ").is_some() || body.ends_with(':') {
+    // One pass over the colons and hashes: a `: ` before any ` #` is a
+    // mapping inside the scalar; the first ` #` starts a comment.
+    let mut end = bytes.len();
+    for at in memchr::memchr2_iter(b':', b'#', bytes) {
+        if bytes[at] == b'#' {
+            if at > 0 && bytes[at - 1] == b' ' {
+                end = at - 1;
+                break;
+            }
+        } else if bytes.get(at + 1) == Some(&b' ') {
+            return None;
+        }
+    }
+    let body = text[..end].trim_end_matches(' ');
+    if body.is_empty() || body.ends_with(':') {
         return None;
     }
     Some(body)
@@ -744,6 +778,25 @@ mod tests {
                 // One document in four saved with Windows line breaks.
                 if crlf == 0 { out.replace('\n', "\r\n") } else { out }
             })
+    }
+
+    proptest! {
+        /// The one-pass scans for `: ` and ` #` find what two searches for
+        /// each pair (the reader before `memchr`) found.
+        #[test]
+        fn one_pass_scans_agree_with_a_search_per_pair(text in "[a:# -]{0,12}") {
+            let pair = super::super::find_pair;
+            let key_end = pair(&text, *b": ")
+                .or_else(|| text.ends_with(':').then(|| text.len() - 1))
+                .filter(|&colon| pair(&text[..colon], *b" #").is_none());
+            prop_assert_eq!(plain_key_end(text.as_bytes()), key_end);
+            if let Some(&first) = text.as_bytes().first().filter(|b| !super::super::is_indicator(**b)) {
+                let body = pair(&text, *b" #").map_or(text.as_str(), |c| &text[..c]);
+                let body = body.trim_end_matches(' ');
+                let plain = !body.is_empty() && pair(body, *b": ").is_none() && !body.ends_with(':');
+                prop_assert_eq!(plain_text(&text, first), plain.then_some(body));
+            }
+        }
     }
 
     proptest! {
