@@ -302,22 +302,21 @@ fn cuts(text: &str, pieces: usize) -> Vec<(usize, u32)> {
     // Searched for, not read line by line: the cuts are found on one core
     // before the pieces are parsed on every core (an export's check cuts
     // 16 MB of YAML).
-    if text.starts_with('%') || text.contains("\n%") {
+    // With `memchr`'s searchers: `str`'s take some 3 instructions a byte.
+    let bytes = text.as_bytes();
+    if text.starts_with('%') || memchr::memmem::find(bytes, b"\n%").is_some() {
         return Vec::new();
     }
-    let bytes = text.as_bytes();
     let mut markers = Vec::new();
     let (mut counted, mut lines) = (0, 0usize);
-    for (newline, _) in text.match_indices("\n---") {
+    for newline in memchr::memmem::find_iter(bytes, b"\n---") {
         let start = newline + 1;
         let after = bytes.get(start + 3);
         if !after.is_none_or(|b| matches!(b, b'\n' | b' ' | b'\t' | b'\r')) {
             continue;
         }
         let between = bytes.get(counted..start).unwrap_or_default();
-        // A loop the compiler vectorizes: not worth the `bytecount` crate.
-        #[allow(clippy::naive_bytecount)]
-        let newlines = between.iter().filter(|b| **b == b'\n').count();
+        let newlines = memchr::memchr_iter(b'\n', between).count();
         lines += newlines;
         counted = start;
         markers.push((start, u32::try_from(lines).unwrap_or(u32::MAX)));
