@@ -378,22 +378,13 @@ impl RoutingQueueSpec {
         ];
         for (medium, settings) in common {
             let Some((timeout, service_level)) = settings else { continue };
-            let base = format!("/spec/mediaSettings/{medium}");
-            check_min(findings, &format!("{base}/alertingTimeoutSeconds"), timeout, 7);
+            let base = "/spec/mediaSettings";
+            check_min(findings, format_args!("{base}/{medium}/alertingTimeoutSeconds"), timeout, 7);
             if let Some(sl) = service_level {
-                check_range_f64(
-                    findings,
-                    &format!("{base}/serviceLevel/percentage"),
-                    sl.percentage,
-                    0.0,
-                    1.0,
-                );
-                check_min(
-                    findings,
-                    &format!("{base}/serviceLevel/durationMs"),
-                    sl.duration_ms,
-                    1000,
-                );
+                let percentage = format_args!("{base}/{medium}/serviceLevel/percentage");
+                check_range_f64(findings, percentage, sl.percentage, 0.0, 1.0);
+                let duration = format_args!("{base}/{medium}/serviceLevel/durationMs");
+                check_min(findings, duration, sl.duration_ms, 1000);
             }
         }
     }
@@ -445,13 +436,8 @@ impl Spec for RoutingQueueSpec {
         check_org_name(findings, "/spec/name", &self.name);
         self.check_media(findings);
         for (i, rule) in self.routing_rules.iter().flatten().enumerate() {
-            check_range_f64(
-                findings,
-                &format!("/spec/routingRules/{i}/waitSeconds"),
-                rule.wait_seconds,
-                2.0,
-                259_200.0,
-            );
+            let pointer = format_args!("/spec/routingRules/{i}/waitSeconds");
+            check_range_f64(findings, pointer, rule.wait_seconds, 2.0, 259_200.0);
         }
         if let Some(bullseye) = &self.bullseye {
             let n = bullseye.rings.len();
