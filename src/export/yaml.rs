@@ -176,6 +176,10 @@ fn is_plain_safe(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut ascii = true;
     for (i, &byte) in bytes.iter().enumerate() {
+        // Most bytes are none of these: one table look-up passes them.
+        if !NOTABLE[usize::from(byte)] {
+            continue;
+        }
         match byte {
             b':' if bytes.get(i + 1) == Some(&b' ') => return false,
             b' ' if bytes.get(i + 1) == Some(&b'#') => return false,
@@ -189,6 +193,18 @@ fn is_plain_safe(text: &str) -> bool {
     }
     crate::manifest::yaml::plain_is_string(text) && !is_yaml11_special(text)
 }
+
+/// The bytes [`is_plain_safe`] looks at more closely: `:` and space (which
+/// may start `: ` or ` #`), controls, DEL and bytes of non-ASCII text.
+static NOTABLE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = byte < 0x20 || byte >= 0x7f || byte == b':' as usize || byte == b' ' as usize;
+        byte += 1;
+    }
+    table
+};
 
 /// Plain scalars that YAML 1.1 parsers (and editors using them) read as
 /// booleans, nulls, numbers or timestamps.
