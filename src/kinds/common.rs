@@ -24,29 +24,13 @@ pub fn check_org_name(findings: &mut Findings, pointer: &str, name: &str) {
 // each of a queue's media: most checks pass, and an export's check reads
 // every queue).
 
-/// An integer field within an inclusive range.
-pub fn check_range(
+/// A number field within an inclusive range (a NaN is out of every range).
+pub fn check_range<T: PartialOrd + Copy + std::fmt::Display>(
     findings: &mut Findings,
     pointer: impl std::fmt::Display,
-    value: Option<i64>,
-    min: i64,
-    max: i64,
-) {
-    if let Some(v) = value {
-        if v < min || v > max {
-            let message = format!("{v} is out of range: must be between {min} and {max}");
-            findings.error(pointer.to_string(), message);
-        }
-    }
-}
-
-/// A number field within an inclusive range.
-pub fn check_range_f64(
-    findings: &mut Findings,
-    pointer: impl std::fmt::Display,
-    value: Option<f64>,
-    min: f64,
-    max: f64,
+    value: Option<T>,
+    min: T,
+    max: T,
 ) {
     if let Some(v) = value {
         if !(min..=max).contains(&v) {

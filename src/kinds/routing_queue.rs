@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{check_min, check_org_name, check_range, check_range_f64};
+use super::common::{check_min, check_org_name, check_range};
 use super::{Kind, KindDef, RefTarget, Reference, Spec, parse_spec, schema_of, spec_boilerplate};
 use crate::manifest::diag::Findings;
 
@@ -382,7 +382,7 @@ impl RoutingQueueSpec {
             check_min(findings, format_args!("{base}/{medium}/alertingTimeoutSeconds"), timeout, 7);
             if let Some(sl) = service_level {
                 let percentage = format_args!("{base}/{medium}/serviceLevel/percentage");
-                check_range_f64(findings, percentage, sl.percentage, 0.0, 1.0);
+                check_range(findings, percentage, sl.percentage, 0.0, 1.0);
                 let duration = format_args!("{base}/{medium}/serviceLevel/durationMs");
                 check_min(findings, duration, sl.duration_ms, 1000);
             }
@@ -437,7 +437,7 @@ impl Spec for RoutingQueueSpec {
         self.check_media(findings);
         for (i, rule) in self.routing_rules.iter().flatten().enumerate() {
             let pointer = format_args!("/spec/routingRules/{i}/waitSeconds");
-            check_range_f64(findings, pointer, rule.wait_seconds, 2.0, 259_200.0);
+            check_range(findings, pointer, rule.wait_seconds, 2.0, 259_200.0);
         }
         if let Some(bullseye) = &self.bullseye {
             let n = bullseye.rings.len();
