@@ -373,6 +373,10 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
                     return Ok((found, true));
                 }
                 if attempts >= CREATE_ATTEMPTS {
+                    let mut err = err;
+                    err.hint = err.hint.take().or_else(|| Some(format!(
+                        "the create was sent {CREATE_ATTEMPTS} times, each answer was lost, and the org does not list the object: run the apply again when the org answers (it looks the object up by name before creating it, so nothing is made twice); if this keeps failing, give Genesys support the correlation id"
+                    )));
                     return Err(op.failed("creating")(err));
                 }
             }

@@ -192,6 +192,32 @@ async fn the_last_create_attempts_lost_answer_is_looked_up_too() {
     assert_eq!(org.named(super::QUEUES, "Last Try").await.len(), 1);
 }
 
+/// A create whose four answers are all lost, with the object nowhere in the
+/// org, fails with what to do: apply again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_answers_are_all_lost_says_to_apply_again() {
+    let org = super::ApplyOrg::start(SandboxConfig::default()).await;
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: lost}\nspec: {name: Lost Queue}\n",
+    );
+    let route = "POST /api/v2/routing/queues";
+    org.org.route_fault(json!({"route": route, "status": 500, "times": 4})).await;
+    org.reset_stats().await;
+    let args = ["apply", "--auto-approve", "--consistency-window", "1", "set"];
+    let out = org.gcctl(&args).await;
+    let err = crate::common::stderr(&out);
+    super::assert_exit(&out, 1);
+    assert!(err.contains("error: creating RoutingQueue/lost"), "{err}");
+    assert!(err.contains("500 Internal Server Error") && err.contains("correlation id"), "{err}");
+    let hint = err.lines().find_map(|l| l.trim().strip_prefix("hint: ")).expect(&err);
+    assert!(hint.contains("sent 4 times") && hint.contains("run the apply again"), "{hint}");
+    assert_eq!(org.org.stats().await["byRoute"][route], 4);
+    // As the hint says: the next run makes it, once.
+    super::assert_exit(&org.gcctl(&args).await, 0);
+    assert_eq!(org.named(super::QUEUES, "Lost Queue").await.len(), 1);
+}
+
 /// A create that was answered, in a run that then failed (or died), is not
 /// made again by a run that follows at once while the org's list does not
 /// show the object yet: its journal entry stays until a list has shown it,
