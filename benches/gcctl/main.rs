@@ -38,7 +38,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail, ensure};
 use serde::Deserialize;
 
-use crate::measure::{MEASURE_FLAG, Run, Usage};
+use crate::measure::{MEASURE_FLAG, Measured, Run};
 use crate::report::{Outcome, Report, Sample, SandboxKnobs};
 use crate::sandbox::Sandbox;
 use crate::scenarios::{Command, Scenario};
@@ -187,6 +187,8 @@ pub struct Stats {
     by_route: BTreeMap<String, u64>,
     #[serde(rename = "status429")]
     pub status_429: u64,
+    /// When the sandbox last answered, in microseconds since the Unix epoch.
+    pub last_answer_unix_us: Option<u64>,
 }
 
 impl Stats {
@@ -277,7 +279,7 @@ fn run_offline(
         _ => args(&["--version"]),
     };
     let run = Run { args: command_args, envs: vec![], cwd: dir.into(), output: dir.join("run") };
-    let usage = checked(gcctl, &run, &[0])?;
+    let usage = checked(gcctl, &run, &[0])?.usage;
     if scenario.command == Command::Validate {
         expect_counts(&run.stdout_path(), &[("RoutingQueue", scenario.objects)])?;
     }
@@ -333,7 +335,7 @@ async fn run_against_org(
         cwd: dir.into(),
         output: dir.join("run"),
     };
-    let usage = measured(gcctl, run).await?;
+    let this_run = measured(gcctl, run).await?;
     let sandbox_cpu = sandbox.cpu_s().zip(sandbox_cpu_before).map(|(after, before)| after - before);
     let after = stats(&sandbox).await?;
     match scenario.command {
@@ -372,20 +374,21 @@ async fn run_against_org(
         Command::Plan | Command::Validate | Command::Version => {}
     }
     drop(sandbox);
-    let mut sample = Sample::online(usage, &before, &after);
+    let mut sample = Sample::online(this_run, &before, &after);
     sample.sandbox_cpu_s = sandbox_cpu;
     Ok(sample)
 }
 
 /// Run and measure on a blocking thread, so that the sandbox keeps serving.
-async fn measured(gcctl: &Path, run: Run) -> anyhow::Result<Usage> {
+async fn measured(gcctl: &Path, run: Run) -> anyhow::Result<Measured> {
     let gcctl = gcctl.to_path_buf();
     tokio::task::spawn_blocking(move || checked(&gcctl, &run, &[0])).await?
 }
 
 /// Measure a run and fail unless it exited with one of `codes`.
-fn checked(gcctl: &Path, run: &Run, codes: &[i32]) -> anyhow::Result<Usage> {
-    let usage = measure::measure(gcctl, run)?;
+fn checked(gcctl: &Path, run: &Run, codes: &[i32]) -> anyhow::Result<Measured> {
+    let measured = measure::measure(gcctl, run)?;
+    let usage = measured.usage;
     if usage.exit_code.is_none_or(|c| !codes.contains(&c)) {
         let stderr = std::fs::read_to_string(run.stderr_path()).unwrap_or_default();
         let stdout = std::fs::read_to_string(run.stdout_path()).unwrap_or_default();
@@ -397,7 +400,7 @@ fn checked(gcctl: &Path, run: &Run, codes: &[i32]) -> anyhow::Result<Usage> {
             tail.join("\n")
         );
     }
-    Ok(usage)
+    Ok(measured)
 }
 
 fn last_lines(text: &str) -> impl Iterator<Item = &str> {

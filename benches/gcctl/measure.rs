@@ -6,7 +6,9 @@
 //! child among many. Instead it starts itself again as a *measurer*
 //! (`--measure-child`), whose only child is gcctl: the measurer's
 //! `RUSAGE_CHILDREN` is exactly gcctl's. The measurer writes gcctl's stdout
-//! and stderr to files and prints one JSON line with the figures.
+//! and stderr to files and prints one JSON line with the figures, and when
+//! it started gcctl on the machine's clock (which the sandbox's last answer
+//! is compared with).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -31,6 +33,14 @@ pub struct Usage {
     pub peak_rss_mib: f64,
 }
 
+/// What the measurer reports of one gcctl process.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Measured {
+    pub usage: Usage,
+    /// When gcctl was started, in microseconds since the Unix epoch.
+    pub started_unix_us: u64,
+}
+
 /// One gcctl invocation to measure.
 pub struct Run {
     pub args: Vec<String>,
@@ -51,7 +61,7 @@ impl Run {
 }
 
 /// Run gcctl under a measurer and return what it cost.
-pub fn measure(gcctl: &Path, run: &Run) -> anyhow::Result<Usage> {
+pub fn measure(gcctl: &Path, run: &Run) -> anyhow::Result<Measured> {
     let me = std::env::current_exe().context("cannot find the bench binary")?;
     let out = Command::new(me)
         .arg(MEASURE_FLAG)
@@ -73,8 +83,8 @@ pub fn measure(gcctl: &Path, run: &Run) -> anyhow::Result<Usage> {
 /// The measurer's main: `--measure-child STDOUT STDERR PROGRAM ARGS...`.
 pub fn measurer_main(args: &[String]) -> ExitCode {
     match run_measured(args) {
-        Ok(usage) => {
-            let line = serde_json::to_string(&usage).unwrap_or_default();
+        Ok(measured) => {
+            let line = serde_json::to_string(&measured).unwrap_or_default();
             #[allow(clippy::print_stdout)] // the figures go to the harness on stdout
             {
                 println!("{line}");
@@ -91,7 +101,7 @@ pub fn measurer_main(args: &[String]) -> ExitCode {
     }
 }
 
-fn run_measured(args: &[String]) -> anyhow::Result<Usage> {
+fn run_measured(args: &[String]) -> anyhow::Result<Measured> {
     let [stdout, stderr, program, rest @ ..] = args else {
         bail!("usage: {MEASURE_FLAG} STDOUT STDERR PROGRAM [ARGS...]");
     };
@@ -105,6 +115,9 @@ fn run_measured(args: &[String]) -> anyhow::Result<Usage> {
     if crate::sandbox::pinned() {
         crate::sandbox::pin(0, false);
     }
+    let started_unix_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
     let started = Instant::now();
     let status = Command::new(program)
         .args(rest)
@@ -120,12 +133,13 @@ fn run_measured(args: &[String]) -> anyhow::Result<Usage> {
     // Linux reports ru_maxrss in KiB.
     #[allow(clippy::cast_precision_loss)]
     let peak_rss_mib = usage.max_rss() as f64 / 1024.0;
-    Ok(Usage {
+    let usage = Usage {
         exit_code: status.code(),
         wall_s: wall.as_secs_f64(),
         cpu_s: cpu.as_secs_f64(),
         peak_rss_mib,
-    })
+    };
+    Ok(Measured { usage, started_unix_us })
 }
 
 fn timeval(tv: nix::sys::time::TimeVal) -> Duration {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use serde::Serialize;
@@ -11,7 +12,7 @@ use serde::Serialize;
 use crate::Stats;
 use crate::bounds::{Cost, Limits, Work};
 use crate::format::{seconds, thousands};
-use crate::measure::Usage;
+use crate::measure::{Measured, Usage};
 use crate::scenarios::{Command, Scenario};
 
 /// Version of the JSON layout.
@@ -76,6 +77,8 @@ pub struct Sample {
     /// CPU time the sandbox process used during the run (it shares the cores
     /// when not pinned apart).
     pub sandbox_cpu_s: Option<f64>,
+    /// From gcctl's start to the sandbox's last answer of the run.
+    pub last_answer_s: Option<f64>,
 }
 
 impl Sample {
@@ -87,19 +90,28 @@ impl Sample {
             status_429: None,
             by_route: BTreeMap::new(),
             sandbox_cpu_s: None,
+            last_answer_s: None,
         }
     }
 
     /// A run against an org, with the sandbox's counters before and after.
-    pub fn online(usage: Usage, before: &Stats, after: &Stats) -> Sample {
+    pub fn online(run: Measured, before: &Stats, after: &Stats) -> Sample {
         let (api, tokens, by_route) = after.since(before);
+        // The run's own last answer: one after the counters were read
+        // before it, and after gcctl started.
+        let last_answer_s = after
+            .last_answer_unix_us
+            .filter(|last| Some(*last) != before.last_answer_unix_us)
+            .and_then(|last| last.checked_sub(run.started_unix_us))
+            .map(|us| Duration::from_micros(us).as_secs_f64());
         Sample {
-            usage,
+            usage: run.usage,
             api_requests: Some(api),
             token_requests: Some(tokens),
             status_429: Some(after.status_429 - before.status_429),
             by_route,
             sandbox_cpu_s: None,
+            last_answer_s,
         }
     }
 }
@@ -132,6 +144,18 @@ pub struct Outcome {
     /// however well it is overlapped: when it exceeds the network bound, the
     /// run is bound by CPU, not by waiting.
     pub sandbox_cpu_s: Option<f64>,
+    /// Median time from gcctl's start to the sandbox's last answer of the
+    /// run (`lastAnswerUnixUs` of its stats, on the machine's clock): how
+    /// long the run waited on the org at the least. Held against the
+    /// network bound, it says how close to it the requests went out.
+    pub last_answer_s: Option<f64>,
+    /// Median time gcctl ran after the org's last answer (each run's wall
+    /// time less its `last_answer_s`): its own work that no request could
+    /// overlap. Where a wall-time target is missed with `last_answer_s` near
+    /// the bound, this is the cause.
+    pub after_last_answer_s: Option<f64>,
+    /// `last_answer_s` of every run.
+    pub last_answer_s_runs: Vec<f64>,
     /// An unmeasured run of the same command against the same org came
     /// before each measured run ([`Scenario::warms_up`]).
     pub warmed_up: bool,
@@ -162,6 +186,9 @@ impl Outcome {
             wall_s_runs: Vec::new(),
             cpu_s_runs: Vec::new(),
             sandbox_cpu_s: None,
+            last_answer_s: None,
+            after_last_answer_s: None,
+            last_answer_s_runs: Vec::new(),
             warmed_up: scenario.warms_up(knobs),
             work: scenario.work.clone(),
             lower_bound: cost(Work::lower_bound),
@@ -192,6 +219,12 @@ impl Outcome {
         });
         let sandbox_cpu: Vec<f64> = samples.iter().filter_map(|s| s.sandbox_cpu_s).collect();
         self.sandbox_cpu_s = (!sandbox_cpu.is_empty()).then(|| median_f64(sandbox_cpu));
+        self.last_answer_s_runs = samples.iter().filter_map(|s| s.last_answer_s).collect();
+        if self.last_answer_s_runs.len() == samples.len() {
+            self.last_answer_s = Some(median_f64(self.last_answer_s_runs.clone()));
+            let after = samples.iter().filter_map(|s| Some(s.usage.wall_s - s.last_answer_s?));
+            self.after_last_answer_s = Some(median_f64(after.collect()));
+        }
         self.api_requests = median_u(|s| s.api_requests);
         self.token_requests = median_u(|s| s.token_requests);
         self.status_429 = median_u(|s| s.status_429);
@@ -398,8 +431,9 @@ impl Report {
         );
         out.push_str(
             "| scenario | k | API requests | tokens | lower bound | per-object baseline | wall | \
-             bound wall | baseline wall | CPU | sandbox CPU | CPU floor | peak RSS | 429s |\n\
-             |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+             bound wall | last answer | after it | baseline wall | CPU | sandbox CPU | CPU floor | \
+             peak RSS | 429s |\n\
+             |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
         );
         // Shared cores: the run's CPU work, gcctl's and the sandbox's, over them.
         #[allow(clippy::cast_precision_loss)]
@@ -426,13 +460,19 @@ impl Report {
                 }
                 _ => "–".into(),
             };
+            let last_answer = match (o.last_answer_s, o.lower_bound) {
+                (Some(last), Some(b)) => format!("{}{}", seconds(last), ratio(last, b.wall_s)),
+                (Some(last), None) => seconds(last),
+                (None, _) => "–".into(),
+            };
+            let after_it = o.after_last_answer_s.map_or_else(|| "–".into(), seconds);
             let baseline = o.per_object_baseline.map_or_else(
                 || ("–".into(), "–".into()),
                 |b| (thousands(b.requests), seconds(b.wall_s)),
             );
             let _ = writeln!(
                 out,
-                "| {} | {} | {requests} | {} | {bound_requests} | {} | {} | {bound_wall} | {} | {} | {} | {floor} | {} | {} |",
+                "| {} | {} | {requests} | {} | {bound_requests} | {} | {} | {bound_wall} | {last_answer} | {after_it} | {} | {} | {} | {floor} | {} | {} |",
                 o.id,
                 if o.sandbox.is_some() { o.max_tokens.to_string() } else { "–".into() },
                 o.token_requests.map_or_else(|| "–".into(), |n| n.to_string()),
@@ -489,5 +529,7 @@ pub fn one_line(o: &Outcome) -> String {
         format!("wall {} cpu {} rss {:.0} MiB", seconds(u.wall_s), seconds(u.cpu_s), u.peak_rss_mib)
     });
     let requests = o.api_requests.map_or_else(String::new, |r| format!(", {r} API requests"));
-    format!("  {} done: {usage}{requests}", o.id)
+    let last =
+        o.last_answer_s.map_or_else(String::new, |s| format!(", last answer {}", seconds(s)));
+    format!("  {} done: {usage}{requests}{last}", o.id)
 }

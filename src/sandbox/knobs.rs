@@ -147,6 +147,12 @@ pub struct Stats {
     /// was serving at the same time, latency included: what a client sent
     /// at once (pages of a list read together show as their number).
     pub peak_in_flight: BTreeMap<String, u64>,
+    /// When the sandbox last handed an answer (API or token request) to its
+    /// connection, in microseconds since the Unix epoch; `None` before the
+    /// first. A benchmark subtracts the time it started its client from it:
+    /// how long the client was waiting on the org at the least, and what
+    /// its run spent after the last answer.
+    pub last_answer_unix_us: Option<u64>,
     /// The requests of each route being served now.
     #[serde(skip)]
     in_flight: BTreeMap<String, u64>,
@@ -182,6 +188,7 @@ impl Stats {
     }
 
     pub fn record(&mut self, route_key: String, status: u16) {
+        self.last_answer_unix_us = Some(unix_us(std::time::SystemTime::now()));
         self.total_requests += 1;
         *self.by_route.entry(route_key).or_default() += 1;
         if status == 429 {
@@ -198,4 +205,10 @@ impl Stats {
             Fault::Slow => counts.slow += 1,
         }
     }
+}
+
+/// Microseconds since the Unix epoch (0 for a clock set before it).
+fn unix_us(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }

@@ -202,10 +202,20 @@ async fn a_held_route_answers_once_the_route_it_waits_for_is_asked_for() {
 #[tokio::test]
 async fn stats_count_routes_and_reset() {
     let org = TestOrg::default().await;
+    let unix_us = || {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        u64::try_from(since.unwrap().as_micros()).unwrap()
+    };
     org.get(QUEUES).await;
     org.get(QUEUES).await;
+    let before_last = unix_us();
     org.get(&format!("{QUEUES}/nope")).await;
+    let after_last = unix_us();
     let stats = org.stats().await;
+    // When the last answer left, on the machine's clock (the sandbox runs in
+    // this process here; the benchmark reads it from another).
+    let last = stats["lastAnswerUnixUs"].as_u64().expect("a last answer");
+    assert!((before_last..=after_last).contains(&last), "{before_last} <= {last} <= {after_last}");
     assert_eq!(stats["byRoute"]["GET /api/v2/routing/queues"], 2);
     assert_eq!(stats["byRoute"]["GET /api/v2/routing/queues/{queueId}"], 1);
     assert_eq!(stats["byRoute"]["POST /oauth/token"], 1);
@@ -215,6 +225,7 @@ async fn stats_count_routes_and_reset() {
     let stats = org.stats().await;
     assert_eq!(stats["totalRequests"], 0);
     assert_eq!(stats["byRoute"], json!({}));
+    assert_eq!(stats["lastAnswerUnixUs"], Value::Null, "{stats}");
     assert_eq!(
         stats["faultsInjected"],
         json!({"status500": 0, "status503": 0, "dropped": 0, "slow": 0})
