@@ -376,6 +376,15 @@ async fn run_against_org(
     drop(sandbox);
     let mut sample = Sample::online(this_run, &before, &after);
     sample.sandbox_cpu_s = sandbox_cpu;
+    // The org answered during the run, and before gcctl ended (both clocks
+    // are the machine's; 50 ms allows for their readings, not for a fault).
+    let wall = sample.usage.wall_s;
+    let last = sample.last_answer_s;
+    ensure!(
+        last.is_some_and(|last| last <= wall + 0.05),
+        "{}: the sandbox's last answer ({last:?} s after gcctl started) is not within the run ({wall} s)",
+        scenario.id
+    );
     Ok(sample)
 }
 
