@@ -112,6 +112,19 @@ async fn an_apply_read_lean_keeps_the_settings_it_did_not_decode() {
     assert_eq!(code(&again), Some(0), "{}", org.render(&again));
 }
 
+/// Wait until the sandbox has answered `pages` queue list requests (at most
+/// some 30 s: a list that never finishes fails the test).
+async fn early_list_answered(org: &PlanOrg, pages: u64) {
+    for _ in 0..1500 {
+        let stats = org.org.stats().await;
+        if stats["byRoute"]["GET /api/v2/routing/queues"].as_u64().unwrap_or(0) >= pages {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the list started early did not answer {pages} pages");
+}
+
 /// A list started before the set loaded, decoding the fields the files
 /// appeared to declare, is listed again when the set declares more; one
 /// that decoded enough is taken.
@@ -133,9 +146,13 @@ async fn a_list_started_early_that_decoded_too_little_is_listed_again() {
     };
     for (hint_from, listed_again) in [(&narrow, true), (&path, false)] {
         let hint = manifest::declared_hint(&[PathBuf::from(hint_from)]);
+        org.reset_stats().await;
         let prefetched = Prefetched::start(&client, &hint, false, None, true);
-        // Let the early list finish, so that its requests are counted.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // Let the early list finish (its two pages answered, which the
+        // sandbox counts as it answers), so that none of its requests is
+        // counted after the reset. A fixed wait was not always enough on a
+        // loaded machine.
+        early_list_answered(&org, 2).await;
         org.reset_stats().await;
         let live = plan::read_with(&client, &set, &scope, prefetched).await.expect("read");
         let acw = acw_of(&live, "queue-00011").expect("the declared setting was decoded");
