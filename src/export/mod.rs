@@ -177,7 +177,8 @@ fn selected(options: &ExportOptions, kind: Kind) -> bool {
 /// A live object chosen for export, taken out of its list.
 struct Candidate {
     kind: LiveKind,
-    /// Its org name (unique among the kind's live objects) is `name`.
+    /// The live object, whose `name` no other live object of the kind has
+    /// (`pick` leaves out shared names).
     live: Value,
 }
 
