@@ -20,7 +20,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAc
 use serde::{Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::org::{drop_nulls, whole_numbers};
+use super::org::tidy;
 
 /// The live object `live` as the spec type `T` sees it.
 ///
@@ -81,8 +81,7 @@ pub fn project_skipping<T: DeserializeOwned + Serialize>(live: &Value, skip: &[&
         Some(value) => value,
         None => typed::<T>(live, skip, None).unwrap_or_else(|fields| top_level(live, fields, skip)),
     };
-    drop_nulls(&mut out);
-    whole_numbers(&mut out);
+    tidy(&mut out);
     out
 }
 

@@ -11,7 +11,7 @@ use super::diff::{DiffOptions, diff};
 use super::early::{Compared, Speculation};
 use super::problem::Problem;
 use super::{Action, Change, LiveNames, LiveOrg, Plan, PlanTarget, fingerprint};
-use crate::kinds::org::{Lookups, OrgKind, comparing, drop_nulls, live_spec, whole_numbers};
+use crate::kinds::org::{Lookups, OrgKind, comparing, live_spec, tidy};
 use crate::kinds::{LiveKind, RefTarget, Reference};
 use crate::manifest::check::SetIndex;
 use crate::manifest::{ManifestSet, Object};
@@ -345,8 +345,7 @@ fn desired_from(
 ) -> Value {
     let Some(org) = object.kind.org() else { return Value::Null };
     let mut desired = org.desired(spec, object, manifests, lookups);
-    drop_nulls(&mut desired);
-    whole_numbers(&mut desired);
+    tidy(&mut desired);
     desired
 }
 
