@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Document, Export};
+use super::Export;
 use crate::kinds::Kind;
 use crate::manifest::files::MAX_FILE_BYTES;
 use crate::manifest::{self, Diagnostic, ManifestSet, MemoryFiles};
@@ -47,14 +47,11 @@ pub fn files(export: &Export) -> Vec<ExportFile> {
 
 /// [`files`], a kind's manifests in files of at most `part_bytes` each.
 fn files_in_parts(export: &Export, part_bytes: usize) -> Vec<ExportFile> {
-    // Each document is written on its own: on every core, in order.
-    let emitted =
-        crate::manifest::parallel::map(export.documents.iter().collect(), |d| (d.kind, d.yaml()));
     let header = format!("# yaml-language-server: $schema={SCHEMA_FILE}\n");
     let mut out = Vec::new();
     for (kind, name) in layout() {
         let documents: Vec<&str> =
-            emitted.iter().filter(|(k, _)| *k == kind).map(|(_, text)| text.as_str()).collect();
+            export.documents.iter().filter(|d| d.kind == kind).map(|d| d.yaml.as_str()).collect();
         let parts = split(&documents, header.len(), part_bytes);
         for (name, documents) in part_names(name, parts.len()).into_iter().zip(parts) {
             out.push(ExportFile { name, content: joined(&header, documents) });
@@ -148,26 +145,10 @@ pub fn stream(export: &Export) -> String {
     for (kind, _) in layout() {
         for document in export.documents.iter().filter(|d| d.kind == kind) {
             out.push_str("---\n");
-            out.push_str(&inline_attachment(document, export));
+            out.push_str(document.streamed());
         }
     }
     out
-}
-
-/// A manifest as YAML; one whose `spec.file` is an attachment of the
-/// export with the file's content inline (`spec.definition`) instead: a
-/// stream has no files beside it.
-fn inline_attachment(document: &Document, export: &Export) -> String {
-    let file = document.spec.get("file").and_then(serde_json::Value::as_str);
-    let attached = file.and_then(|f| export.attachments.iter().find(|a| a.name == f));
-    let (Some(attached), Some(spec)) = (attached, document.spec.as_object()) else {
-        return document.yaml();
-    };
-    let mut spec = spec.clone();
-    spec.remove("file");
-    spec.insert("definition".into(), serde_json::Value::String(attached.content.clone()));
-    let spec = serde_json::Value::Object(spec);
-    Document { kind: document.kind, handle: document.handle.clone(), spec }.yaml()
 }
 
 /// Why an export directory could not be written.
@@ -289,6 +270,7 @@ pub fn check(files: &[ExportFile]) -> Result<ManifestSet, Vec<Diagnostic>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::Document;
     use serde_json::json;
 
     /// A kind of the layout whose manifest is valid with a name alone, and
@@ -296,8 +278,7 @@ mod tests {
     fn plain_kind() -> (Kind, &'static str) {
         layout()
             .find(|(kind, _)| {
-                let document =
-                    Document { kind: *kind, handle: "x".into(), spec: json!({"name": "X"}) };
+                let document = Document::new(*kind, "x", &json!({"name": "X"}));
                 check(&files(&Export { documents: vec![document], ..Export::default() })).is_ok()
             })
             .expect("a kind whose manifest needs only a name")
@@ -306,10 +287,12 @@ mod tests {
     /// An export of `n` objects of `kind`, each document some 60 bytes.
     fn objects(kind: Kind, n: usize) -> Export {
         let documents = (1..=n)
-            .map(|i| Document {
-                kind,
-                handle: format!("object-{i:03}"),
-                spec: json!({"name": format!("Object {i:03}")}),
+            .map(|i| {
+                Document::new(
+                    kind,
+                    &format!("object-{i:03}"),
+                    &json!({"name": format!("Object {i:03}")}),
+                )
             })
             .collect();
         Export { documents, ..Export::default() }

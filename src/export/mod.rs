@@ -99,24 +99,61 @@ pub struct Export {
     pub attachments: Vec<ExportFile>,
 }
 
-/// One manifest document.
-#[derive(Debug, Clone, PartialEq)]
+/// One manifest document, written as YAML where its spec was made (on the
+/// core that made it, while the spec is in its cache), so that no spec
+/// outlives its object's build: an export holds text, a third of the memory
+/// of the JSON maps it was written from.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     pub kind: Kind,
     /// `metadata.name`.
     pub handle: String,
-    /// `spec`.
-    pub spec: Value,
+    /// The manifest as one YAML document, as a file holds it.
+    pub yaml: String,
+    /// The manifest as a stream (stdout) holds it, when that differs: a
+    /// spec pointing at a file of the export (`spec.file`) has the file's
+    /// content inline instead (`spec.definition`), a stream having no files
+    /// beside it.
+    streamed: Option<String>,
 }
 
 impl Document {
-    /// The manifest (`apiVersion`, `kind`, `metadata.name`, `spec`) as one
-    /// YAML document: what [`yaml::emit`] writes for its map, without
-    /// building the map (an export of 10,000 objects would allocate some
-    /// 14 MB for them).
-    pub fn yaml(&self) -> String {
-        yaml::emit_manifest(API_VERSION, self.kind.as_str(), &self.handle, &self.spec)
+    /// The manifest `kind/handle` with `spec`.
+    pub fn new(kind: Kind, handle: &str, spec: &Value) -> Self {
+        Document {
+            kind,
+            handle: handle.to_string(),
+            yaml: manifest(kind, handle, spec),
+            streamed: None,
+        }
     }
+
+    /// [`Document::new`], and the stream's manifest with the content of the
+    /// attachment `spec.file` names, if it is one of `attachments`, inline.
+    fn with_inline(kind: Kind, handle: &str, spec: &Value, attachments: &[ExportFile]) -> Self {
+        let mut document = Document::new(kind, handle, spec);
+        let file = spec.get("file").and_then(Value::as_str);
+        let attached = file.and_then(|f| attachments.iter().find(|a| a.name == f));
+        if let (Some(attached), Some(spec)) = (attached, spec.as_object()) {
+            let mut spec = spec.clone();
+            spec.remove("file");
+            spec.insert("definition".into(), Value::String(attached.content.clone()));
+            document.streamed = Some(manifest(kind, handle, &Value::Object(spec)));
+        }
+        document
+    }
+
+    /// The manifest as a stream (stdout) holds it.
+    pub fn streamed(&self) -> &str {
+        self.streamed.as_deref().unwrap_or(&self.yaml)
+    }
+}
+
+/// The manifest (`apiVersion`, `kind`, `metadata.name`, `spec`) as one YAML
+/// document: what [`yaml::emit`] writes for its map, without building the
+/// map (an export of 10,000 objects would allocate some 14 MB for them).
+fn manifest(kind: Kind, handle: &str, spec: &Value) -> String {
+    yaml::emit_manifest(API_VERSION, kind.as_str(), handle, spec)
 }
 
 /// An environment variable a secret reference names.
@@ -208,7 +245,7 @@ pub struct ExportCx<'a> {
 impl ExportCx<'_> {
     /// Add a manifest beside the object's own (an inline object made a manifest).
     pub fn add_document(&mut self, kind: Kind, handle: &str, spec: &Value) {
-        self.documents.push(document(kind, handle, spec.clone()));
+        self.documents.push(Document::new(kind, handle, spec));
     }
 
     /// A secret variable for the manifest `kind/handle`, listed in
@@ -391,12 +428,8 @@ fn build_one(
         }
     }
     drop_empty(&mut spec);
-    built.documents.push(document(kind, &handle, spec));
+    built.documents.push(Document::with_inline(kind, &handle, &spec, &built.attachments));
     built
-}
-
-fn document(kind: Kind, handle: &str, spec: Value) -> Document {
-    Document { kind, handle: handle.to_string(), spec }
 }
 
 /// What export makes of one kind's live objects, in name order.

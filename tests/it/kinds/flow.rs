@@ -414,6 +414,18 @@ async fn export_writes_the_flow_yaml_beside_its_manifest_and_round_trips() {
     copy_tree(&org.ctx.path().join("exported"), &fresh.ctx.path().join("exported"));
     assert_exit(&fresh.gcctl(&["apply", "--auto-approve", "exported"]).await, 0);
     assert_exit(&fresh.gcctl(&["plan", "--detailed-exitcode", "exported"]).await, 0);
+
+    // A stream has no files beside it: the flow's YAML is inline, and the
+    // stream alone is a set that applies.
+    let streamed = org.gcctl(&["export", "--kinds", "RoutingQueue,Flow"]).await;
+    assert_exit(&streamed, 0);
+    let stream = stdout(&streamed);
+    assert!(!stream.contains("  file: "), "{stream}");
+    assert!(stream.contains("  definition: "), "{stream}");
+    let fresh = ApplyOrg::default().await;
+    fresh.ctx.write("streamed/all.yaml", &stream);
+    assert_exit(&fresh.gcctl(&["apply", "--auto-approve", "streamed"]).await, 0);
+    assert_exit(&fresh.gcctl(&["plan", "--detailed-exitcode", "streamed"]).await, 0);
 }
 
 const PRUNE_SET: &str = "
