@@ -39,7 +39,7 @@ pub use files::{
 use crate::api::Client;
 use crate::kinds::org::{Lookups, live_spec};
 use crate::kinds::project::{ProjectSpec, glob_match};
-use crate::kinds::{Kind, LiveKind, RefTarget};
+use crate::kinds::{Kind, LiveKind, RefTarget, SpecInput};
 use crate::manifest::{API_VERSION, ManifestSet};
 use crate::plan::{LiveOrg, ReadError, ReadScope};
 
@@ -350,7 +350,7 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles, exported: &[Kind]
     if !any_string(spec, &|s| before.iter().any(|k| handle_of(handles, *k, s).is_some())) {
         return;
     }
-    let Ok(typed) = (kind.def().parse)(spec.clone()) else { return };
+    let Ok(typed) = (kind.def().parse)(SpecInput::Json(spec.clone())) else { return };
     for reference in typed.references() {
         let RefTarget::Kind(target) = reference.target else { continue };
         let pointer = reference.pointer.trim_start_matches("/spec");

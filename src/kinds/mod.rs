@@ -357,6 +357,15 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
 /// The result of deserializing a spec: the spec, or the error with its field path.
 pub type ParseResult = Result<Box<dyn Spec>, serde_path_to_error::Error<serde_json::Error>>;
 
+/// What a spec is read from.
+pub enum SpecInput<'a> {
+    /// Its JSON value.
+    Json(serde_json::Value),
+    /// Its node in a parsed manifest, read without copying it into JSON
+    /// unless it cannot be read (then the error comes from the JSON).
+    Node(&'a crate::manifest::yaml::Node),
+}
+
 /// Registry entry of a kind: everything the generic stages know about it.
 pub struct KindDef {
     /// One line on what the kind is, for the schema and docs.
@@ -369,7 +378,7 @@ pub struct KindDef {
     /// `None` for the Project, which export never writes.
     pub export_file: Option<&'static str>,
     /// Deserialize a spec; errors carry the path of the offending field.
-    pub parse: fn(serde_json::Value) -> ParseResult,
+    pub parse: fn(SpecInput<'_>) -> ParseResult,
     /// JSON Schema of the spec.
     pub schema: fn(&mut SchemaGenerator) -> Schema,
     /// How objects of the kind live in the org; `None` for manifest-only kinds.
@@ -383,7 +392,34 @@ pub struct KindDef {
 /// spec is read without it first, from the borrowed value, and read again
 /// with it only when that fails (then the error is the tracked reading's, as
 /// before). Debug builds (the tests) read every spec both ways and compare.
-pub fn parse_spec<S: Spec + DeserializeOwned>(value: serde_json::Value) -> ParseResult {
+///
+/// A spec in a parsed manifest is read from its node first
+/// ([`crate::manifest::yaml::de`]), and through JSON only when that fails.
+pub fn parse_spec<S: Spec + DeserializeOwned>(input: SpecInput<'_>) -> ParseResult {
+    let value = match input {
+        SpecInput::Json(value) => value,
+        SpecInput::Node(node) => {
+            let read = crate::manifest::yaml::de::read::<S>(node);
+            #[cfg(debug_assertions)]
+            {
+                let through_json = parse_json::<S>(node.to_json());
+                debug_assert_eq!(
+                    read.as_ref().map(Spec::to_json),
+                    through_json.ok().map(|spec| spec.to_json()),
+                    "a spec read from its node differs from its reading through JSON"
+                );
+            }
+            match read {
+                Some(spec) => return Ok(Box::new(spec)),
+                None => node.to_json(),
+            }
+        }
+    };
+    parse_json::<S>(value)
+}
+
+/// [`parse_spec`] of a JSON value.
+fn parse_json<S: Spec + DeserializeOwned>(value: serde_json::Value) -> ParseResult {
     let Ok(spec) = S::deserialize(&value) else {
         return serde_path_to_error::deserialize(value).map(|s: S| Box::new(s) as Box<dyn Spec>);
     };

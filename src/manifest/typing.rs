@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::diag::{self, Diagnostic, locate};
 use super::yaml::{Node, Value};
 use super::{API_VERSION, FileContext, MemoryFiles, Object, RawDoc, is_handle, secret, vars};
-use crate::kinds::{Kind, Spec};
+use crate::kinds::{Kind, Spec, SpecInput};
 
 const TOP_LEVEL_KEYS: [&str; 6] =
     ["apiVersion", "kind", "metadata", "spec", "protect", "ignoreDifferences"];
@@ -204,16 +204,22 @@ fn read_spec(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Box<dyn Spec>> {
     // Each attempt after a failure leaves out the fields the attempts before
-    // failed on, to report the problems after them too. The JSON is made
-    // again for each attempt, so that the first (nearly always the only one)
-    // takes no copy of it: an export's check types 10,000 configured queues.
+    // failed on, to report the problems after them too. The first (nearly
+    // always the only one) reads the spec from its node, without a copy of
+    // it as JSON (an export's check types 10,000 configured queues); the
+    // others from JSON made again for each.
     let mut left_out: Vec<String> = Vec::new();
     loop {
-        let mut json = spec_node.to_json();
-        if !left_out.iter().all(|p| remove_pointer(&mut json, p)) {
-            return None;
-        }
-        match (kind.def().parse)(json) {
+        let input = if left_out.is_empty() {
+            SpecInput::Node(spec_node)
+        } else {
+            let mut json = spec_node.to_json();
+            if !left_out.iter().all(|p| remove_pointer(&mut json, p)) {
+                return None;
+            }
+            SpecInput::Json(json)
+        };
+        match (kind.def().parse)(input) {
             Ok(spec) => return left_out.is_empty().then_some(spec),
             Err(err) => {
                 let (diagnostic, pointer) = serde_diagnostic(file, node, &err);

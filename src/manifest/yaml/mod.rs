@@ -19,6 +19,7 @@
 //! exhausting memory; duplicate keys are errors.
 
 mod block;
+pub mod de;
 
 use std::collections::HashMap;
 use std::fmt;
