@@ -310,11 +310,12 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
     let mut exported: Vec<Kind> = candidates.iter().map(|c| c.kind.kind()).collect();
     exported.sort();
     exported.dedup();
+    let referable = referable(&handles, &exported);
     // Each object is built on its own: on every core, in order (so that the
     // warnings keep their order), and freed there.
     let built = crate::manifest::parallel::map(candidates, |candidate| {
         let spec = live_spec(candidate.kind, &candidate.live, &lookups);
-        build_one(&candidate, spec, &handles, &exported, &lookups)
+        build_one(&candidate, spec, &handles, &referable, &lookups)
     });
     for mut one in built {
         export.warnings.append(&mut one.warnings);
@@ -331,6 +332,19 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
 /// The handle of each exported object, by kind and org name.
 type Handles = crate::FastMap<Kind, crate::FastMap<String, String>>;
 
+/// For each exported kind, the names of the exported objects of the kinds
+/// that order before it, which are the only kinds it can refer to
+/// (`tests/it/kinds.rs` checks it).
+type Referable<'h> = crate::FastMap<Kind, crate::FastSet<&'h str>>;
+
+fn referable<'h>(handles: &'h Handles, exported: &[Kind]) -> Referable<'h> {
+    let names_before = |kind: Kind| {
+        let before = exported.iter().filter(move |k| **k < kind);
+        before.filter_map(|k| handles.get(k)).flat_map(|named| named.keys().map(String::as_str))
+    };
+    exported.iter().map(|&kind| (kind, names_before(kind).collect())).collect()
+}
+
 /// The handle of the exported object of `kind` named `name`.
 fn handle_of<'h>(handles: &'h Handles, kind: Kind, name: &str) -> Option<&'h str> {
     handles.get(&kind)?.get(name).map(String::as_str)
@@ -341,13 +355,12 @@ fn handle_of<'h>(handles: &'h Handles, kind: Kind, name: &str) -> Option<&'h str
 /// resolves in the target org at plan time.
 ///
 /// Finding the references takes typing the spec, a sixth of an export's
-/// build. A kind refers only to kinds that order before it
-/// (`tests/it/kinds.rs` checks it), so a spec none of whose strings is the
-/// name of an exported object of such a kind has nothing to replace, and is
-/// not typed.
-fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles, exported: &[Kind]) {
-    let before: Vec<Kind> = exported.iter().copied().filter(|k| *k < kind).collect();
-    if !any_string(spec, &|s| before.iter().any(|k| handle_of(handles, *k, s).is_some())) {
+/// build, so a spec none of whose strings is the name of an exported object
+/// it could refer to ([`Referable`]) has nothing to replace, and is not
+/// typed.
+fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles, referable: &Referable<'_>) {
+    let Some(names) = referable.get(&kind).filter(|names| !names.is_empty()) else { return };
+    if !any_string(spec, &|s| names.contains(s)) {
         return;
     }
     let Ok(typed) = (kind.def().parse)(SpecInput::Json(spec.clone())) else { return };
@@ -387,7 +400,7 @@ fn build_one(
     candidate: &Candidate,
     mut spec: Value,
     handles: &Handles,
-    exported: &[Kind],
+    referable: &Referable<'_>,
     lookups: &Lookups,
 ) -> Built {
     let mut built = Built::default();
@@ -420,7 +433,7 @@ fn build_one(
     built.documents = cx.documents;
     built.secrets = cx.secrets;
     built.attachments = cx.attachments;
-    to_handles(&mut spec, kind, handles, exported);
+    to_handles(&mut spec, kind, handles, referable);
     for pointer in org.set_pointers() {
         if let Some(Value::Array(items)) = crate::json_pointer::get_mut(&mut spec, pointer) {
             items.sort_by_cached_key(Value::to_string);
