@@ -648,6 +648,17 @@ spec:
     }
 
     #[test]
+    fn a_variable_spelled_with_an_escape_is_substituted_as_written_out() {
+        // `\u0024` is `$`: the variable is the string's, however it is written.
+        let project = "apiVersion: gcctl/v1\nkind: Project\nmetadata:\n  name: p\nspec:\n  variables:\n    TEAM: Support\n";
+        let queues = "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: q\nspec:\n  name: \"\\u0024{var.TEAM} queue\"\n";
+        let set = load_memory(&memory(&[("project.yaml", project), ("queues.yaml", queues)]))
+            .unwrap_or_else(|err| panic!("{:?}", err.diagnostics));
+        let queue = set.objects.iter().find(|o| o.kind == Kind::RoutingQueue).unwrap();
+        assert_eq!(queue.spec.to_json()["name"], "Support queue");
+    }
+
+    #[test]
     fn no_manifest_in_memory_is_a_problem_as_on_disk() {
         let err = load_memory(&memory(&[("gcctl.schema.json", "{}")])).unwrap_err();
         assert!(
