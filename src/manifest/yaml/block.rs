@@ -31,9 +31,7 @@ const MAX_KEY: usize = 1000;
 /// The documents of `text`, or `None` when it holds anything beyond the
 /// subset (see the module documentation).
 pub(super) fn read(text: &str) -> Option<Vec<Node>> {
-    if !allowed_characters(text) {
-        return None;
-    }
+    let ascii = allowed_characters(text)?;
     let mut documents = Vec::new();
     let mut lines: Vec<Line<'_>> = Vec::new();
     let mut number = 0u32;
@@ -62,7 +60,7 @@ pub(super) fn read(text: &str) -> Option<Vec<Node>> {
         if content.is_empty() || content.starts_with('#') {
             continue;
         }
-        lines.push(Line { number, indent, text: content, raw });
+        lines.push(Line { number, indent, text: content, raw, ascii });
     }
     document(&mut lines, &mut documents)?;
     Some(documents)
@@ -70,8 +68,9 @@ pub(super) fn read(text: &str) -> Option<Vec<Node>> {
 
 /// No tabs, carriage returns but in `\r\n` line breaks, other control
 /// characters, byte order mark, Unicode line or paragraph separators: their
-/// rules are the full parser's business.
-fn allowed_characters(text: &str) -> bool {
+/// rules are the full parser's business. `Some(ascii)`: whether the text,
+/// allowed, is all ASCII.
+fn allowed_characters(text: &str) -> Option<bool> {
     let bytes = text.as_bytes();
     // Most texts hold no `\r`: one test per byte. With one, a `\r` is
     // allowed only before a `\n`.
@@ -82,14 +81,17 @@ fn allowed_characters(text: &str) -> bool {
             b => b >= 0x20 && b != 0x7f,
         };
         if !bytes.iter().enumerate().all(allowed) {
-            return false;
+            return None;
         }
     }
-    text.is_ascii()
-        || !text.chars().any(|c| {
-            matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
-                || matches!(c, '\u{fffe}' | '\u{ffff}')
-        })
+    if text.is_ascii() {
+        return Some(true);
+    }
+    let refused = text.chars().any(|c| {
+        matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+            || matches!(c, '\u{fffe}' | '\u{ffff}')
+    });
+    (!refused).then_some(false)
 }
 
 /// Whether `bytes` holds a control character other than `\n`, or DEL: a
@@ -116,6 +118,8 @@ struct Line<'a> {
     text: &'a str,
     /// The whole line, for columns.
     raw: &'a str,
+    /// Whether the whole text is ASCII: then a column is a byte offset.
+    ascii: bool,
 }
 
 impl Line<'_> {
@@ -124,7 +128,8 @@ impl Line<'_> {
     fn column(&self, offset: usize) -> u32 {
         let start = self.raw.len() - self.text.len() + offset;
         let prefix = &self.raw[..start];
-        let chars = if prefix.is_ascii() { prefix.len() } else { prefix.chars().count() };
+        let chars =
+            if self.ascii || prefix.is_ascii() { prefix.len() } else { prefix.chars().count() };
         u32::try_from(chars + 1).unwrap_or(u32::MAX)
     }
 
@@ -143,7 +148,7 @@ fn document(lines: &mut Vec<Line<'_>>, documents: &mut Vec<Node>) -> Option<()> 
     if lines.is_empty() {
         return Some(());
     }
-    let mut reader = Reader { lines: std::mem::take(lines), at: 0 };
+    let mut reader = Reader { lines: std::mem::take(lines), at: 0, ..Reader::default() };
     let indent = reader.lines[0].indent;
     let node = reader.block(indent, 0)?;
     if reader.at != reader.lines.len() {
@@ -156,9 +161,17 @@ fn document(lines: &mut Vec<Line<'_>>, documents: &mut Vec<Node>) -> Option<()> 
     Some(())
 }
 
+#[derive(Default)]
 struct Reader<'a> {
     lines: Vec<Line<'a>>,
     at: usize,
+    /// The entries of the mappings being read, innermost last: a mapping
+    /// gathers its entries here and takes them in one allocation of their
+    /// size when it ends, instead of growing its own list (a configured
+    /// queue's manifest has some 60 mappings).
+    entries: Vec<(Key, Node)>,
+    /// The same for the items of the sequences being read.
+    items: Vec<Node>,
 }
 
 impl<'a> Reader<'a> {
@@ -220,7 +233,7 @@ impl<'a> Reader<'a> {
         } else {
             first.loc(0)
         };
-        let mut items = Vec::new();
+        let start = self.items.len();
         while let Some(line) = self.peek() {
             if line.indent < indent || (line.indent == indent && !line.is_item()) {
                 break;
@@ -231,7 +244,8 @@ impl<'a> Reader<'a> {
             let after = line.text[1..].trim_start_matches(' ');
             if after.is_empty() || after.starts_with('#') {
                 self.at += 1;
-                items.push(self.nested(indent, depth, false)?);
+                let item = self.nested(indent, depth, false)?;
+                self.items.push(item);
                 continue;
             }
             let offset = line.text.len() - after.len();
@@ -243,20 +257,22 @@ impl<'a> Reader<'a> {
                 // keys on the next lines at this column.
                 let inner = Line { indent: indent + offset, text: after, ..line };
                 self.lines[self.at] = inner;
-                items.push(self.mapping(inner.indent, depth + 1)?);
+                let item = self.mapping(inner.indent, depth + 1)?;
+                self.items.push(item);
                 continue;
             }
-            items.push(scalar(after, &line, offset)?);
+            self.items.push(scalar(after, &line, offset)?);
             self.at += 1;
             self.ends_scalar(indent)?;
         }
+        let items = self.items.drain(start..).collect();
         Some(Node { value: Value::Seq(items), loc, plain: false })
     }
 
     fn mapping(&mut self, indent: usize, depth: usize) -> Option<Node> {
         let first = self.peek()?;
         let loc = first.loc(0);
-        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let start = self.entries.len();
         while let Some(line) = self.peek() {
             if line.indent < indent || (line.indent == indent && line.is_item()) {
                 break;
@@ -266,7 +282,7 @@ impl<'a> Reader<'a> {
             }
             let (key, rest) = split_key(line.text)?;
             let name = key_name(scalar(key, &line, 0)?.value).ok()?;
-            if entries.iter().any(|(k, _)| k.name == name) {
+            if self.entries[start..].iter().any(|(k, _)| k.name == name) {
                 return None;
             }
             let key = Key { name, loc: line.loc(0) };
@@ -279,8 +295,9 @@ impl<'a> Reader<'a> {
                 self.ends_scalar(indent)?;
                 value
             };
-            entries.push((key, value));
+            self.entries.push((key, value));
         }
+        let entries = self.entries.drain(start..).collect();
         Some(Node { value: Value::Map(entries), loc, plain: false })
     }
 }
