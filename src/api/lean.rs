@@ -20,7 +20,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::bulk::{self, Bulk};
 
 /// The top-level keys of a listed entity to decode; the rest are skipped.
 /// Cheap to clone (shared).
@@ -94,16 +96,16 @@ impl<'de> Visitor<'de> for Page<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut page = Map::new();
+        let mut page = Vec::new();
         while let Some(key) = map.next_key_seed(Key)? {
             let value = if key == "entities" {
                 map.next_value_seed(Entities(self.0))?
             } else {
-                map.next_value::<Value>()?
+                map.next_value_seed(Bulk)?
             };
-            page.insert(key.into_owned(), value);
+            page.push((key.into_owned(), value));
         }
-        Ok(Value::Object(page))
+        Ok(Value::Object(bulk::map(page)))
     }
 }
 
@@ -153,15 +155,15 @@ impl<'de> Visitor<'de> for Entity<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entity = Map::new();
+        let mut entity = Vec::new();
         while let Some(key) = map.next_key_seed(Key)? {
             if self.0.keeps(&key) {
-                entity.insert(key.into_owned(), map.next_value::<Value>()?);
+                entity.push((key.into_owned(), map.next_value_seed(Bulk)?));
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(Value::Object(entity))
+        Ok(Value::Object(bulk::map(entity)))
     }
 }
 

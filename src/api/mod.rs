@@ -20,6 +20,7 @@
 //! - every wait is a retry or backoff wait bounded by a deadline (see `retry`).
 
 mod auth;
+mod bulk;
 mod client;
 mod config;
 mod error;

@@ -166,7 +166,7 @@ pub(super) fn decode_json(body: &[u8]) -> Result<Value, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(body).map_err(|e| format!("the response is not JSON: {e}"))
+    super::bulk::from_slice(body).map_err(|e| format!("the response is not JSON: {e}"))
 }
 
 #[cfg(test)]
