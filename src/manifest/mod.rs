@@ -654,7 +654,7 @@ spec:
         let queues = "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: q\nspec:\n  name: \"\\u0024{var.TEAM} queue\"\n";
         let set = load_memory(&memory(&[("project.yaml", project), ("queues.yaml", queues)]))
             .unwrap_or_else(|err| panic!("{:?}", err.diagnostics));
-        let queue = set.objects.iter().find(|o| o.kind == Kind::RoutingQueue).unwrap();
+        let queue = set.objects.iter().find(|o| o.name == "q").unwrap();
         assert_eq!(queue.spec.to_json()["name"], "Support queue");
     }
 
