@@ -29,12 +29,13 @@ use super::{Key, Loc, MAX_DEPTH, Node, Value, key_name, resolve_plain};
 const MAX_KEY: usize = 1000;
 
 /// The documents of `text`, or `None` when it holds anything beyond the
-/// subset (see the module documentation).
-pub(super) fn read(text: &str) -> Option<Vec<Node>> {
+/// subset (see the module documentation). `shift`: the lines before `text`
+/// (a piece of a larger stream), its first line being number `shift + 1`.
+pub(super) fn read(text: &str, shift: u32) -> Option<Vec<Node>> {
     let ascii = allowed_characters(text)?;
     let mut documents = Vec::new();
     let mut lines: Vec<Line<'_>> = Vec::new();
-    let mut number = 0u32;
+    let mut number = shift;
     // `text.split('\n')`, with `memchr` finding the breaks: `str`'s searcher
     // costs more per line than most manifest lines take to read.
     let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
@@ -45,7 +46,7 @@ pub(super) fn read(text: &str) -> Option<Vec<Node>> {
         number = number.checked_add(1)?;
         // A line break may be `\r\n` (a file saved on Windows); a lone `\r` was refused.
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        let content = raw.trim_start_matches(' ');
+        let content = after_spaces(raw);
         let indent = raw.len() - content.len();
         if indent == 0 && (content.starts_with("---") || content.starts_with("...")) {
             if content != "---" {
@@ -225,7 +226,7 @@ impl<'a> Reader<'a> {
     fn sequence(&mut self, indent: usize, depth: usize, indentless: bool) -> Option<Node> {
         let first = self.peek()?;
         let loc = if indentless {
-            let value = first.text[1..].trim_start_matches(' ');
+            let value = after_spaces(&first.text[1..]);
             if value.is_empty() || value.starts_with('#') {
                 return None;
             }
@@ -241,7 +242,7 @@ impl<'a> Reader<'a> {
             if line.indent > indent {
                 return None;
             }
-            let after = line.text[1..].trim_start_matches(' ');
+            let after = after_spaces(&line.text[1..]);
             if after.is_empty() || after.starts_with('#') {
                 self.at += 1;
                 let item = self.nested(indent, depth, false)?;
@@ -281,7 +282,7 @@ impl<'a> Reader<'a> {
                 return None;
             }
             let (key, rest) = split_key(line.text)?;
-            let name = key_name(scalar(key, &line, 0)?.value).ok()?;
+            let name = key_text(key, &line)?;
             if self.entries[start..].iter().any(|(k, _)| k.name == name) {
                 return None;
             }
@@ -300,6 +301,85 @@ impl<'a> Reader<'a> {
         let entries = self.entries.drain(start..).collect();
         Some(Node { value: Value::Map(entries), loc, plain: false })
     }
+}
+
+/// `text` from its first character other than a space on (a loop over
+/// bytes: `trim_start_matches(' ')` searches with a pattern, at some cost
+/// per call on every line).
+fn after_spaces(text: &str) -> &str {
+    let spaces = text.bytes().take_while(|&b| b == b' ').count();
+    &text[spaces..]
+}
+
+/// `text` up to its last character other than a space.
+fn before_spaces(text: &str) -> &str {
+    let spaces = text.bytes().rev().take_while(|&b| b == b' ').count();
+    &text[..text.len() - spaces]
+}
+
+/// The name of the mapping key `key` (as [`split_key`] gives it) on `line`.
+fn key_text(key: &str, line: &Line<'_>) -> Option<String> {
+    let first = *key.as_bytes().first()?;
+    if matches!(first, b'"' | b'\'' | b'[' | b'{') {
+        return key_name(scalar(key, line, 0)?.value).ok();
+    }
+    // A plain key, which holds no `: ` and no ` #` and does not end in a
+    // space (`split_key`): `plain_text(key, first) == Some(key)` but for
+    // its first character and a final colon, which are tested here
+    // without its scan.
+    if !plain_start(first, key.as_bytes().get(1).copied()) || key.ends_with(':') {
+        return None;
+    }
+    key_name(resolve_plain(key)).ok()
+}
+
+/// Whether a plain scalar may start with `first`, `second` following it:
+/// not with an indicator, but for `-` before a non-space (`-1`, `-x`; `?`
+/// and `:` may too, which no manifest uses).
+fn plain_start(first: u8, second: Option<u8>) -> bool {
+    !super::is_indicator(first) || (first == b'-' && second.is_some_and(|b| b != b' '))
+}
+
+/// The first `:` or `#` of `bytes` from `from` on. Most keys and values
+/// are a few to some 30 bytes, where `memchr2`'s setup costs more than its
+/// search: they are read eight bytes at a time ([`colon_or_hash_in`]), and
+/// `memchr2` searches longer texts.
+fn colon_or_hash(bytes: &[u8], from: usize) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    let found = if rest.len() < 64 {
+        let mut words = rest.chunks_exact(8);
+        let mut at = 0;
+        let mut found = None;
+        for word in &mut words {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            if let Some(offset) = colon_or_hash_in(word) {
+                found = Some(at + offset);
+                break;
+            }
+            at += 8;
+        }
+        found.or_else(|| {
+            let tail = words.remainder();
+            tail.iter().position(|&b| b == b':' || b == b'#').map(|offset| at + offset)
+        })
+    } else {
+        memchr::memchr2(b':', b'#', rest)
+    };
+    found.map(|at| from + at)
+}
+
+/// The offset of the first `:` or `#` among the eight bytes of `word`
+/// (little-endian: the first byte lowest). A byte equal to the one looked
+/// for is a zero byte of `word ^ repeated`; `(x - 0x01..) & !x & 0x80..`
+/// marks the lowest zero byte of `x` exactly (a borrow marks only bytes
+/// above it), so the lowest mark of either search is the first match.
+fn colon_or_hash_in(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let marks =
+        zero_bytes(word ^ (ONES * u64::from(b':'))) | zero_bytes(word ^ (ONES * u64::from(b'#')));
+    (marks != 0).then(|| marks.trailing_zeros() as usize / 8)
 }
 
 /// `key: rest` (or `key:` at the end): the key's text and what follows the
@@ -326,14 +406,15 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
     if !(after.is_empty() || after.starts_with(' ')) {
         return None;
     }
-    Some((&text[..end], after.trim_start_matches(' ')))
+    Some((&text[..end], after_spaces(after)))
 }
 
 /// Where a plain key ends in `bytes`: the first `: `, or a final `:`;
 /// `None` when neither comes before a ` #` (a comment). One pass over the
 /// colons and hashes.
 fn plain_key_end(bytes: &[u8]) -> Option<usize> {
-    for at in memchr::memchr2_iter(b':', b'#', bytes) {
+    let mut from = 0;
+    while let Some(at) = colon_or_hash(bytes, from) {
         if bytes[at] == b'#' {
             if at > 0 && bytes[at - 1] == b' ' {
                 return None;
@@ -341,6 +422,7 @@ fn plain_key_end(bytes: &[u8]) -> Option<usize> {
         } else if matches!(bytes.get(at + 1), None | Some(b' ')) {
             return Some(at);
         }
+        from = at + 1;
     }
     None
 }
@@ -382,7 +464,7 @@ fn scalar(text: &str, line: &Line<'_>, offset: usize) -> Option<Node> {
     };
     // After a quoted scalar or a flow sequence: spaces, then nothing or a comment.
     let rest = &text[end..];
-    let trimmed = rest.trim_start_matches(' ');
+    let trimmed = after_spaces(rest);
     if !(trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())) {
         return None;
     }
@@ -427,7 +509,7 @@ fn flow_sequence(text: &str, line: &Line<'_>, offset: usize) -> Option<(Vec<Node
             }
             first => {
                 let len = rest.find([',', ']'])?;
-                let item = rest[..len].trim_end_matches(' ');
+                let item = before_spaces(&rest[..len]);
                 let starts_plain = item.len() > 1 || *first != b'-';
                 if item.is_empty()
                     || plain_text(item, *first) != Some(item)
@@ -456,16 +538,14 @@ fn flow_sequence(text: &str, line: &Line<'_>, offset: usize) -> Option<(Vec<Node
 /// trimmed), if it is one the full parser reads as such.
 fn plain_text(text: &str, first: u8) -> Option<&str> {
     let bytes = text.as_bytes();
-    let second = bytes.get(1).copied();
-    // `-`, `?` and `:` may start a plain scalar when a non-space follows;
-    // `-` is the only one a manifest uses (`-1`, `-x`).
-    if super::is_indicator(first) && !(first == b'-' && second.is_some_and(|b| b != b' ')) {
+    if !plain_start(first, bytes.get(1).copied()) {
         return None;
     }
     // One pass over the colons and hashes: a `: ` before any ` #` is a
     // mapping inside the scalar; the first ` #` starts a comment.
     let mut end = bytes.len();
-    for at in memchr::memchr2_iter(b':', b'#', bytes) {
+    let mut from = 0;
+    while let Some(at) = colon_or_hash(bytes, from) {
         if bytes[at] == b'#' {
             if at > 0 && bytes[at - 1] == b' ' {
                 end = at - 1;
@@ -474,8 +554,9 @@ fn plain_text(text: &str, first: u8) -> Option<&str> {
         } else if bytes.get(at + 1) == Some(&b' ') {
             return None;
         }
+        from = at + 1;
     }
-    let body = text[..end].trim_end_matches(' ');
+    let body = before_spaces(&text[..end]);
     if body.is_empty() || body.ends_with(':') {
         return None;
     }
@@ -525,7 +606,7 @@ mod tests {
     /// What the invariant says: whatever this reader reads, the full parser
     /// reads the same (values, locations, plainness).
     fn agrees(text: &str) -> Result<bool, TestCaseError> {
-        let Some(fast) = read(text) else { return Ok(false) };
+        let Some(fast) = read(text, 0) else { return Ok(false) };
         match parse_with_full_parser(text) {
             Ok(full) => {
                 prop_assert_eq!(&fast, &full, "in\n{}", text);
@@ -547,7 +628,7 @@ mod tests {
     }
 
     fn declines(text: &str) {
-        assert!(read(text).is_none(), "read, but should be left to the full parser:\n{text}");
+        assert!(read(text, 0).is_none(), "read, but should be left to the full parser:\n{text}");
     }
 
     #[test]
@@ -822,7 +903,9 @@ mod tests {
         /// The one-pass scans for `: ` and ` #` find what two searches for
         /// each pair (the reader before `memchr`) found.
         #[test]
-        fn one_pass_scans_agree_with_a_search_per_pair(text in "[a:# -]{0,12}") {
+        // Up to 80 bytes: the short texts `colon_or_hash` reads by words
+        // and the longer ones it gives `memchr2`.
+        fn one_pass_scans_agree_with_a_search_per_pair(text in "[a:# -]{0,80}") {
             let pair = super::super::find_pair;
             let key_end = pair(&text, *b": ")
                 .or_else(|| text.ends_with(':').then(|| text.len() - 1))
@@ -833,6 +916,32 @@ mod tests {
                 let body = body.trim_end_matches(' ');
                 let plain = !body.is_empty() && pair(body, *b": ").is_none() && !body.ends_with(':');
                 prop_assert_eq!(plain_text(&text, first), plain.then_some(body));
+            }
+        }
+    }
+
+    proptest! {
+        /// The search by words finds what a search byte by byte finds, in
+        /// any bytes (`\u{80}`-`\u{ff}` included, whose high bit the
+        /// marks use).
+        #[test]
+        fn colon_or_hash_finds_the_first(
+            bytes in prop::collection::vec(prop_oneof![any::<u8>(), Just(b':'), Just(b'#'), Just(0xba), Just(0xa3)], 0..80),
+            from in 0usize..90,
+        ) {
+            let expected = bytes.get(from..).and_then(|rest| {
+                rest.iter().position(|&b| b == b':' || b == b'#').map(|at| from + at)
+            });
+            prop_assert_eq!(colon_or_hash(&bytes, from), expected);
+        }
+
+        /// A key's name is what reading it as a scalar gives.
+        #[test]
+        fn keys_are_named_as_their_scalars(text in "[a-zA-Z0-9:#.'\"\\[\\]{}?~ -]{1,40}") {
+            let line = Line { number: 1, indent: 0, text: &text, raw: &text, ascii: true };
+            if let Some((key, _)) = split_key(&text) {
+                let as_scalar = scalar(key, &line, 0).and_then(|node| key_name(node.value).ok());
+                prop_assert_eq!(key_text(key, &line), as_scalar);
             }
         }
     }

@@ -273,18 +273,7 @@ fn parse_split(text: &str, split_from: usize) -> Result<Vec<Node>, YamlError> {
         from = (start, line);
     }
     let parsed = crate::manifest::parallel::map_large(ranges, |(start, end, shift)| {
-        let shifted = |mut loc: Loc| {
-            loc.line = loc.line.saturating_add(shift);
-            loc
-        };
-        let mut documents =
-            parse_stream(&text[start..end]).map_err(|e| YamlError { loc: shifted(e.loc), ..e })?;
-        if shift > 0 {
-            for document in &mut documents {
-                shift_lines(document, shift);
-            }
-        }
-        Ok(documents)
+        parse_stream_at(&text[start..end], shift)
     });
     let mut documents = Vec::new();
     for piece in parsed {
@@ -352,10 +341,28 @@ fn shift_lines(node: &mut Node, shift: u32) {
 /// the plain block subset it knows (manifests and exports are), else by the
 /// full parser, which reads all of YAML and words the errors.
 fn parse_stream(text: &str) -> Result<Vec<Node>, YamlError> {
-    match block::read(text) {
-        Some(documents) => Ok(documents),
-        None => parse_with_full_parser(text),
+    parse_stream_at(text, 0)
+}
+
+/// [`parse_stream`] of a piece of a stream that has `shift` lines before
+/// it, with lines counted in the whole: the block reader counts from there,
+/// the full parser's documents and errors are shifted after.
+fn parse_stream_at(text: &str, shift: u32) -> Result<Vec<Node>, YamlError> {
+    if let Some(documents) = block::read(text, shift) {
+        return Ok(documents);
     }
+    let shifted = |mut loc: Loc| {
+        loc.line = loc.line.saturating_add(shift);
+        loc
+    };
+    let mut documents =
+        parse_with_full_parser(text).map_err(|e| YamlError { loc: shifted(e.loc), ..e })?;
+    if shift > 0 {
+        for document in &mut documents {
+            shift_lines(document, shift);
+        }
+    }
+    Ok(documents)
 }
 
 fn parse_with_full_parser(text: &str) -> Result<Vec<Node>, YamlError> {
@@ -627,6 +634,14 @@ mod tests {
             }
         }
         assert_eq!(parse_split(&text, 1).unwrap(), whole, "same documents, same lines");
+        // The same of a stream the block reader reads (it counts each
+        // piece's lines from the piece's place in the whole).
+        let plain = "---\nkind: K\nmetadata:\n  name: n\n".repeat(40);
+        let whole_plain = parse_stream(&plain).unwrap();
+        assert!(block::read(&plain, 0).is_some());
+        assert_eq!(parse_split(&plain, 1).unwrap(), whole_plain, "same documents, same lines");
+        // The 40th document's `name: n` is on line 4 × 39 + 4.
+        assert_eq!(whole_plain[39].get("metadata").unwrap().loc.line, 160);
         // An error in a later piece is reported at its line in the whole,
         // and the first error in the stream is the one reported.
         let bad = format!("{text}kind: [\n");
