@@ -20,11 +20,24 @@ use serde_json::{Map, Number, Value};
 pub(super) struct Bulk;
 
 /// `body` as a JSON value ([`Bulk`]).
+///
+/// A body that is UTF-8 (all JSON is) is checked once, whole, and read as
+/// text: a reader of bytes checks each string it reads on its own, at a
+/// cost per string that came to a seventh of decoding a page of configured
+/// queues. Other bytes are read as bytes, which words the error as before.
+/// (The lean page decoder does the same.)
 pub(super) fn from_slice(body: &[u8]) -> serde_json::Result<Value> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = Bulk.deserialize(&mut deserializer)?;
-    deserializer.end()?;
-    Ok(value)
+    fn whole<'de, R: serde_json::de::Read<'de>>(
+        mut deserializer: serde_json::Deserializer<R>,
+    ) -> serde_json::Result<Value> {
+        let value = Bulk.deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(value)
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => whole(serde_json::Deserializer::from_str(text)),
+        Err(_) => whole(serde_json::Deserializer::from_slice(body)),
+    }
 }
 
 /// A map made of `entries`, in any order; of a repeated key, the last.
@@ -131,6 +144,19 @@ mod tests {
             assert!(from_slice(body.as_bytes()).is_err(), "{body}");
             assert!(serde_json::from_slice::<Value>(body.as_bytes()).is_err(), "{body}");
         }
+        // Bytes that are not UTF-8 (read as bytes), in a string and outside
+        // one: refused alike, with serde_json's words and place.
+        for body in [&b"{\"a\": \"\xff\"}"[..], b"{\"a\xc3\": 1}", b"[1, \xe2\x82]"] {
+            let ours = from_slice(body).unwrap_err().to_string();
+            let theirs = serde_json::from_slice::<Value>(body).unwrap_err().to_string();
+            assert_eq!(ours, theirs);
+        }
+        // Text read as text: a lone surrogate escape, refused by both readers.
+        let lone = br#"["\ud800"]"#;
+        assert_eq!(
+            from_slice(lone).unwrap_err().to_string(),
+            serde_json::from_slice::<Value>(lone).unwrap_err().to_string()
+        );
         // As deep as serde_json reads, and no deeper.
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(from_slice(deep(120).as_bytes()).is_ok());

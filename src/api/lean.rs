@@ -70,11 +70,21 @@ impl fmt::Debug for EntityKeys {
 
 /// A listing page's body with only `keys` of each entity, or `None` when
 /// the body is not a listing page this decoder recognises (decode it whole).
+/// A body that is UTF-8 is read as text, checked once (see
+/// [`super::bulk::from_slice`]).
 pub(super) fn decode_page(body: &[u8], keys: &EntityKeys) -> Option<Value> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let page = Page(keys).deserialize(&mut deserializer).ok()?;
-    deserializer.end().ok()?;
-    Some(page)
+    fn page<'de, R: serde_json::de::Read<'de>>(
+        mut deserializer: serde_json::Deserializer<R>,
+        keys: &EntityKeys,
+    ) -> Option<Value> {
+        let page = Page(keys).deserialize(&mut deserializer).ok()?;
+        deserializer.end().ok()?;
+        Some(page)
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => page(serde_json::Deserializer::from_str(text), keys),
+        Err(_) => page(serde_json::Deserializer::from_slice(body), keys),
+    }
 }
 
 /// The page: an object whose `entities` are decoded leanly.
