@@ -100,9 +100,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     let files = export::files(&export);
     if args.out.is_some() {
         // In the files now; a stream (no `--out`) is written from them.
-        for document in &mut export.documents {
-            drop(std::mem::take(&mut document.yaml));
-        }
+        export.documents.iter_mut().for_each(export::Document::free_texts);
     }
     let (problems, written) = write_and_check(args, printer, &export, &files);
     written?;

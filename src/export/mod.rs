@@ -147,6 +147,13 @@ impl Document {
     pub fn streamed(&self) -> &str {
         self.streamed.as_deref().unwrap_or(&self.yaml)
     }
+
+    /// Free both texts (once they are in the files written to a directory,
+    /// which has no use for the stream's).
+    pub fn free_texts(&mut self) {
+        drop(std::mem::take(&mut self.yaml));
+        drop(self.streamed.take());
+    }
 }
 
 /// The manifest (`apiVersion`, `kind`, `metadata.name`, `spec`) as one YAML
@@ -712,6 +719,24 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         let expected = format!("2 live {} objects are named `Billing` (ids q1, q9)", some_kind());
         assert!(warnings[0].starts_with(&expected), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_document_inlines_its_attachment_in_the_stream_and_frees_both_texts() {
+        let spec = json!({"name": "Flow", "file": "flows/flow.yaml"});
+        let attachment = ExportFile {
+            name: "flows/flow.yaml".into(),
+            content: "inboundShortMessage: {}\n".into(),
+        };
+        let mut document = Document::with_inline(some_kind(), "flow", &spec, &[attachment]);
+        assert!(document.yaml.contains("file: flows/flow.yaml"), "{}", document.yaml);
+        assert!(document.streamed().contains("definition:"), "{}", document.streamed());
+        assert!(!document.streamed().contains("file:"), "{}", document.streamed());
+        document.free_texts();
+        assert_eq!((document.yaml.as_str(), document.streamed()), ("", ""));
+        // Without an attachment, the stream's text is the file's.
+        let plain = Document::with_inline(some_kind(), "flow", &spec, &[]);
+        assert_eq!(plain.streamed(), plain.yaml);
     }
 
     #[test]
