@@ -138,12 +138,23 @@ fn push_scalar(out: &mut String, value: &Value) {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         // serde_json writes floats with a `.` or an exponent (`1.0`, `1e300`),
         // so a float stays a float and an integer stays an integer.
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::Number(n) => push_number(out, n),
         Value::String(s) => push_string(out, s),
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
+    }
+}
+
+/// A number as `serde_json` writes it: integers by `itoa`, as `serde_json`
+/// does, but without going through `fmt` (the scalars of an export of
+/// 10,000 objects: 73 -> 55 million instructions), floats by `serde_json`.
+fn push_number(out: &mut String, n: &serde_json::Number) {
+    if let Some(u) = n.as_u64() {
+        out.push_str(itoa::Buffer::new().format(u));
+    } else if let Some(i) = n.as_i64() {
+        out.push_str(itoa::Buffer::new().format(i));
+    } else {
+        let _ = write!(out, "{n}");
     }
 }
 
@@ -272,6 +283,24 @@ mod tests {
             "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata:\n  name: bot\nspec:\n  name: Bot\n  \
              roleDivisions:\n    - division: Home\n      role: r\n  scope: []\n"
         );
+    }
+
+    #[test]
+    fn numbers_are_written_as_serde_json_writes_them() {
+        for n in [
+            json!(0),
+            json!(-1),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1.5),
+            json!(1e300),
+            json!(-0.0),
+            json!(15.0),
+        ] {
+            let mut out = String::new();
+            push_scalar(&mut out, &n);
+            assert_eq!(out, n.to_string());
+        }
     }
 
     #[test]
