@@ -68,6 +68,22 @@ pub fn comparing<R>(declared: &Value, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Whether a live object's top-level `field` is read by the projection
+/// being made: always, but inside [`comparing`], where only the declared
+/// fields are. A kind's `live_to_spec` asks before translating a field
+/// [`project_skipping`] left to it (a reference named through the lookups,
+/// a queue's members), so that a plan of three fields does not name a
+/// queue's flows, recipient and members only for the diff to pass over
+/// them.
+pub fn compared(field: &str) -> bool {
+    COMPARED.with(|c| match c.try_borrow() {
+        Ok(only) => only.as_ref().is_none_or(|fields| fields.iter().any(|f| f == field)),
+        // Inside a projection on this thread (which does not call back
+        // here): unrestricted, as there.
+        Err(_) => true,
+    })
+}
+
 /// [`project`], leaving out the top-level fields `skip`: those a kind
 /// translates itself (a queue's `division`, an object the spec names by a
 /// string), which would otherwise be read as misfits and copied, object by

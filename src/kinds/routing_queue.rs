@@ -556,7 +556,7 @@ impl super::org::OrgKind for Org {
         live: &serde_json::Value,
         lookups: &super::org::Lookups,
     ) -> serde_json::Value {
-        use super::org::ref_name;
+        use super::org::{compared, ref_name};
         // The fields translated below are not projected: a live division or
         // flow is an object where the spec has a name.
         let translated = [
@@ -568,20 +568,27 @@ impl super::org::OrgKind for Org {
         ];
         let mut spec = super::org::project_skipping::<RoutingQueueSpec>(live, &translated);
         let Some(map) = spec.as_object_mut() else { return spec };
-        map.remove("division");
-        if let Some(name) = ref_name(live, "division", lookups, RefTarget::Division) {
-            map.insert("division".into(), name);
+        // The projection left these out; a plan compares only the declared
+        // ones, so only those are translated (`compared`).
+        if compared("division") {
+            if let Some(name) = ref_name(live, "division", lookups, RefTarget::Division) {
+                map.insert("division".into(), name);
+            }
         }
-        for (field, flow_type) in FLOW_FIELDS {
-            map.remove(field);
+        for (field, flow_type) in FLOW_FIELDS.into_iter().filter(|(field, _)| compared(field)) {
             if let Some(name) = ref_name(live, field, lookups, RefTarget::Flow(flow_type)) {
                 map.insert(field.into(), name);
             }
         }
-        map.remove("outboundMessagingAddresses");
-        let recipient =
-            crate::json_pointer::get(live, "/outboundMessagingAddresses/openMessagingRecipient/id")
-                .and_then(|v| v.as_str());
+        let recipient = compared("outboundMessagingAddresses")
+            .then(|| {
+                crate::json_pointer::get(
+                    live,
+                    "/outboundMessagingAddresses/openMessagingRecipient/id",
+                )
+            })
+            .flatten()
+            .and_then(|v| v.as_str());
         if let Some(recipient) = recipient {
             // The queue points at the integration's recipient; the spec names the integration.
             let name = lookups.recipient_integration.get(recipient).and_then(|id| {

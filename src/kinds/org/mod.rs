@@ -255,7 +255,7 @@ mod lookups;
 pub use body::*;
 pub use lookups::*;
 
-pub use super::lenient::{comparing, project, project_skipping};
+pub use super::lenient::{compared, comparing, project, project_skipping};
 
 /// A live object in spec space: the kind's `live_to_spec`, plus
 /// `orgDefault` for kinds that have an org default.

@@ -59,7 +59,7 @@ use serde::{Deserialize, Serialize};
 use super::RoutingQueueSpec;
 use crate::api::Client;
 use crate::apply::ops::{Op, OpError};
-use crate::kinds::org::{BodyError, IdResolver, Lookups, name_or_id, require_id};
+use crate::kinds::org::{BodyError, IdResolver, Lookups, compared, name_or_id, require_id};
 use crate::kinds::{Kind, RefTarget, Reference};
 use crate::manifest::diag::Findings;
 use crate::plan::{Action, Change, ReadError};
@@ -334,7 +334,11 @@ fn sorted(mut items: Vec<Value>) -> Value {
 /// Add the membership fields of a live queue to its spec-shaped value.
 pub fn to_spec(live: &Value, lookups: &Lookups, spec: &mut Map<String, Value>) {
     spec.remove("memberGroups");
-    if let Some(groups) = live.get("memberGroups").and_then(Value::as_array) {
+    // A plan translates only what it compares (`compared`).
+    let list = |field: &str, key: &str| {
+        compared(field).then(|| live.get(key).and_then(Value::as_array)).flatten()
+    };
+    if let Some(groups) = list("memberGroups", "memberGroups") {
         let groups = groups.iter().filter_map(|group| {
             let id = group.get("id")?.as_str()?;
             let embedded = group.get("name").and_then(Value::as_str);
@@ -344,17 +348,17 @@ pub fn to_spec(live: &Value, lookups: &Lookups, spec: &mut Map<String, Value>) {
         });
         spec.insert("memberGroups".into(), sorted(groups.collect()));
     }
-    if let Some(members) = live.get(MEMBERS).and_then(Value::as_array) {
+    if let Some(members) = list("members", MEMBERS) {
         let members = members.iter().map(|m| {
             json!({ "email": member_email(m, lookups), "ringNumber": m.get("ringNumber").cloned().unwrap_or(json!(1)) })
         });
         spec.insert("members".into(), sorted(members.collect()));
     }
-    if let Some(grouped) = live.get(GROUP_MEMBERS).and_then(Value::as_array) {
+    if let Some(grouped) = list("members", GROUP_MEMBERS) {
         let emails = grouped.iter().map(|m| member_email(m, lookups));
         spec.insert(THROUGH_GROUPS.into(), sorted(emails.collect()));
     }
-    if let Some(codes) = live.get(WRAPUP_CODES).and_then(Value::as_array) {
+    if let Some(codes) = list("wrapupCodes", WRAPUP_CODES) {
         let target = RefTarget::Kind(Kind::RoutingWrapupCode);
         let codes = codes.iter().filter_map(|code| {
             let id = code.get("id")?.as_str()?;
@@ -665,6 +669,37 @@ mod tests {
         let mut spec = Map::new();
         to_spec(&live(), &lookups(), &mut spec);
         Value::Object(spec)
+    }
+
+    /// A plan compares only the declared fields, so the queue translates
+    /// only those of the fields it translates itself; everything else (an
+    /// export, a plan's whole projection) gets all of them.
+    #[test]
+    fn a_plan_translates_only_the_fields_it_compares() {
+        use crate::kinds::org::{OrgKind, comparing};
+        let mut lookups = lookups();
+        lookups.insert(RefTarget::Division, "d1", "Home");
+        lookups.insert(RefTarget::Kind(Kind::RoutingWrapupCode), "w1", "Sale");
+        let mut live = live();
+        live["division"] = json!({"id": "d1"});
+        live["queueFlow"] = json!({"id": "f1", "name": "In queue"});
+        live[WRAPUP_CODES] = json!([{"id": "w1"}]);
+        let keys = |spec: &Value| -> Vec<String> {
+            spec.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        };
+        let whole = super::super::Org.live_to_spec(&live, &lookups);
+        let mut expected = vec!["division", "queueFlow", "members", THROUGH_GROUPS, "wrapupCodes", "name"];
+        expected.sort_unstable();
+        assert_eq!(keys(&whole), expected);
+        let declared = json!({"name": "Q", "queueFlow": "In queue"});
+        let spec = comparing(&declared, || super::super::Org.live_to_spec(&live, &lookups));
+        assert_eq!(spec, json!({"name": "Q", "queueFlow": "In queue"}));
+        let declared = json!({"name": "Q", "members": [], "wrapupCodes": ["Sale"]});
+        let spec = comparing(&declared, || super::super::Org.live_to_spec(&live, &lookups));
+        assert_eq!(keys(&spec), [THROUGH_GROUPS, "members", "name", "wrapupCodes"]);
+        assert_eq!(spec["wrapupCodes"], json!(["Sale"]));
+        // Outside `comparing`, the same as before it.
+        assert_eq!(super::super::Org.live_to_spec(&live, &lookups), whole);
     }
 
     #[test]
