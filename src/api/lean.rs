@@ -165,7 +165,8 @@ impl<'de> Visitor<'de> for Entity<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entity = Vec::new();
+        // At most every kept key: made once, not grown as they come.
+        let mut entity = Vec::with_capacity(self.0.0.len());
         while let Some(key) = map.next_key_seed(Key)? {
             if self.0.keeps(&key) {
                 entity.push((key.into_owned(), map.next_value_seed(Bulk)?));

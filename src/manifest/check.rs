@@ -190,7 +190,7 @@ fn check_references(
     diags: &mut Vec<Diagnostic>,
 ) {
     for object in objects {
-        for reference in object.spec.references() {
+        for reference in object.references() {
             let RefTarget::Kind(kind) = reference.target else { continue };
             if index.resolve(kind, &reference.name).is_some()
                 || declared.contains(&(kind, reference.name.clone()))
@@ -240,8 +240,8 @@ fn check_cycles(objects: &[Object], index: &SetIndex<'_>, diags: &mut Vec<Diagno
     let mut graph = DiGraph::<usize, ()>::new();
     let nodes: Vec<_> = (0..objects.len()).map(|i| graph.add_node(i)).collect();
     for (i, object) in objects.iter().enumerate() {
-        let (references, soft) = (object.spec.references(), object.spec.soft_references());
-        for reference in ordering(object, &references, &soft).0 {
+        let (references, soft) = (object.references(), object.spec.soft_references());
+        for reference in ordering(object, references, &soft).0 {
             if let Some(j) = index.position_ref(reference.target, &reference.name) {
                 graph.add_edge(nodes[i], nodes[j], ());
             }
@@ -294,6 +294,7 @@ mod tests {
             file: PathBuf::from("queues.yaml"),
             loc: Loc::default(),
             doc: Arc::new(Node { value: Value::Null, loc: Loc::default(), plain: false }),
+            references: std::sync::OnceLock::new(),
         }
     }
 

@@ -82,9 +82,9 @@ impl ManifestSet {
             .objects
             .iter()
             .map(|object| {
-                let mut references = object.spec.references();
-                references.extend(object.spec.soft_references());
-                references.iter().filter_map(|r| index.position_ref(r.target, &r.name)).collect()
+                let soft = object.spec.soft_references();
+                let references = object.references().iter().chain(&soft);
+                references.filter_map(|r| index.position_ref(r.target, &r.name)).collect()
             })
             .collect();
         let next: BTreeMap<usize, Vec<usize>> = match reach {

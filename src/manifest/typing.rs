@@ -188,6 +188,7 @@ fn read_node(
         file: file.to_path_buf(),
         loc: node.loc,
         doc: Arc::new(node),
+        references: std::sync::OnceLock::new(),
     };
     Some((object, clean))
 }

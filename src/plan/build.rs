@@ -51,8 +51,8 @@ struct Declared<'s> {
     /// Its org name (else its handle), looked up once.
     org_name: &'s str,
     kind: LiveKind,
-    /// `Spec::references`, listed once.
-    references: Vec<Reference>,
+    /// The object's references ([`Object::references`]).
+    references: &'s [Reference],
     depends_on: Vec<String>,
     late_depends_on: Vec<String>,
     /// The spec as JSON, references resolved: [`desired_of`]'s start.
@@ -72,12 +72,12 @@ impl<'s> Prepared<'s> {
         let objects: Vec<(&Object, LiveKind)> =
             set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))).collect();
         let declared = crate::manifest::parallel::map(objects, |(object, kind)| {
-            let references = object.spec.references();
-            let (depends_on, late_depends_on) = dependencies(object, &references, &manifests);
+            let references = object.references();
+            let (depends_on, late_depends_on) = dependencies(object, references, &manifests);
             Declared {
                 org_name: object.org_name().unwrap_or(&object.name),
                 early: None,
-                spec: std::sync::Mutex::new(Some(resolved_spec(object, &references, &manifests))),
+                spec: std::sync::Mutex::new(Some(resolved_spec(object, references, &manifests))),
                 ignore: ignored(object, set),
                 object,
                 kind,
@@ -296,7 +296,7 @@ fn kept_by_protection(
         .collect();
     while let Some(object) = todo.pop() {
         if kept.insert(object.id()) {
-            for reference in object.spec.references() {
+            for reference in object.references() {
                 if let RefTarget::Kind(kind) = reference.target {
                     todo.extend(manifests.resolve(kind, &reference.name));
                 }
@@ -315,7 +315,7 @@ pub fn desired_of(object: &Object, manifests: &SetIndex<'_>, lookups: &Lookups) 
     if object.kind.org().is_none() {
         return Value::Null;
     }
-    let spec = resolved_spec(object, &object.spec.references(), manifests);
+    let spec = resolved_spec(object, object.references(), manifests);
     desired_from(spec, object, manifests, lookups)
 }
 
@@ -472,7 +472,7 @@ fn problems_of(
     matches: &[&Value],
 ) -> Vec<Problem> {
     let (object, org) = (declared.object, declared.kind.org());
-    let mut problems = check_references(object, &declared.references, manifests, lookups);
+    let mut problems = check_references(object, declared.references, manifests, lookups);
     if matches.len() > 1 {
         problems.push(duplicate_problem(object, org, org_name, matches));
     }

@@ -22,7 +22,7 @@ pub fn diff(desired: &Value, live: &Value, options: &DiffOptions<'_>) -> Vec<Fie
     let mut changes = Vec::new();
     // One pointer, grown and cut back as the walk goes down and up: a field
     // costs no string of its own unless it changed.
-    let mut pointer = String::new();
+    let mut pointer = String::with_capacity(64);
     walk(&mut pointer, desired, Some(live), options, &mut changes);
     changes.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     changes

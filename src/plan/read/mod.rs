@@ -708,8 +708,11 @@ fn declared_or_pruned(set: &ManifestSet) -> BTreeSet<LiveKind> {
 }
 
 /// The references of every declared org object.
-fn declared_references(set: &ManifestSet) -> impl Iterator<Item = crate::kinds::Reference> + '_ {
-    set.objects.iter().filter(|o| o.kind.is_org_object()).flat_map(|o| o.spec.references())
+fn declared_references(set: &ManifestSet) -> impl Iterator<Item = &crate::kinds::Reference> + '_ {
+    set.objects
+        .iter()
+        .filter(|o| o.kind.is_org_object())
+        .flat_map(crate::manifest::Object::references)
 }
 
 #[cfg(test)]
