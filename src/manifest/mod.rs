@@ -53,6 +53,8 @@ pub struct Object {
     pub protect: bool,
     /// JSON pointers into the spec whose differences are ignored.
     pub ignore_differences: Vec<String>,
+    /// The typed spec, never changed once loaded: [`Object::references`]
+    /// keeps what it refers to from the first time they are asked for.
     pub spec: Box<dyn Spec>,
     pub file: PathBuf,
     /// Location of the document's start.
