@@ -14,6 +14,7 @@
 //! as they are (still spec-shaped at the top, which is what the diff walks).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde::de::value::Error;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess};
@@ -258,34 +259,23 @@ impl<'a> Lenient<'a> {
     }
 
     /// The entries of an object, but nulls, skipped fields and, for a
-    /// struct, keys that are none of its `fields`.
+    /// struct, keys that are none of its `fields`: read one by one as the
+    /// visitor asks (an export reads a hundred thousand objects; collecting
+    /// each one's entries first was an allocation each).
     fn entries(&self, fields: Option<&'static [&'static str]>) -> Entries<'a> {
-        let Value::Object(map) = self.value else {
-            return Entries { items: Vec::new().into_iter(), pending: None };
+        let source = match (self.value, self.root.and_then(|root| root.only)) {
+            // A few declared fields, looked up: not every live field, filtered.
+            (Value::Object(map), Some(only)) => Source::Only(only.iter(), map),
+            (Value::Object(map), None) => Source::All(map.iter()),
+            _ => Source::Empty,
         };
-        let only = self.root.and_then(|root| root.only);
-        let collect = |is_field: &dyn Fn(&str) -> bool| -> Vec<(&'a str, Lenient<'a>)> {
-            let read = |k: &str, v: &Value| !v.is_null() && is_field(k) && !self.skip.contains(&k);
-            match only {
-                // A few declared fields, looked up: not every live field, filtered.
-                Some(only) => only
-                    .iter()
-                    .filter_map(|key| map.get_key_value(key.as_str()))
-                    .filter(|(k, v)| read(k, v))
-                    .map(|(k, v)| (k.as_str(), self.child(v, Step::Key(k))))
-                    .collect(),
-                None => map
-                    .iter()
-                    .filter(|(k, v)| read(k, v))
-                    .map(|(k, v)| (k.as_str(), self.child(v, Step::Key(k))))
-                    .collect(),
-            }
-        };
-        let items = match fields {
-            None => collect(&|_| true),
-            Some(fields) => with_field_set(fields, |set| collect(&|key| set.contains(key))),
-        };
-        Entries { items: items.into_iter(), pending: None }
+        Entries {
+            source,
+            fields: fields.map(field_set),
+            skip: self.skip,
+            parent: Lenient { root: None, skip: &[], ..*self },
+            pending: None,
+        }
     }
 
     fn items(&self) -> Items<'a> {
@@ -299,29 +289,54 @@ impl<'a> Lenient<'a> {
     }
 }
 
-/// Run `f` with the set of a struct's `fields`. A live object has a few
-/// dozen keys and a spec struct a few dozen fields: searching the field list
-/// for every key took a third of a projection. Each field list is a static
-/// that serde derives once per struct, so its set is made once per thread,
-/// found by the list's address and length.
-fn with_field_set<R>(
-    fields: &'static [&'static str],
-    f: impl FnOnce(&crate::FastSet<&'static str>) -> R,
-) -> R {
-    type Sets = crate::FastMap<(usize, usize), crate::FastSet<&'static str>>;
+/// The set of a struct's `fields`. A live object has a few dozen keys and
+/// a spec struct a few dozen fields: searching the field list for every key
+/// took a third of a projection. Each field list is a static that serde
+/// derives once per struct, so its set is made once per thread, found by the
+/// list's address and length.
+fn field_set(fields: &'static [&'static str]) -> Rc<crate::FastSet<&'static str>> {
+    type Sets = crate::FastMap<(usize, usize), Rc<crate::FastSet<&'static str>>>;
     thread_local! {
         static SETS: RefCell<Sets> = RefCell::default();
     }
-    let set = || fields.iter().copied().collect();
+    let set = || Rc::new(fields.iter().copied().collect());
     SETS.with(|sets| match sets.try_borrow_mut() {
-        Ok(mut sets) => f(sets.entry((fields.as_ptr() as usize, fields.len())).or_insert_with(set)),
-        // Not reached (`f` does not come back here); a set of its own if it did.
-        Err(_) => f(&set()),
+        Ok(mut sets) => {
+            Rc::clone(sets.entry((fields.as_ptr() as usize, fields.len())).or_insert_with(set))
+        }
+        // Not reached (nothing here comes back); a set of its own if it did.
+        Err(_) => set(),
     })
 }
 
+/// Where an object's entries come from: every live key, or only the
+/// declared ones ([`comparing`]).
+enum Source<'a> {
+    All(serde_json::map::Iter<'a>),
+    Only(std::slice::Iter<'a, String>, &'a Map<String, Value>),
+    Empty,
+}
+
+impl<'a> Iterator for Source<'a> {
+    type Item = (&'a String, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Source::All(entries) => entries.next(),
+            Source::Only(keys, map) => keys.find_map(|key| map.get_key_value(key.as_str())),
+            Source::Empty => None,
+        }
+    }
+}
+
 struct Entries<'a> {
-    items: std::vec::IntoIter<(&'a str, Lenient<'a>)>,
+    source: Source<'a>,
+    /// The struct's fields; `None`: a map, every key.
+    fields: Option<Rc<crate::FastSet<&'static str>>>,
+    /// Keys left out (the root's, see [`project_skipping`]).
+    skip: &'a [&'a str],
+    /// The object's reader, for its children.
+    parent: Lenient<'a>,
     pending: Option<Lenient<'a>>,
 }
 
@@ -332,8 +347,15 @@ impl<'de> MapAccess<'de> for Entries<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        let Some((key, value)) = self.items.next() else { return Ok(None) };
-        self.pending = Some(value);
+        let fields = self.fields.as_deref();
+        let skip = self.skip;
+        let read = |(k, v): &(&String, &Value)| {
+            !v.is_null()
+                && fields.is_none_or(|f| f.contains(k.as_str()))
+                && !skip.contains(&k.as_str())
+        };
+        let Some((key, value)) = self.source.find(read) else { return Ok(None) };
+        self.pending = Some(self.parent.child(value, Step::Key(key)));
         seed.deserialize(de::value::BorrowedStrDeserializer::new(key)).map(Some)
     }
 
