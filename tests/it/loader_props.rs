@@ -1,10 +1,14 @@
 //! Property tests: no input makes the loader panic, and whatever it rejects
-//! comes back as located diagnostics.
+//! comes back as located diagnostics. Inputs: random text, manifest-shaped
+//! fragments, YAML's syntax in pieces, and the repository's own manifests
+//! mutated (characters cut or inserted, lines repeated, swapped, indented).
 
-use gcctl::manifest::{self, LoadOptions, yaml};
+use std::path::{Path, PathBuf};
+
+use gcctl::manifest::{self, LoadOptions, MemoryFiles, yaml};
 use proptest::prelude::*;
 
-use crate::common::TestContext;
+use crate::common::{TestContext, repo_root};
 
 /// Fragments that steer random text toward the interesting parts of the format.
 fn fragment() -> impl Strategy<Value = String> {
@@ -46,6 +50,124 @@ proptest! {
                 for d in &err.diagnostics {
                     prop_assert!(!d.message.is_empty());
                 }
+            }
+        }
+    }
+}
+
+/// Pieces of YAML syntax (indicators, quotes and escapes, block scalar
+/// headers, flow collections, anchors, tags, directives, line breaks of
+/// every kind) and of what manifests hold, to be strung together.
+fn piece() -> impl Strategy<Value = String> {
+    #[rustfmt::skip]
+    const PIECES: [&str; 50] = [
+        " ", "  ", "\t", "- ", "-", ": ", ":", "#", " #", "\"", "'", "\\", "\\u00e9", "\\x",
+        "\\U0001F600", "|", ">", "|-", ">+", "|2", "[", "]", "{", "}", ",", "&a", "*a", "!!str",
+        "? ", "---", "...", "%YAML 1.2", "${var.a}", "${", "é", "日本", "\u{feff}", "\u{2028}", "\r",
+        "\r\n", "\n", "key", "name", "1.5e3", "0x1F", "true", "~", "null", "spec:", "kind:",
+    ];
+    prop_oneof![
+        3 => prop::sample::select(&PIECES[..]).prop_map(str::to_string),
+        1 => "[a-z0-9 ]{0,8}",
+        1 => "\\PC{0,3}",
+    ]
+}
+
+/// The text of every manifest under `manifests/` and `examples/`.
+fn repository_manifests() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for entry in fs_err::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(fs_err::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&repo_root().join("manifests"), &mut out);
+    walk(&repo_root().join("examples"), &mut out);
+    out
+}
+
+/// One change to a manifest's text.
+#[derive(Debug, Clone)]
+enum Mutation {
+    /// Cut up to this many characters from a position.
+    Cut(usize, usize),
+    Insert(usize, String),
+    RepeatLine(usize),
+    Indent(usize, usize),
+    SwapLines(usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 0usize..20).prop_map(|(at, n)| Mutation::Cut(at, n)),
+        (any::<usize>(), piece()).prop_map(|(at, text)| Mutation::Insert(at, text)),
+        any::<usize>().prop_map(Mutation::RepeatLine),
+        (any::<usize>(), 0usize..6).prop_map(|(at, n)| Mutation::Indent(at, n)),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+    ]
+}
+
+/// `text` with `mutation` made (positions wrap around the text's length).
+fn mutate(text: &str, mutation: &Mutation) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    // `split` gives at least one line, so `% lines` never divides by zero.
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let n = lines.len();
+    match mutation {
+        Mutation::Cut(at, len) => {
+            let start = at % (chars.len() + 1);
+            let end = (start + len).min(chars.len());
+            return chars[..start].iter().chain(&chars[end..]).collect();
+        }
+        Mutation::Insert(at, piece) => {
+            let at = at % (chars.len() + 1);
+            let mut out: String = chars[..at].iter().collect();
+            out.push_str(piece);
+            out.extend(&chars[at..]);
+            return out;
+        }
+        Mutation::RepeatLine(at) => lines.insert(at % n, lines[at % n].clone()),
+        Mutation::Indent(at, spaces) => lines[at % n].insert_str(0, &" ".repeat(*spaces)),
+        Mutation::SwapLines(a, b) => lines.swap(a % n, b % n),
+    }
+    lines.join("\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn yaml_syntax_in_pieces_never_panics(pieces in prop::collection::vec(piece(), 0..60)) {
+        let _ = yaml::parse_documents(&pieces.concat());
+    }
+
+    #[test]
+    fn mutated_repository_manifests_load_or_are_located(
+        which in any::<usize>(),
+        mutations in prop::collection::vec(mutation(), 1..6),
+        beside in prop::option::of(any::<usize>()),
+    ) {
+        thread_local! {
+            static MANIFESTS: Vec<String> = repository_manifests();
+        }
+        let (text, other) = MANIFESTS.with(|m| {
+            let text = mutations.iter().fold(m[which % m.len()].clone(), |t, x| mutate(&t, x));
+            (text, beside.map(|b| m[b % m.len()].clone()))
+        });
+        let mut files = MemoryFiles::new();
+        files.insert(PathBuf::from("mutated.yaml"), text.as_str());
+        if let Some(other) = &other {
+            files.insert(PathBuf::from("other.yaml"), other.as_str());
+        }
+        if let Err(err) = manifest::load_memory(&files) {
+            prop_assert!(!err.diagnostics.is_empty());
+            for d in &err.diagnostics {
+                prop_assert!(!d.message.is_empty());
             }
         }
     }

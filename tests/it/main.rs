@@ -11,6 +11,7 @@ mod drift;
 mod export;
 mod hermetic;
 mod kinds;
+mod live_props;
 mod loader_props;
 mod permissions;
 mod plan;
