@@ -55,16 +55,24 @@ pub struct ExportOptions {
     pub skip_client_id: Option<String>,
 }
 
-/// The live org as export needs it. Made only by [`read`] (or empty): the
-/// objects it chose while reading are of the lists it holds, which no code
-/// outside this module can replace or extend (so [`build`] may reuse the
-/// choice when the options and the lists' lengths are the same).
+/// The live org as export needs it. Made by [`read`], or from a [`LiveOrg`]
+/// without a choice (then [`build`] chooses): the objects [`read`] chose
+/// while reading are of the lists it holds, which no code outside this
+/// module can replace or extend (so [`build`] may reuse the choice when the
+/// options and the lists' lengths are the same).
 #[derive(Debug, Clone, Default)]
 pub struct ExportInput {
     live: LiveOrg,
     /// The objects chosen and their handles, made while the read recorded
     /// the lookups; [`build`] makes what is missing.
     selection: Option<Selection>,
+}
+
+impl From<LiveOrg> for ExportInput {
+    /// An export of `live` as it is, its objects chosen by [`build`].
+    fn from(live: LiveOrg) -> Self {
+        ExportInput { live, selection: None }
+    }
 }
 
 /// The live objects chosen for export and their handles, kind by kind, and

@@ -1,4 +1,5 @@
-//! Property tests: no live object a server could send makes a kind panic.
+//! Property tests: no live object a server could send makes a kind panic,
+//! nor an export of it.
 //!
 //! What the org answers is untrusted input (see `gcctl::api::untrusted`):
 //! every kind reads it when it records lookups, decides whether an object is
@@ -11,8 +12,10 @@
 
 use std::collections::BTreeSet;
 
-use gcctl::kinds::LiveKind;
+use gcctl::export::{self, ExportInput, ExportOptions};
 use gcctl::kinds::org::{Lookups, comparing, live_spec};
+use gcctl::kinds::{LiveKind, RefTarget};
+use gcctl::plan::LiveOrg;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -138,7 +141,7 @@ proptest! {
         let _ = org.live_problem(&live);
         let _ = org.details_from(&live, &live);
         let mut lookups = Lookups::default();
-        lookups.insert_listed(gcctl::kinds::RefTarget::Kind(kind.kind()), std::slice::from_ref(&live));
+        lookups.insert_listed(RefTarget::Kind(kind.kind()), std::slice::from_ref(&live));
         org.record_live(&live, &mut lookups);
         // As export and drift see it, then as a plan that declares some of
         // its fields does.
@@ -155,5 +158,52 @@ proptest! {
         org.align_live(&some, &mut compared, &lookups);
         let mut again = whole.clone();
         org.align_live(&whole, &mut again, &lookups);
+    }
+}
+
+/// A list of one kind's live objects, each with an id and a name (a few
+/// names, so that some are shared), the rest as in [`live_object`].
+fn live_list() -> impl Strategy<Value = (usize, Vec<Value>)> {
+    let names = prop::sample::select(vec!["Sales", "sales", "Support", "Billing 1", "x: y", "é"]);
+    let objects = prop::collection::vec((live_object(), names), 0..6);
+    (0..LiveKind::all().count(), objects).prop_map(|(index, objects)| {
+        let list = objects
+            .into_iter()
+            .enumerate()
+            .map(|(i, ((_, mut live), name))| {
+                if let Some(map) = live.as_object_mut() {
+                    map.insert("id".into(), Value::String(format!("id-{i}")));
+                    map.insert("name".into(), Value::String(name.to_string()));
+                }
+                live
+            })
+            .collect();
+        (index, list)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// The export's whole way from listed objects to checked files: the
+    /// lookups recorded as a read records them, the objects chosen and
+    /// built, the files laid out and written as a stream, and checked as
+    /// `gcctl validate` would (which may find problems: an export reports
+    /// them, it does not panic on them).
+    #[test]
+    fn no_live_object_makes_an_export_panic((index, list) in live_list()) {
+        let kind = LiveKind::all().nth(index).unwrap();
+        let mut live = LiveOrg::default();
+        live.lookups.insert_listed(RefTarget::Kind(kind.kind()), &list);
+        for object in &list {
+            kind.org().record_live(object, &mut live.lookups);
+        }
+        live.objects.insert(kind.kind(), list);
+        let built = export::build(ExportInput::from(live), &ExportOptions::default());
+        let files = export::files(&built);
+        let _ = export::stream(&built);
+        if let Err(diagnostics) = export::check(&files) {
+            prop_assert!(diagnostics.iter().all(|d| !d.message.is_empty()));
+        }
     }
 }
