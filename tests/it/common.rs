@@ -10,6 +10,27 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Every file under `dir` whose extension is one of `extensions`,
+/// recursively, in path order.
+pub fn files_with(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> =
+        fs_err::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files_with(&path, extensions, out);
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.contains(&e))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `.yaml` and `.yml` file under `dir`, recursively, in path order.
+pub fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    files_with(dir, &["yaml", "yml"], out);
+}
+
 /// The scenario folders under `examples/` (every folder but `ci`), sorted,
 /// relative to the repository root: each is a manifest set of its own.
 pub fn example_dirs() -> Vec<String> {

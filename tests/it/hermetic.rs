@@ -17,17 +17,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::repo_root;
+use crate::common::{files_with, repo_root};
 
 #[test]
 fn no_test_reads_outside_the_crate() {
     let root = repo_root();
     let mut files = Vec::new();
     for dir in ["tests", "benches"] {
-        collect_rust_files(&root.join(dir), &mut files);
+        files_with(&root.join(dir), &["rs"], &mut files);
     }
     let mut sources = Vec::new();
-    collect_rust_files(&root.join("src"), &mut sources);
+    files_with(&root.join("src"), &["rs"], &mut sources);
     let mut problems = Vec::new();
     let mut test_modules = Vec::new();
     for file in &sources {
@@ -118,19 +118,6 @@ fn the_suite_passes_in_a_fresh_clone() {
         .status()
         .unwrap();
     assert!(status.success(), "cargo test --locked failed in a fresh clone");
-}
-
-fn collect_rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> =
-        fs_err::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            collect_rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 /// One source file: its string literals, and its code with comments and

@@ -10,13 +10,13 @@ mod user_routing_profile;
 mod web_messaging;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gcctl::kinds::consistency::{Places, check, registry};
 use gcctl::kinds::{Kind, RefTarget};
 use gcctl::manifest::{self, LoadOptions};
 
-use crate::common::repo_root;
+use crate::common::{files_with, repo_root, yaml_files};
 use crate::sandbox::TestOrg;
 
 /// `gcctl ARGS` in `ctx`: its exit code and everything it printed.
@@ -31,18 +31,6 @@ pub fn connected(live: &crate::export::LiveSandbox) -> crate::common::TestContex
     let mut ctx = crate::common::TestContext::new();
     live.connect(&mut ctx);
     ctx
-}
-
-/// Every `.yaml` file under `dir`, recursively.
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs_err::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
 }
 
 /// Kinds named by a `kind:` line of any YAML file in the sample and test trees.
@@ -68,7 +56,7 @@ fn doc_headings() -> BTreeSet<String> {
     let mut files = vec![root.join("README.md")];
     if root.join("docs").is_dir() {
         let mut docs = Vec::new();
-        collect(&root.join("docs"), "md", &mut docs);
+        files_with(&root.join("docs"), &["md"], &mut docs);
         files.extend(docs);
     }
     let mut headings = BTreeSet::new();
@@ -81,17 +69,6 @@ fn doc_headings() -> BTreeSet<String> {
         );
     }
     headings
-}
-
-fn collect(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
-    for entry in fs_err::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, extension, out);
-        } else if path.extension().is_some_and(|e| e == extension) {
-            out.push(path);
-        }
-    }
 }
 
 #[tokio::test]
@@ -159,7 +136,7 @@ fn kinds_order_after_what_they_refer_to() {
 fn no_forgotten_test_files() {
     let dir = repo_root().join("tests/it");
     let mut files = Vec::new();
-    collect(&dir, "rs", &mut files);
+    files_with(&dir, &["rs"], &mut files);
     let mut forgotten = Vec::new();
     for file in files {
         let relative = file.strip_prefix(&dir).unwrap();

@@ -3,12 +3,12 @@
 //! fragments, YAML's syntax in pieces, and the repository's own manifests
 //! mutated (characters cut or inserted, lines repeated, swapped, indented).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use gcctl::manifest::{self, LoadOptions, MemoryFiles, yaml};
 use proptest::prelude::*;
 
-use crate::common::{TestContext, repo_root};
+use crate::common::{TestContext, repo_root, yaml_files};
 
 /// Fragments that steer random text toward the interesting parts of the format.
 fn fragment() -> impl Strategy<Value = String> {
@@ -75,20 +75,10 @@ fn piece() -> impl Strategy<Value = String> {
 
 /// The text of every manifest under `manifests/` and `examples/`.
 fn repository_manifests() -> Vec<String> {
-    fn walk(dir: &Path, out: &mut Vec<String>) {
-        for entry in fs_err::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(fs_err::read_to_string(&path).unwrap());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&repo_root().join("manifests"), &mut out);
-    walk(&repo_root().join("examples"), &mut out);
-    out
+    let mut files = Vec::new();
+    yaml_files(&repo_root().join("manifests"), &mut files);
+    yaml_files(&repo_root().join("examples"), &mut files);
+    files.iter().map(|path| fs_err::read_to_string(path).unwrap()).collect()
 }
 
 /// One change to a manifest's text.

@@ -4,12 +4,12 @@
 //! substitution). The schema accepts variables where the loader does, and
 //! rejects what the loader rejects.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use gcctl::manifest::{self, LoadOptions, yaml};
 use serde_json::{Value, json};
 
-use crate::common::{TestContext, repo_root, stdout};
+use crate::common::{TestContext, repo_root, stdout, yaml_files};
 
 fn checked_in_validator() -> jsonschema::Validator {
     let text = fs_err::read_to_string(repo_root().join("schemas/gcctl.schema.json")).unwrap();
@@ -67,19 +67,6 @@ fn every_sample_manifest_validates_against_the_schema() {
         }
     }
     assert!(checked >= 20, "only {checked} documents checked");
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> =
-        fs_err::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
 }
 
 /// What an editor with the `yaml-language-server` modeline checks: each
