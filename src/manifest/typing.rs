@@ -325,7 +325,7 @@ fn read_labels(
     for (key, value) in entries {
         match value.as_str() {
             Some(v) => {
-                labels.insert(key.name.clone(), v.to_string());
+                labels.insert(key.name.to_string(), v.to_string());
             }
             None => diags.push(
                 Diagnostic::new(file, value.loc, "label values must be strings")

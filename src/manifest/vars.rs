@@ -37,7 +37,7 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
                 let column = node.loc.column.saturating_add(u32::try_from(offset).unwrap_or(0));
                 unknown.push(UnknownVariable { name, loc: Loc { line: node.loc.line, column } });
             }
-            node.value = if whole_plain_var { resolve_plain(&out) } else { Value::Str(out) };
+            node.value = if whole_plain_var { resolve_plain(&out) } else { Value::Str(out.into()) };
         }
         Value::Seq(items) => items.iter_mut().for_each(|n| walk(n, vars, unknown)),
         Value::Map(entries) => entries.iter_mut().for_each(|(_, n)| walk(n, vars, unknown)),

@@ -232,13 +232,13 @@ pub fn inspect(text: &str) -> Result<Inspection, Unreadable> {
     let mut inspection = Inspection::default();
     let mut keys = entries.iter();
     if let Some((key, body)) = keys.next() {
-        let located = Located { text: key.name.clone(), loc: key.loc };
+        let located = Located { text: key.name.to_string(), loc: key.loc };
         let flow_type = FlowType::of_archy_key(&key.name);
         inspection.top_key = Some((located, flow_type));
         read_body(body, flow_type, &mut inspection);
     }
     inspection.extra_keys =
-        keys.map(|(k, _)| Located { text: k.name.clone(), loc: k.loc }).collect();
+        keys.map(|(k, _)| Located { text: k.name.to_string(), loc: k.loc }).collect();
     Ok(inspection)
 }
 
@@ -288,7 +288,7 @@ fn walk(node: &Node, flow_type: Option<FlowType>, inspection: &mut Inspection) {
                         if let Some(Value::Map(modules)) = modules {
                             if let Some((module, _)) = modules.first() {
                                 inspection.flows.push(FlowRef {
-                                    name: Located { text: module.name.clone(), loc: module.loc },
+                                    name: Located { text: module.name.to_string(), loc: module.loc },
                                     flow_type: Some(FlowType::CommonModule),
                                 });
                             }

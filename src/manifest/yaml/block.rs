@@ -22,7 +22,7 @@
 //! documents and on every YAML file of the repository, in `tests`):
 //! `read(t) == Some(d)` implies `parse_with_full_parser(t) == Ok(d)`.
 
-use super::{Key, Loc, MAX_DEPTH, Node, Value, key_name, resolve_plain};
+use super::{Key, Loc, MAX_DEPTH, Node, Text, Value, key_name, resolve_plain};
 
 /// Keys longer than this are left to the full parser (the YAML spec limits
 /// implicit keys to 1,024 characters).
@@ -318,7 +318,7 @@ fn before_spaces(text: &str) -> &str {
 }
 
 /// The name of the mapping key `key` (as [`split_key`] gives it) on `line`.
-fn key_text(key: &str, line: &Line<'_>) -> Option<String> {
+fn key_text(key: &str, line: &Line<'_>) -> Option<Text> {
     let first = *key.as_bytes().first()?;
     if matches!(first, b'"' | b'\'' | b'[' | b'{') {
         return key_name(scalar(key, line, 0)?.value).ok();
@@ -472,13 +472,16 @@ fn scalar(text: &str, line: &Line<'_>, offset: usize) -> Option<Node> {
 }
 
 /// The value of the quoted scalar `text` starts with, and its end.
-fn quoted(text: &str) -> Option<(String, usize)> {
+fn quoted(text: &str) -> Option<(Text, usize)> {
     if text.starts_with('"') {
         let end = quoted_end(text, b'"')?;
         Some((double_quoted(&text[1..end - 1])?, end))
     } else {
         let end = quoted_end(text, b'\'')?;
-        Some((text[1..end - 1].replace("''", "'"), end))
+        let body = &text[1..end - 1];
+        let value =
+            if body.contains("''") { Text::from(body.replace("''", "'")) } else { Text::new(body) };
+        Some((value, end))
     }
 }
 
@@ -565,11 +568,11 @@ fn plain_text(text: &str, first: u8) -> Option<&str> {
 
 /// The value of a double-quoted scalar's body (between the quotes), for the
 /// escapes JSON has; `None` for any other escape.
-fn double_quoted(body: &str) -> Option<String> {
+fn double_quoted(body: &str) -> Option<Text> {
     if !body.contains('\\') {
-        return Some(body.to_string());
+        return Some(Text::new(body));
     }
-    let mut out = String::with_capacity(body.len());
+    let mut out = Text::with_capacity(body.len());
     let mut chars = body.chars();
     while let Some(c) = chars.next() {
         if c != '\\' {

@@ -26,6 +26,11 @@ use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
+/// The text of a key or a string scalar. Most are short (field names, ids,
+/// flags): up to 24 bytes are kept inline, without an allocation of their
+/// own, and a manifest's tree has one per key and per string.
+pub type Text = compact_str::CompactString;
+
 /// The YAML indicator characters: a plain scalar may not start with one
 /// (`-`, `?` and `:` may, when a non-space follows).
 pub const INDICATORS: &str = "-?:,[]{}#&*!|>'\"%@`";
@@ -99,7 +104,7 @@ pub struct Node {
 /// A mapping key with its location.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Key {
-    pub name: String,
+    pub name: Text,
     pub loc: Loc,
 }
 
@@ -109,7 +114,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Text),
     Seq(Vec<Node>),
     Map(Vec<(Key, Node)>),
 }
@@ -131,7 +136,7 @@ impl Value {
 
 impl Node {
     /// The keys of a mapping node, in order; none for other nodes.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
+    pub fn keys(&self) -> impl Iterator<Item = &Text> {
         let entries = match &self.value {
             Value::Map(entries) => entries.as_slice(),
             _ => &[],
@@ -205,7 +210,7 @@ impl Node {
             // typed layer reports "expected a number".
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
-            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Str(s) => serde_json::Value::String(s.to_string()),
             Value::Seq(items) => items.iter().map(Node::to_json).collect(),
             Value::Map(entries) => {
                 entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect()
@@ -498,13 +503,13 @@ impl Builder {
 }
 
 /// A mapping key's name from its value: scalars as written, collections refused.
-fn key_name(value: Value) -> Result<String, &'static str> {
+fn key_name(value: Value) -> Result<Text, &'static str> {
     Ok(match value {
         Value::Str(s) => s,
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
+        Value::Null => Text::const_new("null"),
+        Value::Bool(b) => Text::const_new(if b { "true" } else { "false" }),
+        Value::Int(i) => Text::from(i.to_string()),
+        Value::Float(f) => Text::from(f.to_string()),
         Value::Seq(_) | Value::Map(_) => {
             return Err("a mapping key must be a plain value, not a list or mapping");
         }
@@ -523,7 +528,7 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>, loc: Loc) -> Result
     let plain = style == ScalarStyle::Plain;
     let value = match tag {
         None if plain => resolve_plain(text),
-        None | Some("!!str" | "tag:yaml.org,2002:str") => Value::Str(text.to_string()),
+        None | Some("!!str" | "tag:yaml.org,2002:str") => Value::Str(Text::new(text)),
         Some(other) => {
             return Err(YamlError {
                 loc,
@@ -536,7 +541,7 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&str>, loc: Loc) -> Result
 
 /// Type a plain scalar with the YAML 1.2 core schema, strict booleans.
 pub fn resolve_plain(text: &str) -> Value {
-    plain_non_string(text).unwrap_or_else(|| Value::Str(text.to_string()))
+    plain_non_string(text).unwrap_or_else(|| Value::Str(Text::new(text)))
 }
 
 /// Whether a plain scalar `text` is read as a string ([`resolve_plain`]),

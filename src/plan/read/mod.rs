@@ -214,7 +214,9 @@ impl Prefetched {
 /// [`ApiPaths::listed_keys`]: crate::kinds::org::ApiPaths::listed_keys
 fn read_keys(set: &ManifestSet, kind: LiveKind) -> Option<EntityKeys> {
     let declared = set.of_kind(kind.kind()).filter_map(|object| object.doc.get("spec"));
-    let declared = declared.flat_map(crate::manifest::yaml::Node::keys).map(String::as_str);
+    let declared = declared
+        .flat_map(crate::manifest::yaml::Node::keys)
+        .map(crate::manifest::yaml::Text::as_str);
     kind.org().api().entity_keys(declared)
 }
 
