@@ -26,9 +26,11 @@ use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-/// The text of a key or a string scalar. Most are short (field names, ids,
-/// flags): up to 24 bytes are kept inline, without an allocation of their
-/// own, and a manifest's tree has one per key and per string.
+/// The text of a key or a string scalar. Up to 24 bytes are kept inline,
+/// without an allocation of their own: nearly every key (field names) and
+/// most values (names, enum values) of a manifest, whose tree has one per
+/// key and per string. Ids (36 bytes), addresses and descriptions are
+/// allocated as a `String` would be.
 pub type Text = compact_str::CompactString;
 
 /// The YAML indicator characters: a plain scalar may not start with one
