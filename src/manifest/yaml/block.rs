@@ -645,6 +645,27 @@ mod tests {
         reads("a: 1\r\nb:\r\n  - x # c\r\n---\r\nc: \"q\"\r\n");
     }
 
+    /// Keys and strings are kept inline up to 24 bytes ([`Text`]) and
+    /// allocated beyond: on either side of the limit, in every quoting,
+    /// escaped or not, both readers read the same text.
+    #[test]
+    fn texts_read_the_same_on_either_side_of_the_inline_limit() {
+        for len in [0, 1, 22, 23, 24, 25, 26, 40] {
+            let word = "k".repeat(len.max(1));
+            let mut text = format!("{word}: {}\n", "v".repeat(len.max(1)));
+            text.push_str(&format!("\"q{word}\": \"{}\"\n", "é".repeat(len / 2)));
+            text.push_str(&format!("s{word}: '{}''{}'\n", "a".repeat(len), "b".repeat(len)));
+            text.push_str(&format!("e{word}: \"{}\\n\\u00e9\"\n", "c".repeat(len)));
+            reads(&text);
+            let documents = read(&text, 0).expect("read");
+            let node = &documents[0];
+            let quoted = node.get(&format!("s{word}")).and_then(Node::as_str);
+            assert_eq!(quoted, Some(format!("{}'{}", "a".repeat(len), "b".repeat(len)).as_str()));
+            let escaped = node.get(&format!("e{word}")).and_then(Node::as_str);
+            assert_eq!(escaped, Some(format!("{}\n\u{e9}", "c".repeat(len)).as_str()));
+        }
+    }
+
     #[test]
     fn leaves_everything_else_to_the_full_parser() {
         for text in [
