@@ -215,7 +215,7 @@ impl Node {
             Value::Str(s) => serde_json::Value::String(s.to_string()),
             Value::Seq(items) => items.iter().map(Node::to_json).collect(),
             Value::Map(entries) => {
-                entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect()
+                entries.iter().map(|(k, v)| (k.name.to_string(), v.to_json())).collect()
             }
         }
     }
