@@ -136,7 +136,8 @@ fn map_with<T: Send, R: Send>(
     if cores < 2 || items.len() < parallel_from {
         return items.into_iter().map(f).collect();
     }
-    let size = items.len().div_ceil(cores * CHUNKS_PER_CORE);
+    let count = items.len();
+    let size = count.div_ceil(cores * CHUNKS_PER_CORE);
     let mut chunks: Vec<Mutex<Option<Vec<T>>>> = Vec::new();
     let mut items = items.into_iter();
     loop {
@@ -156,7 +157,10 @@ fn map_with<T: Send, R: Send>(
             let index = next.fetch_add(1, Ordering::Relaxed);
             let Some(slot) = chunks.get(index) else { break };
             let chunk = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-            let out: Vec<R> = chunk.into_iter().flatten().map(&f).collect();
+            // Collected from the chunk's own iterator, whose length is
+            // known: one allocation of the right size, not one doubling
+            // after another (through `Option::flatten` it would be).
+            let out: Vec<R> = chunk.unwrap_or_default().into_iter().map(&f).collect();
             *results[index].lock().unwrap_or_else(PoisonError::into_inner) = Some(out);
         }
     };
@@ -171,12 +175,14 @@ fn map_with<T: Send, R: Send>(
             helper.join();
         }
     });
-    results
-        .into_iter()
-        .flat_map(|slot| {
-            slot.into_inner().unwrap_or_else(PoisonError::into_inner).unwrap_or_default()
-        })
-        .collect()
+    // One result per item: the whole is allocated once. Collected through
+    // `flat_map`, it grew by doubling, each step a copy into fresh memory
+    // (10,000 planned changes are some 3 MB).
+    let mut out = Vec::with_capacity(count);
+    for slot in results {
+        out.extend(slot.into_inner().unwrap_or_else(PoisonError::into_inner).unwrap_or_default());
+    }
+    out
 }
 
 #[cfg(test)]
