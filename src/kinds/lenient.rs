@@ -278,14 +278,18 @@ impl<'a> Lenient<'a> {
         }
     }
 
+    /// The items of an array (none for anything else), each read as the
+    /// visitor asks, with their count told ahead so that a list is
+    /// allocated once.
     fn items(&self) -> Items<'a> {
-        let items: Vec<Lenient<'a>> = match self.value {
-            Value::Array(items) => {
-                items.iter().enumerate().map(|(i, v)| self.child(v, Step::Index(i))).collect()
-            }
-            _ => Vec::new(),
+        let items = match self.value {
+            Value::Array(items) => items.as_slice(),
+            _ => &[],
         };
-        Items { items: items.into_iter() }
+        Items {
+            items: items.iter().enumerate(),
+            parent: Lenient { root: None, skip: &[], ..*self },
+        }
     }
 }
 
@@ -368,7 +372,9 @@ impl<'de> MapAccess<'de> for Entries<'de> {
 }
 
 struct Items<'a> {
-    items: std::vec::IntoIter<Lenient<'a>>,
+    items: std::iter::Enumerate<std::slice::Iter<'a, Value>>,
+    /// The array's reader, for its items.
+    parent: Lenient<'a>,
 }
 
 impl<'de> SeqAccess<'de> for Items<'de> {
@@ -378,7 +384,12 @@ impl<'de> SeqAccess<'de> for Items<'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        self.items.next().map(|item| seed.deserialize(item)).transpose()
+        let Some((index, item)) = self.items.next() else { return Ok(None) };
+        seed.deserialize(self.parent.child(item, Step::Index(index))).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
     }
 }
 
@@ -602,6 +613,18 @@ mod tests {
             project::<Spec>(&live),
             json!({"name": "Q", "count": 2.5, "mode": "NEWER", "items": "oops"})
         );
+    }
+
+    #[test]
+    fn misfits_inside_lists_go_back_to_their_item_at_every_depth() {
+        #[derive(Debug, Serialize, Deserialize)]
+        struct Grid {
+            rows: Vec<Vec<Mode>>,
+        }
+        let live = json!({"name": "Q", "items": [{"threshold": 0.5}, {"threshold": "high"}]});
+        assert_eq!(project::<Spec>(&live), live);
+        let live = json!({"rows": [["A"], ["B", "ODD", "A"], [], ["NEWER"]]});
+        assert_eq!(project::<Grid>(&live), live);
     }
 
     #[test]
