@@ -34,7 +34,10 @@ const MAX_KEY: usize = 1000;
 pub(super) fn read(text: &str, shift: u32) -> Option<Vec<Node>> {
     let ascii = allowed_characters(text)?;
     let mut documents = Vec::new();
-    let mut lines: Vec<Line<'_>> = Vec::new();
+    // One reader for every document: its buffers (the lines, the entries
+    // and items of the collections being read) are reused, not grown again
+    // for each of an export's 10,000 manifests.
+    let mut reader = Reader::default();
     let mut number = shift;
     // `text.split('\n')`, with `memchr` finding the breaks: `str`'s searcher
     // costs more per line than most manifest lines take to read.
@@ -52,7 +55,7 @@ pub(super) fn read(text: &str, shift: u32) -> Option<Vec<Node>> {
             if content != "---" {
                 return None;
             }
-            document(&mut lines, &mut documents)?;
+            document(&mut reader, &mut documents)?;
             continue;
         }
         if indent == 0 && content.starts_with('%') {
@@ -61,9 +64,9 @@ pub(super) fn read(text: &str, shift: u32) -> Option<Vec<Node>> {
         if content.is_empty() || content.starts_with('#') {
             continue;
         }
-        lines.push(Line { number, indent, text: content, raw, ascii });
+        reader.lines.push(Line { number, indent, text: content, raw, ascii });
     }
-    document(&mut lines, &mut documents)?;
+    document(&mut reader, &mut documents)?;
     Some(documents)
 }
 
@@ -143,22 +146,21 @@ impl Line<'_> {
     }
 }
 
-/// Read the lines of one document (then clear them): one block node that
-/// takes every line, or nothing.
-fn document(lines: &mut Vec<Line<'_>>, documents: &mut Vec<Node>) -> Option<()> {
-    if lines.is_empty() {
-        return Some(());
-    }
-    let mut reader = Reader { lines: std::mem::take(lines), at: 0, ..Reader::default() };
-    let indent = reader.lines[0].indent;
-    let node = reader.block(indent, 0)?;
+/// Read the lines of one document gathered in `reader` (then clear them):
+/// one block node that takes every line, or nothing.
+fn document(reader: &mut Reader<'_>, documents: &mut Vec<Node>) -> Option<()> {
+    let Some(first) = reader.lines.first() else { return Some(()) };
+    reader.at = 0;
+    let node = reader.block(first.indent, 0)?;
     if reader.at != reader.lines.len() {
         return None;
     }
     documents.push(node);
-    // Hand the buffer back for the next document.
-    *lines = reader.lines;
-    lines.clear();
+    // Empty for the next document (a mapping or sequence takes its own
+    // entries or items when it ends), their room kept.
+    reader.lines.clear();
+    reader.entries.clear();
+    reader.items.clear();
     Some(())
 }
 
