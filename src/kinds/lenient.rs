@@ -118,6 +118,11 @@ pub fn project_skipping<T: DeserializeOwned + Serialize>(live: &Value, skip: &[&
     out
 }
 
+/// The steps [`typed`] makes room for at first: those of a whole
+/// configured queue (some 100 values), or of a comparison's few declared
+/// fields. One allocation, not a doubling every few fields.
+const STEPS_ROOM: (usize, usize) = (128, 16);
+
 /// `live` read as `T` and written back, misfits put back; the root struct's
 /// fields when it cannot be read. With `only`, the root's other fields are
 /// left out.
@@ -129,7 +134,8 @@ fn typed<T: DeserializeOwned + Serialize>(
     let odd = RefCell::new(Vec::new());
     let root_fields = RefCell::new(None);
     let root = Root { fields: &root_fields, only };
-    let steps = RefCell::new(Vec::new());
+    let steps_room = if only.is_some() { STEPS_ROOM.1 } else { STEPS_ROOM.0 };
+    let steps = RefCell::new(Vec::with_capacity(steps_room));
     let reader =
         Lenient { value: live, at: None, steps: &steps, odd: &odd, root: Some(root), skip };
     match T::deserialize(reader).map(|typed| serde_json::to_value(typed)) {
