@@ -423,6 +423,27 @@ fn special_oversized_and_non_utf8_files_are_errors_at_their_place() {
     assert!(err.contains("latin1.yaml:3:19") && err.contains("not valid UTF-8"), "{err}");
 }
 
+/// Nesting without end is an error at its place, not a crash: two
+/// documents of 2,000 levels of indentless `- key:` sequences (8 MB, so the
+/// file is parsed on the loader's worker threads, whose stacks are 2 MiB).
+#[test]
+fn deep_nesting_is_an_error_at_its_place() {
+    let ctx = TestContext::new();
+    let levels = 2_000;
+    let mut document = String::from("a:\n");
+    for level in 0..levels {
+        document.push_str(&" ".repeat(2 * level));
+        document.push_str("- a:\n");
+    }
+    document.push_str(&" ".repeat(2 * levels));
+    document.push_str("- x\n");
+    fs_err::write(ctx.path().join("deep.yaml"), format!("{document}---\n{document}")).unwrap();
+    let out = ctx.run(&["validate", "deep.yaml"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("deep.yaml:") && err.contains("nesting deeper than 128"), "{err}");
+}
+
 /// An empty file named on the command line is probably the wrong file: a
 /// warning (the set still loads); found in a directory, it is just skipped.
 #[test]

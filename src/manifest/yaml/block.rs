@@ -184,11 +184,6 @@ impl<'a> Reader<'a> {
 
     /// The block (mapping or sequence) whose first line is the next one, at `indent`.
     fn block(&mut self, indent: usize, depth: usize) -> Option<Node> {
-        // Deep documents are the full parser's to refuse (with a margin for
-        // a flow sequence inside).
-        if depth + 2 >= MAX_DEPTH {
-            return None;
-        }
         let line = self.peek()?;
         if line.indent != indent {
             return None;
@@ -226,6 +221,7 @@ impl<'a> Reader<'a> {
     /// A sequence; `indentless`: the value of a key at the key's own indent,
     /// which the full parser locates at its first item's value, not its dash.
     fn sequence(&mut self, indent: usize, depth: usize, indentless: bool) -> Option<Node> {
+        too_deep(depth)?;
         let first = self.peek()?;
         let loc = if indentless {
             let value = after_spaces(&first.text[1..]);
@@ -273,6 +269,7 @@ impl<'a> Reader<'a> {
     }
 
     fn mapping(&mut self, indent: usize, depth: usize) -> Option<Node> {
+        too_deep(depth)?;
         let first = self.peek()?;
         let loc = first.loc(0);
         let start = self.entries.len();
@@ -303,6 +300,15 @@ impl<'a> Reader<'a> {
         let entries = self.entries.drain(start..).collect();
         Some(Node { value: Value::Map(entries), loc, plain: false })
     }
+}
+
+/// `None` for a node at `depth`, which deep documents reach: they are the
+/// full parser's to refuse (with a margin for a flow sequence inside). Asked
+/// by every mapping and sequence, since they nest without a block between
+/// them (a key's indentless sequence of `- key:` mappings, two levels per
+/// two columns), and the reader recurses once per level.
+fn too_deep(depth: usize) -> Option<()> {
+    (depth + 2 < MAX_DEPTH).then_some(())
 }
 
 /// `text` from its first character other than a space on (a loop over
@@ -726,6 +732,46 @@ mod tests {
             text.push_str("k: [v]\n");
             agrees(&text).unwrap();
         }
+    }
+
+    /// Indentless sequences of `- key:` mappings nest two levels per two
+    /// columns without a block between them: left to the full parser from
+    /// its depth limit on, and thousands of levels (an 8 MB file) are
+    /// declined at that limit instead of taking the thread's stack.
+    #[test]
+    fn deep_indentless_sequences_are_left_to_the_full_parser() {
+        fn chain(levels: usize) -> String {
+            let mut text = String::from("a:\n");
+            for level in 0..levels {
+                text.push_str(&" ".repeat(2 * level));
+                text.push_str("- a:\n");
+            }
+            text.push_str(&" ".repeat(2 * levels));
+            text.push_str("- x\n");
+            text
+        }
+        fn depth(node: &Node) -> usize {
+            1 + match &node.value {
+                Value::Seq(items) => items.iter().map(depth).max().unwrap_or(0),
+                Value::Map(entries) => entries.iter().map(|(_, v)| depth(v)).max().unwrap_or(0),
+                _ => 0,
+            }
+        }
+        let levels = MAX_DEPTH / 2 - 3;
+        let documents = read(&chain(levels), 0).expect("read");
+        assert!(depth(&documents[0]) > MAX_DEPTH - 8, "{}", depth(&documents[0]));
+        for levels in [MAX_DEPTH / 2 - 1, MAX_DEPTH / 2, MAX_DEPTH / 2 + 1, 300] {
+            agrees(&chain(levels)).unwrap();
+        }
+        // On a thread of the loader's large-file workers' size.
+        let deep = chain(4_000);
+        let declined = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || read(&deep, 0).is_none())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(declined);
     }
 
     /// Every YAML file of the repository (manifests, examples, fixtures, CI):
