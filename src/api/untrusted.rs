@@ -18,6 +18,7 @@
 //! built deep in the client, far from the run that knows the manifests'
 //! secrets, and a secret must be redacted wherever it shows up.
 
+use std::borrow::Cow;
 use std::sync::RwLock;
 
 /// Longest server-supplied text kept in one message field, in characters.
@@ -51,14 +52,7 @@ pub fn register_secret(secret: &str) {
 /// Server text made safe to show: known secrets redacted, control
 /// characters replaced, whitespace runs collapsed, cut to [`MAX_TEXT_CHARS`].
 pub fn sanitize(text: &str) -> String {
-    let mut text = text.to_string();
-    if let Ok(secrets) = SECRETS.read() {
-        for secret in secrets.iter() {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), "[redacted]");
-            }
-        }
-    }
+    let text = redact(text);
     let visible: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let one_line = visible.split_whitespace().collect::<Vec<_>>().join(" ");
     let count = one_line.chars().count();
@@ -67,6 +61,49 @@ pub fn sanitize(text: &str) -> String {
     }
     let cut: String = one_line.chars().take(MAX_TEXT_CHARS).collect();
     format!("{cut}… ({} more characters)", count - MAX_TEXT_CHARS)
+}
+
+/// Text from the org (a name, an id, a line of a description) made safe to
+/// show whole in a line of output: known secrets redacted, and control
+/// characters (ANSI escapes, CR, LF, NUL, ...) and the bidirectional
+/// overrides shown as escapes (`\u{1b}`, `\r`), so that they neither act on
+/// the terminal (move the cursor, recolor, forge an `error:` line, reorder
+/// what is read) nor vanish: a name holding one reads as what it is. Tabs
+/// stay. Unlike [`sanitize`], nothing is cut and spacing is kept: plans and
+/// drift reports show values as they are.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    let secret =
+        SECRETS.read().is_ok_and(|secrets| secrets.iter().any(|s| text.contains(s.as_str())));
+    if !secret && !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let text = if secret { redact(text) } else { text.to_string() };
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `text` with every known secret replaced by `[redacted]`.
+fn redact(text: &str) -> String {
+    let mut text = text.to_string();
+    if let Ok(secrets) = SECRETS.read() {
+        for secret in secrets.iter() {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "[redacted]");
+            }
+        }
+    }
+    text
 }
 
 /// Multi-line server text made safe to show (a web deployment's snippet):
@@ -139,6 +176,18 @@ mod tests {
         assert!(!clean.contains('\x1b') && !clean.contains('\n'));
         let long = "x".repeat(MAX_TEXT_CHARS + 10);
         assert!(sanitize(&long).ends_with("… (10 more characters)"));
+    }
+
+    #[test]
+    fn visible_text_shows_control_characters_as_escapes_and_redacts_secrets() {
+        register_secret("v1s1ble-secret-for-the-redaction-test");
+        assert!(matches!(visible("Support\tqueue é"), Cow::Borrowed("Support\tqueue é")));
+        assert_eq!(
+            visible("Evil\u{1b}[2J\u{1b}[31m\rerror: forged\nX\u{0}\u{7f}\u{9b}"),
+            "Evil\\u{1b}[2J\\u{1b}[31m\\rerror: forged\\nX\\u{0}\\u{7f}\\u{9b}"
+        );
+        assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(visible("x v1s1ble-secret-for-the-redaction-test y"), "x [redacted] y");
     }
 
     #[test]

@@ -94,8 +94,12 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     // Frees each live object once its manifests are made (see `build`).
     let mut export = export::build(input, &options);
     for warning in &export.warnings {
-        printer
-            .diagnostic(&format!("{} {warning}", printer.paint_stderr("warning:", Role::Warning)));
+        printer.diagnostic(&format!(
+            "{} {}",
+            printer.paint_stderr("warning:", Role::Warning),
+            // Warnings name objects by their org-side names.
+            crate::api::untrusted::visible(warning)
+        ));
     }
     let files = export::files(&export);
     if args.out.is_some() {

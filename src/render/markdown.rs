@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::{Items, inline, multiline, write_only_note};
+use crate::api::untrusted::visible;
 use crate::drift::{DeclaredObject, DriftReport, DriftStatus};
 use crate::plan::{Action, Change, FieldChange, Plan};
 
@@ -160,8 +161,10 @@ fn values(field: &FieldChange) -> (String, String) {
     (shown, write_only_note(before, after))
 }
 
+/// Text for a table cell: one line (line breaks made spaces, other
+/// control characters shown as escapes, see [`visible`]), no column break.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    visible(&text.replace('\n', " ")).replace('|', "\\|")
 }
 
 fn code(text: &str) -> String {
@@ -313,7 +316,7 @@ fn write_notes<'a>(out: &mut String, objects: impl Iterator<Item = (String, &'a 
 
 /// Text inside HTML tags (`<summary>`).
 fn html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    visible(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

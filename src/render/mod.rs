@@ -133,7 +133,9 @@ pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
                     ChangeTag::Insert => '+',
                     ChangeTag::Equal => ' ',
                 };
-                out.push(Some((sign, change.value().trim_end_matches('\n').to_string())));
+                let line = change.value().trim_end_matches('\n');
+                // A line of the org's text: its control characters shown, not sent.
+                out.push(Some((sign, crate::api::untrusted::visible(line).into_owned())));
             }
         }
     }

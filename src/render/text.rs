@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::{inline, multiline, write_only_note};
+use crate::api::untrusted::visible;
 use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
@@ -72,7 +73,7 @@ fn write_plan_notes(out: &mut String, plan: &Plan, printer: &Printer) {
             "
 {} {}",
             printer.paint_stdout("Note:", Role::Heading),
-            note.message
+            visible(&note.message)
         );
     }
 }
@@ -97,14 +98,13 @@ fn render_change(out: &mut String, change: &Change, prune: bool, printer: &Print
             "will be granted to the caller first (a caller may grant only roles it holds)",
         ),
     };
-    let id = change.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+    let id = shown_id(change.id.as_deref());
+    let name = visible(&change.org_name);
     // Prunes have no manifest: the org name is all there is to show.
     let head = match &change.manifest_name {
-        _ if change.action == Action::Grant => {
-            format!("{marker} {} \"{}\"", change.kind, change.org_name)
-        }
-        Some(_) => format!("{marker} {} \"{}\"", change.address(), change.org_name),
-        None => format!("{marker} {} \"{}\"", change.kind, change.org_name),
+        _ if change.action == Action::Grant => format!("{marker} {} \"{name}\"", change.kind),
+        Some(_) => format!("{marker} {} \"{name}\"", change.address()),
+        None => format!("{marker} {} \"{name}\"", change.kind),
     };
     let _ = writeln!(out, "{} {verb}{id}", printer.paint_stdout(&head, role));
     write_notes(out, &change.notes, printer);
@@ -113,9 +113,15 @@ fn render_change(out: &mut String, change: &Change, prune: bool, printer: &Print
     }
 }
 
+/// ` (id ...)` after a heading, for an object with an id.
+fn shown_id(id: Option<&str>) -> String {
+    id.map(|i| format!(" (id {})", visible(i))).unwrap_or_default()
+}
+
 /// Notes under an object's heading: `# ...`, four columns in.
 fn write_notes(out: &mut String, notes: &[String], printer: &Printer) {
     for note in notes {
+        let note = visible(note);
         let _ = writeln!(out, "{}", printer.paint_stdout(&format!("    # {note}"), Role::Dim));
     }
 }
@@ -226,13 +232,13 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
         return out;
     }
     for object in report.objects.iter().filter(|o| noted(o)) {
-        let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+        let id = shown_id(object.id.as_deref());
         let (marker, role, what) = match object.status {
             DriftStatus::Missing => ("-", Role::Remove, "is missing from the org"),
             DriftStatus::InSync => (" ", Role::Dim, "is in sync"),
             DriftStatus::Drifted => ("~", Role::Change, "has drifted"),
         };
-        let head = format!("{marker} {} \"{}\"", object.address(), object.org_name);
+        let head = format!("{marker} {} \"{}\"", object.address(), visible(&object.org_name));
         let _ = writeln!(out, "\n{} {what}{id}", printer.paint_stdout(&head, role));
         write_notes(&mut out, &object.notes, printer);
         for field in &object.fields {
@@ -255,7 +261,7 @@ fn noted(object: &crate::drift::DeclaredObject) -> bool {
 fn write_in_sync(out: &mut String, report: &DriftReport, printer: &Printer) {
     let s = &report.summary;
     for object in report.objects.iter().filter(|o| noted(o)) {
-        let head = format!("  {} \"{}\"", object.address(), object.org_name);
+        let head = format!("  {} \"{}\"", object.address(), visible(&object.org_name));
         let _ = writeln!(out, "\n{} is in sync", printer.paint_stdout(&head, Role::Dim));
         write_notes(out, &object.notes, printer);
     }
@@ -327,17 +333,82 @@ fn write_drifted_field(out: &mut String, field: &crate::drift::DriftedField, pri
 /// `apply --prune` would delete it.
 fn write_unmanaged(out: &mut String, report: &DriftReport, printer: &Printer) {
     for object in &report.unmanaged {
-        let id = object.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+        let id = shown_id(object.id.as_deref());
         let scope = if object.in_prune_scope {
             ", inside a prune scope: apply --prune would delete it"
         } else {
             ", outside every prune scope"
         };
-        let head = format!("? {} \"{}\"", object.kind, object.org_name);
+        let head = format!("? {} \"{}\"", object.kind, visible(&object.org_name));
         let _ = writeln!(
             out,
             "\n{} is not declared in the manifests{id}{scope}",
             printer.paint_stdout(&head, Role::Warning)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::LiveKind;
+    use crate::plan::{PlanTarget, Summary};
+
+    /// What the org says (a name, an id, the lines of a description) is
+    /// shown with its control characters as escapes: it cannot clear the
+    /// screen, recolor it, retitle the window or forge a line of its own.
+    #[test]
+    fn the_orgs_text_cannot_act_on_the_terminal() {
+        let kind = LiveKind::all().next().expect("an org kind");
+        let change = |action, org_name: &str, id: &str, fields| Change {
+            kind,
+            manifest_name: None,
+            org_name: org_name.into(),
+            id: Some(id.into()),
+            action,
+            prune: action == Action::Delete,
+            fields,
+            depends_on: Vec::new(),
+            late_depends_on: Vec::new(),
+            live_fingerprint: None,
+            notes: vec![format!("named \"{org_name}\" in the org")],
+        };
+        let description = FieldChange {
+            pointer: "/description".into(),
+            before: Some(serde_json::json!(
+                "line one\n\u{1b}]0;pwned\u{7}\u{1b}[31mforged\rerror: x"
+            )),
+            after: Some(serde_json::json!("line one\nline two")),
+            sensitive: false,
+        };
+        let hostile = Plan {
+            format_version: crate::plan::FORMAT_VERSION.into(),
+            gcctl_version: "0".into(),
+            target: PlanTarget::new("sandbox", "x"),
+            environment: None,
+            inputs_digest: String::new(),
+            prune: false,
+            destroy: false,
+            summary: Summary::default(),
+            changes: vec![
+                change(
+                    Action::Delete,
+                    "Evil\u{1b}[2J\u{1b}[31m\rerror: forged\nX",
+                    "id\u{1b}[5m",
+                    vec![],
+                ),
+                change(Action::Update, "Support", "id-2", vec![description]),
+            ],
+            notes: Vec::new(),
+            select: Vec::new(),
+        };
+        let out = plan(&hostile, &Printer::plain());
+        assert!(!out.contains(['\u{1b}', '\r', '\u{7}']), "{out:?}");
+        assert!(out.contains(r#""Evil\u{1b}[2J\u{1b}[31m\rerror: forged\nX""#), "{out}");
+        assert!(out.contains(r"(id id\u{1b}[5m)"), "{out}");
+        assert!(out.contains(r"- \u{1b}]0;pwned\u{7}\u{1b}[31mforged\r"), "{out}");
+        assert!(!out.lines().any(|line| line.starts_with("error:") || line == "X"), "{out}");
+        let markdown = super::super::markdown::plan(&hostile);
+        assert!(!markdown.contains(['\u{1b}', '\r', '\u{7}']), "{markdown:?}");
     }
 }

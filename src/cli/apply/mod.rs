@@ -132,7 +132,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let lock = runtime.block_on(take_lock(&connection.client, args.lock_timeout, printer))?;
     if let Some(warning) = lock.warning() {
         let head = printer.paint_stderr("warning:", crate::printer::Role::Warning);
-        printer.status(&format!("{head} {warning}"));
+        printer.status(&format!("{head} {}", crate::api::untrusted::visible(&warning)));
     }
     let outcome = runtime.block_on(async {
         // As plan: a saved plan and JSON output fingerprint the live objects.
@@ -276,7 +276,9 @@ async fn take_lock(
             "GET /api/v2/organizations/me answered without an org id, so the apply lock cannot be taken"
         );
     };
-    let label = format!("org \"{}\" ({})", org.name, org.id);
+    // The org's own text, in the lock's label and the messages while waiting.
+    let label =
+        crate::api::untrusted::visible(&format!("org \"{}\" ({})", org.name, org.id)).into_owned();
     let on_wait = |message: &str| printer.status(&format!("gcctl: {message}"));
     let dir = apply::lock::lock_dir(&|k| std::env::var(k).ok());
     let timeout = Duration::from_secs(timeout_secs);

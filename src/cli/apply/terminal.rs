@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
 use super::{ApplyArgs, ApplyOutput};
+use crate::api::untrusted::visible;
 use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::{Outcome, hinted};
 use crate::plan::Plan;
@@ -119,15 +120,17 @@ pub(super) async fn report_events(
             (EventKind::Unchanged, _) => {}
             (EventKind::Started, _) if !printer.progress_enabled() => {}
             _ => {
+                // The name, id and message may hold the org's text.
                 let message =
                     event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
                 let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-                printer.status(&format!(
-                    "{progress}{} {} \"{}\"{id}{message}",
+                let line = format!(
+                    "{} {} \"{}\"{id}{message}",
                     event.event.as_str(),
                     event.object,
                     event.org_name
-                ));
+                );
+                printer.status(&format!("{progress}{}", visible(&line)));
             }
         }
     }
