@@ -485,8 +485,12 @@ impl OrgKind for Org {
         let published = live.get(PUBLISHED).filter(|p| p.is_object());
         let mut notes = Vec::new();
         if !fields.is_empty() {
-            let next = published.and_then(version_of).map_or(1, |n| n + 1);
-            notes.push(format!("updates the draft, then publishes it as version {next}"));
+            // The org's version number, any `u64`: the last one has no next.
+            let next = published.and_then(version_of).map_or(Some(1), |n| n.checked_add(1));
+            notes.push(match next {
+                Some(next) => format!("updates the draft, then publishes it as version {next}"),
+                None => "updates the draft, then publishes it as the next version".into(),
+            });
         }
         let draft = live.get(DRAFT).filter(|d| d.is_object());
         if let (Some(draft), Some(published)) = (draft, published) {
@@ -536,7 +540,14 @@ impl OrgKind for Org {
                 }
                 None => op.get(&draft_path(id), "reading the draft of").await?,
             };
-            let next = latest.map_or(1, |n| n + 1);
+            let next = match latest {
+                None => 1,
+                Some(n) => n.checked_add(1).ok_or_else(|| {
+                    OpError::Failed(format!(
+                        "the org numbers the configuration's latest version {n}, after which no version number is left; check the configuration in the Genesys Cloud admin UI"
+                    ))
+                })?,
+            };
             let mut body = self.body(&op.desired, Some(&base), &op.ids())?;
             let declared = op.desired.get("description").and_then(Value::as_str);
             let kept = base.get("description").and_then(Value::as_str).map(|d| split_marker(d).0);
@@ -628,6 +639,26 @@ mod tests {
         assert_eq!(split_marker("[gcctl version x]"), ("[gcctl version x]".into(), None));
         assert_eq!(with_marker(Some("Web chat"), 5), "Web chat [gcctl version 5]");
         assert_eq!(with_marker(None, 1), "[gcctl version 1]");
+    }
+
+    /// The version number is the org's text: the largest one has no next,
+    /// which a plan says without numbering it (and without overflowing).
+    #[test]
+    fn the_largest_version_number_has_no_next() {
+        let field = FieldChange {
+            pointer: "/description".into(),
+            before: None,
+            after: Some(json!("x")),
+            sensitive: false,
+        };
+        let notes = |version: &str| {
+            Org.notes(&json!({}), Some(&json!({PUBLISHED: {"version": version}})), std::slice::from_ref(&field))
+        };
+        assert_eq!(notes("7"), ["updates the draft, then publishes it as version 8"]);
+        assert_eq!(
+            notes("18446744073709551615"),
+            ["updates the draft, then publishes it as the next version"]
+        );
     }
 
     #[test]

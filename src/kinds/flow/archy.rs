@@ -482,7 +482,9 @@ pub const SKEW_SECONDS: i64 = 10 * 60;
 /// Whether a version published at `published` (unix seconds) is the one
 /// whose upload the marker dated `uploaded` records.
 pub fn published_by_gcctl(uploaded: i64, published: i64) -> bool {
-    (uploaded - SKEW_SECONDS..=uploaded + PUBLISH_WINDOW_SECONDS).contains(&published)
+    // `uploaded` is read from the org's text: any integer, the extremes too.
+    let window = uploaded.saturating_sub(SKEW_SECONDS)..=uploaded.saturating_add(PUBLISH_WINDOW_SECONDS);
+    window.contains(&published)
 }
 
 /// The text gcctl uploads: the definition with the marker in its
@@ -748,6 +750,10 @@ inboundCall:
         assert_eq!(parse_marker("no marker"), None);
         assert!(published_by_gcctl(1000, 1000 + 120));
         assert!(!published_by_gcctl(1000, 1000 + 2 * 3600));
+        // The marker's time is the org's text: any integer, without overflow.
+        let max = parse_marker("[gcctl sha256:0123456789abcdef @9223372036854775807]").unwrap().1;
+        assert!(published_by_gcctl(max, max) && !published_by_gcctl(max, 1_700_000_000));
+        assert!(published_by_gcctl(i64::MIN, i64::MIN) && !published_by_gcctl(i64::MIN, 0));
         assert_eq!(message_location("Unable to find queue 'X' (line 14, column 23)"), Some((14, Some(23))));
         assert_eq!(startup_target("/inboundShortMessage/states/state[Initial State_10]"), Some("Initial State_10"));
     }
