@@ -120,7 +120,7 @@ fn duplicated(
             change.address(),
             ids.len(),
             change.org_name,
-            ids.join(", ")
+            crate::api::untrusted::visible(&ids.join(", "))
         ),
         causes: vec![format!("seen in GET {collection}")],
         hint: Some(format!(

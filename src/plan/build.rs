@@ -578,7 +578,7 @@ fn duplicate_problem(
         "{} live {} objects are named `{org_name}` (ids {})",
         matches.len(),
         object.kind,
-        ids.join(", ")
+        crate::api::untrusted::visible(&ids.join(", "))
     );
     Problem::at(object, "/spec/name", message)
         .seen_in("GET", org.api().collection, None)
@@ -718,7 +718,7 @@ fn check_references(
                     "{n} {} objects in the org are named `{}` (ids {}); the reference is ambiguous",
                     reference.target,
                     reference.name,
-                    ids.join(", ")
+                    crate::api::untrusted::visible(&ids.join(", "))
                 ))
                 .with_hint("rename all but one in the org"),
             ),
