@@ -120,17 +120,23 @@ pub(super) async fn report_events(
             (EventKind::Unchanged, _) => {}
             (EventKind::Started, _) if !printer.progress_enabled() => {}
             _ => {
-                // The name, id and message may hold the org's text.
-                let message =
-                    event.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-                let id = event.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-                let line = format!(
-                    "{} {} \"{}\"{id}{message}",
+                // The name, the id and the message may hold the org's text;
+                // a message keeps its own lines (a web deployment's snippet).
+                let message = event.message.as_deref().map_or_else(String::new, |m| {
+                    let lines: Vec<_> = m.split('\n').map(visible).collect();
+                    format!(": {}", lines.join("\n"))
+                });
+                let id = event
+                    .id
+                    .as_deref()
+                    .map(|i| format!(" (id {})", visible(i)))
+                    .unwrap_or_default();
+                printer.status(&format!(
+                    "{progress}{} {} \"{}\"{id}{message}",
                     event.event.as_str(),
                     event.object,
-                    event.org_name
-                );
-                printer.status(&format!("{progress}{}", visible(&line)));
+                    visible(&event.org_name)
+                ));
             }
         }
     }

@@ -123,7 +123,7 @@ fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follo
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("created WebMessagingConfiguration/web \"Acme Web\""), "{text}");
     assert!(text.contains("published version 1"), "{text}");
-    assert!(text.contains("snippet to paste into the web page:"), "{text}");
+    assert!(text.contains("snippet to paste into the web page:\n"), "its own lines: {text}");
     assert!(text.contains("deploymentId: '"), "the snippet itself: {text}");
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
     assert_eq!(code, 0, "a second plan is clean:\n{text}");
