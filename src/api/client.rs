@@ -285,6 +285,19 @@ impl Client {
         self.call(Call { body, idempotent: true, ..Call::new(Method::POST, path) }).await
     }
 
+    /// [`Client::post_repeatable`] with query parameters (a queue's
+    /// `members?delete=true`).
+    pub async fn post_repeatable_query(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        let call =
+            Call { query, body: Some(body), idempotent: true, ..Call::new(Method::POST, path) };
+        self.call(call).await
+    }
+
     /// POST an action that takes query parameters and no body (a flow's
     /// `actions/unlock?flow=…`): harmless to repeat.
     pub async fn post_action(
@@ -540,6 +553,7 @@ impl Client {
         if !call.path.starts_with('/') || call.path.starts_with("//") {
             return Err(invalid("it must start with /api/v2/".to_owned()));
         }
+        plain_segments(call.path).map_err(invalid)?;
         let mut url = self
             .inner
             .config
@@ -707,6 +721,35 @@ impl<T> std::future::Future for Exchange<T> {
             Err(_) => None,
         })
     }
+}
+
+/// Whether every segment of a request path is a plain name or id, as the
+/// API's are: ids the org listed are put into paths as they are, and an id
+/// is the org's text. One that is empty, `.` or `..` (in any spelling), or
+/// holds `?`, `#`, `%`, `\\`, a space or a control character would make the
+/// request reach another object than the one planned (`../queues/…` as a
+/// wrap-up code's id turns its update into a write to a queue, `abc?x` into
+/// one to `abc`), or the collection itself. Such a request is refused before
+/// it is sent: query parameters go separately (`Call::query`), and a
+/// `nextUri` is followed by its path and query apart.
+fn plain_segments(path: &str) -> Result<(), String> {
+    if let Some(c) = path
+        .chars()
+        .find(|c| matches!(c, '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "it holds {}: an id from the org that gcctl does not put into a request",
+            crate::api::untrusted::visible(&format!("`{c}`"))
+        ));
+    }
+    for segment in path.split('/').skip(1) {
+        if segment.chars().all(|c| c == '.') {
+            return Err(format!(
+                "it has an empty, `.` or `..` segment (`{segment}`): an id from the org that is missing or would lead elsewhere"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -176,7 +176,8 @@ impl fmt::Debug for ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.method.is_empty() || !self.path.is_empty() {
-            write!(f, "{} {}: ", self.method, self.path)?;
+            // A path may hold an id the org listed.
+            write!(f, "{} {}: ", self.method, super::untrusted::visible(&self.path))?;
         }
         if let Some(status) = self.status {
             let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason());

@@ -433,3 +433,43 @@ async fn paths_cannot_leave_the_api_host() {
     }
     assert!(server.seen().is_empty());
 }
+
+/// Ids the org listed go into paths as they are: one that would reach
+/// another object (`..`, a query, an encoded slash) or the collection
+/// itself (empty) is refused before anything is sent, and the error shows
+/// it without its control characters.
+#[tokio::test]
+async fn an_id_that_would_lead_elsewhere_is_never_sent() {
+    let server = serve(|_, _| json(200, &json!({}))).await;
+    let client = server.client(access_token("t"));
+    let ids = [
+        "../queues/q1",
+        "..",
+        ".",
+        "",
+        "a?b=1",
+        "a#b",
+        "a%2Fb",
+        "a\\b",
+        "a b",
+        "q1\u{1b}[2J",
+        "x/../../y",
+    ];
+    for id in ids {
+        let path = format!("/api/v2/routing/wrapupcodes/{id}");
+        let err = client.put(&path, &json!({})).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("invalid API path"), "{id:?}: {text}");
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        let err = client.delete(&path, &[]).await.unwrap_err();
+        assert!(err.to_string().contains("invalid API path"), "{id:?}: {err}");
+    }
+    assert!(server.seen().is_empty());
+    // Plain ids, with their query apart, go out.
+    client
+        .put("/api/v2/routing/wrapupcodes/c648a362-b5b4-4d33-a6df-8a6a6bee134a", &json!({}))
+        .await
+        .unwrap();
+    client.get("/api/v2/flows/f1/versions/1.0", &[("expand", "x".to_string())]).await.unwrap();
+    assert_eq!(server.seen().len(), 2);
+}

@@ -267,6 +267,18 @@ impl<'a> Op<'a> {
         self.ctx.client.post_repeatable(path, Some(body)).await.map_err(self.failed(doing))
     }
 
+    /// [`Op::post_repeatable_with`] with query parameters.
+    pub async fn post_repeatable_query(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Value,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        let posted = self.ctx.client.post_repeatable_query(path, query, body).await;
+        posted.map_err(self.failed(doing))
+    }
+
     /// A repeatable POST to a sub-resource of an object made moments ago
     /// (the members of a queue this run created), retried on 404 until the
     /// deadline: the object can trail in the API behind its create, and a

@@ -117,8 +117,8 @@ pub async fn apply_members(op: &Op<'_>, queue: &str, fresh: bool) -> Result<Vec<
     // Removes before adds, as the provider does.
     for batch in removes.chunks(BATCH) {
         let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
-        op.post_repeatable_with(&format!("{path}?delete=true"), &Value::Array(body), "removing members from")
-            .await?;
+        let query = [("delete", "true".to_string())];
+        op.post_repeatable_query(&path, &query, &Value::Array(body), "removing members from").await?;
     }
     for batch in adds.chunks(BATCH) {
         let body: Vec<Value> = batch.iter().map(|id| json!({ "id": id })).collect();
