@@ -150,7 +150,9 @@ fn build_compared(
         }
     }
     follow(&mut changes, following, &manifests, live);
-    changes.extend(prunes(set, live));
+    let (pruned, held) = prunes(set, live, &matched);
+    changes.extend(pruned);
+    problems.extend(held);
     if problems.is_empty() {
         // What the caller may do is checked on a plan that is otherwise sound.
         problems.extend(super::authz::check(&mut changes, &manifests, live));
@@ -750,11 +752,18 @@ fn unknown_user(
 }
 
 /// Deletes for undeclared live objects inside a prune scope. Org defaults and
-/// built-ins are never candidates.
-fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
+/// built-ins are never candidates, and neither is an id a declared object
+/// holds (`matched`): the org listing that id under another name as well is
+/// a problem at the declared object, never a delete of it.
+fn prunes(
+    set: &ManifestSet,
+    live: &LiveOrg,
+    matched: &BTreeMap<LiveKind, Vec<(&Object, &Value)>>,
+) -> (Vec<Change>, Vec<Problem>) {
     let mut out = Vec::new();
+    let mut problems = Vec::new();
     if set.project.prune.is_empty() {
-        return out;
+        return (out, problems);
     }
     // Declared objects by kind and org name, all of them: kinds whose
     // natural key goes beyond the name (a flow's type) may declare a name
@@ -770,6 +779,12 @@ fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
         if !set.project.prune.iter().any(|s| kind == s.kind) {
             continue;
         }
+        let held: crate::FastMap<&str, &Object> = matched
+            .get(&kind)
+            .into_iter()
+            .flatten()
+            .filter_map(|(object, live)| Some((live.get("id")?.as_str()?, *object)))
+            .collect();
         for object in live.objects.get(&kind.kind()).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
             let declared = declared_as
@@ -784,6 +799,20 @@ fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
                 || !set.project.in_prune_scope(kind.kind(), name)
                 || live.lookups.is_protected_live(kind.kind(), object)
             {
+                continue;
+            }
+            let id = object.get("id").and_then(Value::as_str);
+            if let Some((id, holder)) = id.and_then(|id| Some((id, *held.get(id)?))) {
+                let message = format!(
+                    "the org lists its id {} under another name too, \"{}\", inside a prune scope: gcctl deletes no id a declared object holds",
+                    crate::api::untrusted::visible(id),
+                    crate::api::untrusted::visible(name)
+                );
+                problems.push(
+                    Problem::at(holder, "/spec/name", message)
+                        .seen_in("GET", kind.org().api().collection, None)
+                        .with_hint("the org's answer is inconsistent (an object renamed while gcctl read it?): run again, and if it persists, check the object in Genesys Cloud"),
+                );
                 continue;
             }
             out.push(Change {
@@ -802,5 +831,5 @@ fn prunes(set: &ManifestSet, live: &LiveOrg) -> Vec<Change> {
         }
     }
     out.sort_by(|a, b| (a.kind, &a.org_name, &a.id).cmp(&(b.kind, &b.org_name, &b.id)));
-    out
+    (out, problems)
 }

@@ -125,3 +125,35 @@ async fn select_plans_the_selected_objects_and_their_dependencies() {
     assert!(err.contains("--select RoutingQueue/acme-suport matches no declared object"), "{err}");
     assert!(err.contains("did you mean RoutingQueue/acme-support?"), "{err}");
 }
+
+/// The org listing a declared object's id a second time, under a name
+/// inside a prune scope (an object renamed while it was read, or a broken
+/// answer), is a problem at the declared object: never a delete, which
+/// would land on the declared object itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_objects_id_listed_under_another_name_is_never_pruned() {
+    use crate::apply::props::{client_for, target};
+    use gcctl::kinds::Kind;
+    use gcctl::manifest::{self, LoadOptions};
+    use gcctl::plan::{self, ReadScope};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bots.yaml");
+    fs_err::write(&path, MANIFESTS).unwrap();
+    let set = manifest::load(&[path], &LoadOptions::default()).expect("valid set");
+    let sandbox = gcctl::sandbox::start(gcctl::sandbox::SandboxConfig::default()).await.unwrap();
+    let client = client_for(&sandbox);
+    let queue =
+        client.post("/api/v2/routing/queues", Some(&json!({"name": "bot-a"}))).await.unwrap();
+    let mut live = plan::read(&client, &set, &ReadScope::default()).await.expect("read");
+    assert!(plan::build(&set, &live, target()).is_ok(), "sound without the second listing");
+
+    let queues = live.objects.get_mut(&Kind::RoutingQueue).expect("queues listed");
+    queues.push(json!({"id": queue["id"], "name": "bot-old", "division": queue["division"]}));
+    let problems = plan::build(&set, &live, target()).expect_err("refused").problems;
+    let text = format!("{problems:?}");
+    assert_eq!(problems.len(), 1, "{text}");
+    assert_eq!(problems[0].object, "RoutingQueue/bot-a", "{text}");
+    assert!(problems[0].message.contains(queue["id"].as_str().unwrap()), "{text}");
+    assert!(problems[0].message.contains("\"bot-old\""), "{text}");
+}
