@@ -20,6 +20,11 @@
 //! - objects whose name is shared by another live object of the kind cannot
 //!   be managed by name: they are skipped with a warning.
 //!
+//! - text that a manifest would read as a variable is written so that it
+//!   reads back as it is: every `${` in a string as `$${` (the loader's
+//!   escape for a literal `${`), in a flow's file on the lines the loader
+//!   substitutes (see [`escape_variables`]);
+//!
 //! Invariants: the same org gives the same bytes (objects ordered by kind
 //! then handle, handles derived from sorted names, lists that are sets
 //! sorted, keys in a fixed order); no secret value is ever read or written.
@@ -131,7 +136,7 @@ impl Document {
         Document {
             kind,
             handle: handle.to_string(),
-            yaml: manifest(kind, handle, spec),
+            yaml: manifest(kind, handle, &escape_variables(spec)),
             streamed: None,
         }
     }
@@ -145,8 +150,13 @@ impl Document {
         if let (Some(attached), Some(spec)) = (attached, spec.as_object()) {
             let mut spec = spec.clone();
             spec.remove("file");
-            spec.insert("definition".into(), Value::String(attached.content.clone()));
-            document.streamed = Some(manifest(kind, handle, &Value::Object(spec)));
+            // The file's text as the loader reads it (its escapes undone),
+            // written as a string (escaped as one).
+            let (definition, _) =
+                crate::manifest::vars::substitute_text(&attached.content, &BTreeMap::new());
+            spec.insert("definition".into(), Value::String(definition));
+            document.streamed =
+                Some(manifest(kind, handle, &escape_variables(&Value::Object(spec))));
         }
         document
     }
@@ -162,6 +172,55 @@ impl Document {
         drop(std::mem::take(&mut self.yaml));
         drop(self.streamed.take());
     }
+}
+
+/// `spec` with every `${` in its strings written `$${`, which the loader
+/// reads back as `${` (`manifest::vars`): a description the org holds as
+/// `Dear ${customerName}` or `${var.x}` is exported as text, never read back
+/// as a variable (an unknown one, or worse, a known one substituted), and
+/// one holding `$${` keeps it. Keys are never substituted, so never
+/// escaped. Borrowed when no string holds `${` (nearly always).
+fn escape_variables(spec: &Value) -> Cow<'_, Value> {
+    fn holds(value: &Value) -> bool {
+        match value {
+            Value::String(text) => text.contains("${"),
+            Value::Array(items) => items.iter().any(holds),
+            Value::Object(map) => map.values().any(holds),
+            Value::Null | Value::Bool(_) | Value::Number(_) => false,
+        }
+    }
+    fn escape(value: &mut Value) {
+        match value {
+            Value::String(text) if text.contains("${") => *text = text.replace("${", "$${"),
+            Value::Array(items) => items.iter_mut().for_each(escape),
+            Value::Object(map) => map.values_mut().for_each(escape),
+            _ => {}
+        }
+    }
+    if !holds(spec) {
+        return Cow::Borrowed(spec);
+    }
+    let mut spec = spec.clone();
+    escape(&mut spec);
+    Cow::Owned(spec)
+}
+
+/// A file's text with every `${` written `$${` on the lines the loader
+/// substitutes in a file a manifest names (all but whole-line comments,
+/// `manifest::vars::substitute_text`), so that it reads back as it is.
+fn escape_file_variables(text: &str) -> String {
+    if !text.contains("${") {
+        return text.to_string();
+    }
+    text.split_inclusive('\n')
+        .map(|line| {
+            if line.trim_start().starts_with('#') {
+                Cow::Borrowed(line)
+            } else {
+                Cow::Owned(line.replace("${", "$${"))
+            }
+        })
+        .collect()
 }
 
 /// The manifest (`apiVersion`, `kind`, `metadata.name`, `spec`) as one YAML
@@ -278,7 +337,8 @@ impl ExportCx<'_> {
     /// A file beside the manifests that the object's manifest points at
     /// (`path` relative to the export directory; a stream inlines it).
     pub fn add_file(&mut self, path: &str, content: &str) {
-        self.attachments.push(ExportFile { name: path.to_string(), content: content.to_string() });
+        let content = escape_file_variables(content);
+        self.attachments.push(ExportFile { name: path.to_string(), content });
     }
 
     /// A warning about this object (a field left out, and why).
@@ -487,8 +547,16 @@ struct Picked {
 /// by org name cannot be taken for a reference to another manifest.
 fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
     let mut named: Vec<(&str, usize)> = Vec::new();
+    let mut nameless = Vec::new();
     for (index, object) in objects.iter().enumerate() {
-        let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
+        let Some(name) = object.get("name").and_then(Value::as_str) else {
+            nameless.push(match object.get("id") {
+                Some(Value::String(id)) => id.clone(),
+                Some(other) => other.to_string(),
+                None => "none".to_string(),
+            });
+            continue;
+        };
         // Org defaults are exported (as `orgDefault: true`); built-ins are not.
         let builtin = kind.org().is_builtin(object);
         let own = options.skip_client_id.is_some()
@@ -502,6 +570,17 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
     // pass; it is stable, so objects sharing a name keep their live order.
     named.sort_by(|a, b| a.0.cmp(b.0));
     let mut picked = Picked { listed: objects.len(), ..Picked::default() };
+    // Said, not passed over: the org holds objects the export does not.
+    if !nameless.is_empty() && options.name_glob.is_none() {
+        picked.warnings.push(format!(
+            "{} live {kind} object{} without a name as text (id {}) {} not exported: gcctl matches objects by name; name {} in Genesys Cloud",
+            nameless.len(),
+            if nameless.len() == 1 { "" } else { "s" },
+            nameless.join(", "),
+            if nameless.len() == 1 { "was" } else { "were" },
+            if nameless.len() == 1 { "it" } else { "them" },
+        ));
+    }
     let mut exported: Vec<&str> = Vec::with_capacity(named.len());
     for group in named.chunk_by(|a, b| a.0 == b.0) {
         if let [(name, index)] = group {
@@ -736,6 +815,19 @@ mod tests {
         assert!(warnings[0].starts_with(&expected), "{warnings:?}");
     }
 
+    /// An object the org lists without a name is not exported, and the
+    /// export says so (unless a name glob chose what to export).
+    #[test]
+    fn objects_without_a_name_are_named_in_a_warning() {
+        let objects = [object("q1", "Sales"), json!({"id": "q2"}), json!({"id": "q3", "name": 42})];
+        let (named, warnings) = selected(&objects, None);
+        assert_eq!(named.len(), 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let expected = format!("2 live {} objects without a name as text (id q2, q3)", some_kind());
+        assert!(warnings[0].starts_with(&expected), "{warnings:?}");
+        assert!(selected(&objects, Some("S*")).1.is_empty());
+    }
+
     #[test]
     fn a_document_inlines_its_attachment_in_the_stream_and_frees_both_texts() {
         let spec = json!({"name": "Flow", "file": "flows/flow.yaml"});
@@ -752,6 +844,45 @@ mod tests {
         // Without an attachment, the stream's text is the file's.
         let plain = Document::with_inline(some_kind(), "flow", &spec, &[]);
         assert_eq!(plain.streamed(), plain.yaml);
+    }
+
+    /// Texts the org holds that a manifest would read as variables (or as
+    /// their escape) are exported so that they read back as they are: in a
+    /// manifest's strings, in a flow's file (whose comment lines the loader
+    /// leaves alone) and in the stream's inline definition.
+    #[test]
+    fn texts_that_look_like_variables_read_back_as_they_are() {
+        let texts = [
+            "Dear ${customerName}",
+            "${var.region}",
+            "$${literal}",
+            "$$${three}",
+            "costs $5, {braces} and $ alone",
+            "${var.unclosed",
+        ];
+        let kind = Kind::parse("RoutingQueue").expect("a kind with a description");
+        for text in texts {
+            let spec = json!({"name": "Q", "description": text});
+            let document = Document::new(kind, "q", &spec);
+            let export = Export { documents: vec![document], ..Export::default() };
+            let set = check(&files(&export)).unwrap_or_else(|p| panic!("{text}: {p:?}"));
+            let read = set.objects[0].spec.to_json();
+            assert_eq!(read["description"], json!(text), "{}", export.documents[0].yaml);
+        }
+        let flow = "# ${var.x} in a comment\nname: ${var.x} and $${y}\n  # $${z}\n";
+        let written = escape_file_variables(flow);
+        assert_eq!(written, "# ${var.x} in a comment\nname: $${var.x} and $$${y}\n  # $${z}\n");
+        let (read, unknown) = crate::manifest::vars::substitute_text(&written, &BTreeMap::new());
+        assert_eq!((read.as_str(), unknown.len()), (flow, 0));
+        // Inline in a stream, the whole definition is one string.
+        let spec = json!({"name": "Flow", "file": "flows/flow.yaml"});
+        let attachment = ExportFile { name: "flows/flow.yaml".into(), content: written };
+        let document = Document::with_inline(some_kind(), "flow", &spec, &[attachment]);
+        let streamed = crate::manifest::yaml::parse_documents(document.streamed()).unwrap();
+        let definition = streamed[0].get("spec").and_then(|s| s.get("definition")).unwrap();
+        let mut node = definition.clone();
+        assert!(crate::manifest::vars::substitute(&mut node, &BTreeMap::new()).is_empty());
+        assert_eq!(node.as_str(), Some(flow));
     }
 
     #[test]
