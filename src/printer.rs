@@ -12,6 +12,8 @@ use std::io::{self, IsTerminal, Write};
 
 use owo_colors::{OwoColorize, Style};
 
+use crate::api::untrusted::visible_lines;
+
 /// When to color output, as chosen by `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -143,12 +145,16 @@ impl Printer {
     }
 
     /// `error: <message>` with `Caused by:` lines and an optional hint.
+    /// Each part may quote the org's text (a name, an id): its control
+    /// characters show as escapes ([`visible_lines`]).
     pub fn error(&self, message: &str, causes: &[String], hint: Option<&str>) {
+        let message = visible_lines(message);
         let mut text = format!("{} {message}\n", self.paint_stderr("error:", Role::Error));
         for cause in causes {
+            let cause = visible_lines(cause);
             text.push_str(&format!("  {} {cause}\n", self.paint_stderr("Caused by:", Role::Dim)));
         }
-        if let Some(hint) = hint {
+        if let Some(hint) = hint.map(visible_lines) {
             text.push_str(&format!("{} {hint}\n", self.paint_stderr("hint:", Role::Hint)));
         }
         self.diagnostic(&text);

@@ -93,6 +93,20 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`visible`], line by line: text of several lines (a diagnostic and its
+/// hint, an apply message with a snippet) keeps its line breaks, and every
+/// other control character shows as an escape.
+pub fn visible_lines(text: &str) -> Cow<'_, str> {
+    if !text.contains('\n') {
+        return visible(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(visible).collect();
+    if lines.iter().all(|line| matches!(line, Cow::Borrowed(_))) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(lines.join("\n"))
+}
+
 /// `text` with every known secret replaced by `[redacted]`.
 fn redact(text: &str) -> String {
     let mut text = text.to_string();
@@ -188,6 +202,8 @@ mod tests {
         );
         assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
         assert_eq!(visible("x v1s1ble-secret-for-the-redaction-test y"), "x [redacted] y");
+        assert!(matches!(visible_lines("a\n  hint: b"), Cow::Borrowed("a\n  hint: b")));
+        assert_eq!(visible_lines("a\u{1b}[2J\n  hint: \rb"), "a\\u{1b}[2J\n  hint: \\rb");
     }
 
     #[test]

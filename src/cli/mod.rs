@@ -411,7 +411,10 @@ fn report(err: &anyhow::Error, printer: &Printer) -> ExitCode {
     // Plan problems first, each at its location, like validate's diagnostics.
     if let Some(plan) = err.chain().find_map(|e| e.downcast_ref::<crate::plan::PlanError>()) {
         for problem in &plan.problems {
-            printer.diagnostic(&validate::paint_diagnostic(printer, &problem.to_string()));
+            // A problem may quote the org's text (names, ids, its answer).
+            let text = problem.to_string();
+            let text = crate::api::untrusted::visible_lines(&text);
+            printer.diagnostic(&validate::paint_diagnostic(printer, &text));
         }
     }
     // Each part of the chain once, even from an error that also prints its source.

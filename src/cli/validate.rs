@@ -225,7 +225,11 @@ pub fn print_warnings(printer: &Printer, warnings: &[manifest::Diagnostic]) {
 
 pub fn print_diagnostics(printer: &Printer, diags: &[manifest::Diagnostic]) {
     for d in diags {
-        printer.diagnostic(&paint_diagnostic(printer, &d.to_string()));
+        // A message may quote the org's text (an export's check of what the
+        // org holds): its control characters show as escapes.
+        let text = d.to_string();
+        printer
+            .diagnostic(&paint_diagnostic(printer, &crate::api::untrusted::visible_lines(&text)));
     }
     let n = diags.iter().filter(|d| d.severity == manifest::diag::Severity::Error).count();
     printer.diagnostic(&format!(

@@ -122,10 +122,11 @@ pub(super) async fn report_events(
             _ => {
                 // The name, the id and the message may hold the org's text;
                 // a message keeps its own lines (a web deployment's snippet).
-                let message = event.message.as_deref().map_or_else(String::new, |m| {
-                    let lines: Vec<_> = m.split('\n').map(visible).collect();
-                    format!(": {}", lines.join("\n"))
-                });
+                let message = event
+                    .message
+                    .as_deref()
+                    .map(|m| format!(": {}", crate::api::untrusted::visible_lines(m)))
+                    .unwrap_or_default();
                 let id = event
                     .id
                     .as_deref()

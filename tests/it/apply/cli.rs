@@ -310,3 +310,37 @@ async fn quiet_and_json_output_show_no_progress_on_a_terminal() {
         assert!(!text.contains("[1/1 "), "gcctl {args}:\n{text}");
     }
 }
+
+/// The org's text in apply's output and errors shows its control characters
+/// as escapes: a wrap-up code the org lists without an id (a journal line
+/// stands in for a broken answer), named with an escape sequence and a
+/// right-to-left override inside a prune scope, fails its delete, and
+/// neither the plan nor the error sends the terminal a raw escape.
+#[test]
+fn the_orgs_text_in_apply_output_cannot_act_on_the_terminal() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/project.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  prune:\n    - kind: RoutingWrapupCode\n      names: [\"Bot *\"]\n",
+    );
+    ctx.write(
+        "set/code.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingWrapupCode\nmetadata: {name: kept}\nspec: {name: Bot Kept}\n",
+    );
+    let apply = ctx.run(&["--sandbox", "apply", "--auto-approve", "set"]);
+    assert_eq!(apply.status.code(), Some(0), "{}{}", stdout(&apply), stderr(&apply));
+    let journal = ctx.path().join(".gcctl/sandbox/org.json.journal");
+    let mut text = fs_err::read_to_string(&journal).unwrap_or_default();
+    text.push_str(
+        r#"{"kind":"wrapupCodes","id":"66666666-0000-4000-8000-000000000002","value":{"name":"Bot \u001b[31mNOID\u202e B","division":{"id":"*"}}}"#,
+    );
+    text.push('\n');
+    fs_err::write(&journal, text).unwrap();
+
+    let out = ctx.run(&["--sandbox", "apply", "--auto-approve", "--prune", "set"]);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("a delete without an id"), "{all}");
+    assert!(!all.contains(['\u{1b}', '\u{202e}']), "{all:?}");
+    assert!(all.contains(r"Bot \u{1b}[31mNOID\u{202e} B"), "{all}");
+}
