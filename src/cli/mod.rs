@@ -201,6 +201,7 @@ pub fn load_set(
         }
     };
     validate::print_warnings(printer, &set.warnings);
+    crate::manifest::register_secrets(&set.objects, &|key| std::env::var(key).ok());
     // Objects in the org only: a Project or a Webhook is never planned.
     let in_org = |set: &crate::manifest::ManifestSet| {
         set.objects.iter().filter(|o| o.kind.is_org_object()).count()

@@ -561,6 +561,27 @@ pub fn check_secrets(
     diags
 }
 
+/// Register every secret the objects reference that resolves here (its
+/// variable set, its file readable) for redaction
+/// ([`crate::api::untrusted::register_secret`]), so that a run that does
+/// not send it (a plan, a drift report) never prints it either, wherever
+/// the org might echo it (a webhook URL holding it as a query parameter).
+/// One that does not resolve is left alone: a plan needs no secret.
+pub fn register_secrets(objects: &[Object], env: &dyn Fn(&str) -> Option<String>) {
+    for object in objects {
+        let secrets = object.spec.secrets();
+        if secrets.is_empty() {
+            continue;
+        }
+        let base = object.file.parent().unwrap_or_else(|| Path::new("."));
+        for (_, input) in secrets {
+            if let Ok(secret) = input.resolve(base, env) {
+                crate::api::untrusted::register_secret(secret.expose());
+            }
+        }
+    }
+}
+
 /// metadata.name: letters, digits, `-`, `_`, `.`; starts with a letter or digit.
 pub fn is_handle(s: &str) -> bool {
     !s.is_empty()
@@ -605,6 +626,24 @@ spec:
                 lit:
                   name: Support
 ";
+
+    /// A secret a manifest references and the run can resolve is redacted
+    /// from every text gcctl shows from then on, sent or not (a plan sends
+    /// none); one that does not resolve is no problem.
+    #[test]
+    fn resolvable_secrets_are_registered_for_redaction() {
+        let webhooks = "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: hook}\nspec:\n  url: https://bot.example.com/hook\n  signatureSecret: {fromEnv: HOOK_SECRET}\n---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: other}\nspec:\n  url: https://bot.example.com/other\n  signatureSecret: {fromEnv: UNSET_SECRET}\n";
+        let set = load_memory(&memory(&[("webhooks.yaml", webhooks)])).unwrap();
+        let canary = "registered-canary-5f1e9a0c7d";
+        let echoed = format!("https://bot.example.com/hook?token={canary}");
+        assert_eq!(crate::api::untrusted::visible(&echoed), echoed, "not known before");
+        let env = |key: &str| (key == "HOOK_SECRET").then(|| canary.to_string());
+        register_secrets(&set.objects, &env);
+        let shown = crate::api::untrusted::visible(&echoed);
+        assert_eq!(shown, "https://bot.example.com/hook?token=[redacted]");
+        let inline = crate::render::inline(Some(&serde_json::json!(echoed)));
+        assert!(!inline.contains(canary), "{inline}");
+    }
 
     fn memory<'a>(files: &[(&str, &'a str)]) -> MemoryFiles<'a> {
         files.iter().map(|(path, text)| (PathBuf::from(path), *text)).collect()

@@ -41,7 +41,9 @@ pub fn partial(select: &[String], destroy: bool) -> Option<String> {
 pub fn inline(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => "(not set)".to_string(),
-        Some(v) => v.to_string(),
+        // JSON escapes control characters; a known secret the org echoes
+        // (in a URL, a description) is redacted.
+        Some(v) => crate::api::untrusted::visible(&v.to_string()).into_owned(),
     }
 }
 
