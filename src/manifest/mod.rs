@@ -549,9 +549,7 @@ pub fn check_secrets(
                 }
                 Err(err) if require => diags.push(
                     Diagnostic::new(&object.file, loc, format!("cannot resolve the secret: {err}"))
-                        .with_hint(
-                            "set the variable or create the file before running this command",
-                        ),
+                        .with_hint(err.hint()),
                 ),
                 Err(_) => {}
             }

@@ -164,16 +164,56 @@ pub enum SecretError {
     MissingEnv(String),
     #[error("environment variable `{0}` is empty")]
     EmptyEnv(String),
-    #[error("cannot read secret file {path}")]
-    File {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("secret file {0} is empty")]
+    #[error("cannot read secret file {}: {source}", path.display())]
+    File { path: PathBuf, source: std::io::Error },
+    #[error("secret file {} is empty", .0.display())]
     EmptyFile(PathBuf),
+    #[error("secret file {} is not a regular file (a directory, pipe, socket or device)", .0.display())]
+    NotRegular(PathBuf),
+    #[error("secret file {} has more than the {MAX_SECRET_FILE_BYTES} bytes a secret may have", .0.display())]
+    TooLarge(PathBuf),
+    #[error("secret file {} is not UTF-8 text", .0.display())]
+    NotText(PathBuf),
     #[error("a literal secret cannot be resolved")]
     Literal,
+}
+
+/// The most a secret file may hold: secrets are tokens and keys, and a
+/// file larger than this (`/dev/zero` named by mistake) is never read whole.
+pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
+impl SecretError {
+    /// What to do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SecretError::MissingEnv(_) | SecretError::EmptyEnv(_) => {
+                "set the variable before running this command"
+            }
+            SecretError::Literal => "write `{fromEnv: VARIABLE}` or `{fromFile: PATH}`",
+            _ => {
+                "point `fromFile` at a regular file holding the secret (a path relative to the manifest)"
+            }
+        }
+    }
+}
+
+/// A secret file's text: a regular file (a pipe would block forever and a
+/// device could fill memory), at most [`MAX_SECRET_FILE_BYTES`], in UTF-8.
+fn read_secret_file(path: &Path) -> Result<String, SecretError> {
+    use std::io::Read as _;
+    let file_error = |source| SecretError::File { path: path.to_path_buf(), source };
+    // `metadata` follows links: a link to a regular file is fine.
+    if !std::fs::metadata(path).map_err(file_error)?.is_file() {
+        return Err(SecretError::NotRegular(path.to_path_buf()));
+    }
+    let mut bytes = Vec::new();
+    let opened = std::fs::File::open(path).map_err(file_error)?;
+    // The file may grow after `metadata`: never read more than the cap.
+    opened.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(file_error)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(SecretError::TooLarge(path.to_path_buf()));
+    }
+    String::from_utf8(bytes).map_err(|_| SecretError::NotText(path.to_path_buf()))
 }
 
 impl SecretRef {
@@ -192,8 +232,7 @@ impl SecretRef {
             },
             SecretRef::FromFile(path) => {
                 let path = base_dir.join(path);
-                let text = fs_err::read_to_string(&path)
-                    .map_err(|source| SecretError::File { path: path.clone(), source })?;
+                let text = read_secret_file(&path)?;
                 let value = text.trim_end_matches(['\n', '\r']).to_string();
                 if value.is_empty() {
                     return Err(SecretError::EmptyFile(path));
@@ -230,6 +269,32 @@ mod tests {
     use super::*;
 
     const CANARY: &str = "canary-Zq8vT3-never-print";
+
+    /// A secret file is read only when it is a regular file of sane size:
+    /// a pipe would block the run forever and `/dev/zero` fill its memory.
+    /// Each refusal says why and what to do.
+    #[test]
+    fn secret_files_that_are_not_small_regular_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = |_: &str| None;
+        let resolve = |path: &str| SecretRef::FromFile(path.into()).resolve(dir.path(), &env);
+        std::fs::create_dir(dir.path().join("a-dir")).unwrap();
+        std::fs::write(dir.path().join("big"), vec![b'x'; 64 * 1024 + 1]).unwrap();
+        std::fs::write(dir.path().join("ok"), "s3cret-in-a-file\n").unwrap();
+        let fifo = dir.path().join("fifo");
+        let made_fifo =
+            std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+        assert!(matches!(resolve("a-dir"), Err(SecretError::NotRegular(_))));
+        assert!(matches!(resolve("/dev/zero"), Err(SecretError::NotRegular(_))));
+        if made_fifo {
+            assert!(matches!(resolve("fifo"), Err(SecretError::NotRegular(_))));
+        }
+        assert!(matches!(resolve("big"), Err(SecretError::TooLarge(_))));
+        let missing = resolve("missing").unwrap_err();
+        assert!(missing.to_string().contains("missing: No such file"), "{missing}");
+        assert!(missing.hint().contains("regular file"), "{}", missing.hint());
+        assert_eq!(resolve("ok").unwrap().expose(), "s3cret-in-a-file");
+    }
 
     #[test]
     fn resolved_secrets_never_show_their_value() {
