@@ -506,7 +506,9 @@ fn select_environment(
                 )
                 .with_hint(format!("defined environments: {known}")),
             );
-            BTreeMap::new()
+            // The project-wide variables still apply: the one mistake is
+            // the environment's name, not every reference to a variable.
+            spec.variables_for(None)
         }
         None => {
             let file = raw.first().map_or_else(|| PathBuf::from("--env"), |d| d.file.clone());

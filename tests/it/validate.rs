@@ -423,6 +423,18 @@ fn special_oversized_and_non_utf8_files_are_errors_at_their_place() {
     assert!(err.contains("latin1.yaml:3:19") && err.contains("not valid UTF-8"), "{err}");
 }
 
+/// An environment that is not defined is the one problem: the project-wide
+/// variables still apply, so their references are not reported as well.
+#[test]
+fn an_unknown_environment_is_one_problem() {
+    let out = in_repo(&["validate", "--env", "nope", "manifests"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("environment `nope` is not defined"), "{err}");
+    assert!(err.contains("hint: defined environments: dev, prod"), "{err}");
+    assert!(err.contains("error: 1 problem found"), "{err}");
+}
+
 /// Nesting without end is an error at its place, not a crash: two
 /// documents of 2,000 levels of indentless `- key:` sequences (8 MB, so the
 /// file is parsed on the loader's worker threads, whose stacks are 2 MiB).
