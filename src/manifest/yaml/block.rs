@@ -22,7 +22,7 @@
 //! documents and on every YAML file of the repository, in `tests`):
 //! `read(t) == Some(d)` implies `parse_with_full_parser(t) == Ok(d)`.
 
-use super::{Key, Loc, MAX_DEPTH, Node, Text, Value, key_name, resolve_plain};
+use super::{Key, Loc, MAX_DEPTH, Node, Seen, Text, Value, key_name, resolve_plain};
 
 /// Keys longer than this are left to the full parser (the YAML spec limits
 /// implicit keys to 1,024 characters).
@@ -273,6 +273,7 @@ impl<'a> Reader<'a> {
         let first = self.peek()?;
         let loc = first.loc(0);
         let start = self.entries.len();
+        let mut seen = Seen::default();
         while let Some(line) = self.peek() {
             if line.indent < indent || (line.indent == indent && line.is_item()) {
                 break;
@@ -282,7 +283,8 @@ impl<'a> Reader<'a> {
             }
             let (key, rest) = split_key(line.text)?;
             let name = key_text(key, &line)?;
-            if self.entries[start..].iter().any(|(k, _)| k.name == name) {
+            // A repeated key is the full parser's to report.
+            if seen.repeated(&self.entries[start..], &name).is_some() {
                 return None;
             }
             let key = Key { name, loc: line.loc(0) };

@@ -390,7 +390,41 @@ fn parse_with_full_parser(text: &str) -> Result<Vec<Node>, YamlError> {
 
 enum Frame {
     Seq { items: Vec<Node>, loc: Loc, anchor: usize },
-    Map { entries: Vec<(Key, Node)>, pending_key: Option<Key>, loc: Loc, anchor: usize },
+    Map { entries: Vec<(Key, Node)>, pending_key: Option<Key>, seen: Seen, loc: Loc, anchor: usize },
+}
+
+/// The keys of a mapping being read, to find a repeated one: its entries
+/// are scanned while they are few (a manifest's mappings hold a handful),
+/// and looked up in a map of their names from [`Seen::HASHED_FROM`] on (a
+/// scan per key made a mapping of 40,000 keys take half a minute).
+#[derive(Default)]
+pub(super) struct Seen(Option<crate::FastMap<Text, usize>>);
+
+impl Seen {
+    const HASHED_FROM: usize = 32;
+
+    /// The key of `entries` (the mapping's, in order) named `name`, if
+    /// any; otherwise `name` is taken as the key of the next entry.
+    pub(super) fn repeated<'e>(
+        &mut self,
+        entries: &'e [(Key, Node)],
+        name: &Text,
+    ) -> Option<&'e Key> {
+        if self.0.is_none() && entries.len() >= Self::HASHED_FROM {
+            let names = entries.iter().enumerate().map(|(i, (key, _))| (key.name.clone(), i));
+            self.0 = Some(names.collect());
+        }
+        let Some(names) = &mut self.0 else {
+            return entries.iter().find(|(key, _)| key.name == *name).map(|(key, _)| key);
+        };
+        match names.get(name) {
+            Some(&index) => entries.get(index).map(|(key, _)| key),
+            None => {
+                names.insert(name.clone(), entries.len());
+                None
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -414,7 +448,11 @@ impl Builder {
                 self.push(Frame::Seq { items: Vec::new(), loc, anchor }, loc)
             }
             Event::MappingStart(anchor, _) => {
-                self.push(Frame::Map { entries: Vec::new(), pending_key: None, loc, anchor }, loc)
+                let seen = Seen::default();
+                self.push(
+                    Frame::Map { entries: Vec::new(), pending_key: None, seen, loc, anchor },
+                    loc,
+                )
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = self.stack.pop() else {
@@ -477,13 +515,13 @@ impl Builder {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
+            Some(Frame::Map { entries, pending_key, seen, .. }) => match pending_key.take() {
                 None => {
                     let name = key_name(node.value).map_err(|message| YamlError {
                         loc: node.loc,
                         message: message.to_string(),
                     })?;
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                    if let Some(first) = seen.repeated(entries, &name) {
                         return Err(YamlError {
                             loc: node.loc,
                             message: format!(
@@ -745,6 +783,44 @@ mod tests {
         let err = parse_documents("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.loc, Loc { line: 3, column: 1 });
         assert!(err.message.contains("duplicate key `a`"), "{}", err.message);
+    }
+
+    /// Large mappings find a repeated key through a map of their names: at
+    /// its place, naming the first, in block and flow style and whichever
+    /// reader reads them; without one, both readers read the same.
+    #[test]
+    fn repeated_keys_of_large_mappings_are_found_at_their_place() {
+        use std::fmt::Write as _;
+        let lines = |n: usize, indent: &str| {
+            (0..n).fold(String::new(), |mut text, i| {
+                let _ = writeln!(text, "{indent}k{i}: v{i}");
+                text
+            })
+        };
+        let keys = |n: usize| lines(n, "");
+        for n in [Seen::HASHED_FROM - 1, Seen::HASHED_FROM, Seen::HASHED_FROM + 1, 5_000] {
+            let text = format!("top:\n{}", lines(n, "  "));
+            assert_eq!(block::read(&text, 0), Some(parse_with_full_parser(&text).unwrap()));
+            for repeated in [0, n / 2, n - 1] {
+                let text = format!("{}k{repeated}: again\n", keys(n));
+                let err = parse_documents(&text).unwrap_err();
+                assert_eq!(err.loc, Loc { line: u32::try_from(n + 1).unwrap(), column: 1 });
+                let first =
+                    format!("duplicate key `k{repeated}` (first defined at line {})", repeated + 1);
+                assert!(err.message.contains(&first), "{}", err.message);
+                assert!(block::read(&text, 0).is_none());
+                let flow = format!(
+                    "{{{}, k{repeated}: again}}",
+                    (0..n).map(|i| format!("k{i}: v")).collect::<Vec<_>>().join(", ")
+                );
+                let err = parse_documents(&flow).unwrap_err();
+                assert!(
+                    err.message.contains(&format!("duplicate key `k{repeated}`")),
+                    "{}",
+                    err.message
+                );
+            }
+        }
     }
 
     #[test]
