@@ -230,8 +230,13 @@ pub struct YamlError {
 }
 
 /// How many nodes alias expansion may create in one stream (in each piece
-/// of a large one: see [`parse_documents`]).
+/// of a large one: see [`parse_documents`]), each [`BYTES_PER_NODE`] bytes
+/// of text (a key's or a string's) counting as a node more: an alias of a
+/// long string repeated is as much of a bomb as one of a large list.
 const ALIAS_BUDGET: usize = 100_000;
+/// Text that counts as one node of [`ALIAS_BUDGET`]: the budget allows
+/// some 6 MB of text copied by aliases, more than a manifest needs.
+const BYTES_PER_NODE: usize = 64;
 /// How deep nesting may go; deeper input is rejected rather than risking the stack.
 const MAX_DEPTH: usize = 128;
 
@@ -477,7 +482,7 @@ impl Builder {
                     return Err(YamlError {
                         loc,
                         message: format!(
-                            "aliases expand to more than {ALIAS_BUDGET} nodes; refusing to expand"
+                            "aliases expand to more than {ALIAS_BUDGET} nodes (or {BYTES_PER_NODE} bytes of text each); refusing to expand"
                         ),
                     });
                 }
@@ -556,10 +561,16 @@ fn key_name(value: Value) -> Result<Text, &'static str> {
     })
 }
 
+/// What expanding `node` again costs of [`ALIAS_BUDGET`]: its nodes, and a
+/// node per [`BYTES_PER_NODE`] bytes of its keys and strings.
 fn count_nodes(node: &Node) -> usize {
+    let text = |text: &Text| text.len() / BYTES_PER_NODE;
     match &node.value {
         Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| count_nodes(v)).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries.iter().map(|(k, v)| text(&k.name) + count_nodes(v)).sum::<usize>()
+        }
+        Value::Str(s) => 1 + text(s),
         _ => 1,
     }
 }
@@ -844,6 +855,15 @@ mod tests {
         }
         let err = parse_documents(&bomb).unwrap_err();
         assert!(err.message.contains("aliases expand"), "{}", err.message);
+        // A long string repeated by aliases: 10 KB, 99,000 times, in 400 KB.
+        let copies = vec!["*d"; 99_000].join(",");
+        let text = format!("d: &d {}\nx: [{copies}]\n", "a".repeat(10_000));
+        let err = parse_documents(&text).unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{}", err.message);
+        // Text within the budget expands.
+        let copies = vec!["*d"; 50].join(",");
+        let doc = one(&format!("d: &d {}\nx: [{copies}]\n", "a".repeat(10_000)));
+        assert!(matches!(&doc.get("x").unwrap().value, Value::Seq(items) if items.len() == 50));
     }
 
     #[test]
