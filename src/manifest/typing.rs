@@ -116,10 +116,13 @@ pub(super) fn type_document(
                 defined.join(", ")
             )
         };
-        diags.push(
-            Diagnostic::new(&doc.file, var.loc, format!("unknown variable `{}`", var.name))
-                .with_hint(hint),
-        );
+        let hint = if var.too_large {
+            "keep variables short (names, hosts, addresses); put long text in the manifest itself"
+                .to_string()
+        } else {
+            hint
+        };
+        diags.push(Diagnostic::new(&doc.file, var.loc, var.message()).with_hint(hint));
     }
     let (mut object, clean) = read_node(&doc.file, doc.node, doc.kind, diags)?;
     if had_unknown || !clean {

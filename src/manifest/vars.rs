@@ -15,6 +15,32 @@ use crate::manifest::yaml::{Loc, Node, Value, resolve_plain};
 pub struct UnknownVariable {
     pub name: String,
     pub loc: Loc,
+    /// Not unknown: the text its references make would be larger than
+    /// [`expansion_limit`] allows (`name` is the variable that crossed it).
+    pub too_large: bool,
+}
+
+impl UnknownVariable {
+    /// The problem, in words.
+    pub fn message(&self) -> String {
+        if self.too_large {
+            format!(
+                "variables make this text larger than gcctl expands (`{}` crossed the limit: 64 times the text's own length, plus 64 KiB)",
+                self.name
+            )
+        } else {
+            format!("unknown variable `{}`", self.name)
+        }
+    }
+}
+
+/// The most a text of `len` bytes may grow to by substitution: 64 times
+/// its own length plus 64 KiB. Variables hold names, hosts, addresses and
+/// numbers; without a limit, a few references to a large variable in each
+/// of many strings would take gigabytes (2,000 references to a 1 MB value
+/// took 10 GB), and the whole set is bounded by this times its size.
+pub fn expansion_limit(len: usize) -> usize {
+    len.saturating_mul(64).saturating_add(64 * 1024)
 }
 
 /// Substitute variables in place; returns every unknown variable.
@@ -32,10 +58,11 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
             }
             let whole_plain_var = node.plain && is_single_var(text);
             let (out, missing) = expand(text, vars);
-            for (name, offset) in missing {
+            for (name, offset, too_large) in missing {
                 // Columns are exact for plain one-line scalars and close otherwise.
                 let column = node.loc.column.saturating_add(u32::try_from(offset).unwrap_or(0));
-                unknown.push(UnknownVariable { name, loc: Loc { line: node.loc.line, column } });
+                let loc = Loc { line: node.loc.line, column };
+                unknown.push(UnknownVariable { name, loc, too_large });
             }
             node.value = if whole_plain_var { resolve_plain(&out) } else { Value::Str(out.into()) };
         }
@@ -63,9 +90,10 @@ pub fn substitute_text(
         }
         let (expanded, missing) = expand(line, vars);
         out.push_str(&expanded);
-        unknown.extend(missing.into_iter().map(|(name, offset)| UnknownVariable {
+        unknown.extend(missing.into_iter().map(|(name, offset, too_large)| UnknownVariable {
             name,
             loc: Loc { line: clamp(index + 1), column: clamp(offset + 1) },
+            too_large,
         }));
     }
     (out, unknown)
@@ -77,7 +105,8 @@ fn is_single_var(text: &str) -> bool {
 
 /// Expand one string; returns the result and the missing variables with the
 /// character offset of each reference.
-fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<(String, usize)>) {
+fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<(String, usize, bool)>) {
+    let limit = expansion_limit(text.len());
     let mut out = String::with_capacity(text.len());
     let mut missing = Vec::new();
     let mut rest = text;
@@ -95,9 +124,14 @@ fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<(String, 
                 Some(end) => {
                     let name = &tail[..end];
                     match vars.get(name) {
+                        Some(value) if out.len() + value.len() > limit => {
+                            // Reported, and the text left as it is.
+                            missing.push((name.to_string(), offset, true));
+                            return (text.to_string(), missing);
+                        }
                         Some(value) => out.push_str(value),
                         None => {
-                            missing.push((name.to_string(), offset));
+                            missing.push((name.to_string(), offset, false));
                             out.push_str(&after[..=6 + end]);
                         }
                     }
@@ -146,6 +180,29 @@ mod tests {
         assert_eq!(doc.get("e").unwrap().as_str(), Some("${var.host}"));
     }
 
+    /// A text grows by substitution up to 64 times its length plus 64 KiB:
+    /// references to a large variable beyond that are a problem at their
+    /// place, and the text is left as written.
+    #[test]
+    fn expansion_is_limited() {
+        let mut vars = vars();
+        vars.insert("big".into(), "a".repeat(1_000_000));
+        vars.insert("kb".into(), "b".repeat(1_000));
+        let many = "${var.big}".repeat(2_000);
+        let mut doc =
+            parse_documents(&format!("d: {many}\nok: ${{var.kb}}${{var.kb}}\n")).unwrap().remove(0);
+        let unknown = substitute(&mut doc, &vars);
+        assert_eq!(unknown.len(), 1, "{unknown:?}");
+        assert!(unknown[0].too_large && unknown[0].name == "big", "{unknown:?}");
+        // At the reference that crosses the limit: the second.
+        assert_eq!(unknown[0].loc, Loc { line: 1, column: 14 });
+        assert!(unknown[0].message().starts_with("variables make this text larger"));
+        assert_eq!(doc.get("d").unwrap().as_str(), Some(many.as_str()));
+        assert_eq!(doc.get("ok").unwrap().as_str().map(str::len), Some(2_000));
+        let (_, unknown) = substitute_text(&format!("x: {many}\n"), &vars);
+        assert!(unknown.len() == 1 && unknown[0].too_large, "{unknown:?}");
+    }
+
     #[test]
     fn substitutes_whole_texts_and_locates_unknown_variables() {
         let text = "# ${var.doc}\na: ${var.host}\nb:\n  c: x ${var.nope}\n";
@@ -154,7 +211,11 @@ mod tests {
         assert_eq!(substitute_text(text, &vars()).0, format!("# ${{var.doc}}\n{out}"));
         assert_eq!(
             unknown,
-            vec![UnknownVariable { name: "nope".into(), loc: Loc { line: 3, column: 8 } }]
+            vec![UnknownVariable {
+                name: "nope".into(),
+                loc: Loc { line: 3, column: 8 },
+                too_large: false
+            }]
         );
     }
 
@@ -164,7 +225,11 @@ mod tests {
         let unknown = substitute(&mut doc, &vars());
         assert_eq!(
             unknown,
-            vec![UnknownVariable { name: "nope".into(), loc: Loc { line: 2, column: 16 } }]
+            vec![UnknownVariable {
+                name: "nope".into(),
+                loc: Loc { line: 2, column: 16 },
+                too_large: false
+            }]
         );
     }
 }

@@ -255,8 +255,12 @@ impl Spec for FlowSpec {
                     return unknown
                         .into_iter()
                         .map(|var| {
-                            Diagnostic::new(&path, var.loc, format!("unknown variable `{}`", var.name))
-                                .with_hint("define it under spec.variables or spec.environments.<env>.variables of the Project")
+                            let hint = if var.too_large {
+                                "keep variables short (names, hosts, addresses); put long text in the flow file itself"
+                            } else {
+                                "define it under spec.variables or spec.environments.<env>.variables of the Project"
+                            };
+                            Diagnostic::new(&path, var.loc, var.message()).with_hint(hint)
                         })
                         .collect();
                 }
