@@ -423,6 +423,24 @@ fn special_oversized_and_non_utf8_files_are_errors_at_their_place() {
     assert!(err.contains("latin1.yaml:3:19") && err.contains("not valid UTF-8"), "{err}");
 }
 
+/// A manifest's text quoted in a diagnostic (an unknown key, an
+/// environment's name) shows its control characters as escapes: a file
+/// cannot clear the screen or forge an `error:` line of its own.
+#[test]
+fn control_characters_in_manifests_show_as_escapes_in_diagnostics() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "esc.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata:\n  name: q\nspec:\n  name: Q\n  \"\\u001b[2J\\u001b[31mbogus\\rerror: forged\": 1\n",
+    );
+    let out = ctx.run(&["validate", "esc.yaml", "--env", "\u{1b}[31mred"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains(['\u{1b}', '\r']), "{err:?}");
+    assert!(err.contains(r"unknown field `\u{1b}[2J\u{1b}[31mbogus\rerror: forged`"), "{err}");
+    assert!(!err.lines().any(|line| line.starts_with("error: forged")), "{err}");
+}
+
 /// An environment that is not defined is the one problem: the project-wide
 /// variables still apply, so their references are not reported as well.
 #[test]
