@@ -240,6 +240,25 @@ pub struct Summary {
 }
 
 impl Plan {
+    /// A plan of `changes` against a sandbox named `x`, for the renderers'
+    /// and the saved plan's tests (its summary left at zero).
+    #[cfg(test)]
+    pub(crate) fn of(changes: Vec<Change>) -> Plan {
+        Plan {
+            format_version: FORMAT_VERSION.into(),
+            gcctl_version: "0".into(),
+            target: PlanTarget::new("sandbox", "x"),
+            environment: None,
+            inputs_digest: String::new(),
+            prune: false,
+            destroy: false,
+            summary: Summary::default(),
+            changes,
+            notes: Vec::new(),
+            select: Vec::new(),
+        }
+    }
+
     /// Whether applying the plan would change anything.
     pub fn has_changes(&self) -> bool {
         self.summary.create + self.summary.update + self.summary.delete > 0

@@ -445,19 +445,7 @@ mod tests {
         assert_eq!(quote("my plan.json"), "'my plan.json'");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
-        let plan = Plan {
-            format_version: FORMAT_VERSION.into(),
-            gcctl_version: "0".into(),
-            target: super::super::PlanTarget::new("sandbox", "x"),
-            environment: Some("prod eu".into()),
-            inputs_digest: String::new(),
-            prune: false,
-            destroy: false,
-            changes: Vec::new(),
-            summary: super::super::Summary::default(),
-            notes: Vec::new(),
-            select: Vec::new(),
-        };
+        let plan = Plan { environment: Some("prod eu".into()), ..Plan::of(Vec::new()) };
         let saved = SavedPlan::new(&[PathBuf::from("a"), PathBuf::from("b c")], None, plan);
         assert_eq!(
             saved.replan_command(Path::new("p.json")),

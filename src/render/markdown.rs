@@ -323,7 +323,6 @@ fn html(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::kinds::LiveKind;
-    use crate::plan::{PlanTarget, Summary};
 
     /// An org name is the user's or the org's text: in a plan's table and
     /// in its details' HTML summary it can break neither.
@@ -348,19 +347,7 @@ mod tests {
             live_fingerprint: None,
             notes: Vec::new(),
         };
-        let plan = Plan {
-            format_version: crate::plan::FORMAT_VERSION.into(),
-            gcctl_version: "0".into(),
-            target: PlanTarget::new("sandbox", "x"),
-            environment: None,
-            inputs_digest: String::new(),
-            prune: false,
-            destroy: false,
-            summary: Summary::default(),
-            changes: vec![change],
-            notes: Vec::new(),
-            select: Vec::new(),
-        };
+        let plan = Plan::of(vec![change]);
         let out = super::plan(&plan);
         assert!(out.contains("| grant | `CallerGrant/<b>a\\|b</b>` |"), "{out}");
         assert!(out.contains("<summary><code>CallerGrant/&lt;b&gt;a|b&lt;/b&gt;</code>"), "{out}");

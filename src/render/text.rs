@@ -352,7 +352,6 @@ fn write_unmanaged(out: &mut String, report: &DriftReport, printer: &Printer) {
 mod tests {
     use super::*;
     use crate::kinds::LiveKind;
-    use crate::plan::{PlanTarget, Summary};
 
     /// What the org says (a name, an id, the lines of a description) is
     /// shown with its control characters as escapes: it cannot clear the
@@ -381,27 +380,15 @@ mod tests {
             after: Some(serde_json::json!("line one\nline two")),
             sensitive: false,
         };
-        let hostile = Plan {
-            format_version: crate::plan::FORMAT_VERSION.into(),
-            gcctl_version: "0".into(),
-            target: PlanTarget::new("sandbox", "x"),
-            environment: None,
-            inputs_digest: String::new(),
-            prune: false,
-            destroy: false,
-            summary: Summary::default(),
-            changes: vec![
-                change(
-                    Action::Delete,
-                    "Evil\u{1b}[2J\u{1b}[31m\rerror: forged\nX",
-                    "id\u{1b}[5m",
-                    vec![],
-                ),
-                change(Action::Update, "Support", "id-2", vec![description]),
-            ],
-            notes: Vec::new(),
-            select: Vec::new(),
-        };
+        let hostile = Plan::of(vec![
+            change(
+                Action::Delete,
+                "Evil\u{1b}[2J\u{1b}[31m\rerror: forged\nX",
+                "id\u{1b}[5m",
+                vec![],
+            ),
+            change(Action::Update, "Support", "id-2", vec![description]),
+        ]);
         let out = plan(&hostile, &Printer::plain());
         assert!(!out.contains(['\u{1b}', '\r', '\u{7}']), "{out:?}");
         assert!(out.contains(r#""Evil\u{1b}[2J\u{1b}[31m\rerror: forged\nX""#), "{out}");
