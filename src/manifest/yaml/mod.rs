@@ -631,11 +631,15 @@ fn plain_non_string(text: &str) -> Option<Value> {
 }
 
 fn parse_int(text: &str) -> Option<i64> {
+    // Digits only: `from_str_radix` would take a sign too, and `0x-1` is a
+    // string in YAML 1.2's core schema, not -1.
     if let Some(hex) = text.strip_prefix("0x") {
-        return i64::from_str_radix(hex, 16).ok();
+        let digits = !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        return digits.then(|| i64::from_str_radix(hex, 16).ok()).flatten();
     }
     if let Some(oct) = text.strip_prefix("0o") {
-        return i64::from_str_radix(oct, 8).ok();
+        let digits = !oct.is_empty() && oct.bytes().all(|b| matches!(b, b'0'..=b'7'));
+        return digits.then(|| i64::from_str_radix(oct, 8).ok()).flatten();
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -758,6 +762,13 @@ mod tests {
         assert_eq!(doc.get("f").unwrap().value, Value::Str("12".into()));
         assert_eq!(doc.get("g").unwrap().value, Value::Str("on".into()));
         assert_eq!(doc.get("h").unwrap().value, Value::Int(31));
+        // A sign after the prefix is no number (`from_str_radix` took it).
+        let doc = one("a: 0x-1\nb: 0x+1F\nc: 0o-7\nd: 0o17\ne: 0x\nf: 0o8\n");
+        for (key, text) in [("a", "0x-1"), ("b", "0x+1F"), ("c", "0o-7"), ("e", "0x"), ("f", "0o8")]
+        {
+            assert_eq!(doc.get(key).unwrap().value, Value::Str(text.into()), "{key}");
+        }
+        assert_eq!(doc.get("d").unwrap().value, Value::Int(15));
     }
 
     proptest::proptest! {
