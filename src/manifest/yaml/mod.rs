@@ -381,16 +381,37 @@ fn parse_stream_at(text: &str, shift: u32) -> Result<Vec<Node>, YamlError> {
 fn parse_with_full_parser(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| YamlError {
-            loc: Loc {
-                line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
-                column: u32::try_from(e.marker().col()).unwrap_or(u32::MAX).saturating_add(1),
-            },
-            message: format!("invalid YAML: {}", e.info()),
+        let (event, span) = event.map_err(|e| {
+            let line = u32::try_from(e.marker().line()).unwrap_or(u32::MAX);
+            let column = u32::try_from(e.marker().col()).unwrap_or(u32::MAX).saturating_add(1);
+            let tab = e.info().contains("tab").then(|| indenting_tab(text, line)).flatten();
+            match tab {
+                Some(loc) => YamlError {
+                    loc,
+                    message: "invalid YAML: a tab indents this line; YAML indents with spaces only"
+                        .into(),
+                },
+                None => YamlError {
+                    loc: Loc { line, column },
+                    message: format!("invalid YAML: {}", e.info()),
+                },
+            }
         })?;
         builder.event(event, span)?;
     }
     Ok(builder.documents)
+}
+
+/// Where a tab indents a line near `line` (the line before it, itself or
+/// the next: the parser reports a tab at the scalar it was reading, often
+/// on the line before): the likely cause of an error about a tab.
+fn indenting_tab(text: &str, line: u32) -> Option<Loc> {
+    let first = usize::try_from(line).ok()?.saturating_sub(2);
+    text.lines().enumerate().skip(first).take(3).find_map(|(index, content)| {
+        let indent = content.len() - content.trim_start_matches([' ', '\t']).len();
+        let tab = content[..indent].find('\t')?;
+        Some(Loc { line: u32::try_from(index + 1).ok()?, column: u32::try_from(tab + 1).ok()? })
+    })
 }
 
 enum Frame {
@@ -843,6 +864,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A tab in a line's indentation is reported where it is, saying so,
+    /// not at the scalar the parser was reading (often the line before).
+    #[test]
+    fn a_tab_in_the_indentation_is_reported_where_it_is() {
+        let err = parse_documents("a: 1\n\tb: 2\n").unwrap_err();
+        assert_eq!(err.loc, Loc { line: 2, column: 1 }, "{}", err.message);
+        assert!(err.message.contains("a tab indents this line"), "{}", err.message);
+        let err = parse_documents("spec:\n  name: Q\n  \tdescription: x\n").unwrap_err();
+        assert_eq!(err.loc, Loc { line: 3, column: 3 }, "{}", err.message);
     }
 
     #[test]
