@@ -37,7 +37,7 @@ pub use diag::Diagnostic;
 use diag::locate;
 pub use hint::{DeclaredHint, declared_hint};
 use typing::{check_envelope, type_document, type_node};
-use yaml::{Loc, Node};
+use yaml::{Loc, Node, Text};
 
 /// The only manifest format version.
 pub const API_VERSION: &str = "gcctl/v1";
@@ -335,7 +335,7 @@ fn finish(
     let files: Vec<PathBuf> = files.into_iter().filter(|f| !skipped.contains(f)).collect();
     let (mut duplicates, declared) = handles(&raw);
     diags.append(&mut duplicates);
-    let project = load_project(&raw, &mut diags);
+    let project = load_project(&raw, memory, &mut diags);
     let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
     let documents = raw.into_iter().filter(|d| d.kind != Kind::Project).collect();
     let (mut objects, mut rejected) = type_all(documents, &vars, memory, &mut diags);
@@ -469,7 +469,11 @@ fn parse_text(
 }
 
 /// Type the Project document (at most one per set); no substitution in it.
-fn load_project(raw: &[RawDoc], diags: &mut Vec<Diagnostic>) -> Option<(Object, ProjectSpec)> {
+fn load_project(
+    raw: &[RawDoc],
+    memory: Option<&MemoryFiles<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Object, ProjectSpec)> {
     let mut projects = raw.iter().filter(|d| d.kind == Kind::Project);
     let first = projects.next()?;
     for extra in projects {
@@ -478,9 +482,79 @@ fn load_project(raw: &[RawDoc], diags: &mut Vec<Diagnostic>) -> Option<(Object, 
                 .with_hint(format!("another Project is defined in {}", first.file.display())),
         );
     }
+    numbers_not_as_written(first, memory, diags);
     let object = type_node(&first.file, first.node.clone(), first.kind, diags)?;
     let spec = crate::kinds::project::project_spec(&object)?.clone();
     Some((object, spec))
+}
+
+/// Variables written as unquoted numbers that YAML does not keep as
+/// written (`1.10` is 1.1, `0049` is 49, `0x1F` is 31, `1e3` is 1000):
+/// substituted, their text would not be what the file says, silently (a
+/// name `Skill v${var.ver}` would become `Skill v1.1`), so each is an error
+/// asking for quotes. A number written as YAML writes it back (`30`, `1.5`)
+/// is fine. The file is read again for the written text; a file that cannot
+/// be is not checked (its problems are reported where it is read).
+fn numbers_not_as_written(
+    project: &RawDoc,
+    memory: Option<&MemoryFiles<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(spec) = project.node.get("spec") else { return };
+    let environments = spec.get("environments").into_iter().flat_map(|envs| match &envs.value {
+        yaml::Value::Map(entries) => {
+            entries.iter().filter_map(|(_, env)| env.get("variables")).collect()
+        }
+        _ => Vec::new(),
+    });
+    let maps: Vec<&Node> = spec.get("variables").into_iter().chain(environments).collect();
+    let numbers: Vec<(&Text, &Node)> = maps
+        .iter()
+        .filter_map(|map| match &map.value {
+            yaml::Value::Map(entries) => {
+                Some(entries.iter().map(|(key, value)| (&key.name, value)))
+            }
+            _ => None,
+        })
+        .flatten()
+        .filter(|(_, value)| {
+            value.plain && matches!(value.value, yaml::Value::Int(_) | yaml::Value::Float(_))
+        })
+        .collect();
+    if numbers.is_empty() {
+        return;
+    }
+    let text = match memory {
+        Some(files) => files.get(&project.file).map(|text| (*text).to_string()),
+        None => files::read_manifest(&project.file).ok(),
+    };
+    let Some(text) = text else { return };
+    let lines: Vec<&str> = text.lines().collect();
+    for (name, node) in numbers {
+        let shown = match &node.value {
+            yaml::Value::Int(i) => i.to_string(),
+            yaml::Value::Float(f) => f.to_string(),
+            _ => continue,
+        };
+        let line = usize::try_from(node.loc.line).ok().and_then(|l| lines.get(l.checked_sub(1)?));
+        let column = usize::try_from(node.loc.column).unwrap_or(1).saturating_sub(1);
+        let token = |line: &&str| -> String {
+            let number = |c: &char| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-');
+            line.chars().skip(column).take_while(number).collect()
+        };
+        let Some(written) = line.map(token) else { continue };
+        if written == shown {
+            continue;
+        }
+        diags.push(
+            Diagnostic::new(
+                &project.file,
+                node.loc,
+                format!("variable `{name}` is written `{written}`, which YAML reads as the number {shown}: `${{var.{name}}}` would be {shown}"),
+            )
+            .with_hint(format!("quote it to keep the text (`{name}: \"{written}\"`), or write {shown}")),
+        );
+    }
 }
 
 /// The variables for `--env`, with diagnostics for an unknown environment.
@@ -643,6 +717,39 @@ spec:
         assert_eq!(shown, "https://bot.example.com/hook?token=[redacted]");
         let inline = crate::render::inline(Some(&serde_json::json!(echoed)));
         assert!(!inline.contains(canary), "{inline}");
+    }
+
+    /// A variable written as an unquoted number that YAML does not keep
+    /// as written is an error at its place, in every variables map; one
+    /// written as YAML writes it back, or quoted, is fine.
+    #[test]
+    fn numeric_variables_not_kept_as_written_are_errors() {
+        let project = "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables:\n    ver: 1.10\n    timeout: 30\n    rate: 1.5\n    quoted: \"0049\"\n    area: 0049   # a comment\n  environments:\n    prod:\n      variables: {hex: 0x1F, big: 12345678901234567890, neg: -3}\n";
+        let err = load_memory(&memory(&[("project.yaml", project)])).unwrap_err();
+        let found: Vec<String> = err
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{} {}", d.loc.line, d.loc.column, d.message))
+            .collect();
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(
+            found[0].starts_with(
+                "6:10 variable `ver` is written `1.10`, which YAML reads as the number 1.1"
+            ),
+            "{found:#?}"
+        );
+        assert!(found[1].starts_with("10:11 variable `area` is written `0049`"), "{found:#?}");
+        assert!(
+            found[2].starts_with(
+                "13:24 variable `hex` is written `0x1F`, which YAML reads as the number 31"
+            ),
+            "{found:#?}"
+        );
+        assert!(
+            found[3].starts_with("13:35 variable `big` is written `12345678901234567890`"),
+            "{found:#?}"
+        );
+        assert!(err.diagnostics[0].hint.as_deref().unwrap_or_default().contains("ver: \"1.10\""));
     }
 
     fn memory<'a>(files: &[(&str, &'a str)]) -> MemoryFiles<'a> {
