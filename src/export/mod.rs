@@ -18,12 +18,11 @@
 //!   org names); the org default supported content profile is exported with
 //!   `orgDefault: true`;
 //! - objects whose name is shared by another live object of the kind cannot
-//!   be managed by name: they are skipped with a warning.
-//!
+//!   be managed by name: they are skipped with a warning;
 //! - text that a manifest would read as a variable is written so that it
 //!   reads back as it is: every `${` in a string as `$${` (the loader's
 //!   escape for a literal `${`), in a flow's file on the lines the loader
-//!   substitutes (see [`escape_variables`]);
+//!   substitutes.
 //!
 //! Invariants: the same org gives the same bytes (objects ordered by kind
 //! then handle, handles derived from sorted names, lists that are sets
