@@ -431,18 +431,24 @@ impl Seen {
 
     /// The key of `entries` (the mapping's, in order) named `name`, if
     /// any; otherwise `name` is taken as the key of the next entry.
+    #[inline]
     pub(super) fn repeated<'e>(
         &mut self,
         entries: &'e [(Key, Node)],
         name: &Text,
     ) -> Option<&'e Key> {
-        if self.0.is_none() && entries.len() >= Self::HASHED_FROM {
-            let names = entries.iter().enumerate().map(|(i, (key, _))| (key.name.clone(), i));
-            self.0 = Some(names.collect());
-        }
-        let Some(names) = &mut self.0 else {
+        // The common case, inline where a reader loops over a mapping's keys.
+        if self.0.is_none() && entries.len() < Self::HASHED_FROM {
             return entries.iter().find(|(key, _)| key.name == *name).map(|(key, _)| key);
-        };
+        }
+        self.hashed(entries, name)
+    }
+
+    #[inline(never)]
+    fn hashed<'e>(&mut self, entries: &'e [(Key, Node)], name: &Text) -> Option<&'e Key> {
+        let names = self.0.get_or_insert_with(|| {
+            entries.iter().enumerate().map(|(i, (key, _))| (key.name.clone(), i)).collect()
+        });
         match names.get(name) {
             Some(&index) => entries.get(index).map(|(key, _)| key),
             None => {
