@@ -630,7 +630,13 @@ impl Plan {
     /// plan of 50,000 objects would spend a tenth of its CPU on them.
     #[must_use]
     pub fn sealed(mut self, set: &ManifestSet, live: &LiveOrg) -> Plan {
+        // Whether the plan prunes is an input too: every plan lists its
+        // prunes, planned or not, so a saved plan edited to prune would
+        // otherwise match the fresh plan made with its edited setting.
         self.inputs_digest = set.digest();
+        if self.prune {
+            self.inputs_digest.push_str(super::PRUNE_DIGEST_MARK);
+        }
         let kinds: std::collections::BTreeSet<crate::kinds::Kind> =
             self.changes.iter().filter(|c| c.id.is_some()).map(|c| c.kind.kind()).collect();
         let mut by_id: std::collections::HashMap<(crate::kinds::Kind, &str), &Value> =

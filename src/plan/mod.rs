@@ -239,6 +239,10 @@ pub struct Summary {
     pub no_op: usize,
 }
 
+/// What a plan made with `--prune` adds to its inputs' digest
+/// ([`Plan::sealed`]).
+pub const PRUNE_DIGEST_MARK: &str = "+prune";
+
 impl Plan {
     /// A plan of `changes` against a sandbox named `x`, for the renderers'
     /// and the saved plan's tests (its summary left at zero).

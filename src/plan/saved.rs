@@ -325,8 +325,22 @@ fn by_key(changes: &[Change]) -> HashMap<Key<'_>, &Change> {
 /// (appeared, disappeared, edited behind gcctl's back).
 fn stale(saved: &Plan, fresh: &Plan) -> Vec<String> {
     let mut reasons = Vec::new();
-    if saved.inputs_digest != fresh.inputs_digest || saved.environment != fresh.environment {
-        reasons.push("the manifests (or the environment) changed".to_string());
+    let inputs = |plan: &Plan| {
+        let digest = plan.inputs_digest.as_str();
+        digest.strip_suffix(super::PRUNE_DIGEST_MARK).unwrap_or(digest).to_string()
+    };
+    if inputs(saved) != inputs(fresh) || saved.environment != fresh.environment {
+        // The live objects behind the changes are then other objects: told
+        // apart by key, they would read as changed in the org when only the
+        // manifests were.
+        return vec!["the manifests (or the environment) changed".to_string()];
+    }
+    if saved.inputs_digest != fresh.inputs_digest {
+        return vec![format!(
+            "the plan was made {} --prune and now says it {}: a saved plan prunes only as it was made",
+            if fresh.prune { "without" } else { "with" },
+            if fresh.prune { "prunes" } else { "does not" },
+        )];
     }
     let now = by_key(&fresh.changes);
     for change in &saved.changes {

@@ -228,6 +228,19 @@ impl Invocation {
             }
             None => (args.paths.clone(), args.env.clone(), args.select.clone()),
         };
+        // `apply plan.json` for `apply --plan plan.json`: said, not loaded as
+        // manifests (which reports every key of the plan as a mistake).
+        if saved.is_none() {
+            let json =
+                |p: &&std::path::PathBuf| p.extension().is_some_and(|e| e == "json") && p.is_file();
+            if let Some(path) = args.paths.iter().filter(json).find(|p| SavedPlan::read(p).is_ok())
+            {
+                return Err(hinted(
+                    format!("{} is a saved plan, not manifests", path.display()),
+                    format!("apply it with `gcctl apply --plan {}`", path.display()),
+                ));
+            }
+        }
         let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
         // A saved plan says whether it prunes; `--prune` cannot add prunes to it.
         let prune = match &saved {

@@ -42,6 +42,12 @@ async fn org_with_pending_update() -> ApplyOrg {
 #[tokio::test]
 async fn a_fresh_saved_plan_applies_exactly() {
     let org = org_with_pending_update().await;
+    // Named as manifests, the plan file is said to be a plan, not loaded.
+    let apply = org.gcctl(&["apply", "--auto-approve", "plan.json"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(err.contains("plan.json is a saved plan, not manifests"), "{err}");
+    assert!(err.contains("hint: apply it with `gcctl apply --plan plan.json`"), "{err}");
     let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
     assert_exit(&apply, 0);
     assert!(stderr(&apply).contains("1 updated"), "{}", stderr(&apply));
@@ -74,12 +80,15 @@ async fn a_saved_plan_is_stale_once_an_object_changed_in_the_org() {
 #[tokio::test]
 async fn a_saved_plan_is_stale_once_the_manifests_changed() {
     let org = org_with_pending_update().await;
-    org.ctx.write("set/all.yaml", &set("third"));
+    // A renamed queue too: its old and new names are other keys, whose live
+    // objects must not read as changed in the org.
+    org.ctx.write("set/all.yaml", &set("third").replace("name: Saved Support", "name: Saved Desk"));
     let before = org.list(QUEUES).await;
     let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
     assert_exit(&apply, 1);
     let err = stderr(&apply);
     assert!(err.contains("plan is stale") && err.contains("manifests"), "{err}");
+    assert!(!err.contains("in the org"), "only the manifests changed: {err}");
     assert_eq!(org.list(QUEUES).await, before, "nothing was changed");
 }
 
@@ -325,6 +334,36 @@ async fn a_saved_plan_made_without_prune_refuses_prune() {
     let err = stderr(&apply);
     assert!(err.contains("the saved plan was made without --prune"), "{err}");
     assert!(err.contains("gcctl plan --out plan.json set --prune"), "{err}");
+}
+
+/// A saved plan made without `--prune` lists its prunes without planning
+/// them; edited by hand to prune, it is refused, and the prune it listed
+/// is not made.
+#[tokio::test]
+async fn a_saved_plan_edited_to_prune_is_refused() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", &set("first"));
+    org.ctx.write(
+        "set/project.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  prune:\n    - kind: RoutingQueue\n      names: [\"Saved *\"]\n",
+    );
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let stray = org.org.post(QUEUES, json!({"name": "Saved Stray"})).await;
+    assert_eq!(stray.status, 200, "{:?}", stray.body);
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "--out", "plan.json", "set"]).await;
+    assert_exit(&plan, 0);
+    assert!(stdout(&plan).contains("would be deleted with --prune"), "{}", stdout(&plan));
+    edit_plan(&org, |plan| plan["plan"]["prune"] = json!(true));
+    let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(
+        err.contains("plan is stale: the plan was made without --prune and now says it prunes"),
+        "{err}"
+    );
+    // To prune, plan with --prune and review that plan.
+    assert!(err.contains("plan again with `gcctl plan --out plan.json set --prune`"), "{err}");
+    assert_eq!(org.named(QUEUES, "Saved Stray").await.len(), 1, "not pruned");
 }
 
 /// An environment may name its org: `--env prod` connects with the
