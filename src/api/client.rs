@@ -553,7 +553,13 @@ impl Client {
         if !call.path.starts_with('/') || call.path.starts_with("//") {
             return Err(invalid("it must start with /api/v2/".to_owned()));
         }
-        plain_segments(call.path).map_err(invalid)?;
+        plain_segments(call.path).map_err(|reason| {
+            let mut err = invalid(reason);
+            err.hint = Some(
+                "nothing was sent: the org listed an object with an id no Genesys Cloud id has; check that object in Genesys Cloud (or the saved plan, if one was edited)".into(),
+            );
+            err
+        })?;
         let mut url = self
             .inner
             .config

@@ -461,6 +461,7 @@ async fn an_id_that_would_lead_elsewhere_is_never_sent() {
         let text = err.to_string();
         assert!(text.contains("invalid API path"), "{id:?}: {text}");
         assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(err.hint().is_some_and(|h| h.starts_with("nothing was sent")), "{id:?}");
         let err = client.delete(&path, &[]).await.unwrap_err();
         assert!(err.to_string().contains("invalid API path"), "{id:?}: {err}");
     }
