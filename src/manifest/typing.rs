@@ -104,7 +104,20 @@ pub(super) fn type_document(
     diags: &mut Vec<Diagnostic>,
     rejected: &mut Vec<Object>,
 ) -> Option<Object> {
-    let unknown = vars::substitute(&mut doc.node, vars);
+    let mut unknown = vars::substitute(&mut doc.node, vars);
+    if unknown.iter().any(|var| var.scalar.is_some()) {
+        // Rare (an error): the file's text places references in quoted
+        // and multi-line scalars exactly.
+        let source = match memory.and_then(|files| files.get(&doc.file)) {
+            Some(text) => Some(std::borrow::Cow::Borrowed(*text)),
+            None => std::fs::read_to_string(&doc.file).ok().map(std::borrow::Cow::Owned),
+        };
+        if let Some(source) = source {
+            for var in &mut unknown {
+                var.locate(&source);
+            }
+        }
+    }
     let had_unknown = !unknown.is_empty();
     for var in unknown {
         let defined: Vec<&str> = vars.keys().map(String::as_str).collect();

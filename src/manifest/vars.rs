@@ -18,6 +18,11 @@ pub struct UnknownVariable {
     /// Not unknown: the text its references make would be larger than
     /// [`expansion_limit`] allows (`name` is the variable that crossed it).
     pub too_large: bool,
+    /// In a manifest's scalar, where `loc` is exact only if the scalar is
+    /// plain and on one line: where the scalar starts and which of its
+    /// references this is, for [`UnknownVariable::locate`] to find it in
+    /// the source.
+    pub scalar: Option<(Loc, usize)>,
 }
 
 impl UnknownVariable {
@@ -31,6 +36,48 @@ impl UnknownVariable {
         } else {
             format!("unknown variable `{}`", self.name)
         }
+    }
+
+    /// Place a reference in a quoted or multi-line scalar at its own line
+    /// and column, from the text of the file it was read from: the scalar's
+    /// references are found again there, as substitution reads them. Left
+    /// where it was (close) when the source does not show that reference
+    /// under that name (a double-quoted escape spelling it, another text).
+    pub fn locate(&mut self, source: &str) {
+        let Some((start, ordinal)) = self.scalar else { return };
+        let Some(from) = byte_offset(source, start) else { return };
+        let mut found = pieces(&source[from..]).filter_map(|(at, piece)| match piece {
+            Piece::Reference(name) => Some((at, name)),
+            Piece::Text(_) | Piece::Escape => None,
+        });
+        if let Some((at, name)) = found.nth(ordinal)
+            && name == self.name
+        {
+            self.loc = loc_at(source, from + at);
+            self.scalar = None;
+        }
+    }
+}
+
+/// The byte offset of a 1-based line and column (in characters) in `text`.
+fn byte_offset(text: &str, loc: Loc) -> Option<usize> {
+    let line = usize::try_from(loc.line).ok()?.checked_sub(1)?;
+    let start =
+        if line == 0 { 0 } else { memchr::memchr_iter(b'\n', text.as_bytes()).nth(line - 1)? + 1 };
+    let column = usize::try_from(loc.column).ok()?.checked_sub(1)?;
+    let rest = &text[start..];
+    let within = rest.char_indices().map(|(i, _)| i).chain([rest.len()]).nth(column)?;
+    Some(start + within)
+}
+
+/// The 1-based line and column (in characters) of byte `at` of `text`.
+fn loc_at(text: &str, at: usize) -> Loc {
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Loc {
+        line: clamp(memchr::memchr_iter(b'\n', before.as_bytes()).count() + 1),
+        column: clamp(before[line_start..].chars().count() + 1),
     }
 }
 
@@ -58,11 +105,14 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
             }
             let whole_plain_var = node.plain && is_single_var(text);
             let (out, missing) = expand(text, vars);
-            for (name, offset, too_large) in missing {
-                // Columns are exact for plain one-line scalars and close otherwise.
+            for Missing { name, offset, too_large, ordinal } in missing {
+                // Exact for a plain scalar on one line; in others the
+                // quotes, escapes and line breaks move it, so the
+                // reference is found again in the source (`locate`).
                 let column = node.loc.column.saturating_add(u32::try_from(offset).unwrap_or(0));
                 let loc = Loc { line: node.loc.line, column };
-                unknown.push(UnknownVariable { name, loc, too_large });
+                let scalar = Some((node.loc, ordinal));
+                unknown.push(UnknownVariable { name, loc, too_large, scalar });
             }
             node.value = if whole_plain_var { resolve_plain(&out) } else { Value::Str(out.into()) };
         }
@@ -90,10 +140,11 @@ pub fn substitute_text(
         }
         let (expanded, missing) = expand(line, vars);
         out.push_str(&expanded);
-        unknown.extend(missing.into_iter().map(|(name, offset, too_large)| UnknownVariable {
-            name,
-            loc: Loc { line: clamp(index + 1), column: clamp(offset + 1) },
-            too_large,
+        unknown.extend(missing.into_iter().map(|m| UnknownVariable {
+            name: m.name,
+            loc: Loc { line: clamp(index + 1), column: clamp(m.offset + 1) },
+            too_large: m.too_large,
+            scalar: None,
         }));
     }
     (out, unknown)
@@ -103,55 +154,97 @@ fn is_single_var(text: &str) -> bool {
     text.starts_with("${var.") && text.ends_with('}') && text[2..].find('}') == Some(text.len() - 3)
 }
 
-/// Expand one string; returns the result and the missing variables with the
-/// character offset of each reference.
-fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<(String, usize, bool)>) {
+/// A reference to a variable that is not defined, or that crossed the
+/// expansion limit.
+struct Missing {
+    name: String,
+    /// Its offset in the text, in characters.
+    offset: usize,
+    too_large: bool,
+    /// Which `${var.…}` reference of the text it is (from 0).
+    ordinal: usize,
+}
+
+/// Expand one string; returns the result and the missing variables.
+fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Missing>) {
     let limit = expansion_limit(text.len());
     let mut out = String::with_capacity(text.len());
     let mut missing = Vec::new();
-    let mut rest = text;
-    let mut offset = 0;
-    while let Some(start) = rest.find('$') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start..];
-        offset += rest[..start].chars().count();
-        if let Some(tail) = after.strip_prefix("$${") {
-            out.push_str("${");
-            rest = tail;
-            offset += 3;
-        } else if let Some(tail) = after.strip_prefix("${var.") {
-            match tail.find('}') {
-                Some(end) => {
-                    let name = &tail[..end];
-                    match vars.get(name) {
-                        Some(value) if out.len() + value.len() > limit => {
-                            // Reported, and the text left as it is.
-                            missing.push((name.to_string(), offset, true));
-                            return (text.to_string(), missing);
-                        }
-                        Some(value) => out.push_str(value),
-                        None => {
-                            missing.push((name.to_string(), offset, false));
-                            out.push_str(&after[..=6 + end]);
-                        }
-                    }
-                    let consumed = 6 + end + 1;
-                    offset += after[..consumed].chars().count();
-                    rest = &after[consumed..];
-                }
-                None => {
-                    out.push_str(after);
-                    rest = "";
-                }
+    // Characters before byte `counted`, counted as far as needed.
+    let (mut counted, mut chars) = (0, 0);
+    let mut ordinal = 0;
+    for (at, piece) in pieces(text) {
+        let name = match piece {
+            Piece::Text(t) => {
+                out.push_str(t);
+                continue;
             }
-        } else {
-            out.push('$');
-            rest = &after[1..];
-            offset += 1;
+            Piece::Escape => {
+                out.push_str("${");
+                continue;
+            }
+            Piece::Reference(name) => name,
+        };
+        chars += text[counted..at].chars().count();
+        counted = at;
+        let reference =
+            Missing { name: name.to_string(), offset: chars, too_large: false, ordinal };
+        ordinal += 1;
+        match vars.get(name) {
+            Some(value) if out.len() + value.len() > limit => {
+                // Reported, and the text left as it is.
+                missing.push(Missing { too_large: true, ..reference });
+                return (text.to_string(), missing);
+            }
+            Some(value) => out.push_str(value),
+            None => {
+                out.push_str(&text[at..at + name.len() + 7]);
+                missing.push(reference);
+            }
         }
     }
-    out.push_str(rest);
     (out, missing)
+}
+
+/// A piece of a text as substitution reads it.
+enum Piece<'a> {
+    /// As it is (a `$` that starts nothing, an unclosed `${var.`).
+    Text(&'a str),
+    /// `$${`, which stands for `${`.
+    Escape,
+    /// `${var.NAME}`: the name.
+    Reference(&'a str),
+}
+
+/// The pieces of `text` in order, each with its byte offset.
+fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = &text[at..];
+        if rest.is_empty() {
+            return None;
+        }
+        let start = at;
+        let (piece, len) = match rest.find('$') {
+            Some(0) => {
+                if rest.starts_with("$${") {
+                    (Piece::Escape, 3)
+                } else if let Some(name) =
+                    rest.strip_prefix("${var.").and_then(|tail| tail.split_once('}'))
+                {
+                    (Piece::Reference(name.0), name.0.len() + 7)
+                } else if rest.starts_with("${var.") {
+                    (Piece::Text(rest), rest.len())
+                } else {
+                    (Piece::Text("$"), 1)
+                }
+            }
+            Some(dollar) => (Piece::Text(&rest[..dollar]), dollar),
+            None => (Piece::Text(rest), rest.len()),
+        };
+        at += len;
+        Some((start, piece))
+    })
 }
 
 #[cfg(test)]
@@ -214,7 +307,8 @@ mod tests {
             vec![UnknownVariable {
                 name: "nope".into(),
                 loc: Loc { line: 3, column: 8 },
-                too_large: false
+                too_large: false,
+                scalar: None
             }]
         );
     }
@@ -228,8 +322,41 @@ mod tests {
             vec![UnknownVariable {
                 name: "nope".into(),
                 loc: Loc { line: 2, column: 16 },
-                too_large: false
+                too_large: false,
+                scalar: Some((Loc { line: 2, column: 8 }, 0))
             }]
         );
+    }
+
+    /// In quoted and multi-line scalars (plain ones folded too), an unknown
+    /// variable is found again in the source, at its own line and column:
+    /// after escapes, `$${`, known references and line breaks, and with
+    /// characters before it that take more than a byte.
+    #[test]
+    fn locates_unknown_variables_in_quoted_and_multiline_scalars() {
+        let source = concat!(
+            "a: \"é \\\" $${var.x} ${var.host} ${var.nope}\"\n",
+            "b: 'it''s ${var.gone}'\n",
+            "c: |\n  first ${var.host}\n  ünd ${var.nope} ${var.gone}\n",
+            "d: plain\n  folded ${var.nope}\n",
+        );
+        let mut doc = parse_documents(source).unwrap().remove(0);
+        let mut unknown = substitute(&mut doc, &vars());
+        for var in &mut unknown {
+            var.locate(source);
+        }
+        let found: Vec<(&str, u32, u32)> =
+            unknown.iter().map(|v| (v.name.as_str(), v.loc.line, v.loc.column)).collect();
+        assert_eq!(
+            found,
+            [("nope", 1, 32), ("gone", 2, 11), ("nope", 5, 7), ("gone", 5, 19), ("nope", 7, 10)]
+        );
+        assert!(unknown.iter().all(|v| v.scalar.is_none()), "{unknown:?}");
+        // A source that does not show the reference leaves it where it was.
+        let mut doc = parse_documents("a: \"\\x24{var.nope}\"\n").unwrap().remove(0);
+        let mut unknown = substitute(&mut doc, &vars());
+        let close = unknown[0].loc;
+        unknown[0].locate("a: \"\\x24{var.nope}\"\n");
+        assert_eq!(unknown[0].loc, close);
     }
 }

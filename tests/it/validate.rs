@@ -276,6 +276,24 @@ spec:
     insta::assert_snapshot!("unknown_env", ctx.snapshot(&["validate", ".", "--env", "qa"]));
 }
 
+/// An unknown variable in a quoted or multi-line scalar is reported at its
+/// own line and column, found again in the file's text.
+#[test]
+fn unknown_variables_are_located_in_any_scalar() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: \"Q \\u00e9 ${var.nope}\"\n  description: |\n    First line,\n    then ${var.gone} here.\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "."]));
+    for expected in [
+        "queue.yaml:5:19: error: unknown variable `nope`",
+        "queue.yaml:8:10: error: unknown variable `gone`",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+    }
+}
+
 #[test]
 fn variables_substitute_and_type_per_environment() {
     let ctx = TestContext::new();
