@@ -163,13 +163,14 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     let n: Vec<char> = name.chars().collect();
     let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
     while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // `*` first: it is a wildcard even where the name holds a `*`.
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = ni;
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -262,5 +263,10 @@ mod tests {
         assert!(glob_match("*-queue-*", "x-queue-y"));
         assert!(!glob_match("bot-*", "Bot-handover"));
         assert!(!glob_match("a?c", "ac"));
+        // A `*` in the name is matched by the pattern's `*` as any other text.
+        assert!(glob_match("*", "*Priority"));
+        assert!(glob_match("a*", "a*b"));
+        assert!(glob_match("*b*", "*a*b*"));
+        assert!(!glob_match("*c", "*Priority"));
     }
 }
