@@ -91,6 +91,14 @@ pub const FLOW_TYPES: &[&str] = &[
     "WORKITEM",
 ];
 
+/// The user's text before a mark gcctl appends to a description (a secret's
+/// or a published version's): `text [mark]` gives `text` as written, its own
+/// trailing spaces and line breaks included, without the one space gcctl
+/// writes before the mark.
+pub fn before_mark(text: &str) -> &str {
+    text.strip_suffix(' ').unwrap_or(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,6 +113,17 @@ impl Spec for OAuthClientSpec {
 
     fn check(&self, findings: &mut Findings) {
         check_org_name(findings, "/spec/name", &self.name);
+        // Read back, such a text would be taken for gcctl's own mark: the
+        // secret rotated or regenerated on every apply.
+        if self.description.as_deref().is_some_and(|d| d.contains(MARK_START)) {
+            findings.error_with_hint(
+                "/spec/description",
+                "the description holds gcctl's secret mark",
+                format!(
+                    "remove the `{MARK_START}…]` part: gcctl writes it to track the secret's version"
+                ),
+            );
+        }
         check_range(
             findings,
             "/spec/accessTokenValiditySeconds",
@@ -224,6 +235,10 @@ const CLIENT_WRITABLE: [&str; 9] = [
 /// issued at creation, leaves no marker). Visible in the admin UI, on purpose.
 const VERSION_MARKER: &str = "[gcctl:secret-version=";
 
+/// What both of gcctl's marks start with: a declared description may not
+/// hold it.
+const MARK_START: &str = "[gcctl:secret-";
+
 /// The org is the state of a secret in flight too: a client is created with
 /// this mark at the end of its description, and gcctl removes it (a PUT)
 /// once the secret the create issued is written to `--secrets-dir`. A run
@@ -237,7 +252,7 @@ pub const UNRECORDED_MARKER: &str = "[gcctl:secret-unrecorded]";
 
 /// Whether a live description carries [`UNRECORDED_MARKER`].
 pub fn is_unrecorded(description: &str) -> bool {
-    description.trim_end().ends_with(UNRECORDED_MARKER)
+    description.ends_with(UNRECORDED_MARKER)
 }
 
 /// A description with [`UNRECORDED_MARKER`] added at its end.
@@ -249,15 +264,17 @@ fn mark_unrecorded(description: Option<String>) -> String {
 }
 
 /// Split a live description into the user's text and the secret version
-/// (any [`UNRECORDED_MARKER`] is left out: see [`is_unrecorded`]).
+/// (any [`UNRECORDED_MARKER`] is left out: see [`is_unrecorded`]). The text
+/// is the user's as written, its own trailing spaces and line breaks
+/// included: only the marks and the one space gcctl writes before each are
+/// taken off.
 pub fn split_description(description: &str) -> (String, u32) {
-    let description = description.trim_end();
     let description =
-        description.strip_suffix(UNRECORDED_MARKER).map_or(description, str::trim_end);
+        description.strip_suffix(UNRECORDED_MARKER).map_or(description, super::common::before_mark);
     if let Some(start) = description.rfind(VERSION_MARKER) {
         let rest = &description[start + VERSION_MARKER.len()..];
         if let Some(version) = rest.strip_suffix(']').and_then(|v| v.parse::<u32>().ok()) {
-            return (description[..start].trim_end().to_string(), version);
+            return (super::common::before_mark(&description[..start]).to_string(), version);
         }
     }
     (description.to_string(), 1)
@@ -580,6 +597,30 @@ mod tests {
             assert_eq!(back_text, text.unwrap_or(""));
         }
         assert_eq!(split_description("ends with [gcctl:secret-version=x]").1, 1);
+        // The user's text as written: its trailing spaces and line breaks too.
+        for text in ["Bot client\n", "Bot client  ", " ", "two\nlines\n"] {
+            for version in [1, 2] {
+                let joined = join_description(Some(text), version);
+                assert_eq!(split_description(joined.as_deref().unwrap()), (text.to_string(), version));
+                let marked = mark_unrecorded(joined);
+                assert_eq!(split_description(&marked), (text.to_string(), version));
+            }
+        }
+    }
+
+    #[test]
+    fn a_declared_description_may_not_hold_a_mark() {
+        for description in ["See [gcctl:secret-version=5]", "x [gcctl:secret-unrecorded]"] {
+            let spec: OAuthClientSpec = serde_json::from_value(json!({"name": "C",
+                "authorizedGrantType": "CODE", "description": description}))
+            .unwrap();
+            let mut findings = Findings::default();
+            spec.check(&mut findings);
+            assert!(
+                findings.into_vec().iter().any(|f| f.message.contains("gcctl's secret mark")),
+                "{description}"
+            );
+        }
     }
 
     #[test]

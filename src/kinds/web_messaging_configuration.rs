@@ -237,12 +237,14 @@ pub fn split_marker(description: &str) -> (String, Option<u64>) {
     let Some(number) = rest.strip_suffix(']').and_then(|n| n.parse().ok()) else {
         return (description.to_string(), None);
     };
-    (description[..start].trim_end().to_string(), Some(number))
+    (super::common::before_mark(&description[..start]).to_string(), Some(number))
 }
 
-/// A description with gcctl's marker for `version`.
+/// A description with gcctl's marker for `version`, after the user's text as
+/// written (its trailing spaces and line breaks too: [`split_marker`] gives
+/// it back).
 fn with_marker(description: Option<&str>, version: u64) -> String {
-    match description.map(str::trim_end).filter(|d| !d.is_empty()) {
+    match description.filter(|d| !d.is_empty()) {
         Some(text) => format!("{text} {MARKER_START}{version}]"),
         None => format!("{MARKER_START}{version}]"),
     }

@@ -405,3 +405,57 @@ fn export_filters_refuses_to_overwrite_and_keeps_org_names_of_objects_left_out()
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("exported with their OpenMessagingIntegration"));
 }
+
+/// Descriptions that gcctl marks (an OAuth client's secret version, a web
+/// messaging configuration's published version) keep the user's text as
+/// written, trailing line break and spaces included: an apply makes them,
+/// the next plans clean (nothing updated or published again), and the
+/// export writes them as declared. A declared text holding gcctl's own
+/// secret mark is refused before anything is sent.
+#[test]
+fn marked_descriptions_keep_their_text_through_apply_plan_and_export() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    let manifests = "apiVersion: gcctl/v1
+kind: OAuthClient
+metadata: {name: bot}
+spec:
+  name: Bot Client
+  description: |
+    Client for the bot
+  authorizedGrantType: CLIENT-CREDENTIALS
+  secretVersion: 2
+  roleDivisions: [{role: employee, division: Home}]
+---
+apiVersion: gcctl/v1
+kind: WebMessagingConfiguration
+metadata: {name: web}
+spec:
+  name: Acme Web
+  description: \"Our messenger  \"
+  languages: [en-us]
+  defaultLanguage: en-us
+";
+    ctx.write("m/set.yaml", manifests);
+    run_ok(&ctx, &["apply", "--auto-approve", "--secrets-dir", "secrets", "m"]);
+    let plan = run_ok(&ctx, &["plan", "--detailed-exitcode", "m"]);
+    assert!(plan.contains("No changes."), "{plan}");
+    let again = ctx.run(&["apply", "--auto-approve", "--secrets-dir", "secrets", "m"]);
+    assert!(stderr(&again).contains("Nothing to apply."), "{}", stderr(&again));
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+    run_ok(&ctx, &["export", "--kinds", "OAuthClient,WebMessagingConfiguration", "--out", "ex"]);
+    let exported = read_dir(&ctx.path().join("ex"));
+    let clients = &exported["oauth-clients.yaml"];
+    assert!(clients.contains("  description: \"Client for the bot\\n\"\n"), "{clients}");
+    let configs = &exported["web-messaging-configurations.yaml"];
+    assert!(configs.contains("  description: \"Our messenger  \"\n"), "{configs}");
+
+    ctx.write(
+        "m/set.yaml",
+        &manifests.replace("Client for the bot", "See [gcctl:secret-version=5]"),
+    );
+    let refused = ctx.run(&["plan", "m"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("the description holds gcctl's secret mark"));
+}
