@@ -43,7 +43,7 @@ pub use files::{
 use crate::api::Client;
 use crate::kinds::org::{Lookups, live_spec};
 use crate::kinds::project::{ProjectSpec, glob_match};
-use crate::kinds::{Kind, LiveKind, RefTarget, SpecInput};
+use crate::kinds::{Kind, LiveKind, SpecInput};
 use crate::manifest::{API_VERSION, ManifestSet};
 use crate::plan::{LiveOrg, ReadError, ReadScope};
 
@@ -409,17 +409,18 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
 /// The handle of each exported object, by kind and org name.
 type Handles = crate::FastMap<Kind, crate::FastMap<String, String>>;
 
-/// For each exported kind, the names of the exported objects of the kinds
-/// that order before it, which are the only kinds it can refer to
-/// (`tests/it/kinds.rs` checks it).
+/// For each exported kind, the names of the exported objects of every other
+/// kind: a kind refers to kinds that order before it (`tests/it/kinds.rs`
+/// checks it), and to flows of a type, which may order after it (a queue's
+/// in-queue flows, an integration's inbound flow: late references).
 type Referable<'h> = crate::FastMap<Kind, crate::FastSet<&'h str>>;
 
 fn referable<'h>(handles: &'h Handles, exported: &[Kind]) -> Referable<'h> {
-    let names_before = |kind: Kind| {
-        let before = exported.iter().filter(move |k| **k < kind);
-        before.filter_map(|k| handles.get(k)).flat_map(|named| named.keys().map(String::as_str))
+    let names_of_others = |kind: Kind| {
+        let others = exported.iter().filter(move |k| **k != kind);
+        others.filter_map(|k| handles.get(k)).flat_map(|named| named.keys().map(String::as_str))
     };
-    exported.iter().map(|&kind| (kind, names_before(kind).collect())).collect()
+    exported.iter().map(|&kind| (kind, names_of_others(kind).collect())).collect()
 }
 
 /// The handle of the exported object of `kind` named `name`.
@@ -428,8 +429,10 @@ fn handle_of<'h>(handles: &'h Handles, kind: Kind, name: &str) -> Option<&'h str
 }
 
 /// References to exported objects become their handles: the spec's own
-/// references say where they are. Anything else stays an org name, which
-/// resolves in the target org at plan time.
+/// references say where they are, a flow of a type included. Anything else
+/// stays an org name, which resolves in the target org at plan time. (An
+/// org name left in place of a handle could be read as another object's
+/// handle: references resolve by handle first.)
 ///
 /// Finding the references takes typing the spec, a sixth of an export's
 /// build, so a spec none of whose strings is the name of an exported object
@@ -442,7 +445,7 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles, referable: &Refer
     }
     let Ok(typed) = (kind.def().parse)(SpecInput::Json(spec.clone())) else { return };
     for reference in typed.references() {
-        let RefTarget::Kind(target) = reference.target else { continue };
+        let Some(target) = reference.target.declared_kind() else { continue };
         let pointer = reference.pointer.trim_start_matches("/spec");
         if let Some(slot) = crate::json_pointer::get_mut(spec, pointer) {
             if let Some(handle) = slot.as_str().and_then(|n| handle_of(handles, target, n)) {

@@ -262,6 +262,24 @@ pub enum RefTarget {
     SkillGroup,
 }
 
+impl RefTarget {
+    /// The kind of the declared objects a reference to this target can name
+    /// (for a flow of a type, a `Flow` of that type: see `Spec::answers_to`);
+    /// `None` for what is only ever looked up in the org.
+    pub fn declared_kind(self) -> Option<Kind> {
+        match self {
+            RefTarget::Kind(kind) => Some(kind),
+            RefTarget::Flow(_) => Some(Kind::Flow),
+            RefTarget::Division
+            | RefTarget::Recipient
+            | RefTarget::User
+            | RefTarget::Group
+            | RefTarget::Team
+            | RefTarget::SkillGroup => None,
+        }
+    }
+}
+
 impl fmt::Display for RefTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

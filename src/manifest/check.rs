@@ -59,6 +59,12 @@ impl<'a> SetIndex<'a> {
         self.by_org_name.contains_key(&(kind, org_name))
     }
 
+    /// The object of `kind` with this org-side name (never by handle: a
+    /// handle may be another object's org name).
+    pub fn named(&self, kind: Kind, org_name: &str) -> Option<&'a Object> {
+        self.by_org_name.get(&(kind, org_name)).and_then(|&i| self.objects.get(i))
+    }
+
     /// Find the manifest object a reference to `kind` named `name` resolves
     /// to: by `metadata.name` first, then by org-side name (the object the
     /// org will hold under that name once applied).

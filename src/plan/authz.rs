@@ -102,9 +102,7 @@ pub fn check(changes: &mut Vec<Change>, manifests: &SetIndex<'_>, live: &LiveOrg
             };
             // A role declared here that the org does not have yet cannot be
             // granted to the client first: it must be created on its own.
-            let declared = manifests
-                .resolve(given.kind, &given.role)
-                .filter(|o: &&Object| o.org_name() == Some(given.role.as_str()));
+            let declared = manifests.named(given.kind, &given.role);
             let problem = match declared {
                 Some(role) if role_id.is_none() && caller.kind == SubjectKind::Client => problem
                     .with_apply_first(ApplyFirst {
@@ -201,10 +199,7 @@ fn grant_change(
     let after: BTreeSet<String> = held.union(divisions).cloned().collect();
     let to_list =
         |set: &BTreeSet<String>| Value::Array(set.iter().cloned().map(Value::String).collect());
-    let declared = manifests
-        .resolve(kind, role)
-        .filter(|o: &&Object| o.org_name() == Some(role))
-        .map(Object::id);
+    let declared = manifests.named(kind, role).map(Object::id);
     Change {
         kind: role_kind,
         manifest_name: None,

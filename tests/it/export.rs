@@ -459,3 +459,90 @@ spec:
     assert_eq!(refused.status.code(), Some(1));
     assert!(stderr(&refused).contains("the description holds gcctl's secret mark"));
 }
+
+/// A handle an export makes can be the org name of another object of the
+/// kind (`Alpha!` is `alpha`, so the flow named `alpha` is `alpha-2`), and
+/// references resolve by handle first: so every reference to an exported
+/// object is written as its handle, flows of a type included, and the
+/// queue reaches the same flow in a fresh org. Likewise a role whose
+/// handle is another role's org name is granted in the right order.
+#[test]
+fn references_to_objects_whose_handle_is_another_objects_name_round_trip() {
+    let flow = |handle: &str, name: &str| {
+        format!(
+            "apiVersion: gcctl/v1
+kind: Flow
+metadata: {{name: {handle}}}
+spec:
+  name: \"{name}\"
+  type: INQUEUESHORTMESSAGE
+  definition: |
+    inqueueShortMessage:
+      name: \"{name}\"
+      startUpRef: \"/inqueueShortMessage/states/state[S_1]\"
+      states:
+        - state:
+            name: S
+            refId: S_1
+            actions:
+              - disconnect:
+                  name: D
+---
+"
+        )
+    };
+    let manifests = format!(
+        "{}{}apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {{name: q1}}
+spec: {{name: Uses lowercase alpha, messageInQueueFlow: alpha}}
+---
+apiVersion: gcctl/v1
+kind: Role
+metadata: {{name: ops-2}}
+spec: {{name: \"ops!\", permissions: [routing:queue:view]}}
+---
+apiVersion: gcctl/v1
+kind: Role
+metadata: {{name: other}}
+spec: {{name: ops-2, permissions: [routing:queue:view]}}
+---
+apiVersion: gcctl/v1
+kind: OAuthClient
+metadata: {{name: client}}
+spec:
+  name: Client Of Other
+  authorizedGrantType: CLIENT-CREDENTIALS
+  roleDivisions: [{{role: other, division: Home}}]
+",
+        flow("f1", "Alpha!"),
+        flow("f2", "alpha")
+    );
+    let source = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    source.connect(&mut ctx);
+    ctx.write("m/set.yaml", &manifests);
+    // The grant orders after the role named `ops-2`, not the one whose handle it is.
+    run_ok(&ctx, &["apply", "--auto-approve", "--secrets-dir", "secrets", "m"]);
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+    let kinds = "Flow,RoutingQueue,Role,OAuthClient";
+    run_ok(&ctx, &["export", "--kinds", kinds, "--out", "ex"]);
+    let queues = fs_err::read_to_string(ctx.path().join("ex/queues.yaml")).unwrap();
+    assert!(queues.contains("messageInQueueFlow: alpha-2\n"), "{queues}");
+    let plan = run_ok(&ctx, &["plan", "--detailed-exitcode", "ex"]);
+    assert!(plan.contains("No changes."), "{plan}");
+
+    let target = LiveSandbox::new();
+    let mut fresh = TestContext::new();
+    target.connect(&mut fresh);
+    let dir = ctx.path().join("ex");
+    let dir = dir.to_str().unwrap();
+    run_ok(&fresh, &["apply", "--auto-approve", "--secrets-dir", "secrets", dir]);
+    let plan = run_ok(&fresh, &["plan", "--detailed-exitcode", dir]);
+    assert!(plan.contains("No changes."), "{plan}");
+    fresh.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+    run_ok(&fresh, &["export", "--kinds", kinds, "--out", "again"]);
+    let again = fs_err::read_to_string(fresh.path().join("again/queues.yaml")).unwrap();
+    assert_eq!(again, queues);
+}
+

@@ -375,7 +375,10 @@ fn export_writes_names_and_round_trips_into_a_fresh_org() {
             .join("---\n");
     assert!(exported.contains("kind: WebMessagingConfiguration"), "{exported}");
     assert!(exported.contains("  configuration: acme-web\n"), "by handle: {exported}");
-    assert!(exported.contains("  flow: Acme Web Inbound\n"), "flows by name: {exported}");
+    assert!(
+        exported.contains("  flow: acme-web-inbound\n"),
+        "an exported flow by handle: {exported}"
+    );
     assert!(
         exported.contains("  flow: Guest Messaging Inbound\n"),
         "an org flow by name: {exported}"
