@@ -699,15 +699,14 @@ fn contains_unknown(value: &Value) -> bool {
 }
 
 /// Drop empty lists and maps (and maps that become empty): the API's way of
-/// saying "none", which a manifest says by leaving the field out.
+/// saying "none", which a manifest says by leaving the field out. Not inside
+/// a list's items: an item is compared as a whole (a bullseye ring's
+/// `expansionCriteria: []` is not a ring without the field), and its fields
+/// may be required (a label set's `localizedLabels`).
 fn drop_empty(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.values_mut().for_each(drop_empty);
-            map.retain(|_, v| !is_empty(v));
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_empty),
-        _ => {}
+    if let Value::Object(map) = value {
+        map.values_mut().for_each(drop_empty);
+        map.retain(|_, v| !is_empty(v));
     }
 }
 

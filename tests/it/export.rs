@@ -546,3 +546,41 @@ spec:
     assert_eq!(again, queues);
 }
 
+/// Empty lists inside a list's items are exported as they are: an item is
+/// compared as a whole, and its fields may be required. The export
+/// validates and plans clean against the org it came from.
+#[test]
+fn empty_lists_inside_list_items_are_exported() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx.write(
+        "m/set.yaml",
+        "apiVersion: gcctl/v1
+kind: WebMessagingConfiguration
+metadata: {name: wmc}
+spec:
+  name: Empty Lists
+  languages: [en-us]
+  defaultLanguage: en-us
+  customI18nLabels: [{language: en-us, localizedLabels: []}]
+  messenger: {enabled: true, fileUpload: {modes: [{fileTypes: [], maxFileSizeKB: 100}]}}
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: q}
+spec:
+  name: Ring Queue
+  bullseye: {rings: [{expansionCriteria: []}, {expansionCriteria: []}]}
+",
+    );
+    run_ok(&ctx, &["apply", "--auto-approve", "m"]);
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+    let kinds = "RoutingQueue,WebMessagingConfiguration";
+    run_ok(&ctx, &["export", "--kinds", kinds, "--out", "ex"]);
+    let exported = read_dir(&ctx.path().join("ex"));
+    let queues = &exported["queues.yaml"];
+    assert!(queues.contains("    rings:\n      - expansionCriteria: []\n"), "{queues}");
+    let plan = run_ok(&ctx, &["plan", "--detailed-exitcode", "ex"]);
+    assert!(plan.contains("No changes."), "{plan}");
+}
