@@ -498,6 +498,11 @@ pub struct Upload {
     top_line: usize,
     /// Lines inserted after it.
     inserted: usize,
+    /// The line (1-based, of the declared definition) of the `description`
+    /// key, and how many lines after it its value also took (a folded or
+    /// quoted text written over several lines), which the upload writes on
+    /// that one line.
+    joined: Option<(usize, usize)>,
 }
 
 impl Upload {
@@ -509,9 +514,36 @@ impl Upload {
         } else if line <= self.top_line + self.inserted {
             self.top_line
         } else {
-            line - self.inserted
+            let line = line - self.inserted;
+            match self.joined {
+                Some((key, taken)) if line > key => line + taken,
+                _ => line,
+            }
         }
     }
+}
+
+/// The line (0-based) of the `description` key whose value starts on line
+/// `value` (0-based: the key's own line, or one after it), and how many
+/// lines after the key the value takes: those more indented than the key,
+/// and blank lines between them.
+fn description_lines(lines: &[String], value: usize) -> Option<(usize, usize)> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let key = (0..=value.min(lines.len().checked_sub(1)?))
+        .rev()
+        .find(|&i| lines[i].trim_start().starts_with("description:"))?;
+    let depth = indent(&lines[key]);
+    let mut taken = 0;
+    for (offset, line) in lines[key + 1..].iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if indent(line) <= depth {
+            break;
+        }
+        taken = offset + 1;
+    }
+    Some((key, taken))
 }
 
 /// Build the upload of `text` (already inspected: `inspection`).
@@ -527,16 +559,22 @@ pub fn prepare_upload(
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
     let mut out: Vec<String> = lines.iter().map(|l| (*l).to_string()).collect();
     let mut insert = Vec::new();
+    let mut joined = None;
+    let value_line = |d: &Located| (d.loc.line as usize).saturating_sub(1);
     match &inspection.description {
         Some((description, true)) => {
-            let index = description.loc.line as usize - 1;
-            if let Some(line) = out.get_mut(index) {
-                let key_at = line.find("description:").unwrap_or(0);
-                *line = format!(
-                    "{}description: {}",
-                    &line[..key_at],
+            // The marked description takes the key's line, and the lines
+            // its value took after it (a folded or quoted text written
+            // over several) are left out.
+            if let Some((key, taken)) = description_lines(&out, value_line(description)) {
+                let line = &out[key];
+                let key_indent = &line[..line.len() - line.trim_start().len()];
+                out[key] = format!(
+                    "{key_indent}description: {}",
                     quote(&format!("{} {marker}", description.text))
                 );
+                out.drain(key + 1..=key + taken);
+                joined = (taken > 0).then_some((key + 1, taken));
             }
         }
         _ => insert.push(format!("{indent}description: {}", quote(marker))),
@@ -549,7 +587,7 @@ pub fn prepare_upload(
     out.splice(at..at, insert);
     let mut text = out.join("\n");
     text.push('\n');
-    Upload { text, top_line, inserted }
+    Upload { text, top_line, inserted, joined }
 }
 
 /// The indentation of the top-level key's children.
@@ -580,8 +618,10 @@ pub fn strip_upload(text: &str) -> String {
             .filter(|d| parse_marker(d).is_some());
         match described {
             Some(description) => {
+                // The declared text as written: only the one space gcctl
+                // writes before the marker goes.
                 let start = description.rfind(MARKER_START).unwrap_or(0);
-                let kept = description[..start].trim_end();
+                let kept = crate::kinds::common::before_mark(&description[..start]);
                 if !kept.is_empty() {
                     out.push(format!("{indent}description: {}", plain_or_quoted(kept)));
                 }
@@ -741,6 +781,46 @@ inboundCall:
         let uploaded = inspect(&upload.text).unwrap();
         let description = uploaded.description.unwrap().0.text;
         assert_eq!(parse_marker(&description), Some((digest(FLOW), 1_700_000_000)));
+    }
+
+    /// A description written over several lines (folded, or quoted and
+    /// wrapped) becomes one line in the upload, which stays valid YAML; the
+    /// lines after it keep their place for the import's messages; the text
+    /// comes back as written, trailing spaces too.
+    #[test]
+    fn descriptions_over_several_lines_upload_on_one() {
+        let mark = marker(&digest(FLOW), 1_700_000_000);
+        for (written, text) in [
+            ("  description: >-\n    Routes the bot's\n\n    hand-overs\n", "Routes the bot's\nhand-overs"),
+            ("  description: >-\n    Routes the bot's\n    hand-overs   \n", "Routes the bot's hand-overs   "),
+            ("  description: \"Routes the\n    hand-overs  \"\n", "Routes the hand-overs  "),
+            ("  description:\n    Routes the hand-overs\n", "Routes the hand-overs"),
+        ] {
+            let declared = FLOW.replace("  description: Routes the bot's hand-overs\n", written);
+            let found = inspect(&declared).unwrap();
+            let Some((description, one_line)) = &found.description else { panic!("{declared}") };
+            if !one_line {
+                assert_eq!(description.text, text);
+                continue;
+            }
+            let upload = prepare_upload(&declared, &found, &mark, None);
+            let uploaded = inspect(&upload.text).unwrap_or_else(|e| panic!("{e:?}\n{}", upload.text));
+            assert_eq!(uploaded.description.unwrap().0.text, format!("{text} {mark}"));
+            assert_eq!(uploaded.name.as_ref().map(|n| n.text.as_str()), found.name.as_ref().map(|n| n.text.as_str()));
+            // The line after the description is the same line of the declared text.
+            let taken = written.lines().count() - 1;
+            let after = declared.lines().position(|l| l.starts_with("  description:")).unwrap() + 2;
+            assert_eq!(upload.original_line(after), after + taken);
+            assert_eq!(
+                upload.text.lines().nth(after - 1),
+                declared.lines().nth(after + taken - 1),
+                "{}",
+                upload.text
+            );
+            let stripped = strip_upload(&upload.text);
+            let back = inspect(&stripped).unwrap().description.unwrap().0.text;
+            assert_eq!(back, text);
+        }
     }
 
     #[test]

@@ -428,6 +428,27 @@ async fn export_writes_the_flow_yaml_beside_its_manifest_and_round_trips() {
     assert_exit(&fresh.gcctl(&["plan", "--detailed-exitcode", "streamed"]).await, 0);
 }
 
+/// A flow's Archy description written over several lines (folded) is
+/// uploaded on one line with gcctl's marker: the import succeeds, the next
+/// plan is clean, and the export writes the text as declared, its trailing
+/// spaces too.
+#[tokio::test]
+async fn a_description_over_several_lines_publishes_and_round_trips() {
+    let org = ApplyOrg::default().await;
+    let doc = flow_doc("folded", "Folded Description", "INBOUNDSHORTMESSAGE", "inboundShortMessage", "")
+        .replace(
+            "      name: Folded Description\n",
+            "      name: Folded Description\n      description: >-\n        Routes everything\n        to the bot   \n",
+        );
+    org.ctx.write("set/flow.yaml", &doc);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+    assert_exit(&org.gcctl(&["export", "--kinds", "Flow", "--out", "ex"]).await, 0);
+    let yaml =
+        fs_err::read_to_string(org.ctx.path().join("ex/flows/folded-description.yaml")).unwrap();
+    assert!(yaml.contains("  description: \"Routes everything to the bot   \"\n"), "{yaml}");
+}
+
 const PRUNE_SET: &str = "
 apiVersion: gcctl/v1
 kind: Project
