@@ -177,14 +177,32 @@ pub fn check_unique_handles(docs: &[(Kind, &Path, &Node)], diags: &mut Vec<Diagn
 
 fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
     let mut org_names: FastMap<(Kind, &str), &Object> = FastMap::default();
+    // By a hash of the name in ASCII lowercase: names that differ only in
+    // case (checked again on a hit: hashes may collide).
+    let mut folded: FastMap<(Kind, u64), &Object> = FastMap::default();
+    let fold = |name: &str| {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+        name.bytes().for_each(|b| hasher.write_u8(b.to_ascii_lowercase()));
+        hasher.finish()
+    };
     for object in objects {
-        if let Some(org_name) = object.org_name() {
-            if let Some(first) = org_names.insert((object.kind, org_name), object) {
-                diags.push(
-                    Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have the org name `{org_name}`", object.kind))
-                        .with_hint(format!("the other is {} at {}; objects are matched to the org by name, so names must be unique", first.id(), first.location_of("/spec/name"))),
-                );
-            }
+        let Some(org_name) = object.org_name() else { continue };
+        if let Some(first) = org_names.insert((object.kind, org_name), object) {
+            diags.push(
+                Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have the org name `{org_name}`", object.kind))
+                    .with_hint(format!("the other is {} at {}; objects are matched to the org by name, so names must be unique", first.id(), first.location_of("/spec/name"))),
+            );
+            continue;
+        }
+        let Some(first) = folded.insert((object.kind, fold(org_name)), object) else { continue };
+        let first_name = first.org_name().unwrap_or_default();
+        if first_name.eq_ignore_ascii_case(org_name) {
+            diags.push(
+                Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have org names that differ only in case: `{first_name}` and `{org_name}`", object.kind))
+                    .with_hint(format!("the other is {} at {}; the org may hold only one of them (the sandbox refuses the second as a duplicate; whether Genesys Cloud does is not verified): rename one", first.id(), first.location_of("/spec/name")))
+                    .as_warning(),
+            );
         }
     }
 }

@@ -276,6 +276,25 @@ spec:
     insta::assert_snapshot!("unknown_env", ctx.snapshot(&["validate", ".", "--env", "qa"]));
 }
 
+/// Org names of one kind that differ only in case are a warning: the org may
+/// hold only one of them (the sandbox refuses the second).
+#[test]
+fn org_names_that_differ_only_in_case_are_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "roles.yaml",
+        "apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: a}\nspec: {name: Case Role}\n---\napiVersion: gcctl/v1\nkind: Role\nmetadata: {name: b}\nspec: {name: case role}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: c}\nspec: {name: CASE ROLE}\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("roles.yaml:9:14: warning: two Role manifests have org names that differ only in case: `Case Role` and `case role`"),
+        "{err}"
+    );
+    assert_eq!(err.matches("differ only in case").count(), 1, "{err}");
+}
+
 /// An unknown variable in a quoted or multi-line scalar is reported at its
 /// own line and column, found again in the file's text.
 #[test]
