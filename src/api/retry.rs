@@ -4,7 +4,10 @@
 //! - 429: wait `Retry-After` seconds (3 s when absent or unreadable, like the official SDKs);
 //!   give up when the server asks for more than 180 s (daily-limit 429s) or the wait would end
 //!   after the call's deadline. A 429 proves the request was not processed, so even a POST is
-//!   retried.
+//!   retried. A call throttled again waits at least the backoff below for its attempts so far
+//!   (0.5 s after the second 429, then doubling, capped at 30 s), whatever `Retry-After` says:
+//!   a server that keeps answering `Retry-After: 0` (the token endpoint, which the client's rate
+//!   budget does not pace) would otherwise be asked again as fast as it answers.
 //! - 500 (which the official SDKs do not retry; the request may or may not have been processed),
 //!   502/503/504, timeouts and connection failures: exponential backoff with full jitter
 //!   (0.5 s base, doubling, capped at 30 s) until the deadline, but only for idempotent
@@ -73,7 +76,7 @@ pub(super) fn plan_retry(
             if after > MAX_RETRY_AFTER {
                 return Err(Stop::RetryAfterTooLong(after));
             }
-            after
+            after.max(throttled_floor(attempt))
         }
         Class::NotSent => backoff_delay(attempt),
         Class::Unavailable | Class::MaybeSent if idempotent => backoff_delay(attempt),
@@ -83,6 +86,15 @@ pub(super) fn plan_retry(
         return Err(Stop::Deadline);
     }
     Ok(wait)
+}
+
+/// The least wait after the `attempt`-th 429 of one call: none after the first, then
+/// [`BACKOFF_BASE`], doubling, capped at [`BACKOFF_CAP`].
+fn throttled_floor(attempt: u32) -> Duration {
+    match attempt {
+        0 | 1 => Duration::ZERO,
+        n => BACKOFF_BASE.saturating_mul(1 << (n - 2).min(16)).min(BACKOFF_CAP),
+    }
 }
 
 /// The deadline for retrying a failure of `class`: the call's deadline, or for a connection
@@ -150,6 +162,16 @@ mod tests {
         );
         let soon = Instant::now() + Duration::from_secs(5);
         assert_eq!(plan_retry(Class::Throttled(d(10)), true, 1, soon), Err(Stop::Deadline));
+        // `Retry-After: 0` again and again: a growing floor, not a storm.
+        let zero = Class::Throttled(Some(Duration::ZERO));
+        let waits: Vec<Duration> =
+            (1..=9).map(|attempt| plan_retry(zero, true, attempt, far()).unwrap()).collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(
+            waits,
+            [0, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000].map(ms).to_vec()
+        );
+        assert_eq!(plan_retry(Class::Throttled(d(7)), true, 3, far()), Ok(Duration::from_secs(7)));
     }
 
     #[test]
