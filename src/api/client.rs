@@ -514,7 +514,11 @@ impl Client {
         );
         if let Some(decoded) = decoded {
             return decoded.map_err(|e| {
-                final_failure(ApiError::new(method, call.path, ApiErrorKind::Decode, e))
+                // The server answered success: a create or an action may
+                // well have been made, whatever its body says.
+                let mut error = ApiError::new(method, call.path, ApiErrorKind::Decode, e);
+                error.outcome_unknown = !idempotent;
+                final_failure(error)
             });
         }
         let mut error =
@@ -695,7 +699,9 @@ async fn exchange(
         }
         Err(super::untrusted::BodyError::TooLarge) => {
             let message = super::untrusted::BodyError::too_large_message();
-            let error = ApiError::new(method, path, ApiErrorKind::Decode, message);
+            let mut error = ApiError::new(method, path, ApiErrorKind::Decode, message);
+            // Answered, so processed: whether it was made is not known.
+            error.outcome_unknown = !idempotent;
             Err(Failure { error, class: Class::Final, unauthorized_generation: None })
         }
     }

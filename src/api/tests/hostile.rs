@@ -105,6 +105,38 @@ async fn a_huge_body_is_an_error_not_a_memory_blow_up() {
     assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
 }
 
+/// A success answer whose body cannot be read leaves a create's outcome
+/// unknown (the org said it made it: the apply looks for it, never sends it
+/// again blindly), and a read's a plain failure; one over the size limit too.
+#[tokio::test]
+async fn an_unreadable_success_leaves_a_creates_outcome_unknown() {
+    let huge = Arc::new(vec![b' '; crate::api::untrusted::MAX_BODY_BYTES + 1]);
+    let server = serve(move |req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        "/api/v2/huge" => {
+            Response::builder().status(200).body(Body::from(huge.as_ref().clone())).unwrap()
+        }
+        _ => Response::builder().status(200).body(Body::from("{\"id\": \"trunc")).unwrap(),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let body = json!({"name": "x"});
+    for path in [THINGS, "/api/v2/huge"] {
+        let err = client.post(path, Some(&body)).await.unwrap_err();
+        assert_eq!(
+            (err.kind, err.outcome_unknown()),
+            (ApiErrorKind::Decode, true),
+            "{path}: {err}"
+        );
+        let err = client.get(path, &[]).await.unwrap_err();
+        assert_eq!(
+            (err.kind, err.outcome_unknown()),
+            (ApiErrorKind::Decode, false),
+            "{path}: {err}"
+        );
+    }
+}
+
 /// gzip-compressed bytes of `text`.
 fn gzip(text: &[u8]) -> Vec<u8> {
     use std::io::Write as _;

@@ -372,6 +372,16 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
                 if let Some(found) = find_after_lost_answer(op).await? {
                     return Ok((found, true));
                 }
+                if err.kind == crate::api::ApiErrorKind::Decode {
+                    // The org answered success with a body gcctl cannot
+                    // read: the object was made, so it is never created
+                    // again (the journal keeps it for the next run).
+                    let mut err = err;
+                    err.hint = Some(
+                        "the org answered the create with success but a body gcctl cannot read, and does not list the object yet: run the apply again later (it looks the object up by name before creating it, so nothing is made twice); if the org never lists it, give Genesys support the correlation id".to_string(),
+                    );
+                    return Err(op.failed("creating")(err));
+                }
                 if attempts >= CREATE_ATTEMPTS {
                     let mut err = err;
                     err.hint = err.hint.take().or_else(|| Some(format!(
