@@ -17,7 +17,7 @@ use crate::manifest::select::Reach;
 use crate::plan::saved::{RunCommand, SavedPlan};
 use crate::plan::{self, Action, LiveOrg, Plan, PlanTarget, ReadScope};
 use crate::printer::Printer;
-use terminal::{confirm, finish, report_events, show_plan, watch_interrupts};
+use terminal::{Phase, confirm, finish, report_events, show_plan, watch_interrupts};
 
 /// Apply the manifests to the org: compute the plan (or load a saved one),
 /// show it, ask for confirmation, then create, update and (with --prune)
@@ -122,6 +122,10 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let run = Invocation::new(args, global)?;
     let reach = if run.destroy { Reach::Dependents } else { Reach::Dependencies };
     let runtime = runtime()?;
+    // Interrupts are watched from the start (see `watch_interrupts`).
+    let (interrupt, phase) = (apply::Interrupt::default(), Phase::default());
+    let watcher =
+        runtime.spawn(watch_interrupts(interrupt.clone(), phase.clone(), printer.clone()));
     let load = || load_set(&run.paths, run.env.clone(), &run.select, reach, printer);
     let connecting = load_while_connecting(&runtime, global, run.env.as_deref(), printer, load)?;
     let Some((set, connection)) = connecting else {
@@ -143,7 +147,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;
         let target = connection.target.clone().with_org(live.org.as_ref());
         let plan = fresh_plan(args, &run, global, &set, &live, target, printer)?;
-        let settings = settings(args, &run, &connection.client, &lock);
+        let settings = settings(args, &run, &connection.client, &lock, interrupt);
         show_plan(&plan, args, printer)?;
         let effective = apply::effective(&plan, &settings);
         if !effective.has_changes() {
@@ -153,8 +157,9 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         // Everything checkable is checked before asking, and before any change.
         let secrets = apply::preflight(&plan, &set, &settings, &|k| std::env::var(k).ok())?;
         confirm(args, &run.rerun, printer)?;
-        // The first Ctrl-C (or SIGTERM) stops the run gracefully; a second exits at once.
-        let watcher = tokio::spawn(watch_interrupts(settings.interrupt.clone(), printer.clone()));
+        // From here the first Ctrl-C (or SIGTERM) stops the run gracefully; a
+        // second exits at once.
+        phase.start_applying().await;
         let (sender, receiver) = mpsc::unbounded_channel();
         let total = effective.changes.iter().filter(|c| c.action != Action::NoOp).count();
         let reporter = tokio::spawn(report_events(receiver, args.output, printer.clone(), total));
@@ -169,7 +174,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         // connections one by one would cost a large apply tens of milliseconds for nothing.
         // (An in-process `--sandbox` org is still dropped: it lets go of its state file.)
         std::mem::forget((live, plan, effective, connection.client));
-        finish(&summary, args.output, run.destroy, printer)
+        finish(&summary, args.output, run.destroy, settings.interrupt.is_set(), printer)
     });
     std::mem::forget(set);
     outcome
@@ -303,6 +308,7 @@ fn settings(
     run: &Invocation,
     client: &crate::api::Client,
     lock: &OrgLock,
+    interrupt: apply::Interrupt,
 ) -> ApplySettings {
     ApplySettings {
         prune: run.prune,
@@ -314,7 +320,7 @@ fn settings(
         unlock_flows: args.unlock_flows,
         own_client_id: client.own_client_id(),
         journal: Some(lock.journal()),
-        interrupt: apply::Interrupt::default(),
+        interrupt,
         plan_command: Some(run.rerun.plan(None)),
     }
 }

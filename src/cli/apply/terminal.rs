@@ -15,11 +15,44 @@ use crate::plan::saved::RunCommand;
 use crate::printer::{Printer, Role};
 use crate::render;
 
-/// Wait for Ctrl-C or SIGTERM: the first interrupts the run (no change
-/// starts; those running get [`ApplySettings::INTERRUPT_GRACE`] to finish),
-/// the second exits at once with 130.
-pub(super) async fn watch_interrupts(interrupt: apply::Interrupt, printer: Printer) {
+/// Where an apply is, for its interrupts: see [`watch_interrupts`].
+#[derive(Debug, Clone, Default)]
+pub(super) struct Phase(std::sync::Arc<std::sync::atomic::AtomicU8>);
+
+impl Phase {
+    const BEFORE: u8 = 0;
+    const APPLYING: u8 = 1;
+    const STOPPED: u8 = 2;
+
+    /// Changes start now, unless an interrupt came first: then this waits
+    /// for the watcher, which ends the process.
+    pub(super) async fn start_applying(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.0.compare_exchange(Self::BEFORE, Self::APPLYING, SeqCst, SeqCst).is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Stop before any change, unless changes have started.
+    fn stop_before(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.0.compare_exchange(Self::BEFORE, Self::STOPPED, SeqCst, SeqCst).is_ok()
+    }
+}
+
+/// Wait for Ctrl-C or SIGTERM, from the start of the command (so that an
+/// interrupt is never lost, also where the shell started gcctl with
+/// interrupts ignored, as `cmd &` in a script does). Before any change an
+/// interrupt ends the run at once with 130: nothing was changed. Once changes
+/// run, the first interrupts the run (no change starts; those running get
+/// [`ApplySettings::INTERRUPT_GRACE`] to finish), the second exits at once
+/// with 130.
+pub(super) async fn watch_interrupts(interrupt: apply::Interrupt, phase: Phase, printer: Printer) {
     crate::cli::wait_for_signal().await;
+    if phase.stop_before() {
+        printer.diagnostic("Interrupted before any change: nothing was changed.");
+        std::process::exit(130);
+    }
     interrupt.trigger();
     printer.diagnostic(&format!(
         "Interrupted: no further change starts; the changes running get up to {}s to finish. Press Ctrl-C again to exit at once.",
@@ -144,11 +177,14 @@ pub(super) async fn report_events(
 }
 
 /// The summary line; failures were reported as they happened, so the end
-/// only counts them.
+/// only counts them. `signalled`: an interrupt came while changes ran; the
+/// run ends with 130 even when every change had started and all of them
+/// finished (then it says so).
 pub(super) fn finish(
     summary: &ApplySummary,
     output: ApplyOutput,
     destroy: bool,
+    signalled: bool,
     printer: &Printer,
 ) -> anyhow::Result<Outcome> {
     let s = summary;
@@ -159,8 +195,18 @@ pub(super) fn finish(
     if s.was_interrupted() {
         line.push_str(&format!(", {} interrupted, {} not started", s.interrupted, s.not_started));
     }
+    let interrupted = signalled || summary.was_interrupted();
     if output == ApplyOutput::Json {
         printer.data(&render::json::apply_summary(summary))?;
+    } else if summary.converged() && interrupted {
+        // Not a status line: the exit code is 130.
+        printer.diagnostic(&format!(
+            "{} {line}.",
+            printer.paint_stderr(
+                "Interrupted after every change had started; all of them finished:",
+                Role::Heading,
+            )
+        ));
     } else if summary.converged() {
         printer.status(&format!(
             "{} {line}.",
@@ -186,7 +232,7 @@ pub(super) fn finish(
             printer.paint_stderr(heading, Role::Error)
         ));
     }
-    Ok(if summary.was_interrupted() {
+    Ok(if interrupted {
         Outcome::Interrupted
     } else if summary.converged() {
         Outcome::Success

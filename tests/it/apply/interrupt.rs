@@ -145,6 +145,75 @@ async fn a_second_signal_exits_at_once() {
     assert!(err.contains("Interrupted again: exiting now"), "{err}");
 }
 
+/// `gcctl ARGS` as a shell starts a background job in a script (`cmd &`):
+/// with interrupts ignored, which gcctl inherits.
+fn with_interrupts_ignored(org: &ApplyOrg, args: &[&str]) -> tokio::process::Command {
+    let gcctl = org.ctx.command();
+    let mut command = std::process::Command::new("sh");
+    command.arg("-c").arg("trap '' INT; exec \"$0\" \"$@\"").arg(gcctl.get_program()).args(args);
+    command.current_dir(gcctl.get_current_dir().expect("a directory"));
+    for (key, value) in gcctl.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    tokio::process::Command::from(command)
+}
+
+/// An interrupt before any change (here while the org is read) ends the run
+/// at once with 130 and changes nothing, also when gcctl was started with
+/// interrupts ignored (a background job of a script).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_before_any_change_stops_the_run_even_if_inherited_as_ignored() {
+    let config = SandboxConfig { latency_ms: 1_500, ..SandboxConfig::default() };
+    let org = ApplyOrg::start(config).await;
+    let (_, manifests) = bulk_set(5, 0, 0, 0, 0);
+    org.ctx.write("set/all.yaml", &manifests);
+    let child = with_interrupts_ignored(&org, &["apply", "--auto-approve", "set"])
+        .kill_on_drop(true)
+        .spawn()
+        .expect("gcctl starts");
+    // The token alone takes 1.5 s to come.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    signal(&child.id().expect("a pid").to_string(), "-INT");
+    let output = child.wait_with_output().await.expect("gcctl exits");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(err.contains("Interrupted before any change: nothing was changed."), "{err}");
+    assert!(org.list(super::QUEUES).await.is_empty(), "{err}");
+}
+
+/// An interrupt that comes once every change has started lets them finish,
+/// says so, and still ends with 130: the run was interrupted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_after_every_change_started_still_ends_with_130() {
+    let config = SandboxConfig { answer_delay: Duration::from_secs(2), ..SandboxConfig::default() };
+    let org = ApplyOrg::start(config).await;
+    let (_, manifests) = bulk_set(3, 0, 0, 0, 0);
+    org.ctx.write("set/all.yaml", &manifests);
+    let mut command = tokio::process::Command::from(org.ctx.command());
+    command.args(["apply", "--auto-approve", "set"]);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
+    // The three creates are made, and their answers are 2 s late.
+    for _ in 0..400 {
+        if org.list(super::QUEUES).await.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    signal(&child.id().expect("a pid").to_string(), "-INT");
+    let output = child.wait_with_output().await.expect("gcctl exits");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("Interrupted after every change had started; all of them finished: 3 created"),
+        "{err}"
+    );
+}
+
 /// Start `gcctl ARGS` and send it `signal_name` once a few queues exist.
 async fn interrupt_apply(org: &ApplyOrg, args: &[&str], signal_name: &str) -> Output {
     let mut command = tokio::process::Command::from(org.ctx.command());
