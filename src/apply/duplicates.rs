@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use tokio::sync::mpsc;
 
 use super::ops::OpContext;
-use super::{ApplySummary, Event, Failure, failure_event, send};
+use super::{ApplySummary, Event, Failure, failure_event};
 use crate::kinds::LiveKind;
 use crate::plan::{Action, Change, Plan};
 
@@ -60,7 +60,7 @@ pub(super) async fn check_duplicates(
                             "run `{replan}`: it refuses to plan while a name has two objects"
                         )),
                     };
-                    send(events, summary, failure_event(change, failure, None));
+                    check_failed(events, summary, failure_event(change, failure, None));
                 }
                 continue;
             }
@@ -74,10 +74,17 @@ pub(super) async fn check_duplicates(
         }
         for change in declared {
             if let Some((failure, created)) = duplicated(change, kind, &by_name, ctx, replan) {
-                send(events, summary, failure_event(change, failure, created));
+                check_failed(events, summary, failure_event(change, failure, created));
             }
         }
     }
+}
+
+/// Report a failure of the check: an event of a change that already had
+/// its outcome (counted in [`ApplySummary::checks_failed`], not twice).
+fn check_failed(events: &mpsc::UnboundedSender<Event>, summary: &mut ApplySummary, event: Event) {
+    summary.checks_failed += 1;
+    let _ = events.send(event);
 }
 
 /// The failure of a declared change whose name (and natural key beyond it:

@@ -246,11 +246,20 @@ pub struct ApplySummary {
     pub not_started: usize,
     /// Abandoned while running because the run was interrupted.
     pub interrupted: usize,
+    /// Failures of the check after the creates (a declared name with two
+    /// live objects, or a list the check could not read): each is a
+    /// `failed` event of a change that already had its outcome, so it is
+    /// counted here, not in `failed`.
+    pub checks_failed: usize,
 }
 
 impl ApplySummary {
     pub fn converged(&self) -> bool {
-        self.failed == 0 && self.skipped == 0 && self.not_started == 0 && self.interrupted == 0
+        self.failed == 0
+            && self.skipped == 0
+            && self.not_started == 0
+            && self.interrupted == 0
+            && self.checks_failed == 0
     }
 
     /// Whether the run was cut short by an interrupt.

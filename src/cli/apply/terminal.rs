@@ -195,6 +195,13 @@ pub(super) fn finish(
     if s.was_interrupted() {
         line.push_str(&format!(", {} interrupted, {} not started", s.interrupted, s.not_started));
     }
+    if s.checks_failed > 0 {
+        line.push_str(&format!(
+            "; the check for duplicates after the run failed {} time{}",
+            s.checks_failed,
+            if s.checks_failed == 1 { "" } else { "s" }
+        ));
+    }
     let interrupted = signalled || summary.was_interrupted();
     if output == ApplyOutput::Json {
         printer.data(&render::json::apply_summary(summary))?;
@@ -216,7 +223,7 @@ pub(super) fn finish(
             )
         ));
     } else {
-        let where_reported = match s.failed {
+        let where_reported = match s.failed + s.checks_failed {
             0 => String::new(),
             1 => " The failure is reported above.".to_string(),
             n => format!(" The {n} failures are reported above."),

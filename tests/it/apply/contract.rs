@@ -72,6 +72,7 @@ pub struct RunTotals {
     pub skipped: usize,
     pub not_started: usize,
     pub interrupted: usize,
+    pub checks_failed: usize,
 }
 
 /// A whole `apply --output json` stdout, checked line by line against the
@@ -92,10 +93,15 @@ pub fn parse(stdout: &str) -> Run {
     assert_eq!(summary.event, "summary");
     let mut totals = RunTotals::default();
     let mut events = Vec::new();
+    let mut ended = std::collections::BTreeSet::new();
     for line in &lines[1..lines.len() - 1] {
         let event: EventLine = typed(line);
+        let again = event.event != "started" && !ended.insert(event.object.clone());
         match event.event.as_str() {
             "started" => {}
+            // The check after the run fails a change that had its outcome.
+            "failed" if again => totals.checks_failed += 1,
+            _ if again => panic!("a second outcome that is not the check's failure: {line}"),
             "created" => totals.created += 1,
             // A role granted to the caller counts as an update.
             "updated" | "granted" => totals.updated += 1,
@@ -204,7 +210,8 @@ async fn every_line_of_json_output_is_on_contract() {
             failed: 1,
             skipped: 2,
             not_started: 0,
-            interrupted: 0
+            interrupted: 0,
+            checks_failed: 0
         }
     );
     assert!(!run.summary.converged);
