@@ -8,7 +8,12 @@
 //! A listing is a snapshot taken while the org may change. Behavior then, by design:
 //! - a page that comes back empty contributes nothing, and the other pages are still returned;
 //! - if the last page announces a larger `pageCount` than page 1 did, the extra pages are read
-//!   too; a smaller count simply leaves later pages empty;
+//!   too, as long as that last page is not empty (a count growing over empty pages is not
+//!   followed); a smaller count simply leaves later pages empty;
+//! - a first page that is empty yet announces more pages is an error (the listing contradicts
+//!   itself: reading on could take hours, and stopping could hide objects);
+//! - `nextUri` is followed until a page has no link, repeats a link, is empty, or lists only
+//!   objects of the pages before it (a cursor handing out new links forever);
 //! - objects that shift between pages while listing can appear twice: entities are de-duplicated
 //!   by `id` (first occurrence wins); an object can also be missed, as with any offset listing,
 //!   which is why apply re-reads live objects before it mutates them;
@@ -87,6 +92,12 @@ impl Client {
         drop(first);
         match count {
             Some(count) if count > MAX_PAGES => return Err(too_many_pages(path, count)),
+            Some(count) if count > 1 && pages[0].is_empty() => {
+                return Err(untrustworthy(
+                    path,
+                    &format!("announces {count} pages, and its first page is empty"),
+                ));
+            }
             Some(count) => {
                 // Page 1 is handed while the others are read: a sink may
                 // hold it until they are in.
@@ -289,11 +300,18 @@ impl Client {
                     .await?;
             fetched = wanted;
             let announced = bodies.last().and_then(|(_, count)| *count).unwrap_or(0);
+            // A listing grows while its objects are being listed only if
+            // its last page is filled: a larger count with an empty last
+            // page announces pages that hold nothing (or a server that
+            // counts up forever), and is not followed.
+            let grows = bodies.last().is_some_and(|(page, _)| !page.is_empty());
             pages.extend(bodies.into_iter().map(|(page, _)| page));
             if announced > MAX_PAGES {
                 return Err(too_many_pages(path, announced));
             }
-            wanted = wanted.max(announced);
+            if grows {
+                wanted = wanted.max(announced);
+            }
         }
         Ok(())
     }
@@ -308,6 +326,10 @@ impl Client {
         keys: Option<&EntityKeys>,
     ) -> Result<(), ApiError> {
         let mut seen = HashSet::new();
+        // Ids listed so far: a page that lists none but them does not move
+        // the listing on (a cursor that hands out new links forever).
+        let mut ids: HashSet<String> =
+            pages.iter().flatten().filter_map(entity_id).map(str::to_string).collect();
         while let Some((next_path, next_query)) = next.take() {
             let read = u64::try_from(pages.len()).unwrap_or(u64::MAX);
             if read >= MAX_PAGES {
@@ -322,6 +344,12 @@ impl Client {
             next = self.next_link(&body);
             let page = take_entities(path, &mut body)?;
             if page.is_empty() {
+                break;
+            }
+            // As a repeated link: a page that lists nothing new ends it.
+            let before = ids.len();
+            ids.extend(page.iter().filter_map(entity_id).map(str::to_string));
+            if ids.len() == before && page.iter().any(|e| entity_id(e).is_some()) {
                 break;
             }
             pages.push(page);
@@ -353,6 +381,18 @@ fn too_many_pages(path: &str, count: u64) -> ApiError {
         "the listing announces {count} pages, more than the {MAX_PAGES} gcctl reads; the answer cannot be trusted"
     );
     ApiError::new("GET", path, ApiErrorKind::Decode, message)
+}
+
+/// A listing whose pages contradict themselves (`what`): reading on could
+/// take hours, and stopping could hide objects, so it is an error.
+fn untrustworthy(path: &str, what: &str) -> ApiError {
+    let message = format!("the listing {what}; the answer cannot be trusted");
+    ApiError::new("GET", path, ApiErrorKind::Decode, message)
+}
+
+/// An entity's `id`, when it has one.
+fn entity_id(entity: &Value) -> Option<&str> {
+    entity.get("id").and_then(Value::as_str)
 }
 
 /// The caller's query plus `pageSize` and `pageNumber` (replacing any the caller gave).

@@ -137,6 +137,41 @@ async fn listings_that_change_while_read_return_what_was_read() {
     assert_eq!(server.seen().len(), 4);
 }
 
+/// Listings that contradict themselves end quickly (not after hours of
+/// requests): a page count that grows over empty pages is not followed, a
+/// first page that is empty yet announces more pages is an error, and a
+/// cursor ends at a page that lists nothing new.
+#[tokio::test]
+async fn listings_that_contradict_themselves_end_quickly() {
+    // Every page announces one more page, and holds nothing after page 1.
+    let server = serve(|req, _| {
+        let (_, number) = params(req);
+        let entities = if number == 1 { json!([{"id": "q-0"}]) } else { json!([]) };
+        json(200, &json!({"entities": entities, "pageCount": number + 1}))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    assert_eq!(ids(&client.list_all(QUEUES, &[], 1).await.unwrap()), expected(1));
+    assert_eq!(server.seen().len(), 2);
+
+    let server = serve(|_, _| json(200, &json!({"entities": [], "pageCount": 9_999}))).await;
+    let client = server.client(access_token("t"));
+    let err = client.list_all(QUEUES, &[], 500).await.unwrap_err();
+    assert!(err.to_string().contains("announces 9999 pages, and its first page is empty"), "{err}");
+    assert_eq!(server.seen().len(), 1);
+
+    // Each page links to a new cursor and lists the same object again.
+    let server = serve(|req, _| {
+        let after = req.param("after").unwrap_or_default();
+        let next = format!("/api/v2/routing/queues?after={after}x");
+        json(200, &json!({"entities": [{"id": "q-0"}], "nextUri": next}))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    assert_eq!(ids(&client.list_all(QUEUES, &[], 1).await.unwrap()), expected(1));
+    assert_eq!(server.seen().len(), 2);
+}
+
 #[tokio::test]
 async fn a_failed_page_fails_the_listing() {
     let server = serve(|req, _| {
