@@ -200,8 +200,15 @@ const MAX_LIFETIME_SECS: u64 = 172_800;
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
-    expires_in: Option<u64>,
+    /// Read as any JSON value: a lifetime that is no whole number of seconds
+    /// is the default, not a token refused.
+    expires_in: Option<serde_json::Value>,
 }
+
+/// The least lifetime gcctl gives a token: one the server says expires at
+/// once would otherwise be minted again for every request (a token that
+/// really has expired is answered 401, and minted again then).
+const MIN_LIFETIME: Duration = Duration::from_secs(60);
 
 fn parse_token(body: &[u8]) -> Option<(SecretString, Duration)> {
     let parsed: TokenResponse = serde_json::from_slice(body).ok()?;
@@ -212,7 +219,10 @@ fn parse_token(body: &[u8]) -> Option<(SecretString, Duration)> {
     // an `Instant` (a panic) or keep a token past what Genesys issues (48 h).
     let lifetime = parsed
         .expires_in
-        .map_or(DEFAULT_LIFETIME, |secs| Duration::from_secs(secs.min(MAX_LIFETIME_SECS)));
+        .as_ref()
+        .and_then(serde_json::Value::as_u64)
+        .map_or(DEFAULT_LIFETIME, |secs| Duration::from_secs(secs.min(MAX_LIFETIME_SECS)))
+        .max(MIN_LIFETIME);
     super::untrusted::register_secret(&parsed.access_token);
     Some((SecretString::from(parsed.access_token), lifetime))
 }
@@ -236,6 +246,13 @@ mod tests {
         let (_, life) =
             parse_token(br#"{"access_token":"abc","expires_in":18446744073709551615}"#).unwrap();
         assert_eq!(life, Duration::from_secs(MAX_LIFETIME_SECS));
+        // A lifetime that is no whole number is the default; none is shorter than a minute.
+        for odd in ["-5", "1e30", "\"x\"", "null", "2.5"] {
+            let body = format!(r#"{{"access_token":"abc","expires_in":{odd}}}"#);
+            assert_eq!(parse_token(body.as_bytes()).map(|t| t.1), Some(DEFAULT_LIFETIME), "{odd}");
+        }
+        let (_, life) = parse_token(br#"{"access_token":"abc","expires_in":0}"#).unwrap();
+        assert_eq!(life, MIN_LIFETIME);
     }
 
     #[test]
