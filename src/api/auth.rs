@@ -206,9 +206,10 @@ struct TokenResponse {
 }
 
 /// The least lifetime gcctl gives a token: one the server says expires at
-/// once would otherwise be minted again for every request (a token that
-/// really has expired is answered 401, and minted again then).
-const MIN_LIFETIME: Duration = Duration::from_secs(60);
+/// once would otherwise be minted again for every request, and is minted
+/// at most about once a second instead (a token that really has expired is
+/// answered 401, and minted again then).
+pub(super) const MIN_LIFETIME: Duration = Duration::from_secs(1);
 
 fn parse_token(body: &[u8]) -> Option<(SecretString, Duration)> {
     let parsed: TokenResponse = serde_json::from_slice(body).ok()?;

@@ -44,14 +44,16 @@ async fn token_is_minted_once_and_shared_by_concurrent_requests() {
 #[tokio::test]
 async fn expired_token_is_refreshed() {
     let server = serve(|req, n| match req.path.as_str() {
-        // The first token is already due for refresh when it arrives.
+        // The first token is said to expire at once: it lives the least
+        // lifetime gcctl gives a token, then is refreshed.
         "/oauth/token" => token(&format!("tok-{}", n + 1), if n == 0 { 0 } else { 3600 }),
         _ => json(200, &json!({"auth": req.header("authorization")})),
     })
     .await;
     let client = server.client(credentials("id", "secret"));
     assert_eq!(client.get(THINGS, &[]).await.unwrap()["auth"], "Bearer tok-1");
-    assert_eq!(client.get(THINGS, &[]).await.unwrap()["auth"], "Bearer tok-2");
+    assert_eq!(client.get(THINGS, &[]).await.unwrap()["auth"], "Bearer tok-1");
+    tokio::time::sleep(crate::api::auth::MIN_LIFETIME).await;
     assert_eq!(client.get(THINGS, &[]).await.unwrap()["auth"], "Bearer tok-2");
     assert_eq!(server.count("POST", "/oauth/token"), 2);
     assert_eq!(client.stats().tokens_minted, 2);
