@@ -433,7 +433,13 @@ fn serde_diagnostic(
         }
         return (d, field_pointer);
     }
-    let field = pointer.rsplit('/').next().unwrap_or("spec");
+    // A list's item is named by its list and index (`rings[1]`), not `1`.
+    let mut segments = pointer.rsplit('/');
+    let last = segments.next().unwrap_or("spec");
+    let field = match last.parse::<usize>() {
+        Ok(_) => format!("{}[{last}]", segments.next().unwrap_or("spec")),
+        Err(_) => last.to_string(),
+    };
     let message = plain_types(&message);
     let mut d = Diagnostic::new(file, locate(doc, &pointer), format!("{field}: {message}"));
     let quoted = message.starts_with("found string ");

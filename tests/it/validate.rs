@@ -276,6 +276,21 @@ spec:
     insta::assert_snapshot!("unknown_env", ctx.snapshot(&["validate", ".", "--env", "qa"]));
 }
 
+/// A problem inside a list's item names the list and the index.
+#[test]
+fn problems_in_list_items_name_the_list_and_index() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  bullseye: {rings: [{expansionCriteria: [{threshold: 3}]}, {}]}\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "."]));
+    assert!(
+        err.contains("queue.yaml:6:43: error: expansionCriteria[0]: missing field `type`"),
+        "{err}"
+    );
+}
+
 /// Org names of one kind that differ only in case are a warning: the org may
 /// hold only one of them (the sandbox refuses the second).
 #[test]
