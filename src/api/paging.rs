@@ -18,7 +18,8 @@
 //!   by `id` (first occurrence wins); an object can also be missed, as with any offset listing,
 //!   which is why apply re-reads live objects before it mutates them;
 //! - at most [`MAX_PAGES`] pages are read, and a `nextUri` is only followed on the client's own
-//!   API host (its path and query are re-joined onto the API base, so the token never leaves).
+//!   API host (its path and query are re-joined onto the API base, so the token never leaves);
+//!   one on another host is an error, not the end of the listing.
 
 use std::collections::HashSet;
 
@@ -86,7 +87,7 @@ impl Client {
         let count = page_count(&first, page_size);
         let next = match count {
             Some(_) => None,
-            None => self.next_link(&first),
+            None => self.next_link(path, &first)?,
         };
         let mut pages = vec![take_entities(path, &mut first)?];
         drop(first);
@@ -156,9 +157,11 @@ impl Client {
                     async move {
                         let mut body = self.get_page(path, &q, how.keys).await?;
                         let count = page_count(&body, page_size);
-                        let next = (number == 1 && count.is_none())
-                            .then(|| self.next_link(&body))
-                            .flatten();
+                        let next = if number == 1 && count.is_none() {
+                            self.next_link(path, &body)?
+                        } else {
+                            None
+                        };
                         let page = take_entities(path, &mut body)?;
                         drop(body);
                         // Handed only when the listing has page numbers.
@@ -199,7 +202,7 @@ impl Client {
             query.iter().filter(|(k, _)| *k != "pageSize").cloned().collect();
         q.push(("pageSize", page_size.max(1).to_string()));
         let mut first = self.get(path, &q).await?;
-        let next = self.next_link(&first);
+        let next = self.next_link(path, &first)?;
         let mut pages = vec![take_entities(path, &mut first)?];
         self.follow_next_uri(path, next, &mut pages, None).await?;
         // Not de-duplicated by id: a cursor does not shift like an offset,
@@ -341,7 +344,7 @@ impl Client {
             let query: Vec<(&str, String)> =
                 next_query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
             let mut body = self.get_page(&next_path, &query, keys).await?;
-            next = self.next_link(&body);
+            next = self.next_link(path, &body)?;
             let page = take_entities(path, &mut body)?;
             if page.is_empty() {
                 break;
@@ -357,16 +360,32 @@ impl Client {
         Ok(())
     }
 
-    /// Path and query of a body's `nextUri`, if it points at this client's API host.
-    fn next_link(&self, body: &Value) -> Option<NextLink> {
-        let next = body.get("nextUri")?.as_str().filter(|s| !s.is_empty())?;
+    /// Path and query of a body's `nextUri` (none when it has none). One
+    /// that points at another host is never followed (the token would go
+    /// with it), and is an error: the listing would be incomplete, and a
+    /// plan would create what it did not see.
+    fn next_link(&self, path: &str, body: &Value) -> Result<Option<NextLink>, ApiError> {
+        let Some(next) = body.get("nextUri").and_then(Value::as_str).filter(|s| !s.is_empty())
+        else {
+            return Ok(None);
+        };
         let base = &self.target().api_base;
-        let url = base.join(next).ok()?;
+        let foreign = || {
+            let shown = super::untrusted::visible(next);
+            untrustworthy(
+                path,
+                &format!(
+                    "links its next page to `{shown}`, not on the API host {}, which gcctl does not follow (the token would go with it)",
+                    base.origin().ascii_serialization()
+                ),
+            )
+        };
+        let url = base.join(next).map_err(|_| foreign())?;
         if url.origin() != base.origin() {
-            return None;
+            return Err(foreign());
         }
         let query = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        Some((url.path().to_owned(), query))
+        Ok(Some((url.path().to_owned(), query)))
     }
 }
 
