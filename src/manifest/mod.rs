@@ -212,10 +212,10 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, Loa
 }
 
 /// The org names that `protect: true` objects have in *every* environment
-/// of the Project: when environments share one org under different names, a
-/// prune in one environment must not delete another environment's protected
-/// object. Environments that fail to load add nothing (their own runs report
-/// their problems).
+/// of the Project, and without one (the project-wide variables alone): when
+/// environments share one org under different names, a prune in one
+/// environment must not delete another's protected object. Environments
+/// that fail to load add nothing (their own runs report their problems).
 fn protected_names(
     set: &ManifestSet,
     paths: &[PathBuf],
@@ -232,10 +232,12 @@ fn protected_names(
     if !set.objects.iter().any(|o| o.protect) {
         return names;
     }
-    for env in
-        set.project.environments.keys().filter(|e| Some(e.as_str()) != options.env.as_deref())
-    {
-        if let Ok(other) = load_one(paths, &LoadOptions { env: Some(env.clone()) }) {
+    let environments = set.project.environments.keys().map(|e| Some(e.clone()));
+    for env in std::iter::once(None).chain(environments) {
+        if env.as_deref() == options.env.as_deref() {
+            continue;
+        }
+        if let Ok(other) = load_one(paths, &LoadOptions { env }) {
             names.extend(collect(&other));
         }
     }

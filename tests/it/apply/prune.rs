@@ -106,6 +106,7 @@ apiVersion: gcctl/v1
 kind: Project
 metadata: {name: shared-org}
 spec:
+  variables: {prefix: Base}
   environments:
     dev: {variables: {prefix: Dev}}
     staging: {variables: {prefix: Staging}}
@@ -128,11 +129,12 @@ spec:
 "#;
 
 // `protect: true` protects the object's org-side name in every environment
-// of the Project (`ManifestSet::protected`).
+// of the Project, and in none (`ManifestSet::protected`).
 #[tokio::test]
 async fn protect_keeps_a_name_of_another_environment_from_pruning() {
     let org = ApplyOrg::default().await;
     org.ctx.write("set/all.yaml", ENVIRONMENTS);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
     assert_exit(&org.gcctl(&["apply", "--auto-approve", "--env", "staging", "set"]).await, 0);
     assert_eq!(org.named(QUEUES, "Staging Acme Support").await.len(), 1);
     assert_eq!(org.named(QUEUES, "Staging Acme Scratch").await.len(), 1);
@@ -141,6 +143,8 @@ async fn protect_keeps_a_name_of_another_environment_from_pruning() {
     assert_exit(&apply, 0);
     assert_eq!(org.named(QUEUES, "Dev Acme Support").await.len(), 1);
     assert_eq!(org.named(QUEUES, "Staging Acme Support").await.len(), 1, "protected in staging");
+    assert_eq!(org.named(QUEUES, "Base Acme Support").await.len(), 1, "protected without --env");
+    assert!(org.named(QUEUES, "Base Acme Scratch").await.is_empty(), "unprotected: pruned");
     assert!(org.named(QUEUES, "Staging Acme Scratch").await.is_empty(), "unprotected: pruned");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "--env", "dev", "set"]).await, 0);
 }
