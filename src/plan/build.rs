@@ -150,7 +150,7 @@ fn build_compared(
         }
     }
     follow(&mut changes, following, &manifests, live);
-    let (pruned, held) = prunes(set, live, &matched);
+    let (pruned, held, kept) = prunes(set, live, &matched);
     changes.extend(pruned);
     problems.extend(held);
     if problems.is_empty() {
@@ -174,6 +174,7 @@ fn build_compared(
         notes: matched
             .into_iter()
             .flat_map(|(kind, declared)| kind.org().plan_notes(&declared))
+            .chain(kept)
             .collect(),
         select: set.selected.clone(),
     })
@@ -760,16 +761,32 @@ fn unknown_user(
 /// Deletes for undeclared live objects inside a prune scope. Org defaults and
 /// built-ins are never candidates, and neither is an id a declared object
 /// holds (`matched`): the org listing that id under another name as well is
-/// a problem at the declared object, never a delete of it.
+/// a problem at the declared object, never a delete of it. Nor is an object
+/// a declared one refers to by its org name (a queue's wrap-up code, a
+/// flow's queue): it is kept, and a plan note says so.
 fn prunes(
     set: &ManifestSet,
     live: &LiveOrg,
     matched: &BTreeMap<LiveKind, Vec<(&Object, &Value)>>,
-) -> (Vec<Change>, Vec<Problem>) {
+) -> (Vec<Change>, Vec<Problem>, Vec<super::PlanNote>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
+    let mut kept: BTreeMap<(crate::kinds::Kind, String), Vec<String>> = BTreeMap::new();
     if set.project.prune.is_empty() {
-        return (out, problems);
+        return (out, problems, Vec::new());
+    }
+    // What declared objects refer to, by kind and name, in the scoped kinds
+    // only (the references of a large set are not made for nothing).
+    let scoped = |kind: crate::kinds::Kind| set.project.prune.iter().any(|s| s.kind == kind);
+    let mut used: crate::FastMap<(crate::kinds::Kind, &str), Vec<String>> =
+        crate::FastMap::default();
+    for object in &set.objects {
+        for reference in object.references() {
+            let Some(kind) = reference.target.declared_kind().filter(|k| scoped(*k)) else {
+                continue;
+            };
+            used.entry((kind, reference.name.as_str())).or_default().push(object.id());
+        }
     }
     // Declared objects by kind and org name, all of them: kinds whose
     // natural key goes beyond the name (a flow's type) may declare a name
@@ -807,6 +824,10 @@ fn prunes(
             {
                 continue;
             }
+            if let Some(users) = used.get(&(kind.kind(), name)) {
+                kept.insert((kind.kind(), name.to_string()), users.clone());
+                continue;
+            }
             let id = object.get("id").and_then(Value::as_str);
             if let Some((id, holder)) = id.and_then(|id| Some((id, *held.get(id)?))) {
                 let message = format!(
@@ -837,5 +858,21 @@ fn prunes(
         }
     }
     out.sort_by(|a, b| (a.kind, &a.org_name, &a.id).cmp(&(b.kind, &b.org_name, &b.id)));
-    (out, problems)
+    let kept = kept
+        .into_iter()
+        .map(|((kind, name), mut users)| {
+            users.sort();
+            users.dedup();
+            super::PlanNote {
+                message: format!(
+                    "{kind} \"{}\" is inside a prune scope and not declared, but {} refer{} to it: it is kept (declare it, or stop referring to it, to manage it)",
+                    crate::api::untrusted::visible(&name),
+                    users.join(", "),
+                    if users.len() == 1 { "s" } else { "" }
+                ),
+                objects: users,
+            }
+        })
+        .collect();
+    (out, problems, kept)
 }

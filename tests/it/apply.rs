@@ -166,6 +166,7 @@ pub const ROLES: &str = "/api/v2/authorization/roles?pageSize=100";
 pub const CLIENTS: &str = "/api/v2/oauth/clients";
 pub const INTEGRATIONS: &str = "/api/v2/conversations/messaging/integrations/open?pageSize=100";
 pub const CONTENT: &str = "/api/v2/conversations/messaging/supportedcontent?pageSize=100";
+pub const WRAPUP_CODES: &str = "/api/v2/routing/wrapupcodes?pageSize=100";
 
 /// Assert an exit code, showing the output when it differs.
 #[track_caller]

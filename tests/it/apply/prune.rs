@@ -149,6 +149,46 @@ async fn protect_keeps_a_name_of_another_environment_from_pruning() {
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "--env", "dev", "set"]).await, 0);
 }
 
+const USED_SCOPE: &str = r#"
+apiVersion: gcctl/v1
+kind: Project
+metadata: {name: used}
+spec:
+  prune:
+    - kind: RoutingWrapupCode
+      names: ["*"]
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: q1}
+spec:
+  name: Q1
+  wrapupCodes: [Org Code]
+"#;
+
+/// An undeclared object inside a prune scope that a declared object refers
+/// to is kept, and the plan says so: the apply never attaches it and
+/// deletes it in one run. Others in the scope go.
+#[tokio::test]
+async fn a_prune_keeps_what_declared_objects_refer_to() {
+    let org = ApplyOrg::default().await;
+    create(&org, "/api/v2/routing/wrapupcodes", json!({"name": "Org Code"})).await;
+    create(&org, "/api/v2/routing/wrapupcodes", json!({"name": "Stray Code"})).await;
+    org.ctx.write("set/all.yaml", USED_SCOPE);
+    let plan = org.gcctl(&["plan", "--prune", "set"]).await;
+    let out = stdout(&plan);
+    assert!(!out.contains("\"Org Code\" will be deleted"), "{out}");
+    assert!(
+        out.contains("RoutingWrapupCode \"Org Code\" is inside a prune scope and not declared, but RoutingQueue/q1 refers to it: it is kept"),
+        "{out}"
+    );
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await, 0);
+    let codes = super::WRAPUP_CODES;
+    assert_eq!(org.named(codes, "Org Code").await.len(), 1);
+    assert!(org.named(codes, "Stray Code").await.is_empty());
+    assert_exit(&org.gcctl(&["plan", "--prune", "--detailed-exitcode", "set"]).await, 0);
+}
+
 const CLIENT_SCOPE: &str = r#"
 apiVersion: gcctl/v1
 kind: Project

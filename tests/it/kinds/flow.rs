@@ -462,10 +462,10 @@ spec:
 apiVersion: gcctl/v1
 kind: RoutingQueue
 metadata:
-  name: waiting
+  name: declared
 spec:
-  name: Waiting Queue
-  messageInQueueFlow: Old Waiting Music
+  name: Declared Queue
+  messageInQueueFlow: Old Declared Music
 ";
 
 fn in_queue_flow(name: &str) -> String {
@@ -478,10 +478,17 @@ fn in_queue_flow(name: &str) -> String {
 async fn prune_refuses_locked_flows_unless_asked_to_unlock_and_keeps_those_still_in_use() {
     let org = ApplyOrg::default().await;
     let api = &org.org;
-    for name in ["Old Greeting", "Old Waiting Music"] {
+    for name in ["Old Greeting", "Old Waiting Music", "Old Declared Music"] {
         let state = publish_through_the_api(api, &in_queue_flow(name)).await;
         assert_eq!(state["status"], "Success", "{state}");
     }
+    // A queue made in the UI uses one of them: the org's dependency
+    // tracking says so at the delete. A declared queue uses another: the
+    // plan keeps it.
+    let music = api.id_named("/api/v2/flows?name=Old%20Waiting%20Music", "Old Waiting Music").await;
+    let queue = json!({"name": "Waiting Queue", "messageInQueueFlow": {"id": music}});
+    let made = api.post("/api/v2/routing/queues", queue).await;
+    assert_eq!(made.status, 200, "{:?}", made.body);
     // Someone (the admin OAuth client; gcctl runs as the admin user) holds
     // the lock of the one nothing uses.
     let unused = api.id_named("/api/v2/flows?name=Old%20Greeting", "Old Greeting").await;
@@ -509,8 +516,13 @@ async fn prune_refuses_locked_flows_unless_asked_to_unlock_and_keeps_those_still
         said.contains("refusing to delete the flow: QUEUE \"Waiting Queue\" still uses it"),
         "{said}"
     );
+    assert!(
+        said.contains("Flow \"Old Declared Music\" is inside a prune scope and not declared, but RoutingQueue/declared refers to it: it is kept"),
+        "{said}"
+    );
     assert_eq!(org.named(FLOWS, "Old Greeting").await.len(), 0);
     assert_eq!(org.named(FLOWS, "Old Waiting Music").await.len(), 1);
+    assert_eq!(org.named(FLOWS, "Old Declared Music").await.len(), 1);
     assert_eq!(count(api, "POST /api/v2/flows/actions/unlock").await, 1);
 }
 
