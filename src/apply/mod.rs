@@ -371,6 +371,7 @@ pub async fn execute(
         caller: live.caller.as_ref(),
         live: &live.objects,
         live_by_id: std::sync::OnceLock::new(),
+        ignore_rules: &set.project.ignore_differences,
     };
     let (upserts, mut deletes): (Vec<&Change>, Vec<&Change>) =
         plan.changes.iter().partition(|c| c.action != Action::Delete);

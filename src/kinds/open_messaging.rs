@@ -385,7 +385,7 @@ impl OrgKind for Org {
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
             if op.changed_outside("/inboundFlow") {
-                op.write(id, &op.body(None)?).await?;
+                op.write(id, &op.patch_body(id)?).await?;
             }
             Ok(Vec::new())
         })

@@ -12,6 +12,7 @@ mod faults;
 mod hints;
 mod interrupt;
 mod lock;
+mod owned;
 mod pool;
 pub mod props;
 mod prune;

@@ -124,6 +124,8 @@ pub struct OpContext<'a> {
     pub journal: Option<super::journal::CreateJournal>,
     /// Who gcctl acts as (for grants to the caller).
     pub caller: Option<&'a crate::plan::caller::Caller>,
+    /// The Project's `ignoreDifferences` rules (see [`Op::new`]).
+    pub ignore_rules: &'a [crate::kinds::project::IgnoreRule],
 }
 
 /// Ids by name: objects created in this run first, then the live org. It

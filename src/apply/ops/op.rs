@@ -44,7 +44,38 @@ impl<'a> Op<'a> {
                 )));
             }
         };
-        Ok(Op { change, ctx, object, desired })
+        let mut op = Op { change, ctx, object, desired };
+        op.keep_ignored();
+        Ok(op)
+    }
+
+    /// An update writes the fields `ignoreDifferences` names as the org
+    /// holds them (as the plan read it): the plan never shows them, so an
+    /// update of another field must not write them back to the declared
+    /// value. A field the org does not hold is left out.
+    fn keep_ignored(&mut self) {
+        let Some(object) = self.object.filter(|_| self.change.action == Action::Update) else {
+            return;
+        };
+        let rules = self.ctx.ignore_rules.iter().filter(|r| r.kind == object.kind);
+        let ignored: Vec<&String> = object
+            .ignore_differences
+            .iter()
+            .chain(rules.flat_map(|r| r.json_pointers.iter()))
+            .collect();
+        if ignored.is_empty() {
+            return;
+        }
+        let live = self.change.id.as_deref().and_then(|id| self.live(object.kind, id));
+        let live = live.map(|l| self.org().live_to_spec(l, self.ctx.lookups));
+        for pointer in ignored {
+            let held = live.as_ref().and_then(|l| crate::json_pointer::get(l, pointer)).cloned();
+            match (held, crate::json_pointer::get_mut(&mut self.desired, pointer)) {
+                (Some(held), Some(slot)) => *slot = held,
+                (Some(held), None) => crate::json_pointer::set(&mut self.desired, pointer, held),
+                (None, _) => crate::json_pointer::remove(&mut self.desired, pointer),
+            }
+        }
     }
 
     /// `Kind/name` of the change.
@@ -456,6 +487,17 @@ impl<'a> Op<'a> {
         Ok(body)
     }
 
+    /// The body of a PATCH of `id`: [`Op::body`], its objects completed with
+    /// the fields the live object holds beside the declared ones (see
+    /// [`fill_siblings`]).
+    pub fn patch_body(&self, id: &str) -> Result<Value, OpError> {
+        let mut body = self.body(None)?;
+        if let Some(live) = self.live(self.change.kind.kind(), id) {
+            fill_siblings(&mut body, live);
+        }
+        Ok(body)
+    }
+
     /// Write `body` to the object with the kind's update method.
     pub async fn write(&self, id: &str, body: &Value) -> Result<(), OpError> {
         let path = self.org().api().item(id);
@@ -473,7 +515,7 @@ impl<'a> Op<'a> {
         if !has_default || self.changed_outside("/orgDefault") {
             let body = match self.org().api().update {
                 UpdateMethod::Put => self.body(Some(&self.read_live(id).await?))?,
-                UpdateMethod::Patch => self.body(None)?,
+                UpdateMethod::Patch => self.patch_body(id)?,
             };
             self.write(id, &body).await?;
         }
@@ -524,4 +566,39 @@ impl<'a> Op<'a> {
 
 fn under(pointer: &str, prefix: &str) -> bool {
     pointer == prefix || pointer.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// A PATCH body's objects completed with the fields the live object (as the
+/// plan read it) holds beside the declared ones: a server that replaces a
+/// whole top-level field on PATCH (as the sandbox does; whether Genesys
+/// Cloud merges deeper is not verified) then keeps what the manifest leaves
+/// out, which the plan never showed as changed (a setting's other typing
+/// event, a webhook header added in the UI). References (objects with an
+/// `id`) and lists are sent as declared.
+fn fill_siblings(body: &mut Value, live: &Value) {
+    let (Value::Object(body), Value::Object(live)) = (body, live) else { return };
+    if body.contains_key("id") {
+        return;
+    }
+    for (key, value) in body.iter_mut() {
+        if let (Value::Object(_), Some(held @ Value::Object(_))) = (&*value, live.get(key)) {
+            fill_nested(value, held);
+        }
+    }
+}
+
+/// [`fill_siblings`] below the top level: missing keys are added from `live`.
+fn fill_nested(body: &mut Value, live: &Value) {
+    let (Value::Object(declared), Value::Object(held)) = (body, live) else { return };
+    if declared.contains_key("id") {
+        return;
+    }
+    for (key, value) in held {
+        match declared.get_mut(key) {
+            Some(inner) => fill_nested(inner, value),
+            None => {
+                declared.insert(key.clone(), value.clone());
+            }
+        }
+    }
 }

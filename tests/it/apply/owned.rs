@@ -1,0 +1,89 @@
+//! "We own what we declare", at apply: an update writes what the plan
+//! showed and nothing else. Fields `ignoreDifferences` names keep the org's
+//! value, and a PATCH keeps the fields the manifest leaves out beside the
+//! declared ones (a messaging setting's other typing event, a webhook
+//! header added in the UI), whether the org merges a PATCH deeply or
+//! replaces whole top-level fields (as the sandbox does).
+
+use serde_json::json;
+
+use super::{ApplyOrg, INTEGRATIONS, QUEUES, assert_exit};
+
+const QUEUE: &str = "
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: q9}
+ignoreDifferences: [/description]
+spec: {name: Q Nine, description: declared desc, acwSettings: {timeoutMs: 60000}}
+";
+
+#[tokio::test]
+async fn an_update_keeps_the_orgs_value_of_ignored_fields() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/q.yaml", QUEUE);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let queue = org.one(QUEUES, "Q Nine").await;
+    let path = format!("/api/v2/routing/queues/{}", queue["id"].as_str().unwrap());
+    let edited = json!({"name": "Q Nine", "description": "UI desc",
+        "acwSettings": {"timeoutMs": 30000, "wrapupPrompt": "OPTIONAL"}});
+    assert_eq!(org.org.put(&path, edited).await.status, 200);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let after = org.org.get(&path).await.body;
+    assert_eq!(after["description"], "UI desc", "{after}");
+    assert_eq!(after["acwSettings"]["timeoutMs"], 60000, "{after}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+const SETTING: &str = "
+apiVersion: gcctl/v1
+kind: MessagingSetting
+metadata: {name: partial}
+spec: {name: Partial Setting, event: {typing: {on: {inbound: Enabled}}}}
+";
+
+#[tokio::test]
+async fn a_patch_keeps_the_fields_beside_the_declared_ones() {
+    let org = ApplyOrg::default().await;
+    let settings = "/api/v2/conversations/messaging/settings";
+    let made = org
+        .org
+        .post(
+            settings,
+            json!({"name": "Partial Setting",
+                "event": {"typing": {"on": {"inbound": "Disabled", "outbound": "Enabled"}}}}),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{:?}", made.body);
+    org.ctx.write("set/s.yaml", SETTING);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let path = format!("{settings}/{}", made.body["id"].as_str().unwrap());
+    let after = org.org.get(&path).await.body;
+    assert_eq!(
+        after["event"]["typing"]["on"],
+        json!({"inbound": "Enabled", "outbound": "Enabled"})
+    );
+}
+
+#[tokio::test]
+async fn a_header_added_in_the_ui_survives_an_update_of_the_integration() {
+    let org = ApplyOrg::default().await;
+    super::copy_tree(&crate::common::repo_root().join("manifests"), &org.ctx.path().join("set"));
+    let mut org = org;
+    org.ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    let args = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    assert_exit(&org.gcctl(&args).await, 0);
+    let bot = org.one(INTEGRATIONS, "Acme Bot").await;
+    let path = format!(
+        "/api/v2/conversations/messaging/integrations/open/{}",
+        bot["id"].as_str().unwrap()
+    );
+    let mut headers = bot["webhookHeaders"].clone();
+    headers["X-Extra"] = json!("1");
+    let edit = json!({"name": "Acme Bot", "webhookHeaders": headers,
+        "outboundNotificationWebhookUrl": "https://x.example/h"});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    assert_exit(&org.gcctl(&args).await, 0);
+    let after = org.org.get(&path).await.body;
+    assert_eq!(after["webhookHeaders"]["X-Extra"], "1", "{after}");
+    assert_ne!(after["outboundNotificationWebhookUrl"], "https://x.example/h", "{after}");
+}
