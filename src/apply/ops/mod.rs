@@ -124,7 +124,8 @@ pub struct OpContext<'a> {
     pub journal: Option<super::journal::CreateJournal>,
     /// Who gcctl acts as (for grants to the caller).
     pub caller: Option<&'a crate::plan::caller::Caller>,
-    /// The Project's `ignoreDifferences` rules (see [`Op::new`]).
+    /// The Project's `ignoreDifferences` rules: an update writes the fields
+    /// they name as the org holds them.
     pub ignore_rules: &'a [crate::kinds::project::IgnoreRule],
 }
 

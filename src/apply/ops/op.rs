@@ -488,8 +488,10 @@ impl<'a> Op<'a> {
     }
 
     /// The body of a PATCH of `id`: [`Op::body`], its objects completed with
-    /// the fields the live object holds beside the declared ones (see
-    /// [`fill_siblings`]).
+    /// the fields the live object holds beside the declared ones (as the plan
+    /// read it; references and lists as declared), so that a server that
+    /// replaces whole top-level fields on PATCH keeps what the manifest
+    /// leaves out.
     pub fn patch_body(&self, id: &str) -> Result<Value, OpError> {
         let mut body = self.body(None)?;
         if let Some(live) = self.live(self.change.kind.kind(), id) {
