@@ -150,6 +150,7 @@ fn build_compared(
         }
     }
     follow(&mut changes, following, &manifests, live);
+    note_case_twins(&mut changes, live);
     let (pruned, held, kept) = prunes(set, live, &matched);
     changes.extend(pruned);
     problems.extend(held);
@@ -755,6 +756,40 @@ fn unknown_user(
             .with_hint(
                 "gcctl never creates users: create the user in Genesys Cloud first, or fix the email; a user created moments ago may not be found yet, because the users search index lags behind",
             ),
+    }
+}
+
+/// A create whose name the org holds in another case (renamed in the UI
+/// from `Acme Support` to `acme support`, say) gets a note naming that
+/// object: the org may refuse the create as a duplicate (the sandbox does;
+/// whether Genesys Cloud does is not verified), and the plan would
+/// otherwise not show why.
+fn note_case_twins(changes: &mut [Change], live: &LiveOrg) {
+    let creates = |c: &&mut Change| c.action == Action::Create;
+    let kinds: std::collections::BTreeSet<crate::kinds::Kind> =
+        changes.iter_mut().filter(creates).map(|c| c.kind.kind()).collect();
+    for kind in kinds {
+        let Some(objects) = live.objects.get(&kind) else { continue };
+        let by_folded: crate::FastMap<String, (&str, &str)> = objects
+            .iter()
+            .filter_map(|o| {
+                let name = o.get("name")?.as_str()?;
+                let id = o.get("id").and_then(Value::as_str).unwrap_or("?");
+                Some((name.to_ascii_lowercase(), (name, id)))
+            })
+            .collect();
+        for change in changes.iter_mut().filter(creates).filter(|c| c.kind.kind() == kind) {
+            let Some((name, id)) = by_folded.get(&change.org_name.to_ascii_lowercase()) else {
+                continue;
+            };
+            if *name != change.org_name {
+                change.notes.push(format!(
+                    "the org holds {kind} \"{}\" (id {}), whose name differs only in case: the org may refuse this create as a duplicate; rename one of them (in the manifest, or in Genesys Cloud)",
+                    crate::api::untrusted::visible(name),
+                    crate::api::untrusted::visible(id)
+                ));
+            }
+        }
     }
 }
 

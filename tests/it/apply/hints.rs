@@ -123,3 +123,28 @@ async fn the_confirmation_hint_runs_as_shown() {
     assert_exit(&applied, 0);
     assert!(stderr(&applied).contains("Nothing to apply."), "{}", stderr(&applied));
 }
+
+/// A queue renamed in the UI to another case of its declared name: the
+/// plan's create names the live queue, so that the 409 that follows
+/// (the sandbox refuses names that differ only in case) is not a mystery.
+#[tokio::test]
+async fn a_create_whose_name_the_org_holds_in_another_case_names_it() {
+    let org = ApplyOrg::default().await;
+    let made =
+        org.org.post("/api/v2/routing/queues", serde_json::json!({"name": "acme support"})).await;
+    assert_eq!(made.status, 200, "{:?}", made.body);
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Acme Support}\n",
+    );
+    let plan = org.gcctl(&["plan", "set"]).await;
+    let out = crate::common::stdout(&plan);
+    let id = made.body["id"].as_str().unwrap();
+    assert!(
+        out.contains(&format!(
+            "the org holds RoutingQueue \"acme support\" (id {id}), whose name differs only in case"
+        )),
+        "{out}"
+    );
+    assert_eq!(org.named(QUEUES, "acme support").await.len(), 1);
+}
