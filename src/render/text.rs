@@ -25,13 +25,20 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
     // configuration's unpublished draft), in plan order.
     let shown: Vec<&Change> =
         plan.changes.iter().filter(|c| c.action != Action::NoOp || !c.notes.is_empty()).collect();
-    if shown.iter().all(|c| c.action == Action::NoOp) {
+    if plan.destroy && shown.iter().all(|c| c.action == Action::NoOp) {
+        let _ = writeln!(
+            out,
+            "\nNothing to destroy: the org holds none of the declared objects that may be deleted (objects with protect: true, and what they refer to, are kept)."
+        );
+    } else if shown.iter().all(|c| c.action == Action::NoOp) {
         let _ = writeln!(
             out,
             "\nNo changes. The org matches the manifests ({} object{}).",
             plan.summary.no_op,
             if plan.summary.no_op == 1 { "" } else { "s" }
         );
+    }
+    if shown.iter().all(|c| c.action == Action::NoOp) {
         for change in shown {
             out.push('\n');
             render_change(&mut out, change, plan.prune, printer);

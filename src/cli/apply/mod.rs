@@ -151,7 +151,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         show_plan(&plan, args, printer)?;
         let effective = apply::effective(&plan, &settings);
         if !effective.has_changes() {
-            printer.status("Nothing to apply.");
+            printer.status(if run.destroy { "Nothing to destroy." } else { "Nothing to apply." });
             return Ok(Outcome::Success);
         }
         // Everything checkable is checked before asking, and before any change.

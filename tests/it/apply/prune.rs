@@ -278,5 +278,10 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     // And a second destroy has nothing left to do.
     let nothing = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
     assert_exit(&nothing, 0);
-    assert!(stderr(&nothing).contains("Nothing to apply."), "{}", stderr(&nothing));
+    assert!(stderr(&nothing).contains("Nothing to destroy."), "{}", stderr(&nothing));
+    assert!(
+        stdout(&nothing).contains("Nothing to destroy: the org holds none of the declared objects that may be deleted (objects with protect: true, and what they refer to, are kept)."),
+        "{}",
+        stdout(&nothing)
+    );
 }
