@@ -31,6 +31,10 @@ pub fn plan(plan: &Plan) -> String {
         let _ = writeln!(out, "> **Note:** {}\n", html(&note.message));
     }
     let changing: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    if changing.is_empty() && plan.destroy {
+        out.push_str("**Nothing to destroy.** The org holds none of the declared objects that may be deleted (objects with `protect: true`, and what they refer to, are kept).\n");
+        return out;
+    }
     if changing.is_empty() {
         out.push_str("**No changes.** The org matches the manifests.\n");
         write_notes(&mut out, plan.changes.iter().map(|c| (c.address(), &c.notes)));
@@ -352,5 +356,15 @@ mod tests {
         assert!(out.contains("| grant | `CallerGrant/<b>a\\|b</b>` |"), "{out}");
         assert!(out.contains("<summary><code>CallerGrant/&lt;b&gt;a|b&lt;/b&gt;</code>"), "{out}");
         assert!(!out.contains("<b>a|b</b></code>"), "{out}");
+    }
+
+    /// A destroy plan with nothing to delete says so, not "No changes".
+    #[test]
+    fn a_destroy_plan_with_nothing_to_delete_says_so() {
+        let mut plan = Plan::of(Vec::new());
+        plan.destroy = true;
+        let out = super::plan(&plan);
+        assert!(out.contains("**Nothing to destroy.**"), "{out}");
+        assert!(!out.contains("No changes"), "{out}");
     }
 }
