@@ -813,14 +813,23 @@ fn prunes(
     // What declared objects refer to, by kind and name, in the scoped kinds
     // only (the references of a large set are not made for nothing).
     let scoped = |kind: crate::kinds::Kind| set.project.prune.iter().any(|s| s.kind == kind);
-    let mut used: crate::FastMap<(crate::kinds::Kind, &str), Vec<String>> =
+    // A reference that names a declared object by its handle refers to
+    // that object, not to a live one of that name.
+    let handles: crate::FastSet<(crate::kinds::Kind, &str)> =
+        set.objects.iter().map(|o| (o.kind, o.name.as_str())).collect();
+    let mut used: crate::FastMap<(crate::kinds::Kind, String), Vec<String>> =
         crate::FastMap::default();
     for object in &set.objects {
-        for reference in object.references() {
+        // The soft ones too: the queues, codes and flows a flow's YAML names.
+        let soft = object.spec.soft_references();
+        for reference in object.references().iter().chain(&soft) {
             let Some(kind) = reference.target.declared_kind().filter(|k| scoped(*k)) else {
                 continue;
             };
-            used.entry((kind, reference.name.as_str())).or_default().push(object.id());
+            if handles.contains(&(kind, reference.name.as_str())) {
+                continue;
+            }
+            used.entry((kind, reference.name.clone())).or_default().push(object.id());
         }
     }
     // Declared objects by kind and org name, all of them: kinds whose
@@ -859,7 +868,7 @@ fn prunes(
             {
                 continue;
             }
-            if let Some(users) = used.get(&(kind.kind(), name)) {
+            if let Some(users) = used.get(&(kind.kind(), name.to_string())) {
                 kept.insert((kind.kind(), name.to_string()), users.clone());
                 continue;
             }

@@ -841,3 +841,29 @@ async fn export_jobs_all_run_at_once_and_a_429_on_create_is_retried() {
     let flows = fs_err::read_to_string(org.ctx.path().join("again/flows.yaml")).unwrap();
     assert!(flows.contains("name: Many Inbound 10"), "{flows}");
 }
+
+/// A queue that a declared flow's YAML names (a soft reference) is kept by
+/// a prune whose scope holds it, with a note; one nothing names goes.
+#[tokio::test]
+async fn a_prune_keeps_the_queues_a_declared_flow_names() {
+    let org = ApplyOrg::default().await;
+    for name in ["Stray Q", "Unused Q"] {
+        let made = org.org.post("/api/v2/routing/queues", json!({"name": name})).await;
+        assert_eq!(made.status, 200, "{:?}", made.body);
+    }
+    let transfer =
+        "- transferToAcd:\n    name: Go\n    targetQueue:\n      lit:\n        name: Stray Q";
+    let flow =
+        flow_doc("fd", "Names A Queue", "INBOUNDSHORTMESSAGE", "inboundShortMessage", transfer);
+    let project = "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  prune: [{kind: RoutingQueue, names: [\"*\"]}]\n";
+    org.ctx.write("set/all.yaml", &format!("{project}{flow}"));
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&apply, 0);
+    let said = text(&apply);
+    assert!(
+        said.contains("RoutingQueue \"Stray Q\" is inside a prune scope and not declared, but Flow/fd refers to it: it is kept"),
+        "{said}"
+    );
+    assert_eq!(org.named(super::super::apply::QUEUES, "Stray Q").await.len(), 1);
+    assert!(org.named(super::super::apply::QUEUES, "Unused Q").await.is_empty());
+}
