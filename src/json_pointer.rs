@@ -32,7 +32,6 @@ pub fn get_mut<'v>(value: &'v mut Value, pointer: &str) -> Option<&'v mut Value>
     })
 }
 
-/// A pointer token unescaped (RFC 6901: `~1` is `/`, `~0` is `~`).
 /// Remove the value at `pointer` from the object that holds it (a list's
 /// item is left: removing it would shift the others).
 pub fn remove(value: &mut Value, pointer: &str) {
@@ -42,18 +41,7 @@ pub fn remove(value: &mut Value, pointer: &str) {
     }
 }
 
-/// Set the value at `pointer`, making the objects on the way to it (a list
-/// on the way is left as it is).
-pub fn set(value: &mut Value, pointer: &str, new: Value) {
-    let Some((parent, key)) = pointer.rsplit_once('/') else { return };
-    if get(value, parent).is_none() {
-        set(value, parent, Value::Object(serde_json::Map::new()));
-    }
-    if let Some(Value::Object(map)) = get_mut(value, parent) {
-        map.insert(unescape(key).into_owned(), new);
-    }
-}
-
+/// A pointer token unescaped (RFC 6901: `~1` is `/`, `~0` is `~`).
 pub fn unescape(token: &str) -> Cow<'_, str> {
     if token.contains('~') {
         token.replace("~1", "/").replace("~0", "~").into()

@@ -52,7 +52,9 @@ impl<'a> Op<'a> {
     /// An update writes the fields `ignoreDifferences` names as the org
     /// holds them (as the plan read it): the plan never shows them, so an
     /// update of another field must not write them back to the declared
-    /// value. A field the org does not hold is left out.
+    /// value. A field the org does not hold is left out. Pointers into a
+    /// list's items are not ignored by the plan (a list is compared whole),
+    /// so they are not here either.
     fn keep_ignored(&mut self) {
         let Some(object) = self.object.filter(|_| self.change.action == Action::Update) else {
             return;
@@ -69,11 +71,18 @@ impl<'a> Op<'a> {
         let live = self.change.id.as_deref().and_then(|id| self.live(object.kind, id));
         let live = live.map(|l| self.org().live_to_spec(l, self.ctx.lookups));
         for pointer in ignored {
-            let held = live.as_ref().and_then(|l| crate::json_pointer::get(l, pointer)).cloned();
-            match (held, crate::json_pointer::get_mut(&mut self.desired, pointer)) {
-                (Some(held), Some(slot)) => *slot = held,
-                (Some(held), None) => crate::json_pointer::set(&mut self.desired, pointer, held),
-                (None, _) => crate::json_pointer::remove(&mut self.desired, pointer),
+            // As the plan's diff ignores it: a declared field reached through
+            // objects only (a list is compared whole, its items never apart).
+            if !declared_through_objects(&self.desired, pointer) {
+                continue;
+            }
+            match live.as_ref().and_then(|l| crate::json_pointer::get(l, pointer)).cloned() {
+                Some(held) => {
+                    if let Some(slot) = crate::json_pointer::get_mut(&mut self.desired, pointer) {
+                        *slot = held;
+                    }
+                }
+                None => crate::json_pointer::remove(&mut self.desired, pointer),
             }
         }
     }
@@ -568,6 +577,23 @@ impl<'a> Op<'a> {
 
 fn under(pointer: &str, prefix: &str) -> bool {
     pointer == prefix || pointer.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Whether `pointer` names a field `desired` declares, reached through
+/// objects only.
+fn declared_through_objects(desired: &Value, pointer: &str) -> bool {
+    let Some(path) = pointer.strip_prefix('/') else { return false };
+    let mut at = desired;
+    for token in path.split('/') {
+        match at {
+            Value::Object(map) => match map.get(crate::json_pointer::unescape(token).as_ref()) {
+                Some(next) => at = next,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// A PATCH body's objects completed with the fields the live object (as the

@@ -87,3 +87,38 @@ async fn a_header_added_in_the_ui_survives_an_update_of_the_integration() {
     assert_eq!(after["webhookHeaders"]["X-Extra"], "1", "{after}");
     assert_ne!(after["outboundNotificationWebhookUrl"], "https://x.example/h", "{after}");
 }
+
+const RULES: &str = "
+apiVersion: gcctl/v1
+kind: Project
+metadata: {name: p}
+spec:
+  ignoreDifferences: [{kind: RoutingQueue, jsonPointers: [/routingRules/0/threshold]}]
+---
+apiVersion: gcctl/v1
+kind: RoutingQueue
+metadata: {name: q}
+spec:
+  name: Rules Queue
+  routingRules: [{operator: MEETS_THRESHOLD, threshold: 9, waitSeconds: 5}]
+";
+
+/// A pointer into a list's item is not ignored by the plan (a list is
+/// compared whole), nor by the apply: the change the plan shows is the one
+/// written, and the next plan is clean (it never converged when the apply
+/// wrote the org's item field back).
+#[tokio::test]
+async fn a_pointer_into_a_list_item_is_not_ignored_by_the_apply_either() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/q.yaml", RULES);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let queue = org.one(QUEUES, "Rules Queue").await;
+    let path = format!("/api/v2/routing/queues/{}", queue["id"].as_str().unwrap());
+    let edited = json!({"name": "Rules Queue",
+        "routingRules": [{"operator": "MEETS_THRESHOLD", "threshold": 3, "waitSeconds": 5}]});
+    let answer = org.org.put(&path, edited).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    assert_eq!(org.org.get(&path).await.body["routingRules"][0]["threshold"], 9);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
