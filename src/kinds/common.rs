@@ -99,6 +99,19 @@ pub fn before_mark(text: &str) -> &str {
     text.strip_suffix(' ').unwrap_or(text)
 }
 
+/// A declared empty text at `key` is the org's "none" (a description the
+/// org does not return, or returns empty): the live spec is aligned so
+/// that a manifest saying `description: ""` plans clean against it, where
+/// it would otherwise be written again on every apply.
+pub fn align_empty_text(desired: &serde_json::Value, live: &mut serde_json::Value, key: &str) {
+    let empty = desired.get(key).and_then(serde_json::Value::as_str) == Some("");
+    if empty && live.get(key).is_none_or(serde_json::Value::is_null) {
+        if let Some(map) = live.as_object_mut() {
+            map.insert(key.to_string(), serde_json::Value::String(String::new()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

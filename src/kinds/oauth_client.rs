@@ -414,6 +414,15 @@ impl super::org::OrgKind for Org {
         spec
     }
 
+    fn align_live(
+        &self,
+        desired: &serde_json::Value,
+        live: &mut serde_json::Value,
+        _lookups: &super::org::Lookups,
+    ) {
+        super::common::align_empty_text(desired, live, "description");
+    }
+
     fn desired(
         &self,
         mut spec: serde_json::Value,

@@ -357,6 +357,10 @@ impl OrgKind for Org {
         spec
     }
 
+    fn align_live(&self, desired: &Value, live: &mut Value, _lookups: &Lookups) {
+        super::common::align_empty_text(desired, live, "description");
+    }
+
     fn desired(
         &self,
         mut spec: Value,

@@ -451,6 +451,17 @@ spec:
     let configs = &exported["web-messaging-configurations.yaml"];
     assert!(configs.contains("  description: \"Our messenger  \"\n"), "{configs}");
 
+    // An empty description is the org's "none": clean after one apply.
+    let empty = manifests
+        .replace("description: |\n    Client for the bot\n", "description: \"\"\n")
+        .replace("\"Our messenger  \"", "\"\"");
+    assert!(empty.matches("description: \"\"").count() == 2, "{empty}");
+    live.connect(&mut ctx);
+    ctx.write("m/set.yaml", &empty);
+    run_ok(&ctx, &["apply", "--auto-approve", "--secrets-dir", "secrets", "m"]);
+    let plan = run_ok(&ctx, &["plan", "--detailed-exitcode", "m"]);
+    assert!(plan.contains("No changes."), "{plan}");
+
     ctx.write(
         "m/set.yaml",
         &manifests.replace("Client for the bot", "See [gcctl:secret-version=5]"),
