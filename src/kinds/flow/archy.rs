@@ -531,7 +531,7 @@ fn description_lines(lines: &[String], value: usize) -> Option<(usize, usize)> {
     let indent = |l: &str| l.len() - l.trim_start().len();
     let key = (0..=value.min(lines.len().checked_sub(1)?))
         .rev()
-        .find(|&i| lines[i].trim_start().starts_with("description:"))?;
+        .find(|&i| description_key(&lines[i]).is_some())?;
     let depth = indent(&lines[key]);
     let mut taken = 0;
     for (offset, line) in lines[key + 1..].iter().enumerate() {
@@ -544,6 +544,16 @@ fn description_lines(lines: &[String], value: usize) -> Option<(usize, usize)> {
         taken = offset + 1;
     }
     Some((key, taken))
+}
+
+/// The `description` key as a line writes it (plain, or quoted as in a
+/// JSON-style file), with its colon.
+fn description_key(line: &str) -> Option<&str> {
+    let text = line.trim_start();
+    ["description:", "\"description\":", "'description':"]
+        .into_iter()
+        .find(|key| text.starts_with(key))
+        .map(|key| &text[..key.len()])
 }
 
 /// Build the upload of `text` (already inspected: `inspection`).
@@ -569,8 +579,18 @@ pub fn prepare_upload(
             if let Some((key, taken)) = description_lines(&out, value_line(description)) {
                 let line = &out[key];
                 let key_indent = &line[..line.len() - line.trim_start().len()];
+                let written = description_key(line).unwrap_or("description:");
+                // In a JSON-style (flow) mapping a comma after the value
+                // ends the entry: after a closing quote, or after a text
+                // that does not end with one itself (in a block mapping a
+                // plain text's own trailing comma is text).
+                let end = out[key + taken].trim_end();
+                let separated = end.ends_with("\",")
+                    || end.ends_with("',")
+                    || (end.ends_with(',') && !description.text.ends_with(','));
+                let comma = if separated { "," } else { "" };
                 out[key] = format!(
-                    "{key_indent}description: {}",
+                    "{key_indent}{written} {}{comma}",
                     quote(&format!("{} {marker}", description.text))
                 );
                 out.drain(key + 1..=key + taken);
@@ -821,6 +841,30 @@ inboundCall:
             let back = inspect(&stripped).unwrap().description.unwrap().0.text;
             assert_eq!(back, text);
         }
+    }
+
+    /// A quoted `description` key (a JSON-style file) gets the marker too,
+    /// its key and the comma that ends its entry kept.
+    #[test]
+    fn a_quoted_description_key_gets_the_marker() {
+        let mark = marker(&digest(FLOW), 1_700_000_000);
+        for (written, expected) in [
+            ("  \"description\": Routes it\n", format!("  \"description\": \"Routes it {mark}\"")),
+            ("  'description': Routes, it,\n", format!("  'description': \"Routes, it, {mark}\"")),
+        ] {
+            let declared = FLOW.replace("  description: Routes the bot's hand-overs\n", written);
+            let found = inspect(&declared).unwrap();
+            let upload = prepare_upload(&declared, &found, &mark, None);
+            assert!(upload.text.lines().any(|l| l == expected), "{}", upload.text);
+            assert!(inspect(&upload.text).is_ok(), "{}", upload.text);
+        }
+        let json = "{\"inboundShortMessage\": {\n  \"name\": \"Bot Inbound\",\n  \"description\": \"Routes it\",\n  \"startUpRef\": \"x\"\n}}\n";
+        let found = inspect(json).unwrap();
+        let upload = prepare_upload(json, &found, &mark, None);
+        let expected = format!("  \"description\": \"Routes it {mark}\",");
+        assert!(upload.text.lines().any(|l| l == expected), "{}", upload.text);
+        let uploaded = inspect(&upload.text).unwrap();
+        assert_eq!(uploaded.description.unwrap().0.text, format!("Routes it {mark}"));
     }
 
     #[test]
