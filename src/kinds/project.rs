@@ -223,6 +223,13 @@ impl Spec for ProjectSpec {
             }
         }
         for (i, rule) in self.ignore_differences.iter().enumerate() {
+            if !rule.kind.is_org_object() {
+                findings.warning(
+                    format!("/spec/ignoreDifferences/{i}/kind"),
+                    format!("ignoreDifferences has no effect on {} objects: they are not objects of the org", rule.kind),
+                    Some("their fields are compared where they are used: write the pointers for the kind that uses them (an integration's `/webhook/headers/NAME`)".into()),
+                );
+            }
             for (j, pointer) in rule.json_pointers.iter().enumerate() {
                 if !pointer.starts_with('/') {
                     findings.error(

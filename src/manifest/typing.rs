@@ -186,6 +186,15 @@ fn read_node(
         }
     };
     let ignore_differences = read_pointer_list(file, &node, diags);
+    if !ignore_differences.is_empty() && !kind.is_org_object() {
+        if let Some(list) = node.get("ignoreDifferences") {
+            diags.push(
+                Diagnostic::new(file, list.loc, format!("ignoreDifferences has no effect on a {kind}: it is not an object of the org"))
+                    .with_hint("its fields are compared where they are used: write the pointer on the object that uses it (an integration's `/webhook/headers/NAME`)")
+                    .as_warning(),
+            );
+        }
+    }
     let Some(spec_node) = node.get("spec") else {
         diags.push(Diagnostic::new(file, node.loc, "missing field `spec`"));
         return None;

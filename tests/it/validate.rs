@@ -276,6 +276,26 @@ spec:
     insta::assert_snapshot!("unknown_env", ctx.snapshot(&["validate", ".", "--env", "qa"]));
 }
 
+/// ignoreDifferences on a Webhook (not an org object: its fields are compared
+/// on the integration) is a warning, on the object and in a Project rule.
+#[test]
+fn ignore_differences_on_a_webhook_is_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  ignoreDifferences: [{kind: Webhook, jsonPointers: [/headers/X-A]}]\n---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: hook}\nignoreDifferences: [/headers/X-A]\nspec:\n  url: https://bot.example/hook\n  signatureSecret: {fromEnv: HOOK_SECRET}\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("set.yaml:5:"), "{err}");
+    assert!(err.contains("warning: ignoreDifferences has no effect on Webhook objects"), "{err}");
+    assert!(
+        err.contains("set.yaml:10:20: warning: ignoreDifferences has no effect on a Webhook"),
+        "{err}"
+    );
+}
+
 /// A problem inside a list's item names the list and the index.
 #[test]
 fn problems_in_list_items_name_the_list_and_index() {
