@@ -200,7 +200,7 @@ fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
         if first_name.eq_ignore_ascii_case(org_name) {
             diags.push(
                 Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have org names that differ only in case: `{first_name}` and `{org_name}`", object.kind))
-                    .with_hint(format!("the other is {} at {}; the org may hold only one of them (the sandbox refuses the second as a duplicate; whether Genesys Cloud does is not verified): rename one", first.id(), first.location_of("/spec/name")))
+                    .with_hint(format!("the other is {} at {}; the org may hold only one of them (the sandbox refuses a second queue, role, skill … whose name differs only in case; whether Genesys Cloud does is not verified): rename one", first.id(), first.location_of("/spec/name")))
                     .as_warning(),
             );
         }

@@ -366,7 +366,13 @@ pub fn check(
         }
     }
     if let Some((description, one_line)) = &inspection.description {
-        if !one_line {
+        if !one_line && !description.text.trim_end_matches('\n').contains('\n') {
+            problems.push(at(
+                description.loc,
+                "the description ends with a line break (a `|` or `>` block keeps one at its end)".into(),
+                Some("gcctl appends its change marker to the description's one line: write `>-` or `|-`, which keep none".into()),
+            ));
+        } else if !one_line {
             problems.push(at(
                 description.loc,
                 "the description spans several lines".into(),
@@ -777,6 +783,9 @@ inboundCall:
         assert_eq!(problems[1].loc, Loc { line: 2, column: 9 });
         assert!(inspect("a: 1\n---\nb: 2\n").is_err());
         assert!(inspect("- x\n").is_err());
+        let clipped = FLOW.replace("description: Routes the bot's hand-overs", "description: >\n    Routes them");
+        let problems = check(&inspect(&clipped).unwrap(), "Bot Inbound", FlowType::InboundShortMessage, None);
+        assert!(problems[0].message.starts_with("the description ends with a line break"), "{problems:?}");
         let broken = inspect("inboundShortMessage:\n  name: [\n").unwrap_err();
         assert!(broken.message.contains("invalid YAML"), "{broken:?}");
     }
