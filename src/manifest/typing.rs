@@ -372,9 +372,19 @@ fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> V
         return Vec::new();
     };
     let mut pointers = Vec::new();
+    let spec = node.get("spec");
     for item in items {
         match item.as_str() {
-            Some(p) if p.starts_with('/') => pointers.push(p.to_string()),
+            Some(p) if p.starts_with('/') => {
+                if let Some(list) = spec.and_then(|spec| list_on_the_way(spec, p)) {
+                    diags.push(
+                        Diagnostic::new(file, item.loc, format!("`{p}` points into a list's item, which is never ignored: a list is compared and written whole"))
+                            .with_hint(format!("ignore the list itself: `{list}`"))
+                            .as_warning(),
+                    );
+                }
+                pointers.push(p.to_string());
+            }
             _ => diags.push(
                 Diagnostic::new(file, item.loc, "not a JSON pointer")
                     .with_hint("write a pointer into the spec, starting with /, such as /mediaSettings/call/serviceLevel"),
@@ -382,6 +392,25 @@ fn read_pointer_list(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> V
         }
     }
     pointers
+}
+
+/// The pointer of the declared list that `pointer` goes into (`/routingRules`
+/// for `/routingRules/0/threshold`), if it goes into one.
+fn list_on_the_way(spec: &Node, pointer: &str) -> Option<String> {
+    let mut at = spec;
+    let mut walked = String::new();
+    for token in pointer.strip_prefix('/')?.split('/') {
+        match &at.value {
+            Value::Seq(_) => return Some(walked),
+            Value::Map(_) => {
+                at = at.get(crate::json_pointer::unescape(token).as_ref())?;
+                walked.push('/');
+                walked.push_str(token);
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Remove the value at `pointer` (JSON pointer) from `value`; whether it was there.

@@ -296,6 +296,26 @@ fn ignore_differences_on_a_webhook_is_a_warning() {
     );
 }
 
+/// An ignoreDifferences pointer into a declared list's item is a warning
+/// (a list is compared and written whole), with the list's pointer.
+#[test]
+fn ignore_differences_into_a_list_item_is_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nignoreDifferences: [/description, /routingRules/0/threshold]\nspec:\n  name: Q\n  description: d\n  routingRules: [{operator: MEETS_THRESHOLD, threshold: 9, waitSeconds: 5}]\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("q.yaml:4:35: warning: `/routingRules/0/threshold` points into a list's item"),
+        "{err}"
+    );
+    assert!(err.contains("hint: ignore the list itself: `/routingRules`"), "{err}");
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+}
+
 /// A problem inside a list's item names the list and the index.
 #[test]
 fn problems_in_list_items_name_the_list_and_index() {
