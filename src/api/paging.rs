@@ -406,7 +406,11 @@ fn too_many_pages(path: &str, count: u64) -> ApiError {
 /// take hours, and stopping could hide objects, so it is an error.
 fn untrustworthy(path: &str, what: &str) -> ApiError {
     let message = format!("the listing {what}; the answer cannot be trusted");
-    ApiError::new("GET", path, ApiErrorKind::Decode, message)
+    let mut error = ApiError::new("GET", path, ApiErrorKind::Decode, message);
+    error.hint = Some(
+        "run again (a listing read while the org changes can disagree with itself once); if it persists, check the API host (GENESYSCLOUD_REGION) and report the call to Genesys support".to_string(),
+    );
+    error
 }
 
 /// An entity's `id`, when it has one.

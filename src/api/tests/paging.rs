@@ -160,6 +160,7 @@ async fn listings_that_contradict_themselves_end_quickly() {
     let client = server.client(access_token("t"));
     let err = client.list_all(QUEUES, &[], 500).await.unwrap_err();
     assert!(err.to_string().contains("announces 9999 pages, and its first page is empty"), "{err}");
+    assert!(err.hint().is_some_and(|h| h.starts_with("run again")), "{err:?}");
     assert_eq!(server.seen().len(), 1);
 
     // Each page links to a new cursor and lists the same object again.
