@@ -146,14 +146,15 @@ pub(super) async fn report_events(
         match (&event.event, &event.error) {
             (EventKind::Failed, Some(failure)) => {
                 if !progress.is_empty() {
-                    printer.status(&format!("{progress}failed {}", event.object));
+                    printer.status(&format!("{progress}failed {}", visible(&event.object)));
                 }
                 printer.error(&failure.message, &failure.causes, failure.hint.as_deref());
             }
             (EventKind::Unchanged, _) => {}
             (EventKind::Started, _) if !printer.progress_enabled() => {}
             _ => {
-                // The name, the id and the message may hold the org's text;
+                // The address (a prune's is `Kind/org name`), the name, the id
+                // and the message may hold the org's text;
                 // a message keeps its own lines (a web deployment's snippet).
                 let message = event
                     .message
@@ -168,7 +169,7 @@ pub(super) async fn report_events(
                 printer.status(&format!(
                     "{progress}{} {} \"{}\"{id}{message}",
                     event.event.as_str(),
-                    event.object,
+                    visible(&event.object),
                     visible(&event.org_name)
                 ));
             }

@@ -314,8 +314,9 @@ async fn quiet_and_json_output_show_no_progress_on_a_terminal() {
 /// The org's text in apply's output and errors shows its control characters
 /// as escapes: a wrap-up code the org lists without an id (a journal line
 /// stands in for a broken answer), named with an escape sequence and a
-/// right-to-left override inside a prune scope, fails its delete, and
-/// neither the plan nor the error sends the terminal a raw escape.
+/// right-to-left override inside a prune scope, fails its delete, one named
+/// with a title-setting sequence is deleted, and neither the plan, the error
+/// nor the deletion's line sends the terminal a raw escape.
 #[test]
 fn the_orgs_text_in_apply_output_cannot_act_on_the_terminal() {
     let ctx = TestContext::new();
@@ -335,6 +336,11 @@ fn the_orgs_text_in_apply_output_cannot_act_on_the_terminal() {
         r#"{"kind":"wrapupCodes","id":"66666666-0000-4000-8000-000000000002","value":{"name":"Bot \u001b[31mNOID\u202e B","division":{"id":"*"}}}"#,
     );
     text.push('\n');
+    // One the org lists whole: its delete succeeds, and its line names it.
+    text.push_str(
+        r#"{"kind":"wrapupCodes","id":"66666666-0000-4000-8000-000000000003","value":{"id":"66666666-0000-4000-8000-000000000003","name":"Bot \u001b]0;TITLE\u0007 C","division":{"id":"*"}}}"#,
+    );
+    text.push('\n');
     fs_err::write(&journal, text).unwrap();
 
     let out = ctx.run(&["--sandbox", "apply", "--auto-approve", "--prune", "set"]);
@@ -343,4 +349,6 @@ fn the_orgs_text_in_apply_output_cannot_act_on_the_terminal() {
     assert!(all.contains("a delete without an id"), "{all}");
     assert!(!all.contains(['\u{1b}', '\u{202e}']), "{all:?}");
     assert!(all.contains(r"Bot \u{1b}[31mNOID\u{202e} B"), "{all}");
+    assert!(all.contains(r#"deleted RoutingWrapupCode/Bot \u{1b}]0;TITLE\u{7} C "Bot"#), "{all}");
+    assert!(!all.contains('\u{7}'), "{all:?}");
 }
