@@ -309,6 +309,19 @@ pub fn preflight(
             ));
         }
     }
+    // Fail closed: an environment whose manifests do not load may protect
+    // any of these objects under the name it gives them.
+    let deletes = run_plan.changes.iter().filter(|c| c.action == Action::Delete).count();
+    if deletes > 0 {
+        for unknown in &set.protection_unknown {
+            problems.push(format!(
+                "refusing {deletes} delete{}: `protect: true` may cover {} under the name another environment gives {}, and {unknown}; make it load (`gcctl validate --env NAME`), then run again",
+                if deletes == 1 { "" } else { "s" },
+                if deletes == 1 { "it" } else { "them" },
+                if deletes == 1 { "it" } else { "them" },
+            ));
+        }
+    }
     let secrets = secrets::resolve(&run_plan, set, env, settings.secrets_dir.as_deref())
         .unwrap_or_else(|mut p| {
             problems.append(&mut p);

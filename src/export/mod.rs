@@ -32,7 +32,7 @@ mod files;
 pub mod yaml;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -42,7 +42,7 @@ pub use files::{
 
 use crate::api::Client;
 use crate::kinds::org::{Lookups, live_spec};
-use crate::kinds::project::{ProjectSpec, glob_match};
+use crate::kinds::project::glob_match;
 use crate::kinds::{Kind, LiveKind, SpecInput};
 use crate::manifest::{API_VERSION, ManifestSet};
 use crate::plan::{LiveOrg, ReadError, ReadScope};
@@ -248,16 +248,7 @@ pub async fn read(
     options: &ExportOptions,
     details: bool,
 ) -> Result<ExportInput, ReadError> {
-    let empty = ManifestSet {
-        objects: Vec::new(),
-        project: ProjectSpec::default(),
-        env: None,
-        files: Vec::new(),
-        protected: BTreeSet::new(),
-        skipped: Vec::new(),
-        warnings: Vec::new(),
-        selected: Vec::new(),
-    };
+    let empty = ManifestSet::default();
     let kinds = &options.kinds;
     let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.clone() };
     let scope = ReadScope {

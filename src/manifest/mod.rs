@@ -123,7 +123,7 @@ impl FileContext<'_> {
 pub type MemoryFiles<'a> = BTreeMap<PathBuf, &'a str>;
 
 /// A validated set of manifests.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ManifestSet {
     pub objects: Vec<Object>,
     pub project: ProjectSpec,
@@ -131,6 +131,13 @@ pub struct ManifestSet {
     pub files: Vec<PathBuf>,
     /// (kind, org name) of every `protect: true` object, in every environment.
     pub protected: BTreeSet<(Kind, String)>,
+    /// The Project's environments whose `protect: true` names are not
+    /// known because they do not load, each with its first problem
+    /// (`environment staging does not load (FILE:LINE:COL: ...)`). While
+    /// one is listed, an apply or a destroy that would delete anything
+    /// refuses (`apply::preflight`): whether the object is protected under
+    /// that environment's name cannot be told.
+    pub protection_unknown: Vec<String>,
     /// YAML files found in directories that are not gcctl manifests (their
     /// first document has neither `apiVersion` nor `kind`: CI pipelines and
     /// the like), left out of the set.
@@ -207,20 +214,24 @@ struct RawDoc {
 /// Load, substitute and validate a manifest set.
 pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, LoadError> {
     let mut set = load_one(paths, options)?;
-    set.protected = protected_names(&set, paths, options);
+    (set.protected, set.protection_unknown) = protected_names(&set, paths, options);
     Ok(set)
 }
 
 /// The org names that `protect: true` objects have in *every* environment
 /// of the Project, and without one (the project-wide variables alone): when
 /// environments share one org under different names, a prune in one
-/// environment must not delete another's protected object. Environments
-/// that fail to load add nothing (their own runs report their problems).
+/// environment must not delete another's protected object. With them, the
+/// declared environments that fail to load (their names are unknown: a
+/// delete must not guess, see [`ManifestSet::protection_unknown`]). A load
+/// without an environment that fails adds nothing and is not listed: where
+/// the manifests need an environment's variables, no run can name objects
+/// without one.
 fn protected_names(
     set: &ManifestSet,
     paths: &[PathBuf],
     options: &LoadOptions,
-) -> BTreeSet<(Kind, String)> {
+) -> (BTreeSet<(Kind, String)>, Vec<String>) {
     let collect = |set: &ManifestSet| -> Vec<(Kind, String)> {
         set.objects
             .iter()
@@ -229,19 +240,26 @@ fn protected_names(
             .collect()
     };
     let mut names: BTreeSet<(Kind, String)> = collect(set).into_iter().collect();
+    let mut unknown = Vec::new();
     if !set.objects.iter().any(|o| o.protect) {
-        return names;
+        return (names, unknown);
     }
     let environments = set.project.environments.keys().map(|e| Some(e.clone()));
     for env in std::iter::once(None).chain(environments) {
         if env.as_deref() == options.env.as_deref() {
             continue;
         }
-        if let Ok(other) = load_one(paths, &LoadOptions { env }) {
-            names.extend(collect(&other));
+        match load_one(paths, &LoadOptions { env: env.clone() }) {
+            Ok(other) => names.extend(collect(&other)),
+            Err(err) => {
+                let Some(env) = env else { continue };
+                let first = err.diagnostics.first().map(|d| d.to_string()).unwrap_or_default();
+                let first = first.lines().next().unwrap_or_default();
+                unknown.push(format!("environment {env} does not load ({first})"));
+            }
         }
     }
-    names
+    (names, unknown)
 }
 
 fn load_one(paths: &[PathBuf], options: &LoadOptions) -> Result<ManifestSet, LoadError> {
@@ -370,6 +388,7 @@ fn finish(
         env: options.env.clone(),
         files,
         protected: BTreeSet::new(),
+        protection_unknown: Vec::new(),
         skipped,
         warnings,
         selected: Vec::new(),

@@ -162,6 +162,7 @@ fn build_compared(
         return Err(PlanError { problems });
     }
     let summary = Plan::summarize(&changes, false);
+    let protection = protection_notes(set, &changes);
     Ok(Plan {
         format_version: super::FORMAT_VERSION.to_string(),
         gcctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -176,6 +177,7 @@ fn build_compared(
             .into_iter()
             .flat_map(|(kind, declared)| kind.org().plan_notes(&declared))
             .chain(kept)
+            .chain(protection)
             .collect(),
         select: set.selected.clone(),
     })
@@ -275,11 +277,30 @@ pub fn build_destroy(
         inputs_digest: String::new(),
         prune: false,
         destroy: true,
+        notes: protection_notes(set, &changes),
         changes,
         summary,
-        notes: Vec::new(),
         select: set.selected.clone(),
     })
+}
+
+/// A plan that deletes (prunes included, asked for or not) while an
+/// environment's `protect: true` names are unknown
+/// ([`ManifestSet::protection_unknown`]) says that an apply refuses its
+/// deletes, so that a reviewer sees it before the apply does.
+fn protection_notes(set: &ManifestSet, changes: &[Change]) -> Vec<super::PlanNote> {
+    if !changes.iter().any(|c| c.action == Action::Delete) {
+        return Vec::new();
+    }
+    set.protection_unknown
+        .iter()
+        .map(|unknown| super::PlanNote {
+            message: format!(
+                "{unknown}: `protect: true` may cover the objects this plan deletes under the names that environment gives them, so an apply or destroy refuses to delete anything until it loads (`gcctl validate --env NAME`)"
+            ),
+            objects: Vec::new(),
+        })
+        .collect()
 }
 
 /// The objects a destroy keeps because of `protect: true`: the protected

@@ -149,6 +149,66 @@ async fn protect_keeps_a_name_of_another_environment_from_pruning() {
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "--env", "dev", "set"]).await, 0);
 }
 
+/// An environment whose manifests no longer load cannot tell under which
+/// names it protects objects: a prune in another environment refuses every
+/// delete (fail closed) and deletes nothing, and its plan says why. A load
+/// without an environment that fails (the manifests need an environment's
+/// variables) is not a reason.
+#[tokio::test]
+async fn a_prune_refuses_while_another_environment_does_not_load() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", ENVIRONMENTS);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--env", "staging", "set"]).await, 0);
+    // Staging loses its variable; dev gets its own, so only dev loads.
+    let broken = ENVIRONMENTS
+        .replace("variables: {prefix: Base}", "variables: {}")
+        .replace("staging: {variables: {prefix: Staging}}", "staging: {variables: {}}");
+    org.ctx.write("set/all.yaml", &broken);
+    assert_exit(&org.gcctl(&["validate", "--env", "staging", "set"]).await, 1);
+
+    let plan = org.gcctl(&["plan", "--env", "dev", "--prune", "set"]).await;
+    let out = stdout(&plan);
+    assert!(out.contains("\"Staging Acme Scratch\" will be deleted"), "{out}");
+    assert!(
+        out.contains("Note: environment staging does not load (")
+            && out.contains("an apply or destroy refuses to delete anything until it loads"),
+        "{out}"
+    );
+    let apply = org.gcctl(&["apply", "--auto-approve", "--env", "dev", "--prune", "set"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(
+        err.contains("nothing was changed: refusing 2 deletes: `protect: true` may cover them")
+            && err.contains("environment staging does not load (")
+            && err.contains("gcctl validate --env NAME"),
+        "{err}"
+    );
+    assert_eq!(org.named(QUEUES, "Staging Acme Support").await.len(), 1);
+    assert_eq!(org.named(QUEUES, "Staging Acme Scratch").await.len(), 1);
+    assert!(org.named(QUEUES, "Dev Acme Support").await.is_empty(), "nothing was changed");
+
+    // Without the prune nothing is deleted, so nothing is refused.
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--env", "dev", "set"]).await, 0);
+    assert_eq!(org.named(QUEUES, "Dev Acme Support").await.len(), 1);
+    // A destroy deletes: refused the same way.
+    let destroy = org.gcctl(&["destroy", "--auto-approve", "--env", "dev", "set"]).await;
+    assert_exit(&destroy, 1);
+    assert!(
+        stderr(&destroy).contains("environment staging does not load ("),
+        "{}",
+        stderr(&destroy)
+    );
+    assert_eq!(org.named(QUEUES, "Dev Acme Scratch").await.len(), 1);
+    // Staging loads again: the prune goes ahead, its protected queue kept.
+    let fixed =
+        broken.replace("staging: {variables: {}}", "staging: {variables: {prefix: Staging}}");
+    org.ctx.write("set/all.yaml", &fixed);
+    let apply = org.gcctl(&["apply", "--auto-approve", "--env", "dev", "--prune", "set"]).await;
+    assert_exit(&apply, 0);
+    assert_eq!(org.named(QUEUES, "Staging Acme Support").await.len(), 1, "protected in staging");
+    assert!(org.named(QUEUES, "Staging Acme Scratch").await.is_empty());
+}
+
 const USED_SCOPE: &str = r#"
 apiVersion: gcctl/v1
 kind: Project
