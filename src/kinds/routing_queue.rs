@@ -628,6 +628,16 @@ impl super::org::OrgKind for Org {
         &["/members", "/memberGroups", "/wrapupCodes"]
     }
 
+    fn notes(
+        &self,
+        desired: &serde_json::Value,
+        live: Option<&serde_json::Value>,
+        _fields: &[crate::plan::FieldChange],
+        lookups: &super::org::Lookups,
+    ) -> Vec<String> {
+        live.map(|live| membership::rings_through_groups(desired, live, lookups)).unwrap_or_default()
+    }
+
     fn plan_notes(
         &self,
         declared: &[(&crate::manifest::Object, &serde_json::Value)],

@@ -484,7 +484,13 @@ impl OrgKind for Org {
         })
     }
 
-    fn notes(&self, _desired: &Value, live: Option<&Value>, fields: &[FieldChange]) -> Vec<String> {
+    fn notes(
+        &self,
+        _desired: &Value,
+        live: Option<&Value>,
+        fields: &[FieldChange],
+        _lookups: &Lookups,
+    ) -> Vec<String> {
         let Some(live) = live else {
             return vec!["creates the configuration and publishes it as version 1".into()];
         };
@@ -658,7 +664,7 @@ mod tests {
             sensitive: false,
         };
         let notes = |version: &str| {
-            Org.notes(&json!({}), Some(&json!({PUBLISHED: {"version": version}})), std::slice::from_ref(&field))
+            Org.notes(&json!({}), Some(&json!({PUBLISHED: {"version": version}})), std::slice::from_ref(&field), &Lookups::default())
         };
         assert_eq!(notes("7"), ["updates the draft, then publishes it as version 8"]);
         assert_eq!(

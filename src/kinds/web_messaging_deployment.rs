@@ -453,7 +453,13 @@ impl OrgKind for Org {
         Some(out)
     }
 
-    fn notes(&self, _desired: &Value, live: Option<&Value>, _fields: &[FieldChange]) -> Vec<String> {
+    fn notes(
+        &self,
+        _desired: &Value,
+        live: Option<&Value>,
+        _fields: &[FieldChange],
+        _lookups: &Lookups,
+    ) -> Vec<String> {
         match live {
             None => vec!["apply prints the snippet to paste into the web page once the deployment exists".into()],
             Some(_) => Vec::new(),

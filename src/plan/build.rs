@@ -459,7 +459,7 @@ fn change_of(
             id: None,
             action: Action::Create,
             prune: false,
-            notes: org.notes(&desired, None, &fields),
+            notes: org.notes(&desired, None, &fields, lookups),
             fields,
             depends_on: depends_on.clone(),
             late_depends_on: late_depends_on.clone(),
@@ -472,7 +472,7 @@ fn change_of(
     let fields = diff(&desired, &live_spec, &options(org, ignore));
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
     Ok(Change {
-        notes: org.notes(&desired, Some(live_object), &fields),
+        notes: org.notes(&desired, Some(live_object), &fields, lookups),
         kind,
         manifest_name: Some(object.name.clone()),
         org_name,

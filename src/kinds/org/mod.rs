@@ -427,12 +427,15 @@ pub trait OrgKind: Sync {
     /// the live object with its details; `None` for a create): what the
     /// change does that its fields do not show (publishing version 4), or
     /// what a reader should know about the live object (edits in a draft
-    /// nobody published). Shown by plan, apply and drift in every format.
+    /// nobody published), or what it cannot do (a ring number declared for
+    /// an agent who is a queue's member only through a group). Shown by
+    /// plan, apply and drift in every format.
     fn notes(
         &self,
         _desired: &Value,
         _live: Option<&Value>,
         _fields: &[crate::plan::FieldChange],
+        _lookups: &Lookups,
     ) -> Vec<String> {
         Vec::new()
     }

@@ -146,6 +146,29 @@ fn members_groups_and_wrapup_codes_apply_with_both_policies() {
     ctx.write("set/queue.yaml", &queue(&with_carol, "  membership: exact\n"));
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
     assert_eq!(code, 0, "carol is a member through the group:\n{text}");
+    assert!(!text.contains("ring numbers not set"), "{text}");
+    // Her declared ring number is not set, and the clean plan says so.
+    let carol_ring =
+        format!("{MEMBERS}    - email: carol@sandbox.gcctl.example\n      ringNumber: 3\n");
+    ctx.write("set/queue.yaml", &queue(&carol_ring, "  membership: exact\n"));
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("declared ring numbers not set: the agent carol@sandbox.gcctl.example (ringNumber 3) is a member of the queue only through a member group"),
+        "{text}"
+    );
+    // So does the apply that makes a new queue with her through its group.
+    let grouped = "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: grouped}\nspec:\n  name: Grouped\n  members:\n    - email: carol@sandbox.gcctl.example\n      ringNumber: 3\n  memberGroups:\n    - name: Sandbox Agents\n";
+    ctx.write("set/grouped.yaml", grouped);
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("left 1 declared ring number unset: carol@sandbox.gcctl.example is a member of the queue only through a member group"),
+        "{text}"
+    );
+    let grouped_id = live.block_on(live.org.id_named(QUEUES, "Grouped"));
+    assert!(members_of(&live, &grouped_id).contains(&member("carol", 1, "group")));
+    fs_err::remove_file(ctx.path().join("set/grouped.yaml")).unwrap();
 
     // Leaving `members` out changes nothing, even where the queue has other members.
     let answer = live.block_on(live.org.post(&path, json!([{"id": extra}])));

@@ -31,8 +31,10 @@
 //! and codes by name, as sets. With `include`, live direct members that are
 //! not declared are left out of the comparison; a declared member who is a
 //! member through a group counts as present (and is never added directly:
-//! the provider refuses that, and the API may too); a ring number that is
-//! not declared is not compared.
+//! the provider refuses that, and the API may too), and its declared ring
+//! number is not set, which the plan and the apply note
+//! ([`rings_through_groups`]); a ring number that is not declared is not
+//! compared.
 //!
 //! **Written.** Member groups are part of the queue (its PUT). Members: reads
 //! of the current direct and group members (as in a plan), then removes
@@ -421,6 +423,41 @@ pub fn align(desired: &Value, live: &mut Value) {
         }
     }
     live["members"] = Value::Array(members);
+}
+
+/// The note for declared members with a `ringNumber` who are members of
+/// the live queue only through a group: gcctl neither adds them directly
+/// nor sets their ring (see the module docs), so the declared number is
+/// not applied, and a clean plan must not let it look as if it were.
+pub fn rings_through_groups(desired: &Value, live: &Value, lookups: &Lookups) -> Vec<String> {
+    let emails = |key: &str| -> HashSet<String> {
+        let members = live.get(key).and_then(Value::as_array).into_iter().flatten();
+        members.filter_map(|m| Some(member_email(m, lookups).as_str()?.to_lowercase())).collect()
+    };
+    let declared = desired.get("members").and_then(Value::as_array).into_iter().flatten();
+    let ringed: Vec<(String, &Value)> = declared
+        .filter_map(|m| {
+            let email = m.get("email")?.as_str()?.to_lowercase();
+            Some((email, m.get("ringNumber")?))
+        })
+        .collect();
+    if ringed.is_empty() {
+        return Vec::new();
+    }
+    let (direct, grouped) = (emails(MEMBERS), emails(GROUP_MEMBERS));
+    let unset: Vec<String> = ringed
+        .into_iter()
+        .filter(|(email, _)| !direct.contains(email) && grouped.contains(email))
+        .map(|(email, ring)| format!("{email} (ringNumber {ring})"))
+        .collect();
+    if unset.is_empty() {
+        return Vec::new();
+    }
+    let (who, is) = if unset.len() == 1 { ("agent", "is a member") } else { ("agents", "are members") };
+    vec![format!(
+        "declared ring numbers not set: the {who} {} {is} of the queue only through a member group, and gcctl neither adds a group's member directly nor sets its ring number (leave ringNumber out, or take the agent out of the group to manage the membership directly)",
+        unset.join(", ")
+    )]
 }
 
 /// Export fix-ups: no internal keys; ring number 1 (what a new member gets)

@@ -128,11 +128,28 @@ pub async fn apply_members(op: &Op<'_>, queue: &str, fresh: bool) -> Result<Vec<
         wait_until_processed(op, &path, &adds, &removes).await?;
     }
     let rings = set_rings(op, &path, &wanted, &direct, &grouped).await?;
-    Ok(changed(&[
+    let mut notes = changed(&[
         ("added", adds.len(), "member"),
         ("removed", removes.len(), "member"),
         ("set", rings, "ring number"),
-    ]))
+    ]);
+    // The plan said so too (`rings_through_groups`); a queue created now
+    // had no plan-time members to tell.
+    let unset: Vec<&str> = declared
+        .iter()
+        .zip(&wanted)
+        .filter(|(_, (id, ring))| ring.is_some() && grouped.contains(id) && !direct.contains_key(id))
+        .filter_map(|(member, _)| member.get("email").and_then(Value::as_str))
+        .collect();
+    if !unset.is_empty() {
+        notes.push(format!(
+            "left {} unset: {} {} of the queue only through a member group",
+            plural(unset.len(), "declared ring number"),
+            unset.join(", "),
+            if unset.len() == 1 { "is a member" } else { "are members" }
+        ));
+    }
+    Ok(notes)
 }
 
 /// The declared members as user ids (found by email) with their declared
