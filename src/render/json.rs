@@ -43,14 +43,17 @@ pub fn apply_event(event: &Event) -> String {
 }
 
 /// The last line of `apply --output json`: the run's totals.
-pub fn apply_summary(summary: &ApplySummary) -> String {
+pub fn apply_summary(summary: &ApplySummary, signalled: bool) -> String {
     #[derive(Serialize)]
     struct SummaryLine<'a> {
         converged: bool,
         event: &'static str,
+        /// An interrupt came while changes ran (the exit code is 130), even
+        /// when every change had started and all of them finished.
+        signalled: bool,
         summary: &'a ApplySummary,
     }
-    line(&SummaryLine { converged: summary.converged(), event: "summary", summary })
+    line(&SummaryLine { converged: summary.converged(), event: "summary", signalled, summary })
 }
 
 fn pretty(value: &impl Serialize) -> String {

@@ -205,7 +205,7 @@ pub(super) fn finish(
     }
     let interrupted = signalled || summary.was_interrupted();
     if output == ApplyOutput::Json {
-        printer.data(&render::json::apply_summary(summary))?;
+        printer.data(&render::json::apply_summary(summary, interrupted))?;
     } else if summary.converged() && interrupted {
         // Not a status line: the exit code is 130.
         printer.diagnostic(&format!(

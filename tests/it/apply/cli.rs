@@ -56,7 +56,7 @@ async fn json_output_is_one_event_per_line() {
     let created: Vec<_> = run.events.iter().filter(|e| e.event == "created").collect();
     assert_eq!(created.len(), 10, "{created:?}");
     assert!(created.iter().all(|e| e.id.is_some()), "{created:?}");
-    assert!(run.summary.converged);
+    assert!(run.summary.converged && !run.summary.signalled);
     assert_eq!(run.summary.summary.created, 10);
 }
 

@@ -58,6 +58,8 @@ pub struct ErrorDetail {
 pub struct SummaryLine {
     pub event: String,
     pub converged: bool,
+    /// An interrupt came during the run (exit code 130).
+    pub signalled: bool,
     pub summary: RunTotals,
 }
 

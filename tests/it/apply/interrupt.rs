@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use super::faults::{assert_no_duplicates, bulk_set};
 use super::{ApplyOrg, assert_exit};
-use crate::common::stderr;
+use crate::common::{stderr, stdout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_applies_then_a_full_run_converge_without_duplicates() {
@@ -214,6 +214,28 @@ async fn an_interrupt_after_every_change_started_still_ends_with_130() {
         err.contains("Interrupted after every change had started; all of them finished: 3 created"),
         "{err}"
     );
+
+    // With `--output json` the summary line says so: it converged, and it
+    // was signalled (exit code 130).
+    let (_, manifests) = bulk_set(6, 0, 0, 0, 0);
+    org.ctx.write("set/all.yaml", &manifests);
+    let mut command = tokio::process::Command::from(org.ctx.command());
+    command.args(["apply", "--auto-approve", "--output", "json", "set"]);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
+    for _ in 0..400 {
+        let stats = org.org.stats().await;
+        if stats["byRoute"]["POST /api/v2/routing/queues"].as_u64() == Some(6) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    signal(&child.id().expect("a pid").to_string(), "-INT");
+    let output = child.wait_with_output().await.expect("gcctl exits");
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let run = super::contract::parse(&stdout(&output));
+    assert!(run.summary.converged && run.summary.signalled, "{}", stdout(&output));
+    assert_eq!(run.summary.summary.created, 3, "{}", stdout(&output));
 }
 
 /// Start `gcctl ARGS` and send it `signal_name` once a few queues exist.
