@@ -150,7 +150,7 @@ fn build_compared(
         }
     }
     follow(&mut changes, following, &manifests, live);
-    note_case_twins(&mut changes, live);
+    note_case_twins(&mut changes, live, &manifests);
     let (pruned, held, kept) = prunes(set, live, &matched);
     changes.extend(pruned);
     problems.extend(held);
@@ -785,25 +785,32 @@ fn unknown_user(
 /// object: the org may refuse the create as a duplicate (the sandbox does;
 /// whether Genesys Cloud does is not verified), and the plan would
 /// otherwise not show why.
-fn note_case_twins(changes: &mut [Change], live: &LiveOrg) {
+fn note_case_twins(changes: &mut [Change], live: &LiveOrg, manifests: &SetIndex<'_>) {
     let creates = |c: &&mut Change| c.action == Action::Create;
-    let kinds: std::collections::BTreeSet<crate::kinds::Kind> =
-        changes.iter_mut().filter(creates).map(|c| c.kind.kind()).collect();
+    let kinds: std::collections::BTreeSet<LiveKind> =
+        changes.iter_mut().filter(creates).map(|c| c.kind).collect();
     for kind in kinds {
-        let Some(objects) = live.objects.get(&kind) else { continue };
-        let by_folded: crate::FastMap<String, (&str, &str)> = objects
-            .iter()
-            .filter_map(|o| {
-                let name = o.get("name")?.as_str()?;
-                let id = o.get("id").and_then(Value::as_str).unwrap_or("?");
-                Some((name.to_ascii_lowercase(), (name, id)))
-            })
-            .collect();
-        for change in changes.iter_mut().filter(creates).filter(|c| c.kind.kind() == kind) {
-            let Some((name, id)) = by_folded.get(&change.org_name.to_ascii_lowercase()) else {
+        let Some(objects) = live.objects.get(&kind.kind()) else { continue };
+        let mut by_folded: crate::FastMap<String, Vec<(&str, &str, &Value)>> =
+            crate::FastMap::default();
+        for object in objects {
+            let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
+            let id = object.get("id").and_then(Value::as_str).unwrap_or("?");
+            by_folded.entry(name.to_ascii_lowercase()).or_default().push((name, id, object));
+        }
+        for change in changes.iter_mut().filter(creates).filter(|c| c.kind == kind) {
+            let Some(twins) = by_folded.get(&change.org_name.to_ascii_lowercase()) else {
                 continue;
             };
-            if *name != change.org_name {
+            // Only a live object the declared one could be taken for: the
+            // kind's key beyond the name too (a flow of another type is not).
+            let declared =
+                change.manifest_name.as_deref().and_then(|h| manifests.get(kind.kind(), h));
+            let twin = twins.iter().find(|(name, _, live)| {
+                *name != change.org_name
+                    && declared.is_none_or(|o| kind.org().matches(o.spec.as_ref(), live))
+            });
+            if let Some((name, id, _)) = twin {
                 change.notes.push(format!(
                     "the org holds {kind} \"{}\" (id {}), whose name differs only in case: the org may refuse this create as a duplicate; rename one of them (in the manifest, or in Genesys Cloud)",
                     crate::api::untrusted::visible(name),

@@ -867,3 +867,29 @@ async fn a_prune_keeps_the_queues_a_declared_flow_names() {
     assert_eq!(org.named(super::super::apply::QUEUES, "Stray Q").await.len(), 1);
     assert!(org.named(super::super::apply::QUEUES, "Unused Q").await.is_empty());
 }
+
+/// The note on a create whose name the org holds in another case names
+/// only an object the declared one could be taken for: a flow of another
+/// type (flow names repeat across types) is not one.
+#[tokio::test]
+async fn a_case_twin_of_another_flow_type_is_not_noted() {
+    let org = ApplyOrg::default().await;
+    let published = publish_through_the_api(
+        &org.org,
+        "inboundShortMessage:\n  name: bot flow\n  startUpRef: \"/inboundShortMessage/states/state[Start_10]\"\n  states:\n    - state:\n        name: Start\n        refId: Start_10\n        actions:\n          - disconnect:\n              name: Done\n",
+    )
+    .await;
+    assert_eq!(published["status"], "Success", "{published}");
+    let flow = |flow_type: &str, key: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: bot}}\nspec:\n  name: Bot Flow\n  type: {flow_type}\n  definition: |\n    {key}:\n      name: Bot Flow\n      startUpRef: \"/{key}/states/state[Start_10]\"\n      states:\n        - state:\n            name: Start\n            refId: Start_10\n            actions:\n              - disconnect:\n                  name: Done\n"
+        )
+    };
+    org.ctx.write("set/flow.yaml", &flow("INBOUNDCALL", "inboundCall"));
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert!(stdout(&plan).contains("+ Flow/bot \"Bot Flow\" will be created"), "{}", text(&plan));
+    assert!(!stdout(&plan).contains("differs only in case"), "{}", text(&plan));
+    org.ctx.write("set/flow.yaml", &flow("INBOUNDSHORTMESSAGE", "inboundShortMessage"));
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert!(stdout(&plan).contains("the org holds Flow \"bot flow\" (id "), "{}", text(&plan));
+}
