@@ -248,6 +248,16 @@ fn read_spec(
         match (kind.def().parse)(input) {
             Ok(spec) => return left_out.is_empty().then_some(spec),
             Err(err) => {
+                if let Some(parent) = left_out_required(&err, &left_out) {
+                    // A required field this loop left out for its own
+                    // problem, already reported: not missing. Its object
+                    // is left out too, to read on after it.
+                    if parent.is_empty() {
+                        return None;
+                    }
+                    left_out.push(parent);
+                    continue;
+                }
                 let (diagnostic, pointer) = serde_diagnostic(file, node, &err);
                 diags.push(diagnostic);
                 match pointer.strip_prefix("/spec").filter(|p| !p.is_empty()) {
@@ -257,6 +267,30 @@ fn read_spec(
             }
         }
     }
+}
+
+/// When `err` says that a required field is missing which [`read_spec`]
+/// itself left out (its value had a problem, reported before), the
+/// pointer of the object that lacks it (empty for the spec itself).
+fn left_out_required(
+    err: &serde_path_to_error::Error<serde_json::Error>,
+    left_out: &[String],
+) -> Option<String> {
+    let message = err.inner().to_string();
+    let field = message.strip_prefix("missing field `").and_then(|r| r.split('`').next())?;
+    let mut parent = String::new();
+    for segment in err.path() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => parent.push_str(&format!("/{index}")),
+            serde_path_to_error::Segment::Map { key } => {
+                crate::json_pointer::push_token(&mut parent, key);
+            }
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let mut pointer = parent.clone();
+    crate::json_pointer::push_token(&mut pointer, field);
+    left_out.contains(&pointer).then_some(parent)
 }
 
 /// The spec's own checks ([`Spec::check`]) and its literal secrets, located
@@ -480,7 +514,10 @@ fn serde_diagnostic(
     };
     let message = plain_types(&message);
     let mut d = Diagnostic::new(file, locate(doc, &pointer), format!("{field}: {message}"));
-    let quoted = message.starts_with("found string ");
+    // The hint is for a number or a boolean written in quotes, not for a
+    // word where a number goes.
+    let quoted = message.starts_with("found string ")
+        && matches!(doc.locate(&pointer), (node, true) if !node.plain);
     if quoted && (message.contains("a whole number") || message.contains("a number")) {
         d = d.with_hint(
             "write it without quotes: a quoted value (or a quoted `${var.NAME}`) stays text",

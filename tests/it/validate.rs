@@ -331,6 +331,35 @@ fn problems_in_list_items_name_the_list_and_index() {
     );
 }
 
+/// A required field whose value is wrong is reported once, at its value,
+/// not also as missing from its object; the problems after it, in that
+/// object and in the next list items, are reported too.
+#[test]
+fn a_required_field_with_a_wrong_value_is_not_also_missing() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "flow.yaml",
+        "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {name: bot}\nspec:\n  name: Bot Flow\n  type: INBOUNDCHAT\n  definition: |\n    inboundCall:\n      name: Bot Flow\n",
+    );
+    ctx.write(
+        "queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: [1, 2]\n  description: [3]\n  bullseye: {rings: [{expansionCriteria: [{type: Nope, threshold: 3}]}, {expansionCriteria: [{type: TIMEOUT_SECONDS, threshold: x}]}]}\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "."]));
+    assert!(err.contains("flow.yaml:6:9: error: type: unknown variant `INBOUNDCHAT`"), "{err}");
+    assert!(err.contains("queue.yaml:5:9: error: name: found a list, expected a string"), "{err}");
+    assert!(err.contains("queue.yaml:6:16: error: description: found a list"), "{err}");
+    assert!(err.contains("queue.yaml:7:50: error: type: unknown variant `Nope`"), "{err}");
+    // A word, not a number in quotes: no hint to take the quotes off.
+    assert!(
+        err.contains("queue.yaml:7:129: error: threshold: found string \"x\", expected a number\n"),
+        "{err}"
+    );
+    assert!(!err.contains("without quotes"), "{err}");
+    assert!(!err.contains("missing field"), "{err}");
+    assert!(err.contains("error: 5 problems found"), "{err}");
+}
+
 /// Org names of one kind that differ only in case are a warning: the org may
 /// hold only one of them (the sandbox refuses the second).
 #[test]
