@@ -158,6 +158,13 @@ pub struct Inspection {
     /// Where `startUpRef` points, and the `refId`s of the states and tasks.
     pub startup_ref: Option<Located>,
     pub ref_ids: Vec<String>,
+    /// Where the top-level key's mapping opens when it is written in flow
+    /// style (`{`, a JSON-style file), and whether more of it follows on
+    /// that line: gcctl's lines are inserted right after the `{`.
+    pub flow_body: Option<(Loc, bool)>,
+    /// The description's key does not start its line (`{"name": "X",
+    /// "description": "d"}`), so gcctl cannot write its marker there.
+    pub description_mid_line: bool,
 }
 
 /// Another flow named inside a definition.
@@ -236,10 +243,28 @@ pub fn inspect(text: &str) -> Result<Inspection, Unreadable> {
         let flow_type = FlowType::of_archy_key(&key.name);
         inspection.top_key = Some((located, flow_type));
         read_body(body, flow_type, &mut inspection);
+        inspection.flow_body = flow_opening(text, body);
+        if let Some((description, true)) = &inspection.description {
+            let lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let value = (description.loc.line as usize).saturating_sub(1);
+            inspection.description_mid_line = description_lines(&lines, value).is_none();
+        }
     }
     inspection.extra_keys =
         keys.map(|(k, _)| Located { text: k.name.to_string(), loc: k.loc }).collect();
     Ok(inspection)
+}
+
+/// Where `body` opens when it is a flow-style mapping (`{` at its
+/// location), and whether anything but a comment follows on that line.
+fn flow_opening(text: &str, body: &Node) -> Option<(Loc, bool)> {
+    if !matches!(body.value, Value::Map(_)) {
+        return None;
+    }
+    let line = text.lines().nth((body.loc.line as usize).checked_sub(1)?)?;
+    let start = line.char_indices().nth((body.loc.column as usize).checked_sub(1)?)?.0;
+    let rest = line[start..].strip_prefix('{')?.trim_start();
+    Some((body.loc, !rest.is_empty() && !rest.starts_with('#')))
 }
 
 fn read_body(body: &Node, flow_type: Option<FlowType>, inspection: &mut Inspection) {
@@ -384,7 +409,23 @@ pub fn check(
                 "the description holds gcctl's change marker".into(),
                 Some(format!("remove the `{MARKER_START}…]` part: gcctl writes it when it publishes")),
             ));
+        } else if inspection.description_mid_line {
+            problems.push(at(
+                description.loc,
+                "the description's key does not start its line, and gcctl writes its change marker on the description's line".into(),
+                Some("put `description` on a line of its own".into()),
+            ));
         }
+    }
+    // Lines gcctl inserts after the mapping's `{`: the description with
+    // its marker, the division the manifest says.
+    let inserts = inspection.description.is_none() || (division.is_some() && inspection.division.is_none());
+    if let Some((loc, true)) = inspection.flow_body.filter(|_| inserts) {
+        problems.push(at(
+            loc,
+            "the flow's mapping goes on after its `{` on this line, and gcctl inserts lines after the `{` (the description with its change marker, or the division)".into(),
+            Some("break the line after `{`, or write the definition in block style, as Architect exports it".into()),
+        ));
     }
     if let Some(reference) = &inspection.startup_ref {
         let target = startup_target(&reference.text);
@@ -603,10 +644,15 @@ pub fn prepare_upload(
                 joined = (taken > 0).then_some((key + 1, taken));
             }
         }
+        // A flow-style (JSON-style) mapping takes entries ending with a comma.
+        _ if inspection.flow_body.is_some() => {
+            insert.push(format!("{indent}\"description\": {},", quote(marker)));
+        }
         _ => insert.push(format!("{indent}description: {}", quote(marker))),
     }
     if let (Some(division), None) = (division, &inspection.division) {
-        insert.push(format!("{indent}division: {}{INSERTED}", quote(division)));
+        let (key, comma) = if inspection.flow_body.is_some() { ("\"division\":", ",") } else { ("division:", "") };
+        insert.push(format!("{indent}{key} {}{comma}{INSERTED}", quote(division)));
     }
     let inserted = insert.len();
     let at = top_line.min(out.len());
@@ -638,19 +684,34 @@ pub fn strip_upload(text: &str) -> String {
         }
         let trimmed = line.trim_start();
         let indent = &line[..line.len() - trimmed.len()];
-        let described = trimmed
-            .strip_prefix("description: ")
-            .and_then(|v| serde_json::from_str::<String>(v).ok())
-            .filter(|d| parse_marker(d).is_some());
+        // The key as written: plain, or quoted in a JSON-style file, whose
+        // entry ends with a comma.
+        let described = ["description: ", "\"description\": ", "'description': "]
+            .into_iter()
+            .find_map(|key| Some((key, trimmed.strip_prefix(key)?)))
+            .and_then(|(key, value)| {
+                let (value, comma) = match value.strip_suffix(',') {
+                    Some(v) if key != "description: " => (v, ","),
+                    _ => (value, ""),
+                };
+                let description = serde_json::from_str::<String>(value).ok()?;
+                parse_marker(&description).is_some().then_some((key, description, comma))
+            });
         match described {
-            Some(description) => {
+            Some((key, description, comma)) => {
                 // The declared text as written: only the one space gcctl
                 // writes before the marker goes.
                 let start = description.rfind(MARKER_START).unwrap_or(0);
                 let kept = crate::kinds::common::before_mark(&description[..start]);
-                if !kept.is_empty() {
-                    out.push(format!("{indent}description: {}", plain_or_quoted(kept)));
+                if kept.is_empty() {
+                    continue;
                 }
+                let value = if comma.is_empty() {
+                    plain_or_quoted(kept)
+                } else {
+                    serde_json::to_string(kept).unwrap_or_default()
+                };
+                out.push(format!("{indent}{key}{value}{comma}"));
             }
             None => out.push(line.to_string()),
         }
@@ -874,6 +935,42 @@ inboundCall:
         assert!(upload.text.lines().any(|l| l == expected), "{}", upload.text);
         let uploaded = inspect(&upload.text).unwrap();
         assert_eq!(uploaded.description.unwrap().0.text, format!("Routes it {mark}"));
+    }
+
+    /// A JSON-style definition without a description gets JSON-style
+    /// entries (with their commas) after its mapping's `{`, and strips back
+    /// to the declared text; its quoted description strips back too. One
+    /// written where gcctl cannot insert or mark is a problem at its place.
+    #[test]
+    fn a_json_style_definition_gets_json_style_entries() {
+        let mark = marker(&digest(FLOW), 1_700_000_000);
+        let json = "{\"inboundShortMessage\": {\n  \"name\": \"Bot Inbound\",\n  \"startUpRef\": \"x\"\n}}\n";
+        let found = inspect(json).unwrap();
+        assert_eq!(found.flow_body.map(|(_, rest)| rest), Some(false));
+        assert!(check(&found, "Bot Inbound", FlowType::InboundShortMessage, Some("Home"))
+            .iter()
+            .all(|p| !p.message.contains("`{`")));
+        let upload = prepare_upload(json, &found, &mark, Some("Home"));
+        let uploaded = inspect(&upload.text).unwrap_or_else(|e| panic!("{e:?}\n{}", upload.text));
+        assert_eq!(uploaded.description.unwrap().0.text, mark);
+        assert_eq!(uploaded.division.unwrap().text, "Home");
+        assert_eq!(upload.original_line(4), 2, "{}", upload.text);
+        assert_eq!(strip_upload(&upload.text), json);
+
+        let described = json.replace("\"startUpRef\"", "\"description\": \"Routes it\",\n  \"startUpRef\"");
+        let upload = prepare_upload(&described, &inspect(&described).unwrap(), &mark, None);
+        assert_eq!(strip_upload(&upload.text), described);
+
+        let one_line = "{\"inboundShortMessage\": {\"name\": \"Bot Inbound\", \"startUpRef\": \"x\"}}\n";
+        let problems = check(&inspect(one_line).unwrap(), "Bot Inbound", FlowType::InboundShortMessage, None);
+        let opening = problems.iter().find(|p| p.message.contains("goes on after its `{`")).unwrap();
+        assert_eq!(opening.loc, Loc { line: 1, column: 25 });
+        let mid = "{\"inboundShortMessage\": {\n  \"name\": \"Bot Inbound\", \"description\": \"d\",\n  \"startUpRef\": \"x\"\n}}\n";
+        let problems = check(&inspect(mid).unwrap(), "Bot Inbound", FlowType::InboundShortMessage, None);
+        assert!(problems.iter().any(|p| p.message.contains("the description's key does not start its line")), "{problems:?}");
+        // Block style: nothing of the kind.
+        let problems = check(&inspect(FLOW).unwrap(), "Bot Inbound", FlowType::InboundShortMessage, Some("Home"));
+        assert!(problems.iter().all(|p| !p.message.contains('{') && !p.message.contains("its line")), "{problems:?}");
     }
 
     #[test]
