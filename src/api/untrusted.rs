@@ -36,17 +36,54 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Remember a secret value, so that it is redacted from every server text
 /// from now on.
+///
+/// A server that echoes a request (an error quoting the body gcctl sent)
+/// quotes it as JSON text: the secret's escaped forms are redacted too
+/// (`"` as `\"`, a line break as `\n`, `/` as `\/`, and every character
+/// beyond ASCII as `\uXXXX`, as some servers write them).
 pub fn register_secret(secret: &str) {
     if secret.chars().count() < MIN_SECRET_CHARS {
         return;
     }
     if let Ok(mut secrets) = SECRETS.write() {
-        if !secrets.iter().any(|s| s == secret) {
-            secrets.push(secret.to_string());
-            // Longest first, so a secret containing another is replaced whole.
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for form in escaped_forms(secret) {
+            if !secrets.iter().any(|s| *s == form) {
+                secrets.push(form);
+            }
         }
+        // Longest first, so a secret containing another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
+}
+
+/// `secret` as written, and as JSON strings write it (without the quotes).
+fn escaped_forms(secret: &str) -> Vec<String> {
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_string();
+    let ascii = |upper: bool| {
+        let mut out = String::with_capacity(json.len());
+        for c in json.chars() {
+            if c.is_ascii() {
+                out.push(c);
+                continue;
+            }
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&if upper {
+                    format!("\\u{unit:04X}")
+                } else {
+                    format!("\\u{unit:04x}")
+                });
+            }
+        }
+        out
+    };
+    let mut forms = vec![secret.to_string(), json.clone(), ascii(false), ascii(true)];
+    let slashed: Vec<String> = forms.iter().map(|f| f.replace('/', "\\/")).collect();
+    forms.extend(slashed);
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 /// Server text made safe to show: known secrets redacted, control
@@ -190,6 +227,24 @@ mod tests {
         assert!(!clean.contains('\x1b') && !clean.contains('\n'));
         let long = "x".repeat(MAX_TEXT_CHARS + 10);
         assert!(sanitize(&long).ends_with("… (10 more characters)"));
+    }
+
+    /// A server echoing the JSON request quotes a secret escaped: each
+    /// form is redacted.
+    #[test]
+    fn a_secret_echoed_as_json_text_is_redacted() {
+        let secret = "CANARY-7f3a9-\"q'\\back/slash\nline-ü😀";
+        register_secret(secret);
+        let request = serde_json::to_string(&serde_json::json!({ "token": secret })).unwrap();
+        assert_eq!(sanitize(&request), "{\"token\":\"[redacted]\"}");
+        let ascii = request.replace('ü', "\\u00fc").replace('😀', "\\ud83d\\ude00");
+        assert_eq!(sanitize(&ascii), "{\"token\":\"[redacted]\"}", "{ascii}");
+        assert_eq!(
+            sanitize(&ascii.replace("u00fc", "u00FC").replace("ud83d\\ude00", "uD83D\\uDE00")),
+            "{\"token\":\"[redacted]\"}"
+        );
+        assert_eq!(sanitize(&request.replace('/', "\\/")), "{\"token\":\"[redacted]\"}");
+        assert_eq!(sanitize(secret), "[redacted]");
     }
 
     #[test]

@@ -91,16 +91,45 @@ pub fn resolve(
 /// user's project directory), so one that other users can reach into is
 /// refused before any change rather than tightened. A missing one is created
 /// with mode 0700 when the first secret is written.
+///
+/// It must also take a file: the directory is made (mode 0700) if it is
+/// missing, and a file is written in it and removed, before any change. A
+/// secret the org issues (a rotation replaces the one before) that cannot
+/// be written is a secret lost.
 fn check_secrets_dir(dir: &Path) -> Option<String> {
-    match crate::private::open_to_others(dir) {
-        Ok(None) => None,
-        Ok(Some(open)) => Some(format!(
-            "--secrets-dir {open}: gcctl does not write secrets where others can list or replace them, and does not change the permissions of a directory it did not create; run `chmod 700 {}`, or name a directory that does not exist yet (gcctl creates it with mode 0700)",
+    if dir.exists() && !dir.is_dir() {
+        return Some(format!(
+            "--secrets-dir {} is not a directory: name a directory (gcctl creates a missing one with mode 0700)",
             dir.display()
-        )),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-        Err(err) => Some(format!("--secrets-dir {}: {err}", dir.display())),
+        ));
     }
+    match crate::private::open_to_others(dir) {
+        Ok(None) => {}
+        Ok(Some(open)) => {
+            return Some(format!(
+                "--secrets-dir {open}: gcctl does not write secrets where others can list or replace them, and does not change the permissions of a directory it did not create; run `chmod 700 {}`, or name a directory that does not exist yet (gcctl creates it with mode 0700)",
+                dir.display()
+            ));
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Some(format!("--secrets-dir {}: {err}", dir.display())),
+    }
+    let writable = || -> std::io::Result<()> {
+        if let Some(open) = crate::private::create_dir(dir)? {
+            return Err(std::io::Error::other(format!(
+                "{open} was made by someone else meanwhile, and others can reach into it"
+            )));
+        }
+        let probe = dir.join(format!(".gcctl-write-check.{}", std::process::id()));
+        crate::private::write_atomic(&probe, &probe.with_extension("tmp"), b"")?;
+        fs_err::remove_file(&probe)
+    };
+    writable().err().map(|err| {
+        format!(
+            "--secrets-dir {}: gcctl cannot write secrets there ({err}); the secrets this apply makes the org issue would be lost: name a directory gcctl can write",
+            dir.display()
+        )
+    })
 }
 
 /// Write an issued secret to `<dir>/<client name>.<client id>.json`: one
@@ -114,7 +143,11 @@ pub fn write_client_secret(
     secret: &Secret,
     version: u32,
 ) -> std::io::Result<PathBuf> {
-    crate::private::create_dir(dir)?;
+    if let Some(open) = crate::private::create_dir(dir)? {
+        return Err(std::io::Error::other(format!(
+            "{open}: others can list or replace files there, so no secret is written in it"
+        )));
+    }
     let stem = format!("{}.{}", file_stem(org_name), file_stem(client_id));
     let file = dir.join(format!("{stem}.json"));
     let tmp = dir.join(format!(".{stem}.json.tmp"));
@@ -129,20 +162,30 @@ pub fn write_client_secret(
     Ok(file)
 }
 
-/// A readable file name part: letters, digits, `-` and `_`; anything else becomes `_`.
+/// A readable file name part: letters, digits, `-` and `_`; anything else
+/// becomes `_`. At most [`STEM_CHARS`] of them: a client's name may be 256
+/// characters, a file name 255 bytes, and the client id beside it keeps
+/// the names of two clients apart.
 fn file_stem(name: &str) -> String {
     name.chars()
+        .take(STEM_CHARS)
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect()
 }
 
+/// The most characters of a name in a secret file's name.
+const STEM_CHARS: usize = 180;
+
 /// Whether `dir` holds the secret of client `client_id` (written by
-/// [`write_client_secret`]).
-fn is_recorded(dir: &Path, org_name: &str, client_id: &str) -> Option<PathBuf> {
+/// [`write_client_secret`]) at `version`, the one declared: a file of
+/// another version holds the secret before a rotation (replaced, or about
+/// to be), not the one the org marks as unrecorded.
+fn is_recorded(dir: &Path, org_name: &str, client_id: &str, version: u64) -> Option<PathBuf> {
     let file = dir.join(format!("{}.{}.json", file_stem(org_name), file_stem(client_id)));
     let text = fs_err::read_to_string(&file).ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    (value["clientId"] == client_id && value["clientSecret"].is_string()).then_some(file)
+    let same = value["clientId"] == client_id && value["secretVersion"].as_u64() == Some(version);
+    (same && value["clientSecret"].is_string()).then_some(file)
 }
 
 /// Objects of the plan whose secret a create left unrecorded: the org says
@@ -171,7 +214,13 @@ pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) 
         let why = format!(
             "the run that created it did not record its secret (the client still carries the mark {UNRECORDED_MARKER} that gcctl sets on create and clears once the secret is written)"
         );
-        let recorded = dir.and_then(|dir| is_recorded(dir, &change.org_name, &id));
+        let declared = change
+            .fields
+            .iter()
+            .find(|f| unrecorded(f))
+            .and_then(|f| f.after.as_ref()?.as_u64())
+            .unwrap_or(1);
+        let recorded = dir.and_then(|dir| is_recorded(dir, &change.org_name, &id, declared));
         let (line, note) = if let Some(file) = recorded {
             for field in change.fields.iter_mut().filter(|f| unrecorded(f)) {
                 // Nothing to regenerate: the update only clears the mark.

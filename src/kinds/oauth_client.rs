@@ -263,6 +263,11 @@ fn mark_unrecorded(description: Option<String>) -> String {
     }
 }
 
+/// The description a request body sets, if any.
+fn description_of(body: &Value) -> Option<String> {
+    body.get("description").and_then(Value::as_str).map(str::to_string)
+}
+
 /// Split a live description into the user's text and the secret version
 /// (any [`UNRECORDED_MARKER`] is left out: see [`is_unrecorded`]). The text
 /// is the user's as written, its own trailing spaces and line breaks
@@ -330,11 +335,33 @@ impl super::org::OrgKind for Org {
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
             let mut notes = Vec::new();
+            let live = op.read_live(id).await?;
+            let mut body = op.body(Some(&live))?;
             if op.change.fields.iter().any(|f| f.sensitive) {
+                // As for a create, the org records that a secret is in
+                // flight before it is issued (the new version, marked
+                // unrecorded): a run that dies before the secret is written
+                // leaves that trace, and the next one regenerates it.
+                let mut marked = body.clone();
+                marked["description"] = mark_unrecorded(description_of(&body)).into();
+                op.put(&self.api().item(id), &marked, "recording a secret in flight for").await?;
                 let secret = regenerate_secret(op, id).await?;
                 notes.push(op.save_issued_secret(id, &secret, secret_version(&op.desired))?);
+            } else if let Some(live_description) = live
+                .get("description")
+                .and_then(Value::as_str)
+                .filter(|d| is_unrecorded(d))
+                .filter(|_| !op.change.fields.iter().any(|f| f.pointer == "/secretVersion"))
+            {
+                // A secret nobody recorded, left as is (`--no-restore-secrets`):
+                // the other changes keep the org's mark that says so, and
+                // the version it was for.
+                let text = description_of(&body).map(|d| split_description(&d).0);
+                let in_flight = split_description(live_description).1;
+                body["description"] =
+                    mark_unrecorded(join_description(text.as_deref(), in_flight)).into();
             }
-            op.write_declared(id).await?;
+            op.write(id, &body).await?;
             Ok(notes)
         })
     }

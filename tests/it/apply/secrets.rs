@@ -369,3 +369,116 @@ async fn directories_gcctl_did_not_create_keep_their_permissions() {
     assert_eq!((mode(&project.join("new")), mode(&project.join("new/secrets"))), (0o700, 0o700));
     assert_eq!((mode(&project), mode(&shared)), (0o755, 0o777));
 }
+
+/// A rotation records in the org that a secret is in flight before it asks
+/// for one: when the new secret cannot be written (here a directory stands
+/// where its file goes), the org carries the mark, every later plan says
+/// the secret was never recorded, and the next apply regenerates it. The
+/// old file's secret (version 1) no longer counts as recorded.
+#[tokio::test]
+async fn a_rotation_whose_secret_is_not_written_leaves_the_mark() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/client.yaml", APP_CLIENT);
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let id = org.one(super::CLIENTS, "App Client").await["id"].as_str().unwrap().to_string();
+    let file = org.ctx.path().join(format!("s/App_Client.{id}.json"));
+    fs_err::remove_file(&file).unwrap();
+    fs_err::create_dir(&file).unwrap();
+    // Only after the failure is the old version's file back in place.
+    org.ctx.write("set/client.yaml", &format!("{APP_CLIENT}  secretVersion: 2\n"));
+    let failed = org.gcctl(&apply).await;
+    assert_exit(&failed, 1);
+    assert!(stderr(&failed).contains("cannot write the secret to s"), "{}", stderr(&failed));
+    let live = org.one(super::CLIENTS, "App Client").await;
+    assert_eq!(live["description"], "[gcctl:secret-version=2] [gcctl:secret-unrecorded]");
+    fs_err::remove_dir(&file).unwrap();
+    let old = json!({"name": "App Client", "clientId": id, "clientSecret": "old-secret-0123456789", "secretVersion": 1});
+    fs_err::write(&file, old.to_string()).unwrap();
+
+    let planned = org.gcctl(&["plan", "--secrets-dir", "s", "set"]).await;
+    assert!(
+        stdout(&planned).contains("its secret was never recorded: apply regenerates it"),
+        "{}",
+        stdout(&planned)
+    );
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let files = secret_files(&org.ctx.path().join("s"));
+    assert_eq!((files.len(), &files[0].1["secretVersion"]), (1, &json!(2)), "{files:?}");
+    assert!(super::has_working_secret(&org, &org.ctx.path().join("s"), &id).await);
+    let live = org.one(super::CLIENTS, "App Client").await;
+    assert_eq!(live["description"], "[gcctl:secret-version=2]");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+/// `--no-restore-secrets` leaves a secret nobody recorded as it is, and
+/// the client's other changes keep the org's mark that says so (they
+/// cleared it: nobody would have known the secret was lost). A directory
+/// gcctl cannot write is refused before any change, and a client whose
+/// name is as long as the org allows gets its secret file.
+#[tokio::test]
+async fn other_changes_keep_the_mark_and_the_secrets_dir_must_take_files() {
+    let org = ApplyOrg::default().await;
+    let long = "L".repeat(250);
+    let client = |extra: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {{name: app}}\nspec:\n  name: {long}\n  description: Bot\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{{role: Master Admin, division: Home}}]\n{extra}"
+        )
+    };
+    org.ctx.write("set/client.yaml", &client(""));
+    org.ctx.write("not-a-dir", "");
+    let refused =
+        org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "not-a-dir", "set"]).await;
+    assert_exit(&refused, 1);
+    assert!(
+        stderr(&refused).contains("--secrets-dir not-a-dir is not a directory"),
+        "{}",
+        stderr(&refused)
+    );
+    // A private directory gcctl cannot write in (a read-only mount, say).
+    let locked = org.ctx.path().join("locked");
+    fs_err::create_dir(&locked).unwrap();
+    set_mode(&locked, 0o500);
+    // Root writes anywhere: there is then nothing to refuse.
+    if fs_err::write(locked.join("probe"), "").is_err() {
+        let refused =
+            org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "locked", "set"]).await;
+        assert_exit(&refused, 1);
+        assert!(
+            stderr(&refused).contains("--secrets-dir locked: gcctl cannot write secrets there"),
+            "{}",
+            stderr(&refused)
+        );
+        assert!(org.named(super::CLIENTS, &long).await.is_empty(), "nothing was changed");
+    }
+    set_mode(&locked, 0o700);
+
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let live = org.one(super::CLIENTS, &long).await;
+    let id = live["id"].as_str().unwrap().to_string();
+    assert!(super::has_working_secret(&org, &org.ctx.path().join("s"), &id).await);
+
+    // A run that died before recording the secret left the mark.
+    let mut marked = live.clone();
+    marked["description"] = json!("Bot [gcctl:secret-unrecorded]");
+    let put = org.org.put(&format!("/api/v2/oauth/clients/{id}"), marked).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    org.ctx.write("set/client.yaml", &client("  accessTokenValiditySeconds: 900\n"));
+    let opted_out = org
+        .gcctl(&[
+            "apply",
+            "--auto-approve",
+            "--select",
+            "OAuthClient/app",
+            "--no-restore-secrets",
+            "set",
+        ])
+        .await;
+    assert_exit(&opted_out, 0);
+    let live = org.one(super::CLIENTS, &long).await;
+    assert_eq!(live["accessTokenValiditySeconds"], 900, "{live}");
+    assert_eq!(live["description"], "Bot [gcctl:secret-unrecorded]", "the mark stays");
+    let planned = org.gcctl(&["plan", "--secrets-dir", "elsewhere", "set"]).await;
+    assert!(stdout(&planned).contains("its secret was never recorded"), "{}", stdout(&planned));
+}
