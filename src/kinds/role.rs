@@ -25,6 +25,16 @@
 //!   back into wildcards: folding through a lower-bound catalog would turn
 //!   "every action gcctl knows" into "every action", widening the role when
 //!   the export is applied. The round trip plans clean either way.
+//! - **Conditions are kept, not compared.** A policy can limit its actions
+//!   with conditions set in Genesys Cloud (`resourceConditionNode`,
+//!   `namedResources`, `resourceCondition`: to one queue, say), which a
+//!   permission string cannot say. Such a permission reads as held, and
+//!   every write keeps the conditioned policy as the org has it (its
+//!   actions that are still declared), never replacing it with an
+//!   unconditioned one, which would widen the role behind a plan that
+//!   showed another change. Plans and drift note the conditioned
+//!   permissions ([`conditioned_permissions`]); export warns that its
+//!   manifest grants them without conditions.
 //! - Legacy names outside `domain:entity:action` (`group_creation`,
 //!   `admin`: the API's flat `permissions` list) have no place in the spec;
 //!   an update sends no flat list, so the PUT clears it.
@@ -246,6 +256,79 @@ pub struct Org;
 
 const ROLE_WRITABLE: [&str; 4] = ["name", "description", "permissions", "permissionPolicies"];
 
+/// Whether a live policy limits its actions with conditions.
+fn is_conditioned(policy: &serde_json::Value) -> bool {
+    policy.get("resourceConditionNode").is_some_and(serde_json::Value::is_object)
+        || policy.get("namedResources").and_then(serde_json::Value::as_array).is_some_and(|n| !n.is_empty())
+        || policy.get("resourceCondition").and_then(serde_json::Value::as_str).is_some_and(|c| !c.is_empty())
+}
+
+/// The live role's conditioned policies.
+fn conditioned_policies(live: &serde_json::Value) -> impl Iterator<Item = &serde_json::Value> {
+    let policies = live.get("permissionPolicies").and_then(serde_json::Value::as_array);
+    policies.into_iter().flatten().filter(|p| is_conditioned(p))
+}
+
+/// `domain:entity:action` of a policy's actions.
+fn policy_permissions(policy: &serde_json::Value) -> Vec<String> {
+    let text = |key: &str| policy.get(key).and_then(serde_json::Value::as_str).unwrap_or_default();
+    let actions = policy.get("actionSet").and_then(serde_json::Value::as_array);
+    actions
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .map(|action| format!("{}:{}:{action}", text("domain"), text("entityName")))
+        .collect()
+}
+
+/// The permissions the live role limits with conditions, sorted.
+pub fn conditioned_permissions(live: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = conditioned_policies(live).flat_map(policy_permissions).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether a declared permission (wildcards allowed) covers `permission`.
+fn covers(declared: &str, permission: &str) -> bool {
+    let (Some(d), Some(p)) = (parse_permission(declared), parse_permission(permission)) else {
+        return declared == permission;
+    };
+    let part = |d: &str, p: &str| d == "*" || d == p;
+    d.domain == p.domain && part(&d.entity, &p.entity) && part(&d.action, &p.action)
+}
+
+/// The live conditioned policies a write keeps, each with its actions the
+/// manifest still declares (see the module docs), and the permissions they
+/// hold.
+fn kept_conditioned(live: &serde_json::Value, declared: &[String]) -> (Vec<serde_json::Value>, BTreeSet<String>) {
+    let mut kept = Vec::new();
+    let mut held = BTreeSet::new();
+    for policy in conditioned_policies(live) {
+        let domain = policy.get("domain").and_then(serde_json::Value::as_str).unwrap_or_default();
+        let entity = policy.get("entityName").and_then(serde_json::Value::as_str).unwrap_or_default();
+        let actions: Vec<serde_json::Value> = policy
+            .get("actionSet")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|a| {
+                let permission = format!("{domain}:{entity}:{}", a.as_str().unwrap_or_default());
+                declared.iter().any(|d| covers(d, &permission))
+            })
+            .cloned()
+            .collect();
+        if actions.is_empty() {
+            continue;
+        }
+        let mut policy = policy.clone();
+        policy["actionSet"] = serde_json::Value::Array(actions);
+        held.extend(policy_permissions(&policy));
+        kept.push(policy);
+    }
+    (kept, held)
+}
+
 impl super::org::OrgKind for Org {
     fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [super::org::Lookup] {
         &[super::org::Lookup::PermissionCatalog]
@@ -344,13 +427,19 @@ impl super::org::OrgKind for Org {
                 description: None,
                 permissions: perms.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
             };
-            let policies: Vec<serde_json::Value> = spec
-                .policies()
-                .into_iter()
-                .map(|((domain, entity), actions)| {
-                    serde_json::json!({"domain": domain, "entityName": entity, "actionSet": actions})
-                })
-                .collect();
+            // Conditioned policies stay as the org has them; a declared
+            // action they hold is not granted again without conditions.
+            let (mut policies, held) =
+                live.map(|l| kept_conditioned(l, &spec.permissions)).unwrap_or_default();
+            for ((domain, entity), actions) in spec.policies() {
+                let actions: Vec<String> = actions
+                    .into_iter()
+                    .filter(|a| !held.contains(&format!("{domain}:{entity}:{a}")))
+                    .collect();
+                if !actions.is_empty() {
+                    policies.push(serde_json::json!({"domain": domain, "entityName": entity, "actionSet": actions}));
+                }
+            }
             body["permissionPolicies"] = serde_json::Value::Array(policies);
             // The deprecated flat list would otherwise keep stale grants.
             if let Some(map) = body.as_object_mut() {
@@ -362,6 +451,35 @@ impl super::org::OrgKind for Org {
 
     fn set_pointers(&self) -> &'static [&'static str] {
         &["/permissions"]
+    }
+
+    fn notes(
+        &self,
+        desired: &serde_json::Value,
+        live: Option<&serde_json::Value>,
+        _fields: &[crate::plan::FieldChange],
+        _lookups: &super::org::Lookups,
+    ) -> Vec<String> {
+        let declared = desired.get("permissions").and_then(serde_json::Value::as_array);
+        let conditioned = live.map(conditioned_permissions).unwrap_or_default();
+        if declared.is_none() || conditioned.is_empty() {
+            return Vec::new();
+        }
+        vec![format!(
+            "the org limits {} with conditions set in Genesys Cloud, which a manifest cannot declare: gcctl keeps them on every write and does not compare them",
+            conditioned.join(", ")
+        )]
+    }
+
+    fn export(&self, _spec: &mut serde_json::Value, cx: &mut crate::export::ExportCx<'_>) -> Result<(), String> {
+        let conditioned = conditioned_permissions(cx.live);
+        if !conditioned.is_empty() {
+            cx.warn(format!(
+                "the org limits {} with conditions, which a manifest cannot declare: applied to another org, the manifest grants them without conditions (add the conditions there by hand)",
+                conditioned.join(", ")
+            ));
+        }
+        Ok(())
     }
 
     /// Wildcards compare after expansion: see [`align_permissions`].

@@ -5,6 +5,7 @@
 pub mod flow;
 mod messaging_setting;
 mod queue_membership;
+mod role;
 mod routing;
 mod user_routing_profile;
 mod web_messaging;
