@@ -13,11 +13,13 @@
 //! - a draft edited outside gcctl (in the UI) but never published is not
 //!   drift: the plan and the drift report say the draft holds unpublished
 //!   edits, and that a change gcctl applies replaces them;
-//! - a version published outside gcctl is drift: gcctl records the version
-//!   it publishes in a marker at the end of the description (`[gcctl
-//!   version 4]`, written into the draft it publishes), so a later version
-//!   whose marker names another number was published by someone else
-//!   (`publishedBy` says who and when);
+//! - a version published outside gcctl is drift when it changes a declared
+//!   field: gcctl records the version it publishes in a marker at the end
+//!   of the description (`[gcctl version 4]`, written into the draft it
+//!   publishes), so a later version whose marker names another number was
+//!   published by someone else (`publishedBy` says who and when); when
+//!   `publishedBy` is the only difference, nothing is published again and
+//!   a note says who published it ([`OrgKind::provenance_pointer`]);
 //! - apply waits for the draft to leave `Pending` before publishing
 //!   (polling with backoff under the apply's deadline), and fails on
 //!   `Error` naming the configuration and the call.
@@ -355,6 +357,10 @@ impl OrgKind for Org {
         let mut spec = content(published.unwrap_or(draft));
         spec[PUBLISHED_BY] = json!(published_by(published));
         spec
+    }
+
+    fn provenance_pointer(&self) -> Option<&'static str> {
+        Some("/publishedBy")
     }
 
     fn align_live(&self, desired: &Value, live: &mut Value, _lookups: &Lookups) {

@@ -469,10 +469,13 @@ fn change_of(
     // Only what is declared is compared, so only that is projected.
     let mut live_spec = comparing(&desired, || live_spec(kind, live_object, lookups));
     org.align_live(&desired, &mut live_spec, lookups);
-    let fields = diff(&desired, &live_spec, &options(org, ignore));
+    let mut fields = diff(&desired, &live_spec, &options(org, ignore));
+    let provenance = provenance_only(org, &mut fields);
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
+    let mut notes = org.notes(&desired, Some(live_object), &fields, lookups);
+    notes.extend(provenance);
     Ok(Change {
-        notes: org.notes(&desired, Some(live_object), &fields, lookups),
+        notes,
         kind,
         manifest_name: Some(object.name.clone()),
         org_name,
@@ -484,6 +487,24 @@ fn change_of(
         live_fingerprint: None,
         id,
     })
+}
+
+/// When the only difference is who made what is live
+/// ([`OrgKind::provenance_pointer`]), no change: the fields are emptied, and
+/// the note says who it was.
+fn provenance_only(org: &dyn OrgKind, fields: &mut Vec<super::FieldChange>) -> Option<String> {
+    let pointer = org.provenance_pointer()?;
+    let [only] = fields.as_slice() else { return None };
+    if only.pointer != pointer {
+        return None;
+    }
+    let who = only.before.as_ref().and_then(Value::as_str).unwrap_or("published by someone else");
+    let note = format!(
+        "{}; what is live is what the manifest declares, so nothing is published again (gcctl publishes it, with its mark, at the next declared change)",
+        crate::api::untrusted::visible(who)
+    );
+    fields.clear();
+    Some(note)
 }
 
 /// What stops a declared object from being planned: references that do not

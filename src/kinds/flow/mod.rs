@@ -19,7 +19,9 @@
 //! nothing is downloaded or republished. Otherwise the plan downloads the
 //! published YAML (an export job) and shows a line diff of the definition,
 //! and `publishedBy` says who published what is live and when (`gcctl`, or
-//! the user and date the API gives).
+//! the user and date the API gives). When that is the only difference, the
+//! definition is the declared one: nothing is republished, and a note says
+//! who published it ([`OrgKind::provenance_pointer`]).
 //!
 //! Names inside the YAML that refer to queues, wrap-up codes and other
 //! flows (`callCommonModule`, `transferToFlow`: [`archy::FlowRef`]) become
@@ -391,6 +393,10 @@ impl OrgKind for Org {
         };
         spec["publishedBy"] = json!(published_by(live, marker.as_ref()));
         spec
+    }
+
+    fn provenance_pointer(&self) -> Option<&'static str> {
+        Some("/publishedBy")
     }
 
     fn align_live(&self, desired: &Value, live: &mut Value, _lookups: &Lookups) {

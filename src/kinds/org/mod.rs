@@ -346,6 +346,15 @@ pub trait OrgKind: Sync {
         &[]
     }
 
+    /// The pointer of a field that says who made what is live (a flow's or
+    /// a configuration's `publishedBy`: `gcctl`, or a publish made outside
+    /// it). When it is the only difference, what is live is what the
+    /// manifest declares: the plan changes nothing (publishing the same
+    /// content again would be noise) and notes who published it.
+    fn provenance_pointer(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The roles a planned change gives away (an OAuth client's grants it
     /// adds): the org lets a caller grant only roles it holds, so the plan
     /// checks them against the caller ([`crate::plan::authz`]).

@@ -176,7 +176,8 @@ async fn a_flow_published_behind_gcctls_back_is_drift_in_every_format() {
     }
 
     // The same text as gcctl's, republished well after gcctl's upload (its
-    // marker's time): who published it is drift, the definition is not.
+    // marker's time): the definition is the declared one, so nothing is
+    // planned and nothing republished; a note says who published it.
     let digest = gcctl::kinds::flow::archy::digest(&declared);
     let old_marker =
         gcctl::kinds::flow::archy::marker(&digest, chrono::Utc::now().timestamp() - 7200);
@@ -187,18 +188,21 @@ async fn a_flow_published_behind_gcctls_back_is_drift_in_every_format() {
     let state = publish_through_the_api(&org.org, &copied).await;
     assert_eq!(state["status"], "Success", "{state}");
     let plan = org.gcctl(&["plan", "--detailed-exitcode", "--output", "json", EXAMPLE]).await;
-    assert_exit(&plan, 2);
+    assert_exit(&plan, 0);
     let plan: Value = serde_json::from_str(&stdout(&plan)).unwrap();
     let change = plan["changes"].as_array().unwrap().iter().find(|c| c["kind"] == "Flow").unwrap();
-    let pointers: Vec<&str> =
-        change["fields"].as_array().unwrap().iter().filter_map(|f| f["pointer"].as_str()).collect();
-    assert_eq!(pointers, ["/publishedBy"], "{change}");
-    // Apply takes it back.
+    assert_eq!((&change["action"], &change["fields"]), (&json!("no-op"), &json!([])), "{change}");
+    assert!(
+        change["notes"][0].as_str().unwrap().contains("published outside gcctl by "),
+        "{change}"
+    );
+    assert_exit(&org.gcctl(&["drift", EXAMPLE]).await, 0);
+    reset_stats(&org.org).await;
     assert_exit(
         &org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "secrets", EXAMPLE]).await,
         0,
     );
-    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", EXAMPLE]).await, 0);
+    assert_eq!(count(&org.org, "POST /api/v2/flows/jobs").await, 0, "nothing republished");
 }
 
 const MISSING_QUEUE_SET: &str = "
@@ -892,4 +896,36 @@ async fn a_case_twin_of_another_flow_type_is_not_noted() {
     org.ctx.write("set/flow.yaml", &flow("INBOUNDSHORTMESSAGE", "inboundShortMessage"));
     let plan = org.gcctl(&["plan", "set"]).await;
     assert!(stdout(&plan).contains("the org holds Flow \"bot flow\" (id "), "{}", text(&plan));
+}
+
+/// A flow an admin published (no gcctl mark): its export plans clean
+/// against the org, noting who published it, and an apply sends no import
+/// job: republishing the same definition would be noise.
+#[tokio::test]
+async fn an_export_of_a_flow_published_outside_gcctl_plans_clean() {
+    let org = ApplyOrg::default().await;
+    let published = publish_through_the_api(
+        &org.org,
+        "inboundShortMessage:\n  name: UI Flow\n  startUpRef: \"/inboundShortMessage/states/state[Start_10]\"\n  states:\n    - state:\n        name: Start\n        refId: Start_10\n        actions:\n          - disconnect:\n              name: Done\n",
+    )
+    .await;
+    assert_eq!(published["status"], "Success", "{published}");
+    let export =
+        org.gcctl(&["export", "--out", "exported", "--kinds", "Flow", "--name-glob", "UI*"]).await;
+    assert_exit(&export, 0);
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "exported"]).await;
+    assert_exit(&plan, 0);
+    assert!(stdout(&plan).contains("published outside gcctl by "), "{}", text(&plan));
+    reset_stats(&org.org).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "exported"]).await;
+    assert_exit(&apply, 0);
+    assert_eq!(count(&org.org, "POST /api/v2/flows/jobs").await, 0, "{}", text(&apply));
+    // A declared change publishes, with gcctl's mark: then nothing is downloaded.
+    let file = org.ctx.path().join("exported/flows/ui-flow.yaml");
+    let definition = fs_err::read_to_string(&file).unwrap();
+    fs_err::write(&file, definition.replace("name: Done", "name: Finished")).unwrap();
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "exported"]).await, 0);
+    reset_stats(&org.org).await;
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "exported"]).await, 0);
+    assert_eq!(count(&org.org, "POST /api/v2/flows/export/jobs").await, 0);
 }

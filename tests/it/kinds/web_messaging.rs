@@ -294,7 +294,9 @@ fn drafts_are_not_drift_but_versions_published_and_flows_changed_behind_gcctls_b
         assert!(report.contains("the draft holds edits nobody published"), "{format}: {report}");
     }
 
-    // Then publishes it: drift, naming the version and who published it.
+    // Then publishes it: a version published outside gcctl, whose declared
+    // fields are the declared ones (only the undeclared position changed):
+    // not drift, a note naming the version and who published it.
     let answer = live.block_on(live.org.post(&format!("{draft_path}/publish"), json!({})));
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["version"], "2");
@@ -314,11 +316,12 @@ fn drafts_are_not_drift_but_versions_published_and_flows_changed_behind_gcctls_b
 
     let (code, text) = gcctl(&ctx, &["drift", "set"]);
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("~ WebMessagingConfiguration/web \"Acme Web\" has drifted"), "{text}");
+    assert!(!text.contains("WebMessagingConfiguration/web \"Acme Web\" has drifted"), "{text}");
     assert!(
-        text.contains(
-            "/publishedBy: declared \"gcctl\", live \"version 2 published outside gcctl by "
-        ),
+        text.contains("version 2 published outside gcctl by ")
+            && text.contains(
+                "what is live is what the manifest declares, so nothing is published again"
+            ),
         "{text}"
     );
     assert!(text.contains("~ WebMessagingDeployment/site \"Acme Site\" has drifted"), "{text}");
@@ -330,16 +333,44 @@ fn drafts_are_not_drift_but_versions_published_and_flows_changed_behind_gcctls_b
         assert!(report.contains("/flow"), "{format}: {report}");
     }
 
-    // Apply republishes the declared configuration (keeping the UI's
-    // position, which the manifest does not declare) and restores the flow.
+    // Apply restores the flow, and publishes nothing.
+    live.reset_stats();
     let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("published version 3"), "{text}");
+    assert_eq!(count(&live, PUBLISH), 0, "{text}");
     let site = deployment(&live, "Acme Site");
-    assert_eq!(site["configuration"]["version"], "3");
+    assert_eq!(site["configuration"]["version"], "2");
     assert_eq!(site["flow"]["name"], "Acme Web Inbound");
-    let published = live.block_on(live.org.get(&format!("{CONFIGS}/{id}/versions/3"))).body;
-    assert_eq!(published["position"]["alignment"], "Left");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "{text}");
+
+    // A version published outside gcctl that changes a declared field is drift.
+    let mut draft = live.block_on(live.org.get(&draft_path)).body;
+    draft["defaultLanguage"] = json!("de-de");
+    gcctl::kinds::org::id_references(&mut draft, &[]);
+    assert_eq!(live.block_on(live.org.put(&draft_path, draft)).status, 200);
+    let answer = live.block_on(live.org.post(&format!("{draft_path}/publish"), json!({})));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let (code, text) = gcctl(&ctx, &["drift", "set"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("~ WebMessagingConfiguration/web \"Acme Web\" has drifted"), "{text}");
+    assert!(
+        text.contains(
+            "/publishedBy: declared \"gcctl\", live \"version 3 published outside gcctl by "
+        ),
+        "{text}"
+    );
+    // Apply republishes the declared configuration (keeping the UI's
+    // position, which the manifest does not declare).
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("published version 4"), "{text}");
+    let published = live.block_on(live.org.get(&format!("{CONFIGS}/{id}/versions/4"))).body;
+    assert_eq!(
+        (&published["position"]["alignment"], &published["defaultLanguage"]),
+        (&json!("Left"), &json!("en-us"))
+    );
+    assert_eq!(deployment(&live, "Acme Site")["configuration"]["version"], "4");
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
     assert_eq!(code, 0, "{text}");
 }
@@ -518,4 +549,44 @@ fn a_deployment_of_an_org_configuration_never_published_fails_saying_what_to_do(
         "{text}"
     );
     assert_eq!(live.block_on(live.org.get(DEPLOYMENTS)).body["total"], 0);
+}
+
+/// An org built in the UI (a configuration published there, a deployment
+/// pinned to its version 1): its export plans clean against it, and an
+/// apply publishes nothing; the plan notes who published the version.
+#[test]
+fn an_export_of_a_configuration_published_outside_gcctl_plans_clean() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let made = live.block_on(live.org.post(
+        CONFIGS,
+        json!({"name": "UI Config", "languages": ["en-us"], "defaultLanguage": "en-us"}),
+    ));
+    assert_eq!(made.status, 200, "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let published =
+        live.block_on(live.org.post(&format!("{CONFIGS}/{id}/versions/draft/publish"), json!({})));
+    assert_eq!(published.status, 200, "{}", published.body);
+    let flow = live.block_on(async {
+        let flows = live.org.get("/api/v2/flows?type=inboundshortmessage&name=Support").await.body;
+        flows["entities"][0]["id"].as_str().unwrap().to_string()
+    });
+    let site = json!({"name": "UI Deployment", "allowAllDomains": true,
+        "configuration": {"id": id, "version": "1"}, "flow": {"id": flow}});
+    let made = live.block_on(live.org.post(DEPLOYMENTS, site));
+    assert_eq!(made.status, 200, "{}", made.body);
+
+    let kinds = "WebMessagingConfiguration,WebMessagingDeployment";
+    let (code, text) = gcctl(&ctx, &["export", "--out", "exported", "--kinds", kinds]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("version 1 published outside gcctl by "), "{text}");
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        (count(&live, PUBLISH), count(&live, PUT_DRAFT), count(&live, PUT_DEPLOYMENT)),
+        (0, 0, 0)
+    );
 }
