@@ -105,6 +105,8 @@ pub fn run(args: &DriftArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             let target = connection.target.clone().with_org(org.as_ref());
             let prepared = prepared.join();
             let mut plan = plan::build_early(prepared, early.finish(), &live, target)?;
+            // A secret a run left unrecorded is said so, as by plan.
+            crate::cli::restore_lost_secrets(&mut plan, None, true, printer);
             if args.output == DriftOutput::Json {
                 plan = plan.sealed(set, &live);
             }

@@ -215,6 +215,9 @@ async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() 
     assert!(stderr(&planned).contains(warning), "{}", stderr(&planned));
     let markdown = org.gcctl(&["plan", "-o", "markdown", "set"]).await;
     assert!(stdout(&markdown).contains("its secret was never recorded"), "{}", stdout(&markdown));
+    let drift = org.gcctl(&["drift", "set"]).await;
+    assert!(stdout(&drift).contains("its secret was never recorded"), "{}", stdout(&drift));
+    assert!(stderr(&drift).contains(warning), "{}", stderr(&drift));
 
     let exported = org.gcctl(&["export", "--kinds", "oauthclient"]).await;
     assert_exit(&exported, 0);
