@@ -47,7 +47,7 @@ pub fn register_secret(secret: &str) {
     }
     if let Ok(mut secrets) = SECRETS.write() {
         for form in escaped_forms(secret) {
-            if !secrets.iter().any(|s| *s == form) {
+            if !secrets.contains(&form) {
                 secrets.push(form);
             }
         }

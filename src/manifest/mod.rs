@@ -253,7 +253,7 @@ fn protected_names(
             Ok(other) => names.extend(collect(&other)),
             Err(err) => {
                 let Some(env) = env else { continue };
-                let first = err.diagnostics.first().map(|d| d.to_string()).unwrap_or_default();
+                let first = err.diagnostics.first().map(ToString::to_string).unwrap_or_default();
                 let first = first.lines().next().unwrap_or_default();
                 unknown.push(format!("environment {env} does not load ({first})"));
             }
