@@ -86,6 +86,12 @@ async fn wildcard_roles_plan_clean_after_apply_and_against_their_expansion() {
         .unwrap();
     assert_eq!(short_change["fields"][0]["pointer"], "/permissions", "{short_change}");
     assert_eq!(short_change["fields"][0]["after"], json!(["routing:queue:*"]), "{short_change}");
+    // What the role lacks, not every action it holds.
+    assert_eq!(
+        short_change["fields"][0]["before"],
+        json!(["routing:queue:* without routing:queue:delete"]),
+        "{short_change}"
+    );
 
     let applied = org.gcctl(&["apply", "--auto-approve", &path]).await;
     assert_eq!(code(&applied), Some(0), "{}", org.render(&applied));
