@@ -125,8 +125,13 @@ struct Tally {
     objects: usize,
     files: usize,
     skipped: usize,
+    /// The first few skipped files, to name them.
+    skipped_names: Vec<String>,
     counts: std::collections::BTreeMap<crate::kinds::Kind, usize>,
 }
+
+/// How many skipped files the summary names.
+const SKIPPED_NAMED: usize = 3;
 
 /// Load each PATH as its own manifest set, so one run can check several
 /// independent repositories or examples (each may have its own Project),
@@ -148,6 +153,9 @@ fn load_all(args: &ValidateArgs, printer: &Printer, show_warnings: bool) -> Tall
                 tally.objects += set.objects.len();
                 tally.files += set.files.len();
                 tally.skipped += set.skipped.len();
+                let room = SKIPPED_NAMED.saturating_sub(tally.skipped_names.len());
+                let named = set.skipped.iter().take(room).map(|f| f.display().to_string());
+                tally.skipped_names.extend(named);
                 for (kind, n) in set.counts() {
                     *tally.counts.entry(kind).or_insert(0) += n;
                 }
@@ -199,10 +207,15 @@ fn print_valid(args: &ValidateArgs, tally: &Tally, printer: &Printer) -> anyhow:
         String::new()
     };
     let skipped = if skipped > 0 {
+        let mut names = tally.skipped_names.join(", ");
+        if skipped > tally.skipped_names.len() {
+            names.push_str(&format!(", and {} more", skipped - tally.skipped_names.len()));
+        }
         format!(
-            "; skipped {skipped} file{} that {} not gcctl manifests",
+            "; skipped {skipped} file{} that {} not gcctl manifests ({})",
             plural(skipped),
-            if skipped == 1 { "is" } else { "are" }
+            if skipped == 1 { "is" } else { "are" },
+            crate::api::untrusted::visible(&names)
         )
     } else {
         String::new()

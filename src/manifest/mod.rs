@@ -476,9 +476,10 @@ fn parse_text(
                 .as_warning(),
         );
     }
-    let foreign =
-        docs.first().is_some_and(|d| d.get("apiVersion").is_none() && d.get("kind").is_none());
-    if walked && foreign {
+    if walked
+        && docs.first().is_some_and(|first| !manifest_like(first))
+        && !docs.iter().any(is_manifest)
+    {
         return Parsed::NotAManifest;
     }
     for node in docs {
@@ -487,6 +488,24 @@ fn parse_text(
         }
     }
     Parsed::Manifest
+}
+
+/// Whether a document says it is a gcctl manifest (`apiVersion` or `kind`).
+fn is_manifest(doc: &yaml::Node) -> bool {
+    doc.get("apiVersion").is_some() || doc.get("kind").is_some()
+}
+
+/// Whether a document is one, or one with its keys mistyped: `apiversion`,
+/// `Kind`, `api_version`, or `metadata` with `spec`. A file found in a
+/// directory is skipped as someone else's YAML only when its first document
+/// is none of these and no document is a manifest: a typo must not leave a
+/// file's objects out of the set unnoticed (a prune would delete them).
+fn manifest_like(doc: &yaml::Node) -> bool {
+    if is_manifest(doc) || (doc.get("metadata").is_some() && doc.get("spec").is_some()) {
+        return true;
+    }
+    let folded = |key: &str| key.to_ascii_lowercase().replace(['_', '-'], "");
+    doc.keys().any(|key| matches!(folded(key).as_str(), "apiversion" | "kind"))
 }
 
 /// Type the Project document (at most one per set); no substitution in it.

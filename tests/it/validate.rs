@@ -498,7 +498,7 @@ fn directories_skip_yaml_that_is_not_a_manifest_and_named_files_stay_errors() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "valid: 1 object in 1 file (1 RoutingQueue); skipped 2 files that are not gcctl manifests\n"
+        "valid: 1 object in 1 file (1 RoutingQueue); skipped 2 files that are not gcctl manifests (repo/ci/github.yml, repo/ci/gitlab-ci.yml)\n"
     );
 
     let out = ctx.run(&["validate", "repo/ci/gitlab-ci.yml"]);
@@ -510,6 +510,26 @@ fn directories_skip_yaml_that_is_not_a_manifest_and_named_files_stay_errors() {
     let out = ctx.run(&["validate", "half"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("missing field `apiVersion`"), "{}", stderr(&out));
+
+    // So is one whose keys are mistyped, and every document of a file with a
+    // manifest after its first: a typo never leaves a file's objects out of
+    // the set (a prune would delete them).
+    ctx.write(
+        "typo/skills.yaml",
+        "apiversion: gcctl/v1\nKind: RoutingSkill\nmetadata: {name: s2}\nspec: {name: S2}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s3}\nspec: {name: S3}\n",
+    );
+    ctx.write("later/skills.yaml", "title: notes\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s4}\nspec: {name: S4}\n");
+    for dir in ["typo", "later"] {
+        let out = ctx.run(&["validate", dir]);
+        assert_eq!(out.status.code(), Some(1), "{dir}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains("skills.yaml:1:1: error: missing field `apiVersion`"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = ctx.run(&["validate", "typo"]);
+    assert!(stderr(&out).contains("typo/skills.yaml:1:1: error: unknown field `apiversion`\n  hint: did you mean `apiVersion`?"), "{}", stderr(&out));
 }
 
 /// Files that are not plain manifests: a pipe named `x.yaml` (opening it
