@@ -166,7 +166,9 @@ pub async fn acquire(
 
 /// What the holder writes into the lock file: one JSON object.
 fn holder_record(org: &str) -> String {
-    let command: Vec<String> = std::env::args().collect();
+    // Arguments need not be UTF-8 (a path): shown, not parsed.
+    let command: Vec<String> =
+        std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let host = std::env::var("HOSTNAME")
         .ok()
         .or_else(|| fs_err::read_to_string("/etc/hostname").ok())

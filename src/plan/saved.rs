@@ -38,6 +38,10 @@ pub struct SavedPlan {
     pub plan: Plan,
 }
 
+/// The largest plan file `apply --plan` reads (a plan of 50,000 changes
+/// with their fields is tens of megabytes).
+pub const MAX_PLAN_BYTES: u64 = 1 << 30;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SavedPlanError {
     #[error("cannot write the plan to {path}")]
@@ -112,20 +116,57 @@ impl SavedPlan {
         self
     }
 
-    /// Write atomically (temporary file, then rename).
+    /// Write atomically (temporary file, then rename), over nothing but a
+    /// regular file: a rename would replace a device (`/dev/stdout`), a
+    /// pipe or a symbolic link itself. A failed write leaves no temporary
+    /// file behind, and never an empty plan where one was.
     pub fn write(&self, path: &Path) -> Result<(), SavedPlanError> {
-        let text = serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        let failed = |source| SavedPlanError::Write { path: path.to_path_buf(), source };
+        if let Ok(meta) = fs_err::symlink_metadata(path) {
+            if !meta.file_type().is_file() {
+                return Err(failed(std::io::Error::other(
+                    "it is not a regular file (a directory, a device, a pipe or a symbolic link): name a file to write",
+                )));
+            }
+        }
+        // A path that is not UTF-8 has no place in the plan's JSON.
+        let text = serde_json::to_string_pretty(self).map_err(|err| {
+            failed(std::io::Error::other(format!(
+                "the plan cannot be written as JSON ({err}); a manifest path that is not UTF-8 cannot be saved in a plan"
+            )))
+        })? + "\n";
         let tmp = path.with_extension("tmp-gcctl");
         let write = || -> std::io::Result<()> {
             fs_err::write(&tmp, text.as_bytes())?;
             fs_err::rename(&tmp, path)
         };
-        write().map_err(|source| SavedPlanError::Write { path: path.to_path_buf(), source })
+        write().map_err(|source| {
+            let _ = std::fs::remove_file(&tmp);
+            failed(source)
+        })
     }
 
     pub fn read(path: &Path) -> Result<Self, SavedPlanError> {
-        let text = fs_err::read_to_string(path)
-            .map_err(|source| SavedPlanError::Read { path: path.to_path_buf(), source })?;
+        let unreadable = |source| SavedPlanError::Read { path: path.to_path_buf(), source };
+        let meta = fs_err::metadata(path).map_err(unreadable)?;
+        if !meta.is_file() {
+            return Err(unreadable(std::io::Error::other("it is not a regular file")));
+        }
+        if meta.len() > MAX_PLAN_BYTES {
+            return Err(unreadable(std::io::Error::other(format!(
+                "it is {} bytes, more than a plan of gcctl holds ({MAX_PLAN_BYTES} at most)",
+                meta.len()
+            ))));
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(
+                fs_err::File::open(path).map_err(unreadable)?,
+                MAX_PLAN_BYTES + 1,
+            ),
+            &mut text,
+        )
+        .map_err(unreadable)?;
         let value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|source| SavedPlanError::Parse { path: path.to_path_buf(), source })?;
         let found =

@@ -414,3 +414,50 @@ async fn an_environment_connects_to_its_own_org_and_checks_it() {
     );
     assert_eq!(stdout(&drift), "", "no report");
 }
+
+/// `plan --out` writes over a regular file only: a symbolic link, a
+/// directory or a device is refused (a rename would replace it), and a
+/// failed write leaves no temporary file. `apply --plan` reads a regular
+/// file only (`/dev/zero` would fill memory). A manifest path that is not
+/// UTF-8 cannot be saved in a plan: refused, not an empty plan over the
+/// old one; and `apply` with such a path runs (its lock record shows it).
+#[cfg(unix)]
+#[tokio::test]
+async fn plan_files_are_regular_files_and_never_written_empty() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let org = org_with_pending_update().await;
+    let saved = fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap();
+    std::os::unix::fs::symlink(org.ctx.path().join("plan.json"), org.ctx.path().join("link.json"))
+        .unwrap();
+    fs_err::create_dir(org.ctx.path().join("dir.json")).unwrap();
+    for target in ["link.json", "dir.json"] {
+        let out = org.gcctl(&["plan", "--out", target, "set"]).await;
+        assert_exit(&out, 1);
+        assert!(stderr(&out).contains("it is not a regular file"), "{}", stderr(&out));
+        assert!(
+            !org.ctx
+                .path()
+                .join(format!("{}.tmp-gcctl", target.trim_end_matches(".json")))
+                .exists()
+        );
+    }
+    assert_eq!(fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap(), saved);
+    let zero = org.gcctl(&["apply", "--plan", "/dev/zero"]).await;
+    assert_exit(&zero, 1);
+    assert!(stderr(&zero).contains("cannot read the plan file /dev/zero"), "{}", stderr(&zero));
+
+    let odd = std::ffi::OsStr::from_bytes(b"set\xff");
+    fs_err::create_dir(org.ctx.path().join(odd)).unwrap();
+    fs_err::copy(org.ctx.path().join("set/all.yaml"), org.ctx.path().join(odd).join("all.yaml"))
+        .unwrap();
+    let mut command = tokio::process::Command::from(org.ctx.command());
+    command.args(["plan", "--out", "plan.json"]).arg(odd);
+    let out = command.output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not UTF-8 cannot be saved in a plan"), "{}", stderr(&out));
+    assert_eq!(fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap(), saved);
+    let mut command = tokio::process::Command::from(org.ctx.command());
+    command.args(["apply", "--auto-approve"]).arg(odd);
+    let out = command.output().await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
