@@ -208,8 +208,8 @@ impl Node {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) => serde_json::Value::from(*i),
-            // Non-finite floats have no JSON form; they become null and the
-            // typed layer reports "expected a number".
+            // Non-finite floats have no JSON form (a plain scalar never
+            // reads as one: `plain_non_string`); null if one ever comes.
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
             Value::Str(s) => serde_json::Value::String(s.to_string()),
@@ -657,11 +657,10 @@ fn plain_non_string(text: &str) -> Option<Value> {
         "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
         "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
         "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Some(Value::Float(f64::INFINITY));
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Float(f64::NEG_INFINITY)),
-        ".nan" | ".NaN" | ".NAN" => return Some(Value::Float(f64::NAN)),
+        // YAML's infinities and NaN (and numbers too large for a double,
+        // below) have no JSON form, which the API speaks: read as text, so
+        // that a number field holding one is an error at its place and a
+        // text field keeps what it says, never a null that drops the field.
         _ => {}
     }
     // Numbers start with a digit, a sign or a dot: most text (names,
@@ -673,8 +672,8 @@ fn plain_non_string(text: &str) -> Option<Value> {
         return Some(Value::Int(int));
     }
     if is_float(text) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Some(Value::Float(f));
+        if let Ok(f) = text.parse::<f64>().map(|f| f.is_finite().then_some(f)) {
+            return f.map(Value::Float);
         }
     }
     None
@@ -904,6 +903,18 @@ mod tests {
         assert!(err.message.contains("a tab indents this line"), "{}", err.message);
         let err = parse_documents("spec:\n  name: Q\n  \tdescription: x\n").unwrap_err();
         assert_eq!(err.loc, Loc { line: 3, column: 3 }, "{}", err.message);
+    }
+
+    /// Numbers JSON cannot hold are text: a number field holding one is an
+    /// error, a text field keeps it; neither becomes a null that drops it.
+    #[test]
+    fn infinities_nan_and_huge_numbers_read_as_text() {
+        for text in [".nan", ".NaN", ".inf", "-.Inf", "+.INF", "1e400", "-1e400"] {
+            assert_eq!(resolve_plain(text), Value::Str(Text::new(text)), "{text}");
+        }
+        assert_eq!(resolve_plain("1.5e3"), Value::Float(1500.0));
+        let docs = parse_documents("a: .nan\nb: 1e400\n").unwrap();
+        assert_eq!(docs[0].to_json(), serde_json::json!({"a": ".nan", "b": "1e400"}));
     }
 
     /// A tab after a key's `:` (YAML 1.2 allows it, the parser does not)
