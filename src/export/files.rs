@@ -191,7 +191,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 /// Write `files` as the directory `out`, atomically: into a temporary
 /// sibling, then renamed into place. A non-empty `out` is refused unless
 /// `force`, which replaces it as a whole (so files of objects that no longer
-/// exist disappear); never a directory holding `.git` or the working directory.
+/// exist disappear); never a directory holding `.git`, gcctl's state (`.gcctl`,
+/// a sandbox org's files) or the working directory.
 pub fn write_dir(out: &Path, files: &[ExportFile], force: bool) -> Result<(), WriteError> {
     let exists = match fs_err::metadata(out) {
         Ok(meta) if !meta.is_dir() => return Err(WriteError::NotADirectory(out.to_path_buf())),
@@ -206,6 +207,13 @@ pub fn write_dir(out: &Path, files: &[ExportFile], force: bool) -> Result<(), Wr
         }
         if out.join(".git").exists() {
             return Err(WriteError::Unsafe(out.to_path_buf(), "it holds a git repository"));
+        }
+        if out.join(".gcctl").exists() {
+            return Err(WriteError::Unsafe(out.to_path_buf(), "it holds gcctl's state (.gcctl)"));
+        }
+        let sandbox = ["org.json.lock", "org.json.journal"].iter().any(|f| out.join(f).exists());
+        if sandbox {
+            return Err(WriteError::Unsafe(out.to_path_buf(), "it holds a sandbox org's state"));
         }
         let here = std::env::current_dir().and_then(fs_err::canonicalize).map_err(io(out))?;
         if here.starts_with(fs_err::canonicalize(out).map_err(io(out))?) {
