@@ -26,6 +26,23 @@ where
     best.map(|(_, candidate)| candidate)
 }
 
+/// The one name that contains `word` (`Queue` in `RoutingQueue`), when
+/// exactly one does: a shortened name is not a misspelling, so edit distance
+/// alone misses it.
+pub fn containing<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
+    let word = word.to_lowercase();
+    let mut found = names.iter().filter(|n| word.len() >= 3 && n.to_lowercase().contains(&word));
+    match (found.next(), found.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
+/// [`closest`], else [`containing`].
+pub fn likely<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
+    closest(word, names.iter().copied()).or_else(|| containing(word, names))
+}
+
 /// Levenshtein distance in characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

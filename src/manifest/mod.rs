@@ -624,6 +624,8 @@ fn select_environment(
             // the environment's name, not every reference to a variable.
             spec.variables_for(None)
         }
+        // A Project that did not load: its own problems are reported.
+        None if raw.iter().any(|d| d.kind == Kind::Project) => BTreeMap::new(),
         None => {
             let file = raw.first().map_or_else(|| PathBuf::from("--env"), |d| d.file.clone());
             diags.push(

@@ -125,7 +125,7 @@ fn matching(objects: &[Object], pattern: &str) -> Result<Vec<usize>, SelectError
     if !Kind::all().iter().any(|&k| kind_matches(k)) {
         let names: Vec<&str> = Kind::all().iter().map(|k| k.as_str()).collect();
         let suggestion = crate::suggest::closest(kind, names.iter().copied())
-            .or_else(|| containing(kind, &names))
+            .or_else(|| crate::suggest::containing(kind, &names))
             .map(|k| format!("{k}/{name}"));
         return Err(SelectError::UnknownKind {
             pattern: pattern.to_string(),
@@ -146,16 +146,4 @@ fn matching(objects: &[Object], pattern: &str) -> Result<Vec<usize>, SelectError
         return Err(SelectError::NoMatch { pattern: pattern.to_string(), suggestion });
     }
     Ok(matched)
-}
-
-/// The one kind whose name contains `word` (`Queue` in `RoutingQueue`), when
-/// exactly one does: a shortened kind is not a misspelling, so edit distance
-/// alone misses it.
-fn containing<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
-    let word = word.to_lowercase();
-    let mut found = names.iter().filter(|n| word.len() >= 3 && n.to_lowercase().contains(&word));
-    match (found.next(), found.next()) {
-        (Some(only), None) => Some(only),
-        _ => None,
-    }
 }

@@ -75,7 +75,7 @@ fn read_kind(file: &Path, node: &Node, diags: &mut Vec<Diagnostic>) -> Option<Ki
                     .as_str()
                     .map_or_else(|| v.value.type_name().to_string(), |s| format!("`{s}`"));
                 let names: Vec<&str> = Kind::all().iter().map(|k| k.as_str()).collect();
-                let hint = match v.as_str().and_then(|k| crate::suggest::closest(k, names)) {
+                let hint = match v.as_str().and_then(|k| crate::suggest::likely(k, &names)) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("the kinds are: {}", kinds()),
                 };
@@ -514,6 +514,14 @@ fn serde_diagnostic(
     };
     let message = plain_types(&message);
     let mut d = Diagnostic::new(file, locate(doc, &pointer), format!("{field}: {message}"));
+    // An unknown enum value: the likely one (`Queue` for `RoutingQueue`).
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let (found, expected) = rest.split_once('`').unwrap_or_default();
+        let expected: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        if let Some(likely) = crate::suggest::likely(found, &expected) {
+            return (d.with_hint(format!("did you mean `{likely}`?")), pointer);
+        }
+    }
     // The hint is for a number or a boolean written in quotes, not for a
     // word where a number goes.
     let quoted = message.starts_with("found string ")

@@ -360,6 +360,30 @@ fn a_required_field_with_a_wrong_value_is_not_also_missing() {
     assert!(err.contains("error: 5 problems found"), "{err}");
 }
 
+/// An unknown kind or enum value gets the likely one: misspelled, or
+/// shortened (`Queue`); an `--env` with a Project that did not load is not
+/// said to be missing its environments.
+#[test]
+fn unknown_kinds_and_values_get_the_likely_one() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: Queue\nmetadata: {name: q}\nspec: {name: Q}\n---\napiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments: {dev: {}}\n  prune: [{kind: Queue, names: [\"*\"]}]\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q2}\nspec: {name: Q2, scoringMethod: PriorityOnli}\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "--env", "dev", "set"]));
+    assert!(
+        err.contains(
+            "q.yaml:2:7: error: unknown kind `Queue`\n  hint: did you mean `RoutingQueue`?"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("q.yaml:11:18: error: kind: unknown variant `Queue`"), "{err}");
+    assert_eq!(err.matches("hint: did you mean `RoutingQueue`?").count(), 2, "{err}");
+    assert!(err.contains("hint: did you mean `PriorityOnly`?"), "{err}");
+    assert!(!err.contains("no Project defines environments"), "{err}");
+    assert!(err.contains("error: 3 problems found"), "{err}");
+}
+
 /// Org names of one kind that differ only in case are a warning: the org may
 /// hold only one of them (the sandbox refuses the second).
 #[test]
