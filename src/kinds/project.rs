@@ -207,6 +207,13 @@ impl Spec for ProjectSpec {
                 findings.error(pointer, format!("`{name}` is not a valid variable name"));
             }
         }
+        // A region gcctl cannot reach is found here, not at `plan --env`.
+        for (name, env) in &self.environments {
+            let region = env.org.as_ref().and_then(|o| o.region.as_deref());
+            if let Some(Err(err)) = region.map(crate::api::resolve_region) {
+                findings.error(format!("/spec/environments/{name}/org/region"), err.to_string());
+            }
+        }
         for (i, scope) in self.prune.iter().enumerate() {
             if !scope.kind.is_org_object() {
                 findings.error(

@@ -382,6 +382,15 @@ fn unknown_kinds_and_values_get_the_likely_one() {
     assert!(err.contains("hint: did you mean `PriorityOnly`?"), "{err}");
     assert!(!err.contains("no Project defines environments"), "{err}");
     assert!(err.contains("error: 3 problems found"), "{err}");
+
+    // An environment's region gcctl cannot reach, at its place.
+    ctx.write(
+        "env/p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    dev:\n      org: {region: narnia-1}\n    prod:\n      org: {region: eu-central-1}\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "env"]));
+    assert!(err.contains("p.yaml:7:21: error: unknown Genesys Cloud region `narnia-1`"), "{err}");
+    assert!(err.contains("error: 1 problem found"), "{err}");
 }
 
 /// Org names of one kind that differ only in case are a warning: the org may
