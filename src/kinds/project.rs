@@ -199,12 +199,20 @@ impl Spec for ProjectSpec {
 
     fn check(&self, findings: &mut Findings) {
         let env_vars = self.environments.iter().flat_map(|(e, env)| {
-            env.variables.keys().map(move |k| (format!("/spec/environments/{e}/variables/{k}"), k))
+            env.variables.iter().map(move |(k, v)| (format!("/spec/environments/{e}/variables/{k}"), k, v))
         });
-        let globals = self.variables.keys().map(|k| (format!("/spec/variables/{k}"), k));
-        for (pointer, name) in globals.chain(env_vars) {
+        let globals = self.variables.iter().map(|(k, v)| (format!("/spec/variables/{k}"), k, v));
+        for (pointer, name, value) in globals.chain(env_vars) {
             if !is_variable_name(name) {
                 findings.error(pointer, format!("`{name}` is not a valid variable name"));
+            } else if matches!(value, VarValue::Text(text) if text.contains("${")) {
+                // Substituted as written: `${var.b}` in a value would reach
+                // the org as those characters.
+                findings.error_with_hint(
+                    pointer,
+                    format!("the value of `{name}` holds `${{`: variables are not expanded inside variables"),
+                    "write the value out in full (one variable per environment, if it differs)",
+                );
             }
         }
         // A region gcctl cannot reach is found here, not at `plan --env`.

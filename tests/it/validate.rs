@@ -391,6 +391,12 @@ fn unknown_kinds_and_values_get_the_likely_one() {
     let err = stderr(&ctx.run(&["validate", "env"]));
     assert!(err.contains("p.yaml:7:21: error: unknown Genesys Cloud region `narnia-1`"), "{err}");
     assert!(err.contains("error: 1 problem found"), "{err}");
+
+    // A variable inside a variable's value is not expanded: an error, not
+    // `${var.b}` in an org name.
+    ctx.write("vars/p.yaml", "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {b: B, a: \"Q ${var.b}\"}\n");
+    let err = stderr(&ctx.run(&["validate", "vars"]));
+    assert!(err.contains("p.yaml:5:24: error: the value of `a` holds `${`: variables are not expanded inside variables"), "{err}");
 }
 
 /// Org names of one kind that differ only in case are a warning: the org may
