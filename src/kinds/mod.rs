@@ -116,6 +116,38 @@ impl Kind {
         self.def().org
     }
 
+    /// The top-level fields a plan compares for this kind: its spec's (from
+    /// its JSON Schema) and the field that says who made what is live
+    /// ([`org::OrgKind::provenance_pointer`]), sorted.
+    pub fn compared_fields(self) -> &'static [String] {
+        static FIELDS: LazyLock<std::collections::BTreeMap<Kind, Vec<String>>> =
+            LazyLock::new(|| {
+                Kind::all()
+                    .iter()
+                    .map(|&kind| {
+                        let mut generator = SchemaGenerator::default();
+                        let schema = (kind.def().schema)(&mut generator);
+                        let root = schema
+                            .get("$ref")
+                            .and_then(serde_json::Value::as_str)
+                            .and_then(|r| r.rsplit('/').next())
+                            .and_then(|name| generator.definitions().get(name).cloned())
+                            .unwrap_or_else(|| schema.as_value().clone());
+                        let mut fields: Vec<String> = root
+                            .get("properties")
+                            .and_then(serde_json::Value::as_object)
+                            .map(|p| p.keys().cloned().collect())
+                            .unwrap_or_default();
+                        let provenance = kind.org().and_then(org::OrgKind::provenance_pointer);
+                        fields.extend(provenance.map(|p| p.trim_start_matches('/').to_string()));
+                        fields.sort();
+                        (kind, fields)
+                    })
+                    .collect()
+            });
+        FIELDS.get(&self).map_or(&[], Vec::as_slice)
+    }
+
     /// The kind's names joined for messages (`Role, RoutingQueue, ...`).
     pub fn names() -> String {
         Kind::all().iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")

@@ -316,6 +316,27 @@ fn ignore_differences_into_a_list_item_is_a_warning() {
     assert_eq!(err.matches("warning:").count(), 1, "{err}");
 }
 
+/// An `ignoreDifferences` pointer that ignores nothing is a warning at its
+/// place: a field the kind does not compare (with the likely one), or a `~`
+/// that is not an escape. The field that says who published a flow counts.
+#[test]
+fn ignore_differences_that_ignore_nothing_are_warnings() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nignoreDifferences: [/descriptio, /mediaSettings/~2x, /description]\nspec: {name: Q}\n---\napiVersion: gcctl/v1\nkind: Flow\nmetadata: {name: f}\nignoreDifferences: [/publishedBy]\nspec:\n  name: F\n  type: INBOUNDCALL\n  definition: |\n    inboundCall:\n      name: F\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("q.yaml:4:21: warning: `/descriptio` names no field of a RoutingQueue: it ignores nothing\n  hint: did you mean `/description`?"), "{err}");
+    assert!(
+        err.contains("q.yaml:4:34: warning: `/mediaSettings/~2x` is not a JSON pointer"),
+        "{err}"
+    );
+    assert_eq!(err.matches("warning:").count(), 2, "{err}");
+}
+
 /// A problem inside a list's item names the list and the index.
 #[test]
 fn problems_in_list_items_name_the_list_and_index() {
