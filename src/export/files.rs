@@ -160,6 +160,8 @@ pub enum WriteError {
     NotADirectory(PathBuf),
     #[error("refusing to replace `{}`: {}", .0.display(), .1)]
     Unsafe(PathBuf, &'static str),
+    #[error("refusing to replace `{}`: it holds `{}`, which an export does not write", .0.display(), .1.display())]
+    Foreign(PathBuf, PathBuf),
     #[error("cannot write the export to `{}`", .path.display())]
     Io {
         path: PathBuf,
@@ -179,9 +181,44 @@ impl WriteError {
             WriteError::Unsafe(..) => {
                 Some("export to a directory of its own, such as `--out exported`".into())
             }
+            WriteError::Foreign(..) => Some(
+                "--force replaces only an earlier export (its YAML files, the schema and the secrets list): move that file away, or export to a directory of its own"
+                    .into(),
+            ),
             WriteError::NotADirectory(_) | WriteError::Io { .. } => None,
         }
     }
+}
+
+/// The first entry of `dir` that an export does not write, if any: `--force`
+/// replaces only what looks like an earlier export (its `*.yaml` and `*.yml`
+/// files, in subdirectories too, the schema and the secrets list), never a
+/// sandbox org's state, a `.gcctl` directory or anyone's other files.
+fn not_an_export(dir: &Path) -> std::io::Result<Option<PathBuf>> {
+    let mut todo = vec![(dir.to_path_buf(), true)];
+    while let Some((at, top)) = todo.pop() {
+        for entry in fs_err::read_dir(&at)? {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let kind = entry.file_type()?;
+            let exported = if name.starts_with('.') {
+                false
+            } else if kind.is_dir() {
+                todo.push((path.clone(), false));
+                true
+            } else if kind.is_file() {
+                let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+                yaml || (top && (name == SCHEMA_FILE || name == SECRETS_FILE))
+            } else {
+                false
+            };
+            if !exported {
+                return Ok(Some(path));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
@@ -191,8 +228,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 /// Write `files` as the directory `out`, atomically: into a temporary
 /// sibling, then renamed into place. A non-empty `out` is refused unless
 /// `force`, which replaces it as a whole (so files of objects that no longer
-/// exist disappear); never a directory holding `.git`, gcctl's state (`.gcctl`,
-/// a sandbox org's files) or the working directory.
+/// exist disappear), and only a directory that holds nothing but an
+/// earlier export's files ([`not_an_export`]; so never `.git`, gcctl's
+/// state or anyone's other files), never the working directory.
 pub fn write_dir(out: &Path, files: &[ExportFile], force: bool) -> Result<(), WriteError> {
     let exists = match fs_err::metadata(out) {
         Ok(meta) if !meta.is_dir() => return Err(WriteError::NotADirectory(out.to_path_buf())),
@@ -208,12 +246,8 @@ pub fn write_dir(out: &Path, files: &[ExportFile], force: bool) -> Result<(), Wr
         if out.join(".git").exists() {
             return Err(WriteError::Unsafe(out.to_path_buf(), "it holds a git repository"));
         }
-        if out.join(".gcctl").exists() {
-            return Err(WriteError::Unsafe(out.to_path_buf(), "it holds gcctl's state (.gcctl)"));
-        }
-        let sandbox = ["org.json.lock", "org.json.journal"].iter().any(|f| out.join(f).exists());
-        if sandbox {
-            return Err(WriteError::Unsafe(out.to_path_buf(), "it holds a sandbox org's state"));
+        if let Some(foreign) = not_an_export(out).map_err(io(out))? {
+            return Err(WriteError::Foreign(out.to_path_buf(), foreign));
         }
         let here = std::env::current_dir().and_then(fs_err::canonicalize).map_err(io(out))?;
         if here.starts_with(fs_err::canonicalize(out).map_err(io(out))?) {

@@ -400,15 +400,20 @@ fn export_filters_refuses_to_overwrite_and_keeps_org_names_of_objects_left_out()
     run_ok(&ctx, &["export", "--out", "out", "--force", "--kinds", "OAuthClient"]);
     let files = read_dir(&ctx.path().join("out"));
     assert!(files.contains_key("oauth-clients.yaml") && !files.contains_key("roles.yaml"));
-    // Never over gcctl's own state: a sandbox org's files, or `.gcctl`.
-    for (dir, state, why) in [
-        ("state", "org.json.journal", "it holds a sandbox org's state"),
-        ("project", ".gcctl/x", "it holds gcctl's state (.gcctl)"),
-    ] {
+    // Only over an earlier export: never a sandbox org's state, `.gcctl`
+    // (however deep), or anyone's other files.
+    for (dir, state) in
+        [("state", "dev.json"), ("project", "sub/.gcctl/sandbox/org.json"), ("notes", "README.md")]
+    {
+        ctx.write(&format!("{dir}/roles.yaml"), "");
         ctx.write(&format!("{dir}/{state}"), "");
         let refused = ctx.run(&["export", "--out", dir, "--force", "--kinds", "Role"]);
         assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-        assert!(stderr(&refused).contains(why), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("which an export does not write"),
+            "{}",
+            stderr(&refused)
+        );
         assert!(ctx.path().join(dir).join(state).exists());
     }
 
