@@ -135,12 +135,12 @@ impl SavedPlan {
                 "the plan cannot be written as JSON ({err}); a manifest path that is not UTF-8 cannot be saved in a plan"
             )))
         })? + "\n";
-        let tmp = path.with_extension("tmp-gcctl");
-        let write = || -> std::io::Result<()> {
-            fs_err::write(&tmp, text.as_bytes())?;
-            fs_err::rename(&tmp, path)
-        };
-        write().map_err(|source| {
+        // A temporary name of this process's own beside it, made afresh
+        // (whatever stood there, a link or a pipe, is removed, not opened),
+        // synced, then renamed (`private::write_atomic`; mode 0600).
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.{}.tmp-gcctl", std::process::id()));
+        crate::private::write_atomic(path, &tmp, text.as_bytes()).map_err(|source| {
             let _ = std::fs::remove_file(&tmp);
             failed(source)
         })

@@ -434,13 +434,16 @@ async fn plan_files_are_regular_files_and_never_written_empty() {
         let out = org.gcctl(&["plan", "--out", target, "set"]).await;
         assert_exit(&out, 1);
         assert!(stderr(&out).contains("it is not a regular file"), "{}", stderr(&out));
-        assert!(
-            !org.ctx
-                .path()
-                .join(format!("{}.tmp-gcctl", target.trim_end_matches(".json")))
-                .exists()
-        );
     }
+    // No refused write left a temporary file behind.
+    let left = |org: &ApplyOrg| -> Vec<String> {
+        fs_err::read_dir(org.ctx.path())
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".tmp-gcctl"))
+            .collect()
+    };
+    assert!(left(&org).is_empty(), "{:?}", left(&org));
     assert_eq!(fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap(), saved);
     let zero = org.gcctl(&["apply", "--plan", "/dev/zero"]).await;
     assert_exit(&zero, 1);
