@@ -205,12 +205,13 @@ impl Spec for ProjectSpec {
         for (pointer, name, value) in globals.chain(env_vars) {
             if !is_variable_name(name) {
                 findings.error(pointer, format!("`{name}` is not a valid variable name"));
-            } else if matches!(value, VarValue::Text(text) if text.contains("${")) {
+            } else if matches!(value, VarValue::Text(text) if text.contains("${var.")) {
                 // Substituted as written: `${var.b}` in a value would reach
-                // the org as those characters.
+                // the org as those characters. (Other `${` text is kept as
+                // written, a value being no manifest text to escape.)
                 findings.error_with_hint(
                     pointer,
-                    format!("the value of `{name}` holds `${{`: variables are not expanded inside variables"),
+                    format!("the value of `{name}` refers to a variable: variables are not expanded inside variables"),
                     "write the value out in full (one variable per environment, if it differs)",
                 );
             }

@@ -357,8 +357,16 @@ fn finish(
     diags.append(&mut duplicates);
     let project = load_project(&raw, memory, &mut diags);
     let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
+    // A Project that did not load has variables nobody can know: its own
+    // problems are reported, not every reference to them as unknown.
+    let project_broken = project.is_none() && raw.iter().any(|d| d.kind == Kind::Project);
     let documents = raw.into_iter().filter(|d| d.kind != Kind::Project).collect();
-    let (mut objects, mut rejected) = type_all(documents, &vars, memory, &mut diags);
+    let mut typed = Vec::new();
+    let (mut objects, mut rejected) = type_all(documents, &vars, memory, &mut typed);
+    if project_broken {
+        typed.retain(|d| !d.message.starts_with("unknown variable `"));
+    }
+    diags.append(&mut typed);
     let project_spec = project.as_ref().map(|(_, spec)| spec.clone()).unwrap_or_default();
     if let Some((object, _)) = project {
         objects.push(object);

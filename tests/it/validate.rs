@@ -414,10 +414,14 @@ fn unknown_kinds_and_values_get_the_likely_one() {
     assert!(err.contains("error: 1 problem found"), "{err}");
 
     // A variable inside a variable's value is not expanded: an error, not
-    // `${var.b}` in an org name.
-    ctx.write("vars/p.yaml", "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {b: B, a: \"Q ${var.b}\"}\n");
+    // `${var.b}` in an org name; other `${` text is a value's own. The
+    // Project's error is the one reported, not every use of its variables.
+    ctx.write("vars/p.yaml", "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {b: B, a: \"Q ${var.b}\", c: \"Dear ${customer}\"}\n");
+    ctx.write("vars/q.yaml", "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: \"Q ${var.b}\"}\n");
     let err = stderr(&ctx.run(&["validate", "vars"]));
-    assert!(err.contains("p.yaml:5:24: error: the value of `a` holds `${`: variables are not expanded inside variables"), "{err}");
+    assert!(err.contains("p.yaml:5:24: error: the value of `a` refers to a variable: variables are not expanded inside variables"), "{err}");
+    assert!(!err.contains("unknown variable"), "{err}");
+    assert!(err.contains("error: 1 problem found"), "{err}");
 }
 
 /// Org names of one kind that differ only in case are a warning: the org may
