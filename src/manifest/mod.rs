@@ -484,10 +484,7 @@ fn parse_text(
                 .as_warning(),
         );
     }
-    if walked
-        && docs.first().is_some_and(|first| !manifest_like(first))
-        && !docs.iter().any(is_manifest)
-    {
+    if walked && !docs.is_empty() && !docs.iter().any(manifest_like) {
         return Parsed::NotAManifest;
     }
     for node in docs {
@@ -504,11 +501,15 @@ fn is_manifest(doc: &yaml::Node) -> bool {
 }
 
 /// Whether a document is one, or one with its keys mistyped: `apiversion`,
-/// `Kind`, `api_version`, or `metadata` with `spec`. A file found in a
-/// directory is skipped as someone else's YAML only when its first document
-/// is none of these and no document is a manifest: a typo must not leave a
-/// file's objects out of the set unnoticed (a prune would delete them).
+/// `Kind`, `api_version`, or `metadata` with `spec` (or a list holding one).
+/// A file found in a directory is skipped as someone else's YAML only when
+/// none of its documents is any of these: a typo must not leave a file's
+/// objects out of the set unnoticed (a prune would delete them).
 fn manifest_like(doc: &yaml::Node) -> bool {
+    if let yaml::Value::Seq(items) = &doc.value {
+        // Manifests written as a YAML list are not read as such: an error.
+        return items.iter().any(manifest_like);
+    }
     if is_manifest(doc) || (doc.get("metadata").is_some() && doc.get("spec").is_some()) {
         return true;
     }

@@ -583,6 +583,12 @@ fn directories_skip_yaml_that_is_not_a_manifest_and_named_files_stay_errors() {
         "apiversion: gcctl/v1\nKind: RoutingSkill\nmetadata: {name: s2}\nspec: {name: S2}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s3}\nspec: {name: S3}\n",
     );
     ctx.write("later/skills.yaml", "title: notes\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s4}\nspec: {name: S4}\n");
+    ctx.write("later-typo/skills.yaml", "x: 1\n---\napiversion: gcctl/v1\nKind: RoutingSkill\nmetadata: {name: s5}\nspec: {name: S5}\n");
+    ctx.write("list/skills.yaml", "- apiVersion: gcctl/v1\n  kind: RoutingSkill\n  metadata: {name: s6}\n  spec: {name: S6}\n");
+    for dir in ["later-typo", "list"] {
+        let out = ctx.run(&["validate", dir]);
+        assert_eq!(out.status.code(), Some(1), "{dir}: {}", stdout(&out));
+    }
     for dir in ["typo", "later"] {
         let out = ctx.run(&["validate", dir]);
         assert_eq!(out.status.code(), Some(1), "{dir}: {}", stdout(&out));
