@@ -324,26 +324,41 @@ fn kept_conditioned(live: &serde_json::Value, declared: &[String]) -> (Vec<serde
     for policy in conditioned_policies(live) {
         let domain = policy.get("domain").and_then(serde_json::Value::as_str).unwrap_or_default();
         let entity = policy.get("entityName").and_then(serde_json::Value::as_str).unwrap_or_default();
-        let actions: Vec<serde_json::Value> = policy
-            .get("actionSet")
-            .and_then(serde_json::Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|a| {
-                let permission = format!("{domain}:{entity}:{}", a.as_str().unwrap_or_default());
-                declared.iter().any(|d| covers(d, &permission))
-            })
-            .cloned()
-            .collect();
+        let mut actions: Vec<String> = Vec::new();
+        for action in policy.get("actionSet").and_then(serde_json::Value::as_array).into_iter().flatten() {
+            let action = action.as_str().unwrap_or_default();
+            let permission = format!("{domain}:{entity}:{action}");
+            if declared.iter().any(|d| covers(d, &permission)) {
+                actions.push(action.to_string());
+            } else if action == "*" {
+                // A conditioned wildcard (as an older API returns it):
+                // narrowed to the declared actions it grants, conditions
+                // kept, rather than dropped for unconditioned grants.
+                actions.extend(declared.iter().filter_map(|d| {
+                    let d = parse_permission(d)?;
+                    let entity_ok = entity == "*" || d.entity == entity;
+                    (d.domain == domain && entity_ok).then_some(d.action)
+                }));
+            }
+        }
+        actions.sort();
+        actions.dedup();
         if actions.is_empty() {
             continue;
         }
         let mut policy = policy.clone();
-        policy["actionSet"] = serde_json::Value::Array(actions);
+        policy["actionSet"] = serde_json::json!(actions);
         held.extend(policy_permissions(&policy));
         kept.push(policy);
     }
     (kept, held)
+}
+
+/// Whether a permission a kept conditioned policy holds (`held`, wildcards
+/// as the org wrote them) grants `permission`: then it is not granted
+/// again without the conditions.
+fn held_by(held: &BTreeSet<String>, permission: &str) -> bool {
+    held.contains(permission) || held.iter().any(|h| covers(h, permission))
 }
 
 impl super::org::OrgKind for Org {
@@ -451,7 +466,7 @@ impl super::org::OrgKind for Org {
             for ((domain, entity), actions) in spec.policies() {
                 let actions: Vec<String> = actions
                     .into_iter()
-                    .filter(|a| !held.contains(&format!("{domain}:{entity}:{a}")))
+                    .filter(|a| !held_by(&held, &format!("{domain}:{entity}:{a}")))
                     .collect();
                 if !actions.is_empty() {
                     policies.push(serde_json::json!({"domain": domain, "entityName": entity, "actionSet": actions}));
@@ -477,9 +492,15 @@ impl super::org::OrgKind for Org {
         _fields: &[crate::plan::FieldChange],
         _lookups: &super::org::Lookups,
     ) -> Vec<String> {
-        let declared = desired.get("permissions").and_then(serde_json::Value::as_array);
-        let conditioned = live.map(conditioned_permissions).unwrap_or_default();
-        if declared.is_none() || conditioned.is_empty() {
+        let Some(declared) = desired.get("permissions").and_then(serde_json::Value::as_array) else {
+            return Vec::new();
+        };
+        let declared: Vec<String> =
+            declared.iter().filter_map(|p| p.as_str().map(str::to_string)).collect();
+        // What a write keeps: the conditioned permissions still declared.
+        let conditioned: Vec<String> =
+            live.map(|l| kept_conditioned(l, &declared).1.into_iter().collect()).unwrap_or_default();
+        if conditioned.is_empty() {
             return Vec::new();
         }
         vec![format!(
@@ -652,6 +673,33 @@ mod tests {
         // Declared but unknown to the catalog: any matching live permission is its expansion.
         assert_eq!(align(&["billing:invoice:*"], &["billing:invoice:view"]), ["billing:invoice:*"]);
         assert!(align(&["billing:invoice:*"], &[]).is_empty());
+    }
+
+    /// A conditioned policy is kept on a write, narrowed to the declared
+    /// actions (a conditioned wildcard, as an older API returns it, to the
+    /// declared actions it grants), and what it grants is not granted again
+    /// without the conditions; the note names only what is kept.
+    #[test]
+    fn conditioned_policies_are_kept_narrowed_and_never_widened() {
+        use super::super::org::{Lookups, OrgKind};
+        let condition = serde_json::json!({"variableName": "Queue.id", "operator": "EQ", "operands": []});
+        let live = serde_json::json!({"name": "R", "permissionPolicies": [
+            {"domain": "routing", "entityName": "queue", "actionSet": ["*"], "resourceConditionNode": condition},
+            {"domain": "routing", "entityName": "skill", "actionSet": ["view", "edit"], "resourceConditionNode": condition},
+        ]});
+        let desired = serde_json::json!({"name": "R", "permissions": ["routing:queue:view", "routing:skill:view", "routing:language:view"]});
+        let body = Org.body(&desired, Some(&live), &Lookups::default()).unwrap();
+        assert_eq!(
+            body["permissionPolicies"],
+            serde_json::json!([
+                {"domain": "routing", "entityName": "queue", "actionSet": ["view"], "resourceConditionNode": condition},
+                {"domain": "routing", "entityName": "skill", "actionSet": ["view"], "resourceConditionNode": condition},
+                {"domain": "routing", "entityName": "language", "actionSet": ["view"]},
+            ])
+        );
+        let notes = Org.notes(&desired, Some(&live), &[], &Lookups::default());
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("the org limits routing:queue:view, routing:skill:view with conditions"), "{notes:?}");
     }
 
     #[test]
