@@ -212,7 +212,7 @@ pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) 
             continue;
         }
         let why = format!(
-            "the run that created it did not record its secret (the client still carries the mark {UNRECORDED_MARKER} that gcctl sets on create and clears once the secret is written)"
+            "a run did not record its secret (the client still carries the mark {UNRECORDED_MARKER} that gcctl sets on a create or a rotation and clears once the secret is written)"
         );
         let declared = change
             .fields
@@ -250,8 +250,11 @@ pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) 
                 change.action = Action::NoOp;
             }
             (
-                format!("{}: {why}; left as is (--no-restore-secrets)", change.address()),
-                "its secret was never recorded; left as is (--no-restore-secrets)".to_string(),
+                format!(
+                    "{}: {why}; left as is (--no-restore-secrets), and so is the declared secretVersion until the secret is restored",
+                    change.address()
+                ),
+                "its secret was never recorded; left as is (--no-restore-secrets), and so is the declared secretVersion".to_string(),
             )
         };
         change.notes.push(note);

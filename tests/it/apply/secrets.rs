@@ -200,7 +200,7 @@ async fn a_secret_a_crashed_create_left_unrecorded_is_regenerated_and_said_so() 
         .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_string();
-    let warning = "OAuthClient/crash: the run that created it did not record its secret";
+    let warning = "OAuthClient/crash: a run did not record its secret";
 
     let planned = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
     assert_exit(&planned, 2);
