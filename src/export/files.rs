@@ -208,7 +208,8 @@ fn not_an_export(dir: &Path) -> std::io::Result<Option<PathBuf>> {
                 todo.push((path.clone(), false));
                 true
             } else if kind.is_file() {
-                let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+                let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+                let yaml = matches!(extension.as_deref(), Some("yaml" | "yml"));
                 yaml || (top && (name == SCHEMA_FILE || name == SECRETS_FILE))
             } else {
                 false
@@ -229,7 +230,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 /// sibling, then renamed into place. A non-empty `out` is refused unless
 /// `force`, which replaces it as a whole (so files of objects that no longer
 /// exist disappear), and only a directory that holds nothing but an
-/// earlier export's files ([`not_an_export`]; so never `.git`, gcctl's
+/// earlier export's files (`not_an_export`; so never `.git`, gcctl's
 /// state or anyone's other files), never the working directory.
 pub fn write_dir(out: &Path, files: &[ExportFile], force: bool) -> Result<(), WriteError> {
     let exists = match fs_err::metadata(out) {
