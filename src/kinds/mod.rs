@@ -148,6 +148,36 @@ impl Kind {
         FIELDS.get(&self).map_or(&[], Vec::as_slice)
     }
 
+    /// Why an `ignoreDifferences` pointer for this kind ignores nothing, if
+    /// it does: a `~` that is not `~0` or `~1`, or a first field the kind
+    /// does not compare (a typo: `/descriptio`, with the likely one). The
+    /// message and a hint, for a warning.
+    pub fn pointer_ignores_nothing(self, pointer: &str) -> Option<(String, String)> {
+        let bad_escape = pointer
+            .match_indices('~')
+            .any(|(i, _)| !matches!(pointer.as_bytes().get(i + 1), Some(b'0' | b'1')));
+        if bad_escape {
+            return Some((
+                format!(
+                    "`{pointer}` is not a JSON pointer: `~` is written `~0`, and `/` inside a name `~1`"
+                ),
+                "it ignores nothing as written".into(),
+            ));
+        }
+        let fields = self.compared_fields();
+        let first = pointer.trim_start_matches('/').split('/').next().unwrap_or_default();
+        let first = crate::json_pointer::unescape(first);
+        if !self.is_org_object() || fields.is_empty() || fields.iter().any(|f| *f == *first) {
+            return None;
+        }
+        let names: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let hint = match crate::suggest::closest(&first, names.iter().copied()) {
+            Some(close) => format!("did you mean `/{close}`?"),
+            None => format!("the fields of a {self} are {}", names.join(", ")),
+        };
+        Some((format!("`{pointer}` names no field of a {self}: it ignores nothing"), hint))
+    }
+
     /// The kind's names joined for messages (`Role, RoutingQueue, ...`).
     pub fn names() -> String {
         Kind::all().iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")

@@ -247,11 +247,11 @@ impl Spec for ProjectSpec {
                 );
             }
             for (j, pointer) in rule.json_pointers.iter().enumerate() {
+                let at = format!("/spec/ignoreDifferences/{i}/jsonPointers/{j}");
                 if !pointer.starts_with('/') {
-                    findings.error(
-                        format!("/spec/ignoreDifferences/{i}/jsonPointers/{j}"),
-                        format!("`{pointer}` is not a JSON pointer (it must start with /)"),
-                    );
+                    findings.error(at, format!("`{pointer}` is not a JSON pointer (it must start with /)"));
+                } else if let Some((message, hint)) = rule.kind.pointer_ignores_nothing(pointer) {
+                    findings.warning(at, message, Some(hint));
                 }
             }
         }

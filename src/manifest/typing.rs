@@ -415,8 +415,8 @@ fn read_pointer_list(
     for item in items {
         match item.as_str() {
             Some(p) if p.starts_with('/') => {
-                if let Some(problem) = unknown_field(p, kind) {
-                    diags.push(problem.at(file, item.loc));
+                if let Some((message, hint)) = kind.pointer_ignores_nothing(p) {
+                    diags.push(Diagnostic::new(file, item.loc, message).with_hint(hint).as_warning());
                 } else if let Some(list) = spec.and_then(|spec| list_on_the_way(spec, p)) {
                     diags.push(
                         Diagnostic::new(file, item.loc, format!("`{p}` points into a list's item, which is never ignored: a list is compared and written whole"))
@@ -433,49 +433,6 @@ fn read_pointer_list(
         }
     }
     pointers
-}
-
-/// A warning for an `ignoreDifferences` pointer that ignores nothing: a
-/// `~` that is not `~0` or `~1`, or a first field the kind does not
-/// compare (a typo: `/descriptio`).
-struct PointerWarning {
-    message: String,
-    hint: String,
-}
-
-impl PointerWarning {
-    fn at(self, file: &Path, loc: crate::manifest::Loc) -> Diagnostic {
-        Diagnostic::new(file, loc, self.message).with_hint(self.hint).as_warning()
-    }
-}
-
-fn unknown_field(pointer: &str, kind: Kind) -> Option<PointerWarning> {
-    let bad_escape = pointer
-        .match_indices('~')
-        .any(|(i, _)| !matches!(pointer.as_bytes().get(i + 1), Some(b'0' | b'1')));
-    if bad_escape {
-        return Some(PointerWarning {
-            message: format!(
-                "`{pointer}` is not a JSON pointer: `~` is written `~0`, and `/` inside a name `~1`"
-            ),
-            hint: "it ignores nothing as written".into(),
-        });
-    }
-    let fields = kind.compared_fields();
-    let first = pointer.trim_start_matches('/').split('/').next().unwrap_or_default();
-    let first = crate::json_pointer::unescape(first);
-    if !kind.is_org_object() || fields.is_empty() || fields.iter().any(|f| *f == *first) {
-        return None;
-    }
-    let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let hint = match crate::suggest::closest(&first, names.iter().copied()) {
-        Some(close) => format!("did you mean `/{close}`?"),
-        None => format!("the fields of a {kind} are {}", names.join(", ")),
-    };
-    Some(PointerWarning {
-        message: format!("`{pointer}` names no field of a {kind}: it ignores nothing"),
-        hint,
-    })
 }
 
 /// The pointer of the declared list that `pointer` goes into (`/routingRules`
