@@ -355,12 +355,16 @@ fn finish(
     let files: Vec<PathBuf> = files.into_iter().filter(|f| !skipped.contains(f)).collect();
     let (mut duplicates, declared) = handles(&raw);
     diags.append(&mut duplicates);
-    let project = load_project(&raw, memory, &mut diags);
-    let vars = select_environment(&raw, project.as_ref(), options.env.as_deref(), &mut diags);
+    let (projects, documents): (Vec<RawDoc>, Vec<RawDoc>) =
+        raw.into_iter().partition(|d| d.kind == Kind::Project);
+    let project = load_project(&projects, memory, &mut diags);
     // A Project that did not load has variables nobody can know: its own
     // problems are reported, not every reference to them as unknown.
-    let project_broken = project.is_none() && raw.iter().any(|d| d.kind == Kind::Project);
-    let documents = raw.into_iter().filter(|d| d.kind != Kind::Project).collect();
+    let project_broken = project.is_none() && !projects.is_empty();
+    let vars = match &project {
+        None if project_broken => BTreeMap::new(),
+        _ => select_environment(&documents, project.as_ref(), options.env.as_deref(), &mut diags),
+    };
     let mut typed = Vec::new();
     let (mut objects, mut rejected) = type_all(documents, &vars, memory, &mut typed);
     if project_broken {
@@ -517,13 +521,14 @@ fn manifest_like(doc: &yaml::Node) -> bool {
     doc.keys().any(|key| matches!(folded(key).as_str(), "apiversion" | "kind"))
 }
 
-/// Type the Project document (at most one per set); no substitution in it.
+/// Type the Project document (at most one per set: `projects` are the
+/// set's Project documents); no substitution in it.
 fn load_project(
-    raw: &[RawDoc],
+    projects: &[RawDoc],
     memory: Option<&MemoryFiles<'_>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(Object, ProjectSpec)> {
-    let mut projects = raw.iter().filter(|d| d.kind == Kind::Project);
+    let mut projects = projects.iter();
     let first = projects.next()?;
     for extra in projects {
         diags.push(
@@ -606,9 +611,10 @@ fn numbers_not_as_written(
     }
 }
 
-/// The variables for `--env`, with diagnostics for an unknown environment.
+/// The variables for `--env`, with diagnostics for an unknown environment
+/// (`documents`: the set's other documents, to place a missing Project).
 fn select_environment(
-    raw: &[RawDoc],
+    documents: &[RawDoc],
     project: Option<&(Object, ProjectSpec)>,
     env: Option<&str>,
     diags: &mut Vec<Diagnostic>,
@@ -633,10 +639,8 @@ fn select_environment(
             // the environment's name, not every reference to a variable.
             spec.variables_for(None)
         }
-        // A Project that did not load: its own problems are reported.
-        None if raw.iter().any(|d| d.kind == Kind::Project) => BTreeMap::new(),
         None => {
-            let file = raw.first().map_or_else(|| PathBuf::from("--env"), |d| d.file.clone());
+            let file = documents.first().map_or_else(|| PathBuf::from("--env"), |d| d.file.clone());
             diags.push(
                 Diagnostic::new(
                     &file,
