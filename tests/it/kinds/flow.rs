@@ -872,21 +872,28 @@ async fn a_prune_keeps_the_queues_a_declared_flow_names() {
     assert!(org.named(super::super::apply::QUEUES, "Unused Q").await.is_empty());
 }
 
+/// A minimal definition of a flow under Archy's top-level `key`, named
+/// `name`: one state that disconnects.
+fn disconnecting(key: &str, name: &str) -> String {
+    format!(
+        "{key}:\n  name: {name}\n  startUpRef: \"/{key}/states/state[Start_10]\"\n  states:\n    - state:\n        name: Start\n        refId: Start_10\n        actions:\n          - disconnect:\n              name: Done\n"
+    )
+}
+
 /// The note on a create whose name the org holds in another case names
 /// only an object the declared one could be taken for: a flow of another
 /// type (flow names repeat across types) is not one.
 #[tokio::test]
 async fn a_case_twin_of_another_flow_type_is_not_noted() {
     let org = ApplyOrg::default().await;
-    let published = publish_through_the_api(
-        &org.org,
-        "inboundShortMessage:\n  name: bot flow\n  startUpRef: \"/inboundShortMessage/states/state[Start_10]\"\n  states:\n    - state:\n        name: Start\n        refId: Start_10\n        actions:\n          - disconnect:\n              name: Done\n",
-    )
-    .await;
+    let published =
+        publish_through_the_api(&org.org, &disconnecting("inboundShortMessage", "bot flow")).await;
     assert_eq!(published["status"], "Success", "{published}");
     let flow = |flow_type: &str, key: &str| {
+        let definition: String =
+            disconnecting(key, "Bot Flow").lines().map(|l| format!("    {l}\n")).collect();
         format!(
-            "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: bot}}\nspec:\n  name: Bot Flow\n  type: {flow_type}\n  definition: |\n    {key}:\n      name: Bot Flow\n      startUpRef: \"/{key}/states/state[Start_10]\"\n      states:\n        - state:\n            name: Start\n            refId: Start_10\n            actions:\n              - disconnect:\n                  name: Done\n"
+            "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: bot}}\nspec:\n  name: Bot Flow\n  type: {flow_type}\n  definition: |\n{definition}"
         )
     };
     org.ctx.write("set/flow.yaml", &flow("INBOUNDCALL", "inboundCall"));
@@ -904,11 +911,8 @@ async fn a_case_twin_of_another_flow_type_is_not_noted() {
 #[tokio::test]
 async fn an_export_of_a_flow_published_outside_gcctl_plans_clean() {
     let org = ApplyOrg::default().await;
-    let published = publish_through_the_api(
-        &org.org,
-        "inboundShortMessage:\n  name: UI Flow\n  startUpRef: \"/inboundShortMessage/states/state[Start_10]\"\n  states:\n    - state:\n        name: Start\n        refId: Start_10\n        actions:\n          - disconnect:\n              name: Done\n",
-    )
-    .await;
+    let published =
+        publish_through_the_api(&org.org, &disconnecting("inboundShortMessage", "UI Flow")).await;
     assert_eq!(published["status"], "Success", "{published}");
     let export =
         org.gcctl(&["export", "--out", "exported", "--kinds", "Flow", "--name-glob", "UI*"]).await;
