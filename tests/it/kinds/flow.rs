@@ -890,10 +890,10 @@ async fn a_case_twin_of_another_flow_type_is_not_noted() {
         publish_through_the_api(&org.org, &disconnecting("inboundShortMessage", "bot flow")).await;
     assert_eq!(published["status"], "Success", "{published}");
     let flow = |flow_type: &str, key: &str| {
-        let definition: String =
-            disconnecting(key, "Bot Flow").lines().map(|l| format!("    {l}\n")).collect();
+        let definition = disconnecting(key, "Bot Flow").replace('\n', "\n    ");
+        let definition = format!("    {}", definition.trim_end());
         format!(
-            "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: bot}}\nspec:\n  name: Bot Flow\n  type: {flow_type}\n  definition: |\n{definition}"
+            "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: bot}}\nspec:\n  name: Bot Flow\n  type: {flow_type}\n  definition: |\n{definition}\n"
         )
     };
     org.ctx.write("set/flow.yaml", &flow("INBOUNDCALL", "inboundCall"));
