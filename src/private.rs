@@ -94,13 +94,17 @@ fn restrict_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// Write `bytes` to `path` atomically: a fresh private temporary file beside
-/// it (any leftover one is removed first), fsync, rename.
+/// it (any leftover one is removed first), fsync, rename. When the write,
+/// sync or rename fails, the temporary file is removed (a full disk leaves
+/// no half-written file of secrets or plans behind); `path` is as it was.
 pub fn write_atomic(path: &Path, tmp: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = create(tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
     drop(file);
-    fs_err::rename(tmp, path)?;
+    if let Err(err) = written.and_then(|()| fs_err::rename(tmp, path)) {
+        let _ = std::fs::remove_file(tmp);
+        return Err(err);
+    }
     sync_parent(path)
 }
 
@@ -208,6 +212,19 @@ mod tests {
         fs_err::set_permissions(&journal, std::fs::Permissions::from_mode(0o644)).unwrap();
         drop(append(&journal).unwrap());
         assert_eq!(mode(&journal), 0o600);
+    }
+
+    #[test]
+    fn a_write_that_fails_leaves_no_temporary_file() {
+        let root = tempfile::tempdir().unwrap();
+        // A directory in the way: the rename fails (the write before it did not).
+        let path = root.path().join("x.json");
+        fs_err::create_dir(&path).unwrap();
+        fs_err::write(path.join("inside"), "kept").unwrap();
+        let tmp = root.path().join(".x.json.tmp");
+        assert!(write_atomic(&path, &tmp, b"secret").is_err());
+        assert!(!tmp.exists(), "the temporary file is left behind");
+        assert_eq!(fs_err::read_to_string(path.join("inside")).unwrap(), "kept");
     }
 
     #[test]
