@@ -39,8 +39,9 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 ///
 /// A server that echoes a request (an error quoting the body gcctl sent)
 /// quotes it as JSON text: the secret's escaped forms are redacted too
-/// (`"` as `\"`, a line break as `\n`, `/` as `\/`, and every character
-/// beyond ASCII as `\uXXXX`, as some servers write them).
+/// (`"` as `\"`, a line break as `\n`, `/` as `\/`, every character
+/// beyond ASCII as `\uXXXX`, and `<>&='` as `\u003c` and so on, as some
+/// servers write them).
 pub fn register_secret(secret: &str) {
     if secret.chars().count() < MIN_SECRET_CHARS {
         return;
@@ -78,7 +79,27 @@ fn escaped_forms(secret: &str) -> Vec<String> {
         }
         out
     };
+    // Gson (Java) writes these as escapes by default (`html safe`): a
+    // base64 secret's `=` padding echoed as `\u003d`.
+    let html_safe = |form: &str, upper: bool| {
+        let mut out = String::with_capacity(form.len());
+        for c in form.chars() {
+            match c {
+                '<' | '>' | '&' | '=' | '\'' if upper => {
+                    out.push_str(&format!("\\u{:04X}", c as u32));
+                }
+                '<' | '>' | '&' | '=' | '\'' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out
+    };
     let mut forms = vec![secret.to_string(), json.clone(), ascii(false), ascii(true)];
+    let html: Vec<String> = [(json.clone(), false), (ascii(false), false), (ascii(true), true)]
+        .iter()
+        .flat_map(|(form, upper)| [html_safe(form, *upper), html_safe(form, !*upper)])
+        .collect();
+    forms.extend(html);
     let slashed: Vec<String> = forms.iter().map(|f| f.replace('/', "\\/")).collect();
     forms.extend(slashed);
     forms.sort();
@@ -244,6 +265,20 @@ mod tests {
             "{\"token\":\"[redacted]\"}"
         );
         assert_eq!(sanitize(&request.replace('/', "\\/")), "{\"token\":\"[redacted]\"}");
+        // Gson's default escapes of `<>&='`: a base64 secret's padding.
+        let padded = "CANARY-b64+secret/value<&>'==";
+        register_secret(padded);
+        let gson = serde_json::to_string(padded)
+            .unwrap()
+            .replace('=', "\\u003d")
+            .replace('\'', "\\u0027")
+            .replace('<', "\\u003c")
+            .replace('&', "\\u0026")
+            .replace('>', "\\u003e");
+        assert_eq!(sanitize(&gson), "\"[redacted]\"", "{gson}");
+        let upper =
+            gson.replace("u003d", "u003D").replace("u003c", "u003C").replace("u003e", "u003E");
+        assert_eq!(sanitize(&upper), "\"[redacted]\"");
         assert_eq!(sanitize(secret), "[redacted]");
     }
 
