@@ -526,6 +526,61 @@ const LISTED_KEYS: [&str; 8] = [
     "joinedMemberCount",
 ];
 
+/// Fields of a bullseye ring (`Ring`) that the spec does not model: the
+/// ring's own member groups and the skills it removes (`actions`).
+const RING_KEPT: [&str; 2] = ["memberGroups", "actions"];
+
+/// Declared rings replace the live ones in a PUT (a list replaces whole in
+/// [`super::org::merge`]); ring *i* keeps the live ring *i*'s [`RING_KEPT`]
+/// fields, which no manifest can declare: without this, any update of a
+/// queue (a description) would remove the member groups of its rings.
+fn keep_ring_fields(body: &mut serde_json::Value, live: &serde_json::Value) {
+    let Some(serde_json::Value::Array(live_rings)) =
+        crate::json_pointer::get(live, "/bullseye/rings")
+    else {
+        return;
+    };
+    let Some(serde_json::Value::Array(rings)) =
+        crate::json_pointer::get_mut(body, "/bullseye/rings")
+    else {
+        return;
+    };
+    for (ring, live_ring) in rings.iter_mut().zip(live_rings) {
+        let (Some(ring), Some(live_ring)) = (ring.as_object_mut(), live_ring.as_object()) else {
+            continue;
+        };
+        for key in RING_KEPT {
+            if let (false, Some(value)) = (ring.contains_key(key), live_ring.get(key)) {
+                ring.insert(key.to_string(), value.clone());
+            }
+        }
+    }
+}
+
+/// The [`RING_KEPT`] fields a live queue's rings hold, as export warns about
+/// them: `ring 2's memberGroups`.
+fn unexported_ring_fields(live: &serde_json::Value) -> Vec<String> {
+    let Some(serde_json::Value::Array(rings)) = crate::json_pointer::get(live, "/bullseye/rings")
+    else {
+        return Vec::new();
+    };
+    let held = |value: &serde_json::Value| match value {
+        serde_json::Value::Null => false,
+        serde_json::Value::Array(items) => !items.is_empty(),
+        serde_json::Value::Object(map) => map.values().any(|v| !v.is_null() && v != &serde_json::json!([])),
+        _ => true,
+    };
+    let mut found = Vec::new();
+    for (i, ring) in rings.iter().enumerate() {
+        for key in RING_KEPT {
+            if ring.get(key).is_some_and(held) {
+                found.push(format!("ring {}'s {key}", i + 1));
+            }
+        }
+    }
+    found
+}
+
 impl super::org::OrgKind for Org {
     fn api(&self) -> super::org::ApiPaths {
         // `forceDelete` deletes a queue that still has members.
@@ -687,6 +742,13 @@ impl super::org::OrgKind for Org {
         cx: &mut crate::export::ExportCx<'_>,
     ) -> Result<(), String> {
         membership::export(spec, &mut |warning| cx.warn(warning));
+        let rings = unexported_ring_fields(cx.live);
+        if !rings.is_empty() {
+            cx.warn(format!(
+                "bullseye {} not exported (gcctl does not manage a ring's member groups or actions): applying to this org keeps them, an org made from this export will not have them",
+                rings.join(", ")
+            ));
+        }
         Ok(())
     }
 
@@ -731,6 +793,9 @@ impl super::org::OrgKind for Org {
             .map_or_else(|| serde_json::json!({}), |l| super::org::writable(l, &QUEUE_WRITABLE));
         membership::live_member_groups(&mut body);
         super::org::merge(&mut body, &declared);
+        if let Some(live) = live {
+            keep_ring_fields(&mut body, live);
+        }
         if live.is_some() {
             // A PUT keeps the queue's division; a move is its own call (see
             // `update`), as the Terraform provider does (API reference §m).

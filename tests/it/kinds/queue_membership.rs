@@ -638,3 +638,50 @@ fn an_adopted_queue_is_read_before_its_members_and_codes_are_added() {
     assert_eq!(members_of(&live, &id), expected);
     assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
 }
+
+/// A bullseye ring's own member groups and actions are not in the spec:
+/// an update of the queue keeps them (the declared rings replace the live
+/// ones in the PUT, ring by ring), and export says it leaves them out.
+#[test]
+fn a_rings_member_groups_survive_an_update_and_export_warns_of_them() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let groups = live.block_on(live.org.get("/api/v2/groups?pageSize=100")).body;
+    let group = groups["entities"][0]["id"].as_str().expect("a seeded group").to_string();
+    let ring_groups = json!([{"id": group, "type": "GROUP"}]);
+    let body = json!({
+        "name": "Bullseye",
+        "bullseye": {"rings": [
+            {"expansionCriteria": [{"type": "TIMEOUT_SECONDS", "threshold": 5.0}], "memberGroups": ring_groups},
+            {}
+        ]}
+    });
+    let answer = live.block_on(live.org.post(QUEUES, body));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let id = answer.body["id"].as_str().unwrap().to_string();
+    let rings = |live: &LiveSandbox| {
+        live.block_on(live.org.get(&format!("{QUEUES}/{id}"))).body["bullseye"]["rings"].clone()
+    };
+
+    let (code, text) = gcctl(&ctx, &["export", "--kinds", "RoutingQueue", "--out", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("RoutingQueue/bullseye: bullseye ring 1's memberGroups not exported"),
+        "{text}"
+    );
+    // The exported rings declared, and the description changed: the PUT
+    // keeps ring 1's member groups.
+    let queues = fs_err::read_to_string(ctx.path().join("exported/queues.yaml")).unwrap();
+    assert!(queues.contains("bullseye:"), "{queues}");
+    ctx.write(
+        "set/queues.yaml",
+        &queues.replace("name: Bullseye\n", "name: Bullseye\n  description: edited\n"),
+    );
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("~ /description"), "{text}");
+    let after = rings(&live);
+    assert_eq!(after[0]["memberGroups"][0]["id"], json!(group), "{after}");
+    assert_eq!(after[0]["expansionCriteria"][0]["threshold"].as_f64(), Some(5.0), "{after}");
+    assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
+}
