@@ -22,7 +22,6 @@ use serde_json::Value;
 
 use crate::kinds::Kind;
 use crate::manifest::ManifestSet;
-use crate::manifest::check::SetIndex;
 use crate::plan::{Action, Change, LiveOrg, Plan, PlanTarget};
 
 /// The version of the drift report's JSON format. Bumped on any incompatible change.
@@ -244,14 +243,27 @@ fn declared_object(change: &Change) -> Option<DeclaredObject> {
     })
 }
 
-/// Live objects of every org kind that no manifest declares (by org name).
+/// Live objects of every org kind that no manifest declares (by org name,
+/// and the kind's key beyond it: a flow of another type than the declared
+/// one of its name is not declared).
 fn unmanaged(set: &ManifestSet, live: &LiveOrg, own_client: Option<&str>) -> Vec<UnmanagedObject> {
-    let manifests = SetIndex::new(&set.objects);
+    let mut declared_as: crate::FastMap<(Kind, &str), Vec<&crate::manifest::Object>> =
+        crate::FastMap::default();
+    for object in &set.objects {
+        if let Some(name) = object.org_name() {
+            declared_as.entry((object.kind, name)).or_default().push(object);
+        }
+    }
     let mut out = Vec::new();
-    for &kind in Kind::in_org() {
-        for object in live.objects.get(&kind).into_iter().flatten() {
+    for kind in crate::kinds::LiveKind::all() {
+        for object in live.objects.get(&kind.kind()).into_iter().flatten() {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
-            let declared = manifests.declares(kind, name);
+            let declared = declared_as
+                .get(&(kind.kind(), name))
+                .into_iter()
+                .flatten()
+                .any(|o| kind.org().matches(o.spec.as_ref(), object));
+            let kind = kind.kind();
             let id = object.get("id").and_then(Value::as_str);
             // Ids are unique across kinds: only gcctl's own client has this one.
             let own = id.is_some() && id == own_client;

@@ -274,14 +274,20 @@ fn selected(options: &ExportOptions, kind: Kind) -> bool {
 /// A live object chosen for export, taken out of its list.
 struct Candidate {
     kind: LiveKind,
-    /// The live object, whose `name` no other live object of the kind has
-    /// (`pick` leaves out shared names).
+    /// The live object, whose `name` (with its key beyond the name, a
+    /// flow's type) no other live object of the kind has (`pick` leaves out
+    /// shared names).
     live: Value,
 }
 
 impl Candidate {
     fn name(&self) -> &str {
         self.live.get("name").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// Its key in [`Handles`].
+    fn key(&self) -> Cow<'_, str> {
+        handle_key(self.name(), self.kind.org().key_beyond_name(&self.live))
     }
 }
 
@@ -363,9 +369,12 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
         for (index, handle) in &picked.chosen {
             // Each chosen once (`pick`): taken, a `Null` left in its place.
             let Some(live) = objects.get_mut(*index).map(std::mem::take) else { continue };
-            let Some(name) = live.get("name").and_then(Value::as_str) else { continue };
-            named.insert(name.to_string(), handle.clone());
-            candidates.push(Candidate { kind, live });
+            let candidate = Candidate { kind, live };
+            if candidate.live.get("name").and_then(Value::as_str).is_none() {
+                continue;
+            }
+            named.insert(candidate.key().into_owned(), handle.clone());
+            candidates.push(candidate);
         }
     }
     let mut exported: Vec<Kind> = candidates.iter().map(|c| c.kind.kind()).collect();
@@ -398,7 +407,17 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
 }
 
 /// The handle of each exported object, by kind and org name.
+///
+/// An object whose kind has a key beyond the name (a flow's type: two
+/// flows may share a name) is found by [`handle_key`].
 type Handles = crate::FastMap<Kind, crate::FastMap<String, String>>;
+
+/// An object's key in [`Handles`]: its name, and its key beyond the name
+/// after a NUL (which no name holds: names are text of the org, and a
+/// flow's type is an uppercase word) when the kind has one.
+fn handle_key<'a>(name: &'a str, beyond: &str) -> Cow<'a, str> {
+    if beyond.is_empty() { Cow::Borrowed(name) } else { Cow::Owned(format!("{name}\0{beyond}")) }
+}
 
 /// For each exported kind, the names of the exported objects of every other
 /// kind: a kind refers to kinds that order before it (`tests/it/kinds.rs`
@@ -409,14 +428,16 @@ type Referable<'h> = crate::FastMap<Kind, crate::FastSet<&'h str>>;
 fn referable<'h>(handles: &'h Handles, exported: &[Kind]) -> Referable<'h> {
     let names_of_others = |kind: Kind| {
         let others = exported.iter().filter(move |k| **k != kind);
-        others.filter_map(|k| handles.get(k)).flat_map(|named| named.keys().map(String::as_str))
+        others
+            .filter_map(|k| handles.get(k))
+            .flat_map(|named| named.keys().map(|key| key.split('\0').next().unwrap_or(key)))
     };
     exported.iter().map(|&kind| (kind, names_of_others(kind).collect())).collect()
 }
 
-/// The handle of the exported object of `kind` named `name`.
-fn handle_of<'h>(handles: &'h Handles, kind: Kind, name: &str) -> Option<&'h str> {
-    handles.get(&kind)?.get(name).map(String::as_str)
+/// The handle of the exported object of `kind` whose [`handle_key`] is `key`.
+fn handle_of<'h>(handles: &'h Handles, kind: Kind, key: &str) -> Option<&'h str> {
+    handles.get(&kind)?.get(key).map(String::as_str)
 }
 
 /// References to exported objects become their handles: the spec's own
@@ -439,7 +460,8 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles, referable: &Refer
         let Some(target) = reference.target.declared_kind() else { continue };
         let pointer = reference.pointer.trim_start_matches("/spec");
         if let Some(slot) = crate::json_pointer::get_mut(spec, pointer) {
-            if let Some(handle) = slot.as_str().and_then(|n| handle_of(handles, target, n)) {
+            let key = slot.as_str().map(|n| handle_key(n, reference.target.key_beyond_name()));
+            if let Some(handle) = key.and_then(|key| handle_of(handles, target, &key)) {
                 *slot = Value::String(handle.to_string());
             }
         }
@@ -478,7 +500,9 @@ fn build_one(
     let kind = candidate.kind.kind();
     let name = candidate.name();
     // Every candidate's handle is recorded with it (`build`).
-    let Some(handle) = handle_of(handles, kind, name).map(str::to_string) else { return built };
+    let Some(handle) = handle_of(handles, kind, &candidate.key()).map(str::to_string) else {
+        return built;
+    };
     let org = candidate.kind.org();
     // Only the default says so: `false` would unset it when applied.
     if spec.get("orgDefault") == Some(&Value::Bool(false)) {
@@ -535,7 +559,9 @@ struct Picked {
 /// name of a live object of the kind that is not exported, so a reference
 /// by org name cannot be taken for a reference to another manifest.
 fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
-    let mut named: Vec<(&str, usize)> = Vec::new();
+    // (name, key beyond the name, position): objects are the same only
+    // when both match (two flows named alike of two types are two).
+    let mut named: Vec<(&str, &str, usize)> = Vec::new();
     let mut nameless = Vec::new();
     for (index, object) in objects.iter().enumerate() {
         let Some(name) = object.get("name").and_then(Value::as_str) else {
@@ -552,12 +578,12 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
             && object.get("id").and_then(Value::as_str) == options.skip_client_id.as_deref();
         let matches = options.name_glob.as_deref().is_none_or(|g| glob_match(g, name));
         if matches && !builtin && !own {
-            named.push((name, index));
+            named.push((name, kind.org().key_beyond_name(object), index));
         }
     }
     // Name order. Lists mostly arrive in it, which the sort finds in one
     // pass; it is stable, so objects sharing a name keep their live order.
-    named.sort_by(|a, b| a.0.cmp(b.0));
+    named.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut picked = Picked { listed: objects.len(), ..Picked::default() };
     // Said, not passed over: the org holds objects the export does not.
     if !nameless.is_empty() && options.name_glob.is_none() {
@@ -571,20 +597,21 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
         ));
     }
     let mut exported: Vec<&str> = Vec::with_capacity(named.len());
-    for group in named.chunk_by(|a, b| a.0 == b.0) {
-        if let [(name, index)] = group {
+    for group in named.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if let [(name, _, index)] = group {
             exported.push(name);
             picked.chosen.push((*index, String::new()));
             continue;
         }
-        let name = group[0].0;
+        let (name, beyond) = (group[0].0, group[0].1);
         let mut ids: Vec<&str> = group
             .iter()
-            .filter_map(|(_, index)| objects[*index].get("id").and_then(Value::as_str))
+            .filter_map(|(_, _, index)| objects[*index].get("id").and_then(Value::as_str))
             .collect();
         ids.sort_unstable();
+        let of = if beyond.is_empty() { String::new() } else { format!(" ({beyond})") };
         picked.warnings.push(format!(
-            "{} live {kind} objects are named `{name}` (ids {}); gcctl matches objects by name, so none of them was exported; rename all but one",
+            "{} live {kind} objects{of} are named `{name}` (ids {}); gcctl matches objects by name, so none of them was exported; rename all but one",
             group.len(),
             ids.join(", ")
         ));

@@ -340,6 +340,16 @@ impl RefTarget {
             | RefTarget::SkillGroup => None,
         }
     }
+
+    /// What a reference to this target knows of the object's natural key
+    /// beyond its name ([`org::OrgKind::key_beyond_name`]): a flow's type;
+    /// empty where the name is the whole key.
+    pub fn key_beyond_name(self) -> &'static str {
+        match self {
+            RefTarget::Flow(flow_type) => flow_type,
+            _ => "",
+        }
+    }
 }
 
 impl fmt::Display for RefTarget {
@@ -388,6 +398,14 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
     /// org name): its own kind, and for flows the flow type too.
     fn answers_to(&self, target: RefTarget) -> bool {
         target == RefTarget::Kind(self.kind())
+    }
+
+    /// The object's natural key beyond its org name, as the kind's
+    /// `OrgKind::key_beyond_name` reads it from a live object (a flow's
+    /// type: two flows of two types may share a name). Empty: the name is
+    /// the whole key.
+    fn key_beyond_name(&self) -> &'static str {
+        ""
     }
 
     /// The files the spec read (see [`Spec::resolve_files`]): not manifests,

@@ -54,11 +54,6 @@ impl<'a> SetIndex<'a> {
         self.by_handle.get(&(kind, handle)).and_then(|&i| self.objects.get(i))
     }
 
-    /// Whether an object of `kind` has this org-side name.
-    pub fn declares(&self, kind: Kind, org_name: &str) -> bool {
-        self.by_org_name.contains_key(&(kind, org_name))
-    }
-
     /// The object of `kind` with this org-side name (never by handle: a
     /// handle may be another object's org name).
     pub fn named(&self, kind: Kind, org_name: &str) -> Option<&'a Object> {
@@ -175,11 +170,13 @@ pub fn check_unique_handles(docs: &[(Kind, &Path, &Node)], diags: &mut Vec<Diagn
     }
 }
 
+/// Org names are unique per kind, with the kind's key beyond the name (two
+/// flows of two types may share a name: `Spec::key_beyond_name`).
 fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
-    let mut org_names: FastMap<(Kind, &str), &Object> = FastMap::default();
+    let mut org_names: FastMap<(Kind, &str, &str), &Object> = FastMap::default();
     // By a hash of the name in ASCII lowercase: names that differ only in
     // case (checked again on a hit: hashes may collide).
-    let mut folded: FastMap<(Kind, u64), &Object> = FastMap::default();
+    let mut folded: FastMap<(Kind, &str, u64), &Object> = FastMap::default();
     let fold = |name: &str| {
         use std::hash::{BuildHasher as _, Hasher as _};
         let mut hasher = foldhash::fast::FixedState::default().build_hasher();
@@ -188,14 +185,17 @@ fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
     };
     for object in objects {
         let Some(org_name) = object.org_name() else { continue };
-        if let Some(first) = org_names.insert((object.kind, org_name), object) {
+        let beyond = object.spec.key_beyond_name();
+        if let Some(first) = org_names.insert((object.kind, org_name, beyond), object) {
             diags.push(
                 Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have the org name `{org_name}`", object.kind))
                     .with_hint(format!("the other is {} at {}; objects are matched to the org by name, so names must be unique", first.id(), first.location_of("/spec/name"))),
             );
             continue;
         }
-        let Some(first) = folded.insert((object.kind, fold(org_name)), object) else { continue };
+        let Some(first) = folded.insert((object.kind, beyond, fold(org_name)), object) else {
+            continue;
+        };
         let first_name = first.org_name().unwrap_or_default();
         if first_name.eq_ignore_ascii_case(org_name) {
             diags.push(
@@ -331,8 +331,8 @@ mod tests {
         assert_eq!(index.resolve(QUEUE(), "Alpha").map(|o| o.name.as_str()), Some("a"));
         assert_eq!(index.get(QUEUE(), "b").map(|o| o.name.as_str()), Some("b"));
         assert!(index.get(QUEUE(), "Alpha").is_none(), "get is by handle only");
-        assert!(index.declares(QUEUE(), "Alpha"));
-        assert!(!index.declares(QUEUE(), "b"), "declares is by org name only");
+        assert!(index.named(QUEUE(), "Alpha").is_some());
+        assert!(index.named(QUEUE(), "b").is_none(), "named is by org name only");
     }
 
     #[test]
@@ -344,6 +344,6 @@ mod tests {
         assert_eq!(index.position(QUEUE(), "Other"), Some(2));
         assert_eq!(index.position(QUEUE(), "missing"), None);
         assert_eq!(index.position(ROLE(), "a"), None);
-        assert!(!index.declares(ROLE(), "Same"));
+        assert!(index.named(ROLE(), "Same").is_none());
     }
 }

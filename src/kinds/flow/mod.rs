@@ -172,6 +172,10 @@ impl Spec for FlowSpec {
         target == RefTarget::Kind(Kind::Flow) || target == RefTarget::Flow(self.flow_type.as_str())
     }
 
+    fn key_beyond_name(&self) -> &'static str {
+        self.flow_type.as_str()
+    }
+
     fn references(&self) -> Vec<Reference> {
         self.division
             .iter()
@@ -443,6 +447,10 @@ impl OrgKind for Org {
     fn matches(&self, spec: &dyn Spec, live: &Value) -> bool {
         let live_type = live.get("type").and_then(Value::as_str).unwrap_or_default();
         downcast::<FlowSpec>(spec).is_some_and(|s| s.flow_type.as_str().eq_ignore_ascii_case(live_type))
+    }
+
+    fn key_beyond_name<'v>(&self, live: &'v Value) -> &'v str {
+        live.get("type").and_then(Value::as_str).unwrap_or_default()
     }
 
     fn record_live(&self, live: &Value, lookups: &mut Lookups) {

@@ -392,6 +392,15 @@ pub trait OrgKind: Sync {
         true
     }
 
+    /// The live object's natural key beyond its name, as [`OrgKind::matches`]
+    /// compares it (a flow's type), for what groups live objects without a
+    /// declaration (export: two flows named alike but of different types are
+    /// two objects, not a shared name). Empty (the default): the name is the
+    /// whole key.
+    fn key_beyond_name<'v>(&self, _live: &'v Value) -> &'v str {
+        ""
+    }
+
     /// Fields whose write is a later step of the change, run once the
     /// objects their references name exist (an integration's message
     /// routing waits for the flow, which may itself wait for the queue that

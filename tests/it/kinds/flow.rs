@@ -933,3 +933,51 @@ async fn an_export_of_a_flow_published_outside_gcctl_plans_clean() {
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "exported"]).await, 0);
     assert_eq!(count(&org.org, "POST /api/v2/flows/export/jobs").await, 0);
 }
+
+/// Flow names repeat across types: two flows named alike but of different
+/// types are two objects to export (not a shared name left out), each with
+/// its own handle, and a queue's in-queue flow names the one of its type.
+#[tokio::test]
+async fn flows_named_alike_of_two_types_are_both_exported_and_round_trip() {
+    let org = ApplyOrg::default().await;
+    let set = [
+        flow_doc("call-intake", "Intake", "INQUEUECALL", "inqueueCall", ""),
+        flow_doc("message-intake", "Intake", "INBOUNDSHORTMESSAGE", "inboundShortMessage", ""),
+        "---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Q, queueFlow: call-intake}\n".to_string(),
+    ]
+    .concat();
+    org.ctx.write("set/all.yaml", &set);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let export = org.gcctl(&["export", "--kinds", "Flow,RoutingQueue", "--out", "exported"]).await;
+    assert_exit(&export, 0);
+    assert!(!text(&export).contains("none of them was exported"), "{}", text(&export));
+    let flows = fs_err::read_to_string(org.ctx.path().join("exported/flows.yaml")).unwrap();
+    assert!(flows.contains("  name: intake\n") && flows.contains("  name: intake-2\n"), "{flows}");
+    let queues = fs_err::read_to_string(org.ctx.path().join("exported/queues.yaml")).unwrap();
+    // `intake` is the first in (name, type) order: INBOUNDSHORTMESSAGE.
+    assert!(
+        flows.contains("  name: intake-2\nspec:\n  name: Intake\n  division: Home\n  file: flows/intake-2.yaml\n  type: INQUEUECALL\n"),
+        "{flows}"
+    );
+    assert!(queues.contains("  queueFlow: intake-2\n"), "{queues}");
+
+    let fresh = ApplyOrg::default().await;
+    copy_tree(&org.ctx.path().join("exported"), &fresh.ctx.path().join("exported"));
+    assert_exit(&fresh.gcctl(&["apply", "--auto-approve", "exported"]).await, 0);
+    assert_exit(&fresh.gcctl(&["plan", "--detailed-exitcode", "exported"]).await, 0);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "exported"]).await, 0);
+
+    // Declaring one of them leaves the other unmanaged, for drift too.
+    let one = [
+        flow_doc("call-intake", "Intake", "INQUEUECALL", "inqueueCall", ""),
+        "---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Q, queueFlow: call-intake}\n".to_string(),
+    ]
+    .concat();
+    org.ctx.write("one/all.yaml", &one);
+    let drift = org.gcctl(&["drift", "--include-unmanaged", "one"]).await;
+    assert!(
+        stdout(&drift).contains("? Flow \"Intake\" is not declared in the manifests"),
+        "{}",
+        text(&drift)
+    );
+}
