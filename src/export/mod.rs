@@ -509,7 +509,6 @@ fn build_one(
         spec.as_object_mut().map(|m| m.remove("orgDefault"));
     }
     let address = format!("{kind}/{handle}");
-    strip_unknown(&mut spec, "", &address, &mut built.warnings);
     let mut cx = ExportCx {
         live: &candidate.live,
         name,
@@ -666,56 +665,6 @@ fn secret_variable(webhook_handle: &str) -> String {
     name
 }
 
-/// Remove references `live_to_spec` could not name (`<unknown ...>`): the
-/// referenced object is outside what gcctl reads. A list item holding one is
-/// removed whole (a role grant without its role means nothing).
-fn strip_unknown(value: &mut Value, pointer: &str, address: &str, warnings: &mut Vec<String>) {
-    // Most specs name everything: nothing to walk (nor paths to build).
-    if !contains_unknown(value) {
-        return;
-    }
-    let is_unknown = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("<unknown "));
-    match value {
-        Value::Object(map) => {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for key in keys {
-                let child = format!("{pointer}/{key}");
-                if map.get(&key).is_some_and(is_unknown) {
-                    let shown = map.remove(&key).unwrap_or_default();
-                    warnings.push(format!(
-                        "{address}: {child} refers to {} that gcctl cannot name; the field was left out",
-                        shown.as_str().unwrap_or_default().trim_matches(['<', '>'])
-                    ));
-                } else if let Some(v) = map.get_mut(&key) {
-                    strip_unknown(v, &child, address, warnings);
-                }
-            }
-        }
-        Value::Array(items) => {
-            let before = items.len();
-            items.retain(|item| !contains_unknown(item));
-            if items.len() < before {
-                warnings.push(format!(
-                    "{address}: {} item{} of {pointer} refer{} to objects that gcctl cannot name; left out",
-                    before - items.len(),
-                    if before - items.len() == 1 { "" } else { "s" },
-                    if before - items.len() == 1 { "s" } else { "" }
-                ));
-            }
-        }
-        _ => {}
-    }
-}
-
-fn contains_unknown(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.starts_with("<unknown "),
-        Value::Array(items) => items.iter().any(contains_unknown),
-        Value::Object(map) => map.values().any(contains_unknown),
-        _ => false,
-    }
-}
-
 /// Drop empty lists and maps (and maps that become empty): the API's way of
 /// saying "none", which a manifest says by leaving the field out. Not inside
 /// a list's items: an item is compared as a whole (a bullseye ring's
@@ -841,6 +790,21 @@ mod tests {
         let expected = format!("2 live {} objects without a name as text (id q2, q3)", some_kind());
         assert!(warnings[0].starts_with(&expected), "{warnings:?}");
         assert!(selected(&objects, Some("S*")).1.is_empty());
+    }
+
+    /// Text is text: a description that reads like a placeholder is
+    /// exported as the org holds it, not taken for a reference.
+    #[test]
+    fn a_text_like_a_placeholder_is_exported_as_it_is() {
+        let kind = Kind::parse("RoutingWrapupCode").expect("a kind with a description");
+        let mut input = ExportInput::default();
+        let code =
+            json!({"id": "c1", "name": "Escalated", "description": "<unknown caller> hung up"});
+        input.live.objects.insert(kind, vec![code]);
+        let export = build(input, &ExportOptions::default());
+        assert!(export.warnings.is_empty(), "{:?}", export.warnings);
+        let set = check(&files(&export)).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(set.objects[0].spec.to_json()["description"], json!("<unknown caller> hung up"));
     }
 
     #[test]
