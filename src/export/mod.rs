@@ -652,13 +652,17 @@ pub fn slug(name: &str, kind: Kind) -> String {
     if trimmed.is_empty() { kind.as_str().to_ascii_lowercase() } else { trimmed.to_string() }
 }
 
-/// The environment variable for a webhook's signature secret.
+/// The environment variable for a webhook's signature secret: the handle in
+/// uppercase with `_` for `-`, then `_SECRET`. A handle starting with a
+/// digit (no variable may) or with `gcctl-` is prefixed with `GCCTL_`, so
+/// that two handles never make one variable (`1` and `gcctl-1` were both
+/// `GCCTL_1_SECRET`).
 fn secret_variable(webhook_handle: &str) -> String {
     let mut name: String = webhook_handle
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
         .collect();
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
+    if name.starts_with(|c: char| c.is_ascii_digit()) || name.starts_with("GCCTL_") {
         name.insert_str(0, "GCCTL_");
     }
     name.push_str("_SECRET");
@@ -790,6 +794,16 @@ mod tests {
         let expected = format!("2 live {} objects without a name as text (id q2, q3)", some_kind());
         assert!(warnings[0].starts_with(&expected), "{warnings:?}");
         assert!(selected(&objects, Some("S*")).1.is_empty());
+    }
+
+    #[test]
+    fn two_webhook_handles_never_make_one_variable() {
+        let handles = ["1", "gcctl-1", "gcctl", "gcctl-gcctl-1", "a-b", "a-b-2", "gcctlx", "x1"];
+        let names: Vec<String> = handles.iter().map(|h| secret_variable(h)).collect();
+        let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "{names:?}");
+        assert_eq!(names[..3], ["GCCTL_1_SECRET", "GCCTL_GCCTL_1_SECRET", "GCCTL_SECRET"]);
+        assert_eq!(secret_variable("acme-bot-webhook"), "ACME_BOT_WEBHOOK_SECRET");
     }
 
     /// Text is text: a description that reads like a placeholder is
