@@ -542,12 +542,20 @@ impl OrgKind for Org {
         })
     }
 
-    fn export(&self, spec: &mut Value, _cx: &mut ExportCx<'_>) -> Result<(), String> {
+    fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
         let Some(map) = spec.as_object_mut() else { return Err("not an object".into()) };
         map.remove(PINNED);
         // Following the latest version is the default.
         if map.get("configurationVersion") == Some(&json!("latest")) {
             map.remove("configurationVersion");
+        }
+        // Version numbers are the org's own: the export holds the
+        // configuration's latest content, which another org publishes as
+        // its version 1.
+        if let Some(pinned) = map.get("configurationVersion").filter(|v| v.is_number()) {
+            cx.warn(format!(
+                "pinned to version {pinned} of its configuration, which is not the latest: version numbers are the org's own, so in another org this pin names whatever that org's version {pinned} is (an org made from this export publishes the configuration's latest content as version 1, and has no version {pinned} unless it is 1); set `configurationVersion: latest` to apply it elsewhere"
+            ));
         }
         if map.get("allowAllDomains") == Some(&json!(false)) {
             map.remove("allowAllDomains");
@@ -583,12 +591,25 @@ fn known_latest(op: &Op<'_>, config: &str, name: &str, id: Option<&str>) -> Opti
 /// published one after the configuration's own change in this apply (see
 /// [`known_latest`]; listed when the run does not know it). Returns it.
 async fn fill_version(op: &Op<'_>, body: &mut Value, id: Option<&str>) -> Result<String, OpError> {
-    let pinned = op.desired.get("configurationVersion").filter(|v| v.is_number());
+    let pinned = op.desired.get("configurationVersion").and_then(Value::as_u64);
+    let config = body.pointer("/configuration/id").and_then(Value::as_str).unwrap_or_default();
+    let name = op.desired.get("configuration").and_then(Value::as_str).unwrap_or_default();
     let version = match pinned {
-        Some(n) => n.to_string(),
+        Some(n) => {
+            // A version past the latest the run knows of does not exist
+            // (an export pinned to the source org's version 3, applied to
+            // an org that just published its version 1): said here, with
+            // the fix, rather than as the API's 400. Unknown: sent as is.
+            match known_latest(op, config, name, id) {
+                Some(latest) if n > latest => {
+                    return Err(op.fail(format!(
+                        "configurationVersion {n}: configuration `{name}` has no version {n} (its latest published version is {latest}); pin a version it has, or set `configurationVersion: latest`"
+                    )));
+                }
+                _ => n.to_string(),
+            }
+        }
         None => {
-            let config = body.pointer("/configuration/id").and_then(Value::as_str).unwrap_or_default();
-            let name = op.desired.get("configuration").and_then(Value::as_str).unwrap_or_default();
             let latest = match known_latest(op, config, name, id) {
                 Some(latest) => Some(latest),
                 None => latest_version(op, config).await?,

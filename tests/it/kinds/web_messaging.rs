@@ -590,3 +590,46 @@ fn an_export_of_a_configuration_published_outside_gcctl_plans_clean() {
         (0, 0, 0)
     );
 }
+
+/// A deployment pinned to an older version: the export keeps the pin (the
+/// org it came from plans clean) and warns that version numbers are the
+/// org's own; applied to a fresh org, whose configuration this apply
+/// publishes as version 1, the pin fails before any request for the
+/// deployment, saying what to do.
+#[test]
+fn a_pin_to_an_older_version_is_warned_on_export_and_refused_where_it_does_not_exist() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let set = |description: &str, pin: u32| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: WebMessagingConfiguration\nmetadata: {{name: wmc}}\nspec: {{name: WMC, description: {description}, languages: [en-us], defaultLanguage: en-us, messenger: {{enabled: true}}}}\n---\napiVersion: gcctl/v1\nkind: WebMessagingDeployment\nmetadata: {{name: pinned}}\nspec: {{name: Pinned, configuration: wmc, configurationVersion: {pin}, flow: Guest Messaging Inbound, allowedDomains: [example.com]}}\n"
+        )
+    };
+    for (description, pin) in [("v1", 1), ("v2", 1), ("v3", 2)] {
+        ctx.write("set/web.yaml", &set(description, pin));
+        let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+        assert_eq!(code, 0, "{text}");
+    }
+    assert_eq!(deployment(&live, "Pinned")["configuration"]["version"], "2");
+    let args = ["export", "--kinds", "WebMessagingConfiguration,WebMessagingDeployment"];
+    let (code, text) = gcctl(&ctx, &[&args[..], &["--out", "exported"]].concat());
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("WebMessagingDeployment/pinned: pinned to version 2 of its configuration"),
+        "{text}"
+    );
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
+    assert_eq!(code, 0, "the source org plans clean:\n{text}");
+
+    let target = LiveSandbox::new();
+    let fresh = connected(&target);
+    let dir = ctx.path().join("exported");
+    target.reset_stats();
+    let (code, text) = gcctl(&fresh, &["apply", "--auto-approve", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("configurationVersion 2: configuration `WMC` has no version 2 (its latest published version is 1); pin a version it has, or set `configurationVersion: latest`"),
+        "{text}"
+    );
+    assert_eq!(count(&target, "POST /api/v2/webdeployments/deployments"), 0);
+}
