@@ -301,10 +301,7 @@ fn normalize(spec: &mut Value) {
 }
 
 /// Who published `published` (the latest version), as the plan shows it.
-fn published_by(published: Option<&Value>) -> String {
-    let Some(published) = published else {
-        return "nobody (the configuration has no published version)".into();
-    };
+fn published_by(published: &Value) -> String {
     let number = version_of(published);
     let description = published.get("description").and_then(Value::as_str).unwrap_or_default();
     if number.is_some() && split_marker(description).1 == number {
@@ -355,7 +352,11 @@ impl OrgKind for Org {
         let published = live.get(PUBLISHED).filter(|p| p.is_object());
         let draft = live.get(DRAFT).filter(|d| d.is_object()).unwrap_or(live);
         let mut spec = content(published.unwrap_or(draft));
-        spec[PUBLISHED_BY] = json!(published_by(published));
+        // Never published: no publisher, and a change (gcctl publishes a
+        // declared configuration), not a provenance note.
+        if let Some(published) = published {
+            spec[PUBLISHED_BY] = json!(published_by(published));
+        }
         spec
     }
 
@@ -682,14 +683,13 @@ mod tests {
     #[test]
     fn a_version_gcctl_did_not_mark_is_published_outside_gcctl() {
         let mine = json!({"version": "3", "description": "x [gcctl version 3]"});
-        assert_eq!(published_by(Some(&mine)), BY_GCCTL);
+        assert_eq!(published_by(&mine), BY_GCCTL);
         let theirs = json!({"version": "4", "description": "x [gcctl version 3]",
             "publishedUser": {"id": "u1", "name": "Ann"}, "datePublished": "2026-01-02T03:04:05Z"});
         assert_eq!(
-            published_by(Some(&theirs)),
+            published_by(&theirs),
             "version 4 published outside gcctl by Ann (id u1) at 2026-01-02T03:04:05Z"
         );
-        assert!(published_by(None).starts_with("nobody"));
     }
 
     #[test]

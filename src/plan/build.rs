@@ -495,7 +495,8 @@ fn change_of(
 fn provenance_only(org: &dyn OrgKind, fields: &mut Vec<super::FieldChange>) -> Option<String> {
     let pointer = org.provenance_pointer()?;
     let [only] = fields.as_slice() else { return None };
-    if only.pointer != pointer {
+    // No live value: nothing was ever published, a change to make.
+    if only.pointer != pointer || only.before.is_none() {
         return None;
     }
     let who = only.before.as_ref().and_then(Value::as_str).unwrap_or("published by someone else");

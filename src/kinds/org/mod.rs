@@ -351,6 +351,9 @@ pub trait OrgKind: Sync {
     /// it). When it is the only difference, what is live is what the
     /// manifest declares: the plan changes nothing (publishing the same
     /// content again would be noise) and notes who published it.
+    ///
+    /// A live object without the field (a configuration never published)
+    /// is not settled by provenance: that difference stays a change.
     fn provenance_pointer(&self) -> Option<&'static str> {
         None
     }

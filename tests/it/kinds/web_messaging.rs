@@ -633,3 +633,31 @@ fn a_pin_to_an_older_version_is_warned_on_export_and_refused_where_it_does_not_e
     );
     assert_eq!(count(&target, "POST /api/v2/webdeployments/deployments"), 0);
 }
+
+/// A configuration nobody published (a draft made in the UI): its export
+/// plans a publish (gcctl publishes what it declares), not a note that
+/// what is live is what is declared; once applied, it plans clean.
+#[test]
+fn a_configuration_never_published_is_published_not_noted() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let body = json!({"name": "Draft Only", "languages": ["en-us"], "defaultLanguage": "en-us",
+        "messenger": {"enabled": true}});
+    let answer = live.block_on(live.org.post(CONFIGS, body));
+    assert!(answer.status < 300, "{}", answer.body);
+    let args = ["export", "--kinds", "WebMessagingConfiguration", "--out", "exported"];
+    assert_eq!(gcctl(&ctx, &args).0, 0);
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(!text.contains("nothing is published again"), "{text}");
+    assert!(
+        text.contains("~ WebMessagingConfiguration/draft-only \"Draft Only\" will be updated"),
+        "{text}"
+    );
+    live.reset_stats();
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(count(&live, PUBLISH), 1, "{text}");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
+    assert_eq!(code, 0, "{text}");
+}
