@@ -282,6 +282,23 @@ impl ApplySummary {
     }
 }
 
+/// The events and totals of a run with nothing to change: each object of
+/// the plan unchanged. An apply that stops there reports them, so that
+/// every `apply --output json` stream ends with its totals.
+pub fn nothing_to_change(plan: &Plan) -> (Vec<Event>, ApplySummary) {
+    let mut summary = ApplySummary::default();
+    let events: Vec<Event> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::NoOp)
+        .map(|c| event(c, EventKind::Unchanged, None, c.id.clone()))
+        .collect();
+    for e in &events {
+        summary.count(e);
+    }
+    (events, summary)
+}
+
 /// Problems found before the first change; nothing was changed.
 #[derive(Debug, thiserror::Error)]
 #[error("nothing was changed: {}", .problems.join("; "))]

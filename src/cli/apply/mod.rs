@@ -152,6 +152,14 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         let effective = apply::effective(&plan, &settings);
         if !effective.has_changes() {
             printer.status(if run.destroy { "Nothing to destroy." } else { "Nothing to apply." });
+            if args.output == ApplyOutput::Json {
+                // The stream ends with the run's totals, as every run's does.
+                let (events, summary) = apply::nothing_to_change(&effective);
+                for event in &events {
+                    printer.data(&crate::render::json::apply_event(event))?;
+                }
+                printer.data(&crate::render::json::apply_summary(&summary, false))?;
+            }
             return Ok(Outcome::Success);
         }
         // Everything checkable is checked before asking, and before any change.

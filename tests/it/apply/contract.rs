@@ -241,3 +241,36 @@ async fn every_line_of_json_output_is_on_contract() {
     let started = run.events.iter().filter(|e| e.event == "started").count();
     assert_eq!(started, 4, "every change but the no-op and the skip starts");
 }
+
+/// A run with nothing to change ends its stream with the run's totals too:
+/// the plan, each object unchanged, the summary.
+#[tokio::test]
+async fn a_run_with_nothing_to_change_ends_with_its_totals() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write(
+        "set/all.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: same}\nspec: {name: Contract Same}\n",
+    );
+    for command in ["apply", "destroy"] {
+        let args = [command, "--auto-approve", "-o", "json", "set"];
+        assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+        let output = org.gcctl(&args).await;
+        assert_exit(&output, 0);
+        if command == "destroy" {
+            // Destroyed now: the next destroy has nothing to do.
+            let output = org.gcctl(&args).await;
+            assert_exit(&output, 0);
+            let run = parse(&stdout(&output));
+            assert!(run.summary.converged, "{}", stdout(&output));
+            continue;
+        }
+        let run = parse(&stdout(&output));
+        assert!(run.summary.converged);
+        assert_eq!(run.summary.summary, RunTotals { unchanged: 1, ..RunTotals::default() });
+        assert_eq!(run.events.len(), 1, "{}", stdout(&output));
+        assert_eq!(
+            (run.events[0].event.as_str(), run.events[0].object.as_str()),
+            ("unchanged", "RoutingQueue/same")
+        );
+    }
+}
