@@ -82,10 +82,19 @@ pub(super) fn plan_retry(
         Class::Unavailable | Class::MaybeSent if idempotent => backoff_delay(attempt),
         Class::Unavailable | Class::MaybeSent | Class::Final => return Err(Stop::NotRetryable),
     };
-    if Instant::now() + wait > deadline {
-        return Err(Stop::Deadline);
+    let now = Instant::now();
+    if now + wait <= deadline {
+        return Ok(wait);
     }
-    Ok(wait)
+    // A backoff that would pass the deadline is cut to it: the last attempt
+    // is made at the deadline, so a budget is spent whole (a sandbox back
+    // 9 s after a restart is reached within the 10 s it was promised). The
+    // server's own `Retry-After` is never cut.
+    match class {
+        Class::Throttled(_) => Err(Stop::Deadline),
+        _ if now < deadline => Ok(deadline - now),
+        _ => Err(Stop::Deadline),
+    }
 }
 
 /// The least wait after the `attempt`-th 429 of one call: none after the first, then
@@ -172,6 +181,19 @@ mod tests {
             [0, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000].map(ms).to_vec()
         );
         assert_eq!(plan_retry(Class::Throttled(d(7)), true, 3, far()), Ok(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn a_backoff_is_cut_to_the_deadline_and_none_follows_it() {
+        let soon = Instant::now() + Duration::from_millis(300);
+        // The 8th backoff would be up to 30 s: cut to what is left.
+        for attempt in [1, 8, 12] {
+            let wait = plan_retry(Class::NotSent, true, attempt, soon).unwrap();
+            assert!(wait <= Duration::from_millis(300), "{wait:?}");
+        }
+        let past = Instant::now();
+        assert_eq!(plan_retry(Class::NotSent, true, 8, past), Err(Stop::Deadline));
+        assert_eq!(plan_retry(Class::Unavailable, true, 8, past), Err(Stop::Deadline));
     }
 
     #[test]
