@@ -246,11 +246,12 @@ impl Invocation {
         if saved.is_none() {
             let json =
                 |p: &&std::path::PathBuf| p.extension().is_some_and(|e| e == "json") && p.is_file();
-            if let Some(path) = args.paths.iter().filter(json).find(|p| SavedPlan::read(p).is_ok())
-            {
+            let mut plans = args.paths.iter().filter(json);
+            if let Some((path, plan)) = plans.find_map(|p| Some((p, SavedPlan::read(p).ok()?))) {
+                // The plan's own command: its target (`--sandbox`) and secrets directory.
                 return Err(hinted(
                     format!("{} is a saved plan, not manifests", path.display()),
-                    format!("apply it with `gcctl apply --plan {}`", path.display()),
+                    format!("apply it with `{}`", plan.apply_command(path)),
                 ));
             }
         }

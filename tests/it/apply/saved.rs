@@ -464,3 +464,20 @@ async fn plan_files_are_regular_files_and_never_written_empty() {
     let out = command.output().await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// The hint for a plan named as manifests runs as shown: the plan's own
+/// target (`--sandbox`) included.
+#[test]
+fn the_hint_for_a_plan_named_as_manifests_keeps_its_target() {
+    let ctx = crate::common::TestContext::new();
+    ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Q}\n",
+    );
+    let plan = ctx.run(&["--sandbox", "plan", "--out", "plan.json", "set"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let apply = ctx.run(&["--sandbox", "apply", "plan.json"]);
+    assert_eq!(apply.status.code(), Some(1));
+    let err = stderr(&apply);
+    assert!(err.contains("hint: apply it with `gcctl --sandbox apply --plan plan.json`"), "{err}");
+}
