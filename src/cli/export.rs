@@ -34,8 +34,9 @@ pub struct ExportArgs {
     #[arg(long, value_name = "PATTERN")]
     pub name_glob: Option<String>,
 
-    /// Write one file per kind into this directory (with the JSON Schema and
-    /// `secrets.env.example`) instead of one YAML stream on stdout.
+    /// Write one file per kind into this directory (with the JSON Schema and,
+    /// when there are secret variables, `secrets.env.example`) instead of one
+    /// YAML stream on stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
