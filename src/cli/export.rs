@@ -59,11 +59,19 @@ fn parse_kinds(names: &[String]) -> anyhow::Result<Vec<Kind>> {
     let mut kinds = Vec::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         let kind = Kind::in_org().iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(name));
+        let why_not = kind.and_then(Kind::org).and_then(crate::kinds::org::OrgKind::not_exported);
         match kind {
+            Some(kind) if why_not.is_some() => {
+                return Err(anyhow::anyhow!("--kinds: `{kind}`: {}", why_not.unwrap_or_default()));
+            }
             Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
             Some(_) => {}
             None => {
-                let known: Vec<&str> = Kind::in_org().iter().map(|k| k.as_str()).collect();
+                let known: Vec<&str> = Kind::in_org()
+                    .iter()
+                    .filter(|k| k.org().is_some_and(|org| org.not_exported().is_none()))
+                    .map(|k| k.as_str())
+                    .collect();
                 let why = if name.eq_ignore_ascii_case("Webhook") {
                     "Webhook manifests are exported with their OpenMessagingIntegration"
                 } else {
@@ -200,4 +208,23 @@ fn summarize(
         "Set these secret variables before applying{listed}: {}",
         names.join(", ")
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_org_kinds_that_are_exported() {
+        let names = |list: &[&str]| list.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+        let kinds = parse_kinds(&names(&["routingqueue", " Flow ", "RoutingQueue"])).unwrap();
+        assert_eq!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(), ["RoutingQueue", "Flow"]);
+        let refused = parse_kinds(&names(&["UserRoutingProfile"])).unwrap_err().to_string();
+        assert!(refused.contains("user routing profiles are not exported"), "{refused}");
+        let webhook = format!("{:#}", parse_kinds(&names(&["Webhook"])).unwrap_err());
+        assert!(webhook.contains("exported with their OpenMessagingIntegration"), "{webhook}");
+        let unknown = parse_kinds(&names(&["Queue"])).unwrap_err();
+        let hint = crate::cli::hint_of(unknown.as_ref()).unwrap_or_default();
+        assert!(hint.contains("RoutingQueue") && !hint.contains("UserRoutingProfile"), "{hint}");
+    }
 }

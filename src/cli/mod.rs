@@ -447,7 +447,7 @@ pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Er
     HintedError { message: message.into(), hint: hint.into() }.into()
 }
 
-fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+pub(crate) fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(e) = err.downcast_ref::<HintedError>() {
         return Some(e.hint.clone());
     }

@@ -366,6 +366,10 @@ impl OrgKind for Org {
     fn export(&self, _spec: &mut Value, _cx: &mut ExportCx<'_>) -> Result<(), String> {
         Err("user routing profiles are not exported".into())
     }
+
+    fn not_exported(&self) -> Option<&'static str> {
+        Some("user routing profiles are not exported: that would read every user's skills and languages; declare the agents you manage")
+    }
 }
 
 /// Bring one list (skills or languages) to the desired state.

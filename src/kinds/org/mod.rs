@@ -644,6 +644,12 @@ pub trait OrgKind: Sync {
     fn export(&self, _spec: &mut Value, _cx: &mut ExportCx<'_>) -> Result<(), String> {
         Ok(())
     }
+
+    /// Why the kind is never exported (`export --kinds` refuses it, saying
+    /// so); `None` (the default): it is.
+    fn not_exported(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 use crate::apply::ops::{Op, OpError};
