@@ -520,6 +520,16 @@ fn build_one(
         attachments: Vec::new(),
         warnings: &mut built.warnings,
     };
+    let unmanaged = held_pointers(&candidate.live, org.unmanaged_pointers());
+    if !unmanaged.is_empty() {
+        cx.warn(format!(
+            "{} not exported: gcctl does not manage {} (applying to this org keeps {}, an org made from this export will not have {})",
+            unmanaged.join(", "),
+            if unmanaged.len() == 1 { "it" } else { "them" },
+            if unmanaged.len() == 1 { "it" } else { "them" },
+            if unmanaged.len() == 1 { "it" } else { "them" },
+        ));
+    }
     if let Err(reason) = org.export(&mut spec, &mut cx) {
         built.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
         return built;
@@ -667,6 +677,54 @@ fn secret_variable(webhook_handle: &str) -> String {
     }
     name.push_str("_SECRET");
     name
+}
+
+/// The places of `live` that `pointers` name (`*`: every index of a list)
+/// and that hold a value: not null, an empty text, list or map, or a map
+/// of such.
+fn held_pointers(live: &Value, pointers: &[&str]) -> Vec<String> {
+    fn holds(value: &Value) -> bool {
+        match value {
+            Value::Null => false,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(items) => !items.is_empty(),
+            Value::Object(map) => map.values().any(holds),
+            Value::Bool(_) | Value::Number(_) => true,
+        }
+    }
+    fn walk(value: &Value, parts: &[&str], at: &mut String, found: &mut Vec<String>) {
+        let Some((first, rest)) = parts.split_first() else {
+            if holds(value) {
+                found.push(at.clone());
+            }
+            return;
+        };
+        let len = at.len();
+        match (first, value) {
+            (&"*", Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    at.push_str(&format!("/{i}"));
+                    walk(item, rest, at, found);
+                    at.truncate(len);
+                }
+            }
+            (key, Value::Object(map)) => {
+                if let Some(child) = map.get(*key) {
+                    at.push('/');
+                    at.push_str(key);
+                    walk(child, rest, at, found);
+                    at.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for pointer in pointers {
+        let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+        walk(live, &parts, &mut String::new(), &mut found);
+    }
+    found
 }
 
 /// Drop empty lists and maps (and maps that become empty): the API's way of

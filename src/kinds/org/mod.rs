@@ -645,6 +645,15 @@ pub trait OrgKind: Sync {
         Ok(())
     }
 
+    /// Writable fields of the live object that the spec does not model, as
+    /// JSON pointers (`*` for every index of a list): an update keeps them
+    /// as the org holds them, and export, which cannot write them, warns
+    /// of each one an object holds (a value that is not empty), so that
+    /// nobody takes an export for a copy of everything.
+    fn unmanaged_pointers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Why the kind is never exported (`export --kinds` refuses it, saying
     /// so); `None` (the default): it is.
     fn not_exported(&self) -> Option<&'static str> {

@@ -666,7 +666,7 @@ fn a_rings_member_groups_survive_an_update_and_export_warns_of_them() {
     let (code, text) = gcctl(&ctx, &["export", "--kinds", "RoutingQueue", "--out", "exported"]);
     assert_eq!(code, 0, "{text}");
     assert!(
-        text.contains("RoutingQueue/bullseye: bullseye ring 1's memberGroups not exported"),
+        text.contains("RoutingQueue/bullseye: /bullseye/rings/0/memberGroups not exported: gcctl does not manage it (applying to this org keeps it, an org made from this export will not have it)"),
         "{text}"
     );
     // The exported rings declared, and the description changed: the PUT
