@@ -273,6 +273,20 @@ pub struct Org;
 
 const ROLE_WRITABLE: [&str; 4] = ["name", "description", "permissions", "permissionPolicies"];
 
+/// The role's own `permissions` list: legacy permission names such as
+/// `admin`, beside its policies. A write of the declared permissions
+/// removes it (`body`: it could keep grants the policies no longer make);
+/// plans say so and export warns. That real orgs list only such names
+/// there, not their policies again, is UNVERIFIED: both name what they see.
+fn legacy_permissions(live: &serde_json::Value) -> Vec<String> {
+    live.get("permissions")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str().map(str::to_string))
+        .collect()
+}
+
 /// Whether a live policy limits its actions with conditions.
 fn is_conditioned(policy: &serde_json::Value) -> bool {
     policy.get("resourceConditionNode").is_some_and(serde_json::Value::is_object)
@@ -489,7 +503,7 @@ impl super::org::OrgKind for Org {
         &self,
         desired: &serde_json::Value,
         live: Option<&serde_json::Value>,
-        _fields: &[crate::plan::FieldChange],
+        fields: &[crate::plan::FieldChange],
         _lookups: &super::org::Lookups,
     ) -> Vec<String> {
         let Some(declared) = desired.get("permissions").and_then(serde_json::Value::as_array) else {
@@ -497,16 +511,25 @@ impl super::org::OrgKind for Org {
         };
         let declared: Vec<String> =
             declared.iter().filter_map(|p| p.as_str().map(str::to_string)).collect();
+        let mut notes = Vec::new();
         // What a write keeps: the conditioned permissions still declared.
         let conditioned: Vec<String> =
             live.map(|l| kept_conditioned(l, &declared).1.into_iter().collect()).unwrap_or_default();
-        if conditioned.is_empty() {
-            return Vec::new();
+        if !conditioned.is_empty() {
+            notes.push(format!(
+                "the org limits {} with conditions set in Genesys Cloud, which a manifest cannot declare: gcctl keeps them on every write and does not compare them",
+                conditioned.join(", ")
+            ));
         }
-        vec![format!(
-            "the org limits {} with conditions set in Genesys Cloud, which a manifest cannot declare: gcctl keeps them on every write and does not compare them",
-            conditioned.join(", ")
-        )]
+        // What a write removes (see `body`), said before it does.
+        let legacy = live.map(legacy_permissions).unwrap_or_default();
+        if !fields.is_empty() && !legacy.is_empty() {
+            notes.push(format!(
+                "this update removes the role's legacy `permissions` list ({}), which no manifest can declare: gcctl writes permission policies only",
+                legacy.join(", ")
+            ));
+        }
+        notes
     }
 
     fn export(&self, _spec: &mut serde_json::Value, cx: &mut crate::export::ExportCx<'_>) -> Result<(), String> {
@@ -515,6 +538,13 @@ impl super::org::OrgKind for Org {
             cx.warn(format!(
                 "the org limits {} with conditions, which a manifest cannot declare: applied to another org, the manifest grants them without conditions (add the conditions there by hand)",
                 conditioned.join(", ")
+            ));
+        }
+        let legacy = legacy_permissions(cx.live);
+        if !legacy.is_empty() {
+            cx.warn(format!(
+                "the role's legacy `permissions` list ({}) is not exported: a manifest declares permission policies only, and an update that writes them removes the list (the plan says so)",
+                legacy.join(", ")
             ));
         }
         Ok(())

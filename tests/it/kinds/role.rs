@@ -86,3 +86,49 @@ async fn conditions_set_in_the_org_are_kept_noted_and_never_widened() {
     assert_eq!(queue_policy(&org.one(ROLES, "Audit Role").await), None);
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
+
+/// A role's legacy `permissions` list (names such as `admin`) cannot be
+/// declared: export names it, and an update, which writes permission
+/// policies only and removes the list, says so in its plan first.
+#[tokio::test]
+async fn a_legacy_permissions_list_is_named_by_export_and_its_removal_planned() {
+    let org = ApplyOrg::default().await;
+    let body = json!({"name": "Legacy Role", "permissions": ["group_creation", "admin"],
+        "permissionPolicies": [{"domain": "routing", "entityName": "queue", "actionSet": ["view"]}]});
+    assert_eq!(org.org.post(ROLES, body).await.status, 200);
+    let export = org
+        .gcctl(&["export", "--kinds", "Role", "--name-glob", "Legacy*", "--out", "exported"])
+        .await;
+    assert_exit(&export, 0);
+    assert!(
+        stderr(&export).contains("Role/legacy-role: the role's legacy `permissions` list (group_creation, admin) is not exported"),
+        "{}",
+        stderr(&export)
+    );
+    // No change, no note; a change notes what the write removes.
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "exported"]).await;
+    assert_exit(&plan, 0);
+    assert!(!stdout(&plan).contains("legacy"), "{}", stdout(&plan));
+    let file = org.ctx.path().join("exported/roles.yaml");
+    let roles = fs_err::read_to_string(&file).unwrap();
+    fs_err::write(
+        &file,
+        roles.replace("name: Legacy Role\n", "name: Legacy Role\n  description: edited\n"),
+    )
+    .unwrap();
+    let plan = org.gcctl(&["plan", "exported"]).await;
+    assert!(
+        stdout(&plan).contains(
+            "# this update removes the role's legacy `permissions` list (group_creation, admin)"
+        ),
+        "{}",
+        stdout(&plan)
+    );
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "exported"]).await, 0);
+    let live = org.one(ROLES, "Legacy Role").await;
+    assert_eq!(
+        (live["permissions"].clone(), live["description"].clone()),
+        (json!([]), json!("edited"))
+    );
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "exported"]).await, 0);
+}
