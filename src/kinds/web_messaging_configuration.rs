@@ -554,10 +554,10 @@ impl OrgKind for Org {
             let latest = latest_version(op, id).await?;
             let base = match latest {
                 Some(n) => {
-                    op.get(&format!("{COLLECTION}/{id}/versions/{n}"), "reading the latest version of")
-                        .await?
+                    let path = format!("{COLLECTION}/{id}/versions/{n}");
+                    op.read_object(&path, None, "reading the latest version of").await?
                 }
-                None => op.get(&draft_path(id), "reading the draft of").await?,
+                None => op.read_object(&draft_path(id), None, "reading the draft of").await?,
             };
             let next = match latest {
                 None => 1,

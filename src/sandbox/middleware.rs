@@ -159,6 +159,11 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
             let message = format!("{route} failed (sandbox route fault)");
             return ApiError::new(status, "sandbox.route.fault", message).into_response();
         }
+        Some(RouteAnswer::Body { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+            return (status, json, body).into_response();
+        }
         Some(RouteAnswer::Dropped) => return drop_connection(next.run(request).await),
         Some(RouteAnswer::HoldUntil { until, status }) => {
             if let Err(error) = hold_until(&state, &route, &until, status).await {

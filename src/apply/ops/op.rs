@@ -482,7 +482,43 @@ impl<'a> Op<'a> {
     /// The object's live state, read right before a write so a merge starts
     /// from the present.
     pub async fn read_live(&self, id: &str) -> Result<Value, OpError> {
-        self.get(&self.org().api().item(id), "reading").await
+        self.read_object(&self.org().api().item(id), Some(id), "reading").await
+    }
+
+    /// GET `path`, which answers the object `id` (with `None`, a part of an
+    /// object whose id the answer need not repeat, such as a version: then
+    /// it must have a `name`): any other answer (an empty body, another
+    /// object's, an object without an id or name) fails the change before
+    /// anything is written, since a write merged into it would replace the
+    /// fields the manifest leaves out with whatever it held.
+    pub async fn read_object(
+        &self,
+        path: &str,
+        id: Option<&str>,
+        doing: &str,
+    ) -> Result<Value, OpError> {
+        let read = self.get(path, doing).await?;
+        let answered = read.get("id").and_then(Value::as_str);
+        let named = read.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+        let fits = match id {
+            Some(id) => answered == Some(id),
+            None => named,
+        };
+        if read.is_object() && fits {
+            return Ok(read);
+        }
+        let what = match (read.is_object(), answered) {
+            (false, _) if read.is_null() => "nothing (an empty body)".to_string(),
+            (false, _) => "a JSON value that is not an object".to_string(),
+            (true, Some(other)) if id.is_some() => {
+                format!("the object with id {}", crate::api::untrusted::sanitize(other))
+            }
+            (true, _) if id.is_some() => "an object without an id".to_string(),
+            (true, _) => "an object without a name".to_string(),
+        };
+        Err(self.fail(format!(
+            "{doing} it before the write, GET {path} answered {what}: nothing was written, since a write built on that answer would lose the fields the manifest leaves out; run apply again (a proxy or the org answering wrongly would show in `gcctl plan -v`)"
+        )))
     }
 
     /// The request body for the desired state (merged into `live` for PUT

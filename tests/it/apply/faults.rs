@@ -179,3 +179,40 @@ async fn two_hundred_objects_converge_under_faults_and_rate_limits() {
     until_success(&org, &["plan", "--detailed-exitcode", "bulk"], 1).await;
     assert_exit(&org.gcctl(&["validate", "bulk"]).await, 0);
 }
+
+/// The read before a PUT must be the object: an empty body, a bare id or
+/// another queue's body fails the change before anything is written (a
+/// write merged into it would replace every undeclared field), and the
+/// next run converges.
+#[tokio::test]
+async fn a_read_before_a_write_that_is_not_the_object_writes_nothing() {
+    let org = ApplyOrg::default().await;
+    let body =
+        json!({"name": "Read Check", "callingPartyName": "Acme", "skillEvaluationMethod": "BEST"});
+    assert_eq!(org.org.post(QUEUES, body).await.status, 200);
+    let other = org.org.post(QUEUES, json!({"name": "Other Queue"})).await.body;
+    let set = "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Read Check, description: edited}\n";
+    org.ctx.write("set/q.yaml", set);
+    for answer in ["", "{\"id\": \"x\"}", &other.to_string()] {
+        let fault =
+            json!({"route": "GET /api/v2/routing/queues/{queueId}", "status": 200, "body": answer});
+        org.org.route_fault(fault).await;
+        let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+        assert_exit(&apply, 1);
+        let err = stderr(&apply);
+        assert!(err.contains("before the write, GET /api/v2/routing/queues/"), "{err}");
+        assert!(err.contains("nothing was written"), "{err}");
+        let live = org.one(QUEUES, "Read Check").await;
+        assert_eq!(
+            (live["callingPartyName"].as_str(), live.get("description")),
+            (Some("Acme"), None),
+            "{live}"
+        );
+    }
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let live = org.one(QUEUES, "Read Check").await;
+    assert_eq!(
+        (live["callingPartyName"].as_str(), live["description"].as_str()),
+        (Some("Acme"), Some("edited"))
+    );
+}
