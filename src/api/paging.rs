@@ -8,8 +8,13 @@
 //! A listing is a snapshot taken while the org may change. Behavior then, by design:
 //! - a page that comes back empty contributes nothing, and the other pages are still returned;
 //! - if the last page announces a larger `pageCount` than page 1 did, the extra pages are read
-//!   too, as long as that last page is not empty (a count growing over empty pages is not
-//!   followed); a smaller count simply leaves later pages empty;
+//!   too, as long as that last page lists an object the pages before it did not (a count
+//!   growing over empty or repeated pages is not followed); a smaller count simply leaves
+//!   later pages empty;
+//! - a page after the first that lists only objects of the pages before it is an error (a
+//!   server answering page numbers alike: a page's objects were never listed, and a plan
+//!   would create them); so is, in a listing read page by page (`nextUri`, or until an empty
+//!   page), a page of objects without ids, which could be read again and again;
 //! - a first page that is empty yet announces more pages is an error (the listing contradicts
 //!   itself: reading on could take hours, and stopping could hide objects);
 //! - `nextUri` is followed until a page has no link, repeats a link, is empty, or lists only
@@ -114,7 +119,7 @@ impl Client {
             // One page cannot repeat an object across pages.
             return Ok(pages.pop().unwrap_or_default());
         }
-        Ok(dedupe_by_id(pages.into_iter().flatten()))
+        dedupe_pages(path, pages)
     }
 
     /// As [`Client::list_all`], for a caller that expects the listing to
@@ -176,7 +181,7 @@ impl Client {
             let (first, _, next) = bodies.into_iter().next().unwrap_or_default();
             let mut pages = vec![first];
             self.follow_next_uri(path, next, &mut pages, how.keys).await?;
-            return Ok(dedupe_by_id(pages.into_iter().flatten()));
+            return dedupe_pages(path, pages);
         };
         let announced = bodies.iter().filter_map(|(_, count, _)| *count).fold(count, u64::max);
         if announced > MAX_PAGES {
@@ -184,7 +189,7 @@ impl Client {
         }
         let mut pages: Vec<Vec<Value>> = bodies.into_iter().map(|(page, ..)| page).collect();
         self.fetch_pages(path, query, page_size, at_once, announced, &mut pages, how).await?;
-        Ok(dedupe_by_id(pages.into_iter().flatten()))
+        dedupe_pages(path, pages)
     }
 
     /// Every entity of a cursor listing (web deployments, API reference §j):
@@ -241,6 +246,10 @@ impl Client {
         let page_size = page_size.max(1);
         let mut pages: Vec<Vec<Value>> = Vec::new();
         let mut missing: Option<HashSet<&str>> = wanted.cloned();
+        // Ids listed so far: a page that lists only them (a server that
+        // ignores the page number) or none at all would be read again and
+        // again, up to MAX_PAGES, one after another.
+        let mut ids: HashSet<String> = HashSet::new();
         for number in 1..=MAX_PAGES {
             if missing.as_ref().is_some_and(HashSet::is_empty) {
                 return Ok(dedupe_by_id(pages.into_iter().flatten()));
@@ -250,8 +259,20 @@ impl Client {
             if page.is_empty() {
                 return Ok(dedupe_by_id(pages.into_iter().flatten()));
             }
+            let before = ids.len();
+            ids.extend(page.iter().filter_map(entity_id).map(str::to_string));
+            if ids.len() == before {
+                let what = if page.iter().any(|e| entity_id(e).is_some()) {
+                    format!(
+                        "answers page {number} with objects of the pages before it only (are page numbers ignored?)"
+                    )
+                } else {
+                    format!("lists objects without an id on page {number}")
+                };
+                return Err(untrustworthy(path, &what));
+            }
             if let Some(missing) = missing.as_mut() {
-                for id in page.iter().filter_map(|e| e.get("id").and_then(Value::as_str)) {
+                for id in page.iter().filter_map(entity_id) {
                     missing.remove(id);
                 }
             }
@@ -307,20 +328,24 @@ impl Client {
             // its last page is filled: a larger count with an empty last
             // page announces pages that hold nothing (or a server that
             // counts up forever), and is not followed.
-            let grows = bodies.last().is_some_and(|(page, _)| !page.is_empty());
+            let filled = bodies.last().is_some_and(|(page, _)| !page.is_empty());
             pages.extend(bodies.into_iter().map(|(page, _)| page));
             if announced > MAX_PAGES {
                 return Err(too_many_pages(path, announced));
             }
-            if grows {
-                wanted = wanted.max(announced);
+            // Nor when the last page lists only objects of the pages before
+            // it (a server answering every page number with data, counting
+            // up forever).
+            if filled && announced > wanted && lists_new(pages) {
+                wanted = announced;
             }
         }
         Ok(())
     }
 
     /// Follow `nextUri` one page at a time, stopping at a repeated or foreign link or an empty
-    /// page; of each entity, only `keys` are decoded when given.
+    /// page, failing at a page of objects without ids (whether it moves on cannot be told);
+    /// of each entity, only `keys` are decoded when given.
     async fn follow_next_uri(
         &self,
         path: &str,
@@ -352,8 +377,11 @@ impl Client {
             // As a repeated link: a page that lists nothing new ends it.
             let before = ids.len();
             ids.extend(page.iter().filter_map(entity_id).map(str::to_string));
-            if ids.len() == before && page.iter().any(|e| entity_id(e).is_some()) {
-                break;
+            if ids.len() == before {
+                if page.iter().any(|e| entity_id(e).is_some()) {
+                    break;
+                }
+                return Err(untrustworthy(path, "lists objects without an id"));
             }
             pages.push(page);
         }
@@ -458,6 +486,45 @@ fn take_entities(path: &str, body: &mut Value) -> Result<Vec<Value>, ApiError> {
             "the response is not a listing (no `entities` array)",
         )),
     }
+}
+
+/// Whether the last of `pages` lists an object (by id) that none of the
+/// pages before it does.
+fn lists_new(pages: &[Vec<Value>]) -> bool {
+    let Some((last, before)) = pages.split_last() else { return false };
+    let seen: HashSet<&str> = before.iter().flatten().filter_map(entity_id).collect();
+    last.iter().filter_map(entity_id).any(|id| !seen.contains(id))
+}
+
+/// The entities of an offset listing's pages, in page order, later copies
+/// of an id dropped ([`dedupe_by_id`]). A page after the first that lists
+/// only objects of the pages before it is an error, not a page to drop:
+/// objects shifting while the org changes repeat a few, while a page
+/// repeated whole (a server answering two page numbers alike) means the
+/// objects of one page were never listed, and a plan would create them.
+fn dedupe_pages(path: &str, pages: Vec<Vec<Value>>) -> Result<Vec<Value>, ApiError> {
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    let items: Vec<Value> = pages.into_iter().flatten().collect();
+    let keep = first_of_each_id(&items);
+    let mut start = 0;
+    for (number, size) in sizes.iter().enumerate() {
+        let page = start..start + size;
+        start += size;
+        let all_seen = || {
+            items[page.clone()].iter().all(|e| entity_id(e).is_some())
+                && keep[page.clone()].iter().all(|first| !first)
+        };
+        if number > 0 && *size > 0 && all_seen() {
+            return Err(untrustworthy(
+                path,
+                &format!(
+                    "answers page {} with objects of the pages before it only, so the objects of a page were never listed",
+                    number + 1
+                ),
+            ));
+        }
+    }
+    Ok(items.into_iter().zip(keep).filter_map(|(item, keep)| keep.then_some(item)).collect())
 }
 
 /// Drop later copies of an entity with the same `id` (objects shifting between pages).

@@ -211,3 +211,63 @@ async fn unpaged_listings_make_one_plain_request() {
     let err = server.client(access_token("t")).list_unpaged("/api/v2/oauth/clients").await;
     assert!(err.unwrap_err().to_string().contains("no `entities` array"));
 }
+
+/// A server that ignores the page number answers every page alike: an
+/// offset listing fails (a page's objects were never listed), and a
+/// listing read page by page until an empty one (queue members) stops at
+/// the second page instead of reading up to `MAX_PAGES`.
+#[tokio::test]
+async fn a_server_that_ignores_page_numbers_fails_the_listing_at_once() {
+    let server = serve(|req, _| {
+        let (size, _) = params(req);
+        json(200, &offset_page(30, size, 1, true))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    let err = client.list_all(QUEUES, &[], 10).await.unwrap_err();
+    assert!(
+        err.to_string().contains("answers page 2 with objects of the pages before it only"),
+        "{err}"
+    );
+    assert_eq!(server.seen().len(), 3);
+    let err = client.list_until_empty(QUEUES, &[], 10).await.unwrap_err();
+    assert!(
+        err.to_string().contains("answers page 2 with objects of the pages before it only"),
+        "{err}"
+    );
+    assert_eq!(server.seen().len(), 5, "pages 1 and 2, no more");
+}
+
+/// A page count that grows with every filled page, pages past the end
+/// answering with objects already listed: growth is followed only while
+/// the last page lists new objects.
+#[tokio::test]
+async fn a_page_count_growing_over_repeated_objects_is_not_followed() {
+    let server = serve(|req, _| {
+        let (size, number) = params(req);
+        let mut page = offset_page(20, size, number.min(2), true);
+        page["pageCount"] = json!(number + 1);
+        json(200, &page)
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    let err = client.list_all(QUEUES, &[], 10).await.unwrap_err();
+    assert!(err.to_string().contains("with objects of the pages before it only"), "{err}");
+    assert!(server.seen().len() <= 4, "{} requests", server.seen().len());
+}
+
+/// Objects without ids on a page followed through `nextUri`: whether the
+/// cursor moves on cannot be told, so the listing fails at that page.
+#[tokio::test]
+async fn a_cursor_page_of_objects_without_ids_fails_the_listing() {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let server = serve(move |_, _| {
+        let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        json(200, &json!({"entities": [{"name": "x"}], "nextUri": format!("/api/v2/routing/queues?after=c{n}")}))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    let err = client.list_all(QUEUES, &[], 1).await.unwrap_err();
+    assert!(err.to_string().contains("lists objects without an id"), "{err}");
+    assert_eq!(server.seen().len(), 2);
+}
