@@ -186,8 +186,10 @@ impl Minter {
         }
         parse_token(&body).ok_or_else(|| {
             // Never echo the body: it may hold a token.
-            let message = "the token response has no access_token";
-            (ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Decode, message), Class::Final)
+            let message = "the token response has no access_token that an HTTP header can carry (none, an empty one, or one with spaces or control characters)";
+            let mut error = ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Decode, message);
+            error.hint = Some("check GENESYSCLOUD_REGION: the token endpoint there does not answer as Genesys Cloud's does".to_string());
+            (error, Class::Final)
         })
     }
 }
@@ -213,7 +215,11 @@ pub(super) const MIN_LIFETIME: Duration = Duration::from_secs(1);
 
 fn parse_token(body: &[u8]) -> Option<(SecretString, Duration)> {
     let parsed: TokenResponse = serde_json::from_slice(body).ok()?;
-    if parsed.access_token.is_empty() {
+    // A bearer token goes into a header: visible ASCII only (RFC 6750's
+    // token68 and more). Anything else fails every request at once, and
+    // is refused here, naming the token endpoint.
+    let carried = |token: &str| token.bytes().all(|b| b.is_ascii_graphic());
+    if parsed.access_token.is_empty() || !carried(&parsed.access_token) {
         return None;
     }
     // The server's number is untrusted: an absurd lifetime must not overflow
@@ -241,6 +247,11 @@ mod tests {
         let (_, life) = parse_token(br#"{"access_token":"abc"}"#).unwrap();
         assert_eq!(life, DEFAULT_LIFETIME);
         assert!(parse_token(br#"{"access_token":""}"#).is_none());
+        // A token no header can carry.
+        for bad in [r#""a\r\nb""#, r#""a b""#, r#""a\u0001""#, r#""\u00e9t\u00e9""#] {
+            let body = format!(r#"{{"access_token":{bad}}}"#);
+            assert!(parse_token(body.as_bytes()).is_none(), "{bad}");
+        }
         assert!(parse_token(br#"{"error":"invalid_client"}"#).is_none());
         assert!(parse_token(b"<html>").is_none());
         // Absurd lifetimes are bounded (a u64::MAX used to overflow an Instant).

@@ -130,6 +130,13 @@ pub(super) fn transport_failure(
     err: reqwest::Error,
     idempotent: bool,
 ) -> (ApiError, Class) {
+    // A request that could not be built (a header value the server's token
+    // cannot be, say) was never sent, and building it again fails again.
+    if err.is_builder() {
+        let error =
+            ApiError::new(method, path, ApiErrorKind::Transport, describe(&err.without_url()));
+        return (error, Class::Final);
+    }
     let not_sent = err.is_connect();
     let kind = if err.is_timeout() { ApiErrorKind::Timeout } else { ApiErrorKind::Transport };
     let mut error = ApiError::new(method, path, kind, describe(&err.without_url()));
