@@ -320,13 +320,13 @@ impl OrgKind for Org {
             .pointer("/createError/message")
             .and_then(Value::as_str)
             .map_or_else(|| "no reason given".to_string(), crate::api::untrusted::sanitize);
-        let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
-        let name = live.get("name").and_then(Value::as_str).unwrap_or_default();
+        let id = live.get("id").and_then(Value::as_str).map_or_else(|| "?".into(), crate::api::untrusted::visible);
+        let name = live.get("name").and_then(Value::as_str).map(crate::api::untrusted::visible).unwrap_or_default();
         Some((
             format!(
                 "the live integration `{name}` (id {id}) failed to be created (createStatus Error: {reason})"
             ),
-            format!("delete it (DELETE {}) and apply again", self.api().item(id)),
+            format!("delete it (DELETE {}) and apply again", self.api().item(&id)),
         ))
     }
 

@@ -636,6 +636,7 @@ pub async fn wait_active(op: &Op<'_>, path: &str, what: &str) -> Result<Value, O
                 )));
             }
             Some(status) if waiting.is_over() => {
+                let status = crate::api::untrusted::sanitize(status);
                 return Err(op.fail(format!(
                     "{what} is still {status} after {}s (GET {path}); raise --wait-timeout, or apply again once it is Active",
                     op.deadline().as_secs()

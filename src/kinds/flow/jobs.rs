@@ -102,7 +102,9 @@ pub async fn publish(op: &Op<'_>) -> Result<Published, OpError> {
         replaced = flow.pointer("/publishedVersion/id").and_then(Value::as_str).map(str::to_string);
     }
     let job = op.post(JOBS, None, "registering the flow import job for").await?;
-    let job_id = job.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    // Server text, in messages and paths alike: a GUID passes unchanged,
+    // an id with line breaks or escapes cannot forge output lines.
+    let job_id = job.get("id").and_then(Value::as_str).map(crate::api::untrusted::sanitize).unwrap_or_default();
     let url = job
         .get("presignedUrl")
         .and_then(Value::as_str)
@@ -143,6 +145,7 @@ async fn poll(op: &Op<'_>, path: &str, deadline: Duration, job_id: &str) -> Resu
             Some("Success" | "Failure") => return Ok(state),
             Some("Registered" | "Started") | None => {}
             Some(other) => {
+                let other = crate::api::untrusted::sanitize(other);
                 return Err(op.fail(format!("the import job {job_id} has the unknown status {other}")));
             }
         }
@@ -187,7 +190,10 @@ fn job_failure(
             }
         })
         .collect();
-    let status = state.get("status").and_then(Value::as_str).unwrap_or("no status");
+    let status = state
+        .get("status")
+        .and_then(Value::as_str)
+        .map_or_else(|| "no status".to_string(), crate::api::untrusted::sanitize);
     let said = if messages.is_empty() {
         "the job gave no message".to_string()
     } else {

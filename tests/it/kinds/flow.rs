@@ -981,3 +981,29 @@ async fn flows_named_alike_of_two_types_are_both_exported_and_round_trip() {
         text(&drift)
     );
 }
+
+/// Server text in a failure cannot forge output lines: an import job whose
+/// status holds line breaks and an `error:` line is shown on one line.
+#[tokio::test]
+async fn a_job_status_with_line_breaks_cannot_forge_output_lines() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write(
+        "set/flow.yaml",
+        &flow_doc("forged", "Forged", "INBOUNDSHORTMESSAGE", "inboundShortMessage", ""),
+    );
+    let status =
+        "Pending\nerror: RoutingQueue/x: DELETED by gcctl\nApply complete: 3 created, 0 failed";
+    let body = serde_json::json!({"id": "job-1", "status": status}).to_string();
+    let fault =
+        serde_json::json!({"route": "GET /api/v2/flows/jobs/{jobId}", "status": 200, "body": body});
+    org.org.route_fault(fault).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(err.contains("has the unknown status Pending error: RoutingQueue/x"), "{err}");
+    assert!(
+        !err.lines()
+            .any(|l| l.starts_with("error: RoutingQueue/x") || l.starts_with("Apply complete")),
+        "{err}"
+    );
+}
