@@ -86,9 +86,10 @@ pub enum RouteAnswer {
     /// This status, before doing anything.
     Status(u16),
     /// This status with this body (as `application/json`, whatever it
-    /// holds), before doing anything: an answer no real org gives (an
-    /// empty body, another object), for tests of what gcctl trusts.
-    Body { status: u16, body: String },
+    /// holds), before doing anything, or with `after`, once the request was
+    /// carried out (its own answer discarded): an answer no real org gives
+    /// (an empty body, another object), for tests of what gcctl trusts.
+    Body { status: u16, body: String, after: bool },
     /// The change is committed, then the connection is dropped unanswered.
     Dropped,
     /// Held until the sandbox has seen a request on the route `until`

@@ -159,7 +159,10 @@ pub async fn guard(State(state): State<Shared>, mut request: Request, next: Next
             let message = format!("{route} failed (sandbox route fault)");
             return ApiError::new(status, "sandbox.route.fault", message).into_response();
         }
-        Some(RouteAnswer::Body { status, body }) => {
+        Some(RouteAnswer::Body { status, body, after }) => {
+            if after {
+                drop(next.run(request).await);
+            }
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
             return (status, json, body).into_response();

@@ -337,11 +337,11 @@ async fn conflicts(State(state): State<Shared>, body: axum::body::Bytes) -> Resp
 }
 
 /// `POST /_sandbox/faults` `{"route": "METHOD /template", "status": N}`,
-/// `{"route": …, "status": N, "body": "TEXT"}`, `{"route": …, "dropped":
+/// `{"route": …, "status": N, "body": "TEXT"[, "after": true]}`, `{"route": …, "dropped":
 /// true}` or `{"route": …, "until": "METHOD /template", "status": N}`, with
 /// `"times"` (default 1): the next requests on that route (its method and
 /// route template, as the stats key them) answer that status (with that
-/// body) before doing anything, or are carried out and then lose their
+/// body; with `after`, once carried out) before doing anything, or are carried out and then lose their
 /// answer, or are held until a request on `until` has come (and answer
 /// `status` if none does within ten seconds). For tests of one exact
 /// failure, or of what a client sends without waiting.
@@ -353,9 +353,11 @@ async fn route_faults(State(state): State<Shared>, body: axum::body::Bytes) -> R
     let until = parsed.get("until").and_then(Value::as_str).map(str::to_string);
     let body = parsed.get("body").and_then(Value::as_str).map(str::to_string);
     let answer = match (status, parsed.get("dropped").and_then(Value::as_bool), until) {
-        (Some(status), None | Some(false), None) if body.is_some() => {
-            Some(RouteAnswer::Body { status, body: body.unwrap_or_default() })
-        }
+        (Some(status), None | Some(false), None) if body.is_some() => Some(RouteAnswer::Body {
+            status,
+            body: body.unwrap_or_default(),
+            after: parsed.get("after").and_then(Value::as_bool) == Some(true),
+        }),
         (Some(status), None | Some(false), None) => Some(RouteAnswer::Status(status)),
         (None, Some(true), None) => Some(RouteAnswer::Dropped),
         (Some(status), None | Some(false), Some(until)) => {

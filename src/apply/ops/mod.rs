@@ -368,6 +368,16 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
     loop {
         attempts += 1;
         match op.ctx.client.post(collection, Some(body)).await {
+            // A success without the object (an empty body, no id): the
+            // create happened, so it is looked for by name, never sent again.
+            Ok(created) if id_in(&created).is_none() => {
+                if let Some(found) = find_after_lost_answer(op).await? {
+                    return Ok((found, true));
+                }
+                return Err(op.fail(format!(
+                    "POST {collection} answered success without the created object's id, and the org does not list the object yet: run the apply again later (it looks the object up by name before creating it, so nothing is made twice)"
+                )));
+            }
             Ok(created) => return Ok((created, false)),
             // The last attempt's lost answer is looked for too: a create that
             // happened is adopted, never reported as failed.

@@ -216,3 +216,35 @@ async fn a_read_before_a_write_that_is_not_the_object_writes_nothing() {
         (Some("Acme"), Some("edited"))
     );
 }
+
+/// A create answered with success but no object (an empty body): the
+/// object is looked up by name and adopted when the org made it, never
+/// sent again; when the org did not, the change fails saying so, and the
+/// next run creates it.
+#[tokio::test]
+async fn a_create_answered_without_the_object_is_looked_up_not_failed() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/q.yaml", "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Empty Answer}\n");
+    let made =
+        json!({"route": "POST /api/v2/routing/queues", "status": 200, "body": "", "after": true});
+    org.org.route_fault(made).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 0);
+    assert!(stderr(&apply).contains("1 created"), "{}", stderr(&apply));
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Never Made}\n",
+    );
+    let unmade = json!({"route": "POST /api/v2/routing/queues", "status": 200, "body": ""});
+    org.org.route_fault(unmade).await;
+    // The look-up waits for the org's lists to catch up: a second here.
+    let apply = org.gcctl(&["apply", "--auto-approve", "--consistency-window", "1", "set"]).await;
+    assert_exit(&apply, 1);
+    assert!(stderr(&apply).contains("answered success without the created object's id, and the org does not list the object yet"), "{}", stderr(&apply));
+    // The journal keeps the create: the next run looks first, then creates.
+    let again = ["apply", "--auto-approve", "--consistency-window", "1", "set"];
+    assert_exit(&org.gcctl(&again).await, 0);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
