@@ -515,10 +515,15 @@ impl Client {
         if let Some(decoded) = decoded {
             return decoded.map_err(|e| {
                 // The server answered success: a create or an action may
-                // well have been made, whatever its body says.
+                // well have been made, whatever its body says. A request
+                // that may be sent again (a read, a PUT of the same body) is,
+                // as after a lost answer: a body cut short or garbled on the
+                // way is seldom garbled twice.
                 let mut error = ApiError::new(method, call.path, ApiErrorKind::Decode, e);
+                error.correlation_id = correlation_header(&headers);
                 error.outcome_unknown = !idempotent;
-                final_failure(error)
+                let class = if idempotent { Class::Unreadable } else { Class::Final };
+                Failure { error, class, unauthorized_generation: None }
             });
         }
         let mut error =

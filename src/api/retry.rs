@@ -34,6 +34,8 @@ pub(super) const MAX_RETRY_AFTER: Duration = Duration::from_secs(180);
 /// How long a connection that cannot be made is retried (a server restarting, a DNS blip).
 pub const UNREACHABLE_BUDGET: Duration = Duration::from_secs(10);
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
+/// The most attempts of an idempotent request whose success cannot be read.
+pub(super) const UNREADABLE_ATTEMPTS: u32 = 3;
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
 /// How an attempt failed, as far as retrying is concerned.
@@ -47,6 +49,11 @@ pub(super) enum Class {
     NotSent,
     /// The request may have reached the server (reset, closed or timed out after sending).
     MaybeSent,
+    /// A success whose body cannot be read (cut short, not JSON): an idempotent
+    /// request is sent again, at most [`UNREADABLE_ATTEMPTS`] times in all (a
+    /// body garbled on the way is seldom garbled twice; one a server always
+    /// garbles is not worth minutes of retries).
+    Unreadable,
     /// Not retryable (other statuses, decode errors, token errors).
     Final,
 }
@@ -80,7 +87,10 @@ pub(super) fn plan_retry(
         }
         Class::NotSent => backoff_delay(attempt),
         Class::Unavailable | Class::MaybeSent if idempotent => backoff_delay(attempt),
-        Class::Unavailable | Class::MaybeSent | Class::Final => return Err(Stop::NotRetryable),
+        Class::Unreadable if idempotent && attempt < UNREADABLE_ATTEMPTS => backoff_delay(attempt),
+        Class::Unavailable | Class::MaybeSent | Class::Unreadable | Class::Final => {
+            return Err(Stop::NotRetryable);
+        }
     };
     let now = Instant::now();
     if now + wait <= deadline {

@@ -137,6 +137,38 @@ async fn an_unreadable_success_leaves_a_creates_outcome_unknown() {
     }
 }
 
+/// A success whose body cannot be read names the call's correlation id; an
+/// idempotent request is sent again (three attempts in all), so a body cut
+/// short once costs a retry, not the run.
+#[tokio::test]
+async fn an_unreadable_success_is_retried_when_repeatable_and_names_its_correlation_id() {
+    let gets = Arc::new(AtomicUsize::new(0));
+    let seen = gets.clone();
+    let server = serve(move |req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        "/api/v2/once" if seen.fetch_add(1, Ordering::SeqCst) == 0 => {
+            Response::builder().status(200).body(Body::from("{\"id\": \"tr")).unwrap()
+        }
+        "/api/v2/once" => json(200, &json!({"id": "whole"})),
+        _ => Response::builder()
+            .status(200)
+            .header("inin-correlation-id", "corr-garbled-1")
+            .body(Body::from("<html>"))
+            .unwrap(),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    assert_eq!(client.get("/api/v2/once", &[]).await.unwrap()["id"], "whole");
+    let before = server.seen().len();
+    let err = client.get(THINGS, &[]).await.unwrap_err();
+    assert_eq!(err.correlation_id.as_deref(), Some("corr-garbled-1"), "{err}");
+    assert_eq!(server.seen().len() - before, 3, "three attempts of a read");
+    let before = server.seen().len();
+    let err = client.post(THINGS, Some(&json!({"name": "x"}))).await.unwrap_err();
+    assert!(err.outcome_unknown(), "{err}");
+    assert_eq!(server.seen().len() - before, 1, "a create is never sent twice for it");
+}
+
 /// gzip-compressed bytes of `text`.
 fn gzip(text: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
