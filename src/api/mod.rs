@@ -42,5 +42,5 @@ pub use config::{
 };
 pub use error::{ApiError, ApiErrorDetails, ApiErrorKind};
 pub use lean::EntityKeys;
-pub use paging::{MAX_PAGES, PageSink, Pages};
+pub use paging::{MAX_PAGES, PageSink, Pages, with_ids};
 pub use region::{DEFAULT_REGION, REGIONS, RegionError, Target, resolve_region};

@@ -192,11 +192,12 @@ impl ApiPaths {
         client: &crate::api::Client,
         query: &[(&str, String)],
     ) -> Result<Vec<Value>, crate::api::ApiError> {
-        match self.page_size {
+        let listed = match self.page_size {
             Some(size) if self.cursor => client.list_cursor(self.collection, query, size).await,
             Some(size) => client.list_all(self.collection, query, size).await,
             None => client.list_unpaged(self.collection).await,
-        }
+        }?;
+        crate::api::with_ids(self.collection, listed)
     }
 
     /// [`ApiPaths::list`] of a collection expected to hold about `objects`
@@ -210,7 +211,9 @@ impl ApiPaths {
     ) -> Result<Vec<Value>, crate::api::ApiError> {
         match self.page_size {
             Some(size) if !self.cursor => {
-                client.list_expecting_seen(self.collection, &[], size, objects, how).await
+                let listed =
+                    client.list_expecting_seen(self.collection, &[], size, objects, how).await?;
+                crate::api::with_ids(self.collection, listed)
             }
             _ => self.list(client, &[]).await,
         }

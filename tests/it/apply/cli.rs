@@ -313,10 +313,11 @@ async fn quiet_and_json_output_show_no_progress_on_a_terminal() {
 
 /// The org's text in apply's output and errors shows its control characters
 /// as escapes: a wrap-up code the org lists without an id (a journal line
-/// stands in for a broken answer), named with an escape sequence and a
-/// right-to-left override inside a prune scope, fails its delete, one named
-/// with a title-setting sequence is deleted, and neither the plan, the error
-/// nor the deletion's line sends the terminal a raw escape.
+/// stands in for a broken answer) fails the read, naming the call; once it
+/// has an id, it (named with an escape sequence and a right-to-left
+/// override) and one named with a title-setting sequence are deleted inside
+/// a prune scope, and neither the plan, the error nor the deletions' lines
+/// send the terminal a raw escape.
 #[test]
 fn the_orgs_text_in_apply_output_cannot_act_on_the_terminal() {
     let ctx = TestContext::new();
@@ -346,9 +347,27 @@ fn the_orgs_text_in_apply_output_cannot_act_on_the_terminal() {
     let out = ctx.run(&["--sandbox", "apply", "--auto-approve", "--prune", "set"]);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains("a delete without an id"), "{all}");
+    assert!(
+        all.contains("GET /api/v2/routing/wrapupcodes: the listing lists an object without an id"),
+        "{all}"
+    );
+    assert!(!all.contains("deleted"), "nothing is changed: {all}");
+
+    // The journal is folded into the state file when the sandbox closes.
+    let mut text = fs_err::read_to_string(&journal).unwrap_or_default();
+    text.push_str(
+        r#"{"kind":"wrapupCodes","id":"66666666-0000-4000-8000-000000000002","value":{"id":"66666666-0000-4000-8000-000000000002","name":"Bot \u001b[31mNOID\u202e B","division":{"id":"*"}}}"#,
+    );
+    text.push('\n');
+    fs_err::write(&journal, text).unwrap();
+    let out = ctx.run(&["--sandbox", "apply", "--auto-approve", "--prune", "set"]);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(!all.contains(['\u{1b}', '\u{202e}']), "{all:?}");
-    assert!(all.contains(r"Bot \u{1b}[31mNOID\u{202e} B"), "{all}");
+    assert!(
+        all.contains(r#"deleted RoutingWrapupCode/Bot \u{1b}[31mNOID\u{202e} B "Bot"#),
+        "{all}"
+    );
     assert!(all.contains(r#"deleted RoutingWrapupCode/Bot \u{1b}]0;TITLE\u{7} C "Bot"#), "{all}");
     assert!(!all.contains('\u{7}'), "{all:?}");
 }

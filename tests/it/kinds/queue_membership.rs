@@ -685,3 +685,26 @@ fn a_rings_member_groups_survive_an_update_and_export_warns_of_them() {
     assert_eq!(after[0]["expansionCriteria"][0]["threshold"].as_f64(), Some(5.0), "{after}");
     assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
 }
+
+/// A listing of objects without ids cannot be matched (a plan would add a
+/// wrap-up code the queue already offers): the plan fails naming the call.
+#[test]
+fn a_sub_resource_listed_without_ids_fails_the_plan() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write("set/queue.yaml", &queue("", ""));
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let body = json!({"entities": [{"name": "Resolved"}, {"name": "Escalated"}], "pageCount": 1})
+        .to_string();
+    let fault = json!({"route": "GET /api/v2/routing/queues/{queueId}/wrapupcodes", "status": 200, "body": body});
+    live.block_on(live.org.route_fault(fault));
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("/wrapupcodes")
+            && text.contains("lists an object without an id (object 1 of 2)"),
+        "{text}"
+    );
+    assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
+}

@@ -285,9 +285,11 @@ pub async fn read(
         let include = declared.is_some_and(|s| s.membership != Some(MembershipPolicy::Exact));
         let until = include.then_some(&declared_ids);
         let query = [("memberBy", "user".to_string())];
+        let path = members_path(id);
         let direct = client
-            .list_until_seen(&members_path(id), &query, PAGE, until)
+            .list_until_seen(&path, &query, PAGE, until)
             .await
+            .and_then(|listed| crate::api::with_ids(&path, listed))
             .map_err(failed("members"))?;
         let direct: Vec<Value> = direct.iter().filter_map(|e| compact_member(e, true)).collect();
         let ids: BTreeSet<&str> = direct.iter().filter_map(|m| m["id"].as_str()).collect();
@@ -305,9 +307,11 @@ pub async fn read(
         out.insert(MEMBERS.into(), by_id(direct));
     }
     if declared.is_none_or(|s| s.wrapup_codes.is_some()) {
+        let path = codes_path(id);
         let codes = client
-            .list_all(&codes_path(id), &[], PAGE)
+            .list_all(&path, &[], PAGE)
             .await
+            .and_then(|listed| crate::api::with_ids(&path, listed))
             .map_err(failed("wrap-up codes"))?;
         let mut codes: Vec<Value> = codes
             .iter()
