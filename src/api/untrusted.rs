@@ -166,6 +166,38 @@ pub fn visible_lines(text: &str) -> Cow<'_, str> {
 }
 
 /// `text` with every known secret replaced by `[redacted]`.
+/// JSON `text` with every secret known in this process replaced by
+/// `[redacted]` inside its strings (in the forms [`register_secret`]
+/// lists), never in its numbers, keys' structure or punctuation (a short
+/// secret of digits must not break a number): what JSON output and saved
+/// plans get, whose other values stay as the org holds them.
+pub fn redact_json(text: &str) -> String {
+    let known = SECRETS.read().map(|s| s.iter().any(|secret| text.contains(secret.as_str())));
+    if !known.unwrap_or(false) {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut at, mut copied) = (0, 0);
+    while let Some(open) = memchr::memchr(b'"', &bytes[at..]).map(|i| at + i) {
+        // The closing quote: the next one not escaped by a backslash.
+        let mut close = open + 1;
+        while close < bytes.len() && bytes[close] != b'"' {
+            close += if bytes[close] == b'\\' { 2 } else { 1 };
+        }
+        let close = close.min(bytes.len());
+        out.push_str(&text[copied..=open]);
+        out.push_str(&redact(&text[open + 1..close]));
+        copied = close;
+        at = close + 1;
+        if at >= bytes.len() {
+            break;
+        }
+    }
+    out.push_str(&text[copied.min(text.len())..]);
+    out
+}
+
 fn redact(text: &str) -> String {
     let mut text = text.to_string();
     if let Ok(secrets) = SECRETS.read() {
@@ -280,6 +312,29 @@ mod tests {
             gson.replace("u003d", "u003D").replace("u003c", "u003C").replace("u003e", "u003E");
         assert_eq!(sanitize(&upper), "\"[redacted]\"");
         assert_eq!(sanitize(secret), "[redacted]");
+    }
+
+    /// In JSON, secrets are redacted inside strings only: a secret of
+    /// digits leaves numbers (and the document) whole.
+    #[test]
+    fn json_is_redacted_inside_its_strings_only() {
+        register_secret("json-canary-4711-secret");
+        register_secret("918273");
+        let doc = serde_json::json!({
+            "url": "https://x.example/hook?s=json-canary-4711-secret",
+            "count": 9_182_734,
+            "quoted": "say \"918273\" \\ done",
+            "918273": "key kept",
+        });
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        let out = redact_json(&text);
+        let read: serde_json::Value = serde_json::from_str(&out).expect("still JSON");
+        assert_eq!(read["url"], "https://x.example/hook?s=[redacted]");
+        assert_eq!(read["count"], 9_182_734);
+        assert_eq!(read["quoted"], "say \"[redacted]\" \\ done");
+        assert!(!out.contains("json-canary-4711"), "{out}");
+        // Nothing known in it: the text as it was.
+        assert_eq!(redact_json("{\"a\": 1}"), "{\"a\": 1}");
     }
 
     #[test]

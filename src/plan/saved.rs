@@ -129,8 +129,11 @@ impl SavedPlan {
                 )));
             }
         }
-        // A path that is not UTF-8 has no place in the plan's JSON.
-        let text = serde_json::to_string_pretty(self).map_err(|err| {
+        // A path that is not UTF-8 has no place in the plan's JSON. A secret
+        // known in this run that the org also holds in a plain field is
+        // written `[redacted]` (a fresh plan then differs from it, and
+        // `apply --plan` refuses it: no secret is ever on disk in a plan).
+        let text = serde_json::to_string_pretty(self).map(|t| crate::api::untrusted::redact_json(&t)).map_err(|err| {
             failed(std::io::Error::other(format!(
                 "the plan cannot be written as JSON ({err}); a manifest path that is not UTF-8 cannot be saved in a plan"
             )))

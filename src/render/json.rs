@@ -56,14 +56,20 @@ pub fn apply_summary(summary: &ApplySummary, signalled: bool) -> String {
     line(&SummaryLine { converged: summary.converged(), event: "summary", signalled, summary })
 }
 
+/// Org values are written as the org holds them, but for the secrets known
+/// in this run (a webhook secret the org also holds in a URL): those are
+/// `[redacted]` in JSON as in text ([`crate::api::untrusted::redact_json`]).
 fn pretty(value: &impl Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut text = crate::api::untrusted::redact_json(
+        &serde_json::to_string_pretty(value).unwrap_or_default(),
+    );
     text.push('\n');
     text
 }
 
 fn line(value: &impl Serialize) -> String {
-    let mut text = serde_json::to_string(value).unwrap_or_default();
+    let mut text =
+        crate::api::untrusted::redact_json(&serde_json::to_string(value).unwrap_or_default());
     text.push('\n');
     text
 }

@@ -485,3 +485,44 @@ async fn other_changes_keep_the_mark_and_the_secrets_dir_must_take_files() {
     let planned = org.gcctl(&["plan", "--secrets-dir", "elsewhere", "set"]).await;
     assert!(stdout(&planned).contains("its secret was never recorded"), "{}", stdout(&planned));
 }
+
+/// A secret the org also holds in a plain field (an integration's webhook
+/// URL carrying it as a query parameter, edited in the UI) is redacted in
+/// JSON output and saved plans as in text; `apply --plan` then refuses the
+/// saved plan (it no longer matches a fresh one), and nothing is on disk.
+#[tokio::test]
+async fn a_secret_the_org_holds_in_a_plain_field_is_in_no_json_or_saved_plan() {
+    let mut org = ApplyOrg::default().await;
+    org.ctx.env("CANARY_WEBHOOK_SECRET", CANARY);
+    let set = SET.replace("VERSION", "1");
+    org.ctx.write("set/all.yaml", &set);
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "secrets", "set"];
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let path = "/api/v2/conversations/messaging/integrations/open";
+    let id = org.org.id_named(path, "Canary Bot").await;
+    let url = format!("https://bot.example.com/hook?s={CANARY}");
+    let patched = org
+        .org
+        .patch(
+            &format!("{path}/{id}"),
+            json!({"name": "Canary Bot", "outboundNotificationWebhookUrl": url}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    let mut transcript = Transcript(String::new());
+    for args in [
+        &["plan", "-o", "json", "set"][..],
+        &["drift", "-o", "json", "set"],
+        &["plan", "--out", "plan.json", "set"],
+    ] {
+        run(&org, &mut transcript, args).await;
+    }
+    let saved = fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap();
+    transcript.0.push_str(&saved);
+    assert!(saved.contains("https://bot.example.com/hook?s=[redacted]"), "{saved}");
+    transcript.assert_clean(&[]);
+    let applied =
+        run(&org, &mut transcript, &["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&applied, 1);
+    transcript.assert_clean(&[]);
+}
