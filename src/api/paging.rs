@@ -188,6 +188,10 @@ impl Client {
             return Err(too_many_pages(path, announced));
         }
         let mut pages: Vec<Vec<Value>> = bodies.into_iter().map(|(page, ..)| page).collect();
+        // Pages past the count the listing announces are not part of it,
+        // whatever they hold (a server may answer any page number past the
+        // end with the last page again: not taken for a repeated page).
+        pages.truncate(usize::try_from(announced.max(1)).unwrap_or(usize::MAX));
         self.fetch_pages(path, query, page_size, at_once, announced, &mut pages, how).await?;
         dedupe_pages(path, pages)
     }

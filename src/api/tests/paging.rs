@@ -271,3 +271,17 @@ async fn a_cursor_page_of_objects_without_ids_fails_the_listing() {
     assert!(err.to_string().contains("lists objects without an id"), "{err}");
     assert_eq!(server.seen().len(), 2);
 }
+
+/// Pages asked past the end by an expecting listing are not part of it,
+/// even when a server answers them with its last page again.
+#[tokio::test]
+async fn pages_past_the_announced_count_are_dropped_whatever_they_hold() {
+    let server = serve(|req, _| {
+        let (size, number) = params(req);
+        json(200, &offset_page(15, size, number.min(2), true))
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    let listed = client.list_expecting(QUEUES, &[], 10, 40).await.unwrap();
+    assert_eq!(ids(&listed), expected(15));
+}
