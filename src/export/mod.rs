@@ -365,6 +365,14 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             None => Cow::Owned(pick(kind, &objects, options)),
         };
         export.warnings.extend(picked.warnings.iter().cloned());
+        // No manifest can say "no default": an org made from the export
+        // keeps its own (and what is created there without one gets it).
+        let defaulted = kind.org().api().default.is_some();
+        if defaulted && !objects.is_empty() && !lookups.defaults.contains_key(&kind.kind()) {
+            export.warnings.push(format!(
+                "the org has no default {kind}: none of the exported ones is written with `orgDefault: true`, and an org made from this export keeps its own default (objects created there without one get it)"
+            ));
+        }
         let named = handles.entry(kind.kind()).or_default();
         for (index, handle) in &picked.chosen {
             // Each chosen once (`pick`): taken, a `Null` left in its place.

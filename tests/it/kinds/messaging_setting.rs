@@ -182,3 +182,26 @@ fn unsetting_the_default_and_refusing_to_prune_it() {
     assert!(!text.contains("MessagingSetting/Default"), "the org default is never pruned: {text}");
     live.block_on(live.org.id_named(SETTINGS, "Default"));
 }
+
+/// An org without a default messaging setting: no manifest can say so, so
+/// export says that an org made from it keeps its own default; with a
+/// default, export says nothing of it.
+#[test]
+fn an_org_without_a_default_is_said_on_export() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let made = live.block_on(live.org.post(SETTINGS, json!({"name": "Plain Settings"})));
+    assert_eq!(made.status, 200, "{}", made.body);
+    let args = ["export", "--kinds", "MessagingSetting", "--out"];
+    let (code, text) = gcctl(&ctx, &[&args[..], &["with-default"]].concat());
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("has no default"), "{text}");
+    let unset = live.block_on(live.org.delete(&format!("{SETTINGS}/default")));
+    assert!(unset.status < 300, "{}", unset.body);
+    let (code, text) = gcctl(&ctx, &[&args[..], &["without"]].concat());
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("the org has no default MessagingSetting: none of the exported ones"),
+        "{text}"
+    );
+}
