@@ -11,10 +11,12 @@
 //!   too, as long as that last page lists an object the pages before it did not (a count
 //!   growing over empty or repeated pages is not followed); a smaller count simply leaves
 //!   later pages empty;
-//! - a page after the first that lists only objects of the pages before it is an error (a
-//!   server answering page numbers alike: a page's objects were never listed, and a plan
-//!   would create them); so is, in a listing read page by page (`nextUri`, or until an empty
-//!   page), a page of objects without ids, which could be read again and again;
+//! - in an offset listing with a page count, a page after the first that lists only objects
+//!   of the pages before it is an error (an object was not listed: the org changed while it
+//!   was listed, or a server answers page numbers alike; a plan would create it); a listing
+//!   read page by page (`nextUri`, or until an empty page) ends at such a page instead (a
+//!   cursor of versions sharing an id, at a repeated link), and fails at a page of objects
+//!   without ids, which could be read again and again;
 //! - a first page that is empty yet announces more pages is an error (the listing contradicts
 //!   itself: reading on could take hours, and stopping could hide objects);
 //! - `nextUri` is followed until a page has no link, repeats a link, is empty, or lists only
@@ -113,7 +115,7 @@ impl Client {
                 let (first, ()) = futures::try_join!(first, rest)?;
                 pages.insert(0, first);
             }
-            None => self.follow_next_uri(path, next, &mut pages, how.keys).await?,
+            None => self.follow_next_uri(path, next, &mut pages, how.keys, true).await?,
         }
         if pages.len() == 1 {
             // One page cannot repeat an object across pages.
@@ -180,7 +182,7 @@ impl Client {
         let Some(count) = bodies.first().and_then(|(_, count, _)| *count) else {
             let (first, _, next) = bodies.into_iter().next().unwrap_or_default();
             let mut pages = vec![first];
-            self.follow_next_uri(path, next, &mut pages, how.keys).await?;
+            self.follow_next_uri(path, next, &mut pages, how.keys, true).await?;
             return dedupe_pages(path, pages);
         };
         let announced = bodies.iter().filter_map(|(_, count, _)| *count).fold(count, u64::max);
@@ -213,7 +215,9 @@ impl Client {
         let mut first = self.get(path, &q).await?;
         let next = self.next_link(path, &first)?;
         let mut pages = vec![take_entities(path, &mut first)?];
-        self.follow_next_uri(path, next, &mut pages, None).await?;
+        // Not stopped at a page of ids already listed: the versions of one
+        // configuration share its id (a repeated link still ends it).
+        self.follow_next_uri(path, next, &mut pages, None, false).await?;
         // Not de-duplicated by id: a cursor does not shift like an offset,
         // and the versions of one configuration share its id.
         Ok(pages.into_iter().flatten().collect())
@@ -250,9 +254,11 @@ impl Client {
         let page_size = page_size.max(1);
         let mut pages: Vec<Vec<Value>> = Vec::new();
         let mut missing: Option<HashSet<&str>> = wanted.cloned();
-        // Ids listed so far: a page that lists only them (a server that
-        // ignores the page number) or none at all would be read again and
-        // again, up to MAX_PAGES, one after another.
+        // Ids listed so far: a page that lists only them ends the listing
+        // (members added meanwhile shift a whole page along, as a server
+        // that ignores the page number repeats it: either way nothing new
+        // follows it, and reading on could take up to MAX_PAGES requests,
+        // one after another); a page of objects without ids is an error.
         let mut ids: HashSet<String> = HashSet::new();
         for number in 1..=MAX_PAGES {
             if missing.as_ref().is_some_and(HashSet::is_empty) {
@@ -266,13 +272,10 @@ impl Client {
             let before = ids.len();
             ids.extend(page.iter().filter_map(entity_id).map(str::to_string));
             if ids.len() == before {
-                let what = if page.iter().any(|e| entity_id(e).is_some()) {
-                    format!(
-                        "answers page {number} with objects of the pages before it only (are page numbers ignored?)"
-                    )
-                } else {
-                    format!("lists objects without an id on page {number}")
-                };
+                if page.iter().any(|e| entity_id(e).is_some()) {
+                    return Ok(dedupe_by_id(pages.into_iter().flatten()));
+                }
+                let what = format!("lists objects without an id on page {number}");
                 return Err(untrustworthy(path, &what));
             }
             if let Some(missing) = missing.as_mut() {
@@ -348,14 +351,16 @@ impl Client {
     }
 
     /// Follow `nextUri` one page at a time, stopping at a repeated or foreign link or an empty
-    /// page, failing at a page of objects without ids (whether it moves on cannot be told);
-    /// of each entity, only `keys` are decoded when given.
+    /// page, and with `by_id` at a page that lists only objects already listed, failing there
+    /// at a page of objects without ids (whether it moves on cannot be told); of each entity,
+    /// only `keys` are decoded when given.
     async fn follow_next_uri(
         &self,
         path: &str,
         mut next: Option<NextLink>,
         pages: &mut Vec<Vec<Value>>,
         keys: Option<&EntityKeys>,
+        by_id: bool,
     ) -> Result<(), ApiError> {
         let mut seen = HashSet::new();
         // Ids listed so far: a page that lists none but them does not move
@@ -381,7 +386,7 @@ impl Client {
             // As a repeated link: a page that lists nothing new ends it.
             let before = ids.len();
             ids.extend(page.iter().filter_map(entity_id).map(str::to_string));
-            if ids.len() == before {
+            if by_id && ids.len() == before {
                 if page.iter().any(|e| entity_id(e).is_some()) {
                     break;
                 }
@@ -536,7 +541,7 @@ fn dedupe_pages(path: &str, pages: Vec<Vec<Value>>) -> Result<Vec<Value>, ApiErr
             return Err(untrustworthy(
                 path,
                 &format!(
-                    "answers page {} with objects of the pages before it only, so the objects of a page were never listed",
+                    "answers page {} with objects of the pages before it only, so some object was not listed (the org changed while it was listed, or the server ignores page numbers)",
                     number + 1
                 ),
             ));
