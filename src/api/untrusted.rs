@@ -41,7 +41,8 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// quotes it as JSON text: the secret's escaped forms are redacted too
 /// (`"` as `\"`, a line break as `\n`, `/` as `\/`, every character
 /// beyond ASCII as `\uXXXX`, and `<>&='` as `\u003c` and so on, as some
-/// servers write them).
+/// servers write them); and percent-encoded, as a URL the org holds
+/// carries it.
 pub fn register_secret(secret: &str) {
     if secret.chars().count() < MIN_SECRET_CHARS {
         return;
@@ -102,6 +103,22 @@ fn escaped_forms(secret: &str) -> Vec<String> {
     forms.extend(html);
     let slashed: Vec<String> = forms.iter().map(|f| f.replace('/', "\\/")).collect();
     forms.extend(slashed);
+    // Percent-encoded, as a URL carries it (a base64 secret's `+ / =` as
+    // `%2B %2F %3D`; some encoders write the hex in lowercase).
+    let percent = |upper: bool| -> String {
+        let mut out = String::with_capacity(secret.len() * 3);
+        for byte in secret.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(byte));
+            } else if upper {
+                out.push_str(&format!("%{byte:02X}"));
+            } else {
+                out.push_str(&format!("%{byte:02x}"));
+            }
+        }
+        out
+    };
+    forms.extend([percent(true), percent(false)]);
     forms.sort();
     forms.dedup();
     forms
@@ -311,6 +328,10 @@ mod tests {
         let upper =
             gson.replace("u003d", "u003D").replace("u003c", "u003C").replace("u003e", "u003E");
         assert_eq!(sanitize(&upper), "\"[redacted]\"");
+        // Percent-encoded in a URL, in either case of hex.
+        let url = "https://x.example/h?k=CANARY-b64%2Bsecret%2Fvalue%3C%26%3E%27%3D%3D";
+        assert_eq!(sanitize(url), "https://x.example/h?k=[redacted]");
+        assert_eq!(sanitize(&url.to_lowercase().replace("canary", "CANARY")), "https://x.example/h?k=[redacted]");
         assert_eq!(sanitize(secret), "[redacted]");
     }
 
