@@ -331,7 +331,10 @@ mod tests {
         // Percent-encoded in a URL, in either case of hex.
         let url = "https://x.example/h?k=CANARY-b64%2Bsecret%2Fvalue%3C%26%3E%27%3D%3D";
         assert_eq!(sanitize(url), "https://x.example/h?k=[redacted]");
-        assert_eq!(sanitize(&url.to_lowercase().replace("canary", "CANARY")), "https://x.example/h?k=[redacted]");
+        assert_eq!(
+            sanitize(&url.to_lowercase().replace("canary", "CANARY")),
+            "https://x.example/h?k=[redacted]"
+        );
         assert_eq!(sanitize(secret), "[redacted]");
     }
 

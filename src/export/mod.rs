@@ -687,10 +687,10 @@ fn secret_variable(webhook_handle: &str) -> String {
     name
 }
 
-/// The places of `live` that `pointers` name (`*`: every index of a list)
+/// The places of `live` that `fields` name (`*`: every index of a list)
 /// and that hold a value: not null, an empty text, list or map, or a map
-/// of such.
-fn held_pointers(live: &Value, pointers: &[&str]) -> Vec<String> {
+/// of such, nor what the org holds there when nobody set it.
+fn held_pointers(live: &Value, fields: &[crate::kinds::org::Unmanaged]) -> Vec<String> {
     fn holds(value: &Value) -> bool {
         match value {
             Value::Null => false,
@@ -700,9 +700,15 @@ fn held_pointers(live: &Value, pointers: &[&str]) -> Vec<String> {
             Value::Bool(_) | Value::Number(_) => true,
         }
     }
-    fn walk(value: &Value, parts: &[&str], at: &mut String, found: &mut Vec<String>) {
+    fn walk(
+        value: &Value,
+        parts: &[&str],
+        unset: Option<&Value>,
+        at: &mut String,
+        found: &mut Vec<String>,
+    ) {
         let Some((first, rest)) = parts.split_first() else {
-            if holds(value) {
+            if holds(value) && unset != Some(value) {
                 found.push(at.clone());
             }
             return;
@@ -712,7 +718,7 @@ fn held_pointers(live: &Value, pointers: &[&str]) -> Vec<String> {
             (&"*", Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     at.push_str(&format!("/{i}"));
-                    walk(item, rest, at, found);
+                    walk(item, rest, unset, at, found);
                     at.truncate(len);
                 }
             }
@@ -720,7 +726,7 @@ fn held_pointers(live: &Value, pointers: &[&str]) -> Vec<String> {
                 if let Some(child) = map.get(*key) {
                     at.push('/');
                     at.push_str(key);
-                    walk(child, rest, at, found);
+                    walk(child, rest, unset, at, found);
                     at.truncate(len);
                 }
             }
@@ -728,9 +734,10 @@ fn held_pointers(live: &Value, pointers: &[&str]) -> Vec<String> {
         }
     }
     let mut found = Vec::new();
-    for pointer in pointers {
-        let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
-        walk(live, &parts, &mut String::new(), &mut found);
+    for field in fields {
+        let parts: Vec<&str> = field.pointer.trim_start_matches('/').split('/').collect();
+        let unset = field.unset.and_then(|text| serde_json::from_str::<Value>(text).ok());
+        walk(live, &parts, unset.as_ref(), &mut String::new(), &mut found);
     }
     found
 }
@@ -870,6 +877,22 @@ mod tests {
         assert_eq!(distinct.len(), names.len(), "{names:?}");
         assert_eq!(names[..3], ["GCCTL_1_SECRET", "GCCTL_GCCTL_1_SECRET", "GCCTL_SECRET"]);
         assert_eq!(secret_variable("acme-bot-webhook"), "ACME_BOT_WEBHOOK_SECRET");
+    }
+
+    /// Unmanaged fields warn only when they hold something someone set.
+    #[test]
+    fn unmanaged_fields_are_held_when_set_not_when_unset() {
+        let kind = Kind::parse("RoutingQueue").expect("queues have unmanaged fields");
+        let fields = kind.org().expect("an org kind").unmanaged_pointers();
+        let unset = json!({"cannedResponseLibraries": {"mode": "All", "libraryIds": []},
+            "whisperPrompt": null, "defaultScripts": {}, "bullseye": {"rings": [{}, {"memberGroups": []}]}});
+        assert!(held_pointers(&unset, fields).is_empty());
+        let set = json!({"cannedResponseLibraries": {"mode": "SelectedOnly", "libraryIds": ["l1"]},
+            "bullseye": {"rings": [{}, {"memberGroups": [{"id": "g"}]}]}});
+        assert_eq!(
+            held_pointers(&set, fields),
+            ["/cannedResponseLibraries", "/bullseye/rings/1/memberGroups"]
+        );
     }
 
     /// Text is text: a description that reads like a placeholder is

@@ -529,25 +529,30 @@ const LISTED_KEYS: [&str; 8] = [
 /// Writable fields of a queue the spec does not model (the
 /// [`super::org::OrgKind::unmanaged_pointers`]; "not covered yet" in the
 /// kinds docs): a PUT sends them back as the org holds them.
-const UNMANAGED: [&str; 18] = [
-    "/conditionalGroupRouting",
-    "/conditionalGroupActivation",
-    "/whisperPrompt",
-    "/onHoldPrompt",
-    "/defaultMediaLanguage",
-    "/cannedResponseLibraries",
-    "/defaultScripts",
-    "/outboundEmailAddress",
-    "/peerId",
-    "/directRouting/backupQueueId",
-    "/mediaSettings/callback/liveVoiceReactionType",
-    "/mediaSettings/callback/liveVoiceFlow",
-    "/mediaSettings/callback/answeringMachineReactionType",
-    "/mediaSettings/callback/answeringMachineFlow",
-    "/mediaSettings/callback/edgeGroup",
-    "/mediaSettings/callback/site",
-    "/bullseye/rings/*/memberGroups",
-    "/bullseye/rings/*/actions",
+const UNMANAGED: [super::org::Unmanaged; 18] = [
+    super::org::Unmanaged::field("/conditionalGroupRouting"),
+    super::org::Unmanaged::field("/conditionalGroupActivation"),
+    super::org::Unmanaged::field("/whisperPrompt"),
+    super::org::Unmanaged::field("/onHoldPrompt"),
+    super::org::Unmanaged::field("/defaultMediaLanguage"),
+    // What a queue holds when nobody set it (the sandbox's queue defaults;
+    // UNVERIFIED for a real org, which would then warn of it too).
+    super::org::Unmanaged {
+        pointer: "/cannedResponseLibraries",
+        unset: Some(r#"{"mode": "All", "libraryIds": []}"#),
+    },
+    super::org::Unmanaged::field("/defaultScripts"),
+    super::org::Unmanaged::field("/outboundEmailAddress"),
+    super::org::Unmanaged::field("/peerId"),
+    super::org::Unmanaged::field("/directRouting/backupQueueId"),
+    super::org::Unmanaged::field("/mediaSettings/callback/liveVoiceReactionType"),
+    super::org::Unmanaged::field("/mediaSettings/callback/liveVoiceFlow"),
+    super::org::Unmanaged::field("/mediaSettings/callback/answeringMachineReactionType"),
+    super::org::Unmanaged::field("/mediaSettings/callback/answeringMachineFlow"),
+    super::org::Unmanaged::field("/mediaSettings/callback/edgeGroup"),
+    super::org::Unmanaged::field("/mediaSettings/callback/site"),
+    super::org::Unmanaged::field("/bullseye/rings/*/memberGroups"),
+    super::org::Unmanaged::field("/bullseye/rings/*/actions"),
 ];
 
 /// Fields of a bullseye ring (`Ring`) that the spec does not model: the
@@ -683,7 +688,7 @@ impl super::org::OrgKind for Org {
         &["/members", "/memberGroups", "/wrapupCodes"]
     }
 
-    fn unmanaged_pointers(&self) -> &'static [&'static str] {
+    fn unmanaged_pointers(&self) -> &'static [super::org::Unmanaged] {
         &UNMANAGED
     }
 
@@ -866,10 +871,11 @@ mod tests {
     fn unmanaged_fields_are_every_writable_field_the_spec_lacks_and_only_those() {
         let compared = Kind::RoutingQueue.compared_fields();
         for field in QUEUE_WRITABLE {
-            let listed = UNMANAGED.contains(&format!("/{field}").as_str());
+            let listed = UNMANAGED.iter().any(|u| u.pointer == format!("/{field}"));
             assert_eq!(listed, !compared.iter().any(|c| c == field), "{field}");
         }
-        for pointer in UNMANAGED {
+        for unmanaged in UNMANAGED {
+            let pointer = unmanaged.pointer;
             let mut spec = serde_json::json!({"name": "Q"});
             let path = pointer.replace('*', "0");
             let mut at = &mut spec;

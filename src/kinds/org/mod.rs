@@ -648,12 +648,12 @@ pub trait OrgKind: Sync {
         Ok(())
     }
 
-    /// Writable fields of the live object that the spec does not model, as
-    /// JSON pointers (`*` for every index of a list): an update keeps them
-    /// as the org holds them, and export, which cannot write them, warns
-    /// of each one an object holds (a value that is not empty), so that
-    /// nobody takes an export for a copy of everything.
-    fn unmanaged_pointers(&self) -> &'static [&'static str] {
+    /// Writable fields of the live object that the spec does not model
+    /// ([`Unmanaged`]): an update keeps them as the org holds them, and
+    /// export, which cannot write them, warns of each one an object holds
+    /// (a value that is not empty, nor what the org holds when it was never
+    /// set), so that nobody takes an export for a copy of everything.
+    fn unmanaged_pointers(&self) -> &'static [Unmanaged] {
         &[]
     }
 
@@ -661,6 +661,24 @@ pub trait OrgKind: Sync {
     /// so); `None` (the default): it is.
     fn not_exported(&self) -> Option<&'static str> {
         None
+    }
+}
+
+/// A writable field of a kind's live objects that its spec does not model
+/// ([`OrgKind::unmanaged_pointers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unmanaged {
+    /// A JSON pointer into the live object (`*`: every index of a list).
+    pub pointer: &'static str,
+    /// What the org holds there when nobody set it (JSON text), if it holds
+    /// anything: not worth a warning.
+    pub unset: Option<&'static str>,
+}
+
+impl Unmanaged {
+    /// A field that holds nothing unless someone set it.
+    pub const fn field(pointer: &'static str) -> Self {
+        Unmanaged { pointer, unset: None }
     }
 }
 
