@@ -186,7 +186,7 @@ impl Minter {
         }
         parse_token(&body).ok_or_else(|| {
             // Never echo the body: it may hold a token.
-            let message = "the token response has no access_token that an HTTP header can carry (none, an empty one, or one with spaces or control characters)";
+            let message = "the token response has no access_token that an HTTP header can carry (none, an empty one, or one with spaces, control characters or characters beyond ASCII)";
             let mut error = ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Decode, message);
             error.hint = Some("check GENESYSCLOUD_REGION: the token endpoint there does not answer as Genesys Cloud's does".to_string());
             (error, Class::Final)

@@ -481,8 +481,33 @@ impl<'a> Op<'a> {
 
     /// The object's live state, read right before a write so a merge starts
     /// from the present.
+    ///
+    /// It must hold at least the fields the run's listing showed of the
+    /// object (gcctl's own `gcctl:…` details aside): a bare `{"id"}`, or an
+    /// answer cut to a few fields, would have the write wipe the rest. (An
+    /// object's GET answers the model its listing does, with as many fields
+    /// or more; a GET with fewer is taken for a broken answer.)
     pub async fn read_live(&self, id: &str) -> Result<Value, OpError> {
-        self.read_object(&self.org().api().item(id), Some(id), "reading").await
+        let path = self.org().api().item(id);
+        let read = self.read_object(&path, Some(id), "reading").await?;
+        if let Some(listed) = self.live(self.change.kind.kind(), id).and_then(Value::as_object) {
+            let lacking: Vec<&str> = listed
+                .iter()
+                .filter(|(key, value)| !key.starts_with("gcctl:") && !value.is_null())
+                .map(|(key, _)| key.as_str())
+                .filter(|key| read.get(*key).is_none_or(Value::is_null))
+                .collect();
+            if !lacking.is_empty() {
+                let shown: Vec<String> =
+                    lacking.iter().take(5).map(|k| crate::api::untrusted::sanitize(k)).collect();
+                return Err(self.fail(format!(
+                    "reading it before the write, GET {path} answered the object without fields its listing showed ({}{}): nothing was written, since a write built on that answer would lose them; run apply again",
+                    shown.join(", "),
+                    if lacking.len() > 5 { ", ..." } else { "" }
+                )));
+            }
+        }
+        Ok(read)
     }
 
     /// GET `path`, which answers the object `id` (with `None`, a part of an

@@ -191,9 +191,13 @@ async fn a_read_before_a_write_that_is_not_the_object_writes_nothing() {
         json!({"name": "Read Check", "callingPartyName": "Acme", "skillEvaluationMethod": "BEST"});
     assert_eq!(org.org.post(QUEUES, body).await.status, 200);
     let other = org.org.post(QUEUES, json!({"name": "Other Queue"})).await.body;
+    let id = org.org.id_named(QUEUES, "Read Check").await;
     let set = "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Read Check, description: edited}\n";
     org.ctx.write("set/q.yaml", set);
-    for answer in ["", "{\"id\": \"x\"}", &other.to_string()] {
+    // Its own id alone, or with its name only: fewer fields than its listing.
+    let bare = json!({"id": id}).to_string();
+    let named = json!({"id": id, "name": "Read Check"}).to_string();
+    for answer in ["", "{\"id\": \"x\"}", &other.to_string(), &bare, &named] {
         let fault =
             json!({"route": "GET /api/v2/routing/queues/{queueId}", "status": 200, "body": answer});
         org.org.route_fault(fault).await;
