@@ -204,7 +204,7 @@ pub fn redact_json(text: &str) -> String {
         }
         let close = close.min(bytes.len());
         out.push_str(&text[copied..=open]);
-        out.push_str(&redact(&text[open + 1..close]));
+        out.push_str(&redact_escaped(&text[open + 1..close]));
         copied = close;
         at = close + 1;
         if at >= bytes.len() {
@@ -213,6 +213,28 @@ pub fn redact_json(text: &str) -> String {
     }
     out.push_str(&text[copied.min(text.len())..]);
     out
+}
+
+/// [`redact`] of the inside of a JSON string, which keeps it a JSON string:
+/// a secret found right after the backslash of an escape (`\n` before a
+/// secret starting with `n`) takes the backslash with it, so that no lone
+/// `\[` is left behind.
+const REDACTED: &str = "[redacted]";
+
+fn redact_escaped(inner: &str) -> String {
+    let Ok(secrets) = SECRETS.read() else { return inner.to_string() };
+    let mut text = inner.to_string();
+    for secret in secrets.iter() {
+        // From after each replacement on: `[redacted]` may hold a secret.
+        let mut from = 0;
+        while let Some(at) = text[from..].find(secret.as_str()).map(|i| from + i) {
+            let escapes = text[..at].bytes().rev().take_while(|b| *b == b'\\').count();
+            let start = if escapes % 2 == 1 { at - 1 } else { at };
+            text.replace_range(start..at + secret.len(), REDACTED);
+            from = start + REDACTED.len();
+        }
+    }
+    text
 }
 
 fn redact(text: &str) -> String {
@@ -357,6 +379,13 @@ mod tests {
         assert_eq!(read["count"], 9_182_734);
         assert_eq!(read["quoted"], "say \"[redacted]\" \\ done");
         assert!(!out.contains("json-canary-4711"), "{out}");
+        // A secret right after an escape's backslash takes it along.
+        register_secret("nbcdef-after-escape");
+        let escaped =
+            serde_json::to_string(&serde_json::json!({"s": "x\nbcdef-after-escape y"})).unwrap();
+        let read: serde_json::Value =
+            serde_json::from_str(&redact_json(&escaped)).expect("still JSON");
+        assert_eq!(read["s"], "x[redacted] y");
         // Nothing known in it: the text as it was.
         assert_eq!(redact_json("{\"a\": 1}"), "{\"a\": 1}");
     }
