@@ -528,7 +528,7 @@ fn build_one(
         attachments: Vec::new(),
         warnings: &mut built.warnings,
     };
-    let unmanaged = held_pointers(&candidate.live, org.unmanaged_pointers());
+    let unmanaged = held_pointers(org.exported_part(&candidate.live), org.unmanaged_pointers());
     if !unmanaged.is_empty() {
         cx.warn(format!(
             "{} not exported: gcctl does not manage {} (applying to this org keeps {}, an org made from this export will not have {})",

@@ -230,6 +230,28 @@ const WRITABLE: &[&str] = &[
     "video",
 ];
 
+/// The writable fields the spec does not model (integrations, knowledge
+/// bases and knowledge portal settings gcctl does not manage): a publish
+/// keeps the live values (the draft starts from the live [`WRITABLE`]
+/// fields, merged), and export warns of them.
+/// (The knowledge app's `enabled: false` alone is a knowledge app nobody
+/// set up; what a real org holds there when unset is UNVERIFIED.)
+const UNMANAGED: [super::org::Unmanaged; 10] = {
+    use super::org::Unmanaged;
+    [
+        Unmanaged::field("/authenticationSettings"),
+        Unmanaged::field("/video"),
+        Unmanaged { pointer: "/messenger/apps/knowledge", unset: Some(r#"{"enabled": false}"#) },
+        Unmanaged::field("/supportCenter/knowledgeBase"),
+        Unmanaged::field("/supportCenter/customMessages"),
+        Unmanaged::field("/supportCenter/screens"),
+        Unmanaged::field("/supportCenter/enabledCategories"),
+        Unmanaged::field("/supportCenter/labelFilter"),
+        Unmanaged::field("/supportCenter/styleSetting"),
+        Unmanaged::field("/supportCenter/feedback"),
+    ]
+};
+
 /// The description without gcctl's marker, and the version the marker names.
 pub fn split_marker(description: &str) -> (String, Option<u64>) {
     let Some(start) = description.rfind(MARKER_START) else {
@@ -349,15 +371,24 @@ impl OrgKind for Org {
     }
 
     fn live_to_spec(&self, live: &Value, _lookups: &Lookups) -> Value {
-        let published = live.get(PUBLISHED).filter(|p| p.is_object());
-        let draft = live.get(DRAFT).filter(|d| d.is_object()).unwrap_or(live);
-        let mut spec = content(published.unwrap_or(draft));
+        let mut spec = content(self.exported_part(live));
         // Never published: no publisher, and a change (gcctl publishes a
         // declared configuration), not a provenance note.
-        if let Some(published) = published {
+        if let Some(published) = live.get(PUBLISHED).filter(|p| p.is_object()) {
             spec[PUBLISHED_BY] = json!(published_by(published));
         }
         spec
+    }
+
+    /// The version the spec is made of: the latest published one, else
+    /// the draft (a configuration never published).
+    fn exported_part<'a>(&self, live: &'a Value) -> &'a Value {
+        let published = live.get(PUBLISHED).filter(|p| p.is_object());
+        published.or_else(|| live.get(DRAFT).filter(|d| d.is_object())).unwrap_or(live)
+    }
+
+    fn unmanaged_pointers(&self) -> &'static [super::org::Unmanaged] {
+        &UNMANAGED
     }
 
     fn provenance_pointer(&self) -> Option<&'static str> {
@@ -650,6 +681,27 @@ pub async fn wait_active(op: &Op<'_>, path: &str, what: &str) -> Result<Value, O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Export writes the published version (else the draft), so what it
+    /// warns of is looked for there: a knowledge base only in the draft is
+    /// not exported anyway, and not warned of.
+    #[test]
+    fn unmanaged_fields_are_looked_for_in_the_version_exported() {
+        let kb = json!({"enabled": true, "knowledgeBase": {"id": "kb"}});
+        let draft = json!({"name": "C", "messenger": {"apps": {"knowledge": kb}}});
+        let published = json!({"name": "C", "version": "1"});
+        let live = json!({"name": "C", "messenger": {"apps": {"knowledge": kb}},
+            PUBLISHED: published, DRAFT: draft});
+        assert_eq!(Org.exported_part(&live), &published);
+        let never = json!({"name": "C", DRAFT: draft});
+        assert_eq!(Org.exported_part(&never), &draft);
+        // Every top-level writable field the spec lacks is unmanaged.
+        let compared = Kind::WebMessagingConfiguration.compared_fields();
+        for field in WRITABLE.iter().filter(|f| !compared.iter().any(|c| c == *f)) {
+            let pointer = format!("/{field}");
+            assert!(UNMANAGED.iter().any(|u| u.pointer == pointer), "{field}");
+        }
+    }
 
     #[test]
     fn the_marker_is_split_from_the_description() {

@@ -392,6 +392,12 @@ impl OrgKind for Org {
         &["/allowedDomains"]
     }
 
+    /// The deployment's push notification integrations (`body` keeps them).
+    fn unmanaged_pointers(&self) -> &'static [super::org::Unmanaged] {
+        const PUSH: [super::org::Unmanaged; 1] = [super::org::Unmanaged::field("/pushIntegrations")];
+        &PUSH
+    }
+
     fn calls(&self, change: &Change, desired: &Value) -> Vec<Call> {
         const VERSIONS: &str = "/api/v2/webdeployments/configurations/{configurationId}/versions";
         const ITEM: &str = "/api/v2/webdeployments/deployments/{deploymentId}";

@@ -657,6 +657,14 @@ pub trait OrgKind: Sync {
         &[]
     }
 
+    /// The part of a live object that export writes from, and that the
+    /// [`OrgKind::unmanaged_pointers`] point into: the object itself (the
+    /// default), or the version of it that [`OrgKind::live_to_spec`] reads
+    /// (a Messenger configuration's published version, else its draft).
+    fn exported_part<'a>(&self, live: &'a Value) -> &'a Value {
+        live
+    }
+
     /// Why the kind is never exported (`export --kinds` refuses it, saying
     /// so); `None` (the default): it is.
     fn not_exported(&self) -> Option<&'static str> {
@@ -690,6 +698,57 @@ use crate::manifest::secret::Secret;
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A spec holding `"x"` at `pointer` (`*`: the first of two items), and
+    /// a name.
+    fn spec_holding(pointer: &str) -> Value {
+        let mut spec = json!({"name": "X"});
+        let path = pointer.replace('*', "0");
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let mut at = &mut spec;
+        for (i, part) in parts.iter().enumerate() {
+            let next = match parts.get(i + 1) {
+                None => json!("x"),
+                Some(&"0") => json!([{}, {}]),
+                Some(_) => json!({}),
+            };
+            at = match at {
+                Value::Array(items) => &mut items[0],
+                value => {
+                    if value.get(*part).is_none() {
+                        value[*part] = next;
+                    }
+                    &mut value[*part]
+                }
+            };
+        }
+        spec
+    }
+
+    /// Every kind's unmanaged fields are fields its spec does not have (a
+    /// manifest naming one is refused as an unknown field), so that export
+    /// warns only of what it cannot write.
+    #[test]
+    fn unmanaged_fields_are_not_fields_of_the_spec() {
+        let mut checked = 0;
+        for &kind in Kind::in_org() {
+            let Some(org) = kind.org() else { continue };
+            for unmanaged in org.unmanaged_pointers() {
+                let spec = spec_holding(unmanaged.pointer);
+                let parsed = (kind.def().parse)(crate::kinds::SpecInput::Json(spec.clone()));
+                let err = parsed.map(|_| ()).expect_err(unmanaged.pointer);
+                let err = err.to_string();
+                assert!(
+                    err.contains("unknown field"),
+                    "{kind} {}: {err} in {spec}",
+                    unmanaged.pointer
+                );
+                checked += 1;
+            }
+        }
+        // Queues, Messenger configurations and deployments have some.
+        assert!(checked >= 29, "{checked}");
+    }
 
     #[test]
     fn projection_keeps_only_spec_fields() {

@@ -12,6 +12,8 @@
 //!   flow (whether the real API requires a flow, and a published one, is
 //!   UNVERIFIED; the scenarios always route one). `supportedContent`
 //!   must exist when given.
+//! - `pushIntegrations` (`{id, provider}` each) is kept as sent; whether
+//!   each integration exists is not checked (UNVERIFIED for a real org).
 //! - PUT replaces the writable fields (left out: cleared), as the provider
 //!   sends the whole object. Status is `Pending` for `web_deployment_delay`
 //!   after each write, then `Active`.
@@ -97,7 +99,39 @@ fn fields(store: &Store, body: &Map<String, Value>) -> ApiResult<Map<String, Val
         }
         out.insert("supportedContent".into(), json!({"id": content}));
     }
+    if let Some(push) = push_integrations(body)? {
+        out.insert("pushIntegrations".into(), push);
+    }
     Ok(out)
+}
+
+/// `pushIntegrations`: a list of `{id, provider}` (`PushIntegration`),
+/// kept as sent. The sandbox has no push notification integrations, so
+/// whether each one exists is not checked (a real org's check is
+/// UNVERIFIED); an empty list is no list.
+fn push_integrations(body: &Map<String, Value>) -> ApiResult<Option<Value>> {
+    let items = match body.get("pushIntegrations") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(ApiError::bad_field(
+                "pushIntegrations",
+                format!("The field 'pushIntegrations' must be an array, not {}.", type_name(other)),
+            ));
+        }
+    };
+    let mut kept = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = |name: &str| item.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let (Some(id), Some(provider)) = (field("id"), field("provider")) else {
+            return Err(ApiError::bad_field(
+                &format!("pushIntegrations[{i}]"),
+                "A push integration needs an 'id' and a 'provider'.",
+            ));
+        };
+        kept.push(json!({"id": id, "provider": provider}));
+    }
+    Ok((!kept.is_empty()).then_some(Value::Array(kept)))
 }
 
 /// `allowAllDomains` and `allowedDomains`: all domains, or at least one,

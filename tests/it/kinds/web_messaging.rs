@@ -661,3 +661,70 @@ fn a_configuration_never_published_is_published_not_noted() {
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
     assert_eq!(code, 0, "{text}");
 }
+
+/// Fields the specs do not model (a configuration's knowledge base, a
+/// deployment's push integrations): export warns of each one an object
+/// holds, and an update of the exported manifests keeps them in the org.
+#[test]
+fn unmanaged_fields_are_warned_of_on_export_and_kept_by_updates() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let kb = json!({"id": "2f1c8a6e-0000-4000-8000-00000000c0de"});
+    let config = json!({"name": "KB Config", "languages": ["en-us"], "defaultLanguage": "en-us",
+        "messenger": {"enabled": true, "apps": {"knowledge": {"enabled": true, "knowledgeBase": kb}}},
+        "supportCenter": {"enabled": true, "knowledgeBase": kb}});
+    let made = live.block_on(live.org.post(CONFIGS, config));
+    assert_eq!(made.status, 200, "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let published =
+        live.block_on(live.org.post(&format!("{CONFIGS}/{id}/versions/draft/publish"), json!({})));
+    assert_eq!(published.status, 200, "{}", published.body);
+    let flow = live.block_on(async {
+        let flows = live.org.get("/api/v2/flows?type=inboundshortmessage&name=Support").await.body;
+        flows["entities"][0]["id"].as_str().unwrap().to_string()
+    });
+    let push = json!([{"id": "9b7d0c3e-0000-4000-8000-0000000000aa", "provider": "APNS"}]);
+    let site = json!({"name": "Pushed", "allowAllDomains": true, "pushIntegrations": push,
+        "configuration": {"id": id, "version": "1"}, "flow": {"id": flow}});
+    let mut odd = site.clone();
+    odd["pushIntegrations"] = json!([{"id": "x"}]);
+    let refused = live.block_on(live.org.post(DEPLOYMENTS, odd));
+    assert_eq!(refused.status, 400, "the sandbox checks their shape: {}", refused.body);
+    let made = live.block_on(live.org.post(DEPLOYMENTS, site));
+    assert_eq!(made.status, 200, "{}", made.body);
+
+    let kinds = "WebMessagingConfiguration,WebMessagingDeployment";
+    let (code, text) = gcctl(&ctx, &["export", "--out", "exported", "--kinds", kinds]);
+    assert_eq!(code, 0, "{text}");
+    for warning in [
+        "WebMessagingConfiguration/kb-config: /messenger/apps/knowledge, /supportCenter/knowledgeBase not exported: gcctl does not manage them",
+        "WebMessagingDeployment/pushed: /pushIntegrations not exported: gcctl does not manage it",
+    ] {
+        assert!(text.contains(warning), "{warning}\n{text}");
+    }
+    // Both edited: the new draft and the deployment's PUT keep the fields.
+    for (file, name) in [
+        ("web-messaging-configurations.yaml", "KB Config"),
+        ("web-messaging-deployments.yaml", "Pushed"),
+    ] {
+        let file = ctx.path().join("exported").join(file);
+        let exported = fs_err::read_to_string(&file).unwrap();
+        let named = format!("  name: {name}\n");
+        assert!(exported.contains(&named), "{exported}");
+        fs_err::write(&file, exported.replace(&named, &format!("{named}  description: edited\n")))
+            .unwrap();
+    }
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    let latest = live.block_on(live.org.get(&format!("{CONFIGS}/{id}/versions/2"))).body;
+    assert_eq!(
+        latest["messenger"]["apps"]["knowledge"]["knowledgeBase"]["id"], kb["id"],
+        "{latest}"
+    );
+    assert_eq!(latest["supportCenter"]["knowledgeBase"]["id"], kb["id"], "{latest}");
+    let pushed = deployment(&live, "Pushed");
+    assert_eq!(pushed["description"], "edited", "{pushed}");
+    assert_eq!(pushed["pushIntegrations"], push, "{pushed}");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
+    assert_eq!(code, 0, "{text}");
+}
