@@ -371,3 +371,27 @@ fn the_orgs_text_in_apply_output_cannot_act_on_the_terminal() {
     assert!(all.contains(r#"deleted RoutingWrapupCode/Bot \u{1b}]0;TITLE\u{7} C "Bot"#), "{all}");
     assert!(!all.contains('\u{7}'), "{all:?}");
 }
+
+/// A run that fails before it has a plan prints nothing on stdout in any
+/// format (the docs say so: a pipeline must check the exit code): the
+/// errors are on stderr, at their place.
+#[test]
+fn a_run_that_fails_before_planning_prints_no_data() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "bad/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {nme: X}\n",
+    );
+    for args in [
+        &["plan", "--output", "json", "bad"][..],
+        &["apply", "--auto-approve", "--output", "json", "bad"],
+        &["drift", "--output", "junit", "bad"],
+        &["drift", "--output", "json", "bad"],
+        &["destroy", "--auto-approve", "--output", "json", "bad"],
+    ] {
+        let out = ctx.run(&[&["--sandbox"], args].concat());
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}: {}", stdout(&out));
+        assert!(stderr(&out).contains("bad/q.yaml:4:8: error: unknown field `nme`"), "{args:?}");
+    }
+}
