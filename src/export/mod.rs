@@ -389,11 +389,17 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
     exported.sort();
     exported.dedup();
     let referable = referable(&handles, &exported);
+    let unmanaged: crate::FastMap<Kind, Vec<UnmanagedField>> = exported
+        .iter()
+        .filter_map(|kind| Some((*kind, kind.org()?.unmanaged_pointers())))
+        .map(|(kind, fields)| (kind, fields.iter().map(UnmanagedField::new).collect()))
+        .collect();
     // Each object is built on its own: on every core, in order (so that the
     // warnings keep their order), and freed there.
     let built = crate::manifest::parallel::map(candidates, |candidate| {
         let spec = live_spec(candidate.kind, &candidate.live, &lookups);
-        build_one(&candidate, spec, &handles, &referable, &lookups)
+        let fields = unmanaged.get(&candidate.kind.kind()).map_or(&[][..], Vec::as_slice);
+        build_one(&candidate, spec, &handles, &referable, &lookups, fields)
     });
     // What is left of the input (the handles, the lookups, the lists'
     // husks) is freed on a thread of its own: freeing it here held the
@@ -503,6 +509,7 @@ fn build_one(
     handles: &Handles,
     referable: &Referable<'_>,
     lookups: &Lookups,
+    unmanaged: &[UnmanagedField],
 ) -> Built {
     let mut built = Built::default();
     let kind = candidate.kind.kind();
@@ -528,7 +535,7 @@ fn build_one(
         attachments: Vec::new(),
         warnings: &mut built.warnings,
     };
-    let unmanaged = held_pointers(org.exported_part(&candidate.live), org.unmanaged_pointers());
+    let unmanaged = held_pointers(org.exported_part(&candidate.live), unmanaged);
     if !unmanaged.is_empty() {
         cx.warn(format!(
             "{} not exported: gcctl does not manage {} (applying to this org keeps {}, an org made from this export will not have {})",
@@ -687,10 +694,27 @@ fn secret_variable(webhook_handle: &str) -> String {
     name
 }
 
+/// An [`crate::kinds::org::Unmanaged`] field made ready to look for in
+/// every object of its kind: its pointer's steps, and the value it holds
+/// when nobody set it.
+struct UnmanagedField {
+    steps: Vec<&'static str>,
+    unset: Option<Value>,
+}
+
+impl UnmanagedField {
+    fn new(field: &crate::kinds::org::Unmanaged) -> Self {
+        UnmanagedField {
+            steps: field.pointer.trim_start_matches('/').split('/').collect(),
+            unset: field.unset.and_then(|text| serde_json::from_str::<Value>(text).ok()),
+        }
+    }
+}
+
 /// The places of `live` that `fields` name (`*`: every index of a list)
 /// and that hold a value: not null, an empty text, list or map, or a map
 /// of such, nor what the org holds there when nobody set it.
-fn held_pointers(live: &Value, fields: &[crate::kinds::org::Unmanaged]) -> Vec<String> {
+fn held_pointers(live: &Value, fields: &[UnmanagedField]) -> Vec<String> {
     fn holds(value: &Value) -> bool {
         match value {
             Value::Null => false,
@@ -717,7 +741,8 @@ fn held_pointers(live: &Value, fields: &[crate::kinds::org::Unmanaged]) -> Vec<S
         match (first, value) {
             (&"*", Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    at.push_str(&format!("/{i}"));
+                    at.push('/');
+                    at.push_str(&i.to_string());
                     walk(item, rest, unset, at, found);
                     at.truncate(len);
                 }
@@ -734,10 +759,9 @@ fn held_pointers(live: &Value, fields: &[crate::kinds::org::Unmanaged]) -> Vec<S
         }
     }
     let mut found = Vec::new();
+    let mut at = String::new();
     for field in fields {
-        let parts: Vec<&str> = field.pointer.trim_start_matches('/').split('/').collect();
-        let unset = field.unset.and_then(|text| serde_json::from_str::<Value>(text).ok());
-        walk(live, &parts, unset.as_ref(), &mut String::new(), &mut found);
+        walk(live, &field.steps, field.unset.as_ref(), &mut at, &mut found);
     }
     found
 }
@@ -883,14 +907,20 @@ mod tests {
     #[test]
     fn unmanaged_fields_are_held_when_set_not_when_unset() {
         let kind = Kind::parse("RoutingQueue").expect("queues have unmanaged fields");
-        let fields = kind.org().expect("an org kind").unmanaged_pointers();
+        let fields: Vec<UnmanagedField> = kind
+            .org()
+            .expect("an org kind")
+            .unmanaged_pointers()
+            .iter()
+            .map(UnmanagedField::new)
+            .collect();
         let unset = json!({"cannedResponseLibraries": {"mode": "All", "libraryIds": []},
             "whisperPrompt": null, "defaultScripts": {}, "bullseye": {"rings": [{}, {"memberGroups": []}]}});
-        assert!(held_pointers(&unset, fields).is_empty());
+        assert!(held_pointers(&unset, &fields).is_empty());
         let set = json!({"cannedResponseLibraries": {"mode": "SelectedOnly", "libraryIds": ["l1"]},
             "bullseye": {"rings": [{}, {"memberGroups": [{"id": "g"}]}]}});
         assert_eq!(
-            held_pointers(&set, fields),
+            held_pointers(&set, &fields),
             ["/cannedResponseLibraries", "/bullseye/rings/1/memberGroups"]
         );
     }
