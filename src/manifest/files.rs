@@ -140,8 +140,11 @@ fn not_utf8(file: &Path, err: &std::string::FromUtf8Error) -> Diagnostic {
         .with_hint("save the file as UTF-8")
 }
 
+/// A YAML file by its extension, in any case: `queues.YAML` left out of
+/// the set would have a prune delete its objects.
 pub(crate) fn is_manifest(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+    let extension = path.extension().and_then(|e| e.to_str());
+    extension.is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// fs-err messages repeat the path, which the diagnostic already shows.

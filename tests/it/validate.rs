@@ -556,13 +556,19 @@ fn directories_skip_yaml_that_is_not_a_manifest_and_named_files_stay_errors() {
         "repo/queue.yaml",
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Q}\n",
     );
+    // The extension in any case: a set leaving `SKILLS.YML` out would have
+    // a prune delete its objects.
+    ctx.write(
+        "repo/SKILLS.YML",
+        "apiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s}\nspec: {name: S}\n",
+    );
     ctx.write("repo/ci/github.yml", "name: gcctl\non: [pull_request]\njobs: {}\n");
     ctx.write("repo/ci/gitlab-ci.yml", "stages: [plan, apply]\n");
     let out = ctx.run(&["validate", "repo"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "valid: 1 object in 1 file (1 RoutingQueue); skipped 2 files that are not gcctl manifests (repo/ci/github.yml, repo/ci/gitlab-ci.yml)\n"
+        "valid: 2 objects in 2 files (1 RoutingSkill, 1 RoutingQueue); skipped 2 files that are not gcctl manifests (repo/ci/github.yml, repo/ci/gitlab-ci.yml)\n"
     );
 
     let out = ctx.run(&["validate", "repo/ci/gitlab-ci.yml"]);
