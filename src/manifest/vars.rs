@@ -114,11 +114,27 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
                 let scalar = Some((node.loc, ordinal));
                 unknown.push(UnknownVariable { name, loc, too_large, scalar });
             }
-            node.value = if whole_plain_var { resolve_plain(&out) } else { Value::Str(out.into()) };
+            node.value = if whole_plain_var { retyped(&out) } else { Value::Str(out.into()) };
         }
         Value::Seq(items) => items.iter_mut().for_each(|n| walk(n, vars, unknown)),
         Value::Map(entries) => entries.iter_mut().for_each(|(_, n)| walk(n, vars, unknown)),
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+    }
+}
+
+/// What an unquoted, whole `${var.NAME}` stands for: the variable's
+/// number or boolean when its text is one as YAML writes it back (`30`,
+/// `1.5`, `-3`, `true`: a variable written unquoted, or quoted as such),
+/// else its text. Never a null, and never a number its text does not
+/// spell: `""`, `~` and `null` would drop the field from the manifest
+/// (left unmanaged, silently), and `0x10`, `+30`, `007` or `True` would be
+/// another value than the text the variable holds.
+fn retyped(text: &str) -> Value {
+    match resolve_plain(text) {
+        Value::Int(n) if n.to_string() == text => Value::Int(n),
+        Value::Float(f) if f.to_string() == text => Value::Float(f),
+        Value::Bool(b) if text == if b { "true" } else { "false" } => Value::Bool(b),
+        _ => Value::Str(text.into()),
     }
 }
 
@@ -257,6 +273,33 @@ mod tests {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// A whole unquoted reference is the variable's number or boolean only
+    /// when its text spells one as YAML writes it back; anything else is
+    /// its text, never a null or another number.
+    #[test]
+    fn a_whole_reference_is_retyped_only_to_what_its_text_spells() {
+        let cases: [(&str, Value); 12] = [
+            ("30", Value::Int(30)),
+            ("-3", Value::Int(-3)),
+            ("1.5", Value::Float(1.5)),
+            ("true", Value::Bool(true)),
+            ("false", Value::Bool(false)),
+            ("", Value::Str("".into())),
+            ("~", Value::Str("~".into())),
+            ("null", Value::Str("null".into())),
+            ("0x10", Value::Str("0x10".into())),
+            ("+30", Value::Str("+30".into())),
+            ("007", Value::Str("007".into())),
+            ("True", Value::Str("True".into())),
+        ];
+        for (text, expected) in cases {
+            let vars: BTreeMap<String, String> = [("v".to_string(), text.to_string())].into();
+            let mut doc = parse_documents("x: ${var.v}\n").unwrap().remove(0);
+            assert!(substitute(&mut doc, &vars).is_empty());
+            assert_eq!(doc.get("x").unwrap().value, expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -395,3 +395,34 @@ fn a_run_that_fails_before_planning_prints_no_data() {
         assert!(stderr(&out).contains("bad/q.yaml:4:8: error: unknown field `nme`"), "{args:?}");
     }
 }
+
+/// An unquoted `${var.NAME}` holding text that is no number as YAML
+/// writes one is that text: an empty one clears a description (it was
+/// read as a null, which left the field unmanaged and the plan clean),
+/// and `0x10` is refused where a number is expected (it was read as 16).
+#[test]
+fn a_variables_text_is_substituted_as_text_unless_it_spells_a_number() {
+    let ctx = TestContext::new();
+    let set = |timeout: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Project\nmetadata: {{name: p}}\nspec:\n  variables: {{desc: \"old text\", timeout: \"30\"}}\n  environments:\n    prod:\n      variables: {{desc: \"\", timeout: \"{timeout}\"}}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec:\n  name: Q\n  description: ${{var.desc}}\n  mediaSettings:\n    message:\n      alertingTimeoutSeconds: ${{var.timeout}}\n"
+        )
+    };
+    ctx.write("set/all.yaml", &set("45"));
+    let apply = ctx.run(&["--sandbox", "apply", "--auto-approve", "set"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let plan = ctx.run(&["--sandbox", "plan", "--env", "prod", "set"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let text = stdout(&plan);
+    assert!(text.contains("~ /description: \"old text\" -> \"\""), "{text}");
+    assert!(text.contains("~ /mediaSettings/message/alertingTimeoutSeconds: 30 -> 45"), "{text}");
+    let apply = ctx.run(&["--sandbox", "apply", "--auto-approve", "--env", "prod", "set"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let plan = ctx.run(&["--sandbox", "plan", "--detailed-exitcode", "--env", "prod", "set"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+
+    ctx.write("set/all.yaml", &set("0x10"));
+    let plan = ctx.run(&["--sandbox", "plan", "--env", "prod", "set"]);
+    assert_eq!(plan.status.code(), Some(1), "{}", stdout(&plan));
+    assert!(stderr(&plan).contains("0x10"), "{}", stderr(&plan));
+}
