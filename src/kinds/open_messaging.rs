@@ -276,6 +276,30 @@ impl OrgKind for Org {
         request_body(&request)
     }
 
+    /// HTTP header names are one in any case: a live header the manifest
+    /// declares in another case (`x-env` set in the UI, `X-Env` declared)
+    /// is compared as the declared one, so its value shows, and the PATCH
+    /// replaces it rather than adding a second (`case_insensitive_maps`).
+    fn align_live(&self, desired: &Value, live: &mut Value, _lookups: &Lookups) {
+        let declared = desired.pointer("/webhook/headers").and_then(Value::as_object);
+        let Some(declared) = declared else { return };
+        let held = live.pointer_mut("/webhook/headers").and_then(Value::as_object_mut);
+        let Some(held) = held else { return };
+        for name in declared.keys() {
+            if held.contains_key(name) {
+                continue;
+            }
+            let other = held.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned();
+            if let Some(value) = other.and_then(|k| held.remove(&k)) {
+                held.insert(name.clone(), value);
+            }
+        }
+    }
+
+    fn case_insensitive_maps(&self) -> &'static [&'static str] {
+        &["/webhookHeaders"]
+    }
+
     fn write_only_pointers(&self) -> &'static [&'static str] {
         &["/webhook/signatureSecretVersion"]
     }

@@ -63,9 +63,16 @@ impl Spec for WebhookSpec {
         if self.signature_secret_version == Some(0) {
             findings.error("/spec/signatureSecretVersion", "the version starts at 1");
         }
-        for name in self.headers.keys() {
+        for (i, name) in self.headers.keys().enumerate() {
             let pointer = format!("/spec/headers/{}", crate::json_pointer::escape(name));
-            if name.is_empty() || !name.bytes().all(is_header_char) {
+            let earlier = self.headers.keys().take(i).find(|k| k.eq_ignore_ascii_case(name));
+            if let Some(earlier) = earlier {
+                findings.error_with_hint(
+                    pointer,
+                    format!("`{name}` and `{earlier}` are one HTTP header (names are the same in any case)"),
+                    "declare it once",
+                );
+            } else if name.is_empty() || !name.bytes().all(is_header_char) {
                 findings.error(pointer, format!("`{name}` is not a valid HTTP header name"));
             } else if name.eq_ignore_ascii_case(SECRET_VERSION_HEADER) {
                 findings.error_with_hint(

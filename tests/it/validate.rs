@@ -296,6 +296,26 @@ fn ignore_differences_on_a_webhook_is_a_warning() {
     );
 }
 
+/// Two headers of a webhook whose names differ only in case are one HTTP
+/// header: an error at the second.
+#[test]
+fn header_names_that_differ_only_in_case_are_an_error() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "hook.yaml",
+        "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: hook}\nspec:\n  url: https://bot.example/hook\n  signatureSecret: {fromEnv: HOOK_SECRET}\n  headers: {X-Env: a, x-env: b}\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "error: `x-env` and `X-Env` are one HTTP header (names are the same in any case)"
+        ),
+        "{err}"
+    );
+}
+
 /// An ignoreDifferences pointer into a declared list's item is a warning
 /// (a list is compared and written whole), with the list's pointer.
 #[test]

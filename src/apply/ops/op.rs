@@ -565,7 +565,7 @@ impl<'a> Op<'a> {
     pub fn patch_body(&self, id: &str) -> Result<Value, OpError> {
         let mut body = self.body(None)?;
         if let Some(live) = self.live(self.change.kind.kind(), id) {
-            fill_siblings(&mut body, live);
+            fill_siblings(&mut body, live, self.org().case_insensitive_maps());
         }
         Ok(body)
     }
@@ -663,31 +663,34 @@ fn declared_through_objects(desired: &Value, pointer: &str) -> bool {
 /// Cloud merges deeper is not verified) then keeps what the manifest leaves
 /// out, which the plan never showed as changed (a setting's other typing
 /// event, a webhook header added in the UI). References (objects with an
-/// `id`) and lists are sent as declared.
-fn fill_siblings(body: &mut Value, live: &Value) {
+/// `id`) and lists are sent as declared. In the maps at `case_insensitive`
+/// (top-level pointers), a live key is not added when a declared one names
+/// it in another case (a header `x-env` the UI set, declared `X-Env`).
+fn fill_siblings(body: &mut Value, live: &Value, case_insensitive: &[&str]) {
     let (Value::Object(body), Value::Object(live)) = (body, live) else { return };
     if body.contains_key("id") {
         return;
     }
     for (key, value) in body.iter_mut() {
         if let (Value::Object(_), Some(held @ Value::Object(_))) = (&*value, live.get(key)) {
-            fill_nested(value, held);
+            let any_case = case_insensitive.iter().any(|p| p.strip_prefix('/') == Some(key));
+            fill_nested(value, held, any_case);
         }
     }
 }
 
-/// [`fill_siblings`] below the top level: missing keys are added from `live`.
-fn fill_nested(body: &mut Value, live: &Value) {
+/// [`fill_siblings`] below the top level: missing keys are added from
+/// `live` (with `any_case`, those no key of `body` names in another case).
+fn fill_nested(body: &mut Value, live: &Value, any_case: bool) {
     let (Value::Object(declared), Value::Object(held)) = (body, live) else { return };
     if declared.contains_key("id") {
         return;
     }
     for (key, value) in held {
-        match declared.get_mut(key) {
-            Some(inner) => fill_nested(inner, value),
-            None => {
-                declared.insert(key.clone(), value.clone());
-            }
+        if let Some(inner) = declared.get_mut(key) {
+            fill_nested(inner, value, false);
+        } else if !(any_case && declared.keys().any(|k| k.eq_ignore_ascii_case(key))) {
+            declared.insert(key.clone(), value.clone());
         }
     }
 }

@@ -343,6 +343,14 @@ pub trait OrgKind: Sync {
     /// request bodies and export use the live value as it is.
     fn align_live(&self, _desired: &Value, _live: &mut Value, _lookups: &Lookups) {}
 
+    /// Pointers of maps in a request body whose keys name the same thing
+    /// in any ASCII case (HTTP header names): a PATCH completed with the
+    /// live object's fields leaves out a live key that a declared one
+    /// names in another case, so the org does not hold both.
+    fn case_insensitive_maps(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Pointers of write-only values (secret rotation counters): shown as
     /// sensitive, never with a value.
     fn write_only_pointers(&self) -> &'static [&'static str] {

@@ -88,6 +88,43 @@ async fn a_header_added_in_the_ui_survives_an_update_of_the_integration() {
     assert_ne!(after["outboundNotificationWebhookUrl"], "https://x.example/h", "{after}");
 }
 
+/// Header names are one in any case: a declared header the UI set again in
+/// lower case shows its live value in drift and plan, and the apply
+/// replaces it (and the secret version header) instead of adding a second.
+#[tokio::test]
+async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
+    let org = ApplyOrg::default().await;
+    super::copy_tree(&crate::common::repo_root().join("manifests"), &org.ctx.path().join("set"));
+    let mut org = org;
+    org.ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    let args = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    assert_exit(&org.gcctl(&args).await, 0);
+    let bot = org.one(INTEGRATIONS, "Acme Bot").await;
+    let path = format!(
+        "/api/v2/conversations/messaging/integrations/open/{}",
+        bot["id"].as_str().unwrap()
+    );
+    let declared = bot["webhookHeaders"]["X-Acme-Environment"].clone();
+    assert!(declared.is_string(), "{bot}");
+    let edit = json!({"name": "Acme Bot", "webhookHeaders":
+        {"x-acme-environment": "prod", "x-gcctl-secret-version": "1"}});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    let drift = org.gcctl(&["drift", "set"]).await;
+    let text = String::from_utf8_lossy(&drift.stdout).to_string();
+    assert!(
+        text.contains(&format!(
+            "/webhook/headers/X-Acme-Environment: declared {declared}, live \"prod\""
+        )),
+        "{text}"
+    );
+    assert_exit(&org.gcctl(&args).await, 0);
+    let after = org.org.get(&path).await.body;
+    let names: Vec<&String> = after["webhookHeaders"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["X-Acme-Environment", "X-Gcctl-Secret-Version"], "{after}");
+    assert_eq!(after["webhookHeaders"]["X-Acme-Environment"], declared, "{after}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
 const RULES: &str = "
 apiVersion: gcctl/v1
 kind: Project
