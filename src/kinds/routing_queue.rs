@@ -555,6 +555,41 @@ const UNMANAGED: [super::org::Unmanaged; 18] = [
     super::org::Unmanaged::field("/bullseye/rings/*/actions"),
 ];
 
+/// The flow a live queue's `field` (for flows of `flow_type`) names, as
+/// the spec shows it: the flow's name when it is the flow of that type so
+/// named, or the name alone when nothing says otherwise (the flows were
+/// not listed). A flow of another type (the org may take one; a UI edit
+/// can make it) is an object with its type, or with its id when its type
+/// is unknown but the field's type has another flow of that name: its name
+/// alone would read as the declared flow that shares it.
+fn flow_in_field(
+    live: &serde_json::Value,
+    field: &str,
+    flow_type: &'static str,
+    lookups: &super::org::Lookups,
+) -> Option<serde_json::Value> {
+    use serde_json::json;
+    let reference = live.get(field)?;
+    let Some(id) = reference.get("id").and_then(serde_json::Value::as_str) else {
+        return Some(reference.clone());
+    };
+    if let Some(name) = lookups.name_of(RefTarget::Flow(flow_type), id) {
+        return Some(json!(name));
+    }
+    if let Some((other, name)) = lookups.flow_name(id) {
+        return Some(json!({"name": name, "type": other}));
+    }
+    let embedded = reference.get("name").and_then(serde_json::Value::as_str);
+    let Some(name) = embedded.or_else(|| lookups.referenced_flow_name(id)) else {
+        return Some(json!({ "id": id }));
+    };
+    if lookups.ids_of(RefTarget::Flow(flow_type), name).is_empty() {
+        Some(json!(name))
+    } else {
+        Some(json!({"name": name, "id": id}))
+    }
+}
+
 /// Fields of a bullseye ring (`Ring`) that the spec does not model: the
 /// ring's own member groups and the skills it removes (`actions`).
 const RING_KEPT: [&str; 2] = ["memberGroups", "actions"];
@@ -604,9 +639,9 @@ impl super::org::OrgKind for Org {
     }
 
     fn record_live(&self, live: &serde_json::Value, lookups: &mut super::org::Lookups) {
-        for (field, flow_type) in FLOW_FIELDS {
+        for (field, _) in FLOW_FIELDS {
             if let Some(flow) = live.get(field) {
-                lookups.insert_named(RefTarget::Flow(flow_type), flow);
+                lookups.insert_flow_reference(flow);
             }
         }
     }
@@ -636,8 +671,8 @@ impl super::org::OrgKind for Org {
             }
         }
         for (field, flow_type) in FLOW_FIELDS.into_iter().filter(|(field, _)| compared(field)) {
-            if let Some(name) = ref_name(live, field, lookups, RefTarget::Flow(flow_type)) {
-                map.insert(field.into(), name);
+            if let Some(flow) = flow_in_field(live, field, flow_type, lookups) {
+                map.insert(field.into(), flow);
             }
         }
         let recipient = compared("outboundMessagingAddresses")
@@ -751,6 +786,26 @@ impl super::org::OrgKind for Org {
         cx: &mut crate::export::ExportCx<'_>,
     ) -> Result<(), String> {
         membership::export(spec, &mut |warning| cx.warn(warning));
+        // A flow of another type than its field's (see `live_to_spec`): a
+        // manifest names the field's type only.
+        for (field, flow_type) in FLOW_FIELDS {
+            let held = spec.get(field).filter(|v| v.is_object()).cloned();
+            let Some(held) = held else { continue };
+            spec.as_object_mut().map(|m| m.remove(field));
+            let text = |key: &str| held.get(key).and_then(serde_json::Value::as_str);
+            let what = match (text("name"), text("type"), text("id")) {
+                (Some(name), Some(other), _) => format!("the {other} flow `{name}`"),
+                (Some(name), None, Some(id)) => {
+                    format!("a flow `{name}` (id {id}) that is not the {flow_type} flow so named")
+                }
+                (_, _, Some(id)) => format!("a flow gcctl cannot name (id {id})"),
+                _ => "a flow gcctl cannot name".to_string(),
+            };
+            cx.warn(format!(
+                "/{field} not exported: it names {}, and a manifest names a {flow_type} flow there (set a {flow_type} flow in Genesys Cloud, or declare one)",
+                crate::api::untrusted::visible(&what)
+            ));
+        }
         Ok(())
     }
 

@@ -455,7 +455,7 @@ impl OrgKind for Org {
 
     fn record_live(&self, live: &Value, lookups: &mut Lookups) {
         if let Some(flow_type) = live.get("type").and_then(Value::as_str).and_then(static_type) {
-            lookups.insert_named(RefTarget::Flow(flow_type), live);
+            lookups.insert_flow(flow_type, live);
         }
     }
 

@@ -22,6 +22,8 @@ pub struct Lookups {
     names: HashMap<RefTarget, FastMap<String, String>>,
     /// target → name → ids (more than one: ambiguous).
     ids: HashMap<RefTarget, FastMap<String, Vec<String>>>,
+    /// Flows other objects refer to, id → name, whatever their type.
+    flow_references: FastMap<String, String>,
     /// The org's Home division id.
     pub home_division: Option<String>,
     /// Open messaging recipient id → integration id.
@@ -116,6 +118,45 @@ impl Lookups {
         }
     }
 
+    /// A flow of `flow_type` as a flows list (or an object naming the
+    /// flow's type) shows it. A flow has one type: a record of its id under
+    /// another one ([`Lookups::insert_flow_reference`] assumed its field's
+    /// type) is dropped, so that it never makes a name ambiguous there.
+    pub fn insert_flow(&mut self, flow_type: &'static str, flow: &Value) {
+        self.insert_named(RefTarget::Flow(flow_type), flow);
+        let Some(id) = flow.get("id").and_then(Value::as_str) else { return };
+        for other in crate::kinds::common::FLOW_TYPES.iter().filter(|t| **t != flow_type) {
+            let target = RefTarget::Flow(other);
+            let Some(name) = self.names.get_mut(&target).and_then(|names| names.remove(id)) else {
+                continue;
+            };
+            if let Some(ids) = self.ids.get_mut(&target).and_then(|ids| ids.get_mut(&name)) {
+                ids.retain(|i| i != id);
+            }
+        }
+    }
+
+    /// A flow another object names in a field for flows of some type (a
+    /// queue's in-queue flows): its name, by id, for showing it
+    /// ([`Lookups::referenced_flow_name`]), never a flow of the field's type
+    /// that a declared reference could resolve to. The field may hold a
+    /// flow of another type (the org may take one; a UI edit can make it),
+    /// which must not make the field type's flow of that name ambiguous.
+    pub fn insert_flow_reference(&mut self, flow: &Value) {
+        if let (Some(id), Some(name)) =
+            (flow.get("id").and_then(Value::as_str), flow.get("name").and_then(Value::as_str))
+        {
+            if self.flow_references.get(id).is_none_or(|n| n != name) {
+                self.flow_references.insert(id.to_string(), name.to_string());
+            }
+        }
+    }
+
+    /// The name of a flow an object refers to ([`Lookups::insert_flow_reference`]).
+    pub fn referenced_flow_name(&self, id: &str) -> Option<&str> {
+        self.flow_references.get(id).map(String::as_str)
+    }
+
     pub fn name_of(&self, target: RefTarget, id: &str) -> Option<&str> {
         note_read(target);
         self.names.get(&target)?.get(id).map(String::as_str)
@@ -189,6 +230,8 @@ impl Lookups {
         catalogs
             && same(&self.names, &other.names, targets)
             && same(&self.ids, &other.ids, targets)
+            && (targets & target_bit(RefTarget::Flow("")) == 0
+                || self.flow_references == other.flow_references)
             && self.home_division == other.home_division
             && self.recipient_integration == other.recipient_integration
             && self.integration_recipient == other.integration_recipient
@@ -253,6 +296,26 @@ impl IdResolver for Lookups {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A flow has one type: a flows list's record of it drops one made
+    /// under another type, and a reference from another object's field
+    /// names it without making a name of the field's type ambiguous.
+    #[test]
+    fn flows_are_named_by_their_own_type_only() {
+        let (inbound, in_queue) =
+            (RefTarget::Flow("INBOUNDSHORTMESSAGE"), RefTarget::Flow("INQUEUESHORTMESSAGE"));
+        let mut lookups = Lookups::default();
+        lookups.insert(in_queue, "f1", "Support");
+        lookups.insert_flow("INQUEUESHORTMESSAGE", &json!({"id": "f2", "name": "Support"}));
+        lookups.insert_flow_reference(&json!({"id": "f1", "name": "Support"}));
+        assert_eq!(lookups.ids_of(in_queue, "Support"), ["f1", "f2"]);
+        lookups.insert_flow("INBOUNDSHORTMESSAGE", &json!({"id": "f1", "name": "Support"}));
+        assert_eq!(lookups.ids_of(in_queue, "Support"), ["f2"]);
+        assert_eq!(lookups.ids_of(inbound, "Support"), ["f1"]);
+        assert_eq!(lookups.name_of(in_queue, "f1"), None);
+        assert_eq!(lookups.flow_name("f1"), Some(("INBOUNDSHORTMESSAGE", "Support")));
+        assert_eq!(lookups.referenced_flow_name("f1"), Some("Support"));
+    }
 
     /// Every target has a bit of its own (flow types share one), and what
     /// a call reads is told apart from what the calls around it read.

@@ -121,7 +121,7 @@ impl OtherReads {
             if let Some(flow_type) =
                 flow.get("type").and_then(Value::as_str).and_then(static_flow_type)
             {
-                lookups.insert_named(RefTarget::Flow(flow_type), flow);
+                lookups.insert_flow(flow_type, flow);
             }
         }
         for recipient in self.recipients.iter().flatten() {

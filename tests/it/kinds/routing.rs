@@ -170,3 +170,54 @@ fn wrapup_codes_skills_and_languages_apply_drift_and_round_trip() {
     let languages = target.block_on(target.org.get(LANGUAGES)).body;
     assert!(languages["entities"].as_array().unwrap().iter().any(|l| l["name"] == "German"));
 }
+
+/// A queue's in-queue flow set (through the API) to the org's inbound flow
+/// that shares the declared flow's name: drift shows it with its type (the
+/// name alone would read as in sync, and the plan failed with a false
+/// "2 flows named `Support`"), export leaves it out with a warning, and
+/// apply puts the declared flow back.
+#[test]
+fn a_queue_pointing_at_a_same_named_flow_of_another_type_is_drift() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Flowed\n  messageInQueueFlow: Support\n",
+    );
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let (queue_path, declared_flow) = live.block_on(async {
+        let id = live.org.id_named("/api/v2/routing/queues", "Flowed").await;
+        let path = format!("/api/v2/routing/queues/{id}");
+        let queue = live.org.get(&path).await.body;
+        (path, queue["messageInQueueFlow"]["id"].clone())
+    });
+    let inbound = live.block_on(async {
+        let flows = live.org.get("/api/v2/flows?type=inboundshortmessage&name=Support").await.body;
+        flows["entities"][0]["id"].clone()
+    });
+    assert_ne!(inbound, declared_flow);
+    let queue = json!({"name": "Flowed", "messageInQueueFlow": {"id": inbound}});
+    let put = live.block_on(live.org.put(&queue_path, queue));
+    assert_eq!(put.status, 200, "{}", put.body);
+
+    let (code, text) = gcctl(&ctx, &["drift", "set"]);
+    assert_eq!(code, 2, "{text}");
+    // A plan finds the flows it needs by name and type: the live one is
+    // not the in-queue flow named so, and shows with its id.
+    let shown = format!(
+        r#"/messageInQueueFlow: declared "Support", live {{"id":{inbound},"name":"Support"}}"#
+    );
+    assert!(text.contains(&shown), "{shown}\n{text}");
+    let (code, text) = gcctl(&ctx, &["export", "--kinds", "RoutingQueue", "--out", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("RoutingQueue/flowed: /messageInQueueFlow not exported: it names the INBOUNDSHORTMESSAGE flow `Support`"),
+        "{text}"
+    );
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let after = live.block_on(live.org.get(&queue_path)).body;
+    assert_eq!(after["messageInQueueFlow"]["id"], declared_flow, "{after}");
+    assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
+}
