@@ -305,6 +305,9 @@ impl OrgKind for Org {
     }
 
     fn record_live(&self, live: &Value, lookups: &mut Lookups) {
+        if let Some(url) = live.get("outboundNotificationWebhookUrl").and_then(Value::as_str) {
+            super::webhook::hide_url_credentials(url);
+        }
         let id = live.get("id").and_then(Value::as_str);
         let name = live.get("name").and_then(Value::as_str);
         let recipient = crate::json_pointer::get(live, "/recipient/id").and_then(Value::as_str);
@@ -441,6 +444,9 @@ impl OrgKind for Org {
         let inline = spec.get("webhook").cloned().unwrap_or(Value::Null);
         let url =
             inline.get("url").and_then(Value::as_str).ok_or("it has no outbound webhook URL")?;
+        if super::webhook::url_credentials(url).is_some() {
+            return Err("its webhook URL holds credentials (`user:password@`), which gcctl never writes to a file; remove them in Genesys Cloud (the receiver can check the signature instead) and export again".into());
+        }
         let webhook_handle = format!("{}-webhook", cx.handle);
         let variable = cx.secret_variable(
             &webhook_handle,

@@ -107,8 +107,34 @@ fn is_header_char(b: u8) -> bool {
 }
 
 /// Genesys only delivers to HTTPS on port 443.
+/// The credentials a URL carries (`user:password` before the host's `@`),
+/// as written.
+pub fn url_credentials(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    authority.rfind('@').map(|at| &authority[..at])
+}
+
+/// Keep the credentials of a webhook URL the org holds out of every output:
+/// they are registered as secrets (with the `//` and `@` around them, so
+/// that short ones are redacted too).
+pub fn hide_url_credentials(url: &str) {
+    if let Some(credentials) = url_credentials(url).filter(|c| !c.is_empty()) {
+        crate::api::untrusted::register_secret(&format!("//{credentials}@"));
+        crate::api::untrusted::register_secret(credentials);
+    }
+}
+
 fn check_webhook_url(findings: &mut Findings, pointer: &str, url: &str) {
     let hint = "Genesys only delivers to https:// URLs on port 443";
+    if url_credentials(url).is_some() {
+        findings.error_with_hint(
+            pointer,
+            "the URL holds credentials (`user:password@`), which a manifest must not: they would be in files, plans and logs",
+            "remove them: Genesys signs every request with the signature secret, which the receiver checks",
+        );
+        return;
+    }
     let Ok(parsed) = reqwest::Url::parse(url) else {
         findings.error_with_hint(pointer, format!("`{url}` is not a valid URL"), hint);
         return;

@@ -316,6 +316,25 @@ fn header_names_that_differ_only_in_case_are_an_error() {
     );
 }
 
+/// A webhook URL holding credentials is refused: they would be in files,
+/// plans and logs.
+#[test]
+fn a_webhook_url_with_credentials_is_an_error() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "hook.yaml",
+        "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: hook}\nspec:\n  url: https://bot:pa55word@bot.example/hook\n  signatureSecret: {fromEnv: HOOK_SECRET}\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("hook.yaml:5:8: error: the URL holds credentials (`user:password@`)"),
+        "{err}"
+    );
+    assert!(!err.contains("pa55word"), "{err}");
+}
+
 /// An ignoreDifferences pointer into a declared list's item is a warning
 /// (a list is compared and written whole), with the list's pointer.
 #[test]

@@ -125,6 +125,48 @@ async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
+/// A webhook URL the org holds with credentials in it (set in the UI):
+/// plan and drift show it with them redacted, and export leaves the
+/// integration out rather than write them to a file.
+#[tokio::test]
+async fn credentials_in_a_live_webhook_url_are_never_shown_nor_exported() {
+    let org = ApplyOrg::default().await;
+    super::copy_tree(&crate::common::repo_root().join("manifests"), &org.ctx.path().join("set"));
+    let mut org = org;
+    org.ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    let args = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    assert_exit(&org.gcctl(&args).await, 0);
+    let bot = org.one(INTEGRATIONS, "Acme Bot").await;
+    let path = format!(
+        "/api/v2/conversations/messaging/integrations/open/{}",
+        bot["id"].as_str().unwrap()
+    );
+    let canary = "pw-canary-7d1c";
+    let edit = json!({"name": "Acme Bot",
+        "outboundNotificationWebhookUrl": format!("https://bot:{canary}@bot-dev.acme.example/genesys/webhook")});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    for command in [&["plan", "set"][..], &["drift", "set"], &["plan", "--output", "json", "set"]] {
+        let out = org.gcctl(command).await;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("/webhook/url"), "{command:?}: {text}");
+        assert!(!text.contains(canary), "{command:?}: {text}");
+    }
+    let out =
+        org.gcctl(&["export", "--out", "exported", "--kinds", "OpenMessagingIntegration"]).await;
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(text.contains("its webhook URL holds credentials"), "{text}");
+    assert!(!text.contains(canary), "{text}");
+    let mut files = Vec::new();
+    crate::common::files_with(&org.ctx.path().join("exported"), &["yaml", "example"], &mut files);
+    for file in files {
+        assert!(!fs_err::read_to_string(&file).unwrap().contains(canary), "{file:?}");
+    }
+}
+
 const RULES: &str = "
 apiVersion: gcctl/v1
 kind: Project
