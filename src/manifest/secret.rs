@@ -65,6 +65,13 @@ impl<'de> Deserialize<'de> for SecretInput {
         match value {
             serde_json::Value::String(s) => Ok(SecretInput::Literal(LiteralSecret(s))),
             serde_json::Value::Object(map) => {
+                let known = ["fromEnv", "fromFile"];
+                if let Some(other) = map.keys().find(|k| !known.contains(&k.as_str())) {
+                    return Err(D::Error::custom(format!(
+                        "unknown field `{}` in a secret reference: it has `fromEnv` or `fromFile`, nothing else",
+                        crate::api::untrusted::visible(other)
+                    )));
+                }
                 if map.len() != 1 {
                     return Err(D::Error::custom(
                         "a secret reference has exactly one of `fromEnv` or `fromFile`",
@@ -72,6 +79,15 @@ impl<'de> Deserialize<'de> for SecretInput {
                 }
                 let reference = SecretRef::deserialize(serde_json::Value::Object(map))
                     .map_err(D::Error::custom)?;
+                if let SecretRef::FromEnv(name) = &reference {
+                    if !is_variable_name(name) {
+                        // Not shown: a value pasted where the name goes is
+                        // likely the secret itself.
+                        return Err(D::Error::custom(
+                            "`fromEnv` holds the name of an environment variable (letters, digits and `_`, not starting with a digit), and this is not one (what it holds is not shown: it may be the secret itself)",
+                        ));
+                    }
+                }
                 Ok(SecretInput::Ref(reference))
             }
             other => Err(D::Error::custom(format!(
@@ -99,6 +115,12 @@ impl JsonSchema for SecretInput {
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         SecretRef::json_schema(generator)
     }
+}
+
+/// An environment variable's name as shells write one: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_variable_name(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn json_type(value: &serde_json::Value) -> &'static str {

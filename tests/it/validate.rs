@@ -316,6 +316,39 @@ fn header_names_that_differ_only_in_case_are_an_error() {
     );
 }
 
+/// A `fromEnv` that is no variable name (a secret pasted where the name
+/// goes) is refused without being shown, and a secret reference with
+/// another field names that field.
+#[test]
+fn a_secret_reference_naming_no_variable_is_refused_without_echoing_it() {
+    let ctx = TestContext::new();
+    let hook = |secret: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: hook}}\nspec:\n  url: https://bot.example/hook\n  signatureSecret: {secret}\n"
+        )
+    };
+    ctx.write("a/hook.yaml", &hook(r#"{fromEnv: "p@ss w0rd/Zx8+kq=="}"#));
+    ctx.write("b/hook.yaml", &hook("{fromEnv: HOOK, extra: 1}"));
+    ctx.write("c/hook.yaml", &hook(r#"{fromEnv: ""}"#));
+    for (dir, expected) in [
+        (
+            "a",
+            "hook.yaml:6:20: error: signatureSecret: `fromEnv` holds the name of an environment variable",
+        ),
+        ("b", "hook.yaml:6:36: error: unknown field `extra`"),
+        (
+            "c",
+            "hook.yaml:6:20: error: signatureSecret: `fromEnv` holds the name of an environment variable",
+        ),
+    ] {
+        let out = ctx.run(&["validate", dir]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(expected), "{dir}: {err}");
+        assert!(!err.contains("w0rd"), "{err}");
+    }
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]
