@@ -106,13 +106,8 @@ impl<'de> Deserialize<'de> for VersionPolicy {
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<VersionPolicy, E> {
                 u64::try_from(v).map_err(|_| E::custom("versions are numbered from 1")).and_then(|v| self.visit_u64(v))
             }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<VersionPolicy, E> {
-                if v.fract() == 0.0 && v >= 0.0 && v <= f64::from(u32::MAX) {
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                    return Ok(VersionPolicy::Pinned(v as u32));
-                }
-                Err(E::custom(format!("`{v}` is not `latest` or a version number")))
-            }
+            // No `visit_f64`: `3.0` is refused, as in every whole-number
+            // field (`1.0000000000000001` would be read as 1).
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<VersionPolicy, E> {
                 match v {
                     "latest" => Ok(VersionPolicy::Latest(Latest::Latest)),

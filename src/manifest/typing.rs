@@ -129,12 +129,7 @@ pub(super) fn type_document(
                 defined.join(", ")
             )
         };
-        let hint = if var.too_large {
-            "keep variables short (names, hosts, addresses); put long text in the manifest itself"
-                .to_string()
-        } else {
-            hint
-        };
+        let hint = var.special_hint().map_or(hint, str::to_string);
         diags.push(Diagnostic::new(&doc.file, var.loc, var.message()).with_hint(hint));
     }
     let (mut object, clean) = read_node(&doc.file, doc.node, doc.kind, diags)?;

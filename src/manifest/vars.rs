@@ -18,6 +18,8 @@ pub struct UnknownVariable {
     /// Not unknown: the text its references make would be larger than
     /// [`expansion_limit`] allows (`name` is the variable that crossed it).
     pub too_large: bool,
+    /// Not a reference: a `${var.` that no `}` closes (`name` is empty).
+    pub unclosed: bool,
     /// In a manifest's scalar, where `loc` is exact only if the scalar is
     /// plain and on one line: where the scalar starts and which of its
     /// references this is, for [`UnknownVariable::locate`] to find it in
@@ -28,13 +30,28 @@ pub struct UnknownVariable {
 impl UnknownVariable {
     /// The problem, in words.
     pub fn message(&self) -> String {
-        if self.too_large {
+        if self.unclosed {
+            "`${var.` is not closed: a reference is `${var.NAME}`".to_string()
+        } else if self.too_large {
             format!(
                 "variables make this text larger than gcctl expands (`{}` crossed the limit: 64 times the text's own length, plus 64 KiB)",
                 self.name
             )
         } else {
             format!("unknown variable `{}`", self.name)
+        }
+    }
+
+    /// What to do, when it is not to define the variable.
+    pub fn special_hint(&self) -> Option<&'static str> {
+        if self.unclosed {
+            Some("close it with `}`, or write `$${var.` for the text `${var.` itself")
+        } else if self.too_large {
+            Some(
+                "keep variables short (names, hosts, addresses); put long text in the manifest or file itself",
+            )
+        } else {
+            None
         }
     }
 
@@ -48,6 +65,7 @@ impl UnknownVariable {
         let Some(from) = byte_offset(source, start) else { return };
         let mut found = pieces(&source[from..]).filter_map(|(at, piece)| match piece {
             Piece::Reference(name) => Some((at, name)),
+            Piece::Unclosed(_) => Some((at, "")),
             Piece::Text(_) | Piece::Escape => None,
         });
         if let Some((at, name)) = found.nth(ordinal)
@@ -105,14 +123,14 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
             }
             let whole_plain_var = node.plain && is_single_var(text);
             let (out, missing) = expand(text, vars);
-            for Missing { name, offset, too_large, ordinal } in missing {
+            for Missing { name, offset, too_large, unclosed, ordinal } in missing {
                 // Exact for a plain scalar on one line; in others the
                 // quotes, escapes and line breaks move it, so the
                 // reference is found again in the source (`locate`).
                 let column = node.loc.column.saturating_add(u32::try_from(offset).unwrap_or(0));
                 let loc = Loc { line: node.loc.line, column };
                 let scalar = Some((node.loc, ordinal));
-                unknown.push(UnknownVariable { name, loc, too_large, scalar });
+                unknown.push(UnknownVariable { name, loc, too_large, unclosed, scalar });
             }
             node.value = if whole_plain_var { retyped(&out) } else { Value::Str(out.into()) };
         }
@@ -160,6 +178,7 @@ pub fn substitute_text(
             name: m.name,
             loc: Loc { line: clamp(index + 1), column: clamp(m.offset + 1) },
             too_large: m.too_large,
+            unclosed: m.unclosed,
             scalar: None,
         }));
     }
@@ -177,6 +196,7 @@ struct Missing {
     /// Its offset in the text, in characters.
     offset: usize,
     too_large: bool,
+    unclosed: bool,
     /// Which `${var.…}` reference of the text it is (from 0).
     ordinal: usize,
 }
@@ -200,11 +220,31 @@ fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Missing>)
                 continue;
             }
             Piece::Reference(name) => name,
+            Piece::Unclosed(rest) => {
+                chars += text[counted..at].chars().count();
+                counted = at;
+                out.push_str(rest);
+                let offset = chars;
+                missing.push(Missing {
+                    name: String::new(),
+                    offset,
+                    too_large: false,
+                    unclosed: true,
+                    ordinal,
+                });
+                ordinal += 1;
+                continue;
+            }
         };
         chars += text[counted..at].chars().count();
         counted = at;
-        let reference =
-            Missing { name: name.to_string(), offset: chars, too_large: false, ordinal };
+        let reference = Missing {
+            name: name.to_string(),
+            offset: chars,
+            too_large: false,
+            unclosed: false,
+            ordinal,
+        };
         ordinal += 1;
         match vars.get(name) {
             Some(value) if out.len() + value.len() > limit => {
@@ -224,8 +264,10 @@ fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Missing>)
 
 /// A piece of a text as substitution reads it.
 enum Piece<'a> {
-    /// As it is (a `$` that starts nothing, an unclosed `${var.`).
+    /// As it is (a `$` that starts nothing).
     Text(&'a str),
+    /// A `${var.` that no `}` closes, and the rest of the text.
+    Unclosed(&'a str),
     /// `$${`, which stands for `${`.
     Escape,
     /// `${var.NAME}`: the name.
@@ -250,7 +292,7 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>)> {
                 {
                     (Piece::Reference(name.0), name.0.len() + 7)
                 } else if rest.starts_with("${var.") {
-                    (Piece::Text(rest), rest.len())
+                    (Piece::Unclosed(rest), rest.len())
                 } else {
                     (Piece::Text("$"), 1)
                 }
@@ -351,6 +393,7 @@ mod tests {
                 name: "nope".into(),
                 loc: Loc { line: 3, column: 8 },
                 too_large: false,
+                unclosed: false,
                 scalar: None
             }]
         );
@@ -366,9 +409,29 @@ mod tests {
                 name: "nope".into(),
                 loc: Loc { line: 2, column: 16 },
                 too_large: false,
+                unclosed: false,
                 scalar: Some((Loc { line: 2, column: 8 }, 0))
             }]
         );
+    }
+
+    /// A `${var.` that no `}` closes is a problem at its place, in a
+    /// manifest's scalar and in a file; the text is left as it is.
+    #[test]
+    fn an_unclosed_reference_is_a_problem_at_its_place() {
+        let mut doc = parse_documents("a: 'x ${var.host} and ${var.nope'\n").unwrap().remove(0);
+        let mut unknown = substitute(&mut doc, &vars());
+        assert_eq!(unknown.len(), 1, "{unknown:?}");
+        unknown[0].locate("a: 'x ${var.host} and ${var.nope'\n");
+        assert!(unknown[0].unclosed && unknown[0].name.is_empty(), "{unknown:?}");
+        assert_eq!(unknown[0].loc, Loc { line: 1, column: 23 });
+        assert!(unknown[0].message().contains("is not closed"));
+        assert_eq!(doc.get("a").unwrap().as_str(), Some("x dev.example.com and ${var.nope"));
+        let (_, unknown) = substitute_text("k: ${var.x\n", &vars());
+        assert!(unknown.len() == 1 && unknown[0].unclosed, "{unknown:?}");
+        assert_eq!(unknown[0].loc, Loc { line: 1, column: 4 });
+        let (_, unknown) = substitute_text("k: $${var.x\n", &vars());
+        assert!(unknown.is_empty(), "an escape is text: {unknown:?}");
     }
 
     /// In quoted and multi-line scalars (plain ones folded too), an unknown

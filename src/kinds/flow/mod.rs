@@ -261,11 +261,9 @@ impl Spec for FlowSpec {
                     return unknown
                         .into_iter()
                         .map(|var| {
-                            let hint = if var.too_large {
-                                "keep variables short (names, hosts, addresses); put long text in the flow file itself"
-                            } else {
-                                "define it under spec.variables or spec.environments.<env>.variables of the Project"
-                            };
+                            let hint = var.special_hint().unwrap_or(
+                                "define it under spec.variables or spec.environments.<env>.variables of the Project",
+                            );
                             Diagnostic::new(&path, var.loc, var.message()).with_hint(hint)
                         })
                         .collect();

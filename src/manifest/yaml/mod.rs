@@ -673,7 +673,14 @@ fn plain_non_string(text: &str) -> Option<Value> {
     }
     if is_float(text) {
         if let Ok(f) = text.parse::<f64>().map(|f| f.is_finite().then_some(f)) {
-            return f.map(Value::Float);
+            // A number too small for a double (`1e-400`) would be 0: text,
+            // as one too large is.
+            let underflow = f == Some(0.0)
+                && text
+                    .bytes()
+                    .take_while(|b| !matches!(b, b'e' | b'E'))
+                    .any(|b| matches!(b, b'1'..=b'9'));
+            return if underflow { None } else { f.map(Value::Float) };
         }
     }
     None
@@ -905,14 +912,24 @@ mod tests {
         assert_eq!(err.loc, Loc { line: 3, column: 3 }, "{}", err.message);
     }
 
-    /// Numbers JSON cannot hold are text: a number field holding one is an
-    /// error, a text field keeps it; neither becomes a null that drops it.
+    /// Numbers JSON cannot hold (too large or, `1e-400`, too small for a
+    /// double) are text: a number field holding one is an error, a text
+    /// field keeps it; neither becomes a null that drops it, nor a 0.
     #[test]
     fn infinities_nan_and_huge_numbers_read_as_text() {
-        for text in [".nan", ".NaN", ".inf", "-.Inf", "+.INF", "1e400", "-1e400"] {
+        for text in
+            [".nan", ".NaN", ".inf", "-.Inf", "+.INF", "1e400", "-1e400", "1e-400", "-2.5e-999"]
+        {
             assert_eq!(resolve_plain(text), Value::Str(Text::new(text)), "{text}");
         }
         assert_eq!(resolve_plain("1.5e3"), Value::Float(1500.0));
+        for zero in ["0.0", "0e-400", "-0.0", "0.000e5"] {
+            assert_eq!(
+                resolve_plain(zero),
+                Value::Float(if zero.starts_with('-') { -0.0 } else { 0.0 }),
+                "{zero}"
+            );
+        }
         let docs = parse_documents("a: .nan\nb: 1e400\n").unwrap();
         assert_eq!(docs[0].to_json(), serde_json::json!({"a": ".nan", "b": "1e400"}));
     }
