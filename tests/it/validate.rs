@@ -349,6 +349,32 @@ fn a_secret_reference_naming_no_variable_is_refused_without_echoing_it() {
     }
 }
 
+/// Problems in an inline flow definition (a literal block) are reported at
+/// their own line and column of the manifest, lines they name too; in a
+/// folded or quoted one, whose lines the parser joins, at the field.
+#[test]
+fn problems_in_an_inline_flow_definition_are_at_their_place_in_the_manifest() {
+    let ctx = TestContext::new();
+    let flow = |indicator: &str, extra: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {{name: f}}\nspec:\n  name: F\n  type: INBOUNDSHORTMESSAGE\n  definition: {indicator}   # the flow\n{extra}    inboundShortMessage:\n      name: F\n      defaultLanguage: en-us\n      name: G\n"
+        )
+    };
+    ctx.write("a/f.yaml", &flow("|", ""));
+    ctx.write("b/f.yaml", &flow("|-", "\n"));
+    ctx.write("c/f.yaml", &flow(">", ""));
+    for (dir, expected) in [
+        ("a", "a/f.yaml:11:7: error: duplicate key `name` (first defined at line 9)"),
+        ("b", "b/f.yaml:12:7: error: duplicate key `name` (first defined at line 10)"),
+        ("c", "c/f.yaml:8:5: error: duplicate key `name`"),
+    ] {
+        let out = ctx.run(&["validate", dir]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]

@@ -119,11 +119,15 @@ impl Source {
     }
 
     fn diagnostic(&self, loc: Loc, message: String, hint: Option<String>) -> Diagnostic {
+        let mut message = message;
         let (file, loc) = match self.inline {
-            Some(inline) if inline.block => (
-                self.path.clone(),
-                Loc { line: inline.line + loc.line, column: inline.indent + loc.column },
-            ),
+            Some(inline) if inline.block => {
+                message = lines_in_manifest(&message, inline.line);
+                (
+                    self.path.clone(),
+                    Loc { line: inline.line + loc.line, column: inline.indent + loc.column },
+                )
+            }
             Some(inline) => (self.path.clone(), inline.at),
             None => (self.path.clone(), loc),
         };
@@ -132,6 +136,21 @@ impl Source {
             Some(hint) => diagnostic.with_hint(hint),
             None => diagnostic,
         }
+    }
+}
+
+/// A message about an inline definition with the line it names (`first
+/// defined at line N`, counted in the definition) counted in the manifest:
+/// `offset` lines before the definition's first.
+fn lines_in_manifest(message: &str, offset: u32) -> String {
+    const AT_LINE: &str = "(first defined at line ";
+    let Some(start) = message.find(AT_LINE).map(|i| i + AT_LINE.len()) else {
+        return message.to_string();
+    };
+    let digits = message[start..].bytes().take_while(u8::is_ascii_digit).count();
+    match message[start..start + digits].parse::<u32>() {
+        Ok(line) => format!("{}{}{}", &message[..start], line + offset, &message[start + digits..]),
+        Err(_) => message.to_string(),
     }
 }
 
@@ -317,22 +336,61 @@ impl Spec for FlowSpec {
     }
 }
 
-/// Where an inline definition's text starts in the manifest: for a block
-/// scalar (`|` or `>`), the line after the indicator, indented like the
-/// first content line.
+/// Where an inline definition's text starts in the manifest: for a literal
+/// block scalar (`|`, `|-`, `|+`, `|2`), the line of its indicator, and its
+/// first content line's indentation. The parser places the scalar at its
+/// indicator or at its first content line; either is found. Other scalars
+/// (quoted, folded `>`, whose lines the parser joins) are reported at the
+/// field.
 fn inline_origin(text: &str, at: Loc) -> Inline {
     let lines: Vec<&str> = text.lines().collect();
-    let line = at.line as usize;
-    let indicator = lines
-        .get(line.saturating_sub(1))
-        .and_then(|l| l.get((at.column as usize).saturating_sub(1)..))
-        .is_some_and(|rest| rest.starts_with(['|', '>']));
-    let indent = lines
-        .iter()
-        .skip(line)
-        .find(|l| !l.trim().is_empty())
-        .map_or(0, |l| l.len() - l.trim_start().len());
-    Inline { line: at.line, indent: u32::try_from(indent).unwrap_or(0), at, block: indicator }
+    let line_at = |n: usize| n.checked_sub(1).and_then(|i| lines.get(i)).copied();
+    let row = at.line as usize;
+    let column = (at.column as usize).saturating_sub(1);
+    let here = line_at(row).unwrap_or_default();
+    let field = Inline { line: at.line, indent: 0, at, block: false };
+    let indent_after = |indicator_row: usize| {
+        lines
+            .iter()
+            .skip(indicator_row)
+            .find(|l| !l.trim().is_empty())
+            .map_or(0, |l| l.len() - l.trim_start().len())
+    };
+    let (indicator_row, indent) = if here.get(column..).is_some_and(literal_indicator) {
+        (row, indent_after(row))
+    } else if here.get(..column).is_some_and(|before| before.trim().is_empty()) {
+        // At the first content line: the indicator ends the line above
+        // (blank lines between are the text's own).
+        let above = (1..row).rev().find(|n| line_at(*n).is_some_and(|l| !l.trim().is_empty()));
+        match above.filter(|n| line_at(*n).is_some_and(ends_with_literal_indicator)) {
+            Some(n) => (n, column),
+            None => return field,
+        }
+    } else {
+        return field;
+    };
+    Inline {
+        line: u32::try_from(indicator_row).unwrap_or(at.line),
+        indent: u32::try_from(indent).unwrap_or(0),
+        at,
+        block: true,
+    }
+}
+
+/// Whether `text` (from a value's place to the end of its line) is a
+/// literal block indicator: `|`, with a chomping and an indentation
+/// indicator at most, then nothing but a comment.
+fn literal_indicator(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('|') else { return false };
+    let code = rest.split(" #").next().unwrap_or_default().trim_end();
+    code.len() <= 2 && code.bytes().all(|b| matches!(b, b'+' | b'-' | b'1'..=b'9'))
+}
+
+/// Whether a line ends with a literal block indicator (`definition: |-`).
+fn ends_with_literal_indicator(line: &str) -> bool {
+    line.rfind('|').is_some_and(|at| {
+        literal_indicator(&line[at..]) && line[..at].ends_with([' ', ':'])
+    })
 }
 
 pub const DEF: KindDef = KindDef {
