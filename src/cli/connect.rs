@@ -46,9 +46,26 @@ pub async fn connect_to(
     }
     let env = |key: &str| std::env::var(key).ok();
     let mut config = match org.filter(|o| o.connects()) {
-        Some(org) => ClientConfig::from_env(|key| org.setting(key, &env)).context(
-            "cannot connect to the org the environment declares (its `org` in the Project)",
-        )?,
+        Some(org) => ClientConfig::from_env(|key| org.setting(key, &env)).map_err(|err| {
+            // Named as the Project names them, not as `GENESYSCLOUD_*`.
+            let message = match &err {
+                crate::api::ConfigError::IncompleteCredentials { present, missing } => {
+                    Some(format!(
+                        "{} is set but {} is not; both are needed for OAuth client credentials",
+                        org.source_of(present),
+                        org.source_of(missing)
+                    ))
+                }
+                crate::api::ConfigError::MissingCredentials => Some(org.missing_credentials()),
+                crate::api::ConfigError::Region(_) => None,
+            };
+            let context =
+                "cannot connect to the org the environment declares (its `org` in the Project)";
+            match message {
+                Some(message) => anyhow::anyhow!("{message}").context(context),
+                None => anyhow::Error::new(err).context(context),
+            }
+        })?,
         None => ClientConfig::from_env(env)?,
     };
     if let Some(limit) = global.rate_limit {

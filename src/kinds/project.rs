@@ -85,6 +85,45 @@ impl EnvironmentOrg {
         }
     }
 
+    /// What stands for the `GENESYSCLOUD_*` variable `key`, in words: the
+    /// variable the Project names for it (`PROD_ID`, the Project's
+    /// `clientIdFromEnv`), or the variable itself.
+    pub fn source_of(&self, key: &str) -> String {
+        let named = |var: &Option<String>, field: &str| match var {
+            Some(var) => format!("{var} (the Project's `{field}`)"),
+            None => format!("the variable the Project's `{field}` would name (it names none)"),
+        };
+        match key {
+            "GENESYSCLOUD_REGION" => "the Project's `region`".to_string(),
+            "GENESYSCLOUD_OAUTHCLIENT_ID" => named(&self.client_id_from_env, "clientIdFromEnv"),
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET" => {
+                named(&self.client_secret_from_env, "clientSecretFromEnv")
+            }
+            "GENESYSCLOUD_ACCESS_TOKEN" => named(&self.access_token_from_env, "accessTokenFromEnv"),
+            other => other.to_string(),
+        }
+    }
+
+    /// Why no credentials were found, naming the variables the Project
+    /// names for them.
+    pub fn missing_credentials(&self) -> String {
+        let mut ways = Vec::new();
+        if self.client_id_from_env.is_some() || self.client_secret_from_env.is_some() {
+            ways.push(format!(
+                "set {} and {}",
+                self.source_of("GENESYSCLOUD_OAUTHCLIENT_ID"),
+                self.source_of("GENESYSCLOUD_OAUTHCLIENT_SECRET")
+            ));
+        }
+        if self.access_token_from_env.is_some() {
+            ways.push(format!("set {}", self.source_of("GENESYSCLOUD_ACCESS_TOKEN")));
+        }
+        if ways.is_empty() {
+            ways.push("name the variables holding them (`clientIdFromEnv` and `clientSecretFromEnv`, or `accessTokenFromEnv`)".to_string());
+        }
+        format!("no credentials for it: {}", ways.join(", or "))
+    }
+
     /// Whether it says how to connect (else the `GENESYSCLOUD_*` variables do).
     pub fn connects(&self) -> bool {
         self.region.is_some()

@@ -426,3 +426,32 @@ fn a_variables_text_is_substituted_as_text_unless_it_spells_a_number() {
     assert_eq!(plan.status.code(), Some(1), "{}", stdout(&plan));
     assert!(stderr(&plan).contains("0x10"), "{}", stderr(&plan));
 }
+
+/// An environment's org whose credentials are missing or half set is
+/// reported with the variables the Project names for them, not the
+/// `GENESYSCLOUD_*` ones it does not read.
+#[test]
+fn missing_environment_credentials_name_the_projects_variables() {
+    let mut ctx = TestContext::new();
+    ctx.write(
+        "set/p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    prod:\n      org: {region: eu-central-1, clientIdFromEnv: PROD_ID, clientSecretFromEnv: PROD_SECRET}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s}\nspec: {name: S}\n",
+    );
+    ctx.env("GENESYSCLOUD_OAUTHCLIENT_SECRET", "not-read-for-prod");
+    let out = ctx.run(&["plan", "--env", "prod", "set"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no credentials for it: set PROD_ID (the Project's `clientIdFromEnv`) and PROD_SECRET (the Project's `clientSecretFromEnv`)"),
+        "{}",
+        stderr(&out)
+    );
+    ctx.env("PROD_ID", "abc");
+    let out = ctx.run(&["plan", "--env", "prod", "set"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("PROD_ID (the Project's `clientIdFromEnv`) is set but PROD_SECRET (the Project's `clientSecretFromEnv`) is not"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("GENESYSCLOUD_OAUTHCLIENT"), "{}", stderr(&out));
+}
