@@ -137,7 +137,15 @@ pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
                 };
                 let line = change.value().trim_end_matches('\n');
                 // A line of the org's text: its control characters shown, not sent.
-                out.push(Some((sign, crate::api::untrusted::visible(line).into_owned())));
+                let mut text = crate::api::untrusted::visible(line).into_owned();
+                if sign != ' ' {
+                    // A change of spacing alone must not read as two equal lines.
+                    show_trailing_whitespace(&mut text);
+                }
+                out.push(Some((sign, text)));
+                if sign != ' ' && change.missing_newline() {
+                    out.push(Some((' ', "\\ no line break at the end".to_string())));
+                }
             }
         }
     }
@@ -147,6 +155,18 @@ pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
         out.push(None);
     }
     out
+}
+
+/// A changed line's trailing spaces and tabs shown (`·`, `→`): a diff of a
+/// line that differs only there would otherwise read as two equal lines.
+fn show_trailing_whitespace(text: &mut String) {
+    let kept = text.trim_end_matches([' ', '\t']).len();
+    if kept == text.len() {
+        return;
+    }
+    let shown: String = text[kept..].chars().map(|c| if c == '\t' { '→' } else { '·' }).collect();
+    text.truncate(kept);
+    text.push_str(&shown);
 }
 
 /// How a write-only change reads: never a value, only what will happen.
@@ -192,6 +212,22 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Lines that differ only in trailing spaces or the final line break
+    /// read as different lines.
+    #[test]
+    fn a_change_of_spacing_alone_is_visible_in_a_line_diff() {
+        let shown = |old: &str, new: &str| -> Vec<String> {
+            line_diff(old, new).into_iter().flatten().map(|(s, t)| format!("{s}{t}")).collect()
+        };
+        assert_eq!(shown("one\ntwo\n", "one\ntwo  \n"), [" one", "-two", "+two··"]);
+        assert_eq!(
+            shown("one\ntwo\n", "one\ntwo"),
+            [" one", "-two", "+two", " \\ no line break at the end"]
+        );
+        assert_eq!(shown("a\tb\t\n", "a\tb\n"), ["-a\tb→", "+a\tb"]);
+    }
+
     use super::*;
 
     #[derive(Debug, thiserror::Error)]
