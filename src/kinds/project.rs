@@ -269,6 +269,17 @@ impl Spec for ProjectSpec {
                     format!("{} objects cannot be pruned", scope.kind),
                 );
             }
+            for (j, pattern) in scope.names.iter().enumerate() {
+                if pattern.contains("${") {
+                    // The Project is read before variables exist: the
+                    // pattern would match its own characters, nothing.
+                    findings.error_with_hint(
+                        format!("/spec/prune/{i}/names/{j}"),
+                        "variables are not substituted in the Project: this pattern would match nothing",
+                        "write the pattern out (a prune scope is the same in every environment)",
+                    );
+                }
+            }
             if scope.names.is_empty() {
                 findings.error_with_hint(
                     format!("/spec/prune/{i}/names"),

@@ -375,6 +375,24 @@ fn problems_in_an_inline_flow_definition_are_at_their_place_in_the_manifest() {
     }
 }
 
+/// A variable in a prune pattern is an error at its place: the Project is
+/// not substituted, and the pattern would match nothing.
+#[test]
+fn a_variable_in_a_prune_pattern_is_an_error() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {team: Sales}\n  prune:\n    - kind: RoutingQueue\n      names: [\"Acme *\", \"${var.team} *\"]\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("p.yaml:8:25: error: variables are not substituted in the Project"),
+        "{err}"
+    );
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]
