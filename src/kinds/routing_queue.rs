@@ -168,14 +168,18 @@ pub struct CallbackMediaSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_auto_dial_and_end: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub auto_dial_delay_seconds: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub auto_end_delay_seconds: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacing_modifier: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub max_retry_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub retry_delay_seconds: Option<i64>,
 }
 
@@ -376,6 +380,18 @@ impl RoutingQueueSpec {
                 media.message.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level)),
             ),
         ];
+        // Counts and delays: none is negative (the API's own bounds are
+        // UNVERIFIED; a negative one was applied and exported back).
+        if let Some(callback) = &media.callback {
+            for (field, value) in [
+                ("autoDialDelaySeconds", callback.auto_dial_delay_seconds),
+                ("autoEndDelaySeconds", callback.auto_end_delay_seconds),
+                ("maxRetryCount", callback.max_retry_count),
+                ("retryDelaySeconds", callback.retry_delay_seconds),
+            ] {
+                check_min(findings, format_args!("/spec/mediaSettings/callback/{field}"), value, 0);
+            }
+        }
         for (medium, settings) in common {
             let Some((timeout, service_level)) = settings else { continue };
             let base = "/spec/mediaSettings";

@@ -393,6 +393,21 @@ fn a_variable_in_a_prune_pattern_is_an_error() {
     );
 }
 
+/// A callback's counts and delays are never negative.
+#[test]
+fn negative_callback_counts_and_delays_are_errors() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  mediaSettings:\n    callback: {maxRetryCount: -3, retryDelaySeconds: 0}\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("q.yaml:7:31: error: -3 is too small: must be at least 0"), "{err}");
+    assert_eq!(err.matches("error:").count(), 2, "one problem, and the total: {err}");
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]
