@@ -671,6 +671,12 @@ fn plain_non_string(text: &str) -> Option<Value> {
     if let Some(int) = parse_int(text) {
         return Some(Value::Int(int));
     }
+    // A whole number beyond 64 bits would be a double that is not the
+    // number written: text, as a number too large for a double is.
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     if is_float(text) {
         if let Ok(f) = text.parse::<f64>().map(|f| f.is_finite().then_some(f)) {
             // A number too small for a double (`1e-400`) would be 0: text,
@@ -917,9 +923,19 @@ mod tests {
     /// field keeps it; neither becomes a null that drops it, nor a 0.
     #[test]
     fn infinities_nan_and_huge_numbers_read_as_text() {
-        for text in
-            [".nan", ".NaN", ".inf", "-.Inf", "+.INF", "1e400", "-1e400", "1e-400", "-2.5e-999"]
-        {
+        for text in [
+            ".nan",
+            ".NaN",
+            ".inf",
+            "-.Inf",
+            "+.INF",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "-2.5e-999",
+            "9223372036854775808",
+            "-99999999999999999999",
+        ] {
             assert_eq!(resolve_plain(text), Value::Str(Text::new(text)), "{text}");
         }
         assert_eq!(resolve_plain("1.5e3"), Value::Float(1500.0));
