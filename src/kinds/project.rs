@@ -133,13 +133,41 @@ impl EnvironmentOrg {
 }
 
 /// A variable's value: text, a number or a boolean, substituted as text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum VarValue {
     Text(String),
     Integer(i64),
     Number(f64),
     Bool(bool),
+}
+
+impl<'de> Deserialize<'de> for VarValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = VarValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a variable's value: text, a number or a boolean (not a list, a map or null)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<VarValue, E> {
+                Ok(VarValue::Text(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<VarValue, E> {
+                Ok(VarValue::Integer(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<VarValue, E> {
+                Ok(i64::try_from(v).map_or(VarValue::Text(v.to_string()), VarValue::Integer))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<VarValue, E> {
+                Ok(VarValue::Number(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<VarValue, E> {
+                Ok(VarValue::Bool(v))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl std::fmt::Display for VarValue {

@@ -408,6 +408,33 @@ fn negative_callback_counts_and_delays_are_errors() {
     assert_eq!(err.matches("error:").count(), 2, "one problem, and the total: {err}");
 }
 
+/// A merge key, and a variable that is a list or null, are refused in
+/// words a manifest's author reads (not "unknown field `<<`" or "data did
+/// not match any variant of untagged enum").
+#[test]
+fn merge_keys_and_variables_of_the_wrong_shape_say_what_is_wrong() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "a/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  mediaSettings:\n    call: &ms\n      alertingTimeoutSeconds: 8\n    chat:\n      <<: *ms\n",
+    );
+    ctx.write(
+        "b/p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {a: [1, 2], b: ~}\n",
+    );
+    let out = ctx.run(&["validate", "a"]);
+    assert!(
+        stderr(&out).contains("q.yaml:10:7: error: merge keys (`<<`) are not supported"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ctx.run(&["validate", "b"]);
+    let err = stderr(&out);
+    assert!(err.contains("p.yaml:5:18: error: a: found a list, expected a variable's value: text, a number or a boolean"), "{err}");
+    assert!(err.contains("p.yaml:5:29: error: b: found null"), "{err}");
+    assert!(!err.contains("untagged"), "{err}");
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]

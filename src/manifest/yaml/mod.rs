@@ -572,6 +572,12 @@ impl Builder {
             }
             Some(Frame::Map { entries, pending_key, seen, .. }) => match pending_key.take() {
                 None => {
+                    if node.plain && matches!(&node.value, Value::Str(key) if &**key == "<<") {
+                        return Err(YamlError {
+                            loc: node.loc,
+                            message: "merge keys (`<<`) are not supported: write the fields out (an alias `*name` may stand for a whole value)".into(),
+                        });
+                    }
                     let name = key_name(node.value).map_err(|message| YamlError {
                         loc: node.loc,
                         message: message.to_string(),
