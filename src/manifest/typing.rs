@@ -532,6 +532,17 @@ fn serde_diagnostic(
         d = d.with_hint(
             "write it without quotes: a quoted value (or a quoted `${var.NAME}`) stays text",
         );
+    } else if message.ends_with("expected a string")
+        && ["found integer", "found floating point", "found boolean"]
+            .iter()
+            .any(|f| message.starts_with(f))
+        && matches!(doc.locate(&pointer), (node, true) if node.plain)
+    {
+        // The value shown is YAML's reading, which may not be what was
+        // written (`+0049301234` reads as 49301234).
+        d = d.with_hint(
+            "quote it to keep it as text: unquoted, YAML reads it as a number or a boolean, which may not be what is written (`+0049` is 49, `1.10` is 1.1)",
+        );
     } else if message.contains("expected true or false") {
         d = d.with_hint("write true or false (YAML 1.2: yes/no/on/off are strings)");
     }

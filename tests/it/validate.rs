@@ -435,6 +435,19 @@ fn merge_keys_and_variables_of_the_wrong_shape_say_what_is_wrong() {
     assert!(!err.contains("untagged"), "{err}");
 }
 
+/// An unquoted number or boolean where text goes hints at quoting it: the
+/// value shown is YAML's reading, which may not be what was written.
+#[test]
+fn a_number_where_text_goes_hints_at_quotes() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  callingPartyNumber: +0049301234\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "."]));
+    assert!(err.contains("q.yaml:6:23: error: callingPartyNumber: found integer `49301234`, expected a string\n  hint: quote it to keep it as text"), "{err}");
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]
