@@ -474,6 +474,7 @@ fn change_of(
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
     let mut notes = org.notes(&desired, Some(live_object), &fields, lookups);
     notes.extend(provenance);
+    notes.extend(ignored_differences(org, &desired, &live_spec, ignore));
     Ok(Change {
         notes,
         kind,
@@ -487,6 +488,42 @@ fn change_of(
         live_fingerprint: None,
         id,
     })
+}
+
+/// A note for each declared field that differs from the org's but that
+/// `ignoreDifferences` ignores: "no changes" must not read as "the org
+/// holds what the manifest says" (the declared value is written only by a
+/// create). No values: the note says where, the manifest and the org what.
+fn ignored_differences(
+    org: &dyn OrgKind,
+    desired: &Value,
+    live_spec: &Value,
+    ignore: &[String],
+) -> Vec<String> {
+    if ignore.is_empty() {
+        return Vec::new();
+    }
+    let under = |pointer: &str, ignored: &str| {
+        pointer == ignored
+            || pointer.strip_prefix(ignored).is_some_and(|rest| rest.starts_with('/'))
+    };
+    let mut pointers: Vec<&str> = Vec::new();
+    let all = diff(desired, live_spec, &options(org, &[]));
+    for field in &all {
+        if let Some(ignored) = ignore.iter().find(|i| under(&field.pointer, i)) {
+            if !pointers.contains(&ignored.as_str()) {
+                pointers.push(ignored);
+            }
+        }
+    }
+    pointers
+        .into_iter()
+        .map(|pointer| {
+            format!(
+                "`{pointer}` is declared otherwise than the org holds it, and ignored (ignoreDifferences): the declared value is not written"
+            )
+        })
+        .collect()
 }
 
 /// When the only difference is who made what is live

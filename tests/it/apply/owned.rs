@@ -22,6 +22,8 @@ async fn an_update_keeps_the_orgs_value_of_ignored_fields() {
     let org = ApplyOrg::default().await;
     org.ctx.write("set/q.yaml", QUEUE);
     assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let clean = org.gcctl(&["plan", "set"]).await;
+    assert!(!String::from_utf8_lossy(&clean.stdout).contains("ignored (ignoreDifferences)"));
     let queue = org.one(QUEUES, "Q Nine").await;
     let path = format!("/api/v2/routing/queues/{}", queue["id"].as_str().unwrap());
     let edited = json!({"name": "Q Nine", "description": "UI desc",
@@ -31,7 +33,16 @@ async fn an_update_keeps_the_orgs_value_of_ignored_fields() {
     let after = org.org.get(&path).await.body;
     assert_eq!(after["description"], "UI desc", "{after}");
     assert_eq!(after["acwSettings"]["timeoutMs"], 60000, "{after}");
-    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+    // Nothing to change, and the plan says the declared description is not
+    // what the org holds (without either value).
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 0);
+    let text = String::from_utf8_lossy(&plan.stdout).to_string();
+    assert!(
+        text.contains("`/description` is declared otherwise than the org holds it, and ignored (ignoreDifferences): the declared value is not written"),
+        "{text}"
+    );
+    assert!(!text.contains("UI desc") && !text.contains("declared desc"), "{text}");
 }
 
 const SETTING: &str = "
