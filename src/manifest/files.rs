@@ -152,6 +152,10 @@ fn io_reason(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => err.to_string(),
+        std::io::ErrorKind::NotADirectory => {
+            "a part of the path is a file, not a folder (a trailing `/`?)".to_string()
+        }
+        // fs-err's text names the call and the path again: the kind alone.
+        kind => kind.to_string(),
     }
 }

@@ -566,6 +566,9 @@ fn plain_types(message: &str) -> String {
         ("expected bool", "expected true or false"),
         ("expected a sequence", "expected a list"),
         ("expected a map", "expected a mapping"),
+        // A unit enum (`scoringMethod`) given a boolean or a number: serde
+        // says it reads enums from strings or maps.
+        ("expected string or map", "expected one of the field's values, as text"),
         ("invalid type: sequence", "found a list"),
         ("invalid type: map", "found a mapping"),
         ("invalid type: ", "found "),

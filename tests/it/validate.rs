@@ -448,6 +448,30 @@ fn a_number_where_text_goes_hints_at_quotes() {
     assert!(err.contains("q.yaml:6:23: error: callingPartyNumber: found integer `49301234`, expected a string\n  hint: quote it to keep it as text"), "{err}");
 }
 
+/// Messages in a manifest author's words: an enum field given a boolean,
+/// a file path through a file.
+#[test]
+fn enum_and_path_mistakes_are_said_plainly() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "a/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  scoringMethod: true\n",
+    );
+    ctx.write("b/def.yaml", "inboundCall:\n  name: F\n");
+    ctx.write(
+        "b/f.yaml",
+        "apiVersion: gcctl/v1\nkind: Flow\nmetadata: {name: f}\nspec:\n  name: F\n  type: INBOUNDCALL\n  file: def.yaml/\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "a"]));
+    assert!(err.contains("q.yaml:6:18: error: scoringMethod: found boolean `true`, expected one of the field's values, as text"), "{err}");
+    let err = stderr(&ctx.run(&["validate", "b"]));
+    assert!(
+        err.contains("cannot read the file: a part of the path is a file, not a folder"),
+        "{err}"
+    );
+    assert!(!err.contains("os error"), "{err}");
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]
