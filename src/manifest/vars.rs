@@ -15,11 +15,8 @@ use crate::manifest::yaml::{Loc, Node, Value, resolve_plain};
 pub struct UnknownVariable {
     pub name: String,
     pub loc: Loc,
-    /// Not unknown: the text its references make would be larger than
-    /// [`expansion_limit`] allows (`name` is the variable that crossed it).
-    pub too_large: bool,
-    /// Not a reference: a `${var.` that no `}` closes (`name` is empty).
-    pub unclosed: bool,
+    /// What is wrong with it.
+    pub problem: VarProblem,
     /// In a manifest's scalar, where `loc` is exact only if the scalar is
     /// plain and on one line: where the scalar starts and which of its
     /// references this is, for [`UnknownVariable::locate`] to find it in
@@ -27,12 +24,33 @@ pub struct UnknownVariable {
     pub scalar: Option<(Loc, usize)>,
 }
 
+/// What is wrong with a variable reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarProblem {
+    /// No such variable.
+    Unknown,
+    /// The text its references make would be larger than
+    /// [`expansion_limit`] allows (the name is the variable that crossed it).
+    TooLarge,
+    /// Not a reference: a `${var.` that no `}` closes (the name is empty).
+    Unclosed,
+    /// In a file, the start of an unquoted value, and the variable holds a
+    /// ` #`, which YAML reads as the start of a comment: the value would
+    /// end there, silently.
+    Comment,
+}
+
 impl UnknownVariable {
     /// The problem, in words.
     pub fn message(&self) -> String {
-        if self.unclosed {
+        if self.problem == VarProblem::Comment {
+            format!(
+                "variable `{}` holds ` #`, which YAML reads as a comment here: the value would end before it",
+                self.name
+            )
+        } else if self.problem == VarProblem::Unclosed {
             "`${var.` is not closed: a reference is `${var.NAME}`".to_string()
-        } else if self.too_large {
+        } else if self.problem == VarProblem::TooLarge {
             format!(
                 "variables make this text larger than gcctl expands (`{}` crossed the limit: 64 times the text's own length, plus 64 KiB)",
                 self.name
@@ -44,9 +62,11 @@ impl UnknownVariable {
 
     /// What to do, when it is not to define the variable.
     pub fn special_hint(&self) -> Option<&'static str> {
-        if self.unclosed {
+        if self.problem == VarProblem::Comment {
+            Some("quote the reference: `\"${var.NAME}\"`")
+        } else if self.problem == VarProblem::Unclosed {
             Some("close it with `}`, or write `$${var.` for the text `${var.` itself")
-        } else if self.too_large {
+        } else if self.problem == VarProblem::TooLarge {
             Some(
                 "keep variables short (names, hosts, addresses); put long text in the manifest or file itself",
             )
@@ -123,14 +143,14 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
             }
             let whole_plain_var = node.plain && is_single_var(text);
             let (out, missing) = expand(text, vars);
-            for Missing { name, offset, too_large, unclosed, ordinal } in missing {
+            for Missing { name, offset, problem, ordinal } in missing {
                 // Exact for a plain scalar on one line; in others the
                 // quotes, escapes and line breaks move it, so the
                 // reference is found again in the source (`locate`).
                 let column = node.loc.column.saturating_add(u32::try_from(offset).unwrap_or(0));
                 let loc = Loc { line: node.loc.line, column };
                 let scalar = Some((node.loc, ordinal));
-                unknown.push(UnknownVariable { name, loc, too_large, unclosed, scalar });
+                unknown.push(UnknownVariable { name, loc, problem, scalar });
             }
             node.value = if whole_plain_var { retyped(&out) } else { Value::Str(out.into()) };
         }
@@ -174,15 +194,57 @@ pub fn substitute_text(
         }
         let (expanded, missing) = expand(line, vars);
         out.push_str(&expanded);
+        for (at, name) in commented_references(line, vars) {
+            let column = clamp(line[..at].chars().count() + 1);
+            unknown.push(UnknownVariable {
+                name: name.to_string(),
+                loc: Loc { line: clamp(index + 1), column },
+                problem: VarProblem::Comment,
+                scalar: None,
+            });
+        }
         unknown.extend(missing.into_iter().map(|m| UnknownVariable {
             name: m.name,
             loc: Loc { line: clamp(index + 1), column: clamp(m.offset + 1) },
-            too_large: m.too_large,
-            unclosed: m.unclosed,
+            problem: m.problem,
             scalar: None,
         }));
     }
     (out, unknown)
+}
+
+/// The references on a line of a file that start, or sit in, an unquoted
+/// value (after `key: ` or `- `, the value not starting with a quote) and
+/// whose variable holds a `#` after a space or at its start, which YAML
+/// reads as a comment there: the value would end before it, silently.
+/// (A line inside a block scalar (`|`) can look the same: this is why it is
+/// a warning.)
+fn commented_references<'a>(
+    line: &'a str,
+    vars: &BTreeMap<String, String>,
+) -> Vec<(usize, &'a str)> {
+    let body = line.trim_start();
+    let indent = line.len() - body.len();
+    let value_start = if let Some(rest) = body.strip_prefix("- ") {
+        indent + 2 + (rest.len() - rest.trim_start().len())
+    } else if let Some(colon) = body.find(": ") {
+        let rest = &body[colon + 2..];
+        indent + colon + 2 + (rest.len() - rest.trim_start().len())
+    } else {
+        return Vec::new();
+    };
+    if line[value_start..].starts_with(['"', '\'', '|', '>']) {
+        return Vec::new();
+    }
+    let comment =
+        |value: &str| value.starts_with('#') || value.contains(" #") || value.contains("\t#");
+    pieces(line)
+        .filter_map(|(at, piece)| match piece {
+            Piece::Reference(name) if at >= value_start => Some((at, name)),
+            _ => None,
+        })
+        .filter(|(_, name)| vars.get(*name).is_some_and(|v| comment(v)))
+        .collect()
 }
 
 fn is_single_var(text: &str) -> bool {
@@ -195,8 +257,7 @@ struct Missing {
     name: String,
     /// Its offset in the text, in characters.
     offset: usize,
-    too_large: bool,
-    unclosed: bool,
+    problem: VarProblem,
     /// Which `${var.…}` reference of the text it is (from 0).
     ordinal: usize,
 }
@@ -228,8 +289,7 @@ fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Missing>)
                 missing.push(Missing {
                     name: String::new(),
                     offset,
-                    too_large: false,
-                    unclosed: true,
+                    problem: VarProblem::Unclosed,
                     ordinal,
                 });
                 ordinal += 1;
@@ -241,15 +301,14 @@ fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Missing>)
         let reference = Missing {
             name: name.to_string(),
             offset: chars,
-            too_large: false,
-            unclosed: false,
+            problem: VarProblem::Unknown,
             ordinal,
         };
         ordinal += 1;
         match vars.get(name) {
             Some(value) if out.len() + value.len() > limit => {
                 // Reported, and the text left as it is.
-                missing.push(Missing { too_large: true, ..reference });
+                missing.push(Missing { problem: VarProblem::TooLarge, ..reference });
                 return (text.to_string(), missing);
             }
             Some(value) => out.push_str(value),
@@ -371,14 +430,17 @@ mod tests {
             parse_documents(&format!("d: {many}\nok: ${{var.kb}}${{var.kb}}\n")).unwrap().remove(0);
         let unknown = substitute(&mut doc, &vars);
         assert_eq!(unknown.len(), 1, "{unknown:?}");
-        assert!(unknown[0].too_large && unknown[0].name == "big", "{unknown:?}");
+        assert!(
+            unknown[0].problem == VarProblem::TooLarge && unknown[0].name == "big",
+            "{unknown:?}"
+        );
         // At the reference that crosses the limit: the second.
         assert_eq!(unknown[0].loc, Loc { line: 1, column: 14 });
         assert!(unknown[0].message().starts_with("variables make this text larger"));
         assert_eq!(doc.get("d").unwrap().as_str(), Some(many.as_str()));
         assert_eq!(doc.get("ok").unwrap().as_str().map(str::len), Some(2_000));
         let (_, unknown) = substitute_text(&format!("x: {many}\n"), &vars);
-        assert!(unknown.len() == 1 && unknown[0].too_large, "{unknown:?}");
+        assert!(unknown.len() == 1 && unknown[0].problem == VarProblem::TooLarge, "{unknown:?}");
     }
 
     #[test]
@@ -392,8 +454,7 @@ mod tests {
             vec![UnknownVariable {
                 name: "nope".into(),
                 loc: Loc { line: 3, column: 8 },
-                too_large: false,
-                unclosed: false,
+                problem: VarProblem::Unknown,
                 scalar: None
             }]
         );
@@ -408,11 +469,28 @@ mod tests {
             vec![UnknownVariable {
                 name: "nope".into(),
                 loc: Loc { line: 2, column: 16 },
-                too_large: false,
-                unclosed: false,
+                problem: VarProblem::Unknown,
                 scalar: Some((Loc { line: 2, column: 8 }, 0))
             }]
         );
+    }
+
+    /// A variable holding ` #` at or in an unquoted value of a file is
+    /// found (YAML would end the value there); quoted, or in a comment, it
+    /// is not.
+    #[test]
+    fn a_hash_in_an_unquoted_value_of_a_file_is_found() {
+        let vars: BTreeMap<String, String> =
+            [("g", "Welcome #1 customer"), ("h", "#tag"), ("ok", "a#b")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let text = "a: ${var.g}\nb: 'x ${var.g}'\n- x ${var.h}\nc: ${var.ok}\n# ${var.g}\nd: \"${var.h}\"\n";
+        let (_, found) = substitute_text(text, &vars);
+        let at: Vec<(u32, u32, &str)> =
+            found.iter().map(|v| (v.loc.line, v.loc.column, v.name.as_str())).collect();
+        assert_eq!(at, [(1, 4, "g"), (3, 5, "h")]);
+        assert!(found.iter().all(|v| v.problem == VarProblem::Comment));
     }
 
     /// A `${var.` that no `}` closes is a problem at its place, in a
@@ -423,12 +501,15 @@ mod tests {
         let mut unknown = substitute(&mut doc, &vars());
         assert_eq!(unknown.len(), 1, "{unknown:?}");
         unknown[0].locate("a: 'x ${var.host} and ${var.nope'\n");
-        assert!(unknown[0].unclosed && unknown[0].name.is_empty(), "{unknown:?}");
+        assert!(
+            unknown[0].problem == VarProblem::Unclosed && unknown[0].name.is_empty(),
+            "{unknown:?}"
+        );
         assert_eq!(unknown[0].loc, Loc { line: 1, column: 23 });
         assert!(unknown[0].message().contains("is not closed"));
         assert_eq!(doc.get("a").unwrap().as_str(), Some("x dev.example.com and ${var.nope"));
         let (_, unknown) = substitute_text("k: ${var.x\n", &vars());
-        assert!(unknown.len() == 1 && unknown[0].unclosed, "{unknown:?}");
+        assert!(unknown.len() == 1 && unknown[0].problem == VarProblem::Unclosed, "{unknown:?}");
         assert_eq!(unknown[0].loc, Loc { line: 1, column: 4 });
         let (_, unknown) = substitute_text("k: $${var.x\n", &vars());
         assert!(unknown.is_empty(), "an escape is text: {unknown:?}");

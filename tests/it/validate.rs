@@ -472,6 +472,23 @@ fn enum_and_path_mistakes_are_said_plainly() {
     assert!(!err.contains("os error"), "{err}");
 }
 
+/// A variable holding ` #` at an unquoted value of a flow file is a
+/// warning at the reference: YAML would end the value there.
+#[test]
+fn a_hash_in_a_variable_at_an_unquoted_value_of_a_flow_file_is_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {greeting: \"Welcome #1 customer\"}\n---\napiVersion: gcctl/v1\nkind: Flow\nmetadata: {name: f}\nspec:\n  name: F\n  type: INBOUNDCALL\n  file: f.yaml\n",
+    );
+    ctx.write("set/f.yaml", "inboundCall:\n  name: F\n  description: ${var.greeting}\n");
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("f.yaml:3:16: warning: variable `greeting` holds ` #`, which YAML reads as a comment here"), "{err}");
+    assert!(err.contains("hint: quote the reference"), "{err}");
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]

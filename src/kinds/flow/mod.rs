@@ -258,6 +258,8 @@ impl Spec for FlowSpec {
     }
 
     fn resolve_files(&mut self, cx: &FileContext<'_>) -> Vec<Diagnostic> {
+        // Warnings about the file's variables, said beside what follows.
+        let mut warnings = Vec::new();
         let (text, path, inline) = match (&self.file, &self.definition) {
             (Some(file), None) => {
                 let path = cx.manifest.parent().unwrap_or_else(|| Path::new(".")).join(file);
@@ -276,17 +278,24 @@ impl Spec for FlowSpec {
                     }
                 };
                 let (text, unknown) = crate::manifest::vars::substitute_text(&raw, cx.vars);
-                if !unknown.is_empty() {
-                    return unknown
-                        .into_iter()
-                        .map(|var| {
-                            let hint = var.special_hint().unwrap_or(
-                                "define it under spec.variables or spec.environments.<env>.variables of the Project",
-                            );
-                            Diagnostic::new(&path, var.loc, var.message()).with_hint(hint)
-                        })
-                        .collect();
+                let (warned, failed): (Vec<_>, Vec<_>) = unknown
+                    .into_iter()
+                    .map(|var| {
+                        let hint = var.special_hint().unwrap_or(
+                            "define it under spec.variables or spec.environments.<env>.variables of the Project",
+                        );
+                        let diagnostic = Diagnostic::new(&path, var.loc, var.message()).with_hint(hint);
+                        if var.problem == crate::manifest::vars::VarProblem::Comment {
+                            diagnostic.as_warning()
+                        } else {
+                            diagnostic
+                        }
+                    })
+                    .partition(|d| d.severity == crate::manifest::diag::Severity::Warning);
+                if !failed.is_empty() {
+                    return failed.into_iter().chain(warned).collect();
                 }
+                warnings = warned;
                 (text, path, None)
             }
             (None, Some(text)) => {
@@ -300,7 +309,8 @@ impl Spec for FlowSpec {
         match archy::inspect(&source.text) {
             Ok(inspection) => source.inspection = inspection,
             Err(unreadable) => {
-                return vec![source.diagnostic(unreadable.loc, unreadable.message, None)];
+                warnings.push(source.diagnostic(unreadable.loc, unreadable.message, None));
+                return warnings;
             }
         }
         let problems = archy::check(
@@ -309,10 +319,9 @@ impl Spec for FlowSpec {
             self.flow_type,
             self.division.as_deref(),
         );
-        let diagnostics =
-            problems.into_iter().map(|p| source.diagnostic(p.loc, p.message, p.hint)).collect();
+        warnings.extend(problems.into_iter().map(|p| source.diagnostic(p.loc, p.message, p.hint)));
         self.source = Some(source);
-        diagnostics
+        warnings
     }
 
     fn named_files(&self) -> Vec<PathBuf> {
