@@ -378,7 +378,10 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             // Each chosen once (`pick`): taken, a `Null` left in its place.
             let Some(live) = objects.get_mut(*index).map(std::mem::take) else { continue };
             let candidate = Candidate { kind, live };
-            if candidate.live.get("name").and_then(Value::as_str).is_none() {
+            let Some(name) = candidate.live.get("name").and_then(Value::as_str) else { continue };
+            if let Some(reason) = kind.org().export_refusal(&candidate.live) {
+                let address = format!("{}/{handle}", kind.kind());
+                export.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
                 continue;
             }
             named.insert(candidate.key().into_owned(), handle.clone());

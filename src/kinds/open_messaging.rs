@@ -438,15 +438,21 @@ impl OrgKind for Org {
         })
     }
 
+    fn export_refusal(&self, live: &Value) -> Option<String> {
+        let url = live.get("outboundNotificationWebhookUrl").and_then(Value::as_str);
+        let Some(url) = url else { return Some("it has no outbound webhook URL".into()) };
+        super::webhook::url_credentials(url).map(|_| {
+            "its webhook URL holds credentials (`user:password@`), which gcctl never writes to a file; remove them in Genesys Cloud (the receiver can check the signature instead) and export again".to_string()
+        })
+    }
+
     fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
         // The inline webhook becomes a `Webhook` manifest whose secret is a
         // variable.
         let inline = spec.get("webhook").cloned().unwrap_or(Value::Null);
+        // Checked before (`export_refusal`).
         let url =
             inline.get("url").and_then(Value::as_str).ok_or("it has no outbound webhook URL")?;
-        if super::webhook::url_credentials(url).is_some() {
-            return Err("its webhook URL holds credentials (`user:password@`), which gcctl never writes to a file; remove them in Genesys Cloud (the receiver can check the signature instead) and export again".into());
-        }
         let webhook_handle = format!("{}-webhook", cx.handle);
         let variable = cx.secret_variable(
             &webhook_handle,

@@ -649,6 +649,16 @@ pub trait OrgKind: Sync {
         Box::pin(async { Ok(()) })
     }
 
+    /// Why export leaves a live object out, known from the object alone
+    /// (an integration whose webhook URL holds credentials); `None` (the
+    /// default): it is exported. Decided before any manifest is made, so
+    /// that other objects name it by its org name, not by the handle of a
+    /// manifest that is not written. ([`OrgKind::export`] may still leave
+    /// an object out for reasons found while making its manifest.)
+    fn export_refusal(&self, _live: &Value) -> Option<String> {
+        None
+    }
+
     /// Export fix-ups of a spec-shaped live object: inline objects become
     /// manifests of their own, fields the server assigns are left out.
     /// `Err(reason)` leaves the object out of the export.

@@ -166,11 +166,16 @@ async fn credentials_in_a_live_webhook_url_are_never_shown_nor_exported() {
         assert!(text.contains("/webhook/url"), "{command:?}: {text}");
         assert!(!text.contains(canary), "{command:?}: {text}");
     }
-    let out =
-        org.gcctl(&["export", "--out", "exported", "--kinds", "OpenMessagingIntegration"]).await;
+    let kinds = "OpenMessagingIntegration,RoutingQueue";
+    let out = org.gcctl(&["export", "--out", "exported", "--kinds", kinds]).await;
     let text = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(text.contains("its webhook URL holds credentials"), "{text}");
     assert!(!text.contains(canary), "{text}");
+    // The queue that replies through it names it by its org name, which
+    // the org resolves: the export plans.
+    let queues = fs_err::read_to_string(org.ctx.path().join("exported/queues.yaml")).unwrap();
+    assert!(queues.contains("openMessagingRecipient: Acme Bot"), "{queues}");
+    assert_exit(&org.gcctl(&["plan", "exported"]).await, 0);
     let mut files = Vec::new();
     crate::common::files_with(&org.ctx.path().join("exported"), &["yaml", "example"], &mut files);
     for file in files {
