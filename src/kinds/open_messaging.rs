@@ -286,12 +286,23 @@ impl OrgKind for Org {
         let held = live.pointer_mut("/webhook/headers").and_then(Value::as_object_mut);
         let Some(held) = held else { return };
         for name in declared.keys() {
-            if held.contains_key(name) {
+            let variants: Vec<String> =
+                held.keys().filter(|k| k.eq_ignore_ascii_case(name)).cloned().collect();
+            if variants.len() == 1 && variants[0] == *name {
                 continue;
             }
-            let other = held.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned();
-            if let Some(value) = other.and_then(|k| held.remove(&k)) {
-                held.insert(name.clone(), value);
+            // Several live headers of that name in different cases: all of
+            // their values, so that the plan shows the conflict and the
+            // update replaces them with the declared one.
+            let mut values: Vec<Value> = variants.iter().filter_map(|k| held.remove(k)).collect();
+            match values.len() {
+                0 => {}
+                1 => {
+                    held.insert(name.clone(), values.remove(0));
+                }
+                _ => {
+                    held.insert(name.clone(), Value::Array(values));
+                }
             }
         }
     }
@@ -473,6 +484,20 @@ impl OrgKind for Org {
                 (k.clone(), Value::String(text))
             })
             .collect();
+        // Headers whose names differ only in case are one HTTP header: the
+        // first (in name order) is written, which is what an update of
+        // this org then keeps alone.
+        let mut headers = headers;
+        let names: Vec<String> = headers.keys().cloned().collect();
+        for (i, name) in names.iter().enumerate() {
+            let Some(first) = names[..i].iter().find(|n| n.eq_ignore_ascii_case(name)) else {
+                continue;
+            };
+            headers.remove(name);
+            cx.warn(format!(
+                "its webhook headers `{first}` and `{name}` differ only in case, which HTTP reads as one header: only `{first}` is exported (applying the export to this org leaves that one alone)"
+            ));
+        }
         if !headers.is_empty() {
             webhook["headers"] = Value::Object(headers);
         }

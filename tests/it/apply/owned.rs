@@ -134,6 +134,22 @@ async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
     assert_eq!(names, ["X-Acme-Environment", "X-Gcctl-Secret-Version"], "{after}");
     assert_eq!(after["webhookHeaders"]["X-Acme-Environment"], declared, "{after}");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+
+    // Two live variants, one of them the declared value: still a change
+    // (the org holds two headers), which leaves one; export writes one.
+    let edit = json!({"name": "Acme Bot", "webhookHeaders": {"X-ACME-ENVIRONMENT": declared,
+        "x-acme-environment": "prod", "X-Gcctl-Secret-Version": "1"}});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    let out =
+        org.gcctl(&["export", "--out", "exported", "--kinds", "OpenMessagingIntegration"]).await;
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(text.contains("differ only in case, which HTTP reads as one header"), "{text}");
+    assert_exit(&out, 0);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 2);
+    assert_exit(&org.gcctl(&args).await, 0);
+    let after = org.org.get(&path).await.body;
+    let names: Vec<&String> = after["webhookHeaders"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["X-Acme-Environment", "X-Gcctl-Secret-Version"], "{after}");
 }
 
 /// A webhook URL the org holds with credentials in it (set in the UI):
