@@ -51,14 +51,26 @@ pub struct EnvironmentOrg {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// The environment variable holding the OAuth client id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::manifest::secret::optional_variable_name"
+    )]
     pub client_id_from_env: Option<String>,
     /// The environment variable holding the OAuth client secret.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::manifest::secret::optional_variable_name"
+    )]
     pub client_secret_from_env: Option<String>,
     /// The environment variable holding an access token (instead of client
     /// credentials).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::manifest::secret::optional_variable_name"
+    )]
     pub access_token_from_env: Option<String>,
     /// The org's id (`GET /api/v2/organizations/me`): a run whose
     /// credentials reach another org stops before any change.

@@ -120,8 +120,13 @@ pub fn url_credentials(url: &str) -> Option<&str> {
 /// that short ones are redacted too).
 pub fn hide_url_credentials(url: &str) {
     if let Some(credentials) = url_credentials(url).filter(|c| !c.is_empty()) {
-        crate::api::untrusted::register_secret(&format!("//{credentials}@"));
-        crate::api::untrusted::register_secret(credentials);
+        // Long enough to be redacted alone (`https://[redacted]@host`),
+        // else with the `//` and `@` around it.
+        if credentials.chars().count() >= 6 {
+            crate::api::untrusted::register_secret(credentials);
+        } else {
+            crate::api::untrusted::register_secret(&format!("//{credentials}@"));
+        }
     }
 }
 
@@ -136,7 +141,9 @@ fn check_webhook_url(findings: &mut Findings, pointer: &str, url: &str) {
         return;
     }
     let Ok(parsed) = reqwest::Url::parse(url) else {
-        findings.error_with_hint(pointer, format!("`{url}` is not a valid URL"), hint);
+        // Not shown when it may hold credentials (`a:b/c@host`).
+        let shown = if url.contains('@') { "the URL".to_string() } else { format!("`{url}`") };
+        findings.error_with_hint(pointer, format!("{shown} is not a valid URL"), hint);
         return;
     };
     if parsed.scheme() != "https" {

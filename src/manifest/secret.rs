@@ -77,17 +77,15 @@ impl<'de> Deserialize<'de> for SecretInput {
                         "a secret reference has exactly one of `fromEnv` or `fromFile`",
                     ));
                 }
-                let reference = SecretRef::deserialize(serde_json::Value::Object(map))
-                    .map_err(D::Error::custom)?;
-                if let SecretRef::FromEnv(name) = &reference {
-                    if !is_variable_name(name) {
-                        // Not shown: a value pasted where the name goes is
-                        // likely the secret itself.
-                        return Err(D::Error::custom(
-                            "`fromEnv` holds the name of an environment variable (letters, digits and `_`, not starting with a digit), and this is not one (what it holds is not shown: it may be the secret itself)",
-                        ));
+                // Not shown: a value pasted where the name goes is likely
+                // the secret itself (a number too).
+                if let Some(name) = map.get("fromEnv") {
+                    if !name.as_str().is_some_and(is_variable_name) {
+                        return Err(D::Error::custom(NOT_A_VARIABLE_NAME));
                     }
                 }
+                let reference = SecretRef::deserialize(serde_json::Value::Object(map))
+                    .map_err(D::Error::custom)?;
                 Ok(SecretInput::Ref(reference))
             }
             other => Err(D::Error::custom(format!(
@@ -114,6 +112,23 @@ impl JsonSchema for SecretInput {
 
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         SecretRef::json_schema(generator)
+    }
+}
+
+/// Why a field naming an environment variable does not (never showing
+/// what it holds).
+const NOT_A_VARIABLE_NAME: &str = "this field holds the name of an environment variable (letters, digits and `_`, not starting with a digit), and what it holds is not one (not shown: it may be the secret itself)";
+
+/// An optional field naming an environment variable (the Project's
+/// `clientIdFromEnv`, ...): its name, checked, and never shown when it is
+/// not one.
+pub fn optional_variable_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(name) if is_variable_name(&name) => Ok(Some(name)),
+        _ => Err(D::Error::custom(NOT_A_VARIABLE_NAME)),
     }
 }
 
