@@ -157,7 +157,8 @@ fn show(args: &PlanArgs, printer: &Printer, mut plan: Plan) -> anyhow::Result<bo
     printer.data(&text)?;
     if let Some(path) = &args.out {
         let saved = SavedPlan::new(&args.set.paths, args.secrets_dir.as_deref(), plan.clone())
-            .with_select(&args.set.select);
+            .with_select(&args.set.select)
+            .with_no_restore_secrets(args.no_restore_secrets);
         saved.write(path)?;
         printer.status(&saved_message(&saved, path));
     }

@@ -35,6 +35,10 @@ pub struct SavedPlan {
     /// The `--select` patterns the plan was narrowed to (none: all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub select: Vec<String>,
+    /// Planned with `--no-restore-secrets`: a secret nobody recorded is
+    /// left as is, and the apply of this plan must say so too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_restore_secrets: bool,
     pub plan: Plan,
 }
 
@@ -105,8 +109,16 @@ impl SavedPlan {
             paths: paths.to_vec(),
             secrets_dir: secrets_dir.map(Path::to_path_buf),
             select: Vec::new(),
+            no_restore_secrets: false,
             plan,
         }
+    }
+
+    /// Record that the plan was made with `--no-restore-secrets`.
+    #[must_use]
+    pub fn with_no_restore_secrets(mut self, no_restore: bool) -> Self {
+        self.no_restore_secrets = no_restore;
+        self
     }
 
     /// The same plan, narrowed by `--select`.
@@ -218,6 +230,7 @@ impl SavedPlan {
             environment: self.plan.environment.clone(),
             select: self.select.clone(),
             secrets_dir: self.secrets_dir.clone(),
+            no_restore_secrets: self.no_restore_secrets,
             prune: self.plan.prune,
             destroy: self.plan.destroy,
         }
@@ -247,6 +260,9 @@ pub struct RunCommand {
     pub environment: Option<String>,
     pub select: Vec<String>,
     pub secrets_dir: Option<PathBuf>,
+    /// `--no-restore-secrets`: a secret nobody recorded is left as is
+    /// (a command without it would issue a new one).
+    pub no_restore_secrets: bool,
     pub prune: bool,
     pub destroy: bool,
 }
@@ -261,6 +277,9 @@ impl RunCommand {
         self.push_set(&mut words);
         if let Some(dir) = &self.secrets_dir {
             words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+        }
+        if self.no_restore_secrets && !self.destroy {
+            words.push("--no-restore-secrets".into());
         }
         if self.prune {
             words.push("--prune".into());
@@ -279,6 +298,9 @@ impl RunCommand {
         if !self.destroy {
             if let Some(dir) = &self.secrets_dir {
                 words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+            }
+            if self.no_restore_secrets {
+                words.push("--no-restore-secrets".into());
             }
             if self.prune {
                 words.push("--prune".into());
@@ -310,6 +332,9 @@ impl RunCommand {
         words.extend(["--plan".into(), quote(&path.display().to_string())]);
         if let Some(dir) = &self.secrets_dir {
             words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+        }
+        if self.no_restore_secrets && !self.destroy {
+            words.push("--no-restore-secrets".into());
         }
         words.join(" ")
     }

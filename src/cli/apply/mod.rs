@@ -210,7 +210,9 @@ fn fresh_plan(
     }
     // A secret a crashed run left unrecorded is regenerated, and said so
     // (a saved plan made with the same --secrets-dir shows it too).
-    let restore = !args.no_restore_secrets;
+    // A plan saved with --no-restore-secrets is applied as it was made.
+    let saved_no_restore = run.saved.as_ref().is_some_and(|s| s.no_restore_secrets);
+    let restore = !(args.no_restore_secrets || saved_no_restore);
     restore_lost_secrets(&mut plan, args.secrets_dir.as_deref(), restore, printer);
     // A saved plan is checked against the fresh one, and the fresh one runs:
     // nothing edited into the file reaches the org.
@@ -275,6 +277,7 @@ impl Invocation {
         let rerun = match &saved {
             Some(saved) => RunCommand {
                 secrets_dir: args.secrets_dir.clone().or_else(|| saved.secrets_dir.clone()),
+                no_restore_secrets: args.no_restore_secrets || saved.no_restore_secrets,
                 ..saved.run_command()
             },
             None => RunCommand {
@@ -283,6 +286,7 @@ impl Invocation {
                 environment: env.clone(),
                 select: select.clone(),
                 secrets_dir: args.secrets_dir.clone(),
+                no_restore_secrets: args.no_restore_secrets,
                 prune,
                 destroy,
             },

@@ -482,6 +482,48 @@ async fn other_changes_keep_the_mark_and_the_secrets_dir_must_take_files() {
     let live = org.one(super::CLIENTS, &long).await;
     assert_eq!(live["accessTokenValiditySeconds"], 900, "{live}");
     assert_eq!(live["description"], "Bot [gcctl:secret-unrecorded]", "the mark stays");
+
+    // The commands hints give keep --no-restore-secrets (without it they
+    // would issue a new secret the reviewed plan left alone), and a plan
+    // saved with it is applied with it.
+    org.ctx.write(
+        "set/client.yaml",
+        &client(
+            "  accessTokenValiditySeconds: 1200
+",
+        ),
+    );
+    let asked = org.gcctl(&["apply", "--secrets-dir", "s", "--no-restore-secrets", "set"]).await;
+    assert_exit(&asked, 1);
+    assert!(
+        stderr(&asked).contains(
+            "then run `gcctl apply set --secrets-dir s --no-restore-secrets --auto-approve`"
+        ),
+        "{}",
+        stderr(&asked)
+    );
+    // (`s` holds the secret the first apply wrote: there it is recorded.)
+    let other = org.ctx.path().join("s2");
+    fs_err::create_dir(&other).unwrap();
+    set_mode(&other, 0o700);
+    let saved = org
+        .gcctl(&["plan", "--out", "p.json", "--secrets-dir", "s2", "--no-restore-secrets", "set"])
+        .await;
+    assert_exit(&saved, 0);
+    assert!(
+        stderr(&saved).contains(
+            "apply it with `gcctl apply --plan p.json --secrets-dir s2 --no-restore-secrets`"
+        ),
+        "{}",
+        stderr(&saved)
+    );
+    let applied =
+        org.gcctl(&["apply", "--plan", "p.json", "--secrets-dir", "s2", "--auto-approve"]).await;
+    assert_exit(&applied, 0);
+    let live = org.one(super::CLIENTS, &long).await;
+    assert_eq!(live["accessTokenValiditySeconds"], 1200, "{live}");
+    assert_eq!(live["description"], "Bot [gcctl:secret-unrecorded]", "the mark stays");
+
     let planned = org.gcctl(&["plan", "--secrets-dir", "elsewhere", "set"]).await;
     assert!(stdout(&planned).contains("its secret was never recorded"), "{}", stdout(&planned));
 }
