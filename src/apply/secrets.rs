@@ -185,7 +185,8 @@ fn is_recorded(dir: &Path, org_name: &str, client_id: &str, version: u64) -> Opt
     let text = fs_err::read_to_string(&file).ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
     let same = value["clientId"] == client_id && value["secretVersion"].as_u64() == Some(version);
-    (same && value["clientSecret"].is_string()).then_some(file)
+    let secret = value["clientSecret"].as_str().is_some_and(|s| !s.trim().is_empty());
+    (same && secret).then_some(file)
 }
 
 /// Objects of the plan whose secret a create left unrecorded: the org says

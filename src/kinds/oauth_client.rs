@@ -317,7 +317,10 @@ impl super::org::OrgKind for Org {
     ) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
             let id = created.get("id").and_then(Value::as_str).unwrap_or_default();
-            let secret = match created.get("secret").and_then(Value::as_str).filter(|_| !adopted) {
+            let answered = created.get("secret").and_then(Value::as_str);
+            // An empty secret is none (it would be recorded, and lost).
+            let answered = answered.filter(|s| !s.trim().is_empty());
+            let secret = match answered.filter(|_| !adopted) {
                 Some(secret) => Secret::new(secret.to_string()),
                 // The answer carrying the secret was lost: issue a new one.
                 None => regenerate_secret(op, id).await?,
@@ -607,8 +610,9 @@ async fn regenerate_secret(op: &Op<'_>, id: &str) -> Result<Secret, OpError> {
     answer
         .get("secret")
         .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
         .map(|s| Secret::new(s.to_string()))
-        .ok_or_else(|| op.fail(format!("POST {path} returned no secret")))
+        .ok_or_else(|| op.fail(format!("POST {path} returned no secret (or an empty one)")))
 }
 
 use serde_json::{Value, json};

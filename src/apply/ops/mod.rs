@@ -292,6 +292,16 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
         None => create_once(op, &body).await?,
     };
     let id = id_in(&created).ok_or_else(|| op.fail("the create answer has no id"))?;
+    // An answer naming an object the org held before this create (as the
+    // run's listing showed it) is wrong: writing on would change that
+    // object (an OAuth client's mark-clearing PUT renamed another client).
+    if let Some(other) = op.live(op.change.kind.kind(), &id).filter(|_| !adopted) {
+        let name = other.get("name").and_then(Value::as_str).unwrap_or("(no name)");
+        return Err(op.fail(format!(
+            "the create answered with the id {id}, which is `{}`'s, an object the org held before it: nothing more is written to it; check the org (a create may have been made), then plan again",
+            crate::api::untrusted::visible(name)
+        )));
+    }
     let mut notes = Vec::new();
     if adopted {
         notes.push(

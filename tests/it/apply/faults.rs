@@ -252,3 +252,80 @@ async fn a_create_answered_without_the_object_is_looked_up_not_failed() {
     assert_exit(&org.gcctl(&again).await, 0);
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
+
+/// A create answered with the id of an object the org held before it (a
+/// wrong answer): the change fails, and that object is left as it was
+/// (an OAuth client's mark-clearing PUT went to it and renamed it).
+#[tokio::test]
+async fn a_create_answered_with_another_objects_id_writes_nothing_more() {
+    let org = ApplyOrg::default().await;
+    let client = |name: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec: {{name: {name}, description: mine}}\n"
+        )
+    };
+    org.ctx.write("set/q.yaml", &client("First Queue"));
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let first = org.one(QUEUES, "First Queue").await;
+    let id = first["id"].as_str().unwrap().to_string();
+    org.ctx.write(
+        "set/q.yaml",
+        &format!(
+            "{}---\n{}",
+            client("First Queue"),
+            client("Second Queue").replace("name: q}", "name: q2}")
+        ),
+    );
+    let body = json!({"id": id, "name": "Second Queue"}).to_string();
+    let wrong =
+        json!({"route": "POST /api/v2/routing/queues", "status": 200, "body": body, "after": true});
+    org.org.route_fault(wrong).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    assert!(
+        stderr(&apply)
+            .contains(&format!("the create answered with the id {id}, which is `First Queue`'s")),
+        "{}",
+        stderr(&apply)
+    );
+    let after = org.org.get(&format!("/api/v2/routing/queues/{id}")).await.body;
+    assert_eq!(
+        (after["name"].as_str(), after["description"].as_str()),
+        (Some("First Queue"), Some("mine"))
+    );
+}
+
+/// A secret answered empty is no secret: the rotation fails, the org's
+/// mark that no secret is recorded stays, and no file records "".
+#[tokio::test]
+async fn an_empty_secret_is_no_secret() {
+    let org = ApplyOrg::default().await;
+    let client = |version: u32| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {{name: app}}\nspec:\n  name: Empty Secret\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{{role: Master Admin, division: Home}}]\n  secretVersion: {version}\n"
+        )
+    };
+    org.ctx.write("set/c.yaml", &client(1));
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    assert_exit(&org.gcctl(&apply).await, 0);
+    org.ctx.write("set/c.yaml", &client(2));
+    let empty = json!({"route": "POST /api/v2/oauth/clients/{clientId}/secret", "status": 200,
+        "body": "{\"secret\": \"\"}", "after": true});
+    org.org.route_fault(empty).await;
+    let rotated = org.gcctl(&apply).await;
+    assert_exit(&rotated, 1);
+    assert!(
+        stderr(&rotated).contains("returned no secret (or an empty one)"),
+        "{}",
+        stderr(&rotated)
+    );
+    let live = org.one(CLIENTS, "Empty Secret").await;
+    assert!(
+        live["description"].as_str().unwrap_or_default().contains("[gcctl:secret-unrecorded]"),
+        "{live}"
+    );
+    for entry in fs_err::read_dir(org.ctx.path().join("s")).unwrap() {
+        let text = fs_err::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains("\"clientSecret\": \"\""), "{text}");
+    }
+}
