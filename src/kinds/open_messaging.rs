@@ -422,6 +422,13 @@ impl OrgKind for Org {
 
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
+            // An integration whose create has not ended (a run stopped
+            // while waiting for it) is waited for as a create is: it may
+            // yet end in Error, and a change must not report success first.
+            let live = op.live(Kind::OpenMessagingIntegration, id);
+            if live.and_then(|l| l.get("createStatus")).and_then(Value::as_str) == Some("Initiated") {
+                wait_until_created(op, id).await?;
+            }
             if op.changed_outside("/inboundFlow") {
                 op.write(id, &op.patch_body(id)?).await?;
             }

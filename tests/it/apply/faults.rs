@@ -329,3 +329,23 @@ async fn an_empty_secret_is_no_secret() {
         assert!(!text.contains("\"clientSecret\": \"\""), "{text}");
     }
 }
+
+/// An integration whose asynchronous create has not ended when a run
+/// stops waiting for it: the next run waits for it too, as a create does,
+/// and reports its Error (it updated it and reported success, exit 0).
+#[tokio::test]
+async fn a_run_after_a_create_still_in_progress_waits_for_it() {
+    let config =
+        SandboxConfig { create_delay: Duration::from_millis(2500), ..SandboxConfig::default() };
+    let mut org = ApplyOrg::start(config).await;
+    org.ctx.env("SLOW_WEBHOOK_SECRET", "slow-webhook-secret-0123456789");
+    org.ctx.write(
+        "set/i.yaml",
+        "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {name: hook}\nspec:\n  url: https://bot.example.com/hook\n  signatureSecret: {fromEnv: SLOW_WEBHOOK_SECRET}\n---\napiVersion: gcctl/v1\nkind: OpenMessagingIntegration\nmetadata: {name: slow}\nspec:\n  name: sandbox-create-error Slow\n  webhook: hook\n  inboundFlow: {name: Support, type: INBOUNDSHORTMESSAGE}\n",
+    );
+    let first = org.gcctl(&["apply", "--auto-approve", "--wait-timeout", "1", "set"]).await;
+    assert_exit(&first, 1);
+    let second = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&second, 1);
+    assert!(stderr(&second).contains("createStatus Error"), "{}", stderr(&second));
+}
