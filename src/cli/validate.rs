@@ -212,9 +212,9 @@ fn print_valid(args: &ValidateArgs, tally: &Tally, printer: &Printer) -> anyhow:
             names.push_str(&format!(", and {} more", skipped - tally.skipped_names.len()));
         }
         format!(
-            "; skipped {skipped} file{} that {} not gcctl manifests ({})",
+            "; skipped {skipped} file{} that {} ({})",
             plural(skipped),
-            if skipped == 1 { "is" } else { "are" },
+            if skipped == 1 { "is not a gcctl manifest" } else { "are not gcctl manifests" },
             crate::api::untrusted::visible(&names)
         )
     } else {

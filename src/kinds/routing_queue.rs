@@ -383,6 +383,12 @@ impl RoutingQueueSpec {
         // Counts and delays: none is negative (the API's own bounds are
         // UNVERIFIED; a negative one was applied and exported back).
         if let Some(callback) = &media.callback {
+            if let Some(pacing) = callback.pacing_modifier.filter(|p| *p < 0.0) {
+                findings.error(
+                    "/spec/mediaSettings/callback/pacingModifier",
+                    format!("{pacing} is too small: must be at least 0"),
+                );
+            }
             for (field, value) in [
                 ("autoDialDelaySeconds", callback.auto_dial_delay_seconds),
                 ("autoEndDelaySeconds", callback.auto_end_delay_seconds),
@@ -817,8 +823,9 @@ impl super::org::OrgKind for Org {
                 (_, _, Some(id)) => format!("a flow gcctl cannot name (id {id})"),
                 _ => "a flow gcctl cannot name".to_string(),
             };
+            let a = if flow_type.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
             cx.warn(format!(
-                "/{field} not exported: it names {}, and a manifest names a {flow_type} flow there (set a {flow_type} flow in Genesys Cloud, or declare one)",
+                "/{field} not exported: it names {}, and a manifest names {a} {flow_type} flow there (set {a} {flow_type} flow in Genesys Cloud, or declare one)",
                 crate::api::untrusted::visible(&what)
             ));
         }

@@ -372,7 +372,7 @@ fn problems_in_an_inline_flow_definition_are_at_their_place_in_the_manifest() {
     for (dir, expected) in [
         ("a", "a/f.yaml:11:7: error: duplicate key `name` (first defined at line 9)"),
         ("b", "b/f.yaml:12:7: error: duplicate key `name` (first defined at line 10)"),
-        ("c", "c/f.yaml:8:5: error: duplicate key `name`"),
+        ("c", "c/f.yaml:8:5: error: duplicate key `name` (defined before in the definition)"),
     ] {
         let out = ctx.run(&["validate", dir]);
         let err = stderr(&out);
@@ -405,13 +405,14 @@ fn negative_callback_counts_and_delays_are_errors() {
     let ctx = TestContext::new();
     ctx.write(
         "q.yaml",
-        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  mediaSettings:\n    callback: {maxRetryCount: -3, retryDelaySeconds: 0}\n",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  mediaSettings:\n    callback: {maxRetryCount: -3, retryDelaySeconds: 0, pacingModifier: -1.5}\n",
     );
     let out = ctx.run(&["validate", "."]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("q.yaml:7:31: error: -3 is too small: must be at least 0"), "{err}");
-    assert_eq!(err.matches("error:").count(), 2, "one problem, and the total: {err}");
+    assert!(err.contains("error: -1.5 is too small: must be at least 0"), "{err}");
+    assert_eq!(err.matches("error:").count(), 3, "two problems, and the total: {err}");
 }
 
 /// A merge key, and a variable that is a list or null, are refused in

@@ -128,7 +128,12 @@ impl Source {
                     Loc { line: inline.line + loc.line, column: inline.indent + loc.column },
                 )
             }
-            Some(inline) => (self.path.clone(), inline.at),
+            Some(inline) => {
+                // Lines of a quoted or folded definition are not the
+                // manifest's: a line it names is not said.
+                message = lines_not_in_manifest(&message);
+                (self.path.clone(), inline.at)
+            }
             None => (self.path.clone(), loc),
         };
         let diagnostic = Diagnostic::new(&file, loc, message);
@@ -152,6 +157,15 @@ fn lines_in_manifest(message: &str, offset: u32) -> String {
         Ok(line) => format!("{}{}{}", &message[..start], line + offset, &message[start + digits..]),
         Err(_) => message.to_string(),
     }
+}
+
+/// A message about a quoted or folded inline definition, whose lines are
+/// not the manifest's, without the line it names.
+fn lines_not_in_manifest(message: &str) -> String {
+    const AT_LINE: &str = " (first defined at line ";
+    let Some(start) = message.find(AT_LINE) else { return message.to_string() };
+    let end = message[start..].find(')').map_or(message.len(), |i| start + i + 1);
+    format!("{} (defined before in the definition){}", &message[..start], &message[end..])
 }
 
 impl FlowSpec {
