@@ -253,7 +253,10 @@ fn read_spec(
                     left_out.push(parent);
                     continue;
                 }
-                let (diagnostic, pointer) = serde_diagnostic(file, node, &err);
+                // Found in the spec with the items before left out: said
+                // at the item's place in the manifest.
+                let original = |pointer: &str| original_pointer(pointer, spec_node, &left_out);
+                let (diagnostic, pointer) = serde_diagnostic(file, node, &err, &original);
                 diags.push(diagnostic);
                 match pointer.strip_prefix("/spec").filter(|p| !p.is_empty()) {
                     Some(p) if diags.len() - before <= 50 => left_out.push(p.to_string()),
@@ -468,10 +471,50 @@ fn remove_pointer(value: &mut serde_json::Value, pointer: &str) -> bool {
 
 /// Turn a serde error with its path into a located diagnostic, and the
 /// pointer of the field it is about (`/spec/...`).
+/// A pointer (`/spec/...`) into the spec with `left_out` taken out, one
+/// after the other (see [`read_spec`]), as a pointer into the spec as
+/// written: a list item after an item taken out is one further on.
+fn original_pointer(pointer: &str, spec_node: &Node, left_out: &[String]) -> String {
+    if left_out.is_empty() || !pointer.starts_with("/spec") {
+        return pointer.to_string();
+    }
+    // The spec after each removal, to tell a list's item from a map's key.
+    let mut states = vec![spec_node.to_json()];
+    for removed in left_out {
+        let mut next = states.last().cloned().unwrap_or_default();
+        remove_pointer(&mut next, removed);
+        states.push(next);
+    }
+    let mut parts: Vec<String> =
+        pointer["/spec".len()..].split('/').skip(1).map(str::to_string).collect();
+    for (j, removed) in left_out.iter().enumerate().rev() {
+        let Some((parent, last)) = removed.rsplit_once('/') else { continue };
+        let Ok(index) = last.parse::<usize>() else { continue };
+        if !states[j].pointer(parent).is_some_and(serde_json::Value::is_array) {
+            continue;
+        }
+        let depth = parent.split('/').skip(1).count();
+        let same_list =
+            parts.len() > depth && parts.iter().zip(parent.split('/').skip(1)).all(|(a, b)| a == b);
+        if let Some(i) = parts.get(depth).and_then(|p| p.parse::<usize>().ok()) {
+            if same_list && i >= index {
+                parts[depth] = (i + 1).to_string();
+            }
+        }
+    }
+    let mut out = String::from("/spec");
+    for part in parts {
+        out.push('/');
+        out.push_str(&part);
+    }
+    out
+}
+
 fn serde_diagnostic(
     file: &Path,
     doc: &Node,
     err: &serde_path_to_error::Error<serde_json::Error>,
+    original: &dyn Fn(&str) -> String,
 ) -> (Diagnostic, String) {
     let mut pointer = String::from("/spec");
     for segment in err.path() {
@@ -483,6 +526,9 @@ fn serde_diagnostic(
             serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
         }
     }
+    // Where it is in the manifest (the pointer returned is the one in the
+    // spec read, for the next attempt to leave out).
+    let shown = original(&pointer);
     let message = err.inner().to_string();
     let message = strip_serde_position(&message);
     // Unknown fields: point at the offending key, not at its parent.
@@ -493,7 +539,7 @@ fn serde_diagnostic(
         } else {
             format!("{pointer}/{field}")
         };
-        let loc = doc.key_loc(&field_pointer).unwrap_or_else(|| locate(doc, &pointer));
+        let loc = doc.key_loc(&original(&field_pointer)).unwrap_or_else(|| locate(doc, &shown));
         let expected: Vec<&str> = message
             .split_once(", expected ")
             .map(|(_, e)| e.split('`').skip(1).step_by(2).collect())
@@ -508,14 +554,14 @@ fn serde_diagnostic(
         return (d, field_pointer);
     }
     // A list's item is named by its list and index (`rings[1]`), not `1`.
-    let mut segments = pointer.rsplit('/');
+    let mut segments = shown.rsplit('/');
     let last = segments.next().unwrap_or("spec");
     let field = match last.parse::<usize>() {
         Ok(_) => format!("{}[{last}]", segments.next().unwrap_or("spec")),
         Err(_) => last.to_string(),
     };
     let message = plain_types(&message);
-    let mut d = Diagnostic::new(file, locate(doc, &pointer), format!("{field}: {message}"));
+    let mut d = Diagnostic::new(file, locate(doc, &shown), format!("{field}: {message}"));
     // An unknown enum value: the likely one (`Queue` for `RoutingQueue`).
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         let (found, expected) = rest.split_once('`').unwrap_or_default();
@@ -527,7 +573,7 @@ fn serde_diagnostic(
     // The hint is for a number or a boolean written in quotes, not for a
     // word where a number goes.
     let quoted = message.starts_with("found string ")
-        && matches!(doc.locate(&pointer), (node, true) if !node.plain);
+        && matches!(doc.locate(&shown), (node, true) if !node.plain);
     if quoted && (message.contains("a whole number") || message.contains("a number")) {
         d = d.with_hint(
             "write it without quotes: a quoted value (or a quoted `${var.NAME}`) stays text",
@@ -536,7 +582,7 @@ fn serde_diagnostic(
         && ["found integer", "found floating point", "found boolean"]
             .iter()
             .any(|f| message.starts_with(f))
-        && matches!(doc.locate(&pointer), (node, true) if node.plain)
+        && matches!(doc.locate(&shown), (node, true) if node.plain)
     {
         // The value shown is YAML's reading, which may not be what was
         // written (`+0049301234` reads as 49301234).

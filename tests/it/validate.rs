@@ -496,6 +496,28 @@ fn a_hash_in_a_variable_at_an_unquoted_value_of_a_flow_file_is_a_warning() {
     assert!(err.contains("hint: quote the reference"), "{err}");
 }
 
+/// Several bad items of one list are each named by their own index and
+/// place (each found is left out to read on, which shifted the later ones).
+#[test]
+fn bad_items_of_one_list_are_each_at_their_own_index() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "a/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  wrapupCodes: [a, 1, b, 2]\n",
+    );
+    ctx.write(
+        "b/r.yaml",
+        "apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: r}\nspec:\n  name: R\n  permissions:\n  - 1\n  - 2\n  - 3\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "a"]));
+    assert!(err.contains("q.yaml:6:20: error: wrapupCodes[1]:"), "{err}");
+    assert!(err.contains("q.yaml:6:26: error: wrapupCodes[3]:"), "{err}");
+    let err = stderr(&ctx.run(&["validate", "b"]));
+    for (line, index) in [(7, 0), (8, 1), (9, 2)] {
+        assert!(err.contains(&format!("r.yaml:{line}:5: error: permissions[{index}]:")), "{err}");
+    }
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]
