@@ -530,7 +530,7 @@ impl OrgKind for Org {
         _lookups: &Lookups,
     ) -> Vec<String> {
         let Some(live) = live else {
-            return vec!["creates the configuration and publishes it as version 1".into()];
+            return vec!["apply creates the configuration and publishes it as version 1".into()];
         };
         let published = live.get(PUBLISHED).filter(|p| p.is_object());
         let mut notes = Vec::new();
@@ -538,8 +538,8 @@ impl OrgKind for Org {
             // The org's version number, any `u64`: the last one has no next.
             let next = published.and_then(version_of).map_or(Some(1), |n| n.checked_add(1));
             notes.push(match next {
-                Some(next) => format!("updates the draft, then publishes it as version {next}"),
-                None => "updates the draft, then publishes it as the next version".into(),
+                Some(next) => format!("apply updates the draft, then publishes it as version {next}"),
+                None => "apply updates the draft, then publishes it as the next version".into(),
             });
         }
         let draft = live.get(DRAFT).filter(|d| d.is_object());
@@ -726,10 +726,10 @@ mod tests {
         let notes = |version: &str| {
             Org.notes(&json!({}), Some(&json!({PUBLISHED: {"version": version}})), std::slice::from_ref(&field), &Lookups::default())
         };
-        assert_eq!(notes("7"), ["updates the draft, then publishes it as version 8"]);
+        assert_eq!(notes("7"), ["apply updates the draft, then publishes it as version 8"]);
         assert_eq!(
             notes("18446744073709551615"),
-            ["updates the draft, then publishes it as the next version"]
+            ["apply updates the draft, then publishes it as the next version"]
         );
     }
 

@@ -491,7 +491,7 @@ impl OrgKind for Org {
             sensitive: false,
         };
         let note = format!(
-            "repointed to the version that {} publishes in this apply",
+            "apply repoints it to the version that {} publishes",
             followed.address()
         );
         (vec![field], vec![note])

@@ -149,7 +149,7 @@ fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follo
     );
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]);
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("# updates the draft, then publishes it as version 2"), "{text}");
+    assert!(text.contains("# apply updates the draft, then publishes it as version 2"), "{text}");
     assert!(
         text.contains("/messenger/apps/conversations/sessionDurationSeconds: 1800 -> 3600"),
         "{text}"
@@ -157,7 +157,7 @@ fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follo
     assert!(text.contains("~ WebMessagingDeployment/site \"Acme Site\" will be updated"), "{text}");
     assert!(text.contains("/configurationVersion: 1 -> \"latest\""), "{text}");
     assert!(
-        text.contains("# repointed to the version that WebMessagingConfiguration/web publishes"),
+        text.contains("# apply repoints it to the version that WebMessagingConfiguration/web publishes"),
         "{text}"
     );
     assert!(!text.contains("WebMessagingDeployment/kiosk"), "a pinned deployment stays: {text}");
@@ -174,7 +174,7 @@ fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follo
     let notes =
         &plan["changes"].as_array().unwrap().iter().find(|c| c["manifest_name"] == "web").unwrap()
             ["notes"];
-    assert_eq!(notes, &json!(["updates the draft, then publishes it as version 2"]));
+    assert_eq!(notes, &json!(["apply updates the draft, then publishes it as version 2"]));
 
     live.reset_stats();
     let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
