@@ -572,7 +572,11 @@ fn numbers_not_as_written(
         })
         .flatten()
         .filter(|(_, value)| {
-            value.plain && matches!(value.value, yaml::Value::Int(_) | yaml::Value::Float(_))
+            value.plain
+                && matches!(
+                    value.value,
+                    yaml::Value::Int(_) | yaml::Value::Float(_) | yaml::Value::Bool(_)
+                )
         })
         .collect();
     if numbers.is_empty() {
@@ -585,9 +589,10 @@ fn numbers_not_as_written(
     let Some(text) = text else { return };
     let lines: Vec<&str> = text.lines().collect();
     for (name, node) in numbers {
-        let shown = match &node.value {
-            yaml::Value::Int(i) => i.to_string(),
-            yaml::Value::Float(f) => f.to_string(),
+        let (what, shown) = match &node.value {
+            yaml::Value::Int(i) => ("number", i.to_string()),
+            yaml::Value::Float(f) => ("number", f.to_string()),
+            yaml::Value::Bool(b) => ("boolean", b.to_string()),
             _ => continue,
         };
         let line = usize::try_from(node.loc.line).ok().and_then(|l| lines.get(l.checked_sub(1)?));
@@ -604,7 +609,7 @@ fn numbers_not_as_written(
             Diagnostic::new(
                 &project.file,
                 node.loc,
-                format!("variable `{name}` is written `{written}`, which YAML reads as the number {shown}: `${{var.{name}}}` would be {shown}"),
+                format!("variable `{name}` is written `{written}`, which YAML reads as the {what} {shown}: `${{var.{name}}}` would be {shown}"),
             )
             .with_hint(format!("quote it to keep the text (`{name}: \"{written}\"`), or write {shown}")),
         );
@@ -779,7 +784,7 @@ spec:
     /// written as YAML writes it back, or quoted, is fine.
     #[test]
     fn numeric_variables_not_kept_as_written_are_errors() {
-        let project = "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables:\n    ver: 1.10\n    timeout: 30\n    rate: 1.5\n    quoted: \"0049\"\n    area: 0049   # a comment\n  environments:\n    prod:\n      variables: {hex: 0x1F, big: 12345678901234567890, neg: -3}\n";
+        let project = "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables:\n    ver: 1.10\n    timeout: 30\n    rate: 1.5\n    quoted: \"0049\"\n    area: 0049   # a comment\n  environments:\n    prod:\n      variables: {hex: 0x1F, big: 12345678901234567890, neg: -3, yes: True, no: false}\n";
         let err = load_memory(&memory(&[("project.yaml", project)])).unwrap_err();
         let found: Vec<String> = err
             .diagnostics
@@ -787,7 +792,13 @@ spec:
             .map(|d| format!("{}:{} {}", d.loc.line, d.loc.column, d.message))
             .collect();
         // `big`, beyond 64 bits, is its text (YAML keeps it as written).
-        assert_eq!(found.len(), 3, "{found:#?}");
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(
+            found[3].starts_with(
+                "13:71 variable `yes` is written `True`, which YAML reads as the boolean true"
+            ),
+            "{found:#?}"
+        );
         assert!(
             found[0].starts_with(
                 "6:10 variable `ver` is written `1.10`, which YAML reads as the number 1.1"

@@ -157,7 +157,9 @@ fn a_configuration_change_publishes_once_and_repoints_the_deployments_that_follo
     assert!(text.contains("~ WebMessagingDeployment/site \"Acme Site\" will be updated"), "{text}");
     assert!(text.contains("/configurationVersion: 1 -> \"latest\""), "{text}");
     assert!(
-        text.contains("# apply repoints it to the version that WebMessagingConfiguration/web publishes"),
+        text.contains(
+            "# apply repoints it to the version that WebMessagingConfiguration/web publishes"
+        ),
         "{text}"
     );
     assert!(!text.contains("WebMessagingDeployment/kiosk"), "a pinned deployment stays: {text}");
