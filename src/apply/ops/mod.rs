@@ -295,7 +295,11 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
     // An answer naming an object the org held before this create (as the
     // run's listing showed it) is wrong: writing on would change that
     // object (an OAuth client's mark-clearing PUT renamed another client).
-    if let Some(other) = op.live(op.change.kind.kind(), &id).filter(|_| !adopted) {
+    // (Ids are GUIDs, which an org may read in any case.)
+    let listed = op
+        .live(op.change.kind.kind(), &id)
+        .or_else(|| op.live(op.change.kind.kind(), &id.to_ascii_lowercase()));
+    if let Some(other) = listed.filter(|_| !adopted) {
         let name = other.get("name").and_then(Value::as_str).unwrap_or("(no name)");
         return Err(op.fail(format!(
             "the create answered with the id {id}, which is `{}`'s, an object the org held before it: nothing more is written to it; check the org (a create may have been made), then plan again",

@@ -276,15 +276,18 @@ async fn a_create_answered_with_another_objects_id_writes_nothing_more() {
             client("Second Queue").replace("name: q}", "name: q2}")
         ),
     );
-    let body = json!({"id": id, "name": "Second Queue"}).to_string();
+    // In capitals: ids are GUIDs, which an org may read in any case.
+    let upper = id.to_ascii_uppercase();
+    let body = json!({"id": upper, "name": "Second Queue"}).to_string();
     let wrong =
         json!({"route": "POST /api/v2/routing/queues", "status": 200, "body": body, "after": true});
     org.org.route_fault(wrong).await;
     let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
     assert_exit(&apply, 1);
     assert!(
-        stderr(&apply)
-            .contains(&format!("the create answered with the id {id}, which is `First Queue`'s")),
+        stderr(&apply).contains(&format!(
+            "the create answered with the id {upper}, which is `First Queue`'s"
+        )),
         "{}",
         stderr(&apply)
     );
