@@ -367,6 +367,24 @@ impl RoutingQueueSpec {
 
     fn check_media(&self, findings: &mut Findings) {
         let Some(media) = &self.media_settings else { return };
+        let tones = [
+            ("call", media.call.as_ref().map(|m| (m.auto_answer_alert_tone_seconds, m.manual_answer_alert_tone_seconds))),
+            ("callback", media.callback.as_ref().map(|m| (m.auto_answer_alert_tone_seconds, m.manual_answer_alert_tone_seconds))),
+            ("chat", media.chat.as_ref().map(|m| (m.auto_answer_alert_tone_seconds, m.manual_answer_alert_tone_seconds))),
+            ("email", media.email.as_ref().map(|m| (m.auto_answer_alert_tone_seconds, m.manual_answer_alert_tone_seconds))),
+            ("message", media.message.as_ref().map(|m| (m.auto_answer_alert_tone_seconds, m.manual_answer_alert_tone_seconds))),
+        ];
+        for (medium, tones) in tones {
+            let Some((auto, manual)) = tones else { continue };
+            for (field, value) in [("autoAnswerAlertToneSeconds", auto), ("manualAnswerAlertToneSeconds", manual)] {
+                if let Some(seconds) = value.filter(|s| *s < 0.0) {
+                    findings.error(
+                        format!("/spec/mediaSettings/{medium}/{field}"),
+                        format!("{seconds} is too small: must be at least 0"),
+                    );
+                }
+            }
+        }
         let common = [
             ("call", media.call.as_ref().map(|m| (m.alerting_timeout_seconds, &m.service_level))),
             (

@@ -405,14 +405,15 @@ fn negative_callback_counts_and_delays_are_errors() {
     let ctx = TestContext::new();
     ctx.write(
         "q.yaml",
-        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  mediaSettings:\n    callback: {maxRetryCount: -3, retryDelaySeconds: 0, pacingModifier: -1.5}\n",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  mediaSettings:\n    callback: {maxRetryCount: -3, retryDelaySeconds: 0, pacingModifier: -1.5}\n    chat: {autoAnswerAlertToneSeconds: -2.0}\n",
     );
     let out = ctx.run(&["validate", "."]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("q.yaml:7:31: error: -3 is too small: must be at least 0"), "{err}");
     assert!(err.contains("error: -1.5 is too small: must be at least 0"), "{err}");
-    assert_eq!(err.matches("error:").count(), 3, "two problems, and the total: {err}");
+    assert!(err.contains("q.yaml:8:40: error: -2 is too small: must be at least 0"), "{err}");
+    assert_eq!(err.matches("error:").count(), 4, "three problems, and the total: {err}");
 }
 
 /// A merge key, and a variable that is a list or null, are refused in
