@@ -368,7 +368,11 @@ fn finish(
     let mut typed = Vec::new();
     let (mut objects, mut rejected) = type_all(documents, &vars, memory, &mut typed);
     if project_broken {
-        typed.retain(|d| !d.message.starts_with("unknown variable `"));
+        // Nor every value that a reference left as its text, which then
+        // fails its field (`${var.host}` is not a domain name).
+        typed.retain(|d| {
+            !d.message.starts_with("unknown variable `") && !d.message.contains("${var.")
+        });
     }
     diags.append(&mut typed);
     let project_spec = project.as_ref().map(|(_, spec)| spec.clone()).unwrap_or_default();

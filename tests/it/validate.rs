@@ -519,6 +519,25 @@ fn bad_items_of_one_list_are_each_at_their_own_index() {
     }
 }
 
+/// A Project that does not load is reported, not every reference to its
+/// variables, nor every value a reference left as its text.
+#[test]
+fn a_broken_project_is_reported_without_its_references_failing_too() {
+    let ctx = TestContext::new();
+    let dir = ctx.path().join("set");
+    crate::apply::copy_tree(&repo_root().join("examples/headless-guest-messaging"), &dir);
+    let project = fs_err::read_to_string(dir.join("project.yaml")).unwrap();
+    let broken = project.replacen("    prod:\n", "    prod:\n      org: {region: mars-1}\n", 1);
+    assert_ne!(broken, project);
+    fs_err::write(dir.join("project.yaml"), broken).unwrap();
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("error: unknown Genesys Cloud region `mars-1`"), "{err}");
+    assert!(!err.contains("${var."), "{err}");
+    assert!(err.contains("error: 1 problem found"), "{err}");
+}
+
 /// A webhook URL holding credentials is refused: they would be in files,
 /// plans and logs.
 #[test]
