@@ -116,18 +116,21 @@ pub fn url_credentials(url: &str) -> Option<&str> {
 }
 
 /// Keep the credentials of a webhook URL the org holds out of every output:
-/// they are registered as secrets (with the `//` and `@` around them, so
-/// that short ones are redacted too).
+/// `user:password` and the password are registered as secrets (a short
+/// `user:password` with the `//` and `@` around it, so that it is redacted
+/// too). A user name alone is no secret, and is not registered: every
+/// text holding the word would be redacted.
 pub fn hide_url_credentials(url: &str) {
-    if let Some(credentials) = url_credentials(url).filter(|c| !c.is_empty()) {
-        // Long enough to be redacted alone (`https://[redacted]@host`),
-        // else with the `//` and `@` around it.
-        if credentials.chars().count() >= 6 {
-            crate::api::untrusted::register_secret(credentials);
-        } else {
-            crate::api::untrusted::register_secret(&format!("//{credentials}@"));
-        }
+    let Some(credentials) = url_credentials(url) else { return };
+    let Some((_, password)) = credentials.split_once(':') else { return };
+    if credentials.chars().count() >= 6 {
+        // `https://[redacted]@host`.
+        crate::api::untrusted::register_secret(credentials);
+    } else {
+        crate::api::untrusted::register_secret(&format!("//{credentials}@"));
     }
+    // Too short ones are not registered (`register_secret`).
+    crate::api::untrusted::register_secret(password);
 }
 
 fn check_webhook_url(findings: &mut Findings, pointer: &str, url: &str) {
@@ -174,3 +177,23 @@ pub const DEF: KindDef = KindDef {
     schema: schema_of::<WebhookSpec>,
     org: None,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A URL's `user:password` and password are hidden from every output;
+    /// a user name alone is no secret (hiding it would redact the word
+    /// everywhere).
+    #[test]
+    fn credentials_are_hidden_and_a_user_name_alone_is_not() {
+        let visible = crate::api::untrusted::visible;
+        assert_eq!(url_credentials("https://u:p@h.example/x?a=b@c"), Some("u:p"));
+        assert_eq!(url_credentials("https://h.example/x@y"), None);
+        hide_url_credentials("https://hookuser-3b9f:hookpass-7c2e@h.example/x");
+        assert_eq!(visible("https://hookuser-3b9f:hookpass-7c2e@h.example/x"), "https://[redacted]@h.example/x");
+        assert_eq!(visible("echoed hookpass-7c2e"), "echoed [redacted]");
+        hide_url_credentials("https://lonelyuser-5d1a@h.example/x");
+        assert_eq!(visible("lonelyuser-5d1a"), "lonelyuser-5d1a");
+    }
+}

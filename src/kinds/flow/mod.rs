@@ -409,10 +409,12 @@ fn literal_indicator(text: &str) -> bool {
     code.len() <= 2 && code.bytes().all(|b| matches!(b, b'+' | b'-' | b'1'..=b'9'))
 }
 
-/// Whether a line ends with a literal block indicator (`definition: |-`).
+/// Whether a line ends with a literal block indicator (`definition: |-`,
+/// a comment after it allowed).
 fn ends_with_literal_indicator(line: &str) -> bool {
-    line.rfind('|').is_some_and(|at| {
-        literal_indicator(&line[at..]) && line[..at].ends_with([' ', ':'])
+    let code = line.split(" #").next().unwrap_or_default();
+    code.rfind('|').is_some_and(|at| {
+        literal_indicator(&code[at..]) && code[..at].ends_with([' ', ':'])
     })
 }
 
@@ -731,6 +733,17 @@ pub(crate) fn source_of(object: &Object) -> Option<(&FlowSpec, &Source)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A literal block indicator is found with a comment after it, one
+    /// holding a `|` too; a folded one or a `|` inside text is not one.
+    #[test]
+    fn literal_block_indicators_are_found_before_comments() {
+        assert!(ends_with_literal_indicator("  definition: |"));
+        assert!(ends_with_literal_indicator("  definition: |-   # a|b"));
+        assert!(ends_with_literal_indicator("  definition: |2"));
+        assert!(!ends_with_literal_indicator("  definition: >"));
+        assert!(!ends_with_literal_indicator("  name: a|b"));
+    }
 
     #[test]
     fn who_published_is_gcctl_only_near_its_upload() {

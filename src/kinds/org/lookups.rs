@@ -154,6 +154,8 @@ impl Lookups {
 
     /// The name of a flow an object refers to ([`Lookups::insert_flow_reference`]).
     pub fn referenced_flow_name(&self, id: &str) -> Option<&str> {
+        // Flow names, read like the others (`reads_during`).
+        note_read(RefTarget::Flow(""));
         self.flow_references.get(id).map(String::as_str)
     }
 

@@ -75,25 +75,31 @@ async fn a_patch_keeps_the_fields_beside_the_declared_ones() {
     );
 }
 
+/// The apply of the sample repo (`manifests/`, as `ARGS` applies it), its
+/// integration "Acme Bot" as the org holds it, and its API path.
+async fn applied_samples() -> (ApplyOrg, serde_json::Value, String) {
+    let mut org = ApplyOrg::default().await;
+    super::copy_tree(&crate::common::repo_root().join("manifests"), &org.ctx.path().join("set"));
+    org.ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
+    assert_exit(&org.gcctl(&ARGS).await, 0);
+    let bot = org.one(INTEGRATIONS, "Acme Bot").await;
+    let id = bot["id"].as_str().unwrap();
+    let path = format!("/api/v2/conversations/messaging/integrations/open/{id}");
+    (org, bot, path)
+}
+
+/// Apply the sample repo, its secrets written to `s`.
+const ARGS: [&str; 5] = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+
 #[tokio::test]
 async fn a_header_added_in_the_ui_survives_an_update_of_the_integration() {
-    let org = ApplyOrg::default().await;
-    super::copy_tree(&crate::common::repo_root().join("manifests"), &org.ctx.path().join("set"));
-    let mut org = org;
-    org.ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
-    let args = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
-    assert_exit(&org.gcctl(&args).await, 0);
-    let bot = org.one(INTEGRATIONS, "Acme Bot").await;
-    let path = format!(
-        "/api/v2/conversations/messaging/integrations/open/{}",
-        bot["id"].as_str().unwrap()
-    );
+    let (org, bot, path) = applied_samples().await;
     let mut headers = bot["webhookHeaders"].clone();
     headers["X-Extra"] = json!("1");
     let edit = json!({"name": "Acme Bot", "webhookHeaders": headers,
         "outboundNotificationWebhookUrl": "https://x.example/h"});
     assert_eq!(org.org.patch(&path, edit).await.status, 200);
-    assert_exit(&org.gcctl(&args).await, 0);
+    assert_exit(&org.gcctl(&ARGS).await, 0);
     let after = org.org.get(&path).await.body;
     assert_eq!(after["webhookHeaders"]["X-Extra"], "1", "{after}");
     assert_ne!(after["outboundNotificationWebhookUrl"], "https://x.example/h", "{after}");
@@ -104,17 +110,7 @@ async fn a_header_added_in_the_ui_survives_an_update_of_the_integration() {
 /// replaces it (and the secret version header) instead of adding a second.
 #[tokio::test]
 async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
-    let org = ApplyOrg::default().await;
-    super::copy_tree(&crate::common::repo_root().join("manifests"), &org.ctx.path().join("set"));
-    let mut org = org;
-    org.ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
-    let args = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
-    assert_exit(&org.gcctl(&args).await, 0);
-    let bot = org.one(INTEGRATIONS, "Acme Bot").await;
-    let path = format!(
-        "/api/v2/conversations/messaging/integrations/open/{}",
-        bot["id"].as_str().unwrap()
-    );
+    let (org, bot, path) = applied_samples().await;
     let declared = bot["webhookHeaders"]["X-Acme-Environment"].clone();
     assert!(declared.is_string(), "{bot}");
     let edit = json!({"name": "Acme Bot", "webhookHeaders":
@@ -128,7 +124,7 @@ async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
         )),
         "{text}"
     );
-    assert_exit(&org.gcctl(&args).await, 0);
+    assert_exit(&org.gcctl(&ARGS).await, 0);
     let after = org.org.get(&path).await.body;
     let names: Vec<&String> = after["webhookHeaders"].as_object().unwrap().keys().collect();
     assert_eq!(names, ["X-Acme-Environment", "X-Gcctl-Secret-Version"], "{after}");
@@ -146,7 +142,7 @@ async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
     assert!(text.contains("differ only in case, which HTTP reads as one header"), "{text}");
     assert_exit(&out, 0);
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 2);
-    assert_exit(&org.gcctl(&args).await, 0);
+    assert_exit(&org.gcctl(&ARGS).await, 0);
     let after = org.org.get(&path).await.body;
     let names: Vec<&String> = after["webhookHeaders"].as_object().unwrap().keys().collect();
     assert_eq!(names, ["X-Acme-Environment", "X-Gcctl-Secret-Version"], "{after}");
@@ -157,17 +153,7 @@ async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
 /// integration out rather than write them to a file.
 #[tokio::test]
 async fn credentials_in_a_live_webhook_url_are_never_shown_nor_exported() {
-    let org = ApplyOrg::default().await;
-    super::copy_tree(&crate::common::repo_root().join("manifests"), &org.ctx.path().join("set"));
-    let mut org = org;
-    org.ctx.env("ACME_BOT_WEBHOOK_SECRET", "sandbox-demo-secret-0123456789");
-    let args = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
-    assert_exit(&org.gcctl(&args).await, 0);
-    let bot = org.one(INTEGRATIONS, "Acme Bot").await;
-    let path = format!(
-        "/api/v2/conversations/messaging/integrations/open/{}",
-        bot["id"].as_str().unwrap()
-    );
+    let (org, _, path) = applied_samples().await;
     let canary = "pw-canary-7d1c";
     let edit = json!({"name": "Acme Bot",
         "outboundNotificationWebhookUrl": format!("https://bot:{canary}@bot-dev.acme.example/genesys/webhook")});
