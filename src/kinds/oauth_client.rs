@@ -612,7 +612,11 @@ async fn regenerate_secret(op: &Op<'_>, id: &str) -> Result<Secret, OpError> {
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
         .map(|s| Secret::new(s.to_string()))
-        .ok_or_else(|| op.fail(format!("POST {path} returned no secret (or an empty one)")))
+        .ok_or_else(|| {
+            op.fail(format!(
+                "POST {path} returned no secret (or an empty one); the client keeps the org's mark that its secret is not recorded, so the next apply with --secrets-dir issues one again"
+            ))
+        })
 }
 
 use serde_json::{Value, json};
