@@ -140,7 +140,35 @@ impl EnvironmentOrg {
     pub fn connects(&self) -> bool {
         self.region.is_some()
             || self.client_id_from_env.is_some()
+            || self.client_secret_from_env.is_some()
             || self.access_token_from_env.is_some()
+    }
+
+    /// Credentials that could never reach the org, found offline: one half
+    /// of a client's pair, or a region without any (an environment that
+    /// says how to connect reads nothing from `GENESYSCLOUD_*`).
+    fn check_credentials(&self, at: &str, findings: &mut Findings) {
+        let pair = "an OAuth client is reached with its id and its secret: name the variables holding both";
+        match (&self.client_id_from_env, &self.client_secret_from_env) {
+            (Some(_), None) => findings.error_with_hint(
+                format!("{at}/clientIdFromEnv"),
+                "`clientIdFromEnv` is named without `clientSecretFromEnv`",
+                pair,
+            ),
+            (None, Some(_)) => findings.error_with_hint(
+                format!("{at}/clientSecretFromEnv"),
+                "`clientSecretFromEnv` is named without `clientIdFromEnv`",
+                pair,
+            ),
+            (None, None) if self.region.is_some() && self.access_token_from_env.is_none() => {
+                findings.error_with_hint(
+                    format!("{at}/region"),
+                    "the environment names its region but no credentials: gcctl reads none from GENESYSCLOUD_* for an environment that says how to connect",
+                    "name the variables holding them (`clientIdFromEnv` and `clientSecretFromEnv`, or `accessTokenFromEnv`)",
+                );
+            }
+            _ => {}
+        }
     }
 }
 
@@ -300,6 +328,9 @@ impl Spec for ProjectSpec {
             let region = env.org.as_ref().and_then(|o| o.region.as_deref());
             if let Some(Err(err)) = region.map(crate::api::resolve_region) {
                 findings.error(format!("/spec/environments/{name}/org/region"), err.to_string());
+            }
+            if let Some(org) = &env.org {
+                org.check_credentials(&format!("/spec/environments/{name}/org"), findings);
             }
         }
         for (i, scope) in self.prune.iter().enumerate() {

@@ -527,7 +527,11 @@ fn a_broken_project_is_reported_without_its_references_failing_too() {
     let dir = ctx.path().join("set");
     crate::apply::copy_tree(&repo_root().join("examples/headless-guest-messaging"), &dir);
     let project = fs_err::read_to_string(dir.join("project.yaml")).unwrap();
-    let broken = project.replacen("    prod:\n", "    prod:\n      org: {region: mars-1}\n", 1);
+    let broken = project.replacen(
+        "    prod:\n",
+        "    prod:\n      org: {region: mars-1, accessTokenFromEnv: PROD_TOKEN}\n",
+        1,
+    );
     assert_ne!(broken, project);
     fs_err::write(dir.join("project.yaml"), broken).unwrap();
     let out = ctx.run(&["validate", "set"]);
@@ -668,11 +672,36 @@ fn unknown_kinds_and_values_get_the_likely_one() {
     // An environment's region gcctl cannot reach, at its place.
     ctx.write(
         "env/p.yaml",
-        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    dev:\n      org: {region: narnia-1}\n    prod:\n      org: {region: eu-central-1}\n",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    dev:\n      org: {region: narnia-1, accessTokenFromEnv: DEV_TOKEN}\n    prod:\n      org: {region: eu-central-1, clientIdFromEnv: PROD_ID, clientSecretFromEnv: PROD_SECRET}\n",
     );
     let err = stderr(&ctx.run(&["validate", "env"]));
     assert!(err.contains("p.yaml:7:21: error: unknown Genesys Cloud region `narnia-1`"), "{err}");
     assert!(err.contains("error: 1 problem found"), "{err}");
+
+    // Credentials that could never reach the org: half a client's pair, or
+    // a region without any (nothing is read from GENESYSCLOUD_* then).
+    ctx.write(
+        "creds/p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    a:\n      org: {clientIdFromEnv: A_ID}\n    b:\n      org: {clientSecretFromEnv: B_SECRET}\n    c:\n      org: {region: eu-central-1}\n    d:\n      org: {region: eu-central-1, accessTokenFromEnv: D_TOKEN}\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "creds"]));
+    assert!(
+        err.contains(
+            "p.yaml:7:30: error: `clientIdFromEnv` is named without `clientSecretFromEnv`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "p.yaml:9:34: error: `clientSecretFromEnv` is named without `clientIdFromEnv`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("p.yaml:11:21: error: the environment names its region but no credentials"),
+        "{err}"
+    );
+    assert!(err.contains("error: 3 problems found"), "{err}");
 
     // A variable inside a variable's value is not expanded: an error, not
     // `${var.b}` in an org name; other `${` text is a value's own. The
