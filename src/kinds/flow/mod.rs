@@ -648,18 +648,28 @@ impl OrgKind for Org {
         true
     }
 
+    /// A flow without its published YAML (no published version, a failed
+    /// export job) is left out before any manifest is made: a queue naming
+    /// it as its in-queue flow then names it by org name.
+    fn export_refusal(&self, live: &Value) -> Option<String> {
+        if live.get(jobs::DEFINITION).is_some_and(Value::is_string) {
+            return None;
+        }
+        let why = live
+            .get(jobs::DEFINITION_ERROR)
+            .and_then(Value::as_str)
+            .unwrap_or("its definition was not downloaded");
+        Some(format!("its published YAML could not be exported ({why})"))
+    }
+
     fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
         let Some(map) = spec.as_object_mut() else { return Err("not an object".into()) };
         map.remove("definitionDigest");
         map.remove("publishedBy");
         map.remove(jobs::DOWNLOADED);
+        // Checked before (`export_refusal`).
         let Some(text) = cx.live.get(jobs::DEFINITION).and_then(Value::as_str) else {
-            let why = cx
-                .live
-                .get(jobs::DEFINITION_ERROR)
-                .and_then(Value::as_str)
-                .unwrap_or("its definition was not downloaded");
-            return Err(format!("its published YAML could not be exported ({why})"));
+            return Err("its published YAML was not downloaded".into());
         };
         map.remove("definition");
         let file = format!("flows/{}.yaml", cx.handle);

@@ -650,7 +650,8 @@ pub trait OrgKind: Sync {
     }
 
     /// Why export leaves a live object out, known from the object alone
-    /// (an integration whose webhook URL holds credentials); `None` (the
+    /// (an integration whose webhook URL holds credentials, a flow whose
+    /// YAML its details could not download); `None` (the
     /// default): it is exported. Decided before any manifest is made, so
     /// that other objects name it by its org name, not by the handle of a
     /// manifest that is not written. ([`OrgKind::export`] may still leave

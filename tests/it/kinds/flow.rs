@@ -432,6 +432,32 @@ async fn export_writes_the_flow_yaml_beside_its_manifest_and_round_trips() {
     assert_exit(&fresh.gcctl(&["plan", "--detailed-exitcode", "streamed"]).await, 0);
 }
 
+/// A flow whose YAML an export cannot download is left out before any
+/// manifest is made, so the queue that names it as its in-queue flow names
+/// it by org name, not by the handle of a manifest that is not written, and
+/// the export passes its own check.
+#[tokio::test]
+async fn a_flow_left_out_of_an_export_is_named_by_its_org_name() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", IN_QUEUE_SET);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    org.org
+        .route_fault(json!({"route": "POST /api/v2/flows/export/jobs", "status": 400, "times": 5}))
+        .await;
+    let out = org.gcctl(&["export", "--kinds", "RoutingQueue,Flow", "--out", "ex"]).await;
+    assert_exit(&out, 0);
+    let said = stderr(&out);
+    assert!(
+        said.contains(
+            "Flow/hold-music (\"Hold Music\"): its published YAML could not be exported ("
+        ),
+        "{said}"
+    );
+    let queues = fs_err::read_to_string(org.ctx.path().join("ex/queues.yaml")).unwrap();
+    assert!(queues.contains("  messageInQueueFlow: Hold Music\n"), "{queues}");
+    assert!(!org.ctx.path().join("ex/flows.yaml").exists());
+}
+
 /// A flow's Archy description written over several lines (folded) is
 /// uploaded on one line with gcctl's marker: the import succeeds, the next
 /// plan is clean, and the export writes the text as declared, its trailing
