@@ -356,11 +356,20 @@ fn read_handle(file: &Path, metadata: &Node, diags: &mut Vec<Diagnostic>) -> Opt
             None
         }
         None => {
-            diags.push(Diagnostic::new(
+            let found = Diagnostic::new(
                 file,
                 n.loc,
                 format!("metadata.name must be a string, found {}", n.value.type_name()),
-            ));
+            );
+            // A plain `2024` or `true` is YAML's number or boolean; quoted, a handle.
+            let scalar = matches!(n.value, Value::Int(_) | Value::Float(_) | Value::Bool(_));
+            diags.push(if scalar {
+                found.with_hint(
+                    "quote it to keep it as text: unquoted, YAML reads it as a number or a boolean",
+                )
+            } else {
+                found
+            });
             None
         }
     }

@@ -454,6 +454,14 @@ fn a_number_where_text_goes_hints_at_quotes() {
     );
     let err = stderr(&ctx.run(&["validate", "."]));
     assert!(err.contains("q.yaml:6:23: error: callingPartyNumber: found integer `49301234`, expected a string\n  hint: quote it to keep it as text"), "{err}");
+
+    // A handle that YAML reads as a number.
+    ctx.write(
+        "h/s.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: 2024}\nspec: {name: S}\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "h"]));
+    assert!(err.contains("s.yaml:3:18: error: metadata.name must be a string, found an integer\n  hint: quote it to keep it as text"), "{err}");
 }
 
 /// Messages in a manifest author's words: an enum field given a boolean,
