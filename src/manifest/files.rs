@@ -1,10 +1,15 @@
 //! Which files a set of path arguments means: a file is taken as given; a
 //! directory is read recursively for `*.yaml` and `*.yml`, skipping hidden
-//! entries (`.git`, `.gcctl`). The list is sorted and deduplicated so that
+//! entries (`.git`, `.gcctl`) and following links (to files and to
+//! directories, each directory read once, so a link back up is no loop). An
+//! entry that cannot be read or followed is an error, never left out: its
+//! objects would be missing from the set, where a prune deletes them. The
+//! list is sorted and deduplicated so that
 //! the same tree always loads the same way. (The loader then leaves out
 //! YAML files found in directories that are not gcctl manifests, such as CI
 //! pipelines; a file named on the command line is always read as one.)
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +21,7 @@ pub fn collect(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         match fs_err::metadata(path) {
-            Ok(meta) if meta.is_dir() => walk(path, &mut files, diags),
+            Ok(meta) if meta.is_dir() => walk(path, &mut files, diags, &mut HashSet::new()),
             Ok(_) => files.push(path.clone()),
             Err(err) => diags.push(
                 Diagnostic::new(
@@ -44,19 +49,37 @@ pub fn collect(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     files
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    diags: &mut Vec<Diagnostic>,
+    visited: &mut HashSet<PathBuf>,
+) {
+    // Each directory once, however many links lead to it.
+    if let Ok(real) = fs_err::canonicalize(dir) {
+        if !visited.insert(real) {
+            return;
+        }
+    }
+    let unreadable = |path: &Path, what: &str, err: &std::io::Error| {
+        Diagnostic::new(path, Loc::default(), format!("{what}: {}", io_reason(err)))
+            .with_hint("fix or remove it: objects in a part of the tree gcctl cannot read would be missing from the set (and a prune would delete them)")
+    };
     let entries = match fs_err::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
-            diags.push(Diagnostic::new(
-                dir,
-                Loc::default(),
-                format!("cannot read the directory: {}", io_reason(&err)),
-            ));
+            diags.push(unreadable(dir, "cannot read the directory", &err));
             return;
         }
     };
-    for entry in entries.flatten() {
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                diags.push(unreadable(dir, "cannot read an entry of the directory", &err));
+                continue;
+            }
+        };
         // `gcctl validate .` shows `queue.yaml`, not `./queue.yaml`.
         let path = entry.path();
         let path = path.strip_prefix(".").map_or_else(|_| path.clone(), Path::to_path_buf);
@@ -64,10 +87,29 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
         if hidden {
             continue;
         }
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, files, diags),
-            Ok(_) if is_manifest(&path) => files.push(path),
-            _ => {}
+        let file_type = match entry.file_type() {
+            Ok(t) => t,
+            Err(err) => {
+                diags.push(unreadable(&path, "cannot read this entry", &err));
+                continue;
+            }
+        };
+        let is_dir = if file_type.is_symlink() {
+            // A link is followed: to a directory, as a directory.
+            match fs_err::metadata(&path) {
+                Ok(meta) => meta.is_dir(),
+                Err(err) => {
+                    diags.push(unreadable(&path, "cannot follow this link", &err));
+                    continue;
+                }
+            }
+        } else {
+            file_type.is_dir()
+        };
+        if is_dir {
+            walk(&path, files, diags, visited);
+        } else if is_manifest(&path) {
+            files.push(path);
         }
     }
 }

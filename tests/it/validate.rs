@@ -938,6 +938,42 @@ fn special_oversized_and_non_utf8_files_are_errors_at_their_place() {
     assert!(err.contains("latin1.yaml:3:19") && err.contains("not valid UTF-8"), "{err}");
 }
 
+/// A directory reached through a link is read (its objects were left out
+/// of the set, where a prune deleted them), once however many links lead
+/// to it (a link back up is no loop), and a link that leads nowhere is an
+/// error at its place, not a part of the tree silently left out.
+#[cfg(unix)]
+#[test]
+fn linked_directories_are_read_once_and_broken_links_are_errors() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "shared/queues/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Q}\n",
+    );
+    ctx.write(
+        "set/skills.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s}\nspec: {name: S}\n",
+    );
+    let set = ctx.path().join("set");
+    std::os::unix::fs::symlink("../shared/queues", set.join("queues")).unwrap();
+    std::os::unix::fs::symlink("../shared/queues", set.join("again")).unwrap();
+    std::os::unix::fs::symlink("..", set.join("up")).unwrap();
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // The skill and the queue, each once (a second read would be a duplicate).
+    assert!(stdout(&out).contains("valid: 2 objects in 2 files"), "{}", stdout(&out));
+
+    std::os::unix::fs::symlink("../gone", set.join("moved")).unwrap();
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("set/moved: error: cannot follow this link: no such file or directory"),
+        "{err}"
+    );
+}
+
 /// A manifest's text quoted in a diagnostic (an unknown key, an
 /// environment's name) shows its control characters as escapes: a file
 /// cannot clear the screen or forge an `error:` line of its own.
