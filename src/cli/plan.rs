@@ -110,7 +110,8 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let prepared =
             early.as_deref().map(|early| plan::early::prepare_beside(threads, set, early));
         runtime.block_on(async {
-            let scope = ReadScope { caller: true, lean, ..ReadScope::default() };
+            let scope =
+                ReadScope { caller: true, lean, destroy: args.destroy, ..ReadScope::default() };
             let client = &connection.client;
             let read =
                 Box::pin(plan::read_comparing(client, set, &scope, prefetched, early.as_deref()));

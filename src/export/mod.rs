@@ -258,6 +258,7 @@ pub async fn read(
         details_of_all: details,
         // An export writes every field.
         lean: false,
+        destroy: false,
     };
     let mut selection = None;
     let mut choose = |objects: &BTreeMap<Kind, Vec<Value>>| {

@@ -141,7 +141,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let outcome = runtime.block_on(async {
         // As plan: a saved plan and JSON output fingerprint the live objects.
         let lean = !run.destroy && run.saved.is_none() && args.output != ApplyOutput::Json;
-        let scope = ReadScope { caller: true, lean, ..ReadScope::default() };
+        let scope = ReadScope { caller: true, lean, destroy: run.destroy, ..ReadScope::default() };
         let read = Box::pin(plan::read(&connection.client, &set, &scope));
         let live = with_read_progress(&connection.client, printer, read).await?;
         crate::cli::check_environment_org(&set, live.org.as_ref(), global)?;

@@ -84,6 +84,9 @@ pub struct ReadScope {
     ///
     /// [`ApiPaths::listed_keys`]: crate::kinds::org::ApiPaths::listed_keys
     pub lean: bool,
+    /// Deleting the declared objects (`destroy`): the org default of each
+    /// declared kind that has one is read, so that the destroy keeps it.
+    pub destroy: bool,
 }
 
 const DIVISIONS: &str = "/api/v2/authorization/divisions";

@@ -165,13 +165,15 @@ impl Needs {
     pub(super) fn of(set: &ManifestSet, scope: &ReadScope) -> Self {
         let mut needs = Needs::default();
         // The default is read where it is compared (a declared `orgDefault`)
-        // or must be protected (a prune scope, an unmanaged-objects report).
+        // or must be protected (a prune scope, an unmanaged-objects report,
+        // a destroy of the declared objects: one may be the default now).
         let mut with_default: BTreeSet<LiveKind> = if scope.all_kinds {
             LiveKind::all().collect()
         } else {
             set.project.prune.iter().filter_map(|p| LiveKind::new(p.kind)).collect()
         };
-        let declaring = set.objects.iter().filter(|o| o.spec.org_default().is_some());
+        let declaring =
+            set.objects.iter().filter(|o| scope.destroy || o.spec.org_default().is_some());
         with_default.extend(declaring.filter_map(|o| LiveKind::new(o.kind)));
         needs.defaults =
             with_default.into_iter().filter(|k| k.org().api().default.is_some()).collect();

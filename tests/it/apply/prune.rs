@@ -345,3 +345,44 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
         stdout(&nothing)
     );
 }
+
+/// A declared messaging setting or supported content profile that an admin
+/// made the org's default since is kept by a destroy, as a prune keeps the
+/// default: the plan does not list it (it listed both, and only the org's
+/// refusal stopped the delete).
+#[tokio::test]
+async fn destroy_keeps_declared_objects_that_became_the_org_defaults() {
+    const SETTINGS: &str = "/api/v2/conversations/messaging/settings?pageSize=100";
+    let org = ApplyOrg::default().await;
+    org.ctx.write(
+        "set/all.yaml",
+        "apiVersion: gcctl/v1\nkind: MessagingSetting\nmetadata: {name: ms}\nspec: {name: Team Setting}\n---\napiVersion: gcctl/v1\nkind: SupportedContentProfile\nmetadata: {name: sc}\nspec:\n  name: Team Content\n  mediaTypes: {allow: {inbound: [{type: \"image/*\"}]}}\n",
+    );
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let setting = org.one(SETTINGS, "Team Setting").await;
+    let content = org.one(CONTENT, "Team Content").await;
+    let made = org
+        .org
+        .put(
+            "/api/v2/conversations/messaging/settings/default",
+            json!({"settingId": setting["id"]}),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{:?}", made.body);
+    let made = org
+        .org
+        .put(
+            "/api/v2/conversations/messaging/supportedcontent/default",
+            json!({"id": content["id"]}),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{:?}", made.body);
+
+    let planned = org.gcctl(&["plan", "--destroy", "--detailed-exitcode", "set"]).await;
+    assert_exit(&planned, 0);
+    let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
+    assert_exit(&destroyed, 0);
+    assert!(stderr(&destroyed).contains("Nothing to destroy."), "{}", stderr(&destroyed));
+    assert_eq!(org.named(SETTINGS, "Team Setting").await.len(), 1);
+    assert_eq!(org.named(CONTENT, "Team Content").await.len(), 1);
+}
