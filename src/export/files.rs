@@ -125,9 +125,21 @@ fn secrets_file(export: &Export) -> String {
          # receiver verifies with (webhook signature secrets: at least 16 characters).\n",
     );
     for secret in &export.secrets {
-        out.push_str(&format!("\n# {}: {}\n{}=\n", secret.used_by, secret.what, secret.name));
+        let what = one_line(&secret.what);
+        out.push_str(&format!("\n# {}: {what}\n{}=\n", secret.used_by, secret.name));
     }
     out
+}
+
+/// `text` (an org name, in a sentence) fit for a comment line of a file a
+/// shell may source: a line break in a name the org allows would end the
+/// comment and make the rest of the name a command. Control characters
+/// (line breaks among them) and the Unicode line and paragraph separators
+/// show as escapes.
+fn one_line(text: &str) -> String {
+    crate::api::untrusted::visible(text)
+        .replace('\u{2028}', "\\u{2028}")
+        .replace('\u{2029}', "\\u{2029}")
 }
 
 /// Every manifest as one multi-document YAML stream (stdout), kinds in
@@ -382,6 +394,27 @@ mod tests {
         assert_eq!(sizes, [1, 1, 2]);
         assert_eq!(parts.concat(), documents);
         assert!(split(&[], 10, 200).is_empty());
+    }
+
+    /// A name with line breaks (the org allows them) stays in its comment
+    /// line: the file is one a shell sources once filled in.
+    #[test]
+    fn org_names_in_the_secrets_file_cannot_make_lines_of_their_own() {
+        let secret = crate::export::SecretVariable {
+            name: "EVIL_WEBHOOK_SECRET".into(),
+            used_by: "Webhook/evil-webhook".into(),
+            what: "the signature secret of integration \"Evil\nexport GENESYSCLOUD_REGION=https://attacker.example\r\u{2028}\u{85}#\"".into(),
+        };
+        let export = Export { secrets: vec![secret], ..Export::default() };
+        let text = secrets_file(&export);
+        for line in text.lines() {
+            assert!(
+                line.is_empty() || line.starts_with('#') || line == "EVIL_WEBHOOK_SECRET=",
+                "{line:?}"
+            );
+        }
+        assert!(!text.contains(['\r', '\u{2028}', '\u{85}']), "{text:?}");
+        assert!(text.contains("\"Evil\\nexport GENESYSCLOUD_REGION"), "{text}");
     }
 
     #[test]
