@@ -35,12 +35,15 @@ pub(super) struct Run<'a> {
 /// `OrgKind::late_pointers`) is two nodes: the change, then its late step,
 /// which also waits for the changes of `late_depends_on`. The change's
 /// event is sent when its last node ends.
+///
+/// Returns the positions in `changes` of those that did not succeed
+/// (failed, skipped, interrupted or not started).
 pub(super) async fn run_graph(
     changes: &[&Change],
     run: &Run<'_>,
     events: &mpsc::UnboundedSender<Event>,
     summary: &mut ApplySummary,
-) {
+) -> BTreeSet<usize> {
     let ctx = run.ctx;
     let graph = Graph::new(changes);
     let mut progress = Progress::new(&graph, events, summary);
@@ -85,6 +88,13 @@ pub(super) async fn run_graph(
         drop(running);
         progress.report_unfinished();
     }
+    progress
+        .state
+        .iter()
+        .zip(&graph.nodes)
+        .filter(|(s, _)| **s != State::Succeeded)
+        .map(|(_, (i, _))| *i)
+        .collect()
 }
 
 /// The nodes of a graph: every change (node `i` is change `i`), then the

@@ -411,12 +411,38 @@ pub async fn execute(
     let expected = client.expect_calls(upserts.iter().filter(|c| c.action != Action::NoOp).count());
     let mut summary = ApplySummary::default();
     let run = Run { ctx: &ctx, parallelism: settings.parallelism, interrupt: &settings.interrupt };
-    run_graph(&upserts, &run, events, &mut summary).await;
+    let unfinished = run_graph(&upserts, &run, events, &mut summary).await;
     drop(expected);
     if !settings.interrupt.is_set() {
         let replan = settings.plan_command.as_deref().unwrap_or("gcctl plan");
         duplicates::check_duplicates(&plan, &ctx, replan, events, &mut summary).await;
     }
+    // A prune waits for the creates of its kind: the object it deletes may
+    // be the one a failed create renames (a declared name changed), or one
+    // the org refused it as a duplicate of. Deleting it then would leave
+    // the org with neither.
+    let failed_creates: Vec<&Change> =
+        unfinished.iter().map(|&i| upserts[i]).filter(|c| c.action == Action::Create).collect();
+    let interrupted = settings.interrupt.is_set();
+    deletes.retain(|change| {
+        if interrupted {
+            return true;
+        }
+        let held: Vec<String> = failed_creates
+            .iter()
+            .filter(|c| change.prune && c.kind == change.kind)
+            .map(|c| c.address())
+            .collect();
+        if held.is_empty() {
+            return true;
+        }
+        let message = format!(
+            "not pruned: the create of {} did not succeed, and this may be the object it renames (a prune waits for the creates of its kind; run again once they succeed)",
+            held.join(", ")
+        );
+        send(events, &mut summary, event(change, EventKind::Skipped, Some(message), None));
+        false
+    });
     // Deletes last, dependents before what they depend on.
     deletes.sort_by_key(|c| std::cmp::Reverse(c.kind));
     let _expected = (!deletes.is_empty()).then(|| client.expect_calls(deletes.len()));

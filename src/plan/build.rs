@@ -929,6 +929,24 @@ fn prunes(
             declared_as.entry((object.kind, name)).or_default().push(object);
         }
     }
+    // Declared and protected names of the scoped kinds as an org may take
+    // them to be the same ([`loose_name`]): a live object so named is the
+    // declared one renamed in the UI, or one whose create the org refuses
+    // as a duplicate, never an undeclared one to delete.
+    // The value: the declared name, and the declared object's `Kind/name`.
+    let mut loosely: crate::FastMap<(crate::kinds::Kind, String), (String, Option<String>)> =
+        crate::FastMap::default();
+    for object in set.objects.iter().filter(|o| scoped(o.kind)) {
+        if let Some(name) = object.org_name() {
+            let id = format!("{}/{}", object.kind, object.name);
+            loosely.insert((object.kind, loose_name(name)), (name.to_string(), Some(id)));
+        }
+    }
+    // `protect: true` names of every environment.
+    for (kind, name) in set.protected.iter().filter(|(kind, _)| scoped(*kind)) {
+        loosely.entry((*kind, loose_name(name))).or_insert_with(|| (name.clone(), None));
+    }
+    let mut like_declared: Vec<super::PlanNote> = Vec::new();
     for kind in LiveKind::all() {
         if !set.project.prune.iter().any(|s| kind == s.kind) {
             continue;
@@ -957,6 +975,17 @@ fn prunes(
             }
             if let Some(users) = used.get(&(kind.kind(), name.to_string())) {
                 kept.insert((kind.kind(), name.to_string()), users.clone());
+                continue;
+            }
+            if let Some((declared, object)) = loosely.get(&(kind.kind(), loose_name(name))) {
+                like_declared.push(super::PlanNote {
+                    message: format!(
+                        "{kind} \"{}\" is inside a prune scope and not declared, but its name differs from the declared \"{}\" only in letter case or surrounding spaces: it is kept, never pruned (an org may take the two for one name; rename it in Genesys Cloud, or declare it as it is named)",
+                        crate::api::untrusted::visible(name),
+                        crate::api::untrusted::visible(declared),
+                    ),
+                    objects: object.iter().cloned().collect(),
+                });
                 continue;
             }
             let id = object.get("id").and_then(Value::as_str);
@@ -1004,6 +1033,14 @@ fn prunes(
                 objects: users,
             }
         })
+        .chain(like_declared)
         .collect();
     (out, problems, kept)
+}
+
+/// A name as an org may compare it: in lowercase, without surrounding
+/// whitespace. (Whether Genesys Cloud takes names differing only so for one
+/// is unverified; the sandbox refuses a second name differing in case.)
+fn loose_name(name: &str) -> String {
+    name.trim().to_lowercase()
 }

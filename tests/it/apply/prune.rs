@@ -386,3 +386,62 @@ async fn destroy_keeps_declared_objects_that_became_the_org_defaults() {
     assert_eq!(org.named(SETTINGS, "Team Setting").await.len(), 1);
     assert_eq!(org.named(CONTENT, "Team Content").await.len(), 1);
 }
+
+/// A live object inside a prune scope whose name differs from a declared
+/// (or protected) one only in letter case or surrounding spaces is kept,
+/// with a note: it is the declared object renamed in the UI, or one whose
+/// create the org refuses as a duplicate. It was pruned, so an apply whose
+/// create failed as a duplicate left the org with neither.
+#[tokio::test]
+async fn a_prune_keeps_objects_named_like_declared_ones_but_for_case_or_spaces() {
+    let org = ApplyOrg::default().await;
+    let set = "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  prune: [{kind: RoutingQueue, names: [\"*\"]}]\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: support}\nspec: {name: Acme Support}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: vip}\nprotect: true\nspec: {name: Acme VIP}\n";
+    org.ctx.write("set/all.yaml", set);
+    create(&org, "/api/v2/routing/queues", json!({"name": "acme support"})).await;
+    create(&org, "/api/v2/routing/queues", json!({"name": "ACME VIP "})).await;
+    create(&org, "/api/v2/routing/queues", json!({"name": "Acme Stray"})).await;
+    let planned = org.gcctl(&["plan", "--prune", "set"]).await;
+    let out = stdout(&planned);
+    assert!(out.contains("RoutingQueue \"acme support\" is inside a prune scope and not declared, but its name differs from the declared \"Acme Support\" only in letter case or surrounding spaces: it is kept"), "{out}");
+    assert!(out.contains("RoutingQueue \"ACME VIP \" is inside a prune scope"), "{out}");
+    assert!(out.contains("- RoutingQueue \"Acme Stray\" will be deleted"), "{out}");
+    assert!(!out.contains("\"acme support\" will be deleted"), "{out}");
+
+    let applied = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&applied, 1);
+    assert_eq!(org.named(QUEUES, "acme support").await.len(), 1, "kept");
+    assert_eq!(org.named(QUEUES, "ACME VIP ").await.len(), 1, "kept");
+    // The create of `Acme Support` fails as a duplicate of `acme support`:
+    // the prunes of its kind wait (`a_prune_waits_for_the_creates_of_its_kind`).
+    assert_eq!(org.named(QUEUES, "Acme Stray").await.len(), 1, "{}", stderr(&applied));
+}
+
+/// A declared name changed (a rename is a create of the new name and a
+/// prune of the old): when the create fails, the prune of its kind waits,
+/// and the old object stays, instead of the org keeping neither.
+#[tokio::test]
+async fn a_prune_waits_for_the_creates_of_its_kind() {
+    let org = ApplyOrg::default().await;
+    let set = |name: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Project\nmetadata: {{name: p}}\nspec:\n  prune: [{{kind: RoutingQueue, names: [\"Acme *\"]}}]\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec: {{name: {name}}}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {{name: s}}\nspec: {{name: Skill}}\n"
+        )
+    };
+    org.ctx.write("set/all.yaml", &set("Acme Old"));
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    create(&org, "/api/v2/routing/queues", json!({"name": "Acme Other"})).await;
+    org.ctx.write("set/all.yaml", &set("Acme New"));
+    org.org.route_fault(json!({"route": "POST /api/v2/routing/queues", "status": 400})).await;
+    let applied = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&applied, 1);
+    let err = stderr(&applied);
+    assert!(err.contains("skipped RoutingQueue/Acme Old \"Acme Old\": not pruned: the create of RoutingQueue/q did not succeed"), "{err}");
+    assert!(err.contains("2 skipped"), "{err}");
+    assert_eq!(org.named(QUEUES, "Acme Old").await.len(), 1, "kept while the create failed");
+    assert_eq!(org.named(QUEUES, "Acme Other").await.len(), 1, "kept too");
+
+    // Once the create succeeds, the prune goes on.
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await, 0);
+    assert_eq!(org.named(QUEUES, "Acme Old").await.len(), 0);
+    assert_eq!(org.named(QUEUES, "Acme New").await.len(), 1);
+}
