@@ -102,6 +102,24 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     })?;
     // Frees each live object once its manifests are made (see `build`).
     let mut export = export::build(input, &options);
+    if !export.failures.is_empty() {
+        let causes: Vec<String> = export
+            .failures
+            .iter()
+            .map(|f| crate::api::untrusted::visible(f).into_owned())
+            .collect();
+        printer.error(
+            &format!(
+                "cannot export {} object{}: a read of {} failed; nothing was written",
+                causes.len(),
+                if causes.len() == 1 { "" } else { "s" },
+                if causes.len() == 1 { "it" } else { "them" }
+            ),
+            &causes,
+            Some("run again (the failure may pass), or leave the objects out with --kinds or --name-glob"),
+        );
+        return Ok(Outcome::Failed);
+    }
     for warning in &export.warnings {
         printer.diagnostic(&format!(
             "{} {}",
@@ -184,7 +202,12 @@ fn summarize(
         "Exported {} manifest{}{place} ({}) with {} API request{} in {:.1}s.",
         export.documents.len(),
         if export.documents.len() == 1 { "" } else { "s" },
-        if counts.is_empty() { "nothing matched".to_string() } else { counts.join(", ") },
+        match (counts.is_empty(), export.warnings.is_empty()) {
+            (false, _) => counts.join(", "),
+            (true, true) => "nothing matched".to_string(),
+            // Objects were left out, each with its warning above.
+            (true, false) => "nothing exported: see the warnings".to_string(),
+        },
         stats.requests,
         if stats.requests == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()

@@ -106,6 +106,11 @@ pub struct Export {
     pub secrets: Vec<SecretVariable>,
     /// Objects left out or fields dropped, and why.
     pub warnings: Vec<String>,
+    /// Objects whose manifests could not be made because a read failed
+    /// ([`OrgKind::export_failure`]): the export fails, writing nothing.
+    ///
+    /// [`OrgKind::export_failure`]: crate::kinds::org::OrgKind::export_failure
+    pub failures: Vec<String>,
     /// Files the manifests point at (a flow's definition), by path relative
     /// to the export directory, in path order.
     pub attachments: Vec<ExportFile>,
@@ -383,6 +388,10 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             if let Some(reason) = kind.org().export_refusal(&candidate.live) {
                 let address = format!("{}/{handle}", kind.kind());
                 export.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
+                continue;
+            }
+            if let Some(reason) = kind.org().export_failure(&candidate.live) {
+                export.failures.push(format!("{}/{handle} (\"{name}\"): {reason}", kind.kind()));
                 continue;
             }
             named.insert(candidate.key().into_owned(), handle.clone());
@@ -846,6 +855,50 @@ mod tests {
         let chosen = build(input.clone(), &options);
         assert_eq!(chosen.documents, alone.documents);
         assert_eq!(chosen.warnings, alone.warnings);
+    }
+
+    /// A flow never published has no YAML: it is left out before any
+    /// manifest is made, so a queue whose in-queue flow it is names it by
+    /// org name (not by the handle of a manifest that is not written); a
+    /// published one whose YAML did not download fails the export.
+    #[test]
+    fn a_flow_left_out_is_named_by_org_name_and_a_failed_download_fails() {
+        let (flows, queues) = (Kind::parse("Flow").unwrap(), Kind::parse("RoutingQueue").unwrap());
+        let flow = json!({"id": "f1", "name": "Hold Music", "type": "INQUEUESHORTMESSAGE"});
+        let queue = json!({"id": "q1", "name": "Patient", "messageInQueueFlow": {"id": "f1", "name": "Hold Music"}});
+        let mut input = ExportInput::default();
+        input.live.lookups.insert_flow("INQUEUESHORTMESSAGE", &flow);
+        input.live.objects.insert(flows, vec![flow.clone()]);
+        input.live.objects.insert(queues, vec![queue]);
+        let export = build(input.clone(), &ExportOptions::default());
+        assert_eq!(handles(&export), ["patient"], "{:?}", export.warnings);
+        assert!(
+            export.documents[0].yaml.contains("\n  messageInQueueFlow: Hold Music\n"),
+            "{}",
+            export.documents[0].yaml
+        );
+        assert!(export.failures.is_empty());
+        assert!(
+            export
+                .warnings
+                .iter()
+                .any(|w| w
+                    .starts_with("Flow/hold-music (\"Hold Music\"): it has no published version")),
+            "{:?}",
+            export.warnings
+        );
+
+        let mut published = flow;
+        published["publishedVersion"] = json!({"id": "1.0"});
+        published["gcctl:definitionError"] = json!("POST /api/v2/flows/export/jobs: 403 Forbidden");
+        input.live.objects.insert(flows, vec![published]);
+        let export = build(input, &ExportOptions::default());
+        assert_eq!(
+            export.failures,
+            [
+                "Flow/hold-music (\"Hold Music\"): its published YAML could not be downloaded: POST /api/v2/flows/export/jobs: 403 Forbidden"
+            ]
+        );
     }
 
     #[test]

@@ -648,10 +648,17 @@ impl OrgKind for Org {
         true
     }
 
-    /// A flow without its published YAML (no published version, a failed
-    /// export job) is left out before any manifest is made: a queue naming
-    /// it as its in-queue flow then names it by org name.
+    /// A flow that was never published has no YAML to export: it is left
+    /// out before any manifest is made, and a queue naming it as its
+    /// in-queue flow names it by org name.
     fn export_refusal(&self, live: &Value) -> Option<String> {
+        let published = live.pointer("/publishedVersion/id").is_some_and(Value::is_string);
+        (!published).then(|| "it has no published version, so no YAML to export".to_string())
+    }
+
+    /// A published flow whose YAML did not download (an export job that
+    /// failed, a download refused) fails the export.
+    fn export_failure(&self, live: &Value) -> Option<String> {
         if live.get(jobs::DEFINITION).is_some_and(Value::is_string) {
             return None;
         }
@@ -659,7 +666,7 @@ impl OrgKind for Org {
             .get(jobs::DEFINITION_ERROR)
             .and_then(Value::as_str)
             .unwrap_or("its definition was not downloaded");
-        Some(format!("its published YAML could not be exported ({why})"))
+        Some(format!("its published YAML could not be downloaded: {why}"))
     }
 
     fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {

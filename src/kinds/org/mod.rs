@@ -660,6 +660,15 @@ pub trait OrgKind: Sync {
         None
     }
 
+    /// Why export cannot make this object's manifest because a read of it
+    /// failed (a flow's published YAML that did not download): not a state
+    /// of the org but a passing failure, so the export fails, writing
+    /// nothing, instead of leaving the object out (an export missing it
+    /// would read as the org without it, where a prune deletes it).
+    fn export_failure(&self, _live: &Value) -> Option<String> {
+        None
+    }
+
     /// Export fix-ups of a spec-shaped live object: inline objects become
     /// manifests of their own, fields the server assigns are left out.
     /// `Err(reason)` leaves the object out of the export.

@@ -432,12 +432,12 @@ async fn export_writes_the_flow_yaml_beside_its_manifest_and_round_trips() {
     assert_exit(&fresh.gcctl(&["plan", "--detailed-exitcode", "streamed"]).await, 0);
 }
 
-/// A flow whose YAML an export cannot download is left out before any
-/// manifest is made, so the queue that names it as its in-queue flow names
-/// it by org name, not by the handle of a manifest that is not written, and
-/// the export passes its own check.
+/// A published flow whose YAML an export cannot download fails the
+/// export, which writes nothing: an export without the flow would read as
+/// the org without it (a prune of flows would then delete it), and a queue
+/// naming it as its in-queue flow would name a manifest not written.
 #[tokio::test]
-async fn a_flow_left_out_of_an_export_is_named_by_its_org_name() {
+async fn a_flow_whose_yaml_does_not_download_fails_the_export_writing_nothing() {
     let org = ApplyOrg::default().await;
     org.ctx.write("set/all.yaml", IN_QUEUE_SET);
     assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
@@ -445,17 +445,17 @@ async fn a_flow_left_out_of_an_export_is_named_by_its_org_name() {
         .route_fault(json!({"route": "POST /api/v2/flows/export/jobs", "status": 400, "times": 5}))
         .await;
     let out = org.gcctl(&["export", "--kinds", "RoutingQueue,Flow", "--out", "ex"]).await;
-    assert_exit(&out, 0);
+    assert_exit(&out, 1);
     let said = stderr(&out);
     assert!(
-        said.contains(
-            "Flow/hold-music (\"Hold Music\"): its published YAML could not be exported ("
-        ),
+        said.contains("error: cannot export 1 object: a read of it failed; nothing was written"),
         "{said}"
     );
-    let queues = fs_err::read_to_string(org.ctx.path().join("ex/queues.yaml")).unwrap();
-    assert!(queues.contains("  messageInQueueFlow: Hold Music\n"), "{queues}");
-    assert!(!org.ctx.path().join("ex/flows.yaml").exists());
+    assert!(said.contains("Caused by: Flow/hold-music (\"Hold Music\"): its published YAML could not be downloaded: "), "{said}");
+    assert!(!org.ctx.path().join("ex").exists());
+    let streamed = org.gcctl(&["export", "--kinds", "RoutingQueue,Flow"]).await;
+    assert_exit(&streamed, 1);
+    assert!(stdout(&streamed).is_empty(), "{}", stdout(&streamed));
 }
 
 /// A flow's Archy description written over several lines (folded) is
