@@ -387,6 +387,17 @@ impl OrgKind for Org {
         published.or_else(|| live.get(DRAFT).filter(|d| d.is_object())).unwrap_or(live)
     }
 
+    /// A configuration never published (a draft only, saved in the UI and
+    /// left unpublished) is left out: a manifest declares what is
+    /// published, so applying the export to its own org would publish the
+    /// draft someone chose not to.
+    fn export_refusal(&self, live: &Value) -> Option<String> {
+        let published = live.get(PUBLISHED).is_some_and(Value::is_object);
+        (!published).then(|| {
+            "it was never published (a draft only), and a manifest declares what is published: applying the export would publish the draft (publish it in Genesys Cloud to export it)".to_string()
+        })
+    }
+
     fn unmanaged_pointers(&self) -> &'static [super::org::Unmanaged] {
         &UNMANAGED
     }

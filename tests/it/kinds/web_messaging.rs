@@ -647,8 +647,18 @@ fn a_configuration_never_published_is_published_not_noted() {
         "messenger": {"enabled": true}});
     let answer = live.block_on(live.org.post(CONFIGS, body));
     assert!(answer.status < 300, "{}", answer.body);
+    // An export leaves it out: a manifest declares what is published, so
+    // applying the export to this org would publish the draft.
     let args = ["export", "--kinds", "WebMessagingConfiguration", "--out", "exported"];
-    assert_eq!(gcctl(&ctx, &args).0, 0);
+    let (code, text) = gcctl(&ctx, &args);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("WebMessagingConfiguration/draft-only (\"Draft Only\"): it was never published (a draft only)"), "{text}");
+    assert!(text.contains("nothing exported: see the warnings"), "{text}");
+    // Declared, it is published.
+    ctx.write(
+        "exported/web.yaml",
+        "apiVersion: gcctl/v1\nkind: WebMessagingConfiguration\nmetadata: {name: draft-only}\nspec:\n  name: Draft Only\n  languages: [en-us]\n  defaultLanguage: en-us\n  messenger: {enabled: true}\n",
+    );
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
     assert_eq!(code, 2, "{text}");
     assert!(!text.contains("nothing is published again"), "{text}");
