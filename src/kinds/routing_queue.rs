@@ -825,7 +825,7 @@ impl super::org::OrgKind for Org {
         spec: &mut serde_json::Value,
         cx: &mut crate::export::ExportCx<'_>,
     ) -> Result<(), String> {
-        membership::export(spec, &mut |warning| cx.warn(warning));
+        membership::export(spec, cx.live, &mut |warning| cx.warn(warning));
         // A flow of another type than its field's (see `live_to_spec`): a
         // manifest names the field's type only.
         for (field, flow_type) in FLOW_FIELDS {

@@ -708,3 +708,49 @@ fn a_sub_resource_listed_without_ids_fails_the_plan() {
     );
     assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "set"]).0, 0);
 }
+
+/// A member whose user is no longer active stays a member in the org, and
+/// a manifest cannot name it (only active users can be members): export
+/// leaves it out with a warning, so the export plans, here and elsewhere.
+#[test]
+fn export_leaves_members_whose_users_are_not_active_out() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let url = live.org.url("/_sandbox/users");
+    let user = |state: &str| json!({"name": "Leaving Agent", "email": "leaving@sandbox.gcctl.example", "state": state});
+    let post = |body: Value| {
+        live.block_on(async {
+            live.org.http.post(url.clone()).json(&body).send().await.unwrap().status()
+        })
+    };
+    assert!(post(user("active")).is_success());
+    let members = "  members:\n    - email: alice@sandbox.gcctl.example\n    - email: leaving@sandbox.gcctl.example\n";
+    ctx.write("set/queue.yaml", &queue(members, ""));
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(post(user("inactive")).is_success());
+
+    let (code, text) = gcctl(
+        &ctx,
+        &[
+            "export",
+            "--kinds",
+            "RoutingQueue,RoutingWrapupCode",
+            "--queue-members",
+            "--out",
+            "exported",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(
+            "members `leaving@sandbox.gcctl.example` left out: their users are not active"
+        ),
+        "{text}"
+    );
+    let queues = fs_err::read_to_string(ctx.path().join("exported/queues.yaml")).unwrap();
+    assert!(queues.contains("- email: alice@sandbox.gcctl.example\n"), "{queues}");
+    assert!(!queues.contains("leaving@"), "{queues}");
+    let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
+    assert_eq!(code, 0, "the export plans clean in its org:\n{text}");
+}

@@ -247,6 +247,16 @@ fn compact_member(entity: &Value, with_ring: bool) -> Option<Value> {
     let id = entity.get("id").and_then(Value::as_str)?;
     let email = crate::json_pointer::get(entity, "/user/email").and_then(Value::as_str).map(str::to_lowercase);
     let mut out = json!({ "id": id, "email": email });
+    // A member whose user is no longer active stays a member in the org,
+    // and cannot be declared (only active users can be added): export
+    // leaves it out. Kept only when it says so (most members are active).
+    // Whether a real listing fills the user's `state` is UNVERIFIED (the
+    // SDK's `QueueMember.user` is a full `User`); without it a member
+    // counts as active, as before.
+    let state = crate::json_pointer::get(entity, "/user/state").and_then(Value::as_str);
+    if let Some(state) = state.filter(|s| *s != "active") {
+        out["state"] = json!(state);
+    }
     if with_ring {
         out["ringNumber"] = entity.get("ringNumber").cloned().unwrap_or(json!(1));
     }
@@ -467,7 +477,7 @@ pub fn rings_through_groups(desired: &Value, live: &Value, lookups: &Lookups) ->
 /// Export fix-ups: no internal keys; ring number 1 (what a new member gets)
 /// left out; members gcctl cannot name by email left out with a warning;
 /// the policy written out (`include`, which never removes anyone).
-pub fn export(spec: &mut Value, warn: &mut dyn FnMut(String)) {
+pub fn export(spec: &mut Value, live: &Value, warn: &mut dyn FnMut(String)) {
     let Some(map) = spec.as_object_mut() else { return };
     map.remove(THROUGH_GROUPS);
     let Some(Value::Array(members)) = map.get_mut("members") else { return };
@@ -479,6 +489,27 @@ pub fn export(spec: &mut Value, warn: &mut dyn FnMut(String)) {
             before - members.len(),
             if before - members.len() == 1 { "" } else { "s" }
         ));
+    }
+    // Members whose users are not active: a manifest naming them would not
+    // plan (only active users can be members), in this org or another.
+    let inactive: BTreeSet<&str> = live
+        .get(MEMBERS)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|m| m.get("state").is_some())
+        .filter_map(|m| m.get("email").and_then(Value::as_str))
+        .collect();
+    if !inactive.is_empty() {
+        let before = members.len();
+        members.retain(|m| m.get("email").and_then(Value::as_str).is_none_or(|e| !inactive.contains(e)));
+        if members.len() < before {
+            let emails: Vec<String> = inactive.iter().map(|e| format!("`{e}`")).collect();
+            warn(format!(
+                "members {} left out: their users are not active, and only active users can be declared members (the org keeps them as they are, since `membership: include` removes no one)",
+                emails.join(", ")
+            ));
+        }
     }
     for member in members.iter_mut() {
         if member.get("ringNumber") == Some(&json!(1)) {
@@ -794,7 +825,7 @@ mod tests {
     fn exports_write_the_policy_and_leave_default_ring_numbers_out() {
         let mut spec = live_spec();
         let mut warnings = Vec::new();
-        export(&mut spec, &mut |w| warnings.push(w));
+        export(&mut spec, &json!({}), &mut |w| warnings.push(w));
         assert_eq!(spec["membership"], "include");
         assert_eq!(
             spec["members"],
@@ -802,5 +833,25 @@ mod tests {
         );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(spec.get(THROUGH_GROUPS).is_none());
+    }
+
+    /// A member whose user is not active stays in the org but cannot be
+    /// declared: export leaves it out, saying so.
+    #[test]
+    fn exports_leave_members_whose_users_are_not_active_out() {
+        let entity = json!({"id": "u2", "user": {"email": "Carol@Example.com", "state": "inactive"}});
+        let compact = compact_member(&entity, true).unwrap();
+        assert_eq!(compact["state"], "inactive");
+        let active = json!({"id": "u1", "user": {"email": "alice@example.com", "state": "active"}});
+        assert!(compact_member(&active, true).unwrap().get("state").is_none());
+        let live = json!({ MEMBERS: [compact] });
+        let mut spec = live_spec();
+        let mut warnings = Vec::new();
+        export(&mut spec, &live, &mut |w| warnings.push(w));
+        assert_eq!(spec["members"], json!([{"email": "alice@example.com", "ringNumber": 2}]));
+        assert!(
+            warnings.iter().any(|w| w.starts_with("members `carol@example.com` left out: their users are not active")),
+            "{warnings:?}"
+        );
     }
 }
