@@ -495,6 +495,71 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles, referable: &Refer
     }
 }
 
+/// Take the references the org's lookups could not name out of `spec`:
+/// `{"id": …}` where a name goes ([`name_or_id`]), a map's value or a list's
+/// item. A manifest can hold no id, so they would make an export that does
+/// not pass its own check. Returns each one's pointer and id.
+///
+/// [`name_or_id`]: crate::kinds::org::name_or_id
+fn drop_unnamed(value: &mut Value, at: &str) -> Vec<(String, String)> {
+    let mut dropped = Vec::new();
+    match value {
+        Value::Object(map) => {
+            map.retain(|key, item| match unnamed(item) {
+                Some(id) => {
+                    dropped.push((
+                        format!("{at}/{}", crate::json_pointer::escape(key)),
+                        id.to_string(),
+                    ));
+                    false
+                }
+                None => true,
+            });
+            for (key, item) in map.iter_mut() {
+                dropped.extend(drop_unnamed(
+                    item,
+                    &format!("{at}/{}", crate::json_pointer::escape(key)),
+                ));
+            }
+        }
+        Value::Array(items) => {
+            let mut index = 0;
+            items.retain(|item| {
+                let keep = match unnamed(item) {
+                    Some(id) => {
+                        dropped.push((format!("{at}/{index}"), id.to_string()));
+                        false
+                    }
+                    None => true,
+                };
+                index += 1;
+                keep
+            });
+            for (i, item) in items.iter_mut().enumerate() {
+                dropped.extend(drop_unnamed(item, &format!("{at}/{i}")));
+            }
+        }
+        _ => {}
+    }
+    dropped
+}
+
+/// `{"id": …}`: a reference [`drop_unnamed`] takes out.
+fn unnamed(value: &Value) -> Option<&str> {
+    let map = value.as_object().filter(|m| m.len() == 1)?;
+    map.get("id")?.as_str()
+}
+
+/// Whether `value` holds an [`unnamed`] reference (a walk that allocates
+/// nothing: nearly no spec does).
+fn holds_unnamed(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.values().any(|v| unnamed(v).is_some() || holds_unnamed(v)),
+        Value::Array(items) => items.iter().any(|v| unnamed(v).is_some() || holds_unnamed(v)),
+        _ => false,
+    }
+}
+
 /// Whether a string anywhere in `value` (not an object key) satisfies `test`.
 fn any_string(value: &Value, test: &dyn Fn(&str) -> bool) -> bool {
     match value {
@@ -565,6 +630,12 @@ fn build_one(
     built.documents = cx.documents;
     built.secrets = cx.secrets;
     built.attachments = cx.attachments;
+    let unnamed = if holds_unnamed(&spec) { drop_unnamed(&mut spec, "") } else { Vec::new() };
+    for (pointer, id) in unnamed {
+        built.warnings.push(format!(
+            "{address} (\"{name}\"): {pointer} not exported: it refers to an object gcctl cannot name (id {id}: deleted, or not readable), which no manifest can name (set it again in Genesys Cloud, or declare it)"
+        ));
+    }
     to_handles(&mut spec, kind, handles, referable);
     for pointer in org.set_pointers() {
         if let Some(Value::Array(items)) = crate::json_pointer::get_mut(&mut spec, pointer) {

@@ -611,3 +611,20 @@ spec:
     let plan = run_ok(&ctx, &["plan", "--detailed-exitcode", "ex"]);
     assert!(plan.contains("No changes."), "{plan}");
 }
+
+/// A queue whose outbound messaging recipient's integration was deleted
+/// points at an id no lookup names: the field is left out with a warning
+/// (it was written as `{id: …}`, which the export's own check refused).
+#[test]
+fn a_reference_to_a_deleted_object_is_left_out_with_a_warning() {
+    let (source, ctx) = populated_org();
+    let integrations = "/api/v2/conversations/messaging/integrations/open";
+    let id = source.block_on(source.org.id_named(integrations, "Acme Bot"));
+    let gone = source.block_on(source.org.delete(&format!("{integrations}/{id}")));
+    assert!(gone.status < 300, "{}", gone.body);
+    let out = ctx.run(&["export", "--kinds", "routingqueue", "--name-glob", "Acme*"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("/outboundMessagingAddresses/openMessagingRecipient not exported: it refers to an object gcctl cannot name (id "), "{err}");
+    assert!(!stdout(&out).contains("openMessagingRecipient"), "{}", stdout(&out));
+}
