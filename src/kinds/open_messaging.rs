@@ -492,8 +492,8 @@ impl OrgKind for Org {
             })
             .collect();
         // Headers whose names differ only in case are one HTTP header: the
-        // first (in name order) is written, which is what an update of
-        // this org then keeps alone.
+        // first (in name order) is written; a plan of this org then shows
+        // the others' removal (several variants are a change).
         let mut headers = headers;
         let names: Vec<String> = headers.keys().cloned().collect();
         for (i, name) in names.iter().enumerate() {
@@ -502,7 +502,7 @@ impl OrgKind for Org {
             };
             headers.remove(name);
             cx.warn(format!(
-                "its webhook headers `{first}` and `{name}` differ only in case, which HTTP reads as one header: only `{first}` is exported (applying the export to this org leaves that one alone)"
+                "its webhook headers `{first}` and `{name}` differ only in case, which HTTP reads as one header: only `{first}` is exported (applying the export to this org keeps `{first}` and removes `{name}`)"
             ));
         }
         if !headers.is_empty() {

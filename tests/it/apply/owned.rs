@@ -139,8 +139,14 @@ async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
     let out =
         org.gcctl(&["export", "--out", "exported", "--kinds", "OpenMessagingIntegration"]).await;
     let text = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(text.contains("differ only in case, which HTTP reads as one header"), "{text}");
+    assert!(text.contains("differ only in case, which HTTP reads as one header: only `X-ACME-ENVIRONMENT` is exported (applying the export to this org keeps `X-ACME-ENVIRONMENT` and removes `x-acme-environment`)"), "{text}");
     assert_exit(&out, 0);
+    // And so it does: the exported manifests plan that removal in this org.
+    let planned = org.gcctl(&["plan", "--detailed-exitcode", "exported"]).await;
+    assert_exit(&planned, 2);
+    let shown = String::from_utf8_lossy(&planned.stdout).to_string();
+    assert!(shown.contains("Plan: 0 to create, 1 to update"), "{shown}");
+    assert!(shown.contains("/webhook/headers/X-ACME-ENVIRONMENT"), "{shown}");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 2);
     assert_exit(&org.gcctl(&ARGS).await, 0);
     let after = org.org.get(&path).await.body;
