@@ -429,6 +429,13 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
         Vec::new()
     }
 
+    /// Values written in the manifest that carry a credential all the same
+    /// (a webhook's `Authorization` header): never printed, as secrets are
+    /// not ([`crate::manifest::register_secrets`]).
+    fn credential_values(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
     /// Offline checks of Genesys limits and field combinations. Pointers are
     /// relative to the document (`/spec/...`).
     fn check(&self, _findings: &mut Findings) {}

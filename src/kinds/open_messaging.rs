@@ -319,6 +319,12 @@ impl OrgKind for Org {
         if let Some(url) = live.get("outboundNotificationWebhookUrl").and_then(Value::as_str) {
             super::webhook::hide_url_credentials(url);
         }
+        let headers = live.get("webhookHeaders").and_then(Value::as_object).into_iter().flatten();
+        for (_, value) in headers.filter(|(name, _)| super::webhook::is_credential_header(name)) {
+            if let Some(value) = value.as_str() {
+                super::webhook::hide_credential(value);
+            }
+        }
         let id = live.get("id").and_then(Value::as_str);
         let name = live.get("name").and_then(Value::as_str);
         let recipient = crate::json_pointer::get(live, "/recipient/id").and_then(Value::as_str);
@@ -459,8 +465,13 @@ impl OrgKind for Org {
     fn export_refusal(&self, live: &Value) -> Option<String> {
         let url = live.get("outboundNotificationWebhookUrl").and_then(Value::as_str);
         let Some(url) = url else { return Some("it has no outbound webhook URL".into()) };
-        super::webhook::url_credentials(url).map(|_| {
-            "its webhook URL holds credentials (`user:password@`), which gcctl never writes to a file; remove them in Genesys Cloud (the receiver can check the signature instead) and export again".to_string()
+        if super::webhook::url_credentials(url).is_some() {
+            return Some("its webhook URL holds credentials (`user:password@`), which gcctl never writes to a file; remove them in Genesys Cloud (the receiver can check the signature instead) and export again".to_string());
+        }
+        let headers = live.get("webhookHeaders").and_then(Value::as_object);
+        let credential = headers.into_iter().flatten().map(|(name, _)| name).find(|name| super::webhook::is_credential_header(name));
+        credential.map(|name| {
+            format!("its webhook header `{name}` carries a credential, which gcctl never writes to a file; declare the integration by hand (the value stays out of gcctl's output), or have the receiver check the signature instead")
         })
     }
 

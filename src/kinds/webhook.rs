@@ -80,8 +80,22 @@ impl Spec for WebhookSpec {
                     format!("`{name}` is managed by gcctl"),
                     "use signatureSecretVersion to rotate the secret",
                 );
+            } else if is_credential_header(name) {
+                findings.warning(
+                    pointer,
+                    format!("the header `{name}` looks like it carries a credential, and a manifest holds it in clear text"),
+                    Some("gcctl never prints it (plan, drift and errors show [redacted]), but the file holds it: keep such a manifest out of shared version control, or have the receiver verify the signature secret (signatureSecret) instead".into()),
+                );
             }
         }
+    }
+
+    fn credential_values(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(name, _)| is_credential_header(name))
+            .map(|(_, value)| value.as_str())
+            .collect()
     }
 
     fn check_secret(&self, _pointer: &str, secret: &Secret) -> Option<(String, String)> {
@@ -113,6 +127,29 @@ pub fn url_credentials(url: &str) -> Option<&str> {
     let rest = &url[url.find("://")? + 3..];
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     authority.rfind('@').map(|at| &authority[..at])
+}
+
+/// Whether a header by this name carries a credential (`Authorization`,
+/// `X-Api-Key`, `X-Auth-Token`, a cookie…): its value is kept out of every
+/// output, and out of exported files. gcctl's own secret-version header is
+/// no credential.
+pub fn is_credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    if name == SECRET_VERSION_HEADER.to_ascii_lowercase() {
+        return false;
+    }
+    ["authorization", "cookie", "token", "secret", "password", "passwd", "apikey", "api-key", "api_key", "credential", "session"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+/// Keep a credential a header carries out of every output: the value, and
+/// what follows its scheme (`Bearer abc…`: `abc…` too, wherever it shows).
+pub fn hide_credential(value: &str) {
+    crate::api::untrusted::register_secret(value);
+    if let Some((_, token)) = value.trim().split_once(' ') {
+        crate::api::untrusted::register_secret(token.trim());
+    }
 }
 
 /// Keep the credentials of a webhook URL the org holds out of every output:

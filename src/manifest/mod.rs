@@ -707,6 +707,9 @@ pub fn check_secrets(
 /// One that does not resolve is left alone: a plan needs no secret.
 pub fn register_secrets(objects: &[Object], env: &dyn Fn(&str) -> Option<String>) {
     for object in objects {
+        for value in object.spec.credential_values() {
+            crate::kinds::webhook::hide_credential(value);
+        }
         let secrets = object.spec.secrets();
         if secrets.is_empty() {
             continue;

@@ -191,6 +191,68 @@ async fn credentials_in_a_live_webhook_url_are_never_shown_nor_exported() {
     }
 }
 
+/// A webhook header that carries a credential (`Authorization`, set in the
+/// UI): plan, drift and JSON show it redacted, the token after its scheme
+/// too, and export leaves the integration out rather than write it to a
+/// file. Declared in a manifest, it is a warning, and never printed either.
+#[tokio::test]
+async fn credentials_in_webhook_headers_are_never_shown_nor_exported() {
+    let (org, _, path) = applied_samples().await;
+    let canary = "tok-canary-51f9e2";
+    let edit = json!({"name": "Acme Bot", "webhookHeaders": {"X-Acme-Environment": "dev",
+        "Authorization": format!("Bearer {canary}"), "X-Gcctl-Secret-Version": "1"}});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    for command in [&["plan", "set"][..], &["drift", "set"], &["plan", "--output", "json", "set"]] {
+        let out = org.gcctl(command).await;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.contains(canary), "{command:?}: {text}");
+    }
+    let kinds = "OpenMessagingIntegration,RoutingQueue";
+    let out = org.gcctl(&["export", "--out", "exported", "--kinds", kinds]).await;
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(text.contains("its webhook header `Authorization` carries a credential, which gcctl never writes to a file"), "{text}");
+    assert!(!text.contains(canary), "{text}");
+    assert_exit(&org.gcctl(&["plan", "exported"]).await, 0);
+    let mut files = Vec::new();
+    crate::common::files_with(&org.ctx.path().join("exported"), &["yaml", "example"], &mut files);
+    for file in files {
+        assert!(!fs_err::read_to_string(&file).unwrap().contains(canary), "{file:?}");
+    }
+
+    // Declared: a warning, and the plan that writes it never shows it.
+    let declared = "tok-declared-8c3a07";
+    let set = fs_err::read_to_string(org.ctx.path().join("set/messaging.yaml")).unwrap();
+    let edited = set.replace(
+        "    X-Acme-Environment: ${var.envName}\n",
+        &format!(
+            "    X-Acme-Environment: ${{var.envName}}\n    Authorization: Bearer {declared}\n"
+        ),
+    );
+    assert_ne!(edited, set);
+    fs_err::write(org.ctx.path().join("set/messaging.yaml"), edited).unwrap();
+    let out = org.gcctl(&["validate", "set"]).await;
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        text.contains("warning: the header `Authorization` looks like it carries a credential"),
+        "{text}"
+    );
+    // Both values differ, both are redacted, the org's and the declared one.
+    for command in [&["plan", "set"][..], &["drift", "set"], &["plan", "--output", "json", "set"]] {
+        let out = org.gcctl(command).await;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("/webhook/headers/Authorization"), "{command:?}: {text}");
+        assert!(!text.contains(declared) && !text.contains(canary), "{command:?}: {text}");
+    }
+}
+
 const RULES: &str = "
 apiVersion: gcctl/v1
 kind: Project
