@@ -278,16 +278,22 @@ pub fn restore_lost_secrets(
 /// The org the credentials reach must be the one the selected environment
 /// declares (its `org.id` / `org.name` in the Project), checked before any
 /// change or report (plan, apply, destroy, drift); `--sandbox` is one org
-/// for every environment, so not there.
+/// for every environment, so not there. A run whose environment declares no
+/// org (or a run without `--env`) must not reach an org that another
+/// environment declares: the Project-wide names would be applied to that
+/// environment's org, and a prune there deletes what it declares.
 pub fn check_environment_org(
     set: &crate::manifest::ManifestSet,
     reached: Option<&crate::plan::OrgIdentity>,
     global: &GlobalArgs,
 ) -> anyhow::Result<()> {
-    let Some(declared) = set.project.org_for(set.env.as_deref()) else { return Ok(()) };
-    if global.sandbox || (declared.id.is_none() && declared.name.is_none()) {
+    if global.sandbox {
         return Ok(());
     }
+    let declared = set.project.org_for(set.env.as_deref());
+    let Some(declared) = declared.filter(|d| d.id.is_some() || d.name.is_some()) else {
+        return another_environments_org(set, reached);
+    };
     let env = set.env.as_deref().unwrap_or_default();
     let Some(reached) = reached else {
         return Err(hinted(
@@ -315,6 +321,49 @@ pub fn check_environment_org(
         ));
     }
     Ok(())
+}
+
+/// [`check_environment_org`] for a run that declares no org: the reached
+/// org must not be one another environment declares.
+fn another_environments_org(
+    set: &crate::manifest::ManifestSet,
+    reached: Option<&crate::plan::OrgIdentity>,
+) -> anyhow::Result<()> {
+    let Some(reached) = reached else { return Ok(()) };
+    let declares = |org: &crate::kinds::project::EnvironmentOrg| match (&org.id, &org.name) {
+        (Some(id), _) => *id == reached.id,
+        (None, Some(name)) => *name == reached.name,
+        (None, None) => false,
+    };
+    let others: Vec<String> = set
+        .project
+        .environments
+        .iter()
+        .filter(|(name, _)| Some(name.as_str()) != set.env.as_deref())
+        .filter(|(_, env)| env.org.as_ref().is_some_and(declares))
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let (this_run, hint) = match set.env.as_deref() {
+        None => ("this run has no --env".to_string(), "run with --env NAME".to_string()),
+        Some(env) => (
+            format!("this run is for environment `{env}`, which declares no org"),
+            format!(
+                "run with the --env of that org; if `{env}` shares it, declare it in `{env}`'s `org` too"
+            ),
+        ),
+    };
+    Err(hinted(
+        format!(
+            "the credentials reach org \"{}\" (id {}), which the Project declares for environment {}, and {this_run}: its names and prunes would apply to that environment's org; nothing was changed",
+            crate::api::untrusted::visible(&reached.name),
+            crate::api::untrusted::visible(&reached.id),
+            others.join(", ")
+        ),
+        hint,
+    ))
 }
 
 /// Wait for Ctrl-C, or SIGTERM on Unix.

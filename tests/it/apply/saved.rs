@@ -415,6 +415,35 @@ async fn an_environment_connects_to_its_own_org_and_checks_it() {
     assert_eq!(stdout(&drift), "", "no report");
 }
 
+/// A run whose environment declares no org, or a run without `--env`,
+/// must not reach an org another environment declares: the Project-wide
+/// names (and prunes) would be applied to that environment's org.
+#[tokio::test]
+async fn a_run_without_the_environment_of_a_declared_org_is_refused() {
+    let org = ApplyOrg::default().await;
+    let me = org.get("/api/v2/organizations/me").await.body;
+    let org_id = me["id"].as_str().unwrap().to_string();
+    let set = format!(
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {{name: p}}\nspec:\n  variables: {{suffix: base}}\n  environments:\n    prod:\n      variables: {{suffix: prod}}\n      org: {{id: {org_id}}}\n    dev:\n      variables: {{suffix: dev}}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec: {{name: \"Team ${{var.suffix}}\"}}\n"
+    );
+    org.ctx.write("set/all.yaml", &set);
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(
+        err.contains(&format!("the credentials reach org \"gcctl sandbox\" (id {org_id}), which the Project declares for environment `prod`, and this run has no --env")),
+        "{err}"
+    );
+    assert!(err.contains("hint: run with --env NAME"), "{err}");
+    let plan = org.gcctl(&["plan", "--env", "dev", "set"]).await;
+    assert_exit(&plan, 1);
+    let err = stderr(&plan);
+    assert!(err.contains("this run is for environment `dev`, which declares no org"), "{err}");
+    assert!(org.named(QUEUES, "Team base").await.is_empty());
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--env", "prod", "set"]).await, 0);
+    assert_eq!(org.named(QUEUES, "Team prod").await.len(), 1);
+}
+
 /// `plan --out` writes over a regular file only: a symbolic link, a
 /// directory or a device is refused (a rename would replace it), and a
 /// failed write leaves no temporary file. `apply --plan` reads a regular
