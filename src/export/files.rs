@@ -245,6 +245,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 /// earlier export's files (`not_an_export`; so never `.git`, gcctl's
 /// state or anyone's other files), never the working directory.
 pub fn write_dir(out: &Path, files: &[ExportFile], force: bool) -> Result<(), WriteError> {
+    // The new directory is renamed into place: a link would be replaced by
+    // it, and the directory it led to kept the old export, unsaid.
+    if fs_err::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(WriteError::Unsafe(
+            out.to_path_buf(),
+            "it is a symbolic link, which the export would replace (pass the directory it leads to)",
+        ));
+    }
     let exists = match fs_err::metadata(out) {
         Ok(meta) if !meta.is_dir() => return Err(WriteError::NotADirectory(out.to_path_buf())),
         Ok(_) => true,

@@ -417,6 +417,20 @@ fn export_filters_refuses_to_overwrite_and_keeps_org_names_of_objects_left_out()
         assert!(ctx.path().join(dir).join(state).exists());
     }
 
+    // A link is not replaced by the new directory (the directory it leads
+    // to kept the old export, unsaid): refused, both left as they were.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("out", ctx.path().join("link")).unwrap();
+        let refused = ctx.run(&["export", "--out", "link", "--force", "--kinds", "Role"]);
+        assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+        assert!(stderr(&refused).contains("it is a symbolic link"), "{}", stderr(&refused));
+        assert!(
+            fs_err::symlink_metadata(ctx.path().join("link")).unwrap().file_type().is_symlink()
+        );
+        assert!(read_dir(&ctx.path().join("out")).contains_key("oauth-clients.yaml"));
+    }
+
     let bad = ctx.run(&["export", "--kinds", "Webhook"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("exported with their OpenMessagingIntegration"));
