@@ -84,6 +84,13 @@ fn parse_kinds(names: &[String]) -> anyhow::Result<Vec<Kind>> {
             }
         }
     }
+    // `--kinds ""` (an unset variable in a script) is no request for all.
+    if kinds.is_empty() && !names.is_empty() {
+        return Err(hinted(
+            "--kinds names no kind".to_string(),
+            "name the kinds to export (`--kinds RoutingQueue,Flow`), or leave --kinds out to export every kind".to_string(),
+        ));
+    }
     Ok(kinds)
 }
 
@@ -249,5 +256,11 @@ mod tests {
         let unknown = parse_kinds(&names(&["Queue"])).unwrap_err();
         let hint = crate::cli::hint_of(unknown.as_ref()).unwrap_or_default();
         assert!(hint.contains("RoutingQueue") && !hint.contains("UserRoutingProfile"), "{hint}");
+        // No --kinds is every kind; a --kinds naming none is an error.
+        assert!(parse_kinds(&[]).unwrap().is_empty());
+        for empty in [&[""][..], &[" ", ""]] {
+            let refused = parse_kinds(&names(empty)).unwrap_err().to_string();
+            assert!(refused.contains("--kinds names no kind"), "{refused}");
+        }
     }
 }
