@@ -972,6 +972,41 @@ mod tests {
         );
     }
 
+    /// The warning for a client exported with secretVersion 0 says why:
+    /// the unrecorded mark, or a version mark of 0 written by hand.
+    #[test]
+    fn a_clients_version_zero_is_warned_of_as_it_came() {
+        let clients = Kind::parse("OAuthClient").unwrap();
+        let client = |description: &str| {
+            json!({"id": "c1", "name": "Bot", "description": description,
+                "authorizedGrantType": "CLIENT-CREDENTIALS", "roleDivisions": []})
+        };
+        for (description, said) in [
+            (
+                "Bot [gcctl:secret-unrecorded]",
+                "its secret was never recorded (the run that created it died",
+            ),
+            (
+                "Bot [gcctl:secret-version=0]",
+                "its description's mark [gcctl:secret-version=0] names secret version 0",
+            ),
+        ] {
+            let mut input = ExportInput::default();
+            input.live.objects.insert(clients, vec![client(description)]);
+            let export = build(input, &ExportOptions::default());
+            assert!(
+                export.warnings.iter().any(|w| w.contains(said)),
+                "{description}: {:?}",
+                export.warnings
+            );
+            assert!(
+                export.documents[0].yaml.contains("secretVersion: 1"),
+                "{}",
+                export.documents[0].yaml
+            );
+        }
+    }
+
     #[test]
     fn a_selection_that_no_longer_holds_is_made_again() {
         let kind = some_kind();

@@ -385,9 +385,16 @@ impl super::org::OrgKind for Org {
             // The manifest declares the secret the client should have; the
             // next apply regenerates the one nobody recorded.
             spec["secretVersion"] = 1.into();
-            cx.warn(format!(
-                "its secret was never recorded (the run that created it died before writing it; its description ends with {UNRECORDED_MARKER}): `gcctl apply --secrets-dir DIR` regenerates it"
-            ));
+            let description = cx.live.get("description").and_then(Value::as_str).unwrap_or("");
+            if is_unrecorded(description) {
+                cx.warn(format!(
+                    "its secret was never recorded (the run that created it died before writing it; its description ends with {UNRECORDED_MARKER}): `gcctl apply --secrets-dir DIR` regenerates it"
+                ));
+            } else {
+                cx.warn(format!(
+                    "its description's mark {VERSION_MARKER}0] names secret version 0, which gcctl never writes (edited by hand?): exported as secretVersion 1, and a plan treats the client as one whose secret was never recorded (an apply with --secrets-dir issues a new one)"
+                ));
+            }
         }
         // Only the fields that apply to the grant type (validation rejects the others).
         let client_credentials =
