@@ -1007,6 +1007,31 @@ mod tests {
         }
     }
 
+    /// A secret-version header gcctl cannot read (`abc`, `0`, `-3`) is
+    /// exported as version 1, saying so.
+    #[test]
+    fn an_unreadable_secret_version_header_is_exported_as_one_with_a_warning() {
+        let integrations = Kind::parse("OpenMessagingIntegration").unwrap();
+        for held in ["abc", "0", "-3"] {
+            let live = json!({"id": "i1", "name": "Bot", "outboundNotificationWebhookUrl": "https://h.example/x",
+                "webhookHeaders": {"X-Gcctl-Secret-Version": held}});
+            let mut input = ExportInput::default();
+            input.live.objects.insert(integrations, vec![live]);
+            let export = build(input, &ExportOptions::default());
+            let said = format!(
+                "its X-Gcctl-Secret-Version header holds `{held}`, which is no secret version gcctl writes"
+            );
+            assert!(
+                export.warnings.iter().any(|w| w.contains(&said)),
+                "{held}: {:?}",
+                export.warnings
+            );
+            let webhook =
+                export.documents.iter().find(|d| d.yaml.contains("kind: Webhook")).unwrap();
+            assert!(webhook.yaml.contains("signatureSecretVersion: 1\n"), "{}", webhook.yaml);
+        }
+    }
+
     #[test]
     fn a_selection_that_no_longer_holds_is_made_again() {
         let kind = some_kind();

@@ -492,6 +492,21 @@ impl OrgKind for Org {
         if let Some(version) = inline.get("signatureSecretVersion") {
             webhook["signatureSecretVersion"] = version.clone();
         }
+        // A version header gcctl cannot read (edited by hand) counts as 1
+        // (`live_to_spec`): said, since the receiver's secret may be another.
+        let headers = cx.live.get("webhookHeaders").and_then(Value::as_object);
+        let held = headers
+            .into_iter()
+            .flatten()
+            .find(|(k, _)| k.eq_ignore_ascii_case(SECRET_VERSION_HEADER))
+            .map(|(_, v)| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        if let Some(held) = held.filter(|h| h.parse::<u32>().map_or(true, |v| v == 0)) {
+            webhook["signatureSecretVersion"] = 1.into();
+            cx.warn(format!(
+                "its {SECRET_VERSION_HEADER} header holds `{}`, which is no secret version gcctl writes (edited by hand?): exported as signatureSecretVersion 1",
+                crate::api::untrusted::visible(&held)
+            ));
+        }
         let headers: Map<String, Value> = inline
             .get("headers")
             .and_then(Value::as_object)
