@@ -363,13 +363,26 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
     let chosen = selection.as_ref().filter(|s| s.options == *options);
     let mut candidates = Vec::new();
     let mut handles = Handles::default();
+    // Every kind's choice first: the names several objects of a kind share
+    // (none of which is exported) must be known before any object that
+    // refers to one is taken.
+    let mut kinds = Vec::new();
     for kind in LiveKind::all().filter(|kind| selected(options, kind.kind())) {
-        let Some(mut objects) = objects.remove(&kind.kind()) else { continue };
+        let Some(objects) = objects.remove(&kind.kind()) else { continue };
         let made = chosen.and_then(|s| s.kinds.get(&kind.kind()));
         let picked = match made.filter(|p| p.listed == objects.len()) {
             Some(picked) => Cow::Borrowed(picked),
             None => Cow::Owned(pick(kind, &objects, options)),
         };
+        kinds.push((kind, objects, picked));
+    }
+    let shared: Shared = kinds
+        .iter()
+        .flat_map(|(kind, _, picked)| {
+            picked.shared.iter().map(|(id, name)| (id.clone(), (kind.kind(), name.clone())))
+        })
+        .collect();
+    for (kind, mut objects, picked) in kinds {
         export.warnings.extend(picked.warnings.iter().cloned());
         // No manifest can say "no default": an org made from the export
         // keeps its own (and what is created there without one gets it).
@@ -392,6 +405,11 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             }
             if let Some(reason) = kind.org().export_failure(&candidate.live) {
                 export.failures.push(format!("{}/{handle} (\"{name}\"): {reason}", kind.kind()));
+                continue;
+            }
+            if let Some(reason) = refers_to_shared(&candidate.live, &shared) {
+                let address = format!("{}/{handle}", kind.kind());
+                export.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
                 continue;
             }
             named.insert(candidate.key().into_owned(), handle.clone());
@@ -658,6 +676,36 @@ struct Picked {
     chosen: Vec<(usize, String)>,
     /// The objects left out for sharing a name.
     warnings: Vec<String>,
+    /// The ids of the objects several share a name with (none of which is
+    /// exported), and that name.
+    shared: Vec<(String, String)>,
+}
+
+/// [`Picked::shared`] of every kind: the kind and name of each id.
+type Shared = crate::FastMap<String, (Kind, String)>;
+
+/// Why an object cannot be exported for referring to an object that
+/// shares its name with another (two web messaging configurations named
+/// alike, and a deployment of one of them): a manifest naming it would not
+/// plan, in this org (ambiguous) or another (missing), and with it the
+/// whole export. A live object refers to others by id.
+fn refers_to_shared(live: &Value, shared: &Shared) -> Option<String> {
+    if shared.is_empty() {
+        return None;
+    }
+    let found = std::cell::Cell::new(None);
+    any_string(live, &|s| {
+        let hit = shared.get(s);
+        if hit.is_some() {
+            found.set(hit);
+        }
+        hit.is_some()
+    });
+    let (kind, name) = found.get()?;
+    Some(format!(
+        "it refers to {kind} `{}`, a name several objects of the org share (none of them is exported), which no manifest can name; rename them in Genesys Cloud",
+        crate::api::untrusted::visible(name)
+    ))
 }
 
 /// The objects of `kind` to export: those whose names match, built-ins and
@@ -717,6 +765,7 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
             .filter_map(|(_, _, index)| objects[*index].get("id").and_then(Value::as_str))
             .collect();
         ids.sort_unstable();
+        picked.shared.extend(ids.iter().map(|id| ((*id).to_string(), name.to_string())));
         let of = if beyond.is_empty() { String::new() } else { format!(" ({beyond})") };
         picked.warnings.push(format!(
             "{} live {kind} objects{of} are named `{name}` (ids {}); gcctl matches objects by name, so none of them was exported; rename all but one",

@@ -740,3 +740,45 @@ fn unmanaged_fields_are_warned_of_on_export_and_kept_by_updates() {
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
     assert_eq!(code, 0, "{text}");
 }
+
+/// Two configurations share a name (the API allows it), and a deployment
+/// uses one of them: neither configuration can be exported (by name), nor
+/// can the deployment, whose manifest would name an ambiguous (here) or
+/// missing (elsewhere) configuration, and would keep the whole export from
+/// planning. It is left out with a warning; the rest plans.
+#[test]
+fn an_object_referring_to_a_shared_name_is_left_out_of_an_export() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let twin = |description: &str| {
+        let body = json!({"name": "Twin Config", "description": description, "languages": ["en-us"],
+            "defaultLanguage": "en-us", "messenger": {"enabled": true}});
+        let made = live.block_on(live.org.post(CONFIGS, body));
+        assert!(made.status < 300, "{}", made.body);
+        let id = made.body["id"].as_str().unwrap().to_string();
+        let published = live
+            .block_on(live.org.post(&format!("{CONFIGS}/{id}/versions/draft/publish"), json!({})));
+        assert!(published.status < 300, "{}", published.body);
+        id
+    };
+    let (_, second) = (twin("first"), twin("second"));
+    let flow = live.block_on(async {
+        let flows = live.org.get("/api/v2/flows?type=inboundshortmessage&name=Support").await.body;
+        flows["entities"][0]["id"].as_str().unwrap().to_string()
+    });
+    let body = json!({"name": "Twin User", "configuration": {"id": second, "version": "1"},
+        "flow": {"id": flow}, "allowAllDomains": true});
+    let made = live.block_on(live.org.post(DEPLOYMENTS, body));
+    assert!(made.status < 300, "{}", made.body);
+
+    let args =
+        ["export", "--kinds", "WebMessagingConfiguration,WebMessagingDeployment", "--out", "ex"];
+    let (code, text) = gcctl(&ctx, &args);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("are named `Twin Config`"), "{text}");
+    assert!(
+        text.contains("WebMessagingDeployment/twin-user (\"Twin User\"): it refers to WebMessagingConfiguration `Twin Config`, a name several objects of the org share"),
+        "{text}"
+    );
+    assert!(!ctx.path().join("ex/web-messaging-deployments.yaml").exists());
+}
