@@ -19,9 +19,12 @@ use crate::manifest::yaml::Loc;
 /// Collect manifest files; unreadable or missing paths become diagnostics.
 pub fn collect(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files = Vec::new();
+    // Shared by every argument: a directory two of them reach (one through
+    // a link) is read once.
+    let mut visited = HashSet::new();
     for path in paths {
         match fs_err::metadata(path) {
-            Ok(meta) if meta.is_dir() => walk(path, &mut files, diags, &mut HashSet::new()),
+            Ok(meta) if meta.is_dir() => walk(path, &mut files, diags, &mut visited),
             Ok(_) => files.push(path.clone()),
             Err(err) => diags.push(
                 Diagnostic::new(
@@ -35,6 +38,10 @@ pub fn collect(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     }
     files.sort();
     files.dedup();
+    // A file reached by two paths (an argument inside another one, a link
+    // to it) is one file: its objects once, under its first path.
+    let mut seen = HashSet::new();
+    files.retain(|file| fs_err::canonicalize(file).map_or(true, |real| seen.insert(real)));
     if files.is_empty() && diags.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         diags.push(

@@ -947,7 +947,7 @@ fn special_oversized_and_non_utf8_files_are_errors_at_their_place() {
 fn linked_directories_are_read_once_and_broken_links_are_errors() {
     let ctx = TestContext::new();
     ctx.write(
-        "shared/queues/q.yaml",
+        "common/queues/q.yaml",
         "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Q}\n",
     );
     ctx.write(
@@ -955,16 +955,21 @@ fn linked_directories_are_read_once_and_broken_links_are_errors() {
         "apiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s}\nspec: {name: S}\n",
     );
     let set = ctx.path().join("set");
-    std::os::unix::fs::symlink("../shared/queues", set.join("queues")).unwrap();
-    std::os::unix::fs::symlink("../shared/queues", set.join("again")).unwrap();
-    std::os::unix::fs::symlink("..", set.join("up")).unwrap();
+    std::os::unix::fs::symlink(ctx.path().join("common/queues"), set.join("queues")).unwrap();
+    std::os::unix::fs::symlink(ctx.path().join("common/queues"), set.join("again")).unwrap();
+    std::os::unix::fs::symlink(ctx.path(), set.join("up")).unwrap();
     let out = ctx.run(&["validate", "set"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     // The skill and the queue, each once (a second read would be a duplicate).
     assert!(stdout(&out).contains("valid: 2 objects in 2 files"), "{}", stdout(&out));
+    // The directory linked to, given beside the link to one set (as plan
+    // and apply take their paths): its files once, not duplicates.
+    let out = ctx.run(&["--sandbox", "plan", "set", "common/queues", "common"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Plan: 2 to create"), "{}{}", stdout(&out), stderr(&out));
 
-    std::os::unix::fs::symlink("../gone", set.join("moved")).unwrap();
+    std::os::unix::fs::symlink(ctx.path().join("gone"), set.join("moved")).unwrap();
     let out = ctx.run(&["validate", "set"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
