@@ -514,52 +514,66 @@ fn to_handles(spec: &mut Value, kind: Kind, handles: &Handles, referable: &Refer
 }
 
 /// Take the references the org's lookups could not name out of `spec`:
-/// `{"id": …}` where a name goes ([`name_or_id`]), a map's value or a list's
-/// item. A manifest can hold no id, so they would make an export that does
-/// not pass its own check. Returns each one's pointer and id.
+/// `{"id": …}` where a name goes ([`name_or_id`]). A manifest can hold no
+/// id, so they would make an export that does not pass its own check.
+/// What goes is the whole reference, never a part that would read as
+/// another one: a map's field that holds it, a map whose `name` it is (an
+/// `{name, type}` flow or group), and a list's item that holds one anywhere
+/// (an OAuth client's grant `{role, division}` without its division would
+/// grant the role in the Home division). Returns each one's pointer (of
+/// what went) and the id.
 ///
 /// [`name_or_id`]: crate::kinds::org::name_or_id
-fn drop_unnamed(value: &mut Value, at: &str) -> Vec<(String, String)> {
+fn drop_unnamed(spec: &mut Value) -> Vec<(String, String)> {
     let mut dropped = Vec::new();
+    unnamed_below(spec, "", &mut dropped);
+    dropped
+}
+
+/// [`drop_unnamed`] at `at`: whether its parent must take `value` out.
+fn unnamed_below(value: &mut Value, at: &str, dropped: &mut Vec<(String, String)>) -> bool {
+    if let Some(id) = unnamed(value) {
+        dropped.push((at.to_string(), id.to_string()));
+        return true;
+    }
     match value {
         Value::Object(map) => {
-            map.retain(|key, item| match unnamed(item) {
-                Some(id) => {
-                    dropped.push((
-                        format!("{at}/{}", crate::json_pointer::escape(key)),
-                        id.to_string(),
-                    ));
-                    false
+            let mut whole = false;
+            map.retain(|key, item| {
+                let here = format!("{at}/{}", crate::json_pointer::escape(key));
+                let before = dropped.len();
+                if !unnamed_below(item, &here, dropped) {
+                    return true;
                 }
-                None => true,
+                whole |= key == "name";
+                // The field goes whole, under its own pointer.
+                let id = dropped.get(before).map(|(_, id)| id.clone()).unwrap_or_default();
+                dropped.truncate(before);
+                dropped.push((here, id));
+                false
             });
-            for (key, item) in map.iter_mut() {
-                dropped.extend(drop_unnamed(
-                    item,
-                    &format!("{at}/{}", crate::json_pointer::escape(key)),
-                ));
-            }
+            whole
         }
         Value::Array(items) => {
             let mut index = 0;
-            items.retain(|item| {
-                let keep = match unnamed(item) {
-                    Some(id) => {
-                        dropped.push((format!("{at}/{index}"), id.to_string()));
-                        false
-                    }
-                    None => true,
-                };
+            items.retain_mut(|item| {
+                let here = format!("{at}/{index}");
                 index += 1;
-                keep
+                let before = dropped.len();
+                let out = unnamed_below(item, &here, dropped);
+                if !out && dropped.len() == before {
+                    return true;
+                }
+                // The item goes whole, under its own pointer.
+                let id = dropped.get(before).map(|(_, id)| id.clone()).unwrap_or_default();
+                dropped.truncate(before);
+                dropped.push((here, id));
+                false
             });
-            for (i, item) in items.iter_mut().enumerate() {
-                dropped.extend(drop_unnamed(item, &format!("{at}/{i}")));
-            }
+            false
         }
-        _ => {}
+        _ => false,
     }
-    dropped
 }
 
 /// `{"id": …}`: a reference [`drop_unnamed`] takes out.
@@ -648,10 +662,15 @@ fn build_one(
     built.documents = cx.documents;
     built.secrets = cx.secrets;
     built.attachments = cx.attachments;
-    let unnamed = if holds_unnamed(&spec) { drop_unnamed(&mut spec, "") } else { Vec::new() };
+    let unnamed = if holds_unnamed(&spec) { drop_unnamed(&mut spec) } else { Vec::new() };
     for (pointer, id) in unnamed {
         built.warnings.push(format!(
-            "{address} (\"{name}\"): {pointer} not exported: it refers to an object gcctl cannot name (id {id}: deleted, or not readable), which no manifest can name (set it again in Genesys Cloud, or declare it)"
+            "{address} (\"{name}\"): {pointer} not exported: it refers to an object gcctl cannot name (id {id}: deleted, or not readable), which no manifest can name (set it again in Genesys Cloud, or declare it){}",
+            if pointer.rsplit('/').next().is_some_and(|last| last.parse::<usize>().is_ok()) {
+                "; it is an item of a list the manifest declares, so applying the export to this org removes it"
+            } else {
+                ""
+            }
         ));
     }
     to_handles(&mut spec, kind, handles, referable);
@@ -1079,6 +1098,47 @@ mod tests {
                 export.documents.iter().find(|d| d.yaml.contains("kind: Webhook")).unwrap();
             assert!(webhook.yaml.contains("signatureSecretVersion: 1\n"), "{}", webhook.yaml);
         }
+    }
+
+    /// A reference the lookups could not name goes whole: a field, a map
+    /// whose name it is, a list item holding one anywhere (a grant without
+    /// its division would grant the role in Home), each under its own
+    /// pointer and original index.
+    #[test]
+    fn unnamed_references_go_whole() {
+        let mut spec = json!({
+            "name": "Q",
+            "division": {"id": "d1"},
+            "roleDivisions": [{"role": "Admin", "division": {"id": "d2"}}, {"role": "Viewer", "division": "Home"}],
+            "memberGroups": [{"name": {"id": "g1"}, "type": "GROUP"}, {"name": "Agents", "type": "GROUP"}],
+            "inboundFlow": {"name": {"id": "f1"}, "type": "INBOUNDSHORTMESSAGE"},
+            "outboundMessagingAddresses": {"openMessagingRecipient": {"id": "r1"}},
+        });
+        assert!(holds_unnamed(&spec));
+        let dropped = drop_unnamed(&mut spec);
+        assert_eq!(
+            spec,
+            json!({
+                "name": "Q",
+                "roleDivisions": [{"role": "Viewer", "division": "Home"}],
+                "memberGroups": [{"name": "Agents", "type": "GROUP"}],
+                "outboundMessagingAddresses": {},
+            })
+        );
+        let mut pointers: Vec<(&str, &str)> =
+            dropped.iter().map(|(p, id)| (p.as_str(), id.as_str())).collect();
+        pointers.sort_unstable();
+        assert_eq!(
+            pointers,
+            [
+                ("/division", "d1"),
+                ("/inboundFlow", "f1"),
+                ("/memberGroups/0", "g1"),
+                ("/outboundMessagingAddresses/openMessagingRecipient", "r1"),
+                ("/roleDivisions/0", "d2"),
+            ]
+        );
+        assert!(!holds_unnamed(&spec));
     }
 
     #[test]
