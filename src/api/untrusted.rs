@@ -58,6 +58,30 @@ pub fn register_secret(secret: &str) {
     }
 }
 
+/// Register a credential written as text among other text (an HTTP header's
+/// value: `Bearer abc…`, `sid=abc…; path=/`): the whole value, each of its
+/// lines (a diff shows a text line by line), and each part between spaces,
+/// `;`, `,` and `=` (a server may echo one part, a cookie's value, say).
+/// Parts shorter than a secret is ([`register_secret`]) are not
+/// registered, nor the names of HTTP authentication schemes (`Bearer`):
+/// they would redact unrelated text.
+pub fn register_credential(value: &str) {
+    const SCHEMES: [&str; 5] = ["bearer", "basic", "digest", "negotiate", "token"];
+    let register = |text: &str| {
+        if !SCHEMES.iter().any(|scheme| text.eq_ignore_ascii_case(scheme)) {
+            register_secret(text);
+        }
+    };
+    register(value);
+    for line in value.lines() {
+        register(line.trim());
+    }
+    let separators = |c: char| c.is_whitespace() || matches!(c, ';' | ',' | '=');
+    for part in value.split(separators) {
+        register(part);
+    }
+}
+
 /// `secret` as written, and as JSON strings write it (without the quotes).
 fn escaped_forms(secret: &str) -> Vec<String> {
     let json = serde_json::to_string(secret).unwrap_or_default();
@@ -308,6 +332,25 @@ impl BodyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A header's credential is hidden whole, line by line (a diff shows
+    /// it so), and part by part (a server may echo a cookie's value alone);
+    /// parts too short to be secrets are left alone.
+    #[test]
+    fn a_credential_is_hidden_whole_by_line_and_by_part() {
+        register_credential(
+            "Bearer\ttok-part-one-51a\nline-two-token-9c; sid=cookie-part-77e; x=1",
+        );
+        for shown in ["tok-part-one-51a", "line-two-token-9c; more", "sid=cookie-part-77e"] {
+            assert!(visible(shown).contains("[redacted]"), "{shown}: {}", visible(shown));
+            assert!(
+                !visible(shown).contains("part-one-51a") && !visible(shown).contains("cookie-part"),
+                "{}",
+                visible(shown)
+            );
+        }
+        assert_eq!(visible("x=1 Bearer sid"), "x=1 Bearer sid");
+    }
 
     #[test]
     fn secrets_control_characters_and_length_are_handled() {

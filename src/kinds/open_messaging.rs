@@ -322,7 +322,7 @@ impl OrgKind for Org {
         let headers = live.get("webhookHeaders").and_then(Value::as_object).into_iter().flatten();
         for (_, value) in headers.filter(|(name, _)| super::webhook::is_credential_header(name)) {
             if let Some(value) = value.as_str() {
-                super::webhook::hide_credential(value);
+                crate::api::untrusted::register_credential(value);
             }
         }
         let id = live.get("id").and_then(Value::as_str);

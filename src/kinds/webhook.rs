@@ -129,27 +129,26 @@ pub fn url_credentials(url: &str) -> Option<&str> {
     authority.rfind('@').map(|at| &authority[..at])
 }
 
-/// Whether a header by this name carries a credential (`Authorization`,
-/// `X-Api-Key`, `X-Auth-Token`, a cookie…): its value is kept out of every
-/// output, and out of exported files. gcctl's own secret-version header is
-/// no credential.
+/// Whether a header by this name carries a credential: one of the words
+/// of its name (between `-`, `_` and `.`) is `authorization`, `cookie`,
+/// `auth`, `key`, `apikey`, `token`, `secret`, `password`, `passwd`,
+/// `pwd`, `pass` or `credential(s)`, or ends with `token`, `secret`,
+/// `password` or `apikey` (`X-Api-Key`, `X-AuthToken`,
+/// `Ocp-Apim-Subscription-Key`). Its value is kept out of every output and
+/// out of exported files. gcctl's own secret-version header is no
+/// credential.
 pub fn is_credential_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    if name == SECRET_VERSION_HEADER.to_ascii_lowercase() {
+    const WORDS: [&str; 13] = [
+        "authorization", "cookie", "auth", "key", "apikey", "token", "secret", "password",
+        "passwd", "pwd", "pass", "credential", "credentials",
+    ];
+    const ENDINGS: [&str; 4] = ["token", "secret", "password", "apikey"];
+    if name.eq_ignore_ascii_case(SECRET_VERSION_HEADER) {
         return false;
     }
-    ["authorization", "cookie", "token", "secret", "password", "passwd", "apikey", "api-key", "api_key", "credential", "session"]
-        .iter()
-        .any(|word| name.contains(word))
-}
-
-/// Keep a credential a header carries out of every output: the value, and
-/// what follows its scheme (`Bearer abc…`: `abc…` too, wherever it shows).
-pub fn hide_credential(value: &str) {
-    crate::api::untrusted::register_secret(value);
-    if let Some((_, token)) = value.trim().split_once(' ') {
-        crate::api::untrusted::register_secret(token.trim());
-    }
+    name.to_ascii_lowercase()
+        .split(['-', '_', '.'])
+        .any(|word| WORDS.contains(&word) || ENDINGS.iter().any(|end| word.ends_with(end)))
 }
 
 /// Keep the credentials of a webhook URL the org holds out of every output:
@@ -218,6 +217,18 @@ pub const DEF: KindDef = KindDef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_headers_are_told_by_the_words_of_their_names() {
+        for name in ["Authorization", "Cookie", "X-Api-Key", "x-functions-key", "Ocp-Apim-Subscription-Key",
+            "X-Auth-Token", "X-AuthToken", "X-Auth", "X-Auth-Pass", "X-Client-Secret", "api_key", "X-ApiKey"] {
+            assert!(is_credential_header(name), "{name}");
+        }
+        for name in ["X-Gcctl-Secret-Version", "X-Session-Affinity", "X-Sticky-Session", "X-Acme-Environment",
+            "X-Bot-Engine-Tenant", "Content-Type", "X-Monkey-Business"] {
+            assert!(!is_credential_header(name), "{name}");
+        }
+    }
 
     /// A URL's `user:password` and password are hidden from every output;
     /// a user name alone is no secret (hiding it would redact the word
