@@ -421,26 +421,32 @@ pub async fn execute(
     // be the one a failed create renames (a declared name changed), or one
     // the org refused it as a duplicate of. Deleting it then would leave
     // the org with neither.
-    let failed_creates: Vec<&Change> =
-        unfinished.iter().map(|&i| upserts[i]).filter(|c| c.action == Action::Create).collect();
+    // What each kind's prunes say: the creates that did not succeed, the
+    // first few named.
+    let mut unmade: BTreeMap<crate::kinds::LiveKind, Vec<String>> = BTreeMap::new();
+    for change in unfinished.iter().map(|&i| upserts[i]).filter(|c| c.action == Action::Create) {
+        unmade.entry(change.kind).or_default().push(change.address());
+    }
+    let held: BTreeMap<crate::kinds::LiveKind, String> = unmade
+        .into_iter()
+        .map(|(kind, addresses)| {
+            let named = addresses.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let what = match addresses.len() {
+                1 => format!("the create of {named} did not succeed"),
+                n if n <= 3 => format!("the creates of {named} did not succeed"),
+                n => format!("{n} creates of its kind did not succeed ({named}, …)"),
+            };
+            let message = format!(
+                "not pruned: {what}, and this may be the object one renames (a prune waits for the creates of its kind; run again once they succeed)"
+            );
+            (kind, message)
+        })
+        .collect();
     let interrupted = settings.interrupt.is_set();
     deletes.retain(|change| {
-        if interrupted {
-            return true;
-        }
-        let held: Vec<String> = failed_creates
-            .iter()
-            .filter(|c| change.prune && c.kind == change.kind)
-            .map(|c| c.address())
-            .collect();
-        if held.is_empty() {
-            return true;
-        }
-        let message = format!(
-            "not pruned: the create of {} did not succeed, and this may be the object it renames (a prune waits for the creates of its kind; run again once they succeed)",
-            held.join(", ")
-        );
-        send(events, &mut summary, event(change, EventKind::Skipped, Some(message), None));
+        let message = (change.prune && !interrupted).then(|| held.get(&change.kind)).flatten();
+        let Some(message) = message else { return true };
+        send(events, &mut summary, event(change, EventKind::Skipped, Some(message.clone()), None));
         false
     });
     // Deletes last, dependents before what they depend on.

@@ -929,22 +929,35 @@ fn prunes(
             declared_as.entry((object.kind, name)).or_default().push(object);
         }
     }
-    // Declared and protected names of the scoped kinds as an org may take
-    // them to be the same ([`loose_name`]): a live object so named is the
-    // declared one renamed in the UI, or one whose create the org refuses
-    // as a duplicate, never an undeclared one to delete.
-    // The value: the declared name, and the declared object's `Kind/name`.
-    let mut loosely: crate::FastMap<(crate::kinds::Kind, String), (String, Option<String>)> =
+    // The names of declared objects the org does not hold (creates), and of
+    // protected ones no live object has, as an org may take them to be the
+    // same ([`loose_name`]): a live object so named (of the same flow type)
+    // is the declared one renamed in the UI, or one whose create the org
+    // refuses as a duplicate, never an undeclared one to delete. (Beside a
+    // declared object the org holds, such a live object is another one,
+    // and pruned.) Key: kind, loose name, key beyond the name (`None` for
+    // a protected name: any). Value: the declared name, and `Kind/name`.
+    let holding: crate::FastSet<String> = matched.values().flatten().map(|(o, _)| o.id()).collect();
+    let mut loosely: crate::FastMap<LooseKey<'_>, (&str, Option<&Object>)> =
         crate::FastMap::default();
-    for object in set.objects.iter().filter(|o| scoped(o.kind)) {
+    for object in set.objects.iter().filter(|o| scoped(o.kind) && !holding.contains(&o.id())) {
         if let Some(name) = object.org_name() {
-            let id = format!("{}/{}", object.kind, object.name);
-            loosely.insert((object.kind, loose_name(name)), (name.to_string(), Some(id)));
+            let key = (object.kind, loose_name(name), Some(object.spec.key_beyond_name()));
+            loosely.insert(key, (name, Some(object)));
         }
     }
+    let live_names = |kind: crate::kinds::Kind| -> crate::FastSet<&str> {
+        let objects = live.objects.get(&kind).into_iter().flatten();
+        objects.filter_map(|o| o.get("name").and_then(Value::as_str)).collect()
+    };
+    let mut held_names: crate::FastMap<crate::kinds::Kind, crate::FastSet<&str>> =
+        crate::FastMap::default();
     // `protect: true` names of every environment.
     for (kind, name) in set.protected.iter().filter(|(kind, _)| scoped(*kind)) {
-        loosely.entry((*kind, loose_name(name))).or_insert_with(|| (name.clone(), None));
+        let held = held_names.entry(*kind).or_insert_with(|| live_names(*kind));
+        if !held.contains(name.as_str()) {
+            loosely.entry((*kind, loose_name(name), None)).or_insert((name.as_str(), None));
+        }
     }
     let mut like_declared: Vec<super::PlanNote> = Vec::new();
     for kind in LiveKind::all() {
@@ -977,14 +990,20 @@ fn prunes(
                 kept.insert((kind.kind(), name.to_string()), users.clone());
                 continue;
             }
-            if let Some((declared, object)) = loosely.get(&(kind.kind(), loose_name(name))) {
+            let loose = loose_name(name);
+            let beyond = kind.org().key_beyond_name(object);
+            let alike = loosely
+                .get(&(kind.kind(), loose.clone(), Some(beyond)))
+                .or_else(|| loosely.get(&(kind.kind(), loose, None)))
+                .filter(|(declared, _)| *declared != name);
+            if let Some((declared, object)) = alike {
                 like_declared.push(super::PlanNote {
                     message: format!(
                         "{kind} \"{}\" is inside a prune scope and not declared, but its name differs from the declared \"{}\" only in letter case or surrounding spaces: it is kept, never pruned (an org may take the two for one name; rename it in Genesys Cloud, or declare it as it is named)",
                         crate::api::untrusted::visible(name),
                         crate::api::untrusted::visible(declared),
                     ),
-                    objects: object.iter().cloned().collect(),
+                    objects: object.iter().map(|o| o.id()).collect(),
                 });
                 continue;
             }
@@ -1037,6 +1056,10 @@ fn prunes(
         .collect();
     (out, problems, kept)
 }
+
+/// A declared or protected name in [`prunes`]' loose comparison: its kind,
+/// [`loose_name`], and its key beyond the name (`None`: any).
+type LooseKey<'a> = (crate::kinds::Kind, String, Option<&'a str>);
 
 /// A name as an org may compare it: in lowercase, without surrounding
 /// whitespace. (Whether Genesys Cloud takes names differing only so for one

@@ -414,6 +414,19 @@ async fn a_prune_keeps_objects_named_like_declared_ones_but_for_case_or_spaces()
     // The create of `Acme Support` fails as a duplicate of `acme support`:
     // the prunes of its kind wait (`a_prune_waits_for_the_creates_of_its_kind`).
     assert_eq!(org.named(QUEUES, "Acme Stray").await.len(), 1, "{}", stderr(&applied));
+
+    // Beside a declared object the org holds by its exact name, a variant
+    // is another object, and pruned (cleaning such duplicates up is what a
+    // prune is for): `acme support` renamed `Acme Support` in the UI, and
+    // another team's `ACME SUPPORT`.
+    let id = org.one(QUEUES, "acme support").await["id"].as_str().unwrap().to_string();
+    let renamed =
+        org.org.put(&format!("/api/v2/routing/queues/{id}"), json!({"name": "Acme Support"})).await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    create(&org, "/api/v2/routing/queues", json!({"name": "Acme Support "})).await;
+    let planned = org.gcctl(&["plan", "--prune", "set"]).await;
+    let out = stdout(&planned);
+    assert!(out.contains("- RoutingQueue \"Acme Support \" will be deleted"), "{out}");
 }
 
 /// A declared name changed (a rename is a create of the new name and a
