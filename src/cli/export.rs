@@ -209,11 +209,11 @@ fn summarize(
         "Exported {} manifest{}{place} ({}) with {} API request{} in {:.1}s.",
         export.documents.len(),
         if export.documents.len() == 1 { "" } else { "s" },
-        match (counts.is_empty(), export.warnings.is_empty()) {
+        match (counts.is_empty(), export.left_out) {
             (false, _) => counts.join(", "),
-            (true, true) => "nothing matched".to_string(),
+            (true, 0) => "nothing matched".to_string(),
             // Objects were left out, each with its warning above.
-            (true, false) => "nothing exported: see the warnings".to_string(),
+            (true, _) => "nothing exported: see the warnings".to_string(),
         },
         stats.requests,
         if stats.requests == 1 { "" } else { "s" },

@@ -111,6 +111,9 @@ pub struct Export {
     ///
     /// [`OrgKind::export_failure`]: crate::kinds::org::OrgKind::export_failure
     pub failures: Vec<String>,
+    /// How many live objects that matched were left out (each said in a
+    /// warning).
+    pub left_out: usize,
     /// Files the manifests point at (a flow's definition), by path relative
     /// to the export directory, in path order.
     pub attachments: Vec<ExportFile>,
@@ -363,9 +366,10 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
     let chosen = selection.as_ref().filter(|s| s.options == *options);
     let mut candidates = Vec::new();
     let mut handles = Handles::default();
-    // Every kind's choice first: the names several objects of a kind share
-    // (none of which is exported) must be known before any object that
-    // refers to one is taken.
+    // The names several objects of a kind share, of every kind listed
+    // (exported or not, matching `--name-glob` or not): an object that
+    // refers to one is not taken.
+    let shared = shared_names(&objects);
     let mut kinds = Vec::new();
     for kind in LiveKind::all().filter(|kind| selected(options, kind.kind())) {
         let Some(objects) = objects.remove(&kind.kind()) else { continue };
@@ -376,14 +380,9 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
         };
         kinds.push((kind, objects, picked));
     }
-    let shared: Shared = kinds
-        .iter()
-        .flat_map(|(kind, _, picked)| {
-            picked.shared.iter().map(|(id, name)| (id.clone(), (kind.kind(), name.clone())))
-        })
-        .collect();
     for (kind, mut objects, picked) in kinds {
         export.warnings.extend(picked.warnings.iter().cloned());
+        export.left_out += picked.left_out;
         // No manifest can say "no default": an org made from the export
         // keeps its own (and what is created there without one gets it).
         let defaulted = kind.org().api().default.is_some();
@@ -401,6 +400,7 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             if let Some(reason) = kind.org().export_refusal(&candidate.live) {
                 let address = format!("{}/{handle}", kind.kind());
                 export.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
+                export.left_out += 1;
                 continue;
             }
             if let Some(reason) = kind.org().export_failure(&candidate.live) {
@@ -410,6 +410,7 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             if let Some(reason) = refers_to_shared(&candidate.live, &shared) {
                 let address = format!("{}/{handle}", kind.kind());
                 export.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
+                export.left_out += 1;
                 continue;
             }
             named.insert(candidate.key().into_owned(), handle.clone());
@@ -440,6 +441,7 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
     drop(referable);
     let _ = std::thread::Builder::new().spawn(move || drop((handles, lookups, objects)));
     for mut one in built {
+        export.left_out += usize::from(one.left_out);
         export.warnings.append(&mut one.warnings);
         export.documents.append(&mut one.documents);
         export.secrets.append(&mut one.secrets);
@@ -606,6 +608,10 @@ fn any_string(value: &Value, test: &dyn Fn(&str) -> bool) -> bool {
 /// those of its inline objects, its secrets and attachments, and the warnings.
 #[derive(Default)]
 struct Built {
+    /// The object was left out ([`OrgKind::export`] said why).
+    ///
+    /// [`OrgKind::export`]: crate::kinds::org::OrgKind::export
+    left_out: bool,
     documents: Vec<Document>,
     secrets: Vec<SecretVariable>,
     attachments: Vec<ExportFile>,
@@ -657,6 +663,7 @@ fn build_one(
     }
     if let Err(reason) = org.export(&mut spec, &mut cx) {
         built.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
+        built.left_out = true;
         return built;
     }
     built.documents = cx.documents;
@@ -695,13 +702,34 @@ struct Picked {
     chosen: Vec<(usize, String)>,
     /// The objects left out for sharing a name.
     warnings: Vec<String>,
-    /// The ids of the objects several share a name with (none of which is
-    /// exported), and that name.
-    shared: Vec<(String, String)>,
+    /// How many were left out (for sharing a name, or having none).
+    left_out: usize,
 }
 
-/// [`Picked::shared`] of every kind: the kind and name of each id.
+/// The objects that share their name (and key beyond it) with another of
+/// their kind: the kind and name of each one's id.
 type Shared = crate::FastMap<String, (Kind, String)>;
+
+fn shared_names(objects: &BTreeMap<Kind, Vec<Value>>) -> Shared {
+    let mut shared = Shared::default();
+    for (&kind, objects) in objects {
+        let Some(live) = LiveKind::new(kind) else { continue };
+        let mut named: Vec<(&str, &str, &str)> = objects
+            .iter()
+            .filter_map(|o| {
+                let name = o.get("name")?.as_str()?;
+                Some((name, live.org().key_beyond_name(o), o.get("id")?.as_str()?))
+            })
+            .collect();
+        named.sort_unstable();
+        for group in named.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).filter(|g| g.len() > 1) {
+            for (name, _, id) in group {
+                shared.insert((*id).to_string(), (kind, (*name).to_string()));
+            }
+        }
+    }
+    shared
+}
 
 /// Why an object cannot be exported for referring to an object that
 /// shares its name with another (two web messaging configurations named
@@ -762,6 +790,7 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
     let mut picked = Picked { listed: objects.len(), ..Picked::default() };
     // Said, not passed over: the org holds objects the export does not.
     if !nameless.is_empty() && options.name_glob.is_none() {
+        picked.left_out += nameless.len();
         picked.warnings.push(format!(
             "{} live {kind} object{} without a name as text (id {}) {} not exported: gcctl matches objects by name; name {} in Genesys Cloud",
             nameless.len(),
@@ -779,12 +808,12 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
             continue;
         }
         let (name, beyond) = (group[0].0, group[0].1);
+        picked.left_out += group.len();
         let mut ids: Vec<&str> = group
             .iter()
             .filter_map(|(_, _, index)| objects[*index].get("id").and_then(Value::as_str))
             .collect();
         ids.sort_unstable();
-        picked.shared.extend(ids.iter().map(|id| ((*id).to_string(), name.to_string())));
         let of = if beyond.is_empty() { String::new() } else { format!(" ({beyond})") };
         picked.warnings.push(format!(
             "{} live {kind} objects{of} are named `{name}` (ids {}); gcctl matches objects by name, so none of them was exported; rename all but one",
@@ -990,6 +1019,9 @@ mod tests {
         let alone = build(input.clone(), &options);
         assert_eq!(handles(&alone), ["sales"]);
         assert_eq!(alone.warnings.len(), 1, "{:?}", alone.warnings);
+        assert_eq!(alone.left_out, 2, "the two sharing a name");
+        let none = ExportOptions { name_glob: Some("Nothing*".into()), ..ExportOptions::default() };
+        assert_eq!(build(input.clone(), &none).left_out, 0, "nothing matched");
         input.selection = Some(Selection::new(&input.live.objects, &options));
         let chosen = build(input.clone(), &options);
         assert_eq!(chosen.documents, alone.documents);
@@ -1011,6 +1043,7 @@ mod tests {
         input.live.objects.insert(queues, vec![queue]);
         let export = build(input.clone(), &ExportOptions::default());
         assert_eq!(handles(&export), ["patient"], "{:?}", export.warnings);
+        assert_eq!(export.left_out, 1);
         assert!(
             export.documents[0].yaml.contains("\n  messageInQueueFlow: Hold Music\n"),
             "{}",

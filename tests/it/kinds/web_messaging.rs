@@ -781,4 +781,10 @@ fn an_object_referring_to_a_shared_name_is_left_out_of_an_export() {
         "{text}"
     );
     assert!(!ctx.path().join("ex/web-messaging-deployments.yaml").exists());
+    // The configurations not exported: the same.
+    let args = ["export", "--kinds", "WebMessagingDeployment"];
+    let (code, text) = gcctl(&ctx, &args);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("WebMessagingDeployment/twin-user (\"Twin User\"): it refers to WebMessagingConfiguration `Twin Config`"), "{text}");
+    assert!(!text.contains("kind: WebMessagingDeployment"), "{text}");
 }
