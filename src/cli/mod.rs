@@ -315,7 +315,8 @@ pub fn check_environment_org(
         return Err(hinted(
             format!(
                 "environment `{env}` declares org {want}, but the credentials reach org \"{}\" (id {}); nothing was changed",
-                reached.name, reached.id
+                crate::api::untrusted::visible(&reached.name),
+                crate::api::untrusted::visible(&reached.id)
             ),
             "check the credentials the environment names (its `org` in the Project), or the environment given with --env",
         ));

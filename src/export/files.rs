@@ -247,7 +247,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 pub fn write_dir(out: &Path, files: &[ExportFile], force: bool) -> Result<(), WriteError> {
     // The new directory is renamed into place: a link would be replaced by
     // it, and the directory it led to kept the old export, unsaid.
-    if fs_err::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+    // `link/` and `link/.` name the link too.
+    let named: PathBuf = out.components().collect();
+    if fs_err::symlink_metadata(&named).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(WriteError::Unsafe(
             out.to_path_buf(),
             "it is a symbolic link, which the export would replace (pass the directory it leads to)",

@@ -1091,6 +1091,18 @@ mod tests {
                 "Bot [gcctl:secret-version=0]",
                 "its description's mark [gcctl:secret-version=0] names secret version 0",
             ),
+            (
+                "Bot [gcctl:secret-version=00]",
+                "its description's mark [gcctl:secret-version=00] names secret version 0",
+            ),
+            (
+                "Bot [gcctl:secret-version=abc]",
+                "its description ends with a secret mark gcctl cannot read ([gcctl:secret-version=abc], edited by hand?): exported without it, as secretVersion 1",
+            ),
+            (
+                "Bot [gcctl:secret-version=-1]",
+                "a secret mark gcctl cannot read ([gcctl:secret-version=-1]",
+            ),
         ] {
             let mut input = ExportInput::default();
             input.live.objects.insert(clients, vec![client(description)]);
@@ -1105,6 +1117,7 @@ mod tests {
                 "{}",
                 export.documents[0].yaml
             );
+            assert!(!export.documents[0].yaml.contains("[gcctl:"), "{}", export.documents[0].yaml);
         }
     }
 

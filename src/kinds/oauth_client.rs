@@ -391,10 +391,29 @@ impl super::org::OrgKind for Org {
                     "its secret was never recorded (the run that created it died before writing it; its description ends with {UNRECORDED_MARKER}): `gcctl apply --secrets-dir DIR` regenerates it"
                 ));
             } else {
+                let mark = description.rfind(VERSION_MARKER).map_or("", |at| &description[at..]);
                 cx.warn(format!(
-                    "its description's mark {VERSION_MARKER}0] names secret version 0, which gcctl never writes (edited by hand?): exported as secretVersion 1, and a plan treats the client as one whose secret was never recorded (an apply with --secrets-dir issues a new one)"
+                    "its description's mark {} names secret version 0, which gcctl never writes (edited by hand?): exported as secretVersion 1, and a plan treats the client as one whose secret was never recorded (an apply with --secrets-dir issues a new one)",
+                    crate::api::untrusted::visible(mark)
                 ));
             }
+        }
+        // A mark gcctl cannot read (`=-1`, `=abc`, edited by hand) is left in
+        // the text, where no manifest may hold it: taken off, said.
+        let text = spec.get("description").and_then(Value::as_str).unwrap_or_default();
+        if let Some(at) = text.rfind(MARK_START).filter(|at| text[*at..].ends_with(']')) {
+            let mark = text[at..].to_string();
+            let kept = super::common::before_mark(&text[..at]).to_string();
+            if kept.is_empty() {
+                spec.as_object_mut().map(|m| m.remove("description"));
+            } else {
+                spec["description"] = kept.into();
+            }
+            cx.warn(format!(
+                "its description ends with a secret mark gcctl cannot read ({}, edited by hand?): exported without it, as secretVersion {}",
+                crate::api::untrusted::visible(&mark),
+                spec.get("secretVersion").and_then(Value::as_u64).unwrap_or(1)
+            ));
         }
         // Only the fields that apply to the grant type (validation rejects the others).
         let client_credentials =

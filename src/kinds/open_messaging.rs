@@ -502,8 +502,15 @@ impl OrgKind for Org {
             .map(|(_, v)| v.as_str().map_or_else(|| v.to_string(), str::to_string));
         if let Some(held) = held.filter(|h| h.parse::<u32>().map_or(true, |v| v == 0)) {
             webhook["signatureSecretVersion"] = 1.into();
+            // Version 0 reads as a secret never recorded (a plan sends the
+            // declared one); a version gcctl cannot read, as version 1.
+            let then = if held == "0" {
+                ", and a plan treats its secret as never recorded (an apply sends the declared secret)"
+            } else {
+                ""
+            };
             cx.warn(format!(
-                "its {SECRET_VERSION_HEADER} header holds `{}`, which is no secret version gcctl writes (edited by hand?): exported as signatureSecretVersion 1",
+                "its {SECRET_VERSION_HEADER} header holds `{}`, which is no secret version gcctl writes (edited by hand?): exported as signatureSecretVersion 1{then}",
                 crate::api::untrusted::visible(&held)
             ));
         }

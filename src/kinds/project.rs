@@ -149,13 +149,16 @@ impl EnvironmentOrg {
     /// says how to connect reads nothing from `GENESYSCLOUD_*`).
     fn check_credentials(&self, at: &str, findings: &mut Findings) {
         let pair = "an OAuth client is reached with its id and its secret: name the variables holding both";
+        // With an access token named, the token connects (it wins), and a
+        // half pair beside it is no reason to refuse.
+        let token = self.access_token_from_env.is_some();
         match (&self.client_id_from_env, &self.client_secret_from_env) {
-            (Some(_), None) => findings.error_with_hint(
+            (Some(_), None) if !token => findings.error_with_hint(
                 format!("{at}/clientIdFromEnv"),
                 "`clientIdFromEnv` is named without `clientSecretFromEnv`",
                 pair,
             ),
-            (None, Some(_)) => findings.error_with_hint(
+            (None, Some(_)) if !token => findings.error_with_hint(
                 format!("{at}/clientSecretFromEnv"),
                 "`clientSecretFromEnv` is named without `clientIdFromEnv`",
                 pair,

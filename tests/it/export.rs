@@ -422,9 +422,11 @@ fn export_filters_refuses_to_overwrite_and_keeps_org_names_of_objects_left_out()
     #[cfg(unix)]
     {
         std::os::unix::fs::symlink("out", ctx.path().join("link")).unwrap();
-        let refused = ctx.run(&["export", "--out", "link", "--force", "--kinds", "Role"]);
-        assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-        assert!(stderr(&refused).contains("it is a symbolic link"), "{}", stderr(&refused));
+        for out in ["link", "link/", "link/."] {
+            let refused = ctx.run(&["export", "--out", out, "--force", "--kinds", "Role"]);
+            assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+            assert!(stderr(&refused).contains("it is a symbolic link"), "{}", stderr(&refused));
+        }
         assert!(
             fs_err::symlink_metadata(ctx.path().join("link")).unwrap().file_type().is_symlink()
         );

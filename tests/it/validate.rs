@@ -690,7 +690,7 @@ fn unknown_kinds_and_values_get_the_likely_one() {
     // a region without any (nothing is read from GENESYSCLOUD_* then).
     ctx.write(
         "creds/p.yaml",
-        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    a:\n      org: {clientIdFromEnv: A_ID}\n    b:\n      org: {clientSecretFromEnv: B_SECRET}\n    c:\n      org: {region: eu-central-1}\n    d:\n      org: {region: eu-central-1, accessTokenFromEnv: D_TOKEN}\n",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    a:\n      org: {clientIdFromEnv: A_ID}\n    b:\n      org: {clientSecretFromEnv: B_SECRET}\n    c:\n      org: {region: eu-central-1}\n    d:\n      org: {region: eu-central-1, accessTokenFromEnv: D_TOKEN}\n    e:\n      org: {accessTokenFromEnv: E_TOKEN, clientIdFromEnv: E_ID}\n",
     );
     let err = stderr(&ctx.run(&["validate", "creds"]));
     assert!(
