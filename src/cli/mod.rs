@@ -303,7 +303,8 @@ pub fn check_environment_org(
             "GET /api/v2/organizations/me gave no org id",
         ));
     };
-    let id_differs = declared.id.as_ref().is_some_and(|id| id != &reached.id);
+    // An id is a GUID, which may be written in either case.
+    let id_differs = declared.id.as_ref().is_some_and(|id| !id.eq_ignore_ascii_case(&reached.id));
     let name_differs = declared.name.as_ref().is_some_and(|name| name != &reached.name);
     if id_differs || name_differs {
         let want = match (&declared.name, &declared.id) {
@@ -332,7 +333,7 @@ fn another_environments_org(
 ) -> anyhow::Result<()> {
     let Some(reached) = reached else { return Ok(()) };
     let declares = |org: &crate::kinds::project::EnvironmentOrg| match (&org.id, &org.name) {
-        (Some(id), _) => *id == reached.id,
+        (Some(id), _) => id.eq_ignore_ascii_case(&reached.id),
         (None, Some(name)) => *name == reached.name,
         (None, None) => false,
     };

@@ -442,6 +442,10 @@ async fn a_run_without_the_environment_of_a_declared_org_is_refused() {
     assert!(org.named(QUEUES, "Team base").await.is_empty());
     assert_exit(&org.gcctl(&["apply", "--auto-approve", "--env", "prod", "set"]).await, 0);
     assert_eq!(org.named(QUEUES, "Team prod").await.len(), 1);
+    // An id is a GUID: declared in capitals, it is the same org.
+    org.ctx.write("set/all.yaml", &set.replace(&org_id, &org_id.to_uppercase()));
+    assert_exit(&org.gcctl(&["plan", "--env", "prod", "set"]).await, 0);
+    assert_exit(&org.gcctl(&["plan", "set"]).await, 1);
 }
 
 /// `plan --out` writes over a regular file only: a symbolic link, a
