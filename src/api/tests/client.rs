@@ -50,7 +50,7 @@ async fn expired_token_is_refreshed() {
         _ => json(200, &json!({"auth": req.header("authorization")})),
     })
     .await;
-    let client = server.client(credentials("id", "secret"));
+    let client = server.client(credentials("id", "client-secret-of-the-tests"));
     assert_eq!(client.get(THINGS, &[]).await.unwrap()["auth"], "Bearer tok-1");
     assert_eq!(client.get(THINGS, &[]).await.unwrap()["auth"], "Bearer tok-1");
     tokio::time::sleep(crate::api::auth::MIN_LIFETIME).await;
@@ -69,7 +69,7 @@ async fn a_401_refreshes_the_token_once_and_retries_once() {
         _ => json(200, &json!({"ok": true})),
     })
     .await;
-    let client = server.client(credentials("id", "secret"));
+    let client = server.client(credentials("id", "client-secret-of-the-tests"));
     assert_eq!(client.get(THINGS, &[]).await.unwrap()["ok"], true);
     assert_eq!(server.count("POST", "/oauth/token"), 2);
     assert_eq!(server.count("GET", THINGS), 2);
@@ -84,7 +84,7 @@ async fn concurrent_401s_refresh_the_token_once() {
         _ => json(200, &json!({"auth": req.header("authorization")})),
     })
     .await;
-    let client = server.client(credentials("id", "secret"));
+    let client = server.client(credentials("id", "client-secret-of-the-tests"));
     let results = futures::future::join_all((0..8).map(|_| client.get(THINGS, &[]))).await;
     for r in results {
         assert_eq!(r.unwrap()["auth"], "Bearer tok-2");
@@ -103,7 +103,7 @@ async fn a_persistent_401_is_an_auth_error_after_one_refresh() {
         ),
     })
     .await;
-    let client = server.client(credentials("id", "secret"));
+    let client = server.client(credentials("id", "client-secret-of-the-tests"));
     let err = client.get(THINGS, &[]).await.unwrap_err();
     assert_eq!((err.kind, err.status()), (ApiErrorKind::Auth, Some(401)));
     assert!(err.hint().unwrap().contains("active"), "{:?}", err.hint());
@@ -131,7 +131,7 @@ async fn retry_after_is_honored_on_429() {
         _ => json(200, &json!({"ok": true})),
     })
     .await;
-    let client = server.client(credentials("id", "secret"));
+    let client = server.client(credentials("id", "client-secret-of-the-tests"));
     let started = Instant::now();
     assert_eq!(client.get(THINGS, &[]).await.unwrap()["ok"], true);
     assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
@@ -161,7 +161,7 @@ async fn the_token_endpoint_429_is_retried() {
         _ => json(200, &json!({"auth": req.header("authorization")})),
     })
     .await;
-    let client = server.client(credentials("id", "secret"));
+    let client = server.client(credentials("id", "client-secret-of-the-tests"));
     assert_eq!(client.get(THINGS, &[]).await.unwrap()["auth"], "Bearer tok");
     assert_eq!(server.count("POST", "/oauth/token"), 2);
     let stats = client.stats();

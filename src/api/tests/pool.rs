@@ -21,7 +21,7 @@ fn per_token(server: &super::Server) -> HashMap<String, usize> {
 }
 
 fn pooled(server: &super::Server, per_minute: u32, max_tokens: usize) -> Client {
-    let mut config: ClientConfig = server.config(credentials("id", "secret"));
+    let mut config: ClientConfig = server.config(credentials("id", "client-secret-of-the-tests"));
     config.rate_limit_per_minute = per_minute;
     config.max_tokens = max_tokens;
     Client::new(config).unwrap()
