@@ -59,26 +59,34 @@ pub fn register_secret(secret: &str) {
 }
 
 /// Register a credential written as text among other text (an HTTP header's
-/// value: `Bearer abc…`, `sid=abc…; path=/`): the whole value, each of its
-/// lines (a diff shows a text line by line), and each part between spaces,
-/// `;`, `,` and `=` (a server may echo one part, a cookie's value, say).
-/// Parts shorter than a secret is ([`register_secret`]) are not
-/// registered, nor the names of HTTP authentication schemes (`Bearer`):
-/// they would redact unrelated text.
+/// value: `Bearer abc…`, `sid=abc…; Secure`): the whole value; and, where
+/// they look like keys, each of its lines (a diff shows a text line by
+/// line), each value of its `name=value` parts between `;` and `,` (a
+/// server may echo a cookie's value alone), and each word of the other
+/// parts (the token after `Bearer`). A part looks like a key when it holds
+/// a digit or a sign, or is long (16 characters): `Secure`, `HttpOnly`,
+/// `Strict` or a cookie's name are words, which registering would redact
+/// everywhere (a queue named "Secure session queue"). Parts shorter than a
+/// secret is ([`register_secret`]) are not registered either.
 pub fn register_credential(value: &str) {
-    const SCHEMES: [&str; 5] = ["bearer", "basic", "digest", "negotiate", "token"];
+    fn key_like(text: &str) -> bool {
+        text.chars().count() >= 16 || text.chars().any(|c| !c.is_alphabetic())
+    }
     let register = |text: &str| {
-        if !SCHEMES.iter().any(|scheme| text.eq_ignore_ascii_case(scheme)) {
+        let text = text.trim();
+        if key_like(text) {
             register_secret(text);
         }
     };
-    register(value);
+    register_secret(value);
     for line in value.lines() {
-        register(line.trim());
+        register(line);
     }
-    let separators = |c: char| c.is_whitespace() || matches!(c, ';' | ',' | '=');
-    for part in value.split(separators) {
-        register(part);
+    for part in value.split([';', ',']) {
+        if let Some((_, value)) = part.split_once('=') {
+            register(value);
+        }
+        part.split(|c: char| c.is_whitespace() || c == '=').for_each(register);
     }
 }
 
@@ -350,6 +358,16 @@ mod tests {
             );
         }
         assert_eq!(visible("x=1 Bearer sid"), "x=1 Bearer sid");
+        // Words of a cookie are no secrets: its attributes and names stay.
+        register_credential("session=c00kie-value-31f; Secure; HttpOnly; SameSite=Strict");
+        assert_eq!(
+            visible("Secure session queue, HttpOnly, Strict"),
+            "Secure session queue, HttpOnly, Strict"
+        );
+        assert_eq!(visible("echo c00kie-value-31f"), "echo [redacted]");
+        // A base64 token with its padding, echoed without the scheme.
+        register_credential("Basic dXNlcjpwYXNzd29yZA9x==");
+        assert_eq!(visible("token dXNlcjpwYXNzd29yZA9x"), "token [redacted]");
     }
 
     #[test]

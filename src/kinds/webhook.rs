@@ -129,26 +129,28 @@ pub fn url_credentials(url: &str) -> Option<&str> {
     authority.rfind('@').map(|at| &authority[..at])
 }
 
-/// Whether a header by this name carries a credential: one of the words
-/// of its name (between `-`, `_` and `.`) is `authorization`, `cookie`,
-/// `auth`, `key`, `apikey`, `token`, `secret`, `password`, `passwd`,
-/// `pwd`, `pass` or `credential(s)`, or ends with `token`, `secret`,
-/// `password` or `apikey` (`X-Api-Key`, `X-AuthToken`,
-/// `Ocp-Apim-Subscription-Key`). Its value is kept out of every output and
-/// out of exported files. gcctl's own secret-version header is no
-/// credential.
+/// Whether a header by this name carries a credential: its name, in
+/// lowercase and without `-`, `_` and `.`, holds `authorization`,
+/// `authentication`, `cookie`, `token`, `secret`, `password`, `passwd`,
+/// `apikey`, `accesskey`, `authkey`, `credential` or `sessionid`, or one of
+/// its words (between `-`, `_` and `.`) is `key`, `keys`, `auth`, `pass` or
+/// `pwd` (`X-Api-Key`, `X-SecretKey`, `Ocp-Apim-Subscription-Key`,
+/// `X-Session-Id`; not `X-Session-Affinity`). Its value is kept out of every
+/// output and out of exported files. gcctl's own secret-version header is
+/// no credential.
 pub fn is_credential_header(name: &str) -> bool {
-    const WORDS: [&str; 13] = [
-        "authorization", "cookie", "auth", "key", "apikey", "token", "secret", "password",
-        "passwd", "pwd", "pass", "credential", "credentials",
+    const HELD: [&str; 12] = [
+        "authorization", "authentication", "cookie", "token", "secret", "password", "passwd",
+        "apikey", "accesskey", "authkey", "credential", "sessionid",
     ];
-    const ENDINGS: [&str; 4] = ["token", "secret", "password", "apikey"];
+    const WORDS: [&str; 5] = ["key", "keys", "auth", "pass", "pwd"];
     if name.eq_ignore_ascii_case(SECRET_VERSION_HEADER) {
         return false;
     }
-    name.to_ascii_lowercase()
-        .split(['-', '_', '.'])
-        .any(|word| WORDS.contains(&word) || ENDINGS.iter().any(|end| word.ends_with(end)))
+    let lower = name.to_ascii_lowercase();
+    let joined: String = lower.chars().filter(|c| !matches!(c, '-' | '_' | '.')).collect();
+    HELD.iter().any(|held| joined.contains(held))
+        || lower.split(['-', '_', '.']).any(|word| WORDS.contains(&word))
 }
 
 /// Keep the credentials of a webhook URL the org holds out of every output:
@@ -221,7 +223,9 @@ mod tests {
     #[test]
     fn credential_headers_are_told_by_the_words_of_their_names() {
         for name in ["Authorization", "Cookie", "X-Api-Key", "x-functions-key", "Ocp-Apim-Subscription-Key",
-            "X-Auth-Token", "X-AuthToken", "X-Auth", "X-Auth-Pass", "X-Client-Secret", "api_key", "X-ApiKey"] {
+            "X-Auth-Token", "X-AuthToken", "X-Auth", "X-Auth-Pass", "X-Client-Secret", "api_key", "X-ApiKey",
+            "X-SecretKey", "X-TokenAuth", "X-Api-Keys", "X-Cookies", "X-Passwords", "X-ClientSecretValue",
+            "X-Session-Id", "X-AccessKey", "X-AuthKey", "Authentication"] {
             assert!(is_credential_header(name), "{name}");
         }
         for name in ["X-Gcctl-Secret-Version", "X-Session-Affinity", "X-Sticky-Session", "X-Acme-Environment",
