@@ -142,9 +142,10 @@ impl SavedPlan {
             }
         }
         // A path that is not UTF-8 has no place in the plan's JSON. A secret
-        // known in this run that the org also holds in a plain field is
-        // written `[redacted]` (a fresh plan then differs from it, and
-        // `apply --plan` refuses it: no secret is ever on disk in a plan).
+        // known in this run that the org also holds in a plain field (a
+        // webhook header's credential) is written `[redacted]`: no secret is
+        // ever on disk in a plan. `check` compares a fresh plan as it would
+        // be written, and the fresh plan is what runs.
         let text = serde_json::to_string_pretty(self).map(|t| crate::api::untrusted::redact_json(&t)).map_err(|err| {
             failed(std::io::Error::other(format!(
                 "the plan cannot be written as JSON ({err}); a manifest path that is not UTF-8 cannot be saved in a plan"
@@ -215,7 +216,11 @@ impl SavedPlan {
         if !reasons.is_empty() {
             return Err(SavedPlanError::Stale { path, reasons, replan });
         }
-        let differences = differences(&self.plan.changes, &fresh.changes);
+        // As a fresh plan would be written: a secret in a plain field reads
+        // `[redacted]` in both (what runs is the fresh plan, secrets and all).
+        let written = as_written(fresh);
+        let differences =
+            differences(&self.plan.changes, &written.as_ref().unwrap_or(fresh).changes);
         if !differences.is_empty() {
             return Err(SavedPlanError::Edited { path, differences, replan });
         }
@@ -434,6 +439,17 @@ fn stale(saved: &Plan, fresh: &Plan) -> Vec<String> {
         ));
     }
     reasons
+}
+
+/// `plan` as [`SavedPlan::write`] writes it (its secrets `[redacted]`), or
+/// `None` when nothing in it is redacted (or it does not read back).
+fn as_written(plan: &Plan) -> Option<Plan> {
+    let text = serde_json::to_string(plan).ok()?;
+    let redacted = crate::api::untrusted::redact_json(&text);
+    if redacted == text {
+        return None;
+    }
+    serde_json::from_str(&redacted).ok()
 }
 
 /// How the saved change list differs from the fresh one, in plan order.

@@ -251,6 +251,20 @@ async fn credentials_in_webhook_headers_are_never_shown_nor_exported() {
         assert!(text.contains("/webhook/headers/Authorization"), "{command:?}: {text}");
         assert!(!text.contains(declared) && !text.contains(canary), "{command:?}: {text}");
     }
+    // A saved plan holds neither, and applies: it is compared with a fresh
+    // plan as that would be written, and the fresh plan runs.
+    let saved = org.gcctl(&["plan", "--secrets-dir", "s", "--out", "p.json", "set"]).await;
+    assert_exit(&saved, 0);
+    let file = fs_err::read_to_string(org.ctx.path().join("p.json")).unwrap();
+    assert!(
+        file.contains("[redacted]") && !file.contains(declared) && !file.contains(canary),
+        "{file}"
+    );
+    let applied =
+        org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "--plan", "p.json"]).await;
+    assert_exit(&applied, 0);
+    let after = org.org.get(&path).await.body;
+    assert_eq!(after["webhookHeaders"]["Authorization"], format!("Bearer {declared}"), "{after}");
 }
 
 const RULES: &str = "

@@ -530,8 +530,9 @@ async fn other_changes_keep_the_mark_and_the_secrets_dir_must_take_files() {
 
 /// A secret the org also holds in a plain field (an integration's webhook
 /// URL carrying it as a query parameter, edited in the UI) is redacted in
-/// JSON output and saved plans as in text; `apply --plan` then refuses the
-/// saved plan (it no longer matches a fresh one), and nothing is on disk.
+/// JSON output and saved plans as in text, and nothing is on disk; `apply
+/// --plan` compares a fresh plan as it would be written (redacted too), so
+/// the saved plan applies, and the fresh plan runs.
 #[tokio::test]
 async fn a_secret_the_org_holds_in_a_plain_field_is_in_no_json_or_saved_plan() {
     let mut org = ApplyOrg::default().await;
@@ -565,6 +566,8 @@ async fn a_secret_the_org_holds_in_a_plain_field_is_in_no_json_or_saved_plan() {
     transcript.assert_clean(&[]);
     let applied =
         run(&org, &mut transcript, &["apply", "--auto-approve", "--plan", "plan.json"]).await;
-    assert_exit(&applied, 1);
+    assert_exit(&applied, 0);
     transcript.assert_clean(&[]);
+    let live = org.org.get(&format!("{path}/{id}")).await.body;
+    assert_eq!(live["outboundNotificationWebhookUrl"], "https://bot.example.com/hook", "{live}");
 }
