@@ -91,6 +91,32 @@ async fn applied_samples() -> (ApplyOrg, serde_json::Value, String) {
 /// Apply the sample repo, its secrets written to `s`.
 const ARGS: [&str; 5] = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
 
+/// What `plan`, `drift` and `plan --output json` of `set` print (stdout and
+/// stderr), each with its command: where a secret must never show.
+async fn reports(org: &ApplyOrg) -> Vec<(&'static [&'static str], String)> {
+    let mut out = Vec::new();
+    for command in [&["plan", "set"][..], &["drift", "set"], &["plan", "--output", "json", "set"]] {
+        let run = org.gcctl(command).await;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        out.push((command, text));
+    }
+    out
+}
+
+/// No file an export wrote (manifests, flow files, the secrets list) holds `canary`.
+fn assert_no_file_holds(dir: &std::path::Path, canary: &str) {
+    let mut files = Vec::new();
+    crate::common::files_with(dir, &["yaml", "example"], &mut files);
+    assert!(!files.is_empty(), "no files in {}", dir.display());
+    for file in files {
+        assert!(!fs_err::read_to_string(&file).unwrap().contains(canary), "{}", file.display());
+    }
+}
+
 #[tokio::test]
 async fn a_header_added_in_the_ui_survives_an_update_of_the_integration() {
     let (org, bot, path) = applied_samples().await;
@@ -164,13 +190,7 @@ async fn credentials_in_a_live_webhook_url_are_never_shown_nor_exported() {
     let edit = json!({"name": "Acme Bot",
         "outboundNotificationWebhookUrl": format!("https://bot:{canary}@bot-dev.acme.example/genesys/webhook")});
     assert_eq!(org.org.patch(&path, edit).await.status, 200);
-    for command in [&["plan", "set"][..], &["drift", "set"], &["plan", "--output", "json", "set"]] {
-        let out = org.gcctl(command).await;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    for (command, text) in reports(&org).await {
         assert!(text.contains("/webhook/url"), "{command:?}: {text}");
         assert!(!text.contains(canary), "{command:?}: {text}");
     }
@@ -184,11 +204,7 @@ async fn credentials_in_a_live_webhook_url_are_never_shown_nor_exported() {
     let queues = fs_err::read_to_string(org.ctx.path().join("exported/queues.yaml")).unwrap();
     assert!(queues.contains("openMessagingRecipient: Acme Bot"), "{queues}");
     assert_exit(&org.gcctl(&["plan", "exported"]).await, 0);
-    let mut files = Vec::new();
-    crate::common::files_with(&org.ctx.path().join("exported"), &["yaml", "example"], &mut files);
-    for file in files {
-        assert!(!fs_err::read_to_string(&file).unwrap().contains(canary), "{file:?}");
-    }
+    assert_no_file_holds(&org.ctx.path().join("exported"), canary);
 }
 
 /// A webhook header that carries a credential (`Authorization`, set in the
@@ -202,13 +218,7 @@ async fn credentials_in_webhook_headers_are_never_shown_nor_exported() {
     let edit = json!({"name": "Acme Bot", "webhookHeaders": {"X-Acme-Environment": "dev",
         "Authorization": format!("Bearer {canary}"), "X-Gcctl-Secret-Version": "1"}});
     assert_eq!(org.org.patch(&path, edit).await.status, 200);
-    for command in [&["plan", "set"][..], &["drift", "set"], &["plan", "--output", "json", "set"]] {
-        let out = org.gcctl(command).await;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    for (command, text) in reports(&org).await {
         assert!(!text.contains(canary), "{command:?}: {text}");
     }
     let kinds = "OpenMessagingIntegration,RoutingQueue";
@@ -217,11 +227,7 @@ async fn credentials_in_webhook_headers_are_never_shown_nor_exported() {
     assert!(text.contains("its webhook header `Authorization` carries a credential, which gcctl never writes to a file"), "{text}");
     assert!(!text.contains(canary), "{text}");
     assert_exit(&org.gcctl(&["plan", "exported"]).await, 0);
-    let mut files = Vec::new();
-    crate::common::files_with(&org.ctx.path().join("exported"), &["yaml", "example"], &mut files);
-    for file in files {
-        assert!(!fs_err::read_to_string(&file).unwrap().contains(canary), "{file:?}");
-    }
+    assert_no_file_holds(&org.ctx.path().join("exported"), canary);
 
     // Declared: a warning, and the plan that writes it never shows it.
     let declared = "tok-declared-8c3a07";
@@ -241,13 +247,7 @@ async fn credentials_in_webhook_headers_are_never_shown_nor_exported() {
         "{text}"
     );
     // Both values differ, both are redacted, the org's and the declared one.
-    for command in [&["plan", "set"][..], &["drift", "set"], &["plan", "--output", "json", "set"]] {
-        let out = org.gcctl(command).await;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    for (command, text) in reports(&org).await {
         assert!(text.contains("/webhook/headers/Authorization"), "{command:?}: {text}");
         assert!(!text.contains(declared) && !text.contains(canary), "{command:?}: {text}");
     }
