@@ -430,9 +430,9 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
     }
 
     /// Values written in the manifest that carry a credential all the same
-    /// (a webhook's `Authorization` header): never printed, as secrets are
+    /// (a webhook's `Authorization` header, its URL's `?code=`): never printed, as secrets are
     /// not ([`crate::manifest::register_secrets`]).
-    fn credential_values(&self) -> Vec<&str> {
+    fn credential_values(&self) -> Vec<String> {
         Vec::new()
     }
 

@@ -468,6 +468,9 @@ impl OrgKind for Org {
         if super::webhook::url_credentials(url).is_some() {
             return Some("its webhook URL holds credentials (`user:password@`), which gcctl never writes to a file; remove them in Genesys Cloud (the receiver can check the signature instead) and export again".to_string());
         }
+        if let Some((name, _)) = super::webhook::url_query_credentials(url).first() {
+            return Some(format!("its webhook URL's query parameter `{name}` carries a credential, which gcctl never writes to a file; declare the integration by hand (the value stays out of gcctl's output), or have the receiver check the signature instead"));
+        }
         let headers = live.get("webhookHeaders").and_then(Value::as_object);
         let credential = headers.into_iter().flatten().map(|(name, _)| name).find(|name| super::webhook::is_credential_header(name));
         credential.map(|name| {

@@ -90,12 +90,13 @@ impl Spec for WebhookSpec {
         }
     }
 
-    fn credential_values(&self) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(name, _)| is_credential_header(name))
-            .map(|(_, value)| value.as_str())
-            .collect()
+    fn credential_values(&self) -> Vec<String> {
+        let headers = self.headers.iter().filter(|(name, _)| is_credential_header(name));
+        let mut values: Vec<String> = headers.map(|(_, value)| value.clone()).collect();
+        for (_, value) in url_query_credentials(&self.url) {
+            values.extend(query_value_forms(value));
+        }
+        values
     }
 
     fn check_secret(&self, _pointer: &str, secret: &Secret) -> Option<(String, String)> {
@@ -153,12 +154,50 @@ pub fn is_credential_header(name: &str) -> bool {
         || lower.split(['-', '_', '.']).any(|word| WORDS.contains(&word))
 }
 
+/// Query parameters whose names say they carry a credential, as written
+/// in the URL (name, value; percent-encoded as they are): a name
+/// [`is_credential_header`] would take (`access_token`, `apiKey`,
+/// `client_secret`, `key`), or `code` (an Azure Functions key), `sig` or
+/// `signature` (a Logic Apps / Power Automate trigger's, a shared access
+/// signature's), in any case. Empty values carry nothing and are not
+/// listed. The fragment (after `#`) is not sent, and not searched.
+pub fn url_query_credentials(url: &str) -> Vec<(&str, &str)> {
+    const NAMES: [&str; 3] = ["code", "sig", "signature"];
+    let Some((_, query)) = url.split_once('?') else { return Vec::new() };
+    let query = query.split_once('#').map_or(query, |(query, _)| query);
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, value)| {
+            !value.is_empty()
+                && (is_credential_header(name)
+                    || NAMES.iter().any(|held| name.eq_ignore_ascii_case(held)))
+        })
+        .collect()
+}
+
+/// A query parameter's value as written and, where it differs,
+/// percent-decoded (`+` as a space, as forms write it): a server may echo
+/// either.
+fn query_value_forms(value: &str) -> Vec<String> {
+    let plus = value.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned();
+    if decoded == value { vec![decoded] } else { vec![value.to_string(), decoded] }
+}
+
 /// Keep the credentials of a webhook URL the org holds out of every output:
 /// `user:password` and the password are registered as secrets (a short
 /// `user:password` with the `//` and `@` around it, so that it is redacted
 /// too). A user name alone is no secret, and is not registered: every
-/// text holding the word would be redacted.
+/// text holding the word would be redacted. The values of query parameters
+/// that carry a credential ([`url_query_credentials`]) are registered as
+/// header values are, as written and percent-decoded.
 pub fn hide_url_credentials(url: &str) {
+    for (_, value) in url_query_credentials(url) {
+        for form in query_value_forms(value) {
+            crate::api::untrusted::register_credential(&form);
+        }
+    }
     let Some(credentials) = url_credentials(url) else { return };
     let Some((_, password)) = credentials.split_once(':') else { return };
     if credentials.chars().count() >= 6 {
@@ -180,6 +219,13 @@ fn check_webhook_url(findings: &mut Findings, pointer: &str, url: &str) {
             "remove them: Genesys signs every request with the signature secret, which the receiver checks",
         );
         return;
+    }
+    if let Some((name, _)) = url_query_credentials(url).first() {
+        findings.warning(
+            pointer,
+            format!("the URL's query parameter `{name}` looks like it carries a credential, and a manifest holds it in clear text"),
+            Some("gcctl never prints it (plan, drift and errors show [redacted]), but the file holds it: keep such a manifest out of shared version control, or have the receiver verify the signature secret (signatureSecret) instead".into()),
+        );
     }
     let Ok(parsed) = reqwest::Url::parse(url) else {
         // Not shown when it may hold credentials (`a:b/c@host`).
@@ -232,6 +278,31 @@ mod tests {
             "X-Bot-Engine-Tenant", "Content-Type", "X-Monkey-Business"] {
             assert!(!is_credential_header(name), "{name}");
         }
+    }
+
+    /// Query parameters are told by their names, in any case, with the
+    /// header names' words and `code`, `sig` and `signature`; empty values
+    /// and the fragment are not taken.
+    #[test]
+    fn query_credentials_are_told_by_their_parameters_names() {
+        let found = |url| url_query_credentials(url);
+        assert_eq!(
+            found("https://f.example/api/h?code=k3y%2F9==&clientId=default"),
+            [("code", "k3y%2F9==")]
+        );
+        assert_eq!(
+            found("https://l.example/w?api-version=2016-06-01&sp=%2Ftriggers&sv=1.0&SIG=abc#x=1"),
+            [("SIG", "abc")]
+        );
+        assert_eq!(
+            found("https://h.example/w?access_token=t0k&apiKey=a1&X-Api-Key=b2&signature=s&token="),
+            [("access_token", "t0k"), ("apiKey", "a1"), ("X-Api-Key", "b2"), ("signature", "s")]
+        );
+        for url in ["https://h.example/w", "https://h.example/w?env=dev&tenant=acme", "https://h.example/w#code=1", "https://h.example/w?keyboard=1&codec=opus"] {
+            assert!(found(url).is_empty(), "{url}");
+        }
+        assert_eq!(query_value_forms("a%2Bb+c"), ["a%2Bb+c", "a+b c"]);
+        assert_eq!(query_value_forms("plain"), ["plain"]);
     }
 
     /// A URL's `user:password` and password are hidden from every output;

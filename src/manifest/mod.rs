@@ -708,7 +708,7 @@ pub fn check_secrets(
 pub fn register_secrets(objects: &[Object], env: &dyn Fn(&str) -> Option<String>) {
     for object in objects {
         for value in object.spec.credential_values() {
-            crate::api::untrusted::register_credential(value);
+            crate::api::untrusted::register_credential(&value);
         }
         let secrets = object.spec.secrets();
         if secrets.is_empty() {

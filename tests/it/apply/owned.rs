@@ -267,6 +267,67 @@ async fn credentials_in_webhook_headers_are_never_shown_nor_exported() {
     assert_eq!(after["webhookHeaders"]["Authorization"], format!("Bearer {declared}"), "{after}");
 }
 
+/// A webhook URL whose query carries a credential (an Azure Functions
+/// `?code=`, a Power Automate trigger's `sig=`): plan, drift and JSON show
+/// the URL with the value redacted, as written and percent-decoded; export
+/// leaves the integration out rather than write it to a file. Declared, it
+/// is a warning, never printed either, and a saved plan of it applies.
+#[tokio::test]
+async fn credentials_in_a_webhook_urls_query_are_never_shown_nor_exported() {
+    let (org, _, path) = applied_samples().await;
+    // Percent-encoded in the URL: neither form may show.
+    let (canary, decoded) = ("qry-canary%2B51f9/e2", "qry-canary+51f9/e2");
+    let url = format!("https://bot-dev.acme.example/genesys/webhook?env=dev&code={canary}");
+    let edit = json!({"name": "Acme Bot", "outboundNotificationWebhookUrl": url});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    for (command, text) in reports(&org).await {
+        assert!(text.contains("/webhook/url"), "{command:?}: {text}");
+        assert!(text.contains("?env=dev&code=[redacted]"), "{command:?}: {text}");
+        assert!(!text.contains(canary) && !text.contains(decoded), "{command:?}: {text}");
+    }
+    let kinds = "OpenMessagingIntegration,RoutingQueue";
+    let out = org.gcctl(&["export", "--out", "exported", "--kinds", kinds]).await;
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(text.contains("its webhook URL's query parameter `code` carries a credential, which gcctl never writes to a file"), "{text}");
+    assert!(!text.contains(canary) && !text.contains(decoded), "{text}");
+    assert_exit(&org.gcctl(&["plan", "exported"]).await, 0);
+    assert_no_file_holds(&org.ctx.path().join("exported"), canary);
+    assert_no_file_holds(&org.ctx.path().join("exported"), decoded);
+
+    // Declared: a warning, and the plan that writes it never shows it.
+    let declared = "sig-declared-8c3a07";
+    let set = fs_err::read_to_string(org.ctx.path().join("set/messaging.yaml")).unwrap();
+    let edited = set.replace(
+        "/genesys/webhook\n",
+        &format!("/genesys/webhook?api-version=2016-06-01&sig={declared}\n"),
+    );
+    assert_ne!(edited, set);
+    fs_err::write(org.ctx.path().join("set/messaging.yaml"), edited).unwrap();
+    let out = org.gcctl(&["validate", "set"]).await;
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        text.contains(
+            "warning: the URL's query parameter `sig` looks like it carries a credential"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains(declared), "{text}");
+    for (command, text) in reports(&org).await {
+        assert!(text.contains("&sig=[redacted]"), "{command:?}: {text}");
+        assert!(!text.contains(declared) && !text.contains(canary), "{command:?}: {text}");
+    }
+    let saved = org.gcctl(&["plan", "--secrets-dir", "s", "--out", "p.json", "set"]).await;
+    assert_exit(&saved, 0);
+    let file = fs_err::read_to_string(org.ctx.path().join("p.json")).unwrap();
+    assert!(file.contains("[redacted]") && !file.contains(declared), "{file}");
+    let applied =
+        org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "--plan", "p.json"]).await;
+    assert_exit(&applied, 0);
+    let after = org.org.get(&path).await.body;
+    let url = after["outboundNotificationWebhookUrl"].as_str().unwrap();
+    assert!(url.ends_with(&format!("&sig={declared}")), "{after}");
+}
+
 const RULES: &str = "
 apiVersion: gcctl/v1
 kind: Project
