@@ -26,7 +26,9 @@ pub struct ExportArgs {
     pub connect: crate::cli::ConnectArgs,
 
     /// Kinds to export, comma-separated (default: all). Webhooks come with
-    /// their open messaging integrations.
+    /// their open messaging integrations. Only these kinds, and what their
+    /// objects refer to, are read: a caller needs no permission to read
+    /// the others.
     #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
     pub kinds: Vec<String>,
 
@@ -104,7 +106,9 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     let (input, stats) = runtime()?.block_on(async {
         let connection = connect(global, printer).await?;
         options.skip_client_id = connection.client.own_client_id();
-        let input = export::read(&connection.client, &options, args.queue_members).await?;
+        let input = export::read(&connection.client, &options, args.queue_members)
+            .await
+            .map_err(|e| forbidden_hint(e, &options))?;
         anyhow::Ok((input, connection.client.stats()))
     })?;
     // Frees each live object once its manifests are made (see `build`).
@@ -152,6 +156,21 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         return Ok(Outcome::Failed);
     }
     Ok(Outcome::Success)
+}
+
+/// A read the caller may not make (403) says how to export without it: an
+/// export of some kinds reads only those and what they refer to.
+fn forbidden_hint(
+    mut error: crate::plan::ReadError,
+    options: &export::ExportOptions,
+) -> crate::plan::ReadError {
+    if error.source.status() == Some(403) && error.source.hint.is_none() {
+        let which = if options.kinds.is_empty() { "the kinds" } else { "fewer kinds" };
+        error.source.hint = Some(format!(
+            "grant the caller the permission named above, or export only {which} it may read with --kinds (an export of a kind reads that kind and what its objects refer to)"
+        ));
+    }
+    error
 }
 
 /// Write the files (to `--out`, else as one stream to stdout) and, beside

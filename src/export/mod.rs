@@ -43,7 +43,7 @@ pub use files::{
 use crate::api::Client;
 use crate::kinds::org::{Lookups, live_spec};
 use crate::kinds::project::glob_match;
-use crate::kinds::{Kind, LiveKind, SpecInput};
+use crate::kinds::{Kind, LiveKind, RefTarget, SpecInput};
 use crate::manifest::{API_VERSION, ManifestSet};
 use crate::plan::{LiveOrg, ReadError, ReadScope};
 
@@ -260,7 +260,10 @@ pub async fn read(
     let kinds = &options.kinds;
     let kinds: Vec<Kind> = if kinds.is_empty() { Kind::in_org().to_vec() } else { kinds.clone() };
     let scope = ReadScope {
-        all_kinds: true,
+        // `--kinds`: those, and what their objects refer to
+        // (`OrgKind::export_refers_to`), so that a caller allowed to read
+        // only these can export them.
+        all_kinds: options.kinds.is_empty(),
         caller: false,
         export: Some(kinds),
         details_of_all: details,
@@ -274,6 +277,45 @@ pub async fn read(
     };
     let live = crate::plan::read_beside(client, &empty, &scope, &mut choose).await?;
     Ok(ExportInput { live, selection })
+}
+
+/// What `export --kinds KIND` reads, in a sentence of the kinds
+/// reference: the kind's list and what naming its references takes
+/// ([`OrgKind::export_refers_to`]); `None` for a kind never exported.
+///
+/// [`OrgKind::export_refers_to`]: crate::kinds::org::OrgKind::export_refers_to
+pub fn reads_of(kind: Kind) -> Option<String> {
+    let org = kind.org().filter(|org| org.not_exported().is_none())?;
+    let mut reads: Vec<String> = Vec::new();
+    for target in org.export_refers_to() {
+        let read = match target {
+            RefTarget::Kind(kind) => format!("the `{kind}` list"),
+            RefTarget::Flow(_) => "the `Flow` list".to_string(),
+            RefTarget::Division => "the divisions".to_string(),
+            RefTarget::Recipient => "the message routing recipients".to_string(),
+            RefTarget::Group => "the groups".to_string(),
+            // Named from what the kind's own reads return.
+            RefTarget::User | RefTarget::Team | RefTarget::SkillGroup => continue,
+        };
+        if !reads.contains(&read) {
+            reads.push(read);
+        }
+    }
+    let mut text = format!("`gcctl export --kinds {kind}` reads the {kind} objects");
+    if org.api().default.is_some() {
+        text.push_str(" (and which one is the org default)");
+    }
+    let listed = match reads.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        [first, second] => Some(format!("{first} and {second}")),
+        [rest @ .., last] => Some(format!("{}, and {last}", rest.join(", "))),
+    };
+    match listed {
+        None => text.push_str(" and no other kind's."),
+        Some(listed) => text.push_str(&format!(" and, to name what they refer to, {listed}.")),
+    }
+    Some(text)
 }
 
 fn selected(options: &ExportOptions, kind: Kind) -> bool {

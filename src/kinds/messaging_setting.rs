@@ -148,6 +148,11 @@ pub const DEF: KindDef = KindDef {
 pub struct Org;
 
 impl OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [super::RefTarget] {
+        &[]
+    }
+
+
     fn api(&self) -> ApiPaths {
         // Max page size UNVERIFIED (the SDK documents the default, 25); 100
         // is what gcctl asks for, as for the other messaging lists.

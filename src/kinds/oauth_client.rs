@@ -295,6 +295,11 @@ pub fn join_description(text: Option<&str>, version: u32) -> Option<String> {
 }
 
 impl super::org::OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [RefTarget] {
+        &[RefTarget::Division, RefTarget::Kind(Kind::Role)]
+    }
+
+
     fn api(&self) -> super::org::ApiPaths {
         // The list takes no paging parameters: one call returns every client.
         super::org::ApiPaths::new("/api/v2/oauth/clients", super::org::UpdateMethod::Put)

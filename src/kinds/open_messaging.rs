@@ -162,6 +162,17 @@ struct Request {
 const SECRET_FIELD: &str = "outboundNotificationWebhookSignatureSecretToken";
 
 impl OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [RefTarget] {
+        &[
+            RefTarget::Kind(Kind::SupportedContentProfile),
+            RefTarget::Kind(Kind::MessagingSetting),
+            // The recipient's flow.
+            RefTarget::Recipient,
+            RefTarget::Flow(INBOUND_MESSAGE_FLOW),
+        ]
+    }
+
+
     fn api(&self) -> ApiPaths {
         // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
         ApiPaths::new("/api/v2/conversations/messaging/integrations/open", UpdateMethod::Patch)

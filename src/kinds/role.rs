@@ -376,6 +376,11 @@ fn held_by(held: &BTreeSet<String>, permission: &str) -> bool {
 }
 
 impl super::org::OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [super::RefTarget] {
+        &[]
+    }
+
+
     fn lookups_needed(&self, _spec: &dyn Spec) -> &'static [super::org::Lookup] {
         &[super::org::Lookup::PermissionCatalog]
     }

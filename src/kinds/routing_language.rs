@@ -62,6 +62,11 @@ pub const DEF: KindDef = KindDef {
 pub struct Org;
 
 impl OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [super::RefTarget] {
+        &[]
+    }
+
+
     fn api(&self) -> ApiPaths {
         // No update endpoint exists; `update` below never writes.
         ApiPaths::new("/api/v2/routing/languages", UpdateMethod::Patch).paged(100).name_filter()

@@ -662,6 +662,22 @@ fn keep_ring_fields(body: &mut serde_json::Value, live: &serde_json::Value) {
 }
 
 impl super::org::OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [RefTarget] {
+        &[
+            RefTarget::Division,
+            RefTarget::Flow(FLOW_FIELDS[0].1),
+            RefTarget::Flow(FLOW_FIELDS[1].1),
+            RefTarget::Flow(FLOW_FIELDS[2].1),
+            // Named through its recipient, which the integration's list holds.
+            RefTarget::Kind(Kind::OpenMessagingIntegration),
+            // Members and codes (`export --queue-members`); teams, skill
+            // groups and users by the names the queue's reads return.
+            RefTarget::Kind(Kind::RoutingWrapupCode),
+            RefTarget::Group,
+        ]
+    }
+
+
     fn api(&self) -> super::org::ApiPaths {
         // `forceDelete` deletes a queue that still has members.
         super::org::ApiPaths::new("/api/v2/routing/queues", super::org::UpdateMethod::Put)

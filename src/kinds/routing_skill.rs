@@ -94,6 +94,11 @@ impl Org {
 }
 
 impl OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [RefTarget] {
+        &[RefTarget::Division]
+    }
+
+
     fn division_scope(&self) -> Option<super::org::DivisionScope> {
         Some(super::org::DivisionScope {
             entity: "routing:skill",

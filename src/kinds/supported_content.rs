@@ -114,6 +114,11 @@ struct Request {
 pub struct Org;
 
 impl OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [super::RefTarget] {
+        &[]
+    }
+
+
     fn api(&self) -> ApiPaths {
         // Max page size UNVERIFIED; 100 is what the Terraform provider uses.
         ApiPaths::new("/api/v2/conversations/messaging/supportedcontent", UpdateMethod::Patch)

@@ -228,6 +228,12 @@ fn declares(spec: Option<&UserRoutingProfileSpec>, field: &str) -> bool {
 }
 
 impl OrgKind for Org {
+    // Never exported (`not_exported`).
+    fn export_refers_to(&self) -> &'static [RefTarget] {
+        &[]
+    }
+
+
     fn destroyable(&self) -> bool {
         false
     }

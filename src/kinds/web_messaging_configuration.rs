@@ -365,6 +365,11 @@ fn unpublished_edits(draft: &Value, published: &Value) -> Vec<String> {
 }
 
 impl OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [super::RefTarget] {
+        &[]
+    }
+
+
     fn api(&self) -> ApiPaths {
         // Cursor-paged; 100 a page (the default is 300, the maximum UNVERIFIED).
         ApiPaths::new(COLLECTION, UpdateMethod::Put).cursor_paged(100)

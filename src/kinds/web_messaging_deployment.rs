@@ -258,6 +258,16 @@ struct Desired {
 }
 
 impl OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [RefTarget] {
+        &[
+            // Also where its details come from (`details_source`).
+            RefTarget::Kind(Kind::WebMessagingConfiguration),
+            RefTarget::Kind(Kind::SupportedContentProfile),
+            RefTarget::Flow(INBOUND_MESSAGE_FLOW),
+        ]
+    }
+
+
     fn api(&self) -> ApiPaths {
         // Cursor-paged; no name filter.
         ApiPaths::new(COLLECTION, UpdateMethod::Put).cursor_paged(100)

@@ -108,6 +108,9 @@ fn kind_section(defs: &Map<String, Value>, branch: &Value, out: &mut String) {
         out.push_str(&format!("{paragraph}\n\n"));
     }
     out.push_str(&format!("`apiVersion: {}`, `kind: {title}`.\n\n", super::API_VERSION));
+    if let Some(reads) = crate::kinds::Kind::parse(title).and_then(crate::export::reads_of) {
+        out.push_str(&format!("{reads}\n\n"));
+    }
     let mut rows = Vec::new();
     object_rows(defs, &Value::Object(spec), "", &[], 0, &mut rows);
     if rows.is_empty() {

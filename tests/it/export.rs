@@ -644,3 +644,208 @@ fn a_reference_to_a_deleted_object_is_left_out_with_a_warning() {
     assert!(err.contains("/outboundMessagingAddresses/openMessagingRecipient not exported: it refers to an object gcctl cannot name (id "), "{err}");
     assert!(!stdout(&out).contains("openMessagingRecipient"), "{}", stdout(&out));
 }
+
+/// Every leaf of `value` by its JSON pointer.
+fn leaves(value: &Value, at: String, out: &mut BTreeMap<String, Value>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (key, value) in map {
+                leaves(value, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), out);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (i, value) in items.iter().enumerate() {
+                leaves(value, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {
+            out.insert(at, value.clone());
+        }
+    }
+}
+
+/// The objects of an exported set, by `Kind/handle`: each one's spec
+/// leaves, its references written as the org names they resolve to in the
+/// set (a handle of an exported object, else the org name itself).
+fn named_leaves(dir: &Path) -> BTreeMap<String, BTreeMap<String, Value>> {
+    let set = gcctl::manifest::load(&[dir.to_path_buf()], &gcctl::manifest::LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{}: {:?}", dir.display(), e.diagnostics));
+    let org_name = |kind, handle: &str| {
+        let object = set.objects.iter().find(|o| o.kind == kind && o.name == handle)?;
+        object.spec.to_json().get("name").and_then(Value::as_str).map(str::to_string)
+    };
+    let mut objects = BTreeMap::new();
+    for object in &set.objects {
+        let mut spec = BTreeMap::new();
+        leaves(&object.spec.to_json(), String::new(), &mut spec);
+        for reference in object.references() {
+            let Some(kind) = reference.target.declared_kind() else { continue };
+            let pointer = reference.pointer.trim_start_matches("/spec").to_string();
+            if let Some(name) = org_name(kind, &reference.name) {
+                spec.insert(pointer, Value::String(name));
+            }
+        }
+        objects.insert(object.id(), spec);
+    }
+    objects
+}
+
+/// An export of one kind (`--kinds`) lists that kind and what its objects
+/// refer to, nothing else (`OrgKind::export_refers_to`): so each kind
+/// exported alone must write what the export of everything writes for it,
+/// every reference named (as an org name where the full export writes the
+/// handle of an exported object), with no warning the full export does not
+/// give, and plan clean. An org holding every exported kind and every kind
+/// of reference: the examples, queue members and codes included.
+#[test]
+fn every_kind_exported_alone_writes_what_the_full_export_writes_for_it() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    for variable in crate::apply::WEBHOOK_SECRET_VARS {
+        ctx.env(variable, "export-alone-secret-0123456789");
+    }
+    for example in ["bot-handover-cognigy", "headless-guest-messaging"] {
+        let dir = crate::common::repo_root().join("examples").join(example);
+        crate::apply::copy_tree(&dir, &ctx.path().join(example));
+        run_ok(&ctx, &["apply", "--auto-approve", "--secrets-dir", "secrets", example]);
+    }
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+    let full = ctx.run(&["export", "--queue-members", "--out", "all"]);
+    assert_eq!(full.status.code(), Some(0), "{}", stderr(&full));
+    let all = named_leaves(&ctx.path().join("all"));
+    let mut kinds: Vec<&str> =
+        all.keys().filter_map(|id| id.split_once('/')).map(|(k, _)| k).collect();
+    kinds.dedup();
+    // Every kind export writes, and each kind of reference.
+    assert_eq!(
+        kinds,
+        [
+            "Flow",
+            "MessagingSetting",
+            "OAuthClient",
+            "OpenMessagingIntegration",
+            "Role",
+            "RoutingLanguage",
+            "RoutingQueue",
+            "RoutingSkill",
+            "RoutingWrapupCode",
+            "SupportedContentProfile",
+            "WebMessagingConfiguration",
+            "WebMessagingDeployment",
+            "Webhook",
+        ]
+    );
+    let queues: Vec<_> = all.iter().filter(|(id, _)| id.starts_with("RoutingQueue/")).collect();
+    for field in [
+        "/division",
+        "/messageInQueueFlow",
+        "/outboundMessagingAddresses/openMessagingRecipient",
+        "/wrapupCodes/0",
+        "/members/0/email",
+        "/memberGroups/0/name",
+    ] {
+        assert!(queues.iter().any(|(_, q)| q.contains_key(field)), "{field}: {queues:?}");
+    }
+    for kind in kinds.iter().filter(|k| **k != "Webhook") {
+        let out = format!("alone-{kind}");
+        let alone = ctx.run(&["export", "--queue-members", "--kinds", kind, "--out", &out]);
+        assert_eq!(alone.status.code(), Some(0), "{kind}: {}", stderr(&alone));
+        for line in stderr(&alone).lines().filter(|l| l.contains("warning:")) {
+            assert!(
+                stderr(&full).contains(line),
+                "{kind}: a warning the full export does not give: {line}"
+            );
+        }
+        let written = named_leaves(&ctx.path().join(&out));
+        // An integration brings its webhook.
+        let expected: BTreeMap<&String, &BTreeMap<String, Value>> = all
+            .iter()
+            .filter(|(id, _)| {
+                id.starts_with(&format!("{kind}/"))
+                    || (*kind == "OpenMessagingIntegration" && id.starts_with("Webhook/"))
+            })
+            .collect();
+        assert_eq!(written.iter().collect::<BTreeMap<_, _>>(), expected, "{kind}");
+        let plan = run_ok(&ctx, &["plan", "--detailed-exitcode", &out]);
+        assert!(plan.contains("No changes."), "{kind}: {plan}");
+    }
+}
+
+/// A caller allowed to read only queues and what they refer to exports
+/// them (`--kinds RoutingQueue`): the export lists nothing else (OAuth
+/// clients, roles, recipients), so no 403 stops it. Exporting everything
+/// as that caller stops at the first list it may not read, naming it,
+/// and writes nothing.
+#[test]
+fn a_caller_that_may_read_only_queues_exports_them() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx.env("COGNIGY_WEBHOOK_SECRET", "export-alone-secret-0123456789");
+    let example = crate::common::repo_root().join("examples/bot-handover-cognigy");
+    crate::apply::copy_tree(&example, &ctx.path().join("set"));
+    run_ok(&ctx, &["apply", "--auto-approve", "--secrets-dir", "secrets", "set"]);
+    let org = &live.org;
+    let (id, secret) = live.block_on(async {
+        let role = org
+            .post(
+                "/api/v2/authorization/roles",
+                serde_json::json!({"name": "Queue Exporter", "permissionPolicies": [
+                    {"domain": "routing", "entityName": "queue", "actionSet": ["view"]},
+                    {"domain": "routing", "entityName": "wrapupCode", "actionSet": ["view"]},
+                    {"domain": "architect", "entityName": "flow", "actionSet": ["view"]},
+                    {"domain": "messaging", "entityName": "integration", "actionSet": ["view"]}]}),
+            )
+            .await;
+        assert_eq!(role.status, 200, "{}", role.body);
+        let role = role.body["id"].as_str().unwrap().to_string();
+        let home = org.get("/api/v2/authorization/divisions/home").await.body;
+        let home = home["id"].as_str().unwrap().to_string();
+        org.grant_admin_client(&role, &home).await;
+        let client = org
+            .post(
+                "/api/v2/oauth/clients",
+                serde_json::json!({"name": "Queue Exporter", "authorizedGrantType": "CLIENT-CREDENTIALS",
+                    "roleDivisions": [{"roleId": role, "divisionId": home}]}),
+            )
+            .await;
+        assert_eq!(client.status, 200, "{}", client.body);
+        let field = |name: &str| client.body[name].as_str().unwrap().to_string();
+        (field("id"), field("secret"))
+    });
+    let mut exporter = TestContext::new();
+    live.connect(&mut exporter);
+    exporter
+        .env("GENESYSCLOUD_ACCESS_TOKEN", "")
+        .env("GENESYSCLOUD_OAUTHCLIENT_ID", &id)
+        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", &secret);
+    live.reset_stats();
+    run_ok(&exporter, &["export", "--kinds", "RoutingQueue", "--queue-members", "--out", "q"]);
+    let listed: Vec<String> = live.requests_by_route().into_keys().collect();
+    for route in [
+        "GET /api/v2/oauth/clients",
+        "GET /api/v2/authorization/roles",
+        "GET /api/v2/routing/message/recipients",
+    ] {
+        assert!(!listed.contains(&route.to_string()), "{route}: {listed:?}");
+    }
+    let queues = fs_err::read_to_string(exporter.path().join("q/queues.yaml")).unwrap();
+    for field in ["openMessagingRecipient: Cognigy Handover\n", "wrapupCodes:\n", "members:\n"] {
+        assert!(queues.contains(field), "{field}: {queues}");
+    }
+    let plan = run_ok(
+        &ctx,
+        &["plan", "--detailed-exitcode", &exporter.path().join("q").to_string_lossy()],
+    );
+    assert!(plan.contains("No changes."), "{plan}");
+
+    let everything = exporter.run(&["export", "--out", "all"]);
+    let err = stderr(&everything);
+    assert_eq!(everything.status.code(), Some(1), "{err}");
+    assert!(err.contains("error: cannot read the default MessagingSetting from the org"), "{err}");
+    assert!(err.contains("403 Forbidden (missing.permissions)"), "{err}");
+    assert!(err.contains("[messaging:setting:view]"), "{err}");
+    assert!(err.contains("hint: grant the caller the permission named above, or export only the kinds it may read with --kinds"), "{err}");
+    assert!(!exporter.path().join("all").exists(), "{err}");
+}

@@ -444,6 +444,11 @@ fn static_type(text: &str) -> Option<&'static str> {
 }
 
 impl OrgKind for Org {
+    fn export_refers_to(&self) -> &'static [RefTarget] {
+        &[RefTarget::Division]
+    }
+
+
     fn division_scope(&self) -> Option<super::org::DivisionScope> {
         Some(super::org::DivisionScope {
             entity: "architect:flow",

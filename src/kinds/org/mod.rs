@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::kinds::Kind;
+use crate::kinds::{Kind, RefTarget};
 
 /// How objects of a kind are read and written.
 #[derive(Debug, Clone, Copy)]
@@ -698,6 +698,19 @@ pub trait OrgKind: Sync {
     fn not_exported(&self) -> Option<&'static str> {
         None
     }
+
+    /// What a live object of the kind refers to, by id, that its manifest
+    /// names ([`OrgKind::live_to_spec`], [`OrgKind::export`], the source of
+    /// its details): an export of the kind alone (`export --kinds`) lists
+    /// and looks up these targets and nothing else, so that a caller allowed
+    /// to read only what it exports and what that refers to can export it.
+    /// A `Kind` or a flow of a type is that kind's list, a division, a
+    /// recipient or a group the lookup of those; teams, skill groups and
+    /// users are named from what the kind's own reads return. No default: a
+    /// target left out is a reference such an export cannot name
+    /// (`tests/it/export.rs` exports every kind alone and compares it with
+    /// the full export).
+    fn export_refers_to(&self) -> &'static [RefTarget];
 }
 
 /// A writable field of a kind's live objects that its spec does not model

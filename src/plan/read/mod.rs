@@ -697,12 +697,29 @@ fn kinds_to_read(set: &ManifestSet, scope: &ReadScope) -> Vec<LiveKind> {
     if scope.all_kinds {
         kinds.extend(LiveKind::all());
     }
+    for kind in scope.export.iter().flatten() {
+        kinds.extend(LiveKind::new(*kind));
+    }
+    for target in export_targets(scope) {
+        kinds.extend(target.declared_kind().and_then(LiveKind::new));
+    }
     for reference in declared_references(set) {
         if let RefTarget::Kind(kind) = reference.target {
             kinds.extend(LiveKind::new(kind));
         }
     }
     kinds.into_iter().collect()
+}
+
+/// What the objects of the kinds an export reads refer to
+/// ([`OrgKind::export_refers_to`]): a kind (a flow of a type: the flows) is
+/// listed, and a division, recipient or group looked up, so that the export
+/// can name them.
+///
+/// [`OrgKind::export_refers_to`]: crate::kinds::org::OrgKind::export_refers_to
+fn export_targets(scope: &ReadScope) -> impl Iterator<Item = RefTarget> + '_ {
+    let kinds = scope.export.iter().flatten().filter_map(|kind| LiveKind::new(*kind));
+    kinds.flat_map(|kind| kind.org().export_refers_to().iter().copied())
 }
 
 /// The org kinds the set declares or prunes.

@@ -14,7 +14,9 @@ use super::calls::{
     find_flows, list, list_recipients, optional, read_catalog, read_default, record_recipient,
     record_user, search_users, static_flow_type,
 };
-use super::{DIVISIONS, ReadError, ReadScope, Task, USER_BATCH, declared_references, take};
+use super::{
+    DIVISIONS, ReadError, ReadScope, Task, USER_BATCH, declared_references, export_targets, take,
+};
 use crate::api::Client;
 use crate::kinds::org::{Lookup, Lookups};
 use crate::kinds::{LiveKind, RefTarget};
@@ -148,6 +150,27 @@ impl OtherReads {
     }
 }
 
+/// The lookups a read of every kind makes (an export of everything, drift
+/// with `--include-unmanaged`): those the kinds' exports need
+/// ([`export_lookup`]; a test checks that they are the same).
+const ALL_KINDS_LOOKUPS: [Lookup; 3] = [Lookup::Divisions, Lookup::Recipients, Lookup::Groups];
+
+/// The lookup that names a reference to `target` in an export; `None` for
+/// kinds (their lists) and for what a kind's own reads name (teams, skill
+/// groups and users: by the names a queue's members and groups carry).
+fn export_lookup(target: RefTarget) -> Option<Lookup> {
+    match target {
+        RefTarget::Division => Some(Lookup::Divisions),
+        RefTarget::Recipient => Some(Lookup::Recipients),
+        RefTarget::Group => Some(Lookup::Groups),
+        RefTarget::Kind(_)
+        | RefTarget::Flow(_)
+        | RefTarget::User
+        | RefTarget::Team
+        | RefTarget::SkillGroup => None,
+    }
+}
+
 /// Lookups the set needs, each made once.
 #[derive(Debug, Default)]
 pub(super) struct Needs {
@@ -175,11 +198,14 @@ impl Needs {
         let declaring =
             set.objects.iter().filter(|o| scope.destroy || o.spec.org_default().is_some());
         with_default.extend(declaring.filter_map(|o| LiveKind::new(o.kind)));
+        // An export writes which of its objects is the default.
+        with_default.extend(scope.export.iter().flatten().filter_map(|k| LiveKind::new(*k)));
         needs.defaults =
             with_default.into_iter().filter(|k| k.org().api().default.is_some()).collect();
         if scope.all_kinds {
-            needs.lookups.extend([Lookup::Divisions, Lookup::Recipients, Lookup::Groups]);
+            needs.lookups.extend(ALL_KINDS_LOOKUPS);
         }
+        needs.lookups.extend(export_targets(scope).filter_map(export_lookup));
         for object in &set.objects {
             if let Some(org) = object.kind.org() {
                 needs.lookups.extend(org.lookups_needed(object.spec.as_ref()));
@@ -213,5 +239,22 @@ impl Needs {
             }
         }
         needs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read of every kind looks up what an export of every kind needs,
+    /// and nothing more.
+    #[test]
+    fn the_lookups_of_all_kinds_are_those_the_kinds_exports_need() {
+        let scope = ReadScope {
+            export: Some(crate::kinds::Kind::in_org().to_vec()),
+            ..ReadScope::default()
+        };
+        let needed: BTreeSet<Lookup> = export_targets(&scope).filter_map(export_lookup).collect();
+        assert_eq!(needed, ALL_KINDS_LOOKUPS.into_iter().collect());
     }
 }
