@@ -231,13 +231,21 @@ pub fn build_destroy(
     let kept = kept_by_protection(set, &manifests);
     let mut problems = Vec::new();
     let mut changes = Vec::new();
+    // Declared objects the org holds that the destroy keeps, by reason.
+    let mut kept_live: BTreeMap<Kept, Vec<String>> = BTreeMap::new();
     for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
-        if kept.contains(&object.id()) || !kind.org().destroyable() {
+        if !kind.org().destroyable() {
             continue;
         }
         let org_name = object.org_name().unwrap_or(&object.name).to_string();
         let matches = live_matches(object, kind.org(), &org_name, &live_names);
         let matches = matches.as_slice();
+        if kept.contains(&object.id()) {
+            if !matches.is_empty() {
+                kept_live.entry(Kept::Protected).or_default().push(object.id());
+            }
+            continue;
+        }
         if matches.len() > 1 {
             problems.push(duplicate_problem(object, kind.org(), &org_name, matches));
             continue;
@@ -246,7 +254,20 @@ pub fn build_destroy(
         let protected = set.protected.contains(&(object.kind, org_name.clone()));
         let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);
         let own = id.is_some() && id == live.lookups.own_client_id;
-        if protected || own || live.lookups.is_protected_live(object.kind, live_object) {
+        let default = id.as_deref().is_some_and(|id| live.lookups.is_default(object.kind, id));
+        let reason = if protected {
+            Some(Kept::Protected)
+        } else if own {
+            Some(Kept::Own)
+        } else if default {
+            Some(Kept::Default)
+        } else if live.lookups.is_protected_live(object.kind, live_object) {
+            Some(Kept::BuiltIn)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            kept_live.entry(reason).or_default().push(object.id());
             continue;
         }
         changes.push(Change {
@@ -277,11 +298,49 @@ pub fn build_destroy(
         inputs_digest: String::new(),
         prune: false,
         destroy: true,
-        notes: protection_notes(set, &changes),
+        notes: protection_notes(set, &changes).into_iter().chain(kept_notes(kept_live)).collect(),
         changes,
         summary,
         select: set.selected.clone(),
     })
+}
+
+/// Why a destroy keeps a declared object the org holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kept {
+    /// `protect: true` (in any environment), or referred to by such an object.
+    Protected,
+    /// The OAuth client gcctl runs as.
+    Own,
+    /// The org default of its kind.
+    Default,
+    /// A built-in of the org.
+    BuiltIn,
+}
+
+/// A destroy's notes on the declared objects the org holds that it keeps,
+/// one per reason, so that a destroy that deletes less than the manifests
+/// declare says why ("Nothing to destroy" alone read as if the org held none).
+fn kept_notes(kept: BTreeMap<Kept, Vec<String>>) -> Vec<super::PlanNote> {
+    kept.into_iter()
+        .map(|(reason, objects)| {
+            let why = match reason {
+                Kept::Protected => "`protect: true`, or an object that has it refers to them",
+                Kept::Own => "the OAuth client gcctl runs as",
+                Kept::Default => {
+                    "the org default of its kind (make another the default in Genesys Cloud, then destroy again)"
+                }
+                Kept::BuiltIn => "a built-in of the org",
+            };
+            let shown = objects.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", ");
+            let more = objects.len().saturating_sub(5);
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            super::PlanNote {
+                message: format!("not deleted: {shown}{more}: {why}"),
+                objects,
+            }
+        })
+        .collect()
 }
 
 /// A plan that deletes (prunes included, asked for or not) while an

@@ -32,7 +32,7 @@ pub fn plan(plan: &Plan) -> String {
     }
     let changing: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if changing.is_empty() && plan.destroy {
-        out.push_str("**Nothing to destroy.** The org holds none of the declared objects that may be deleted (objects with `protect: true`, and what they refer to, are kept).\n");
+        out.push_str("**Nothing to destroy.** The org holds none of the declared objects that may be deleted (objects with `protect: true` and what they refer to, org defaults, built-ins and the OAuth client gcctl runs as are kept).\n");
         return out;
     }
     if changing.is_empty() {

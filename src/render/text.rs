@@ -28,7 +28,7 @@ pub fn plan(plan: &Plan, printer: &Printer) -> String {
     if plan.destroy && shown.iter().all(|c| c.action == Action::NoOp) {
         let _ = writeln!(
             out,
-            "\nNothing to destroy: the org holds none of the declared objects that may be deleted (objects with protect: true, and what they refer to, are kept)."
+            "\nNothing to destroy: the org holds none of the declared objects that may be deleted (objects with protect: true and what they refer to, org defaults, built-ins and the OAuth client gcctl runs as are kept)."
         );
     } else if shown.iter().all(|c| c.action == Action::NoOp) {
         let _ = writeln!(

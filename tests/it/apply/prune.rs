@@ -308,7 +308,11 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     assert_exit(&planned, 2);
     let out = stdout(&planned);
     assert!(out.starts_with("gcctl destroy plan for org"), "{out}");
-    assert!(!out.contains("OAuthClient/acme-bot-connector"), "protected: {out}");
+    assert!(!out.contains("- OAuthClient/acme-bot-connector"), "protected: {out}");
+    assert!(
+        out.contains("not deleted: Role/acme-bot-handover, OAuthClient/acme-bot-connector"),
+        "{out}"
+    );
     let refused = org.gcctl(&["destroy", "set"]).await;
     assert_exit(&refused, 1);
     assert!(stderr(&refused).contains("refusing to apply without confirmation"));
@@ -340,7 +344,13 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     assert_exit(&nothing, 0);
     assert!(stderr(&nothing).contains("Nothing to destroy."), "{}", stderr(&nothing));
     assert!(
-        stdout(&nothing).contains("Nothing to destroy: the org holds none of the declared objects that may be deleted (objects with protect: true, and what they refer to, are kept)."),
+        stdout(&nothing).contains("Nothing to destroy: the org holds none of the declared objects that may be deleted (objects with protect: true and what they refer to, org defaults, built-ins and the OAuth client gcctl runs as are kept)."),
+        "{}",
+        stdout(&nothing)
+    );
+    // And says which declared objects it kept, and why.
+    assert!(
+        stdout(&nothing).contains("not deleted: Role/acme-bot-handover, OAuthClient/acme-bot-connector: `protect: true`, or an object that has it refers to them"),
         "{}",
         stdout(&nothing)
     );
@@ -380,6 +390,12 @@ async fn destroy_keeps_declared_objects_that_became_the_org_defaults() {
 
     let planned = org.gcctl(&["plan", "--destroy", "--detailed-exitcode", "set"]).await;
     assert_exit(&planned, 0);
+    // Kept, and said so: the plan named neither.
+    assert!(
+        stdout(&planned).contains("not deleted: MessagingSetting/ms, SupportedContentProfile/sc: the org default of its kind (make another the default in Genesys Cloud, then destroy again)"),
+        "{}",
+        stdout(&planned)
+    );
     let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
     assert_exit(&destroyed, 0);
     assert!(stderr(&destroyed).contains("Nothing to destroy."), "{}", stderr(&destroyed));
