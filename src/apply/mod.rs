@@ -191,6 +191,12 @@ pub struct Event {
     /// The error of a failure, with its causes, for rendering.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Failure>,
+    /// The kind alone, for progress lines of changes without a manifest (a
+    /// prune's `object` is `Kind/org name`, which the line shows quoted
+    /// beside it); `None` for the others. Not in the JSON events, which
+    /// keep `object`.
+    #[serde(skip)]
+    pub kind_only: Option<crate::kinds::Kind>,
 }
 
 /// Why a change failed: the operation (which names the object), then each
@@ -471,6 +477,7 @@ fn event(change: &Change, kind: EventKind, message: Option<String>, id: Option<S
         id,
         message,
         error: None,
+        kind_only: (change.prune && change.manifest_name.is_none()).then_some(change.kind.kind()),
     }
 }
 

@@ -146,15 +146,15 @@ pub(super) async fn report_events(
         match (&event.event, &event.error) {
             (EventKind::Failed, Some(failure)) => {
                 if !progress.is_empty() {
-                    printer.status(&format!("{progress}failed {}", visible(&event.object)));
+                    printer.status(&format!("{progress}failed {}", shown_object(&event)));
                 }
                 printer.error(&failure.message, &failure.causes, failure.hint.as_deref());
             }
             (EventKind::Unchanged, _) => {}
             (EventKind::Started, _) if !printer.progress_enabled() => {}
             _ => {
-                // The address (a prune's is `Kind/org name`), the name, the id
-                // and the message may hold the org's text;
+                // The address, the name, the id and the message may hold the
+                // org's text;
                 // a message keeps its own lines (a web deployment's snippet).
                 let message = event
                     .message
@@ -169,11 +169,21 @@ pub(super) async fn report_events(
                 printer.status(&format!(
                     "{progress}{} {} \"{}\"{id}{message}",
                     event.event.as_str(),
-                    visible(&event.object),
+                    shown_object(&event),
                     visible(&event.org_name)
                 ));
             }
         }
+    }
+}
+
+/// The object of a progress line: `Kind/handle`, or the kind alone for a
+/// change without a manifest (a prune: its org name follows, quoted, so a
+/// name with spaces or a `/` reads as one), as the plan shows it.
+fn shown_object(event: &Event) -> String {
+    match event.kind_only {
+        Some(kind) => kind.to_string(),
+        None => visible(&event.object).into_owned(),
     }
 }
 

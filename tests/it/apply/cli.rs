@@ -365,10 +365,10 @@ fn the_orgs_text_in_apply_output_cannot_act_on_the_terminal() {
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(!all.contains(['\u{1b}', '\u{202e}']), "{all:?}");
     assert!(
-        all.contains(r#"deleted RoutingWrapupCode/Bot \u{1b}[31mNOID\u{202e} B "Bot"#),
+        all.contains(r#"deleted RoutingWrapupCode "Bot \u{1b}[31mNOID\u{202e} B" (id"#),
         "{all}"
     );
-    assert!(all.contains(r#"deleted RoutingWrapupCode/Bot \u{1b}]0;TITLE\u{7} C "Bot"#), "{all}");
+    assert!(all.contains(r#"deleted RoutingWrapupCode "Bot \u{1b}]0;TITLE\u{7} C" (id"#), "{all}");
     assert!(!all.contains('\u{7}'), "{all:?}");
 }
 

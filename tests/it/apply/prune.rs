@@ -464,7 +464,7 @@ async fn a_prune_waits_for_the_creates_of_its_kind() {
     let applied = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
     assert_exit(&applied, 1);
     let err = stderr(&applied);
-    assert!(err.contains("skipped RoutingQueue/Acme Old \"Acme Old\": not pruned: the create of RoutingQueue/q did not succeed"), "{err}");
+    assert!(err.contains("skipped RoutingQueue \"Acme Old\": not pruned: the create of RoutingQueue/q did not succeed"), "{err}");
     assert!(err.contains("2 skipped"), "{err}");
     assert_eq!(org.named(QUEUES, "Acme Old").await.len(), 1, "kept while the create failed");
     assert_eq!(org.named(QUEUES, "Acme Other").await.len(), 1, "kept too");

@@ -541,7 +541,7 @@ async fn prune_refuses_locked_flows_unless_asked_to_unlock_and_keeps_those_still
     let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "--unlock-flows", "set"]).await;
     let said = text(&apply);
     assert_exit(&apply, 1);
-    assert!(said.contains("deleted Flow/Old Greeting"), "{said}");
+    assert!(said.contains("deleted Flow \"Old Greeting"), "{said}");
     assert!(
         said.contains("refusing to delete the flow: QUEUE \"Waiting Queue\" still uses it"),
         "{said}"

@@ -178,7 +178,7 @@ fn unsetting_the_default_and_refusing_to_prune_it() {
     );
     let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "--prune", "set"]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("deleted MessagingSetting/Stray"), "{text}");
+    assert!(text.contains("deleted MessagingSetting \"Stray"), "{text}");
     assert!(!text.contains("MessagingSetting/Default"), "the org default is never pruned: {text}");
     live.block_on(live.org.id_named(SETTINGS, "Default"));
 }

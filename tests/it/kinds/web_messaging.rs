@@ -528,7 +528,7 @@ fn prune_deletes_deployments_before_the_configurations_they_use() {
     assert_eq!(code, 0, "{text}");
     let order: Vec<&str> = text.lines().filter(|l| l.starts_with("deleted ")).collect();
     assert_eq!(order.len(), 3, "{text}");
-    assert!(order[2].starts_with("deleted WebMessagingConfiguration/Acme Web"), "{text}");
+    assert!(order[2].starts_with("deleted WebMessagingConfiguration \"Acme Web"), "{text}");
     let left = live.block_on(live.org.get(CONFIGS)).body;
     assert_eq!(left["total"], 0, "{left}");
     assert_eq!(gcctl(&ctx, &["plan", "--detailed-exitcode", "--prune", "set"]).0, 0);
