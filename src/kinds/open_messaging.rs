@@ -322,6 +322,10 @@ impl OrgKind for Org {
         &["/webhookHeaders"]
     }
 
+    fn case_insensitive_spec_maps(&self) -> &'static [&'static str] {
+        &["/webhook/headers"]
+    }
+
     fn write_only_pointers(&self) -> &'static [&'static str] {
         &["/webhook/signatureSecretVersion"]
     }

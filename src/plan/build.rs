@@ -528,6 +528,7 @@ fn change_of(
     // Only what is declared is compared, so only that is projected.
     let mut live_spec = comparing(&desired, || live_spec(kind, live_object, lookups));
     org.align_live(&desired, &mut live_spec, lookups);
+    let ignore = &*crate::kinds::org::align_ignored(org, &desired, ignore);
     let mut fields = diff(&desired, &live_spec, &options(org, ignore));
     let provenance = provenance_only(org, &mut fields);
     let id = live_object.get("id").and_then(Value::as_str).map(str::to_string);

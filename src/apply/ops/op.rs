@@ -60,17 +60,21 @@ impl<'a> Op<'a> {
             return;
         };
         let rules = self.ctx.ignore_rules.iter().filter(|r| r.kind == object.kind);
-        let ignored: Vec<&String> = object
+        let ignored: Vec<String> = object
             .ignore_differences
             .iter()
             .chain(rules.flat_map(|r| r.json_pointers.iter()))
+            .cloned()
             .collect();
         if ignored.is_empty() {
             return;
         }
+        // A header's pointer in another case names the declared header.
+        let ignored =
+            crate::kinds::org::align_ignored(self.org(), &self.desired, &ignored).into_owned();
         let live = self.change.id.as_deref().and_then(|id| self.live(object.kind, id));
         let live = live.map(|l| self.org().live_to_spec(l, self.ctx.lookups));
-        for pointer in ignored {
+        for pointer in &ignored {
             // As the plan's diff ignores it: a declared field reached through
             // objects only (a list is compared whole, its items never apart).
             if !declared_through_objects(&self.desired, pointer) {

@@ -353,6 +353,13 @@ pub trait OrgKind: Sync {
 
     /// Pointers of write-only values (secret rotation counters): shown as
     /// sensitive, never with a value.
+    /// Maps of the spec whose keys are one in any letter case (a webhook's
+    /// headers): an `ignoreDifferences` pointer to a key names the declared
+    /// key in whatever case it is written ([`align_ignored`]).
+    fn case_insensitive_spec_maps(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     fn write_only_pointers(&self) -> &'static [&'static str] {
         &[]
     }
@@ -729,6 +736,41 @@ impl Unmanaged {
     pub const fn field(pointer: &'static str) -> Self {
         Unmanaged { pointer, unset: None }
     }
+}
+
+/// `ignore` with each pointer to a key of one of the kind's
+/// case-insensitive maps ([`OrgKind::case_insensitive_spec_maps`]) written
+/// as `desired` declares that key (`/webhook/headers/x-api-version` for a
+/// declared `X-Api-Version`), so that the plan's comparison, its notes and
+/// an update's kept fields all find it. Other pointers are as written.
+pub fn align_ignored<'a>(
+    org: &dyn OrgKind,
+    desired: &Value,
+    ignore: &'a [String],
+) -> std::borrow::Cow<'a, [String]> {
+    let maps = org.case_insensitive_spec_maps();
+    if maps.is_empty() || ignore.is_empty() {
+        return std::borrow::Cow::Borrowed(ignore);
+    }
+    let aligned = |pointer: &String| -> Option<String> {
+        let (map, rest) =
+            maps.iter().find_map(|m| Some((*m, pointer.strip_prefix(m)?.strip_prefix('/')?)))?;
+        let (token, after) = rest.split_once('/').map_or((rest, None), |(t, a)| (t, Some(a)));
+        let key = crate::json_pointer::unescape(token);
+        let declared = desired.pointer(map)?.as_object()?;
+        let found = declared.keys().find(|k| *k != &*key && k.eq_ignore_ascii_case(&key))?;
+        let escaped = crate::json_pointer::escape(found);
+        Some(match after {
+            Some(after) => format!("{map}/{escaped}/{after}"),
+            None => format!("{map}/{escaped}"),
+        })
+    };
+    if !ignore.iter().any(|p| aligned(p).is_some()) {
+        return std::borrow::Cow::Borrowed(ignore);
+    }
+    std::borrow::Cow::Owned(
+        ignore.iter().map(|p| aligned(p).unwrap_or_else(|| p.clone())).collect(),
+    )
 }
 
 use crate::apply::ops::{Op, OpError};

@@ -180,6 +180,46 @@ async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
     assert_eq!(names, ["X-Acme-Environment", "X-Gcctl-Secret-Version"], "{after}");
 }
 
+/// Header names are one in any case, in `ignoreDifferences` too: a pointer
+/// to a declared header written in another case ignores it, in the plan
+/// (no change, a note) and in an update of another field (the org's value
+/// is kept). It ignored nothing, and the apply wrote the declared value.
+#[tokio::test]
+async fn an_ignored_header_is_ignored_whatever_the_case_of_its_pointer() {
+    let (org, _, path) = applied_samples().await;
+    let set = fs_err::read_to_string(org.ctx.path().join("set/messaging.yaml")).unwrap();
+    let edited = set
+        .replace(
+            "metadata:\n  name: acme-bot\nspec:\n",
+            "metadata:\n  name: acme-bot\nignoreDifferences: [/webhook/headers/x-acme-environment]\nspec:\n",
+        )
+        .replace("X-Acme-Environment: ${var.envName}", "X-Acme-Environment: declared-env");
+    assert_ne!(edited, set);
+    fs_err::write(org.ctx.path().join("set/messaging.yaml"), &edited).unwrap();
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 0);
+    let text = String::from_utf8_lossy(&plan.stdout).to_string();
+    assert!(
+        text.contains("`/webhook/headers/X-Acme-Environment` is declared otherwise than the org holds it, and ignored"),
+        "{text}"
+    );
+    // Another change of the integration (its URL) keeps the org's header.
+    let moved = edited.replace("https://${var.botWebhookHost}/", "https://moved.acme.example/");
+    assert_ne!(moved, edited);
+    fs_err::write(org.ctx.path().join("set/messaging.yaml"), &moved).unwrap();
+    let live = org.org.get(&path).await.body;
+    let held = live["webhookHeaders"]["X-Acme-Environment"].clone();
+    assert_ne!(held, "declared-env", "{live}");
+    assert_exit(&org.gcctl(&ARGS).await, 0);
+    let after = org.org.get(&path).await.body;
+    assert_eq!(
+        after["outboundNotificationWebhookUrl"],
+        "https://moved.acme.example/genesys/webhook"
+    );
+    assert_eq!(after["webhookHeaders"]["X-Acme-Environment"], held, "{after}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
 /// A webhook URL the org holds with credentials in it (set in the UI):
 /// plan and drift show it with them redacted, and export leaves the
 /// integration out rather than write them to a file.
