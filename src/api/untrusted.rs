@@ -68,10 +68,14 @@ pub fn register_secret(secret: &str) {
 /// `Strict` or a cookie's name are words, which registering would redact
 /// everywhere (a queue named "Secure session queue"). Parts shorter than a
 /// secret is ([`register_secret`]) are not registered either.
+/// Whether a part of a credential looks like a key rather than a word: it
+/// holds a digit or a sign, or is long (16 characters). See
+/// [`register_credential`].
+pub fn key_like(text: &str) -> bool {
+    text.chars().count() >= 16 || text.chars().any(|c| !c.is_alphabetic())
+}
+
 pub fn register_credential(value: &str) {
-    fn key_like(text: &str) -> bool {
-        text.chars().count() >= 16 || text.chars().any(|c| !c.is_alphabetic())
-    }
     let register = |text: &str| {
         let text = text.trim();
         if key_like(text) {

@@ -429,12 +429,11 @@ pub trait Spec: fmt::Debug + Send + Sync + Any {
         Vec::new()
     }
 
-    /// Values written in the manifest that carry a credential all the same
-    /// (a webhook's `Authorization` header, its URL's `?code=`): never printed, as secrets are
-    /// not ([`crate::manifest::register_secrets`]).
-    fn credential_values(&self) -> Vec<String> {
-        Vec::new()
-    }
+    /// Register for redaction what the manifest writes that carries a
+    /// credential all the same (a webhook's `Authorization` header, its
+    /// URL's `?code=`), so that it is never printed, as secrets are not
+    /// ([`crate::manifest::register_secrets`]).
+    fn register_credentials(&self) {}
 
     /// Offline checks of Genesys limits and field combinations. Pointers are
     /// relative to the document (`/spec/...`).

@@ -90,13 +90,12 @@ impl Spec for WebhookSpec {
         }
     }
 
-    fn credential_values(&self) -> Vec<String> {
+    fn register_credentials(&self) {
         let headers = self.headers.iter().filter(|(name, _)| is_credential_header(name));
-        let mut values: Vec<String> = headers.map(|(_, value)| value.clone()).collect();
-        for (_, value) in url_query_credentials(&self.url) {
-            values.extend(query_value_forms(value));
+        for (_, value) in headers {
+            crate::api::untrusted::register_credential(value);
         }
-        values
+        hide_query_credentials(&self.url);
     }
 
     fn check_secret(&self, _pointer: &str, secret: &Secret) -> Option<(String, String)> {
@@ -155,49 +154,76 @@ pub fn is_credential_header(name: &str) -> bool {
 }
 
 /// Query parameters whose names say they carry a credential, as written
-/// in the URL (name, value; percent-encoded as they are): a name
-/// [`is_credential_header`] would take (`access_token`, `apiKey`,
-/// `client_secret`, `key`), or `code` (an Azure Functions key), `sig` or
-/// `signature` (a Logic Apps / Power Automate trigger's, a shared access
-/// signature's), in any case. Empty values carry nothing and are not
-/// listed. The fragment (after `#`) is not sent, and not searched.
+/// in the URL (name, value; percent-encoded as they are). A name is read
+/// percent-decoded, in any case, and counts when [`is_credential_header`]
+/// would take it (`access_token`, `apiKey`, `client_secret`, `key`), when it
+/// is `code` (an Azure Functions key), `sig` (a Logic Apps / Power Automate
+/// trigger's signature, a shared access signature's), `jwt` or `hmac`, or
+/// when it holds `signature` (`X-Amz-Signature`, `X-Goog-Signature`,
+/// `sharedAccessSignature`). Parameters are parted by `&` and by `;` (which
+/// some servers take as `&`). Empty values carry nothing and are not listed.
+/// The fragment (after `#`) is not sent, and not searched.
 pub fn url_query_credentials(url: &str) -> Vec<(&str, &str)> {
-    const NAMES: [&str; 3] = ["code", "sig", "signature"];
+    const NAMES: [&str; 4] = ["code", "sig", "jwt", "hmac"];
     let Some((_, query)) = url.split_once('?') else { return Vec::new() };
     let query = query.split_once('#').map_or(query, |(query, _)| query);
     query
-        .split('&')
+        .split(['&', ';'])
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, value)| {
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
             !value.is_empty()
-                && (is_credential_header(name)
-                    || NAMES.iter().any(|held| name.eq_ignore_ascii_case(held)))
+                && (is_credential_header(&name)
+                    || NAMES.iter().any(|held| name.eq_ignore_ascii_case(held))
+                    || name.to_ascii_lowercase().contains("signature"))
         })
         .collect()
 }
 
-/// A query parameter's value as written and, where it differs,
-/// percent-decoded (`+` as a space, as forms write it): a server may echo
-/// either.
-fn query_value_forms(value: &str) -> Vec<String> {
-    let plus = value.replace('+', " ");
-    let decoded = percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned();
-    if decoded == value { vec![decoded] } else { vec![value.to_string(), decoded] }
+/// `text` as written and, where they differ, percent-decoded with `+` as a
+/// space (as forms write it) and with `+` kept (as a URI's query is
+/// decoded): a server may echo any of them.
+fn decoded_forms(text: &str) -> Vec<String> {
+    let decode = |t: &str| percent_encoding::percent_decode_str(t).decode_utf8_lossy().into_owned();
+    let mut forms = vec![text.to_string()];
+    for form in [decode(&text.replace('+', " ")), decode(text)] {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms
+}
+
+/// Register the query credentials of a webhook URL
+/// ([`url_query_credentials`]) for redaction: each `name=value` as written
+/// and decoded, so that the URL reads `…?env=dev&[redacted]` whatever the
+/// value's length; and the value alone, in each form, where it looks like
+/// a key ([`key_like`]: a digit or a sign in it, or 16 characters), since a
+/// server may echo it alone. A value that is a word (`auth_type=signature`)
+/// is not registered alone: that would hide the word in every text.
+///
+/// [`key_like`]: crate::api::untrusted::key_like
+pub fn hide_query_credentials(url: &str) {
+    for (name, value) in url_query_credentials(url) {
+        for pair in decoded_forms(&format!("{name}={value}")) {
+            crate::api::untrusted::register_secret(&pair);
+        }
+        for form in decoded_forms(value) {
+            if crate::api::untrusted::key_like(&form) {
+                crate::api::untrusted::register_secret(&form);
+            }
+        }
+    }
 }
 
 /// Keep the credentials of a webhook URL the org holds out of every output:
 /// `user:password` and the password are registered as secrets (a short
 /// `user:password` with the `//` and `@` around it, so that it is redacted
 /// too). A user name alone is no secret, and is not registered: every
-/// text holding the word would be redacted. The values of query parameters
-/// that carry a credential ([`url_query_credentials`]) are registered as
-/// header values are, as written and percent-decoded.
+/// text holding the word would be redacted. Query parameters that carry
+/// a credential are registered too ([`hide_query_credentials`]).
 pub fn hide_url_credentials(url: &str) {
-    for (_, value) in url_query_credentials(url) {
-        for form in query_value_forms(value) {
-            crate::api::untrusted::register_credential(&form);
-        }
-    }
+    hide_query_credentials(url);
     let Some(credentials) = url_credentials(url) else { return };
     let Some((_, password)) = credentials.split_once(':') else { return };
     if credentials.chars().count() >= 6 {
@@ -228,8 +254,9 @@ fn check_webhook_url(findings: &mut Findings, pointer: &str, url: &str) {
         );
     }
     let Ok(parsed) = reqwest::Url::parse(url) else {
-        // Not shown when it may hold credentials (`a:b/c@host`).
-        let shown = if url.contains('@') { "the URL".to_string() } else { format!("`{url}`") };
+        // Not shown when it may hold credentials (`a:b/c@host`, `?code=`).
+        let hides = url.contains('@') || !url_query_credentials(url).is_empty();
+        let shown = if hides { "the URL".to_string() } else { format!("`{url}`") };
         findings.error_with_hint(pointer, format!("{shown} is not a valid URL"), hint);
         return;
     };
@@ -301,8 +328,28 @@ mod tests {
         for url in ["https://h.example/w", "https://h.example/w?env=dev&tenant=acme", "https://h.example/w#code=1", "https://h.example/w?keyboard=1&codec=opus"] {
             assert!(found(url).is_empty(), "{url}");
         }
-        assert_eq!(query_value_forms("a%2Bb+c"), ["a%2Bb+c", "a+b c"]);
-        assert_eq!(query_value_forms("plain"), ["plain"]);
+        assert_eq!(
+            found("https://s.example/o?X-Amz-Credential=AKIA&X-Amz-Signature=ab12;co%64e=k1&x=jwt&jwt=e30"),
+            [("X-Amz-Credential", "AKIA"), ("X-Amz-Signature", "ab12"), ("co%64e", "k1"), ("jwt", "e30")]
+        );
+        assert_eq!(decoded_forms("a%2Bb+c"), ["a%2Bb+c", "a+b c", "a+b+c"]);
+        assert_eq!(decoded_forms("plain"), ["plain"]);
+    }
+
+    /// A query credential is hidden as `name=value` whatever its length, and
+    /// its value alone where it looks like a key; a value that is a word is
+    /// not hidden elsewhere.
+    #[test]
+    fn query_credentials_are_hidden_as_pairs_and_key_like_values() {
+        let visible = crate::api::untrusted::visible;
+        hide_query_credentials("https://h.example/w?auth_kind=signatures&code=ab1&api_key=k3y%2Bqv9+x");
+        assert_eq!(
+            visible("https://h.example/w?auth_kind=signatures&code=ab1&api_key=k3y%2Bqv9+x"),
+            "https://h.example/w?[redacted]&[redacted]&[redacted]"
+        );
+        // Echoed alone, decoded either way.
+        assert_eq!(visible("got k3y+qv9 x and k3y+qv9+x"), "got [redacted] and [redacted]");
+        assert_eq!(visible("Signatures review queue"), "Signatures review queue");
     }
 
     /// A URL's `user:password` and password are hidden from every output;

@@ -569,6 +569,31 @@ fn a_webhook_url_with_credentials_is_an_error() {
     assert!(!err.contains("pa55word"), "{err}");
 }
 
+/// A webhook URL whose query carries a credential is a warning, and the
+/// value is never printed, not even by the error of a URL that does not
+/// parse.
+#[test]
+fn a_webhook_url_with_a_query_credential_is_a_warning_and_never_printed() {
+    let ctx = TestContext::new();
+    let hook = |url: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: hook}}\nspec:\n  url: {url}\n  signatureSecret: {{fromEnv: HOOK_SECRET}}\n"
+        )
+    };
+    ctx.write("ok/hook.yaml", &hook("https://fn.example/api/h?X-Amz-Signature=qsecret-77c1a"));
+    let out = ctx.run(&["validate", "ok"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("ok/hook.yaml:5:8: warning: the URL's query parameter `X-Amz-Signature` looks like it carries a credential"), "{err}");
+    assert!(!err.contains("qsecret-77c1a"), "{err}");
+    ctx.write("bad/hook.yaml", &hook("https://fn.example:99999/h?co%64e=qsecret-91f0d"));
+    let out = ctx.run(&["validate", "bad"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("bad/hook.yaml:5:8: error: the URL is not a valid URL"), "{err}");
+    assert!(!err.contains("qsecret-91f0d"), "{err}");
+}
+
 /// An ignoreDifferences pointer into a declared list's item is a warning
 /// (a list is compared and written whole), with the list's pointer.
 #[test]
