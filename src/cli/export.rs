@@ -165,9 +165,13 @@ fn forbidden_hint(
     options: &export::ExportOptions,
 ) -> crate::plan::ReadError {
     if error.source.status() == Some(403) && error.source.hint.is_none() {
-        let which = if options.kinds.is_empty() { "the kinds" } else { "fewer kinds" };
+        let or = if options.kinds.is_empty() {
+            "or export only the kinds it may read with --kinds"
+        } else {
+            "or leave the kind that needs it out of --kinds"
+        };
         error.source.hint = Some(format!(
-            "grant the caller the permission named above, or export only {which} it may read with --kinds (an export of a kind reads that kind and what its objects refer to)"
+            "grant the caller the permission named above, {or} (an export of a kind reads that kind and what its objects refer to, as the kinds reference says for each kind)"
         ));
     }
     error

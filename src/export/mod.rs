@@ -301,6 +301,9 @@ pub fn reads_of(kind: Kind) -> Option<String> {
             reads.push(read);
         }
     }
+    if let Some(details) = reads_of_details(org) {
+        reads.push(details);
+    }
     let mut text = format!("`gcctl export --kinds {kind}` reads the {kind} objects");
     if org.api().default.is_some() {
         text.push_str(" (and which one is the org default)");
@@ -316,6 +319,22 @@ pub fn reads_of(kind: Kind) -> Option<String> {
         Some(listed) => text.push_str(&format!(" and, to name what they refer to, {listed}.")),
     }
     Some(text)
+}
+
+/// What the details an export reads on request refer to, as [`reads_of`]
+/// says it ("with `--queue-members`, the `RoutingWrapupCode` list").
+fn reads_of_details(org: &dyn crate::kinds::org::OrgKind) -> Option<String> {
+    let targets = org.export_details_refer_to();
+    if targets.is_empty() {
+        return None;
+    }
+    let lists: Vec<String> = targets
+        .iter()
+        .filter_map(|t| t.declared_kind())
+        .map(|kind| format!("the `{kind}` list"))
+        .collect();
+    let when = if org.export_reads_details() { "" } else { "with `--queue-members`, " };
+    Some(format!("{when}{}", lists.join(" and ")))
 }
 
 fn selected(options: &ExportOptions, kind: Kind) -> bool {

@@ -670,11 +670,16 @@ impl super::org::OrgKind for Org {
             RefTarget::Flow(FLOW_FIELDS[2].1),
             // Named through its recipient, which the integration's list holds.
             RefTarget::Kind(Kind::OpenMessagingIntegration),
-            // Members and codes (`export --queue-members`); teams, skill
-            // groups and users by the names the queue's reads return.
-            RefTarget::Kind(Kind::RoutingWrapupCode),
+            // Member groups; teams and skill groups by the names the queue
+            // carries.
             RefTarget::Group,
         ]
+    }
+
+    fn export_details_refer_to(&self) -> &'static [RefTarget] {
+        // Members by the emails, and codes by the names, their reads
+        // return; the codes' list tells names several codes share.
+        &[RefTarget::Kind(Kind::RoutingWrapupCode)]
     }
 
 

@@ -774,7 +774,8 @@ fn every_kind_exported_alone_writes_what_the_full_export_writes_for_it() {
 
 /// A caller allowed to read only queues and what they refer to exports
 /// them (`--kinds RoutingQueue`): the export lists nothing else (OAuth
-/// clients, roles, recipients), so no 403 stops it. Exporting everything
+/// clients, roles, recipients, and wrap-up codes without
+/// `--queue-members`), so no 403 stops it. Exporting everything
 /// as that caller stops at the first list it may not read, naming it,
 /// and writes nothing.
 #[test]
@@ -793,7 +794,6 @@ fn a_caller_that_may_read_only_queues_exports_them() {
                 "/api/v2/authorization/roles",
                 serde_json::json!({"name": "Queue Exporter", "permissionPolicies": [
                     {"domain": "routing", "entityName": "queue", "actionSet": ["view"]},
-                    {"domain": "routing", "entityName": "wrapupCode", "actionSet": ["view"]},
                     {"domain": "architect", "entityName": "flow", "actionSet": ["view"]},
                     {"domain": "messaging", "entityName": "integration", "actionSet": ["view"]}]}),
             )
@@ -821,17 +821,20 @@ fn a_caller_that_may_read_only_queues_exports_them() {
         .env("GENESYSCLOUD_OAUTHCLIENT_ID", &id)
         .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", &secret);
     live.reset_stats();
-    run_ok(&exporter, &["export", "--kinds", "RoutingQueue", "--queue-members", "--out", "q"]);
+    run_ok(&exporter, &["export", "--kinds", "RoutingQueue", "--out", "q"]);
     let listed: Vec<String> = live.requests_by_route().into_keys().collect();
+    // Not even the wrap-up codes: a queue's codes are exported only with
+    // `--queue-members`.
     for route in [
         "GET /api/v2/oauth/clients",
         "GET /api/v2/authorization/roles",
         "GET /api/v2/routing/message/recipients",
+        "GET /api/v2/routing/wrapupcodes",
     ] {
         assert!(!listed.contains(&route.to_string()), "{route}: {listed:?}");
     }
     let queues = fs_err::read_to_string(exporter.path().join("q/queues.yaml")).unwrap();
-    for field in ["openMessagingRecipient: Cognigy Handover\n", "wrapupCodes:\n", "members:\n"] {
+    for field in ["openMessagingRecipient: Cognigy Handover\n", "memberGroups:\n"] {
         assert!(queues.contains(field), "{field}: {queues}");
     }
     let plan = run_ok(

@@ -718,6 +718,13 @@ pub trait OrgKind: Sync {
     /// (`tests/it/export.rs` exports every kind alone and compares it with
     /// the full export).
     fn export_refers_to(&self) -> &'static [RefTarget];
+
+    /// What the details of a live object ([`OrgKind::details_needed`])
+    /// refer to beyond [`OrgKind::export_refers_to`], read only by an export
+    /// that reads them (a queue's wrap-up codes, with `--queue-members`).
+    fn export_details_refer_to(&self) -> &'static [RefTarget] {
+        &[]
+    }
 }
 
 /// A writable field of a kind's live objects that its spec does not model

@@ -719,7 +719,12 @@ fn kinds_to_read(set: &ManifestSet, scope: &ReadScope) -> Vec<LiveKind> {
 /// [`OrgKind::export_refers_to`]: crate::kinds::org::OrgKind::export_refers_to
 fn export_targets(scope: &ReadScope) -> impl Iterator<Item = RefTarget> + '_ {
     let kinds = scope.export.iter().flatten().filter_map(|kind| LiveKind::new(*kind));
-    kinds.flat_map(|kind| kind.org().export_refers_to().iter().copied())
+    kinds.flat_map(|kind| {
+        let org = kind.org();
+        let details = scope.details_of_all || org.export_reads_details();
+        let of_details = if details { org.export_details_refer_to() } else { &[] };
+        org.export_refers_to().iter().chain(of_details).copied()
+    })
 }
 
 /// The org kinds the set declares or prunes.
