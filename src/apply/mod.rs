@@ -496,7 +496,7 @@ fn failure_event(change: &Change, failure: Failure, id: Option<String>) -> Event
 }
 
 fn failed_event(change: &Change, err: &ops::OpError) -> Event {
-    let failure = Failure::of(&change.address(), err);
+    let failure = Failure::of(&change.described(), err);
     Event {
         message: Some(failure.one_line()),
         error: Some(failure),

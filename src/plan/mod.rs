@@ -187,6 +187,17 @@ impl Change {
         }
         format!("{}/{}", self.kind, self.manifest_name.as_deref().unwrap_or(&self.org_name))
     }
+
+    /// The change as messages name it: its [`Change::address`], or, for a
+    /// change without a manifest (a prune), the kind and the quoted org name
+    /// with control characters and line breaks escaped
+    /// (`RoutingQueue "Old\nQueue"`), as the plan shows it.
+    pub fn described(&self) -> String {
+        if self.manifest_name.is_some() || self.action == Action::Grant {
+            return self.address();
+        }
+        format!("{} \"{}\"", self.kind, crate::api::untrusted::visible(&self.org_name))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -186,13 +186,13 @@ impl<'a> Op<'a> {
     }
 
     pub(super) fn failed(&self, doing: &str) -> impl FnOnce(ApiError) -> OpError {
-        let operation = format!("{doing} {}", self.address());
+        let operation = format!("{doing} {}", self.change.described());
         move |source| OpError::Api { operation, source }
     }
 
     /// A failure of this change, in words (no API answer to carry).
     pub fn fail(&self, reason: impl std::fmt::Display) -> OpError {
-        OpError::Failed(format!("{}: {reason}", self.address()))
+        OpError::Failed(format!("{}: {reason}", self.change.described()))
     }
 
     pub async fn get(&self, path: &str, doing: &str) -> Result<Value, OpError> {

@@ -146,7 +146,12 @@ pub(super) async fn report_events(
         match (&event.event, &event.error) {
             (EventKind::Failed, Some(failure)) => {
                 if !progress.is_empty() {
-                    printer.status(&format!("{progress}failed {}", shown_object(&event)));
+                    // A prune's line names it as the other lines do.
+                    let name = event
+                        .kind_only
+                        .map(|_| format!(" \"{}\"", visible(&event.org_name)))
+                        .unwrap_or_default();
+                    printer.status(&format!("{progress}failed {}{name}", shown_object(&event)));
                 }
                 printer.error(&failure.message, &failure.causes, failure.hint.as_deref());
             }

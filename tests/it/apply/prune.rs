@@ -474,3 +474,22 @@ async fn a_prune_waits_for_the_creates_of_its_kind() {
     assert_eq!(org.named(QUEUES, "Acme Old").await.len(), 0);
     assert_eq!(org.named(QUEUES, "Acme New").await.len(), 1);
 }
+
+/// A prune that fails is named as the plan names it, the kind and the
+/// quoted org name, with a line break in the name escaped: the org's text
+/// cannot start a line of its own in the error (it printed
+/// `error: deleting RoutingQueue/Prune one` and then `two` on a line).
+#[tokio::test]
+async fn a_failed_prune_is_named_on_one_line() {
+    let org = ApplyOrg::default().await;
+    let set = "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  prune: [{kind: RoutingQueue, names: [\"Prune*\"]}]\n";
+    org.ctx.write("set/all.yaml", set);
+    create(&org, "/api/v2/routing/queues", json!({"name": "Prune one\ntwo"})).await;
+    let route = "DELETE /api/v2/routing/queues/{queueId}";
+    org.org.route_fault(json!({"route": route, "status": 400})).await;
+    let applied = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&applied, 1);
+    let err = stderr(&applied);
+    assert!(err.contains("error: deleting RoutingQueue \"Prune one\\ntwo\"\n"), "{err}");
+    assert!(!err.lines().any(|l| l.starts_with("two")), "{err}");
+}
