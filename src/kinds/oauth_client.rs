@@ -374,15 +374,41 @@ impl super::org::OrgKind for Org {
         })
     }
 
-    fn before_delete<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, ()> {
+    fn before_delete<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        id: &'a str,
+    ) -> Hook<'a, Option<super::org::Undo>> {
         Box::pin(async move {
             // As the Terraform provider does: a client is set inactive before it is deleted.
             let live = op.read_live(id).await?;
-            let mut body = super::org::writable(&live, &CLIENT_WRITABLE);
+            let as_it_was = super::org::writable(&live, &CLIENT_WRITABLE);
+            if live.get("state").and_then(Value::as_str) == Some("inactive") {
+                return Ok(None);
+            }
+            let mut body = as_it_was.clone();
             body["state"] = "inactive".into();
             op.put(&self.api().item(id), &body, "deactivating").await?;
-            Ok(())
+            // Should the DELETE fail, the client is set as it was.
+            Ok(Some(super::org::Undo { body: as_it_was, done: "it was set inactive first" }))
         })
+    }
+
+    /// A client the org holds inactive whose manifest does not declare
+    /// `state` is not compared, but said: its tokens are refused (a delete
+    /// that was cut short after setting it inactive, or an admin, did it).
+    fn notes(
+        &self,
+        desired: &Value,
+        live: Option<&Value>,
+        _fields: &[crate::plan::FieldChange],
+        _lookups: &super::org::Lookups,
+    ) -> Vec<String> {
+        let inactive = live.and_then(|l| l.get("state")).and_then(Value::as_str) == Some("inactive");
+        if !inactive || desired.get("state").is_some() {
+            return Vec::new();
+        }
+        vec!["the org holds it inactive, so it gets no tokens (set so by a delete that did not finish, or in Genesys Cloud); declare `state: active` to make it active again".to_string()]
     }
 
     fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {

@@ -473,7 +473,7 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
             op.fail("refusing to delete the org default; make another object the default first")
         );
     }
-    op.org().before_delete(op, &id).await?;
+    let undo = op.org().before_delete(op, &id).await?;
     let api = op.org().api();
     let path = api.item(&id);
     let query: Vec<(&str, String)> =
@@ -488,7 +488,21 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
     let waiting = op.waiting(why, CONFLICT_WINDOW, Duration::from_millis(250));
     let deleted = op.retrying(waiting, busy, || op.ctx.client.delete(&path, &query)).await;
     match deleted {
-        Err(err) if !err.is_not_found() => return Err(op.failed("deleting")(err)),
+        Err(err) if !err.is_not_found() => {
+            // What was done to prepare the delete is undone, and said.
+            let undone = match undo {
+                None => String::new(),
+                Some(undo) => match op.ctx.client.put(&path, &undo.body).await {
+                    Ok(_) => format!(" ({}, and is set as it was again)", undo.done),
+                    Err(failed) => format!(
+                        " ({}, and setting it as it was again failed too: {failed}; the next plan says so)",
+                        undo.done
+                    ),
+                },
+            };
+            let operation = format!("deleting {}{undone}", op.change.described());
+            return Err(OpError::Api { operation, source: err });
+        }
         _ => {}
     }
     Ok(Done { action: Action::Delete, id: Some(id), notes: Vec::new() })

@@ -615,8 +615,13 @@ impl OrgKind for Org {
         })
     }
 
-    fn before_delete<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, ()> {
-        Box::pin(jobs::before_delete(op, id))
+    fn before_delete<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        id: &'a str,
+    ) -> Hook<'a, Option<super::org::Undo>> {
+        // Checks only: nothing to undo.
+        Box::pin(async move { jobs::before_delete(op, id).await.map(|()| None) })
     }
 
     /// One note naming the declared flows someone holds locked (the flow

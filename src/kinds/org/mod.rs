@@ -292,6 +292,15 @@ pub enum Lookup {
 /// A boxed future borrowed for `'a`: what the asynchronous hooks return.
 pub type Hook<'a, T> = futures::future::BoxFuture<'a, Result<T, OpError>>;
 
+/// How to undo what [`OrgKind::before_delete`] did, should the DELETE fail.
+#[derive(Debug, Clone)]
+pub struct Undo {
+    /// The body of a PUT to the object that sets it as it was.
+    pub body: Value,
+    /// What was done, for the failure's message (`it was set inactive first`).
+    pub done: &'static str,
+}
+
 /// What [`OrgKind::read_details`] returns: fields to add to a live object.
 pub type Details<'a> =
     futures::future::BoxFuture<'a, Result<Map<String, Value>, crate::plan::ReadError>>;
@@ -651,9 +660,12 @@ pub trait OrgKind: Sync {
         })
     }
 
-    /// Steps before the DELETE of `id` (an OAuth client is set inactive first).
-    fn before_delete<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, ()> {
-        Box::pin(async { Ok(()) })
+    /// Steps before the DELETE of `id` (an OAuth client is set inactive
+    /// first). Returns the body of a PUT to the object that undoes them,
+    /// sent when the DELETE then fails (the client set as it was), so that
+    /// a delete that did not happen leaves the object as it found it.
+    fn before_delete<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Option<Undo>> {
+        Box::pin(async { Ok(None) })
     }
 
     /// Why export leaves a live object out, known from the object alone

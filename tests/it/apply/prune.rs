@@ -493,3 +493,47 @@ async fn a_failed_prune_is_named_on_one_line() {
     assert!(err.contains("error: deleting RoutingQueue \"Prune one\\ntwo\"\n"), "{err}");
     assert!(!err.lines().any(|l| l.starts_with("two")), "{err}");
 }
+
+/// An OAuth client is set inactive before its DELETE (as the Terraform
+/// provider does); when the DELETE then fails, it is set as it was again,
+/// and the error says so (it stayed inactive, refusing tokens, while every
+/// later plan said the org matched). A client the org holds inactive
+/// without a declared `state` is said in the plan.
+#[tokio::test]
+async fn a_client_whose_delete_fails_is_set_as_it_was_and_an_inactive_one_is_said() {
+    let org = ApplyOrg::default().await;
+    let set = "apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: r}\nspec: {name: Injector, permissions: [conversation:message:view]}\n---\napiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: c}\nspec:\n  name: Injector Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: r, division: Home}]\n";
+    org.ctx.write("set/all.yaml", set);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await, 0);
+    let route = "DELETE /api/v2/oauth/clients/{clientId}";
+    org.org.route_fault(json!({"route": route, "status": 403})).await;
+    let args = ["destroy", "--auto-approve", "--select", "OAuthClient/c", "set"];
+    let destroyed = org.gcctl(&args).await;
+    assert_exit(&destroyed, 1);
+    let err = stderr(&destroyed);
+    assert!(
+        err.contains(
+            "error: deleting OAuthClient/c (it was set inactive first, and is set as it was again)"
+        ),
+        "{err}"
+    );
+    let client = org.one(super::CLIENTS, "Injector Client").await;
+    assert_eq!(client["state"], "active", "{client}");
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 0);
+    assert!(!stdout(&plan).contains("inactive"), "{}", stdout(&plan));
+
+    // Left inactive (a run killed between the two requests, an admin):
+    // no change, since `state` is not declared, but the plan says it.
+    let path = format!("/api/v2/oauth/clients/{}", client["id"].as_str().unwrap());
+    let mut body = org.org.get(&path).await.body;
+    body["state"] = json!("inactive");
+    assert_eq!(org.org.put(&path, body).await.status, 200);
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 0);
+    assert!(
+        stdout(&plan).contains("the org holds it inactive, so it gets no tokens"),
+        "{}",
+        stdout(&plan)
+    );
+}
