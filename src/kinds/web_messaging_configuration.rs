@@ -666,7 +666,8 @@ async fn publish(op: &Op<'_>, id: &str, expected: u64) -> Result<Vec<String>, Op
 }
 
 /// Poll `path` until its `status` is `Active` (with backoff, under the
-/// apply's deadline); `Error` fails at once.
+/// apply's deadline); `Error` fails at once. A 404 is polled through too:
+/// what was made moments ago can trail in reads.
 pub async fn wait_active(op: &Op<'_>, path: &str, what: &str) -> Result<Value, OpError> {
     let why = format!(
         "waiting for {what} to be Active (GET {path}: Pending until the org has processed it; --wait-timeout {}s)",
@@ -674,7 +675,7 @@ pub async fn wait_active(op: &Op<'_>, path: &str, what: &str) -> Result<Value, O
     );
     let mut waiting = op.waiting(why, op.deadline(), std::time::Duration::from_millis(100));
     loop {
-        let object = op.get(path, &format!("waiting for {what} of")).await?;
+        let object = op.get_when_found(path, &format!("waiting for {what} of")).await?;
         match object.get("status").and_then(Value::as_str) {
             Some("Active") | None => return Ok(object),
             Some("Error") => {

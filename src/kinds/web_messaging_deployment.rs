@@ -507,13 +507,20 @@ impl OrgKind for Org {
         (vec![field], vec![note])
     }
 
-    fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, Value>> {
+    fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, (Value, bool)>> {
         Some(Box::pin(async move {
             let mut body = op.body(None)?;
             fill_version(op, &mut body, None).await?;
-            let created = op.create_with(&body).await?;
+            let (created, adopted) = op.create_with(&body).await?;
             let id = created.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-            wait_active(op, &format!("{COLLECTION}/{id}"), "the deployment").await
+            // Made: a wait that fails says so, with the id.
+            let waited = wait_active(op, &format!("{COLLECTION}/{id}"), "the deployment").await;
+            let active = waited.map_err(|source| crate::apply::ops::OpError::AfterCreate {
+                address: op.address(),
+                id: id.clone(),
+                source: Box::new(source),
+            })?;
+            Ok((active, adopted))
         }))
     }
 

@@ -288,7 +288,7 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
     let (created, adopted) = match op.org().create(op) {
         // A kind that is not created by a POST (a flow's import job, which
         // matches the flow by name: running it again is harmless).
-        Some(create) => create.await.map(|created| (created, false))?,
+        Some(create) => create.await?,
         None => create_once(op, &body).await?,
     };
     let id = id_in(&created).ok_or_else(|| op.fail("the create answer has no id"))?;

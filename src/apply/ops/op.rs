@@ -478,9 +478,15 @@ impl<'a> Op<'a> {
     /// The generic idempotent create with a body the kind completed itself
     /// (a deployment's configuration version, read at apply time): POST,
     /// and after a lost answer the lookup by name before any retry. The
-    /// created (or adopted) object.
-    pub async fn create_with(&self, body: &Value) -> Result<Value, OpError> {
-        create_once(self, body).await.map(|(created, _adopted)| created)
+    /// created (or adopted) object, and whether it was adopted.
+    pub async fn create_with(&self, body: &Value) -> Result<(Value, bool), OpError> {
+        create_once(self, body).await
+    }
+
+    /// GET, retried on 404 until the deadline: for what was made moments
+    /// ago and can trail in reads (a deployment or a draft just created).
+    pub async fn get_when_found(&self, path: &str, doing: &str) -> Result<Value, OpError> {
+        self.until_found(doing, || self.ctx.client.get(path, &[])).await
     }
 
     /// The object's live state, read right before a write so a merge starts

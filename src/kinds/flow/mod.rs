@@ -591,12 +591,13 @@ impl OrgKind for Org {
         Box::pin(async move { Ok(jobs::read_details(client, declared, live).await) })
     }
 
-    fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, Value>> {
+    fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, (Value, bool)>> {
         Some(Box::pin(async move {
             let published = jobs::publish(op).await?;
             // What `after_create` reports: the job's answer, not a read of
-            // the flow (see `jobs::publish`).
-            Ok(json!({ "id": published.id, NOTE: published.note() }))
+            // the flow (see `jobs::publish`). An import matches the flow by
+            // name, so it never makes a second one.
+            Ok((json!({ "id": published.id, NOTE: published.note() }), false))
         }))
     }
 

@@ -459,9 +459,11 @@ pub trait OrgKind: Sync {
         Box::pin(async { Ok(Vec::new()) })
     }
 
-    /// How objects are created when it is not a POST to the collection (a
-    /// flow is published by an import job): the created object.
-    fn create<'a>(&'a self, _op: &'a Op<'a>) -> Option<Hook<'a, Value>> {
+    /// How objects are created when it is not a plain POST to the
+    /// collection (a flow is published by an import job, a deployment is
+    /// waited for): the created object, and whether it was adopted (found by
+    /// name after a lost answer, [`Op::create_with`]) rather than made.
+    fn create<'a>(&'a self, _op: &'a Op<'a>) -> Option<Hook<'a, (Value, bool)>> {
         None
     }
 

@@ -129,3 +129,16 @@ async fn bot_handover_example_ends_wired_end_to_end() {
     .await;
     assert!(token.is_ok(), "the saved secret authenticates the client");
 }
+
+/// Web messaging configurations and deployments made moments ago trail in
+/// reads (404 by id): the waits for the draft and the deployment poll
+/// through it (the apply failed on the first 404, reporting the deployment
+/// as not created although it was).
+#[tokio::test]
+async fn web_messaging_objects_that_trail_in_reads_are_waited_for() {
+    let config =
+        SandboxConfig { consistency_delay: Duration::from_millis(800), ..SandboxConfig::default() };
+    let org = apply_example("session-state-persistence", config).await;
+    let deployments = org.org.get("/api/v2/webdeployments/deployments").await.body;
+    assert_eq!(deployments["entities"].as_array().map(Vec::len), Some(1), "{deployments}");
+}
