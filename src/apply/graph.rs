@@ -288,22 +288,44 @@ impl<'g, 'e> Progress<'g, 'e> {
         for (i, change) in graph.changes.iter().enumerate() {
             // A change with a later step is unfinished until that step ends.
             let late = graph.late_of[i].map(|n| state[n]);
+            // A first step that succeeded made (or changed) the object: the
+            // event says so, with its id, whatever became of the later step.
+            let first = self.done_first.get(&i);
+            let made = |what: &str| match first {
+                Some(done) => format!(
+                    "{}{}, but its later step {what}: the run was interrupted; the next run finishes it",
+                    EventKind::done(done.action).as_str(),
+                    done.id.as_deref().map(|id| format!(" (id {id})")).unwrap_or_default()
+                ),
+                None => format!(
+                    "its first step was done, but its later step {what}: the run was interrupted"
+                ),
+            };
             let (kind, message) = match (state[i], late) {
-                (State::Running, _) | (State::Succeeded, Some(State::Running)) => (
+                (State::Running, _) => (
                     EventKind::Interrupted,
-                    "interrupted while running; the next run finds out whether it was made",
+                    format!(
+                        "interrupted while running; the next run finds out whether it was {}",
+                        match change.action {
+                            Action::Delete => "deleted",
+                            Action::Update => "changed",
+                            _ => "made",
+                        }
+                    ),
                 ),
-                (State::Pending | State::Ready, _) => {
-                    (EventKind::NotStarted, "not started: the run was interrupted")
+                (State::Succeeded, Some(State::Running)) => {
+                    (EventKind::Interrupted, made("was interrupted while running"))
                 }
-                (State::Succeeded, Some(State::Pending | State::Ready)) => (
-                    EventKind::NotStarted,
-                    "made, but its later step did not start: the run was interrupted",
-                ),
+                (State::Pending | State::Ready, _) => {
+                    (EventKind::NotStarted, "not started: the run was interrupted".to_string())
+                }
+                (State::Succeeded, Some(State::Pending | State::Ready)) => {
+                    (EventKind::Interrupted, made("did not start"))
+                }
                 _ => continue,
             };
-            let message = Some(message.to_string());
-            send(self.events, self.summary, event(change, kind, message, change.id.clone()));
+            let id = first.and_then(|d| d.id.clone()).or_else(|| change.id.clone());
+            send(self.events, self.summary, event(change, kind, Some(message), id));
         }
     }
 }

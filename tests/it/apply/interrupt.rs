@@ -272,3 +272,56 @@ fn totals(stderr: &str) -> std::collections::BTreeMap<String, usize> {
         })
         .collect()
 }
+
+/// An interrupt between an integration's create and its later step (routing
+/// its address to a flow declared in the same run, whose import job is
+/// still running) reports the integration as made, with its id, and its
+/// later step as not done: it was `not-started`, without an id, as if the
+/// org did not hold it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_before_a_later_step_reports_the_object_made_with_its_id() {
+    let config = SandboxConfig { flow_job_duration: Duration::from_secs(3), ..Default::default() };
+    let mut org = ApplyOrg::start(config).await;
+    let flow = crate::kinds::flow::flow_doc(
+        "late-inbound",
+        "Late Inbound",
+        "INBOUNDSHORTMESSAGE",
+        "inboundShortMessage",
+        "",
+    );
+    let set = format!(
+        "{flow}---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: hook}}\nspec:\n  url: https://bot.example/hook\n  signatureSecret: {{fromEnv: LATE_HOOK_SECRET}}\n---\napiVersion: gcctl/v1\nkind: OpenMessagingIntegration\nmetadata: {{name: late-bot}}\nspec:\n  name: Late Bot\n  webhook: hook\n  inboundFlow: {{name: Late Inbound, type: INBOUNDSHORTMESSAGE}}\n"
+    );
+    org.ctx.write("set/all.yaml", &set);
+    org.ctx.env("LATE_HOOK_SECRET", "late-hook-secret-0123456789");
+    let mut command = tokio::process::Command::from(org.ctx.command());
+    command.args(["apply", "--auto-approve", "--output", "json", "set"]);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
+    let pid = child.id().expect("a pid").to_string();
+    for _ in 0..400 {
+        if !org.list(super::INTEGRATIONS).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    signal(&pid, "-INT");
+    let output = child.wait_with_output().await.expect("gcctl exits");
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let made = org.list(super::INTEGRATIONS).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    let id = made[0]["id"].as_str().unwrap();
+    let out = stdout(&output);
+    let event = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["object"] == "OpenMessagingIntegration/late-bot" && e["event"] != "started")
+        .unwrap_or_else(|| panic!("no outcome for the integration: {out}"));
+    assert_eq!(event["event"], "interrupted", "{event}");
+    assert_eq!(event["id"], id, "{event}");
+    let message = event["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(&format!("created (id {id}), but its later step did not start")),
+        "{event}"
+    );
+}
