@@ -12,7 +12,8 @@ use crate::kinds::LiveKind;
 use crate::plan::{Action, Change, Plan};
 
 /// After the creates: no declared name of a kind this run created (or tried
-/// to) has more than one live object. A duplicate (from another tool or run
+/// to: `tried`, the kinds of the creates that started; one skipped for a
+/// failure upstream made nothing) has more than one live object. A duplicate (from another tool or run
 /// creating the same name at the same time, or a create whose answer was
 /// lost and whose object the org listed only after the consistency window)
 /// is a failure of the change that declares the name, naming every id and
@@ -22,12 +23,17 @@ use crate::plan::{Action, Change, Plan};
 pub(super) async fn check_duplicates(
     plan: &Plan,
     ctx: &OpContext<'_>,
+    tried: &BTreeSet<LiveKind>,
     replan: &str,
     events: &mpsc::UnboundedSender<Event>,
     summary: &mut ApplySummary,
 ) {
-    let kinds: BTreeSet<LiveKind> =
-        plan.changes.iter().filter(|c| c.action == Action::Create).map(|c| c.kind).collect();
+    let kinds: BTreeSet<LiveKind> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create && tried.contains(&c.kind))
+        .map(|c| c.kind)
+        .collect();
     // Every kind's list at once, each expecting what the plan read plus what
     // this run created: a list's pages all go out in one round trip.
     let lists = futures::future::join_all(kinds.iter().map(|kind| {

@@ -43,7 +43,7 @@ pub(super) async fn run_graph(
     run: &Run<'_>,
     events: &mpsc::UnboundedSender<Event>,
     summary: &mut ApplySummary,
-) -> BTreeSet<usize> {
+) -> Outcome {
     let ctx = run.ctx;
     let graph = Graph::new(changes);
     let mut progress = Progress::new(&graph, events, summary);
@@ -88,13 +88,27 @@ pub(super) async fn run_graph(
         drop(running);
         progress.report_unfinished();
     }
-    progress
+    let unfinished = progress
         .state
         .iter()
         .zip(&graph.nodes)
         .filter(|(s, _)| **s != State::Succeeded)
         .map(|(_, (i, _))| *i)
-        .collect()
+        .collect();
+    // Node `i` is change `i`'s first step.
+    let started = (0..changes.len())
+        .filter(|&i| !matches!(progress.state[i], State::Pending | State::Ready | State::Skipped))
+        .collect();
+    Outcome { unfinished, started }
+}
+
+/// How the changes of a graph ended, by their positions.
+pub(super) struct Outcome {
+    /// Those that did not succeed (a step failed, was skipped, or did not
+    /// run).
+    pub unfinished: BTreeSet<usize>,
+    /// Those whose first step started (it may have written to the org).
+    pub started: BTreeSet<usize>,
 }
 
 /// The nodes of a graph: every change (node `i` is change `i`), then the

@@ -417,11 +417,20 @@ pub async fn execute(
     let expected = client.expect_calls(upserts.iter().filter(|c| c.action != Action::NoOp).count());
     let mut summary = ApplySummary::default();
     let run = Run { ctx: &ctx, parallelism: settings.parallelism, interrupt: &settings.interrupt };
-    let unfinished = run_graph(&upserts, &run, events, &mut summary).await;
+    let graph::Outcome { unfinished, started } =
+        run_graph(&upserts, &run, events, &mut summary).await;
     drop(expected);
     if !settings.interrupt.is_set() {
         let replan = settings.plan_command.as_deref().unwrap_or("gcctl plan");
-        duplicates::check_duplicates(&plan, &ctx, replan, events, &mut summary).await;
+        // The kinds this run tried to create objects of (a create skipped
+        // for a failure upstream made nothing to check).
+        let tried: std::collections::BTreeSet<crate::kinds::LiveKind> = started
+            .iter()
+            .map(|&i| upserts[i])
+            .filter(|c| c.action == Action::Create)
+            .map(|c| c.kind)
+            .collect();
+        duplicates::check_duplicates(&plan, &ctx, &tried, replan, events, &mut summary).await;
     }
     // A prune waits for the creates of its kind: the object it deletes may
     // be the one a failed create renames (a declared name changed), or one

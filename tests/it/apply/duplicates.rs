@@ -301,3 +301,27 @@ async fn a_create_that_cannot_be_journaled_is_not_sent() {
     assert!(err.contains("nothing was sent for this object"), "{err}");
     assert!(org.named(super::QUEUES, "Unjournaled").await.is_empty());
 }
+
+/// The duplicate check lists only the kinds whose creates started: a
+/// client create skipped because its role's create failed made nothing, so
+/// the clients are not listed again (when the org was unreachable, the
+/// check's failure was reported on the skipped client too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_lists_only_kinds_whose_creates_started() {
+    let org = super::ApplyOrg::default().await;
+    org.ctx.write(
+        "set/all.yaml",
+        "apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: r}\nspec: {name: Checked Role, permissions: [routing:queue:view]}\n---\napiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: app}\nspec:\n  name: Checked Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: r, division: Home}]\n",
+    );
+    org.org.route_fault(json!({"route": "POST /api/v2/authorization/roles", "status": 400})).await;
+    let reset = org.org.http.post(org.org.url("/_sandbox/reset")).send().await.unwrap();
+    assert!(reset.status().is_success());
+    let applied = org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await;
+    super::assert_exit(&applied, 1);
+    let err = crate::common::stderr(&applied);
+    assert!(err.contains("skipped OAuthClient/app"), "{err}");
+    let stats = org.org.stats().await;
+    // The plan's read of each kind; the check lists the roles again, not the clients.
+    assert_eq!(stats["byRoute"]["GET /api/v2/oauth/clients"], 1, "{stats}");
+    assert_eq!(stats["byRoute"]["GET /api/v2/authorization/roles"], 2, "{stats}");
+}
