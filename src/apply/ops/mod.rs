@@ -450,7 +450,15 @@ async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {
     // The API's name filter is fuzzy: the answer is matched exactly below.
     let query: Vec<(&str, String)> =
         if api.name_filter { vec![("name", name.to_string())] } else { Vec::new() };
-    let all = api.list(op.ctx.client, &query).await.map_err(op.failed("looking up by name"))?;
+    // Only ever after a create whose answer was lost (in this run or one
+    // that died): the failure says the object may exist.
+    let all = api.list(op.ctx.client, &query).await.map_err(|source| OpError::Api {
+        operation: format!(
+            "looking up {} by name after a create whose answer was lost (it may have been made: the next run looks for it again before creating it)",
+            op.change.described()
+        ),
+        source,
+    })?;
     let org = op.org();
     Ok(all
         .into_iter()
