@@ -91,7 +91,7 @@ impl Client {
     ) -> Result<Vec<Value>, ApiError> {
         let page_size = page_size.max(1);
         let mut first = self.get_page(path, &page_query(query, page_size, 1), how.keys).await?;
-        let count = page_count(&first, page_size);
+        let count = page_count(path, &first, page_size)?;
         let next = match count {
             Some(_) => None,
             None => self.next_link(path, &first)?,
@@ -118,8 +118,9 @@ impl Client {
             None => self.follow_next_uri(path, next, &mut pages, how.keys, true).await?,
         }
         if pages.len() == 1 {
-            // One page cannot repeat an object across pages.
-            return Ok(pages.pop().unwrap_or_default());
+            // An object listed twice on its one page is one object (a
+            // duplicate name planned from it would have a hint delete it).
+            return Ok(dedupe_by_id(pages.pop().unwrap_or_default().into_iter()));
         }
         dedupe_pages(path, pages)
     }
@@ -163,7 +164,7 @@ impl Client {
                     let q = page_query(query, page_size, number);
                     async move {
                         let mut body = self.get_page(path, &q, how.keys).await?;
-                        let count = page_count(&body, page_size);
+                        let count = page_count(path, &body, page_size)?;
                         let next = if number == 1 && count.is_none() {
                             self.next_link(path, &body)?
                         } else {
@@ -320,7 +321,7 @@ impl Client {
                         let q = page_query(query, page_size, number);
                         async move {
                             let mut body = self.get_page(path, &q, how.keys).await?;
-                            let announced = page_count(&body, page_size);
+                            let announced = page_count(path, &body, page_size)?;
                             let page = take_entities(path, &mut body)?;
                             drop(body);
                             Ok::<_, ApiError>((hand(how.sink, page).await, announced))
@@ -483,18 +484,38 @@ fn page_query<'a>(
 }
 
 /// The number of pages an offset listing announces: `pageCount`, else `ceil(total/pageSize)`;
-/// `None` when it announces neither (follow `nextUri` instead).
-fn page_count(body: &Value, requested_size: u32) -> Option<u64> {
-    if let Some(count) = body.get("pageCount").and_then(Value::as_u64) {
-        return Some(count);
+/// `None` when it announces neither (follow `nextUri` instead). A count
+/// that is there but is no whole number is an error: read as none, it
+/// would end the listing at its first page, and a plan would then create
+/// what the later pages hold.
+fn page_count(path: &str, body: &Value, requested_size: u32) -> Result<Option<u64>, ApiError> {
+    let count = |field: &str| match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => count_of(value).map(Some).ok_or_else(|| {
+            let shown = crate::api::untrusted::sanitize(&value.to_string());
+            untrustworthy(path, &format!("announces `{field}: {shown}`, which is no count"))
+        }),
+    };
+    if let Some(pages) = count("pageCount")? {
+        return Ok(Some(pages));
     }
-    let total = body.get("total").and_then(Value::as_u64)?;
-    let size = body
-        .get("pageSize")
-        .and_then(Value::as_u64)
-        .filter(|s| *s > 0)
-        .unwrap_or(u64::from(requested_size));
-    Some(total.div_ceil(size))
+    let Some(total) = count("total")? else { return Ok(None) };
+    let size = count("pageSize")?.filter(|s| *s > 0).unwrap_or(u64::from(requested_size));
+    Ok(Some(total.div_ceil(size)))
+}
+
+/// A count as a listing writes it: a whole number, also as `2.0` or
+/// `"2"` (a server's serializer may write either). A count read as none
+/// would end the listing at its first page, and a plan would then create
+/// what the later pages hold.
+fn count_of(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e15).map(|f| f as u64)
+        }),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// The `entities` array of a listing, moved out of its body (no copy).
@@ -608,11 +629,30 @@ mod tests {
 
     #[test]
     fn page_count_prefers_page_count_then_total() {
-        assert_eq!(page_count(&json!({"pageCount": 4, "total": 1}), 25), Some(4));
-        assert_eq!(page_count(&json!({"total": 101, "pageSize": 25}), 100), Some(5));
-        assert_eq!(page_count(&json!({"total": 101}), 100), Some(2));
-        assert_eq!(page_count(&json!({"total": 0}), 100), Some(0));
-        assert_eq!(page_count(&json!({"entities": [], "nextUri": "/x"}), 100), None);
+        let count = |body: Value, size| page_count("/p", &body, size).ok().flatten();
+        assert_eq!(count(json!({"pageCount": 4, "total": 1}), 25), Some(4));
+        assert_eq!(count(json!({"total": 101, "pageSize": 25}), 100), Some(5));
+        assert_eq!(count(json!({"total": 101}), 100), Some(2));
+        assert_eq!(count(json!({"total": 0}), 100), Some(0));
+        assert_eq!(count(json!({"entities": [], "nextUri": "/x"}), 100), None);
+        assert_eq!(count(json!({"pageCount": null, "nextUri": "/x"}), 100), None);
+        // Whole numbers however written; anything else is an error, never
+        // a listing cut at its first page.
+        assert_eq!(count(json!({"pageCount": 2.0}), 100), Some(2));
+        assert_eq!(count(json!({"pageCount": "2", "total": "2"}), 100), Some(2));
+        assert_eq!(count(json!({"total": 2.0, "pageSize": "1"}), 100), Some(2));
+        for bad in [
+            json!({"pageCount": 2.5}),
+            json!({"pageCount": "two"}),
+            json!({"total": -1}),
+            json!({"total": true}),
+        ] {
+            let err = page_count("/p", &bad, 100).unwrap_err().to_string();
+            assert!(
+                err.contains("which is no count; the answer cannot be trusted"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -301,3 +301,37 @@ async fn pages_past_the_announced_count_are_dropped_whatever_they_hold() {
     let listed = client.list_expecting(QUEUES, &[], 10, 40).await.unwrap();
     assert_eq!(ids(&listed), expected(15));
 }
+
+/// A count written as `2.0` or `"2"` is read as 2: the listing is not cut
+/// at its first page (a plan then created what page 2 held).
+#[tokio::test]
+async fn counts_written_as_floats_or_strings_read_every_page() {
+    for count in [json!(2.0), json!("2")] {
+        let server = serve(move |req, _| {
+            let (_, number) = params(req);
+            let id = format!("q-{}", number - 1);
+            json(200, &json!({"entities": [{"id": id}], "pageCount": count, "total": count}))
+        })
+        .await;
+        let client = server.client(access_token("t"));
+        let all = client.list_all(QUEUES, &[], 1).await.unwrap();
+        assert_eq!(ids(&all), expected(2));
+    }
+}
+
+/// An object listed twice on a listing's one page is one object: a plan
+/// took it for two objects sharing a name, with a hint to delete "the
+/// other", which was the same.
+#[tokio::test]
+async fn an_object_listed_twice_on_one_page_is_one() {
+    let server = serve(|_, _| {
+        json(
+            200,
+            &json!({"entities": [{"id": "q-0"}, {"id": "q-0"}, {"id": "q-1"}], "pageCount": 1}),
+        )
+    })
+    .await;
+    let client = server.client(access_token("t"));
+    let all = client.list_all(QUEUES, &[], 25).await.unwrap();
+    assert_eq!(ids(&all), expected(2));
+}
