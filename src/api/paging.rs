@@ -510,9 +510,10 @@ fn page_count(path: &str, body: &Value, requested_size: u32) -> Result<Option<u6
 /// what the later pages hold.
 fn count_of(value: &Value) -> Option<u64> {
     match value {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e15).map(|f| f as u64)
-        }),
+        // `2.0` as written (no float arithmetic: a count is a whole number).
+        Value::Number(n) => {
+            n.as_u64().or_else(|| n.to_string().strip_suffix(".0").and_then(|s| s.parse().ok()))
+        }
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
