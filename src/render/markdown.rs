@@ -21,11 +21,13 @@ pub fn plan(plan: &Plan) -> String {
         plan.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
     let _ = writeln!(
         out,
-        "Target: {} `{}`{env} · {} unchanged\n",
-        plan.target.kind, plan.target.location, s.no_op
+        "Target: {} {}{env} · {} unchanged\n",
+        plan.target.kind,
+        code(&plan.target.location),
+        s.no_op
     );
     if let Some(partial) = super::partial(&plan.select, plan.destroy) {
-        let _ = writeln!(out, "> **Partial plan:** {}.\n", cell(&partial));
+        let _ = writeln!(out, "> **Partial plan:** {}.\n", text(&partial));
     }
     for note in &plan.notes {
         let _ = writeln!(out, "> **Note:** {}\n", html(&note.message));
@@ -51,7 +53,7 @@ pub fn plan(plan: &Plan) -> String {
             out,
             "| {action} | {} | {} | {} |",
             code(&change.address()),
-            cell(&change.org_name),
+            text(&change.org_name),
             change.fields.len()
         );
     }
@@ -165,10 +167,33 @@ fn values(field: &FieldChange) -> (String, String) {
     (shown, write_only_note(before, after))
 }
 
-/// Text for a table cell: one line (line breaks made spaces, other
-/// control characters shown as escapes, see [`visible`]), no column break.
+/// Text for a table cell inside a code span: one line (line breaks made
+/// spaces, other control characters shown as escapes, see [`visible`]), no
+/// column break. Outside a code span, use [`text`].
 fn cell(text: &str) -> String {
     visible(&text.replace('\n', " ")).replace('|', "\\|")
+}
+
+/// Org or user text outside a code span (a table's org name column, a
+/// note): as [`cell`], and read as text, never as markup: HTML as entities
+/// (a name holding `</details><img src=x>` would close the details and
+/// load an image in a pull request), and Markdown's punctuation escaped
+/// (no link, image, emphasis or code span).
+fn text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in cell(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '[' | ']' | '(' | ')' | '!' | '*' | '_' | '`' | '~' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn code(text: &str) -> String {
@@ -194,14 +219,16 @@ pub fn drift(report: &DriftReport) -> String {
         report.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
     let _ = writeln!(
         out,
-        "Target: {} `{}`{env} · {} in sync\n",
-        report.target.kind, report.target.location, s.in_sync
+        "Target: {} {}{env} · {} in sync\n",
+        report.target.kind,
+        code(&report.target.location),
+        s.in_sync
     );
     if let Some(partial) = super::partial(&report.select, false) {
         let _ = writeln!(
             out,
             "> **Partial report:** {}, and undeclared objects are not looked for.\n",
-            cell(&partial)
+            text(&partial)
         );
     }
     let noted = report.objects.iter().map(|o| (o.address(), &o.notes));
@@ -225,10 +252,10 @@ pub fn drift(report: &DriftReport) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} |{fields}|",
+            "| {} | {} | {} |{fields}|",
             object.status.as_str(),
-            cell(&object.address()),
-            cell(&object.org_name)
+            code(&object.address()),
+            text(&object.org_name)
         );
     }
     write_unmanaged(&mut out, report);
@@ -258,8 +285,8 @@ fn write_drift_details(out: &mut String, object: &DeclaredObject) {
         if let (false, Some(live), Some(declared)) = (field.write_only, texts.0, texts.1) {
             let _ = writeln!(
                 out,
-                "| `{}` | {} lines, diff below | {} lines |",
-                cell(&field.pointer),
+                "| {} | {} lines, diff below | {} lines |",
+                code(&field.pointer),
                 declared.lines().count(),
                 live.lines().count()
             );
@@ -271,8 +298,8 @@ fn write_drift_details(out: &mut String, object: &DeclaredObject) {
         if let (false, Some(_)) = (field.write_only, &items) {
             let _ = writeln!(
                 out,
-                "| `{}` | {}, diff below | {} |",
-                cell(&field.pointer),
+                "| {} | {}, diff below | {} |",
+                code(&field.pointer),
                 count_items(field.declared.as_ref()),
                 count_items(field.live.as_ref())
             );
@@ -280,7 +307,7 @@ fn write_drift_details(out: &mut String, object: &DeclaredObject) {
             continue;
         }
         let _ =
-            writeln!(out, "| `{}` | {} | {} |", cell(&field.pointer), code(&declared), code(&live));
+            writeln!(out, "| {} | {} | {} |", code(&field.pointer), code(&declared), code(&live));
     }
     out.push_str(&diffs);
     out.push_str("\n</details>\n");
@@ -296,9 +323,9 @@ fn write_unmanaged(out: &mut String, report: &DriftReport) {
         };
         let _ = writeln!(
             out,
-            "| {status} | `{}` | {} | |",
-            cell(&object.address()),
-            cell(&object.org_name)
+            "| {status} | {} | {} | |",
+            code(&object.address()),
+            text(&object.org_name)
         );
     }
 }
@@ -313,7 +340,7 @@ fn write_notes<'a>(out: &mut String, objects: impl Iterator<Item = (String, &'a 
                 out.push_str("\n**Notes**\n\n");
                 first = false;
             }
-            let _ = writeln!(out, "- `{}`: {}", cell(&address), cell(note));
+            let _ = writeln!(out, "- {}: {}", code(&address), text(note));
         }
     }
 }
@@ -356,6 +383,38 @@ mod tests {
         assert!(out.contains("| grant | `CallerGrant/<b>a\\|b</b>` |"), "{out}");
         assert!(out.contains("<summary><code>CallerGrant/&lt;b&gt;a|b&lt;/b&gt;</code>"), "{out}");
         assert!(!out.contains("<b>a|b</b></code>"), "{out}");
+    }
+
+    /// Outside a code span (a prune's org name column, a note), org text is
+    /// text: no HTML that closes the details or loads an image, no link.
+    #[test]
+    fn org_names_outside_code_spans_are_text() {
+        let kind = LiveKind::all().next().expect("an org kind");
+        let name = "Acme </code></details><img src=x onerror=alert(1)> | x `y` [a](http://e)";
+        let change = Change {
+            kind,
+            manifest_name: None,
+            org_name: name.into(),
+            id: Some("1".into()),
+            action: Action::Delete,
+            prune: true,
+            fields: Vec::new(),
+            depends_on: Vec::new(),
+            late_depends_on: Vec::new(),
+            live_fingerprint: None,
+            notes: vec![format!("note naming {name}")],
+        };
+        let out = super::plan(&Plan::of(vec![change]));
+        let row = out.lines().find(|l| l.starts_with("| delete")).expect(&out);
+        assert!(
+            row.contains("| Acme &lt;/code&gt;&lt;/details&gt;&lt;img src=x onerror=alert\\(1\\)&gt; \\| x \\`y\\` \\[a\\]\\(http://e\\) |"),
+            "{row}"
+        );
+        let note = out.lines().find(|l| l.contains("note naming")).expect(&out);
+        let (_, said) = note.split_once(": note naming").expect(note);
+        for bad in ["<img", "</details>", "[a](", "`y`"] {
+            assert!(!said.contains(bad), "{bad}: {note}");
+        }
     }
 
     /// A destroy plan with nothing to delete says so, not "No changes".
