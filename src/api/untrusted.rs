@@ -34,6 +34,11 @@ const MIN_SECRET_CHARS: usize = 6;
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
+/// The registered secrets as decoded text holds them: as written, and
+/// percent-encoded (a URL). What [`secret_finder`] looks for: the other
+/// forms are escapes only raw JSON text holds.
+static DECODED_FORMS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
 /// Remember a secret value, so that it is redacted from every server text
 /// from now on.
 ///
@@ -56,6 +61,31 @@ pub fn register_secret(secret: &str) {
         // Longest first, so a secret containing another is replaced whole.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
+    if let Ok(mut decoded) = DECODED_FORMS.write() {
+        for form in
+            [secret.to_string(), percent_encoded(secret, true), percent_encoded(secret, false)]
+        {
+            if !decoded.contains(&form) {
+                decoded.push(form);
+            }
+        }
+    }
+}
+
+/// `secret` percent-encoded, as a URL carries it (a base64 secret's `+ /
+/// =` as `%2B %2F %3D`; some encoders write the hex in lowercase).
+fn percent_encoded(secret: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(secret.len() * 3);
+    for byte in secret.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else if upper {
+            out.push_str(&format!("%{byte:02X}"));
+        } else {
+            out.push_str(&format!("%{byte:02x}"));
+        }
+    }
+    out
 }
 
 /// Register a credential written as text among other text (an HTTP header's
@@ -139,22 +169,7 @@ fn escaped_forms(secret: &str) -> Vec<String> {
     forms.extend(html);
     let slashed: Vec<String> = forms.iter().map(|f| f.replace('/', "\\/")).collect();
     forms.extend(slashed);
-    // Percent-encoded, as a URL carries it (a base64 secret's `+ / =` as
-    // `%2B %2F %3D`; some encoders write the hex in lowercase).
-    let percent = |upper: bool| -> String {
-        let mut out = String::with_capacity(secret.len() * 3);
-        for byte in secret.bytes() {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-                out.push(char::from(byte));
-            } else if upper {
-                out.push_str(&format!("%{byte:02X}"));
-            } else {
-                out.push_str(&format!("%{byte:02x}"));
-            }
-        }
-        out
-    };
-    forms.extend([percent(true), percent(false)]);
+    forms.extend([percent_encoded(secret, true), percent_encoded(secret, false)]);
     forms.sort();
     forms.dedup();
     forms
@@ -271,6 +286,27 @@ fn redact_escaped(inner: &str) -> String {
         }
     }
     text
+}
+
+/// What finds the registered secrets in text, each text read once.
+pub struct SecretFinder(aho_corasick::AhoCorasick);
+
+impl SecretFinder {
+    /// Whether `text` holds a registered secret (in any of its forms).
+    pub fn holds(&self, text: &str) -> bool {
+        text.len() >= MIN_SECRET_CHARS && self.0.is_match(text)
+    }
+}
+
+/// A finder of the secrets registered so far ([`register_secret`]) in
+/// decoded text (a value of a parsed JSON answer); `None` when there are
+/// none (or they cannot be read).
+pub fn secret_finder() -> Option<SecretFinder> {
+    let secrets = DECODED_FORMS.read().ok()?;
+    if secrets.is_empty() {
+        return None;
+    }
+    aho_corasick::AhoCorasick::new(secrets.iter()).ok().map(SecretFinder)
 }
 
 fn redact(text: &str) -> String {

@@ -431,6 +431,10 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
     // (exported or not, matching `--name-glob` or not): an object that
     // refers to one is not taken.
     let shared = shared_names(&objects);
+    // Text the org holds that is a secret gcctl knows (its OAuth client's
+    // secret or token, a webhook credential: set in a description by
+    // mistake, or echoed by a hostile server) never reaches a file.
+    let secrets = crate::api::untrusted::secret_finder();
     let mut kinds = Vec::new();
     for kind in LiveKind::all().filter(|kind| selected(options, kind.kind())) {
         let Some(objects) = objects.remove(&kind.kind()) else { continue };
@@ -442,6 +446,17 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
         kinds.push((kind, objects, picked));
     }
     for (kind, mut objects, picked) in kinds {
+        // Which chosen objects hold a known secret: read on every core.
+        let holding: Vec<bool> = match &secrets {
+            None => vec![false; picked.chosen.len()],
+            Some(finder) => {
+                let chosen: Vec<Option<&Value>> =
+                    picked.chosen.iter().map(|(index, _)| objects.get(*index)).collect();
+                crate::manifest::parallel::map(chosen, |live| {
+                    live.is_some_and(|live| any_string(live, &|t| finder.holds(t)))
+                })
+            }
+        };
         export.warnings.extend(picked.warnings.iter().cloned());
         export.left_out += picked.left_out;
         // No manifest can say "no default": an org made from the export
@@ -453,7 +468,7 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             ));
         }
         let named = handles.entry(kind.kind()).or_default();
-        for (index, handle) in &picked.chosen {
+        for ((index, handle), holds_secret) in picked.chosen.iter().zip(holding) {
             // Each chosen once (`pick`): taken, a `Null` left in its place.
             let Some(live) = objects.get_mut(*index).map(std::mem::take) else { continue };
             let candidate = Candidate { kind, live };
@@ -466,6 +481,14 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             }
             if let Some(reason) = kind.org().export_failure(&candidate.live) {
                 export.failures.push(format!("{}/{handle} (\"{name}\"): {reason}", kind.kind()));
+                continue;
+            }
+            if holds_secret {
+                let address = format!("{}/{handle}", kind.kind());
+                export.warnings.push(format!(
+                    "{address} (\"{name}\"): it holds text that is a secret gcctl knows (the secret or token of the OAuth client it runs with, or a credential it redacts), which gcctl never writes to a file; it was left out (remove the secret from the object in Genesys Cloud, and rotate it)"
+                ));
+                export.left_out += 1;
                 continue;
             }
             if let Some(reason) = refers_to_shared(&candidate.live, &shared) {

@@ -852,3 +852,39 @@ fn a_caller_that_may_read_only_queues_exports_them() {
     assert!(err.contains("hint: grant the caller the permission named above, or export only the kinds it may read with --kinds"), "{err}");
     assert!(!exporter.path().join("all").exists(), "{err}");
 }
+
+/// Org text holding the secret of the OAuth client gcctl runs as (pasted
+/// into a description, or echoed by a hostile server) is never written:
+/// the object is left out with a warning that does not show it either
+/// (export wrote it to the file and to stdout).
+#[test]
+fn an_object_holding_gcctls_own_secret_is_left_out() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    ctx.env("GENESYSCLOUD_ACCESS_TOKEN", "");
+    let secret = live.org.sandbox.client_secret().to_string();
+    let made = live.block_on(live.org.post(
+        "/api/v2/routing/queues",
+        serde_json::json!({"name": "Leaky Queue", "description": format!("creds: {secret}")}),
+    ));
+    assert_eq!(made.status, 200, "{}", made.body);
+    live.block_on(
+        live.org.post("/api/v2/routing/queues", serde_json::json!({"name": "Fine Queue"})),
+    );
+    let out = ctx.run(&["export", "--kinds", "RoutingQueue", "--out", "e"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(
+            "RoutingQueue/leaky-queue (\"Leaky Queue\"): it holds text that is a secret gcctl knows"
+        ),
+        "{err}"
+    );
+    let queues = fs_err::read_to_string(ctx.path().join("e/queues.yaml")).unwrap();
+    assert!(queues.contains("name: Fine Queue") && !queues.contains("Leaky"), "{queues}");
+    let stream = ctx.run(&["export", "--kinds", "RoutingQueue"]);
+    for text in [stdout(&stream), stderr(&stream), err, queues] {
+        assert!(!text.contains(&secret), "{text}");
+    }
+}
