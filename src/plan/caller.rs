@@ -159,6 +159,21 @@ pub async fn read(client: &Client) -> Result<Option<Caller>, super::ReadError> {
         }
     };
     if let Some(subject) = subject {
+        // An answer that is no subject (`null`, `{}`) would read as a
+        // caller holding nothing, and the plan would report missing
+        // permissions: it is an error of the answer, named.
+        if text(&subject, "id").is_empty() {
+            let path = "/api/v2/authorization/subjects/me";
+            return Err(super::ReadError {
+                what: format!("the caller's grants (GET {path})"),
+                source: crate::api::ApiError::new(
+                    "GET",
+                    path,
+                    crate::api::ApiErrorKind::Decode,
+                    "the answer is not a subject (it has no id)",
+                ),
+            });
+        }
         return Ok(Some(from_subject(&subject, oauth, &client_id)));
     }
     if client_id.is_empty() {

@@ -373,3 +373,26 @@ async fn a_queue_changes_division_through_the_move_endpoint_never_by_put() {
     assert_eq!(moved["division"]["name"], "Operations");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
+
+/// A caller's subject the org answers with no subject in it (`{}`, `null`:
+/// a broken or hostile answer) is an error naming the call, not a caller
+/// holding nothing, which the plan reported as missing permissions.
+#[tokio::test]
+async fn a_subject_answer_without_a_subject_is_an_error_of_the_answer() {
+    for body in ["{}", "null"] {
+        let org = ApplyOrg::default().await;
+        write_access(&org);
+        let route = "GET /api/v2/authorization/subjects/me";
+        org.org.route_fault(json!({"route": route, "status": 200, "body": body})).await;
+        let plan = org.gcctl(&["plan", "set"]).await;
+        assert_exit(&plan, 1);
+        let err = stderr(&plan);
+        assert!(
+            err.contains(
+                "GET /api/v2/authorization/subjects/me: the answer is not a subject (it has no id)"
+            ),
+            "{body}: {err}"
+        );
+        assert!(!err.contains("lacks"), "{body}: {err}");
+    }
+}
