@@ -411,8 +411,15 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
                 }
                 if attempts >= CREATE_ATTEMPTS {
                     let mut err = err;
+                    // A server error says nothing of whether the create was
+                    // made, as a lost answer does not; said as it was.
+                    let what = if err.status().is_some() {
+                        "each time the org answered with a server error, which does not say whether it made the object"
+                    } else {
+                        "each answer was lost"
+                    };
                     err.hint = err.hint.take().or_else(|| Some(format!(
-                        "the create was sent {CREATE_ATTEMPTS} times, each answer was lost, and the org does not list the object: run the apply again when the org answers (it looks the object up by name before creating it, so nothing is made twice); if this keeps failing, give Genesys support the correlation id"
+                        "the create was sent {CREATE_ATTEMPTS} times, {what}, and the org does not list the object: run the apply again when the org answers (it looks the object up by name before creating it, so nothing is made twice); if this keeps failing, give Genesys support the correlation id"
                     )));
                     return Err(op.failed("creating")(err));
                 }

@@ -325,3 +325,19 @@ async fn the_check_lists_only_kinds_whose_creates_started() {
     assert_eq!(stats["byRoute"]["GET /api/v2/oauth/clients"], 1, "{stats}");
     assert_eq!(stats["byRoute"]["GET /api/v2/authorization/roles"], 2, "{stats}");
 }
+
+/// A create the org answers with a server error each time it is sent ends
+/// with a hint that says so; it said each answer was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_refused_with_server_errors_says_so() {
+    let org = super::ApplyOrg::default().await;
+    org.ctx.write("set/q.yaml", "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Erring Queue}\n");
+    let route = "POST /api/v2/routing/queues";
+    org.org.route_fault(json!({"route": route, "status": 500, "times": 4})).await;
+    let args = ["apply", "--auto-approve", "--consistency-window", "0", "set"];
+    let applied = org.gcctl(&args).await;
+    super::assert_exit(&applied, 1);
+    let err = crate::common::stderr(&applied);
+    assert!(err.contains("hint: the create was sent 4 times, each time the org answered with a server error, which does not say whether it made the object"), "{err}");
+    assert_eq!(org.org.stats().await["byRoute"][route], 4);
+}
