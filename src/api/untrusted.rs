@@ -32,12 +32,73 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// value everywhere would garble messages and protect nothing.
 const MIN_SECRET_CHARS: usize = 6;
 
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The registered secrets, in every form [`register_secret`] lists.
+static SECRETS: RwLock<Registry> = RwLock::new(Registry::new());
 
 /// The registered secrets as decoded text holds them: as written, and
 /// percent-encoded (a URL). What [`secret_finder`] looks for: the other
 /// forms are escapes only raw JSON text holds.
-static DECODED_FORMS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+static DECODED_FORMS: RwLock<Registry> = RwLock::new(Registry::new());
+
+/// Secret forms, each once, and the automaton that finds them all in one
+/// pass over a text, made again (with the forms sorted longest first) on
+/// the first search after a registration: an org of thousands of webhook
+/// URLs with keys registers tens of thousands of forms, which a search
+/// form by form (and a sort per registration) made minutes of work.
+struct Registry {
+    forms: Vec<String>,
+    seen: Option<std::collections::HashSet<String>>,
+    automaton: Option<std::sync::Arc<aho_corasick::AhoCorasick>>,
+}
+
+impl Registry {
+    const fn new() -> Self {
+        Registry { forms: Vec::new(), seen: None, automaton: None }
+    }
+
+    fn insert(&mut self, form: String) {
+        if self.seen.get_or_insert_with(Default::default).insert(form.clone()) {
+            self.forms.push(form);
+            self.automaton = None;
+        }
+    }
+
+    /// The automaton, made (and the forms sorted) if a registration came
+    /// since; `None` when nothing is registered.
+    fn ready(&mut self) -> Option<std::sync::Arc<aho_corasick::AhoCorasick>> {
+        if self.forms.is_empty() {
+            return None;
+        }
+        if self.automaton.is_none() {
+            // Longest first, so a secret containing another is replaced whole.
+            self.forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            let built = aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(&self.forms)
+                .ok()?;
+            self.automaton = Some(std::sync::Arc::new(built));
+        }
+        self.automaton.clone()
+    }
+}
+
+/// The automaton of `registry`, made if needed.
+fn automaton_of(registry: &RwLock<Registry>) -> Option<std::sync::Arc<aho_corasick::AhoCorasick>> {
+    if let Ok(read) = registry.read() {
+        if read.forms.is_empty() {
+            return None;
+        }
+        if let Some(automaton) = &read.automaton {
+            return Some(automaton.clone());
+        }
+    }
+    registry.write().ok()?.ready()
+}
+
+/// Whether `text` holds a registered secret, in any form.
+fn holds_secret(text: &str) -> bool {
+    text.len() >= MIN_SECRET_CHARS && automaton_of(&SECRETS).is_some_and(|a| a.is_match(text))
+}
 
 /// Remember a secret value, so that it is redacted from every server text
 /// from now on.
@@ -54,20 +115,14 @@ pub fn register_secret(secret: &str) {
     }
     if let Ok(mut secrets) = SECRETS.write() {
         for form in escaped_forms(secret) {
-            if !secrets.contains(&form) {
-                secrets.push(form);
-            }
+            secrets.insert(form);
         }
-        // Longest first, so a secret containing another is replaced whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
     if let Ok(mut decoded) = DECODED_FORMS.write() {
         for form in
             [secret.to_string(), percent_encoded(secret, true), percent_encoded(secret, false)]
         {
-            if !decoded.contains(&form) {
-                decoded.push(form);
-            }
+            decoded.insert(form);
         }
     }
 }
@@ -202,8 +257,7 @@ pub fn visible(text: &str) -> Cow<'_, str> {
         (c.is_control() && c != '\t')
             || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
     }
-    let secret =
-        SECRETS.read().is_ok_and(|secrets| secrets.iter().any(|s| text.contains(s.as_str())));
+    let secret = holds_secret(text);
     if !secret && !text.chars().any(hidden) {
         return Cow::Borrowed(text);
     }
@@ -240,8 +294,7 @@ pub fn visible_lines(text: &str) -> Cow<'_, str> {
 /// secret of digits must not break a number): what JSON output and saved
 /// plans get, whose other values stay as the org holds them.
 pub fn redact_json(text: &str) -> String {
-    let known = SECRETS.read().map(|s| s.iter().any(|secret| text.contains(secret.as_str())));
-    if !known.unwrap_or(false) {
+    if !holds_secret(text) {
         return text.to_string();
     }
     let bytes = text.as_bytes();
@@ -273,9 +326,13 @@ pub fn redact_json(text: &str) -> String {
 const REDACTED: &str = "[redacted]";
 
 fn redact_escaped(inner: &str) -> String {
+    if !holds_secret(inner) {
+        return inner.to_string();
+    }
+    // Sorted longest first by the search above.
     let Ok(secrets) = SECRETS.read() else { return inner.to_string() };
     let mut text = inner.to_string();
-    for secret in secrets.iter() {
+    for secret in secrets.forms.iter().filter(|s| inner.contains(s.as_str())) {
         // From after each replacement on: `[redacted]` may hold a secret.
         let mut from = 0;
         while let Some(at) = text[from..].find(secret.as_str()).map(|i| from + i) {
@@ -302,23 +359,21 @@ impl SecretFinder {
 /// decoded text (a value of a parsed JSON answer); `None` when there are
 /// none (or they cannot be read).
 pub fn secret_finder() -> Option<SecretFinder> {
-    let secrets = DECODED_FORMS.read().ok()?;
-    if secrets.is_empty() {
-        return None;
-    }
-    aho_corasick::AhoCorasick::new(secrets.iter()).ok().map(SecretFinder)
+    automaton_of(&DECODED_FORMS).map(|a| SecretFinder((*a).clone()))
 }
 
 fn redact(text: &str) -> String {
-    let mut text = text.to_string();
-    if let Ok(secrets) = SECRETS.read() {
-        for secret in secrets.iter() {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), "[redacted]");
-            }
+    match automaton_of(&SECRETS) {
+        Some(automaton) => {
+            let mut out = String::with_capacity(text.len());
+            automaton.replace_all_with(text, &mut out, |_, _, out| {
+                out.push_str(REDACTED);
+                true
+            });
+            out
         }
+        None => text.to_string(),
     }
-    text
 }
 
 /// Multi-line server text made safe to show (a web deployment's snippet):
@@ -380,6 +435,20 @@ impl BodyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Thousands of secrets (an org of webhook URLs with keys) are found in
+    /// one pass: the first and the last registered are both redacted.
+    #[test]
+    fn many_secrets_are_all_redacted() {
+        let secret = |i: usize| format!("many-secrets-{i:05}-c0ffee");
+        for i in 0..5_000 {
+            register_secret(&secret(i));
+        }
+        let text = format!("a {} b {} c", secret(0), secret(4_999));
+        assert_eq!(visible(&text), "a [redacted] b [redacted] c");
+        assert_eq!(redact_json(&format!("{{\"k\":\"{}\"}}", secret(17))), "{\"k\":\"[redacted]\"}");
+        assert!(secret_finder().is_some_and(|f| f.holds(&secret(2_500))));
+    }
 
     /// A header's credential is hidden whole, line by line (a diff shows
     /// it so), and part by part (a server may echo a cookie's value alone);
