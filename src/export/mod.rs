@@ -484,10 +484,7 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
                 continue;
             }
             if holds_secret {
-                let address = format!("{}/{handle}", kind.kind());
-                export.warnings.push(format!(
-                    "{address} (\"{name}\"): it holds text that is a secret gcctl knows (the secret or token of the OAuth client it runs with, or a credential it redacts), which gcctl never writes to a file; it was left out (remove the secret from the object in Genesys Cloud, and rotate it)"
-                ));
+                export.warnings.push(holds_secret_warning(kind.kind(), &candidate.live));
                 export.left_out += 1;
                 continue;
             }
@@ -515,7 +512,7 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
     let built = crate::manifest::parallel::map(candidates, |candidate| {
         let spec = live_spec(candidate.kind, &candidate.live, &lookups);
         let fields = unmanaged.get(&candidate.kind.kind()).map_or(&[][..], Vec::as_slice);
-        build_one(&candidate, spec, &handles, &referable, &lookups, fields)
+        build_one(&candidate, spec, &handles, &referable, &lookups, fields, secrets.as_ref())
     });
     // What is left of the input (the handles, the lookups, the lists'
     // husks) is freed on a thread of its own: freeing it here held the
@@ -688,6 +685,16 @@ fn any_string(value: &Value, test: &dyn Fn(&str) -> bool) -> bool {
     }
 }
 
+/// The warning for an object left out for holding a secret gcctl knows,
+/// naming it by kind and id only: its name and its handle (the name,
+/// lowercased) may hold the secret.
+fn holds_secret_warning(kind: Kind, live: &Value) -> String {
+    let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
+    format!(
+        "a {kind} (id {id}) holds text that is a secret gcctl knows (the secret or token of the OAuth client it runs with, or a credential it redacts), in its own fields or in the name of an object it refers to, which gcctl never writes to a file; it was left out (remove the secret from the org in Genesys Cloud, and rotate it)"
+    )
+}
+
 /// What one live object exports to: its manifest (unless it was left out) and
 /// those of its inline objects, its secrets and attachments, and the warnings.
 #[derive(Default)]
@@ -710,6 +717,7 @@ fn build_one(
     referable: &Referable<'_>,
     lookups: &Lookups,
     unmanaged: &[UnmanagedField],
+    secrets: Option<&crate::api::untrusted::SecretFinder>,
 ) -> Built {
     let mut built = Built::default();
     let kind = candidate.kind.kind();
@@ -773,6 +781,20 @@ fn build_one(
     }
     drop_empty(&mut spec);
     built.documents.push(Document::with_inline(kind, &handle, &spec, &built.attachments));
+    // The object's own text was searched before (`build`); what it names
+    // was not: a role renamed to hold the secret of gcctl's client reaches
+    // the manifest of the client granted it. Left out then, late (other
+    // objects may name it by its handle: the export's check says so).
+    let holds = |text: &str| secrets.is_some_and(|f| f.holds(text));
+    let leaks = built.documents.iter().any(|d| holds(&d.yaml) || holds(d.streamed()))
+        || built.attachments.iter().any(|a| holds(&a.content));
+    if leaks {
+        return Built {
+            left_out: true,
+            warnings: vec![holds_secret_warning(kind, &candidate.live)],
+            ..Built::default()
+        };
+    }
     built
 }
 
