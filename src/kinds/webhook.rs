@@ -172,10 +172,16 @@ pub fn url_query_credentials(url: &str) -> Vec<(&str, &str)> {
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, value)| {
             let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            let lower = name.to_ascii_lowercase();
+            // What describes a credential is none (`signatureMethod=HMAC-SHA256`,
+            // `token_type=bearer`, `keyVersion=2`).
+            let describes =
+                ["method", "version", "alg", "type", "kind"].iter().any(|w| lower.contains(w));
             !value.is_empty()
+                && !describes
                 && (is_credential_header(&name)
                     || NAMES.iter().any(|held| name.eq_ignore_ascii_case(held))
-                    || name.to_ascii_lowercase().contains("signature"))
+                    || lower.contains("signature"))
         })
         .collect()
 }
@@ -197,24 +203,27 @@ fn decoded_forms(text: &str) -> Vec<String> {
 /// Register the query credentials of a webhook URL
 /// ([`url_query_credentials`]) for redaction: each `name=value` as written
 /// and decoded, so that the URL reads `…?env=dev&[redacted]` whatever the
-/// value's length; and the value alone, in each form, where it looks like
-/// a key ([`key_like`]: a digit or a sign in it, or 16 characters), since a
-/// server may echo it alone. A value that is a word (`auth_type=signature`)
-/// is not registered alone: that would hide the word in every text.
-///
-/// [`key_like`]: crate::api::untrusted::key_like
+/// value's length; and the value alone, in each form, where it is as long
+/// as a key is (16 characters), since a server may echo it alone. A shorter
+/// value (`auth_type=signature`, `sig=HMAC-SHA256`) is not registered alone:
+/// that would hide the word in every text.
 pub fn hide_query_credentials(url: &str) {
     for (name, value) in url_query_credentials(url) {
         for pair in decoded_forms(&format!("{name}={value}")) {
             crate::api::untrusted::register_secret(&pair);
         }
         for form in decoded_forms(value) {
-            if crate::api::untrusted::key_like(&form) {
+            if form.chars().count() >= KEY_CHARS {
                 crate::api::untrusted::register_secret(&form);
             }
         }
     }
 }
+
+/// The length from which a query credential's value is hidden on its own:
+/// keys are longer (an Azure Functions key has 56 characters, a shared
+/// access signature 44), words and algorithm names shorter.
+const KEY_CHARS: usize = 16;
 
 /// Keep the credentials of a webhook URL the org holds out of every output:
 /// `user:password` and the password are registered as secrets (a short
@@ -342,13 +351,22 @@ mod tests {
     #[test]
     fn query_credentials_are_hidden_as_pairs_and_key_like_values() {
         let visible = crate::api::untrusted::visible;
-        hide_query_credentials("https://h.example/w?auth_kind=signatures&code=ab1&api_key=k3y%2Bqv9+x");
+        hide_query_credentials("https://h.example/w?auth_word=signatures&code=ab1&api_key=k3y%2Bqv9+x");
         assert_eq!(
-            visible("https://h.example/w?auth_kind=signatures&code=ab1&api_key=k3y%2Bqv9+x"),
+            visible("https://h.example/w?auth_word=signatures&code=ab1&api_key=k3y%2Bqv9+x"),
             "https://h.example/w?[redacted]&[redacted]&[redacted]"
         );
-        // Echoed alone, decoded either way.
-        assert_eq!(visible("got k3y+qv9 x and k3y+qv9+x"), "got [redacted] and [redacted]");
+        // A value as long as a key is hidden alone too, decoded either way.
+        hide_query_credentials("https://h.example/w?code=Zm9vYmFyYmF6cXV4%2Bk3y+qv9");
+        assert_eq!(
+            visible("got Zm9vYmFyYmF6cXV4+k3y qv9 and Zm9vYmFyYmF6cXV4+k3y+qv9"),
+            "got [redacted] and [redacted]"
+        );
+        // Not a short one, which would hide a word everywhere.
+        assert_eq!(visible("got k3y+qv9 x"), "got k3y+qv9 x");
+        hide_query_credentials("https://h.example/w?signatureMethod=HMAC-SHA256&sig=HMAC-SHA1x");
+        assert_eq!(visible("verified with HMAC-SHA256 and HMAC-SHA1x"), "verified with HMAC-SHA256 and HMAC-SHA1x");
+        assert!(url_query_credentials("https://h.example/w?signatureMethod=HMAC-SHA256&token_type=bearer&keyVersion=2").is_empty());
         assert_eq!(visible("Signatures review queue"), "Signatures review queue");
     }
 
