@@ -322,7 +322,10 @@ pub fn reads_of(kind: Kind) -> Option<String> {
 }
 
 /// What the details an export reads on request refer to, as [`reads_of`]
-/// says it ("with `--queue-members`, the `RoutingWrapupCode` list").
+/// says it ("with `--queue-members`, the `RoutingWrapupCode` list": the
+/// kind's [`OrgKind::export_details_flag`]).
+///
+/// [`OrgKind::export_details_flag`]: crate::kinds::org::OrgKind::export_details_flag
 fn reads_of_details(org: &dyn crate::kinds::org::OrgKind) -> Option<String> {
     let targets = org.export_details_refer_to();
     if targets.is_empty() {
@@ -333,7 +336,10 @@ fn reads_of_details(org: &dyn crate::kinds::org::OrgKind) -> Option<String> {
         .filter_map(|t| t.declared_kind())
         .map(|kind| format!("the `{kind}` list"))
         .collect();
-    let when = if org.export_reads_details() { "" } else { "with `--queue-members`, " };
+    let when = match org.export_details_flag() {
+        Some(flag) if !org.export_reads_details() => format!("with `{flag}`, "),
+        _ => String::new(),
+    };
     Some(format!("{when}{}", lists.join(" and ")))
 }
 

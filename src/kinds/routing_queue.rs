@@ -676,6 +676,10 @@ impl super::org::OrgKind for Org {
         ]
     }
 
+    fn export_details_flag(&self) -> Option<&'static str> {
+        Some("--queue-members")
+    }
+
     fn export_details_refer_to(&self) -> &'static [RefTarget] {
         // Members by the emails, and codes by the names, their reads
         // return; the codes' list tells names several codes share.

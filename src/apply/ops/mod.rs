@@ -378,7 +378,7 @@ const CREATE_ATTEMPTS: u32 = 4;
 
 async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
     let collection = op.org().api().collection;
-    let mut attempts = 0;
+    let (mut attempts, mut server_errors) = (0, 0);
     loop {
         attempts += 1;
         match op.ctx.client.post(collection, Some(body)).await {
@@ -396,6 +396,7 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
             // The last attempt's lost answer is looked for too: a create that
             // happened is adopted, never reported as failed.
             Err(err) if err.outcome_unknown() => {
+                server_errors += u32::from(err.status().is_some());
                 if let Some(found) = find_after_lost_answer(op).await? {
                     return Ok((found, true));
                 }
@@ -413,10 +414,14 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
                     let mut err = err;
                     // A server error says nothing of whether the create was
                     // made, as a lost answer does not; said as it was.
-                    let what = if err.status().is_some() {
-                        "each time the org answered with a server error, which does not say whether it made the object"
-                    } else {
-                        "each answer was lost"
+                    let what = match server_errors {
+                        0 => "each answer was lost",
+                        n if n == attempts => {
+                            "each time the org answered with a server error, which does not say whether it made the object"
+                        }
+                        _ => {
+                            "each answer was lost or a server error, neither of which says whether the org made the object"
+                        }
                     };
                     err.hint = err.hint.take().or_else(|| Some(format!(
                         "the create was sent {CREATE_ATTEMPTS} times, {what}, and the org does not list the object: run the apply again when the org answers (it looks the object up by name before creating it, so nothing is made twice); if this keeps failing, give Genesys support the correlation id"

@@ -739,6 +739,12 @@ pub trait OrgKind: Sync {
     fn export_details_refer_to(&self) -> &'static [RefTarget] {
         &[]
     }
+
+    /// The `export` flag that reads the details this kind's export reads
+    /// only on request (`--queue-members`), for the kinds reference.
+    fn export_details_flag(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A writable field of a kind's live objects that its spec does not model
