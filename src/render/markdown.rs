@@ -181,15 +181,26 @@ fn cell(text: &str) -> String {
 /// (no link, image, emphasis or code span).
 fn text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in cell(text).chars() {
+    // `cell` escaped the column's `|` already.
+    let cell = cell(text);
+    let mut chars = cell.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '[' | ']' | '(' | ')' | '!' | '*' | '_' | '`' | '~' | '#' => {
+            '\\' if chars.peek() == Some(&'|') => {
+                out.push(c);
+                out.extend(chars.next());
+            }
+            // A backslash first, so that a `\*` of the org's stays text.
+            '\\' | '[' | ']' | '(' | ')' | '!' | '*' | '_' | '`' | '~' | '#' => {
                 out.push('\\');
                 out.push(c);
             }
+            // No bare link: GitHub links `https://…` and `www.…` in text.
+            ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
+            '.' if out.to_ascii_lowercase().ends_with("www") => out.push_str("&#46;"),
             c => out.push(c),
         }
     }
@@ -407,7 +418,29 @@ mod tests {
         let out = super::plan(&Plan::of(vec![change]));
         let row = out.lines().find(|l| l.starts_with("| delete")).expect(&out);
         assert!(
-            row.contains("| Acme &lt;/code&gt;&lt;/details&gt;&lt;img src=x onerror=alert\\(1\\)&gt; \\| x \\`y\\` \\[a\\]\\(http://e\\) |"),
+            row.contains("| Acme &lt;/code&gt;&lt;/details&gt;&lt;img src=x onerror=alert\\(1\\)&gt; \\| x \\`y\\` \\[a\\]\\(http&#58;//e\\) |"),
+            "{row}"
+        );
+        // Nor emphasis through an escape of the org's, nor a bare link.
+        let change = Change {
+            kind,
+            manifest_name: None,
+            org_name: r"Prune \*bold\* see https://evil.example/login or www.evil.example".into(),
+            id: Some("2".into()),
+            action: Action::Delete,
+            prune: true,
+            fields: Vec::new(),
+            depends_on: Vec::new(),
+            late_depends_on: Vec::new(),
+            live_fingerprint: None,
+            notes: Vec::new(),
+        };
+        let second = super::plan(&Plan::of(vec![change]));
+        let row = second.lines().find(|l| l.starts_with("| delete")).expect(&second);
+        assert!(
+            row.contains(
+                r"| Prune \\\*bold\\\* see https&#58;//evil.example/login or www&#46;evil.example |"
+            ),
             "{row}"
         );
         let note = out.lines().find(|l| l.contains("note naming")).expect(&out);
