@@ -78,11 +78,20 @@ impl PlanTarget {
         }
     }
 
-    /// `org "Acme Prod" (id …) at eu-central-1 (mypurecloud.de)`.
+    /// `org "Acme Prod" (id …) at eu-central-1 (mypurecloud.de)`; the
+    /// org's text with its control characters and bidirectional overrides
+    /// shown as escapes ([`crate::api::untrusted::visible`]).
     pub fn describe(&self) -> String {
+        use crate::api::untrusted::visible;
         match (&self.org_name, &self.org_id) {
             (Some(name), Some(id)) => {
-                format!("{} \"{name}\" (id {id}) at {}", self.kind, self.location)
+                format!(
+                    "{} \"{}\" (id {}) at {}",
+                    self.kind,
+                    visible(name),
+                    visible(id),
+                    self.location
+                )
             }
             _ => format!("{} {}", self.kind, self.location),
         }
@@ -392,6 +401,20 @@ mod tests {
 
     fn kind(name: &str) -> Kind {
         Kind::parse(name).expect("a kind")
+    }
+
+    /// The org's name heads every plan: a bidirectional override or an
+    /// escape sequence in it shows as an escape (it passed raw).
+    #[test]
+    fn a_targets_org_name_cannot_act_on_the_terminal() {
+        let target = PlanTarget {
+            kind: "org".into(),
+            location: "eu-central-1".into(),
+            org_id: Some("o1".into()),
+            org_name: Some("Acme \u{202e}dorP\u{1b}[31m".into()),
+        };
+        let shown = target.describe();
+        assert_eq!(shown, "org \"Acme \\u{202e}dorP\\u{1b}[31m\" (id o1) at eu-central-1");
     }
 
     /// A list large enough to be indexed in two halves still gives every
