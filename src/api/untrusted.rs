@@ -33,12 +33,14 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 const MIN_SECRET_CHARS: usize = 6;
 
 /// The registered secrets, in every form [`register_secret`] lists.
-static SECRETS: RwLock<Registry> = RwLock::new(Registry::new());
+static SECRETS: RwLock<Registry> = RwLock::new(Registry::new(false));
 
 /// The registered secrets as decoded text holds them: as written, and
 /// percent-encoded (a URL). What [`secret_finder`] looks for: the other
-/// forms are escapes only raw JSON text holds.
-static DECODED_FORMS: RwLock<Registry> = RwLock::new(Registry::new());
+/// forms are escapes only raw JSON text holds. Found in any letter case
+/// (ASCII): an export must not write a secret upper- or lowercased either
+/// (a handle is a name lowercased), while output is redacted as written.
+static DECODED_FORMS: RwLock<Registry> = RwLock::new(Registry::new(true));
 
 /// Secret forms, each once, and the automaton that finds them all in one
 /// pass over a text, made again (with the forms sorted longest first) on
@@ -49,11 +51,13 @@ struct Registry {
     forms: Vec<String>,
     seen: Option<std::collections::HashSet<String>>,
     automaton: Option<std::sync::Arc<aho_corasick::AhoCorasick>>,
+    /// Whether the forms are found in any ASCII letter case.
+    any_case: bool,
 }
 
 impl Registry {
-    const fn new() -> Self {
-        Registry { forms: Vec::new(), seen: None, automaton: None }
+    const fn new(any_case: bool) -> Self {
+        Registry { forms: Vec::new(), seen: None, automaton: None, any_case }
     }
 
     fn insert(&mut self, form: String) {
@@ -74,6 +78,7 @@ impl Registry {
             self.forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
             let built = aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(self.any_case)
                 .build(&self.forms)
                 .ok()?;
             self.automaton = Some(std::sync::Arc::new(built));
@@ -329,10 +334,14 @@ fn redact_escaped(inner: &str) -> String {
     if !holds_secret(inner) {
         return inner.to_string();
     }
-    // Sorted longest first by the search above.
     let Ok(secrets) = SECRETS.read() else { return inner.to_string() };
+    // Longest first (a registration since the search may have added
+    // unsorted ones), so a secret containing another is replaced whole.
+    let mut found: Vec<&String> =
+        secrets.forms.iter().filter(|s| inner.contains(s.as_str())).collect();
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut text = inner.to_string();
-    for secret in secrets.forms.iter().filter(|s| inner.contains(s.as_str())) {
+    for secret in found {
         // From after each replacement on: `[redacted]` may hold a secret.
         let mut from = 0;
         while let Some(at) = text[from..].find(secret.as_str()).map(|i| from + i) {
@@ -448,6 +457,8 @@ mod tests {
         assert_eq!(visible(&text), "a [redacted] b [redacted] c");
         assert_eq!(redact_json(&format!("{{\"k\":\"{}\"}}", secret(17))), "{\"k\":\"[redacted]\"}");
         assert!(secret_finder().is_some_and(|f| f.holds(&secret(2_500))));
+        // An export's finder finds it in any case, a handle's too.
+        assert!(secret_finder().is_some_and(|f| f.holds(&secret(2_500).to_uppercase())));
     }
 
     /// A header's credential is hidden whole, line by line (a diff shows

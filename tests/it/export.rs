@@ -880,6 +880,11 @@ fn an_object_holding_gcctls_own_secret_is_left_out() {
         "/api/v2/routing/queues",
         serde_json::json!({"name": "Fine Queue", "description": "fine"}),
     );
+    // In another case too: an export must not write it upper- or lowercased.
+    let shouting = post(
+        "/api/v2/routing/queues",
+        serde_json::json!({"name": "Shouting Queue", "description": secret.to_uppercase()}),
+    );
     let role = post(
         "/api/v2/authorization/roles",
         serde_json::json!({"name": format!("Role {secret}"), "permissionPolicies": [
@@ -897,7 +902,7 @@ fn an_object_holding_gcctls_own_secret_is_left_out() {
     let out = ctx.run(&["export", "--kinds", kinds, "--out", "e"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    for id in [&leaky, &client] {
+    for id in [&leaky, &client, &shouting] {
         assert!(
             err.contains(&format!("(id {id}) holds text that is a secret gcctl knows")),
             "{id}: {err}"
