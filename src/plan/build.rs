@@ -1081,19 +1081,8 @@ fn prunes(
                 );
                 continue;
             }
-            out.push(Change {
-                kind,
-                manifest_name: None,
-                org_name: name.to_string(),
-                id: object.get("id").and_then(Value::as_str).map(str::to_string),
-                action: Action::Delete,
-                prune: true,
-                fields: Vec::new(),
-                depends_on: Vec::new(),
-                late_depends_on: Vec::new(),
-                live_fingerprint: None,
-                notes: Vec::new(),
-            });
+            let id = object.get("id").and_then(Value::as_str).map(str::to_string);
+            out.push(Change::prune(kind, name, id));
         }
     }
     out.sort_by(|a, b| (a.kind, &a.org_name, &a.id).cmp(&(b.kind, &b.org_name, &b.id)));

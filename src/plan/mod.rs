@@ -188,6 +188,24 @@ pub struct Change {
 }
 
 impl Change {
+    /// The delete of a live object no manifest declares, inside a prune
+    /// scope: it has no manifest name, fields or dependencies.
+    pub fn prune(kind: LiveKind, org_name: &str, id: Option<String>) -> Change {
+        Change {
+            kind,
+            manifest_name: None,
+            org_name: org_name.to_string(),
+            id,
+            action: Action::Delete,
+            prune: true,
+            fields: Vec::new(),
+            depends_on: Vec::new(),
+            late_depends_on: Vec::new(),
+            live_fingerprint: None,
+            notes: Vec::new(),
+        }
+    }
+
     /// `Kind/name` (manifest name, or org name for prunes);
     /// `CallerGrant/<role>` for a grant to the caller.
     pub fn address(&self) -> String {

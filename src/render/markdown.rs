@@ -403,17 +403,8 @@ mod tests {
         let kind = LiveKind::all().next().expect("an org kind");
         let name = "Acme </code></details><img src=x onerror=alert(1)> | x `y` [a](http://e)";
         let change = Change {
-            kind,
-            manifest_name: None,
-            org_name: name.into(),
-            id: Some("1".into()),
-            action: Action::Delete,
-            prune: true,
-            fields: Vec::new(),
-            depends_on: Vec::new(),
-            late_depends_on: Vec::new(),
-            live_fingerprint: None,
             notes: vec![format!("note naming {name}")],
+            ..Change::prune(kind, name, Some("1".into()))
         };
         let out = super::plan(&Plan::of(vec![change]));
         let row = out.lines().find(|l| l.starts_with("| delete")).expect(&out);
@@ -422,19 +413,8 @@ mod tests {
             "{row}"
         );
         // Nor emphasis through an escape of the org's, nor a bare link.
-        let change = Change {
-            kind,
-            manifest_name: None,
-            org_name: r"Prune \*bold\* see https://evil.example/login or www.evil.example".into(),
-            id: Some("2".into()),
-            action: Action::Delete,
-            prune: true,
-            fields: Vec::new(),
-            depends_on: Vec::new(),
-            late_depends_on: Vec::new(),
-            live_fingerprint: None,
-            notes: Vec::new(),
-        };
+        let name = r"Prune \*bold\* see https://evil.example/login or www.evil.example";
+        let change = Change::prune(kind, name, Some("2".into()));
         let second = super::plan(&Plan::of(vec![change]));
         let row = second.lines().find(|l| l.starts_with("| delete")).expect(&second);
         assert!(

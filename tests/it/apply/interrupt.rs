@@ -127,12 +127,7 @@ async fn a_second_signal_exits_at_once() {
     let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
     let pid = child.id().expect("a pid").to_string();
     // Once the integration is created, gcctl waits for it to be active.
-    for _ in 0..400 {
-        if !org.list(super::INTEGRATIONS).await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    until_listed(&org, super::INTEGRATIONS, 1).await;
     signal(&pid, "-INT");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let second = std::time::Instant::now();
@@ -244,14 +239,20 @@ async fn interrupt_apply(org: &ApplyOrg, args: &[&str], signal_name: &str) -> Ou
     command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
     let pid = child.id().expect("a pid").to_string();
+    until_listed(org, super::QUEUES, 6).await;
+    signal(&pid, signal_name);
+    child.wait_with_output().await.expect("gcctl exits")
+}
+
+/// Wait (up to 10 s) until the org lists at least `count` objects at
+/// `path`: the moment a test signals gcctl.
+async fn until_listed(org: &ApplyOrg, path: &str, count: usize) {
     for _ in 0..400 {
-        if org.list(super::QUEUES).await.len() > 5 {
-            break;
+        if org.list(path).await.len() >= count {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    signal(&pid, signal_name);
-    child.wait_with_output().await.expect("gcctl exits")
 }
 
 fn signal(pid: &str, name: &str) {
@@ -299,12 +300,7 @@ async fn an_interrupt_before_a_later_step_reports_the_object_made_with_its_id() 
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = command.kill_on_drop(true).spawn().expect("gcctl starts");
     let pid = child.id().expect("a pid").to_string();
-    for _ in 0..400 {
-        if !org.list(super::INTEGRATIONS).await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    until_listed(&org, super::INTEGRATIONS, 1).await;
     signal(&pid, "-INT");
     let output = child.wait_with_output().await.expect("gcctl exits");
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
