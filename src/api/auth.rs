@@ -185,9 +185,24 @@ impl Minter {
             return Err((error, class));
         }
         parse_token(&body).ok_or_else(|| {
-            // Never echo the body: it may hold a token.
-            let message = "the token response has no access_token that an HTTP header can carry (none, an empty one, or one with spaces, control characters or characters beyond ASCII)";
+            // Never echo the body: it may hold a token. Say what kind of
+            // answer it was instead: a login page or a proxy's (HTML) is
+            // told apart from JSON without a usable token.
+            let message = if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+                let html = body.trim_ascii_start().first() == Some(&b'<');
+                format!(
+                    "the token endpoint answered {} with a body that is not JSON{}",
+                    status.as_u16(),
+                    if html { " (it looks like HTML: a login page or a proxy's)" } else { "" }
+                )
+            } else {
+                format!(
+                    "the token endpoint answered {} without an access_token that an HTTP header can carry (none, an empty one, or one with spaces, control characters or characters beyond ASCII)",
+                    status.as_u16()
+                )
+            };
             let mut error = ApiError::new("POST", TOKEN_PATH, ApiErrorKind::Decode, message);
+            error.correlation_id = correlation;
             error.hint = Some("check GENESYSCLOUD_REGION: the token endpoint there does not answer as Genesys Cloud's does".to_string());
             (error, Class::Final)
         })

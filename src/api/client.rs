@@ -520,6 +520,7 @@ impl Client {
                 // as after a lost answer: a body cut short or garbled on the
                 // way is seldom garbled twice.
                 let mut error = ApiError::new(method, call.path, ApiErrorKind::Decode, e);
+                error.status = Some(status);
                 error.correlation_id = correlation_header(&headers);
                 error.outcome_unknown = !idempotent;
                 let class = if idempotent { Class::Unreadable } else { Class::Final };

@@ -59,10 +59,16 @@ pub(super) fn stopped(mut error: ApiError, stop: Stop, attempts: u32) -> ApiErro
             error.message = format!("{} (gave up after {attempts} attempts)", error.message);
         }
         Stop::RetryAfterTooLong(wait) => {
+            // `retry_after` reads at most a day: a longer wait is not told
+            // as if it were a day.
+            let asked = if wait >= super::retry::LONGEST_RETRY_AFTER_READ {
+                "a day or more".to_string()
+            } else {
+                format!("{} s", wait.as_secs())
+            };
             error.hint = Some(format!(
-                "the server asked to wait {} s before retrying, longer than gcctl waits \
-                 (180 s); a daily or per-resource limit may be exhausted",
-                wait.as_secs()
+                "the server asked to wait {asked} before retrying, longer than gcctl waits \
+                 (180 s); a daily or per-resource limit may be exhausted"
             ));
         }
     }
@@ -118,9 +124,11 @@ pub(super) fn status_class(status: u16, retry_after: Option<Duration>) -> Class 
     }
 }
 
-/// The correlation id response header.
+/// The correlation id response header, as untrusted text (a server may echo a
+/// secret into it).
 pub(super) fn correlation_header(headers: &HeaderMap) -> Option<String> {
-    headers.get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    let value = headers.get(CORRELATION_HEADER)?.to_str().ok()?;
+    Some(super::untrusted::sanitize(value)).filter(|v| !v.is_empty())
 }
 
 /// A failure to send or to read a response, classified for retrying.
@@ -139,9 +147,37 @@ pub(super) fn transport_failure(
     }
     let not_sent = err.is_connect();
     let kind = if err.is_timeout() { ApiErrorKind::Timeout } else { ApiErrorKind::Transport };
-    let mut error = ApiError::new(method, path, kind, describe(&err.without_url()));
+    let answered_garbled = not_valid_http(&err);
+    let described = describe(&err.without_url());
+    if answered_garbled {
+        // The server answered, but not in HTTP (a header with a control
+        // character, a status line that is not one): it received the
+        // request, and what it says cannot be read. Like a success body that
+        // cannot be read, a request that may be repeated is sent again a few
+        // times (a garbled answer is seldom garbled twice), never for the
+        // whole deadline as an outage is.
+        let message = format!("the server's answer is not valid HTTP ({described})");
+        let mut error = ApiError::new(method, path, ApiErrorKind::Decode, message);
+        error.outcome_unknown = !idempotent;
+        let class = if idempotent { Class::Unreadable } else { Class::Final };
+        return (error, class);
+    }
+    let mut error = ApiError::new(method, path, kind, described);
     error.outcome_unknown = !idempotent && !not_sent;
     (error, if not_sent { Class::NotSent } else { Class::MaybeSent })
+}
+
+/// Whether `err` comes from an answer that is not HTTP: hyper could not parse
+/// its status line or headers.
+fn not_valid_http(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 pub(super) fn transport(

@@ -29,6 +29,8 @@ use tokio::time::Instant;
 
 /// Wait for a 429 without a usable `Retry-After`.
 pub(super) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(3);
+/// Longest `Retry-After` read: a longer one reads as this (a day).
+pub(super) const LONGEST_RETRY_AFTER_READ: Duration = Duration::from_secs(86_400);
 /// Longest `Retry-After` honored; longer ones are daily limits not worth waiting for.
 pub(super) const MAX_RETRY_AFTER: Duration = Duration::from_secs(180);
 /// How long a connection that cannot be made is retried (a server restarting, a DNS blip).
@@ -144,7 +146,8 @@ pub(super) fn backoff_delay(attempt: u32) -> Duration {
 pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     let secs: f64 = value.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+    let longest = LONGEST_RETRY_AFTER_READ.as_secs_f64();
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(longest)))
 }
 
 /// Sleep before a retry. The only sleep of the client.

@@ -162,6 +162,8 @@ async fn an_unreadable_success_is_retried_when_repeatable_and_names_its_correlat
     let before = server.seen().len();
     let err = client.get(THINGS, &[]).await.unwrap_err();
     assert_eq!(err.correlation_id.as_deref(), Some("corr-garbled-1"), "{err}");
+    assert_eq!(err.status(), Some(200), "{err}");
+    assert!(err.to_string().contains(": 200 OK: the response is not JSON"), "{err}");
     assert_eq!(server.seen().len() - before, 3, "three attempts of a read");
     let before = server.seen().len();
     let err = client.post(THINGS, Some(&json!({"name": "x"}))).await.unwrap_err();
@@ -333,4 +335,147 @@ async fn long_retry_waits_are_told_with_the_call_the_reason_and_the_deadline() {
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(seen[0].starts_with("waiting 2.0s to retry GET /api/v2/things (attempt 1: 429 Too Many Requests); giving up in "), "{seen:?}");
+}
+
+/// A server that answers every API request on one raw connection with
+/// `answer` (bytes that need not be HTTP), and the token endpoint with a
+/// token; counts the API requests by method.
+async fn raw_server(answer: &'static str) -> (String, Arc<[AtomicUsize; 2]>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let counts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let seen = Arc::clone(&counts);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = Arc::clone(&seen);
+            tokio::spawn(async move {
+                let mut buf = vec![0_u8; 64 * 1024];
+                while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                    let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    let reply = if request.contains("/oauth/token") {
+                        let body = r#"{"access_token":"tok","expires_in":3600}"#;
+                        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len())
+                    } else {
+                        seen[usize::from(request.starts_with("POST"))]
+                            .fetch_add(1, Ordering::SeqCst);
+                        answer.to_owned()
+                    };
+                    if stream.write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (base, counts)
+}
+
+/// An answer that is not HTTP (here a header holding a control character)
+/// means the server received the request: a read is sent three times in
+/// all, as for a garbled body, not retried for the whole deadline as an
+/// outage is; a create is sent once and its outcome is unknown. The error
+/// says what was wrong.
+#[tokio::test]
+async fn an_answer_that_is_not_http_is_not_taken_for_an_outage() {
+    let (base, counts) = raw_server(
+        "HTTP/1.1 200 OK\r\ninin-correlation-id: ab\x01cd\r\ncontent-length: 2\r\n\r\n{}",
+    )
+    .await;
+    let mut config = crate::api::ClientConfig::new(
+        crate::api::resolve_region(&base).unwrap(),
+        credentials("id", "secret-0123456789"),
+    );
+    config.rate_limit_per_minute = 0;
+    config.retry_deadline = std::time::Duration::from_secs(60);
+    let client = crate::api::Client::new(config).unwrap();
+    let err = client.get(THINGS, &[]).await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Decode, "{err}");
+    assert!(err.to_string().contains("the server's answer is not valid HTTP"), "{err}");
+    assert_eq!(counts[0].load(Ordering::SeqCst), 3, "three attempts of a read: {err}");
+    let err = client.post(THINGS, Some(&json!({"name": "a"}))).await.unwrap_err();
+    assert!(err.outcome_unknown(), "{err}");
+    assert_eq!(counts[1].load(Ordering::SeqCst), 1, "a create is sent once: {err}");
+}
+
+/// A correlation id header is server text: a secret echoed into it is
+/// redacted like one in the body.
+#[tokio::test]
+async fn a_correlation_id_header_is_untrusted_text() {
+    crate::api::untrusted::register_secret("corr-echo-canary-0123456789");
+    let server = serve(|req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        // An error answer, and a success whose body is not JSON.
+        "/api/v2/error" => super::with_headers(
+            json(400, &json!({"message": "no"})),
+            &[("inin-correlation-id", "id corr-echo-canary-0123456789")],
+        ),
+        _ => Response::builder()
+            .status(200)
+            .header("inin-correlation-id", "id corr-echo-canary-0123456789")
+            .body(Body::from("<html>"))
+            .unwrap(),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    for path in ["/api/v2/error", THINGS] {
+        let err = client.get(path, &[]).await.unwrap_err();
+        let shown = err.to_string();
+        assert!(!shown.contains("corr-echo-canary"), "{shown}");
+        assert!(shown.contains("[correlation id: id [redacted]]"), "{shown}");
+    }
+}
+
+/// A token endpoint that answers success with HTML (a login page, a proxy)
+/// is reported as such, with its status and correlation id, not as JSON
+/// lacking a token; its body is never echoed.
+#[tokio::test]
+async fn a_token_endpoint_answering_html_says_so() {
+    let server = serve(|req, _| match req.path.as_str() {
+        "/oauth/token" => Response::builder()
+            .status(200)
+            .header("inin-correlation-id", "corr-login-page")
+            .body(Body::from("\n <html><body>Sign in tok-html-canary</body></html>"))
+            .unwrap(),
+        _ => json(200, &json!({})),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let err = client.get(THINGS, &[]).await.unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        shown.contains(
+            "the token endpoint answered 200 with a body that is not JSON (it looks like HTML"
+        ),
+        "{shown}"
+    );
+    assert_eq!(err.correlation_id(), Some("corr-login-page"), "{shown}");
+    assert!(!shown.contains("tok-html-canary"), "{shown}");
+    let server = serve(|req, _| match req.path.as_str() {
+        "/oauth/token" => json(200, &json!({"token": "elsewhere"})),
+        _ => json(200, &json!({})),
+    })
+    .await;
+    let err =
+        server.client(credentials("id", "secret-0123456789")).get(THINGS, &[]).await.unwrap_err();
+    assert!(err.to_string().contains("answered 200 without an access_token"), "{err}");
+}
+
+/// A `Retry-After` longer than gcctl waits ends the call with a hint that
+/// tells the wait asked for; one beyond a day is not told as a day.
+#[tokio::test]
+async fn a_retry_after_too_long_is_told_as_the_server_gave_it() {
+    let server = serve(|req, _| match req.path.as_str() {
+        "/oauth/token" => token("tok", 3600),
+        "/api/v2/hour" => super::too_many_requests("3600"),
+        _ => super::too_many_requests("99999999"),
+    })
+    .await;
+    let client = server.client(credentials("id", "secret-0123456789"));
+    let hint = |err: crate::api::ApiError| err.hint().unwrap_or_default();
+    let err = client.get("/api/v2/hour", &[]).await.unwrap_err();
+    assert!(hint(err).contains("asked to wait 3600 s before retrying"));
+    let err = client.get(THINGS, &[]).await.unwrap_err();
+    let told = hint(err);
+    assert!(told.contains("asked to wait a day or more before retrying"), "{told}");
 }

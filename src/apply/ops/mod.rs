@@ -396,7 +396,7 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
             // The last attempt's lost answer is looked for too: a create that
             // happened is adopted, never reported as failed.
             Err(err) if err.outcome_unknown() => {
-                server_errors += u32::from(err.status().is_some());
+                server_errors += u32::from(err.status().is_some_and(|s| s >= 500));
                 if let Some(found) = find_after_lost_answer(op).await? {
                     return Ok((found, true));
                 }
