@@ -309,7 +309,7 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
     let mut notes = Vec::new();
     if adopted {
         notes.push(
-            "the create's answer was lost (in this run or a run that died); found the object by name and adopted it".to_string(),
+            "the create's answer was lost, or an earlier run's create was not listed yet; found the object by name and adopted it".to_string(),
         );
     }
     op.record(RefTarget::Kind(op.change.kind.kind()), &op.change.org_name, &id);
@@ -338,13 +338,47 @@ fn id_in(value: &Value) -> Option<String> {
 }
 
 /// POST, and when the answer is lost, look the object up by name before
-/// trying again. Returns the object and whether it was adopted.
-///
-/// A create that an earlier run sent and no list has shown since (an entry
-/// in the journal) is looked up first, for the whole consistency window: the
-/// org may have made it and not list it yet. The entry of a create that was
-/// made stays for the run's duplicate check (see `super::journal`).
+/// trying again. Returns the object and whether it was adopted. Journaled
+/// (see [`create_journaled`]): whatever an earlier run's unfinished create
+/// made is adopted.
 async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
+    create_journaled(op, |_| true, async { post_once(op, body).await.map_err(Unmade::from) }).await
+}
+
+/// Why a create failed, and whether the org surely made nothing (then the
+/// journal's record of the create ends; otherwise the next run looks for the
+/// object by name before it creates it).
+#[derive(Debug)]
+pub struct Unmade {
+    pub error: OpError,
+    pub nothing_made: bool,
+}
+
+impl From<OpError> for Unmade {
+    /// A refused request made nothing; a lost answer, a server error or a
+    /// later step's failure may have made the object.
+    fn from(error: OpError) -> Self {
+        let nothing_made =
+            matches!(&error, OpError::Api { source, .. } if !source.outcome_unknown());
+        Unmade { error, nothing_made }
+    }
+}
+
+/// A create journaled: `make` (one POST, or a kind's own steps such as a
+/// flow's import job) runs only once the create is recorded, and a create
+/// that an earlier run sent and no list has shown since (an entry in the
+/// journal) is looked up first, for the whole consistency window: the org
+/// may have made it and not list it yet. What is found is adopted when
+/// `adopt` says it is the declared object (a flow whose published definition
+/// is the declared one); otherwise `make` runs, and must then match the
+/// object by name rather than make a second one. The entry of a create that
+/// was made stays for the run's duplicate check (see `super::journal`).
+/// Returns the object and whether it was adopted.
+pub(super) async fn create_journaled(
+    op: &Op<'_>,
+    adopt: impl FnOnce(&Value) -> bool,
+    make: impl std::future::Future<Output = Result<(Value, bool), Unmade>>,
+) -> Result<(Value, bool), OpError> {
     let kind = op.change.kind.kind();
     let name = op.change.org_name.as_str();
     let journal = op.ctx.journal.as_ref();
@@ -353,7 +387,9 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
             if let Some(journal) = journal {
                 journal.forget(kind, name).await;
             }
-            return Ok((found, true));
+            if adopt(&found) {
+                return Ok((found, true));
+            }
         }
     }
     if let Some(journal) = journal {
@@ -364,12 +400,15 @@ async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError
             ))
         })?;
     }
-    let result = post_once(op, body).await;
-    let refused = matches!(&result, Err(OpError::Api { source, .. }) if !source.outcome_unknown());
-    if let (Some(journal), true) = (journal, refused) {
-        journal.forget(kind, name).await;
+    match make.await {
+        Ok(created) => Ok(created),
+        Err(Unmade { error, nothing_made }) => {
+            if let (Some(journal), true) = (journal, nothing_made) {
+                journal.forget(kind, name).await;
+            }
+            Err(error)
+        }
     }
-    result
 }
 
 /// The most creates sent for one object: each one after the first follows a
@@ -472,9 +511,12 @@ async fn find_by_name(op: &Op<'_>) -> Result<Option<Value>, OpError> {
         source,
     })?;
     let org = op.org();
-    Ok(all
-        .into_iter()
-        .find(|o| o.get("name").and_then(Value::as_str) == Some(name) && org.is_live(o)))
+    // The natural key beyond the name too: a flow of another type with the
+    // same name is another object.
+    let same_key = |o: &Value| op.object.is_none_or(|object| org.matches(object.spec.as_ref(), o));
+    Ok(all.into_iter().find(|o| {
+        o.get("name").and_then(Value::as_str) == Some(name) && org.is_live(o) && same_key(o)
+    }))
 }
 
 async fn update(op: &Op<'_>) -> Result<Done, OpError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{CONFLICT_WINDOW, OpContext, OpError, Resolver, create_once};
+use super::{CONFLICT_WINDOW, OpContext, OpError, Resolver, Unmade, create_journaled, create_once};
 use crate::api::ApiError;
 use crate::apply::secrets::write_client_secret;
 use crate::apply::waiting::Waiting;
@@ -481,6 +481,21 @@ impl<'a> Op<'a> {
     /// created (or adopted) object, and whether it was adopted.
     pub async fn create_with(&self, body: &Value) -> Result<(Value, bool), OpError> {
         create_once(self, body).await
+    }
+
+    /// A create the kind makes with its own steps rather than one POST (a
+    /// flow's import job), journaled like a POST: an earlier run's create
+    /// that no list has shown yet is looked for by name first, and what is
+    /// found is adopted when `adopt` says it is the declared object;
+    /// otherwise `make` runs, and must match the object by name rather than
+    /// make a second one (see `create_journaled`). The created (or adopted)
+    /// object, and whether it was adopted.
+    pub async fn create_made_by(
+        &self,
+        adopt: impl FnOnce(&Value) -> bool,
+        make: impl std::future::Future<Output = Result<Value, Unmade>>,
+    ) -> Result<(Value, bool), OpError> {
+        create_journaled(self, adopt, async { make.await.map(|made| (made, false)) }).await
     }
 
     /// GET, retried on 404 until the deadline: for what was made moments

@@ -39,7 +39,7 @@ use serde_json::{Map, Value, json};
 use super::archy::{self, FlowType};
 use super::{FlowSpec, Source, source_of};
 use crate::api::Client;
-use crate::apply::ops::{Op, OpError};
+use crate::apply::ops::{Op, OpError, Unmade};
 use crate::kinds::RefTarget;
 use crate::manifest::Object;
 
@@ -88,9 +88,10 @@ impl Published {
 /// org's other services can trail a just-imported flow, so that such a
 /// write answers 404 or 400 for a moment, is UNVERIFIED (the routing step
 /// retries 404s; a refusal fails that change, and the next apply makes it).
-pub async fn publish(op: &Op<'_>) -> Result<Published, OpError> {
+pub async fn publish(op: &Op<'_>) -> Result<Published, Unmade> {
     let object = op.object.ok_or_else(|| op.fail("no manifest for the flow"))?;
-    let (spec, source) = source_of(object).ok_or_else(|| op.fail("the definition was not loaded"))?;
+    let (spec, source) =
+        source_of(object).ok_or_else(|| op.fail("the definition was not loaded"))?;
     let marker = archy::marker(&archy::digest(&source.text), chrono::Utc::now().timestamp());
     // The division goes in the upload only when the YAML does not say it.
     let upload =
@@ -121,7 +122,13 @@ pub async fn publish(op: &Op<'_>) -> Result<Published, OpError> {
     let state = poll(op, &format!("{JOBS}/{job_id}"), op.job_deadline(), &job_id).await?;
     match state.get("status").and_then(Value::as_str) {
         Some("Success") => {}
-        _ => return Err(op.fail(job_failure(spec, source, object, &job_id, &state, &upload))),
+        // A job that ended in failure made nothing (UNVERIFIED for a new
+        // flow: if it did make one, the next import matches it by name, so
+        // nothing is made twice either way).
+        _ => {
+            let error = op.fail(job_failure(spec, source, object, &job_id, &state, &upload));
+            return Err(Unmade { error, nothing_made: true });
+        }
     }
     let id = state
         .pointer("/flow/id")

@@ -591,18 +591,35 @@ impl OrgKind for Org {
         Box::pin(async move { Ok(jobs::read_details(client, declared, live).await) })
     }
 
+    /// Journaled like a POST: a flow an earlier run published that the
+    /// flow list did not show yet is found by name and type, and adopted
+    /// without publishing again when its marker says the declared
+    /// definition is what gcctl published; otherwise it is published (an
+    /// import matches the flow by name, so it never makes a second one).
     fn create<'a>(&'a self, op: &'a Op<'a>) -> Option<Hook<'a, (Value, bool)>> {
         Some(Box::pin(async move {
-            let published = jobs::publish(op).await?;
-            // What `after_create` reports: the job's answer, not a read of
-            // the flow (see `jobs::publish`). An import matches the flow by
-            // name, so it never makes a second one.
-            Ok((json!({ "id": published.id, NOTE: published.note() }), false))
+            let declared = op.object.and_then(source_of).map(|(_, source)| source.text.as_str());
+            let adopt = |found: &Value| declared.is_some_and(|text| publishes(found, text));
+            let make = async {
+                let published = jobs::publish(op).await?;
+                // What `after_create` reports: the job's answer, not a read
+                // of the flow (see `jobs::publish`).
+                Ok(json!({ "id": published.id, NOTE: published.note() }))
+            };
+            let (flow, adopted) = op.create_made_by(adopt, make).await?;
+            if adopted {
+                if let (Some((spec, _)), Some(id)) =
+                    (op.object.and_then(source_of), flow.get("id").and_then(Value::as_str))
+                {
+                    op.record(RefTarget::Flow(spec.flow_type.as_str()), &spec.name, id);
+                }
+            }
+            Ok((flow, adopted))
         }))
     }
 
     fn update<'a>(&'a self, op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Vec<String>> {
-        Box::pin(async move { Ok(vec![jobs::publish(op).await?.note()]) })
+        Box::pin(async move { Ok(vec![jobs::publish(op).await.map_err(|u| u.error)?.note()]) })
     }
 
     fn after_create<'a>(
@@ -695,6 +712,17 @@ impl OrgKind for Org {
         cx.add_file(&file, text);
         Ok(())
     }
+}
+
+/// Whether `live`'s published version is `declared`, as gcctl published it:
+/// its marker records the declared definition's digest, and the published
+/// version dates from that upload (the plan's test for a flow in sync, which
+/// then downloads nothing).
+fn publishes(live: &Value, declared: &str) -> bool {
+    let description = live.get("description").and_then(Value::as_str).unwrap_or_default();
+    let marker = archy::parse_marker(description);
+    marker.as_ref().is_some_and(|(digest, _)| *digest == archy::digest(declared))
+        && published_by(live, marker.as_ref()) == BY_GCCTL
 }
 
 /// `definition` of a live flow whose YAML was not downloaded.

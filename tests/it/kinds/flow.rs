@@ -259,6 +259,15 @@ async fn a_flow_naming_a_missing_queue_fails_with_its_job_and_message_and_holds_
     );
     assert!(said.contains("created RoutingQueue/independent"), "{said}");
     assert_eq!(org.named(FLOWS, "Lost Inbound").await.len(), 0);
+    // A job that failed made nothing: the journal does not keep its create
+    // (which would have the next run look for the flow for the whole
+    // consistency window before publishing it).
+    let me = org.get("/api/v2/organizations/me").await.body;
+    let lock =
+        gcctl::apply::lock::lock_path(&org.ctx.path().join(".locks"), me["id"].as_str().unwrap());
+    let journal = gcctl::apply::journal::CreateJournal::new(lock.with_extension("journal"));
+    let kind = gcctl::kinds::Kind::parse("Flow").unwrap();
+    assert!(!journal.unfinished(kind, "Lost Inbound"), "the failed job's record ended");
 }
 
 #[test]
@@ -1032,4 +1041,53 @@ async fn a_job_status_with_line_breaks_cannot_forge_output_lines() {
             .any(|l| l.starts_with("error: RoutingQueue/x") || l.starts_with("Apply complete")),
         "{err}"
     );
+}
+
+/// An apply right after another, while the flow list does not show the flow
+/// the first one published yet (a read-after-write window), plans its create
+/// again. The create journal has the second run look for it by name and
+/// type and adopt it, publishing nothing, when its marker says the declared
+/// definition is what is live; an edited definition is published (the
+/// import matches the flow by name: one flow, a new version). A flow of the
+/// same name and another type is not taken for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_while_the_flow_list_lags_does_not_republish_for_nothing() {
+    let config = gcctl::sandbox::SandboxConfig {
+        consistency_delay: std::time::Duration::from_millis(1_500),
+        ..gcctl::sandbox::SandboxConfig::default()
+    };
+    let org = ApplyOrg::start(config).await;
+    let other_type = flow_doc("twin", "Lagging", "INQUEUECALL", "inqueueCall", "");
+    org.ctx.write("twin/flow.yaml", &other_type);
+    let declared = flow_doc("lagging", "Lagging", "INBOUNDSHORTMESSAGE", "inboundShortMessage", "");
+    org.ctx.write("set/flow.yaml", &declared);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "twin"]).await, 0);
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    let args = ["apply", "--auto-approve", "--consistency-window", "5", "set"];
+    assert_exit(&org.gcctl(&args).await, 0);
+
+    reset_stats(&org.org).await;
+    let again = org.gcctl(&args).await;
+    assert_exit(&again, 0);
+    let said = text(&again);
+    assert!(said.contains("will be created"), "the list lagged: {said}");
+    assert!(said.contains("found the object by name and adopted it"), "{said}");
+    assert_eq!(count(&org.org, "POST /api/v2/flows/jobs").await, 0, "republished: {said}");
+
+    // Edited, and applied while the list still lags: published once.
+    org.ctx.write("set/flow.yaml", &declared.replace("name: Done", "name: Finished"));
+    reset_stats(&org.org).await;
+    let edited = org.gcctl(&args).await;
+    assert_exit(&edited, 0);
+    assert_eq!(count(&org.org, "POST /api/v2/flows/jobs").await, 1, "{}", text(&edited));
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    let flows = org.org.get(FLOWS).await.body;
+    let named: Vec<&Value> =
+        flows["entities"].as_array().unwrap().iter().filter(|f| f["name"] == "Lagging").collect();
+    assert_eq!(named.len(), 2, "one flow of each type: {named:#?}");
+    let ours = named.iter().find(|f| f["type"] == "INBOUNDSHORTMESSAGE").unwrap();
+    assert_eq!(ours["publishedVersion"]["id"], "2.0", "{ours}");
+    let twin = named.iter().find(|f| f["type"] == "INQUEUECALL").unwrap();
+    assert_eq!(twin["publishedVersion"]["id"], "1.0", "{twin}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
