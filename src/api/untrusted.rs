@@ -259,8 +259,7 @@ pub fn sanitize(text: &str) -> String {
 /// drift reports show values as they are.
 pub fn visible(text: &str) -> Cow<'_, str> {
     fn hidden(c: char) -> bool {
-        (c.is_control() && c != '\t')
-            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        (c.is_control() && c != '\t') || is_bidi_control(c)
     }
     let secret = holds_secret(text);
     if !secret && !text.chars().any(hidden) {
@@ -276,6 +275,32 @@ pub fn visible(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// A Unicode bidirectional embedding, override or isolate (U+202A–U+202E,
+/// U+2066–U+2069): invisible, and it reorders how the text after it reads
+/// (a "Trojan Source" name). Terminal output, JSON output and exported YAML
+/// show it as an escape; the data stays the same.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// JSON text with every [`is_bidi_control`] character written as a `\uXXXX`
+/// escape: the same JSON value, read as it is. (Outside strings, JSON text
+/// holds only ASCII, so every such character is inside a string.)
+pub fn escape_bidi_in_json(text: String) -> String {
+    if !text.chars().any(is_bidi_control) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_bidi_control(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// [`visible`], line by line: text of several lines (a diagnostic and its

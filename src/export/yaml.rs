@@ -232,10 +232,13 @@ fn is_yaml11_special(text: &str) -> bool {
 }
 
 /// Characters that a YAML stream may not hold raw (C0 and C1 controls other
-/// than tab and line breaks, DEL, and the Unicode line separators and BOM).
+/// than tab and line breaks, DEL, and the Unicode line separators and BOM),
+/// and those written as escapes so that a reviewer sees them: bidirectional
+/// controls, which would reorder how a name reads in the manifest.
 fn needs_escape(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+        || crate::api::untrusted::is_bidi_control(c)
 }
 
 /// A YAML double-quoted scalar (a superset of JSON string syntax).
@@ -334,6 +337,8 @@ mod tests {
             "tab\there",
             "\u{7f}",
             "\u{85}",
+            "\u{202e}fdp.exe",
+            "a\u{2066}b",
             "{x}",
             "[x]",
             "!tag",

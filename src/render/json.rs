@@ -59,17 +59,19 @@ pub fn apply_summary(summary: &ApplySummary, signalled: bool) -> String {
 /// Org values are written as the org holds them, but for the secrets known
 /// in this run (a webhook secret the org also holds in a URL): those are
 /// `[redacted]` in JSON as in text ([`crate::api::untrusted::redact_json`]).
+/// Bidirectional controls in org text are written as `\u` escapes (the
+/// same value), so that a reader of the JSON sees them.
 fn pretty(value: &impl Serialize) -> String {
-    let mut text = crate::api::untrusted::redact_json(
-        &serde_json::to_string_pretty(value).unwrap_or_default(),
-    );
-    text.push('\n');
-    text
+    finish(&serde_json::to_string_pretty(value).unwrap_or_default())
 }
 
 fn line(value: &impl Serialize) -> String {
-    let mut text =
-        crate::api::untrusted::redact_json(&serde_json::to_string(value).unwrap_or_default());
+    finish(&serde_json::to_string(value).unwrap_or_default())
+}
+
+fn finish(json: &str) -> String {
+    use crate::api::untrusted::{escape_bidi_in_json, redact_json};
+    let mut text = escape_bidi_in_json(redact_json(json));
     text.push('\n');
     text
 }

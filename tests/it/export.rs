@@ -917,3 +917,41 @@ fn an_object_holding_gcctls_own_secret_is_left_out() {
         assert!(!text.to_lowercase().contains(&lower), "{text}");
     }
 }
+
+/// A bidirectional override in an org's text (a "Trojan Source" name that
+/// reads reversed) is written as an escape in exported YAML and in JSON
+/// output, so a reviewer sees it; the value stays the same: applied to a
+/// fresh org, the names are the org's.
+#[test]
+fn bidirectional_controls_are_escapes_in_exported_yaml_and_json_output() {
+    let source = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    source.connect(&mut ctx);
+    let name = "Invoice \u{202e}gnp.exe";
+    let made = source.block_on(source.org.post(
+        "/api/v2/routing/queues",
+        serde_json::json!({"name": name, "description": "a \u{2066}b\u{2069}"}),
+    ));
+    assert_eq!(made.status, 200, "{}", made.body);
+    run_ok(&ctx, &["export", "--kinds", "RoutingQueue", "--out", "e"]);
+    let queues = fs_err::read_to_string(ctx.path().join("e/queues.yaml")).unwrap();
+    assert!(!queues.contains(['\u{202e}', '\u{2066}', '\u{2069}']), "{queues:?}");
+    assert!(queues.contains(r#"name: "Invoice \u202egnp.exe""#), "{queues}");
+    assert!(queues.contains(r#"description: "a \u2066b\u2069""#), "{queues}");
+
+    let fresh = LiveSandbox::new();
+    let mut there = TestContext::new();
+    fresh.connect(&mut there);
+    crate::apply::copy_tree(&ctx.path().join("e"), &there.path().join("e"));
+    let plan = there.run(&["plan", "--output", "json", "e"]);
+    let json = stdout(&plan);
+    assert!(!json.contains(['\u{202e}', '\u{2066}']), "{json:?}");
+    assert!(json.contains(r"Invoice \u202egnp.exe"), "{json}");
+    let parsed: Value = serde_json::from_str(&json).expect("the plan is JSON");
+    assert!(parsed.to_string().contains(name), "the same value: {parsed}");
+    run_ok(&there, &["apply", "--auto-approve", "e"]);
+    let listed = fresh.block_on(fresh.org.get("/api/v2/routing/queues?pageSize=100")).body;
+    let names: Vec<&str> =
+        listed["entities"].as_array().unwrap().iter().filter_map(|q| q["name"].as_str()).collect();
+    assert!(names.contains(&name), "{names:?}");
+}
