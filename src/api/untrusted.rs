@@ -277,6 +277,23 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` between double quotes, as output quotes an org's name: [`visible`],
+/// with a `"` inside written `\"`, so that a name cannot close its quotes and
+/// have the rest of the line read as gcctl's (`Old" is unchanged; "Prod`).
+pub fn quoted(text: &str) -> String {
+    let shown = visible(text);
+    let mut out = String::with_capacity(shown.len() + 2);
+    out.push('"');
+    for c in shown.chars() {
+        if c == '"' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 /// A Unicode bidirectional embedding, override or isolate (U+202A–U+202E,
 /// U+2066–U+2069): invisible, and it reorders how the text after it reads
 /// (a "Trojan Source" name). Terminal output, JSON output and exported YAML

@@ -315,8 +315,8 @@ pub fn check_environment_org(
         };
         return Err(hinted(
             format!(
-                "environment `{env}` declares org {want}, but the credentials reach org \"{}\" (id {}); nothing was changed",
-                crate::api::untrusted::visible(&reached.name),
+                "environment `{env}` declares org {want}, but the credentials reach org {} (id {}); nothing was changed",
+                crate::api::untrusted::quoted(&reached.name),
                 crate::api::untrusted::visible(&reached.id)
             ),
             "check the credentials the environment names (its `org` in the Project), or the environment given with --env",
@@ -359,8 +359,8 @@ fn another_environments_org(
     };
     Err(hinted(
         format!(
-            "the credentials reach org \"{}\" (id {}), which the Project declares for environment {}, and {this_run}: its names and prunes would apply to that environment's org; nothing was changed",
-            crate::api::untrusted::visible(&reached.name),
+            "the credentials reach org {} (id {}), which the Project declares for environment {}, and {this_run}: its names and prunes would apply to that environment's org; nothing was changed",
+            crate::api::untrusted::quoted(&reached.name),
             crate::api::untrusted::visible(&reached.id),
             others.join(", ")
         ),

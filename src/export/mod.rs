@@ -41,6 +41,7 @@ pub use files::{
 };
 
 use crate::api::Client;
+use crate::api::untrusted::quoted;
 use crate::kinds::org::{Lookups, live_spec};
 use crate::kinds::project::glob_match;
 use crate::kinds::{Kind, LiveKind, RefTarget, SpecInput};
@@ -481,12 +482,18 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             let Some(name) = candidate.live.get("name").and_then(Value::as_str) else { continue };
             if let Some(reason) = kind.org().export_refusal(&candidate.live) {
                 let address = format!("{}/{handle}", kind.kind());
-                export.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
+                export
+                    .warnings
+                    .push(format!("{address} ({}): {reason}; it was left out", quoted(name)));
                 export.left_out += 1;
                 continue;
             }
             if let Some(reason) = kind.org().export_failure(&candidate.live) {
-                export.failures.push(format!("{}/{handle} (\"{name}\"): {reason}", kind.kind()));
+                export.failures.push(format!(
+                    "{}/{handle} ({}): {reason}",
+                    kind.kind(),
+                    quoted(name)
+                ));
                 continue;
             }
             if holds_secret {
@@ -496,7 +503,9 @@ pub fn build(input: ExportInput, options: &ExportOptions) -> Export {
             }
             if let Some(reason) = refers_to_shared(&candidate.live, &shared) {
                 let address = format!("{}/{handle}", kind.kind());
-                export.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
+                export
+                    .warnings
+                    .push(format!("{address} ({}): {reason}; it was left out", quoted(name)));
                 export.left_out += 1;
                 continue;
             }
@@ -760,7 +769,7 @@ fn build_one(
         ));
     }
     if let Err(reason) = org.export(&mut spec, &mut cx) {
-        built.warnings.push(format!("{address} (\"{name}\"): {reason}; it was left out"));
+        built.warnings.push(format!("{address} ({}): {reason}; it was left out", quoted(name)));
         built.left_out = true;
         return built;
     }
@@ -770,7 +779,8 @@ fn build_one(
     let unnamed = if holds_unnamed(&spec) { drop_unnamed(&mut spec) } else { Vec::new() };
     for (pointer, id) in unnamed {
         built.warnings.push(format!(
-            "{address} (\"{name}\"): {pointer} not exported: it refers to an object gcctl cannot name (id {id}: deleted, or not readable), which no manifest can name (set it again in Genesys Cloud, or declare it){}",
+            "{address} ({}): {pointer} not exported: it refers to an object gcctl cannot name (id {id}: deleted, or not readable), which no manifest can name (set it again in Genesys Cloud, or declare it){}",
+            quoted(name),
             if pointer.rsplit('/').next().is_some_and(|last| last.parse::<usize>().is_ok()) {
                 "; it is an item of a list the manifest declares, so applying the export to this org removes it"
             } else {

@@ -931,8 +931,8 @@ fn note_case_twins(changes: &mut [Change], live: &LiveOrg, manifests: &SetIndex<
             });
             if let Some((name, id, _)) = twin {
                 change.notes.push(format!(
-                    "the org holds {kind} \"{}\" (id {}), whose name differs only in case: the org may refuse this create as a duplicate; rename one of them (in the manifest, or in Genesys Cloud)",
-                    crate::api::untrusted::visible(name),
+                    "the org holds {kind} {} (id {}), whose name differs only in case: the org may refuse this create as a duplicate; rename one of them (in the manifest, or in Genesys Cloud)",
+                    crate::api::untrusted::quoted(name),
                     crate::api::untrusted::visible(id)
                 ));
             }
@@ -1059,9 +1059,9 @@ fn prunes(
             if let Some((declared, object)) = alike {
                 like_declared.push(super::PlanNote {
                     message: format!(
-                        "{kind} \"{}\" is inside a prune scope and not declared, but its name differs from the declared \"{}\" only in letter case or surrounding spaces: it is kept, never pruned (an org may take the two for one name; rename it in Genesys Cloud, or declare it as it is named)",
-                        crate::api::untrusted::visible(name),
-                        crate::api::untrusted::visible(declared),
+                        "{kind} {} is inside a prune scope and not declared, but its name differs from the declared {} only in letter case or surrounding spaces: it is kept, never pruned (an org may take the two for one name; rename it in Genesys Cloud, or declare it as it is named)",
+                        crate::api::untrusted::quoted(name),
+                        crate::api::untrusted::quoted(declared),
                     ),
                     objects: object.iter().map(|o| o.id()).collect(),
                 });
@@ -1070,9 +1070,9 @@ fn prunes(
             let id = object.get("id").and_then(Value::as_str);
             if let Some((id, holder)) = id.and_then(|id| Some((id, *held.get(id)?))) {
                 let message = format!(
-                    "the org lists its id {} under another name too, \"{}\", inside a prune scope: gcctl deletes no id a declared object holds",
+                    "the org lists its id {} under another name too, {}, inside a prune scope: gcctl deletes no id a declared object holds",
                     crate::api::untrusted::visible(id),
-                    crate::api::untrusted::visible(name)
+                    crate::api::untrusted::quoted(name)
                 );
                 problems.push(
                     Problem::at(holder, "/spec/name", message)
@@ -1093,8 +1093,8 @@ fn prunes(
             users.dedup();
             super::PlanNote {
                 message: format!(
-                    "{kind} \"{}\" is inside a prune scope and not declared, but {} refer{} to it: it is kept (declare it, or stop referring to it, to manage it)",
-                    crate::api::untrusted::visible(&name),
+                    "{kind} {} is inside a prune scope and not declared, but {} refer{} to it: it is kept (declare it, or stop referring to it, to manage it)",
+                    crate::api::untrusted::quoted(&name),
                     users.join(", "),
                     if users.len() == 1 { "s" } else { "" }
                 ),

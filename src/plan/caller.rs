@@ -121,7 +121,7 @@ impl Caller {
             SubjectKind::Client => "OAuth client",
             SubjectKind::User => "user",
         };
-        format!("{what} \"{}\" (id {})", self.name, self.id)
+        format!("{what} {} (id {})", crate::api::untrusted::quoted(&self.name), self.id)
     }
 
     /// A user who may grant roles (to itself first).

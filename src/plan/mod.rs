@@ -86,9 +86,9 @@ impl PlanTarget {
         match (&self.org_name, &self.org_id) {
             (Some(name), Some(id)) => {
                 format!(
-                    "{} \"{}\" (id {}) at {}",
+                    "{} {} (id {}) at {}",
                     self.kind,
-                    visible(name),
+                    crate::api::untrusted::quoted(name),
                     visible(id),
                     self.location
                 )
@@ -223,7 +223,7 @@ impl Change {
         if self.manifest_name.is_some() || self.action == Action::Grant {
             return self.address();
         }
-        format!("{} \"{}\"", self.kind, crate::api::untrusted::visible(&self.org_name))
+        format!("{} {}", self.kind, crate::api::untrusted::quoted(&self.org_name))
     }
 }
 

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{Change, FORMAT_VERSION, Plan};
+use crate::api::untrusted::quoted;
 use crate::kinds::Kind;
 
 /// How many differences a refusal names (the rest are counted).
@@ -428,14 +429,14 @@ fn stale(saved: &Plan, fresh: &Plan) -> Vec<String> {
             None if change.prune && then.is_some() => "is no longer in the org as planned",
             None => continue,
         };
-        reasons.push(format!("{} \"{}\" {what}", change.address(), change.org_name));
+        reasons.push(format!("{} {} {what}", change.address(), quoted(&change.org_name)));
     }
     let then = by_key(&saved.changes);
     for change in fresh.changes.iter().filter(|c| c.prune && !then.contains_key(&key(c))) {
         reasons.push(format!(
-            "{} \"{}\" now exists in the org inside a prune scope",
+            "{} {} now exists in the org inside a prune scope",
             change.address(),
-            change.org_name
+            quoted(&change.org_name)
         ));
     }
     reasons
@@ -458,7 +459,7 @@ fn differences(saved: &[Change], fresh: &[Change]) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for change in saved {
-        let what = format!("{} \"{}\"", change.address(), change.org_name);
+        let what = format!("{} {}", change.address(), quoted(&change.org_name));
         if !seen.insert(key(change)) {
             out.push(format!("{what} appears more than once in the saved plan"));
             continue;
@@ -473,9 +474,9 @@ fn differences(saved: &[Change], fresh: &[Change]) -> Vec<String> {
     }
     for change in fresh.iter().filter(|c| !seen.contains(&key(c))) {
         out.push(format!(
-            "{} \"{}\" ({}) is in a fresh plan but not in the saved plan",
+            "{} {} ({}) is in a fresh plan but not in the saved plan",
             change.address(),
-            change.org_name,
+            quoted(&change.org_name),
             change.action.as_str()
         ));
     }

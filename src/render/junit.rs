@@ -11,6 +11,7 @@
 use std::fmt::Write;
 
 use super::{Items, inline};
+use crate::api::untrusted::quoted;
 use crate::drift::{DeclaredObject, DriftReport, DriftStatus, DriftedField, UnmanagedObject};
 use crate::kinds::Kind;
 
@@ -62,16 +63,16 @@ fn declared_case(o: &DeclaredObject) -> Case {
         DriftStatus::InSync => None,
         DriftStatus::Missing => Some((
             "missing",
-            format!("{} \"{}\" is missing from the org", o.address(), o.org_name),
+            format!("{} {} is missing from the org", o.address(), quoted(&o.org_name)),
             String::new(),
         )),
         DriftStatus::Drifted => {
             let (count, s, es) =
                 if o.fields.len() == 1 { (1, "", "s") } else { (o.fields.len(), "s", "") };
             let message = format!(
-                "{} \"{}\" has drifted: {count} field{s} differ{es}",
+                "{} {} has drifted: {count} field{s} differ{es}",
                 o.address(),
-                o.org_name
+                quoted(&o.org_name)
             );
             let body: Vec<String> = o.fields.iter().map(field_text).collect();
             Some(("drifted", message, body.join("\n")))
@@ -111,7 +112,8 @@ fn unmanaged_case(u: &UnmanagedObject) -> Case {
         ""
     };
     let id = u.id.as_deref().map(|i| format!("id {i}")).unwrap_or_default();
-    let message = format!("{} \"{}\" is not declared in the manifests{scope}", u.kind, u.org_name);
+    let message =
+        format!("{} {} is not declared in the manifests{scope}", u.kind, quoted(&u.org_name));
     Case {
         name: format!("{} (unmanaged)", u.address()),
         failure: Some(("unmanaged", message, id)),

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::{inline, multiline, write_only_note};
-use crate::api::untrusted::visible;
+use crate::api::untrusted::{quoted, visible};
 use crate::drift::{DriftReport, DriftStatus};
 use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::printer::{Printer, Role};
@@ -106,12 +106,12 @@ fn render_change(out: &mut String, change: &Change, prune: bool, printer: &Print
         ),
     };
     let id = shown_id(change.id.as_deref());
-    let name = visible(&change.org_name);
+    let name = quoted(&change.org_name);
     // Prunes have no manifest: the org name is all there is to show.
     let head = match &change.manifest_name {
-        _ if change.action == Action::Grant => format!("{marker} {} \"{name}\"", change.kind),
-        Some(_) => format!("{marker} {} \"{name}\"", change.address()),
-        None => format!("{marker} {} \"{name}\"", change.kind),
+        _ if change.action == Action::Grant => format!("{marker} {} {name}", change.kind),
+        Some(_) => format!("{marker} {} {name}", change.address()),
+        None => format!("{marker} {} {name}", change.kind),
     };
     let _ = writeln!(out, "{} {verb}{id}", printer.paint_stdout(&head, role));
     write_notes(out, &change.notes, printer);
@@ -245,7 +245,7 @@ pub fn drift(report: &DriftReport, printer: &Printer) -> String {
             DriftStatus::InSync => (" ", Role::Dim, "is in sync"),
             DriftStatus::Drifted => ("~", Role::Change, "has drifted"),
         };
-        let head = format!("{marker} {} \"{}\"", object.address(), visible(&object.org_name));
+        let head = format!("{marker} {} {}", object.address(), quoted(&object.org_name));
         let _ = writeln!(out, "\n{} {what}{id}", printer.paint_stdout(&head, role));
         write_notes(&mut out, &object.notes, printer);
         for field in &object.fields {
@@ -268,7 +268,7 @@ fn noted(object: &crate::drift::DeclaredObject) -> bool {
 fn write_in_sync(out: &mut String, report: &DriftReport, printer: &Printer) {
     let s = &report.summary;
     for object in report.objects.iter().filter(|o| noted(o)) {
-        let head = format!("  {} \"{}\"", object.address(), visible(&object.org_name));
+        let head = format!("  {} {}", object.address(), quoted(&object.org_name));
         let _ = writeln!(out, "\n{} is in sync", printer.paint_stdout(&head, Role::Dim));
         write_notes(out, &object.notes, printer);
     }
@@ -346,7 +346,7 @@ fn write_unmanaged(out: &mut String, report: &DriftReport, printer: &Printer) {
         } else {
             ", outside every prune scope"
         };
-        let head = format!("? {} \"{}\"", object.kind, visible(&object.org_name));
+        let head = format!("? {} {}", object.kind, quoted(&object.org_name));
         let _ = writeln!(
             out,
             "\n{} is not declared in the manifests{id}{scope}",

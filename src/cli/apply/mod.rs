@@ -308,8 +308,11 @@ async fn take_lock(
         );
     };
     // The org's own text, in the lock's label and the messages while waiting.
-    let label =
-        crate::api::untrusted::visible(&format!("org \"{}\" ({})", org.name, org.id)).into_owned();
+    let label = format!(
+        "org {} ({})",
+        crate::api::untrusted::quoted(&org.name),
+        crate::api::untrusted::visible(&org.id)
+    );
     let on_wait = |message: &str| printer.status(&format!("gcctl: {message}"));
     let dir = apply::lock::lock_dir(&|k| std::env::var(k).ok());
     let timeout = Duration::from_secs(timeout_secs);

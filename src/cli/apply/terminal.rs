@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
 use super::{ApplyArgs, ApplyOutput};
-use crate::api::untrusted::visible;
+use crate::api::untrusted::{quoted, visible};
 use crate::apply::{self, ApplySettings, ApplySummary, Event, EventKind};
 use crate::cli::{Outcome, hinted};
 use crate::plan::Plan;
@@ -149,7 +149,7 @@ pub(super) async fn report_events(
                     // A prune's line names it as the other lines do.
                     let name = event
                         .kind_only
-                        .map(|_| format!(" \"{}\"", visible(&event.org_name)))
+                        .map(|_| format!(" {}", quoted(&event.org_name)))
                         .unwrap_or_default();
                     printer.status(&format!("{progress}failed {}{name}", shown_object(&event)));
                 }
@@ -172,10 +172,10 @@ pub(super) async fn report_events(
                     .map(|i| format!(" (id {})", visible(i)))
                     .unwrap_or_default();
                 printer.status(&format!(
-                    "{progress}{} {} \"{}\"{id}{message}",
+                    "{progress}{} {} {}{id}{message}",
                     event.event.as_str(),
                     shown_object(&event),
-                    visible(&event.org_name)
+                    quoted(&event.org_name)
                 ));
             }
         }

@@ -394,7 +394,7 @@ pub async fn before_delete(op: &Op<'_>, id: &str) -> Result<(), OpError> {
         .map(|d| {
             let kind = d.get("type").and_then(Value::as_str).unwrap_or("object");
             let name = d.get("name").and_then(Value::as_str).unwrap_or("?");
-            format!("{kind} \"{name}\"")
+            format!("{kind} {}", crate::api::untrusted::quoted(name))
         })
         .collect();
     if !users.is_empty() {

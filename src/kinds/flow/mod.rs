@@ -651,7 +651,7 @@ impl OrgKind for Org {
             .filter_map(|(object, live)| {
                 let holder = jobs::lock_holder(live, None)?;
                 let name = live.get("name").and_then(Value::as_str).unwrap_or(&object.name);
-                Some((object.id(), format!("\"{name}\" by {holder}")))
+                Some((object.id(), format!("{} by {holder}", crate::api::untrusted::quoted(name))))
             })
             .collect();
         if locked.is_empty() {

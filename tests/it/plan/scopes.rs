@@ -79,6 +79,31 @@ async fn undeclared_objects_in_a_prune_scope_are_planned_as_prunes() {
     }
 }
 
+/// A name holding `"` cannot close its quotes in a plan line and have the
+/// rest read as gcctl's: the quote inside is written `\"`, in text and in
+/// the `JUnit` report alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_in_an_orgs_name_cannot_end_its_quotes_in_a_plan_line() {
+    let org = PlanOrg::default().await;
+    let name = "bot-x\" unchanged; nothing happens to \"Prod";
+    org.create("/api/v2/routing/queues", json!({"name": name})).await;
+    let path = org.manifest("bots.yaml", MANIFESTS);
+    let out = org.gcctl(&["plan", &path, "--prune"]).await;
+    let text = org.render(&out);
+    assert!(
+        text.contains(
+            r#"- RoutingQueue "bot-x\" unchanged; nothing happens to \"Prod" will be deleted"#
+        ),
+        "{text}"
+    );
+    let drift = org.gcctl(&["drift", "--include-unmanaged", "--output", "junit", &path]).await;
+    let junit = org.render(&drift);
+    assert!(
+        junit.contains(r"RoutingQueue &quot;bot-x\&quot; unchanged; nothing happens to \&quot;Prod&quot; is not declared"),
+        "{junit}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_prune_scope_nothing_is_ever_deleted() {
     let org = PlanOrg::default().await;
