@@ -245,10 +245,11 @@ pub(super) fn finish(
             n => format!(" The {n} failures are reported above."),
         };
         // Not a status line: an exit code other than 0 always comes with its reason.
-        let heading = if s.was_interrupted() {
-            "Apply interrupted (run it again to converge):"
-        } else {
-            "Apply did not converge:"
+        let heading = match (destroy, s.was_interrupted()) {
+            (false, true) => "Apply interrupted (run it again to converge):",
+            (false, false) => "Apply did not converge:",
+            (true, true) => "Destroy interrupted (run it again to finish):",
+            (true, false) => "Destroy did not finish:",
         };
         printer.diagnostic(&format!(
             "{} {line}.{where_reported}",

@@ -213,6 +213,16 @@ async fn destroy_select_takes_what_refers_to_the_selected_objects() {
     );
     assert!(org.named(QUEUES, "Select A").await.is_empty());
     assert_eq!(org.named(QUEUES, "Select B").await.len(), 1);
+
+    // A destroy that fails says so as a destroy, not as an apply.
+    let route = "DELETE /api/v2/routing/queues/{queueId}";
+    org.org.route_fault(serde_json::json!({"route": route, "status": 400})).await;
+    let failed =
+        org.gcctl(&["destroy", "--auto-approve", "--select", "RoutingQueue/b", "set"]).await;
+    assert_exit(&failed, 1);
+    let said = stderr(&failed);
+    assert!(said.contains("Destroy did not finish: 0 created, 0 updated, 0 deleted"), "{said}");
+    assert!(!said.contains("Apply"), "{said}");
     assert_eq!(org.named(WRAPUP_CODES, "Select Shared").await.len(), 1, "b still uses it");
     // The whole set plans a itself again, nothing else.
     let plan = org.gcctl(&["plan", "--output", "json", "set"]).await;
