@@ -229,7 +229,7 @@ pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) 
             }
             (
                 format!(
-                    "{}: its secret is recorded in {}, but the run that wrote it died before clearing the org's mark; apply clears the mark",
+                    "{}: its secret is recorded in {}, but the run that wrote it did not clear the org's mark (it died, or the write that clears the mark failed); apply clears the mark",
                     change.address(),
                     file.display()
                 ),

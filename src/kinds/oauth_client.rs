@@ -335,7 +335,19 @@ impl super::org::OrgKind for Org {
             // (retried on 404: a client made moments ago can trail in reads).
             let body = op.body(Some(created))?;
             let doing = "recording that the secret was written for";
-            op.put_when_found(&self.api().item(id), &body, doing).await?;
+            op.put_when_found(&self.api().item(id), &body, doing).await.map_err(|err| {
+                // The secret is safe in its file: say where, and what the
+                // mark left in the org means for the next run.
+                let more = format!(
+                    "; the {saved}, and the org keeps its mark that no secret is recorded until an apply with the same --secrets-dir clears it"
+                );
+                match err {
+                    OpError::Api { operation, source } => {
+                        OpError::Api { operation: format!("{operation}{more}"), source }
+                    }
+                    other => OpError::Failed(format!("{other}{more}")),
+                }
+            })?;
             Ok(vec![saved])
         })
     }

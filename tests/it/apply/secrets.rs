@@ -283,6 +283,11 @@ async fn a_client_whose_later_step_failed_is_reported_created_and_its_secret_kep
         "{err}"
     );
     assert!(err.contains("recording that the secret was written for OAuthClient/app"), "{err}");
+    // Where the secret is, and what the mark left in the org means.
+    assert!(
+        err.contains(&format!("the secret (version 1) written to s/App_Client.{id}.json, and the org keeps its mark that no secret is recorded until an apply with the same --secrets-dir clears it")),
+        "{err}"
+    );
     assert!(err.contains(", 1 failed,"), "{err}");
     let dir = org.ctx.path().join("s");
     assert!(super::has_working_secret(&org, &dir, &id).await, "the secret was written");
@@ -291,7 +296,7 @@ async fn a_client_whose_later_step_failed_is_reported_created_and_its_secret_kep
     let planned = org.gcctl(&["plan", "--detailed-exitcode", "--secrets-dir", "s", "set"]).await;
     assert_exit(&planned, 2);
     assert!(
-        stderr(&planned).contains(&format!("its secret is recorded in s/App_Client.{id}.json")),
+        stderr(&planned).contains(&format!("its secret is recorded in s/App_Client.{id}.json, but the run that wrote it did not clear the org's mark (it died, or the write that clears the mark failed)")),
         "{}",
         stderr(&planned)
     );
