@@ -888,6 +888,9 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
     // when both match (two flows named alike of two types are two).
     let mut named: Vec<(&str, &str, usize)> = Vec::new();
     let mut nameless = Vec::new();
+    // Objects no manifest can declare, by reason (their order is the
+    // reasons' text, so the warnings are deterministic).
+    let mut undeclarable: BTreeMap<String, usize> = BTreeMap::new();
     for (index, object) in objects.iter().enumerate() {
         let Some(name) = object.get("name").and_then(Value::as_str) else {
             nameless.push(match object.get("id") {
@@ -899,6 +902,12 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
         };
         // Org defaults are exported (as `orgDefault: true`); built-ins are not.
         let builtin = kind.org().is_builtin(object);
+        if !builtin && options.name_glob.as_deref().is_none_or(|g| glob_match(g, name)) {
+            if let Some(reason) = kind.org().undeclarable(object) {
+                *undeclarable.entry(reason).or_default() += 1;
+                continue;
+            }
+        }
         let own = options.skip_client_id.is_some()
             && object.get("id").and_then(Value::as_str) == options.skip_client_id.as_deref();
         let matches = options.name_glob.as_deref().is_none_or(|g| glob_match(g, name));
@@ -920,6 +929,14 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
             nameless.join(", "),
             if nameless.len() == 1 { "was" } else { "were" },
             if nameless.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    for (reason, count) in undeclarable {
+        picked.left_out += count;
+        picked.warnings.push(format!(
+            "{count} live {kind} object{} {reason} {} not exported",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "was" } else { "were" },
         ));
     }
     let mut exported: Vec<&str> = Vec::with_capacity(named.len());

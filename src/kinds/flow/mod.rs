@@ -549,6 +549,17 @@ impl OrgKind for Org {
         live.get("system").and_then(Value::as_bool) == Some(true)
     }
 
+    /// Flows of the types `Flow` manifests do not take (bot flows, chat,
+    /// voice, survey, …: what an org made in Architect for other channels).
+    fn undeclarable(&self, live: &Value) -> Option<String> {
+        let flow_type = live.get("type").and_then(Value::as_str).unwrap_or_default();
+        if archy::FlowType::parse(flow_type).is_some() {
+            return None;
+        }
+        let shown = crate::api::untrusted::visible(flow_type);
+        Some(format!("of type {shown}, which Flow manifests do not take"))
+    }
+
     fn calls(&self, change: &crate::plan::Change, _desired: &Value) -> Vec<Call> {
         use crate::plan::Action;
         match change.action {

@@ -189,13 +189,18 @@ impl Lookups {
     }
 
     /// Objects gcctl never deletes and never reports as unmanaged: the
-    /// kind's built-ins, the org default of the kind, and the OAuth client
-    /// gcctl is calling with (ids are unique across kinds).
+    /// kind's built-ins and the objects no manifest can declare
+    /// ([`OrgKind::undeclarable`](crate::kinds::org::OrgKind::undeclarable)),
+    /// the org default of the kind, and the OAuth client gcctl is calling
+    /// with (ids are unique across kinds).
     pub fn is_protected_live(&self, kind: Kind, live: &Value) -> bool {
         let id = live.get("id").and_then(Value::as_str);
         let own = id.is_some() && id == self.own_client_id.as_deref();
         let default = id.is_some_and(|id| self.is_default(kind, id));
-        own || default || kind.org().is_some_and(|org| org.is_builtin(live))
+        own || default
+            || kind
+                .org()
+                .is_some_and(|org| org.is_builtin(live) || org.undeclarable(live).is_some())
     }
 
     /// The permission catalog to expand wildcards with: the org's when it

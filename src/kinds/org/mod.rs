@@ -601,6 +601,15 @@ pub trait OrgKind: Sync {
         false
     }
 
+    /// Why no manifest of the kind can declare this live object (a flow of
+    /// a type `Flow` manifests do not take), or `None`. Such an object is
+    /// kept like a built-in: never pruned or reported as unmanaged, its
+    /// details never read; export leaves it out and says so, one warning per
+    /// reason with a count.
+    fn undeclarable(&self, _live: &Value) -> Option<String> {
+        None
+    }
+
     /// Problems of a declared object that only the org can tell (a
     /// permission absent from the org's catalog): `(pointer, message,
     /// hint)`, each a plan problem at that field.

@@ -566,8 +566,9 @@ fn wanted<'s>(
     });
     if exported {
         for (index, object) in objects.iter().enumerate() {
-            // Built-ins (system flows) are never exported.
-            if kind.org().is_builtin(object) {
+            // Built-ins (system flows), and what no manifest can declare
+            // (flows of other types), are never exported.
+            if kind.org().is_builtin(object) || kind.org().undeclarable(object).is_some() {
                 continue;
             }
             if !wanted.iter().any(|(i, _)| *i == index) {

@@ -35,7 +35,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::crud;
-use super::input::{Id, Params};
+use super::input::{Body, Id, Params};
 use super::paging::{page, render_page};
 use crate::kinds::flow::archy::FlowType;
 use crate::sandbox::auth::{Caller, Subject};
@@ -66,6 +66,7 @@ impl Resource for Flows {
 
     fn routes() -> Router<Shared> {
         crud::routes::<Self>()
+            .route(Self::SPEC.path, post(create))
             .route(Self::SPEC.item, axum::routing::delete(remove))
             .route("/api/v2/flows/{flowId}/versions", get(versions))
             .route("/api/v2/flows/{flowId}/versions/{versionId}", get(version))
@@ -246,6 +247,66 @@ fn visible_flow(store: &Store, id: &str) -> ApiResult<Value> {
 
 fn render(store: &Store, state: &Shared, flow: &Value) -> Value {
     crud::render::<Flows>(store, state, flow, &Params::default(), false)
+}
+
+/// `POST /api/v2/flows` (Architect's "Add"): a flow with a name, a type,
+/// and optionally a description and a division (Home when none), holding no
+/// configuration and no published version. Any type the API lists (bot
+/// flows, chat, voice, …), unlike the import job, which publishes only the
+/// types of `Flow` manifests: an org holds flows gcctl cannot declare. A
+/// name is unique within its type, ignoring case (UNVERIFIED: the real
+/// answer to a duplicate is taken to be 409).
+async fn create(State(state): State<Shared>, Body(body): Body) -> ApiResult<axum::Json<Value>> {
+    for key in body.keys() {
+        if !["name", "type", "description", "division"].contains(&key.as_str()) {
+            return Err(ApiError::bad_field(
+                key,
+                format!("The field '{key}' cannot be set on a new flow here."),
+            ));
+        }
+    }
+    let name = super::input::required_str(&body, "name")?;
+    let flow_type = super::input::required_str(&body, "type")?;
+    if !TYPES.contains(&flow_type.to_ascii_lowercase().as_str())
+        || flow_type != flow_type.to_ascii_uppercase()
+    {
+        let allowed: Vec<String> = TYPES.iter().map(|t| t.to_ascii_uppercase()).collect();
+        let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        return Err(super::input::bad_enum("type", &flow_type, &allowed));
+    }
+    let description = super::input::optional_str(&body, "description")?;
+    let mut store = state.store();
+    let division = match super::input::optional_ref(&body, "division")? {
+        Some(id) if store.visible(Kind::Divisions, &id).is_some() => id,
+        Some(id) => {
+            return Err(ApiError::bad_field(
+                "division.id",
+                format!("The division '{id}' does not exist."),
+            ));
+        }
+        None => crate::sandbox::common::home_division(&store).unwrap_or_default(),
+    };
+    let taken = store.all(Kind::Flows).any(|f| {
+        f.get("type").and_then(Value::as_str) == Some(flow_type.as_str())
+            && name_of(f).eq_ignore_ascii_case(&name)
+            && f.get("deleted").and_then(Value::as_bool) != Some(true)
+    });
+    if taken {
+        return Err(ApiError::conflict(format!(
+            "A flow of type {flow_type} named '{name}' already exists."
+        )));
+    }
+    let id = new_id();
+    let mut flow = json!({
+        "id": id, "name": name, "type": flow_type, "division": {"id": division},
+        "active": false, "system": false, "deleted": false,
+        "selfUri": self_uri(Kind::Flows, &id),
+    });
+    if let Some(description) = description {
+        flow["description"] = json!(description);
+    }
+    store.insert(Kind::Flows, &id, flow.clone());
+    Ok(axum::Json(render(&store, &state, &flow)))
 }
 
 async fn remove(

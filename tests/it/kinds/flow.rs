@@ -1091,3 +1091,49 @@ async fn an_apply_while_the_flow_list_lags_does_not_republish_for_nothing() {
     assert_eq!(twin["publishedVersion"]["id"], "1.0", "{twin}");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
+
+/// An org holds flows of types `Flow` manifests do not take (a bot flow, a
+/// chat flow: what Architect made for other channels). None is pruned, even
+/// inside a prune scope of every flow name; none is reported unmanaged;
+/// export reads nothing of them and says it left them out, where one bot
+/// flow failed every full export before (its YAML did not download).
+#[tokio::test]
+async fn flows_of_types_no_manifest_takes_are_kept_and_left_out_of_export_with_a_warning() {
+    let org = ApplyOrg::default().await;
+    let api = &org.org;
+    for (name, flow_type) in
+        [("Cognigy Bot", "DIGITALBOT"), ("Legacy Bot", "BOT"), ("Old Chat", "INBOUNDCHAT")]
+    {
+        let made = api.post("/api/v2/flows", json!({"name": name, "type": flow_type})).await;
+        assert_eq!(made.status, 200, "{:?}", made.body);
+    }
+    let twin =
+        api.post("/api/v2/flows", json!({"name": "cognigy bot", "type": "DIGITALBOT"})).await;
+    assert_eq!(twin.status, 409, "a name is unique within its type: {:?}", twin.body);
+    let all_flows = "---\napiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  prune:\n    - kind: Flow\n      names: [\"*\"]\n";
+    let declared = flow_doc("inbound", "Inbound", "INBOUNDSHORTMESSAGE", "inboundShortMessage", "");
+    org.ctx.write("set/all.yaml", &format!("{all_flows}{declared}"));
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await;
+    assert_exit(&apply, 0);
+    let said = text(&apply);
+    assert!(said.contains("1 created, 0 updated, 0 deleted"), "{said}");
+    for name in ["Cognigy Bot", "Legacy Bot", "Old Chat"] {
+        assert_eq!(org.named(FLOWS, name).await.len(), 1, "{name} is kept: {said}");
+    }
+    let drift = org.gcctl(&["drift", "--include-unmanaged", "set"]).await;
+    assert_exit(&drift, 0);
+    assert!(!text(&drift).contains("Bot"), "{}", text(&drift));
+
+    reset_stats(api).await;
+    let export = org.gcctl(&["export", "--out", "exported"]).await;
+    assert_exit(&export, 0);
+    let said = text(&export);
+    assert!(
+        said.contains("warning: 1 live Flow object of type DIGITALBOT, which Flow manifests do not take was not exported"),
+        "{said}"
+    );
+    assert!(said.contains("of type BOT,") && said.contains("of type INBOUNDCHAT,"), "{said}");
+    assert_eq!(count(api, "POST /api/v2/flows/export/jobs").await, 1, "the declared flow's only");
+    let flows = fs_err::read_to_string(org.ctx.path().join("exported/flows.yaml")).unwrap();
+    assert!(flows.contains("name: Inbound") && !flows.contains("Bot"), "{flows}");
+}
