@@ -193,15 +193,19 @@ pub fn load_set(
     printer: &Printer,
 ) -> Option<crate::manifest::ManifestSet> {
     use crate::manifest::select::Reach;
+    // Secrets that resolve here are registered for redaction before any
+    // diagnostic is printed: one may quote a value that holds a secret.
+    let env_var = |key: &str| std::env::var(key).ok();
     let set = match crate::manifest::load(paths, &crate::manifest::LoadOptions { env }) {
         Ok(set) => set,
         Err(err) => {
+            crate::manifest::register_secrets(&err.objects, &env_var);
             validate::print_diagnostics(printer, &err.diagnostics);
             return None;
         }
     };
+    crate::manifest::register_secrets(&set.objects, &env_var);
     validate::print_warnings(printer, &set.warnings);
-    crate::manifest::register_secrets(&set.objects, &|key| std::env::var(key).ok());
     // Objects in the org only: a Project or a Webhook is never planned.
     let in_org = |set: &crate::manifest::ManifestSet| {
         set.objects.iter().filter(|o| o.kind.is_org_object()).count()

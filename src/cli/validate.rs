@@ -144,6 +144,9 @@ fn load_all(args: &ValidateArgs, printer: &Printer, show_warnings: bool) -> Tall
     for path in &args.paths {
         match manifest::load(std::slice::from_ref(path), &options) {
             Ok(set) => {
+                // Secrets that resolve here are redacted from every
+                // diagnostic, which may quote a value that holds one.
+                manifest::register_secrets(&set.objects, &env);
                 if show_warnings {
                     print_warnings(printer, &set.warnings);
                 }
@@ -161,6 +164,7 @@ fn load_all(args: &ValidateArgs, printer: &Printer, show_warnings: bool) -> Tall
                 }
             }
             Err(err) => {
+                manifest::register_secrets(&err.objects, &env);
                 tally.diags.extend(err.diagnostics);
                 let secrets = manifest::check_secrets(&err.objects, &env, args.require_secrets);
                 tally.diags.extend(secrets);
@@ -187,7 +191,11 @@ fn print_json(args: &ValidateArgs, tally: &Tally, printer: &Printer) -> anyhow::
         counts: &tally.counts,
         diagnostics: all.into_iter().map(JsonDiagnostic::new).collect(),
     };
-    let mut text = serde_json::to_string_pretty(&report)?;
+    // Known secrets redacted, bidirectional controls escaped, as in every
+    // JSON output.
+    let json = serde_json::to_string_pretty(&report)?;
+    let mut text =
+        crate::api::untrusted::escape_bidi_in_json(crate::api::untrusted::redact_json(&json));
     text.push('\n');
     printer.data(&text)?;
     Ok(if valid { Outcome::Success } else { Outcome::Failed })
@@ -240,9 +248,8 @@ pub fn print_diagnostics(printer: &Printer, diags: &[manifest::Diagnostic]) {
     for d in diags {
         // A message may quote the org's text (an export's check of what the
         // org holds): its control characters show as escapes.
-        let text = d.to_string();
-        printer
-            .diagnostic(&paint_diagnostic(printer, &crate::api::untrusted::visible_lines(&text)));
+        // One line each, escaped and redacted (see `Diagnostic`'s Display).
+        printer.diagnostic(&paint_diagnostic(printer, &d.to_string()));
     }
     let n = diags.iter().filter(|d| d.severity == manifest::diag::Severity::Error).count();
     printer.diagnostic(&format!(

@@ -55,13 +55,20 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        // The file's name, the message and the hint may quote what a file
+        // holds (a value, a name) or a secret resolved into it: one line
+        // each, control characters and bidirectional overrides shown as
+        // escapes, known secrets redacted.
+        let file = self.file.display().to_string();
+        let visible = crate::api::untrusted::visible;
+        let (file, message) = (visible(&file), visible(&self.message));
         if self.loc.line == 0 {
-            write!(f, "{}: {label}: {}", self.file.display(), self.message)?;
+            write!(f, "{file}: {label}: {message}")?;
         } else {
-            write!(f, "{}:{}: {label}: {}", self.file.display(), self.loc, self.message)?;
+            write!(f, "{file}:{}: {label}: {message}", self.loc)?;
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", visible(hint))?;
         }
         Ok(())
     }

@@ -1105,3 +1105,47 @@ fn every_problem_of_a_document_with_did_you_mean_and_plain_types() {
         assert!(!err.contains(rust), "`{rust}` in\n{err}");
     }
 }
+
+/// A diagnostic quotes what a file holds: its control characters and
+/// bidirectional overrides show as escapes on one line (a name holding a
+/// line break and `error:` cannot forge a line of its own, nor an escape
+/// clear the screen), and a secret that resolves is redacted, in warnings
+/// and errors, in text and JSON, from `validate` and from `plan`.
+#[test]
+fn diagnostics_quote_a_files_text_escaped_and_without_secrets() {
+    let mut ctx = TestContext::new();
+    ctx.write(
+        "forged/skills.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s1}\nspec: {name: \"Abc\\e[2J\\nx.yaml:1:1: error: forged\"}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s2}\nspec: {name: \"abc\\e[2J\\nx.yaml:1:1: error: forged\"}\n",
+    );
+    let out = ctx.run(&["validate", "forged"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(!err.lines().any(|l| l.starts_with("x.yaml")), "a forged line: {err}");
+    assert!(err.contains(r"`Abc\u{1b}[2J\nx.yaml:1:1: error: forged`"), "{err}");
+
+    let canary = "SuperSecretValue_abc123XYZ";
+    ctx.env("GSEC", canary);
+    ctx.write(
+        "leaky/all.yaml",
+        &format!("apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: w}}\nspec: {{url: \"https://example.com/hook\", signatureSecret: {{fromEnv: GSEC}}}}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {{name: a}}\nspec: {{name: A{canary}}}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {{name: b}}\nspec: {{name: a{canary}}}\n"),
+    );
+    ctx.write(
+        "broken/all.yaml",
+        &format!("apiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: w}}\nspec: {{url: \"https://example.com/hook\", signatureSecret: {{fromEnv: GSEC}}}}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: a}}\nspec: {{name: A, skillEvaluationMethod: {canary}}}\n"),
+    );
+    for args in [
+        &["validate", "leaky"][..],
+        &["validate", "--output", "json", "leaky"],
+        &["validate", "broken"],
+        &["validate", "--output", "json", "broken"],
+        &["--sandbox", "plan", "leaky"],
+        &["--sandbox", "plan", "broken"],
+    ] {
+        let out = ctx.run(args);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(all.contains("[redacted]"), "{args:?}: {all}");
+        assert!(!all.contains(canary), "{args:?}: {all}");
+    }
+}
