@@ -701,11 +701,13 @@ pub fn strip_upload(text: &str) -> String {
             Some((key, description, comma)) => {
                 // The declared text as written: only the one space gcctl
                 // writes before the marker goes.
+                // A description gcctl inserted is the marker alone; a
+                // declared one, empty included, has the space before it.
                 let start = description.rfind(MARKER_START).unwrap_or(0);
-                let kept = crate::kinds::common::before_mark(&description[..start]);
-                if kept.is_empty() {
+                if start == 0 {
                     continue;
                 }
+                let kept = crate::kinds::common::before_mark(&description[..start]);
                 let value = if comma.is_empty() {
                     plain_or_quoted(kept)
                 } else {
@@ -871,6 +873,25 @@ inboundCall:
         let uploaded = inspect(&upload.text).unwrap();
         let description = uploaded.description.unwrap().0.text;
         assert_eq!(parse_marker(&description), Some((digest(FLOW), 1_700_000_000)));
+    }
+
+    /// A declared empty description is not one gcctl inserted: it comes
+    /// back as `description: ""`, so a flow published from an export
+    /// downloads as the same text.
+    #[test]
+    fn an_empty_declared_description_strips_back_to_itself() {
+        let mark = marker(&digest(FLOW), 1_700_000_000);
+        for empty in ["  description: \"\"\n", "  description: ''\n"] {
+            let declared = FLOW.replace("  description: Routes the bot's hand-overs\n", empty);
+            let upload = prepare_upload(&declared, &inspect(&declared).unwrap(), &mark, None);
+            let stripped = strip_upload(&upload.text);
+            assert_eq!(
+                stripped,
+                FLOW.replace("  description: Routes the bot's hand-overs\n", "  description: \"\"\n"),
+                "{}",
+                upload.text
+            );
+        }
     }
 
     /// A description written over several lines (folded, or quoted and
