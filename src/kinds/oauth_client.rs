@@ -218,7 +218,10 @@ struct GrantRequest {
 }
 
 /// Fields of `OAuthClient` that `OAuthClientRequest` accepts back on PUT.
-const CLIENT_WRITABLE: [&str; 9] = [
+const CLIENT_WRITABLE: [&str; 10] = [
+    // Not in the spec (see `UNMANAGED`), but kept by every PUT: a PUT
+    // replaces the client, and one without it would cancel its deletion.
+    "dateToDelete",
     "name",
     "accessTokenValiditySeconds",
     "description",
@@ -229,6 +232,10 @@ const CLIENT_WRITABLE: [&str; 9] = [
     "roleDivisions",
     "state",
 ];
+
+/// Fields a client may hold that no manifest declares: every PUT keeps them
+/// (they are in [`CLIENT_WRITABLE`]), and export warns of them.
+const UNMANAGED: [super::org::Unmanaged; 1] = [super::org::Unmanaged::field("/dateToDelete")];
 
 /// The org is the state: the applied secret version is kept at the end of the
 /// client's description once a secret has been rotated (version 1, the secret
@@ -312,6 +319,10 @@ impl super::org::OrgKind for Org {
 
     fn issues_secret(&self) -> bool {
         true
+    }
+
+    fn unmanaged_pointers(&self) -> &'static [super::org::Unmanaged] {
+        &UNMANAGED
     }
 
     fn after_create<'a>(

@@ -236,11 +236,19 @@ const WRITABLE: &[&str] = &[
 /// fields, merged), and export warns of them.
 /// (The knowledge app's `enabled: false` alone is a knowledge app nobody
 /// set up; what a real org holds there when unset is UNVERIFIED.)
-const UNMANAGED: [super::org::Unmanaged; 10] = {
+const UNMANAGED: [super::org::Unmanaged; 16] = {
     use super::org::Unmanaged;
     [
         Unmanaged::field("/authenticationSettings"),
         Unmanaged::field("/video"),
+        // Journey event triggers (the SDK's `JourneyEventsSettings`; the
+        // sandbox does not model them, a real org holds them).
+        Unmanaged::field("/journeyEvents/clickEvents"),
+        Unmanaged::field("/journeyEvents/formsTrackEvents"),
+        Unmanaged::field("/journeyEvents/idleEvents"),
+        Unmanaged::field("/journeyEvents/inViewportEvents"),
+        Unmanaged::field("/journeyEvents/scrollDepthEvents"),
+        Unmanaged::field("/journeyEvents/trackingSettings"),
         Unmanaged { pointer: "/messenger/apps/knowledge", unset: Some(r#"{"enabled": false}"#) },
         Unmanaged::field("/supportCenter/knowledgeBase"),
         Unmanaged::field("/supportCenter/customMessages"),

@@ -56,6 +56,16 @@ pub struct LauncherButton {
     pub visibility: Option<LauncherVisibility>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_type: Option<LauncherDisplayType>,
+    /// The launcher's own icon, instead of Genesys Cloud's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<LauncherIcon>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LauncherIcon {
+    /// Where the icon's image is (`https://…`).
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -237,6 +247,15 @@ pub struct JourneyEvents {
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pageview_config: Option<PageviewConfig>,
+    /// Query parameters left out of the page URLs that journey events record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_query_parameters: Option<Vec<String>>,
+    /// Query parameters that hold the terms of the site's own search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_query_parameters: Option<Vec<String>>,
+    /// Whether the page URLs keep their `#fragment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub should_keep_url_fragment: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -788,3 +788,94 @@ fn an_object_referring_to_a_shared_name_is_left_out_of_an_export() {
     assert!(text.contains("WebMessagingDeployment/twin-user (\"Twin User\"): it refers to WebMessagingConfiguration `Twin Config`"), "{text}");
     assert!(!text.contains("kind: WebMessagingDeployment"), "{text}");
 }
+
+/// Fields an org holds that were dropped without a word (export audit): a
+/// configuration's journey settings and launcher icon are now declared,
+/// exported and published in a fresh org; a queue's SMS and `WhatsApp` reply
+/// addresses and a client's scheduled deletion are warned of on export and
+/// kept by every update (a client's PUT used to cancel its deletion).
+#[test]
+fn fields_the_org_holds_are_exported_or_warned_of_and_kept() {
+    let live = LiveSandbox::new();
+    let ctx = connected(&live);
+    let journey = json!({"enabled": true, "pageviewConfig": "Auto",
+        "excludedQueryParameters": ["utm_source"], "searchQueryParameters": ["q"],
+        "shouldKeepUrlFragment": true});
+    let icon = json!({"url": "https://cdn.example.com/icon.svg"});
+    let config = json!({"name": "Journey Config", "languages": ["en-us"], "defaultLanguage": "en-us",
+        "messenger": {"enabled": true, "launcherButton": {"visibility": "On", "icon": icon}},
+        "journeyEvents": journey});
+    let made = live.block_on(live.org.post(CONFIGS, config));
+    assert_eq!(made.status, 200, "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let published =
+        live.block_on(live.org.post(&format!("{CONFIGS}/{id}/versions/draft/publish"), json!({})));
+    assert_eq!(published.status, 200, "{}", published.body);
+    let sms = json!({"smsAddress": {"id": "5b0c6a1e-0000-4000-8000-0000000000aa"}});
+    let queue = json!({"name": "SMS Queue", "outboundMessagingAddresses": sms});
+    let made = live.block_on(live.org.post("/api/v2/routing/queues", queue));
+    assert_eq!(made.status, 200, "{}", made.body);
+    let client = json!({"name": "Temp Client", "authorizedGrantType": "CODE", "scope": ["users"],
+        "registeredRedirectUri": ["https://q.example/"], "dateToDelete": "2027-01-01T00:00:00Z"});
+    let made = live.block_on(live.org.post("/api/v2/oauth/clients", client));
+    assert_eq!(made.status, 200, "{}", made.body);
+    let client_id = made.body["id"].as_str().unwrap().to_string();
+
+    let kinds = "WebMessagingConfiguration,RoutingQueue,OAuthClient";
+    let (code, text) = gcctl(&ctx, &["export", "--out", "exported", "--kinds", kinds]);
+    assert_eq!(code, 0, "{text}");
+    for warning in [
+        "RoutingQueue/sms-queue: /outboundMessagingAddresses/smsAddress not exported: gcctl does not manage it",
+        "OAuthClient/temp-client: /dateToDelete not exported: gcctl does not manage it",
+    ] {
+        assert!(text.contains(warning), "{warning}\n{text}");
+    }
+    let configs = ctx.path().join("exported/web-messaging-configurations.yaml");
+    let exported = fs_err::read_to_string(&configs).unwrap();
+    for line in [
+        "excludedQueryParameters:\n      - utm_source",
+        "searchQueryParameters:\n      - q",
+        "shouldKeepUrlFragment: true",
+        "icon:\n        url: https://cdn.example.com/icon.svg",
+    ] {
+        assert!(exported.contains(line), "{line}\n{exported}");
+    }
+
+    // The queue and the client edited: their updates keep what the org holds.
+    for (file, name) in [("queues.yaml", "SMS Queue"), ("oauth-clients.yaml", "Temp Client")] {
+        let file = ctx.path().join("exported").join(file);
+        let text = fs_err::read_to_string(&file).unwrap();
+        let named = format!("  name: {name}\n");
+        assert!(text.contains(&named), "{text}");
+        fs_err::write(&file, text.replace(&named, &format!("{named}  description: edited\n")))
+            .unwrap();
+    }
+    let (code, text) =
+        gcctl(&ctx, &["apply", "--auto-approve", "--secrets-dir", "secrets", "exported"]);
+    assert_eq!(code, 0, "{text}");
+    let queue = live.block_on(async {
+        let id = live.org.id_named("/api/v2/routing/queues", "SMS Queue").await;
+        live.org.get(&format!("/api/v2/routing/queues/{id}")).await.body
+    });
+    assert_eq!(queue["description"], "edited", "{queue}");
+    assert_eq!(queue["outboundMessagingAddresses"]["smsAddress"]["id"], sms["smsAddress"]["id"]);
+    let client = live.block_on(live.org.get(&format!("/api/v2/oauth/clients/{client_id}"))).body;
+    assert_eq!(client["description"], "edited", "{client}");
+    assert_eq!(client["dateToDelete"], "2027-01-01T00:00:00Z", "{client}");
+
+    // The configuration alone into a fresh org: published with them.
+    let fresh = LiveSandbox::new();
+    let there = connected(&fresh);
+    fs_err::create_dir_all(there.path().join("set")).unwrap();
+    fs_err::copy(&configs, there.path().join("set/configs.yaml")).unwrap();
+    let (code, text) = gcctl(&there, &["apply", "--auto-approve", "set"]);
+    assert_eq!(code, 0, "{text}");
+    let version = fresh.block_on(async {
+        let id = fresh.org.id_named(CONFIGS, "Journey Config").await;
+        fresh.org.get(&format!("{CONFIGS}/{id}/versions/1")).await.body
+    });
+    assert_eq!(version["journeyEvents"], journey, "{version}");
+    assert_eq!(version["messenger"]["launcherButton"]["icon"], icon, "{version}");
+    let (code, text) = gcctl(&there, &["plan", "--detailed-exitcode", "set"]);
+    assert_eq!(code, 0, "{text}");
+}
