@@ -569,12 +569,17 @@ const LISTED_KEYS: [&str; 8] = [
 /// Writable fields of a queue the spec does not model (the
 /// [`super::org::OrgKind::unmanaged_pointers`]; "not covered yet" in the
 /// kinds docs): a PUT sends them back as the org holds them.
-const UNMANAGED: [super::org::Unmanaged; 20] = [
+const UNMANAGED: [super::org::Unmanaged; 22] = [
     super::org::Unmanaged::field("/conditionalGroupRouting"),
     // Reply addresses of other channels: kept by every write (the declared
     // addresses are merged into the org's), not exported.
     super::org::Unmanaged::field("/outboundMessagingAddresses/smsAddress"),
     super::org::Unmanaged::field("/outboundMessagingAddresses/whatsAppRecipient"),
+    // The flow an inactivity action starts, and the email reply addresses
+    // (the SDK's `InactivityTimeoutSettings.flowId`,
+    // `EmailMediaSettings.allOutboundEmailAddresses`).
+    super::org::Unmanaged::field("/mediaSettings/message/inactivityTimeoutSettings/flowId"),
+    super::org::Unmanaged::field("/mediaSettings/email/allOutboundEmailAddresses"),
     super::org::Unmanaged::field("/conditionalGroupActivation"),
     super::org::Unmanaged::field("/whisperPrompt"),
     super::org::Unmanaged::field("/onHoldPrompt"),

@@ -236,7 +236,7 @@ const WRITABLE: &[&str] = &[
 /// fields, merged), and export warns of them.
 /// (The knowledge app's `enabled: false` alone is a knowledge app nobody
 /// set up; what a real org holds there when unset is UNVERIFIED.)
-const UNMANAGED: [super::org::Unmanaged; 16] = {
+const UNMANAGED: [super::org::Unmanaged; 17] = {
     use super::org::Unmanaged;
     [
         Unmanaged::field("/authenticationSettings"),
@@ -249,6 +249,8 @@ const UNMANAGED: [super::org::Unmanaged; 16] = {
         Unmanaged::field("/journeyEvents/inViewportEvents"),
         Unmanaged::field("/journeyEvents/scrollDepthEvents"),
         Unmanaged::field("/journeyEvents/trackingSettings"),
+        // When co-browsing pauses (the SDK's `CobrowseSettings.pauseCriteria`).
+        Unmanaged::field("/cobrowse/pauseCriteria"),
         Unmanaged { pointer: "/messenger/apps/knowledge", unset: Some(r#"{"enabled": false}"#) },
         Unmanaged::field("/supportCenter/knowledgeBase"),
         Unmanaged::field("/supportCenter/customMessages"),
