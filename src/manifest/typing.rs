@@ -214,8 +214,11 @@ fn read_node(
 }
 /// The spec of a document, its kind's type read from `spec_node`. Every
 /// unknown field and wrong type of the document is reported, not only the
-/// first: each one found is taken out and the spec read again (up to 50
-/// problems since `before`); `None` when any was found.
+/// first: each one found is taken out and the spec read again (up to
+/// [`MAX_SPEC_PROBLEMS`] problems since `before`, then a note that more may
+/// follow); `None` when any was found. Each attempt costs one reading of
+/// the spec: the JSON left after the removals so far is kept, not made
+/// again, so the whole costs the spec's size times the problems found.
 fn read_spec(
     file: &Path,
     node: &Node,
@@ -224,47 +227,80 @@ fn read_spec(
     before: usize,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Box<dyn Spec>> {
-    // Each attempt after a failure leaves out the fields the attempts before
-    // failed on, to report the problems after them too. The first (nearly
-    // always the only one) reads the spec from its node, without a copy of
-    // it as JSON (an export's check types 10,000 configured queues); the
-    // others from JSON made again for each.
-    let mut left_out: Vec<String> = Vec::new();
+    // The first attempt (nearly always the only one) reads the spec from
+    // its node, without a copy of it as JSON (an export's check types
+    // 10,000 configured queues); the others from the JSON left after
+    // taking out what the attempts before failed on.
+    let mut left_out: Vec<LeftOut> = Vec::new();
+    let mut remaining: Option<serde_json::Value> = None;
     loop {
-        let input = if left_out.is_empty() {
-            SpecInput::Node(spec_node)
-        } else {
-            let mut json = spec_node.to_json();
-            if !left_out.iter().all(|p| remove_pointer(&mut json, p)) {
-                return None;
-            }
-            SpecInput::Json(json)
+        let input = match &remaining {
+            None => SpecInput::Node(spec_node),
+            Some(json) => SpecInput::Json(json.clone()),
         };
         match (kind.def().parse)(input) {
             Ok(spec) => return left_out.is_empty().then_some(spec),
             Err(err) => {
+                let json = remaining.get_or_insert_with(|| spec_node.to_json());
                 if let Some(parent) = left_out_required(&err, &left_out) {
                     // A required field this loop left out for its own
                     // problem, already reported: not missing. Its object
                     // is left out too, to read on after it.
-                    if parent.is_empty() {
+                    if parent.is_empty() || !leave_out(json, &mut left_out, parent) {
                         return None;
                     }
-                    left_out.push(parent);
                     continue;
                 }
                 // Found in the spec with the items before left out: said
                 // at the item's place in the manifest.
-                let original = |pointer: &str| original_pointer(pointer, spec_node, &left_out);
+                let original = |pointer: &str| original_pointer(pointer, &left_out);
                 let (diagnostic, pointer) = serde_diagnostic(file, node, &err, &original);
+                if diags.len() - before >= MAX_SPEC_PROBLEMS {
+                    // Said once, and not counted as a problem of its own.
+                    diags.push(
+                        Diagnostic::new(
+                            file,
+                            spec_node.loc,
+                            format!("more problems may follow: gcctl reports at most {MAX_SPEC_PROBLEMS} of one document"),
+                        )
+                        .with_hint("fix these, then validate again")
+                        .as_warning(),
+                    );
+                    return None;
+                }
                 diags.push(diagnostic);
-                match pointer.strip_prefix("/spec").filter(|p| !p.is_empty()) {
-                    Some(p) if diags.len() - before <= 50 => left_out.push(p.to_string()),
-                    _ => return None,
+                let p = pointer.strip_prefix("/spec").filter(|p| !p.is_empty())?;
+                if !leave_out(json, &mut left_out, p.to_string()) {
+                    return None;
                 }
             }
         }
     }
+}
+
+/// The most problems [`read_spec`] reports of one document.
+const MAX_SPEC_PROBLEMS: usize = 50;
+
+/// A field [`read_spec`] took out of the spec (its pointer into the spec as
+/// it was then), and whether it was a list's item (the items after it then
+/// moved up one).
+struct LeftOut {
+    pointer: String,
+    list_item: bool,
+}
+
+/// Take `pointer` out of `json`, remembering it in `left_out`; false when
+/// it is not there.
+fn leave_out(json: &mut serde_json::Value, left_out: &mut Vec<LeftOut>, pointer: String) -> bool {
+    let list_item = pointer.rsplit_once('/').is_some_and(|(parent, last)| {
+        last.parse::<usize>().is_ok()
+            && json.pointer(parent).is_some_and(serde_json::Value::is_array)
+    });
+    if !remove_pointer(json, &pointer) {
+        return false;
+    }
+    left_out.push(LeftOut { pointer, list_item });
+    true
 }
 
 /// When `err` says that a required field is missing which [`read_spec`]
@@ -272,7 +308,7 @@ fn read_spec(
 /// pointer of the object that lacks it (empty for the spec itself).
 fn left_out_required(
     err: &serde_path_to_error::Error<serde_json::Error>,
-    left_out: &[String],
+    left_out: &[LeftOut],
 ) -> Option<String> {
     let message = err.inner().to_string();
     let field = message.strip_prefix("missing field `").and_then(|r| r.split('`').next())?;
@@ -288,7 +324,7 @@ fn left_out_required(
     }
     let mut pointer = parent.clone();
     crate::json_pointer::push_token(&mut pointer, field);
-    left_out.contains(&pointer).then_some(parent)
+    left_out.iter().any(|l| l.pointer == pointer).then_some(parent)
 }
 
 /// The spec's own checks ([`Spec::check`]) and its literal secrets, located
@@ -483,25 +519,15 @@ fn remove_pointer(value: &mut serde_json::Value, pointer: &str) -> bool {
 /// A pointer (`/spec/...`) into the spec with `left_out` taken out, one
 /// after the other (see [`read_spec`]), as a pointer into the spec as
 /// written: a list item after an item taken out is one further on.
-fn original_pointer(pointer: &str, spec_node: &Node, left_out: &[String]) -> String {
+fn original_pointer(pointer: &str, left_out: &[LeftOut]) -> String {
     if left_out.is_empty() || !pointer.starts_with("/spec") {
         return pointer.to_string();
     }
-    // The spec after each removal, to tell a list's item from a map's key.
-    let mut states = vec![spec_node.to_json()];
-    for removed in left_out {
-        let mut next = states.last().cloned().unwrap_or_default();
-        remove_pointer(&mut next, removed);
-        states.push(next);
-    }
     let mut parts: Vec<String> =
         pointer["/spec".len()..].split('/').skip(1).map(str::to_string).collect();
-    for (j, removed) in left_out.iter().enumerate().rev() {
-        let Some((parent, last)) = removed.rsplit_once('/') else { continue };
+    for removed in left_out.iter().rev().filter(|l| l.list_item) {
+        let Some((parent, last)) = removed.pointer.rsplit_once('/') else { continue };
         let Ok(index) = last.parse::<usize>() else { continue };
-        if !states[j].pointer(parent).is_some_and(serde_json::Value::is_array) {
-            continue;
-        }
         let depth = parent.split('/').skip(1).count();
         let same_list =
             parts.len() > depth && parts.iter().zip(parent.split('/').skip(1)).all(|(a, b)| a == b);

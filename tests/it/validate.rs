@@ -1106,6 +1106,41 @@ fn every_problem_of_a_document_with_did_you_mean_and_plain_types() {
     }
 }
 
+/// Problems in items of a list are each at their item's line, after items
+/// before them were taken out for their own; a document with more problems
+/// than gcctl reports says more may follow. (Each problem costs one reading
+/// of the spec: a large one with many problems does not take minutes.)
+#[test]
+fn problems_in_list_items_are_at_their_lines_and_a_cap_says_more_may_follow() {
+    let ctx = TestContext::new();
+    // Even items are no mapping at all (taken out whole: the items after
+    // them move up), odd ones have a misspelled field.
+    let members: String = (0..60)
+        .map(|i| match i % 2 {
+            0 => "    - 5\n".to_string(),
+            _ => format!("    - {{email: u{i}@x.io, rign: 1}}\n"),
+        })
+        .collect();
+    ctx.write(
+        "q.yaml",
+        &format!("apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec:\n  name: Q\n  members:\n{members}"),
+    );
+    let out = ctx.run(&["validate", "q.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    // Member i is at line 7 + i: each problem at its own item.
+    for i in [0, 2, 10, 24] {
+        assert!(err.contains(&format!("q.yaml:{}:7: error: members[{i}]", 7 + i)), "{i}: {err}");
+    }
+    for i in [1, 3, 11, 25] {
+        let (line, column) = (7 + i, 23 + i.to_string().len());
+        let at = format!("q.yaml:{line}:{column}: error: unknown field `rign`");
+        assert!(err.contains(&at), "{i}: {err}");
+    }
+    assert!(err.contains("q.yaml:5:3: warning: more problems may follow: gcctl reports at most 50 of one document\n  hint: fix these, then validate again"), "{err}");
+    assert!(err.contains("error: 50 problems found"), "{err}");
+}
+
 /// A diagnostic quotes what a file holds: its control characters and
 /// bidirectional overrides show as escapes on one line (a name holding a
 /// line break and `error:` cannot forge a line of its own, nor an escape
