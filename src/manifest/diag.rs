@@ -62,6 +62,7 @@ impl fmt::Display for Diagnostic {
         let file = self.file.display().to_string();
         let visible = crate::api::untrusted::visible;
         let (file, message) = (visible(&file), visible(&self.message));
+        let message = cut(&message);
         if self.loc.line == 0 {
             write!(f, "{file}: {label}: {message}")?;
         } else {
@@ -71,6 +72,21 @@ impl fmt::Display for Diagnostic {
             write!(f, "\n  hint: {}", visible(hint))?;
         }
         Ok(())
+    }
+}
+
+/// The most characters of a message shown: a message quoting a value a
+/// variable made 60 KB long, a thousand times, would print megabytes.
+const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// `message` cut to [`MAX_MESSAGE_CHARS`], saying how much was left out.
+fn cut(message: &str) -> std::borrow::Cow<'_, str> {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => std::borrow::Cow::Borrowed(message),
+        Some((at, _)) => {
+            let more = message[at..].chars().count();
+            std::borrow::Cow::Owned(format!("{}… ({more} more characters)", &message[..at]))
+        }
     }
 }
 
@@ -131,4 +147,20 @@ impl Findings {
 /// mapping that should hold it).
 pub fn locate(doc: &Node, pointer: &str) -> Loc {
     doc.locate(pointer).0.loc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A message is one line, escaped, and cut to a readable length.
+    #[test]
+    fn a_long_message_is_cut_and_says_how_much() {
+        let d = Diagnostic::new(Path::new("a.yaml"), Loc { line: 1, column: 1 }, "x".repeat(5_000));
+        let shown = d.to_string();
+        assert!(shown.ends_with("… (3000 more characters)"), "{}", &shown[shown.len() - 40..]);
+        assert!(shown.len() < 2_100, "{}", shown.len());
+        let d = Diagnostic::new(Path::new("a\nb.yaml"), Loc { line: 1, column: 1 }, "a\nb\u{1b}");
+        assert_eq!(d.to_string(), "a\\nb.yaml:1:1: error: a\\nb\\u{1b}");
+    }
 }

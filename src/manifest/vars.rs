@@ -52,7 +52,7 @@ impl UnknownVariable {
             "`${var.` is not closed: a reference is `${var.NAME}`".to_string()
         } else if self.problem == VarProblem::TooLarge {
             format!(
-                "variables make this text larger than gcctl expands (`{}` crossed the limit: 64 times the text's own length, plus 64 KiB)",
+                "variables make this text larger than gcctl expands (`{}` crossed the limit: 64 times the text's own length, plus 64 KiB, for each text and for its whole document or file)",
                 self.name
             )
         } else {
@@ -128,21 +128,54 @@ pub fn expansion_limit(len: usize) -> usize {
     len.saturating_mul(64).saturating_add(64 * 1024)
 }
 
+/// How much a whole document (or file) may grow by substitution: as one
+/// text of all its strings' length ([`expansion_limit`] less that length).
+/// Each string is held to its own limit too: without a total, the 64 KiB
+/// each string may add would let 20,000 short references to a large value
+/// take gigabytes.
+fn growth_budget(len: usize) -> Budget {
+    Budget { left: expansion_limit(len).saturating_sub(len), exceeded: false }
+}
+
+/// What a document (or file) may still grow by, and whether a text of it
+/// crossed a limit already: that is reported once, not for every reference
+/// after it (20,000 of them printed 6 MB).
+struct Budget {
+    left: usize,
+    exceeded: bool,
+}
+
 /// Substitute variables in place; returns every unknown variable.
 pub fn substitute(node: &mut Node, vars: &BTreeMap<String, String>) -> Vec<UnknownVariable> {
     let mut unknown = Vec::new();
-    walk(node, vars, &mut unknown);
+    let mut budget = growth_budget(text_len(node));
+    walk(node, vars, &mut unknown, &mut budget);
     unknown
 }
 
-fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<UnknownVariable>) {
+/// The bytes of every string of `node`.
+fn text_len(node: &Node) -> usize {
+    match &node.value {
+        Value::Str(text) => text.len(),
+        Value::Seq(items) => items.iter().map(text_len).sum(),
+        Value::Map(entries) => entries.iter().map(|(_, n)| text_len(n)).sum(),
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => 0,
+    }
+}
+
+fn walk(
+    node: &mut Node,
+    vars: &BTreeMap<String, String>,
+    unknown: &mut Vec<UnknownVariable>,
+    budget: &mut Budget,
+) {
     match &mut node.value {
         Value::Str(text) => {
             if super::yaml::find_pair(text, *b"${").is_none() {
                 return;
             }
             let whole_plain_var = node.plain && is_single_var(text);
-            let (out, missing) = expand(text, vars);
+            let (out, missing) = expand(text, vars, budget);
             for Missing { name, offset, problem, ordinal } in missing {
                 // Exact for a plain scalar on one line; in others the
                 // quotes, escapes and line breaks move it, so the
@@ -154,8 +187,12 @@ fn walk(node: &mut Node, vars: &BTreeMap<String, String>, unknown: &mut Vec<Unkn
             }
             node.value = if whole_plain_var { retyped(&out) } else { Value::Str(out.into()) };
         }
-        Value::Seq(items) => items.iter_mut().for_each(|n| walk(n, vars, unknown)),
-        Value::Map(entries) => entries.iter_mut().for_each(|(_, n)| walk(n, vars, unknown)),
+        Value::Seq(items) => items.iter_mut().for_each(|n| walk(n, vars, unknown, budget)),
+        Value::Map(entries) => {
+            for (_, n) in entries.iter_mut() {
+                walk(n, vars, unknown, budget);
+            }
+        }
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
     }
 }
@@ -187,12 +224,13 @@ pub fn substitute_text(
     let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let mut out = String::with_capacity(text.len());
     let mut unknown = Vec::new();
+    let mut budget = growth_budget(text.len());
     for (index, line) in text.split_inclusive('\n').enumerate() {
         if line.trim_start().starts_with('#') {
             out.push_str(line);
             continue;
         }
-        let (expanded, missing) = expand(line, vars);
+        let (expanded, missing) = expand(line, vars, &mut budget);
         out.push_str(&expanded);
         for (at, name) in commented_references(line, vars) {
             let column = clamp(line[..at].chars().count() + 1);
@@ -262,9 +300,15 @@ struct Missing {
     ordinal: usize,
 }
 
-/// Expand one string; returns the result and the missing variables.
-fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Missing>) {
-    let limit = expansion_limit(text.len());
+/// Expand one string, within its own limit and what is left of `budget`
+/// (the growth its document may still have, lessened by this string's);
+/// returns the result and the missing variables.
+fn expand(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    budget: &mut Budget,
+) -> (String, Vec<Missing>) {
+    let limit = expansion_limit(text.len()).min(text.len().saturating_add(budget.left));
     let mut out = String::with_capacity(text.len());
     let mut missing = Vec::new();
     // Characters before byte `counted`, counted as far as needed.
@@ -307,8 +351,11 @@ fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Missing>)
         ordinal += 1;
         match vars.get(name) {
             Some(value) if out.len() + value.len() > limit => {
-                // Reported, and the text left as it is.
-                missing.push(Missing { problem: VarProblem::TooLarge, ..reference });
+                // Reported (once in a document), and the text left as it is.
+                if !budget.exceeded {
+                    missing.push(Missing { problem: VarProblem::TooLarge, ..reference });
+                }
+                budget.exceeded = true;
                 return (text.to_string(), missing);
             }
             Some(value) => out.push_str(value),
@@ -318,6 +365,7 @@ fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<Missing>)
             }
         }
     }
+    budget.left = budget.left.saturating_sub(out.len().saturating_sub(text.len()));
     (out, missing)
 }
 
@@ -441,6 +489,35 @@ mod tests {
         assert_eq!(doc.get("ok").unwrap().as_str().map(str::len), Some(2_000));
         let (_, unknown) = substitute_text(&format!("x: {many}\n"), &vars);
         assert!(unknown.len() == 1 && unknown[0].problem == VarProblem::TooLarge, "{unknown:?}");
+    }
+
+    /// Each short string may grow by 64 KiB, but a document (or file) as a
+    /// whole only as one text of all its strings may: 20,000 references to
+    /// a 60 KB value took 2.4 GB. The first reference past the total is
+    /// reported, once; the strings after it keep their references.
+    #[test]
+    fn a_documents_expansion_is_limited_as_a_whole() {
+        let mut vars = vars();
+        vars.insert("v".into(), "x".repeat(60_000));
+        let lines = (0..20_000).fold(String::new(), |mut text, i| {
+            let _ = std::fmt::Write::write_fmt(&mut text, format_args!("l{i}: ${{var.v}}\n"));
+            text
+        });
+        let mut doc = parse_documents(&lines).unwrap().remove(0);
+        let unknown = substitute(&mut doc, &vars);
+        assert_eq!(unknown.len(), 1, "reported once");
+        assert_eq!(unknown[0].problem, VarProblem::TooLarge);
+        let grown: usize = match &doc.value {
+            Value::Map(entries) => {
+                entries.iter().map(|(_, n)| n.as_str().map_or(0, str::len)).sum()
+            }
+            _ => 0,
+        };
+        assert!(grown <= expansion_limit(lines.len()), "{grown}");
+        assert_eq!(doc.get("l19999").unwrap().as_str(), Some("${var.v}"));
+        let (out, unknown) = substitute_text(&lines, &vars);
+        assert_eq!(unknown.len(), 1, "reported once");
+        assert!(out.len() <= expansion_limit(lines.len()), "{}", out.len());
     }
 
     #[test]
