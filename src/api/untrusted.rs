@@ -258,9 +258,6 @@ pub fn sanitize(text: &str) -> String {
 /// stay. Unlike [`sanitize`], nothing is cut and spacing is kept: plans and
 /// drift reports show values as they are.
 pub fn visible(text: &str) -> Cow<'_, str> {
-    fn hidden(c: char) -> bool {
-        (c.is_control() && c != '\t') || is_bidi_control(c)
-    }
     let secret = holds_secret(text);
     if !secret && !text.chars().any(hidden) {
         return Cow::Borrowed(text);
@@ -277,18 +274,29 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// `text` between double quotes, as output quotes an org's name: [`visible`],
-/// with a `"` inside written `\"`, so that a name cannot close its quotes and
-/// have the rest of the line read as gcctl's (`Old" is unchanged; "Prod`).
+/// What [`visible`] shows as an escape: control characters but tab, and
+/// bidirectional controls.
+fn hidden(c: char) -> bool {
+    (c.is_control() && c != '\t') || is_bidi_control(c)
+}
+
+/// `text` between double quotes, as output quotes an org's name: as
+/// [`visible`] shows it (known secrets redacted, control characters and
+/// bidirectional overrides as escapes), with a `"` inside written `\"` and a
+/// backslash `\\`, so that a name cannot close its quotes and have the rest
+/// of the line read as gcctl's (`Old" unchanged; "Prod`, or `Old\"…`), and
+/// an escape reads as one.
 pub fn quoted(text: &str) -> String {
-    let shown = visible(text);
-    let mut out = String::with_capacity(shown.len() + 2);
+    let text = if holds_secret(text) { Cow::Owned(redact(text)) } else { Cow::Borrowed(text) };
+    let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
-    for c in shown.chars() {
-        if c == '"' {
-            out.push('\\');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if hidden(c) => out.extend(c.escape_default()),
+            c => out.push(c),
         }
-        out.push(c);
     }
     out.push('"');
     out
@@ -633,5 +641,15 @@ mod tests {
         assert_eq!(sanitize_lines(text), "<script>\n  go( [31m'x')\n</script>");
         let long = "a\n".repeat(300);
         assert!(sanitize_lines(&long).ends_with("… (100 more lines)"));
+    }
+
+    /// A quoted name cannot end its quotes early, with `"` or with `\"`:
+    /// both are escaped, as control characters and overrides are.
+    #[test]
+    fn a_quoted_name_cannot_close_its_quotes() {
+        assert_eq!(quoted(r#"Old" unchanged; "Prod"#), r#""Old\" unchanged; \"Prod""#);
+        assert_eq!(quoted(r#"Old\" unchanged"#), r#""Old\\\" unchanged""#);
+        assert_eq!(quoted("a\u{1b}b\u{202e}"), r#""a\u{1b}b\u{202e}""#);
+        assert_eq!(quoted("plain"), "\"plain\"");
     }
 }
