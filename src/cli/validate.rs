@@ -76,7 +76,7 @@ struct JsonDiagnostic<'a> {
     /// 1-based; `null` when the problem is about the file as a whole.
     line: Option<u32>,
     column: Option<u32>,
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     hint: Option<&'a str>,
 }
 
@@ -91,7 +91,7 @@ impl<'a> JsonDiagnostic<'a> {
             file: d.file.display().to_string(),
             line: at.map(|l| l.line),
             column: at.map(|l| l.column),
-            message: &d.message,
+            message: manifest::diag::cut(&d.message),
             hint: d.hint.as_deref(),
         }
     }

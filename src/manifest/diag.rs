@@ -61,8 +61,9 @@ impl fmt::Display for Diagnostic {
         // escapes, known secrets redacted.
         let file = self.file.display().to_string();
         let visible = crate::api::untrusted::visible;
-        let (file, message) = (visible(&file), visible(&self.message));
-        let message = cut(&message);
+        // Cut before escaping, so that no escape is cut in two.
+        let message = cut(&self.message);
+        let (file, message) = (visible(&file), visible(&message));
         if self.loc.line == 0 {
             write!(f, "{file}: {label}: {message}")?;
         } else {
@@ -79,8 +80,9 @@ impl fmt::Display for Diagnostic {
 /// variable made 60 KB long, a thousand times, would print megabytes.
 const MAX_MESSAGE_CHARS: usize = 2_000;
 
-/// `message` cut to [`MAX_MESSAGE_CHARS`], saying how much was left out.
-fn cut(message: &str) -> std::borrow::Cow<'_, str> {
+/// `message` cut to [`MAX_MESSAGE_CHARS`], saying how much was left out
+/// (text and JSON output alike).
+pub fn cut(message: &str) -> std::borrow::Cow<'_, str> {
     match message.char_indices().nth(MAX_MESSAGE_CHARS) {
         None => std::borrow::Cow::Borrowed(message),
         Some((at, _)) => {
@@ -160,6 +162,10 @@ mod tests {
         let shown = d.to_string();
         assert!(shown.ends_with("… (3000 more characters)"), "{}", &shown[shown.len() - 40..]);
         assert!(shown.len() < 2_100, "{}", shown.len());
+        // Cut before it is escaped: an escape is never cut in two.
+        let long = format!("{}\u{1b}", "x".repeat(1_999));
+        let d = Diagnostic::new(Path::new("a.yaml"), Loc { line: 1, column: 1 }, long);
+        assert!(d.to_string().ends_with("x\\u{1b}"), "{d}");
         let d = Diagnostic::new(Path::new("a\nb.yaml"), Loc { line: 1, column: 1 }, "a\nb\u{1b}");
         assert_eq!(d.to_string(), "a\\nb.yaml:1:1: error: a\\nb\\u{1b}");
     }

@@ -342,7 +342,8 @@ fn id_in(value: &Value) -> Option<String> {
 /// (see [`create_journaled`]): whatever an earlier run's unfinished create
 /// made is adopted.
 async fn create_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
-    create_journaled(op, |_| true, async { post_once(op, body).await.map_err(Unmade::from) }).await
+    let make = |_| async { post_once(op, body).await.map_err(Unmade::from) };
+    create_journaled(op, |_| true, make).await
 }
 
 /// Why a create failed, and whether the org surely made nothing (then the
@@ -355,8 +356,10 @@ pub struct Unmade {
 }
 
 impl From<OpError> for Unmade {
-    /// A refused request made nothing; a lost answer, a server error or a
-    /// later step's failure may have made the object.
+    /// A refused request made nothing; a lost answer or a server error may
+    /// have made the object. (For a create of several requests only the
+    /// kind knows: a refused request after the one that makes the object
+    /// does not say that nothing was made.)
     fn from(error: OpError) -> Self {
         let nothing_made =
             matches!(&error, OpError::Api { source, .. } if !source.outcome_unknown());
@@ -370,25 +373,30 @@ impl From<OpError> for Unmade {
 /// journal) is looked up first, for the whole consistency window: the org
 /// may have made it and not list it yet. What is found is adopted when
 /// `adopt` says it is the declared object (a flow whose published definition
-/// is the declared one); otherwise `make` runs, and must then match the
-/// object by name rather than make a second one. The entry of a create that
-/// was made stays for the run's duplicate check (see `super::journal`).
-/// Returns the object and whether it was adopted.
-pub(super) async fn create_journaled(
+/// is the declared one); otherwise `make` runs, given what was found, and
+/// must then match the object by name rather than make a second one. The
+/// entry of a create that was made stays for the run's duplicate check (see
+/// `super::journal`). Returns the object and whether it was adopted.
+pub(super) async fn create_journaled<F>(
     op: &Op<'_>,
     adopt: impl FnOnce(&Value) -> bool,
-    make: impl std::future::Future<Output = Result<(Value, bool), Unmade>>,
-) -> Result<(Value, bool), OpError> {
+    make: impl FnOnce(Option<Value>) -> F,
+) -> Result<(Value, bool), OpError>
+where
+    F: std::future::Future<Output = Result<(Value, bool), Unmade>>,
+{
     let kind = op.change.kind.kind();
     let name = op.change.org_name.as_str();
     let journal = op.ctx.journal.as_ref();
+    let mut found = None;
     if journal.is_some_and(|j| j.unfinished(kind, name)) {
-        if let Some(found) = find_after_lost_answer(op).await? {
+        found = find_after_lost_answer(op).await?;
+        if let Some(object) = &found {
             if let Some(journal) = journal {
                 journal.forget(kind, name).await;
             }
-            if adopt(&found) {
-                return Ok((found, true));
+            if adopt(object) {
+                return Ok((found.unwrap_or_default(), true));
             }
         }
     }
@@ -400,7 +408,7 @@ pub(super) async fn create_journaled(
             ))
         })?;
     }
-    match make.await {
+    match make(found).await {
         Ok(created) => Ok(created),
         Err(Unmade { error, nothing_made }) => {
             if let (Some(journal), true) = (journal, nothing_made) {

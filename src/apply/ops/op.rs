@@ -487,15 +487,23 @@ impl<'a> Op<'a> {
     /// flow's import job), journaled like a POST: an earlier run's create
     /// that no list has shown yet is looked for by name first, and what is
     /// found is adopted when `adopt` says it is the declared object;
-    /// otherwise `make` runs, and must match the object by name rather than
-    /// make a second one (see `create_journaled`). The created (or adopted)
+    /// otherwise `make` runs, given what was found (a flow to publish
+    /// over), and must match the object by name rather than make a second
+    /// one (see `create_journaled`). The created (or adopted)
     /// object, and whether it was adopted.
-    pub async fn create_made_by(
+    pub async fn create_made_by<F>(
         &self,
         adopt: impl FnOnce(&Value) -> bool,
-        make: impl std::future::Future<Output = Result<Value, Unmade>>,
-    ) -> Result<(Value, bool), OpError> {
-        create_journaled(self, adopt, async { make.await.map(|made| (made, false)) }).await
+        make: impl FnOnce(Option<Value>) -> F,
+    ) -> Result<(Value, bool), OpError>
+    where
+        F: std::future::Future<Output = Result<Value, Unmade>>,
+    {
+        let made_by = |found| {
+            let making = make(found);
+            async { making.await.map(|object| (object, false)) }
+        };
+        create_journaled(self, adopt, made_by).await
     }
 
     /// GET, retried on 404 until the deadline: for what was made moments

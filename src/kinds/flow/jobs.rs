@@ -88,7 +88,13 @@ impl Published {
 /// org's other services can trail a just-imported flow, so that such a
 /// write answers 404 or 400 for a moment, is UNVERIFIED (the routing step
 /// retries 404s; a refusal fails that change, and the next apply makes it).
-pub async fn publish(op: &Op<'_>) -> Result<Published, Unmade> {
+///
+/// `existing`: the flow to publish over, when the change's plan had none (a
+/// create that found the flow an earlier run made): its lock is checked as
+/// an update's is. A failure after the job was registered may have made the
+/// flow (the upload or the job's answer lost), unless the job says it
+/// failed.
+pub async fn publish(op: &Op<'_>, existing: Option<&str>) -> Result<Published, Unmade> {
     let object = op.object.ok_or_else(|| op.fail("no manifest for the flow"))?;
     let (spec, source) =
         source_of(object).ok_or_else(|| op.fail("the definition was not loaded"))?;
@@ -97,19 +103,20 @@ pub async fn publish(op: &Op<'_>) -> Result<Published, Unmade> {
     let upload =
         archy::prepare_upload(&source.text, &source.inspection, &marker, spec.division.as_deref());
     let mut replaced = None;
-    if let Some(id) = op.change.id.as_deref() {
+    if let Some(id) = existing.or(op.change.id.as_deref()) {
         let flow = op.get(&format!("/api/v2/flows/{id}"), "reading the lock of").await?;
         ensure_unlocked(op, &flow, "publish over").await?;
         replaced = flow.pointer("/publishedVersion/id").and_then(Value::as_str).map(str::to_string);
     }
     let job = op.post(JOBS, None, "registering the flow import job for").await?;
+    let maybe_made = |error: OpError| Unmade { error, nothing_made: false };
     // Server text, in messages and paths alike: a GUID passes unchanged,
     // an id with line breaks or escapes cannot forge output lines.
     let job_id = job.get("id").and_then(Value::as_str).map(crate::api::untrusted::sanitize).unwrap_or_default();
     let url = job
         .get("presignedUrl")
         .and_then(Value::as_str)
-        .ok_or_else(|| op.fail(format!("the import job {job_id} has no presignedUrl")))?;
+        .ok_or_else(|| maybe_made(op.fail(format!("the import job {job_id} has no presignedUrl"))))?;
     let headers: Vec<(String, String)> = job
         .get("headers")
         .and_then(Value::as_object)
@@ -118,8 +125,10 @@ pub async fn publish(op: &Op<'_>) -> Result<Published, Unmade> {
         .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
         .collect();
     op.upload(url, &headers, upload.text.clone(), &format!("uploading the definition (import job {job_id}) of"))
-        .await?;
-    let state = poll(op, &format!("{JOBS}/{job_id}"), op.job_deadline(), &job_id).await?;
+        .await
+        .map_err(maybe_made)?;
+    let state =
+        poll(op, &format!("{JOBS}/{job_id}"), op.job_deadline(), &job_id).await.map_err(maybe_made)?;
     match state.get("status").and_then(Value::as_str) {
         Some("Success") => {}
         // A job that ended in failure made nothing (UNVERIFIED for a new
@@ -133,7 +142,7 @@ pub async fn publish(op: &Op<'_>) -> Result<Published, Unmade> {
     let id = state
         .pointer("/flow/id")
         .and_then(Value::as_str)
-        .ok_or_else(|| op.fail(format!("the import job {job_id} succeeded without a flow id")))?
+        .ok_or_else(|| maybe_made(op.fail(format!("the import job {job_id} succeeded without a flow id"))))?
         .to_string();
     op.record(RefTarget::Flow(spec.flow_type.as_str()), &spec.name, &id);
     Ok(Published { id, job_id, replaced })

@@ -611,8 +611,9 @@ impl OrgKind for Org {
         Some(Box::pin(async move {
             let declared = op.object.and_then(source_of).map(|(_, source)| source.text.as_str());
             let adopt = |found: &Value| declared.is_some_and(|text| publishes(found, text));
-            let make = async {
-                let published = jobs::publish(op).await?;
+            let make = |found: Option<Value>| async move {
+                let over = found.as_ref().and_then(|f| f.get("id")).and_then(Value::as_str);
+                let published = jobs::publish(op, over).await?;
                 // What `after_create` reports: the job's answer, not a read
                 // of the flow (see `jobs::publish`).
                 Ok(json!({ "id": published.id, NOTE: published.note() }))
@@ -630,7 +631,7 @@ impl OrgKind for Org {
     }
 
     fn update<'a>(&'a self, op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Vec<String>> {
-        Box::pin(async move { Ok(vec![jobs::publish(op).await.map_err(|u| u.error)?.note()]) })
+        Box::pin(async move { Ok(vec![jobs::publish(op, None).await.map_err(|u| u.error)?.note()]) })
     }
 
     fn after_create<'a>(

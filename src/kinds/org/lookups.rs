@@ -197,10 +197,7 @@ impl Lookups {
         let id = live.get("id").and_then(Value::as_str);
         let own = id.is_some() && id == self.own_client_id.as_deref();
         let default = id.is_some_and(|id| self.is_default(kind, id));
-        own || default
-            || kind
-                .org()
-                .is_some_and(|org| org.is_builtin(live) || org.undeclarable(live).is_some())
+        own || default || kind.org().is_some_and(|org| org.is_kept(live))
     }
 
     /// The permission catalog to expand wildcards with: the org's when it

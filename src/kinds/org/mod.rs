@@ -610,6 +610,13 @@ pub trait OrgKind: Sync {
         None
     }
 
+    /// Whether gcctl never manages this live object, whatever the manifests
+    /// say: a built-in, or one no manifest can declare. (Not meant to be
+    /// overridden: the two hooks above say it.)
+    fn is_kept(&self, live: &Value) -> bool {
+        self.is_builtin(live) || self.undeclarable(live).is_some()
+    }
+
     /// Problems of a declared object that only the org can tell (a
     /// permission absent from the org's catalog): `(pointer, message,
     /// hint)`, each a plan problem at that field.

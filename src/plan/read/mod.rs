@@ -568,7 +568,7 @@ fn wanted<'s>(
         for (index, object) in objects.iter().enumerate() {
             // Built-ins (system flows), and what no manifest can declare
             // (flows of other types), are never exported.
-            if kind.org().is_builtin(object) || kind.org().undeclarable(object).is_some() {
+            if kind.org().is_kept(object) {
                 continue;
             }
             if !wanted.iter().any(|(i, _)| *i == index) {

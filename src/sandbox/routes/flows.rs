@@ -253,10 +253,15 @@ fn render(store: &Store, state: &Shared, flow: &Value) -> Value {
 /// and optionally a description and a division (Home when none), holding no
 /// configuration and no published version. Any type the API lists (bot
 /// flows, chat, voice, …), unlike the import job, which publishes only the
-/// types of `Flow` manifests: an org holds flows gcctl cannot declare. A
-/// name is unique within its type, ignoring case (UNVERIFIED: the real
-/// answer to a duplicate is taken to be 409).
-async fn create(State(state): State<Shared>, Body(body): Body) -> ApiResult<axum::Json<Value>> {
+/// types of `Flow` manifests: an org holds flows gcctl cannot declare. The
+/// caller needs `architect:flow:add` in the flow's division. A name is
+/// unique within its type, ignoring case (UNVERIFIED: the real answer to a
+/// duplicate is taken to be 409).
+async fn create(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body,
+) -> ApiResult<axum::Json<Value>> {
     for key in body.keys() {
         if !["name", "type", "description", "division"].contains(&key.as_str()) {
             return Err(ApiError::bad_field(
@@ -286,9 +291,18 @@ async fn create(State(state): State<Shared>, Body(body): Body) -> ApiResult<axum
         }
         None => crate::sandbox::common::home_division(&store).unwrap_or_default(),
     };
+    // The caller's rights in the division the flow goes to (the route's
+    // were checked in any division), as for every create.
+    crate::sandbox::authz::authorize_at(
+        &store,
+        &caller.subject,
+        crate::sandbox::authz::requirement("POST", Flows::SPEC.path),
+        Flows::SPEC.division,
+        crate::sandbox::authz::Place::In(&division),
+    )?;
     let taken = store.all(Kind::Flows).any(|f| {
         f.get("type").and_then(Value::as_str) == Some(flow_type.as_str())
-            && name_of(f).eq_ignore_ascii_case(&name)
+            && name_of(f).to_lowercase() == name.to_lowercase()
             && f.get("deleted").and_then(Value::as_bool) != Some(true)
     });
     if taken {

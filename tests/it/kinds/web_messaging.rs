@@ -812,9 +812,13 @@ fn fields_the_org_holds_are_exported_or_warned_of_and_kept() {
         live.block_on(live.org.post(&format!("{CONFIGS}/{id}/versions/draft/publish"), json!({})));
     assert_eq!(published.status, 200, "{}", published.body);
     let sms = json!({"smsAddress": {"id": "5b0c6a1e-0000-4000-8000-0000000000aa"}});
-    let queue = json!({"name": "SMS Queue", "outboundMessagingAddresses": sms});
+    // A `QueueEmailAddress`: references to a domain and one of its routes.
+    let email = json!([{"domain": {"id": "mail.example.com"}, "route": {"id": "r1"}}]);
+    let queue = json!({"name": "SMS Queue", "outboundMessagingAddresses": sms,
+        "mediaSettings": {"email": {"allOutboundEmailAddresses": email}}});
     let made = live.block_on(live.org.post("/api/v2/routing/queues", queue));
     assert_eq!(made.status, 200, "{}", made.body);
+
     let client = json!({"name": "Temp Client", "authorizedGrantType": "CODE", "scope": ["users"],
         "registeredRedirectUri": ["https://q.example/"], "dateToDelete": "2027-01-01T00:00:00Z"});
     let made = live.block_on(live.org.post("/api/v2/oauth/clients", client));
@@ -825,7 +829,7 @@ fn fields_the_org_holds_are_exported_or_warned_of_and_kept() {
     let (code, text) = gcctl(&ctx, &["export", "--out", "exported", "--kinds", kinds]);
     assert_eq!(code, 0, "{text}");
     for warning in [
-        "RoutingQueue/sms-queue: /outboundMessagingAddresses/smsAddress not exported: gcctl does not manage it",
+        "RoutingQueue/sms-queue: /outboundMessagingAddresses/smsAddress, /mediaSettings/email/allOutboundEmailAddresses not exported: gcctl does not manage them",
         "OAuthClient/temp-client: /dateToDelete not exported: gcctl does not manage it",
     ] {
         assert!(text.contains(warning), "{warning}\n{text}");
@@ -859,6 +863,7 @@ fn fields_the_org_holds_are_exported_or_warned_of_and_kept() {
     });
     assert_eq!(queue["description"], "edited", "{queue}");
     assert_eq!(queue["outboundMessagingAddresses"]["smsAddress"]["id"], sms["smsAddress"]["id"]);
+    assert_eq!(queue["mediaSettings"]["email"]["allOutboundEmailAddresses"], email, "{queue}");
     let client = live.block_on(live.org.get(&format!("/api/v2/oauth/clients/{client_id}"))).body;
     assert_eq!(client["description"], "edited", "{client}");
     assert_eq!(client["dateToDelete"], "2027-01-01T00:00:00Z", "{client}");
