@@ -369,7 +369,7 @@ fn parse_stream_at(text: &str, shift: u32) -> Result<Vec<Node>, YamlError> {
         loc
     };
     let mut documents =
-        parse_with_full_parser(text).map_err(|e| YamlError { loc: shifted(e.loc), ..e })?;
+        parse_with_lines_before(text, shift).map_err(|e| YamlError { loc: shifted(e.loc), ..e })?;
     if shift > 0 {
         for document in &mut documents {
             shift_lines(document, shift);
@@ -378,7 +378,15 @@ fn parse_stream_at(text: &str, shift: u32) -> Result<Vec<Node>, YamlError> {
     Ok(documents)
 }
 
+#[cfg(test)]
 fn parse_with_full_parser(text: &str) -> Result<Vec<Node>, YamlError> {
+    parse_with_lines_before(text, 0)
+}
+
+/// [`parse_with_full_parser`] of a piece of a stream with `shift` lines
+/// before it: the locations its messages name count them (its nodes' and
+/// its error's own location are shifted by the caller).
+fn parse_with_lines_before(text: &str, shift: u32) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
@@ -408,13 +416,40 @@ fn parse_with_full_parser(text: &str) -> Result<Vec<Node>, YamlError> {
                 }
                 None => YamlError {
                     loc: Loc { line, column },
-                    message: format!("invalid YAML: {}", e.info()),
+                    message: format!(
+                        "invalid YAML: {}{}",
+                        e.info(),
+                        unclosed(&builder, text, shift)
+                    ),
                 },
             }
         })?;
         builder.event(event, span)?;
     }
     Ok(builder.documents)
+}
+
+/// When the parser failed inside a flow collection (`[` or `{`) that is
+/// still open, where it opened: an unclosed `[` is reported where the
+/// parser gave up (the next key's `:`, the end of the file), which says
+/// nothing of the cause.
+fn unclosed(builder: &Builder, text: &str, shift: u32) -> String {
+    let opened = builder.stack.iter().rev().find_map(|frame| {
+        let loc = match frame {
+            Frame::Seq { loc, .. } | Frame::Map { loc, .. } => *loc,
+        };
+        let line = text.lines().nth(usize::try_from(loc.line).ok()?.checked_sub(1)?)?;
+        let column = usize::try_from(loc.column).ok()?.checked_sub(1)?;
+        let open = line.chars().nth(column).filter(|c| matches!(c, '[' | '{'))?;
+        Some((open, Loc { line: loc.line.saturating_add(shift), ..loc }))
+    });
+    match opened {
+        Some(('[', loc)) => format!(" (the `[` at {loc} is not closed: a flow list ends with `]`)"),
+        Some((_, loc)) => {
+            format!(" (the `{{` at {loc} is not closed: a flow mapping ends with `}}`)")
+        }
+        None => String::new(),
+    }
 }
 
 /// Where a tab indents a line near `line` (the line before it, itself or
@@ -954,6 +989,27 @@ mod tests {
         }
         let docs = parse_documents("a: .nan\nb: 1e400\n").unwrap();
         assert_eq!(docs[0].to_json(), serde_json::json!({"a": ".nan", "b": "1e400"}));
+    }
+
+    /// A flow collection left open is reported where the parser gave up
+    /// (the next key, the end of the file), and the message says where it
+    /// opened.
+    #[test]
+    fn an_unclosed_flow_collection_says_where_it_opened() {
+        let err = parse_documents("spec:\n  codes: [a, b\n  name: Q\n").unwrap_err();
+        assert!(
+            err.message.ends_with("(the `[` at 2:10 is not closed: a flow list ends with `]`)"),
+            "{}",
+            err.message
+        );
+        let err = parse_documents("a: {b: 1\n").unwrap_err();
+        assert!(
+            err.message.ends_with("(the `{` at 1:4 is not closed: a flow mapping ends with `}`)"),
+            "{}",
+            err.message
+        );
+        let err = parse_documents("a: [1]]\n").unwrap_err();
+        assert!(!err.message.contains("not closed"), "{}", err.message);
     }
 
     /// A tab after a key's `:` (YAML 1.2 allows it, the parser does not)
