@@ -261,7 +261,50 @@ pub fn restore_lost_secrets(plan: &mut Plan, dir: Option<&Path>, restore: bool) 
         change.notes.push(note);
         lines.push(line);
     }
+    lines.extend(keep_recorded_rotations(plan, dir));
     plan.summary = Plan::summarize(&plan.changes, plan.prune);
+    lines
+}
+
+/// Rotations the org asks for only because its mark of the applied version
+/// is gone: the client's description no longer says `secret-version=N` (an
+/// admin edited the description in the UI), so gcctl reads version 1 and
+/// plans the declared version as a rotation, which would replace a working
+/// secret. When `dir` holds the client's secret at the declared version,
+/// the org has that secret already: the change puts the mark back and
+/// issues none. (Without the file nothing tells a lost mark from a rotation
+/// asked for; see docs/src/secrets.md.)
+fn keep_recorded_rotations(plan: &mut Plan, dir: Option<&Path>) -> Vec<String> {
+    let Some(dir) = dir else { return Vec::new() };
+    let mut lines = Vec::new();
+    for change in &mut plan.changes {
+        let Some(id) = change.id.clone() else { continue };
+        if !change.kind.org().issues_secret() || change.action != Action::Update {
+            continue;
+        }
+        let versions = |f: &FieldChange| {
+            let version = |v: &Option<Value>| v.as_ref().and_then(Value::as_u64);
+            (f.pointer == "/secretVersion" && f.sensitive)
+                .then(|| Some((version(&f.before)?, version(&f.after)?)))
+                .flatten()
+        };
+        let Some((before, declared)) = change.fields.iter().find_map(versions) else { continue };
+        if before == 0 || declared <= before {
+            continue;
+        }
+        let Some(file) = is_recorded(dir, &change.org_name, &id, declared) else { continue };
+        for field in change.fields.iter_mut().filter(|f| versions(f).is_some()) {
+            field.sensitive = false;
+        }
+        change.notes.push(format!(
+            "its secret is recorded at version {declared}, but the org's mark of it is gone (the description edited?): apply puts the mark back and issues no secret"
+        ));
+        lines.push(format!(
+            "{}: the org's mark of its secret version is gone (it reads as version {before}), but {} holds its secret at the declared version {declared}: apply puts the mark back instead of issuing a new secret",
+            change.address(),
+            file.display()
+        ));
+    }
     lines
 }
 

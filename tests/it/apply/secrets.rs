@@ -576,3 +576,55 @@ async fn a_secret_the_org_holds_in_a_plain_field_is_in_no_json_or_saved_plan() {
     let live = org.org.get(&format!("{path}/{id}")).await.body;
     assert_eq!(live["outboundNotificationWebhookUrl"], "https://bot.example.com/hook", "{live}");
 }
+
+/// An admin edits a rotated client's description in the UI, and the mark of
+/// its secret version goes with the old text: the org then reads as
+/// version 1, and the declared version 2 as a rotation that would replace
+/// the working secret. With the secrets directory that holds the client's
+/// secret at version 2, apply puts the mark back and issues no secret.
+#[tokio::test]
+async fn a_version_mark_edited_out_in_the_ui_is_put_back_not_rotated_when_the_secret_is_recorded() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/client.yaml", &format!("{APP_CLIENT}  secretVersion: 2\n"));
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let dir = org.ctx.path().join("s");
+    let before = super::secret_files(&dir);
+    assert_eq!((before.len(), &before[0].1["secretVersion"]), (1, &json!(2)));
+    let live = org.one(super::CLIENTS, "App Client").await;
+    let id = live["id"].as_str().unwrap().to_string();
+    assert!(
+        live["description"].as_str().unwrap_or_default().contains("secret-version=2"),
+        "{live}"
+    );
+    // The UI edit: the description replaced, the mark with it.
+    let mut edited = serde_json::Map::new();
+    for key in ["name", "authorizedGrantType", "roleDivisions", "state"] {
+        if let Some(value) = live.get(key) {
+            edited.insert(key.into(), value.clone());
+        }
+    }
+    edited.insert("description".into(), json!("Owner: team B"));
+    let mut body = serde_json::Value::Object(edited);
+    for grant in body["roleDivisions"].as_array_mut().into_iter().flatten() {
+        *grant = json!({"roleId": grant["roleId"], "divisionId": grant["divisionId"]});
+    }
+    let put = org.org.put(&format!("{}/{id}", super::CLIENTS), body).await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+
+    let plan = org.gcctl(&["plan", "--secrets-dir", "s", "set"]).await;
+    let said = format!("{}{}", stdout(&plan), stderr(&plan));
+    assert!(!said.contains("will be rotated"), "{said}");
+    assert!(said.contains("apply puts the mark back instead of issuing a new secret"), "{said}");
+    let applied = org.gcctl(&apply).await;
+    assert_exit(&applied, 0);
+    let after = super::secret_files(&dir);
+    assert_eq!(after[0].1["clientSecret"], before[0].1["clientSecret"], "not rotated");
+    assert!(super::has_working_secret(&org, &dir, &id).await);
+    let live = org.one(super::CLIENTS, "App Client").await;
+    assert!(
+        live["description"].as_str().unwrap_or_default().contains("secret-version=2"),
+        "{live}"
+    );
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
