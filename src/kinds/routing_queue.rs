@@ -605,12 +605,11 @@ const UNMANAGED: [super::org::Unmanaged; 22] = [
 ];
 
 /// The flow a live queue's `field` (for flows of `flow_type`) names, as
-/// the spec shows it: the flow's name when it is the flow of that type so
-/// named, or the name alone when nothing says otherwise (the flows were
-/// not listed). A flow of another type (the org may take one; a UI edit
-/// can make it) is an object with its type, or with its id when its type
-/// is unknown but the field's type has another flow of that name: its name
-/// alone would read as the declared flow that shares it.
+/// the spec shows it: the flow's name when it is a flow of that type the
+/// run read (every flow a manifest names is), else an object: with its type
+/// when the run read it as a flow of another type (the org may take one; a
+/// UI edit can make it), else with its id. Never the name alone, which
+/// would read as the flow of the field's type that has it.
 fn flow_in_field(
     live: &serde_json::Value,
     field: &str,
@@ -628,15 +627,14 @@ fn flow_in_field(
     if let Some((other, name)) = lookups.flow_name(id) {
         return Some(json!({"name": name, "type": other}));
     }
+    // Not a flow of the field's type that the run read: its name alone
+    // would read as the flow of that type so named, which it may not be
+    // (a UI edit to the inbound flow that shares the declared name).
     let embedded = reference.get("name").and_then(serde_json::Value::as_str);
     let Some(name) = embedded.or_else(|| lookups.referenced_flow_name(id)) else {
         return Some(json!({ "id": id }));
     };
-    if lookups.ids_of(RefTarget::Flow(flow_type), name).is_empty() {
-        Some(json!(name))
-    } else {
-        Some(json!({"name": name, "id": id}))
-    }
+    Some(json!({"name": name, "id": id}))
 }
 
 /// Fields of a bullseye ring (`Ring`) that the spec does not model: the

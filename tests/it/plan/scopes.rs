@@ -182,3 +182,28 @@ async fn a_declared_objects_id_listed_under_another_name_is_never_pruned() {
     assert!(problems[0].message.contains(queue["id"].as_str().unwrap()), "{text}");
     assert!(problems[0].message.contains("\"bot-old\""), "{text}");
 }
+
+/// A queue's in-queue flow set in the UI to the inbound flow that shares a
+/// name with an in-queue one shows as an object naming it, never as the
+/// name alone, which would read as the in-queue flow of that name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_queue_flow_of_another_type_is_never_shown_as_its_name_alone() {
+    let org = PlanOrg::default().await;
+    let inbound = org.flow("Support", "INBOUNDSHORTMESSAGE").await;
+    org.create(
+        "/api/v2/routing/queues",
+        json!({"name": "Flowing", "messageInQueueFlow": {"id": inbound}}),
+    )
+    .await;
+    let path = org.manifest(
+        "queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Flowing, messageInQueueFlow: Default In-Queue Message Flow}\n",
+    );
+    let plan = json_of(&org.gcctl(&["plan", &path, "--output", "json"]).await);
+    let field = &plan["changes"][0]["fields"][0];
+    assert_eq!(field["pointer"], "/messageInQueueFlow", "{plan}");
+    let before = &field["before"];
+    assert!(before.is_object() && before["name"] == "Support", "{field}");
+    let text = org.render(&org.gcctl(&["plan", &path]).await);
+    assert!(!text.contains("/messageInQueueFlow: \"Support\""), "{text}");
+}

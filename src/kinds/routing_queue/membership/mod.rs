@@ -752,6 +752,8 @@ mod tests {
         let mut lookups = lookups();
         lookups.insert(RefTarget::Division, "d1", "Home");
         lookups.insert(RefTarget::Kind(Kind::RoutingWrapupCode), "w1", "Sale");
+        // The declared in-queue flow is read with the org (by its name).
+        lookups.insert(RefTarget::Flow("INQUEUECALL"), "f1", "In queue");
         let mut live = live();
         live["division"] = json!({"id": "d1"});
         live["queueFlow"] = json!({"id": "f1", "name": "In queue"});
