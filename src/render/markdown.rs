@@ -19,13 +19,15 @@ pub fn plan(plan: &Plan) -> String {
     );
     let env =
         plan.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "Target: {} {}{env} · {} unchanged\n",
-        plan.target.kind,
-        code(&plan.target.location),
-        s.no_op
-    );
+    let _ = writeln!(out, "Target: {}{env} · {} unchanged\n", target(&plan.target), s.no_op);
+    let left_out = plan.prunes_left_out();
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "{left_out} undeclared object{} inside prune scopes would be deleted with `--prune`.\n",
+            if left_out == 1 { "" } else { "s" }
+        );
+    }
     if let Some(partial) = super::partial(&plan.select, plan.destroy) {
         let _ = writeln!(out, "> **Partial plan:** {}.\n", text(&partial));
     }
@@ -179,6 +181,21 @@ fn cell(text: &str) -> String {
 /// (a name holding `</details><img src=x>` would close the details and
 /// load an image in a pull request), and Markdown's punctuation escaped
 /// (no link, image, emphasis or code span).
+/// The org a plan or report is for, as text output names it: its name (org
+/// text, escaped) and id when read, and where it is.
+fn target(target: &crate::plan::PlanTarget) -> String {
+    let location = code(&target.location);
+    match (&target.org_name, &target.org_id) {
+        (Some(name), Some(id)) => format!(
+            "{} {} (id {}) at {location}",
+            target.kind,
+            text(&crate::api::untrusted::quoted(name)),
+            code(id)
+        ),
+        _ => format!("{} {location}", target.kind),
+    }
+}
+
 fn text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     // `cell` escaped the column's `|` already.
@@ -230,9 +247,8 @@ pub fn drift(report: &DriftReport) -> String {
         report.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
     let _ = writeln!(
         out,
-        "Target: {} {}{env} · {} in sync\n",
-        report.target.kind,
-        code(&report.target.location),
+        "Target: {}{env} · {} in sync\n",
+        target(&report.target),
         s.in_sync
     );
     if let Some(partial) = super::partial(&report.select, false) {

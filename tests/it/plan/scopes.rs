@@ -53,6 +53,13 @@ async fn undeclared_objects_in_a_prune_scope_are_planned_as_prunes() {
     assert_eq!(code(&out), Some(0), "{}", org.render(&out));
     let text = org.render(&out);
     settings().bind(|| insta::assert_snapshot!("prunes_listed_without_prune", text));
+    // The Markdown plan says as much as the text one.
+    let markdown = org.gcctl(&["plan", &path, "--output", "markdown"]).await;
+    let markdown = org.render(&markdown);
+    assert!(
+        markdown.contains("3 undeclared objects inside prune scopes would be deleted with `--prune`."),
+        "{markdown}"
+    );
 
     let out = org.gcctl(&["plan", &path, "--prune", "--detailed-exitcode"]).await;
     assert_eq!(code(&out), Some(2), "{}", org.render(&out));
