@@ -99,6 +99,43 @@ pub fn before_mark(text: &str) -> &str {
     text.strip_suffix(' ').unwrap_or(text)
 }
 
+/// The texts of the list at `pointer` that name the same thing in any ASCII
+/// case (media types, RFC 2046; host names): each live one that a declared
+/// one spells in another case is aligned to the declared spelling, so that
+/// an org that stores them in its own case plans clean. Items are the texts
+/// themselves, or objects whose `key` holds them. Only the comparison sees
+/// it (see `OrgKind::align_live`).
+pub fn align_case_insensitive(
+    desired: &serde_json::Value,
+    live: &mut serde_json::Value,
+    pointer: &str,
+    key: Option<&str>,
+) {
+    use serde_json::Value;
+    let text = |item: &Value| -> Option<String> {
+        match key {
+            Some(key) => item.get(key)?.as_str().map(str::to_string),
+            None => item.as_str().map(str::to_string),
+        }
+    };
+    let Some(declared) = desired.pointer(pointer).and_then(Value::as_array) else { return };
+    let declared: Vec<String> = declared.iter().filter_map(text).collect();
+    let Some(items) = live.pointer_mut(pointer).and_then(Value::as_array_mut) else { return };
+    for item in items {
+        let Some(current) = text(item) else { continue };
+        if declared.contains(&current) {
+            continue;
+        }
+        if let Some(spelled) = declared.iter().find(|d| d.eq_ignore_ascii_case(&current)) {
+            let spelled = Value::String(spelled.clone());
+            match key {
+                Some(key) => item[key] = spelled,
+                None => *item = spelled,
+            }
+        }
+    }
+}
+
 /// A declared empty text at `key` is the org's "none" (a description the
 /// org does not return, or returns empty): the live spec is aligned so
 /// that a manifest saying `description: ""` plans clean against it, where
@@ -124,5 +161,18 @@ mod tests {
         for bad in ["image", "*/png", "image/", "/png", "image/png/x", "im age/png", ""] {
             assert!(!is_media_type(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn texts_in_another_case_align_to_the_declared_spelling() {
+        use serde_json::json;
+        let desired = json!({"d": ["*.Example.org", "a.example"], "m": [{"type": "IMAGE/PNG"}]});
+        let mut live = json!({"d": ["*.example.org", "b.example"], "m": [{"type": "image/png"}, {"type": "text/plain"}]});
+        align_case_insensitive(&desired, &mut live, "/d", None);
+        align_case_insensitive(&desired, &mut live, "/m", Some("type"));
+        assert_eq!(
+            live,
+            json!({"d": ["*.Example.org", "b.example"], "m": [{"type": "IMAGE/PNG"}, {"type": "text/plain"}]})
+        );
     }
 }

@@ -152,6 +152,14 @@ impl OrgKind for Org {
     fn set_pointers(&self) -> &'static [&'static str] {
         &["/mediaTypes/allow/inbound", "/mediaTypes/allow/outbound"]
     }
+
+    /// Media types name the same type in any case (RFC 2046): one the org
+    /// holds in another case than declared is no change.
+    fn align_live(&self, desired: &Value, live: &mut Value, _lookups: &Lookups) {
+        for pointer in self.set_pointers() {
+            super::common::align_case_insensitive(desired, live, pointer, Some("type"));
+        }
+    }
 }
 
 use serde_json::Value;

@@ -323,6 +323,8 @@ impl OrgKind for Org {
     }
 
     fn align_live(&self, desired: &Value, live: &mut Value, _lookups: &Lookups) {
+        // Host names name the same host in any case.
+        super::common::align_case_insensitive(desired, live, "/allowedDomains", None);
         // A pinned number compares with the pinned number, even when it is
         // also the latest.
         if desired.get("configurationVersion").is_some_and(Value::is_number) {

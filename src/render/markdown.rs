@@ -245,12 +245,7 @@ pub fn drift(report: &DriftReport) -> String {
         format!("### gcctl drift: {} drifted, {} missing{unmanaged}\n\n", s.drifted, s.missing);
     let env =
         report.environment.as_deref().map(|e| format!(" · environment `{e}`")).unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "Target: {}{env} · {} in sync\n",
-        target(&report.target),
-        s.in_sync
-    );
+    let _ = writeln!(out, "Target: {}{env} · {} in sync\n", target(&report.target), s.in_sync);
     if let Some(partial) = super::partial(&report.select, false) {
         let _ = writeln!(
             out,

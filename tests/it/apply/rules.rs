@@ -111,6 +111,16 @@ async fn a_supported_content_update_carries_the_name_and_replans_clean() {
     let live = org.one(CONTENT, "Bot Content").await;
     assert_eq!(live["mediaTypes"]["allow"]["outbound"][0]["type"], "application/pdf");
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+
+    // The org holding a media type in another case (a UI edit; an org that
+    // stores its own spelling): the same type, no change.
+    let id = live["id"].as_str().unwrap();
+    let item = format!("/api/v2/conversations/messaging/supportedcontent/{id}");
+    let edit = serde_json::json!({"name": "Bot Content", "mediaTypes": {"allow": {
+        "inbound": [{"type": "IMAGE/*"}], "outbound": [{"type": "Application/PDF"}]}}});
+    let patched = org.org.patch(&item, edit).await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
 /// A 403 while reading: a client that may only view queues plans a Role,

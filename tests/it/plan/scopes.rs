@@ -57,7 +57,8 @@ async fn undeclared_objects_in_a_prune_scope_are_planned_as_prunes() {
     let markdown = org.gcctl(&["plan", &path, "--output", "markdown"]).await;
     let markdown = org.render(&markdown);
     assert!(
-        markdown.contains("3 undeclared objects inside prune scopes would be deleted with `--prune`."),
+        markdown
+            .contains("3 undeclared objects inside prune scopes would be deleted with `--prune`."),
         "{markdown}"
     );
 
