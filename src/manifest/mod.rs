@@ -241,7 +241,10 @@ fn protected_names(
     };
     let mut names: BTreeSet<(Kind, String)> = collect(set).into_iter().collect();
     let mut unknown = Vec::new();
-    if !set.objects.iter().any(|o| o.protect) {
+    // Nothing to look for when no object says `protect` at all. One that
+    // says it, even `false` here, may be protected in another environment
+    // (`protect: ${var.p}`): a run in this one must not delete it.
+    if !set.objects.iter().any(|o| o.protect || o.doc.get("protect").is_some()) {
         return (names, unknown);
     }
     let environments = set.project.environments.keys().map(|e| Some(e.clone()));

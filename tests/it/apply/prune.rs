@@ -149,6 +149,29 @@ async fn protect_keeps_a_name_of_another_environment_from_pruning() {
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "--env", "dev", "set"]).await, 0);
 }
 
+/// `protect` set by a variable protects the object in the environment that
+/// sets it true: a prune or a destroy in another environment, where it reads
+/// false, keeps the name the protecting environment gives it.
+#[tokio::test]
+async fn protect_set_by_a_variable_keeps_the_object_in_every_environment() {
+    let org = ApplyOrg::default().await;
+    let set = "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: acme}\nspec:\n  variables: {tier: base, p: false}\n  environments:\n    dev:  {variables: {tier: Dev, p: false}}\n    prod: {variables: {tier: Prod, p: true}}\n  prune:\n    - kind: RoutingQueue\n      names: [\"Acme *\"]\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: support}\nprotect: ${var.p}\nspec:\n  name: Acme ${var.tier} Support\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: shared}\nprotect: ${var.p}\nspec:\n  name: Acme Shared Queue\n";
+    org.ctx.write("set/all.yaml", set);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--env", "prod", "set"]).await, 0);
+    let apply = org.gcctl(&["apply", "--auto-approve", "--env", "dev", "--prune", "set"]).await;
+    assert_exit(&apply, 0);
+    assert!(stderr(&apply).contains(", 0 deleted,"), "{}", stderr(&apply));
+    assert_eq!(org.named(QUEUES, "Acme Prod Support").await.len(), 1, "kept");
+    // Both environments hold the queue under their names; dev's destroy
+    // deletes its own, never prod's.
+    let destroy = org.gcctl(&["destroy", "--auto-approve", "--env", "dev", "set"]).await;
+    assert_exit(&destroy, 0);
+    assert_eq!(org.named(QUEUES, "Acme Prod Support").await.len(), 1, "kept");
+    assert!(org.named(QUEUES, "Acme Dev Support").await.is_empty());
+    // A name both environments share is prod's too: kept.
+    assert_eq!(org.named(QUEUES, "Acme Shared Queue").await.len(), 1, "kept");
+}
+
 /// An environment whose manifests no longer load cannot tell under which
 /// names it protects objects: a prune in another environment refuses every
 /// delete (fail closed) and deletes nothing, and its plan says why. A load
