@@ -260,6 +260,12 @@ impl Invocation {
         let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
         // A saved plan says whether it prunes; `--prune` cannot add prunes to it.
         let prune = match &saved {
+            Some(saved) if args.prune && !saved.plan.select.is_empty() => {
+                return Err(hinted(
+                    "the saved plan was made with --select, so it deletes nothing",
+                    "a partial plan never prunes: plan the whole set with --prune (without --select) to review the deletes, and save that plan".to_string(),
+                ));
+            }
             Some(saved) if args.prune && !saved.plan.prune => {
                 return Err(hinted(
                     "the saved plan was made without --prune, so it deletes nothing",

@@ -334,6 +334,15 @@ async fn a_saved_plan_made_without_prune_refuses_prune() {
     let err = stderr(&apply);
     assert!(err.contains("the saved plan was made without --prune"), "{err}");
     assert!(err.contains("gcctl plan --out plan.json set --prune"), "{err}");
+    // A partial plan never prunes: planning it again with --prune would
+    // not either, so the hint says to plan the whole set.
+    let plan = ["plan", "--out", "partial.json", "--select", "RoutingQueue/*", "set"];
+    assert_exit(&org.gcctl(&plan).await, 0);
+    let apply = org.gcctl(&["apply", "--auto-approve", "--prune", "--plan", "partial.json"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(err.contains("the saved plan was made with --select, so it deletes nothing"), "{err}");
+    assert!(err.contains("plan the whole set with --prune (without --select)"), "{err}");
 }
 
 /// A saved plan made without `--prune` lists its prunes without planning
