@@ -80,7 +80,7 @@ impl fmt::Display for Diagnostic {
 /// variable made 60 KB long, a thousand times, would print megabytes.
 const MAX_MESSAGE_CHARS: usize = 2_000;
 
-/// `message` cut to [`MAX_MESSAGE_CHARS`], saying how much was left out
+/// `message` cut to 2,000 characters, saying how much was left out
 /// (text and JSON output alike).
 pub fn cut(message: &str) -> std::borrow::Cow<'_, str> {
     match message.char_indices().nth(MAX_MESSAGE_CHARS) {

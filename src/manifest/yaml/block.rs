@@ -4,7 +4,7 @@
 //! `---` between documents.
 //!
 //! [`read`] gives the documents exactly as the full parser
-//! ([`super::parse_with_full_parser`]) would (values, locations, plainness),
+//! ([`super::parse_with_lines_before`]) would (values, locations, plainness),
 //! or `None` as soon as the text holds anything else: block scalars (`|`,
 //! `>`), flow collections other than `[]`, `{}` and a one-line sequence of
 //! simple scalars (`[en-us, fr-fr]`), anchors, aliases, tags, directives,

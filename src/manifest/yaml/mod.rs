@@ -383,7 +383,7 @@ fn parse_with_full_parser(text: &str) -> Result<Vec<Node>, YamlError> {
     parse_with_lines_before(text, 0)
 }
 
-/// [`parse_with_full_parser`] of a piece of a stream with `shift` lines
+/// The full parser's reading of a piece of a stream with `shift` lines
 /// before it: the locations its messages name count them (its nodes' and
 /// its error's own location are shifted by the caller).
 fn parse_with_lines_before(text: &str, shift: u32) -> Result<Vec<Node>, YamlError> {
