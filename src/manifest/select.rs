@@ -116,6 +116,45 @@ impl ManifestSet {
     }
 }
 
+impl ManifestSet {
+    /// For a destroy narrowed by `--select` ([`Reach::Dependents`]): the ids
+    /// of the objects still to delete once those in `kept` (what protection
+    /// keeps) are not. They are the selected objects that are not kept, and
+    /// what refers to them, transitively, through objects not kept. An
+    /// object the selection reached only through a kept one is left out: it
+    /// came along to free that object, which stays. `None` without a
+    /// selection.
+    pub fn deletable_beside(&self, kept: &BTreeSet<String>) -> Option<BTreeSet<String>> {
+        if self.selected.is_empty() {
+            return None;
+        }
+        let index = SetIndex::new(&self.objects);
+        let mut dependents: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (from, object) in self.objects.iter().enumerate() {
+            let soft = object.spec.soft_references();
+            for reference in object.references().iter().chain(&soft) {
+                if let Some(to) = index.position_ref(reference.target, &reference.name) {
+                    dependents.entry(to).or_default().push(from);
+                }
+            }
+        }
+        let free = |i: &usize| !kept.contains(&self.objects[*i].id());
+        let mut todo: Vec<usize> = Vec::new();
+        for pattern in &self.selected {
+            todo.extend(
+                matching(&self.objects, pattern).unwrap_or_default().into_iter().filter(free),
+            );
+        }
+        let mut reached = BTreeSet::new();
+        while let Some(i) = todo.pop() {
+            if reached.insert(i) {
+                todo.extend(dependents.get(&i).into_iter().flatten().filter(|d| free(d)));
+            }
+        }
+        Some(reached.into_iter().map(|i| self.objects[i].id()).collect())
+    }
+}
+
 /// The positions of the objects one pattern matches; an error naming the
 /// closest kind or object when it matches none.
 fn matching(objects: &[Object], pattern: &str) -> Result<Vec<usize>, SelectError> {

@@ -229,6 +229,8 @@ pub fn build_destroy(
     let live_names = LiveNames::new(live);
     let manifests = SetIndex::new(&set.objects);
     let kept = kept_by_protection(set, &manifests);
+    // With `--select`: what is still to delete once protection keeps its own.
+    let deletable = set.deletable_beside(&kept);
     let mut problems = Vec::new();
     let mut changes = Vec::new();
     // Declared objects the org holds that the destroy keeps, by reason.
@@ -243,6 +245,12 @@ pub fn build_destroy(
         if kept.contains(&object.id()) {
             if !matches.is_empty() {
                 kept_live.entry(Kept::Protected).or_default().push(object.id());
+            }
+            continue;
+        }
+        if deletable.as_ref().is_some_and(|d| !d.contains(&object.id())) {
+            if !matches.is_empty() {
+                kept_live.entry(Kept::FreesNothing).or_default().push(object.id());
             }
             continue;
         }
@@ -316,6 +324,9 @@ enum Kept {
     Default,
     /// A built-in of the org.
     BuiltIn,
+    /// Reached by `--select` only through an object that is kept: deleting
+    /// it would free nothing.
+    FreesNothing,
 }
 
 /// A destroy's notes on the declared objects the org holds that it keeps,
@@ -331,6 +342,9 @@ fn kept_notes(kept: BTreeMap<Kept, Vec<String>>) -> Vec<super::PlanNote> {
                     "the org default of its kind (make another the default in Genesys Cloud, then destroy again)"
                 }
                 Kept::BuiltIn => "a built-in of the org",
+                Kept::FreesNothing => {
+                    "--select reached them only through objects that are kept, so deleting them would free nothing"
+                }
             };
             let shown = objects.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", ");
             let more = objects.len().saturating_sub(5);

@@ -560,3 +560,35 @@ async fn a_client_whose_delete_fails_is_set_as_it_was_and_an_inactive_one_is_sai
         stdout(&plan)
     );
 }
+
+/// `destroy --select` takes what refers to the selected object, to free it;
+/// when protection keeps the selected object (a protected queue uses the
+/// wrap-up code), what came along only for it is not deleted either: it
+/// would free nothing. The plan says why.
+#[tokio::test]
+async fn a_selected_object_that_is_kept_takes_nothing_with_it() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write(
+        "set/all.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingWrapupCode\nmetadata: {name: code}\nspec: {name: Acme Code}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nprotect: true\nspec: {name: Acme Q, wrapupCodes: [code]}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q2}\nspec: {name: Acme Q2, wrapupCodes: [code]}\n",
+    );
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    let args = ["destroy", "--auto-approve", "--select", "RoutingWrapupCode/code", "set"];
+    let destroy = org.gcctl(&args).await;
+    assert_exit(&destroy, 0);
+    let said = format!("{}{}", stdout(&destroy), stderr(&destroy));
+    assert!(said.contains("Nothing to destroy"), "{said}");
+    assert!(
+        said.contains(
+            "not deleted: RoutingQueue/q2: --select reached them only through objects that are kept"
+        ),
+        "{said}"
+    );
+    for name in ["Acme Q", "Acme Q2"] {
+        assert_eq!(org.named(QUEUES, name).await.len(), 1, "{name} kept: {said}");
+    }
+    // Selected directly, it is deleted as before.
+    let args = ["destroy", "--auto-approve", "--select", "RoutingQueue/q2", "set"];
+    assert_exit(&org.gcctl(&args).await, 0);
+    assert!(org.named(QUEUES, "Acme Q2").await.is_empty());
+}
