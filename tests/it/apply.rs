@@ -133,6 +133,15 @@ impl ApplyOrg {
 
     /// GET, retried through the sandbox's faults and rate limit (the org
     /// under test may be a hostile one).
+    /// The create journal gcctl keeps for this org (beside its apply lock,
+    /// under the context's `.locks`).
+    pub async fn journal(&self) -> gcctl::apply::journal::CreateJournal {
+        let me = self.get("/api/v2/organizations/me").await.body;
+        let org_id = me["id"].as_str().expect("the org's id");
+        let lock = gcctl::apply::lock::lock_path(&self.ctx.path().join(".locks"), org_id);
+        gcctl::apply::journal::CreateJournal::new(lock.with_extension("journal"))
+    }
+
     pub async fn get(&self, path: &str) -> crate::sandbox::Answer {
         let mut last = String::new();
         for attempt in 1..=20_u32 {

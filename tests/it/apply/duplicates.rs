@@ -104,10 +104,7 @@ async fn a_create_a_dead_run_left_unfinished_is_adopted_not_duplicated() {
         "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: ghost}\nspec:\n  name: Ghost Client\n  authorizedGrantType: CODE\n  scope: [routing]\n  registeredRedirectUri: [\"https://app.example.com/callback\"]\n",
     );
     // What the dead run did: the journal entry, then the create.
-    let me = org.get("/api/v2/organizations/me").await.body;
-    let lock =
-        gcctl::apply::lock::lock_path(&org.ctx.path().join(".locks"), me["id"].as_str().unwrap());
-    let journal = gcctl::apply::journal::CreateJournal::new(lock.with_extension("journal"));
+    let journal = org.journal().await;
     let kind = gcctl::kinds::Kind::parse("OAuthClient").unwrap();
     journal.begin(kind, "Ghost Client").unwrap();
     let made = org

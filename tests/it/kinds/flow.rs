@@ -262,10 +262,7 @@ async fn a_flow_naming_a_missing_queue_fails_with_its_job_and_message_and_holds_
     // A job that failed made nothing: the journal does not keep its create
     // (which would have the next run look for the flow for the whole
     // consistency window before publishing it).
-    let me = org.get("/api/v2/organizations/me").await.body;
-    let lock =
-        gcctl::apply::lock::lock_path(&org.ctx.path().join(".locks"), me["id"].as_str().unwrap());
-    let journal = gcctl::apply::journal::CreateJournal::new(lock.with_extension("journal"));
+    let journal = org.journal().await;
     let kind = gcctl::kinds::Kind::parse("Flow").unwrap();
     assert!(!journal.unfinished(kind, "Lost Inbound"), "the failed job's record ended");
 }
@@ -1064,10 +1061,7 @@ async fn an_apply_while_the_flow_list_lags_does_not_republish_for_nothing() {
     org.ctx.write("twin/flow.yaml", &other_type);
     assert_exit(&org.gcctl(&["apply", "--auto-approve", "twin"]).await, 0);
     tokio::time::sleep(lag + std::time::Duration::from_millis(100)).await;
-    let me = org.get("/api/v2/organizations/me").await.body;
-    let lock =
-        gcctl::apply::lock::lock_path(&org.ctx.path().join(".locks"), me["id"].as_str().unwrap());
-    let journal = gcctl::apply::journal::CreateJournal::new(lock.with_extension("journal"));
+    let journal = org.journal().await;
     let kind = gcctl::kinds::Kind::parse("Flow").unwrap();
     let apply = |set: &'static str| ["apply", "--auto-approve", "--consistency-window", "6", set];
 
@@ -1130,10 +1124,7 @@ async fn a_failure_after_the_import_job_is_registered_keeps_the_create_journaled
     org.org.route_fault(json!({"route": route, "status": 400, "times": 100})).await;
     let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
     assert_exit(&apply, 1);
-    let me = org.get("/api/v2/organizations/me").await.body;
-    let lock =
-        gcctl::apply::lock::lock_path(&org.ctx.path().join(".locks"), me["id"].as_str().unwrap());
-    let journal = gcctl::apply::journal::CreateJournal::new(lock.with_extension("journal"));
+    let journal = org.journal().await;
     let kind = gcctl::kinds::Kind::parse("Flow").unwrap();
     assert!(journal.unfinished(kind, "Unread"), "{}", text(&apply));
 }

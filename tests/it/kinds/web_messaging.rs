@@ -109,6 +109,19 @@ fn deployment(live: &LiveSandbox, name: &str) -> Value {
     })
 }
 
+/// Give each named object of an exported file the description `edited`
+/// (declared right after its name), as a user editing the export would.
+fn edit_descriptions(dir: &std::path::Path, objects: &[(&str, &str)]) {
+    for (file, name) in objects {
+        let file = dir.join(file);
+        let text = fs_err::read_to_string(&file).unwrap();
+        let named = format!("  name: {name}\n");
+        assert!(text.contains(&named), "{text}");
+        fs_err::write(&file, text.replace(&named, &format!("{named}  description: edited\n")))
+            .unwrap();
+    }
+}
+
 fn count(live: &LiveSandbox, route: &str) -> u64 {
     live.requests_by_route().get(route).copied().unwrap_or(0)
 }
@@ -715,17 +728,13 @@ fn unmanaged_fields_are_warned_of_on_export_and_kept_by_updates() {
         assert!(text.contains(warning), "{warning}\n{text}");
     }
     // Both edited: the new draft and the deployment's PUT keep the fields.
-    for (file, name) in [
-        ("web-messaging-configurations.yaml", "KB Config"),
-        ("web-messaging-deployments.yaml", "Pushed"),
-    ] {
-        let file = ctx.path().join("exported").join(file);
-        let exported = fs_err::read_to_string(&file).unwrap();
-        let named = format!("  name: {name}\n");
-        assert!(exported.contains(&named), "{exported}");
-        fs_err::write(&file, exported.replace(&named, &format!("{named}  description: edited\n")))
-            .unwrap();
-    }
+    edit_descriptions(
+        &ctx.path().join("exported"),
+        &[
+            ("web-messaging-configurations.yaml", "KB Config"),
+            ("web-messaging-deployments.yaml", "Pushed"),
+        ],
+    );
     let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "exported"]);
     assert_eq!(code, 0, "{text}");
     let latest = live.block_on(live.org.get(&format!("{CONFIGS}/{id}/versions/2"))).body;
@@ -846,14 +855,10 @@ fn fields_the_org_holds_are_exported_or_warned_of_and_kept() {
     }
 
     // The queue and the client edited: their updates keep what the org holds.
-    for (file, name) in [("queues.yaml", "SMS Queue"), ("oauth-clients.yaml", "Temp Client")] {
-        let file = ctx.path().join("exported").join(file);
-        let text = fs_err::read_to_string(&file).unwrap();
-        let named = format!("  name: {name}\n");
-        assert!(text.contains(&named), "{text}");
-        fs_err::write(&file, text.replace(&named, &format!("{named}  description: edited\n")))
-            .unwrap();
-    }
+    edit_descriptions(
+        &ctx.path().join("exported"),
+        &[("queues.yaml", "SMS Queue"), ("oauth-clients.yaml", "Temp Client")],
+    );
     let (code, text) =
         gcctl(&ctx, &["apply", "--auto-approve", "--secrets-dir", "secrets", "exported"]);
     assert_eq!(code, 0, "{text}");
