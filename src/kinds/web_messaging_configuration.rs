@@ -494,8 +494,22 @@ impl OrgKind for Org {
                 ("GET", DRAFT_PATH),
                 ("POST", PUBLISH),
             ],
+            // A prune reads the draft first (`item_read`).
+            Action::Delete if change.prune => vec![
+                ("GET", DRAFT_PATH),
+                ("DELETE", "/api/v2/webdeployments/configurations/{configurationId}"),
+            ],
             _ => super::org::generic_calls(&self.api(), change, desired),
         }
+    }
+
+    /// No GET reads a configuration itself (API reference §j): its draft
+    /// is read. The list is taken to show each configuration's draft, as the
+    /// sandbox's does (UNVERIFIED); were it to show the latest published
+    /// version, a draft renamed and not published would make the prune fail
+    /// and delete nothing, which is the safe side.
+    fn item_read(&self, id: &str) -> Option<String> {
+        Some(format!("{COLLECTION}/{id}/versions/draft"))
     }
 
     fn export_reads_details(&self) -> bool {

@@ -533,6 +533,34 @@ async fn update(op: &Op<'_>) -> Result<Done, OpError> {
     Ok(Done { action: Action::Update, id: Some(id), notes })
 }
 
+/// Whether the object a prune deletes is still there under the name the
+/// plan pruned it by (`OrgKind::item_read`): `false` when it is gone, and a
+/// failure, deleting nothing, when it was renamed since the plan. A rename in
+/// the UI between plan and apply may take it out of the prune scope or give
+/// it a protected or declared name; the plan's reasons no longer hold, so
+/// only a new plan may delete it.
+async fn still_as_pruned(op: &Op<'_>, id: &str) -> Result<bool, OpError> {
+    let Some(path) = op.org().item_read(id) else { return Ok(true) };
+    let Some(now) = op.get_optional(&path, "reading it before the prune").await? else {
+        return Ok(false);
+    };
+    if !op.org().is_live(&now) {
+        return Ok(false);
+    }
+    let name = now.get("name").and_then(Value::as_str);
+    if name == Some(op.change.org_name.as_str()) {
+        return Ok(true);
+    }
+    let now_named = match name {
+        Some(name) => format!("is named {} in the org now", crate::api::untrusted::quoted(name)),
+        None => "has no name in the org now".to_string(),
+    };
+    Err(op.fail(format!(
+        "not deleted: it {now_named}, renamed since the plan, which pruned it as {}; run `gcctl plan` again to see what a prune would do now",
+        crate::api::untrusted::quoted(&op.change.org_name)
+    )))
+}
+
 async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
     let id = op.change.id.clone().ok_or_else(|| op.fail("a delete without an id"))?;
     if op.ctx.own_client_id.as_deref() == Some(id.as_str()) {
@@ -542,6 +570,10 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
         return Err(
             op.fail("refusing to delete the org default; make another object the default first")
         );
+    }
+    if op.change.prune && !still_as_pruned(op, &id).await? {
+        // Gone already (or deleted, for a soft-deleting kind): done.
+        return Ok(Done { action: Action::Delete, id: Some(id), notes: Vec::new() });
     }
     let undo = op.org().before_delete(op, &id).await?;
     let api = op.org().api();

@@ -103,7 +103,13 @@ pub fn generic_calls(api: &ApiPaths, change: &crate::plan::Change, desired: &Val
             calls.extend(item.map(|i| ("GET", i)));
             calls.extend(item.map(|i| (method, i)));
         }
-        Action::Delete => calls.extend(item.map(|i| ("DELETE", i))),
+        Action::Delete => {
+            // A prune reads the object first (`OrgKind::item_read`).
+            if change.prune {
+                calls.extend(item.map(|i| ("GET", i)));
+            }
+            calls.extend(item.map(|i| ("DELETE", i)));
+        }
         Action::NoOp | Action::Grant => {}
     }
     let sets_default = desired.get("orgDefault") == Some(&Value::Bool(true))
@@ -585,6 +591,16 @@ pub trait OrgKind: Sync {
     /// routing profile: the user is not gcctl's to delete).
     fn destroyable(&self) -> bool {
         true
+    }
+
+    /// The GET that reads the live object `id` as its list shows it (its
+    /// `name` as listed). Apply reads it right before a prune's DELETE and
+    /// deletes only when the object still has the name the plan pruned it
+    /// by: one renamed in the UI since the plan (out of the prune scope, to
+    /// a protected name) is left alone. `None`: the kind has no such read,
+    /// and its prunes go by the plan alone.
+    fn item_read(&self, id: &str) -> Option<String> {
+        Some(self.api().item(id))
     }
 
     /// Whether a listed object exists. Lists of soft-deleting kinds (routing

@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use gcctl::apply::{self, ApplySettings, EventKind};
+use gcctl::apply::{ApplySettings, EventKind};
 use gcctl::manifest::{self, LoadOptions};
 use gcctl::plan::{self, ReadScope};
 use gcctl::sandbox::SandboxConfig;
 use serde_json::json;
 
-use super::props::{client_for, target};
+use super::props::{client_for, execute, settings, target};
 
 #[tokio::test]
 async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
@@ -41,26 +41,10 @@ async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
     let other_id = other["id"].as_str().unwrap().to_string();
 
     let settings = ApplySettings {
-        prune: false,
-        parallelism: 4,
-        secrets_dir: Some(dir.path().join("secrets")),
-        deadline: Duration::from_secs(10),
-        consistency_window: Duration::from_secs(2),
-        flow_job_timeout: Duration::from_secs(10),
-        unlock_flows: false,
-        own_client_id: None,
-        journal: None,
-        interrupt: gcctl::apply::Interrupt::default(),
         plan_command: Some("gcctl plan twins/".into()),
+        ..settings(&dir.path().join("secrets"))
     };
-    let secrets = apply::preflight(&plan, &set, &settings, &|_| None).expect("preflight");
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let summary = apply::execute(&plan, &set, &live, &client, &settings, &secrets, &sender).await;
-    drop(sender);
-    let mut events = Vec::new();
-    while let Some(event) = receiver.recv().await {
-        events.push(event);
-    }
+    let (summary, events) = execute(&plan, &set, &live, &client, &settings, &|_| None).await;
     let created = events.iter().find(|e| e.event == EventKind::Created).expect("created");
     let ours = created.id.clone().expect("created id");
     // The change was made; the check after the run failed: counted apart,

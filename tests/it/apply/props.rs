@@ -245,6 +245,44 @@ pub fn target() -> PlanTarget {
     PlanTarget::new("sandbox", "test")
 }
 
+/// Apply settings for library runs against a sandbox: secrets under `secrets`,
+/// short waits, no journal, no prune.
+pub fn settings(secrets: &Path) -> ApplySettings {
+    ApplySettings {
+        prune: false,
+        parallelism: 4,
+        secrets_dir: Some(secrets.to_path_buf()),
+        deadline: Duration::from_secs(10),
+        consistency_window: Duration::from_secs(2),
+        flow_job_timeout: Duration::from_secs(10),
+        unlock_flows: false,
+        own_client_id: None,
+        journal: None,
+        interrupt: gcctl::apply::Interrupt::default(),
+        plan_command: None,
+    }
+}
+
+/// Preflight and execute `plan` through the library: its summary and every event.
+pub async fn execute(
+    plan: &Plan,
+    set: &manifest::ManifestSet,
+    live: &plan::LiveOrg,
+    client: &Client,
+    settings: &ApplySettings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (apply::ApplySummary, Vec<apply::Event>) {
+    let secrets = apply::preflight(plan, set, settings, env).expect("preflight");
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let summary = apply::execute(plan, set, live, client, settings, &secrets, &sender).await;
+    drop(sender);
+    let mut events = Vec::new();
+    while let Some(event) = receiver.recv().await {
+        events.push(event);
+    }
+    (summary, events)
+}
+
 async fn plan_of(client: &Client, set: &manifest::ManifestSet) -> (Plan, plan::LiveOrg) {
     let scope = ReadScope { caller: true, ..ReadScope::default() };
     let live = plan::read(client, set, &scope).await.expect("read the org");
@@ -262,28 +300,9 @@ async fn apply_then_plan(docs: &[Value], dir: &Path) -> Result<(), TestCaseError
     let sandbox = gcctl::sandbox::start(config).await.expect("sandbox");
     let client = client_for(&sandbox);
     let (plan, live) = plan_of(&client, &set).await;
-    let settings = ApplySettings {
-        prune: false,
-        parallelism: 4,
-        secrets_dir: Some(dir.join("secrets")),
-        deadline: Duration::from_secs(10),
-        consistency_window: Duration::from_secs(2),
-        flow_job_timeout: Duration::from_secs(10),
-        unlock_flows: false,
-        own_client_id: None,
-        journal: None,
-        interrupt: gcctl::apply::Interrupt::default(),
-        plan_command: None,
-    };
     let env = |key: &str| (key == "PROP_WEBHOOK_SECRET").then(|| WEBHOOK_SECRET.to_string());
-    let secrets = apply::preflight(&plan, &set, &settings, &env).expect("preflight");
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let summary = apply::execute(&plan, &set, &live, &client, &settings, &secrets, &sender).await;
-    drop(sender);
-    let mut events = Vec::new();
-    while let Some(event) = receiver.recv().await {
-        events.push(event);
-    }
+    let (summary, events) =
+        execute(&plan, &set, &live, &client, &settings(&dir.join("secrets")), &env).await;
     prop_assert!(summary.converged(), "{summary:?}: {events:#?}");
     let (again, _) = plan_of(&client, &set).await;
     let left: Vec<_> = again.changes.iter().filter(|c| c.action != plan::Action::NoOp).collect();

@@ -592,3 +592,59 @@ async fn a_selected_object_that_is_kept_takes_nothing_with_it() {
     assert_exit(&org.gcctl(&args).await, 0);
     assert!(org.named(QUEUES, "Acme Q2").await.is_empty());
 }
+
+/// The org may change between the plan and a prune's DELETE: apply reads
+/// each object it prunes first. One renamed since the plan (here out of the
+/// prune scope) is not deleted, and the run fails saying so; one deleted by
+/// someone else is done; the rest go.
+#[tokio::test]
+async fn a_prune_deletes_nothing_renamed_since_the_plan() {
+    use gcctl::apply::{ApplySettings, EventKind};
+    use gcctl::manifest::{self, LoadOptions};
+    use gcctl::plan::{self, ReadScope};
+
+    use super::props::{client_for, execute, settings, target};
+
+    let org = ApplyOrg::default().await;
+    let mut ids = std::collections::BTreeMap::new();
+    for name in ["Acme Renamed", "Acme Gone", "Acme Stray"] {
+        let made = org.org.post("/api/v2/routing/queues", json!({"name": name})).await;
+        assert_eq!(made.status, 200, "{:?}", made.body);
+        ids.insert(name, made.body["id"].as_str().unwrap().to_string());
+    }
+    org.ctx.write("set/all.yaml", SET);
+    let set =
+        manifest::load(&[org.ctx.path().join("set")], &LoadOptions::default()).expect("valid set");
+    let client = client_for(&org.org.sandbox);
+    let live = plan::read(&client, &set, &ReadScope::default()).await.expect("read");
+    let plan = plan::build(&set, &live, target()).expect("plan");
+    let pruned: Vec<&str> = plan.changes.iter().filter(|c| c.prune).map(|c| &*c.org_name).collect();
+    assert_eq!(pruned, ["Acme Gone", "Acme Renamed", "Acme Stray"]);
+
+    // After the plan: one queue renamed out of the scope in the UI, one deleted.
+    let path = format!("/api/v2/routing/queues/{}", ids["Acme Renamed"]);
+    let renamed = org.org.put(&path, json!({"name": "Kept Elsewhere"})).await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    let gone = org.org.delete(&format!("/api/v2/routing/queues/{}", ids["Acme Gone"])).await;
+    assert_eq!(gone.status, 204);
+
+    let settings = ApplySettings { prune: true, ..settings(&org.ctx.path().join("secrets")) };
+    let (summary, events) = execute(&plan, &set, &live, &client, &settings, &|_| None).await;
+    assert_eq!((summary.deleted, summary.failed), (2, 1), "{summary:?}: {events:#?}");
+    let failed = events.iter().find(|e| e.event == EventKind::Failed).expect("a failure");
+    assert_eq!(failed.org_name, "Acme Renamed");
+    let message = failed.message.as_deref().unwrap();
+    assert!(
+        message.contains("not deleted: it is named \"Kept Elsewhere\" in the org now, renamed since the plan, which pruned it as \"Acme Renamed\"; run `gcctl plan` again"),
+        "{message}"
+    );
+    assert_eq!(org.named(QUEUES, "Kept Elsewhere").await.len(), 1, "the renamed queue is kept");
+    assert!(org.named(QUEUES, "Acme Stray").await.is_empty());
+    // The renamed queue was read and never deleted; the gone one was read only.
+    let stats = org.org.get("/_sandbox/stats").await.body;
+    let calls = |method: &str| {
+        stats["byRoute"][format!("{method} /api/v2/routing/queues/{{queueId}}")].clone()
+    };
+    // The DELETE of `Acme Gone` is this test's own.
+    assert_eq!((calls("GET"), calls("DELETE")), (json!(3), json!(1 + 1)), "{stats:#}");
+}
