@@ -67,6 +67,12 @@ impl OrgKind for Org {
     }
 
 
+    /// Deleting a language takes it off every user who has it (the sandbox
+    /// does so; UNVERIFIED for a real org).
+    fn deleting_also(&self) -> Option<&'static str> {
+        Some("off every user who has it, users no manifest declares included")
+    }
+
     fn api(&self) -> ApiPaths {
         // No update endpoint exists; `update` below never writes.
         ApiPaths::new("/api/v2/routing/languages", UpdateMethod::Patch).paged(100).name_filter()

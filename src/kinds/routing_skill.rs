@@ -106,6 +106,12 @@ impl OrgKind for Org {
         })
     }
 
+    /// Deleting a skill takes it off every user who has it (the sandbox
+    /// does so; UNVERIFIED for a real org).
+    fn deleting_also(&self) -> Option<&'static str> {
+        Some("off every user who has it, users no manifest declares included")
+    }
+
     fn api(&self) -> ApiPaths {
         ApiPaths::new("/api/v2/routing/skills", UpdateMethod::Patch).paged(500).name_filter()
     }

@@ -106,6 +106,12 @@ impl OrgKind for Org {
         })
     }
 
+    /// The sandbox takes a deleted code off every queue; a real org may
+    /// refuse the delete while a queue offers the code instead (UNVERIFIED).
+    fn deleting_also(&self) -> Option<&'static str> {
+        Some("off every queue that offers it, queues no manifest declares included (a real org may refuse the delete instead while a queue offers it: unverified)")
+    }
+
     fn api(&self) -> ApiPaths {
         ApiPaths::new("/api/v2/routing/wrapupcodes", UpdateMethod::Put).paged(100).name_filter()
     }

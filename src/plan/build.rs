@@ -163,6 +163,7 @@ fn build_compared(
     }
     let summary = Plan::summarize(&changes, false);
     let protection = protection_notes(set, &changes);
+    let beyond = deleting_also_notes(&changes);
     Ok(Plan {
         format_version: super::FORMAT_VERSION.to_string(),
         gcctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -178,6 +179,7 @@ fn build_compared(
             .flat_map(|(kind, declared)| kind.org().plan_notes(&declared))
             .chain(kept)
             .chain(protection)
+            .chain(beyond)
             .collect(),
         select: set.selected.clone(),
     })
@@ -306,7 +308,11 @@ pub fn build_destroy(
         inputs_digest: String::new(),
         prune: false,
         destroy: true,
-        notes: protection_notes(set, &changes).into_iter().chain(kept_notes(kept_live)).collect(),
+        notes: protection_notes(set, &changes)
+            .into_iter()
+            .chain(kept_notes(kept_live))
+            .chain(deleting_also_notes(&changes))
+            .collect(),
         changes,
         summary,
         select: set.selected.clone(),
@@ -353,6 +359,39 @@ fn kept_notes(kept: BTreeMap<Kept, Vec<String>>) -> Vec<super::PlanNote> {
                 message: format!("not deleted: {shown}{more}: {why}"),
                 objects,
             }
+        })
+        .collect()
+}
+
+/// One note per kind whose deletes change more than the objects deleted
+/// ([`OrgKind::deleting_also`]), naming the deletes (prunes included, asked
+/// for or not), the first five by name.
+fn deleting_also_notes(changes: &[Change]) -> Vec<super::PlanNote> {
+    let mut deletes: BTreeMap<LiveKind, Vec<&Change>> = BTreeMap::new();
+    for change in changes.iter().filter(|c| c.action == Action::Delete) {
+        deletes.entry(change.kind).or_default().push(change);
+    }
+    deletes
+        .into_iter()
+        .filter_map(|(kind, deletes)| {
+            let also = kind.org().deleting_also()?;
+            let shown: Vec<String> = deletes
+                .iter()
+                .take(5)
+                .map(|c| crate::api::untrusted::quoted(&c.org_name))
+                .collect();
+            let more = match deletes.len().saturating_sub(5) {
+                0 => String::new(),
+                more => format!(" and {more} more"),
+            };
+            Some(super::PlanNote {
+                message: format!(
+                    "deleting {kind} {}{more} takes {} {also}",
+                    shown.join(", "),
+                    if deletes.len() == 1 { "it" } else { "each" }
+                ),
+                objects: deletes.iter().map(|c| c.address()).collect(),
+            })
         })
         .collect()
 }

@@ -593,6 +593,16 @@ pub trait OrgKind: Sync {
         true
     }
 
+    /// What deleting an object of this kind does beyond it, when it changes
+    /// objects no manifest may declare (a wrap-up code is taken off every
+    /// queue that offers it): a plan or destroy that deletes such objects says
+    /// so in a note naming them, these words following `deleting KIND "NAME"
+    /// takes it` (`off every queue that offers it`). `None`: nothing beyond
+    /// the object.
+    fn deleting_also(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The GET that reads the live object `id` as its list shows it (its
     /// `name` as listed). Apply reads it right before a prune's DELETE and
     /// deletes only when the object still has the name the plan pruned it

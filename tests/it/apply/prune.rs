@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{ApplyOrg, CONTENT, QUEUES, ROLES, assert_exit};
+use super::{ApplyOrg, CONTENT, QUEUES, ROLES, WRAPUP_CODES, assert_exit};
 use crate::common::{stderr, stdout};
 
 const SET: &str = r#"
@@ -647,4 +647,35 @@ async fn a_prune_deletes_nothing_renamed_since_the_plan() {
     };
     // The DELETE of `Acme Gone` is this test's own.
     assert_eq!((calls("GET"), calls("DELETE")), (json!(3), json!(1 + 1)), "{stats:#}");
+}
+
+/// Pruning a wrap-up code changes queues no manifest declares: the org takes
+/// it off every queue that offers it. The plan says so before `--prune`.
+#[tokio::test]
+async fn a_prune_says_a_wrapup_code_goes_off_undeclared_queues() {
+    let org = ApplyOrg::default().await;
+    let code =
+        org.org.post("/api/v2/routing/wrapupcodes", json!({"name": "Acme Stray Code"})).await;
+    assert_eq!(code.status, 200, "{:?}", code.body);
+    let queue = org.org.post("/api/v2/routing/queues", json!({"name": "Other Queue"})).await;
+    let offers =
+        format!("/api/v2/routing/queues/{}/wrapupcodes", queue.body["id"].as_str().unwrap());
+    let added = org.org.post(&offers, json!([{"id": code.body["id"]}])).await;
+    assert!(added.status < 300, "{:?}", added.body);
+    org.ctx.write(
+        "set/all.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: codes}\nspec:\n  prune:\n    - kind: RoutingWrapupCode\n      names: [\"Acme *\"]\n",
+    );
+
+    let plan = org.gcctl(&["plan", "set"]).await;
+    assert_exit(&plan, 0);
+    assert!(
+        stdout(&plan).contains("Note: deleting RoutingWrapupCode \"Acme Stray Code\" takes it off every queue that offers it, queues no manifest declares included"),
+        "{}",
+        stdout(&plan)
+    );
+    assert_eq!(org.list(&offers).await.len(), 1);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--prune", "set"]).await, 0);
+    assert!(org.named(WRAPUP_CODES, "Acme Stray Code").await.is_empty());
+    assert_eq!(org.list(&offers).await, Vec::<serde_json::Value>::new(), "as the note said");
 }
