@@ -251,10 +251,11 @@ pub fn sanitize(text: &str) -> String {
 
 /// Text from the org (a name, an id, a line of a description) made safe to
 /// show whole in a line of output: known secrets redacted, and control
-/// characters (ANSI escapes, CR, LF, NUL, ...) and the bidirectional
-/// overrides shown as escapes (`\u{1b}`, `\r`), so that they neither act on
-/// the terminal (move the cursor, recolor, forge an `error:` line, reorder
-/// what is read) nor vanish: a name holding one reads as what it is. Tabs
+/// characters (ANSI escapes, CR, LF, NUL, ...) and the
+/// [invisible format characters](is_invisible_format) shown as escapes
+/// (`\u{1b}`, `\r`, `\u{200b}`), so that they neither act on the terminal
+/// (move the cursor, recolor, forge an `error:` line, reorder what is read)
+/// nor vanish: a name holding one reads as what it is. Tabs
 /// stay. Unlike [`sanitize`], nothing is cut and spacing is kept: plans and
 /// drift reports show values as they are.
 pub fn visible(text: &str) -> Cow<'_, str> {
@@ -275,14 +276,25 @@ pub fn visible(text: &str) -> Cow<'_, str> {
 }
 
 /// What [`visible`] shows as an escape: control characters but tab, and
-/// bidirectional controls.
+/// invisible format characters (bidirectional controls among them).
 fn hidden(c: char) -> bool {
-    (c.is_control() && c != '\t') || is_bidi_control(c)
+    (c.is_control() && c != '\t') || is_invisible_format(c)
+}
+
+/// A format character that shows as nothing: a [bidirectional
+/// control](is_bidi_control), a zero-width space, non-joiner or joiner, a
+/// direction mark, a word joiner or invisible operator, a soft hyphen, the
+/// Mongolian vowel separator or a byte-order mark. Output shows it as an
+/// escape, so that two names differing only by one read apart, and names are
+/// compared without it where look-alikes matter.
+pub fn is_invisible_format(c: char) -> bool {
+    is_bidi_control(c)
+        || matches!(c, '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 /// `text` between double quotes, as output quotes an org's name: as
 /// [`visible`] shows it (known secrets redacted, control characters and
-/// bidirectional overrides as escapes), with a `"` inside written `\"` and a
+/// invisible format characters as escapes), with a `"` inside written `\"` and a
 /// backslash `\\`, so that a name cannot close its quotes and have the rest
 /// of the line read as gcctl's (`Old" unchanged; "Prod`, or `Old\"…`), and
 /// an escape reads as one.
@@ -494,6 +506,18 @@ impl BodyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names differing only by an invisible character read apart.
+    #[test]
+    fn invisible_format_characters_show_as_escapes() {
+        assert_eq!(quoted("Acme\u{200b}VIP"), "\"Acme\\u{200b}VIP\"");
+        assert_eq!(visible("a\u{feff}b\u{ad}c\u{2060}"), "a\\u{feff}b\\u{ad}c\\u{2060}");
+        assert_eq!(
+            visible("Caf\u{e9} \u{1f600}\tA"),
+            "Caf\u{e9} \u{1f600}\tA",
+            "visible text stays"
+        );
+    }
 
     /// Thousands of secrets (an org of webhook URLs with keys) are found in
     /// one pass: the first and the last registered are both redacted.

@@ -1112,7 +1112,7 @@ fn prunes(
             if let Some((declared, object)) = alike {
                 like_declared.push(super::PlanNote {
                     message: format!(
-                        "{kind} {} is inside a prune scope and not declared, but its name differs from the declared {} only in letter case or surrounding spaces: it is kept, never pruned (an org may take the two for one name; rename it in Genesys Cloud, or declare it as it is named)",
+                        "{kind} {} is inside a prune scope and not declared, but its name differs from the declared {} only in letter case, spacing or look-alike characters: it is kept, never pruned (an org may take the two for one name; rename it in Genesys Cloud, or declare it as it is named)",
                         crate::api::untrusted::quoted(name),
                         crate::api::untrusted::quoted(declared),
                     ),
@@ -1163,9 +1163,43 @@ fn prunes(
 /// [`loose_name`], and its key beyond the name (`None`: any).
 type LooseKey<'a> = (crate::kinds::Kind, String, Option<&'a str>);
 
-/// A name as an org may compare it: in lowercase, without surrounding
-/// whitespace. (Whether Genesys Cloud takes names differing only so for one
-/// is unverified; the sandbox refuses a second name differing in case.)
+/// A name as a person or an org may take it: in Unicode compatibility form
+/// (NFKC: a precomposed `é` and `e` with a combining accent, a full-width `Ａ`
+/// and `A`, are one), without invisible format characters (zero-width
+/// spaces and joiners, direction marks, soft hyphens), every run of
+/// whitespace one space, none around it, in lowercase. Names differing only
+/// so look alike in the UI. (Whether Genesys Cloud takes any of them for one
+/// name is unverified; the sandbox refuses a second name differing in case.)
 fn loose_name(name: &str) -> String {
-    name.trim().to_lowercase()
+    const NFKC: icu_normalizer::ComposingNormalizerBorrowed<'static> =
+        icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
+    let normal = NFKC.normalize(name);
+    let visible: String =
+        normal.chars().filter(|&c| !crate::api::untrusted::is_invisible_format(c)).collect();
+    visible.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loose_name;
+
+    /// Names that look alike in the UI compare alike; others do not.
+    #[test]
+    fn look_alike_names_are_one_loose_name() {
+        let acme = loose_name("Acme Café");
+        for alike in [
+            "acme café",
+            "  Acme   Café ",
+            "Acme Cafe\u{301}",
+            "Acme\u{a0}Café",
+            "Acme \u{200b}Café",
+            "\u{ff21}cme Caf\u{e9}",
+            "Acme\tCafé",
+        ] {
+            assert_eq!(loose_name(alike), acme, "{alike:?}");
+        }
+        for other in ["Acme Cafe", "AcmeCafé", "Acme Café 2"] {
+            assert_ne!(loose_name(other), acme, "{other:?}");
+        }
+    }
 }

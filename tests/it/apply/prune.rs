@@ -427,22 +427,28 @@ async fn destroy_keeps_declared_objects_that_became_the_org_defaults() {
 }
 
 /// A live object inside a prune scope whose name differs from a declared
-/// (or protected) one only in letter case or surrounding spaces is kept,
+/// (or protected) one only in letter case, spacing or look-alike characters
+/// (Unicode compatibility forms, invisible format characters) is kept,
 /// with a note: it is the declared object renamed in the UI, or one whose
 /// create the org refuses as a duplicate. It was pruned, so an apply whose
 /// create failed as a duplicate left the org with neither.
 #[tokio::test]
-async fn a_prune_keeps_objects_named_like_declared_ones_but_for_case_or_spaces() {
+async fn a_prune_keeps_objects_named_like_declared_ones_but_for_case_spaces_or_look_alikes() {
     let org = ApplyOrg::default().await;
     let set = "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  prune: [{kind: RoutingQueue, names: [\"*\"]}]\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: support}\nspec: {name: Acme Support}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: vip}\nprotect: true\nspec: {name: Acme VIP}\n";
     org.ctx.write("set/all.yaml", set);
     create(&org, "/api/v2/routing/queues", json!({"name": "acme support"})).await;
     create(&org, "/api/v2/routing/queues", json!({"name": "ACME VIP "})).await;
+    // Look-alikes: an inner double space with a zero-width one, full-width letters.
+    create(&org, "/api/v2/routing/queues", json!({"name": "Acme \u{200B} VIP"})).await;
+    create(&org, "/api/v2/routing/queues", json!({"name": "\u{FF21}cme VIP"})).await;
     create(&org, "/api/v2/routing/queues", json!({"name": "Acme Stray"})).await;
     let planned = org.gcctl(&["plan", "--prune", "set"]).await;
     let out = stdout(&planned);
-    assert!(out.contains("RoutingQueue \"acme support\" is inside a prune scope and not declared, but its name differs from the declared \"Acme Support\" only in letter case or surrounding spaces: it is kept"), "{out}");
+    assert!(out.contains("RoutingQueue \"acme support\" is inside a prune scope and not declared, but its name differs from the declared \"Acme Support\" only in letter case, spacing or look-alike characters: it is kept"), "{out}");
     assert!(out.contains("RoutingQueue \"ACME VIP \" is inside a prune scope"), "{out}");
+    assert!(out.contains("RoutingQueue \"Acme \\u{200b} VIP\" is inside a prune scope"), "{out}");
+    assert!(out.contains("RoutingQueue \"\u{FF21}cme VIP\" is inside a prune scope"), "{out}");
     assert!(out.contains("- RoutingQueue \"Acme Stray\" will be deleted"), "{out}");
     assert!(!out.contains("\"acme support\" will be deleted"), "{out}");
 
@@ -450,6 +456,8 @@ async fn a_prune_keeps_objects_named_like_declared_ones_but_for_case_or_spaces()
     assert_exit(&applied, 1);
     assert_eq!(org.named(QUEUES, "acme support").await.len(), 1, "kept");
     assert_eq!(org.named(QUEUES, "ACME VIP ").await.len(), 1, "kept");
+    assert_eq!(org.named(QUEUES, "Acme \u{200B} VIP").await.len(), 1, "kept");
+    assert_eq!(org.named(QUEUES, "\u{FF21}cme VIP").await.len(), 1, "kept");
     // The create of `Acme Support` fails as a duplicate of `acme support`:
     // the prunes of its kind wait (`a_prune_waits_for_the_creates_of_its_kind`).
     assert_eq!(org.named(QUEUES, "Acme Stray").await.len(), 1, "{}", stderr(&applied));
