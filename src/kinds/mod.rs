@@ -28,6 +28,7 @@ pub mod common;
 pub mod consistency;
 mod lenient;
 pub mod org;
+pub(crate) mod strict;
 
 /// Declares the kinds: one `Variant => module` line each. Generates the
 /// modules, the [`Kind`] enum (its spelling in manifests is the variant's
@@ -506,7 +507,7 @@ pub fn parse_spec<S: Spec + DeserializeOwned>(input: SpecInput<'_>) -> ParseResu
             let read = crate::manifest::yaml::de::read::<S>(node);
             #[cfg(debug_assertions)]
             {
-                let through_json = parse_json::<S>(node.to_json());
+                let through_json = parse_json::<S>(&node.to_json());
                 debug_assert_eq!(
                     read.as_ref().map(Spec::to_json),
                     through_json.ok().map(|spec| spec.to_json()),
@@ -519,17 +520,18 @@ pub fn parse_spec<S: Spec + DeserializeOwned>(input: SpecInput<'_>) -> ParseResu
             }
         }
     };
-    parse_json::<S>(value)
+    parse_json::<S>(&value)
 }
 
 /// [`parse_spec`] of a JSON value.
-fn parse_json<S: Spec + DeserializeOwned>(value: serde_json::Value) -> ParseResult {
-    let Ok(spec) = S::deserialize(&value) else {
-        return serde_path_to_error::deserialize(value).map(|s: S| Box::new(s) as Box<dyn Spec>);
+fn parse_json<S: Spec + DeserializeOwned>(value: &serde_json::Value) -> ParseResult {
+    let Ok(spec) = S::deserialize(strict::Strict(value)) else {
+        return serde_path_to_error::deserialize(strict::Strict(value))
+            .map(|s: S| Box::new(s) as Box<dyn Spec>);
     };
     #[cfg(debug_assertions)]
     {
-        let tracked: Result<S, _> = serde_path_to_error::deserialize(value);
+        let tracked: Result<S, _> = serde_path_to_error::deserialize(strict::Strict(value));
         debug_assert_eq!(
             tracked.ok().map(|tracked| tracked.to_json()),
             Some(spec.to_json()),

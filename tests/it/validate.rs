@@ -650,6 +650,30 @@ fn problems_in_list_items_name_the_list_and_index() {
     );
 }
 
+/// A list where a mapping of named fields is expected is an error at the
+/// list, at any depth: serde fills a struct's fields from a list in order, so
+/// `spec: [Acme Queue]` read as a queue named `Acme Queue`.
+#[test]
+fn a_list_where_a_mapping_is_expected_is_an_error() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "queue.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: [Acme Queue]\n",
+    );
+    ctx.write(
+        "web.yaml",
+        "apiVersion: gcctl/v1\nkind: WebMessagingConfiguration\nmetadata: {name: c}\nspec:\n  name: Web\n  languages: [en-us]\n  defaultLanguage: en-us\n  messenger: [true]\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("queue.yaml:4:7: error: spec: found a list, expected a mapping"), "{err}");
+    assert!(
+        err.contains("web.yaml:8:14: error: messenger: found a list, expected a mapping"),
+        "{err}"
+    );
+}
+
 /// A required field whose value is wrong is reported once, at its value,
 /// not also as missing from its object; the problems after it, in that
 /// object and in the next list items, are reported too.

@@ -4,7 +4,8 @@
 //! typed read and freed: a third of typing a manifest, and an export's check
 //! types 10,000 configured queues).
 //!
-//! It reads exactly what the JSON route reads, to the same result: each node
+//! It reads exactly what the JSON route (`kinds::strict`, which refuses a list
+//! where a struct is expected) reads, to the same result: each node
 //! is presented to the type as its [`Node::to_json`] value would be (an
 //! integer of 0 or more as an unsigned one, a float with no JSON form as
 //! null, a mapping as a map with string keys, a one-key mapping or a string
@@ -106,6 +107,19 @@ impl<'de> de::Deserializer<'de> for NodeReader<'de> {
         visitor.visit_newtype_struct(self)
     }
 
+    /// A list is no struct (see `kinds::strict`, which the JSON route reads through).
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, NotRead> {
+        match shape(self.0) {
+            Shape::Seq(_) => Err(NotRead),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -129,7 +143,7 @@ impl<'de> de::Deserializer<'de> for NodeReader<'de> {
     // the type's visitor refusing what it does not read.
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier
     }
 }
 
@@ -274,7 +288,8 @@ mod tests {
     fn both<T: DeserializeOwned + PartialEq + Debug>(yaml: &str) -> Option<T> {
         let node = parse_documents(yaml).expect("valid YAML").remove(0);
         let direct = read::<T>(&node);
-        let through_json = serde_json::from_value::<T>(node.to_json()).ok();
+        let json = node.to_json();
+        let through_json = T::deserialize(crate::kinds::strict::Strict(&json)).ok();
         assert_eq!(direct, through_json, "{yaml}");
         direct
     }
@@ -352,6 +367,9 @@ mod tests {
             "name: A\ntags: b\n",
             "name: A\ntags: [1]\n",
             "name: A\nsize: yes\n",
+            // A list where a mapping of named fields is expected.
+            "[A, 3]\n",
+            "- A\n",
         ] {
             assert!(both::<Spec>(yaml).is_none(), "{yaml}");
         }
