@@ -94,6 +94,20 @@ impl SavedPlanError {
     }
 }
 
+/// Whether the file at `path` (`len` bytes) is a plan `plan --out` wrote, of
+/// any format version: a JSON object with `format_version` and `plan`. Only
+/// such a file is written over: `--out` naming a manifest or a secret's file
+/// by mistake replaced it, and the next prune deleted what it declared.
+fn is_saved_plan(path: &Path, len: u64) -> bool {
+    if len > MAX_PLAN_BYTES {
+        return false;
+    }
+    let Ok(text) = fs_err::read(path) else { return false };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&text) else { return false };
+    value.get("format_version").is_some_and(serde_json::Value::is_string)
+        && value.get("plan").is_some_and(serde_json::Value::is_object)
+}
+
 /// The first few differences, then how many more there are.
 fn shown(differences: &[String]) -> String {
     let mut text = differences.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
@@ -139,6 +153,11 @@ impl SavedPlan {
             if !meta.file_type().is_file() {
                 return Err(failed(std::io::Error::other(
                     "it is not a regular file (a directory, a device, a pipe or a symbolic link): name a file to write",
+                )));
+            }
+            if meta.len() > 0 && !is_saved_plan(path, meta.len()) {
+                return Err(failed(std::io::Error::other(
+                    "it exists and is not a saved plan (a manifest, a secret's file, …), and gcctl writes a plan over nothing but an earlier plan: name another file, or remove this one if it is yours to lose",
                 )));
             }
         }

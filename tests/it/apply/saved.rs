@@ -457,6 +457,31 @@ async fn a_run_without_the_environment_of_a_declared_org_is_refused() {
     assert_exit(&org.gcctl(&["plan", "set"]).await, 1);
 }
 
+/// `plan --out` writes over nothing but an earlier plan (or an empty file):
+/// naming a manifest or a secret's file by mistake replaced it, and the
+/// next prune deleted what the manifest declared.
+#[tokio::test]
+async fn plan_out_writes_over_an_earlier_plan_only() {
+    let org = org_with_pending_update().await;
+    let manifest = fs_err::read_to_string(org.ctx.path().join("set/all.yaml")).unwrap();
+    org.ctx.write("secret.json", "{\"clientSecret\": \"keep-me\"}");
+    for target in ["set/all.yaml", "secret.json"] {
+        let out = org.gcctl(&["plan", "--out", target, "set"]).await;
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        assert!(err.contains("it exists and is not a saved plan (a manifest, a secret's file, …), and gcctl writes a plan over nothing but an earlier plan"), "{err}");
+    }
+    assert_eq!(fs_err::read_to_string(org.ctx.path().join("set/all.yaml")).unwrap(), manifest);
+    let secret = fs_err::read_to_string(org.ctx.path().join("secret.json")).unwrap();
+    assert_eq!(secret, "{\"clientSecret\": \"keep-me\"}");
+    // An earlier plan, and an empty file, are written over.
+    org.ctx.write("empty.json", "");
+    for target in ["plan.json", "empty.json"] {
+        assert_exit(&org.gcctl(&["plan", "--out", target, "set"]).await, 0);
+    }
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--plan", "empty.json"]).await, 0);
+}
+
 /// `plan --out` writes over a regular file only: a symbolic link, a
 /// directory or a device is refused (a rename would replace it), and a
 /// failed write leaves no temporary file. `apply --plan` reads a regular
