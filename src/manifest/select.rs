@@ -46,6 +46,8 @@ pub enum SelectError {
         /// The closest `Kind/name` declared, when one is close.
         suggestion: Option<String>,
     },
+    #[error("--select {patterns} selects no object that lives in the org")]
+    NothingInOrg { patterns: String },
 }
 
 impl SelectError {
@@ -60,6 +62,9 @@ impl SelectError {
                 Some(format!("the kinds are: {}", Kind::names()))
             }
             SelectError::NoMatch { suggestion: None, .. } => None,
+            SelectError::NothingInOrg { .. } => Some(
+                "a Project holds settings, and a Webhook lives only inside the integrations that use it (none uses the ones selected): select objects of a kind the org holds, such as RoutingQueue/*".to_string(),
+            ),
         }
     }
 }
@@ -87,23 +92,36 @@ impl ManifestSet {
                 references.filter_map(|r| index.position_ref(r.target, &r.name)).collect()
             })
             .collect();
-        let next: BTreeMap<usize, Vec<usize>> = match reach {
-            Reach::Dependencies => edges.into_iter().enumerate().collect(),
-            Reach::Dependents => {
-                let mut dependents: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-                for (from, targets) in edges.into_iter().enumerate() {
-                    for to in targets {
-                        dependents.entry(to).or_default().push(from);
-                    }
-                }
-                dependents
+        let mut dependents: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (from, targets) in edges.iter().enumerate() {
+            for &to in targets {
+                dependents.entry(to).or_default().push(from);
             }
+        }
+        let next: BTreeMap<usize, Vec<usize>> = match reach {
+            // An object that does not live in the org on its own (a webhook
+            // lives inside the integrations that use it) brings them along:
+            // selected alone, it would plan nothing and say the org matches.
+            Reach::Dependencies => edges
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut targets)| {
+                    if !self.objects[i].kind.is_org_object() {
+                        targets.extend(dependents.get(&i).into_iter().flatten());
+                    }
+                    (i, targets)
+                })
+                .collect(),
+            Reach::Dependents => dependents,
         };
         let mut keep = BTreeSet::new();
         while let Some(i) = todo.pop() {
             if keep.insert(i) {
                 todo.extend(next.get(&i).into_iter().flatten());
             }
+        }
+        if !keep.iter().any(|&i| self.objects[i].kind.is_org_object()) {
+            return Err(SelectError::NothingInOrg { patterns: patterns.join(" ") });
         }
         let mut position = 0;
         self.objects.retain(|_| {

@@ -228,3 +228,41 @@ async fn destroy_select_takes_what_refers_to_the_selected_objects() {
     let plan = org.gcctl(&["plan", "--output", "json", "set"]).await;
     assert_eq!(planned(&plan), ["create RoutingQueue/a"]);
 }
+
+/// A webhook lives inside the integrations that use it: selecting it selects
+/// them (it planned nothing and said the org matched, while a whole plan
+/// changed its URL). A selection of nothing the org holds is an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selecting_a_webhook_selects_the_integrations_that_use_it() {
+    let mut org = ApplyOrg::default().await;
+    let set = |url: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Project\nmetadata: {{name: hooks}}\nspec: {{}}\n---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: hook}}\nspec:\n  url: {url}\n  signatureSecret: {{fromEnv: SELECT_HOOK_SECRET}}\n  signatureSecretVersion: 1\n---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: unused}}\nspec:\n  url: https://unused.example.com/hook\n  signatureSecret: {{fromEnv: SELECT_HOOK_SECRET}}\n  signatureSecretVersion: 1\n---\napiVersion: gcctl/v1\nkind: OpenMessagingIntegration\nmetadata: {{name: bot}}\nspec: {{name: Select Bot, webhook: hook}}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec: {{name: Select Q}}\n"
+        )
+    };
+    org.ctx.env("SELECT_HOOK_SECRET", "select-hook-secret-0123456789");
+    org.ctx.write("set/all.yaml", &set("https://bot.example.com/v1"));
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    org.ctx.write("set/all.yaml", &set("https://bot.example.com/v2"));
+
+    let plan = org
+        .gcctl(&["plan", "--detailed-exitcode", "--select", "Webhook/hook", "-o", "json", "set"])
+        .await;
+    assert_exit(&plan, 2);
+    assert_eq!(planned(&plan), ["update OpenMessagingIntegration/bot"]);
+    for nothing in ["Webhook/unused", "Project/*"] {
+        let out = org.gcctl(&["plan", "--select", nothing, "set"]).await;
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "error: --select {nothing} selects no object that lives in the org"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("hint: a Project holds settings, and a Webhook lives only inside"),
+            "{err}"
+        );
+    }
+}
