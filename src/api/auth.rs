@@ -47,6 +47,8 @@ pub(super) struct MintContext<'a> {
     pub(super) counters: &'a Counters,
     pub(super) deadline: Instant,
     pub(super) on_wait: Option<&'a super::WaitHook>,
+    /// What the credentials are called where they were set, for hints.
+    pub(super) names: &'a super::SettingNames,
 }
 
 impl Minter {
@@ -175,12 +177,12 @@ impl Minter {
             let class = super::outcome::status_class(status.as_u16(), throttle);
             if class == Class::Final {
                 error.kind = ApiErrorKind::Auth;
-                error.hint = Some(
-                    "check GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET and \
-                     GENESYSCLOUD_REGION: the OAuth client must exist in that region's org, \
-                     be active and use the client-credentials grant"
-                        .to_owned(),
-                );
+                let names = ctx.names;
+                error.hint = Some(format!(
+                    "check {}, {} and {}: the OAuth client must exist in that region's org, \
+                     be active and use the client-credentials grant",
+                    names.client_id, names.client_secret, names.region
+                ));
             }
             return Err((error, class));
         }

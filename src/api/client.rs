@@ -23,7 +23,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::auth::MintContext;
-use super::config::{Auth, ClientConfig, ENV_ACCESS_TOKEN};
+use super::config::{Auth, ClientConfig};
 use super::error::{ApiError, ApiErrorKind};
 use super::lean::EntityKeys;
 use super::outcome::{
@@ -592,6 +592,7 @@ impl Client {
             counters: &self.inner.counters,
             deadline,
             on_wait: self.inner.config.on_wait.as_ref(),
+            names: &self.inner.config.setting_names,
         }
     }
 
@@ -631,8 +632,9 @@ impl Client {
         error.kind = ApiErrorKind::Auth;
         error.hint = Some(match &self.inner.config.auth {
             Auth::AccessToken(_) => format!(
-                "the access token in {ENV_ACCESS_TOKEN} expired or was revoked; get a new one, \
-                 or use OAuth client credentials so that gcctl can refresh tokens itself"
+                "the access token in {} expired or was revoked; get a new one, \
+                 or use OAuth client credentials so that gcctl can refresh tokens itself",
+                self.inner.config.setting_names.access_token
             ),
             Auth::ClientCredentials { .. } if refreshed => {
                 "a freshly minted token was refused too; check that the OAuth client is active \

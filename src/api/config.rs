@@ -70,6 +70,32 @@ pub struct ClientConfig {
     /// Told before every retry wait of [`Wait::NOTICE_AFTER`] or more (the
     /// CLI shows it on a terminal); `None`: waits are silent.
     pub on_wait: Option<WaitHook>,
+    /// What the settings are called where they were read, for the hints of
+    /// refused credentials.
+    pub setting_names: SettingNames,
+}
+
+/// What each connection setting is called where the user set it, as a hint
+/// names it: the `GENESYSCLOUD_*` variables, or, for an environment whose
+/// `org` in the Project names its own variables, those (`PROD_ID (the
+/// Project's clientIdFromEnv)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingNames {
+    pub region: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub access_token: String,
+}
+
+impl Default for SettingNames {
+    fn default() -> Self {
+        SettingNames {
+            region: ENV_REGION.to_string(),
+            client_id: ENV_CLIENT_ID.to_string(),
+            client_secret: ENV_CLIENT_SECRET.to_string(),
+            access_token: ENV_ACCESS_TOKEN.to_string(),
+        }
+    }
 }
 
 /// A wait worth telling: what is waited for, why, and until when.
@@ -165,6 +191,7 @@ impl ClientConfig {
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             user_agent: default_user_agent(),
             on_wait: None,
+            setting_names: SettingNames::default(),
         }
     }
 

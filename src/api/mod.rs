@@ -38,7 +38,7 @@ mod tests;
 pub use client::{Client, ClientStats, ExpectedCalls};
 pub use config::{
     Auth, ClientConfig, ConfigError, ENV_ACCESS_TOKEN, ENV_CLIENT_ID, ENV_CLIENT_SECRET,
-    ENV_REGION, Wait, WaitHook, WaitKind, default_user_agent,
+    ENV_REGION, SettingNames, Wait, WaitHook, WaitKind, default_user_agent,
 };
 pub use error::{ApiError, ApiErrorDetails, ApiErrorKind};
 pub use lean::EntityKeys;

@@ -68,6 +68,15 @@ pub async fn connect_to(
         })?,
         None => ClientConfig::from_env(env)?,
     };
+    if let Some(org) = org.filter(|o| o.connects()) {
+        // Hints name the variables the Project names, not `GENESYSCLOUD_*`.
+        config.setting_names = crate::api::SettingNames {
+            region: org.source_of(crate::api::ENV_REGION),
+            client_id: org.source_of(crate::api::ENV_CLIENT_ID),
+            client_secret: org.source_of(crate::api::ENV_CLIENT_SECRET),
+            access_token: org.source_of(crate::api::ENV_ACCESS_TOKEN),
+        };
+    }
     if let Some(limit) = global.rate_limit {
         config.rate_limit_per_minute = limit;
     }

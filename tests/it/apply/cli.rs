@@ -455,3 +455,31 @@ fn missing_environment_credentials_name_the_projects_variables() {
     );
     assert!(!stderr(&out).contains("GENESYSCLOUD_OAUTHCLIENT"), "{}", stderr(&out));
 }
+
+/// Credentials an environment names that the org refuses: the hint names the
+/// Project's variables (`GENESYSCLOUD_*` are not read for that environment).
+#[tokio::test]
+async fn refused_environment_credentials_name_the_projects_variables() {
+    let mut org = super::ApplyOrg::default().await;
+    let project = |credentials: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: Project\nmetadata: {{name: p}}\nspec:\n  environments:\n    dev:\n      org: {{region: \"{}\", {credentials}}}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {{name: s}}\nspec: {{name: S}}\n",
+            org.org.sandbox.base_url()
+        )
+    };
+    org.ctx.write("set/p.yaml", &project("accessTokenFromEnv: DEV_TOKEN"));
+    org.ctx.env("DEV_TOKEN", "not-a-token-0123456789");
+    let out = org.gcctl(&["plan", "--env", "dev", "set"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("hint: the access token in DEV_TOKEN (the Project's `accessTokenFromEnv`) expired or was revoked"), "{err}");
+
+    org.ctx
+        .write("set/p.yaml", &project("clientIdFromEnv: DEV_ID, clientSecretFromEnv: DEV_SECRET"));
+    org.ctx.env("DEV_ID", org.org.sandbox.client_id()).env("DEV_SECRET", "wrong-secret-0123456789");
+    let out = org.gcctl(&["plan", "--env", "dev", "set"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("hint: check DEV_ID (the Project's `clientIdFromEnv`), DEV_SECRET (the Project's `clientSecretFromEnv`) and the Project's `region`"), "{err}");
+    assert!(!err.contains("GENESYSCLOUD_"), "{err}");
+}
