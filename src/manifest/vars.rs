@@ -38,12 +38,38 @@ pub enum VarProblem {
     /// ` #`, which YAML reads as the start of a comment: the value would
     /// end there, silently.
     Comment,
+    /// In a file, in an unquoted value, and the variable holds a line
+    /// break: the rest of its text would be read as YAML of its own (a new
+    /// key of the flow, say), silently.
+    LineBreak,
+    /// In a file, in an unquoted value, and the variable holds `: `, which
+    /// YAML reads as a key and its value there.
+    KeyValue,
+}
+
+impl VarProblem {
+    /// Whether it is a warning (an unquoted value that YAML may read as
+    /// other than the variable's text; a line in a block scalar looks the
+    /// same, so it cannot be told for sure) rather than an error.
+    pub fn is_warning(self) -> bool {
+        matches!(self, VarProblem::Comment | VarProblem::LineBreak | VarProblem::KeyValue)
+    }
 }
 
 impl UnknownVariable {
     /// The problem, in words.
     pub fn message(&self) -> String {
-        if self.problem == VarProblem::Comment {
+        if self.problem == VarProblem::LineBreak {
+            format!(
+                "variable `{}` holds a line break, and this value is not quoted: YAML would read the text after it as YAML of its own (new keys or items)",
+                self.name
+            )
+        } else if self.problem == VarProblem::KeyValue {
+            format!(
+                "variable `{}` holds `: `, and this value is not quoted: YAML would read it as a key and its value",
+                self.name
+            )
+        } else if self.problem == VarProblem::Comment {
             format!(
                 "variable `{}` holds ` #`, which YAML reads as a comment here: the value would end before it",
                 self.name
@@ -62,7 +88,7 @@ impl UnknownVariable {
 
     /// What to do, when it is not to define the variable.
     pub fn special_hint(&self) -> Option<&'static str> {
-        if self.problem == VarProblem::Comment {
+        if self.problem.is_warning() {
             Some("quote the reference: `\"${var.NAME}\"`")
         } else if self.problem == VarProblem::Unclosed {
             Some("close it with `}`, or write `$${var.` for the text `${var.` itself")
@@ -225,6 +251,7 @@ pub fn substitute_text(
     let mut out = String::with_capacity(text.len());
     let mut unknown = Vec::new();
     let mut budget = growth_budget(text.len());
+    let mut read_as = crate::FastMap::default();
     for (index, line) in text.split_inclusive('\n').enumerate() {
         if line.trim_start().starts_with('#') {
             out.push_str(line);
@@ -232,12 +259,12 @@ pub fn substitute_text(
         }
         let (expanded, missing) = expand(line, vars, &mut budget);
         out.push_str(&expanded);
-        for (at, name) in commented_references(line, vars) {
+        for (at, name, problem) in unquoted_references(line, vars, &mut read_as) {
             let column = clamp(line[..at].chars().count() + 1);
             unknown.push(UnknownVariable {
                 name: name.to_string(),
                 loc: Loc { line: clamp(index + 1), column },
-                problem: VarProblem::Comment,
+                problem,
                 scalar: None,
             });
         }
@@ -253,14 +280,16 @@ pub fn substitute_text(
 
 /// The references on a line of a file that start, or sit in, an unquoted
 /// value (after `key: ` or `- `, the value not starting with a quote) and
-/// whose variable holds a `#` after a space or at its start, which YAML
-/// reads as a comment there: the value would end before it, silently.
-/// (A line inside a block scalar (`|`) can look the same: this is why it is
-/// a warning.)
-fn commented_references<'a>(
+/// whose variable YAML would read as other than its text there: one holding
+/// a `#` after a space or at its start (a comment: the value would end
+/// before it), a line break (the rest would be YAML of its own) or `: ` (a
+/// key), each silently. (A line inside a block scalar (`|`) can look the
+/// same: this is why it is a warning.)
+fn unquoted_references<'a>(
     line: &'a str,
     vars: &BTreeMap<String, String>,
-) -> Vec<(usize, &'a str)> {
+    read_as: &mut crate::FastMap<&'a str, Option<VarProblem>>,
+) -> Vec<(usize, &'a str, VarProblem)> {
     let body = line.trim_start();
     let indent = line.len() - body.len();
     let value_start = if let Some(rest) = body.strip_prefix("- ") {
@@ -274,14 +303,27 @@ fn commented_references<'a>(
     if line[value_start..].starts_with(['"', '\'', '|', '>']) {
         return Vec::new();
     }
-    let comment =
-        |value: &str| value.starts_with('#') || value.contains(" #") || value.contains("\t#");
+    // Each variable's text is looked at once per file: a file may hold
+    // thousands of references to one long variable.
+    let problem = |value: &str| {
+        if memchr::memchr2(b'\n', b'\r', value.as_bytes()).is_some() {
+            Some(VarProblem::LineBreak)
+        } else if value.starts_with('#') || value.contains(" #") || value.contains("\t#") {
+            Some(VarProblem::Comment)
+        } else if value.contains(": ") || value.contains(":\t") || value.ends_with(':') {
+            Some(VarProblem::KeyValue)
+        } else {
+            None
+        }
+    };
     pieces(line)
         .filter_map(|(at, piece)| match piece {
-            Piece::Reference(name) if at >= value_start => Some((at, name)),
+            Piece::Reference(name) if at >= value_start => {
+                let found = *read_as.entry(name).or_insert_with(|| problem(vars.get(name)?));
+                Some((at, name, found?))
+            }
             _ => None,
         })
-        .filter(|(_, name)| vars.get(*name).is_some_and(|v| comment(v)))
         .collect()
 }
 
@@ -568,6 +610,39 @@ mod tests {
             found.iter().map(|v| (v.loc.line, v.loc.column, v.name.as_str())).collect();
         assert_eq!(at, [(1, 4, "g"), (3, 5, "h")]);
         assert!(found.iter().all(|v| v.problem == VarProblem::Comment));
+    }
+
+    /// A variable holding a line break or `: ` in an unquoted value of a
+    /// file is found: YAML would read new keys, or a key, out of it (a flow
+    /// gained `disconnect: true`). Quoted, or holding `://` or `10:30`, it
+    /// is not.
+    #[test]
+    fn a_line_break_or_a_key_in_an_unquoted_value_of_a_file_is_found() {
+        let vars: BTreeMap<String, String> = [
+            ("g", "Goodbye\n  disconnect: true"),
+            ("kv", "hello: world"),
+            ("end", "Hello:"),
+            ("url", "https://x.example.com"),
+            ("time", "10:30"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let text =
+            "a: ${var.g}\nb: ${var.kv}\nc: \"${var.g}\"\nd: ${var.url} ${var.time}\n- ${var.end}\n";
+        let (_, found) = substitute_text(text, &vars);
+        let at: Vec<(u32, u32, &str, VarProblem)> =
+            found.iter().map(|v| (v.loc.line, v.loc.column, v.name.as_str(), v.problem)).collect();
+        assert_eq!(
+            at,
+            [
+                (1, 4, "g", VarProblem::LineBreak),
+                (2, 4, "kv", VarProblem::KeyValue),
+                (5, 3, "end", VarProblem::KeyValue)
+            ]
+        );
+        assert!(found.iter().all(|v| v.problem.is_warning()));
+        assert!(found[0].message().contains("holds a line break, and this value is not quoted"));
     }
 
     /// A `${var.` that no `}` closes is a problem at its place, in a

@@ -505,6 +505,32 @@ fn a_hash_in_a_variable_at_an_unquoted_value_of_a_flow_file_is_a_warning() {
     assert!(err.contains("hint: quote the reference"), "{err}");
 }
 
+/// A variable holding a line break or `: ` at an unquoted value of a flow
+/// file is a warning at the reference: YAML would read new keys out of it
+/// (a flow gained `disconnect: true` from a greeting).
+#[test]
+fn a_line_break_or_a_key_in_a_variable_at_an_unquoted_value_of_a_flow_file_is_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {bye: \"Goodbye\\n  disconnect: true\", kv: \"hello: world\"}\n---\napiVersion: gcctl/v1\nkind: Flow\nmetadata: {name: f}\nspec:\n  name: F\n  type: INBOUNDCALL\n  file: f.yaml\n",
+    );
+    ctx.write("set/f.yaml", "inboundCall:\n  name: F\n  description: ${var.bye}\n");
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("f.yaml:3:16: warning: variable `bye` holds a line break, and this value is not quoted: YAML would read the text after it as YAML of its own"), "{err}");
+    assert!(err.contains("hint: quote the reference"), "{err}");
+    ctx.write("set/f.yaml", "inboundCall:\n  name: F\n  description: x ${var.kv}\n");
+    let err = stderr(&ctx.run(&["validate", "set"]));
+    assert!(
+        err.contains(
+            "f.yaml:3:18: warning: variable `kv` holds `: `, and this value is not quoted"
+        ),
+        "{err}"
+    );
+}
+
 /// Several bad items of one list are each named by their own index and
 /// place (each found is left out to read on, which shifted the later ones).
 #[test]

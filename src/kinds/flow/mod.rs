@@ -299,7 +299,7 @@ impl Spec for FlowSpec {
                             "define it under spec.variables or spec.environments.<env>.variables of the Project",
                         );
                         let diagnostic = Diagnostic::new(&path, var.loc, var.message()).with_hint(hint);
-                        if var.problem == crate::manifest::vars::VarProblem::Comment {
+                        if var.problem.is_warning() {
                             diagnostic.as_warning()
                         } else {
                             diagnostic
