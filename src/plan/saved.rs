@@ -440,6 +440,24 @@ fn stale(saved: &Plan, fresh: &Plan) -> Vec<String> {
     for change in &saved.changes {
         let then = change.live_fingerprint.as_deref();
         let what = match now.get(&key(change)).map(|c| c.live_fingerprint.as_deref()) {
+            // The object is as it was, and the manifests too: a note that
+            // changed is about the org around it (another object named
+            // like it, a flow's lock), not a hand edit.
+            Some(same) if same == then && now[&key(change)].notes != change.notes => {
+                let new = now[&key(change)].notes.iter().find(|n| !change.notes.contains(n));
+                reasons.push(match new {
+                    Some(note) => format!(
+                        "{}: the org changed around it, and the plan now notes: {}",
+                        described(change),
+                        crate::api::untrusted::sanitize(note)
+                    ),
+                    None => format!(
+                        "{}: the org changed around it, and a note of the saved plan no longer holds",
+                        described(change)
+                    ),
+                });
+                continue;
+            }
             Some(now) if now == then => continue,
             Some(None) => "no longer exists in the org",
             Some(Some(_)) if then.is_none() => "now exists in the org",
@@ -448,17 +466,25 @@ fn stale(saved: &Plan, fresh: &Plan) -> Vec<String> {
             None if change.prune && then.is_some() => "is no longer in the org as planned",
             None => continue,
         };
-        reasons.push(format!("{} {} {what}", change.address(), quoted(&change.org_name)));
+        reasons.push(format!("{} {what}", described(change)));
     }
     let then = by_key(&saved.changes);
     for change in fresh.changes.iter().filter(|c| c.prune && !then.contains_key(&key(c))) {
         reasons.push(format!(
-            "{} {} now exists in the org inside a prune scope",
-            change.address(),
-            quoted(&change.org_name)
+            "{} is a prune now, and was not in the saved plan (it appeared in the org inside a prune scope, or what kept it no longer does: a rename, or `protect: true` in an environment that no longer loads)",
+            described(change)
         ));
     }
     reasons
+}
+
+/// A change named for a reason: `Kind/handle "Org Name"`, or a prune's
+/// `Kind "Org Name"` (it has no manifest).
+fn described(change: &Change) -> String {
+    match change.manifest_name {
+        Some(_) => format!("{} {}", change.address(), quoted(&change.org_name)),
+        None => change.described(),
+    }
 }
 
 /// `plan` as [`SavedPlan::write`] writes it (its secrets `[redacted]`), or

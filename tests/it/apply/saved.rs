@@ -457,6 +457,23 @@ async fn a_run_without_the_environment_of_a_declared_org_is_refused() {
     assert_exit(&org.gcctl(&["plan", "set"]).await, 1);
 }
 
+/// An object as it was, whose plan notes changed because the org did around
+/// it (another object now named like it but for case): stale, said as an org
+/// change with the new note, not as a hand-edited file.
+#[tokio::test]
+async fn a_note_the_org_changed_makes_the_plan_stale_not_edited() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/all.yaml", &set("first"));
+    assert_exit(&org.gcctl(&["plan", "--out", "plan.json", "set"]).await, 0);
+    let role = org.org.post("/api/v2/authorization/roles", json!({"name": "saved reader"})).await;
+    assert_eq!(role.status, 200, "{:?}", role.body);
+    let out = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("plan is stale: Role/reader \"Saved Reader\": the org changed around it, and the plan now notes: the org holds Role \"saved reader\""), "{err}");
+    assert!(!err.contains("differs from the plan computed now"), "{err}");
+}
+
 /// `plan --out` writes over nothing but an earlier plan (or an empty file):
 /// naming a manifest or a secret's file by mistake replaced it, and the
 /// next prune deleted what the manifest declared.
