@@ -119,6 +119,14 @@ pub(super) fn type_document(
         }
     }
     let had_unknown = !unknown.is_empty();
+    // A value a reference left as its text fails its field too (`found
+    // string "${var.timeout}", expected a whole number`): only the cause is
+    // reported.
+    let left_as_text: Vec<String> = unknown
+        .iter()
+        .filter(|var| !var.problem.is_warning() && !var.name.is_empty())
+        .map(|var| format!("${{var.{}}}", var.name))
+        .collect();
     for var in unknown {
         let defined: Vec<&str> = vars.keys().map(String::as_str).collect();
         let hint = if defined.is_empty() {
@@ -132,7 +140,16 @@ pub(super) fn type_document(
         let hint = var.special_hint().map_or(hint, str::to_string);
         diags.push(Diagnostic::new(&doc.file, var.loc, var.message()).with_hint(hint));
     }
-    let (mut object, clean) = read_node(&doc.file, doc.node, doc.kind, diags)?;
+    let before = diags.len();
+    let read = read_node(&doc.file, doc.node, doc.kind, diags);
+    if !left_as_text.is_empty() {
+        let mut index = 0;
+        diags.retain(|d| {
+            index += 1;
+            index <= before || !left_as_text.iter().any(|text| d.message.contains(text.as_str()))
+        });
+    }
+    let (mut object, clean) = read?;
     if had_unknown || !clean {
         rejected.push(object);
         return None;

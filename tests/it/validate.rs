@@ -276,6 +276,26 @@ spec:
     insta::assert_snapshot!("unknown_env", ctx.snapshot(&["validate", ".", "--env", "qa"]));
 }
 
+/// An unknown variable is reported once, as the cause: not also the value
+/// it left as its text failing its field (a whole number, an email).
+#[test]
+fn an_unknown_variable_is_not_also_its_fields_error() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q\n  mediaSettings:\n    message: {alertingTimeoutSeconds: \"${var.timeout}\"}\n  members:\n    - email: ${var.lead}\n  description: 5\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert!(err.contains("q.yaml:7:40: error: unknown variable `timeout`"), "{err}");
+    assert!(err.contains("q.yaml:9:14: error: unknown variable `lead`"), "{err}");
+    assert!(!err.contains("found string \"${var.timeout}\""), "{err}");
+    assert!(!err.contains("${var.lead}"), "{err}");
+    // A problem of its own is still reported.
+    assert!(err.contains("q.yaml:10:16: error: description: found integer `5`"), "{err}");
+    assert!(err.contains("error: 3 problems found"), "{err}");
+}
+
 /// ignoreDifferences on a Webhook (not an org object: its fields are compared
 /// on the integration) is a warning, on the object and in a Project rule.
 #[test]
