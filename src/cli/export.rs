@@ -207,7 +207,14 @@ fn write_and_check(
             }),
             None => printer.data(&export::stream(export)).map_err(anyhow::Error::from),
         };
-        (check.join(), written)
+        let mut problems = check.join();
+        // At the files as written: under the export's directory.
+        if let Some(dir) = &args.out {
+            for problem in &mut problems {
+                problem.file = dir.join(&problem.file);
+            }
+        }
+        (problems, written)
     })
 }
 

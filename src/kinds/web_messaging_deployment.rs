@@ -574,7 +574,7 @@ impl OrgKind for Org {
         // its version 1.
         if let Some(pinned) = map.get("configurationVersion").filter(|v| v.is_number()) {
             cx.warn(format!(
-                "pinned to version {pinned} of its configuration, which is not the latest: version numbers are the org's own, so in another org this pin names whatever that org's version {pinned} is (an org made from this export publishes the configuration's latest content as version 1, and has no version {pinned} unless it is 1); set `configurationVersion: latest` to apply it elsewhere"
+                "pinned to version {pinned} of its configuration, which is not the latest: version numbers are the org's own, so in another org this pin names whatever that org's version {pinned} is (an org made from this export publishes the configuration's latest content as its version 1, and holds no other version); set `configurationVersion: latest` to apply it elsewhere"
             ));
         }
         if map.get("allowAllDomains") == Some(&json!(false)) {

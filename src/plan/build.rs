@@ -342,7 +342,9 @@ fn kept_notes(kept: BTreeMap<Kept, Vec<String>>) -> Vec<super::PlanNote> {
     kept.into_iter()
         .map(|(reason, objects)| {
             let why = match reason {
-                Kept::Protected => "`protect: true`, or an object that has it refers to them",
+                Kept::Protected => {
+                    "`protect: true` on them or on their org name in another environment, or an object so protected refers to them"
+                }
                 Kept::Own => "the OAuth client gcctl runs as",
                 Kept::Default => {
                     "the org default of its kind (make another the default in Genesys Cloud, then destroy again)"

@@ -955,3 +955,25 @@ fn bidirectional_controls_are_escapes_in_exported_yaml_and_json_output() {
         listed["entities"].as_array().unwrap().iter().filter_map(|q| q["name"].as_str()).collect();
     assert!(names.contains(&name), "{names:?}");
 }
+
+/// A live value gcctl's own checks refuse (an alerting timeout under 7
+/// seconds, which the sandbox takes) fails the export's check: exit 1, with
+/// the problem at the file as written, under `--out`.
+#[test]
+fn a_value_the_check_refuses_is_reported_at_the_file_written() {
+    let live = LiveSandbox::new();
+    let mut ctx = TestContext::new();
+    live.connect(&mut ctx);
+    let queue = serde_json::json!({"name": "Quick Alert",
+        "mediaSettings": {"message": {"alertingTimeoutSeconds": 5}}});
+    let made = live.block_on(live.org.post("/api/v2/routing/queues", queue));
+    assert_eq!(made.status, 200, "{}", made.body);
+    let out = ctx.run(&["export", "--kinds", "RoutingQueue", "--out", "ex"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let at = format!("{}:", Path::new("ex").join("queues.yaml").display());
+    assert!(err.contains(&at), "{err}");
+    assert!(err.contains("error: 5 is too small: must be at least 7"), "{err}");
+    assert!(err.contains("The export does not pass `gcctl validate`"), "{err}");
+    assert!(ctx.path().join("ex/queues.yaml").is_file(), "the files are written");
+}

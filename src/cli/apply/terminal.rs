@@ -99,15 +99,23 @@ pub(super) fn confirm(
                 )
             }
         };
+        let run = if rerun.destroy { "destroy" } else { "apply" };
         return Err(hinted(
-            "refusing to apply without confirmation: there is no terminal to ask on",
+            format!("refusing to {run} without confirmation: there is no terminal to ask on"),
             hint,
         ));
     }
-    printer.status("Apply these changes? Only 'yes' is accepted:");
+    printer.status(if rerun.destroy {
+        "Delete these objects? Only 'yes' is accepted:"
+    } else {
+        "Apply these changes? Only 'yes' is accepted:"
+    });
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).context("cannot read the answer")?;
     if answer.trim() != "yes" {
+        if rerun.destroy {
+            bail!("destroy cancelled; nothing was deleted");
+        }
         bail!("apply cancelled; nothing was changed");
     }
     Ok(())

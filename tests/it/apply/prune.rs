@@ -338,7 +338,9 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     );
     let refused = org.gcctl(&["destroy", "set"]).await;
     assert_exit(&refused, 1);
-    assert!(stderr(&refused).contains("refusing to apply without confirmation"));
+    let err = stderr(&refused);
+    assert!(err.contains("error: refusing to destroy without confirmation"), "{err}");
+    assert!(err.contains("then run `gcctl destroy set --auto-approve`"), "{err}");
 
     // One at a time, so that the order of the lines is the snapshot's.
     let destroyed = org.gcctl(&["destroy", "--auto-approve", "--parallelism", "1", "set"]).await;
@@ -373,7 +375,7 @@ async fn destroy_removes_every_declared_object_but_the_protected_ones() {
     );
     // And says which declared objects it kept, and why.
     assert!(
-        stdout(&nothing).contains("not deleted: Role/acme-bot-handover, OAuthClient/acme-bot-connector: `protect: true`, or an object that has it refers to them"),
+        stdout(&nothing).contains("not deleted: Role/acme-bot-handover, OAuthClient/acme-bot-connector: `protect: true` on them or on their org name in another environment, or an object so protected refers to them"),
         "{}",
         stdout(&nothing)
     );
