@@ -128,6 +128,7 @@ pub fn ordering<'r>(
 /// a reference to a broken document is not reported a second time.
 pub fn check_set(
     objects: &[Object],
+    rejected: &[Object],
     declared: &FastSet<(Kind, String)>,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -137,7 +138,12 @@ pub fn check_set(
         objects.len() >= super::parallel::JOIN_FROM,
         || {
             let mut found = Vec::new();
-            check_unique(objects, &mut found);
+            // With the objects that have errors of their own (a value out of
+            // range): their names are read, and a duplicate is another
+            // problem, reported in the same run.
+            let named =
+                rejected.iter().filter(|o| !o.org_name().is_some_and(|n| n.contains("${var.")));
+            check_unique(objects.iter().chain(named), &mut found);
             check_org_default(objects, &mut found);
             found
         },
@@ -172,7 +178,7 @@ pub fn check_unique_handles(docs: &[(Kind, &Path, &Node)], diags: &mut Vec<Diagn
 
 /// Org names are unique per kind, with the kind's key beyond the name (two
 /// flows of two types may share a name: `Spec::key_beyond_name`).
-fn check_unique(objects: &[Object], diags: &mut Vec<Diagnostic>) {
+fn check_unique<'o>(objects: impl Iterator<Item = &'o Object>, diags: &mut Vec<Diagnostic>) {
     let mut org_names: FastMap<(Kind, &str, &str), &Object> = FastMap::default();
     // By a hash of the name in ASCII lowercase: names that differ only in
     // case (checked again on a hit: hashes may collide).

@@ -391,7 +391,7 @@ fn finish(
     let named: Vec<PathBuf> =
         objects.iter().flat_map(|o| o.spec.named_files()).map(|p| canonical(&p)).collect();
     skipped.retain(|f| !named.contains(&canonical(f)));
-    check::check_set(&objects, &declared, &mut diags);
+    check::check_set(&objects, &rejected, &declared, &mut diags);
     diags.sort();
     diags.dedup();
     let (warnings, errors): (Vec<Diagnostic>, Vec<Diagnostic>) =

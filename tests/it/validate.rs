@@ -276,6 +276,25 @@ spec:
     insta::assert_snapshot!("unknown_env", ctx.snapshot(&["validate", ".", "--env", "qa"]));
 }
 
+/// A duplicate org name is reported in the same run as a value error of one
+/// of the two documents (it waited for the value to be fixed), and so is a
+/// name that differs only in case.
+#[test]
+fn a_duplicate_name_is_reported_beside_a_value_error_of_its_document() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q1}\nspec:\n  name: Q1\n  acwSettings: {timeoutMs: 86400001}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q2}\nspec:\n  name: Q1\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q3}\nspec:\n  name: q1\n",
+    );
+    let err = stderr(&ctx.run(&["validate", "."]));
+    assert!(err.contains("q.yaml:6:28: error: 86400001 is out of range"), "{err}");
+    assert!(
+        err.contains("q.yaml:5:9: error: two RoutingQueue manifests have the org name `Q1`"),
+        "{err}"
+    );
+    assert!(err.contains("warning: two RoutingQueue manifests have org names that differ only in case: `Q1` and `q1`"), "{err}");
+}
+
 /// An unknown variable is reported once, as the cause: not also the value
 /// it left as its text failing its field (a whole number, an email).
 #[test]
