@@ -334,6 +334,15 @@ impl Spec for ProjectSpec {
             }
             if let Some(org) = &env.org {
                 org.check_credentials(&format!("/spec/environments/{name}/org"), findings);
+                // An id is compared exactly: spaces around it would refuse
+                // every run, naming two ids that look the same.
+                if let Some(id) = org.id.as_deref().filter(|id| id.trim() != *id || id.is_empty()) {
+                    findings.error_with_hint(
+                        format!("/spec/environments/{name}/org/id"),
+                        format!("the org id {} has spaces around it, or is empty", crate::api::untrusted::quoted(id)),
+                        "write the id alone, as `GET /api/v2/organizations/me` gives it (a GUID such as 4441f035-…)",
+                    );
+                }
             }
         }
         for (i, scope) in self.prune.iter().enumerate() {

@@ -239,8 +239,16 @@ impl SavedPlan {
         // As a fresh plan would be written: a secret in a plain field reads
         // `[redacted]` in both (what runs is the fresh plan, secrets and all).
         let written = as_written(fresh);
-        let differences =
+        let mut differences =
             differences(&self.plan.changes, &written.as_ref().unwrap_or(fresh).changes);
+        // The file says its selection twice: the run takes the outer one.
+        if self.plan.select != self.select {
+            differences.push(format!(
+                "the plan's `select` ({}) is not the file's ({})",
+                self.plan.select.join(" "),
+                self.select.join(" ")
+            ));
+        }
         if !differences.is_empty() {
             return Err(SavedPlanError::Edited { path, differences, replan });
         }
@@ -297,11 +305,11 @@ impl RunCommand {
     pub fn plan(&self, out: Option<&Path>) -> String {
         let mut words = self.start("plan");
         if let Some(out) = out {
-            words.extend(["--out".into(), quote(&out.display().to_string())]);
+            words.push(option("--out", &out.display().to_string()));
         }
         self.push_set(&mut words);
         if let Some(dir) = &self.secrets_dir {
-            words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+            words.push(option("--secrets-dir", &dir.display().to_string()));
         }
         if self.no_restore_secrets && !self.destroy {
             words.push("--no-restore-secrets".into());
@@ -322,7 +330,7 @@ impl RunCommand {
         // `destroy` has neither: it deletes, and issues no secret.
         if !self.destroy {
             if let Some(dir) = &self.secrets_dir {
-                words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+                words.push(option("--secrets-dir", &dir.display().to_string()));
             }
             if self.no_restore_secrets {
                 words.push("--no-restore-secrets".into());
@@ -354,9 +362,9 @@ impl RunCommand {
     /// `gcctl apply --plan FILE` for this run's plan saved to `path`.
     pub fn apply_saved(&self, path: &Path) -> String {
         let mut words = self.start("apply");
-        words.extend(["--plan".into(), quote(&path.display().to_string())]);
+        words.push(option("--plan", &path.display().to_string()));
         if let Some(dir) = &self.secrets_dir {
-            words.extend(["--secrets-dir".into(), quote(&dir.display().to_string())]);
+            words.push(option("--secrets-dir", &dir.display().to_string()));
         }
         if self.no_restore_secrets && !self.destroy {
             words.push("--no-restore-secrets".into());
@@ -375,14 +383,30 @@ impl RunCommand {
 
     /// The manifest paths, `--env` and `--select`.
     fn push_set(&self, words: &mut Vec<String>) {
-        words.extend(self.paths.iter().map(|p| quote(&p.display().to_string())));
+        words.extend(self.paths.iter().map(|p| quote_path(p)));
         if let Some(env) = &self.environment {
-            words.extend(["--env".into(), quote(env)]);
+            words.push(option("--env", env));
         }
         for pattern in &self.select {
-            words.extend(["--select".into(), quote(pattern)]);
+            words.push(option("--select", pattern));
         }
     }
+}
+
+/// `--name VALUE` as one shell word, `--name=VALUE`: a value starting with
+/// `-` (an environment named `-rf`) would otherwise be read as a flag.
+fn option(name: &str, value: &str) -> String {
+    if value.starts_with('-') {
+        quote(&format!("{name}={value}"))
+    } else {
+        format!("{name} {}", quote(value))
+    }
+}
+
+/// A manifest path as a shell word that is never read as a flag (`./-x`).
+fn quote_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text.starts_with('-') { quote(&format!("./{text}")) } else { quote(&text) }
 }
 
 /// A word for a POSIX shell: as it is when it is safe, else single-quoted.
@@ -590,6 +614,17 @@ mod tests {
         assert_eq!(quote("my plan.json"), "'my plan.json'");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
+        // Nothing a flag parser would take for a flag.
+        let odd = Plan { environment: Some("-rf".into()), ..Plan::of(Vec::new()) };
+        let odd = SavedPlan::new(&[PathBuf::from("-x")], Some(Path::new("-s")), odd);
+        assert_eq!(
+            odd.replan_command(Path::new("-p.json")),
+            "gcctl --sandbox plan --out=-p.json ./-x --env=-rf --secrets-dir=-s"
+        );
+        assert_eq!(
+            odd.apply_command(Path::new("-p.json")),
+            "gcctl --sandbox apply --plan=-p.json --secrets-dir=-s"
+        );
         let plan = Plan { environment: Some("prod eu".into()), ..Plan::of(Vec::new()) };
         let saved = SavedPlan::new(&[PathBuf::from("a"), PathBuf::from("b c")], None, plan);
         assert_eq!(

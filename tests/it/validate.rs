@@ -295,6 +295,21 @@ fn a_duplicate_name_is_reported_beside_a_value_error_of_its_document() {
     assert!(err.contains("warning: two RoutingQueue manifests have org names that differ only in case: `Q1` and `q1`"), "{err}");
 }
 
+/// An environment's org id with spaces around it is an error offline (it
+/// refused every run later, naming two ids that looked the same).
+#[test]
+fn an_org_id_with_spaces_around_it_is_an_error() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  environments:\n    prod:\n      org: {id: \" 4441f035-0000-4000-8000-000000000000\"}\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("p.yaml:7:17: error: the org id \" 4441f035-0000-4000-8000-000000000000\" has spaces around it"), "{err}");
+}
+
 /// An unknown variable is reported once, as the cause: not also the value
 /// it left as its text failing its field (a whole number, an email).
 #[test]

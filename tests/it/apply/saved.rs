@@ -253,6 +253,10 @@ async fn other_hand_edits_are_refused_without_a_panic() {
     )
     .await;
     restore();
+    // The plan's own `select` edited apart from the file's.
+    edit_plan(&org, |plan| plan["plan"]["select"] = json!(["Role/*"]));
+    assert_refused(&org, &["the plan's `select` (Role/*) is not the file's ()"]).await;
+    restore();
     // A change listed twice, and changes in another order.
     edit_plan(&org, |plan| {
         let changes = plan["plan"]["changes"].as_array_mut().unwrap();
