@@ -118,7 +118,7 @@ pub(super) fn type_document(
             }
         }
     }
-    let had_unknown = !unknown.is_empty();
+    let had_unknown = unknown.iter().any(|var| !var.problem.is_warning());
     // A value a reference left as its text fails its field too (`found
     // string "${var.timeout}", expected a whole number`): only the cause is
     // reported.
@@ -138,7 +138,8 @@ pub(super) fn type_document(
             )
         };
         let hint = var.special_hint().map_or(hint, str::to_string);
-        diags.push(Diagnostic::new(&doc.file, var.loc, var.message()).with_hint(hint));
+        let diagnostic = Diagnostic::new(&doc.file, var.loc, var.message()).with_hint(hint);
+        diags.push(if var.problem.is_warning() { diagnostic.as_warning() } else { diagnostic });
     }
     let before = diags.len();
     let read = read_node(&doc.file, doc.node, doc.kind, diags);

@@ -45,6 +45,10 @@ pub enum VarProblem {
     /// In a file, in an unquoted value, and the variable holds `: `, which
     /// YAML reads as a key and its value there.
     KeyValue,
+    /// Text that looks like a reference and is not one (`${env.HOME}`,
+    /// `${vars.host}`): kept as it is, which is rarely what was meant. The
+    /// name is the text.
+    LookAlike,
 }
 
 impl VarProblem {
@@ -52,14 +56,25 @@ impl VarProblem {
     /// other than the variable's text; a line in a block scalar looks the
     /// same, so it cannot be told for sure) rather than an error.
     pub fn is_warning(self) -> bool {
-        matches!(self, VarProblem::Comment | VarProblem::LineBreak | VarProblem::KeyValue)
+        matches!(
+            self,
+            VarProblem::Comment
+                | VarProblem::LineBreak
+                | VarProblem::KeyValue
+                | VarProblem::LookAlike
+        )
     }
 }
 
 impl UnknownVariable {
     /// The problem, in words.
     pub fn message(&self) -> String {
-        if self.problem == VarProblem::LineBreak {
+        if self.problem == VarProblem::LookAlike {
+            format!(
+                "`{}` is kept as text: only `${{var.NAME}}` is substituted",
+                crate::api::untrusted::visible(&self.name)
+            )
+        } else if self.problem == VarProblem::LineBreak {
             format!(
                 "variable `{}` holds a line break, and this value is not quoted: YAML would read the text after it as YAML of its own (new keys or items)",
                 self.name
@@ -88,7 +103,11 @@ impl UnknownVariable {
 
     /// What to do, when it is not to define the variable.
     pub fn special_hint(&self) -> Option<&'static str> {
-        if self.problem.is_warning() {
+        if self.problem == VarProblem::LookAlike {
+            Some(
+                "write `${var.NAME}` for a Project variable (environment variables are read only by a secret's `fromEnv`), or `$${` to keep the text as it is",
+            )
+        } else if self.problem.is_warning() {
             Some("quote the reference: `\"${var.NAME}\"`")
         } else if self.problem == VarProblem::Unclosed {
             Some("close it with `}`, or write `$${var.` for the text `${var.` itself")
@@ -201,6 +220,20 @@ fn walk(
                 return;
             }
             let whole_plain_var = node.plain && is_single_var(text);
+            for (offset, name) in look_alikes(text) {
+                // Exact in a plain scalar on one line; else at the scalar.
+                let one_line = node.plain && !text.contains('\n');
+                let column = text[..offset].chars().count();
+                let column = node.loc.column.saturating_add(u32::try_from(column).unwrap_or(0));
+                let loc = if one_line { Loc { line: node.loc.line, column } } else { node.loc };
+                let problem = VarProblem::LookAlike;
+                unknown.push(UnknownVariable {
+                    name: name.to_string(),
+                    loc,
+                    problem,
+                    scalar: None,
+                });
+            }
             let (out, missing) = expand(text, vars, budget);
             for Missing { name, offset, problem, ordinal } in missing {
                 // Exact for a plain scalar on one line; in others the
@@ -256,6 +289,15 @@ pub fn substitute_text(
         if line.trim_start().starts_with('#') {
             out.push_str(line);
             continue;
+        }
+        for (at, name) in look_alikes(line) {
+            let column = clamp(line[..at].chars().count() + 1);
+            unknown.push(UnknownVariable {
+                name: name.to_string(),
+                loc: Loc { line: clamp(index + 1), column },
+                problem: VarProblem::LookAlike,
+                scalar: None,
+            });
         }
         let (expanded, missing) = expand(line, vars, &mut budget);
         out.push_str(&expanded);
@@ -424,6 +466,26 @@ enum Piece<'a> {
 }
 
 /// The pieces of `text` in order, each with its byte offset.
+/// Text that looks like a reference and is not one, with its byte offset:
+/// `${WORD.…}` with another word than `var` (`${env.HOME}`, `${vars.x}`,
+/// `${Var.x}`), not escaped as `$${`.
+fn look_alikes(text: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    for (i, _) in text.match_indices("${") {
+        if text[..i].ends_with('$') {
+            continue;
+        }
+        let rest = &text[i + 2..];
+        let word =
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let Some(end) = rest.find('}') else { continue };
+        if word > 0 && word < end && rest[word..].starts_with('.') && &rest[..word] != "var" {
+            found.push((i, &text[i..=i + 2 + end]));
+        }
+    }
+    found
+}
+
 fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>)> {
     let mut at = 0;
     std::iter::from_fn(move || {
@@ -643,6 +705,25 @@ mod tests {
         );
         assert!(found.iter().all(|v| v.problem.is_warning()));
         assert!(found[0].message().contains("holds a line break, and this value is not quoted"));
+    }
+
+    /// Text like a reference that is not one is found, a warning; escaped,
+    /// or a real reference, or without a `.`, it is not.
+    #[test]
+    fn look_alike_references_are_warnings() {
+        assert_eq!(
+            look_alikes("a ${env.HOME} b ${vars.x} ${Var.y} ${var.host} $${env.Z} ${x} ${a.b"),
+            [(2, "${env.HOME}"), (16, "${vars.x}"), (26, "${Var.y}")]
+        );
+        let mut doc = parse_documents("a: x ${env.HOME}\nb: ${var.host}\n").unwrap().remove(0);
+        let found = substitute(&mut doc, &vars());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].problem.is_warning());
+        assert_eq!((found[0].loc.line, found[0].loc.column), (1, 6));
+        assert_eq!(doc.get("a").unwrap().as_str(), Some("x ${env.HOME}"));
+        let (_, found) = substitute_text("k:\n  v: ${env.HOME}\n", &vars());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].loc.line, found[0].loc.column), (2, 6));
     }
 
     /// A `${var.` that no `}` closes is a problem at its place, in a

@@ -295,6 +295,27 @@ fn a_duplicate_name_is_reported_beside_a_value_error_of_its_document() {
     assert!(err.contains("warning: two RoutingQueue manifests have org names that differ only in case: `Q1` and `q1`"), "{err}");
 }
 
+/// Text that looks like a reference and is not one (`${env.HOME}`) is a
+/// warning at its place: it would reach the org as written.
+#[test]
+fn a_look_alike_reference_is_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec:\n  name: Q ${env.HOME}\n  description: \"$${env.KEPT}\"\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(
+            "q.yaml:5:11: warning: `${env.HOME}` is kept as text: only `${var.NAME}` is substituted"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("KEPT"), "{err}");
+}
+
 /// An environment's org id with spaces around it is an error offline (it
 /// refused every run later, naming two ids that looked the same).
 #[test]
