@@ -497,6 +497,30 @@ pub struct HintedError {
     hint: String,
 }
 
+/// A saved plan named where manifests are expected (`gcctl apply plan.yaml`,
+/// `gcctl plan plan.json`): said, with the command that applies it, instead
+/// of every key of the plan reported as a mistake. Only a file that starts
+/// with `{` is read whole to tell.
+pub fn refuse_saved_plans(paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    let starts_as_json = |path: &std::path::PathBuf| {
+        let mut head = [0u8; 64];
+        let Ok(mut file) = std::fs::File::open(path) else { return false };
+        let Ok(n) = std::io::Read::read(&mut file, &mut head) else { return false };
+        head[..n].trim_ascii_start().first() == Some(&b'{')
+    };
+    let mut plans = paths.iter().filter(|p| p.is_file() && starts_as_json(p));
+    if let Some((path, plan)) =
+        plans.find_map(|p| Some((p, crate::plan::saved::SavedPlan::read(p).ok()?)))
+    {
+        // The plan's own command: its target (`--sandbox`) and secrets directory.
+        return Err(hinted(
+            format!("{} is a saved plan, not manifests", path.display()),
+            format!("apply it with `{}`", plan.apply_command(path)),
+        ));
+    }
+    Ok(())
+}
+
 /// Build an error carrying a hint.
 pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
     HintedError { message: message.into(), hint: hint.into() }.into()

@@ -86,6 +86,7 @@ fn prefetch(args: &PlanArgs, early: Option<Arc<plan::Early>>) -> Option<Prefetch
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let printer = &printer.with_progress(args.output != OutputFormat::Json);
+    crate::cli::refuse_saved_plans(&args.set.paths)?;
     let runtime = runtime()?;
     let reach = if args.destroy { Reach::Dependents } else { Reach::Dependencies };
     let load = || load_set(&args.set.paths, args.set.env.clone(), &args.set.select, reach, printer);

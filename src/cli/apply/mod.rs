@@ -246,16 +246,7 @@ impl Invocation {
         // `apply plan.json` for `apply --plan plan.json`: said, not loaded as
         // manifests (which reports every key of the plan as a mistake).
         if saved.is_none() {
-            let json =
-                |p: &&std::path::PathBuf| p.extension().is_some_and(|e| e == "json") && p.is_file();
-            let mut plans = args.paths.iter().filter(json);
-            if let Some((path, plan)) = plans.find_map(|p| Some((p, SavedPlan::read(p).ok()?))) {
-                // The plan's own command: its target (`--sandbox`) and secrets directory.
-                return Err(hinted(
-                    format!("{} is a saved plan, not manifests", path.display()),
-                    format!("apply it with `{}`", plan.apply_command(path)),
-                ));
-            }
+            crate::cli::refuse_saved_plans(&args.paths)?;
         }
         let destroy = saved.as_ref().map_or(args.destroy, |s| s.plan.destroy);
         // A saved plan says whether it prunes; `--prune` cannot add prunes to it.

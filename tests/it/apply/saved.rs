@@ -48,6 +48,15 @@ async fn a_fresh_saved_plan_applies_exactly() {
     let err = stderr(&apply);
     assert!(err.contains("plan.json is a saved plan, not manifests"), "{err}");
     assert!(err.contains("hint: apply it with `gcctl apply --plan plan.json`"), "{err}");
+    // Under any name, and to `plan` too.
+    fs_err::copy(org.ctx.path().join("plan.json"), org.ctx.path().join("plan.yaml")).unwrap();
+    for command in ["apply", "plan"] {
+        let out = org.gcctl(&[command, "plan.yaml"]).await;
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        assert!(err.contains("plan.yaml is a saved plan, not manifests"), "{err}");
+        assert!(err.contains("hint: apply it with `gcctl apply --plan plan.yaml`"), "{err}");
+    }
     let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
     assert_exit(&apply, 0);
     assert!(stderr(&apply).contains("1 updated"), "{}", stderr(&apply));
