@@ -239,6 +239,7 @@ pub fn build_destroy(
     let mut kept_live: BTreeMap<Kept, Vec<String>> = BTreeMap::new();
     for (object, kind) in set.objects.iter().filter_map(|o| Some((o, LiveKind::new(o.kind)?))) {
         if !kind.org().destroyable() {
+            kept_live.entry(Kept::NotDestroyable).or_default().push(object.id());
             continue;
         }
         let org_name = object.org_name().unwrap_or(&object.name).to_string();
@@ -333,6 +334,8 @@ enum Kept {
     /// Reached by `--select` only through an object that is kept: deleting
     /// it would free nothing.
     FreesNothing,
+    /// Of a kind destroy never deletes (`OrgKind::destroyable`).
+    NotDestroyable,
 }
 
 /// A destroy's notes on the declared objects the org holds that it keeps,
@@ -352,6 +355,9 @@ fn kept_notes(kept: BTreeMap<Kept, Vec<String>>) -> Vec<super::PlanNote> {
                 Kept::BuiltIn => "a built-in of the org",
                 Kept::FreesNothing => {
                     "--select reached them only through objects that are kept, so deleting them would free nothing"
+                }
+                Kept::NotDestroyable => {
+                    "destroy never deletes objects of their kind (a user's routing profile: the user is not gcctl's to delete)"
                 }
             };
             let shown = objects.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", ");
