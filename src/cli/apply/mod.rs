@@ -237,6 +237,21 @@ struct Invocation {
 impl Invocation {
     fn new(args: &ApplyArgs, global: &GlobalArgs) -> anyhow::Result<Invocation> {
         let saved = args.plan.as_deref().map(SavedPlan::read).transpose()?;
+        if let (Some(saved), Some(file)) = (&saved, &args.plan) {
+            // Relative paths are the directory `gcctl plan` ran in's.
+            if let Some(gone) = saved.paths.iter().find(|p| !p.exists()) {
+                let here = std::env::current_dir()
+                    .map_or_else(|_| "here".to_string(), |d| d.display().to_string());
+                return Err(hinted(
+                    format!(
+                        "{} names the manifests at {}, which is not there from {here}",
+                        file.display(),
+                        gone.display()
+                    ),
+                    "a saved plan's manifest paths are read from the directory it was made in, as `gcctl plan` was given them: run the apply from there",
+                ));
+            }
+        }
         let (paths, env, select) = match &saved {
             Some(saved) => {
                 (saved.paths.clone(), saved.plan.environment.clone(), saved.select.clone())

@@ -262,6 +262,22 @@ async fn other_hand_edits_are_refused_without_a_panic() {
     )
     .await;
     restore();
+    // Manifest paths not there from here (a plan made in another directory).
+    edit_plan(&org, |plan| plan["paths"] = json!(["made/elsewhere"]));
+    let out = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("plan.json names the manifests at made/elsewhere, which is not there from "),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hint: a saved plan's manifest paths are read from the directory it was made in"
+        ),
+        "{err}"
+    );
+    restore();
     // The plan's own `select` edited apart from the file's.
     edit_plan(&org, |plan| plan["plan"]["select"] = json!(["Role/*"]));
     assert_refused(&org, &["the plan's `select` (Role/*) is not the file's ()"]).await;
