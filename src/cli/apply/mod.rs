@@ -217,7 +217,31 @@ fn fresh_plan(
     // A saved plan is checked against the fresh one, and the fresh one runs:
     // nothing edited into the file reaches the org.
     if let (Some(saved), Some(path)) = (&run.saved, &args.plan) {
-        saved.check(path, &plan)?;
+        let given =
+            args.secrets_dir.as_ref().filter(|dir| saved.secrets_dir.as_ref() != Some(*dir));
+        match (saved.check(path, &plan), given) {
+            (Ok(()), _) => {}
+            // What a plan does with an unrecorded secret depends on the
+            // directory: another one is the likely cause, and the plan to
+            // make again is with it.
+            (Err(err), Some(given)) => {
+                let made = match &saved.secrets_dir {
+                    Some(dir) => format!("with --secrets-dir {}", dir.display()),
+                    None => "without --secrets-dir".to_string(),
+                };
+                return Err(hinted(
+                    format!(
+                        "{err}; the plan was made {made}, and this run gives --secrets-dir {}",
+                        given.display()
+                    ),
+                    format!(
+                        "nothing was changed; plan again with `{}`, review the new plan, then apply it",
+                        run.rerun.plan(Some(path))
+                    ),
+                ));
+            }
+            (Err(err), None) => return Err(err.into()),
+        }
     }
     Ok(plan)
 }

@@ -486,6 +486,33 @@ async fn a_run_without_the_environment_of_a_declared_org_is_refused() {
     assert_exit(&org.gcctl(&["plan", "set"]).await, 1);
 }
 
+/// A saved plan refused while the run gives another `--secrets-dir` than the
+/// plan was made with says so, and the plan to make again takes the run's
+/// directory (the hint made the same mismatch again).
+#[tokio::test]
+async fn a_refusal_names_another_secrets_dir_and_replans_with_it() {
+    let org = org_with_pending_update().await;
+    edit_plan(&org, |plan| {
+        let changes = plan["plan"]["changes"].as_array_mut().unwrap();
+        let first = changes[0].clone();
+        changes.push(first);
+    });
+    let out =
+        org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json", "--secrets-dir", "s"]).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "; the plan was made without --secrets-dir, and this run gives --secrets-dir s"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("plan again with `gcctl plan --out plan.json set --secrets-dir s`"),
+        "{err}"
+    );
+}
+
 /// An object as it was, whose plan notes changed because the org did around
 /// it (another object now named like it but for case): stale, said as an org
 /// change with the new note, not as a hand-edited file.
