@@ -1,8 +1,7 @@
 //! The field diff: desired spec-shaped JSON against the live object in the
 //! same shape. Only declared fields are compared ("we own what we declare"):
 //! the walk follows the desired value, so fields the manifest does not
-//! mention never show up. An empty list declared equals a field the org
-//! leaves out. Numbers compare by value (`30` equals `30.0`),
+//! mention never show up. Numbers compare by value (`30` equals `30.0`),
 //! lists named as sets compare without order, ignored pointers are skipped,
 //! and write-only pointers are flagged sensitive.
 
@@ -24,9 +23,7 @@ pub fn diff(desired: &Value, live: &Value, options: &DiffOptions<'_>) -> Vec<Fie
     // One pointer, grown and cut back as the walk goes down and up: a field
     // costs no string of its own unless it changed.
     let mut pointer = String::with_capacity(64);
-    // A create (against nothing) shows every declared field, empty lists too.
-    let creating = live.is_null();
-    walk(&mut pointer, desired, Some(live), (options, creating), &mut changes);
+    walk(&mut pointer, desired, Some(live), options, &mut changes);
     changes.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     changes
 }
@@ -35,7 +32,7 @@ fn walk(
     pointer: &mut String,
     desired: &Value,
     live: Option<&Value>,
-    (options, creating): (&DiffOptions<'_>, bool),
+    options: &DiffOptions<'_>,
     out: &mut Vec<FieldChange>,
 ) {
     if is_ignored(pointer, options.ignore) {
@@ -48,19 +45,14 @@ fn walk(
             for (key, value) in map {
                 let parent = pointer.len();
                 crate::json_pointer::push_token(pointer, key);
-                walk(pointer, value, live.and_then(|l| l.get(key)), (options, creating), out);
+                walk(pointer, value, live.and_then(|l| l.get(key)), options, out);
                 pointer.truncate(parent);
             }
         }
         Value::Null => {}
         _ => {
             let same = match live {
-                // An empty list declared is what an org that leaves empty
-                // lists out of its answers holds, and a plan to write it
-                // would never converge. (Whether Genesys Cloud leaves them
-                // out is UNVERIFIED; the sandbox keeps them; either way
-                // this plans nothing for them.)
-                None => !creating && desired.as_array().is_some_and(Vec::is_empty),
+                None => false,
                 Some(live) if options.sets.contains(&pointer.as_str()) => same_set(desired, live),
                 Some(live) => equivalent(desired, live),
             };
@@ -111,24 +103,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
-
-    /// `outbound: []` declared, and the org's answer without `outbound`
-    /// (or with null): no change; a list with members is one.
-    #[test]
-    fn an_empty_list_declared_equals_a_field_left_out() {
-        let live = json!({"allow": {"inbound": [{"type": "image/png"}], "other": null}});
-        let desired =
-            json!({"allow": {"inbound": [{"type": "image/png"}], "outbound": [], "other": []}});
-        assert_eq!(diff(&desired, &live, &DiffOptions::default()), Vec::new());
-        let desired = json!({"allow": {"outbound": [{"type": "image/png"}]}});
-        assert_eq!(diff(&desired, &live, &DiffOptions::default()).len(), 1);
-        // Nor is an empty list the same as a live list with members.
-        let live = json!({"allow": {"outbound": [{"type": "image/png"}]}});
-        let desired = json!({"allow": {"outbound": []}});
-        assert_eq!(diff(&desired, &live, &DiffOptions::default()).len(), 1);
-        // A create shows it.
-        assert_eq!(diff(&desired, &Value::Null, &DiffOptions::default()).len(), 1);
-    }
 
     #[test]
     fn compares_declared_fields_only() {
