@@ -99,19 +99,20 @@ impl ManifestSet {
             }
         }
         let next: BTreeMap<usize, Vec<usize>> = match reach {
-            // An object that does not live in the org on its own (a webhook
-            // lives inside the integrations that use it) brings them along:
-            // selected alone, it would plan nothing and say the org matches.
-            Reach::Dependencies => edges
-                .into_iter()
-                .enumerate()
-                .map(|(i, mut targets)| {
-                    if !self.objects[i].kind.is_org_object() {
-                        targets.extend(dependents.get(&i).into_iter().flatten());
-                    }
-                    (i, targets)
-                })
-                .collect(),
+            Reach::Dependencies => {
+                // A selected object that does not live in the org on its own
+                // (a webhook lives inside the integrations that use it) brings
+                // them along: selected alone, it would plan nothing and say the
+                // org matches. Only a selected one: a webhook reached from an
+                // integration does not bring the other integrations using it.
+                let selected: Vec<usize> = todo
+                    .iter()
+                    .filter(|&&i| !self.objects[i].kind.is_org_object())
+                    .flat_map(|i| dependents.get(i).into_iter().flatten().copied())
+                    .collect();
+                todo.extend(selected);
+                edges.into_iter().enumerate().collect()
+            }
             Reach::Dependents => dependents,
         };
         let mut keep = BTreeSet::new();

@@ -533,23 +533,21 @@ async fn update(op: &Op<'_>) -> Result<Done, OpError> {
     Ok(Done { action: Action::Update, id: Some(id), notes })
 }
 
-/// Whether the object a prune deletes is still there under the name the
-/// plan pruned it by (`OrgKind::item_read`): `false` when it is gone, and a
-/// failure, deleting nothing, when it was renamed since the plan. A rename in
-/// the UI between plan and apply may take it out of the prune scope or give
-/// it a protected or declared name; the plan's reasons no longer hold, so
-/// only a new plan may delete it.
-async fn still_as_pruned(op: &Op<'_>, id: &str) -> Result<bool, OpError> {
-    let Some(path) = op.org().item_read(id) else { return Ok(true) };
+/// A failure, deleting nothing, when the object a prune deletes was renamed
+/// since the plan (`OrgKind::item_read`). A rename in the UI between plan and
+/// apply may take it out of the prune scope or give it a protected or
+/// declared name; the plan's reasons no longer hold, so only a new plan may
+/// delete it. Not found (or deleted, for a soft-deleting kind), the DELETE
+/// still goes: it says whether the object is gone (a 404 is), since the read
+/// may not be of the object itself (a web messaging configuration's draft).
+async fn still_as_pruned(op: &Op<'_>, id: &str) -> Result<(), OpError> {
+    let Some(path) = op.org().item_read(id) else { return Ok(()) };
     let Some(now) = op.get_optional(&path, "reading it before the prune").await? else {
-        return Ok(false);
+        return Ok(());
     };
-    if !op.org().is_live(&now) {
-        return Ok(false);
-    }
     let name = now.get("name").and_then(Value::as_str);
-    if name == Some(op.change.org_name.as_str()) {
-        return Ok(true);
+    if !op.org().is_live(&now) || name == Some(op.change.org_name.as_str()) {
+        return Ok(());
     }
     let now_named = match name {
         Some(name) => format!("is named {} in the org now", crate::api::untrusted::quoted(name)),
@@ -571,9 +569,8 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
             op.fail("refusing to delete the org default; make another object the default first")
         );
     }
-    if op.change.prune && !still_as_pruned(op, &id).await? {
-        // Gone already (or deleted, for a soft-deleting kind): done.
-        return Ok(Done { action: Action::Delete, id: Some(id), notes: Vec::new() });
+    if op.change.prune {
+        still_as_pruned(op, &id).await?;
     }
     let undo = op.org().before_delete(op, &id).await?;
     let api = op.org().api();

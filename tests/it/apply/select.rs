@@ -237,7 +237,7 @@ async fn selecting_a_webhook_selects_the_integrations_that_use_it() {
     let mut org = ApplyOrg::default().await;
     let set = |url: &str| {
         format!(
-            "apiVersion: gcctl/v1\nkind: Project\nmetadata: {{name: hooks}}\nspec: {{}}\n---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: hook}}\nspec:\n  url: {url}\n  signatureSecret: {{fromEnv: SELECT_HOOK_SECRET}}\n  signatureSecretVersion: 1\n---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: unused}}\nspec:\n  url: https://unused.example.com/hook\n  signatureSecret: {{fromEnv: SELECT_HOOK_SECRET}}\n  signatureSecretVersion: 1\n---\napiVersion: gcctl/v1\nkind: OpenMessagingIntegration\nmetadata: {{name: bot}}\nspec: {{name: Select Bot, webhook: hook}}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec: {{name: Select Q}}\n"
+            "apiVersion: gcctl/v1\nkind: Project\nmetadata: {{name: hooks}}\nspec: {{}}\n---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: hook}}\nspec:\n  url: {url}\n  signatureSecret: {{fromEnv: SELECT_HOOK_SECRET}}\n  signatureSecretVersion: 1\n---\napiVersion: gcctl/v1\nkind: Webhook\nmetadata: {{name: unused}}\nspec:\n  url: https://unused.example.com/hook\n  signatureSecret: {{fromEnv: SELECT_HOOK_SECRET}}\n  signatureSecretVersion: 1\n---\napiVersion: gcctl/v1\nkind: OpenMessagingIntegration\nmetadata: {{name: bot}}\nspec: {{name: Select Bot, webhook: hook}}\n---\napiVersion: gcctl/v1\nkind: OpenMessagingIntegration\nmetadata: {{name: bot2}}\nspec: {{name: Select Bot 2, webhook: hook}}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec: {{name: Select Q}}\n"
         )
     };
     org.ctx.env("SELECT_HOOK_SECRET", "select-hook-secret-0123456789");
@@ -249,6 +249,13 @@ async fn selecting_a_webhook_selects_the_integrations_that_use_it() {
         .gcctl(&["plan", "--detailed-exitcode", "--select", "Webhook/hook", "-o", "json", "set"])
         .await;
     assert_exit(&plan, 2);
+    assert_eq!(
+        planned(&plan),
+        ["update OpenMessagingIntegration/bot", "update OpenMessagingIntegration/bot2"]
+    );
+    // An integration selected brings its webhook, and not the other users of it.
+    let plan =
+        org.gcctl(&["plan", "--select", "OpenMessagingIntegration/bot", "-o", "json", "set"]).await;
     assert_eq!(planned(&plan), ["update OpenMessagingIntegration/bot"]);
     for nothing in ["Webhook/unused", "Project/*"] {
         let out = org.gcctl(&["plan", "--select", nothing, "set"]).await;
