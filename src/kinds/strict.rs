@@ -9,6 +9,7 @@
 //! expected a mapping`). The typed read from a parsed tree
 //! (`manifest::yaml::de`) refuses the same, so that both routes agree.
 
+use serde::Deserialize;
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{
     self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, Unexpected,
@@ -168,7 +169,7 @@ impl<'de> MapAccess<'de> for Entries<'de> {
     ) -> Result<Option<K::Value>, Error> {
         let Some((key, value)) = self.entries.next() else { return Ok(None) };
         self.value = Some(value);
-        seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some)
+        seed.deserialize(Key(key)).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
@@ -180,6 +181,73 @@ impl<'de> MapAccess<'de> for Entries<'de> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
+    }
+}
+
+/// A map's key, read as `serde_json` reads one: text, or a number or a
+/// boolean that the text spells when the type asks for one (`{"1": …}` as a
+/// `BTreeMap<u32, _>`).
+struct Key<'de>(&'de str);
+
+macro_rules! numeric_key {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            if !self.0.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+                return Err(de::Error::invalid_type(Unexpected::Str(self.0), &visitor));
+            }
+            let mut numbers = serde_json::Deserializer::from_str(self.0);
+            let value = de::Deserializer::$method(&mut numbers, visitor)?;
+            numbers.end()?;
+            Ok(value)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Key<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        BorrowedStrDeserializer::new(self.0).deserialize_any(visitor)
+    }
+
+    numeric_key! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            "true" => visitor.visit_bool(true),
+            "false" => visitor.visit_bool(false),
+            other => Err(de::Error::invalid_type(Unexpected::Str(other), &visitor)),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_enum(Variant { variant: self.0, value: None })
+    }
+
+    forward_to_deserialize_any! {
+        char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
     }
 }
 
@@ -203,8 +271,9 @@ impl<'de> VariantAccess<'de> for Variant<'de> {
 
     fn unit_variant(self) -> Result<(), Error> {
         match self.value {
-            None | Some(Value::Null) => Ok(()),
-            Some(other) => Err(de::Error::invalid_type(unexpected(other), &"unit variant")),
+            // As serde_json: the value read as `()`.
+            Some(value) => <()>::deserialize(Strict(value)),
+            None => Ok(()),
         }
     }
 
@@ -217,6 +286,7 @@ impl<'de> VariantAccess<'de> for Variant<'de> {
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
         match self.value {
+            Some(Value::Array(items)) if items.is_empty() => visitor.visit_unit(),
             Some(Value::Array(items)) => visit_array(items, visitor),
             Some(other) => Err(de::Error::invalid_type(unexpected(other), &"tuple variant")),
             None => Err(de::Error::invalid_type(Unexpected::UnitVariant, &"tuple variant")),
@@ -293,6 +363,26 @@ mod tests {
             assert_eq!(read(&bad).unwrap_err(), through_json);
         }
         assert_eq!(read(&json!({"name": "A", "mode": "off"})).unwrap().mode, Some(Mode::Off));
+    }
+
+    /// Keys are read as `serde_json` reads them: numbers and booleans the
+    /// text spells, newtypes of text.
+    #[test]
+    fn keys_read_as_json_reads_them() {
+        use std::collections::BTreeMap;
+        #[derive(Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+        struct Handle(String);
+        let value = json!({"1": "a", "20": "b"});
+        let expected = BTreeMap::<u32, String>::deserialize(&value).unwrap();
+        assert_eq!(BTreeMap::<u32, String>::deserialize(Strict(&value)).unwrap(), expected);
+        let handles = BTreeMap::<Handle, u8>::deserialize(Strict(&json!({"x": 1}))).unwrap();
+        assert_eq!(handles, BTreeMap::from([(Handle("x".into()), 1)]));
+        let flags = BTreeMap::<bool, u8>::deserialize(Strict(&json!({"true": 1}))).unwrap();
+        assert_eq!(flags, BTreeMap::from([(true, 1)]));
+        for bad in [json!({"x": "a"}), json!({"1x": "a"}), json!({"-1": "a"})] {
+            assert!(BTreeMap::<u32, String>::deserialize(&bad).is_err());
+            assert!(BTreeMap::<u32, String>::deserialize(Strict(&bad)).is_err(), "{bad}");
+        }
     }
 
     /// A list where named fields are expected is refused, at any depth.
