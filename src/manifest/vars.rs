@@ -220,10 +220,9 @@ fn walk(
                 return;
             }
             let whole_plain_var = node.plain && is_single_var(text);
-            for (offset, name) in look_alikes(text) {
-                // Exact in a plain scalar on one line; else at the scalar.
-                let one_line = node.plain && !text.contains('\n');
-                let column = text[..offset].chars().count();
+            // Exact in a plain scalar on one line; else at the scalar.
+            let one_line = node.plain && !text.contains('\n');
+            for (_, column, name) in look_alikes(text) {
                 let column = node.loc.column.saturating_add(u32::try_from(column).unwrap_or(0));
                 let loc = if one_line { Loc { line: node.loc.line, column } } else { node.loc };
                 let problem = VarProblem::LookAlike;
@@ -290,8 +289,8 @@ pub fn substitute_text(
             out.push_str(line);
             continue;
         }
-        for (at, name) in look_alikes(line) {
-            let column = clamp(line[..at].chars().count() + 1);
+        for (_, column, name) in look_alikes(line) {
+            let column = clamp(column + 1);
             unknown.push(UnknownVariable {
                 name: name.to_string(),
                 loc: Loc { line: clamp(index + 1), column },
@@ -465,27 +464,42 @@ enum Piece<'a> {
     Reference(&'a str),
 }
 
-/// The pieces of `text` in order, each with its byte offset.
-/// Text that looks like a reference and is not one, with its byte offset:
-/// `${WORD.…}` with another word than `var` (`${env.HOME}`, `${vars.x}`,
-/// `${Var.x}`), not escaped as `$${`.
-fn look_alikes(text: &str) -> Vec<(usize, &str)> {
+/// Text that looks like a reference and is not one, with its byte offset
+/// and its column (in characters, from 0): `${WORD.NAME}` with another word
+/// than `var` (`${env.HOME}`, `${vars.x}`, `${Var.x}`), not escaped as `$${`.
+/// Linear in the text: a name is letters, digits, `_`, `.` and `-` up to its
+/// `}`, and columns are counted as the search goes.
+fn look_alikes(text: &str) -> Vec<(usize, usize, &str)> {
+    let name_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-';
+    let bytes = text.as_bytes();
     let mut found = Vec::new();
+    let (mut counted, mut column) = (0, 0);
     for (i, _) in text.match_indices("${") {
-        if text[..i].ends_with('$') {
+        if i < counted || text[..i].ends_with('$') {
             continue;
         }
-        let rest = &text[i + 2..];
+        let start = i + 2;
         let word =
-            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
-        let Some(end) = rest.find('}') else { continue };
-        if word > 0 && word < end && rest[word..].starts_with('.') && &rest[..word] != "var" {
-            found.push((i, &text[i..=i + 2 + end]));
+            bytes[start..].iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
+        if word == 0
+            || bytes.get(start + word) != Some(&b'.')
+            || &text[start..start + word] == "var"
+        {
+            continue;
         }
+        let tail = bytes[start + word..].iter().take_while(|&&b| name_char(b)).count();
+        let end = start + word + tail;
+        if bytes.get(end) != Some(&b'}') {
+            continue;
+        }
+        column += text[counted..i].chars().count();
+        counted = i;
+        found.push((i, column, &text[i..=end]));
     }
     found
 }
 
+/// The pieces of `text` in order, each with its byte offset.
 fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>)> {
     let mut at = 0;
     std::iter::from_fn(move || {
@@ -712,9 +726,14 @@ mod tests {
     #[test]
     fn look_alike_references_are_warnings() {
         assert_eq!(
-            look_alikes("a ${env.HOME} b ${vars.x} ${Var.y} ${var.host} $${env.Z} ${x} ${a.b"),
-            [(2, "${env.HOME}"), (16, "${vars.x}"), (26, "${Var.y}")]
+            look_alikes("é ${env.HOME} b ${vars.x} ${Var.y} ${var.host} $${env.Z} ${x} ${a.b c}"),
+            [(3, 2, "${env.HOME}"), (17, 16, "${vars.x}"), (27, 26, "${Var.y}")]
         );
+        // Linear: a long line of unclosed look-alikes.
+        let long = "${a.".repeat(250_000);
+        assert!(look_alikes(&long).is_empty());
+        let many = "${a.b}".repeat(100_000);
+        assert_eq!(look_alikes(&many).last().map(|f| f.1), Some(599_994));
         let mut doc = parse_documents("a: x ${env.HOME}\nb: ${var.host}\n").unwrap().remove(0);
         let found = substitute(&mut doc, &vars());
         assert_eq!(found.len(), 1, "{found:?}");
