@@ -498,27 +498,29 @@ pub struct HintedError {
 }
 
 /// A saved plan named where manifests are expected (`gcctl apply plan.yaml`,
-/// `gcctl plan plan.json`): said, with the command that applies it, instead
-/// of every key of the plan reported as a mistake. Only a file that starts
-/// with `{` is read whole to tell.
+/// `gcctl plan plan.json`): said, with the command that applies it (or why
+/// this gcctl cannot: another format version), instead of every key of the
+/// plan reported as a mistake. Only a file that starts with `{` (after a
+/// byte-order mark) is read through to tell.
 pub fn refuse_saved_plans(paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
     let starts_as_json = |path: &std::path::PathBuf| {
         let mut head = [0u8; 64];
         let Ok(mut file) = std::fs::File::open(path) else { return false };
         let Ok(n) = std::io::Read::read(&mut file, &mut head) else { return false };
-        head[..n].trim_ascii_start().first() == Some(&b'{')
+        let head = head[..n].strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&head[..n]);
+        head.trim_ascii_start().first() == Some(&b'{')
     };
-    let mut plans = paths.iter().filter(|p| p.is_file() && starts_as_json(p));
-    if let Some((path, plan)) =
-        plans.find_map(|p| Some((p, crate::plan::saved::SavedPlan::read(p).ok()?)))
-    {
+    let is_plan = |path: &&std::path::PathBuf| {
+        let len = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_file).map(|m| m.len());
+        len.is_some_and(|len| starts_as_json(path) && crate::plan::saved::is_saved_plan(path, len))
+    };
+    let Some(path) = paths.iter().find(is_plan) else { return Ok(()) };
+    let message = format!("{} is a saved plan, not manifests", path.display());
+    Err(match crate::plan::saved::SavedPlan::read(path) {
         // The plan's own command: its target (`--sandbox`) and secrets directory.
-        return Err(hinted(
-            format!("{} is a saved plan, not manifests", path.display()),
-            format!("apply it with `{}`", plan.apply_command(path)),
-        ));
-    }
-    Ok(())
+        Ok(plan) => hinted(message, format!("apply it with `{}`", plan.apply_command(path))),
+        Err(unreadable) => hinted(message, format!("and this gcctl cannot apply it: {unreadable}")),
+    })
 }
 
 /// Build an error carrying a hint.

@@ -98,14 +98,27 @@ impl SavedPlanError {
 /// any format version: a JSON object with `format_version` and `plan`. Only
 /// such a file is written over: `--out` naming a manifest or a secret's file
 /// by mistake replaced it, and the next prune deleted what it declared.
-fn is_saved_plan(path: &Path, len: u64) -> bool {
+pub(crate) fn is_saved_plan(path: &Path, len: u64) -> bool {
+    /// What tells a plan file, read without building the plan (`IgnoredAny`).
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "format_version")]
+        _format_version: String,
+        #[serde(rename = "plan")]
+        _plan: serde::de::IgnoredAny,
+    }
     if len > MAX_PLAN_BYTES {
         return false;
     }
-    let Ok(text) = fs_err::read(path) else { return false };
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&text) else { return false };
-    value.get("format_version").is_some_and(serde_json::Value::is_string)
-        && value.get("plan").is_some_and(serde_json::Value::is_object)
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut reader = std::io::BufReader::new(file);
+    // A byte-order mark before the JSON (an editor's) is no reason to miss it.
+    if let Ok(head) = std::io::BufRead::fill_buf(&mut reader) {
+        if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            std::io::BufRead::consume(&mut reader, 3);
+        }
+    }
+    serde_json::from_reader::<_, Head>(reader).is_ok()
 }
 
 /// The first few differences, then how many more there are.
@@ -232,13 +245,14 @@ impl SavedPlan {
             let (saved, now) = (self.plan.target.describe(), fresh.target.describe());
             return Err(SavedPlanError::Target { path, saved, now, replan });
         }
-        let reasons = stale(&self.plan, fresh);
+        // As a fresh plan would be written: a secret in a plain field (or a
+        // note) reads `[redacted]` in both (what runs is the fresh plan,
+        // secrets and all).
+        let written = as_written(fresh);
+        let reasons = stale(&self.plan, written.as_ref().unwrap_or(fresh));
         if !reasons.is_empty() {
             return Err(SavedPlanError::Stale { path, reasons, replan });
         }
-        // As a fresh plan would be written: a secret in a plain field reads
-        // `[redacted]` in both (what runs is the fresh plan, secrets and all).
-        let written = as_written(fresh);
         let mut differences =
             differences(&self.plan.changes, &written.as_ref().unwrap_or(fresh).changes);
         // The file says its selection twice: the run takes the outer one.

@@ -57,6 +57,15 @@ async fn a_fresh_saved_plan_applies_exactly() {
         assert!(err.contains("plan.yaml is a saved plan, not manifests"), "{err}");
         assert!(err.contains("hint: apply it with `gcctl apply --plan plan.yaml`"), "{err}");
     }
+    // Of another format, behind a byte-order mark: still a plan, and why it cannot apply.
+    let text = fs_err::read_to_string(org.ctx.path().join("plan.json")).unwrap();
+    let old = text.replacen("\"format_version\": \"", "\"format_version\": \"0", 1);
+    org.ctx.write("old.yaml", &format!("\u{feff}{old}"));
+    let out = org.gcctl(&["plan", "old.yaml"]).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("old.yaml is a saved plan, not manifests"), "{err}");
+    assert!(err.contains("hint: and this gcctl cannot apply it"), "{err}");
     let apply = org.gcctl(&["apply", "--auto-approve", "--plan", "plan.json"]).await;
     assert_exit(&apply, 0);
     assert!(stderr(&apply).contains("1 updated"), "{}", stderr(&apply));
