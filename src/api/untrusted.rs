@@ -281,15 +281,43 @@ fn hidden(c: char) -> bool {
     (c.is_control() && c != '\t') || is_invisible_format(c)
 }
 
-/// A format character that shows as nothing: a [bidirectional
-/// control](is_bidi_control), a zero-width space, non-joiner or joiner, a
-/// direction mark, a word joiner or invisible operator, a soft hyphen, the
-/// Mongolian vowel separator or a byte-order mark. Output shows it as an
-/// escape, so that two names differing only by one read apart, and names are
-/// compared without it where look-alikes matter.
+/// A character that shows as nothing and carries no text of its own: a
+/// [bidirectional control](is_bidi_control), a zero-width space, a direction
+/// mark (left-to-right, right-to-left, Arabic letter), a word joiner or
+/// invisible operator, a deprecated format control (U+206A–U+206F), a soft
+/// hyphen, the combining grapheme joiner, a Hangul filler, the Mongolian
+/// vowel separator or a byte-order mark. Output shows it as an escape, so
+/// that two names differing only by one read apart. (Zero-width joiners and
+/// non-joiners, variation selectors and tags shape visible text, emoji and
+/// Persian among it: output keeps them; [`is_ignorable_in_names`] drops them
+/// too.)
 pub fn is_invisible_format(c: char) -> bool {
     is_bidi_control(c)
-        || matches!(c, '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{180e}'
+                | '\u{200b}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206a}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+        )
+}
+
+/// What a comparison of names for look-alikes leaves out: every
+/// [`is_invisible_format`] character, and the zero-width joiners,
+/// variation selectors and tags that output keeps.
+pub fn is_ignorable_in_names(c: char) -> bool {
+    is_invisible_format(c)
+        || matches!(c, '\u{200c}' | '\u{200d}' | '\u{fe00}'..='\u{fe0f}' | '\u{e0000}'..='\u{e007f}')
 }
 
 /// `text` between double quotes, as output quotes an org's name: as
@@ -517,6 +545,10 @@ mod tests {
             "Caf\u{e9} \u{1f600}\tA",
             "visible text stays"
         );
+        // Joiners shape emoji and Persian: kept.
+        let shaped = "\u{1f468}\u{200d}\u{1f469} \u{645}\u{200c}\u{6cc}";
+        assert_eq!(visible(shaped), shaped);
+        assert_eq!(visible("a\u{61c}b\u{3164}"), "a\\u{61c}b\\u{3164}");
     }
 
     /// Thousands of secrets (an org of webhook URLs with keys) are found in

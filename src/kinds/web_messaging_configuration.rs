@@ -509,7 +509,7 @@ impl OrgKind for Org {
     /// version, a draft renamed and not published would make the prune fail
     /// and delete nothing, which is the safe side.
     fn item_read(&self, id: &str) -> Option<String> {
-        Some(format!("{COLLECTION}/{id}/versions/draft"))
+        Some(draft_path(id))
     }
 
     fn export_reads_details(&self) -> bool {
@@ -553,7 +553,7 @@ impl OrgKind for Org {
             let draft = match listed {
                 Some(draft) => draft.clone(),
                 None => client
-                    .get(&format!("{COLLECTION}/{id}/versions/draft"), &[])
+                    .get(&draft_path(id), &[])
                     .await
                     .map_err(failed("draft"))?,
             };

@@ -1181,9 +1181,11 @@ type LooseKey<'a> = (crate::kinds::Kind, String, Option<&'a str>);
 fn loose_name(name: &str) -> String {
     const NFKC: icu_normalizer::ComposingNormalizerBorrowed<'static> =
         icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
-    let normal = NFKC.normalize(name);
+    // Invisible characters first: between a letter and its accent they
+    // would keep the two from composing.
     let visible: String =
-        normal.chars().filter(|&c| !crate::api::untrusted::is_invisible_format(c)).collect();
+        name.chars().filter(|&c| !crate::api::untrusted::is_ignorable_in_names(c)).collect();
+    let visible = NFKC.normalize(&visible);
     visible.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
@@ -1203,6 +1205,9 @@ mod tests {
             "Acme \u{200b}Café",
             "\u{ff21}cme Caf\u{e9}",
             "Acme\tCafé",
+            "Acme Cafe\u{200b}\u{301}",
+            "Acme\u{e0041} Café",
+            "Acme \u{200d}Café",
         ] {
             assert_eq!(loose_name(alike), acme, "{alike:?}");
         }

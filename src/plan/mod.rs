@@ -79,8 +79,8 @@ impl PlanTarget {
     }
 
     /// `org "Acme Prod" (id …) at eu-central-1 (mypurecloud.de)`; the
-    /// org's text with its control characters and bidirectional overrides
-    /// shown as escapes ([`crate::api::untrusted::visible`]).
+    /// org's text with its control characters and invisible format
+    /// characters shown as escapes ([`crate::api::untrusted::visible`]).
     pub fn describe(&self) -> String {
         use crate::api::untrusted::visible;
         match (&self.org_name, &self.org_id) {
@@ -148,7 +148,8 @@ pub struct Plan {
 pub struct PlanNote {
     /// The note in words, naming the objects.
     pub message: String,
-    /// `Kind/name` of the declared objects it concerns.
+    /// `Kind/name` of the objects it concerns: declared objects by their
+    /// manifest name, undeclared ones (prunes) by their org name.
     pub objects: Vec<String>,
 }
 
