@@ -403,12 +403,23 @@ pub enum Outcome {
 
 /// Entry point used by `main.rs`.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err) => {
             // clap renders help/version to stdout and usage errors to stderr.
             let code = u8::from(err.use_stderr());
             let _ = err.print();
+            // Terraform's `-out FILE` reads as `-o ut` here: say what is meant.
+            let terraform_out =
+                |a: &OsString| a.to_str().is_some_and(|a| a == "-out" || a.starts_with("-out="));
+            if err.use_stderr() && args.iter().skip(1).any(terraform_out) {
+                let hint = "hint: a saved plan is written with --out FILE (two dashes; Terraform's -out is not gcctl's)";
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("{hint}\n").as_bytes(),
+                );
+            }
             return ExitCode::from(code);
         }
     };

@@ -483,3 +483,18 @@ async fn refused_environment_credentials_name_the_projects_variables() {
     assert!(err.contains("hint: check DEV_ID (the Project's `clientIdFromEnv`), DEV_SECRET (the Project's `clientSecretFromEnv`) and the Project's `region`"), "{err}");
     assert!(!err.contains("GENESYSCLOUD_"), "{err}");
 }
+
+/// Terraform's `-out FILE` reads as `-o ut` (an unknown output format): the
+/// error is followed by what gcctl's flag is.
+#[test]
+fn terraforms_out_flag_gets_a_hint() {
+    let ctx = TestContext::new();
+    for args in [&["plan", "set", "-out", "plan.json"][..], &["plan", "set", "-out=plan.json"]] {
+        let out = ctx.run(args);
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(err.contains("hint: a saved plan is written with --out FILE"), "{err}");
+    }
+    let err = stderr(&ctx.run(&["plan", "set", "-o", "yaml"]));
+    assert!(!err.contains("hint: a saved plan"), "{err}");
+}
