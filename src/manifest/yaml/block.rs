@@ -337,7 +337,8 @@ fn key_text(key: &str, line: &Line<'_>) -> Option<Text> {
     // space (`split_key`): `plain_text(key, first) == Some(key)` but for
     // its first character and a final colon, which are tested here
     // without its scan.
-    if !plain_start(first, key.as_bytes().get(1).copied()) || key.ends_with(':') {
+    // A merge key (`<<`) is the full parser's to refuse.
+    if !plain_start(first, key.as_bytes().get(1).copied()) || key.ends_with(':') || key == "<<" {
         return None;
     }
     key_name(resolve_plain(key)).ok()
@@ -696,6 +697,9 @@ mod tests {
             "a:\n",
             "- \n",
             "a: 1\na: 2\n",
+            // A merge key, which the full parser refuses (a proptest found it).
+            "<<: a\r\n",
+            "b:\n  <<: a\n",
             "a: b: c\n",
             "- - a\n",
             "? a\n: b\n",
