@@ -318,6 +318,41 @@ impl OrgKind for Org {
         }
     }
 
+    /// Webhook headers the org holds that the manifest does not declare are
+    /// kept and not compared ("we own what we declare"), but said, by name
+    /// (never a value): one added in the UI may carry a credential.
+    fn notes(
+        &self,
+        desired: &Value,
+        live: Option<&Value>,
+        _fields: &[crate::plan::FieldChange],
+        _lookups: &Lookups,
+    ) -> Vec<String> {
+        if desired.get("webhook").is_none() {
+            return Vec::new();
+        }
+        let none = Map::new();
+        let declared =
+            desired.pointer("/webhook/headers").and_then(Value::as_object).unwrap_or(&none);
+        let held = live.and_then(|l| l.get("webhookHeaders")).and_then(Value::as_object);
+        let undeclared: Vec<String> = held
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| name)
+            .filter(|name| !name.eq_ignore_ascii_case(SECRET_VERSION_HEADER))
+            .filter(|name| !declared.keys().any(|d| d.eq_ignore_ascii_case(name)))
+            .map(|name| crate::api::untrusted::quoted(name))
+            .collect();
+        match undeclared.len() {
+            0 => Vec::new(),
+            n => vec![format!(
+                "the org's webhook sends {} {} that the manifest does not declare: kept and not compared (declare it under the webhook's `headers` to manage it)",
+                if n == 1 { "the header" } else { "the headers" },
+                undeclared.join(", ")
+            )],
+        }
+    }
+
     fn case_insensitive_maps(&self) -> &'static [&'static str] {
         &["/webhookHeaders"]
     }

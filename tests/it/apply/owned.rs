@@ -125,6 +125,12 @@ async fn a_header_added_in_the_ui_survives_an_update_of_the_integration() {
     let edit = json!({"name": "Acme Bot", "webhookHeaders": headers,
         "outboundNotificationWebhookUrl": "https://x.example/h"});
     assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    // Not compared, but said by name (a header added in the UI may carry a credential).
+    let note = "the org's webhook sends the header \"X-Extra\" that the manifest does not declare: kept and not compared";
+    for command in [&["plan", "set"][..], &["drift", "set"]] {
+        let out = org.gcctl(command).await;
+        assert!(crate::common::stdout(&out).contains(note), "{}", crate::common::stdout(&out));
+    }
     assert_exit(&org.gcctl(&ARGS).await, 0);
     let after = org.org.get(&path).await.body;
     assert_eq!(after["webhookHeaders"]["X-Extra"], "1", "{after}");
