@@ -25,6 +25,7 @@ pub mod export;
 pub mod json_pointer;
 pub mod kinds;
 pub mod manifest;
+pub mod names;
 pub mod permissions;
 pub mod plan;
 pub mod printer;

@@ -180,15 +180,9 @@ pub fn check_unique_handles(docs: &[(Kind, &Path, &Node)], diags: &mut Vec<Diagn
 /// flows of two types may share a name: `Spec::key_beyond_name`).
 fn check_unique<'o>(objects: impl Iterator<Item = &'o Object>, diags: &mut Vec<Diagnostic>) {
     let mut org_names: FastMap<(Kind, &str, &str), &Object> = FastMap::default();
-    // By a hash of the name in ASCII lowercase: names that differ only in
-    // case (checked again on a hit: hashes may collide).
-    let mut folded: FastMap<(Kind, &str, u64), &Object> = FastMap::default();
-    let fold = |name: &str| {
-        use std::hash::{BuildHasher as _, Hasher as _};
-        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
-        name.bytes().for_each(|b| hasher.write_u8(b.to_ascii_lowercase()));
-        hasher.finish()
-    };
+    // By look-alike name ([`crate::names::loose_name`]): names that differ
+    // only in case, spacing or invisible characters read as one in the UI.
+    let mut loosely: FastMap<(Kind, &str, String), &Object> = FastMap::default();
     for object in objects {
         let Some(org_name) = object.org_name() else { continue };
         let beyond = object.spec.key_beyond_name();
@@ -199,17 +193,15 @@ fn check_unique<'o>(objects: impl Iterator<Item = &'o Object>, diags: &mut Vec<D
             );
             continue;
         }
-        let Some(first) = folded.insert((object.kind, beyond, fold(org_name)), object) else {
-            continue;
-        };
+        let key = (object.kind, beyond, crate::names::loose_name(org_name));
+        let Some(first) = loosely.insert(key, object) else { continue };
         let first_name = first.org_name().unwrap_or_default();
-        if first_name.eq_ignore_ascii_case(org_name) {
-            diags.push(
-                Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have org names that differ only in case: `{first_name}` and `{org_name}`", object.kind))
-                    .with_hint(format!("the other is {} at {}; the org may hold only one of them (the sandbox refuses a second queue, role, skill … whose name differs only in case; whether Genesys Cloud does is not verified): rename one", first.id(), first.location_of("/spec/name")))
-                    .as_warning(),
-            );
-        }
+        let visible = crate::api::untrusted::visible;
+        diags.push(
+            Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have org names that {}: `{}` and `{}`", object.kind, crate::names::how_alike(first_name, org_name), visible(first_name), visible(org_name)))
+                .with_hint(format!("the other is {} at {}; the org may hold only one of them (the sandbox refuses a second queue, role, skill … whose name differs only in case; whether Genesys Cloud does, or takes look-alike names for one, is not verified), and people cannot tell them apart: rename one", first.id(), first.location_of("/spec/name")))
+                .as_warning(),
+        );
     }
 }
 

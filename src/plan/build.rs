@@ -960,11 +960,11 @@ fn unknown_user(
     }
 }
 
-/// A create whose name the org holds in another case (renamed in the UI
-/// from `Acme Support` to `acme support`, say) gets a note naming that
-/// object: the org may refuse the create as a duplicate (the sandbox does;
-/// whether Genesys Cloud does is not verified), and the plan would
-/// otherwise not show why.
+/// A create whose name the org holds in another case or look-alike form
+/// ([`crate::names::loose_name`]: renamed in the UI from `Acme Support` to
+/// `acme support`, say) gets a note naming that object: the org may refuse
+/// the create as a duplicate (the sandbox does for case; whether Genesys
+/// Cloud does is not verified), and the plan would otherwise not show why.
 fn note_case_twins(changes: &mut [Change], live: &LiveOrg, manifests: &SetIndex<'_>) {
     let creates = |c: &&mut Change| c.action == Action::Create;
     let kinds: std::collections::BTreeSet<LiveKind> =
@@ -976,10 +976,10 @@ fn note_case_twins(changes: &mut [Change], live: &LiveOrg, manifests: &SetIndex<
         for object in objects {
             let Some(name) = object.get("name").and_then(Value::as_str) else { continue };
             let id = object.get("id").and_then(Value::as_str).unwrap_or("?");
-            by_folded.entry(name.to_ascii_lowercase()).or_default().push((name, id, object));
+            by_folded.entry(crate::names::loose_name(name)).or_default().push((name, id, object));
         }
         for change in changes.iter_mut().filter(creates).filter(|c| c.kind == kind) {
-            let Some(twins) = by_folded.get(&change.org_name.to_ascii_lowercase()) else {
+            let Some(twins) = by_folded.get(&crate::names::loose_name(&change.org_name)) else {
                 continue;
             };
             // Only a live object the declared one could be taken for: the
@@ -991,8 +991,10 @@ fn note_case_twins(changes: &mut [Change], live: &LiveOrg, manifests: &SetIndex<
                     && declared.is_none_or(|o| kind.org().matches(o.spec.as_ref(), live))
             });
             if let Some((name, id, _)) = twin {
+                let how = crate::names::how_alike(name, &change.org_name);
+                let how = how.strip_prefix("differ").unwrap_or(how);
                 change.notes.push(format!(
-                    "the org holds {kind} {} (id {}), whose name differs only in case: the org may refuse this create as a duplicate; rename one of them (in the manifest, or in Genesys Cloud)",
+                    "the org holds {kind} {} (id {}), whose name differs{how}: the org may refuse this create as a duplicate, and people cannot tell the two apart; rename one of them (in the manifest, or in Genesys Cloud)",
                     crate::api::untrusted::quoted(name),
                     crate::api::untrusted::visible(id)
                 ));
@@ -1052,7 +1054,7 @@ fn prunes(
     }
     // The names of declared objects the org does not hold (creates), and of
     // protected ones no live object has, as an org may take them to be the
-    // same ([`loose_name`]): a live object so named (of the same flow type)
+    // same ([`crate::names::loose_name`]): a live object so named (of the same flow type)
     // is the declared one renamed in the UI, or one whose create the org
     // refuses as a duplicate, never an undeclared one to delete. (Beside a
     // declared object the org holds, such a live object is another one,
@@ -1063,7 +1065,8 @@ fn prunes(
         crate::FastMap::default();
     for object in set.objects.iter().filter(|o| scoped(o.kind) && !holding.contains(&o.id())) {
         if let Some(name) = object.org_name() {
-            let key = (object.kind, loose_name(name), Some(object.spec.key_beyond_name()));
+            let key =
+                (object.kind, crate::names::loose_name(name), Some(object.spec.key_beyond_name()));
             loosely.insert(key, (name, Some(object)));
         }
     }
@@ -1077,7 +1080,9 @@ fn prunes(
     for (kind, name) in set.protected.iter().filter(|(kind, _)| scoped(*kind)) {
         let held = held_names.entry(*kind).or_insert_with(|| live_names(*kind));
         if !held.contains(name.as_str()) {
-            loosely.entry((*kind, loose_name(name), None)).or_insert((name.as_str(), None));
+            loosely
+                .entry((*kind, crate::names::loose_name(name), None))
+                .or_insert((name.as_str(), None));
         }
     }
     let mut like_declared: Vec<super::PlanNote> = Vec::new();
@@ -1111,7 +1116,7 @@ fn prunes(
                 kept.insert((kind.kind(), name.to_string()), users.clone());
                 continue;
             }
-            let loose = loose_name(name);
+            let loose = crate::names::loose_name(name);
             let beyond = kind.org().key_beyond_name(object);
             let alike = loosely
                 .get(&(kind.kind(), loose.clone(), Some(beyond)))
@@ -1168,51 +1173,5 @@ fn prunes(
 }
 
 /// A declared or protected name in [`prunes`]' loose comparison: its kind,
-/// [`loose_name`], and its key beyond the name (`None`: any).
+/// [`crate::names::loose_name`], and its key beyond the name (`None`: any).
 type LooseKey<'a> = (crate::kinds::Kind, String, Option<&'a str>);
-
-/// A name as a person or an org may take it: in Unicode compatibility form
-/// (NFKC: a precomposed `é` and `e` with a combining accent, a full-width `Ａ`
-/// and `A`, are one), without invisible format characters (zero-width
-/// spaces and joiners, direction marks, soft hyphens), every run of
-/// whitespace one space, none around it, in lowercase. Names differing only
-/// so look alike in the UI. (Whether Genesys Cloud takes any of them for one
-/// name is unverified; the sandbox refuses a second name differing in case.)
-fn loose_name(name: &str) -> String {
-    const NFKC: icu_normalizer::ComposingNormalizerBorrowed<'static> =
-        icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
-    // Invisible characters first: between a letter and its accent they
-    // would keep the two from composing.
-    let visible: String =
-        name.chars().filter(|&c| !crate::api::untrusted::is_ignorable_in_names(c)).collect();
-    let visible = NFKC.normalize(&visible);
-    visible.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::loose_name;
-
-    /// Names that look alike in the UI compare alike; others do not.
-    #[test]
-    fn look_alike_names_are_one_loose_name() {
-        let acme = loose_name("Acme Café");
-        for alike in [
-            "acme café",
-            "  Acme   Café ",
-            "Acme Cafe\u{301}",
-            "Acme\u{a0}Café",
-            "Acme \u{200b}Café",
-            "\u{ff21}cme Caf\u{e9}",
-            "Acme\tCafé",
-            "Acme Cafe\u{200b}\u{301}",
-            "Acme\u{e0041} Café",
-            "Acme \u{200d}Café",
-        ] {
-            assert_eq!(loose_name(alike), acme, "{alike:?}");
-        }
-        for other in ["Acme Cafe", "AcmeCafé", "Acme Café 2"] {
-            assert_ne!(loose_name(other), acme, "{other:?}");
-        }
-    }
-}

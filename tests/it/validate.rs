@@ -891,6 +891,26 @@ fn org_names_that_differ_only_in_case_are_a_warning() {
     assert_eq!(err.matches("differ only in case").count(), 1, "{err}");
 }
 
+/// Org names that differ only in spacing, Unicode form or invisible
+/// characters read as one in the UI: a warning too, with the invisible
+/// character shown as an escape. Names that only share letters are not.
+#[test]
+fn org_names_that_look_alike_are_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "skills.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: a}\nspec: {name: \"Caf\\u00e9 Support\"}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: b}\nspec: {name: \"Cafe\\u0301  support\\u200b\"}\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: c}\nspec: {name: Cafe Support}\n",
+    );
+    let out = ctx.run(&["validate", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("skills.yaml:9:14: warning: two RoutingSkill manifests have org names that differ only in case, spacing or look-alike characters: `Caf\u{e9} Support` and `Cafe\u{301}  support\\u{200b}`"),
+        "{err}"
+    );
+    assert_eq!(err.matches("warning").count(), 1, "{err}");
+}
+
 /// An unknown variable in a quoted or multi-line scalar is reported at its
 /// own line and column, found again in the file's text.
 #[test]

@@ -127,15 +127,22 @@ async fn the_confirmation_hint_runs_as_shown() {
 /// A queue renamed in the UI to another case of its declared name: the
 /// plan's create names the live queue, so that the 409 that follows
 /// (the sandbox refuses names that differ only in case) is not a mystery.
+/// So does a queue whose name looks like the declared one.
 #[tokio::test]
 async fn a_create_whose_name_the_org_holds_in_another_case_names_it() {
     let org = ApplyOrg::default().await;
     let made =
         org.org.post("/api/v2/routing/queues", serde_json::json!({"name": "acme support"})).await;
     assert_eq!(made.status, 200, "{:?}", made.body);
+    // A look-alike: inner spacing and an invisible character.
+    let alike = org
+        .org
+        .post("/api/v2/routing/queues", serde_json::json!({"name": "Acme  Help\u{200b}"}))
+        .await;
+    assert_eq!(alike.status, 200, "{:?}", alike.body);
     org.ctx.write(
         "set/q.yaml",
-        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Acme Support}\n",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Acme Support}\n---\napiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: h}\nspec: {name: Acme Help}\n",
     );
     let plan = org.gcctl(&["plan", "set"]).await;
     let out = crate::common::stdout(&plan);
@@ -143,6 +150,13 @@ async fn a_create_whose_name_the_org_holds_in_another_case_names_it() {
     assert!(
         out.contains(&format!(
             "the org holds RoutingQueue \"acme support\" (id {id}), whose name differs only in case"
+        )),
+        "{out}"
+    );
+    let id = alike.body["id"].as_str().unwrap();
+    assert!(
+        out.contains(&format!(
+            "the org holds RoutingQueue \"Acme  Help\\u{{200b}}\" (id {id}), whose name differs only in case, spacing or look-alike characters"
         )),
         "{out}"
     );
