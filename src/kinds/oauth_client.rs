@@ -363,6 +363,12 @@ impl super::org::OrgKind for Org {
         })
     }
 
+    fn write_adopted<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, bool> {
+        // `after_create` writes the declared fields with the PUT that
+        // clears the no-secret mark.
+        Box::pin(async { Ok(true) })
+    }
+
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
             let mut notes = Vec::new();

@@ -476,6 +476,12 @@ impl OrgKind for Org {
         })
     }
 
+    fn write_adopted<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, bool> {
+        // The webhook's secret is sent on create and on rotation only, never
+        // on adoption (see `live_to_spec`): a plan shows what differs.
+        Box::pin(async { Ok(false) })
+    }
+
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
             // An integration whose create has not ended (a run stopped

@@ -95,6 +95,11 @@ impl OrgKind for Org {
         Ok(json!({ "name": desired.get("name").cloned().unwrap_or(Value::Null) }))
     }
 
+    fn write_adopted<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, bool> {
+        // A language has nothing but its name.
+        Box::pin(async { Ok(false) })
+    }
+
     /// Never planned: a language's only field is its name, its key.
     fn update<'a>(&'a self, op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move { Err(op.fail("routing languages cannot be updated")) })

@@ -143,6 +143,12 @@ impl OrgKind for Org {
         Ok(body)
     }
 
+    fn write_adopted<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, bool> {
+        // Only the division can change, by its own PATCH (`update`): a
+        // plan shows a division that differs.
+        Box::pin(async { Ok(false) })
+    }
+
     /// The division is all that can change: `PATCH {divisionId}`.
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move {

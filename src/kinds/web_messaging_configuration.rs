@@ -620,6 +620,12 @@ impl OrgKind for Org {
         })
     }
 
+    fn write_adopted<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, bool> {
+        // Fields are written as a new version, published (`update`): a
+        // plan shows what differs, without a publish for nothing here.
+        Box::pin(async { Ok(false) })
+    }
+
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
             let latest = latest_version(op, id).await?;

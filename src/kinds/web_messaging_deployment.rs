@@ -544,6 +544,12 @@ impl OrgKind for Org {
         })
     }
 
+    fn write_adopted<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, bool> {
+        // `after_create` waits for it to be active; its configuration
+        // pin is written by an update, which a plan shows.
+        Box::pin(async { Ok(false) })
+    }
+
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move {
             let live = op.read_live(id).await?;

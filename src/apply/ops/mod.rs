@@ -306,22 +306,30 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
             crate::api::untrusted::visible(name)
         )));
     }
-    let mut notes = Vec::new();
-    if adopted {
-        notes.push(
-            "the create's answer was lost, or an earlier run's create was not listed yet; found the object by name and adopted it".to_string(),
-        );
-    }
     op.record(RefTarget::Kind(op.change.kind.kind()), &op.change.org_name, &id);
     let after = async {
-        let notes = op.org().after_create(op, &created, adopted).await?;
+        let mut notes = Vec::new();
+        if adopted {
+            // The create that made it may have been sent from another
+            // version of the manifest (an earlier run's).
+            let written = op.org().write_adopted(op, &id).await?;
+            notes.push(format!(
+                "the create's answer was lost, or an earlier run's create was not listed yet; found the object by name and adopted it{}",
+                if written {
+                    ", then wrote the declared fields"
+                } else {
+                    " (with the fields the create that made it wrote: a plan shows any that differ from the manifest)"
+                }
+            ));
+        }
+        notes.extend(op.org().after_create(op, &created, adopted).await?);
         if op.desired.get("orgDefault") == Some(&Value::Bool(true)) {
             op.set_default(&id).await?;
         }
         Ok::<_, OpError>(notes)
     };
-    match after.await {
-        Ok(more) => notes.extend(more),
+    let notes = match after.await {
+        Ok(notes) => notes,
         Err(source) => {
             return Err(OpError::AfterCreate {
                 address: op.address(),
@@ -329,7 +337,7 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
                 source: Box::new(source),
             });
         }
-    }
+    };
     Ok(Done { action: Action::Create, id: Some(id), notes })
 }
 

@@ -613,16 +613,22 @@ impl<'a> Op<'a> {
         result.map(|_| ()).map_err(self.failed("updating"))
     }
 
+    /// Write the declared fields, the org default aside: read, merge and
+    /// PUT, or PATCH.
+    pub async fn write_fields(&self, id: &str) -> Result<(), OpError> {
+        let body = match self.org().api().update {
+            UpdateMethod::Put => self.body(Some(&self.read_live(id).await?))?,
+            UpdateMethod::Patch => self.patch_body(id)?,
+        };
+        self.write(id, &body).await
+    }
+
     /// Write the declared fields: read, merge and PUT, or PATCH; and make
     /// the object the org default (or unset it) when `orgDefault` changed.
     pub async fn write_declared(&self, id: &str) -> Result<(), OpError> {
         let has_default = self.org().api().default.is_some();
         if !has_default || self.changed_outside("/orgDefault") {
-            let body = match self.org().api().update {
-                UpdateMethod::Put => self.body(Some(&self.read_live(id).await?))?,
-                UpdateMethod::Patch => self.patch_body(id)?,
-            };
-            self.write(id, &body).await?;
+            self.write_fields(id).await?;
         }
         if has_default && self.changed("/orgDefault") {
             self.set_default(id).await?;

@@ -630,6 +630,12 @@ impl OrgKind for Org {
         }))
     }
 
+    fn write_adopted<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, bool> {
+        // Adopted only when its published definition is the declared one
+        // (`create`): nothing to write.
+        Box::pin(async { Ok(false) })
+    }
+
     fn update<'a>(&'a self, op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Vec<String>> {
         Box::pin(async move { Ok(vec![jobs::publish(op, None).await.map_err(|u| u.error)?.note()]) })
     }

@@ -695,6 +695,22 @@ pub trait OrgKind: Sync {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// After a create found its object made already and adopted it (its
+    /// answer was lost, or an earlier run's create, kept in the journal,
+    /// was not listed yet): write the declared fields, since that create
+    /// may have been sent from another version of the manifest. Returns
+    /// whether they were written (the apply's note says so). The default
+    /// writes them as an update does ([`Op::write_fields`]); a kind whose
+    /// `after_create` writes them already, or whose fields an update
+    /// writes otherwise (a new version, a secret sent on create only),
+    /// overrides it.
+    fn write_adopted<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, bool> {
+        Box::pin(async move {
+            op.write_fields(id).await?;
+            Ok(true)
+        })
+    }
+
     /// Update the object `id` to the desired state. The default writes the
     /// declared fields (read, merge and PUT; or PATCH).
     fn update<'a>(&'a self, op: &'a Op<'a>, id: &'a str) -> Hook<'a, Vec<String>> {

@@ -122,6 +122,50 @@ async fn a_create_a_dead_run_left_unfinished_is_adopted_not_duplicated() {
     assert_eq!(live[0]["id"], made.body["id"]);
 }
 
+/// A create a dead run left unfinished was sent from another version of
+/// the manifest: the run that adopts it writes the declared fields, so
+/// that the org holds what this manifest says and plans clean after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adopted_object_gets_the_declared_fields() {
+    let config = SandboxConfig {
+        consistency_delay: Duration::from_millis(1_500),
+        ..SandboxConfig::default()
+    };
+    let org = super::ApplyOrg::start(config).await;
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Ghost Queue, description: as declared now, skillEvaluationMethod: ALL}\n",
+    );
+    // What the dead run did, from the manifest as it was then.
+    let journal = org.journal().await;
+    let kind = gcctl::kinds::Kind::parse("RoutingQueue").unwrap();
+    journal.begin(kind, "Ghost Queue").unwrap();
+    let made = org
+        .org
+        .post(
+            "/api/v2/routing/queues",
+            json!({"name": "Ghost Queue", "description": "as declared then", "skillEvaluationMethod": "BEST"}),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+
+    let output = org.gcctl(&["apply", "--auto-approve", "--consistency-window", "5", "set"]).await;
+    super::assert_exit(&output, 0);
+    let err = crate::common::stderr(&output);
+    assert!(
+        err.contains("found the object by name and adopted it, then wrote the declared fields"),
+        "{err}"
+    );
+    let id = made.body["id"].as_str().unwrap();
+    let live = org.org.get(&format!("/api/v2/routing/queues/{id}")).await.body;
+    assert_eq!(live["description"], "as declared now", "{live}");
+    assert_eq!(live["skillEvaluationMethod"], "ALL", "{live}");
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    assert_eq!(org.named(super::QUEUES, "Ghost Queue").await.len(), 1);
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    super::assert_exit(&plan, 0);
+}
+
 /// After a lost create answer, gcctl looks the object up by name for the
 /// consistency window before creating it again. On a terminal, a look that
 /// lasts 2 s or more says what it waits for, why, and for how long more.
