@@ -103,16 +103,21 @@ fn write_change_details(out: &mut String, change: &Change) {
             _ if change.action != Action::Create && !field.sensitive && items.is_some() => {
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | {}, diff below |",
-                    field.pointer,
+                    "| {} | {} | {}, diff below |",
+                    code(&field.pointer),
                     count_items(field.before.as_ref()),
                     count_items(field.after.as_ref())
                 );
                 items_block(&mut diffs, &field.pointer, items.as_ref());
             }
             _ => {
-                let _ =
-                    writeln!(out, "| `{}` | {} | {} |", field.pointer, code(&before), code(&after));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    code(&field.pointer),
+                    code(&before),
+                    code(&after)
+                );
             }
         }
     }
@@ -176,11 +181,6 @@ fn cell(text: &str) -> String {
     visible(&text.replace('\n', " ")).replace('|', "\\|")
 }
 
-/// Org or user text outside a code span (a table's org name column, a
-/// note): as [`cell`], and read as text, never as markup: HTML as entities
-/// (a name holding `</details><img src=x>` would close the details and
-/// load an image in a pull request), and Markdown's punctuation escaped
-/// (no link, image, emphasis or code span).
 /// The org a plan or report is for, as text output names it: its name (org
 /// text, escaped) and id when read, and where it is.
 fn target(target: &crate::plan::PlanTarget) -> String {
@@ -196,6 +196,11 @@ fn target(target: &crate::plan::PlanTarget) -> String {
     }
 }
 
+/// Org or user text outside a code span (a table's org name column, a
+/// note): as [`cell`], and read as text, never as markup: HTML as entities
+/// (a name holding `</details><img src=x>` would close the details and
+/// load an image in a pull request), and Markdown's punctuation escaped
+/// (no link, image, emphasis or code span).
 fn text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     // `cell` escaped the column's `|` already.
@@ -224,8 +229,22 @@ fn text(text: &str) -> String {
     out
 }
 
+/// `text` as a code span, as it is: fenced by one backtick more than the
+/// longest run of backticks in it, and padded with a space when it holds
+/// any (`CommonMark` strips one space each side), so that a backtick of the
+/// org's shows as written.
 fn code(text: &str) -> String {
-    format!("`{}`", cell(text).replace('`', "'"))
+    let text = cell(text);
+    let (mut longest, mut run) = (0, 0);
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    if longest == 0 {
+        return format!("`{text}`");
+    }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {text} {fence}")
 }
 
 /// Markdown output of a drift report, fit for an issue or pull-request body:
@@ -376,6 +395,18 @@ fn html(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::kinds::LiveKind;
+
+    /// A backtick in a value shows as written (it was shown as an
+    /// apostrophe, so that a value holding either read alike in a drift
+    /// report).
+    #[test]
+    fn code_spans_keep_backticks() {
+        assert_eq!(code("it's"), "`it's`");
+        assert_eq!(code("\"it`s\""), "`` \"it`s\" ``");
+        assert_eq!(code("``a```"), "```` ``a``` ````");
+        assert_eq!(code("`"), "`` ` ``");
+        assert_eq!(code("a|b`"), "`` a\\|b` ``");
+    }
 
     /// An org name is the user's or the org's text: in a plan's table and
     /// in its details' HTML summary it can break neither.
