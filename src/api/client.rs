@@ -104,6 +104,11 @@ struct Call<'a> {
     idempotent: bool,
     /// A listing page whose entities need only these keys decoded.
     keys: Option<&'a EntityKeys>,
+    /// A success must answer with the object written, an id in it (a write
+    /// of one object answers so): an empty body, `{}` or a list is read as a
+    /// success gcctl cannot read, which says nothing of whether the write
+    /// was made.
+    object: bool,
 }
 
 impl<'a> Call<'a> {
@@ -111,7 +116,7 @@ impl<'a> Call<'a> {
     /// unless it is a POST.
     fn new(method: Method, path: &'a str) -> Self {
         let idempotent = method != Method::POST;
-        Call { method, path, query: &[], body: None, idempotent, keys: None }
+        Call { method, path, query: &[], body: None, idempotent, keys: None, object: false }
     }
 }
 
@@ -421,6 +426,19 @@ impl Client {
         self.call(Call { body: Some(body), ..Call::new(Method::PATCH, path) }).await
     }
 
+    /// PUT of one object, which the org answers with the object written: a
+    /// success without it (an empty body, an object without an id) is read
+    /// as one gcctl cannot read, and the PUT is sent again as after a lost
+    /// answer.
+    pub async fn put_object(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.call(Call { body: Some(body), object: true, ..Call::new(Method::PUT, path) }).await
+    }
+
+    /// PATCH of one object, answered as [`Client::put_object`] is.
+    pub async fn patch_object(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.call(Call { body: Some(body), object: true, ..Call::new(Method::PATCH, path) }).await
+    }
+
     /// DELETE; any response body is ignored.
     pub async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<(), ApiError> {
         self.call(Call { query, ..Call::new(Method::DELETE, path) }).await.map(drop)
@@ -513,6 +531,20 @@ impl Client {
             "api request"
         );
         if let Some(decoded) = decoded {
+            let decoded = decoded.and_then(|value| {
+                let has_id = value.get("id").and_then(Value::as_str).is_some_and(|id| !id.is_empty());
+                if !call.object || has_id {
+                    return Ok(value);
+                }
+                let what = match &value {
+                    Value::Null => "an empty answer",
+                    Value::Object(_) => "an object without an id",
+                    _ => "not a JSON object",
+                };
+                Err(format!(
+                    "the org answered success without the object it wrote ({what}): gcctl cannot tell whether the write was made"
+                ))
+            });
             return decoded.map_err(|e| {
                 // The server answered success: a create or an action may
                 // well have been made, whatever its body says. A request

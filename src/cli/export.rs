@@ -102,6 +102,7 @@ pub fn run(args: &ExportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         name_glob: args.name_glob.clone(),
         skip_client_id: None,
     };
+    export::register_secret_variables();
     let started = Instant::now();
     let (input, stats) = runtime()?.block_on(async {
         let connection = connect(global, printer).await?;

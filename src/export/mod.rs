@@ -703,10 +703,25 @@ fn any_string(value: &Value, test: &dyn Fn(&str) -> bool) -> bool {
 /// The warning for an object left out for holding a secret gcctl knows,
 /// naming it by kind and id only: its name and its handle (the name,
 /// lowercased) may hold the secret.
+/// Register the values of the environment's variables named as export
+/// names webhook secrets (`…_SECRET`, as `ACME_BOT_WEBHOOK_SECRET`; the
+/// OAuth client's `GENESYSCLOUD_OAUTHCLIENT_SECRET` too): an export whose
+/// manifests refer to such a variable must not write its value beside them
+/// (pasted into a description, say), whether or not gcctl runs with it.
+/// Too short values are not registered (see `register_secret`).
+pub fn register_secret_variables() {
+    for (name, value) in std::env::vars_os() {
+        let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else { continue };
+        if name.ends_with("_SECRET") {
+            crate::api::untrusted::register_secret(value);
+        }
+    }
+}
+
 fn holds_secret_warning(kind: Kind, live: &Value) -> String {
     let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
     format!(
-        "a {kind} (id {id}) holds text that is a secret gcctl knows (the secret or token of the OAuth client it runs with, or a credential it redacts), in its own fields or in the name of an object it refers to, which gcctl never writes to a file; it was left out (remove the secret from the org in Genesys Cloud, and rotate it)"
+        "a {kind} (id {id}) holds text that is a secret gcctl knows (the secret or token of the OAuth client it runs with, the value of a `…_SECRET` environment variable, or a credential it redacts), in its own fields or in the name of an object it refers to, which gcctl never writes to a file; it was left out (remove the secret from the org in Genesys Cloud, and rotate it)"
     )
 }
 

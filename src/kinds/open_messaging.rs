@@ -200,12 +200,23 @@ impl OrgKind for Org {
         }
         let mut headers =
             live.get("webhookHeaders").and_then(Value::as_object).cloned().unwrap_or_default();
-        let version = headers
+        // gcctl's own header in every case the org holds it (set twice in
+        // the UI, say): none is a header of the manifest's. The version is
+        // the one written as gcctl writes it, else the first readable one.
+        let variants: Vec<String> = headers
             .keys()
-            .find(|k| k.eq_ignore_ascii_case(SECRET_VERSION_HEADER))
+            .filter(|k| k.eq_ignore_ascii_case(SECRET_VERSION_HEADER))
             .cloned()
-            .and_then(|k| headers.remove(&k))
-            .and_then(|v| v.as_str().and_then(|s| s.parse::<u32>().ok()));
+            .collect();
+        let mut versions: Vec<(bool, u32)> = variants
+            .iter()
+            .filter_map(|k| {
+                let version = headers.remove(k)?.as_str()?.parse::<u32>().ok()?;
+                Some((k.as_str() == SECRET_VERSION_HEADER, version))
+            })
+            .collect();
+        versions.sort_by_key(|(exact, _)| !exact);
+        let version = versions.first().map(|(_, version)| *version);
         webhook["headers"] = Value::Object(headers);
         // Without the header (an integration made outside gcctl, then
         // adopted) the secret it holds counts as version 1: secrets are sent

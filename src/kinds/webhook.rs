@@ -135,36 +135,49 @@ pub fn url_credentials(url: &str) -> Option<&str> {
 /// `apikey`, `accesskey`, `authkey`, `credential` or `sessionid`, or one of
 /// its words (between `-`, `_` and `.`) is `key`, `keys`, `auth`, `pass` or
 /// `pwd` (`X-Api-Key`, `X-SecretKey`, `Ocp-Apim-Subscription-Key`,
-/// `X-Session-Id`; not `X-Session-Affinity`). Its value is kept out of every
-/// output and out of exported files. gcctl's own secret-version header is
-/// no credential.
+/// `X-Session-Id`; not `X-Session-Affinity`); or it holds `signature`,
+/// `passphrase`, `bearer`, `jwt` or `hmac`, or one of its words is `sig`,
+/// and it does not only describe one (it holds none of `method`, `version`,
+/// `alg`, `type` and `kind`: `X-Hub-Signature-256` and `X-Passphrase` are
+/// credentials, `X-Signature-Method` and `X-Hmac-Algorithm` are not). Its
+/// value is kept out of every output and out of exported files. gcctl's own
+/// secret-version header is no credential.
 pub fn is_credential_header(name: &str) -> bool {
     const HELD: [&str; 12] = [
         "authorization", "authentication", "cookie", "token", "secret", "password", "passwd",
         "apikey", "accesskey", "authkey", "credential", "sessionid",
     ];
     const WORDS: [&str; 5] = ["key", "keys", "auth", "pass", "pwd"];
+    const SIGNING: [&str; 5] = ["signature", "passphrase", "bearer", "jwt", "hmac"];
     if name.eq_ignore_ascii_case(SECRET_VERSION_HEADER) {
         return false;
     }
     let lower = name.to_ascii_lowercase();
     let joined: String = lower.chars().filter(|c| !matches!(c, '-' | '_' | '.')).collect();
+    let words = || lower.split(['-', '_', '.']);
     HELD.iter().any(|held| joined.contains(held))
-        || lower.split(['-', '_', '.']).any(|word| WORDS.contains(&word))
+        || words().any(|word| WORDS.contains(&word))
+        || ((SIGNING.iter().any(|held| joined.contains(held)) || words().any(|w| w == "sig"))
+            && !describes_a_credential(&lower))
+}
+
+/// Whether a name (in lowercase) describes a credential rather than
+/// carries one (`signatureMethod`, `token_type`, `keyVersion`).
+fn describes_a_credential(lower: &str) -> bool {
+    ["method", "version", "alg", "type", "kind"].iter().any(|w| lower.contains(w))
 }
 
 /// Query parameters whose names say they carry a credential, as written
 /// in the URL (name, value; percent-encoded as they are). A name is read
 /// percent-decoded, in any case, and counts when [`is_credential_header`]
-/// would take it (`access_token`, `apiKey`, `client_secret`, `key`), when it
-/// is `code` (an Azure Functions key), `sig` (a Logic Apps / Power Automate
-/// trigger's signature, a shared access signature's), `jwt` or `hmac`, or
-/// when it holds `signature` (`X-Amz-Signature`, `X-Goog-Signature`,
-/// `sharedAccessSignature`). Parameters are parted by `&` and by `;` (which
-/// some servers take as `&`). Empty values carry nothing and are not listed.
-/// The fragment (after `#`) is not sent, and not searched.
+/// would take it (`access_token`, `apiKey`, `client_secret`, `key`, `sig`
+/// as a Logic Apps / Power Automate trigger's signature or a shared access
+/// signature's, `jwt`, `hmac`, `X-Amz-Signature`, `sharedAccessSignature`)
+/// or is `code` (an Azure Functions key), and does not only describe one.
+/// Parameters are parted by `&` and by `;` (which some servers take as
+/// `&`). Empty values carry nothing and are not listed. The fragment (after
+/// `#`) is not sent, and not searched.
 pub fn url_query_credentials(url: &str) -> Vec<(&str, &str)> {
-    const NAMES: [&str; 4] = ["code", "sig", "jwt", "hmac"];
     let Some((_, query)) = url.split_once('?') else { return Vec::new() };
     let query = query.split_once('#').map_or(query, |(query, _)| query);
     query
@@ -172,16 +185,11 @@ pub fn url_query_credentials(url: &str) -> Vec<(&str, &str)> {
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, value)| {
             let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-            let lower = name.to_ascii_lowercase();
             // What describes a credential is none (`signatureMethod=HMAC-SHA256`,
             // `token_type=bearer`, `keyVersion=2`).
-            let describes =
-                ["method", "version", "alg", "type", "kind"].iter().any(|w| lower.contains(w));
             !value.is_empty()
-                && !describes
-                && (is_credential_header(&name)
-                    || NAMES.iter().any(|held| name.eq_ignore_ascii_case(held))
-                    || lower.contains("signature"))
+                && !describes_a_credential(&name.to_ascii_lowercase())
+                && (is_credential_header(&name) || name.eq_ignore_ascii_case("code"))
         })
         .collect()
 }
@@ -307,11 +315,13 @@ mod tests {
         for name in ["Authorization", "Cookie", "X-Api-Key", "x-functions-key", "Ocp-Apim-Subscription-Key",
             "X-Auth-Token", "X-AuthToken", "X-Auth", "X-Auth-Pass", "X-Client-Secret", "api_key", "X-ApiKey",
             "X-SecretKey", "X-TokenAuth", "X-Api-Keys", "X-Cookies", "X-Passwords", "X-ClientSecretValue",
-            "X-Session-Id", "X-AccessKey", "X-AuthKey", "Authentication"] {
+            "X-Session-Id", "X-AccessKey", "X-AuthKey", "Authentication", "X-Signature",
+            "X-Hub-Signature-256", "X-Passphrase", "X-Bearer", "X-JWT", "X-Hmac", "X-Sig", "X-Request-Sig"] {
             assert!(is_credential_header(name), "{name}");
         }
         for name in ["X-Gcctl-Secret-Version", "X-Session-Affinity", "X-Sticky-Session", "X-Acme-Environment",
-            "X-Bot-Engine-Tenant", "Content-Type", "X-Monkey-Business"] {
+            "X-Bot-Engine-Tenant", "Content-Type", "X-Monkey-Business", "X-Signature-Method",
+            "X-Hmac-Algorithm", "X-Signature-Version", "X-Design", "X-Signal"] {
             assert!(!is_credential_header(name), "{name}");
         }
     }

@@ -864,7 +864,8 @@ fn a_caller_that_may_read_only_queues_exports_them() {
     assert!(!exporter.path().join("all").exists(), "{err}");
 }
 
-/// Org text holding the secret of the OAuth client gcctl runs as (pasted
+/// Org text holding the secret of the OAuth client gcctl runs as, or the
+/// value of a `…_SECRET` variable (pasted
 /// into a name or description, or echoed by a hostile server) is never
 /// written: the object is left out with a warning that names it by id only
 /// (its handle is its name lowercased); so is an object naming one that
@@ -895,6 +896,14 @@ fn an_object_holding_gcctls_own_secret_is_left_out() {
         "/api/v2/routing/queues",
         serde_json::json!({"name": "Shouting Queue", "description": secret.to_uppercase()}),
     );
+    // A webhook secret the environment holds under the name an export
+    // gives it, pasted into a description.
+    let webhook_secret = "webhook-canary-4f1e9a7c";
+    ctx.env("ACME_BOT_WEBHOOK_SECRET", webhook_secret);
+    let pasted = post(
+        "/api/v2/routing/queues",
+        serde_json::json!({"name": "Pasted Queue", "description": format!("secret is {webhook_secret}")}),
+    );
     let role = post(
         "/api/v2/authorization/roles",
         serde_json::json!({"name": format!("Role {secret}"), "permissionPolicies": [
@@ -912,7 +921,7 @@ fn an_object_holding_gcctls_own_secret_is_left_out() {
     let out = ctx.run(&["export", "--kinds", kinds, "--out", "e"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    for id in [&leaky, &client, &shouting] {
+    for id in [&leaky, &client, &shouting, &pasted] {
         assert!(
             err.contains(&format!("(id {id}) holds text that is a secret gcctl knows")),
             "{id}: {err}"
@@ -925,6 +934,7 @@ fn an_object_holding_gcctls_own_secret_is_left_out() {
     let lower = secret.to_lowercase();
     for text in [stdout(&stream), stderr(&stream), err, queues] {
         assert!(!text.to_lowercase().contains(&lower), "{text}");
+        assert!(!text.contains(webhook_secret), "{text}");
     }
 }
 

@@ -337,7 +337,7 @@ impl<'a> Op<'a> {
     }
 
     pub async fn put(&self, path: &str, body: &Value, doing: &str) -> Result<Value, OpError> {
-        self.ctx.client.put(path, body).await.map_err(self.failed(doing))
+        self.ctx.client.put_object(path, body).await.map_err(self.failed(doing))
     }
 
     /// PUT, retried on 404 until the deadline: for a resource that trails
@@ -348,7 +348,7 @@ impl<'a> Op<'a> {
         body: &Value,
         doing: &str,
     ) -> Result<Value, OpError> {
-        self.until_found(doing, || self.ctx.client.put(path, body)).await
+        self.until_found(doing, || self.ctx.client.put_object(path, body)).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value, doing: &str) -> Result<Value, OpError> {
@@ -607,8 +607,8 @@ impl<'a> Op<'a> {
     pub async fn write(&self, id: &str, body: &Value) -> Result<(), OpError> {
         let path = self.org().api().item(id);
         let result = match self.org().api().update {
-            UpdateMethod::Put => self.ctx.client.put(&path, body).await,
-            UpdateMethod::Patch => self.ctx.client.patch(&path, body).await,
+            UpdateMethod::Put => self.ctx.client.put_object(&path, body).await,
+            UpdateMethod::Patch => self.ctx.client.patch_object(&path, body).await,
         };
         result.map(|_| ()).map_err(self.failed("updating"))
     }

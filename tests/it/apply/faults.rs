@@ -221,6 +221,44 @@ async fn a_read_before_a_write_that_is_not_the_object_writes_nothing() {
     );
 }
 
+/// An update answered with success but not the object it wrote (an empty
+/// body, `{}`, a list): gcctl cannot tell whether the org wrote it, so the
+/// PUT, which is harmless to repeat, is sent again and the run converges;
+/// when every answer is so, the change fails saying so, with the status
+/// and the call, instead of reporting an update the org may not have made.
+#[tokio::test]
+async fn an_update_answered_without_the_object_is_sent_again_or_fails() {
+    let org = ApplyOrg::default().await;
+    assert_eq!(org.org.post(QUEUES, json!({"name": "Put Check"})).await.status, 200);
+    let route = "PUT /api/v2/routing/queues/{queueId}";
+    let write = |description: &str| {
+        format!(
+            "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {{name: q}}\nspec: {{name: Put Check, description: {description}}}\n"
+        )
+    };
+    for (answer, description) in [("", "first"), ("{}", "second"), ("[]", "third")] {
+        org.ctx.write("set/q.yaml", &write(description));
+        let fault = json!({"route": route, "status": 200, "body": answer});
+        org.org.route_fault(fault).await;
+        org.reset_stats().await;
+        let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+        assert_exit(&apply, 0);
+        assert_eq!(org.org.stats().await["byRoute"][route], 2, "{answer:?}");
+        assert_eq!(org.one(QUEUES, "Put Check").await["description"], description);
+    }
+    org.ctx.write("set/q.yaml", &write("never"));
+    let fault = json!({"route": route, "status": 200, "body": "", "times": 3});
+    org.org.route_fault(fault).await;
+    let apply = org.gcctl(&["apply", "--auto-approve", "set"]).await;
+    assert_exit(&apply, 1);
+    let err = stderr(&apply);
+    assert!(err.contains("PUT /api/v2/routing/queues/"), "{err}");
+    assert!(err.contains("the org answered success without the object it wrote (an empty answer): gcctl cannot tell whether the write was made"), "{err}");
+    assert!(!err.contains("1 updated"), "{err}");
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "set"]).await, 0);
+    assert_eq!(org.one(QUEUES, "Put Check").await["description"], "never");
+}
+
 /// A create answered with success but no object (an empty body): the
 /// object is looked up by name and adopted when the org made it, never
 /// sent again; when the org did not, the change fails saying so, and the

@@ -184,6 +184,19 @@ async fn a_header_set_in_another_case_is_compared_and_replaced_not_doubled() {
     let after = org.org.get(&path).await.body;
     let names: Vec<&String> = after["webhookHeaders"].as_object().unwrap().keys().collect();
     assert_eq!(names, ["X-Acme-Environment", "X-Gcctl-Secret-Version"], "{after}");
+
+    // gcctl's own header twice (set again in the UI in another case): no
+    // variant is a header of the manifest's, and the version is the one
+    // written as gcctl writes it. Export wrote the other as a header,
+    // which its own check then refused.
+    let edit = json!({"name": "Acme Bot", "webhookHeaders": {"X-Acme-Environment": declared,
+        "X-Gcctl-Secret-Version": "1", "x-gcctl-secret-version": "5"}});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    let out = org.gcctl(&["export", "--out", "twice", "--kinds", "OpenMessagingIntegration"]).await;
+    assert_exit(&out, 0);
+    let written = fs_err::read_to_string(org.ctx.path().join("twice/webhooks.yaml")).unwrap();
+    assert!(!written.to_ascii_lowercase().contains("x-gcctl-secret-version"), "{written}");
+    assert!(written.contains("signatureSecretVersion: 1"), "{written}");
 }
 
 /// Header names are one in any case, in `ignoreDifferences` too: a pointer
@@ -274,6 +287,18 @@ async fn credentials_in_webhook_headers_are_never_shown_nor_exported() {
     assert!(!text.contains(canary), "{text}");
     assert_exit(&org.gcctl(&["plan", "exported"]).await, 0);
     assert_no_file_holds(&org.ctx.path().join("exported"), canary);
+    // Named as a signing header is (the words of a query credential).
+    let passphrase = "correct-horse-canary-73b1";
+    let edit = json!({"name": "Acme Bot", "webhookHeaders": {"X-Acme-Environment": "dev",
+        "X-Passphrase": passphrase, "X-Gcctl-Secret-Version": "1"}});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
+    let out = org.gcctl(&["export", "--out", "signed", "--kinds", kinds]).await;
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(text.contains("its webhook header `X-Passphrase` carries a credential, which gcctl never writes to a file"), "{text}");
+    assert_no_file_holds(&org.ctx.path().join("signed"), passphrase);
+    let edit = json!({"name": "Acme Bot", "webhookHeaders": {"X-Acme-Environment": "dev",
+        "Authorization": format!("Bearer {canary}"), "X-Gcctl-Secret-Version": "1"}});
+    assert_eq!(org.org.patch(&path, edit).await.status, 200);
 
     // Declared: a warning, and the plan that writes it never shows it.
     let declared = "tok-declared-8c3a07";
