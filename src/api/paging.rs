@@ -17,8 +17,9 @@
 //!   read page by page (`nextUri`, or until an empty page) ends at such a page instead (a
 //!   cursor of versions sharing an id, at a repeated link), and fails at a page of objects
 //!   without ids, which could be read again and again;
-//! - a first page that is empty yet announces more pages is an error (the listing contradicts
-//!   itself: reading on could take hours, and stopping could hide objects);
+//! - a first page that is empty yet announces more pages, or a `total` above 0, is an error
+//!   (the listing contradicts itself: reading on could take hours, and stopping could hide
+//!   objects, which a plan would then create);
 //! - `nextUri` is followed until a page has no link, repeats a link, is empty, or lists only
 //!   objects of the pages before it (a cursor handing out new links forever);
 //! - objects that shift between pages while listing can appear twice: entities are de-duplicated
@@ -96,10 +97,22 @@ impl Client {
             Some(_) => None,
             None => self.next_link(path, &first)?,
         };
+        let total = first.get("total").and_then(Value::as_u64).filter(|total| *total > 0);
         let mut pages = vec![take_entities(path, &mut first)?];
         drop(first);
         match count {
             Some(count) if count > MAX_PAGES => return Err(too_many_pages(path, count)),
+            // Taken for an empty org, it would have the plan create what
+            // the org holds.
+            Some(_) if pages[0].is_empty() && total.is_some() => {
+                return Err(untrustworthy(
+                    path,
+                    &format!(
+                        "announces a total of {} objects, and its first page is empty",
+                        total.unwrap_or_default()
+                    ),
+                ));
+            }
             Some(count) if count > 1 && pages[0].is_empty() => {
                 return Err(untrustworthy(
                     path,

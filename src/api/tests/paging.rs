@@ -141,7 +141,7 @@ async fn listings_that_change_while_read_return_what_was_read() {
 
 /// Listings that contradict themselves end quickly (not after hours of
 /// requests): a page count that grows over empty pages is not followed, a
-/// first page that is empty yet announces more pages is an error, and a
+/// first page that is empty yet announces more pages or objects is an error, and a
 /// cursor ends at a page that lists nothing new.
 #[tokio::test]
 async fn listings_that_contradict_themselves_end_quickly() {
@@ -162,6 +162,24 @@ async fn listings_that_contradict_themselves_end_quickly() {
     assert!(err.to_string().contains("announces 9999 pages, and its first page is empty"), "{err}");
     assert!(err.hint().is_some_and(|h| h.starts_with("run again")), "{err:?}");
     assert_eq!(server.seen().len(), 1);
+
+    // One page that lists nothing of the objects it counts (`entities`
+    // empty or null): taken as an empty org, a plan would create them.
+    for entities in [json!([]), json!(null)] {
+        let body = json!({"entities": entities, "total": 2, "pageCount": 1});
+        let server = serve(move |_, _| json(200, &body)).await;
+        let client = server.client(access_token("t"));
+        let err = client.list_all(QUEUES, &[], 500).await.unwrap_err();
+        assert!(
+            err.to_string().contains("announces a total of 2 objects, and its first page is empty"),
+            "{err}"
+        );
+    }
+    // An empty org's listing is empty.
+    let server =
+        serve(|_, _| json(200, &json!({"entities": [], "total": 0, "pageCount": 0}))).await;
+    let client = server.client(access_token("t"));
+    assert!(client.list_all(QUEUES, &[], 500).await.unwrap().is_empty());
 
     // Each page links to a new cursor and lists the same object again.
     let server = serve(|req, _| {
