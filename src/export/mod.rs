@@ -268,6 +268,7 @@ pub async fn read(
         caller: false,
         export: Some(kinds),
         details_of_all: details,
+        export_glob: options.name_glob.clone(),
         // An export writes every field.
         lean: false,
         destroy: false,
@@ -987,7 +988,14 @@ fn pick(kind: LiveKind, objects: &[Value], options: &ExportOptions) -> Picked {
         let mut handle = base.clone();
         let mut n = 2;
         while taken.contains(&handle) {
-            handle = format!("{base}-{n}");
+            // Within 63 characters, the suffix included (a base cut short
+            // may meet another object's: the loop goes on then).
+            let suffix = format!("-{n}");
+            let mut cut = base.len().min(63 - suffix.len());
+            while !base.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            handle = format!("{}{suffix}", base[..cut].trim_end_matches('-'));
             n += 1;
         }
         taken.insert(handle.clone());
@@ -1510,5 +1518,19 @@ mod tests {
         );
         let got: Vec<(&str, &str)> = named.iter().map(|(n, h)| (n.as_str(), h.as_str())).collect();
         assert_eq!(got, [("SALES", "sales-3"), ("Sales", "sales-4"), ("Sales Desk", "sales-desk")]);
+    }
+
+    /// A long name's handles stay within 63 characters, the suffix that
+    /// makes them unique included.
+    #[test]
+    fn handles_of_long_names_stay_within_63_characters() {
+        let long = "L".repeat(70);
+        let (named, _) = selected(
+            &[object("q1", &format!("{long} one")), object("q2", &format!("{long}-two"))],
+            None,
+        );
+        let handles: Vec<&str> = named.iter().map(|(_, h)| h.as_str()).collect();
+        let cut = "l".repeat(61);
+        assert_eq!(handles, ["l".repeat(63), format!("{cut}-2")]);
     }
 }

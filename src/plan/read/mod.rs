@@ -75,6 +75,9 @@ pub struct ReadScope {
     /// With `export`: the details export reads only on request too
     /// (`export --queue-members`).
     pub details_of_all: bool,
+    /// With `export`: the details are read of the objects whose name this
+    /// glob matches only (`export --name-glob`), the ones exported.
+    pub export_glob: Option<String>,
     /// Decode of each listed object only what planning the declared fields
     /// needs, for the kinds that say what that is
     /// ([`ApiPaths::listed_keys`]): for a plan whose live objects are not
@@ -569,6 +572,14 @@ fn wanted<'s>(
             // Built-ins (system flows), and what no manifest can declare
             // (flows of other types), are never exported.
             if kind.org().is_kept(object) {
+                continue;
+            }
+            let name = object.get("name").and_then(Value::as_str).unwrap_or_default();
+            if scope
+                .export_glob
+                .as_deref()
+                .is_some_and(|glob| !crate::kinds::project::glob_match(glob, name))
+            {
                 continue;
             }
             if !wanted.iter().any(|(i, _)| *i == index) {

@@ -262,6 +262,27 @@ fn drift_export_and_round_trip() {
     assert!(handover.contains("membership: include"), "{handover}");
     assert!(handover.contains("- name: Sandbox Agents"), "{handover}");
     assert!(handover.contains("- escalated\n") && handover.contains("- resolved\n"), "{handover}");
+    // With --name-glob, the reads of the queues it chooses only (they were
+    // made for every queue of the org).
+    let other = live.block_on(live.org.post(QUEUES, json!({"name": "Other Queue"})));
+    assert_eq!(other.status, 200, "{}", other.body);
+    assert_eq!(live_queue_count(&live), 2);
+    live.reset_stats();
+    let args = ["export", "--queue-members", "--name-glob", "Hand*", "--out", "glob"];
+    let (code, text) = gcctl(&ctx, &args);
+    assert_eq!(code, 0, "{text}");
+    let by_route = live.requests_by_route();
+    // Member pages until an empty one: two for the one queue.
+    for (route, requests) in [("members", 2), ("wrapupcodes", 1)] {
+        let route = format!("GET /api/v2/routing/queues/{{queueId}}/{route}");
+        assert_eq!(by_route.get(route.as_str()), Some(&requests), "{by_route:?}");
+    }
+    let glob = fs_err::read_to_string(ctx.path().join("glob/queues.yaml")).unwrap();
+    // The codes are not exported with it: named by their org names.
+    assert_eq!(
+        glob,
+        handover.replace("- escalated\n", "- Escalated\n").replace("- resolved\n", "- Resolved\n")
+    );
     // Without --queue-members, no per-queue reads and no members.
     let (code, text) = gcctl(&ctx, &["export", "--out", "plain"]);
     assert_eq!(code, 0, "{text}");
@@ -753,4 +774,10 @@ fn export_leaves_members_whose_users_are_not_active_out() {
     assert!(!queues.contains("leaving@"), "{queues}");
     let (code, text) = gcctl(&ctx, &["plan", "--detailed-exitcode", "exported"]);
     assert_eq!(code, 0, "the export plans clean in its org:\n{text}");
+}
+
+/// How many queues the org lists.
+fn live_queue_count(live: &LiveSandbox) -> usize {
+    let listing = live.block_on(live.org.get(&format!("{QUEUES}?pageSize=500"))).body;
+    listing["entities"].as_array().map_or(0, Vec::len)
 }
