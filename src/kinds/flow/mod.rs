@@ -725,11 +725,23 @@ impl OrgKind for Org {
             return Err("its published YAML was not downloaded".into());
         };
         map.remove("definition");
-        let file = format!("flows/{}.yaml", cx.handle);
+        let file = format!("flows/{}.yaml", file_stem(cx.handle));
         map.insert("file".into(), json!(file));
         cx.add_file(&file, text);
         Ok(())
     }
+}
+
+/// The name of an exported flow's file: its handle, or, for a handle that
+/// Windows reserves as a device name in any file name (`con`, `nul`,
+/// `com1`: such a file cannot be checked out there), the handle after `_`,
+/// which no other handle can be (handles hold letters, digits and `-`).
+fn file_stem(handle: &str) -> std::borrow::Cow<'_, str> {
+    let reserved = matches!(handle, "con" | "prn" | "aux" | "nul")
+        || (handle.len() == 4
+            && (handle.starts_with("com") || handle.starts_with("lpt"))
+            && handle.as_bytes()[3].is_ascii_digit());
+    if reserved { format!("_{handle}").into() } else { handle.into() }
 }
 
 /// Whether `live`'s published version is `declared`, as gcctl published it:
@@ -807,6 +819,17 @@ pub(crate) fn source_of(object: &Object) -> Option<(&FlowSpec, &Source)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Handles Windows reserves as device names get files it can hold.
+    #[test]
+    fn reserved_device_names_are_no_file_names() {
+        for handle in ["con", "prn", "aux", "nul", "com1", "lpt9", "com0"] {
+            assert_eq!(file_stem(handle), format!("_{handle}"));
+        }
+        for handle in ["console", "com", "com10", "comx", "lpt", "null", "con-2", "support"] {
+            assert_eq!(file_stem(handle), handle);
+        }
+    }
 
     /// A literal block indicator is found with a comment after it, one
     /// holding a `|` too; a folded one or a `|` inside text is not one.
