@@ -104,11 +104,22 @@ struct Call<'a> {
     idempotent: bool,
     /// A listing page whose entities need only these keys decoded.
     keys: Option<&'a EntityKeys>,
-    /// A success must answer with the object written, an id in it (a write
-    /// of one object answers so): an empty body, `{}` or a list is read as a
-    /// success gcctl cannot read, which says nothing of whether the write
-    /// was made.
-    object: bool,
+    /// What a success must answer with, else it is one gcctl cannot read.
+    expect: Expect,
+}
+
+/// What a successful answer must hold to be read ([`Call::expect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Any JSON (an empty body is `null`).
+    Any,
+    /// The object written, an id in it (a write of one object answers so):
+    /// an empty body, `{}` or a list says nothing of whether the write was
+    /// made.
+    Written,
+    /// A listing page: an object holding `entities` (a list, or `null` for
+    /// none): an empty body or `{}` is no page of an empty listing.
+    Listing,
 }
 
 impl<'a> Call<'a> {
@@ -116,7 +127,7 @@ impl<'a> Call<'a> {
     /// unless it is a POST.
     fn new(method: Method, path: &'a str) -> Self {
         let idempotent = method != Method::POST;
-        Call { method, path, query: &[], body: None, idempotent, keys: None, object: false }
+        Call { method, path, query: &[], body: None, idempotent, keys: None, expect: Expect::Any }
     }
 }
 
@@ -258,7 +269,8 @@ impl Client {
         query: &[(&str, String)],
         keys: Option<&EntityKeys>,
     ) -> Result<Value, ApiError> {
-        self.call(Call { query, keys, ..Call::new(Method::GET, path) }).await
+        self.call(Call { query, keys, expect: Expect::Listing, ..Call::new(Method::GET, path) })
+            .await
     }
 
     /// GET a JSON document; a 404 is `None`.
@@ -431,12 +443,22 @@ impl Client {
     /// as one gcctl cannot read, and the PUT is sent again as after a lost
     /// answer.
     pub async fn put_object(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.call(Call { body: Some(body), object: true, ..Call::new(Method::PUT, path) }).await
+        self.call(Call {
+            body: Some(body),
+            expect: Expect::Written,
+            ..Call::new(Method::PUT, path)
+        })
+        .await
     }
 
     /// PATCH of one object, answered as [`Client::put_object`] is.
     pub async fn patch_object(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.call(Call { body: Some(body), object: true, ..Call::new(Method::PATCH, path) }).await
+        self.call(Call {
+            body: Some(body),
+            expect: Expect::Written,
+            ..Call::new(Method::PATCH, path)
+        })
+        .await
     }
 
     /// DELETE; any response body is ignored.
@@ -532,18 +554,28 @@ impl Client {
         );
         if let Some(decoded) = decoded {
             let decoded = decoded.and_then(|value| {
-                let has_id = value.get("id").and_then(Value::as_str).is_some_and(|id| !id.is_empty());
-                if !call.object || has_id {
-                    return Ok(value);
-                }
-                let what = match &value {
+                let what = || match &value {
                     Value::Null => "an empty answer",
-                    Value::Object(_) => "an object without an id",
+                    Value::Object(_) if call.expect == Expect::Written => "an object without an id",
+                    Value::Object(_) => "an object without `entities`",
                     _ => "not a JSON object",
                 };
-                Err(format!(
-                    "the org answered success without the object it wrote ({what}): gcctl cannot tell whether the write was made"
-                ))
+                match call.expect {
+                    Expect::Written
+                        if value.get("id").and_then(Value::as_str).is_none_or(str::is_empty) =>
+                    {
+                        Err(format!(
+                            "the org answered success without the object it wrote ({}): gcctl cannot tell whether the write was made",
+                            what()
+                        ))
+                    }
+                    Expect::Listing
+                        if !value.get("entities").is_some_and(|e| e.is_array() || e.is_null()) =>
+                    {
+                        Err(format!("the response is not a listing (no `entities` array: {})", what()))
+                    }
+                    _ => Ok(value),
+                }
             });
             return decoded.map_err(|e| {
                 // The server answered success: a create or an action may

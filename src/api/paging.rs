@@ -304,7 +304,7 @@ impl Client {
 
     /// The `entities` of a listing that takes no paging parameters (e.g. `/api/v2/oauth/clients`).
     pub async fn list_unpaged(&self, path: &str) -> Result<Vec<Value>, ApiError> {
-        let mut body = self.get(path, &[]).await?;
+        let mut body = self.get_page(path, &[], None).await?;
         take_entities(path, &mut body)
     }
 

@@ -137,7 +137,11 @@ fn duplicated(
         ),
         causes: vec![format!("seen in GET {collection}")],
         hint: Some(format!(
-            "keep one and delete the others (DELETE {collection}/ID); until then `{replan}` refuses to choose between them"
+            "keep one and delete the others (DELETE {collection}/ID{}); until then `{replan}` refuses to choose between them",
+            kind.org()
+                .before_delete_by_hand()
+                .map(|first| format!("; {first}"))
+                .unwrap_or_default()
         )),
     };
     Some((failure, created))

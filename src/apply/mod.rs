@@ -476,8 +476,24 @@ pub async fn execute(
         })
         .sum();
     let _expected = (!deletes.is_empty()).then(|| client.expect_calls(calls));
+    // A delete that depends on another (a destroy's, on the deletes of the
+    // objects that refer to it: `plan::build_destroy`) is skipped when that
+    // one did not succeed in an earlier wave: the object is still in use.
+    let mut unfinished: BTreeSet<String> = BTreeSet::new();
     for wave in deletes.chunk_by(|a, b| a.kind == b.kind) {
-        run_graph(wave, &run, events, &mut summary).await;
+        let mut ready: Vec<&Change> = Vec::with_capacity(wave.len());
+        for change in wave {
+            match change.depends_on.iter().find(|d| unfinished.contains(*d)) {
+                Some(failed) => {
+                    let message = Some(format!("upstream failed: {failed}"));
+                    send(events, &mut summary, event(change, EventKind::Skipped, message, None));
+                    unfinished.insert(change.address());
+                }
+                None => ready.push(change),
+            }
+        }
+        let outcome = run_graph(&ready, &run, events, &mut summary).await;
+        unfinished.extend(outcome.unfinished.iter().map(|&i| ready[i].address()));
     }
     summary
 }

@@ -403,6 +403,10 @@ impl super::org::OrgKind for Org {
         })
     }
 
+    fn before_delete_by_hand(&self) -> Option<&'static str> {
+        Some("set a client inactive first (a PUT with `state: inactive`): the org refuses to delete an active one")
+    }
+
     fn before_delete<'a>(
         &'a self,
         op: &'a Op<'a>,
@@ -419,7 +423,11 @@ impl super::org::OrgKind for Org {
             body["state"] = "inactive".into();
             op.put(&self.api().item(id), &body, "deactivating").await?;
             // Should the DELETE fail, the client is set as it was.
-            Ok(Some(super::org::Undo { body: as_it_was, done: "it was set inactive first" }))
+            Ok(Some(super::org::Undo {
+                body: Some(as_it_was),
+                posts: Vec::new(),
+                done: "it was set inactive first",
+            }))
         })
     }
 

@@ -376,6 +376,57 @@ fn held_by(held: &BTreeSet<String>, permission: &str) -> bool {
 }
 
 impl super::org::OrgKind for Org {
+    /// The caller's own grants of the role are removed before its DELETE
+    /// (apply grants a role to the caller when an OAuth client it creates
+    /// needs it, see `plan::authz`), since the org refuses to delete a role
+    /// granted to anyone (the sandbox does; UNVERIFIED for Genesys Cloud,
+    /// where it may also drop the grants itself: removing them first works
+    /// either way). Should the DELETE fail, they are granted again.
+    fn before_delete<'a>(
+        &'a self,
+        op: &'a crate::apply::ops::Op<'a>,
+        id: &'a str,
+    ) -> super::org::Hook<'a, Option<super::org::Undo>> {
+        Box::pin(async move {
+            let Some(caller) = op.caller() else { return Ok(None) };
+            let grants: Vec<String> = caller
+                .grants
+                .iter()
+                .filter(|grant| grant.role_id == id)
+                .map(|grant| {
+                    format!(
+                        "/api/v2/authorization/subjects/{}/divisions/{}/roles/{id}",
+                        caller.id, grant.division_id
+                    )
+                })
+                .collect();
+            let mut removed: Vec<String> = Vec::new();
+            for path in grants {
+                match op.delete(&path, "removing the caller's grant of").await {
+                    Ok(()) => removed.push(path),
+                    // Gone already: nothing to grant again.
+                    Err(crate::apply::ops::OpError::Api { source, .. })
+                        if source.is_not_found() => {}
+                    Err(err) => {
+                        // Those removed already are granted again.
+                        for path in &removed {
+                            let _ = op.post_repeatable(path, "granting again to the caller").await;
+                        }
+                        return Err(err);
+                    }
+                }
+            }
+            if removed.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(super::org::Undo {
+                body: None,
+                posts: removed,
+                done: "the caller's grants of it were removed first",
+            }))
+        })
+    }
+
     fn export_refers_to(&self) -> &'static [super::RefTarget] {
         &[]
     }

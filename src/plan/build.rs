@@ -300,6 +300,7 @@ pub fn build_destroy(
     }
     // Dependents first: the reverse of the apply order.
     changes.sort_by(|a, b| b.kind.cmp(&a.kind).then_with(|| a.org_name.cmp(&b.org_name)));
+    wait_for_referrers(&mut changes, &manifests);
     let summary = Plan::summarize(&changes, false);
     Ok(Plan {
         format_version: super::FORMAT_VERSION.to_string(),
@@ -318,6 +319,33 @@ pub fn build_destroy(
         summary,
         select: set.selected.clone(),
     })
+}
+
+/// A destroy's delete depends on the deletes of the declared objects that
+/// refer to its object (the reverse of apply's order: an OAuth client's
+/// delete before its role's): when one of those fails, the object is still
+/// in use, and its delete is skipped as upstream failed rather than sent
+/// to be refused.
+fn wait_for_referrers(changes: &mut [Change], manifests: &SetIndex<'_>) {
+    let deleting: std::collections::BTreeSet<String> =
+        changes.iter().map(Change::address).collect();
+    let mut referrers: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for change in changes.iter() {
+        let Some(object) =
+            change.manifest_name.as_deref().and_then(|n| manifests.get(change.kind.kind(), n))
+        else {
+            continue;
+        };
+        let (early, late) = dependencies(object, object.references(), manifests);
+        for referred in early.into_iter().chain(late).filter(|d| deleting.contains(d)) {
+            referrers.entry(referred).or_default().insert(change.address());
+        }
+    }
+    for change in changes.iter_mut() {
+        if let Some(by) = referrers.remove(&change.address()) {
+            change.depends_on = by.into_iter().collect();
+        }
+    }
 }
 
 /// Why a destroy keeps a declared object the org holds.
@@ -787,13 +815,14 @@ fn duplicate_problem(
     );
     Problem::at(object, "/spec/name", message)
         .seen_in("GET", org.api().collection, None)
-        .with_hint(duplicate_fix(org.api().collection, matches))
+        .with_hint(duplicate_fix(org, matches))
 }
 
 /// How to resolve a duplicated name: keep the object created first (by
 /// `dateCreated` where the kind has it, else the first listed), delete the
 /// others; gcctl then adopts the one left.
-fn duplicate_fix(collection: &str, matches: &[&Value]) -> String {
+fn duplicate_fix(org: &dyn OrgKind, matches: &[&Value]) -> String {
+    let collection = org.api().collection;
     let created = |o: &Value| o.get("dateCreated").and_then(Value::as_str).map(str::to_string);
     let mut ordered: Vec<&Value> = matches.to_vec();
     // Stable: objects without a date keep their list order, after dated ones.
@@ -807,8 +836,9 @@ fn duplicate_fix(collection: &str, matches: &[&Value]) -> String {
     } else {
         "listed first"
     };
+    let first = org.before_delete_by_hand().map(|first| format!("; {first}")).unwrap_or_default();
     format!(
-        "keep one and delete the others in the org, e.g. keep {keep} ({why}) and {}; gcctl then adopts the one left (rename it instead if both are wanted)",
+        "keep one and delete the others in the org, e.g. keep {keep} ({why}) and {}{first}; gcctl then adopts the one left (rename it instead if both are wanted)",
         deletes.join(", ")
     )
 }

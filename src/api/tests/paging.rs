@@ -227,7 +227,22 @@ async fn unpaged_listings_make_one_plain_request() {
 
     let server = serve(|_, _| json(200, &json!({"id": "not a listing"}))).await;
     let err = server.client(access_token("t")).list_unpaged("/api/v2/oauth/clients").await;
-    assert!(err.unwrap_err().to_string().contains("no `entities` array"));
+    let err = err.unwrap_err();
+    assert!(err.to_string().contains("no `entities` array: an object without `entities`"), "{err}");
+    // Read as a success gcctl cannot read: sent again, three times in all,
+    // and the error names the status.
+    assert_eq!(server.seen().len(), 3);
+    assert_eq!(err.status(), Some(200));
+
+    // An empty answer once (a proxy's), then the page: read again.
+    let server = serve(|_, n| {
+        let body = if n == 0 { Value::Null } else { json!({"entities": [{"id": "q-0"}]}) };
+        json(200, &body)
+    })
+    .await;
+    let listed = server.client(access_token("t")).list_unpaged("/api/v2/oauth/clients").await;
+    assert_eq!(ids(&listed.unwrap()), expected(1));
+    assert_eq!(server.seen().len(), 2);
 }
 
 /// A server that ignores the page number answers every page alike: an

@@ -322,6 +322,15 @@ async fn create(op: &Op<'_>) -> Result<Done, OpError> {
                 }
             ));
         }
+        let kind = op.change.kind.kind();
+        if let Some(sent) = op.learned(kind, &op.change.org_name, RESENT_CREATE) {
+            // An earlier attempt the org did not list may yet be made: a
+            // server that commits after its answer was lost.
+            notes.push(format!(
+                "the create was sent {sent} times: the answers before the last were lost or server errors, and the org did not list the object within the consistency window (--consistency-window {}s); should an earlier one still be made, the org holds two objects of this name, which the next plan reports",
+                op.ctx.consistency_window.as_secs()
+            ));
+        }
         notes.extend(op.org().after_create(op, &created, adopted).await?);
         if op.desired.get("orgDefault") == Some(&Value::Bool(true)) {
             op.set_default(&id).await?;
@@ -431,6 +440,10 @@ where
 /// lost answer whose look-up by name found nothing.
 const CREATE_ATTEMPTS: u32 = 4;
 
+/// What a create sent more than once learns ([`Op::learn`]): how many
+/// times it was sent, for its note.
+const RESENT_CREATE: &str = "resent-create";
+
 async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> {
     let collection = op.org().api().collection;
     let (mut attempts, mut server_errors) = (0, 0);
@@ -447,7 +460,12 @@ async fn post_once(op: &Op<'_>, body: &Value) -> Result<(Value, bool), OpError> 
                     "POST {collection} answered success without the created object's id, and the org does not list the object yet: run the apply again later (it looks the object up by name before creating it, so nothing is made twice)"
                 )));
             }
-            Ok(created) => return Ok((created, false)),
+            Ok(created) => {
+                if attempts > 1 {
+                    op.learn(RESENT_CREATE, attempts.into());
+                }
+                return Ok((created, false));
+            }
             // The last attempt's lost answer is looked for too: a create that
             // happened is adopted, never reported as failed.
             Err(err) if err.outcome_unknown() => {
@@ -599,13 +617,24 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
             // What was done to prepare the delete is undone, and said.
             let undone = match undo {
                 None => String::new(),
-                Some(undo) => match op.ctx.client.put(&path, &undo.body).await {
-                    Ok(_) => format!(" ({}, and is set as it was again)", undo.done),
-                    Err(failed) => format!(
-                        " ({}, and setting it as it was again failed too: {failed}; the next plan says so)",
-                        undo.done
-                    ),
-                },
+                Some(undo) => {
+                    let mut failed = None;
+                    if let Some(body) = &undo.body {
+                        failed = op.ctx.client.put(&path, body).await.err();
+                    }
+                    for post in &undo.posts {
+                        if let Err(err) = op.ctx.client.post_repeatable(post, None).await {
+                            failed.get_or_insert(err);
+                        }
+                    }
+                    match failed {
+                        None => format!(" ({}, and is set as it was again)", undo.done),
+                        Some(failed) => format!(
+                            " ({}, and setting it as it was again failed too: {failed}; the next plan says so)",
+                            undo.done
+                        ),
+                    }
+                }
             };
             let operation = format!("deleting {}{undone}", op.change.described());
             return Err(OpError::Api { operation, source: err });

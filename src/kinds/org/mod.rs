@@ -301,8 +301,11 @@ pub type Hook<'a, T> = futures::future::BoxFuture<'a, Result<T, OpError>>;
 /// How to undo what [`OrgKind::before_delete`] did, should the DELETE fail.
 #[derive(Debug, Clone)]
 pub struct Undo {
-    /// The body of a PUT to the object that sets it as it was.
-    pub body: Value,
+    /// The body of a PUT to the object that sets it as it was (`None`:
+    /// nothing to put back).
+    pub body: Option<Value>,
+    /// Paths to POST again, without a body (a grant removed first).
+    pub posts: Vec<String>,
     /// What was done, for the failure's message (`it was set inactive first`).
     pub done: &'static str,
 }
@@ -720,9 +723,16 @@ pub trait OrgKind: Sync {
         })
     }
 
+    /// What a person deleting an object of this kind by hand (a duplicate
+    /// named in a hint) must do before the DELETE, as [`OrgKind::before_delete`]
+    /// does it; `None` (the default): nothing.
+    fn before_delete_by_hand(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Steps before the DELETE of `id` (an OAuth client is set inactive
-    /// first). Returns the body of a PUT to the object that undoes them,
-    /// sent when the DELETE then fails (the client set as it was), so that
+    /// first). Returns how to undo them, sent when the DELETE then fails
+    /// (the client set as it was), so that
     /// a delete that did not happen leaves the object as it found it.
     fn before_delete<'a>(&'a self, _op: &'a Op<'a>, _id: &'a str) -> Hook<'a, Option<Undo>> {
         Box::pin(async { Ok(None) })

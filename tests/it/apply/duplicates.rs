@@ -60,7 +60,12 @@ async fn a_duplicate_made_beside_the_run_fails_it_and_the_next_plan() {
     assert!(message.contains(&other_id) && message.contains(&format!("this run created {ours}")));
     assert_eq!(failed.id.as_deref(), Some(ours.as_str()));
     let hint = failed.error.as_ref().and_then(|e| e.hint.as_deref()).unwrap();
-    assert!(hint.contains("DELETE /api/v2/oauth/clients/ID"), "{hint}");
+    assert!(
+        hint.contains(
+            "DELETE /api/v2/oauth/clients/ID; set a client inactive first (a PUT with `state: inactive`)"
+        ),
+        "{hint}"
+    );
     // The command it names is the run's own (paths, --env, --sandbox, --select).
     assert!(hint.contains("until then `gcctl plan twins/` refuses"), "{hint}");
 
@@ -216,6 +221,21 @@ async fn the_last_create_attempts_lost_answer_is_looked_up_too() {
     assert!(err.contains("found the object by name and adopted it"), "{err}");
     let stats = org.org.stats().await;
     assert_eq!(stats["byRoute"][route], 4, "{stats}");
+    // Found after its own lost answer: nothing was made twice, nor said.
+    assert!(!err.contains("the create was sent"), "{err}");
+
+    // Made by the second create, after a server error that made nothing:
+    // said, since a server that commits late would make a second one.
+    org.ctx.write(
+        "set/q.yaml",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: last}\nspec: {name: Second Try}\n",
+    );
+    org.org.route_fault(json!({"route": route, "status": 500})).await;
+    let out = org.gcctl(&["apply", "--auto-approve", "--consistency-window", "1", "set"]).await;
+    let err = crate::common::stderr(&out);
+    super::assert_exit(&out, 0);
+    assert!(err.contains("the create was sent 2 times: the answers before the last were lost or server errors, and the org did not list the object within the consistency window (--consistency-window 1s)"), "{err}");
+    assert_eq!(org.named(super::QUEUES, "Second Try").await.len(), 1);
     assert_eq!(org.named(super::QUEUES, "Last Try").await.len(), 1);
 }
 

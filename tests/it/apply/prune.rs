@@ -1,7 +1,7 @@
 //! Pruning: only with `--prune`, only inside a Project prune scope, never
 //! built-ins or the org default, never a protected name.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{ApplyOrg, CONTENT, QUEUES, ROLES, WRAPUP_CODES, assert_exit};
 use crate::common::{stderr, stdout};
@@ -569,6 +569,57 @@ async fn a_client_whose_delete_fails_is_set_as_it_was_and_an_inactive_one_is_sai
         "{}",
         stdout(&plan)
     );
+}
+
+/// A destroy deletes what refers to an object before the object: when the
+/// delete of a referrer fails (an OAuth client), the object it refers to
+/// (its role) is still in use, and its delete is skipped as upstream
+/// failed, not sent to be refused; the next destroy finishes, removing
+/// the grant of the role that apply gave the caller for the client first.
+#[tokio::test]
+async fn a_destroy_skips_the_delete_of_what_a_failed_delete_refers_to() {
+    let org = ApplyOrg::default().await;
+    let set = "apiVersion: gcctl/v1\nkind: Role\nmetadata: {name: r}\nspec: {name: Injector, permissions: [conversation:message:view]}\n---\napiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: c}\nspec:\n  name: Injector Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: r, division: Home}]\n---\napiVersion: gcctl/v1\nkind: RoutingSkill\nmetadata: {name: s}\nspec: {name: Unrelated Skill}\n";
+    org.ctx.write("set/all.yaml", set);
+    assert_exit(&org.gcctl(&["apply", "--auto-approve", "--secrets-dir", "s", "set"]).await, 0);
+    let route = "DELETE /api/v2/oauth/clients/{clientId}";
+    org.org.route_fault(json!({"route": route, "status": 400})).await;
+    org.reset_stats().await;
+    let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
+    assert_exit(&destroyed, 1);
+    let err = stderr(&destroyed);
+    assert!(err.contains("skipped Role/r \"Injector\": upstream failed: OAuthClient/c"), "{err}");
+    let stats = org.org.stats().await;
+    assert!(stats["byRoute"]["DELETE /api/v2/authorization/roles/{roleId}"].is_null(), "{stats}");
+    // What does not depend on the client is deleted.
+    assert!(err.contains("deleted RoutingSkill/s \"Unrelated Skill\""), "{err}");
+
+    // The role is granted to the caller too (apply granted it, for the
+    // client): that grant is removed before the role's DELETE, and given
+    // back when the DELETE fails.
+    // gcctl runs as the sandbox's admin user.
+    let users = org.org.get("/api/v2/users?pageSize=100").await.body;
+    let admin = users["entities"].as_array().and_then(|users| {
+        users.iter().find(|u| u["name"] == "Sandbox Admin").and_then(|u| u["id"].as_str())
+    });
+    let grants = format!("/api/v2/authorization/subjects/{}", admin.expect("the admin user"));
+    let grants = grants.as_str();
+    let role = org.org.id_named(ROLES, "Injector").await;
+    let holds = |subject: Value| {
+        subject["grants"].as_array().is_some_and(|g| g.iter().any(|g| g["role"]["id"] == role))
+    };
+    let subject = org.org.get(grants).await.body;
+    assert!(holds(subject.clone()), "{subject}");
+    let route = "DELETE /api/v2/authorization/roles/{roleId}";
+    org.org.route_fault(json!({"route": route, "status": 400})).await;
+    let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
+    assert_exit(&destroyed, 1);
+    let err = stderr(&destroyed);
+    assert!(err.contains("deleting Role/r (the caller's grants of it were removed first, and is set as it was again)"), "{err}");
+    assert!(holds(org.org.get(grants).await.body));
+    assert_exit(&org.gcctl(&["destroy", "--auto-approve", "set"]).await, 0);
+    assert!(org.named(super::CLIENTS, "Injector Client").await.is_empty());
+    assert!(org.named(ROLES, "Injector").await.is_empty());
 }
 
 /// `destroy --select` takes what refers to the selected object, to free it;
