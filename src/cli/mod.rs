@@ -311,9 +311,10 @@ pub fn check_environment_org(
     let id_differs = declared.id.as_ref().is_some_and(|id| !id.eq_ignore_ascii_case(&reached.id));
     let name_differs = declared.name.as_ref().is_some_and(|name| name != &reached.name);
     if id_differs || name_differs {
+        let quoted = crate::api::untrusted::quoted;
         let want = match (&declared.name, &declared.id) {
-            (Some(name), Some(id)) => format!("\"{name}\" (id {id})"),
-            (Some(name), None) => format!("\"{name}\""),
+            (Some(name), Some(id)) => format!("{} (id {id})", quoted(name)),
+            (Some(name), None) => quoted(name),
             (None, Some(id)) => format!("id {id}"),
             (None, None) => String::new(),
         };

@@ -17,14 +17,14 @@ pub async fn read_org(client: &Client) -> Result<Option<crate::plan::OrgIdentity
         what: "which org this is (GET /api/v2/organizations/me)".into(),
         source,
     })?;
-    let text = |key: &str| {
-        org.get(key)
-            .and_then(Value::as_str)
-            .map(crate::api::untrusted::sanitize)
-            .unwrap_or_default()
-    };
-    let id = text("id");
-    Ok((!id.is_empty()).then(|| crate::plan::OrgIdentity { id, name: text("name") }))
+    let text = |key: &str| org.get(key).and_then(Value::as_str).unwrap_or_default();
+    let id = crate::api::untrusted::sanitize(text("id"));
+    // The name as the org holds it: an environment's declared name is
+    // compared with it exactly, and output shows it quoted, escapes and all
+    // (`untrusted::quoted`). Sanitized, its inner spaces were collapsed.
+    // At most 1,024 characters: untrusted text, printed in every header.
+    let name = text("name").chars().take(1024).collect();
+    Ok((!id.is_empty()).then_some(crate::plan::OrgIdentity { id, name }))
 }
 
 /// The org's permission catalog: one entity per domain, each with its

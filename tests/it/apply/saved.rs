@@ -460,6 +460,20 @@ async fn an_environment_connects_to_its_own_org_and_checks_it() {
         "{err}"
     );
     assert_eq!(stdout(&drift), "", "no report");
+
+    // The org's name is compared as the org holds it: inner spacing
+    // included (it was collapsed, and such a declared name never matched),
+    // and a control character is an escape in the plan's header.
+    let project =
+        project(&org_id).replace("name: gcctl sandbox", "name: \"gcctl  sandbox\\u001b[2J\"");
+    org.ctx.write("set/all.yaml", &project);
+    let answer = json!({"id": org_id, "name": "gcctl  sandbox\u{1b}[2J"}).to_string();
+    let route = "GET /api/v2/organizations/me";
+    org.org.route_fault(json!({"route": route, "status": 200, "body": answer, "times": 5})).await;
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "--env", "prod", "set"]).await;
+    assert_exit(&plan, 2);
+    let header = format!("org \"gcctl  sandbox\\u{{1b}}[2J\" (id {org_id})");
+    assert!(stdout(&plan).contains(&header), "{}", stdout(&plan));
 }
 
 /// A run whose environment declares no org, or a run without `--env`,
