@@ -356,6 +356,21 @@ fn asynchronous_processing_is_waited_for_and_batches_hold_100() {
     assert_eq!(all["userMemberCount"], Value::from(100), "{all}");
 }
 
+/// Member changes the org does not process within the wait say what is
+/// left undone: the members not showing, and the steps after them.
+#[test]
+fn member_changes_not_processed_in_time_say_what_is_left() {
+    let config =
+        SandboxConfig { membership_delay: Duration::from_secs(600), ..SandboxConfig::default() };
+    let live = LiveSandbox::start(config);
+    let ctx = connected(&live);
+    let members = "  members:\n    - email: alice@sandbox.gcctl.example\n      ringNumber: 2\n    - email: bob@sandbox.gcctl.example\n";
+    ctx.write("set/queue.yaml", &queue(members, ""));
+    let (code, text) = gcctl(&ctx, &["apply", "--auto-approve", "--wait-timeout", "1", "set"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("the member changes were not processed within 1 s (the API processes them asynchronously): 2 of 2 members added do not show yet; the ring numbers and wrap-up codes declared after them were not written; run apply again to finish"), "{text}");
+}
+
 #[test]
 fn a_user_just_created_is_found_once_the_search_index_caught_up() {
     let config =

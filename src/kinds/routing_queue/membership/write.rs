@@ -223,9 +223,21 @@ async fn wait_until_processed(
             return Ok(());
         }
         if waiting.is_over() {
+            // What is left undone, so that the failure does not read as if
+            // nothing (or everything) was written.
+            let unseen = adds.iter().filter(|id| !now.contains_key(**id)).count();
+            let staying = removes.iter().filter(|id| now.contains_key(**id)).count();
+            let mut pending = Vec::new();
+            if unseen > 0 {
+                pending.push(format!("{unseen} of {} members added do not show yet", adds.len()));
+            }
+            if staying > 0 {
+                pending.push(format!("{staying} of {} members removed still show", removes.len()));
+            }
             return Err(op.fail(format!(
-                "the member changes were not processed within {} s (the API processes them asynchronously); run apply again to finish",
-                op.deadline().as_secs()
+                "the member changes were not processed within {} s (the API processes them asynchronously): {}; the ring numbers and wrap-up codes declared after them were not written; run apply again to finish",
+                op.deadline().as_secs(),
+                pending.join(", ")
             )));
         }
         waiting.pause().await;
