@@ -39,7 +39,8 @@ pub struct OAuthClientSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ClientState>,
     /// Rotation counter: when it increases, apply regenerates the secret and
-    /// writes the new one to `--secrets-dir`. Defaults to 1 (the secret issued at creation).
+    /// writes the new one to `--secrets-dir` (a lower one than the org's is
+    /// kept, with a note). Defaults to 1 (the secret issued at creation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub secret_version: Option<u32>,
@@ -292,6 +293,13 @@ pub fn split_description(description: &str) -> (String, u32) {
     (description.to_string(), 1)
 }
 
+/// The secret version a live client's description records (0: none
+/// recorded, see [`UNRECORDED_MARKER`]).
+fn held_secret_version(live: &Value) -> u32 {
+    let description = live.get("description").and_then(Value::as_str).unwrap_or("");
+    if is_unrecorded(description) { 0 } else { split_description(description).1 }
+}
+
 /// The live description for the user's text and a secret version.
 pub fn join_description(text: Option<&str>, version: u32) -> Option<String> {
     match (text, version) {
@@ -441,11 +449,16 @@ impl super::org::OrgKind for Org {
         _fields: &[crate::plan::FieldChange],
         _lookups: &super::org::Lookups,
     ) -> Vec<String> {
-        let inactive = live.and_then(|l| l.get("state")).and_then(Value::as_str) == Some("inactive");
-        if !inactive || desired.get("state").is_some() {
-            return Vec::new();
+        let mut notes = Vec::new();
+        let declared = desired.get("secretVersion").and_then(Value::as_u64).unwrap_or(1);
+        if let Some(held) = live.map(held_secret_version) {
+            notes.extend(super::common::newer_secret_version_note(declared, held.into(), "secretVersion"));
         }
-        vec!["the org holds it inactive, so it gets no tokens (set so by a delete that did not finish, or in Genesys Cloud); declare `state: active` to make it active again".to_string()]
+        let inactive = live.and_then(|l| l.get("state")).and_then(Value::as_str) == Some("inactive");
+        if inactive && desired.get("state").is_none() {
+            notes.push("the org holds it inactive, so it gets no tokens (set so by a delete that did not finish, or in Genesys Cloud); declare `state: active` to make it active again".to_string());
+        }
+        notes
     }
 
     fn export(&self, spec: &mut Value, cx: &mut ExportCx<'_>) -> Result<(), String> {
@@ -545,6 +558,7 @@ impl super::org::OrgKind for Org {
         _lookups: &super::org::Lookups,
     ) {
         super::common::align_empty_text(desired, live, "description");
+        super::common::keep_newer_secret_version(desired, live, "/secretVersion");
     }
 
     fn desired(
@@ -610,7 +624,11 @@ impl super::org::OrgKind for Org {
             }
             grants = Some(resolved);
         }
-        let mut description = join_description(text.as_deref(), spec.secret_version.unwrap_or(1));
+        // The org's version when it is newer than the declared one: a lower
+        // declared version is no rotation (`keep_newer_secret_version`).
+        let held = live.map_or(0, held_secret_version);
+        let version = spec.secret_version.unwrap_or(1).max(held);
+        let mut description = join_description(text.as_deref(), version);
         if live.is_none() {
             // A create: the secret it issues is not recorded yet.
             description = Some(mark_unrecorded(description));

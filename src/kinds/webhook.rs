@@ -30,7 +30,8 @@ pub struct WebhookSpec {
     /// `X-Hub-Signature-256: sha256=<base64(HMAC-SHA256(secret, body))>`.
     pub signature_secret: SecretInput,
     /// Rotation counter: the secret is sent when an integration is created and
-    /// again whenever this number changes. Defaults to 1.
+    /// again whenever this number increases (a lower one than the org's is
+    /// kept, with a note). Defaults to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub signature_secret_version: Option<u32>,

@@ -419,6 +419,66 @@ async fn a_rotation_whose_secret_is_not_written_leaves_the_mark() {
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
+/// A declared secret version lower than the org's (a revert, a branch made
+/// before a rotation) is no rotation: the plan changes nothing and says
+/// why, and an update of another field keeps the org's version. It issued
+/// a new secret, replacing the one in use.
+#[tokio::test]
+async fn a_lower_secret_version_rotates_nothing() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write("set/client.yaml", &format!("{APP_CLIENT}  secretVersion: 2\n"));
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "s", "set"];
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let before = secret_files(&org.ctx.path().join("s"));
+    org.ctx.write("set/client.yaml", APP_CLIENT);
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 0);
+    assert!(stdout(&plan).contains("the org's secret is version 2, newer than the declared `secretVersion: 1`: it is kept, not rotated"), "{}", stdout(&plan));
+    org.ctx.write("set/client.yaml", &format!("{APP_CLIENT}  description: Bot\n"));
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let live = org.one(super::CLIENTS, "App Client").await;
+    assert_eq!(live["description"], "Bot [gcctl:secret-version=2]", "{live}");
+    assert_eq!(secret_files(&org.ctx.path().join("s")), before, "no new secret");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
+/// So is a lower webhook signature secret version: nothing is sent, and an
+/// update of the integration keeps the org's version in its header.
+#[tokio::test]
+async fn a_lower_webhook_secret_version_rotates_nothing() {
+    let mut org = ApplyOrg::default().await;
+    org.ctx.env("CANARY_WEBHOOK_SECRET", CANARY);
+    org.ctx.write("set/all.yaml", &SET.replace("VERSION", "2"));
+    let apply = ["apply", "--auto-approve", "--secrets-dir", "secrets", "set"];
+    assert_exit(&org.gcctl(&apply).await, 0);
+    org.ctx.write("set/all.yaml", &SET.replace("VERSION", "1"));
+    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
+    assert_exit(&plan, 0);
+    let text = stdout(&plan);
+    assert!(
+        text.contains(
+            "newer than the declared `signatureSecretVersion: 1`: it is kept, not rotated"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("newer than the declared `secretVersion: 1`"), "{text}");
+    let headers = "  signatureSecretVersion: 1\n  headers: {X-Env: dev}\n";
+    let edited =
+        SET.replace("  signatureSecretVersion: VERSION\n", headers).replace("VERSION", "1");
+    org.ctx.write("set/all.yaml", &edited);
+    org.reset_stats().await;
+    assert_exit(&org.gcctl(&apply).await, 0);
+    let live = org.one("/api/v2/conversations/messaging/integrations/open", "Canary Bot").await;
+    assert_eq!(
+        live["webhookHeaders"],
+        json!({"X-Env": "dev", "X-Gcctl-Secret-Version": "2"}),
+        "{live}"
+    );
+    let stats = org.org.stats().await;
+    assert!(stats["byRoute"]["POST /api/v2/oauth/clients/{clientId}/secret"].is_null(), "{stats}");
+    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
+}
+
 /// `--no-restore-secrets` leaves a secret nobody recorded as it is, and
 /// the client's other changes keep the org's mark that says so (they
 /// cleared it: nobody would have known the secret was lost). A directory
