@@ -44,16 +44,32 @@ pub fn apply_event(event: &Event) -> String {
 
 /// The last line of `apply --output json`: the run's totals.
 pub fn apply_summary(summary: &ApplySummary, signalled: bool) -> String {
+    summary_line(summary, signalled, None)
+}
+
+/// The last line of `apply --output json` when the run refused to change
+/// anything after its plan (a secret that does not resolve, a refused
+/// confirmation, a refused prune): no change ran, the run did not
+/// converge, and `refused` says why (the error's first line).
+pub fn apply_refused(refused: &str) -> String {
+    summary_line(&ApplySummary::default(), false, Some(refused))
+}
+
+fn summary_line(summary: &ApplySummary, signalled: bool, refused: Option<&str>) -> String {
     #[derive(Serialize)]
     struct SummaryLine<'a> {
         converged: bool,
         event: &'static str,
+        /// Why the run changed nothing after its plan (absent otherwise).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        refused: Option<&'a str>,
         /// An interrupt came while changes ran (the exit code is 130), even
         /// when every change had started and all of them finished.
         signalled: bool,
         summary: &'a ApplySummary,
     }
-    line(&SummaryLine { converged: summary.converged(), event: "summary", signalled, summary })
+    let converged = summary.converged() && refused.is_none();
+    line(&SummaryLine { converged, event: "summary", refused, signalled, summary })
 }
 
 /// Org values are written as the org holds them, but for the secrets known

@@ -163,8 +163,21 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             return Ok(Outcome::Success);
         }
         // Everything checkable is checked before asking, and before any change.
-        let secrets = apply::preflight(&plan, &set, &settings, &|k| std::env::var(k).ok())?;
-        confirm(args, &run.rerun, printer)?;
+        // With JSON output, a refusal still ends the stream with the totals.
+        let checked = apply::preflight(&plan, &set, &settings, &|k| std::env::var(k).ok())
+            .map_err(anyhow::Error::from)
+            .and_then(|secrets| confirm(args, &run.rerun, printer).map(|()| secrets));
+        let secrets = match checked {
+            Ok(secrets) => secrets,
+            Err(err) => {
+                if args.output == ApplyOutput::Json {
+                    let first = err.to_string();
+                    let first = first.lines().next().unwrap_or_default();
+                    printer.data(&crate::render::json::apply_refused(first))?;
+                }
+                return Err(err);
+            }
+        };
         // From here the first Ctrl-C (or SIGTERM) stops the run gracefully; a
         // second exits at once.
         phase.start_applying().await;

@@ -58,6 +58,9 @@ pub struct ErrorDetail {
 pub struct SummaryLine {
     pub event: String,
     pub converged: bool,
+    /// Present only when the run refused to change anything after its
+    /// plan: why.
+    pub refused: Option<String>,
     /// An interrupt came during the run (exit code 130).
     pub signalled: bool,
     pub summary: RunTotals,
@@ -129,7 +132,8 @@ pub fn parse(stdout: &str) -> Run {
         events.push(event);
     }
     assert_eq!(summary.summary, totals, "the summary counts the events");
-    assert_eq!(summary.converged, totals.failed == 0 && totals.skipped == 0);
+    let refused = summary.refused.is_some();
+    assert_eq!(summary.converged, totals.failed == 0 && totals.skipped == 0 && !refused);
     Run { plan, events, summary }
 }
 
@@ -273,4 +277,25 @@ async fn a_run_with_nothing_to_change_ends_with_its_totals() {
             ("unchanged", "RoutingQueue/same")
         );
     }
+}
+
+/// A run that refuses after its plan (a secret it would need has nowhere to
+/// go) ends its stream with the totals too, saying why: it printed the
+/// plan line and nothing more.
+#[tokio::test]
+async fn a_run_refused_after_its_plan_ends_with_its_totals() {
+    let org = ApplyOrg::default().await;
+    org.ctx.write(
+        "set/all.yaml",
+        "apiVersion: gcctl/v1\nkind: OAuthClient\nmetadata: {name: c}\nspec:\n  name: Refused Client\n  authorizedGrantType: CLIENT-CREDENTIALS\n  roleDivisions: [{role: Master Admin}]\n",
+    );
+    let output = org.gcctl(&["apply", "--auto-approve", "-o", "json", "set"]).await;
+    assert_exit(&output, 1);
+    let run = parse(&stdout(&output));
+    assert!(!run.summary.converged);
+    assert_eq!(run.summary.summary, RunTotals::default());
+    assert!(run.events.is_empty(), "{}", stdout(&output));
+    let refused = run.summary.refused.unwrap_or_default();
+    assert!(refused.contains("--secrets-dir"), "{refused}");
+    assert!(org.named(super::CLIENTS, "Refused Client").await.is_empty());
 }
