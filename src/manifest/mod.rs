@@ -347,6 +347,10 @@ fn finish(
     // Every file's documents in one list, allocated once (10,000 documents
     // appended file by file grew it by doubling, copying each time).
     let mut raw = Vec::with_capacity(parsed.iter().map(|(_, docs, _)| docs.len()).sum());
+    // A file that did not parse may hold the Project (see below).
+    let unparsed = parsed
+        .iter()
+        .any(|(_, _, problems)| problems.iter().any(|d| d.severity == diag::Severity::Error));
     let mut skipped = Vec::new();
     for (file, (parsed, mut docs, mut problems)) in files.iter().zip(parsed) {
         if parsed == Parsed::NotAManifest {
@@ -362,8 +366,9 @@ fn finish(
         raw.into_iter().partition(|d| d.kind == Kind::Project);
     let project = load_project(&projects, memory, &mut diags);
     // A Project that did not load has variables nobody can know: its own
-    // problems are reported, not every reference to them as unknown.
-    let project_broken = project.is_none() && !projects.is_empty();
+    // problems are reported, not every reference to them as unknown. So
+    // has one that may be in a file that did not parse (a syntax error).
+    let project_broken = project.is_none() && (!projects.is_empty() || unparsed);
     let vars = match &project {
         None if project_broken => BTreeMap::new(),
         _ => select_environment(&documents, project.as_ref(), options.env.as_deref(), &mut diags),

@@ -649,6 +649,18 @@ fn a_broken_project_is_reported_without_its_references_failing_too() {
     assert!(err.contains("error: unknown Genesys Cloud region `mars-1`"), "{err}");
     assert!(!err.contains("${var."), "{err}");
     assert!(err.contains("error: 1 problem found"), "{err}");
+
+    // Nor when the Project's file does not parse at all (its variables may
+    // be in it): the syntax error alone.
+    let unparsable = project.replacen("    prod:\n", "    prod:\n   oops: [\n", 1);
+    assert_ne!(unparsable, project);
+    fs_err::write(dir.join("project.yaml"), unparsable).unwrap();
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("project.yaml:"), "{err}");
+    assert!(!err.contains("unknown variable"), "{err}");
+    assert!(err.contains("error: 1 problem found"), "{err}");
 }
 
 /// A webhook URL holding credentials is refused: they would be in files,
