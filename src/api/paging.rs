@@ -17,9 +17,10 @@
 //!   read page by page (`nextUri`, or until an empty page) ends at such a page instead (a
 //!   cursor of versions sharing an id, at a repeated link), and fails at a page of objects
 //!   without ids, which could be read again and again;
-//! - a first page that is empty yet announces more pages, or a `total` above 0, is an error
-//!   (the listing contradicts itself: reading on could take hours, and stopping could hide
-//!   objects, which a plan would then create);
+//! - a first page that is empty yet announces more pages is an error, and so is a listing
+//!   (read any way) that lists nothing while announcing a `total` above 0 (it contradicts
+//!   itself: reading on could take hours, and stopping could hide objects, which a plan would
+//!   then create);
 //! - `nextUri` is followed until a page has no link, repeats a link, is empty, or lists only
 //!   objects of the pages before it (a cursor handing out new links forever);
 //! - objects that shift between pages while listing can appear twice: entities are de-duplicated
@@ -97,22 +98,14 @@ impl Client {
             Some(_) => None,
             None => self.next_link(path, &first)?,
         };
-        let total = first.get("total").and_then(Value::as_u64).filter(|total| *total > 0);
+        let total = announced_total(&first);
         let mut pages = vec![take_entities(path, &mut first)?];
         drop(first);
+        if count.is_some() {
+            listed_what_it_counts(path, total, &pages)?;
+        }
         match count {
             Some(count) if count > MAX_PAGES => return Err(too_many_pages(path, count)),
-            // Taken for an empty org, it would have the plan create what
-            // the org holds.
-            Some(_) if pages[0].is_empty() && total.is_some() => {
-                return Err(untrustworthy(
-                    path,
-                    &format!(
-                        "announces a total of {} objects, and its first page is empty",
-                        total.unwrap_or_default()
-                    ),
-                ));
-            }
             Some(count) if count > 1 && pages[0].is_empty() => {
                 return Err(untrustworthy(
                     path,
@@ -128,7 +121,10 @@ impl Client {
                 let (first, ()) = futures::try_join!(first, rest)?;
                 pages.insert(0, first);
             }
-            None => self.follow_next_uri(path, next, &mut pages, how.keys, true).await?,
+            None => {
+                self.follow_next_uri(path, next, &mut pages, how.keys, true).await?;
+                listed_what_it_counts(path, total, &pages)?;
+            }
         }
         if pages.len() == 1 {
             // An object listed twice on its one page is one object (a
@@ -171,35 +167,37 @@ impl Client {
         }
         // Each page's entities are taken out of its body as it arrives; the
         // first page's link is kept in case the listing has no page count.
-        let bodies: Vec<(Vec<Value>, Option<u64>, Option<NextLink>)> =
-            futures::stream::iter(1..=at_once)
-                .map(|number| {
-                    let q = page_query(query, page_size, number);
-                    async move {
-                        let mut body = self.get_page(path, &q, how.keys).await?;
-                        let count = page_count(path, &body, page_size)?;
-                        let next = if number == 1 && count.is_none() {
-                            self.next_link(path, &body)?
-                        } else {
-                            None
-                        };
-                        let page = take_entities(path, &mut body)?;
-                        drop(body);
-                        // Handed only when the listing has page numbers.
-                        let page = if count.is_some() { hand(how.sink, page).await } else { page };
-                        Ok::<_, ApiError>((page, count, next))
-                    }
-                })
-                .buffered(usize::try_from(at_once).unwrap_or(usize::MAX))
-                .try_collect()
-                .await?;
-        let Some(count) = bodies.first().and_then(|(_, count, _)| *count) else {
-            let (first, _, next) = bodies.into_iter().next().unwrap_or_default();
+        let bodies: Vec<ExpectedPage> = futures::stream::iter(1..=at_once)
+            .map(|number| {
+                let q = page_query(query, page_size, number);
+                async move {
+                    let mut body = self.get_page(path, &q, how.keys).await?;
+                    let count = page_count(path, &body, page_size)?;
+                    let next = if number == 1 && count.is_none() {
+                        self.next_link(path, &body)?
+                    } else {
+                        None
+                    };
+                    let total = if number == 1 { announced_total(&body) } else { None };
+                    let page = take_entities(path, &mut body)?;
+                    drop(body);
+                    // Handed only when the listing has page numbers.
+                    let page = if count.is_some() { hand(how.sink, page).await } else { page };
+                    Ok::<_, ApiError>((page, count, next, total))
+                }
+            })
+            .buffered(usize::try_from(at_once).unwrap_or(usize::MAX))
+            .try_collect()
+            .await?;
+        let total = bodies.first().and_then(|(.., total)| *total);
+        let Some(count) = bodies.first().and_then(|(_, count, ..)| *count) else {
+            let (first, _, next, _) = bodies.into_iter().next().unwrap_or_default();
             let mut pages = vec![first];
             self.follow_next_uri(path, next, &mut pages, how.keys, true).await?;
+            listed_what_it_counts(path, total, &pages)?;
             return dedupe_pages(path, pages);
         };
-        let announced = bodies.iter().filter_map(|(_, count, _)| *count).fold(count, u64::max);
+        let announced = bodies.iter().filter_map(|(_, count, ..)| *count).fold(count, u64::max);
         if announced > MAX_PAGES {
             return Err(too_many_pages(path, announced));
         }
@@ -209,6 +207,7 @@ impl Client {
         // end with the last page again: not taken for a repeated page).
         pages.truncate(usize::try_from(announced.max(1)).unwrap_or(usize::MAX));
         self.fetch_pages(path, query, page_size, at_once, announced, &mut pages, how).await?;
+        listed_what_it_counts(path, total, &pages)?;
         dedupe_pages(path, pages)
     }
 
@@ -226,12 +225,14 @@ impl Client {
         let mut q: Vec<(&str, String)> =
             query.iter().filter(|(k, _)| *k != "pageSize").cloned().collect();
         q.push(("pageSize", page_size.max(1).to_string()));
-        let mut first = self.get(path, &q).await?;
+        let mut first = self.get_page(path, &q, None).await?;
         let next = self.next_link(path, &first)?;
+        let total = announced_total(&first);
         let mut pages = vec![take_entities(path, &mut first)?];
         // Not stopped at a page of ids already listed: the versions of one
         // configuration share its id (a repeated link still ends it).
         self.follow_next_uri(path, next, &mut pages, None, false).await?;
+        listed_what_it_counts(path, total, &pages)?;
         // Not de-duplicated by id: a cursor does not shift like an offset,
         // and the versions of one configuration share its id.
         Ok(pages.into_iter().flatten().collect())
@@ -305,7 +306,10 @@ impl Client {
     /// The `entities` of a listing that takes no paging parameters (e.g. `/api/v2/oauth/clients`).
     pub async fn list_unpaged(&self, path: &str) -> Result<Vec<Value>, ApiError> {
         let mut body = self.get_page(path, &[], None).await?;
-        take_entities(path, &mut body)
+        let total = announced_total(&body);
+        let entities = take_entities(path, &mut body)?;
+        listed_what_it_counts(path, total, std::slice::from_ref(&entities))?;
+        Ok(entities)
     }
 
     /// Pages `fetched + 1..=count` concurrently, then any pages a growing
@@ -529,6 +533,34 @@ fn count_of(value: &Value) -> Option<u64> {
         }
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+/// A page read by [`Client::list_expecting_seen`]: its entities, the page
+/// count it announces, the first page's link (a listing without a count)
+/// and the first page's [`announced_total`].
+type ExpectedPage = (Vec<Value>, Option<u64>, Option<NextLink>, Option<u64>);
+
+/// The `total` a listing's page announces, when above 0.
+fn announced_total(body: &Value) -> Option<u64> {
+    body.get("total").and_then(Value::as_u64).filter(|total| *total > 0)
+}
+
+/// A listing whose pages list nothing while its first page announces a
+/// `total` above 0 contradicts itself: taken for an empty org, it would
+/// have a plan create what the org holds (an OAuth client, whose names may
+/// repeat, twice).
+fn listed_what_it_counts(
+    path: &str,
+    total: Option<u64>,
+    pages: &[Vec<Value>],
+) -> Result<(), ApiError> {
+    match total {
+        Some(total) if pages.iter().all(Vec::is_empty) => Err(untrustworthy(
+            path,
+            &format!("announces a total of {total} objects, and lists none"),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -165,15 +165,20 @@ async fn listings_that_contradict_themselves_end_quickly() {
 
     // One page that lists nothing of the objects it counts (`entities`
     // empty or null): taken as an empty org, a plan would create them.
+    // Whichever way the listing is read.
     for entities in [json!([]), json!(null)] {
         let body = json!({"entities": entities, "total": 2, "pageCount": 1});
         let server = serve(move |_, _| json(200, &body)).await;
         let client = server.client(access_token("t"));
+        let said = "announces a total of 2 objects, and lists none";
         let err = client.list_all(QUEUES, &[], 500).await.unwrap_err();
-        assert!(
-            err.to_string().contains("announces a total of 2 objects, and its first page is empty"),
-            "{err}"
-        );
+        assert!(err.to_string().contains(said), "{err}");
+        let err = client.list_expecting(QUEUES, &[], 500, 1_200).await.unwrap_err();
+        assert!(err.to_string().contains(said), "{err}");
+        let err = client.list_unpaged("/api/v2/oauth/clients").await.unwrap_err();
+        assert!(err.to_string().contains(said), "{err}");
+        let err = client.list_cursor("/api/v2/webdeployments/deployments", &[], 100).await;
+        assert!(err.unwrap_err().to_string().contains(said));
     }
     // An empty org's listing is empty.
     let server =
