@@ -483,7 +483,11 @@ pub async fn execute(
     for wave in deletes.chunk_by(|a, b| a.kind == b.kind) {
         let mut ready: Vec<&Change> = Vec::with_capacity(wave.len());
         for change in wave {
-            match change.depends_on.iter().find(|d| unfinished.contains(*d)) {
+            // After an interrupt, what did not run says so itself (`run_graph`).
+            let blocked = (!settings.interrupt.is_set())
+                .then(|| change.depends_on.iter().find(|d| unfinished.contains(*d)))
+                .flatten();
+            match blocked {
                 Some(failed) => {
                     let message = Some(format!("upstream failed: {failed}"));
                     send(events, &mut summary, event(change, EventKind::Skipped, message, None));

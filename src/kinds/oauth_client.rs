@@ -435,6 +435,7 @@ impl super::org::OrgKind for Org {
                 body: Some(as_it_was),
                 posts: Vec::new(),
                 done: "it was set inactive first",
+                undone: "and is set as it was again",
             }))
         })
     }

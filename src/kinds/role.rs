@@ -287,6 +287,15 @@ fn legacy_permissions(live: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Whether the live role gives any `authorization` permission (a policy of
+/// that domain or of every domain, or a legacy permission such as `admin`).
+fn gives_authorization(live: &serde_json::Value) -> bool {
+    let policies = live.get("permissionPolicies").and_then(serde_json::Value::as_array);
+    let domain = |p: &serde_json::Value| p.get("domain").and_then(serde_json::Value::as_str).map(str::to_string);
+    policies.into_iter().flatten().filter_map(domain).any(|d| d == "authorization" || d == "*")
+        || !legacy_permissions(live).is_empty()
+}
+
 /// Whether a live policy limits its actions with conditions.
 fn is_conditioned(policy: &serde_json::Value) -> bool {
     policy.get("resourceConditionNode").is_some_and(serde_json::Value::is_object)
@@ -376,43 +385,58 @@ fn held_by(held: &BTreeSet<String>, permission: &str) -> bool {
 }
 
 impl super::org::OrgKind for Org {
-    /// The caller's own grants of the role are removed before its DELETE
-    /// (apply grants a role to the caller when an OAuth client it creates
+    /// A user caller's own grants of the role are removed before its DELETE
+    /// (apply grants a role to a user caller when an OAuth client it creates
     /// needs it, see `plan::authz`), since the org refuses to delete a role
     /// granted to anyone (the sandbox does; UNVERIFIED for Genesys Cloud,
-    /// where it may also drop the grants itself: removing them first works
-    /// either way). Should the DELETE fail, they are granted again.
+    /// which may drop the grants itself: removing them first works either
+    /// way). Only a role that gives no `authorization` permission: removing
+    /// one that does could cost the caller the permission to delete the role
+    /// or to grant it back. A removal the org refuses leaves the grants as
+    /// they were and the DELETE to answer ([`OrgKind::delete_conflict_hint`]
+    /// then says what to do); should the DELETE fail, the grants removed are
+    /// given back.
     fn before_delete<'a>(
         &'a self,
         op: &'a crate::apply::ops::Op<'a>,
         id: &'a str,
     ) -> super::org::Hook<'a, Option<super::org::Undo>> {
         Box::pin(async move {
-            let Some(caller) = op.caller() else { return Ok(None) };
-            let grants: Vec<String> = caller
-                .grants
-                .iter()
-                .filter(|grant| grant.role_id == id)
-                .map(|grant| {
-                    format!(
-                        "/api/v2/authorization/subjects/{}/divisions/{}/roles/{id}",
-                        caller.id, grant.division_id
-                    )
-                })
-                .collect();
+            let Some(caller) =
+                op.caller().filter(|c| c.kind == crate::plan::caller::SubjectKind::User)
+            else {
+                return Ok(None);
+            };
+            let live = op.live(Kind::Role, id);
+            if live.is_none_or(gives_authorization) {
+                return Ok(None);
+            }
+            let grants = caller.grants.iter().filter(|grant| grant.role_id == id).map(|grant| {
+                format!(
+                    "/api/v2/authorization/subjects/{}/divisions/{}/roles/{id}",
+                    caller.id, grant.division_id
+                )
+            });
             let mut removed: Vec<String> = Vec::new();
             for path in grants {
                 match op.delete(&path, "removing the caller's grant of").await {
                     Ok(()) => removed.push(path),
-                    // Gone already: nothing to grant again.
+                    // Gone already: nothing to give back.
                     Err(crate::apply::ops::OpError::Api { source, .. })
                         if source.is_not_found() => {}
-                    Err(err) => {
-                        // Those removed already are granted again.
+                    Err(refused) => {
+                        // Those removed already are given back; the DELETE
+                        // then answers for the role as it is.
                         for path in &removed {
-                            let _ = op.post_repeatable(path, "granting again to the caller").await;
+                            if let Err(lost) =
+                                op.post_repeatable(path, "giving back the caller's grant of").await
+                            {
+                                return Err(crate::apply::ops::OpError::Failed(format!(
+                                    "{refused}; and giving back a grant removed before it failed too: {lost}; grant the role to the caller again in Genesys Cloud"
+                                )));
+                            }
                         }
-                        return Err(err);
+                        return Ok(None);
                     }
                 }
             }
@@ -423,8 +447,13 @@ impl super::org::OrgKind for Org {
                 body: None,
                 posts: removed,
                 done: "the caller's grants of it were removed first",
+                undone: "and were given back",
             }))
         })
+    }
+
+    fn delete_conflict_hint(&self) -> Option<&'static str> {
+        Some("the org refuses to delete a role granted to users or OAuth clients: remove those grants in Genesys Cloud (the role's members, an OAuth client's roles), then run again")
     }
 
     fn export_refers_to(&self) -> &'static [super::RefTarget] {
@@ -627,6 +656,20 @@ impl super::org::OrgKind for Org {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A role whose grants the caller may lose before its delete gives no
+    /// `authorization` permission, by policy or legacy name.
+    #[test]
+    fn roles_giving_authorization_permissions_are_told() {
+        let policy = |domain: &str| {
+            serde_json::json!({"permissionPolicies": [{"domain": domain, "entityName": "*", "actionSet": ["*"]}]})
+        };
+        assert!(gives_authorization(&policy("authorization")));
+        assert!(gives_authorization(&policy("*")));
+        assert!(!gives_authorization(&policy("conversation")));
+        assert!(gives_authorization(&serde_json::json!({"permissions": ["admin"]})));
+        assert!(!gives_authorization(&serde_json::json!({})));
+    }
 
     #[test]
     fn permissions_group_into_policies() {

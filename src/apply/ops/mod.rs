@@ -628,15 +628,19 @@ async fn delete(op: &Op<'_>) -> Result<Done, OpError> {
                         }
                     }
                     match failed {
-                        None => format!(" ({}, and is set as it was again)", undo.done),
+                        None => format!(" ({}, {})", undo.done, undo.undone),
                         Some(failed) => format!(
-                            " ({}, and setting it as it was again failed too: {failed}; the next plan says so)",
+                            " ({}, and undoing that failed too: {failed}; the next plan says so)",
                             undo.done
                         ),
                     }
                 }
             };
             let operation = format!("deleting {}{undone}", op.change.described());
+            let mut err = err;
+            if err.status() == Some(409) && err.hint.is_none() {
+                err.hint = op.org().delete_conflict_hint().map(str::to_string);
+            }
             return Err(OpError::Api { operation, source: err });
         }
         _ => {}

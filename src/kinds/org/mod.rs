@@ -308,6 +308,8 @@ pub struct Undo {
     pub posts: Vec<String>,
     /// What was done, for the failure's message (`it was set inactive first`).
     pub done: &'static str,
+    /// How the message says it was undone (`and is set as it was again`).
+    pub undone: &'static str,
 }
 
 /// What [`OrgKind::read_details`] returns: fields to add to a live object.
@@ -721,6 +723,12 @@ pub trait OrgKind: Sync {
             op.write_declared(id).await?;
             Ok(Vec::new())
         })
+    }
+
+    /// A hint for a DELETE of this kind the org refuses with 409 Conflict
+    /// (an object still in use); `None` (the default): the org's message.
+    fn delete_conflict_hint(&self) -> Option<&'static str> {
+        None
     }
 
     /// What a person deleting an object of this kind by hand (a duplicate

@@ -615,7 +615,23 @@ async fn a_destroy_skips_the_delete_of_what_a_failed_delete_refers_to() {
     let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
     assert_exit(&destroyed, 1);
     let err = stderr(&destroyed);
-    assert!(err.contains("deleting Role/r (the caller's grants of it were removed first, and is set as it was again)"), "{err}");
+    assert!(
+        err.contains(
+            "deleting Role/r (the caller's grants of it were removed first, and were given back)"
+        ),
+        "{err}"
+    );
+    assert!(holds(org.org.get(grants).await.body));
+    // A removal the org refuses leaves the grant, and the DELETE answers:
+    // its 409 says what to do.
+    let removal =
+        "DELETE /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}";
+    org.org.route_fault(json!({"route": removal, "status": 403})).await;
+    let destroyed = org.gcctl(&["destroy", "--auto-approve", "set"]).await;
+    assert_exit(&destroyed, 1);
+    let err = stderr(&destroyed);
+    assert!(err.contains("409 Conflict"), "{err}");
+    assert!(err.contains("hint: the org refuses to delete a role granted to users or OAuth clients: remove those grants in Genesys Cloud"), "{err}");
     assert!(holds(org.org.get(grants).await.body));
     assert_exit(&org.gcctl(&["destroy", "--auto-approve", "set"]).await, 0);
     assert!(org.named(super::CLIENTS, "Injector Client").await.is_empty());
