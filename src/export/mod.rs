@@ -701,24 +701,29 @@ fn any_string(value: &Value, test: &dyn Fn(&str) -> bool) -> bool {
     }
 }
 
-/// The warning for an object left out for holding a secret gcctl knows,
-/// naming it by kind and id only: its name and its handle (the name,
-/// lowercased) may hold the secret.
 /// Register the values of the environment's variables named as export
 /// names webhook secrets (`…_SECRET`, as `ACME_BOT_WEBHOOK_SECRET`; the
 /// OAuth client's `GENESYSCLOUD_OAUTHCLIENT_SECRET` too): an export whose
 /// manifests refer to such a variable must not write its value beside them
 /// (pasted into a description, say), whether or not gcctl runs with it.
-/// Too short values are not registered (see `register_secret`).
+/// Values shorter than a webhook secret may be are not registered.
 pub fn register_secret_variables() {
     for (name, value) in std::env::vars_os() {
         let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else { continue };
-        if name.ends_with("_SECRET") {
+        // As long as a webhook secret must be: a short value (`secret`,
+        // `changeme` in a local `.env`) would hide its word everywhere, and
+        // leave out every object whose text holds it.
+        if name.ends_with("_SECRET")
+            && value.chars().count() >= crate::kinds::webhook::MIN_SECRET_LEN
+        {
             crate::api::untrusted::register_secret(value);
         }
     }
 }
 
+/// The warning for an object left out for holding a secret gcctl knows,
+/// naming it by kind and id only: its name and its handle (the name,
+/// lowercased) may hold the secret.
 fn holds_secret_warning(kind: Kind, live: &Value) -> String {
     let id = live.get("id").and_then(Value::as_str).unwrap_or("?");
     format!(

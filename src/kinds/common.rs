@@ -150,9 +150,10 @@ pub fn align_empty_text(desired: &serde_json::Value, live: &mut serde_json::Valu
 }
 
 /// A declared secret version lower than the org's (a revert, a branch
-/// made before a rotation) is no rotation: a secret is rotated only when its
-/// version increases, and rotating "back" would replace the secret in use
-/// with a new one (an OAuth client's) or with an older one (a webhook's).
+/// made before a rotation) is no rotation of a secret the org issues (an
+/// OAuth client's): rotating "back" would replace the secret in use with a
+/// new one, never the old. (A webhook's secret is the declared one, which a
+/// rotation to any other version sends again: no such rule.)
 /// The live spec takes the declared version at `pointer`, so that no change
 /// is planned; [`newer_secret_version_note`] says so, and the kinds write the
 /// org's version, never the lower one, in an update.

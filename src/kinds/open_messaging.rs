@@ -303,7 +303,6 @@ impl OrgKind for Org {
     /// is compared as the declared one, so its value shows, and the PATCH
     /// replaces it rather than adding a second (`case_insensitive_maps`).
     fn align_live(&self, desired: &Value, live: &mut Value, _lookups: &Lookups) {
-        super::common::keep_newer_secret_version(desired, live, "/webhook/signatureSecretVersion");
         let declared = desired.pointer("/webhook/headers").and_then(Value::as_object);
         let Some(declared) = declared else { return };
         let held = live.pointer_mut("/webhook/headers").and_then(Value::as_object_mut);
@@ -343,16 +342,6 @@ impl OrgKind for Org {
         if desired.get("webhook").is_none() {
             return Vec::new();
         }
-        let mut notes = Vec::new();
-        let declared_version =
-            desired.pointer("/webhook/signatureSecretVersion").and_then(Value::as_u64).unwrap_or(1);
-        if let Some(held) = live.and_then(held_secret_version) {
-            notes.extend(super::common::newer_secret_version_note(
-                declared_version,
-                held.into(),
-                "signatureSecretVersion",
-            ));
-        }
         let none = Map::new();
         let declared =
             desired.pointer("/webhook/headers").and_then(Value::as_object).unwrap_or(&none);
@@ -365,14 +354,14 @@ impl OrgKind for Org {
             .filter(|name| !declared.keys().any(|d| d.eq_ignore_ascii_case(name)))
             .map(|name| crate::api::untrusted::quoted(name))
             .collect();
-        if !undeclared.is_empty() {
-            notes.push(format!(
+        match undeclared.len() {
+            0 => Vec::new(),
+            n => vec![format!(
                 "the org's webhook sends {} {} that the manifest does not declare: kept and not compared (declare it under the webhook's `headers` to manage it)",
-                if undeclared.len() == 1 { "the header" } else { "the headers" },
+                if n == 1 { "the header" } else { "the headers" },
                 undeclared.join(", ")
-            ));
+            )],
         }
-        notes
     }
 
     fn case_insensitive_maps(&self) -> &'static [&'static str] {
@@ -514,18 +503,7 @@ impl OrgKind for Org {
                 wait_until_created(op, id).await?;
             }
             if op.changed_outside("/inboundFlow") {
-                let mut body = op.patch_body(id)?;
-                // The org's secret version when it is newer than the
-                // declared one: that is no rotation (`keep_newer_secret_version`).
-                let held = live.and_then(held_secret_version);
-                let header = body
-                    .get_mut("webhookHeaders")
-                    .and_then(|h| h.get_mut(SECRET_VERSION_HEADER))
-                    .filter(|v| v.as_str().and_then(|v| v.parse::<u32>().ok()) < held);
-                if let (Some(header), Some(held)) = (header, held) {
-                    *header = held.to_string().into();
-                }
-                op.write(id, &body).await?;
+                op.write(id, &op.patch_body(id)?).await?;
             }
             Ok(Vec::new())
         })
@@ -737,15 +715,3 @@ use crate::export::ExportCx;
 use crate::manifest::Object;
 use crate::manifest::check::SetIndex;
 use crate::manifest::secret::Secret;
-
-/// The secret version the org's integration records in gcctl's header (in
-/// whatever case the org holds it); `None` without one it can read.
-fn held_secret_version(live: &Value) -> Option<u32> {
-    let headers = live.get("webhookHeaders").and_then(Value::as_object)?;
-    headers
-        .iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case(SECRET_VERSION_HEADER))
-        .filter_map(|(_, value)| value.as_str()?.parse::<u32>().ok())
-        .max()
-}
-

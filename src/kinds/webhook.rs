@@ -30,8 +30,7 @@ pub struct WebhookSpec {
     /// `X-Hub-Signature-256: sha256=<base64(HMAC-SHA256(secret, body))>`.
     pub signature_secret: SecretInput,
     /// Rotation counter: the secret is sent when an integration is created and
-    /// again whenever this number increases (a lower one than the org's is
-    /// kept, with a note). Defaults to 1.
+    /// again whenever this number changes. Defaults to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub signature_secret_version: Option<u32>,
@@ -163,9 +162,12 @@ pub fn is_credential_header(name: &str) -> bool {
 }
 
 /// Whether a name (in lowercase) describes a credential rather than
-/// carries one (`signatureMethod`, `token_type`, `keyVersion`).
+/// carries one (`signatureMethod`, `token_type`, `keyVersion`,
+/// `X-Jwt-Issuer`, `X-Bearer-Realm`, `X-Signature-Header`).
 fn describes_a_credential(lower: &str) -> bool {
-    ["method", "version", "alg", "type", "kind"].iter().any(|w| lower.contains(w))
+    ["method", "version", "alg", "type", "kind", "issuer", "audience", "realm", "header", "name"]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// Query parameters whose names say they carry a credential, as written
@@ -322,7 +324,8 @@ mod tests {
         }
         for name in ["X-Gcctl-Secret-Version", "X-Session-Affinity", "X-Sticky-Session", "X-Acme-Environment",
             "X-Bot-Engine-Tenant", "Content-Type", "X-Monkey-Business", "X-Signature-Method",
-            "X-Hmac-Algorithm", "X-Signature-Version", "X-Design", "X-Signal"] {
+            "X-Hmac-Algorithm", "X-Signature-Version", "X-Design", "X-Signal", "X-Jwt-Issuer",
+            "X-Bearer-Realm", "X-Signature-Header"] {
             assert!(!is_credential_header(name), "{name}");
         }
     }

@@ -442,43 +442,6 @@ async fn a_lower_secret_version_rotates_nothing() {
     assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
 }
 
-/// So is a lower webhook signature secret version: nothing is sent, and an
-/// update of the integration keeps the org's version in its header.
-#[tokio::test]
-async fn a_lower_webhook_secret_version_rotates_nothing() {
-    let mut org = ApplyOrg::default().await;
-    org.ctx.env("CANARY_WEBHOOK_SECRET", CANARY);
-    org.ctx.write("set/all.yaml", &SET.replace("VERSION", "2"));
-    let apply = ["apply", "--auto-approve", "--secrets-dir", "secrets", "set"];
-    assert_exit(&org.gcctl(&apply).await, 0);
-    org.ctx.write("set/all.yaml", &SET.replace("VERSION", "1"));
-    let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
-    assert_exit(&plan, 0);
-    let text = stdout(&plan);
-    assert!(
-        text.contains(
-            "newer than the declared `signatureSecretVersion: 1`: it is kept, not rotated"
-        ),
-        "{text}"
-    );
-    assert!(text.contains("newer than the declared `secretVersion: 1`"), "{text}");
-    let headers = "  signatureSecretVersion: 1\n  headers: {X-Env: dev}\n";
-    let edited =
-        SET.replace("  signatureSecretVersion: VERSION\n", headers).replace("VERSION", "1");
-    org.ctx.write("set/all.yaml", &edited);
-    org.reset_stats().await;
-    assert_exit(&org.gcctl(&apply).await, 0);
-    let live = org.one("/api/v2/conversations/messaging/integrations/open", "Canary Bot").await;
-    assert_eq!(
-        live["webhookHeaders"],
-        json!({"X-Env": "dev", "X-Gcctl-Secret-Version": "2"}),
-        "{live}"
-    );
-    let stats = org.org.stats().await;
-    assert!(stats["byRoute"]["POST /api/v2/oauth/clients/{clientId}/secret"].is_null(), "{stats}");
-    assert_exit(&org.gcctl(&["plan", "--detailed-exitcode", "set"]).await, 0);
-}
-
 /// `--no-restore-secrets` leaves a secret nobody recorded as it is, and
 /// the client's other changes keep the org's mark that says so (they
 /// cleared it: nobody would have known the secret was lost). A directory
