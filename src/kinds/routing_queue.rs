@@ -950,23 +950,33 @@ impl super::org::OrgKind for Org {
         Box::pin(async move {
             let mut notes = Vec::new();
             if op.changed("/division") {
-                if let Some(name) = op.desired.get("division").and_then(|v| v.as_str()) {
-                    use super::org::IdResolver as _;
-                    let division = op
-                        .ids()
-                        .id(RefTarget::Division, name)
-                        .ok_or_else(|| op.fail(format!("division `{name}` has no id")))?;
-                    let path = format!("/api/v2/authorization/divisions/{division}/objects/QUEUE");
-                    op.post_repeatable_with(&path, &serde_json::json!([id]), "moving to another division")
-                        .await?;
-                    notes.push(format!("moved to division {name}"));
-                }
+                notes.extend(move_to_declared_division(op, id).await?);
             }
             if membership::changes_queue_itself(op.change, &["/division"]) {
                 op.write_declared(id).await?;
             }
             notes.extend(membership::apply_sub_resources(op, id, membership::Made::Before).await?);
             Ok(notes)
+        })
+    }
+
+    /// An adopted queue (made by an earlier run's create, from another
+    /// version of the manifest, maybe) is moved to the declared division,
+    /// which a PUT never changes, then written as the default does.
+    fn write_adopted<'a>(
+        &'a self,
+        op: &'a crate::apply::ops::Op<'a>,
+        id: &'a str,
+    ) -> super::org::Hook<'a, bool> {
+        Box::pin(async move {
+            let held = op.read_live(id).await?;
+            let division = held.pointer("/division/name").and_then(serde_json::Value::as_str);
+            let declared = op.desired.get("division").and_then(serde_json::Value::as_str);
+            if declared.is_some() && declared != division {
+                move_to_declared_division(op, id).await?;
+            }
+            op.write_fields(id).await?;
+            Ok(true)
         })
     }
 
@@ -987,6 +997,25 @@ impl super::org::OrgKind for Org {
         calls.extend(membership::calls(change));
         calls
     }
+}
+
+/// Move the queue `id` to its declared division with
+/// `POST /api/v2/authorization/divisions/{divisionId}/objects/QUEUE`
+/// (`[queueId]`; the provider's `UpdateObjectDivision`, API reference §m),
+/// never with PUT; the note says so. Nothing without a declared division.
+async fn move_to_declared_division(
+    op: &crate::apply::ops::Op<'_>,
+    id: &str,
+) -> Result<Option<String>, crate::apply::ops::OpError> {
+    use super::org::IdResolver as _;
+    let Some(name) = op.desired.get("division").and_then(|v| v.as_str()) else { return Ok(None) };
+    let division = op
+        .ids()
+        .id(RefTarget::Division, name)
+        .ok_or_else(|| op.fail(format!("division `{name}` has no id")))?;
+    let path = format!("/api/v2/authorization/divisions/{division}/objects/QUEUE");
+    op.post_repeatable_with(&path, &serde_json::json!([id]), "moving to another division").await?;
+    Ok(Some(format!("moved to division {name}")))
 }
 
 #[cfg(test)]

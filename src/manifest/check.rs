@@ -198,7 +198,7 @@ fn check_unique<'o>(objects: impl Iterator<Item = &'o Object>, diags: &mut Vec<D
         let first_name = first.org_name().unwrap_or_default();
         let visible = crate::api::untrusted::visible;
         diags.push(
-            Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have org names that {}: `{}` and `{}`", object.kind, crate::names::how_alike(first_name, org_name), visible(first_name), visible(org_name)))
+            Diagnostic::new(&object.file, locate(&object.doc, "/spec/name"), format!("two {} manifests have org names that differ {}: `{}` and `{}`", object.kind, crate::names::how_alike(first_name, org_name), visible(first_name), visible(org_name)))
                 .with_hint(format!("the other is {} at {}; the org may hold only one of them (the sandbox refuses a second queue, role, skill … whose name differs only in case; whether Genesys Cloud does, or takes look-alike names for one, is not verified), and people cannot tell them apart: rename one", first.id(), first.location_of("/spec/name")))
                 .as_warning(),
         );

@@ -1022,9 +1022,8 @@ fn note_case_twins(changes: &mut [Change], live: &LiveOrg, manifests: &SetIndex<
             });
             if let Some((name, id, _)) = twin {
                 let how = crate::names::how_alike(name, &change.org_name);
-                let how = how.strip_prefix("differ").unwrap_or(how);
                 change.notes.push(format!(
-                    "the org holds {kind} {} (id {}), whose name differs{how}: the org may refuse this create as a duplicate, and people cannot tell the two apart; rename one of them (in the manifest, or in Genesys Cloud)",
+                    "the org holds {kind} {} (id {}), whose name differs {how}: the org may refuse this create as a duplicate, and people cannot tell the two apart; rename one of them (in the manifest, or in Genesys Cloud)",
                     crate::api::untrusted::quoted(name),
                     crate::api::untrusted::visible(id)
                 ));

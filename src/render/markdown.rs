@@ -87,16 +87,19 @@ fn write_change_details(out: &mut String, change: &Change) {
                 let (old_lines, new_lines) = (old.lines().count(), new.lines().count());
                 let _ = writeln!(
                     out,
-                    "| `{}` | {old_lines} lines | {new_lines} lines, diff below |",
-                    field.pointer
+                    "| {} | {old_lines} lines | {new_lines} lines, diff below |",
+                    code(&field.pointer)
                 );
                 diff_block(&mut diffs, &field.pointer, old, new);
             }
             // A multi-line value that is new: its lines below, not one escaped string.
             ((None, Some(new)), false) if field.before.is_none() => {
                 let lines = new.lines().count();
-                let _ =
-                    writeln!(out, "| `{}` | `(not set)` | {lines} lines, below |", field.pointer);
+                let _ = writeln!(
+                    out,
+                    "| {} | `(not set)` | {lines} lines, below |",
+                    code(&field.pointer)
+                );
                 diff_block(&mut diffs, &field.pointer, "", new);
             }
             // Lists: item by item below, not two whole arrays.
@@ -130,7 +133,7 @@ fn write_change_details(out: &mut String, change: &Change) {
 fn diff_block(out: &mut String, pointer: &str, old: &str, new: &str) {
     let longest = |s: &str| s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest(old).max(longest(new)).max(2) + 1);
-    let _ = write!(out, "\n`{pointer}`:\n\n{fence}diff\n");
+    let _ = write!(out, "\n{}:\n\n{fence}diff\n", code(pointer));
     for line in super::line_diff(old, new) {
         match line {
             Some((sign, text)) => {
@@ -151,7 +154,7 @@ fn items_block(out: &mut String, pointer: &str, items: Option<&Items<'_>>) {
     let lines = items.lines();
     let longest = |s: &str| s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(lines.iter().map(|(_, t)| longest(t)).max().unwrap_or(0).max(2) + 1);
-    let _ = write!(out, "\n`{pointer}`:\n\n{fence}diff\n");
+    let _ = write!(out, "\n{}:\n\n{fence}diff\n", code(pointer));
     for (sign, text) in lines {
         let _ = writeln!(out, "{sign} {text}");
     }

@@ -139,7 +139,7 @@ async fn an_adopted_object_gets_the_declared_fields() {
     let org = super::ApplyOrg::start(config).await;
     org.ctx.write(
         "set/q.yaml",
-        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Ghost Queue, description: as declared now, skillEvaluationMethod: ALL}\n",
+        "apiVersion: gcctl/v1\nkind: RoutingQueue\nmetadata: {name: q}\nspec: {name: Ghost Queue, description: as declared now, skillEvaluationMethod: ALL, division: Operations}\n",
     );
     // What the dead run did, from the manifest as it was then.
     let journal = org.journal().await;
@@ -165,6 +165,8 @@ async fn an_adopted_object_gets_the_declared_fields() {
     let live = org.org.get(&format!("/api/v2/routing/queues/{id}")).await.body;
     assert_eq!(live["description"], "as declared now", "{live}");
     assert_eq!(live["skillEvaluationMethod"], "ALL", "{live}");
+    // Made in Home; a division is moved, never written by the PUT.
+    assert_eq!(live["division"]["name"], "Operations", "{live}");
     tokio::time::sleep(Duration::from_millis(1_600)).await;
     assert_eq!(org.named(super::QUEUES, "Ghost Queue").await.len(), 1);
     let plan = org.gcctl(&["plan", "--detailed-exitcode", "set"]).await;
