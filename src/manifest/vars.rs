@@ -45,6 +45,13 @@ pub enum VarProblem {
     /// In a file, in an unquoted value, and the variable holds `: `, which
     /// YAML reads as a key and its value there.
     KeyValue,
+    /// In a file, in a double-quoted value, and the variable holds `"`, `\`
+    /// or a line break: YAML reads them as the end of the value, an escape
+    /// or a folded line, not as the variable's text.
+    DoubleQuoted,
+    /// In a file, in a single-quoted value, and the variable holds `'` or a
+    /// line break: the value would end at it, or the line be folded.
+    SingleQuoted,
     /// Text that looks like a reference and is not one (`${env.HOME}`,
     /// `${vars.host}`): kept as it is, which is rarely what was meant. The
     /// name is the text.
@@ -61,6 +68,8 @@ impl VarProblem {
             VarProblem::Comment
                 | VarProblem::LineBreak
                 | VarProblem::KeyValue
+                | VarProblem::DoubleQuoted
+                | VarProblem::SingleQuoted
                 | VarProblem::LookAlike
         )
     }
@@ -82,6 +91,16 @@ impl UnknownVariable {
         } else if self.problem == VarProblem::KeyValue {
             format!(
                 "variable `{}` holds `: `, and this value is not quoted: YAML would read it as a key and its value",
+                self.name
+            )
+        } else if self.problem == VarProblem::DoubleQuoted {
+            format!(
+                "variable `{}` holds `\"`, `\\` or a line break, and this value is in double quotes: YAML would read them as the end of the value, an escape or a folded line, not as the variable's text",
+                self.name
+            )
+        } else if self.problem == VarProblem::SingleQuoted {
+            format!(
+                "variable `{}` holds `'` or a line break, and this value is in single quotes: YAML would end the value at it or fold the line",
                 self.name
             )
         } else if self.problem == VarProblem::Comment {
@@ -106,6 +125,10 @@ impl UnknownVariable {
         if self.problem == VarProblem::LookAlike {
             Some(
                 "write `${var.NAME}` for a Project variable (environment variables are read only by a secret's `fromEnv`), or `$${` to keep the text as it is",
+            )
+        } else if matches!(self.problem, VarProblem::DoubleQuoted | VarProblem::SingleQuoted) {
+            Some(
+                "quote the value the other way, or write it as a block scalar (`key: |`, the text on the lines below), where nothing is an escape or an end",
             )
         } else if self.problem.is_warning() {
             Some("quote the reference: `\"${var.NAME}\"`")
@@ -319,17 +342,19 @@ pub fn substitute_text(
     (out, unknown)
 }
 
-/// The references on a line of a file that start, or sit in, an unquoted
-/// value (after `key: ` or `- `, the value not starting with a quote) and
-/// whose variable YAML would read as other than its text there: one holding
-/// a `#` after a space or at its start (a comment: the value would end
-/// before it), a line break (the rest would be YAML of its own) or `: ` (a
-/// key), each silently. (A line inside a block scalar (`|`) can look the
-/// same: this is why it is a warning.)
+/// The references on a line of a file that start, or sit in, a value
+/// (after `key: ` or `- `) and whose variable YAML would read as other than
+/// its text there, silently. In an unquoted value: one holding a `#` after a
+/// space or at its start (a comment: the value would end before it), a line
+/// break (the rest would be YAML of its own) or `: ` (a key). In a
+/// double-quoted one: `"`, `\` or a line break; in a single-quoted one: `'`
+/// or a line break. (A line inside a block scalar (`|`) can look the same,
+/// and a reference after a quoted value's end is taken as inside it: this
+/// is why it is a warning.)
 fn unquoted_references<'a>(
     line: &'a str,
     vars: &BTreeMap<String, String>,
-    read_as: &mut crate::FastMap<&'a str, Option<VarProblem>>,
+    read_as: &mut crate::FastMap<(&'a str, Option<char>), Option<VarProblem>>,
 ) -> Vec<(usize, &'a str, VarProblem)> {
     let body = line.trim_start();
     let indent = line.len() - body.len();
@@ -341,13 +366,19 @@ fn unquoted_references<'a>(
     } else {
         return Vec::new();
     };
-    if line[value_start..].starts_with(['"', '\'', '|', '>']) {
+    let quote = line[value_start..].chars().next().filter(|c| matches!(c, '"' | '\''));
+    if line[value_start..].starts_with(['|', '>']) {
         return Vec::new();
     }
     // Each variable's text is looked at once per file: a file may hold
     // thousands of references to one long variable.
     let problem = |value: &str| {
-        if memchr::memchr2(b'\n', b'\r', value.as_bytes()).is_some() {
+        let breaks = memchr::memchr2(b'\n', b'\r', value.as_bytes()).is_some();
+        if quote == Some('"') {
+            (breaks || value.contains(['"', '\\'])).then_some(VarProblem::DoubleQuoted)
+        } else if quote == Some('\'') {
+            (breaks || value.contains('\'')).then_some(VarProblem::SingleQuoted)
+        } else if breaks {
             Some(VarProblem::LineBreak)
         } else if value.starts_with('#') || value.contains(" #") || value.contains("\t#") {
             Some(VarProblem::Comment)
@@ -360,7 +391,8 @@ fn unquoted_references<'a>(
     pieces(line)
         .filter_map(|(at, piece)| match piece {
             Piece::Reference(name) if at >= value_start => {
-                let found = *read_as.entry(name).or_insert_with(|| problem(vars.get(name)?));
+                let found =
+                    *read_as.entry((name, quote)).or_insert_with(|| problem(vars.get(name)?));
                 Some((at, name, found?))
             }
             _ => None,
@@ -714,11 +746,46 @@ mod tests {
             [
                 (1, 4, "g", VarProblem::LineBreak),
                 (2, 4, "kv", VarProblem::KeyValue),
+                (3, 5, "g", VarProblem::DoubleQuoted),
                 (5, 3, "end", VarProblem::KeyValue)
             ]
         );
         assert!(found.iter().all(|v| v.problem.is_warning()));
         assert!(found[0].message().contains("holds a line break, and this value is not quoted"));
+    }
+
+    /// A variable holding what ends or escapes a quoted value of a file is
+    /// found in that quoting (a path's `\t` was read as a tab, a `"` broke
+    /// the file); one that quoting keeps as written is not.
+    #[test]
+    fn a_quote_or_a_backslash_in_a_quoted_value_of_a_file_is_found() {
+        let vars: BTreeMap<String, String> = [
+            ("path", "C:\\temp\\new"),
+            ("said", "Say \"hi\""),
+            ("its", "it's"),
+            ("plain", "a: #b"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let text = "a: \"${var.path}\"\nb: '${var.path}'\nc: \"x ${var.said}\"\nd: '${var.its}'\ne: \"${var.its}\"\nf: '${var.plain}'\n";
+        let (_, found) = substitute_text(text, &vars);
+        let at: Vec<(u32, &str, VarProblem)> =
+            found.iter().map(|v| (v.loc.line, v.name.as_str(), v.problem)).collect();
+        assert_eq!(
+            at,
+            [
+                (1, "path", VarProblem::DoubleQuoted),
+                (3, "said", VarProblem::DoubleQuoted),
+                (4, "its", VarProblem::SingleQuoted)
+            ]
+        );
+        assert!(found.iter().all(|v| v.problem.is_warning()));
+        assert!(
+            found[0].message().contains("this value is in double quotes"),
+            "{}",
+            found[0].message()
+        );
     }
 
     /// Text like a reference that is not one is found, a warning; escaped,

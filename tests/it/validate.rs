@@ -580,6 +580,27 @@ fn a_hash_in_a_variable_at_an_unquoted_value_of_a_flow_file_is_a_warning() {
     assert!(err.contains("hint: quote the reference"), "{err}");
 }
 
+/// A variable holding a `"` or `\` in a double-quoted value of a flow file
+/// is a warning at the reference: the text is substituted as it is, so
+/// YAML would read them as the end of the value or an escape (a greeting
+/// with quotes broke the file; a Windows path gained a tab).
+#[test]
+fn a_quote_or_a_backslash_in_a_variable_in_a_quoted_value_of_a_flow_file_is_a_warning() {
+    let ctx = TestContext::new();
+    ctx.write(
+        "set/p.yaml",
+        "apiVersion: gcctl/v1\nkind: Project\nmetadata: {name: p}\nspec:\n  variables: {path: 'C:\\temp\\new'}\n---\napiVersion: gcctl/v1\nkind: Flow\nmetadata: {name: f}\nspec:\n  name: F\n  type: INBOUNDCALL\n  file: f.yaml\n",
+    );
+    ctx.write("set/f.yaml", "inboundCall:\n  name: F\n  description: \"Files in ${var.path}\"\n");
+    let out = ctx.run(&["validate", "set"]);
+    let err = stderr(&out);
+    assert!(err.contains("f.yaml:3:26: warning: variable `path` holds `\"`, `\\` or a line break, and this value is in double quotes"), "{err}");
+    assert!(
+        err.contains("hint: quote the value the other way, or write it as a block scalar"),
+        "{err}"
+    );
+}
+
 /// A variable holding a line break or `: ` at an unquoted value of a flow
 /// file is a warning at the reference: YAML would read new keys out of it
 /// (a flow gained `disconnect: true` from a greeting).
