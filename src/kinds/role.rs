@@ -393,7 +393,7 @@ impl super::org::OrgKind for Org {
     /// way). Only a role that gives no `authorization` permission: removing
     /// one that does could cost the caller the permission to delete the role
     /// or to grant it back. A removal the org refuses leaves the grants as
-    /// they were and the DELETE to answer ([`OrgKind::delete_conflict_hint`]
+    /// they were and the DELETE to answer ([`super::org::OrgKind::delete_conflict_hint`]
     /// then says what to do); should the DELETE fail, the grants removed are
     /// given back.
     fn before_delete<'a>(
