@@ -441,11 +441,22 @@ fn unclosed(builder: &Builder, text: &str, shift: u32) -> String {
         let line = text.lines().nth(usize::try_from(loc.line).ok()?.checked_sub(1)?)?;
         let column = usize::try_from(loc.column).ok()?.checked_sub(1)?;
         let open = line.chars().nth(column).filter(|c| matches!(c, '[' | '{'))?;
-        Some((open, Loc { line: loc.line.saturating_add(shift), ..loc }))
+        // An unquoted reference after it: its own `{` and `}` are what
+        // ended the collection early, not a missing close.
+        let after: String = line.chars().skip(column + 1).collect();
+        let reference = after.contains("${") && !after.contains("\"${") && !after.contains("'${");
+        Some((open, Loc { line: loc.line.saturating_add(shift), ..loc }, reference))
     });
     match opened {
-        Some(('[', loc)) => format!(" (the `[` at {loc} is not closed: a flow list ends with `]`)"),
-        Some((_, loc)) => {
+        Some((open, loc, true)) => format!(
+            " (an unquoted `${{…}}` inside the flow {} that opens at {loc}: its braces end it there; quote the reference, which makes it text, or write the {} in block style, where a reference may also stand for a number or a boolean)",
+            if open == '[' { "list" } else { "mapping" },
+            if open == '[' { "list" } else { "mapping" },
+        ),
+        Some(('[', loc, _)) => {
+            format!(" (the `[` at {loc} is not closed: a flow list ends with `]`)")
+        }
+        Some((_, loc, _)) => {
             format!(" (the `{{` at {loc} is not closed: a flow mapping ends with `}}`)")
         }
         None => String::new(),
@@ -1010,6 +1021,14 @@ mod tests {
         );
         let err = parse_documents("a: [1]]\n").unwrap_err();
         assert!(!err.message.contains("not closed"), "{}", err.message);
+        // A reference's own braces end a flow mapping: said so, with what
+        // to write instead (quoted, the reference is text).
+        let err = parse_documents("s: {percentage: ${var.f}, durationMs: 1000}\n").unwrap_err();
+        assert!(
+            err.message.contains("(an unquoted `${…}` inside the flow mapping that opens at 1:4: its braces end it there; quote the reference, which makes it text, or write the mapping in block style"),
+            "{}",
+            err.message
+        );
     }
 
     /// A tab after a key's `:` (YAML 1.2 allows it, the parser does not)
