@@ -198,6 +198,14 @@ fn matching(objects: &[Object], pattern: &str) -> Result<Vec<usize>, SelectError
         .map(|(i, _)| i)
         .collect();
     if matched.is_empty() {
+        // A pattern without `/` is a name, of any kind: a kind's name alone
+        // was meant as all of that kind.
+        let a_kind = Kind::all().iter().find(|k| k.as_str().eq_ignore_ascii_case(pattern));
+        if let Some(kind) = a_kind.filter(|_| !pattern.contains('/')) {
+            let suggestion =
+                Some(format!("{kind}/* (a pattern without `/` is a name, of any kind)"));
+            return Err(SelectError::NoMatch { pattern: pattern.to_string(), suggestion });
+        }
         let ids: Vec<String> = objects.iter().map(Object::id).collect();
         let suggestion =
             crate::suggest::closest(pattern, ids.iter().map(String::as_str)).map(str::to_string);

@@ -157,6 +157,14 @@ async fn select_plans_the_selected_objects_and_their_dependencies() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--select RoutingQueue/acme-suport matches no declared object"), "{err}");
     assert!(err.contains("did you mean RoutingQueue/acme-support?"), "{err}");
+    // A kind alone is a name: the hint says how to select the kind.
+    let out = org.gcctl(&["plan", &manifests, "--select", "routingqueue"]).await;
+    assert_eq!(code(&out), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("did you mean RoutingQueue/* (a pattern without `/` is a name, of any kind)?"),
+        "{err}"
+    );
 }
 
 /// The org listing a declared object's id a second time, under a name
