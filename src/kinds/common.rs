@@ -149,40 +149,6 @@ pub fn align_empty_text(desired: &serde_json::Value, live: &mut serde_json::Valu
     }
 }
 
-/// A declared secret version lower than the org's (a revert, a branch
-/// made before a rotation) is no rotation of a secret the org issues (an
-/// OAuth client's): rotating "back" would replace the secret in use with a
-/// new one, never the old. (A webhook's secret is the declared one, which a
-/// rotation to any other version sends again: no such rule.)
-/// The live spec takes the declared version at `pointer`, so that no change
-/// is planned; [`newer_secret_version_note`] says so, and the kinds write the
-/// org's version, never the lower one, in an update.
-pub fn keep_newer_secret_version(
-    desired: &serde_json::Value,
-    live: &mut serde_json::Value,
-    pointer: &str,
-) {
-    let declared = desired.pointer(pointer).and_then(serde_json::Value::as_u64);
-    let held = live.pointer(pointer).and_then(serde_json::Value::as_u64);
-    if let (Some(declared), Some(held)) = (declared, held) {
-        if declared < held {
-            if let Some(slot) = live.pointer_mut(pointer) {
-                *slot = declared.into();
-            }
-        }
-    }
-}
-
-/// The note of [`keep_newer_secret_version`]: `None` unless the declared
-/// version is lower than the org's.
-pub fn newer_secret_version_note(declared: u64, held: u64, field: &str) -> Option<String> {
-    (declared < held).then(|| {
-        format!(
-            "the org's secret is version {held}, newer than the declared `{field}: {declared}`: it is kept, not rotated (a secret is rotated only when its version increases); declare `{field}: {held}` (or higher, to rotate)"
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

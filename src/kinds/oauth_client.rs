@@ -300,6 +300,34 @@ fn held_secret_version(live: &Value) -> u32 {
     if is_unrecorded(description) { 0 } else { split_description(description).1 }
 }
 
+/// A declared `secretVersion` lower than the org's (a revert, a branch
+/// made before a rotation) is no rotation: the org issues client secrets, so
+/// rotating "back" would replace the secret in use with a new one, never the
+/// old. The live spec takes the declared version, so that no change is
+/// planned; [`newer_secret_version_note`] says so, and `body` writes the
+/// org's version, never the lower one. (A webhook's secret is the
+/// manifest's own: a rotation to any version sends it again, and no such
+/// rule applies.)
+fn keep_newer_secret_version(desired: &Value, live: &mut Value) {
+    let declared = desired.get("secretVersion").and_then(Value::as_u64);
+    let held = live.get("secretVersion").and_then(Value::as_u64);
+    if let (Some(declared), Some(held)) = (declared, held) {
+        if declared < held {
+            live["secretVersion"] = declared.into();
+        }
+    }
+}
+
+/// The note of [`keep_newer_secret_version`]: `None` unless the declared
+/// version is lower than the org's.
+fn newer_secret_version_note(declared: u64, held: u64) -> Option<String> {
+    (declared < held).then(|| {
+        format!(
+            "the org's secret is version {held}, newer than the declared `secretVersion: {declared}`: it is kept, not rotated (a secret is rotated only when its version increases); declare `secretVersion: {held}` (or higher, to rotate)"
+        )
+    })
+}
+
 /// The live description for the user's text and a secret version.
 pub fn join_description(text: Option<&str>, version: u32) -> Option<String> {
     match (text, version) {
@@ -453,7 +481,7 @@ impl super::org::OrgKind for Org {
         let mut notes = Vec::new();
         let declared = desired.get("secretVersion").and_then(Value::as_u64).unwrap_or(1);
         if let Some(held) = live.map(held_secret_version) {
-            notes.extend(super::common::newer_secret_version_note(declared, held.into(), "secretVersion"));
+            notes.extend(newer_secret_version_note(declared, held.into()));
         }
         let inactive = live.and_then(|l| l.get("state")).and_then(Value::as_str) == Some("inactive");
         if inactive && desired.get("state").is_none() {
@@ -559,7 +587,7 @@ impl super::org::OrgKind for Org {
         _lookups: &super::org::Lookups,
     ) {
         super::common::align_empty_text(desired, live, "description");
-        super::common::keep_newer_secret_version(desired, live, "/secretVersion");
+        keep_newer_secret_version(desired, live);
     }
 
     fn desired(
